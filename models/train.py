@@ -1,0 +1,604 @@
+#!/usr/bin/python3
+"""Train, export and golden-check the xbar reference models.
+
+Usage (always with Debian's interpreter, which has python3-torch 1.13):
+
+    /usr/bin/python3 models/train.py NAME [--epochs N] [--threads T] [--export-only] [--time-epochs K]
+
+NAME is one of: lenet5_mnist, mlp_mnist, lenet5_fmnist, resnet20_cifar10, vgg_small_cifar10,
+lenet5_mnist_qdq.
+
+Every run is resumable: the state after each epoch (model, optimizer, scheduler, epoch, RNG states,
+accumulated wall time) is saved in models/work/NAME/ckpt.pt. Rerunning the same command continues from
+there; once all epochs are done it exports models/NAME.onnx, models/NAME.golden.json and
+models/NAME.train.json.
+
+Data (see datasets/README.md): MNIST / Fashion-MNIST IDX files and CIFAR-10 test_batch.bin are looked
+up in $XBAR_DATA/<name>/, datasets/data/<name>/, then the shared copies ($XBAR_SHARED/datasets/...,
+/usr/share/datasets/fashion-mnist). The CIFAR-10 training set is read from the JPEG tree
+cifar10-jpg.tar.gz (decoded once into models/work/cifar10_train.npz).
+"""
+import argparse
+import gzip
+import hashlib
+import io
+import json
+import os
+import random
+import sys
+import tarfile
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MODELS = os.path.join(REPO, "models")
+WORK = os.path.join(MODELS, "work")
+SHARED = os.environ.get("XBAR_SHARED", os.path.join(REPO, "..", "shared"))
+
+CIFAR_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+FMNIST_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+                  "Ankle boot"]
+MNIST_CLASSES = [str(i) for i in range(10)]
+
+NORM = {
+    # mean/std applied to pixel/255, per channel
+    "mnist": ([0.1307], [0.3081]),
+    "fashion-mnist": ([0.2860], [0.3530]),
+    "cifar10": ([0.4914, 0.4822, 0.4465], [0.2470, 0.2435, 0.2616]),
+}
+CLASSES = {"mnist": MNIST_CLASSES, "fashion-mnist": FMNIST_CLASSES, "cifar10": CIFAR_CLASSES}
+
+
+# ----------------------------------------------------------------------------------------------- data
+def data_dirs(name):
+    dirs = []
+    if os.environ.get("XBAR_DATA"):
+        dirs.append(os.path.join(os.environ["XBAR_DATA"], name))
+    dirs.append(os.path.join(REPO, "datasets", "data", name))
+    if name == "fashion-mnist":
+        dirs.append("/usr/share/datasets/fashion-mnist")
+    else:
+        dirs.append(os.path.join(SHARED, "datasets", name))
+    return dirs
+
+
+def find_file(name, fname):
+    for d in data_dirs(name):
+        p = os.path.join(d, fname)
+        if os.path.exists(p):
+            return p
+    raise FileNotFoundError("%s not found in any of %s (run datasets/fetch.sh %s)" % (fname, data_dirs(name), name))
+
+
+def read_idx(path):
+    with open(path, "rb") as f:
+        raw = f.read()
+    if path.endswith(".gz"):
+        raw = gzip.decompress(raw)
+    magic = int.from_bytes(raw[0:4], "big")
+    assert magic >> 8 == 0x08, "not an unsigned-byte IDX file: %s" % path
+    ndim = magic & 0xFF
+    dims = [int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
+    data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
+    return data.reshape(dims)
+
+
+def load_mnist_like(name, split):
+    pre = "train" if split == "train" else "t10k"
+    x = read_idx(find_file(name, "%s-images-idx3-ubyte.gz" % pre))
+    y = read_idx(find_file(name, "%s-labels-idx1-ubyte.gz" % pre))
+    return x[:, None, :, :].copy(), y.astype(np.int64)  # uint8 [N,1,28,28], int64 [N]
+
+
+def load_cifar_bin(path):
+    raw = np.fromfile(path, dtype=np.uint8).reshape(-1, 3073)
+    return raw[:, 1:].reshape(-1, 3, 32, 32).copy(), raw[:, 0].astype(np.int64)
+
+
+def load_cifar_test():
+    return load_cifar_bin(find_file("cifar10", "test_batch.bin"))
+
+
+def load_cifar_train():
+    cache = os.path.join(WORK, "cifar10_train.npz")
+    if os.path.exists(cache):
+        z = np.load(cache)
+        return z["x"], z["y"]
+    # original binary batches, if a user has them
+    try:
+        parts = [load_cifar_bin(find_file("cifar10", "data_batch_%d.bin" % i)) for i in range(1, 6)]
+        x = np.concatenate([p[0] for p in parts]); y = np.concatenate([p[1] for p in parts])
+    except FileNotFoundError:
+        from PIL import Image
+        tgz = find_file("cifar10", "cifar10-jpg.tar.gz")
+        print("decoding CIFAR-10 JPEG train tree from", tgz, flush=True)
+        t0 = time.time()
+        items = []
+        with tarfile.open(tgz, "r:gz") as tf:
+            for m in tf:
+                if not m.isfile() or not m.name.endswith(".jpg"):
+                    continue
+                parts = m.name.split("/")
+                if "train" not in parts[:-2]:
+                    continue
+                cls = parts[-2]
+                img = Image.open(io.BytesIO(tf.extractfile(m).read())).convert("RGB")
+                items.append((cls, parts[-1], np.asarray(img, dtype=np.uint8)))
+        items.sort(key=lambda t: (CIFAR_CLASSES.index(t[0]), t[1]))
+        x = np.stack([it[2] for it in items]).transpose(0, 3, 1, 2).copy()
+        y = np.array([CIFAR_CLASSES.index(it[0]) for it in items], dtype=np.int64)
+        print("decoded %d images in %.1fs" % (len(y), time.time() - t0), flush=True)
+    os.makedirs(WORK, exist_ok=True)
+    np.savez(cache, x=x, y=y)
+    return x, y
+
+
+def load_dataset(ds, split):
+    if ds in ("mnist", "fashion-mnist"):
+        return load_mnist_like(ds, split)
+    return load_cifar_train() if split == "train" else load_cifar_test()
+
+
+def preprocess(x_u8, ds):
+    """Exactly what the runtime does: pixel/255, then (v - mean[c]) / std[c], float32."""
+    mean, std = NORM[ds]
+    x = torch.as_tensor(x_u8).to(torch.float32) / 255.0
+    m = torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1)
+    s = torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1)
+    return (x - m) / s
+
+
+# --------------------------------------------------------------------------------------------- models
+class LeNet5(nn.Module):
+    def __init__(self, in_ch=1, num_classes=10):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_ch, 6, 5, padding=2)
+        self.conv2 = nn.Conv2d(6, 16, 5)
+        self.fc1 = nn.Linear(16 * 5 * 5, 120)
+        self.fc2 = nn.Linear(120, 84)
+        self.fc3 = nn.Linear(84, num_classes)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)
+        x = torch.flatten(x, 1)
+        x = F.relu(self.fc1(x))
+        x = F.relu(self.fc2(x))
+        return self.fc3(x)
+
+
+class QuantLeNet5(nn.Module):
+    """LeNet-5 laid out for eager-mode static quantization (modules, not functionals)."""
+
+    def __init__(self):
+        super().__init__()
+        from torch.ao.quantization import QuantStub, DeQuantStub
+        self.quant = QuantStub()
+        self.conv1 = nn.Conv2d(1, 6, 5, padding=2)
+        self.relu1 = nn.ReLU()
+        self.pool1 = nn.MaxPool2d(2)
+        self.conv2 = nn.Conv2d(6, 16, 5)
+        self.relu2 = nn.ReLU()
+        self.pool2 = nn.MaxPool2d(2)
+        self.flatten = nn.Flatten(1)
+        self.fc1 = nn.Linear(16 * 5 * 5, 120)
+        self.relu3 = nn.ReLU()
+        self.fc2 = nn.Linear(120, 84)
+        self.relu4 = nn.ReLU()
+        self.fc3 = nn.Linear(84, 10)
+        self.dequant = DeQuantStub()
+
+    def forward(self, x):
+        x = self.quant(x)
+        x = self.pool1(self.relu1(self.conv1(x)))
+        x = self.pool2(self.relu2(self.conv2(x)))
+        x = self.flatten(x)
+        x = self.relu3(self.fc1(x))
+        x = self.relu4(self.fc2(x))
+        x = self.fc3(x)
+        return self.dequant(x)
+
+
+class MLP(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(784, 256)
+        self.fc2 = nn.Linear(256, 128)
+        self.fc3 = nn.Linear(128, 10)
+
+    def forward(self, x):
+        x = torch.flatten(x, 1)
+        x = F.relu(self.fc1(x))
+        x = F.relu(self.fc2(x))
+        return self.fc3(x)
+
+
+class BasicBlock(nn.Module):
+    """CIFAR ResNet basic block; option B shortcut (1x1 conv + BN) when the shape changes."""
+
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.shortcut = nn.Sequential()
+        if stride != 1 or cin != cout:
+            self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return F.relu(out + self.shortcut(x))
+
+
+class ResNetCifar(nn.Module):
+    def __init__(self, n=3, num_classes=10):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 16, 3, 1, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(16)
+        layers, cin = [], 16
+        for i, c in enumerate((16, 32, 64)):
+            for j in range(n):
+                layers.append(BasicBlock(cin, c, 2 if (i > 0 and j == 0) else 1))
+                cin = c
+        self.layers = nn.Sequential(*layers)
+        self.fc = nn.Linear(64, num_classes)
+        for m in self.modules():
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out" if isinstance(m, nn.Conv2d) else "fan_in",
+                                        nonlinearity="relu")
+
+    def forward(self, x):
+        x = F.relu(self.bn1(self.conv1(x)))
+        x = self.layers(x)
+        x = F.adaptive_avg_pool2d(x, 1)
+        return self.fc(torch.flatten(x, 1))
+
+
+class VGGSmall(nn.Module):
+    """VGG-style: [c,c,M, 2c,2c,M, 4c,4c,M] 3x3 conv+BN+ReLU, then one FC. c=20 -> 15.4 M MACs."""
+
+    def __init__(self, c=20, num_classes=10):
+        super().__init__()
+        cfg = [c, c, "M", 2 * c, 2 * c, "M", 4 * c, 4 * c, "M"]
+        layers, cin = [], 3
+        for v in cfg:
+            if v == "M":
+                layers.append(nn.MaxPool2d(2))
+            else:
+                layers += [nn.Conv2d(cin, v, 3, padding=1, bias=False), nn.BatchNorm2d(v), nn.ReLU(inplace=True)]
+                cin = v
+        self.features = nn.Sequential(*layers)
+        self.classifier = nn.Linear(cin * 4 * 4, num_classes)
+
+    def forward(self, x):
+        return self.classifier(torch.flatten(self.features(x), 1))
+
+
+# ---------------------------------------------------------------------------------------------- config
+CONFIG = {
+    "lenet5_mnist": dict(ds="mnist", net=lambda: LeNet5(1), epochs=12, bs=128, opt="adam", lr=3e-3, wd=0.0,
+                         aug=False, threads=1, arch="LeNet-5: conv5x5(1->6,pad2)-ReLU-maxpool2-conv5x5(6->16)-ReLU-"
+                                                 "maxpool2-fc(400->120)-ReLU-fc(120->84)-ReLU-fc(84->10)"),
+    "mlp_mnist": dict(ds="mnist", net=MLP, epochs=12, bs=128, opt="adam", lr=2e-3, wd=0.0, aug=False, threads=1,
+                      arch="MLP: flatten(1x28x28)-fc(784->256)-ReLU-fc(256->128)-ReLU-fc(128->10)"),
+    "lenet5_fmnist": dict(ds="fashion-mnist", net=lambda: LeNet5(1), epochs=20, bs=128, opt="adam", lr=3e-3,
+                          wd=0.0, aug=False, threads=1,
+                          arch="LeNet-5 (same as lenet5_mnist) trained on Fashion-MNIST"),
+    "resnet20_cifar10": dict(ds="cifar10", net=lambda: ResNetCifar(3), epochs=40, bs=128, opt="sgd", lr=0.15,
+                             wd=5e-4, aug=True, threads=2,
+                             arch="ResNet-20 (He et al. 2016, CIFAR variant): conv3x3(3->16)-BN-ReLU, 3 stages x 3 "
+                                  "basic blocks (16/32/64 ch, stride 2 at stage 2 and 3, option-B 1x1 conv+BN "
+                                  "projection shortcuts), global avg pool, fc(64->10); BN folded into Conv on export"),
+    "vgg_small_cifar10": dict(ds="cifar10", net=lambda: VGGSmall(20), epochs=30, bs=128, opt="sgd", lr=0.15,
+                              wd=5e-4, aug=True, threads=2,
+                              arch="VGG-small: [conv3x3 20, conv3x3 20, maxpool2, conv3x3 40, conv3x3 40, maxpool2, "
+                                   "conv3x3 80, conv3x3 80, maxpool2] each conv+BN+ReLU, flatten, fc(1280->10); "
+                                   "BN folded into Conv on export"),
+    "lenet5_mnist_qdq": dict(ds="mnist", net=None, epochs=0, threads=1,
+                             arch="lenet5_mnist weights, int8 post-training static quantization (eager mode, "
+                                  "torch.ao.quantization, qnnpack backend, per-tensor quint8 activations / qint8 "
+                                  "weights, 1000 training images for calibration), exported as QuantizeLinear/"
+                                  "DequantizeLinear around float Conv/Gemm"),
+}
+SEED = 20261122
+
+
+def set_seed(seed):
+    random.seed(seed); np.random.seed(seed); torch.manual_seed(seed)
+
+
+def rng_state():
+    return {"py": random.getstate(), "np": np.random.get_state(), "torch": torch.get_rng_state()}
+
+
+def set_rng_state(s):
+    random.setstate(s["py"]); np.random.set_state(s["np"]); torch.set_rng_state(s["torch"])
+
+
+def augment_batch(xpad, idx, gen):
+    """xpad: uint8 [N,C,H+8,W+8] (zero-padded by 4). Random 32x32 crop + horizontal flip, whole batch at once."""
+    b = idx.numel()
+    c, hp, wp = xpad.shape[1:]
+    h, w = hp - 8, wp - 8
+    oy = torch.randint(0, 9, (b,), generator=gen)
+    ox = torch.randint(0, 9, (b,), generator=gen)
+    flip = torch.rand(b, generator=gen) < 0.5
+    rows = oy[:, None] + torch.arange(h)[None, :]                       # [B,H]
+    cols = ox[:, None] + torch.arange(w)[None, :]                       # [B,W]
+    cols = torch.where(flip[:, None], cols.flip(1), cols)
+    x = xpad[idx[:, None, None, None], torch.arange(c)[None, :, None, None], rows[:, None, :, None],
+             cols[:, None, None, :]]
+    return x
+
+
+@torch.no_grad()
+def evaluate(model, x_u8, y, ds, bs=500):
+    model.eval()
+    correct, logits_all = 0, []
+    for i in range(0, len(y), bs):
+        out = model(preprocess(x_u8[i:i + bs], ds))
+        logits_all.append(out)
+        correct += int((out.argmax(1) == torch.as_tensor(y[i:i + bs])).sum())
+    return correct, torch.cat(logits_all)
+
+
+def count_params(model):
+    return sum(p.numel() for p in model.parameters())
+
+
+def count_macs(model, in_shape):
+    """MACs per inference of Conv2d and Linear layers (BN/ReLU/pool/add not counted) via forward hooks."""
+    macs = [0]
+
+    def hook(m, inp, out):
+        if isinstance(m, nn.Conv2d):
+            macs[0] += out.numel() // out.shape[0] * (m.in_channels // m.groups) * m.kernel_size[0] * m.kernel_size[1]
+        elif isinstance(m, nn.Linear):
+            macs[0] += out.numel() // out.shape[0] * m.in_features
+
+    hs = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    model.eval()
+    with torch.no_grad():
+        model(torch.zeros(1, *in_shape))
+    for h in hs:
+        h.remove()
+    return macs[0]
+
+
+def sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        h.update(f.read())
+    return h.hexdigest()
+
+
+def export_onnx(model, name, ds, in_shape):
+    import onnx
+    from torch.onnx import TrainingMode
+    path = os.path.join(MODELS, name + ".onnx")
+    model.eval()
+    dummy = torch.zeros(1, *in_shape)
+    torch.onnx.export(model, dummy, path, opset_version=13, input_names=["input"], output_names=["logits"],
+                      dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}}, training=TrainingMode.EVAL,
+                      do_constant_folding=True)
+    m = onnx.load(path)
+    mean, std = NORM[ds]
+    meta = {
+        "xbar.dataset": ds,
+        "xbar.mean": ",".join(repr(float(v)) for v in mean),
+        "xbar.std": ",".join(repr(float(v)) for v in std),
+        "xbar.classes": ",".join(CLASSES[ds]),
+        "xbar.input_channels": str(in_shape[0]),
+        "xbar.model": name,
+    }
+    del m.metadata_props[:]
+    for k, v in meta.items():
+        p = m.metadata_props.add(); p.key = k; p.value = v
+    m.producer_name = "xbar models/train.py (torch %s)" % torch.__version__
+    onnx.checker.check_model(m)
+    ops = sorted({n.op_type for n in m.graph.node})
+    assert "BatchNormalization" not in ops, "BatchNormalization left in %s" % path
+    onnx.save(m, path)
+    return path, ops
+
+
+def write_golden(name, ds, correct, total, labels16, logits16, extra=None):
+    g = {"model": name, "dataset": ds, "correct": int(correct), "total": int(total),
+         "accuracy": correct / total, "first16_labels": [int(v) for v in labels16],
+         "first16_logits": [[float(v) for v in row] for row in logits16]}
+    if extra:
+        g.update(extra)
+    with open(os.path.join(MODELS, name + ".golden.json"), "w") as f:
+        json.dump(g, f, indent=1)
+        f.write("\n")
+
+
+def finish(name, cfg, model, info):
+    ds = cfg["ds"]
+    in_shape = (1, 28, 28) if ds != "cifar10" else (3, 32, 32)
+    xt, yt = load_dataset(ds, "test")
+    correct, logits = evaluate(model, xt, yt, ds)
+    path, ops = export_onnx(model, name, ds, in_shape)
+    write_golden(name, ds, correct, len(yt), yt[:16], logits[:16].tolist(),
+                 {"partial": info.get("partial", False)})
+    info.update({"model": name, "dataset": ds, "architecture": cfg["arch"], "params": count_params(model),
+                 "macs": count_macs(model, in_shape), "pytorch_correct": correct, "total": len(yt),
+                 "pytorch_accuracy": correct / len(yt), "onnx_ops": ops, "onnx_bytes": os.path.getsize(path),
+                 "onnx_sha256": sha256(path), "torch": torch.__version__, "seed": SEED})
+    with open(os.path.join(MODELS, name + ".train.json"), "w") as f:
+        json.dump(info, f, indent=1)
+        f.write("\n")
+    print("%s: PyTorch test accuracy %d/%d = %.4f%s -> %s" % (name, correct, len(yt), correct / len(yt),
+                                                            " (PARTIAL)" if info.get("partial") else "", path))
+
+
+def train(name, args):
+    cfg = CONFIG[name]
+    ds = cfg["ds"]
+    epochs = args.epochs or cfg["epochs"]
+    torch.set_num_threads(args.threads or cfg["threads"])
+    wdir = os.path.join(WORK, name)
+    os.makedirs(wdir, exist_ok=True)
+    ckpt_path = os.path.join(wdir, "ckpt.pt")
+    set_seed(SEED)
+    model = cfg["net"]()
+    x, y = load_dataset(ds, "train")
+    xt, yt = load_dataset(ds, "test")
+    n = len(y)
+    steps = (n + cfg["bs"] - 1) // cfg["bs"]  # last partial batch kept
+    if cfg["opt"] == "sgd":
+        opt = torch.optim.SGD(model.parameters(), lr=cfg["lr"], momentum=0.9, nesterov=True, weight_decay=cfg["wd"])
+    else:
+        opt = torch.optim.Adam(model.parameters(), lr=cfg["lr"], weight_decay=cfg["wd"])
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg["lr"], epochs=epochs, steps_per_epoch=steps,
+                                                pct_start=0.25 if cfg["opt"] == "sgd" else 0.3)
+    gen = torch.Generator().manual_seed(SEED)
+    start, wall, history = 0, 0.0, []
+    if os.path.exists(ckpt_path):
+        ck = torch.load(ckpt_path)
+        if ck["epochs_total"] != epochs:
+            sys.exit("checkpoint %s was made for %d epochs, not %d: pass --epochs %d or delete it"
+                     % (ckpt_path, ck["epochs_total"], epochs, ck["epochs_total"]))
+        model.load_state_dict(ck["model"]); opt.load_state_dict(ck["opt"]); sched.load_state_dict(ck["sched"])
+        set_rng_state(ck["rng"]); gen.set_state(ck["gen"])
+        start, wall, history = ck["epoch"], ck["wall"], ck["history"]
+        print("resumed %s from epoch %d/%d (%.0fs trained so far)" % (name, start, epochs, wall), flush=True)
+    if args.export_only:
+        info = {"epochs_done": start, "epochs_planned": epochs, "train_wall_seconds": round(wall, 1),
+                "history": history, "partial": start < epochs}
+        return finish(name, cfg, model, info)
+    xt_ = xt
+    if cfg["aug"]:
+        xpad = torch.as_tensor(np.pad(x, ((0, 0), (0, 0), (4, 4), (4, 4))))
+    xall = torch.as_tensor(x)
+    yall = torch.as_tensor(y)
+    limit = args.time_epochs if args.time_epochs else epochs
+    for ep in range(start, min(epochs, start + limit) if args.time_epochs else epochs):
+        t0 = time.time()
+        model.train()
+        perm = torch.randperm(n, generator=gen)
+        tot_loss, tot_ok = 0.0, 0
+        for bi in range(steps):
+            idx = perm[bi * cfg["bs"]:(bi + 1) * cfg["bs"]]
+            xb = augment_batch(xpad, idx, gen) if cfg["aug"] else xall[idx]
+            xb = preprocess(xb, ds)
+            yb = yall[idx]
+            out = model(xb)
+            loss = F.cross_entropy(out, yb)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            tot_loss += float(loss) * len(idx)
+            tot_ok += int((out.argmax(1) == yb).sum())
+            if args.verbose and bi % 50 == 0:
+                print("  ep %d step %d/%d loss %.3f %.1fs" % (ep + 1, bi, steps, float(loss), time.time() - t0),
+                      flush=True)
+        t_train = time.time() - t0
+        correct, _ = evaluate(model, xt_, yt, ds)
+        wall += time.time() - t0
+        rec = {"epoch": ep + 1, "train_loss": tot_loss / n, "train_acc": tot_ok / n, "test_acc": correct / len(yt),
+               "epoch_seconds": round(time.time() - t0, 1), "train_seconds": round(t_train, 1),
+               "lr_end": sched.get_last_lr()[0]}
+        history.append(rec)
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
+                    "epoch": ep + 1, "epochs_total": epochs, "rng": rng_state(), "gen": gen.get_state(),
+                    "wall": wall, "history": history}, ckpt_path + ".tmp")
+        os.replace(ckpt_path + ".tmp", ckpt_path)
+        print("%s epoch %d/%d loss %.4f train_acc %.4f test_acc %.4f (%.1fs, train %.1fs) lr %.4g"
+              % (name, ep + 1, epochs, rec["train_loss"], rec["train_acc"], rec["test_acc"], rec["epoch_seconds"],
+                 t_train, rec["lr_end"]), flush=True)
+        start = ep + 1
+    if start < epochs:
+        print("stopped after epoch %d/%d; rerun the same command to resume" % (start, epochs))
+        return
+    info = {"epochs_done": start, "epochs_planned": epochs, "train_wall_seconds": round(wall, 1),
+            "history": history, "partial": False}
+    finish(name, cfg, model, info)
+
+
+def quantize_qdq(args):
+    """Post-training static int8 quantization of the trained lenet5_mnist (needs models/work/lenet5_mnist)."""
+    from torch.ao import quantization as tq
+    name, ds = "lenet5_mnist_qdq", "mnist"
+    torch.set_num_threads(1)
+    set_seed(SEED)
+    ck = torch.load(os.path.join(WORK, "lenet5_mnist", "ckpt.pt"))
+    assert ck["epoch"] == ck["epochs_total"], "train lenet5_mnist first"
+    float_model = LeNet5(1)
+    float_model.load_state_dict(ck["model"])
+    q = QuantLeNet5()
+    q.load_state_dict(float_model.state_dict(), strict=True)
+    q.eval()
+    torch.backends.quantized.engine = "qnnpack"
+    q.qconfig = tq.get_default_qconfig("qnnpack")
+    tq.fuse_modules(q, [["conv1", "relu1"], ["conv2", "relu2"], ["fc1", "relu3"], ["fc2", "relu4"]], inplace=True)
+    tq.prepare(q, inplace=True)
+    x, y = load_dataset(ds, "train")
+    calib = torch.randperm(len(y))[:1000]
+    with torch.no_grad():
+        for i in range(0, 1000, 100):
+            q(preprocess(x[calib[i:i + 100].numpy()], ds))
+    tq.convert(q, inplace=True)
+    t0 = time.time()
+    xt, yt = load_dataset(ds, "test")
+    correct, logits = evaluate(q, xt, yt, ds)
+    fcorrect, _ = evaluate(float_model, xt, yt, ds)
+    path = os.path.join(MODELS, name + ".onnx")
+    import onnx
+    from torch.onnx import TrainingMode
+    torch.onnx.export(q, torch.zeros(1, 1, 28, 28), path, opset_version=13, input_names=["input"],
+                      output_names=["logits"], dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}},
+                      training=TrainingMode.EVAL, do_constant_folding=True)
+    m = onnx.load(path)
+    mean, std = NORM[ds]
+    meta = {"xbar.dataset": ds, "xbar.mean": ",".join(repr(float(v)) for v in mean),
+            "xbar.std": ",".join(repr(float(v)) for v in std), "xbar.classes": ",".join(CLASSES[ds]),
+            "xbar.input_channels": "1", "xbar.model": name}
+    del m.metadata_props[:]
+    for k, v in meta.items():
+        p = m.metadata_props.add(); p.key = k; p.value = v
+    m.producer_name = "xbar models/train.py (torch %s)" % torch.__version__
+    onnx.checker.check_model(m)
+    onnx.save(m, path)
+    ops = sorted({n.op_type for n in m.graph.node})
+    write_golden(name, ds, correct, len(yt), yt[:16], logits[:16].tolist(),
+                 {"note": "golden computed by the PyTorch quantized (qnnpack) model", "partial": False})
+    info = {"model": name, "dataset": ds, "architecture": CONFIG[name]["arch"],
+            "params": count_params(float_model), "macs": count_macs(float_model, (1, 28, 28)),
+            "pytorch_correct": correct, "total": len(yt), "pytorch_accuracy": correct / len(yt),
+            "float_correct": fcorrect, "float_accuracy": fcorrect / len(yt),
+            "onnx_ops": ops, "onnx_bytes": os.path.getsize(path), "onnx_sha256": sha256(path),
+            "epochs_done": 0, "epochs_planned": 0, "train_wall_seconds": round(time.time() - t0, 1),
+            "partial": False, "torch": torch.__version__, "seed": SEED, "calibration_images": 1000,
+            "quant_engine": "qnnpack"}
+    with open(os.path.join(MODELS, name + ".train.json"), "w") as f:
+        json.dump(info, f, indent=1)
+        f.write("\n")
+    print("%s: quantized %d/%d = %.4f (float %d/%d = %.4f) -> %s ops %s"
+          % (name, correct, len(yt), correct / len(yt), fcorrect, len(yt), fcorrect / len(yt), path, ops))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("name", choices=sorted(CONFIG))
+    ap.add_argument("--epochs", type=int, default=0, help="override the configured epoch count")
+    ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--export-only", action="store_true",
+                    help="export from the current checkpoint (marked partial if training is unfinished)")
+    ap.add_argument("--time-epochs", type=int, default=0, help="run at most K epochs then stop (resumable)")
+    ap.add_argument("--verbose", action="store_true")
+    args = ap.parse_args()
+    if args.name == "lenet5_mnist_qdq":
+        return quantize_qdq(args)
+    train(args.name, args)
+
+
+if __name__ == "__main__":
+    main()
