@@ -1,0 +1,40 @@
+#include "registry.h"
+
+#include <string.h>
+
+const xb_op_info xb_ops[XB_OP_COUNT] = {
+#define XB_OP(id, name, dom, since, prefix)                                                        \
+    [XB_OP_##id] = {name, dom, since, xb_op_##prefix##_prepare, xb_op_##prefix##_run},
+#include "ops.def"
+#undef XB_OP
+};
+
+/* Every table entry must be filled: a missing designated initializer would
+ * leave a NULL prepare and crash at load time instead of failing to build. */
+_Static_assert(sizeof xb_ops / sizeof xb_ops[0] == XB_OP_COUNT, "op table size");
+
+static int domain_is_onnx(const char *d) { return d[0] == '\0' || strcmp(d, "ai.onnx") == 0; }
+
+int xb_op_lookup(const char *op_type, const char *domain, int opset, const char **why) {
+    int onnx = domain_is_onnx(domain);
+    if (!onnx && strcmp(domain, "xbar") != 0) {
+        if (why) *why = "unknown domain";
+        return -1;
+    }
+    for (int i = 0; i < XB_OP_COUNT; i++) {
+        const xb_op_info *op = &xb_ops[i];
+        if (strcmp(op->op_type, op_type) != 0) continue;
+        if (onnx != domain_is_onnx(op->domain)) continue;
+        if (onnx && (opset < XB_ONNX_OPSET_MIN || opset > XB_ONNX_OPSET_MAX)) {
+            if (why) *why = "opset outside supported range 7..17";
+            return -1;
+        }
+        if (opset < op->since) {
+            if (why) *why = "opset older than the op's first supported version";
+            return -1;
+        }
+        return i;
+    }
+    if (why) *why = "unknown op";
+    return -1;
+}

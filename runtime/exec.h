@@ -1,0 +1,56 @@
+/* Execution of a prepared graph.
+ *
+ * An xb_exec is one worker's state: a buffer for every tensor (constants
+ * point at the graph's data, activations are allocated once when the exec
+ * is created) and one scratch area sized for the hungriest op.  Nothing is
+ * allocated while running.  A prepared graph is read-only during execution,
+ * so any number of execs (one per thread) may run it concurrently; images
+ * are independent, which is why results never depend on the thread count. */
+#ifndef XBAR_EXEC_H
+#define XBAR_EXEC_H
+
+#include "ir.h"
+
+struct xb_exec;
+
+/* Matrix-layer engine: how XbarQConv / XbarQGemm turn quantized inputs into
+ * int32 accumulators.  NULL means the int8 reference kernel.  The RRAM
+ * backend installs its analog crossbar simulation here (the way TFLite
+ * Micro's optimized kernels replace reference ones), per exec.
+ *
+ * qmatmul computes, for one matrix layer (`layer` = index among the graph's
+ * matrix layers, `group` = conv group):
+ *     acc[n * P + p] = sum_k w[n * K + k] * x[k * P + p]
+ * where x holds unsigned activation codes (zero point NOT subtracted) and w
+ * the int8 weights of that group.  The caller applies zero-point correction,
+ * scales and bias. */
+typedef struct xb_engine {
+    void *self;
+    xb_status (*qmatmul)(void *self, struct xb_exec *e, const xb_node *node, int layer, int group,
+                         const uint8_t *x, const int8_t *w, int64_t K, int64_t N, int64_t P,
+                         int32_t *acc, xb_ctx *ctx);
+} xb_engine;
+
+typedef struct xb_exec {
+    const xb_graph *g;
+    void **buf;            /* per tensor */
+    void *scratch;
+    size_t scratch_bytes;
+    const xb_engine *engine; /* NULL: reference int8 */
+    void *engine_state;      /* per-exec state for the engine (stats, RNG) */
+    int64_t image_index;     /* which dataset image is running: keys seeded noise */
+    int thread;              /* worker index, for per-thread stats only */
+} xb_exec;
+
+xb_exec *xb_exec_new(const xb_graph *g, xb_ctx *ctx);
+void xb_exec_free(xb_exec *e);
+/* Run all nodes.  Inputs must already be written to buffers of g->inputs. */
+xb_status xb_exec_run(xb_exec *e, xb_ctx *ctx);
+/* Run nodes [from, to): used by constant folding and calibration. */
+xb_status xb_exec_run_range(xb_exec *e, int from, int to, xb_ctx *ctx);
+
+static inline void *xb_buf(const xb_exec *e, int tensor) { return e->buf[tensor]; }
+#define XB_IN_F32(e, n, i) ((const float *)(e)->buf[(n)->in[i]])
+#define XB_OUT_F32(e, n, i) ((float *)(e)->buf[(n)->out[i]])
+
+#endif
