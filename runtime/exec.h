@@ -26,6 +26,13 @@ struct xb_exec;
  * scales and bias. */
 typedef struct xb_engine {
     void *self;
+    /* Per-worker state (statistics, scratch): created for each xb_exec by the
+     * runner, merged into `self` after the run in worker order, then freed.
+     * Counters are integers, so the merged totals do not depend on how images
+     * were split across threads.  Any of these may be NULL. */
+    void *(*state_new)(void *self, xb_ctx *ctx);
+    void (*state_merge)(void *self, void *state);
+    void (*state_free)(void *state);
     xb_status (*qmatmul)(void *self, struct xb_exec *e, const xb_node *node, int layer, int group,
                          const uint8_t *x, const int8_t *w, int64_t K, int64_t N, int64_t P,
                          int32_t *acc, xb_ctx *ctx);
