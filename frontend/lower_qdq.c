@@ -21,12 +21,21 @@
  * prepare folds them into float constants; xb_pass_record_const_dq records
  * them beforehand (xb_dq_table) so the int8 codes and scales are found here.
  * Anything that does not match stays as plain QuantizeLinear /
- * DequantizeLinear ops, which run as such. */
+ * DequantizeLinear ops, which run as such.
+ *
+ * One deliberate inexactness: the matrix-layer contract promises symmetric
+ * weights (|w| <= 127 for 8 bits, because the crossbar maps w onto a
+ * symmetric conductance pair), but PyTorch's qint8 symmetric observer uses
+ * scale = max|w| / 127.5 and so can emit -128 for the most negative weight.
+ * Such codes are clamped to -127 (an error of one step on those weights
+ * only, usually one or two per tensor); the clamped count is kept in graph
+ * metadata "xbar.qdq_clamped_weights" so it is visible, not silent. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../kernels/registry.h"
 #include "onnx_internal.h"
 
 static bool is_op(const xb_node *n, const char *op) {
@@ -175,10 +184,10 @@ static void drop_attrs(xb_node *n) {
 
 /* Turn node ni into the xbar op, in place (node order and name stay, so the
  * per-layer reports keep the exporter's layer names). */
-static xb_status rewrite(xb_graph *g, int ni, const char *op, bool keep_attrs, int x, int w, int ws,
+static xb_status rewrite(xb_graph *g, int ni, int op, bool keep_attrs, int x, int w, int ws,
                          int b, float x_scale, int32_t x_zp, xb_ctx *ctx) {
     xb_node *n = &g->nodes[ni];
-    char *ot = xb_strdup(ctx, op), *dom = xb_strdup(ctx, "xbar");
+    char *ot = xb_strdup(ctx, xb_ops[op].op_type), *dom = xb_strdup(ctx, xb_ops[op].domain);
     int *in = xb_calloc(ctx, 4, sizeof(int));
     if (!ot || !dom || !in) {
         free(ot);
@@ -197,7 +206,7 @@ static xb_status rewrite(xb_graph *g, int ni, const char *op, bool keep_attrs, i
     in[2] = ws;
     in[3] = b;
     n->n_in = b >= 0 ? 4 : 3;
-    n->opset = 1;
+    n->opset = xb_ops[op].since;
     n->op = -1;
     if (n->params) {
         if (n->params_free)
@@ -228,7 +237,35 @@ static int new_vec(xb_graph *g, const char *base, const char *suffix, float *dat
     return t;
 }
 
-static xb_status lower_conv(xb_graph *g, const xb_dq_table *tab, int ni, bool *done, xb_ctx *ctx) {
+/* If the int8 codes in tensor *wq contain -128, replace *wq by a clamped
+ * copy (the original may be shared by other layers or outputs). */
+static xb_status symmetric_copy(xb_graph *g, int *wq, int64_t *clamped, xb_ctx *ctx) {
+    const xb_tensor *q = &g->tensors[*wq];
+    int64_t n = xb_shape_numel(&q->shape), bad = 0;
+    for (int64_t i = 0; i < n; i++) bad += ((const int8_t *)q->data)[i] == -128;
+    if (!bad) return XB_OK;
+    int8_t *c = xb_malloc(ctx, (size_t)n + 1);
+    if (!c) return ctx->status;
+    for (int64_t i = 0; i < n; i++) {
+        int8_t v = ((const int8_t *)q->data)[i];
+        c[i] = v == -128 ? -127 : v;
+    }
+    xb_shape s = q->shape;
+    char base[300];
+    snprintf(base, sizeof base, "%s", q->name);
+    int t = xb_pass_unique_tensor(g, base, "_sym", XB_I8, &s, ctx);
+    if (t < 0) {
+        free(c);
+        return ctx->status;
+    }
+    xb_tensor_set_const(&g->tensors[t], c);
+    *wq = t;
+    *clamped += bad;
+    return XB_OK;
+}
+
+static xb_status lower_conv(xb_graph *g, const xb_dq_table *tab, int ni, bool *done,
+                            int64_t *clamped, xb_ctx *ctx) {
     *done = false;
     const xb_node *n = &g->nodes[ni];
     if (n->n_in < 2 || n->n_out != 1 || n->in[0] < 0 || n->in[1] < 0) return XB_OK;
@@ -250,15 +287,19 @@ static xb_status lower_conv(xb_graph *g, const xb_dq_table *tab, int ni, bool *d
         return XB_OK;
     }
     int wq = (int)(q - g->tensors);
+    if (symmetric_copy(g, &wq, clamped, ctx) != XB_OK) {
+        free(ws);
+        return ctx->status;
+    }
     int wst = new_vec(g, n->name, "_w_scale", ws, cout, ctx);
     if (wst < 0) return ctx->status;
     *done = true;
-    return rewrite(g, ni, "QConv", true, x, wq, wst, bias, xs, xzp, ctx);
+    return rewrite(g, ni, XB_OP_XbarQConv, true, x, wq, wst, bias, xs, xzp, ctx);
 }
 
 /* Gemm (transA 0) and MatMul with a 2-D weight: y = x W (+ C). */
 static xb_status lower_gemm(xb_graph *g, const xb_dq_table *tab, int ni, bool is_matmul, bool *done,
-                            xb_ctx *ctx) {
+                            int64_t *clamped, xb_ctx *ctx) {
     *done = false;
     const xb_node *n = &g->nodes[ni];
     if (n->n_in < 2 || n->n_out != 1 || n->in[0] < 0 || n->in[1] < 0) return XB_OK;
@@ -327,6 +368,10 @@ static xb_status lower_gemm(xb_graph *g, const xb_dq_table *tab, int ni, bool is
         }
         xb_tensor_set_const(&g->tensors[wq], wt);
     }
+    if (symmetric_copy(g, &wq, clamped, ctx) != XB_OK) {
+        free(ws);
+        return ctx->status;
+    }
     int bias = -1;
     if (c >= 0) {
         float *bd = xb_malloc(ctx, (size_t)N * sizeof(float) + 1);
@@ -344,27 +389,33 @@ static xb_status lower_gemm(xb_graph *g, const xb_dq_table *tab, int ni, bool is
     int wst = new_vec(g, g->nodes[ni].name, "_w_scale", ws, N, ctx);
     if (wst < 0) return ctx->status;
     *done = true;
-    return rewrite(g, ni, "QGemm", false, x, wq, wst, bias, xs, xzp, ctx);
+    return rewrite(g, ni, XB_OP_XbarQGemm, false, x, wq, wst, bias, xs, xzp, ctx);
 }
 
 xb_status xb_pass_lower_qdq(xb_graph *g, const xb_dq_table *tab, int *count, xb_ctx *ctx) {
     int lowered = 0;
+    int64_t clamped = 0;
     if (count) *count = 0;
     for (int i = 0; i < g->n_nodes; i++) {
         const xb_node *n = &g->nodes[i];
         bool done = false;
         xb_status st = XB_OK;
         if (is_op(n, "Conv"))
-            st = lower_conv(g, tab, i, &done, ctx);
+            st = lower_conv(g, tab, i, &done, &clamped, ctx);
         else if (is_op(n, "Gemm"))
-            st = lower_gemm(g, tab, i, false, &done, ctx);
+            st = lower_gemm(g, tab, i, false, &done, &clamped, ctx);
         else if (is_op(n, "MatMul"))
-            st = lower_gemm(g, tab, i, true, &done, ctx);
+            st = lower_gemm(g, tab, i, true, &done, &clamped, ctx);
         if (st != XB_OK) {
             xb_ctx_prefix(ctx, "lowering node '%s'", g->nodes[i].name);
             return st;
         }
         if (done) lowered++;
+    }
+    if (clamped) {
+        char v[32];
+        snprintf(v, sizeof v, "%lld", (long long)clamped);
+        XB_TRY(xb_graph_set_meta(g, "xbar.qdq_clamped_weights", v, ctx));
     }
     if (count) *count = lowered;
     return XB_OK;

@@ -27,8 +27,8 @@ static void check_model(const char *path, bool qdq) {
     cr_assert_eq(g->n_inputs, 1);
     cr_assert_eq(g->tensors[g->inputs[0]].shape.d[0], 1);
     if (qdq) {
-        cr_assert_gt(count_op(g, "QConv"), 0, "%s: no QConv", path);
-        cr_assert_gt(count_op(g, "QGemm"), 0, "%s: no QGemm", path);
+        cr_assert_gt(count_op(g, "XbarQConv"), 0, "%s: no QConv", path);
+        cr_assert_gt(count_op(g, "XbarQGemm"), 0, "%s: no QGemm", path);
         cr_assert_eq(count_op(g, "Conv") + count_op(g, "Gemm") + count_op(g, "MatMul"), 0,
                      "%s: float matrix layers left", path);
     }

@@ -45,9 +45,7 @@ static const xb_node *find_op(const xb_graph *g, const char *op) {
     do {                                                                                           \
         const char *need_[] = {__VA_ARGS__, NULL};                                                 \
         for (int k_ = 0; need_[k_]; k_++) {                                                        \
-            const char *dom_ = (need_[k_][0] == 'Q' && (need_[k_][1] == 'C' || need_[k_][1] == 'G')) \
-                                   ? "xbar"                                                        \
-                                   : "";                                                           \
+            const char *dom_ = strncmp(need_[k_], "Xbar", 4) == 0 ? "xbar" : "";                    \
             if (xb_op_lookup(need_[k_], dom_, dom_[0] ? 1 : 13, NULL) < 0)                         \
                 cr_skip_test("kernel %s not in this build yet", need_[k_]);                        \
         }                                                                                          \
@@ -244,7 +242,7 @@ Test(passes, qdq_conv_lowered_to_qconv_per_tensor) {
     cr_assert_eq(lowered, 1);
     cr_assert_eq(tg.g->n_nodes, 1, "Q, Cast, DQ and the weight DQ are dead");
     const xb_node *n = &tg.g->nodes[0];
-    cr_assert_str_eq(n->op_type, "QConv");
+    cr_assert_str_eq(n->op_type, "XbarQConv");
     cr_assert_str_eq(n->domain, "xbar");
     cr_assert_str_eq(n->name, "Conv_4", "keeps the layer name");
     cr_assert_eq(n->n_in, 4);
@@ -263,6 +261,29 @@ Test(passes, qdq_conv_lowered_to_qconv_per_tensor) {
     cr_assert_eq(xb_attr_int(n, "w_bits", 0), 8);
     const int64_t *k;
     cr_assert_eq(xb_attr_ints(n, "kernel_shape", &k), 2, "conv attributes kept");
+    xb_test_end(&tg);
+}
+
+Test(passes, qdq_weight_code_minus_128_clamped_and_counted) {
+    xb_test_graph tg;
+    xb_test_begin(&tg);
+    int64_t xd[] = {1, 1, 3, 3}, wd[] = {2, 1, 1, 1}, yd[] = {1, 2, 3, 3};
+    int x = xb_test_input(&tg, "x", XB_F32, 4, xd);
+    int a = act_qdq(&tg, x, xd, 4, 0.25f, 0, XB_U8, 0.25f, 0);
+    int8_t codes[2] = {-128, 127};
+    float ws = 0.5f;
+    int w = weight_dq(&tg, "w", 4, wd, codes, 1, &ws, 1);
+    int y = tensor_of(&tg, "y", XB_F32, 4, yd);
+    int cin[2] = {a, w};
+    xb_test_node(&tg, "Conv", 13, cin, 2, &y, 1);
+    xb_test_output(&tg, y);
+    int lowered;
+    lower_and_clean(&tg, &lowered);
+    cr_assert_eq(lowered, 1);
+    const int8_t *wq = tg.g->tensors[tg.g->nodes[0].in[1]].data;
+    cr_assert_eq(wq[0], -127);
+    cr_assert_eq(wq[1], 127);
+    cr_assert_str_eq(xb_graph_meta(tg.g, "xbar.qdq_clamped_weights"), "1");
     xb_test_end(&tg);
 }
 
@@ -311,7 +332,7 @@ Test(passes, qdq_gemm_folds_alpha_beta_transposes_and_per_axis_scale) {
     cr_assert_eq(lowered, 1);
     cr_assert_eq(tg.g->n_nodes, 1);
     const xb_node *n = &tg.g->nodes[0];
-    cr_assert_str_eq(n->op_type, "QGemm");
+    cr_assert_str_eq(n->op_type, "XbarQGemm");
     cr_assert_null(xb_attr_find(n, "alpha"), "Gemm attributes are folded away");
     cr_assert_null(xb_attr_find(n, "transB"));
     const xb_tensor *wq = &tg.g->tensors[n->in[1]];
@@ -371,7 +392,7 @@ Test(passes, qdq_matmul_lowered_to_qgemm) {
     lower_and_clean(&tg, &lowered);
     cr_assert_eq(lowered, 1);
     const xb_node *n = &tg.g->nodes[0];
-    cr_assert_str_eq(n->op_type, "QGemm");
+    cr_assert_str_eq(n->op_type, "XbarQGemm");
     cr_assert_eq(n->n_in, 3, "no bias");
     int8_t want[6] = {-1, 2, 0, -2, 1, 3};
     for (int i = 0; i < 6; i++) cr_assert_eq(((int8_t *)tg.g->tensors[n->in[1]].data)[i], want[i]);
@@ -555,28 +576,28 @@ static void qdq_model(ob_model *m, int8_t act_zp_signed) {
 }
 
 static void check_qdq_model(int8_t signed_act) {
-    NEED_OPS("QuantizeLinear", "DequantizeLinear", "Cast", "Conv", "Flatten", "Gemm", "QConv",
-             "QGemm");
+    NEED_OPS("QuantizeLinear", "DequantizeLinear", "Cast", "Conv", "Flatten", "Gemm", "XbarQConv",
+             "XbarQGemm");
     ob_model m;
     qdq_model(&m, signed_act);
     xb_graph *low = load_model(&m, 2, 0);
     xb_graph *ref = load_model(&m, 2, 1);
     ob_end(&m);
-    cr_assert_eq(count_op(low, "QConv"), 1);
-    cr_assert_eq(count_op(low, "QGemm"), 1);
+    cr_assert_eq(count_op(low, "XbarQConv"), 1);
+    cr_assert_eq(count_op(low, "XbarQGemm"), 1);
     cr_assert_eq(count_op(low, "Conv"), 0);
     cr_assert_eq(count_op(low, "Gemm"), 0);
     /* The input Q/Cast/DQ and the one before the Gemm are dead; the pair
      * around nothing-but-Flatten still runs as ops. */
     cr_assert_eq(count_op(low, "QuantizeLinear"), 1);
     cr_assert_eq(count_op(low, "DequantizeLinear"), 1);
-    const xb_node *qc = find_op(low, "QConv");
+    const xb_node *qc = find_op(low, "XbarQConv");
     cr_assert_str_eq(qc->name, "conv1");
     cr_assert_eq(xb_attr_int(qc, "x_zero_point", -1), signed_act ? 123 : 128);
     cr_assert_float_eq(xb_attr_float(qc, "x_scale", 0), 1.0f / 16, 0.0f);
     const float *b = low->tensors[qc->in[3]].data;
     cr_assert_float_eq(b[0], 300.0f / 512, 0.0f, "int32 bias dequantized");
-    const xb_node *qg = find_op(low, "QGemm");
+    const xb_node *qg = find_op(low, "XbarQGemm");
     const float *ws = low->tensors[qg->in[2]].data;
     cr_assert_float_eq(ws[1], 0.5f / 128, 0.0f, "alpha folded into the per-row scale");
     float x[32];
