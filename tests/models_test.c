@@ -117,7 +117,7 @@ static void unload(loaded *m) {
 
 /* The model's full test set from the data dir, or NULL. */
 static xb_dataset *full_set(const char *ds, char *why, size_t n) {
-    char dir[1024], file[1200];
+    char dir[300], file[400];
     xb_data_dir(ds, dir, sizeof dir);
     snprintf(file, sizeof file, "%s/%s", dir,
              strcmp(ds, "cifar10") ? "t10k-images-idx3-ubyte.gz" : "test_batch.bin");
