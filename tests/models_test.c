@@ -9,7 +9,8 @@
  * The full test set is read from the data dir (XBAR_DATA or
  * datasets/data/, see datasets/fetch.sh); without it that test is skipped
  * and says why.  The first-16 check falls back to the bundled sample
- * (datasets/samples/, the first 1000 test images). */
+ * (datasets/samples/, the first 1000 test images).  XBAR_MODELS overrides
+ * the models folder. */
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
@@ -29,7 +30,12 @@
 #define HAVE_ONNX 1
 #endif
 
-#define MODELS XBAR_SOURCE_DIR "/models"
+/* XBAR_MODELS overrides the models folder (e.g. to test a tree whose
+ * models are not committed yet). */
+static const char *models_dir(void) {
+    const char *e = getenv("XBAR_MODELS");
+    return e && e[0] ? e : XBAR_SOURCE_DIR "/models";
+}
 
 typedef struct {
     char name[64];
@@ -37,8 +43,10 @@ typedef struct {
 
 static model_param *find_models(size_t *n) {
     glob_t gl;
+    char pat[600];
     *n = 0;
-    if (glob(MODELS "/*.golden.json", 0, NULL, &gl) != 0) {
+    snprintf(pat, sizeof pat, "%s/*.golden.json", models_dir());
+    if (glob(pat, 0, NULL, &gl) != 0) {
         /* Criterion wants a non-empty array; one empty name means "none". */
         model_param *p = cr_malloc(sizeof *p);
         p->name[0] = '\0';
@@ -96,13 +104,13 @@ static void load(const char *name, loaded *m) {
     cr_skip_test("no ONNX frontend in this tree");
 #else
     char path[512];
-    snprintf(path, sizeof path, MODELS "/%s.onnx", name);
+    snprintf(path, sizeof path, "%.400s/%s.onnx", models_dir(), name);
     if (!exists(path)) cr_skip_test("%s.golden.json without %s", name, path);
     xb_ctx ctx = {0};
     memset(m, 0, sizeof *m);
     cr_assert_eq(xb_onnx_load(path, 1, &m->g, &ctx), XB_OK, "%s", ctx.msg);
     cr_assert_eq(xb_preproc_init(&m->pp, m->g, &ctx), XB_OK, "%s", ctx.msg);
-    snprintf(path, sizeof path, MODELS "/%s.golden.json", name);
+    snprintf(path, sizeof path, "%.400s/%s.golden.json", models_dir(), name);
     m->golden = read_json(path);
     m->ds = m->pp.dataset;
     cr_assert_not_null(m->ds, "%s: no xbar.dataset metadata", name);
