@@ -65,4 +65,17 @@ bool xb_conv_geom_is_pointwise(const xb_conv_geom *cg);
 /* MACs of the whole op for one image (Cout * P * K), for reports. */
 int64_t xb_conv_geom_macs(const xb_conv_geom *cg);
 
+/* Taps t in [*lo, *hi) of a window starting at input position `start`
+ * (negative inside the begin padding) with k taps at dilation d that land
+ * inside [0, size).  Pools use it to skip padding without per-tap tests. */
+static inline void xb_window_taps(int64_t start, int64_t k, int64_t d, int64_t size, int64_t *lo,
+                                  int64_t *hi) {
+    int64_t l = start >= 0 ? 0 : (-start + d - 1) / d;
+    int64_t h = size - start <= 0 ? 0 : (size - start + d - 1) / d;
+    if (h > k) h = k;
+    if (l > h) l = h;
+    *lo = l;
+    *hi = h;
+}
+
 #endif
