@@ -413,7 +413,8 @@ typedef struct {
     uint8_t *dp;    /* packed digits [kpad(rows)][ppad(J*Pt)] */
     float *df;      /* float digits [rows][J*Pt] (conductance path) */
     void *S;        /* column sums [C][J*Pt], int32 or float */
-    float *noise;   /* [J*Pt] */
+    float *noise;   /* [C][J*Pt] read noise */
+    float *vbuf;    /* [C][J*Pt] analog values before the ADC */
     double *accd;   /* [N][Pt] */
     int64_t *xsum;  /* [Pt] */
     int32_t *qcols; /* correction path: flagged columns' position [J*Pt] */
@@ -438,7 +439,8 @@ static size_t carve(const xb_analog_layer *l, int64_t P, uint8_t *base, scratch_
     TAKE(dp, (size_t)(xb_igemm_kpad(c->rows) * xb_igemm_ppad(cols)));
     TAKE(df, l->cond ? (size_t)(c->rows * cols) * sizeof(float) : 0);
     TAKE(S, (size_t)(l->C * cols) * 4);
-    TAKE(noise, (size_t)cols * sizeof(float));
+    TAKE(noise, (size_t)(l->C * cols) * sizeof(float));
+    TAKE(vbuf, (size_t)(l->C * cols) * sizeof(float));
     TAKE(accd, (size_t)(c->N * pt) * sizeof(double));
     TAKE(xsum, (size_t)pt * sizeof(int64_t));
     TAKE(qcols, (size_t)cols * sizeof(int32_t));
@@ -526,6 +528,33 @@ static void run_full(const xb_analog_layer *l, int64_t g, const uint8_t *x, int6
                          l->condT + (size_t)((g * l->R + r) * C * c->rows), kb, s->df, cols,
                          (float *)s->S, cols, false, s->sg);
             }
+            if (!simple) {
+                /* Analog values of every conversion of this block and chunk,
+                 * then their read noise in one batch.  Conversion index:
+                 * unique per (group, block, chunk, column, digit, position)
+                 * and independent of threads. */
+                for (int64_t cc = 0; cc < ncc; cc++) {
+                    int64_t col = c->signed_pair ? (cc / N) * 2 * N + cc % N : cc;
+                    float *v = s->vbuf + cc * cols;
+                    if (int_sums) {
+                        const int32_t *Sp = (const int32_t *)s->S + col * cols;
+                        for (int64_t i = 0; i < cols; i++)
+                            v[i] = (float)(c->signed_pair ? Sp[i] - Sp[i + N * cols] : Sp[i]);
+                    } else {
+                        const float *Sp = (const float *)s->S + col * cols;
+                        for (int64_t i = 0; i < cols; i++)
+                            v[i] = c->signed_pair ? Sp[i] - Sp[i + N * cols] : Sp[i];
+                    }
+                }
+                if (c->read_sigma > 0) {
+                    int64_t nchunks = (P + pt_max - 1) / pt_max;
+                    uint64_t idx = (((uint64_t)g * (uint64_t)l->R + (uint64_t)r) * (uint64_t)nchunks +
+                                    (uint64_t)(p0 / pt_max)) * (uint64_t)(ncc * J * pt_max);
+                    xb_fast_normals(nkey, idx, ncc * cols, s->noise);
+                    float sg = (float)c->read_sigma;
+                    for (int64_t i = 0; i < ncc * cols; i++) s->vbuf[i] += sg * s->noise[i];
+                }
+            }
             for (int64_t cc = 0; cc < ncc; cc++) {
                 /* Signed pair: columns (s, +, n) = s*2N + n and (s, -, n) =
                  * s*2N + N + n are subtracted before the one conversion. */
@@ -560,30 +589,7 @@ static void run_full(const xb_analog_layer *l, int64_t g, const uint8_t *x, int6
                                 stat_value(st, (double)(Sn ? Sp[q] - Sn[q] : Sp[q]));
                         continue;
                     }
-                    float *v = s->noise;
-                    if (int_sums) {
-                        const int32_t *Sp = (const int32_t *)s->S + off;
-                        for (int64_t q = 0; q < pt; q++)
-                            v[q] = (float)(c->signed_pair ? Sp[q] - Sp[q + N * cols] : Sp[q]);
-                    } else {
-                        const float *Sp = (const float *)s->S + off;
-                        for (int64_t q = 0; q < pt; q++)
-                            v[q] = c->signed_pair ? Sp[q] - Sp[q + N * cols] : Sp[q];
-                    }
-                    if (c->read_sigma > 0) {
-                        /* Conversion index: unique per (group, block,
-                         * column, digit, position) of this image. */
-                        uint64_t idx = ((((uint64_t)g * (uint64_t)l->R + (uint64_t)r) *
-                                             (uint64_t)ncc + (uint64_t)cc) * (uint64_t)J + (uint64_t)j) *
-                                           (uint64_t)P + (uint64_t)p0;
-                        float z[1024];
-                        for (int64_t q0 = 0; q0 < pt; q0 += 1024) {
-                            int64_t m = pt - q0 < 1024 ? pt - q0 : 1024;
-                            xb_fast_normals(nkey, idx + (uint64_t)q0, m, z);
-                            for (int64_t q = 0; q < m; q++)
-                                v[q0 + q] += (float)c->read_sigma * z[q];
-                        }
-                    }
+                    const float *v = s->vbuf + cc * cols + (int64_t)j * pt;
                     int64_t ns = 0;
                     if (lossless) {
                         for (int64_t q = 0; q < pt; q++) an[q] += coef * nearbyint((double)v[q]);
