@@ -23,10 +23,7 @@
 #include "../../backend/profile.h"
 #include "arch_opts.h"
 
-#if __has_include("../quantize.h")
 #include "../quantize.h"
-#define XB_HAVE_QUANTIZE 1
-#endif
 
 #ifndef XBAR_SOURCE_DIR
 #define XBAR_SOURCE_DIR "."
@@ -315,7 +312,6 @@ int xb_cmd_run(int argc, char **argv) {
         printf("int8     model quantized in the file (%d integer matrix layers), run as it is\n",
                xb_graph_count_quantized(fg));
     } else if (need_q) {
-#ifdef XB_HAVE_QUANTIZE
         calib_n = ra.calib < d->n ? ra.calib : d->n;
         /* Calibrate on images the evaluation does not see when there are
          * enough; otherwise on the first ones, and say so. */
@@ -340,11 +336,6 @@ int xb_cmd_run(int argc, char **argv) {
                (long long)calib_first, (long long)(calib_first + calib_n - 1),
                calib_first >= count ? "(after the evaluated ones: disjoint from them)"
                                     : "(of the same data: they overlap the evaluated images)");
-#else
-        xb_fail(&ctx, XB_ERR_UNSUPPORTED, "int8 mode needs post-training quantization, which this "
-                "build lacks; use --mode float");
-        goto done;
-#endif
     }
     putchar('\n');
     fflush(stdout);
