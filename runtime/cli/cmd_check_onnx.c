@@ -23,7 +23,7 @@ static void help(FILE *f) {
             1e-3, 1e-5);
 }
 
-int cmd_check_onnx(int argc, char **argv) {
+int xb_cmd_check_onnx(int argc, char **argv) {
     const char *list = NULL, *root = NULL;
     int quiet = 0;
     char **dirs = calloc((size_t)argc + 1, sizeof *dirs);

@@ -1,0 +1,508 @@
+/* Architecture description: key table, JSON loading, overrides, checks.
+ *
+ * Default values are ISAAC (Shafiee et al., ISCA 2016, Table I) at 32 nm,
+ * turned into per-event energies with ISAAC's own cycle: one 100 ns crossbar
+ * read, 128 columns converted per ADC at 1.28 GS/s.  The derivations are in
+ * docs/ARCH.md next to each field. */
+#include "arch.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum { F_INT, F_DBL, F_BOOL, F_ENUM, F_U64, F_STR } ftype;
+
+typedef struct {
+    const char *key;
+    ftype type;
+    size_t off;
+    double lo, hi;          /* inclusive range for numbers */
+    const char *const *names; /* enum spellings, NULL-terminated */
+} field;
+
+static const char *const range_names[] = {"clip", "max", "calibrated", NULL};
+static const char *const enc_names[] = {"offset", "differential", NULL};
+
+#define O(m) offsetof(xb_arch, m)
+#define ADC_ROW(b)                                                                                 \
+    {"energy.adc_pj." #b, F_DBL, O(adc_pj) + (b - XB_ADC_TAB_MIN) * sizeof(double), 0, 1e6, NULL}, \
+    {"area.adc_um2." #b, F_DBL, O(adc_um2) + (b - XB_ADC_TAB_MIN) * sizeof(double), 0, 1e9, NULL}
+
+static const field fields[] = {
+    {"name", F_STR, O(name), 0, 0, NULL},
+    {"crossbar.rows", F_INT, O(rows), 1, 4096, NULL},
+    {"crossbar.cols", F_INT, O(cols), 1, 4096, NULL},
+    {"crossbar.bits_per_cell", F_INT, O(bits_per_cell), 1, 8, NULL},
+    {"crossbar.on_off_ratio", F_DBL, O(on_off_ratio), 0, 1e12, NULL},
+    {"dac.bits", F_INT, O(dac_bits), 1, 8, NULL},
+    {"adc.bits", F_INT, O(adc_bits), 0, 24, NULL},
+    {"adc.signed", F_BOOL, O(adc_signed), 0, 1, NULL},
+    {"adc.range", F_ENUM, O(adc_range), 0, 0, range_names},
+    {"adc.percentile", F_DBL, O(adc_percentile), 50, 100, NULL},
+    {"adc.per_crossbar", F_INT, O(adcs_per_crossbar), 1, 4096, NULL},
+    {"adc.sample_rate_gsps", F_DBL, O(adc_gsps), 1e-6, 1e6, NULL},
+    {"weight_bits", F_INT, O(weight_bits), 2, 16, NULL},
+    {"input_bits", F_INT, O(input_bits), 1, 16, NULL},
+    {"encoding", F_ENUM, O(encoding), 0, 0, enc_names},
+    {"hierarchy.crossbars_per_partition", F_INT, O(xbars_per_partition), 1, 1 << 20, NULL},
+    {"hierarchy.partitions_per_tile", F_INT, O(partitions_per_tile), 1, 1 << 20, NULL},
+    {"hierarchy.tiles", F_INT, O(tiles), 1, 1 << 24, NULL},
+    {"timing.crossbar_read_ns", F_DBL, O(xbar_read_ns), 1e-6, 1e9, NULL},
+    {"timing.clock_ghz", F_DBL, O(clock_ghz), 1e-6, 1e6, NULL},
+    ADC_ROW(4), ADC_ROW(5), ADC_ROW(6), ADC_ROW(7), ADC_ROW(8), ADC_ROW(9), ADC_ROW(10),
+    {"energy.dac_pj", F_DBL, O(dac_pj), 0, 1e6, NULL},
+    {"energy.crossbar_read_pj", F_DBL, O(xbar_pj), 0, 1e9, NULL},
+    {"energy.sample_hold_pj", F_DBL, O(sh_pj), 0, 1e6, NULL},
+    {"energy.shift_add_pj", F_DBL, O(sa_pj), 0, 1e6, NULL},
+    {"energy.input_reg_pj_per_byte", F_DBL, O(ir_pj_per_byte), 0, 1e6, NULL},
+    {"energy.output_reg_pj", F_DBL, O(or_pj), 0, 1e6, NULL},
+    {"energy.edram_pj_per_byte", F_DBL, O(edram_pj_per_byte), 0, 1e6, NULL},
+    {"energy.alu_pj", F_DBL, O(alu_pj), 0, 1e6, NULL},
+    {"area.dac_um2", F_DBL, O(dac_um2), 0, 1e9, NULL},
+    {"area.crossbar_um2", F_DBL, O(xbar_um2), 0, 1e9, NULL},
+    {"area.sample_hold_um2", F_DBL, O(sh_um2), 0, 1e9, NULL},
+    {"area.shift_add_um2", F_DBL, O(sa_um2), 0, 1e9, NULL},
+    {"area.input_reg_um2", F_DBL, O(ir_um2), 0, 1e9, NULL},
+    {"area.output_reg_um2", F_DBL, O(or_um2), 0, 1e9, NULL},
+    {"area.edram_um2", F_DBL, O(edram_um2), 0, 1e12, NULL},
+    {"nonideal.programming_sigma", F_DBL, O(prog_sigma), 0, 10, NULL},
+    {"nonideal.read_sigma", F_DBL, O(read_sigma), 0, 1e6, NULL},
+    {"nonideal.stuck_low_rate", F_DBL, O(stuck_low), 0, 1, NULL},
+    {"nonideal.stuck_high_rate", F_DBL, O(stuck_high), 0, 1, NULL},
+    {"nonideal.seed", F_U64, O(seed), 0, 0, NULL},
+};
+#define NFIELDS ((int)(sizeof fields / sizeof fields[0]))
+
+void xb_arch_defaults(xb_arch *a) {
+    memset(a, 0, sizeof *a);
+    snprintf(a->name, sizeof a->name, "isaac");
+    a->rows = 128;
+    a->cols = 128;
+    a->bits_per_cell = 2;
+    a->on_off_ratio = 0;
+    a->dac_bits = 1;
+    a->adc_bits = 8;
+    a->adc_signed = false;
+    a->adc_range = XB_ADC_CLIP;
+    a->adc_percentile = 99.99;
+    a->adcs_per_crossbar = 1;
+    a->adc_gsps = 1.28;
+    a->weight_bits = 8;
+    a->input_bits = 8;
+    a->encoding = XB_ENC_OFFSET;
+    a->xbars_per_partition = 8;
+    a->partitions_per_tile = 12;
+    a->tiles = 168;
+    a->xbar_read_ns = 100;
+    a->clock_ghz = 1.2;
+    /* Accelergy/CiMLoop ISAAC library ADC table, 32 nm, 4..10 bits. */
+    static const double e[XB_ADC_TAB_N] = {0.79, 0.99, 1.20, 1.42, 1.67, 1.97, 2.38};
+    static const double ar[XB_ADC_TAB_N] = {361, 477, 627, 845, 1200, 1828, 3002};
+    memcpy(a->adc_pj, e, sizeof e);
+    memcpy(a->adc_um2, ar, sizeof ar);
+    /* ISAAC Table I per IMA, divided over one 100 ns read cycle. */
+    a->dac_pj = 4e-3 * 100e-9 / 1024 * 1e12;          /* 4 mW, 8x128 DACs: 0.390625 pJ */
+    a->dac_um2 = 0.00017e6 / 1024;                    /* 0.166 um^2 */
+    a->xbar_pj = 2.4e-3 / 8 * 100e-9 * 1e12;          /* 2.4 mW, 8 arrays: 30 pJ */
+    a->xbar_um2 = 0.0002e6 / 8;                       /* 25 um^2 */
+    a->sh_pj = 10e-6 * 100e-9 / 1024 * 1e12;          /* 10 uW, 8x128 S+H */
+    a->sh_um2 = 0.00004e6 / 1024;
+    a->sa_pj = 0.2e-3 / (8 * 1.28e9) * 1e12;          /* 0.2 mW over 8 ADCs' conversions */
+    a->sa_um2 = 0.00024e6;
+    a->ir_pj_per_byte = 1.24e-3 * 100e-9 / 128 * 1e12; /* 1.24 mW; 1024 bits read per cycle */
+    a->ir_um2 = 0.0021e6;
+    a->or_pj = 0.23e-3 * 100e-9 / 1024 * 1e12;        /* 0.23 mW over 1024 conversions */
+    a->or_um2 = 0.00077e6;
+    a->edram_pj_per_byte = 20.45 / 32;                /* CiMLoop ISAAC eDRAM: 20.45 pJ/256 b */
+    a->edram_um2 = 0.083e6;
+    a->alu_pj = 0.1; /* 32-bit integer add, 45 nm (Horowitz, ISSCC 2014) */
+    a->prog_sigma = 0;
+    a->read_sigma = 0;
+    a->stuck_low = 0;
+    a->stuck_high = 0;
+    a->seed = 1;
+}
+
+static const field *find_field(const char *key) {
+    for (int i = 0; i < NFIELDS; i++)
+        if (!strcmp(fields[i].key, key)) return &fields[i];
+    return NULL;
+}
+
+const char *xb_arch_key(int i) { return i >= 0 && i < NFIELDS ? fields[i].key : NULL; }
+
+static xb_status set_number(xb_arch *a, const field *f, double v, const char *origin,
+                            xb_ctx *ctx) {
+    void *p = (char *)a + f->off;
+    if (!isfinite(v))
+        return xb_fail(ctx, XB_ERR_INVALID, "%s: %s must be a finite number", origin, f->key);
+    switch (f->type) {
+    case F_INT:
+        if (v != floor(v))
+            return xb_fail(ctx, XB_ERR_INVALID, "%s: %s must be an integer, got %g", origin,
+                           f->key, v);
+        /* fallthrough */
+    case F_DBL:
+    case F_BOOL:
+        if (v < f->lo || v > f->hi)
+            return xb_fail(ctx, XB_ERR_INVALID, "%s: %s = %g is out of range [%g, %g]", origin,
+                           f->key, v, f->lo, f->hi);
+        if (f->type == F_INT) *(int *)p = (int)v;
+        else if (f->type == F_DBL) *(double *)p = v;
+        else *(bool *)p = v != 0;
+        return XB_OK;
+    case F_U64:
+        if (v < 0 || v != floor(v) || v > 9007199254740992.0)
+            return xb_fail(ctx, XB_ERR_INVALID, "%s: %s must be a non-negative integer", origin,
+                           f->key);
+        *(uint64_t *)p = (uint64_t)v;
+        return XB_OK;
+    default:
+        return xb_fail(ctx, XB_ERR_INVALID, "%s: %s takes a string, not a number", origin, f->key);
+    }
+}
+
+static xb_status set_string(xb_arch *a, const field *f, const char *s, const char *origin,
+                            xb_ctx *ctx) {
+    void *p = (char *)a + f->off;
+    if (f->type == F_STR) {
+        if (strlen(s) >= sizeof a->name)
+            return xb_fail(ctx, XB_ERR_INVALID, "%s: %s is longer than %zu characters", origin,
+                           f->key, sizeof a->name - 1);
+        snprintf((char *)p, sizeof a->name, "%s", s);
+        return XB_OK;
+    }
+    if (f->type == F_ENUM) {
+        for (int i = 0; f->names[i]; i++)
+            if (!strcmp(f->names[i], s)) {
+                *(int *)p = i;
+                return XB_OK;
+            }
+        char list[128] = "";
+        for (int i = 0; f->names[i]; i++) {
+            strncat(list, i ? "|" : "", sizeof list - strlen(list) - 1);
+            strncat(list, f->names[i], sizeof list - strlen(list) - 1);
+        }
+        return xb_fail(ctx, XB_ERR_INVALID, "%s: %s = '%s' is not one of %s", origin, f->key, s,
+                       list);
+    }
+    if (f->type == F_BOOL) {
+        if (!strcmp(s, "true") || !strcmp(s, "1")) return set_number(a, f, 1, origin, ctx);
+        if (!strcmp(s, "false") || !strcmp(s, "0")) return set_number(a, f, 0, origin, ctx);
+        return xb_fail(ctx, XB_ERR_INVALID, "%s: %s must be true or false, got '%s'", origin,
+                       f->key, s);
+    }
+    /* Numbers given as text (from --set). */
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end != '\0' || errno == ERANGE)
+        return xb_fail(ctx, XB_ERR_INVALID, "%s: %s needs a number, got '%s'", origin, f->key, s);
+    if (f->type == F_U64) {
+        unsigned long long u = strtoull(s, &end, 10);
+        if (*end != '\0' || s[0] == '-')
+            return xb_fail(ctx, XB_ERR_INVALID, "%s: %s must be a non-negative integer", origin,
+                           f->key);
+        *(uint64_t *)p = (uint64_t)u;
+        return XB_OK;
+    }
+    return set_number(a, f, v, origin, ctx);
+}
+
+static xb_status apply_node(xb_arch *a, const cJSON *node, const char *prefix, const char *origin,
+                            xb_ctx *ctx) {
+    for (const cJSON *c = node->child; c; c = c->next) {
+        char key[256];
+        if (!c->string) return xb_fail(ctx, XB_ERR_PARSE, "%s: expected an object", origin);
+        snprintf(key, sizeof key, "%s%s%s", prefix, prefix[0] ? "." : "", c->string);
+        if (!prefix[0] && !strcmp(c->string, "comment")) continue; /* free text for humans */
+        if (cJSON_IsObject(c)) {
+            XB_TRY(apply_node(a, c, key, origin, ctx));
+            continue;
+        }
+        const field *f = find_field(key);
+        if (!f) return xb_fail(ctx, XB_ERR_INVALID, "%s: unknown key '%s'", origin, key);
+        if (cJSON_IsNumber(c)) {
+            XB_TRY(set_number(a, f, c->valuedouble, origin, ctx));
+        } else if (cJSON_IsString(c)) {
+            if (f->type != F_STR && f->type != F_ENUM)
+                return xb_fail(ctx, XB_ERR_INVALID, "%s: %s takes a %s, not a string", origin, key,
+                               f->type == F_BOOL ? "boolean" : "number");
+            XB_TRY(set_string(a, f, c->valuestring, origin, ctx));
+        } else if (cJSON_IsBool(c)) {
+            if (f->type != F_BOOL)
+                return xb_fail(ctx, XB_ERR_INVALID, "%s: %s does not take a boolean", origin, key);
+            *(bool *)((char *)a + f->off) = cJSON_IsTrue(c);
+        } else {
+            return xb_fail(ctx, XB_ERR_INVALID, "%s: %s has an unsupported value type", origin,
+                           key);
+        }
+    }
+    return XB_OK;
+}
+
+xb_status xb_arch_apply_json(xb_arch *a, const char *text, const char *origin, xb_ctx *ctx) {
+    cJSON *root = cJSON_Parse(text);
+    if (!root) {
+        const char *where = cJSON_GetErrorPtr();
+        char near[40] = "";
+        if (where) snprintf(near, sizeof near, "%.30s", where);
+        return xb_fail(ctx, XB_ERR_PARSE, "%s: malformed JSON near '%s'", origin, near);
+    }
+    xb_status st = XB_OK;
+    if (!cJSON_IsObject(root))
+        st = xb_fail(ctx, XB_ERR_PARSE, "%s: the top level must be an object", origin);
+    else
+        st = apply_node(a, root, "", origin, ctx);
+    cJSON_Delete(root);
+    if (st == XB_OK) st = xb_arch_validate(a, ctx);
+    if (st != XB_OK && ctx->msg[0] && strncmp(ctx->msg, origin, strlen(origin)))
+        xb_ctx_prefix(ctx, "%s", origin);
+    return st;
+}
+
+static char *read_text(const char *path, xb_ctx *ctx) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    if (fseek(f, 0, SEEK_END) != 0) {
+        fclose(f);
+        return NULL;
+    }
+    long n = ftell(f);
+    if (n < 0 || n > (1 << 24)) {
+        fclose(f);
+        xb_fail(ctx, XB_ERR_IO, "%s: not a readable architecture file", path);
+        return NULL;
+    }
+    rewind(f);
+    char *buf = xb_malloc(ctx, (size_t)n + 1);
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+        xb_fail(ctx, XB_ERR_IO, "%s: short read", path);
+    }
+    if (buf) buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+xb_status xb_arch_load(xb_arch *a, const char *spec, xb_ctx *ctx) {
+    xb_arch_defaults(a);
+    size_t len = strlen(spec);
+    bool is_path = strchr(spec, '/') || (len > 5 && !strcmp(spec + len - 5, ".json"));
+    char path[4096];
+    char *text = NULL;
+    if (is_path) {
+        snprintf(path, sizeof path, "%s", spec);
+        text = read_text(path, ctx);
+        if (!text && ctx->status == XB_OK)
+            return xb_fail(ctx, XB_ERR_IO, "%s: cannot open architecture file", spec);
+    } else {
+        for (const char *c = spec; *c; c++)
+            if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                  (*c >= '0' && *c <= '9') || *c == '_' || *c == '-'))
+                return xb_fail(ctx, XB_ERR_INVALID, "arch '%s': a preset name is letters, digits, "
+                                                    "'_' and '-'; give a path for files",
+                               spec);
+        const char *dirs[2] = {getenv("XBAR_ARCH_DIR"), NULL};
+#ifdef XBAR_SOURCE_DIR
+        dirs[1] = XBAR_SOURCE_DIR "/backend/arch";
+#endif
+        for (int i = 0; i < 2 && !text; i++) {
+            if (!dirs[i] || !dirs[i][0]) continue;
+            snprintf(path, sizeof path, "%s/%s.json", dirs[i], spec);
+            text = read_text(path, ctx);
+            if (ctx->status != XB_OK) return ctx->status;
+        }
+        if (!text)
+            return xb_fail(ctx, XB_ERR_IO,
+                           "arch '%s': no preset of that name (looked in $XBAR_ARCH_DIR and "
+                           "backend/arch/); presets: isaac, ideal",
+                           spec);
+    }
+    xb_status st = xb_arch_apply_json(a, text, path, ctx);
+    free(text);
+    return st;
+}
+
+xb_status xb_arch_set(xb_arch *a, const char *assignment, xb_ctx *ctx) {
+    const char *eq = strchr(assignment, '=');
+    if (!eq || eq == assignment)
+        return xb_fail(ctx, XB_ERR_INVALID, "--set '%s': expected key=value", assignment);
+    char key[256];
+    size_t kl = (size_t)(eq - assignment);
+    if (kl >= sizeof key) return xb_fail(ctx, XB_ERR_INVALID, "--set: key too long");
+    memcpy(key, assignment, kl);
+    key[kl] = '\0';
+    const field *f = find_field(key);
+    if (!f) {
+        /* Suggest keys sharing the section, since a typo is the usual cause. */
+        char hint[1024] = "";
+        const char *dot = strchr(key, '.');
+        size_t sl = dot ? (size_t)(dot - key) + 1 : 0;
+        for (int i = 0; sl && i < NFIELDS; i++)
+            if (!strncmp(fields[i].key, key, sl) && strlen(hint) < sizeof hint - 64) {
+                strcat(hint, hint[0] ? ", " : " (known in this section: ");
+                strcat(hint, fields[i].key);
+            }
+        if (hint[0]) strcat(hint, ")");
+        return xb_fail(ctx, XB_ERR_INVALID, "--set: unknown architecture key '%s'%s", key, hint);
+    }
+    char origin[300];
+    snprintf(origin, sizeof origin, "--set %s", key);
+    xb_arch tmp = *a;
+    XB_TRY(set_string(&tmp, f, eq + 1, origin, ctx));
+    XB_TRY(xb_arch_validate(&tmp, ctx));
+    *a = tmp;
+    return XB_OK;
+}
+
+int64_t xb_arch_max_column_sum(const xb_arch *a) {
+    return (int64_t)a->rows * ((1 << a->dac_bits) - 1) * ((1 << a->bits_per_cell) - 1);
+}
+
+static int bits_for(int64_t v) {
+    int b = 0;
+    while (b < 62 && ((int64_t)1 << b) - 1 < v) b++;
+    return b;
+}
+
+int xb_arch_adc_eff_bits(const xb_arch *a) {
+    if (a->adc_bits > 0) return a->adc_bits;
+    int b = bits_for(xb_arch_max_column_sum(a));
+    /* A signed ADC spends one bit on the sign. */
+    return a->adc_signed ? b + 1 : b;
+}
+
+xb_status xb_arch_validate(const xb_arch *a, xb_ctx *ctx) {
+    for (int i = 0; i < NFIELDS; i++) {
+        const field *f = &fields[i];
+        const void *p = (const char *)a + f->off;
+        double v;
+        if (f->type == F_INT) v = *(const int *)p;
+        else if (f->type == F_DBL) v = *(const double *)p;
+        else continue;
+        if (!(v >= f->lo && v <= f->hi))
+            return xb_fail(ctx, XB_ERR_INVALID, "arch: %s = %g is out of range [%g, %g]", f->key,
+                           v, f->lo, f->hi);
+    }
+    if (a->on_off_ratio != 0 && a->on_off_ratio <= 1)
+        return xb_fail(ctx, XB_ERR_INVALID,
+                       "arch: crossbar.on_off_ratio = %g must be > 1 (or 0 for ideal)",
+                       a->on_off_ratio);
+    if (a->stuck_low + a->stuck_high > 1)
+        return xb_fail(ctx, XB_ERR_INVALID,
+                       "arch: nonideal.stuck_low_rate + stuck_high_rate = %g exceeds 1",
+                       a->stuck_low + a->stuck_high);
+    if (a->adcs_per_crossbar > a->cols)
+        return xb_fail(ctx, XB_ERR_INVALID, "arch: adc.per_crossbar = %d exceeds crossbar.cols = %d",
+                       a->adcs_per_crossbar, a->cols);
+    if (a->encoding == XB_ENC_DIFFERENTIAL && a->cols < 2)
+        return xb_fail(ctx, XB_ERR_INVALID, "arch: differential encoding needs crossbar.cols >= 2");
+    if (a->adc_signed && a->adc_bits == 1)
+        return xb_fail(ctx, XB_ERR_INVALID, "arch: a signed ADC needs adc.bits >= 2");
+    if (a->dac_bits > a->input_bits)
+        return xb_fail(ctx, XB_ERR_INVALID, "arch: dac.bits = %d exceeds input_bits = %d",
+                       a->dac_bits, a->input_bits);
+    /* Column sums are accumulated in 32-bit integers by the executor. */
+    if (xb_arch_max_column_sum(a) > ((int64_t)1 << 30))
+        return xb_fail(ctx, XB_ERR_INVALID,
+                       "arch: rows x (2^dac.bits - 1) x (2^bits_per_cell - 1) = %lld is too large",
+                       (long long)xb_arch_max_column_sum(a));
+    return XB_OK;
+}
+
+int xb_arch_input_slices(const xb_arch *a) { return (a->input_bits + a->dac_bits - 1) / a->dac_bits; }
+
+int xb_arch_weight_slices(const xb_arch *a) {
+    /* Offset encoding stores w + 2^(b-1) in b unsigned bits; differential
+     * stores |w| <= 2^(b-1) - 1 in b-1 bits, the sign choosing the column. */
+    int mb = a->encoding == XB_ENC_OFFSET ? a->weight_bits : a->weight_bits - 1;
+    return (mb + a->bits_per_cell - 1) / a->bits_per_cell;
+}
+
+int xb_arch_cols_per_slice(const xb_arch *a) { return a->encoding == XB_ENC_DIFFERENTIAL ? 2 : 1; }
+
+/* Outside the table: below 4 bits a SAR ADC does not get much cheaper
+ * (comparator and logic dominate), so the 4-bit figure is kept; above 10
+ * bits energy is extrapolated at x2 per bit, the thermal-noise-limited slope
+ * of Murmann's ADC survey.  Both are assumptions, stated in docs/ARCH.md. */
+double xb_arch_adc_energy_pj(const xb_arch *a, int bits) {
+    if (bits <= XB_ADC_TAB_MIN) return a->adc_pj[0];
+    if (bits <= XB_ADC_TAB_MAX) return a->adc_pj[bits - XB_ADC_TAB_MIN];
+    return a->adc_pj[XB_ADC_TAB_N - 1] * ldexp(1.0, bits - XB_ADC_TAB_MAX);
+}
+
+double xb_arch_adc_area_um2(const xb_arch *a, int bits) {
+    if (bits <= XB_ADC_TAB_MIN) return a->adc_um2[0];
+    if (bits <= XB_ADC_TAB_MAX) return a->adc_um2[bits - XB_ADC_TAB_MIN];
+    return a->adc_um2[XB_ADC_TAB_N - 1] * ldexp(1.0, bits - XB_ADC_TAB_MAX);
+}
+
+static void format_field(const xb_arch *a, const field *f, char *buf, size_t n) {
+    const void *p = (const char *)a + f->off;
+    switch (f->type) {
+    case F_INT: snprintf(buf, n, "%d", *(const int *)p); break;
+    case F_DBL: snprintf(buf, n, "%.10g", *(const double *)p); break;
+    case F_BOOL: snprintf(buf, n, "%s", *(const bool *)p ? "true" : "false"); break;
+    case F_ENUM: snprintf(buf, n, "\"%s\"", f->names[*(const int *)p]); break;
+    case F_U64: snprintf(buf, n, "%llu", (unsigned long long)*(const uint64_t *)p); break;
+    case F_STR: snprintf(buf, n, "\"%s\"", (const char *)p); break;
+    }
+}
+
+int xb_arch_get(const xb_arch *a, const char *key, char *buf, size_t n) {
+    const field *f = find_field(key);
+    if (!f) return 0;
+    format_field(a, f, buf, n);
+    return 1;
+}
+
+/* Nested JSON from the flat dotted keys: keys sharing a prefix are adjacent
+ * in the table except the ADC rows, so emit section by section. */
+void xb_arch_write_json(const xb_arch *a, FILE *f, int indent) {
+    cJSON *root = cJSON_CreateObject();
+    for (int i = 0; i < NFIELDS; i++) {
+        char key[256];
+        snprintf(key, sizeof key, "%s", fields[i].key);
+        cJSON *node = root;
+        char *s = key, *dot;
+        while ((dot = strchr(s, '.'))) {
+            *dot = '\0';
+            cJSON *child = cJSON_GetObjectItemCaseSensitive(node, s);
+            if (!child) child = cJSON_AddObjectToObject(node, s);
+            node = child;
+            s = dot + 1;
+        }
+        const void *p = (const char *)a + fields[i].off;
+        switch (fields[i].type) {
+        case F_INT: cJSON_AddNumberToObject(node, s, *(const int *)p); break;
+        case F_DBL: cJSON_AddNumberToObject(node, s, *(const double *)p); break;
+        case F_BOOL: cJSON_AddBoolToObject(node, s, *(const bool *)p); break;
+        case F_ENUM: cJSON_AddStringToObject(node, s, fields[i].names[*(const int *)p]); break;
+        case F_U64: cJSON_AddNumberToObject(node, s, (double)*(const uint64_t *)p); break;
+        case F_STR: cJSON_AddStringToObject(node, s, (const char *)p); break;
+        }
+    }
+    char *text = cJSON_Print(root);
+    if (text) {
+        /* cJSON indents with tabs; re-indent each line by `indent` spaces. */
+        for (char *line = text; *line;) {
+            char *nl = strchr(line, '\n');
+            size_t len = nl ? (size_t)(nl - line) : strlen(line);
+            if (line != text) fprintf(f, "%*s", indent, "");
+            for (size_t i = 0; i < len; i++) {
+                if (line[i] == '\t') fputs("  ", f);
+                else fputc(line[i], f);
+            }
+            if (!nl) break;
+            fputc('\n', f);
+            line = nl + 1;
+        }
+    }
+    free(text);
+    cJSON_Delete(root);
+}

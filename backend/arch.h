@@ -1,0 +1,94 @@
+/* RRAM accelerator architecture description.
+ *
+ * One flat struct holds every parameter the compiler, the analog executor
+ * and the cost model read.  Files (backend/arch/<name>.json) and command-line
+ * overrides (--set adc.bits=6) address fields by dotted key; the key table in
+ * arch.c is the single list of fields, so loading, overriding, validating and
+ * printing cannot drift apart.  docs/ARCH.md documents each field, its unit
+ * and the source of its default.  Built-in defaults are the ISAAC preset, so
+ * a file only needs to list what differs. */
+#ifndef XBAR_ARCH_H
+#define XBAR_ARCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../runtime/status.h"
+
+typedef enum { XB_ADC_CLIP = 0, XB_ADC_MAX = 1, XB_ADC_CALIBRATED = 2 } xb_adc_range;
+typedef enum { XB_ENC_OFFSET = 0, XB_ENC_DIFFERENTIAL = 1 } xb_encoding;
+
+/* ADC energy/area table covers 4..10 bits (Accelergy ISAAC library). */
+#define XB_ADC_TAB_MIN 4
+#define XB_ADC_TAB_MAX 10
+#define XB_ADC_TAB_N (XB_ADC_TAB_MAX - XB_ADC_TAB_MIN + 1)
+
+typedef struct xb_arch {
+    char name[64];
+    /* crossbar */
+    int rows, cols, bits_per_cell;
+    double on_off_ratio; /* 0 = ideal (an off cell conducts nothing) */
+    /* converters */
+    int dac_bits;
+    int adc_bits; /* 0 = lossless: as many bits as the largest possible sum needs */
+    bool adc_signed;
+    xb_adc_range adc_range;
+    double adc_percentile; /* calibrated mode */
+    int adcs_per_crossbar;
+    double adc_gsps;
+    /* number format */
+    int weight_bits, input_bits;
+    xb_encoding encoding;
+    /* hierarchy */
+    int xbars_per_partition, partitions_per_tile, tiles;
+    /* timing */
+    double xbar_read_ns, clock_ghz;
+    /* energy (pJ per event) and area (um^2 per instance) */
+    double adc_pj[XB_ADC_TAB_N], adc_um2[XB_ADC_TAB_N];
+    double dac_pj, dac_um2;         /* per row activation / per DAC */
+    double xbar_pj, xbar_um2;       /* per full crossbar read / per crossbar */
+    double sh_pj, sh_um2;           /* per column sample / per sample-and-hold */
+    double sa_pj, sa_um2;           /* per conversion / per partition */
+    double ir_pj_per_byte, ir_um2;  /* input register read / per partition */
+    double or_pj, or_um2;           /* per conversion / per partition */
+    double edram_pj_per_byte, edram_um2; /* per byte / per tile */
+    double alu_pj;                  /* per digital op */
+    /* non-idealities */
+    double prog_sigma, read_sigma, stuck_low, stuck_high;
+    uint64_t seed;
+} xb_arch;
+
+/* Built-in defaults: the ISAAC preset. */
+void xb_arch_defaults(xb_arch *a);
+/* Load a preset by name (backend/arch/<name>.json found through
+ * $XBAR_ARCH_DIR, then the source tree) or by path (contains '/' or ends in
+ * .json).  Fields absent from the file keep the built-in defaults. */
+xb_status xb_arch_load(xb_arch *a, const char *spec, xb_ctx *ctx);
+/* Apply a JSON text (object with nested sections) on top of *a. */
+xb_status xb_arch_apply_json(xb_arch *a, const char *text, const char *origin, xb_ctx *ctx);
+/* "key=value" with a dotted key: adc.bits=6, energy.adc_pj.8=1.5. */
+xb_status xb_arch_set(xb_arch *a, const char *assignment, xb_ctx *ctx);
+/* Range and cross-field checks; load and set call it. */
+xb_status xb_arch_validate(const xb_arch *a, xb_ctx *ctx);
+
+/* Derived quantities used by compiler, executor and cost model. */
+int xb_arch_input_slices(const xb_arch *a);  /* ceil(input_bits / dac_bits) */
+int xb_arch_weight_slices(const xb_arch *a); /* ceil(magnitude bits / bits_per_cell) */
+int xb_arch_cols_per_slice(const xb_arch *a); /* 2 if differential, else 1 */
+/* Bits the ADC resolves: adc_bits, or for lossless the bits the largest
+ * possible column sum of a full crossbar needs. */
+int xb_arch_adc_eff_bits(const xb_arch *a);
+/* Largest possible column sum of a full crossbar in unit levels. */
+int64_t xb_arch_max_column_sum(const xb_arch *a);
+double xb_arch_adc_energy_pj(const xb_arch *a, int bits);
+double xb_arch_adc_area_um2(const xb_arch *a, int bits);
+
+/* Print every field as JSON ("name": {...}) to f; the inverse of load. */
+void xb_arch_write_json(const xb_arch *a, FILE *f, int indent);
+/* Iterate over field keys (for docs/tests): NULL past the end. */
+const char *xb_arch_key(int i);
+/* Format the value of a key into buf; returns 0 if the key is unknown. */
+int xb_arch_get(const xb_arch *a, const char *key, char *buf, size_t n);
+
+#endif

@@ -1,0 +1,135 @@
+#include <criterion/criterion.h>
+#include <math.h>
+#include <string.h>
+
+#include "backend/arch.h"
+
+Test(arch, isaac_preset_matches_builtin_defaults) {
+    xb_ctx ctx = {0};
+    xb_arch a, d;
+    cr_assert_eq(xb_arch_load(&a, "isaac", &ctx), XB_OK, "%s", ctx.msg);
+    xb_arch_defaults(&d);
+    /* Every field in the file equals the derivation in arch.c. */
+    for (int i = 0; xb_arch_key(i); i++) {
+        char va[64], vd[64];
+        xb_arch_get(&a, xb_arch_key(i), va, sizeof va);
+        xb_arch_get(&d, xb_arch_key(i), vd, sizeof vd);
+        double x = atof(va), y = atof(vd);
+        cr_assert(!strcmp(va, vd) || fabs(x - y) <= 1e-9 * fabs(y), "%s: file %s, built-in %s",
+                  xb_arch_key(i), va, vd);
+    }
+    cr_assert_eq(a.rows, 128);
+    cr_assert_eq(a.bits_per_cell, 2);
+    cr_assert_eq(a.adc_bits, 8);
+    /* ISAAC Table I: 16 mW for 8 ADCs at 1.28 GS/s is 1.5625 pJ; the table
+     * value we use for 8 bits is Accelergy's 1.67. */
+    cr_assert_float_eq(xb_arch_adc_energy_pj(&a, 8), 1.67, 1e-12);
+    cr_assert_float_eq(a.dac_pj, 0.390625, 1e-12);
+    cr_assert_float_eq(a.xbar_pj, 30.0, 1e-12);
+}
+
+Test(arch, ideal_preset_is_lossless_isaac_mapping) {
+    xb_ctx ctx = {0};
+    xb_arch a;
+    cr_assert_eq(xb_arch_load(&a, "ideal", &ctx), XB_OK, "%s", ctx.msg);
+    cr_assert_str_eq(a.name, "ideal");
+    cr_assert_eq(a.adc_bits, 0);
+    /* 128 rows x 1 x 3 = 384 needs 9 bits. */
+    cr_assert_eq(xb_arch_max_column_sum(&a), 384);
+    cr_assert_eq(xb_arch_adc_eff_bits(&a), 9);
+    cr_assert_eq(a.rows, 128);
+}
+
+Test(arch, set_overrides_and_errors) {
+    xb_ctx ctx = {0};
+    xb_arch a;
+    xb_arch_defaults(&a);
+    cr_assert_eq(xb_arch_set(&a, "adc.bits=6", &ctx), XB_OK, "%s", ctx.msg);
+    cr_assert_eq(a.adc_bits, 6);
+    cr_assert_eq(xb_arch_set(&a, "crossbar.rows=256", &ctx), XB_OK, "%s", ctx.msg);
+    cr_assert_eq(a.rows, 256);
+    cr_assert_eq(xb_arch_set(&a, "encoding=differential", &ctx), XB_OK, "%s", ctx.msg);
+    cr_assert_eq(a.encoding, XB_ENC_DIFFERENTIAL);
+    cr_assert_eq(xb_arch_set(&a, "adc.signed=true", &ctx), XB_OK, "%s", ctx.msg);
+    cr_assert(a.adc_signed);
+    cr_assert_eq(xb_arch_set(&a, "energy.adc_pj.8=1.5625", &ctx), XB_OK, "%s", ctx.msg);
+    cr_assert_float_eq(xb_arch_adc_energy_pj(&a, 8), 1.5625, 1e-12);
+    cr_assert_eq(xb_arch_set(&a, "nonideal.seed=12345678901", &ctx), XB_OK, "%s", ctx.msg);
+    cr_assert_eq(a.seed, 12345678901ull);
+
+    xb_arch before = a;
+    cr_assert_neq(xb_arch_set(&a, "adc.bitz=6", &ctx), XB_OK);
+    cr_assert(strstr(ctx.msg, "unknown architecture key 'adc.bitz'"), "%s", ctx.msg);
+    cr_assert(strstr(ctx.msg, "adc.bits"), "hint lists the section's keys: %s", ctx.msg);
+    xb_ctx_clear(&ctx);
+    cr_assert_neq(xb_arch_set(&a, "crossbar.rows=0", &ctx), XB_OK);
+    cr_assert(strstr(ctx.msg, "out of range"), "%s", ctx.msg);
+    xb_ctx_clear(&ctx);
+    cr_assert_neq(xb_arch_set(&a, "crossbar.rows=12.5", &ctx), XB_OK);
+    cr_assert(strstr(ctx.msg, "integer"), "%s", ctx.msg);
+    xb_ctx_clear(&ctx);
+    cr_assert_neq(xb_arch_set(&a, "adc.range=log", &ctx), XB_OK);
+    cr_assert(strstr(ctx.msg, "clip|max|calibrated"), "%s", ctx.msg);
+    xb_ctx_clear(&ctx);
+    cr_assert_neq(xb_arch_set(&a, "crossbar.on_off_ratio=0.5", &ctx), XB_OK);
+    xb_ctx_clear(&ctx);
+    cr_assert_neq(xb_arch_set(&a, "adc.bits", &ctx), XB_OK);
+    xb_ctx_clear(&ctx);
+    cr_assert_neq(xb_arch_set(&a, "nonideal.stuck_low_rate=abc", &ctx), XB_OK);
+    /* A failed override leaves the architecture unchanged. */
+    cr_assert_eq(memcmp(&a, &before, sizeof a), 0);
+}
+
+Test(arch, json_errors_name_the_key) {
+    xb_ctx ctx = {0};
+    xb_arch a;
+    xb_arch_defaults(&a);
+    cr_assert_neq(xb_arch_apply_json(&a, "{\"crossbar\": {\"rowz\": 3}}", "t.json", &ctx), XB_OK);
+    cr_assert(strstr(ctx.msg, "t.json") && strstr(ctx.msg, "crossbar.rowz"), "%s", ctx.msg);
+    xb_ctx_clear(&ctx);
+    cr_assert_neq(xb_arch_apply_json(&a, "{\"adc\": {\"bits\": 99}}", "t.json", &ctx), XB_OK);
+    cr_assert(strstr(ctx.msg, "adc.bits"), "%s", ctx.msg);
+    xb_ctx_clear(&ctx);
+    cr_assert_neq(xb_arch_apply_json(&a, "{\"adc\": {\"bits\": \"8\"}}", "t.json", &ctx), XB_OK);
+    xb_ctx_clear(&ctx);
+    cr_assert_neq(xb_arch_apply_json(&a, "{\"adc\": ", "t.json", &ctx), XB_OK);
+    cr_assert(strstr(ctx.msg, "malformed"), "%s", ctx.msg);
+    xb_ctx_clear(&ctx);
+    cr_assert_neq(xb_arch_load(&a, "nosuchpreset", &ctx), XB_OK);
+    cr_assert(strstr(ctx.msg, "nosuchpreset"), "%s", ctx.msg);
+    xb_ctx_clear(&ctx);
+    cr_assert_neq(xb_arch_load(&a, "/nonexistent/x.json", &ctx), XB_OK);
+}
+
+Test(arch, derived_slices) {
+    xb_arch a;
+    xb_arch_defaults(&a);
+    cr_assert_eq(xb_arch_input_slices(&a), 8);
+    cr_assert_eq(xb_arch_weight_slices(&a), 4);
+    a.encoding = XB_ENC_DIFFERENTIAL; /* 7 magnitude bits in 2-bit cells */
+    cr_assert_eq(xb_arch_weight_slices(&a), 4);
+    cr_assert_eq(xb_arch_cols_per_slice(&a), 2);
+    a.dac_bits = 3;
+    cr_assert_eq(xb_arch_input_slices(&a), 3);
+    /* Outside the table: 4-bit floor, x2 per bit above 10. */
+    cr_assert_float_eq(xb_arch_adc_energy_pj(&a, 2), 0.79, 1e-12);
+    cr_assert_float_eq(xb_arch_adc_energy_pj(&a, 12), 2.38 * 4, 1e-12);
+}
+
+Test(arch, json_roundtrip) {
+    xb_ctx ctx = {0};
+    xb_arch a, b;
+    xb_arch_defaults(&a);
+    cr_assert_eq(xb_arch_set(&a, "adc.range=calibrated", &ctx), XB_OK);
+    cr_assert_eq(xb_arch_set(&a, "nonideal.read_sigma=0.5", &ctx), XB_OK);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    xb_arch_write_json(&a, f, 0);
+    fclose(f);
+    xb_arch_defaults(&b);
+    cr_assert_eq(xb_arch_apply_json(&b, buf, "roundtrip", &ctx), XB_OK, "%s\n%s", ctx.msg, buf);
+    cr_assert_eq(b.adc_range, XB_ADC_CALIBRATED);
+    cr_assert_float_eq(b.read_sigma, 0.5, 0);
+    free(buf);
+}

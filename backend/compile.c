@@ -1,0 +1,161 @@
+/* Crossbar compiler (see compile.h for the mapping rules). */
+#include "compile.h"
+
+#include <png.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+
+static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+xb_mapping *xb_compile_shapes(const xb_arch *a, const xb_layer_shape *shapes, int n, xb_ctx *ctx) {
+    if (xb_arch_validate(a, ctx) != XB_OK) return NULL;
+    xb_mapping *m = xb_calloc(ctx, 1, sizeof *m);
+    if (!m) return NULL;
+    m->arch = *a;
+    m->n = n;
+    m->layers = xb_calloc(ctx, (size_t)(n ? n : 1), sizeof *m->layers);
+    if (!m->layers) {
+        free(m);
+        return NULL;
+    }
+    int J = xb_arch_input_slices(a), S = xb_arch_weight_slices(a), u = xb_arch_cols_per_slice(a);
+    /* A signed ADC on a differential pair converts the difference of the
+     * two column currents: one conversion per pair. */
+    int conv_per_unit = (a->encoding == XB_ENC_DIFFERENTIAL && a->adc_signed) ? 1 : u;
+    int64_t part = 0, xbar = 0;
+    for (int i = 0; i < n; i++) {
+        const xb_layer_shape *s = &shapes[i];
+        xb_layer_map *l = &m->layers[i];
+        if (s->K < 1 || s->N < 1 || s->groups < 1 || s->P < 1) {
+            xb_fail(ctx, XB_ERR_INVALID, "layer '%s': empty matrix (K=%lld N=%lld groups=%lld P=%lld)",
+                    s->name, (long long)s->K, (long long)s->N, (long long)s->groups,
+                    (long long)s->P);
+            xb_mapping_free(m);
+            return NULL;
+        }
+        l->s = *s;
+        l->w_slices = S;
+        l->cols_per_slice = u;
+        l->input_slices = J;
+        l->units_per_xbar = a->cols / u;
+        l->row_blocks = ceil_div(s->K, a->rows);
+        l->col_blocks = ceil_div(s->N * S, l->units_per_xbar);
+        l->xbars_per_group = l->row_blocks * l->col_blocks;
+        l->xbars = l->xbars_per_group * s->groups;
+        l->first_xbar = xbar;
+        l->first_partition = part;
+        l->partitions = ceil_div(l->xbars, a->xbars_per_partition);
+        l->first_tile = part / a->partitions_per_tile;
+        l->tiles = (part + l->partitions - 1) / a->partitions_per_tile - l->first_tile + 1;
+        part += l->partitions;
+        xbar += l->xbars;
+        double cells = (double)s->K * s->N * S * u * s->groups;
+        l->utilisation = cells / ((double)l->xbars * a->rows * a->cols);
+        int64_t GP = s->groups * s->P;
+        l->macs = s->K * s->N * GP;
+        l->xbar_reads = l->xbars_per_group * J * GP;
+        /* Crossbar read energy scales with the rows driven: every column
+         * block of a row block sees the same rows. */
+        l->xbar_row_reads = (double)s->K / a->rows * (double)l->col_blocks * J * GP;
+        l->dac_acts = s->K * l->col_blocks * J * GP;
+        l->col_samples = l->row_blocks * s->N * S * u * J * GP;
+        l->conversions = l->row_blocks * s->N * S * conv_per_unit * J * GP;
+        int64_t krow = s->K < a->rows ? s->K : a->rows;
+        l->max_column_sum = krow * ((1 << a->dac_bits) - 1) * ((1 << a->bits_per_cell) - 1);
+        l->adc_bits = xb_arch_adc_eff_bits(a);
+    }
+    m->xbars = xbar;
+    m->partitions = part;
+    m->tiles = ceil_div(part, a->partitions_per_tile);
+    m->fits = m->tiles <= a->tiles;
+    return m;
+}
+
+void xb_mapping_free(xb_mapping *m) {
+    if (!m) return;
+    free(m->layers);
+    free(m);
+}
+
+void xb_layer_xbar_usage(const xb_arch *a, const xb_layer_map *l, int64_t x, int64_t *rows_used,
+                         int64_t *cols_used) {
+    int64_t in_group = x % l->xbars_per_group;
+    int64_t rb = in_group / l->col_blocks, cb = in_group % l->col_blocks;
+    int64_t r = l->s.K - rb * a->rows;
+    *rows_used = r < a->rows ? r : a->rows;
+    int64_t units = l->s.N * l->w_slices - cb * l->units_per_xbar;
+    if (units > l->units_per_xbar) units = l->units_per_xbar;
+    *cols_used = units * l->cols_per_slice;
+}
+
+/* Twelve well-separated colours; later layers reuse them darker. */
+static void layer_color(int i, png_byte rgb[3]) {
+    static const png_byte pal[12][3] = {
+        {230, 25, 75},  {60, 180, 75},  {0, 130, 200},  {245, 130, 48}, {145, 30, 180}, {70, 240, 240},
+        {240, 50, 230}, {210, 245, 60}, {0, 128, 128},  {170, 110, 40}, {128, 0, 0},    {0, 0, 128}};
+    int shade = 4 - (i / 12) % 3; /* 4/4, 3/4, 2/4 brightness */
+    for (int c = 0; c < 3; c++) rgb[c] = (png_byte)(pal[i % 12][c] * shade / 4);
+}
+
+xb_status xb_mapping_heatmap(const xb_mapping *m, const char *path, xb_ctx *ctx) {
+    const xb_arch *a = &m->arch;
+    int64_t total = m->xbars > 0 ? m->xbars : 1;
+    /* Crossbars in a near-square grid, each drawn downscaled by an integer
+     * factor so the image stays under ~2400 pixels wide. */
+    int64_t gcols = 1;
+    while (gcols * gcols < total) gcols++;
+    int64_t grows = (total + gcols - 1) / gcols;
+    int64_t big = a->rows > a->cols ? a->rows : a->cols;
+    int64_t f = 1;
+    while (gcols * (big / f + 2) > 2400 && f < big) f++;
+    int64_t bw = (a->cols + f - 1) / f, bh = (a->rows + f - 1) / f, gap = 2;
+    int64_t W = gcols * (bw + gap) + gap, H = grows * (bh + gap) + gap;
+    if (W * H > 40000000)
+        return xb_fail(ctx, XB_ERR_INVALID, "%s: heatmap of %lld crossbars would be too large",
+                       path, (long long)m->xbars);
+    png_byte *img = xb_malloc(ctx, (size_t)(W * H * 3));
+    if (!img) return ctx->status;
+    memset(img, 255, (size_t)(W * H * 3));
+    for (int li = 0; li < m->n; li++) {
+        const xb_layer_map *l = &m->layers[li];
+        png_byte rgb[3];
+        layer_color(li, rgb);
+        for (int64_t x = 0; x < l->xbars; x++) {
+            int64_t gx = l->first_xbar + x, ru, cu;
+            xb_layer_xbar_usage(a, l, x, &ru, &cu);
+            int64_t ox = gap + (gx % gcols) * (bw + gap), oy = gap + (gx / gcols) * (bh + gap);
+            for (int64_t py = 0; py < bh; py++)
+                for (int64_t px = 0; px < bw; px++) {
+                    png_byte *d = img + ((oy + py) * W + ox + px) * 3;
+                    bool used = py * f < ru && px * f < cu;
+                    if (used) memcpy(d, rgb, 3);
+                    else d[0] = d[1] = d[2] = 200;
+                }
+        }
+    }
+    FILE *fp = fopen(path, "wb");
+    if (!fp) {
+        free(img);
+        return xb_fail(ctx, XB_ERR_IO, "%s: cannot write heatmap", path);
+    }
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+    png_infop info = png ? png_create_info_struct(png) : NULL;
+    if (!png || !info || setjmp(png_jmpbuf(png))) {
+        png_destroy_write_struct(&png, &info);
+        fclose(fp);
+        free(img);
+        return xb_fail(ctx, XB_ERR_IO, "%s: libpng failed writing the heatmap", path);
+    }
+    png_init_io(png, fp);
+    png_set_IHDR(png, info, (png_uint_32)W, (png_uint_32)H, 8, PNG_COLOR_TYPE_RGB,
+                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_write_info(png, info);
+    for (int64_t y = 0; y < H; y++) png_write_row(png, img + y * W * 3);
+    png_write_end(png, NULL);
+    png_destroy_write_struct(&png, &info);
+    free(img);
+    if (fclose(fp) != 0) return xb_fail(ctx, XB_ERR_IO, "%s: write failed", path);
+    return XB_OK;
+}

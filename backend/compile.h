@@ -1,0 +1,71 @@
+/* Crossbar compiler: how each matrix layer is sliced and tiled onto
+ * crossbars, partitions and tiles.
+ *
+ * A layer is a K x N weight matrix per group (Conv as im2col: K =
+ * Cin/group * kh * kw, N = Cout/group; Gemm/MatMul: K inputs, N outputs),
+ * applied at P output positions per image.  Each weight is encoded
+ * (offset or differential, see arch.h) and cut into `w_slices` cell slices
+ * of bits_per_cell bits; a slice occupies `cols_per_slice` physical columns
+ * (2 for differential: positive and negative).  Row blocks hold `rows`
+ * consecutive k; column blocks hold as many whole slice units as fit in
+ * `cols`.  Groups get their own crossbars.  Each layer starts on a fresh
+ * partition (ISAAC assigns IMAs to layers), partitions fill tiles in
+ * order. */
+#ifndef XBAR_COMPILE_H
+#define XBAR_COMPILE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../runtime/ir.h"
+#include "arch.h"
+
+typedef struct {
+    char name[128];
+    int64_t K, N, groups, P;
+    int64_t in_elems, out_elems; /* per image, for eDRAM traffic */
+    int x_bits, w_bits;          /* from the quantized layer */
+} xb_layer_shape;
+
+typedef struct {
+    xb_layer_shape s;
+    int w_slices, cols_per_slice, input_slices;
+    int64_t units_per_xbar; /* slice units (cols_per_slice columns) per crossbar */
+    int64_t row_blocks, col_blocks, xbars_per_group, xbars;
+    int64_t first_xbar, first_partition, partitions, first_tile, tiles;
+    double utilisation; /* programmed cells / cells of the crossbars used */
+    /* Per image, analytic (the hardware runs every slice whatever the data). */
+    int64_t macs;
+    int64_t xbar_reads;      /* crossbar activations */
+    double xbar_row_reads;   /* crossbar reads weighted by rows used / rows */
+    int64_t dac_acts;        /* row activations */
+    int64_t col_samples;     /* column samples (S+H) */
+    int64_t conversions;     /* ADC conversions */
+    int adc_bits;            /* effective resolution charged by the cost model */
+    int64_t max_column_sum;  /* largest possible pre-ADC sum in this layer's crossbars */
+} xb_layer_map;
+
+typedef struct {
+    xb_arch arch;
+    int n;
+    xb_layer_map *layers;
+    int64_t xbars, partitions, tiles;
+    bool fits; /* tiles <= arch.tiles */
+} xb_mapping;
+
+/* Map the given layer shapes.  Returns NULL with ctx set on failure. */
+xb_mapping *xb_compile_shapes(const xb_arch *a, const xb_layer_shape *shapes, int n, xb_ctx *ctx);
+/* Map every XbarQConv / XbarQGemm of a prepared, quantized graph. */
+xb_mapping *xb_compile_graph(const xb_arch *a, const xb_graph *g, xb_ctx *ctx);
+void xb_mapping_free(xb_mapping *m);
+
+/* Column occupancy of crossbar `x` (0 <= x < layer xbars) of a layer:
+ * rows and columns used (occupied cells are the top-left rows x cols). */
+void xb_layer_xbar_usage(const xb_arch *a, const xb_layer_map *l, int64_t x, int64_t *rows_used,
+                         int64_t *cols_used);
+
+/* Crossbar-occupancy heatmap: one block per crossbar, cells coloured by
+ * layer, unused cells grey.  Written with libpng. */
+xb_status xb_mapping_heatmap(const xb_mapping *m, const char *path, xb_ctx *ctx);
+
+#endif

@@ -1,0 +1,128 @@
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backend/compile.h"
+
+static xb_layer_shape shape(const char *name, int64_t K, int64_t N, int64_t groups, int64_t P) {
+    xb_layer_shape s;
+    memset(&s, 0, sizeof s);
+    snprintf(s.name, sizeof s.name, "%s", name);
+    s.K = K;
+    s.N = N;
+    s.groups = groups;
+    s.P = P;
+    s.in_elems = K * P;
+    s.out_elems = N * P;
+    s.x_bits = s.w_bits = 8;
+    return s;
+}
+
+Test(compile, hand_computed_isaac_mapping) {
+    xb_ctx ctx = {0};
+    xb_arch a;
+    xb_arch_defaults(&a);
+    xb_layer_shape sh[2] = {shape("a", 300, 40, 1, 10), shape("b", 27, 16, 2, 5)};
+    xb_mapping *m = xb_compile_shapes(&a, sh, 2, &ctx);
+    cr_assert_not_null(m, "%s", ctx.msg);
+    const xb_layer_map *l = &m->layers[0];
+    /* 300 rows -> 3 row blocks; 40 weights x 4 slices = 160 columns -> 2. */
+    cr_assert_eq(l->row_blocks, 3);
+    cr_assert_eq(l->col_blocks, 2);
+    cr_assert_eq(l->xbars, 6);
+    cr_assert_float_eq(l->utilisation, 300.0 * 160 / (6 * 16384.0), 1e-12);
+    cr_assert_eq(l->macs, 300 * 40 * 10);
+    cr_assert_eq(l->conversions, 3 * 40 * 4 * 8 * 10); /* per row block */
+    cr_assert_eq(l->dac_acts, 300 * 2 * 8 * 10);
+    cr_assert_eq(l->xbar_reads, 6 * 8 * 10);
+    cr_assert_eq(l->partitions, 1);
+    /* Second layer: 2 groups, 1 crossbar each, starts a new partition. */
+    const xb_layer_map *l2 = &m->layers[1];
+    cr_assert_eq(l2->xbars, 2);
+    cr_assert_eq(l2->first_partition, 1);
+    cr_assert_eq(l2->first_xbar, 6);
+    cr_assert_eq(m->partitions, 2);
+    cr_assert_eq(m->tiles, 1);
+    cr_assert(m->fits);
+    int64_t ru, cu;
+    xb_layer_xbar_usage(&a, l, 5, &ru, &cu); /* row block 2, column block 1 */
+    cr_assert_eq(ru, 300 - 256);
+    cr_assert_eq(cu, 160 - 128);
+    xb_mapping_free(m);
+}
+
+Test(compile, differential_doubles_columns) {
+    xb_ctx ctx = {0};
+    xb_arch a;
+    xb_arch_defaults(&a);
+    a.encoding = XB_ENC_DIFFERENTIAL;
+    xb_layer_shape sh = shape("d", 128, 32, 1, 1);
+    xb_mapping *m = xb_compile_shapes(&a, &sh, 1, &ctx);
+    cr_assert_not_null(m, "%s", ctx.msg);
+    /* 7 magnitude bits -> 4 slices, x2 columns: 256 columns, 2 crossbars. */
+    cr_assert_eq(m->layers[0].col_blocks, 2);
+    cr_assert_eq(m->layers[0].conversions, 32 * 4 * 2 * 8);
+    a.adc_signed = true; /* one conversion per pair */
+    xb_mapping_free(m);
+    m = xb_compile_shapes(&a, &sh, 1, &ctx);
+    cr_assert_eq(m->layers[0].conversions, 32 * 4 * 8);
+    xb_mapping_free(m);
+}
+
+/* ISAAC's sanity figures: 128 rows, 2-bit cells, 1-bit DACs give 0.25
+ * conversions per MAC at 8b/8b and 1.0 at 16b/16b. */
+Test(compile, isaac_conversions_per_mac) {
+    xb_ctx ctx = {0};
+    xb_arch a;
+    xb_arch_defaults(&a);
+    xb_layer_shape sh = shape("fc", 128 * 3, 64, 1, 7);
+    xb_mapping *m = xb_compile_shapes(&a, &sh, 1, &ctx);
+    cr_assert_not_null(m, "%s", ctx.msg);
+    cr_assert_float_eq((double)m->layers[0].conversions / m->layers[0].macs, 0.25, 1e-12);
+    xb_mapping_free(m);
+    a.weight_bits = 16;
+    a.input_bits = 16;
+    m = xb_compile_shapes(&a, &sh, 1, &ctx);
+    cr_assert_not_null(m, "%s", ctx.msg);
+    cr_assert_float_eq((double)m->layers[0].conversions / m->layers[0].macs, 1.0, 1e-12);
+    xb_mapping_free(m);
+}
+
+Test(compile, capacity_and_heatmap) {
+    xb_ctx ctx = {0};
+    xb_arch a;
+    xb_arch_defaults(&a);
+    a.tiles = 1;
+    a.partitions_per_tile = 2;
+    xb_layer_shape sh[2] = {shape("big", 1000, 100, 1, 1), shape("small", 10, 3, 1, 1)};
+    xb_mapping *m = xb_compile_shapes(&a, sh, 2, &ctx);
+    cr_assert_not_null(m, "%s", ctx.msg);
+    /* 8 row blocks x 4 column blocks = 32 crossbars = 4 partitions, +1. */
+    cr_assert_eq(m->layers[0].xbars, 32);
+    cr_assert_eq(m->partitions, 5);
+    cr_assert_eq(m->tiles, 3);
+    cr_assert(!m->fits);
+    char path[] = "/tmp/xbar_heatmap_XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    close(fd);
+    cr_assert_eq(xb_mapping_heatmap(m, path, &ctx), XB_OK, "%s", ctx.msg);
+    FILE *f = fopen(path, "rb");
+    unsigned char sig[8];
+    cr_assert_eq(fread(sig, 1, 8, f), 8);
+    fclose(f);
+    cr_assert_eq(memcmp(sig, "\x89PNG\r\n\x1a\n", 8), 0);
+    remove(path);
+    xb_mapping_free(m);
+}
+
+Test(compile, rejects_empty_layer) {
+    xb_ctx ctx = {0};
+    xb_arch a;
+    xb_arch_defaults(&a);
+    xb_layer_shape sh = shape("e", 0, 3, 1, 1);
+    cr_assert_null(xb_compile_shapes(&a, &sh, 1, &ctx));
+    cr_assert(strstr(ctx.msg, "'e'"), "%s", ctx.msg);
+}

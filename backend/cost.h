@@ -1,0 +1,50 @@
+/* Energy, latency and area of a mapped network (per inference).
+ *
+ * Analytic: every event count comes from the mapping (compile.h), because
+ * the hardware runs every input slice of every crossbar whatever the data.
+ * Per-event energies and per-instance areas come from the arch (ARCH.md).
+ *
+ * Latency is a layer-by-layer model: the crossbars of a layer (all groups,
+ * row and column blocks) work in parallel; each output position takes
+ * input_slices cycles of max(crossbar read, conversions per crossbar / ADC
+ * throughput); layers run one after another (no inter-layer pipelining,
+ * unlike ISAAC's fully pipelined chip, so our throughput is lower). */
+#ifndef XBAR_COST_H
+#define XBAR_COST_H
+
+#include "compile.h"
+
+enum {
+    XB_E_ADC, XB_E_DAC, XB_E_XBAR, XB_E_SH, XB_E_SA, XB_E_IR, XB_E_OR, XB_E_EDRAM, XB_E_ALU,
+    XB_E_COUNT
+};
+extern const char *const xb_energy_names[XB_E_COUNT];
+
+typedef struct {
+    double pj[XB_E_COUNT];
+    double total_pj;
+    double cycle_ns, latency_ns;
+} xb_layer_cost;
+
+typedef struct {
+    int n;
+    xb_layer_cost *layers;
+    double pj[XB_E_COUNT];
+    double energy_pj;      /* per inference */
+    double adc_share;
+    double latency_ns;
+    int64_t macs, conversions;
+    double conversions_per_mac;
+    double tops_per_w;     /* 2 ops per MAC */
+    double gops;           /* 2 * MACs / latency */
+    double area_mm2_used;  /* tiles the network occupies */
+    double area_mm2_chip;  /* all arch tiles */
+    double gops_per_mm2;   /* on the used area */
+} xb_cost;
+
+xb_cost *xb_cost_compute(const xb_mapping *m, xb_ctx *ctx);
+void xb_cost_free(xb_cost *c);
+/* Area of one crossbar with its DACs, S+H and ADCs; of a partition; a tile. */
+double xb_cost_tile_area_um2(const xb_arch *a);
+
+#endif

@@ -1,0 +1,239 @@
+/* Analog engine glue: arch -> per-layer executor configuration, per-worker
+ * state, statistics merging. */
+#include "engine.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../kernels/qlayer.h"
+
+typedef struct {
+    int n;
+    xb_analog_stats *stats;
+    void *scratch;
+    int64_t images;
+} worker_state;
+
+static void adc_codes(const xb_arch *a, int64_t *lo, int64_t *hi) {
+    int b = xb_arch_adc_eff_bits(a);
+    if (b > 40) b = 40;
+    if (a->adc_signed) {
+        *lo = -((int64_t)1 << (b - 1));
+        *hi = ((int64_t)1 << (b - 1)) - 1;
+    } else {
+        *lo = 0;
+        *hi = ((int64_t)1 << b) - 1;
+    }
+}
+
+/* The ADC configuration the arch asks for, given a full scale for
+ * calibrated mode (<= 0: not calibrated yet, run lossless). */
+static void configure_adc(const xb_arch *a, xb_analog_layer *l, double full_scale) {
+    int64_t lo, hi;
+    adc_codes(a, &lo, &hi);
+    if (a->adc_bits == 0) {
+        xb_analog_layer_set_adc(l, true, 1, lo, hi);
+        return;
+    }
+    double lsb = 1;
+    if (a->adc_range == XB_ADC_MAX) {
+        lsb = (double)xb_arch_max_column_sum(a) / (double)hi;
+    } else if (a->adc_range == XB_ADC_CALIBRATED) {
+        if (full_scale <= 0) {
+            xb_analog_layer_set_adc(l, true, 1, lo, hi);
+            return;
+        }
+        lsb = full_scale / (double)hi;
+    }
+    xb_analog_layer_set_adc(l, false, lsb < 1 ? 1 : lsb, lo, hi);
+}
+
+static void *state_new(void *self, xb_ctx *ctx) {
+    xb_backend *b = self;
+    worker_state *s = xb_calloc(ctx, 1, sizeof *s);
+    if (!s) return NULL;
+    s->n = b->n;
+    s->stats = xb_calloc(ctx, (size_t)(b->n ? b->n : 1), sizeof *s->stats);
+    size_t scratch = 64;
+    for (int i = 0; i < b->n; i++) {
+        size_t need = xb_analog_scratch_bytes(b->layers[i], b->P[i]);
+        if (need > scratch) scratch = need;
+    }
+    s->scratch = xb_malloc(ctx, scratch);
+    if (!s->stats || !s->scratch) goto fail;
+    for (int i = 0; i < b->n; i++)
+        if (xb_analog_stats_init(&s->stats[i], b->layers[i], ctx) != XB_OK) goto fail;
+    return s;
+fail:
+    if (s->stats)
+        for (int i = 0; i < b->n; i++) xb_analog_stats_free(&s->stats[i]);
+    free(s->stats);
+    free(s->scratch);
+    free(s);
+    return NULL;
+}
+
+static void state_free(void *state) {
+    worker_state *s = state;
+    if (!s) return;
+    for (int i = 0; i < s->n; i++) xb_analog_stats_free(&s->stats[i]);
+    free(s->stats);
+    free(s->scratch);
+    free(s);
+}
+
+static void state_merge(void *self, void *state) {
+    xb_backend *b = self;
+    worker_state *s = state;
+    if (!s) return;
+    for (int i = 0; i < b->n; i++) xb_analog_stats_merge(&b->stats[i], &s->stats[i]);
+    b->images += s->images;
+}
+
+static xb_status qmatmul(void *self, xb_exec *e, const xb_node *node, int layer, int group,
+                         const uint8_t *x, const int8_t *w, int64_t K, int64_t N, int64_t P,
+                         int32_t *acc, xb_ctx *ctx) {
+    (void)w;
+    xb_backend *b = self;
+    worker_state *s = e->engine_state;
+    if (!s)
+        return xb_fail(ctx, XB_ERR_RUNTIME,
+                       "analog engine: no per-worker state (the runner must call state_new)");
+    if (layer < 0 || layer >= b->n)
+        return xb_fail(ctx, XB_ERR_RUNTIME, "analog engine: layer %d of '%s' was not compiled",
+                       layer, node->name);
+    const xb_analog_layer *l = b->layers[layer];
+    if (K != l->cfg.K || N != l->cfg.N || group < 0 || group >= l->cfg.groups || P > b->P[layer])
+        return xb_fail(ctx, XB_ERR_RUNTIME, "analog engine: layer '%s' shape changed since compile",
+                       node->name);
+    if (layer == 0 && group == 0) s->images++;
+    bool profile = b->calibrating || e->image_index < b->profile_images;
+    xb_analog_matmul(l, group, x, P, e->image_index, profile, acc, s->scratch, &s->stats[layer]);
+    return XB_OK;
+}
+
+xb_backend *xb_backend_new(const xb_graph *g, const xb_arch *a, xb_ctx *ctx) {
+    xb_backend *b = xb_calloc(ctx, 1, sizeof *b);
+    if (!b) return NULL;
+    b->arch = *a;
+    b->profile_images = 16;
+    b->map = xb_compile_graph(a, g, ctx);
+    if (!b->map) goto fail;
+    b->n = b->map->n;
+    size_t n1 = (size_t)(b->n ? b->n : 1);
+    b->layers = xb_calloc(ctx, n1, sizeof *b->layers);
+    b->P = xb_calloc(ctx, n1, sizeof *b->P);
+    b->stats = xb_calloc(ctx, n1, sizeof *b->stats);
+    b->full_scale = xb_calloc(ctx, n1, sizeof *b->full_scale);
+    if (!b->layers || !b->P || !b->stats || !b->full_scale) goto fail;
+    if (a->weight_bits > 8 || a->input_bits > 8) {
+        xb_fail(ctx, XB_ERR_UNSUPPORTED,
+                "arch: analog execution runs the int8 layers: weight_bits and input_bits must be "
+                "<= 8 (got %d and %d); the compiler and cost model accept up to 16",
+                a->weight_bits, a->input_bits);
+        goto fail;
+    }
+    for (int i = 0; i < b->n; i++) {
+        const xb_node *node = NULL;
+        const xb_qlayer *q = xb_qlayer_get(g, i, &node);
+        if (q->x_bits > a->input_bits) {
+            xb_fail(ctx, XB_ERR_INVALID,
+                    "layer '%s' has %d-bit inputs but the arch streams input_bits = %d; quantize "
+                    "with --x-bits %d",
+                    node->name, q->x_bits, a->input_bits, a->input_bits);
+            goto fail;
+        }
+        xb_analog_config c;
+        memset(&c, 0, sizeof c);
+        c.K = q->K;
+        c.N = q->N;
+        c.groups = q->groups;
+        c.rows = a->rows;
+        c.dac_bits = a->dac_bits;
+        c.input_slices = xb_arch_input_slices(a);
+        c.cell_bits = a->bits_per_cell;
+        c.w_slices = xb_arch_weight_slices(a);
+        c.weight_bits = a->weight_bits;
+        c.differential = a->encoding == XB_ENC_DIFFERENTIAL;
+        c.signed_pair = c.differential && a->adc_signed;
+        c.lossless = true;
+        c.lsb = 1;
+        c.prog_sigma = a->prog_sigma;
+        c.read_sigma = a->read_sigma;
+        c.stuck_low = a->stuck_low;
+        c.stuck_high = a->stuck_high;
+        c.on_off_ratio = a->on_off_ratio;
+        c.seed = a->seed;
+        c.layer_id = i;
+        b->layers[i] = xb_analog_layer_new(&c, q->w, ctx);
+        if (!b->layers[i]) {
+            xb_ctx_prefix(ctx, "layer '%s'", node->name);
+            goto fail;
+        }
+        configure_adc(a, b->layers[i], 0);
+        b->P[i] = q->P;
+        if (xb_analog_stats_init(&b->stats[i], b->layers[i], ctx) != XB_OK) goto fail;
+    }
+    b->engine.self = b;
+    b->engine.state_new = state_new;
+    b->engine.state_merge = state_merge;
+    b->engine.state_free = state_free;
+    b->engine.qmatmul = qmatmul;
+    return b;
+fail:
+    xb_backend_free(b);
+    return NULL;
+}
+
+void xb_backend_free(xb_backend *b) {
+    if (!b) return;
+    for (int i = 0; i < b->n; i++) {
+        if (b->layers) xb_analog_layer_free(b->layers[i]);
+        if (b->stats) xb_analog_stats_free(&b->stats[i]);
+    }
+    free(b->layers);
+    free(b->P);
+    free(b->stats);
+    free(b->full_scale);
+    xb_mapping_free(b->map);
+    free(b);
+}
+
+const xb_engine *xb_backend_engine(xb_backend *b) { return &b->engine; }
+
+void xb_backend_reset_stats(xb_backend *b) {
+    for (int i = 0; i < b->n; i++) {
+        xb_analog_stats *s = &b->stats[i];
+        int64_t *h = s->hist;
+        int bins = s->hist_bins;
+        int64_t lo = s->hist_lo, wd = s->hist_width;
+        memset(s, 0, sizeof *s);
+        s->hist = h;
+        s->hist_bins = bins;
+        s->hist_lo = lo;
+        s->hist_width = wd;
+        if (h) memset(h, 0, (size_t)bins * sizeof *h);
+    }
+    b->images = 0;
+}
+
+void xb_backend_calibration_begin(xb_backend *b) {
+    b->calibrating = true;
+    xb_backend_reset_stats(b);
+    for (int i = 0; i < b->n; i++) configure_adc(&b->arch, b->layers[i], 0);
+}
+
+xb_status xb_backend_calibration_end(xb_backend *b, xb_ctx *ctx) {
+    b->calibrating = false;
+    for (int i = 0; i < b->n; i++) {
+        if (b->stats[i].observed == 0)
+            return xb_fail(ctx, XB_ERR_INVALID,
+                           "calibration: layer %d saw no column sums (no calibration images?)", i);
+        double fs = xb_analog_stats_percentile(&b->stats[i], b->arch.adc_percentile);
+        b->full_scale[i] = fs < 1 ? 1 : fs;
+        configure_adc(&b->arch, b->layers[i], b->full_scale[i]);
+    }
+    xb_backend_reset_stats(b);
+    return XB_OK;
+}

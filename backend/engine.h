@@ -1,0 +1,45 @@
+/* The analog engine: installs the crossbar executor (kernels/analog.c) as
+ * the xb_engine of every XbarQConv / XbarQGemm, one analog layer per matrix
+ * layer, configured from an architecture description.
+ *
+ * Use: b = xb_backend_new(graph, arch); exec->engine = xb_backend_engine(b);
+ * the runner creates one state per worker (engine->state_new), sets
+ * exec->engine_state and exec->image_index, and merges the states after the
+ * run.  Merged statistics are in b->stats[layer]. */
+#ifndef XBAR_ENGINE_H
+#define XBAR_ENGINE_H
+
+#include "../kernels/analog.h"
+#include "../runtime/exec.h"
+#include "arch.h"
+#include "compile.h"
+
+typedef struct xb_backend {
+    xb_arch arch;
+    xb_mapping *map;
+    int n;
+    xb_analog_layer **layers;
+    int64_t *P;                 /* positions per layer (scratch sizing) */
+    xb_analog_stats *stats;     /* merged, per layer */
+    int64_t images;             /* images merged */
+    int64_t profile_images;     /* images with index below this are fully simulated */
+    bool calibrating;
+    double *full_scale;         /* calibrated full scale per layer (unit levels), or 0 */
+    xb_engine engine;
+} xb_backend;
+
+/* Compiles the mapping and builds the analog layers.  Fails when a layer's
+ * weights or input bits do not fit the architecture. */
+xb_backend *xb_backend_new(const xb_graph *g, const xb_arch *a, xb_ctx *ctx);
+void xb_backend_free(xb_backend *b);
+const xb_engine *xb_backend_engine(xb_backend *b);
+
+/* Calibrated ADC range: between begin and end, every image runs with a
+ * lossless ADC and records column sums; end sets each layer's full scale to
+ * the arch's percentile of them and clears the statistics. */
+void xb_backend_calibration_begin(xb_backend *b);
+xb_status xb_backend_calibration_end(xb_backend *b, xb_ctx *ctx);
+/* Zero the merged statistics (e.g. between sweep points). */
+void xb_backend_reset_stats(xb_backend *b);
+
+#endif

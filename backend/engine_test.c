@@ -1,0 +1,174 @@
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/engine.h"
+#include "kernels/qlayer.h"
+#include "tests/test_util.h"
+
+static uint64_t rs = 77;
+static uint32_t rnd(void) {
+    rs = rs * 6364136223846793005ull + 1442695040888963407ull;
+    return (uint32_t)(rs >> 33);
+}
+
+/* Two independent matrix layers: XbarQConv x [1,4,9,9] -> 8 channels,
+ * 3x3, pad 1, 2 groups (K = 18 per group); XbarQGemm x2 [3,300] -> 10
+ * (K = 300: three 128-row blocks, the last one partial). */
+static void build(xb_test_graph *tg, int wbits) {
+    xb_test_begin(tg);
+    int wmax = (1 << (wbits - 1)) - 1;
+    int64_t xd[4] = {1, 4, 9, 9}, wd[4] = {8, 2, 3, 3}, sd[1] = {8};
+    static int8_t wc[8 * 2 * 9], wg[10 * 300];
+    static float ws[8], wsg[10], bg[10];
+    for (int i = 0; i < 8 * 18; i++) wc[i] = (int8_t)((int)(rnd() % (2 * wmax + 1)) - wmax);
+    for (int i = 0; i < 3000; i++) wg[i] = (int8_t)((int)(rnd() % (2 * wmax + 1)) - wmax);
+    for (int i = 0; i < 8; i++) ws[i] = 0.01f * (float)(i + 1);
+    for (int i = 0; i < 10; i++) wsg[i] = 0.02f, bg[i] = (float)i;
+    int in[4];
+    in[0] = xb_test_input(tg, "x", XB_F32, 4, xd);
+    in[1] = xb_test_const(tg, "w", XB_I8, 4, wd, wc);
+    in[2] = xb_test_const(tg, "ws", XB_F32, 1, sd, ws);
+    int y = xb_test_tensor(tg, "y");
+    int node = xb_graph_add_node(tg->g, "conv", "XbarQConv", "xbar", 1, in, 3, &y, 1, &tg->ctx);
+    xb_test_output(tg, y);
+    int64_t pads[4] = {1, 1, 1, 1}, st[2] = {1, 1}, dl[2] = {1, 1}, ks[2] = {3, 3};
+    xb_test_attr_ints(tg, node, "pads", 4, pads);
+    xb_test_attr_ints(tg, node, "strides", 2, st);
+    xb_test_attr_ints(tg, node, "dilations", 2, dl);
+    xb_test_attr_ints(tg, node, "kernel_shape", 2, ks);
+    xb_test_attr_int(tg, node, "group", 2);
+    xb_test_attr_float(tg, node, "x_scale", 0.05f);
+    xb_test_attr_int(tg, node, "x_zero_point", 0);
+    xb_test_attr_int(tg, node, "x_bits", 8);
+    xb_test_attr_int(tg, node, "w_bits", wbits);
+
+    int64_t x2d[2] = {3, 300}, w2d[2] = {10, 300}, s2d[1] = {10};
+    int in2[4];
+    in2[0] = xb_test_input(tg, "x2", XB_F32, 2, x2d);
+    in2[1] = xb_test_const(tg, "w2", XB_I8, 2, w2d, wg);
+    in2[2] = xb_test_const(tg, "ws2", XB_F32, 1, s2d, wsg);
+    in2[3] = xb_test_const(tg, "b2", XB_F32, 1, s2d, bg);
+    int y2 = xb_test_tensor(tg, "y2");
+    int n2 = xb_graph_add_node(tg->g, "fc", "XbarQGemm", "xbar", 1, in2, 4, &y2, 1, &tg->ctx);
+    xb_test_output(tg, y2);
+    xb_test_attr_float(tg, n2, "x_scale", 0.03f);
+    xb_test_attr_int(tg, n2, "x_zero_point", 100);
+    xb_test_attr_int(tg, n2, "x_bits", 8);
+    xb_test_attr_int(tg, n2, "w_bits", wbits);
+}
+
+static float xin[4 * 81], x2in[900];
+
+static void run_outputs(xb_test_graph *tg, float *y1, float *y2) {
+    const void *ins[2] = {xin, x2in};
+    cr_assert_not_null(xb_test_run(tg, ins, 0), "%s", tg->ctx.msg);
+    memcpy(y1, tg->e->buf[tg->g->outputs[0]], 8 * 81 * sizeof(float));
+    memcpy(y2, tg->e->buf[tg->g->outputs[1]], 30 * sizeof(float));
+}
+
+static void inputs(void) {
+    for (int i = 0; i < 4 * 81; i++) xin[i] = (rnd() % 4 == 0) ? 0.0f : (float)(rnd() % 256) * 0.05f;
+    for (int i = 0; i < 900; i++) x2in[i] = ((float)(rnd() % 256) - 100.0f) * 0.03f;
+}
+
+/* The ideal preset reproduces the int8 reference bit for bit through the
+ * real XbarQConv / XbarQGemm ops. */
+Test(engine, ideal_equals_int8_reference) {
+    xb_test_graph tg;
+    build(&tg, 8);
+    cr_assert_eq(xb_test_prepare(&tg), XB_OK, "%s", tg.ctx.msg);
+    inputs();
+    float r1[8 * 81], r2[30], a1[8 * 81], a2[30];
+    run_outputs(&tg, r1, r2);
+    xb_arch a;
+    xb_ctx ctx = {0};
+    cr_assert_eq(xb_arch_load(&a, "ideal", &ctx), XB_OK, "%s", ctx.msg);
+    for (int enc = 0; enc < 2; enc++) {
+        a.encoding = enc ? XB_ENC_DIFFERENTIAL : XB_ENC_OFFSET;
+        xb_backend *b = xb_backend_new(tg.g, &a, &ctx);
+        cr_assert_not_null(b, "%s", ctx.msg);
+        cr_assert_eq(b->n, 2);
+        tg.e->engine = xb_backend_engine(b);
+        tg.e->engine_state = b->engine.state_new(b, &ctx);
+        tg.e->image_index = 0; /* profiled: full simulation */
+        run_outputs(&tg, a1, a2);
+        cr_assert_eq(memcmp(a1, r1, sizeof r1), 0);
+        cr_assert_eq(memcmp(a2, r2, sizeof r2), 0);
+        tg.e->image_index = 1000; /* fast path */
+        run_outputs(&tg, a1, a2);
+        cr_assert_eq(memcmp(a1, r1, sizeof r1), 0);
+        cr_assert_eq(memcmp(a2, r2, sizeof r2), 0);
+        b->engine.state_merge(b, tg.e->engine_state);
+        b->engine.state_free(tg.e->engine_state);
+        tg.e->engine_state = NULL;
+        tg.e->engine = NULL;
+        /* Counts: two images of every conversion the mapping predicts. */
+        for (int i = 0; i < 2; i++) {
+            cr_assert_eq(b->stats[i].conversions, 2 * b->map->layers[i].conversions);
+            cr_assert_eq(b->stats[i].saturated, 0);
+            cr_assert_eq(b->stats[i].observed, b->map->layers[i].conversions);
+        }
+        cr_assert_eq(b->images, 2);
+        xb_backend_free(b);
+    }
+    xb_test_end(&tg);
+}
+
+/* isaac (8-bit clip ADC): fast and full paths agree; read noise is
+ * reproducible per image. */
+Test(engine, isaac_paths_agree_and_noise_is_seeded) {
+    xb_test_graph tg;
+    build(&tg, 8);
+    cr_assert_eq(xb_test_prepare(&tg), XB_OK, "%s", tg.ctx.msg);
+    inputs();
+    xb_arch a;
+    xb_ctx ctx = {0};
+    cr_assert_eq(xb_arch_load(&a, "isaac", &ctx), XB_OK, "%s", ctx.msg);
+    a.adc_bits = 5;
+    float f1[8 * 81], f2[30], s1[8 * 81], s2[30];
+    xb_backend *b = xb_backend_new(tg.g, &a, &ctx);
+    cr_assert_not_null(b, "%s", ctx.msg);
+    cr_assert_not_null(xb_test_run(&tg, (const void *[]){xin, x2in}, 0), "%s", tg.ctx.msg);
+    tg.e->engine = xb_backend_engine(b);
+    tg.e->engine_state = b->engine.state_new(b, &ctx);
+    tg.e->image_index = 0;
+    run_outputs(&tg, f1, f2);
+    tg.e->image_index = 99;
+    run_outputs(&tg, s1, s2);
+    cr_assert_eq(memcmp(f1, s1, sizeof f1), 0);
+    cr_assert_eq(memcmp(f2, s2, sizeof f2), 0);
+    b->engine.state_free(tg.e->engine_state);
+    xb_backend_free(b);
+
+    a.read_sigma = 2.0;
+    b = xb_backend_new(tg.g, &a, &ctx);
+    cr_assert_not_null(b, "%s", ctx.msg);
+    tg.e->engine = xb_backend_engine(b);
+    tg.e->engine_state = b->engine.state_new(b, &ctx);
+    tg.e->image_index = 5;
+    run_outputs(&tg, f1, f2);
+    run_outputs(&tg, s1, s2);
+    cr_assert_eq(memcmp(f1, s1, sizeof f1), 0);
+    tg.e->image_index = 6;
+    run_outputs(&tg, s1, s2);
+    cr_assert_neq(memcmp(f1, s1, sizeof f1), 0);
+    b->engine.state_free(tg.e->engine_state);
+    tg.e->engine_state = NULL;
+    tg.e->engine = NULL;
+    xb_backend_free(b);
+    xb_test_end(&tg);
+}
+
+Test(engine, rejects_weights_wider_than_arch) {
+    xb_test_graph tg;
+    build(&tg, 8);
+    cr_assert_eq(xb_test_prepare(&tg), XB_OK, "%s", tg.ctx.msg);
+    xb_arch a;
+    xb_ctx ctx = {0};
+    xb_arch_defaults(&a);
+    a.weight_bits = 4;
+    cr_assert_null(xb_backend_new(tg.g, &a, &ctx));
+    cr_assert(strstr(ctx.msg, "conv") && strstr(ctx.msg, "--w-bits 4"), "%s", ctx.msg);
+    xb_test_end(&tg);
+}

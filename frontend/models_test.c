@@ -1,0 +1,64 @@
+/* The shipped models (models/NAME.onnx, trained by models/train.py) load with
+ * no unsupported node, BatchNormalization folded, and, for the QDQ export,
+ * every Conv/Gemm lowered to the integer matrix ops.  A model not (yet)
+ * present is skipped. */
+#include <criterion/criterion.h>
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "frontend/onnx.h"
+#include "runtime/exec.h"
+
+static int count_op(const xb_graph *g, const char *op) {
+    int c = 0;
+    for (int i = 0; i < g->n_nodes; i++)
+        if (strcmp(g->nodes[i].op_type, op) == 0) c++;
+    return c;
+}
+
+static void check_model(const char *path, bool qdq) {
+    xb_ctx ctx = {0};
+    xb_graph *g;
+    cr_assert_eq(xb_onnx_load(path, 1, &g, &ctx), XB_OK, "%s", ctx.msg);
+    cr_assert_eq(count_op(g, "BatchNormalization"), 0, "%s: BN left", path);
+    cr_assert_eq(count_op(g, "Identity") + count_op(g, "Dropout"), 0, "%s", path);
+    cr_assert_eq(g->n_inputs, 1);
+    cr_assert_eq(g->tensors[g->inputs[0]].shape.d[0], 1);
+    if (qdq) {
+        cr_assert_gt(count_op(g, "XbarQConv"), 0, "%s: no QConv", path);
+        cr_assert_gt(count_op(g, "XbarQGemm"), 0, "%s: no QGemm", path);
+        cr_assert_eq(count_op(g, "Conv") + count_op(g, "Gemm") + count_op(g, "MatMul"), 0,
+                     "%s: float matrix layers left", path);
+    }
+    /* It also runs (on a zero image: results are checked against the golden
+     * files by the model tests of the runtime). */
+    xb_exec *e = xb_exec_new(g, &ctx);
+    cr_assert_not_null(e, "%s", ctx.msg);
+    cr_assert_eq(xb_exec_run(e, &ctx), XB_OK, "%s", ctx.msg);
+    xb_exec_free(e);
+    xb_graph_free(g);
+}
+
+static void check_named(const char *name) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/models/%s.onnx", XBAR_SOURCE_DIR, name);
+    if (access(path, R_OK) != 0) cr_skip_test("%s not present", path);
+    check_model(path, strstr(name, "_qdq") != NULL);
+}
+
+Test(models, lenet5_mnist) { check_named("lenet5_mnist"); }
+Test(models, lenet5_mnist_qdq) { check_named("lenet5_mnist_qdq"); }
+Test(models, resnet20_cifar10) { check_named("resnet20_cifar10"); }
+
+/* Any other model dropped into models/ is held to the same standard. */
+Test(models, every_onnx_file) {
+    glob_t gl;
+    char pat[1024];
+    snprintf(pat, sizeof pat, "%s/models/*.onnx", XBAR_SOURCE_DIR);
+    if (glob(pat, 0, NULL, &gl) != 0) cr_skip_test("no models/*.onnx yet");
+    for (size_t i = 0; i < gl.gl_pathc; i++)
+        check_model(gl.gl_pathv[i], strstr(gl.gl_pathv[i], "_qdq") != NULL);
+    globfree(&gl);
+}

@@ -1,0 +1,44 @@
+/* ONNX frontend: .onnx file -> prepared xbar graph.
+ *
+ * Pipeline (frontend/onnx_load.c drives it; docs/arch-frontend.md explains it):
+ *   1. parse the protobuf (protobuf-c, code generated from onnx.proto)
+ *   2. build the IR: initializers and Constant nodes become constant tensors,
+ *      graph inputs (minus initializers), nodes with their attributes, outputs,
+ *      metadata; every structural defect is reported naming the file
+ *   3. structural passes: Identity / inference Dropout removed
+ *   4. xb_graph_prepare: op resolution (all unsupported nodes listed at once),
+ *      batch binding, shape inference, constant folding
+ *   5. graph passes: BatchNormalization folded into Conv, QDQ patterns lowered
+ *      to XbarQConv / XbarQGemm, dead nodes removed
+ *   6. xb_graph_prepare again
+ * On failure *out is NULL and ctx holds one message starting with the file
+ * name. */
+#ifndef XBAR_ONNX_H
+#define XBAR_ONNX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../runtime/ir.h"
+
+/* Parse, validate, lower and prepare an ONNX model; the graph is ready to run
+ * with the batch bound. */
+xb_status xb_onnx_load(const char *path, int64_t batch, xb_graph **out, xb_ctx *ctx);
+xb_status xb_onnx_load_buffer(const uint8_t *data, size_t len, const char *name, int64_t batch,
+                              xb_graph **out, xb_ctx *ctx);
+
+/* Read a serialized TensorProto (.pb file of ONNX backend tests) into a
+ * standalone tensor (name, dtype, shape, data malloc'ed; caller frees name
+ * and data). */
+xb_status xb_onnx_read_tensor_file(const char *path, xb_tensor *out, xb_ctx *ctx);
+
+/* Options for callers (tests, tools) that want to see the graph before the
+ * optimisation passes change it. */
+typedef struct {
+    int no_passes; /* 1: parse, build, prepare once; no BN folding / QDQ lowering */
+} xb_onnx_options;
+
+xb_status xb_onnx_load_buffer_opts(const uint8_t *data, size_t len, const char *name, int64_t batch,
+                                   const xb_onnx_options *opts, xb_graph **out, xb_ctx *ctx);
+
+#endif

@@ -1,0 +1,325 @@
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/analog.h"
+
+/* Small deterministic generator for test data (not the one under test). */
+static uint64_t rng_state;
+static uint32_t rnd(void) {
+    rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
+    return (uint32_t)(rng_state >> 33);
+}
+
+static xb_analog_config base_cfg(int64_t K, int64_t N, int groups, int rows, int wb, int xb,
+                                 int dac, int cell, bool diff) {
+    xb_analog_config c;
+    memset(&c, 0, sizeof c);
+    c.K = K;
+    c.N = N;
+    c.groups = groups;
+    c.rows = rows;
+    c.dac_bits = dac;
+    c.input_slices = (xb + dac - 1) / dac;
+    c.cell_bits = cell;
+    c.weight_bits = wb;
+    c.differential = diff;
+    int mb = diff ? wb - 1 : wb;
+    c.w_slices = (mb + cell - 1) / cell;
+    c.lossless = true;
+    c.lsb = 1;
+    c.seed = 7;
+    return c;
+}
+
+static void fill(int8_t *w, uint8_t *x, int64_t nw, int64_t nx, int wb, int xb) {
+    int wmax = (1 << (wb - 1)) - 1;
+    for (int64_t i = 0; i < nw; i++) w[i] = (int8_t)((int)(rnd() % (2 * wmax + 1)) - wmax);
+    for (int64_t i = 0; i < nx; i++) {
+        /* Mix of zeros (ReLU-like) and full-range codes. */
+        uint32_t r = rnd();
+        x[i] = (r & 3) == 0 ? 0 : (uint8_t)(rnd() % (1u << xb));
+    }
+}
+
+static void ref_gemm(const int8_t *w, const uint8_t *x, int64_t K, int64_t N, int64_t P,
+                     int32_t *acc) {
+    for (int64_t n = 0; n < N; n++)
+        for (int64_t p = 0; p < P; p++) {
+            int64_t s = 0;
+            for (int64_t k = 0; k < K; k++) s += (int64_t)w[n * K + k] * x[k * P + p];
+            acc[n * P + p] = (int32_t)s;
+        }
+}
+
+/* Independent, naive model of the ADC pipeline (clip mode, LSB 1):
+ * conversion by conversion, written from the definition in analog.h. */
+static void ref_clip(const xb_analog_config *c, const int8_t *w, const uint8_t *x, int64_t P,
+                     int64_t lo, int64_t hi, int32_t *acc) {
+    int B = c->weight_bits, d = c->dac_bits, cb = c->cell_bits;
+    for (int64_t n = 0; n < c->N; n++)
+        for (int64_t p = 0; p < P; p++) {
+            int64_t total = 0, xsum = 0;
+            for (int64_t k = 0; k < c->K; k++) xsum += x[k * P + p];
+            for (int64_t k0 = 0; k0 < c->K; k0 += c->rows) {
+                int64_t k1 = k0 + c->rows < c->K ? k0 + c->rows : c->K;
+                for (int j = 0; j < c->input_slices; j++)
+                    for (int s = 0; s < c->w_slices; s++) {
+                        int64_t sp = 0, sn = 0;
+                        for (int64_t k = k0; k < k1; k++) {
+                            int64_t dg = (x[k * P + p] >> (j * d)) & ((1 << d) - 1);
+                            int wv = w[n * c->K + k];
+                            if (c->differential) {
+                                int64_t lev = ((wv < 0 ? -wv : wv) >> (s * cb)) & ((1 << cb) - 1);
+                                if (wv >= 0) sp += dg * lev;
+                                else sn += dg * lev;
+                            } else {
+                                int64_t lev = ((wv + (1 << (B - 1))) >> (s * cb)) & ((1 << cb) - 1);
+                                sp += dg * lev;
+                            }
+                        }
+                        int64_t sh = (int64_t)1 << (j * d + s * cb);
+#define CLIP(v) ((v) > hi ? hi : (v) < lo ? lo : (v))
+                        if (c->signed_pair) total += CLIP(sp - sn) * sh;
+                        else total += CLIP(sp) * sh - CLIP(sn) * sh;
+                    }
+            }
+            if (!c->differential) total -= xsum << (B - 1);
+            acc[n * P + p] = (int32_t)total;
+        }
+}
+
+static void run_layer(const xb_analog_layer *l, const uint8_t *x, int64_t P, bool profile,
+                      int32_t *acc, int g) {
+    void *scratch = malloc(xb_analog_scratch_bytes(l, P));
+    xb_analog_matmul(l, g, x, P, 0, profile, acc, scratch, NULL);
+    free(scratch);
+}
+
+/* The ideal ADC reproduces the integer product bit for bit for every
+ * combination of bits, DAC and cell resolution, encoding and shape. */
+Test(analog, lossless_is_exact_on_random_layers) {
+    rng_state = 12345;
+    static const int64_t Ks[] = {1, 7, 64, 129, 300};
+    int cases = 0;
+    for (int wb = 2; wb <= 8; wb++)
+        for (int xb = 2; xb <= 8; xb += 3)
+            for (int dac = 1; dac <= 4; dac++)
+                for (int cell = 1; cell <= 4; cell++)
+                    for (int diff = 0; diff < 2; diff++) {
+                        if (dac > xb) continue;
+                        int64_t K = Ks[rnd() % 5], N = 1 + rnd() % 19, P = 1 + rnd() % 9;
+                        int groups = 1 + (int)(rnd() % 2), rows = (rnd() & 1) ? 128 : 32;
+                        xb_analog_config c = base_cfg(K, N, groups, rows, wb, xb, dac, cell, diff);
+                        c.signed_pair = diff && (rnd() & 1);
+                        int8_t *w = malloc((size_t)(groups * N * K));
+                        uint8_t *x = malloc((size_t)(K * P));
+                        int32_t *acc = malloc((size_t)(N * P) * 4), *want = malloc((size_t)(N * P) * 4);
+                        fill(w, x, groups * N * K, K * P, wb, xb);
+                        xb_ctx ctx = {0};
+                        xb_analog_layer *l = xb_analog_layer_new(&c, w, &ctx);
+                        cr_assert_not_null(l, "%s", ctx.msg);
+                        cr_assert_eq(l->path, XB_APATH_EXACT);
+                        for (int g = 0; g < groups; g++) {
+                            ref_gemm(w + g * N * K, x, K, N, P, want);
+                            for (int prof = 0; prof < 2; prof++) {
+                                run_layer(l, x, P, prof, acc, g);
+                                for (int64_t i = 0; i < N * P; i++)
+                                    cr_assert_eq(acc[i], want[i],
+                                                 "wb=%d xb=%d dac=%d cell=%d diff=%d pair=%d K=%lld "
+                                                 "rows=%d full=%d i=%lld: %d != %d",
+                                                 wb, xb, dac, cell, diff, c.signed_pair,
+                                                 (long long)K, rows, prof, (long long)i, acc[i],
+                                                 want[i]);
+                            }
+                        }
+                        cases++;
+                        xb_analog_layer_free(l);
+                        free(w);
+                        free(x);
+                        free(acc);
+                        free(want);
+                    }
+    cr_assert_gt(cases, 300);
+}
+
+/* A clipping ADC: the correction path (igemm + corrections) and the full
+ * simulation both equal the naive conversion-by-conversion model. */
+Test(analog, clipping_adc_matches_naive_model) {
+    rng_state = 999;
+    int clipped_cases = 0;
+    for (int it = 0; it < 120; it++) {
+        int wb = 2 + (int)(rnd() % 7), xb = 2 + (int)(rnd() % 7), dac = 1 + (int)(rnd() % 3);
+        int cell = 1 + (int)(rnd() % 3), diff = (int)(rnd() & 1), adc_bits = 3 + (int)(rnd() % 5);
+        if (dac > xb) dac = 1;
+        int64_t K = 1 + rnd() % 400, N = 1 + rnd() % 12, P = 1 + rnd() % 6;
+        xb_analog_config c = base_cfg(K, N, 1, (rnd() & 1) ? 128 : 64, wb, xb, dac, cell, diff);
+        c.signed_pair = diff && (rnd() & 1);
+        c.lossless = false;
+        if (c.signed_pair) {
+            c.code_lo = -(1 << (adc_bits - 1));
+            c.code_hi = (1 << (adc_bits - 1)) - 1;
+        } else {
+            c.code_lo = 0;
+            c.code_hi = (1 << adc_bits) - 1;
+        }
+        int8_t *w = malloc((size_t)(N * K));
+        uint8_t *x = malloc((size_t)(K * P));
+        int32_t *acc = malloc((size_t)(N * P) * 4), *want = malloc((size_t)(N * P) * 4),
+                *exact = malloc((size_t)(N * P) * 4);
+        fill(w, x, N * K, K * P, wb, xb);
+        xb_ctx ctx = {0};
+        xb_analog_layer *l = xb_analog_layer_new(&c, w, &ctx);
+        cr_assert_not_null(l, "%s", ctx.msg);
+        ref_clip(&c, w, x, P, c.code_lo, c.code_hi, want);
+        ref_gemm(w, x, K, N, P, exact);
+        if (memcmp(want, exact, (size_t)(N * P) * 4)) clipped_cases++;
+        for (int prof = 0; prof < 2; prof++) {
+            run_layer(l, x, P, prof, acc, 0);
+            for (int64_t i = 0; i < N * P; i++)
+                cr_assert_eq(acc[i], want[i], "it=%d path=%d full=%d i=%lld: %d != %d", it,
+                             l->path, prof, (long long)i, acc[i], want[i]);
+        }
+        xb_analog_layer_free(l);
+        free(w);
+        free(x);
+        free(acc);
+        free(want);
+        free(exact);
+    }
+    /* The test must actually exercise clipping. */
+    cr_assert_gt(clipped_cases, 30);
+}
+
+/* Hand-computed cell non-idealities. */
+Test(analog, on_off_ratio_and_stuck_cells) {
+    /* 1 input, 1 output, 2-bit weight, 1-bit cells, offset: w = 0 is
+     * stored as u = 2 = binary 10, slices (0, 1).  Ratio 2: the off level
+     * conducts g0 = 1/(2-1) = 1 unit.  x = 1: S0 = 0 + 1, S1 = 1 + 1, so
+     * acc = 1 + 2*2 - 2*1 = 3 instead of 0. */
+    xb_analog_config c = base_cfg(1, 1, 1, 128, 2, 1, 1, 1, false);
+    c.on_off_ratio = 2;
+    int8_t w = 0;
+    uint8_t x = 1;
+    int32_t acc;
+    xb_ctx ctx = {0};
+    xb_analog_layer *l = xb_analog_layer_new(&c, &w, &ctx);
+    cr_assert_not_null(l, "%s", ctx.msg);
+    cr_assert_eq(l->path, XB_APATH_FULL);
+    run_layer(l, &x, 1, false, &acc, 0);
+    cr_assert_eq(acc, 3);
+    xb_analog_layer_free(l);
+
+    /* Every cell stuck high: 2-bit weights in one 2-bit cell hold level 3,
+     * i.e. u = 3, w = 1 whatever was programmed: acc = sum x. */
+    xb_analog_config c2 = base_cfg(5, 3, 1, 128, 2, 4, 1, 2, false);
+    c2.stuck_high = 1;
+    int8_t w2[15];
+    uint8_t x2[5] = {1, 2, 3, 4, 5};
+    for (int i = 0; i < 15; i++) w2[i] = (int8_t)(i % 3 - 1);
+    int32_t acc2[3];
+    l = xb_analog_layer_new(&c2, w2, &ctx);
+    cr_assert_not_null(l, "%s", ctx.msg);
+    run_layer(l, x2, 1, false, acc2, 0);
+    for (int n = 0; n < 3; n++) cr_assert_eq(acc2[n], 15);
+    xb_analog_layer_free(l);
+}
+
+Test(analog, rejects_weights_outside_encoding) {
+    xb_analog_config c = base_cfg(2, 1, 1, 128, 4, 4, 1, 2, true);
+    int8_t w[2] = {7, -8}; /* -8 needs 4 magnitude bits */
+    xb_ctx ctx = {0};
+    cr_assert_null(xb_analog_layer_new(&c, w, &ctx));
+    cr_assert(strstr(ctx.msg, "does not fit"), "%s", ctx.msg);
+    /* Offset encoding represents -8 in 4 bits. */
+    xb_ctx_clear(&ctx);
+    c.differential = false;
+    c.w_slices = 2;
+    xb_analog_layer *l = xb_analog_layer_new(&c, w, &ctx);
+    cr_assert_not_null(l, "%s", ctx.msg);
+    xb_analog_layer_free(l);
+}
+
+/* Read noise is keyed by (seed, image, layer, conversion): the same image
+ * gives the same result, another image or seed another one; and the
+ * generator is standard normal. */
+Test(analog, seeded_noise_is_reproducible) {
+    rng_state = 5;
+    xb_analog_config c = base_cfg(100, 4, 1, 128, 8, 8, 1, 2, false);
+    c.read_sigma = 0.7;
+    c.prog_sigma = 0.05;
+    int8_t w[400];
+    uint8_t x[100 * 3];
+    fill(w, x, 400, 300, 8, 8);
+    xb_ctx ctx = {0};
+    xb_analog_layer *l = xb_analog_layer_new(&c, w, &ctx);
+    cr_assert_not_null(l, "%s", ctx.msg);
+    int32_t a[12], b[12], d[12], exact[12];
+    void *scr = malloc(xb_analog_scratch_bytes(l, 3));
+    xb_analog_matmul(l, 0, x, 3, 11, false, a, scr, NULL);
+    xb_analog_matmul(l, 0, x, 3, 11, false, b, scr, NULL);
+    xb_analog_matmul(l, 0, x, 3, 12, false, d, scr, NULL);
+    ref_gemm(w, x, 100, 4, 3, exact);
+    cr_assert_eq(memcmp(a, b, sizeof a), 0);
+    cr_assert_neq(memcmp(a, d, sizeof a), 0);
+    cr_assert_neq(memcmp(a, exact, sizeof a), 0);
+    free(scr);
+    xb_analog_layer_free(l);
+
+    double s1 = 0, s2 = 0;
+    int n = 200000;
+    for (int i = 0; i < n; i++) {
+        double z = xb_hash_normal(xb_hash4(1, 2, 3, (uint64_t)i));
+        s1 += z;
+        s2 += z * z;
+    }
+    double mean = s1 / n, var = s2 / n - mean * mean;
+    /* 5 standard errors: 5/sqrt(n) for the mean, 5*sqrt(2/n) for the variance. */
+    cr_assert_lt(fabs(mean), 5 / sqrt(n));
+    cr_assert_lt(fabs(var - 1), 5 * sqrt(2.0 / n));
+}
+
+Test(analog, stats_count_saturation_and_zeros) {
+    /* K = 4 rows of w = 1 (offset 2-bit: u = 3 in one 2-bit cell); x = 1
+     * on all rows, 1 input bit: the single conversion sums 4 * 3 = 12.  A
+     * 3-bit ADC clips at 7. */
+    xb_analog_config c = base_cfg(4, 1, 1, 128, 2, 1, 1, 2, false);
+    c.lossless = false;
+    c.code_lo = 0;
+    c.code_hi = 7;
+    int8_t w[4] = {1, 1, 1, 1};
+    uint8_t x[8] = {1, 0, 1, 0, 1, 0, 1, 0}; /* P = 2: p0 all ones, p1 all zeros */
+    xb_ctx ctx = {0};
+    xb_analog_layer *l = xb_analog_layer_new(&c, w, &ctx);
+    cr_assert_not_null(l, "%s", ctx.msg);
+    cr_assert_eq(l->path, XB_APATH_CORRECTION);
+    xb_analog_stats st;
+    cr_assert_eq(xb_analog_stats_init(&st, l, &ctx), XB_OK);
+    int32_t acc[2];
+    void *scr = malloc(xb_analog_scratch_bytes(l, 2));
+    xb_analog_matmul(l, 0, x, 2, 0, true, acc, scr, &st);
+    /* p0: 7 - 2*4 = -1 instead of 4; p1: 0. */
+    cr_assert_eq(acc[0], 7 - 8);
+    cr_assert_eq(acc[1], 0);
+    cr_assert_eq(st.conversions, 2);
+    cr_assert_eq(st.saturated, 1);
+    cr_assert_eq(st.observed, 2);
+    cr_assert_eq(st.zeros, 1);
+    cr_assert_eq(st.max_abs, 12);
+    cr_assert_eq(st.hist[12 - st.hist_lo], 1);
+    /* The correction path counts the same saturation without observing. */
+    xb_analog_stats st2;
+    xb_analog_stats_init(&st2, l, &ctx);
+    xb_analog_matmul(l, 0, x, 2, 0, false, acc, scr, &st2);
+    cr_assert_eq(acc[0], -1);
+    cr_assert_eq(st2.conversions, 2);
+    cr_assert_eq(st2.saturated, 1);
+    cr_assert_eq(st2.observed, 0);
+    cr_assert_float_eq(xb_analog_stats_percentile(&st, 50), 0.0, 0);
+    cr_assert_float_eq(xb_analog_stats_percentile(&st, 100), 12.0, 0);
+    xb_analog_stats_free(&st);
+    xb_analog_stats_free(&st2);
+    free(scr);
+    xb_analog_layer_free(l);
+}

@@ -1,0 +1,55 @@
+#include "im2col.h"
+
+#include <string.h>
+
+size_t xb_im2col_elems(const xb_conv_geom *cg) { return (size_t)cg->K * (size_t)cg->P; }
+
+/* Output columns ow whose input column ow*sw - pl + off lies in [0, w):
+ * [*lo, *hi).  Computed once per kernel column j instead of testing every
+ * element, so the inner loop is a plain strided copy. */
+static void valid_cols(const xb_conv_geom *cg, int64_t off, int64_t *lo, int64_t *hi) {
+    /* ow*sw >= pl - off  and  ow*sw <= w - 1 + pl - off */
+    int64_t a = cg->pl - off;
+    int64_t l = a <= 0 ? 0 : (a + cg->sw - 1) / cg->sw;
+    int64_t b = cg->w - 1 + cg->pl - off;
+    int64_t h = b < 0 ? 0 : b / cg->sw + 1;
+    if (h > cg->wout) h = cg->wout;
+    if (l > h) l = h;
+    *lo = l;
+    *hi = h;
+}
+
+/* One body for both element types; T is the element type, PAD the fill. */
+#define IM2COL_BODY(T, PAD)                                                                        \
+    const int64_t H = cg->h, W = cg->w, HO = cg->hout, WO = cg->wout;                              \
+    T *dst = col;                                                                                  \
+    for (int64_t c = 0; c < cg->cin_g; c++) {                                                      \
+        const T *xc = x + c * H * W;                                                               \
+        for (int64_t i = 0; i < cg->kh; i++) {                                                     \
+            for (int64_t j = 0; j < cg->kw; j++) {                                                 \
+                int64_t off = j * cg->dw, lo, hi;                                                  \
+                valid_cols(cg, off, &lo, &hi);                                                     \
+                for (int64_t oh = 0; oh < HO; oh++, dst += WO) {                                   \
+                    int64_t ih = oh * cg->sh - cg->pt + i * cg->dh;                                \
+                    if (ih < 0 || ih >= H) {                                                       \
+                        for (int64_t ow = 0; ow < WO; ow++) dst[ow] = PAD;                         \
+                        continue;                                                                  \
+                    }                                                                              \
+                    /* Index, not pointer: base may be negative (left pad). */                     \
+                    const int64_t base = ih * W - cg->pl + off;                                    \
+                    for (int64_t ow = 0; ow < lo; ow++) dst[ow] = PAD;                             \
+                    if (cg->sw == 1 && hi > lo)                                                   \
+                        memcpy(dst + lo, xc + (base + lo), (size_t)(hi - lo) * sizeof(T));           \
+                    else                                                                           \
+                        for (int64_t ow = lo; ow < hi; ow++) dst[ow] = xc[base + ow * cg->sw];     \
+                    for (int64_t ow = hi; ow < WO; ow++) dst[ow] = PAD;                            \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+    }
+
+void xb_im2col_f32(const xb_conv_geom *cg, const float *x, float *col) { IM2COL_BODY(float, 0.0f) }
+
+void xb_im2col_u8(const xb_conv_geom *cg, const uint8_t *x, uint8_t pad_value, uint8_t *col) {
+    IM2COL_BODY(uint8_t, pad_value)
+}

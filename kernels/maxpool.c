@@ -1,0 +1,76 @@
+/* MaxPool (ai.onnx 1, 8, 10, 11, 12): max over each window, padding ignored
+ * (it never wins), with pads, strides, auto_pad, dilations (10+) and
+ * ceil_mode (10+) from kernels/conv_geom.h.  f32, and u8/i8 (12+), since a
+ * max is exact in any type.  The optional Indices output (8+) is not
+ * supported; storage_order only affects Indices, so it is merely validated. */
+#include <float.h>
+
+#include "conv_geom.h"
+#include "kutil.h"
+#include "registry.h"
+
+xb_status xb_op_maxpool_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
+    XB_TRY(xb_k_arity(n, 1, 1, 1, 2, ctx));
+    if (n->n_out == 2 && n->out[1] >= 0)
+        return xb_fail(ctx, XB_ERR_UNSUPPORTED, "MaxPool's Indices output is not supported");
+    const xb_tensor *x = xb_in_t(g, n, 0);
+    if (x->dtype != XB_F32 && x->dtype != XB_U8 && x->dtype != XB_I8)
+        return xb_fail(ctx, XB_ERR_UNSUPPORTED, "MaxPool on %s tensors", xb_dtype_name(x->dtype));
+    int64_t so = xb_attr_int(n, "storage_order", 0);
+    if (so != 0 && so != 1)
+        return xb_fail(ctx, XB_ERR_INVALID, "storage_order = %lld must be 0 or 1", (long long)so);
+    xb_conv_geom *cg = xb_calloc(ctx, 1, sizeof *cg);
+    if (!cg) return ctx->status;
+    n->params = cg;
+    XB_TRY(xb_conv_geom_init(cg, n, &x->shape, NULL, true, ctx));
+    xb_tensor *y = xb_out_t(g, n, 0);
+    y->dtype = x->dtype;
+    xb_conv_geom_out_shape(cg, &y->shape);
+    return XB_OK;
+}
+
+#define MAXPOOL_BODY(T, LOWEST)                                                                    \
+    for (int64_t pl = 0; pl < cg->n * cg->cin; pl++) {                                             \
+        const T *xp = x + pl * cg->h * cg->w;                                                      \
+        T *yp = y + pl * cg->P;                                                                    \
+        for (int64_t oh = 0; oh < cg->hout; oh++) {                                                \
+            int64_t hs = oh * cg->sh - cg->pt, ilo, ihi;                                           \
+            xb_window_taps(hs, cg->kh, cg->dh, cg->h, &ilo, &ihi);                                 \
+            for (int64_t ow = 0; ow < cg->wout; ow++) {                                            \
+                int64_t ws = ow * cg->sw - cg->pl, jlo, jhi;                                       \
+                xb_window_taps(ws, cg->kw, cg->dw, cg->w, &jlo, &jhi);                             \
+                T m = LOWEST;                                                                      \
+                for (int64_t i = ilo; i < ihi; i++) {                                              \
+                    /* An index, not a pointer: it is negative in the left pad. */                 \
+                    const int64_t base = (hs + i * cg->dh) * cg->w + ws;                           \
+                    for (int64_t j = jlo; j < jhi; j++) {                                          \
+                        T v = xp[base + j * cg->dw];                                               \
+                        if (v > m) m = v;                                                          \
+                    }                                                                              \
+                }                                                                                  \
+                yp[oh * cg->wout + ow] = m;                                                        \
+            }                                                                                      \
+        }                                                                                          \
+    }
+
+xb_status xb_op_maxpool_run(const xb_graph *g, const xb_node *n, xb_exec *e, xb_ctx *ctx) {
+    (void)ctx;
+    const xb_conv_geom *cg = n->params;
+    xb_dtype dt = g->tensors[n->in[0]].dtype;
+    if (dt == XB_F32) {
+        const float *x = e->buf[n->in[0]];
+        float *y = e->buf[n->out[0]];
+        /* A window whose taps all fall in padding (dilated windows can) gives
+         * the lowest finite float, as ONNX Runtime does. */
+        MAXPOOL_BODY(float, -FLT_MAX)
+    } else if (dt == XB_U8) {
+        const uint8_t *x = e->buf[n->in[0]];
+        uint8_t *y = e->buf[n->out[0]];
+        MAXPOOL_BODY(uint8_t, 0)
+    } else {
+        const int8_t *x = e->buf[n->in[0]];
+        int8_t *y = e->buf[n->out[0]];
+        MAXPOOL_BODY(int8_t, INT8_MIN)
+    }
+    return XB_OK;
+}

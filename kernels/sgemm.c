@@ -1,0 +1,310 @@
+/* Blocked SGEMM in the style of Goto & van de Geijn, "Anatomy of
+ * High-Performance Matrix Multiplication" (ACM TOMS 34(3), 2008): A is packed
+ * into MR-row micro-panels, B into NR-column micro-panels per KC x NC block,
+ * and an MR x NR register tile accumulates over one K block.
+ *
+ * The micro-kernel is written with GCC/Clang generic vectors of the target's
+ * SIMD width (16 floats with AVX-512, 8 with AVX, 4 with SSE), so the
+ * compiler emits full-width vector code for whatever -march says without
+ * intrinsics.  Contraction of a*b+c into FMA is enabled for this file only:
+ * ISO C mode (-std=c11) turns it off by default, which would halve the peak.
+ * FMA is as deterministic as a separate multiply and add; it rounds once.
+ * Results are reproducible for a given build; a build for another vector
+ * width may differ in the last bits (the dot-product lanes change). */
+#pragma GCC optimize("fp-contract=fast")
+
+#include "sgemm.h"
+
+#include <string.h>
+
+#define MR XB_SGEMM_MR
+#define NR XB_SGEMM_NR
+#define KC XB_SGEMM_KC
+#define NC XB_SGEMM_NC
+#define VL XB_SGEMM_VL /* floats per generic vector */
+
+/* Generic vector of the target's full SIMD width (wider vectors than the
+ * target supports would be split and change the calling convention). */
+typedef float vf __attribute__((vector_size(VL * sizeof(float))));
+
+/* Scalar tails fuse explicitly, so they round exactly like the vector lanes
+ * whatever the compiler decides about contracting a given loop version. */
+#ifdef __FMA__
+#define FMADD(a, b, c) __builtin_fmaf((a), (b), (c))
+#else
+#define FMADD(a, b, c) ((a) * (b) + (c))
+#endif
+
+_Static_assert(NR == 2 * VL, "the micro-kernel holds two vectors per row");
+_Static_assert(NC % NR == 0, "NC must be a multiple of NR");
+
+/* memcpy loads/stores: no alignment or aliasing assumptions, and the
+ * compiler turns them into single unaligned vector moves. */
+static inline vf vload(const float *p) {
+    vf v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+static inline void vstore(float *p, vf v) { memcpy(p, &v, sizeof v); }
+
+/* An initializer list compiles to one broadcast (a lane loop does not
+ * always); `(vf){0} + x` would cost a real add and is not an identity for
+ * -0.0. */
+static inline vf vbcast(float x) {
+#if VL == 16
+    vf v = {x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x};
+#elif VL == 8
+    vf v = {x, x, x, x, x, x, x, x};
+#else
+    vf v = {x, x, x, x};
+#endif
+    return v;
+}
+
+static inline int64_t round_up(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+
+/* K is cut into near-equal blocks of at most KC so that no block is a
+ * sliver (K = 288 -> 2 x 144 rather than 256 + 32). */
+static inline int64_t k_blocks(int64_t K) { return K <= 0 ? 1 : (K + KC - 1) / KC; }
+static inline int64_t k_block_len(int64_t K) {
+    int64_t nb = k_blocks(K);
+    return (K + nb - 1) / nb;
+}
+
+static inline float *align64(void *p) {
+    uintptr_t u = (uintptr_t)p;
+    return (float *)((u + 63) & ~(uintptr_t)63);
+}
+
+size_t xb_sgemm_packed_a_bytes(int64_t M, int64_t K) {
+    return (size_t)round_up(M, MR) * (size_t)(K > 0 ? K : 1) * sizeof(float);
+}
+
+static size_t packed_b_bytes(int64_t N, int64_t K) {
+    int64_t nc = N < NC ? round_up(N, NR) : NC;
+    int64_t kc = k_block_len(K);
+    return (size_t)nc * (size_t)(kc > 0 ? kc : 1) * sizeof(float);
+}
+
+size_t xb_sgemm_prepacked_scratch_bytes(int64_t M, int64_t N, int64_t K) {
+    if (M == 1) return (size_t)(K > 0 ? K : 1) * sizeof(float) + 64;
+    return packed_b_bytes(N, K) + 64;
+}
+
+size_t xb_sgemm_scratch_bytes(int64_t M, int64_t N, int64_t K) {
+    return xb_sgemm_packed_a_bytes(M, K) + xb_sgemm_prepacked_scratch_bytes(M, N, K) + 64;
+}
+
+/* Packed A: for each K block (offset k0, length kc) and each MR-row panel,
+ * kc x MR floats, k-major; rows beyond M are zero.  Block b starts at
+ * round_up(M, MR) * k0, which is what lets xb_sgemm_prepacked find it. */
+void xb_sgemm_pack_a(bool transA, int64_t M, int64_t K, const float *A, int64_t lda, float *dst) {
+    int64_t kcb = k_block_len(K), Mr = round_up(M, MR);
+    for (int64_t k0 = 0; k0 < K; k0 += kcb) {
+        int64_t kc = K - k0 < kcb ? K - k0 : kcb;
+        float *blk = dst + Mr * k0;
+        for (int64_t i0 = 0; i0 < M; i0 += MR) {
+            float *p = blk + i0 * kc;
+            int64_t mr = M - i0 < MR ? M - i0 : MR;
+            for (int64_t k = 0; k < kc; k++, p += MR) {
+                int64_t i = 0;
+                if (transA)
+                    for (; i < mr; i++) p[i] = A[(k0 + k) * lda + i0 + i];
+                else
+                    for (; i < mr; i++) p[i] = A[(i0 + i) * lda + k0 + k];
+                for (; i < MR; i++) p[i] = 0.0f;
+            }
+        }
+    }
+}
+
+/* Packed B block: columns [j0, j0+nc) of rows [k0, k0+kc), as NR-column
+ * panels of kc x NR floats, k-major; columns beyond N are zero. */
+static void pack_b(bool transB, const float *B, int64_t ldb, int64_t k0, int64_t kc, int64_t j0,
+                   int64_t nc, float *dst) {
+    for (int64_t jp = 0; jp < nc; jp += NR) {
+        int64_t nr = nc - jp < NR ? nc - jp : NR;
+        float *p = dst + jp * kc;
+        if (!transB) {
+            const float *src = B + k0 * ldb + j0 + jp;
+            for (int64_t k = 0; k < kc; k++, p += NR, src += ldb) {
+                memcpy(p, src, (size_t)nr * sizeof(float));
+                for (int64_t j = nr; j < NR; j++) p[j] = 0.0f;
+            }
+        } else {
+            /* B^T: source column j is contiguous in k; write it with a
+             * stride of NR. */
+            for (int64_t j = 0; j < NR; j++) {
+                if (j < nr) {
+                    const float *src = B + (j0 + jp + j) * ldb + k0;
+                    for (int64_t k = 0; k < kc; k++) p[k * NR + j] = src[k];
+                } else {
+                    for (int64_t k = 0; k < kc; k++) p[k * NR + j] = 0.0f;
+                }
+            }
+        }
+    }
+}
+
+/* MR x NR tile: acc = sum_k a[k][i] * b[k][j] in increasing k, then
+ * C = acc (add = false) or C += acc.  Only mr x nr of the tile is stored. */
+static void micro_kernel(int64_t kc, const float *restrict a, const float *restrict b,
+                         float *restrict c, int64_t ldc, bool add, int64_t mr, int64_t nr) {
+    vf acc[MR][2];
+    for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = (vf){0};
+    for (int64_t k = 0; k < kc; k++) {
+        vf b0 = vload(b), b1 = vload(b + VL);
+        for (int i = 0; i < MR; i++) {
+            vf ai = vbcast(a[i]);
+            acc[i][0] += ai * b0;
+            acc[i][1] += ai * b1;
+        }
+        a += MR;
+        b += NR;
+    }
+    if (mr == MR && nr == NR) {
+        for (int i = 0; i < MR; i++) {
+            float *ci = c + i * ldc;
+            if (add) {
+                vstore(ci, vload(ci) + acc[i][0]);
+                vstore(ci + VL, vload(ci + VL) + acc[i][1]);
+            } else {
+                vstore(ci, acc[i][0]);
+                vstore(ci + VL, acc[i][1]);
+            }
+        }
+        return;
+    }
+    float tile[MR][NR];
+    for (int i = 0; i < MR; i++) {
+        vstore(tile[i], acc[i][0]);
+        vstore(tile[i] + VL, acc[i][1]);
+    }
+    for (int64_t i = 0; i < mr; i++) {
+        float *ci = c + i * ldc;
+        if (add)
+            for (int64_t j = 0; j < nr; j++) ci[j] += tile[i][j];
+        else
+            for (int64_t j = 0; j < nr; j++) ci[j] = tile[i][j];
+    }
+}
+
+/* M = 1 (a fully connected layer on one image): packing B would cost as much
+ * as the product, so read B in place.  a(k) = a[k * astride]. */
+static void gemv(int64_t N, int64_t K, const float *a, int64_t astride, bool transB,
+                 const float *B, int64_t ldb, float *c, bool accumulate) {
+    if (!transB) {
+        /* c[j] = sum_k a(k) B[k][j]: vectors run along j, k in order, with the
+         * same K blocks as the packed path. */
+        int64_t kcb = k_block_len(K);
+        for (int64_t k0 = 0; k0 < K || k0 == 0; k0 += kcb) {
+            int64_t kc = K - k0 < kcb ? K - k0 : kcb;
+            bool add = accumulate || k0 > 0;
+            int64_t j = 0;
+            for (; j + 4 * VL <= N; j += 4 * VL) {
+                vf s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0};
+                for (int64_t k = k0; k < k0 + kc; k++) {
+                    const float *bk = B + k * ldb + j;
+                    vf ak = vbcast(a[k * astride]);
+                    s0 += ak * vload(bk);
+                    s1 += ak * vload(bk + VL);
+                    s2 += ak * vload(bk + 2 * VL);
+                    s3 += ak * vload(bk + 3 * VL);
+                }
+                if (add) {
+                    s0 += vload(c + j), s1 += vload(c + j + VL);
+                    s2 += vload(c + j + 2 * VL), s3 += vload(c + j + 3 * VL);
+                }
+                vstore(c + j, s0), vstore(c + j + VL, s1);
+                vstore(c + j + 2 * VL, s2), vstore(c + j + 3 * VL, s3);
+            }
+            for (; j < N; j++) {
+                float s = 0.0f;
+                for (int64_t k = k0; k < k0 + kc; k++) s = FMADD(a[k * astride], B[k * ldb + j], s);
+                c[j] = add ? c[j] + s : s;
+            }
+            if (K == 0) break;
+        }
+        return;
+    }
+    /* c[j] = dot(a, row j of B): VL partial sums along k (lane l takes
+     * k = l mod VL), reduced lane 0..VL-1 in order, then the scalar tail. */
+    int64_t kv = K / VL * VL;
+    int64_t j = 0;
+    for (; j < N; j++) {
+        const float *bj = B + j * ldb;
+        vf s = {0};
+        if (astride == 1)
+            for (int64_t k = 0; k < kv; k += VL) s += vload(a + k) * vload(bj + k);
+        else
+            for (int64_t k = 0; k < kv; k += VL) {
+                vf av;
+                for (int l = 0; l < VL; l++) av[l] = a[(k + l) * astride];
+                s += av * vload(bj + k);
+            }
+        float t = 0.0f;
+        for (int l = 0; l < VL; l++) t += s[l];
+        for (int64_t k = kv; k < K; k++) t = FMADD(a[k * astride], bj[k], t);
+        c[j] = accumulate ? c[j] + t : t;
+    }
+}
+
+static void gemm_packed(int64_t M, int64_t N, int64_t K, const float *Ap, bool transB,
+                        const float *B, int64_t ldb, float *C, int64_t ldc, bool accumulate,
+                        float *Bp) {
+    if (K == 0) {
+        if (!accumulate)
+            for (int64_t i = 0; i < M; i++) memset(C + i * ldc, 0, (size_t)N * sizeof(float));
+        return;
+    }
+    int64_t kcb = k_block_len(K), Mr = round_up(M, MR);
+    for (int64_t j0 = 0; j0 < N; j0 += NC) {
+        int64_t nc = N - j0 < NC ? N - j0 : NC;
+        for (int64_t k0 = 0; k0 < K; k0 += kcb) {
+            int64_t kc = K - k0 < kcb ? K - k0 : kcb;
+            bool add = accumulate || k0 > 0;
+            pack_b(transB, B, ldb, k0, kc, j0, nc, Bp);
+            const float *Ablk = Ap + Mr * k0;
+            /* B micro-panel (kc x NR) stays in L1 while every A panel of
+             * this K block streams past it from L2. */
+            for (int64_t jp = 0; jp < nc; jp += NR) {
+                int64_t nr = nc - jp < NR ? nc - jp : NR;
+                const float *bp = Bp + jp * kc;
+                for (int64_t i0 = 0; i0 < M; i0 += MR) {
+                    int64_t mr = M - i0 < MR ? M - i0 : MR;
+                    micro_kernel(kc, Ablk + i0 * kc, bp, C + i0 * ldc + j0 + jp, ldc, add, mr,
+                                 nr);
+                }
+            }
+        }
+    }
+}
+
+void xb_sgemm_prepacked(int64_t M, int64_t N, int64_t K, const float *Apacked, bool transB,
+                        const float *B, int64_t ldb, float *C, int64_t ldc, bool accumulate,
+                        void *scratch) {
+    if (M <= 0 || N <= 0) return;
+    if (M == 1) {
+        /* Row 0 of the packed A sits at stride MR through all K blocks;
+         * gather it once so the dot products read it contiguously. */
+        float *a = align64(scratch);
+        for (int64_t k = 0; k < K; k++) a[k] = Apacked[k * MR];
+        gemv(N, K, a, 1, transB, B, ldb, C, accumulate);
+        return;
+    }
+    gemm_packed(M, N, K, Apacked, transB, B, ldb, C, ldc, accumulate, align64(scratch));
+}
+
+void xb_sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, const float *A,
+              int64_t lda, const float *B, int64_t ldb, float *C, int64_t ldc, bool accumulate,
+              void *scratch) {
+    if (M <= 0 || N <= 0) return;
+    if (M == 1) {
+        gemv(N, K, A, transA ? lda : 1, transB, B, ldb, C, accumulate);
+        return;
+    }
+    float *Ap = align64(scratch);
+    xb_sgemm_pack_a(transA, M, K, A, lda, Ap);
+    float *Bp = align64((char *)Ap + xb_sgemm_packed_a_bytes(M, K));
+    gemm_packed(M, N, K, Ap, transB, B, ldb, C, ldc, accumulate, Bp);
+}

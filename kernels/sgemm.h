@@ -1,0 +1,63 @@
+/* Single-precision matrix multiply for the float kernels (Conv via im2col,
+ * Gemm, MatMul).
+ *
+ *   C[M][N] = op(A)[M][K] * op(B)[K][N]      (accumulate = false)
+ *   C[M][N] += op(A)[M][K] * op(B)[K][N]     (accumulate = true)
+ *
+ * op(X) is X or its transpose; A(i,k) = transA ? A[k*lda + i] : A[i*lda + k],
+ * B(k,j) = transB ? B[j*ldb + k] : B[k*ldb + j], C(i,j) = C[i*ldc + j].
+ *
+ * Single-threaded (the runtime parallelises across images), allocation-free
+ * (packing buffers live in caller scratch), and deterministic: the summation
+ * order depends only on M, N, K, never on data, alignment or threads.  With
+ * K <= XB_SGEMM_KC the sum over k for each C element runs in increasing k
+ * in one accumulator (fused multiply-add when the target has FMA); larger K
+ * is split into near-equal blocks whose partial sums are added to C in
+ * block order. */
+#ifndef XBAR_SGEMM_H
+#define XBAR_SGEMM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Register tile and cache blocking.  Exposed so that callers who pre-pack a
+ * constant A (conv weights) can size buffers; see xb_sgemm_pack_a. */
+/* The register tile follows the vector width the build targets: two vectors
+ * per row of NR, and MR rows so that MR*2 accumulators plus three temporaries
+ * fit the register file (32 registers with AVX-512, 16 otherwise). */
+#if defined(__AVX512F__)
+#define XB_SGEMM_VL 16
+#define XB_SGEMM_MR 8
+#elif defined(__AVX__)
+#define XB_SGEMM_VL 8
+#define XB_SGEMM_MR 6
+#else
+#define XB_SGEMM_VL 4
+#define XB_SGEMM_MR 6
+#endif
+#define XB_SGEMM_NR (2 * XB_SGEMM_VL)
+#define XB_SGEMM_KC 256
+#define XB_SGEMM_NC 512 /* multiple of every NR above */
+
+/* Scratch bytes xb_sgemm needs for these sizes (packed A, one packed block
+ * of B, alignment slack).  0 never; callers add it to node->scratch_bytes. */
+size_t xb_sgemm_scratch_bytes(int64_t M, int64_t N, int64_t K);
+
+void xb_sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, const float *A,
+              int64_t lda, const float *B, int64_t ldb, float *C, int64_t ldc, bool accumulate,
+              void *scratch);
+
+/* Pre-packing of a constant A (weights), done once at prepare:
+ * xb_sgemm_packed_a_bytes(M, K) bytes at `dst` (any alignment; float
+ * aligned), then xb_sgemm_prepacked runs without re-packing A and needs only
+ * xb_sgemm_prepacked_scratch_bytes of scratch.  Same results, bit for bit,
+ * as xb_sgemm on the unpacked A. */
+size_t xb_sgemm_packed_a_bytes(int64_t M, int64_t K);
+void xb_sgemm_pack_a(bool transA, int64_t M, int64_t K, const float *A, int64_t lda, float *dst);
+size_t xb_sgemm_prepacked_scratch_bytes(int64_t M, int64_t N, int64_t K);
+void xb_sgemm_prepacked(int64_t M, int64_t N, int64_t K, const float *Apacked, bool transB,
+                        const float *B, int64_t ldb, float *C, int64_t ldc, bool accumulate,
+                        void *scratch);
+
+#endif

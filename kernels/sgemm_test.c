@@ -1,0 +1,92 @@
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "kernels/sgemm.h"
+
+static uint64_t rng_state;
+static float frand(void) {
+    rng_state = rng_state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (float)((rng_state >> 40) & 0xFFFFFF) / (float)0x800000 - 1.0f; /* [-1, 1) */
+}
+
+/* Check C against a double-precision product; the bound scales with
+ * sum_k |a||b| because cancellation makes plain relative error meaningless. */
+static void check_case(bool ta, bool tb, int64_t M, int64_t N, int64_t K, bool acc, int pad) {
+    int64_t lda = (ta ? M : K) + pad, ldb = (tb ? K : N) + pad, ldc = N + pad;
+    int64_t arows = ta ? K : M, brows = tb ? N : K;
+    float *A = malloc(sizeof(float) * (size_t)(arows * lda + 1));
+    float *B = malloc(sizeof(float) * (size_t)(brows * ldb + 1));
+    float *C = malloc(sizeof(float) * (size_t)(M * ldc + 1));
+    float *C0 = malloc(sizeof(float) * (size_t)(M * ldc + 1));
+    for (int64_t i = 0; i < arows * lda; i++) A[i] = frand();
+    for (int64_t i = 0; i < brows * ldb; i++) B[i] = frand();
+    for (int64_t i = 0; i < M * ldc; i++) C0[i] = C[i] = frand();
+    void *scratch = malloc(xb_sgemm_scratch_bytes(M, N, K));
+    xb_sgemm(ta, tb, M, N, K, A, lda, B, ldb, C, ldc, acc, scratch);
+    for (int64_t i = 0; i < M; i++)
+        for (int64_t j = 0; j < N; j++) {
+            double s = acc ? C0[i * ldc + j] : 0.0, mag = fabs(s);
+            for (int64_t k = 0; k < K; k++) {
+                double a = ta ? A[k * lda + i] : A[i * lda + k];
+                double b = tb ? B[j * ldb + k] : B[k * ldb + j];
+                s += a * b;
+                mag += fabs(a * b);
+            }
+            cr_assert(fabs(C[i * ldc + j] - s) <= 1e-5 * mag + 1e-30,
+                      "ta=%d tb=%d M=%ld N=%ld K=%ld acc=%d: C[%ld][%ld] = %.9g, want %.9g", ta,
+                      tb, (long)M, (long)N, (long)K, acc, (long)i, (long)j, C[i * ldc + j], s);
+        }
+    /* Padding columns of C are never touched. */
+    for (int64_t i = 0; i < M; i++)
+        for (int64_t j = N; j < ldc; j++) cr_assert_eq(C[i * ldc + j], C0[i * ldc + j]);
+    /* Pre-packed A gives the same bits. */
+    float *Ap = malloc(xb_sgemm_packed_a_bytes(M, K));
+    xb_sgemm_pack_a(ta, M, K, A, lda, Ap);
+    float *C2 = malloc(sizeof(float) * (size_t)(M * ldc + 1));
+    memcpy(C2, C0, sizeof(float) * (size_t)(M * ldc));
+    void *s2 = malloc(xb_sgemm_prepacked_scratch_bytes(M, N, K));
+    xb_sgemm_prepacked(M, N, K, Ap, tb, B, ldb, C2, ldc, acc, s2);
+    cr_assert(memcmp(C, C2, sizeof(float) * (size_t)(M * ldc)) == 0,
+              "prepacked differs: ta=%d tb=%d M=%ld N=%ld K=%ld: %.9g vs %.9g", ta, tb, (long)M,
+              (long)N, (long)K, C[0], C2[0]);
+    free(A), free(B), free(C), free(C0), free(C2), free(Ap), free(scratch), free(s2);
+}
+
+Test(sgemm, hand_computed_2x2x3) {
+    /* [1 2 3; 4 5 6] * [1 0; 0 1; 1 1] = [4 5; 10 11] */
+    float A[6] = {1, 2, 3, 4, 5, 6}, B[6] = {1, 0, 0, 1, 1, 1}, C[4];
+    float Bt[6] = {1, 0, 1, 0, 1, 1};
+    void *s = malloc(xb_sgemm_scratch_bytes(2, 2, 3));
+    xb_sgemm(false, false, 2, 2, 3, A, 3, B, 2, C, 2, false, s);
+    cr_assert(C[0] == 4 && C[1] == 5 && C[2] == 10 && C[3] == 11);
+    xb_sgemm(false, true, 2, 2, 3, A, 3, Bt, 3, C, 2, true, s);
+    cr_assert(C[0] == 8 && C[1] == 10 && C[2] == 20 && C[3] == 22);
+    free(s);
+}
+
+Test(sgemm, random_shapes_all_transposes) {
+    rng_state = 42;
+    int64_t dims[] = {1, 2, 3, 7, 8, 9, 16, 31, 33, 64};
+    for (int t = 0; t < 4; t++)
+        for (int mi = 0; mi < 10; mi++)
+            for (int ni = 0; ni < 10; ni += 3)
+                for (int ki = 0; ki < 10; ki += 2)
+                    check_case(t & 1, t >> 1, dims[mi], dims[ni] + 1, dims[ki], (mi + ki) & 1,
+                               (ni & 1) * 3);
+}
+
+Test(sgemm, conv_like_and_blocked_shapes) {
+    rng_state = 7;
+    /* K > KC (several K blocks), N > NC (several N blocks), ragged edges. */
+    check_case(false, false, 16, 1024, 144, false, 0);
+    check_case(false, false, 64, 64, 576, false, 0);
+    check_case(false, false, 6, 784, 25, false, 0);
+    check_case(false, false, 17, 600, 700, true, 5);
+    check_case(true, true, 13, 530, 513, false, 2);
+    check_case(false, true, 1, 120, 400, false, 0);
+    check_case(false, false, 1, 130, 600, true, 0);
+    check_case(true, false, 1, 70, 300, false, 1);
+    check_case(false, false, 5, 9, 0, false, 0);
+    check_case(false, false, 5, 9, 0, true, 0);
+}

@@ -1,0 +1,100 @@
+/* XbarQConv (domain xbar): the integer convolution layer of qlayer.h.
+ *
+ * Per image: quantize the float input to codes once, then per group unfold
+ * the codes (padding with the zero point's code, real value 0), multiply by
+ * the int8 weights through the engine or igemm, and dequantize with the
+ * zero-point correction folded into the epilogue:
+ *     sum_k w (xq - zp) = sum_k w xq - zp * rowsum(w). */
+#include <stdlib.h>
+
+#include "igemm.h"
+#include "im2col.h"
+#include "qlayer_impl.h"
+#include "qmath.h"
+
+xb_status xb_op_xbar_qconv_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
+    if (n->n_in < 3 || n->n_in > 4 || n->n_out != 1 || n->in[0] < 0 || n->in[1] < 0 ||
+        n->in[2] < 0)
+        return xb_fail(ctx, XB_ERR_INVALID,
+                       "XbarQConv takes inputs x, w, w_scale[, bias] and 1 output");
+    const xb_tensor *x = xb_in_t(g, n, 0), *w = xb_in_t(g, n, 1);
+    if (x->dtype != XB_F32)
+        return xb_fail(ctx, XB_ERR_INVALID, "input x is %s, expected f32", xb_dtype_name(x->dtype));
+    if (!w->is_const || w->dtype != XB_I8)
+        return xb_fail(ctx, XB_ERR_INVALID, "weight '%s' must be a constant i8 tensor", w->name);
+    xb_qlayer_priv *pr = xb_calloc(ctx, 1, sizeof *pr);
+    if (!pr) return ctx->status;
+    n->params = pr;
+    n->params_free = xb_qlayer_priv_free;
+    xb_conv_geom *cg = &pr->cg;
+    XB_TRY(xb_conv_geom_init(cg, n, &x->shape, &w->shape, false, ctx));
+    xb_qlayer *q = &pr->q;
+    q->kind = XB_QL_CONV;
+    q->K = cg->K;
+    q->N = cg->cout_g;
+    q->groups = (int)cg->group;
+    q->P = cg->P;
+    q->w = w->data;
+    q->cin = cg->cin, q->h = cg->h, q->w_in = cg->w, q->cout = cg->cout;
+    q->hout = cg->hout, q->wout = cg->wout, q->kh = cg->kh, q->kw = cg->kw;
+    q->stride[0] = cg->sh, q->stride[1] = cg->sw, q->dil[0] = cg->dh, q->dil[1] = cg->dw;
+    q->pad[0] = cg->pt, q->pad[1] = cg->pl, q->pad[2] = cg->pb, q->pad[3] = cg->pr;
+    XB_TRY(xb_qlayer_prepare_common(g, n, pr, ctx));
+
+    xb_tensor *y = xb_out_t(g, n, 0);
+    y->dtype = XB_F32;
+    xb_conv_geom_out_shape(cg, &y->shape);
+
+    /* Scratch: int32 acc [N][P] | codes of one image | im2col [K][P] |
+     * packed x.  Sizes were bounded by the shapes' own checks; the sum is
+     * checked against the same limit as a tensor. */
+    size_t acc = (size_t)(q->N * q->P) * sizeof(int32_t);
+    size_t codes = (size_t)(cg->cin * cg->h * cg->w);
+    size_t col = xb_conv_geom_is_pointwise(cg) ? 0 : (size_t)(q->K * q->P);
+    size_t xp = xb_igemm_xpack_bytes(q->K, q->P);
+    pr->off_acc = 0;
+    pr->off_codes = (acc + 63) & ~(size_t)63;
+    pr->off_col = (pr->off_codes + codes + 63) & ~(size_t)63;
+    pr->off_xp = (pr->off_col + col + 63) & ~(size_t)63;
+    pr->scratch = pr->off_xp + xp;
+    if (pr->scratch > XB_MAX_TENSOR_BYTES)
+        return xb_fail(ctx, XB_ERR_NOMEM, "scratch of %zu bytes is too large", pr->scratch);
+    n->scratch_bytes = pr->scratch;
+    return XB_OK;
+}
+
+xb_status xb_op_xbar_qconv_run(const xb_graph *g, const xb_node *n, xb_exec *e, xb_ctx *ctx) {
+    (void)g;
+    const xb_qlayer_priv *pr = n->params;
+    const xb_qlayer *q = &pr->q;
+    const xb_conv_geom *cg = &pr->cg;
+    const float *x = XB_IN_F32(e, n, 0);
+    float *y = XB_OUT_F32(e, n, 0);
+    uint8_t *s = e->scratch;
+    int32_t *acc = (int32_t *)(s + pr->off_acc);
+    uint8_t *codes = s + pr->off_codes, *col = s + pr->off_col, *xp = s + pr->off_xp;
+    const int64_t img_in = cg->cin * cg->h * cg->w, K = q->K, N = q->N, P = q->P;
+    const int32_t hi = (1 << q->x_bits) - 1;
+    const bool pointwise = xb_conv_geom_is_pointwise(cg);
+    for (int64_t img = 0; img < cg->n; img++) {
+        xb_quantize_u8(x + img * img_in, img_in, q->x_scale, q->x_zp, hi, codes);
+        for (int gi = 0; gi < q->groups; gi++) {
+            const uint8_t *xg = codes + gi * cg->cin_g * cg->h * cg->w;
+            if (!pointwise) {
+                xb_im2col_u8(cg, xg, (uint8_t)q->x_zp, col);
+                xg = col;
+            }
+            XB_TRY(xb_qlayer_matmul(n, pr, e, gi, xg, xp, acc, ctx));
+            for (int64_t o = 0; o < N; o++) {
+                int64_t r = gi * N + o;
+                const int32_t corr = q->x_zp * q->w_rowsum[r];
+                const float m = pr->mult[r], b = q->bias ? q->bias[r] : 0.0f;
+                const int32_t *a = acc + o * P;
+                float *yr = y + (img * cg->cout + r) * P;
+                for (int64_t p = 0; p < P; p++) yr[p] = (float)(a[p] - corr) * m + b;
+            }
+        }
+    }
+    (void)K;
+    return XB_OK;
+}

@@ -1,0 +1,89 @@
+/* XbarQGemm (domain xbar): the integer fully-connected layer of qlayer.h.
+ * y[..., n] = sum_k w[n][k] * x[..., k] in the quantized domain; all rows of
+ * x (every leading index) are the positions P = M of one matrix product. */
+#include <stdlib.h>
+
+#include "igemm.h"
+#include "qlayer_impl.h"
+#include "qmath.h"
+
+xb_status xb_op_xbar_qgemm_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
+    if (n->n_in < 3 || n->n_in > 4 || n->n_out != 1 || n->in[0] < 0 || n->in[1] < 0 ||
+        n->in[2] < 0)
+        return xb_fail(ctx, XB_ERR_INVALID,
+                       "XbarQGemm takes inputs x, w, w_scale[, bias] and 1 output");
+    const xb_tensor *x = xb_in_t(g, n, 0), *w = xb_in_t(g, n, 1);
+    if (x->dtype != XB_F32)
+        return xb_fail(ctx, XB_ERR_INVALID, "input x is %s, expected f32", xb_dtype_name(x->dtype));
+    if (!w->is_const || w->dtype != XB_I8 || w->shape.rank != 2)
+        return xb_fail(ctx, XB_ERR_INVALID, "weight '%s' must be a constant i8 [N,K] tensor",
+                       w->name);
+    if (x->shape.rank < 1 || x->shape.d[x->shape.rank - 1] != w->shape.d[1]) {
+        char a[128], b[128];
+        return xb_fail(ctx, XB_ERR_INVALID, "input shape %s does not end in K of weight %s",
+                       xb_shape_str(&x->shape, a, sizeof a), xb_shape_str(&w->shape, b, sizeof b));
+    }
+    xb_qlayer_priv *pr = xb_calloc(ctx, 1, sizeof *pr);
+    if (!pr) return ctx->status;
+    n->params = pr;
+    n->params_free = xb_qlayer_priv_free;
+    xb_qlayer *q = &pr->q;
+    q->kind = XB_QL_GEMM;
+    q->K = w->shape.d[1];
+    q->N = w->shape.d[0];
+    q->groups = 1;
+    pr->M = q->K ? xb_shape_numel(&x->shape) / q->K : 0;
+    q->P = pr->M;
+    q->w = w->data;
+    XB_TRY(xb_qlayer_prepare_common(g, n, pr, ctx));
+
+    xb_tensor *y = xb_out_t(g, n, 0);
+    y->dtype = XB_F32;
+    y->shape = x->shape;
+    y->shape.d[y->shape.rank - 1] = q->N;
+
+    /* Scratch: int32 acc [N][M] | codes [M][K] | codes transposed [K][M]
+     * (engine only) | packed x. */
+    size_t acc = (size_t)(q->N * q->P) * sizeof(int32_t);
+    size_t codes = (size_t)(q->P * q->K);
+    pr->off_acc = 0;
+    pr->off_codes = (acc + 63) & ~(size_t)63;
+    pr->off_col = (pr->off_codes + codes + 63) & ~(size_t)63;
+    pr->off_xp = (pr->off_col + codes + 63) & ~(size_t)63;
+    pr->scratch = pr->off_xp + xb_igemm_xpack_bytes(q->K, q->P);
+    if (pr->scratch > XB_MAX_TENSOR_BYTES)
+        return xb_fail(ctx, XB_ERR_NOMEM, "scratch of %zu bytes is too large", pr->scratch);
+    n->scratch_bytes = pr->scratch;
+    return XB_OK;
+}
+
+xb_status xb_op_xbar_qgemm_run(const xb_graph *g, const xb_node *n, xb_exec *e, xb_ctx *ctx) {
+    (void)g;
+    const xb_qlayer_priv *pr = n->params;
+    const xb_qlayer *q = &pr->q;
+    const float *x = XB_IN_F32(e, n, 0);
+    float *y = XB_OUT_F32(e, n, 0);
+    uint8_t *s = e->scratch;
+    int32_t *acc = (int32_t *)(s + pr->off_acc);
+    uint8_t *codes = s + pr->off_codes, *col = s + pr->off_col, *xp = s + pr->off_xp;
+    const int64_t K = q->K, N = q->N, M = q->P;
+    xb_quantize_u8(x, M * K, q->x_scale, q->x_zp, (1 << q->x_bits) - 1, codes);
+    if (e->engine && e->engine->qmatmul) {
+        /* The engine contract takes x as [K][P]. */
+        for (int64_t m = 0; m < M; m++)
+            for (int64_t k = 0; k < K; k++) col[k * M + m] = codes[m * K + k];
+        XB_TRY(e->engine->qmatmul(e->engine->self, e, n, q->layer_index, 0, col, q->w, K, N, M,
+                                  acc, ctx));
+    } else {
+        xb_igemm_pack_xrows(codes, K, K, M, xp);
+        xb_igemm_packed(pr->wpack, xp, K, N, M, acc);
+    }
+    for (int64_t m = 0; m < M; m++) {
+        float *yr = y + m * N;
+        for (int64_t o = 0; o < N; o++) {
+            int32_t v = acc[o * M + m] - q->x_zp * q->w_rowsum[o];
+            yr[o] = (float)v * pr->mult[o] + (q->bias ? q->bias[o] : 0.0f);
+        }
+    }
+    return XB_OK;
+}

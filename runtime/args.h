@@ -1,0 +1,55 @@
+/* Command-line parsing shared by every `xbar` command.
+ *
+ * A command walks its argv with xb_args_next(); options take their value as
+ * "--opt VALUE" or "--opt=VALUE".  Helpers print "xbar CMD: ..." usage
+ * errors to stderr themselves and report failure, so a command reads:
+ *
+ *     xb_args a;
+ *     xb_args_init(&a, argc, argv);
+ *     while (xb_args_next(&a)) {
+ *         if (xb_args_help(&a)) { usage(stdout); return 0; }
+ *         else if (xb_args_opt(&a, "--limit", &v)) { if (!xb_args_int(&a, v, 1, MAX, &n)) return 2; }
+ *         else if (xb_args_positional(&a)) ...
+ *         else return xb_args_unknown(&a);
+ *     }
+ *     if (a.error) return 2;
+ */
+#ifndef XBAR_ARGS_H
+#define XBAR_ARGS_H
+
+#include <stdbool.h>
+
+typedef struct {
+    int argc;
+    char **argv;
+    int i;              /* index of the current argument */
+    const char *cmd;    /* argv[0]: the command name */
+    const char *cur;    /* current argument */
+    const char *opt;    /* option being parsed, for messages */
+    bool error;         /* a usage error was printed */
+    bool no_more_opts;  /* after "--" everything is positional */
+} xb_args;
+
+void xb_args_init(xb_args *a, int argc, char **argv);
+/* Advance to the next argument; false at the end or after an error. */
+bool xb_args_next(xb_args *a);
+/* "-h" / "--help" */
+bool xb_args_help(xb_args *a);
+/* Current argument is `name` (a flag without value). */
+bool xb_args_flag(xb_args *a, const char *name);
+/* Current argument is `name` with a value (consumed); on a missing value
+ * prints an error, sets a->error and returns true with *val = NULL. */
+bool xb_args_opt(xb_args *a, const char *name, const char **val);
+/* Current argument is not an option (or follows "--"). */
+bool xb_args_positional(xb_args *a);
+/* Print "unknown option" and return 2. */
+int xb_args_unknown(xb_args *a);
+/* Parse an integer / choice for the current option; print an error and
+ * return false when it is not valid. */
+bool xb_args_int(xb_args *a, const char *val, long long min, long long max, long long *out);
+/* Index of `val` in the NULL-terminated `choices`, or -1 (error printed). */
+int xb_args_choice(xb_args *a, const char *val, const char *const *choices);
+/* Print "xbar CMD: <message>" as a usage error and set a->error. */
+void xb_args_fail(xb_args *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

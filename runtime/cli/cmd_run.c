@@ -1,0 +1,356 @@
+/* xbar run MODEL --data SPEC: accuracy and speed, float and int8 side by
+ * side on the same images, then the matrix layers.
+ *
+ * Flow: load model (batch 1) -> preprocessing from its metadata -> load
+ * dataset, match class names -> [int8: preprocess calibration images,
+ * xb_quantize] -> xb_run_dataset per mode -> text report (+ JSON). */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../args.h"
+#include "../dataset.h"
+#include "../preprocess.h"
+#include "../report.h"
+#include "../runner.h"
+#include "cli.h"
+
+#if __has_include("../quantize.h")
+#include "../quantize.h"
+#define XB_HAVE_QUANTIZE 1
+#endif
+
+#ifndef XBAR_SOURCE_DIR
+#define XBAR_SOURCE_DIR "."
+#endif
+
+#define DEFAULT_MODEL XBAR_SOURCE_DIR "/models/lenet5_mnist.onnx"
+
+enum { MODE_FLOAT = 0, MODE_INT8 = 1, MODE_ALL = 2 };
+enum { CALIB_MINMAX = 0, CALIB_PERCENTILE = 1 };
+
+typedef struct {
+    const char *model, *data, *json;
+    long long limit, calib, w_bits, x_bits, threads;
+    int mode, calib_method;
+    double percentile;
+} run_args;
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: xbar run [MODEL.onnx] [--data SPEC] [options]\n\n"
+            "Top-1/top-5 accuracy and images/s of the float model and its int8 version,\n"
+            "side by side on the same images, then the matrix layers (K x N weight\n"
+            "matrices, MACs, int8 quantization).\n\n"
+            "  MODEL               default: %s\n"
+            "  --data SPEC         mnist | fashion-mnist | cifar10 (from $XBAR_DATA/NAME or\n"
+            "                      datasets/data/NAME, see datasets/fetch.sh), or a path: an IDX\n"
+            "                      images file (labels beside it), a CIFAR .bin file, or a\n"
+            "                      folder of class-named subfolders of PNGs.  Default: the\n"
+            "                      model's xbar.dataset if installed, else its bundled sample.\n"
+            "  --limit N           evaluate the first N images (default: all)\n"
+            "  --mode M            float | int8 | all (default all)\n"
+            "  --json FILE         also write a JSON report (\"-\" for stdout)\n"
+            "  --threads T         worker threads (default: OMP_NUM_THREADS or all cores)\n"
+            "int8 (post-training quantization; a model that is already quantized, e.g. QDQ,\n"
+            "runs as it is):\n"
+            "  --calib N           calibration images (default 100).  Taken right after the\n"
+            "                      evaluated images when the data has enough of them, else\n"
+            "                      the first N images (the report says which)\n"
+            "  --w-bits B          weight bits, 2..8, per output channel (default 8)\n"
+            "  --x-bits B          activation bits, 2..8, per tensor (default 8)\n"
+            "  --calib-method M    minmax | percentile (default minmax)\n"
+            "  --percentile P      percentile of |activations| kept by the percentile\n"
+            "                      method (default 99.99)\n\n"
+            "Exit status: 0 ok, 1 the job failed, 2 usage error.\n",
+            DEFAULT_MODEL);
+}
+
+static int parse(int argc, char **argv, run_args *r) {
+    static const char *modes[] = {"float", "int8", "all", NULL};
+    static const char *methods[] = {"minmax", "percentile", NULL};
+    *r = (run_args){.calib = 100, .w_bits = 8, .x_bits = 8, .mode = MODE_ALL, .percentile = 99.99};
+    xb_args a;
+    xb_args_init(&a, argc, argv);
+    const char *v;
+    while (xb_args_next(&a)) {
+        if (xb_args_help(&a)) {
+            usage(stdout);
+            return 0;
+        } else if (xb_args_opt(&a, "--data", &v)) {
+            r->data = v;
+        } else if (xb_args_opt(&a, "--json", &v)) {
+            r->json = v;
+        } else if (xb_args_opt(&a, "--limit", &v)) {
+            xb_args_int(&a, v, 1, XB_DATASET_MAX_IMAGES, &r->limit);
+        } else if (xb_args_opt(&a, "--calib", &v)) {
+            xb_args_int(&a, v, 1, 100000, &r->calib);
+        } else if (xb_args_opt(&a, "--w-bits", &v)) {
+            xb_args_int(&a, v, 2, 8, &r->w_bits);
+        } else if (xb_args_opt(&a, "--x-bits", &v)) {
+            xb_args_int(&a, v, 2, 8, &r->x_bits);
+        } else if (xb_args_opt(&a, "--threads", &v)) {
+            xb_args_int(&a, v, 1, 1024, &r->threads);
+        } else if (xb_args_opt(&a, "--mode", &v)) {
+            r->mode = xb_args_choice(&a, v, modes);
+        } else if (xb_args_opt(&a, "--calib-method", &v)) {
+            r->calib_method = xb_args_choice(&a, v, methods);
+        } else if (xb_args_opt(&a, "--percentile", &v)) {
+            char *end;
+            r->percentile = v ? strtod(v, &end) : 0;
+            if (v && (end == v || *end || !(r->percentile > 50.0) || !(r->percentile <= 100.0)))
+                xb_args_fail(&a, "--percentile: '%s' is not a number in (50, 100]", v);
+        } else if (xb_args_positional(&a)) {
+            if (r->model) {
+                xb_args_fail(&a, "one MODEL only ('%s' and '%s')", r->model, a.cur);
+                break;
+            }
+            r->model = a.cur;
+        } else {
+            return xb_args_unknown(&a);
+        }
+    }
+    return a.error ? 2 : -1;
+}
+
+static int exists(const char *p) {
+    struct stat sb;
+    return stat(p, &sb) == 0;
+}
+
+/* No --data: the model's own dataset when installed, else its bundled
+ * sample.  Returns a static string or NULL. */
+static const char *default_data(const xb_preproc *pp) {
+    static char buf[4096];
+    const char *ds = pp->dataset;
+    if (!ds) return NULL;
+    const char *file = !strcmp(ds, "cifar10") ? "test_batch.bin" : "t10k-images-idx3-ubyte.gz";
+    char dir[2048];
+    xb_data_dir(ds, dir, sizeof dir);
+    snprintf(buf, sizeof buf, "%s/%s", dir, file);
+    if (exists(buf)) return ds;
+    if (!strcmp(ds, "mnist") || !strcmp(ds, "cifar10")) {
+        snprintf(buf, sizeof buf, "%s/datasets/samples/%s/%s", XBAR_SOURCE_DIR, ds, file);
+        if (exists(buf)) return buf;
+    }
+    return ds; /* let the loader explain what is missing */
+}
+
+static void print_result_row(xb_table *t, const char *mode, const xb_run_result *r) {
+    xb_table_row(t);
+    xb_table_cell(t, "%s", mode);
+    xb_table_cell(t, "%.2f%%", r->total ? 100.0 * (double)r->correct1 / (double)r->total : 0.0);
+    xb_table_cell(t, "%lld/%lld", (long long)r->correct1, (long long)r->total);
+    xb_table_cell(t, "%.2f%%", r->total ? 100.0 * (double)r->correct5 / (double)r->total : 0.0);
+    xb_table_cell(t, "%lld/%lld", (long long)r->correct5, (long long)r->total);
+    xb_table_cell(t, "%.1f", r->images_per_s);
+    xb_table_cell(t, "%d", r->threads);
+}
+
+/* Matrix layers of `g` (the int8 graph when there is one: it has the
+ * quantization parameters; K, N and MACs are the same as the float one's). */
+static void print_layers(const xb_graph *g, bool quant, xb_ctx *ctx) {
+    xb_layer_stat *ls;
+    int n;
+    if (xb_layer_stats(g, &ls, &n, ctx) != XB_OK) return;
+    static const char *hf[] = {">#", "layer", "op", ">K", ">N", ">groups", ">MACs"};
+    static const char *hq[] = {">#", "layer", "op", ">K", ">N", ">groups", ">MACs",
+                               ">x_bits", ">x_scale", ">x_zp", ">w_bits", "w_scale (min..max)"};
+    xb_table t;
+    xb_table_init(&t, quant ? 12 : 7, quant ? hq : hf);
+    int k = 0;
+    int64_t macs = 0;
+    char nb[32];
+    for (int i = 0; i < n; i++) {
+        const xb_layer_stat *L = &ls[i];
+        if (!L->matrix) continue;
+        xb_table_row(&t);
+        xb_table_cell(&t, "%d", k++);
+        xb_table_cell(&t, "%s", L->name);
+        xb_table_cell(&t, "%s", L->op);
+        xb_table_cell(&t, "%lld", (long long)L->K);
+        xb_table_cell(&t, "%lld", (long long)L->N);
+        xb_table_cell(&t, "%lld", (long long)L->groups);
+        xb_table_cell(&t, "%s", xb_fmt_count((double)L->macs, nb, sizeof nb));
+        macs += L->macs;
+        if (quant) {
+            if (L->quantized) {
+                xb_table_cell(&t, "%d", L->x_bits);
+                xb_table_cell(&t, "%.4g", L->x_scale);
+                xb_table_cell(&t, "%d", L->x_zero_point);
+                xb_table_cell(&t, "%d", L->w_bits);
+                xb_table_cell(&t, "%.3g..%.3g", L->w_scale_min, L->w_scale_max);
+            } else {
+                for (int c = 0; c < 4; c++) xb_table_cell(&t, "float");
+                xb_table_cell(&t, "-");
+            }
+        }
+    }
+    printf("\nmatrix layers (K x N weight matrix per group; MACs per image)\n");
+    xb_table_print(&t, stdout, "  ");
+    printf("  total: %d matrix layers, %s MACs per image\n", k, xb_fmt_count((double)macs, nb, sizeof nb));
+    xb_table_free(&t);
+    free(ls);
+}
+
+int xb_cmd_run(int argc, char **argv) {
+    run_args ra;
+    int rc = parse(argc, argv, &ra);
+    if (rc >= 0) return rc;
+    if (!ra.model) {
+        ra.model = DEFAULT_MODEL;
+        xb_report_note("no MODEL given: using %s", ra.model);
+    }
+    xb_ctx ctx = {0};
+    xb_graph *fg = NULL, *qg = NULL;
+    xb_preproc pp = {0};
+    xb_dataset *d = NULL;
+    float *calib = NULL;
+    cJSON *json = NULL;
+    rc = 1;
+    if (xb_model_load(ra.model, &fg, &pp, &ctx) != XB_OK) goto done;
+    if (!ra.data) {
+        ra.data = default_data(&pp);
+        if (!ra.data) {
+            fprintf(stderr, "xbar run: no --data given and %s names no dataset (metadata "
+                    "xbar.dataset); see xbar run --help\n", ra.model);
+            rc = 2;
+            goto done;
+        }
+        xb_report_note("no --data given: using %s", ra.data);
+    }
+    if (xb_dataset_open(ra.data, &d, &ctx) != XB_OK) goto done;
+    char note[512];
+    if (xb_dataset_match_classes(d, pp.class_names, pp.n_classes, note, sizeof note, &ctx) != XB_OK)
+        goto done;
+    if (note[0]) xb_report_note("%s", note);
+    if (xb_preproc_check(&pp, d->c, d->h, d->w, d->path, &ctx) != XB_OK) goto done;
+    if (d->c != pp.c)
+        xb_report_note("%s has %s images, the model takes %s: converting (%s)", d->path,
+                       d->c == 1 ? "grey" : "RGB", pp.c == 1 ? "grey" : "RGB",
+                       pp.c == 1 ? "ITU-R BT.601 luma" : "grey replicated to R, G, B");
+
+    int64_t count = d->n;
+    if (ra.limit > 0 && ra.limit < count) count = ra.limit;
+    bool already_q = xb_graph_count_quantized(fg) > 0;
+    bool do_float = ra.mode != MODE_INT8, do_int8 = ra.mode != MODE_FLOAT;
+    if (already_q && do_float) {
+        if (ra.mode == MODE_FLOAT) {
+            xb_fail(&ctx, XB_ERR_UNSUPPORTED,
+                    "%s is already quantized (%d integer matrix layers): there is no float version "
+                    "to run; use --mode int8",
+                    ra.model, xb_graph_count_quantized(fg));
+            goto done;
+        }
+        xb_report_note("%s is already quantized: float mode skipped, int8 runs the model as it is",
+                       ra.model);
+        do_float = false;
+    }
+
+    printf("model    %s", ra.model);
+    if (pp.dataset) printf("  (trained on %s)", pp.dataset);
+    printf("\ndata     %s: %lld images %dx%dx%d, evaluating %lld (#0..#%lld)\n", d->path,
+           (long long)d->n, d->c, d->h, d->w, (long long)count, (long long)count - 1);
+
+    int64_t calib_first = 0, calib_n = 0;
+    if (do_int8 && already_q) {
+        qg = fg;
+        printf("int8     model quantized in the file (%d integer matrix layers), run as it is\n",
+               xb_graph_count_quantized(fg));
+    } else if (do_int8) {
+#ifdef XB_HAVE_QUANTIZE
+        calib_n = ra.calib < d->n ? ra.calib : d->n;
+        /* Calibrate on images the evaluation does not see when there are
+         * enough; otherwise on the first ones, and say so. */
+        calib_first = count + calib_n <= d->n ? count : 0;
+        size_t per = (size_t)pp.c * (size_t)pp.h * (size_t)pp.w;
+        calib = xb_calloc(&ctx, (size_t)calib_n * per, sizeof(float));
+        if (!calib) goto done;
+        for (int64_t i = 0; i < calib_n; i++)
+            xb_preproc_image(&pp, xb_dataset_image(d, calib_first + i), d->c, calib + (size_t)i * per);
+        xb_quant_opts qo;
+        xb_quant_opts_init(&qo);
+        qo.w_bits = (int)ra.w_bits;
+        qo.x_bits = (int)ra.x_bits;
+        qo.calib_images = (int)calib_n;
+        qo.method = ra.calib_method == CALIB_PERCENTILE ? XB_CALIB_PERCENTILE : XB_CALIB_MINMAX;
+        qo.percentile = ra.percentile;
+        if (xb_quantize(fg, calib, (int)calib_n, &qo, &qg, &ctx) != XB_OK) goto done;
+        printf("int8     post-training quantization: weights %lld-bit per output channel, "
+               "activations %lld-bit per tensor,\n         %s calibration on %lld images #%lld..#%lld "
+               "%s\n",
+               ra.w_bits, ra.x_bits,
+               ra.calib_method == CALIB_PERCENTILE ? "percentile" : "min/max", (long long)calib_n,
+               (long long)calib_first, (long long)(calib_first + calib_n - 1),
+               calib_first >= count ? "(after the evaluated ones: disjoint from them)"
+                                    : "(of the same data: they overlap the evaluated images)");
+#else
+        xb_fail(&ctx, XB_ERR_UNSUPPORTED, "int8 mode needs post-training quantization, which this "
+                "build lacks; use --mode float");
+        goto done;
+#endif
+    }
+    putchar('\n');
+    fflush(stdout);
+
+    xb_run_opts o;
+    xb_run_opts_init(&o);
+    o.limit = count;
+    o.threads = (int)ra.threads;
+    o.progress = true;
+    xb_run_result rf = {0}, rq = {0};
+    if (do_float) {
+        o.label = "float";
+        if (xb_run_dataset(fg, &pp, d, &o, &rf, &ctx) != XB_OK) goto done;
+    }
+    if (do_int8) {
+        o.label = "int8";
+        if (xb_run_dataset(qg, &pp, d, &o, &rq, &ctx) != XB_OK) goto done;
+    }
+    static const char *heads[] = {"mode", ">top-1", ">", ">top-5", ">", ">images/s", ">threads"};
+    xb_table t;
+    xb_table_init(&t, 7, heads);
+    if (do_float) print_result_row(&t, "float", &rf);
+    if (do_int8) print_result_row(&t, "int8", &rq);
+    xb_table_print(&t, stdout, "");
+    xb_table_free(&t);
+    if (do_float && do_int8)
+        printf("int8 - float: %+.2f points top-1\n",
+               100.0 * ((double)rq.correct1 - (double)rf.correct1) / (double)(count ? count : 1));
+    print_layers(do_int8 ? qg : fg, do_int8, &ctx);
+
+    if (ra.json) {
+        json = cJSON_CreateObject();
+        cJSON_AddStringToObject(json, "model", ra.model);
+        cJSON_AddStringToObject(json, "dataset", ra.data);
+        cJSON_AddStringToObject(json, "dataset_path", d->path);
+        cJSON_AddNumberToObject(json, "images", (double)count);
+        if (do_float) cJSON_AddItemToObject(json, "float", xb_json_run_result(&rf));
+        if (do_int8) {
+            cJSON *q = xb_json_run_result(&rq);
+            cJSON_AddBoolToObject(q, "prequantized", already_q);
+            if (!already_q) {
+                cJSON_AddNumberToObject(q, "w_bits", (double)ra.w_bits);
+                cJSON_AddNumberToObject(q, "x_bits", (double)ra.x_bits);
+                cJSON_AddStringToObject(q, "calib_method",
+                                        ra.calib_method == CALIB_PERCENTILE ? "percentile" : "minmax");
+                cJSON_AddNumberToObject(q, "calib_images", (double)calib_n);
+                cJSON_AddNumberToObject(q, "calib_first", (double)calib_first);
+            }
+            cJSON_AddItemToObject(json, "int8", q);
+        }
+        if (xb_json_write(json, ra.json, &ctx) != XB_OK) goto done;
+    }
+    rc = 0;
+done:
+    if (rc == 1) xb_report_error(&ctx);
+    cJSON_Delete(json);
+    free(calib);
+    if (qg != fg) xb_graph_free(qg);
+    xb_graph_free(fg);
+    xb_preproc_free(&pp);
+    xb_dataset_free(d);
+    return rc;
+}

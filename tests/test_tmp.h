@@ -1,0 +1,19 @@
+/* Temporary files for tests that exercise file loaders. */
+#ifndef XBAR_TEST_TMP_H
+#define XBAR_TEST_TMP_H
+
+#include <stddef.h>
+
+/* mkdtemp under $TMPDIR (or /tmp); returns a static path (one per process,
+ * which is one per test under Criterion's forking runner). */
+const char *xb_tmpdir(void);
+/* "<tmpdir>/<name>" into a static rotating buffer (8 live results). */
+const char *xb_tmp(const char *name);
+void xb_write_bytes(const char *path, const void *data, size_t n);
+/* gzip-compressed write. */
+void xb_write_gz(const char *path, const void *data, size_t n);
+void xb_mkdir(const char *path);
+/* Remove the temp dir and everything in it. */
+void xb_tmp_cleanup(void);
+
+#endif
