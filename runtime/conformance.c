@@ -3,7 +3,15 @@
  * The model is loaded once per data set with the batch taken from that
  * set's first input: node-test models mostly have fixed shapes (binding a
  * batch then changes nothing), and where the first dimension is symbolic
- * the data decide it. */
+ * the data decide it.
+ *
+ * int64 inputs are frozen: xbar executes static shapes only, so operands
+ * that decide a shape (Reshape's shape, Squeeze/Unsqueeze axes, Pad's pads)
+ * must be constants at load time, as exporters emit them.  ONNX's node tests
+ * feed those operands as graph inputs instead, so before loading we move
+ * every int64 data input into the model as an initializer holding the test's
+ * value.  The outputs are still compared with ONNX's; only the moment the
+ * operand becomes known changes.  No float or 8-bit input is ever frozen. */
 #include "conformance.h"
 
 #include <ctype.h>
@@ -15,6 +23,7 @@
 #include <sys/stat.h>
 
 #include "../frontend/onnx.h"
+#include "onnx.pb-c.h"
 #include "exec.h"
 #include "ir.h"
 
@@ -65,7 +74,7 @@ static int read_pbs(const char *set_dir, const char *prefix, xb_tensor *ts,
         memset(&ts[n], 0, sizeof ts[n]);
         if (xb_onnx_read_tensor_file(path, &ts[n], &ctx) != XB_OK) {
             tensor_release(&ts[n]);
-            set_reason(r, "reading %s: %s", path, ctx.msg);
+            set_reason(r, "%s", ctx.msg); /* names the file already */
             return -1;
         }
         n++;
@@ -168,8 +177,126 @@ static bool compare_output(const xb_tensor *mt, const void *got, const xb_tensor
     return true;
 }
 
+static uint8_t *read_file(const char *path, size_t *len, xb_conformance_result *r) {
+    FILE *f = fopen(path, "rb");
+    uint8_t *buf = NULL;
+    if (!f) {
+        set_reason(r, "%s: cannot open", path);
+        return NULL;
+    }
+    long n = -1;
+    if (fseek(f, 0, SEEK_END) == 0) n = ftell(f);
+    if (n < 0 || fseek(f, 0, SEEK_SET) != 0) {
+        set_reason(r, "%s: cannot determine size", path);
+    } else if (!(buf = malloc((size_t)n + 1))) {
+        set_reason(r, "%s: out of memory", path);
+    } else if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        set_reason(r, "%s: short read", path);
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    *len = (size_t)n;
+    return buf;
+}
+
+/* Load `model` with the int64 data inputs frozen[j] turned into
+ * initializers (see the top of the file).  The unpacked protobuf is edited
+ * through temporary arrays that are swapped out again before it is freed,
+ * so protobuf-c only ever frees what it allocated. */
+static xb_status load_frozen(const char *model, int64_t batch, const xb_tensor *in, int n_in,
+                             bool *frozen, xb_graph **g, xb_ctx *ctx, xb_conformance_result *r) {
+    size_t len = 0;
+    uint8_t *bytes = read_file(model, &len, r);
+    if (!bytes) return xb_fail(ctx, XB_ERR_IO, "%s", r->reason);
+    int n_frozen = 0;
+    for (int j = 0; j < n_in; j++) {
+        frozen[j] = in[j].dtype == XB_I64 && in[j].name && in[j].name[0];
+        n_frozen += frozen[j];
+    }
+    if (!n_frozen) {
+        xb_status st = xb_onnx_load_buffer(bytes, len, model, batch, g, ctx);
+        free(bytes);
+        return st;
+    }
+    Onnx__ModelProto *mp = onnx__model_proto__unpack(NULL, len, bytes);
+    if (!mp || !mp->graph) {
+        /* Let the loader produce its own message for the malformed file. */
+        if (mp) onnx__model_proto__free_unpacked(mp, NULL);
+        xb_status st = xb_onnx_load_buffer(bytes, len, model, batch, g, ctx);
+        free(bytes);
+        return st;
+    }
+    Onnx__GraphProto *gp = mp->graph;
+    size_t n_inputs0 = gp->n_input, n_init0 = gp->n_initializer;
+    Onnx__ValueInfoProto **inputs0 = gp->input;
+    Onnx__TensorProto **init0 = gp->initializer;
+    Onnx__ValueInfoProto **inputs = calloc(n_inputs0 + 1, sizeof *inputs);
+    Onnx__TensorProto **init = calloc(n_init0 + (size_t)n_frozen + 1, sizeof *init);
+    Onnx__TensorProto *tps = calloc((size_t)n_frozen + 1, sizeof *tps);
+    uint8_t *packed = NULL;
+    xb_status st = XB_OK;
+    if (!inputs || !init || !tps) {
+        st = xb_fail(ctx, XB_ERR_NOMEM, "%s: out of memory", model);
+        goto out;
+    }
+    size_t ni = 0, nz = n_init0, nt = 0;
+    if (n_init0) memcpy(init, init0, n_init0 * sizeof *init);
+    for (size_t i = 0; i < n_inputs0; i++) {
+        const char *name = inputs0[i]->name ? inputs0[i]->name : "";
+        int j = 0;
+        while (j < n_in && !(frozen[j] && !strcmp(in[j].name, name))) j++;
+        if (j == n_in) {
+            inputs[ni++] = inputs0[i];
+            continue;
+        }
+        Onnx__TensorProto *tp = &tps[nt++];
+        onnx__tensor_proto__init(tp);
+        tp->name = in[j].name;
+        tp->n_dims = (size_t)in[j].shape.rank;
+        tp->dims = (int64_t *)in[j].shape.d;
+        tp->has_data_type = 1;
+        tp->data_type = ONNX__TENSOR_PROTO__DATA_TYPE__INT64;
+        tp->n_int64_data = (size_t)xb_shape_numel(&in[j].shape);
+        tp->int64_data = in[j].data;
+        init[nz++] = tp;
+    }
+    gp->input = inputs;
+    gp->n_input = ni;
+    gp->initializer = init;
+    gp->n_initializer = nz;
+    size_t plen = onnx__model_proto__get_packed_size(mp);
+    packed = malloc(plen ? plen : 1);
+    if (packed) onnx__model_proto__pack(mp, packed);
+    gp->input = inputs0;
+    gp->n_input = n_inputs0;
+    gp->initializer = init0;
+    gp->n_initializer = n_init0;
+    if (!packed)
+        st = xb_fail(ctx, XB_ERR_NOMEM, "%s: out of memory", model);
+    else
+        st = xb_onnx_load_buffer(packed, plen, model, batch, g, ctx);
+    /* Only inputs actually moved count as frozen; a data input naming no
+     * graph input is reported by the caller. */
+    for (int j = 0; j < n_in; j++) {
+        if (!frozen[j]) continue;
+        bool moved = false;
+        for (size_t k = 0; k < nt; k++) moved |= tps[k].name == in[j].name;
+        frozen[j] = moved;
+    }
+out:
+    onnx__model_proto__free_unpacked(mp, NULL);
+    free(packed);
+    free(tps);
+    free(init);
+    free(inputs);
+    free(bytes);
+    return st;
+}
+
 static bool run_set(const char *dir, const char *set_dir, int set, xb_conformance_result *r) {
     xb_tensor in[MAX_IO], out[MAX_IO];
+    bool frozen[MAX_IO] = {false};
     int n_in = read_pbs(set_dir, "input", in, r);
     if (n_in < 0) return false;
     int n_out = read_pbs(set_dir, "output", out, r);
@@ -185,14 +312,16 @@ static bool run_set(const char *dir, const char *set_dir, int set, xb_conformanc
     }
     snprintf(model, sizeof model, "%s/model.onnx", dir);
     int64_t batch = n_in > 0 && in[0].shape.rank > 0 && in[0].shape.d[0] > 0 ? in[0].shape.d[0] : 1;
-    if (xb_onnx_load(model, batch, &g, &ctx) != XB_OK) {
+    if (load_frozen(model, batch, in, n_in, frozen, &g, &ctx, r) != XB_OK) {
         set_reason(r, "load: %s", ctx.msg);
         g = NULL;
         goto done;
     }
-    if (n_in != g->n_inputs) {
-        set_reason(r, "set %d: %d input files, model has %d non-constant inputs", set, n_in,
-                   g->n_inputs);
+    int n_live = 0;
+    for (int j = 0; j < n_in; j++) n_live += !frozen[j];
+    if (n_live != g->n_inputs) {
+        set_reason(r, "set %d: %d input files (not counting frozen int64 ones), model has %d "
+                   "non-constant inputs", set, n_live, g->n_inputs);
         goto done;
     }
     if (n_out != g->n_outputs) {
@@ -205,6 +334,7 @@ static bool run_set(const char *dir, const char *set_dir, int set, xb_conformanc
         goto done;
     }
     for (int j = 0; j < n_in; j++) {
+        if (frozen[j]) continue;
         int t = match_io(g, g->inputs, g->n_inputs, &in[j], j);
         if (t < 0) {
             set_reason(r, "set %d: input_%d.pb names '%s', not a graph input", set, j,

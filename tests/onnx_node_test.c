@@ -49,7 +49,7 @@ ParameterizedTest(int *i, onnx_node, listed) {
     xb_ctx ctx = {0};
     int n = xb_conformance_read_list(LIST_PATH, &names, &ctx);
     cr_assert(n > *i, "%s", ctx.msg);
-    char buf[4096], dir[4096];
+    char buf[4096], dir[8192];
     const char *root = node_dir(buf, sizeof buf);
     struct stat st;
     if (!root || stat(root, &st) != 0) {
