@@ -35,7 +35,7 @@ static const field fields[] = {
     {"name", F_STR, O(name), 0, 0, NULL},
     {"crossbar.rows", F_INT, O(rows), 1, 4096, NULL},
     {"crossbar.cols", F_INT, O(cols), 1, 4096, NULL},
-    {"crossbar.bits_per_cell", F_INT, O(bits_per_cell), 1, 8, NULL},
+    {"crossbar.bits_per_cell", F_INT, O(bits_per_cell), 1, 7, NULL},
     {"crossbar.on_off_ratio", F_DBL, O(on_off_ratio), 0, 1e12, NULL},
     {"dac.bits", F_INT, O(dac_bits), 1, 8, NULL},
     {"adc.bits", F_INT, O(adc_bits), 0, 24, NULL},

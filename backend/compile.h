@@ -58,6 +58,9 @@ xb_mapping *xb_compile_shapes(const xb_arch *a, const xb_layer_shape *shapes, in
 /* Map every XbarQConv / XbarQGemm of a prepared, quantized graph. */
 xb_mapping *xb_compile_graph(const xb_arch *a, const xb_graph *g, xb_ctx *ctx);
 void xb_mapping_free(xb_mapping *m);
+/* Layer shapes of a prepared graph: its XbarQ layers when quantized, else
+ * its float Conv / Gemm / MatMul layers.  Caller frees *out. */
+xb_status xb_layer_shapes_of_graph(const xb_graph *g, xb_layer_shape **out, int *n, xb_ctx *ctx);
 
 /* Column occupancy of crossbar `x` (0 <= x < layer xbars) of a layer:
  * rows and columns used (occupied cells are the top-left rows x cols). */

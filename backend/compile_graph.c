@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "../kernels/qlayer.h"
+#include "../runtime/report.h"
 #include "compile.h"
 
 xb_mapping *xb_compile_graph(const xb_arch *a, const xb_graph *g, xb_ctx *ctx) {
@@ -38,3 +39,64 @@ xb_mapping *xb_compile_graph(const xb_arch *a, const xb_graph *g, xb_ctx *ctx) {
     return m;
 }
 
+
+/* Float graphs (before quantization) have Conv / Gemm / MatMul nodes; the
+ * runtime's layer statistics give their K, N, groups and MACs, which is all
+ * the mapping needs.  The order is node order, the same order quantization
+ * gives the XbarQ layers. */
+xb_status xb_layer_shapes_of_graph(const xb_graph *g, xb_layer_shape **out, int *n_out,
+                                   xb_ctx *ctx) {
+    *out = NULL;
+    *n_out = 0;
+    int nq = xb_qlayer_count(g);
+    if (nq > 0) {
+        xb_layer_shape *sh = xb_calloc(ctx, (size_t)nq, sizeof *sh);
+        if (!sh) return ctx->status;
+        for (int i = 0; i < nq; i++) {
+            const xb_node *node = NULL;
+            const xb_qlayer *q = xb_qlayer_get(g, i, &node);
+            snprintf(sh[i].name, sizeof sh[i].name, "%s", node->name);
+            sh[i].K = q->K;
+            sh[i].N = q->N;
+            sh[i].groups = q->groups;
+            sh[i].P = q->P;
+            sh[i].x_bits = q->x_bits;
+            sh[i].w_bits = q->w_bits;
+            sh[i].in_elems = q->kind == XB_QL_CONV ? q->cin * q->h * q->w_in : q->K * q->P;
+            sh[i].out_elems = q->kind == XB_QL_CONV ? q->cout * q->hout * q->wout : q->N * q->P;
+        }
+        *out = sh;
+        *n_out = nq;
+        return XB_OK;
+    }
+    xb_layer_stat *ls = NULL;
+    int n = 0;
+    XB_TRY(xb_layer_stats(g, &ls, &n, ctx));
+    int m = 0;
+    for (int i = 0; i < n; i++) m += ls[i].matrix;
+    xb_layer_shape *sh = xb_calloc(ctx, (size_t)(m ? m : 1), sizeof *sh);
+    if (!sh) {
+        free(ls);
+        return ctx->status;
+    }
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+        const xb_layer_stat *L = &ls[i];
+        if (!L->matrix) continue;
+        xb_layer_shape *s = &sh[k++];
+        snprintf(s->name, sizeof s->name, "%s", L->name);
+        s->K = L->K;
+        s->N = L->N;
+        s->groups = L->groups;
+        int64_t kng = L->K * L->N * L->groups;
+        s->P = kng > 0 ? L->macs / kng : 0;
+        const xb_node *node = &g->nodes[L->node];
+        s->in_elems = xb_shape_numel(&g->tensors[node->in[0]].shape);
+        s->out_elems = xb_shape_numel(&g->tensors[node->out[0]].shape);
+        s->x_bits = s->w_bits = 8;
+    }
+    free(ls);
+    *out = sh;
+    *n_out = m;
+    return XB_OK;
+}

@@ -73,8 +73,8 @@ Test(add, errors) {
     cr_assert_eq(bin(&tg, "Add", 13, XB_F32, 2, da, 1, db), XB_ERR_INVALID);
     cr_assert(strstr(tg.ctx.msg, "broadcast") && strstr(tg.ctx.msg, "[2,3]"), "%s", tg.ctx.msg);
     xb_test_end(&tg);
-    cr_assert_eq(bin(&tg, "Add", 13, XB_U8, 1, db, 1, db), XB_ERR_UNSUPPORTED);
-    cr_assert(strstr(tg.ctx.msg, "u8"), "%s", tg.ctx.msg);
+    cr_assert_eq(bin(&tg, "Add", 13, XB_BOOL, 1, db, 1, db), XB_ERR_UNSUPPORTED);
+    cr_assert(strstr(tg.ctx.msg, "bool"), "%s", tg.ctx.msg);
     xb_test_end(&tg);
     /* mixed dtypes */
     xb_test_begin(&tg);
@@ -99,5 +99,24 @@ Test(add, folds_constants) {
     cr_assert_eq(xb_test_prepare(&tg), XB_OK, "%s", tg.ctx.msg);
     cr_assert_eq(tg.g->n_nodes, 0);
     cr_assert_eq(((int64_t *)tg.g->tensors[y].data)[1], 14);
+    xb_test_end(&tg);
+}
+
+Test(add, u8_and_i8_wrap) {
+    xb_test_graph tg;
+    int64_t d[] = {3};
+    cr_assert_eq(bin(&tg, "Add", 14, XB_U8, 1, d, 1, d), XB_OK, "%s", tg.ctx.msg);
+    uint8_t a[3] = {250, 1, 0}, b[3] = {10, 2, 255};
+    uint8_t *y = run2(&tg, a, b);
+    cr_assert_eq(y[0], 4);
+    cr_assert_eq(y[1], 3);
+    cr_assert_eq(y[2], 255);
+    xb_test_end(&tg);
+    cr_assert_eq(bin(&tg, "Add", 14, XB_I8, 1, d, 0, NULL), XB_OK, "%s", tg.ctx.msg);
+    int8_t a8[3] = {127, -128, -5}, b8 = 1;
+    int8_t *y8 = run2(&tg, a8, &b8);
+    cr_assert_eq(y8[0], -128);
+    cr_assert_eq(y8[1], -127);
+    cr_assert_eq(y8[2], -4);
     xb_test_end(&tg);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "igemm.h"
+#include "sgemm.h"
 
 /* --- counter-based random numbers ---------------------------------------
  * splitmix64's finalizer (Steele, Lea, Flood, "Fast splittable
@@ -86,7 +87,7 @@ void xb_analog_layer_set_adc(xb_analog_layer *l, bool lossless, double lsb, int6
 xb_analog_layer *xb_analog_layer_new(const xb_analog_config *cfg, const int8_t *w, xb_ctx *ctx) {
     const xb_analog_config *c = cfg;
     if (c->K < 1 || c->N < 1 || c->groups < 1 || c->rows < 1 || c->dac_bits < 1 ||
-        c->cell_bits < 1 || c->cell_bits > 8 || c->weight_bits < 2 || c->weight_bits > 8 ||
+        c->cell_bits < 1 || c->cell_bits > 7 || c->weight_bits < 2 || c->weight_bits > 8 ||
         c->input_slices < 1 || c->input_slices * c->dac_bits < 1) {
         xb_fail(ctx, XB_ERR_INVALID, "analog layer: invalid configuration");
         return NULL;
@@ -202,6 +203,32 @@ xb_analog_layer *xb_analog_layer_new(const xb_analog_config *cfg, const int8_t *
             }
         }
     l->max_sum = (int64_t)ceil(best * (double)dmax);
+    /* Per row block operands of the column-sum GEMMs: levels packed for
+     * igemm ([C][rows] per block, the "weights" of that product), and the
+     * conductances transposed the same way for sgemm. */
+    int64_t kp = xb_igemm_kpad(c->rows < c->K ? c->rows : c->K);
+    l->levp_stride = (size_t)(l->C * kp);
+    l->levp = xb_calloc(ctx, (size_t)(c->groups * l->R) * l->levp_stride, 1);
+    if (!l->levp) goto fail;
+    if (l->cond) {
+        l->condT = xb_calloc(ctx, (size_t)(c->groups * l->R * l->C * c->rows), sizeof(float));
+        if (!l->condT) goto fail;
+    }
+    for (int64_t g = 0; g < c->groups; g++)
+        for (int64_t r = 0; r < l->R; r++) {
+            int64_t k0 = r * c->rows, kb = (k0 + c->rows < c->K ? k0 + c->rows : c->K) - k0;
+            int8_t *dst = l->levp + (size_t)(g * l->R + r) * l->levp_stride;
+            int64_t kbp = xb_igemm_kpad(kb);
+            for (int64_t col = 0; col < l->C; col++)
+                for (int64_t k = 0; k < kb; k++)
+                    dst[col * kbp + k] = (int8_t)l->lev[(g * c->K + k0 + k) * l->C + col];
+            if (l->condT) {
+                float *ct = l->condT + (size_t)((g * l->R + r) * l->C * c->rows);
+                for (int64_t col = 0; col < l->C; col++)
+                    for (int64_t k = 0; k < kb; k++)
+                        ct[col * kb + k] = l->cond[(g * c->K + k0 + k) * l->C + col];
+            }
+        }
     if (l->max_sum < 1) l->max_sum = 1;
     derive_path(l);
     return l;
@@ -219,7 +246,57 @@ void xb_analog_layer_free(xb_analog_layer *l) {
     free(l->col_sign);
     free(l->col_n);
     free(l->w);
+    free(l->levp);
+    free(l->condT);
     free(l);
+}
+
+/* --- fast normals ---------------------------------------------------------- */
+
+static inline float bits_to_float(uint32_t b) {
+    float f;
+    memcpy(&f, &b, 4);
+    return f;
+}
+static inline uint32_t float_to_bits(float f) {
+    uint32_t b;
+    memcpy(&b, &f, 4);
+    return b;
+}
+
+/* Box-Muller with u1 = k / 2^24 (k in 1..2^24, so log is finite) and
+ * u2 in [0, 1).  ln(k) from the float exponent plus the atanh series
+ * ln m = 2 (s + s^3/3 + ...), s = (m-1)/(m+1) <= 1/3 (relative error
+ * ~1e-6); cos(2 pi u2) = -sin(2 pi (1/4 - |u2 - 1/2|)), the sine by its
+ * Taylor series on [-pi/2, pi/2] (error < 4e-6).  Branch-free, so the
+ * loop vectorises. */
+void xb_fast_normals(uint64_t key, uint64_t idx0, int64_t n, float *out) {
+    for (int64_t i = 0; i < n; i++) {
+        uint64_t h = mix64(key ^ mix64(idx0 + (uint64_t)i));
+        uint32_t k1 = (uint32_t)(h >> 40) + 1;               /* 1 .. 2^24 */
+        float u2 = (float)(uint32_t)((h >> 8) & 0xffffff) * 0x1.0p-24f;
+        float f = (float)k1;
+        uint32_t b = float_to_bits(f);
+        float e = (float)((int32_t)(b >> 23) - 127 - 24);
+        float m = bits_to_float((b & 0x7fffffu) | 0x3f800000u);
+        float s = (m - 1.0f) / (m + 1.0f), s2 = s * s;
+        float lnm = 2.0f * s *
+                    (1.0f + s2 * (1.0f / 3 + s2 * (1.0f / 5 + s2 * (1.0f / 7 + s2 * (1.0f / 9)))));
+        float ln_u1 = lnm + e * 0.69314718f;
+        float t = u2 - 0.5f;
+        float at = fabsf(t);
+        float x = 6.2831853f * (0.25f - at), x2 = x * x;
+        float sn = x * (1.0f - x2 * (1.0f / 6 - x2 * (1.0f / 120 - x2 * (1.0f / 5040 - x2 * (1.0f / 362880)))));
+        /* sqrt by reciprocal-sqrt Newton steps (libm's sqrtf may set errno,
+         * which stops vectorisation); 3 steps reach float precision. */
+        float a = -2.0f * ln_u1;
+        a = a < 1e-30f ? 1e-30f : a;
+        float y = bits_to_float(0x5f3759dfu - (float_to_bits(a) >> 1));
+        y = y * (1.5f - 0.5f * a * y * y);
+        y = y * (1.5f - 0.5f * a * y * y);
+        y = y * (1.5f - 0.5f * a * y * y);
+        out[i] = -(a * y) * sn;
+    }
 }
 
 /* --- statistics ---------------------------------------------------------- */
@@ -253,28 +330,36 @@ void xb_analog_stats_free(xb_analog_stats *s) {
 }
 
 double xb_analog_stats_percentile(const xb_analog_stats *s, double pct) {
-    /* Percentile of |value|: fold the signed histogram onto magnitudes. */
-    int64_t total = 0;
-    for (int i = 0; i < s->hist_bins; i++) total += s->hist[i];
-    if (total == 0) return 0;
-    int64_t maxmag = 0;
+    /* Percentile of |value|: fold the histogram onto magnitudes (bin upper
+     * edges), then walk up until the share is reached. */
+    int64_t total = 0, maxmag = 0;
     for (int i = 0; i < s->hist_bins; i++) {
+        total += s->hist[i];
         int64_t a = s->hist_lo + (int64_t)i * s->hist_width, b = a + s->hist_width - 1;
         int64_t m = llabs(a) > llabs(b) ? llabs(a) : llabs(b);
         if (m > maxmag) maxmag = m;
     }
-    double need = pct / 100.0 * (double)total;
-    /* Scan magnitudes upward: a bin counts once its far edge is reached. */
-    for (int64_t mag = 0; mag <= maxmag; mag += s->hist_width) {
-        int64_t cum = 0;
-        for (int i = 0; i < s->hist_bins; i++) {
-            int64_t a = s->hist_lo + (int64_t)i * s->hist_width, b = a + s->hist_width - 1;
-            int64_t m = llabs(a) > llabs(b) ? llabs(a) : llabs(b);
-            if (m <= mag) cum += s->hist[i];
-        }
-        if ((double)cum >= need) return (double)mag;
+    if (total == 0) return 0;
+    int64_t nb = maxmag / s->hist_width + 1;
+    int64_t *mag = calloc((size_t)nb, sizeof *mag);
+    if (!mag) return (double)maxmag; /* no memory: the safe (widest) answer */
+    for (int i = 0; i < s->hist_bins; i++) {
+        int64_t a = s->hist_lo + (int64_t)i * s->hist_width, b = a + s->hist_width - 1;
+        int64_t m = llabs(a) > llabs(b) ? llabs(a) : llabs(b);
+        mag[m / s->hist_width] += s->hist[i];
     }
-    return (double)maxmag;
+    double need = pct / 100.0 * (double)total, cum = 0;
+    double ans = (double)maxmag;
+    for (int64_t i = 0; i < nb; i++) {
+        cum += (double)mag[i];
+        if (cum >= need) {
+            ans = (double)((i + 1) * s->hist_width - 1);
+            if (ans > (double)maxmag) ans = (double)maxmag;
+            break;
+        }
+    }
+    free(mag);
+    return ans;
 }
 
 static inline void stat_value(xb_analog_stats *s, double v) {
@@ -283,40 +368,67 @@ static inline void stat_value(xb_analog_stats *s, double v) {
     if (r == 0) s->zeros++;
     int64_t a = r < 0 ? -r : r;
     if (a > s->max_abs) s->max_abs = a;
-    if (s->hist) {
-        int64_t b = (r - s->hist_lo) / s->hist_width;
-        if (r < s->hist_lo) b = 0;
-        if (b >= s->hist_bins) b = s->hist_bins - 1;
-        s->hist[b]++;
-    }
+    int64_t b = r < s->hist_lo ? 0 : (r - s->hist_lo) / s->hist_width;
+    if (b >= s->hist_bins) b = s->hist_bins - 1;
+    s->hist[b]++;
 }
 
 /* --- execution ----------------------------------------------------------- */
 
 static size_t align64(size_t n) { return (n + 63) & ~(size_t)63; }
 
-size_t xb_analog_scratch_bytes(const xb_analog_layer *l, int64_t P) {
-    const xb_analog_config *c = &l->cfg;
-    size_t ig = xb_igemm_scratch_bytes(c->K, c->N, P);
-    size_t dig = align64((size_t)(c->input_slices * c->K));
-    size_t S = align64((size_t)(c->input_slices * l->C) * 4);
-    size_t accd = align64((size_t)c->N * sizeof(double));
-    return align64(ig) + dig + S + accd + 64;
+/* Positions per chunk: the column sums of one chunk, C x (J * Pt) values,
+ * stay around 512 KB so they are still in cache for the ADC pass. */
+static int64_t chunk_positions(const xb_analog_layer *l, int64_t P) {
+    int64_t per = l->C * l->cfg.input_slices;
+    int64_t pt = (131072 / (per > 0 ? per : 1)) & ~(int64_t)15;
+    if (pt < 16) pt = 16;
+    if (pt > P) pt = P;
+    return pt;
 }
 
-/* One ADC conversion: value in unit levels -> reconstructed value.  Sets
- * *sat when the code saturated. */
-static inline double adc_convert(const xb_analog_config *c, double v, int *sat) {
-    if (c->lossless) return nearbyint(v);
-    double q = nearbyint(v / c->lsb);
-    if (q > (double)c->code_hi) {
-        q = (double)c->code_hi;
-        *sat = 1;
-    } else if (q < (double)c->code_lo) {
-        q = (double)c->code_lo;
-        *sat = 1;
-    }
-    return q * c->lsb;
+typedef struct {
+    uint8_t *igs;   /* igemm scratch (exact / correction paths) */
+    uint8_t *dp;    /* packed digits [kpad(rows)][ppad(J*Pt)] */
+    float *df;      /* float digits [rows][J*Pt] (conductance path) */
+    void *S;        /* column sums [C][J*Pt], int32 or float */
+    float *noise;   /* [J*Pt] */
+    double *accd;   /* [N][Pt] */
+    int64_t *xsum;  /* [Pt] */
+    int32_t *qcols; /* correction path: flagged columns' position [J*Pt] */
+    uint8_t *qj;    /* ... and digit [J*Pt] */
+    uint8_t *sg;    /* sgemm scratch */
+} scratch_t;
+
+static size_t sgemm_bytes(const xb_analog_layer *l, int64_t cols) {
+    return l->cond ? xb_sgemm_scratch_bytes(l->C, cols, l->cfg.rows) : 0;
+}
+
+static size_t carve(const xb_analog_layer *l, int64_t P, uint8_t *base, scratch_t *s) {
+    const xb_analog_config *c = &l->cfg;
+    int64_t pt = chunk_positions(l, P), cols = c->input_slices * pt;
+    size_t off = 0;
+#define TAKE(field, bytes)                                                                         \
+    do {                                                                                           \
+        if (s) s->field = (void *)(base + off);                                                    \
+        off += align64(bytes);                                                                     \
+    } while (0)
+    TAKE(igs, xb_igemm_scratch_bytes(c->K, c->N, P));
+    TAKE(dp, (size_t)(xb_igemm_kpad(c->rows) * xb_igemm_ppad(cols)));
+    TAKE(df, l->cond ? (size_t)(c->rows * cols) * sizeof(float) : 0);
+    TAKE(S, (size_t)(l->C * cols) * 4);
+    TAKE(noise, (size_t)cols * sizeof(float));
+    TAKE(accd, (size_t)(c->N * pt) * sizeof(double));
+    TAKE(xsum, (size_t)pt * sizeof(int64_t));
+    TAKE(qcols, (size_t)cols * sizeof(int32_t));
+    TAKE(qj, (size_t)cols);
+    TAKE(sg, sgemm_bytes(l, cols));
+#undef TAKE
+    return off;
+}
+
+size_t xb_analog_scratch_bytes(const xb_analog_layer *l, int64_t P) {
+    return carve(l, P, NULL, NULL) + 64;
 }
 
 static int32_t clamp_i32(double v) {
@@ -325,148 +437,232 @@ static int32_t clamp_i32(double v) {
     return (int32_t)llrint(v);
 }
 
-static void digits_of(const xb_analog_config *c, const uint8_t *x, int64_t P, int64_t p,
-                      uint8_t *dig, int64_t *xsum) {
+/* Digits of row block [k0, k0+kb) for positions [p0, p0+pt), packed for
+ * igemm: column j*pt + q holds digit j of x[k][p0+q]. */
+static void pack_digits(const xb_analog_config *c, const uint8_t *x, int64_t P, int64_t k0,
+                        int64_t kb, int64_t p0, int64_t pt, uint8_t *dp) {
     int J = c->input_slices, d = c->dac_bits;
     unsigned dm = (1u << d) - 1;
-    int64_t s = 0;
-    for (int64_t k = 0; k < c->K; k++) {
-        unsigned xv = x[k * P + p];
-        s += xv;
-        for (int j = 0; j < J; j++) dig[j * c->K + k] = (uint8_t)((xv >> (j * d)) & dm);
-    }
-    *xsum = s;
-}
-
-/* Column sums of row block [k0, k1) for all digits: S[j][col]. */
-static void column_sums_int(const xb_analog_layer *l, int64_t g, int64_t k0, int64_t k1,
-                            const uint8_t *dig, int32_t *S) {
-    const xb_analog_config *c = &l->cfg;
-    int J = c->input_slices;
-    int64_t C = l->C;
-    memset(S, 0, (size_t)(J * C) * sizeof(int32_t));
-    for (int64_t k = k0; k < k1; k++) {
-        const uint8_t *row = l->lev + (g * c->K + k) * C;
+    int64_t cols = J * pt, Pp = xb_igemm_ppad(cols);
+    for (int64_t k = 0; k < kb; k++) {
+        const uint8_t *xr = x + (k0 + k) * P + p0;
+        uint8_t *base = dp + (k >> 2) * Pp * 4 + (k & 3);
         for (int j = 0; j < J; j++) {
-            int32_t v = dig[j * c->K + k];
-            if (!v) continue; /* bit-level sparsity: most digits are 0 */
-            int32_t *Sj = S + j * C;
-            for (int64_t col = 0; col < C; col++) Sj[col] += v * (int32_t)row[col];
+            uint8_t *dj = base + (int64_t)j * pt * 4;
+            for (int64_t q = 0; q < pt; q++) dj[q * 4] = (uint8_t)((xr[q] >> (j * d)) & dm);
         }
     }
+    xb_igemm_pack_x_clear(dp, kb, cols);
 }
 
-static void column_sums_float(const xb_analog_layer *l, int64_t g, int64_t k0, int64_t k1,
-                              const uint8_t *dig, float *S) {
-    const xb_analog_config *c = &l->cfg;
-    int J = c->input_slices;
-    int64_t C = l->C;
-    memset(S, 0, (size_t)(J * C) * sizeof(float));
-    for (int64_t k = k0; k < k1; k++) {
-        const float *row = l->cond + (g * c->K + k) * C;
-        for (int j = 0; j < J; j++) {
-            float v = dig[j * c->K + k];
-            if (v == 0.0f) continue;
-            float *Sj = S + j * C;
-            for (int64_t col = 0; col < C; col++) Sj[col] += v * row[col];
-        }
+static void float_digits(const xb_analog_config *c, const uint8_t *x, int64_t P, int64_t k0,
+                         int64_t kb, int64_t p0, int64_t pt, float *df) {
+    int J = c->input_slices, d = c->dac_bits;
+    unsigned dm = (1u << d) - 1;
+    int64_t cols = J * pt;
+    for (int64_t k = 0; k < kb; k++) {
+        const uint8_t *xr = x + (k0 + k) * P + p0;
+        for (int j = 0; j < J; j++)
+            for (int64_t q = 0; q < pt; q++)
+                df[k * cols + j * pt + q] = (float)((xr[q] >> (j * d)) & dm);
     }
 }
 
+/* Full simulation: per row block, all column sums of a chunk of positions
+ * come from one GEMM of the level block [C][kb] with the digit matrix
+ * [kb][J*pt] (igemm for ideal cells, sgemm for physical conductances);
+ * the ADC pass then converts each and shift-adds into accd. */
 static void run_full(const xb_analog_layer *l, int64_t g, const uint8_t *x, int64_t P,
-                     int64_t image, int32_t *acc, uint8_t *dig, void *Sbuf, double *accd,
+                     int64_t image, bool profile, int32_t *acc, const scratch_t *s,
                      xb_analog_stats *st) {
     const xb_analog_config *c = &l->cfg;
     int J = c->input_slices, d = c->dac_bits;
     int64_t C = l->C, N = c->N;
-    int64_t nconv_cols = c->signed_pair ? C / 2 : C;
-    uint64_t rkey = layer_key(c, TAG_READ);
-    for (int64_t p = 0; p < P; p++) {
-        int64_t xsum;
-        digits_of(c, x, P, p, dig, &xsum);
-        for (int64_t n = 0; n < N; n++) accd[n] = 0;
+    int64_t ncc = c->signed_pair ? C / 2 : C; /* conversions per (r, j, p) */
+    int64_t pt_max = chunk_positions(l, P);
+    uint64_t nkey = xb_hash4(c->seed, layer_key(c, TAG_READ), (uint64_t)image,
+                             (uint64_t)c->layer_id);
+    bool int_sums = l->cond == NULL;
+    bool simple = int_sums && c->read_sigma == 0 && c->lsb == 1.0; /* y = clamp(S) */
+    double lo = (double)c->code_lo, hi = (double)c->code_hi, lsb = c->lsb, inv = 1.0 / c->lsb;
+    bool lossless = c->lossless;
+    int64_t sat = 0;
+    for (int64_t p0 = 0; p0 < P; p0 += pt_max) {
+        int64_t pt = P - p0 < pt_max ? P - p0 : pt_max, cols = J * pt;
+        for (int64_t q = 0; q < pt; q++) s->xsum[q] = 0;
+        for (int64_t k = 0; k < c->K; k++)
+            for (int64_t q = 0; q < pt; q++) s->xsum[q] += x[k * P + p0 + q];
+        for (int64_t i = 0; i < N * pt; i++) s->accd[i] = 0;
         for (int64_t r = 0; r < l->R; r++) {
-            int64_t k0 = r * c->rows, k1 = k0 + c->rows < c->K ? k0 + c->rows : c->K;
-            if (l->cond) column_sums_float(l, g, k0, k1, dig, (float *)Sbuf);
-            else column_sums_int(l, g, k0, k1, dig, (int32_t *)Sbuf);
-            for (int j = 0; j < J; j++) {
-                uint64_t conv_base = (uint64_t)((((g * P + p) * l->R + r) * J + j) * nconv_cols);
-                for (int64_t cc = 0; cc < nconv_cols; cc++) {
-                    /* signed pair: columns (s, +, n) and (s, -, n) are
-                     * s*2N + n and s*2N + N + n. */
-                    int64_t col = c->signed_pair ? (cc / N) * 2 * N + cc % N : cc;
-                    double v = l->cond ? (double)((const float *)Sbuf)[j * C + col]
-                                       : (double)((const int32_t *)Sbuf)[j * C + col];
-                    if (c->signed_pair)
-                        v -= l->cond ? (double)((const float *)Sbuf)[j * C + col + N]
-                                     : (double)((const int32_t *)Sbuf)[j * C + col + N];
-                    if (c->read_sigma > 0)
-                        v += c->read_sigma *
-                             xb_hash_normal(xb_hash4(c->seed ^ rkey, (uint64_t)image,
-                                                     (uint64_t)c->layer_id, conv_base + (uint64_t)cc));
-                    int sat = 0;
-                    double y = adc_convert(c, v, &sat);
-                    if (st) {
-                        st->conversions++;
-                        st->saturated += sat;
-                        stat_value(st, v);
+            int64_t k0 = r * c->rows, kb = (k0 + c->rows < c->K ? k0 + c->rows : c->K) - k0;
+            if (int_sums) {
+                pack_digits(c, x, P, k0, kb, p0, pt, s->dp);
+                xb_igemm_packed(l->levp + (size_t)(g * l->R + r) * l->levp_stride, s->dp, kb, C,
+                                cols, (int32_t *)s->S);
+            } else {
+                float_digits(c, x, P, k0, kb, p0, pt, s->df);
+                xb_sgemm(false, false, C, cols, kb,
+                         l->condT + (size_t)((g * l->R + r) * C * c->rows), kb, s->df, cols,
+                         (float *)s->S, cols, false, s->sg);
+            }
+            for (int64_t cc = 0; cc < ncc; cc++) {
+                /* Signed pair: columns (s, +, n) = s*2N + n and (s, -, n) =
+                 * s*2N + N + n are subtracted before the one conversion. */
+                int64_t col = c->signed_pair ? (cc / N) * 2 * N + cc % N : cc;
+                int64_t n = l->col_n[col];
+                double sign = c->signed_pair ? 1.0 : (double)l->col_sign[col];
+                double *an = s->accd + n * pt;
+                for (int j = 0; j < J; j++) {
+                    double coef = sign * ldexp(1.0, (int)(j * d + l->col_shift[col]));
+                    int64_t off = col * cols + (int64_t)j * pt;
+                    if (simple) {
+                        const int32_t *Sp = (const int32_t *)s->S + off;
+                        const int32_t *Sn = c->signed_pair ? Sp + N * cols : NULL;
+                        int32_t ilo = (int32_t)c->code_lo, ihi = (int32_t)c->code_hi;
+                        int64_t ns = 0;
+                        if (lossless) {
+                            for (int64_t q = 0; q < pt; q++) {
+                                int32_t v = Sn ? Sp[q] - Sn[q] : Sp[q];
+                                an[q] += coef * (double)v;
+                            }
+                        } else {
+                            for (int64_t q = 0; q < pt; q++) {
+                                int32_t v = Sn ? Sp[q] - Sn[q] : Sp[q];
+                                int32_t y = v > ihi ? ihi : v < ilo ? ilo : v;
+                                ns += y != v;
+                                an[q] += coef * (double)y;
+                            }
+                        }
+                        sat += ns;
+                        if (profile && st)
+                            for (int64_t q = 0; q < pt; q++)
+                                stat_value(st, (double)(Sn ? Sp[q] - Sn[q] : Sp[q]));
+                        continue;
                     }
-                    double sign = c->signed_pair ? 1.0 : (double)l->col_sign[col];
-                    accd[l->col_n[col]] += sign * ldexp(y, (int)(j * d + l->col_shift[col]));
+                    float *v = s->noise;
+                    if (int_sums) {
+                        const int32_t *Sp = (const int32_t *)s->S + off;
+                        for (int64_t q = 0; q < pt; q++)
+                            v[q] = (float)(c->signed_pair ? Sp[q] - Sp[q + N * cols] : Sp[q]);
+                    } else {
+                        const float *Sp = (const float *)s->S + off;
+                        for (int64_t q = 0; q < pt; q++)
+                            v[q] = c->signed_pair ? Sp[q] - Sp[q + N * cols] : Sp[q];
+                    }
+                    if (c->read_sigma > 0) {
+                        /* Conversion index: unique per (group, block,
+                         * column, digit, position) of this image. */
+                        uint64_t idx = ((((uint64_t)g * (uint64_t)l->R + (uint64_t)r) *
+                                             (uint64_t)ncc + (uint64_t)cc) * (uint64_t)J + (uint64_t)j) *
+                                           (uint64_t)P + (uint64_t)p0;
+                        float z[1024];
+                        for (int64_t q0 = 0; q0 < pt; q0 += 1024) {
+                            int64_t m = pt - q0 < 1024 ? pt - q0 : 1024;
+                            xb_fast_normals(nkey, idx + (uint64_t)q0, m, z);
+                            for (int64_t q = 0; q < m; q++)
+                                v[q0 + q] += (float)c->read_sigma * z[q];
+                        }
+                    }
+                    int64_t ns = 0;
+                    if (lossless) {
+                        for (int64_t q = 0; q < pt; q++) an[q] += coef * nearbyint((double)v[q]);
+                    } else {
+                        for (int64_t q = 0; q < pt; q++) {
+                            double code = nearbyint((double)v[q] * inv);
+                            double y = code > hi ? hi : code < lo ? lo : code;
+                            ns += y != code;
+                            an[q] += coef * y * lsb;
+                        }
+                    }
+                    sat += ns;
+                    if (profile && st)
+                        for (int64_t q = 0; q < pt; q++) stat_value(st, (double)v[q]);
                 }
             }
         }
-        double off = c->differential ? 0.0 : ldexp((double)xsum, c->weight_bits - 1);
-        for (int64_t n = 0; n < N; n++) acc[n * P + p] = clamp_i32(accd[n] - off);
+        double offw = c->differential ? 0.0 : ldexp(1.0, c->weight_bits - 1);
+        for (int64_t n = 0; n < N; n++)
+            for (int64_t q = 0; q < pt; q++)
+                acc[n * P + p0 + q] = clamp_i32(s->accd[n * pt + q] - offw * (double)s->xsum[q]);
+    }
+    if (st) {
+        st->conversions += P * l->R * J * ncc;
+        st->saturated += sat;
     }
 }
 
+/* Clipping ADC with LSB 1 and no noise: acc already holds the exact
+ * product.  Only (digit, position) columns of a row block whose bound
+ * X1 * max level (X1 = sum of the digits in the block) exceeds the ADC
+ * range can clip; their column sums come from one GEMM over just those
+ * columns, and every clipped conversion corrects acc by
+ * sign * (clip(S) - S) * 2^shift. */
 static void run_correction(const xb_analog_layer *l, int64_t g, const uint8_t *x, int64_t P,
-                           int32_t *acc, uint8_t *dig, int32_t *S, xb_analog_stats *st) {
+                           int32_t *acc, const scratch_t *s, xb_analog_stats *st) {
     const xb_analog_config *c = &l->cfg;
     int J = c->input_slices, d = c->dac_bits;
+    unsigned dm = (1u << d) - 1;
     int64_t C = l->C, N = c->N;
-    int64_t nconv_cols = c->signed_pair ? C / 2 : C;
+    int64_t ncc = c->signed_pair ? C / 2 : C;
     int64_t thr = c->signed_pair ? (c->code_hi < -c->code_lo ? c->code_hi : -c->code_lo)
                                  : c->code_hi;
+    int64_t pt_max = chunk_positions(l, P);
     int64_t sat = 0;
-    for (int64_t p = 0; p < P; p++) {
-        int64_t xsum;
-        digits_of(c, x, P, p, dig, &xsum);
+    for (int64_t p0 = 0; p0 < P; p0 += pt_max) {
+        int64_t pt = P - p0 < pt_max ? P - p0 : pt_max;
         for (int64_t r = 0; r < l->R; r++) {
-            int64_t k0 = r * c->rows, k1 = k0 + c->rows < c->K ? k0 + c->rows : c->K;
+            int64_t k0 = r * c->rows, kb = (k0 + c->rows < c->K ? k0 + c->rows : c->K) - k0;
             int64_t ml = l->maxlev[g * l->R + r];
-            for (int j = 0; j < J; j++) {
-                const uint8_t *dj = dig + j * c->K;
-                int64_t x1 = 0;
-                for (int64_t k = k0; k < k1; k++) x1 += dj[k];
-                /* No column sum of this digit can exceed X1 * max level. */
-                if (x1 * ml <= thr) continue;
-                int32_t *Sj = S;
-                memset(Sj, 0, (size_t)C * sizeof(int32_t));
-                for (int64_t k = k0; k < k1; k++) {
-                    int32_t v = dj[k];
-                    if (!v) continue;
-                    const uint8_t *row = l->lev + (g * c->K + k) * C;
-                    for (int64_t col = 0; col < C; col++) Sj[col] += v * (int32_t)row[col];
+            /* X1 per (j, q) in one pass over the rows (contiguous in q),
+             * then the flagged columns. */
+            int32_t *x1 = (int32_t *)s->S;
+            memset(x1, 0, (size_t)(J * pt) * sizeof *x1);
+            for (int64_t k = 0; k < kb; k++) {
+                const uint8_t *xr = x + (k0 + k) * P + p0;
+                for (int j = 0; j < J; j++) {
+                    int32_t *xj = x1 + (int64_t)j * pt;
+                    for (int64_t q = 0; q < pt; q++) xj[q] += (xr[q] >> (j * d)) & dm;
                 }
-                for (int64_t cc = 0; cc < nconv_cols; cc++) {
-                    int64_t col = c->signed_pair ? (cc / N) * 2 * N + cc % N : cc;
-                    int64_t v = Sj[col];
-                    if (c->signed_pair) v -= Sj[col + N];
-                    int64_t y = v > c->code_hi ? c->code_hi : v < c->code_lo ? c->code_lo : v;
-                    if (y == v) continue;
+            }
+            int64_t nq = 0;
+            for (int64_t i = 0; i < J * pt; i++)
+                if ((int64_t)x1[i] * ml > thr) s->qcols[nq++] = (int32_t)i;
+            if (!nq) continue;
+            for (int64_t i = 0; i < nq; i++) {
+                s->qj[i] = (uint8_t)(s->qcols[i] / pt);
+                s->qcols[i] = (int32_t)(s->qcols[i] % pt);
+            }
+            int64_t Pp = xb_igemm_ppad(nq);
+            for (int64_t k = 0; k < kb; k++) {
+                const uint8_t *xr = x + (k0 + k) * P + p0;
+                uint8_t *base = s->dp + (k >> 2) * Pp * 4 + (k & 3);
+                for (int64_t i = 0; i < nq; i++)
+                    base[i * 4] = (uint8_t)((xr[s->qcols[i]] >> (s->qj[i] * d)) & dm);
+            }
+            xb_igemm_pack_x_clear(s->dp, kb, nq);
+            xb_igemm_packed(l->levp + (size_t)(g * l->R + r) * l->levp_stride, s->dp, kb, C, nq,
+                            (int32_t *)s->S);
+            const int32_t *S = (const int32_t *)s->S;
+            for (int64_t cc = 0; cc < ncc; cc++) {
+                int64_t col = c->signed_pair ? (cc / N) * 2 * N + cc % N : cc;
+                const int32_t *Sp = S + col * nq, *Sn = c->signed_pair ? Sp + N * nq : NULL;
+                for (int64_t i = 0; i < nq; i++) {
+                    int64_t v = Sn ? (int64_t)Sp[i] - Sn[i] : Sp[i];
+                    if (v <= c->code_hi && v >= c->code_lo) continue;
+                    int64_t y = v > c->code_hi ? c->code_hi : c->code_lo;
                     sat++;
+                    int j = s->qj[i];
+                    int64_t q = s->qcols[i];
                     int64_t sign = c->signed_pair ? 1 : l->col_sign[col];
-                    int64_t delta = sign * (y - v) * ((int64_t)1 << (j * d + l->col_shift[col]));
-                    int32_t *a = &acc[l->col_n[col] * P + p];
-                    *a = clamp_i32((double)*a + (double)delta);
+                    double delta = (double)(sign * (y - v)) * ldexp(1.0, (int)(j * d + l->col_shift[col]));
+                    int32_t *a = &acc[l->col_n[col] * P + p0 + q];
+                    *a = clamp_i32((double)*a + delta);
                 }
             }
         }
     }
     if (st) {
-        st->conversions += P * l->R * J * nconv_cols;
+        st->conversions += P * l->R * J * ncc;
         st->saturated += sat;
     }
 }
@@ -476,20 +672,18 @@ void xb_analog_matmul(const xb_analog_layer *l, int group, const uint8_t *x, int
                       xb_analog_stats *st) {
     const xb_analog_config *c = &l->cfg;
     uint8_t *base = (uint8_t *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
-    size_t ig = align64(xb_igemm_scratch_bytes(c->K, c->N, P));
-    uint8_t *dig = base + ig;
-    void *S = dig + align64((size_t)(c->input_slices * c->K));
-    double *accd = (double *)((uint8_t *)S + align64((size_t)(c->input_slices * l->C) * 4));
+    scratch_t s;
+    carve(l, P, base, &s);
     int64_t g = group;
     if (profile || l->path == XB_APATH_FULL) {
-        run_full(l, g, x, P, image, acc, dig, S, accd, st);
+        run_full(l, g, x, P, image, profile, acc, &s, st);
         return;
     }
-    xb_igemm(l->w + g * c->N * c->K, x, c->K, c->N, P, acc, base);
+    xb_igemm(l->w + g * c->N * c->K, x, c->K, c->N, P, acc, s.igs);
     if (l->path == XB_APATH_CORRECTION) {
-        run_correction(l, g, x, P, acc, dig, (int32_t *)S, st);
+        run_correction(l, g, x, P, acc, &s, st);
     } else if (st) {
-        int64_t nconv_cols = c->signed_pair ? l->C / 2 : l->C;
-        st->conversions += P * l->R * c->input_slices * nconv_cols;
+        int64_t ncc = c->signed_pair ? l->C / 2 : l->C;
+        st->conversions += P * l->R * c->input_slices * ncc;
     }
 }

@@ -85,6 +85,9 @@ typedef struct xb_analog_layer {
     int64_t max_sum;      /* largest possible |column sum| in this layer */
     xb_apath path;
     int8_t *w;            /* [groups][N][K] copy of the weights for igemm */
+    int8_t *levp;         /* [groups][R] igemm-packed level blocks [C][kpad(rows)] */
+    size_t levp_stride;   /* bytes per block in levp */
+    float *condT;         /* [groups][R][C][rows] conductance blocks, or NULL */
 } xb_analog_layer;
 
 /* Build from int8 weights [groups][N][K]; fails if a weight does not fit
@@ -109,7 +112,10 @@ void xb_analog_matmul(const xb_analog_layer *l, int group, const uint8_t *x, int
                       int64_t image, bool profile, int32_t *acc, void *scratch,
                       xb_analog_stats *stats);
 
-/* Counter-based random numbers: results depend on the key only. */
+/* Counter-based random numbers: results depend on the key only.  The
+ * fast normal (for per-conversion read noise) is Box-Muller on 24-bit
+ * uniforms with polynomial log and sine, written to vectorise. */
+void xb_fast_normals(uint64_t key, uint64_t idx0, int64_t n, float *out);
 uint64_t xb_hash4(uint64_t seed, uint64_t a, uint64_t b, uint64_t c);
 double xb_hash_uniform(uint64_t h); /* (0, 1] */
 double xb_hash_normal(uint64_t h);  /* standard normal (Box-Muller) */

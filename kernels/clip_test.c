@@ -94,7 +94,10 @@ Test(clip, attributes_ignored_from_11) {
 Test(clip, errors) {
     xb_test_graph tg;
     int64_t d[] = {2};
-    xb_test_unary_begin(&tg, "Clip", 13, XB_I32, 1, d);
+    xb_test_unary_begin(&tg, "Clip", 11, XB_I32, 1, d); /* ints from opset 12 */
+    cr_assert_eq(xb_test_prepare(&tg), XB_ERR_UNSUPPORTED);
+    xb_test_end(&tg);
+    xb_test_unary_begin(&tg, "Clip", 13, XB_BOOL, 1, d);
     cr_assert_eq(xb_test_prepare(&tg), XB_ERR_UNSUPPORTED);
     xb_test_end(&tg);
     xb_test_begin(&tg);
@@ -112,6 +115,48 @@ Test(clip, errors) {
     int in2[2] = {xb_test_input(&tg, "x", XB_F32, 1, d), xb_test_const(&tg, "lo", XB_F32, 0, NULL, &lo)};
     y = xb_test_tensor(&tg, "y");
     xb_test_node(&tg, "Clip", 7, in2, 2, &y, 1);
+    xb_test_output(&tg, y);
+    cr_assert_eq(xb_test_prepare(&tg), XB_ERR_INVALID);
+    xb_test_end(&tg);
+}
+
+Test(clip, integer_types_from_12) {
+    xb_test_graph tg;
+    xb_test_begin(&tg);
+    int64_t d[] = {5};
+    int8_t lo = -2;
+    int in[2] = {xb_test_input(&tg, "x", XB_I8, 1, d), xb_test_const(&tg, "lo", XB_I8, 0, NULL, &lo)};
+    int y = xb_test_tensor(&tg, "y");
+    xb_test_node(&tg, "Clip", 12, in, 2, &y, 1);
+    xb_test_output(&tg, y);
+    cr_assert_eq(xb_test_prepare(&tg), XB_OK, "%s", tg.ctx.msg);
+    int8_t x[5] = {-128, -3, -2, 0, 127};
+    int8_t *out = xb_test_run1(&tg, x);
+    cr_assert_not_null(out, "%s", tg.ctx.msg);
+    int8_t want[5] = {-2, -2, -2, 0, 127}; /* max unbounded: i8 limit */
+    for (int i = 0; i < 5; i++) cr_assert_eq(out[i], want[i], "at %d", i);
+    xb_test_end(&tg);
+
+    xb_test_begin(&tg);
+    int64_t hi = 1000;
+    int in2[3] = {xb_test_input(&tg, "x", XB_I64, 1, d), -1, xb_test_const(&tg, "hi", XB_I64, 1, (int64_t[]){1}, &hi)};
+    y = xb_test_tensor(&tg, "y");
+    xb_test_node(&tg, "Clip", 13, in2, 3, &y, 1);
+    xb_test_output(&tg, y);
+    cr_assert_eq(xb_test_prepare(&tg), XB_OK, "%s", tg.ctx.msg);
+    int64_t x64[5] = {INT64_MIN, -1, 999, 1000, INT64_MAX};
+    int64_t *o64 = xb_test_run1(&tg, x64);
+    cr_assert_not_null(o64, "%s", tg.ctx.msg);
+    int64_t w64[5] = {INT64_MIN, -1, 999, 1000, 1000};
+    for (int i = 0; i < 5; i++) cr_assert_eq(o64[i], w64[i], "at %d", i);
+    xb_test_end(&tg);
+
+    /* bound of the wrong type */
+    xb_test_begin(&tg);
+    float flo = 0;
+    int in3[2] = {xb_test_input(&tg, "x", XB_U8, 1, d), xb_test_const(&tg, "lo", XB_F32, 0, NULL, &flo)};
+    y = xb_test_tensor(&tg, "y");
+    xb_test_node(&tg, "Clip", 13, in3, 2, &y, 1);
     xb_test_output(&tg, y);
     cr_assert_eq(xb_test_prepare(&tg), XB_ERR_INVALID);
     xb_test_end(&tg);

@@ -229,9 +229,22 @@ Test(im2col, random_geometries_match_definition) {
         float *xv = malloc(sizeof(float) * (size_t)(g * cg_in * H * W));
         for (int64_t i = 0; i < g * cg_in * H * W; i++) xv[i] = (float)(i + 1);
         float *col = malloc(sizeof(float) * xb_im2col_elems(&cg));
+        float *panel = malloc(sizeof(float) * (size_t)cg.K * 40);
         for (int64_t gi = 0; gi < g; gi++) {
             const float *xg = xv + gi * cg_in * H * W;
             xb_im2col_f32(&cg, xg, col);
+            /* Panels of every width up to 40 (ld 40) reproduce the matrix and
+             * zero-fill their tail columns. */
+            int64_t pw = 1 + iter % 40;
+            for (int64_t p0 = 0; p0 < cg.P; p0 += pw) {
+                int64_t np = cg.P - p0 < pw ? cg.P - p0 : pw;
+                xb_im2col_panel_f32(&cg, xg, p0, np, 40, panel);
+                for (int64_t k = 0; k < cg.K; k++)
+                    for (int64_t q = 0; q < 40; q++)
+                        cr_assert_eq(panel[k * 40 + q], q < np ? col[k * cg.P + p0 + q] : 0.0f,
+                                     "iter %d panel p0=%ld k=%ld q=%ld", iter, (long)p0, (long)k,
+                                     (long)q);
+            }
             for (int64_t c = 0; c < cg_in; c++)
                 for (int64_t i = 0; i < kh; i++)
                     for (int64_t j = 0; j < kw; j++)
@@ -248,6 +261,7 @@ Test(im2col, random_geometries_match_definition) {
         }
         free(xv);
         free(col);
+        free(panel);
         xb_test_end(&tg);
     }
 }

@@ -60,3 +60,26 @@ Test(div, integer_division_by_zero_is_runtime_error) {
     cr_assert(strstr(tg.ctx.msg, "division by zero") && strstr(tg.ctx.msg, "Div"), "%s", tg.ctx.msg);
     xb_test_end(&tg);
 }
+
+Test(div, u8_and_i8) {
+    xb_test_graph tg;
+    int64_t d[] = {3};
+    cr_assert_eq(bin(&tg, XB_U8, 1, d, 1, d), XB_OK, "%s", tg.ctx.msg);
+    uint8_t a[3] = {255, 7, 0}, b[3] = {2, 7, 3};
+    const void *in[2] = {a, b};
+    uint8_t *y = xb_test_run(&tg, in, 0);
+    cr_assert_not_null(y, "%s", tg.ctx.msg);
+    cr_assert_eq(y[0], 127);
+    cr_assert_eq(y[1], 1);
+    cr_assert_eq(y[2], 0);
+    xb_test_end(&tg);
+    cr_assert_eq(bin(&tg, XB_I8, 1, d, 0, NULL), XB_OK, "%s", tg.ctx.msg);
+    int8_t a8[3] = {-128, 7, -7}, b8 = -1;
+    const void *in8[2] = {a8, &b8};
+    int8_t *y8 = xb_test_run(&tg, in8, 0);
+    cr_assert_not_null(y8, "%s", tg.ctx.msg);
+    cr_assert_eq(y8[0], -128);
+    cr_assert_eq(y8[1], -7);
+    cr_assert_eq(y8[2], 7);
+    xb_test_end(&tg);
+}

@@ -4,10 +4,12 @@
  * Versions differ in where the ratio lives (attribute before 12, optional
  * input from 12), in the mask type (same as data before 10, bool from 10)
  * and in the training_mode input (12+).  The ratio does not matter for
- * inference.  training_mode = true would ask for random dropping, which an
- * inference runtime does not do: rejected at prepare when the flag is a
- * constant, at run when it is fed as data (so a graph wiring the flag as an
- * input still runs with false). */
+ * inference.  training_mode = true asks for random dropping, which an
+ * inference runtime does not do, except with ratio 0 where training is the
+ * identity too (mask all true, as in the ONNX reference).  Otherwise it is
+ * rejected at prepare when the flag and ratio are constants, at run when
+ * they are fed as data (so a graph wiring the flag as an input still runs
+ * with false). */
 #include <string.h>
 
 #include "kutil.h"
@@ -29,9 +31,14 @@ xb_status xb_op_dropout_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
         if (t->dtype != XB_BOOL || xb_shape_numel(&t->shape) != 1)
             return xb_fail(ctx, XB_ERR_INVALID, "training_mode input '%s' must be a bool scalar",
                            t->name);
-        if (t->is_const && t->data && ((const uint8_t *)t->data)[0])
+        const xb_tensor *r = xb_in_t(g, n, 1);
+        /* Default ratio is 0.5: without a ratio input, training drops. */
+        int ratio_known = !r || (r->is_const && r->data);
+        float ratio = r && r->data ? *(const float *)r->data : 0.5f;
+        if (t->is_const && t->data && ((const uint8_t *)t->data)[0] && ratio_known && ratio != 0.0f)
             return xb_fail(ctx, XB_ERR_UNSUPPORTED,
-                           "training_mode = true (random dropout) is not supported at inference");
+                           "training_mode = true with ratio %g (random dropout) is not supported",
+                           (double)ratio);
     }
     xb_tensor *y = xb_out_t(g, n, 0);
     y->dtype = x->dtype;
@@ -45,9 +52,13 @@ xb_status xb_op_dropout_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
 }
 
 xb_status xb_op_dropout_run(const xb_graph *g, const xb_node *n, xb_exec *e, xb_ctx *ctx) {
-    if (xb_k_has_in(n, 2) && ((const uint8_t *)e->buf[n->in[2]])[0])
-        return xb_fail(ctx, XB_ERR_UNSUPPORTED,
-                       "training_mode = true (random dropout) is not supported at inference");
+    if (xb_k_has_in(n, 2) && ((const uint8_t *)e->buf[n->in[2]])[0]) {
+        float ratio = xb_k_has_in(n, 1) ? *(const float *)e->buf[n->in[1]] : 0.5f;
+        if (ratio != 0.0f)
+            return xb_fail(ctx, XB_ERR_UNSUPPORTED,
+                           "training_mode = true with ratio %g (random dropout) is not supported",
+                           (double)ratio);
+    }
     XB_TRY(xb_k_copy_run(g, n, e, ctx));
     if (n->n_out > 1 && n->out[1] >= 0) {
         const xb_tensor *m = &g->tensors[n->out[1]];

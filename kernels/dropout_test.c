@@ -97,3 +97,25 @@ Test(dropout, training_mode_fed_at_run_is_checked) {
     cr_assert_eq(tg.ctx.status, XB_ERR_UNSUPPORTED);
     xb_test_end(&tg);
 }
+
+Test(dropout, training_with_ratio_zero_is_identity) {
+    xb_test_graph tg;
+    xb_test_begin(&tg);
+    int64_t dims[] = {3};
+    float r = 0.0f;
+    uint8_t t = 1;
+    int in[3] = {xb_test_input(&tg, "x", XB_F32, 1, dims), xb_test_const(&tg, "r", XB_F32, 0, NULL, &r),
+                 xb_test_const(&tg, "t", XB_BOOL, 0, NULL, &t)};
+    int out[2] = {xb_test_tensor(&tg, "y"), xb_test_tensor(&tg, "mask")};
+    xb_test_node(&tg, "Dropout", 13, in, 3, out, 2);
+    xb_test_output(&tg, out[0]);
+    xb_test_output(&tg, out[1]);
+    cr_assert_eq(xb_test_prepare(&tg), XB_OK, "%s", tg.ctx.msg);
+    float x[3] = {1, -2, 3};
+    float *y = xb_test_run1(&tg, x);
+    cr_assert_not_null(y, "%s", tg.ctx.msg);
+    for (int i = 0; i < 3; i++) cr_assert_float_eq(y[i], x[i], 0.0f);
+    uint8_t *m = tg.e->buf[tg.g->outputs[1]];
+    for (int i = 0; i < 3; i++) cr_assert_eq(m[i], 1);
+    xb_test_end(&tg);
+}

@@ -53,3 +53,55 @@ void xb_im2col_f32(const xb_conv_geom *cg, const float *x, float *col) { IM2COL_
 void xb_im2col_u8(const xb_conv_geom *cg, const uint8_t *x, uint8_t pad_value, uint8_t *col) {
     IM2COL_BODY(uint8_t, pad_value)
 }
+
+#define PANEL_MAX 64
+
+void xb_im2col_panel_f32(const xb_conv_geom *cg, const float *x, int64_t p0, int64_t np, int64_t ld,
+                         float *panel) {
+    const int64_t H = cg->h, W = cg->w, WO = cg->wout;
+    /* The panel's columns split into runs along output rows; the runs are
+     * the same for every k, so find them once. */
+    int64_t seg_oh[PANEL_MAX], seg_ow[PANEL_MAX], seg_q[PANEL_MAX], seg_n[PANEL_MAX];
+    int nseg = 0;
+    for (int64_t q = 0; q < np && nseg < PANEL_MAX;) {
+        int64_t p = p0 + q, ow = p % WO, run = WO - ow;
+        if (run > np - q) run = np - q;
+        seg_oh[nseg] = p / WO, seg_ow[nseg] = ow, seg_q[nseg] = q, seg_n[nseg] = run;
+        nseg++;
+        q += run;
+    }
+    float *dst = panel;
+    for (int64_t c = 0; c < cg->cin_g; c++) {
+        const float *xc = x + c * H * W;
+        for (int64_t i = 0; i < cg->kh; i++) {
+            for (int64_t j = 0; j < cg->kw; j++, dst += ld) {
+                int64_t off = j * cg->dw, lo, hi;
+                valid_cols(cg, off, &lo, &hi);
+                for (int s = 0; s < nseg; s++) {
+                    /* Run s covers output columns [a, b) of row seg_oh[s];
+                     * column ow goes to d[ow - a]. */
+                    float *d = dst + seg_q[s];
+                    int64_t a = seg_ow[s], b = seg_ow[s] + seg_n[s];
+                    int64_t ih = seg_oh[s] * cg->sh - cg->pt + i * cg->dh;
+                    if (ih < 0 || ih >= H) {
+                        for (int64_t q = 0; q < b - a; q++) d[q] = 0.0f;
+                        continue;
+                    }
+                    int64_t l = lo > a ? lo : a, h = hi < b ? hi : b;
+                    if (l > b) l = b;
+                    if (h < l) h = l;
+                    for (int64_t ow = a; ow < l; ow++) d[ow - a] = 0.0f;
+                    const int64_t base = ih * W - cg->pl + off;
+                    if (cg->sw == 1) {
+                        if (h > l)
+                            memcpy(d + (l - a), xc + (base + l), (size_t)(h - l) * sizeof(float));
+                    } else {
+                        for (int64_t ow = l; ow < h; ow++) d[ow - a] = xc[base + ow * cg->sw];
+                    }
+                    for (int64_t ow = h; ow < b; ow++) d[ow - a] = 0.0f;
+                }
+                for (int64_t q = np; q < ld; q++) dst[q] = 0.0f;
+            }
+        }
+    }
+}

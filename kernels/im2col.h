@@ -26,4 +26,11 @@ void xb_im2col_f32(const xb_conv_geom *cg, const float *x, float *col);
 /* Quantized activations pad with the zero point's code (real value 0). */
 void xb_im2col_u8(const xb_conv_geom *cg, const uint8_t *x, uint8_t pad_value, uint8_t *col);
 
+/* Columns [p0, p0 + np) of the same matrix, k-major with row stride ld:
+ * panel[k * ld + q] = col[k][p0 + q] for q < np, zero for np <= q < ld.
+ * Used to pack one sgemm B panel directly from the input
+ * (xb_sgemm_panel), so the full K x P matrix never exists.  np <= ld <= 64. */
+void xb_im2col_panel_f32(const xb_conv_geom *cg, const float *x, int64_t p0, int64_t np, int64_t ld,
+                         float *panel);
+
 #endif

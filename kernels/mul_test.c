@@ -51,3 +51,26 @@ Test(mul, i32) {
     cr_assert_eq(y[1], 0);
     xb_test_end(&tg);
 }
+
+Test(mul, i8_and_u8) {
+    xb_test_graph tg;
+    int64_t d[] = {3};
+    cr_assert_eq(bin(&tg, 14, XB_I8, 1, d, 1, d), XB_OK, "%s", tg.ctx.msg);
+    int8_t a[3] = {-3, 16, 100}, b[3] = {5, 8, 2};
+    const void *in[2] = {a, b};
+    int8_t *y = xb_test_run(&tg, in, 0);
+    cr_assert_not_null(y, "%s", tg.ctx.msg);
+    cr_assert_eq(y[0], -15);
+    cr_assert_eq(y[1], -128); /* 128 wraps */
+    cr_assert_eq(y[2], -56);  /* 200 - 256 */
+    xb_test_end(&tg);
+    cr_assert_eq(bin(&tg, 14, XB_U8, 1, d, 0, NULL), XB_OK, "%s", tg.ctx.msg);
+    uint8_t au[3] = {3, 128, 255}, bu = 2;
+    const void *inu[2] = {au, &bu};
+    uint8_t *yu = xb_test_run(&tg, inu, 0);
+    cr_assert_not_null(yu, "%s", tg.ctx.msg);
+    cr_assert_eq(yu[0], 6);
+    cr_assert_eq(yu[1], 0);
+    cr_assert_eq(yu[2], 254);
+    xb_test_end(&tg);
+}

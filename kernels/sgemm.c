@@ -308,3 +308,25 @@ void xb_sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, const f
     float *Bp = align64((char *)Ap + xb_sgemm_packed_a_bytes(M, K));
     gemm_packed(M, N, K, Ap, transB, B, ldb, C, ldc, accumulate, Bp);
 }
+
+void xb_sgemm_panel(int64_t M, int64_t K, const float *Apacked, const float *panel, float *C,
+                    int64_t ldc, int64_t nr, bool accumulate) {
+    if (M <= 0 || nr <= 0) return;
+    if (K == 0) {
+        if (!accumulate)
+            for (int64_t i = 0; i < M; i++) memset(C + i * ldc, 0, (size_t)nr * sizeof(float));
+        return;
+    }
+    /* Same K blocks and per-block accumulation as gemm_packed, so the sums
+     * round identically; the panel's block k0 starts at row k0. */
+    int64_t kcb = k_block_len(K), Mr = round_up(M, MR);
+    for (int64_t k0 = 0; k0 < K; k0 += kcb) {
+        int64_t kc = K - k0 < kcb ? K - k0 : kcb;
+        bool add = accumulate || k0 > 0;
+        const float *Ablk = Apacked + Mr * k0;
+        for (int64_t i0 = 0; i0 < M; i0 += MR) {
+            int64_t mr = M - i0 < MR ? M - i0 : MR;
+            micro_kernel(kc, Ablk + i0 * kc, panel + k0 * NR, C + i0 * ldc, ldc, add, mr, nr);
+        }
+    }
+}

@@ -60,4 +60,14 @@ void xb_sgemm_prepacked(int64_t M, int64_t N, int64_t K, const float *Apacked, b
                         const float *B, int64_t ldb, float *C, int64_t ldc, bool accumulate,
                         void *scratch);
 
+/* One NR-column panel of B, already packed by the caller: `panel` holds
+ * K x XB_SGEMM_NR floats, k-major (panel[k * NR + j]); columns nr..NR-1 may
+ * hold anything finite and are not stored.  Computes C[M][0..nr) (+)=
+ * A * panel with A from xb_sgemm_pack_a, no scratch.  This lets a conv
+ * build each panel straight from the input (im2col fused with packing) and
+ * consume it while it is in L1.  For M > 1, bit-identical to
+ * xb_sgemm_prepacked on the same columns. */
+void xb_sgemm_panel(int64_t M, int64_t K, const float *Apacked, const float *panel, float *C,
+                    int64_t ldc, int64_t nr, bool accumulate);
+
 #endif

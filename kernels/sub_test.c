@@ -51,3 +51,16 @@ Test(sub, i32_per_channel) {
     for (int i = 0; i < 8; i++) cr_assert_eq(y[i], want[i]);
     xb_test_end(&tg);
 }
+
+Test(sub, u8_wraps_below_zero) {
+    xb_test_graph tg;
+    int64_t d[] = {2};
+    cr_assert_eq(bin(&tg, XB_U8, 1, d, 1, d), XB_OK, "%s", tg.ctx.msg);
+    uint8_t a[2] = {5, 1}, b[2] = {3, 2};
+    const void *in[2] = {a, b};
+    uint8_t *y = xb_test_run(&tg, in, 0);
+    cr_assert_not_null(y, "%s", tg.ctx.msg);
+    cr_assert_eq(y[0], 2);
+    cr_assert_eq(y[1], 255);
+    xb_test_end(&tg);
+}

@@ -290,13 +290,13 @@ CONFIG = {
     "lenet5_fmnist": dict(ds="fashion-mnist", net=lambda: LeNet5(1), epochs=20, bs=128, opt="adam", lr=3e-3,
                           wd=0.0, aug=False, threads=1,
                           arch="LeNet-5 (same as lenet5_mnist) trained on Fashion-MNIST"),
-    "resnet20_cifar10": dict(ds="cifar10", net=lambda: ResNetCifar(3), epochs=40, bs=128, opt="sgd", lr=0.15,
-                             wd=5e-4, aug=True, threads=2,
+    "resnet20_cifar10": dict(ds="cifar10", net=lambda: ResNetCifar(3), epochs=25, bs=128, opt="sgd", lr=0.15,
+                             wd=5e-4, aug=True, threads=1,
                              arch="ResNet-20 (He et al. 2016, CIFAR variant): conv3x3(3->16)-BN-ReLU, 3 stages x 3 "
                                   "basic blocks (16/32/64 ch, stride 2 at stage 2 and 3, option-B 1x1 conv+BN "
                                   "projection shortcuts), global avg pool, fc(64->10); BN folded into Conv on export"),
-    "vgg_small_cifar10": dict(ds="cifar10", net=lambda: VGGSmall(20), epochs=30, bs=128, opt="sgd", lr=0.15,
-                              wd=5e-4, aug=True, threads=2,
+    "vgg_small_cifar10": dict(ds="cifar10", net=lambda: VGGSmall(20), epochs=25, bs=128, opt="sgd", lr=0.15,
+                              wd=5e-4, aug=True, threads=1,
                               arch="VGG-small: [conv3x3 20, conv3x3 20, maxpool2, conv3x3 40, conv3x3 40, maxpool2, "
                                    "conv3x3 80, conv3x3 80, maxpool2] each conv+BN+ReLU, flatten, fc(1280->10); "
                                    "BN folded into Conv on export"),
@@ -459,19 +459,29 @@ def train(name, args):
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg["lr"], epochs=epochs, steps_per_epoch=steps,
                                                 pct_start=0.25 if cfg["opt"] == "sgd" else 0.3)
     gen = torch.Generator().manual_seed(SEED)
-    start, wall, history = 0, 0.0, []
+    start, wall, history, replans = 0, 0.0, [], []
     if os.path.exists(ckpt_path):
         ck = torch.load(ckpt_path)
+        replans = ck.get("replans", [])
+        model.load_state_dict(ck["model"]); opt.load_state_dict(ck["opt"])
         if ck["epochs_total"] != epochs:
-            sys.exit("checkpoint %s was made for %d epochs, not %d: pass --epochs %d or delete it"
-                     % (ckpt_path, ck["epochs_total"], epochs, ck["epochs_total"]))
-        model.load_state_dict(ck["model"]); opt.load_state_dict(ck["opt"]); sched.load_state_dict(ck["sched"])
+            if not args.replan:
+                sys.exit("checkpoint %s was made for %d epochs, not %d: pass --epochs %d, or --replan to stretch/"
+                         "shrink the one-cycle schedule from here, or delete it"
+                         % (ckpt_path, ck["epochs_total"], epochs, ck["epochs_total"]))
+            # new one-cycle schedule over the new total, continuing at the current step
+            sched.last_epoch = ck["sched"]["last_epoch"]
+            replans.append({"at_epoch": ck["epoch"], "from_epochs": ck["epochs_total"], "to_epochs": epochs})
+            print("re-planned the one-cycle schedule at epoch %d: %d -> %d epochs"
+                  % (ck["epoch"], ck["epochs_total"], epochs), flush=True)
+        else:
+            sched.load_state_dict(ck["sched"])
         set_rng_state(ck["rng"]); gen.set_state(ck["gen"])
         start, wall, history = ck["epoch"], ck["wall"], ck["history"]
         print("resumed %s from epoch %d/%d (%.0fs trained so far)" % (name, start, epochs, wall), flush=True)
     if args.export_only:
         info = {"epochs_done": start, "epochs_planned": epochs, "train_wall_seconds": round(wall, 1),
-                "history": history, "partial": start < epochs}
+                "history": history, "partial": start < epochs, "schedule_replans": replans}
         return finish(name, cfg, model, info)
     xt_ = xt
     if cfg["aug"]:
@@ -509,7 +519,7 @@ def train(name, args):
         history.append(rec)
         torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
                     "epoch": ep + 1, "epochs_total": epochs, "rng": rng_state(), "gen": gen.get_state(),
-                    "wall": wall, "history": history}, ckpt_path + ".tmp")
+                    "wall": wall, "history": history, "replans": replans}, ckpt_path + ".tmp")
         os.replace(ckpt_path + ".tmp", ckpt_path)
         print("%s epoch %d/%d loss %.4f train_acc %.4f test_acc %.4f (%.1fs, train %.1fs) lr %.4g"
               % (name, ep + 1, epochs, rec["train_loss"], rec["train_acc"], rec["test_acc"], rec["epoch_seconds"],
@@ -519,7 +529,7 @@ def train(name, args):
         print("stopped after epoch %d/%d; rerun the same command to resume" % (start, epochs))
         return
     info = {"epochs_done": start, "epochs_planned": epochs, "train_wall_seconds": round(wall, 1),
-            "history": history, "partial": False}
+            "history": history, "partial": False, "schedule_replans": replans}
     finish(name, cfg, model, info)
 
 
@@ -593,6 +603,9 @@ def main():
     ap.add_argument("--export-only", action="store_true",
                     help="export from the current checkpoint (marked partial if training is unfinished)")
     ap.add_argument("--time-epochs", type=int, default=0, help="run at most K epochs then stop (resumable)")
+    ap.add_argument("--replan", action="store_true",
+                    help="with --epochs: resume a checkpoint made for a different epoch count, re-planning the "
+                         "one-cycle schedule over the new total from the current step")
     ap.add_argument("--verbose", action="store_true")
     args = ap.parse_args()
     if args.name == "lenet5_mnist_qdq":

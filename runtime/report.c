@@ -225,19 +225,12 @@ xb_status xb_json_write(const cJSON *root, const char *path, xb_ctx *ctx) {
 
 /* --- models ------------------------------------------------------------------- */
 
-#if __has_include("../frontend/onnx.h")
 #include "../frontend/onnx.h"
-#define XB_HAVE_ONNX 1
-#endif
 
 xb_status xb_model_load(const char *path, xb_graph **g, xb_preproc *pp, xb_ctx *ctx) {
     *g = NULL;
     memset(pp, 0, sizeof *pp);
-#ifdef XB_HAVE_ONNX
     XB_TRY(xb_onnx_load(path, 1, g, ctx));
-#else
-    return xb_fail(ctx, XB_ERR_UNSUPPORTED, "%s: this build has no ONNX frontend", path);
-#endif
     if (xb_preproc_init(pp, *g, ctx) != XB_OK) {
         xb_graph_free(*g);
         *g = NULL;

@@ -25,10 +25,7 @@
 #include "runtime/preprocess.h"
 #include "runtime/runner.h"
 
-#if __has_include("frontend/onnx.h")
 #include "frontend/onnx.h"
-#define HAVE_ONNX 1
-#endif
 
 /* XBAR_MODELS overrides the models folder (e.g. to test a tree whose
  * models are not committed yet). */
@@ -98,11 +95,6 @@ typedef struct {
 
 static void load(const char *name, loaded *m) {
     if (!name[0]) cr_skip_test("no models/*.golden.json in this tree");
-#ifndef HAVE_ONNX
-    (void)m;
-    (void)read_json;
-    cr_skip_test("no ONNX frontend in this tree");
-#else
     char path[512];
     snprintf(path, sizeof path, "%.400s/%s.onnx", models_dir(), name);
     if (!exists(path)) cr_skip_test("%s.golden.json without %s", name, path);
@@ -114,7 +106,6 @@ static void load(const char *name, loaded *m) {
     m->golden = read_json(path);
     m->ds = m->pp.dataset;
     cr_assert_not_null(m->ds, "%s: no xbar.dataset metadata", name);
-#endif
 }
 
 static void unload(loaded *m) {

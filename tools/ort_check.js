@@ -16,6 +16,7 @@
 const fs = require('fs');
 const path = require('path');
 const zlib = require('zlib');
+const crypto = require('crypto');
 const ort = require('onnxruntime-node');
 
 const REPO = path.resolve(__dirname, '..');
@@ -136,6 +137,7 @@ async function checkModel(name) {
     ort_accuracy: correct / set.n, pytorch_correct: golden.correct, pytorch_total: golden.total,
     max_abs_logit_diff_first16: maxDiff, tolerance: TOL, first16_labels_match: labelsOk,
     seconds: (Date.now() - t0) / 1000,
+    onnx_sha256: crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex'),
   };
   console.log(`${r.status} ${name}: ORT ${correct}/${set.n} (${(100 * correct / set.n).toFixed(2)}%), PyTorch ` +
     `${golden.correct}/${golden.total}; first-16 logits max |diff| ${maxDiff.toExponential(2)} (tol ${TOL})`);

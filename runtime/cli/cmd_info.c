@@ -8,10 +8,7 @@
 #include "../report.h"
 #include "cli.h"
 
-#if __has_include("../../frontend/onnx.h")
 #include "../../frontend/onnx.h"
-#define XB_HAVE_ONNX 1
-#endif
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -54,11 +51,7 @@ int xb_cmd_info(int argc, char **argv) {
     }
     xb_ctx ctx = {0};
     xb_graph *g = NULL;
-#ifdef XB_HAVE_ONNX
     if (xb_onnx_load(model, 1, &g, &ctx) != XB_OK) {
-#else
-    if (xb_fail(&ctx, XB_ERR_UNSUPPORTED, "%s: no ONNX frontend in this build", model)) {
-#endif
         xb_report_error(&ctx);
         return 1;
     }

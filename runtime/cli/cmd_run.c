@@ -270,12 +270,11 @@ int xb_cmd_run(int argc, char **argv) {
         if (!calib) goto done;
         for (int64_t i = 0; i < calib_n; i++)
             xb_preproc_image(&pp, xb_dataset_image(d, calib_first + i), d->c, calib + (size_t)i * per);
-        xb_quant_opts qo;
-        xb_quant_opts_init(&qo);
+        xb_quant_opts qo = xb_quant_opts_default();
         qo.w_bits = (int)ra.w_bits;
         qo.x_bits = (int)ra.x_bits;
         qo.calib_images = (int)calib_n;
-        qo.method = ra.calib_method == CALIB_PERCENTILE ? XB_CALIB_PERCENTILE : XB_CALIB_MINMAX;
+        qo.method = ra.calib_method == CALIB_PERCENTILE ? XB_QUANT_PERCENTILE : XB_QUANT_MINMAX;
         qo.percentile = ra.percentile;
         if (xb_quantize(fg, calib, (int)calib_n, &qo, &qg, &ctx) != XB_OK) goto done;
         printf("int8     post-training quantization: weights %lld-bit per output channel, "

@@ -1,0 +1,26 @@
+/* --arch A and --set key=value, shared by compile, run and sweep. */
+#ifndef XBAR_CLI_ARCH_OPTS_H
+#define XBAR_CLI_ARCH_OPTS_H
+
+#include "../../backend/arch.h"
+#include "../args.h"
+
+#define XB_CLI_MAX_SETS 64
+
+typedef struct {
+    const char *arch;
+    const char *sets[XB_CLI_MAX_SETS];
+    int n_sets;
+} xb_cli_arch;
+
+/* Consumes --arch / --set at the current argument; true if it did. */
+bool xb_cli_arch_opt(xb_args *a, xb_cli_arch *o);
+/* Load the preset and apply the overrides in order. */
+xb_status xb_cli_arch_build(const xb_cli_arch *o, xb_arch *out, xb_ctx *ctx);
+/* Help text lines for the two options. */
+#define XB_CLI_ARCH_HELP                                                                           \
+    "  --arch A            architecture: a preset name (isaac, ideal; backend/arch/A.json)\n"     \
+    "                      or a JSON file; fields in docs/ARCH.md\n"                              \
+    "  --set KEY=VALUE     override one field (repeatable), e.g. --set adc.bits=6\n"
+
+#endif

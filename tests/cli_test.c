@@ -1,0 +1,273 @@
+/* The xbar executable end to end: run, info, classify on a small model and
+ * dataset written here; JSON field names; exit codes (0 ok, 1 job failed,
+ * 2 usage). */
+#include <cjson/cJSON.h>
+#include <criterion/criterion.h>
+#include <limits.h>
+#include <math.h>
+#include <png.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tests/onnx_builder.h"
+#include "tests/test_tmp.h"
+
+static void fini(void) { xb_tmp_cleanup(); }
+
+/* The xbar binary: $XBAR_BUILD_DIR/xbar (ctest), else beside this test
+ * binary. */
+static const char *xbar_path(void) {
+    static char p[PATH_MAX + 8];
+    const char *b = getenv("XBAR_BUILD_DIR");
+    if (b && b[0]) {
+        snprintf(p, sizeof p, "%s/xbar", b);
+        return p;
+    }
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    cr_assert(n > 0);
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    *slash = '\0';
+    snprintf(p, sizeof p, "%s/xbar", self);
+    return p;
+}
+
+static char out_text[65536], err_text[65536];
+
+static void slurp(const char *path, char *buf, size_t n) {
+    FILE *f = fopen(path, "rb");
+    size_t k = f ? fread(buf, 1, n - 1, f) : 0;
+    buf[k] = '\0';
+    if (f) fclose(f);
+}
+
+/* Run "xbar ARGS"; returns the exit status, output in out_text/err_text. */
+static int xbar(const char *args) {
+    char cmd[8192];
+    snprintf(cmd, sizeof cmd, "OMP_NUM_THREADS=2 '%s' %s >'%s' 2>'%s'", xbar_path(), args,
+             xb_tmp("stdout"), xb_tmp("stderr"));
+    int st = system(cmd);
+    slurp(xb_tmp("stdout"), out_text, sizeof out_text);
+    slurp(xb_tmp("stderr"), err_text, sizeof err_text);
+    cr_assert(WIFEXITED(st), "%s did not exit", cmd);
+    return WEXITSTATUS(st);
+}
+
+/* input [N,1,2,3] -> Flatten -> Gemm: score of class k = pixel k (k < 4).
+ * Classes a, b, c, d; no mean/std (defaults). */
+static void write_model(const char *path) {
+    ob_model m;
+    ob_begin(&m, 13);
+    int64_t in_dims[4] = {-1, 1, 2, 3};
+    ob_input(&m, "input", OB_FLOAT, 4, in_dims);
+    float w[4 * 6] = {0}, b[4] = {0};
+    for (int k = 0; k < 4; k++) w[k * 6 + k] = 1.0f;
+    int64_t wd[2] = {4, 6}, bd[1] = {4};
+    ob_init_f32(&m, "W", 2, wd, w);
+    ob_init_f32(&m, "B", 1, bd, b);
+    const char *fi[] = {"input", NULL}, *fo[] = {"flat", NULL};
+    Onnx__NodeProto *f = ob_node(&m, "Flatten", "flatten", fi, fo);
+    ob_attr_int(&m, f, "axis", 1);
+    const char *gi[] = {"flat", "W", "B", NULL}, *go[] = {"logits", NULL};
+    Onnx__NodeProto *g = ob_node(&m, "Gemm", "fc", gi, go);
+    ob_attr_int(&m, g, "transB", 1);
+    ob_output(&m, "logits");
+    ob_meta(&m, "xbar.classes", "a,b,c,d");
+    ob_meta(&m, "xbar.dataset", "tiny");
+    size_t len;
+    const uint8_t *buf = ob_pack(&m, &len);
+    xb_write_bytes(path, buf, len);
+    ob_end(&m);
+}
+
+/* 10 images; image i lights pixel i % 4.  Labels agree for images 0..6 and
+ * are off by one for 7..9, so top-1 is 7/10 and (4 classes) top-5 10/10. */
+static void write_idx(const char *stem) {
+    unsigned char img[16 + 60], lab[8 + 10];
+    unsigned char hdr[16] = {0, 0, 8, 3, 0, 0, 0, 10, 0, 0, 0, 2, 0, 0, 0, 3};
+    memcpy(img, hdr, 16);
+    for (int i = 0; i < 10; i++) {
+        for (int p = 0; p < 6; p++) img[16 + i * 6 + p] = (unsigned char)(10 * (p + 1));
+        img[16 + i * 6 + i % 4] = 250;
+        lab[8 + i] = (unsigned char)(i < 7 ? i % 4 : (i + 1) % 4);
+    }
+    unsigned char lh[8] = {0, 0, 8, 1, 0, 0, 0, 10};
+    memcpy(lab, lh, 8);
+    char p[256];
+    snprintf(p, sizeof p, "%s-images-idx3-ubyte", stem);
+    xb_write_bytes(xb_tmp(p), img, sizeof img);
+    snprintf(p, sizeof p, "%s-labels-idx1-ubyte", stem);
+    xb_write_bytes(xb_tmp(p), lab, sizeof lab);
+}
+
+static cJSON *read_json(const char *path) {
+    static char buf[65536];
+    slurp(path, buf, sizeof buf);
+    cJSON *j = cJSON_Parse(buf);
+    cr_assert_not_null(j, "%s is not JSON: %s", path, buf);
+    return j;
+}
+
+static double num(cJSON *o, const char *k) {
+    cJSON *v = cJSON_GetObjectItem(o, k);
+    cr_assert(cJSON_IsNumber(v), "field '%s' missing", k);
+    return v->valuedouble;
+}
+
+Test(cli, run_float_json_report, .fini = fini) {
+    write_model(xb_tmp("m.onnx"));
+    write_idx("d");
+    char args[2048];
+    snprintf(args, sizeof args, "run '%s' --data '%s' --mode float --json '%s'", xb_tmp("m.onnx"),
+             xb_tmp("d-images-idx3-ubyte"), xb_tmp("r.json"));
+    cr_assert_eq(xbar(args), 0, "%s", err_text);
+    cr_assert(strstr(out_text, "70.00%") && strstr(out_text, "7/10"), "%s", out_text);
+    cr_assert(strstr(out_text, "fc") && strstr(out_text, "Gemm"), "per-layer table: %s", out_text);
+    cr_assert(strstr(err_text, "mean 0, std 1") != NULL, "defaults not announced: %s", err_text);
+    cJSON *j = read_json(xb_tmp("r.json"));
+    cr_assert_str_eq(cJSON_GetObjectItem(j, "model")->valuestring, xb_tmp("m.onnx"));
+    cr_assert_str_eq(cJSON_GetObjectItem(j, "dataset")->valuestring, xb_tmp("d-images-idx3-ubyte"));
+    cr_assert_eq(num(j, "images"), 10);
+    cJSON *f = cJSON_GetObjectItem(j, "float");
+    cr_assert_eq(num(f, "correct"), 7);
+    cr_assert_eq(num(f, "total"), 10);
+    cr_assert_float_eq(num(f, "accuracy"), 0.7, 1e-12);
+    cr_assert_eq(num(f, "top5_correct"), 10);
+    cr_assert(num(f, "images_per_s") > 0);
+    cr_assert_null(cJSON_GetObjectItem(j, "int8"));
+    cJSON_Delete(j);
+
+    snprintf(args, sizeof args, "run '%s' --data='%s' --mode float --limit 3 --json -",
+             xb_tmp("m.onnx"), xb_tmp("d-images-idx3-ubyte"));
+    cr_assert_eq(xbar(args), 0, "%s", err_text);
+    cr_assert(strstr(out_text, "\"images\":\t3") != NULL, "%s", out_text);
+}
+
+Test(cli, run_int8, .fini = fini) {
+    write_model(xb_tmp("m.onnx"));
+    write_idx("d");
+    char args[2048];
+    snprintf(args, sizeof args, "run '%s' --data '%s' --calib 4 --limit 6 --json '%s'",
+             xb_tmp("m.onnx"), xb_tmp("d-images-idx3-ubyte"), xb_tmp("r.json"));
+    int rc = xbar(args);
+    if (rc == 1 && strstr(err_text, "this build lacks")) cr_skip_test("no quantizer in this tree");
+    cr_assert_eq(rc, 0, "%s", err_text);
+    cJSON *j = read_json(xb_tmp("r.json"));
+    cJSON *f = cJSON_GetObjectItem(j, "float"), *q = cJSON_GetObjectItem(j, "int8");
+    cr_assert_not_null(q);
+    /* Scores are single pixels: 8-bit activations represent them exactly
+     * enough to keep every decision; 6 images, all labelled right. */
+    cr_assert_eq(num(f, "correct"), 6);
+    cr_assert_eq(num(q, "correct"), 6);
+    cr_assert_eq(num(q, "total"), 6);
+    cr_assert_eq(num(q, "calib_images"), 4);
+    cr_assert_eq(num(q, "calib_first"), 6); /* after the evaluated images */
+    cr_assert(strstr(out_text, "disjoint") != NULL, "%s", out_text);
+    cJSON_Delete(j);
+    /* not enough images after the evaluated ones: the first ones, said so */
+    snprintf(args, sizeof args, "run '%s' --data '%s' --calib 4 --json '%s'", xb_tmp("m.onnx"),
+             xb_tmp("d-images-idx3-ubyte"), xb_tmp("r.json"));
+    cr_assert_eq(xbar(args), 0, "%s", err_text);
+    cr_assert(strstr(out_text, "overlap") != NULL, "%s", out_text);
+    j = read_json(xb_tmp("r.json"));
+    cr_assert_eq(num(cJSON_GetObjectItem(j, "int8"), "calib_first"), 0);
+    cJSON_Delete(j);
+}
+
+Test(cli, exit_codes, .fini = fini) {
+    write_model(xb_tmp("m.onnx"));
+    write_idx("d");
+    char args[2048];
+    cr_assert_eq(xbar(""), 2);
+    cr_assert_eq(xbar("nosuchcommand"), 2);
+    cr_assert_eq(xbar("--help"), 0);
+    const char *cmds[] = {"info", "run", "classify"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(args, sizeof args, "%s --help", cmds[i]);
+        cr_assert_eq(xbar(args), 0, "%s --help", cmds[i]);
+        cr_assert(strstr(out_text, "usage: xbar") != NULL, "%s", out_text);
+        snprintf(args, sizeof args, "%s --bogus", cmds[i]);
+        cr_assert_eq(xbar(args), 2, "%s --bogus", cmds[i]);
+        cr_assert(strstr(err_text, "unknown option '--bogus'") != NULL, "%s", err_text);
+    }
+    cr_assert_eq(xbar("run x.onnx --limit 0"), 2);
+    cr_assert_eq(xbar("run x.onnx --mode fast"), 2);
+    cr_assert(strstr(err_text, "float, int8, all") != NULL, "%s", err_text);
+    cr_assert_eq(xbar("run x.onnx --w-bits 9"), 2);
+    cr_assert_eq(xbar("run x.onnx --data"), 2);
+    cr_assert_eq(xbar("info"), 2);
+    cr_assert_eq(xbar("classify m.onnx"), 2);
+    /* job failures: 1, one "xbar: " line naming the cause */
+    snprintf(args, sizeof args, "run '%s' --data '%s'", xb_tmp("m.onnx"), xb_tmp("none.bin"));
+    cr_assert_eq(xbar(args), 1);
+    cr_assert(!strncmp(err_text, "xbar: ", 6) && strstr(err_text, "none.bin"), "%s", err_text);
+    snprintf(args, sizeof args, "run '%s' --data '%s'", xb_tmp("none.onnx"), xb_tmp("d-images-idx3-ubyte"));
+    cr_assert_eq(xbar(args), 1);
+    cr_assert(strstr(err_text, "xbar: ") && strstr(err_text, "none.onnx"), "%s", err_text);
+    setenv("XBAR_DATA", xb_tmpdir(), 1);
+    snprintf(args, sizeof args, "run '%s' --data mnist", xb_tmp("m.onnx"));
+    cr_assert_eq(xbar(args), 1);
+    cr_assert(strstr(err_text, "fetch.sh mnist") != NULL, "%s", err_text);
+}
+
+Test(cli, info_lists_layers_and_totals, .fini = fini) {
+    write_model(xb_tmp("m.onnx"));
+    char args[1024];
+    snprintf(args, sizeof args, "info '%s'", xb_tmp("m.onnx"));
+    cr_assert_eq(xbar(args), 0, "%s", err_text);
+    cr_assert(strstr(out_text, "[1,1,2,3]") != NULL, "%s", out_text);
+    cr_assert(strstr(out_text, "6 x 4") != NULL, "K x N: %s", out_text);
+    /* 24 weights + 4 biases, 24 MACs */
+    cr_assert(strstr(out_text, "28 parameters, 24 MACs") != NULL, "%s", out_text);
+    cr_assert(strstr(out_text, "classes  4: a, b, c, d") != NULL, "%s", out_text);
+}
+
+static void write_rgb_png(const char *path, const unsigned char *planar) {
+    FILE *f = fopen(path, "wb");
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+    png_infop info = png_create_info_struct(png);
+    png_init_io(png, f);
+    png_set_IHDR(png, info, 3, 2, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_ADAM7, 0, 0);
+    png_write_info(png, info);
+    unsigned char rows[2][9];
+    png_bytep rp[2] = {rows[0], rows[1]};
+    for (int p = 0; p < 6; p++)
+        for (int c = 0; c < 3; c++) rows[p / 3][(p % 3) * 3 + c] = planar[c * 6 + p];
+    png_write_image(png, rp);
+    png_write_end(png, NULL);
+    png_destroy_write_struct(&png, &info);
+    fclose(f);
+}
+
+Test(cli, classify_png_top_classes, .fini = fini) {
+    write_model(xb_tmp("m.onnx"));
+    /* An RGB image for a grey model: converted with BT.601 luma.  Pixel 2
+     * is bright in all channels, pixel 1 only in green (luma 0.587). */
+    unsigned char px[18] = {0};
+    px[0 * 6 + 2] = px[1 * 6 + 2] = px[2 * 6 + 2] = 255;
+    px[1 * 6 + 1] = 255;
+    write_rgb_png(xb_tmp("x.png"), px);
+    char args[1024];
+    snprintf(args, sizeof args, "classify '%s' '%s'", xb_tmp("m.onnx"), xb_tmp("x.png"));
+    cr_assert_eq(xbar(args), 0, "%s", err_text);
+    /* scores: c = 1, b = 0.587, a = d = 0; softmax of those */
+    double e1 = exp(1.0), e2 = exp(0.587), z = e1 + e2 + 2;
+    char want1[64], want2[64];
+    snprintf(want1, sizeof want1, "1. c%*s%7.4f", 16, "", e1 / z);
+    snprintf(want2, sizeof want2, "2. b%*s%7.4f", 16, "", e2 / z);
+    cr_assert(strstr(out_text, want1) && strstr(out_text, want2), "%s\nwant '%s' and '%s'", out_text,
+              want1, want2);
+    cr_assert(strstr(out_text, "4. d") != NULL, "%s", out_text); /* a before d on ties */
+    cr_assert(strstr(out_text, "5.") == NULL, "only 4 classes: %s", out_text);
+    /* one bad image: others still classified, exit 1 */
+    xb_write_bytes(xb_tmp("bad.png"), "nope", 4);
+    snprintf(args, sizeof args, "classify '%s' '%s' '%s'", xb_tmp("m.onnx"), xb_tmp("bad.png"),
+             xb_tmp("x.png"));
+    cr_assert_eq(xbar(args), 1);
+    cr_assert(strstr(err_text, "bad.png: not a PNG") != NULL, "%s", err_text);
+    cr_assert(strstr(out_text, "1. c") != NULL, "%s", out_text);
+}
