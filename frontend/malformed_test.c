@@ -50,6 +50,13 @@ Test(malformed, missing_file) {
     cr_assert_str_eq(ctx.msg, "/nonexistent/dir/model.onnx: cannot open: No such file or directory");
 }
 
+Test(malformed, directory_instead_of_file) {
+    xb_ctx ctx = {0};
+    xb_graph *g;
+    cr_assert_eq(xb_onnx_load("/tmp", 1, &g, &ctx), XB_ERR_IO);
+    cr_assert_str_eq(ctx.msg, "/tmp: is a directory, not a model file");
+}
+
 Test(malformed, empty_file) {
     char path[] = "/tmp/xbar_empty_XXXXXX";
     int fd = mkstemp(path);

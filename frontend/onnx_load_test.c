@@ -423,3 +423,24 @@ Test(onnx_load, read_tensor_file) {
     free(out.name);
     free(out.data);
 }
+
+/* A graph whose only node is a Constant ends up with no nodes at all (the
+ * ONNX node test test_constant has this shape); it must prepare and run. */
+Test(onnx_load, graph_with_no_nodes_left) {
+    ob_model m;
+    ob_begin(&m, 13);
+    int64_t d[] = {3};
+    float v[3] = {1, 2, 3};
+    ob_constant(&m, "values", ob_tensor_f32(&m, "", 1, d, v, 3));
+    ob_output(&m, "values");
+    xb_ctx ctx = {0};
+    xb_graph *g;
+    cr_assert_eq(load(&m, 1, &g, &ctx), XB_OK, "%s", ctx.msg);
+    ob_end(&m);
+    cr_assert_eq(g->n_nodes, 0);
+    xb_test_graph tg = {.g = g};
+    float *y = xb_test_run(&tg, NULL, 0);
+    cr_assert_not_null(y, "%s", tg.ctx.msg);
+    cr_assert_float_eq(y[2], 3.0f, 0.0f);
+    xb_test_end(&tg);
+}

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "onnx.h"
 #include "onnx_internal.h"
@@ -202,6 +203,9 @@ xb_status xb_onnx_decode_tensor(const Onnx__TensorProto *tp, const char *what, x
 xb_status xb_onnx_read_file(const char *path, uint8_t **data, size_t *len, xb_ctx *ctx) {
     *data = NULL;
     *len = 0;
+    struct stat sb;
+    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+        return xb_fail(ctx, XB_ERR_IO, "%s: is a directory, not a model file", path);
     FILE *f = fopen(path, "rb");
     if (!f) return xb_fail(ctx, XB_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     if (fseek(f, 0, SEEK_END) != 0) {

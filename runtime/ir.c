@@ -304,9 +304,7 @@ xb_status xb_graph_toposort(xb_graph *g, xb_ctx *ctx) {
         }
         if (st == XB_OK) st = xb_fail(ctx, XB_ERR_INVALID, "graph has a cycle");
     } else {
-        /* nn == 0 (every node removed, e.g. a lone Identity): g->nodes may
-         * be NULL, and memcpy from/to NULL is undefined even for 0 bytes. */
-        if (nn) memcpy(g->nodes, sorted, (size_t)nn * sizeof(xb_node));
+        if (nn) memcpy(g->nodes, sorted, (size_t)nn * sizeof(xb_node)); /* nodes is NULL when empty */
         fix_producers(g);
     }
     free(avail);
