@@ -287,15 +287,15 @@ CONFIG = {
                                                  "maxpool2-fc(400->120)-ReLU-fc(120->84)-ReLU-fc(84->10)"),
     "mlp_mnist": dict(ds="mnist", net=MLP, epochs=12, bs=128, opt="adam", lr=2e-3, wd=0.0, aug=False, threads=1,
                       arch="MLP: flatten(1x28x28)-fc(784->256)-ReLU-fc(256->128)-ReLU-fc(128->10)"),
-    "lenet5_fmnist": dict(ds="fashion-mnist", net=lambda: LeNet5(1), epochs=20, bs=128, opt="adam", lr=3e-3,
+    "lenet5_fmnist": dict(ds="fashion-mnist", net=lambda: LeNet5(1), epochs=10, bs=128, opt="adam", lr=3e-3,
                           wd=0.0, aug=False, threads=1,
                           arch="LeNet-5 (same as lenet5_mnist) trained on Fashion-MNIST"),
-    "resnet20_cifar10": dict(ds="cifar10", net=lambda: ResNetCifar(3), epochs=25, bs=128, opt="sgd", lr=0.15,
+    "resnet20_cifar10": dict(ds="cifar10", net=lambda: ResNetCifar(3), epochs=15, bs=128, opt="sgd", lr=0.15,
                              wd=5e-4, aug=True, threads=1,
                              arch="ResNet-20 (He et al. 2016, CIFAR variant): conv3x3(3->16)-BN-ReLU, 3 stages x 3 "
                                   "basic blocks (16/32/64 ch, stride 2 at stage 2 and 3, option-B 1x1 conv+BN "
                                   "projection shortcuts), global avg pool, fc(64->10); BN folded into Conv on export"),
-    "vgg_small_cifar10": dict(ds="cifar10", net=lambda: VGGSmall(20), epochs=25, bs=128, opt="sgd", lr=0.15,
+    "vgg_small_cifar10": dict(ds="cifar10", net=lambda: VGGSmall(20), epochs=15, bs=128, opt="sgd", lr=0.15,
                               wd=5e-4, aug=True, threads=1,
                               arch="VGG-small: [conv3x3 20, conv3x3 20, maxpool2, conv3x3 40, conv3x3 40, maxpool2, "
                                    "conv3x3 80, conv3x3 80, maxpool2] each conv+BN+ReLU, flatten, fc(1280->10); "
@@ -548,7 +548,8 @@ def quantize_qdq(args):
     q.eval()
     torch.backends.quantized.engine = "qnnpack"
     q.qconfig = tq.get_default_qconfig("qnnpack")
-    tq.fuse_modules(q, [["conv1", "relu1"], ["conv2", "relu2"], ["fc1", "relu3"], ["fc2", "relu4"]], inplace=True)
+    # quantized::linear_relu has no ONNX export in torch 1.13, so only conv+relu are fused
+    tq.fuse_modules(q, [["conv1", "relu1"], ["conv2", "relu2"]], inplace=True)
     tq.prepare(q, inplace=True)
     x, y = load_dataset(ds, "train")
     calib = torch.randperm(len(y))[:1000]
@@ -579,7 +580,8 @@ def quantize_qdq(args):
     onnx.save(m, path)
     ops = sorted({n.op_type for n in m.graph.node})
     write_golden(name, ds, correct, len(yt), yt[:16], logits[:16].tolist(),
-                 {"note": "golden computed by the PyTorch quantized (qnnpack) model", "partial": False})
+                 {"note": "golden computed by the PyTorch quantized (qnnpack) model", "partial": False,
+                  "output_scale": float(q.fc3.scale), "output_zero_point": int(q.fc3.zero_point)})
     info = {"model": name, "dataset": ds, "architecture": CONFIG[name]["arch"],
             "params": count_params(float_model), "macs": count_macs(float_model, (1, 28, 28)),
             "pytorch_correct": correct, "total": len(yt), "pytorch_accuracy": correct / len(yt),

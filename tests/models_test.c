@@ -3,7 +3,9 @@
  * models/train.py from PyTorch):
  *   - golden/first16: the logits of the first 16 test images match
  *     first16_logits within 1e-4 (absolute, or relative for |logit| > 1),
- *     and their labels match first16_labels;
+ *     their labels match first16_labels, and the predictions agree; for a
+ *     golden with "output_scale" (int8 reference) a logit may also be
+ *     exactly one output step off (see below);
  *   - golden/full_test_set: top-1 correct on the whole test set equals the
  *     recorded count exactly.
  * The full test set is read from the data dir (XBAR_DATA or
@@ -166,6 +168,14 @@ ParameterizedTest(model_param *mp, golden, first16) {
     xb_run_result r;
     xb_ctx ctx = {0};
     cr_assert_eq(xb_run_dataset(m.g, &m.pp, d, &o, &r, &ctx), XB_OK, "%s", ctx.msg);
+    /* A golden made by PyTorch's quantized engine (qnnpack) carries the
+     * int8 step of its logits: its final requantization rounds values on a
+     * step boundary differently from ONNX QDQ semantics (ONNX Runtime shows
+     * the same, models/ort_check_results.json), so there a logit may differ
+     * by one step; the predictions and the full-set count must still agree. */
+    cJSON *os = cJSON_GetObjectItem(m.golden, "output_scale");
+    double step = cJSON_IsNumber(os) ? os->valuedouble : 0.0;
+    int one_step = 0;
     double worst = 0;
     for (int i = 0; i < n; i++) {
         cJSON *row = cJSON_GetArrayItem(gl, i);
@@ -176,12 +186,24 @@ ParameterizedTest(model_param *mp, golden, first16) {
         for (int k = 0; k < K; k++) {
             double want = cJSON_GetArrayItem(row, k)->valuedouble, got = logits[i * K + k];
             double err = fabs(got - want) / fmax(1.0, fabs(want));
+            if (step > 0 && err > 1e-4 && fabs(fabs(got - want) - step) <= 1e-4 * fmax(1.0, fabs(want))) {
+                one_step++;
+                continue;
+            }
             if (err > worst) worst = err;
             cr_expect_leq(err, 1e-4, "%s: image %d logit %d = %.7g, golden %.7g", mp->name, i, k,
                           got, want);
         }
+        int gbest = 0;
+        for (int k = 1; k < K; k++)
+            if (cJSON_GetArrayItem(row, k)->valuedouble > cJSON_GetArrayItem(row, gbest)->valuedouble)
+                gbest = k;
+        cr_expect_eq(xb_argmax(logits + i * K, K), gbest, "%s: image %d predicted differently",
+                     mp->name, i);
     }
-    cr_log_info("%s: first %d logits, worst error %.3g", mp->name, n, worst);
+    cr_log_info("%s: first %d logits, worst error %.3g%s", mp->name, n, worst,
+                step > 0 ? " (excluding one-step int8 rounding differences)" : "");
+    if (step > 0) cr_log_info("%s: %d logits one int8 step (%g) off", mp->name, one_step, step);
     free(logits);
     xb_dataset_free(d);
     unload(&m);
