@@ -38,7 +38,7 @@ xb_status xb_k_axis(int64_t axis, int rank, int inclusive, const char *what, int
 xb_status xb_k_const_ints(const xb_graph *g, const xb_node *n, int i, const char *what, int allow_i32,
                           int64_t *vals, int max, int *count, xb_ctx *ctx) {
     const xb_tensor *t = &g->tensors[n->in[i]];
-    if (!t->is_const || !t->data)
+    if (!t->is_const || (!t->data && xb_shape_numel(&t->shape) != 0))
         return xb_fail(ctx, XB_ERR_UNSUPPORTED,
                        "%s input '%s' is not constant after folding (data-dependent shapes are "
                        "not supported)",
