@@ -122,6 +122,11 @@ xb_analog_layer *xb_analog_layer_new(const xb_analog_config *cfg, const int8_t *
     l->w = xb_malloc(ctx, (size_t)(c->groups * c->N * c->K));
     if (!l->lev || !l->maxlev || !l->col_shift || !l->col_sign || !l->col_n || !l->w) goto fail;
     memcpy(l->w, w, (size_t)(c->groups * c->N * c->K));
+    l->wpack = xb_malloc(ctx, (size_t)c->groups * xb_igemm_wpack_bytes(c->K, c->N) + 1);
+    if (!l->wpack) goto fail;
+    for (int64_t g = 0; g < c->groups; g++)
+        xb_igemm_pack_w(w + g * c->N * c->K, c->K, c->N,
+                        l->wpack + (size_t)g * xb_igemm_wpack_bytes(c->K, c->N));
     for (int s = 0; s < c->w_slices; s++)
         for (int pol = 0; pol < u; pol++)
             for (int64_t n = 0; n < c->N; n++) {
@@ -247,6 +252,7 @@ void xb_analog_layer_free(xb_analog_layer *l) {
     free(l->col_n);
     free(l->w);
     free(l->levp);
+    free(l->wpack);
     free(l->condT);
     free(l);
 }
@@ -435,7 +441,7 @@ static size_t carve(const xb_analog_layer *l, int64_t P, uint8_t *base, scratch_
         if (s) s->field = (void *)(base + off);                                                    \
         off += align64(bytes);                                                                     \
     } while (0)
-    TAKE(igs, xb_igemm_scratch_bytes(c->K, c->N, P));
+    TAKE(igs, xb_igemm_xpack_bytes(c->K, P));
     TAKE(dp, (size_t)(xb_igemm_kpad(c->rows) * xb_igemm_ppad(cols)));
     TAKE(df, l->cond ? (size_t)(c->rows * cols) * sizeof(float) : 0);
     TAKE(S, (size_t)(l->C * cols) * 4);
@@ -706,7 +712,11 @@ void xb_analog_matmul(const xb_analog_layer *l, int group, const uint8_t *x, int
         run_full(l, g, x, P, image, profile, acc, &s, st);
         return;
     }
-    xb_igemm(l->w + g * c->N * c->K, x, c->K, c->N, P, acc, s.igs);
+    /* Weights were packed at build: only x is packed per call, as the
+     * int8 reference does. */
+    xb_igemm_pack_x(x, c->K, P, s.igs);
+    xb_igemm_packed(l->wpack + (size_t)g * xb_igemm_wpack_bytes(c->K, c->N), s.igs, c->K, c->N,
+                    P, acc);
     if (l->path == XB_APATH_CORRECTION) {
         run_correction(l, g, x, P, acc, &s, st);
     } else if (st) {
