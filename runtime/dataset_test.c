@@ -245,6 +245,21 @@ Test(dataset_open, named_dataset_found_through_xbar_data, .fini = fini) {
     cr_assert_str_eq(xb_data_dir("cifar10", buf, sizeof buf), XBAR_SOURCE_DIR "/datasets/data/cifar10");
 }
 
+Test(dataset_open, training_split_beside_test_files, .fini = fini) {
+    char buf[512];
+    write_small_idx("t10k", 1, 1);
+    cr_assert_null(xb_dataset_train_split(xb_tmp("t10k-images-idx3-ubyte.gz"), buf, sizeof buf));
+    write_small_idx("train", 1, 1);
+    cr_assert_str_eq(xb_dataset_train_split(xb_tmp("t10k-images-idx3-ubyte.gz"), buf, sizeof buf),
+                     xb_tmp("train-images-idx3-ubyte.gz"));
+    xb_write_bytes(xb_tmp("test_batch.bin"), "x", 1);
+    cr_assert_null(xb_dataset_train_split(xb_tmp("test_batch.bin"), buf, sizeof buf));
+    xb_write_bytes(xb_tmp("data_batch_1.bin"), "x", 1);
+    cr_assert_str_eq(xb_dataset_train_split(xb_tmp("test_batch.bin"), buf, sizeof buf),
+                     xb_tmp("data_batch_1.bin"));
+    cr_assert_null(xb_dataset_train_split(xb_tmp("other.bin"), buf, sizeof buf));
+}
+
 /* --- class matching --------------------------------------------------------- */
 
 static xb_dataset *fake(int n_names, const char **names, int n, const int *labels) {
