@@ -122,6 +122,11 @@ xb_analog_layer *xb_analog_layer_new(const xb_analog_config *cfg, const int8_t *
     l->w = xb_malloc(ctx, (size_t)(c->groups * c->N * c->K));
     if (!l->lev || !l->maxlev || !l->col_shift || !l->col_sign || !l->col_n || !l->w) goto fail;
     memcpy(l->w, w, (size_t)(c->groups * c->N * c->K));
+    l->wpack = xb_malloc(ctx, (size_t)c->groups * xb_igemm_wpack_bytes(c->K, c->N) + 1);
+    if (!l->wpack) goto fail;
+    for (int64_t g = 0; g < c->groups; g++)
+        xb_igemm_pack_w(w + g * c->N * c->K, c->K, c->N,
+                        l->wpack + (size_t)g * xb_igemm_wpack_bytes(c->K, c->N));
     for (int s = 0; s < c->w_slices; s++)
         for (int pol = 0; pol < u; pol++)
             for (int64_t n = 0; n < c->N; n++) {
@@ -247,6 +252,7 @@ void xb_analog_layer_free(xb_analog_layer *l) {
     free(l->col_n);
     free(l->w);
     free(l->levp);
+    free(l->wpack);
     free(l->condT);
     free(l);
 }
@@ -264,38 +270,59 @@ static inline uint32_t float_to_bits(float f) {
     return b;
 }
 
-/* Box-Muller with u1 = k / 2^24 (k in 1..2^24, so log is finite) and
- * u2 in [0, 1).  ln(k) from the float exponent plus the atanh series
- * ln m = 2 (s + s^3/3 + ...), s = (m-1)/(m+1) <= 1/3 (relative error
- * ~1e-6); cos(2 pi u2) = -sin(2 pi (1/4 - |u2 - 1/2|)), the sine by its
- * Taylor series on [-pi/2, pi/2] (error < 4e-6).  Branch-free, so the
- * loop vectorises. */
-void xb_fast_normals(uint64_t key, uint64_t idx0, int64_t n, float *out) {
-    for (int64_t i = 0; i < n; i++) {
-        uint64_t h = mix64(key ^ mix64(idx0 + (uint64_t)i));
-        uint32_t k1 = (uint32_t)(h >> 40) + 1;               /* 1 .. 2^24 */
+/* Box-Muller pairs: SplitMix64's output for counter m (seed `key`) gives
+ * u1 = k / 2^24 (k in 1..2^24, so log is finite) and u2 in [0, 1); normal
+ * 2m is r cos(2 pi u2), normal 2m+1 is r sin(2 pi u2).  ln(k) from the
+ * float exponent plus the atanh series ln m = 2 (s + s^3/3 + ...), s =
+ * (m-1)/(m+1) <= 1/3 (relative error ~1e-6); both trigonometric values by
+ * a Taylor sine on [-pi/2, pi/2] (error < 4e-6) after reducing with
+ * cos(2 pi u) = -sin(2 pi (1/4 - |u - 1/2|)); sqrt by reciprocal-sqrt
+ * Newton steps (libm's sqrtf may set errno, which stops vectorisation).
+ * Branch-free, so the loop vectorises. */
+static inline float sin_half_pi(float x) { /* |x| <= pi/2 */
+    float x2 = x * x;
+    return x * (1.0f - x2 * (1.0f / 6 - x2 * (1.0f / 120 - x2 * (1.0f / 5040 - x2 * (1.0f / 362880)))));
+}
+
+static void normal_pairs(uint64_t key, uint64_t m0, int64_t npairs, float *out) {
+    for (int64_t i = 0; i < npairs; i++) {
+        uint64_t h = mix64(key + (m0 + (uint64_t)i) * 0x9e3779b97f4a7c15ull);
+        uint32_t k1 = (uint32_t)(h >> 40) + 1; /* 1 .. 2^24 */
         float u2 = (float)(uint32_t)((h >> 8) & 0xffffff) * 0x1.0p-24f;
-        float f = (float)k1;
-        uint32_t b = float_to_bits(f);
+        uint32_t b = float_to_bits((float)k1);
         float e = (float)((int32_t)(b >> 23) - 127 - 24);
         float m = bits_to_float((b & 0x7fffffu) | 0x3f800000u);
         float s = (m - 1.0f) / (m + 1.0f), s2 = s * s;
         float lnm = 2.0f * s *
                     (1.0f + s2 * (1.0f / 3 + s2 * (1.0f / 5 + s2 * (1.0f / 7 + s2 * (1.0f / 9)))));
-        float ln_u1 = lnm + e * 0.69314718f;
-        float t = u2 - 0.5f;
-        float at = fabsf(t);
-        float x = 6.2831853f * (0.25f - at), x2 = x * x;
-        float sn = x * (1.0f - x2 * (1.0f / 6 - x2 * (1.0f / 120 - x2 * (1.0f / 5040 - x2 * (1.0f / 362880)))));
-        /* sqrt by reciprocal-sqrt Newton steps (libm's sqrtf may set errno,
-         * which stops vectorisation); 3 steps reach float precision. */
-        float a = -2.0f * ln_u1;
+        float a = -2.0f * (lnm + e * 0.69314718f);
         a = a < 1e-30f ? 1e-30f : a;
         float y = bits_to_float(0x5f3759dfu - (float_to_bits(a) >> 1));
         y = y * (1.5f - 0.5f * a * y * y);
         y = y * (1.5f - 0.5f * a * y * y);
         y = y * (1.5f - 0.5f * a * y * y);
-        out[i] = -(a * y) * sn;
+        float r = a * y;
+        /* cos(2 pi u2) and sin(2 pi u2) = cos(2 pi (u2 - 1/4)). */
+        float tc = fabsf(u2 - 0.5f);
+        float u3 = u2 < 0.25f ? u2 + 0.75f : u2 - 0.25f;
+        float ts = fabsf(u3 - 0.5f);
+        out[2 * i] = -r * sin_half_pi(6.2831853f * (0.25f - tc));
+        out[2 * i + 1] = -r * sin_half_pi(6.2831853f * (0.25f - ts));
+    }
+}
+
+void xb_fast_normals(uint64_t key, uint64_t idx0, int64_t n, float *out) {
+    float tmp[2 * 512 + 2];
+    while (n > 0) {
+        uint64_t m0 = idx0 >> 1;
+        int64_t off = (int64_t)(idx0 & 1);
+        int64_t take = n < 1024 - off ? n : 1024 - off;
+        int64_t npairs = (off + take + 1) / 2;
+        normal_pairs(key, m0, npairs, tmp);
+        memcpy(out, tmp + off, (size_t)take * sizeof(float));
+        out += take;
+        idx0 += (uint64_t)take;
+        n -= take;
     }
 }
 
@@ -392,7 +419,8 @@ typedef struct {
     uint8_t *dp;    /* packed digits [kpad(rows)][ppad(J*Pt)] */
     float *df;      /* float digits [rows][J*Pt] (conductance path) */
     void *S;        /* column sums [C][J*Pt], int32 or float */
-    float *noise;   /* [J*Pt] */
+    float *noise;   /* [C][J*Pt] read noise */
+    float *vbuf;    /* [C][J*Pt] analog values before the ADC */
     double *accd;   /* [N][Pt] */
     int64_t *xsum;  /* [Pt] */
     int32_t *qcols; /* correction path: flagged columns' position [J*Pt] */
@@ -413,11 +441,12 @@ static size_t carve(const xb_analog_layer *l, int64_t P, uint8_t *base, scratch_
         if (s) s->field = (void *)(base + off);                                                    \
         off += align64(bytes);                                                                     \
     } while (0)
-    TAKE(igs, xb_igemm_scratch_bytes(c->K, c->N, P));
+    TAKE(igs, xb_igemm_xpack_bytes(c->K, P));
     TAKE(dp, (size_t)(xb_igemm_kpad(c->rows) * xb_igemm_ppad(cols)));
     TAKE(df, l->cond ? (size_t)(c->rows * cols) * sizeof(float) : 0);
     TAKE(S, (size_t)(l->C * cols) * 4);
-    TAKE(noise, (size_t)cols * sizeof(float));
+    TAKE(noise, (size_t)(l->C * cols) * sizeof(float));
+    TAKE(vbuf, (size_t)(l->C * cols) * sizeof(float));
     TAKE(accd, (size_t)(c->N * pt) * sizeof(double));
     TAKE(xsum, (size_t)pt * sizeof(int64_t));
     TAKE(qcols, (size_t)cols * sizeof(int32_t));
@@ -505,6 +534,33 @@ static void run_full(const xb_analog_layer *l, int64_t g, const uint8_t *x, int6
                          l->condT + (size_t)((g * l->R + r) * C * c->rows), kb, s->df, cols,
                          (float *)s->S, cols, false, s->sg);
             }
+            if (!simple) {
+                /* Analog values of every conversion of this block and chunk,
+                 * then their read noise in one batch.  Conversion index:
+                 * unique per (group, block, chunk, column, digit, position)
+                 * and independent of threads. */
+                for (int64_t cc = 0; cc < ncc; cc++) {
+                    int64_t col = c->signed_pair ? (cc / N) * 2 * N + cc % N : cc;
+                    float *v = s->vbuf + cc * cols;
+                    if (int_sums) {
+                        const int32_t *Sp = (const int32_t *)s->S + col * cols;
+                        for (int64_t i = 0; i < cols; i++)
+                            v[i] = (float)(c->signed_pair ? Sp[i] - Sp[i + N * cols] : Sp[i]);
+                    } else {
+                        const float *Sp = (const float *)s->S + col * cols;
+                        for (int64_t i = 0; i < cols; i++)
+                            v[i] = c->signed_pair ? Sp[i] - Sp[i + N * cols] : Sp[i];
+                    }
+                }
+                if (c->read_sigma > 0) {
+                    int64_t nchunks = (P + pt_max - 1) / pt_max;
+                    uint64_t idx = (((uint64_t)g * (uint64_t)l->R + (uint64_t)r) * (uint64_t)nchunks +
+                                    (uint64_t)(p0 / pt_max)) * (uint64_t)(ncc * J * pt_max);
+                    xb_fast_normals(nkey, idx, ncc * cols, s->noise);
+                    float sg = (float)c->read_sigma;
+                    for (int64_t i = 0; i < ncc * cols; i++) s->vbuf[i] += sg * s->noise[i];
+                }
+            }
             for (int64_t cc = 0; cc < ncc; cc++) {
                 /* Signed pair: columns (s, +, n) = s*2N + n and (s, -, n) =
                  * s*2N + N + n are subtracted before the one conversion. */
@@ -539,30 +595,7 @@ static void run_full(const xb_analog_layer *l, int64_t g, const uint8_t *x, int6
                                 stat_value(st, (double)(Sn ? Sp[q] - Sn[q] : Sp[q]));
                         continue;
                     }
-                    float *v = s->noise;
-                    if (int_sums) {
-                        const int32_t *Sp = (const int32_t *)s->S + off;
-                        for (int64_t q = 0; q < pt; q++)
-                            v[q] = (float)(c->signed_pair ? Sp[q] - Sp[q + N * cols] : Sp[q]);
-                    } else {
-                        const float *Sp = (const float *)s->S + off;
-                        for (int64_t q = 0; q < pt; q++)
-                            v[q] = c->signed_pair ? Sp[q] - Sp[q + N * cols] : Sp[q];
-                    }
-                    if (c->read_sigma > 0) {
-                        /* Conversion index: unique per (group, block,
-                         * column, digit, position) of this image. */
-                        uint64_t idx = ((((uint64_t)g * (uint64_t)l->R + (uint64_t)r) *
-                                             (uint64_t)ncc + (uint64_t)cc) * (uint64_t)J + (uint64_t)j) *
-                                           (uint64_t)P + (uint64_t)p0;
-                        float z[1024];
-                        for (int64_t q0 = 0; q0 < pt; q0 += 1024) {
-                            int64_t m = pt - q0 < 1024 ? pt - q0 : 1024;
-                            xb_fast_normals(nkey, idx + (uint64_t)q0, m, z);
-                            for (int64_t q = 0; q < m; q++)
-                                v[q0 + q] += (float)c->read_sigma * z[q];
-                        }
-                    }
+                    const float *v = s->vbuf + cc * cols + (int64_t)j * pt;
                     int64_t ns = 0;
                     if (lossless) {
                         for (int64_t q = 0; q < pt; q++) an[q] += coef * nearbyint((double)v[q]);
@@ -679,7 +712,11 @@ void xb_analog_matmul(const xb_analog_layer *l, int group, const uint8_t *x, int
         run_full(l, g, x, P, image, profile, acc, &s, st);
         return;
     }
-    xb_igemm(l->w + g * c->N * c->K, x, c->K, c->N, P, acc, s.igs);
+    /* Weights were packed at build: only x is packed per call, as the
+     * int8 reference does. */
+    xb_igemm_pack_x(x, c->K, P, s.igs);
+    xb_igemm_packed(l->wpack + (size_t)g * xb_igemm_wpack_bytes(c->K, c->N), s.igs, c->K, c->N,
+                    P, acc);
     if (l->path == XB_APATH_CORRECTION) {
         run_correction(l, g, x, P, acc, &s, st);
     } else if (st) {

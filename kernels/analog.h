@@ -84,7 +84,8 @@ typedef struct xb_analog_layer {
     int64_t *col_n;       /* [C] */
     int64_t max_sum;      /* largest possible |column sum| in this layer */
     xb_apath path;
-    int8_t *w;            /* [groups][N][K] copy of the weights for igemm */
+    int8_t *w;            /* [groups][N][K] copy of the weights */
+    int8_t *wpack;        /* [groups] igemm-packed weights (exact and correction paths) */
     int8_t *levp;         /* [groups][R] igemm-packed level blocks [C][kpad(rows)] */
     size_t levp_stride;   /* bytes per block in levp */
     float *condT;         /* [groups][R][C][rows] conductance blocks, or NULL */

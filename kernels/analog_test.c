@@ -323,3 +323,32 @@ Test(analog, stats_count_saturation_and_zeros) {
     free(scr);
     xb_analog_layer_free(l);
 }
+
+/* The fast normals: standard moments, and each value depends only on its
+ * index (never on how a batch was cut), which is what makes read noise
+ * independent of chunking and threads. */
+Test(analog, fast_normals_moments_and_batching) {
+    int n = 200000;
+    float *z = malloc((size_t)n * sizeof *z);
+    xb_fast_normals(42, 0, n, z);
+    double s1 = 0, s2 = 0, s4 = 0, c01 = 0;
+    for (int i = 0; i < n; i++) {
+        s1 += z[i];
+        s2 += (double)z[i] * z[i];
+        s4 += (double)z[i] * z[i] * z[i] * z[i];
+        if (i + 1 < n) c01 += (double)z[i] * z[i + 1];
+    }
+    double mean = s1 / n, var = s2 / n - mean * mean;
+    cr_assert_lt(fabs(mean), 5 / sqrt(n));
+    cr_assert_lt(fabs(var - 1), 5 * sqrt(2.0 / n));
+    /* Kurtosis 3 (sd of the estimate ~ sqrt(96/n)); neighbours (the cos and
+     * sin of one pair, or two pairs) uncorrelated. */
+    cr_assert_lt(fabs(s4 / n - 3), 5 * sqrt(96.0 / n));
+    cr_assert_lt(fabs(c01 / (n - 1)), 5 / sqrt(n));
+    float part[777];
+    xb_fast_normals(42, 12345, 777, part);
+    cr_assert_eq(memcmp(part, z + 12345, sizeof part), 0);
+    xb_fast_normals(42, 3, 2000, z + 100000);
+    for (int i = 0; i < 2000; i++) cr_assert_eq(z[100000 + i], z[3 + i]);
+    free(z);
+}

@@ -17,6 +17,12 @@
 #include "../runner.h"
 #include "cli.h"
 
+/* RRAM backend: the analog mode (--arch). */
+#include "../../backend/cost.h"
+#include "../../backend/engine.h"
+#include "../../backend/profile.h"
+#include "arch_opts.h"
+
 #include "../quantize.h"
 
 #ifndef XBAR_SOURCE_DIR
@@ -25,7 +31,7 @@
 
 #define DEFAULT_MODEL XBAR_SOURCE_DIR "/models/lenet5_mnist.onnx"
 
-enum { MODE_FLOAT = 0, MODE_INT8 = 1, MODE_ALL = 2 };
+enum { MODE_FLOAT = 0, MODE_INT8 = 1, MODE_ALL = 2, MODE_ANALOG = 3 };
 enum { CALIB_MINMAX = 0, CALIB_PERCENTILE = 1 };
 
 typedef struct {
@@ -33,6 +39,11 @@ typedef struct {
     long long limit, calib, w_bits, x_bits, threads;
     int mode, calib_method;
     double percentile;
+    /* analog mode */
+    xb_cli_arch arch;
+    const char *csv, *adc_hist;
+    long long profile_images;
+    bool w_bits_set, x_bits_set;
 } run_args;
 
 static void usage(FILE *f) {
@@ -62,15 +73,24 @@ static void usage(FILE *f) {
             "  --x-bits B          activation bits, 2..8, per tensor (default 8)\n"
             "  --calib-method M    minmax | percentile (default minmax)\n"
             "  --percentile P      percentile of |activations| kept by the percentile\n"
-            "                      method (default 99.99)\n\n"
+            "                      method (default 99.99)\n"
+            "analog (the int8 model on simulated RRAM crossbars; --mode all adds it when\n"
+            "--arch is given, --mode analog runs it alone):\n" XB_CLI_ARCH_HELP
+            "                      --w-bits/--x-bits default to the arch's weight_bits and\n"
+            "                      input_bits, so int8 and analog compute on the same integers\n"
+            "  --csv F             per-layer table (ADC activity, energy, latency) as CSV\n"
+            "  --adc-hist F        histograms of pre-ADC column sums per layer, as CSV\n"
+            "  --profile-images N  images (from #0) whose every column sum is recorded for\n"
+            "                      the zero share, max and histograms (default 16)\n\n"
             "Exit status: 0 ok, 1 the job failed, 2 usage error.\n",
             DEFAULT_MODEL);
 }
 
 static int parse(int argc, char **argv, run_args *r) {
-    static const char *modes[] = {"float", "int8", "all", NULL};
+    static const char *modes[] = {"float", "int8", "all", "analog", NULL};
     static const char *methods[] = {"minmax", "percentile", NULL};
-    *r = (run_args){.calib = 100, .w_bits = 8, .x_bits = 8, .mode = MODE_ALL, .percentile = 99.99};
+    *r = (run_args){.calib = 100, .w_bits = 8, .x_bits = 8, .mode = MODE_ALL, .percentile = 99.99,
+                    .profile_images = 16};
     xb_args a;
     xb_args_init(&a, argc, argv);
     const char *v;
@@ -88,8 +108,17 @@ static int parse(int argc, char **argv, run_args *r) {
             xb_args_int(&a, v, 1, 100000, &r->calib);
         } else if (xb_args_opt(&a, "--w-bits", &v)) {
             xb_args_int(&a, v, 2, 8, &r->w_bits);
+            r->w_bits_set = true;
         } else if (xb_args_opt(&a, "--x-bits", &v)) {
             xb_args_int(&a, v, 2, 8, &r->x_bits);
+            r->x_bits_set = true;
+        } else if (xb_cli_arch_opt(&a, &r->arch)) {
+        } else if (xb_args_opt(&a, "--csv", &v)) {
+            r->csv = v;
+        } else if (xb_args_opt(&a, "--adc-hist", &v)) {
+            r->adc_hist = v;
+        } else if (xb_args_opt(&a, "--profile-images", &v)) {
+            xb_args_int(&a, v, 0, XB_DATASET_MAX_IMAGES, &r->profile_images);
         } else if (xb_args_opt(&a, "--threads", &v)) {
             xb_args_int(&a, v, 1, 1024, &r->threads);
         } else if (xb_args_opt(&a, "--mode", &v)) {
@@ -208,7 +237,31 @@ int xb_cmd_run(int argc, char **argv) {
     xb_dataset *d = NULL, *td = NULL;
     float *calib = NULL;
     cJSON *json = NULL;
+    xb_arch arch;
+    xb_backend *be = NULL;
+    xb_cost *cost = NULL;
     rc = 1;
+    bool do_analog = ra.mode == MODE_ANALOG || (ra.mode == MODE_ALL && ra.arch.arch);
+    if (do_analog) {
+        if (xb_cli_arch_build(&ra.arch, &arch, &ctx) != XB_OK) {
+            rc = 2;
+            goto done;
+        }
+        if (arch.weight_bits > 8 || arch.input_bits > 8) {
+            xb_fail(&ctx, XB_ERR_UNSUPPORTED,
+                    "arch %s: analog runs the int8 model, so weight_bits and input_bits must be "
+                    "<= 8 (got %d and %d); xbar compile accepts up to 16",
+                    arch.name, arch.weight_bits, arch.input_bits);
+            rc = 2;
+            goto done;
+        }
+        /* The same integers on both paths: the int8 model is quantized to the
+         * precision the crossbars hold. */
+        if (!ra.w_bits_set) ra.w_bits = arch.weight_bits;
+        if (!ra.x_bits_set) ra.x_bits = arch.input_bits < 2 ? 2 : arch.input_bits;
+    } else if (ra.arch.arch || ra.arch.n_sets) {
+        xb_report_note("--arch/--set only apply to the analog mode (--mode all or analog)");
+    }
     if (xb_model_load(ra.model, &fg, &pp, &ctx) != XB_OK) goto done;
     if (!ra.data) {
         ra.data = default_data(&pp);
@@ -234,7 +287,9 @@ int xb_cmd_run(int argc, char **argv) {
     int64_t count = d->n;
     if (ra.limit > 0 && ra.limit < count) count = ra.limit;
     bool already_q = xb_graph_count_quantized(fg) > 0;
-    bool do_float = ra.mode != MODE_INT8, do_int8 = ra.mode != MODE_FLOAT;
+    bool do_float = ra.mode == MODE_FLOAT || ra.mode == MODE_ALL;
+    bool do_int8 = ra.mode == MODE_INT8 || ra.mode == MODE_ALL;
+    bool need_q = do_int8 || do_analog; /* the analog mode runs the int8 graph */
     if (already_q && do_float) {
         if (ra.mode == MODE_FLOAT) {
             xb_fail(&ctx, XB_ERR_UNSUPPORTED,
@@ -255,11 +310,12 @@ int xb_cmd_run(int argc, char **argv) {
 
     int64_t calib_first = 0, calib_n = 0;
     const char *calib_how = "", *calib_src = "";
-    if (do_int8 && already_q) {
+    const xb_dataset *calib_set = d; /* d, or the training split td */
+    if (need_q && already_q) {
         qg = fg;
         printf("int8     model quantized in the file (%d integer matrix layers), run as it is\n",
                xb_graph_count_quantized(fg));
-    } else if (do_int8) {
+    } else if (need_q) {
         /* Calibration images, in order of preference: the ones right after
          * the evaluated range (disjoint, same distribution); the training
          * split stored beside the file (disjoint); the first ones of the
@@ -286,6 +342,7 @@ int xb_cmd_run(int argc, char **argv) {
             calib_how = "of the same data: they overlap the evaluated images";
         }
         calib_src = cd->path;
+        calib_set = cd;
         size_t per = (size_t)pp.c * (size_t)pp.h * (size_t)pp.w;
         calib = xb_calloc(&ctx, (size_t)calib_n * per, sizeof(float));
         if (!calib) goto done;
@@ -322,17 +379,69 @@ int xb_cmd_run(int argc, char **argv) {
         o.label = "int8";
         if (xb_run_dataset(qg, &pp, d, &o, &rq, &ctx) != XB_OK) goto done;
     }
+    xb_run_result ran = {0};
+    if (do_analog) {
+        be = xb_backend_new(qg, &arch, &ctx);
+        if (!be) goto done;
+        be->profile_images = ra.profile_images;
+        printf("analog   arch %s: %dx%d crossbars, %d b/cell, %d-bit DAC, ", arch.name, arch.rows,
+               arch.cols, arch.bits_per_cell, arch.dac_bits);
+        if (arch.adc_bits) printf("%d-bit %s ADC", arch.adc_bits,
+                                  arch.adc_range == XB_ADC_CLIP ? "clip"
+                                  : arch.adc_range == XB_ADC_MAX ? "max-range" : "calibrated");
+        else printf("lossless ADC");
+        printf(", %s encoding, %d crossbars\n",
+               arch.encoding == XB_ENC_OFFSET ? "offset" : "differential", (int)be->map->xbars);
+        if (arch.adc_range == XB_ADC_CALIBRATED && arch.adc_bits) {
+            /* Full scale per layer from the quantization's calibration images. */
+            int64_t cf = calib_n ? calib_first : 0, cn = calib_n ? calib_n : (count < 100 ? count : 100);
+            xb_backend_calibration_begin(be);
+            xb_run_opts oc = o;
+            oc.first = cf;
+            oc.limit = cn;
+            oc.engine = xb_backend_engine(be);
+            oc.label = "adc-cal";
+            xb_run_result rc_ = {0};
+            /* the quantization's calibration images: they may come from the
+             * training split (calib_set), not from d */
+            if (xb_run_dataset(qg, &pp, calib_n ? calib_set : d, &oc, &rc_, &ctx) != XB_OK) goto done;
+            if (xb_backend_calibration_end(be, &ctx) != XB_OK) goto done;
+            printf("         ADC full scale calibrated at the %g percentile on images #%lld..#%lld "
+                   "of %s\n",
+                   arch.adc_percentile, (long long)cf, (long long)(cf + cn - 1),
+                   calib_n ? calib_set->path : d->path);
+        }
+        fflush(stdout);
+        xb_run_opts oa = o;
+        oa.engine = xb_backend_engine(be);
+        oa.label = "analog";
+        if (xb_run_dataset(qg, &pp, d, &oa, &ran, &ctx) != XB_OK) goto done;
+        cost = xb_cost_compute(be->map, &ctx);
+        if (!cost) goto done;
+    }
     static const char *heads[] = {"mode", ">top-1", ">", ">top-5", ">", ">images/s", ">threads"};
     xb_table t;
     xb_table_init(&t, 7, heads);
     if (do_float) print_result_row(&t, "float", &rf);
     if (do_int8) print_result_row(&t, "int8", &rq);
+    if (do_analog) print_result_row(&t, "analog", &ran);
     xb_table_print(&t, stdout, "");
     xb_table_free(&t);
     if (do_float && do_int8)
         printf("int8 - float: %+.2f points top-1\n",
                100.0 * ((double)rq.correct1 - (double)rf.correct1) / (double)(count ? count : 1));
-    print_layers(do_int8 ? qg : fg, do_int8, &ctx);
+    if (do_analog && do_int8)
+        printf("analog - int8: %+.2f points top-1\n",
+               100.0 * ((double)ran.correct1 - (double)rq.correct1) / (double)(count ? count : 1));
+    print_layers(need_q ? qg : fg, need_q, &ctx);
+    if (do_analog) {
+        printf("\nanalog: crossbar mapping (arch %s)\n", arch.name);
+        xb_profile_print_mapping(stdout, be->map);
+        printf("\nanalog: ADC activity and cost per inference\n");
+        xb_profile_print_layers(stdout, be->map, cost, be);
+        if (ra.csv && xb_profile_write_csv(ra.csv, be->map, cost, be, &ctx) != XB_OK) goto done;
+        if (ra.adc_hist && xb_profile_write_hist(ra.adc_hist, be, &ctx) != XB_OK) goto done;
+    }
 
     if (ra.json) {
         json = cJSON_CreateObject();
@@ -355,6 +464,13 @@ int xb_cmd_run(int argc, char **argv) {
             }
             cJSON_AddItemToObject(json, "int8", q);
         }
+        if (do_analog) {
+            cJSON *an = xb_json_run_result(&ran);
+            cJSON_AddStringToObject(an, "arch", arch.name);
+            cJSON_AddItemToObject(json, "analog", an);
+            cJSON_AddItemToObject(json, "layers", xb_profile_json_layers(be->map, cost, be));
+            cJSON_AddItemToObject(json, "totals", xb_profile_json_totals(be->map, cost, be));
+        }
         if (xb_json_write(json, ra.json, &ctx) != XB_OK) goto done;
     }
     rc = 0;
@@ -362,6 +478,8 @@ done:
     if (rc == 1) xb_report_error(&ctx);
     cJSON_Delete(json);
     free(calib);
+    xb_cost_free(cost);
+    xb_backend_free(be);
     if (qg != fg) xb_graph_free(qg);
     xb_graph_free(fg);
     xb_preproc_free(&pp);
