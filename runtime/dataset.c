@@ -77,6 +77,8 @@ xb_status xb_read_file_gz(const char *path, size_t max, unsigned char **data, si
     if (stat(path, &sb) != 0)
         return xb_fail(ctx, XB_ERR_IO, "%s: %s", path, strerror(errno));
     if (S_ISDIR(sb.st_mode)) return xb_fail(ctx, XB_ERR_IO, "%s: is a directory, expected a file", path);
+    /* Devices and pipes have no size to check against and may never end. */
+    if (!S_ISREG(sb.st_mode)) return xb_fail(ctx, XB_ERR_IO, "%s: not a regular file", path);
     /* zlib reads plain files unchanged ("transparent" mode), so one path
      * serves both .gz and uncompressed copies. */
     gzFile f = gzopen(path, "rb");

@@ -137,6 +137,11 @@ Test(dataset_idx, malformed_files, .fini = fini) {
     n = make_idx(buf, 3, wide, px, 18);
     xb_write_bytes(xb_tmp("w-images-idx3-ubyte"), buf, n);
     expect_fail(xb_tmp("w-images-idx3-ubyte"), "w-images-idx3-ubyte", "out of range");
+    uint32_t none[3] = {0, 28, 28};
+    n = make_idx(buf, 3, none, px, 0);
+    xb_write_bytes(xb_tmp("z-images-idx3-ubyte"), buf, n);
+    expect_fail(xb_tmp("z-images-idx3-ubyte"), "z-images-idx3-ubyte", "0 images");
+    expect_fail("/dev/null", "/dev/null", "not a regular file");
     /* label count mismatch: 4 labels for 3 images */
     n = make_idx(buf, 3, idims, px, 18);
     xb_write_bytes(xb_tmp("l-images-idx3-ubyte"), buf, n);
