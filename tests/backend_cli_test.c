@@ -142,3 +142,27 @@ Test(backend_cli, sweep_writes_one_row_per_configuration, .fini = fini) {
     snprintf(args, sizeof args, "sweep '%s' --data '%s' --vary adc.bits=9:4:1", MODEL, DATA);
     cr_assert_eq(xbar(args), 2);
 }
+
+/* Lossy and noisy analog runs give the same answers and statistics with 1
+ * and 2 threads (counter-based noise, per-image keys, integer merges). */
+Test(backend_cli, analog_results_do_not_depend_on_threads, .fini = fini) {
+    if (access(MODEL, R_OK) || access(DATA, R_OK)) cr_skip_test("no model or sample data");
+    double res[2][4];
+    for (int t = 0; t < 2; t++) {
+        char args[4096];
+        snprintf(args, sizeof args,
+                 "run '%s' --data '%s' --limit 40 --mode analog --arch isaac --set adc.bits=5 "
+                 "--set nonideal.read_sigma=0.7 --set nonideal.programming_sigma=0.05 "
+                 "--profile-images 7 --threads %d --json '%s'",
+                 MODEL, DATA, t + 1, xb_tmp("t.json"));
+        cr_assert_eq(xbar(args), 0, "%s", err_text);
+        cJSON *j = load_json(xb_tmp("t.json"));
+        const cJSON *l1 = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "layers"), 1);
+        res[t][0] = num(cJSON_GetObjectItem(j, "analog"), "correct");
+        res[t][1] = num(cJSON_GetObjectItem(j, "totals"), "saturation_rate");
+        res[t][2] = num(l1, "zero_share");
+        res[t][3] = num(l1, "max_value");
+        cJSON_Delete(j);
+    }
+    for (int k = 0; k < 4; k++) cr_assert_eq(res[0][k], res[1][k], "field %d", k);
+}
