@@ -35,7 +35,11 @@ xb_status xb_onnx_read_tensor_file(const char *path, xb_tensor *out, xb_ctx *ctx
 /* Options for callers (tests, tools) that want to see the graph before the
  * optimisation passes change it. */
 typedef struct {
-    int no_passes; /* 1: parse, build, prepare once; no BN folding / QDQ lowering */
+    /* 1: parse, build, remove Identity/Dropout, prepare once: no BN folding,
+     * no QDQ lowering, no dead-node removal (the QDQ graph then runs its
+     * QuantizeLinear / DequantizeLinear ops in float: a reference for the
+     * lowered graph). */
+    int no_passes;
 } xb_onnx_options;
 
 xb_status xb_onnx_load_buffer_opts(const uint8_t *data, size_t len, const char *name, int64_t batch,

@@ -34,7 +34,51 @@ typedef struct {
     opset_entry *opsets;
     bool *is_input; /* per tensor, grown with the graph */
     int is_input_cap;
+    /* Name -> tensor index (open addressing, index + 1, 0 = empty), sized
+     * once for every name the file can mention, so building stays linear
+     * even for files with very many nodes. */
+    int *slots;
+    size_t mask;
 } loader;
+
+static uint64_t name_hash(const char *s) {
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (; *s; s++) h = (h ^ (uint8_t)*s) * 1099511628211ULL;
+    return h;
+}
+
+static int find_tensor(const loader *L, const char *name) {
+    for (size_t i = name_hash(name) & L->mask;; i = (i + 1) & L->mask) {
+        int v = L->slots[i];
+        if (v == 0) return -1;
+        if (strcmp(L->g->tensors[v - 1].name, name) == 0) return v - 1;
+    }
+}
+
+/* Add a tensor and index its name (names are unique in the loader). */
+static int new_tensor(loader *L, const char *name, xb_dtype dt, const xb_shape *s, xb_ctx *ctx) {
+    int t = xb_graph_add_tensor(L->g, name, dt, s, ctx);
+    if (t < 0) return -1;
+    size_t i = name_hash(name) & L->mask;
+    while (L->slots[i]) i = (i + 1) & L->mask;
+    L->slots[i] = t + 1;
+    return t;
+}
+
+static xb_status size_index(loader *L, const Onnx__GraphProto *gp, xb_ctx *ctx) {
+    size_t names = gp->n_initializer + gp->n_input + gp->n_output + 16;
+    for (size_t i = 0; i < gp->n_node; i++) {
+        names += gp->node[i]->n_input + gp->node[i]->n_output;
+        if (names > ((size_t)1 << 28))
+            return xb_fail(ctx, XB_ERR_NOMEM, "the graph names more tensors than is sane");
+    }
+    size_t cap = 64;
+    while (cap < 2 * names) cap *= 2;
+    L->slots = xb_calloc(ctx, cap, sizeof(int));
+    if (!L->slots) return ctx->status;
+    L->mask = cap - 1;
+    return XB_OK;
+}
 
 static const char *S(const char *s) { return s ? s : ""; }
 
@@ -91,7 +135,7 @@ static bool is_input(const loader *L, int t) { return t < L->is_input_cap && L->
 
 /* Add a tensor holding a decoded constant; takes ownership of dec's data. */
 static int add_const(loader *L, const char *name, xb_tensor *dec, xb_ctx *ctx) {
-    int t = xb_graph_add_tensor(L->g, name, dec->dtype, &dec->shape, ctx);
+    int t = new_tensor(L, name, dec->dtype, &dec->shape, ctx);
     if (t < 0) {
         free(dec->data);
         return -1;
@@ -110,7 +154,7 @@ static xb_status load_initializers(loader *L, const Onnx__GraphProto *gp, xb_ctx
         const Onnx__TensorProto *tp = gp->initializer[i];
         const char *name = S(tp->name);
         if (!name[0]) return xb_fail(ctx, XB_ERR_PARSE, "initializer %zu has no name", i);
-        if (xb_graph_find_tensor(L->g, name) >= 0)
+        if (find_tensor(L, name) >= 0)
             return xb_fail(ctx, XB_ERR_INVALID, "initializer '%s' is defined twice", name);
         char what[400];
         snprintf(what, sizeof what, "initializer '%s'", name);
@@ -141,7 +185,7 @@ static xb_status load_inputs(loader *L, const Onnx__GraphProto *gp, xb_ctx *ctx)
         const Onnx__ValueInfoProto *vi = gp->input[i];
         const char *name = S(vi->name);
         if (!name[0]) return xb_fail(ctx, XB_ERR_PARSE, "graph input %zu has no name", i);
-        int existing = xb_graph_find_tensor(g, name);
+        int existing = find_tensor(L, name);
         if (existing >= 0) {
             /* Listed as input and initializer: before IR 4 every initializer
              * had to be an input too; the initializer is the value. */
@@ -180,7 +224,7 @@ static xb_status load_inputs(loader *L, const Onnx__GraphProto *gp, xb_ctx *ctx)
                 s.d[d] = -1; /* symbolic: xb_graph_prepare binds it (batch only) */
             }
         }
-        int t = xb_graph_add_tensor(g, name, dt, &s, ctx);
+        int t = new_tensor(L, name, dt, &s, ctx);
         if (t < 0) return ctx->status;
         XB_TRY(mark_input(L, t, ctx));
         g->inputs[g->n_inputs++] = t;
@@ -328,7 +372,7 @@ static xb_status constant_to_tensor(loader *L, const Onnx__NodeProto *np, const 
     } else {
         return XB_OK;
     }
-    int existing = xb_graph_find_tensor(L->g, oname);
+    int existing = find_tensor(L, oname);
     if (existing >= 0) {
         const xb_tensor *t = &L->g->tensors[existing];
         /* A placeholder made by a consumer listed earlier is fine (node
@@ -396,8 +440,8 @@ static xb_status load_nodes(loader *L, const Onnx__GraphProto *gp, xb_ctx *ctx) 
                 ins[j] = -1; /* absent optional input */
                 continue;
             }
-            int t = xb_graph_find_tensor(g, tn);
-            if (t < 0) t = xb_graph_add_tensor(g, tn, XB_UNDEF, NULL, ctx);
+            int t = find_tensor(L, tn);
+            if (t < 0) t = new_tensor(L, tn, XB_UNDEF, NULL, ctx);
             if (t < 0) st = ctx->status;
             ins[j] = t;
         }
@@ -407,7 +451,7 @@ static xb_status load_nodes(loader *L, const Onnx__GraphProto *gp, xb_ctx *ctx) 
                 outs[j] = -1;
                 continue;
             }
-            int t = xb_graph_find_tensor(g, tn);
+            int t = find_tensor(L, tn);
             if (t >= 0) {
                 const xb_tensor *ten = &g->tensors[t];
                 bool dup_here = false;
@@ -429,7 +473,7 @@ static xb_status load_nodes(loader *L, const Onnx__GraphProto *gp, xb_ctx *ctx) 
                     break;
                 }
             } else {
-                t = xb_graph_add_tensor(g, tn, XB_UNDEF, NULL, ctx);
+                t = new_tensor(L, tn, XB_UNDEF, NULL, ctx);
                 if (t < 0) {
                     st = ctx->status;
                     break;
@@ -490,7 +534,7 @@ static xb_status load_outputs(loader *L, const Onnx__GraphProto *gp, xb_ctx *ctx
     if (!g->outputs) return ctx->status;
     for (size_t i = 0; i < gp->n_output; i++) {
         const char *name = S(gp->output[i]->name);
-        int t = name[0] ? xb_graph_find_tensor(g, name) : -1;
+        int t = name[0] ? find_tensor(L, name) : -1;
         if (t < 0)
             return xb_fail(ctx, XB_ERR_INVALID,
                            "graph output '%s' is not produced by any node, input or initializer",
@@ -535,6 +579,7 @@ static xb_status build(loader *L, xb_ctx *ctx) {
         g->producer = xb_strdup(ctx, m->producer_name);
         if (!g->producer) return ctx->status;
     }
+    XB_TRY(size_index(L, gp, ctx));
     XB_TRY(load_opsets(L, ctx));
     XB_TRY(load_initializers(L, gp, ctx));
     XB_TRY(load_inputs(L, gp, ctx));
@@ -592,6 +637,7 @@ xb_status xb_onnx_load_buffer_opts(const uint8_t *data, size_t len, const char *
     for (int i = 0; i < L.n_opsets; i++) free(L.opsets[i].domain);
     free(L.opsets);
     free(L.is_input);
+    free(L.slots);
     if (st == XB_OK) st = pipeline(L.g, batch, opts, ctx);
     if (st != XB_OK) {
         xb_ctx_prefix(ctx, "%s", name);

@@ -74,16 +74,36 @@ static bool dropout_is_identity(const xb_graph *g, const xb_node *n, const int *
     return true;
 }
 
+/* Follow the alias chain of t to its end, compressing the path so long
+ * Identity chains stay linear. */
+static int resolve(int *alias, int t) {
+    if (t < 0) return t;
+    int r = t;
+    while (alias[r] >= 0) r = alias[r];
+    while (alias[t] >= 0) {
+        int next = alias[t];
+        alias[t] = r;
+        t = next;
+    }
+    return r;
+}
+
 xb_status xb_pass_remove_identity(xb_graph *g, int *count, xb_ctx *ctx) {
     int removed = 0;
     if (count) *count = 0;
     int *reads = read_counts(g, ctx);
     bool *rm = xb_calloc(ctx, (size_t)g->n_nodes + 1, 1);
-    if (!reads || !rm) {
+    int *alias = xb_malloc(ctx, ((size_t)g->n_tensors + 1) * sizeof(int));
+    if (!reads || !rm || !alias) {
         free(reads);
         free(rm);
+        free(alias);
         return ctx->status;
     }
+    /* alias[y] = x: readers of y are to read x.  Rewiring is deferred to one
+     * sweep at the end so that a model with many Identity nodes does not
+     * cost a full graph scan per node. */
+    for (int t = 0; t <= g->n_tensors; t++) alias[t] = -1;
     xb_status st = XB_OK;
     for (int i = 0; i < g->n_nodes && st == XB_OK; i++) {
         xb_node *n = &g->nodes[i];
@@ -91,20 +111,22 @@ xb_status xb_pass_remove_identity(xb_graph *g, int *count, xb_ctx *ctx) {
         bool drop = is_onnx_op(n, "Dropout") && n->n_in >= 1 && n->n_out >= 1 &&
                     dropout_is_identity(g, n, reads);
         if (!ident && !drop) continue;
-        int x = n->in[0], y = n->out[0];
-        if (x < 0 || y < 0) continue;
+        int x = resolve(alias, n->in[0]), y = n->out[0];
+        /* x == y only on a cycle of Identity nodes: leave it for the
+         * toposort to report. */
+        if (x < 0 || y < 0 || x == y) continue;
+        int p = g->tensors[x].producer;
         if (!xb_pass_is_graph_output(g, y)) {
-            /* Readers of y read x instead. */
-            xb_pass_replace_uses(g, y, x);
-        } else if (g->tensors[x].producer >= 0 && !xb_pass_is_graph_output(g, x) && !xb_pass_is_graph_input(g, x) &&
-                   !rm[g->tensors[x].producer]) {
+            alias[y] = x;
+        } else if (p >= 0 && !rm[p] && !xb_pass_is_graph_output(g, x) &&
+                   !xb_pass_is_graph_input(g, x)) {
             /* y is a graph output: keep its name (callers look outputs up by
              * name) by making x's producer write y directly. */
-            xb_node *p = &g->nodes[g->tensors[x].producer];
-            xb_pass_replace_uses(g, x, y);
-            for (int j = 0; j < p->n_out; j++)
-                if (p->out[j] == x) p->out[j] = y;
-            g->tensors[y].producer = g->tensors[x].producer;
+            xb_node *pn = &g->nodes[p];
+            for (int j = 0; j < pn->n_out; j++)
+                if (pn->out[j] == x) pn->out[j] = y;
+            alias[x] = y;
+            g->tensors[y].producer = p;
             g->tensors[x].producer = -1;
         } else if (g->tensors[x].is_const && !xb_pass_is_graph_output(g, x)) {
             /* Output of a constant: the output becomes that constant. */
@@ -128,12 +150,19 @@ xb_status xb_pass_remove_identity(xb_graph *g, int *count, xb_ctx *ctx) {
         }
         rm[i] = true;
         removed++;
-        /* The removed node no longer reads x. */
-        reads[x]--;
     }
-    if (st == XB_OK && removed) xb_graph_remove_nodes(g, rm);
+    if (st == XB_OK && removed) {
+        for (int i = 0; i < g->n_nodes; i++) {
+            if (rm[i]) continue;
+            xb_node *n = &g->nodes[i];
+            for (int j = 0; j < n->n_in; j++) n->in[j] = resolve(alias, n->in[j]);
+        }
+        for (int i = 0; i < g->n_outputs; i++) g->outputs[i] = resolve(alias, g->outputs[i]);
+        xb_graph_remove_nodes(g, rm);
+    }
     free(reads);
     free(rm);
+    free(alias);
     if (count) *count = removed;
     return st;
 }

@@ -10,15 +10,18 @@
  * the B operand is built one NR-column panel at a time, straight into the
  * micro-kernel's layout, and consumed while it sits in L1.  Four paths:
  *
- * SHIFT (stride 1, the common 3x3 and 5x5 case): the group's input is
- *   copied once into a zero-padded buffer of Hp x Wp planes.  Computing
- *   outputs on the padded width (P' = hout * Wp positions, the last Wp - wout
- *   of each row being junk that is dropped) makes every im2col row a
- *   contiguous slice of that buffer at offset c*Hp*Wp + i*dh*Wp + j*dw, so
- *   packing a panel is K fixed-size copies with no bounds tests.  The junk
- *   columns cost (Wp - wout) / wout more multiply work (6% at 32x32, 25% at
- *   8x8), far less than a general im2col.
- * GEMM (other strides): panels are unfolded by xb_im2col_panel_f32.
+ * SHIFT (the common case): the group's input is copied once into a
+ *   zero-padded buffer split into sh x sw stride phases (phase (a, b) holds
+ *   padded rows a, a+sh, ... and columns b, b+sw, ...; with stride 1 it is
+ *   just the padded plane).  Computing outputs on the phase width (P' =
+ *   hout * wq positions, the last wq - wout of each row being junk that is
+ *   dropped) makes every im2col row a contiguous slice of that buffer, at
+ *   offset (c, phase of (i*dh, j*dw)) + (i*dh/sh)*wq + j*dw/sw, and the
+ *   micro-kernel reads those rows in place (xb_sgemm_rows): no im2col and
+ *   no packing at all.  The junk costs (wq - wout) / wout more multiply
+ *   work (6% for 3x3 at 32x32, 25% at 8x8), far less than either.
+ * GEMM (when junk would exceed 50%, e.g. a wide kernel on a narrow map):
+ *   panels are unfolded by xb_im2col_panel_f32.
  * POINTWISE (1x1, stride 1, no pad): the input already is col.
  * DEPTHWISE (one input channel per group): K = kh*kw is too thin for a GEMM,
  *   so taps are accumulated directly along output rows. */
@@ -41,8 +44,9 @@ typedef struct {
     float *wpack;        /* [group] packed A panels, or NULL if W is not constant */
     size_t wpack_floats; /* per group */
     /* SHIFT path */
-    int64_t hp, wp, pq;  /* padded plane, and P' = hout * wp */
-    int64_t *koff;       /* [K] offset of im2col row k in the padded buffer */
+    int64_t hq, wq, plane; /* one stride phase of the padded input */
+    int64_t pq;            /* P' = hout * wq computed positions */
+    int64_t *koff;         /* [K] offset of im2col row k in the phase buffer */
     size_t xpad_floats;  /* padded buffer incl. the slack the last panel reads */
 } conv_params;
 
@@ -59,24 +63,43 @@ static size_t align_up(size_t n) { return (n + 63) & ~(size_t)63; }
 
 static xb_status plan_shift(conv_params *cp, size_t *scratch, xb_ctx *ctx) {
     const xb_conv_geom *cg = &cp->cg;
-    cp->hp = cg->h + cg->pt + cg->pb;
-    cp->wp = cg->w + cg->pl + cg->pr;
-    cp->pq = cg->hout * cp->wp;
+    const int64_t sh = cg->sh, sw = cg->sw;
+    cp->hq = (cg->h + cg->pt + cg->pb + sh - 1) / sh;
+    cp->wq = (cg->w + cg->pl + cg->pr + sw - 1) / sw;
+    cp->plane = cp->hq * cp->wq;
+    cp->pq = cg->hout * cp->wq;
     cp->koff = xb_malloc(ctx, (size_t)cg->K * sizeof(int64_t));
     if (!cp->koff) return ctx->status;
     int64_t k = 0;
     for (int64_t c = 0; c < cg->cin_g; c++)
         for (int64_t i = 0; i < cg->kh; i++)
-            for (int64_t j = 0; j < cg->kw; j++)
-                cp->koff[k++] = c * cp->hp * cp->wp + i * cg->dh * cp->wp + j * cg->dw;
-    /* The last panel of the last row reads up to (kw-1)*dw + NR - 1 floats
-     * past the last plane: outputs nobody keeps, but the reads must stay
-     * inside the buffer (they see zeros). */
-    cp->xpad_floats = (size_t)(cg->cin_g * cp->hp * cp->wp + (cg->kw - 1) * cg->dw + NR);
+            for (int64_t j = 0; j < cg->kw; j++) {
+                int64_t ri = i * cg->dh, cj = j * cg->dw;
+                int64_t phase = (ri % sh) * sw + cj % sw;
+                cp->koff[k++] = (c * sh * sw + phase) * cp->plane + (ri / sh) * cp->wq + cj / sw;
+            }
+    /* The last panel reads up to (kw-1)*dw/sw + NR - 1 floats past the last
+     * plane (whole NR-float rows, for outputs nobody keeps): the reads must
+     * stay inside the buffer, and see zeros. */
+    cp->xpad_floats =
+        (size_t)(cg->cin_g * sh * sw * cp->plane + (cg->kw - 1) * cg->dw / sw + NR);
     *scratch += align_up(cp->xpad_floats * sizeof(float));
     *scratch += align_up((size_t)cg->cout_g * (size_t)cp->pq * sizeof(float)); /* Y' */
-    *scratch += align_up((size_t)cg->K * NR * sizeof(float));                 /* panel */
     return XB_OK;
+}
+
+/* SHIFT computes wq - wout junk columns per output row; past 50% extra work
+ * a real im2col is cheaper.  With a stride, it copies the whole input into
+ * phases, which only pays when the taps visit every phase (kernel at least
+ * the stride, no dilation); a strided 1x1 shortcut conv reads a quarter of
+ * its input and is better served by im2col. */
+static bool shift_worth_it(const xb_conv_geom *cg) {
+    if (cg->sh > 1 || cg->sw > 1) {
+        if (cg->kh < cg->sh || cg->kw < cg->sw) return false;
+        if (cg->dh != 1 || cg->dw != 1) return false;
+    }
+    int64_t wq = (cg->w + cg->pl + cg->pr + cg->sw - 1) / cg->sw;
+    return 2 * wq <= 3 * cg->wout;
 }
 
 xb_status xb_op_conv_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
@@ -126,7 +149,7 @@ xb_status xb_op_conv_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
     if (xb_conv_geom_is_pointwise(cg)) {
         cp->path = CONV_POINTWISE;
         scratch += xb_sgemm_prepacked_scratch_bytes(cg->cout_g, cg->P, cg->K);
-    } else if (cg->sh == 1 && cg->sw == 1) {
+    } else if (shift_worth_it(cg)) {
         cp->path = CONV_SHIFT;
         XB_TRY(plan_shift(cp, &scratch, ctx));
     } else {
@@ -176,43 +199,52 @@ static void conv_depthwise(const xb_conv_geom *cg, const float *x, const float *
 static void conv_shift(const conv_params *cp, const float *xg, const float *ap, const float *bias,
                        float *yg, char *sp) {
     const xb_conv_geom *cg = &cp->cg;
-    const int64_t H = cg->h, W = cg->w, Hp = cp->hp, Wp = cp->wp, PQ = cp->pq, K = cg->K;
+    const int64_t H = cg->h, W = cg->w, Wq = cp->wq, PQ = cp->pq, K = cg->K;
+    const int64_t sh = cg->sh, sw = cg->sw;
     float *xpad = (float *)sp;
     sp += align_up(cp->xpad_floats * sizeof(float));
     float *yq = (float *)sp;
-    sp += align_up((size_t)cg->cout_g * (size_t)PQ * sizeof(float));
-    float *panel = (float *)sp;
 
-    /* Zero-padded copy of the group's planes, then the slack. */
+    /* Phase (a, b) of channel c holds padded-input rows a, a+sh, ... and
+     * columns b, b+sw, ...: padded position (r*sh + a, q*sw + b) is input
+     * (r*sh + a - pt, q*sw + b - pl), or 0 outside the input. */
     float *d = xpad;
     for (int64_t c = 0; c < cg->cin_g; c++) {
         const float *xc = xg + c * H * W;
-        memset(d, 0, (size_t)(cg->pt * Wp) * sizeof(float));
-        d += cg->pt * Wp;
-        for (int64_t ih = 0; ih < H; ih++, d += Wp) {
-            for (int64_t q = 0; q < cg->pl; q++) d[q] = 0.0f;
-            memcpy(d + cg->pl, xc + ih * W, (size_t)W * sizeof(float));
-            for (int64_t q = cg->pl + W; q < Wp; q++) d[q] = 0.0f;
-        }
-        memset(d, 0, (size_t)(cg->pb * Wp) * sizeof(float));
-        d += cg->pb * Wp;
+        for (int64_t a = 0; a < sh; a++)
+            for (int64_t b = 0; b < sw; b++) {
+                int64_t lo, hi; /* columns q whose input column is inside */
+                xb_window_taps(b - cg->pl, Wq, sw, W, &lo, &hi);
+                for (int64_t r = 0; r < cp->hq; r++, d += Wq) {
+                    int64_t ih = r * sh + a - cg->pt;
+                    if (ih < 0 || ih >= H || lo >= hi) {
+                        memset(d, 0, (size_t)Wq * sizeof(float));
+                        continue;
+                    }
+                    const int64_t base = ih * W + b - cg->pl; /* input column q*sw + base */
+                    for (int64_t q = 0; q < lo; q++) d[q] = 0.0f;
+                    if (sw == 1)
+                        memcpy(d + lo, xc + (base + lo), (size_t)(hi - lo) * sizeof(float));
+                    else
+                        for (int64_t q = lo; q < hi; q++) d[q] = xc[base + q * sw];
+                    for (int64_t q = hi; q < Wq; q++) d[q] = 0.0f;
+                }
+            }
     }
-    memset(d, 0, (cp->xpad_floats - (size_t)(cg->cin_g * Hp * Wp)) * sizeof(float));
+    memset(d, 0, (cp->xpad_floats - (size_t)(d - xpad)) * sizeof(float));
 
-    const int64_t *koff = cp->koff;
+    /* The micro-kernel reads each B row straight from the padded planes:
+     * no packing pass at all. */
     for (int64_t p0 = 0; p0 < PQ; p0 += NR) {
         int64_t np = PQ - p0 < NR ? PQ - p0 : NR;
-        /* Fixed-size copies: the compiler emits a few vector moves each. */
-        for (int64_t k = 0; k < K; k++)
-            memcpy(panel + k * NR, xpad + koff[k] + p0, NR * sizeof(float));
-        xb_sgemm_panel(cg->cout_g, K, ap, panel, yq + p0, PQ, np, false);
+        xb_sgemm_rows(cg->cout_g, K, ap, xpad + p0, cp->koff, yq + p0, PQ, np, false);
     }
     /* Drop the junk columns; the bias goes in on the way. */
     for (int64_t r = 0; r < cg->cout_g; r++) {
         float bv = bias ? bias[r] : 0.0f;
         const float *s = yq + r * PQ;
         float *o = yg + r * cg->P;
-        for (int64_t oh = 0; oh < cg->hout; oh++, s += Wp, o += cg->wout)
+        for (int64_t oh = 0; oh < cg->hout; oh++, s += Wq, o += cg->wout)
             for (int64_t ow = 0; ow < cg->wout; ow++) o[ow] = s[ow] + bv;
     }
 }

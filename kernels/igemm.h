@@ -61,6 +61,13 @@ void xb_igemm_pack_x_clear(uint8_t *xp, int64_t K, int64_t P);
 void xb_igemm_packed(const int8_t *wp, const uint8_t *xp, int64_t K, int64_t N, int64_t P,
                      int32_t *acc);
 
+/* For few positions (a fully-connected layer on one image, M <= 4): x as
+ * rows per position xr[m * ld + k], weights packed; acc[n * M + m].  The
+ * packed kernel would fill one of 16 lanes per vector here. */
+#define XB_IGEMM_ROWS_MAX_M 4
+void xb_igemm_rows(const int8_t *wp, const uint8_t *xr, int64_t ld, int64_t K, int64_t N,
+                   int64_t M, int32_t *acc);
+
 /* Contract form, same arguments as xb_engine.qmatmul: w [N][K], x [K][P],
  * acc [N][P].  Packs both operands into `scratch`, which must hold
  * xb_igemm_scratch_bytes(K, N, P) bytes. */

@@ -101,3 +101,25 @@ Test(igemm, pack_paths_agree) {
     for (int i = 0; i < N * P; i++) cr_assert_eq(got[i], want[i]);
     free(wp), free(xp1), free(xp2), free(xp3);
 }
+
+Test(igemm, rows_form_matches_naive) {
+    const int64_t Ks[] = {1, 5, 64, 150, 401};
+    uint64_t seed = 4242;
+    for (size_t a = 0; a < sizeof Ks / sizeof *Ks; a++)
+        for (int64_t N = 1; N <= 9; N += 4)
+            for (int64_t M = 1; M <= XB_IGEMM_ROWS_MAX_M; M++) {
+                int64_t K = Ks[a];
+                int8_t *w = malloc((size_t)(N * K)), *wp = malloc(xb_igemm_wpack_bytes(K, N));
+                uint8_t *xr = malloc((size_t)(M * K)), *x = malloc((size_t)(K * M));
+                int32_t got[9 * 4], want[9 * 4];
+                for (int64_t i = 0; i < N * K; i++) w[i] = (int8_t)(rng_next(&seed) >> 56);
+                for (int64_t m = 0; m < M; m++)
+                    for (int64_t k = 0; k < K; k++)
+                        x[k * M + m] = xr[m * K + k] = (uint8_t)(rng_next(&seed) >> 56);
+                xb_igemm_pack_w(w, K, N, wp);
+                xb_igemm_rows(wp, xr, K, K, N, M, got);
+                naive(w, x, K, N, M, want);
+                for (int64_t i = 0; i < N * M; i++) cr_assert_eq(got[i], want[i]);
+                free(w), free(wp), free(xr), free(x);
+            }
+}

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "igemm.h"
-#include "im2col.h"
+#include "im2col_packed.h"
 
 int32_t xb_qint_get(const void *p, xb_dtype dt, int64_t i) {
     if (!p) return 0;
@@ -90,8 +90,7 @@ xb_status xb_qint_conv_init(xb_qint_conv *c, const xb_graph *g, const xb_node *n
     const xb_conv_geom *cg = &c->cg;
     XB_TRY(check_k(cg->K, ctx));
     size_t off = base;
-    c->off_xu = lay(&off, (size_t)(cg->cin * cg->h * cg->w));
-    c->off_col = lay(&off, (size_t)(cg->K * cg->P));
+    c->off_xu = lay(&off, (size_t)(cg->cin * xb_padded_h(cg) * xb_padded_w(cg)));
     c->off_xp = lay(&off, xb_igemm_xpack_bytes(cg->K, cg->P));
     c->off_wt = lay(&off, (size_t)(cg->cout_g * cg->K));
     c->off_wp = lay(&off, xb_igemm_wpack_bytes(cg->K, cg->cout_g));
@@ -106,24 +105,29 @@ xb_status xb_qint_conv_init(xb_qint_conv *c, const xb_graph *g, const xb_node *n
 void xb_qint_conv_image(const xb_qint_conv *c, const void *x_img, const void *w, int32_t xz,
                         const void *wz, int64_t wz_step, uint8_t *scratch, int32_t *acc) {
     const xb_conv_geom *cg = &c->cg;
-    const int64_t K = cg->K, N = cg->cout_g, P = cg->P, chw = cg->cin_g * cg->h * cg->w;
-    uint8_t *xu = scratch + c->off_xu, *col = scratch + c->off_col, *xp = scratch + c->off_xp;
+    const int64_t K = cg->K, N = cg->cout_g, P = cg->P;
+    uint8_t *xu = scratch + c->off_xu, *xp = scratch + c->off_xp;
     int8_t *wt = (int8_t *)(scratch + c->off_wt), *wp = (int8_t *)(scratch + c->off_wp);
     int32_t *rowsum = (int32_t *)(scratch + c->off_rs), *colsum = (int32_t *)(scratch + c->off_cs);
-    flip_copy(x_img, cg->cin * cg->h * cg->w, c->xdt == XB_I8, xu);
+    /* Padded planes of uint8 codes; the border is the (mapped) x zero
+     * point, real value 0. */
     const uint8_t pad = (uint8_t)xb_qint_xzp(xz, c->xdt);
+    xb_pad_border_u8(cg, cg->cin, pad, xu);
+    xb_pad_copy_u8(cg, cg->cin, x_img, c->xdt == XB_I8 ? 0x80 : 0, xu);
     /* Already mapped; tagged i32 so correct() maps it no further. */
-    const int32_t xz_arr[1] = {xb_qint_xzp(xz, c->xdt)};
+    const int32_t xz_arr[1] = {pad};
+    const int64_t chw = cg->cin_g * xb_padded_h(cg) * xb_padded_w(cg);
     for (int64_t gi = 0; gi < cg->group; gi++) {
-        const uint8_t *m = xu + gi * chw;
-        if (!xb_conv_geom_is_pointwise(cg)) {
-            xb_im2col_u8(cg, m, pad, col);
-            m = col;
-        }
-        xb_igemm_pack_x(m, K, P, xp);
+        xb_im2col_u8_packed(cg, xu + gi * chw, xp);
+        /* Column sums from the packed layout: 4 codes per position per
+         * quad; the zero rows past K add nothing. */
+        const int64_t Pp = xb_igemm_ppad(P), Kq = xb_igemm_kpad(K) / 4;
         for (int64_t p = 0; p < P; p++) colsum[p] = 0;
-        for (int64_t k = 0; k < K; k++)
-            for (int64_t p = 0; p < P; p++) colsum[p] += m[k * P + p];
+        for (int64_t q = 0; q < Kq; q++) {
+            const uint8_t *r = xp + q * Pp * 4;
+            for (int64_t p = 0; p < P; p++)
+                colsum[p] += r[4 * p] + r[4 * p + 1] + r[4 * p + 2] + r[4 * p + 3];
+        }
         flip_copy((const uint8_t *)w + gi * N * K, N * K, c->wdt == XB_U8, (uint8_t *)wt);
         prep_weights(wt, N, K, rowsum, wp);
         int32_t *ag = acc + gi * N * P;

@@ -41,7 +41,7 @@ xb_status xb_qint_per_vector(const xb_graph *g, const xb_node *n, int i, const c
 typedef struct {
     xb_conv_geom cg;
     xb_dtype xdt, wdt;
-    size_t off_xu, off_col, off_xp, off_wt, off_wp, off_rs, off_cs, scratch; /* bytes */
+    size_t off_xu, off_xp, off_wt, off_wp, off_rs, off_cs, scratch; /* bytes */
 } xb_qint_conv;
 
 /* Geometry from inputs 0 (x) and w_in (w); lays out `base` bytes of the

@@ -146,23 +146,29 @@ static void pack_b(bool transB, const float *B, int64_t ldb, int64_t k0, int64_t
     }
 }
 
-/* MR x NR tile: acc = sum_k a[k][i] * b[k][j] in increasing k, then
- * C = acc (add = false) or C += acc.  Only mr x nr of the tile is stored. */
-static void micro_kernel(int64_t kc, const float *restrict a, const float *restrict b,
-                         float *restrict c, int64_t ldc, bool add, int64_t mr, int64_t nr) {
+/* MR x NR tile: acc = sum_k a[k][i] * b(k)[j] in increasing k, then
+ * C = acc (add = false) or C += acc.  Only mr x nr of the tile is stored.
+ * Row k of B is b + k*NR (a packed panel) or, when `boff` is given,
+ * b + boff[k] (rows read in place).  `half` computes only the first VL
+ * columns, for panels with nr <= VL: the same operations on those columns,
+ * so the same bits, at half the cost.  Always inlined into the four
+ * wrappers below, so each variant is a branch-free loop. */
+static inline __attribute__((always_inline)) void
+mk_body(int64_t kc, const float *restrict a, const float *restrict b, const int64_t *boff,
+        float *restrict c, int64_t ldc, bool add, int64_t mr, int64_t nr, const bool half) {
     vf acc[MR][2];
     for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = (vf){0};
     for (int64_t k = 0; k < kc; k++) {
-        vf b0 = vload(b), b1 = vload(b + VL);
+        const float *bk = boff ? b + boff[k] : b + k * NR;
+        vf b0 = vload(bk), b1 = half ? b0 : vload(bk + VL);
         for (int i = 0; i < MR; i++) {
             vf ai = vbcast(a[i]);
             acc[i][0] += ai * b0;
-            acc[i][1] += ai * b1;
+            if (!half) acc[i][1] += ai * b1;
         }
         a += MR;
-        b += NR;
     }
-    if (mr == MR && nr == NR) {
+    if (mr == MR && nr == NR && !half) {
         for (int i = 0; i < MR; i++) {
             float *ci = c + i * ldc;
             if (add) {
@@ -178,7 +184,7 @@ static void micro_kernel(int64_t kc, const float *restrict a, const float *restr
     float tile[MR][NR];
     for (int i = 0; i < MR; i++) {
         vstore(tile[i], acc[i][0]);
-        vstore(tile[i] + VL, acc[i][1]);
+        if (!half) vstore(tile[i] + VL, acc[i][1]);
     }
     for (int64_t i = 0; i < mr; i++) {
         float *ci = c + i * ldc;
@@ -187,6 +193,22 @@ static void micro_kernel(int64_t kc, const float *restrict a, const float *restr
         else
             for (int64_t j = 0; j < nr; j++) ci[j] = tile[i][j];
     }
+}
+
+static void micro_kernel(int64_t kc, const float *a, const float *b, float *c, int64_t ldc,
+                         bool add, int64_t mr, int64_t nr) {
+    if (nr <= VL)
+        mk_body(kc, a, b, NULL, c, ldc, add, mr, nr, true);
+    else
+        mk_body(kc, a, b, NULL, c, ldc, add, mr, nr, false);
+}
+
+static void micro_kernel_rows(int64_t kc, const float *a, const float *b, const int64_t *boff,
+                              float *c, int64_t ldc, bool add, int64_t mr, int64_t nr) {
+    if (nr <= VL)
+        mk_body(kc, a, b, boff, c, ldc, add, mr, nr, true);
+    else
+        mk_body(kc, a, b, boff, c, ldc, add, mr, nr, false);
 }
 
 /* M = 1 (a fully connected layer on one image): packing B would cost as much
@@ -327,6 +349,27 @@ void xb_sgemm_panel(int64_t M, int64_t K, const float *Apacked, const float *pan
         for (int64_t i0 = 0; i0 < M; i0 += MR) {
             int64_t mr = M - i0 < MR ? M - i0 : MR;
             micro_kernel(kc, Ablk + i0 * kc, panel + k0 * NR, C + i0 * ldc, ldc, add, mr, nr);
+        }
+    }
+}
+
+void xb_sgemm_rows(int64_t M, int64_t K, const float *Apacked, const float *base,
+                   const int64_t *koff, float *C, int64_t ldc, int64_t nr, bool accumulate) {
+    if (M <= 0 || nr <= 0) return;
+    if (K == 0) {
+        if (!accumulate)
+            for (int64_t i = 0; i < M; i++) memset(C + i * ldc, 0, (size_t)nr * sizeof(float));
+        return;
+    }
+    int64_t kcb = k_block_len(K), Mr = round_up(M, MR);
+    for (int64_t k0 = 0; k0 < K; k0 += kcb) {
+        int64_t kc = K - k0 < kcb ? K - k0 : kcb;
+        bool add = accumulate || k0 > 0;
+        const float *Ablk = Apacked + Mr * k0;
+        for (int64_t i0 = 0; i0 < M; i0 += MR) {
+            int64_t mr = M - i0 < MR ? M - i0 : MR;
+            micro_kernel_rows(kc, Ablk + i0 * kc, base, koff + k0, C + i0 * ldc, ldc, add, mr,
+                              nr);
         }
     }
 }

@@ -37,7 +37,9 @@
 #define XB_SGEMM_MR 6
 #endif
 #define XB_SGEMM_NR (2 * XB_SGEMM_VL)
+#ifndef XB_SGEMM_KC
 #define XB_SGEMM_KC 256
+#endif
 #define XB_SGEMM_NC 512 /* multiple of every NR above */
 
 /* Scratch bytes xb_sgemm needs for these sizes (packed A, one packed block
@@ -69,5 +71,13 @@ void xb_sgemm_prepacked(int64_t M, int64_t N, int64_t K, const float *Apacked, b
  * xb_sgemm_prepacked on the same columns. */
 void xb_sgemm_panel(int64_t M, int64_t K, const float *Apacked, const float *panel, float *C,
                     int64_t ldc, int64_t nr, bool accumulate);
+
+/* Like xb_sgemm_panel, but B's rows are read in place: B(k, j) =
+ * base[koff[k] + j].  Each row is read as a whole NR-float vector pair even
+ * when nr < NR, so base[koff[k] .. koff[k] + NR) must be readable.  A conv
+ * whose im2col rows are shifted slices of one buffer uses it to skip
+ * packing.  Bit-identical to xb_sgemm_panel on the same values. */
+void xb_sgemm_rows(int64_t M, int64_t K, const float *Apacked, const float *base,
+                   const int64_t *koff, float *C, int64_t ldc, int64_t nr, bool accumulate);
 
 #endif

@@ -59,6 +59,21 @@ static void check_case(bool ta, bool tb, int64_t M, int64_t N, int64_t K, bool a
                     panel[k * XB_SGEMM_NR + j] = j < nr ? B[k * ldb + j0 + j] : 0.0f;
             xb_sgemm_panel(M, K, Ap, panel, C3 + j0, ldc, nr, acc);
         }
+        /* Rows read in place (offsets into B, whole NR-vectors): same bits.
+         * Pad B's copy so the last panel's full-width reads stay inside. */
+        float *C4 = malloc(sizeof(float) * (size_t)(M * ldc + 1));
+        memcpy(C4, C0, sizeof(float) * (size_t)(M * ldc));
+        float *Bp = calloc((size_t)(K * ldb + XB_SGEMM_NR), sizeof(float));
+        memcpy(Bp, B, sizeof(float) * (size_t)(K * ldb));
+        int64_t *koff = malloc(sizeof(int64_t) * (size_t)(K + 1));
+        for (int64_t k = 0; k < K; k++) koff[k] = k * ldb;
+        for (int64_t j0 = 0; j0 < N; j0 += XB_SGEMM_NR) {
+            int64_t nr = N - j0 < XB_SGEMM_NR ? N - j0 : XB_SGEMM_NR;
+            xb_sgemm_rows(M, K, Ap, Bp + j0, koff, C4 + j0, ldc, nr, acc);
+        }
+        cr_assert(memcmp(C, C4, sizeof(float) * (size_t)(M * ldc)) == 0,
+                  "rows path differs: M=%ld N=%ld K=%ld", (long)M, (long)N, (long)K);
+        free(C4), free(Bp), free(koff);
         cr_assert(memcmp(C, C3, sizeof(float) * (size_t)(M * ldc)) == 0,
                   "panel path differs: M=%ld N=%ld K=%ld", (long)M, (long)N, (long)K);
         free(C3), free(panel);

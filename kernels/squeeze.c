@@ -1,9 +1,10 @@
 /* Squeeze (ai.onnx 1, 11, 13): drop dimensions of size 1.
  * Axes come from the `axes` attribute before opset 13 and from the optional
  * i64 `axes` input (which must be constant) from 13; without axes every
- * size-1 dimension goes.  Negative axes count from the end (opset 11; we
- * accept them in every opset).  Naming a dimension that is not 1 is an
- * error, as in the spec. */
+ * size-1 dimension goes; so does an empty axes list, and a repeated axis
+ * counts once (both as ONNX Runtime does; the spec is silent).  Negative
+ * axes count from the end (opset 11; we accept them in every opset).
+ * Naming a dimension that is not 1 is an error, as in the spec. */
 #include "kutil.h"
 #include "registry.h"
 
@@ -24,13 +25,12 @@ xb_status xb_op_squeeze_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
         for (int k = 0; k < cnt; k++) axes[k] = a[k];
     }
     int drop[XB_MAX_RANK] = {0};
-    if (cnt < 0) {
+    if (cnt <= 0) {
         for (int k = 0; k < r; k++) drop[k] = x->shape.d[k] == 1;
     } else {
         for (int k = 0; k < cnt; k++) {
             int a;
             XB_TRY(xb_k_axis(axes[k], r, 0, "axis", &a, ctx));
-            if (drop[a]) return xb_fail(ctx, XB_ERR_INVALID, "axis %d given twice", a);
             if (x->shape.d[a] != 1)
                 return xb_fail(ctx, XB_ERR_INVALID, "cannot squeeze axis %d of size %lld", a,
                                (long long)x->shape.d[a]);

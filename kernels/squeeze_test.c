@@ -63,7 +63,13 @@ Test(squeeze, errors) {
     int64_t range[] = {4};
     cr_assert_eq(build(&tg, 11, 1, range), XB_ERR_INVALID);
     xb_test_end(&tg);
+}
+
+Test(squeeze, empty_axes_squeeze_all_and_repeats_count_once) {
+    int64_t w[] = {3, 2};
+    int64_t none[1] = {0};
+    expect(13, 0, none, 2, w);
     int64_t dup[] = {0, -4};
-    cr_assert_eq(build(&tg, 13, 2, dup), XB_ERR_INVALID);
-    xb_test_end(&tg);
+    int64_t w2[] = {3, 1, 2};
+    expect(13, 2, dup, 3, w2);
 }

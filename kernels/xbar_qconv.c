@@ -9,6 +9,7 @@
 
 #include "igemm.h"
 #include "im2col.h"
+#include "im2col_packed.h"
 #include "qlayer_impl.h"
 #include "qmath.h"
 
@@ -45,17 +46,19 @@ xb_status xb_op_xbar_qconv_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
     y->dtype = XB_F32;
     xb_conv_geom_out_shape(cg, &y->shape);
 
-    /* Scratch: int32 acc [N][P] | codes of one image | im2col [K][P] |
-     * packed x.  Sizes were bounded by the shapes' own checks; the sum is
-     * checked against the same limit as a tensor. */
+    /* Scratch: int32 acc [N][P] | codes of one image | im2col [K][P] for
+     * an engine, or the padded code planes for the reference path (never
+     * both, so they share) | packed x. */
     size_t acc = (size_t)(q->N * q->P) * sizeof(int32_t);
     size_t codes = (size_t)(cg->cin * cg->h * cg->w);
     size_t col = xb_conv_geom_is_pointwise(cg) ? 0 : (size_t)(q->K * q->P);
+    size_t padded = (size_t)(cg->cin * xb_padded_h(cg) * xb_padded_w(cg));
+    size_t shared = col > padded ? col : padded;
     size_t xp = xb_igemm_xpack_bytes(q->K, q->P);
     pr->off_acc = 0;
     pr->off_codes = (acc + 63) & ~(size_t)63;
     pr->off_col = (pr->off_codes + codes + 63) & ~(size_t)63;
-    pr->off_xp = (pr->off_col + col + 63) & ~(size_t)63;
+    pr->off_xp = (pr->off_col + shared + 63) & ~(size_t)63;
     pr->scratch = pr->off_xp + xp;
     if (pr->scratch > XB_MAX_TENSOR_BYTES)
         return xb_fail(ctx, XB_ERR_NOMEM, "scratch of %zu bytes is too large", pr->scratch);
@@ -76,15 +79,35 @@ xb_status xb_op_xbar_qconv_run(const xb_graph *g, const xb_node *n, xb_exec *e, 
     const int64_t img_in = cg->cin * cg->h * cg->w, K = q->K, N = q->N, P = q->P;
     const int32_t hi = (1 << q->x_bits) - 1;
     const bool pointwise = xb_conv_geom_is_pointwise(cg);
+    const bool engine = e->engine && e->engine->qmatmul;
+    const int64_t H = cg->h, W = cg->w, Hp = xb_padded_h(cg), Wp = xb_padded_w(cg);
+    const bool unpadded = Hp == H && Wp == W;
     for (int64_t img = 0; img < cg->n; img++) {
+        /* One long quantization loop over the image (rows are too short to
+         * vectorise one at a time), then, for the reference path, a copy
+         * into padded planes whose border is the zero point's code. */
         xb_quantize_u8(x + img * img_in, img_in, q->x_scale, q->x_zp, hi, codes);
+        const uint8_t *planes = codes;
+        if (!engine && !unpadded) {
+            xb_pad_border_u8(cg, cg->cin, (uint8_t)q->x_zp, col);
+            xb_pad_copy_u8(cg, cg->cin, codes, 0, col);
+            planes = col;
+        }
         for (int gi = 0; gi < q->groups; gi++) {
-            const uint8_t *xg = codes + gi * cg->cin_g * cg->h * cg->w;
-            if (!pointwise) {
-                xb_im2col_u8(cg, xg, (uint8_t)q->x_zp, col);
-                xg = col;
+            if (engine) {
+                /* The engine takes the plain [K][P] matrix. */
+                const uint8_t *xg = codes + gi * cg->cin_g * H * W;
+                if (!pointwise) {
+                    xb_im2col_u8(cg, xg, (uint8_t)q->x_zp, col);
+                    xg = col;
+                }
+                XB_TRY(e->engine->qmatmul(e->engine->self, e, n, q->layer_index, gi, xg,
+                                          q->w + gi * N * K, K, N, P, acc, ctx));
+            } else {
+                xb_im2col_u8_packed(cg, planes + gi * cg->cin_g * Hp * Wp, xp);
+                xb_igemm_packed(pr->wpack + gi * (int64_t)xb_igemm_wpack_bytes(K, N), xp, K, N, P,
+                                acc);
             }
-            XB_TRY(xb_qlayer_matmul(n, pr, e, gi, xg, xp, acc, ctx));
             for (int64_t o = 0; o < N; o++) {
                 int64_t r = gi * N + o;
                 const int32_t corr = q->x_zp * q->w_rowsum[r];
@@ -95,6 +118,5 @@ xb_status xb_op_xbar_qconv_run(const xb_graph *g, const xb_node *n, xb_exec *e, 
             }
         }
     }
-    (void)K;
     return XB_OK;
 }

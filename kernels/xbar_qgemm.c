@@ -74,6 +74,8 @@ xb_status xb_op_xbar_qgemm_run(const xb_graph *g, const xb_node *n, xb_exec *e, 
             for (int64_t k = 0; k < K; k++) col[k * M + m] = codes[m * K + k];
         XB_TRY(e->engine->qmatmul(e->engine->self, e, n, q->layer_index, 0, col, q->w, K, N, M,
                                   acc, ctx));
+    } else if (M <= XB_IGEMM_ROWS_MAX_M) {
+        xb_igemm_rows(pr->wpack, codes, K, K, N, M, acc);
     } else {
         xb_igemm_pack_xrows(codes, K, K, M, xp);
         xb_igemm_packed(pr->wpack, xp, K, N, M, acc);

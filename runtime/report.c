@@ -68,21 +68,21 @@ void xb_table_print(const xb_table *t, FILE *f, const char *indent) {
             if (l > width[c]) width[c] = l;
         }
     }
+    char line[4096];
     for (int r = -1; r < t->n_rows; r++) {
-        fputs(indent ? indent : "", f);
-        for (int c = 0; c < t->n_cols; c++) {
+        size_t off = 0;
+        for (int c = 0; c < t->n_cols && off < sizeof line; c++) {
             const char *s = r < 0 ? t->head[c] : t->cells[(size_t)r * (size_t)t->n_cols + (size_t)c];
             if (!s) s = "";
-            bool last = c == t->n_cols - 1;
-            if (t->right[c])
-                fprintf(f, "%*s", width[c], s);
-            else if (last)
-                fputs(s, f); /* no trailing blanks */
-            else
-                fprintf(f, "%-*s", width[c], s);
-            if (!last) fputs("  ", f);
+            int k = t->right[c] ? snprintf(line + off, sizeof line - off, "%*s", width[c], s)
+                                : snprintf(line + off, sizeof line - off, "%-*s", width[c], s);
+            off += k > 0 ? (size_t)k : 0;
+            if (c < t->n_cols - 1 && off + 2 < sizeof line) off += (size_t)snprintf(line + off, sizeof line - off, "  ");
         }
-        fputc('\n', f);
+        if (off >= sizeof line) off = sizeof line - 1;
+        while (off > 0 && line[off - 1] == ' ') off--; /* no trailing blanks */
+        line[off] = '\0';
+        fprintf(f, "%s%s\n", indent ? indent : "", line);
     }
 }
 
@@ -130,10 +130,13 @@ xb_status xb_layer_stats(const xb_graph *g, xb_layer_stat **out, int *n_out, xb_
         L->op = n->op_type;
         bool qconv = !strcmp(n->op_type, "XbarQConv"), qgemm = !strcmp(n->op_type, "XbarQGemm");
         L->quantized = qconv || qgemm;
+        bool qdq = !strcmp(n->op_type, "QuantizeLinear") || !strcmp(n->op_type, "DequantizeLinear");
         for (int j = 0; j < n->n_in; j++) {
             const xb_tensor *t = in_t(g, n, j);
             if (!t || !t->is_const) continue;
-            if (L->quantized && j == 2) continue; /* per-channel weight scales */
+            /* scales and zero points are not parameters of the network */
+            if (L->quantized && j == 2) continue;
+            if (qdq && j >= 1) continue;
             if (t->dtype == XB_F32 || t->dtype == XB_I8 || t->dtype == XB_U8)
                 L->params += xb_shape_numel(&t->shape);
         }

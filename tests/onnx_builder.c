@@ -20,12 +20,17 @@ char *ob_str(ob_model *m, const char *s) {
     return p;
 }
 
-/* Append to a protobuf-c repeated pointer field (arena-allocated arrays). */
+/* Append to a protobuf-c repeated pointer field (arena-allocated arrays).
+ * Arrays grow only through here, so capacity is implied: reallocate (to
+ * double) exactly when the count reaches a power of two. */
 #define OB_PUSH(m, count, arr, item)                                                              \
     do {                                                                                          \
-        void *np_ = ob_alloc((m), ((count) + 1) * sizeof(*(arr)));                                \
-        if ((count)) memcpy(np_, (arr), (count) * sizeof(*(arr)));                                \
-        (arr) = np_;                                                                              \
+        size_t c_ = (count);                                                                      \
+        if (c_ == 0 || (c_ & (c_ - 1)) == 0) {                                                    \
+            void *np_ = ob_alloc((m), (c_ ? 2 * c_ : 1) * sizeof(*(arr)));                        \
+            if (c_) memcpy(np_, (arr), c_ * sizeof(*(arr)));                                      \
+            (arr) = np_;                                                                          \
+        }                                                                                         \
         (arr)[(count)++] = (item);                                                                \
     } while (0)
 

@@ -1,0 +1,54 @@
+#include <criterion/criterion.h>
+#include <stdlib.h>
+
+#include "kernels/igemm.h"
+#include "kernels/im2col.h"
+#include "kernels/im2col_packed.h"
+
+static xb_conv_geom geom(int64_t cin, int64_t h, int64_t w, int64_t kh, int64_t kw, int64_t sh,
+                         int64_t sw, int64_t dh, int64_t dw, int64_t pt, int64_t pl, int64_t pb,
+                         int64_t pr) {
+    xb_conv_geom g = {0};
+    g.spatial = 2, g.n = 1, g.cin = cin, g.h = h, g.w = w, g.cout = 1, g.group = 1;
+    g.cin_g = cin, g.cout_g = 1, g.kh = kh, g.kw = kw, g.sh = sh, g.sw = sw, g.dh = dh, g.dw = dw;
+    g.pt = pt, g.pl = pl, g.pb = pb, g.pr = pr;
+    g.hout = (h + pt + pb - ((kh - 1) * dh + 1)) / sh + 1;
+    g.wout = (w + pl + pr - ((kw - 1) * dw + 1)) / sw + 1;
+    g.K = cin * kh * kw;
+    g.P = g.hout * g.wout;
+    return g;
+}
+
+Test(im2col_packed, matches_im2col_then_pack) {
+    xb_conv_geom cases[] = {
+        geom(3, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1),   /* K = 27, P = 64 */
+        geom(2, 7, 9, 3, 2, 2, 1, 1, 1, 0, 1, 2, 0),   /* strides, asymmetric pads */
+        geom(5, 10, 6, 3, 3, 1, 2, 2, 2, 2, 2, 2, 2),  /* dilation, horizontal stride */
+        geom(1, 5, 5, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2),   /* kernel as wide as the input */
+        geom(4, 4, 3, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0),   /* pointwise */
+        geom(2, 3, 3, 3, 3, 1, 1, 1, 1, 4, 4, 4, 4),   /* more padding than input */
+    };
+    uint64_t seed = 1;
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        const xb_conv_geom *g = &cases[c];
+        int64_t nx = g->cin * g->h * g->w;
+        uint8_t *x = malloc((size_t)nx), *col = malloc(xb_im2col_elems(g) + 1);
+        size_t xb = xb_igemm_xpack_bytes(g->K, g->P);
+        uint8_t *want = malloc(xb), *got = malloc(xb);
+        for (int64_t i = 0; i < nx; i++) {
+            seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+            x[i] = (uint8_t)(seed >> 56);
+        }
+        memset(got, 0xCD, xb);
+        xb_im2col_u8(g, x, 77, col);
+        xb_igemm_pack_x(col, g->K, g->P, want);
+        uint8_t *xpad = malloc((size_t)(g->cin * xb_padded_h(g) * xb_padded_w(g)));
+        xb_pad_border_u8(g, g->cin, 77, xpad);
+        xb_pad_copy_u8(g, g->cin, x, 0, xpad);
+        xb_im2col_u8_packed(g, xpad, got);
+        free(xpad);
+        for (size_t i = 0; i < xb; i++)
+            cr_assert_eq(got[i], want[i], "case %zu byte %zu: %d vs %d", c, i, got[i], want[i]);
+        free(x), free(col), free(want), free(got);
+    }
+}

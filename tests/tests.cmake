@@ -1,0 +1,57 @@
+# Extra test plumbing, included by CMakeLists.txt after xbar_tests exists.
+#
+# ONNX node tests: ONNX's own per-op conformance cases, generated at build
+# time from python3-onnx (never committed: 28 MB of protobufs that onnx can
+# regenerate exactly).  tools/gen_node_tests.py wraps onnx 1.12's
+# `backend-test-tools generate-data` with the numpy 1.24 alias shim.  The
+# list of cases we pass is tests/onnx_node_tests.txt; tests/onnx_node_test.c
+# runs each through the same code as `xbar check-onnx`.
+
+set(XBAR_ONNX_PYTHON "/usr/bin/python3" CACHE FILEPATH
+    "Python with the onnx package, used to generate ONNX node tests")
+set(XBAR_ONNX_NODE_ROOT "${CMAKE_BINARY_DIR}/onnx-node-tests")
+set(XBAR_ONNX_NODE_DIR "${XBAR_ONNX_NODE_ROOT}/node")
+
+set(_xbar_have_onnx_py OFF)
+if(EXISTS "${XBAR_ONNX_PYTHON}")
+  execute_process(
+    COMMAND "${XBAR_ONNX_PYTHON}" -c "import numpy, onnx.backend.test.cmd_tools"
+    RESULT_VARIABLE _xbar_onnx_rc OUTPUT_QUIET ERROR_QUIET)
+  if(_xbar_onnx_rc EQUAL 0)
+    set(_xbar_have_onnx_py ON)
+  endif()
+endif()
+
+if(_xbar_have_onnx_py)
+  message(STATUS "ONNX node tests: generated with ${XBAR_ONNX_PYTHON} into ${XBAR_ONNX_NODE_DIR}")
+  set(_stamp "${XBAR_ONNX_NODE_ROOT}.stamp")
+  add_custom_command(
+    OUTPUT "${_stamp}"
+    COMMAND "${XBAR_ONNX_PYTHON}" "${CMAKE_SOURCE_DIR}/tools/gen_node_tests.py"
+            "${XBAR_ONNX_NODE_ROOT}" --stamp "${_stamp}"
+    DEPENDS "${CMAKE_SOURCE_DIR}/tools/gen_node_tests.py"
+    COMMENT "Generating ONNX node tests (onnx backend-test-tools generate-data)"
+    VERBATIM)
+  add_custom_target(onnx_node_data ALL DEPENDS "${_stamp}")
+  add_dependencies(xbar_tests onnx_node_data)
+  # Where the Criterion test finds the cases when run by hand (ctest also
+  # sets XBAR_BUILD_DIR; XBAR_ONNX_NODE_DIR in the environment overrides).
+  target_compile_definitions(xbar_tests PRIVATE
+    XBAR_ONNX_NODE_DIR="${XBAR_ONNX_NODE_DIR}"
+    XBAR_ONNX_NODE_LIST="${CMAKE_SOURCE_DIR}/tests/onnx_node_tests.txt")
+
+  # The CLI on the same data: every listed case through `xbar check-onnx`
+  # at once (exit 0 only if all pass), and a case we know we fail must make
+  # it exit non-zero (string tensors: never in scope).
+  add_test(NAME check_onnx_cli
+    COMMAND xbar check-onnx --list "${CMAKE_SOURCE_DIR}/tests/onnx_node_tests.txt"
+            --root "${XBAR_ONNX_NODE_DIR}")
+  add_test(NAME check_onnx_cli_reports_failure
+    COMMAND xbar check-onnx "${XBAR_ONNX_NODE_DIR}/test_cast_FLOAT_to_STRING")
+  set_tests_properties(check_onnx_cli_reports_failure PROPERTIES WILL_FAIL TRUE)
+else()
+  message(STATUS "ONNX node tests: SKIPPED (${XBAR_ONNX_PYTHON} with onnx and numpy not found; "
+                 "install python3-onnx python3-numpy)")
+  target_compile_definitions(xbar_tests PRIVATE
+    XBAR_ONNX_NODE_LIST="${CMAKE_SOURCE_DIR}/tests/onnx_node_tests.txt")
+endif()
