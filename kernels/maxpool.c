@@ -29,26 +29,65 @@ xb_status xb_op_maxpool_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
     return XB_OK;
 }
 
+/* Windows fully inside the input (the interior, which for unpadded pools is
+ * everything) skip the per-window tap range computation; only border
+ * windows pay for xb_window_taps. */
 #define MAXPOOL_BODY(T, LOWEST)                                                                    \
+    const int64_t H = cg->h, W = cg->w, WO = cg->wout;                                             \
+    const int64_t ekw = (cg->kw - 1) * cg->dw + 1;                                                 \
+    const bool pool2x2 = cg->kh == 2 && cg->kw == 2 && cg->sh == 2 && cg->sw == 2 &&               \
+                         cg->dh == 1 && cg->dw == 1;                                               \
+    int64_t in_lo = (cg->pl + cg->sw - 1) / cg->sw; /* first ow with ws >= 0 */                    \
+    int64_t in_hi = W - ekw + cg->pl < 0 ? 0 : (W - ekw + cg->pl) / cg->sw + 1;                   \
+    if (in_hi > WO) in_hi = WO;                                                                    \
+    if (in_lo > in_hi) in_lo = in_hi;                                                              \
     for (int64_t pl = 0; pl < cg->n * cg->cin; pl++) {                                             \
-        const T *xp = x + pl * cg->h * cg->w;                                                      \
+        const T *xp = x + pl * H * W;                                                              \
         T *yp = y + pl * cg->P;                                                                    \
         for (int64_t oh = 0; oh < cg->hout; oh++) {                                                \
             int64_t hs = oh * cg->sh - cg->pt, ilo, ihi;                                           \
-            xb_window_taps(hs, cg->kh, cg->dh, cg->h, &ilo, &ihi);                                 \
-            for (int64_t ow = 0; ow < cg->wout; ow++) {                                            \
+            xb_window_taps(hs, cg->kh, cg->dh, H, &ilo, &ihi);                                     \
+            T *yr = yp + oh * WO;                                                                  \
+            for (int64_t ow = 0; ow < WO; ow++) {                                                  \
+                if (ow == in_lo && in_lo < in_hi) {                                                \
+                    if (pool2x2 && ihi - ilo == 2) {                                               \
+                        /* The LeNet/VGG 2x2 stride-2 pool: a form the compiler      */            \
+                        /* vectorises (x > y ? x : y is exactly the SIMD max).       */            \
+                        const T *r0 = xp + hs * W + (2 * in_lo - cg->pl), *r1 = r0 + W;            \
+                        T *yo = yr + in_lo;                                                        \
+                        for (int64_t q = 0; q < in_hi - in_lo; q++) {                              \
+                            T a = r0[2 * q] > r0[2 * q + 1] ? r0[2 * q] : r0[2 * q + 1];           \
+                            T b = r1[2 * q] > r1[2 * q + 1] ? r1[2 * q] : r1[2 * q + 1];           \
+                            yo[q] = a > b ? a : b;                                                 \
+                        }                                                                          \
+                        ow = in_hi;                                                                \
+                    }                                                                              \
+                    for (; ow < in_hi; ow++) {                                                     \
+                        const int64_t ws = ow * cg->sw - cg->pl;                                   \
+                        T m = LOWEST;                                                              \
+                        for (int64_t i = ilo; i < ihi; i++) {                                      \
+                            const T *xr = xp + (hs + i * cg->dh) * W + ws;                         \
+                            for (int64_t j = 0; j < cg->kw; j++) {                                 \
+                                T v = xr[j * cg->dw];                                              \
+                                if (v > m) m = v;                                                  \
+                            }                                                                      \
+                        }                                                                          \
+                        yr[ow] = m;                                                                \
+                    }                                                                              \
+                    if (ow >= WO) break;                                                           \
+                }                                                                                  \
                 int64_t ws = ow * cg->sw - cg->pl, jlo, jhi;                                       \
-                xb_window_taps(ws, cg->kw, cg->dw, cg->w, &jlo, &jhi);                             \
+                xb_window_taps(ws, cg->kw, cg->dw, W, &jlo, &jhi);                                 \
                 T m = LOWEST;                                                                      \
                 for (int64_t i = ilo; i < ihi; i++) {                                              \
                     /* An index, not a pointer: it is negative in the left pad. */                 \
-                    const int64_t base = (hs + i * cg->dh) * cg->w + ws;                           \
+                    const int64_t base = (hs + i * cg->dh) * W + ws;                               \
                     for (int64_t j = jlo; j < jhi; j++) {                                          \
                         T v = xp[base + j * cg->dw];                                               \
                         if (v > m) m = v;                                                          \
                     }                                                                              \
                 }                                                                                  \
-                yp[oh * cg->wout + ow] = m;                                                        \
+                yr[ow] = m;                                                                        \
             }                                                                                      \
         }                                                                                          \
     }

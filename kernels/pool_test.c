@@ -218,3 +218,17 @@ Test(globalaveragepool, means_per_plane) {
     cr_assert_neq(xb_test_prepare(&tg), XB_OK);
     xb_test_end(&tg);
 }
+
+Test(maxpool, two_by_two_stride_two_variants) {
+    /* The vectorised 2x2/2 interior path, with odd sizes, pads and ceil. */
+    rs = 3;
+    int id = 1000;
+    for (int64_t h = 2; h <= 7; h++)
+        for (int64_t w = 2; w <= 9; w++)
+            for (int pad = 0; pad < 2; pad++)
+                for (int ceil = 0; ceil < 2; ceil++) {
+                    pool_case pc = {"MaxPool", 12,   1, 2, h, w, 2, 2, {2, 2}, {1, 1},
+                                    {pad, 0, 0, pad}, ceil, false};
+                    check_pool(&pc, id++);
+                }
+}
