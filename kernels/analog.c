@@ -662,6 +662,8 @@ static void run_correction(const xb_analog_layer *l, int64_t g, const uint8_t *x
                                  : c->code_hi;
     int64_t pt_max = chunk_positions(l, P);
     int64_t sat = 0;
+    double pow2[64];
+    for (int i = 0; i < 64; i++) pow2[i] = ldexp(1.0, i);
     for (int64_t p0 = 0; p0 < P; p0 += pt_max) {
         int64_t pt = P - p0 < pt_max ? P - p0 : pt_max;
         for (int64_t r = 0; r < l->R; r++) {
@@ -678,20 +680,32 @@ static void run_correction(const xb_analog_layer *l, int64_t g, const uint8_t *x
                     for (int64_t q = 0; q < pt; q++) xj[q] += (xr[q] >> (j * d)) & dm;
                 }
             }
-            int64_t nq = 0;
-            for (int64_t i = 0; i < J * pt; i++)
-                if ((int64_t)x1[i] * ml > thr) s->qcols[nq++] = (int32_t)i;
+            int64_t nq = 0, cols = J * pt;
+            for (int64_t i = 0; i < cols; i++) nq += (int64_t)x1[i] * ml > thr;
             if (!nq) continue;
-            for (int64_t i = 0; i < nq; i++) {
-                s->qj[i] = (uint8_t)(s->qcols[i] / pt);
-                s->qcols[i] = (int32_t)(s->qcols[i] % pt);
-            }
-            int64_t Pp = xb_igemm_ppad(nq);
-            for (int64_t k = 0; k < kb; k++) {
-                const uint8_t *xr = x + (k0 + k) * P + p0;
-                uint8_t *base = s->dp + (k >> 2) * Pp * 4 + (k & 3);
-                for (int64_t i = 0; i < nq; i++)
-                    base[i * 4] = (uint8_t)((xr[s->qcols[i]] >> (s->qj[i] * d)) & dm);
+            if (nq * 4 > cols) {
+                /* Most columns flagged: pack them all (contiguous,
+                 * vectorised) rather than gathering. */
+                nq = cols;
+                for (int64_t i = 0; i < cols; i++) {
+                    s->qj[i] = (uint8_t)(i / pt);
+                    s->qcols[i] = (int32_t)(i % pt);
+                }
+                pack_digits(c, x, P, k0, kb, p0, pt, s->dp);
+            } else {
+                nq = 0;
+                for (int64_t i = 0; i < cols; i++)
+                    if ((int64_t)x1[i] * ml > thr) {
+                        s->qj[nq] = (uint8_t)(i / pt);
+                        s->qcols[nq++] = (int32_t)(i % pt);
+                    }
+                int64_t Pp = xb_igemm_ppad(nq);
+                for (int64_t k = 0; k < kb; k++) {
+                    const uint8_t *xr = x + (k0 + k) * P + p0;
+                    uint8_t *base = s->dp + (k >> 2) * Pp * 4 + (k & 3);
+                    for (int64_t i = 0; i < nq; i++)
+                        base[i * 4] = (uint8_t)((xr[s->qcols[i]] >> (s->qj[i] * d)) & dm);
+                }
             }
             xb_igemm_pack_x_clear(s->dp, kb, nq);
             xb_igemm_packed(l->levp + (size_t)(g * l->R + r) * l->levp_stride, s->dp, kb, C, nq,
@@ -700,6 +714,18 @@ static void run_correction(const xb_analog_layer *l, int64_t g, const uint8_t *x
             for (int64_t cc = 0; cc < ncc; cc++) {
                 int64_t col = c->signed_pair ? (cc / N) * 2 * N + cc % N : cc;
                 const int32_t *Sp = S + col * nq, *Sn = c->signed_pair ? Sp + N * nq : NULL;
+                /* Vectorised test first: most columns clip nowhere. */
+                int32_t ilo = (int32_t)c->code_lo, ihi = (int32_t)c->code_hi;
+                int64_t out = 0;
+                if (Sn) {
+                    for (int64_t i = 0; i < nq; i++) {
+                        int32_t v = Sp[i] - Sn[i];
+                        out += (v > ihi) | (v < ilo);
+                    }
+                } else {
+                    for (int64_t i = 0; i < nq; i++) out += (Sp[i] > ihi) | (Sp[i] < ilo);
+                }
+                if (!out) continue;
                 for (int64_t i = 0; i < nq; i++) {
                     int64_t v = Sn ? (int64_t)Sp[i] - Sn[i] : Sp[i];
                     if (v <= c->code_hi && v >= c->code_lo) continue;
@@ -708,7 +734,7 @@ static void run_correction(const xb_analog_layer *l, int64_t g, const uint8_t *x
                     int j = s->qj[i];
                     int64_t q = s->qcols[i];
                     int64_t sign = c->signed_pair ? 1 : l->col_sign[col];
-                    double delta = (double)(sign * (y - v)) * ldexp(1.0, (int)(j * d + l->col_shift[col]));
+                    double delta = (double)(sign * (y - v)) * pow2[j * d + l->col_shift[col]];
                     int32_t *a = &acc[l->col_n[col] * P + p0 + q];
                     *a = clamp_i32((double)*a + delta);
                 }
