@@ -437,3 +437,24 @@ Test(malformed, every_byte_corrupted) {
     free(copy);
     ob_end(&m);
 }
+
+/* A cycle made only of Identity nodes must still be reported (the Identity
+ * pass must neither loop forever nor hide it). */
+Test(malformed, identity_cycle) {
+    ob_model m;
+    relu_model(&m);
+    const char *a[] = {"a", NULL}, *b[] = {"b", NULL};
+    ob_node(&m, "Identity", "i1", a, b);
+    ob_node(&m, "Identity", "i2", b, a);
+    ob_output(&m, "a");
+    expect_fail(&m, XB_ERR_INVALID, "cycle");
+}
+
+Test(malformed, node_reading_its_own_output) {
+    ob_model m;
+    relu_model(&m);
+    const char *s[] = {"self", NULL};
+    ob_node(&m, "Identity", "loop", s, s);
+    ob_output(&m, "self");
+    expect_fail(&m, XB_ERR_INVALID, "cycle");
+}

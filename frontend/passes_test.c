@@ -653,3 +653,41 @@ Test(passes_model, dynamic_batch_reshape_chain_folds) {
     cr_assert_eq(y->shape.d[1], 6);
     xb_graph_free(g);
 }
+
+/* x -> Relu -> t0 -> Identity x 1000 -> t1000 (graph output): one Relu that
+ * writes the output tensor, whatever the order the nodes are listed in. */
+Test(passes, long_identity_chain_collapses_in_any_order) {
+    for (int reversed = 0; reversed < 2; reversed++) {
+        xb_test_graph tg;
+        xb_test_begin(&tg);
+        int64_t d[] = {2};
+        int x = xb_test_input(&tg, "x", XB_F32, 1, d);
+        int t[1001];
+        for (int i = 0; i <= 1000; i++) {
+            char nm[16];
+            snprintf(nm, sizeof nm, "t%d", i);
+            t[i] = xb_test_tensor(&tg, nm);
+        }
+        if (!reversed) xb_test_node(&tg, "Relu", 13, &x, 1, &t[0], 1);
+        for (int k = 0; k < 1000; k++) {
+            int i = reversed ? 999 - k : k;
+            xb_test_node(&tg, "Identity", 13, &t[i], 1, &t[i + 1], 1);
+        }
+        if (reversed) xb_test_node(&tg, "Relu", 13, &x, 1, &t[0], 1);
+        xb_test_output(&tg, t[1000]);
+        int n;
+        cr_assert_eq(xb_pass_remove_identity(tg.g, &n, &tg.ctx), XB_OK);
+        cr_assert_eq(n, 1000);
+        cr_assert_eq(tg.g->n_nodes, 1);
+        cr_assert_str_eq(tg.g->nodes[0].op_type, "Relu");
+        cr_assert_eq(tg.g->nodes[0].out[0], t[1000]);
+        cr_assert_eq(tg.g->outputs[0], t[1000]);
+        cr_assert_eq(xb_test_prepare(&tg), XB_OK, "%s", tg.ctx.msg);
+        float in[2] = {-1, 3};
+        float *y = xb_test_run1(&tg, in);
+        cr_assert_not_null(y, "%s", tg.ctx.msg);
+        cr_assert_float_eq(y[0], 0.0f, 0.0f);
+        cr_assert_float_eq(y[1], 3.0f, 0.0f);
+        xb_test_end(&tg);
+    }
+}

@@ -34,9 +34,9 @@ void xb_pad_copy_u8(const xb_conv_geom *cg, int64_t channels, const uint8_t *x, 
 
 /* d[i] = bytes (a[i], b[i], c[i], e[i]) for a stride-1 output row.  Rows
  * are short (8 to 32 positions in the CIFAR and MNIST nets), too short for
- * the loop vectoriser's 32- or 64-byte steps, so chunks of 16 and 8 are
- * interleaved explicitly with GCC vector shuffles (punpck*bw / punpck*wd);
- * only a tail under 8 is scalar. */
+ * the loop vectoriser's 32- or 64-byte steps, so chunks of 16, then 8,
+ * interleaved explicitly with GCC vector shuffles (punpck*bw / punpck*wd),
+ * then 4; only a tail under 4 is scalar. */
 typedef uint8_t xb_v16u8 __attribute__((vector_size(16)));
 typedef uint16_t xb_v8u16 __attribute__((vector_size(16)));
 typedef uint64_t xb_v2u64 __attribute__((vector_size(16)));
@@ -49,17 +49,25 @@ static inline xb_v16u8 load8(const uint8_t *p) {
     memcpy(&t, p, 8);
     return (xb_v16u8)(xb_v2u64){t, 0};
 }
+static inline xb_v16u8 load4(const uint8_t *p) {
+    uint32_t t;
+    memcpy(&t, p, 4);
+    return (xb_v16u8)(xb_v2u64){t, 0};
+}
 
-static inline void zip16(xb_v16u8 a, xb_v16u8 b, xb_v16u8 c, xb_v16u8 e, uint8_t *d, int halves) {
+/* Interleave the first 4 * quarters (4, 8 or 16) bytes of a, b, c, e into
+ * 16 * quarters bytes at d. */
+static inline void zip16(xb_v16u8 a, xb_v16u8 b, xb_v16u8 c, xb_v16u8 e, uint8_t *d, int quarters) {
     const xb_v16u8 lo = {0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23};
     const xb_v16u8 hi = {8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
     const xb_v8u16 wlo = {0, 8, 1, 9, 2, 10, 3, 11}, whi = {4, 12, 5, 13, 6, 14, 7, 15};
-    for (int h = 0; h < halves; h++) {
+    for (int h = 0; 2 * h < quarters; h++) {
         xb_v16u8 ab = __builtin_shuffle(a, b, h ? hi : lo);
         xb_v16u8 ce = __builtin_shuffle(c, e, h ? hi : lo);
         xb_v8u16 r0 = __builtin_shuffle((xb_v8u16)ab, (xb_v8u16)ce, wlo);
-        xb_v8u16 r1 = __builtin_shuffle((xb_v8u16)ab, (xb_v8u16)ce, whi);
         memcpy(d + 32 * h, &r0, 16);
+        if (quarters == 1) break;
+        xb_v8u16 r1 = __builtin_shuffle((xb_v8u16)ab, (xb_v8u16)ce, whi);
         memcpy(d + 32 * h + 16, &r1, 16);
     }
 }
@@ -70,11 +78,15 @@ static void interleave4(uint8_t *restrict d, const uint8_t *restrict a, const ui
     for (; i + 16 <= n; i += 16) {
         xb_v16u8 va, vb, vc, ve;
         memcpy(&va, a + i, 16), memcpy(&vb, b + i, 16), memcpy(&vc, c + i, 16), memcpy(&ve, e + i, 16);
-        zip16(va, vb, vc, ve, d + 4 * i, 2);
+        zip16(va, vb, vc, ve, d + 4 * i, 4);
     }
     if (i + 8 <= n) {
-        zip16(load8(a + i), load8(b + i), load8(c + i), load8(e + i), d + 4 * i, 1);
+        zip16(load8(a + i), load8(b + i), load8(c + i), load8(e + i), d + 4 * i, 2);
         i += 8;
+    }
+    if (i + 4 <= n) {
+        zip16(load4(a + i), load4(b + i), load4(c + i), load4(e + i), d + 4 * i, 1);
+        i += 4;
     }
     for (; i < n; i++) {
         d[4 * i] = a[i];
@@ -88,7 +100,10 @@ void xb_im2col_u8_packed(const xb_conv_geom *cg, const uint8_t *xpad, uint8_t *x
     const int64_t Hp = xb_padded_h(cg), Wp = xb_padded_w(cg);
     const int64_t HO = cg->hout, WO = cg->wout, sh = cg->sh, sw = cg->sw;
     const int64_t K = cg->K, P = cg->P, Pp = xb_igemm_ppad(P), Kq = xb_igemm_kpad(K) / 4;
-    static const uint8_t zero = 0;
+    /* Taps k >= K of the last quad read zeros: a zero row lets a partial
+     * quad take the same interleaving path as the others. */
+    static const uint8_t zeros[1024];
+    const bool zrow_ok = WO <= (int64_t)sizeof zeros;
     for (int64_t q = 0; q < Kq; q++) {
         /* Tap t of the quad reads base[t][oy*sh*Wp + ox*sw]: every read is
          * inside the padded plane because the output size was computed
@@ -99,7 +114,8 @@ void xb_im2col_u8_packed(const xb_conv_geom *cg, const uint8_t *xpad, uint8_t *x
         for (int t = 0; t < 4; t++) {
             int64_t k = 4 * q + t;
             if (k >= K) {
-                base[t] = &zero, rstep[t] = cstep[t] = 0, full = false;
+                base[t] = zeros, rstep[t] = 0, cstep[t] = zrow_ok ? 1 : 0;
+                full = full && zrow_ok;
                 continue;
             }
             int64_t c = k / (cg->kh * cg->kw), i = (k / cg->kw) % cg->kh, j = k % cg->kw;

@@ -27,6 +27,8 @@ Test(im2col_packed, matches_im2col_then_pack) {
         geom(1, 5, 5, 5, 5, 1, 1, 1, 1, 2, 2, 2, 2),   /* kernel as wide as the input */
         geom(4, 4, 3, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0),   /* pointwise */
         geom(2, 3, 3, 3, 3, 1, 1, 1, 1, 4, 4, 4, 4),   /* more padding than input */
+        geom(1, 6, 22, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0),  /* K = 9: partial quad, rows of 20 */
+        geom(1, 3, 1100, 1, 3, 1, 1, 1, 1, 0, 1, 0, 1), /* rows longer than the zero row */
     };
     uint64_t seed = 1;
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {

@@ -111,3 +111,55 @@ Test(xbar_qgemm, rejects_k_mismatch) {
     cr_assert(strstr(tg.ctx.msg, "does not end in K") != NULL, "%s", tg.ctx.msg);
     xb_test_end(&tg);
 }
+
+/* Engine receiving x as [K][P] codes (the transpose of the [M][K] rows). */
+typedef struct {
+    int calls;
+    int64_t K, N, P;
+} gemm_engine;
+
+static xb_status gemm_qmatmul(void *self, struct xb_exec *e, const xb_node *node, int layer,
+                              int group, const uint8_t *x, const int8_t *w, int64_t K, int64_t N,
+                              int64_t P, int32_t *acc, xb_ctx *ctx) {
+    (void)e, (void)node, (void)layer, (void)group, (void)ctx;
+    gemm_engine *g = self;
+    g->calls++, g->K = K, g->N = N, g->P = P;
+    for (int64_t n = 0; n < N; n++)
+        for (int64_t p = 0; p < P; p++) {
+            int32_t s = 0;
+            for (int64_t k = 0; k < K; k++) s += w[n * K + k] * x[k * P + p];
+            acc[n * P + p] = s;
+        }
+    return XB_OK;
+}
+
+Test(xbar_qgemm, engine_hook_matches_reference) {
+    /* M = 6 rows (the packed path) and M = 2 (the small-M path). */
+    for (int M = 2; M <= 6; M += 4) {
+        int64_t xd[2] = {M, 37};
+        const int64_t N = 7, K = 37;
+        uint64_t seed = 5 + (uint64_t)M;
+        int8_t w[7 * 37];
+        float ws[7], x[6 * 37], ref[6 * 7];
+        for (int i = 0; i < N * K; i++) w[i] = (int8_t)((int)(rng_next(&seed) % 255) - 127);
+        for (int i = 0; i < N; i++) ws[i] = 0.01f * (float)(i + 1);
+        for (int i = 0; i < M * K; i++) x[i] = rng_uniform(&seed, -2, 5);
+        xb_test_graph tg;
+        build_gemm(&tg, 2, xd, N, w, ws, NULL, 0.03f, 60, 8, 8);
+        cr_assert_eq(xb_test_prepare(&tg), XB_OK, "%s", tg.ctx.msg);
+        float *y = xb_test_run1(&tg, x);
+        cr_assert_not_null(y, "%s", tg.ctx.msg);
+        memcpy(ref, y, (size_t)(M * N) * sizeof(float));
+        gemm_engine ge = {0};
+        xb_engine eng = {.self = &ge, .qmatmul = gemm_qmatmul};
+        tg.e->engine = &eng;
+        y = xb_test_run1(&tg, x);
+        cr_assert_not_null(y, "%s", tg.ctx.msg);
+        cr_assert_eq(ge.calls, 1);
+        cr_assert_eq(ge.K, K);
+        cr_assert_eq(ge.N, N);
+        cr_assert_eq(ge.P, M);
+        for (int i = 0; i < M * N; i++) cr_assert_float_eq(y[i], ref[i], 0.0f, "M=%d i=%d", M, i);
+        xb_test_end(&tg);
+    }
+}

@@ -312,3 +312,62 @@ Test(quantize, rejects_bad_options) {
     cr_assert_eq(xb_quantize(m.tg.g, m.images, 0, &o, &qg, &m.tg.ctx), XB_ERR_INVALID);
     xb_test_end(&m.tg);
 }
+
+/* x [1,n] -> MatMul(B [n,1]) -> y; the MatMul's input is the image. */
+static void build_matmul(xb_test_graph *tg, int64_t n) {
+    float *B = calloc((size_t)n, sizeof(float));
+    B[0] = 1.0f;
+    xb_test_begin(tg);
+    int64_t xd[2] = {1, n}, bd[2] = {n, 1};
+    int in[2] = {xb_test_input(tg, "x", XB_F32, 2, xd), xb_test_const(tg, "B", XB_F32, 2, bd, B)};
+    int y = xb_test_tensor(tg, "y");
+    xb_test_node(tg, "MatMul", 13, in, 2, &y, 1);
+    xb_test_output(tg, y);
+    free(B);
+    cr_assert_eq(xb_test_prepare(tg), XB_OK, "%s", tg->ctx.msg);
+}
+
+Test(quantize, minmax_parameters_hand_computed) {
+    /* Values over both images span [-1, 3]: scale 4/255, zero point
+     * rint(1 / (4/255)) = rint(63.75) = 64. */
+    xb_test_graph tg;
+    build_matmul(&tg, 4);
+    float imgs[8] = {-1, 0, 2, 3, 0.5f, 1, -0.5f, 2.5f};
+    xb_graph *qg = NULL;
+    cr_assert_eq(xb_quantize_default(tg.g, imgs, 2, &qg, &tg.ctx), XB_OK, "%s", tg.ctx.msg);
+    const xb_qlayer *q = xb_qlayer_get(qg, 0, NULL);
+    cr_assert_eq(q->x_scale, 4.0f / 255.0f);
+    cr_assert_eq(q->x_zp, 64);
+    xb_graph_free(qg);
+    /* All positive values: the range still starts at 0 (zero point 0). */
+    float pos[4] = {1, 2, 3, 5.1f};
+    cr_assert_eq(xb_quantize_default(tg.g, pos, 1, &qg, &tg.ctx), XB_OK, "%s", tg.ctx.msg);
+    q = xb_qlayer_get(qg, 0, NULL);
+    cr_assert_eq(q->x_zp, 0);
+    cr_assert_eq(q->x_scale, 5.1f / 255.0f);
+    xb_graph_free(qg);
+    xb_test_end(&tg);
+}
+
+Test(quantize, percentile_parameters_hand_computed) {
+    /* 1000 values -500..499, percentile 99: the 11th smallest (-490) and
+     * the 990th (489) bound the range, up to one histogram bin (999/4096)
+     * outward: lo in [-490.25, -490], hi in [489, 489.25]. */
+    xb_test_graph tg;
+    build_matmul(&tg, 1000);
+    float *img = malloc(1000 * sizeof(float));
+    for (int i = 0; i < 1000; i++) img[i] = (float)(i - 500);
+    xb_quant_opts o = xb_quant_opts_default();
+    o.method = XB_QUANT_PERCENTILE;
+    o.percentile = 99.0;
+    xb_graph *qg = NULL;
+    cr_assert_eq(xb_quantize(tg.g, img, 1, &o, &qg, &tg.ctx), XB_OK, "%s", tg.ctx.msg);
+    const xb_qlayer *q = xb_qlayer_get(qg, 0, NULL);
+    double range = (double)q->x_scale * 255.0;
+    cr_assert(range >= 979.0 - 1e-3 && range <= 979.5 + 1e-3, "range %g", range);
+    /* zp = rint(490.x / scale) = 128 */
+    cr_assert_eq(q->x_zp, 128);
+    xb_graph_free(qg);
+    free(img);
+    xb_test_end(&tg);
+}

@@ -175,6 +175,17 @@ Test(cli, run_int8, .fini = fini) {
     j = read_json(xb_tmp("r.json"));
     cr_assert_eq(num(cJSON_GetObjectItem(j, "int8"), "calib_first"), 0);
     cJSON_Delete(j);
+    /* a training split beside a t10k file is preferred to overlapping */
+    write_idx("t10k");
+    write_idx("train");
+    snprintf(args, sizeof args, "run '%s' --data '%s' --calib 4 --json '%s'", xb_tmp("m.onnx"),
+             xb_tmp("t10k-images-idx3-ubyte"), xb_tmp("r.json"));
+    cr_assert_eq(xbar(args), 0, "%s", err_text);
+    cr_assert(strstr(out_text, "training split") != NULL, "%s", out_text);
+    j = read_json(xb_tmp("r.json"));
+    cr_assert_str_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "int8"), "calib_source")->valuestring,
+                     xb_tmp("train-images-idx3-ubyte"));
+    cJSON_Delete(j);
 }
 
 Test(cli, exit_codes, .fini = fini) {
