@@ -2,6 +2,7 @@
 #include "analog.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -425,6 +426,7 @@ typedef struct {
     int64_t *xsum;  /* [Pt] */
     int32_t *qcols; /* correction path: flagged columns' position [J*Pt] */
     uint8_t *qj;    /* ... and digit [J*Pt] */
+    int32_t *dq;    /* [Pt] corrections of one column */
     uint8_t *sg;    /* sgemm scratch */
 } scratch_t;
 
@@ -451,6 +453,7 @@ static size_t carve(const xb_analog_layer *l, int64_t P, uint8_t *base, scratch_
     TAKE(xsum, (size_t)pt * sizeof(int64_t));
     TAKE(qcols, (size_t)cols * sizeof(int32_t));
     TAKE(qj, (size_t)cols);
+    TAKE(dq, (size_t)pt * sizeof(int32_t));
     TAKE(sg, sgemm_bytes(l, cols));
 #undef TAKE
     return off;
@@ -471,14 +474,34 @@ static int32_t clamp_i32(double v) {
 static void pack_digits(const xb_analog_config *c, const uint8_t *x, int64_t P, int64_t k0,
                         int64_t kb, int64_t p0, int64_t pt, uint8_t *dp) {
     int J = c->input_slices, d = c->dac_bits;
-    unsigned dm = (1u << d) - 1;
+    uint32_t dm = (1u << d) - 1;
     int64_t cols = J * pt, Pp = xb_igemm_ppad(cols);
-    for (int64_t k = 0; k < kb; k++) {
-        const uint8_t *xr = x + (k0 + k) * P + p0;
-        uint8_t *base = dp + (k >> 2) * Pp * 4 + (k & 3);
+    /* Four rows (one k-quad of the packed layout) at a time, so each
+     * (digit, position) writes one 4-byte word; rows past kb read as 0. */
+    for (int64_t k = 0; k < kb; k += 4) {
+        const uint8_t *r[4];
+        for (int i = 0; i < 4; i++) r[i] = k + i < kb ? x + (k0 + k + i) * P + p0 : NULL;
+        uint8_t *dst = dp + (k >> 2) * Pp * 4;
         for (int j = 0; j < J; j++) {
-            uint8_t *dj = base + (int64_t)j * pt * 4;
-            for (int64_t q = 0; q < pt; q++) dj[q * 4] = (uint8_t)((xr[q] >> (j * d)) & dm);
+            uint8_t *dj = dst + (int64_t)j * pt * 4;
+            int sh = j * d;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            if (r[3]) {
+                /* Little-endian: byte i of the word is row k + i.  dj is
+                 * 4-byte aligned (64-aligned buffer, offsets multiple of 4). */
+                const uint8_t *a0 = r[0], *a1 = r[1], *a2 = r[2], *a3 = r[3];
+                uint32_t *dw = (uint32_t *)(void *)dj;
+                for (int64_t q = 0; q < pt; q++)
+                    dw[q] = ((uint32_t)(a0[q] >> sh) & dm) | (((uint32_t)(a1[q] >> sh) & dm) << 8) |
+                            (((uint32_t)(a2[q] >> sh) & dm) << 16) |
+                            (((uint32_t)(a3[q] >> sh) & dm) << 24);
+            } else
+#endif
+            {
+                for (int64_t q = 0; q < pt; q++)
+                    for (int i = 0; i < 4; i++)
+                        dj[q * 4 + i] = r[i] ? (uint8_t)((r[i][q] >> sh) & dm) : 0;
+            }
         }
     }
     xb_igemm_pack_x_clear(dp, kb, cols);
@@ -714,6 +737,44 @@ static void run_correction(const xb_analog_layer *l, int64_t g, const uint8_t *x
             for (int64_t cc = 0; cc < ncc; cc++) {
                 int64_t col = c->signed_pair ? (cc / N) * 2 * N + cc % N : cc;
                 const int32_t *Sp = S + col * nq, *Sn = c->signed_pair ? Sp + N * nq : NULL;
+                if (nq == cols) {
+                    /* Every (digit, position) column present, in order
+                     * j * pt + q: corrections accumulate per position in
+                     * int32 lanes (|sum_j (clip(S) - S) 2^shift| stays far
+                     * below 2^31), then go to acc. */
+                    int32_t *dq = s->dq;
+                    int32_t ilo = (int32_t)c->code_lo, ihi = (int32_t)c->code_hi;
+                    for (int64_t q = 0; q < pt; q++) dq[q] = 0;
+                    int64_t ns = 0;
+                    for (int j = 0; j < J; j++) {
+                        int32_t wgt = (int32_t)1 << (j * d + l->col_shift[col]);
+                        const int32_t *Pj = Sp + (int64_t)j * pt, *Nj = Sn ? Sn + (int64_t)j * pt : NULL;
+                        if (Nj) {
+                            for (int64_t q = 0; q < pt; q++) {
+                                int32_t v = Pj[q] - Nj[q];
+                                int32_t y = v > ihi ? ihi : v < ilo ? ilo : v;
+                                ns += y != v;
+                                dq[q] += (y - v) * wgt;
+                            }
+                        } else {
+                            for (int64_t q = 0; q < pt; q++) {
+                                int32_t v = Pj[q];
+                                int32_t y = v > ihi ? ihi : v < ilo ? ilo : v;
+                                ns += y != v;
+                                dq[q] += (y - v) * wgt;
+                            }
+                        }
+                    }
+                    if (!ns) continue;
+                    sat += ns;
+                    int64_t sign = c->signed_pair ? 1 : l->col_sign[col];
+                    int32_t *an = acc + l->col_n[col] * P + p0;
+                    for (int64_t q = 0; q < pt; q++) {
+                        int64_t t = (int64_t)an[q] + sign * (int64_t)dq[q];
+                        an[q] = (int32_t)(t > INT32_MAX ? INT32_MAX : t < INT32_MIN ? INT32_MIN : t);
+                    }
+                    continue;
+                }
                 /* Vectorised test first: most columns clip nowhere. */
                 int32_t ilo = (int32_t)c->code_lo, ihi = (int32_t)c->code_hi;
                 int64_t out = 0;
