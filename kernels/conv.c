@@ -68,6 +68,9 @@ static xb_status plan_shift(conv_params *cp, size_t *scratch, xb_ctx *ctx) {
     cp->wq = (cg->w + cg->pl + cg->pr + sw - 1) / sw;
     cp->plane = cp->hq * cp->wq;
     cp->pq = cg->hout * cp->wq;
+    if ((double)cg->cin_g * (double)(sh * sw) * (double)cp->plane > XB_GEOM_MAX_ELEMS ||
+        (double)cg->cout_g * (double)cp->pq > XB_GEOM_MAX_ELEMS)
+        return xb_fail(ctx, XB_ERR_NOMEM, "padded input of the convolution is too large");
     cp->koff = xb_malloc(ctx, (size_t)cg->K * sizeof(int64_t));
     if (!cp->koff) return ctx->status;
     int64_t k = 0;
