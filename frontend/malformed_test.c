@@ -458,3 +458,52 @@ Test(malformed, node_reading_its_own_output) {
     ob_output(&m, "self");
     expect_fail(&m, XB_ERR_INVALID, "cycle");
 }
+
+/* protobuf-c unpacks recursively; ONNX's schema nests (GraphProto -> Node ->
+ * Attribute -> GraphProto).  100,000 nested If nodes (2 MB) would overflow
+ * the stack without the depth check. */
+static size_t put_varint(uint8_t *p, uint64_t v) {
+    size_t n = 0;
+    do {
+        p[n++] = (uint8_t)((v & 0x7f) | (v >= 0x80 ? 0x80 : 0));
+        v >>= 7;
+    } while (v);
+    return n;
+}
+
+/* Wrap buf[0..len) (held at the end of a big buffer) as a length-delimited
+ * field `num` followed by an optional prefix; returns the new start. */
+static uint8_t *wrap(uint8_t *start, size_t *len, unsigned num, const uint8_t *prefix, size_t plen) {
+    uint8_t hdr[24];
+    size_t h = put_varint(hdr, (uint64_t)num << 3 | 2);
+    h += put_varint(hdr + h, *len);
+    start -= h;
+    memcpy(start, hdr, h);
+    start -= plen;
+    if (plen) memcpy(start, prefix, plen);
+    *len += h + plen;
+    return start;
+}
+
+Test(malformed, deeply_nested_subgraphs) {
+    const int depth = 100000;
+    size_t cap = (size_t)depth * 24 + 64;
+    uint8_t *buf = malloc(cap);
+    uint8_t *start = buf + cap;
+    size_t len = 0;
+    const uint8_t attr_name[] = {0x0a, 0x01, 'g'};      /* AttributeProto.name = "g" */
+    const uint8_t op_if[] = {0x22, 0x02, 'I', 'f'};     /* NodeProto.op_type = "If" */
+    for (int i = 0; i < depth; i++) {
+        start = wrap(start, &len, 6, attr_name, sizeof attr_name); /* AttributeProto.g */
+        start = wrap(start, &len, 5, op_if, sizeof op_if);         /* NodeProto.attribute */
+        start = wrap(start, &len, 1, NULL, 0);                     /* GraphProto.node */
+    }
+    const uint8_t ir[] = {0x08, 0x08};
+    start = wrap(start, &len, 7, ir, sizeof ir); /* ModelProto.graph */
+    cr_assert_geq(start, buf);
+    xb_ctx ctx = {0};
+    xb_graph *g;
+    cr_assert_eq(xb_onnx_load_buffer(start, len, "deep.onnx", 1, &g, &ctx), XB_ERR_PARSE);
+    free(buf);
+    cr_assert_str_eq(ctx.msg, "deep.onnx: messages nested more than 64 levels deep (corrupt or hostile file)");
+}

@@ -15,6 +15,10 @@ xb_status xb_onnx_decode_tensor(const Onnx__TensorProto *tp, const char *what, x
 /* Whole file into a malloc'ed buffer; missing, unreadable and empty files
  * fail with a message naming the path. */
 xb_status xb_onnx_read_file(const char *path, uint8_t **data, size_t *len, xb_ctx *ctx);
+/* 0 when protobuf data nests messages deeper than any real model (64
+ * levels), which would overflow the stack in protobuf-c's recursive unpack;
+ * 1 otherwise (including malformed data, left for the unpacker to report). */
+int xb_pb_depth_ok(const ProtobufCMessageDescriptor *desc, const uint8_t *buf, size_t len);
 /* Name of an ONNX TensorProto.DataType value ("FLOAT16", "type 99"). */
 const char *xb_onnx_dtype_name(int32_t dt, char *buf, size_t n);
 

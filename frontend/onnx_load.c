@@ -617,6 +617,10 @@ xb_status xb_onnx_load_buffer_opts(const uint8_t *data, size_t len, const char *
     if (!data || len == 0) return xb_fail(ctx, XB_ERR_PARSE, "%s: file is empty", name);
     if (batch < 1)
         return xb_fail(ctx, XB_ERR_INVALID, "%s: batch must be >= 1 (got %lld)", name, (long long)batch);
+    if (!xb_pb_depth_ok(&onnx__model_proto__descriptor, data, len))
+        return xb_fail(ctx, XB_ERR_PARSE,
+                       "%s: messages nested more than 64 levels deep (corrupt or hostile file)",
+                       name);
     Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, len, data);
     if (!m)
         return xb_fail(ctx, XB_ERR_PARSE,

@@ -244,6 +244,10 @@ xb_status xb_onnx_read_tensor_file(const char *path, xb_tensor *out, xb_ctx *ctx
     uint8_t *buf;
     size_t len;
     XB_TRY(xb_onnx_read_file(path, &buf, &len, ctx));
+    if (!xb_pb_depth_ok(&onnx__tensor_proto__descriptor, buf, len)) {
+        free(buf);
+        return xb_fail(ctx, XB_ERR_PARSE, "%s: messages nested more than 64 levels deep", path);
+    }
     Onnx__TensorProto *tp = onnx__tensor_proto__unpack(NULL, len, buf);
     free(buf);
     if (!tp)

@@ -68,6 +68,9 @@ static xb_status plan_shift(conv_params *cp, size_t *scratch, xb_ctx *ctx) {
     cp->wq = (cg->w + cg->pl + cg->pr + sw - 1) / sw;
     cp->plane = cp->hq * cp->wq;
     cp->pq = cg->hout * cp->wq;
+    if ((double)cg->cin_g * (double)(sh * sw) * (double)cp->plane > XB_GEOM_MAX_ELEMS ||
+        (double)cg->cout_g * (double)cp->pq > XB_GEOM_MAX_ELEMS)
+        return xb_fail(ctx, XB_ERR_NOMEM, "padded input of the convolution is too large");
     cp->koff = xb_malloc(ctx, (size_t)cg->K * sizeof(int64_t));
     if (!cp->koff) return ctx->status;
     int64_t k = 0;
@@ -277,7 +280,8 @@ xb_status xb_op_conv_run(const xb_graph *g, const xb_node *n, xb_exec *e, xb_ctx
             float *yg = yi + gi * cg->cout_g * P;
             const float *bg = bias ? bias + gi * cg->cout_g : NULL;
             const float *ap = cp->wpack ? cp->wpack + (size_t)gi * cp->wpack_floats : apack;
-            if (!cp->wpack) xb_sgemm_pack_a(false, cg->cout_g, K, w + gi * cg->cout_g * K, K, apack);
+            if (!cp->wpack)
+                xb_sgemm_pack_a(false, cg->cout_g, K, w + gi * cg->cout_g * K, K, apack);
             if (cp->path == CONV_SHIFT) {
                 conv_shift(cp, xg, ap, bg, yg, sp);
                 continue;

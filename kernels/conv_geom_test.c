@@ -135,7 +135,8 @@ static void expect_fail(const char *attr, int nv, const int64_t *v, const xb_sha
     }
     if (pool) xb_test_attr_ints(&tg, 0, "kernel_shape", 2, (int64_t[]){2, 2});
     xb_conv_geom cg;
-    cr_assert_neq(xb_conv_geom_init(&cg, &tg.g->nodes[0], x, w, pool, &tg.ctx), XB_OK, "expected failure: %s", needle);
+    cr_assert_neq(xb_conv_geom_init(&cg, &tg.g->nodes[0], x, w, pool, &tg.ctx), XB_OK,
+                  "expected failure: %s", needle);
     cr_assert(strstr(tg.ctx.msg, needle) != NULL, "message '%s' lacks '%s'", tg.ctx.msg, needle);
     xb_test_end(&tg);
 }
@@ -279,4 +280,15 @@ Test(im2col, pointwise_detection) {
     cr_assert_eq(xb_conv_geom_init(&cg, &tg.g->nodes[0], &x, &w, false, &tg.ctx), XB_OK);
     cr_assert(!xb_conv_geom_is_pointwise(&cg));
     xb_test_end(&tg);
+}
+
+Test(conv_geom, rejects_absurd_sizes) {
+    /* Each dimension is plausible, the product is not: a clean NOMEM, no
+     * overflowing arithmetic. */
+    xb_shape x = shp(4, (int64_t[]){1 << 12, 1 << 12, 1 << 12, 1 << 12});
+    xb_shape w = shp(4, (int64_t[]){4, 1 << 12, 1, 1});
+    expect_fail(NULL, 0, NULL, &x, &w, false, "too large");
+    xb_shape x2 = shp(4, (int64_t[]){1, 1, 1 << 20, 1 << 20});
+    xb_shape w2 = shp(4, (int64_t[]){1, 1, 1, 1});
+    expect_fail(NULL, 0, NULL, &x2, &w2, false, "too large");
 }

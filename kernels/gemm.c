@@ -43,6 +43,11 @@ xb_status xb_op_gemm_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
                        "inner dimensions differ: A %s (transA=%d), B %s (transB=%d)",
                        xb_shape_str(&a->shape, s1, sizeof s1), (int)ta,
                        xb_shape_str(&b->shape, s2, sizeof s2), (int)tb);
+    if ((double)p->M * (double)p->N > (double)((int64_t)1 << 30) ||
+        (double)p->M * (double)p->K > (double)((int64_t)1 << 30) ||
+        (double)p->K * (double)p->N > (double)((int64_t)1 << 30))
+        return xb_fail(ctx, XB_ERR_NOMEM, "Gemm of %lld x %lld x %lld is too large",
+                       (long long)p->M, (long long)p->K, (long long)p->N);
     if (c) {
         /* Unidirectional broadcast: align C's dims to the right of [M, N]. */
         const xb_shape *cs = &c->shape;
@@ -89,7 +94,8 @@ xb_status xb_op_gemm_run(const xb_graph *g, const xb_node *n, xb_exec *e, xb_ctx
     if (use_c) {
         for (int64_t i = 0; i < p->M; i++)
             for (int64_t j = 0; j < p->N; j++)
-                Y[i * p->N + j] = p->alpha * Y[i * p->N + j] + p->beta * C[i * p->c_rs + j * p->c_cs];
+                Y[i * p->N + j] =
+                    p->alpha * Y[i * p->N + j] + p->beta * C[i * p->c_rs + j * p->c_cs];
     } else if (p->alpha != 1.0f) {
         for (int64_t i = 0; i < p->M * p->N; i++) Y[i] *= p->alpha;
     }

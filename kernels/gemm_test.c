@@ -58,7 +58,8 @@ Test(gemm, randomized_against_reference) {
         case 6: crank = 1; break;
         default: break;
         }
-        float *A = malloc(sizeof(float) * (size_t)(M * K)), *B = malloc(sizeof(float) * (size_t)(K * N));
+        float *A = malloc(sizeof(float) * (size_t)(M * K));
+        float *B = malloc(sizeof(float) * (size_t)(K * N));
         float *C = malloc(sizeof(float) * (size_t)(M * N));
         for (int64_t i = 0; i < M * K; i++) A[i] = frand();
         for (int64_t i = 0; i < K * N; i++) B[i] = frand();
@@ -126,4 +127,8 @@ Test(gemm, rejects_bad_inputs) {
     gemm_fail(13, 2, 3, 3, 4, 1, (int64_t[]){3}, "does not broadcast");
     gemm_fail(13, 2, 3, 3, 4, 2, (int64_t[]){2, 3}, "does not broadcast");
     gemm_fail(13, 2, 3, 3, 4, 3, (int64_t[]){1, 2, 4}, "rank 3");
+}
+
+Test(gemm, rejects_absurd_sizes) {
+    gemm_fail(13, (int64_t)1 << 20, (int64_t)1 << 20, (int64_t)1 << 20, 4, -1, NULL, "too large");
 }

@@ -77,6 +77,8 @@ xb_status xb_read_file_gz(const char *path, size_t max, unsigned char **data, si
     if (stat(path, &sb) != 0)
         return xb_fail(ctx, XB_ERR_IO, "%s: %s", path, strerror(errno));
     if (S_ISDIR(sb.st_mode)) return xb_fail(ctx, XB_ERR_IO, "%s: is a directory, expected a file", path);
+    /* Devices and pipes have no size to check against and may never end. */
+    if (!S_ISREG(sb.st_mode)) return xb_fail(ctx, XB_ERR_IO, "%s: not a regular file", path);
     /* zlib reads plain files unchanged ("transparent" mode), so one path
      * serves both .gz and uncompressed copies. */
     gzFile f = gzopen(path, "rb");
@@ -143,6 +145,22 @@ const char *xb_data_dir(const char *name, char *buf, size_t n) {
     else
         snprintf(buf, n, "%s/datasets/data/%s", XBAR_SOURCE_DIR, name);
     return buf;
+}
+
+const char *xb_dataset_train_split(const char *test_path, char *buf, size_t n) {
+    static const char *pairs[][2] = {{"t10k-images", "train-images"},
+                                     {"test_batch.bin", "data_batch_1.bin"}};
+    const char *base = strrchr(test_path, '/');
+    base = base ? base + 1 : test_path;
+    for (size_t k = 0; k < sizeof pairs / sizeof pairs[0]; k++) {
+        const char *hit = strstr(base, pairs[k][0]);
+        if (!hit) continue;
+        int len = snprintf(buf, n, "%.*s%s%s", (int)(hit - test_path), test_path, pairs[k][1],
+                           hit + strlen(pairs[k][0]));
+        struct stat sb;
+        if (len > 0 && (size_t)len < n && stat(buf, &sb) == 0 && S_ISREG(sb.st_mode)) return buf;
+    }
+    return NULL;
 }
 
 static int is_dir(const char *p) {

@@ -91,6 +91,13 @@ xb_status xb_png_load(const char *path, uint8_t **pixels, int *c, int *h, int *w
  * message naming where it looked and how to fetch it. */
 xb_status xb_dataset_open(const char *spec, xb_dataset **out, xb_ctx *ctx);
 
+/* The training split stored beside a test-set file, if there is one:
+ * "...t10k-images-idx3-ubyte[.gz]" -> "...train-images-idx3-ubyte[.gz]",
+ * ".../test_batch.bin" -> ".../data_batch_1.bin".  Returns buf, or NULL
+ * when the name does not follow those conventions or the file is absent.
+ * (xbar run calibrates on it when the test data has no images to spare.) */
+const char *xb_dataset_train_split(const char *test_path, char *buf, size_t n);
+
 /* "<XBAR_DATA or repo/datasets/data>/<name>" into buf. */
 const char *xb_data_dir(const char *name, char *buf, size_t n);
 

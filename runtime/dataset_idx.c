@@ -40,6 +40,8 @@ static xb_status idx_header(const char *path, const unsigned char *b, size_t len
             return xb_fail(ctx, XB_ERR_INVALID, "%s: IDX dimensions claim more than %zu bytes", path,
                            XB_DATASET_MAX_BYTES);
     }
+    if (want_dims == 3 && dims[0] == 0)
+        return xb_fail(ctx, XB_ERR_INVALID, "%s: the IDX header says 0 images", path);
     if (dims[0] > XB_DATASET_MAX_IMAGES)
         return xb_fail(ctx, XB_ERR_INVALID, "%s: IDX count %u exceeds the limit of %d", path, dims[0],
                        XB_DATASET_MAX_IMAGES);

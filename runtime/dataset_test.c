@@ -137,6 +137,11 @@ Test(dataset_idx, malformed_files, .fini = fini) {
     n = make_idx(buf, 3, wide, px, 18);
     xb_write_bytes(xb_tmp("w-images-idx3-ubyte"), buf, n);
     expect_fail(xb_tmp("w-images-idx3-ubyte"), "w-images-idx3-ubyte", "out of range");
+    uint32_t none[3] = {0, 28, 28};
+    n = make_idx(buf, 3, none, px, 0);
+    xb_write_bytes(xb_tmp("z-images-idx3-ubyte"), buf, n);
+    expect_fail(xb_tmp("z-images-idx3-ubyte"), "z-images-idx3-ubyte", "0 images");
+    expect_fail("/dev/null", "/dev/null", "not a regular file");
     /* label count mismatch: 4 labels for 3 images */
     n = make_idx(buf, 3, idims, px, 18);
     xb_write_bytes(xb_tmp("l-images-idx3-ubyte"), buf, n);
@@ -243,6 +248,21 @@ Test(dataset_open, named_dataset_found_through_xbar_data, .fini = fini) {
     cr_assert_str_eq(xb_data_dir("cifar10", buf, sizeof buf), xb_tmp("cifar10"));
     unsetenv("XBAR_DATA");
     cr_assert_str_eq(xb_data_dir("cifar10", buf, sizeof buf), XBAR_SOURCE_DIR "/datasets/data/cifar10");
+}
+
+Test(dataset_open, training_split_beside_test_files, .fini = fini) {
+    char buf[512];
+    write_small_idx("t10k", 1, 1);
+    cr_assert_null(xb_dataset_train_split(xb_tmp("t10k-images-idx3-ubyte.gz"), buf, sizeof buf));
+    write_small_idx("train", 1, 1);
+    cr_assert_str_eq(xb_dataset_train_split(xb_tmp("t10k-images-idx3-ubyte.gz"), buf, sizeof buf),
+                     xb_tmp("train-images-idx3-ubyte.gz"));
+    xb_write_bytes(xb_tmp("test_batch.bin"), "x", 1);
+    cr_assert_null(xb_dataset_train_split(xb_tmp("test_batch.bin"), buf, sizeof buf));
+    xb_write_bytes(xb_tmp("data_batch_1.bin"), "x", 1);
+    cr_assert_str_eq(xb_dataset_train_split(xb_tmp("test_batch.bin"), buf, sizeof buf),
+                     xb_tmp("data_batch_1.bin"));
+    cr_assert_null(xb_dataset_train_split(xb_tmp("other.bin"), buf, sizeof buf));
 }
 
 /* --- class matching --------------------------------------------------------- */

@@ -64,9 +64,11 @@ static void usage(FILE *f) {
             "  --threads T         worker threads (default: OMP_NUM_THREADS or all cores)\n"
             "int8 (post-training quantization; a model that is already quantized, e.g. QDQ,\n"
             "runs as it is):\n"
-            "  --calib N           calibration images (default 100).  Taken right after the\n"
-            "                      evaluated images when the data has enough of them, else\n"
-            "                      the first N images (the report says which)\n"
+            "  --calib N           calibration images (default 100): the N images right after\n"
+            "                      the evaluated ones when the data has them, else the first\n"
+            "                      N of the training split beside the data file (train-images-\n"
+            "                      idx3-ubyte, data_batch_1.bin) when present, else the first N\n"
+            "                      images of the data itself (the report says which)\n"
             "  --w-bits B          weight bits, 2..8, per output channel (default 8)\n"
             "  --x-bits B          activation bits, 2..8, per tensor (default 8)\n"
             "  --calib-method M    minmax | percentile (default minmax)\n"
@@ -232,7 +234,7 @@ int xb_cmd_run(int argc, char **argv) {
     xb_ctx ctx = {0};
     xb_graph *fg = NULL, *qg = NULL;
     xb_preproc pp = {0};
-    xb_dataset *d = NULL;
+    xb_dataset *d = NULL, *td = NULL;
     float *calib = NULL;
     cJSON *json = NULL;
     xb_arch arch;
@@ -307,20 +309,45 @@ int xb_cmd_run(int argc, char **argv) {
            (long long)d->n, d->c, d->h, d->w, (long long)count, (long long)count - 1);
 
     int64_t calib_first = 0, calib_n = 0;
+    const char *calib_how = "", *calib_src = "";
+    const xb_dataset *calib_set = d; /* d, or the training split td */
     if (need_q && already_q) {
         qg = fg;
         printf("int8     model quantized in the file (%d integer matrix layers), run as it is\n",
                xb_graph_count_quantized(fg));
     } else if (need_q) {
+        /* Calibration images, in order of preference: the ones right after
+         * the evaluated range (disjoint, same distribution); the training
+         * split stored beside the file (disjoint); the first ones of the
+         * same data (overlapping the evaluation; said so). */
+        const xb_dataset *cd = d;
+        char train[4096];
         calib_n = ra.calib < d->n ? ra.calib : d->n;
-        /* Calibrate on images the evaluation does not see when there are
-         * enough; otherwise on the first ones, and say so. */
-        calib_first = count + calib_n <= d->n ? count : 0;
+        if (count + calib_n <= d->n) {
+            calib_first = count;
+            calib_how = "after the evaluated ones: disjoint from them";
+        } else if (xb_dataset_train_split(d->path, train, sizeof train)) {
+            if (xb_dataset_open(train, &td, &ctx) != XB_OK) goto done;
+            if (td->c != d->c || td->h != d->h || td->w != d->w) {
+                xb_fail(&ctx, XB_ERR_INVALID, "%s: training images are %dx%dx%d, test images %dx%dx%d",
+                        td->path, td->c, td->h, td->w, d->c, d->h, d->w);
+                goto done;
+            }
+            cd = td;
+            calib_n = ra.calib < td->n ? ra.calib : td->n;
+            calib_first = 0;
+            calib_how = "of the training split: disjoint from the evaluated images";
+        } else {
+            calib_first = 0;
+            calib_how = "of the same data: they overlap the evaluated images";
+        }
+        calib_src = cd->path;
+        calib_set = cd;
         size_t per = (size_t)pp.c * (size_t)pp.h * (size_t)pp.w;
         calib = xb_calloc(&ctx, (size_t)calib_n * per, sizeof(float));
         if (!calib) goto done;
         for (int64_t i = 0; i < calib_n; i++)
-            xb_preproc_image(&pp, xb_dataset_image(d, calib_first + i), d->c, calib + (size_t)i * per);
+            xb_preproc_image(&pp, xb_dataset_image(cd, calib_first + i), cd->c, calib + (size_t)i * per);
         xb_quant_opts qo = xb_quant_opts_default();
         qo.w_bits = (int)ra.w_bits;
         qo.x_bits = (int)ra.x_bits;
@@ -330,12 +357,10 @@ int xb_cmd_run(int argc, char **argv) {
         if (xb_quantize(fg, calib, (int)calib_n, &qo, &qg, &ctx) != XB_OK) goto done;
         printf("int8     post-training quantization: weights %lld-bit per output channel, "
                "activations %lld-bit per tensor,\n         %s calibration on %lld images #%lld..#%lld "
-               "%s\n",
+               "of %s\n         (%s)\n",
                ra.w_bits, ra.x_bits,
                ra.calib_method == CALIB_PERCENTILE ? "percentile" : "min/max", (long long)calib_n,
-               (long long)calib_first, (long long)(calib_first + calib_n - 1),
-               calib_first >= count ? "(after the evaluated ones: disjoint from them)"
-                                    : "(of the same data: they overlap the evaluated images)");
+               (long long)calib_first, (long long)(calib_first + calib_n - 1), calib_src, calib_how);
     }
     putchar('\n');
     fflush(stdout);
@@ -377,10 +402,14 @@ int xb_cmd_run(int argc, char **argv) {
             oc.engine = xb_backend_engine(be);
             oc.label = "adc-cal";
             xb_run_result rc_ = {0};
-            if (xb_run_dataset(qg, &pp, d, &oc, &rc_, &ctx) != XB_OK) goto done;
+            /* the quantization's calibration images: they may come from the
+             * training split (calib_set), not from d */
+            if (xb_run_dataset(qg, &pp, calib_n ? calib_set : d, &oc, &rc_, &ctx) != XB_OK) goto done;
             if (xb_backend_calibration_end(be, &ctx) != XB_OK) goto done;
-            printf("         ADC full scale calibrated at the %g percentile on images #%lld..#%lld\n",
-                   arch.adc_percentile, (long long)cf, (long long)(cf + cn - 1));
+            printf("         ADC full scale calibrated at the %g percentile on images #%lld..#%lld "
+                   "of %s\n",
+                   arch.adc_percentile, (long long)cf, (long long)(cf + cn - 1),
+                   calib_n ? calib_set->path : d->path);
         }
         fflush(stdout);
         xb_run_opts oa = o;
@@ -431,6 +460,7 @@ int xb_cmd_run(int argc, char **argv) {
                                         ra.calib_method == CALIB_PERCENTILE ? "percentile" : "minmax");
                 cJSON_AddNumberToObject(q, "calib_images", (double)calib_n);
                 cJSON_AddNumberToObject(q, "calib_first", (double)calib_first);
+                cJSON_AddStringToObject(q, "calib_source", calib_src);
             }
             cJSON_AddItemToObject(json, "int8", q);
         }
@@ -454,5 +484,6 @@ done:
     xb_graph_free(fg);
     xb_preproc_free(&pp);
     xb_dataset_free(d);
+    xb_dataset_free(td);
     return rc;
 }
