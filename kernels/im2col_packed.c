@@ -4,6 +4,16 @@
 
 #include "igemm.h"
 
+/* memcpy for rows of a few dozen bytes: fixed-size chunks inline to plain
+ * vector moves, where a libc call per row cost more than the copy. */
+static inline void copy_row(uint8_t *restrict d, const uint8_t *restrict s, int64_t n) {
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) memcpy(d + i, s + i, 16);
+    if (i + 8 <= n) memcpy(d + i, s + i, 8), i += 8;
+    if (i + 4 <= n) memcpy(d + i, s + i, 4), i += 4;
+    for (; i < n; i++) d[i] = s[i];
+}
+
 void xb_pad_planes_u8(const xb_conv_geom *cg, int64_t channels, const uint8_t *x, uint8_t flip,
                       uint8_t pad, uint8_t *planes) {
     const int64_t H = cg->h, W = cg->w, Hp = xb_padded_h(cg), Wq = xb_phase_w(cg), sw = cg->sw;
@@ -20,7 +30,7 @@ void xb_pad_planes_u8(const xb_conv_geom *cg, int64_t channels, const uint8_t *x
                 if (flip)
                     for (int64_t i = 0; i < W; i++) d[i] = s[i] ^ flip;
                 else
-                    memcpy(d, s, (size_t)W);
+                    copy_row(d, s, W);
             } else {
                 /* Phase f gets the inputs i with (i + pl) % sw == f, in
                  * order: a strided read into a contiguous row. */
