@@ -516,6 +516,8 @@ static void run_full(const xb_analog_layer *l, int64_t g, const uint8_t *x, int6
     double lo = (double)c->code_lo, hi = (double)c->code_hi, lsb = c->lsb, inv = 1.0 / c->lsb;
     bool lossless = c->lossless;
     int64_t sat = 0;
+    double pow2[64];
+    for (int i = 0; i < 64; i++) pow2[i] = ldexp(1.0, i);
     for (int64_t p0 = 0; p0 < P; p0 += pt_max) {
         int64_t pt = P - p0 < pt_max ? P - p0 : pt_max, cols = J * pt;
         for (int64_t q = 0; q < pt; q++) s->xsum[q] = 0;
@@ -560,6 +562,24 @@ static void run_full(const xb_analog_layer *l, int64_t g, const uint8_t *x, int6
                     float sg = (float)c->read_sigma;
                     for (int64_t i = 0; i < ncc * cols; i++) s->vbuf[i] += sg * s->noise[i];
                 }
+                /* Every conversion of the block in one vectorised pass;
+                 * vbuf then holds the reconstructed values. */
+                float *vb = s->vbuf;
+                int64_t tot = ncc * cols, ns = 0;
+                if (profile && st)
+                    for (int64_t i = 0; i < tot; i++) stat_value(st, (double)vb[i]);
+                if (lossless) {
+                    for (int64_t i = 0; i < tot; i++) vb[i] = nearbyintf(vb[i]);
+                } else {
+                    float finv = (float)inv, flsb = (float)lsb, flo = (float)lo, fhi = (float)hi;
+                    for (int64_t i = 0; i < tot; i++) {
+                        float code = nearbyintf(vb[i] * finv);
+                        float y = code > fhi ? fhi : code < flo ? flo : code;
+                        ns += y != code;
+                        vb[i] = y * flsb;
+                    }
+                }
+                sat += ns;
             }
             for (int64_t cc = 0; cc < ncc; cc++) {
                 /* Signed pair: columns (s, +, n) = s*2N + n and (s, -, n) =
@@ -569,7 +589,7 @@ static void run_full(const xb_analog_layer *l, int64_t g, const uint8_t *x, int6
                 double sign = c->signed_pair ? 1.0 : (double)l->col_sign[col];
                 double *an = s->accd + n * pt;
                 for (int j = 0; j < J; j++) {
-                    double coef = sign * ldexp(1.0, (int)(j * d + l->col_shift[col]));
+                    double coef = sign * pow2[j * d + l->col_shift[col]];
                     int64_t off = col * cols + (int64_t)j * pt;
                     if (simple) {
                         const int32_t *Sp = (const int32_t *)s->S + off;
@@ -595,21 +615,22 @@ static void run_full(const xb_analog_layer *l, int64_t g, const uint8_t *x, int6
                                 stat_value(st, (double)(Sn ? Sp[q] - Sn[q] : Sp[q]));
                         continue;
                     }
-                    const float *v = s->vbuf + cc * cols + (int64_t)j * pt;
-                    int64_t ns = 0;
-                    if (lossless) {
-                        for (int64_t q = 0; q < pt; q++) an[q] += coef * nearbyint((double)v[q]);
-                    } else {
-                        for (int64_t q = 0; q < pt; q++) {
-                            double code = nearbyint((double)v[q] * inv);
-                            double y = code > hi ? hi : code < lo ? lo : code;
-                            ns += y != code;
-                            an[q] += coef * y * lsb;
-                        }
+                    /* Converted values (y, in vbuf) come from the batch
+                     * conversion above.  Few positions (Gemm layers): the
+                     * digits of one column are summed in a register below
+                     * instead. */
+                    if (pt < 8) break;
+                    const float *y = s->vbuf + cc * cols + (int64_t)j * pt;
+                    for (int64_t q = 0; q < pt; q++) an[q] += coef * (double)y[q];
+                }
+                if (!simple && pt < 8) {
+                    const float *y = s->vbuf + cc * cols;
+                    for (int64_t q = 0; q < pt; q++) {
+                        double t = 0;
+                        for (int j = 0; j < J; j++)
+                            t += pow2[j * d + l->col_shift[col]] * (double)y[(int64_t)j * pt + q];
+                        an[q] += sign * t;
                     }
-                    sat += ns;
-                    if (profile && st)
-                        for (int64_t q = 0; q < pt; q++) stat_value(st, (double)v[q]);
                 }
             }
         }

@@ -33,7 +33,8 @@ xb_status xb_op_batchnorm_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
     for (int i = 0; i < 5; i++) {
         const xb_tensor *t = xb_in_t(g, n, i);
         if (t->dtype != XB_F32)
-            return xb_fail(ctx, XB_ERR_UNSUPPORTED, "BatchNormalization input %s is %s (float only)",
+            return xb_fail(ctx, XB_ERR_UNSUPPORTED,
+                           "BatchNormalization input %s is %s (float only)",
                            names[i], xb_dtype_name(t->dtype));
         if (i > 0 && (t->shape.rank != 1 || t->shape.d[0] != x->shape.d[1]))
             return xb_fail(ctx, XB_ERR_INVALID, "%s has shape %s, expected [%lld]", names[i],

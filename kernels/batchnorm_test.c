@@ -46,7 +46,8 @@ Test(batchnorm, random_4d_default_epsilon) {
     for (int i = 0; i < 24; i++) {
         int c = (i / 4) % 3;
         double want = (x[i] - p[6 + c]) / sqrt((double)p[9 + c] + 1e-5) * p[c] + p[3 + c];
-        cr_assert(fabs(o[i] - want) <= 1e-5 * (1 + fabs(want)), "y[%d] = %g want %g", i, o[i], want);
+        cr_assert(fabs(o[i] - want) <= 1e-5 * (1 + fabs(want)), "y[%d] = %g want %g", i, o[i],
+                  want);
     }
     xb_test_end(&tg);
 }

@@ -277,7 +277,8 @@ xb_status xb_op_conv_run(const xb_graph *g, const xb_node *n, xb_exec *e, xb_ctx
             float *yg = yi + gi * cg->cout_g * P;
             const float *bg = bias ? bias + gi * cg->cout_g : NULL;
             const float *ap = cp->wpack ? cp->wpack + (size_t)gi * cp->wpack_floats : apack;
-            if (!cp->wpack) xb_sgemm_pack_a(false, cg->cout_g, K, w + gi * cg->cout_g * K, K, apack);
+            if (!cp->wpack)
+                xb_sgemm_pack_a(false, cg->cout_g, K, w + gi * cg->cout_g * K, K, apack);
             if (cp->path == CONV_SHIFT) {
                 conv_shift(cp, xg, ap, bg, yg, sp);
                 continue;

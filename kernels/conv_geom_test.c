@@ -135,7 +135,8 @@ static void expect_fail(const char *attr, int nv, const int64_t *v, const xb_sha
     }
     if (pool) xb_test_attr_ints(&tg, 0, "kernel_shape", 2, (int64_t[]){2, 2});
     xb_conv_geom cg;
-    cr_assert_neq(xb_conv_geom_init(&cg, &tg.g->nodes[0], x, w, pool, &tg.ctx), XB_OK, "expected failure: %s", needle);
+    cr_assert_neq(xb_conv_geom_init(&cg, &tg.g->nodes[0], x, w, pool, &tg.ctx), XB_OK,
+                  "expected failure: %s", needle);
     cr_assert(strstr(tg.ctx.msg, needle) != NULL, "message '%s' lacks '%s'", tg.ctx.msg, needle);
     xb_test_end(&tg);
 }

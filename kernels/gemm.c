@@ -89,7 +89,8 @@ xb_status xb_op_gemm_run(const xb_graph *g, const xb_node *n, xb_exec *e, xb_ctx
     if (use_c) {
         for (int64_t i = 0; i < p->M; i++)
             for (int64_t j = 0; j < p->N; j++)
-                Y[i * p->N + j] = p->alpha * Y[i * p->N + j] + p->beta * C[i * p->c_rs + j * p->c_cs];
+                Y[i * p->N + j] =
+                    p->alpha * Y[i * p->N + j] + p->beta * C[i * p->c_rs + j * p->c_cs];
     } else if (p->alpha != 1.0f) {
         for (int64_t i = 0; i < p->M * p->N; i++) Y[i] *= p->alpha;
     }

@@ -58,7 +58,8 @@ Test(gemm, randomized_against_reference) {
         case 6: crank = 1; break;
         default: break;
         }
-        float *A = malloc(sizeof(float) * (size_t)(M * K)), *B = malloc(sizeof(float) * (size_t)(K * N));
+        float *A = malloc(sizeof(float) * (size_t)(M * K));
+        float *B = malloc(sizeof(float) * (size_t)(K * N));
         float *C = malloc(sizeof(float) * (size_t)(M * N));
         for (int64_t i = 0; i < M * K; i++) A[i] = frand();
         for (int64_t i = 0; i < K * N; i++) B[i] = frand();

@@ -38,8 +38,8 @@ static void valid_cols(const xb_conv_geom *cg, int64_t off, int64_t *lo, int64_t
                     /* Index, not pointer: base may be negative (left pad). */                     \
                     const int64_t base = ih * W - cg->pl + off;                                    \
                     for (int64_t ow = 0; ow < lo; ow++) dst[ow] = PAD;                             \
-                    if (cg->sw == 1 && hi > lo)                                                   \
-                        memcpy(dst + lo, xc + (base + lo), (size_t)(hi - lo) * sizeof(T));           \
+                    if (cg->sw == 1 && hi > lo)                                                    \
+                        memcpy(dst + lo, xc + (base + lo), (size_t)(hi - lo) * sizeof(T));         \
                     else                                                                           \
                         for (int64_t ow = lo; ow < hi; ow++) dst[ow] = xc[base + ow * cg->sw];     \
                     for (int64_t ow = hi; ow < WO; ow++) dst[ow] = PAD;                            \

@@ -25,7 +25,8 @@ static const float *mm(xb_test_graph *tg, int ar, const int64_t *ad, int br, con
     cr_assert_eq(xb_test_prepare(tg), XB_OK, "%s", tg->ctx.msg);
     const xb_shape *ys = &tg->g->tensors[y].shape;
     cr_assert_eq(ys->rank, yr);
-    for (int i = 0; i < yr; i++) cr_assert_eq(ys->d[i], yd[i], "dim %d: %ld vs %ld", i, (long)ys->d[i], (long)yd[i]);
+    for (int i = 0; i < yr; i++)
+        cr_assert_eq(ys->d[i], yd[i], "dim %d: %ld vs %ld", i, (long)ys->d[i], (long)yd[i]);
     const void *ins[2] = {a, b};
     const float *o = xb_test_run(tg, ins, 0);
     cr_assert_not_null(o, "%s", tg->ctx.msg);
@@ -105,7 +106,8 @@ Test(matmul, randomized_broadcast_batches) {
                         s += v, mag += fabs(v);
                     }
                     float got = o[(t * Me + i) * Ne + j];
-                    cr_assert(fabs(got - s) <= 1e-5 * mag + 1e-7, "it %d: %.8g vs %.8g", it, got, s);
+                    cr_assert(fabs(got - s) <= 1e-5 * mag + 1e-7, "it %d: %.8g vs %.8g", it, got,
+                              s);
                 }
         }
         xb_test_end(&tg);

@@ -181,7 +181,8 @@ Test(pool, randomized_against_reference) {
 }
 
 Test(pool, rejects_unsupported) {
-    pool_case pc = {"AveragePool", 11, 1, 1, 4, 4, 2, 2, {1, 1}, {2, 2}, {0, 0, 0, 0}, false, false};
+    pool_case pc = {"AveragePool", 11,     1,         1,     4,     4, 2,
+                    2,             {1, 1}, {2, 2}, {0, 0, 0, 0}, false, false};
     xb_test_graph tg;
     pool_node(&tg, &pc, XB_F32);
     cr_assert_neq(xb_test_prepare(&tg), XB_OK);

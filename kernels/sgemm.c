@@ -211,62 +211,76 @@ static void micro_kernel_rows(int64_t kc, const float *a, const float *b, const 
         mk_body(kc, a, b, boff, c, ldc, add, mr, nr, false);
 }
 
+/* Finish one dot product: lanes of s in order, then the scalar tail. */
+static inline float dot_finish(vf s, const float *a, const float *bj, int64_t kv, int64_t K) {
+    float t = 0.0f;
+    for (int l = 0; l < VL; l++) t += s[l];
+    for (int64_t k = kv; k < K; k++) t = FMADD(a[k], bj[k], t);
+    return t;
+}
+
 /* M = 1 (a fully connected layer on one image): packing B would cost as much
- * as the product, so read B in place.  a(k) = a[k * astride]. */
-static void gemv(int64_t N, int64_t K, const float *a, int64_t astride, bool transB,
-                 const float *B, int64_t ldb, float *c, bool accumulate) {
+ * as the product, so read B in place; `a` is contiguous.  Several outputs
+ * are computed together so that independent FMA chains hide the FMA
+ * latency; each output's own summation order does not depend on how many
+ * are grouped, so results do not change with N. */
+static void gemv(int64_t N, int64_t K, const float *a, bool transB, const float *B, int64_t ldb,
+                 float *c, bool accumulate) {
     if (!transB) {
-        /* c[j] = sum_k a(k) B[k][j]: vectors run along j, k in order, with the
+        /* c[j] = sum_k a[k] B[k][j]: vectors run along j, k in order, with the
          * same K blocks as the packed path. */
         int64_t kcb = k_block_len(K);
         for (int64_t k0 = 0; k0 < K || k0 == 0; k0 += kcb) {
             int64_t kc = K - k0 < kcb ? K - k0 : kcb;
             bool add = accumulate || k0 > 0;
             int64_t j = 0;
-            for (; j + 4 * VL <= N; j += 4 * VL) {
-                vf s0 = {0}, s1 = {0}, s2 = {0}, s3 = {0};
+            for (; j + 8 * VL <= N; j += 8 * VL) {
+                vf s[8];
+                for (int r = 0; r < 8; r++) s[r] = (vf){0};
                 for (int64_t k = k0; k < k0 + kc; k++) {
                     const float *bk = B + k * ldb + j;
-                    vf ak = vbcast(a[k * astride]);
-                    s0 += ak * vload(bk);
-                    s1 += ak * vload(bk + VL);
-                    s2 += ak * vload(bk + 2 * VL);
-                    s3 += ak * vload(bk + 3 * VL);
+                    vf ak = vbcast(a[k]);
+                    for (int r = 0; r < 8; r++) s[r] += ak * vload(bk + r * VL);
                 }
-                if (add) {
-                    s0 += vload(c + j), s1 += vload(c + j + VL);
-                    s2 += vload(c + j + 2 * VL), s3 += vload(c + j + 3 * VL);
-                }
-                vstore(c + j, s0), vstore(c + j + VL, s1);
-                vstore(c + j + 2 * VL, s2), vstore(c + j + 3 * VL, s3);
+                for (int r = 0; r < 8; r++)
+                    vstore(c + j + r * VL, add ? vload(c + j + r * VL) + s[r] : s[r]);
+            }
+            for (; j + VL <= N; j += VL) {
+                vf s0 = {0};
+                for (int64_t k = k0; k < k0 + kc; k++) s0 += vbcast(a[k]) * vload(B + k * ldb + j);
+                vstore(c + j, add ? vload(c + j) + s0 : s0);
             }
             for (; j < N; j++) {
-                float s = 0.0f;
-                for (int64_t k = k0; k < k0 + kc; k++) s = FMADD(a[k * astride], B[k * ldb + j], s);
-                c[j] = add ? c[j] + s : s;
+                float t = 0.0f;
+                for (int64_t k = k0; k < k0 + kc; k++) t = FMADD(a[k], B[k * ldb + j], t);
+                c[j] = add ? c[j] + t : t;
             }
             if (K == 0) break;
         }
         return;
     }
     /* c[j] = dot(a, row j of B): VL partial sums along k (lane l takes
-     * k = l mod VL), reduced lane 0..VL-1 in order, then the scalar tail. */
+     * k = l mod VL), reduced lane 0..VL-1 in order, then the scalar tail.
+     * Eight rows at a time share the loads of a. */
     int64_t kv = K / VL * VL;
     int64_t j = 0;
+    for (; j + 8 <= N; j += 8) {
+        vf s[8];
+        for (int r = 0; r < 8; r++) s[r] = (vf){0};
+        for (int64_t k = 0; k < kv; k += VL) {
+            vf ak = vload(a + k);
+            for (int r = 0; r < 8; r++) s[r] += ak * vload(B + (j + r) * ldb + k);
+        }
+        for (int r = 0; r < 8; r++) {
+            float t = dot_finish(s[r], a, B + (j + r) * ldb, kv, K);
+            c[j + r] = accumulate ? c[j + r] + t : t;
+        }
+    }
     for (; j < N; j++) {
         const float *bj = B + j * ldb;
         vf s = {0};
-        if (astride == 1)
-            for (int64_t k = 0; k < kv; k += VL) s += vload(a + k) * vload(bj + k);
-        else
-            for (int64_t k = 0; k < kv; k += VL) {
-                vf av;
-                for (int l = 0; l < VL; l++) av[l] = a[(k + l) * astride];
-                s += av * vload(bj + k);
-            }
-        float t = 0.0f;
-        for (int l = 0; l < VL; l++) t += s[l];
-        for (int64_t k = kv; k < K; k++) t = FMADD(a[k * astride], bj[k], t);
+        for (int64_t k = 0; k < kv; k += VL) s += vload(a + k) * vload(bj + k);
+        float t = dot_finish(s, a, bj, kv, K);
         c[j] = accumulate ? c[j] + t : t;
     }
 }
@@ -311,7 +325,7 @@ void xb_sgemm_prepacked(int64_t M, int64_t N, int64_t K, const float *Apacked, b
          * gather it once so the dot products read it contiguously. */
         float *a = align64(scratch);
         for (int64_t k = 0; k < K; k++) a[k] = Apacked[k * MR];
-        gemv(N, K, a, 1, transB, B, ldb, C, accumulate);
+        gemv(N, K, a, transB, B, ldb, C, accumulate);
         return;
     }
     gemm_packed(M, N, K, Apacked, transB, B, ldb, C, ldc, accumulate, align64(scratch));
@@ -322,7 +336,13 @@ void xb_sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, const f
               void *scratch) {
     if (M <= 0 || N <= 0) return;
     if (M == 1) {
-        gemv(N, K, A, transA ? lda : 1, transB, B, ldb, C, accumulate);
+        const float *a = A;
+        if (transA && lda != 1) { /* a column of A: gather it (scratch holds K floats) */
+            float *t = align64(scratch);
+            for (int64_t k = 0; k < K; k++) t[k] = A[k * lda];
+            a = t;
+        }
+        gemv(N, K, a, transB, B, ldb, C, accumulate);
         return;
     }
     float *Ap = align64(scratch);

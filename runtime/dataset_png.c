@@ -28,7 +28,8 @@ typedef struct {
 
 static void on_png_error(png_structp png, png_const_charp msg) {
     png_state *s = png_get_error_ptr(png);
-    snprintf(s->err, sizeof s->err, "%s", msg);
+    /* libpng's stdio reader says only "Read Error" at end of file */
+    snprintf(s->err, sizeof s->err, "%s", strcmp(msg, "Read Error") ? msg : "unexpected end of file (truncated)");
     png_longjmp(png, 1);
 }
 

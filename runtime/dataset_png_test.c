@@ -219,6 +219,8 @@ Test(png, corrupt_files_fail_cleanly, .fini = fini) {
     /* truncated in the middle of the image data */
     xb_write_bytes(xb_tmp("trunc.png"), b, n - 20);
     expect_png_fail("trunc.png", "corrupt PNG");
+    xb_write_bytes(xb_tmp("half.png"), b, n / 2);
+    expect_png_fail("half.png", "truncated");
     xb_write_bytes(xb_tmp("short.png"), b, 20);
     expect_png_fail("short.png", "corrupt PNG");
     /* signature damaged */

@@ -7,7 +7,9 @@
  *     golden with "output_scale" (int8 reference) a logit may also be
  *     exactly one output step off (see below);
  *   - golden/full_test_set: top-1 correct on the whole test set equals the
- *     recorded count exactly.
+ *     recorded count exactly;
+ *   - golden/threads_identical: float and post-training int8 logits of 64
+ *     images are bit-identical with 1 and 2 threads.
  * The full test set is read from the data dir (XBAR_DATA or
  * datasets/data/, see datasets/fetch.sh); without it that test is skipped
  * and says why.  The first-16 check falls back to the bundled sample
@@ -25,6 +27,7 @@
 
 #include "runtime/dataset.h"
 #include "runtime/preprocess.h"
+#include "runtime/quantize.h"
 #include "runtime/runner.h"
 
 #include "frontend/onnx.h"
@@ -232,6 +235,70 @@ ParameterizedTest(model_param *mp, golden, full_test_set) {
                  (long long)r.total, total);
     cr_assert_eq(r.correct1, want, "%s: %lld/%lld correct, PyTorch golden %d", mp->name,
                  (long long)r.correct1, (long long)r.total, want);
+    xb_dataset_free(d);
+    unload(&m);
+}
+
+/* Thread-count independence on the real models, float and post-training
+ * int8: logits bit-identical with 1 and 2 threads. */
+ParameterizedTestParameters(golden, threads_identical) {
+    size_t n;
+    model_param *p = find_models(&n);
+    return cr_make_param_array(model_param, p, n, free_params);
+}
+
+static void logits_1_vs_2(const xb_graph *g, const xb_preproc *pp, const xb_dataset *d, int n,
+                          const char *what) {
+    size_t k = (size_t)n * (size_t)pp->n_outputs;
+    float *a = malloc(k * sizeof(float)), *b = malloc(k * sizeof(float));
+    xb_run_opts o;
+    xb_run_opts_init(&o);
+    o.limit = n;
+    xb_run_result r1, r2;
+    xb_ctx ctx = {0};
+    o.threads = 1;
+    o.logits = a;
+    cr_assert_eq(xb_run_dataset(g, pp, d, &o, &r1, &ctx), XB_OK, "%s", ctx.msg);
+    o.threads = 2;
+    o.logits = b;
+    cr_assert_eq(xb_run_dataset(g, pp, d, &o, &r2, &ctx), XB_OK, "%s", ctx.msg);
+    cr_assert_eq(r2.threads, 2);
+    cr_assert_eq(memcmp(a, b, k * sizeof(float)), 0, "%s: logits differ between 1 and 2 threads", what);
+    cr_assert_eq(r1.correct1, r2.correct1);
+    cr_assert_eq(r1.correct5, r2.correct5);
+    free(a);
+    free(b);
+}
+
+ParameterizedTest(model_param *mp, golden, threads_identical) {
+    loaded m;
+    load(mp->name, &m);
+    char why[512];
+    xb_dataset *d = full_set(m.ds, why, sizeof why);
+    if (!d) {
+        char sp[512];
+        snprintf(sp, sizeof sp, "%s/datasets/samples/%s", XBAR_SOURCE_DIR,
+                 !strcmp(m.ds, "cifar10") ? "cifar10/test_batch.bin" : "mnist/t10k-images-idx3-ubyte.gz");
+        if (strcmp(m.ds, "mnist") && strcmp(m.ds, "cifar10")) cr_skip_test("%s: %s", mp->name, why);
+        xb_ctx ctx = {0};
+        cr_assert_eq(xb_dataset_open(sp, &d, &ctx), XB_OK, "%s", ctx.msg);
+    }
+    int n = d->n < 64 ? (int)d->n : 64;
+    logits_1_vs_2(m.g, &m.pp, d, n, "float");
+    int nq = 0;
+    for (int i = 0; i < m.g->n_nodes; i++) nq += !strncmp(m.g->nodes[i].op_type, "XbarQ", 5);
+    if (nq == 0) {
+        size_t per = (size_t)m.pp.c * (size_t)m.pp.h * (size_t)m.pp.w;
+        float *cal = malloc(8 * per * sizeof(float));
+        for (int i = 0; i < 8; i++) xb_preproc_image(&m.pp, xb_dataset_image(d, 100 + i), d->c, cal + i * per);
+        xb_quant_opts qo = xb_quant_opts_default();
+        xb_graph *qg;
+        xb_ctx ctx = {0};
+        cr_assert_eq(xb_quantize(m.g, cal, 8, &qo, &qg, &ctx), XB_OK, "%s", ctx.msg);
+        logits_1_vs_2(qg, &m.pp, d, n, "int8");
+        xb_graph_free(qg);
+        free(cal);
+    }
     xb_dataset_free(d);
     unload(&m);
 }
