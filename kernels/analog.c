@@ -2,6 +2,7 @@
 #include "analog.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -425,6 +426,7 @@ typedef struct {
     int64_t *xsum;  /* [Pt] */
     int32_t *qcols; /* correction path: flagged columns' position [J*Pt] */
     uint8_t *qj;    /* ... and digit [J*Pt] */
+    int32_t *dq;    /* [Pt] corrections of one column */
     uint8_t *sg;    /* sgemm scratch */
 } scratch_t;
 
@@ -451,6 +453,7 @@ static size_t carve(const xb_analog_layer *l, int64_t P, uint8_t *base, scratch_
     TAKE(xsum, (size_t)pt * sizeof(int64_t));
     TAKE(qcols, (size_t)cols * sizeof(int32_t));
     TAKE(qj, (size_t)cols);
+    TAKE(dq, (size_t)pt * sizeof(int32_t));
     TAKE(sg, sgemm_bytes(l, cols));
 #undef TAKE
     return off;
@@ -471,14 +474,34 @@ static int32_t clamp_i32(double v) {
 static void pack_digits(const xb_analog_config *c, const uint8_t *x, int64_t P, int64_t k0,
                         int64_t kb, int64_t p0, int64_t pt, uint8_t *dp) {
     int J = c->input_slices, d = c->dac_bits;
-    unsigned dm = (1u << d) - 1;
+    uint32_t dm = (1u << d) - 1;
     int64_t cols = J * pt, Pp = xb_igemm_ppad(cols);
-    for (int64_t k = 0; k < kb; k++) {
-        const uint8_t *xr = x + (k0 + k) * P + p0;
-        uint8_t *base = dp + (k >> 2) * Pp * 4 + (k & 3);
+    /* Four rows (one k-quad of the packed layout) at a time, so each
+     * (digit, position) writes one 4-byte word; rows past kb read as 0. */
+    for (int64_t k = 0; k < kb; k += 4) {
+        const uint8_t *r[4];
+        for (int i = 0; i < 4; i++) r[i] = k + i < kb ? x + (k0 + k + i) * P + p0 : NULL;
+        uint8_t *dst = dp + (k >> 2) * Pp * 4;
         for (int j = 0; j < J; j++) {
-            uint8_t *dj = base + (int64_t)j * pt * 4;
-            for (int64_t q = 0; q < pt; q++) dj[q * 4] = (uint8_t)((xr[q] >> (j * d)) & dm);
+            uint8_t *dj = dst + (int64_t)j * pt * 4;
+            int sh = j * d;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            if (r[3]) {
+                /* Little-endian: byte i of the word is row k + i.  dj is
+                 * 4-byte aligned (64-aligned buffer, offsets multiple of 4). */
+                const uint8_t *a0 = r[0], *a1 = r[1], *a2 = r[2], *a3 = r[3];
+                uint32_t *dw = (uint32_t *)(void *)dj;
+                for (int64_t q = 0; q < pt; q++)
+                    dw[q] = ((uint32_t)(a0[q] >> sh) & dm) | (((uint32_t)(a1[q] >> sh) & dm) << 8) |
+                            (((uint32_t)(a2[q] >> sh) & dm) << 16) |
+                            (((uint32_t)(a3[q] >> sh) & dm) << 24);
+            } else
+#endif
+            {
+                for (int64_t q = 0; q < pt; q++)
+                    for (int i = 0; i < 4; i++)
+                        dj[q * 4 + i] = r[i] ? (uint8_t)((r[i][q] >> sh) & dm) : 0;
+            }
         }
     }
     xb_igemm_pack_x_clear(dp, kb, cols);
@@ -662,6 +685,8 @@ static void run_correction(const xb_analog_layer *l, int64_t g, const uint8_t *x
                                  : c->code_hi;
     int64_t pt_max = chunk_positions(l, P);
     int64_t sat = 0;
+    double pow2[64];
+    for (int i = 0; i < 64; i++) pow2[i] = ldexp(1.0, i);
     for (int64_t p0 = 0; p0 < P; p0 += pt_max) {
         int64_t pt = P - p0 < pt_max ? P - p0 : pt_max;
         for (int64_t r = 0; r < l->R; r++) {
@@ -678,20 +703,32 @@ static void run_correction(const xb_analog_layer *l, int64_t g, const uint8_t *x
                     for (int64_t q = 0; q < pt; q++) xj[q] += (xr[q] >> (j * d)) & dm;
                 }
             }
-            int64_t nq = 0;
-            for (int64_t i = 0; i < J * pt; i++)
-                if ((int64_t)x1[i] * ml > thr) s->qcols[nq++] = (int32_t)i;
+            int64_t nq = 0, cols = J * pt;
+            for (int64_t i = 0; i < cols; i++) nq += (int64_t)x1[i] * ml > thr;
             if (!nq) continue;
-            for (int64_t i = 0; i < nq; i++) {
-                s->qj[i] = (uint8_t)(s->qcols[i] / pt);
-                s->qcols[i] = (int32_t)(s->qcols[i] % pt);
-            }
-            int64_t Pp = xb_igemm_ppad(nq);
-            for (int64_t k = 0; k < kb; k++) {
-                const uint8_t *xr = x + (k0 + k) * P + p0;
-                uint8_t *base = s->dp + (k >> 2) * Pp * 4 + (k & 3);
-                for (int64_t i = 0; i < nq; i++)
-                    base[i * 4] = (uint8_t)((xr[s->qcols[i]] >> (s->qj[i] * d)) & dm);
+            if (nq * 4 > cols) {
+                /* Most columns flagged: pack them all (contiguous,
+                 * vectorised) rather than gathering. */
+                nq = cols;
+                for (int64_t i = 0; i < cols; i++) {
+                    s->qj[i] = (uint8_t)(i / pt);
+                    s->qcols[i] = (int32_t)(i % pt);
+                }
+                pack_digits(c, x, P, k0, kb, p0, pt, s->dp);
+            } else {
+                nq = 0;
+                for (int64_t i = 0; i < cols; i++)
+                    if ((int64_t)x1[i] * ml > thr) {
+                        s->qj[nq] = (uint8_t)(i / pt);
+                        s->qcols[nq++] = (int32_t)(i % pt);
+                    }
+                int64_t Pp = xb_igemm_ppad(nq);
+                for (int64_t k = 0; k < kb; k++) {
+                    const uint8_t *xr = x + (k0 + k) * P + p0;
+                    uint8_t *base = s->dp + (k >> 2) * Pp * 4 + (k & 3);
+                    for (int64_t i = 0; i < nq; i++)
+                        base[i * 4] = (uint8_t)((xr[s->qcols[i]] >> (s->qj[i] * d)) & dm);
+                }
             }
             xb_igemm_pack_x_clear(s->dp, kb, nq);
             xb_igemm_packed(l->levp + (size_t)(g * l->R + r) * l->levp_stride, s->dp, kb, C, nq,
@@ -700,6 +737,56 @@ static void run_correction(const xb_analog_layer *l, int64_t g, const uint8_t *x
             for (int64_t cc = 0; cc < ncc; cc++) {
                 int64_t col = c->signed_pair ? (cc / N) * 2 * N + cc % N : cc;
                 const int32_t *Sp = S + col * nq, *Sn = c->signed_pair ? Sp + N * nq : NULL;
+                if (nq == cols) {
+                    /* Every (digit, position) column present, in order
+                     * j * pt + q: corrections accumulate per position in
+                     * int32 lanes (|sum_j (clip(S) - S) 2^shift| stays far
+                     * below 2^31), then go to acc. */
+                    int32_t *dq = s->dq;
+                    int32_t ilo = (int32_t)c->code_lo, ihi = (int32_t)c->code_hi;
+                    for (int64_t q = 0; q < pt; q++) dq[q] = 0;
+                    int64_t ns = 0;
+                    for (int j = 0; j < J; j++) {
+                        int32_t wgt = (int32_t)1 << (j * d + l->col_shift[col]);
+                        const int32_t *Pj = Sp + (int64_t)j * pt, *Nj = Sn ? Sn + (int64_t)j * pt : NULL;
+                        if (Nj) {
+                            for (int64_t q = 0; q < pt; q++) {
+                                int32_t v = Pj[q] - Nj[q];
+                                int32_t y = v > ihi ? ihi : v < ilo ? ilo : v;
+                                ns += y != v;
+                                dq[q] += (y - v) * wgt;
+                            }
+                        } else {
+                            for (int64_t q = 0; q < pt; q++) {
+                                int32_t v = Pj[q];
+                                int32_t y = v > ihi ? ihi : v < ilo ? ilo : v;
+                                ns += y != v;
+                                dq[q] += (y - v) * wgt;
+                            }
+                        }
+                    }
+                    if (!ns) continue;
+                    sat += ns;
+                    int64_t sign = c->signed_pair ? 1 : l->col_sign[col];
+                    int32_t *an = acc + l->col_n[col] * P + p0;
+                    for (int64_t q = 0; q < pt; q++) {
+                        int64_t t = (int64_t)an[q] + sign * (int64_t)dq[q];
+                        an[q] = (int32_t)(t > INT32_MAX ? INT32_MAX : t < INT32_MIN ? INT32_MIN : t);
+                    }
+                    continue;
+                }
+                /* Vectorised test first: most columns clip nowhere. */
+                int32_t ilo = (int32_t)c->code_lo, ihi = (int32_t)c->code_hi;
+                int64_t out = 0;
+                if (Sn) {
+                    for (int64_t i = 0; i < nq; i++) {
+                        int32_t v = Sp[i] - Sn[i];
+                        out += (v > ihi) | (v < ilo);
+                    }
+                } else {
+                    for (int64_t i = 0; i < nq; i++) out += (Sp[i] > ihi) | (Sp[i] < ilo);
+                }
+                if (!out) continue;
                 for (int64_t i = 0; i < nq; i++) {
                     int64_t v = Sn ? (int64_t)Sp[i] - Sn[i] : Sp[i];
                     if (v <= c->code_hi && v >= c->code_lo) continue;
@@ -708,7 +795,7 @@ static void run_correction(const xb_analog_layer *l, int64_t g, const uint8_t *x
                     int j = s->qj[i];
                     int64_t q = s->qcols[i];
                     int64_t sign = c->signed_pair ? 1 : l->col_sign[col];
-                    double delta = (double)(sign * (y - v)) * ldexp(1.0, (int)(j * d + l->col_shift[col]));
+                    double delta = (double)(sign * (y - v)) * pow2[j * d + l->col_shift[col]];
                     int32_t *a = &acc[l->col_n[col] * P + p0 + q];
                     *a = clamp_i32((double)*a + delta);
                 }
