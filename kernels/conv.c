@@ -6,9 +6,10 @@
  * Per image and group the conv is the matrix product
  *     Y_g[cout_g][P] = W_g[cout_g][K] * col[K][P]  (+ bias per row)
  * with col the im2col unfolding of the input.  A constant weight is packed
- * for the sgemm micro-kernel once, at prepare.  col is never stored whole;
- * the B operand is built one NR-column panel at a time, straight into the
- * micro-kernel's layout, and consumed while it sits in L1.  Four paths:
+ * for the sgemm micro-kernel once, at prepare.  col is never stored whole:
+ * either the micro-kernel reads its rows in place (SHIFT) or it is built
+ * one NR-column panel at a time, straight into the micro-kernel's layout,
+ * and consumed while it sits in L1 (GEMM).  Four paths:
  *
  * SHIFT (the common case): the group's input is copied once into a
  *   zero-padded buffer split into sh x sw stride phases (phase (a, b) holds
@@ -47,7 +48,7 @@ typedef struct {
     int64_t hq, wq, plane; /* one stride phase of the padded input */
     int64_t pq;            /* P' = hout * wq computed positions */
     int64_t *koff;         /* [K] offset of im2col row k in the phase buffer */
-    size_t xpad_floats;  /* padded buffer incl. the slack the last panel reads */
+    size_t xpad_floats;    /* phase buffer incl. the slack the last panel reads */
 } conv_params;
 
 static void conv_params_free(void *p) {
@@ -68,6 +69,9 @@ static xb_status plan_shift(conv_params *cp, size_t *scratch, xb_ctx *ctx) {
     cp->wq = (cg->w + cg->pl + cg->pr + sw - 1) / sw;
     cp->plane = cp->hq * cp->wq;
     cp->pq = cg->hout * cp->wq;
+    if ((double)cg->cin_g * (double)(sh * sw) * (double)cp->plane > XB_GEOM_MAX_ELEMS ||
+        (double)cg->cout_g * (double)cp->pq > XB_GEOM_MAX_ELEMS)
+        return xb_fail(ctx, XB_ERR_NOMEM, "padded input of the convolution is too large");
     cp->koff = xb_malloc(ctx, (size_t)cg->K * sizeof(int64_t));
     if (!cp->koff) return ctx->status;
     int64_t k = 0;

@@ -218,6 +218,12 @@ xb_status xb_conv_geom_init(xb_conv_geom *cg, const xb_node *n, const xb_shape *
     if (cg->K > ((int64_t)1 << 31) || cg->P > ((int64_t)1 << 31))
         return xb_fail(ctx, XB_ERR_NOMEM, "convolution matrix of %lld x %lld is too large",
                        (long long)cg->K, (long long)cg->P);
+    /* Products in double: the int64 ones could overflow on hostile shapes. */
+    double in_elems = (double)cg->n * (double)cg->cin * (double)cg->h * (double)cg->w;
+    double out_elems = (double)cg->n * (double)cg->cout * (double)cg->P;
+    if (in_elems > XB_GEOM_MAX_ELEMS || out_elems > XB_GEOM_MAX_ELEMS)
+        return xb_fail(ctx, XB_ERR_NOMEM, "input or output of %.0f / %.0f elements is too large",
+                       in_elems, out_elems);
     return XB_OK;
 }
 

@@ -26,6 +26,10 @@
 
 #include "../runtime/ir.h"
 
+/* Largest input or output (elements) a geometry accepts: 4 GiB of floats,
+ * the runtime's tensor limit. */
+#define XB_GEOM_MAX_ELEMS ((double)((int64_t)1 << 30))
+
 typedef struct xb_conv_geom {
     int spatial;          /* 1 or 2: rank of the op's spatial part */
     int64_t n, cin, h, w; /* input [N, Cin, H, W] (H = 1 for 1-D) */
@@ -51,7 +55,8 @@ typedef struct xb_conv_geom {
  * Pool (is_pool = true): `w` must be NULL; kernel_shape is required, group is
  * 1, cout = cin, ceil_mode is read.  Dilations are parsed for both; ops that
  * do not have them in a given opset (AveragePool < 19) reject them
- * themselves.  Fails with a message naming the attribute and the cause. */
+ * themselves.  Fails with a message naming the attribute and the cause, or
+ * XB_ERR_NOMEM when the input or output would exceed XB_GEOM_MAX_ELEMS. */
 xb_status xb_conv_geom_init(xb_conv_geom *cg, const xb_node *n, const xb_shape *x,
                             const xb_shape *w, bool is_pool, xb_ctx *ctx);
 

@@ -281,3 +281,14 @@ Test(im2col, pointwise_detection) {
     cr_assert(!xb_conv_geom_is_pointwise(&cg));
     xb_test_end(&tg);
 }
+
+Test(conv_geom, rejects_absurd_sizes) {
+    /* Each dimension is plausible, the product is not: a clean NOMEM, no
+     * overflowing arithmetic. */
+    xb_shape x = shp(4, (int64_t[]){1 << 12, 1 << 12, 1 << 12, 1 << 12});
+    xb_shape w = shp(4, (int64_t[]){4, 1 << 12, 1, 1});
+    expect_fail(NULL, 0, NULL, &x, &w, false, "too large");
+    xb_shape x2 = shp(4, (int64_t[]){1, 1, 1 << 20, 1 << 20});
+    xb_shape w2 = shp(4, (int64_t[]){1, 1, 1, 1});
+    expect_fail(NULL, 0, NULL, &x2, &w2, false, "too large");
+}

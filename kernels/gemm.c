@@ -43,6 +43,11 @@ xb_status xb_op_gemm_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
                        "inner dimensions differ: A %s (transA=%d), B %s (transB=%d)",
                        xb_shape_str(&a->shape, s1, sizeof s1), (int)ta,
                        xb_shape_str(&b->shape, s2, sizeof s2), (int)tb);
+    if ((double)p->M * (double)p->N > (double)((int64_t)1 << 30) ||
+        (double)p->M * (double)p->K > (double)((int64_t)1 << 30) ||
+        (double)p->K * (double)p->N > (double)((int64_t)1 << 30))
+        return xb_fail(ctx, XB_ERR_NOMEM, "Gemm of %lld x %lld x %lld is too large",
+                       (long long)p->M, (long long)p->K, (long long)p->N);
     if (c) {
         /* Unidirectional broadcast: align C's dims to the right of [M, N]. */
         const xb_shape *cs = &c->shape;

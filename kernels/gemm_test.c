@@ -128,3 +128,7 @@ Test(gemm, rejects_bad_inputs) {
     gemm_fail(13, 2, 3, 3, 4, 2, (int64_t[]){2, 3}, "does not broadcast");
     gemm_fail(13, 2, 3, 3, 4, 3, (int64_t[]){1, 2, 4}, "rank 3");
 }
+
+Test(gemm, rejects_absurd_sizes) {
+    gemm_fail(13, (int64_t)1 << 20, (int64_t)1 << 20, (int64_t)1 << 20, 4, -1, NULL, "too large");
+}

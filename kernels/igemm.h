@@ -16,8 +16,10 @@
  * A micro-kernel then keeps a 6 x 64 block of int32 accumulators in
  * registers and, per k-quad, does 4 vector loads of x and 6 broadcasts of w
  * for 24 dot-product instructions (96 MACs per lane).  Zero padding adds 0
- * to every sum, so edges need no special arithmetic.  Machines without
- * AVX512-VNNI run a portable loop over the same layout.
+ * to every sum, so edges need no special arithmetic.  CPUs with only the
+ * 256-bit AVX-VNNI get a 6 x 16 variant; others run a portable loop over the
+ * same layout (several times slower: without a byte dot-product
+ * instruction int8 has no throughput edge over float FMA).
  *
  * Exactness: int32 accumulation never overflows when
  * K * 128 * 255 < 2^31, i.e. K <= XB_IGEMM_KMAX; callers validate K.

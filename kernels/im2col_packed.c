@@ -4,31 +4,46 @@
 
 #include "igemm.h"
 
-void xb_pad_border_u8(const xb_conv_geom *cg, int64_t channels, uint8_t value, uint8_t *xpad) {
-    const int64_t Hp = xb_padded_h(cg), Wp = xb_padded_w(cg);
-    for (int64_t c = 0; c < channels; c++) {
-        uint8_t *pl = xpad + c * Hp * Wp;
-        memset(pl, value, (size_t)(cg->pt * Wp));
-        memset(pl + (cg->pt + cg->h) * Wp, value, (size_t)(cg->pb * Wp));
-        if (cg->pl == 0 && cg->pr == 0) continue;
-        for (int64_t y = cg->pt; y < cg->pt + cg->h; y++) {
-            memset(pl + y * Wp, value, (size_t)cg->pl);
-            memset(pl + y * Wp + cg->pl + cg->w, value, (size_t)cg->pr);
-        }
-    }
+/* memcpy for rows of a few dozen bytes: fixed-size chunks inline to plain
+ * vector moves, where a libc call per row cost more than the copy. */
+static inline void copy_row(uint8_t *restrict d, const uint8_t *restrict s, int64_t n) {
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) memcpy(d + i, s + i, 16);
+    if (i + 8 <= n) memcpy(d + i, s + i, 8), i += 8;
+    if (i + 4 <= n) memcpy(d + i, s + i, 4), i += 4;
+    for (; i < n; i++) d[i] = s[i];
 }
 
-void xb_pad_copy_u8(const xb_conv_geom *cg, int64_t channels, const uint8_t *x, uint8_t flip,
-                    uint8_t *xpad) {
-    const int64_t Hp = xb_padded_h(cg), Wp = xb_padded_w(cg), H = cg->h, W = cg->w;
+void xb_pad_planes_u8(const xb_conv_geom *cg, int64_t channels, const uint8_t *x, uint8_t flip,
+                      uint8_t pad, uint8_t *planes) {
+    const int64_t H = cg->h, W = cg->w, Hp = xb_padded_h(cg), Wq = xb_phase_w(cg), sw = cg->sw;
+    const int64_t plane = xb_plane_bytes(cg);
+    /* The planes are small next to the unfolded matrix; filling them whole
+     * is simpler and no slower than painting only the border. */
+    memset(planes, pad, (size_t)(channels * plane));
     for (int64_t c = 0; c < channels; c++)
         for (int64_t y = 0; y < H; y++) {
             const uint8_t *s = x + (c * H + y) * W;
-            uint8_t *d = xpad + (c * Hp + y + cg->pt) * Wp + cg->pl;
-            if (flip)
-                for (int64_t i = 0; i < W; i++) d[i] = s[i] ^ flip;
-            else
-                memcpy(d, s, (size_t)W);
+            uint8_t *row = planes + c * plane + (y + cg->pt) * Wq;
+            if (sw == 1) {
+                uint8_t *d = row + cg->pl;
+                if (flip)
+                    for (int64_t i = 0; i < W; i++) d[i] = s[i] ^ flip;
+                else
+                    copy_row(d, s, W);
+            } else {
+                /* Phase f gets the inputs i with (i + pl) % sw == f, in
+                 * order: a strided read into a contiguous row. */
+                for (int64_t f = 0; f < sw; f++) {
+                    int64_t i0 = ((f - cg->pl) % sw + sw) % sw;
+                    uint8_t *d = row + f * Hp * Wq + (i0 + cg->pl) / sw;
+                    int64_t cnt = i0 < W ? (W - i0 + sw - 1) / sw : 0;
+                    if (sw == 2) /* constant stride: vectorised even/odd split */
+                        for (int64_t m = 0; m < cnt; m++) d[m] = s[i0 + 2 * m] ^ flip;
+                    else
+                        for (int64_t m = 0; m < cnt; m++) d[m] = s[i0 + sw * m] ^ flip;
+                }
+            }
         }
 }
 
@@ -96,46 +111,51 @@ static void interleave4(uint8_t *restrict d, const uint8_t *restrict a, const ui
     }
 }
 
-void xb_im2col_u8_packed(const xb_conv_geom *cg, const uint8_t *xpad, uint8_t *xp) {
-    const int64_t Hp = xb_padded_h(cg), Wp = xb_padded_w(cg);
+void xb_im2col_u8_packed(const xb_conv_geom *cg, const uint8_t *planes, uint8_t *xp) {
+    const int64_t Hp = xb_padded_h(cg), Wq = xb_phase_w(cg), plane = xb_plane_bytes(cg);
     const int64_t HO = cg->hout, WO = cg->wout, sh = cg->sh, sw = cg->sw;
     const int64_t K = cg->K, P = cg->P, Pp = xb_igemm_ppad(P), Kq = xb_igemm_kpad(K) / 4;
-    /* Taps k >= K of the last quad read zeros: a zero row lets a partial
-     * quad take the same interleaving path as the others. */
+    /* Taps k >= K of the last quad read zeros (any value would do: their
+     * weights are zero), so a partial quad takes the same path. */
     static const uint8_t zeros[1024];
-    const bool zrow_ok = WO <= (int64_t)sizeof zeros;
+    /* Offset of tap (c, i, j) in the planes, walked incrementally: integer
+     * division per tap would cost more than the copying for small layers. */
+    int64_t c = 0, i = 0, j = 0;
     for (int64_t q = 0; q < Kq; q++) {
-        /* Tap t of the quad reads base[t][oy*sh*Wp + ox*sw]: every read is
-         * inside the padded plane because the output size was computed
-         * from the padded extent. */
+        /* Tap t of the quad reads base[t][oy * rstep[t] + ox]: padded column
+         * ox*sw + j*dw lies in phase (j*dw) % sw at index ox + (j*dw) / sw.
+         * Every read is inside the plane because the output size was
+         * computed from the padded extent. */
         const uint8_t *base[4];
-        int64_t rstep[4], cstep[4];
-        bool full = true;
+        int64_t rstep[4];
+        bool contiguous = true;
         for (int t = 0; t < 4; t++) {
-            int64_t k = 4 * q + t;
-            if (k >= K) {
-                base[t] = zeros, rstep[t] = 0, cstep[t] = zrow_ok ? 1 : 0;
-                full = full && zrow_ok;
+            if (4 * q + t >= K) {
+                base[t] = zeros, rstep[t] = 0;
+                contiguous = contiguous && WO <= (int64_t)sizeof zeros;
                 continue;
             }
-            int64_t c = k / (cg->kh * cg->kw), i = (k / cg->kw) % cg->kh, j = k % cg->kw;
-            base[t] = xpad + (c * Hp + i * cg->dh) * Wp + j * cg->dw;
-            rstep[t] = sh * Wp;
-            cstep[t] = sw;
+            int64_t col = j * cg->dw;
+            int64_t ph = sw == 1 ? 0 : col % sw, ix = sw == 1 ? col : col / sw;
+            base[t] = planes + c * plane + ph * Hp * Wq + i * cg->dh * Wq + ix;
+            rstep[t] = sh * Wq;
+            if (++j == cg->kw) {
+                j = 0;
+                if (++i == cg->kh) i = 0, c++;
+            }
         }
         uint8_t *dq = xp + q * Pp * 4;
-        if (full && sw == 1) {
-            for (int64_t oy = 0; oy < HO; oy++) {
-                const int64_t o = oy * sh * Wp;
-                interleave4(dq + oy * WO * 4, base[0] + o, base[1] + o, base[2] + o,
-                            base[3] + o, WO);
-            }
+        if (contiguous) {
+            for (int64_t oy = 0; oy < HO; oy++)
+                interleave4(dq + oy * WO * 4, base[0] + oy * rstep[0], base[1] + oy * rstep[1],
+                            base[2] + oy * rstep[2], base[3] + oy * rstep[3], WO);
         } else {
+            /* Only a partial quad with rows longer than the zero row. */
             for (int64_t oy = 0; oy < HO; oy++) {
                 uint8_t *d = dq + oy * WO * 4;
                 for (int t = 0; t < 4; t++) {
                     const uint8_t *r = base[t] + oy * rstep[t];
-                    for (int64_t ox = 0; ox < WO; ox++) d[ox * 4 + t] = r[ox * cstep[t]];
+                    for (int64_t ox = 0; ox < WO; ox++) d[ox * 4 + t] = base[t] == zeros ? 0 : r[ox];
                 }
             }
         }

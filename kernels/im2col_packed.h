@@ -5,11 +5,11 @@
  * Two choices make this the cheap part of a quantized conv:
  *   - the unfolded matrix is built once, in the layout the kernel reads,
  *     instead of im2col followed by a packing pass;
- *   - the quantization step writes each channel into a plane of
- *     (H + pt + pb) x (W + pl + pr) whose border holds the zero point's code,
- *     so the unfolding has no bounds tests at all: every output row of every
- *     kernel tap is a plain (strided) copy, and at stride 1 four taps are
- *     interleaved by one vectorised loop.
+ *   - the codes are first copied into planes of (H + pt + pb) x (W + pl + pr)
+ *     whose border holds the zero point's code, split into column phases
+ *     by the horizontal stride, so the unfolding has no bounds tests and
+ *     every output row of every kernel tap is a contiguous run of bytes:
+ *     four taps at a time are interleaved by vector shuffles.
  * Rows k >= K and positions p >= P of the packed matrix are zero; the
  * result is byte-identical to xb_im2col_u8 + xb_igemm_pack_x. */
 #ifndef XBAR_IM2COL_PACKED_H
@@ -21,14 +21,23 @@
 
 static inline int64_t xb_padded_h(const xb_conv_geom *cg) { return cg->h + cg->pt + cg->pb; }
 static inline int64_t xb_padded_w(const xb_conv_geom *cg) { return cg->w + cg->pl + cg->pr; }
+/* A padded channel is stored as sw column phases: phase f holds padded
+ * columns f, f + sw, f + 2 sw, ... in rows of xb_phase_w() bytes.  A kernel
+ * tap then reads consecutive bytes for consecutive outputs whatever the
+ * stride.  For sw = 1 this is the plain padded plane. */
+static inline int64_t xb_phase_w(const xb_conv_geom *cg) {
+    return (xb_padded_w(cg) + cg->sw - 1) / cg->sw;
+}
+static inline int64_t xb_plane_bytes(const xb_conv_geom *cg) {
+    return cg->sw * xb_padded_h(cg) * xb_phase_w(cg);
+}
 
-/* Fill the border of `channels` padded planes with `value`. */
-void xb_pad_border_u8(const xb_conv_geom *cg, int64_t channels, uint8_t value, uint8_t *xpad);
-/* Copy `channels` unpadded planes into the interior of padded ones, XOR-ing
- * every byte with `flip` (0x80 turns int8 into offset uint8, 0 copies). */
-void xb_pad_copy_u8(const xb_conv_geom *cg, int64_t channels, const uint8_t *x, uint8_t flip,
-                    uint8_t *xpad);
-/* Unfold one group: xpad points at the group's first padded plane. */
-void xb_im2col_u8_packed(const xb_conv_geom *cg, const uint8_t *xpad, uint8_t *xp);
+/* Build `channels` padded, phase-split planes from plain planes x
+ * [channels][H][W], XOR-ing every code with `flip` (0x80 turns int8 into
+ * offset uint8, 0 copies); everything outside the input is `pad`. */
+void xb_pad_planes_u8(const xb_conv_geom *cg, int64_t channels, const uint8_t *x, uint8_t flip,
+                      uint8_t pad, uint8_t *planes);
+/* Unfold one group: planes points at the group's first plane. */
+void xb_im2col_u8_packed(const xb_conv_geom *cg, const uint8_t *planes, uint8_t *xp);
 
 #endif

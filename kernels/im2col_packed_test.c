@@ -29,6 +29,8 @@ Test(im2col_packed, matches_im2col_then_pack) {
         geom(2, 3, 3, 3, 3, 1, 1, 1, 1, 4, 4, 4, 4),   /* more padding than input */
         geom(1, 6, 22, 3, 3, 1, 1, 1, 1, 0, 0, 0, 0),  /* K = 9: partial quad, rows of 20 */
         geom(1, 3, 1100, 1, 3, 1, 1, 1, 1, 0, 1, 0, 1), /* rows longer than the zero row */
+        geom(3, 9, 11, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1),  /* stride 2: two column phases */
+        geom(2, 9, 14, 2, 3, 1, 3, 1, 2, 0, 2, 1, 0),  /* stride 3 with dilation 2 */
     };
     uint64_t seed = 1;
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
@@ -44,9 +46,8 @@ Test(im2col_packed, matches_im2col_then_pack) {
         memset(got, 0xCD, xb);
         xb_im2col_u8(g, x, 77, col);
         xb_igemm_pack_x(col, g->K, g->P, want);
-        uint8_t *xpad = malloc((size_t)(g->cin * xb_padded_h(g) * xb_padded_w(g)));
-        xb_pad_border_u8(g, g->cin, 77, xpad);
-        xb_pad_copy_u8(g, g->cin, x, 0, xpad);
+        uint8_t *xpad = malloc((size_t)(g->cin * xb_plane_bytes(g)));
+        xb_pad_planes_u8(g, g->cin, x, 0, 77, xpad);
         xb_im2col_u8_packed(g, xpad, got);
         free(xpad);
         for (size_t i = 0; i < xb; i++)

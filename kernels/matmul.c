@@ -60,8 +60,17 @@ xb_status xb_op_matmul_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
         p->bs[i] = bd == 1 ? 0 : bstr;
         astr *= ad;
         bstr *= bd;
+        if ((double)p->batches * (double)p->bd[i] > (double)((int64_t)1 << 30))
+            return xb_fail(ctx, XB_ERR_NOMEM, "MatMul batch of %s x %s is too large",
+                           xb_shape_str(as, s1, sizeof s1), xb_shape_str(bsh, s2, sizeof s2));
         p->batches *= p->bd[i];
     }
+    /* In double: hostile shapes could overflow the int64 products. */
+    double big = (double)((int64_t)1 << 30);
+    if ((double)p->batches * (double)p->M * (double)p->N > big ||
+        (double)p->batches * (double)p->M * (double)p->K > big || (double)p->K * (double)p->N > big)
+        return xb_fail(ctx, XB_ERR_NOMEM, "MatMul of %s x %s is too large",
+                       xb_shape_str(as, s1, sizeof s1), xb_shape_str(bsh, s2, sizeof s2));
     xb_tensor *y = xb_out_t(g, n, 0);
     y->dtype = XB_F32;
     y->shape.rank = 0;

@@ -136,3 +136,16 @@ Test(matmul, rejects_mismatch) {
     cr_assert(strstr(tg.ctx.msg, "inner dimensions differ"), "%s", tg.ctx.msg);
     xb_test_end(&tg);
 }
+
+Test(matmul, rejects_absurd_sizes) {
+    xb_test_graph tg;
+    xb_test_begin(&tg);
+    int in[2] = {xb_test_input(&tg, "a", XB_F32, 4, (int64_t[]){1 << 16, 1 << 16, 1 << 10, 8}),
+                 xb_test_input(&tg, "b", XB_F32, 2, (int64_t[]){8, 5})};
+    int y = xb_test_tensor(&tg, "y");
+    xb_test_node(&tg, "MatMul", 13, in, 2, &y, 1);
+    xb_test_output(&tg, y);
+    cr_assert_neq(xb_test_prepare(&tg), XB_OK);
+    cr_assert(strstr(tg.ctx.msg, "too large"), "%s", tg.ctx.msg);
+    xb_test_end(&tg);
+}

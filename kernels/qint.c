@@ -90,7 +90,7 @@ xb_status xb_qint_conv_init(xb_qint_conv *c, const xb_graph *g, const xb_node *n
     const xb_conv_geom *cg = &c->cg;
     XB_TRY(check_k(cg->K, ctx));
     size_t off = base;
-    c->off_xu = lay(&off, (size_t)(cg->cin * xb_padded_h(cg) * xb_padded_w(cg)));
+    c->off_xu = lay(&off, (size_t)(cg->cin * xb_plane_bytes(cg)));
     c->off_xp = lay(&off, xb_igemm_xpack_bytes(cg->K, cg->P));
     c->off_wt = lay(&off, (size_t)(cg->cout_g * cg->K));
     c->off_wp = lay(&off, xb_igemm_wpack_bytes(cg->K, cg->cout_g));
@@ -112,11 +112,10 @@ void xb_qint_conv_image(const xb_qint_conv *c, const void *x_img, const void *w,
     /* Padded planes of uint8 codes; the border is the (mapped) x zero
      * point, real value 0. */
     const uint8_t pad = (uint8_t)xb_qint_xzp(xz, c->xdt);
-    xb_pad_border_u8(cg, cg->cin, pad, xu);
-    xb_pad_copy_u8(cg, cg->cin, x_img, c->xdt == XB_I8 ? 0x80 : 0, xu);
+    xb_pad_planes_u8(cg, cg->cin, x_img, c->xdt == XB_I8 ? 0x80 : 0, pad, xu);
     /* Already mapped; tagged i32 so correct() maps it no further. */
     const int32_t xz_arr[1] = {pad};
-    const int64_t chw = cg->cin_g * xb_padded_h(cg) * xb_padded_w(cg);
+    const int64_t chw = cg->cin_g * xb_plane_bytes(cg);
     for (int64_t gi = 0; gi < cg->group; gi++) {
         xb_im2col_u8_packed(cg, xu + gi * chw, xp);
         /* Column sums from the packed layout: 4 codes per position per

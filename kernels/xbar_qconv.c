@@ -52,7 +52,7 @@ xb_status xb_op_xbar_qconv_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
     size_t acc = (size_t)(q->N * q->P) * sizeof(int32_t);
     size_t codes = (size_t)(cg->cin * cg->h * cg->w);
     size_t col = xb_conv_geom_is_pointwise(cg) ? 0 : (size_t)(q->K * q->P);
-    size_t padded = (size_t)(cg->cin * xb_padded_h(cg) * xb_padded_w(cg));
+    size_t padded = (size_t)(cg->cin * xb_plane_bytes(cg));
     size_t shared = col > padded ? col : padded;
     size_t xp = xb_igemm_xpack_bytes(q->K, q->P);
     pr->off_acc = 0;
@@ -80,17 +80,18 @@ xb_status xb_op_xbar_qconv_run(const xb_graph *g, const xb_node *n, xb_exec *e, 
     const int32_t hi = (1 << q->x_bits) - 1;
     const bool pointwise = xb_conv_geom_is_pointwise(cg);
     const bool engine = e->engine && e->engine->qmatmul;
-    const int64_t H = cg->h, W = cg->w, Hp = xb_padded_h(cg), Wp = xb_padded_w(cg);
-    const bool unpadded = Hp == H && Wp == W;
+    const int64_t H = cg->h, W = cg->w, plane = xb_plane_bytes(cg);
+    /* Without padding and at stride 1 the planes are the codes themselves. */
+    const bool as_is = xb_padded_h(cg) == H && xb_padded_w(cg) == W && cg->sw == 1;
     for (int64_t img = 0; img < cg->n; img++) {
         /* One long quantization loop over the image (rows are too short to
          * vectorise one at a time), then, for the reference path, a copy
-         * into padded planes whose border is the zero point's code. */
+         * into padded planes whose border is the zero point's code
+         * (im2col_packed.h). */
         xb_quantize_u8(x + img * img_in, img_in, q->x_scale, q->x_zp, hi, codes);
         const uint8_t *planes = codes;
-        if (!engine && !unpadded) {
-            xb_pad_border_u8(cg, cg->cin, (uint8_t)q->x_zp, col);
-            xb_pad_copy_u8(cg, cg->cin, codes, 0, col);
+        if (!engine && !as_is) {
+            xb_pad_planes_u8(cg, cg->cin, codes, 0, (uint8_t)q->x_zp, col);
             planes = col;
         }
         for (int gi = 0; gi < q->groups; gi++) {
@@ -104,7 +105,7 @@ xb_status xb_op_xbar_qconv_run(const xb_graph *g, const xb_node *n, xb_exec *e, 
                 XB_TRY(e->engine->qmatmul(e->engine->self, e, n, q->layer_index, gi, xg,
                                           q->w + gi * N * K, K, N, P, acc, ctx));
             } else {
-                xb_im2col_u8_packed(cg, planes + gi * cg->cin_g * Hp * Wp, xp);
+                xb_im2col_u8_packed(cg, planes + gi * cg->cin_g * plane, xp);
                 xb_igemm_packed(pr->wpack + gi * (int64_t)xb_igemm_wpack_bytes(K, N), xp, K, N, P,
                                 acc);
             }

@@ -165,7 +165,7 @@ static bool compare_output(const xb_tensor *mt, const void *got, const xb_tensor
     }
     if (bad) {
         set_reason(r,
-                   "set %d output '%s' %s: %lld of %lld elements differ (%s); first worst at flat "
+                   "set %d output '%s' %s: %lld of %lld elements differ (%s); worst at flat "
                    "index %lld: got %.9g, expected %.9g",
                    set, mt->name, xb_shape_str(&want->shape, s1, sizeof s1), (long long)bad,
                    (long long)n,

@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <math.h>
 #include <png.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,7 +60,7 @@ static int xbar(const char *args) {
 
 /* input [N,1,2,3] -> Flatten -> Gemm: score of class k = pixel k (k < 4).
  * Classes a, b, c, d; no mean/std (defaults). */
-static void write_model(const char *path) {
+static void write_model_sm(const char *path, bool softmax) {
     ob_model m;
     ob_begin(&m, 13);
     int64_t in_dims[4] = {-1, 1, 2, 3};
@@ -72,9 +73,13 @@ static void write_model(const char *path) {
     const char *fi[] = {"input", NULL}, *fo[] = {"flat", NULL};
     Onnx__NodeProto *f = ob_node(&m, "Flatten", "flatten", fi, fo);
     ob_attr_int(&m, f, "axis", 1);
-    const char *gi[] = {"flat", "W", "B", NULL}, *go[] = {"logits", NULL};
+    const char *gi[] = {"flat", "W", "B", NULL}, *go[] = {softmax ? "scores" : "logits", NULL};
     Onnx__NodeProto *g = ob_node(&m, "Gemm", "fc", gi, go);
     ob_attr_int(&m, g, "transB", 1);
+    if (softmax) {
+        const char *si[] = {"scores", NULL}, *so[] = {"logits", NULL};
+        ob_attr_int(&m, ob_node(&m, "Softmax", "sm", si, so), "axis", 1);
+    }
     ob_output(&m, "logits");
     ob_meta(&m, "xbar.classes", "a,b,c,d");
     ob_meta(&m, "xbar.dataset", "tiny");
@@ -83,6 +88,8 @@ static void write_model(const char *path) {
     xb_write_bytes(path, buf, len);
     ob_end(&m);
 }
+
+static void write_model(const char *path) { write_model_sm(path, false); }
 
 /* 10 images; image i lights pixel i % 4.  Labels agree for images 0..6 and
  * are off by one for 7..9, so top-1 is 7/10 and (4 classes) top-5 10/10. */
@@ -280,4 +287,18 @@ Test(cli, classify_png_top_classes, .fini = fini) {
     cr_assert_eq(xbar(args), 1);
     cr_assert(strstr(err_text, "bad.png: not a PNG") != NULL, "%s", err_text);
     cr_assert(strstr(out_text, "1. c") != NULL, "%s", out_text);
+}
+
+Test(cli, classify_model_ending_in_softmax, .fini = fini) {
+    write_model_sm(xb_tmp("s.onnx"), true);
+    unsigned char px[18] = {0};
+    for (int c = 0; c < 3; c++) px[c * 6 + 3] = 255; /* class d: score 1 */
+    write_rgb_png(xb_tmp("y.png"), px);
+    char args[1024];
+    snprintf(args, sizeof args, "classify '%s' '%s'", xb_tmp("s.onnx"), xb_tmp("y.png"));
+    cr_assert_eq(xbar(args), 0, "%s", err_text);
+    /* the model's own softmax, not a second one: e/(e+3) */
+    char want[64];
+    snprintf(want, sizeof want, "1. d%*s%7.4f", 16, "", exp(1.0) / (exp(1.0) + 3));
+    cr_assert(strstr(out_text, want) != NULL, "%s\nwant '%s'", out_text, want);
 }

@@ -88,3 +88,35 @@ Test(onnx_node, checker_reports_missing_model) {
     cr_assert(strstr(r->reason, "model.onnx") != NULL, "%s", r->reason);
     free(r);
 }
+
+/* The checker on cases with known answers (tools/gen_node_tests.py writes
+ * them next to ONNX's, in ../xbar): a symbolic batch bound from the data, and
+ * wrong float, integer and shape outputs that must be caught. */
+static void run_xbar_case(const char *name, bool want_pass, const char *want_in_reason) {
+    char buf[4096], dir[8192];
+    const char *root = node_dir(buf, sizeof buf);
+    struct stat st;
+    if (!root || stat(root, &st) != 0)
+        cr_skip_test("ONNX node tests not generated (needs /usr/bin/python3 with onnx)");
+    snprintf(dir, sizeof dir, "%s/../xbar/%s", root, name);
+    xb_conformance_result *r = malloc(sizeof *r);
+    cr_assert_not_null(r);
+    bool ok = xb_conformance_run_dir(dir, r);
+    cr_expect_eq(ok, want_pass, "%s: %s", name, ok ? "passed" : r->reason);
+    if (want_in_reason)
+        cr_expect(strstr(r->reason, want_in_reason) != NULL, "%s: reason '%s' lacks '%s'", name,
+                  r->reason, want_in_reason);
+    free(r);
+}
+
+Test(onnx_node, symbolic_batch_bound_from_data) { run_xbar_case("test_symbolic_batch3", true, NULL); }
+Test(onnx_node, integer_output_exact) { run_xbar_case("test_quantize_exact", true, NULL); }
+Test(onnx_node, float_mismatch_fails) {
+    run_xbar_case("test_wrong_float", false, "1 of 6 elements differ");
+}
+Test(onnx_node, integer_off_by_one_fails) {
+    run_xbar_case("test_wrong_int", false, "integers must be exact");
+}
+Test(onnx_node, shape_mismatch_fails) {
+    run_xbar_case("test_wrong_shape", false, "shape [3,2], expected [6,1]");
+}
