@@ -40,4 +40,21 @@ void xb_pad_planes_u8(const xb_conv_geom *cg, int64_t channels, const uint8_t *x
 /* Unfold one group: planes points at the group's first plane. */
 void xb_im2col_u8_packed(const xb_conv_geom *cg, const uint8_t *planes, uint8_t *xp);
 
+/* Channels-interleaved variant for groups of a multiple of 4 channels: the
+ * codes of 4 channels are stored together (phase-split padded planes of
+ * 4-byte words, [C/4][sw][Hp][Wq][4]), and the unfolding uses the k order
+ *     k' = 4 * ((cq * kh + i) * kw + j) + t,   channel c = 4 cq + t
+ * so a k-quad is 4 channels of one tap and every output row of a quad is
+ * one contiguous copy of 4 * wout bytes: the interleaving happens once per
+ * input element instead of once per tap.  Weights must be packed in the
+ * same k order (xb_im2col4_weight_index). */
+static inline int64_t xb_im2col4_weight_index(const xb_conv_geom *cg, int64_t kprime) {
+    int64_t t = kprime & 3, q = kprime >> 2;
+    int64_t j = q % cg->kw, i = (q / cg->kw) % cg->kh, cq = q / (cg->kw * cg->kh);
+    return ((4 * cq + t) * cg->kh + i) * cg->kw + j;
+}
+void xb_pad_planes4_u8(const xb_conv_geom *cg, int64_t channels, const uint8_t *x, uint8_t pad,
+                       uint8_t *planes4);
+void xb_im2col_u8_packed4(const xb_conv_geom *cg, const uint8_t *planes4, uint8_t *xp);
+
 #endif
