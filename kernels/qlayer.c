@@ -34,6 +34,7 @@ void xb_qlayer_priv_free(void *p) {
     if (!pr) return;
     free(pr->q.w_rowsum);
     free(pr->wpack);
+    free(pr->wpack4);
     free(pr->mult);
     free(pr);
 }

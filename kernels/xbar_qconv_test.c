@@ -166,6 +166,12 @@ Test(xbar_qconv, random_cases_match_naive_reference) {
         {1, 7, 5, 6, 9, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 2, 2, 0.3f, 1, true},
         /* many channels: K > 64 and N > 6 */
         {1, 20, 6, 6, 13, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 8, 8, 0.01f, 0, true},
+        /* 4 channels per group (the channels-interleaved path), stride 2 */
+        {2, 8, 9, 11, 6, 3, 3, 2, 2, 2, 1, 1, 1, 0, 2, 1, 8, 8, 0.04f, 100, true},
+        /* 8 channels, dilation 2, stride 3 horizontally, 6-bit codes */
+        {1, 8, 10, 13, 7, 2, 3, 1, 1, 3, 2, 2, 0, 2, 1, 0, 6, 5, 0.05f, 30, false},
+        /* 1x1 stride-2 shortcut */
+        {1, 12, 7, 7, 5, 1, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0, 8, 8, 0.02f, 50, true},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) run_random_case(&cases[i], 1000 + i);
 }
