@@ -163,44 +163,47 @@ void xb_im2col_u8_packed(const xb_conv_geom *cg, const uint8_t *planes, uint8_t 
     }
 }
 
-void xb_pad_planes4_u8(const xb_conv_geom *cg, int64_t channels, const uint8_t *x, uint8_t pad,
-                       uint8_t *planes4) {
+void xb_pad_planes4_u8(const xb_conv_geom *cg, const uint8_t *x, uint8_t pad, uint8_t *planes4) {
     const int64_t H = cg->h, W = cg->w, Hp = xb_padded_h(cg), Wq = xb_phase_w(cg), sw = cg->sw;
     const int64_t quad = 4 * xb_plane_bytes(cg); /* bytes per 4 channels */
-    memset(planes4, pad, (size_t)(channels / 4 * quad));
-    for (int64_t cq = 0; cq < channels / 4; cq++) {
-        const uint8_t *c0 = x + 4 * cq * H * W, *c1 = c0 + H * W, *c2 = c1 + H * W, *c3 = c2 + H * W;
-        for (int64_t y = 0; y < H; y++) {
-            uint8_t *row = planes4 + cq * quad + (y + cg->pt) * Wq * 4;
-            const int64_t o = y * W;
-            if (sw == 1) {
-                interleave4(row + cg->pl * 4, c0 + o, c1 + o, c2 + o, c3 + o, W);
-                continue;
+    const int64_t cin_g = cg->cin_g, nq = xb_c4_channels(cg) / 4;
+    memset(planes4, pad, (size_t)xb_c4_planes_bytes(cg));
+    for (int64_t g = 0; g < cg->group; g++)
+        for (int64_t cq = 0; cq < nq; cq++) {
+            const uint8_t *ch[4];
+            for (int t = 0; t < 4; t++) {
+                int64_t c = 4 * cq + t < cin_g ? 4 * cq + t : cin_g - 1;
+                ch[t] = x + (g * cin_g + c) * H * W;
             }
-            for (int64_t f = 0; f < sw; f++) {
-                int64_t i0 = ((f - cg->pl) % sw + sw) % sw;
-                uint8_t *d = row + (f * Hp * Wq + (i0 + cg->pl) / sw) * 4;
-                for (int64_t i = i0, m = 0; i < W; i += sw, m++) {
-                    d[4 * m + 0] = c0[o + i];
-                    d[4 * m + 1] = c1[o + i];
-                    d[4 * m + 2] = c2[o + i];
-                    d[4 * m + 3] = c3[o + i];
+            uint8_t *pq = planes4 + (g * nq + cq) * quad;
+            for (int64_t y = 0; y < H; y++) {
+                uint8_t *row = pq + (y + cg->pt) * Wq * 4;
+                const int64_t o = y * W;
+                if (sw == 1) {
+                    interleave4(row + cg->pl * 4, ch[0] + o, ch[1] + o, ch[2] + o, ch[3] + o, W);
+                    continue;
+                }
+                for (int64_t f = 0; f < sw; f++) {
+                    int64_t i0 = ((f - cg->pl) % sw + sw) % sw;
+                    uint8_t *d = row + (f * Hp * Wq + (i0 + cg->pl) / sw) * 4;
+                    for (int64_t i = i0, m = 0; i < W; i += sw, m++)
+                        for (int t = 0; t < 4; t++) d[4 * m + t] = ch[t][o + i];
                 }
             }
         }
-    }
 }
 
-void xb_im2col_u8_packed4(const xb_conv_geom *cg, const uint8_t *planes4, uint8_t *xp) {
+void xb_im2col_u8_packed4(const xb_conv_geom *cg, const uint8_t *planes4, int64_t g, uint8_t *xp) {
     const int64_t Hp = xb_padded_h(cg), Wq = xb_phase_w(cg), sw = cg->sw;
-    const int64_t quad = 4 * xb_plane_bytes(cg);
+    const int64_t quad = 4 * xb_plane_bytes(cg), nq = xb_c4_channels(cg) / 4;
     const int64_t HO = cg->hout, WO = cg->wout, rstep = cg->sh * Wq * 4;
-    const int64_t P = cg->P, Pp = xb_igemm_ppad(P), Kq = cg->K / 4;
+    const int64_t P = cg->P, Pp = xb_igemm_ppad(P), Kq = nq * cg->kh * cg->kw;
+    const uint8_t *pg = planes4 + g * nq * quad;
     int64_t cq = 0, i = 0, j = 0;
     for (int64_t q = 0; q < Kq; q++) {
         const int64_t col = j * cg->dw;
         const int64_t ph = sw == 1 ? 0 : col % sw, ix = sw == 1 ? col : col / sw;
-        const uint8_t *src = planes4 + cq * quad + ((ph * Hp + i * cg->dh) * Wq + ix) * 4;
+        const uint8_t *src = pg + cq * quad + ((ph * Hp + i * cg->dh) * Wq + ix) * 4;
         uint8_t *dq = xp + q * Pp * 4;
         for (int64_t oy = 0; oy < HO; oy++) copy_row(dq + oy * WO * 4, src + oy * rstep, WO * 4);
         if (Pp > P) memset(dq + P * 4, 0, (size_t)(Pp - P) * 4);

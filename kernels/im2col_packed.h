@@ -15,6 +15,7 @@
 #ifndef XBAR_IM2COL_PACKED_H
 #define XBAR_IM2COL_PACKED_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "conv_geom.h"
@@ -40,21 +41,34 @@ void xb_pad_planes_u8(const xb_conv_geom *cg, int64_t channels, const uint8_t *x
 /* Unfold one group: planes points at the group's first plane. */
 void xb_im2col_u8_packed(const xb_conv_geom *cg, const uint8_t *planes, uint8_t *xp);
 
-/* Channels-interleaved variant for groups of a multiple of 4 channels: the
- * codes of 4 channels are stored together (phase-split padded planes of
- * 4-byte words, [C/4][sw][Hp][Wq][4]), and the unfolding uses the k order
+/* Channels-interleaved variant: the codes of 4 channels are stored together
+ * (phase-split padded planes of 4-byte words, [groups][Cp/4][sw][Hp][Wq][4]
+ * with Cp = Cin/group rounded up to 4) and the unfolding uses the k order
  *     k' = 4 * ((cq * kh + i) * kw + j) + t,   channel c = 4 cq + t
  * so a k-quad is 4 channels of one tap and every output row of a quad is
  * one contiguous copy of 4 * wout bytes: the interleaving happens once per
- * input element instead of once per tap.  Weights must be packed in the
- * same k order (xb_im2col4_weight_index). */
-static inline int64_t xb_im2col4_weight_index(const xb_conv_geom *cg, int64_t kprime) {
+ * input element instead of once per tap.  Channels c >= Cin/group repeat
+ * the group's last channel; their weights must be zero.  K' = Cp*kh*kw. */
+static inline int64_t xb_c4_channels(const xb_conv_geom *cg) { return (cg->cin_g + 3) & ~(int64_t)3; }
+/* Used for whole quads of channels only: padding 6 channels to 8 (LeNet-5's
+ * conv2) measured slightly slower than the per-tap path, the extra third of
+ * multiplications costing more than the cheaper unfolding saves. */
+static inline bool xb_c4_useful(const xb_conv_geom *cg) { return cg->cin_g % 4 == 0; }
+/* Channel and offset (c*kh*kw + i*kw + j, valid when c < Cin/group) of
+ * row k' in the weights of one output channel. */
+static inline int64_t xb_c4_weight_index(const xb_conv_geom *cg, int64_t kprime, int64_t *c) {
     int64_t t = kprime & 3, q = kprime >> 2;
     int64_t j = q % cg->kw, i = (q / cg->kw) % cg->kh, cq = q / (cg->kw * cg->kh);
-    return ((4 * cq + t) * cg->kh + i) * cg->kw + j;
+    *c = 4 * cq + t;
+    return (*c * cg->kh + i) * cg->kw + j;
 }
-void xb_pad_planes4_u8(const xb_conv_geom *cg, int64_t channels, const uint8_t *x, uint8_t pad,
-                       uint8_t *planes4);
-void xb_im2col_u8_packed4(const xb_conv_geom *cg, const uint8_t *planes4, uint8_t *xp);
+/* Bytes of the planes of all groups. */
+static inline int64_t xb_c4_planes_bytes(const xb_conv_geom *cg) {
+    return cg->group * xb_c4_channels(cg) * xb_plane_bytes(cg);
+}
+/* From plain codes x [Cin][H][W]. */
+void xb_pad_planes4_u8(const xb_conv_geom *cg, const uint8_t *x, uint8_t pad, uint8_t *planes4);
+/* Unfold group g. */
+void xb_im2col_u8_packed4(const xb_conv_geom *cg, const uint8_t *planes4, int64_t g, uint8_t *xp);
 
 #endif

@@ -57,34 +57,44 @@ Test(im2col_packed, matches_im2col_then_pack) {
 }
 
 Test(im2col_packed, channels_interleaved_matches_reordered_im2col) {
-    /* Row k' of the packed4 matrix is row xb_im2col4_weight_index(k') of the
-     * plain im2col matrix. */
+    /* Row k' of the packed4 matrix of group g is row c*kh*kw + i*kw + j of
+     * that group's plain im2col matrix when c < Cin/group; rows of padding
+     * channels repeat the group's last channel. */
     xb_conv_geom cases[] = {
         geom(4, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1),
         geom(8, 9, 11, 3, 3, 2, 2, 1, 1, 1, 0, 2, 1),  /* stride 2, asymmetric pads */
         geom(4, 10, 13, 2, 3, 1, 3, 2, 2, 0, 2, 1, 0), /* stride 3, dilation 2 */
         geom(12, 5, 5, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0),  /* 1x1 stride 2 (a shortcut) */
+        geom(3, 7, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1),   /* 3 channels, padded to 4 */
+        geom(6, 14, 14, 5, 5, 1, 1, 1, 1, 0, 0, 0, 0), /* 6 channels, padded to 8 */
+        geom(12, 6, 6, 3, 3, 1, 2, 1, 1, 1, 1, 1, 1),  /* 2 groups of 6 (set below) */
     };
+    cases[6].group = 2, cases[6].cin_g = 6, cases[6].K = 6 * 9;
     uint64_t seed = 3;
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
         const xb_conv_geom *g = &cases[c];
         int64_t nx = g->cin * g->h * g->w, Pp = xb_igemm_ppad(g->P);
+        int64_t K4 = xb_c4_channels(g) * g->kh * g->kw;
         uint8_t *x = malloc((size_t)nx), *col = malloc(xb_im2col_elems(g));
-        uint8_t *planes = malloc((size_t)(g->cin * xb_plane_bytes(g)));
-        uint8_t *got = malloc(xb_igemm_xpack_bytes(g->K, g->P));
+        uint8_t *planes = malloc((size_t)xb_c4_planes_bytes(g));
+        uint8_t *got = malloc(xb_igemm_xpack_bytes(K4, g->P));
         for (int64_t i = 0; i < nx; i++) {
             seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
             x[i] = (uint8_t)(seed >> 56);
         }
-        xb_im2col_u8(g, x, 91, col);
-        xb_pad_planes4_u8(g, g->cin, x, 91, planes);
-        xb_im2col_u8_packed4(g, planes, got);
-        for (int64_t k = 0; k < g->K; k++) {
-            int64_t src = xb_im2col4_weight_index(g, k);
-            for (int64_t p = 0; p < Pp; p++) {
-                uint8_t want = p < g->P ? col[src * g->P + p] : 0;
-                cr_assert_eq(got[xb_igemm_xpack_index(k, p, Pp)], want,
-                             "case %zu k'=%lld p=%lld", c, (long long)k, (long long)p);
+        xb_pad_planes4_u8(g, x, 91, planes);
+        for (int64_t gi = 0; gi < g->group; gi++) {
+            xb_im2col_u8(g, x + gi * g->cin_g * g->h * g->w, 91, col);
+            xb_im2col_u8_packed4(g, planes, gi, got);
+            for (int64_t k = 0; k < K4; k++) {
+                int64_t ch, src = xb_c4_weight_index(g, k, &ch);
+                if (ch >= g->cin_g) src += (g->cin_g - 1 - ch) * g->kh * g->kw;
+                for (int64_t p = 0; p < Pp; p++) {
+                    uint8_t want = p < g->P ? col[src * g->P + p] : 0;
+                    cr_assert_eq(got[xb_igemm_xpack_index(k, p, Pp)], want,
+                                 "case %zu group %lld k'=%lld p=%lld", c, (long long)gi,
+                                 (long long)k, (long long)p);
+                }
             }
         }
         free(x), free(col), free(planes), free(got);

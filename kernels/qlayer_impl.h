@@ -14,8 +14,10 @@ typedef struct xb_qlayer_priv {
     xb_conv_geom cg;  /* conv only */
     int64_t M;        /* gemm: rows of x (= q.P) */
     int8_t *wpack;    /* [groups][N][Kp], igemm's packed weights */
-    int8_t *wpack4;   /* conv with Cin/group % 4 == 0: the same in the k order of
-                       * xb_im2col_u8_packed4 (im2col_packed.h); else NULL */
+    int8_t *wpack4;   /* conv on the channels-interleaved path (xb_c4_useful):
+                       * [groups][N][K4] in the k order of xb_im2col_u8_packed4,
+                       * zero for padding channels; else NULL */
+    int64_t K4;       /* Cin/group rounded up to 4, times kh * kw */
     float *mult;      /* [groups*N]: x_scale * w_scale[n], as the contract computes it */
     /* Scratch layout (byte offsets into the exec's scratch area). */
     size_t off_acc, off_codes, off_col, off_xp, scratch;

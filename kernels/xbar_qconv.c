@@ -41,14 +41,17 @@ xb_status xb_op_xbar_qconv_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
     q->stride[0] = cg->sh, q->stride[1] = cg->sw, q->dil[0] = cg->dh, q->dil[1] = cg->dw;
     q->pad[0] = cg->pt, q->pad[1] = cg->pl, q->pad[2] = cg->pb, q->pad[3] = cg->pr;
     XB_TRY(xb_qlayer_prepare_common(g, n, pr, ctx));
-    if (cg->cin_g % 4 == 0) {
+    if (xb_c4_useful(cg) && xb_c4_channels(cg) * cg->kh * cg->kw <= XB_IGEMM_KMAX) {
         /* Channels-interleaved reference path: weights in its k order. */
-        const int64_t rows = (int64_t)q->groups * q->N;
-        pr->wpack4 = xb_malloc(ctx, (size_t)(rows * q->K) + 1);
+        const int64_t rows = (int64_t)q->groups * q->N, K4 = xb_c4_channels(cg) * cg->kh * cg->kw;
+        pr->K4 = K4;
+        pr->wpack4 = xb_malloc(ctx, (size_t)(rows * K4) + 1);
         if (!pr->wpack4) return ctx->status;
         for (int64_t r = 0; r < rows; r++)
-            for (int64_t k = 0; k < q->K; k++)
-                pr->wpack4[r * q->K + k] = q->w[r * q->K + xb_im2col4_weight_index(cg, k)];
+            for (int64_t k = 0; k < K4; k++) {
+                int64_t c, at = xb_c4_weight_index(cg, k, &c);
+                pr->wpack4[r * K4 + k] = c < cg->cin_g ? q->w[r * q->K + at] : 0;
+            }
     }
 
     xb_tensor *y = xb_out_t(g, n, 0);
@@ -61,9 +64,9 @@ xb_status xb_op_xbar_qconv_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
     size_t acc = (size_t)(q->N * q->P) * sizeof(int32_t);
     size_t codes = (size_t)(cg->cin * cg->h * cg->w);
     size_t col = xb_conv_geom_is_pointwise(cg) ? 0 : (size_t)(q->K * q->P);
-    size_t padded = (size_t)(cg->cin * xb_plane_bytes(cg));
+    size_t padded = (size_t)(pr->wpack4 ? xb_c4_planes_bytes(cg) : cg->cin * xb_plane_bytes(cg));
     size_t shared = col > padded ? col : padded;
-    size_t xp = xb_igemm_xpack_bytes(q->K, q->P);
+    size_t xp = xb_igemm_xpack_bytes(pr->wpack4 ? pr->K4 : q->K, q->P);
     pr->off_acc = 0;
     pr->off_codes = (acc + 63) & ~(size_t)63;
     pr->off_col = (pr->off_codes + codes + 63) & ~(size_t)63;
@@ -100,7 +103,7 @@ xb_status xb_op_xbar_qconv_run(const xb_graph *g, const xb_node *n, xb_exec *e, 
         xb_quantize_u8(x + img * img_in, img_in, q->x_scale, q->x_zp, hi, codes);
         const uint8_t *planes = codes;
         if (!engine && pr->wpack4) {
-            xb_pad_planes4_u8(cg, cg->cin, codes, (uint8_t)q->x_zp, col);
+            xb_pad_planes4_u8(cg, codes, (uint8_t)q->x_zp, col);
             planes = col;
         } else if (!engine && !as_is) {
             xb_pad_planes_u8(cg, cg->cin, codes, 0, (uint8_t)q->x_zp, col);
@@ -117,8 +120,8 @@ xb_status xb_op_xbar_qconv_run(const xb_graph *g, const xb_node *n, xb_exec *e, 
                 XB_TRY(e->engine->qmatmul(e->engine->self, e, n, q->layer_index, gi, xg,
                                           q->w + gi * N * K, K, N, P, acc, ctx));
             } else if (pr->wpack4) {
-                xb_im2col_u8_packed4(cg, planes + gi * cg->cin_g * plane, xp);
-                xb_igemm_packed(pr->wpack4 + gi * N * K, xp, K, N, P, acc);
+                xb_im2col_u8_packed4(cg, planes, gi, xp);
+                xb_igemm_packed(pr->wpack4 + gi * N * pr->K4, xp, pr->K4, N, P, acc);
             } else {
                 xb_im2col_u8_packed(cg, planes + gi * cg->cin_g * plane, xp);
                 xb_igemm_packed(pr->wpack + gi * (int64_t)xb_igemm_wpack_bytes(K, N), xp, K, N, P,
