@@ -827,8 +827,13 @@ void xb_analog_matmul(const xb_analog_layer *l, int group, const uint8_t *x, int
                     P, acc);
     if (l->path == XB_APATH_CORRECTION) {
         run_correction(l, g, x, P, acc, &s, st);
-    } else if (st) {
-        int64_t ncc = c->signed_pair ? l->C / 2 : l->C;
-        st->conversions += P * l->R * c->input_slices * ncc;
+    } else {
+        xb_analog_count_exact(l, P, st);
     }
+}
+
+void xb_analog_count_exact(const xb_analog_layer *l, int64_t P, xb_analog_stats *st) {
+    if (!st) return;
+    int64_t ncc = l->cfg.signed_pair ? l->C / 2 : l->C;
+    st->conversions += P * l->R * l->cfg.input_slices * ncc;
 }
