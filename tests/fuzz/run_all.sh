@@ -12,7 +12,7 @@ src=$(cd "$(dirname "$0")/../.." && pwd)
 [ -d "$b/seeds" ] || /usr/bin/python3 "$src/tests/fuzz/make_seeds.py" "$b/seeds"
 for t in $targets; do
   case $t in
-    onnx) max=262144 ;;
+    onnx|onnx_struct) max=262144 ;;
     tensor_pb|png|idx) max=65536 ;;
     cifar) max=16384 ;;
     arch) max=4096 ;;
