@@ -216,6 +216,8 @@ Test(cli, exit_codes, .fini = fini) {
     cr_assert(strstr(err_text, "float, int8, all") != NULL, "%s", err_text);
     cr_assert_eq(xbar("run x.onnx --w-bits 9"), 2);
     cr_assert_eq(xbar("run x.onnx --data"), 2);
+    cr_assert_eq(xbar("run x.onnx --arch nosuch-arch"), 2);
+    cr_assert(strstr(err_text, "nosuch-arch") != NULL, "bad arch not explained: %s", err_text);
     cr_assert_eq(xbar("info"), 2);
     cr_assert_eq(xbar("classify m.onnx"), 2);
     /* job failures: 1, one "xbar: " line naming the cause */

@@ -475,7 +475,8 @@ int xb_cmd_run(int argc, char **argv) {
     }
     rc = 0;
 done:
-    if (rc == 1) xb_report_error(&ctx);
+    /* rc 2 with a message in ctx: a bad --arch/--set (usage) */
+    if (rc != 0 && ctx.status != XB_OK) xb_report_error(&ctx);
     cJSON_Delete(json);
     free(calib);
     xb_cost_free(cost);
