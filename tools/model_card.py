@@ -63,7 +63,8 @@ def main():
                      "checkpoint in models/work/); quantization + evaluation took %.0f s" % t["train_wall_seconds"])
         else:
             d.append("- Command: `/usr/bin/python3 models/train.py %s`; epochs %d of %d; training wall time %.0f s "
-                     "(%.1f min, 2 shared cores, includes the per-epoch test evaluation); seed %d"
+                     "(%.1f min, summed over completed epochs including each epoch's test evaluation; 2 cores shared with "
+                     "other jobs; time lost in epochs interrupted by restarts is not counted); seed %d"
                      % (name, t["epochs_done"], t["epochs_planned"], t["train_wall_seconds"],
                         t["train_wall_seconds"] / 60, t["seed"]))
             rp = t.get("schedule_replans") or []
