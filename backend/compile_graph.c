@@ -73,7 +73,9 @@ xb_status xb_layer_shapes_of_graph(const xb_graph *g, xb_layer_shape **out, int 
     int n = 0;
     XB_TRY(xb_layer_stats(g, &ls, &n, ctx));
     int m = 0;
-    for (int i = 0; i < n; i++) m += ls[i].matrix;
+    /* Only layers with constant weights go onto crossbars (a MatMul of two
+     * activations stays digital, as quantization leaves it float). */
+    for (int i = 0; i < n; i++) m += ls[i].matrix && ls[i].params > 0;
     xb_layer_shape *sh = xb_calloc(ctx, (size_t)(m ? m : 1), sizeof *sh);
     if (!sh) {
         free(ls);
@@ -82,7 +84,7 @@ xb_status xb_layer_shapes_of_graph(const xb_graph *g, xb_layer_shape **out, int 
     int k = 0;
     for (int i = 0; i < n; i++) {
         const xb_layer_stat *L = &ls[i];
-        if (!L->matrix) continue;
+        if (!L->matrix || L->params <= 0) continue;
         xb_layer_shape *s = &sh[k++];
         snprintf(s->name, sizeof s->name, "%s", L->name);
         s->K = L->K;

@@ -172,3 +172,44 @@ Test(engine, rejects_weights_wider_than_arch) {
     cr_assert(strstr(ctx.msg, "conv") && strstr(ctx.msg, "--w-bits 4"), "%s", ctx.msg);
     xb_test_end(&tg);
 }
+
+/* Calibrated ADC: after a calibration image the full scale of each layer
+ * is the percentile of the |column sums| it saw, and the LSB follows. */
+Test(engine, calibration_sets_full_scale) {
+    xb_test_graph tg;
+    build(&tg, 8);
+    cr_assert_eq(xb_test_prepare(&tg), XB_OK, "%s", tg.ctx.msg);
+    inputs();
+    xb_arch a;
+    xb_ctx ctx = {0};
+    cr_assert_eq(xb_arch_load(&a, "isaac", &ctx), XB_OK, "%s", ctx.msg);
+    a.adc_range = XB_ADC_CALIBRATED;
+    a.adc_bits = 4;
+    a.adc_percentile = 100; /* full scale = the largest sum seen */
+    xb_backend *b = xb_backend_new(tg.g, &a, &ctx);
+    cr_assert_not_null(b, "%s", ctx.msg);
+    float y1[8 * 81], y2[30];
+    cr_assert_not_null(xb_test_run(&tg, (const void *[]){xin, x2in}, 0), "%s", tg.ctx.msg);
+    tg.e->engine = xb_backend_engine(b);
+    tg.e->engine_state = b->engine.state_new(b, &ctx);
+    xb_backend_calibration_begin(b);
+    tg.e->image_index = 500;
+    run_outputs(&tg, y1, y2);
+    b->engine.state_merge(b, tg.e->engine_state);
+    int64_t seen_max[2] = {b->stats[0].max_abs, b->stats[1].max_abs};
+    cr_assert_eq(xb_backend_calibration_end(b, &ctx), XB_OK, "%s", ctx.msg);
+    for (int i = 0; i < 2; i++) {
+        cr_assert_gt(seen_max[i], 0);
+        /* Histogram bins are exact integers here, so the 100th percentile is
+         * the maximum itself. */
+        cr_assert_float_eq(b->full_scale[i], (double)seen_max[i], 0);
+        double lsb = seen_max[i] / 15.0;
+        cr_assert_float_eq(b->layers[i]->cfg.lsb, lsb < 1 ? 1 : lsb, 1e-12);
+        cr_assert_eq(b->stats[i].conversions, 0); /* cleared for the real run */
+    }
+    b->engine.state_free(tg.e->engine_state);
+    tg.e->engine_state = NULL;
+    tg.e->engine = NULL;
+    xb_backend_free(b);
+    xb_test_end(&tg);
+}

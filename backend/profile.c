@@ -131,9 +131,9 @@ cJSON *xb_profile_json_mapping(const xb_mapping *m, const xb_cost *c) {
 
 void xb_profile_print_layers(FILE *f, const xb_mapping *m, const xb_cost *c, const xb_backend *b) {
     char s1[32], s2[32], s3[32];
-    fprintf(f, "%3s  %-24s %6s %8s %8s %8s %7s %7s %6s %5s %10s %5s %9s\n", "#", "layer", "xbars",
-            "MACs", "convs", "conv/MAC", "sat%", "zero%", "max", "bits", "energy_pJ", "ADC%",
-            "latency_us");
+    fprintf(f, "%3s  %-24s %6s %8s %8s %8s %7s %7s %6s %5s %10s %5s %10s %5s\n", "#", "layer",
+            "xbars", "MACs", "convs", "conv/MAC", "sat%", "zero%", "max", "bits", "energy_pJ",
+            "ADC%", "latency_us", "path");
     for (int i = 0; i < m->n; i++) {
         const xb_layer_map *l = &m->layers[i];
         const xb_layer_cost *lc = &c->layers[i];
@@ -148,13 +148,14 @@ void xb_profile_print_layers(FILE *f, const xb_mapping *m, const xb_cost *c, con
             snprintf(bits, sizeof bits, "%d",
                      xb_profile_bits_needed(b->stats[i].max_abs, b->layers[i]->cfg.signed_pair));
         }
-        fprintf(f, "%3d  %-24.24s %6lld %8s %8s %8.4f %7s %7s %6s %5s %10s %5.1f %9.2f\n", i,
+        static const char *paths[] = {"exact", "corr", "full"};
+        fprintf(f, "%3d  %-24.24s %6lld %8s %8s %8.4f %7s %7s %6s %5s %10s %5.1f %10.2f %5s\n", i,
                 l->s.name, (long long)l->xbars, fmt_si((double)l->macs, s1, sizeof s1),
                 fmt_si((double)l->conversions, s2, sizeof s2),
                 (double)l->conversions / (double)l->macs, sat, zero, mx, bits,
                 fmt_si(lc->total_pj, s3, sizeof s3),
                 lc->total_pj > 0 ? 100 * lc->pj[XB_E_ADC] / lc->total_pj : 0.0,
-                lc->latency_ns / 1000);
+                lc->latency_ns / 1000, b ? paths[b->layers[i]->path] : "-");
     }
     fprintf(f, "per inference: %s pJ (%.3g uJ), ADC %.1f%%, %.4f conversions/MAC, latency %.1f us, "
                "%.3g TOPS/W, %.3g GOPS/s/mm2 on %.3g mm2 (%lld tiles)\n",

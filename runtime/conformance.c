@@ -130,6 +130,7 @@ static bool compare_output(const xb_tensor *mt, const void *got, const xb_tensor
     }
     int64_t n = xb_shape_numel(&want->shape);
     int64_t bad = 0, worst = -1;
+    double out_max = 0; /* max |got - want| over this output's finite elements */
     double worst_excess = -1.0;
     if (want->dtype == XB_F32) {
         const float *a = got, *b = want->data;
@@ -144,6 +145,7 @@ static bool compare_output(const xb_tensor *mt, const void *got, const xb_tensor
                 double d = fabs(x - y);
                 ok = d <= XB_CONF_ATOL + XB_CONF_RTOL * fabs(y); /* false for NaN x */
                 if (d > r->max_abs_err) r->max_abs_err = d;
+                if (d > out_max) out_max = d;
             }
             if (!ok) {
                 /* Report the element furthest outside its tolerance. */
@@ -164,13 +166,15 @@ static bool compare_output(const xb_tensor *mt, const void *got, const xb_tensor
             }
     }
     if (bad) {
+        char maxerr[64] = "";
+        if (want->dtype == XB_F32) snprintf(maxerr, sizeof maxerr, "; max abs error %.3g", out_max);
         set_reason(r,
-                   "set %d output '%s' %s: %lld of %lld elements differ (%s); worst at flat "
+                   "set %d output '%s' %s: %lld of %lld elements differ (%s)%s; worst at flat "
                    "index %lld: got %.9g, expected %.9g",
                    set, mt->name, xb_shape_str(&want->shape, s1, sizeof s1), (long long)bad,
                    (long long)n,
                    want->dtype == XB_F32 ? "rtol 1e-3, atol 1e-5" : "integers must be exact",
-                   (long long)worst, as_double(got, want->dtype, worst),
+                   maxerr, (long long)worst, as_double(got, want->dtype, worst),
                    as_double(want->data, want->dtype, worst));
         return false;
     }
