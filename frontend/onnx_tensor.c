@@ -140,31 +140,31 @@ xb_status xb_onnx_decode_tensor(const Onnx__TensorProto *tp, const char *what, x
     out->shape.rank = (int)tp->n_dims;
     for (size_t i = 0; i < tp->n_dims; i++) out->shape.d[i] = tp->dims[i];
 
+    /* The payload must match the dims before anything is allocated: dims
+     * alone are a few bytes of the file, and a lying header would otherwise
+     * make a tiny file allocate up to the 4 GiB limit before failing. */
+    if (tp->has_raw_data && tp->raw_data.len != need_file)
+        return xb_fail(ctx, XB_ERR_PARSE, "%s: raw_data has %zu bytes, dims %s need %zu", what,
+                       tp->raw_data.len, dims_str(tp, db, sizeof db), need_file);
+    /* Typed fields: the field that carries each element type is fixed by
+     * onnx.proto (int32_data also carries the 8-bit and bool types). */
+    const char *field;
+    size_t have;
+    switch (odt) {
+    case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT: field = "float_data"; have = tp->n_float_data; break;
+    case ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE: field = "double_data"; have = tp->n_double_data; break;
+    case ONNX__TENSOR_PROTO__DATA_TYPE__INT64: field = "int64_data"; have = tp->n_int64_data; break;
+    default: field = "int32_data"; have = tp->n_int32_data; break;
+    }
+    if (!tp->has_raw_data && have != numel)
+        return xb_fail(ctx, XB_ERR_PARSE, "%s: %s has %zu values, dims %s need %zu", what, field,
+                       have, dims_str(tp, db, sizeof db), numel);
+
     void *data = xb_malloc(ctx, need_mem ? need_mem : 1);
     if (!data) return ctx->status;
     if (tp->has_raw_data) {
-        if (tp->raw_data.len != need_file) {
-            free(data);
-            return xb_fail(ctx, XB_ERR_PARSE, "%s: raw_data has %zu bytes, dims %s need %zu", what,
-                           tp->raw_data.len, dims_str(tp, db, sizeof db), need_file);
-        }
         store_from_raw(dt, odt, tp->raw_data.data, numel, data);
     } else {
-        /* Typed fields: the field that carries each element type is fixed by
-         * onnx.proto (int32_data also carries the 8-bit and bool types). */
-        const char *field;
-        size_t have;
-        switch (odt) {
-        case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT: field = "float_data"; have = tp->n_float_data; break;
-        case ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE: field = "double_data"; have = tp->n_double_data; break;
-        case ONNX__TENSOR_PROTO__DATA_TYPE__INT64: field = "int64_data"; have = tp->n_int64_data; break;
-        default: field = "int32_data"; have = tp->n_int32_data; break;
-        }
-        if (have != numel) {
-            free(data);
-            return xb_fail(ctx, XB_ERR_PARSE, "%s: %s has %zu values, dims %s need %zu", what,
-                           field, have, dims_str(tp, db, sizeof db), numel);
-        }
         for (size_t i = 0; i < numel; i++) {
             switch (odt) {
             case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT: ((float *)data)[i] = tp->float_data[i]; break;

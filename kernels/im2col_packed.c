@@ -70,6 +70,23 @@ static inline xb_v16u8 load4(const uint8_t *p) {
     return (xb_v16u8)(xb_v2u64){t, 0};
 }
 
+#if defined(__clang__)
+/* clang has no __builtin_shuffle (GCC's two-vector shuffle with a mask
+ * vector).  The same operation element by element, so the clang build
+ * (-DXBAR_FUZZ=ON, tests/fuzz) compiles; GCC builds are unaffected. */
+static inline xb_v16u8 xb_shuffle_u8(xb_v16u8 a, xb_v16u8 b, xb_v16u8 m) {
+    xb_v16u8 r;
+    for (int i = 0; i < 16; i++) r[i] = (m[i] & 16) ? b[m[i] & 15] : a[m[i] & 15];
+    return r;
+}
+static inline xb_v8u16 xb_shuffle_u16(xb_v8u16 a, xb_v8u16 b, xb_v8u16 m) {
+    xb_v8u16 r;
+    for (int i = 0; i < 8; i++) r[i] = (m[i] & 8) ? b[m[i] & 7] : a[m[i] & 7];
+    return r;
+}
+#define __builtin_shuffle(a, b, m) _Generic((a), xb_v16u8: xb_shuffle_u8, xb_v8u16: xb_shuffle_u16)(a, b, m)
+#endif
+
 /* Interleave the first 4 * quarters (4, 8 or 16) bytes of a, b, c, e into
  * 16 * quarters bytes at d. */
 static inline void zip16(xb_v16u8 a, xb_v16u8 b, xb_v16u8 c, xb_v16u8 e, uint8_t *d, int quarters) {

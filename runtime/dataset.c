@@ -2,6 +2,7 @@
  * file reading (gzip or plain), class-name matching, freeing. */
 #include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,12 +84,19 @@ xb_status xb_read_file_gz(const char *path, size_t max, unsigned char **data, si
      * serves both .gz and uncompressed copies. */
     gzFile f = gzopen(path, "rb");
     if (!f) return xb_fail(ctx, XB_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    /* A plain file's size is known: refuse an oversized one before reading
+     * (and allocating) up to `max` bytes of it. */
+    if (gzdirect(f) && (uintmax_t)sb.st_size > (uintmax_t)max) {
+        gzclose(f);
+        return xb_fail(ctx, XB_ERR_INVALID, "%s: larger than the %zu-byte limit", path, max);
+    }
     size_t cap = (size_t)sb.st_size + 1, n = 0;
     if (cap < 4096) cap = 4096;
     if (cap > max + 1) cap = max + 1;
     unsigned char *buf = xb_malloc(ctx, cap);
     if (!buf) {
         gzclose(f);
+        xb_ctx_prefix(ctx, "%s", path);
         return ctx->status;
     }
     for (;;) {

@@ -85,7 +85,11 @@ xb_status xb_dataset_load_cifar(const char *path, xb_dataset **out, xb_ctx *ctx)
     *out = NULL;
     unsigned char *b = NULL;
     size_t len = 0;
-    XB_TRY(xb_read_file_gz(path, (size_t)XB_DATASET_MAX_IMAGES * CIFAR_RECORD, &b, &len, ctx));
+    /* No more records than xb_dataset_alloc accepts: a larger cap only lets
+     * a small .bin.gz inflate to tens of gigabytes before failing. */
+    int64_t max_n = XB_DATASET_MAX_BYTES / CIFAR_PIXELS;
+    if (max_n > XB_DATASET_MAX_IMAGES) max_n = XB_DATASET_MAX_IMAGES;
+    XB_TRY(xb_read_file_gz(path, (size_t)max_n * CIFAR_RECORD, &b, &len, ctx));
     if (len == 0 || len % CIFAR_RECORD != 0) {
         xb_fail(ctx, XB_ERR_PARSE,
                 "%s: %zu bytes is not a whole number of %d-byte CIFAR records (truncated or not a "

@@ -1,0 +1,100 @@
+/* Shared plumbing for the libFuzzer harnesses (built with -DXBAR_FUZZ=ON).
+ *
+ * Loaders that take a path get the fuzz input written to a file in a
+ * per-process temporary folder (under /dev/shm when it exists, so the
+ * writes stay in memory).  Every harness checks the library's contract on
+ * failure as well as on success: a failing call must leave a message in
+ * the ctx that starts with the file name; anything else aborts,
+ * which libFuzzer records as a crash. */
+#ifndef XBAR_FUZZ_UTIL_H
+#define XBAR_FUZZ_UTIL_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "runtime/status.h"
+
+static char fz_dir[256];
+
+static inline void fz_cleanup(void) {
+    if (!fz_dir[0]) return;
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", fz_dir);
+    if (system(cmd) != 0) fprintf(stderr, "fuzz: could not remove %s\n", fz_dir);
+}
+
+/* The temp folder, created on first use. */
+static inline const char *fz_tmpdir(void) {
+    if (fz_dir[0]) return fz_dir;
+    struct stat sb;
+    const char *base = stat("/dev/shm", &sb) == 0 && S_ISDIR(sb.st_mode) ? "/dev/shm" : "/tmp";
+    snprintf(fz_dir, sizeof fz_dir, "%s/xbar_fuzz_XXXXXX", base);
+    if (!mkdtemp(fz_dir)) {
+        perror("fuzz: mkdtemp");
+        abort();
+    }
+    atexit(fz_cleanup);
+    return fz_dir;
+}
+
+/* "<tmpdir>/<name>" in a static buffer per call site's `buf`. */
+static inline const char *fz_path(char *buf, size_t n, const char *name) {
+    snprintf(buf, n, "%s/%s", fz_tmpdir(), name);
+    return buf;
+}
+
+static inline void fz_write(const char *path, const uint8_t *data, size_t len) {
+    FILE *f = fopen(path, "wb");
+    if (!f || (len && fwrite(data, 1, len, f) != len) || fclose(f) != 0) {
+        perror(path);
+        abort();
+    }
+}
+
+static inline void fz_mkdir(const char *path) {
+    if (mkdir(path, 0700) != 0) {
+        struct stat sb;
+        if (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+            perror(path);
+            abort();
+        }
+    }
+}
+
+/* The error contract: status and message agree, and the message names
+ * `who` (a file name or path) first. */
+static inline void fz_check_fail(xb_status st, const xb_ctx *ctx, const char *who) {
+    if (st == XB_OK) return;
+    if (ctx->status != st || !ctx->msg[0]) {
+        fprintf(stderr, "fuzz: status %s but ctx status %s, message '%s'\n", xb_status_name(st),
+                xb_status_name(ctx->status), ctx->msg);
+        abort();
+    }
+    if (who && strncmp(ctx->msg, who, strlen(who)) != 0) {
+        fprintf(stderr, "fuzz: message does not start with '%s': %s\n", who, ctx->msg);
+        abort();
+    }
+    /* Not checked: that the message is one line.  Names from the file
+     * (tensor, node, class names) are echoed as they are, and the fuzzer
+     * finds newlines in them at once; that is cosmetic, not a crash. */
+}
+
+/* Split the input into a length-prefixed first part (2 bytes little-endian
+ * length, clamped to what is there) and the rest; for formats that come as
+ * a pair of files. */
+static inline void fz_split(const uint8_t *data, size_t size, const uint8_t **a, size_t *alen,
+                     const uint8_t **b, size_t *blen) {
+    size_t n = size >= 2 ? (size_t)data[0] | (size_t)data[1] << 8 : 0;
+    size_t off = size >= 2 ? 2 : size;
+    if (n > size - off) n = size - off;
+    *a = data + off;
+    *alen = n;
+    *b = data + off + n;
+    *blen = size - off - n;
+}
+
+#endif

@@ -1,0 +1,72 @@
+#!/usr/bin/python3
+"""Seed corpora for the fuzz harnesses, from the repository's real files.
+
+usage: tests/fuzz/make_seeds.py OUTDIR [NODE_TEST_DIR]
+
+Writes OUTDIR/<target>/ for every harness in tests/fuzz.  NODE_TEST_DIR
+(default build/onnx-node-tests/node, made by the normal build) adds the
+ONNX node-test models and tensor .pb files.  Paired formats use the
+harnesses' layout: 2-byte little-endian length, first file, second file.
+"""
+import glob
+import gzip
+import os
+import shutil
+import struct
+import sys
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+def put(outdir, target, name, data):
+    d = os.path.join(outdir, target)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def pair(first, second):
+    return struct.pack("<H", len(first)) + first + second
+
+
+def main():
+    out = sys.argv[1]
+    node = sys.argv[2] if len(sys.argv) > 2 else os.path.join(ROOT, "build/onnx-node-tests/node")
+    for p in sorted(glob.glob(os.path.join(ROOT, "models/*.onnx"))):
+        put(out, "onnx", os.path.basename(p), open(p, "rb").read())
+    for p in sorted(glob.glob(os.path.join(node, "*/model.onnx"))):
+        put(out, "onnx", os.path.basename(os.path.dirname(p)) + ".onnx", open(p, "rb").read())
+    for p in sorted(glob.glob(os.path.join(node, "*/test_data_set_0/*.pb"))):
+        case = os.path.basename(os.path.dirname(os.path.dirname(p)))
+        put(out, "tensor_pb", case + "_" + os.path.basename(p), open(p, "rb").read())
+    for p in sorted(glob.glob(os.path.join(ROOT, "datasets/samples/*_png/*/*.png"))):
+        rel = os.path.relpath(p, os.path.join(ROOT, "datasets/samples")).replace("/", "_")
+        put(out, "png", rel, open(p, "rb").read())
+    # IDX: the first n images/labels of the MNIST sample, plain and gzip.
+    mn = os.path.join(ROOT, "datasets/samples/mnist")
+    img = gzip.open(os.path.join(mn, "t10k-images-idx3-ubyte.gz")).read()
+    lab = gzip.open(os.path.join(mn, "t10k-labels-idx1-ubyte.gz")).read()
+    for n in (1, 3):
+        i = img[:4] + struct.pack(">III", n, 28, 28) + img[16:16 + n * 784]
+        l = lab[:4] + struct.pack(">I", n) + lab[8:8 + n]
+        put(out, "idx", "plain_%d" % n, pair(l, i))
+        put(out, "idx", "gz_%d" % n, pair(gzip.compress(l, mtime=0), gzip.compress(i, mtime=0)))
+    # CIFAR: the first records of the sample, with and without class names.
+    cf = os.path.join(ROOT, "datasets/samples/cifar10")
+    rec = open(os.path.join(cf, "test_batch.bin"), "rb").read()[:2 * 3073]
+    meta = open(os.path.join(cf, "batches.meta.txt"), "rb").read()
+    put(out, "cifar", "meta_2", pair(meta, rec))
+    put(out, "cifar", "nometa_1", pair(b"", rec[:3073]))
+    put(out, "cifar", "gz_meta_1", pair(meta, gzip.compress(rec[:3073], mtime=0)))
+    for p in sorted(glob.glob(os.path.join(ROOT, "backend/arch/*.json"))):
+        put(out, "arch", os.path.basename(p), open(p, "rb").read())
+    put(out, "arch", "set_adc", b"adc.bits=6")
+    put(out, "arch", "set_range", b"adc.range=calibrated")
+    put(out, "arch", "nested", b'{"energy": {"adc_pj": {"8": 1.5}}, "encoding": "differential",'
+        b' "adc": {"signed": true}, "nonideal": {"seed": 7}}')
+    for t in sorted(os.listdir(out)):
+        print("%-10s %5d seeds" % (t, len(os.listdir(os.path.join(out, t)))))
+
+
+if __name__ == "__main__":
+    main()

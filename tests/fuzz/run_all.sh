@@ -1,0 +1,27 @@
+#!/bin/sh
+# Run every fuzz harness in turn, niced, for a bounded time each.
+# usage: tests/fuzz/run_all.sh BUILD_DIR [SECONDS_PER_TARGET] [TARGETS...]
+# Corpora grow in BUILD_DIR/corpus/<t>, findings land in
+# BUILD_DIR/artifacts/<t>/, logs in BUILD_DIR/logs/<t>.log.
+set -u
+b=${1:?build dir}
+secs=${2:-300}
+shift; [ $# -gt 0 ] && shift
+targets=${*:-"onnx tensor_pb png idx cifar arch"}
+src=$(cd "$(dirname "$0")/../.." && pwd)
+[ -d "$b/seeds" ] || /usr/bin/python3 "$src/tests/fuzz/make_seeds.py" "$b/seeds"
+for t in $targets; do
+  case $t in
+    onnx|onnx_struct) max=262144 ;;
+    tensor_pb|png|idx) max=65536 ;;
+    cifar) max=16384 ;;
+    arch) max=4096 ;;
+  esac
+  mkdir -p "$b/corpus/$t" "$b/artifacts/$t" "$b/logs"
+  echo "== $t: ${secs}s, max_len $max ($(date -u +%H:%M:%S))"
+  nice -n 19 "$b/fuzz_$t" -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
+    -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 -max_len="$max" \
+    -artifact_prefix="$b/artifacts/$t/" "$b/corpus/$t" "$b/seeds/$t" > "$b/logs/$t.log" 2>&1
+  tail -n 3 "$b/logs/$t.log"
+  echo "artifacts: $(ls "$b/artifacts/$t" | wc -l)"
+done
