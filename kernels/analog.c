@@ -427,6 +427,7 @@ typedef struct {
     int32_t *qcols; /* correction path: first position of each kept run [J*Pt] */
     uint8_t *qj;    /* ... and its digit [J*Pt] */
     int64_t *corr;  /* correction path: [N][Pt] exact sum of clip corrections */
+    uint32_t *qw;   /* correction path: [Pt] one k-quad's codes interleaved */
     uint8_t *sg;    /* sgemm scratch */
 } scratch_t;
 
@@ -454,6 +455,7 @@ static size_t carve(const xb_analog_layer *l, int64_t P, uint8_t *base, scratch_
     TAKE(qcols, (size_t)cols * sizeof(int32_t));
     TAKE(qj, (size_t)cols);
     TAKE(corr, (size_t)(c->N * pt) * sizeof(int64_t));
+    TAKE(qw, (size_t)pt * sizeof(uint32_t));
     TAKE(sg, sgemm_bytes(l, cols));
 #undef TAKE
     return off;
@@ -753,34 +755,44 @@ static void run_correction(const xb_analog_layer *l, int64_t g, const uint8_t *x
             /* Pack the runs' digits: four rows (one k-quad) per word. */
             int64_t Pp = xb_igemm_ppad(nsel);
             for (int64_t k = 0; k < kb; k += 4) {
+                /* The k-quad's raw codes interleaved once (byte i of word q =
+                 * row k + i, rows past kb 0); each run's digits are then
+                 * (word >> shift) & mask per byte: bits a shift pulls in from
+                 * the next byte land above the byte's own bits and are masked
+                 * off. */
+                uint32_t *qw = s->qw;
                 const uint8_t *rw[4];
                 for (int i = 0; i < 4; i++) rw[i] = k + i < kb ? x + (k0 + k + i) * P + p0 : NULL;
-                uint8_t *dst = s->dp + (k >> 2) * Pp * 4;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+                if (rw[3]) {
+                    const uint8_t *a0 = rw[0], *a1 = rw[1], *a2 = rw[2], *a3 = rw[3];
+                    for (int64_t q = 0; q < pt; q++)
+                        qw[q] = (uint32_t)a0[q] | ((uint32_t)a1[q] << 8) |
+                                ((uint32_t)a2[q] << 16) | ((uint32_t)a3[q] << 24);
+                } else
+#endif
+                {
+                    uint8_t *qb = (uint8_t *)qw;
+                    for (int64_t q = 0; q < pt; q++)
+                        for (int i = 0; i < 4; i++) qb[q * 4 + i] = rw[i] ? rw[i][q] : 0;
+                }
+                uint32_t *dst = (uint32_t *)(void *)(s->dp + (k >> 2) * Pp * 4);
                 int64_t pos = 0;
                 for (int64_t ri = 0; ri < nr; ri++) {
                     int sh = s->qj[ri] * d;
-                    int64_t q0 = s->qcols[ri], w = pt - q0 < RUN ? pt - q0 : RUN;
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-                    if (rw[3]) {
-                        /* Byte i of the word is row k + i; dst is 64-byte
-                         * aligned and pos * 4 a multiple of 4. */
-                        const uint8_t *a0 = rw[0] + q0, *a1 = rw[1] + q0, *a2 = rw[2] + q0,
-                                      *a3 = rw[3] + q0;
-                        uint32_t *dw = (uint32_t *)(void *)(dst + pos * 4);
-                        for (int64_t i = 0; i < w; i++)
-                            dw[i] = ((uint32_t)(a0[i] >> sh) & dm) |
-                                    (((uint32_t)(a1[i] >> sh) & dm) << 8) |
-                                    (((uint32_t)(a2[i] >> sh) & dm) << 16) |
-                                    (((uint32_t)(a3[i] >> sh) & dm) << 24);
-                        pos += w;
-                        continue;
+                    /* The top digit may be cut by the byte's end (j * d + d
+                     * > 8): only the bits still inside it count. */
+                    uint32_t mask = (dm & (0xffu >> sh)) * 0x01010101u;
+                    int64_t q0 = s->qcols[ri];
+                    const uint32_t *src = qw + q0;
+                    uint32_t *dw = dst + pos;
+                    if (pt - q0 >= RUN) {
+                        for (int i = 0; i < RUN; i++) dw[i] = (src[i] >> sh) & mask;
+                        pos += RUN;
+                    } else {
+                        for (int64_t i = 0; i < pt - q0; i++) dw[i] = (src[i] >> sh) & mask;
+                        pos += pt - q0;
                     }
-#endif
-                    for (int64_t i = 0; i < w; i++)
-                        for (int b = 0; b < 4; b++)
-                            dst[(pos + i) * 4 + b] =
-                                rw[b] ? (uint8_t)((rw[b][q0 + i] >> sh) & dm) : 0;
-                    pos += w;
                 }
             }
             xb_igemm_pack_x_clear(s->dp, kb, nsel);
@@ -794,6 +806,16 @@ static void run_correction(const xb_analog_layer *l, int64_t g, const uint8_t *x
                 const int32_t *Sp = S + col * nsel, *Sn = c->signed_pair ? Sp + N * nsel : NULL;
                 int64_t sign = c->signed_pair ? 1 : l->col_sign[col];
                 int64_t *cn = corr + l->col_n[col] * pt;
+                /* Whole column first, one vector pass (one unsigned
+                 * compare per value against the code range): many columns
+                 * clip nowhere. */
+                uint32_t any = 0;
+                if (Sn) {
+                    for (int64_t i = 0; i < nsel; i++) any |= (uint32_t)(Sp[i] - Sn[i]) - ulo > uspan;
+                } else {
+                    for (int64_t i = 0; i < nsel; i++) any |= (uint32_t)Sp[i] - ulo > uspan;
+                }
+                if (!any) continue;
                 int64_t pos = 0, ns = 0;
                 for (int64_t ri = 0; ri < nr; ri++) {
                     int64_t q0 = s->qcols[ri], w = pt - q0 < RUN ? pt - q0 : RUN;
@@ -801,8 +823,7 @@ static void run_correction(const xb_analog_layer *l, int64_t g, const uint8_t *x
                     const int32_t *a = Sp + pos;
                     int64_t *cq = cn + q0;
                     if (w == RUN) {
-                        /* Vector test first (one unsigned compare per value
-                         * against the code range): most runs clip nowhere. */
+                        /* The same test per run: most runs clip nowhere. */
                         uint32_t m = 0;
                         if (Sn) {
                             const int32_t *bn = Sn + pos;
