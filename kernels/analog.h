@@ -19,11 +19,13 @@
  * Three execution paths give the same results:
  *   exact      - compile-time bound: no column sum can leave the ADC's
  *                lossless range, no noise: the int8 kernel (igemm) computes
- *                acc directly;
+ *                acc directly (off the profile images the engine lets the
+ *                layer run its own int8 kernel instead: xb_engine.exact);
  *   correction - ADC with LSB 1 that may clip, no noise: igemm computes the
  *                exact product, then only (position, row block, digit)
  *                groups whose data-dependent bound X1 * maxlevel can exceed
- *                the ADC range are simulated, and acc corrected by
+ *                the ADC range are simulated (in runs of 16 positions of
+ *                one digit plane), and acc corrected by
  *                sign * (clip(S) - S) * 2^shift for each clipped column;
  *   full       - everything else (rounding ADC, noise, cell non-idealities):
  *                every conversion simulated.
