@@ -95,24 +95,3 @@ Test(fuzz_regress, graph_input_dims_product_overflow) {
     cr_assert_str_eq(ctx.msg, "big.onnx: graph input 'x': dims describe more than the "
                               "4294967296-byte limit");
 }
-
-/* The batch bound into a symbolic first dim is checked the same way. */
-Test(fuzz_regress, graph_input_batch_overflow) {
-    static const char *const X[] = {"x", NULL}, *const Y[] = {"y", NULL};
-    ob_model m;
-    ob_begin(&m, 13);
-    int64_t d[] = {-1, (int64_t)1 << 29}; /* 2 GiB per image */
-    ob_input(&m, "x", OB_FLOAT, 2, d);
-    ob_node(&m, "Relu", "relu", X, Y);
-    ob_output(&m, "y");
-    size_t len;
-    const uint8_t *buf = ob_pack(&m, &len);
-    xb_ctx ctx = {0};
-    xb_graph *g = NULL;
-    xb_status st = xb_onnx_load_buffer(buf, len, "b.onnx", 4, &g, &ctx);
-    ob_end(&m);
-    cr_assert_null(g);
-    cr_assert_eq(st, XB_ERR_NOMEM, "%s", ctx.msg);
-    cr_assert_str_eq(ctx.msg, "b.onnx: graph input 'x' with batch 4 is larger than the "
-                              "4294967296-byte limit");
-}

@@ -26,15 +26,6 @@ static xb_status bind_inputs(xb_graph *g, int64_t batch, xb_ctx *ctx) {
                                t->name, d);
             t->shape.d[d] = batch;
         }
-        /* The loader bounds the static dims; the bound batch must keep the
-         * whole tensor within the limit too. */
-        size_t numel = 1;
-        for (int d = 0; d < t->shape.rank; d++)
-            if (xb_mul_overflow(numel, (size_t)t->shape.d[d], &numel) ||
-                numel > XB_MAX_TENSOR_BYTES / (xb_dtype_size(t->dtype) ? xb_dtype_size(t->dtype) : 1))
-                return xb_fail(ctx, XB_ERR_NOMEM,
-                               "graph input '%s' with batch %lld is larger than the %zu-byte limit",
-                               t->name, (long long)batch, (size_t)XB_MAX_TENSOR_BYTES);
         t->shape_known = true;
     }
     return XB_OK;
