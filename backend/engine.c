@@ -113,6 +113,23 @@ static xb_status qmatmul(void *self, xb_exec *e, const xb_node *node, int layer,
     return XB_OK;
 }
 
+/* Exact layers off the profile images run the caller's int8 kernel
+ * (exec.h): the same checks as qmatmul, which reports any mismatch. */
+static bool exact(void *self, xb_exec *e, int layer, int group, int64_t K, int64_t N,
+                  int64_t P) {
+    xb_backend *b = self;
+    worker_state *s = e->engine_state;
+    if (!s || layer < 0 || layer >= b->n) return false;
+    const xb_analog_layer *l = b->layers[layer];
+    if (l->path != XB_APATH_EXACT || K != l->cfg.K || N != l->cfg.N || group < 0 ||
+        group >= l->cfg.groups || P > b->P[layer])
+        return false;
+    if (b->calibrating || e->image_index < b->profile_images) return false;
+    if (layer == 0 && group == 0) s->images++;
+    xb_analog_count_exact(l, P, &s->stats[layer]);
+    return true;
+}
+
 xb_backend *xb_backend_new(const xb_graph *g, const xb_arch *a, xb_ctx *ctx) {
     xb_backend *b = xb_calloc(ctx, 1, sizeof *b);
     if (!b) return NULL;
@@ -180,6 +197,7 @@ xb_backend *xb_backend_new(const xb_graph *g, const xb_arch *a, xb_ctx *ctx) {
     b->engine.state_merge = state_merge;
     b->engine.state_free = state_free;
     b->engine.qmatmul = qmatmul;
+    b->engine.exact = exact;
     return b;
 fail:
     xb_backend_free(b);

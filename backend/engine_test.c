@@ -105,7 +105,7 @@ Test(engine, ideal_equals_int8_reference) {
         tg.e->engine = NULL;
         /* Counts: two images of every conversion the mapping predicts. */
         for (int i = 0; i < 2; i++) {
-            cr_assert_eq(b->stats[i].conversions, 2 * b->map->layers[i].conversions);
+            cr_assert_eq(b->stats[i].conversions, 2 * b->map->layers[i].conversions, "layer %d enc %d: %lld vs %lld", i, enc, (long long)b->stats[i].conversions, (long long)b->map->layers[i].conversions);
             cr_assert_eq(b->stats[i].saturated, 0);
             cr_assert_eq(b->stats[i].observed, b->map->layers[i].conversions);
         }
@@ -211,5 +211,56 @@ Test(engine, calibration_sets_full_scale) {
     tg.e->engine_state = NULL;
     tg.e->engine = NULL;
     xb_backend_free(b);
+    xb_test_end(&tg);
+}
+
+/* xb_engine.exact: when it answers yes the layers run their own int8
+ * kernel (qmatmul, which here would fail, is never called), asked once per
+ * group of the conv and once for the gemm; when it answers no, qmatmul
+ * runs. */
+typedef struct {
+    int exact_calls, qmatmul_calls;
+    bool answer;
+} fake_engine;
+
+static bool fake_exact(void *self, xb_exec *e, int layer, int group, int64_t K, int64_t N,
+                       int64_t P) {
+    (void)e, (void)layer, (void)group, (void)K, (void)N, (void)P;
+    fake_engine *f = self;
+    f->exact_calls++;
+    return f->answer;
+}
+
+static xb_status fake_qmatmul(void *self, xb_exec *e, const xb_node *node, int layer, int group,
+                              const uint8_t *x, const int8_t *w, int64_t K, int64_t N, int64_t P,
+                              int32_t *acc, xb_ctx *ctx) {
+    (void)e, (void)node, (void)layer, (void)group, (void)x, (void)w, (void)K, (void)N, (void)P;
+    (void)acc;
+    fake_engine *f = self;
+    f->qmatmul_calls++;
+    return xb_fail(ctx, XB_ERR_RUNTIME, "fake qmatmul");
+}
+
+Test(engine, exact_hook_runs_int8_kernel) {
+    xb_test_graph tg;
+    build(&tg, 8);
+    cr_assert_eq(xb_test_prepare(&tg), XB_OK, "%s", tg.ctx.msg);
+    inputs();
+    float r1[8 * 81], r2[30], a1[8 * 81], a2[30];
+    run_outputs(&tg, r1, r2);
+    fake_engine f = {0, 0, true};
+    xb_engine eng = {.self = &f, .qmatmul = fake_qmatmul, .exact = fake_exact};
+    tg.e->engine = &eng;
+    run_outputs(&tg, a1, a2);
+    cr_assert_eq(memcmp(a1, r1, sizeof r1), 0);
+    cr_assert_eq(memcmp(a2, r2, sizeof r2), 0);
+    cr_assert_eq(f.exact_calls, 3); /* conv: 2 groups, gemm: 1 */
+    cr_assert_eq(f.qmatmul_calls, 0);
+    f.answer = false;
+    const void *ins[2] = {xin, x2in};
+    cr_assert_null(xb_test_run(&tg, ins, 0));
+    cr_assert_eq(f.qmatmul_calls, 1);
+    cr_assert_eq(f.exact_calls, 4); /* the conv stops asking at the first no */
+    tg.e->engine = NULL;
     xb_test_end(&tg);
 }

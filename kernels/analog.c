@@ -401,6 +401,24 @@ static inline void stat_value(xb_analog_stats *s, double v) {
     s->hist[b]++;
 }
 
+/* stat_value for integer column sums (ideal cells, no read noise): no
+ * rounding, and no division when a bin holds one value (the usual case:
+ * max_sum under HIST_MAX_BINS). */
+static void stat_ints(xb_analog_stats *s, const int32_t *Sp, const int32_t *Sn, int64_t n) {
+    int64_t zeros = 0, mx = s->max_abs, lo = s->hist_lo, top = s->hist_bins - 1;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t r = Sn ? (int64_t)Sp[i] - Sn[i] : Sp[i];
+        zeros += r == 0;
+        int64_t a = r < 0 ? -r : r;
+        mx = a > mx ? a : mx;
+        int64_t b = r < lo ? 0 : s->hist_width == 1 ? r - lo : (r - lo) / s->hist_width;
+        s->hist[b > top ? top : b]++;
+    }
+    s->observed += n;
+    s->zeros += zeros;
+    s->max_abs = mx;
+}
+
 /* --- execution ----------------------------------------------------------- */
 
 static size_t align64(size_t n) { return (n + 63) & ~(size_t)63; }
@@ -424,9 +442,10 @@ typedef struct {
     float *vbuf;    /* [C][J*Pt] analog values before the ADC */
     double *accd;   /* [N][Pt] */
     int64_t *xsum;  /* [Pt] */
-    int32_t *qcols; /* correction path: flagged columns' position [J*Pt] */
-    uint8_t *qj;    /* ... and digit [J*Pt] */
-    int32_t *dq;    /* [Pt] corrections of one column */
+    int32_t *qcols; /* correction path: first position of each kept run [J*Pt] */
+    uint8_t *qj;    /* ... and its digit [J*Pt] */
+    int64_t *corr;  /* correction path: [N][Pt] exact sum of clip corrections */
+    uint32_t *qw;   /* correction path: [Pt] one k-quad's codes interleaved */
     uint8_t *sg;    /* sgemm scratch */
 } scratch_t;
 
@@ -453,7 +472,8 @@ static size_t carve(const xb_analog_layer *l, int64_t P, uint8_t *base, scratch_
     TAKE(xsum, (size_t)pt * sizeof(int64_t));
     TAKE(qcols, (size_t)cols * sizeof(int32_t));
     TAKE(qj, (size_t)cols);
-    TAKE(dq, (size_t)pt * sizeof(int32_t));
+    TAKE(corr, (size_t)(c->N * pt) * sizeof(int64_t));
+    TAKE(qw, (size_t)pt * sizeof(uint32_t));
     TAKE(sg, sgemm_bytes(l, cols));
 #undef TAKE
     return off;
@@ -633,9 +653,7 @@ static void run_full(const xb_analog_layer *l, int64_t g, const uint8_t *x, int6
                             }
                         }
                         sat += ns;
-                        if (profile && st)
-                            for (int64_t q = 0; q < pt; q++)
-                                stat_value(st, (double)(Sn ? Sp[q] - Sn[q] : Sp[q]));
+                        if (profile && st) stat_ints(st, Sp, Sn, pt);
                         continue;
                     }
                     /* Converted values (y, in vbuf) come from the batch
@@ -671,9 +689,16 @@ static void run_full(const xb_analog_layer *l, int64_t g, const uint8_t *x, int6
 /* Clipping ADC with LSB 1 and no noise: acc already holds the exact
  * product.  Only (digit, position) columns of a row block whose bound
  * X1 * max level (X1 = sum of the digits in the block) exceeds the ADC
- * range can clip; their column sums come from one GEMM over just those
- * columns, and every clipped conversion corrects acc by
- * sign * (clip(S) - S) * 2^shift. */
+ * range can clip.  Flagged columns are taken in runs of RUN positions of
+ * one digit plane (a run is kept if any of its columns is flagged): runs
+ * pack four rows per 32-bit word with vector code, where picking single
+ * columns would cost a scalar gather per byte, more than the GEMM work it
+ * saves.  The column sums of the kept runs come from one GEMM, and every
+ * clipped conversion corrects acc by sign * (clip(S) - S) * 2^shift,
+ * summed exactly in int64 per output and position (corr) and applied once
+ * per chunk, so the result equals the full simulation's. */
+#define RUN 16
+
 static void run_correction(const xb_analog_layer *l, int64_t g, const uint8_t *x, int64_t P,
                            int32_t *acc, const scratch_t *s, xb_analog_stats *st) {
     const xb_analog_config *c = &l->cfg;
@@ -683,122 +708,179 @@ static void run_correction(const xb_analog_layer *l, int64_t g, const uint8_t *x
     int64_t ncc = c->signed_pair ? C / 2 : C;
     int64_t thr = c->signed_pair ? (c->code_hi < -c->code_lo ? c->code_hi : -c->code_lo)
                                  : c->code_hi;
+    int32_t ilo = (int32_t)c->code_lo, ihi = (int32_t)c->code_hi;
+    uint32_t ulo = (uint32_t)ilo, uspan = (uint32_t)ihi - (uint32_t)ilo;
     int64_t pt_max = chunk_positions(l, P);
     int64_t sat = 0;
-    double pow2[64];
-    for (int i = 0; i < 64; i++) pow2[i] = ldexp(1.0, i);
     for (int64_t p0 = 0; p0 < P; p0 += pt_max) {
-        int64_t pt = P - p0 < pt_max ? P - p0 : pt_max;
+        int64_t pt = P - p0 < pt_max ? P - p0 : pt_max, nrb = (pt + RUN - 1) / RUN;
+        int64_t *corr = s->corr;
+        memset(corr, 0, (size_t)(N * pt) * sizeof *corr);
+        bool touched = false;
         for (int64_t r = 0; r < l->R; r++) {
             int64_t k0 = r * c->rows, kb = (k0 + c->rows < c->K ? k0 + c->rows : c->K) - k0;
             int64_t ml = l->maxlev[g * l->R + r];
-            /* X1 per (j, q) in one pass over the rows (contiguous in q),
-             * then the flagged columns. */
+            if (ml == 0) continue;
+            /* X1 > lim  <=>  X1 * ml > thr  (integers, ml > 0). */
+            int64_t lim = thr < 0 ? -1 : thr / ml;
+            /* X1 per (j, q) in one pass over the rows (contiguous in q), in
+             * bytes when a block's digit sum fits (1-bit DACs, up to 255
+             * rows: 64 lanes per vector instead of 16). */
+            bool bytes = (int64_t)kb * dm <= 255;
             int32_t *x1 = (int32_t *)s->S;
-            memset(x1, 0, (size_t)(J * pt) * sizeof *x1);
-            for (int64_t k = 0; k < kb; k++) {
-                const uint8_t *xr = x + (k0 + k) * P + p0;
-                for (int j = 0; j < J; j++) {
-                    int32_t *xj = x1 + (int64_t)j * pt;
-                    for (int64_t q = 0; q < pt; q++) xj[q] += (xr[q] >> (j * d)) & dm;
-                }
-            }
-            int64_t nq = 0, cols = J * pt;
-            for (int64_t i = 0; i < cols; i++) nq += (int64_t)x1[i] * ml > thr;
-            if (!nq) continue;
-            if (nq * 4 > cols) {
-                /* Most columns flagged: pack them all (contiguous,
-                 * vectorised) rather than gathering. */
-                nq = cols;
-                for (int64_t i = 0; i < cols; i++) {
-                    s->qj[i] = (uint8_t)(i / pt);
-                    s->qcols[i] = (int32_t)(i % pt);
-                }
-                pack_digits(c, x, P, k0, kb, p0, pt, s->dp);
-            } else {
-                nq = 0;
-                for (int64_t i = 0; i < cols; i++)
-                    if ((int64_t)x1[i] * ml > thr) {
-                        s->qj[nq] = (uint8_t)(i / pt);
-                        s->qcols[nq++] = (int32_t)(i % pt);
-                    }
-                int64_t Pp = xb_igemm_ppad(nq);
+            uint8_t *x8 = (uint8_t *)s->S;
+            if (bytes) {
+                memset(x8, 0, (size_t)(J * pt));
                 for (int64_t k = 0; k < kb; k++) {
                     const uint8_t *xr = x + (k0 + k) * P + p0;
-                    uint8_t *base = s->dp + (k >> 2) * Pp * 4 + (k & 3);
-                    for (int64_t i = 0; i < nq; i++)
-                        base[i * 4] = (uint8_t)((xr[s->qcols[i]] >> (s->qj[i] * d)) & dm);
+                    for (int j = 0; j < J; j++) {
+                        uint8_t *xj = x8 + (int64_t)j * pt;
+                        int sh = j * d;
+                        for (int64_t q = 0; q < pt; q++) xj[q] += (uint8_t)((xr[q] >> sh) & dm);
+                    }
+                }
+            } else {
+                memset(x1, 0, (size_t)(J * pt) * sizeof *x1);
+                for (int64_t k = 0; k < kb; k++) {
+                    const uint8_t *xr = x + (k0 + k) * P + p0;
+                    for (int j = 0; j < J; j++) {
+                        int32_t *xj = x1 + (int64_t)j * pt;
+                        for (int64_t q = 0; q < pt; q++) xj[q] += (xr[q] >> (j * d)) & dm;
+                    }
                 }
             }
-            xb_igemm_pack_x_clear(s->dp, kb, nq);
-            xb_igemm_packed(l->levp + (size_t)(g * l->R + r) * l->levp_stride, s->dp, kb, C, nq,
+            int64_t nr = 0, nsel = 0;
+            for (int j = 0; j < J; j++)
+                for (int64_t rb = 0; rb < nrb; rb++) {
+                    int64_t q0 = rb * RUN, w = pt - q0 < RUN ? pt - q0 : RUN;
+                    int32_t f = 0;
+                    if (bytes) {
+                        const uint8_t *xq = x8 + (int64_t)j * pt + q0;
+                        for (int64_t i = 0; i < w; i++) f |= xq[i] > lim;
+                    } else {
+                        const int32_t *xq = x1 + (int64_t)j * pt + q0;
+                        for (int64_t i = 0; i < w; i++) f |= xq[i] > lim;
+                    }
+                    if (!f) continue;
+                    s->qj[nr] = (uint8_t)j;
+                    s->qcols[nr++] = (int32_t)q0;
+                    nsel += w;
+                }
+            if (!nr) continue;
+            touched = true;
+            /* Pack the runs' digits: four rows (one k-quad) per word. */
+            int64_t Pp = xb_igemm_ppad(nsel);
+            for (int64_t k = 0; k < kb; k += 4) {
+                /* The k-quad's raw codes interleaved once (byte i of word q =
+                 * row k + i, rows past kb 0); each run's digits are then
+                 * (word >> shift) & mask per byte: bits a shift pulls in from
+                 * the next byte land above the byte's own bits and are masked
+                 * off. */
+                uint32_t *qw = s->qw;
+                const uint8_t *rw[4];
+                for (int i = 0; i < 4; i++) rw[i] = k + i < kb ? x + (k0 + k + i) * P + p0 : NULL;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+                if (rw[3]) {
+                    const uint8_t *a0 = rw[0], *a1 = rw[1], *a2 = rw[2], *a3 = rw[3];
+                    for (int64_t q = 0; q < pt; q++)
+                        qw[q] = (uint32_t)a0[q] | ((uint32_t)a1[q] << 8) |
+                                ((uint32_t)a2[q] << 16) | ((uint32_t)a3[q] << 24);
+                } else
+#endif
+                {
+                    uint8_t *qb = (uint8_t *)qw;
+                    for (int64_t q = 0; q < pt; q++)
+                        for (int i = 0; i < 4; i++) qb[q * 4 + i] = rw[i] ? rw[i][q] : 0;
+                }
+                uint32_t *dst = (uint32_t *)(void *)(s->dp + (k >> 2) * Pp * 4);
+                int64_t pos = 0;
+                for (int64_t ri = 0; ri < nr; ri++) {
+                    int sh = s->qj[ri] * d;
+                    /* The top digit may be cut by the byte's end (j * d + d
+                     * > 8): only the bits still inside it count. */
+                    uint32_t mask = (dm & (0xffu >> sh)) * 0x01010101u;
+                    int64_t q0 = s->qcols[ri];
+                    const uint32_t *src = qw + q0;
+                    uint32_t *dw = dst + pos;
+                    if (pt - q0 >= RUN) {
+                        for (int i = 0; i < RUN; i++) dw[i] = (src[i] >> sh) & mask;
+                        pos += RUN;
+                    } else {
+                        for (int64_t i = 0; i < pt - q0; i++) dw[i] = (src[i] >> sh) & mask;
+                        pos += pt - q0;
+                    }
+                }
+            }
+            xb_igemm_pack_x_clear(s->dp, kb, nsel);
+            xb_igemm_packed(l->levp + (size_t)(g * l->R + r) * l->levp_stride, s->dp, kb, C, nsel,
                             (int32_t *)s->S);
             const int32_t *S = (const int32_t *)s->S;
             for (int64_t cc = 0; cc < ncc; cc++) {
+                /* Signed pair: columns (s, +, n) = s*2N + n and (s, -, n) =
+                 * s*2N + N + n are subtracted before the one conversion. */
                 int64_t col = c->signed_pair ? (cc / N) * 2 * N + cc % N : cc;
-                const int32_t *Sp = S + col * nq, *Sn = c->signed_pair ? Sp + N * nq : NULL;
-                if (nq == cols) {
-                    /* Every (digit, position) column present, in order
-                     * j * pt + q: corrections accumulate per position in
-                     * int32 lanes (|sum_j (clip(S) - S) 2^shift| stays far
-                     * below 2^31), then go to acc. */
-                    int32_t *dq = s->dq;
-                    int32_t ilo = (int32_t)c->code_lo, ihi = (int32_t)c->code_hi;
-                    for (int64_t q = 0; q < pt; q++) dq[q] = 0;
-                    int64_t ns = 0;
-                    for (int j = 0; j < J; j++) {
-                        int32_t wgt = (int32_t)1 << (j * d + l->col_shift[col]);
-                        const int32_t *Pj = Sp + (int64_t)j * pt, *Nj = Sn ? Sn + (int64_t)j * pt : NULL;
-                        if (Nj) {
-                            for (int64_t q = 0; q < pt; q++) {
-                                int32_t v = Pj[q] - Nj[q];
-                                int32_t y = v > ihi ? ihi : v < ilo ? ilo : v;
-                                ns += y != v;
-                                dq[q] += (y - v) * wgt;
-                            }
+                const int32_t *Sp = S + col * nsel, *Sn = c->signed_pair ? Sp + N * nsel : NULL;
+                int64_t sign = c->signed_pair ? 1 : l->col_sign[col];
+                int64_t *cn = corr + l->col_n[col] * pt;
+                /* Whole column first, one vector pass (one unsigned
+                 * compare per value against the code range): many columns
+                 * clip nowhere. */
+                uint32_t any = 0;
+                if (Sn) {
+                    for (int64_t i = 0; i < nsel; i++) any |= (uint32_t)(Sp[i] - Sn[i]) - ulo > uspan;
+                } else {
+                    for (int64_t i = 0; i < nsel; i++) any |= (uint32_t)Sp[i] - ulo > uspan;
+                }
+                if (!any) continue;
+                int64_t pos = 0, ns = 0;
+                for (int64_t ri = 0; ri < nr; ri++) {
+                    int64_t q0 = s->qcols[ri], w = pt - q0 < RUN ? pt - q0 : RUN;
+                    int64_t wgt = sign * ((int64_t)1 << (s->qj[ri] * d + l->col_shift[col]));
+                    const int32_t *a = Sp + pos;
+                    int64_t *cq = cn + q0;
+                    if (w == RUN) {
+                        /* The same test per run: most runs clip nowhere. */
+                        uint32_t m = 0;
+                        if (Sn) {
+                            const int32_t *bn = Sn + pos;
+                            for (int i = 0; i < RUN; i++)
+                                m |= (uint32_t)(a[i] - bn[i]) - ulo > uspan;
                         } else {
-                            for (int64_t q = 0; q < pt; q++) {
-                                int32_t v = Pj[q];
-                                int32_t y = v > ihi ? ihi : v < ilo ? ilo : v;
-                                ns += y != v;
-                                dq[q] += (y - v) * wgt;
-                            }
+                            for (int i = 0; i < RUN; i++) m |= (uint32_t)a[i] - ulo > uspan;
+                        }
+                        if (!m) {
+                            pos += w;
+                            continue;
                         }
                     }
-                    if (!ns) continue;
-                    sat += ns;
-                    int64_t sign = c->signed_pair ? 1 : l->col_sign[col];
-                    int32_t *an = acc + l->col_n[col] * P + p0;
-                    for (int64_t q = 0; q < pt; q++) {
-                        int64_t t = (int64_t)an[q] + sign * (int64_t)dq[q];
-                        an[q] = (int32_t)(t > INT32_MAX ? INT32_MAX : t < INT32_MIN ? INT32_MIN : t);
+                    if (Sn) {
+                        const int32_t *bn = Sn + pos;
+                        for (int64_t i = 0; i < w; i++) {
+                            int32_t v = a[i] - bn[i];
+                            int32_t y = v > ihi ? ihi : v < ilo ? ilo : v;
+                            ns += y != v;
+                            cq[i] += (int64_t)(y - v) * wgt;
+                        }
+                    } else {
+                        for (int64_t i = 0; i < w; i++) {
+                            int32_t v = a[i];
+                            int32_t y = v > ihi ? ihi : v < ilo ? ilo : v;
+                            ns += y != v;
+                            cq[i] += (int64_t)(y - v) * wgt;
+                        }
                     }
-                    continue;
+                    pos += w;
                 }
-                /* Vectorised test first: most columns clip nowhere. */
-                int32_t ilo = (int32_t)c->code_lo, ihi = (int32_t)c->code_hi;
-                int64_t out = 0;
-                if (Sn) {
-                    for (int64_t i = 0; i < nq; i++) {
-                        int32_t v = Sp[i] - Sn[i];
-                        out += (v > ihi) | (v < ilo);
-                    }
-                } else {
-                    for (int64_t i = 0; i < nq; i++) out += (Sp[i] > ihi) | (Sp[i] < ilo);
-                }
-                if (!out) continue;
-                for (int64_t i = 0; i < nq; i++) {
-                    int64_t v = Sn ? (int64_t)Sp[i] - Sn[i] : Sp[i];
-                    if (v <= c->code_hi && v >= c->code_lo) continue;
-                    int64_t y = v > c->code_hi ? c->code_hi : c->code_lo;
-                    sat++;
-                    int j = s->qj[i];
-                    int64_t q = s->qcols[i];
-                    int64_t sign = c->signed_pair ? 1 : l->col_sign[col];
-                    double delta = (double)(sign * (y - v)) * pow2[j * d + l->col_shift[col]];
-                    int32_t *a = &acc[l->col_n[col] * P + p0 + q];
-                    *a = clamp_i32((double)*a + delta);
-                }
+                sat += ns;
+            }
+        }
+        if (!touched) continue;
+        for (int64_t n = 0; n < N; n++) {
+            int32_t *an = acc + n * P + p0;
+            const int64_t *cn = corr + n * pt;
+            for (int64_t q = 0; q < pt; q++) {
+                int64_t t = (int64_t)an[q] + cn[q];
+                an[q] = (int32_t)(t > INT32_MAX ? INT32_MAX : t < INT32_MIN ? INT32_MIN : t);
             }
         }
     }
@@ -827,8 +909,13 @@ void xb_analog_matmul(const xb_analog_layer *l, int group, const uint8_t *x, int
                     P, acc);
     if (l->path == XB_APATH_CORRECTION) {
         run_correction(l, g, x, P, acc, &s, st);
-    } else if (st) {
-        int64_t ncc = c->signed_pair ? l->C / 2 : l->C;
-        st->conversions += P * l->R * c->input_slices * ncc;
+    } else {
+        xb_analog_count_exact(l, P, st);
     }
+}
+
+void xb_analog_count_exact(const xb_analog_layer *l, int64_t P, xb_analog_stats *st) {
+    if (!st) return;
+    int64_t ncc = l->cfg.signed_pair ? l->C / 2 : l->C;
+    st->conversions += P * l->R * l->cfg.input_slices * ncc;
 }

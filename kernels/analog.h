@@ -104,6 +104,10 @@ void xb_analog_stats_free(xb_analog_stats *s);
 /* Value at a percentile of the observed |sums| (histogram upper bin edge). */
 double xb_analog_stats_percentile(const xb_analog_stats *s, double pct);
 
+/* Books the ADC conversions of one exact-path call (P positions, one
+ * group) that ran as the plain int8 product elsewhere (xb_engine.exact):
+ * the exact path records nothing else off the profile images. */
+void xb_analog_count_exact(const xb_analog_layer *l, int64_t P, xb_analog_stats *st);
 /* Scratch bytes one call of xb_analog_matmul needs for P positions. */
 size_t xb_analog_scratch_bytes(const xb_analog_layer *l, int64_t P);
 

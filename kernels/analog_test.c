@@ -192,6 +192,61 @@ Test(analog, clipping_adc_matches_naive_model) {
     cr_assert_gt(clipped_cases, 30);
 }
 
+/* Many positions with position-dependent sparsity (whole 16-position runs
+ * of some digit planes unflagged, partial last runs, several chunks): the
+ * correction path still equals the naive model and counts the same
+ * saturations as the full simulation. */
+Test(analog, clipping_adc_sparse_runs_match_naive_model) {
+    rng_state = 4242;
+    int correction = 0;
+    for (int it = 0; it < 24; it++) {
+        int wb = 4 + (int)(rnd() % 5), xb = 4 + (int)(rnd() % 5), dac = 1 + (int)(rnd() % 2);
+        int diff = (int)(rnd() & 1), adc_bits = 4 + (int)(rnd() % 4);
+        int64_t K = 20 + rnd() % 300, N = 1 + rnd() % 40, P = 17 + rnd() % 300;
+        xb_analog_config c = base_cfg(K, N, 1, 128, wb, xb, dac, 2, diff);
+        c.signed_pair = diff && (rnd() & 1);
+        c.lossless = false;
+        c.code_lo = c.signed_pair ? -(1 << (adc_bits - 1)) : 0;
+        c.code_hi = c.signed_pair ? (1 << (adc_bits - 1)) - 1 : (1 << adc_bits) - 1;
+        int8_t *w = malloc((size_t)(N * K));
+        uint8_t *x = malloc((size_t)(K * P));
+        int32_t *acc = malloc((size_t)(N * P) * 4), *want = malloc((size_t)(N * P) * 4);
+        fill(w, x, N * K, K * P, wb, xb);
+        /* Positions in bands: zero, small codes (high planes empty), full. */
+        for (int64_t k = 0; k < K; k++)
+            for (int64_t p = 0; p < P; p++) {
+                int band = (int)((p / 23) % 3);
+                if (band == 0) x[k * P + p] = 0;
+                if (band == 1) x[k * P + p] &= 3;
+            }
+        xb_ctx ctx = {0};
+        xb_analog_layer *l = xb_analog_layer_new(&c, w, &ctx);
+        cr_assert_not_null(l, "%s", ctx.msg);
+        ref_clip(&c, w, x, P, c.code_lo, c.code_hi, want);
+        int64_t sat[2];
+        for (int prof = 0; prof < 2; prof++) {
+            xb_analog_stats st;
+            cr_assert_eq(xb_analog_stats_init(&st, l, &ctx), XB_OK);
+            void *scratch = malloc(xb_analog_scratch_bytes(l, P));
+            xb_analog_matmul(l, 0, x, P, 0, prof, acc, scratch, &st);
+            free(scratch);
+            sat[prof] = st.saturated;
+            xb_analog_stats_free(&st);
+            for (int64_t i = 0; i < N * P; i++)
+                cr_assert_eq(acc[i], want[i], "it=%d path=%d full=%d i=%lld: %d != %d", it,
+                             l->path, prof, (long long)i, acc[i], want[i]);
+        }
+        cr_assert_eq(sat[0], sat[1], "it=%d", it);
+        correction += l->path == XB_APATH_CORRECTION && sat[0] > 0;
+        xb_analog_layer_free(l);
+        free(w);
+        free(x);
+        free(acc);
+        free(want);
+    }
+    cr_assert_gt(correction, 12);
+}
+
 /* Hand-computed cell non-idealities. */
 Test(analog, on_off_ratio_and_stuck_cells) {
     /* 1 input, 1 output, 2-bit weight, 1-bit cells, offset: w = 0 is

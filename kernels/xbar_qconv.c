@@ -91,7 +91,12 @@ xb_status xb_op_xbar_qconv_run(const xb_graph *g, const xb_node *n, xb_exec *e, 
     const int64_t img_in = cg->cin * cg->h * cg->w, K = q->K, N = q->N, P = q->P;
     const int32_t hi = (1 << q->x_bits) - 1;
     const bool pointwise = xb_conv_geom_is_pointwise(cg);
-    const bool engine = e->engine && e->engine->qmatmul;
+    const bool has_engine = e->engine && e->engine->qmatmul;
+    /* Per image the engine is asked, group by group, whether it would only
+     * reproduce the int8 product; the input matrix layout differs between
+     * the two paths, so an image takes one path for all its groups (exec.h:
+     * the answer is the same for every group of a layer and image). */
+    bool engine = has_engine;
     const int64_t H = cg->h, W = cg->w, plane = xb_plane_bytes(cg);
     /* Without padding and at stride 1 the planes are the codes themselves. */
     const bool as_is = xb_padded_h(cg) == H && xb_padded_w(cg) == W && cg->sw == 1;
@@ -100,6 +105,12 @@ xb_status xb_op_xbar_qconv_run(const xb_graph *g, const xb_node *n, xb_exec *e, 
          * vectorise one at a time), then, for the reference path, a copy
          * into padded planes whose border is the zero point's code
          * (im2col_packed.h). */
+        if (has_engine && e->engine->exact) {
+            bool exact = true;
+            for (int gi = 0; gi < q->groups && exact; gi++)
+                exact = e->engine->exact(e->engine->self, e, q->layer_index, gi, K, N, P);
+            engine = !exact;
+        }
         xb_quantize_u8(x + img * img_in, img_in, q->x_scale, q->x_zp, hi, codes);
         const uint8_t *planes = codes;
         if (!engine && pr->wpack4) {

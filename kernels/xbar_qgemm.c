@@ -68,7 +68,10 @@ xb_status xb_op_xbar_qgemm_run(const xb_graph *g, const xb_node *n, xb_exec *e, 
     uint8_t *codes = s + pr->off_codes, *col = s + pr->off_col, *xp = s + pr->off_xp;
     const int64_t K = q->K, N = q->N, M = q->P;
     xb_quantize_u8(x, M * K, q->x_scale, q->x_zp, (1 << q->x_bits) - 1, codes);
-    if (e->engine && e->engine->qmatmul) {
+    bool engine = e->engine && e->engine->qmatmul;
+    if (engine && e->engine->exact)
+        engine = !e->engine->exact(e->engine->self, e, q->layer_index, 0, K, N, M);
+    if (engine) {
         /* The engine contract takes x as [K][P]. */
         for (int64_t m = 0; m < M; m++)
             for (int64_t k = 0; k < K; k++) col[k * M + m] = codes[m * K + k];

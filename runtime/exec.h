@@ -36,6 +36,18 @@ typedef struct xb_engine {
     xb_status (*qmatmul)(void *self, struct xb_exec *e, const xb_node *node, int layer, int group,
                          const uint8_t *x, const int8_t *w, int64_t K, int64_t N, int64_t P,
                          int32_t *acc, xb_ctx *ctx);
+    /* Optional, asked before each qmatmul call with the same arguments.
+     * True means that call would return exactly the int8 reference product
+     * (the engine proved at compile time that nothing can clip, add noise
+     * or round, and it records no per-value statistics for this image), so
+     * the layer runs its own pre-packed int8 kernel and skips qmatmul; the
+     * engine has already booked what the call would have (conversion
+     * counts).  This is what lets an ideal crossbar run at int8 speed: the
+     * int8 path writes its input matrix straight into the packed layout,
+     * while qmatmul needs the plain [K][P] matrix.  The answer must be the
+     * same for every group of one layer and image.  NULL: always call. */
+    bool (*exact)(void *self, struct xb_exec *e, int layer, int group, int64_t K, int64_t N,
+                  int64_t P);
 } xb_engine;
 
 typedef struct xb_exec {

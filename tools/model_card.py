@@ -63,9 +63,18 @@ def main():
                      "checkpoint in models/work/); quantization + evaluation took %.0f s" % t["train_wall_seconds"])
         else:
             d.append("- Command: `/usr/bin/python3 models/train.py %s`; epochs %d of %d; training wall time %.0f s "
-                     "(%.1f min, 2 shared cores, includes the per-epoch test evaluation); seed %d"
+                     "(%.1f min, summed over completed epochs including each epoch's test evaluation; 2 cores shared with "
+                     "other jobs; time lost in epochs interrupted by restarts is not counted); seed %d"
                      % (name, t["epochs_done"], t["epochs_planned"], t["train_wall_seconds"],
                         t["train_wall_seconds"] / 60, t["seed"]))
+            rp = t.get("schedule_replans") or []
+            if rp:
+                d.append("- The CPU share available changed a lot during this run (other builds on the 2 cores), so the "
+                         "one-cycle schedule was re-planned with `--epochs N --replan` while resuming: " +
+                         "; ".join("after epoch %d, %d -> %d epochs" % (r["at_epoch"], r["from_epochs"], r["to_epochs"])
+                                   for r in rp) +
+                         ". The plain command above runs the final epoch count from the start (same recipe, "
+                         "not the same step-by-step LR curve)")
             h = t.get("history", [])
             if h:
                 d.append("- Test accuracy by epoch: " + ", ".join("%d: %.2f" % (r["epoch"], 100 * r["test_acc"])
