@@ -6,6 +6,7 @@
 
 #include "frontend/onnx.h"
 #include "frontend/onnx_internal.h"
+#include "tests/onnx_builder.h"
 #include "tests/test_tmp.h"
 
 static void fini(void) { xb_tmp_cleanup(); }
@@ -70,4 +71,27 @@ Test(fuzz_regress, decode_raw_data_shorter_than_dims) {
                  ctx.msg);
     cr_assert_str_eq(ctx.msg, "initializer 'w': raw_data has 1 bytes, dims [32768,32768] need 4294967296");
     cr_assert_null(out.data);
+}
+
+/* fuzz_onnx_struct: graph input dims each within the limit but whose
+ * product overflows int64 (2^32 x 2^32) were accepted; shape arithmetic
+ * in prepare and exec then overflowed (UB). */
+Test(fuzz_regress, graph_input_dims_product_overflow) {
+    static const char *const X[] = {"x", NULL}, *const Y[] = {"y", NULL};
+    ob_model m;
+    ob_begin(&m, 13);
+    int64_t d[] = {(int64_t)1 << 32, (int64_t)1 << 32};
+    ob_input(&m, "x", OB_FLOAT, 2, d);
+    ob_node(&m, "Relu", "relu", X, Y);
+    ob_output(&m, "y");
+    size_t len;
+    const uint8_t *buf = ob_pack(&m, &len);
+    xb_ctx ctx = {0};
+    xb_graph *g = NULL;
+    xb_status st = xb_onnx_load_buffer(buf, len, "big.onnx", 1, &g, &ctx);
+    ob_end(&m);
+    cr_assert_null(g);
+    cr_assert_eq(st, XB_ERR_NOMEM, "%s", ctx.msg);
+    cr_assert_str_eq(ctx.msg, "big.onnx: graph input 'x': dims describe more than the "
+                              "4294967296-byte limit");
 }

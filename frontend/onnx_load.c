@@ -224,6 +224,16 @@ static xb_status load_inputs(loader *L, const Onnx__GraphProto *gp, xb_ctx *ctx)
                 s.d[d] = -1; /* symbolic: xb_graph_prepare binds it (batch only) */
             }
         }
+        /* Each dim is bounded above, but their product must be too: every
+         * later size computation (kernels, exec buffers) multiplies them in
+         * int64 and trusts the result. */
+        size_t numel = 1;
+        for (int d = 0; d < s.rank; d++)
+            if (s.d[d] >= 0 && (xb_mul_overflow(numel, (size_t)s.d[d], &numel) ||
+                                numel > XB_MAX_TENSOR_BYTES / xb_dtype_size(dt)))
+                return xb_fail(ctx, XB_ERR_NOMEM,
+                               "graph input '%s': dims describe more than the %zu-byte limit",
+                               name, (size_t)XB_MAX_TENSOR_BYTES);
         int t = new_tensor(L, name, dt, &s, ctx);
         if (t < 0) return ctx->status;
         XB_TRY(mark_input(L, t, ctx));

@@ -17,11 +17,13 @@ for t in $targets; do
     cifar) max=16384 ;;
     arch) max=4096 ;;
   esac
+  seeds=$t
+  [ "$t" = onnx_struct ] && seeds=onnx
   mkdir -p "$b/corpus/$t" "$b/artifacts/$t" "$b/logs"
   echo "== $t: ${secs}s, max_len $max ($(date -u +%H:%M:%S))"
   nice -n 19 "$b/fuzz_$t" -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
     -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 -max_len="$max" \
-    -artifact_prefix="$b/artifacts/$t/" "$b/corpus/$t" "$b/seeds/$t" > "$b/logs/$t.log" 2>&1
+    -artifact_prefix="$b/artifacts/$t/" "$b/corpus/$t" "$b/seeds/$seeds" > "$b/logs/$t.log" 2>&1
   tail -n 3 "$b/logs/$t.log"
   echo "artifacts: $(ls "$b/artifacts/$t" | wc -l)"
 done
