@@ -161,22 +161,7 @@ static xb_status add_attr(xb_node *n, const char *name, xb_attr_type type, float
 }
 
 static void drop_attrs(xb_node *n) {
-    for (int i = 0; i < n->n_attr; i++) {
-        xb_attr *a = &n->attr[i];
-        free(a->name);
-        free(a->s);
-        free(a->floats);
-        free(a->ints);
-        for (int k = 0; a->strings && k < a->n; k++) free(a->strings[k]);
-        free(a->strings);
-        if (a->t) {
-            free(a->t->name);
-            free(a->t->data);
-            free(a->t->q.scale);
-            free(a->t->q.zero_point);
-            free(a->t);
-        }
-    }
+    for (int i = 0; i < n->n_attr; i++) xb_attr_free(&n->attr[i]);
     free(n->attr);
     n->attr = NULL;
     n->n_attr = 0;

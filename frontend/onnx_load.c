@@ -323,21 +323,6 @@ static xb_status convert_attr(const Onnx__AttributeProto *a, xb_attr *x, bool *s
     return XB_OK;
 }
 
-static void attr_release(xb_attr *a) {
-    free(a->name);
-    free(a->s);
-    free(a->floats);
-    free(a->ints);
-    for (int i = 0; a->strings && i < a->n; i++) free(a->strings[i]);
-    free(a->strings);
-    if (a->t) {
-        free(a->t->name);
-        free(a->t->data);
-        free(a->t);
-    }
-    memset(a, 0, sizeof *a);
-}
-
 /* Constant node -> constant tensor, for the value forms the IR holds.
  * Returns XB_OK with *done false when the node should stay a node. */
 static xb_status constant_to_tensor(loader *L, const Onnx__NodeProto *np, const char *nname,
@@ -511,13 +496,13 @@ static xb_status load_nodes(loader *L, const Onnx__GraphProto *gp, xb_ctx *ctx) 
             bool skipped;
             st = convert_attr(np->attribute[a], &n->attr[n->n_attr], &skipped, ctx);
             if (st != XB_OK) {
-                attr_release(&n->attr[n->n_attr]);
+                xb_attr_free(&n->attr[n->n_attr]);
                 xb_ctx_prefix(ctx, "node '%s' (%s)", nname, op);
                 break;
             }
             if (skipped) {
                 if (!skipped_attr) skipped_attr = S(np->attribute[a]->name);
-                attr_release(&n->attr[n->n_attr]);
+                xb_attr_free(&n->attr[n->n_attr]);
                 continue;
             }
             n->n_attr++;

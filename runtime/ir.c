@@ -73,7 +73,7 @@ void xb_tensor_set_const(xb_tensor *t, void *data) {
     t->shape_known = true;
 }
 
-static void attr_free(xb_attr *a) {
+void xb_attr_free(xb_attr *a) {
     free(a->name);
     free(a->s);
     free(a->floats);
@@ -86,6 +86,7 @@ static void attr_free(xb_attr *a) {
         qparams_free(&a->t->q);
         free(a->t);
     }
+    memset(a, 0, sizeof *a);
 }
 
 static void node_free(xb_node *n) {
@@ -94,7 +95,7 @@ static void node_free(xb_node *n) {
     free(n->domain);
     free(n->in);
     free(n->out);
-    for (int i = 0; i < n->n_attr; i++) attr_free(&n->attr[i]);
+    for (int i = 0; i < n->n_attr; i++) xb_attr_free(&n->attr[i]);
     free(n->attr);
     if (n->params) {
         if (n->params_free)

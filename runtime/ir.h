@@ -156,6 +156,8 @@ xb_status xb_graph_toposort(xb_graph *g, xb_ctx *ctx);
 int xb_graph_consumers(const xb_graph *g, int t);
 
 /* --- attributes -------------------------------------------------------- */
+/* Free everything an attribute owns (strings, arrays, tensor) and zero it. */
+void xb_attr_free(xb_attr *a);
 const xb_attr *xb_attr_find(const xb_node *n, const char *name);
 int64_t xb_attr_int(const xb_node *n, const char *name, int64_t dflt);
 float xb_attr_float(const xb_node *n, const char *name, float dflt);

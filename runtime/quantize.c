@@ -138,22 +138,6 @@ static xb_status calibrate(const xb_graph *fg, const float *images, int n, layer
 
 /* --- rewriting ---------------------------------------------------------- */
 
-static void attr_release(xb_attr *a) {
-    free(a->name);
-    free(a->s);
-    free(a->floats);
-    free(a->ints);
-    for (int i = 0; a->strings && i < a->n; i++) free(a->strings[i]);
-    free(a->strings);
-    if (a->t) {
-        free(a->t->name);
-        free(a->t->data);
-        free(a->t->q.scale);
-        free(a->t->q.zero_point);
-        free(a->t);
-    }
-}
-
 static xb_attr *push_attr(xb_node *n, const char *name, xb_attr_type type, xb_ctx *ctx) {
     xb_attr *na = realloc(n->attr, (size_t)(n->n_attr + 1) * sizeof *na);
     if (!na) {
@@ -312,7 +296,7 @@ static xb_status rewrite(xb_graph *g, const layer *L, const xb_quant_opts *o, fl
     n->opset = 1;
     if (L->kind != L_CONV) {
         /* alpha/beta/trans* are folded into the weights; XbarQGemm has none. */
-        for (int i = 0; i < n->n_attr; i++) attr_release(&n->attr[i]);
+        for (int i = 0; i < n->n_attr; i++) xb_attr_free(&n->attr[i]);
         n->n_attr = 0;
     }
     xb_attr *a;
