@@ -72,3 +72,39 @@ xb_status xb_k_copy_run(const xb_graph *g, const xb_node *n, struct xb_exec *e, 
     if (bytes) memcpy(e->buf[n->out[0]], e->buf[n->in[0]], bytes);
     return XB_OK;
 }
+
+#define XB_GATHER_LOOP(T)                                                                          \
+    do {                                                                                           \
+        const T *s0 = (const T *)src;                                                              \
+        T *d = (T *)dst;                                                                           \
+        for (int64_t o = 0; o < outer; o++) {                                                      \
+            const T *s_ = s0 + off;                                                                \
+            for (int64_t i = 0; i < inner; i++) d[i] = s_[i * st];                                 \
+            d += inner;                                                                            \
+            /* odometer over the outer axes: advance the last one, carry */                        \
+            for (int k = rank - 2; k >= 0; k--) {                                                  \
+                off += is[k];                                                                      \
+                if (++idx[k] < od[k]) break;                                                       \
+                off -= is[k] * od[k];                                                              \
+                idx[k] = 0;                                                                        \
+            }                                                                                      \
+        }                                                                                          \
+    } while (0)
+
+int xb_k_strided_gather(const void *src, void *dst, size_t elem_size, int rank, const int64_t *od,
+                        const int64_t *is, int64_t base) {
+    int64_t total = 1;
+    for (int k = 0; k < rank; k++) total *= od[k];
+    if (total == 0) return 0;
+    int64_t inner = od[rank - 1], st = is[rank - 1];
+    int64_t outer = total / inner;
+    int64_t idx[XB_MAX_RANK] = {0};
+    int64_t off = base;
+    switch (elem_size) {
+    case 1: XB_GATHER_LOOP(uint8_t); break;
+    case 4: XB_GATHER_LOOP(uint32_t); break;
+    case 8: XB_GATHER_LOOP(uint64_t); break;
+    default: return -1;
+    }
+    return 0;
+}

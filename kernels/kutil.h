@@ -40,5 +40,11 @@ xb_status xb_k_copy_run(const xb_graph *g, const xb_node *n, struct xb_exec *e, 
 
 /* Is dtype one of the plain numeric types (f32/u8/i8/i32/i64/bool)? */
 int xb_k_dtype_ok(xb_dtype t);
+/* Strided gather shared by Transpose and Slice: dst is dense with dims
+ * od[0..rank), and output step along axis k moves the source by is[k]
+ * elements (may be negative) from `base`.  elem_size is 1, 4 or 8; returns
+ * 0, or -1 for any other size. */
+int xb_k_strided_gather(const void *src, void *dst, size_t elem_size, int rank, const int64_t *od,
+                        const int64_t *is, int64_t base);
 
 #endif

@@ -114,38 +114,13 @@ xb_status xb_op_slice_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
     return XB_OK;
 }
 
-#define SLICE_LOOP(T)                                                                              \
-    do {                                                                                           \
-        const T *src = (const T *)e->buf[n->in[0]];                                                \
-        T *dst = (T *)e->buf[n->out[0]];                                                           \
-        for (int64_t o = 0; o < outer; o++) {                                                      \
-            const T *s_ = src + off;                                                               \
-            for (int64_t i = 0; i < inner; i++) dst[i] = s_[i * st];                               \
-            dst += inner;                                                                          \
-            for (int k = r - 2; k >= 0; k--) {                                                     \
-                off += p->is[k];                                                                   \
-                if (++idx[k] < p->od[k]) break;                                                    \
-                off -= p->is[k] * p->od[k];                                                        \
-                idx[k] = 0;                                                                        \
-            }                                                                                      \
-        }                                                                                          \
-    } while (0)
-
 xb_status xb_op_slice_run(const xb_graph *g, const xb_node *n, xb_exec *e, xb_ctx *ctx) {
     const slice_params *p = n->params;
     const xb_tensor *y = &g->tensors[n->out[0]];
     int64_t total = xb_shape_numel(&y->shape);
     if (total == 0) return XB_OK;
-    int r = p->rank;
-    int64_t inner = p->od[r - 1], st = p->is[r - 1];
-    int64_t outer = total / inner;
-    int64_t idx[XB_MAX_RANK] = {0};
-    int64_t off = p->base;
-    switch (xb_dtype_size(y->dtype)) {
-    case 1: SLICE_LOOP(uint8_t); break;
-    case 4: SLICE_LOOP(uint32_t); break;
-    case 8: SLICE_LOOP(uint64_t); break;
-    default: return xb_fail(ctx, XB_ERR_UNSUPPORTED, "Slice of %s", xb_dtype_name(y->dtype));
-    }
+    if (xb_k_strided_gather(e->buf[n->in[0]], e->buf[n->out[0]], xb_dtype_size(y->dtype), p->rank,
+                            p->od, p->is, p->base))
+        return xb_fail(ctx, XB_ERR_UNSUPPORTED, "Slice of %s", xb_dtype_name(y->dtype));
     return XB_OK;
 }

@@ -84,40 +84,15 @@ xb_status xb_op_transpose_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
     return XB_OK;
 }
 
-#define TRANSPOSE_LOOP(T)                                                                          \
-    do {                                                                                           \
-        const T *src = (const T *)e->buf[n->in[0]];                                                \
-        T *dst = (T *)e->buf[n->out[0]];                                                           \
-        for (int64_t o = 0; o < outer; o++) {                                                      \
-            const T *s_ = src + off;                                                               \
-            for (int64_t i = 0; i < inner; i++) dst[i] = s_[i * st];                               \
-            dst += inner;                                                                          \
-            for (int k = r - 2; k >= 0; k--) {                                                     \
-                off += p->is[k];                                                                   \
-                if (++idx[k] < p->od[k]) break;                                                    \
-                off -= p->is[k] * p->od[k];                                                        \
-                idx[k] = 0;                                                                        \
-            }                                                                                      \
-        }                                                                                          \
-    } while (0)
-
 xb_status xb_op_transpose_run(const xb_graph *g, const xb_node *n, xb_exec *e, xb_ctx *ctx) {
     const transpose_params *p = n->params;
     const xb_tensor *x = &g->tensors[n->in[0]];
     size_t es = xb_dtype_size(x->dtype);
     int64_t total = xb_shape_numel(&x->shape);
     int r = p->rank;
-    int64_t inner = p->od[r - 1], st = p->is[r - 1];
-    if (r == 1 && st == 1) return xb_k_copy_run(g, n, e, ctx);
+    if (r == 1 && p->is[0] == 1) return xb_k_copy_run(g, n, e, ctx);
     if (total == 0) return XB_OK;
-    int64_t outer = total / inner;
-    int64_t idx[XB_MAX_RANK] = {0};
-    int64_t off = 0;
-    switch (es) {
-    case 1: TRANSPOSE_LOOP(uint8_t); break;
-    case 4: TRANSPOSE_LOOP(uint32_t); break;
-    case 8: TRANSPOSE_LOOP(uint64_t); break;
-    default: return xb_fail(ctx, XB_ERR_UNSUPPORTED, "Transpose of %zu-byte elements", es);
-    }
+    if (xb_k_strided_gather(e->buf[n->in[0]], e->buf[n->out[0]], es, r, p->od, p->is, 0))
+        return xb_fail(ctx, XB_ERR_UNSUPPORTED, "Transpose of %zu-byte elements", es);
     return XB_OK;
 }
