@@ -290,8 +290,8 @@ CONFIG = {
     "lenet5_fmnist": dict(ds="fashion-mnist", net=lambda: LeNet5(1), epochs=10, bs=128, opt="adam", lr=3e-3,
                           wd=0.0, aug=False, threads=1,
                           arch="LeNet-5 (same as lenet5_mnist) trained on Fashion-MNIST"),
-    "resnet20_cifar10": dict(ds="cifar10", net=lambda: ResNetCifar(3), epochs=15, bs=128, opt="sgd", lr=0.15,
-                             wd=5e-4, aug=True, threads=1,
+    "resnet20_cifar10": dict(ds="cifar10", net=lambda: ResNetCifar(3), epochs=30, bs=128, opt="sgd", lr=0.15,
+                             wd=5e-4, aug=True, threads=2,
                              arch="ResNet-20 (He et al. 2016, CIFAR variant): conv3x3(3->16)-BN-ReLU, 3 stages x 3 "
                                   "basic blocks (16/32/64 ch, stride 2 at stage 2 and 3, option-B 1x1 conv+BN "
                                   "projection shortcuts), global avg pool, fc(64->10); BN folded into Conv on export"),

@@ -6,12 +6,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Messages quote names and paths read from untrusted files.  A control
+ * byte there (an ESC sequence, a carriage return) would reach the user's
+ * terminal verbatim, so every one but the newline we use to list several
+ * problems is shown as '?'. */
+static void scrub(char *s) {
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c < 0x20 && c != '\n') || c == 0x7f) *s = '?';
+    }
+}
+
 xb_status xb_fail(xb_ctx *ctx, xb_status st, const char *fmt, ...) {
     if (ctx && ctx->status == XB_OK) {
         va_list ap;
         va_start(ap, fmt);
         vsnprintf(ctx->msg, sizeof ctx->msg, fmt, ap);
         va_end(ap);
+        scrub(ctx->msg);
         ctx->status = st;
     }
     return st;
@@ -34,6 +46,7 @@ void xb_ctx_prefix(xb_ctx *ctx, const char *fmt, ...) {
     if (no > room) no = room;
     memcpy(ctx->msg + np + 2, old, no);
     ctx->msg[np + 2 + no] = '\0';
+    scrub(ctx->msg);
 }
 
 void xb_ctx_clear(xb_ctx *ctx) {
