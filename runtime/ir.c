@@ -248,41 +248,85 @@ int xb_graph_consumers(const xb_graph *g, int t) {
     return c;
 }
 
+/* Min-heap of node indices: the ready node written first runs first. */
+static void heap_push(int *h, int *n, int v) {
+    int i = (*n)++;
+    while (i > 0 && h[(i - 1) / 2] > v) {
+        h[i] = h[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    h[i] = v;
+}
+
+static int heap_pop(int *h, int *n) {
+    int top = h[0], v = h[--(*n)], i = 0;
+    for (;;) {
+        int c = 2 * i + 1;
+        if (c >= *n) break;
+        if (c + 1 < *n && h[c + 1] < h[c]) c++;
+        if (h[c] >= v) break;
+        h[i] = h[c];
+        i = c;
+    }
+    if (*n) h[i] = v;
+    return top;
+}
+
 xb_status xb_graph_toposort(xb_graph *g, xb_ctx *ctx) {
-    /* Kahn's algorithm over tensor availability; stable for already-sorted
-     * graphs (the usual case), so node order stays what the exporter wrote. */
-    int nn = g->n_nodes;
-    bool *avail = xb_calloc(ctx, (size_t)g->n_tensors + 1, 1);
+    /* Kahn's algorithm, always taking the ready node that comes first in
+     * the file: an already-sorted graph (the usual case) keeps the order the
+     * exporter wrote, and any order costs O(edges log nodes).  Edges run
+     * from a tensor to each node input waiting for it (CSR: head/adj). */
+    int nn = g->n_nodes, nt = g->n_tensors;
+    bool *avail = xb_calloc(ctx, (size_t)nt + 1, 1);
     bool *done = xb_calloc(ctx, (size_t)nn + 1, 1);
     xb_node *sorted = xb_calloc(ctx, (size_t)nn + 1, sizeof(xb_node));
-    if (!avail || !done || !sorted) {
-        free(avail);
-        free(done);
-        free(sorted);
-        return ctx->status;
-    }
-    for (int t = 0; t < g->n_tensors; t++)
+    int *missing = xb_calloc(ctx, (size_t)nn + 1, sizeof(int));
+    int *head = xb_calloc(ctx, (size_t)nt + 2, sizeof(int));
+    int *heap = xb_calloc(ctx, (size_t)nn + 1, sizeof(int));
+    int *adj = NULL;
+    int count = 0, edges = 0, nh = 0;
+    xb_status st = XB_OK;
+    if (!avail || !done || !sorted || !missing || !head || !heap) goto nomem;
+    for (int t = 0; t < nt; t++)
         if (g->tensors[t].is_const) avail[t] = true;
     for (int i = 0; i < g->n_inputs; i++) avail[g->inputs[i]] = true;
-    int count = 0;
-    bool progress = true;
-    while (count < nn && progress) {
-        progress = false;
-        for (int i = 0; i < nn; i++) {
-            if (done[i]) continue;
-            const xb_node *n = &g->nodes[i];
-            bool ready = true;
-            for (int j = 0; j < n->n_in && ready; j++)
-                if (n->in[j] >= 0 && !avail[n->in[j]]) ready = false;
-            if (!ready) continue;
-            for (int j = 0; j < n->n_out; j++)
-                if (n->out[j] >= 0) avail[n->out[j]] = true;
-            sorted[count++] = *n;
-            done[i] = true;
-            progress = true;
+    for (int i = 0; i < nn; i++)
+        for (int j = 0; j < g->nodes[i].n_in; j++) {
+            int t = g->nodes[i].in[j];
+            if (t < 0 || avail[t]) continue;
+            head[t + 1]++;
+            missing[i]++;
+            edges++;
         }
+    for (int t = 0; t < nt; t++) head[t + 1] += head[t];
+    adj = xb_calloc(ctx, (size_t)edges + 1, sizeof(int));
+    if (!adj) goto nomem;
+    {
+        /* Fill with head[t] as the cursor, then shift back. */
+        for (int i = 0; i < nn; i++)
+            for (int j = 0; j < g->nodes[i].n_in; j++) {
+                int t = g->nodes[i].in[j];
+                if (t >= 0 && !avail[t]) adj[head[t]++] = i;
+            }
+        for (int t = nt; t > 0; t--) head[t] = head[t - 1];
+        head[0] = 0;
     }
-    xb_status st = XB_OK;
+    for (int i = 0; i < nn; i++)
+        if (!missing[i]) heap_push(heap, &nh, i);
+    while (nh) {
+        int i = heap_pop(heap, &nh);
+        const xb_node *n = &g->nodes[i];
+        for (int j = 0; j < n->n_out; j++) {
+            int t = n->out[j];
+            if (t < 0 || avail[t]) continue;
+            avail[t] = true;
+            for (int e = head[t]; e < head[t + 1]; e++)
+                if (--missing[adj[e]] == 0) heap_push(heap, &nh, adj[e]);
+        }
+        sorted[count++] = *n;
+        done[i] = true;
+    }
     if (count < nn) {
         /* Name the first stuck node and the input it waits for: either nothing
          * produces it (undefined input) or its producer is stuck too (cycle). */
@@ -308,9 +352,17 @@ xb_status xb_graph_toposort(xb_graph *g, xb_ctx *ctx) {
         if (nn) memcpy(g->nodes, sorted, (size_t)nn * sizeof(xb_node)); /* nodes is NULL when empty */
         fix_producers(g);
     }
+    if (0) {
+    nomem:
+        st = ctx->status != XB_OK ? ctx->status : XB_ERR_NOMEM;
+    }
     free(avail);
     free(done);
     free(sorted);
+    free(missing);
+    free(head);
+    free(heap);
+    free(adj);
     return st;
 }
 
