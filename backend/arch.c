@@ -24,7 +24,7 @@ typedef struct {
 } field;
 
 static const char *const range_names[] = {"clip", "max", "calibrated", NULL};
-static const char *const enc_names[] = {"offset", "differential", NULL};
+static const char *const enc_names[] = {"offset", "differential", "center", NULL};
 
 #define O(m) offsetof(xb_arch, m)
 #define ADC_ROW(b)                                                                                 \
@@ -400,8 +400,9 @@ xb_status xb_arch_validate(const xb_arch *a, xb_ctx *ctx) {
     if (a->adcs_per_crossbar > a->cols)
         return xb_fail(ctx, XB_ERR_INVALID, "arch: adc.per_crossbar = %d exceeds crossbar.cols = %d",
                        a->adcs_per_crossbar, a->cols);
-    if (a->encoding == XB_ENC_DIFFERENTIAL && a->cols < 2)
-        return xb_fail(ctx, XB_ERR_INVALID, "arch: differential encoding needs crossbar.cols >= 2");
+    if (xb_arch_pair_columns(a) && a->cols < 2)
+        return xb_fail(ctx, XB_ERR_INVALID, "arch: %s encoding needs crossbar.cols >= 2",
+                       xb_arch_encoding_name(a));
     if (a->adc_signed && a->adc_bits == 1)
         return xb_fail(ctx, XB_ERR_INVALID, "arch: a signed ADC needs adc.bits >= 2");
     if (a->dac_bits > a->input_bits)
@@ -419,12 +420,21 @@ int xb_arch_input_slices(const xb_arch *a) { return (a->input_bits + a->dac_bits
 
 int xb_arch_weight_slices(const xb_arch *a) {
     /* Offset encoding stores w + 2^(b-1) in b unsigned bits; differential
-     * stores |w| <= 2^(b-1) - 1 in b-1 bits, the sign choosing the column. */
+     * stores |w| <= 2^(b-1) - 1 in b-1 bits, the sign choosing the column;
+     * center stores |w - c_n|, kept within the same b-1 bits. */
     int mb = a->encoding == XB_ENC_OFFSET ? a->weight_bits : a->weight_bits - 1;
     return (mb + a->bits_per_cell - 1) / a->bits_per_cell;
 }
 
-int xb_arch_cols_per_slice(const xb_arch *a) { return a->encoding == XB_ENC_DIFFERENTIAL ? 2 : 1; }
+int xb_arch_cols_per_slice(const xb_arch *a) { return xb_arch_pair_columns(a) ? 2 : 1; }
+
+bool xb_arch_pair_columns(const xb_arch *a) { return a->encoding != XB_ENC_OFFSET; }
+
+const char *xb_arch_encoding_name(const xb_arch *a) {
+    _Static_assert(sizeof enc_names / sizeof enc_names[0] == XB_ENC_CENTER + 2,
+                   "one spelling per xb_encoding");
+    return enc_names[a->encoding];
+}
 
 /* Outside the table: below 4 bits a SAR ADC does not get much cheaper
  * (comparator and logic dominate), so the 4-bit figure is kept; above 10

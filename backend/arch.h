@@ -17,7 +17,14 @@
 #include "../runtime/status.h"
 
 typedef enum { XB_ADC_CLIP = 0, XB_ADC_MAX = 1, XB_ADC_CALIBRATED = 2 } xb_adc_range;
-typedef enum { XB_ENC_OFFSET = 0, XB_ENC_DIFFERENTIAL = 1 } xb_encoding;
+/* Weight encodings (docs/ARCH.md, "encoding"):
+ *   offset       - w + 2^(b-1) in b unsigned bits, one column per slice
+ *                  (ISAAC's bias); 2^(b-1) * sum(x) subtracted digitally;
+ *   differential - |w| in b-1 bits on a positive or negative column;
+ *   center       - RAELLA's Center+Offset: w = c_n + o per output, the
+ *                  offset o differential, c_n * sum(x) added digitally;
+ *                  c_n balances the positive and negative column sums. */
+typedef enum { XB_ENC_OFFSET = 0, XB_ENC_DIFFERENTIAL = 1, XB_ENC_CENTER = 2 } xb_encoding;
 
 /* ADC energy/area table covers 4..10 bits (Accelergy ISAAC library). */
 #define XB_ADC_TAB_MIN 4
@@ -75,7 +82,12 @@ xb_status xb_arch_validate(const xb_arch *a, xb_ctx *ctx);
 /* Derived quantities used by compiler, executor and cost model. */
 int xb_arch_input_slices(const xb_arch *a);  /* ceil(input_bits / dac_bits) */
 int xb_arch_weight_slices(const xb_arch *a); /* ceil(magnitude bits / bits_per_cell) */
-int xb_arch_cols_per_slice(const xb_arch *a); /* 2 if differential, else 1 */
+int xb_arch_cols_per_slice(const xb_arch *a);
+/* True when each weight (or offset) is stored as a magnitude on one of a
+ * column pair (differential and center encodings). */
+bool xb_arch_pair_columns(const xb_arch *a);
+/* "offset", "differential" or "center". */
+const char *xb_arch_encoding_name(const xb_arch *a); /* 2 if differential, else 1 */
 /* Bits the ADC resolves: adc_bits, or for lossless the bits the largest
  * possible column sum of a full crossbar needs. */
 int xb_arch_adc_eff_bits(const xb_arch *a);

@@ -50,6 +50,10 @@ Test(arch, set_overrides_and_errors) {
     cr_assert_eq(a.rows, 256);
     cr_assert_eq(xb_arch_set(&a, "encoding=differential", &ctx), XB_OK, "%s", ctx.msg);
     cr_assert_eq(a.encoding, XB_ENC_DIFFERENTIAL);
+    cr_assert_eq(xb_arch_set(&a, "encoding=center", &ctx), XB_OK, "%s", ctx.msg);
+    cr_assert_eq(a.encoding, XB_ENC_CENTER);
+    cr_assert_str_eq(xb_arch_encoding_name(&a), "center");
+    cr_assert_eq(xb_arch_cols_per_slice(&a), 2);
     cr_assert_eq(xb_arch_set(&a, "adc.signed=true", &ctx), XB_OK, "%s", ctx.msg);
     cr_assert(a.adc_signed);
     cr_assert_eq(xb_arch_set(&a, "energy.adc_pj.8=1.5625", &ctx), XB_OK, "%s", ctx.msg);

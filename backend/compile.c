@@ -23,7 +23,7 @@ xb_mapping *xb_compile_shapes(const xb_arch *a, const xb_layer_shape *shapes, in
     int J = xb_arch_input_slices(a), S = xb_arch_weight_slices(a), u = xb_arch_cols_per_slice(a);
     /* A signed ADC on a differential pair converts the difference of the
      * two column currents: one conversion per pair. */
-    int conv_per_unit = (a->encoding == XB_ENC_DIFFERENTIAL && a->adc_signed) ? 1 : u;
+    int conv_per_unit = (xb_arch_pair_columns(a) && a->adc_signed) ? 1 : u;
     int64_t part = 0, xbar = 0;
     for (int i = 0; i < n; i++) {
         const xb_layer_shape *s = &shapes[i];

@@ -7,8 +7,8 @@ const char *const xb_energy_names[XB_E_COUNT] = {"adc",       "dac",       "cros
                                                  "sample_hold", "shift_add", "input_reg",
                                                  "output_reg", "edram",     "alu"};
 
-/* Digital ops per matrix-layer output: offset-encoding correction,
- * zero-point correction, scale, bias. */
+/* Digital ops per matrix-layer output: offset-encoding (or center)
+ * correction, zero-point correction, scale, bias. */
 #define ALU_OPS_PER_OUTPUT 4
 
 double xb_cost_tile_area_um2(const xb_arch *a) {
@@ -51,7 +51,7 @@ xb_cost *xb_cost_compute(const xb_mapping *m, xb_ctx *ctx) {
         int64_t cols = l->s.N * l->w_slices * l->cols_per_slice;
         if (cols > (int64_t)l->units_per_xbar * l->cols_per_slice)
             cols = (int64_t)l->units_per_xbar * l->cols_per_slice;
-        if (a->encoding == XB_ENC_DIFFERENTIAL && a->adc_signed) cols /= 2;
+        if (xb_arch_pair_columns(a) && a->adc_signed) cols /= 2;
         double conv_ns = (double)cols / conv_rate;
         lc->cycle_ns = conv_ns > a->xbar_read_ns ? conv_ns : a->xbar_read_ns;
         lc->latency_ns = (double)l->s.P * l->input_slices * lc->cycle_ns;

@@ -172,7 +172,8 @@ xb_backend *xb_backend_new(const xb_graph *g, const xb_arch *a, xb_ctx *ctx) {
         c.cell_bits = a->bits_per_cell;
         c.w_slices = xb_arch_weight_slices(a);
         c.weight_bits = a->weight_bits;
-        c.differential = a->encoding == XB_ENC_DIFFERENTIAL;
+        c.differential = xb_arch_pair_columns(a);
+        c.center = a->encoding == XB_ENC_CENTER;
         c.signed_pair = c.differential && a->adc_signed;
         c.lossless = true;
         c.lsb = 1;

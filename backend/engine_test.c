@@ -84,8 +84,8 @@ Test(engine, ideal_equals_int8_reference) {
     xb_arch a;
     xb_ctx ctx = {0};
     cr_assert_eq(xb_arch_load(&a, "ideal", &ctx), XB_OK, "%s", ctx.msg);
-    for (int enc = 0; enc < 2; enc++) {
-        a.encoding = enc ? XB_ENC_DIFFERENTIAL : XB_ENC_OFFSET;
+    for (int enc = 0; enc < 3; enc++) {
+        a.encoding = (xb_encoding)enc;
         xb_backend *b = xb_backend_new(tg.g, &a, &ctx);
         cr_assert_not_null(b, "%s", ctx.msg);
         cr_assert_eq(b->n, 2);

@@ -6,10 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *enc_name(const xb_arch *a) {
-    return a->encoding == XB_ENC_DIFFERENTIAL ? "differential" : "offset";
-}
-
 int xb_profile_bits_needed(int64_t max_abs, bool is_signed) {
     int b = 0;
     while (b < 62 && ((int64_t)1 << b) - 1 < max_abs) b++;
@@ -34,7 +30,7 @@ void xb_profile_print_mapping(FILE *f, const xb_mapping *m) {
             "arch %s: %dx%d crossbars, %d b/cell, %d-bit DAC, %d-bit weights (%s, %d slices), "
             "%d-bit inputs (%d cycles)\n",
             a->name, a->rows, a->cols, a->bits_per_cell, a->dac_bits, a->weight_bits,
-            enc_name(a), xb_arch_weight_slices(a), a->input_bits, xb_arch_input_slices(a));
+            xb_arch_encoding_name(a), xb_arch_weight_slices(a), a->input_bits, xb_arch_input_slices(a));
     fprintf(f, "%3s  %-28s %6s %6s %4s %6s %6s %7s %6s %5s %5s %5s\n", "#", "layer", "K", "N",
             "grp", "rowblk", "colblk", "xbars", "util", "part", "tile0", "tiles");
     for (int i = 0; i < m->n; i++) {
@@ -72,7 +68,7 @@ static cJSON *arch_summary(const xb_arch *a) {
     cJSON_AddBoolToObject(o, "adc_signed", a->adc_signed);
     cJSON_AddNumberToObject(o, "weight_bits", a->weight_bits);
     cJSON_AddNumberToObject(o, "input_bits", a->input_bits);
-    cJSON_AddStringToObject(o, "encoding", enc_name(a));
+    cJSON_AddStringToObject(o, "encoding", xb_arch_encoding_name(a));
     cJSON_AddNumberToObject(o, "programming_sigma", a->prog_sigma);
     cJSON_AddNumberToObject(o, "read_sigma", a->read_sigma);
     cJSON_AddNumberToObject(o, "stuck_low_rate", a->stuck_low);

@@ -85,12 +85,69 @@ void xb_analog_layer_set_adc(xb_analog_layer *l, bool lossless, double lsb, int6
     derive_path(l);
 }
 
+/* RAELLA's Center+Offset (Andrulis et al., ISCA 2023): w = c + o per output
+ * channel, o stored as sign and magnitude, c * sum(x) added digitally.  The
+ * paper picks c so the positive and negative slices balance; its exact
+ * criterion is not public, so this is a reconstruction (docs/ARCH.md): c
+ * minimises the expected squared signed column sum, weighted by each
+ * slice's place value (2^(s*cb) squared), over one row block of b rows
+ * with input digits of mean mu and variance var (uniform digits):
+ *     sum_s 4^(s*cb) * (mu^2 (b/K)^2 D_s^2 + var (b/K) Q_s),
+ *     D_s = sum_k sign(o_k) slice_s(|o_k|),  Q_s = sum_k slice_s(|o_k|)^2.
+ * The mean term is RAELLA's balance; the variance term stops a shift that
+ * balances the mean but turns a channel's many zero weights into nonzero
+ * offsets (a symmetric channel keeps c = 0).  Candidates are the c that
+ * keep every |o_k| <= wmax (always including 0: the weights fit); ties go
+ * to the smallest |c|, then the smaller c.  Weights are counted by value
+ * first, so a candidate costs 2^B, not K. */
+static int32_t pick_center(const int8_t *w, int64_t K, int wmax, int cell_bits, int slices,
+                           int rows, int dac_bits) {
+    int64_t hist[256] = {0};
+    int lo = 127, hi = -128;
+    for (int64_t k = 0; k < K; k++) {
+        hist[w[k] + 128]++;
+        if (w[k] < lo) lo = w[k];
+        if (w[k] > hi) hi = w[k];
+    }
+    double dm = ldexp(1.0, dac_bits) - 1, mu = dm / 2, var = ((dm + 1) * (dm + 1) - 1) / 12;
+    double f = (double)(rows < K ? rows : K) / (double)K;
+    int cmask = (1 << cell_bits) - 1;
+    int32_t best = 0;
+    double best_obj = -1;
+    for (int c = hi - wmax; c <= lo + wmax; c++) {
+        double obj = 0;
+        for (int s = 0; s < slices; s++) {
+            int64_t d = 0, q = 0;
+            for (int v = lo; v <= hi; v++) {
+                int64_t h = hist[v + 128];
+                if (!h) continue;
+                int o = v - c, m = o < 0 ? -o : o;
+                int64_t sl = (m >> (s * cell_bits)) & cmask;
+                d += o < 0 ? -h * sl : h * sl;
+                q += h * sl * sl;
+            }
+            obj += ldexp(mu * mu * f * f * (double)d * (double)d + var * f * (double)q,
+                         2 * s * cell_bits);
+        }
+        int ac = c < 0 ? -c : c, ab = best < 0 ? -best : best;
+        if (best_obj < 0 || obj < best_obj || (obj == best_obj && ac < ab)) {
+            best_obj = obj;
+            best = c;
+        }
+    }
+    return best;
+}
+
 xb_analog_layer *xb_analog_layer_new(const xb_analog_config *cfg, const int8_t *w, xb_ctx *ctx) {
     const xb_analog_config *c = cfg;
     if (c->K < 1 || c->N < 1 || c->groups < 1 || c->rows < 1 || c->dac_bits < 1 ||
         c->cell_bits < 1 || c->cell_bits > 7 || c->weight_bits < 2 || c->weight_bits > 8 ||
         c->input_slices < 1 || c->input_slices * c->dac_bits < 1) {
         xb_fail(ctx, XB_ERR_INVALID, "analog layer: invalid configuration");
+        return NULL;
+    }
+    if (c->center && !c->differential) {
+        xb_fail(ctx, XB_ERR_INVALID, "analog layer: center encoding needs column pairs");
         return NULL;
     }
     if (c->K > XB_IGEMM_KMAX) {
@@ -138,18 +195,29 @@ xb_analog_layer *xb_analog_layer_new(const xb_analog_config *cfg, const int8_t *
             }
     int wmax = (1 << (c->weight_bits - 1)) - 1, wmin = c->differential ? -wmax : -wmax - 1;
     int cmask = (1 << c->cell_bits) - 1;
+    if (c->center) {
+        l->center = xb_calloc(ctx, (size_t)(c->groups * c->N), sizeof(int32_t));
+        if (!l->center) goto fail;
+    }
     for (int64_t g = 0; g < c->groups; g++)
-        for (int64_t n = 0; n < c->N; n++)
-            for (int64_t k = 0; k < c->K; k++) {
-                int wv = w[(g * c->N + n) * c->K + k];
-                if (wv < wmin || wv > wmax) {
+        for (int64_t n = 0; n < c->N; n++) {
+            const int8_t *wn = w + (g * c->N + n) * c->K;
+            for (int64_t k = 0; k < c->K; k++)
+                if (wn[k] < wmin || wn[k] > wmax) {
                     xb_fail(ctx, XB_ERR_INVALID,
                             "weight %d (group %lld, output %lld, row %lld) does not fit %d-bit "
                             "%s encoding; quantize with --w-bits %d",
-                            wv, (long long)g, (long long)n, (long long)k, c->weight_bits,
-                            c->differential ? "differential" : "offset", c->weight_bits);
+                            wn[k], (long long)g, (long long)n, (long long)k, c->weight_bits,
+                            c->center ? "center" : c->differential ? "differential" : "offset",
+                            c->weight_bits);
                     goto fail;
                 }
+            int32_t cn = 0;
+            if (c->center) l->center[g * c->N + n] = cn =
+                pick_center(wn, c->K, wmax, c->cell_bits, c->w_slices, c->rows,
+                                          c->dac_bits);
+            for (int64_t k = 0; k < c->K; k++) {
+                int wv = wn[k] - cn; /* |wv| <= wmax by the choice of cn */
                 unsigned mag;
                 int pol = 0;
                 if (c->differential) {
@@ -166,6 +234,7 @@ xb_analog_layer *xb_analog_layer_new(const xb_analog_config *cfg, const int8_t *
                     if (v > *mx) *mx = v;
                 }
             }
+        }
     /* Physical cells: variation, stuck cells and off-state leakage. */
     bool cells_ideal = c->prog_sigma == 0 && c->stuck_low == 0 && c->stuck_high == 0 &&
                        c->on_off_ratio == 0;
@@ -248,6 +317,7 @@ void xb_analog_layer_free(xb_analog_layer *l) {
     free(l->lev);
     free(l->cond);
     free(l->maxlev);
+    free(l->center);
     free(l->col_shift);
     free(l->col_sign);
     free(l->col_n);
@@ -675,10 +745,14 @@ static void run_full(const xb_analog_layer *l, int64_t g, const uint8_t *x, int6
                 }
             }
         }
-        double offw = c->differential ? 0.0 : ldexp(1.0, c->weight_bits - 1);
-        for (int64_t n = 0; n < N; n++)
+        /* The digital term: offset encoding's bias, or the center c_n. */
+        for (int64_t n = 0; n < N; n++) {
+            double offw = l->center     ? -(double)l->center[g * N + n]
+                          : c->differential ? 0.0
+                                            : ldexp(1.0, c->weight_bits - 1);
             for (int64_t q = 0; q < pt; q++)
                 acc[n * P + p0 + q] = clamp_i32(s->accd[n * pt + q] - offw * (double)s->xsum[q]);
+        }
     }
     if (st) {
         st->conversions += P * l->R * J * ncc;

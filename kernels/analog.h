@@ -6,13 +6,14 @@
  *
  *   - x enters d = dac_bits at a time: digit j of x is (x >> j*d) & (2^d-1);
  *   - each weight is encoded (offset: u = w + 2^(B-1); differential: |w|
- *     on the positive or the negative column) and cut into slices of c =
+ *     on the positive or the negative column; center: |w - c_n| the same
+ *     way, c_n per output chosen at build) and cut into slices of c =
  *     bits_per_cell bits, each slice one cell (conductance level 0..2^c-1);
  *   - per row block r (rows of the crossbar), input digit j and column
  *     (slice s, polarity, output n), the column sum S = sum_k digit_j[k] *
  *     G[k][col] goes through the ADC;
  *   - shift-and-add: acc += sign * ADC(S) * 2^(j*d + s*c); offset encoding
- *     then subtracts 2^(B-1) * sum_k x[k].
+ *     then subtracts 2^(B-1) * sum_k x[k], center adds c_n * sum_k x[k].
  * With a lossless ADC and ideal cells this is exactly the integer product
  * (the identity sum_j sum_s 2^(jd+sc) digit_j * slice_s = x * u).
  *
@@ -50,6 +51,7 @@ typedef struct {
     int dac_bits, input_slices;
     int cell_bits, w_slices, weight_bits;
     bool differential; /* else offset */
+    bool center;       /* with differential: RAELLA Center+Offset, w = center[n] + o */
     bool signed_pair;  /* differential with a signed ADC: convert S+ - S- */
     /* ADC */
     bool lossless;     /* no clipping, LSB 1 */
@@ -85,6 +87,7 @@ typedef struct xb_analog_layer {
     int8_t *col_sign;     /* [C] */
     int64_t *col_n;       /* [C] */
     int64_t max_sum;      /* largest possible |column sum| in this layer */
+    int32_t *center;      /* [groups][N] c_n of the center encoding, or NULL */
     xb_apath path;
     int8_t *w;            /* [groups][N][K] copy of the weights */
     int8_t *wpack;        /* [groups] igemm-packed weights (exact and correction paths) */

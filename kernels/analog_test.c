@@ -13,7 +13,8 @@ static uint32_t rnd(void) {
 }
 
 static xb_analog_config base_cfg(int64_t K, int64_t N, int groups, int rows, int wb, int xb,
-                                 int dac, int cell, bool diff) {
+                                 int dac, int cell, int diff) {
+    /* diff: 0 offset, 1 differential, 2 center (differential offsets). */
     xb_analog_config c;
     memset(&c, 0, sizeof c);
     c.K = K;
@@ -24,7 +25,8 @@ static xb_analog_config base_cfg(int64_t K, int64_t N, int groups, int rows, int
     c.input_slices = (xb + dac - 1) / dac;
     c.cell_bits = cell;
     c.weight_bits = wb;
-    c.differential = diff;
+    c.differential = diff != 0;
+    c.center = diff == 2;
     int mb = diff ? wb - 1 : wb;
     c.w_slices = (mb + cell - 1) / cell;
     c.lossless = true;
@@ -33,14 +35,24 @@ static xb_analog_config base_cfg(int64_t K, int64_t N, int groups, int rows, int
     return c;
 }
 
-static void fill(int8_t *w, uint8_t *x, int64_t nw, int64_t nx, int wb, int xb) {
-    int wmax = (1 << (wb - 1)) - 1;
-    for (int64_t i = 0; i < nw; i++) w[i] = (int8_t)((int)(rnd() % (2 * wmax + 1)) - wmax);
+static void fill_x(uint8_t *x, int64_t nx, int xb) {
     for (int64_t i = 0; i < nx; i++) {
         /* Mix of zeros (ReLU-like) and full-range codes. */
         uint32_t r = rnd();
         x[i] = (r & 3) == 0 ? 0 : (uint8_t)(rnd() % (1u << xb));
     }
+}
+
+static void fill(int8_t *w, uint8_t *x, int64_t nw, int64_t nx, int wb, int xb) {
+    int wmax = (1 << (wb - 1)) - 1;
+    for (int64_t i = 0; i < nw; i++) w[i] = (int8_t)((int)(rnd() % (2 * wmax + 1)) - wmax);
+    fill_x(x, nx, xb);
+}
+
+/* Weights skewed to [0, wmax] (a channel whose center is not 0). */
+static void skew(int8_t *w, int64_t nw, int wb) {
+    int wmax = (1 << (wb - 1)) - 1;
+    for (int64_t i = 0; i < nw; i++) w[i] = (int8_t)((w[i] + wmax) / 2);
 }
 
 static void ref_gemm(const int8_t *w, const uint8_t *x, int64_t K, int64_t N, int64_t P,
@@ -54,9 +66,10 @@ static void ref_gemm(const int8_t *w, const uint8_t *x, int64_t K, int64_t N, in
 }
 
 /* Independent, naive model of the ADC pipeline (clip mode, LSB 1):
- * conversion by conversion, written from the definition in analog.h. */
-static void ref_clip(const xb_analog_config *c, const int8_t *w, const uint8_t *x, int64_t P,
-                     int64_t lo, int64_t hi, int32_t *acc) {
+ * conversion by conversion, written from the definition in analog.h.
+ * center: the layer's c_n (center encoding) or NULL. */
+static void ref_clip(const xb_analog_config *c, const int32_t *center, const int8_t *w,
+                     const uint8_t *x, int64_t P, int64_t lo, int64_t hi, int32_t *acc) {
     int B = c->weight_bits, d = c->dac_bits, cb = c->cell_bits;
     for (int64_t n = 0; n < c->N; n++)
         for (int64_t p = 0; p < P; p++) {
@@ -69,7 +82,7 @@ static void ref_clip(const xb_analog_config *c, const int8_t *w, const uint8_t *
                         int64_t sp = 0, sn = 0;
                         for (int64_t k = k0; k < k1; k++) {
                             int64_t dg = (x[k * P + p] >> (j * d)) & ((1 << d) - 1);
-                            int wv = w[n * c->K + k];
+                            int wv = w[n * c->K + k] - (center ? center[n] : 0);
                             if (c->differential) {
                                 int64_t lev = ((wv < 0 ? -wv : wv) >> (s * cb)) & ((1 << cb) - 1);
                                 if (wv >= 0) sp += dg * lev;
@@ -86,6 +99,7 @@ static void ref_clip(const xb_analog_config *c, const int8_t *w, const uint8_t *
                     }
             }
             if (!c->differential) total -= xsum << (B - 1);
+            if (center) total += xsum * center[n];
             acc[n * P + p] = (int32_t)total;
         }
 }
@@ -102,12 +116,12 @@ static void run_layer(const xb_analog_layer *l, const uint8_t *x, int64_t P, boo
 Test(analog, lossless_is_exact_on_random_layers) {
     rng_state = 12345;
     static const int64_t Ks[] = {1, 7, 64, 129, 300};
-    int cases = 0;
+    int cases = 0, centered = 0;
     for (int wb = 2; wb <= 8; wb++)
         for (int xb = 2; xb <= 8; xb += 3)
             for (int dac = 1; dac <= 4; dac++)
                 for (int cell = 1; cell <= 4; cell++)
-                    for (int diff = 0; diff < 2; diff++) {
+                    for (int diff = 0; diff < 3; diff++) {
                         if (dac > xb) continue;
                         int64_t K = Ks[rnd() % 5], N = 1 + rnd() % 19, P = 1 + rnd() % 9;
                         int groups = 1 + (int)(rnd() % 2), rows = (rnd() & 1) ? 128 : 32;
@@ -117,10 +131,13 @@ Test(analog, lossless_is_exact_on_random_layers) {
                         uint8_t *x = malloc((size_t)(K * P));
                         int32_t *acc = malloc((size_t)(N * P) * 4), *want = malloc((size_t)(N * P) * 4);
                         fill(w, x, groups * N * K, K * P, wb, xb);
+                        if (diff == 2 && (rnd() & 1)) skew(w, groups * N * K, wb);
                         xb_ctx ctx = {0};
                         xb_analog_layer *l = xb_analog_layer_new(&c, w, &ctx);
                         cr_assert_not_null(l, "%s", ctx.msg);
                         cr_assert_eq(l->path, XB_APATH_EXACT);
+                        if (l->center)
+                            for (int64_t i = 0; i < groups * N; i++) centered += l->center[i] != 0;
                         for (int g = 0; g < groups; g++) {
                             ref_gemm(w + g * N * K, x, K, N, P, want);
                             for (int prof = 0; prof < 2; prof++) {
@@ -141,7 +158,8 @@ Test(analog, lossless_is_exact_on_random_layers) {
                         free(acc);
                         free(want);
                     }
-    cr_assert_gt(cases, 300);
+    cr_assert_gt(cases, 450);
+    cr_assert_gt(centered, 100); /* skewed channels do get a center */
 }
 
 /* A clipping ADC: the correction path (igemm + corrections) and the full
@@ -151,7 +169,7 @@ Test(analog, clipping_adc_matches_naive_model) {
     int clipped_cases = 0;
     for (int it = 0; it < 120; it++) {
         int wb = 2 + (int)(rnd() % 7), xb = 2 + (int)(rnd() % 7), dac = 1 + (int)(rnd() % 3);
-        int cell = 1 + (int)(rnd() % 3), diff = (int)(rnd() & 1), adc_bits = 3 + (int)(rnd() % 5);
+        int cell = 1 + (int)(rnd() % 3), diff = (int)(rnd() % 3), adc_bits = 3 + (int)(rnd() % 5);
         if (dac > xb) dac = 1;
         int64_t K = 1 + rnd() % 400, N = 1 + rnd() % 12, P = 1 + rnd() % 6;
         xb_analog_config c = base_cfg(K, N, 1, (rnd() & 1) ? 128 : 64, wb, xb, dac, cell, diff);
@@ -169,10 +187,11 @@ Test(analog, clipping_adc_matches_naive_model) {
         int32_t *acc = malloc((size_t)(N * P) * 4), *want = malloc((size_t)(N * P) * 4),
                 *exact = malloc((size_t)(N * P) * 4);
         fill(w, x, N * K, K * P, wb, xb);
+        if (diff == 2 && (rnd() & 1)) skew(w, N * K, wb);
         xb_ctx ctx = {0};
         xb_analog_layer *l = xb_analog_layer_new(&c, w, &ctx);
         cr_assert_not_null(l, "%s", ctx.msg);
-        ref_clip(&c, w, x, P, c.code_lo, c.code_hi, want);
+        ref_clip(&c, l->center, w, x, P, c.code_lo, c.code_hi, want);
         ref_gemm(w, x, K, N, P, exact);
         if (memcmp(want, exact, (size_t)(N * P) * 4)) clipped_cases++;
         for (int prof = 0; prof < 2; prof++) {
@@ -201,7 +220,7 @@ Test(analog, clipping_adc_sparse_runs_match_naive_model) {
     int correction = 0;
     for (int it = 0; it < 24; it++) {
         int wb = 4 + (int)(rnd() % 5), xb = 4 + (int)(rnd() % 5), dac = 1 + (int)(rnd() % 2);
-        int diff = (int)(rnd() & 1), adc_bits = 4 + (int)(rnd() % 4);
+        int diff = (int)(rnd() % 3), adc_bits = 4 + (int)(rnd() % 4);
         int64_t K = 20 + rnd() % 300, N = 1 + rnd() % 40, P = 17 + rnd() % 300;
         xb_analog_config c = base_cfg(K, N, 1, 128, wb, xb, dac, 2, diff);
         c.signed_pair = diff && (rnd() & 1);
@@ -222,7 +241,7 @@ Test(analog, clipping_adc_sparse_runs_match_naive_model) {
         xb_ctx ctx = {0};
         xb_analog_layer *l = xb_analog_layer_new(&c, w, &ctx);
         cr_assert_not_null(l, "%s", ctx.msg);
-        ref_clip(&c, w, x, P, c.code_lo, c.code_hi, want);
+        ref_clip(&c, l->center, w, x, P, c.code_lo, c.code_hi, want);
         int64_t sat[2];
         for (int prof = 0; prof < 2; prof++) {
             xb_analog_stats st;
@@ -406,4 +425,51 @@ Test(analog, fast_normals_moments_and_batching) {
     xb_fast_normals(42, 3, 2000, z + 100000);
     for (int i = 0; i < 2000; i++) cr_assert_eq(z[100000 + i], z[3 + i]);
     free(z);
+}
+
+/* Center+Offset: the center keeps every offset within the magnitude bits,
+ * is 0 when the channel spans the whole range, and for a channel of
+ * same-signed weights it cuts the signed ADC's saturation, which is what
+ * the encoding is for (RAELLA, ISCA 2023). */
+Test(analog, center_encoding_balances_columns) {
+    rng_state = 77;
+    enum { K = 256, N = 3, P = 64 };
+    static int8_t w[N * K];
+    static uint8_t x[K * P];
+    for (int k = 0; k < K; k++) {
+        w[0 * K + k] = (int8_t)(40 + (int)(rnd() % 41));         /* 40..80 */
+        w[1 * K + k] = (int8_t)(k == 0 ? 127 : k == 1 ? -127 : 0); /* full span */
+        w[2 * K + k] = (int8_t)(-100 + (int)(rnd() % 31));       /* -100..-70 */
+    }
+    fill_x(x, K * P, 8);
+    int64_t sat[2];
+    for (int enc = 1; enc <= 2; enc++) {
+        xb_analog_config c = base_cfg(K, N, 1, 128, 8, 8, 1, 2, enc);
+        c.signed_pair = true;
+        c.lossless = false;
+        c.code_lo = -32;
+        c.code_hi = 31;
+        xb_ctx ctx = {0};
+        xb_analog_layer *l = xb_analog_layer_new(&c, w, &ctx);
+        cr_assert_not_null(l, "%s", ctx.msg);
+        if (enc == 2) {
+            cr_assert(l->center[0] >= 40 && l->center[0] <= 80, "c0 = %d", l->center[0]);
+            cr_assert_eq(l->center[1], 0);
+            cr_assert(l->center[2] >= -100 && l->center[2] <= -70, "c2 = %d", l->center[2]);
+        }
+        xb_analog_stats st;
+        cr_assert_eq(xb_analog_stats_init(&st, l, &ctx), XB_OK);
+        int32_t acc[N * P], want[N * P];
+        void *scratch = malloc(xb_analog_scratch_bytes(l, P));
+        xb_analog_matmul(l, 0, x, P, 0, true, acc, scratch, &st);
+        free(scratch);
+        ref_clip(&c, l->center, w, x, P, c.code_lo, c.code_hi, want);
+        cr_assert_eq(memcmp(acc, want, sizeof acc), 0);
+        sat[enc - 1] = st.saturated;
+        xb_analog_stats_free(&st);
+        xb_analog_layer_free(l);
+    }
+    cr_assert_gt(sat[0], 0);
+    cr_assert_lt(sat[1] * 4, sat[0], "center %lld vs differential %lld saturated",
+                 (long long)sat[1], (long long)sat[0]);
 }

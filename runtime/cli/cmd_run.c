@@ -391,7 +391,7 @@ int xb_cmd_run(int argc, char **argv) {
                                   : arch.adc_range == XB_ADC_MAX ? "max-range" : "calibrated");
         else printf("lossless ADC");
         printf(", %s encoding, %d crossbars\n",
-               arch.encoding == XB_ENC_OFFSET ? "offset" : "differential", (int)be->map->xbars);
+               xb_arch_encoding_name(&arch), (int)be->map->xbars);
         if (arch.adc_range == XB_ADC_CALIBRATED && arch.adc_bits) {
             /* Full scale per layer from the quantization's calibration images. */
             int64_t cf = calib_n ? calib_first : 0, cn = calib_n ? calib_n : (count < 100 ? count : 100);

@@ -39,7 +39,7 @@ static void usage(FILE *f) {
             "energy per inference, ADC energy share, conversions per MAC, saturation rate,\n"
             "latency, TOPS/W and images/s.\n\n" XB_CLI_ARCH_HELP
             "  --vary KEY=SPEC     SPEC is LO:HI or LO:HI:STEP (integers) or V1,V2,... ;\n"
-            "                      e.g. --vary adc.bits=4:8 --vary encoding=offset,differential\n"
+            "                      e.g. --vary adc.bits=4:8 --vary encoding=offset,differential,center\n"
             "  --data SPEC         as for xbar run (mnist, cifar10, a path)\n"
             "  --limit N           evaluate the first N images (default: all)\n"
             "  --calib N           quantization / ADC calibration images (default 100)\n"
