@@ -295,6 +295,7 @@ Test(png_dir, sorted_classes_and_files, .fini = fini) {
     cr_assert_eq(d->n_classes, 3);
     cr_assert_str_eq(d->class_names[0], "ant");
     cr_assert_str_eq(d->class_names[2], "dog");
+    /* Round robin over classes: ant, cat, dog, then dog's second file. */
     int want_label[] = {0, 1, 2, 2};
     int want_pix[] = {10, 20, 30, 40}; /* a.PNG before b.png */
     for (int i = 0; i < 4; i++) {
@@ -302,6 +303,17 @@ Test(png_dir, sorted_classes_and_files, .fini = fini) {
         cr_assert_eq(xb_dataset_image(d, i)[7], want_pix[i]);
     }
     cr_assert(strstr(d->files[2], "dog/a.PNG") != NULL);
+    xb_dataset_free(d);
+
+    /* A second file in the first class: it comes after one of every class. */
+    write_grey(xb_tmp("ds/ant/n.png"), 4, 2, 11);
+    cr_assert_eq(xb_dataset_open(xb_tmp("ds"), &d, &ctx), XB_OK, "%s", ctx.msg);
+    int want_label2[] = {0, 1, 2, 0, 2};
+    int want_pix2[] = {10, 20, 30, 11, 40};
+    for (int i = 0; i < 5; i++) {
+        cr_assert_eq(d->labels[i], want_label2[i], "image %d", i);
+        cr_assert_eq(xb_dataset_image(d, i)[7], want_pix2[i], "image %d", i);
+    }
     xb_dataset_free(d);
 }
 
