@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "tests/cli_util.h"
 #include "tests/test_tmp.h"
 
 #define MODEL XBAR_SOURCE_DIR "/models/lenet5_mnist.onnx"
@@ -17,59 +18,9 @@
 
 static void fini(void) { xb_tmp_cleanup(); }
 
-static const char *xbar_path(void) {
-    static char p[PATH_MAX + 8];
-    const char *b = getenv("XBAR_BUILD_DIR");
-    if (b && b[0]) {
-        snprintf(p, sizeof p, "%s/xbar", b);
-        return p;
-    }
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    cr_assert(n > 0);
-    self[n] = '\0';
-    *strrchr(self, '/') = '\0';
-    snprintf(p, sizeof p, "%s/xbar", self);
-    return p;
-}
-
-static char out_text[1 << 17], err_text[1 << 16];
-
-static void slurp(const char *path, char *buf, size_t n) {
-    FILE *f = fopen(path, "rb");
-    size_t k = f ? fread(buf, 1, n - 1, f) : 0;
-    buf[k] = '\0';
-    if (f) fclose(f);
-}
-
-static int xbar(const char *args) {
-    char cmd[8192];
-    snprintf(cmd, sizeof cmd, "OMP_NUM_THREADS=2 '%s' %s >'%s' 2>'%s'", xbar_path(), args,
-             xb_tmp("stdout"), xb_tmp("stderr"));
-    int st = system(cmd);
-    slurp(xb_tmp("stdout"), out_text, sizeof out_text);
-    slurp(xb_tmp("stderr"), err_text, sizeof err_text);
-    cr_assert(WIFEXITED(st), "%s did not exit", cmd);
-    return WEXITSTATUS(st);
-}
-
-static cJSON *load_json(const char *path) {
-    static char buf[1 << 20];
-    slurp(path, buf, sizeof buf);
-    cJSON *j = cJSON_Parse(buf);
-    cr_assert_not_null(j, "%s is not JSON", path);
-    return j;
-}
-
-static double num(const cJSON *o, const char *k) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    cr_assert(cJSON_IsNumber(v), "missing number '%s'", k);
-    return v->valuedouble;
-}
-
 static int lines(const char *path) {
     static char buf[1 << 20];
-    slurp(path, buf, sizeof buf);
+    xb_slurp(path, buf, sizeof buf);
     int n = 0;
     for (char *c = buf; *c; c++) n += *c == '\n';
     return n;
@@ -80,12 +31,12 @@ Test(backend_cli, compile_writes_mapping_json_and_heatmap, .fini = fini) {
     char args[2048];
     snprintf(args, sizeof args, "compile '%s' --arch isaac --json '%s' --heatmap '%s'", MODEL,
              xb_tmp("c.json"), xb_tmp("h.png"));
-    cr_assert_eq(xbar(args), 0, "%s", err_text);
-    cJSON *j = load_json(xb_tmp("c.json"));
+    cr_assert_eq(xb_cli_run(args), 0, "%s", xb_cli_err);
+    cJSON *j = xb_cli_json(xb_tmp("c.json"));
     /* LeNet-5 on 128x128, 4 slices: 1 + 2 + 16 + 3 + 1 crossbars (see
      * the hand-checkable K and N in the table). */
     cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(j, "layers")), 5);
-    cr_assert_eq(num(cJSON_GetObjectItem(j, "totals"), "crossbars"), 23);
+    cr_assert_eq(xb_cli_num(cJSON_GetObjectItem(j, "totals"), "crossbars"), 23);
     cJSON_Delete(j);
     cr_assert_eq(access(xb_tmp("h.png"), R_OK), 0);
 }
@@ -96,24 +47,24 @@ Test(backend_cli, run_ideal_matches_int8_and_reports, .fini = fini) {
     snprintf(args, sizeof args,
              "run '%s' --data '%s' --limit 60 --arch ideal --json '%s' --csv '%s' --adc-hist '%s'",
              MODEL, DATA, xb_tmp("r.json"), xb_tmp("r.csv"), xb_tmp("h.csv"));
-    cr_assert_eq(xbar(args), 0, "%s", err_text);
-    cJSON *j = load_json(xb_tmp("r.json"));
+    cr_assert_eq(xb_cli_run(args), 0, "%s", xb_cli_err);
+    cJSON *j = xb_cli_json(xb_tmp("r.json"));
     const cJSON *q = cJSON_GetObjectItem(j, "int8"), *an = cJSON_GetObjectItem(j, "analog");
     cr_assert_not_null(an);
-    cr_assert_eq(num(an, "correct"), num(q, "correct"));
-    cr_assert_eq(num(an, "total"), 60);
+    cr_assert_eq(xb_cli_num(an, "correct"), xb_cli_num(q, "correct"));
+    cr_assert_eq(xb_cli_num(an, "total"), 60);
     const cJSON *layers = cJSON_GetObjectItem(j, "layers");
     cr_assert_eq(cJSON_GetArraySize(layers), 5);
     const cJSON *l0 = cJSON_GetArrayItem(layers, 0);
     const char *lk[] = {"crossbars", "macs", "adc_conversions", "conversions_per_mac",
                         "saturation_rate"};
-    for (int i = 0; i < 5; i++) (void)num(l0, lk[i]);
+    for (int i = 0; i < 5; i++) (void)xb_cli_num(l0, lk[i]);
     cr_assert(cJSON_IsObject(cJSON_GetObjectItem(l0, "energy_pj")));
-    cr_assert_eq(num(l0, "saturation_rate"), 0); /* lossless */
+    cr_assert_eq(xb_cli_num(l0, "saturation_rate"), 0); /* lossless */
     const cJSON *t = cJSON_GetObjectItem(j, "totals");
     const char *tk[] = {"energy_pj_per_inference", "adc_energy_share", "conversions_per_mac",
                         "latency_ns"};
-    for (int i = 0; i < 4; i++) cr_assert_gt(num(t, tk[i]), 0);
+    for (int i = 0; i < 4; i++) cr_assert_gt(xb_cli_num(t, tk[i]), 0);
     cJSON_Delete(j);
     cr_assert_eq(lines(xb_tmp("r.csv")), 6); /* header + 5 layers */
     cr_assert_gt(lines(xb_tmp("h.csv")), 5);
@@ -123,11 +74,11 @@ Test(backend_cli, bad_arch_is_a_usage_error, .fini = fini) {
     if (access(MODEL, R_OK)) cr_skip_test("no %s", MODEL);
     char args[2048];
     snprintf(args, sizeof args, "compile '%s' --arch isaac --set adc.bitz=3", MODEL);
-    cr_assert_eq(xbar(args), 2);
-    cr_assert(strstr(err_text, "adc.bitz"), "%s", err_text);
+    cr_assert_eq(xb_cli_run(args), 2);
+    cr_assert(strstr(xb_cli_err, "adc.bitz"), "%s", xb_cli_err);
     snprintf(args, sizeof args, "compile '%s' --arch isaac --set crossbar.rows=-4", MODEL);
-    cr_assert_eq(xbar(args), 2);
-    cr_assert(strstr(err_text, "crossbar.rows"), "%s", err_text);
+    cr_assert_eq(xb_cli_run(args), 2);
+    cr_assert(strstr(xb_cli_err, "crossbar.rows"), "%s", xb_cli_err);
 }
 
 Test(backend_cli, sweep_writes_one_row_per_configuration, .fini = fini) {
@@ -137,10 +88,10 @@ Test(backend_cli, sweep_writes_one_row_per_configuration, .fini = fini) {
              "sweep '%s' --data '%s' --limit 20 --arch isaac --vary adc.bits=7:8 "
              "--vary encoding=offset,differential --csv '%s'",
              MODEL, DATA, xb_tmp("s.csv"));
-    cr_assert_eq(xbar(args), 0, "%s", err_text);
+    cr_assert_eq(xb_cli_run(args), 0, "%s", xb_cli_err);
     cr_assert_eq(lines(xb_tmp("s.csv")), 5);
     snprintf(args, sizeof args, "sweep '%s' --data '%s' --vary adc.bits=9:4:1", MODEL, DATA);
-    cr_assert_eq(xbar(args), 2);
+    cr_assert_eq(xb_cli_run(args), 2);
 }
 
 /* Lossy and noisy analog runs give the same answers and statistics with 1
@@ -155,13 +106,13 @@ Test(backend_cli, analog_results_do_not_depend_on_threads, .fini = fini) {
                  "--set nonideal.read_sigma=0.7 --set nonideal.programming_sigma=0.05 "
                  "--profile-images 7 --threads %d --json '%s'",
                  MODEL, DATA, t + 1, xb_tmp("t.json"));
-        cr_assert_eq(xbar(args), 0, "%s", err_text);
-        cJSON *j = load_json(xb_tmp("t.json"));
+        cr_assert_eq(xb_cli_run(args), 0, "%s", xb_cli_err);
+        cJSON *j = xb_cli_json(xb_tmp("t.json"));
         const cJSON *l1 = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "layers"), 1);
-        res[t][0] = num(cJSON_GetObjectItem(j, "analog"), "correct");
-        res[t][1] = num(cJSON_GetObjectItem(j, "totals"), "saturation_rate");
-        res[t][2] = num(l1, "zero_share");
-        res[t][3] = num(l1, "max_value");
+        res[t][0] = xb_cli_num(cJSON_GetObjectItem(j, "analog"), "correct");
+        res[t][1] = xb_cli_num(cJSON_GetObjectItem(j, "totals"), "saturation_rate");
+        res[t][2] = xb_cli_num(l1, "zero_share");
+        res[t][3] = xb_cli_num(l1, "max_value");
         cJSON_Delete(j);
     }
     for (int k = 0; k < 4; k++) cr_assert_eq(res[0][k], res[1][k], "field %d", k);
