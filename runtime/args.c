@@ -69,6 +69,21 @@ bool xb_args_positional(xb_args *a) {
     return a->no_more_opts || a->cur[0] != '-' || a->cur[1] == '\0';
 }
 
+bool xb_args_one(xb_args *a, const char *what, const char **slot) {
+    if (!xb_args_positional(a)) return false;
+    if (*slot)
+        xb_args_fail(a, "one %s only ('%s' and '%s')", what, *slot, a->cur);
+    else
+        *slot = a->cur;
+    return true;
+}
+
+bool xb_args_need(xb_args *a, const char *what, const char *slot) {
+    if (slot) return true;
+    xb_args_fail(a, "missing %s", what);
+    return false;
+}
+
 int xb_args_unknown(xb_args *a) {
     xb_args_fail(a, "unknown option '%s'", a->cur);
     return 2;

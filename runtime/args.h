@@ -42,6 +42,11 @@ bool xb_args_flag(xb_args *a, const char *name);
 bool xb_args_opt(xb_args *a, const char *name, const char **val);
 /* Current argument is not an option (or follows "--"). */
 bool xb_args_positional(xb_args *a);
+/* The current argument is positional and fills the single-valued *slot
+ * (e.g. MODEL); a second one is a usage error ("one MODEL only"). */
+bool xb_args_one(xb_args *a, const char *what, const char **slot);
+/* *slot is set; else prints "missing WHAT" and returns false. */
+bool xb_args_need(xb_args *a, const char *what, const char *slot);
 /* Print "unknown option" and return 2. */
 int xb_args_unknown(xb_args *a);
 /* Parse an integer / choice for the current option; print an error and

@@ -41,21 +41,12 @@ int xb_cmd_compile(int argc, char **argv) {
             json = v;
         } else if (xb_args_opt(&a, "--heatmap", &v)) {
             heatmap = v;
-        } else if (xb_args_positional(&a)) {
-            if (model) {
-                xb_args_fail(&a, "one MODEL only ('%s' and '%s')", model, a.cur);
-                return 2;
-            }
-            model = a.cur;
+        } else if (xb_args_one(&a, "MODEL", &model)) {
         } else {
             return xb_args_unknown(&a);
         }
     }
-    if (a.error) return 2;
-    if (!model) {
-        xb_args_fail(&a, "missing MODEL");
-        return 2;
-    }
+    if (a.error || !xb_args_need(&a, "MODEL", model)) return 2;
     xb_ctx ctx = {0};
     xb_arch arch;
     xb_graph *g = NULL;

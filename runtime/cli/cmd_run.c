@@ -132,12 +132,7 @@ static int parse(int argc, char **argv, run_args *r) {
             r->percentile = v ? strtod(v, &end) : 0;
             if (v && (end == v || *end || !(r->percentile > 50.0) || !(r->percentile <= 100.0)))
                 xb_args_fail(&a, "--percentile: '%s' is not a number in (50, 100]", v);
-        } else if (xb_args_positional(&a)) {
-            if (r->model) {
-                xb_args_fail(&a, "one MODEL only ('%s' and '%s')", r->model, a.cur);
-                break;
-            }
-            r->model = a.cur;
+        } else if (xb_args_one(&a, "MODEL", &r->model)) {
         } else {
             return xb_args_unknown(&a);
         }

@@ -129,12 +129,7 @@ int xb_cmd_sweep(int argc, char **argv) {
             xb_args_int(&a, v, 1, 100000, &calib);
         } else if (xb_args_opt(&a, "--threads", &v)) {
             xb_args_int(&a, v, 1, 1024, &threads);
-        } else if (xb_args_positional(&a)) {
-            if (model) {
-                xb_args_fail(&a, "one MODEL only ('%s' and '%s')", model, a.cur);
-                break;
-            }
-            model = a.cur;
+        } else if (xb_args_one(&a, "MODEL", &model)) {
         } else {
             return xb_args_unknown(&a);
         }
