@@ -25,6 +25,7 @@ typedef struct {
 
 static const char *const range_names[] = {"clip", "max", "calibrated", NULL};
 static const char *const enc_names[] = {"offset", "differential", "center", NULL};
+static const char *const rep_names[] = {"none", "balance", NULL};
 
 #define O(m) offsetof(xb_arch, m)
 #define ADC_ROW(b)                                                                                 \
@@ -50,6 +51,8 @@ static const field fields[] = {
     {"hierarchy.crossbars_per_partition", F_INT, O(xbars_per_partition), 1, 1 << 20, NULL},
     {"hierarchy.partitions_per_tile", F_INT, O(partitions_per_tile), 1, 1 << 20, NULL},
     {"hierarchy.tiles", F_INT, O(tiles), 1, 1 << 24, NULL},
+    {"mapping.replication", F_ENUM, O(replication), 0, 0, rep_names},
+    {"mapping.budget_tiles", F_INT, O(budget_tiles), 0, 1 << 24, NULL},
     {"timing.crossbar_read_ns", F_DBL, O(xbar_read_ns), 1e-6, 1e9, NULL},
     {"timing.clock_ghz", F_DBL, O(clock_ghz), 1e-6, 1e6, NULL},
     ADC_ROW(4), ADC_ROW(5), ADC_ROW(6), ADC_ROW(7), ADC_ROW(8), ADC_ROW(9), ADC_ROW(10),
@@ -96,6 +99,8 @@ void xb_arch_defaults(xb_arch *a) {
     a->xbars_per_partition = 8;
     a->partitions_per_tile = 12;
     a->tiles = 168;
+    a->replication = XB_REP_NONE;
+    a->budget_tiles = 0;
     a->xbar_read_ns = 100;
     a->clock_ghz = 1.2;
     /* Accelergy/CiMLoop ISAAC library ADC table, 32 nm, 4..10 bits. */

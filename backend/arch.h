@@ -26,6 +26,10 @@ typedef enum { XB_ADC_CLIP = 0, XB_ADC_MAX = 1, XB_ADC_CALIBRATED = 2 } xb_adc_r
  *                  c_n balances the positive and negative column sums. */
 typedef enum { XB_ENC_OFFSET = 0, XB_ENC_DIFFERENTIAL = 1, XB_ENC_CENTER = 2 } xb_encoding;
 
+/* Layer replication (docs/BACKEND.md, "Replication"): none, or LRMP-style
+ * balancing of the layer pipeline under a tile budget. */
+typedef enum { XB_REP_NONE = 0, XB_REP_BALANCE = 1 } xb_replication;
+
 /* ADC energy/area table covers 4..10 bits (Accelergy ISAAC library). */
 #define XB_ADC_TAB_MIN 4
 #define XB_ADC_TAB_MAX 10
@@ -49,6 +53,9 @@ typedef struct xb_arch {
     xb_encoding encoding;
     /* hierarchy */
     int xbars_per_partition, partitions_per_tile, tiles;
+    /* mapping */
+    xb_replication replication;
+    int budget_tiles; /* replication budget; 0 = every tile of the chip */
     /* timing */
     double xbar_read_ns, clock_ghz;
     /* energy (pJ per event) and area (um^2 per instance) */

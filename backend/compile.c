@@ -9,6 +9,68 @@
 
 static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
+double xb_layer_cycle_ns(const xb_arch *a, const xb_layer_map *l) {
+    /* Conversions one crossbar performs per read: its busiest one. */
+    int64_t cols = l->s.N * l->w_slices * l->cols_per_slice;
+    if (cols > l->units_per_xbar * l->cols_per_slice) cols = l->units_per_xbar * l->cols_per_slice;
+    if (xb_arch_pair_columns(a) && a->adc_signed) cols /= 2;
+    double conv_ns = (double)cols / (a->adcs_per_crossbar * a->adc_gsps);
+    return conv_ns > a->xbar_read_ns ? conv_ns : a->xbar_read_ns;
+}
+
+double xb_layer_latency_ns(const xb_arch *a, const xb_layer_map *l) {
+    return (double)ceil_div(l->s.P, l->replicas) * l->input_slices * xb_layer_cycle_ns(a, l);
+}
+
+/* Crossbars, partitions and tiles of every layer for the current replica
+ * counts: layers in order, each from a fresh partition. */
+static void place(const xb_arch *a, xb_mapping *m) {
+    int64_t part = 0, xbar = 0;
+    for (int i = 0; i < m->n; i++) {
+        xb_layer_map *l = &m->layers[i];
+        l->xbars = l->replicas * l->xbars_per_group * l->s.groups;
+        l->first_xbar = xbar;
+        l->first_partition = part;
+        l->partitions = ceil_div(l->xbars, a->xbars_per_partition);
+        l->first_tile = part / a->partitions_per_tile;
+        l->tiles = (part + l->partitions - 1) / a->partitions_per_tile - l->first_tile + 1;
+        part += l->partitions;
+        xbar += l->xbars;
+    }
+    m->xbars = xbar;
+    m->partitions = part;
+    m->tiles = ceil_div(part, a->partitions_per_tile);
+    m->fits = m->tiles <= a->tiles;
+}
+
+/* Give the slowest stage one more copy while the budget holds (see
+ * compile.h).  A layer with one position per copy cannot get faster, and
+ * then neither can the pipeline. */
+static void balance(const xb_arch *a, xb_mapping *m) {
+    int64_t budget = a->budget_tiles ? a->budget_tiles : a->tiles;
+    if (m->n == 0 || m->tiles > budget) return;
+    for (;;) {
+        int b = 0;
+        double worst = -1;
+        for (int i = 0; i < m->n; i++) {
+            double t = xb_layer_latency_ns(a, &m->layers[i]);
+            if (t > worst) {
+                worst = t;
+                b = i;
+            }
+        }
+        xb_layer_map *l = &m->layers[b];
+        if (l->replicas >= l->s.P) break;
+        l->replicas++;
+        place(a, m);
+        if (m->tiles > budget) {
+            l->replicas--;
+            place(a, m);
+            break;
+        }
+    }
+}
+
 xb_mapping *xb_compile_shapes(const xb_arch *a, const xb_layer_shape *shapes, int n, xb_ctx *ctx) {
     if (xb_arch_validate(a, ctx) != XB_OK) return NULL;
     xb_mapping *m = xb_calloc(ctx, 1, sizeof *m);
@@ -24,7 +86,6 @@ xb_mapping *xb_compile_shapes(const xb_arch *a, const xb_layer_shape *shapes, in
     /* A signed ADC on a differential pair converts the difference of the
      * two column currents: one conversion per pair. */
     int conv_per_unit = (xb_arch_pair_columns(a) && a->adc_signed) ? 1 : u;
-    int64_t part = 0, xbar = 0;
     for (int i = 0; i < n; i++) {
         const xb_layer_shape *s = &shapes[i];
         xb_layer_map *l = &m->layers[i];
@@ -43,16 +104,9 @@ xb_mapping *xb_compile_shapes(const xb_arch *a, const xb_layer_shape *shapes, in
         l->row_blocks = ceil_div(s->K, a->rows);
         l->col_blocks = ceil_div(s->N * S, l->units_per_xbar);
         l->xbars_per_group = l->row_blocks * l->col_blocks;
-        l->xbars = l->xbars_per_group * s->groups;
-        l->first_xbar = xbar;
-        l->first_partition = part;
-        l->partitions = ceil_div(l->xbars, a->xbars_per_partition);
-        l->first_tile = part / a->partitions_per_tile;
-        l->tiles = (part + l->partitions - 1) / a->partitions_per_tile - l->first_tile + 1;
-        part += l->partitions;
-        xbar += l->xbars;
+        l->replicas = 1;
         double cells = (double)s->K * s->N * S * u * s->groups;
-        l->utilisation = cells / ((double)l->xbars * a->rows * a->cols);
+        l->utilisation = cells / ((double)l->xbars_per_group * s->groups * a->rows * a->cols);
         int64_t GP = s->groups * s->P;
         l->macs = s->K * s->N * GP;
         l->xbar_reads = l->xbars_per_group * J * GP;
@@ -66,10 +120,8 @@ xb_mapping *xb_compile_shapes(const xb_arch *a, const xb_layer_shape *shapes, in
         l->max_column_sum = krow * ((1 << a->dac_bits) - 1) * ((1 << a->bits_per_cell) - 1);
         l->adc_bits = xb_arch_adc_eff_bits(a);
     }
-    m->xbars = xbar;
-    m->partitions = part;
-    m->tiles = ceil_div(part, a->partitions_per_tile);
-    m->fits = m->tiles <= a->tiles;
+    place(a, m);
+    if (a->replication == XB_REP_BALANCE) balance(a, m);
     return m;
 }
 

@@ -10,7 +10,16 @@
  * consecutive k; column blocks hold as many whole slice units as fit in
  * `cols`.  Groups get their own crossbars.  Each layer starts on a fresh
  * partition (ISAAC assigns IMAs to layers), partitions fill tiles in
- * order. */
+ * order.
+ *
+ * Replication (arch mapping.replication = balance): a layer may hold r
+ * copies of its weights, each computing 1/r of the output positions, so
+ * its time per image drops to ceil(P / r) position steps.  As in LRMP
+ * (Frontiers in AI 2024), copies go to the layer that limits a layer
+ * pipeline (the slowest stage) one at a time while the mapping stays
+ * within the tile budget.  Each step is forced (no mapping under the budget
+ * has a faster slowest stage without giving that layer another copy), so
+ * this greedy reaches the smallest slowest-stage time the budget allows. */
 #ifndef XBAR_COMPILE_H
 #define XBAR_COMPILE_H
 
@@ -31,7 +40,8 @@ typedef struct {
     xb_layer_shape s;
     int w_slices, cols_per_slice, input_slices;
     int64_t units_per_xbar; /* slice units (cols_per_slice columns) per crossbar */
-    int64_t row_blocks, col_blocks, xbars_per_group, xbars;
+    int64_t row_blocks, col_blocks, xbars_per_group, xbars; /* xbars: all groups and replicas */
+    int64_t replicas;       /* copies of the weights, each for 1/replicas of the positions */
     int64_t first_xbar, first_partition, partitions, first_tile, tiles;
     double utilisation; /* programmed cells / cells of the crossbars used */
     /* Per image, analytic (the hardware runs every slice whatever the data). */
@@ -58,6 +68,12 @@ xb_mapping *xb_compile_shapes(const xb_arch *a, const xb_layer_shape *shapes, in
 /* Map every XbarQConv / XbarQGemm of a prepared, quantized graph. */
 xb_mapping *xb_compile_graph(const xb_arch *a, const xb_graph *g, xb_ctx *ctx);
 void xb_mapping_free(xb_mapping *m);
+/* One position step of a layer: max(crossbar read, conversions of its
+ * busiest crossbar / ADC throughput). */
+double xb_layer_cycle_ns(const xb_arch *a, const xb_layer_map *l);
+/* Time per image of a layer: ceil(P / replicas) positions x input slices
+ * x cycle (all crossbars of the layer work in parallel). */
+double xb_layer_latency_ns(const xb_arch *a, const xb_layer_map *l);
 /* Layer shapes of a prepared graph: its XbarQ layers when quantized, else
  * its float Conv / Gemm / MatMul layers.  Caller frees *out. */
 xb_status xb_layer_shapes_of_graph(const xb_graph *g, xb_layer_shape **out, int *n, xb_ctx *ctx);

@@ -126,3 +126,68 @@ Test(compile, rejects_empty_layer) {
     cr_assert_null(xb_compile_shapes(&a, &sh, 1, &ctx));
     cr_assert(strstr(ctx.msg, "'e'"), "%s", ctx.msg);
 }
+
+/* Slowest layer time of a replica assignment, and whether it fits. */
+static double slowest(const xb_arch *a, xb_mapping *m, const int64_t *rep, int64_t *tiles) {
+    int64_t part = 0;
+    double worst = 0;
+    for (int i = 0; i < m->n; i++) {
+        xb_layer_map *l = &m->layers[i];
+        int64_t saved = l->replicas;
+        l->replicas = rep[i];
+        double t = xb_layer_latency_ns(a, l);
+        l->replicas = saved;
+        if (t > worst) worst = t;
+        int64_t x = rep[i] * l->xbars_per_group * l->s.groups;
+        part += (x + a->xbars_per_partition - 1) / a->xbars_per_partition;
+    }
+    *tiles = (part + a->partitions_per_tile - 1) / a->partitions_per_tile;
+    return worst;
+}
+
+/* Replication (LRMP-style balance): within the tile budget, and no replica
+ * assignment under the same budget has a faster slowest layer (checked by
+ * enumerating every assignment of a small 3-layer network). */
+Test(compile, replication_balance_is_optimal_under_budget) {
+    xb_ctx ctx = {0};
+    xb_arch a;
+    xb_arch_defaults(&a);
+    a.xbars_per_partition = 2;
+    a.partitions_per_tile = 2;
+    a.tiles = 64;
+    xb_layer_shape sh[3] = {shape("big_p", 27, 16, 1, 900), shape("mid", 300, 40, 1, 200),
+                            shape("fc", 400, 120, 1, 1)};
+    for (int budget = 1; budget <= 12; budget++) {
+        a.replication = XB_REP_NONE;
+        a.budget_tiles = budget;
+        xb_mapping *m0 = xb_compile_shapes(&a, sh, 3, &ctx);
+        cr_assert_not_null(m0, "%s", ctx.msg);
+        for (int i = 0; i < 3; i++) cr_assert_eq(m0->layers[i].replicas, 1);
+        a.replication = XB_REP_BALANCE;
+        xb_mapping *m = xb_compile_shapes(&a, sh, 3, &ctx);
+        cr_assert_not_null(m, "%s", ctx.msg);
+        int64_t rep[3], tiles;
+        for (int i = 0; i < 3; i++) rep[i] = m->layers[i].replicas;
+        double got = slowest(&a, m, rep, &tiles);
+        cr_assert_eq(tiles, m->tiles);
+        if (m0->tiles > budget) {
+            /* Does not fit even once: nothing replicated. */
+            cr_assert_eq(rep[0] + rep[1] + rep[2], 3);
+            xb_mapping_free(m0);
+            xb_mapping_free(m);
+            continue;
+        }
+        cr_assert_leq(m->tiles, budget);
+        cr_assert_eq(rep[2], 1, "a layer with one position gains nothing from copies");
+        double best = 1e300;
+        for (int64_t r0 = 1; r0 <= 60; r0++)
+            for (int64_t r1 = 1; r1 <= 30; r1++) {
+                int64_t r[3] = {r0, r1, 1}, t;
+                double s = slowest(&a, m, r, &t);
+                if (t <= budget && s < best) best = s;
+            }
+        cr_assert_float_eq(got, best, 1e-9, "budget %d: greedy %g, best %g", budget, got, best);
+        xb_mapping_free(m0);
+        xb_mapping_free(m);
+    }
+}

@@ -29,7 +29,6 @@ xb_cost *xb_cost_compute(const xb_mapping *m, xb_ctx *ctx) {
         return NULL;
     }
     int xbytes = (a->input_bits + 7) / 8;
-    double conv_rate = a->adcs_per_crossbar * a->adc_gsps; /* conversions per ns per crossbar */
     for (int i = 0; i < m->n; i++) {
         const xb_layer_map *l = &m->layers[i];
         xb_layer_cost *lc = &c->layers[i];
@@ -47,14 +46,12 @@ xb_cost *xb_cost_compute(const xb_mapping *m, xb_ctx *ctx) {
             lc->total_pj += e[k];
             c->pj[k] += e[k];
         }
-        /* Conversions one crossbar performs per read: its busiest one. */
-        int64_t cols = l->s.N * l->w_slices * l->cols_per_slice;
-        if (cols > (int64_t)l->units_per_xbar * l->cols_per_slice)
-            cols = (int64_t)l->units_per_xbar * l->cols_per_slice;
-        if (xb_arch_pair_columns(a) && a->adc_signed) cols /= 2;
-        double conv_ns = (double)cols / conv_rate;
-        lc->cycle_ns = conv_ns > a->xbar_read_ns ? conv_ns : a->xbar_read_ns;
-        lc->latency_ns = (double)l->s.P * l->input_slices * lc->cycle_ns;
+        lc->cycle_ns = xb_layer_cycle_ns(a, l);
+        lc->latency_ns = xb_layer_latency_ns(a, l);
+        if (lc->latency_ns > c->pipeline_ns) {
+            c->pipeline_ns = lc->latency_ns;
+            c->bottleneck = i;
+        }
         c->energy_pj += lc->total_pj;
         c->latency_ns += lc->latency_ns;
         c->macs += l->macs;
@@ -64,6 +61,7 @@ xb_cost *xb_cost_compute(const xb_mapping *m, xb_ctx *ctx) {
     c->conversions_per_mac = c->macs ? (double)c->conversions / (double)c->macs : 0;
     c->tops_per_w = c->energy_pj > 0 ? 2.0 * (double)c->macs / c->energy_pj : 0;
     c->gops = c->latency_ns > 0 ? 2.0 * (double)c->macs / c->latency_ns : 0;
+    c->pipelined_ips = c->pipeline_ns > 0 ? 1e9 / c->pipeline_ns : 0;
     double tile = xb_cost_tile_area_um2(a) * 1e-6;
     c->area_mm2_used = (double)m->tiles * tile;
     c->area_mm2_chip = (double)a->tiles * tile;

@@ -5,10 +5,13 @@
  * Per-event energies and per-instance areas come from the arch (ARCH.md).
  *
  * Latency is a layer-by-layer model: the crossbars of a layer (all groups,
- * row and column blocks) work in parallel; each output position takes
- * input_slices cycles of max(crossbar read, conversions per crossbar / ADC
- * throughput); layers run one after another (no inter-layer pipelining,
- * unlike ISAAC's fully pipelined chip, so our throughput is lower). */
+ * row and column blocks, replicas) work in parallel; each output position
+ * takes input_slices cycles of max(crossbar read, conversions per crossbar
+ * / ADC throughput), replicas splitting the positions.  Two figures:
+ * latency_ns, one image through layers that run one after another, and
+ * pipeline_ns, the interval between images when every layer is a pipeline
+ * stage working on its own image (ISAAC's inter-layer pipeline), i.e. the
+ * slowest layer's time; pipelined_ips is its inverse. */
 #ifndef XBAR_COST_H
 #define XBAR_COST_H
 
@@ -33,6 +36,9 @@ typedef struct {
     double energy_pj;      /* per inference */
     double adc_share;
     double latency_ns;
+    double pipeline_ns;    /* slowest layer: interval between images, layer-pipelined */
+    int bottleneck;        /* that layer */
+    double pipelined_ips;  /* images per second, layer-pipelined */
     int64_t macs, conversions;
     double conversions_per_mac;
     double tops_per_w;     /* 2 ops per MAC */

@@ -31,13 +31,14 @@ void xb_profile_print_mapping(FILE *f, const xb_mapping *m) {
             "%d-bit inputs (%d cycles)\n",
             a->name, a->rows, a->cols, a->bits_per_cell, a->dac_bits, a->weight_bits,
             xb_arch_encoding_name(a), xb_arch_weight_slices(a), a->input_bits, xb_arch_input_slices(a));
-    fprintf(f, "%3s  %-28s %6s %6s %4s %6s %6s %7s %6s %5s %5s %5s\n", "#", "layer", "K", "N",
-            "grp", "rowblk", "colblk", "xbars", "util", "part", "tile0", "tiles");
+    fprintf(f, "%3s  %-28s %6s %6s %4s %6s %6s %4s %7s %6s %5s %5s %5s\n", "#", "layer", "K", "N",
+            "grp", "rowblk", "colblk", "rep", "xbars", "util", "part", "tile0", "tiles");
     for (int i = 0; i < m->n; i++) {
         const xb_layer_map *l = &m->layers[i];
-        fprintf(f, "%3d  %-28.28s %6lld %6lld %4lld %6lld %6lld %7lld %5.1f%% %5lld %5lld %5lld\n",
+        fprintf(f, "%3d  %-28.28s %6lld %6lld %4lld %6lld %6lld %4lld %7lld %5.1f%% %5lld %5lld %5lld\n",
                 i, l->s.name, (long long)l->s.K, (long long)l->s.N, (long long)l->s.groups,
-                (long long)l->row_blocks, (long long)l->col_blocks, (long long)l->xbars,
+                (long long)l->row_blocks, (long long)l->col_blocks, (long long)l->replicas,
+                (long long)l->xbars,
                 100 * l->utilisation, (long long)l->partitions, (long long)l->first_tile,
                 (long long)l->tiles);
     }
@@ -52,6 +53,9 @@ void xb_profile_print_mapping(FILE *f, const xb_mapping *m) {
             m->n, (long long)m->xbars, cells > 0 ? 100 * used / cells : 0.0,
             (long long)m->partitions, (long long)m->tiles, a->tiles,
             m->fits ? "" : "  ** DOES NOT FIT: more tiles than the chip has **");
+    if (a->replication == XB_REP_BALANCE)
+        fprintf(f, "replication: balance, budget %d tiles (rep = copies of a layer's weights)\n",
+                a->budget_tiles ? a->budget_tiles : a->tiles);
 }
 
 static cJSON *arch_summary(const xb_arch *a) {
@@ -94,6 +98,7 @@ cJSON *xb_profile_json_mapping(const xb_mapping *m, const xb_cost *c) {
         cJSON_AddNumberToObject(o, "input_slices", l->input_slices);
         cJSON_AddNumberToObject(o, "row_blocks", (double)l->row_blocks);
         cJSON_AddNumberToObject(o, "col_blocks", (double)l->col_blocks);
+        cJSON_AddNumberToObject(o, "replicas", (double)l->replicas);
         cJSON_AddNumberToObject(o, "crossbars", (double)l->xbars);
         cJSON_AddNumberToObject(o, "utilisation", l->utilisation);
         cJSON_AddNumberToObject(o, "first_crossbar", (double)l->first_xbar);
@@ -120,6 +125,8 @@ cJSON *xb_profile_json_mapping(const xb_mapping *m, const xb_cost *c) {
         cJSON_AddNumberToObject(t, "energy_pj_per_inference", c->energy_pj);
         cJSON_AddNumberToObject(t, "adc_energy_share", c->adc_share);
         cJSON_AddNumberToObject(t, "latency_ns", c->latency_ns);
+        cJSON_AddNumberToObject(t, "pipeline_interval_ns", c->pipeline_ns);
+        cJSON_AddNumberToObject(t, "pipelined_images_per_s", c->pipelined_ips);
         cJSON_AddNumberToObject(t, "area_mm2", c->area_mm2_used);
     }
     return root;
@@ -158,6 +165,10 @@ void xb_profile_print_layers(FILE *f, const xb_mapping *m, const xb_cost *c, con
             fmt_si(c->energy_pj, s1, sizeof s1), c->energy_pj * 1e-6, 100 * c->adc_share,
             c->conversions_per_mac, c->latency_ns / 1000, c->tops_per_w, c->gops_per_mm2,
             c->area_mm2_used, (long long)m->tiles);
+    if (m->n)
+        fprintf(f, "layer-pipelined: one image every %.1f us (slowest layer #%d %s), %s images/s\n",
+                c->pipeline_ns / 1000, c->bottleneck, m->layers[c->bottleneck].s.name,
+                fmt_si(c->pipelined_ips, s1, sizeof s1));
     fprintf(f, "energy by component (pJ per inference):");
     for (int k = 0; k < XB_E_COUNT; k++)
         fprintf(f, " %s %s (%.1f%%)%s", xb_energy_names[k], fmt_si(c->pj[k], s1, sizeof s1),
@@ -186,6 +197,7 @@ cJSON *xb_profile_json_layers(const xb_mapping *m, const xb_cost *c, const xb_ba
         cJSON_AddNumberToObject(o, "K", (double)l->s.K);
         cJSON_AddNumberToObject(o, "N", (double)l->s.N);
         cJSON_AddNumberToObject(o, "groups", (double)l->s.groups);
+        cJSON_AddNumberToObject(o, "replicas", (double)l->replicas);
         cJSON_AddNumberToObject(o, "crossbars", (double)l->xbars);
         cJSON_AddNumberToObject(o, "utilisation", l->utilisation);
         cJSON_AddNumberToObject(o, "macs", (double)l->macs);
@@ -225,6 +237,8 @@ cJSON *xb_profile_json_totals(const xb_mapping *m, const xb_cost *c, const xb_ba
     cJSON_AddNumberToObject(t, "adc_energy_share", c->adc_share);
     cJSON_AddNumberToObject(t, "conversions_per_mac", c->conversions_per_mac);
     cJSON_AddNumberToObject(t, "latency_ns", c->latency_ns);
+    cJSON_AddNumberToObject(t, "pipeline_interval_ns", c->pipeline_ns);
+    cJSON_AddNumberToObject(t, "pipelined_images_per_s", c->pipelined_ips);
     cJSON_AddNumberToObject(t, "macs", (double)c->macs);
     cJSON_AddNumberToObject(t, "adc_conversions", (double)c->conversions);
     cJSON_AddNumberToObject(t, "tops_per_w", c->tops_per_w);

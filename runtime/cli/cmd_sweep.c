@@ -37,7 +37,8 @@ static void usage(FILE *f) {
             "Run the analog mode for every combination of the varied architecture fields and\n"
             "write one CSV row per configuration: the varied values, analog and int8 accuracy,\n"
             "energy per inference, ADC energy share, conversions per MAC, saturation rate,\n"
-            "latency, TOPS/W and images/s.\n\n" XB_CLI_ARCH_HELP
+            "latency, TOPS/W, images/s (simulation speed), crossbars, tiles and\n"
+            "layer-pipelined images/s of the modelled chip.\n\n" XB_CLI_ARCH_HELP
             "  --vary KEY=SPEC     SPEC is LO:HI or LO:HI:STEP (integers) or V1,V2,... ;\n"
             "                      e.g. --vary adc.bits=4:8 --vary encoding=offset,differential,center\n"
             "  --data SPEC         as for xbar run (mnist, cifar10, a path)\n"
@@ -207,7 +208,7 @@ int xb_cmd_sweep(int argc, char **argv) {
     for (int i = 0; i < nv; i++) fprintf(out, "%s,", vs[i].key);
     fprintf(out, "images,analog_correct,analog_accuracy,int8_accuracy,energy_pj_per_inference,"
                  "adc_energy_share,conversions_per_mac,adc_conversions,saturation_rate,latency_ns,"
-                 "tops_per_w,images_per_s\n");
+                 "tops_per_w,images_per_s,crossbars,tiles,pipelined_images_per_s\n");
     fflush(out);
     xb_run_opts o;
     xb_run_opts_init(&o);
@@ -279,13 +280,14 @@ int xb_cmd_sweep(int argc, char **argv) {
             sat += b->stats[i].saturated;
         }
         for (int i = 0; i < nv; i++) fprintf(out, "%s,", vals[i]);
-        fprintf(out, "%lld,%lld,%.6f,%.6f,%.6g,%.6f,%.6f,%lld,%.6g,%.6g,%.6g,%.2f\n",
+        fprintf(out, "%lld,%lld,%.6f,%.6f,%.6g,%.6f,%.6f,%lld,%.6g,%.6g,%.6g,%.2f,%lld,%lld,%.6g\n",
                 (long long)ra.total, (long long)ra.correct1,
                 ra.total ? (double)ra.correct1 / (double)ra.total : 0.0,
                 rq.total ? (double)rq.correct1 / (double)rq.total : 0.0, c->energy_pj,
                 c->adc_share, c->conversions_per_mac, (long long)c->conversions,
                 conv ? (double)sat / (double)conv : 0.0, c->latency_ns, c->tops_per_w,
-                ra.images_per_s);
+                ra.images_per_s, (long long)b->map->xbars, (long long)b->map->tiles,
+                c->pipelined_ips);
         fflush(out);
         xb_cost_free(c);
         xb_backend_free(b);
