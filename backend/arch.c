@@ -41,6 +41,7 @@ static const field fields[] = {
     {"dac.bits", F_INT, O(dac_bits), 1, 8, NULL},
     {"adc.bits", F_INT, O(adc_bits), 0, 24, NULL},
     {"adc.signed", F_BOOL, O(adc_signed), 0, 1, NULL},
+    {"adc.skip_cycles", F_BOOL, O(adc_skip_cycles), 0, 1, NULL},
     {"adc.range", F_ENUM, O(adc_range), 0, 0, range_names},
     {"adc.percentile", F_DBL, O(adc_percentile), 50, 100, NULL},
     {"adc.per_crossbar", F_INT, O(adcs_per_crossbar), 1, 4096, NULL},
@@ -369,7 +370,7 @@ int64_t xb_arch_max_column_sum(const xb_arch *a) {
     return (int64_t)a->rows * ((1 << a->dac_bits) - 1) * ((1 << a->bits_per_cell) - 1);
 }
 
-static int bits_for(int64_t v) {
+int xb_arch_bits_for(int64_t v) {
     int b = 0;
     while (b < 62 && ((int64_t)1 << b) - 1 < v) b++;
     return b;
@@ -377,7 +378,7 @@ static int bits_for(int64_t v) {
 
 int xb_arch_adc_eff_bits(const xb_arch *a) {
     if (a->adc_bits > 0) return a->adc_bits;
-    int b = bits_for(xb_arch_max_column_sum(a));
+    int b = xb_arch_bits_for(xb_arch_max_column_sum(a));
     /* A signed ADC spends one bit on the sign. */
     return a->adc_signed ? b + 1 : b;
 }

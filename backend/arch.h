@@ -44,6 +44,7 @@ typedef struct xb_arch {
     int dac_bits;
     int adc_bits; /* 0 = lossless: as many bits as the largest possible sum needs */
     bool adc_signed;
+    bool adc_skip_cycles; /* SAR skips trials above each column's static bound (cost only) */
     xb_adc_range adc_range;
     double adc_percentile; /* calibrated mode */
     int adcs_per_crossbar;
@@ -98,6 +99,8 @@ const char *xb_arch_encoding_name(const xb_arch *a); /* 2 if differential, else 
 /* Bits the ADC resolves: adc_bits, or for lossless the bits the largest
  * possible column sum of a full crossbar needs. */
 int xb_arch_adc_eff_bits(const xb_arch *a);
+/* Bits an unsigned value v >= 0 needs (0 for 0). */
+int xb_arch_bits_for(int64_t v);
 /* Largest possible column sum of a full crossbar in unit levels. */
 int64_t xb_arch_max_column_sum(const xb_arch *a);
 double xb_arch_adc_energy_pj(const xb_arch *a, int bits);

@@ -33,7 +33,10 @@ xb_cost *xb_cost_compute(const xb_mapping *m, xb_ctx *ctx) {
         const xb_layer_map *l = &m->layers[i];
         xb_layer_cost *lc = &c->layers[i];
         double *e = lc->pj;
-        e[XB_E_ADC] = (double)l->conversions * xb_arch_adc_energy_pj(a, l->adc_bits);
+        /* Energy per conversion taken as proportional to the SAR trials
+         * it runs (adc.skip_cycles; docs/BACKEND.md). */
+        e[XB_E_ADC] = (double)l->conversions * xb_arch_adc_energy_pj(a, l->adc_bits) *
+                      l->adc_cycle_frac;
         e[XB_E_DAC] = (double)l->dac_acts * a->dac_pj;
         e[XB_E_XBAR] = l->xbar_row_reads * a->xbar_pj;
         e[XB_E_SH] = (double)l->col_samples * a->sh_pj;

@@ -49,6 +49,47 @@ static void configure_adc(const xb_arch *a, xb_analog_layer *l, double full_scal
     xb_analog_layer_set_adc(l, false, lsb < 1 ? 1 : lsb, lo, hi);
 }
 
+/* SAR cycle skipping (adc.skip_cycles), after the DATE'24 ADC co-design
+ * (Zhang, Yuan et al.): a SAR ADC resolves one bit per trial from the MSB
+ * down; when the column can never produce a code above 2^m - 1 the trials
+ * above bit m are known to give 0 and are skipped.  The bound used here is
+ * static, from the programmed weights: dmax * sum of the column's levels
+ * in the row block, over the LSB (for a signed pair the larger side, plus
+ * a sign trial when both sides can be nonzero).  The paper also uses the
+ * output distribution; that part is a reconstruction we do not model.
+ * Result: the mean trials per conversion over adc_bits, charged by the
+ * cost model as the ADC energy fraction. */
+static void sar_cycles(xb_backend *b, int i) {
+    xb_layer_map *m = &b->map->layers[i];
+    m->adc_cycle_frac = 1;
+    if (!b->arch.adc_skip_cycles) return;
+    const xb_analog_layer *l = b->layers[i];
+    const xb_analog_config *c = &l->cfg;
+    int bits = m->adc_bits;
+    double dmax = (double)((1 << c->dac_bits) - 1), lsb = c->lossless ? 1 : c->lsb;
+    int64_t N = c->N, ncc = c->signed_pair ? l->C / 2 : l->C;
+    double trials = 0, convs = 0;
+    for (int64_t g = 0; g < c->groups; g++)
+        for (int64_t r = 0; r < l->R; r++) {
+            int64_t k0 = r * c->rows, k1 = k0 + c->rows < c->K ? k0 + c->rows : c->K;
+            for (int64_t cc = 0; cc < ncc; cc++) {
+                int64_t col = c->signed_pair ? (cc / N) * 2 * N + cc % N : cc;
+                int64_t sp = 0, sn = 0;
+                for (int64_t k = k0; k < k1; k++) {
+                    const uint8_t *row = l->lev + (g * c->K + k) * l->C;
+                    sp += row[col];
+                    if (c->signed_pair) sn += row[col + N];
+                }
+                int64_t mag = sp > sn ? sp : sn;
+                int need = xb_arch_bits_for((int64_t)ceil((double)mag * dmax / lsb)) +
+                           (sp > 0 && sn > 0 ? 1 : 0);
+                trials += need < bits ? need : bits;
+                convs += 1;
+            }
+        }
+    m->adc_cycle_frac = convs > 0 && bits > 0 ? trials / (convs * bits) : 1;
+}
+
 static void *state_new(void *self, xb_ctx *ctx) {
     xb_backend *b = self;
     worker_state *s = xb_calloc(ctx, 1, sizeof *s);
@@ -190,6 +231,7 @@ xb_backend *xb_backend_new(const xb_graph *g, const xb_arch *a, xb_ctx *ctx) {
             goto fail;
         }
         configure_adc(a, b->layers[i], 0);
+        sar_cycles(b, i);
         b->P[i] = q->P;
         if (xb_analog_stats_init(&b->stats[i], b->layers[i], ctx) != XB_OK) goto fail;
     }
@@ -240,7 +282,10 @@ void xb_backend_reset_stats(xb_backend *b) {
 void xb_backend_calibration_begin(xb_backend *b) {
     b->calibrating = true;
     xb_backend_reset_stats(b);
-    for (int i = 0; i < b->n; i++) configure_adc(&b->arch, b->layers[i], 0);
+    for (int i = 0; i < b->n; i++) {
+        configure_adc(&b->arch, b->layers[i], 0);
+        sar_cycles(b, i);
+    }
 }
 
 xb_status xb_backend_calibration_end(xb_backend *b, xb_ctx *ctx) {
@@ -252,6 +297,7 @@ xb_status xb_backend_calibration_end(xb_backend *b, xb_ctx *ctx) {
         double fs = xb_analog_stats_percentile(&b->stats[i], b->arch.adc_percentile);
         b->full_scale[i] = fs < 1 ? 1 : fs;
         configure_adc(&b->arch, b->layers[i], b->full_scale[i]);
+        sar_cycles(b, i);
     }
     xb_backend_reset_stats(b);
     return XB_OK;

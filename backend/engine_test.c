@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/cost.h"
 #include "backend/engine.h"
 #include "kernels/qlayer.h"
 #include "tests/test_util.h"
@@ -262,5 +263,42 @@ Test(engine, exact_hook_runs_int8_kernel) {
     cr_assert_eq(f.qmatmul_calls, 1);
     cr_assert_eq(f.exact_calls, 4); /* the conv stops asking at the first no */
     tg.e->engine = NULL;
+    xb_test_end(&tg);
+}
+
+/* SAR cycle skipping: with 3-bit weights in 8-bit differential slices only
+ * the lowest 2-bit slice holds levels, so the three upper slices need no
+ * trials; the conv layer's 18-row sums stay below 64 (6 of 8 trials).  The
+ * cost model charges the ADC that fraction of its energy, nothing else. */
+Test(engine, skip_cycles_charges_the_trials_left) {
+    xb_test_graph tg;
+    build(&tg, 3);
+    cr_assert_eq(xb_test_prepare(&tg), XB_OK, "%s", tg.ctx.msg);
+    xb_arch a;
+    xb_ctx ctx = {0};
+    cr_assert_eq(xb_arch_load(&a, "isaac", &ctx), XB_OK, "%s", ctx.msg);
+    a.encoding = XB_ENC_DIFFERENTIAL;
+    xb_cost *c[2];
+    double frac[2][2];
+    for (int skip = 0; skip < 2; skip++) {
+        a.adc_skip_cycles = skip;
+        xb_backend *b = xb_backend_new(tg.g, &a, &ctx);
+        cr_assert_not_null(b, "%s", ctx.msg);
+        c[skip] = xb_cost_compute(b->map, &ctx);
+        cr_assert_not_null(c[skip], "%s", ctx.msg);
+        for (int i = 0; i < 2; i++) frac[skip][i] = b->map->layers[i].adc_cycle_frac;
+        xb_backend_free(b);
+    }
+    cr_assert_eq(frac[0][0], 1.0);
+    cr_assert_eq(frac[0][1], 1.0);
+    cr_assert(frac[1][0] > 0 && frac[1][0] <= 6.0 / 32, "conv %g", frac[1][0]);
+    cr_assert(frac[1][1] > 0 && frac[1][1] <= 8.0 / 32, "fc %g", frac[1][1]);
+    for (int i = 0; i < 2; i++) {
+        cr_assert_float_eq(c[1]->layers[i].pj[XB_E_ADC], c[0]->layers[i].pj[XB_E_ADC] * frac[1][i],
+                           1e-9 * c[0]->layers[i].pj[XB_E_ADC]);
+        cr_assert_float_eq(c[1]->layers[i].pj[XB_E_DAC], c[0]->layers[i].pj[XB_E_DAC], 0);
+    }
+    xb_cost_free(c[0]);
+    xb_cost_free(c[1]);
     xb_test_end(&tg);
 }

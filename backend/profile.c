@@ -169,6 +169,16 @@ void xb_profile_print_layers(FILE *f, const xb_mapping *m, const xb_cost *c, con
         fprintf(f, "layer-pipelined: one image every %.1f us (slowest layer #%d %s), %s images/s\n",
                 c->pipeline_ns / 1000, c->bottleneck, m->layers[c->bottleneck].s.name,
                 fmt_si(c->pipelined_ips, s1, sizeof s1));
+    if (m->arch.adc_skip_cycles) {
+        double t = 0, n = 0;
+        for (int i = 0; i < m->n; i++) {
+            t += (double)m->layers[i].conversions * m->layers[i].adc_cycle_frac;
+            n += (double)m->layers[i].conversions;
+        }
+        fprintf(f, "SAR cycle skipping: %.1f%% of the %d-bit trials run (static per-column bounds%s)\n",
+                n > 0 ? 100 * t / n : 100.0, m->n ? m->layers[0].adc_bits : 0,
+                b ? "" : "; weights unknown here, so none skipped");
+    }
     fprintf(f, "energy by component (pJ per inference):");
     for (int k = 0; k < XB_E_COUNT; k++)
         fprintf(f, " %s %s (%.1f%%)%s", xb_energy_names[k], fmt_si(c->pj[k], s1, sizeof s1),
@@ -203,6 +213,7 @@ cJSON *xb_profile_json_layers(const xb_mapping *m, const xb_cost *c, const xb_ba
         cJSON_AddNumberToObject(o, "macs", (double)l->macs);
         cJSON_AddNumberToObject(o, "adc_conversions", (double)l->conversions);
         cJSON_AddNumberToObject(o, "conversions_per_mac", (double)l->conversions / (double)l->macs);
+        cJSON_AddNumberToObject(o, "adc_trial_fraction", l->adc_cycle_frac);
         cJSON_AddNumberToObject(o, "crossbar_activations", (double)l->xbar_reads);
         cJSON_AddNumberToObject(o, "dac_activations", (double)l->dac_acts);
         if (b) {

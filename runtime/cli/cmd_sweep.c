@@ -208,7 +208,7 @@ int xb_cmd_sweep(int argc, char **argv) {
     for (int i = 0; i < nv; i++) fprintf(out, "%s,", vs[i].key);
     fprintf(out, "images,analog_correct,analog_accuracy,int8_accuracy,energy_pj_per_inference,"
                  "adc_energy_share,conversions_per_mac,adc_conversions,saturation_rate,latency_ns,"
-                 "tops_per_w,images_per_s,crossbars,tiles,pipelined_images_per_s\n");
+                 "tops_per_w,images_per_s,crossbars,tiles,pipelined_images_per_s,adc_energy_pj\n");
     fflush(out);
     xb_run_opts o;
     xb_run_opts_init(&o);
@@ -280,14 +280,14 @@ int xb_cmd_sweep(int argc, char **argv) {
             sat += b->stats[i].saturated;
         }
         for (int i = 0; i < nv; i++) fprintf(out, "%s,", vals[i]);
-        fprintf(out, "%lld,%lld,%.6f,%.6f,%.6g,%.6f,%.6f,%lld,%.6g,%.6g,%.6g,%.2f,%lld,%lld,%.6g\n",
+        fprintf(out, "%lld,%lld,%.6f,%.6f,%.6g,%.6f,%.6f,%lld,%.6g,%.6g,%.6g,%.2f,%lld,%lld,%.6g,%.6g\n",
                 (long long)ra.total, (long long)ra.correct1,
                 ra.total ? (double)ra.correct1 / (double)ra.total : 0.0,
                 rq.total ? (double)rq.correct1 / (double)rq.total : 0.0, c->energy_pj,
                 c->adc_share, c->conversions_per_mac, (long long)c->conversions,
                 conv ? (double)sat / (double)conv : 0.0, c->latency_ns, c->tops_per_w,
                 ra.images_per_s, (long long)b->map->xbars, (long long)b->map->tiles,
-                c->pipelined_ips);
+                c->pipelined_ips, c->pj[XB_E_ADC]);
         fflush(out);
         xb_cost_free(c);
         xb_backend_free(b);
