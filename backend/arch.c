@@ -49,6 +49,7 @@ static const field fields[] = {
     {"weight_bits", F_INT, O(weight_bits), 2, 16, NULL},
     {"input_bits", F_INT, O(input_bits), 1, 16, NULL},
     {"encoding", F_ENUM, O(encoding), 0, 0, enc_names},
+    {"flip", F_BOOL, O(flip), 0, 1, NULL},
     {"hierarchy.crossbars_per_partition", F_INT, O(xbars_per_partition), 1, 1 << 20, NULL},
     {"hierarchy.partitions_per_tile", F_INT, O(partitions_per_tile), 1, 1 << 20, NULL},
     {"hierarchy.tiles", F_INT, O(tiles), 1, 1 << 24, NULL},
@@ -367,7 +368,9 @@ xb_status xb_arch_set(xb_arch *a, const char *assignment, xb_ctx *ctx) {
 }
 
 int64_t xb_arch_max_column_sum(const xb_arch *a) {
-    return (int64_t)a->rows * ((1 << a->dac_bits) - 1) * ((1 << a->bits_per_cell) - 1);
+    /* A flipped column holds at most half of rows x the top level. */
+    int64_t lev = (int64_t)a->rows * ((1 << a->bits_per_cell) - 1);
+    return (a->flip ? lev / 2 : lev) * ((1 << a->dac_bits) - 1);
 }
 
 int xb_arch_bits_for(int64_t v) {
@@ -408,6 +411,11 @@ xb_status xb_arch_validate(const xb_arch *a, xb_ctx *ctx) {
                        a->adcs_per_crossbar, a->cols);
     if (xb_arch_pair_columns(a) && a->cols < 2)
         return xb_fail(ctx, XB_ERR_INVALID, "arch: %s encoding needs crossbar.cols >= 2",
+                       xb_arch_encoding_name(a));
+    if (a->flip && a->encoding != XB_ENC_OFFSET)
+        return xb_fail(ctx, XB_ERR_INVALID,
+                       "arch: flip complements offset-encoded columns; it needs encoding = offset "
+                       "(got %s)",
                        xb_arch_encoding_name(a));
     if (a->adc_signed && a->adc_bits == 1)
         return xb_fail(ctx, XB_ERR_INVALID, "arch: a signed ADC needs adc.bits >= 2");

@@ -52,6 +52,7 @@ typedef struct xb_arch {
     /* number format */
     int weight_bits, input_bits;
     xb_encoding encoding;
+    bool flip; /* ISAAC's flipped columns (offset encoding), see kernels/analog.h */
     /* hierarchy */
     int xbars_per_partition, partitions_per_tile, tiles;
     /* mapping */

@@ -40,6 +40,19 @@ Test(arch, ideal_preset_is_lossless_isaac_mapping) {
     cr_assert_eq(a.rows, 128);
 }
 
+/* ISAAC's flip saves the ninth ADC bit (ISAAC section 5: A = log2(R) + v +
+ * w - 1 = 9, 8 with flipping), and only applies to offset encoding. */
+Test(arch, flip_saves_one_adc_bit) {
+    xb_ctx ctx = {0};
+    xb_arch a;
+    cr_assert_eq(xb_arch_load(&a, "ideal", &ctx), XB_OK, "%s", ctx.msg);
+    cr_assert_eq(xb_arch_set(&a, "flip=true", &ctx), XB_OK, "%s", ctx.msg);
+    cr_assert_eq(xb_arch_max_column_sum(&a), 192);
+    cr_assert_eq(xb_arch_adc_eff_bits(&a), 8);
+    cr_assert_neq(xb_arch_set(&a, "encoding=differential", &ctx), XB_OK);
+    cr_assert(strstr(ctx.msg, "flip"), "%s", ctx.msg);
+}
+
 Test(arch, set_overrides_and_errors) {
     xb_ctx ctx = {0};
     xb_arch a;

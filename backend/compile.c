@@ -115,9 +115,11 @@ xb_mapping *xb_compile_shapes(const xb_arch *a, const xb_layer_shape *shapes, in
         l->xbar_row_reads = (double)s->K / a->rows * (double)l->col_blocks * J * GP;
         l->dac_acts = s->K * l->col_blocks * J * GP;
         l->col_samples = l->row_blocks * s->N * S * u * J * GP;
-        l->conversions = l->row_blocks * s->N * S * conv_per_unit * J * GP;
+        /* Flip: each row block also converts ISAAC's unit column, sum(x). */
+        l->conversions = l->row_blocks * (s->N * S * conv_per_unit + (a->flip ? 1 : 0)) * J * GP;
         int64_t krow = s->K < a->rows ? s->K : a->rows;
-        l->max_column_sum = krow * ((1 << a->dac_bits) - 1) * ((1 << a->bits_per_cell) - 1);
+        int64_t klev = krow * ((1 << a->bits_per_cell) - 1);
+        l->max_column_sum = (a->flip ? klev / 2 : klev) * ((1 << a->dac_bits) - 1);
         l->adc_bits = xb_arch_adc_eff_bits(a);
         l->adc_cycle_frac = 1;
     }

@@ -215,6 +215,7 @@ xb_backend *xb_backend_new(const xb_graph *g, const xb_arch *a, xb_ctx *ctx) {
         c.weight_bits = a->weight_bits;
         c.differential = xb_arch_pair_columns(a);
         c.center = a->encoding == XB_ENC_CENTER;
+        c.flip = a->flip;
         c.signed_pair = c.differential && a->adc_signed;
         c.lossless = true;
         c.lsb = 1;

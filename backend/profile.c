@@ -27,10 +27,11 @@ static const char *fmt_si(double v, char *buf, size_t n) {
 void xb_profile_print_mapping(FILE *f, const xb_mapping *m) {
     const xb_arch *a = &m->arch;
     fprintf(f,
-            "arch %s: %dx%d crossbars, %d b/cell, %d-bit DAC, %d-bit weights (%s, %d slices), "
+            "arch %s: %dx%d crossbars, %d b/cell, %d-bit DAC, %d-bit weights (%s%s, %d slices), "
             "%d-bit inputs (%d cycles)\n",
             a->name, a->rows, a->cols, a->bits_per_cell, a->dac_bits, a->weight_bits,
-            xb_arch_encoding_name(a), xb_arch_weight_slices(a), a->input_bits, xb_arch_input_slices(a));
+            xb_arch_encoding_name(a), a->flip ? ", flipped columns" : "", xb_arch_weight_slices(a),
+            a->input_bits, xb_arch_input_slices(a));
     fprintf(f, "%3s  %-28s %6s %6s %4s %6s %6s %4s %7s %6s %5s %5s %5s\n", "#", "layer", "K", "N",
             "grp", "rowblk", "colblk", "rep", "xbars", "util", "part", "tile0", "tiles");
     for (int i = 0; i < m->n; i++) {
@@ -73,6 +74,9 @@ static cJSON *arch_summary(const xb_arch *a) {
     cJSON_AddNumberToObject(o, "weight_bits", a->weight_bits);
     cJSON_AddNumberToObject(o, "input_bits", a->input_bits);
     cJSON_AddStringToObject(o, "encoding", xb_arch_encoding_name(a));
+    cJSON_AddBoolToObject(o, "flip", a->flip);
+    cJSON_AddBoolToObject(o, "adc_skip_cycles", a->adc_skip_cycles);
+    cJSON_AddStringToObject(o, "replication", a->replication == XB_REP_BALANCE ? "balance" : "none");
     cJSON_AddNumberToObject(o, "programming_sigma", a->prog_sigma);
     cJSON_AddNumberToObject(o, "read_sigma", a->read_sigma);
     cJSON_AddNumberToObject(o, "stuck_low_rate", a->stuck_low);

@@ -146,6 +146,10 @@ xb_analog_layer *xb_analog_layer_new(const xb_analog_config *cfg, const int8_t *
         xb_fail(ctx, XB_ERR_INVALID, "analog layer: invalid configuration");
         return NULL;
     }
+    if (c->flip && c->differential) {
+        xb_fail(ctx, XB_ERR_INVALID, "analog layer: flip needs offset encoding");
+        return NULL;
+    }
     if (c->center && !c->differential) {
         xb_fail(ctx, XB_ERR_INVALID, "analog layer: center encoding needs column pairs");
         return NULL;
@@ -235,6 +239,28 @@ xb_analog_layer *xb_analog_layer_new(const xb_analog_config *cfg, const int8_t *
                 }
             }
         }
+    /* ISAAC's flip: complement the columns whose block sum passes half. */
+    if (c->flip) {
+        l->flipped = xb_calloc(ctx, (size_t)(c->groups * l->R * l->C), 1);
+        if (!l->flipped) goto fail;
+        memset(l->maxlev, 0, (size_t)(c->groups * l->R));
+        for (int64_t g = 0; g < c->groups; g++)
+            for (int64_t r = 0; r < l->R; r++) {
+                int64_t k0 = r * c->rows, k1 = k0 + c->rows < c->K ? k0 + c->rows : c->K;
+                uint8_t *mx = &l->maxlev[g * l->R + r];
+                for (int64_t col = 0; col < l->C; col++) {
+                    int64_t sum = 0;
+                    for (int64_t k = k0; k < k1; k++) sum += l->lev[(g * c->K + k) * l->C + col];
+                    bool fl = 2 * sum > (k1 - k0) * cmask;
+                    l->flipped[(g * l->R + r) * l->C + col] = fl;
+                    for (int64_t k = k0; k < k1; k++) {
+                        uint8_t *v = &l->lev[(g * c->K + k) * l->C + col];
+                        if (fl) *v = (uint8_t)(cmask - *v);
+                        if (*v > *mx) *mx = *v;
+                    }
+                }
+            }
+    }
     /* Physical cells: variation, stuck cells and off-state leakage. */
     bool cells_ideal = c->prog_sigma == 0 && c->stuck_low == 0 && c->stuck_high == 0 &&
                        c->on_off_ratio == 0;
@@ -318,6 +344,7 @@ void xb_analog_layer_free(xb_analog_layer *l) {
     free(l->cond);
     free(l->maxlev);
     free(l->center);
+    free(l->flipped);
     free(l->col_shift);
     free(l->col_sign);
     free(l->col_n);
@@ -512,6 +539,7 @@ typedef struct {
     float *vbuf;    /* [C][J*Pt] analog values before the ADC */
     double *accd;   /* [N][Pt] */
     int64_t *xsum;  /* [Pt] */
+    int32_t *dsum;  /* flip: [J*Pt] digit sums of the row block */
     int32_t *qcols; /* correction path: first position of each kept run [J*Pt] */
     uint8_t *qj;    /* ... and its digit [J*Pt] */
     int64_t *corr;  /* correction path: [N][Pt] exact sum of clip corrections */
@@ -540,6 +568,7 @@ static size_t carve(const xb_analog_layer *l, int64_t P, uint8_t *base, scratch_
     TAKE(vbuf, (size_t)(l->C * cols) * sizeof(float));
     TAKE(accd, (size_t)(c->N * pt) * sizeof(double));
     TAKE(xsum, (size_t)pt * sizeof(int64_t));
+    TAKE(dsum, l->flipped ? (size_t)cols * sizeof(int32_t) : 0);
     TAKE(qcols, (size_t)cols * sizeof(int32_t));
     TAKE(qj, (size_t)cols);
     TAKE(corr, (size_t)(c->N * pt) * sizeof(int64_t));
@@ -610,6 +639,20 @@ static void float_digits(const xb_analog_config *c, const uint8_t *x, int64_t P,
     }
 }
 
+/* Flip: D[j][q] = sum of digit j over the block's rows, for positions
+ * [p0, p0+pt) (the unit column). */
+static void digit_sums(const xb_analog_config *c, const uint8_t *x, int64_t P, int64_t k0,
+                       int64_t kb, int64_t p0, int64_t pt, int32_t *D) {
+    int J = c->input_slices, d = c->dac_bits;
+    unsigned dm = (1u << d) - 1;
+    memset(D, 0, (size_t)(J * pt) * sizeof *D);
+    for (int64_t k = 0; k < kb; k++) {
+        const uint8_t *xr = x + (k0 + k) * P + p0;
+        for (int j = 0; j < J; j++)
+            for (int64_t q = 0; q < pt; q++) D[j * pt + q] += (int32_t)((xr[q] >> (j * d)) & dm);
+    }
+}
+
 /* Full simulation: per row block, all column sums of a chunk of positions
  * come from one GEMM of the level block [C][kb] with the digit matrix
  * [kb][J*pt] (igemm for ideal cells, sgemm for physical conductances);
@@ -649,6 +692,9 @@ static void run_full(const xb_analog_layer *l, int64_t g, const uint8_t *x, int6
                          l->condT + (size_t)((g * l->R + r) * C * c->rows), kb, s->df, cols,
                          (float *)s->S, cols, false, s->sg);
             }
+            const uint8_t *flr = l->flipped ? l->flipped + (g * l->R + r) * C : NULL;
+            if (flr) digit_sums(c, x, P, k0, kb, p0, pt, s->dsum);
+            double cmask = (double)((1 << c->cell_bits) - 1);
             if (!simple) {
                 /* Analog values of every conversion of this block and chunk,
                  * then their read noise in one batch.  Conversion index:
@@ -701,6 +747,16 @@ static void run_full(const xb_analog_layer *l, int64_t g, const uint8_t *x, int6
                 int64_t n = l->col_n[col];
                 double sign = c->signed_pair ? 1.0 : (double)l->col_sign[col];
                 double *an = s->accd + n * pt;
+                if (flr && flr[col]) {
+                    /* S = cmask * D - S': the D part digitally, the
+                     * converted S' with the opposite sign below. */
+                    for (int j = 0; j < J; j++) {
+                        double cf = sign * cmask * pow2[j * d + l->col_shift[col]];
+                        const int32_t *D = s->dsum + (int64_t)j * pt;
+                        for (int64_t q = 0; q < pt; q++) an[q] += cf * (double)D[q];
+                    }
+                    sign = -sign;
+                }
                 for (int j = 0; j < J; j++) {
                     double coef = sign * pow2[j * d + l->col_shift[col]];
                     int64_t off = col * cols + (int64_t)j * pt;
@@ -895,6 +951,8 @@ static void run_correction(const xb_analog_layer *l, int64_t g, const uint8_t *x
                 int64_t col = c->signed_pair ? (cc / N) * 2 * N + cc % N : cc;
                 const int32_t *Sp = S + col * nsel, *Sn = c->signed_pair ? Sp + N * nsel : NULL;
                 int64_t sign = c->signed_pair ? 1 : l->col_sign[col];
+                /* A flipped column's converted value enters negated. */
+                if (l->flipped && l->flipped[(g * l->R + r) * C + col]) sign = -sign;
                 int64_t *cn = corr + l->col_n[col] * pt;
                 /* Whole column first, one vector pass (one unsigned
                  * compare per value against the code range): many columns

@@ -17,6 +17,14 @@
  * With a lossless ADC and ideal cells this is exactly the integer product
  * (the identity sum_j sum_s 2^(jd+sc) digit_j * slice_s = x * u).
  *
+ * Flip (ISAAC, Shafiee et al. 2016, section 5): a column whose levels in a
+ * row block sum to more than half of kb * (2^c - 1) is stored complemented,
+ * (2^c - 1) - level, so no column sum exceeds half the range and the ADC
+ * needs one bit less.  The converted value S' gives S = (2^c - 1) * D - S',
+ * with D = sum of the block's digits: ISAAC's 129th "unit" column, taken
+ * here as exact (a digital popcount of the DAC inputs; the cost model still
+ * charges its conversion).
+ *
  * Three execution paths give the same results:
  *   exact      - compile-time bound: no column sum can leave the ADC's
  *                lossless range, no noise: the int8 kernel (igemm) computes
@@ -52,6 +60,7 @@ typedef struct {
     int cell_bits, w_slices, weight_bits;
     bool differential; /* else offset */
     bool center;       /* with differential: RAELLA Center+Offset, w = center[n] + o */
+    bool flip;         /* offset only: ISAAC's flipped columns (see below) */
     bool signed_pair;  /* differential with a signed ADC: convert S+ - S- */
     /* ADC */
     bool lossless;     /* no clipping, LSB 1 */
@@ -88,6 +97,7 @@ typedef struct xb_analog_layer {
     int64_t *col_n;       /* [C] */
     int64_t max_sum;      /* largest possible |column sum| in this layer */
     int32_t *center;      /* [groups][N] c_n of the center encoding, or NULL */
+    uint8_t *flipped;     /* [groups][R][C] 1 = column stored complemented, or NULL */
     xb_apath path;
     int8_t *w;            /* [groups][N][K] copy of the weights */
     int8_t *wpack;        /* [groups] igemm-packed weights (exact and correction paths) */

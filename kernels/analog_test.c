@@ -25,9 +25,11 @@ static xb_analog_config base_cfg(int64_t K, int64_t N, int groups, int rows, int
     c.input_slices = (xb + dac - 1) / dac;
     c.cell_bits = cell;
     c.weight_bits = wb;
-    c.differential = diff != 0;
+    /* diff: 3 = offset with ISAAC's flip */
+    c.differential = diff == 1 || diff == 2;
     c.center = diff == 2;
-    int mb = diff ? wb - 1 : wb;
+    c.flip = diff == 3;
+    int mb = c.differential ? wb - 1 : wb;
     c.w_slices = (mb + cell - 1) / cell;
     c.lossless = true;
     c.lsb = 1;
@@ -79,7 +81,16 @@ static void ref_clip(const xb_analog_config *c, const int32_t *center, const int
                 int64_t k1 = k0 + c->rows < c->K ? k0 + c->rows : c->K;
                 for (int j = 0; j < c->input_slices; j++)
                     for (int s = 0; s < c->w_slices; s++) {
-                        int64_t sp = 0, sn = 0;
+                        int64_t sp = 0, sn = 0, dsum = 0, cm = (1 << cb) - 1;
+                        /* ISAAC flip: complement the block's column when its
+                         * levels sum to more than half of rows x top level. */
+                        bool flip = false;
+                        if (c->flip) {
+                            int64_t ls = 0;
+                            for (int64_t k = k0; k < k1; k++)
+                                ls += ((w[n * c->K + k] + (1 << (B - 1))) >> (s * cb)) & cm;
+                            flip = 2 * ls > (k1 - k0) * cm;
+                        }
                         for (int64_t k = k0; k < k1; k++) {
                             int64_t dg = (x[k * P + p] >> (j * d)) & ((1 << d) - 1);
                             int wv = w[n * c->K + k] - (center ? center[n] : 0);
@@ -89,12 +100,14 @@ static void ref_clip(const xb_analog_config *c, const int32_t *center, const int
                                 else sn += dg * lev;
                             } else {
                                 int64_t lev = ((wv + (1 << (B - 1))) >> (s * cb)) & ((1 << cb) - 1);
-                                sp += dg * lev;
+                                sp += dg * (flip ? cm - lev : lev);
+                                dsum += dg;
                             }
                         }
                         int64_t sh = (int64_t)1 << (j * d + s * cb);
 #define CLIP(v) ((v) > hi ? hi : (v) < lo ? lo : (v))
                         if (c->signed_pair) total += CLIP(sp - sn) * sh;
+                        else if (flip) total += (cm * dsum - CLIP(sp)) * sh;
                         else total += CLIP(sp) * sh - CLIP(sn) * sh;
                     }
             }
@@ -121,12 +134,12 @@ Test(analog, lossless_is_exact_on_random_layers) {
         for (int xb = 2; xb <= 8; xb += 3)
             for (int dac = 1; dac <= 4; dac++)
                 for (int cell = 1; cell <= 4; cell++)
-                    for (int diff = 0; diff < 3; diff++) {
+                    for (int diff = 0; diff < 4; diff++) {
                         if (dac > xb) continue;
                         int64_t K = Ks[rnd() % 5], N = 1 + rnd() % 19, P = 1 + rnd() % 9;
                         int groups = 1 + (int)(rnd() % 2), rows = (rnd() & 1) ? 128 : 32;
                         xb_analog_config c = base_cfg(K, N, groups, rows, wb, xb, dac, cell, diff);
-                        c.signed_pair = diff && (rnd() & 1);
+                        c.signed_pair = c.differential && (rnd() & 1);
                         int8_t *w = malloc((size_t)(groups * N * K));
                         uint8_t *x = malloc((size_t)(K * P));
                         int32_t *acc = malloc((size_t)(N * P) * 4), *want = malloc((size_t)(N * P) * 4);
@@ -158,7 +171,7 @@ Test(analog, lossless_is_exact_on_random_layers) {
                         free(acc);
                         free(want);
                     }
-    cr_assert_gt(cases, 450);
+    cr_assert_gt(cases, 600);
     cr_assert_gt(centered, 100); /* skewed channels do get a center */
 }
 
@@ -169,11 +182,11 @@ Test(analog, clipping_adc_matches_naive_model) {
     int clipped_cases = 0;
     for (int it = 0; it < 120; it++) {
         int wb = 2 + (int)(rnd() % 7), xb = 2 + (int)(rnd() % 7), dac = 1 + (int)(rnd() % 3);
-        int cell = 1 + (int)(rnd() % 3), diff = (int)(rnd() % 3), adc_bits = 3 + (int)(rnd() % 5);
+        int cell = 1 + (int)(rnd() % 3), diff = (int)(rnd() % 4), adc_bits = 3 + (int)(rnd() % 5);
         if (dac > xb) dac = 1;
         int64_t K = 1 + rnd() % 400, N = 1 + rnd() % 12, P = 1 + rnd() % 6;
         xb_analog_config c = base_cfg(K, N, 1, (rnd() & 1) ? 128 : 64, wb, xb, dac, cell, diff);
-        c.signed_pair = diff && (rnd() & 1);
+        c.signed_pair = c.differential && (rnd() & 1);
         c.lossless = false;
         if (c.signed_pair) {
             c.code_lo = -(1 << (adc_bits - 1));
@@ -220,10 +233,10 @@ Test(analog, clipping_adc_sparse_runs_match_naive_model) {
     int correction = 0;
     for (int it = 0; it < 24; it++) {
         int wb = 4 + (int)(rnd() % 5), xb = 4 + (int)(rnd() % 5), dac = 1 + (int)(rnd() % 2);
-        int diff = (int)(rnd() % 3), adc_bits = 4 + (int)(rnd() % 4);
+        int diff = (int)(rnd() % 4), adc_bits = 4 + (int)(rnd() % 4);
         int64_t K = 20 + rnd() % 300, N = 1 + rnd() % 40, P = 17 + rnd() % 300;
         xb_analog_config c = base_cfg(K, N, 1, 128, wb, xb, dac, 2, diff);
-        c.signed_pair = diff && (rnd() & 1);
+        c.signed_pair = c.differential && (rnd() & 1);
         c.lossless = false;
         c.code_lo = c.signed_pair ? -(1 << (adc_bits - 1)) : 0;
         c.code_hi = c.signed_pair ? (1 << (adc_bits - 1)) - 1 : (1 << adc_bits) - 1;
@@ -472,4 +485,46 @@ Test(analog, center_encoding_balances_columns) {
     cr_assert_gt(sat[0], 0);
     cr_assert_lt(sat[1] * 4, sat[0], "center %lld vs differential %lld saturated",
                  (long long)sat[1], (long long)sat[0]);
+}
+
+/* ISAAC's flip: with 2-bit cells and 128 rows no column sum passes 192
+ * (half of 128 x 3), so an 8-bit unsigned ADC never clips with 1-bit
+ * DACs, where the unflipped columns of the same weights do. */
+Test(analog, flip_halves_column_sums) {
+    rng_state = 31;
+    enum { K = 128, N = 8, P = 40 };
+    static int8_t w[N * K];
+    static uint8_t x[K * P];
+    /* Mostly large weights: w + 128 has high levels in every slice. */
+    for (int i = 0; i < N * K; i++) w[i] = (int8_t)(100 + (int)(rnd() % 28));
+    for (int i = 0; i < K * P; i++) x[i] = (uint8_t)(rnd() | 0x0f);
+    int64_t sat[2];
+    for (int flip = 0; flip < 2; flip++) {
+        xb_analog_config c = base_cfg(K, N, 1, 128, 8, 8, 1, 2, flip ? 3 : 0);
+        c.lossless = false;
+        c.code_lo = 0;
+        c.code_hi = 255;
+        xb_ctx ctx = {0};
+        xb_analog_layer *l = xb_analog_layer_new(&c, w, &ctx);
+        cr_assert_not_null(l, "%s", ctx.msg);
+        if (flip) cr_assert_leq(l->max_sum, 192);
+        else cr_assert_gt(l->max_sum, 255);
+        xb_analog_stats st;
+        cr_assert_eq(xb_analog_stats_init(&st, l, &ctx), XB_OK);
+        int32_t acc[N * P], want[N * P];
+        void *scratch = malloc(xb_analog_scratch_bytes(l, P));
+        xb_analog_matmul(l, 0, x, P, 0, true, acc, scratch, &st);
+        free(scratch);
+        ref_clip(&c, NULL, w, x, P, c.code_lo, c.code_hi, want);
+        cr_assert_eq(memcmp(acc, want, sizeof acc), 0);
+        if (flip) {
+            ref_gemm(w, x, K, N, P, want);
+            cr_assert_eq(memcmp(acc, want, sizeof acc), 0, "flip: exact at 8 bits");
+        }
+        sat[flip] = st.saturated;
+        xb_analog_stats_free(&st);
+        xb_analog_layer_free(l);
+    }
+    cr_assert_gt(sat[0], 0);
+    cr_assert_eq(sat[1], 0);
 }

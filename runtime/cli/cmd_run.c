@@ -387,8 +387,8 @@ int xb_cmd_run(int argc, char **argv) {
                                   arch.adc_range == XB_ADC_CLIP ? "clip"
                                   : arch.adc_range == XB_ADC_MAX ? "max-range" : "calibrated");
         else printf("lossless ADC");
-        printf(", %s encoding, %d crossbars\n",
-               xb_arch_encoding_name(&arch), (int)be->map->xbars);
+        printf(", %s encoding%s, %d crossbars\n", xb_arch_encoding_name(&arch),
+               arch.flip ? " with flipped columns" : "", (int)be->map->xbars);
         if (arch.adc_range == XB_ADC_CALIBRATED && arch.adc_bits) {
             /* Full scale per layer from the quantization's calibration images. */
             int64_t cf = calib_n ? calib_first : 0, cn = calib_n ? calib_n : (count < 100 ? count : 100);
