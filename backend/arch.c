@@ -40,6 +40,7 @@ static const field fields[] = {
     {"crossbar.on_off_ratio", F_DBL, O(on_off_ratio), 0, 1e12, NULL},
     {"dac.bits", F_INT, O(dac_bits), 1, 8, NULL},
     {"adc.bits", F_INT, O(adc_bits), 0, 24, NULL},
+    {"adc.layer_bits", F_STR, O(layer_adc_bits), 0, 0, NULL},
     {"adc.signed", F_BOOL, O(adc_signed), 0, 1, NULL},
     {"adc.skip_cycles", F_BOOL, O(adc_skip_cycles), 0, 1, NULL},
     {"adc.range", F_ENUM, O(adc_range), 0, 0, range_names},
@@ -170,6 +171,54 @@ static xb_status set_number(xb_arch *a, const field *f, double v, const char *or
     default:
         return xb_fail(ctx, XB_ERR_INVALID, "%s: %s takes a string, not a number", origin, f->key);
     }
+}
+
+/* Every string field is a char[64], like name (set_string relies on it). */
+_Static_assert(sizeof ((xb_arch *)0)->name == 64 && sizeof ((xb_arch *)0)->layer_adc_bits == 64,
+               "string fields are 64 bytes");
+
+/* Walks "I=B/I=B/...": calls back with each pair; returns false (with *bad
+ * at the offending text) on a syntax or range error. */
+static bool layer_bits_each(const char *s, bool (*fn)(long i, long b, void *u), void *u,
+                            const char **bad) {
+    while (*s) {
+        char *end;
+        errno = 0;
+        long i = strtol(s, &end, 10);
+        if (end == s || *end != '=' || errno || i < -4096 || i > 4096) {
+            *bad = s;
+            return false;
+        }
+        const char *bs = end + 1;
+        long b = strtol(bs, &end, 10);
+        if (end == bs || (*end && *end != '/') || errno || b < 0 || b > 24) {
+            *bad = s;
+            return false;
+        }
+        if (fn && fn(i, b, u)) return true;
+        s = *end ? end + 1 : end;
+    }
+    return true;
+}
+
+typedef struct {
+    int layer, n;
+    long bits; /* -1: no entry */
+} layer_query;
+
+static bool layer_match(long i, long b, void *u) {
+    layer_query *q = u;
+    if (i == q->layer || (i < 0 && q->n + i == q->layer)) q->bits = b; /* the last entry wins */
+    return false;
+}
+
+int xb_arch_layer_adc_bits(const xb_arch *a, int layer, int n, bool *lossless) {
+    layer_query q = {layer, n, -1};
+    const char *bad;
+    layer_bits_each(a->layer_adc_bits, layer_match, &q, &bad);
+    int b = q.bits >= 0 ? (int)q.bits : a->adc_bits;
+    if (lossless) *lossless = b == 0;
+    return b > 0 ? b : xb_arch_bits_for(xb_arch_max_column_sum(a)) + (a->adc_signed ? 1 : 0);
 }
 
 static xb_status set_string(xb_arch *a, const field *f, const char *s, const char *origin,
@@ -417,6 +466,12 @@ xb_status xb_arch_validate(const xb_arch *a, xb_ctx *ctx) {
                        "arch: flip complements offset-encoded columns; it needs encoding = offset "
                        "(got %s)",
                        xb_arch_encoding_name(a));
+    const char *bad = NULL;
+    if (!layer_bits_each(a->layer_adc_bits, NULL, NULL, &bad))
+        return xb_fail(ctx, XB_ERR_INVALID,
+                       "arch: adc.layer_bits = '%s': expected LAYER=BITS pairs separated by '/' "
+                       "(LAYER an index, negative from the end; BITS 0..24), at '%s'",
+                       a->layer_adc_bits, bad);
     if (a->adc_signed && a->adc_bits == 1)
         return xb_fail(ctx, XB_ERR_INVALID, "arch: a signed ADC needs adc.bits >= 2");
     if (a->dac_bits > a->input_bits)

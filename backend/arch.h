@@ -43,6 +43,7 @@ typedef struct xb_arch {
     /* converters */
     int dac_bits;
     int adc_bits; /* 0 = lossless: as many bits as the largest possible sum needs */
+    char layer_adc_bits[64]; /* per-layer overrides "I=B/I=B...", "" = none (see below) */
     bool adc_signed;
     bool adc_skip_cycles; /* SAR skips trials above each column's static bound (cost only) */
     xb_adc_range adc_range;
@@ -100,6 +101,12 @@ const char *xb_arch_encoding_name(const xb_arch *a); /* 2 if differential, else 
 /* Bits the ADC resolves: adc_bits, or for lossless the bits the largest
  * possible column sum of a full crossbar needs. */
 int xb_arch_adc_eff_bits(const xb_arch *a);
+/* ADC bits of matrix layer `layer` of `n`: its entry in adc.layer_bits
+ * ("I=B" pairs separated by '/', I counted from 0, or from the end when
+ * negative: -1 is the last layer; B = 0 lossless), else adc.bits.  The
+ * effective resolution is returned (lossless: what the largest sum needs);
+ * *lossless (may be NULL) says which. */
+int xb_arch_layer_adc_bits(const xb_arch *a, int layer, int n, bool *lossless);
 /* Bits an unsigned value v >= 0 needs (0 for 0). */
 int xb_arch_bits_for(int64_t v);
 /* Largest possible column sum of a full crossbar in unit levels. */

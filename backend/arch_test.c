@@ -150,3 +150,30 @@ Test(arch, json_roundtrip) {
     cr_assert_float_eq(b.read_sigma, 0.5, 0);
     free(buf);
 }
+
+/* Per-layer ADC bits: "I=B" pairs, negative I from the end, B = 0 lossless,
+ * everything else at adc.bits; malformed lists rejected with the spot. */
+Test(arch, layer_adc_bits) {
+    xb_ctx ctx = {0};
+    xb_arch a;
+    xb_arch_defaults(&a);
+    a.adc_bits = 6;
+    cr_assert_eq(xb_arch_set(&a, "adc.layer_bits=0=8/-1=8/2=0", &ctx), XB_OK, "%s", ctx.msg);
+    bool ll;
+    cr_assert_eq(xb_arch_layer_adc_bits(&a, 0, 5, &ll), 8);
+    cr_assert(!ll);
+    cr_assert_eq(xb_arch_layer_adc_bits(&a, 1, 5, &ll), 6);
+    cr_assert_eq(xb_arch_layer_adc_bits(&a, 2, 5, &ll), 9); /* lossless: 384 needs 9 */
+    cr_assert(ll);
+    cr_assert_eq(xb_arch_layer_adc_bits(&a, 3, 5, NULL), 6);
+    cr_assert_eq(xb_arch_layer_adc_bits(&a, 4, 5, NULL), 8);
+    static const char *bad[] = {"adc.layer_bits=x=3", "adc.layer_bits=1=", "adc.layer_bits=1=25",
+                                "adc.layer_bits=1=3,2=4", "adc.layer_bits=1:3"};
+    for (int i = 0; i < 5; i++) {
+        xb_ctx_clear(&ctx);
+        cr_assert_neq(xb_arch_set(&a, bad[i], &ctx), XB_OK, "%s accepted", bad[i]);
+        cr_assert(strstr(ctx.msg, "adc.layer_bits"), "%s", ctx.msg);
+    }
+    /* A rejected value leaves the previous one. */
+    cr_assert_str_eq(a.layer_adc_bits, "0=8/-1=8/2=0");
+}

@@ -120,7 +120,7 @@ xb_mapping *xb_compile_shapes(const xb_arch *a, const xb_layer_shape *shapes, in
         int64_t krow = s->K < a->rows ? s->K : a->rows;
         int64_t klev = krow * ((1 << a->bits_per_cell) - 1);
         l->max_column_sum = (a->flip ? klev / 2 : klev) * ((1 << a->dac_bits) - 1);
-        l->adc_bits = xb_arch_adc_eff_bits(a);
+        l->adc_bits = xb_arch_layer_adc_bits(a, i, n, NULL);
         l->adc_cycle_frac = 1;
     }
     place(a, m);

@@ -15,8 +15,7 @@ typedef struct {
     int64_t images;
 } worker_state;
 
-static void adc_codes(const xb_arch *a, int64_t *lo, int64_t *hi) {
-    int b = xb_arch_adc_eff_bits(a);
+static void adc_codes(const xb_arch *a, int b, int64_t *lo, int64_t *hi) {
     if (b > 40) b = 40;
     if (a->adc_signed) {
         *lo = -((int64_t)1 << (b - 1));
@@ -29,10 +28,12 @@ static void adc_codes(const xb_arch *a, int64_t *lo, int64_t *hi) {
 
 /* The ADC configuration the arch asks for, given a full scale for
  * calibrated mode (<= 0: not calibrated yet, run lossless). */
-static void configure_adc(const xb_arch *a, xb_analog_layer *l, double full_scale) {
+static void configure_adc(const xb_arch *a, xb_analog_layer *l, double full_scale, int layer,
+                          int n) {
     int64_t lo, hi;
-    adc_codes(a, &lo, &hi);
-    if (a->adc_bits == 0) {
+    bool lossless;
+    adc_codes(a, xb_arch_layer_adc_bits(a, layer, n, &lossless), &lo, &hi);
+    if (lossless) {
         xb_analog_layer_set_adc(l, true, 1, lo, hi);
         return;
     }
@@ -231,7 +232,7 @@ xb_backend *xb_backend_new(const xb_graph *g, const xb_arch *a, xb_ctx *ctx) {
             xb_ctx_prefix(ctx, "layer '%s'", node->name);
             goto fail;
         }
-        configure_adc(a, b->layers[i], 0);
+        configure_adc(a, b->layers[i], 0, i, b->n);
         sar_cycles(b, i);
         b->P[i] = q->P;
         if (xb_analog_stats_init(&b->stats[i], b->layers[i], ctx) != XB_OK) goto fail;
@@ -284,7 +285,7 @@ void xb_backend_calibration_begin(xb_backend *b) {
     b->calibrating = true;
     xb_backend_reset_stats(b);
     for (int i = 0; i < b->n; i++) {
-        configure_adc(&b->arch, b->layers[i], 0);
+        configure_adc(&b->arch, b->layers[i], 0, i, b->n);
         sar_cycles(b, i);
     }
 }
@@ -297,7 +298,7 @@ xb_status xb_backend_calibration_end(xb_backend *b, xb_ctx *ctx) {
                            "calibration: layer %d saw no column sums (no calibration images?)", i);
         double fs = xb_analog_stats_percentile(&b->stats[i], b->arch.adc_percentile);
         b->full_scale[i] = fs < 1 ? 1 : fs;
-        configure_adc(&b->arch, b->layers[i], b->full_scale[i]);
+        configure_adc(&b->arch, b->layers[i], b->full_scale[i], i, b->n);
         sar_cycles(b, i);
     }
     xb_backend_reset_stats(b);

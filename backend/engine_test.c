@@ -302,3 +302,31 @@ Test(engine, skip_cycles_charges_the_trials_left) {
     xb_cost_free(c[1]);
     xb_test_end(&tg);
 }
+
+/* adc.layer_bits: each layer converts with its own resolution, and the
+ * cost model charges each its own ADC energy. */
+Test(engine, per_layer_adc_bits) {
+    xb_test_graph tg;
+    build(&tg, 8);
+    cr_assert_eq(xb_test_prepare(&tg), XB_OK, "%s", tg.ctx.msg);
+    xb_arch a;
+    xb_ctx ctx = {0};
+    cr_assert_eq(xb_arch_load(&a, "isaac", &ctx), XB_OK, "%s", ctx.msg);
+    cr_assert_eq(xb_arch_set(&a, "adc.layer_bits=0=4", &ctx), XB_OK, "%s", ctx.msg);
+    xb_backend *b = xb_backend_new(tg.g, &a, &ctx);
+    cr_assert_not_null(b, "%s", ctx.msg);
+    cr_assert_eq(b->layers[0]->cfg.code_hi, 15);
+    cr_assert(!b->layers[0]->cfg.lossless);
+    cr_assert_eq(b->layers[1]->cfg.code_hi, 255);
+    cr_assert_eq(b->map->layers[0].adc_bits, 4);
+    cr_assert_eq(b->map->layers[1].adc_bits, 8);
+    xb_cost *c = xb_cost_compute(b->map, &ctx);
+    cr_assert_not_null(c, "%s", ctx.msg);
+    cr_assert_float_eq(c->layers[0].pj[XB_E_ADC],
+                       (double)b->map->layers[0].conversions * xb_arch_adc_energy_pj(&a, 4), 1e-6);
+    cr_assert_float_eq(c->layers[1].pj[XB_E_ADC],
+                       (double)b->map->layers[1].conversions * xb_arch_adc_energy_pj(&a, 8), 1e-6);
+    xb_cost_free(c);
+    xb_backend_free(b);
+    xb_test_end(&tg);
+}

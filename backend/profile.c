@@ -67,6 +67,7 @@ static cJSON *arch_summary(const xb_arch *a) {
     cJSON_AddNumberToObject(o, "bits_per_cell", a->bits_per_cell);
     cJSON_AddNumberToObject(o, "dac_bits", a->dac_bits);
     cJSON_AddNumberToObject(o, "adc_bits", a->adc_bits);
+    cJSON_AddStringToObject(o, "adc_layer_bits", a->layer_adc_bits);
     cJSON_AddNumberToObject(o, "adc_effective_bits", xb_arch_adc_eff_bits(a));
     static const char *rn[] = {"clip", "max", "calibrated"};
     cJSON_AddStringToObject(o, "adc_range", rn[a->adc_range]);
@@ -218,6 +219,7 @@ cJSON *xb_profile_json_layers(const xb_mapping *m, const xb_cost *c, const xb_ba
         cJSON_AddNumberToObject(o, "adc_conversions", (double)l->conversions);
         cJSON_AddNumberToObject(o, "conversions_per_mac", (double)l->conversions / (double)l->macs);
         cJSON_AddNumberToObject(o, "adc_trial_fraction", l->adc_cycle_frac);
+        cJSON_AddNumberToObject(o, "adc_bits", l->adc_bits);
         cJSON_AddNumberToObject(o, "crossbar_activations", (double)l->xbar_reads);
         cJSON_AddNumberToObject(o, "dac_activations", (double)l->dac_acts);
         if (b) {
