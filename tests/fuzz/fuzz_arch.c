@@ -13,6 +13,10 @@ static void check_derived(const xb_arch *a) {
     int eb = xb_arch_adc_eff_bits(a);
     if (eb < 1 || eb > 64) abort();
     if (!isfinite(xb_arch_adc_energy_pj(a, eb)) || !isfinite(xb_arch_adc_area_um2(a, eb))) abort();
+    for (int i = -1; i < 4; i++) {
+        int lb = xb_arch_layer_adc_bits(a, i, 3, NULL);
+        if (lb < 1 || lb > 64 || !isfinite(xb_arch_adc_energy_pj(a, lb))) abort();
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
