@@ -37,6 +37,7 @@ static const field fields[] = {
     {"crossbar.rows", F_INT, O(rows), 1, 4096, NULL},
     {"crossbar.cols", F_INT, O(cols), 1, 4096, NULL},
     {"crossbar.bits_per_cell", F_INT, O(bits_per_cell), 1, 7, NULL},
+    {"crossbar.slices", F_STR, O(slices), 0, 0, NULL},
     {"crossbar.on_off_ratio", F_DBL, O(on_off_ratio), 0, 1e12, NULL},
     {"dac.bits", F_INT, O(dac_bits), 1, 8, NULL},
     {"adc.bits", F_INT, O(adc_bits), 0, 24, NULL},
@@ -174,8 +175,23 @@ static xb_status set_number(xb_arch *a, const field *f, double v, const char *or
 }
 
 /* Every string field is a char[64], like name (set_string relies on it). */
-_Static_assert(sizeof ((xb_arch *)0)->name == 64 && sizeof ((xb_arch *)0)->layer_adc_bits == 64,
+_Static_assert(sizeof ((xb_arch *)0)->name == 64 && sizeof ((xb_arch *)0)->layer_adc_bits == 64 &&
+                   sizeof ((xb_arch *)0)->slices == 64,
                "string fields are 64 bytes");
+
+/* "4/2/2" -> widths LSB first; -1 on a syntax error or more than 16. */
+static int parse_slices(const char *s, int *w) {
+    int n = 0, msb[16];
+    while (*s) {
+        char *end;
+        long v = strtol(s, &end, 10);
+        if (end == s || v < 1 || v > 64 || n == 16 || (*end && *end != '/')) return -1;
+        msb[n++] = (int)v;
+        s = *end ? end + 1 : end;
+    }
+    for (int i = 0; i < n; i++) w[i] = msb[n - 1 - i];
+    return n;
+}
 
 /* Walks "I=B/I=B/...": calls back with each pair; returns false (with *bad
  * at the offending text) on a syntax or range error. */
@@ -466,6 +482,21 @@ xb_status xb_arch_validate(const xb_arch *a, xb_ctx *ctx) {
                        "arch: flip complements offset-encoded columns; it needs encoding = offset "
                        "(got %s)",
                        xb_arch_encoding_name(a));
+    if (a->slices[0]) {
+        int w[16], n = parse_slices(a->slices, w), sum = 0, ok = n > 0;
+        for (int i = 0; ok && i < n; i++) {
+            ok = w[i] <= a->bits_per_cell;
+            sum += w[i];
+        }
+        int mb = a->encoding == XB_ENC_OFFSET ? a->weight_bits : a->weight_bits - 1;
+        if (!ok || sum != mb)
+            return xb_fail(ctx, XB_ERR_INVALID,
+                           "arch: crossbar.slices = '%s': widths MSB first separated by '/', each "
+                           "1..bits_per_cell (%d), adding up to the %d magnitude bits of %d-bit %s "
+                           "weights",
+                           a->slices, a->bits_per_cell, mb, a->weight_bits,
+                           xb_arch_encoding_name(a));
+    }
     const char *bad = NULL;
     if (!layer_bits_each(a->layer_adc_bits, NULL, NULL, &bad))
         return xb_fail(ctx, XB_ERR_INVALID,
@@ -487,7 +518,14 @@ xb_status xb_arch_validate(const xb_arch *a, xb_ctx *ctx) {
 
 int xb_arch_input_slices(const xb_arch *a) { return (a->input_bits + a->dac_bits - 1) / a->dac_bits; }
 
+int xb_arch_slice_widths(const xb_arch *a, int *w) {
+    int n = parse_slices(a->slices, w);
+    return n < 0 ? 0 : n;
+}
+
 int xb_arch_weight_slices(const xb_arch *a) {
+    int w[16], n = xb_arch_slice_widths(a, w);
+    if (n > 0) return n;
     /* Offset encoding stores w + 2^(b-1) in b unsigned bits; differential
      * stores |w| <= 2^(b-1) - 1 in b-1 bits, the sign choosing the column;
      * center stores |w - c_n|, kept within the same b-1 bits. */

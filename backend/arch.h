@@ -39,6 +39,7 @@ typedef struct xb_arch {
     char name[64];
     /* crossbar */
     int rows, cols, bits_per_cell;
+    char slices[64]; /* weight slice widths MSB first, "4/2/2"; "" = bits_per_cell each */
     double on_off_ratio; /* 0 = ideal (an off cell conducts nothing) */
     /* converters */
     int dac_bits;
@@ -93,6 +94,9 @@ xb_status xb_arch_validate(const xb_arch *a, xb_ctx *ctx);
 int xb_arch_input_slices(const xb_arch *a);  /* ceil(input_bits / dac_bits) */
 int xb_arch_weight_slices(const xb_arch *a); /* ceil(magnitude bits / bits_per_cell) */
 int xb_arch_cols_per_slice(const xb_arch *a);
+/* Slice widths of crossbar.slices, LSB first, into w[16]; returns their
+ * count, or 0 when the slices are uniform (bits_per_cell each). */
+int xb_arch_slice_widths(const xb_arch *a, int *w);
 /* True when each weight (or offset) is stored as a magnitude on one of a
  * column pair (differential and center encodings). */
 bool xb_arch_pair_columns(const xb_arch *a);

@@ -177,3 +177,33 @@ Test(arch, layer_adc_bits) {
     /* A rejected value leaves the previous one. */
     cr_assert_str_eq(a.layer_adc_bits, "0=8/-1=8/2=0");
 }
+
+/* crossbar.slices: widths MSB first, each within a cell, adding up to the
+ * magnitude bits; the count drives the mapping. */
+Test(arch, weight_slice_widths) {
+    xb_ctx ctx = {0};
+    xb_arch a;
+    xb_arch_defaults(&a);
+    cr_assert_eq(xb_arch_set(&a, "crossbar.bits_per_cell=4", &ctx), XB_OK, "%s", ctx.msg);
+    cr_assert_eq(xb_arch_set(&a, "crossbar.slices=4/2/2", &ctx), XB_OK, "%s", ctx.msg);
+    int w[16];
+    cr_assert_eq(xb_arch_slice_widths(&a, w), 3);
+    cr_assert_eq(w[0], 2); /* LSB first */
+    cr_assert_eq(w[2], 4);
+    cr_assert_eq(xb_arch_weight_slices(&a), 3);
+    static const char *bad[] = {"crossbar.slices=4/4/1", "crossbar.slices=5/3",
+                                "crossbar.slices=4-2-2", "crossbar.slices=4//4"};
+    for (int i = 0; i < 4; i++) {
+        xb_ctx_clear(&ctx);
+        cr_assert_neq(xb_arch_set(&a, bad[i], &ctx), XB_OK, "%s accepted", bad[i]);
+        cr_assert(strstr(ctx.msg, "crossbar.slices"), "%s", ctx.msg);
+    }
+    /* Differential weights have 7 magnitude bits. */
+    xb_ctx_clear(&ctx);
+    cr_assert_eq(xb_arch_set(&a, "encoding=differential", &ctx), XB_ERR_INVALID);
+    cr_assert_eq(xb_arch_set(&a, "crossbar.slices=", &ctx), XB_OK);
+    xb_ctx_clear(&ctx);
+    cr_assert_eq(xb_arch_set(&a, "encoding=differential", &ctx), XB_OK, "%s", ctx.msg);
+    cr_assert_eq(xb_arch_set(&a, "crossbar.slices=4/3", &ctx), XB_OK, "%s", ctx.msg);
+    cr_assert_eq(xb_arch_weight_slices(&a), 2);
+}

@@ -213,6 +213,8 @@ xb_backend *xb_backend_new(const xb_graph *g, const xb_arch *a, xb_ctx *ctx) {
         c.input_slices = xb_arch_input_slices(a);
         c.cell_bits = a->bits_per_cell;
         c.w_slices = xb_arch_weight_slices(a);
+        int sw[16], ns = xb_arch_slice_widths(a, sw);
+        for (int s = 0; s < ns; s++) c.slice_bits[s] = (int8_t)sw[s];
         c.weight_bits = a->weight_bits;
         c.differential = xb_arch_pair_columns(a);
         c.center = a->encoding == XB_ENC_CENTER;

@@ -85,6 +85,20 @@ void xb_analog_layer_set_adc(xb_analog_layer *l, bool lossless, double lsb, int6
     derive_path(l);
 }
 
+/* Width of slice s (LSB first) and its bit offset. */
+static int slice_width(const xb_analog_config *c, int s) {
+    if (c->slice_bits[0]) return c->slice_bits[s];
+    int mb = c->differential ? c->weight_bits - 1 : c->weight_bits;
+    int left = mb - s * c->cell_bits;
+    return left < c->cell_bits ? left : c->cell_bits;
+}
+
+static int slice_shift(const xb_analog_config *c, int s) {
+    int sh = 0;
+    for (int t = 0; t < s; t++) sh += slice_width(c, t);
+    return sh;
+}
+
 /* RAELLA's Center+Offset (Andrulis et al., ISCA 2023): w = c + o per output
  * channel, o stored as sign and magnitude, c * sum(x) added digitally.  The
  * paper picks c so the positive and negative slices balance; its exact
@@ -100,8 +114,8 @@ void xb_analog_layer_set_adc(xb_analog_layer *l, bool lossless, double lsb, int6
  * keep every |o_k| <= wmax (always including 0: the weights fit); ties go
  * to the smallest |c|, then the smaller c.  Weights are counted by value
  * first, so a candidate costs 2^B, not K. */
-static int32_t pick_center(const int8_t *w, int64_t K, int wmax, int cell_bits, int slices,
-                           int rows, int dac_bits) {
+static int32_t pick_center(const xb_analog_config *cf, const int8_t *w, int64_t K, int wmax) {
+    int slices = cf->w_slices, rows = cf->rows, dac_bits = cf->dac_bits;
     int64_t hist[256] = {0};
     int lo = 127, hi = -128;
     for (int64_t k = 0; k < K; k++) {
@@ -111,23 +125,22 @@ static int32_t pick_center(const int8_t *w, int64_t K, int wmax, int cell_bits, 
     }
     double dm = ldexp(1.0, dac_bits) - 1, mu = dm / 2, var = ((dm + 1) * (dm + 1) - 1) / 12;
     double f = (double)(rows < K ? rows : K) / (double)K;
-    int cmask = (1 << cell_bits) - 1;
     int32_t best = 0;
     double best_obj = -1;
     for (int c = hi - wmax; c <= lo + wmax; c++) {
         double obj = 0;
         for (int s = 0; s < slices; s++) {
             int64_t d = 0, q = 0;
+            int sh = slice_shift(cf, s), smask = (1 << slice_width(cf, s)) - 1;
             for (int v = lo; v <= hi; v++) {
                 int64_t h = hist[v + 128];
                 if (!h) continue;
                 int o = v - c, m = o < 0 ? -o : o;
-                int64_t sl = (m >> (s * cell_bits)) & cmask;
+                int64_t sl = (m >> sh) & smask;
                 d += o < 0 ? -h * sl : h * sl;
                 q += h * sl * sl;
             }
-            obj += ldexp(mu * mu * f * f * (double)d * (double)d + var * f * (double)q,
-                         2 * s * cell_bits);
+            obj += ldexp(mu * mu * f * f * (double)d * (double)d + var * f * (double)q, 2 * sh);
         }
         int ac = c < 0 ? -c : c, ab = best < 0 ? -best : best;
         if (best_obj < 0 || obj < best_obj || (obj == best_obj && ac < ab)) {
@@ -164,7 +177,19 @@ xb_analog_layer *xb_analog_layer_new(const xb_analog_config *cfg, const int8_t *
     l->cfg = *c;
     int u = c->differential ? 2 : 1;
     int mb = c->differential ? c->weight_bits - 1 : c->weight_bits;
-    if (l->cfg.w_slices != (mb + c->cell_bits - 1) / c->cell_bits) {
+    if (c->slice_bits[0]) {
+        int sum = 0, s = 0;
+        for (; s < 16 && c->slice_bits[s]; s++) {
+            if (c->slice_bits[s] < 1 || c->slice_bits[s] > c->cell_bits) break;
+            sum += c->slice_bits[s];
+        }
+        if (s != c->w_slices || sum != mb) {
+            xb_fail(ctx, XB_ERR_INVALID,
+                    "analog layer: slice widths must be 1..%d bits and add up to %d", c->cell_bits,
+                    mb);
+            goto fail;
+        }
+    } else if (l->cfg.w_slices != (mb + c->cell_bits - 1) / c->cell_bits) {
         xb_fail(ctx, XB_ERR_INVALID, "analog layer: w_slices inconsistent with bits");
         goto fail;
     }
@@ -181,8 +206,11 @@ xb_analog_layer *xb_analog_layer_new(const xb_analog_config *cfg, const int8_t *
     l->col_shift = xb_calloc(ctx, (size_t)l->C, sizeof(int64_t));
     l->col_sign = xb_calloc(ctx, (size_t)l->C, 1);
     l->col_n = xb_calloc(ctx, (size_t)l->C, sizeof(int64_t));
+    l->col_mask = xb_calloc(ctx, (size_t)l->C, 1);
     l->w = xb_malloc(ctx, (size_t)(c->groups * c->N * c->K));
-    if (!l->lev || !l->maxlev || !l->col_shift || !l->col_sign || !l->col_n || !l->w) goto fail;
+    if (!l->lev || !l->maxlev || !l->col_shift || !l->col_sign || !l->col_n || !l->col_mask ||
+        !l->w)
+        goto fail;
     memcpy(l->w, w, (size_t)(c->groups * c->N * c->K));
     l->wpack = xb_malloc(ctx, (size_t)c->groups * xb_igemm_wpack_bytes(c->K, c->N) + 1);
     if (!l->wpack) goto fail;
@@ -193,7 +221,8 @@ xb_analog_layer *xb_analog_layer_new(const xb_analog_config *cfg, const int8_t *
         for (int pol = 0; pol < u; pol++)
             for (int64_t n = 0; n < c->N; n++) {
                 int64_t col = ((int64_t)s * u + pol) * c->N + n;
-                l->col_shift[col] = (int64_t)s * c->cell_bits;
+                l->col_shift[col] = slice_shift(c, s);
+                l->col_mask[col] = (uint8_t)((1 << slice_width(c, s)) - 1);
                 l->col_sign[col] = pol ? -1 : 1;
                 l->col_n[col] = n;
             }
@@ -218,8 +247,7 @@ xb_analog_layer *xb_analog_layer_new(const xb_analog_config *cfg, const int8_t *
                 }
             int32_t cn = 0;
             if (c->center) l->center[g * c->N + n] = cn =
-                pick_center(wn, c->K, wmax, c->cell_bits, c->w_slices, c->rows,
-                                          c->dac_bits);
+                pick_center(c, wn, c->K, wmax);
             for (int64_t k = 0; k < c->K; k++) {
                 int wv = wn[k] - cn; /* |wv| <= wmax by the choice of cn */
                 unsigned mag;
@@ -232,7 +260,8 @@ xb_analog_layer *xb_analog_layer_new(const xb_analog_config *cfg, const int8_t *
                 }
                 uint8_t *row = l->lev + (g * c->K + k) * l->C;
                 for (int s = 0; s < c->w_slices; s++) {
-                    uint8_t v = (uint8_t)((mag >> (s * c->cell_bits)) & (unsigned)cmask);
+                    uint8_t v = (uint8_t)((mag >> slice_shift(c, s)) &
+                                          ((1u << slice_width(c, s)) - 1));
                     row[((int64_t)s * u + pol) * c->N + n] = v;
                     uint8_t *mx = &l->maxlev[g * l->R + k / c->rows];
                     if (v > *mx) *mx = v;
@@ -251,11 +280,12 @@ xb_analog_layer *xb_analog_layer_new(const xb_analog_config *cfg, const int8_t *
                 for (int64_t col = 0; col < l->C; col++) {
                     int64_t sum = 0;
                     for (int64_t k = k0; k < k1; k++) sum += l->lev[(g * c->K + k) * l->C + col];
-                    bool fl = 2 * sum > (k1 - k0) * cmask;
+                    int top = l->col_mask[col];
+                    bool fl = 2 * sum > (k1 - k0) * top;
                     l->flipped[(g * l->R + r) * l->C + col] = fl;
                     for (int64_t k = k0; k < k1; k++) {
                         uint8_t *v = &l->lev[(g * c->K + k) * l->C + col];
-                        if (fl) *v = (uint8_t)(cmask - *v);
+                        if (fl) *v = (uint8_t)(top - *v);
                         if (*v > *mx) *mx = *v;
                     }
                 }
@@ -348,6 +378,7 @@ void xb_analog_layer_free(xb_analog_layer *l) {
     free(l->col_shift);
     free(l->col_sign);
     free(l->col_n);
+    free(l->col_mask);
     free(l->w);
     free(l->levp);
     free(l->wpack);
@@ -694,7 +725,6 @@ static void run_full(const xb_analog_layer *l, int64_t g, const uint8_t *x, int6
             }
             const uint8_t *flr = l->flipped ? l->flipped + (g * l->R + r) * C : NULL;
             if (flr) digit_sums(c, x, P, k0, kb, p0, pt, s->dsum);
-            double cmask = (double)((1 << c->cell_bits) - 1);
             if (!simple) {
                 /* Analog values of every conversion of this block and chunk,
                  * then their read noise in one batch.  Conversion index:
@@ -751,7 +781,7 @@ static void run_full(const xb_analog_layer *l, int64_t g, const uint8_t *x, int6
                     /* S = cmask * D - S': the D part digitally, the
                      * converted S' with the opposite sign below. */
                     for (int j = 0; j < J; j++) {
-                        double cf = sign * cmask * pow2[j * d + l->col_shift[col]];
+                        double cf = sign * l->col_mask[col] * pow2[j * d + l->col_shift[col]];
                         const int32_t *D = s->dsum + (int64_t)j * pt;
                         for (int64_t q = 0; q < pt; q++) an[q] += cf * (double)D[q];
                     }

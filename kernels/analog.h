@@ -18,9 +18,10 @@
  * (the identity sum_j sum_s 2^(jd+sc) digit_j * slice_s = x * u).
  *
  * Flip (ISAAC, Shafiee et al. 2016, section 5): a column whose levels in a
- * row block sum to more than half of kb * (2^c - 1) is stored complemented,
- * (2^c - 1) - level, so no column sum exceeds half the range and the ADC
- * needs one bit less.  The converted value S' gives S = (2^c - 1) * D - S',
+ * row block sum to more than half of kb * top (top = 2^width - 1 of its
+ * slice) is stored complemented, top - level, so no column sum exceeds half
+ * the range and the ADC needs one bit less.  The converted value S' gives
+ * S = top * D - S',
  * with D = sum of the block's digits: ISAAC's 129th "unit" column, taken
  * here as exact (a digital popcount of the DAC inputs; the cost model still
  * charges its conversion).
@@ -58,6 +59,10 @@ typedef struct {
     int rows;          /* crossbar rows */
     int dac_bits, input_slices;
     int cell_bits, w_slices, weight_bits;
+    /* Slice widths, LSB slice first (each <= cell_bits, summing to the
+     * magnitude bits); all zero = every slice cell_bits wide (the last one
+     * what is left).  RAELLA-style slicing, e.g. {2, 2, 4} for 4b-2b-2b. */
+    int8_t slice_bits[16];
     bool differential; /* else offset */
     bool center;       /* with differential: RAELLA Center+Offset, w = center[n] + o */
     bool flip;         /* offset only: ISAAC's flipped columns (see below) */
@@ -92,7 +97,8 @@ typedef struct xb_analog_layer {
     uint8_t *lev;         /* [groups][K][C] ideal conductance levels */
     float *cond;          /* [groups][K][C] actual conductances (unit levels), or NULL */
     uint8_t *maxlev;      /* [groups][R] largest level in the row block */
-    int64_t *col_shift;   /* [C]: s*c; sign in col_sign */
+    int64_t *col_shift;   /* [C]: the slice's bit offset; sign in col_sign */
+    uint8_t *col_mask;    /* [C]: the slice's top level, 2^width - 1 */
     int8_t *col_sign;     /* [C] */
     int64_t *col_n;       /* [C] */
     int64_t max_sum;      /* largest possible |column sum| in this layer */

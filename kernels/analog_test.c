@@ -37,6 +37,20 @@ static xb_analog_config base_cfg(int64_t K, int64_t N, int groups, int rows, int
     return c;
 }
 
+/* Half the time, replace the uniform slicing by random widths (each 1 to
+ * cell_bits, adding up to the magnitude bits), LSB first. */
+static void maybe_random_slices(xb_analog_config *c) {
+    if (rnd() & 1) return;
+    int mb = c->differential ? c->weight_bits - 1 : c->weight_bits, n = 0;
+    while (mb > 0) {
+        int w = 1 + (int)(rnd() % (uint32_t)c->cell_bits);
+        if (w > mb) w = mb;
+        c->slice_bits[n++] = (int8_t)w;
+        mb -= w;
+    }
+    c->w_slices = n;
+}
+
 static void fill_x(uint8_t *x, int64_t nx, int xb) {
     for (int64_t i = 0; i < nx; i++) {
         /* Mix of zeros (ReLU-like) and full-range codes. */
@@ -73,6 +87,13 @@ static void ref_gemm(const int8_t *w, const uint8_t *x, int64_t K, int64_t N, in
 static void ref_clip(const xb_analog_config *c, const int32_t *center, const int8_t *w,
                      const uint8_t *x, int64_t P, int64_t lo, int64_t hi, int32_t *acc) {
     int B = c->weight_bits, d = c->dac_bits, cb = c->cell_bits;
+    /* Slice s: bits [sh[s], sh[s] + wd[s]) of the stored magnitude. */
+    int wd[16], sh[16], mbits = c->differential ? B - 1 : B;
+    for (int s = 0, at = 0; s < c->w_slices; s++) {
+        wd[s] = c->slice_bits[0] ? c->slice_bits[s] : (mbits - at < cb ? mbits - at : cb);
+        sh[s] = at;
+        at += wd[s];
+    }
     for (int64_t n = 0; n < c->N; n++)
         for (int64_t p = 0; p < P; p++) {
             int64_t total = 0, xsum = 0;
@@ -81,34 +102,34 @@ static void ref_clip(const xb_analog_config *c, const int32_t *center, const int
                 int64_t k1 = k0 + c->rows < c->K ? k0 + c->rows : c->K;
                 for (int j = 0; j < c->input_slices; j++)
                     for (int s = 0; s < c->w_slices; s++) {
-                        int64_t sp = 0, sn = 0, dsum = 0, cm = (1 << cb) - 1;
+                        int64_t sp = 0, sn = 0, dsum = 0, cm = (1 << wd[s]) - 1;
                         /* ISAAC flip: complement the block's column when its
                          * levels sum to more than half of rows x top level. */
                         bool flip = false;
                         if (c->flip) {
                             int64_t ls = 0;
                             for (int64_t k = k0; k < k1; k++)
-                                ls += ((w[n * c->K + k] + (1 << (B - 1))) >> (s * cb)) & cm;
+                                ls += ((w[n * c->K + k] + (1 << (B - 1))) >> sh[s]) & cm;
                             flip = 2 * ls > (k1 - k0) * cm;
                         }
                         for (int64_t k = k0; k < k1; k++) {
                             int64_t dg = (x[k * P + p] >> (j * d)) & ((1 << d) - 1);
                             int wv = w[n * c->K + k] - (center ? center[n] : 0);
                             if (c->differential) {
-                                int64_t lev = ((wv < 0 ? -wv : wv) >> (s * cb)) & ((1 << cb) - 1);
+                                int64_t lev = ((wv < 0 ? -wv : wv) >> sh[s]) & cm;
                                 if (wv >= 0) sp += dg * lev;
                                 else sn += dg * lev;
                             } else {
-                                int64_t lev = ((wv + (1 << (B - 1))) >> (s * cb)) & ((1 << cb) - 1);
+                                int64_t lev = ((wv + (1 << (B - 1))) >> sh[s]) & cm;
                                 sp += dg * (flip ? cm - lev : lev);
                                 dsum += dg;
                             }
                         }
-                        int64_t sh = (int64_t)1 << (j * d + s * cb);
+                        int64_t sh2 = (int64_t)1 << (j * d + sh[s]);
 #define CLIP(v) ((v) > hi ? hi : (v) < lo ? lo : (v))
-                        if (c->signed_pair) total += CLIP(sp - sn) * sh;
-                        else if (flip) total += (cm * dsum - CLIP(sp)) * sh;
-                        else total += CLIP(sp) * sh - CLIP(sn) * sh;
+                        if (c->signed_pair) total += CLIP(sp - sn) * sh2;
+                        else if (flip) total += (cm * dsum - CLIP(sp)) * sh2;
+                        else total += CLIP(sp) * sh2 - CLIP(sn) * sh2;
                     }
             }
             if (!c->differential) total -= xsum << (B - 1);
@@ -140,6 +161,7 @@ Test(analog, lossless_is_exact_on_random_layers) {
                         int groups = 1 + (int)(rnd() % 2), rows = (rnd() & 1) ? 128 : 32;
                         xb_analog_config c = base_cfg(K, N, groups, rows, wb, xb, dac, cell, diff);
                         c.signed_pair = c.differential && (rnd() & 1);
+                        maybe_random_slices(&c);
                         int8_t *w = malloc((size_t)(groups * N * K));
                         uint8_t *x = malloc((size_t)(K * P));
                         int32_t *acc = malloc((size_t)(N * P) * 4), *want = malloc((size_t)(N * P) * 4);
@@ -187,6 +209,7 @@ Test(analog, clipping_adc_matches_naive_model) {
         int64_t K = 1 + rnd() % 400, N = 1 + rnd() % 12, P = 1 + rnd() % 6;
         xb_analog_config c = base_cfg(K, N, 1, (rnd() & 1) ? 128 : 64, wb, xb, dac, cell, diff);
         c.signed_pair = c.differential && (rnd() & 1);
+        maybe_random_slices(&c);
         c.lossless = false;
         if (c.signed_pair) {
             c.code_lo = -(1 << (adc_bits - 1));
@@ -237,6 +260,7 @@ Test(analog, clipping_adc_sparse_runs_match_naive_model) {
         int64_t K = 20 + rnd() % 300, N = 1 + rnd() % 40, P = 17 + rnd() % 300;
         xb_analog_config c = base_cfg(K, N, 1, 128, wb, xb, dac, 2, diff);
         c.signed_pair = c.differential && (rnd() & 1);
+        maybe_random_slices(&c);
         c.lossless = false;
         c.code_lo = c.signed_pair ? -(1 << (adc_bits - 1)) : 0;
         c.code_hi = c.signed_pair ? (1 << (adc_bits - 1)) - 1 : (1 << adc_bits) - 1;
