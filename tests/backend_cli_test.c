@@ -117,3 +117,32 @@ Test(backend_cli, analog_results_do_not_depend_on_threads, .fini = fini) {
     }
     for (int k = 0; k < 4; k++) cr_assert_eq(res[0][k], res[1][k], "field %d", k);
 }
+
+/* --arch-out writes the effective architecture (preset + --set), and that
+ * file as --arch reproduces the same mapping and cost, replication included. */
+Test(backend_cli, arch_out_round_trips, .fini = fini) {
+    if (access(MODEL, R_OK)) cr_skip_test("no %s", MODEL);
+    char args[2048];
+    snprintf(args, sizeof args,
+             "compile '%s' --arch isaac --set mapping.replication=balance --set "
+             "mapping.budget_tiles=2 --set flip=true --set adc.layer_bits=0=6 --arch-out '%s' "
+             "--json '%s'",
+             MODEL, xb_tmp("eff.json"), xb_tmp("a.json"));
+    cr_assert_eq(xb_cli_run(args), 0, "%s", xb_cli_err);
+    snprintf(args, sizeof args, "compile '%s' --arch '%s' --json '%s'", MODEL, xb_tmp("eff.json"),
+             xb_tmp("b.json"));
+    cr_assert_eq(xb_cli_run(args), 0, "%s", xb_cli_err);
+    cJSON *a = xb_cli_json(xb_tmp("a.json")), *b = xb_cli_json(xb_tmp("b.json"));
+    const cJSON *ta = cJSON_GetObjectItem(a, "totals"), *tb = cJSON_GetObjectItem(b, "totals");
+    static const char *keys[] = {"crossbars", "tiles", "energy_pj_per_inference",
+                                 "pipeline_interval_ns"};
+    for (int i = 0; i < 4; i++)
+        cr_assert_eq(xb_cli_num(ta, keys[i]), xb_cli_num(tb, keys[i]), "%s", keys[i]);
+    cr_assert_leq(xb_cli_num(ta, "tiles"), 2);
+    cr_assert_gt(xb_cli_num(ta, "crossbars"), 23, "replication added copies");
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+    snprintf(args, sizeof args, "compile '%s' --arch-out /nonexistent/dir/x.json", MODEL);
+    cr_assert_neq(xb_cli_run(args), 0);
+    cr_assert(strstr(xb_cli_err, "/nonexistent/dir/x.json"), "%s", xb_cli_err);
+}
