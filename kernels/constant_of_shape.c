@@ -38,7 +38,10 @@ xb_status xb_op_constant_of_shape_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) 
         memcpy(elem, a->t->data, xb_dtype_size(dt));
     }
     size_t es = xb_dtype_size(dt), bytes;
-    if (xb_mul_overflow(numel, es, &bytes)) return xb_fail(ctx, XB_ERR_INVALID, "shape is too large");
+    if (xb_mul_overflow(numel, es, &bytes) || bytes > XB_MAX_BUILT_CONST_BYTES)
+        return xb_fail(ctx, XB_ERR_INVALID, "output of %zu elements is larger than the %zu MiB "
+                       "allowed for a constant built at load", numel,
+                       (size_t)XB_MAX_BUILT_CONST_BYTES >> 20);
     uint8_t *data = xb_malloc(ctx, bytes ? bytes : 1);
     if (!data) return ctx->status;
     for (size_t i = 0; i < numel; i++) memcpy(data + i * es, elem, es);

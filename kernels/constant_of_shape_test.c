@@ -74,3 +74,15 @@ Test(constant_of_shape, rejects_negative_and_non_constant_shape) {
     cr_assert(strstr(tg.ctx.msg, "not constant") != NULL, "%s", tg.ctx.msg);
     xb_test_end(&tg);
 }
+
+/* A few bytes of model must not make the loader allocate gigabytes: a
+ * constant built at load is capped (XB_MAX_BUILT_CONST_BYTES, 256 MiB). */
+Test(constant_of_shape, huge_output_is_refused) {
+    xb_test_graph tg;
+    int64_t shape[] = {1 << 20, 1 << 9}; /* 2 GiB of float */
+    cos_graph(&tg, 2, shape);
+    cr_assert_eq(xb_test_prepare(&tg), XB_ERR_INVALID);
+    cr_assert(strstr(tg.ctx.msg, "256 MiB"), "%s", tg.ctx.msg);
+    cr_assert(strstr(tg.ctx.msg, "ConstantOfShape"), "%s", tg.ctx.msg);
+    xb_test_end(&tg);
+}

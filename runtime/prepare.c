@@ -78,6 +78,12 @@ static xb_status fold_node(xb_graph *g, int i, xb_ctx *ctx) {
             continue;
         }
         size_t bytes = (size_t)xb_shape_numel(&t->shape) * xb_dtype_size(t->dtype);
+        if (bytes > XB_MAX_BUILT_CONST_BYTES) {
+            st = xb_fail(ctx, XB_ERR_INVALID, "constant output '%s' of %zu bytes is larger than the "
+                         "%zu MiB allowed for a constant built at load", t->name, bytes,
+                         (size_t)XB_MAX_BUILT_CONST_BYTES >> 20);
+            break;
+        }
         e.buf[n->out[j]] = xb_calloc(ctx, bytes ? bytes : 1, 1);
         if (!e.buf[n->out[j]]) st = ctx->status;
     }

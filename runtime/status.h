@@ -38,6 +38,10 @@ const char *xb_status_name(xb_status st);
 
 /* Checked arithmetic and allocation: sizes come from untrusted files. */
 #define XB_MAX_TENSOR_BYTES ((size_t)1 << 32) /* 4 GiB: beyond any model we run */
+/* Constants the loader builds itself (ConstantOfShape, constant folding)
+ * rather than reads: a few bytes of a file could otherwise ask for 4 GiB
+ * before any image is run.  Real folded constants are weight-sized. */
+#define XB_MAX_BUILT_CONST_BYTES ((size_t)1 << 28) /* 256 MiB */
 void *xb_malloc(xb_ctx *ctx, size_t n);       /* fails cleanly on overflow/NULL */
 void *xb_calloc(xb_ctx *ctx, size_t count, size_t size);
 char *xb_strdup(xb_ctx *ctx, const char *s);
