@@ -104,9 +104,9 @@ static int slice_shift(const xb_analog_config *c, int s) {
  * paper picks c so the positive and negative slices balance; its exact
  * criterion is not public, so this is a reconstruction (docs/ARCH.md): c
  * minimises the expected squared signed column sum, weighted by each
- * slice's place value (2^(s*cb) squared), over one row block of b rows
+ * slice's place value (2^shift_s squared), over one row block of b rows
  * with input digits of mean mu and variance var (uniform digits):
- *     sum_s 4^(s*cb) * (mu^2 (b/K)^2 D_s^2 + var (b/K) Q_s),
+ *     sum_s 4^shift_s * (mu^2 (b/K)^2 D_s^2 + var (b/K) Q_s),
  *     D_s = sum_k sign(o_k) slice_s(|o_k|),  Q_s = sum_k slice_s(|o_k|)^2.
  * The mean term is RAELLA's balance; the variance term stops a shift that
  * balances the mean but turns a channel's many zero weights into nonzero
