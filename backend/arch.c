@@ -237,6 +237,10 @@ int xb_arch_layer_adc_bits(const xb_arch *a, int layer, int n, bool *lossless) {
     return b > 0 ? b : xb_arch_bits_for(xb_arch_max_column_sum(a)) + (a->adc_signed ? 1 : 0);
 }
 
+bool xb_arch_needs_calibration(const xb_arch *a) {
+    return a->adc_range == XB_ADC_CALIBRATED && (a->adc_bits > 0 || a->layer_adc_bits[0]);
+}
+
 static xb_status set_string(xb_arch *a, const field *f, const char *s, const char *origin,
                             xb_ctx *ctx) {
     void *p = (char *)a + f->off;

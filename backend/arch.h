@@ -111,6 +111,9 @@ int xb_arch_adc_eff_bits(const xb_arch *a);
  * effective resolution is returned (lossless: what the largest sum needs);
  * *lossless (may be NULL) says which. */
 int xb_arch_layer_adc_bits(const xb_arch *a, int layer, int n, bool *lossless);
+/* The arch wants a calibrated full scale: adc.range = calibrated and some
+ * layer's ADC is not lossless (adc.bits, or an adc.layer_bits entry). */
+bool xb_arch_needs_calibration(const xb_arch *a);
 /* Bits an unsigned value v >= 0 needs (0 for 0). */
 int xb_arch_bits_for(int64_t v);
 /* Largest possible column sum of a full crossbar in unit levels. */

@@ -70,24 +70,18 @@ static void sar_cycles(xb_backend *b, int i) {
     double dmax = (double)((1 << c->dac_bits) - 1), lsb = c->lossless ? 1 : c->lsb;
     int64_t N = c->N, ncc = c->signed_pair ? l->C / 2 : l->C;
     double trials = 0, convs = 0;
-    for (int64_t g = 0; g < c->groups; g++)
-        for (int64_t r = 0; r < l->R; r++) {
-            int64_t k0 = r * c->rows, k1 = k0 + c->rows < c->K ? k0 + c->rows : c->K;
-            for (int64_t cc = 0; cc < ncc; cc++) {
-                int64_t col = c->signed_pair ? (cc / N) * 2 * N + cc % N : cc;
-                int64_t sp = 0, sn = 0;
-                for (int64_t k = k0; k < k1; k++) {
-                    const uint8_t *row = l->lev + (g * c->K + k) * l->C;
-                    sp += row[col];
-                    if (c->signed_pair) sn += row[col + N];
-                }
-                int64_t mag = sp > sn ? sp : sn;
-                int need = xb_arch_bits_for((int64_t)ceil((double)mag * dmax / lsb)) +
-                           (sp > 0 && sn > 0 ? 1 : 0);
-                trials += need < bits ? need : bits;
-                convs += 1;
-            }
+    for (int64_t gr = 0; gr < c->groups * l->R; gr++) {
+        const int32_t *ls = l->levsum + gr * l->C;
+        for (int64_t cc = 0; cc < ncc; cc++) {
+            int64_t col = c->signed_pair ? (cc / N) * 2 * N + cc % N : cc;
+            int64_t sp = ls[col], sn = c->signed_pair ? ls[col + N] : 0;
+            int64_t mag = sp > sn ? sp : sn;
+            int need = xb_arch_bits_for((int64_t)ceil((double)mag * dmax / lsb)) +
+                       (sp > 0 && sn > 0 ? 1 : 0);
+            trials += need < bits ? need : bits;
+            convs += 1;
         }
+    }
     m->adc_cycle_frac = convs > 0 && bits > 0 ? trials / (convs * bits) : 1;
 }
 

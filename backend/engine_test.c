@@ -59,6 +59,14 @@ static void build(xb_test_graph *tg, int wbits) {
     xb_test_attr_int(tg, n2, "w_bits", wbits);
 }
 
+/* The two-layer graph with wbits-bit weights, prepared, and a preset. */
+static void setup(xb_test_graph *tg, int wbits, const char *preset, xb_arch *a) {
+    build(tg, wbits);
+    cr_assert_eq(xb_test_prepare(tg), XB_OK, "%s", tg->ctx.msg);
+    xb_ctx ctx = {0};
+    cr_assert_eq(xb_arch_load(a, preset, &ctx), XB_OK, "%s", ctx.msg);
+}
+
 static float xin[4 * 81], x2in[900];
 
 static void run_outputs(xb_test_graph *tg, float *y1, float *y2) {
@@ -77,14 +85,12 @@ static void inputs(void) {
  * real XbarQConv / XbarQGemm ops. */
 Test(engine, ideal_equals_int8_reference) {
     xb_test_graph tg;
-    build(&tg, 8);
-    cr_assert_eq(xb_test_prepare(&tg), XB_OK, "%s", tg.ctx.msg);
+    xb_arch a;
+    xb_ctx ctx = {0};
+    setup(&tg, 8, "ideal", &a);
     inputs();
     float r1[8 * 81], r2[30], a1[8 * 81], a2[30];
     run_outputs(&tg, r1, r2);
-    xb_arch a;
-    xb_ctx ctx = {0};
-    cr_assert_eq(xb_arch_load(&a, "ideal", &ctx), XB_OK, "%s", ctx.msg);
     for (int enc = 0; enc < 3; enc++) {
         a.encoding = (xb_encoding)enc;
         xb_backend *b = xb_backend_new(tg.g, &a, &ctx);
@@ -120,12 +126,10 @@ Test(engine, ideal_equals_int8_reference) {
  * reproducible per image. */
 Test(engine, isaac_paths_agree_and_noise_is_seeded) {
     xb_test_graph tg;
-    build(&tg, 8);
-    cr_assert_eq(xb_test_prepare(&tg), XB_OK, "%s", tg.ctx.msg);
-    inputs();
     xb_arch a;
     xb_ctx ctx = {0};
-    cr_assert_eq(xb_arch_load(&a, "isaac", &ctx), XB_OK, "%s", ctx.msg);
+    setup(&tg, 8, "isaac", &a);
+    inputs();
     a.adc_bits = 5;
     float f1[8 * 81], f2[30], s1[8 * 81], s2[30];
     xb_backend *b = xb_backend_new(tg.g, &a, &ctx);
@@ -178,12 +182,10 @@ Test(engine, rejects_weights_wider_than_arch) {
  * is the percentile of the |column sums| it saw, and the LSB follows. */
 Test(engine, calibration_sets_full_scale) {
     xb_test_graph tg;
-    build(&tg, 8);
-    cr_assert_eq(xb_test_prepare(&tg), XB_OK, "%s", tg.ctx.msg);
-    inputs();
     xb_arch a;
     xb_ctx ctx = {0};
-    cr_assert_eq(xb_arch_load(&a, "isaac", &ctx), XB_OK, "%s", ctx.msg);
+    setup(&tg, 8, "isaac", &a);
+    inputs();
     a.adc_range = XB_ADC_CALIBRATED;
     a.adc_bits = 4;
     a.adc_percentile = 100; /* full scale = the largest sum seen */
@@ -272,11 +274,9 @@ Test(engine, exact_hook_runs_int8_kernel) {
  * cost model charges the ADC that fraction of its energy, nothing else. */
 Test(engine, skip_cycles_charges_the_trials_left) {
     xb_test_graph tg;
-    build(&tg, 3);
-    cr_assert_eq(xb_test_prepare(&tg), XB_OK, "%s", tg.ctx.msg);
     xb_arch a;
     xb_ctx ctx = {0};
-    cr_assert_eq(xb_arch_load(&a, "isaac", &ctx), XB_OK, "%s", ctx.msg);
+    setup(&tg, 3, "isaac", &a);
     a.encoding = XB_ENC_DIFFERENTIAL;
     xb_cost *c[2];
     double frac[2][2];
@@ -307,11 +307,9 @@ Test(engine, skip_cycles_charges_the_trials_left) {
  * cost model charges each its own ADC energy. */
 Test(engine, per_layer_adc_bits) {
     xb_test_graph tg;
-    build(&tg, 8);
-    cr_assert_eq(xb_test_prepare(&tg), XB_OK, "%s", tg.ctx.msg);
     xb_arch a;
     xb_ctx ctx = {0};
-    cr_assert_eq(xb_arch_load(&a, "isaac", &ctx), XB_OK, "%s", ctx.msg);
+    setup(&tg, 8, "isaac", &a);
     cr_assert_eq(xb_arch_set(&a, "adc.layer_bits=0=4", &ctx), XB_OK, "%s", ctx.msg);
     xb_backend *b = xb_backend_new(tg.g, &a, &ctx);
     cr_assert_not_null(b, "%s", ctx.msg);

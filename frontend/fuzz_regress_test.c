@@ -11,14 +11,6 @@
 
 static void fini(void) { xb_tmp_cleanup(); }
 
-#if defined(__SANITIZE_ADDRESS__)
-#define XB_HAVE_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define XB_HAVE_ASAN 1
-#endif
-#endif
-
 /* Cap this (forked) test process's address space so that an allocation
  * sized by the lying dims cannot succeed: before the fix the decoder
  * allocated dims x 4 bytes first and failed with "out of memory" instead of

@@ -60,20 +60,14 @@ static void derive_path(xb_analog_layer *l) {
     /* LSB 1, may clip: exact if no column can reach beyond the code range. */
     int64_t dmax = ((int64_t)1 << c->dac_bits) - 1;
     int64_t hi = c->code_hi, lo = -c->code_lo;
-    for (int64_t g = 0; g < c->groups; g++)
-        for (int64_t r = 0; r < l->R; r++) {
-            int64_t k0 = r * c->rows, k1 = k0 + c->rows < c->K ? k0 + c->rows : c->K;
-            for (int64_t col = 0; col < l->C; col++) {
-                int64_t sum = 0;
-                for (int64_t k = k0; k < k1; k++) sum += l->lev[(g * c->K + k) * l->C + col];
-                sum *= dmax;
-                int64_t lim = (c->signed_pair && l->col_sign[col] < 0) ? lo : hi;
-                if (sum > lim) {
-                    l->path = XB_APATH_CORRECTION;
-                    return;
-                }
-            }
+    for (int64_t i = 0; i < c->groups * l->R * l->C; i++) {
+        int64_t col = i % l->C;
+        int64_t lim = (c->signed_pair && l->col_sign[col] < 0) ? lo : hi;
+        if (l->levsum[i] * dmax > lim) {
+            l->path = XB_APATH_CORRECTION;
+            return;
         }
+    }
     l->path = XB_APATH_EXACT;
 }
 
@@ -260,13 +254,24 @@ xb_analog_layer *xb_analog_layer_new(const xb_analog_config *cfg, const int8_t *
                 }
                 uint8_t *row = l->lev + (g * c->K + k) * l->C;
                 for (int s = 0; s < c->w_slices; s++) {
-                    uint8_t v = (uint8_t)((mag >> slice_shift(c, s)) &
-                                          ((1u << slice_width(c, s)) - 1));
-                    row[((int64_t)s * u + pol) * c->N + n] = v;
+                    int64_t col = ((int64_t)s * u + pol) * c->N + n;
+                    uint8_t v = (uint8_t)((mag >> l->col_shift[col]) & l->col_mask[col]);
+                    row[col] = v;
                     uint8_t *mx = &l->maxlev[g * l->R + k / c->rows];
                     if (v > *mx) *mx = v;
                 }
             }
+        }
+    /* Level sum of every column in every row block: the largest sum the
+     * column can produce (times dmax), used by the path choice, flip, the
+     * histogram range and the backend's SAR-cycle count. */
+    l->levsum = xb_calloc(ctx, (size_t)(c->groups * l->R * l->C), sizeof(int32_t));
+    if (!l->levsum) goto fail;
+    for (int64_t g = 0; g < c->groups; g++)
+        for (int64_t k = 0; k < c->K; k++) {
+            const uint8_t *row = l->lev + (g * c->K + k) * l->C;
+            int32_t *ls = l->levsum + (g * l->R + k / c->rows) * l->C;
+            for (int64_t col = 0; col < l->C; col++) ls[col] += row[col];
         }
     /* ISAAC's flip: complement the columns whose block sum passes half. */
     if (c->flip) {
@@ -277,12 +282,12 @@ xb_analog_layer *xb_analog_layer_new(const xb_analog_config *cfg, const int8_t *
             for (int64_t r = 0; r < l->R; r++) {
                 int64_t k0 = r * c->rows, k1 = k0 + c->rows < c->K ? k0 + c->rows : c->K;
                 uint8_t *mx = &l->maxlev[g * l->R + r];
+                int32_t *ls = l->levsum + (g * l->R + r) * l->C;
                 for (int64_t col = 0; col < l->C; col++) {
-                    int64_t sum = 0;
-                    for (int64_t k = k0; k < k1; k++) sum += l->lev[(g * c->K + k) * l->C + col];
-                    int top = l->col_mask[col];
-                    bool fl = 2 * sum > (k1 - k0) * top;
+                    int32_t top = l->col_mask[col], span = (int32_t)(k1 - k0) * top;
+                    bool fl = 2 * ls[col] > span;
                     l->flipped[(g * l->R + r) * l->C + col] = fl;
+                    if (fl) ls[col] = span - ls[col];
                     for (int64_t k = k0; k < k1; k++) {
                         uint8_t *v = &l->lev[(g * c->K + k) * l->C + col];
                         if (fl) *v = (uint8_t)(top - *v);
@@ -321,18 +326,20 @@ xb_analog_layer *xb_analog_layer_new(const xb_analog_config *cfg, const int8_t *
     /* Largest possible |column sum|, for the histogram range. */
     int64_t dmax = ((int64_t)1 << c->dac_bits) - 1;
     double best = 0;
-    for (int64_t g = 0; g < c->groups; g++)
-        for (int64_t r = 0; r < l->R; r++) {
-            int64_t k0 = r * c->rows, k1 = k0 + c->rows < c->K ? k0 + c->rows : c->K;
-            for (int64_t col = 0; col < l->C; col++) {
-                double sum = 0;
-                for (int64_t k = k0; k < k1; k++) {
-                    size_t i = (size_t)((g * c->K + k) * l->C + col);
-                    sum += l->cond ? l->cond[i] : l->lev[i];
+    if (!l->cond) {
+        for (int64_t i = 0; i < c->groups * l->R * l->C; i++)
+            if (l->levsum[i] > best) best = l->levsum[i];
+    } else {
+        for (int64_t g = 0; g < c->groups; g++)
+            for (int64_t r = 0; r < l->R; r++) {
+                int64_t k0 = r * c->rows, k1 = k0 + c->rows < c->K ? k0 + c->rows : c->K;
+                for (int64_t col = 0; col < l->C; col++) {
+                    double sum = 0;
+                    for (int64_t k = k0; k < k1; k++) sum += l->cond[(g * c->K + k) * l->C + col];
+                    if (sum > best) best = sum;
                 }
-                if (sum > best) best = sum;
             }
-        }
+    }
     l->max_sum = (int64_t)ceil(best * (double)dmax);
     /* Per row block operands of the column-sum GEMMs: levels packed for
      * igemm ([C][rows] per block, the "weights" of that product), and the
@@ -375,6 +382,7 @@ void xb_analog_layer_free(xb_analog_layer *l) {
     free(l->maxlev);
     free(l->center);
     free(l->flipped);
+    free(l->levsum);
     free(l->col_shift);
     free(l->col_sign);
     free(l->col_n);

@@ -104,6 +104,7 @@ typedef struct xb_analog_layer {
     int64_t max_sum;      /* largest possible |column sum| in this layer */
     int32_t *center;      /* [groups][N] c_n of the center encoding, or NULL */
     uint8_t *flipped;     /* [groups][R][C] 1 = column stored complemented, or NULL */
+    int32_t *levsum;      /* [groups][R][C] sum of the column's ideal levels in the block */
     xb_apath path;
     int8_t *w;            /* [groups][N][K] copy of the weights */
     int8_t *wpack;        /* [groups] igemm-packed weights (exact and correction paths) */

@@ -145,6 +145,20 @@ static void run_layer(const xb_analog_layer *l, const uint8_t *x, int64_t P, boo
     free(scratch);
 }
 
+/* One fully simulated (profiled) call on group 0; returns the saturated
+ * conversions it counted. */
+static int64_t run_profiled(const xb_analog_layer *l, const uint8_t *x, int64_t P, int32_t *acc) {
+    xb_ctx ctx = {0};
+    xb_analog_stats st;
+    cr_assert_eq(xb_analog_stats_init(&st, l, &ctx), XB_OK, "%s", ctx.msg);
+    void *scratch = malloc(xb_analog_scratch_bytes(l, P));
+    xb_analog_matmul(l, 0, x, P, 0, true, acc, scratch, &st);
+    free(scratch);
+    int64_t sat = st.saturated;
+    xb_analog_stats_free(&st);
+    return sat;
+}
+
 /* The ideal ADC reproduces the integer product bit for bit for every
  * combination of bits, DAC and cell resolution, encoding and shape. */
 Test(analog, lossless_is_exact_on_random_layers) {
@@ -494,16 +508,11 @@ Test(analog, center_encoding_balances_columns) {
             cr_assert_eq(l->center[1], 0);
             cr_assert(l->center[2] >= -100 && l->center[2] <= -70, "c2 = %d", l->center[2]);
         }
-        xb_analog_stats st;
-        cr_assert_eq(xb_analog_stats_init(&st, l, &ctx), XB_OK);
         int32_t acc[N * P], want[N * P];
-        void *scratch = malloc(xb_analog_scratch_bytes(l, P));
-        xb_analog_matmul(l, 0, x, P, 0, true, acc, scratch, &st);
-        free(scratch);
+        int64_t ns = run_profiled(l, x, P, acc);
         ref_clip(&c, l->center, w, x, P, c.code_lo, c.code_hi, want);
         cr_assert_eq(memcmp(acc, want, sizeof acc), 0);
-        sat[enc - 1] = st.saturated;
-        xb_analog_stats_free(&st);
+        sat[enc - 1] = ns;
         xb_analog_layer_free(l);
     }
     cr_assert_gt(sat[0], 0);
@@ -533,20 +542,15 @@ Test(analog, flip_halves_column_sums) {
         cr_assert_not_null(l, "%s", ctx.msg);
         if (flip) cr_assert_leq(l->max_sum, 192);
         else cr_assert_gt(l->max_sum, 255);
-        xb_analog_stats st;
-        cr_assert_eq(xb_analog_stats_init(&st, l, &ctx), XB_OK);
         int32_t acc[N * P], want[N * P];
-        void *scratch = malloc(xb_analog_scratch_bytes(l, P));
-        xb_analog_matmul(l, 0, x, P, 0, true, acc, scratch, &st);
-        free(scratch);
+        int64_t ns = run_profiled(l, x, P, acc);
         ref_clip(&c, NULL, w, x, P, c.code_lo, c.code_hi, want);
         cr_assert_eq(memcmp(acc, want, sizeof acc), 0);
         if (flip) {
             ref_gemm(w, x, K, N, P, want);
             cr_assert_eq(memcmp(acc, want, sizeof acc), 0, "flip: exact at 8 bits");
         }
-        sat[flip] = st.saturated;
-        xb_analog_stats_free(&st);
+        sat[flip] = ns;
         xb_analog_layer_free(l);
     }
     cr_assert_gt(sat[0], 0);

@@ -11,14 +11,6 @@
 
 static void fini(void) { xb_tmp_cleanup(); }
 
-#if defined(__SANITIZE_ADDRESS__)
-#define XB_HAVE_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define XB_HAVE_ASAN 1
-#endif
-#endif
-
 /* A sparse 3 GiB CIFAR file: the loader used to cap its read at
  * 10M records (30 GB), so it allocated and read the whole file (or, gzip'd,
  * inflated it) before finding it had more images than it would ever accept.

@@ -16,4 +16,14 @@ void xb_mkdir(const char *path);
 /* Remove the temp dir and everything in it. */
 void xb_tmp_cleanup(void);
 
+/* XB_HAVE_ASAN: built with AddressSanitizer (gcc or clang), for tests that
+ * cap the address space, which ASan's shadow memory cannot live with. */
+#if defined(__SANITIZE_ADDRESS__)
+#define XB_HAVE_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define XB_HAVE_ASAN 1
+#endif
+#endif
+
 #endif

@@ -390,7 +390,7 @@ int xb_cmd_run(int argc, char **argv) {
         if (arch.layer_adc_bits[0]) printf(" (per layer: %s)", arch.layer_adc_bits);
         printf(", %s encoding%s, %d crossbars\n", xb_arch_encoding_name(&arch),
                arch.flip ? " with flipped columns" : "", (int)be->map->xbars);
-        if (arch.adc_range == XB_ADC_CALIBRATED && (arch.adc_bits || arch.layer_adc_bits[0])) {
+        if (xb_arch_needs_calibration(&arch)) {
             /* Full scale per layer from the quantization's calibration images. */
             int64_t cf = calib_n ? calib_first : 0, cn = calib_n ? calib_n : (count < 100 ? count : 100);
             xb_backend_calibration_begin(be);

@@ -252,7 +252,7 @@ int xb_cmd_sweep(int argc, char **argv) {
         xb_cost *c = NULL;
         xb_run_result ra = {0};
         xb_status st = XB_OK;
-        if (t.adc_range == XB_ADC_CALIBRATED && (t.adc_bits || t.layer_adc_bits[0])) {
+        if (xb_arch_needs_calibration(&t)) {
             xb_backend_calibration_begin(b);
             xb_run_opts oc = o;
             oc.first = calib_first;
