@@ -4,7 +4,7 @@
  * turned into per-event energies with ISAAC's own cycle: one 100 ns crossbar
  * read, 128 columns converted per ADC at 1.28 GS/s.  The derivations are in
  * docs/ARCH.md next to each field. */
-#include "arch.h"
+#include "backend/arch.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>

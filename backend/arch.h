@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../runtime/status.h"
+#include "runtime/status.h"
 
 typedef enum { XB_ADC_CLIP = 0, XB_ADC_MAX = 1, XB_ADC_CALIBRATED = 2 } xb_adc_range;
 /* Weight encodings (docs/ARCH.md, "encoding"):
@@ -54,7 +54,7 @@ typedef struct xb_arch {
     /* number format */
     int weight_bits, input_bits;
     xb_encoding encoding;
-    bool flip; /* ISAAC's flipped columns (offset encoding), see kernels/analog.h */
+    bool flip; /* ISAAC's flipped columns (offset encoding), see backend/crossbar/analog.h */
     /* hierarchy */
     int xbars_per_partition, partitions_per_tile, tiles;
     /* mapping */

@@ -1,5 +1,5 @@
 /* Crossbar compiler (see compile.h for the mapping rules). */
-#include "compile.h"
+#include "backend/compile.h"
 
 #include <png.h>
 #include <stdio.h>

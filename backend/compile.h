@@ -26,8 +26,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../runtime/ir.h"
-#include "arch.h"
+#include "runtime/ir.h"
+#include "backend/arch.h"
 
 typedef struct {
     char name[128];

@@ -3,9 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "../kernels/qlayer.h"
-#include "../runtime/report.h"
-#include "compile.h"
+#include "kernels/qlayer.h"
+#include "kernels/layer_stats.h"
+#include "backend/compile.h"
 
 xb_mapping *xb_compile_graph(const xb_arch *a, const xb_graph *g, xb_ctx *ctx) {
     int n = xb_qlayer_count(g);

@@ -1,5 +1,5 @@
 /* Cost model (see cost.h). */
-#include "cost.h"
+#include "backend/cost.h"
 
 #include <stdlib.h>
 

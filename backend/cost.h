@@ -15,7 +15,7 @@
 #ifndef XBAR_COST_H
 #define XBAR_COST_H
 
-#include "compile.h"
+#include "backend/compile.h"
 
 enum {
     XB_E_ADC, XB_E_DAC, XB_E_XBAR, XB_E_SH, XB_E_SA, XB_E_IR, XB_E_OR, XB_E_EDRAM, XB_E_ALU,

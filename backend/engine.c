@@ -1,12 +1,12 @@
 /* Analog engine glue: arch -> per-layer executor configuration, per-worker
  * state, statistics merging. */
-#include "engine.h"
+#include "backend/engine.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../kernels/qlayer.h"
+#include "kernels/qlayer.h"
 
 typedef struct {
     int n;

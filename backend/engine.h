@@ -1,4 +1,4 @@
-/* The analog engine: installs the crossbar executor (kernels/analog.c) as
+/* The analog engine: installs the crossbar executor (backend/crossbar/analog.c) as
  * the xb_engine of every XbarQConv / XbarQGemm, one analog layer per matrix
  * layer, configured from an architecture description.
  *
@@ -9,10 +9,10 @@
 #ifndef XBAR_ENGINE_H
 #define XBAR_ENGINE_H
 
-#include "../kernels/analog.h"
-#include "../runtime/exec.h"
-#include "arch.h"
-#include "compile.h"
+#include "backend/crossbar/analog.h"
+#include "runtime/exec.h"
+#include "backend/arch.h"
+#include "backend/compile.h"
 
 typedef struct xb_backend {
     xb_arch arch;

@@ -1,5 +1,5 @@
 /* Backend reports (see profile.h). */
-#include "profile.h"
+#include "backend/profile.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>

@@ -18,8 +18,8 @@
 
 #include <stdio.h>
 
-#include "cost.h"
-#include "engine.h"
+#include "backend/cost.h"
+#include "backend/engine.h"
 
 struct cJSON;
 

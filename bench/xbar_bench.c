@@ -17,11 +17,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "runtime/dataset.h"
-#include "runtime/preprocess.h"
-#include "runtime/quantize.h"
-#include "runtime/report.h"
-#include "runtime/runner.h"
+#include "eval/dataset.h"
+#include "eval/preprocess.h"
+#include "frontend/quantize.h"
+#include "eval/report.h"
+#include "eval/runner.h"
 
 typedef struct {
     const char *name;

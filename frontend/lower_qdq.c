@@ -35,8 +35,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../kernels/registry.h"
-#include "onnx_internal.h"
+#include "kernels/registry.h"
+#include "frontend/onnx_internal.h"
 
 static bool is_op(const xb_node *n, const char *op) {
     return strcmp(n->op_type, op) == 0 && (n->domain[0] == '\0' || strcmp(n->domain, "ai.onnx") == 0);

@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../runtime/ir.h"
+#include "runtime/ir.h"
 
 /* Parse, validate, lower and prepare an ONNX model; the graph is ready to run
  * with the batch bound. */
@@ -31,6 +31,13 @@ xb_status xb_onnx_load_buffer(const uint8_t *data, size_t len, const char *name,
  * standalone tensor (name, dtype, shape, data malloc'ed; caller frees name
  * and data). */
 xb_status xb_onnx_read_tensor_file(const char *path, xb_tensor *out, xb_ctx *ctx);
+
+/* xb_onnx_load_buffer with the graph inputs named by in[j] (for every j with
+ * frozen[j]) turned into initializers holding in[j]'s int64 data.  On
+ * return frozen[j] says whether in[j] named a graph input and was moved. */
+xb_status xb_onnx_load_frozen(const uint8_t *data, size_t len, const char *name, int64_t batch,
+                              const xb_tensor *in, int n_in, bool *frozen, xb_graph **out,
+                              xb_ctx *ctx);
 
 /* Options for callers (tests, tools) that want to see the graph before the
  * optimisation passes change it. */

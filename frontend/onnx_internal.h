@@ -4,7 +4,7 @@
 
 #include <stdbool.h>
 
-#include "../runtime/ir.h"
+#include "runtime/ir.h"
 #include "onnx.pb-c.h"
 
 /* Decode a TensorProto into `out` (name left NULL, is_const set, data

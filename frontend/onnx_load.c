@@ -18,9 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../kernels/registry.h"
-#include "onnx.h"
-#include "onnx_internal.h"
+#include "kernels/registry.h"
+#include "frontend/onnx.h"
+#include "frontend/onnx_internal.h"
 
 typedef struct {
     char *domain; /* "" for ai.onnx */
@@ -625,7 +625,7 @@ xb_status xb_onnx_load_buffer_opts(const uint8_t *data, size_t len, const char *
     loader L;
     memset(&L, 0, sizeof L);
     L.m = m;
-    L.g = xb_graph_new(ctx);
+    L.g = xb_graph_new(&xb_kernel_ops, ctx);
     xb_status st = L.g ? XB_OK : ctx->status;
     if (st == XB_OK) {
         L.g->path = xb_strdup(ctx, name);

@@ -14,8 +14,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "onnx.h"
-#include "onnx_internal.h"
+#include "frontend/onnx.h"
+#include "frontend/onnx_internal.h"
 
 const char *xb_onnx_dtype_name(int32_t dt, char *buf, size_t n) {
     static const char *names[] = {"UNDEFINED", "FLOAT",  "UINT8",  "INT8",      "UINT16",

@@ -10,7 +10,7 @@
 #include <protobuf-c/protobuf-c.h>
 #include <stdint.h>
 
-#include "onnx_internal.h"
+#include "frontend/onnx_internal.h"
 
 #define XB_PB_MAX_DEPTH 64
 

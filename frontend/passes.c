@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "onnx_internal.h"
+#include "frontend/onnx_internal.h"
 
 bool xb_pass_is_graph_output(const xb_graph *g, int t) {
     for (int i = 0; i < g->n_outputs; i++)

@@ -5,8 +5,8 @@
  * it is defined in C), as numpy and ONNX Runtime behave on two's-complement
  * machines.  The legacy broadcast/axis attributes of opset < 7 are out of
  * scope (the registry rejects < 7). */
-#include "broadcast.h"
-#include "registry.h"
+#include "kernels/broadcast.h"
+#include "kernels/registry.h"
 
 static const xb_dtype ok_types[] = {XB_F32, XB_I32, XB_I64, XB_U8, XB_I8, XB_UNDEF};
 

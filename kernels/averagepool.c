@@ -8,9 +8,9 @@
  * the window clipped to [-pad_begin, size + pad_end): kh*kw except for the
  * extra windows ceil_mode adds, which hang past the end padding.  This is
  * the ONNX reference implementation's and PyTorch's rule. */
-#include "conv_geom.h"
-#include "kutil.h"
-#include "registry.h"
+#include "kernels/conv_geom.h"
+#include "kernels/kutil.h"
+#include "kernels/registry.h"
 
 typedef struct {
     xb_conv_geom cg;

@@ -8,8 +8,8 @@
  * training and is ignored. */
 #include <math.h>
 
-#include "kutil.h"
-#include "registry.h"
+#include "kernels/kutil.h"
+#include "kernels/registry.h"
 
 xb_status xb_op_batchnorm_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
     XB_TRY(xb_k_arity(n, 5, 5, 1, 5, ctx));

@@ -1,8 +1,8 @@
-#include "broadcast.h"
+#include "kernels/broadcast.h"
 
 #include <stdio.h>
 
-#include "kutil.h"
+#include "kernels/kutil.h"
 
 xb_status xb_bcast_shape(const xb_shape *a, const xb_shape *b, xb_shape *out, xb_ctx *ctx) {
     int r = a->rank > b->rank ? a->rank : b->rank;

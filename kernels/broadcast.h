@@ -19,8 +19,8 @@
 
 #include <stdint.h>
 
-#include "../runtime/exec.h"
-#include "../runtime/ir.h"
+#include "runtime/exec.h"
+#include "runtime/ir.h"
 
 typedef struct {
     int rank; /* >= 1 */

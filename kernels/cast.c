@@ -14,8 +14,8 @@
 #include <math.h>
 #include <stdint.h>
 
-#include "kutil.h"
-#include "registry.h"
+#include "kernels/kutil.h"
+#include "kernels/registry.h"
 
 /* TensorProto.DataType codes (onnx.proto). */
 static xb_dtype from_onnx(int64_t code) {

@@ -11,8 +11,8 @@
 #include <float.h>
 #include <string.h>
 
-#include "kutil.h"
-#include "registry.h"
+#include "kernels/kutil.h"
+#include "kernels/registry.h"
 
 typedef struct {
     float lo, hi; /* attribute form (opset < 11) */

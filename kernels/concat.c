@@ -4,8 +4,8 @@
  * Byte moves only, so any dtype works (folding runs it on i64 shapes). */
 #include <string.h>
 
-#include "kutil.h"
-#include "registry.h"
+#include "kernels/kutil.h"
+#include "kernels/registry.h"
 
 typedef struct {
     int axis;

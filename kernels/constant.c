@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kutil.h"
-#include "registry.h"
+#include "kernels/kutil.h"
+#include "kernels/registry.h"
 
 static const char *const value_attrs[] = {"value",        "value_float",   "value_floats",
                                           "value_int",    "value_ints",    "value_string",

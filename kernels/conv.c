@@ -29,11 +29,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conv_geom.h"
-#include "im2col.h"
-#include "kutil.h"
-#include "registry.h"
-#include "sgemm.h"
+#include "kernels/conv_geom.h"
+#include "kernels/im2col.h"
+#include "kernels/kutil.h"
+#include "kernels/registry.h"
+#include "kernels/sgemm.h"
 
 typedef enum { CONV_SHIFT, CONV_GEMM, CONV_POINTWISE, CONV_DEPTHWISE } conv_path;
 

@@ -1,4 +1,4 @@
-#include "conv_geom.h"
+#include "kernels/conv_geom.h"
 
 #include <string.h>
 

@@ -24,7 +24,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../runtime/ir.h"
+#include "runtime/ir.h"
 
 /* Largest input or output (elements) a geometry accepts: 4 GiB of floats,
  * the runtime's tensor limit. */

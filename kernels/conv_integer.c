@@ -2,10 +2,10 @@
  * x, w u8 or i8 (each zero point has its tensor's type); x's zero point is
  * per tensor, w's per tensor or per output channel.  Attributes and geometry
  * as Conv (conv_geom.h); the arithmetic is qint.h's. */
-#include "kutil.h"
-#include "qint.h"
-#include "qparams.h"
-#include "registry.h"
+#include "kernels/kutil.h"
+#include "kernels/qint.h"
+#include "kernels/qparams.h"
+#include "kernels/registry.h"
 
 typedef struct {
     xb_qint_conv c;

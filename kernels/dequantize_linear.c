@@ -6,9 +6,9 @@
  * each operand, exactly as the ONNX reference does
  * ((x.astype(float32) - zp.astype(float32)) * scale); for i32 inputs beyond
  * 2^24 this rounds like the reference does. */
-#include "kutil.h"
-#include "qparams.h"
-#include "registry.h"
+#include "kernels/kutil.h"
+#include "kernels/qparams.h"
+#include "kernels/registry.h"
 
 xb_status xb_op_dequantize_linear_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
     XB_TRY(xb_k_arity(n, 2, 3, 1, 1, ctx));

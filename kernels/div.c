@@ -5,8 +5,8 @@
  * ONNX reference computes a / b in numpy and casts, which also truncates).
  * Integer division by zero is undefined in the spec and would trap in C:
  * it is reported as XB_ERR_RUNTIME.  INT_MIN / -1 wraps to INT_MIN. */
-#include "broadcast.h"
-#include "registry.h"
+#include "kernels/broadcast.h"
+#include "kernels/registry.h"
 
 static const xb_dtype ok_types[] = {XB_F32, XB_I32, XB_I64, XB_U8, XB_I8, XB_UNDEF};
 

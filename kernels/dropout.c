@@ -12,8 +12,8 @@
  * with false). */
 #include <string.h>
 
-#include "kutil.h"
-#include "registry.h"
+#include "kernels/kutil.h"
+#include "kernels/registry.h"
 
 xb_status xb_op_dropout_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
     XB_TRY(xb_k_arity(n, 1, n->opset >= 12 ? 3 : 1, 1, 2, ctx));

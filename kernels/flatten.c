@@ -1,8 +1,8 @@
 /* Flatten (ai.onnx 1, 9, 11, 13): [d0..dr-1] -> [d0*..*d(axis-1), daxis*..*d(r-1)].
  * axis defaults to 1 and may be r (giving [numel, 1]) or 0 ([1, numel]);
  * negative axes (opset 11) count from the end. */
-#include "kutil.h"
-#include "registry.h"
+#include "kernels/kutil.h"
+#include "kernels/registry.h"
 
 xb_status xb_op_flatten_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
     XB_TRY(xb_k_arity(n, 1, 1, 1, 1, ctx));

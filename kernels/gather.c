@@ -8,8 +8,8 @@
  * every dtype because it only moves bytes. */
 #include <string.h>
 
-#include "kutil.h"
-#include "registry.h"
+#include "kernels/kutil.h"
+#include "kernels/registry.h"
 
 typedef struct {
     int axis;

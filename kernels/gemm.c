@@ -2,9 +2,9 @@
  * A^T : A (2-D), likewise B', C unidirectionally broadcast to [M, N].  Opset
  * 11 made C optional; 7..10 require it.  Float only (the integer matrix
  * layers are XbarQGemm and MatMulInteger). */
-#include "kutil.h"
-#include "registry.h"
-#include "sgemm.h"
+#include "kernels/kutil.h"
+#include "kernels/registry.h"
+#include "kernels/sgemm.h"
 
 typedef struct {
     int64_t M, N, K;

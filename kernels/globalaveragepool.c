@@ -3,8 +3,8 @@
  * summed in double, then divided once: the result is the correctly rounded
  * mean for any plane size a classifier head meets, independent of the
  * summation order ONNX Runtime's vectorised float sum happens to use. */
-#include "kutil.h"
-#include "registry.h"
+#include "kernels/kutil.h"
+#include "kernels/registry.h"
 
 xb_status xb_op_globalaveragepool_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
     XB_TRY(xb_k_arity(n, 1, 1, 1, 1, ctx));

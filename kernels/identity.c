@@ -2,8 +2,8 @@
  * Optional and sequence types (14, 16) never reach here: the loader only
  * makes plain tensors.  The copy is a memcpy; Identity nodes are rare and
  * tiny, and folding removes those on constants. */
-#include "kutil.h"
-#include "registry.h"
+#include "kernels/kutil.h"
+#include "kernels/registry.h"
 
 xb_status xb_op_identity_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
     XB_TRY(xb_k_arity(n, 1, 1, 1, 1, ctx));

@@ -1,4 +1,4 @@
-#include "igemm.h"
+#include "kernels/igemm.h"
 
 #include <string.h>
 

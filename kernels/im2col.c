@@ -1,4 +1,4 @@
-#include "im2col.h"
+#include "kernels/im2col.h"
 
 #include <string.h>
 

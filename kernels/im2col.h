@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "conv_geom.h"
+#include "kernels/conv_geom.h"
 
 /* Bytes of the col buffer for one group: K * P elements. */
 size_t xb_im2col_elems(const xb_conv_geom *cg);

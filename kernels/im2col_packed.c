@@ -1,8 +1,8 @@
-#include "im2col_packed.h"
+#include "kernels/im2col_packed.h"
 
 #include <string.h>
 
-#include "igemm.h"
+#include "kernels/igemm.h"
 
 /* memcpy for rows of a few dozen bytes: fixed-size chunks inline to plain
  * vector moves, where a libc call per row cost more than the copy. */

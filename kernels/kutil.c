@@ -1,4 +1,4 @@
-#include "kutil.h"
+#include "kernels/kutil.h"
 
 #include <string.h>
 

@@ -9,8 +9,8 @@
 
 #include <stdint.h>
 
-#include "../runtime/exec.h"
-#include "../runtime/ir.h"
+#include "runtime/exec.h"
+#include "runtime/ir.h"
 
 /* Fail unless min_in <= n_in <= max_in, min_out <= n_out <= max_out and the
  * first min_in inputs / min_out outputs are present (index >= 0). */

@@ -1,7 +1,7 @@
 /* LeakyRelu (ai.onnx 6, 16) on f32: y = x for x >= 0, alpha * x otherwise;
  * alpha defaults to 0.01. */
-#include "kutil.h"
-#include "registry.h"
+#include "kernels/kutil.h"
+#include "kernels/registry.h"
 
 typedef struct {
     float alpha;

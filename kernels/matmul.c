@@ -9,9 +9,9 @@
  * dot products instead of packing a one-column B. */
 #include <string.h>
 
-#include "kutil.h"
-#include "registry.h"
-#include "sgemm.h"
+#include "kernels/kutil.h"
+#include "kernels/registry.h"
+#include "kernels/sgemm.h"
 
 typedef struct {
     int64_t M, N, K;

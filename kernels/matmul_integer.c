@@ -4,10 +4,10 @@
  * ones elsewhere), b_zero_point per tensor or per column of B ([N] or
  * [..., 1, N]).  Zero points that differ between batch entries are not
  * supported. */
-#include "kutil.h"
-#include "qint.h"
-#include "qparams.h"
-#include "registry.h"
+#include "kernels/kutil.h"
+#include "kernels/qint.h"
+#include "kernels/qparams.h"
+#include "kernels/registry.h"
 
 typedef struct {
     xb_qint_mm m;

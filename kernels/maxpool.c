@@ -5,9 +5,9 @@
  * supported; storage_order only affects Indices, so it is merely validated. */
 #include <float.h>
 
-#include "conv_geom.h"
-#include "kutil.h"
-#include "registry.h"
+#include "kernels/conv_geom.h"
+#include "kernels/kutil.h"
+#include "kernels/registry.h"
 
 xb_status xb_op_maxpool_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
     XB_TRY(xb_k_arity(n, 1, 1, 1, 2, ctx));

@@ -14,8 +14,8 @@
  * long enough to reflect (pad <= extent - 1) or to take an edge from. */
 #include <string.h>
 
-#include "kutil.h"
-#include "registry.h"
+#include "kernels/kutil.h"
+#include "kernels/registry.h"
 
 enum { PAD_CONSTANT, PAD_REFLECT, PAD_EDGE };
 

@@ -1,9 +1,9 @@
-#include "qint.h"
+#include "kernels/qint.h"
 
 #include <string.h>
 
-#include "igemm.h"
-#include "im2col_packed.h"
+#include "kernels/igemm.h"
+#include "kernels/im2col_packed.h"
 
 int32_t xb_qint_get(const void *p, xb_dtype dt, int64_t i) {
     if (!p) return 0;

@@ -18,9 +18,9 @@
 #ifndef XBAR_QINT_H
 #define XBAR_QINT_H
 
-#include "../runtime/exec.h"
-#include "../runtime/ir.h"
-#include "conv_geom.h"
+#include "runtime/exec.h"
+#include "runtime/ir.h"
+#include "kernels/conv_geom.h"
 
 static inline int32_t xb_qint_xzp(int32_t zp, xb_dtype dt) { return dt == XB_I8 ? zp + 128 : zp; }
 static inline int32_t xb_qint_wzp(int32_t zp, xb_dtype dt) { return dt == XB_U8 ? zp - 128 : zp; }

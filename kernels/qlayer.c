@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "igemm.h"
-#include "qlayer_impl.h"
+#include "kernels/igemm.h"
+#include "kernels/qlayer_impl.h"
 
 static bool is_qlayer_op(int op) { return op == XB_OP_XbarQConv || op == XB_OP_XbarQGemm; }
 

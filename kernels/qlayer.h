@@ -1,7 +1,7 @@
 /* The integer matrix layer: what XbarQConv and XbarQGemm compute, and what
  * the RRAM backend maps onto crossbars.
  *
- * Node contract (built by frontend QDQ lowering and by runtime/quantize.c):
+ * Node contract (built by frontend QDQ lowering and by frontend/quantize.c):
  *   XbarQConv  inputs: x f32 [N,Cin,H,W], w i8 const [Cout,Cin/group,kh,kw],
  *                      w_scale f32 const [Cout], bias f32 const [Cout] (optional)
  *              attrs:  the ONNX Conv attributes (kernel_shape, pads, strides,
@@ -27,7 +27,7 @@
 
 #include <stdint.h>
 
-#include "../runtime/ir.h"
+#include "runtime/ir.h"
 
 typedef enum { XB_QL_CONV = 0, XB_QL_GEMM = 1 } xb_qlayer_kind;
 

@@ -5,9 +5,9 @@
 #ifndef XBAR_QLAYER_IMPL_H
 #define XBAR_QLAYER_IMPL_H
 
-#include "conv_geom.h"
-#include "qlayer.h"
-#include "registry.h"
+#include "kernels/conv_geom.h"
+#include "kernels/qlayer.h"
+#include "kernels/registry.h"
 
 typedef struct xb_qlayer_priv {
     xb_qlayer q;      /* must stay first */

@@ -8,11 +8,11 @@
  * scale x_scale * w_scale and zero point 0.  The multiplier is formed in
  * float32 and the product in double with round half to even, which is how
  * the ONNX reference evaluates it in numpy (qmath.h). */
-#include "kutil.h"
-#include "qint.h"
-#include "qmath.h"
-#include "qparams.h"
-#include "registry.h"
+#include "kernels/kutil.h"
+#include "kernels/qint.h"
+#include "kernels/qmath.h"
+#include "kernels/qparams.h"
+#include "kernels/registry.h"
 
 typedef struct {
     xb_qint_conv c;

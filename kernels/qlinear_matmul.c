@@ -7,11 +7,11 @@
  * or per row, b's per tensor or per column (qint_per_vector), y's per
  * tensor; y takes y_zero_point's type.  Multiplier in float32, product in
  * double, as the ONNX reference (qmath.h). */
-#include "kutil.h"
-#include "qint.h"
-#include "qmath.h"
-#include "qparams.h"
-#include "registry.h"
+#include "kernels/kutil.h"
+#include "kernels/qint.h"
+#include "kernels/qmath.h"
+#include "kernels/qparams.h"
+#include "kernels/registry.h"
 
 typedef struct {
     xb_qint_mm m;

@@ -1,6 +1,6 @@
-#include "qparams.h"
+#include "kernels/qparams.h"
 
-#include "kutil.h"
+#include "kernels/kutil.h"
 
 int64_t xb_qp_count(const xb_graph *g, const xb_node *n, int i, const char *what, xb_ctx *ctx) {
     const xb_tensor *t = &g->tensors[n->in[i]];

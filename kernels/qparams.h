@@ -15,8 +15,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../runtime/exec.h"
-#include "../runtime/ir.h"
+#include "runtime/exec.h"
+#include "runtime/ir.h"
 
 typedef struct {
     int64_t outer, C, inner; /* x viewed as [outer][C][inner]; C = 1 per tensor */

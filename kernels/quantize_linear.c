@@ -7,10 +7,10 @@
  * the ONNX reference computes (numpy promotes int32 / float32 to float64). */
 #include <math.h>
 
-#include "kutil.h"
-#include "qmath.h"
-#include "qparams.h"
-#include "registry.h"
+#include "kernels/kutil.h"
+#include "kernels/qmath.h"
+#include "kernels/qparams.h"
+#include "kernels/registry.h"
 
 xb_status xb_op_quantize_linear_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
     XB_TRY(xb_k_arity(n, 2, 3, 1, 1, ctx));

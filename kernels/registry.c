@@ -1,17 +1,20 @@
-#include "registry.h"
+#include "kernels/registry.h"
 
 #include <string.h>
 
-const xb_op_info xb_ops[XB_OP_COUNT] = {
+/* Positional, in ops.def order, and sized by its initializers: the static
+ * assert below then checks that the table and the xb_op_id enum were
+ * expanded from the same lines (a conditional or duplicated expansion in
+ * one of them would change one count and not the other). */
+const xb_op_info xb_ops[] = {
 #define XB_OP(id, name, dom, since, prefix)                                                        \
-    [XB_OP_##id] = {name, dom, since, xb_op_##prefix##_prepare, xb_op_##prefix##_run},
-#include "ops.def"
+    {name, dom, since, xb_op_##prefix##_prepare, xb_op_##prefix##_run},
+#include "kernels/ops.def"
 #undef XB_OP
 };
 
-/* Every table entry must be filled: a missing designated initializer would
- * leave a NULL prepare and crash at load time instead of failing to build. */
-_Static_assert(sizeof xb_ops / sizeof xb_ops[0] == XB_OP_COUNT, "op table size");
+_Static_assert(sizeof xb_ops / sizeof xb_ops[0] == XB_OP_COUNT,
+               "kernels/registry.c table and xb_op_id disagree: check kernels/ops.def");
 
 static int domain_is_onnx(const char *d) { return d[0] == '\0' || strcmp(d, "ai.onnx") == 0; }
 
@@ -38,3 +41,5 @@ int xb_op_lookup(const char *op_type, const char *domain, int opset, const char 
     if (why) *why = "unknown op";
     return -1;
 }
+
+const xb_op_set xb_kernel_ops = {xb_ops, XB_OP_COUNT, xb_op_lookup};

@@ -1,6 +1,6 @@
 /* Relu (ai.onnx 1, 6, 13, 14): y = max(x, 0).  Float only; integer
  * activations are handled by the quantized matrix layers' epilogues. */
-#include "registry.h"
+#include "kernels/registry.h"
 
 xb_status xb_op_relu_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
     if (n->n_in != 1 || n->n_out != 1 || n->in[0] < 0)

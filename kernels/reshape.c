@@ -6,8 +6,8 @@
  * allowzero = 1, opset 14+, where 0 means an empty dimension), -1 is
  * inferred from the element count (at most one), anything else is taken
  * literally.  allowzero = 1 with both 0 and -1 is invalid per the spec. */
-#include "kutil.h"
-#include "registry.h"
+#include "kernels/kutil.h"
+#include "kernels/registry.h"
 
 xb_status xb_op_reshape_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
     XB_TRY(xb_k_arity(n, 2, 2, 1, 1, ctx));

@@ -13,7 +13,7 @@
  * width may differ in the last bits (the dot-product lanes change). */
 #pragma GCC optimize("fp-contract=fast")
 
-#include "sgemm.h"
+#include "kernels/sgemm.h"
 
 #include <string.h>
 

@@ -6,8 +6,8 @@
  * clamped to [0, rank]; start >= end gives an empty result. */
 #include <string.h>
 
-#include "kutil.h"
-#include "registry.h"
+#include "kernels/kutil.h"
+#include "kernels/registry.h"
 
 xb_status xb_op_shape_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
     XB_TRY(xb_k_arity(n, 1, 1, 1, 1, ctx));

@@ -4,8 +4,8 @@
  * rather than 1 / inf, and the result stays in [0, 1]. */
 #include <math.h>
 
-#include "kutil.h"
-#include "registry.h"
+#include "kernels/kutil.h"
+#include "kernels/registry.h"
 
 xb_status xb_op_sigmoid_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
     XB_TRY(xb_k_arity(n, 1, 1, 1, 1, ctx));

@@ -12,8 +12,8 @@
  * invalid. */
 #include <string.h>
 
-#include "kutil.h"
-#include "registry.h"
+#include "kernels/kutil.h"
+#include "kernels/registry.h"
 
 typedef struct {
     int rank;

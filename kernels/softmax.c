@@ -7,8 +7,8 @@
  * double so the normalisation does not depend on summation order. */
 #include <math.h>
 
-#include "kutil.h"
-#include "registry.h"
+#include "kernels/kutil.h"
+#include "kernels/registry.h"
 
 typedef struct {
     int64_t outer, len, inner; /* inner doubles as the stride */

@@ -5,8 +5,8 @@
  * counts once (both as ONNX Runtime does; the spec is silent).  Negative
  * axes count from the end (opset 11; we accept them in every opset).
  * Naming a dimension that is not 1 is an error, as in the spec. */
-#include "kutil.h"
-#include "registry.h"
+#include "kernels/kutil.h"
+#include "kernels/registry.h"
 
 xb_status xb_op_squeeze_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
     XB_TRY(xb_k_arity(n, 1, n->opset >= 13 ? 2 : 1, 1, 1, ctx));

@@ -1,8 +1,8 @@
 /* Tanh (ai.onnx 6, 13) on f32, via the C library's tanhf. */
 #include <math.h>
 
-#include "kutil.h"
-#include "registry.h"
+#include "kernels/kutil.h"
+#include "kernels/registry.h"
 
 xb_status xb_op_tanh_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
     XB_TRY(xb_k_arity(n, 1, 1, 1, 1, ctx));

@@ -8,8 +8,8 @@
  * counter over the outer axes and a strided inner loop. */
 #include <string.h>
 
-#include "kutil.h"
-#include "registry.h"
+#include "kernels/kutil.h"
+#include "kernels/registry.h"
 
 typedef struct {
     int rank;                /* after simplification, >= 1 */

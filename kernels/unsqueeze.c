@@ -3,8 +3,8 @@
  * required `axes` attribute before opset 13 and from the required i64 input
  * (constant after folding) from 13.  Negative axes count from the end of the
  * output; duplicates are invalid. */
-#include "kutil.h"
-#include "registry.h"
+#include "kernels/kutil.h"
+#include "kernels/registry.h"
 
 xb_status xb_op_unsqueeze_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
     int v13 = n->opset >= 13;

@@ -7,11 +7,11 @@
  *     sum_k w (xq - zp) = sum_k w xq - zp * rowsum(w). */
 #include <stdlib.h>
 
-#include "igemm.h"
-#include "im2col.h"
-#include "im2col_packed.h"
-#include "qlayer_impl.h"
-#include "qmath.h"
+#include "kernels/igemm.h"
+#include "kernels/im2col.h"
+#include "kernels/im2col_packed.h"
+#include "kernels/qlayer_impl.h"
+#include "kernels/qmath.h"
 
 xb_status xb_op_xbar_qconv_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
     if (n->n_in < 3 || n->n_in > 4 || n->n_out != 1 || n->in[0] < 0 || n->in[1] < 0 ||

@@ -3,9 +3,9 @@
  * x (every leading index) are the positions P = M of one matrix product. */
 #include <stdlib.h>
 
-#include "igemm.h"
-#include "qlayer_impl.h"
-#include "qmath.h"
+#include "kernels/igemm.h"
+#include "kernels/qlayer_impl.h"
+#include "kernels/qmath.h"
 
 xb_status xb_op_xbar_qgemm_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
     if (n->n_in < 3 || n->n_in > 4 || n->n_out != 1 || n->in[0] < 0 || n->in[1] < 0 ||

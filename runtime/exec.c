@@ -1,9 +1,9 @@
-#include "exec.h"
+#include "runtime/exec.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "../kernels/registry.h"
+#include "runtime/op.h"
 
 xb_exec *xb_exec_new(const xb_graph *g, xb_ctx *ctx) {
     xb_exec *e = xb_calloc(ctx, 1, sizeof *e);
@@ -64,7 +64,7 @@ xb_status xb_exec_run_range(xb_exec *e, int from, int to, xb_ctx *ctx) {
     const xb_graph *g = e->g;
     for (int i = from; i < to; i++) {
         const xb_node *n = &g->nodes[i];
-        xb_status st = xb_ops[n->op].run(g, n, e, ctx);
+        xb_status st = xb_node_op(g, n)->run(g, n, e, ctx);
         if (st != XB_OK) {
             xb_ctx_prefix(ctx, "node '%s' (%s)", n->name, n->op_type);
             return st;

@@ -9,7 +9,7 @@
 #ifndef XBAR_EXEC_H
 #define XBAR_EXEC_H
 
-#include "ir.h"
+#include "runtime/ir.h"
 
 struct xb_exec;
 

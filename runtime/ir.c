@@ -1,4 +1,4 @@
-#include "ir.h"
+#include "runtime/ir.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,7 +52,11 @@ char *xb_shape_str(const xb_shape *s, char *buf, size_t n) {
     return buf;
 }
 
-xb_graph *xb_graph_new(xb_ctx *ctx) { return xb_calloc(ctx, 1, sizeof(xb_graph)); }
+xb_graph *xb_graph_new(const struct xb_op_set *ops, xb_ctx *ctx) {
+    xb_graph *g = xb_calloc(ctx, 1, sizeof(xb_graph));
+    if (g) g->ops = ops;
+    return g;
+}
 
 static void qparams_free(xb_qparams *q) {
     free(q->scale);

@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "status.h"
+#include "runtime/status.h"
 
 typedef enum {
     XB_UNDEF = 0,
@@ -96,7 +96,7 @@ typedef struct xb_node {
     char *op_type;
     char *domain;  /* "" for ai.onnx */
     int opset;     /* the model's opset for this node's domain */
-    int op;        /* index into the op registry (kernels/registry.h) */
+    int op;        /* index into the graph's op set (runtime/op.h) */
     int n_in, n_out;
     int *in;       /* tensor indices; -1 marks an absent optional input */
     int *out;
@@ -112,7 +112,10 @@ typedef struct {
     char *value;
 } xb_meta;
 
+struct xb_op_set; /* runtime/op.h */
+
 typedef struct xb_graph {
+    const struct xb_op_set *ops; /* the ops nodes resolve to (runtime/op.h) */
     char *path;    /* file it came from, for messages */
     int n_tensors, cap_tensors;
     xb_tensor *tensors;
@@ -129,7 +132,9 @@ typedef struct xb_graph {
 } xb_graph;
 
 /* --- construction ------------------------------------------------------ */
-xb_graph *xb_graph_new(xb_ctx *ctx);
+/* `ops` is the op set the graph's nodes resolve to (the kernels' table,
+ * kernels/registry.h: xb_kernel_ops). */
+xb_graph *xb_graph_new(const struct xb_op_set *ops, xb_ctx *ctx);
 void xb_graph_free(xb_graph *g);
 /* Deep copy (tensors with data, nodes with attributes); params are not
  * copied: call xb_graph_prepare on the copy. */

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ir.h"
+#include "runtime/ir.h"
 
 static void *dup_bytes(const void *src, size_t n, xb_ctx *ctx) {
     if (!src) return NULL;
@@ -127,7 +127,7 @@ xb_graph *xb_graph_clone(const xb_graph *g, xb_ctx *ctx) {
         xb_fail(ctx, XB_ERR_INVALID, "xb_graph_clone: no graph");
         return NULL;
     }
-    xb_graph *c = xb_graph_new(ctx);
+    xb_graph *c = xb_graph_new(g->ops, ctx);
     if (!c) return NULL;
     xb_status st = XB_OK;
     c->ir_version = g->ir_version;

@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../kernels/registry.h"
-#include "exec.h"
-#include "ir.h"
+#include "runtime/op.h"
+#include "runtime/exec.h"
+#include "runtime/ir.h"
 
 static xb_status bind_inputs(xb_graph *g, int64_t batch, xb_ctx *ctx) {
     for (int i = 0; i < g->n_inputs; i++) {
@@ -41,7 +41,7 @@ static xb_status resolve_ops(xb_graph *g, xb_ctx *ctx) {
     for (int i = 0; i < g->n_nodes; i++) {
         xb_node *n = &g->nodes[i];
         const char *why = NULL;
-        n->op = xb_op_lookup(n->op_type, n->domain, n->opset, &why);
+        n->op = g->ops->lookup(n->op_type, n->domain, n->opset, &why);
         if (n->op >= 0) continue;
         bad++;
         if (off < sizeof list - 200)
@@ -90,7 +90,7 @@ static xb_status fold_node(xb_graph *g, int i, xb_ctx *ctx) {
     e.scratch_bytes = n->scratch_bytes;
     if (st == XB_OK) e.scratch = xb_malloc(ctx, n->scratch_bytes ? n->scratch_bytes : 1);
     if (st == XB_OK && !e.scratch) st = ctx->status;
-    if (st == XB_OK) st = xb_ops[n->op].run(g, n, &e, ctx);
+    if (st == XB_OK) st = xb_node_op(g, n)->run(g, n, &e, ctx);
     for (int j = 0; j < n->n_out; j++) {
         if (n->out[j] < 0) continue;
         xb_tensor *t = &g->tensors[n->out[j]];
@@ -108,6 +108,7 @@ static xb_status fold_node(xb_graph *g, int i, xb_ctx *ctx) {
 
 xb_status xb_graph_prepare(xb_graph *g, int64_t batch, xb_ctx *ctx) {
     if (batch < 1) return xb_fail(ctx, XB_ERR_INVALID, "batch must be >= 1");
+    if (!g->ops) return xb_fail(ctx, XB_ERR_INVALID, "graph has no op set (xb_graph_new)");
     XB_TRY(bind_inputs(g, batch, ctx));
     XB_TRY(xb_graph_toposort(g, ctx));
     XB_TRY(resolve_ops(g, ctx));
@@ -141,7 +142,7 @@ xb_status xb_graph_prepare(xb_graph *g, int64_t batch, xb_ctx *ctx) {
             n->params_free = NULL;
         }
         n->scratch_bytes = 0;
-        st = xb_ops[n->op].prepare(g, n, ctx);
+        st = xb_node_op(g, n)->prepare(g, n, ctx);
         if (st != XB_OK) {
             xb_ctx_prefix(ctx, "node '%s' (%s)", n->name, n->op_type);
             break;

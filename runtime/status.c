@@ -1,4 +1,4 @@
-#include "status.h"
+#include "runtime/status.h"
 
 #include <stdarg.h>
 #include <stdint.h>

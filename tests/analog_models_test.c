@@ -14,8 +14,8 @@
 #include "backend/engine.h"
 #include "kernels/qlayer.h"
 #include "runtime/exec.h"
-#include "runtime/quantize.h"
-#include "runtime/report.h"
+#include "frontend/quantize.h"
+#include "eval/report.h"
 
 static const char *models_dir(void) {
     const char *e = getenv("XBAR_MODELS");

@@ -25,10 +25,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "runtime/dataset.h"
-#include "runtime/preprocess.h"
-#include "runtime/quantize.h"
-#include "runtime/runner.h"
+#include "eval/dataset.h"
+#include "eval/preprocess.h"
+#include "frontend/quantize.h"
+#include "eval/runner.h"
 
 #include "frontend/onnx.h"
 

@@ -1,4 +1,4 @@
-#include "onnx_builder.h"
+#include "tests/onnx_builder.h"
 
 #include <stdlib.h>
 #include <string.h>

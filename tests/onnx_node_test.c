@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
-#include "runtime/conformance.h"
+#include "eval/conformance.h"
 
 #define LIST_PATH XBAR_SOURCE_DIR "/tests/onnx_node_tests.txt"
 #define MAX_CASES 4096

@@ -1,5 +1,5 @@
 #define _XOPEN_SOURCE 700
-#include "test_tmp.h"
+#include "tests/test_tmp.h"
 
 #include <ftw.h>
 #include <stdio.h>

@@ -1,11 +1,11 @@
-#include "test_util.h"
+#include "tests/test_util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
 void xb_test_begin(xb_test_graph *tg) {
     memset(tg, 0, sizeof *tg);
-    tg->g = xb_graph_new(&tg->ctx);
+    tg->g = xb_graph_new(&xb_kernel_ops, &tg->ctx);
     tg->g->opset_onnx = 17;
 }
 

@@ -58,3 +58,6 @@ else()
   target_compile_definitions(xbar_tests PRIVATE
     XBAR_ONNX_NODE_LIST="${CMAKE_SOURCE_DIR}/tests/onnx_node_tests.txt")
 endif()
+
+# Layering: no layer includes one above it (tools/check_layers.sh).
+add_test(NAME layers COMMAND sh "${CMAKE_SOURCE_DIR}/tools/check_layers.sh")

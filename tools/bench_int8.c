@@ -17,7 +17,7 @@
 
 #include "frontend/onnx.h"
 #include "runtime/exec.h"
-#include "runtime/quantize.h"
+#include "frontend/quantize.h"
 
 static double cpu_now(void) {
     struct timespec t;

@@ -1,7 +1,7 @@
 /* libFuzzer harness: CIFAR-10 binary batch plus its batches.meta.txt.
  * Input layout: 2-byte little-endian length L, L bytes of batches.meta.txt
  * (no meta file when L is 0), then the .bin file (plain or gzip). */
-#include "runtime/dataset.h"
+#include "eval/dataset.h"
 #include "tests/fuzz/fuzz_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

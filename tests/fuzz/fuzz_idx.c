@@ -1,7 +1,7 @@
 /* libFuzzer harness: IDX images + labels (MNIST format, plain or gzip).
  * Input layout: 2-byte little-endian length L, L bytes of the labels file,
  * then the images file (tests/fuzz/fuzz_util.h: fz_split). */
-#include "runtime/dataset.h"
+#include "eval/dataset.h"
 #include "tests/fuzz/fuzz_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

@@ -7,7 +7,7 @@
  * attribute checks, constant folding and the passes.  Half the time it
  * falls back to libFuzzer's byte mutations, which keeps the wire-format
  * coverage. */
-#include "fuzz_onnx.c"
+#include "tests/fuzz/fuzz_onnx.c"
 
 #include "onnx.pb-c.h"
 

@@ -5,7 +5,7 @@
  * mismatch, grey replicated to RGB). */
 #include <zlib.h>
 
-#include "runtime/dataset.h"
+#include "eval/dataset.h"
 #include "tests/fuzz/fuzz_util.h"
 
 static void be32(uint8_t *p, uint32_t v) {

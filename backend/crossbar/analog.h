@@ -1,0 +1,150 @@
+/* Analog crossbar executor for one matrix layer (driven by backend/engine.c).
+ *
+ * Computes what crossbars, DACs, ADCs and digital shift-and-add produce for
+ *     acc[n][p] = sum_k w[n][k] * x[k][p]
+ * with x unsigned codes (< 2^input_bits) and w signed weights:
+ *
+ *   - x enters d = dac_bits at a time: digit j of x is (x >> j*d) & (2^d-1);
+ *   - each weight is encoded (offset: u = w + 2^(B-1); differential: |w|
+ *     on the positive or the negative column; center: |w - c_n| the same
+ *     way, c_n per output chosen at build) and cut into slices of c =
+ *     bits_per_cell bits, each slice one cell (conductance level 0..2^c-1);
+ *   - per row block r (rows of the crossbar), input digit j and column
+ *     (slice s, polarity, output n), the column sum S = sum_k digit_j[k] *
+ *     G[k][col] goes through the ADC;
+ *   - shift-and-add: acc += sign * ADC(S) * 2^(j*d + s*c); offset encoding
+ *     then subtracts 2^(B-1) * sum_k x[k], center adds c_n * sum_k x[k].
+ * With a lossless ADC and ideal cells this is exactly the integer product
+ * (the identity sum_j sum_s 2^(jd+sc) digit_j * slice_s = x * u).
+ *
+ * Flip (ISAAC, Shafiee et al. 2016, section 5): a column whose levels in a
+ * row block sum to more than half of kb * top (top = 2^width - 1 of its
+ * slice) is stored complemented, top - level, so no column sum exceeds half
+ * the range and the ADC needs one bit less.  The converted value S' gives
+ * S = top * D - S',
+ * with D = sum of the block's digits: ISAAC's 129th "unit" column, taken
+ * here as exact (a digital popcount of the DAC inputs; the cost model still
+ * charges its conversion).
+ *
+ * Three execution paths give the same results:
+ *   exact      - compile-time bound: no column sum can leave the ADC's
+ *                lossless range, no noise: the int8 kernel (igemm) computes
+ *                acc directly (off the profile images the engine lets the
+ *                layer run its own int8 kernel instead: xb_engine.exact);
+ *   correction - ADC with LSB 1 that may clip, no noise: igemm computes the
+ *                exact product, then only (position, row block, digit)
+ *                groups whose data-dependent bound X1 * maxlevel can exceed
+ *                the ADC range are simulated (in runs of 16 positions of
+ *                one digit plane), and acc corrected by
+ *                sign * (clip(S) - S) * 2^shift for each clipped column;
+ *   full       - everything else (rounding ADC, noise, cell non-idealities):
+ *                every conversion simulated.
+ * Statistics (zero share, max, histogram) need every column sum; layers on
+ * the exact or correction paths are fully simulated on "profile" images
+ * (image index < profile_images) and the statistics say how many
+ * conversions they were measured on. */
+#ifndef XBAR_ANALOG_H
+#define XBAR_ANALOG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "runtime/status.h"
+
+typedef enum { XB_APATH_EXACT = 0, XB_APATH_CORRECTION = 1, XB_APATH_FULL = 2 } xb_apath;
+
+typedef struct {
+    /* geometry and number format */
+    int64_t K, N, groups;
+    int rows;          /* crossbar rows */
+    int dac_bits, input_slices;
+    int cell_bits, w_slices, weight_bits;
+    /* Slice widths, LSB slice first (each <= cell_bits, summing to the
+     * magnitude bits); all zero = every slice cell_bits wide (the last one
+     * what is left).  RAELLA-style slicing, e.g. {2, 2, 4} for 4b-2b-2b. */
+    int8_t slice_bits[16];
+    bool differential; /* else offset */
+    bool center;       /* with differential: RAELLA Center+Offset, w = center[n] + o */
+    bool flip;         /* offset only: ISAAC's flipped columns (see below) */
+    bool signed_pair;  /* differential with a signed ADC: convert S+ - S- */
+    /* ADC */
+    bool lossless;     /* no clipping, LSB 1 */
+    double lsb;        /* >= 1 */
+    int64_t code_lo, code_hi;
+    /* non-idealities */
+    double prog_sigma, read_sigma, stuck_low, stuck_high, on_off_ratio;
+    uint64_t seed;
+    int layer_id;      /* keys the random draws */
+} xb_analog_config;
+
+/* Per-layer statistics, integers so merging is order-independent. */
+typedef struct {
+    int64_t conversions;  /* conversions whose saturation is known (all images) */
+    int64_t saturated;
+    int64_t observed;     /* conversions whose value was observed (profile/full) */
+    int64_t zeros;
+    int64_t max_abs;      /* largest |pre-ADC sum| observed, rounded */
+    int64_t hist_lo;      /* value of bin 0 */
+    int64_t hist_width;   /* values per bin */
+    int hist_bins;
+    int64_t *hist;        /* [hist_bins], owned */
+} xb_analog_stats;
+
+typedef struct xb_analog_layer {
+    xb_analog_config cfg;
+    int64_t C;            /* executor columns per group: w_slices * (differential ? 2 : 1) * N */
+    int64_t R;            /* row blocks */
+    uint8_t *lev;         /* [groups][K][C] ideal conductance levels */
+    float *cond;          /* [groups][K][C] actual conductances (unit levels), or NULL */
+    uint8_t *maxlev;      /* [groups][R] largest level in the row block */
+    int64_t *col_shift;   /* [C]: the slice's bit offset; sign in col_sign */
+    uint8_t *col_mask;    /* [C]: the slice's top level, 2^width - 1 */
+    int8_t *col_sign;     /* [C] */
+    int64_t *col_n;       /* [C] */
+    int64_t max_sum;      /* largest possible |column sum| in this layer */
+    int32_t *center;      /* [groups][N] c_n of the center encoding, or NULL */
+    uint8_t *flipped;     /* [groups][R][C] 1 = column stored complemented, or NULL */
+    int32_t *levsum;      /* [groups][R][C] sum of the column's ideal levels in the block */
+    xb_apath path;
+    int8_t *w;            /* [groups][N][K] copy of the weights */
+    int8_t *wpack;        /* [groups] igemm-packed weights (exact and correction paths) */
+    int8_t *levp;         /* [groups][R] igemm-packed level blocks [C][kpad(rows)] */
+    size_t levp_stride;   /* bytes per block in levp */
+    float *condT;         /* [groups][R][C][rows] conductance blocks, or NULL */
+} xb_analog_layer;
+
+/* Build from int8 weights [groups][N][K]; fails if a weight does not fit
+ * the configured weight bits and encoding. */
+xb_analog_layer *xb_analog_layer_new(const xb_analog_config *cfg, const int8_t *w, xb_ctx *ctx);
+void xb_analog_layer_free(xb_analog_layer *l);
+/* Re-derive the path after changing cfg.lsb / code range (calibration). */
+void xb_analog_layer_set_adc(xb_analog_layer *l, bool lossless, double lsb, int64_t lo, int64_t hi);
+
+xb_status xb_analog_stats_init(xb_analog_stats *s, const xb_analog_layer *l, xb_ctx *ctx);
+void xb_analog_stats_merge(xb_analog_stats *into, const xb_analog_stats *from);
+void xb_analog_stats_free(xb_analog_stats *s);
+/* Value at a percentile of the observed |sums| (histogram upper bin edge). */
+double xb_analog_stats_percentile(const xb_analog_stats *s, double pct);
+
+/* Books the ADC conversions of one exact-path call (P positions, one
+ * group) that ran as the plain int8 product elsewhere (xb_engine.exact):
+ * the exact path records nothing else off the profile images. */
+void xb_analog_count_exact(const xb_analog_layer *l, int64_t P, xb_analog_stats *st);
+/* Scratch bytes one call of xb_analog_matmul needs for P positions. */
+size_t xb_analog_scratch_bytes(const xb_analog_layer *l, int64_t P);
+
+/* acc[N][P] for group `group`.  `profile` forces the full simulation and
+ * records value statistics; `stats` may be NULL. */
+void xb_analog_matmul(const xb_analog_layer *l, int group, const uint8_t *x, int64_t P,
+                      int64_t image, bool profile, int32_t *acc, void *scratch,
+                      xb_analog_stats *stats);
+
+/* Counter-based random numbers: results depend on the key only.  The
+ * fast normal (for per-conversion read noise) is Box-Muller on 24-bit
+ * uniforms with polynomial log and sine, written to vectorise. */
+void xb_fast_normals(uint64_t key, uint64_t idx0, int64_t n, float *out);
+uint64_t xb_hash4(uint64_t seed, uint64_t a, uint64_t b, uint64_t c);
+double xb_hash_uniform(uint64_t h); /* (0, 1] */
+double xb_hash_normal(uint64_t h);  /* standard normal (Box-Muller) */
+
+#endif

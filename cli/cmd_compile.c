@@ -1,0 +1,100 @@
+/* xbar compile MODEL --arch A: how every matrix layer maps onto crossbars. */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "backend/compile.h"
+#include "backend/cost.h"
+#include "backend/profile.h"
+#include "cli/args.h"
+#include "eval/preprocess.h"
+#include "eval/report.h"
+#include "cli/arch_opts.h"
+#include "cli/cli.h"
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: xbar compile MODEL.onnx [--arch A] [--set KEY=VALUE]... [--json F]\n"
+            "                    [--heatmap F.png]\n\n"
+            "Slice and tile every matrix layer (Conv as im2col, Gemm, MatMul) onto the\n"
+            "architecture's crossbars: weight slices, row and column blocks, crossbars,\n"
+            "cell utilisation, partitions and tiles per layer, then totals and the\n"
+            "analytic cost per inference (energy, ADC share, latency, area).\n\n" XB_CLI_ARCH_HELP
+            "                      (default --arch isaac)\n"
+            "  --json F            write the mapping as JSON (\"-\" for stdout)\n"
+            "  --heatmap F.png     crossbar occupancy: one block per crossbar, cells\n"
+            "                      coloured by layer, unused cells grey\n\n"
+            "Exit status: 0 ok, 1 the job failed, 2 usage error.\n");
+}
+
+int xb_cmd_compile(int argc, char **argv) {
+    xb_args a;
+    xb_args_init(&a, argc, argv);
+    xb_cli_arch ao = {0};
+    const char *model = NULL, *json = NULL, *heatmap = NULL, *v;
+    while (xb_args_next(&a)) {
+        if (xb_args_help(&a)) {
+            usage(stdout);
+            return 0;
+        } else if (xb_cli_arch_opt(&a, &ao)) {
+        } else if (xb_args_opt(&a, "--json", &v)) {
+            json = v;
+        } else if (xb_args_opt(&a, "--heatmap", &v)) {
+            heatmap = v;
+        } else if (xb_args_one(&a, "MODEL", &model)) {
+        } else {
+            return xb_args_unknown(&a);
+        }
+    }
+    if (a.error || !xb_args_need(&a, "MODEL", model)) return 2;
+    xb_ctx ctx = {0};
+    xb_arch arch;
+    xb_graph *g = NULL;
+    xb_preproc pp = {0};
+    xb_layer_shape *sh = NULL;
+    xb_mapping *m = NULL;
+    xb_cost *c = NULL;
+    int n = 0, rc = 1;
+    if (xb_cli_arch_build(&ao, &arch, &ctx) != XB_OK) {
+        rc = 2;
+        goto done;
+    }
+    if (xb_model_load(model, &g, &pp, &ctx) != XB_OK) goto done;
+    if (xb_layer_shapes_of_graph(g, &sh, &n, &ctx) != XB_OK) goto done;
+    if (n == 0) {
+        xb_fail(&ctx, XB_ERR_INVALID, "%s: no matrix layers (Conv, Gemm, MatMul) to map", model);
+        goto done;
+    }
+    m = xb_compile_shapes(&arch, sh, n, &ctx);
+    if (!m) goto done;
+    c = xb_cost_compute(m, &ctx);
+    if (!c) goto done;
+    printf("model %s\n", model);
+    xb_profile_print_mapping(stdout, m);
+    printf("\nanalytic cost per inference (every slice of every crossbar runs):\n");
+    xb_profile_print_layers(stdout, m, c, NULL);
+    if (heatmap) {
+        if (xb_mapping_heatmap(m, heatmap, &ctx) != XB_OK) goto done;
+        printf("heatmap: %s (layer colours in order: red, green, blue, orange, purple, cyan, "
+               "magenta, lime, teal, brown, maroon, navy; repeated darker)\n",
+               heatmap);
+    }
+    if (json) {
+        cJSON *root = xb_profile_json_mapping(m, c);
+        cJSON_AddStringToObject(root, "model", model);
+        cJSON_AddItemToObject(root, "cost_layers", xb_profile_json_layers(m, c, NULL));
+        cJSON_AddItemToObject(root, "cost_totals", xb_profile_json_totals(m, c, NULL));
+        xb_status st = xb_json_write(root, json, &ctx);
+        cJSON_Delete(root);
+        if (st != XB_OK) goto done;
+    }
+    rc = 0;
+done:
+    if (rc) xb_report_error(&ctx);
+    xb_cost_free(c);
+    xb_mapping_free(m);
+    free(sh);
+    xb_graph_free(g);
+    xb_preproc_free(&pp);
+    return rc;
+}

@@ -1,0 +1,39 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+typedef struct {
+    const char *name;
+    int (*fn)(int, char **);
+    const char *summary;
+} command;
+
+static const command commands[] = {
+#define XB_CMD(name, fn, summary) {name, fn, summary},
+#include "cli/commands.def"
+#undef XB_CMD
+    {NULL, NULL, NULL}};
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "xbar — run quantized ONNX networks on a simulated RRAM crossbar accelerator\n\n"
+            "usage: xbar COMMAND [ARGS...]\n       xbar COMMAND --help\n\ncommands:\n");
+    for (const command *c = commands; c->name; c++) fprintf(f, "  %-12s %s\n", c->name, c->summary);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    for (const command *c = commands; c->name; c++)
+        if (!strcmp(argv[1], c->name)) return c->fn(argc - 1, argv + 1);
+    fprintf(stderr, "xbar: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,327 @@
+/* Dataset plumbing common to every format: spec resolution, data-dir rule,
+ * file reading (gzip or plain), class-name matching, freeing. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <zlib.h>
+
+#include "eval/dataset.h"
+#include "eval/dataset_int.h"
+
+#ifndef XBAR_SOURCE_DIR
+#define XBAR_SOURCE_DIR "."
+#endif
+
+void xb_dataset_free(xb_dataset *d) {
+    if (!d) return;
+    free(d->name);
+    free(d->path);
+    free(d->images);
+    free(d->labels);
+    xb_free_list(d->class_names, d->n_classes);
+    if (d->files)
+        for (int64_t i = 0; i < d->n; i++) free(d->files[i]);
+    free(d->files);
+    free(d);
+}
+
+xb_dataset *xb_dataset_alloc(const char *path, int64_t n, int c, int h, int w, xb_ctx *ctx) {
+    if (n < 0 || n > XB_DATASET_MAX_IMAGES) {
+        xb_fail(ctx, XB_ERR_INVALID, "%s: %lld images is more than the limit of %d", path,
+                (long long)n, XB_DATASET_MAX_IMAGES);
+        return NULL;
+    }
+    size_t per = (size_t)c * (size_t)h * (size_t)w, bytes;
+    if (xb_mul_overflow(per, (size_t)n, &bytes) || bytes > XB_DATASET_MAX_BYTES) {
+        xb_fail(ctx, XB_ERR_INVALID, "%s: %lld images of %dx%dx%d bytes exceed the %zu-byte limit",
+                path, (long long)n, c, h, w, XB_DATASET_MAX_BYTES);
+        return NULL;
+    }
+    xb_dataset *d = xb_calloc(ctx, 1, sizeof *d);
+    if (!d) return NULL;
+    d->n = n;
+    d->c = c;
+    d->h = h;
+    d->w = w;
+    d->name = xb_strdup(ctx, path);
+    d->path = xb_strdup(ctx, path);
+    d->images = xb_malloc(ctx, bytes ? bytes : 1);
+    d->labels = xb_calloc(ctx, (size_t)(n ? n : 1), sizeof(int32_t));
+    if (!d->name || !d->path || !d->images || !d->labels) {
+        xb_dataset_free(d);
+        return NULL;
+    }
+    return d;
+}
+
+void xb_dirname(const char *path, char *buf, size_t n) {
+    const char *slash = strrchr(path, '/');
+    if (!slash) {
+        snprintf(buf, n, ".");
+    } else if (slash == path) {
+        snprintf(buf, n, "/");
+    } else {
+        int len = (int)(slash - path);
+        snprintf(buf, n, "%.*s", len, path);
+    }
+}
+
+xb_status xb_read_file_gz(const char *path, size_t max, unsigned char **data, size_t *len,
+                          xb_ctx *ctx) {
+    *data = NULL;
+    *len = 0;
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return xb_fail(ctx, XB_ERR_IO, "%s: %s", path, strerror(errno));
+    if (S_ISDIR(sb.st_mode)) return xb_fail(ctx, XB_ERR_IO, "%s: is a directory, expected a file", path);
+    /* Devices and pipes have no size to check against and may never end. */
+    if (!S_ISREG(sb.st_mode)) return xb_fail(ctx, XB_ERR_IO, "%s: not a regular file", path);
+    /* zlib reads plain files unchanged ("transparent" mode), so one path
+     * serves both .gz and uncompressed copies. */
+    gzFile f = gzopen(path, "rb");
+    if (!f) return xb_fail(ctx, XB_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    /* A plain file's size is known: refuse an oversized one before reading
+     * (and allocating) up to `max` bytes of it. */
+    if (gzdirect(f) && (uintmax_t)sb.st_size > (uintmax_t)max) {
+        gzclose(f);
+        return xb_fail(ctx, XB_ERR_INVALID, "%s: larger than the %zu-byte limit", path, max);
+    }
+    size_t cap = (size_t)sb.st_size + 1, n = 0;
+    if (cap < 4096) cap = 4096;
+    if (cap > max + 1) cap = max + 1;
+    unsigned char *buf = xb_malloc(ctx, cap);
+    if (!buf) {
+        gzclose(f);
+        xb_ctx_prefix(ctx, "%s", path);
+        return ctx->status;
+    }
+    for (;;) {
+        if (n == cap) {
+            if (cap > max) break;
+            size_t ncap = cap * 2 > max + 1 ? max + 1 : cap * 2;
+            unsigned char *nb = realloc(buf, ncap);
+            if (!nb) {
+                free(buf);
+                gzclose(f);
+                return xb_fail(ctx, XB_ERR_NOMEM, "%s: out of memory reading the file", path);
+            }
+            buf = nb;
+            cap = ncap;
+        }
+        size_t want = cap - n;
+        if (want > (1u << 30)) want = 1u << 30;
+        int got = gzread(f, buf + n, (unsigned)want);
+        if (got < 0) {
+            int errnum = 0;
+            const char *msg = gzerror(f, &errnum);
+            xb_fail(ctx, XB_ERR_PARSE, "%s: corrupt gzip data (%s)", path,
+                    errnum == Z_ERRNO ? strerror(errno) : msg);
+            free(buf);
+            gzclose(f);
+            return ctx->status;
+        }
+        if (got == 0) break;
+        n += (size_t)got;
+    }
+    /* gzread reports a stream cut short as end of file; gzerror tells. */
+    int errnum = 0;
+    const char *msg = gzerror(f, &errnum);
+    if (errnum != Z_OK && errnum != Z_STREAM_END) {
+        xb_fail(ctx, XB_ERR_PARSE, "%s: corrupt or truncated gzip data (%s)", path, msg);
+        free(buf);
+        gzclose(f);
+        return ctx->status;
+    }
+    gzclose(f);
+    if (n > max) {
+        free(buf);
+        return xb_fail(ctx, XB_ERR_INVALID, "%s: larger than the %zu-byte limit", path, max);
+    }
+    *data = buf;
+    *len = n;
+    return XB_OK;
+}
+
+const char *xb_data_dir(const char *name, char *buf, size_t n) {
+    const char *root = getenv("XBAR_DATA");
+    if (root && root[0])
+        snprintf(buf, n, "%s/%s", root, name);
+    else
+        snprintf(buf, n, "%s/datasets/data/%s", XBAR_SOURCE_DIR, name);
+    return buf;
+}
+
+const char *xb_dataset_train_split(const char *test_path, char *buf, size_t n) {
+    static const char *pairs[][2] = {{"t10k-images", "train-images"},
+                                     {"test_batch.bin", "data_batch_1.bin"}};
+    const char *base = strrchr(test_path, '/');
+    base = base ? base + 1 : test_path;
+    for (size_t k = 0; k < sizeof pairs / sizeof pairs[0]; k++) {
+        const char *hit = strstr(base, pairs[k][0]);
+        if (!hit) continue;
+        int len = snprintf(buf, n, "%.*s%s%s", (int)(hit - test_path), test_path, pairs[k][1],
+                           hit + strlen(pairs[k][0]));
+        struct stat sb;
+        if (len > 0 && (size_t)len < n && stat(buf, &sb) == 0 && S_ISREG(sb.st_mode)) return buf;
+    }
+    return NULL;
+}
+
+static int is_dir(const char *p) {
+    struct stat sb;
+    return stat(p, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+static int ends_with(const char *s, const char *suffix) {
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+static xb_status open_named(const char *spec, const char *file, int cifar, xb_dataset **out,
+                            xb_ctx *ctx) {
+    char dir[2048], path[4096];
+    xb_data_dir(spec, dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    struct stat sb;
+    if (stat(path, &sb) != 0) {
+        /* Fashion-MNIST has no bundled sample; the other two do. */
+        const char *sample = !strcmp(spec, "cifar10") ? "datasets/samples/cifar10/test_batch.bin"
+                             : !strcmp(spec, "mnist") ? "datasets/samples/mnist/t10k-images-idx3-ubyte.gz"
+                                                      : NULL;
+        return xb_fail(ctx, XB_ERR_IO,
+                       "dataset '%s' not found: looked for %s (data dir: $XBAR_DATA/%s if XBAR_DATA "
+                       "is set, else %s/datasets/data/%s). Fetch it with `datasets/fetch.sh %s`%s%s",
+                       spec, path, spec, XBAR_SOURCE_DIR, spec, spec,
+                       sample ? ", or use the bundled sample: --data " XBAR_SOURCE_DIR "/" : "",
+                       sample ? sample : "");
+    }
+    xb_status st = cifar ? xb_dataset_load_cifar(path, out, ctx) : xb_dataset_load_idx(path, out, ctx);
+    if (st != XB_OK) return st;
+    free((*out)->name);
+    (*out)->name = xb_strdup(ctx, spec);
+    if (!(*out)->name) {
+        xb_dataset_free(*out);
+        *out = NULL;
+        return ctx->status;
+    }
+    return XB_OK;
+}
+
+xb_status xb_dataset_open(const char *spec, xb_dataset **out, xb_ctx *ctx) {
+    *out = NULL;
+    if (!spec || !spec[0]) return xb_fail(ctx, XB_ERR_INVALID, "empty dataset spec");
+    if (!strcmp(spec, "mnist") || !strcmp(spec, "fashion-mnist"))
+        return open_named(spec, "t10k-images-idx3-ubyte.gz", 0, out, ctx);
+    if (!strcmp(spec, "cifar10")) return open_named(spec, "test_batch.bin", 1, out, ctx);
+    struct stat sb;
+    if (stat(spec, &sb) != 0)
+        return xb_fail(ctx, XB_ERR_IO,
+                       "%s: %s (a dataset is mnist, fashion-mnist, cifar10, an IDX images file, a "
+                       "CIFAR .bin file or a folder of class-named subfolders of PNGs)",
+                       spec, strerror(errno));
+    if (is_dir(spec)) return xb_dataset_load_png_dir(spec, out, ctx);
+    if (ends_with(spec, ".bin") || ends_with(spec, ".bin.gz"))
+        return xb_dataset_load_cifar(spec, out, ctx);
+    return xb_dataset_load_idx(spec, out, ctx);
+}
+
+void xb_free_list(char **list, int n) {
+    if (!list) return;
+    for (int i = 0; i < n; i++) free(list[i]);
+    free(list);
+}
+
+char **xb_split_list(const char *s, int *n, xb_ctx *ctx) {
+    *n = 0;
+    int count = 1;
+    for (const char *p = s; *p; p++) count += *p == ',';
+    char **list = xb_calloc(ctx, (size_t)count + 1, sizeof(char *));
+    if (!list) return NULL;
+    const char *p = s;
+    for (int i = 0; i < count; i++) {
+        const char *end = strchr(p, ',');
+        if (!end) end = p + strlen(p);
+        const char *a = p, *b = end;
+        while (a < b && isspace((unsigned char)*a)) a++;
+        while (b > a && isspace((unsigned char)b[-1])) b--;
+        list[i] = xb_malloc(ctx, (size_t)(b - a) + 1);
+        if (!list[i]) {
+            xb_free_list(list, i);
+            return NULL;
+        }
+        memcpy(list[i], a, (size_t)(b - a));
+        list[i][b - a] = '\0';
+        p = *end ? end + 1 : end;
+    }
+    *n = count;
+    return list;
+}
+
+xb_status xb_dataset_match_classes(xb_dataset *d, char *const *model_classes, int n_model_classes,
+                                   char *note, size_t note_n, xb_ctx *ctx) {
+    if (note && note_n) note[0] = '\0';
+    int found = 0;
+    int *map = NULL;
+    if (d->n_classes > 0 && n_model_classes > 0) {
+        map = xb_calloc(ctx, (size_t)d->n_classes, sizeof(int));
+        if (!map) return ctx->status;
+        for (int i = 0; i < d->n_classes; i++) {
+            map[i] = -1;
+            for (int j = 0; j < n_model_classes; j++)
+                if (!strcmp(d->class_names[i], model_classes[j])) {
+                    map[i] = j;
+                    found++;
+                    break;
+                }
+        }
+    }
+    if (found > 0 && found < d->n_classes) {
+        char list[1024];
+        size_t off = 0;
+        list[0] = '\0';
+        for (int i = 0; i < d->n_classes && off < sizeof list - 64; i++)
+            if (map[i] < 0)
+                off += (size_t)snprintf(list + off, sizeof list - off, "%s'%s'", off ? ", " : "",
+                                        d->class_names[i]);
+        free(map);
+        return xb_fail(ctx, XB_ERR_INVALID,
+                       "%s: %d of %d class folders do not match the model's classes: %s", d->path,
+                       d->n_classes - found, d->n_classes, list);
+    }
+    if (found == d->n_classes && found > 0) {
+        for (int64_t i = 0; i < d->n; i++) d->labels[i] = map[d->labels[i]];
+        /* Class names now follow the model's list. */
+        char **names = xb_calloc(ctx, (size_t)n_model_classes, sizeof(char *));
+        if (!names) {
+            free(map);
+            return ctx->status;
+        }
+        for (int j = 0; j < n_model_classes; j++) {
+            names[j] = xb_strdup(ctx, model_classes[j]);
+            if (!names[j]) {
+                xb_free_list(names, j);
+                free(map);
+                return ctx->status;
+            }
+        }
+        xb_free_list(d->class_names, d->n_classes);
+        d->class_names = names;
+        d->n_classes = n_model_classes;
+    } else if (d->n_classes > 0 && n_model_classes > 0 && note && note_n) {
+        snprintf(note, note_n,
+                 "class names of %s (%s, ...) do not match the model's (%s, ...); using the "
+                 "dataset's own label order",
+                 d->path, d->class_names[0], model_classes[0]);
+    }
+    free(map);
+    for (int64_t i = 0; i < d->n; i++)
+        if (n_model_classes > 0 && d->labels[i] >= n_model_classes)
+            return xb_fail(ctx, XB_ERR_INVALID,
+                           "%s: image %lld has label %d but the model has only %d classes", d->path,
+                           (long long)i, d->labels[i], n_model_classes);
+    return XB_OK;
+}

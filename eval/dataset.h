@@ -1,0 +1,121 @@
+/* Labelled image datasets, decoded to 8-bit pixels.
+ *
+ * Every loader produces the same thing: n images of c x h x w bytes, planar
+ * (NCHW, the layout the models take), one label per image and, when the
+ * format carries them, class names.  Conversion to floats (pixel/255, mean,
+ * std, grey<->RGB) is a separate step (eval/preprocess.h) because it
+ * depends on the model, not on the file.
+ *
+ * Formats (one file each):
+ *   dataset_idx.c    IDX (MNIST, Fashion-MNIST): images idx3 u8, gzip or
+ *                    plain; labels idx1 found beside the images file
+ *   dataset_cifar.c  CIFAR-10 binary: 3073-byte records, class names from
+ *                    batches.meta.txt beside it
+ *   dataset_png.c    a folder of class-named subfolders of PNG files, and
+ *                    single PNG files (xbar classify)
+ * A new format is one more file with one more xb_dataset_load_* function,
+ * plus a branch in xb_dataset_open (dataset.c) that recognises it.
+ *
+ * Loaders trust nothing in the file: every size is checked against the
+ * bytes actually present before anything is allocated or indexed, and every
+ * failure is one message naming the file and the cause. */
+#ifndef XBAR_DATASET_H
+#define XBAR_DATASET_H
+
+#include <stdint.h>
+
+#include "runtime/status.h"
+
+/* Hard limits on what a dataset file may claim: far beyond any real test
+ * set, small enough that a lying header cannot make us allocate gigabytes. */
+#define XB_DATASET_MAX_IMAGES 10000000
+#define XB_DATASET_MAX_SIDE 4096
+#define XB_DATASET_MAX_BYTES ((size_t)1 << 31)
+
+typedef struct xb_dataset {
+    char *name;          /* what the user asked for: "mnist", a path... */
+    char *path;          /* the file or folder actually read */
+    int64_t n;           /* images */
+    int c, h, w;         /* channels (1 grey, 3 RGB), height, width */
+    uint8_t *images;     /* [n][c][h][w] */
+    int32_t *labels;     /* [n]: class index */
+    int n_classes;       /* number of class names (0 when the format has none) */
+    char **class_names;  /* [n_classes] or NULL */
+    char **files;        /* PNG folders only: [n] file of each image, else NULL */
+} xb_dataset;
+
+static inline const uint8_t *xb_dataset_image(const xb_dataset *d, int64_t i) {
+    return d->images + (size_t)i * (size_t)d->c * (size_t)d->h * (size_t)d->w;
+}
+
+void xb_dataset_free(xb_dataset *d);
+
+/* IDX: `images_path` is an idx3 u8 file (".gz" or plain, detected by the
+ * gzip magic, not the name).  Its labels file is found beside it by the
+ * standard name mapping "*-images-idx3-ubyte*" -> "*-labels-idx1-ubyte*"
+ * (MNIST's "t10k-images.idx3-ubyte" spelling works too). */
+xb_status xb_dataset_load_idx(const char *images_path, xb_dataset **out, xb_ctx *ctx);
+
+/* CIFAR-10 binary version: any number of 3073-byte records (label byte, then
+ * 1024 R, 1024 G, 1024 B bytes).  Class names come from batches.meta.txt in
+ * the same folder when it exists. */
+xb_status xb_dataset_load_cifar(const char *path, xb_dataset **out, xb_ctx *ctx);
+
+/* A folder whose subfolders are the classes, each holding PNG files.
+ * Classes and files are taken in byte-wise (strcmp) sorted order, so the
+ * label numbering is the same on every machine.  Files not ending in ".png"
+ * (case-insensitive) and hidden entries are ignored.  All images must have
+ * the same size; if some are colour and some grey, the grey ones are
+ * replicated to RGB. */
+xb_status xb_dataset_load_png_dir(const char *dir, xb_dataset **out, xb_ctx *ctx);
+
+/* One PNG of any valid kind (1/2/4/8/16-bit; grey, grey+alpha, RGB, RGBA,
+ * palette; tRNS; interlaced) decoded to 8-bit grey (c = 1) or RGB (c = 3),
+ * planar [c][h][w] in *pixels (caller frees).
+ *   - 16-bit samples are scaled to 8 bits with rounding (png_set_scale_16);
+ *   - palette images become RGB, low-bit grey is expanded to 0..255;
+ *   - alpha (an alpha channel or tRNS) is composited onto black:
+ *     v' = round(v * a / 255).  Black is the background the datasets we
+ *     serve were drawn on (MNIST digits are white on black), so a transparent
+ *     background reads the way the model was trained.
+ *   - no gamma correction: pixel values are taken as stored. */
+xb_status xb_png_load(const char *path, uint8_t **pixels, int *c, int *h, int *w, xb_ctx *ctx);
+
+/* Resolve a --data SPEC and load it:
+ *   "mnist", "fashion-mnist"  t10k-images-idx3-ubyte.gz in the data dir
+ *   "cifar10"                 test_batch.bin in the data dir
+ *   a path                    a directory (PNG folder), a ".bin" file (CIFAR),
+ *                             or anything else as an IDX images file.
+ * Data dir: $XBAR_DATA/<name>/ when XBAR_DATA is set, else
+ * <source tree>/datasets/data/<name>/.  A missing named dataset fails with a
+ * message naming where it looked and how to fetch it. */
+xb_status xb_dataset_open(const char *spec, xb_dataset **out, xb_ctx *ctx);
+
+/* The training split stored beside a test-set file, if there is one:
+ * "...t10k-images-idx3-ubyte[.gz]" -> "...train-images-idx3-ubyte[.gz]",
+ * ".../test_batch.bin" -> ".../data_batch_1.bin".  Returns buf, or NULL
+ * when the name does not follow those conventions or the file is absent.
+ * (xbar run calibrates on it when the test data has no images to spare.) */
+const char *xb_dataset_train_split(const char *test_path, char *buf, size_t n);
+
+/* "<XBAR_DATA or repo/datasets/data>/<name>" into buf. */
+const char *xb_data_dir(const char *name, char *buf, size_t n);
+
+/* Relabel the dataset so labels index the model's class list.
+ *   - every dataset class name found among `model_classes`: labels are
+ *     mapped by name (the usual case for PNG folders named after classes);
+ *   - no dataset class name found: keep the dataset's own order, which is
+ *     what IDX/CIFAR (numeric labels) and folders named 0..9 expect; *note
+ *     (may be NULL) receives a sentence to show the user when the dataset
+ *     had names that did not match;
+ *   - some found, some not: an error listing the unmatched names.
+ * Labels >= n_model_classes fail in any case. */
+xb_status xb_dataset_match_classes(xb_dataset *d, char *const *model_classes, int n_model_classes,
+                                   char *note, size_t note_n, xb_ctx *ctx);
+
+/* Split "a,b,c" into a NULL-terminated, malloc'd array of trimmed strings;
+ * *n receives the count.  Used for the xbar.classes metadata. */
+char **xb_split_list(const char *s, int *n, xb_ctx *ctx);
+void xb_free_list(char **list, int n);
+
+#endif

@@ -1,0 +1,119 @@
+/* CIFAR-10 "binary version" (Krizhevsky, https://www.cs.toronto.edu/~kriz/cifar.html):
+ * records of 1 label byte + 3072 pixel bytes (1024 red, 1024 green, 1024
+ * blue, each 32x32 row-major), no header.  That is already planar CHW, so
+ * records are copied as they are.  Class names live in batches.meta.txt,
+ * one a line, in label order. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eval/dataset.h"
+#include "eval/dataset_int.h"
+
+#define CIFAR_SIDE 32
+#define CIFAR_PIXELS (3 * CIFAR_SIDE * CIFAR_SIDE)
+#define CIFAR_RECORD (1 + CIFAR_PIXELS)
+#define CIFAR_MAX_CLASSES 256
+
+/* Read batches.meta.txt beside `path` if present.  A meta file that exists
+ * but is unusable is an error: silently numbering classes would mislabel
+ * the report. */
+static xb_status read_meta(const char *path, xb_dataset *d, xb_ctx *ctx) {
+    char dir[4096], meta[4200];
+    xb_dirname(path, dir, sizeof dir);
+    snprintf(meta, sizeof meta, "%s/batches.meta.txt", dir);
+    FILE *f = fopen(meta, "rb");
+    if (!f) return XB_OK;
+    fclose(f);
+    unsigned char *b = NULL;
+    size_t len = 0;
+    XB_TRY(xb_read_file_gz(meta, 1 << 16, &b, &len, ctx));
+    char **names = xb_calloc(ctx, CIFAR_MAX_CLASSES, sizeof(char *));
+    int n = 0;
+    xb_status st = names ? XB_OK : ctx->status;
+    size_t i = 0;
+    while (st == XB_OK && i < len) {
+        size_t j = i;
+        while (j < len && b[j] != '\n') j++;
+        size_t a = i, e = j;
+        while (a < e && (b[a] == ' ' || b[a] == '\t' || b[a] == '\r')) a++;
+        while (e > a && (b[e - 1] == ' ' || b[e - 1] == '\t' || b[e - 1] == '\r')) e--;
+        if (e > a) {
+            if (n == CIFAR_MAX_CLASSES) {
+                st = xb_fail(ctx, XB_ERR_PARSE, "%s: more than %d class names", meta,
+                             CIFAR_MAX_CLASSES);
+                break;
+            }
+            for (size_t k = a; k < e; k++)
+                if (b[k] < 0x20 && b[k] != '\t') {
+                    st = xb_fail(ctx, XB_ERR_PARSE, "%s: control byte 0x%02x in a class name", meta,
+                                 b[k]);
+                    break;
+                }
+            if (st != XB_OK) break;
+            names[n] = xb_malloc(ctx, e - a + 1);
+            if (!names[n]) {
+                st = ctx->status;
+                break;
+            }
+            memcpy(names[n], b + a, e - a);
+            names[n][e - a] = '\0';
+            n++;
+        }
+        i = j + 1;
+    }
+    free(b);
+    if (st == XB_OK) {
+        for (int64_t k = 0; k < d->n; k++)
+            if (d->labels[k] >= n) {
+                st = xb_fail(ctx, XB_ERR_INVALID,
+                             "%s: record %lld has label %d but %s names only %d classes", path,
+                             (long long)k, d->labels[k], meta, n);
+                break;
+            }
+    }
+    if (st != XB_OK) {
+        xb_free_list(names, n);
+        return st;
+    }
+    d->class_names = names;
+    d->n_classes = n;
+    return XB_OK;
+}
+
+xb_status xb_dataset_load_cifar(const char *path, xb_dataset **out, xb_ctx *ctx) {
+    *out = NULL;
+    unsigned char *b = NULL;
+    size_t len = 0;
+    /* No more records than xb_dataset_alloc accepts: a larger cap only lets
+     * a small .bin.gz inflate to tens of gigabytes before failing. */
+    int64_t max_n = XB_DATASET_MAX_BYTES / CIFAR_PIXELS;
+    if (max_n > XB_DATASET_MAX_IMAGES) max_n = XB_DATASET_MAX_IMAGES;
+    XB_TRY(xb_read_file_gz(path, (size_t)max_n * CIFAR_RECORD, &b, &len, ctx));
+    if (len == 0 || len % CIFAR_RECORD != 0) {
+        xb_fail(ctx, XB_ERR_PARSE,
+                "%s: %zu bytes is not a whole number of %d-byte CIFAR records (truncated or not a "
+                "CIFAR-10 binary file)",
+                path, len, CIFAR_RECORD);
+        free(b);
+        return ctx->status;
+    }
+    int64_t n = (int64_t)(len / CIFAR_RECORD);
+    xb_dataset *d = xb_dataset_alloc(path, n, 3, CIFAR_SIDE, CIFAR_SIDE, ctx);
+    if (!d) {
+        free(b);
+        return ctx->status;
+    }
+    for (int64_t i = 0; i < n; i++) {
+        const unsigned char *r = b + (size_t)i * CIFAR_RECORD;
+        d->labels[i] = r[0];
+        memcpy(d->images + (size_t)i * CIFAR_PIXELS, r + 1, CIFAR_PIXELS);
+    }
+    free(b);
+    if (read_meta(path, d, ctx) != XB_OK) {
+        xb_dataset_free(d);
+        return ctx->status;
+    }
+    *out = d;
+    return XB_OK;
+}

@@ -1,0 +1,136 @@
+/* IDX files (the MNIST / Fashion-MNIST format, LeCun et al.,
+ * http://yann.lecun.com/exdb/mnist/): a 4-byte magic {0, 0, type, ndims},
+ * ndims big-endian u32 dimensions, then the elements row-major.  We accept
+ * type 0x08 (unsigned byte): images with 3 dims (n, rows, cols), labels with
+ * 1 dim (n). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "eval/dataset.h"
+#include "eval/dataset_int.h"
+
+static uint32_t be32(const unsigned char *p) {
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+/* Check the header of an IDX u8 file with `want_dims` dimensions and return
+ * the dims and the offset of the data. */
+static xb_status idx_header(const char *path, const unsigned char *b, size_t len, int want_dims,
+                            uint32_t *dims, size_t *data_off, xb_ctx *ctx) {
+    if (len < 4) return xb_fail(ctx, XB_ERR_PARSE, "%s: truncated IDX header (%zu bytes)", path, len);
+    if (b[0] != 0 || b[1] != 0)
+        return xb_fail(ctx, XB_ERR_PARSE,
+                       "%s: not an IDX file (magic %02x %02x %02x %02x, expected 00 00 08 %02x)",
+                       path, b[0], b[1], b[2], b[3], want_dims);
+    if (b[2] != 0x08)
+        return xb_fail(ctx, XB_ERR_UNSUPPORTED,
+                       "%s: IDX element type 0x%02x; only unsigned bytes (0x08) are supported", path,
+                       b[2]);
+    if (b[3] != want_dims)
+        return xb_fail(ctx, XB_ERR_PARSE, "%s: IDX file has %d dimensions, expected %d (%s)", path,
+                       b[3], want_dims, want_dims == 3 ? "images: count, rows, columns" : "labels");
+    size_t hdr = 4 + 4 * (size_t)want_dims;
+    if (len < hdr) return xb_fail(ctx, XB_ERR_PARSE, "%s: truncated IDX header (%zu bytes)", path, len);
+    size_t expect = 1;
+    for (int i = 0; i < want_dims; i++) {
+        dims[i] = be32(b + 4 + 4 * i);
+        if (xb_mul_overflow(expect, dims[i], &expect) || expect > XB_DATASET_MAX_BYTES)
+            return xb_fail(ctx, XB_ERR_INVALID, "%s: IDX dimensions claim more than %zu bytes", path,
+                           XB_DATASET_MAX_BYTES);
+    }
+    if (want_dims == 3 && dims[0] == 0)
+        return xb_fail(ctx, XB_ERR_INVALID, "%s: the IDX header says 0 images", path);
+    if (dims[0] > XB_DATASET_MAX_IMAGES)
+        return xb_fail(ctx, XB_ERR_INVALID, "%s: IDX count %u exceeds the limit of %d", path, dims[0],
+                       XB_DATASET_MAX_IMAGES);
+    if (want_dims == 3 && (dims[1] == 0 || dims[2] == 0 || dims[1] > XB_DATASET_MAX_SIDE ||
+                           dims[2] > XB_DATASET_MAX_SIDE))
+        return xb_fail(ctx, XB_ERR_INVALID, "%s: image size %ux%u is out of range (1..%d)", path,
+                       dims[1], dims[2], XB_DATASET_MAX_SIDE);
+    if (len - hdr < expect)
+        return xb_fail(ctx, XB_ERR_PARSE,
+                       "%s: truncated: header promises %zu data bytes, file has %zu", path, expect,
+                       len - hdr);
+    if (len - hdr > expect)
+        return xb_fail(ctx, XB_ERR_PARSE,
+                       "%s: %zu bytes beyond what the header's dimensions describe (%zu data bytes): "
+                       "dimensions inconsistent with the file size",
+                       path, len - hdr - expect, expect);
+    *data_off = hdr;
+    return XB_OK;
+}
+
+static int file_exists(const char *p) {
+    struct stat sb;
+    return stat(p, &sb) == 0;
+}
+
+/* "dir/t10k-images-idx3-ubyte.gz" -> "dir/t10k-labels-idx1-ubyte.gz"; when
+ * that does not exist, the same name with or without ".gz". */
+static xb_status labels_path(const char *images, char *out, size_t n, xb_ctx *ctx) {
+    static const char *pairs[][2] = {{"-images-idx3-ubyte", "-labels-idx1-ubyte"},
+                                     {"-images.idx3-ubyte", "-labels.idx1-ubyte"}};
+    const char *base = strrchr(images, '/');
+    base = base ? base + 1 : images;
+    for (size_t k = 0; k < sizeof pairs / sizeof pairs[0]; k++) {
+        const char *hit = strstr(base, pairs[k][0]);
+        if (!hit) continue;
+        size_t pre = (size_t)(hit - images);
+        const char *rest = hit + strlen(pairs[k][0]);
+        char cand[3][4096];
+        snprintf(cand[0], sizeof cand[0], "%.*s%s%s", (int)pre, images, pairs[k][1], rest);
+        size_t rl = strlen(rest);
+        if (rl >= 3 && !strcmp(rest + rl - 3, ".gz"))
+            snprintf(cand[1], sizeof cand[1], "%.*s%s%.*s", (int)pre, images, pairs[k][1],
+                     (int)(rl - 3), rest);
+        else
+            if (snprintf(cand[1], sizeof cand[1], "%s.gz", cand[0]) >= (int)sizeof cand[1])
+                cand[1][0] = '\0';
+        for (int i = 0; i < 2; i++)
+            if (file_exists(cand[i])) {
+                snprintf(out, n, "%s", cand[i]);
+                return XB_OK;
+            }
+        return xb_fail(ctx, XB_ERR_IO, "%s: labels file not found: looked for %s and %s", images,
+                       cand[0], cand[1]);
+    }
+    return xb_fail(ctx, XB_ERR_INVALID,
+                   "%s: cannot locate the labels: an IDX images file name must contain "
+                   "'-images-idx3-ubyte' (its labels are the '-labels-idx1-ubyte' file beside it)",
+                   images);
+}
+
+xb_status xb_dataset_load_idx(const char *images_path, xb_dataset **out, xb_ctx *ctx) {
+    *out = NULL;
+    unsigned char *ib = NULL, *lb = NULL;
+    size_t il = 0, ll = 0, ioff = 0, loff = 0;
+    uint32_t idims[3], ldims[1];
+    char lpath[4096];
+    xb_dataset *d = NULL;
+    size_t cap = XB_DATASET_MAX_BYTES + 64;
+    if (xb_read_file_gz(images_path, cap, &ib, &il, ctx) != XB_OK) goto fail;
+    if (idx_header(images_path, ib, il, 3, idims, &ioff, ctx) != XB_OK) goto fail;
+    if (labels_path(images_path, lpath, sizeof lpath, ctx) != XB_OK) goto fail;
+    if (xb_read_file_gz(lpath, cap, &lb, &ll, ctx) != XB_OK) goto fail;
+    if (idx_header(lpath, lb, ll, 1, ldims, &loff, ctx) != XB_OK) goto fail;
+    if (ldims[0] != idims[0]) {
+        xb_fail(ctx, XB_ERR_INVALID, "%s: %u labels for %u images in %s", lpath, ldims[0], idims[0],
+                images_path);
+        goto fail;
+    }
+    d = xb_dataset_alloc(images_path, idims[0], 1, (int)idims[1], (int)idims[2], ctx);
+    if (!d) goto fail;
+    memcpy(d->images, ib + ioff, (size_t)idims[0] * idims[1] * idims[2]);
+    for (uint32_t i = 0; i < idims[0]; i++) d->labels[i] = lb[loff + i];
+    free(ib);
+    free(lb);
+    *out = d;
+    return XB_OK;
+fail:
+    free(ib);
+    free(lb);
+    xb_dataset_free(d);
+    return ctx->status;
+}

@@ -1,0 +1,60 @@
+/* From dataset pixels to the model's input tensor.
+ *
+ * The model says how it wants its input through ONNX metadata_props written
+ * by models/train.py:
+ *   xbar.mean, xbar.std   per-channel, comma-separated, applied to pixel/255:
+ *                         x = (pixel/255 - mean[c]) / std[c]
+ *                         (one value is used for every channel)
+ *   xbar.classes          class names, comma-separated, in output order
+ *   xbar.dataset          the dataset it was trained on (informational)
+ *   xbar.input_channels   informational; the input shape is authoritative
+ * Without mean/std we use mean 0 and std 1 (plain pixel/255) and say so in
+ * `note` for the caller to print.
+ *
+ * Geometry comes from the graph input [1, C, H, W].  Images of another size
+ * are rejected (we do not resize: a silently resized test set would report
+ * an accuracy nobody measured).  Channel counts are converted:
+ *   grey -> RGB  the grey value is replicated into R, G and B;
+ *   RGB -> grey  ITU-R BT.601 luma, Y = 0.299 R + 0.587 G + 0.114 B,
+ *                computed on pixel/255 before mean/std. */
+#ifndef XBAR_PREPROCESS_H
+#define XBAR_PREPROCESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "runtime/ir.h"
+
+#define XB_PP_MAX_CHANNELS 3
+
+typedef struct xb_preproc {
+    int c, h, w;                     /* model input, batch 1 */
+    float mean[XB_PP_MAX_CHANNELS];  /* per model channel */
+    float std[XB_PP_MAX_CHANNELS];
+    bool default_norm;               /* no mean/std metadata: 0 and 1 used */
+    int n_outputs;                   /* elements of the first graph output (class scores) */
+    int n_classes;                   /* names from xbar.classes (0 if absent or unusable) */
+    char **class_names;
+    const char *dataset;             /* xbar.dataset, points into the graph, or NULL */
+    char note[512];                  /* things the user should know ("" if none) */
+} xb_preproc;
+
+/* Read the geometry and metadata of a prepared (batch 1) graph. */
+xb_status xb_preproc_init(xb_preproc *p, const xb_graph *g, xb_ctx *ctx);
+void xb_preproc_free(xb_preproc *p);
+
+/* Can images of src_c x src_h x src_w be fed to this model?  `what` names
+ * the dataset or file in the message. */
+xb_status xb_preproc_check(const xb_preproc *p, int src_c, int src_h, int src_w, const char *what,
+                           xb_ctx *ctx);
+
+/* Convert one checked image ([src_c][h][w] bytes) into dst ([c][h][w]
+ * floats).  No allocation, no failure. */
+void xb_preproc_image(const xb_preproc *p, const uint8_t *src, int src_c, float *dst);
+
+/* Class name of output k, or NULL. */
+static inline const char *xb_preproc_class(const xb_preproc *p, int k) {
+    return (k >= 0 && k < p->n_classes) ? p->class_names[k] : (const char *)0;
+}
+
+#endif

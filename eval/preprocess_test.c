@@ -1,0 +1,120 @@
+#include <criterion/criterion.h>
+#include <math.h>
+
+#include "eval/preprocess.h"
+#include "tests/test_util.h"
+
+/* input [1,c,h,w] -> Flatten -> output [1, c*h*w], with metadata. */
+static void model(xb_test_graph *tg, int c, int h, int w, const char *mean, const char *std,
+                  const char *classes) {
+    int64_t dims[4] = {1, c, h, w};
+    xb_test_unary_begin(tg, "Flatten", 13, XB_F32, 4, dims);
+    if (mean) xb_graph_set_meta(tg->g, "xbar.mean", mean, &tg->ctx);
+    if (std) xb_graph_set_meta(tg->g, "xbar.std", std, &tg->ctx);
+    if (classes) xb_graph_set_meta(tg->g, "xbar.classes", classes, &tg->ctx);
+    cr_assert_eq(xb_test_prepare(tg), XB_OK, "%s", tg->ctx.msg);
+}
+
+Test(preprocess, per_channel_mean_std) {
+    xb_test_graph tg;
+    model(&tg, 3, 1, 2, "0.5,0.25,0", "0.5, 2, 0.1", NULL);
+    xb_preproc p;
+    cr_assert_eq(xb_preproc_init(&p, tg.g, &tg.ctx), XB_OK, "%s", tg.ctx.msg);
+    cr_assert_eq(p.c, 3);
+    cr_assert_eq(p.h, 1);
+    cr_assert_eq(p.w, 2);
+    cr_assert_eq(p.n_outputs, 6);
+    cr_assert_str_eq(p.note, "");
+    cr_assert_not(p.default_norm);
+    uint8_t img[6] = {0, 255, 51, 102, 255, 0}; /* R plane, G plane, B plane */
+    float out[6];
+    cr_assert_eq(xb_preproc_check(&p, 3, 1, 2, "x", &tg.ctx), XB_OK);
+    xb_preproc_image(&p, img, 3, out);
+    double want[6] = {(0 - 0.5) / 0.5, (1 - 0.5) / 0.5, (0.2 - 0.25) / 2, (0.4 - 0.25) / 2,
+                      1.0 / 0.1, 0.0};
+    for (int i = 0; i < 6; i++) cr_assert_float_eq(out[i], want[i], 1e-6, "%d: %f", i, out[i]);
+    xb_preproc_free(&p);
+    xb_test_end(&tg);
+}
+
+Test(preprocess, defaults_broadcast_and_notes) {
+    xb_test_graph tg;
+    model(&tg, 3, 1, 1, NULL, NULL, NULL);
+    xb_preproc p;
+    cr_assert_eq(xb_preproc_init(&p, tg.g, &tg.ctx), XB_OK, "%s", tg.ctx.msg);
+    cr_assert(p.default_norm);
+    cr_assert(strstr(p.note, "mean 0, std 1") != NULL, "%s", p.note);
+    uint8_t img[3] = {255, 0, 51};
+    float out[3];
+    xb_preproc_image(&p, img, 3, out);
+    cr_assert_float_eq(out[0], 1.0, 1e-7);
+    cr_assert_float_eq(out[2], 0.2, 1e-7);
+    xb_preproc_free(&p);
+    xb_test_end(&tg);
+
+    model(&tg, 3, 1, 1, "0.5", "0.25", "a,b,c");
+    cr_assert_eq(xb_preproc_init(&p, tg.g, &tg.ctx), XB_OK, "%s", tg.ctx.msg);
+    for (int k = 0; k < 3; k++) {
+        cr_assert_float_eq(p.mean[k], 0.5, 0);
+        cr_assert_float_eq(p.std[k], 0.25, 0);
+    }
+    cr_assert_eq(p.n_classes, 3);
+    cr_assert_str_eq(xb_preproc_class(&p, 2), "c");
+    cr_assert_null(xb_preproc_class(&p, 3));
+    xb_preproc_free(&p);
+    xb_test_end(&tg);
+
+    model(&tg, 1, 1, 2, "0", "1", "a,b,c"); /* 2 outputs, 3 names */
+    cr_assert_eq(xb_preproc_init(&p, tg.g, &tg.ctx), XB_OK, "%s", tg.ctx.msg);
+    cr_assert_eq(p.n_classes, 0);
+    cr_assert(strstr(p.note, "names 3 classes but the output has 2") != NULL, "%s", p.note);
+    xb_preproc_free(&p);
+    xb_test_end(&tg);
+}
+
+Test(preprocess, bad_metadata) {
+    const char *cases[][3] = {{"0.1,0.2", "1", "has 2 values"},
+                              {"0", "0", "not a positive"},
+                              {"x", "1", "not a finite"},
+                              {"0", "-1,1,1", "not a positive"}};
+    for (int i = 0; i < 4; i++) {
+        xb_test_graph tg;
+        model(&tg, 3, 2, 2, cases[i][0], cases[i][1], NULL);
+        xb_preproc p;
+        cr_assert_neq(xb_preproc_init(&p, tg.g, &tg.ctx), XB_OK);
+        cr_assert(strstr(tg.ctx.msg, cases[i][2]) != NULL, "%s", tg.ctx.msg);
+        xb_preproc_free(&p);
+        xb_test_end(&tg);
+    }
+}
+
+Test(preprocess, grey_rgb_conversion_and_size_check) {
+    xb_test_graph tg;
+    model(&tg, 3, 1, 2, "0", "1", NULL);
+    xb_preproc p;
+    cr_assert_eq(xb_preproc_init(&p, tg.g, &tg.ctx), XB_OK, "%s", tg.ctx.msg);
+    uint8_t grey[2] = {51, 255};
+    float out[6];
+    cr_assert_eq(xb_preproc_check(&p, 1, 1, 2, "g", &tg.ctx), XB_OK);
+    xb_preproc_image(&p, grey, 1, out);
+    for (int k = 0; k < 3; k++) {
+        cr_assert_float_eq(out[2 * k], 0.2, 1e-7);
+        cr_assert_float_eq(out[2 * k + 1], 1.0, 1e-7);
+    }
+    cr_assert_neq(xb_preproc_check(&p, 3, 2, 2, "data.bin", &tg.ctx), XB_OK);
+    cr_assert(strstr(tg.ctx.msg, "data.bin: images are 2x2") && strstr(tg.ctx.msg, "takes 2x1"),
+              "%s", tg.ctx.msg);
+    xb_preproc_free(&p);
+    xb_test_end(&tg);
+
+    model(&tg, 1, 1, 3, "0.5", "0.5", NULL);
+    cr_assert_eq(xb_preproc_init(&p, tg.g, &tg.ctx), XB_OK, "%s", tg.ctx.msg);
+    /* pixels: pure red, pure green, pure blue */
+    uint8_t rgb[9] = {255, 0, 0, 0, 255, 0, 0, 0, 255};
+    float y[3];
+    xb_preproc_image(&p, rgb, 3, y);
+    double luma[3] = {0.299, 0.587, 0.114}; /* ITU-R BT.601 */
+    for (int i = 0; i < 3; i++) cr_assert_float_eq(y[i], (luma[i] - 0.5) / 0.5, 1e-6);
+    xb_preproc_free(&p);
+    xb_test_end(&tg);
+}

@@ -1,0 +1,57 @@
+/* Run a prepared graph over a dataset and count correct answers.
+ *
+ * Images are independent, so the runner parallelises across them with
+ * OpenMP: each thread creates one xb_exec (and, with an engine, one engine
+ * state) before the loop and reuses it for every image it runs; nothing is
+ * allocated per image.  Per-image outcomes are written to per-image slots
+ * and the counts are integer sums, so the results are identical for any
+ * thread count and any scheduling. */
+#ifndef XBAR_RUNNER_H
+#define XBAR_RUNNER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "eval/dataset.h"
+#include "runtime/exec.h"
+#include "eval/preprocess.h"
+
+typedef struct xb_run_opts {
+    int64_t first;            /* first image index (default 0) */
+    int64_t limit;            /* images to run from `first`; <= 0: to the end */
+    int threads;              /* <= 0: OpenMP's default (OMP_NUM_THREADS) */
+    const xb_engine *engine;  /* NULL: the reference kernels */
+    const char *label;        /* progress bar label ("float", "int8"...) */
+    bool progress;            /* draw a progress bar when stderr is a terminal */
+    float *logits;            /* optional [count][n_outputs]: scores of every image */
+    int32_t *pred;            /* optional [count]: top-1 class of every image */
+} xb_run_opts;
+
+typedef struct xb_run_result {
+    int64_t total;            /* images run */
+    int64_t correct1;         /* top-1 correct */
+    int64_t correct5;         /* top-5 correct (top-k when the model has k < 5 classes) */
+    double seconds;           /* wall time of the image loop */
+    double images_per_s;
+    int threads;              /* threads actually used */
+} xb_run_result;
+
+static inline void xb_run_opts_init(xb_run_opts *o) {
+    *o = (xb_run_opts){0};
+}
+
+/* `g` must be prepared with batch 1 and `pp` initialised from it; images of
+ * `d` must pass xb_preproc_check.  Labels must index the model's outputs
+ * (see xb_dataset_match_classes).  A failure on some image reports the
+ * lowest failing image index, whatever the thread count. */
+xb_status xb_run_dataset(const xb_graph *g, const xb_preproc *pp, const xb_dataset *d,
+                         const xb_run_opts *o, xb_run_result *r, xb_ctx *ctx);
+
+/* Rank of class `label` among `k` scores: the number of scores above it,
+ * plus equal scores at lower indices (so rank 0 is the first argmax).  NaN
+ * scores make the rank k (never correct). */
+int xb_score_rank(const float *scores, int k, int label);
+/* Index of the first maximum. */
+int xb_argmax(const float *scores, int k);
+
+#endif

@@ -1,0 +1,178 @@
+/* Runner: counts, top-5, thread-count independence, engine state hooks. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+
+#include "eval/runner.h"
+#include "tests/test_util.h"
+
+/* A "model" whose scores are the (normalised) pixels themselves:
+ * [1,1,2,3] -> Flatten -> [1,6]. */
+static void pixel_model(xb_test_graph *tg, xb_preproc *p) {
+    int64_t dims[4] = {1, 1, 2, 3};
+    xb_test_unary_begin(tg, "Flatten", 13, XB_F32, 4, dims);
+    cr_assert_eq(xb_test_prepare(tg), XB_OK, "%s", tg->ctx.msg);
+    cr_assert_eq(xb_preproc_init(p, tg->g, &tg->ctx), XB_OK, "%s", tg->ctx.msg);
+}
+
+/* n images; image i has its maximum at pixel i % 6, its second largest at
+ * (i + 1) % 6, and so on down; labels are spread so that every rank occurs.
+ */
+static xb_dataset *ranked(int n) {
+    xb_dataset *d = calloc(1, sizeof *d);
+    d->n = n;
+    d->c = 1;
+    d->h = 2;
+    d->w = 3;
+    d->images = malloc((size_t)n * 6);
+    d->labels = malloc((size_t)n * sizeof(int32_t));
+    d->path = strdup("ranked");
+    for (int i = 0; i < n; i++) {
+        for (int r = 0; r < 6; r++) d->images[i * 6 + (i + r) % 6] = (uint8_t)(250 - 40 * r);
+        d->labels[i] = (i * i * 3 + i / 5) % 6;
+    }
+    return d;
+}
+
+/* The label of image i sits at rank (label - i) mod 6. */
+static void expected_counts(int first, int n, int64_t *c1, int64_t *c5) {
+    *c1 = *c5 = 0;
+    for (int i = first; i < first + n; i++) {
+        int rank = (((i * i * 3 + i / 5) % 6) - i % 6 + 6) % 6;
+        *c1 += rank == 0;
+        *c5 += rank < 5;
+    }
+}
+
+Test(runner, counts_top1_top5_and_range) {
+    xb_test_graph tg;
+    xb_preproc p;
+    pixel_model(&tg, &p);
+    xb_dataset *d = ranked(100);
+    xb_run_opts o;
+    xb_run_opts_init(&o);
+    xb_run_result r;
+    cr_assert_eq(xb_run_dataset(tg.g, &p, d, &o, &r, &tg.ctx), XB_OK, "%s", tg.ctx.msg);
+    int64_t c1, c5;
+    expected_counts(0, 100, &c1, &c5);
+    cr_assert_eq(r.total, 100);
+    cr_assert_eq(r.correct1, c1);
+    cr_assert_eq(r.correct5, c5);
+    cr_assert(c1 > 0 && c5 > c1 && c5 < 100);
+    o.first = 10;
+    o.limit = 25;
+    cr_assert_eq(xb_run_dataset(tg.g, &p, d, &o, &r, &tg.ctx), XB_OK, "%s", tg.ctx.msg);
+    expected_counts(10, 25, &c1, &c5);
+    cr_assert_eq(r.total, 25);
+    cr_assert_eq(r.correct1, c1);
+    cr_assert_eq(r.correct5, c5);
+    xb_dataset_free(d);
+    xb_preproc_free(&p);
+    xb_test_end(&tg);
+}
+
+Test(runner, identical_for_any_thread_count) {
+    xb_test_graph tg;
+    xb_preproc p;
+    pixel_model(&tg, &p);
+    xb_dataset *d = ranked(203);
+    /* perturb pixels so scores are not all alike */
+    for (int i = 0; i < 203 * 6; i++) d->images[i] = (uint8_t)(d->images[i] ^ (i * 13));
+    float *l1 = malloc(203 * 6 * sizeof(float)), *l2 = malloc(203 * 6 * sizeof(float));
+    int32_t p1[203], p2[203];
+    xb_run_opts o;
+    xb_run_opts_init(&o);
+    xb_run_result r1, r2;
+    o.threads = 1;
+    o.logits = l1;
+    o.pred = p1;
+    cr_assert_eq(xb_run_dataset(tg.g, &p, d, &o, &r1, &tg.ctx), XB_OK, "%s", tg.ctx.msg);
+    cr_assert_eq(r1.threads, 1);
+    o.threads = 2;
+    o.logits = l2;
+    o.pred = p2;
+    cr_assert_eq(xb_run_dataset(tg.g, &p, d, &o, &r2, &tg.ctx), XB_OK, "%s", tg.ctx.msg);
+    cr_assert_eq(r2.threads, 2);
+    cr_assert_eq(memcmp(l1, l2, 203 * 6 * sizeof(float)), 0);
+    cr_assert_eq(memcmp(p1, p2, sizeof p1), 0);
+    cr_assert_eq(r1.correct1, r2.correct1);
+    cr_assert_eq(r1.correct5, r2.correct5);
+    /* and the logits are the normalised pixels */
+    for (int i = 0; i < 203 * 6; i++) cr_assert_float_eq(l1[i], d->images[i] / 255.0, 1e-7);
+    free(l1);
+    free(l2);
+    xb_dataset_free(d);
+    xb_preproc_free(&p);
+    xb_test_end(&tg);
+}
+
+Test(runner, rejects_bad_labels_and_sizes) {
+    xb_test_graph tg;
+    xb_preproc p;
+    pixel_model(&tg, &p);
+    xb_dataset *d = ranked(4);
+    d->labels[3] = 6;
+    xb_run_opts o;
+    xb_run_opts_init(&o);
+    xb_run_result r;
+    cr_assert_neq(xb_run_dataset(tg.g, &p, d, &o, &r, &tg.ctx), XB_OK);
+    cr_assert(strstr(tg.ctx.msg, "image 3 has label 6") != NULL, "%s", tg.ctx.msg);
+    xb_ctx_clear(&tg.ctx);
+    d->labels[3] = 0;
+    d->w = 2;
+    d->h = 3;
+    cr_assert_neq(xb_run_dataset(tg.g, &p, d, &o, &r, &tg.ctx), XB_OK);
+    cr_assert(strstr(tg.ctx.msg, "does not resize") != NULL, "%s", tg.ctx.msg);
+    xb_dataset_free(d);
+    xb_preproc_free(&p);
+    xb_test_end(&tg);
+}
+
+Test(runner, ranks_and_ties) {
+    float s[5] = {1, 3, 3, NAN, 0};
+    cr_assert_eq(xb_argmax(s, 5), 1);
+    cr_assert_eq(xb_score_rank(s, 5, 1), 0);
+    cr_assert_eq(xb_score_rank(s, 5, 2), 1);
+    cr_assert_eq(xb_score_rank(s, 5, 0), 2);
+    cr_assert_eq(xb_score_rank(s, 5, 4), 3);
+    cr_assert_eq(xb_score_rank(s, 5, 3), 5);
+}
+
+/* Engine hooks: one state per worker, each merged exactly once, then freed. */
+typedef struct {
+    int made, merged, freed;
+} counters;
+
+static void *st_new(void *self, xb_ctx *ctx) {
+    (void)ctx;
+    counters *c = self;
+#pragma omp atomic
+    c->made++;
+    return calloc(1, 16);
+}
+static void st_merge(void *self, void *state) {
+    (void)state;
+    ((counters *)self)->merged++;
+}
+static void st_free(void *state) { free(state); }
+
+Test(runner, engine_state_per_worker) {
+    xb_test_graph tg;
+    xb_preproc p;
+    pixel_model(&tg, &p);
+    xb_dataset *d = ranked(50);
+    counters c = {0};
+    xb_engine eng = {.self = &c, .state_new = st_new, .state_merge = st_merge, .state_free = st_free};
+    xb_run_opts o;
+    xb_run_opts_init(&o);
+    o.engine = &eng;
+    o.threads = 2;
+    xb_run_result r;
+    cr_assert_eq(xb_run_dataset(tg.g, &p, d, &o, &r, &tg.ctx), XB_OK, "%s", tg.ctx.msg);
+    cr_assert_eq(c.made, 2);
+    cr_assert_eq(c.merged, 2);
+    xb_dataset_free(d);
+    xb_preproc_free(&p);
+    xb_test_end(&tg);
+}
