@@ -38,10 +38,6 @@
 #include "kernels/registry.h"
 #include "frontend/onnx_internal.h"
 
-static bool is_op(const xb_node *n, const char *op) {
-    return strcmp(n->op_type, op) == 0 && (n->domain[0] == '\0' || strcmp(n->domain, "ai.onnx") == 0);
-}
-
 static const xb_node *producer(const xb_graph *g, int t) {
     if (t < 0 || g->tensors[t].producer < 0) return NULL;
     return &g->nodes[g->tensors[t].producer];
@@ -79,7 +75,7 @@ static bool const_zp(const xb_graph *g, int t, int32_t *v, xb_dtype *dt) {
  * zero point. */
 static int match_activation(const xb_graph *g, int t, float *scale, int32_t *zp) {
     const xb_node *dq = producer(g, t);
-    if (!dq || !is_op(dq, "DequantizeLinear") || dq->n_in < 2 || dq->in[0] < 0) return -1;
+    if (!dq || !xb_node_is_onnx(dq, "DequantizeLinear") || dq->n_in < 2 || dq->in[0] < 0) return -1;
     float s_dq, s_q;
     int32_t zp_dq, zp_q;
     xb_dtype zt_dq, zt_q;
@@ -89,12 +85,12 @@ static int match_activation(const xb_graph *g, int t, float *scale, int32_t *zp)
     /* PyTorch inserts Cast(to=UINT8) between the pair: a no-op on uint8. */
     for (int hop = 0; hop < 8; hop++) {
         const xb_node *c = producer(g, codes);
-        if (!c || !is_op(c, "Cast") || c->n_in != 1 || c->in[0] < 0) break;
+        if (!c || !xb_node_is_onnx(c, "Cast") || c->n_in != 1 || c->in[0] < 0) break;
         if (g->tensors[c->in[0]].dtype != g->tensors[codes].dtype) return -1;
         codes = c->in[0];
     }
     const xb_node *q = producer(g, codes);
-    if (!q || !is_op(q, "QuantizeLinear") || q->n_in < 2 || q->in[0] < 0) return -1;
+    if (!q || !xb_node_is_onnx(q, "QuantizeLinear") || q->n_in < 2 || q->in[0] < 0) return -1;
     if (!const_scalar_f32(g, q->in[1], &s_q)) return -1;
     if (!const_zp(g, q->n_in >= 3 ? q->in[2] : -1, &zp_q, &zt_q)) return -1;
     if (s_q != s_dq || zp_q != zp_dq || zt_q != zt_dq) return -1;
@@ -385,11 +381,11 @@ xb_status xb_pass_lower_qdq(xb_graph *g, const xb_dq_table *tab, int *count, xb_
         const xb_node *n = &g->nodes[i];
         bool done = false;
         xb_status st = XB_OK;
-        if (is_op(n, "Conv"))
+        if (xb_node_is_onnx(n, "Conv"))
             st = lower_conv(g, tab, i, &done, &clamped, ctx);
-        else if (is_op(n, "Gemm"))
+        else if (xb_node_is_onnx(n, "Gemm"))
             st = lower_gemm(g, tab, i, false, &done, &clamped, ctx);
-        else if (is_op(n, "MatMul"))
+        else if (xb_node_is_onnx(n, "MatMul"))
             st = lower_gemm(g, tab, i, true, &done, &clamped, ctx);
         if (st != XB_OK) {
             xb_ctx_prefix(ctx, "lowering node '%s'", g->nodes[i].name);

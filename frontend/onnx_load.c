@@ -389,29 +389,132 @@ static xb_status constant_to_tensor(loader *L, const Onnx__NodeProto *np, const 
     return XB_OK;
 }
 
+/* Tensor indices of a node's inputs (-1 for an absent optional input);
+ * a name not seen yet becomes a new activation tensor. */
+static xb_status node_inputs(loader *L, const Onnx__NodeProto *np, int *ins, xb_ctx *ctx) {
+    for (size_t j = 0; j < np->n_input; j++) {
+        const char *tn = S(np->input[j]);
+        if (!tn[0]) {
+            ins[j] = -1; /* absent optional input */
+            continue;
+        }
+        int t = find_tensor(L, tn);
+        if (t < 0) t = new_tensor(L, tn, XB_UNDEF, NULL, ctx);
+        if (t < 0) return ctx->status;
+        ins[j] = t;
+    }
+    return XB_OK;
+}
+
+/* Tensor indices of a node's outputs.  Each tensor has one producer: an
+ * output that is a constant, a graph input, produced by another node or
+ * listed twice by this one is an error naming both parties. */
+static xb_status node_outputs(loader *L, const Onnx__NodeProto *np, const char *nname,
+                              const char *op, int *outs, xb_ctx *ctx) {
+    const xb_graph *g = L->g;
+    for (size_t j = 0; j < np->n_output; j++) {
+        const char *tn = S(np->output[j]);
+        if (!tn[0]) {
+            outs[j] = -1;
+            continue;
+        }
+        int t = find_tensor(L, tn);
+        if (t < 0) {
+            t = new_tensor(L, tn, XB_UNDEF, NULL, ctx);
+            if (t < 0) return ctx->status;
+            outs[j] = t;
+            continue;
+        }
+        const xb_tensor *ten = &g->tensors[t];
+        bool dup_here = false;
+        for (size_t k = 0; k < j; k++)
+            if (outs[k] == t) dup_here = true;
+        if (!(ten->is_const || ten->producer >= 0 || is_input(L, t) || dup_here)) {
+            outs[j] = t;
+            continue;
+        }
+        if (ten->producer >= 0 && !dup_here)
+            return xb_fail(ctx, XB_ERR_INVALID,
+                           "tensor '%s' is produced by both node '%s' and node '%s'", tn,
+                           g->nodes[ten->producer].name, nname);
+        const char *who = ten->is_const    ? "it is an initializer or Constant"
+                          : is_input(L, t) ? "it is a graph input"
+                          : dup_here       ? "the node lists it twice"
+                                           : "another node produces it";
+        return xb_fail(ctx, XB_ERR_INVALID, "node '%s' (%s) writes tensor '%s', but %s", nname,
+                       op, tn, who);
+    }
+    return XB_OK;
+}
+
+/* Convert the node's attributes into n->attr.  Graph, sparse-tensor and
+ * type attributes are skipped; control flow (If, Loop, Scan) carries
+ * subgraphs, and those ops are not in the registry, so resolution lists
+ * them with every other unsupported node.  A registered op with such an
+ * attribute would be silently wrong, so it fails here. */
+static xb_status node_attrs(const Onnx__NodeProto *np, xb_node *n, xb_ctx *ctx) {
+    if (!np->n_attribute) return XB_OK;
+    n->attr = xb_calloc(ctx, np->n_attribute, sizeof(xb_attr));
+    if (!n->attr) return ctx->status;
+    const char *skipped_attr = NULL;
+    for (size_t a = 0; a < np->n_attribute; a++) {
+        bool skipped;
+        if (convert_attr(np->attribute[a], &n->attr[n->n_attr], &skipped, ctx) != XB_OK) {
+            xb_attr_free(&n->attr[n->n_attr]);
+            xb_ctx_prefix(ctx, "node '%s' (%s)", n->name, n->op_type);
+            return ctx->status;
+        }
+        if (skipped) {
+            if (!skipped_attr) skipped_attr = S(np->attribute[a]->name);
+            xb_attr_free(&n->attr[n->n_attr]);
+            continue;
+        }
+        n->n_attr++;
+    }
+    if (skipped_attr && xb_op_lookup(n->op_type, n->domain, n->opset, NULL) >= 0)
+        return xb_fail(ctx, XB_ERR_UNSUPPORTED,
+                       "node '%s' (%s): attribute '%s' (graph, sparse tensor or type) is not "
+                       "supported",
+                       n->name, n->op_type, skipped_attr);
+    return XB_OK;
+}
+
+/* One NodeProto into the graph (a Constant may become a tensor instead).
+ * ins/outs are scratch of at least max(n_input, n_output) + 1 ints. */
+static xb_status load_node(loader *L, const Onnx__NodeProto *np, size_t i, int *ins, int *outs,
+                           xb_ctx *ctx) {
+    const char *op = S(np->op_type);
+    if (!op[0]) return xb_fail(ctx, XB_ERR_PARSE, "node %zu ('%s') has no op_type", i, S(np->name));
+    char nbuf[300];
+    const char *nname = S(np->name);
+    if (!nname[0]) {
+        snprintf(nbuf, sizeof nbuf, "%s_%zu", op, i);
+        nname = nbuf;
+    }
+    const char *dom = norm_domain(np->domain);
+    if (dom[0] == '\0' && strcmp(op, "Constant") == 0) {
+        bool done;
+        xb_status st = constant_to_tensor(L, np, nname, &done, ctx);
+        if (st != XB_OK || done) return st;
+    }
+    XB_TRY(node_inputs(L, np, ins, ctx));
+    XB_TRY(node_outputs(L, np, nname, op, outs, ctx));
+    int ni = xb_graph_add_node(L->g, nname, op, dom, opset_for(L, dom), ins, (int)np->n_input,
+                               outs, (int)np->n_output, ctx);
+    if (ni < 0) return ctx->status;
+    return node_attrs(np, &L->g->nodes[ni], ctx);
+}
+
 static xb_status load_nodes(loader *L, const Onnx__GraphProto *gp, xb_ctx *ctx) {
-    xb_graph *g = L->g;
     int *ins = NULL, *outs = NULL;
     size_t cap = 0;
     xb_status st = XB_OK;
     for (size_t i = 0; i < gp->n_node && st == XB_OK; i++) {
         const Onnx__NodeProto *np = gp->node[i];
-        const char *op = S(np->op_type);
-        if (!op[0]) {
-            st = xb_fail(ctx, XB_ERR_PARSE, "node %zu ('%s') has no op_type", i, S(np->name));
+        if (np->n_input > INT_MAX / 2 || np->n_output > INT_MAX / 2) {
+            st = xb_fail(ctx, XB_ERR_PARSE, "node %zu ('%s') has too many inputs or outputs", i,
+                         S(np->name));
             break;
-        }
-        char nbuf[300];
-        const char *nname = S(np->name);
-        if (!nname[0]) {
-            snprintf(nbuf, sizeof nbuf, "%s_%zu", op, i);
-            nname = nbuf;
-        }
-        const char *dom = norm_domain(np->domain);
-        if (dom[0] == '\0' && strcmp(op, "Constant") == 0) {
-            bool done;
-            st = constant_to_tensor(L, np, nname, &done, ctx);
-            if (st != XB_OK || done) continue;
         }
         size_t need = (np->n_input > np->n_output ? np->n_input : np->n_output) + 1;
         if (need > cap) {
@@ -425,97 +528,7 @@ static xb_status load_nodes(loader *L, const Onnx__GraphProto *gp, xb_ctx *ctx) 
             }
             cap = need;
         }
-        if (np->n_input > INT_MAX / 2 || np->n_output > INT_MAX / 2) {
-            st = xb_fail(ctx, XB_ERR_PARSE, "node '%s' has too many inputs or outputs", nname);
-            break;
-        }
-        for (size_t j = 0; j < np->n_input && st == XB_OK; j++) {
-            const char *tn = S(np->input[j]);
-            if (!tn[0]) {
-                ins[j] = -1; /* absent optional input */
-                continue;
-            }
-            int t = find_tensor(L, tn);
-            if (t < 0) t = new_tensor(L, tn, XB_UNDEF, NULL, ctx);
-            if (t < 0) st = ctx->status;
-            ins[j] = t;
-        }
-        for (size_t j = 0; j < np->n_output && st == XB_OK; j++) {
-            const char *tn = S(np->output[j]);
-            if (!tn[0]) {
-                outs[j] = -1;
-                continue;
-            }
-            int t = find_tensor(L, tn);
-            if (t >= 0) {
-                const xb_tensor *ten = &g->tensors[t];
-                bool dup_here = false;
-                for (size_t k = 0; k < j; k++)
-                    if (outs[k] == t) dup_here = true;
-                if (ten->is_const || ten->producer >= 0 || is_input(L, t) || dup_here) {
-                    const char *who = ten->is_const       ? "it is an initializer or Constant"
-                                      : is_input(L, t)    ? "it is a graph input"
-                                      : dup_here          ? "the node lists it twice"
-                                                          : "another node produces it";
-                    if (ten->producer >= 0 && !dup_here)
-                        st = xb_fail(ctx, XB_ERR_INVALID,
-                                     "tensor '%s' is produced by both node '%s' and node '%s'",
-                                     tn, g->nodes[ten->producer].name, nname);
-                    else
-                        st = xb_fail(ctx, XB_ERR_INVALID,
-                                     "node '%s' (%s) writes tensor '%s', but %s", nname, op, tn,
-                                     who);
-                    break;
-                }
-            } else {
-                t = new_tensor(L, tn, XB_UNDEF, NULL, ctx);
-                if (t < 0) {
-                    st = ctx->status;
-                    break;
-                }
-            }
-            outs[j] = t;
-        }
-        if (st != XB_OK) break;
-        int ni = xb_graph_add_node(g, nname, op, dom, opset_for(L, dom), ins, (int)np->n_input,
-                                   outs, (int)np->n_output, ctx);
-        if (ni < 0) {
-            st = ctx->status;
-            break;
-        }
-        xb_node *n = &g->nodes[ni];
-        if (np->n_attribute) {
-            n->attr = xb_calloc(ctx, np->n_attribute, sizeof(xb_attr));
-            if (!n->attr) {
-                st = ctx->status;
-                break;
-            }
-        }
-        const char *skipped_attr = NULL;
-        for (size_t a = 0; a < np->n_attribute && st == XB_OK; a++) {
-            bool skipped;
-            st = convert_attr(np->attribute[a], &n->attr[n->n_attr], &skipped, ctx);
-            if (st != XB_OK) {
-                xb_attr_free(&n->attr[n->n_attr]);
-                xb_ctx_prefix(ctx, "node '%s' (%s)", nname, op);
-                break;
-            }
-            if (skipped) {
-                if (!skipped_attr) skipped_attr = S(np->attribute[a]->name);
-                xb_attr_free(&n->attr[n->n_attr]);
-                continue;
-            }
-            n->n_attr++;
-        }
-        /* Control flow (If, Loop, Scan) carries subgraphs; those ops are not
-         * in the registry, so resolution lists them with every other
-         * unsupported node.  A registered op with such an attribute would be
-         * silently wrong, so it fails here. */
-        if (st == XB_OK && skipped_attr && xb_op_lookup(op, dom, n->opset, NULL) >= 0)
-            st = xb_fail(ctx, XB_ERR_UNSUPPORTED,
-                         "node '%s' (%s): attribute '%s' (graph, sparse tensor or type) is not "
-                         "supported",
-                         nname, op, skipped_attr);
+        st = load_node(L, np, i, ins, outs, ctx);
     }
     free(ins);
     free(outs);

@@ -43,10 +43,6 @@ int xb_pass_unique_tensor(xb_graph *g, const char *base, const char *suffix, xb_
     return t;
 }
 
-static bool is_onnx_op(const xb_node *n, const char *op) {
-    return strcmp(n->op_type, op) == 0 && (n->domain[0] == '\0' || strcmp(n->domain, "ai.onnx") == 0);
-}
-
 static int *read_counts(const xb_graph *g, xb_ctx *ctx) {
     int *c = xb_calloc(ctx, (size_t)g->n_tensors + 1, sizeof(int));
     if (!c) return NULL;
@@ -107,8 +103,8 @@ xb_status xb_pass_remove_identity(xb_graph *g, int *count, xb_ctx *ctx) {
     xb_status st = XB_OK;
     for (int i = 0; i < g->n_nodes && st == XB_OK; i++) {
         xb_node *n = &g->nodes[i];
-        bool ident = is_onnx_op(n, "Identity") && n->n_in == 1 && n->n_out == 1;
-        bool drop = is_onnx_op(n, "Dropout") && n->n_in >= 1 && n->n_out >= 1 &&
+        bool ident = xb_node_is_onnx(n, "Identity") && n->n_in == 1 && n->n_out == 1;
+        bool drop = xb_node_is_onnx(n, "Dropout") && n->n_in >= 1 && n->n_out >= 1 &&
                     dropout_is_identity(g, n, reads);
         if (!ident && !drop) continue;
         int x = resolve(alias, n->in[0]), y = n->out[0];
@@ -177,7 +173,7 @@ void xb_dq_table_free(xb_dq_table *t) {
 xb_status xb_pass_record_const_dq(const xb_graph *g, xb_dq_table *tab, xb_ctx *ctx) {
     for (int i = 0; i < g->n_nodes; i++) {
         const xb_node *n = &g->nodes[i];
-        if (!is_onnx_op(n, "DequantizeLinear") || n->n_in < 2 || n->n_out < 1) continue;
+        if (!xb_node_is_onnx(n, "DequantizeLinear") || n->n_in < 2 || n->n_out < 1) continue;
         if (n->in[0] < 0 || n->in[1] < 0 || n->out[0] < 0) continue;
         const xb_tensor *q = &g->tensors[n->in[0]];
         if (!q->is_const || (q->dtype != XB_I8 && q->dtype != XB_I32 && q->dtype != XB_U8)) continue;
@@ -272,7 +268,7 @@ xb_status xb_pass_fold_bn(xb_graph *g, int *count, xb_ctx *ctx) {
     xb_status st = XB_OK;
     for (int i = 0; i < g->n_nodes && st == XB_OK; i++) {
         xb_node *bn = &g->nodes[i];
-        if (!is_onnx_op(bn, "BatchNormalization") || bn->n_in != 5 || bn->n_out < 1) continue;
+        if (!xb_node_is_onnx(bn, "BatchNormalization") || bn->n_in != 5 || bn->n_out < 1) continue;
         if (xb_attr_int(bn, "training_mode", 0) != 0 || xb_attr_int(bn, "spatial", 1) != 1) continue;
         bool extra = false; /* running-stat outputs exist only in training */
         for (int j = 1; j < bn->n_out; j++)
@@ -282,7 +278,7 @@ xb_status xb_pass_fold_bn(xb_graph *g, int *count, xb_ctx *ctx) {
         int ci = g->tensors[y].producer;
         if (ci < 0 || rm[ci]) continue;
         xb_node *cv = &g->nodes[ci];
-        if (!is_onnx_op(cv, "Conv") || cv->n_out != 1 || cv->out[0] != y || cv->n_in < 2) continue;
+        if (!xb_node_is_onnx(cv, "Conv") || cv->n_out != 1 || cv->out[0] != y || cv->n_in < 2) continue;
         /* The Conv result must feed only this BN, or other readers would see
          * the folded values. */
         if (xb_graph_consumers(g, y) != 1) continue;

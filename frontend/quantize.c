@@ -31,31 +31,23 @@ xb_quant_opts xb_quant_opts_default(void) {
                            .method = XB_QUANT_MINMAX, .percentile = 99.99};
 }
 
-static bool is_onnx(const xb_node *n, const char *op) {
-    return strcmp(n->op_type, op) == 0 && (n->domain[0] == '\0' || !strcmp(n->domain, "ai.onnx"));
-}
-
-static const xb_tensor *in_t(const xb_graph *g, const xb_node *n, int i) {
-    return (i < n->n_in && n->in[i] >= 0) ? &g->tensors[n->in[i]] : NULL;
-}
-
 static bool const_f32(const xb_tensor *t) { return t && t->is_const && t->dtype == XB_F32 && t->data; }
 
 /* Is node i a layer we quantize?  Anything unusual stays float rather than
  * failing: PTQ is an optimisation of whatever subset it understands. */
 static int classify(const xb_graph *g, const xb_node *n) {
-    const xb_tensor *x = in_t(g, n, 0), *w = in_t(g, n, 1);
+    const xb_tensor *x = xb_in_tc(g, n, 0), *w = xb_in_tc(g, n, 1);
     if (!x || x->dtype != XB_F32 || x->is_const || !const_f32(w) || n->n_out != 1) return -1;
-    if (is_onnx(n, "Conv")) {
-        const xb_tensor *b = in_t(g, n, 2);
+    if (xb_node_is_onnx(n, "Conv")) {
+        const xb_tensor *b = xb_in_tc(g, n, 2);
         if (x->shape.rank != 4 || w->shape.rank != 4) return -1;
         if (b && !(const_f32(b) && xb_shape_numel(&b->shape) == w->shape.d[0])) return -1;
         return L_CONV;
     }
-    if (is_onnx(n, "Gemm")) {
+    if (xb_node_is_onnx(n, "Gemm")) {
         if (xb_attr_int(n, "transA", 0) != 0 || x->shape.rank != 2 || w->shape.rank != 2) return -1;
         int64_t N = xb_attr_int(n, "transB", 0) ? w->shape.d[0] : w->shape.d[1];
-        const xb_tensor *c = in_t(g, n, 2);
+        const xb_tensor *c = xb_in_tc(g, n, 2);
         if (c && xb_attr_float(n, "beta", 1.0f) != 0.0f) {
             int64_t cn = xb_shape_numel(&c->shape);
             /* Only a bias shared by all rows maps onto a per-output bias. */
@@ -64,7 +56,7 @@ static int classify(const xb_graph *g, const xb_node *n) {
         }
         return L_GEMM;
     }
-    if (is_onnx(n, "MatMul")) {
+    if (xb_node_is_onnx(n, "MatMul")) {
         if (w->shape.rank != 2 || x->shape.rank < 1) return -1;
         return L_MATMUL;
     }
@@ -187,95 +179,53 @@ static void quantize_rows(const float *wf, int64_t N, int64_t K, int bits, int8_
     }
 }
 
-static xb_status rewrite(xb_graph *g, const layer *L, const xb_quant_opts *o, float lo, float hi,
-                         xb_ctx *ctx) {
-    xb_node *n = &g->nodes[L->node];
+/* The layer's float weights as N rows of K (Gemm's alpha folded in) and
+ * its bias (Gemm's beta folded in; NULL when it has none). */
+static xb_status float_rows(const xb_graph *g, const layer *L, int64_t *N_out, int64_t *K_out,
+                            float **wf_out, float **bias_out, xb_ctx *ctx) {
+    const xb_node *n = &g->nodes[L->node];
     const xb_tensor *w = &g->tensors[n->in[1]];
     const float *wd = w->data;
     int64_t N, K;
-    float *wf = NULL, *bias = NULL;
+    bool tb = L->kind == L_GEMM && xb_attr_int(n, "transB", 0) != 0;
     if (L->kind == L_CONV) {
         N = w->shape.d[0];
         K = w->shape.d[1] * w->shape.d[2] * w->shape.d[3];
-    } else if (L->kind == L_GEMM) {
-        bool tb = xb_attr_int(n, "transB", 0) != 0;
+    } else {
         N = tb ? w->shape.d[0] : w->shape.d[1];
         K = tb ? w->shape.d[1] : w->shape.d[0];
-    } else {
-        N = w->shape.d[1];
-        K = w->shape.d[0];
     }
-    wf = xb_malloc(ctx, (size_t)(N * K) * sizeof(float) + 1);
-    int8_t *wq = xb_malloc(ctx, (size_t)(N * K) + 1);
-    float *ws = xb_malloc(ctx, (size_t)N * sizeof(float) + 1);
-    if (!wf || !wq || !ws) goto nomem;
+    float *wf = xb_malloc(ctx, (size_t)(N * K) * sizeof(float) + 1), *bias = NULL;
+    if (!wf) return ctx->status;
+    const xb_tensor *b = L->kind != L_MATMUL ? xb_in_tc(g, n, 2) : NULL;
+    float beta = L->kind == L_GEMM ? xb_attr_float(n, "beta", 1.0f) : 1.0f;
+    if (b && beta != 0.0f) {
+        bias = xb_malloc(ctx, (size_t)N * sizeof(float));
+        if (!bias) {
+            free(wf);
+            return ctx->status;
+        }
+        const float *bd = b->data;
+        int64_t bn = xb_shape_numel(&b->shape);
+        for (int64_t r = 0; r < N; r++) bias[r] = beta * bd[bn == 1 ? 0 : r];
+    }
     if (L->kind == L_CONV) {
         memcpy(wf, wd, (size_t)(N * K) * sizeof(float));
-        const xb_tensor *b = in_t(g, n, 2);
-        if (b) {
-            bias = xb_malloc(ctx, (size_t)N * sizeof(float));
-            if (!bias) goto nomem;
-            memcpy(bias, b->data, (size_t)N * sizeof(float));
-        }
     } else {
         /* One row of K weights per output; Gemm's alpha and beta are folded
          * into the weights and the bias. */
-        bool tb = L->kind == L_GEMM && xb_attr_int(n, "transB", 0) != 0;
         float alpha = L->kind == L_GEMM ? xb_attr_float(n, "alpha", 1.0f) : 1.0f;
         for (int64_t r = 0; r < N; r++)
             for (int64_t k = 0; k < K; k++) wf[r * K + k] = alpha * (tb ? wd[r * K + k] : wd[k * N + r]);
-        const xb_tensor *c = L->kind == L_GEMM ? in_t(g, n, 2) : NULL;
-        float beta = xb_attr_float(n, "beta", 1.0f);
-        if (c && beta != 0.0f) {
-            bias = xb_malloc(ctx, (size_t)N * sizeof(float));
-            if (!bias) goto nomem;
-            const float *cd = c->data;
-            int64_t cn = xb_shape_numel(&c->shape);
-            for (int64_t r = 0; r < N; r++) bias[r] = beta * cd[cn == 1 ? 0 : r];
-        }
     }
-    quantize_rows(wf, N, K, o->w_bits, wq, ws);
-    free(wf);
-    wf = NULL;
+    *N_out = N, *K_out = K, *wf_out = wf, *bias_out = bias;
+    return XB_OK;
+}
 
-    /* Activation parameters: asymmetric unsigned over [lo, hi] with 0 in it. */
-    const int32_t qx = (1 << o->x_bits) - 1;
-    lo = fminf(lo, 0.0f);
-    hi = fmaxf(hi, 0.0f);
-    float xs = hi > lo ? (hi - lo) / (float)qx : 1.0f;
-    if (!(xs > 0.0f) || !isfinite(xs)) xs = 1.0f;
-    int32_t zp = (int32_t)xb_clampf(rintf(-lo / xs), 0.0f, (float)qx);
-
-    int64_t wshape[4], one[1] = {N};
-    int wrank;
-    if (L->kind == L_CONV) {
-        wrank = 4;
-        for (int i = 0; i < 4; i++) wshape[i] = w->shape.d[i];
-    } else {
-        wrank = 2;
-        wshape[0] = N, wshape[1] = K;
-    }
-    char *nname = xb_strdup(ctx, n->name);
-    if (!nname) goto nomem;
-    /* new_const takes ownership of the data even when it fails.  Adding
-     * tensors may move g->tensors (so `w` is dead from here) but not
-     * g->nodes. */
-    const bool has_bias = bias != NULL;
-    int tq = new_const(g, nname, "wq", XB_I8, wrank, wshape, wq, ctx);
-    wq = NULL;
-    if (tq < 0) goto fail_named;
-    int ts = new_const(g, nname, "w_scale", XB_F32, 1, one, ws, ctx);
-    ws = NULL;
-    if (ts < 0) goto fail_named;
-    int tb = -1;
-    if (has_bias) {
-        tb = new_const(g, nname, "bias", XB_F32, 1, one, bias, ctx);
-        bias = NULL;
-        if (tb < 0) goto fail_named;
-    }
-    free(nname);
-
-    n = &g->nodes[L->node];
+/* Turn node n into XbarQConv / XbarQGemm with inputs (x, wq, w_scale[,
+ * bias]) and the activation attributes. */
+static xb_status retype_node(xb_node *n, const layer *L, const xb_quant_opts *o, int tq, int ts,
+                             int tb, float xs, int32_t zp, xb_ctx *ctx) {
     int x = n->in[0];
     int *in = realloc(n->in, 4 * sizeof(int));
     if (!in) return xb_fail(ctx, XB_ERR_NOMEM, "out of memory");
@@ -309,9 +259,56 @@ static xb_status rewrite(xb_graph *g, const layer *L, const xb_quant_opts *o, fl
     if (!(a = push_attr(n, "w_bits", XB_ATTR_INT, ctx))) return ctx->status;
     a->i = o->w_bits;
     return XB_OK;
-fail_named:
+}
+
+static xb_status rewrite(xb_graph *g, const layer *L, const xb_quant_opts *o, float lo, float hi,
+                         xb_ctx *ctx) {
+    int64_t N = 0, K = 0;
+    float *wf = NULL, *bias = NULL;
+    XB_TRY(float_rows(g, L, &N, &K, &wf, &bias, ctx));
+    int8_t *wq = xb_malloc(ctx, (size_t)(N * K) + 1);
+    float *ws = xb_malloc(ctx, (size_t)N * sizeof(float) + 1);
+    char *nname = NULL;
+    if (!wq || !ws) goto fail;
+    quantize_rows(wf, N, K, o->w_bits, wq, ws);
+    free(wf);
+    wf = NULL;
+
+    /* Activation parameters: asymmetric unsigned over [lo, hi] with 0 in it. */
+    const int32_t qx = (1 << o->x_bits) - 1;
+    lo = fminf(lo, 0.0f);
+    hi = fmaxf(hi, 0.0f);
+    float xs = hi > lo ? (hi - lo) / (float)qx : 1.0f;
+    if (!(xs > 0.0f) || !isfinite(xs)) xs = 1.0f;
+    int32_t zp = (int32_t)xb_clampf(rintf(-lo / xs), 0.0f, (float)qx);
+
+    const xb_tensor *w = &g->tensors[g->nodes[L->node].in[1]];
+    int64_t wshape[4] = {N, K, 0, 0}, one[1] = {N};
+    int wrank = L->kind == L_CONV ? 4 : 2;
+    if (L->kind == L_CONV)
+        for (int i = 0; i < 4; i++) wshape[i] = w->shape.d[i];
+    nname = xb_strdup(ctx, g->nodes[L->node].name);
+    if (!nname) goto fail;
+    /* new_const takes ownership of the data even when it fails.  Adding
+     * tensors may move g->tensors (so `w` is dead from here) but not
+     * g->nodes. */
+    const bool has_bias = bias != NULL;
+    int tq = new_const(g, nname, "wq", XB_I8, wrank, wshape, wq, ctx);
+    wq = NULL;
+    if (tq < 0) goto fail;
+    int ts = new_const(g, nname, "w_scale", XB_F32, 1, one, ws, ctx);
+    ws = NULL;
+    if (ts < 0) goto fail;
+    int tb = -1;
+    if (has_bias) {
+        tb = new_const(g, nname, "bias", XB_F32, 1, one, bias, ctx);
+        bias = NULL;
+        if (tb < 0) goto fail;
+    }
     free(nname);
-nomem:
+    return retype_node(&g->nodes[L->node], L, o, tq, ts, tb, xs, zp, ctx);
+fail:
+    free(nname);
     free(wf);
     free(wq);
     free(ws);

@@ -63,9 +63,8 @@ static int64_t axis_out(pad_mode m, int64_t in, int64_t k, int64_t s, int64_t d,
     return out;
 }
 
-xb_status xb_conv_geom_init(xb_conv_geom *cg, const xb_node *n, const xb_shape *x,
-                            const xb_shape *w, bool is_pool, xb_ctx *ctx) {
-    memset(cg, 0, sizeof *cg);
+/* Batch, channels and spatial size from the input shape. */
+static xb_status geom_input(xb_conv_geom *cg, const xb_shape *x, xb_ctx *ctx) {
     char sbuf[128];
     if (x->rank != 3 && x->rank != 4)
         return xb_fail(ctx, XB_ERR_UNSUPPORTED,
@@ -81,62 +80,58 @@ xb_status xb_conv_geom_init(xb_conv_geom *cg, const xb_node *n, const xb_shape *
     cg->cin = x->d[1];
     cg->h = sp == 2 ? x->d[2] : 1;
     cg->w = x->d[x->rank - 1];
+    return XB_OK;
+}
 
-    xb_status st = XB_OK;
-    int64_t kern[2] = {0, 0};
-    int have_ks = read_ints(n, "kernel_shape", sp, kern, &st, ctx);
-    if (have_ks < 0) return st;
-    if (is_pool) {
-        if (w) return xb_fail(ctx, XB_ERR_INVALID, "internal: pool geometry takes no weight");
-        if (!have_ks) return xb_fail(ctx, XB_ERR_INVALID, "attribute kernel_shape is required");
-        cg->group = 1;
-        cg->cout = cg->cin;
-    } else {
-        if (!w) return xb_fail(ctx, XB_ERR_INVALID, "internal: conv geometry needs a weight");
-        if (w->rank != x->rank)
-            return xb_fail(ctx, XB_ERR_INVALID, "weight shape %s does not match input rank %d",
-                           xb_shape_str(w, sbuf, sizeof sbuf), x->rank);
-        for (int i = 0; i < w->rank; i++)
-            if (w->d[i] < 1 || w->d[i] > DIM_MAX)
-                return xb_fail(ctx, XB_ERR_INVALID, "weight shape %s has a dimension out of range",
-                               xb_shape_str(w, sbuf, sizeof sbuf));
-        for (int i = 0; i < sp; i++) {
-            if (have_ks && kern[i] != w->d[2 + i])
-                return xb_fail(ctx, XB_ERR_INVALID,
-                               "kernel_shape[%d] = %lld disagrees with weight shape %s", i,
-                               (long long)kern[i], xb_shape_str(w, sbuf, sizeof sbuf));
-            kern[i] = w->d[2 + i];
-        }
-        XB_TRY(read_int(n, "group", 1, &cg->group, ctx));
-        if (cg->group < 1 || cg->group > cg->cin)
-            return xb_fail(ctx, XB_ERR_INVALID, "group = %lld is out of range 1..%lld",
-                           (long long)cg->group, (long long)cg->cin);
-        if (cg->cin % cg->group != 0)
-            return xb_fail(ctx, XB_ERR_INVALID, "input channels %lld not divisible by group %lld",
-                           (long long)cg->cin, (long long)cg->group);
-        if (w->d[1] * cg->group != cg->cin)
+/* A convolution's weight: kernel size (checked against kernel_shape when
+ * given), group and output channels. */
+static xb_status geom_weight(xb_conv_geom *cg, const xb_node *n, const xb_shape *x,
+                             const xb_shape *w, int have_ks, int64_t *kern, xb_ctx *ctx) {
+    char sbuf[128];
+    if (!w) return xb_fail(ctx, XB_ERR_INVALID, "internal: conv geometry needs a weight");
+    if (w->rank != x->rank)
+        return xb_fail(ctx, XB_ERR_INVALID, "weight shape %s does not match input rank %d",
+                       xb_shape_str(w, sbuf, sizeof sbuf), x->rank);
+    for (int i = 0; i < w->rank; i++)
+        if (w->d[i] < 1 || w->d[i] > DIM_MAX)
+            return xb_fail(ctx, XB_ERR_INVALID, "weight shape %s has a dimension out of range",
+                           xb_shape_str(w, sbuf, sizeof sbuf));
+    for (int i = 0; i < cg->spatial; i++) {
+        if (have_ks && kern[i] != w->d[2 + i])
             return xb_fail(ctx, XB_ERR_INVALID,
-                           "weight shape %s: %lld input channels per group, but input has %lld "
-                           "channels and group = %lld",
-                           xb_shape_str(w, sbuf, sizeof sbuf), (long long)w->d[1],
-                           (long long)cg->cin, (long long)cg->group);
-        cg->cout = w->d[0];
-        if (cg->cout % cg->group != 0)
-            return xb_fail(ctx, XB_ERR_INVALID, "output channels %lld not divisible by group %lld",
-                           (long long)cg->cout, (long long)cg->group);
+                           "kernel_shape[%d] = %lld disagrees with weight shape %s", i,
+                           (long long)kern[i], xb_shape_str(w, sbuf, sizeof sbuf));
+        kern[i] = w->d[2 + i];
     }
-    for (int i = 0; i < sp; i++)
-        if (kern[i] < 1 || kern[i] > DIM_MAX)
-            return xb_fail(ctx, XB_ERR_INVALID, "kernel_shape[%d] = %lld is out of range", i,
-                           (long long)kern[i]);
-    cg->cin_g = cg->cin / cg->group;
-    cg->cout_g = cg->cout / cg->group;
+    XB_TRY(read_int(n, "group", 1, &cg->group, ctx));
+    if (cg->group < 1 || cg->group > cg->cin)
+        return xb_fail(ctx, XB_ERR_INVALID, "group = %lld is out of range 1..%lld",
+                       (long long)cg->group, (long long)cg->cin);
+    if (cg->cin % cg->group != 0)
+        return xb_fail(ctx, XB_ERR_INVALID, "input channels %lld not divisible by group %lld",
+                       (long long)cg->cin, (long long)cg->group);
+    if (w->d[1] * cg->group != cg->cin)
+        return xb_fail(ctx, XB_ERR_INVALID,
+                       "weight shape %s: %lld input channels per group, but input has %lld "
+                       "channels and group = %lld",
+                       xb_shape_str(w, sbuf, sizeof sbuf), (long long)w->d[1],
+                       (long long)cg->cin, (long long)cg->group);
+    cg->cout = w->d[0];
+    if (cg->cout % cg->group != 0)
+        return xb_fail(ctx, XB_ERR_INVALID, "output channels %lld not divisible by group %lld",
+                       (long long)cg->cout, (long long)cg->group);
+    return XB_OK;
+}
 
-    int64_t strides[2] = {1, 1}, dil[2] = {1, 1}, pads[4] = {0, 0, 0, 0};
+/* strides, dilations and pads, range-checked; *have_pads says whether the
+ * node gave pads. */
+static xb_status geom_window(const xb_node *n, int sp, int64_t *strides, int64_t *dil,
+                             int64_t *pads, int *have_pads, xb_ctx *ctx) {
+    xb_status st = XB_OK;
     if (read_ints(n, "strides", sp, strides, &st, ctx) < 0) return st;
     if (read_ints(n, "dilations", sp, dil, &st, ctx) < 0) return st;
-    int have_pads = read_ints(n, "pads", 2 * sp, pads, &st, ctx);
-    if (have_pads < 0) return st;
+    *have_pads = read_ints(n, "pads", 2 * sp, pads, &st, ctx);
+    if (*have_pads < 0) return st;
     for (int i = 0; i < sp; i++) {
         if (strides[i] < 1 || strides[i] > DIM_MAX)
             return xb_fail(ctx, XB_ERR_INVALID, "strides[%d] = %lld must be >= 1", i,
@@ -149,7 +144,12 @@ xb_status xb_conv_geom_init(xb_conv_geom *cg, const xb_node *n, const xb_shape *
         if (pads[i] < 0 || pads[i] > DIM_MAX)
             return xb_fail(ctx, XB_ERR_INVALID, "pads[%d] = %lld must be >= 0", i,
                            (long long)pads[i]);
+    return XB_OK;
+}
 
+/* auto_pad, which must not come with nonzero explicit pads. */
+static xb_status geom_pad_mode(const xb_node *n, int sp, const int64_t *pads, int have_pads,
+                               pad_mode *pm, xb_ctx *ctx) {
     const char *ap = "NOTSET";
     const xb_attr *apa = xb_attr_find(n, "auto_pad");
     if (apa) {
@@ -157,19 +157,18 @@ xb_status xb_conv_geom_init(xb_conv_geom *cg, const xb_node *n, const xb_shape *
             return xb_fail(ctx, XB_ERR_INVALID, "attribute auto_pad must be a string");
         ap = apa->s;
     }
-    pad_mode pm;
     if (strcmp(ap, "NOTSET") == 0 || ap[0] == '\0')
-        pm = PAD_NOTSET;
+        *pm = PAD_NOTSET;
     else if (strcmp(ap, "SAME_UPPER") == 0)
-        pm = PAD_SAME_UPPER;
+        *pm = PAD_SAME_UPPER;
     else if (strcmp(ap, "SAME_LOWER") == 0)
-        pm = PAD_SAME_LOWER;
+        *pm = PAD_SAME_LOWER;
     else if (strcmp(ap, "VALID") == 0)
-        pm = PAD_VALID;
+        *pm = PAD_VALID;
     else
         return xb_fail(ctx, XB_ERR_INVALID,
                        "auto_pad = '%s'; expected NOTSET, SAME_UPPER, SAME_LOWER or VALID", ap);
-    if (pm != PAD_NOTSET && have_pads) {
+    if (*pm != PAD_NOTSET && have_pads) {
         /* The spec forbids both; exporters sometimes write explicit zero pads
          * next to auto_pad, which is harmless. */
         for (int i = 0; i < 2 * sp; i++)
@@ -177,16 +176,14 @@ xb_status xb_conv_geom_init(xb_conv_geom *cg, const xb_node *n, const xb_shape *
                 return xb_fail(ctx, XB_ERR_INVALID, "pads and auto_pad = %s cannot both be set",
                                ap);
     }
+    return XB_OK;
+}
 
-    int64_t ceil_mode = 0;
-    if (is_pool) {
-        XB_TRY(read_int(n, "ceil_mode", 0, &ceil_mode, ctx));
-        if (ceil_mode != 0 && ceil_mode != 1)
-            return xb_fail(ctx, XB_ERR_INVALID, "ceil_mode = %lld must be 0 or 1",
-                           (long long)ceil_mode);
-    }
-    cg->ceil_mode = ceil_mode != 0;
-
+/* Output size per axis and the matrix sizes, with the size limits. */
+static xb_status geom_output(xb_conv_geom *cg, pad_mode pm, const int64_t *kern,
+                             const int64_t *strides, const int64_t *dil, const int64_t *pads,
+                             xb_ctx *ctx) {
+    int sp = cg->spatial;
     /* Axis 0 of a 1-D op is the dummy H axis. */
     int64_t in[2] = {cg->h, cg->w}, ks[2], ss[2], ds[2], pbeg[2], pend[2], out[2];
     int off = 2 - sp;
@@ -225,6 +222,46 @@ xb_status xb_conv_geom_init(xb_conv_geom *cg, const xb_node *n, const xb_shape *
         return xb_fail(ctx, XB_ERR_NOMEM, "input or output of %.0f / %.0f elements is too large",
                        in_elems, out_elems);
     return XB_OK;
+}
+
+xb_status xb_conv_geom_init(xb_conv_geom *cg, const xb_node *n, const xb_shape *x,
+                            const xb_shape *w, bool is_pool, xb_ctx *ctx) {
+    memset(cg, 0, sizeof *cg);
+    XB_TRY(geom_input(cg, x, ctx));
+    int sp = cg->spatial;
+    xb_status st = XB_OK;
+    int64_t kern[2] = {0, 0};
+    int have_ks = read_ints(n, "kernel_shape", sp, kern, &st, ctx);
+    if (have_ks < 0) return st;
+    if (is_pool) {
+        if (w) return xb_fail(ctx, XB_ERR_INVALID, "internal: pool geometry takes no weight");
+        if (!have_ks) return xb_fail(ctx, XB_ERR_INVALID, "attribute kernel_shape is required");
+        cg->group = 1;
+        cg->cout = cg->cin;
+    } else {
+        XB_TRY(geom_weight(cg, n, x, w, have_ks, kern, ctx));
+    }
+    for (int i = 0; i < sp; i++)
+        if (kern[i] < 1 || kern[i] > DIM_MAX)
+            return xb_fail(ctx, XB_ERR_INVALID, "kernel_shape[%d] = %lld is out of range", i,
+                           (long long)kern[i]);
+    cg->cin_g = cg->cin / cg->group;
+    cg->cout_g = cg->cout / cg->group;
+
+    int64_t strides[2] = {1, 1}, dil[2] = {1, 1}, pads[4] = {0, 0, 0, 0};
+    int have_pads = 0;
+    XB_TRY(geom_window(n, sp, strides, dil, pads, &have_pads, ctx));
+    pad_mode pm = PAD_NOTSET;
+    XB_TRY(geom_pad_mode(n, sp, pads, have_pads, &pm, ctx));
+    int64_t ceil_mode = 0;
+    if (is_pool) {
+        XB_TRY(read_int(n, "ceil_mode", 0, &ceil_mode, ctx));
+        if (ceil_mode != 0 && ceil_mode != 1)
+            return xb_fail(ctx, XB_ERR_INVALID, "ceil_mode = %lld must be 0 or 1",
+                           (long long)ceil_mode);
+    }
+    cg->ceil_mode = ceil_mode != 0;
+    return geom_output(cg, pm, kern, strides, dil, pads, ctx);
 }
 
 void xb_conv_geom_out_shape(const xb_conv_geom *cg, xb_shape *y) {

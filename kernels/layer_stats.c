@@ -4,10 +4,6 @@
 
 /* --- layer statistics ----------------------------------------------------------- */
 
-static const xb_tensor *in_t(const xb_graph *g, const xb_node *n, int i) {
-    return (i < n->n_in && n->in[i] >= 0) ? &g->tensors[n->in[i]] : NULL;
-}
-
 int xb_graph_count_quantized(const xb_graph *g) {
     int k = 0;
     for (int i = 0; i < g->n_nodes; i++)
@@ -30,7 +26,7 @@ xb_status xb_layer_stats(const xb_graph *g, xb_layer_stat **out, int *n_out, xb_
         L->quantized = qconv || qgemm;
         bool qdq = !strcmp(n->op_type, "QuantizeLinear") || !strcmp(n->op_type, "DequantizeLinear");
         for (int j = 0; j < n->n_in; j++) {
-            const xb_tensor *t = in_t(g, n, j);
+            const xb_tensor *t = xb_in_tc(g, n, j);
             if (!t || !t->is_const) continue;
             /* scales and zero points are not parameters of the network */
             if (L->quantized && j == 2) continue;
@@ -39,7 +35,7 @@ xb_status xb_layer_stats(const xb_graph *g, xb_layer_stat **out, int *n_out, xb_
                 L->params += xb_shape_numel(&t->shape);
         }
         const xb_tensor *y = n->n_out > 0 && n->out[0] >= 0 ? &g->tensors[n->out[0]] : NULL;
-        const xb_tensor *x = in_t(g, n, 0), *w = in_t(g, n, 1);
+        const xb_tensor *x = xb_in_tc(g, n, 0), *w = xb_in_tc(g, n, 1);
         if (!y || !x || !w) continue;
         int64_t ynumel = xb_shape_numel(&y->shape);
         if ((!strcmp(n->op_type, "Conv") || qconv) && w->shape.rank >= 3) {
@@ -72,7 +68,7 @@ xb_status xb_layer_stats(const xb_graph *g, xb_layer_stat **out, int *n_out, xb_
             L->w_bits = (int)xb_attr_int(n, "w_bits", 8);
             L->x_scale = xb_attr_float(n, "x_scale", 0.0f);
             L->x_zero_point = (int)xb_attr_int(n, "x_zero_point", 0);
-            const xb_tensor *ws = in_t(g, n, 2);
+            const xb_tensor *ws = xb_in_tc(g, n, 2);
             if (ws && ws->is_const && ws->dtype == XB_F32 && ws->data) {
                 const float *v = ws->data;
                 int64_t m = xb_shape_numel(&ws->shape);

@@ -16,10 +16,8 @@ const xb_op_info xb_ops[] = {
 _Static_assert(sizeof xb_ops / sizeof xb_ops[0] == XB_OP_COUNT,
                "kernels/registry.c table and xb_op_id disagree: check kernels/ops.def");
 
-static int domain_is_onnx(const char *d) { return d[0] == '\0' || strcmp(d, "ai.onnx") == 0; }
-
 int xb_op_lookup(const char *op_type, const char *domain, int opset, const char **why) {
-    int onnx = domain_is_onnx(domain);
+    int onnx = xb_domain_is_onnx(domain);
     if (!onnx && strcmp(domain, "xbar") != 0) {
         if (why) *why = "unknown domain";
         return -1;
@@ -27,7 +25,7 @@ int xb_op_lookup(const char *op_type, const char *domain, int opset, const char 
     for (int i = 0; i < XB_OP_COUNT; i++) {
         const xb_op_info *op = &xb_ops[i];
         if (strcmp(op->op_type, op_type) != 0) continue;
-        if (onnx != domain_is_onnx(op->domain)) continue;
+        if (onnx != xb_domain_is_onnx(op->domain)) continue;
         if (onnx && (opset < XB_ONNX_OPSET_MIN || opset > XB_ONNX_OPSET_MAX)) {
             if (why) *why = "opset outside supported range 7..17";
             return -1;

@@ -101,12 +101,7 @@ static void node_free(xb_node *n) {
     free(n->out);
     for (int i = 0; i < n->n_attr; i++) xb_attr_free(&n->attr[i]);
     free(n->attr);
-    if (n->params) {
-        if (n->params_free)
-            n->params_free(n->params);
-        else
-            free(n->params);
-    }
+    xb_node_free_params(n);
 }
 
 void xb_graph_free(xb_graph *g) {
@@ -399,4 +394,21 @@ int xb_attr_ints(const xb_node *n, const char *name, const int64_t **vals) {
     if (!a || a->type != XB_ATTR_INTS) return -1;
     *vals = a->ints;
     return a->n;
+}
+
+bool xb_domain_is_onnx(const char *d) { return d[0] == '\0' || strcmp(d, "ai.onnx") == 0; }
+
+bool xb_node_is_onnx(const xb_node *n, const char *op_type) {
+    return strcmp(n->op_type, op_type) == 0 && xb_domain_is_onnx(n->domain);
+}
+
+void xb_node_free_params(xb_node *n) {
+    if (n->params) {
+        if (n->params_free)
+            n->params_free(n->params);
+        else
+            free(n->params);
+    }
+    n->params = NULL;
+    n->params_free = NULL;
 }

@@ -177,7 +177,18 @@ int xb_attr_ints(const xb_node *n, const char *name, const int64_t **vals);
  * nodes whose inputs are all constant. */
 xb_status xb_graph_prepare(xb_graph *g, int64_t batch, xb_ctx *ctx);
 
+/* The default ONNX domain is spelled "" or "ai.onnx". */
+bool xb_domain_is_onnx(const char *domain);
+/* Node `n` is the default-domain op `op_type`. */
+bool xb_node_is_onnx(const xb_node *n, const char *op_type);
+/* Free the op-private params prepare stored in the node (params_free or
+ * free) and clear them, so the node can be prepared again. */
+void xb_node_free_params(xb_node *n);
+
 /* Convenience accessors used by kernels. */
+static inline const xb_tensor *xb_in_tc(const xb_graph *g, const xb_node *n, int i) {
+    return (i < n->n_in && n->in[i] >= 0) ? &g->tensors[n->in[i]] : (const xb_tensor *)0;
+}
 static inline xb_tensor *xb_in_t(xb_graph *g, const xb_node *n, int i) {
     return (i < n->n_in && n->in[i] >= 0) ? &g->tensors[n->in[i]] : (xb_tensor *)0;
 }

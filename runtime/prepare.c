@@ -133,14 +133,7 @@ xb_status xb_graph_prepare(xb_graph *g, int64_t batch, xb_ctx *ctx) {
             if (!t->is_const) all_const = false;
         }
         if (st != XB_OK) break;
-        if (n->params) {
-            if (n->params_free)
-                n->params_free(n->params);
-            else
-                free(n->params);
-            n->params = NULL;
-            n->params_free = NULL;
-        }
+        xb_node_free_params(n);
         n->scratch_bytes = 0;
         st = xb_node_op(g, n)->prepare(g, n, ctx);
         if (st != XB_OK) {
