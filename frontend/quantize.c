@@ -110,7 +110,7 @@ static void percentile_range(const layer *L, double pct, float *lo, float *hi) {
 
 static xb_status calibrate(const xb_graph *fg, const float *images, int n, layer *ls, int nl,
                            bool hist_pass, xb_ctx *ctx) {
-    xb_exec *e = xb_exec_new(fg, ctx);
+    xb_exec *e = xb_exec_new_keep(fg, ctx);
     if (!e) return ctx->status;
     const xb_tensor *in = &fg->tensors[fg->inputs[0]];
     const int64_t isz = xb_shape_numel(&in->shape);

@@ -58,7 +58,7 @@ static void build_model(model *m) {
 
 static const float *run(const xb_graph *g, xb_exec **e, const float *img, int tensor) {
     xb_ctx ctx = {0};
-    if (!*e) *e = xb_exec_new(g, &ctx);
+    if (!*e) *e = xb_exec_new_keep(g, &ctx);
     cr_assert_not_null(*e, "%s", ctx.msg);
     memcpy((*e)->buf[g->inputs[0]], img, IMG * sizeof(float));
     cr_assert_eq(xb_exec_run(*e, &ctx), XB_OK, "%s", ctx.msg);
@@ -286,7 +286,7 @@ Test(quantize, matmul_and_gemm_alpha_beta) {
             cr_assert(fabsf(q2->w[n * 4 + k] * q2->w_scale[n] - 0.5f * B2[k * 5 + n]) <=
                       q2->w_scale[n] * 0.5001f);
     xb_ctx ctx = {0};
-    xb_exec *ef = xb_exec_new(tg.g, &ctx), *eq = xb_exec_new(qg, &ctx);
+    xb_exec *ef = xb_exec_new_keep(tg.g, &ctx), *eq = xb_exec_new_keep(qg, &ctx);
     memcpy(ef->buf[tg.g->inputs[0]], imgs, 18 * 4);
     memcpy(eq->buf[qg->inputs[0]], imgs, 18 * 4);
     cr_assert_eq(xb_exec_run(ef, &ctx), XB_OK);

@@ -5,56 +5,134 @@
 
 #include "runtime/op.h"
 
-xb_exec *xb_exec_new(const xb_graph *g, xb_ctx *ctx) {
-    xb_exec *e = xb_calloc(ctx, 1, sizeof *e);
-    if (!e) return NULL;
-    e->g = g;
-    e->buf = xb_calloc(ctx, (size_t)g->n_tensors + 1, sizeof(void *));
-    if (!e->buf) goto fail;
-    bool *owned_needed = xb_calloc(ctx, (size_t)g->n_tensors + 1, 1);
-    if (!owned_needed) goto fail;
-    for (int i = 0; i < g->n_inputs; i++) owned_needed[g->inputs[i]] = true;
-    size_t scratch = 0;
+/* Bytes of tensor t's buffer, or (size_t)-1 when the size overflows. */
+static size_t tensor_bytes(const xb_tensor *t) {
+    size_t bytes;
+    if (xb_mul_overflow((size_t)xb_shape_numel(&t->shape), xb_dtype_size(t->dtype), &bytes))
+        return (size_t)-1;
+    return bytes ? bytes : 1;
+}
+
+/* Live range of every activation: [first, last] node indices, first = -1
+ * for graph inputs (written before the run) and last = n_nodes for graph
+ * outputs (read after it).  first = -2 marks a tensor that needs no
+ * buffer (constant, or neither an input nor produced by a node). */
+static void live_ranges(const xb_graph *g, int *first, int *last) {
+    for (int t = 0; t < g->n_tensors; t++) first[t] = -2, last[t] = -2;
+    for (int i = 0; i < g->n_inputs; i++) first[g->inputs[i]] = -1, last[g->inputs[i]] = -1;
     for (int i = 0; i < g->n_nodes; i++) {
         const xb_node *n = &g->nodes[i];
         for (int j = 0; j < n->n_out; j++)
-            if (n->out[j] >= 0) owned_needed[n->out[j]] = true;
-        if (n->scratch_bytes > scratch) scratch = n->scratch_bytes;
+            if (n->out[j] >= 0 && first[n->out[j]] == -2) first[n->out[j]] = last[n->out[j]] = i;
+        for (int j = 0; j < n->n_in; j++)
+            if (n->in[j] >= 0 && first[n->in[j]] != -2 && last[n->in[j]] < i) last[n->in[j]] = i;
     }
-    for (int t = 0; t < g->n_tensors; t++) {
-        const xb_tensor *ten = &g->tensors[t];
-        if (ten->is_const) {
-            e->buf[t] = ten->data;
-        } else if (owned_needed[t]) {
-            size_t bytes;
-            if (xb_mul_overflow((size_t)xb_shape_numel(&ten->shape), xb_dtype_size(ten->dtype),
-                                &bytes)) {
-                xb_fail(ctx, XB_ERR_NOMEM, "tensor '%s' is too large", ten->name);
-                free(owned_needed);
-                goto fail;
-            }
-            e->buf[t] = xb_calloc(ctx, bytes ? bytes : 1, 1);
-            if (!e->buf[t]) {
-                free(owned_needed);
-                goto fail;
-            }
+    for (int i = 0; i < g->n_outputs; i++)
+        if (first[g->outputs[i]] != -2) last[g->outputs[i]] = g->n_nodes;
+    for (int t = 0; t < g->n_tensors; t++)
+        if (g->tensors[t].is_const) first[t] = -2;
+}
+
+/* Assign each activation a block: tensors are taken in the order they
+ * start (a node's outputs after its inputs), and a tensor may take a block
+ * whose last tenant ended strictly before it starts, so a node's inputs
+ * and outputs never share memory.  Among free blocks the smallest one
+ * that fits is taken, else the largest one, grown.  Without `reuse` every
+ * activation gets its own block. */
+static xb_status plan_blocks(const xb_graph *g, bool reuse, int *block, size_t *size,
+                             int *n_blocks, xb_ctx *ctx) {
+    int T = g->n_tensors, nb = 0;
+    xb_status st = XB_OK;
+    int *first = xb_calloc(ctx, (size_t)T + 1, sizeof(int));
+    int *last = xb_calloc(ctx, (size_t)T + 1, sizeof(int));
+    int *busy = xb_calloc(ctx, (size_t)T + 1, sizeof(int)); /* per block: last node of its tenant */
+    int *order = xb_calloc(ctx, (size_t)T + 1, sizeof(int));
+    int *start = xb_calloc(ctx, (size_t)g->n_nodes + 3, sizeof(int));
+    if (!first || !last || !busy || !order || !start) {
+        st = XB_ERR_NOMEM;
+        goto out;
+    }
+    live_ranges(g, first, last);
+    /* Counting sort by first (-1 .. n_nodes-1): linear in the graph size. */
+    int n_live = 0;
+    for (int t = 0; t < T; t++)
+        if (first[t] >= -1) start[first[t] + 2]++, n_live++;
+    for (int i = 1; i <= g->n_nodes + 1; i++) start[i] += start[i - 1];
+    for (int t = 0; t < T; t++)
+        if (first[t] >= -1) order[start[first[t] + 1]++] = t;
+    for (int o = 0; o < n_live; o++) {
+        int t = order[o], at = first[t];
+        size_t need = tensor_bytes(&g->tensors[t]);
+        if (need == (size_t)-1) {
+            st = xb_fail(ctx, XB_ERR_NOMEM, "tensor '%s' is too large", g->tensors[t].name);
+            goto out;
         }
+        int best = -1;
+        for (int k = 0; reuse && k < nb; k++) {
+            if (busy[k] >= at) continue;
+            bool fits = size[k] >= need, best_fits = best >= 0 && size[best] >= need;
+            if (best < 0 || (fits && (!best_fits || size[k] < size[best])) ||
+                (!fits && !best_fits && size[k] > size[best]))
+                best = k;
+        }
+        if (best < 0) best = nb++, size[best] = 0;
+        if (size[best] < need) size[best] = need;
+        busy[best] = last[t];
+        block[t] = best;
     }
-    free(owned_needed);
+    *n_blocks = nb;
+out:
+    free(first);
+    free(last);
+    free(busy);
+    free(order);
+    free(start);
+    return st;
+}
+
+static xb_exec *exec_new(const xb_graph *g, bool reuse, xb_ctx *ctx) {
+    xb_exec *e = xb_calloc(ctx, 1, sizeof *e);
+    if (!e) return NULL;
+    e->g = g;
+    size_t T = (size_t)g->n_tensors + 1;
+    int *block = xb_calloc(ctx, T, sizeof(int));
+    size_t *size = xb_calloc(ctx, T, sizeof(size_t));
+    e->buf = xb_calloc(ctx, T, sizeof(void *));
+    e->blocks = xb_calloc(ctx, T, sizeof(void *));
+    if (!block || !size || !e->buf || !e->blocks) goto fail;
+    for (int t = 0; t < g->n_tensors; t++) block[t] = -1;
+    if (plan_blocks(g, reuse, block, size, &e->n_blocks, ctx) != XB_OK) goto fail;
+    for (int k = 0; k < e->n_blocks; k++)
+        if (!(e->blocks[k] = xb_calloc(ctx, size[k], 1))) goto fail;
+    size_t scratch = 0;
+    for (int i = 0; i < g->n_nodes; i++)
+        if (g->nodes[i].scratch_bytes > scratch) scratch = g->nodes[i].scratch_bytes;
+    for (int t = 0; t < g->n_tensors; t++)
+        e->buf[t] = g->tensors[t].is_const ? g->tensors[t].data
+                    : block[t] >= 0        ? e->blocks[block[t]]
+                                           : NULL;
     e->scratch_bytes = scratch;
     e->scratch = xb_malloc(ctx, scratch ? scratch : 1);
     if (!e->scratch) goto fail;
+    free(block);
+    free(size);
     return e;
 fail:
+    free(block);
+    free(size);
     xb_exec_free(e);
     return NULL;
 }
 
+xb_exec *xb_exec_new(const xb_graph *g, xb_ctx *ctx) { return exec_new(g, true, ctx); }
+
+xb_exec *xb_exec_new_keep(const xb_graph *g, xb_ctx *ctx) { return exec_new(g, false, ctx); }
+
 void xb_exec_free(xb_exec *e) {
     if (!e) return;
-    if (e->buf)
-        for (int t = 0; t < e->g->n_tensors; t++)
-            if (!e->g->tensors[t].is_const) free(e->buf[t]);
+    if (e->blocks)
+        for (int k = 0; k < e->n_blocks; k++) free(e->blocks[k]);
+    free(e->blocks);
     free(e->buf);
     free(e->scratch);
     free(e);

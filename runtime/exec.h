@@ -53,6 +53,8 @@ typedef struct xb_engine {
 typedef struct xb_exec {
     const xb_graph *g;
     void **buf;            /* per tensor */
+    void **blocks;         /* [n_blocks] the activation memory buf[] points into */
+    int n_blocks;
     void *scratch;
     size_t scratch_bytes;
     const xb_engine *engine; /* NULL: reference int8 */
@@ -61,7 +63,15 @@ typedef struct xb_exec {
     int thread;              /* worker index, for per-thread stats only */
 } xb_exec;
 
+/* Activations share memory by lifetime: a tensor's buffer may be reused by
+ * tensors computed after its last reader, so after a run only the graph's
+ * inputs and outputs hold their values (a chain of many nodes costs the
+ * largest few activations, not all of them).  A node's inputs and outputs
+ * never share memory. */
 xb_exec *xb_exec_new(const xb_graph *g, xb_ctx *ctx);
+/* Every activation has its own buffer and keeps its value after the run:
+ * for callers that read intermediate tensors (calibration, tests). */
+xb_exec *xb_exec_new_keep(const xb_graph *g, xb_ctx *ctx);
 void xb_exec_free(xb_exec *e);
 /* Run all nodes.  Inputs must already be written to buffers of g->inputs. */
 xb_status xb_exec_run(xb_exec *e, xb_ctx *ctx);
