@@ -3,14 +3,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "backend/compile.h"
-#include "backend/cost.h"
 #include "backend/profile.h"
-#include "cli/args.h"
-#include "eval/preprocess.h"
-#include "eval/report.h"
 #include "cli/arch_opts.h"
+#include "cli/args.h"
 #include "cli/cli.h"
+#include "eval/report.h"
+#include "eval/session.h"
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -49,26 +47,16 @@ int xb_cmd_compile(int argc, char **argv) {
     if (a.error || !xb_args_need(&a, "MODEL", model)) return 2;
     xb_ctx ctx = {0};
     xb_arch arch;
-    xb_graph *g = NULL;
-    xb_preproc pp = {0};
-    xb_layer_shape *sh = NULL;
-    xb_mapping *m = NULL;
-    xb_cost *c = NULL;
-    int n = 0, rc = 1;
+    xb_session *s = NULL;
+    int rc = 1;
     if (xb_cli_arch_build(&ao, &arch, &ctx) != XB_OK) {
         rc = 2;
         goto done;
     }
-    if (xb_model_load(model, &g, &pp, &ctx) != XB_OK) goto done;
-    if (xb_layer_shapes_of_graph(g, &sh, &n, &ctx) != XB_OK) goto done;
-    if (n == 0) {
-        xb_fail(&ctx, XB_ERR_INVALID, "%s: no matrix layers (Conv, Gemm, MatMul) to map", model);
-        goto done;
-    }
-    m = xb_compile_shapes(&arch, sh, n, &ctx);
-    if (!m) goto done;
-    c = xb_cost_compute(m, &ctx);
-    if (!c) goto done;
+    if (xb_session_open(model, NULL, &s, &ctx) != XB_OK) goto done;
+    if (xb_session_map(s, &arch, &ctx) != XB_OK) goto done;
+    const xb_mapping *m = xb_session_mapping(s);
+    const xb_cost *c = xb_session_cost(s);
     printf("model %s\n", model);
     xb_profile_print_mapping(stdout, m);
     printf("\nanalytic cost per inference (every slice of every crossbar runs):\n");
@@ -91,10 +79,6 @@ int xb_cmd_compile(int argc, char **argv) {
     rc = 0;
 done:
     if (rc) xb_report_error(&ctx);
-    xb_cost_free(c);
-    xb_mapping_free(m);
-    free(sh);
-    xb_graph_free(g);
-    xb_preproc_free(&pp);
+    xb_session_free(s);
     return rc;
 }

@@ -1,29 +1,20 @@
 /* xbar run MODEL --data SPEC: accuracy and speed, float and int8 side by
  * side on the same images, then the matrix layers.
  *
- * Flow: load model (batch 1) -> preprocessing from its metadata -> load
- * dataset, match class names -> [int8: preprocess calibration images,
- * xb_quantize] -> xb_run_dataset per mode -> text report (+ JSON). */
+ * Flow (eval/session.h does every step; this file parses and prints): load
+ * model and data -> [int8: calibration images, PTQ] -> float / int8 runs ->
+ * [analog: backend, ADC calibration, run, cost] -> text report (+ JSON). */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#include "cli/args.h"
-#include "eval/dataset.h"
-#include "eval/preprocess.h"
-#include "eval/report.h"
-#include "eval/runner.h"
-#include "cli/cli.h"
-
-/* RRAM backend: the analog mode (--arch). */
-#include "backend/cost.h"
-#include "backend/engine.h"
 #include "backend/profile.h"
 #include "cli/arch_opts.h"
-
-#include "frontend/quantize.h"
+#include "cli/args.h"
+#include "cli/cli.h"
+#include "eval/report.h"
+#include "eval/session.h"
 
 #ifndef XBAR_SOURCE_DIR
 #define XBAR_SOURCE_DIR "."
@@ -140,29 +131,6 @@ static int parse(int argc, char **argv, run_args *r) {
     return a.error ? 2 : -1;
 }
 
-static int exists(const char *p) {
-    struct stat sb;
-    return stat(p, &sb) == 0;
-}
-
-/* No --data: the model's own dataset when installed, else its bundled
- * sample.  Returns a static string or NULL. */
-static const char *default_data(const xb_preproc *pp) {
-    static char buf[4096];
-    const char *ds = pp->dataset;
-    if (!ds) return NULL;
-    const char *file = !strcmp(ds, "cifar10") ? "test_batch.bin" : "t10k-images-idx3-ubyte.gz";
-    char dir[2048];
-    xb_data_dir(ds, dir, sizeof dir);
-    snprintf(buf, sizeof buf, "%s/%s", dir, file);
-    if (exists(buf)) return ds;
-    if (!strcmp(ds, "mnist") || !strcmp(ds, "cifar10")) {
-        snprintf(buf, sizeof buf, "%s/datasets/samples/%s/%s", XBAR_SOURCE_DIR, ds, file);
-        if (exists(buf)) return buf;
-    }
-    return ds; /* let the loader explain what is missing */
-}
-
 static void print_result_row(xb_table *t, const char *mode, const xb_run_result *r) {
     xb_table_row(t);
     xb_table_cell(t, "%s", mode);
@@ -220,6 +188,206 @@ static void print_layers(const xb_graph *g, bool quant, xb_ctx *ctx) {
     free(ls);
 }
 
+
+/* Which modes run: float / int8 / analog. */
+typedef struct {
+    bool flt, int8, analog, need_q, already_q;
+} run_modes;
+
+/* The analog arch from --arch/--set (usage errors: rc 2). */
+static int build_arch(run_args *ra, xb_arch *arch, xb_ctx *ctx) {
+    if (xb_cli_arch_build(&ra->arch, arch, ctx) != XB_OK) return 2;
+    if (arch->weight_bits > 8 || arch->input_bits > 8) {
+        xb_fail(ctx, XB_ERR_UNSUPPORTED,
+                "arch %s: analog runs the int8 model, so weight_bits and input_bits must be "
+                "<= 8 (got %d and %d); xbar compile accepts up to 16",
+                arch->name, arch->weight_bits, arch->input_bits);
+        return 2;
+    }
+    /* The same integers on both paths: the int8 model is quantized to the
+     * precision the crossbars hold. */
+    if (!ra->w_bits_set) ra->w_bits = arch->weight_bits;
+    if (!ra->x_bits_set) ra->x_bits = arch->input_bits < 2 ? 2 : arch->input_bits;
+    return 0;
+}
+
+static xb_status choose_modes(const run_args *ra, const xb_session *s, run_modes *m, xb_ctx *ctx) {
+    m->analog = ra->mode == MODE_ANALOG || (ra->mode == MODE_ALL && ra->arch.arch);
+    m->already_q = xb_session_prequantized(s);
+    m->flt = ra->mode == MODE_FLOAT || ra->mode == MODE_ALL;
+    m->int8 = ra->mode == MODE_INT8 || ra->mode == MODE_ALL;
+    m->need_q = m->int8 || m->analog; /* the analog mode runs the int8 graph */
+    if (m->already_q && m->flt) {
+        int nq = xb_graph_count_quantized(xb_session_graph(s));
+        if (ra->mode == MODE_FLOAT)
+            return xb_fail(ctx, XB_ERR_UNSUPPORTED,
+                           "%s is already quantized (%d integer matrix layers): there is no float "
+                           "version to run; use --mode int8",
+                           ra->model, nq);
+        xb_report_note("%s is already quantized: float mode skipped, int8 runs the model as it is",
+                       ra->model);
+        m->flt = false;
+    }
+    return XB_OK;
+}
+
+/* Calibration images (when quantizing or calibrating the ADC) and the int8
+ * model, with its report line. */
+static xb_status prepare_int8(const run_args *ra, const run_modes *m, const xb_arch *arch,
+                              xb_session *s, xb_ctx *ctx) {
+    if (!m->already_q || (m->analog && xb_arch_needs_calibration(arch)))
+        XB_TRY(xb_session_choose_calibration(s, ra->calib, ctx));
+    xb_quant_opts qo = xb_quant_opts_default();
+    qo.w_bits = (int)ra->w_bits;
+    qo.x_bits = (int)ra->x_bits;
+    qo.method = ra->calib_method == CALIB_PERCENTILE ? XB_QUANT_PERCENTILE : XB_QUANT_MINMAX;
+    qo.percentile = ra->percentile;
+    XB_TRY(xb_session_quantize(s, &qo, ctx));
+    if (m->already_q) {
+        printf("int8     model quantized in the file (%d integer matrix layers), run as it is\n",
+               xb_graph_count_quantized(xb_session_graph(s)));
+        return XB_OK;
+    }
+    const xb_session_calib *c = xb_session_calibration(s);
+    printf("int8     post-training quantization: weights %lld-bit per output channel, "
+           "activations %lld-bit per tensor,\n         %s calibration on %lld images #%lld..#%lld "
+           "of %s\n         (%s)\n",
+           ra->w_bits, ra->x_bits, ra->calib_method == CALIB_PERCENTILE ? "percentile" : "min/max",
+           (long long)c->n, (long long)c->first, (long long)(c->first + c->n - 1), c->source,
+           c->how);
+    return XB_OK;
+}
+
+/* Backend, its report line, ADC calibration when the arch needs it, the
+ * analog run and its cost. */
+static xb_status run_analog(xb_session *s, const xb_arch *arch, xb_ctx *ctx) {
+    XB_TRY(xb_session_build_backend(s, arch, ctx));
+    printf("analog   arch %s: %dx%d crossbars, %d b/cell, %d-bit DAC, ", arch->name, arch->rows,
+           arch->cols, arch->bits_per_cell, arch->dac_bits);
+    if (arch->adc_bits)
+        printf("%d-bit %s ADC", arch->adc_bits,
+               arch->adc_range == XB_ADC_CLIP  ? "clip"
+               : arch->adc_range == XB_ADC_MAX ? "max-range"
+                                               : "calibrated");
+    else
+        printf("lossless ADC");
+    if (arch->layer_adc_bits[0]) printf(" (per layer: %s)", arch->layer_adc_bits);
+    printf(", %s encoding%s, %d crossbars\n", xb_arch_encoding_name(arch),
+           arch->flip ? " with flipped columns" : "", (int)xb_session_mapping(s)->xbars);
+    if (xb_arch_needs_calibration(arch)) {
+        /* Full scale per layer from the calibration images. */
+        XB_TRY(xb_session_calibrate_adc(s, ctx));
+        const xb_session_calib *c = xb_session_calibration(s);
+        printf("         ADC full scale calibrated at the %g percentile on images #%lld..#%lld "
+               "of %s\n",
+               arch->adc_percentile, (long long)c->first, (long long)(c->first + c->n - 1),
+               c->source);
+    }
+    fflush(stdout);
+    return xb_session_run_analog(s, ctx);
+}
+
+static void print_results(const xb_session *s, const run_modes *m) {
+    const xb_run_result *rf = xb_session_result(s, XB_SESSION_FLOAT),
+                        *rq = xb_session_result(s, XB_SESSION_INT8),
+                        *ran = xb_session_result(s, XB_SESSION_ANALOG);
+    static const char *heads[] = {"mode", ">top-1", ">", ">top-5", ">", ">images/s", ">threads"};
+    xb_table t;
+    xb_table_init(&t, 7, heads);
+    if (m->flt) print_result_row(&t, "float", rf);
+    if (m->int8) print_result_row(&t, "int8", rq);
+    if (m->analog) print_result_row(&t, "analog", ran);
+    xb_table_print(&t, stdout, "");
+    xb_table_free(&t);
+    int64_t count = xb_session_count(s);
+    if (m->flt && m->int8)
+        printf("int8 - float: %+.2f points top-1\n",
+               100.0 * ((double)rq->correct1 - (double)rf->correct1) / (double)(count ? count : 1));
+    if (m->analog && m->int8)
+        printf("analog - int8: %+.2f points top-1\n",
+               100.0 * ((double)ran->correct1 - (double)rq->correct1) / (double)(count ? count : 1));
+}
+
+static xb_status print_analog(const run_args *ra, const xb_session *s, xb_ctx *ctx) {
+    const xb_mapping *map = xb_session_mapping(s);
+    const xb_cost *cost = xb_session_cost(s);
+    const xb_backend *be = xb_session_backend(s);
+    printf("\nanalog: crossbar mapping (arch %s)\n", xb_session_arch(s)->name);
+    xb_profile_print_mapping(stdout, map);
+    printf("\nanalog: ADC activity and cost per inference\n");
+    xb_profile_print_layers(stdout, map, cost, be);
+    if (ra->csv) XB_TRY(xb_profile_write_csv(ra->csv, map, cost, be, ctx));
+    if (ra->adc_hist) XB_TRY(xb_profile_write_hist(ra->adc_hist, be, ctx));
+    return XB_OK;
+}
+
+static cJSON *json_int8(const run_args *ra, const xb_session *s, const run_modes *m) {
+    cJSON *q = xb_json_run_result(xb_session_result(s, XB_SESSION_INT8));
+    cJSON_AddBoolToObject(q, "prequantized", m->already_q);
+    if (!m->already_q) {
+        const xb_session_calib *c = xb_session_calibration(s);
+        cJSON_AddNumberToObject(q, "w_bits", (double)ra->w_bits);
+        cJSON_AddNumberToObject(q, "x_bits", (double)ra->x_bits);
+        cJSON_AddStringToObject(q, "calib_method",
+                                ra->calib_method == CALIB_PERCENTILE ? "percentile" : "minmax");
+        cJSON_AddNumberToObject(q, "calib_images", (double)c->n);
+        cJSON_AddNumberToObject(q, "calib_first", (double)c->first);
+        cJSON_AddStringToObject(q, "calib_source", c->source);
+    }
+    return q;
+}
+
+static xb_status write_json(const run_args *ra, const xb_session *s, const run_modes *m,
+                            xb_ctx *ctx) {
+    cJSON *json = cJSON_CreateObject();
+    cJSON_AddStringToObject(json, "model", ra->model);
+    cJSON_AddStringToObject(json, "dataset", ra->data);
+    cJSON_AddStringToObject(json, "dataset_path", xb_session_data(s)->path);
+    cJSON_AddNumberToObject(json, "images", (double)xb_session_count(s));
+    if (m->flt) cJSON_AddItemToObject(json, "float", xb_json_run_result(xb_session_result(s, XB_SESSION_FLOAT)));
+    if (m->int8) cJSON_AddItemToObject(json, "int8", json_int8(ra, s, m));
+    if (m->analog) {
+        const xb_mapping *map = xb_session_mapping(s);
+        const xb_cost *cost = xb_session_cost(s);
+        const xb_backend *be = xb_session_backend(s);
+        cJSON *an = xb_json_run_result(xb_session_result(s, XB_SESSION_ANALOG));
+        cJSON_AddStringToObject(an, "arch", xb_session_arch(s)->name);
+        cJSON_AddItemToObject(json, "analog", an);
+        cJSON_AddItemToObject(json, "layers", xb_profile_json_layers(map, cost, be));
+        cJSON_AddItemToObject(json, "totals", xb_profile_json_totals(map, cost, be));
+    }
+    xb_status st = xb_json_write(json, ra->json, ctx);
+    cJSON_Delete(json);
+    return st;
+}
+
+/* Model and data into a new session (*s); rc 2 when no data can be chosen. */
+static int open_session(run_args *ra, xb_session **s, xb_ctx *ctx) {
+    xb_session_opts so = {.threads = (int)ra->threads, .progress = true,
+                          .profile_images = ra->profile_images};
+    if (xb_session_open(ra->model, &so, s, ctx) != XB_OK) return 1;
+    if (!ra->data) {
+        ra->data = xb_session_default_data(*s);
+        if (!ra->data) {
+            fprintf(stderr, "xbar run: no --data given and %s names no dataset (metadata "
+                    "xbar.dataset); see xbar run --help\n", ra->model);
+            return 2;
+        }
+        xb_report_note("no --data given: using %s", ra->data);
+    }
+    return xb_session_open_data(*s, ra->data, ra->limit, ctx) == XB_OK ? 0 : 1;
+}
+
+static void print_header(const run_args *ra, const xb_session *s) {
+    const xb_preproc *pp = xb_session_preproc(s);
+    const xb_dataset *d = xb_session_data(s);
+    long long count = (long long)xb_session_count(s);
+    printf("model    %s", ra->model);
+    if (pp->dataset) printf("  (trained on %s)", pp->dataset);
+    printf("\ndata     %s: %lld images %dx%dx%d, evaluating %lld (#0..#%lld)\n", d->path,
+           (long long)d->n, d->c, d->h, d->w, count, count - 1);
+}
+
 int xb_cmd_run(int argc, char **argv) {
     run_args ra;
     int rc = parse(argc, argv, &ra);
@@ -229,260 +397,33 @@ int xb_cmd_run(int argc, char **argv) {
         xb_report_note("no MODEL given: using %s", ra.model);
     }
     xb_ctx ctx = {0};
-    xb_graph *fg = NULL, *qg = NULL;
-    xb_preproc pp = {0};
-    xb_dataset *d = NULL, *td = NULL;
-    float *calib = NULL;
-    cJSON *json = NULL;
-    xb_arch arch;
-    xb_backend *be = NULL;
-    xb_cost *cost = NULL;
-    rc = 1;
-    bool do_analog = ra.mode == MODE_ANALOG || (ra.mode == MODE_ALL && ra.arch.arch);
-    if (do_analog) {
-        if (xb_cli_arch_build(&ra.arch, &arch, &ctx) != XB_OK) {
-            rc = 2;
-            goto done;
-        }
-        if (arch.weight_bits > 8 || arch.input_bits > 8) {
-            xb_fail(&ctx, XB_ERR_UNSUPPORTED,
-                    "arch %s: analog runs the int8 model, so weight_bits and input_bits must be "
-                    "<= 8 (got %d and %d); xbar compile accepts up to 16",
-                    arch.name, arch.weight_bits, arch.input_bits);
-            rc = 2;
-            goto done;
-        }
-        /* The same integers on both paths: the int8 model is quantized to the
-         * precision the crossbars hold. */
-        if (!ra.w_bits_set) ra.w_bits = arch.weight_bits;
-        if (!ra.x_bits_set) ra.x_bits = arch.input_bits < 2 ? 2 : arch.input_bits;
+    xb_session *s = NULL;
+    xb_arch arch = {0};
+    run_modes m;
+    bool analog = ra.mode == MODE_ANALOG || (ra.mode == MODE_ALL && ra.arch.arch);
+    if (analog) {
+        if ((rc = build_arch(&ra, &arch, &ctx)) != 0) goto done;
     } else if (ra.arch.arch || ra.arch.n_sets) {
         xb_report_note("--arch/--set only apply to the analog mode (--mode all or analog)");
     }
-    if (xb_model_load(ra.model, &fg, &pp, &ctx) != XB_OK) goto done;
-    if (!ra.data) {
-        ra.data = default_data(&pp);
-        if (!ra.data) {
-            fprintf(stderr, "xbar run: no --data given and %s names no dataset (metadata "
-                    "xbar.dataset); see xbar run --help\n", ra.model);
-            rc = 2;
-            goto done;
-        }
-        xb_report_note("no --data given: using %s", ra.data);
-    }
-    if (xb_dataset_open(ra.data, &d, &ctx) != XB_OK) goto done;
-    char note[512];
-    if (xb_dataset_match_classes(d, pp.class_names, pp.n_classes, note, sizeof note, &ctx) != XB_OK)
-        goto done;
-    if (note[0]) xb_report_note("%s", note);
-    if (xb_preproc_check(&pp, d->c, d->h, d->w, d->path, &ctx) != XB_OK) goto done;
-    if (d->c != pp.c)
-        xb_report_note("%s has %s images, the model takes %s: converting (%s)", d->path,
-                       d->c == 1 ? "grey" : "RGB", pp.c == 1 ? "grey" : "RGB",
-                       pp.c == 1 ? "ITU-R BT.601 luma" : "grey replicated to R, G, B");
-
-    int64_t count = d->n;
-    if (ra.limit > 0 && ra.limit < count) count = ra.limit;
-    bool already_q = xb_graph_count_quantized(fg) > 0;
-    bool do_float = ra.mode == MODE_FLOAT || ra.mode == MODE_ALL;
-    bool do_int8 = ra.mode == MODE_INT8 || ra.mode == MODE_ALL;
-    bool need_q = do_int8 || do_analog; /* the analog mode runs the int8 graph */
-    if (already_q && do_float) {
-        if (ra.mode == MODE_FLOAT) {
-            xb_fail(&ctx, XB_ERR_UNSUPPORTED,
-                    "%s is already quantized (%d integer matrix layers): there is no float version "
-                    "to run; use --mode int8",
-                    ra.model, xb_graph_count_quantized(fg));
-            goto done;
-        }
-        xb_report_note("%s is already quantized: float mode skipped, int8 runs the model as it is",
-                       ra.model);
-        do_float = false;
-    }
-
-    printf("model    %s", ra.model);
-    if (pp.dataset) printf("  (trained on %s)", pp.dataset);
-    printf("\ndata     %s: %lld images %dx%dx%d, evaluating %lld (#0..#%lld)\n", d->path,
-           (long long)d->n, d->c, d->h, d->w, (long long)count, (long long)count - 1);
-
-    int64_t calib_first = 0, calib_n = 0;
-    const char *calib_how = "", *calib_src = "";
-    const xb_dataset *calib_set = d; /* d, or the training split td */
-    if (need_q && already_q) {
-        qg = fg;
-        printf("int8     model quantized in the file (%d integer matrix layers), run as it is\n",
-               xb_graph_count_quantized(fg));
-    } else if (need_q) {
-        /* Calibration images, in order of preference: the ones right after
-         * the evaluated range (disjoint, same distribution); the training
-         * split stored beside the file (disjoint); the first ones of the
-         * same data (overlapping the evaluation; said so). */
-        const xb_dataset *cd = d;
-        char train[4096];
-        calib_n = ra.calib < d->n ? ra.calib : d->n;
-        if (count + calib_n <= d->n) {
-            calib_first = count;
-            calib_how = "after the evaluated ones: disjoint from them";
-        } else if (xb_dataset_train_split(d->path, train, sizeof train)) {
-            if (xb_dataset_open(train, &td, &ctx) != XB_OK) goto done;
-            if (td->c != d->c || td->h != d->h || td->w != d->w) {
-                xb_fail(&ctx, XB_ERR_INVALID, "%s: training images are %dx%dx%d, test images %dx%dx%d",
-                        td->path, td->c, td->h, td->w, d->c, d->h, d->w);
-                goto done;
-            }
-            cd = td;
-            calib_n = ra.calib < td->n ? ra.calib : td->n;
-            calib_first = 0;
-            calib_how = "of the training split: disjoint from the evaluated images";
-        } else {
-            calib_first = 0;
-            calib_how = "of the same data: they overlap the evaluated images";
-        }
-        calib_src = cd->path;
-        calib_set = cd;
-        size_t per = (size_t)pp.c * (size_t)pp.h * (size_t)pp.w;
-        calib = xb_calloc(&ctx, (size_t)calib_n * per, sizeof(float));
-        if (!calib) goto done;
-        for (int64_t i = 0; i < calib_n; i++)
-            xb_preproc_image(&pp, xb_dataset_image(cd, calib_first + i), cd->c, calib + (size_t)i * per);
-        xb_quant_opts qo = xb_quant_opts_default();
-        qo.w_bits = (int)ra.w_bits;
-        qo.x_bits = (int)ra.x_bits;
-        qo.calib_images = (int)calib_n;
-        qo.method = ra.calib_method == CALIB_PERCENTILE ? XB_QUANT_PERCENTILE : XB_QUANT_MINMAX;
-        qo.percentile = ra.percentile;
-        if (xb_quantize(fg, calib, (int)calib_n, &qo, &qg, &ctx) != XB_OK) goto done;
-        printf("int8     post-training quantization: weights %lld-bit per output channel, "
-               "activations %lld-bit per tensor,\n         %s calibration on %lld images #%lld..#%lld "
-               "of %s\n         (%s)\n",
-               ra.w_bits, ra.x_bits,
-               ra.calib_method == CALIB_PERCENTILE ? "percentile" : "min/max", (long long)calib_n,
-               (long long)calib_first, (long long)(calib_first + calib_n - 1), calib_src, calib_how);
-    }
+    if ((rc = open_session(&ra, &s, &ctx)) != 0) goto done;
+    rc = 1;
+    if (choose_modes(&ra, s, &m, &ctx) != XB_OK) goto done;
+    print_header(&ra, s);
+    if (m.need_q && prepare_int8(&ra, &m, &arch, s, &ctx) != XB_OK) goto done;
     putchar('\n');
     fflush(stdout);
-
-    xb_run_opts o;
-    xb_run_opts_init(&o);
-    o.limit = count;
-    o.threads = (int)ra.threads;
-    o.progress = true;
-    xb_run_result rf = {0}, rq = {0};
-    if (do_float) {
-        o.label = "float";
-        if (xb_run_dataset(fg, &pp, d, &o, &rf, &ctx) != XB_OK) goto done;
-    }
-    if (do_int8) {
-        o.label = "int8";
-        if (xb_run_dataset(qg, &pp, d, &o, &rq, &ctx) != XB_OK) goto done;
-    }
-    xb_run_result ran = {0};
-    if (do_analog) {
-        be = xb_backend_new(qg, &arch, &ctx);
-        if (!be) goto done;
-        be->profile_images = ra.profile_images;
-        printf("analog   arch %s: %dx%d crossbars, %d b/cell, %d-bit DAC, ", arch.name, arch.rows,
-               arch.cols, arch.bits_per_cell, arch.dac_bits);
-        if (arch.adc_bits) printf("%d-bit %s ADC", arch.adc_bits,
-                                  arch.adc_range == XB_ADC_CLIP ? "clip"
-                                  : arch.adc_range == XB_ADC_MAX ? "max-range" : "calibrated");
-        else printf("lossless ADC");
-        if (arch.layer_adc_bits[0]) printf(" (per layer: %s)", arch.layer_adc_bits);
-        printf(", %s encoding%s, %d crossbars\n", xb_arch_encoding_name(&arch),
-               arch.flip ? " with flipped columns" : "", (int)be->map->xbars);
-        if (xb_arch_needs_calibration(&arch)) {
-            /* Full scale per layer from the quantization's calibration images. */
-            int64_t cf = calib_n ? calib_first : 0, cn = calib_n ? calib_n : (count < 100 ? count : 100);
-            xb_backend_calibration_begin(be);
-            xb_run_opts oc = o;
-            oc.first = cf;
-            oc.limit = cn;
-            oc.engine = xb_backend_engine(be);
-            oc.label = "adc-cal";
-            xb_run_result rc_ = {0};
-            /* the quantization's calibration images: they may come from the
-             * training split (calib_set), not from d */
-            if (xb_run_dataset(qg, &pp, calib_n ? calib_set : d, &oc, &rc_, &ctx) != XB_OK) goto done;
-            if (xb_backend_calibration_end(be, &ctx) != XB_OK) goto done;
-            printf("         ADC full scale calibrated at the %g percentile on images #%lld..#%lld "
-                   "of %s\n",
-                   arch.adc_percentile, (long long)cf, (long long)(cf + cn - 1),
-                   calib_n ? calib_set->path : d->path);
-        }
-        fflush(stdout);
-        xb_run_opts oa = o;
-        oa.engine = xb_backend_engine(be);
-        oa.label = "analog";
-        if (xb_run_dataset(qg, &pp, d, &oa, &ran, &ctx) != XB_OK) goto done;
-        cost = xb_cost_compute(be->map, &ctx);
-        if (!cost) goto done;
-    }
-    static const char *heads[] = {"mode", ">top-1", ">", ">top-5", ">", ">images/s", ">threads"};
-    xb_table t;
-    xb_table_init(&t, 7, heads);
-    if (do_float) print_result_row(&t, "float", &rf);
-    if (do_int8) print_result_row(&t, "int8", &rq);
-    if (do_analog) print_result_row(&t, "analog", &ran);
-    xb_table_print(&t, stdout, "");
-    xb_table_free(&t);
-    if (do_float && do_int8)
-        printf("int8 - float: %+.2f points top-1\n",
-               100.0 * ((double)rq.correct1 - (double)rf.correct1) / (double)(count ? count : 1));
-    if (do_analog && do_int8)
-        printf("analog - int8: %+.2f points top-1\n",
-               100.0 * ((double)ran.correct1 - (double)rq.correct1) / (double)(count ? count : 1));
-    print_layers(need_q ? qg : fg, need_q, &ctx);
-    if (do_analog) {
-        printf("\nanalog: crossbar mapping (arch %s)\n", arch.name);
-        xb_profile_print_mapping(stdout, be->map);
-        printf("\nanalog: ADC activity and cost per inference\n");
-        xb_profile_print_layers(stdout, be->map, cost, be);
-        if (ra.csv && xb_profile_write_csv(ra.csv, be->map, cost, be, &ctx) != XB_OK) goto done;
-        if (ra.adc_hist && xb_profile_write_hist(ra.adc_hist, be, &ctx) != XB_OK) goto done;
-    }
-
-    if (ra.json) {
-        json = cJSON_CreateObject();
-        cJSON_AddStringToObject(json, "model", ra.model);
-        cJSON_AddStringToObject(json, "dataset", ra.data);
-        cJSON_AddStringToObject(json, "dataset_path", d->path);
-        cJSON_AddNumberToObject(json, "images", (double)count);
-        if (do_float) cJSON_AddItemToObject(json, "float", xb_json_run_result(&rf));
-        if (do_int8) {
-            cJSON *q = xb_json_run_result(&rq);
-            cJSON_AddBoolToObject(q, "prequantized", already_q);
-            if (!already_q) {
-                cJSON_AddNumberToObject(q, "w_bits", (double)ra.w_bits);
-                cJSON_AddNumberToObject(q, "x_bits", (double)ra.x_bits);
-                cJSON_AddStringToObject(q, "calib_method",
-                                        ra.calib_method == CALIB_PERCENTILE ? "percentile" : "minmax");
-                cJSON_AddNumberToObject(q, "calib_images", (double)calib_n);
-                cJSON_AddNumberToObject(q, "calib_first", (double)calib_first);
-                cJSON_AddStringToObject(q, "calib_source", calib_src);
-            }
-            cJSON_AddItemToObject(json, "int8", q);
-        }
-        if (do_analog) {
-            cJSON *an = xb_json_run_result(&ran);
-            cJSON_AddStringToObject(an, "arch", arch.name);
-            cJSON_AddItemToObject(json, "analog", an);
-            cJSON_AddItemToObject(json, "layers", xb_profile_json_layers(be->map, cost, be));
-            cJSON_AddItemToObject(json, "totals", xb_profile_json_totals(be->map, cost, be));
-        }
-        if (xb_json_write(json, ra.json, &ctx) != XB_OK) goto done;
-    }
+    if (m.flt && xb_session_run_float(s, &ctx) != XB_OK) goto done;
+    if (m.int8 && xb_session_run_int8(s, &ctx) != XB_OK) goto done;
+    if (m.analog && run_analog(s, &arch, &ctx) != XB_OK) goto done;
+    print_results(s, &m);
+    print_layers(m.need_q ? xb_session_int8_graph(s) : xb_session_graph(s), m.need_q, &ctx);
+    if (m.analog && print_analog(&ra, s, &ctx) != XB_OK) goto done;
+    if (ra.json && write_json(&ra, s, &m, &ctx) != XB_OK) goto done;
     rc = 0;
 done:
     /* rc 2 with a message in ctx: a bad --arch/--set (usage) */
     if (rc != 0 && ctx.status != XB_OK) xb_report_error(&ctx);
-    cJSON_Delete(json);
-    free(calib);
-    xb_cost_free(cost);
-    xb_backend_free(be);
-    if (qg != fg) xb_graph_free(qg);
-    xb_graph_free(fg);
-    xb_preproc_free(&pp);
-    xb_dataset_free(d);
-    xb_dataset_free(td);
+    xb_session_free(s);
     return rc;
 }

@@ -1,25 +1,21 @@
 /* xbar sweep MODEL --data SPEC --arch A --vary KEY=SPEC...: the analog run
  * over a grid of architecture settings, one CSV row per configuration.
  *
- * The model is quantized once per (weight_bits, input_bits) pair (with
- * those bits, as xbar run does), every configuration runs the same images,
- * and each row carries the int8 accuracy of its quantized model so the
- * analog loss can be read off directly. */
+ * One session (eval/session.h) holds the model, the data and the
+ * calibration images, chosen as xbar run chooses them; the model is
+ * quantized once per (weight_bits, input_bits) pair (with those bits, as
+ * xbar run does), every configuration runs the same images, and each row
+ * carries the int8 accuracy of its quantized model so the analog loss can
+ * be read off directly. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
-#include "backend/cost.h"
-#include "backend/engine.h"
-#include "cli/args.h"
-#include "eval/dataset.h"
-#include "eval/preprocess.h"
-#include "frontend/quantize.h"
-#include "eval/report.h"
-#include "eval/runner.h"
 #include "cli/arch_opts.h"
+#include "cli/args.h"
 #include "cli/cli.h"
+#include "eval/report.h"
+#include "eval/session.h"
 
 #define MAX_VARY 8
 #define MAX_VALUES 64
@@ -99,210 +95,190 @@ static bool parse_vary(xb_args *a, const char *spec, vary *v) {
     return true;
 }
 
-int xb_cmd_sweep(int argc, char **argv) {
+typedef struct {
+    xb_cli_arch ao;
+    vary vs[MAX_VARY];
+    int nv;
+    const char *model, *data, *csv;
+    long long limit, calib, threads;
+} sweep_args;
+
+static int64_t n_configs(const sweep_args *sa) {
+    int64_t n = 1;
+    for (int i = 0; i < sa->nv; i++) n *= sa->vs[i].n;
+    return n;
+}
+
+/* -1: go on; else the exit code. */
+static int parse(int argc, char **argv, sweep_args *sa) {
     xb_args a;
     xb_args_init(&a, argc, argv);
-    xb_cli_arch ao = {0};
-    static vary vs[MAX_VARY];
-    int nv = 0;
-    const char *model = NULL, *data = NULL, *csv = NULL, *v;
-    long long limit = 0, calib = 100, threads = 0;
+    const char *v;
+    sa->calib = 100;
     while (xb_args_next(&a)) {
         if (xb_args_help(&a)) {
             usage(stdout);
             return 0;
-        } else if (xb_cli_arch_opt(&a, &ao)) {
+        } else if (xb_cli_arch_opt(&a, &sa->ao)) {
         } else if (xb_args_opt(&a, "--vary", &v)) {
             if (!v) break;
-            if (nv >= MAX_VARY) {
+            if (sa->nv >= MAX_VARY) {
                 xb_args_fail(&a, "at most %d --vary options", MAX_VARY);
                 break;
             }
-            if (!parse_vary(&a, v, &vs[nv])) break;
-            nv++;
+            if (!parse_vary(&a, v, &sa->vs[sa->nv])) break;
+            sa->nv++;
         } else if (xb_args_opt(&a, "--data", &v)) {
-            data = v;
+            sa->data = v;
         } else if (xb_args_opt(&a, "--csv", &v)) {
-            csv = v;
+            sa->csv = v;
         } else if (xb_args_opt(&a, "--limit", &v)) {
-            xb_args_int(&a, v, 1, XB_DATASET_MAX_IMAGES, &limit);
+            xb_args_int(&a, v, 1, XB_DATASET_MAX_IMAGES, &sa->limit);
         } else if (xb_args_opt(&a, "--calib", &v)) {
-            xb_args_int(&a, v, 1, 100000, &calib);
+            xb_args_int(&a, v, 1, 100000, &sa->calib);
         } else if (xb_args_opt(&a, "--threads", &v)) {
-            xb_args_int(&a, v, 1, 1024, &threads);
-        } else if (xb_args_one(&a, "MODEL", &model)) {
+            xb_args_int(&a, v, 1, 1024, &sa->threads);
+        } else if (xb_args_one(&a, "MODEL", &sa->model)) {
         } else {
             return xb_args_unknown(&a);
         }
     }
     if (a.error) return 2;
-    if (!model || !data || nv == 0) {
+    if (!sa->model || !sa->data || sa->nv == 0) {
         xb_args_fail(&a, "MODEL, --data and at least one --vary are required (see --help)");
         return 2;
     }
-    xb_ctx ctx = {0};
-    xb_arch base;
-    if (xb_cli_arch_build(&ao, &base, &ctx) != XB_OK) {
-        xb_report_error(&ctx);
+    if (n_configs(sa) > 4096) {
+        xb_args_fail(&a, "%lld configurations: too many (at most 4096)", (long long)n_configs(sa));
         return 2;
     }
-    /* Check every configuration before running anything. */
-    int64_t ncfg = 1;
-    for (int i = 0; i < nv; i++) ncfg *= vs[i].n;
-    if (ncfg > 4096) {
-        xb_args_fail(&a, "%lld configurations: too many (at most 4096)", (long long)ncfg);
+    return -1;
+}
+
+/* Configuration ci: base with the varied values applied; vals[i] receives
+ * the value of --vary i. */
+static xb_status config_arch(const sweep_args *sa, const xb_arch *base, int64_t ci, xb_arch *t,
+                             const char **vals, xb_ctx *ctx) {
+    *t = *base;
+    int64_t r = ci;
+    for (int i = sa->nv - 1; i >= 0; i--) {
+        const vary *v = &sa->vs[i];
+        char as[256];
+        vals[i] = v->vals[r % v->n];
+        snprintf(as, sizeof as, "%s=%s", v->key, vals[i]);
+        r /= v->n;
+        XB_TRY(xb_arch_set(t, as, ctx));
+    }
+    return XB_OK;
+}
+
+/* Check every configuration before running anything; 0 or the exit code. */
+static int check_configs(const sweep_args *sa, xb_arch *base, xb_ctx *ctx) {
+    if (xb_cli_arch_build(&sa->ao, base, ctx) != XB_OK) {
+        xb_report_error(ctx);
         return 2;
     }
+    int64_t ncfg = n_configs(sa);
     for (int64_t ci = 0; ci < ncfg; ci++) {
-        xb_arch t = base;
-        int64_t r = ci;
-        for (int i = nv - 1; i >= 0; i--) {
-            char as[256];
-            snprintf(as, sizeof as, "%s=%s", vs[i].key, vs[i].vals[r % vs[i].n]);
-            r /= vs[i].n;
-            if (xb_arch_set(&t, as, &ctx) != XB_OK) {
-                xb_report_error(&ctx);
-                return 2;
-            }
+        xb_arch t;
+        const char *vals[MAX_VARY];
+        if (config_arch(sa, base, ci, &t, vals, ctx) != XB_OK) {
+            xb_report_error(ctx);
+            return 2;
         }
         if (t.weight_bits > 8 || t.input_bits > 8) {
             fprintf(stderr, "xbar sweep: analog runs need weight_bits and input_bits <= 8\n");
             return 2;
         }
     }
+    return 0;
+}
 
-    int rc = 1;
-    xb_graph *fg = NULL, *qg = NULL;
-    xb_preproc pp = {0};
-    xb_dataset *d = NULL;
-    float *cal = NULL;
-    FILE *out = stdout;
-    int qw = -1, qx = -1;
-    xb_run_result rq = {0};
-    if (xb_model_load(model, &fg, &pp, &ctx) != XB_OK) goto done;
-    if (xb_dataset_open(data, &d, &ctx) != XB_OK) goto done;
-    char note[512];
-    if (xb_dataset_match_classes(d, pp.class_names, pp.n_classes, note, sizeof note, &ctx) != XB_OK)
-        goto done;
-    if (xb_preproc_check(&pp, d->c, d->h, d->w, d->path, &ctx) != XB_OK) goto done;
-    int64_t count = d->n;
-    if (limit > 0 && limit < count) count = limit;
-    int64_t calib_n = calib < d->n ? calib : d->n;
-    int64_t calib_first = count + calib_n <= d->n ? count : 0;
-    size_t per = (size_t)pp.c * (size_t)pp.h * (size_t)pp.w;
-    bool already_q = xb_graph_count_quantized(fg) > 0;
-    if (!already_q) {
-        cal = xb_calloc(&ctx, (size_t)calib_n * per, sizeof(float));
-        if (!cal) goto done;
-        for (int64_t i = 0; i < calib_n; i++)
-            xb_preproc_image(&pp, xb_dataset_image(d, calib_first + i), d->c, cal + (size_t)i * per);
-    }
-    if (csv && strcmp(csv, "-")) {
-        out = fopen(csv, "w");
-        if (!out) {
-            xb_fail(&ctx, XB_ERR_IO, "%s: cannot write", csv);
-            out = stdout;
-            goto done;
-        }
-    }
-    for (int i = 0; i < nv; i++) fprintf(out, "%s,", vs[i].key);
+static void write_header(FILE *out, const sweep_args *sa) {
+    for (int i = 0; i < sa->nv; i++) fprintf(out, "%s,", sa->vs[i].key);
     fprintf(out, "images,analog_correct,analog_accuracy,int8_accuracy,energy_pj_per_inference,"
                  "adc_energy_share,conversions_per_mac,adc_conversions,saturation_rate,latency_ns,"
                  "tops_per_w,images_per_s,crossbars,tiles,pipelined_images_per_s,adc_energy_pj\n");
     fflush(out);
-    xb_run_opts o;
-    xb_run_opts_init(&o);
-    o.limit = count;
-    o.threads = (int)threads;
-    o.progress = true;
-    for (int64_t ci = 0; ci < ncfg; ci++) {
-        xb_arch t = base;
-        int64_t r = ci;
-        const char *vals[MAX_VARY];
-        for (int i = nv - 1; i >= 0; i--) {
-            char as[256];
-            vals[i] = vs[i].vals[r % vs[i].n];
-            snprintf(as, sizeof as, "%s=%s", vs[i].key, vals[i]);
-            r /= vs[i].n;
-            xb_arch_set(&t, as, &ctx); /* checked above */
-        }
-        if (already_q) {
-            qg = fg;
-        } else if (t.weight_bits != qw || t.input_bits != qx) {
-            if (qg && qg != fg) xb_graph_free(qg);
-            qg = NULL;
-            xb_quant_opts qo = xb_quant_opts_default();
-            qo.w_bits = t.weight_bits;
-            qo.x_bits = t.input_bits < 2 ? 2 : t.input_bits;
-            qo.calib_images = (int)calib_n;
-            if (xb_quantize(fg, cal, (int)calib_n, &qo, &qg, &ctx) != XB_OK) goto done;
-            qw = t.weight_bits;
-            qx = t.input_bits;
-            o.engine = NULL;
-            o.label = "int8";
-            if (xb_run_dataset(qg, &pp, d, &o, &rq, &ctx) != XB_OK) goto done;
-        }
-        if (already_q && rq.total == 0) {
-            o.engine = NULL;
-            o.label = "int8";
-            if (xb_run_dataset(qg, &pp, d, &o, &rq, &ctx) != XB_OK) goto done;
-        }
-        xb_backend *b = xb_backend_new(qg, &t, &ctx);
-        if (!b) goto done;
-        xb_cost *c = NULL;
-        xb_run_result ra = {0};
-        xb_status st = XB_OK;
-        if (xb_arch_needs_calibration(&t)) {
-            xb_backend_calibration_begin(b);
-            xb_run_opts oc = o;
-            oc.first = calib_first;
-            oc.limit = calib_n;
-            oc.engine = xb_backend_engine(b);
-            oc.label = "adc-cal";
-            xb_run_result rr = {0};
-            st = xb_run_dataset(qg, &pp, d, &oc, &rr, &ctx);
-            if (st == XB_OK) st = xb_backend_calibration_end(b, &ctx);
-        }
-        if (st == XB_OK) {
-            xb_run_opts oa = o;
-            oa.engine = xb_backend_engine(b);
-            oa.label = "analog";
-            st = xb_run_dataset(qg, &pp, d, &oa, &ra, &ctx);
-        }
-        if (st == XB_OK) c = xb_cost_compute(b->map, &ctx);
-        if (st != XB_OK || !c) {
-            xb_backend_free(b);
+}
+
+static void write_row(FILE *out, const sweep_args *sa, const char **vals, const xb_session *s) {
+    const xb_run_result *ra = xb_session_result(s, XB_SESSION_ANALOG),
+                        *rq = xb_session_result(s, XB_SESSION_INT8);
+    const xb_cost *c = xb_session_cost(s);
+    const xb_mapping *m = xb_session_mapping(s);
+    int64_t conv, sat;
+    xb_session_adc_counts(s, &conv, &sat);
+    for (int i = 0; i < sa->nv; i++) fprintf(out, "%s,", vals[i]);
+    fprintf(out, "%lld,%lld,%.6f,%.6f,%.6g,%.6f,%.6f,%lld,%.6g,%.6g,%.6g,%.2f,%lld,%lld,%.6g,%.6g\n",
+            (long long)ra->total, (long long)ra->correct1,
+            ra->total ? (double)ra->correct1 / (double)ra->total : 0.0,
+            rq->total ? (double)rq->correct1 / (double)rq->total : 0.0, c->energy_pj, c->adc_share,
+            c->conversions_per_mac, (long long)c->conversions,
+            conv ? (double)sat / (double)conv : 0.0, c->latency_ns, c->tops_per_w,
+            ra->images_per_s, (long long)m->xbars, (long long)m->tiles, c->pipelined_ips,
+            c->pj[XB_E_ADC]);
+    fflush(out);
+}
+
+/* One configuration: quantization (redone only when its bits change), int8
+ * run (idem), backend, ADC calibration, analog run, cost. */
+static xb_status run_config(xb_session *s, const xb_arch *t, xb_ctx *ctx) {
+    xb_quant_opts qo = xb_quant_opts_default();
+    qo.w_bits = t->weight_bits;
+    qo.x_bits = t->input_bits < 2 ? 2 : t->input_bits;
+    XB_TRY(xb_session_quantize(s, &qo, ctx));
+    XB_TRY(xb_session_run_int8(s, ctx));
+    XB_TRY(xb_session_build_backend(s, t, ctx));
+    if (xb_arch_needs_calibration(t)) XB_TRY(xb_session_calibrate_adc(s, ctx));
+    return xb_session_run_analog(s, ctx);
+}
+
+static xb_status open_session(const sweep_args *sa, xb_session **s, xb_ctx *ctx) {
+    xb_session_opts so = {.threads = (int)sa->threads, .progress = true, .profile_images = -1};
+    XB_TRY(xb_session_open(sa->model, &so, s, ctx));
+    XB_TRY(xb_session_open_data(*s, sa->data, sa->limit, ctx));
+    XB_TRY(xb_session_choose_calibration(*s, sa->calib, ctx));
+    const xb_session_calib *c = xb_session_calibration(*s);
+    xb_report_note("calibration on %lld images #%lld..#%lld of %s (%s)", (long long)c->n,
+                   (long long)c->first, (long long)(c->first + c->n - 1), c->source, c->how);
+    return XB_OK;
+}
+
+int xb_cmd_sweep(int argc, char **argv) {
+    sweep_args sa = {0};
+    int rc = parse(argc, argv, &sa);
+    if (rc >= 0) return rc;
+    xb_ctx ctx = {0};
+    xb_arch base;
+    if ((rc = check_configs(&sa, &base, &ctx)) != 0) return rc;
+    rc = 1;
+    xb_session *s = NULL;
+    FILE *out = stdout;
+    if (open_session(&sa, &s, &ctx) != XB_OK) goto done;
+    if (sa.csv && strcmp(sa.csv, "-")) {
+        out = fopen(sa.csv, "w");
+        if (!out) {
+            xb_fail(&ctx, XB_ERR_IO, "%s: cannot write", sa.csv);
+            out = stdout;
             goto done;
         }
-        int64_t conv = 0, sat = 0;
-        for (int i = 0; i < b->n; i++) {
-            conv += b->stats[i].conversions;
-            sat += b->stats[i].saturated;
-        }
-        for (int i = 0; i < nv; i++) fprintf(out, "%s,", vals[i]);
-        fprintf(out, "%lld,%lld,%.6f,%.6f,%.6g,%.6f,%.6f,%lld,%.6g,%.6g,%.6g,%.2f,%lld,%lld,%.6g,%.6g\n",
-                (long long)ra.total, (long long)ra.correct1,
-                ra.total ? (double)ra.correct1 / (double)ra.total : 0.0,
-                rq.total ? (double)rq.correct1 / (double)rq.total : 0.0, c->energy_pj,
-                c->adc_share, c->conversions_per_mac, (long long)c->conversions,
-                conv ? (double)sat / (double)conv : 0.0, c->latency_ns, c->tops_per_w,
-                ra.images_per_s, (long long)b->map->xbars, (long long)b->map->tiles,
-                c->pipelined_ips, c->pj[XB_E_ADC]);
-        fflush(out);
-        xb_cost_free(c);
-        xb_backend_free(b);
+    }
+    write_header(out, &sa);
+    for (int64_t ci = 0; ci < n_configs(&sa); ci++) {
+        xb_arch t;
+        const char *vals[MAX_VARY];
+        if (config_arch(&sa, &base, ci, &t, vals, &ctx) != XB_OK) goto done; /* checked above */
+        if (run_config(s, &t, &ctx) != XB_OK) goto done;
+        write_row(out, &sa, vals, s);
     }
     rc = 0;
 done:
     if (rc) xb_report_error(&ctx);
     if (out != stdout && fclose(out) != 0 && rc == 0) {
-        fprintf(stderr, "xbar sweep: %s: write failed\n", csv);
+        fprintf(stderr, "xbar sweep: %s: write failed\n", sa.csv);
         rc = 1;
     }
-    free(cal);
-    if (qg && qg != fg) xb_graph_free(qg);
-    xb_graph_free(fg);
-    xb_preproc_free(&pp);
-    xb_dataset_free(d);
+    xb_session_free(s);
     return rc;
 }

@@ -1,0 +1,352 @@
+/* The evaluation pipeline (session.h): model, data, calibration images,
+ * quantization, analog backend, runs and cost, held in one session. */
+#include "eval/session.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "eval/report.h"
+
+#ifndef XBAR_SOURCE_DIR
+#define XBAR_SOURCE_DIR "."
+#endif
+
+struct xb_session {
+    xb_session_opts opts;
+    char *model;
+    xb_graph *fg;           /* as loaded */
+    xb_preproc pp;
+    char default_data[4096];
+    /* data */
+    xb_dataset *d;
+    int64_t count;
+    /* calibration images */
+    xb_dataset *train;      /* the training split, when the policy chose it */
+    xb_session_calib cal;
+    bool cal_chosen;
+    float *cal_images;      /* preprocessed, for PTQ (lazy) */
+    /* quantization */
+    xb_graph *qg;           /* fg when the file is quantized */
+    xb_quant_opts qo;
+    bool int8_done;
+    /* analog */
+    xb_arch arch;
+    bool have_arch;
+    xb_backend *be;
+    xb_mapping *map;        /* xb_session_map only; else be->map */
+    xb_cost *cost;
+    /* classify */
+    xb_exec *exec;
+    int64_t n_classified;
+    xb_run_result r[3];
+};
+
+static const xb_session_opts default_opts = {.profile_images = 16};
+
+xb_status xb_session_open(const char *model, const xb_session_opts *opts, xb_session **out,
+                          xb_ctx *ctx) {
+    *out = NULL;
+    xb_session *s = xb_calloc(ctx, 1, sizeof *s);
+    if (!s) return ctx->status;
+    s->opts = opts ? *opts : default_opts;
+    s->model = strdup(model);
+    if (!s->model) {
+        free(s);
+        return xb_fail(ctx, XB_ERR_NOMEM, "out of memory");
+    }
+    if (xb_model_load(model, &s->fg, &s->pp, ctx) != XB_OK) {
+        xb_session_free(s);
+        return ctx->status;
+    }
+    *out = s;
+    return XB_OK;
+}
+
+static void free_analog(xb_session *s) {
+    xb_cost_free(s->cost);
+    xb_mapping_free(s->map);
+    xb_backend_free(s->be);
+    s->cost = NULL;
+    s->map = NULL;
+    s->be = NULL;
+    s->r[XB_SESSION_ANALOG] = (xb_run_result){0};
+}
+
+static void free_int8(xb_session *s) {
+    if (s->qg != s->fg) xb_graph_free(s->qg);
+    s->qg = NULL;
+    s->int8_done = false;
+    s->r[XB_SESSION_INT8] = (xb_run_result){0};
+}
+
+void xb_session_free(xb_session *s) {
+    if (!s) return;
+    free_analog(s);
+    free_int8(s);
+    xb_exec_free(s->exec);
+    free(s->cal_images);
+    xb_dataset_free(s->train);
+    xb_dataset_free(s->d);
+    xb_preproc_free(&s->pp);
+    xb_graph_free(s->fg);
+    free(s->model);
+    free(s);
+}
+
+static bool exists(const char *p) {
+    struct stat sb;
+    return stat(p, &sb) == 0;
+}
+
+const char *xb_session_default_data(xb_session *s) {
+    const char *ds = s->pp.dataset;
+    if (!ds) return NULL;
+    char *buf = s->default_data;
+    size_t n = sizeof s->default_data;
+    const char *file = !strcmp(ds, "cifar10") ? "test_batch.bin" : "t10k-images-idx3-ubyte.gz";
+    char dir[2048];
+    xb_data_dir(ds, dir, sizeof dir);
+    snprintf(buf, n, "%s/%s", dir, file);
+    if (exists(buf)) return ds;
+    if (!strcmp(ds, "mnist") || !strcmp(ds, "cifar10")) {
+        snprintf(buf, n, "%s/datasets/samples/%s/%s", XBAR_SOURCE_DIR, ds, file);
+        if (exists(buf)) return buf;
+    }
+    return ds; /* let the loader explain what is missing */
+}
+
+xb_status xb_session_open_data(xb_session *s, const char *spec, int64_t limit, xb_ctx *ctx) {
+    if (s->d) return xb_fail(ctx, XB_ERR_INVALID, "session: data already open");
+    XB_TRY(xb_dataset_open(spec, &s->d, ctx));
+    xb_dataset *d = s->d;
+    const xb_preproc *pp = &s->pp;
+    char note[512];
+    XB_TRY(xb_dataset_match_classes(d, pp->class_names, pp->n_classes, note, sizeof note, ctx));
+    if (note[0]) xb_report_note("%s", note);
+    XB_TRY(xb_preproc_check(pp, d->c, d->h, d->w, d->path, ctx));
+    if (d->c != pp->c)
+        xb_report_note("%s has %s images, the model takes %s: converting (%s)", d->path,
+                       d->c == 1 ? "grey" : "RGB", pp->c == 1 ? "grey" : "RGB",
+                       pp->c == 1 ? "ITU-R BT.601 luma" : "grey replicated to R, G, B");
+    s->count = limit > 0 && limit < d->n ? limit : d->n;
+    return XB_OK;
+}
+
+/* The training split at `path`, opened and checked, or NULL (error in ctx). */
+static const xb_dataset *open_train(xb_session *s, const char *path, xb_ctx *ctx) {
+    const xb_dataset *d = s->d;
+    if (xb_dataset_open(path, &s->train, ctx) != XB_OK) return NULL;
+    const xb_dataset *t = s->train;
+    if (t->c != d->c || t->h != d->h || t->w != d->w) {
+        xb_fail(ctx, XB_ERR_INVALID, "%s: training images are %dx%dx%d, test images %dx%dx%d",
+                t->path, t->c, t->h, t->w, d->c, d->h, d->w);
+        return NULL;
+    }
+    return t;
+}
+
+xb_status xb_session_choose_calibration(xb_session *s, int64_t n, xb_ctx *ctx) {
+    if (!s->d) return xb_fail(ctx, XB_ERR_INVALID, "session: no data open");
+    if (s->cal_chosen) return xb_fail(ctx, XB_ERR_INVALID, "session: calibration already chosen");
+    const xb_dataset *d = s->d;
+    xb_session_calib *c = &s->cal;
+    char train[4096];
+    c->set = d;
+    c->n = n < d->n ? n : d->n;
+    c->first = 0;
+    if (s->count + c->n <= d->n) {
+        c->first = s->count;
+        c->how = "after the evaluated ones: disjoint from them";
+    } else if (xb_dataset_train_split(d->path, train, sizeof train)) {
+        const xb_dataset *t = open_train(s, train, ctx);
+        if (!t) return ctx->status;
+        c->set = t;
+        c->n = n < t->n ? n : t->n;
+        c->how = "of the training split: disjoint from the evaluated images";
+    } else {
+        c->how = "of the same data: they overlap the evaluated images";
+    }
+    c->source = c->set->path;
+    s->cal_chosen = true;
+    return XB_OK;
+}
+
+const xb_session_calib *xb_session_calibration(const xb_session *s) {
+    return s->cal_chosen ? &s->cal : NULL;
+}
+
+static xb_status preprocess_calibration(xb_session *s, xb_ctx *ctx) {
+    if (s->cal_images) return XB_OK;
+    if (!s->cal_chosen) return xb_fail(ctx, XB_ERR_INVALID, "session: no calibration images chosen");
+    const xb_session_calib *c = &s->cal;
+    size_t per = (size_t)s->pp.c * (size_t)s->pp.h * (size_t)s->pp.w;
+    s->cal_images = xb_calloc(ctx, (size_t)c->n * per, sizeof(float));
+    if (!s->cal_images) return ctx->status;
+    for (int64_t i = 0; i < c->n; i++)
+        xb_preproc_image(&s->pp, xb_dataset_image(c->set, c->first + i), c->set->c,
+                         s->cal_images + (size_t)i * per);
+    return XB_OK;
+}
+
+static bool same_quant(const xb_quant_opts *a, const xb_quant_opts *b) {
+    return a->w_bits == b->w_bits && a->x_bits == b->x_bits && a->method == b->method &&
+           a->percentile == b->percentile && a->calib_images == b->calib_images;
+}
+
+xb_status xb_session_quantize(xb_session *s, const xb_quant_opts *qo, xb_ctx *ctx) {
+    if (xb_session_prequantized(s)) {
+        if (!s->qg) s->qg = s->fg;
+        return XB_OK;
+    }
+    XB_TRY(preprocess_calibration(s, ctx));
+    xb_quant_opts o = *qo;
+    o.calib_images = (int)s->cal.n;
+    if (s->qg && same_quant(&o, &s->qo)) return XB_OK;
+    free_analog(s); /* built on the old graph */
+    free_int8(s);
+    XB_TRY(xb_quantize(s->fg, s->cal_images, (int)s->cal.n, &o, &s->qg, ctx));
+    s->qo = o;
+    return XB_OK;
+}
+
+static xb_status run(xb_session *s, const xb_graph *g, const xb_dataset *d, int64_t first,
+                     int64_t limit, const xb_engine *e, const char *label, xb_run_result *r,
+                     xb_ctx *ctx) {
+    xb_run_opts o;
+    xb_run_opts_init(&o);
+    o.first = first;
+    o.limit = limit;
+    o.threads = s->opts.threads;
+    o.progress = s->opts.progress;
+    o.engine = e;
+    o.label = label;
+    *r = (xb_run_result){0};
+    return xb_run_dataset(g, &s->pp, d, &o, r, ctx);
+}
+
+xb_status xb_session_run_float(xb_session *s, xb_ctx *ctx) {
+    if (!s->d) return xb_fail(ctx, XB_ERR_INVALID, "session: no data open");
+    return run(s, s->fg, s->d, 0, s->count, NULL, "float", &s->r[XB_SESSION_FLOAT], ctx);
+}
+
+xb_status xb_session_run_int8(xb_session *s, xb_ctx *ctx) {
+    if (!s->d || !s->qg) return xb_fail(ctx, XB_ERR_INVALID, "session: no data or no int8 model");
+    if (s->int8_done) return XB_OK;
+    XB_TRY(run(s, s->qg, s->d, 0, s->count, NULL, "int8", &s->r[XB_SESSION_INT8], ctx));
+    s->int8_done = true;
+    return XB_OK;
+}
+
+xb_status xb_session_build_backend(xb_session *s, const xb_arch *arch, xb_ctx *ctx) {
+    free_analog(s);
+    if (!s->qg) return xb_fail(ctx, XB_ERR_INVALID, "session: no int8 model for the backend");
+    s->arch = *arch;
+    s->have_arch = true;
+    s->be = xb_backend_new(s->qg, arch, ctx);
+    if (!s->be) return ctx->status;
+    if (s->opts.profile_images >= 0) s->be->profile_images = s->opts.profile_images;
+    return XB_OK;
+}
+
+xb_status xb_session_calibrate_adc(xb_session *s, xb_ctx *ctx) {
+    if (!s->be || !s->cal_chosen)
+        return xb_fail(ctx, XB_ERR_INVALID, "session: no backend or no calibration images");
+    xb_backend_calibration_begin(s->be);
+    xb_run_result r;
+    XB_TRY(run(s, s->qg, s->cal.set, s->cal.first, s->cal.n, xb_backend_engine(s->be), "adc-cal",
+               &r, ctx));
+    return xb_backend_calibration_end(s->be, ctx);
+}
+
+xb_status xb_session_run_analog(xb_session *s, xb_ctx *ctx) {
+    if (!s->be || !s->d) return xb_fail(ctx, XB_ERR_INVALID, "session: no backend or no data");
+    xb_cost_free(s->cost);
+    s->cost = NULL;
+    XB_TRY(run(s, s->qg, s->d, 0, s->count, xb_backend_engine(s->be), "analog",
+               &s->r[XB_SESSION_ANALOG], ctx));
+    s->cost = xb_cost_compute(s->be->map, ctx);
+    return s->cost ? XB_OK : ctx->status;
+}
+
+xb_status xb_session_map(xb_session *s, const xb_arch *arch, xb_ctx *ctx) {
+    free_analog(s);
+    s->arch = *arch;
+    s->have_arch = true;
+    xb_layer_shape *sh = NULL;
+    int n = 0;
+    XB_TRY(xb_layer_shapes_of_graph(s->fg, &sh, &n, ctx));
+    if (n == 0) {
+        free(sh);
+        return xb_fail(ctx, XB_ERR_INVALID, "%s: no matrix layers (Conv, Gemm, MatMul) to map",
+                       s->model);
+    }
+    s->map = xb_compile_shapes(arch, sh, n, ctx);
+    free(sh);
+    if (!s->map) return ctx->status;
+    s->cost = xb_cost_compute(s->map, ctx);
+    return s->cost ? XB_OK : ctx->status;
+}
+
+/* Softmax, unless the model already ends in one (then its outputs are
+ * probabilities and a second softmax would flatten them). */
+static void probabilities(const float *sc, int k, bool already, double *p) {
+    if (already) {
+        for (int i = 0; i < k; i++) p[i] = sc[i];
+        return;
+    }
+    double m = -INFINITY, sum = 0;
+    for (int i = 0; i < k; i++)
+        if (sc[i] > m) m = sc[i];
+    for (int i = 0; i < k; i++) sum += (p[i] = exp((double)sc[i] - m));
+    for (int i = 0; i < k; i++) p[i] /= sum;
+}
+
+xb_status xb_session_classify_png(xb_session *s, const char *png, double *prob, xb_ctx *ctx) {
+    const xb_graph *g = s->fg;
+    s->n_classified++; /* the executor's image index: the call's number */
+    if (!s->exec && !(s->exec = xb_exec_new(g, ctx))) return ctx->status;
+    uint8_t *px = NULL;
+    int c, h, w;
+    if (xb_png_load(png, &px, &c, &h, &w, ctx) != XB_OK ||
+        xb_preproc_check(&s->pp, c, h, w, png, ctx) != XB_OK) {
+        free(px);
+        return ctx->status;
+    }
+    xb_preproc_image(&s->pp, px, c, (float *)s->exec->buf[g->inputs[0]]);
+    free(px);
+    s->exec->image_index = s->n_classified - 1;
+    if (xb_exec_run(s->exec, ctx) != XB_OK) {
+        xb_ctx_prefix(ctx, "%s", png);
+        return ctx->status;
+    }
+    const xb_node *last = g->n_nodes ? &g->nodes[g->n_nodes - 1] : NULL;
+    bool is_softmax = last && !strcmp(last->op_type, "Softmax") && last->out[0] == g->outputs[0];
+    probabilities((const float *)s->exec->buf[g->outputs[0]], s->pp.n_outputs, is_softmax, prob);
+    return XB_OK;
+}
+
+/* --- results and parts ------------------------------------------------------- */
+
+const xb_run_result *xb_session_result(const xb_session *s, int which) { return &s->r[which]; }
+const char *xb_session_model(const xb_session *s) { return s->model; }
+const xb_graph *xb_session_graph(const xb_session *s) { return s->fg; }
+const xb_graph *xb_session_int8_graph(const xb_session *s) { return s->qg; }
+const xb_preproc *xb_session_preproc(const xb_session *s) { return &s->pp; }
+const xb_dataset *xb_session_data(const xb_session *s) { return s->d; }
+int64_t xb_session_count(const xb_session *s) { return s->count; }
+bool xb_session_prequantized(const xb_session *s) { return xb_graph_count_quantized(s->fg) > 0; }
+const xb_arch *xb_session_arch(const xb_session *s) { return s->have_arch ? &s->arch : NULL; }
+xb_backend *xb_session_backend(const xb_session *s) { return s->be; }
+const xb_mapping *xb_session_mapping(const xb_session *s) { return s->be ? s->be->map : s->map; }
+const xb_cost *xb_session_cost(const xb_session *s) { return s->cost; }
+
+void xb_session_adc_counts(const xb_session *s, int64_t *conversions, int64_t *saturated) {
+    *conversions = *saturated = 0;
+    if (!s->be) return;
+    for (int i = 0; i < s->be->n; i++) {
+        *conversions += s->be->stats[i].conversions;
+        *saturated += s->be->stats[i].saturated;
+    }
+}

@@ -1,0 +1,138 @@
+/* One evaluation session: the pipeline every command that runs a model
+ * goes through (xbar run, sweep, compile, classify).
+ *
+ *   s = xb_session_open(model)            load the model (batch 1) and its
+ *                                          preprocessing metadata
+ *   xb_session_open_data(s, spec, limit)  load the data, match class names,
+ *                                          check it fits the model
+ *   xb_session_choose_calibration(s, N)   the calibration images (policy below)
+ *   xb_session_quantize(s, &qo)           PTQ on them (a quantized model is
+ *                                          used as it is)
+ *   xb_session_run_float / _run_int8       over the evaluated images
+ *   xb_session_build_backend(s, &arch)    the analog engine for one arch
+ *   xb_session_calibrate_adc(s)           when xb_arch_needs_calibration
+ *   xb_session_run_analog(s)              analog run, then mapping cost
+ *
+ * Calibration policy (one for quantization and for the ADC range): the N
+ * images right after the evaluated ones when the data has them; else the
+ * first N of the training split stored beside the data file (see
+ * xb_dataset_train_split) when present; else the first N images of the data
+ * itself, which overlap the evaluated ones.  xb_session_calibration() says
+ * which was used.
+ *
+ * Re-running parts: a session keeps the model, the data, the float result
+ * and the calibration images.  xb_session_quantize with the same options
+ * keeps the quantized graph and its int8 result (xb_session_run_int8 is then
+ * a no-op); xb_session_build_backend replaces the previous backend, its ADC
+ * calibration, analog result and cost.  So a sweep holds one session and
+ * calls quantize / run_int8 / build_backend / calibrate_adc / run_analog per
+ * configuration.
+ *
+ * Ownership: the session owns everything it loads or builds; pointers from
+ * the accessors stay valid until the step that replaces them (quantize for
+ * the int8 graph, build_backend for backend, mapping and cost) or
+ * xb_session_free.  Functions return a status with the message in ctx; the
+ * session prints nothing on stdout (notes go to stderr through
+ * xb_report_note) and keeps no global state.  Runs draw the runner's
+ * progress bar when opts.progress is set. */
+#ifndef XBAR_SESSION_H
+#define XBAR_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "backend/arch.h"
+#include "backend/compile.h"
+#include "backend/cost.h"
+#include "backend/engine.h"
+#include "eval/dataset.h"
+#include "eval/preprocess.h"
+#include "eval/runner.h"
+#include "frontend/quantize.h"
+
+typedef struct xb_session xb_session;
+
+typedef struct {
+    int threads;            /* runner threads; <= 0: OpenMP's default */
+    bool progress;          /* runner progress bars */
+    int64_t profile_images; /* backend: images fully profiled (xb_backend.profile_images);
+                               < 0: the backend's default */
+} xb_session_opts;
+
+/* The calibration images chosen by xb_session_choose_calibration. */
+typedef struct {
+    const xb_dataset *set;  /* the data itself or its training split */
+    const char *source;     /* set->path */
+    int64_t first, n;       /* images first .. first + n - 1 of set */
+    const char *how;        /* "after the evaluated ones: disjoint from them", ... */
+} xb_session_calib;
+
+/* Load `model` (prepared for batch 1) and its preprocessing; notes about
+ * the preprocessing go to stderr.  `opts` may be NULL (defaults). */
+xb_status xb_session_open(const char *model, const xb_session_opts *opts, xb_session **out,
+                          xb_ctx *ctx);
+void xb_session_free(xb_session *s);
+
+/* The model's own dataset (metadata xbar.dataset) when installed, else its
+ * bundled sample, else the name (the loader then explains what is missing);
+ * NULL when the model names no dataset.  Points into the session. */
+const char *xb_session_default_data(xb_session *s);
+
+/* Load the data (see xb_dataset_open), relabel it to the model's classes
+ * and check its images fit the model (notes on stderr); evaluate its first
+ * `limit` images (<= 0: all). */
+xb_status xb_session_open_data(xb_session *s, const char *spec, int64_t limit, xb_ctx *ctx);
+
+/* Choose `n` calibration images by the policy above (fewer when the chosen
+ * source has fewer).  May open the training split. */
+xb_status xb_session_choose_calibration(xb_session *s, int64_t n, xb_ctx *ctx);
+const xb_session_calib *xb_session_calibration(const xb_session *s);
+
+/* PTQ of the model on the calibration images (calib_images is set from
+ * them); a model already quantized is used as it is and `qo` ignored.
+ * With the same options as the last call, nothing is redone. */
+xb_status xb_session_quantize(xb_session *s, const xb_quant_opts *qo, xb_ctx *ctx);
+
+/* Runs over the evaluated images: the model as loaded, the quantized one
+ * (cached until the next re-quantization), the analog backend (then its
+ * cost per inference). */
+xb_status xb_session_run_float(xb_session *s, xb_ctx *ctx);
+xb_status xb_session_run_int8(xb_session *s, xb_ctx *ctx);
+
+/* The analog engine for `arch` on the quantized graph, replacing any
+ * previous one (and its calibration, result and cost). */
+xb_status xb_session_build_backend(xb_session *s, const xb_arch *arch, xb_ctx *ctx);
+/* Calibrate the ADC full scale on the calibration images (run with the
+ * backend in calibration mode).  Only meaningful when
+ * xb_arch_needs_calibration(arch). */
+xb_status xb_session_calibrate_adc(xb_session *s, xb_ctx *ctx);
+xb_status xb_session_run_analog(xb_session *s, xb_ctx *ctx);
+
+/* Mapping and cost of the model's matrix layers on `arch` without building
+ * the analog engine (xbar compile: no data, no quantization needed). */
+xb_status xb_session_map(xb_session *s, const xb_arch *arch, xb_ctx *ctx);
+
+/* Class probabilities of one PNG image (softmax of the scores, unless the
+ * model already ends in a Softmax): prob has xb_session_preproc(s)->n_outputs
+ * entries.  Images must have the model's size. */
+xb_status xb_session_classify_png(xb_session *s, const char *png, double *prob, xb_ctx *ctx);
+
+/* --- results and parts ------------------------------------------------------- */
+enum { XB_SESSION_FLOAT, XB_SESSION_INT8, XB_SESSION_ANALOG };
+/* Result of the last run of that kind (zeros if it did not run). */
+const xb_run_result *xb_session_result(const xb_session *s, int which);
+const char *xb_session_model(const xb_session *s);
+const xb_graph *xb_session_graph(const xb_session *s);       /* as loaded */
+const xb_graph *xb_session_int8_graph(const xb_session *s);  /* NULL before quantize */
+const xb_preproc *xb_session_preproc(const xb_session *s);
+const xb_dataset *xb_session_data(const xb_session *s);      /* NULL before open_data */
+int64_t xb_session_count(const xb_session *s);               /* images evaluated */
+bool xb_session_prequantized(const xb_session *s);           /* quantized in the file */
+const xb_arch *xb_session_arch(const xb_session *s);         /* NULL before backend/map */
+xb_backend *xb_session_backend(const xb_session *s);         /* NULL unless built */
+const xb_mapping *xb_session_mapping(const xb_session *s);
+const xb_cost *xb_session_cost(const xb_session *s);
+/* ADC conversions and saturated ones over the analog run, all layers. */
+void xb_session_adc_counts(const xb_session *s, int64_t *conversions, int64_t *saturated);
+
+#endif
