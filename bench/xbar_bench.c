@@ -1,8 +1,9 @@
 /* xbar_bench: inference throughput of xbar's float and int8 paths against
  * ONNX Runtime, on the bundled models, in one run.
  *
- * For each model: load it, quantize it (8-bit, min/max over the first 100
- * images, exactly what `xbar run` does), then time xb_run_dataset -- the
+ * For each model: load and quantize it through the session `xbar run` uses
+ * (eval/session.h: 8-bit, min/max over the first 100 images of the sample,
+ * which has no training split beside it), then time xb_run_dataset -- the
  * same code `xbar run` uses -- over the whole sample dataset, R times, and
  * keep the median rep.  ONNX Runtime (npm onnxruntime-node) runs the same
  * float model through tools/ort_bench.js with intraOpNumThreads = T, once
@@ -19,9 +20,10 @@
 
 #include "eval/dataset.h"
 #include "eval/preprocess.h"
-#include "frontend/quantize.h"
 #include "eval/report.h"
 #include "eval/runner.h"
+#include "eval/session.h"
+#include "frontend/quantize.h"
 
 typedef struct {
     const char *name;
@@ -167,37 +169,31 @@ static int bench_one(const bench_model *m, const bench_opts *bo) {
         return 0;
     }
     xb_ctx ctx = {0};
-    xb_graph *fg = NULL, *qg = NULL;
-    xb_preproc pp = {0};
-    xb_dataset *d = NULL;
-    float *calib = NULL;
+    xb_session *sess = NULL;
     int rc = 1;
-    char note[512];
-    if (xb_model_load(model, &fg, &pp, &ctx) != XB_OK) goto fail;
-    if (xb_dataset_open(data, &d, &ctx) != XB_OK) goto fail;
-    if (xb_dataset_match_classes(d, pp.class_names, pp.n_classes, note, sizeof note, &ctx) != XB_OK)
-        goto fail;
-    if (xb_preproc_check(&pp, d->c, d->h, d->w, d->path, &ctx) != XB_OK) goto fail;
-    bool already_q = xb_graph_count_quantized(fg) > 0;
-    if (!already_q) {
-        int64_t nc = bo->calib < d->n ? bo->calib : d->n;
-        size_t per = (size_t)pp.c * (size_t)pp.h * (size_t)pp.w;
-        calib = xb_calloc(&ctx, (size_t)nc * per, sizeof(float));
-        if (!calib) goto fail;
-        for (int64_t i = 0; i < nc; i++)
-            xb_preproc_image(&pp, xb_dataset_image(d, i), d->c, calib + (size_t)i * per);
-        if (xb_quantize_default(fg, calib, (int)nc, &qg, &ctx) != XB_OK) goto fail;
-    }
+    /* The same pipeline as `xbar run` (eval/session.h): the whole sample is
+     * evaluated, so the calibration images are its first `calib` images
+     * (the samples have no training split beside them). */
+    xb_session_opts so = {.threads = bo->threads, .progress = false, .profile_images = -1};
+    if (xb_session_open(model, &so, &sess, &ctx) != XB_OK) goto fail;
+    if (xb_session_open_data(sess, data, 0, &ctx) != XB_OK) goto fail;
+    if (xb_session_choose_calibration(sess, bo->calib, &ctx) != XB_OK) goto fail;
+    xb_quant_opts qo = xb_quant_opts_default();
+    if (xb_session_quantize(sess, &qo, &ctx) != XB_OK) goto fail;
+    bool already_q = xb_session_prequantized(sess);
+    const xb_graph *fg = xb_session_graph(sess), *qg = xb_session_int8_graph(sess);
+    const xb_preproc *ppp = xb_session_preproc(sess);
+    const xb_dataset *d = xb_session_data(sess);
     double accf = 0, accq = 0;
     int passes = 0; /* fixed by the first timing, then shared: same work for every runtime */
-    double f = already_q ? -1 : time_runs(fg, &pp, d, bo, &passes, &accf);
-    double q = time_runs(already_q ? fg : qg, &pp, d, bo, &passes, &accq);
+    double f = already_q ? -1 : time_runs(fg, ppp, d, bo, &passes, &accf);
+    double q = time_runs(already_q ? fg : qg, ppp, d, bo, &passes, &accq);
     if ((!already_q && f < 0) || q < 0) goto out;
     double o1 = -1, ob = -1;
     int b1 = 1, bb = bo->ort_batch;
     if (bo->ort && !already_q) {
-        o1 = ort_run(bo, model, &pp, d->n * passes, 1, &b1);
-        ob = ort_run(bo, model, &pp, d->n * passes, bo->ort_batch, &bb);
+        o1 = ort_run(bo, model, ppp, d->n * passes, 1, &b1);
+        ob = ort_run(bo, model, ppp, d->n * passes, bo->ort_batch, &bb);
         if (o1 < 0 || ob < 0)
             fprintf(stderr, "xbar_bench: ONNX Runtime run failed for %s (node %s; is "
                     "onnxruntime-node in tools/node_modules or NODE_PATH?)\n", m->model, bo->node);
@@ -225,11 +221,7 @@ static int bench_one(const bench_model *m, const bench_opts *bo) {
 fail:
     fprintf(stderr, "xbar_bench: %s: %s\n", m->name, ctx.msg);
 out:
-    free(calib);
-    xb_dataset_free(d);
-    xb_preproc_free(&pp);
-    xb_graph_free(qg);
-    xb_graph_free(fg);
+    xb_session_free(sess);
     return rc;
 }
 
