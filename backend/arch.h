@@ -1,6 +1,6 @@
 /* RRAM accelerator architecture description.
  *
- * One flat struct holds every parameter the compiler, the analog executor
+ * One flat struct holds every parameter the compiler, the crossbar simulation
  * and the cost model read.  Files (backend/arch/<name>.json) and command-line
  * overrides (--set adc.bits=6) address fields by dotted key; the key table in
  * arch.c is the single list of fields, so loading, overriding, validating and
@@ -54,7 +54,7 @@ typedef struct xb_arch {
     /* number format */
     int weight_bits, input_bits;
     xb_encoding encoding;
-    bool flip; /* ISAAC's flipped columns (offset encoding), see backend/crossbar/analog.h */
+    bool flip; /* ISAAC's flipped columns (offset encoding), see backend/crossbar/crossbar.h */
     /* hierarchy */
     int xbars_per_partition, partitions_per_tile, tiles;
     /* mapping */

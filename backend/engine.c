@@ -10,7 +10,7 @@
 
 typedef struct {
     int n;
-    xb_analog_stats *stats;
+    xb_crossbar_stats *stats;
     void *scratch;
     int64_t images;
 } worker_state;
@@ -28,13 +28,13 @@ static void adc_codes(const xb_arch *a, int b, int64_t *lo, int64_t *hi) {
 
 /* The ADC configuration the arch asks for, given a full scale for
  * calibrated mode (<= 0: not calibrated yet, run lossless). */
-static void configure_adc(const xb_arch *a, xb_analog_layer *l, double full_scale, int layer,
+static void configure_adc(const xb_arch *a, xb_crossbar_layer *l, double full_scale, int layer,
                           int n) {
     int64_t lo, hi;
     bool lossless;
     adc_codes(a, xb_arch_layer_adc_bits(a, layer, n, &lossless), &lo, &hi);
     if (lossless) {
-        xb_analog_layer_set_adc(l, true, 1, lo, hi);
+        xb_crossbar_layer_set_adc(l, true, 1, lo, hi);
         return;
     }
     double lsb = 1;
@@ -42,12 +42,12 @@ static void configure_adc(const xb_arch *a, xb_analog_layer *l, double full_scal
         lsb = (double)xb_arch_max_column_sum(a) / (double)hi;
     } else if (a->adc_range == XB_ADC_CALIBRATED) {
         if (full_scale <= 0) {
-            xb_analog_layer_set_adc(l, true, 1, lo, hi);
+            xb_crossbar_layer_set_adc(l, true, 1, lo, hi);
             return;
         }
         lsb = full_scale / (double)hi;
     }
-    xb_analog_layer_set_adc(l, false, lsb < 1 ? 1 : lsb, lo, hi);
+    xb_crossbar_layer_set_adc(l, false, lsb < 1 ? 1 : lsb, lo, hi);
 }
 
 /* SAR cycle skipping (adc.skip_cycles), after the DATE'24 ADC co-design
@@ -64,8 +64,8 @@ static void sar_cycles(xb_backend *b, int i) {
     xb_layer_map *m = &b->map->layers[i];
     m->adc_cycle_frac = 1;
     if (!b->arch.adc_skip_cycles) return;
-    const xb_analog_layer *l = b->layers[i];
-    const xb_analog_config *c = &l->cfg;
+    const xb_crossbar_layer *l = b->layers[i];
+    const xb_crossbar_config *c = &l->cfg;
     int bits = m->adc_bits;
     double dmax = (double)((1 << c->dac_bits) - 1), lsb = c->lossless ? 1 : c->lsb;
     int64_t N = c->N, ncc = c->signed_pair ? l->C / 2 : l->C;
@@ -93,17 +93,17 @@ static void *state_new(void *self, xb_ctx *ctx) {
     s->stats = xb_calloc(ctx, (size_t)(b->n ? b->n : 1), sizeof *s->stats);
     size_t scratch = 64;
     for (int i = 0; i < b->n; i++) {
-        size_t need = xb_analog_scratch_bytes(b->layers[i], b->P[i]);
+        size_t need = xb_crossbar_scratch_bytes(b->layers[i], b->P[i]);
         if (need > scratch) scratch = need;
     }
     s->scratch = xb_malloc(ctx, scratch);
     if (!s->stats || !s->scratch) goto fail;
     for (int i = 0; i < b->n; i++)
-        if (xb_analog_stats_init(&s->stats[i], b->layers[i], ctx) != XB_OK) goto fail;
+        if (xb_crossbar_stats_init(&s->stats[i], b->layers[i], ctx) != XB_OK) goto fail;
     return s;
 fail:
     if (s->stats)
-        for (int i = 0; i < b->n; i++) xb_analog_stats_free(&s->stats[i]);
+        for (int i = 0; i < b->n; i++) xb_crossbar_stats_free(&s->stats[i]);
     free(s->stats);
     free(s->scratch);
     free(s);
@@ -113,7 +113,7 @@ fail:
 static void state_free(void *state) {
     worker_state *s = state;
     if (!s) return;
-    for (int i = 0; i < s->n; i++) xb_analog_stats_free(&s->stats[i]);
+    for (int i = 0; i < s->n; i++) xb_crossbar_stats_free(&s->stats[i]);
     free(s->stats);
     free(s->scratch);
     free(s);
@@ -123,7 +123,7 @@ static void state_merge(void *self, void *state) {
     xb_backend *b = self;
     worker_state *s = state;
     if (!s) return;
-    for (int i = 0; i < b->n; i++) xb_analog_stats_merge(&b->stats[i], &s->stats[i]);
+    for (int i = 0; i < b->n; i++) xb_crossbar_stats_merge(&b->stats[i], &s->stats[i]);
     b->images += s->images;
 }
 
@@ -139,13 +139,13 @@ static xb_status qmatmul(void *self, xb_exec *e, const xb_node *node, int layer,
     if (layer < 0 || layer >= b->n)
         return xb_fail(ctx, XB_ERR_RUNTIME, "analog engine: layer %d of '%s' was not compiled",
                        layer, node->name);
-    const xb_analog_layer *l = b->layers[layer];
+    const xb_crossbar_layer *l = b->layers[layer];
     if (K != l->cfg.K || N != l->cfg.N || group < 0 || group >= l->cfg.groups || P > b->P[layer])
         return xb_fail(ctx, XB_ERR_RUNTIME, "analog engine: layer '%s' shape changed since compile",
                        node->name);
     if (layer == 0 && group == 0) s->images++;
     bool profile = b->calibrating || e->image_index < b->profile_images;
-    xb_analog_matmul(l, group, x, P, e->image_index, profile, acc, s->scratch, &s->stats[layer]);
+    xb_crossbar_matmul(l, group, x, P, e->image_index, profile, acc, s->scratch, &s->stats[layer]);
     return XB_OK;
 }
 
@@ -156,13 +156,13 @@ static bool exact(void *self, xb_exec *e, int layer, int group, int64_t K, int64
     xb_backend *b = self;
     worker_state *s = e->engine_state;
     if (!s || layer < 0 || layer >= b->n) return false;
-    const xb_analog_layer *l = b->layers[layer];
-    if (l->path != XB_APATH_EXACT || K != l->cfg.K || N != l->cfg.N || group < 0 ||
+    const xb_crossbar_layer *l = b->layers[layer];
+    if (l->path != XB_XPATH_EXACT || K != l->cfg.K || N != l->cfg.N || group < 0 ||
         group >= l->cfg.groups || P > b->P[layer])
         return false;
     if (b->calibrating || e->image_index < b->profile_images) return false;
     if (layer == 0 && group == 0) s->images++;
-    xb_analog_count_exact(l, P, &s->stats[layer]);
+    xb_crossbar_count_exact(l, P, &s->stats[layer]);
     return true;
 }
 
@@ -197,7 +197,7 @@ xb_backend *xb_backend_new(const xb_graph *g, const xb_arch *a, xb_ctx *ctx) {
                     node->name, q->x_bits, a->input_bits, a->input_bits);
             goto fail;
         }
-        xb_analog_config c;
+        xb_crossbar_config c;
         memset(&c, 0, sizeof c);
         c.K = q->K;
         c.N = q->N;
@@ -223,7 +223,7 @@ xb_backend *xb_backend_new(const xb_graph *g, const xb_arch *a, xb_ctx *ctx) {
         c.on_off_ratio = a->on_off_ratio;
         c.seed = a->seed;
         c.layer_id = i;
-        b->layers[i] = xb_analog_layer_new(&c, q->w, ctx);
+        b->layers[i] = xb_crossbar_layer_new(&c, q->w, ctx);
         if (!b->layers[i]) {
             xb_ctx_prefix(ctx, "layer '%s'", node->name);
             goto fail;
@@ -231,7 +231,7 @@ xb_backend *xb_backend_new(const xb_graph *g, const xb_arch *a, xb_ctx *ctx) {
         configure_adc(a, b->layers[i], 0, i, b->n);
         sar_cycles(b, i);
         b->P[i] = q->P;
-        if (xb_analog_stats_init(&b->stats[i], b->layers[i], ctx) != XB_OK) goto fail;
+        if (xb_crossbar_stats_init(&b->stats[i], b->layers[i], ctx) != XB_OK) goto fail;
     }
     b->engine.self = b;
     b->engine.state_new = state_new;
@@ -248,8 +248,8 @@ fail:
 void xb_backend_free(xb_backend *b) {
     if (!b) return;
     for (int i = 0; i < b->n; i++) {
-        if (b->layers) xb_analog_layer_free(b->layers[i]);
-        if (b->stats) xb_analog_stats_free(&b->stats[i]);
+        if (b->layers) xb_crossbar_layer_free(b->layers[i]);
+        if (b->stats) xb_crossbar_stats_free(&b->stats[i]);
     }
     free(b->layers);
     free(b->P);
@@ -263,7 +263,7 @@ const xb_engine *xb_backend_engine(xb_backend *b) { return &b->engine; }
 
 void xb_backend_reset_stats(xb_backend *b) {
     for (int i = 0; i < b->n; i++) {
-        xb_analog_stats *s = &b->stats[i];
+        xb_crossbar_stats *s = &b->stats[i];
         int64_t *h = s->hist;
         int bins = s->hist_bins;
         int64_t lo = s->hist_lo, wd = s->hist_width;
@@ -292,7 +292,7 @@ xb_status xb_backend_calibration_end(xb_backend *b, xb_ctx *ctx) {
         if (b->stats[i].observed == 0)
             return xb_fail(ctx, XB_ERR_INVALID,
                            "calibration: layer %d saw no column sums (no calibration images?)", i);
-        double fs = xb_analog_stats_percentile(&b->stats[i], b->arch.adc_percentile);
+        double fs = xb_crossbar_stats_percentile(&b->stats[i], b->arch.adc_percentile);
         b->full_scale[i] = fs < 1 ? 1 : fs;
         configure_adc(&b->arch, b->layers[i], b->full_scale[i], i, b->n);
         sar_cycles(b, i);

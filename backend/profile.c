@@ -223,7 +223,7 @@ cJSON *xb_profile_json_layers(const xb_mapping *m, const xb_cost *c, const xb_ba
         cJSON_AddNumberToObject(o, "crossbar_activations", (double)l->xbar_reads);
         cJSON_AddNumberToObject(o, "dac_activations", (double)l->dac_acts);
         if (b) {
-            const xb_analog_stats *s = &b->stats[i];
+            const xb_crossbar_stats *s = &b->stats[i];
             static const char *paths[] = {"exact", "correction", "full"};
             cJSON_AddStringToObject(o, "path", paths[b->layers[i]->path]);
             cJSON_AddNumberToObject(o, "saturation_rate",
@@ -295,7 +295,7 @@ xb_status xb_profile_write_csv(const char *path, const xb_mapping *m, const xb_c
                 (long long)l->s.K, (long long)l->s.N, (long long)l->s.groups, (long long)l->xbars,
                 l->utilisation, (long long)l->macs, (long long)l->conversions,
                 (double)l->conversions / (double)l->macs);
-        const xb_analog_stats *s = b ? &b->stats[i] : NULL;
+        const xb_crossbar_stats *s = b ? &b->stats[i] : NULL;
         if (s && s->conversions) fprintf(f, "%.8g,", (double)s->saturated / (double)s->conversions);
         else fprintf(f, ",");
         if (s && s->observed)
@@ -315,7 +315,7 @@ xb_status xb_profile_write_hist(const char *path, const xb_backend *b, xb_ctx *c
     if (!f) return xb_fail(ctx, XB_ERR_IO, "%s: cannot write", path);
     fprintf(f, "layer,name,value_lo,value_hi,count\n");
     for (int i = 0; i < b->n; i++) {
-        const xb_analog_stats *s = &b->stats[i];
+        const xb_crossbar_stats *s = &b->stats[i];
         const char *name = b->map->layers[i].s.name;
         for (int k = 0; k < s->hist_bins; k++) {
             if (!s->hist[k]) continue;

@@ -1,5 +1,5 @@
-/* Analog crossbar executor (see analog.h for the model and the paths). */
-#include "backend/crossbar/analog.h"
+/* Crossbar simulation (see crossbar.h for the model and the paths). */
+#include "backend/crossbar/crossbar.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -36,25 +36,25 @@ double xb_hash_normal(uint64_t h) {
 /* Draw kinds, folded into the key so the streams never overlap. */
 enum { TAG_PROG = 1, TAG_STUCK = 2, TAG_READ = 3 };
 
-static uint64_t layer_key(const xb_analog_config *c, int tag) {
+static uint64_t layer_key(const xb_crossbar_config *c, int tag) {
     return ((uint64_t)(uint32_t)c->layer_id << 8) | (uint64_t)tag;
 }
 
 /* --- construction -------------------------------------------------------- */
 
-static void derive_path(xb_analog_layer *l) {
-    const xb_analog_config *c = &l->cfg;
+static void derive_path(xb_crossbar_layer *l) {
+    const xb_crossbar_config *c = &l->cfg;
     bool noisy = c->read_sigma > 0 || l->cond != NULL;
     if (noisy) {
-        l->path = XB_APATH_FULL;
+        l->path = XB_XPATH_FULL;
         return;
     }
     if (c->lossless) {
-        l->path = XB_APATH_EXACT;
+        l->path = XB_XPATH_EXACT;
         return;
     }
     if (c->lsb != 1.0) {
-        l->path = XB_APATH_FULL;
+        l->path = XB_XPATH_FULL;
         return;
     }
     /* LSB 1, may clip: exact if no column can reach beyond the code range. */
@@ -64,14 +64,14 @@ static void derive_path(xb_analog_layer *l) {
         int64_t col = i % l->C;
         int64_t lim = (c->signed_pair && l->col_sign[col] < 0) ? lo : hi;
         if (l->levsum[i] * dmax > lim) {
-            l->path = XB_APATH_CORRECTION;
+            l->path = XB_XPATH_CORRECTION;
             return;
         }
     }
-    l->path = XB_APATH_EXACT;
+    l->path = XB_XPATH_EXACT;
 }
 
-void xb_analog_layer_set_adc(xb_analog_layer *l, bool lossless, double lsb, int64_t lo, int64_t hi) {
+void xb_crossbar_layer_set_adc(xb_crossbar_layer *l, bool lossless, double lsb, int64_t lo, int64_t hi) {
     l->cfg.lossless = lossless;
     l->cfg.lsb = lsb < 1 ? 1 : lsb;
     l->cfg.code_lo = lo;
@@ -80,14 +80,14 @@ void xb_analog_layer_set_adc(xb_analog_layer *l, bool lossless, double lsb, int6
 }
 
 /* Width of slice s (LSB first) and its bit offset. */
-static int slice_width(const xb_analog_config *c, int s) {
+static int slice_width(const xb_crossbar_config *c, int s) {
     if (c->slice_bits[0]) return c->slice_bits[s];
     int mb = c->differential ? c->weight_bits - 1 : c->weight_bits;
     int left = mb - s * c->cell_bits;
     return left < c->cell_bits ? left : c->cell_bits;
 }
 
-static int slice_shift(const xb_analog_config *c, int s) {
+static int slice_shift(const xb_crossbar_config *c, int s) {
     int sh = 0;
     for (int t = 0; t < s; t++) sh += slice_width(c, t);
     return sh;
@@ -108,7 +108,7 @@ static int slice_shift(const xb_analog_config *c, int s) {
  * keep every |o_k| <= wmax (always including 0: the weights fit); ties go
  * to the smallest |c|, then the smaller c.  Weights are counted by value
  * first, so a candidate costs 2^B, not K. */
-static int32_t pick_center(const xb_analog_config *cf, const int8_t *w, int64_t K, int wmax) {
+static int32_t pick_center(const xb_crossbar_config *cf, const int8_t *w, int64_t K, int wmax) {
     int slices = cf->w_slices, rows = cf->rows, dac_bits = cf->dac_bits;
     int64_t hist[256] = {0};
     int lo = 127, hi = -128;
@@ -145,8 +145,8 @@ static int32_t pick_center(const xb_analog_config *cf, const int8_t *w, int64_t 
     return best;
 }
 
-xb_analog_layer *xb_analog_layer_new(const xb_analog_config *cfg, const int8_t *w, xb_ctx *ctx) {
-    const xb_analog_config *c = cfg;
+xb_crossbar_layer *xb_crossbar_layer_new(const xb_crossbar_config *cfg, const int8_t *w, xb_ctx *ctx) {
+    const xb_crossbar_config *c = cfg;
     if (c->K < 1 || c->N < 1 || c->groups < 1 || c->rows < 1 || c->dac_bits < 1 ||
         c->cell_bits < 1 || c->cell_bits > 7 || c->weight_bits < 2 || c->weight_bits > 8 ||
         c->input_slices < 1 || c->input_slices * c->dac_bits < 1) {
@@ -166,7 +166,7 @@ xb_analog_layer *xb_analog_layer_new(const xb_analog_config *cfg, const int8_t *
                 XB_IGEMM_KMAX);
         return NULL;
     }
-    xb_analog_layer *l = xb_calloc(ctx, 1, sizeof *l);
+    xb_crossbar_layer *l = xb_calloc(ctx, 1, sizeof *l);
     if (!l) return NULL;
     l->cfg = *c;
     int u = c->differential ? 2 : 1;
@@ -371,11 +371,11 @@ xb_analog_layer *xb_analog_layer_new(const xb_analog_config *cfg, const int8_t *
     derive_path(l);
     return l;
 fail:
-    xb_analog_layer_free(l);
+    xb_crossbar_layer_free(l);
     return NULL;
 }
 
-void xb_analog_layer_free(xb_analog_layer *l) {
+void xb_crossbar_layer_free(xb_crossbar_layer *l) {
     if (!l) return;
     free(l->lev);
     free(l->cond);
@@ -467,7 +467,7 @@ void xb_fast_normals(uint64_t key, uint64_t idx0, int64_t n, float *out) {
 
 #define HIST_MAX_BINS 4096
 
-xb_status xb_analog_stats_init(xb_analog_stats *s, const xb_analog_layer *l, xb_ctx *ctx) {
+xb_status xb_crossbar_stats_init(xb_crossbar_stats *s, const xb_crossbar_layer *l, xb_ctx *ctx) {
     memset(s, 0, sizeof *s);
     int64_t lo = l->cfg.signed_pair ? -l->max_sum : 0, hi = l->max_sum;
     int64_t span = hi - lo + 1;
@@ -478,7 +478,7 @@ xb_status xb_analog_stats_init(xb_analog_stats *s, const xb_analog_layer *l, xb_
     return s->hist ? XB_OK : ctx->status;
 }
 
-void xb_analog_stats_merge(xb_analog_stats *into, const xb_analog_stats *from) {
+void xb_crossbar_stats_merge(xb_crossbar_stats *into, const xb_crossbar_stats *from) {
     into->conversions += from->conversions;
     into->saturated += from->saturated;
     into->observed += from->observed;
@@ -488,12 +488,12 @@ void xb_analog_stats_merge(xb_analog_stats *into, const xb_analog_stats *from) {
         for (int i = 0; i < into->hist_bins; i++) into->hist[i] += from->hist[i];
 }
 
-void xb_analog_stats_free(xb_analog_stats *s) {
+void xb_crossbar_stats_free(xb_crossbar_stats *s) {
     free(s->hist);
     s->hist = NULL;
 }
 
-double xb_analog_stats_percentile(const xb_analog_stats *s, double pct) {
+double xb_crossbar_stats_percentile(const xb_crossbar_stats *s, double pct) {
     /* Percentile of |value|: fold the histogram onto magnitudes (bin upper
      * edges), then walk up until the share is reached. */
     int64_t total = 0, maxmag = 0;
@@ -526,7 +526,7 @@ double xb_analog_stats_percentile(const xb_analog_stats *s, double pct) {
     return ans;
 }
 
-static inline void stat_value(xb_analog_stats *s, double v) {
+static inline void stat_value(xb_crossbar_stats *s, double v) {
     int64_t r = llround(v);
     s->observed++;
     if (r == 0) s->zeros++;
@@ -540,7 +540,7 @@ static inline void stat_value(xb_analog_stats *s, double v) {
 /* stat_value for integer column sums (ideal cells, no read noise): no
  * rounding, and no division when a bin holds one value (the usual case:
  * max_sum under HIST_MAX_BINS). */
-static void stat_ints(xb_analog_stats *s, const int32_t *Sp, const int32_t *Sn, int64_t n) {
+static void stat_ints(xb_crossbar_stats *s, const int32_t *Sp, const int32_t *Sn, int64_t n) {
     int64_t zeros = 0, mx = s->max_abs, lo = s->hist_lo, top = s->hist_bins - 1;
     for (int64_t i = 0; i < n; i++) {
         int64_t r = Sn ? (int64_t)Sp[i] - Sn[i] : Sp[i];
@@ -561,7 +561,7 @@ static size_t align64(size_t n) { return (n + 63) & ~(size_t)63; }
 
 /* Positions per chunk: the column sums of one chunk, C x (J * Pt) values,
  * stay around 512 KB so they are still in cache for the ADC pass. */
-static int64_t chunk_positions(const xb_analog_layer *l, int64_t P) {
+static int64_t chunk_positions(const xb_crossbar_layer *l, int64_t P) {
     int64_t per = l->C * l->cfg.input_slices;
     int64_t pt = (131072 / (per > 0 ? per : 1)) & ~(int64_t)15;
     if (pt < 16) pt = 16;
@@ -586,12 +586,12 @@ typedef struct {
     uint8_t *sg;    /* sgemm scratch */
 } scratch_t;
 
-static size_t sgemm_bytes(const xb_analog_layer *l, int64_t cols) {
+static size_t sgemm_bytes(const xb_crossbar_layer *l, int64_t cols) {
     return l->cond ? xb_sgemm_scratch_bytes(l->C, cols, l->cfg.rows) : 0;
 }
 
-static size_t carve(const xb_analog_layer *l, int64_t P, uint8_t *base, scratch_t *s) {
-    const xb_analog_config *c = &l->cfg;
+static size_t carve(const xb_crossbar_layer *l, int64_t P, uint8_t *base, scratch_t *s) {
+    const xb_crossbar_config *c = &l->cfg;
     int64_t pt = chunk_positions(l, P), cols = c->input_slices * pt;
     size_t off = 0;
 #define TAKE(field, bytes)                                                                         \
@@ -617,7 +617,7 @@ static size_t carve(const xb_analog_layer *l, int64_t P, uint8_t *base, scratch_
     return off;
 }
 
-size_t xb_analog_scratch_bytes(const xb_analog_layer *l, int64_t P) {
+size_t xb_crossbar_scratch_bytes(const xb_crossbar_layer *l, int64_t P) {
     return carve(l, P, NULL, NULL) + 64;
 }
 
@@ -629,7 +629,7 @@ static int32_t clamp_i32(double v) {
 
 /* Digits of row block [k0, k0+kb) for positions [p0, p0+pt), packed for
  * igemm: column j*pt + q holds digit j of x[k][p0+q]. */
-static void pack_digits(const xb_analog_config *c, const uint8_t *x, int64_t P, int64_t k0,
+static void pack_digits(const xb_crossbar_config *c, const uint8_t *x, int64_t P, int64_t k0,
                         int64_t kb, int64_t p0, int64_t pt, uint8_t *dp) {
     int J = c->input_slices, d = c->dac_bits;
     uint32_t dm = (1u << d) - 1;
@@ -665,7 +665,7 @@ static void pack_digits(const xb_analog_config *c, const uint8_t *x, int64_t P, 
     xb_igemm_pack_x_clear(dp, kb, cols);
 }
 
-static void float_digits(const xb_analog_config *c, const uint8_t *x, int64_t P, int64_t k0,
+static void float_digits(const xb_crossbar_config *c, const uint8_t *x, int64_t P, int64_t k0,
                          int64_t kb, int64_t p0, int64_t pt, float *df) {
     int J = c->input_slices, d = c->dac_bits;
     unsigned dm = (1u << d) - 1;
@@ -680,7 +680,7 @@ static void float_digits(const xb_analog_config *c, const uint8_t *x, int64_t P,
 
 /* Flip: D[j][q] = sum of digit j over the block's rows, for positions
  * [p0, p0+pt) (the unit column). */
-static void digit_sums(const xb_analog_config *c, const uint8_t *x, int64_t P, int64_t k0,
+static void digit_sums(const xb_crossbar_config *c, const uint8_t *x, int64_t P, int64_t k0,
                        int64_t kb, int64_t p0, int64_t pt, int32_t *D) {
     int J = c->input_slices, d = c->dac_bits;
     unsigned dm = (1u << d) - 1;
@@ -696,10 +696,10 @@ static void digit_sums(const xb_analog_config *c, const uint8_t *x, int64_t P, i
  * come from one GEMM of the level block [C][kb] with the digit matrix
  * [kb][J*pt] (igemm for ideal cells, sgemm for physical conductances);
  * the ADC pass then converts each and shift-adds into accd. */
-static void run_full(const xb_analog_layer *l, int64_t g, const uint8_t *x, int64_t P,
+static void run_full(const xb_crossbar_layer *l, int64_t g, const uint8_t *x, int64_t P,
                      int64_t image, bool profile, int32_t *acc, const scratch_t *s,
-                     xb_analog_stats *st) {
-    const xb_analog_config *c = &l->cfg;
+                     xb_crossbar_stats *st) {
+    const xb_crossbar_config *c = &l->cfg;
     int J = c->input_slices, d = c->dac_bits;
     int64_t C = l->C, N = c->N;
     int64_t ncc = c->signed_pair ? C / 2 : C; /* conversions per (r, j, p) */
@@ -867,9 +867,9 @@ static void run_full(const xb_analog_layer *l, int64_t g, const uint8_t *x, int6
  * per chunk, so the result equals the full simulation's. */
 #define RUN 16
 
-static void run_correction(const xb_analog_layer *l, int64_t g, const uint8_t *x, int64_t P,
-                           int32_t *acc, const scratch_t *s, xb_analog_stats *st) {
-    const xb_analog_config *c = &l->cfg;
+static void run_correction(const xb_crossbar_layer *l, int64_t g, const uint8_t *x, int64_t P,
+                           int32_t *acc, const scratch_t *s, xb_crossbar_stats *st) {
+    const xb_crossbar_config *c = &l->cfg;
     int J = c->input_slices, d = c->dac_bits;
     unsigned dm = (1u << d) - 1;
     int64_t C = l->C, N = c->N;
@@ -1060,15 +1060,15 @@ static void run_correction(const xb_analog_layer *l, int64_t g, const uint8_t *x
     }
 }
 
-void xb_analog_matmul(const xb_analog_layer *l, int group, const uint8_t *x, int64_t P,
+void xb_crossbar_matmul(const xb_crossbar_layer *l, int group, const uint8_t *x, int64_t P,
                       int64_t image, bool profile, int32_t *acc, void *scratch,
-                      xb_analog_stats *st) {
-    const xb_analog_config *c = &l->cfg;
+                      xb_crossbar_stats *st) {
+    const xb_crossbar_config *c = &l->cfg;
     uint8_t *base = (uint8_t *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
     scratch_t s;
     carve(l, P, base, &s);
     int64_t g = group;
-    if (profile || l->path == XB_APATH_FULL) {
+    if (profile || l->path == XB_XPATH_FULL) {
         run_full(l, g, x, P, image, profile, acc, &s, st);
         return;
     }
@@ -1077,14 +1077,14 @@ void xb_analog_matmul(const xb_analog_layer *l, int group, const uint8_t *x, int
     xb_igemm_pack_x(x, c->K, P, s.igs);
     xb_igemm_packed(l->wpack + (size_t)g * xb_igemm_wpack_bytes(c->K, c->N), s.igs, c->K, c->N,
                     P, acc);
-    if (l->path == XB_APATH_CORRECTION) {
+    if (l->path == XB_XPATH_CORRECTION) {
         run_correction(l, g, x, P, acc, &s, st);
     } else {
-        xb_analog_count_exact(l, P, st);
+        xb_crossbar_count_exact(l, P, st);
     }
 }
 
-void xb_analog_count_exact(const xb_analog_layer *l, int64_t P, xb_analog_stats *st) {
+void xb_crossbar_count_exact(const xb_crossbar_layer *l, int64_t P, xb_crossbar_stats *st) {
     if (!st) return;
     int64_t ncc = l->cfg.signed_pair ? l->C / 2 : l->C;
     st->conversions += P * l->R * l->cfg.input_slices * ncc;
