@@ -43,13 +43,21 @@
  * Statistics (zero share, max, histogram) need every column sum; layers on
  * the exact or correction paths are fully simulated on "profile" images
  * (image index < profile_images) and the statistics say how many
- * conversions they were measured on. */
+ * conversions they were measured on.
+ *
+ * Files: program.c builds a layer (encoding, slicing, center choice, flip,
+ * level sums, cell non-idealities, packing); convert.c runs the exact and
+ * full paths and dispatches, correction.c the correction path; stats.c
+ * holds the ADC statistics; rng.h the counter-based random numbers;
+ * geometry.h the row-block and column bookkeeping; from_arch.h builds the
+ * configuration from an architecture description. */
 #ifndef XBAR_CROSSBAR_H
 #define XBAR_CROSSBAR_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "backend/crossbar/geometry.h"
 #include "runtime/status.h"
 
 typedef enum { XB_XPATH_EXACT = 0, XB_XPATH_CORRECTION = 1, XB_XPATH_FULL = 2 } xb_xpath;
@@ -124,6 +132,8 @@ void xb_crossbar_layer_set_adc(xb_crossbar_layer *l, bool lossless, double lsb, 
 xb_status xb_crossbar_stats_init(xb_crossbar_stats *s, const xb_crossbar_layer *l, xb_ctx *ctx);
 void xb_crossbar_stats_merge(xb_crossbar_stats *into, const xb_crossbar_stats *from);
 void xb_crossbar_stats_free(xb_crossbar_stats *s);
+/* Zero the counts and the histogram, keeping its geometry and memory. */
+void xb_crossbar_stats_clear(xb_crossbar_stats *s);
 /* Value at a percentile of the observed |sums| (histogram upper bin edge). */
 double xb_crossbar_stats_percentile(const xb_crossbar_stats *s, double pct);
 
@@ -140,12 +150,14 @@ void xb_crossbar_matmul(const xb_crossbar_layer *l, int group, const uint8_t *x,
                       int64_t image, bool profile, int32_t *acc, void *scratch,
                       xb_crossbar_stats *stats);
 
-/* Counter-based random numbers: results depend on the key only.  The
- * fast normal (for per-conversion read noise) is Box-Muller on 24-bit
- * uniforms with polynomial log and sine, written to vectorise. */
-void xb_fast_normals(uint64_t key, uint64_t idx0, int64_t n, float *out);
-uint64_t xb_hash4(uint64_t seed, uint64_t a, uint64_t b, uint64_t c);
-double xb_hash_uniform(uint64_t h); /* (0, 1] */
-double xb_hash_normal(uint64_t h);  /* standard normal (Box-Muller) */
+/* Read access for the engine and the reports. */
+static inline const xb_crossbar_config *xb_crossbar_cfg(const xb_crossbar_layer *l) {
+    return &l->cfg;
+}
+static inline xb_xpath xb_crossbar_path(const xb_crossbar_layer *l) { return l->path; }
+/* Conversions per (row block, input digit, position). */
+static inline int64_t xb_crossbar_convs_per_block(const xb_crossbar_layer *l) {
+    return xb_conversions_per_block(l->cfg.signed_pair, l->C);
+}
 
 #endif

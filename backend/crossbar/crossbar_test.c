@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "backend/crossbar/crossbar.h"
+#include "backend/crossbar/rng.h"
 
 /* Small deterministic generator for test data (not the one under test). */
 static uint64_t rng_state;
