@@ -1,11 +1,10 @@
-/* Analog engine glue: arch -> per-layer executor configuration, per-worker
- * state, statistics merging. */
+/* The analog mode's engine glue: arch -> per-layer crossbar configuration,
+ * per-worker state, statistics merging. */
 #include "backend/engine.h"
 
-#include <math.h>
 #include <stdlib.h>
-#include <string.h>
 
+#include "backend/crossbar/from_arch.h"
 #include "kernels/qlayer.h"
 
 typedef struct {
@@ -50,39 +49,11 @@ static void configure_adc(const xb_arch *a, xb_crossbar_layer *l, double full_sc
     xb_crossbar_layer_set_adc(l, false, lsb < 1 ? 1 : lsb, lo, hi);
 }
 
-/* SAR cycle skipping (adc.skip_cycles), after the DATE'24 ADC co-design
- * (Zhang, Yuan et al.): a SAR ADC resolves one bit per trial from the MSB
- * down; when the column can never produce a code above 2^m - 1 the trials
- * above bit m are known to give 0 and are skipped.  The bound used here is
- * static, from the programmed weights: dmax * sum of the column's levels
- * in the row block, over the LSB (for a signed pair the larger side, plus
- * a sign trial when both sides can be nonzero).  The paper also uses the
- * output distribution; that part is a reconstruction we do not model.
- * Result: the mean trials per conversion over adc_bits, charged by the
- * cost model as the ADC energy fraction. */
+/* The layer's share of SAR trials (adc.skip_cycles), for the cost model. */
 static void sar_cycles(xb_backend *b, int i) {
     xb_layer_map *m = &b->map->layers[i];
-    m->adc_cycle_frac = 1;
-    if (!b->arch.adc_skip_cycles) return;
-    const xb_crossbar_layer *l = b->layers[i];
-    const xb_crossbar_config *c = &l->cfg;
-    int bits = m->adc_bits;
-    double dmax = (double)((1 << c->dac_bits) - 1), lsb = c->lossless ? 1 : c->lsb;
-    int64_t N = c->N, ncc = c->signed_pair ? l->C / 2 : l->C;
-    double trials = 0, convs = 0;
-    for (int64_t gr = 0; gr < c->groups * l->R; gr++) {
-        const int32_t *ls = l->levsum + gr * l->C;
-        for (int64_t cc = 0; cc < ncc; cc++) {
-            int64_t col = c->signed_pair ? (cc / N) * 2 * N + cc % N : cc;
-            int64_t sp = ls[col], sn = c->signed_pair ? ls[col + N] : 0;
-            int64_t mag = sp > sn ? sp : sn;
-            int need = xb_arch_bits_for((int64_t)ceil((double)mag * dmax / lsb)) +
-                       (sp > 0 && sn > 0 ? 1 : 0);
-            trials += need < bits ? need : bits;
-            convs += 1;
-        }
-    }
-    m->adc_cycle_frac = convs > 0 && bits > 0 ? trials / (convs * bits) : 1;
+    m->adc_cycle_frac =
+        b->arch.adc_skip_cycles ? xb_crossbar_sar_trial_frac(b->layers[i], m->adc_bits) : 1;
 }
 
 static void *state_new(void *self, xb_ctx *ctx) {
@@ -127,6 +98,13 @@ static void state_merge(void *self, void *state) {
     b->images += s->images;
 }
 
+/* The call's shape is the one the layer was built and its scratch sized for. */
+static bool same_shape(const xb_backend *b, int layer, int group, int64_t K, int64_t N,
+                       int64_t P) {
+    const xb_crossbar_config *c = xb_crossbar_cfg(b->layers[layer]);
+    return K == c->K && N == c->N && group >= 0 && group < c->groups && P <= b->P[layer];
+}
+
 static xb_status qmatmul(void *self, xb_exec *e, const xb_node *node, int layer, int group,
                          const uint8_t *x, const int8_t *w, int64_t K, int64_t N, int64_t P,
                          int32_t *acc, xb_ctx *ctx) {
@@ -139,13 +117,12 @@ static xb_status qmatmul(void *self, xb_exec *e, const xb_node *node, int layer,
     if (layer < 0 || layer >= b->n)
         return xb_fail(ctx, XB_ERR_RUNTIME, "analog engine: layer %d of '%s' was not compiled",
                        layer, node->name);
-    const xb_crossbar_layer *l = b->layers[layer];
-    if (K != l->cfg.K || N != l->cfg.N || group < 0 || group >= l->cfg.groups || P > b->P[layer])
+    if (!same_shape(b, layer, group, K, N, P))
         return xb_fail(ctx, XB_ERR_RUNTIME, "analog engine: layer '%s' shape changed since compile",
                        node->name);
     if (layer == 0 && group == 0) s->images++;
     bool profile = b->calibrating || e->image_index < b->profile_images;
-    xb_crossbar_matmul(l, group, x, P, e->image_index, profile, acc, s->scratch, &s->stats[layer]);
+    xb_crossbar_matmul(b->layers[layer], group, x, P, e->image_index, profile, acc, s->scratch, &s->stats[layer]);
     return XB_OK;
 }
 
@@ -157,8 +134,7 @@ static bool exact(void *self, xb_exec *e, int layer, int group, int64_t K, int64
     worker_state *s = e->engine_state;
     if (!s || layer < 0 || layer >= b->n) return false;
     const xb_crossbar_layer *l = b->layers[layer];
-    if (l->path != XB_XPATH_EXACT || K != l->cfg.K || N != l->cfg.N || group < 0 ||
-        group >= l->cfg.groups || P > b->P[layer])
+    if (xb_crossbar_path(l) != XB_XPATH_EXACT || !same_shape(b, layer, group, K, N, P))
         return false;
     if (b->calibrating || e->image_index < b->profile_images) return false;
     if (layer == 0 && group == 0) s->images++;
@@ -180,13 +156,7 @@ xb_backend *xb_backend_new(const xb_graph *g, const xb_arch *a, xb_ctx *ctx) {
     b->stats = xb_calloc(ctx, n1, sizeof *b->stats);
     b->full_scale = xb_calloc(ctx, n1, sizeof *b->full_scale);
     if (!b->layers || !b->P || !b->stats || !b->full_scale) goto fail;
-    if (a->weight_bits > 8 || a->input_bits > 8) {
-        xb_fail(ctx, XB_ERR_UNSUPPORTED,
-                "arch: analog execution runs the int8 layers: weight_bits and input_bits must be "
-                "<= 8 (got %d and %d); the compiler and cost model accept up to 16",
-                a->weight_bits, a->input_bits);
-        goto fail;
-    }
+    if (xb_arch_check_simulable(a, ctx) != XB_OK) goto fail;
     for (int i = 0; i < b->n; i++) {
         const xb_node *node = NULL;
         const xb_qlayer *q = xb_qlayer_get(g, i, &node);
@@ -198,31 +168,7 @@ xb_backend *xb_backend_new(const xb_graph *g, const xb_arch *a, xb_ctx *ctx) {
             goto fail;
         }
         xb_crossbar_config c;
-        memset(&c, 0, sizeof c);
-        c.K = q->K;
-        c.N = q->N;
-        c.groups = q->groups;
-        c.rows = a->rows;
-        c.dac_bits = a->dac_bits;
-        c.input_slices = xb_arch_input_slices(a);
-        c.cell_bits = a->bits_per_cell;
-        c.w_slices = xb_arch_weight_slices(a);
-        int sw[16], ns = xb_arch_slice_widths(a, sw);
-        for (int s = 0; s < ns; s++) c.slice_bits[s] = (int8_t)sw[s];
-        c.weight_bits = a->weight_bits;
-        c.differential = xb_arch_pair_columns(a);
-        c.center = a->encoding == XB_ENC_CENTER;
-        c.flip = a->flip;
-        c.signed_pair = c.differential && a->adc_signed;
-        c.lossless = true;
-        c.lsb = 1;
-        c.prog_sigma = a->prog_sigma;
-        c.read_sigma = a->read_sigma;
-        c.stuck_low = a->stuck_low;
-        c.stuck_high = a->stuck_high;
-        c.on_off_ratio = a->on_off_ratio;
-        c.seed = a->seed;
-        c.layer_id = i;
+        xb_crossbar_config_from_arch(a, q, i, &c);
         b->layers[i] = xb_crossbar_layer_new(&c, q->w, ctx);
         if (!b->layers[i]) {
             xb_ctx_prefix(ctx, "layer '%s'", node->name);
@@ -262,18 +208,7 @@ void xb_backend_free(xb_backend *b) {
 const xb_engine *xb_backend_engine(xb_backend *b) { return &b->engine; }
 
 void xb_backend_reset_stats(xb_backend *b) {
-    for (int i = 0; i < b->n; i++) {
-        xb_crossbar_stats *s = &b->stats[i];
-        int64_t *h = s->hist;
-        int bins = s->hist_bins;
-        int64_t lo = s->hist_lo, wd = s->hist_width;
-        memset(s, 0, sizeof *s);
-        s->hist = h;
-        s->hist_bins = bins;
-        s->hist_lo = lo;
-        s->hist_width = wd;
-        if (h) memset(h, 0, (size_t)bins * sizeof *h);
-    }
+    for (int i = 0; i < b->n; i++) xb_crossbar_stats_clear(&b->stats[i]);
     b->images = 0;
 }
 
