@@ -154,7 +154,8 @@ void xb_profile_print_layers(FILE *f, const xb_mapping *m, const xb_cost *c, con
                      100.0 * (double)b->stats[i].zeros / (double)b->stats[i].observed);
             snprintf(mx, sizeof mx, "%lld", (long long)b->stats[i].max_abs);
             snprintf(bits, sizeof bits, "%d",
-                     xb_profile_bits_needed(b->stats[i].max_abs, b->layers[i]->cfg.signed_pair));
+                     xb_profile_bits_needed(b->stats[i].max_abs,
+                                            xb_crossbar_cfg(b->layers[i])->signed_pair));
         }
         static const char *paths[] = {"exact", "corr", "full"};
         fprintf(f, "%3d  %-24.24s %6lld %8s %8s %8.4f %7s %7s %6s %5s %10s %5.1f %10.2f %5s\n", i,
@@ -163,7 +164,7 @@ void xb_profile_print_layers(FILE *f, const xb_mapping *m, const xb_cost *c, con
                 (double)l->conversions / (double)l->macs, sat, zero, mx, bits,
                 fmt_si(lc->total_pj, s3, sizeof s3),
                 lc->total_pj > 0 ? 100 * lc->pj[XB_E_ADC] / lc->total_pj : 0.0,
-                lc->latency_ns / 1000, b ? paths[b->layers[i]->path] : "-");
+                lc->latency_ns / 1000, b ? paths[xb_crossbar_path(b->layers[i])] : "-");
     }
     fprintf(f, "per inference: %s pJ (%.3g uJ), ADC %.1f%%, %.4f conversions/MAC, latency %.1f us, "
                "%.3g TOPS/W, %.3g GOPS/s/mm2 on %.3g mm2 (%lld tiles)\n",
@@ -225,7 +226,7 @@ cJSON *xb_profile_json_layers(const xb_mapping *m, const xb_cost *c, const xb_ba
         if (b) {
             const xb_crossbar_stats *s = &b->stats[i];
             static const char *paths[] = {"exact", "correction", "full"};
-            cJSON_AddStringToObject(o, "path", paths[b->layers[i]->path]);
+            cJSON_AddStringToObject(o, "path", paths[xb_crossbar_path(b->layers[i])]);
             cJSON_AddNumberToObject(o, "saturation_rate",
                                     s->conversions ? (double)s->saturated / (double)s->conversions : 0);
             cJSON_AddNumberToObject(o, "saturated", (double)s->saturated);
@@ -234,9 +235,10 @@ cJSON *xb_profile_json_layers(const xb_mapping *m, const xb_cost *c, const xb_ba
                 cJSON_AddNumberToObject(o, "zero_share", (double)s->zeros / (double)s->observed);
                 cJSON_AddNumberToObject(o, "max_value", (double)s->max_abs);
                 cJSON_AddNumberToObject(
-                    o, "bits_needed", xb_profile_bits_needed(s->max_abs, b->layers[i]->cfg.signed_pair));
+                    o, "bits_needed",
+                    xb_profile_bits_needed(s->max_abs, xb_crossbar_cfg(b->layers[i])->signed_pair));
             }
-            cJSON_AddNumberToObject(o, "adc_lsb", b->layers[i]->cfg.lsb);
+            cJSON_AddNumberToObject(o, "adc_lsb", xb_crossbar_cfg(b->layers[i])->lsb);
             if (b->full_scale[i] > 0)
                 cJSON_AddNumberToObject(o, "adc_full_scale", b->full_scale[i]);
         }
@@ -301,7 +303,7 @@ xb_status xb_profile_write_csv(const char *path, const xb_mapping *m, const xb_c
         if (s && s->observed)
             fprintf(f, "%.6f,%lld,%d,", (double)s->zeros / (double)s->observed,
                     (long long)s->max_abs,
-                    xb_profile_bits_needed(s->max_abs, b->layers[i]->cfg.signed_pair));
+                    xb_profile_bits_needed(s->max_abs, xb_crossbar_cfg(b->layers[i])->signed_pair));
         else fprintf(f, ",,,");
         for (int k = 0; k < XB_E_COUNT; k++) fprintf(f, "%.6g,", lc->pj[k]);
         fprintf(f, "%.6g,%.6g\n", lc->total_pj, lc->latency_ns);

@@ -101,7 +101,7 @@ typedef struct {
 
 typedef struct xb_crossbar_layer {
     xb_crossbar_config cfg;
-    int64_t C;            /* executor columns per group: w_slices * (differential ? 2 : 1) * N */
+    int64_t C;            /* simulated columns per group: w_slices * (differential ? 2 : 1) * N */
     int64_t R;            /* row blocks */
     uint8_t *lev;         /* [groups][K][C] ideal conductance levels */
     float *cond;          /* [groups][K][C] actual conductances (unit levels), or NULL */

@@ -83,7 +83,7 @@ static void ref_gemm(const int8_t *w, const uint8_t *x, int64_t K, int64_t N, in
 }
 
 /* Independent, naive model of the ADC pipeline (clip mode, LSB 1):
- * conversion by conversion, written from the definition in analog.h.
+ * conversion by conversion, written from the definition in crossbar.h.
  * center: the layer's c_n (center encoding) or NULL. */
 static void ref_clip(const xb_crossbar_config *c, const int32_t *center, const int8_t *w,
                      const uint8_t *x, int64_t P, int64_t lo, int64_t hi, int32_t *acc) {
