@@ -122,7 +122,8 @@ static xb_status qmatmul(void *self, xb_exec *e, const xb_node *node, int layer,
                        node->name);
     if (layer == 0 && group == 0) s->images++;
     bool profile = b->calibrating || e->image_index < b->profile_images;
-    xb_crossbar_matmul(b->layers[layer], group, x, P, e->image_index, profile, acc, s->scratch, &s->stats[layer]);
+    xb_crossbar_matmul(b->layers[layer], group, x, P, e->image_index, profile, acc, s->scratch,
+                       &s->stats[layer]);
     return XB_OK;
 }
 

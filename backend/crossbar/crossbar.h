@@ -74,7 +74,7 @@ typedef struct {
     int8_t slice_bits[16];
     bool differential; /* else offset */
     bool center;       /* with differential: RAELLA Center+Offset, w = center[n] + o */
-    bool flip;         /* offset only: ISAAC's flipped columns (see below) */
+    bool flip;         /* offset only: ISAAC's flipped columns (see above) */
     bool signed_pair;  /* differential with a signed ADC: convert S+ - S- */
     /* ADC */
     bool lossless;     /* no clipping, LSB 1 */
@@ -101,7 +101,7 @@ typedef struct {
 
 typedef struct xb_crossbar_layer {
     xb_crossbar_config cfg;
-    int64_t C;            /* simulated columns per group: w_slices * (differential ? 2 : 1) * N */
+    int64_t C;            /* columns per group: w_slices * (differential ? 2 : 1) * N */
     int64_t R;            /* row blocks */
     uint8_t *lev;         /* [groups][K][C] ideal conductance levels */
     float *cond;          /* [groups][K][C] actual conductances (unit levels), or NULL */
@@ -124,10 +124,12 @@ typedef struct xb_crossbar_layer {
 
 /* Build from int8 weights [groups][N][K]; fails if a weight does not fit
  * the configured weight bits and encoding. */
-xb_crossbar_layer *xb_crossbar_layer_new(const xb_crossbar_config *cfg, const int8_t *w, xb_ctx *ctx);
+xb_crossbar_layer *xb_crossbar_layer_new(const xb_crossbar_config *cfg, const int8_t *w,
+                                         xb_ctx *ctx);
 void xb_crossbar_layer_free(xb_crossbar_layer *l);
 /* Re-derive the path after changing cfg.lsb / code range (calibration). */
-void xb_crossbar_layer_set_adc(xb_crossbar_layer *l, bool lossless, double lsb, int64_t lo, int64_t hi);
+void xb_crossbar_layer_set_adc(xb_crossbar_layer *l, bool lossless, double lsb, int64_t lo,
+                               int64_t hi);
 
 xb_status xb_crossbar_stats_init(xb_crossbar_stats *s, const xb_crossbar_layer *l, xb_ctx *ctx);
 void xb_crossbar_stats_merge(xb_crossbar_stats *into, const xb_crossbar_stats *from);
@@ -147,8 +149,8 @@ size_t xb_crossbar_scratch_bytes(const xb_crossbar_layer *l, int64_t P);
 /* acc[N][P] for group `group`.  `profile` forces the full simulation and
  * records value statistics; `stats` may be NULL. */
 void xb_crossbar_matmul(const xb_crossbar_layer *l, int group, const uint8_t *x, int64_t P,
-                      int64_t image, bool profile, int32_t *acc, void *scratch,
-                      xb_crossbar_stats *stats);
+                        int64_t image, bool profile, int32_t *acc, void *scratch,
+                        xb_crossbar_stats *stats);
 
 /* Read access for the engine and the reports. */
 static inline const xb_crossbar_config *xb_crossbar_cfg(const xb_crossbar_layer *l) {

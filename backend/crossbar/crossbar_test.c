@@ -14,7 +14,7 @@ static uint32_t rnd(void) {
 }
 
 static xb_crossbar_config base_cfg(int64_t K, int64_t N, int groups, int rows, int wb, int xb,
-                                 int dac, int cell, int diff) {
+                                   int dac, int cell, int diff) {
     /* diff: 0 offset, 1 differential, 2 center (differential offsets). */
     xb_crossbar_config c;
     memset(&c, 0, sizeof c);
@@ -556,4 +556,18 @@ Test(crossbar, flip_halves_column_sums) {
     }
     cr_assert_gt(sat[0], 0);
     cr_assert_eq(sat[1], 0);
+}
+
+Test(crossbar, geometry_helpers) {
+    cr_assert_eq(xb_row_blocks(300, 128), 3);
+    cr_assert_eq(xb_row_blocks(256, 128), 2);
+    cr_assert_eq(xb_block_rows(300, 128, 0), 128);
+    cr_assert_eq(xb_block_rows(300, 128, 2), 44);
+    cr_assert_eq(xb_block_rows(100, 128, 0), 100);
+    /* N = 3, two slices, signed pairs: conversion 4 is slice 1, output 1:
+     * column 1 * 6 + 1; its negative column is 3 further. */
+    cr_assert_eq(xb_conversion_col(true, 3, 4), 7);
+    cr_assert_eq(xb_conversion_col(false, 3, 4), 4);
+    cr_assert_eq(xb_conversions_per_block(true, 12), 6);
+    cr_assert_eq(xb_conversions_per_block(false, 12), 12);
 }

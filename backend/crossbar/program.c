@@ -45,7 +45,8 @@ static void derive_path(xb_crossbar_layer *l) {
     l->path = XB_XPATH_EXACT;
 }
 
-void xb_crossbar_layer_set_adc(xb_crossbar_layer *l, bool lossless, double lsb, int64_t lo, int64_t hi) {
+void xb_crossbar_layer_set_adc(xb_crossbar_layer *l, bool lossless, double lsb, int64_t lo,
+                               int64_t hi) {
     l->cfg.lossless = lossless;
     l->cfg.lsb = lsb < 1 ? 1 : lsb;
     l->cfg.code_lo = lo;
