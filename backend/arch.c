@@ -241,6 +241,14 @@ bool xb_arch_needs_calibration(const xb_arch *a) {
     return a->adc_range == XB_ADC_CALIBRATED && (a->adc_bits > 0 || a->layer_adc_bits[0]);
 }
 
+xb_status xb_arch_check_simulable(const xb_arch *a, xb_ctx *ctx) {
+    if (a->weight_bits <= 8 && a->input_bits <= 8) return XB_OK;
+    return xb_fail(ctx, XB_ERR_UNSUPPORTED,
+                   "arch: analog execution runs the int8 layers: weight_bits and input_bits must "
+                   "be <= 8 (got %d and %d); the compiler and cost model accept up to 16",
+                   a->weight_bits, a->input_bits);
+}
+
 static xb_status set_string(xb_arch *a, const field *f, const char *s, const char *origin,
                             xb_ctx *ctx) {
     void *p = (char *)a + f->off;
@@ -512,7 +520,7 @@ xb_status xb_arch_validate(const xb_arch *a, xb_ctx *ctx) {
     if (a->dac_bits > a->input_bits)
         return xb_fail(ctx, XB_ERR_INVALID, "arch: dac.bits = %d exceeds input_bits = %d",
                        a->dac_bits, a->input_bits);
-    /* Column sums are accumulated in 32-bit integers by the executor. */
+    /* Column sums are accumulated in 32-bit integers by the crossbar simulation. */
     if (xb_arch_max_column_sum(a) > ((int64_t)1 << 30))
         return xb_fail(ctx, XB_ERR_INVALID,
                        "arch: rows x (2^dac.bits - 1) x (2^bits_per_cell - 1) = %lld is too large",

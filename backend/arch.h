@@ -1,6 +1,6 @@
 /* RRAM accelerator architecture description.
  *
- * One flat struct holds every parameter the compiler, the analog executor
+ * One flat struct holds every parameter the compiler, the crossbar simulation
  * and the cost model read.  Files (backend/arch/<name>.json) and command-line
  * overrides (--set adc.bits=6) address fields by dotted key; the key table in
  * arch.c is the single list of fields, so loading, overriding, validating and
@@ -54,7 +54,7 @@ typedef struct xb_arch {
     /* number format */
     int weight_bits, input_bits;
     xb_encoding encoding;
-    bool flip; /* ISAAC's flipped columns (offset encoding), see backend/crossbar/analog.h */
+    bool flip; /* ISAAC's flipped columns (offset encoding), see backend/crossbar/crossbar.h */
     /* hierarchy */
     int xbars_per_partition, partitions_per_tile, tiles;
     /* mapping */
@@ -90,7 +90,7 @@ xb_status xb_arch_set(xb_arch *a, const char *assignment, xb_ctx *ctx);
 /* Range and cross-field checks; load and set call it. */
 xb_status xb_arch_validate(const xb_arch *a, xb_ctx *ctx);
 
-/* Derived quantities used by compiler, executor and cost model. */
+/* Derived quantities used by compiler, crossbar simulation and cost model. */
 int xb_arch_input_slices(const xb_arch *a);  /* ceil(input_bits / dac_bits) */
 int xb_arch_weight_slices(const xb_arch *a); /* ceil(magnitude bits / bits_per_cell) */
 int xb_arch_cols_per_slice(const xb_arch *a);
@@ -114,6 +114,10 @@ int xb_arch_layer_adc_bits(const xb_arch *a, int layer, int n, bool *lossless);
 /* The arch wants a calibrated full scale: adc.range = calibrated and some
  * layer's ADC is not lossless (adc.bits, or an adc.layer_bits entry). */
 bool xb_arch_needs_calibration(const xb_arch *a);
+/* The analog mode's crossbar simulation runs the int8 layers: fails
+ * (XB_ERR_UNSUPPORTED) unless weight_bits and input_bits are at most 8.
+ * The compiler and the cost model accept up to 16. */
+xb_status xb_arch_check_simulable(const xb_arch *a, xb_ctx *ctx);
 /* Bits an unsigned value v >= 0 needs (0 for 0). */
 int xb_arch_bits_for(int64_t v);
 /* Largest possible column sum of a full crossbar in unit levels. */

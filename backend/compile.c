@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/crossbar/geometry.h"
 
 static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -13,7 +14,7 @@ double xb_layer_cycle_ns(const xb_arch *a, const xb_layer_map *l) {
     /* Conversions one crossbar performs per read: its busiest one. */
     int64_t cols = l->s.N * l->w_slices * l->cols_per_slice;
     if (cols > l->units_per_xbar * l->cols_per_slice) cols = l->units_per_xbar * l->cols_per_slice;
-    if (xb_arch_pair_columns(a) && a->adc_signed) cols /= 2;
+    cols = xb_conversions_per_block(xb_arch_pair_columns(a) && a->adc_signed, cols);
     double conv_ns = (double)cols / (a->adcs_per_crossbar * a->adc_gsps);
     return conv_ns > a->xbar_read_ns ? conv_ns : a->xbar_read_ns;
 }
@@ -101,7 +102,7 @@ xb_mapping *xb_compile_shapes(const xb_arch *a, const xb_layer_shape *shapes, in
         l->cols_per_slice = u;
         l->input_slices = J;
         l->units_per_xbar = a->cols / u;
-        l->row_blocks = ceil_div(s->K, a->rows);
+        l->row_blocks = xb_row_blocks(s->K, a->rows);
         l->col_blocks = ceil_div(s->N * S, l->units_per_xbar);
         l->xbars_per_group = l->row_blocks * l->col_blocks;
         l->replicas = 1;
@@ -117,8 +118,7 @@ xb_mapping *xb_compile_shapes(const xb_arch *a, const xb_layer_shape *shapes, in
         l->col_samples = l->row_blocks * s->N * S * u * J * GP;
         /* Flip: each row block also converts ISAAC's unit column, sum(x). */
         l->conversions = l->row_blocks * (s->N * S * conv_per_unit + (a->flip ? 1 : 0)) * J * GP;
-        int64_t krow = s->K < a->rows ? s->K : a->rows;
-        int64_t klev = krow * ((1 << a->bits_per_cell) - 1);
+        int64_t klev = xb_block_rows(s->K, a->rows, 0) * ((1 << a->bits_per_cell) - 1);
         l->max_column_sum = (a->flip ? klev / 2 : klev) * ((1 << a->dac_bits) - 1);
         l->adc_bits = xb_arch_layer_adc_bits(a, i, n, NULL);
         l->adc_cycle_frac = 1;
@@ -138,8 +138,7 @@ void xb_layer_xbar_usage(const xb_arch *a, const xb_layer_map *l, int64_t x, int
                          int64_t *cols_used) {
     int64_t in_group = x % l->xbars_per_group;
     int64_t rb = in_group / l->col_blocks, cb = in_group % l->col_blocks;
-    int64_t r = l->s.K - rb * a->rows;
-    *rows_used = r < a->rows ? r : a->rows;
+    *rows_used = xb_block_rows(l->s.K, a->rows, rb);
     int64_t units = l->s.N * l->w_slices - cb * l->units_per_xbar;
     if (units > l->units_per_xbar) units = l->units_per_xbar;
     *cols_used = units * l->cols_per_slice;

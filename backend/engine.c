@@ -1,16 +1,15 @@
-/* Analog engine glue: arch -> per-layer executor configuration, per-worker
- * state, statistics merging. */
+/* The analog mode's engine glue: arch -> per-layer crossbar configuration,
+ * per-worker state, statistics merging. */
 #include "backend/engine.h"
 
-#include <math.h>
 #include <stdlib.h>
-#include <string.h>
 
+#include "backend/crossbar/from_arch.h"
 #include "kernels/qlayer.h"
 
 typedef struct {
     int n;
-    xb_analog_stats *stats;
+    xb_crossbar_stats *stats;
     void *scratch;
     int64_t images;
 } worker_state;
@@ -28,13 +27,13 @@ static void adc_codes(const xb_arch *a, int b, int64_t *lo, int64_t *hi) {
 
 /* The ADC configuration the arch asks for, given a full scale for
  * calibrated mode (<= 0: not calibrated yet, run lossless). */
-static void configure_adc(const xb_arch *a, xb_analog_layer *l, double full_scale, int layer,
+static void configure_adc(const xb_arch *a, xb_crossbar_layer *l, double full_scale, int layer,
                           int n) {
     int64_t lo, hi;
     bool lossless;
     adc_codes(a, xb_arch_layer_adc_bits(a, layer, n, &lossless), &lo, &hi);
     if (lossless) {
-        xb_analog_layer_set_adc(l, true, 1, lo, hi);
+        xb_crossbar_layer_set_adc(l, true, 1, lo, hi);
         return;
     }
     double lsb = 1;
@@ -42,47 +41,19 @@ static void configure_adc(const xb_arch *a, xb_analog_layer *l, double full_scal
         lsb = (double)xb_arch_max_column_sum(a) / (double)hi;
     } else if (a->adc_range == XB_ADC_CALIBRATED) {
         if (full_scale <= 0) {
-            xb_analog_layer_set_adc(l, true, 1, lo, hi);
+            xb_crossbar_layer_set_adc(l, true, 1, lo, hi);
             return;
         }
         lsb = full_scale / (double)hi;
     }
-    xb_analog_layer_set_adc(l, false, lsb < 1 ? 1 : lsb, lo, hi);
+    xb_crossbar_layer_set_adc(l, false, lsb < 1 ? 1 : lsb, lo, hi);
 }
 
-/* SAR cycle skipping (adc.skip_cycles), after the DATE'24 ADC co-design
- * (Zhang, Yuan et al.): a SAR ADC resolves one bit per trial from the MSB
- * down; when the column can never produce a code above 2^m - 1 the trials
- * above bit m are known to give 0 and are skipped.  The bound used here is
- * static, from the programmed weights: dmax * sum of the column's levels
- * in the row block, over the LSB (for a signed pair the larger side, plus
- * a sign trial when both sides can be nonzero).  The paper also uses the
- * output distribution; that part is a reconstruction we do not model.
- * Result: the mean trials per conversion over adc_bits, charged by the
- * cost model as the ADC energy fraction. */
+/* The layer's share of SAR trials (adc.skip_cycles), for the cost model. */
 static void sar_cycles(xb_backend *b, int i) {
     xb_layer_map *m = &b->map->layers[i];
-    m->adc_cycle_frac = 1;
-    if (!b->arch.adc_skip_cycles) return;
-    const xb_analog_layer *l = b->layers[i];
-    const xb_analog_config *c = &l->cfg;
-    int bits = m->adc_bits;
-    double dmax = (double)((1 << c->dac_bits) - 1), lsb = c->lossless ? 1 : c->lsb;
-    int64_t N = c->N, ncc = c->signed_pair ? l->C / 2 : l->C;
-    double trials = 0, convs = 0;
-    for (int64_t gr = 0; gr < c->groups * l->R; gr++) {
-        const int32_t *ls = l->levsum + gr * l->C;
-        for (int64_t cc = 0; cc < ncc; cc++) {
-            int64_t col = c->signed_pair ? (cc / N) * 2 * N + cc % N : cc;
-            int64_t sp = ls[col], sn = c->signed_pair ? ls[col + N] : 0;
-            int64_t mag = sp > sn ? sp : sn;
-            int need = xb_arch_bits_for((int64_t)ceil((double)mag * dmax / lsb)) +
-                       (sp > 0 && sn > 0 ? 1 : 0);
-            trials += need < bits ? need : bits;
-            convs += 1;
-        }
-    }
-    m->adc_cycle_frac = convs > 0 && bits > 0 ? trials / (convs * bits) : 1;
+    m->adc_cycle_frac =
+        b->arch.adc_skip_cycles ? xb_crossbar_sar_trial_frac(b->layers[i], m->adc_bits) : 1;
 }
 
 static void *state_new(void *self, xb_ctx *ctx) {
@@ -93,17 +64,17 @@ static void *state_new(void *self, xb_ctx *ctx) {
     s->stats = xb_calloc(ctx, (size_t)(b->n ? b->n : 1), sizeof *s->stats);
     size_t scratch = 64;
     for (int i = 0; i < b->n; i++) {
-        size_t need = xb_analog_scratch_bytes(b->layers[i], b->P[i]);
+        size_t need = xb_crossbar_scratch_bytes(b->layers[i], b->P[i]);
         if (need > scratch) scratch = need;
     }
     s->scratch = xb_malloc(ctx, scratch);
     if (!s->stats || !s->scratch) goto fail;
     for (int i = 0; i < b->n; i++)
-        if (xb_analog_stats_init(&s->stats[i], b->layers[i], ctx) != XB_OK) goto fail;
+        if (xb_crossbar_stats_init(&s->stats[i], b->layers[i], ctx) != XB_OK) goto fail;
     return s;
 fail:
     if (s->stats)
-        for (int i = 0; i < b->n; i++) xb_analog_stats_free(&s->stats[i]);
+        for (int i = 0; i < b->n; i++) xb_crossbar_stats_free(&s->stats[i]);
     free(s->stats);
     free(s->scratch);
     free(s);
@@ -113,7 +84,7 @@ fail:
 static void state_free(void *state) {
     worker_state *s = state;
     if (!s) return;
-    for (int i = 0; i < s->n; i++) xb_analog_stats_free(&s->stats[i]);
+    for (int i = 0; i < s->n; i++) xb_crossbar_stats_free(&s->stats[i]);
     free(s->stats);
     free(s->scratch);
     free(s);
@@ -123,8 +94,15 @@ static void state_merge(void *self, void *state) {
     xb_backend *b = self;
     worker_state *s = state;
     if (!s) return;
-    for (int i = 0; i < b->n; i++) xb_analog_stats_merge(&b->stats[i], &s->stats[i]);
+    for (int i = 0; i < b->n; i++) xb_crossbar_stats_merge(&b->stats[i], &s->stats[i]);
     b->images += s->images;
+}
+
+/* The call's shape is the one the layer was built and its scratch sized for. */
+static bool same_shape(const xb_backend *b, int layer, int group, int64_t K, int64_t N,
+                       int64_t P) {
+    const xb_crossbar_config *c = xb_crossbar_cfg(b->layers[layer]);
+    return K == c->K && N == c->N && group >= 0 && group < c->groups && P <= b->P[layer];
 }
 
 static xb_status qmatmul(void *self, xb_exec *e, const xb_node *node, int layer, int group,
@@ -139,13 +117,13 @@ static xb_status qmatmul(void *self, xb_exec *e, const xb_node *node, int layer,
     if (layer < 0 || layer >= b->n)
         return xb_fail(ctx, XB_ERR_RUNTIME, "analog engine: layer %d of '%s' was not compiled",
                        layer, node->name);
-    const xb_analog_layer *l = b->layers[layer];
-    if (K != l->cfg.K || N != l->cfg.N || group < 0 || group >= l->cfg.groups || P > b->P[layer])
+    if (!same_shape(b, layer, group, K, N, P))
         return xb_fail(ctx, XB_ERR_RUNTIME, "analog engine: layer '%s' shape changed since compile",
                        node->name);
     if (layer == 0 && group == 0) s->images++;
     bool profile = b->calibrating || e->image_index < b->profile_images;
-    xb_analog_matmul(l, group, x, P, e->image_index, profile, acc, s->scratch, &s->stats[layer]);
+    xb_crossbar_matmul(b->layers[layer], group, x, P, e->image_index, profile, acc, s->scratch,
+                       &s->stats[layer]);
     return XB_OK;
 }
 
@@ -156,13 +134,12 @@ static bool exact(void *self, xb_exec *e, int layer, int group, int64_t K, int64
     xb_backend *b = self;
     worker_state *s = e->engine_state;
     if (!s || layer < 0 || layer >= b->n) return false;
-    const xb_analog_layer *l = b->layers[layer];
-    if (l->path != XB_APATH_EXACT || K != l->cfg.K || N != l->cfg.N || group < 0 ||
-        group >= l->cfg.groups || P > b->P[layer])
+    const xb_crossbar_layer *l = b->layers[layer];
+    if (xb_crossbar_path(l) != XB_XPATH_EXACT || !same_shape(b, layer, group, K, N, P))
         return false;
     if (b->calibrating || e->image_index < b->profile_images) return false;
     if (layer == 0 && group == 0) s->images++;
-    xb_analog_count_exact(l, P, &s->stats[layer]);
+    xb_crossbar_count_exact(l, P, &s->stats[layer]);
     return true;
 }
 
@@ -180,13 +157,7 @@ xb_backend *xb_backend_new(const xb_graph *g, const xb_arch *a, xb_ctx *ctx) {
     b->stats = xb_calloc(ctx, n1, sizeof *b->stats);
     b->full_scale = xb_calloc(ctx, n1, sizeof *b->full_scale);
     if (!b->layers || !b->P || !b->stats || !b->full_scale) goto fail;
-    if (a->weight_bits > 8 || a->input_bits > 8) {
-        xb_fail(ctx, XB_ERR_UNSUPPORTED,
-                "arch: analog execution runs the int8 layers: weight_bits and input_bits must be "
-                "<= 8 (got %d and %d); the compiler and cost model accept up to 16",
-                a->weight_bits, a->input_bits);
-        goto fail;
-    }
+    if (xb_arch_check_simulable(a, ctx) != XB_OK) goto fail;
     for (int i = 0; i < b->n; i++) {
         const xb_node *node = NULL;
         const xb_qlayer *q = xb_qlayer_get(g, i, &node);
@@ -197,33 +168,9 @@ xb_backend *xb_backend_new(const xb_graph *g, const xb_arch *a, xb_ctx *ctx) {
                     node->name, q->x_bits, a->input_bits, a->input_bits);
             goto fail;
         }
-        xb_analog_config c;
-        memset(&c, 0, sizeof c);
-        c.K = q->K;
-        c.N = q->N;
-        c.groups = q->groups;
-        c.rows = a->rows;
-        c.dac_bits = a->dac_bits;
-        c.input_slices = xb_arch_input_slices(a);
-        c.cell_bits = a->bits_per_cell;
-        c.w_slices = xb_arch_weight_slices(a);
-        int sw[16], ns = xb_arch_slice_widths(a, sw);
-        for (int s = 0; s < ns; s++) c.slice_bits[s] = (int8_t)sw[s];
-        c.weight_bits = a->weight_bits;
-        c.differential = xb_arch_pair_columns(a);
-        c.center = a->encoding == XB_ENC_CENTER;
-        c.flip = a->flip;
-        c.signed_pair = c.differential && a->adc_signed;
-        c.lossless = true;
-        c.lsb = 1;
-        c.prog_sigma = a->prog_sigma;
-        c.read_sigma = a->read_sigma;
-        c.stuck_low = a->stuck_low;
-        c.stuck_high = a->stuck_high;
-        c.on_off_ratio = a->on_off_ratio;
-        c.seed = a->seed;
-        c.layer_id = i;
-        b->layers[i] = xb_analog_layer_new(&c, q->w, ctx);
+        xb_crossbar_config c;
+        xb_crossbar_config_from_arch(a, q, i, &c);
+        b->layers[i] = xb_crossbar_layer_new(&c, q->w, ctx);
         if (!b->layers[i]) {
             xb_ctx_prefix(ctx, "layer '%s'", node->name);
             goto fail;
@@ -231,7 +178,7 @@ xb_backend *xb_backend_new(const xb_graph *g, const xb_arch *a, xb_ctx *ctx) {
         configure_adc(a, b->layers[i], 0, i, b->n);
         sar_cycles(b, i);
         b->P[i] = q->P;
-        if (xb_analog_stats_init(&b->stats[i], b->layers[i], ctx) != XB_OK) goto fail;
+        if (xb_crossbar_stats_init(&b->stats[i], b->layers[i], ctx) != XB_OK) goto fail;
     }
     b->engine.self = b;
     b->engine.state_new = state_new;
@@ -248,8 +195,8 @@ fail:
 void xb_backend_free(xb_backend *b) {
     if (!b) return;
     for (int i = 0; i < b->n; i++) {
-        if (b->layers) xb_analog_layer_free(b->layers[i]);
-        if (b->stats) xb_analog_stats_free(&b->stats[i]);
+        if (b->layers) xb_crossbar_layer_free(b->layers[i]);
+        if (b->stats) xb_crossbar_stats_free(&b->stats[i]);
     }
     free(b->layers);
     free(b->P);
@@ -262,18 +209,7 @@ void xb_backend_free(xb_backend *b) {
 const xb_engine *xb_backend_engine(xb_backend *b) { return &b->engine; }
 
 void xb_backend_reset_stats(xb_backend *b) {
-    for (int i = 0; i < b->n; i++) {
-        xb_analog_stats *s = &b->stats[i];
-        int64_t *h = s->hist;
-        int bins = s->hist_bins;
-        int64_t lo = s->hist_lo, wd = s->hist_width;
-        memset(s, 0, sizeof *s);
-        s->hist = h;
-        s->hist_bins = bins;
-        s->hist_lo = lo;
-        s->hist_width = wd;
-        if (h) memset(h, 0, (size_t)bins * sizeof *h);
-    }
+    for (int i = 0; i < b->n; i++) xb_crossbar_stats_clear(&b->stats[i]);
     b->images = 0;
 }
 
@@ -292,7 +228,7 @@ xb_status xb_backend_calibration_end(xb_backend *b, xb_ctx *ctx) {
         if (b->stats[i].observed == 0)
             return xb_fail(ctx, XB_ERR_INVALID,
                            "calibration: layer %d saw no column sums (no calibration images?)", i);
-        double fs = xb_analog_stats_percentile(&b->stats[i], b->arch.adc_percentile);
+        double fs = xb_crossbar_stats_percentile(&b->stats[i], b->arch.adc_percentile);
         b->full_scale[i] = fs < 1 ? 1 : fs;
         configure_adc(&b->arch, b->layers[i], b->full_scale[i], i, b->n);
         sar_cycles(b, i);

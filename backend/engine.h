@@ -1,6 +1,7 @@
-/* The analog engine: installs the crossbar executor (backend/crossbar/analog.c) as
- * the xb_engine of every XbarQConv / XbarQGemm, one analog layer per matrix
- * layer, configured from an architecture description.
+/* The analog mode's engine: installs the crossbar simulation
+ * (backend/crossbar/crossbar.h) as the xb_engine of every XbarQConv /
+ * XbarQGemm, one crossbar layer per matrix layer, configured from an
+ * architecture description.
  *
  * Use: b = xb_backend_new(graph, arch); exec->engine = xb_backend_engine(b);
  * the runner creates one state per worker (engine->state_new), sets
@@ -9,7 +10,7 @@
 #ifndef XBAR_ENGINE_H
 #define XBAR_ENGINE_H
 
-#include "backend/crossbar/analog.h"
+#include "backend/crossbar/crossbar.h"
 #include "runtime/exec.h"
 #include "backend/arch.h"
 #include "backend/compile.h"
@@ -18,9 +19,9 @@ typedef struct xb_backend {
     xb_arch arch;
     xb_mapping *map;
     int n;
-    xb_analog_layer **layers;
+    xb_crossbar_layer **layers;
     int64_t *P;                 /* positions per layer (scratch sizing) */
-    xb_analog_stats *stats;     /* merged, per layer */
+    xb_crossbar_stats *stats;   /* merged, per layer */
     int64_t images;             /* images merged */
     int64_t profile_images;     /* images with index below this are fully simulated */
     bool calibrating;
@@ -28,7 +29,7 @@ typedef struct xb_backend {
     xb_engine engine;
 } xb_backend;
 
-/* Compiles the mapping and builds the analog layers.  Fails when a layer's
+/* Compiles the mapping and builds the crossbar layers.  Fails when a layer's
  * weights or input bits do not fit the architecture. */
 xb_backend *xb_backend_new(const xb_graph *g, const xb_arch *a, xb_ctx *ctx);
 void xb_backend_free(xb_backend *b);

@@ -154,7 +154,8 @@ void xb_profile_print_layers(FILE *f, const xb_mapping *m, const xb_cost *c, con
                      100.0 * (double)b->stats[i].zeros / (double)b->stats[i].observed);
             snprintf(mx, sizeof mx, "%lld", (long long)b->stats[i].max_abs);
             snprintf(bits, sizeof bits, "%d",
-                     xb_profile_bits_needed(b->stats[i].max_abs, b->layers[i]->cfg.signed_pair));
+                     xb_profile_bits_needed(b->stats[i].max_abs,
+                                            xb_crossbar_cfg(b->layers[i])->signed_pair));
         }
         static const char *paths[] = {"exact", "corr", "full"};
         fprintf(f, "%3d  %-24.24s %6lld %8s %8s %8.4f %7s %7s %6s %5s %10s %5.1f %10.2f %5s\n", i,
@@ -163,7 +164,7 @@ void xb_profile_print_layers(FILE *f, const xb_mapping *m, const xb_cost *c, con
                 (double)l->conversions / (double)l->macs, sat, zero, mx, bits,
                 fmt_si(lc->total_pj, s3, sizeof s3),
                 lc->total_pj > 0 ? 100 * lc->pj[XB_E_ADC] / lc->total_pj : 0.0,
-                lc->latency_ns / 1000, b ? paths[b->layers[i]->path] : "-");
+                lc->latency_ns / 1000, b ? paths[xb_crossbar_path(b->layers[i])] : "-");
     }
     fprintf(f, "per inference: %s pJ (%.3g uJ), ADC %.1f%%, %.4f conversions/MAC, latency %.1f us, "
                "%.3g TOPS/W, %.3g GOPS/s/mm2 on %.3g mm2 (%lld tiles)\n",
@@ -223,9 +224,9 @@ cJSON *xb_profile_json_layers(const xb_mapping *m, const xb_cost *c, const xb_ba
         cJSON_AddNumberToObject(o, "crossbar_activations", (double)l->xbar_reads);
         cJSON_AddNumberToObject(o, "dac_activations", (double)l->dac_acts);
         if (b) {
-            const xb_analog_stats *s = &b->stats[i];
+            const xb_crossbar_stats *s = &b->stats[i];
             static const char *paths[] = {"exact", "correction", "full"};
-            cJSON_AddStringToObject(o, "path", paths[b->layers[i]->path]);
+            cJSON_AddStringToObject(o, "path", paths[xb_crossbar_path(b->layers[i])]);
             cJSON_AddNumberToObject(o, "saturation_rate",
                                     s->conversions ? (double)s->saturated / (double)s->conversions : 0);
             cJSON_AddNumberToObject(o, "saturated", (double)s->saturated);
@@ -234,9 +235,10 @@ cJSON *xb_profile_json_layers(const xb_mapping *m, const xb_cost *c, const xb_ba
                 cJSON_AddNumberToObject(o, "zero_share", (double)s->zeros / (double)s->observed);
                 cJSON_AddNumberToObject(o, "max_value", (double)s->max_abs);
                 cJSON_AddNumberToObject(
-                    o, "bits_needed", xb_profile_bits_needed(s->max_abs, b->layers[i]->cfg.signed_pair));
+                    o, "bits_needed",
+                    xb_profile_bits_needed(s->max_abs, xb_crossbar_cfg(b->layers[i])->signed_pair));
             }
-            cJSON_AddNumberToObject(o, "adc_lsb", b->layers[i]->cfg.lsb);
+            cJSON_AddNumberToObject(o, "adc_lsb", xb_crossbar_cfg(b->layers[i])->lsb);
             if (b->full_scale[i] > 0)
                 cJSON_AddNumberToObject(o, "adc_full_scale", b->full_scale[i]);
         }
@@ -295,13 +297,13 @@ xb_status xb_profile_write_csv(const char *path, const xb_mapping *m, const xb_c
                 (long long)l->s.K, (long long)l->s.N, (long long)l->s.groups, (long long)l->xbars,
                 l->utilisation, (long long)l->macs, (long long)l->conversions,
                 (double)l->conversions / (double)l->macs);
-        const xb_analog_stats *s = b ? &b->stats[i] : NULL;
+        const xb_crossbar_stats *s = b ? &b->stats[i] : NULL;
         if (s && s->conversions) fprintf(f, "%.8g,", (double)s->saturated / (double)s->conversions);
         else fprintf(f, ",");
         if (s && s->observed)
             fprintf(f, "%.6f,%lld,%d,", (double)s->zeros / (double)s->observed,
                     (long long)s->max_abs,
-                    xb_profile_bits_needed(s->max_abs, b->layers[i]->cfg.signed_pair));
+                    xb_profile_bits_needed(s->max_abs, xb_crossbar_cfg(b->layers[i])->signed_pair));
         else fprintf(f, ",,,");
         for (int k = 0; k < XB_E_COUNT; k++) fprintf(f, "%.6g,", lc->pj[k]);
         fprintf(f, "%.6g,%.6g\n", lc->total_pj, lc->latency_ns);
@@ -315,7 +317,7 @@ xb_status xb_profile_write_hist(const char *path, const xb_backend *b, xb_ctx *c
     if (!f) return xb_fail(ctx, XB_ERR_IO, "%s: cannot write", path);
     fprintf(f, "layer,name,value_lo,value_hi,count\n");
     for (int i = 0; i < b->n; i++) {
-        const xb_analog_stats *s = &b->stats[i];
+        const xb_crossbar_stats *s = &b->stats[i];
         const char *name = b->map->layers[i].s.name;
         for (int k = 0; k < s->hist_bins; k++) {
             if (!s->hist[k]) continue;

@@ -1,4 +1,5 @@
-/* Analog crossbar executor for one matrix layer (driven by backend/engine.c).
+/* Crossbar simulation of one matrix layer (the analog mode; driven by
+ * backend/engine.c).
  *
  * Computes what crossbars, DACs, ADCs and digital shift-and-add produce for
  *     acc[n][p] = sum_k w[n][k] * x[k][p]
@@ -42,16 +43,24 @@
  * Statistics (zero share, max, histogram) need every column sum; layers on
  * the exact or correction paths are fully simulated on "profile" images
  * (image index < profile_images) and the statistics say how many
- * conversions they were measured on. */
-#ifndef XBAR_ANALOG_H
-#define XBAR_ANALOG_H
+ * conversions they were measured on.
+ *
+ * Files: program.c builds a layer (encoding, slicing, center choice, flip,
+ * level sums, cell non-idealities, packing); convert.c runs the exact and
+ * full paths and dispatches, correction.c the correction path; stats.c
+ * holds the ADC statistics; rng.h the counter-based random numbers;
+ * geometry.h the row-block and column bookkeeping; from_arch.h builds the
+ * configuration from an architecture description. */
+#ifndef XBAR_CROSSBAR_H
+#define XBAR_CROSSBAR_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "backend/crossbar/geometry.h"
 #include "runtime/status.h"
 
-typedef enum { XB_APATH_EXACT = 0, XB_APATH_CORRECTION = 1, XB_APATH_FULL = 2 } xb_apath;
+typedef enum { XB_XPATH_EXACT = 0, XB_XPATH_CORRECTION = 1, XB_XPATH_FULL = 2 } xb_xpath;
 
 typedef struct {
     /* geometry and number format */
@@ -65,7 +74,7 @@ typedef struct {
     int8_t slice_bits[16];
     bool differential; /* else offset */
     bool center;       /* with differential: RAELLA Center+Offset, w = center[n] + o */
-    bool flip;         /* offset only: ISAAC's flipped columns (see below) */
+    bool flip;         /* offset only: ISAAC's flipped columns (see above) */
     bool signed_pair;  /* differential with a signed ADC: convert S+ - S- */
     /* ADC */
     bool lossless;     /* no clipping, LSB 1 */
@@ -75,7 +84,7 @@ typedef struct {
     double prog_sigma, read_sigma, stuck_low, stuck_high, on_off_ratio;
     uint64_t seed;
     int layer_id;      /* keys the random draws */
-} xb_analog_config;
+} xb_crossbar_config;
 
 /* Per-layer statistics, integers so merging is order-independent. */
 typedef struct {
@@ -88,11 +97,11 @@ typedef struct {
     int64_t hist_width;   /* values per bin */
     int hist_bins;
     int64_t *hist;        /* [hist_bins], owned */
-} xb_analog_stats;
+} xb_crossbar_stats;
 
-typedef struct xb_analog_layer {
-    xb_analog_config cfg;
-    int64_t C;            /* executor columns per group: w_slices * (differential ? 2 : 1) * N */
+typedef struct xb_crossbar_layer {
+    xb_crossbar_config cfg;
+    int64_t C;            /* columns per group: w_slices * (differential ? 2 : 1) * N */
     int64_t R;            /* row blocks */
     uint8_t *lev;         /* [groups][K][C] ideal conductance levels */
     float *cond;          /* [groups][K][C] actual conductances (unit levels), or NULL */
@@ -105,46 +114,52 @@ typedef struct xb_analog_layer {
     int32_t *center;      /* [groups][N] c_n of the center encoding, or NULL */
     uint8_t *flipped;     /* [groups][R][C] 1 = column stored complemented, or NULL */
     int32_t *levsum;      /* [groups][R][C] sum of the column's ideal levels in the block */
-    xb_apath path;
+    xb_xpath path;
     int8_t *w;            /* [groups][N][K] copy of the weights */
     int8_t *wpack;        /* [groups] igemm-packed weights (exact and correction paths) */
     int8_t *levp;         /* [groups][R] igemm-packed level blocks [C][kpad(rows)] */
     size_t levp_stride;   /* bytes per block in levp */
     float *condT;         /* [groups][R][C][rows] conductance blocks, or NULL */
-} xb_analog_layer;
+} xb_crossbar_layer;
 
 /* Build from int8 weights [groups][N][K]; fails if a weight does not fit
  * the configured weight bits and encoding. */
-xb_analog_layer *xb_analog_layer_new(const xb_analog_config *cfg, const int8_t *w, xb_ctx *ctx);
-void xb_analog_layer_free(xb_analog_layer *l);
+xb_crossbar_layer *xb_crossbar_layer_new(const xb_crossbar_config *cfg, const int8_t *w,
+                                         xb_ctx *ctx);
+void xb_crossbar_layer_free(xb_crossbar_layer *l);
 /* Re-derive the path after changing cfg.lsb / code range (calibration). */
-void xb_analog_layer_set_adc(xb_analog_layer *l, bool lossless, double lsb, int64_t lo, int64_t hi);
+void xb_crossbar_layer_set_adc(xb_crossbar_layer *l, bool lossless, double lsb, int64_t lo,
+                               int64_t hi);
 
-xb_status xb_analog_stats_init(xb_analog_stats *s, const xb_analog_layer *l, xb_ctx *ctx);
-void xb_analog_stats_merge(xb_analog_stats *into, const xb_analog_stats *from);
-void xb_analog_stats_free(xb_analog_stats *s);
+xb_status xb_crossbar_stats_init(xb_crossbar_stats *s, const xb_crossbar_layer *l, xb_ctx *ctx);
+void xb_crossbar_stats_merge(xb_crossbar_stats *into, const xb_crossbar_stats *from);
+void xb_crossbar_stats_free(xb_crossbar_stats *s);
+/* Zero the counts and the histogram, keeping its geometry and memory. */
+void xb_crossbar_stats_clear(xb_crossbar_stats *s);
 /* Value at a percentile of the observed |sums| (histogram upper bin edge). */
-double xb_analog_stats_percentile(const xb_analog_stats *s, double pct);
+double xb_crossbar_stats_percentile(const xb_crossbar_stats *s, double pct);
 
 /* Books the ADC conversions of one exact-path call (P positions, one
  * group) that ran as the plain int8 product elsewhere (xb_engine.exact):
  * the exact path records nothing else off the profile images. */
-void xb_analog_count_exact(const xb_analog_layer *l, int64_t P, xb_analog_stats *st);
-/* Scratch bytes one call of xb_analog_matmul needs for P positions. */
-size_t xb_analog_scratch_bytes(const xb_analog_layer *l, int64_t P);
+void xb_crossbar_count_exact(const xb_crossbar_layer *l, int64_t P, xb_crossbar_stats *st);
+/* Scratch bytes one call of xb_crossbar_matmul needs for P positions. */
+size_t xb_crossbar_scratch_bytes(const xb_crossbar_layer *l, int64_t P);
 
 /* acc[N][P] for group `group`.  `profile` forces the full simulation and
  * records value statistics; `stats` may be NULL. */
-void xb_analog_matmul(const xb_analog_layer *l, int group, const uint8_t *x, int64_t P,
-                      int64_t image, bool profile, int32_t *acc, void *scratch,
-                      xb_analog_stats *stats);
+void xb_crossbar_matmul(const xb_crossbar_layer *l, int group, const uint8_t *x, int64_t P,
+                        int64_t image, bool profile, int32_t *acc, void *scratch,
+                        xb_crossbar_stats *stats);
 
-/* Counter-based random numbers: results depend on the key only.  The
- * fast normal (for per-conversion read noise) is Box-Muller on 24-bit
- * uniforms with polynomial log and sine, written to vectorise. */
-void xb_fast_normals(uint64_t key, uint64_t idx0, int64_t n, float *out);
-uint64_t xb_hash4(uint64_t seed, uint64_t a, uint64_t b, uint64_t c);
-double xb_hash_uniform(uint64_t h); /* (0, 1] */
-double xb_hash_normal(uint64_t h);  /* standard normal (Box-Muller) */
+/* Read access for the engine and the reports. */
+static inline const xb_crossbar_config *xb_crossbar_cfg(const xb_crossbar_layer *l) {
+    return &l->cfg;
+}
+static inline xb_xpath xb_crossbar_path(const xb_crossbar_layer *l) { return l->path; }
+/* Conversions per (row block, input digit, position). */
+static inline int64_t xb_crossbar_convs_per_block(const xb_crossbar_layer *l) {
+    return xb_conversions_per_block(l->cfg.signed_pair, l->C);
+}
 
 #endif

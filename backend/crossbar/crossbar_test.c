@@ -3,7 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend/crossbar/analog.h"
+#include "backend/crossbar/crossbar.h"
+#include "backend/crossbar/rng.h"
 
 /* Small deterministic generator for test data (not the one under test). */
 static uint64_t rng_state;
@@ -12,10 +13,10 @@ static uint32_t rnd(void) {
     return (uint32_t)(rng_state >> 33);
 }
 
-static xb_analog_config base_cfg(int64_t K, int64_t N, int groups, int rows, int wb, int xb,
-                                 int dac, int cell, int diff) {
+static xb_crossbar_config base_cfg(int64_t K, int64_t N, int groups, int rows, int wb, int xb,
+                                   int dac, int cell, int diff) {
     /* diff: 0 offset, 1 differential, 2 center (differential offsets). */
-    xb_analog_config c;
+    xb_crossbar_config c;
     memset(&c, 0, sizeof c);
     c.K = K;
     c.N = N;
@@ -39,7 +40,7 @@ static xb_analog_config base_cfg(int64_t K, int64_t N, int groups, int rows, int
 
 /* Half the time, replace the uniform slicing by random widths (each 1 to
  * cell_bits, adding up to the magnitude bits), LSB first. */
-static void maybe_random_slices(xb_analog_config *c) {
+static void maybe_random_slices(xb_crossbar_config *c) {
     if (rnd() & 1) return;
     int mb = c->differential ? c->weight_bits - 1 : c->weight_bits, n = 0;
     while (mb > 0) {
@@ -82,9 +83,9 @@ static void ref_gemm(const int8_t *w, const uint8_t *x, int64_t K, int64_t N, in
 }
 
 /* Independent, naive model of the ADC pipeline (clip mode, LSB 1):
- * conversion by conversion, written from the definition in analog.h.
+ * conversion by conversion, written from the definition in crossbar.h.
  * center: the layer's c_n (center encoding) or NULL. */
-static void ref_clip(const xb_analog_config *c, const int32_t *center, const int8_t *w,
+static void ref_clip(const xb_crossbar_config *c, const int32_t *center, const int8_t *w,
                      const uint8_t *x, int64_t P, int64_t lo, int64_t hi, int32_t *acc) {
     int B = c->weight_bits, d = c->dac_bits, cb = c->cell_bits;
     /* Slice s: bits [sh[s], sh[s] + wd[s]) of the stored magnitude. */
@@ -138,30 +139,30 @@ static void ref_clip(const xb_analog_config *c, const int32_t *center, const int
         }
 }
 
-static void run_layer(const xb_analog_layer *l, const uint8_t *x, int64_t P, bool profile,
+static void run_layer(const xb_crossbar_layer *l, const uint8_t *x, int64_t P, bool profile,
                       int32_t *acc, int g) {
-    void *scratch = malloc(xb_analog_scratch_bytes(l, P));
-    xb_analog_matmul(l, g, x, P, 0, profile, acc, scratch, NULL);
+    void *scratch = malloc(xb_crossbar_scratch_bytes(l, P));
+    xb_crossbar_matmul(l, g, x, P, 0, profile, acc, scratch, NULL);
     free(scratch);
 }
 
 /* One fully simulated (profiled) call on group 0; returns the saturated
  * conversions it counted. */
-static int64_t run_profiled(const xb_analog_layer *l, const uint8_t *x, int64_t P, int32_t *acc) {
+static int64_t run_profiled(const xb_crossbar_layer *l, const uint8_t *x, int64_t P, int32_t *acc) {
     xb_ctx ctx = {0};
-    xb_analog_stats st;
-    cr_assert_eq(xb_analog_stats_init(&st, l, &ctx), XB_OK, "%s", ctx.msg);
-    void *scratch = malloc(xb_analog_scratch_bytes(l, P));
-    xb_analog_matmul(l, 0, x, P, 0, true, acc, scratch, &st);
+    xb_crossbar_stats st;
+    cr_assert_eq(xb_crossbar_stats_init(&st, l, &ctx), XB_OK, "%s", ctx.msg);
+    void *scratch = malloc(xb_crossbar_scratch_bytes(l, P));
+    xb_crossbar_matmul(l, 0, x, P, 0, true, acc, scratch, &st);
     free(scratch);
     int64_t sat = st.saturated;
-    xb_analog_stats_free(&st);
+    xb_crossbar_stats_free(&st);
     return sat;
 }
 
 /* The ideal ADC reproduces the integer product bit for bit for every
  * combination of bits, DAC and cell resolution, encoding and shape. */
-Test(analog, lossless_is_exact_on_random_layers) {
+Test(crossbar, lossless_is_exact_on_random_layers) {
     rng_state = 12345;
     static const int64_t Ks[] = {1, 7, 64, 129, 300};
     int cases = 0, centered = 0;
@@ -173,7 +174,7 @@ Test(analog, lossless_is_exact_on_random_layers) {
                         if (dac > xb) continue;
                         int64_t K = Ks[rnd() % 5], N = 1 + rnd() % 19, P = 1 + rnd() % 9;
                         int groups = 1 + (int)(rnd() % 2), rows = (rnd() & 1) ? 128 : 32;
-                        xb_analog_config c = base_cfg(K, N, groups, rows, wb, xb, dac, cell, diff);
+                        xb_crossbar_config c = base_cfg(K, N, groups, rows, wb, xb, dac, cell, diff);
                         c.signed_pair = c.differential && (rnd() & 1);
                         maybe_random_slices(&c);
                         int8_t *w = malloc((size_t)(groups * N * K));
@@ -182,9 +183,9 @@ Test(analog, lossless_is_exact_on_random_layers) {
                         fill(w, x, groups * N * K, K * P, wb, xb);
                         if (diff == 2 && (rnd() & 1)) skew(w, groups * N * K, wb);
                         xb_ctx ctx = {0};
-                        xb_analog_layer *l = xb_analog_layer_new(&c, w, &ctx);
+                        xb_crossbar_layer *l = xb_crossbar_layer_new(&c, w, &ctx);
                         cr_assert_not_null(l, "%s", ctx.msg);
-                        cr_assert_eq(l->path, XB_APATH_EXACT);
+                        cr_assert_eq(l->path, XB_XPATH_EXACT);
                         if (l->center)
                             for (int64_t i = 0; i < groups * N; i++) centered += l->center[i] != 0;
                         for (int g = 0; g < groups; g++) {
@@ -201,7 +202,7 @@ Test(analog, lossless_is_exact_on_random_layers) {
                             }
                         }
                         cases++;
-                        xb_analog_layer_free(l);
+                        xb_crossbar_layer_free(l);
                         free(w);
                         free(x);
                         free(acc);
@@ -213,7 +214,7 @@ Test(analog, lossless_is_exact_on_random_layers) {
 
 /* A clipping ADC: the correction path (igemm + corrections) and the full
  * simulation both equal the naive conversion-by-conversion model. */
-Test(analog, clipping_adc_matches_naive_model) {
+Test(crossbar, clipping_adc_matches_naive_model) {
     rng_state = 999;
     int clipped_cases = 0;
     for (int it = 0; it < 120; it++) {
@@ -221,7 +222,7 @@ Test(analog, clipping_adc_matches_naive_model) {
         int cell = 1 + (int)(rnd() % 3), diff = (int)(rnd() % 4), adc_bits = 3 + (int)(rnd() % 5);
         if (dac > xb) dac = 1;
         int64_t K = 1 + rnd() % 400, N = 1 + rnd() % 12, P = 1 + rnd() % 6;
-        xb_analog_config c = base_cfg(K, N, 1, (rnd() & 1) ? 128 : 64, wb, xb, dac, cell, diff);
+        xb_crossbar_config c = base_cfg(K, N, 1, (rnd() & 1) ? 128 : 64, wb, xb, dac, cell, diff);
         c.signed_pair = c.differential && (rnd() & 1);
         maybe_random_slices(&c);
         c.lossless = false;
@@ -239,7 +240,7 @@ Test(analog, clipping_adc_matches_naive_model) {
         fill(w, x, N * K, K * P, wb, xb);
         if (diff == 2 && (rnd() & 1)) skew(w, N * K, wb);
         xb_ctx ctx = {0};
-        xb_analog_layer *l = xb_analog_layer_new(&c, w, &ctx);
+        xb_crossbar_layer *l = xb_crossbar_layer_new(&c, w, &ctx);
         cr_assert_not_null(l, "%s", ctx.msg);
         ref_clip(&c, l->center, w, x, P, c.code_lo, c.code_hi, want);
         ref_gemm(w, x, K, N, P, exact);
@@ -250,7 +251,7 @@ Test(analog, clipping_adc_matches_naive_model) {
                 cr_assert_eq(acc[i], want[i], "it=%d path=%d full=%d i=%lld: %d != %d", it,
                              l->path, prof, (long long)i, acc[i], want[i]);
         }
-        xb_analog_layer_free(l);
+        xb_crossbar_layer_free(l);
         free(w);
         free(x);
         free(acc);
@@ -265,14 +266,14 @@ Test(analog, clipping_adc_matches_naive_model) {
  * of some digit planes unflagged, partial last runs, several chunks): the
  * correction path still equals the naive model and counts the same
  * saturations as the full simulation. */
-Test(analog, clipping_adc_sparse_runs_match_naive_model) {
+Test(crossbar, clipping_adc_sparse_runs_match_naive_model) {
     rng_state = 4242;
     int correction = 0;
     for (int it = 0; it < 24; it++) {
         int wb = 4 + (int)(rnd() % 5), xb = 4 + (int)(rnd() % 5), dac = 1 + (int)(rnd() % 2);
         int diff = (int)(rnd() % 4), adc_bits = 4 + (int)(rnd() % 4);
         int64_t K = 20 + rnd() % 300, N = 1 + rnd() % 40, P = 17 + rnd() % 300;
-        xb_analog_config c = base_cfg(K, N, 1, 128, wb, xb, dac, 2, diff);
+        xb_crossbar_config c = base_cfg(K, N, 1, 128, wb, xb, dac, 2, diff);
         c.signed_pair = c.differential && (rnd() & 1);
         maybe_random_slices(&c);
         c.lossless = false;
@@ -290,25 +291,25 @@ Test(analog, clipping_adc_sparse_runs_match_naive_model) {
                 if (band == 1) x[k * P + p] &= 3;
             }
         xb_ctx ctx = {0};
-        xb_analog_layer *l = xb_analog_layer_new(&c, w, &ctx);
+        xb_crossbar_layer *l = xb_crossbar_layer_new(&c, w, &ctx);
         cr_assert_not_null(l, "%s", ctx.msg);
         ref_clip(&c, l->center, w, x, P, c.code_lo, c.code_hi, want);
         int64_t sat[2];
         for (int prof = 0; prof < 2; prof++) {
-            xb_analog_stats st;
-            cr_assert_eq(xb_analog_stats_init(&st, l, &ctx), XB_OK);
-            void *scratch = malloc(xb_analog_scratch_bytes(l, P));
-            xb_analog_matmul(l, 0, x, P, 0, prof, acc, scratch, &st);
+            xb_crossbar_stats st;
+            cr_assert_eq(xb_crossbar_stats_init(&st, l, &ctx), XB_OK);
+            void *scratch = malloc(xb_crossbar_scratch_bytes(l, P));
+            xb_crossbar_matmul(l, 0, x, P, 0, prof, acc, scratch, &st);
             free(scratch);
             sat[prof] = st.saturated;
-            xb_analog_stats_free(&st);
+            xb_crossbar_stats_free(&st);
             for (int64_t i = 0; i < N * P; i++)
                 cr_assert_eq(acc[i], want[i], "it=%d path=%d full=%d i=%lld: %d != %d", it,
                              l->path, prof, (long long)i, acc[i], want[i]);
         }
         cr_assert_eq(sat[0], sat[1], "it=%d", it);
-        correction += l->path == XB_APATH_CORRECTION && sat[0] > 0;
-        xb_analog_layer_free(l);
+        correction += l->path == XB_XPATH_CORRECTION && sat[0] > 0;
+        xb_crossbar_layer_free(l);
         free(w);
         free(x);
         free(acc);
@@ -318,79 +319,79 @@ Test(analog, clipping_adc_sparse_runs_match_naive_model) {
 }
 
 /* Hand-computed cell non-idealities. */
-Test(analog, on_off_ratio_and_stuck_cells) {
+Test(crossbar, on_off_ratio_and_stuck_cells) {
     /* 1 input, 1 output, 2-bit weight, 1-bit cells, offset: w = 0 is
      * stored as u = 2 = binary 10, slices (0, 1).  Ratio 2: the off level
      * conducts g0 = 1/(2-1) = 1 unit.  x = 1: S0 = 0 + 1, S1 = 1 + 1, so
      * acc = 1 + 2*2 - 2*1 = 3 instead of 0. */
-    xb_analog_config c = base_cfg(1, 1, 1, 128, 2, 1, 1, 1, false);
+    xb_crossbar_config c = base_cfg(1, 1, 1, 128, 2, 1, 1, 1, false);
     c.on_off_ratio = 2;
     int8_t w = 0;
     uint8_t x = 1;
     int32_t acc;
     xb_ctx ctx = {0};
-    xb_analog_layer *l = xb_analog_layer_new(&c, &w, &ctx);
+    xb_crossbar_layer *l = xb_crossbar_layer_new(&c, &w, &ctx);
     cr_assert_not_null(l, "%s", ctx.msg);
-    cr_assert_eq(l->path, XB_APATH_FULL);
+    cr_assert_eq(l->path, XB_XPATH_FULL);
     run_layer(l, &x, 1, false, &acc, 0);
     cr_assert_eq(acc, 3);
-    xb_analog_layer_free(l);
+    xb_crossbar_layer_free(l);
 
     /* Every cell stuck high: 2-bit weights in one 2-bit cell hold level 3,
      * i.e. u = 3, w = 1 whatever was programmed: acc = sum x. */
-    xb_analog_config c2 = base_cfg(5, 3, 1, 128, 2, 4, 1, 2, false);
+    xb_crossbar_config c2 = base_cfg(5, 3, 1, 128, 2, 4, 1, 2, false);
     c2.stuck_high = 1;
     int8_t w2[15];
     uint8_t x2[5] = {1, 2, 3, 4, 5};
     for (int i = 0; i < 15; i++) w2[i] = (int8_t)(i % 3 - 1);
     int32_t acc2[3];
-    l = xb_analog_layer_new(&c2, w2, &ctx);
+    l = xb_crossbar_layer_new(&c2, w2, &ctx);
     cr_assert_not_null(l, "%s", ctx.msg);
     run_layer(l, x2, 1, false, acc2, 0);
     for (int n = 0; n < 3; n++) cr_assert_eq(acc2[n], 15);
-    xb_analog_layer_free(l);
+    xb_crossbar_layer_free(l);
 }
 
-Test(analog, rejects_weights_outside_encoding) {
-    xb_analog_config c = base_cfg(2, 1, 1, 128, 4, 4, 1, 2, true);
+Test(crossbar, rejects_weights_outside_encoding) {
+    xb_crossbar_config c = base_cfg(2, 1, 1, 128, 4, 4, 1, 2, true);
     int8_t w[2] = {7, -8}; /* -8 needs 4 magnitude bits */
     xb_ctx ctx = {0};
-    cr_assert_null(xb_analog_layer_new(&c, w, &ctx));
+    cr_assert_null(xb_crossbar_layer_new(&c, w, &ctx));
     cr_assert(strstr(ctx.msg, "does not fit"), "%s", ctx.msg);
     /* Offset encoding represents -8 in 4 bits. */
     xb_ctx_clear(&ctx);
     c.differential = false;
     c.w_slices = 2;
-    xb_analog_layer *l = xb_analog_layer_new(&c, w, &ctx);
+    xb_crossbar_layer *l = xb_crossbar_layer_new(&c, w, &ctx);
     cr_assert_not_null(l, "%s", ctx.msg);
-    xb_analog_layer_free(l);
+    xb_crossbar_layer_free(l);
 }
 
 /* Read noise is keyed by (seed, image, layer, conversion): the same image
  * gives the same result, another image or seed another one; and the
  * generator is standard normal. */
-Test(analog, seeded_noise_is_reproducible) {
+Test(crossbar, seeded_noise_is_reproducible) {
     rng_state = 5;
-    xb_analog_config c = base_cfg(100, 4, 1, 128, 8, 8, 1, 2, false);
+    xb_crossbar_config c = base_cfg(100, 4, 1, 128, 8, 8, 1, 2, false);
     c.read_sigma = 0.7;
     c.prog_sigma = 0.05;
     int8_t w[400];
     uint8_t x[100 * 3];
     fill(w, x, 400, 300, 8, 8);
     xb_ctx ctx = {0};
-    xb_analog_layer *l = xb_analog_layer_new(&c, w, &ctx);
+    xb_crossbar_layer *l = xb_crossbar_layer_new(&c, w, &ctx);
     cr_assert_not_null(l, "%s", ctx.msg);
     int32_t a[12], b[12], d[12], exact[12];
-    void *scr = malloc(xb_analog_scratch_bytes(l, 3));
-    xb_analog_matmul(l, 0, x, 3, 11, false, a, scr, NULL);
-    xb_analog_matmul(l, 0, x, 3, 11, false, b, scr, NULL);
-    xb_analog_matmul(l, 0, x, 3, 12, false, d, scr, NULL);
+    void *scr = malloc(xb_crossbar_scratch_bytes(l, 3));
+    xb_crossbar_matmul(l, 0, x, 3, 11, false, a, scr, NULL);
+    xb_crossbar_matmul(l, 0, x, 3, 11, false, b, scr, NULL);
+    xb_crossbar_matmul(l, 0, x, 3, 12, false, d, scr, NULL);
     ref_gemm(w, x, 100, 4, 3, exact);
     cr_assert_eq(memcmp(a, b, sizeof a), 0);
     cr_assert_neq(memcmp(a, d, sizeof a), 0);
     cr_assert_neq(memcmp(a, exact, sizeof a), 0);
     free(scr);
-    xb_analog_layer_free(l);
+    xb_crossbar_layer_free(l);
 
     double s1 = 0, s2 = 0;
     int n = 200000;
@@ -405,25 +406,25 @@ Test(analog, seeded_noise_is_reproducible) {
     cr_assert_lt(fabs(var - 1), 5 * sqrt(2.0 / n));
 }
 
-Test(analog, stats_count_saturation_and_zeros) {
+Test(crossbar, stats_count_saturation_and_zeros) {
     /* K = 4 rows of w = 1 (offset 2-bit: u = 3 in one 2-bit cell); x = 1
      * on all rows, 1 input bit: the single conversion sums 4 * 3 = 12.  A
      * 3-bit ADC clips at 7. */
-    xb_analog_config c = base_cfg(4, 1, 1, 128, 2, 1, 1, 2, false);
+    xb_crossbar_config c = base_cfg(4, 1, 1, 128, 2, 1, 1, 2, false);
     c.lossless = false;
     c.code_lo = 0;
     c.code_hi = 7;
     int8_t w[4] = {1, 1, 1, 1};
     uint8_t x[8] = {1, 0, 1, 0, 1, 0, 1, 0}; /* P = 2: p0 all ones, p1 all zeros */
     xb_ctx ctx = {0};
-    xb_analog_layer *l = xb_analog_layer_new(&c, w, &ctx);
+    xb_crossbar_layer *l = xb_crossbar_layer_new(&c, w, &ctx);
     cr_assert_not_null(l, "%s", ctx.msg);
-    cr_assert_eq(l->path, XB_APATH_CORRECTION);
-    xb_analog_stats st;
-    cr_assert_eq(xb_analog_stats_init(&st, l, &ctx), XB_OK);
+    cr_assert_eq(l->path, XB_XPATH_CORRECTION);
+    xb_crossbar_stats st;
+    cr_assert_eq(xb_crossbar_stats_init(&st, l, &ctx), XB_OK);
     int32_t acc[2];
-    void *scr = malloc(xb_analog_scratch_bytes(l, 2));
-    xb_analog_matmul(l, 0, x, 2, 0, true, acc, scr, &st);
+    void *scr = malloc(xb_crossbar_scratch_bytes(l, 2));
+    xb_crossbar_matmul(l, 0, x, 2, 0, true, acc, scr, &st);
     /* p0: 7 - 2*4 = -1 instead of 4; p1: 0. */
     cr_assert_eq(acc[0], 7 - 8);
     cr_assert_eq(acc[1], 0);
@@ -434,25 +435,25 @@ Test(analog, stats_count_saturation_and_zeros) {
     cr_assert_eq(st.max_abs, 12);
     cr_assert_eq(st.hist[12 - st.hist_lo], 1);
     /* The correction path counts the same saturation without observing. */
-    xb_analog_stats st2;
-    xb_analog_stats_init(&st2, l, &ctx);
-    xb_analog_matmul(l, 0, x, 2, 0, false, acc, scr, &st2);
+    xb_crossbar_stats st2;
+    xb_crossbar_stats_init(&st2, l, &ctx);
+    xb_crossbar_matmul(l, 0, x, 2, 0, false, acc, scr, &st2);
     cr_assert_eq(acc[0], -1);
     cr_assert_eq(st2.conversions, 2);
     cr_assert_eq(st2.saturated, 1);
     cr_assert_eq(st2.observed, 0);
-    cr_assert_float_eq(xb_analog_stats_percentile(&st, 50), 0.0, 0);
-    cr_assert_float_eq(xb_analog_stats_percentile(&st, 100), 12.0, 0);
-    xb_analog_stats_free(&st);
-    xb_analog_stats_free(&st2);
+    cr_assert_float_eq(xb_crossbar_stats_percentile(&st, 50), 0.0, 0);
+    cr_assert_float_eq(xb_crossbar_stats_percentile(&st, 100), 12.0, 0);
+    xb_crossbar_stats_free(&st);
+    xb_crossbar_stats_free(&st2);
     free(scr);
-    xb_analog_layer_free(l);
+    xb_crossbar_layer_free(l);
 }
 
 /* The fast normals: standard moments, and each value depends only on its
  * index (never on how a batch was cut), which is what makes read noise
  * independent of chunking and threads. */
-Test(analog, fast_normals_moments_and_batching) {
+Test(crossbar, fast_normals_moments_and_batching) {
     int n = 200000;
     float *z = malloc((size_t)n * sizeof *z);
     xb_fast_normals(42, 0, n, z);
@@ -482,7 +483,7 @@ Test(analog, fast_normals_moments_and_batching) {
  * is 0 when the channel spans the whole range, and for a channel of
  * same-signed weights it cuts the signed ADC's saturation, which is what
  * the encoding is for (RAELLA, ISCA 2023). */
-Test(analog, center_encoding_balances_columns) {
+Test(crossbar, center_encoding_balances_columns) {
     rng_state = 77;
     enum { K = 256, N = 3, P = 64 };
     static int8_t w[N * K];
@@ -495,13 +496,13 @@ Test(analog, center_encoding_balances_columns) {
     fill_x(x, K * P, 8);
     int64_t sat[2];
     for (int enc = 1; enc <= 2; enc++) {
-        xb_analog_config c = base_cfg(K, N, 1, 128, 8, 8, 1, 2, enc);
+        xb_crossbar_config c = base_cfg(K, N, 1, 128, 8, 8, 1, 2, enc);
         c.signed_pair = true;
         c.lossless = false;
         c.code_lo = -32;
         c.code_hi = 31;
         xb_ctx ctx = {0};
-        xb_analog_layer *l = xb_analog_layer_new(&c, w, &ctx);
+        xb_crossbar_layer *l = xb_crossbar_layer_new(&c, w, &ctx);
         cr_assert_not_null(l, "%s", ctx.msg);
         if (enc == 2) {
             cr_assert(l->center[0] >= 40 && l->center[0] <= 80, "c0 = %d", l->center[0]);
@@ -513,7 +514,7 @@ Test(analog, center_encoding_balances_columns) {
         ref_clip(&c, l->center, w, x, P, c.code_lo, c.code_hi, want);
         cr_assert_eq(memcmp(acc, want, sizeof acc), 0);
         sat[enc - 1] = ns;
-        xb_analog_layer_free(l);
+        xb_crossbar_layer_free(l);
     }
     cr_assert_gt(sat[0], 0);
     cr_assert_lt(sat[1] * 4, sat[0], "center %lld vs differential %lld saturated",
@@ -523,7 +524,7 @@ Test(analog, center_encoding_balances_columns) {
 /* ISAAC's flip: with 2-bit cells and 128 rows no column sum passes 192
  * (half of 128 x 3), so an 8-bit unsigned ADC never clips with 1-bit
  * DACs, where the unflipped columns of the same weights do. */
-Test(analog, flip_halves_column_sums) {
+Test(crossbar, flip_halves_column_sums) {
     rng_state = 31;
     enum { K = 128, N = 8, P = 40 };
     static int8_t w[N * K];
@@ -533,12 +534,12 @@ Test(analog, flip_halves_column_sums) {
     for (int i = 0; i < K * P; i++) x[i] = (uint8_t)(rnd() | 0x0f);
     int64_t sat[2];
     for (int flip = 0; flip < 2; flip++) {
-        xb_analog_config c = base_cfg(K, N, 1, 128, 8, 8, 1, 2, flip ? 3 : 0);
+        xb_crossbar_config c = base_cfg(K, N, 1, 128, 8, 8, 1, 2, flip ? 3 : 0);
         c.lossless = false;
         c.code_lo = 0;
         c.code_hi = 255;
         xb_ctx ctx = {0};
-        xb_analog_layer *l = xb_analog_layer_new(&c, w, &ctx);
+        xb_crossbar_layer *l = xb_crossbar_layer_new(&c, w, &ctx);
         cr_assert_not_null(l, "%s", ctx.msg);
         if (flip) cr_assert_leq(l->max_sum, 192);
         else cr_assert_gt(l->max_sum, 255);
@@ -551,8 +552,22 @@ Test(analog, flip_halves_column_sums) {
             cr_assert_eq(memcmp(acc, want, sizeof acc), 0, "flip: exact at 8 bits");
         }
         sat[flip] = ns;
-        xb_analog_layer_free(l);
+        xb_crossbar_layer_free(l);
     }
     cr_assert_gt(sat[0], 0);
     cr_assert_eq(sat[1], 0);
+}
+
+Test(crossbar, geometry_helpers) {
+    cr_assert_eq(xb_row_blocks(300, 128), 3);
+    cr_assert_eq(xb_row_blocks(256, 128), 2);
+    cr_assert_eq(xb_block_rows(300, 128, 0), 128);
+    cr_assert_eq(xb_block_rows(300, 128, 2), 44);
+    cr_assert_eq(xb_block_rows(100, 128, 0), 100);
+    /* N = 3, two slices, signed pairs: conversion 4 is slice 1, output 1:
+     * column 1 * 6 + 1; its negative column is 3 further. */
+    cr_assert_eq(xb_conversion_col(true, 3, 4), 7);
+    cr_assert_eq(xb_conversion_col(false, 3, 4), 4);
+    cr_assert_eq(xb_conversions_per_block(true, 12), 6);
+    cr_assert_eq(xb_conversions_per_block(false, 12), 12);
 }

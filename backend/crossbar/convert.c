@@ -1,0 +1,366 @@
+/* Running a crossbar layer: scratch layout, the input digits, the full
+ * simulation and the dispatch between the paths (crossbar.h); the
+ * correction path is in correction.c. */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/crossbar/internal.h"
+#include "backend/crossbar/rng.h"
+#include "kernels/igemm.h"
+#include "kernels/sgemm.h"
+
+static size_t align64(size_t n) { return (n + 63) & ~(size_t)63; }
+
+static size_t sgemm_bytes(const xb_crossbar_layer *l, int64_t cols) {
+    return l->cond ? xb_sgemm_scratch_bytes(l->C, cols, l->cfg.rows) : 0;
+}
+
+static size_t carve(const xb_crossbar_layer *l, int64_t P, uint8_t *base, scratch_t *s) {
+    const xb_crossbar_config *c = &l->cfg;
+    int64_t pt = chunk_positions(l, P), cols = c->input_slices * pt;
+    size_t off = 0;
+#define TAKE(field, bytes)                                                                         \
+    do {                                                                                           \
+        if (s) s->field = (void *)(base + off);                                                    \
+        off += align64(bytes);                                                                     \
+    } while (0)
+    TAKE(igs, xb_igemm_xpack_bytes(c->K, P));
+    TAKE(dp, (size_t)(xb_igemm_kpad(c->rows) * xb_igemm_ppad(cols)));
+    TAKE(df, l->cond ? (size_t)(c->rows * cols) * sizeof(float) : 0);
+    TAKE(S, (size_t)(l->C * cols) * 4);
+    TAKE(noise, (size_t)(l->C * cols) * sizeof(float));
+    TAKE(vbuf, (size_t)(l->C * cols) * sizeof(float));
+    TAKE(accd, (size_t)(c->N * pt) * sizeof(double));
+    TAKE(xsum, (size_t)pt * sizeof(int64_t));
+    TAKE(dsum, l->flipped ? (size_t)cols * sizeof(int32_t) : 0);
+    TAKE(qcols, (size_t)cols * sizeof(int32_t));
+    TAKE(qj, (size_t)cols);
+    TAKE(corr, (size_t)(c->N * pt) * sizeof(int64_t));
+    TAKE(qw, (size_t)pt * sizeof(uint32_t));
+    TAKE(sg, sgemm_bytes(l, cols));
+#undef TAKE
+    return off;
+}
+
+size_t xb_crossbar_scratch_bytes(const xb_crossbar_layer *l, int64_t P) {
+    return carve(l, P, NULL, NULL) + 64;
+}
+
+static int32_t clamp_i32(double v) {
+    if (v > 2147483647.0) return 2147483647;
+    if (v < -2147483648.0) return (-2147483647 - 1);
+    return (int32_t)llrint(v);
+}
+
+/* Digits of row block [k0, k0+kb) for positions [p0, p0+pt), packed for
+ * igemm: column j*pt + q holds digit j of x[k][p0+q]. */
+static void pack_digits(const xb_crossbar_config *c, const uint8_t *x, int64_t P, int64_t k0,
+                        int64_t kb, int64_t p0, int64_t pt, uint8_t *dp) {
+    int J = c->input_slices, d = c->dac_bits;
+    uint32_t dm = (1u << d) - 1;
+    int64_t cols = J * pt, Pp = xb_igemm_ppad(cols);
+    /* Four rows (one k-quad of the packed layout) at a time, so each
+     * (digit, position) writes one 4-byte word; rows past kb read as 0. */
+    for (int64_t k = 0; k < kb; k += 4) {
+        const uint8_t *r[4];
+        for (int i = 0; i < 4; i++) r[i] = k + i < kb ? x + (k0 + k + i) * P + p0 : NULL;
+        uint8_t *dst = dp + (k >> 2) * Pp * 4;
+        for (int j = 0; j < J; j++) {
+            uint8_t *dj = dst + (int64_t)j * pt * 4;
+            int sh = j * d;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            if (r[3]) {
+                /* Little-endian: byte i of the word is row k + i.  dj is
+                 * 4-byte aligned (64-aligned buffer, offsets multiple of 4). */
+                const uint8_t *a0 = r[0], *a1 = r[1], *a2 = r[2], *a3 = r[3];
+                uint32_t *dw = (uint32_t *)(void *)dj;
+                for (int64_t q = 0; q < pt; q++)
+                    dw[q] = ((uint32_t)(a0[q] >> sh) & dm) | (((uint32_t)(a1[q] >> sh) & dm) << 8) |
+                            (((uint32_t)(a2[q] >> sh) & dm) << 16) |
+                            (((uint32_t)(a3[q] >> sh) & dm) << 24);
+            } else
+#endif
+            {
+                for (int64_t q = 0; q < pt; q++)
+                    for (int i = 0; i < 4; i++)
+                        dj[q * 4 + i] = r[i] ? (uint8_t)((r[i][q] >> sh) & dm) : 0;
+            }
+        }
+    }
+    xb_igemm_pack_x_clear(dp, kb, cols);
+}
+
+static void float_digits(const xb_crossbar_config *c, const uint8_t *x, int64_t P, int64_t k0,
+                         int64_t kb, int64_t p0, int64_t pt, float *df) {
+    int J = c->input_slices, d = c->dac_bits;
+    unsigned dm = (1u << d) - 1;
+    int64_t cols = J * pt;
+    for (int64_t k = 0; k < kb; k++) {
+        const uint8_t *xr = x + (k0 + k) * P + p0;
+        for (int j = 0; j < J; j++)
+            for (int64_t q = 0; q < pt; q++)
+                df[k * cols + j * pt + q] = (float)((xr[q] >> (j * d)) & dm);
+    }
+}
+
+/* Flip: D[j][q] = sum of digit j over the block's rows, for positions
+ * [p0, p0+pt) (the unit column). */
+static void digit_sums(const xb_crossbar_config *c, const uint8_t *x, int64_t P, int64_t k0,
+                       int64_t kb, int64_t p0, int64_t pt, int32_t *D) {
+    int J = c->input_slices, d = c->dac_bits;
+    unsigned dm = (1u << d) - 1;
+    memset(D, 0, (size_t)(J * pt) * sizeof *D);
+    for (int64_t k = 0; k < kb; k++) {
+        const uint8_t *xr = x + (k0 + k) * P + p0;
+        for (int j = 0; j < J; j++)
+            for (int64_t q = 0; q < pt; q++) D[j * pt + q] += (int32_t)((xr[q] >> (j * d)) & dm);
+    }
+}
+
+/* --- the full simulation --------------------------------------------------
+ * Per row block, all column sums of a chunk of positions come from one GEMM
+ * of the level block [C][kb] with the digit matrix [kb][J*pt] (igemm for
+ * ideal cells, sgemm for physical conductances); the ADC pass then converts
+ * each and shift-adds into accd. */
+
+typedef struct {
+    const xb_crossbar_layer *l;
+    const xb_crossbar_config *c;
+    const uint8_t *x;
+    const scratch_t *s;
+    xb_crossbar_stats *st;
+    int64_t g, P, image;
+    bool profile;
+    int J, d;
+    int64_t C, N, ncc, pt_max;
+    uint64_t nkey;      /* read-noise stream of this image */
+    bool int_sums;      /* ideal cells: integer column sums */
+    bool simple;        /* int_sums, no read noise, LSB 1: y = clamp(S) */
+    double pow2[64];
+    /* the current chunk [p0, p0+pt) and row block r = [k0, k0+kb) */
+    int64_t p0, pt, cols, r, k0, kb;
+    const uint8_t *flr; /* the block's flipped columns, or NULL */
+    int64_t sat;        /* saturated conversions so far */
+} full_run;
+
+/* Column sums of the block into s->S; with flip also the digit sums. */
+static void block_sums(full_run *f) {
+    const xb_crossbar_layer *l = f->l;
+    const xb_crossbar_config *c = f->c;
+    const scratch_t *s = f->s;
+    int64_t blk = f->g * l->R + f->r;
+    if (f->int_sums) {
+        pack_digits(c, f->x, f->P, f->k0, f->kb, f->p0, f->pt, s->dp);
+        xb_igemm_packed(l->levp + (size_t)blk * l->levp_stride, s->dp, f->kb, f->C, f->cols,
+                        (int32_t *)s->S);
+    } else {
+        float_digits(c, f->x, f->P, f->k0, f->kb, f->p0, f->pt, s->df);
+        xb_sgemm(false, false, f->C, f->cols, f->kb, l->condT + (size_t)(blk * f->C * c->rows),
+                 f->kb, s->df, f->cols, (float *)s->S, f->cols, false, s->sg);
+    }
+    f->flr = l->flipped ? l->flipped + blk * f->C : NULL;
+    if (f->flr) digit_sums(c, f->x, f->P, f->k0, f->kb, f->p0, f->pt, s->dsum);
+}
+
+/* Analog values of every conversion of this block and chunk into vbuf,
+ * then their read noise in one batch.  Conversion index: unique per
+ * (group, block, chunk, column, digit, position) and independent of
+ * threads. */
+static void analog_values(full_run *f) {
+    const xb_crossbar_config *c = f->c;
+    const scratch_t *s = f->s;
+    int64_t cols = f->cols, N = f->N;
+    for (int64_t cc = 0; cc < f->ncc; cc++) {
+        int64_t col = xb_conversion_col(c->signed_pair, N, cc);
+        float *v = s->vbuf + cc * cols;
+        if (f->int_sums) {
+            const int32_t *Sp = (const int32_t *)s->S + col * cols;
+            for (int64_t i = 0; i < cols; i++)
+                v[i] = (float)(c->signed_pair ? Sp[i] - Sp[i + N * cols] : Sp[i]);
+        } else {
+            const float *Sp = (const float *)s->S + col * cols;
+            for (int64_t i = 0; i < cols; i++)
+                v[i] = c->signed_pair ? Sp[i] - Sp[i + N * cols] : Sp[i];
+        }
+    }
+    if (c->read_sigma > 0) {
+        int64_t nchunks = (f->P + f->pt_max - 1) / f->pt_max;
+        uint64_t idx = (((uint64_t)f->g * (uint64_t)f->l->R + (uint64_t)f->r) * (uint64_t)nchunks +
+                        (uint64_t)(f->p0 / f->pt_max)) * (uint64_t)(f->ncc * f->J * f->pt_max);
+        xb_fast_normals(f->nkey, idx, f->ncc * cols, s->noise);
+        float sg = (float)c->read_sigma;
+        for (int64_t i = 0; i < f->ncc * cols; i++) s->vbuf[i] += sg * s->noise[i];
+    }
+}
+
+/* Every conversion of the block in one vectorised pass; vbuf then holds
+ * the reconstructed values. */
+static void adc_pass(full_run *f) {
+    const xb_crossbar_config *c = f->c;
+    float *vb = f->s->vbuf;
+    int64_t tot = f->ncc * f->cols, ns = 0;
+    if (f->profile && f->st)
+        for (int64_t i = 0; i < tot; i++) stat_value(f->st, (double)vb[i]);
+    if (c->lossless) {
+        for (int64_t i = 0; i < tot; i++) vb[i] = nearbyintf(vb[i]);
+    } else {
+        double inv = 1.0 / c->lsb;
+        float finv = (float)inv, flsb = (float)c->lsb, flo = (float)(double)c->code_lo,
+              fhi = (float)(double)c->code_hi;
+        for (int64_t i = 0; i < tot; i++) {
+            float code = nearbyintf(vb[i] * finv);
+            float y = code > fhi ? fhi : code < flo ? flo : code;
+            ns += y != code;
+            vb[i] = y * flsb;
+        }
+    }
+    f->sat += ns;
+}
+
+/* Simple path: digit j of conversion column col, clamped to the code range
+ * straight from the integer sums, shift-added into an[pt]. */
+static void add_simple(full_run *f, int64_t col, int j, double coef, double *an) {
+    const xb_crossbar_config *c = f->c;
+    int64_t pt = f->pt, off = col * f->cols + (int64_t)j * pt;
+    const int32_t *Sp = (const int32_t *)f->s->S + off;
+    const int32_t *Sn = c->signed_pair ? Sp + f->N * f->cols : NULL;
+    int32_t ilo = (int32_t)c->code_lo, ihi = (int32_t)c->code_hi;
+    int64_t ns = 0;
+    if (c->lossless) {
+        for (int64_t q = 0; q < pt; q++) {
+            int32_t v = Sn ? Sp[q] - Sn[q] : Sp[q];
+            an[q] += coef * (double)v;
+        }
+    } else {
+        for (int64_t q = 0; q < pt; q++) {
+            int32_t v = Sn ? Sp[q] - Sn[q] : Sp[q];
+            int32_t y = v > ihi ? ihi : v < ilo ? ilo : v;
+            ns += y != v;
+            an[q] += coef * (double)y;
+        }
+    }
+    f->sat += ns;
+    if (f->profile && f->st) stat_ints(f->st, Sp, Sn, pt);
+}
+
+/* Shift-and-add of conversion cc's column into its output's accd row. */
+static void accumulate_column(full_run *f, int64_t cc) {
+    const xb_crossbar_layer *l = f->l;
+    const xb_crossbar_config *c = f->c;
+    int J = f->J, d = f->d;
+    int64_t pt = f->pt, col = xb_conversion_col(c->signed_pair, f->N, cc);
+    const double *pow2 = f->pow2;
+    double sign = c->signed_pair ? 1.0 : (double)l->col_sign[col];
+    double *an = f->s->accd + l->col_n[col] * pt;
+    if (f->flr && f->flr[col]) {
+        /* S = cmask * D - S': the D part digitally, the converted S' with
+         * the opposite sign below. */
+        for (int j = 0; j < J; j++) {
+            double cf = sign * l->col_mask[col] * pow2[j * d + l->col_shift[col]];
+            const int32_t *D = f->s->dsum + (int64_t)j * pt;
+            for (int64_t q = 0; q < pt; q++) an[q] += cf * (double)D[q];
+        }
+        sign = -sign;
+    }
+    for (int j = 0; j < J; j++) {
+        double coef = sign * pow2[j * d + l->col_shift[col]];
+        if (f->simple) {
+            add_simple(f, col, j, coef, an);
+            continue;
+        }
+        /* Converted values (y, in vbuf) come from the batch conversion.
+         * Few positions (Gemm layers): the digits of one column are summed
+         * in a register below instead. */
+        if (pt < 8) break;
+        const float *y = f->s->vbuf + cc * f->cols + (int64_t)j * pt;
+        for (int64_t q = 0; q < pt; q++) an[q] += coef * (double)y[q];
+    }
+    if (!f->simple && pt < 8) {
+        const float *y = f->s->vbuf + cc * f->cols;
+        for (int64_t q = 0; q < pt; q++) {
+            double t = 0;
+            for (int j = 0; j < J; j++)
+                t += pow2[j * d + l->col_shift[col]] * (double)y[(int64_t)j * pt + q];
+            an[q] += sign * t;
+        }
+    }
+}
+
+/* One chunk of positions: every row block, then the digital term
+ * (offset encoding's bias, or the center c_n) into acc. */
+static void full_chunk(full_run *f, int32_t *acc) {
+    const xb_crossbar_layer *l = f->l;
+    const xb_crossbar_config *c = f->c;
+    const scratch_t *s = f->s;
+    int64_t pt = f->pt, N = f->N, P = f->P;
+    for (int64_t q = 0; q < pt; q++) s->xsum[q] = 0;
+    for (int64_t k = 0; k < c->K; k++)
+        for (int64_t q = 0; q < pt; q++) s->xsum[q] += f->x[k * P + f->p0 + q];
+    for (int64_t i = 0; i < N * pt; i++) s->accd[i] = 0;
+    for (f->r = 0; f->r < l->R; f->r++) {
+        f->k0 = f->r * c->rows;
+        f->kb = xb_block_rows(c->K, c->rows, f->r);
+        block_sums(f);
+        if (!f->simple) {
+            analog_values(f);
+            adc_pass(f);
+        }
+        for (int64_t cc = 0; cc < f->ncc; cc++) accumulate_column(f, cc);
+    }
+    for (int64_t n = 0; n < N; n++) {
+        double offw = l->center       ? -(double)l->center[f->g * N + n]
+                      : c->differential ? 0.0
+                                        : ldexp(1.0, c->weight_bits - 1);
+        for (int64_t q = 0; q < pt; q++)
+            acc[n * P + f->p0 + q] = clamp_i32(s->accd[n * pt + q] - offw * (double)s->xsum[q]);
+    }
+}
+
+static void run_full(const xb_crossbar_layer *l, int64_t g, const uint8_t *x, int64_t P,
+                     int64_t image, bool profile, int32_t *acc, const scratch_t *s,
+                     xb_crossbar_stats *st) {
+    const xb_crossbar_config *c = &l->cfg;
+    full_run f = {.l = l, .c = c, .x = x, .s = s, .st = st, .g = g, .P = P, .image = image,
+                  .profile = profile, .J = c->input_slices, .d = c->dac_bits, .C = l->C,
+                  .N = c->N, .ncc = xb_crossbar_convs_per_block(l),
+                  .pt_max = chunk_positions(l, P)};
+    f.nkey = xb_hash4(c->seed, layer_key(c, TAG_READ), (uint64_t)image, (uint64_t)c->layer_id);
+    f.int_sums = l->cond == NULL;
+    f.simple = f.int_sums && c->read_sigma == 0 && c->lsb == 1.0;
+    for (int i = 0; i < 64; i++) f.pow2[i] = ldexp(1.0, i);
+    for (f.p0 = 0; f.p0 < P; f.p0 += f.pt_max) {
+        f.pt = P - f.p0 < f.pt_max ? P - f.p0 : f.pt_max;
+        f.cols = f.J * f.pt;
+        full_chunk(&f, acc);
+    }
+    if (st) {
+        st->conversions += P * l->R * f.J * f.ncc;
+        st->saturated += f.sat;
+    }
+}
+
+void xb_crossbar_matmul(const xb_crossbar_layer *l, int group, const uint8_t *x, int64_t P,
+                        int64_t image, bool profile, int32_t *acc, void *scratch,
+                        xb_crossbar_stats *st) {
+    const xb_crossbar_config *c = &l->cfg;
+    uint8_t *base = (uint8_t *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
+    scratch_t s;
+    carve(l, P, base, &s);
+    int64_t g = group;
+    if (profile || l->path == XB_XPATH_FULL) {
+        run_full(l, g, x, P, image, profile, acc, &s, st);
+        return;
+    }
+    /* Weights were packed at build: only x is packed per call, as the
+     * int8 reference does. */
+    xb_igemm_pack_x(x, c->K, P, s.igs);
+    xb_igemm_packed(l->wpack + (size_t)g * xb_igemm_wpack_bytes(c->K, c->N), s.igs, c->K, c->N,
+                    P, acc);
+    if (l->path == XB_XPATH_CORRECTION) {
+        xb_crossbar_run_correction(l, g, x, P, acc, &s, st);
+    } else {
+        xb_crossbar_count_exact(l, P, st);
+    }
+}

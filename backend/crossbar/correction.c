@@ -1,0 +1,269 @@
+/* The correction path (crossbar.h): clipping ADC with LSB 1 and no noise,
+ * so acc already holds the exact product.  Only (digit, position) columns
+ * of a row block whose bound X1 * max level (X1 = sum of the digits in the
+ * block) exceeds the ADC range can clip.  Flagged columns are taken in runs
+ * of RUN positions of one digit plane (a run is kept if any of its columns
+ * is flagged): runs pack four rows per 32-bit word with vector code, where
+ * picking single columns would cost a scalar gather per byte, more than the
+ * GEMM work it saves.  The column sums of the kept runs come from one GEMM,
+ * and every clipped conversion corrects acc by sign * (clip(S) - S) *
+ * 2^shift, summed exactly in int64 per output and position (corr) and
+ * applied once per chunk, so the result equals the full simulation's. */
+#include <stdint.h>
+#include <string.h>
+
+#include "backend/crossbar/internal.h"
+#include "kernels/igemm.h"
+
+#define RUN 16
+
+typedef struct {
+    const xb_crossbar_layer *l;
+    const xb_crossbar_config *c;
+    const uint8_t *x;
+    const scratch_t *s;
+    int64_t g, P;
+    int J, d;
+    unsigned dm;        /* digit mask */
+    int64_t N;
+    int32_t ilo, ihi;   /* code range */
+    uint32_t ulo, uspan; /* the same for one unsigned compare: v - lo > span */
+    /* the current chunk [p0, p0+pt) and row block r = [k0, k0+kb) */
+    int64_t p0, pt, r, k0, kb;
+    bool bytes;         /* digit sums X1 kept in bytes (see digit_bounds) */
+    int64_t nr, nsel;   /* kept runs and their positions */
+    int64_t sat;
+} corr_run;
+
+/* X1 per (j, q) in one pass over the rows (contiguous in q), in bytes when
+ * a block's digit sum fits (1-bit DACs, up to 255 rows: 64 lanes per
+ * vector instead of 16); into s->S, which the GEMM overwrites later. */
+static void digit_bounds(corr_run *f) {
+    int J = f->J, d = f->d;
+    unsigned dm = f->dm;
+    int64_t pt = f->pt, P = f->P;
+    f->bytes = (int64_t)f->kb * dm <= 255;
+    if (f->bytes) {
+        uint8_t *x8 = (uint8_t *)f->s->S;
+        memset(x8, 0, (size_t)(J * pt));
+        for (int64_t k = 0; k < f->kb; k++) {
+            const uint8_t *xr = f->x + (f->k0 + k) * P + f->p0;
+            for (int j = 0; j < J; j++) {
+                uint8_t *xj = x8 + (int64_t)j * pt;
+                int sh = j * d;
+                for (int64_t q = 0; q < pt; q++) xj[q] += (uint8_t)((xr[q] >> sh) & dm);
+            }
+        }
+    } else {
+        int32_t *x1 = (int32_t *)f->s->S;
+        memset(x1, 0, (size_t)(J * pt) * sizeof *x1);
+        for (int64_t k = 0; k < f->kb; k++) {
+            const uint8_t *xr = f->x + (f->k0 + k) * P + f->p0;
+            for (int j = 0; j < J; j++) {
+                int32_t *xj = x1 + (int64_t)j * pt;
+                for (int64_t q = 0; q < pt; q++) xj[q] += (xr[q] >> (j * d)) & dm;
+            }
+        }
+    }
+}
+
+/* The runs with some X1 > lim, into s->qj / s->qcols (nr runs, nsel
+ * positions). */
+static void select_runs(corr_run *f, int64_t lim) {
+    const scratch_t *s = f->s;
+    int64_t pt = f->pt, nrb = (pt + RUN - 1) / RUN;
+    f->nr = 0;
+    f->nsel = 0;
+    for (int j = 0; j < f->J; j++)
+        for (int64_t rb = 0; rb < nrb; rb++) {
+            int64_t q0 = rb * RUN, w = pt - q0 < RUN ? pt - q0 : RUN;
+            int32_t fl = 0;
+            if (f->bytes) {
+                const uint8_t *xq = (const uint8_t *)s->S + (int64_t)j * pt + q0;
+                for (int64_t i = 0; i < w; i++) fl |= xq[i] > lim;
+            } else {
+                const int32_t *xq = (const int32_t *)s->S + (int64_t)j * pt + q0;
+                for (int64_t i = 0; i < w; i++) fl |= xq[i] > lim;
+            }
+            if (!fl) continue;
+            s->qj[f->nr] = (uint8_t)j;
+            s->qcols[f->nr++] = (int32_t)q0;
+            f->nsel += w;
+        }
+}
+
+/* The k-quad's raw codes interleaved once into s->qw (byte i of word q =
+ * row k + i, rows past kb 0). */
+static void interleave_quad(corr_run *f, int64_t k) {
+    uint32_t *qw = f->s->qw;
+    int64_t pt = f->pt;
+    const uint8_t *rw[4];
+    for (int i = 0; i < 4; i++)
+        rw[i] = k + i < f->kb ? f->x + (f->k0 + k + i) * f->P + f->p0 : NULL;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (rw[3]) {
+        const uint8_t *a0 = rw[0], *a1 = rw[1], *a2 = rw[2], *a3 = rw[3];
+        for (int64_t q = 0; q < pt; q++)
+            qw[q] = (uint32_t)a0[q] | ((uint32_t)a1[q] << 8) | ((uint32_t)a2[q] << 16) |
+                    ((uint32_t)a3[q] << 24);
+        return;
+    }
+#endif
+    uint8_t *qb = (uint8_t *)qw;
+    for (int64_t q = 0; q < pt; q++)
+        for (int i = 0; i < 4; i++) qb[q * 4 + i] = rw[i] ? rw[i][q] : 0;
+}
+
+/* Pack the runs' digits for igemm: four rows (one k-quad) per word.  Each
+ * run's digits are (word >> shift) & mask per byte: bits a shift pulls in
+ * from the next byte land above the byte's own bits and are masked off. */
+static void pack_runs(corr_run *f) {
+    const scratch_t *s = f->s;
+    int64_t pt = f->pt, Pp = xb_igemm_ppad(f->nsel);
+    for (int64_t k = 0; k < f->kb; k += 4) {
+        interleave_quad(f, k);
+        uint32_t *dst = (uint32_t *)(void *)(s->dp + (k >> 2) * Pp * 4);
+        int64_t pos = 0;
+        for (int64_t ri = 0; ri < f->nr; ri++) {
+            int sh = s->qj[ri] * f->d;
+            /* The top digit may be cut by the byte's end (j * d + d > 8):
+             * only the bits still inside it count. */
+            uint32_t mask = (f->dm & (0xffu >> sh)) * 0x01010101u;
+            int64_t q0 = s->qcols[ri];
+            const uint32_t *src = s->qw + q0;
+            uint32_t *dw = dst + pos;
+            if (pt - q0 >= RUN) {
+                for (int i = 0; i < RUN; i++) dw[i] = (src[i] >> sh) & mask;
+                pos += RUN;
+            } else {
+                for (int64_t i = 0; i < pt - q0; i++) dw[i] = (src[i] >> sh) & mask;
+                pos += pt - q0;
+            }
+        }
+    }
+    xb_igemm_pack_x_clear(s->dp, f->kb, f->nsel);
+}
+
+/* Any of the n values (Sp - Sn, or Sp) outside the code range: one
+ * unsigned compare per value, one vector pass. */
+static bool any_clips(const corr_run *f, const int32_t *Sp, const int32_t *Sn, int64_t n) {
+    uint32_t any = 0, ulo = f->ulo, uspan = f->uspan;
+    if (Sn) {
+        for (int64_t i = 0; i < n; i++) any |= (uint32_t)(Sp[i] - Sn[i]) - ulo > uspan;
+    } else {
+        for (int64_t i = 0; i < n; i++) any |= (uint32_t)Sp[i] - ulo > uspan;
+    }
+    return any != 0;
+}
+
+/* cq[i] += (clip(v) - v) * wgt for the w values of one run; returns the
+ * clipped count. */
+static int64_t correct_run(const corr_run *f, const int32_t *a, const int32_t *bn, int64_t w,
+                           int64_t wgt, int64_t *cq) {
+    int32_t ilo = f->ilo, ihi = f->ihi;
+    int64_t ns = 0;
+    if (bn) {
+        for (int64_t i = 0; i < w; i++) {
+            int32_t v = a[i] - bn[i];
+            int32_t y = v > ihi ? ihi : v < ilo ? ilo : v;
+            ns += y != v;
+            cq[i] += (int64_t)(y - v) * wgt;
+        }
+    } else {
+        for (int64_t i = 0; i < w; i++) {
+            int32_t v = a[i];
+            int32_t y = v > ihi ? ihi : v < ilo ? ilo : v;
+            ns += y != v;
+            cq[i] += (int64_t)(y - v) * wgt;
+        }
+    }
+    return ns;
+}
+
+/* Corrections of conversion cc over the kept runs (column sums in s->S). */
+static void correct_column(corr_run *f, int64_t cc) {
+    const xb_crossbar_layer *l = f->l;
+    const xb_crossbar_config *c = f->c;
+    const scratch_t *s = f->s;
+    int64_t N = f->N, nsel = f->nsel, pt = f->pt;
+    int64_t col = xb_conversion_col(c->signed_pair, N, cc);
+    const int32_t *Sp = (const int32_t *)s->S + col * nsel;
+    const int32_t *Sn = c->signed_pair ? Sp + N * nsel : NULL;
+    int64_t sign = c->signed_pair ? 1 : l->col_sign[col];
+    /* A flipped column's converted value enters negated. */
+    if (l->flipped && l->flipped[(f->g * l->R + f->r) * l->C + col]) sign = -sign;
+    int64_t *cn = s->corr + l->col_n[col] * pt;
+    /* Whole column first: many columns clip nowhere. */
+    if (!any_clips(f, Sp, Sn, nsel)) return;
+    int64_t pos = 0, ns = 0;
+    for (int64_t ri = 0; ri < f->nr; ri++) {
+        int64_t q0 = s->qcols[ri], w = pt - q0 < RUN ? pt - q0 : RUN;
+        int64_t wgt = sign * ((int64_t)1 << (s->qj[ri] * f->d + l->col_shift[col]));
+        /* The same test per run: most runs clip nowhere. */
+        if (w == RUN && !any_clips(f, Sp + pos, Sn ? Sn + pos : NULL, RUN)) {
+            pos += w;
+            continue;
+        }
+        ns += correct_run(f, Sp + pos, Sn ? Sn + pos : NULL, w, wgt, cn + q0);
+        pos += w;
+    }
+    f->sat += ns;
+}
+
+/* Row block r of the current chunk; false if nothing in it can clip. */
+static bool correct_block(corr_run *f, int64_t thr) {
+    const xb_crossbar_layer *l = f->l;
+    int64_t ml = l->maxlev[f->g * l->R + f->r];
+    if (ml == 0) return false;
+    /* X1 > lim  <=>  X1 * ml > thr  (integers, ml > 0). */
+    int64_t lim = thr < 0 ? -1 : thr / ml;
+    digit_bounds(f);
+    select_runs(f, lim);
+    if (!f->nr) return false;
+    pack_runs(f);
+    xb_igemm_packed(l->levp + (size_t)(f->g * l->R + f->r) * l->levp_stride, f->s->dp, f->kb,
+                    l->C, f->nsel, (int32_t *)f->s->S);
+    int64_t ncc = xb_crossbar_convs_per_block(l);
+    for (int64_t cc = 0; cc < ncc; cc++) correct_column(f, cc);
+    return true;
+}
+
+void xb_crossbar_run_correction(const xb_crossbar_layer *l, int64_t g, const uint8_t *x,
+                                int64_t P, int32_t *acc, const scratch_t *s,
+                                xb_crossbar_stats *st) {
+    const xb_crossbar_config *c = &l->cfg;
+    corr_run f = {.l = l, .c = c, .x = x, .s = s, .g = g, .P = P, .J = c->input_slices,
+                  .d = c->dac_bits, .N = c->N};
+    f.dm = (1u << f.d) - 1;
+    int64_t thr = c->signed_pair ? (c->code_hi < -c->code_lo ? c->code_hi : -c->code_lo)
+                                 : c->code_hi;
+    f.ilo = (int32_t)c->code_lo;
+    f.ihi = (int32_t)c->code_hi;
+    f.ulo = (uint32_t)f.ilo;
+    f.uspan = (uint32_t)f.ihi - (uint32_t)f.ilo;
+    int64_t pt_max = chunk_positions(l, P), N = c->N;
+    for (f.p0 = 0; f.p0 < P; f.p0 += pt_max) {
+        f.pt = P - f.p0 < pt_max ? P - f.p0 : pt_max;
+        int64_t pt = f.pt, *corr = s->corr;
+        memset(corr, 0, (size_t)(N * pt) * sizeof *corr);
+        bool touched = false;
+        for (f.r = 0; f.r < l->R; f.r++) {
+            f.k0 = f.r * c->rows;
+            f.kb = xb_block_rows(c->K, c->rows, f.r);
+            touched |= correct_block(&f, thr);
+        }
+        if (!touched) continue;
+        for (int64_t n = 0; n < N; n++) {
+            int32_t *an = acc + n * P + f.p0;
+            const int64_t *cn = corr + n * pt;
+            for (int64_t q = 0; q < pt; q++) {
+                int64_t t = (int64_t)an[q] + cn[q];
+                an[q] = (int32_t)(t > INT32_MAX ? INT32_MAX : t < INT32_MIN ? INT32_MIN : t);
+            }
+        }
+    }
+    if (st) {
+        st->conversions += P * l->R * f.J * xb_crossbar_convs_per_block(l);
+        st->saturated += f.sat;
+    }
+}

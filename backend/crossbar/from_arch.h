@@ -1,0 +1,24 @@
+/* The crossbar simulation's side of an architecture description: a
+ * layer's configuration from the arch, and what the arch's ADC options
+ * mean for a built layer. */
+#ifndef XBAR_CROSSBAR_FROM_ARCH_H
+#define XBAR_CROSSBAR_FROM_ARCH_H
+
+#include "backend/arch.h"
+#include "backend/crossbar/crossbar.h"
+#include "kernels/qlayer.h"
+
+/* The configuration of matrix layer q (number layer_id, which keys its
+ * random draws) under arch a: geometry, number format, encoding, slicing
+ * and non-idealities.  The ADC starts lossless; the engine sets the arch's
+ * ADC on the built layer (xb_crossbar_layer_set_adc), since a calibrated
+ * range needs the layer's observed sums first. */
+void xb_crossbar_config_from_arch(const xb_arch *a, const xb_qlayer *q, int layer_id,
+                                  xb_crossbar_config *c);
+
+/* SAR cycle skipping (adc.skip_cycles): the mean share of `bits` SAR
+ * trials a conversion of layer l runs when the trials above the column's
+ * static bound are skipped (see from_arch.c). */
+double xb_crossbar_sar_trial_frac(const xb_crossbar_layer *l, int bits);
+
+#endif

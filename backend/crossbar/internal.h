@@ -1,0 +1,84 @@
+/* Private to backend/crossbar/: what the construction, conversion and
+ * statistics files share beyond the public crossbar.h. */
+#ifndef XBAR_CROSSBAR_INTERNAL_H
+#define XBAR_CROSSBAR_INTERNAL_H
+
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backend/crossbar/crossbar.h"
+
+/* Draw kinds, folded into the random-number key so the streams never
+ * overlap. */
+enum { TAG_PROG = 1, TAG_STUCK = 2, TAG_READ = 3 };
+
+static inline uint64_t layer_key(const xb_crossbar_config *c, int tag) {
+    return ((uint64_t)(uint32_t)c->layer_id << 8) | (uint64_t)tag;
+}
+
+/* Positions per chunk: the column sums of one chunk, C x (J * Pt) values,
+ * stay around 512 KB so they are still in cache for the ADC pass. */
+static inline int64_t chunk_positions(const xb_crossbar_layer *l, int64_t P) {
+    int64_t per = l->C * l->cfg.input_slices;
+    int64_t pt = (131072 / (per > 0 ? per : 1)) & ~(int64_t)15;
+    if (pt < 16) pt = 16;
+    if (pt > P) pt = P;
+    return pt;
+}
+
+/* Per-call scratch, carved from the caller's buffer (convert.c). */
+typedef struct {
+    uint8_t *igs;   /* igemm scratch (exact / correction paths) */
+    uint8_t *dp;    /* packed digits [kpad(rows)][ppad(J*Pt)] */
+    float *df;      /* float digits [rows][J*Pt] (conductance path) */
+    void *S;        /* column sums [C][J*Pt], int32 or float */
+    float *noise;   /* [C][J*Pt] read noise */
+    float *vbuf;    /* [C][J*Pt] analog values before the ADC */
+    double *accd;   /* [N][Pt] */
+    int64_t *xsum;  /* [Pt] */
+    int32_t *dsum;  /* flip: [J*Pt] digit sums of the row block */
+    int32_t *qcols; /* correction path: first position of each kept run [J*Pt] */
+    uint8_t *qj;    /* ... and its digit [J*Pt] */
+    int64_t *corr;  /* correction path: [N][Pt] exact sum of clip corrections */
+    uint32_t *qw;   /* correction path: [Pt] one k-quad's codes interleaved */
+    uint8_t *sg;    /* sgemm scratch */
+} scratch_t;
+
+/* The correction path (correction.c): acc holds the exact product on entry. */
+void xb_crossbar_run_correction(const xb_crossbar_layer *l, int64_t g, const uint8_t *x,
+                                int64_t P, int32_t *acc, const scratch_t *s,
+                                xb_crossbar_stats *st);
+
+/* One observed pre-ADC value into the statistics. */
+static inline void stat_value(xb_crossbar_stats *s, double v) {
+    int64_t r = llround(v);
+    s->observed++;
+    if (r == 0) s->zeros++;
+    int64_t a = r < 0 ? -r : r;
+    if (a > s->max_abs) s->max_abs = a;
+    int64_t b = r < s->hist_lo ? 0 : (r - s->hist_lo) / s->hist_width;
+    if (b >= s->hist_bins) b = s->hist_bins - 1;
+    s->hist[b]++;
+}
+
+/* stat_value for integer column sums (ideal cells, no read noise): no
+ * rounding, and no division when a bin holds one value (the usual case:
+ * max_sum under the histogram's bin limit). */
+static inline void stat_ints(xb_crossbar_stats *s, const int32_t *Sp, const int32_t *Sn,
+                             int64_t n) {
+    int64_t zeros = 0, mx = s->max_abs, lo = s->hist_lo, top = s->hist_bins - 1;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t r = Sn ? (int64_t)Sp[i] - Sn[i] : Sp[i];
+        zeros += r == 0;
+        int64_t a = r < 0 ? -r : r;
+        mx = a > mx ? a : mx;
+        int64_t b = r < lo ? 0 : s->hist_width == 1 ? r - lo : (r - lo) / s->hist_width;
+        s->hist[b > top ? top : b]++;
+    }
+    s->observed += n;
+    s->zeros += zeros;
+    s->max_abs = mx;
+}
+
+#endif

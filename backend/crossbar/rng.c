@@ -1,0 +1,97 @@
+/* Counter-based random numbers (see rng.h). */
+#include "backend/crossbar/rng.h"
+
+#include <math.h>
+#include <string.h>
+
+/* splitmix64's finalizer (Steele, Lea, Flood, "Fast splittable
+ * pseudorandom number generators", OOPSLA 2014) applied to the key: every
+ * draw is a pure function of (seed, what, where), so no generator state is
+ * shared between threads and the thread count cannot change a result. */
+static inline uint64_t mix64(uint64_t z) {
+    z += 0x9e3779b97f4a7c15ull;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+uint64_t xb_hash4(uint64_t seed, uint64_t a, uint64_t b, uint64_t c) {
+    return mix64(mix64(mix64(mix64(seed) ^ a) ^ b) ^ c);
+}
+
+double xb_hash_uniform(uint64_t h) { return (double)((h >> 11) + 1) * 0x1.0p-53; }
+
+double xb_hash_normal(uint64_t h) {
+    double u1 = (double)((h >> 32) + 1) * 0x1.0p-32; /* (0, 1]: log is finite */
+    double u2 = (double)(h & 0xffffffffu) * 0x1.0p-32;
+    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+}
+
+/* --- fast normals ---------------------------------------------------------- */
+
+static inline float bits_to_float(uint32_t b) {
+    float f;
+    memcpy(&f, &b, 4);
+    return f;
+}
+static inline uint32_t float_to_bits(float f) {
+    uint32_t b;
+    memcpy(&b, &f, 4);
+    return b;
+}
+
+/* Box-Muller pairs: SplitMix64's output for counter m (seed `key`) gives
+ * u1 = k / 2^24 (k in 1..2^24, so log is finite) and u2 in [0, 1); normal
+ * 2m is r cos(2 pi u2), normal 2m+1 is r sin(2 pi u2).  ln(k) from the
+ * float exponent plus the atanh series ln m = 2 (s + s^3/3 + ...), s =
+ * (m-1)/(m+1) <= 1/3 (relative error ~1e-6); both trigonometric values by
+ * a Taylor sine on [-pi/2, pi/2] (error < 4e-6) after reducing with
+ * cos(2 pi u) = -sin(2 pi (1/4 - |u - 1/2|)); sqrt by reciprocal-sqrt
+ * Newton steps (libm's sqrtf may set errno, which stops vectorisation).
+ * Branch-free, so the loop vectorises. */
+static inline float sin_half_pi(float x) { /* |x| <= pi/2 */
+    float x2 = x * x;
+    return x * (1.0f - x2 * (1.0f / 6 - x2 * (1.0f / 120 - x2 * (1.0f / 5040 - x2 * (1.0f / 362880)))));
+}
+
+static void normal_pairs(uint64_t key, uint64_t m0, int64_t npairs, float *out) {
+    for (int64_t i = 0; i < npairs; i++) {
+        uint64_t h = mix64(key + (m0 + (uint64_t)i) * 0x9e3779b97f4a7c15ull);
+        uint32_t k1 = (uint32_t)(h >> 40) + 1; /* 1 .. 2^24 */
+        float u2 = (float)(uint32_t)((h >> 8) & 0xffffff) * 0x1.0p-24f;
+        uint32_t b = float_to_bits((float)k1);
+        float e = (float)((int32_t)(b >> 23) - 127 - 24);
+        float m = bits_to_float((b & 0x7fffffu) | 0x3f800000u);
+        float s = (m - 1.0f) / (m + 1.0f), s2 = s * s;
+        float lnm = 2.0f * s *
+                    (1.0f + s2 * (1.0f / 3 + s2 * (1.0f / 5 + s2 * (1.0f / 7 + s2 * (1.0f / 9)))));
+        float a = -2.0f * (lnm + e * 0.69314718f);
+        a = a < 1e-30f ? 1e-30f : a;
+        float y = bits_to_float(0x5f3759dfu - (float_to_bits(a) >> 1));
+        y = y * (1.5f - 0.5f * a * y * y);
+        y = y * (1.5f - 0.5f * a * y * y);
+        y = y * (1.5f - 0.5f * a * y * y);
+        float r = a * y;
+        /* cos(2 pi u2) and sin(2 pi u2) = cos(2 pi (u2 - 1/4)). */
+        float tc = fabsf(u2 - 0.5f);
+        float u3 = u2 < 0.25f ? u2 + 0.75f : u2 - 0.25f;
+        float ts = fabsf(u3 - 0.5f);
+        out[2 * i] = -r * sin_half_pi(6.2831853f * (0.25f - tc));
+        out[2 * i + 1] = -r * sin_half_pi(6.2831853f * (0.25f - ts));
+    }
+}
+
+void xb_fast_normals(uint64_t key, uint64_t idx0, int64_t n, float *out) {
+    float tmp[2 * 512 + 2];
+    while (n > 0) {
+        uint64_t m0 = idx0 >> 1;
+        int64_t off = (int64_t)(idx0 & 1);
+        int64_t take = n < 1024 - off ? n : 1024 - off;
+        int64_t npairs = (off + take + 1) / 2;
+        normal_pairs(key, m0, npairs, tmp);
+        memcpy(out, tmp + off, (size_t)take * sizeof(float));
+        out += take;
+        idx0 += (uint64_t)take;
+        n -= take;
+    }
+}

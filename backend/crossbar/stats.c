@@ -1,0 +1,86 @@
+/* ADC statistics of a crossbar layer: counts and a histogram of the
+ * pre-ADC values, kept in integers so merging the per-worker copies is
+ * order-independent.  The hot-loop recorders (stat_value, stat_ints) are in
+ * internal.h. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/crossbar/crossbar.h"
+
+#define HIST_MAX_BINS 4096
+
+xb_status xb_crossbar_stats_init(xb_crossbar_stats *s, const xb_crossbar_layer *l, xb_ctx *ctx) {
+    memset(s, 0, sizeof *s);
+    int64_t lo = l->cfg.signed_pair ? -l->max_sum : 0, hi = l->max_sum;
+    int64_t span = hi - lo + 1;
+    s->hist_width = (span + HIST_MAX_BINS - 1) / HIST_MAX_BINS;
+    s->hist_bins = (int)((span + s->hist_width - 1) / s->hist_width);
+    s->hist_lo = lo;
+    s->hist = xb_calloc(ctx, (size_t)s->hist_bins, sizeof(int64_t));
+    return s->hist ? XB_OK : ctx->status;
+}
+
+void xb_crossbar_stats_merge(xb_crossbar_stats *into, const xb_crossbar_stats *from) {
+    into->conversions += from->conversions;
+    into->saturated += from->saturated;
+    into->observed += from->observed;
+    into->zeros += from->zeros;
+    if (from->max_abs > into->max_abs) into->max_abs = from->max_abs;
+    if (into->hist && from->hist && into->hist_bins == from->hist_bins)
+        for (int i = 0; i < into->hist_bins; i++) into->hist[i] += from->hist[i];
+}
+
+void xb_crossbar_stats_free(xb_crossbar_stats *s) {
+    free(s->hist);
+    s->hist = NULL;
+}
+
+double xb_crossbar_stats_percentile(const xb_crossbar_stats *s, double pct) {
+    /* Percentile of |value|: fold the histogram onto magnitudes (bin upper
+     * edges), then walk up until the share is reached. */
+    int64_t total = 0, maxmag = 0;
+    for (int i = 0; i < s->hist_bins; i++) {
+        total += s->hist[i];
+        int64_t a = s->hist_lo + (int64_t)i * s->hist_width, b = a + s->hist_width - 1;
+        int64_t m = llabs(a) > llabs(b) ? llabs(a) : llabs(b);
+        if (m > maxmag) maxmag = m;
+    }
+    if (total == 0) return 0;
+    int64_t nb = maxmag / s->hist_width + 1;
+    int64_t *mag = calloc((size_t)nb, sizeof *mag);
+    if (!mag) return (double)maxmag; /* no memory: the safe (widest) answer */
+    for (int i = 0; i < s->hist_bins; i++) {
+        int64_t a = s->hist_lo + (int64_t)i * s->hist_width, b = a + s->hist_width - 1;
+        int64_t m = llabs(a) > llabs(b) ? llabs(a) : llabs(b);
+        mag[m / s->hist_width] += s->hist[i];
+    }
+    double need = pct / 100.0 * (double)total, cum = 0;
+    double ans = (double)maxmag;
+    for (int64_t i = 0; i < nb; i++) {
+        cum += (double)mag[i];
+        if (cum >= need) {
+            ans = (double)((i + 1) * s->hist_width - 1);
+            if (ans > (double)maxmag) ans = (double)maxmag;
+            break;
+        }
+    }
+    free(mag);
+    return ans;
+}
+
+void xb_crossbar_stats_clear(xb_crossbar_stats *s) {
+    int64_t *h = s->hist;
+    int bins = s->hist_bins;
+    int64_t lo = s->hist_lo, wd = s->hist_width;
+    memset(s, 0, sizeof *s);
+    s->hist = h;
+    s->hist_bins = bins;
+    s->hist_lo = lo;
+    s->hist_width = wd;
+    if (h) memset(h, 0, (size_t)bins * sizeof *h);
+}
+
+void xb_crossbar_count_exact(const xb_crossbar_layer *l, int64_t P, xb_crossbar_stats *st) {
+    if (!st) return;
+    st->conversions += P * l->R * l->cfg.input_slices * xb_crossbar_convs_per_block(l);
+}
