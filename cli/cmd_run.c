@@ -197,13 +197,7 @@ typedef struct {
 /* The analog arch from --arch/--set (usage errors: rc 2). */
 static int build_arch(run_args *ra, xb_arch *arch, xb_ctx *ctx) {
     if (xb_cli_arch_build(&ra->arch, arch, ctx) != XB_OK) return 2;
-    if (arch->weight_bits > 8 || arch->input_bits > 8) {
-        xb_fail(ctx, XB_ERR_UNSUPPORTED,
-                "arch %s: analog runs the int8 model, so weight_bits and input_bits must be "
-                "<= 8 (got %d and %d); xbar compile accepts up to 16",
-                arch->name, arch->weight_bits, arch->input_bits);
-        return 2;
-    }
+    if (xb_arch_check_simulable(arch, ctx) != XB_OK) return 2;
     /* The same integers on both paths: the int8 model is quantized to the
      * precision the crossbars hold. */
     if (!ra->w_bits_set) ra->w_bits = arch->weight_bits;

@@ -186,8 +186,8 @@ static int check_configs(const sweep_args *sa, xb_arch *base, xb_ctx *ctx) {
             xb_report_error(ctx);
             return 2;
         }
-        if (t.weight_bits > 8 || t.input_bits > 8) {
-            fprintf(stderr, "xbar sweep: analog runs need weight_bits and input_bits <= 8\n");
+        if (xb_arch_check_simulable(&t, ctx) != XB_OK) {
+            xb_report_error(ctx);
             return 2;
         }
     }
