@@ -11,7 +11,7 @@ static xb_status build(xb_test_graph *tg, const char *op, int opset, xb_dtype dt
     xb_test_begin(tg);
     int in[8];
     for (int i = 0; i < n; i++) {
-        char name[8];
+        char name[16];
         snprintf(name, sizeof name, "x%d", i);
         in[i] = xb_test_input(tg, name, dt, s[i].rank, s[i].d);
     }
