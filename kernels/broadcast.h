@@ -41,12 +41,16 @@ xb_status xb_binary_prepare(xb_graph *g, xb_node *n, const xb_dtype *ok, xb_ctx 
 
 /* Apply EXPR (an expression in the element values `a` and `b` of type T)
  * over the plan P, reading pointers PA, PB and writing PY. */
-#define XB_BCAST_LOOP(P, T, PA, PB, PY, EXPR)                                                      \
+#define XB_BCAST_LOOP(P, T, PA, PB, PY, EXPR) XB_BCAST_LOOP_T(P, T, T, T, PA, PB, PY, EXPR)
+
+/* The same with operand types TA, TB and result type TY (comparisons write
+ * bool bytes; Pow takes an integer exponent). */
+#define XB_BCAST_LOOP_T(P, TA, TB, TY, PA, PB, PY, EXPR)                                           \
     do {                                                                                           \
         const xb_bcast *p_ = (P);                                                                  \
-        const T *pa_ = (PA);                                                                       \
-        const T *pb_ = (PB);                                                                       \
-        T *py_ = (PY);                                                                             \
+        const TA *pa_ = (PA);                                                                      \
+        const TB *pb_ = (PB);                                                                      \
+        TY *py_ = (PY);                                                                            \
         int r_ = p_->rank;                                                                         \
         int64_t in_ = p_->d[r_ - 1];                                                               \
         int64_t outer_ = in_ > 0 ? p_->n / in_ : 0;                                                \
@@ -54,28 +58,30 @@ xb_status xb_binary_prepare(xb_graph *g, xb_node *n, const xb_dtype *ok, xb_ctx 
         int64_t idx_[XB_MAX_RANK] = {0};                                                           \
         int64_t oa_ = 0, ob_ = 0;                                                                  \
         for (int64_t o_ = 0; o_ < outer_; o_++) {                                                  \
-            const T *ra_ = pa_ + oa_;                                                              \
-            const T *rb_ = pb_ + ob_;                                                              \
-            T *ry_ = py_ + o_ * in_;                                                               \
+            const TA *ra_ = pa_ + oa_;                                                             \
+            const TB *rb_ = pb_ + ob_;                                                             \
+            TY *ry_ = py_ + o_ * in_;                                                              \
             if (ia_ && ib_) {                                                                      \
                 for (int64_t i_ = 0; i_ < in_; i_++) {                                             \
-                    T a = ra_[i_], b = rb_[i_];                                                    \
+                    TA a = ra_[i_];                                                                \
+                    TB b = rb_[i_];                                                                \
                     ry_[i_] = (EXPR);                                                              \
                 }                                                                                  \
             } else if (ia_) {                                                                      \
-                const T b = rb_[0];                                                                \
+                const TB b = rb_[0];                                                               \
                 for (int64_t i_ = 0; i_ < in_; i_++) {                                             \
-                    T a = ra_[i_];                                                                 \
+                    TA a = ra_[i_];                                                                \
                     ry_[i_] = (EXPR);                                                              \
                 }                                                                                  \
             } else if (ib_) {                                                                      \
-                const T a = ra_[0];                                                                \
+                const TA a = ra_[0];                                                               \
                 for (int64_t i_ = 0; i_ < in_; i_++) {                                             \
-                    T b = rb_[i_];                                                                 \
+                    TB b = rb_[i_];                                                                \
                     ry_[i_] = (EXPR);                                                              \
                 }                                                                                  \
             } else {                                                                               \
-                const T a = ra_[0], b = rb_[0];                                                    \
+                const TA a = ra_[0];                                                               \
+                const TB b = rb_[0];                                                               \
                 for (int64_t i_ = 0; i_ < in_; i_++) ry_[i_] = (EXPR);                             \
             }                                                                                      \
             for (int k_ = r_ - 2; k_ >= 0; k_--) {                                                 \

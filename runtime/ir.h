@@ -25,7 +25,7 @@ typedef enum {
     XB_I8,
     XB_I32,
     XB_I64,
-    XB_BOOL, /* only for constants produced by exporters; one byte per element */
+    XB_BOOL, /* one byte per element: ops write 0 or 1, readers take nonzero as true */
 } xb_dtype;
 
 size_t xb_dtype_size(xb_dtype t);

@@ -1,0 +1,15 @@
+/* Exp (ai.onnx 6, 13) on f32: y = e^x (overflows to +inf above ~88.7). */
+#include <math.h>
+
+#include "kernels/eltwise.h"
+#include "kernels/registry.h"
+
+xb_status xb_op_exp_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
+    return xb_unary_prepare(g, n, xb_k_f32_only, ctx);
+}
+
+xb_status xb_op_exp_run(const xb_graph *g, const xb_node *n, xb_exec *e, xb_ctx *ctx) {
+    (void)ctx;
+    XB_UNARY_LOOP(g, n, e, float, expf(x));
+    return XB_OK;
+}

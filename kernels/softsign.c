@@ -1,0 +1,15 @@
+/* Softsign (ai.onnx 1) on f32: y = x / (1 + |x|). */
+#include <math.h>
+
+#include "kernels/eltwise.h"
+#include "kernels/registry.h"
+
+xb_status xb_op_softsign_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
+    return xb_unary_prepare(g, n, xb_k_f32_only, ctx);
+}
+
+xb_status xb_op_softsign_run(const xb_graph *g, const xb_node *n, xb_exec *e, xb_ctx *ctx) {
+    (void)ctx;
+    XB_UNARY_LOOP(g, n, e, float, x / (1.0f + fabsf(x)));
+    return XB_OK;
+}
