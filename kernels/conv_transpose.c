@@ -68,7 +68,8 @@ static xb_status convt_shapes(convt_params *p, const xb_node *n, const xb_shape 
                        xb_shape_str(w, sw, sizeof sw), xb_shape_str(x, sb, sizeof sb));
     for (int i = 0; i < x->rank; i++)
         if (x->d[i] < 1 || x->d[i] > DIM_MAX || w->d[i] < 1 || w->d[i] > DIM_MAX)
-            return xb_fail(ctx, XB_ERR_INVALID, "input %s or weight %s has a dimension out of range",
+            return xb_fail(ctx, XB_ERR_INVALID,
+                           "input %s or weight %s has a dimension out of range",
                            xb_shape_str(x, sb, sizeof sb), xb_shape_str(w, sw, sizeof sw));
     p->spatial = x->rank - 2;
     p->n = x->d[0], p->cin = x->d[1];
@@ -130,8 +131,9 @@ static xb_status convt_output(convt_params *p, const xb_node *n, const int64_t *
             pbeg[i] = pads[i];
         }
         if (out[i] < 1 || out[i] > DIM_MAX)
-            return xb_fail(ctx, XB_ERR_INVALID, "output size %lld on spatial axis %d is out of range",
-                           (long long)out[i], i);
+            return xb_fail(ctx, XB_ERR_INVALID,
+                           "output size %lld on spatial axis %d is out of range", (long long)out[i],
+                           i);
     }
     int o = 2 - sp; /* 1-D: the dummy H axis is identity */
     p->kh = o ? 1 : kern[0], p->kw = kern[sp - 1];

@@ -34,7 +34,8 @@ xb_status xb_op_instancenorm_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
                            xb_shape_str(&t->shape, sb, sizeof sb), (long long)x->shape.d[1]);
     }
     float eps = xb_attr_float(n, "epsilon", 1e-5f);
-    if (!(eps >= 0.0f)) return xb_fail(ctx, XB_ERR_INVALID, "epsilon = %g must be >= 0", (double)eps);
+    if (!(eps >= 0.0f))
+        return xb_fail(ctx, XB_ERR_INVALID, "epsilon = %g must be >= 0", (double)eps);
     instnorm_params *p = xb_calloc(ctx, 1, sizeof *p);
     if (!p) return ctx->status;
     n->params = p;

@@ -3,11 +3,12 @@
 
 #include "tests/test_util.h"
 
-static xb_status build(xb_test_graph *tg, const int64_t *dims, const float *scale, const float *bias,
-                       float eps) {
+static xb_status build(xb_test_graph *tg, const int64_t *dims, const float *scale,
+                       const float *bias, float eps) {
     xb_test_begin(tg);
     int64_t c[1] = {dims[1]};
-    int in[3] = {xb_test_input(tg, "x", XB_F32, 3, dims), xb_test_const(tg, "s", XB_F32, 1, c, scale),
+    int in[3] = {xb_test_input(tg, "x", XB_F32, 3, dims),
+                 xb_test_const(tg, "s", XB_F32, 1, c, scale),
                  xb_test_const(tg, "b", XB_F32, 1, c, bias)};
     int y = xb_test_tensor(tg, "y");
     int nd = xb_test_node(tg, "InstanceNormalization", 7, in, 3, &y, 1);

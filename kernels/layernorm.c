@@ -66,7 +66,8 @@ xb_status xb_op_layernorm_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
         return xb_fail(ctx, XB_ERR_UNSUPPORTED, "stash_type = %lld (only 1, float, is supported)",
                        (long long)stash);
     float eps = xb_attr_float(n, "epsilon", 1e-5f);
-    if (!(eps >= 0.0f)) return xb_fail(ctx, XB_ERR_INVALID, "epsilon = %g must be >= 0", (double)eps);
+    if (!(eps >= 0.0f))
+        return xb_fail(ctx, XB_ERR_INVALID, "epsilon = %g must be >= 0", (double)eps);
     layernorm_params *p = xb_calloc(ctx, 1, sizeof *p);
     if (!p) return ctx->status;
     n->params = p;

@@ -216,7 +216,8 @@ static void check_indices(int64_t n, int64_t c, int64_t h, int64_t w, int64_t k,
     float *yv = xb_test_run(&tg, in, 0);
     cr_assert_not_null(yv, "%s", tg.ctx.msg);
     const int64_t *iv = tg.e->buf[y[1]];
-    int64_t ho = (h + 2 * pad - (k - 1) * d - 1) / s + 1, wo = (w + 2 * pad - (k - 1) * d - 1) / s + 1;
+    int64_t ho = (h + 2 * pad - (k - 1) * d - 1) / s + 1,
+            wo = (w + 2 * pad - (k - 1) * d - 1) / s + 1;
     for (int64_t pl = 0; pl < n * c; pl++)
         for (int64_t oh = 0; oh < ho; oh++)
             for (int64_t ow = 0; ow < wo; ow++) {

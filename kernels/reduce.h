@@ -15,7 +15,13 @@
 #include "runtime/exec.h"
 #include "runtime/ir.h"
 
-typedef enum { XB_REDUCE_MEAN, XB_REDUCE_SUM, XB_REDUCE_MAX, XB_REDUCE_MIN, XB_REDUCE_L2 } xb_reduce_kind;
+typedef enum {
+    XB_REDUCE_MEAN,
+    XB_REDUCE_SUM,
+    XB_REDUCE_MAX,
+    XB_REDUCE_MIN,
+    XB_REDUCE_L2
+} xb_reduce_kind;
 
 xb_status xb_reduce_prepare(xb_graph *g, xb_node *n, xb_reduce_kind kind, xb_ctx *ctx);
 xb_status xb_reduce_run(const xb_graph *g, const xb_node *n, xb_exec *e, xb_ctx *ctx);

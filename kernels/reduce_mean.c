@@ -1,5 +1,5 @@
-/* ReduceMean (ai.onnx 1, 11, 13): the arithmetic mean over the reduced axes (sum in double / count).
- * Shared with the other reductions in kernels/reduce.c. */
+/* ReduceMean (ai.onnx 1, 11, 13): the arithmetic mean over the reduced axes (sum in double /
+ * count). Shared with the other reductions in kernels/reduce.c. */
 #include "kernels/reduce.h"
 #include "kernels/registry.h"
 

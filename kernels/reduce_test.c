@@ -95,7 +95,8 @@ Test(reduce, randomized_against_reference) {
     for (int it = 0; it < 60; it++) {
         int k = it % 5, rank = 1 + (int)((rs >> 20) % 4);
         int64_t dims[4], total = 1;
-        for (int i = 0; i < rank; i++) dims[i] = 1 + (int64_t)((frand() + 1.0f) * 2.5f), total *= dims[i];
+        for (int i = 0; i < rank; i++)
+            dims[i] = 1 + (int64_t)((frand() + 1.0f) * 2.5f), total *= dims[i];
         int64_t axes[4];
         int na = 0;
         bool red[4] = {false};
@@ -137,7 +138,8 @@ Test(reduce, randomized_against_reference) {
 Test(reduce, errors) {
     xb_test_graph tg;
     int64_t dims[2] = {2, 3};
-    cr_assert_eq(build(&tg, "ReduceMean", 13, 2, dims, 2, (int64_t[]){1, -1}, -1, 0), XB_ERR_INVALID);
+    cr_assert_eq(build(&tg, "ReduceMean", 13, 2, dims, 2, (int64_t[]){1, -1}, -1, 0),
+                 XB_ERR_INVALID);
     cr_assert(strstr(tg.ctx.msg, "twice"), "%s", tg.ctx.msg);
     xb_test_end(&tg);
     cr_assert_eq(build(&tg, "ReduceMin", 13, 2, dims, 1, (int64_t[]){2}, -1, 0), XB_ERR_INVALID);
@@ -148,7 +150,8 @@ Test(reduce, errors) {
     xb_test_end(&tg);
     /* ReduceSum-13's axes must be a constant input. */
     xb_test_begin(&tg);
-    int in[2] = {xb_test_input(&tg, "x", XB_F32, 2, dims), xb_test_input(&tg, "a", XB_I64, 1, (int64_t[]){1})};
+    int in[2] = {xb_test_input(&tg, "x", XB_F32, 2, dims),
+                 xb_test_input(&tg, "a", XB_I64, 1, (int64_t[]){1})};
     int y = xb_test_tensor(&tg, "y");
     xb_test_node(&tg, "ReduceSum", 13, in, 2, &y, 1);
     xb_test_output(&tg, y);

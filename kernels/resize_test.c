@@ -31,7 +31,8 @@ static xb_status build(xb_test_graph *tg, const rs_case *c) {
         }
         if (c->scales) in[2] = xb_test_const(tg, "scales", XB_F32, 1, (int64_t[]){4}, c->scales);
         n_in = 3;
-        if (c->sizes) in[3] = xb_test_const(tg, "sizes", XB_I64, 1, (int64_t[]){4}, c->sizes), n_in = 4;
+        if (c->sizes)
+            in[3] = xb_test_const(tg, "sizes", XB_I64, 1, (int64_t[]){4}, c->sizes), n_in = 4;
     }
     int y = xb_test_tensor(tg, "y");
     int nd = xb_test_node(tg, "Resize", c->opset, in, n_in, &y, 1);
@@ -51,7 +52,8 @@ static void expect(const rs_case *c, int64_t ho, int64_t wo, const float *want) 
     float *y = xb_test_run1(&tg, xv);
     cr_assert_not_null(y, "%s", tg.ctx.msg);
     for (int64_t i = 0; i < ho * wo; i++)
-        cr_assert_float_eq(y[i], want[i], 1e-5f, "[%lld] = %g, want %g", (long long)i, y[i], want[i]);
+        cr_assert_float_eq(y[i], want[i], 1e-5f, "[%lld] = %g, want %g", (long long)i, y[i],
+                           want[i]);
     xb_test_end(&tg);
 }
 

@@ -8,7 +8,8 @@ static xb_status build(xb_test_graph *tg, int opset, int axis, int n_out, int ns
                        const int64_t *sizes) {
     xb_test_begin(tg);
     int in[2] = {xb_test_input(tg, "x", XB_F32, 2, (int64_t[]){2, 6}), -1};
-    if (opset >= 13 && ns >= 0) in[1] = xb_test_const(tg, "split", XB_I64, 1, (int64_t[]){ns}, sizes);
+    if (opset >= 13 && ns >= 0)
+        in[1] = xb_test_const(tg, "split", XB_I64, 1, (int64_t[]){ns}, sizes);
     int out[4];
     for (int i = 0; i < n_out; i++) {
         char nm[8] = {'y', (char)('0' + i), 0};
