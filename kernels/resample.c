@@ -20,11 +20,12 @@ typedef struct {
 } rs_params;
 
 static double src_coord(const xb_resample_spec *s, int a, int64_t j) {
-    double scale = s->scale[a], len = scale * (double)s->in[a];
+    double scale = s->scale[a];
+    int64_t len = s->out[a];
     switch (s->coord) {
-    case XB_RS_PYTORCH_HALF_PIXEL: return len > 1.0 ? (j + 0.5) / scale - 0.5 : 0.0;
+    case XB_RS_PYTORCH_HALF_PIXEL: return len > 1 ? (j + 0.5) / scale - 0.5 : 0.0;
     case XB_RS_ALIGN_CORNERS:
-        return len == 1.0 ? 0.0 : (double)j * (double)(s->in[a] - 1) / (len - 1.0);
+        return len == 1 ? 0.0 : (double)j * (double)(s->in[a] - 1) / (double)(len - 1);
     case XB_RS_ASYMMETRIC: return (double)j / scale;
     case XB_RS_TF_HALF_PIXEL_FOR_NN: return (j + 0.5) / scale;
     case XB_RS_HALF_PIXEL:

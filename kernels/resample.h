@@ -8,17 +8,22 @@
  * axis prepare tabulates the two source indices and the weight of the
  * second:  y[j] = (1 - w) * x[i0] + w * x[i1]  (w = 0 for nearest).
  *
- * Coordinates follow the ONNX Resize spec (opset 11/13) and its reference
- * implementation (onnx/backend/test/case/node/resize.py), computed in
- * double like the reference: with `scale` the per-axis scale (given, or
- * out/in when sizes are given) and len' = scale * in,
+ * Coordinates follow the ONNX Resize spec (opset 11/13), computed in double
+ * like its reference implementation (onnx/backend/test/case/node/resize.py):
+ * with `scale` the per-axis scale (given, or out/in when sizes are given)
+ * and `out` the output length of the axis,
  *   half_pixel:            x = (j + 0.5) / scale - 0.5
- *   pytorch_half_pixel:    x = len' > 1 ? (j + 0.5) / scale - 0.5 : 0
- *   align_corners:         x = len' == 1 ? 0 : j * (in - 1) / (len' - 1)
+ *   pytorch_half_pixel:    x = out > 1 ? (j + 0.5) / scale - 0.5 : 0
+ *   align_corners:         x = out == 1 ? 0 : j * (in - 1) / (out - 1)
  *   asymmetric:            x = j / scale
  *   tf_half_pixel_for_nn:  x = (j + 0.5) / scale
  * then source indices are clamped to [0, in - 1] (the reference pads with
- * edge values).  Nearest picks floor(x) or floor(x) + 1 by nearest_mode;
+ * edge values).  `out` is the integer output length, as the spec's
+ * "length_resized" says and as PyTorch and ONNX Runtime compute it; onnx
+ * 1.12's reference uses scale * in instead, which differs only when scales
+ * give a fractional length (PyTorch's scale_factor = 0.5 with
+ * align_corners = True on an odd size, or the node test
+ * test_resize_downsample_scales_linear_align_corners).  Nearest picks floor(x) or floor(x) + 1 by nearest_mode;
  * linear takes both with weights (1 - frac(x), frac(x)). */
 #ifndef XBAR_RESAMPLE_H
 #define XBAR_RESAMPLE_H

@@ -162,3 +162,27 @@ Test(resize, errors) {
     cr_assert(strstr(tg.ctx.msg, "deprecated"), "%s", tg.ctx.msg);
     xb_test_end(&tg);
 }
+
+/* align_corners with a fractional scale * in: PyTorch (F.interpolate,
+ * scale_factor = 0.5, align_corners = True) and the spec's "length of the
+ * resized tensor" use the output size, here 2 for 5 * 0.5. */
+Test(resize, align_corners_uses_the_output_length) {
+    xb_test_graph tg;
+    xb_test_begin(&tg);
+    const float half[1] = {0.5f};
+    int in[3] = {xb_test_input(&tg, "x", XB_F32, 1, (int64_t[]){5}), -1,
+                 xb_test_const(&tg, "scales", XB_F32, 1, (int64_t[]){1}, half)};
+    int y = xb_test_tensor(&tg, "y");
+    int nd = xb_test_node(&tg, "Resize", 13, in, 3, &y, 1);
+    xb_test_attr_str(&tg, nd, "mode", "linear");
+    xb_test_attr_str(&tg, nd, "coordinate_transformation_mode", "align_corners");
+    xb_test_output(&tg, y);
+    cr_assert_eq(xb_test_prepare(&tg), XB_OK, "%s", tg.ctx.msg);
+    cr_assert_eq(tg.g->tensors[y].shape.d[0], 2);
+    const float x[5] = {1, 2, 3, 4, 10};
+    float *yv = xb_test_run1(&tg, x);
+    cr_assert_not_null(yv, "%s", tg.ctx.msg);
+    cr_assert_float_eq(yv[0], 1.0f, 0.0f);
+    cr_assert_float_eq(yv[1], 10.0f, 0.0f);
+    xb_test_end(&tg);
+}
