@@ -38,22 +38,20 @@ static xb_status read_int(const xb_node *n, const char *name, int64_t dflt, int6
     return XB_OK;
 }
 
-typedef enum { PAD_NOTSET, PAD_SAME_UPPER, PAD_SAME_LOWER, PAD_VALID } pad_mode;
-
 /* Output size and pads of one spatial axis; returns -1 if the window does not
  * fit at all. */
-static int64_t axis_out(pad_mode m, int64_t in, int64_t k, int64_t s, int64_t d, bool ceil_mode,
-                        int64_t *pb, int64_t *pe) {
+static int64_t axis_out(xb_pad_mode m, int64_t in, int64_t k, int64_t s, int64_t d,
+                        bool ceil_mode, int64_t *pb, int64_t *pe) {
     int64_t ek = (k - 1) * d + 1;
-    if (m == PAD_SAME_UPPER || m == PAD_SAME_LOWER) {
+    if (m == XB_PAD_SAME_UPPER || m == XB_PAD_SAME_LOWER) {
         int64_t out = (in + s - 1) / s;
         int64_t total = (out - 1) * s + ek - in;
         if (total < 0) total = 0;
-        *pb = m == PAD_SAME_UPPER ? total / 2 : total - total / 2;
+        *pb = m == XB_PAD_SAME_UPPER ? total / 2 : total - total / 2;
         *pe = total - *pb;
         return out;
     }
-    if (m == PAD_VALID) *pb = *pe = 0;
+    if (m == XB_PAD_VALID) *pb = *pe = 0;
     int64_t span = in + *pb + *pe - ek;
     if (span < 0) return -1;
     if (!ceil_mode) return span / s + 1;
@@ -123,10 +121,8 @@ static xb_status geom_weight(xb_conv_geom *cg, const xb_node *n, const xb_shape 
     return XB_OK;
 }
 
-/* strides, dilations and pads, range-checked; *have_pads says whether the
- * node gave pads. */
-static xb_status geom_window(const xb_node *n, int sp, int64_t *strides, int64_t *dil,
-                             int64_t *pads, int *have_pads, xb_ctx *ctx) {
+xb_status xb_conv_geom_window(const xb_node *n, int sp, int64_t *strides, int64_t *dil,
+                              int64_t *pads, int *have_pads, xb_ctx *ctx) {
     xb_status st = XB_OK;
     if (read_ints(n, "strides", sp, strides, &st, ctx) < 0) return st;
     if (read_ints(n, "dilations", sp, dil, &st, ctx) < 0) return st;
@@ -147,9 +143,8 @@ static xb_status geom_window(const xb_node *n, int sp, int64_t *strides, int64_t
     return XB_OK;
 }
 
-/* auto_pad, which must not come with nonzero explicit pads. */
-static xb_status geom_pad_mode(const xb_node *n, int sp, const int64_t *pads, int have_pads,
-                               pad_mode *pm, xb_ctx *ctx) {
+xb_status xb_conv_geom_pad_mode(const xb_node *n, int sp, const int64_t *pads, int have_pads,
+                                xb_pad_mode *pm, xb_ctx *ctx) {
     const char *ap = "NOTSET";
     const xb_attr *apa = xb_attr_find(n, "auto_pad");
     if (apa) {
@@ -158,17 +153,17 @@ static xb_status geom_pad_mode(const xb_node *n, int sp, const int64_t *pads, in
         ap = apa->s;
     }
     if (strcmp(ap, "NOTSET") == 0 || ap[0] == '\0')
-        *pm = PAD_NOTSET;
+        *pm = XB_PAD_NOTSET;
     else if (strcmp(ap, "SAME_UPPER") == 0)
-        *pm = PAD_SAME_UPPER;
+        *pm = XB_PAD_SAME_UPPER;
     else if (strcmp(ap, "SAME_LOWER") == 0)
-        *pm = PAD_SAME_LOWER;
+        *pm = XB_PAD_SAME_LOWER;
     else if (strcmp(ap, "VALID") == 0)
-        *pm = PAD_VALID;
+        *pm = XB_PAD_VALID;
     else
         return xb_fail(ctx, XB_ERR_INVALID,
                        "auto_pad = '%s'; expected NOTSET, SAME_UPPER, SAME_LOWER or VALID", ap);
-    if (*pm != PAD_NOTSET && have_pads) {
+    if (*pm != XB_PAD_NOTSET && have_pads) {
         /* The spec forbids both; exporters sometimes write explicit zero pads
          * next to auto_pad, which is harmless. */
         for (int i = 0; i < 2 * sp; i++)
@@ -180,7 +175,7 @@ static xb_status geom_pad_mode(const xb_node *n, int sp, const int64_t *pads, in
 }
 
 /* Output size per axis and the matrix sizes, with the size limits. */
-static xb_status geom_output(xb_conv_geom *cg, pad_mode pm, const int64_t *kern,
+static xb_status geom_output(xb_conv_geom *cg, xb_pad_mode pm, const int64_t *kern,
                              const int64_t *strides, const int64_t *dil, const int64_t *pads,
                              xb_ctx *ctx) {
     int sp = cg->spatial;
@@ -196,7 +191,7 @@ static xb_status geom_output(xb_conv_geom *cg, pad_mode pm, const int64_t *kern,
         pend[off + i] = pads[sp + i];
     }
     for (int a = 0; a < 2; a++) {
-        pad_mode m = (a < off) ? PAD_NOTSET : pm;
+        xb_pad_mode m = (a < off) ? XB_PAD_NOTSET : pm;
         out[a] = axis_out(m, in[a], ks[a], ss[a], ds[a], cg->ceil_mode, &pbeg[a], &pend[a]);
         if (out[a] < 1)
             return xb_fail(ctx, XB_ERR_INVALID,
@@ -250,9 +245,9 @@ xb_status xb_conv_geom_init(xb_conv_geom *cg, const xb_node *n, const xb_shape *
 
     int64_t strides[2] = {1, 1}, dil[2] = {1, 1}, pads[4] = {0, 0, 0, 0};
     int have_pads = 0;
-    XB_TRY(geom_window(n, sp, strides, dil, pads, &have_pads, ctx));
-    pad_mode pm = PAD_NOTSET;
-    XB_TRY(geom_pad_mode(n, sp, pads, have_pads, &pm, ctx));
+    XB_TRY(xb_conv_geom_window(n, sp, strides, dil, pads, &have_pads, ctx));
+    xb_pad_mode pm = XB_PAD_NOTSET;
+    XB_TRY(xb_conv_geom_pad_mode(n, sp, pads, have_pads, &pm, ctx));
     int64_t ceil_mode = 0;
     if (is_pool) {
         XB_TRY(read_int(n, "ceil_mode", 0, &ceil_mode, ctx));

@@ -60,6 +60,18 @@ typedef struct xb_conv_geom {
 xb_status xb_conv_geom_init(xb_conv_geom *cg, const xb_node *n, const xb_shape *x,
                             const xb_shape *w, bool is_pool, xb_ctx *ctx);
 
+/* The steps of xb_conv_geom_init that ConvTranspose (whose weight layout
+ * and output size differ) shares with it. */
+typedef enum { XB_PAD_NOTSET, XB_PAD_SAME_UPPER, XB_PAD_SAME_LOWER, XB_PAD_VALID } xb_pad_mode;
+/* strides, dilations and pads (sp or 2*sp values), range-checked; arrays
+ * keep their defaults when the attribute is absent; *have_pads says whether
+ * the node gave pads. */
+xb_status xb_conv_geom_window(const xb_node *n, int sp, int64_t *strides, int64_t *dil,
+                              int64_t *pads, int *have_pads, xb_ctx *ctx);
+/* auto_pad, which must not come with nonzero explicit pads. */
+xb_status xb_conv_geom_pad_mode(const xb_node *n, int sp, const int64_t *pads, int have_pads,
+                                xb_pad_mode *pm, xb_ctx *ctx);
+
 /* Output shape [N, Cout, Hout, Wout] (or [N, Cout, Wout] for 1-D). */
 void xb_conv_geom_out_shape(const xb_conv_geom *cg, xb_shape *y);
 

@@ -1,32 +1,99 @@
 /* MaxPool (ai.onnx 1, 8, 10, 11, 12): max over each window, padding ignored
  * (it never wins), with pads, strides, auto_pad, dilations (10+) and
  * ceil_mode (10+) from kernels/conv_geom.h.  f32, and u8/i8 (12+), since a
- * max is exact in any type.  The optional Indices output (8+) is not
- * supported; storage_order only affects Indices, so it is merely validated. */
+ * max is exact in any type.
+ *
+ * The optional Indices output (8+, i64, same shape as Y) gives the position
+ * of each selected value in the input flattened as a whole, counting the
+ * batch and channel offsets: ((n*C + c)*H + h)*W + w with storage_order = 0
+ * (row major), (n*C + c)*H*W + w*H + h with storage_order = 1 (ONNX
+ * operator spec).  Ties go to the first maximum in row-major window order,
+ * as in ONNX Runtime; a window with no tap inside the input (possible with
+ * dilations) gets -1. */
 #include <float.h>
+#include <stdint.h>
 
 #include "kernels/conv_geom.h"
 #include "kernels/kutil.h"
 #include "kernels/registry.h"
 
+typedef struct {
+    xb_conv_geom cg;
+    bool indices;      /* the Indices output is wanted */
+    bool column_major; /* storage_order = 1 */
+} maxpool_params;
+
 xb_status xb_op_maxpool_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
-    XB_TRY(xb_k_arity(n, 1, 1, 1, 2, ctx));
-    if (n->n_out == 2 && n->out[1] >= 0)
-        return xb_fail(ctx, XB_ERR_UNSUPPORTED, "MaxPool's Indices output is not supported");
+    XB_TRY(xb_k_arity(n, 1, 1, 1, n->opset >= 8 ? 2 : 1, ctx));
     const xb_tensor *x = xb_in_t(g, n, 0);
     if (x->dtype != XB_F32 && x->dtype != XB_U8 && x->dtype != XB_I8)
         return xb_fail(ctx, XB_ERR_UNSUPPORTED, "MaxPool on %s tensors", xb_dtype_name(x->dtype));
     int64_t so = xb_attr_int(n, "storage_order", 0);
     if (so != 0 && so != 1)
         return xb_fail(ctx, XB_ERR_INVALID, "storage_order = %lld must be 0 or 1", (long long)so);
-    xb_conv_geom *cg = xb_calloc(ctx, 1, sizeof *cg);
-    if (!cg) return ctx->status;
-    n->params = cg;
-    XB_TRY(xb_conv_geom_init(cg, n, &x->shape, NULL, true, ctx));
+    maxpool_params *p = xb_calloc(ctx, 1, sizeof *p);
+    if (!p) return ctx->status;
+    n->params = p;
+    XB_TRY(xb_conv_geom_init(&p->cg, n, &x->shape, NULL, true, ctx));
     xb_tensor *y = xb_out_t(g, n, 0);
     y->dtype = x->dtype;
-    xb_conv_geom_out_shape(cg, &y->shape);
+    xb_conv_geom_out_shape(&p->cg, &y->shape);
+    p->indices = n->n_out == 2 && n->out[1] >= 0;
+    p->column_major = so == 1;
+    if (p->indices) {
+        xb_tensor *ind = xb_out_t(g, n, 1);
+        ind->dtype = XB_I64;
+        ind->shape = y->shape;
+    }
     return XB_OK;
+}
+
+/* With Indices: the plain window loop, tracking where the maximum was. */
+#define MAXPOOL_INDICES_BODY(T, LOWEST)                                                            \
+    const int64_t H = cg->h, W = cg->w;                                                            \
+    for (int64_t pl = 0; pl < cg->n * cg->cin; pl++) {                                             \
+        const T *xp = x + pl * H * W;                                                              \
+        for (int64_t oh = 0; oh < cg->hout; oh++) {                                                \
+            int64_t hs = oh * cg->sh - cg->pt, ilo, ihi;                                           \
+            xb_window_taps(hs, cg->kh, cg->dh, H, &ilo, &ihi);                                     \
+            for (int64_t ow = 0; ow < cg->wout; ow++) {                                            \
+                int64_t ws = ow * cg->sw - cg->pl, jlo, jhi, best = -1;                            \
+                xb_window_taps(ws, cg->kw, cg->dw, W, &jlo, &jhi);                                 \
+                T m = LOWEST;                                                                      \
+                for (int64_t i = ilo; i < ihi; i++)                                                \
+                    for (int64_t j = jlo; j < jhi; j++) {                                          \
+                        int64_t h = hs + i * cg->dh, w = ws + j * cg->dw;                          \
+                        T v = xp[h * W + w];                                                       \
+                        if (v > m || best < 0) {                                                   \
+                            m = v;                                                                 \
+                            best = p->column_major ? w * H + h : h * W + w;                        \
+                        }                                                                          \
+                    }                                                                              \
+                int64_t o = pl * cg->P + oh * cg->wout + ow;                                       \
+                y[o] = m;                                                                          \
+                ind[o] = best < 0 ? -1 : pl * H * W + best;                                        \
+            }                                                                                      \
+        }                                                                                          \
+    }
+
+static void maxpool_indices(const xb_graph *g, const xb_node *n, xb_exec *e) {
+    const maxpool_params *p = n->params;
+    const xb_conv_geom *cg = &p->cg;
+    int64_t *ind = e->buf[n->out[1]];
+    xb_dtype dt = g->tensors[n->in[0]].dtype;
+    if (dt == XB_F32) {
+        const float *x = e->buf[n->in[0]];
+        float *y = e->buf[n->out[0]];
+        MAXPOOL_INDICES_BODY(float, -FLT_MAX)
+    } else if (dt == XB_U8) {
+        const uint8_t *x = e->buf[n->in[0]];
+        uint8_t *y = e->buf[n->out[0]];
+        MAXPOOL_INDICES_BODY(uint8_t, 0)
+    } else {
+        const int8_t *x = e->buf[n->in[0]];
+        int8_t *y = e->buf[n->out[0]];
+        MAXPOOL_INDICES_BODY(int8_t, INT8_MIN)
+    }
 }
 
 /* Windows fully inside the input (the interior, which for unpadded pools is
@@ -94,7 +161,12 @@ xb_status xb_op_maxpool_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
 
 xb_status xb_op_maxpool_run(const xb_graph *g, const xb_node *n, xb_exec *e, xb_ctx *ctx) {
     (void)ctx;
-    const xb_conv_geom *cg = n->params;
+    const maxpool_params *mp = n->params;
+    if (mp->indices) {
+        maxpool_indices(g, n, e);
+        return XB_OK;
+    }
+    const xb_conv_geom *cg = &mp->cg;
     xb_dtype dt = g->tensors[n->in[0]].dtype;
     if (dt == XB_F32) {
         const float *x = e->buf[n->in[0]];

@@ -188,16 +188,82 @@ Test(pool, rejects_unsupported) {
     cr_assert_neq(xb_test_prepare(&tg), XB_OK);
     cr_assert(strstr(tg.ctx.msg, "dilations"), "%s", tg.ctx.msg);
     xb_test_end(&tg);
-    /* MaxPool with the Indices output. */
+}
+
+/* Indices (second output): flat positions in the whole input, per the ONNX
+ * MaxPool spec, against a naive reference over random geometries. */
+static void check_indices(int64_t n, int64_t c, int64_t h, int64_t w, int64_t k, int64_t s,
+                          int64_t d, int64_t pad, int so, int id) {
+    xb_test_graph tg;
     xb_test_begin(&tg);
-    int x = xb_test_input(&tg, "x", XB_F32, 4, (int64_t[]){1, 1, 4, 4});
+    int x = xb_test_input(&tg, "x", XB_F32, 4, (int64_t[]){n, c, h, w});
     int y[2] = {xb_test_tensor(&tg, "y"), xb_test_tensor(&tg, "idx")};
     int nd = xb_test_node(&tg, "MaxPool", 12, &x, 1, y, 2);
     xb_test_output(&tg, y[0]);
-    xb_test_attr_ints(&tg, nd, "kernel_shape", 2, (int64_t[]){2, 2});
-    cr_assert_neq(xb_test_prepare(&tg), XB_OK);
-    cr_assert(strstr(tg.ctx.msg, "Indices"), "%s", tg.ctx.msg);
+    xb_test_output(&tg, y[1]);
+    xb_test_attr_ints(&tg, nd, "kernel_shape", 2, (int64_t[]){k, k});
+    xb_test_attr_ints(&tg, nd, "strides", 2, (int64_t[]){s, s});
+    xb_test_attr_ints(&tg, nd, "dilations", 2, (int64_t[]){d, d});
+    xb_test_attr_ints(&tg, nd, "pads", 4, (int64_t[]){pad, pad, pad, pad});
+    xb_test_attr_int(&tg, nd, "storage_order", so);
+    cr_assert_eq(xb_test_prepare(&tg), XB_OK, "case %d: %s", id, tg.ctx.msg);
+    cr_assert_eq(tg.g->tensors[y[1]].dtype, XB_I64);
+    int64_t xn = n * c * h * w;
+    float *xv = malloc(sizeof(float) * (size_t)xn);
+    /* Few distinct values, so ties (first maximum wins) happen. */
+    for (int64_t i = 0; i < xn; i++) xv[i] = (float)irand(5);
+    const void *in[1] = {xv};
+    float *yv = xb_test_run(&tg, in, 0);
+    cr_assert_not_null(yv, "%s", tg.ctx.msg);
+    const int64_t *iv = tg.e->buf[y[1]];
+    int64_t ho = (h + 2 * pad - (k - 1) * d - 1) / s + 1,
+            wo = (w + 2 * pad - (k - 1) * d - 1) / s + 1;
+    for (int64_t pl = 0; pl < n * c; pl++)
+        for (int64_t oh = 0; oh < ho; oh++)
+            for (int64_t ow = 0; ow < wo; ow++) {
+                float m = -FLT_MAX;
+                int64_t best = -1;
+                for (int64_t i = 0; i < k; i++)
+                    for (int64_t j = 0; j < k; j++) {
+                        int64_t hh = oh * s - pad + i * d, ww = ow * s - pad + j * d;
+                        if (hh < 0 || hh >= h || ww < 0 || ww >= w) continue;
+                        float v = xv[(pl * h + hh) * w + ww];
+                        if (best < 0 || v > m)
+                            m = v, best = pl * h * w + (so ? ww * h + hh : hh * w + ww);
+                    }
+                int64_t o = (pl * ho + oh) * wo + ow;
+                cr_assert_eq(yv[o], m, "case %d at %lld", id, (long long)o);
+                cr_assert_eq(iv[o], best, "case %d at %lld: %lld vs %lld", id, (long long)o,
+                             (long long)iv[o], (long long)best);
+            }
+    free(xv);
     xb_test_end(&tg);
+}
+
+Test(maxpool, indices_output) {
+    /* Hand-computed: 2x2 stride 2 over a 4x4 plane, second image. */
+    xb_test_graph tg;
+    xb_test_begin(&tg);
+    int x = xb_test_input(&tg, "x", XB_F32, 4, (int64_t[]){2, 1, 2, 4});
+    int y[2] = {xb_test_tensor(&tg, "y"), xb_test_tensor(&tg, "idx")};
+    int nd = xb_test_node(&tg, "MaxPool", 12, &x, 1, y, 2);
+    xb_test_output(&tg, y[1]);
+    xb_test_attr_ints(&tg, nd, "kernel_shape", 2, (int64_t[]){2, 2});
+    xb_test_attr_ints(&tg, nd, "strides", 2, (int64_t[]){2, 2});
+    cr_assert_eq(xb_test_prepare(&tg), XB_OK, "%s", tg.ctx.msg);
+    float xv[16] = {1, 2, 3, 9, 4, 0, 0, 0, /* image 1 */ 0, 0, 7, 0, 5, 0, 0, 0};
+    int64_t *iv = xb_test_run1(&tg, xv);
+    cr_assert_not_null(iv, "%s", tg.ctx.msg);
+    int64_t want[4] = {4, 3, 12, 10};
+    for (int i = 0; i < 4; i++) cr_assert_eq(iv[i], want[i], "%d: %lld", i, (long long)iv[i]);
+    xb_test_end(&tg);
+    rs = 7;
+    int id = 0;
+    for (int so = 0; so < 2; so++) {
+        check_indices(2, 3, 7, 6, 3, 2, 1, 1, so, id++);
+        check_indices(1, 2, 9, 8, 2, 1, 2, 0, so, id++);
+        check_indices(1, 1, 5, 5, 2, 2, 3, 2, so, id++); /* windows wholly in padding */
+    }
 }
 
 Test(globalaveragepool, means_per_plane) {

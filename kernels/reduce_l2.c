@@ -1,0 +1,12 @@
+/* ReduceL2 (ai.onnx 1, 11, 13): sqrt of the sum of squares over the reduced axes (in double).
+ * Shared with the other reductions in kernels/reduce.c. */
+#include "kernels/reduce.h"
+#include "kernels/registry.h"
+
+xb_status xb_op_reduce_l2_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
+    return xb_reduce_prepare(g, n, XB_REDUCE_L2, ctx);
+}
+
+xb_status xb_op_reduce_l2_run(const xb_graph *g, const xb_node *n, xb_exec *e, xb_ctx *ctx) {
+    return xb_reduce_run(g, n, e, ctx);
+}
