@@ -80,6 +80,20 @@ static const field fields[] = {
     {"nonideal.stuck_low_rate", F_DBL, O(stuck_low), 0, 1, NULL},
     {"nonideal.stuck_high_rate", F_DBL, O(stuck_high), 0, 1, NULL},
     {"nonideal.seed", F_U64, O(seed), 0, 0, NULL},
+    /* device and circuit non-idealities (backend/crossbar/device.c, adc.c) */
+    {"crossbar.off_compensation", F_BOOL, O(off_compensation), 0, 1, NULL},
+    {"nonideal.programming_sigma_floor", F_DBL, O(prog_floor), 0, 10, NULL},
+    {"nonideal.read_current_sigma", F_DBL, O(read_current_sigma), 0, 1e6, NULL},
+    {"nonideal.read_row_sigma", F_DBL, O(read_row_sigma), 0, 1e6, NULL},
+    {"nonideal.drift_seconds", F_DBL, O(drift_seconds), 0, 1e12, NULL},
+    {"nonideal.drift_nu", F_DBL, O(drift_nu), 0, 1, NULL},
+    {"nonideal.drift_t0", F_DBL, O(drift_t0), 1e-9, 1e12, NULL},
+    {"nonideal.drift_compensation", F_BOOL, O(drift_compensation), 0, 1, NULL},
+    {"nonideal.ir_drop", F_DBL, O(ir_drop), 0, 1, NULL},
+    {"adc.offset_sigma_lsb", F_DBL, O(adc_offset_lsb), 0, 1e6, NULL},
+    {"adc.gain_sigma", F_DBL, O(adc_gain_sigma), 0, 1, NULL},
+    {"adc.inl_lsb", F_DBL, O(adc_inl_lsb), 0, 1e6, NULL},
+    {"nonideal.table", F_STR, O(noise_table), 0, sizeof((xb_arch *)0)->noise_table, NULL},
 };
 #define NFIELDS ((int)(sizeof fields / sizeof fields[0]))
 
@@ -133,6 +147,10 @@ void xb_arch_defaults(xb_arch *a) {
     a->stuck_low = 0;
     a->stuck_high = 0;
     a->seed = 1;
+    /* device and circuit non-idealities: off (docs/ARCH.md) */
+    a->off_compensation = true;
+    a->drift_t0 = 20; /* aihwkit PCMLikeNoiseModel t_0 */
+    a->drift_compensation = true;
 }
 
 static const field *find_field(const char *key) {
@@ -174,10 +192,12 @@ static xb_status set_number(xb_arch *a, const field *f, double v, const char *or
     }
 }
 
-/* Every string field is a char[64], like name (set_string relies on it). */
+/* String fields are char[64], like name, unless the table row gives
+ * another capacity in `hi` (set_string relies on it). */
 _Static_assert(sizeof ((xb_arch *)0)->name == 64 && sizeof ((xb_arch *)0)->layer_adc_bits == 64 &&
                    sizeof ((xb_arch *)0)->slices == 64,
                "string fields are 64 bytes");
+static size_t str_capacity(const field *f) { return f->hi > 0 ? (size_t)f->hi : 64; }
 
 /* "4/2/2" -> widths LSB first; -1 on a syntax error or more than 16. */
 static int parse_slices(const char *s, int *w) {
@@ -253,10 +273,11 @@ static xb_status set_string(xb_arch *a, const field *f, const char *s, const cha
                             xb_ctx *ctx) {
     void *p = (char *)a + f->off;
     if (f->type == F_STR) {
-        if (strlen(s) >= sizeof a->name)
+        size_t cap = str_capacity(f);
+        if (strlen(s) >= cap)
             return xb_fail(ctx, XB_ERR_INVALID, "%s: %s is longer than %zu characters", origin,
-                           f->key, sizeof a->name - 1);
-        snprintf((char *)p, sizeof a->name, "%s", s);
+                           f->key, cap - 1);
+        snprintf((char *)p, cap, "%s", s);
         return XB_OK;
     }
     if (f->type == F_ENUM) {
@@ -483,6 +504,7 @@ xb_status xb_arch_validate(const xb_arch *a, xb_ctx *ctx) {
         return xb_fail(ctx, XB_ERR_INVALID,
                        "arch: nonideal.stuck_low_rate + stuck_high_rate = %g exceeds 1",
                        a->stuck_low + a->stuck_high);
+    XB_TRY(xb_arch_validate_device(a, ctx));
     if (a->adcs_per_crossbar > a->cols)
         return xb_fail(ctx, XB_ERR_INVALID, "arch: adc.per_crossbar = %d exceeds crossbar.cols = %d",
                        a->adcs_per_crossbar, a->cols);

@@ -75,6 +75,20 @@ typedef struct xb_arch {
     /* non-idealities */
     double prog_sigma, read_sigma, stuck_low, stuck_high;
     uint64_t seed;
+    /* --- device and circuit non-idealities (docs/ARCH.md, "Device and
+     * circuit non-idealities"); every one off at 0 except off_compensation,
+     * which only acts with a finite on/off ratio --- */
+    bool off_compensation;    /* subtract G_off x digit sum digitally */
+    double prog_floor;        /* programming sigma floor, fraction of G_on */
+    double read_current_sigma; /* E of sigma = E sqrt(column current), levels^0.5 */
+    double read_row_sigma;    /* sigma per active row (DAC level), unit levels */
+    double drift_seconds;     /* time since programming (0 = no drift) */
+    double drift_nu;          /* 0 = PCM per-level exponents (aihwkit), else constant */
+    double drift_t0;          /* first read after programming, s */
+    bool drift_compensation;  /* global per-layer drift compensation */
+    double ir_drop;           /* wire segment resistance / R_on */
+    double adc_offset_lsb, adc_gain_sigma, adc_inl_lsb; /* per-ADC errors */
+    char noise_table[256];    /* measured (mean, sigma) per column sum, "" = none */
 } xb_arch;
 
 /* Built-in defaults: the ISAAC preset. */
@@ -89,6 +103,8 @@ xb_status xb_arch_apply_json(xb_arch *a, const char *text, const char *origin, x
 xb_status xb_arch_set(xb_arch *a, const char *assignment, xb_ctx *ctx);
 /* Range and cross-field checks; load and set call it. */
 xb_status xb_arch_validate(const xb_arch *a, xb_ctx *ctx);
+/* The device and circuit non-idealities' own checks (arch_device.c). */
+xb_status xb_arch_validate_device(const xb_arch *a, xb_ctx *ctx);
 
 /* Derived quantities used by compiler, crossbar simulation and cost model. */
 int xb_arch_input_slices(const xb_arch *a);  /* ceil(input_bits / dac_bits) */

@@ -207,3 +207,28 @@ Test(arch, weight_slice_widths) {
     cr_assert_eq(xb_arch_set(&a, "crossbar.slices=4/3", &ctx), XB_OK, "%s", ctx.msg);
     cr_assert_eq(xb_arch_weight_slices(&a), 2);
 }
+
+/* Device and circuit non-idealities: defaults off (compensation on, which
+ * needs a finite ratio to act), a table excludes the parametric model,
+ * and the table path may be longer than the 64-byte string fields. */
+Test(arch, device_fields) {
+    xb_ctx ctx = {0};
+    xb_arch a;
+    cr_assert_eq(xb_arch_load(&a, "isaac", &ctx), XB_OK, "%s", ctx.msg);
+    cr_assert(a.off_compensation);
+    cr_assert_eq(a.on_off_ratio, 0);
+    cr_assert_eq(a.drift_seconds, 0);
+    cr_assert_eq(a.ir_drop, 0);
+    cr_assert_eq(a.adc_gain_sigma, 0);
+    cr_assert_eq(a.noise_table[0], '\0');
+    char set[400] = "nonideal.table=/";
+    for (int i = 0; i < 200; i++) strcat(set, "d");
+    cr_assert_eq(xb_arch_set(&a, set, &ctx), XB_OK, "%s", ctx.msg);
+    cr_assert_eq(strlen(a.noise_table), 201);
+    cr_assert_neq(xb_arch_set(&a, "nonideal.read_sigma=0.5", &ctx), XB_OK);
+    cr_assert(strstr(ctx.msg, "nonideal.read_sigma"), "%s", ctx.msg);
+    xb_ctx_clear(&ctx);
+    cr_assert_neq(xb_arch_set(&a, "adc.gain_sigma=2", &ctx), XB_OK);
+    xb_ctx_clear(&ctx);
+    cr_assert_eq(xb_arch_set(&a, "adc.gain_sigma=0.01", &ctx), XB_OK, "%s", ctx.msg);
+}

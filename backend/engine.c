@@ -144,6 +144,7 @@ static bool exact(void *self, xb_exec *e, int layer, int group, int64_t K, int64
 }
 
 xb_backend *xb_backend_new(const xb_graph *g, const xb_arch *a, xb_ctx *ctx) {
+    xb_noise_table *table = NULL;
     xb_backend *b = xb_calloc(ctx, 1, sizeof *b);
     if (!b) return NULL;
     b->arch = *a;
@@ -158,6 +159,8 @@ xb_backend *xb_backend_new(const xb_graph *g, const xb_arch *a, xb_ctx *ctx) {
     b->full_scale = xb_calloc(ctx, n1, sizeof *b->full_scale);
     if (!b->layers || !b->P || !b->stats || !b->full_scale) goto fail;
     if (xb_arch_check_simulable(a, ctx) != XB_OK) goto fail;
+    /* A measured noise table is read once; each layer keeps a copy. */
+    if (a->noise_table[0] && !(table = xb_noise_table_load(a->noise_table, ctx))) goto fail;
     for (int i = 0; i < b->n; i++) {
         const xb_node *node = NULL;
         const xb_qlayer *q = xb_qlayer_get(g, i, &node);
@@ -170,6 +173,7 @@ xb_backend *xb_backend_new(const xb_graph *g, const xb_arch *a, xb_ctx *ctx) {
         }
         xb_crossbar_config c;
         xb_crossbar_config_from_arch(a, q, i, &c);
+        c.table = table;
         b->layers[i] = xb_crossbar_layer_new(&c, q->w, ctx);
         if (!b->layers[i]) {
             xb_ctx_prefix(ctx, "layer '%s'", node->name);
@@ -186,8 +190,10 @@ xb_backend *xb_backend_new(const xb_graph *g, const xb_arch *a, xb_ctx *ctx) {
     b->engine.state_free = state_free;
     b->engine.qmatmul = qmatmul;
     b->engine.exact = exact;
+    xb_noise_table_free(table);
     return b;
 fail:
+    xb_noise_table_free(table);
     xb_backend_free(b);
     return NULL;
 }

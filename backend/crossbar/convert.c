@@ -17,6 +17,12 @@ static size_t sgemm_bytes(const xb_crossbar_layer *l, int64_t cols) {
     return l->cond ? xb_sgemm_scratch_bytes(l->C, cols, l->cfg.rows) : 0;
 }
 
+/* Off-state compensation: unsigned conversions subtract g0 x the block's
+ * digit sum (a signed pair cancels the leakage in the analog domain). */
+static bool off_compensated(const xb_crossbar_layer *l) {
+    return l->cfg.off_comp && l->g0 > 0 && !l->cfg.signed_pair;
+}
+
 static size_t carve(const xb_crossbar_layer *l, int64_t P, uint8_t *base, scratch_t *s) {
     const xb_crossbar_config *c = &l->cfg;
     int64_t pt = chunk_positions(l, P), cols = c->input_slices * pt;
@@ -34,7 +40,8 @@ static size_t carve(const xb_crossbar_layer *l, int64_t P, uint8_t *base, scratc
     TAKE(vbuf, (size_t)(l->C * cols) * sizeof(float));
     TAKE(accd, (size_t)(c->N * pt) * sizeof(double));
     TAKE(xsum, (size_t)pt * sizeof(int64_t));
-    TAKE(dsum, l->flipped ? (size_t)cols * sizeof(int32_t) : 0);
+    TAKE(dsum, l->flipped || off_compensated(l) ? (size_t)cols * sizeof(int32_t) : 0);
+    TAKE(nsq, c->read_row_sigma > 0 ? (size_t)cols * sizeof(int32_t) : 0);
     TAKE(qcols, (size_t)cols * sizeof(int32_t));
     TAKE(qj, (size_t)cols);
     TAKE(corr, (size_t)(c->N * pt) * sizeof(int64_t));
@@ -105,17 +112,21 @@ static void float_digits(const xb_crossbar_config *c, const uint8_t *x, int64_t 
     }
 }
 
-/* Flip: D[j][q] = sum of digit j over the block's rows, for positions
- * [p0, p0+pt) (the unit column). */
+/* Flip, off compensation: D[j][q] = sum of digit j over the block's rows,
+ * for positions [p0, p0+pt) (the unit column); with sq, the sum of the
+ * squared digits instead (the active rows of read_row_sigma). */
 static void digit_sums(const xb_crossbar_config *c, const uint8_t *x, int64_t P, int64_t k0,
-                       int64_t kb, int64_t p0, int64_t pt, int32_t *D) {
+                       int64_t kb, int64_t p0, int64_t pt, bool sq, int32_t *D) {
     int J = c->input_slices, d = c->dac_bits;
     unsigned dm = (1u << d) - 1;
     memset(D, 0, (size_t)(J * pt) * sizeof *D);
     for (int64_t k = 0; k < kb; k++) {
         const uint8_t *xr = x + (k0 + k) * P + p0;
         for (int j = 0; j < J; j++)
-            for (int64_t q = 0; q < pt; q++) D[j * pt + q] += (int32_t)((xr[q] >> (j * d)) & dm);
+            for (int64_t q = 0; q < pt; q++) {
+                int32_t v = (int32_t)((xr[q] >> (j * d)) & dm);
+                D[j * pt + q] += sq ? v * v : v;
+            }
     }
 }
 
@@ -136,6 +147,7 @@ typedef struct {
     int J, d;
     int64_t C, N, ncc, pt_max;
     uint64_t nkey;      /* read-noise stream of this image */
+    uint64_t tkey;      /* measured-table stream of this image */
     bool int_sums;      /* ideal cells: integer column sums */
     bool simple;        /* int_sums, no read noise, LSB 1: y = clamp(S) */
     double pow2[64];
@@ -161,13 +173,74 @@ static void block_sums(full_run *f) {
                  f->kb, s->df, f->cols, (float *)s->S, f->cols, false, s->sg);
     }
     f->flr = l->flipped ? l->flipped + blk * f->C : NULL;
-    if (f->flr) digit_sums(c, f->x, f->P, f->k0, f->kb, f->p0, f->pt, s->dsum);
+    if (f->flr || off_compensated(l))
+        digit_sums(c, f->x, f->P, f->k0, f->kb, f->p0, f->pt, false, s->dsum);
+    if (c->read_row_sigma > 0) digit_sums(c, f->x, f->P, f->k0, f->kb, f->p0, f->pt, true, s->nsq);
+}
+
+/* Read-noise index of this block and chunk: unique per (group, block,
+ * chunk, column, digit, position) and independent of threads. */
+static uint64_t noise_index(const full_run *f) {
+    int64_t nchunks = (f->P + f->pt_max - 1) / f->pt_max;
+    return (((uint64_t)f->g * (uint64_t)f->l->R + (uint64_t)f->r) * (uint64_t)nchunks +
+            (uint64_t)(f->p0 / f->pt_max)) * (uint64_t)(f->ncc * f->J * f->pt_max);
+}
+
+/* The column current of conversion cc, for read_current_sigma: the
+ * column sum (S+ + S- for a signed pair), in unit levels. */
+static float column_current(const full_run *f, int64_t col, int64_t i) {
+    int64_t off = col * f->cols + i, neg = f->N * f->cols;
+    bool pair = f->c->signed_pair;
+    if (f->int_sums) {
+        const int32_t *S = (const int32_t *)f->s->S;
+        return (float)(pair ? S[off] + S[off + neg] : S[off]);
+    }
+    const float *S = (const float *)f->s->S;
+    float v = pair ? S[off] + S[off + neg] : S[off];
+    return v > 0 ? v : 0;
+}
+
+/* Read noise of every value in vbuf (z: standard normals, one per value):
+ * the constant read_sigma alone as before; otherwise sigma^2 = read_sigma^2
+ * + E^2 I + s^2 sum(d^2) (docs/ARCH.md). */
+static void add_read_noise(full_run *f, const float *z) {
+    const xb_crossbar_config *c = f->c;
+    const scratch_t *s = f->s;
+    int64_t cols = f->cols;
+    if (c->read_current_sigma == 0 && c->read_row_sigma == 0) {
+        float sg = (float)c->read_sigma;
+        for (int64_t i = 0; i < f->ncc * cols; i++) s->vbuf[i] += sg * z[i];
+        return;
+    }
+    float a2 = (float)(c->read_sigma * c->read_sigma);
+    float e2 = (float)(c->read_current_sigma * c->read_current_sigma);
+    float r2 = (float)(c->read_row_sigma * c->read_row_sigma);
+    for (int64_t cc = 0; cc < f->ncc; cc++) {
+        int64_t col = xb_conversion_col(c->signed_pair, f->N, cc);
+        float *v = s->vbuf + cc * cols;
+        const float *zc = z + cc * cols;
+        for (int64_t i = 0; i < cols; i++) {
+            float var = a2;
+            if (e2 > 0) var += e2 * column_current(f, col, i);
+            if (r2 > 0) var += r2 * (float)s->nsq[i];
+            v[i] += sqrtf(var) * zc[i];
+        }
+    }
+}
+
+/* A measured table (integer sums): v = mean(S) + sigma(S) z. */
+static void table_values(full_run *f, const float *z) {
+    const xb_noise_table *t = f->l->table;
+    float *v = f->s->vbuf;
+    for (int64_t i = 0; i < f->ncc * f->cols; i++) {
+        float m, sg;
+        xb_noise_table_at(t, (int64_t)v[i], &m, &sg);
+        v[i] = m + sg * z[i];
+    }
 }
 
 /* Analog values of every conversion of this block and chunk into vbuf,
- * then their read noise in one batch.  Conversion index: unique per
- * (group, block, chunk, column, digit, position) and independent of
- * threads. */
+ * then their read noise in one batch. */
 static void analog_values(full_run *f) {
     const xb_crossbar_config *c = f->c;
     const scratch_t *s = f->s;
@@ -185,13 +258,27 @@ static void analog_values(full_run *f) {
                 v[i] = c->signed_pair ? Sp[i] - Sp[i + N * cols] : Sp[i];
         }
     }
-    if (c->read_sigma > 0) {
-        int64_t nchunks = (f->P + f->pt_max - 1) / f->pt_max;
-        uint64_t idx = (((uint64_t)f->g * (uint64_t)f->l->R + (uint64_t)f->r) * (uint64_t)nchunks +
-                        (uint64_t)(f->p0 / f->pt_max)) * (uint64_t)(f->ncc * f->J * f->pt_max);
-        xb_fast_normals(f->nkey, idx, f->ncc * cols, s->noise);
-        float sg = (float)c->read_sigma;
-        for (int64_t i = 0; i < f->ncc * cols; i++) s->vbuf[i] += sg * s->noise[i];
+    if (!f->l->read_noise) return;
+    xb_fast_normals(f->l->table ? f->tkey : f->nkey, noise_index(f), f->ncc * cols, s->noise);
+    if (f->l->table) table_values(f, s->noise);
+    else add_read_noise(f, s->noise);
+}
+
+/* After the ADC, digitally: the drift compensation gain, then the
+ * off-state leakage g0 x digit sum of every unsigned conversion. */
+static void digital_corrections(full_run *f) {
+    const xb_crossbar_layer *l = f->l;
+    float *vb = f->s->vbuf;
+    int64_t tot = f->ncc * f->cols;
+    if (l->drift_alpha != 1.0) {
+        float a = (float)l->drift_alpha;
+        for (int64_t i = 0; i < tot; i++) vb[i] *= a;
+    }
+    if (off_compensated(l)) {
+        const int32_t *D = f->s->dsum;
+        float g0 = (float)l->g0;
+        for (int64_t cc = 0; cc < f->ncc; cc++)
+            for (int64_t i = 0; i < f->cols; i++) vb[cc * f->cols + i] -= g0 * (float)D[i];
     }
 }
 
@@ -203,6 +290,13 @@ static void adc_pass(full_run *f) {
     int64_t tot = f->ncc * f->cols, ns = 0;
     if (f->profile && f->st)
         for (int64_t i = 0; i < tot; i++) stat_value(f->st, (double)vb[i]);
+    if (f->l->adc_err) {
+        int64_t ncc = f->ncc;
+        const float *e0 = f->l->adc_err + (f->g * f->l->R + f->r) * ncc * 3;
+        for (int64_t cc = 0; cc < ncc; cc++)
+            for (int64_t i = 0; i < f->cols; i++)
+                vb[cc * f->cols + i] = adc_distort(c, e0 + cc * 3, vb[cc * f->cols + i]);
+    }
     if (c->lossless) {
         for (int64_t i = 0; i < tot; i++) vb[i] = nearbyintf(vb[i]);
     } else {
@@ -306,6 +400,7 @@ static void full_chunk(full_run *f, int32_t *acc) {
         if (!f->simple) {
             analog_values(f);
             adc_pass(f);
+            digital_corrections(f);
         }
         for (int64_t cc = 0; cc < f->ncc; cc++) accumulate_column(f, cc);
     }
@@ -327,8 +422,9 @@ static void run_full(const xb_crossbar_layer *l, int64_t g, const uint8_t *x, in
                   .N = c->N, .ncc = xb_crossbar_convs_per_block(l),
                   .pt_max = chunk_positions(l, P)};
     f.nkey = xb_hash4(c->seed, layer_key(c, TAG_READ), (uint64_t)image, (uint64_t)c->layer_id);
+    f.tkey = xb_hash4(c->seed, layer_key(c, TAG_TABLE), (uint64_t)image, (uint64_t)c->layer_id);
     f.int_sums = l->cond == NULL;
-    f.simple = f.int_sums && c->read_sigma == 0 && c->lsb == 1.0;
+    f.simple = f.int_sums && !l->read_noise && !l->adc_err && c->lsb == 1.0;
     for (int i = 0; i < 64; i++) f.pow2[i] = ldexp(1.0, i);
     for (f.p0 = 0; f.p0 < P; f.p0 += f.pt_max) {
         f.pt = P - f.p0 < f.pt_max ? P - f.p0 : f.pt_max;

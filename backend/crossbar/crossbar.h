@@ -46,7 +46,9 @@
  * conversions they were measured on.
  *
  * Files: program.c builds a layer (encoding, slicing, center choice, flip,
- * level sums, cell non-idealities, packing); convert.c runs the exact and
+ * level sums, packing); device.c the cell and circuit non-idealities
+ * (conductances, drift, IR drop, ADC errors); table.c measured noise
+ * tables; convert.c runs the exact and
  * full paths and dispatches, correction.c the correction path; stats.c
  * holds the ADC statistics; rng.h the counter-based random numbers;
  * geometry.h the row-block and column bookkeeping; from_arch.h builds the
@@ -61,6 +63,14 @@
 #include "runtime/status.h"
 
 typedef enum { XB_XPATH_EXACT = 0, XB_XPATH_CORRECTION = 1, XB_XPATH_FULL = 2 } xb_xpath;
+
+/* A measured noise table (nonideal.table, table.c): for each ideal column
+ * sum S in [lo, lo + n) the mean and sigma of the value the ADC reads, in
+ * unit levels; rows between the file's rows are interpolated linearly. */
+typedef struct {
+    int64_t lo, n;
+    float *mean, *sigma; /* [n] */
+} xb_noise_table;
 
 typedef struct {
     /* geometry and number format */
@@ -84,6 +94,16 @@ typedef struct {
     double prog_sigma, read_sigma, stuck_low, stuck_high, on_off_ratio;
     uint64_t seed;
     int layer_id;      /* keys the random draws */
+    /* device and circuit non-idealities (device.c; docs/ARCH.md) */
+    bool off_comp;           /* subtract g0 x digit sum from each converted column */
+    double prog_floor;       /* programming sigma floor, fraction of G_on */
+    double read_current_sigma, read_row_sigma; /* sigma = E sqrt(I), s sqrt(sum d^2) */
+    double drift_seconds, drift_nu, drift_t0;
+    bool drift_comp;         /* global drift compensation (one factor per layer) */
+    double ir_drop;          /* wire segment resistance / R_on */
+    int cols, adcs_per_xbar; /* physical crossbar columns (0 = all C) and ADCs per crossbar */
+    double adc_offset, adc_gain, adc_inl; /* sigmas: LSB, relative, LSB */
+    const xb_noise_table *table; /* borrowed during the build; the layer keeps a copy */
 } xb_crossbar_config;
 
 /* Per-layer statistics, integers so merging is order-independent. */
@@ -120,6 +140,12 @@ typedef struct xb_crossbar_layer {
     int8_t *levp;         /* [groups][R] igemm-packed level blocks [C][kpad(rows)] */
     size_t levp_stride;   /* bytes per block in levp */
     float *condT;         /* [groups][R][C][rows] conductance blocks, or NULL */
+    /* device and circuit non-idealities (device.c) */
+    double g0;            /* nominal off conductance, unit levels (0: infinite ratio) */
+    double drift_alpha;   /* digital gain of the global drift compensation (1: none) */
+    bool read_noise;      /* a read-noise term or a table perturbs the column sums */
+    float *adc_err;       /* [groups][R][convs per block][3]: offset (LSB), gain, INL (LSB) */
+    xb_noise_table *table; /* owned copy, or NULL */
 } xb_crossbar_layer;
 
 /* Build from int8 weights [groups][N][K]; fails if a weight does not fit
@@ -127,6 +153,14 @@ typedef struct xb_crossbar_layer {
 xb_crossbar_layer *xb_crossbar_layer_new(const xb_crossbar_config *cfg, const int8_t *w,
                                          xb_ctx *ctx);
 void xb_crossbar_layer_free(xb_crossbar_layer *l);
+/* Measured noise tables (table.c): parse CSV text (`origin` names it in
+ * errors, with the line) or a file; free. */
+xb_noise_table *xb_noise_table_parse(const char *text, const char *origin, xb_ctx *ctx);
+xb_noise_table *xb_noise_table_load(const char *path, xb_ctx *ctx);
+xb_noise_table *xb_noise_table_copy(const xb_noise_table *t, xb_ctx *ctx);
+void xb_noise_table_free(xb_noise_table *t);
+/* (mean, sigma) the table gives an ideal column sum s. */
+void xb_noise_table_at(const xb_noise_table *t, int64_t s, float *mean, float *sigma);
 /* Re-derive the path after changing cfg.lsb / code range (calibration). */
 void xb_crossbar_layer_set_adc(xb_crossbar_layer *l, bool lossless, double lsb, int64_t lo,
                                int64_t hi);

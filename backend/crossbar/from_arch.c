@@ -31,6 +31,21 @@ void xb_crossbar_config_from_arch(const xb_arch *a, const xb_qlayer *q, int laye
     c->on_off_ratio = a->on_off_ratio;
     c->seed = a->seed;
     c->layer_id = layer_id;
+    /* device and circuit non-idealities */
+    c->off_comp = a->off_compensation;
+    c->prog_floor = a->prog_floor;
+    c->read_current_sigma = a->read_current_sigma;
+    c->read_row_sigma = a->read_row_sigma;
+    c->drift_seconds = a->drift_seconds;
+    c->drift_nu = a->drift_nu;
+    c->drift_t0 = a->drift_t0;
+    c->drift_comp = a->drift_compensation;
+    c->ir_drop = a->ir_drop;
+    c->cols = a->cols;
+    c->adcs_per_xbar = a->adcs_per_crossbar;
+    c->adc_offset = a->adc_offset_lsb;
+    c->adc_gain = a->adc_gain_sigma;
+    c->adc_inl = a->adc_inl_lsb;
 }
 
 /* SAR cycle skipping, after the DATE'24 ADC co-design (Zhang, Yuan et

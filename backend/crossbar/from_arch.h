@@ -16,6 +16,10 @@
 void xb_crossbar_config_from_arch(const xb_arch *a, const xb_qlayer *q, int layer_id,
                                   xb_crossbar_config *c);
 
+/* The configuration's measured noise table: c->table borrows `table`,
+ * which the caller loads once with xb_noise_table_load(a->noise_table)
+ * when a->noise_table is set and frees after building the layers. */
+
 /* SAR cycle skipping (adc.skip_cycles): the mean share of `bits` SAR
  * trials a conversion of layer l runs when the trials above the column's
  * static bound are skipped (see from_arch.c). */

@@ -4,6 +4,7 @@
 #define XBAR_CROSSBAR_INTERNAL_H
 
 #include <math.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -11,7 +12,7 @@
 
 /* Draw kinds, folded into the random-number key so the streams never
  * overlap. */
-enum { TAG_PROG = 1, TAG_STUCK = 2, TAG_READ = 3 };
+enum { TAG_PROG = 1, TAG_STUCK = 2, TAG_READ = 3, TAG_DRIFT = 4, TAG_ADC = 5, TAG_TABLE = 6 };
 
 static inline uint64_t layer_key(const xb_crossbar_config *c, int tag) {
     return ((uint64_t)(uint32_t)c->layer_id << 8) | (uint64_t)tag;
@@ -37,13 +38,32 @@ typedef struct {
     float *vbuf;    /* [C][J*Pt] analog values before the ADC */
     double *accd;   /* [N][Pt] */
     int64_t *xsum;  /* [Pt] */
-    int32_t *dsum;  /* flip: [J*Pt] digit sums of the row block */
+    int32_t *dsum;  /* flip, off compensation: [J*Pt] digit sums of the row block */
+    int32_t *nsq;   /* read_row_sigma: [J*Pt] sums of squared digits of the row block */
     int32_t *qcols; /* correction path: first position of each kept run [J*Pt] */
     uint8_t *qj;    /* ... and its digit [J*Pt] */
     int64_t *corr;  /* correction path: [N][Pt] exact sum of clip corrections */
     uint32_t *qw;   /* correction path: [Pt] one k-quad's codes interleaved */
     uint8_t *sg;    /* sgemm scratch */
 } scratch_t;
+
+/* Device and circuit non-idealities (device.c). */
+/* No cell departs from its ideal level (conductances not needed). */
+bool xb_cells_ideal(const xb_crossbar_config *c);
+/* Physical conductances l->cond: stuck cells, programming noise, off
+ * state, drift (and its compensation factor), IR drop. */
+xb_status xb_device_program(xb_crossbar_layer *l, xb_ctx *ctx);
+/* Per-ADC offset, gain and INL draws into l->adc_err (when any is on). */
+xb_status xb_device_adc(xb_crossbar_layer *l, xb_ctx *ctx);
+/* The ADC transfer of one value v (unit levels) with error e[3] of its
+ * ADC: v (1 + gain) + (offset + INL(v)) x LSB, INL a bow peaking at
+ * mid-scale. */
+static inline float adc_distort(const xb_crossbar_config *c, const float *e, float v) {
+    float lsb = (float)c->lsb, span = (float)(c->code_hi - c->code_lo);
+    float x = (v / lsb - (float)c->code_lo) / (span > 0 ? span : 1.0f);
+    x = x < 0 ? 0 : x > 1 ? 1 : x;
+    return v * (1.0f + e[1]) + (e[0] + e[2] * 4.0f * x * (1.0f - x)) * lsb;
+}
 
 /* The correction path (correction.c): acc holds the exact product on entry. */
 void xb_crossbar_run_correction(const xb_crossbar_layer *l, int64_t g, const uint8_t *x,

@@ -4,7 +4,8 @@
  * allocate the tables, encode each output's weights (offset, differential
  * or center, with the center chosen per output) into sliced conductance
  * levels, sum the levels per column and row block, flip the columns that
- * pass half their range (ISAAC), apply the cell non-idealities, bound the
+ * pass half their range (ISAAC), apply the cell and ADC non-idealities
+ * (device.c), bound the
  * column sums, pack the per-block GEMM operands, and choose the execution
  * path (crossbar.h). */
 #include <math.h>
@@ -18,7 +19,7 @@
 
 static void derive_path(xb_crossbar_layer *l) {
     const xb_crossbar_config *c = &l->cfg;
-    bool noisy = c->read_sigma > 0 || l->cond != NULL;
+    bool noisy = l->read_noise || l->cond != NULL || l->adc_err != NULL;
     if (noisy) {
         l->path = XB_XPATH_FULL;
         return;
@@ -135,6 +136,10 @@ static xb_status check_config(const xb_crossbar_config *c, xb_ctx *ctx) {
         return xb_fail(ctx, XB_ERR_INVALID, "analog layer: flip needs offset encoding");
     if (c->center && !c->differential)
         return xb_fail(ctx, XB_ERR_INVALID, "analog layer: center encoding needs column pairs");
+    if (c->table && !xb_cells_ideal(c))
+        return xb_fail(ctx, XB_ERR_INVALID,
+                       "analog layer: a measured noise table needs ideal cells (it replaces the "
+                       "device model)");
     if (c->K > XB_IGEMM_KMAX)
         return xb_fail(ctx, XB_ERR_INVALID, "analog layer: K = %lld exceeds %d", (long long)c->K,
                        XB_IGEMM_KMAX);
@@ -298,42 +303,6 @@ static xb_status flip_columns(xb_crossbar_layer *l, xb_ctx *ctx) {
     return XB_OK;
 }
 
-static bool cells_ideal(const xb_crossbar_config *c) {
-    return c->prog_sigma == 0 && c->stuck_low == 0 && c->stuck_high == 0 && c->on_off_ratio == 0;
-}
-
-/* Physical cells: stuck cells, programming variation and off-state
- * leakage (g0, the off conductance in unit levels), one keyed draw per
- * cell. */
-static xb_status program_cells(xb_crossbar_layer *l, xb_ctx *ctx) {
-    const xb_crossbar_config *c = &l->cfg;
-    size_t cells = (size_t)(c->groups * c->K * l->C);
-    l->cond = xb_malloc(ctx, cells * sizeof(float));
-    if (!l->cond) return XB_ERR_NOMEM;
-    int cmask = (1 << c->cell_bits) - 1;
-    double g0 = c->on_off_ratio > 0 ? (double)cmask / (c->on_off_ratio - 1) : 0.0;
-    for (int64_t g = 0; g < c->groups; g++)
-        for (int64_t k = 0; k < c->K; k++)
-            for (int64_t col = 0; col < l->C; col++) {
-                size_t i = (size_t)((g * c->K + k) * l->C + col);
-                uint64_t where = (uint64_t)(g * c->K + k);
-                double lv = l->lev[i];
-                if (c->stuck_low > 0 || c->stuck_high > 0) {
-                    double uu = xb_hash_uniform(
-                        xb_hash4(c->seed, layer_key(c, TAG_STUCK), where, (uint64_t)col));
-                    if (uu <= c->stuck_low) lv = 0;
-                    else if (uu <= c->stuck_low + c->stuck_high) lv = cmask;
-                }
-                if (c->prog_sigma > 0)
-                    lv *= 1.0 + c->prog_sigma * xb_hash_normal(xb_hash4(
-                                                  c->seed, layer_key(c, TAG_PROG), where,
-                                                  (uint64_t)col));
-                if (lv < 0) lv = 0; /* a conductance cannot be negative */
-                l->cond[i] = (float)(lv + g0);
-            }
-    return XB_OK;
-}
-
 /* Largest possible |column sum|, for the histogram range (at least 1). */
 static void bound_sums(xb_crossbar_layer *l) {
     const xb_crossbar_config *c = &l->cfg;
@@ -394,11 +363,19 @@ xb_crossbar_layer *xb_crossbar_layer_new(const xb_crossbar_config *cfg, const in
     xb_crossbar_layer *l = xb_calloc(ctx, 1, sizeof *l);
     if (!l) return NULL;
     l->cfg = *cfg;
+    l->cfg.table = NULL;
+    l->drift_alpha = 1;
+    int cmask = (1 << cfg->cell_bits) - 1;
+    l->g0 = cfg->on_off_ratio > 0 ? (double)cmask / (cfg->on_off_ratio - 1) : 0.0;
+    l->read_noise = cfg->read_sigma > 0 || cfg->read_current_sigma > 0 ||
+                    cfg->read_row_sigma > 0 || cfg->table != NULL;
+    if (cfg->table && !(l->table = xb_noise_table_copy(cfg->table, ctx))) goto fail;
     if (alloc_tables(l, w, ctx) != XB_OK) goto fail;
     column_tables(l);
     if (encode_weights(l, w, ctx) != XB_OK || level_sums(l, ctx) != XB_OK) goto fail;
     if (cfg->flip && flip_columns(l, ctx) != XB_OK) goto fail;
-    if (!cells_ideal(cfg) && program_cells(l, ctx) != XB_OK) goto fail;
+    if (!xb_cells_ideal(cfg) && xb_device_program(l, ctx) != XB_OK) goto fail;
+    if (xb_device_adc(l, ctx) != XB_OK) goto fail;
     bound_sums(l);
     if (pack_blocks(l, ctx) != XB_OK) goto fail;
     derive_path(l);
@@ -424,5 +401,7 @@ void xb_crossbar_layer_free(xb_crossbar_layer *l) {
     free(l->levp);
     free(l->wpack);
     free(l->condT);
+    free(l->adc_err);
+    xb_noise_table_free(l->table);
     free(l);
 }
