@@ -20,7 +20,7 @@ install(DIRECTORY "${CMAKE_SOURCE_DIR}/backend/arch/" DESTINATION ${CMAKE_INSTAL
   FILES_MATCHING PATTERN "*.json")
 install(FILES "${CMAKE_SOURCE_DIR}/python/xbar/__init__.py"
   DESTINATION ${CMAKE_INSTALL_DATADIR}/xbar/python/xbar)
-file(GLOB _xbar_docs "${CMAKE_SOURCE_DIR}/docs/*.md")
+file(GLOB _xbar_docs CONFIGURE_DEPENDS "${CMAKE_SOURCE_DIR}/docs/*.md")
 install(FILES "${CMAKE_SOURCE_DIR}/README.md" "${CMAKE_SOURCE_DIR}/LICENSE" ${_xbar_docs}
   DESTINATION ${CMAKE_INSTALL_DOCDIR})
 install(FILES "${CMAKE_SOURCE_DIR}/tools/packaging/xbar.bash-completion"
