@@ -33,7 +33,7 @@ esc() { sed -e 's/\\/\\e/g' -e 's/^\./\\\&./' -e "s/^'/\\\\\\&'/"; }
 } > "$inc"
 name="run quantized ONNX networks on a simulated RRAM crossbar accelerator"
 if command -v help2man >/dev/null 2>&1; then
-    help2man --no-info --no-discard-stderr --version-string="$version" --name="$name" \
+    help2man --locale=C.UTF-8 --no-info --no-discard-stderr --version-string="$version" --name="$name" \
         --section=1 --include="$inc" --output="$out" "$xbar"
 else
     {
