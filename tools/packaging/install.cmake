@@ -37,10 +37,12 @@ add_custom_command(OUTPUT "${XBAR_MAN}"
 add_custom_target(xbar_man ALL DEPENDS "${XBAR_MAN}")
 install(FILES "${XBAR_MAN}" DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
 
-# pkg-config: the shared library; Libs.private only matters for static use.
+# pkg-config: the shared library (no static libxbar is installed, so no
+# private dependencies to list).
 # The prefix is found from the .pc file's own place, so a staged or moved
 # install (cmake --install --prefix P) works without editing it.
 file(RELATIVE_PATH XBAR_PC_TO_PREFIX "/p/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/p")
+string(REGEX REPLACE "/$" "" XBAR_PC_TO_PREFIX "${XBAR_PC_TO_PREFIX}")
 configure_file("${CMAKE_SOURCE_DIR}/tools/packaging/xbar.pc.in" "${CMAKE_BINARY_DIR}/xbar.pc" @ONLY)
 install(FILES "${CMAKE_BINARY_DIR}/xbar.pc" DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
 
