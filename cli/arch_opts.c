@@ -2,6 +2,8 @@
 
 #include <stdio.h>
 
+#include "eval/installed.h"
+
 bool xb_cli_arch_opt(xb_args *a, xb_cli_arch *o) {
     const char *v;
     if (xb_args_opt(a, "--arch", &v)) {
@@ -22,7 +24,7 @@ bool xb_cli_arch_opt(xb_args *a, xb_cli_arch *o) {
 }
 
 xb_status xb_cli_arch_build(const xb_cli_arch *o, xb_arch *out, xb_ctx *ctx) {
-    XB_TRY(xb_arch_load(out, o->arch ? o->arch : "isaac", ctx));
+    XB_TRY(xb_arch_open(out, o->arch ? o->arch : "isaac", ctx));
     for (int i = 0; i < o->n_sets; i++) XB_TRY(xb_arch_set(out, o->sets[i], ctx));
     if (o->out) {
         FILE *f = fopen(o->out, "w");

@@ -3,6 +3,10 @@
 
 #include "cli/cli.h"
 
+#ifndef XBAR_VERSION
+#define XBAR_VERSION "unknown"
+#endif
+
 typedef struct {
     const char *name;
     int (*fn)(int, char **);
@@ -18,7 +22,7 @@ static const command commands[] = {
 static void usage(FILE *f) {
     fprintf(f,
             "xbar — run quantized ONNX networks on a simulated RRAM crossbar accelerator\n\n"
-            "usage: xbar COMMAND [ARGS...]\n       xbar COMMAND --help\n\ncommands:\n");
+            "usage: xbar COMMAND [ARGS...]\n       xbar COMMAND --help\n       xbar --version\n\ncommands:\n");
     for (const command *c = commands; c->name; c++) fprintf(f, "  %-12s %s\n", c->name, c->summary);
 }
 
@@ -29,6 +33,10 @@ int main(int argc, char **argv) {
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("xbar %s\n", XBAR_VERSION);
         return 0;
     }
     for (const command *c = commands; c->name; c++)

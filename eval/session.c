@@ -64,6 +64,10 @@ xb_status xb_session_open(const char *model, const xb_session_opts *opts, xb_ses
     return XB_OK;
 }
 
+void xb_session_set_opts(xb_session *s, const xb_session_opts *opts) {
+    s->opts = opts ? *opts : default_opts;
+}
+
 static void free_analog(xb_session *s) {
     xb_cost_free(s->cost);
     xb_mapping_free(s->map);
@@ -119,8 +123,13 @@ const char *xb_session_default_data(xb_session *s) {
 
 xb_status xb_session_open_data(xb_session *s, const char *spec, int64_t limit, xb_ctx *ctx) {
     if (s->d) return xb_fail(ctx, XB_ERR_INVALID, "session: data already open");
-    XB_TRY(xb_dataset_open(spec, &s->d, ctx));
-    xb_dataset *d = s->d;
+    xb_dataset *d = NULL;
+    XB_TRY(xb_dataset_open(spec, &d, ctx));
+    return xb_session_set_data(s, d, limit, ctx);
+}
+
+/* Relabel `d` to the model's classes and check its images fit the model. */
+static xb_status check_data(const xb_session *s, xb_dataset *d, xb_ctx *ctx) {
     const xb_preproc *pp = &s->pp;
     char note[512];
     XB_TRY(xb_dataset_match_classes(d, pp->class_names, pp->n_classes, note, sizeof note, ctx));
@@ -130,6 +139,15 @@ xb_status xb_session_open_data(xb_session *s, const char *spec, int64_t limit, x
         xb_report_note("%s has %s images, the model takes %s: converting (%s)", d->path,
                        d->c == 1 ? "grey" : "RGB", pp->c == 1 ? "grey" : "RGB",
                        pp->c == 1 ? "ITU-R BT.601 luma" : "grey replicated to R, G, B");
+    return XB_OK;
+}
+
+xb_status xb_session_set_data(xb_session *s, xb_dataset *d, int64_t limit, xb_ctx *ctx) {
+    if (s->d || check_data(s, d, ctx) != XB_OK) {
+        xb_dataset_free(d);
+        return s->d ? xb_fail(ctx, XB_ERR_INVALID, "session: data already open") : ctx->status;
+    }
+    s->d = d;
     s->count = limit > 0 && limit < d->n ? limit : d->n;
     return XB_OK;
 }

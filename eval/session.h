@@ -72,6 +72,9 @@ typedef struct {
 xb_status xb_session_open(const char *model, const xb_session_opts *opts, xb_session **out,
                           xb_ctx *ctx);
 void xb_session_free(xb_session *s);
+/* Replace the options (NULL: defaults): threads apply from the next run,
+ * profile_images from the next backend. */
+void xb_session_set_opts(xb_session *s, const xb_session_opts *opts);
 
 /* The model's own dataset (metadata xbar.dataset) when installed, else its
  * bundled sample, else the name (the loader then explains what is missing);
@@ -82,6 +85,10 @@ const char *xb_session_default_data(xb_session *s);
  * and check its images fit the model (notes on stderr); evaluate its first
  * `limit` images (<= 0: all). */
 xb_status xb_session_open_data(xb_session *s, const char *spec, int64_t limit, xb_ctx *ctx);
+
+/* The same for data already in memory (the C API's images): the session
+ * takes ownership of `d`, also on failure. */
+xb_status xb_session_set_data(xb_session *s, xb_dataset *d, int64_t limit, xb_ctx *ctx);
 
 /* Choose `n` calibration images by the policy above (fewer when the chosen
  * source has fewer).  May open the training split. */

@@ -61,3 +61,30 @@ endif()
 
 # Layering: no layer includes one above it (tools/check_layers.sh).
 add_test(NAME layers COMMAND sh "${CMAKE_SOURCE_DIR}/tools/check_layers.sh")
+
+# The C API from outside: install into a temporary prefix, build a program
+# with pkg-config and find_package(xbar), compare with xbar run
+# (tests/install/run.sh).  A sanitized libxbar.so needs the sanitizer
+# runtime in the program too, so the program gets the same flags.
+if(XBAR_SANITIZE)
+  set(_xbar_consumer_flags "-fsanitize=address,undefined")
+else()
+  set(_xbar_consumer_flags "")
+endif()
+add_test(NAME install COMMAND sh "${CMAKE_SOURCE_DIR}/tests/install/run.sh" "${CMAKE_SOURCE_DIR}"
+  "${CMAKE_BINARY_DIR}" "${_xbar_consumer_flags}")
+
+# The Python bindings with the system python (tests/python/test_xbar.py;
+# exit 77 = skipped when numpy is missing).  Under the sanitizers the
+# interpreter is not instrumented: the runtimes are preloaded, and leak
+# checking is off (CPython keeps its own allocations to the end).
+set(_xbar_py_env "XBAR_LIB=$<TARGET_FILE:xbar_shared>" "XBAR_BIN=$<TARGET_FILE:xbar>")
+if(XBAR_SANITIZE)
+  execute_process(COMMAND ${CMAKE_C_COMPILER} -print-file-name=libasan.so
+    OUTPUT_VARIABLE _asan OUTPUT_STRIP_TRAILING_WHITESPACE)
+  execute_process(COMMAND ${CMAKE_C_COMPILER} -print-file-name=libubsan.so
+    OUTPUT_VARIABLE _ubsan OUTPUT_STRIP_TRAILING_WHITESPACE)
+  list(APPEND _xbar_py_env "LD_PRELOAD=${_asan} ${_ubsan}" "ASAN_OPTIONS=detect_leaks=0")
+endif()
+add_test(NAME python COMMAND /usr/bin/python3 "${CMAKE_SOURCE_DIR}/tests/python/test_xbar.py")
+set_tests_properties(python PROPERTIES ENVIRONMENT "${_xbar_py_env}" SKIP_RETURN_CODE 77)
