@@ -72,7 +72,7 @@ int xbar_layer_count(xbar *h) {
 }
 
 static void layer_adc_stats(const xb_backend *b, int i, xbar_layer *o) {
-    const xb_analog_stats *s = &b->stats[i];
+    const xb_crossbar_stats *s = &b->stats[i];
     o->has_adc_stats = 1;
     o->saturated = s->saturated;
     o->saturation_rate = s->conversions ? (double)s->saturated / (double)s->conversions : 0;
