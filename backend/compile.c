@@ -74,13 +74,9 @@ static void balance(const xb_arch *a, xb_mapping *m) {
             }
         }
         xb_layer_map *l = &m->layers[b];
-        if (l->replicas >= l->s.P) break;
+        /* Bus-bound (xb_layer_bus_ns): no number of copies is faster. */
+        if (l->replicas >= l->s.P || xb_layer_bus_ns(a, l) >= worst) break;
         l->replicas++;
-        /* Bus-bound (xb_layer_bus_ns): another copy would not be faster. */
-        if (xb_layer_latency_ns(a, l) >= worst) {
-            l->replicas--;
-            break;
-        }
         place(a, m);
         if (m->tiles > budget) {
             l->replicas--;
