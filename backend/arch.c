@@ -26,6 +26,7 @@ typedef struct {
 static const char *const range_names[] = {"clip", "max", "calibrated", NULL};
 static const char *const enc_names[] = {"offset", "differential", "center", NULL};
 static const char *const rep_names[] = {"none", "balance", NULL};
+static const char *const split_names[] = {"fill", "even", NULL};
 
 #define O(m) offsetof(xb_arch, m)
 #define ADC_ROW(b)                                                                                 \
@@ -61,7 +62,6 @@ static const field fields[] = {
     {"timing.clock_ghz", F_DBL, O(clock_ghz), 1e-6, 1e6, NULL},
     ADC_ROW(4), ADC_ROW(5), ADC_ROW(6), ADC_ROW(7), ADC_ROW(8), ADC_ROW(9), ADC_ROW(10),
     {"energy.dac_pj", F_DBL, O(dac_pj), 0, 1e6, NULL},
-    {"energy.crossbar_read_pj", F_DBL, O(xbar_pj), 0, 1e9, NULL},
     {"energy.sample_hold_pj", F_DBL, O(sh_pj), 0, 1e6, NULL},
     {"energy.shift_add_pj", F_DBL, O(sa_pj), 0, 1e6, NULL},
     {"energy.input_reg_pj_per_byte", F_DBL, O(ir_pj_per_byte), 0, 1e6, NULL},
@@ -69,12 +69,32 @@ static const field fields[] = {
     {"energy.edram_pj_per_byte", F_DBL, O(edram_pj_per_byte), 0, 1e6, NULL},
     {"energy.alu_pj", F_DBL, O(alu_pj), 0, 1e6, NULL},
     {"area.dac_um2", F_DBL, O(dac_um2), 0, 1e9, NULL},
-    {"area.crossbar_um2", F_DBL, O(xbar_um2), 0, 1e9, NULL},
     {"area.sample_hold_um2", F_DBL, O(sh_um2), 0, 1e9, NULL},
     {"area.shift_add_um2", F_DBL, O(sa_um2), 0, 1e9, NULL},
     {"area.input_reg_um2", F_DBL, O(ir_um2), 0, 1e9, NULL},
     {"area.output_reg_um2", F_DBL, O(or_um2), 0, 1e9, NULL},
     {"area.edram_um2", F_DBL, O(edram_um2), 0, 1e12, NULL},
+    /* --- cost and device model --- */
+    {"mapping.row_split", F_ENUM, O(row_split), 0, 0, split_names},
+    {"crossbar.read_voltage", F_DBL, O(read_v), 0, 10, NULL},
+    {"energy.crossbar_cell_fj_per_v2", F_DBL, O(cell_fj_v2), 0, 1e9, NULL},
+    {"energy.row_wire_ff_per_um", F_DBL, O(wire_ff_per_um), 0, 1e6, NULL},
+    {"energy.adc_bit_pj", F_DBL, O(adc_bit_pj), 0, 1e6, NULL},
+    {"energy.adc_fom_fj", F_DBL, O(adc_fom_fj), 0, 1e9, NULL},
+    {"energy.adc_ref_gsps", F_DBL, O(adc_ref_gsps), 1e-6, 1e6, NULL},
+    {"area.cell_um2", F_DBL, O(cell_um2), 0, 1e6, NULL},
+    {"area.adc_bit_um2", F_DBL, O(adc_bit_um2), 0, 1e9, NULL},
+    {"area.adc_cap_um2", F_DBL, O(adc_cap_um2), 0, 1e9, NULL},
+    {"tile.edram_mw", F_DBL, O(tile_edram_mw), 0, 1e9, NULL},
+    {"tile.bus_mw", F_DBL, O(tile_bus_mw), 0, 1e9, NULL},
+    {"tile.router_mw", F_DBL, O(tile_router_mw), 0, 1e9, NULL},
+    {"tile.digital_mw", F_DBL, O(tile_digital_mw), 0, 1e9, NULL},
+    {"tile.bus_um2", F_DBL, O(tile_bus_um2), 0, 1e12, NULL},
+    {"tile.router_um2", F_DBL, O(tile_router_um2), 0, 1e12, NULL},
+    {"tile.digital_um2", F_DBL, O(tile_digital_um2), 0, 1e12, NULL},
+    {"tile.tiles_per_router", F_INT, O(tiles_per_router), 1, 1 << 20, NULL},
+    {"tile.bus_bytes_per_ns", F_DBL, O(bus_bytes_per_ns), 0, 1e9, NULL},
+    {"energy.router_pj_per_byte", F_DBL, O(router_pj_per_byte), 0, 1e6, NULL},
     {"nonideal.programming_sigma", F_DBL, O(prog_sigma), 0, 10, NULL},
     {"nonideal.read_sigma", F_DBL, O(read_sigma), 0, 1e6, NULL},
     {"nonideal.stuck_low_rate", F_DBL, O(stuck_low), 0, 1, NULL},
@@ -96,6 +116,40 @@ static const field fields[] = {
     {"nonideal.table", F_STR, O(noise_table), 0, sizeof((xb_arch *)0)->noise_table, NULL},
 };
 #define NFIELDS ((int)(sizeof fields / sizeof fields[0]))
+
+/* The cost and device model block (docs/ARCH.md, "Component models"). */
+static void cost_model_defaults(xb_arch *a) {
+    a->row_split = XB_SPLIT_FILL;
+    a->read_v = 0.2; /* CiMLoop ISAAC macro */
+    /* Table I: 2.4 mW for 8 arrays, 100 ns per read, all 128 x 128 cells
+     * driven: 30 pJ per read, 1.83 fJ per cell, at 0.2 V. */
+    a->cell_fj_v2 = 2.4e-3 / 8 * 100e-9 * 1e15 / (128.0 * 128.0) / (0.2 * 0.2);
+    a->cell_um2 = 0.0002e6 / 8 / (128.0 * 128.0); /* Table I 25 um^2 per 128x128 array */
+    a->wire_ff_per_um = 0.2;                       /* NeuroSim's unit-length wire capacitance */
+    /* DAC driver: Table I's 4 mW over 8 x 128 activations per 100 ns
+     * (0.390625 pJ) less the 128-column row line, so one activation at
+     * 128 columns is Table I's figure. */
+    a->dac_pj = 4e-3 * 100e-9 / 1024 * 1e12 -
+                128 * sqrt(a->cell_um2) * a->wire_ff_per_um * 1e-3 * a->read_v * a->read_v;
+    /* Least-squares fit of the Accelergy ISAAC ADC table, 4..10 bits. */
+    a->adc_bit_pj = 0.19551695;
+    a->adc_fom_fj = 0.41351;
+    a->adc_bit_um2 = 81.72857931;
+    a->adc_cap_um2 = 2.13350031;
+    a->adc_ref_gsps = 1.28;
+    /* ISAAC Table I, per tile: eDRAM, eDRAM-to-IMA bus, router (one per 4
+     * tiles), and sigmoid + S+A + max-pool + output register. */
+    a->tile_edram_mw = 20.7;
+    a->tile_bus_mw = 7;
+    a->tile_router_mw = 42;
+    a->tiles_per_router = 4;
+    a->tile_digital_mw = 0.52 + 0.05 + 0.4 + 1.68;
+    a->tile_bus_um2 = 0.090e6;
+    a->tile_router_um2 = 0.151e6;
+    a->tile_digital_um2 = (0.0006 + 0.00006 + 0.00024 + 0.0032) * 1e6;
+    a->bus_bytes_per_ns = 384 / 8.0 * 1.2; /* 384 wires at the 1.2 GHz clock */
+    a->router_pj_per_byte = 20.74 / 32;    /* CiMLoop ISAAC router: 20.74 pJ per 256 b */
+}
 
 void xb_arch_defaults(xb_arch *a) {
     memset(a, 0, sizeof *a);
@@ -127,10 +181,7 @@ void xb_arch_defaults(xb_arch *a) {
     memcpy(a->adc_pj, e, sizeof e);
     memcpy(a->adc_um2, ar, sizeof ar);
     /* ISAAC Table I per IMA, divided over one 100 ns read cycle. */
-    a->dac_pj = 4e-3 * 100e-9 / 1024 * 1e12;          /* 4 mW, 8x128 DACs: 0.390625 pJ */
     a->dac_um2 = 0.00017e6 / 1024;                    /* 0.166 um^2 */
-    a->xbar_pj = 2.4e-3 / 8 * 100e-9 * 1e12;          /* 2.4 mW, 8 arrays: 30 pJ */
-    a->xbar_um2 = 0.0002e6 / 8;                       /* 25 um^2 */
     a->sh_pj = 10e-6 * 100e-9 / 1024 * 1e12;          /* 10 uW, 8x128 S+H */
     a->sh_um2 = 0.00004e6 / 1024;
     a->sa_pj = 0.2e-3 / (8 * 1.28e9) * 1e12;          /* 0.2 mW over 8 ADCs' conversions */
@@ -142,6 +193,7 @@ void xb_arch_defaults(xb_arch *a) {
     a->edram_pj_per_byte = 20.45 / 32;                /* CiMLoop ISAAC eDRAM: 20.45 pJ/256 b */
     a->edram_um2 = 0.083e6;
     a->alu_pj = 0.1; /* 32-bit integer add, 45 nm (Horowitz, ISSCC 2014) */
+    cost_model_defaults(a);
     a->prog_sigma = 0;
     a->read_sigma = 0;
     a->stuck_low = 0;
@@ -575,22 +627,6 @@ const char *xb_arch_encoding_name(const xb_arch *a) {
     _Static_assert(sizeof enc_names / sizeof enc_names[0] == XB_ENC_CENTER + 2,
                    "one spelling per xb_encoding");
     return enc_names[a->encoding];
-}
-
-/* Outside the table: below 4 bits a SAR ADC does not get much cheaper
- * (comparator and logic dominate), so the 4-bit figure is kept; above 10
- * bits energy is extrapolated at x2 per bit, the thermal-noise-limited slope
- * of Murmann's ADC survey.  Both are assumptions, stated in docs/ARCH.md. */
-double xb_arch_adc_energy_pj(const xb_arch *a, int bits) {
-    if (bits <= XB_ADC_TAB_MIN) return a->adc_pj[0];
-    if (bits <= XB_ADC_TAB_MAX) return a->adc_pj[bits - XB_ADC_TAB_MIN];
-    return a->adc_pj[XB_ADC_TAB_N - 1] * ldexp(1.0, bits - XB_ADC_TAB_MAX);
-}
-
-double xb_arch_adc_area_um2(const xb_arch *a, int bits) {
-    if (bits <= XB_ADC_TAB_MIN) return a->adc_um2[0];
-    if (bits <= XB_ADC_TAB_MAX) return a->adc_um2[bits - XB_ADC_TAB_MIN];
-    return a->adc_um2[XB_ADC_TAB_N - 1] * ldexp(1.0, bits - XB_ADC_TAB_MAX);
 }
 
 static void format_field(const xb_arch *a, const field *f, char *buf, size_t n) {

@@ -30,6 +30,10 @@ typedef enum { XB_ENC_OFFSET = 0, XB_ENC_DIFFERENTIAL = 1, XB_ENC_CENTER = 2 } x
  * balancing of the layer pipeline under a tile budget. */
 typedef enum { XB_REP_NONE = 0, XB_REP_BALANCE = 1 } xb_replication;
 
+/* Row blocks (mapping.row_split): fill each crossbar's rows, or spread K
+ * equally over the same number of blocks (backend/crossbar/geometry.h). */
+typedef enum { XB_SPLIT_FILL = 0, XB_SPLIT_EVEN = 1 } xb_row_split;
+
 /* ADC energy/area table covers 4..10 bits (Accelergy ISAAC library). */
 #define XB_ADC_TAB_MIN 4
 #define XB_ADC_TAB_MAX 10
@@ -64,14 +68,28 @@ typedef struct xb_arch {
     double xbar_read_ns, clock_ghz;
     /* energy (pJ per event) and area (um^2 per instance) */
     double adc_pj[XB_ADC_TAB_N], adc_um2[XB_ADC_TAB_N];
-    double dac_pj, dac_um2;         /* per row activation / per DAC */
-    double xbar_pj, xbar_um2;       /* per full crossbar read / per crossbar */
+    double dac_pj, dac_um2;         /* DAC driver per row activation at 1 bit (the row
+                                       line is added, see below) / per DAC */
     double sh_pj, sh_um2;           /* per column sample / per sample-and-hold */
     double sa_pj, sa_um2;           /* per conversion / per partition */
     double ir_pj_per_byte, ir_um2;  /* input register read / per partition */
     double or_pj, or_um2;           /* per conversion / per partition */
     double edram_pj_per_byte, edram_um2; /* per byte / per tile */
     double alu_pj;                  /* per digital op */
+    /* --- cost and device model (docs/ARCH.md, "Component models") --- */
+    xb_row_split row_split;         /* mapping.row_split */
+    double read_v;                  /* crossbar.read_voltage, V */
+    double cell_fj_v2;              /* crossbar read energy per driven cell / V^2 */
+    double cell_um2;                /* area per cell (pitch^2) */
+    double wire_ff_per_um;          /* row-line wire capacitance */
+    double adc_bit_pj, adc_fom_fj;  /* ADC fit E = bit_pj * b + fom_fj * 2^b (table first) */
+    double adc_bit_um2, adc_cap_um2; /* ADC area fit A = bit_um2 * b + cap_um2 * 2^b */
+    double adc_ref_gsps;            /* rate the ADC table and fit hold at */
+    double tile_edram_mw, tile_bus_mw, tile_router_mw, tile_digital_mw; /* Table I per tile */
+    double tile_bus_um2, tile_router_um2, tile_digital_um2;
+    int tiles_per_router;
+    double bus_bytes_per_ns;        /* eDRAM-to-IMA bus bandwidth per tile */
+    double router_pj_per_byte;      /* a layer's output through a router */
     /* non-idealities */
     double prog_sigma, read_sigma, stuck_low, stuck_high;
     uint64_t seed;
@@ -138,8 +156,21 @@ xb_status xb_arch_check_simulable(const xb_arch *a, xb_ctx *ctx);
 int xb_arch_bits_for(int64_t v);
 /* Largest possible column sum of a full crossbar in unit levels. */
 int64_t xb_arch_max_column_sum(const xb_arch *a);
+/* ADC energy per conversion and area at `bits` and the arch's sample rate:
+ * the table entry when it is > 0 (4..10 bits), else the survey fit
+ * bit_pj * b + fom_fj * 2^b; both times max(1, rate / adc_ref_gsps). */
 double xb_arch_adc_energy_pj(const xb_arch *a, int bits);
 double xb_arch_adc_area_um2(const xb_arch *a, int bits);
+/* Component models (docs/ARCH.md): crossbar area from the cell pitch; the
+ * energy of one dac_bits-bit row activation (driver + row line across all
+ * columns); the energy one driven cell at mean level `level` (in unit
+ * levels, 0 = unprogrammed) takes per read. */
+double xb_arch_crossbar_um2(const xb_arch *a);
+double xb_arch_row_activation_pj(const xb_arch *a);
+double xb_arch_cell_read_pj(const xb_arch *a, double level);
+/* Mean level summed over the weight slices when each slice uses its
+ * levels uniformly: sum_s (2^width_s - 1) / 2. */
+double xb_arch_slice_mean_levels(const xb_arch *a);
 
 /* Print every field as JSON ("name": {...}) to f; the inverse of load. */
 void xb_arch_write_json(const xb_arch *a, FILE *f, int indent);

@@ -24,8 +24,56 @@ Test(arch, isaac_preset_matches_builtin_defaults) {
     /* ISAAC Table I: 16 mW for 8 ADCs at 1.28 GS/s is 1.5625 pJ; the table
      * value we use for 8 bits is Accelergy's 1.67. */
     cr_assert_float_eq(xb_arch_adc_energy_pj(&a, 8), 1.67, 1e-12);
-    cr_assert_float_eq(a.dac_pj, 0.390625, 1e-12);
-    cr_assert_float_eq(a.xbar_pj, 30.0, 1e-12);
+    /* Table I per event: a 1-bit row activation at 128 columns is 4 mW /
+     * (8 x 128) x 100 ns; a read of all 128 x 128 cells at their mean level
+     * (1.5 of 3) is 2.4 mW / 8 x 100 ns = 30 pJ; the array is 25 um^2. */
+    cr_assert_float_eq(xb_arch_row_activation_pj(&a), 0.390625, 1e-12);
+    cr_assert_float_eq(128 * 128 * xb_arch_cell_read_pj(&a, 1.5), 30.0, 1e-9);
+    cr_assert_float_eq(xb_arch_slice_mean_levels(&a), 4 * 1.5, 1e-12);
+    cr_assert_float_eq(xb_arch_crossbar_um2(&a), 25.0, 1e-12);
+}
+
+/* The component models scale with what they depend on. */
+Test(arch, component_models_scale) {
+    xb_arch a;
+    xb_arch_defaults(&a);
+    /* The ADC fit reproduces the Accelergy table within 1% at 4..10 bits;
+     * an explicit table entry takes precedence, a zero one falls back to
+     * the fit. */
+    for (int b = XB_ADC_TAB_MIN; b <= XB_ADC_TAB_MAX; b++) {
+        double t = a.adc_pj[b - XB_ADC_TAB_MIN], ta = a.adc_um2[b - XB_ADC_TAB_MIN];
+        double fit = a.adc_bit_pj * b + a.adc_fom_fj * 1e-3 * ldexp(1.0, b);
+        double fita = a.adc_bit_um2 * b + a.adc_cap_um2 * ldexp(1.0, b);
+        cr_assert(fabs(fit / t - 1) < 0.01, "%d bits: fit %g, table %g", b, fit, t);
+        cr_assert(fabs(fita / ta - 1) < 0.01, "%d bits: area fit %g, table %g", b, fita, ta);
+    }
+    a.adc_pj[8 - XB_ADC_TAB_MIN] = 0;
+    cr_assert_float_eq(xb_arch_adc_energy_pj(&a, 8), 0.19551695 * 8 + 0.41351e-3 * 256, 1e-12);
+    cr_assert_float_eq(xb_arch_adc_energy_pj(&a, 12), 0.19551695 * 12 + 0.41351e-3 * 4096, 1e-12);
+    /* Twice the reference rate: twice the energy per conversion and area. */
+    xb_arch_defaults(&a);
+    a.adc_gsps = 2.56;
+    cr_assert_float_eq(xb_arch_adc_energy_pj(&a, 8), 2 * 1.67, 1e-12);
+    cr_assert_float_eq(xb_arch_adc_area_um2(&a, 8), 2 * 1200.0, 1e-9);
+    /* Array area from the pitch; a 2-bit DAC costs twice the driver. */
+    xb_arch_defaults(&a);
+    a.rows = a.cols = 512;
+    cr_assert_float_eq(xb_arch_crossbar_um2(&a), 16 * 25.0, 1e-9);
+    double line4 = xb_arch_row_activation_pj(&a) - a.dac_pj;
+    a.cols = 128;
+    cr_assert_float_eq(line4, 4 * (xb_arch_row_activation_pj(&a) - a.dac_pj), 1e-15);
+    a.dac_bits = 2;
+    cr_assert_float_eq(xb_arch_row_activation_pj(&a), 2 * a.dac_pj + line4 / 4, 1e-12);
+    /* A finite on/off ratio r: unprogrammed cells conduct 1/r of G_on
+     * (2/r of the mean-level calibration point); the mean programmed cell
+     * (r + 1) / (2r) of G_on whatever the cell bits. */
+    xb_arch_defaults(&a);
+    double base = xb_arch_cell_read_pj(&a, 1.5);
+    a.on_off_ratio = 15;
+    cr_assert_float_eq(xb_arch_cell_read_pj(&a, 0), base * 2 / 15, 1e-15);
+    cr_assert_float_eq(xb_arch_cell_read_pj(&a, 1.5), base * 16 / 15, 1e-15);
+    a.bits_per_cell = 4;
+    cr_assert_float_eq(xb_arch_cell_read_pj(&a, 7.5), base * 16 / 15, 1e-15);
 }
 
 Test(arch, ideal_preset_is_lossless_isaac_mapping) {
@@ -128,9 +176,9 @@ Test(arch, derived_slices) {
     cr_assert_eq(xb_arch_cols_per_slice(&a), 2);
     a.dac_bits = 3;
     cr_assert_eq(xb_arch_input_slices(&a), 3);
-    /* Outside the table: 4-bit floor, x2 per bit above 10. */
-    cr_assert_float_eq(xb_arch_adc_energy_pj(&a, 2), 0.79, 1e-12);
-    cr_assert_float_eq(xb_arch_adc_energy_pj(&a, 12), 2.38 * 4, 1e-12);
+    /* Outside the table: the SAR fit b x 0.1955 pJ + 2^b x 0.4135 fJ. */
+    cr_assert_float_eq(xb_arch_adc_energy_pj(&a, 2), 0.19551695 * 2 + 0.41351e-3 * 4, 1e-12);
+    cr_assert_float_eq(xb_arch_adc_energy_pj(&a, 12), 0.19551695 * 12 + 0.41351e-3 * 4096, 1e-12);
 }
 
 Test(arch, json_roundtrip) {

@@ -19,8 +19,21 @@ double xb_layer_cycle_ns(const xb_arch *a, const xb_layer_map *l) {
     return conv_ns > a->xbar_read_ns ? conv_ns : a->xbar_read_ns;
 }
 
+double xb_layer_bus_bytes(const xb_arch *a, const xb_layer_map *l) {
+    return (double)l->s.P * (double)l->s.K * (double)l->s.groups * ((a->input_bits + 7) / 8);
+}
+
+double xb_layer_bus_ns(const xb_arch *a, const xb_layer_map *l) {
+    if (a->bus_bytes_per_ns <= 0) return 0;
+    int64_t parts = ceil_div(l->xbars_per_group * l->s.groups, a->xbars_per_partition);
+    int64_t tiles = ceil_div(parts, a->partitions_per_tile);
+    return xb_layer_bus_bytes(a, l) / (a->bus_bytes_per_ns * (double)tiles);
+}
+
 double xb_layer_latency_ns(const xb_arch *a, const xb_layer_map *l) {
-    return (double)ceil_div(l->s.P, l->replicas) * l->input_slices * xb_layer_cycle_ns(a, l);
+    double t = (double)ceil_div(l->s.P, l->replicas) * l->input_slices * xb_layer_cycle_ns(a, l);
+    double bus = xb_layer_bus_ns(a, l);
+    return bus > t ? bus : t;
 }
 
 /* Crossbars, partitions and tiles of every layer for the current replica
@@ -61,7 +74,8 @@ static void balance(const xb_arch *a, xb_mapping *m) {
             }
         }
         xb_layer_map *l = &m->layers[b];
-        if (l->replicas >= l->s.P) break;
+        /* Bus-bound (xb_layer_bus_ns): no number of copies is faster. */
+        if (l->replicas >= l->s.P || xb_layer_bus_ns(a, l) >= worst) break;
         l->replicas++;
         place(a, m);
         if (m->tiles > budget) {
@@ -111,14 +125,19 @@ xb_mapping *xb_compile_shapes(const xb_arch *a, const xb_layer_shape *shapes, in
         int64_t GP = s->groups * s->P;
         l->macs = s->K * s->N * GP;
         l->xbar_reads = l->xbars_per_group * J * GP;
-        /* Crossbar read energy scales with the rows driven: every column
-         * block of a row block sees the same rows. */
-        l->xbar_row_reads = (double)s->K / a->rows * (double)l->col_blocks * J * GP;
+        /* Cells on driven rows: every row of a row block is driven for
+         * each of its column blocks; the programmed ones are the K x N x S
+         * x u weight cells, the rest of those columns stay at G_off. */
+        l->cells_driven = (double)s->K * s->N * S * u * J * GP;
+        l->cells_idle = (double)s->K * ((double)l->col_blocks * a->cols - (double)s->N * S * u) *
+                        J * GP;
+        l->unit_cells = a->flip ? (double)s->K * J * GP : 0;
         l->dac_acts = s->K * l->col_blocks * J * GP;
         l->col_samples = l->row_blocks * s->N * S * u * J * GP;
         /* Flip: each row block also converts ISAAC's unit column, sum(x). */
         l->conversions = l->row_blocks * (s->N * S * conv_per_unit + (a->flip ? 1 : 0)) * J * GP;
-        int64_t klev = xb_block_rows(s->K, a->rows, 0) * ((1 << a->bits_per_cell) - 1);
+        int64_t klev = xb_block_rows(s->K, a->rows, a->row_split == XB_SPLIT_EVEN, 0) *
+                       ((1 << a->bits_per_cell) - 1);
         l->max_column_sum = (a->flip ? klev / 2 : klev) * ((1 << a->dac_bits) - 1);
         l->adc_bits = xb_arch_layer_adc_bits(a, i, n, NULL);
         l->adc_cycle_frac = 1;
@@ -138,7 +157,7 @@ void xb_layer_xbar_usage(const xb_arch *a, const xb_layer_map *l, int64_t x, int
                          int64_t *cols_used) {
     int64_t in_group = x % l->xbars_per_group;
     int64_t rb = in_group / l->col_blocks, cb = in_group % l->col_blocks;
-    *rows_used = xb_block_rows(l->s.K, a->rows, rb);
+    *rows_used = xb_block_rows(l->s.K, a->rows, a->row_split == XB_SPLIT_EVEN, rb);
     int64_t units = l->s.N * l->w_slices - cb * l->units_per_xbar;
     if (units > l->units_per_xbar) units = l->units_per_xbar;
     *cols_used = units * l->cols_per_slice;

@@ -6,8 +6,9 @@
  * applied at P output positions per image.  Each weight is encoded
  * (offset or differential, see arch.h) and cut into `w_slices` cell slices
  * of bits_per_cell bits; a slice occupies `cols_per_slice` physical columns
- * (2 for differential: positive and negative).  Row blocks hold `rows`
- * consecutive k; column blocks hold as many whole slice units as fit in
+ * (2 for differential: positive and negative).  Row blocks hold up to
+ * `rows` consecutive k, filled or split evenly (mapping.row_split,
+ * backend/crossbar/geometry.h); column blocks hold as many whole slice units as fit in
  * `cols`.  Groups get their own crossbars.  Each layer starts on a fresh
  * partition (ISAAC assigns IMAs to layers), partitions fill tiles in
  * order.
@@ -47,7 +48,9 @@ typedef struct {
     /* Per image, analytic (the hardware runs every slice whatever the data). */
     int64_t macs;
     int64_t xbar_reads;      /* crossbar activations */
-    double xbar_row_reads;   /* crossbar reads weighted by rows used / rows */
+    double cells_driven;     /* programmed cells on driven rows, summed over reads */
+    double cells_idle;       /* unprogrammed cells on driven rows (conduct G_off) */
+    double unit_cells;       /* flip: ISAAC's unit-column cells on driven rows */
     int64_t dac_acts;        /* row activations */
     int64_t col_samples;     /* column samples (S+H) */
     int64_t conversions;     /* ADC conversions */
@@ -74,8 +77,17 @@ void xb_mapping_free(xb_mapping *m);
  * busiest crossbar / ADC throughput). */
 double xb_layer_cycle_ns(const xb_arch *a, const xb_layer_map *l);
 /* Time per image of a layer: ceil(P / replicas) positions x input slices
- * x cycle (all crossbars of the layer work in parallel). */
+ * x cycle (all crossbars of the layer work in parallel), but no less than
+ * the time its inputs take over the eDRAM-to-IMA bus (xb_layer_bus_ns). */
 double xb_layer_latency_ns(const xb_arch *a, const xb_layer_map *l);
+/* Bytes a layer moves over the tile bus per image: each position's K
+ * input codes per group (broadcast to the column blocks, the same for any
+ * number of replicas). */
+double xb_layer_bus_bytes(const xb_arch *a, const xb_layer_map *l);
+/* Those bytes over the bandwidth of the tiles one copy of the layer
+ * occupies (at least one): the eDRAM holding the layer's inputs feeds
+ * every replica, so replication stops paying once this dominates. */
+double xb_layer_bus_ns(const xb_arch *a, const xb_layer_map *l);
 /* Layer shapes of a prepared graph: its XbarQ layers when quantized, else
  * its float Conv / Gemm / MatMul layers.  Caller frees *out. */
 xb_status xb_layer_shapes_of_graph(const xb_graph *g, xb_layer_shape **out, int *n, xb_ctx *ctx);

@@ -191,3 +191,29 @@ Test(compile, replication_balance_is_optimal_under_budget) {
         xb_mapping_free(m);
     }
 }
+
+/* mapping.row_split: the same crossbars and event counts, blocks of equal
+ * rows (150 -> 75 + 75) instead of filled ones (128 + 22); the largest
+ * possible column sum follows the largest block. */
+Test(compile, even_row_split) {
+    xb_ctx ctx = {0};
+    xb_arch a;
+    xb_arch_defaults(&a);
+    xb_layer_shape s = shape("c", 150, 16, 1, 4);
+    xb_mapping *f = xb_compile_shapes(&a, &s, 1, &ctx);
+    cr_assert_eq(xb_arch_set(&a, "mapping.row_split=even", &ctx), XB_OK, "%s", ctx.msg);
+    xb_mapping *e = xb_compile_shapes(&a, &s, 1, &ctx);
+    cr_assert_eq(e->layers[0].row_blocks, 2);
+    cr_assert_eq(e->layers[0].xbars, f->layers[0].xbars);
+    cr_assert_eq(e->layers[0].conversions, f->layers[0].conversions);
+    cr_assert_eq(e->layers[0].dac_acts, f->layers[0].dac_acts);
+    int64_t ru, cu;
+    xb_layer_xbar_usage(&a, &e->layers[0], 1, &ru, &cu);
+    cr_assert_eq(ru, 75);
+    xb_layer_xbar_usage(&f->arch, &f->layers[0], 1, &ru, &cu);
+    cr_assert_eq(ru, 22);
+    cr_assert_eq(e->layers[0].max_column_sum, 75 * 3);
+    cr_assert_eq(f->layers[0].max_column_sum, 128 * 3);
+    xb_mapping_free(f);
+    xb_mapping_free(e);
+}

@@ -19,7 +19,7 @@
 
 enum {
     XB_E_ADC, XB_E_DAC, XB_E_XBAR, XB_E_SH, XB_E_SA, XB_E_IR, XB_E_OR, XB_E_EDRAM, XB_E_ALU,
-    XB_E_COUNT
+    XB_E_BUS, XB_E_ROUTER, XB_E_COUNT
 };
 extern const char *const xb_energy_names[XB_E_COUNT];
 
@@ -48,9 +48,25 @@ typedef struct {
     double gops_per_mm2;   /* on the used area */
 } xb_cost;
 
+/* Peak figures of one tile at full utilisation (every crossbar of every
+ * partition reading all rows and columns each cycle, the tile-level units
+ * at their Table I powers): what ISAAC's Table I reports. */
+typedef struct {
+    double tile_power_mw, tile_area_mm2;
+    double adc_power_share, adc_area_share;
+    double partition_power_mw; /* one partition (ISAAC IMA) */
+    double pj_per_cycle[XB_E_COUNT]; /* per crossbar cycle of one tile, by component */
+    double cycle_ns;
+} xb_cost_peak;
+
 xb_cost *xb_cost_compute(const xb_mapping *m, xb_ctx *ctx);
 void xb_cost_free(xb_cost *c);
-/* Area of one crossbar with its DACs, S+H and ADCs; of a partition; a tile. */
+/* Area of a tile: eDRAM, bus, router share, tile digital units and the
+ * partitions, each with S+A, IR, OR and its crossbars (array + DACs + S+H
+ * + ADCs). */
 double xb_cost_tile_area_um2(const xb_arch *a);
+/* The partitions' part of the tile area alone (ISAAC's 12 IMAs). */
+double xb_cost_partitions_area_um2(const xb_arch *a);
+void xb_cost_peak_compute(const xb_arch *a, xb_cost_peak *p);
 
 #endif

@@ -57,6 +57,30 @@ void xb_profile_print_mapping(FILE *f, const xb_mapping *m) {
     if (a->replication == XB_REP_BALANCE)
         fprintf(f, "replication: balance, budget %d tiles (rep = copies of a layer's weights)\n",
                 a->budget_tiles ? a->budget_tiles : a->tiles);
+    xb_cost_peak p;
+    xb_cost_peak_compute(a, &p);
+    fprintf(f,
+            "peak (one tile, full utilisation): %.1f mW, %.4f mm2, ADC %.1f%% of power and "
+            "%.1f%% of area, %.2f mW per partition\n",
+            p.tile_power_mw, p.tile_area_mm2, 100 * p.adc_power_share, 100 * p.adc_area_share,
+            p.partition_power_mw);
+}
+
+/* The peak figures (xb_cost_peak) as JSON, power by component in mW. */
+static cJSON *peak_json(const xb_arch *a) {
+    xb_cost_peak p;
+    xb_cost_peak_compute(a, &p);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "tile_power_mw", p.tile_power_mw);
+    cJSON_AddNumberToObject(o, "tile_area_mm2", p.tile_area_mm2);
+    cJSON_AddNumberToObject(o, "adc_power_share", p.adc_power_share);
+    cJSON_AddNumberToObject(o, "adc_area_share", p.adc_area_share);
+    cJSON_AddNumberToObject(o, "partition_power_mw", p.partition_power_mw);
+    cJSON_AddNumberToObject(o, "cycle_ns", p.cycle_ns);
+    cJSON *pw = cJSON_AddObjectToObject(o, "power_mw");
+    for (int k = 0; k < XB_E_COUNT; k++)
+        cJSON_AddNumberToObject(pw, xb_energy_names[k], p.pj_per_cycle[k] / p.cycle_ns);
+    return o;
 }
 
 static cJSON *arch_summary(const xb_arch *a) {
@@ -78,6 +102,7 @@ static cJSON *arch_summary(const xb_arch *a) {
     cJSON_AddBoolToObject(o, "flip", a->flip);
     cJSON_AddBoolToObject(o, "adc_skip_cycles", a->adc_skip_cycles);
     cJSON_AddStringToObject(o, "replication", a->replication == XB_REP_BALANCE ? "balance" : "none");
+    cJSON_AddStringToObject(o, "row_split", a->row_split == XB_SPLIT_EVEN ? "even" : "fill");
     cJSON_AddNumberToObject(o, "programming_sigma", a->prog_sigma);
     cJSON_AddNumberToObject(o, "read_sigma", a->read_sigma);
     cJSON_AddNumberToObject(o, "stuck_low_rate", a->stuck_low);
@@ -90,6 +115,7 @@ static cJSON *arch_summary(const xb_arch *a) {
 cJSON *xb_profile_json_mapping(const xb_mapping *m, const xb_cost *c) {
     cJSON *root = cJSON_CreateObject();
     cJSON_AddItemToObject(root, "arch", arch_summary(&m->arch));
+    cJSON_AddItemToObject(root, "peak", peak_json(&m->arch));
     cJSON *arr = cJSON_AddArrayToObject(root, "layers");
     for (int i = 0; i < m->n; i++) {
         const xb_layer_map *l = &m->layers[i];

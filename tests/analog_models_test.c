@@ -75,6 +75,7 @@ static void check_model(const char *path) {
         {"encoding=differential", "adc.signed=true", NULL},
         {"dac.bits=3", "crossbar.bits_per_cell=1", "crossbar.rows=64", NULL},
         {"dac.bits=2", "crossbar.bits_per_cell=3", "crossbar.rows=100", "crossbar.cols=50"},
+        {"mapping.row_split=even", "crossbar.rows=100", NULL},
     };
     for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
         xb_arch a;
@@ -101,6 +102,7 @@ static void check_model(const char *path) {
     static const char *const lossy[][3] = {
         {"adc.bits=8", NULL},
         {"adc.bits=5", NULL},
+        {"adc.bits=5", "mapping.row_split=even", NULL},
         {"adc.bits=6", "encoding=differential", "adc.signed=true"},
         {"adc.bits=6", "adc.range=max", NULL},
         {"nonideal.read_sigma=0.5", NULL},

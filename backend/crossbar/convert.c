@@ -394,8 +394,8 @@ static void full_chunk(full_run *f, int32_t *acc) {
         for (int64_t q = 0; q < pt; q++) s->xsum[q] += f->x[k * P + f->p0 + q];
     for (int64_t i = 0; i < N * pt; i++) s->accd[i] = 0;
     for (f->r = 0; f->r < l->R; f->r++) {
-        f->k0 = f->r * c->rows;
-        f->kb = xb_block_rows(c->K, c->rows, f->r);
+        f->k0 = xb_block_start(c->K, c->rows, c->even_rows, f->r);
+        f->kb = xb_block_rows(c->K, c->rows, c->even_rows, f->r);
         block_sums(f);
         if (!f->simple) {
             analog_values(f);

@@ -248,8 +248,8 @@ void xb_crossbar_run_correction(const xb_crossbar_layer *l, int64_t g, const uin
         memset(corr, 0, (size_t)(N * pt) * sizeof *corr);
         bool touched = false;
         for (f.r = 0; f.r < l->R; f.r++) {
-            f.k0 = f.r * c->rows;
-            f.kb = xb_block_rows(c->K, c->rows, f.r);
+            f.k0 = xb_block_start(c->K, c->rows, c->even_rows, f.r);
+            f.kb = xb_block_rows(c->K, c->rows, c->even_rows, f.r);
             touched |= correct_block(&f, thr);
         }
         if (!touched) continue;

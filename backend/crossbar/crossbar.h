@@ -76,6 +76,7 @@ typedef struct {
     /* geometry and number format */
     int64_t K, N, groups;
     int rows;          /* crossbar rows */
+    bool even_rows;    /* row blocks split K equally (mapping.row_split = even), else filled */
     int dac_bits, input_slices;
     int cell_bits, w_slices, weight_bits;
     /* Slice widths, LSB slice first (each <= cell_bits, summing to the

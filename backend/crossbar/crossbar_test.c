@@ -99,8 +99,12 @@ static void ref_clip(const xb_crossbar_config *c, const int32_t *center, const i
         for (int64_t p = 0; p < P; p++) {
             int64_t total = 0, xsum = 0;
             for (int64_t k = 0; k < c->K; k++) xsum += x[k * P + p];
-            for (int64_t k0 = 0; k0 < c->K; k0 += c->rows) {
-                int64_t k1 = k0 + c->rows < c->K ? k0 + c->rows : c->K;
+            /* Row blocks: filled to `rows`, or (even_rows) R = ceil(K / rows)
+             * blocks of K / R rows, the first K mod R one row longer. */
+            int64_t R = (c->K + c->rows - 1) / c->rows;
+            for (int64_t r = 0, k0 = 0; r < R; r++) {
+                int64_t kb = c->even_rows ? c->K / R + (r < c->K % R) : c->rows;
+                int64_t k1 = k0 + kb < c->K ? k0 + kb : c->K;
                 for (int j = 0; j < c->input_slices; j++)
                     for (int s = 0; s < c->w_slices; s++) {
                         int64_t sp = 0, sn = 0, dsum = 0, cm = (1 << wd[s]) - 1;
@@ -132,6 +136,7 @@ static void ref_clip(const xb_crossbar_config *c, const int32_t *center, const i
                         else if (flip) total += (cm * dsum - CLIP(sp)) * sh2;
                         else total += CLIP(sp) * sh2 - CLIP(sn) * sh2;
                     }
+                k0 = k1;
             }
             if (!c->differential) total -= xsum << (B - 1);
             if (center) total += xsum * center[n];
@@ -176,6 +181,7 @@ Test(crossbar, lossless_is_exact_on_random_layers) {
                         int groups = 1 + (int)(rnd() % 2), rows = (rnd() & 1) ? 128 : 32;
                         xb_crossbar_config c = base_cfg(K, N, groups, rows, wb, xb, dac, cell, diff);
                         c.signed_pair = c.differential && (rnd() & 1);
+                        c.even_rows = cases & 1;
                         maybe_random_slices(&c);
                         int8_t *w = malloc((size_t)(groups * N * K));
                         uint8_t *x = malloc((size_t)(K * P));
@@ -223,6 +229,7 @@ Test(crossbar, clipping_adc_matches_naive_model) {
         if (dac > xb) dac = 1;
         int64_t K = 1 + rnd() % 400, N = 1 + rnd() % 12, P = 1 + rnd() % 6;
         xb_crossbar_config c = base_cfg(K, N, 1, (rnd() & 1) ? 128 : 64, wb, xb, dac, cell, diff);
+        c.even_rows = it & 1;
         c.signed_pair = c.differential && (rnd() & 1);
         maybe_random_slices(&c);
         c.lossless = false;
@@ -274,6 +281,7 @@ Test(crossbar, clipping_adc_sparse_runs_match_naive_model) {
         int diff = (int)(rnd() % 4), adc_bits = 4 + (int)(rnd() % 4);
         int64_t K = 20 + rnd() % 300, N = 1 + rnd() % 40, P = 17 + rnd() % 300;
         xb_crossbar_config c = base_cfg(K, N, 1, 128, wb, xb, dac, 2, diff);
+        c.even_rows = it & 1;
         c.signed_pair = c.differential && (rnd() & 1);
         maybe_random_slices(&c);
         c.lossless = false;
@@ -561,9 +569,28 @@ Test(crossbar, flip_halves_column_sums) {
 Test(crossbar, geometry_helpers) {
     cr_assert_eq(xb_row_blocks(300, 128), 3);
     cr_assert_eq(xb_row_blocks(256, 128), 2);
-    cr_assert_eq(xb_block_rows(300, 128, 0), 128);
-    cr_assert_eq(xb_block_rows(300, 128, 2), 44);
-    cr_assert_eq(xb_block_rows(100, 128, 0), 100);
+    cr_assert_eq(xb_block_rows(300, 128, false, 0), 128);
+    cr_assert_eq(xb_block_rows(300, 128, false, 2), 44);
+    cr_assert_eq(xb_block_rows(100, 128, false, 0), 100);
+    cr_assert_eq(xb_block_start(300, 128, false, 2), 256);
+    /* Even split, as CrossSim: 144 -> 72 + 72, 150 -> 75 + 75, 288 -> 3 x 96,
+     * 400 -> 4 x 100; 385 -> 97 + 96 + 96 + 96. */
+    cr_assert_eq(xb_block_rows(144, 128, true, 1), 72);
+    cr_assert_eq(xb_block_rows(150, 128, true, 0), 75);
+    cr_assert_eq(xb_block_start(150, 128, true, 1), 75);
+    cr_assert_eq(xb_block_rows(288, 128, true, 2), 96);
+    cr_assert_eq(xb_block_rows(400, 128, true, 3), 100);
+    cr_assert_eq(xb_block_rows(385, 128, true, 0), 97);
+    cr_assert_eq(xb_block_rows(385, 128, true, 3), 96);
+    cr_assert_eq(xb_block_start(385, 128, true, 2), 193);
+    /* Every row lies in the block that starts at or before it. */
+    for (int even = 0; even < 2; even++)
+        for (int64_t K = 1; K < 700; K += 7)
+            for (int64_t k = 0; k < K; k++) {
+                int64_t r = xb_row_block_of(K, 128, even, k), k0 = xb_block_start(K, 128, even, r);
+                cr_assert(k >= k0 && k < k0 + xb_block_rows(K, 128, even, r), "K=%lld k=%lld",
+                          (long long)K, (long long)k);
+            }
     /* N = 3, two slices, signed pairs: conversion 4 is slice 1, output 1:
      * column 1 * 6 + 1; its negative column is 3 further. */
     cr_assert_eq(xb_conversion_col(true, 3, 4), 7);

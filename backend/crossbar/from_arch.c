@@ -11,6 +11,7 @@ void xb_crossbar_config_from_arch(const xb_arch *a, const xb_qlayer *q, int laye
     c->N = q->N;
     c->groups = q->groups;
     c->rows = a->rows;
+    c->even_rows = a->row_split == XB_SPLIT_EVEN;
     c->dac_bits = a->dac_bits;
     c->input_slices = xb_arch_input_slices(a);
     c->cell_bits = a->bits_per_cell;

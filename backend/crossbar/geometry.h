@@ -1,19 +1,44 @@
 /* How a K x N matrix lands on crossbar rows and columns: the integer
  * bookkeeping shared by the crossbar simulation, the engine that drives it
- * and the mapping compiler, so the three cannot disagree. */
+ * and the mapping compiler, so the three cannot disagree.
+ *
+ * Row blocks (arch mapping.row_split): K rows always take the fewest
+ * crossbars, R = ceil(K / rows).  `fill` (even = false) fills each block to
+ * `rows` and leaves the rest to the last one (150 on 128 rows: 128 + 22);
+ * `even` spreads K as equally as possible, the first K mod R blocks one row
+ * longer (150: 75 + 75; 288: 3 x 96; 385: 97 + 96 + 96 + 96), as CrossSim
+ * splits a matrix over arrays. */
 #ifndef XBAR_CROSSBAR_GEOMETRY_H
 #define XBAR_CROSSBAR_GEOMETRY_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Row blocks of K rows on crossbars of `rows` rows (the last may be short). */
+/* Row blocks of K rows on crossbars of `rows` rows (either policy). */
 static inline int64_t xb_row_blocks(int64_t K, int64_t rows) { return (K + rows - 1) / rows; }
 
-/* Rows of row block r: min(rows, K - r * rows). */
-static inline int64_t xb_block_rows(int64_t K, int64_t rows, int64_t r) {
+/* First row of row block r. */
+static inline int64_t xb_block_start(int64_t K, int64_t rows, bool even, int64_t r) {
+    if (!even) return r * rows;
+    int64_t R = xb_row_blocks(K, rows), base = K / R, rem = K % R;
+    return r * base + (r < rem ? r : rem);
+}
+
+/* Rows of row block r (block 0 is the largest under both policies). */
+static inline int64_t xb_block_rows(int64_t K, int64_t rows, bool even, int64_t r) {
+    if (even) {
+        int64_t R = xb_row_blocks(K, rows);
+        return K / R + (r < K % R ? 1 : 0);
+    }
     int64_t left = K - r * rows;
     return left < rows ? left : rows;
+}
+
+/* The row block holding row k. */
+static inline int64_t xb_row_block_of(int64_t K, int64_t rows, bool even, int64_t k) {
+    if (!even) return k / rows;
+    int64_t R = xb_row_blocks(K, rows), base = K / R, rem = K % R, big = rem * (base + 1);
+    return k < big ? k / (base + 1) : rem + (k - big) / base;
 }
 
 /* Conversions per (row block, input digit, position) of C columns: a

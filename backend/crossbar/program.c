@@ -94,7 +94,7 @@ static int32_t pick_center(const xb_crossbar_config *cf, const int8_t *w, int64_
         if (w[k] > hi) hi = w[k];
     }
     double dm = ldexp(1.0, dac_bits) - 1, mu = dm / 2, var = ((dm + 1) * (dm + 1) - 1) / 12;
-    double f = (double)xb_block_rows(K, rows, 0) / (double)K;
+    double f = (double)xb_block_rows(K, rows, cf->even_rows, 0) / (double)K;
     int32_t best = 0;
     double best_obj = -1;
     for (int c = hi - wmax; c <= lo + wmax; c++) {
@@ -227,7 +227,7 @@ static void encode_output(xb_crossbar_layer *l, int64_t g, int64_t n, const int8
             mag = (unsigned)(wv + (1 << (c->weight_bits - 1)));
         }
         uint8_t *row = l->lev + (g * c->K + k) * l->C;
-        uint8_t *mx = &l->maxlev[g * l->R + k / c->rows];
+        uint8_t *mx = &l->maxlev[g * l->R + xb_row_block_of(c->K, c->rows, c->even_rows, k)];
         for (int s = 0; s < c->w_slices; s++) {
             int64_t col = ((int64_t)s * u + pol) * c->N + n;
             uint8_t v = (uint8_t)((mag >> l->col_shift[col]) & l->col_mask[col]);
@@ -270,7 +270,8 @@ static xb_status level_sums(xb_crossbar_layer *l, xb_ctx *ctx) {
     for (int64_t g = 0; g < c->groups; g++)
         for (int64_t k = 0; k < c->K; k++) {
             const uint8_t *row = l->lev + (g * c->K + k) * l->C;
-            int32_t *ls = l->levsum + (g * l->R + k / c->rows) * l->C;
+            int64_t r = xb_row_block_of(c->K, c->rows, c->even_rows, k);
+            int32_t *ls = l->levsum + (g * l->R + r) * l->C;
             for (int64_t col = 0; col < l->C; col++) ls[col] += row[col];
         }
     return XB_OK;
@@ -285,7 +286,8 @@ static xb_status flip_columns(xb_crossbar_layer *l, xb_ctx *ctx) {
     memset(l->maxlev, 0, (size_t)(c->groups * l->R));
     for (int64_t g = 0; g < c->groups; g++)
         for (int64_t r = 0; r < l->R; r++) {
-            int64_t k0 = r * c->rows, k1 = k0 + xb_block_rows(c->K, c->rows, r);
+            int64_t k0 = xb_block_start(c->K, c->rows, c->even_rows, r),
+                    k1 = k0 + xb_block_rows(c->K, c->rows, c->even_rows, r);
             uint8_t *mx = &l->maxlev[g * l->R + r];
             int32_t *ls = l->levsum + (g * l->R + r) * l->C;
             for (int64_t col = 0; col < l->C; col++) {
@@ -314,7 +316,8 @@ static void bound_sums(xb_crossbar_layer *l) {
     } else {
         for (int64_t g = 0; g < c->groups; g++)
             for (int64_t r = 0; r < l->R; r++) {
-                int64_t k0 = r * c->rows, k1 = k0 + xb_block_rows(c->K, c->rows, r);
+                int64_t k0 = xb_block_start(c->K, c->rows, c->even_rows, r),
+                    k1 = k0 + xb_block_rows(c->K, c->rows, c->even_rows, r);
                 for (int64_t col = 0; col < l->C; col++) {
                     double sum = 0;
                     for (int64_t k = k0; k < k1; k++) sum += l->cond[(g * c->K + k) * l->C + col];
@@ -331,7 +334,7 @@ static void bound_sums(xb_crossbar_layer *l) {
  * conductances transposed the same way for sgemm. */
 static xb_status pack_blocks(xb_crossbar_layer *l, xb_ctx *ctx) {
     const xb_crossbar_config *c = &l->cfg;
-    int64_t kp = xb_igemm_kpad(xb_block_rows(c->K, c->rows, 0));
+    int64_t kp = xb_igemm_kpad(xb_block_rows(c->K, c->rows, c->even_rows, 0));
     l->levp_stride = (size_t)(l->C * kp);
     l->levp = xb_calloc(ctx, (size_t)(c->groups * l->R) * l->levp_stride, 1);
     if (!l->levp) return XB_ERR_NOMEM;
@@ -341,7 +344,8 @@ static xb_status pack_blocks(xb_crossbar_layer *l, xb_ctx *ctx) {
     }
     for (int64_t g = 0; g < c->groups; g++)
         for (int64_t r = 0; r < l->R; r++) {
-            int64_t k0 = r * c->rows, kb = xb_block_rows(c->K, c->rows, r);
+            int64_t k0 = xb_block_start(c->K, c->rows, c->even_rows, r),
+                    kb = xb_block_rows(c->K, c->rows, c->even_rows, r);
             int8_t *dst = l->levp + (size_t)(g * l->R + r) * l->levp_stride;
             int64_t kbp = xb_igemm_kpad(kb);
             for (int64_t col = 0; col < l->C; col++)
