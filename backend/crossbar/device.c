@@ -144,7 +144,8 @@ static xb_status apply_ir_drop(xb_crossbar_layer *l, double gon, xb_ctx *ctx) {
     for (int64_t col = 0; col < l->C; col++) blk[col] = col_place(l, col, &pos[col]);
     for (int64_t gr = 0; gr < c->groups; gr++)
         for (int64_t r = 0; r < l->R; r++) {
-            int64_t k0 = r * rows, kb = xb_block_rows(c->K, rows, r);
+            int64_t k0 = xb_block_start(c->K, rows, c->even_rows, r),
+                    kb = xb_block_rows(c->K, rows, c->even_rows, r);
             for (int64_t b = 0; b < nblk; b++) {
                 memset(g, 0, (size_t)(kb * W) * sizeof *g);
                 for (int64_t k = 0; k < kb; k++)
