@@ -1,3 +1,4 @@
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,6 +20,9 @@ static void usage(FILE *f) {
     fprintf(f,
             "xbar — run quantized ONNX networks on a simulated RRAM crossbar accelerator\n\n"
             "usage: xbar COMMAND [ARGS...]\n       xbar COMMAND --help\n\ncommands:\n");
+    /* Past a file-size limit a write fails with EFBIG, which the writers
+     * report, instead of killing the process mid-file. */
+    signal(SIGXFSZ, SIG_IGN);
     for (const command *c = commands; c->name; c++) fprintf(f, "  %-12s %s\n", c->name, c->summary);
 }
 
@@ -31,6 +35,9 @@ int main(int argc, char **argv) {
         usage(stdout);
         return 0;
     }
+    /* Past a file-size limit a write fails with EFBIG, which the writers
+     * report, instead of killing the process mid-file. */
+    signal(SIGXFSZ, SIG_IGN);
     for (const command *c = commands; c->name; c++)
         if (!strcmp(argv[1], c->name)) return c->fn(argc - 1, argv + 1);
     fprintf(stderr, "xbar: unknown command '%s'\n\n", argv[1]);

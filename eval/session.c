@@ -222,6 +222,7 @@ static xb_status run(xb_session *s, const xb_graph *g, const xb_dataset *d, int6
     o.progress = s->opts.progress;
     o.engine = e;
     o.label = label;
+    o.cancel = s->opts.cancel;
     *r = (xb_run_result){0};
     return xb_run_dataset(g, &s->pp, d, &o, r, ctx);
 }

@@ -57,6 +57,7 @@ typedef struct {
     bool progress;          /* runner progress bars */
     int64_t profile_images; /* backend: images fully profiled (xb_backend.profile_images);
                                < 0: the backend's default */
+    const volatile sig_atomic_t *cancel; /* optional: stops runs (xb_run_opts.cancel) */
 } xb_session_opts;
 
 /* The calibration images chosen by xb_session_choose_calibration. */
