@@ -76,7 +76,9 @@ void xb_session_free(xb_session *s);
 
 /* The model's own dataset (metadata xbar.dataset) when installed, else its
  * bundled sample, else the name (the loader then explains what is missing);
- * NULL when the model names no dataset.  Points into the session. */
+ * NULL when the model names no dataset or names one that is not mnist,
+ * fashion-mnist or cifar10 (metadata never names a path; a note says so).
+ * Points into the session. */
 const char *xb_session_default_data(xb_session *s);
 
 /* Load the data (see xb_dataset_open), relabel it to the model's classes
