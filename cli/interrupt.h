@@ -3,7 +3,7 @@
  * The handler only records the signal in xb_cli_stop; the library checks
  * that flag through the cancel pointer of its options (xb_run_opts.cancel,
  * xb_session_opts.cancel) between images, and sweep checks it between
- * configurations.  A second signal of either kind kills the process the
+ * configurations.  A second signal of the same kind kills the process the
  * default way.  Exit status after an interrupt: 128 + signal (130, 143). */
 #ifndef XBAR_CLI_INTERRUPT_H
 #define XBAR_CLI_INTERRUPT_H
