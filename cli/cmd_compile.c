@@ -23,6 +23,8 @@ static void usage(FILE *f) {
             "  --json F            write the mapping as JSON (\"-\" for stdout)\n"
             "  --heatmap F.png     crossbar occupancy: one block per crossbar, cells\n"
             "                      coloured by layer, unused cells grey\n\n"
+            "Output files are written aside and renamed into place when complete; they must\n"
+            "not be an input (model, arch).\n"
             "Exit status: 0 ok, 1 the job failed, 2 usage error.\n");
 }
 

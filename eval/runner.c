@@ -152,7 +152,7 @@ xb_status xb_run_dataset(const xb_graph *g, const xb_preproc *pp, const xb_datas
         t1 = now_s();
     }
     if (bar) {
-        draw_bar(o->label, count, count, t0);
+        draw_bar(o->label, o->cancel && *o->cancel ? done : count, count, t0);
         fputc('\n', stderr);
     }
     /* The first failing image (by index) decides the message, so it does not
