@@ -359,8 +359,9 @@ static xb_status open_out(const sweep_args *sa, sweep_out *o, xb_ctx *ctx) {
         /* /dev/null, a FIFO...: written directly (never renamed over) */
         if (sa->resume)
             return xb_fail(ctx, XB_ERR_INVALID, "--resume: %s is not a regular file", sa->csv);
-        if (!(o->f = fopen(sa->csv, "w")))
-            return xb_fail(ctx, XB_ERR_IO, "%s: cannot write: %s", sa->csv, strerror(errno));
+        xb_outfile direct;
+        XB_TRY(xb_outfile_open(&direct, sa->csv, ctx));
+        o->f = direct.f;
         write_header(o->f, sa);
         return XB_OK;
     }

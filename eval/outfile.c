@@ -26,8 +26,15 @@ static xb_status begin(xb_outfile *o, const char *path, bool keep_open, xb_ctx *
         o->direct = true;
         snprintf(o->tmp, sizeof o->tmp, "%s", path);
         if (!keep_open) return XB_OK;
-        o->f = fopen(path, "w");
-        if (!o->f) return xb_fail(ctx, XB_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
+        /* non-blocking: a FIFO nobody reads fails (ENXIO) instead of hanging */
+        int fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        if (fd >= 0) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+        o->f = fd >= 0 ? fdopen(fd, "w") : NULL;
+        if (!o->f) {
+            int e = errno;
+            if (fd >= 0) close(fd);
+            return xb_fail(ctx, XB_ERR_IO, "%s: cannot write: %s", path, strerror(e));
+        }
         return XB_OK;
     }
     char dir[4096];
