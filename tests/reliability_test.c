@@ -237,18 +237,26 @@ static void interrupt_run(int sig, int want) {
     const char *m = XBAR_SOURCE_DIR "/models/vgg_small_cifar10.onnx",
                *d = XBAR_SOURCE_DIR "/datasets/samples/cifar10/test_batch.bin";
     if (access(m, R_OK) || access(d, R_OK)) cr_skip_test("no model or sample data");
-    char err[1024];
+    char err[1024], out[1024];
     snprintf(err, sizeof err, "%s", xb_tmp("err")); /* the temp dir, before forking */
+    snprintf(out, sizeof out, "%s", xb_tmp("out"));
     pid_t pid = fork();
     cr_assert_geq(pid, 0);
     if (pid == 0) {
         (void)!freopen(err, "w", stderr);
-        (void)!freopen("/dev/null", "w", stdout);
+        (void)!freopen(out, "w", stdout);
         execl(xb_cli_path(), "xbar", "run", m, "--data", d, "--arch", "isaac", "--threads", "2",
               (char *)NULL);
         _exit(127);
     }
-    nanosleep(&(struct timespec){.tv_nsec = 700 * 1000 * 1000}, NULL);
+    /* Loading and quantizing are not interruptible: wait for the runs,
+     * which start once the quantization line is printed (and flushed). */
+    for (int i = 0; i < 1200; i++) {
+        xb_slurp(out, buf_b, sizeof buf_b);
+        if (strstr(buf_b, "calibration on")) break;
+        nanosleep(&(struct timespec){.tv_nsec = 50 * 1000 * 1000}, NULL);
+    }
+    nanosleep(&(struct timespec){.tv_nsec = 200 * 1000 * 1000}, NULL);
     double t0 = now_s();
     kill(pid, sig);
     int st;
