@@ -1,6 +1,9 @@
 #include "cli/args.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <omp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,16 +92,134 @@ int xb_args_unknown(xb_args *a) {
     return 2;
 }
 
+bool xb_parse_int(const char *s, long long min, long long max, long long *out) {
+    if (!s) return false;
+    bool neg = *s == '-';
+    if (*s == '-' || *s == '+') s++;
+    if (!(*s >= '0' && *s <= '9')) return false;
+    /* Accumulate towards the bound on the value's side, checking before
+     * every step: no overflow, whatever the length. */
+    long long v = 0;
+    for (; *s >= '0' && *s <= '9'; s++) {
+        int d = *s - '0';
+        if (neg) {
+            if (v < (LLONG_MIN + d) / 10) return false;
+            v = v * 10 - d;
+        } else {
+            if (v > (LLONG_MAX - d) / 10) return false;
+            v = v * 10 + d;
+        }
+    }
+    if (*s || v < min || v > max) return false;
+    *out = v;
+    return true;
+}
+
 bool xb_args_int(xb_args *a, const char *val, long long min, long long max, long long *out) {
     if (!val) return false;
-    char *end;
-    errno = 0;
-    long long v = strtoll(val, &end, 10);
-    if (end == val || *end || errno == ERANGE || v < min || v > max) {
+    if (!xb_parse_int(val, min, max, out)) {
         xb_args_fail(a, "%s: '%s' is not an integer in %lld..%lld", a->opt, val, min, max);
         return false;
     }
+    return true;
+}
+
+bool xb_args_real(xb_args *a, const char *val, double lo, double hi, bool lo_open, double *out) {
+    if (!val) return false;
+    char *end;
+    errno = 0;
+    double v = strtod(val, &end);
+    bool in = lo_open ? v > lo : v >= lo;
+    if (end == val || *end || errno == ERANGE || !isfinite(v) || !in || !(v <= hi)) {
+        xb_args_fail(a, "%s: '%s' is not a number in %s%g, %g]", a->opt, val, lo_open ? "(" : "[",
+                     lo, hi);
+        return false;
+    }
     *out = v;
+    return true;
+}
+
+int xb_args_clamp_threads(long long requested) {
+    int procs = omp_get_num_procs();
+    if (procs < 1) procs = 1;
+    long long t = requested > 0 ? requested : omp_get_max_threads();
+    if (t > procs) {
+        fprintf(stderr, "xbar: note: %lld threads requested, %d processors available: using %d\n",
+                t, procs, procs);
+        t = procs;
+    }
+    return t < 1 ? 1 : (int)t;
+}
+
+bool xb_args_threads(xb_args *a, const char *val, long long *out) {
+    if (!xb_args_int(a, val, 1, 1024, out)) return false;
+    *out = xb_args_clamp_threads(*out);
+    return true;
+}
+
+bool xb_mul_capped(long long a, long long b, long long max, long long *out) {
+    if (a < 0 || b < 0) return false;
+    if (a != 0 && b > max / a) return false;
+    *out = a * b;
+    return *out <= max;
+}
+
+/* LO:HI[:STEP] expanded; the count is computed before anything is written. */
+static bool parse_range(xb_args *a, const char *what, const char *spec, long long min,
+                        long long max, char (*vals)[XB_ARGS_VALUE_LEN], int max_n, int *n) {
+    char part[3][32];
+    int np = 0;
+    const char *s = spec;
+    for (;;) {
+        const char *c = strchr(s, ':');
+        size_t len = c ? (size_t)(c - s) : strlen(s);
+        if (np == 3 || len >= sizeof part[0]) np = 4;
+        if (np == 4) break;
+        memcpy(part[np], s, len);
+        part[np++][len] = '\0';
+        if (!c) break;
+        s = c + 1;
+    }
+    long long lo = 0, hi = 0, step = 1;
+    bool ok = (np == 2 || np == 3) && xb_parse_int(part[0], min, max, &lo) &&
+              xb_parse_int(part[1], min, max, &hi) &&
+              (np == 2 || xb_parse_int(part[2], -(max - min), max - min, &step));
+    /* |hi - lo| <= max - min, which the caller keeps far below LLONG_MAX. */
+    long long count = ok && step != 0 && (hi - lo) / step >= 0 ? (hi - lo) / step + 1 : 0;
+    if (!ok || count < 1 || count > max_n) {
+        xb_args_fail(a, "%s: %s='%s' is not a range LO:HI[:STEP] of integers in %lld..%lld with "
+                        "1..%d values",
+                     a->opt, what, spec, min, max, max_n);
+        return false;
+    }
+    for (long long k = 0; k < count; k++)
+        snprintf(vals[k], XB_ARGS_VALUE_LEN, "%lld", lo + k * step);
+    *n = (int)count;
+    return true;
+}
+
+bool xb_args_values(xb_args *a, const char *what, const char *spec, long long min, long long max,
+                    char (*vals)[XB_ARGS_VALUE_LEN], int max_n, int *n) {
+    *n = 0;
+    if (!spec) return false;
+    if (max - min > (long long)1 << 40) max = min + ((long long)1 << 40);
+    if (strchr(spec, ':')) return parse_range(a, what, spec, min, max, vals, max_n, n);
+    const char *s = spec;
+    for (;;) {
+        const char *c = strchr(s, ',');
+        size_t len = c ? (size_t)(c - s) : strlen(s);
+        if (len == 0 || len >= XB_ARGS_VALUE_LEN || *n >= max_n) {
+            xb_args_fail(a, "%s: %s='%s' is not a list V1,V2,... of 1..%d non-empty values of at "
+                            "most %d characters",
+                         a->opt, what, spec, max_n, XB_ARGS_VALUE_LEN - 1);
+            *n = 0;
+            return false;
+        }
+        memcpy(vals[*n], s, len);
+        vals[(*n)++][len] = '\0';
+        if (!c) break;
+        s = c + 1;
+    }
     return true;
 }
 

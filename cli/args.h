@@ -49,9 +49,32 @@ bool xb_args_one(xb_args *a, const char *what, const char **slot);
 bool xb_args_need(xb_args *a, const char *what, const char *slot);
 /* Print "unknown option" and return 2. */
 int xb_args_unknown(xb_args *a);
-/* Parse an integer / choice for the current option; print an error and
- * return false when it is not valid. */
+/* --- numbers: the one parser every command uses ------------------------------
+ * Integers are read digit by digit with the range checked before each step,
+ * so no input (however long) can overflow; no strtol/atoi elsewhere. */
+/* `s` (the whole string: optional sign, decimal digits) as an integer in
+ * min..max; false when it is not one.  Prints nothing. */
+bool xb_parse_int(const char *s, long long min, long long max, long long *out);
+/* Parse an integer / choice for the current option; print an error naming
+ * the option and return false when it is not valid. */
 bool xb_args_int(xb_args *a, const char *val, long long min, long long max, long long *out);
+/* A finite number with lo < v <= hi (lo_open) or lo <= v <= hi. */
+bool xb_args_real(xb_args *a, const char *val, double lo, double hi, bool lo_open, double *out);
+/* Worker threads: 1..1024, then clamped to the processors this process may
+ * use (a note on stderr says so); *out = 0 when `val` is NULL. */
+bool xb_args_threads(xb_args *a, const char *val, long long *out);
+/* The threads a run will use: `requested` (> 0) or OpenMP's default, at most
+ * the processors available (with a note when clamped). */
+int xb_args_clamp_threads(long long requested);
+
+/* A value list for the current option: "LO:HI" or "LO:HI:STEP" (integers in
+ * min..max, expanded) or "V1,V2,..." (each at most XB_ARGS_VALUE_LEN-1
+ * characters); at most max_n values.  Errors name the option and `what`. */
+#define XB_ARGS_VALUE_LEN 64
+bool xb_args_values(xb_args *a, const char *what, const char *spec, long long min, long long max,
+                    char (*vals)[XB_ARGS_VALUE_LEN], int max_n, int *n);
+/* a * b into *out unless it exceeds max (or overflows): false then. */
+bool xb_mul_capped(long long a, long long b, long long max, long long *out);
 /* Index of `val` in the NULL-terminated `choices`, or -1 (error printed). */
 int xb_args_choice(xb_args *a, const char *val, const char *const *choices);
 /* Print "xbar CMD: <message>" as a usage error and set a->error. */

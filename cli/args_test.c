@@ -1,6 +1,7 @@
 /* Tests for the CLI argument parser (cli/args.c). */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <limits.h>
 #include <stdlib.h>
 
 #include "cli/args.h"
@@ -27,4 +28,42 @@ Test(args, forms) {
     cr_assert_eq(np, 2);
     cr_assert_str_eq(pos[0], "m.onnx");
     cr_assert_str_eq(pos[1], "--odd");
+}
+
+/* One parser for every number: no input overflows, ranges are counted
+ * before they are expanded. */
+Test(args, integers_never_overflow) {
+    long long v;
+    cr_assert(xb_parse_int("9223372036854775807", LLONG_MIN, LLONG_MAX, &v) && v == LLONG_MAX);
+    cr_assert(xb_parse_int("-9223372036854775808", LLONG_MIN, LLONG_MAX, &v) && v == LLONG_MIN);
+    cr_assert_not(xb_parse_int("9223372036854775808", LLONG_MIN, LLONG_MAX, &v));
+    cr_assert_not(xb_parse_int("-9223372036854775809", LLONG_MIN, LLONG_MAX, &v));
+    cr_assert_not(xb_parse_int("99999999999999999999999999999", 0, 10, &v));
+    const char *bad[] = {"", "-", "+", "1x", " 1", "1 ", "0x10", NULL};
+    for (int i = 0; bad[i]; i++) cr_assert_not(xb_parse_int(bad[i], -100, 100, &v), "%s", bad[i]);
+    cr_assert(xb_parse_int("+7", 0, 10, &v) && v == 7);
+    cr_assert_not(xb_parse_int("11", 0, 10, &v));
+    cr_assert(xb_mul_capped(64, 64, 4096, &v) && v == 4096);
+    cr_assert_not(xb_mul_capped(LLONG_MAX, 3, LLONG_MAX, &v));
+}
+
+Test(args, ranges_and_lists) {
+    char *argv[] = {"sweep", NULL};
+    xb_args a;
+    xb_args_init(&a, 1, argv);
+    a.opt = "--vary";
+    char vals[8][XB_ARGS_VALUE_LEN];
+    int n;
+    cr_assert(xb_args_values(&a, "k", "4:8:2", INT_MIN, INT_MAX, vals, 8, &n) && n == 3);
+    cr_assert_str_eq(vals[2], "8");
+    cr_assert(xb_args_values(&a, "k", "3:1:-1", INT_MIN, INT_MAX, vals, 8, &n) && n == 3);
+    cr_assert_str_eq(vals[2], "1");
+    cr_assert(xb_args_values(&a, "k", "a,b", INT_MIN, INT_MAX, vals, 8, &n) && n == 2);
+    const char *bad[] = {"1:9", "1:2:0", "2:1", "1:2:3:4", "99999999999999999999:99999999999999999999",
+                         "-2147483648:2147483647", "a,,b", "a,", "", ":", NULL};
+    for (int i = 0; bad[i]; i++) {
+        a.error = false;
+        cr_assert_not(xb_args_values(&a, "k", bad[i], INT_MIN, INT_MAX, vals, 8, &n), "%s", bad[i]);
+        cr_assert(a.error);
+    }
 }

@@ -7,6 +7,7 @@
 #include "cli/arch_opts.h"
 #include "cli/args.h"
 #include "cli/cli.h"
+#include "eval/outfile.h"
 #include "eval/report.h"
 #include "eval/session.h"
 
@@ -22,6 +23,8 @@ static void usage(FILE *f) {
             "  --json F            write the mapping as JSON (\"-\" for stdout)\n"
             "  --heatmap F.png     crossbar occupancy: one block per crossbar, cells\n"
             "                      coloured by layer, unused cells grey\n\n"
+            "Output files are written aside and renamed into place when complete; they must\n"
+            "not be an input (model, arch).\n"
             "Exit status: 0 ok, 1 the job failed, 2 usage error.\n");
 }
 
@@ -49,6 +52,14 @@ int xb_cmd_compile(int argc, char **argv) {
     xb_arch arch;
     xb_session *s = NULL;
     int rc = 1;
+    const char *in[] = {model, xb_cli_arch_file(&ao)};
+    if (xb_outfile_check("--json", json, in, 2, &ctx) != XB_OK ||
+        xb_outfile_check("--heatmap", heatmap, in, 2, &ctx) != XB_OK ||
+        xb_outfile_check("--arch-out", ao.out, in, 2, &ctx) != XB_OK) {
+        rc = 2;
+        goto done;
+    }
+    ao.model = model;
     if (xb_cli_arch_build(&ao, &arch, &ctx) != XB_OK) {
         rc = 2;
         goto done;
@@ -62,7 +73,15 @@ int xb_cmd_compile(int argc, char **argv) {
     printf("\nanalytic cost per inference (every slice of every crossbar runs):\n");
     xb_profile_print_layers(stdout, m, c, NULL);
     if (heatmap) {
-        if (xb_mapping_heatmap(m, heatmap, &ctx) != XB_OK) goto done;
+        /* backend/compile.c writes to a path: a temporary one, moved into
+         * place once complete */
+        xb_outfile o;
+        if (xb_outfile_open_path(&o, heatmap, &ctx) != XB_OK) goto done;
+        if (xb_mapping_heatmap(m, o.tmp, &ctx) != XB_OK) {
+            xb_outfile_abort(&o);
+            goto done;
+        }
+        if (xb_outfile_commit(&o, &ctx) != XB_OK) goto done;
         printf("heatmap: %s (layer colours in order: red, green, blue, orange, purple, cyan, "
                "magenta, lime, teal, brown, maroon, navy; repeated darker)\n",
                heatmap);

@@ -13,6 +13,8 @@
 #include "cli/arch_opts.h"
 #include "cli/args.h"
 #include "cli/cli.h"
+#include "cli/interrupt.h"
+#include "eval/outfile.h"
 #include "eval/report.h"
 #include "eval/session.h"
 
@@ -75,7 +77,11 @@ static void usage(FILE *f) {
             "  --adc-hist F        histograms of pre-ADC column sums per layer, as CSV\n"
             "  --profile-images N  images (from #0) whose every column sum is recorded for\n"
             "                      the zero share, max and histograms (default 16)\n\n"
-            "Exit status: 0 ok, 1 the job failed, 2 usage error.\n",
+            "Output files are written aside and renamed into place when complete; they must\n"
+            "not be an input (model, data, arch).  Ctrl-C / SIGTERM stop within about a\n"
+            "second, printing the results of the modes that completed.\n"
+            "Exit status: 0 ok, 1 the job failed, 2 usage error, 130/143 interrupted by\n"
+            "SIGINT/SIGTERM.\n",
             DEFAULT_MODEL);
 }
 
@@ -113,16 +119,13 @@ static int parse(int argc, char **argv, run_args *r) {
         } else if (xb_args_opt(&a, "--profile-images", &v)) {
             xb_args_int(&a, v, 0, XB_DATASET_MAX_IMAGES, &r->profile_images);
         } else if (xb_args_opt(&a, "--threads", &v)) {
-            xb_args_int(&a, v, 1, 1024, &r->threads);
+            xb_args_threads(&a, v, &r->threads);
         } else if (xb_args_opt(&a, "--mode", &v)) {
             r->mode = xb_args_choice(&a, v, modes);
         } else if (xb_args_opt(&a, "--calib-method", &v)) {
             r->calib_method = xb_args_choice(&a, v, methods);
         } else if (xb_args_opt(&a, "--percentile", &v)) {
-            char *end;
-            r->percentile = v ? strtod(v, &end) : 0;
-            if (v && (end == v || *end || !(r->percentile > 50.0) || !(r->percentile <= 100.0)))
-                xb_args_fail(&a, "--percentile: '%s' is not a number in (50, 100]", v);
+            xb_args_real(&a, v, 50.0, 100.0, true, &r->percentile);
         } else if (xb_args_one(&a, "MODEL", &r->model)) {
         } else {
             return xb_args_unknown(&a);
@@ -196,6 +199,7 @@ typedef struct {
 
 /* The analog arch from --arch/--set (usage errors: rc 2). */
 static int build_arch(run_args *ra, xb_arch *arch, xb_ctx *ctx) {
+    ra->arch.model = ra->model;
     if (xb_cli_arch_build(&ra->arch, arch, ctx) != XB_OK) return 2;
     if (xb_arch_check_simulable(arch, ctx) != XB_OK) return 2;
     /* The same integers on both paths: the int8 model is quantized to the
@@ -310,8 +314,25 @@ static xb_status print_analog(const run_args *ra, const xb_session *s, xb_ctx *c
     xb_profile_print_mapping(stdout, map);
     printf("\nanalog: ADC activity and cost per inference\n");
     xb_profile_print_layers(stdout, map, cost, be);
-    if (ra->csv) XB_TRY(xb_profile_write_csv(ra->csv, map, cost, be, ctx));
-    if (ra->adc_hist) XB_TRY(xb_profile_write_hist(ra->adc_hist, be, ctx));
+    /* backend/profile.c writes to a path: give it a temporary one, moved
+     * into place once it succeeded. */
+    xb_outfile o;
+    if (ra->csv) {
+        XB_TRY(xb_outfile_open_path(&o, ra->csv, ctx));
+        if (xb_profile_write_csv(o.tmp, map, cost, be, ctx) != XB_OK) {
+            xb_outfile_abort(&o);
+            return ctx->status;
+        }
+        XB_TRY(xb_outfile_commit(&o, ctx));
+    }
+    if (ra->adc_hist) {
+        XB_TRY(xb_outfile_open_path(&o, ra->adc_hist, ctx));
+        if (xb_profile_write_hist(o.tmp, be, ctx) != XB_OK) {
+            xb_outfile_abort(&o);
+            return ctx->status;
+        }
+        XB_TRY(xb_outfile_commit(&o, ctx));
+    }
     return XB_OK;
 }
 
@@ -358,7 +379,7 @@ static xb_status write_json(const run_args *ra, const xb_session *s, const run_m
 /* Model and data into a new session (*s); rc 2 when no data can be chosen. */
 static int open_session(run_args *ra, xb_session **s, xb_ctx *ctx) {
     xb_session_opts so = {.threads = (int)ra->threads, .progress = true,
-                          .profile_images = ra->profile_images};
+                          .profile_images = ra->profile_images, .cancel = &xb_cli_stop};
     if (xb_session_open(ra->model, &so, s, ctx) != XB_OK) return 1;
     if (!ra->data) {
         ra->data = xb_session_default_data(*s);
@@ -369,7 +390,14 @@ static int open_session(run_args *ra, xb_session **s, xb_ctx *ctx) {
         }
         xb_report_note("no --data given: using %s", ra->data);
     }
-    return xb_session_open_data(*s, ra->data, ra->limit, ctx) == XB_OK ? 0 : 1;
+    if (xb_session_open_data(*s, ra->data, ra->limit, ctx) != XB_OK) return 1;
+    /* Outputs are checked before anything runs: writable, and not an input. */
+    const char *in[] = {ra->model, xb_session_data(*s)->path, ra->data,
+                        xb_cli_arch_file(&ra->arch)};
+    const char *outs[][2] = {{"--json", ra->json}, {"--csv", ra->csv}, {"--adc-hist", ra->adc_hist}};
+    for (int i = 0; i < 3; i++)
+        if (xb_outfile_check(outs[i][0], outs[i][1], in, 4, ctx) != XB_OK) return 2;
+    return 0;
 }
 
 static void print_header(const run_args *ra, const xb_session *s) {
@@ -383,9 +411,11 @@ static void print_header(const run_args *ra, const xb_session *s) {
 }
 
 int xb_cmd_run(int argc, char **argv) {
+    xb_cli_trap_signals();
     run_args ra;
     int rc = parse(argc, argv, &ra);
     if (rc >= 0) return rc;
+    if (!ra.threads) ra.threads = xb_args_clamp_threads(0);
     if (!ra.model) {
         ra.model = DEFAULT_MODEL;
         xb_report_note("no MODEL given: using %s", ra.model);
@@ -416,6 +446,21 @@ int xb_cmd_run(int argc, char **argv) {
     if (ra.json && write_json(&ra, s, &m, &ctx) != XB_OK) goto done;
     rc = 0;
 done:
+    if (ctx.status == XB_ERR_INTERRUPTED || (rc != 0 && xb_cli_stop)) {
+        /* what was completed: the results printed so far, and the count */
+        fprintf(stderr, "\nxbar run: %s\n", ctx.status == XB_ERR_INTERRUPTED ? ctx.msg : "interrupted");
+        if (s) {
+            run_modes done_m = {.flt = xb_session_result(s, XB_SESSION_FLOAT)->total > 0,
+                                .int8 = xb_session_result(s, XB_SESSION_INT8)->total > 0,
+                                .analog = xb_session_result(s, XB_SESSION_ANALOG)->total > 0};
+            if (done_m.flt || done_m.int8 || done_m.analog) {
+                printf("completed before the interrupt:\n");
+                print_results(s, &done_m);
+            }
+        }
+        rc = xb_cli_interrupt_status();
+        ctx = (xb_ctx){0};
+    }
     /* rc 2 with a message in ctx: a bad --arch/--set (usage) */
     if (rc != 0 && ctx.status != XB_OK) xb_report_error(&ctx);
     xb_session_free(s);

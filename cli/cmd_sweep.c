@@ -7,23 +7,32 @@
  * xbar run does), every configuration runs the same images, and each row
  * carries the int8 accuracy of its quantized model so the analog loss can
  * be read off directly. */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/arch_opts.h"
 #include "cli/args.h"
 #include "cli/cli.h"
+#include "cli/interrupt.h"
+#include "eval/outfile.h"
 #include "eval/report.h"
 #include "eval/session.h"
 
 #define MAX_VARY 8
 #define MAX_VALUES 64
+#define MAX_CONFIGS 4096
+#define N_COLUMNS 16 /* after the varied ones */
 
 typedef struct {
     char key[128];
     int n;
-    char vals[MAX_VALUES][64];
+    char vals[MAX_VALUES][XB_ARGS_VALUE_LEN];
 } vary;
 
 static void usage(FILE *f) {
@@ -40,59 +49,32 @@ static void usage(FILE *f) {
             "  --data SPEC         as for xbar run (mnist, cifar10, a path)\n"
             "  --limit N           evaluate the first N images (default: all)\n"
             "  --calib N           quantization / ADC calibration images (default 100)\n"
-            "  --csv F             output file (default: stdout)\n"
-            "  --threads T         worker threads\n\n"
-            "Exit status: 0 ok, 1 the job failed, 2 usage error.\n");
+            "  --csv F             output file (default: stdout).  Rows go to F.partial as\n"
+            "                      each configuration completes (flushed), which becomes F\n"
+            "                      at the end; an interrupted or failed sweep keeps\n"
+            "                      F.partial with its complete rows\n"
+            "  --resume            continue from F.partial (or F): configurations already\n"
+            "                      there (matched on the varied columns) are skipped, so\n"
+            "                      the result is the CSV of an uninterrupted sweep\n"
+            "  --threads T         worker threads (at most the processors available)\n\n"
+            "Ctrl-C / SIGTERM stop within about a second: complete rows stay in F.partial.\n"
+            "Exit status: 0 ok, 1 the job failed, 2 usage error, 130/143 interrupted by\n"
+            "SIGINT/SIGTERM.\n");
 }
 
 static bool parse_vary(xb_args *a, const char *spec, vary *v) {
     const char *eq = strchr(spec, '=');
     if (!eq || eq == spec || (size_t)(eq - spec) >= sizeof v->key) {
-        xb_args_fail(a, "--vary '%s': expected KEY=LO:HI or KEY=V1,V2,...", spec);
+        xb_args_fail(a, "--vary: '%s' is not KEY=LO:HI[:STEP] or KEY=V1,V2,...", spec);
         return false;
     }
     memcpy(v->key, spec, (size_t)(eq - spec));
     v->key[eq - spec] = '\0';
-    const char *s = eq + 1;
-    if (strchr(s, ':')) {
-        char *e1, *e2, *e3;
-        long lo = strtol(s, &e1, 10), hi = 0, step = 1;
-        bool ok = e1 != s && *e1 == ':';
-        if (ok) {
-            hi = strtol(e1 + 1, &e2, 10);
-            ok = e2 != e1 + 1 && (*e2 == '\0' || *e2 == ':');
-            if (ok && *e2 == ':') {
-                step = strtol(e2 + 1, &e3, 10);
-                ok = e3 != e2 + 1 && *e3 == '\0';
-            }
-        }
-        if (!ok || step == 0 || (hi - lo) / step < 0 || (hi - lo) / step >= MAX_VALUES) {
-            xb_args_fail(a, "--vary %s: '%s' is not a range LO:HI[:STEP] of at most %d values",
-                         v->key, s, MAX_VALUES);
-            return false;
-        }
-        v->n = 0;
-        for (long x = lo; step > 0 ? x <= hi : x >= hi; x += step)
-            snprintf(v->vals[v->n++], sizeof v->vals[0], "%ld", x);
-        return true;
-    }
-    v->n = 0;
-    while (*s) {
-        const char *c = strchr(s, ',');
-        size_t len = c ? (size_t)(c - s) : strlen(s);
-        if (len == 0 || len >= sizeof v->vals[0] || v->n >= MAX_VALUES) {
-            xb_args_fail(a, "--vary %s: bad value list '%s'", v->key, eq + 1);
-            return false;
-        }
-        memcpy(v->vals[v->n], s, len);
-        v->vals[v->n++][len] = '\0';
-        s += len + (c ? 1 : 0);
-    }
-    if (v->n == 0) {
-        xb_args_fail(a, "--vary %s: no values", v->key);
+    if (strchr(v->key, ',') || strchr(v->key, '"') || strchr(v->key, '\n')) {
+        xb_args_fail(a, "--vary: '%s' is not a field name", v->key);
         return false;
     }
-    return true;
+    return xb_args_values(a, v->key, eq + 1, INT_MIN, INT_MAX, v->vals, MAX_VALUES, &v->n);
 }
 
 typedef struct {
@@ -101,11 +83,14 @@ typedef struct {
     int nv;
     const char *model, *data, *csv;
     long long limit, calib, threads;
+    bool resume;
 } sweep_args;
 
+/* Number of configurations, or -1 beyond MAX_CONFIGS. */
 static int64_t n_configs(const sweep_args *sa) {
-    int64_t n = 1;
-    for (int i = 0; i < sa->nv; i++) n *= sa->vs[i].n;
+    long long n = 1;
+    for (int i = 0; i < sa->nv; i++)
+        if (!xb_mul_capped(n, sa->vs[i].n, MAX_CONFIGS, &n)) return -1;
     return n;
 }
 
@@ -137,7 +122,9 @@ static int parse(int argc, char **argv, sweep_args *sa) {
         } else if (xb_args_opt(&a, "--calib", &v)) {
             xb_args_int(&a, v, 1, 100000, &sa->calib);
         } else if (xb_args_opt(&a, "--threads", &v)) {
-            xb_args_int(&a, v, 1, 1024, &sa->threads);
+            xb_args_threads(&a, v, &sa->threads);
+        } else if (xb_args_flag(&a, "--resume")) {
+            sa->resume = true;
         } else if (xb_args_one(&a, "MODEL", &sa->model)) {
         } else {
             return xb_args_unknown(&a);
@@ -148,10 +135,15 @@ static int parse(int argc, char **argv, sweep_args *sa) {
         xb_args_fail(&a, "MODEL, --data and at least one --vary are required (see --help)");
         return 2;
     }
-    if (n_configs(sa) > 4096) {
-        xb_args_fail(&a, "%lld configurations: too many (at most 4096)", (long long)n_configs(sa));
+    if (n_configs(sa) < 0) {
+        xb_args_fail(&a, "--vary: more than %d configurations", MAX_CONFIGS);
         return 2;
     }
+    if (sa->resume && (!sa->csv || !strcmp(sa->csv, "-"))) {
+        xb_args_fail(&a, "--resume: needs --csv FILE");
+        return 2;
+    }
+    if (!sa->threads) sa->threads = xb_args_clamp_threads(0);
     return -1;
 }
 
@@ -173,7 +165,8 @@ static xb_status config_arch(const sweep_args *sa, const xb_arch *base, int64_t 
 }
 
 /* Check every configuration before running anything; 0 or the exit code. */
-static int check_configs(const sweep_args *sa, xb_arch *base, xb_ctx *ctx) {
+static int check_configs(sweep_args *sa, xb_arch *base, xb_ctx *ctx) {
+    sa->ao.model = sa->model;
     if (xb_cli_arch_build(&sa->ao, base, ctx) != XB_OK) {
         xb_report_error(ctx);
         return 2;
@@ -194,11 +187,14 @@ static int check_configs(const sweep_args *sa, xb_arch *base, xb_ctx *ctx) {
     return 0;
 }
 
+static const char fixed_columns[] =
+    "images,analog_correct,analog_accuracy,int8_accuracy,energy_pj_per_inference,"
+    "adc_energy_share,conversions_per_mac,adc_conversions,saturation_rate,latency_ns,"
+    "tops_per_w,images_per_s,crossbars,tiles,pipelined_images_per_s,adc_energy_pj\n";
+
 static void write_header(FILE *out, const sweep_args *sa) {
     for (int i = 0; i < sa->nv; i++) fprintf(out, "%s,", sa->vs[i].key);
-    fprintf(out, "images,analog_correct,analog_accuracy,int8_accuracy,energy_pj_per_inference,"
-                 "adc_energy_share,conversions_per_mac,adc_conversions,saturation_rate,latency_ns,"
-                 "tops_per_w,images_per_s,crossbars,tiles,pipelined_images_per_s,adc_energy_pj\n");
+    fputs(fixed_columns, out);
     fflush(out);
 }
 
@@ -235,7 +231,8 @@ static xb_status run_config(xb_session *s, const xb_arch *t, xb_ctx *ctx) {
 }
 
 static xb_status open_session(const sweep_args *sa, xb_session **s, xb_ctx *ctx) {
-    xb_session_opts so = {.threads = (int)sa->threads, .progress = true, .profile_images = -1};
+    xb_session_opts so = {.threads = (int)sa->threads, .progress = true, .profile_images = -1,
+                          .cancel = &xb_cli_stop};
     XB_TRY(xb_session_open(sa->model, &so, s, ctx));
     XB_TRY(xb_session_open_data(*s, sa->data, sa->limit, ctx));
     XB_TRY(xb_session_choose_calibration(*s, sa->calib, ctx));
@@ -245,7 +242,204 @@ static xb_status open_session(const sweep_args *sa, xb_session **s, xb_ctx *ctx)
     return XB_OK;
 }
 
+/* --- the CSV: rows flushed to F.partial, renamed to F at the end --------------- */
+
+typedef struct {
+    FILE *f;              /* stdout, F.partial, or F itself when it is a device or FIFO */
+    char partial[4200];   /* "" when writing directly */
+    const char *name;     /* for messages */
+    bool *done;           /* [n_configs]: row already present (--resume) */
+    int64_t n_done, n_new;
+    long good_size;       /* bytes of complete rows in F.partial */
+} sweep_out;
+
+/* Index of value `val` of --vary i, or -1. */
+static int value_index(const vary *v, const char *val, size_t len) {
+    for (int k = 0; k < v->n; k++)
+        if (strlen(v->vals[k]) == len && !memcmp(v->vals[k], val, len)) return k;
+    return -1;
+}
+
+/* The configuration a CSV row describes (its varied columns), or -1 when
+ * the row is not a complete row of this sweep. */
+static int64_t row_config(const sweep_args *sa, const char *row, size_t len) {
+    int fields = 1;
+    for (size_t i = 0; i < len; i++) fields += row[i] == ',';
+    if (fields != sa->nv + N_COLUMNS) return -1;
+    int64_t ci = 0;
+    const char *p = row;
+    for (int i = 0; i < sa->nv; i++) {
+        const char *c = memchr(p, ',', len - (size_t)(p - row));
+        int k = value_index(&sa->vs[i], p, (size_t)(c - p));
+        if (k < 0) return -1;
+        ci = ci * sa->vs[i].n + k;
+        p = c + 1;
+    }
+    return ci;
+}
+
+/* The complete rows of an earlier run (`text`, `len` bytes) that belong to
+ * this sweep, appended to f; marks them done.  A cut last line is dropped. */
+static xb_status keep_rows(const sweep_args *sa, const char *from, const char *text, size_t len,
+                           sweep_out *o, FILE *f, xb_ctx *ctx) {
+    char head[4096];
+    size_t hl = 0;
+    for (int i = 0; i < sa->nv; i++)
+        hl += (size_t)snprintf(head + hl, sizeof head - hl, "%s,", sa->vs[i].key);
+    snprintf(head + hl, sizeof head - hl, "%s", fixed_columns);
+    hl = strlen(head);
+    if (len < hl || memcmp(text, head, hl))
+        return xb_fail(ctx, XB_ERR_INVALID,
+                       "--resume: %s has other columns than this sweep (its first line must be "
+                       "%.*s)", from, (int)hl - 1, head);
+    fputs(head, f);
+    for (size_t i = hl; i < len;) {
+        const char *nl = memchr(text + i, '\n', len - i);
+        if (!nl) break; /* an incomplete row: redone */
+        size_t rl = (size_t)(nl - (text + i));
+        int64_t ci = row_config(sa, text + i, rl);
+        if (ci < 0)
+            return xb_fail(ctx, XB_ERR_INVALID, "--resume: %s: '%.*s' is not a row of this sweep",
+                           from, rl > 80 ? 80 : (int)rl, text + i);
+        if (!o->done[ci]) {
+            o->done[ci] = true;
+            o->n_done++;
+            fwrite(text + i, 1, rl + 1, f);
+        }
+        i += rl + 1;
+    }
+    return XB_OK;
+}
+
+/* --resume: F.partial, else F, read back into a fresh F.partial (written
+ * aside and renamed, so a crash here loses nothing). */
+static xb_status resume_rows(const sweep_args *sa, sweep_out *o, xb_ctx *ctx) {
+    const char *from = o->partial;
+    FILE *in = fopen(from, "rb");
+    if (!in && errno == ENOENT) in = fopen(from = sa->csv, "rb");
+    if (!in) {
+        xb_report_note("--resume: neither %s nor %s exists: starting from the first "
+                       "configuration", o->partial, sa->csv);
+        return XB_OK;
+    }
+    char *text = xb_malloc(ctx, (size_t)64 << 20);
+    size_t len = text ? fread(text, 1, ((size_t)64 << 20) - 1, in) : 0;
+    bool bad = ferror(in) || len == ((size_t)64 << 20) - 1;
+    fclose(in);
+    if (!text) return ctx->status;
+    xb_status st = XB_OK;
+    if (bad) st = xb_fail(ctx, XB_ERR_IO, "--resume: %s: cannot read (or larger than 64 MiB)", from);
+    xb_outfile tmp;
+    if (st == XB_OK && xb_outfile_open(&tmp, o->partial, ctx) == XB_OK) {
+        st = keep_rows(sa, from, text, len, o, tmp.f, ctx);
+        if (st == XB_OK) st = xb_outfile_commit(&tmp, ctx);
+        else xb_outfile_abort(&tmp);
+    } else {
+        st = ctx->status ? ctx->status : st;
+    }
+    free(text);
+    if (st == XB_OK)
+        xb_report_note("--resume: %lld of %lld configurations already in %s", (long long)o->n_done,
+                       (long long)n_configs(sa), from);
+    return st;
+}
+
+/* stdout, or F.partial (fresh, or what --resume kept) opened for appending. */
+static xb_status open_out(const sweep_args *sa, sweep_out *o, xb_ctx *ctx) {
+    o->done = xb_calloc(ctx, (size_t)n_configs(sa), sizeof(bool));
+    if (!o->done) return ctx->status;
+    struct stat sb;
+    o->name = sa->csv ? sa->csv : "stdout";
+    if (!sa->csv || !strcmp(sa->csv, "-")) {
+        o->f = stdout;
+        write_header(stdout, sa);
+        return XB_OK;
+    }
+    if (stat(sa->csv, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+        /* /dev/null, a FIFO...: written directly (never renamed over) */
+        if (sa->resume)
+            return xb_fail(ctx, XB_ERR_INVALID, "--resume: %s is not a regular file", sa->csv);
+        xb_outfile direct;
+        XB_TRY(xb_outfile_open(&direct, sa->csv, ctx));
+        o->f = direct.f;
+        write_header(o->f, sa);
+        return XB_OK;
+    }
+    o->name = o->partial;
+    snprintf(o->partial, sizeof o->partial, "%s.partial", sa->csv);
+    if (sa->resume) XB_TRY(resume_rows(sa, o, ctx));
+    bool fresh = o->n_done == 0 && access(o->partial, F_OK) != 0;
+    o->f = fopen(o->partial, fresh || !sa->resume ? "w" : "a");
+    if (!o->f) return xb_fail(ctx, XB_ERR_IO, "%s: cannot write: %s", o->partial, strerror(errno));
+    if (fresh || !sa->resume) write_header(o->f, sa);
+    if (fflush(o->f) != 0 || ferror(o->f))
+        return xb_fail(ctx, XB_ERR_IO, "%s: write failed: %s", o->partial, strerror(errno));
+    o->good_size = ftell(o->f);
+    return XB_OK;
+}
+
+/* Close the CSV; on success F.partial becomes F. */
+static xb_status close_out(const sweep_args *sa, sweep_out *o, bool complete, xb_ctx *ctx) {
+    free(o->done);
+    o->done = NULL;
+    if (!o->f) return XB_OK;
+    xb_status st = xb_close_checked(o->f, o->name, ctx);
+    o->f = NULL;
+    if (st == XB_OK && complete && o->partial[0] && rename(o->partial, sa->csv) != 0)
+        st = xb_fail(ctx, XB_ERR_IO, "%s: cannot move %s into place: %s", sa->csv, o->partial,
+                     strerror(errno));
+    return st;
+}
+
+/* Outputs are checked before anything runs: writable, and not an input. */
+static xb_status check_outputs(const sweep_args *sa, const xb_session *s, xb_ctx *ctx) {
+    if (!sa->csv) return XB_OK;
+    const char *in[] = {sa->model, xb_session_data(s)->path, sa->data, xb_cli_arch_file(&sa->ao)};
+    XB_TRY(xb_outfile_check("--csv", sa->csv, in, 4, ctx));
+    struct stat sb;
+    if (strcmp(sa->csv, "-") && !(stat(sa->csv, &sb) == 0 && !S_ISREG(sb.st_mode))) {
+        char partial[4200];
+        snprintf(partial, sizeof partial, "%s.partial", sa->csv);
+        XB_TRY(xb_outfile_check("--csv", partial, in, 4, ctx));
+    }
+    return XB_OK;
+}
+
+/* Tests stop a sweep after N rows as Ctrl-C would (XBAR_TEST_SWEEP_STOP_AFTER=N). */
+static void test_stop(int64_t rows) {
+    const char *e = getenv("XBAR_TEST_SWEEP_STOP_AFTER");
+    long long n;
+    if (e && xb_parse_int(e, 1, MAX_CONFIGS, &n) && rows == n) raise(SIGINT);
+}
+
+/* Every configuration not already done; 0, or the exit code. */
+static int run_all(const sweep_args *sa, const xb_arch *base, xb_session *s, sweep_out *o,
+                   xb_ctx *ctx) {
+    int64_t ncfg = n_configs(sa);
+    for (int64_t ci = 0; ci < ncfg; ci++) {
+        if (o->done[ci]) continue;
+        if (xb_cli_stop) return xb_cli_interrupt_status();
+        xb_arch t;
+        const char *vals[MAX_VARY];
+        if (config_arch(sa, base, ci, &t, vals, ctx) != XB_OK) return 1; /* checked above */
+        if (run_config(s, &t, ctx) != XB_OK)
+            return ctx->status == XB_ERR_INTERRUPTED ? xb_cli_interrupt_status() : 1;
+        write_row(o->f, sa, vals, s);
+        if (fflush(o->f) != 0 || ferror(o->f)) {
+            xb_fail(ctx, XB_ERR_IO, "%s: write failed: %s", o->name, strerror(errno));
+            /* keep only complete rows (a file-size limit may cut one) */
+            if (o->partial[0] && o->good_size > 0) (void)!ftruncate(fileno(o->f), o->good_size);
+            return 1;
+        }
+        if (o->partial[0]) o->good_size = ftell(o->f);
+        o->n_new++;
+        test_stop(o->n_new);
+    }
+    return xb_cli_stop ? xb_cli_interrupt_status() : 0;
+}
+
 int xb_cmd_sweep(int argc, char **argv) {
+    xb_cli_trap_signals();
     sweep_args sa = {0};
     int rc = parse(argc, argv, &sa);
     if (rc >= 0) return rc;
@@ -254,29 +448,27 @@ int xb_cmd_sweep(int argc, char **argv) {
     if ((rc = check_configs(&sa, &base, &ctx)) != 0) return rc;
     rc = 1;
     xb_session *s = NULL;
-    FILE *out = stdout;
+    sweep_out o = {0};
     if (open_session(&sa, &s, &ctx) != XB_OK) goto done;
-    if (sa.csv && strcmp(sa.csv, "-")) {
-        out = fopen(sa.csv, "w");
-        if (!out) {
-            xb_fail(&ctx, XB_ERR_IO, "%s: cannot write", sa.csv);
-            out = stdout;
-            goto done;
-        }
+    if (check_outputs(&sa, s, &ctx) != XB_OK || open_out(&sa, &o, &ctx) != XB_OK) {
+        rc = ctx.status == XB_ERR_INVALID ? 2 : 1;
+        goto done;
     }
-    write_header(out, &sa);
-    for (int64_t ci = 0; ci < n_configs(&sa); ci++) {
-        xb_arch t;
-        const char *vals[MAX_VARY];
-        if (config_arch(&sa, &base, ci, &t, vals, &ctx) != XB_OK) goto done; /* checked above */
-        if (run_config(s, &t, &ctx) != XB_OK) goto done;
-        write_row(out, &sa, vals, s);
+    rc = run_all(&sa, &base, s, &o, &ctx);
+    if (rc > 128) {
+        fprintf(stderr, "\nxbar sweep: interrupted: %lld of %lld configurations complete%s%s%s\n",
+                (long long)(o.n_done + o.n_new), (long long)n_configs(&sa),
+                o.partial[0] ? ", in " : "", o.partial, o.partial[0] ? " (continue with --resume)" : "");
+        ctx = (xb_ctx){0};
     }
-    rc = 0;
 done:
-    if (rc) xb_report_error(&ctx);
-    if (out != stdout && fclose(out) != 0 && rc == 0) {
-        fprintf(stderr, "xbar sweep: %s: write failed\n", sa.csv);
+    if (rc == 1 || (rc == 2 && ctx.status != XB_OK)) xb_report_error(&ctx);
+    if (rc == 1 && o.f && o.partial[0])
+        xb_report_note("the %lld complete rows are in %s (continue with --resume)",
+                       (long long)(o.n_done + o.n_new), o.partial);
+    xb_ctx cc = {0};
+    if (close_out(&sa, &o, rc == 0, &cc) != XB_OK && rc == 0) {
+        xb_report_error(&cc);
         rc = 1;
     }
     xb_session_free(s);

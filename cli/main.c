@@ -1,3 +1,4 @@
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -35,6 +36,9 @@ int main(int argc, char **argv) {
         usage(stdout);
         return 0;
     }
+    /* Past a file-size limit a write fails with EFBIG, which the writers
+     * report, instead of killing the process mid-file. */
+    signal(SIGXFSZ, SIG_IGN);
     if (!strcmp(argv[1], "--version")) {
         printf("xbar %s\n", XBAR_VERSION);
         return 0;

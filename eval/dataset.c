@@ -72,8 +72,14 @@ void xb_dirname(const char *path, char *buf, size_t n) {
 
 xb_status xb_read_file_gz(const char *path, size_t max, unsigned char **data, size_t *len,
                           xb_ctx *ctx) {
+    return xb_read_file_gz_upto(path, max, data, len, NULL, ctx);
+}
+
+xb_status xb_read_file_gz_upto(const char *path, size_t max, unsigned char **data, size_t *len,
+                               bool *more, xb_ctx *ctx) {
     *data = NULL;
     *len = 0;
+    if (more) *more = false;
     struct stat sb;
     if (stat(path, &sb) != 0)
         return xb_fail(ctx, XB_ERR_IO, "%s: %s", path, strerror(errno));
@@ -86,7 +92,7 @@ xb_status xb_read_file_gz(const char *path, size_t max, unsigned char **data, si
     if (!f) return xb_fail(ctx, XB_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     /* A plain file's size is known: refuse an oversized one before reading
      * (and allocating) up to `max` bytes of it. */
-    if (gzdirect(f) && (uintmax_t)sb.st_size > (uintmax_t)max) {
+    if (!more && gzdirect(f) && (uintmax_t)sb.st_size > (uintmax_t)max) {
         gzclose(f);
         return xb_fail(ctx, XB_ERR_INVALID, "%s: larger than the %zu-byte limit", path, max);
     }
@@ -113,6 +119,7 @@ xb_status xb_read_file_gz(const char *path, size_t max, unsigned char **data, si
             cap = ncap;
         }
         size_t want = cap - n;
+        if (more && n + want > max + 1) want = max + 1 - n;
         if (want > (1u << 30)) want = 1u << 30;
         int got = gzread(f, buf + n, (unsigned)want);
         if (got < 0) {
@@ -126,6 +133,7 @@ xb_status xb_read_file_gz(const char *path, size_t max, unsigned char **data, si
         }
         if (got == 0) break;
         n += (size_t)got;
+        if (more && n > max) break; /* one byte past the declared size: enough to know */
     }
     /* gzread reports a stream cut short as end of file; gzerror tells. */
     int errnum = 0;
@@ -137,7 +145,10 @@ xb_status xb_read_file_gz(const char *path, size_t max, unsigned char **data, si
         return ctx->status;
     }
     gzclose(f);
-    if (n > max) {
+    if (n > max && more) {
+        *more = true;
+        n = max;
+    } else if (n > max) {
         free(buf);
         return xb_fail(ctx, XB_ERR_INVALID, "%s: larger than the %zu-byte limit", path, max);
     }
@@ -212,6 +223,11 @@ static xb_status open_named(const char *spec, const char *file, int cifar, xb_da
 }
 
 xb_status xb_dataset_open(const char *spec, xb_dataset **out, xb_ctx *ctx) {
+    return xb_dataset_open_sized(spec, 0, 0, out, ctx);
+}
+
+xb_status xb_dataset_open_sized(const char *spec, int want_h, int want_w, xb_dataset **out,
+                                xb_ctx *ctx) {
     *out = NULL;
     if (!spec || !spec[0]) return xb_fail(ctx, XB_ERR_INVALID, "empty dataset spec");
     if (!strcmp(spec, "mnist") || !strcmp(spec, "fashion-mnist"))
@@ -223,7 +239,7 @@ xb_status xb_dataset_open(const char *spec, xb_dataset **out, xb_ctx *ctx) {
                        "%s: %s (a dataset is mnist, fashion-mnist, cifar10, an IDX images file, a "
                        "CIFAR .bin file or a folder of class-named subfolders of PNGs)",
                        spec, strerror(errno));
-    if (is_dir(spec)) return xb_dataset_load_png_dir(spec, out, ctx);
+    if (is_dir(spec)) return xb_dataset_load_png_dir_sized(spec, want_h, want_w, out, ctx);
     if (ends_with(spec, ".bin") || ends_with(spec, ".bin.gz"))
         return xb_dataset_load_cifar(spec, out, ctx);
     return xb_dataset_load_idx(spec, out, ctx);

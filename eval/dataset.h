@@ -80,6 +80,14 @@ xb_status xb_dataset_load_png_dir(const char *dir, xb_dataset **out, xb_ctx *ctx
  *     background reads the way the model was trained.
  *   - no gamma correction: pixel values are taken as stored. */
 xb_status xb_png_load(const char *path, uint8_t **pixels, int *c, int *h, int *w, xb_ctx *ctx);
+/* The same, refusing (XB_ERR_INVALID) an image whose header says it is not
+ * want_w x want_h before decoding it; 0, 0: any size.  Only regular files
+ * are opened (a FIFO would block). */
+xb_status xb_png_load_sized(const char *path, int want_h, int want_w, uint8_t **pixels, int *c,
+                            int *h, int *w, xb_ctx *ctx);
+/* A PNG folder whose images must all be want_w x want_h (0, 0: any). */
+xb_status xb_dataset_load_png_dir_sized(const char *dir, int want_h, int want_w, xb_dataset **out,
+                                        xb_ctx *ctx);
 
 /* Resolve a --data SPEC and load it:
  *   "mnist", "fashion-mnist"  t10k-images-idx3-ubyte.gz in the data dir
@@ -90,6 +98,10 @@ xb_status xb_png_load(const char *path, uint8_t **pixels, int *c, int *h, int *w
  * <source tree>/datasets/data/<name>/.  A missing named dataset fails with a
  * message naming where it looked and how to fetch it. */
 xb_status xb_dataset_open(const char *spec, xb_dataset **out, xb_ctx *ctx);
+/* The same for a model taking want_w x want_h images (0, 0: any): PNG
+ * images of another size are refused from their header, before decoding. */
+xb_status xb_dataset_open_sized(const char *spec, int want_h, int want_w, xb_dataset **out,
+                                xb_ctx *ctx);
 
 /* The training split stored beside a test-set file, if there is one:
  * "...t10k-images-idx3-ubyte[.gz]" -> "...train-images-idx3-ubyte[.gz]",

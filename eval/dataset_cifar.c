@@ -5,7 +5,10 @@
  * one a line, in label order. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "eval/dataset.h"
 #include "eval/dataset_int.h"
@@ -22,9 +25,8 @@ static xb_status read_meta(const char *path, xb_dataset *d, xb_ctx *ctx) {
     char dir[4096], meta[4200];
     xb_dirname(path, dir, sizeof dir);
     snprintf(meta, sizeof meta, "%s/batches.meta.txt", dir);
-    FILE *f = fopen(meta, "rb");
-    if (!f) return XB_OK;
-    fclose(f);
+    struct stat sb;
+    if (stat(meta, &sb) != 0) return XB_OK; /* (the reader refuses a FIFO without opening it) */
     unsigned char *b = NULL;
     size_t len = 0;
     XB_TRY(xb_read_file_gz(meta, 1 << 16, &b, &len, ctx));
@@ -81,6 +83,20 @@ static xb_status read_meta(const char *path, xb_dataset *d, xb_ctx *ctx) {
     return XB_OK;
 }
 
+/* A gzipped file declares its uncompressed size (mod 2^32) in its last 4
+ * bytes (RFC 1952, ISIZE): *declared receives it, or SIZE_MAX for a plain
+ * file.  CIFAR has no header, so this is what is checked before inflating. */
+static void gzip_declared_size(const char *path, size_t *declared) {
+    *declared = SIZE_MAX;
+    FILE *f = fopen(path, "rb");
+    if (!f) return;
+    unsigned char m[2], t[4];
+    if (fread(m, 1, 2, f) == 2 && m[0] == 0x1f && m[1] == 0x8b && fseek(f, -4, SEEK_END) == 0 &&
+        fread(t, 1, 4, f) == 4)
+        *declared = (size_t)t[0] | (size_t)t[1] << 8 | (size_t)t[2] << 16 | (size_t)t[3] << 24;
+    fclose(f);
+}
+
 xb_status xb_dataset_load_cifar(const char *path, xb_dataset **out, xb_ctx *ctx) {
     *out = NULL;
     unsigned char *b = NULL;
@@ -89,7 +105,27 @@ xb_status xb_dataset_load_cifar(const char *path, xb_dataset **out, xb_ctx *ctx)
      * a small .bin.gz inflate to tens of gigabytes before failing. */
     int64_t max_n = XB_DATASET_MAX_BYTES / CIFAR_PIXELS;
     if (max_n > XB_DATASET_MAX_IMAGES) max_n = XB_DATASET_MAX_IMAGES;
-    XB_TRY(xb_read_file_gz(path, (size_t)max_n * CIFAR_RECORD, &b, &len, ctx));
+    size_t max = (size_t)max_n * CIFAR_RECORD, declared = SIZE_MAX;
+    struct stat sb;
+    /* (non-regular files are refused by the reader, without opening them) */
+    if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode)) gzip_declared_size(path, &declared);
+    if (declared != SIZE_MAX && (declared == 0 || declared % CIFAR_RECORD || declared > max))
+        return xb_fail(ctx, XB_ERR_PARSE,
+                       "%s: the gzip trailer declares %zu bytes, not a whole number of %d-byte "
+                       "CIFAR records (at most %zu bytes)",
+                       path, declared, CIFAR_RECORD, max);
+    if (declared == SIZE_MAX && S_ISREG(sb.st_mode) && (uintmax_t)sb.st_size > (uintmax_t)max)
+        return xb_fail(ctx, XB_ERR_INVALID, "%s: larger than the %zu-byte limit", path, max);
+    bool more = false;
+    if (declared != SIZE_MAX) max = declared;
+    XB_TRY(xb_read_file_gz_upto(path, max, &b, &len, &more, ctx));
+    if (more) {
+        free(b);
+        return xb_fail(ctx, XB_ERR_PARSE,
+                       "%s: more data than the %s (%zu bytes; multi-member gzip files are not "
+                       "supported)",
+                       path, declared != SIZE_MAX ? "gzip trailer declares" : "limit", max);
+    }
     if (len == 0 || len % CIFAR_RECORD != 0) {
         xb_fail(ctx, XB_ERR_PARSE,
                 "%s: %zu bytes is not a whole number of %d-byte CIFAR records (truncated or not a "

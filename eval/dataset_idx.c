@@ -18,7 +18,7 @@ static uint32_t be32(const unsigned char *p) {
 /* Check the header of an IDX u8 file with `want_dims` dimensions and return
  * the dims and the offset of the data. */
 static xb_status idx_header(const char *path, const unsigned char *b, size_t len, int want_dims,
-                            uint32_t *dims, size_t *data_off, xb_ctx *ctx) {
+                            uint32_t *dims, size_t *data_off, size_t *data_len, xb_ctx *ctx) {
     if (len < 4) return xb_fail(ctx, XB_ERR_PARSE, "%s: truncated IDX header (%zu bytes)", path, len);
     if (b[0] != 0 || b[1] != 0)
         return xb_fail(ctx, XB_ERR_PARSE,
@@ -49,16 +49,33 @@ static xb_status idx_header(const char *path, const unsigned char *b, size_t len
                            dims[2] > XB_DATASET_MAX_SIDE))
         return xb_fail(ctx, XB_ERR_INVALID, "%s: image size %ux%u is out of range (1..%d)", path,
                        dims[1], dims[2], XB_DATASET_MAX_SIDE);
-    if (len - hdr < expect)
+    *data_off = hdr;
+    *data_len = expect;
+    return XB_OK;
+}
+
+/* The header first (a few bytes), then exactly the data it declares:
+ * reading stops one byte past it, so a small file that inflates to far more
+ * than its header says is rejected without decompressing the rest. */
+static xb_status idx_read(const char *path, int want_dims, unsigned char **b, size_t *len,
+                          uint32_t *dims, size_t *off, xb_ctx *ctx) {
+    unsigned char *head;
+    size_t hl, expect = 0;
+    bool more;
+    XB_TRY(xb_read_file_gz_upto(path, 4 + 4 * (size_t)want_dims, &head, &hl, &more, ctx));
+    xb_status st = idx_header(path, head, hl, want_dims, dims, off, &expect, ctx);
+    free(head);
+    XB_TRY(st);
+    XB_TRY(xb_read_file_gz_upto(path, *off + expect, b, len, &more, ctx));
+    if (*len - *off < expect)
         return xb_fail(ctx, XB_ERR_PARSE,
                        "%s: truncated: header promises %zu data bytes, file has %zu", path, expect,
-                       len - hdr);
-    if (len - hdr > expect)
+                       *len - *off);
+    if (more)
         return xb_fail(ctx, XB_ERR_PARSE,
-                       "%s: %zu bytes beyond what the header's dimensions describe (%zu data bytes): "
+                       "%s: more data than the header's dimensions describe (%zu data bytes): "
                        "dimensions inconsistent with the file size",
-                       path, len - hdr - expect, expect);
-    *data_off = hdr;
+                       path, expect);
     return XB_OK;
 }
 
@@ -109,12 +126,9 @@ xb_status xb_dataset_load_idx(const char *images_path, xb_dataset **out, xb_ctx 
     uint32_t idims[3], ldims[1];
     char lpath[4096];
     xb_dataset *d = NULL;
-    size_t cap = XB_DATASET_MAX_BYTES + 64;
-    if (xb_read_file_gz(images_path, cap, &ib, &il, ctx) != XB_OK) goto fail;
-    if (idx_header(images_path, ib, il, 3, idims, &ioff, ctx) != XB_OK) goto fail;
+    if (idx_read(images_path, 3, &ib, &il, idims, &ioff, ctx) != XB_OK) goto fail;
     if (labels_path(images_path, lpath, sizeof lpath, ctx) != XB_OK) goto fail;
-    if (xb_read_file_gz(lpath, cap, &lb, &ll, ctx) != XB_OK) goto fail;
-    if (idx_header(lpath, lb, ll, 1, ldims, &loff, ctx) != XB_OK) goto fail;
+    if (idx_read(lpath, 1, &lb, &ll, ldims, &loff, ctx) != XB_OK) goto fail;
     if (ldims[0] != idims[0]) {
         xb_fail(ctx, XB_ERR_INVALID, "%s: %u labels for %u images in %s", lpath, ldims[0], idims[0],
                 images_path);

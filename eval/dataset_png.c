@@ -17,18 +17,22 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <png.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "eval/dataset.h"
 #include "eval/dataset_int.h"
 
 typedef struct {
     char err[256];
+    int want_h, want_w;  /* 0: any size */
+    int mismatch;        /* the size was not the wanted one (err says so) */
     unsigned char *raw;  /* interleaved 8-bit pixels, h * rowbytes */
     png_bytep *rows;
 } png_state;
@@ -55,6 +59,14 @@ static void decode(png_structp png, png_infop info, png_state *s, int *out_c, in
     png_uint_32 w, h;
     int depth, ctype, interlace;
     png_get_IHDR(png, info, &w, &h, &depth, &ctype, &interlace, NULL, NULL);
+    /* Checked on the header, before any pixel is decoded or allocated. */
+    if (s->want_h > 0 && (h != (png_uint_32)s->want_h || w != (png_uint_32)s->want_w)) {
+        s->mismatch = 1;
+        snprintf(s->err, sizeof s->err,
+                 "image is %ux%u (width x height) but the model takes %dx%d; xbar does not resize",
+                 (unsigned)w, (unsigned)h, s->want_w, s->want_h);
+        png_longjmp(png, 1);
+    }
     /* Normalise every colour type and depth to 8-bit grey, grey+alpha, RGB
      * or RGBA (PNG spec, section 11.2.2: the five colour types). */
     if (ctype == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
@@ -80,9 +92,37 @@ static void decode(png_structp png, png_infop info, png_state *s, int *out_c, in
 }
 
 xb_status xb_png_load(const char *path, uint8_t **pixels, int *c, int *h, int *w, xb_ctx *ctx) {
+    return xb_png_load_sized(path, 0, 0, pixels, c, h, w, ctx);
+}
+
+/* Open for reading only a regular file: a FIFO would block the open (so it
+ * is opened non-blocking, then checked), a device might never end. */
+static FILE *open_regular(const char *path, xb_ctx *ctx) {
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        xb_fail(ctx, XB_ERR_IO, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        xb_fail(ctx, XB_ERR_IO, "%s: not a regular file", path);
+        return NULL;
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        xb_fail(ctx, XB_ERR_IO, "%s: %s", path, strerror(errno));
+        close(fd);
+    }
+    return f;
+}
+
+xb_status xb_png_load_sized(const char *path, int want_h, int want_w, uint8_t **pixels, int *c,
+                            int *h, int *w, xb_ctx *ctx) {
     *pixels = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) return xb_fail(ctx, XB_ERR_IO, "%s: %s", path, strerror(errno));
+    FILE *f = open_regular(path, ctx);
+    if (!f) return ctx->status;
     unsigned char sig[8];
     size_t got = fread(sig, 1, 8, f);
     if (got < 8 || png_sig_cmp(sig, 0, 8)) {
@@ -94,6 +134,8 @@ xb_status xb_png_load(const char *path, uint8_t **pixels, int *c, int *h, int *w
         fclose(f);
         return xb_fail(ctx, XB_ERR_NOMEM, "%s: out of memory", path);
     }
+    s->want_h = want_h;
+    s->want_w = want_w;
     png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, s, on_png_error, on_png_warning);
     png_infop info = png ? png_create_info_struct(png) : NULL;
     if (!png || !info) {
@@ -103,7 +145,10 @@ xb_status xb_png_load(const char *path, uint8_t **pixels, int *c, int *h, int *w
         return xb_fail(ctx, XB_ERR_NOMEM, "%s: cannot create a PNG decoder", path);
     }
     if (setjmp(png_jmpbuf(png))) {
-        xb_fail(ctx, XB_ERR_PARSE, "%s: corrupt PNG: %s", path, s->err);
+        if (s->mismatch)
+            xb_fail(ctx, XB_ERR_INVALID, "%s: %s", path, s->err);
+        else
+            xb_fail(ctx, XB_ERR_PARSE, "%s: corrupt PNG: %s", path, s->err);
         png_destroy_read_struct(&png, &info, NULL);
         free(s->raw);
         free(s->rows);
@@ -243,6 +288,11 @@ static xb_status interleave_classes(strvec *paths, int32_t *labels, int n_classe
 }
 
 xb_status xb_dataset_load_png_dir(const char *dir, xb_dataset **out, xb_ctx *ctx) {
+    return xb_dataset_load_png_dir_sized(dir, 0, 0, out, ctx);
+}
+
+xb_status xb_dataset_load_png_dir_sized(const char *dir, int want_h, int want_w, xb_dataset **out,
+                                        xb_ctx *ctx) {
     *out = NULL;
     strvec classes = {0}, files = {0};
     strvec paths = {0};
@@ -302,7 +352,7 @@ xb_status xb_dataset_load_png_dir(const char *dir, xb_dataset **out, xb_ctx *ctx
     int c = 1, h0 = 0, w0 = 0;
     for (int i = 0; i < paths.n && st == XB_OK; i++) {
         int h, w;
-        st = xb_png_load(paths.v[i], &pix[i], &pc[i], &h, &w, ctx);
+        st = xb_png_load_sized(paths.v[i], want_h, want_w, &pix[i], &pc[i], &h, &w, ctx);
         if (st != XB_OK) break;
         if (i == 0) {
             h0 = h;

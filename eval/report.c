@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "eval/outfile.h"
 #include "frontend/onnx.h"
 
 void xb_report_error(const xb_ctx *ctx) {
@@ -39,19 +40,19 @@ cJSON *xb_json_run_result(const xb_run_result *r) {
 xb_status xb_json_write(const cJSON *root, const char *path, xb_ctx *ctx) {
     char *text = cJSON_Print(root);
     if (!text) return xb_fail(ctx, XB_ERR_NOMEM, "%s: cannot format the JSON report", path);
-    FILE *f = strcmp(path, "-") ? fopen(path, "w") : stdout;
-    if (!f) {
+    xb_outfile o;
+    if (xb_outfile_open(&o, path, ctx) != XB_OK) {
         free(text);
-        return xb_fail(ctx, XB_ERR_IO, "%s: %s", path, strerror(errno));
+        return ctx->status;
     }
-    int bad = fputs(text, f) < 0 || fputc('\n', f) == EOF;
-    if (f != stdout)
-        bad |= fclose(f) != 0;
-    else
-        bad |= fflush(f) != 0;
+    int bad = fputs(text, o.f) < 0 || fputc('\n', o.f) == EOF;
     free(text);
-    if (bad) return xb_fail(ctx, XB_ERR_IO, "%s: write failed: %s", path, strerror(errno));
-    return XB_OK;
+    if (bad) {
+        int e = errno;
+        xb_outfile_abort(&o);
+        return xb_fail(ctx, XB_ERR_IO, "%s: write failed: %s", path, strerror(e));
+    }
+    return xb_outfile_commit(&o, ctx);
 }
 
 /* --- models ------------------------------------------------------------------- */

@@ -48,6 +48,8 @@ typedef struct {
     xb_ctx ctx;
     xb_status st;
     int64_t fail_at;   /* lowest failing image, or INT64_MAX */
+    int64_t done;      /* images completed */
+    bool cancelled;
 } worker;
 
 xb_status xb_run_dataset(const xb_graph *g, const xb_preproc *pp, const xb_dataset *d,
@@ -107,7 +109,11 @@ xb_status xb_run_dataset(const xb_graph *g, const xb_preproc *pp, const xb_datas
         if (all_ok) {
 #pragma omp for schedule(dynamic, 4)
             for (int64_t j = 0; j < count; j++) {
-                if (me->st != XB_OK) continue; /* this worker already failed */
+                if (me->st != XB_OK || me->cancelled) continue; /* failed or stopping */
+                if (o->cancel && *o->cancel) {
+                    me->cancelled = true;
+                    continue;
+                }
                 int64_t i = first + j;
                 xb_exec *e = me->e;
                 xb_preproc_image(pp, xb_dataset_image(d, i), d->c, (float *)e->buf[in_t]);
@@ -124,6 +130,7 @@ xb_status xb_run_dataset(const xb_graph *g, const xb_preproc *pp, const xb_datas
                 hit[2 * j + 1] = rank < 5;
                 if (o->logits) memcpy(o->logits + (size_t)j * (size_t)K, s, (size_t)K * sizeof(float));
                 if (o->pred) o->pred[j] = xb_argmax(s, K);
+                me->done++;
                 if (bar) {
                     int64_t now, due;
 #pragma omp atomic capture
@@ -145,7 +152,7 @@ xb_status xb_run_dataset(const xb_graph *g, const xb_preproc *pp, const xb_datas
         t1 = now_s();
     }
     if (bar) {
-        draw_bar(o->label, count, count, t0);
+        draw_bar(o->label, o->cancel && *o->cancel ? done : count, count, t0);
         fputc('\n', stderr);
     }
     /* The first failing image (by index) decides the message, so it does not
@@ -160,6 +167,11 @@ xb_status xb_run_dataset(const xb_graph *g, const xb_preproc *pp, const xb_datas
         st = xb_fail(ctx, w[bad].st, "%s", w[bad].ctx.msg);
         if (w[bad].fail_at != INT64_MAX)
             xb_ctx_prefix(ctx, "image %lld of %s", (long long)w[bad].fail_at, d->path);
+    } else if (o->cancel && *o->cancel) {
+        int64_t n_done = 0;
+        for (int t = 0; t < nt; t++) n_done += w[t].done;
+        st = xb_fail(ctx, XB_ERR_INTERRUPTED, "%s: interrupted after %lld of %lld images",
+                     o->label ? o->label : "run", (long long)n_done, (long long)count);
     }
     for (int t = 0; t < nt; t++) {
         if (w[t].state) {

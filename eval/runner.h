@@ -9,6 +9,7 @@
 #ifndef XBAR_RUNNER_H
 #define XBAR_RUNNER_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -25,6 +26,11 @@ typedef struct xb_run_opts {
     bool progress;            /* draw a progress bar when stderr is a terminal */
     float *logits;            /* optional [count][n_outputs]: scores of every image */
     int32_t *pred;            /* optional [count]: top-1 class of every image */
+    /* optional: checked before every image; once non-zero the run stops
+     * (images in flight finish) and returns XB_ERR_INTERRUPTED saying how
+     * many images were done.  The caller owns it (e.g. a signal handler's
+     * flag): the library keeps no global state. */
+    const volatile sig_atomic_t *cancel;
 } xb_run_opts;
 
 typedef struct xb_run_result {

@@ -107,6 +107,15 @@ static bool exists(const char *p) {
 const char *xb_session_default_data(xb_session *s) {
     const char *ds = s->pp.dataset;
     if (!ds) return NULL;
+    /* Metadata is the model author's text, not the user's: it may only name
+     * a known dataset, never a path (xbar would open any file it named and
+     * quote its first bytes in an error). */
+    if (strcmp(ds, "mnist") && strcmp(ds, "fashion-mnist") && strcmp(ds, "cifar10")) {
+        xb_report_note("%s: metadata xbar.dataset '%.64s' is not a known dataset (mnist, "
+                       "fashion-mnist, cifar10): ignored",
+                       s->model, ds);
+        return NULL;
+    }
     char *buf = s->default_data;
     size_t n = sizeof s->default_data;
     const char *file = !strcmp(ds, "cifar10") ? "test_batch.bin" : "t10k-images-idx3-ubyte.gz";
@@ -124,7 +133,7 @@ const char *xb_session_default_data(xb_session *s) {
 xb_status xb_session_open_data(xb_session *s, const char *spec, int64_t limit, xb_ctx *ctx) {
     if (s->d) return xb_fail(ctx, XB_ERR_INVALID, "session: data already open");
     xb_dataset *d = NULL;
-    XB_TRY(xb_dataset_open(spec, &d, ctx));
+    XB_TRY(xb_dataset_open_sized(spec, s->pp.h, s->pp.w, &d, ctx));
     return xb_session_set_data(s, d, limit, ctx);
 }
 
@@ -155,7 +164,7 @@ xb_status xb_session_set_data(xb_session *s, xb_dataset *d, int64_t limit, xb_ct
 /* The training split at `path`, opened and checked, or NULL (error in ctx). */
 static const xb_dataset *open_train(xb_session *s, const char *path, xb_ctx *ctx) {
     const xb_dataset *d = s->d;
-    if (xb_dataset_open(path, &s->train, ctx) != XB_OK) return NULL;
+    if (xb_dataset_open_sized(path, s->pp.h, s->pp.w, &s->train, ctx) != XB_OK) return NULL;
     const xb_dataset *t = s->train;
     if (t->c != d->c || t->h != d->h || t->w != d->w) {
         xb_fail(ctx, XB_ERR_INVALID, "%s: training images are %dx%dx%d, test images %dx%dx%d",
@@ -240,6 +249,7 @@ static xb_status run(xb_session *s, const xb_graph *g, const xb_dataset *d, int6
     o.progress = s->opts.progress;
     o.engine = e;
     o.label = label;
+    o.cancel = s->opts.cancel;
     *r = (xb_run_result){0};
     return xb_run_dataset(g, &s->pp, d, &o, r, ctx);
 }
@@ -327,7 +337,7 @@ xb_status xb_session_classify_png(xb_session *s, const char *png, double *prob, 
     if (!s->exec && !(s->exec = xb_exec_new(g, ctx))) return ctx->status;
     uint8_t *px = NULL;
     int c, h, w;
-    if (xb_png_load(png, &px, &c, &h, &w, ctx) != XB_OK ||
+    if (xb_png_load_sized(png, s->pp.h, s->pp.w, &px, &c, &h, &w, ctx) != XB_OK ||
         xb_preproc_check(&s->pp, c, h, w, png, ctx) != XB_OK) {
         free(px);
         return ctx->status;

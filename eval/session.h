@@ -57,6 +57,7 @@ typedef struct {
     bool progress;          /* runner progress bars */
     int64_t profile_images; /* backend: images fully profiled (xb_backend.profile_images);
                                < 0: the backend's default */
+    const volatile sig_atomic_t *cancel; /* optional: stops runs (xb_run_opts.cancel) */
 } xb_session_opts;
 
 /* The calibration images chosen by xb_session_choose_calibration. */
@@ -78,7 +79,9 @@ void xb_session_set_opts(xb_session *s, const xb_session_opts *opts);
 
 /* The model's own dataset (metadata xbar.dataset) when installed, else its
  * bundled sample, else the name (the loader then explains what is missing);
- * NULL when the model names no dataset.  Points into the session. */
+ * NULL when the model names no dataset or names one that is not mnist,
+ * fashion-mnist or cifar10 (metadata never names a path; a note says so).
+ * Points into the session. */
 const char *xb_session_default_data(xb_session *s);
 
 /* Load the data (see xb_dataset_open), relabel it to the model's classes

@@ -206,6 +206,9 @@ xb_status xb_onnx_read_file(const char *path, uint8_t **data, size_t *len, xb_ct
     struct stat sb;
     if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
         return xb_fail(ctx, XB_ERR_IO, "%s: is a directory, not a model file", path);
+    /* A FIFO would block the open, a device might never end. */
+    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode))
+        return xb_fail(ctx, XB_ERR_IO, "%s: not a regular file", path);
     FILE *f = fopen(path, "rb");
     if (!f) return xb_fail(ctx, XB_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     if (fseek(f, 0, SEEK_END) != 0) {

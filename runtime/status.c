@@ -63,6 +63,7 @@ const char *xb_status_name(xb_status st) {
     case XB_ERR_INVALID: return "invalid";
     case XB_ERR_NOMEM: return "out of memory";
     case XB_ERR_RUNTIME: return "runtime error";
+    case XB_ERR_INTERRUPTED: return "interrupted";
     }
     return "unknown";
 }

@@ -16,7 +16,8 @@ typedef enum {
     XB_ERR_UNSUPPORTED, /* valid input we do not implement (op, opset, format) */
     XB_ERR_INVALID,     /* inconsistent model or bad argument (shapes, attrs) */
     XB_ERR_NOMEM,       /* allocation failed or a size beyond sane limits */
-    XB_ERR_RUNTIME      /* data-dependent failure while running (index out of range) */
+    XB_ERR_RUNTIME,     /* data-dependent failure while running (index out of range) */
+    XB_ERR_INTERRUPTED  /* stopped on request (the caller's cancel flag was set) */
 } xb_status;
 
 #define XB_MSG_MAX 4096
