@@ -52,146 +52,188 @@ typedef struct {
     bool cancelled;
 } worker;
 
-xb_status xb_run_dataset(const xb_graph *g, const xb_preproc *pp, const xb_dataset *d,
-                         const xb_run_opts *o, xb_run_result *r, xb_ctx *ctx) {
-    memset(r, 0, sizeof *r);
-    XB_TRY(xb_preproc_check(pp, d->c, d->h, d->w, d->path, ctx));
-    int64_t first = o->first < 0 ? 0 : o->first;
-    if (first > d->n) first = d->n;
-    int64_t count = d->n - first;
-    if (o->limit > 0 && o->limit < count) count = o->limit;
-    const int K = pp->n_outputs;
-    for (int64_t i = first; i < first + count; i++)
+/* What every worker of one xb_run_dataset call shares. */
+typedef struct {
+    const xb_graph *g;
+    const xb_preproc *pp;
+    const xb_dataset *d;
+    const xb_run_opts *o;
+    int K, in_t, out_t;
+    int64_t first, count;
+    uint8_t *hit;            /* [count][2]: top-1, top-5 */
+    bool bar;
+    int64_t done, next_draw, step;
+    double t0;
+} run_shared;
+
+/* Images [first, first + count) after checking their labels. */
+static xb_status image_range(const xb_dataset *d, const xb_run_opts *o, int K, int64_t *first,
+                             int64_t *count, xb_ctx *ctx) {
+    *first = o->first < 0 ? 0 : o->first;
+    if (*first > d->n) *first = d->n;
+    *count = d->n - *first;
+    if (o->limit > 0 && o->limit < *count) *count = o->limit;
+    for (int64_t i = *first; i < *first + *count; i++)
         if (d->labels[i] < 0 || d->labels[i] >= K)
             return xb_fail(ctx, XB_ERR_INVALID, "%s: image %lld has label %d; the model has %d outputs",
                            d->path, (long long)i, d->labels[i], K);
-    int nt = o->threads > 0 ? o->threads : omp_get_max_threads();
-    if (nt < 1) nt = 1;
-    if (count < nt) nt = count > 0 ? (int)count : 1;
-    uint8_t *hit = xb_calloc(ctx, (size_t)(count ? count : 1), 2);
-    worker *w = xb_calloc(ctx, (size_t)nt, sizeof *w);
-    if (!hit || !w) {
-        free(hit);
-        free(w);
-        return ctx->status;
-    }
-    const xb_engine *eng = o->engine;
-    const int in_t = g->inputs[0], out_t = g->outputs[0];
-    const bool bar = o->progress && isatty(STDERR_FILENO) && count > 0;
-    int64_t done = 0, next_draw = 0;
-    const int64_t step = count / 100 > 0 ? count / 100 : 1;
-    double t0 = 0, t1 = 0;
+    return XB_OK;
+}
 
-    /* Workers are created in parallel (first-touch puts each exec's
-     * buffers near its thread), outside the timed loop. */
-#pragma omp parallel num_threads(nt)
-    {
-        int t = omp_get_thread_num();
-        worker *me = &w[t];
-        me->fail_at = INT64_MAX;
-        me->e = xb_exec_new(g, &me->ctx);
-        if (!me->e) me->st = me->ctx.status;
-        if (me->st == XB_OK && eng && eng->state_new) {
-            me->state = eng->state_new(eng->self, &me->ctx);
-            if (!me->state) me->st = me->ctx.status ? me->ctx.status : XB_ERR_NOMEM;
-        }
-        if (me->e) {
-            me->e->engine = eng;
-            me->e->engine_state = me->state;
-            me->e->thread = t;
-        }
-        bool all_ok = true;
-#pragma omp barrier
-        for (int i = 0; i < nt; i++)
-            if (w[i].st != XB_OK) all_ok = false;
-#pragma omp single
-        t0 = now_s();
-        if (all_ok) {
-#pragma omp for schedule(dynamic, 4)
-            for (int64_t j = 0; j < count; j++) {
-                if (me->st != XB_OK || me->cancelled) continue; /* failed or stopping */
-                if (o->cancel && *o->cancel) {
-                    me->cancelled = true;
-                    continue;
-                }
-                int64_t i = first + j;
-                xb_exec *e = me->e;
-                xb_preproc_image(pp, xb_dataset_image(d, i), d->c, (float *)e->buf[in_t]);
-                e->image_index = i;
-                xb_status st = xb_exec_run(e, &me->ctx);
-                if (st != XB_OK) {
-                    me->st = st;
-                    me->fail_at = i;
-                    continue;
-                }
-                const float *s = (const float *)e->buf[out_t];
-                int rank = xb_score_rank(s, K, d->labels[i]);
-                hit[2 * j] = rank == 0;
-                hit[2 * j + 1] = rank < 5;
-                if (o->logits) memcpy(o->logits + (size_t)j * (size_t)K, s, (size_t)K * sizeof(float));
-                if (o->pred) o->pred[j] = xb_argmax(s, K);
-                me->done++;
-                if (bar) {
-                    int64_t now, due;
+/* One worker's exec and engine state (called inside the parallel region,
+ * so first-touch puts each exec's buffers near its thread). */
+static void worker_init(worker *me, const run_shared *rs, int t) {
+    const xb_engine *eng = rs->o->engine;
+    me->fail_at = INT64_MAX;
+    me->e = xb_exec_new(rs->g, &me->ctx);
+    if (!me->e) me->st = me->ctx.status;
+    if (me->st == XB_OK && eng && eng->state_new) {
+        me->state = eng->state_new(eng->self, &me->ctx);
+        if (!me->state) me->st = me->ctx.status ? me->ctx.status : XB_ERR_NOMEM;
+    }
+    if (me->e) {
+        me->e->engine = eng;
+        me->e->engine_state = me->state;
+        me->e->thread = t;
+    }
+}
+
+/* Advance the progress bar by one image (any thread; one draws). */
+static void bar_tick(run_shared *rs) {
+    int64_t now, due;
 #pragma omp atomic capture
-                    now = ++done;
+    now = ++rs->done;
 #pragma omp atomic read
-                    due = next_draw;
-                    if (now >= due) {
+    due = rs->next_draw;
+    if (now >= due) {
 #pragma omp critical(xb_runner_bar)
-                        if (now >= next_draw) {
-                            draw_bar(o->label, now, count, t0);
+        if (now >= rs->next_draw) {
+            draw_bar(rs->o->label, now, rs->count, rs->t0);
 #pragma omp atomic write
-                            next_draw = now + step;
-                        }
-                    }
-                }
-            }
+            rs->next_draw = now + rs->step;
         }
-#pragma omp single
-        t1 = now_s();
     }
-    if (bar) {
-        draw_bar(o->label, o->cancel && *o->cancel ? done : count, count, t0);
-        fputc('\n', stderr);
+}
+
+/* Image j of the range on worker `me`: preprocess, run, score. */
+static void run_image(worker *me, run_shared *rs, int64_t j) {
+    const xb_run_opts *o = rs->o;
+    if (me->st != XB_OK || me->cancelled) return; /* failed or stopping */
+    if (o->cancel && *o->cancel) {
+        me->cancelled = true;
+        return;
     }
-    /* The first failing image (by index) decides the message, so it does not
-     * depend on which thread hit an error first. */
-    xb_status st = XB_OK;
+    int64_t i = rs->first + j;
+    xb_exec *e = me->e;
+    xb_preproc_image(rs->pp, xb_dataset_image(rs->d, i), rs->d->c, (float *)e->buf[rs->in_t]);
+    e->image_index = i;
+    xb_status st = xb_exec_run(e, &me->ctx);
+    if (st != XB_OK) {
+        me->st = st;
+        me->fail_at = i;
+        return;
+    }
+    const float *s = (const float *)e->buf[rs->out_t];
+    int K = rs->K, rank = xb_score_rank(s, K, rs->d->labels[i]);
+    rs->hit[2 * j] = rank == 0;
+    rs->hit[2 * j + 1] = rank < 5;
+    if (o->logits) memcpy(o->logits + (size_t)j * (size_t)K, s, (size_t)K * sizeof(float));
+    if (o->pred) o->pred[j] = xb_argmax(s, K);
+    me->done++;
+    if (rs->bar) bar_tick(rs);
+}
+
+/* The run's status: the first failing image (by index) decides the
+ * message, so it does not depend on which thread hit an error first. */
+static xb_status run_status(const worker *w, int nt, const run_shared *rs, xb_ctx *ctx) {
     int bad = -1;
     for (int t = 0; t < nt; t++) {
         if (w[t].st == XB_OK) continue;
         if (bad < 0 || w[t].fail_at < w[bad].fail_at) bad = t;
     }
     if (bad >= 0) {
-        st = xb_fail(ctx, w[bad].st, "%s", w[bad].ctx.msg);
+        xb_status st = xb_fail(ctx, w[bad].st, "%s", w[bad].ctx.msg);
         if (w[bad].fail_at != INT64_MAX)
-            xb_ctx_prefix(ctx, "image %lld of %s", (long long)w[bad].fail_at, d->path);
-    } else if (o->cancel && *o->cancel) {
+            xb_ctx_prefix(ctx, "image %lld of %s", (long long)w[bad].fail_at, rs->d->path);
+        return st;
+    }
+    if (rs->o->cancel && *rs->o->cancel) {
         int64_t n_done = 0;
         for (int t = 0; t < nt; t++) n_done += w[t].done;
-        st = xb_fail(ctx, XB_ERR_INTERRUPTED, "%s: interrupted after %lld of %lld images",
-                     o->label ? o->label : "run", (long long)n_done, (long long)count);
+        return xb_fail(ctx, XB_ERR_INTERRUPTED, "%s: interrupted after %lld of %lld images",
+                       rs->o->label ? rs->o->label : "run", (long long)n_done,
+                       (long long)rs->count);
     }
+    return XB_OK;
+}
+
+/* Merge the engine states in thread order (totals are integer sums) when
+ * the run succeeded, then free the workers' states and execs. */
+static void workers_finish(worker *w, int nt, const xb_engine *eng, xb_status st) {
     for (int t = 0; t < nt; t++) {
         if (w[t].state) {
-            /* Merge in thread order, then free: totals are integer sums. */
             if (st == XB_OK && eng->state_merge) eng->state_merge(eng->self, w[t].state);
             if (eng->state_free) eng->state_free(w[t].state);
         }
         xb_exec_free(w[t].e);
     }
+}
+
+xb_status xb_run_dataset(const xb_graph *g, const xb_preproc *pp, const xb_dataset *d,
+                         const xb_run_opts *o, xb_run_result *r, xb_ctx *ctx) {
+    memset(r, 0, sizeof *r);
+    XB_TRY(xb_preproc_check(pp, d->c, d->h, d->w, d->path, ctx));
+    run_shared rs = {.g = g, .pp = pp, .d = d, .o = o, .K = pp->n_outputs,
+                     .in_t = g->inputs[0], .out_t = g->outputs[0]};
+    XB_TRY(image_range(d, o, rs.K, &rs.first, &rs.count, ctx));
+    int64_t count = rs.count;
+    int nt = o->threads > 0 ? o->threads : omp_get_max_threads();
+    if (nt < 1) nt = 1;
+    if (count < nt) nt = count > 0 ? (int)count : 1;
+    rs.hit = xb_calloc(ctx, (size_t)(count ? count : 1), 2);
+    worker *w = xb_calloc(ctx, (size_t)nt, sizeof *w);
+    if (!rs.hit || !w) {
+        free(rs.hit);
+        free(w);
+        return ctx->status;
+    }
+    rs.bar = o->progress && isatty(STDERR_FILENO) && count > 0;
+    rs.step = count / 100 > 0 ? count / 100 : 1;
+    double t1 = 0;
+#pragma omp parallel num_threads(nt)
+    {
+        int t = omp_get_thread_num();
+        worker_init(&w[t], &rs, t);
+        bool all_ok = true;
+#pragma omp barrier
+        for (int i = 0; i < nt; i++)
+            if (w[i].st != XB_OK) all_ok = false;
+#pragma omp single
+        rs.t0 = now_s();
+        if (all_ok) {
+#pragma omp for schedule(dynamic, 4)
+            for (int64_t j = 0; j < count; j++) run_image(&w[t], &rs, j);
+        }
+#pragma omp single
+        t1 = now_s();
+    }
+    if (rs.bar) {
+        draw_bar(o->label, o->cancel && *o->cancel ? rs.done : count, count, rs.t0);
+        fputc('\n', stderr);
+    }
+    xb_status st = run_status(w, nt, &rs, ctx);
+    workers_finish(w, nt, o->engine, st);
     if (st == XB_OK) {
         r->total = count;
         for (int64_t j = 0; j < count; j++) {
-            r->correct1 += hit[2 * j];
-            r->correct5 += hit[2 * j + 1];
+            r->correct1 += rs.hit[2 * j];
+            r->correct5 += rs.hit[2 * j + 1];
         }
-        r->seconds = t1 - t0;
+        r->seconds = t1 - rs.t0;
         r->images_per_s = r->seconds > 0 ? (double)count / r->seconds : 0.0;
         r->threads = nt;
     }
-    free(hit);
+    free(rs.hit);
     free(w);
     return st;
 }
