@@ -55,9 +55,16 @@ typedef struct {
      * QuantizeLinear / DequantizeLinear ops in float: a reference for the
      * lowered graph). */
     int no_passes;
+    /* 1: parse and build the graph only: no pass, no op resolution, no
+     * prepare.  Nodes keep op = -1 and tensors only the shapes the file
+     * declares; the graph can be listed (xbar info on a model with
+     * unsupported ops), not run. */
+    int parse_only;
 } xb_onnx_options;
 
 xb_status xb_onnx_load_buffer_opts(const uint8_t *data, size_t len, const char *name, int64_t batch,
                                    const xb_onnx_options *opts, xb_graph **out, xb_ctx *ctx);
+xb_status xb_onnx_load_opts(const char *path, int64_t batch, const xb_onnx_options *opts,
+                            xb_graph **out, xb_ctx *ctx);
 
 #endif
