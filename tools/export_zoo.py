@@ -205,7 +205,7 @@ def main():
                     shutil.rmtree(keep, ignore_errors=True)
                     os.makedirs(keep)
                     shutil.copy(path, keep)
-                    n_keep = 2 if dynamic else 3
+                    n_keep = min(2 if dynamic else 3, len(j["sets"]))
                     for k in range(n_keep):
                         src = os.path.join(d, "test_data_set_%d" % k)
                         if dynamic:  # two images per set keep the files small
