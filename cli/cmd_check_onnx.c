@@ -13,8 +13,8 @@ static void help(FILE *f) {
             "test_data_set_N/input_J.pb, output_J.pb) and compare our outputs with the expected\n"
             "ones: float within rtol %g, atol %g; integer outputs exactly.  The batch is taken\n"
             "from the first input of each data set when the model's batch is symbolic.\n\n"
-            "Prints PASS or FAIL (with the reason) per directory and a summary; exits 0 only if\n"
-            "every directory passes.\n\n"
+            "Prints PASS (with the largest absolute float error) or FAIL (with the reason) per\n"
+            "directory and a summary; exits 0 only if every directory passes.\n\n"
             "  --list FILE  also run the tests named in FILE (one name per line, '#' comments),\n"
             "               e.g. tests/onnx_node_tests.txt\n"
             "  --root DIR   directory holding the listed tests (default: the list's names are\n"
@@ -89,7 +89,7 @@ int xb_cmd_check_onnx(int argc, char **argv) {
         }
         if (xb_conformance_run_dir(d, r)) {
             passed++;
-            if (!quiet) printf("PASS %s\n", d);
+            if (!quiet) printf("PASS %s (max abs error %.3g)\n", d, r->max_abs_err);
         } else {
             printf("FAIL %s: %s\n", d, r->reason);
         }

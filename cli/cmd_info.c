@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 
 #include "frontend/onnx.h"
+#include "runtime/op.h"
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -16,7 +17,51 @@ static void usage(FILE *f) {
             "Print the model's inputs and outputs, and per layer (node after loading, i.e.\n"
             "after constant folding, BatchNorm folding and QDQ lowering) the op, input and\n"
             "output shapes, parameter count and multiply-accumulates per image, with totals;\n"
-            "then the metadata (dataset, classes, normalisation).  Shapes are for batch 1.\n");
+            "then the metadata (dataset, classes, normalisation).  Shapes are for batch 1.\n\n"
+            "A model with ops xbar does not support is still listed, node by node as in the\n"
+            "file, each unsupported one marked with the reason (exit status 1).\n");
+}
+
+/* The model failed op resolution: list every node as parsed, marking the
+ * ones the kernels' registry rejects (docs/OPS.md lists the supported ops). */
+static int list_unsupported(const char *model) {
+    xb_ctx ctx = {0};
+    xb_graph *g = NULL;
+    const xb_onnx_options opts = {.parse_only = 1};
+    if (xb_onnx_load_opts(model, 1, &opts, &g, &ctx) != XB_OK) {
+        xb_report_error(&ctx);
+        return 1;
+    }
+    printf("\nmodel    %s (not loadable: nodes as in the file)\n", model);
+    printf("format   ONNX IR %lld, opset %lld\n\n", (long long)g->ir_version,
+           (long long)g->opset_onnx);
+    static const char *heads[] = {">#", "node", "op", "domain", ">opset", "status"};
+    xb_table t;
+    xb_table_init(&t, 6, heads);
+    int bad = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        const xb_node *n = &g->nodes[i];
+        const char *why = NULL;
+        int op = g->ops->lookup(n->op_type, n->domain, n->opset, &why);
+        xb_table_row(&t);
+        xb_table_cell(&t, "%d", i);
+        xb_table_cell(&t, "%s", n->name);
+        xb_table_cell(&t, "%s", n->op_type);
+        xb_table_cell(&t, "%s", n->domain[0] ? n->domain : "ai.onnx");
+        xb_table_cell(&t, "%d", n->opset);
+        if (op >= 0) {
+            xb_table_cell(&t, "ok");
+        } else {
+            xb_table_cell(&t, "UNSUPPORTED (%s)", why ? why : "unknown op");
+            bad++;
+        }
+    }
+    xb_table_print(&t, stdout, "");
+    xb_table_free(&t);
+    printf("\ntotal    %d nodes, %d unsupported (supported ops: docs/OPS.md)%s\n", g->n_nodes, bad,
+           bad ? "" : "; the error above is a node's attribute or type");
+    xb_graph_free(g);
+    return 1;
 }
 
 static void tensor_line(const xb_graph *g, int t, const char *what) {
@@ -44,7 +89,7 @@ int xb_cmd_info(int argc, char **argv) {
     xb_graph *g = NULL;
     if (xb_onnx_load(model, 1, &g, &ctx) != XB_OK) {
         xb_report_error(&ctx);
-        return 1;
+        return ctx.status == XB_ERR_UNSUPPORTED ? list_unsupported(model) : 1;
     }
     xb_layer_stat *ls = NULL;
     int nl = 0;

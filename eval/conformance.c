@@ -10,8 +10,11 @@
  * must be constants at load time, as exporters emit them.  ONNX's node tests
  * feed those operands as graph inputs instead, so before loading we move
  * every int64 data input into the model as an initializer holding the test's
- * value.  The outputs are still compared with ONNX's; only the moment the
- * operand becomes known changes.  No float or 8-bit input is ever frozen. */
+ * value.  Float inputs are frozen only where they decide an output shape:
+ * Resize's and Upsample's `scales` (xb_onnx_mark_shape_floats).  The
+ * outputs are still compared with ONNX's; only the moment the operand
+ * becomes known changes.  No other float input and no 8-bit input is ever
+ * frozen. */
 #include "eval/conformance.h"
 
 #include <ctype.h>
@@ -203,7 +206,7 @@ static uint8_t *read_file(const char *path, size_t *len, xb_conformance_result *
     return buf;
 }
 
-/* Load `model` with the int64 data inputs frozen[j] turned into
+/* Load `model` with the int64 and scales inputs frozen[j] turned into
  * initializers (see the top of the file; the protobuf editing is the
  * frontend's, frontend/onnx_freeze.c). */
 static xb_status load_frozen(const char *model, int64_t batch, const xb_tensor *in, int n_in,
@@ -212,6 +215,7 @@ static xb_status load_frozen(const char *model, int64_t batch, const xb_tensor *
     uint8_t *bytes = read_file(model, &len, r);
     if (!bytes) return xb_fail(ctx, XB_ERR_IO, "%s", r->reason);
     for (int j = 0; j < n_in; j++) frozen[j] = in[j].dtype == XB_I64 && in[j].name && in[j].name[0];
+    xb_onnx_mark_shape_floats(bytes, len, in, n_in, frozen);
     xb_status st = xb_onnx_load_frozen(bytes, len, model, batch, in, n_in, frozen, g, ctx);
     free(bytes);
     return st;
@@ -243,7 +247,7 @@ static bool run_set(const char *dir, const char *set_dir, int set, xb_conformanc
     int n_live = 0;
     for (int j = 0; j < n_in; j++) n_live += !frozen[j];
     if (n_live != g->n_inputs) {
-        set_reason(r, "set %d: %d input files (not counting frozen int64 ones), model has %d "
+        set_reason(r, "set %d: %d input files (not counting frozen ones), model has %d "
                    "non-constant inputs", set, n_live, g->n_inputs);
         goto done;
     }

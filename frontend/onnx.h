@@ -33,11 +33,19 @@ xb_status xb_onnx_load_buffer(const uint8_t *data, size_t len, const char *name,
 xb_status xb_onnx_read_tensor_file(const char *path, xb_tensor *out, xb_ctx *ctx);
 
 /* xb_onnx_load_buffer with the graph inputs named by in[j] (for every j with
- * frozen[j]) turned into initializers holding in[j]'s int64 data.  On
- * return frozen[j] says whether in[j] named a graph input and was moved. */
+ * frozen[j]) turned into initializers holding in[j]'s data (int64 or
+ * float).  On return frozen[j] says whether in[j] named a graph input and
+ * was moved. */
 xb_status xb_onnx_load_frozen(const uint8_t *data, size_t len, const char *name, int64_t batch,
                               const xb_tensor *in, int n_in, bool *frozen, xb_graph **out,
                               xb_ctx *ctx);
+
+/* Set frozen[j] for every float in[j] that the model feeds to a node as an
+ * operand deciding an output shape: Resize's `scales` (input 2) or
+ * Upsample's (input 1).  Leaves the other entries alone; a malformed model
+ * sets nothing (loading it reports the error). */
+void xb_onnx_mark_shape_floats(const uint8_t *data, size_t len, const xb_tensor *in, int n_in,
+                               bool *frozen);
 
 /* Options for callers (tests, tools) that want to see the graph before the
  * optimisation passes change it. */
@@ -47,9 +55,16 @@ typedef struct {
      * QuantizeLinear / DequantizeLinear ops in float: a reference for the
      * lowered graph). */
     int no_passes;
+    /* 1: parse and build the graph only: no pass, no op resolution, no
+     * prepare.  Nodes keep op = -1 and tensors only the shapes the file
+     * declares; the graph can be listed (xbar info on a model with
+     * unsupported ops), not run. */
+    int parse_only;
 } xb_onnx_options;
 
 xb_status xb_onnx_load_buffer_opts(const uint8_t *data, size_t len, const char *name, int64_t batch,
                                    const xb_onnx_options *opts, xb_graph **out, xb_ctx *ctx);
+xb_status xb_onnx_load_opts(const char *path, int64_t batch, const xb_onnx_options *opts,
+                            xb_graph **out, xb_ctx *ctx);
 
 #endif

@@ -1,11 +1,29 @@
 /* Loading a model with some of its inputs frozen into initializers: how
- * ONNX node tests whose int64 inputs (shapes, axes, indices) our static
- * shapes need as constants are run (eval/conformance.c). */
+ * ONNX node tests whose int64 inputs (shapes, axes, indices) or float
+ * Resize/Upsample scales our static shapes need as constants are run
+ * (eval/conformance.c). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "frontend/onnx.h"
 #include "frontend/onnx_internal.h"
+
+void xb_onnx_mark_shape_floats(const uint8_t *bytes, size_t len, const xb_tensor *in, int n_in,
+                               bool *frozen) {
+    Onnx__ModelProto *mp = onnx__model_proto__unpack(NULL, len, bytes);
+    if (!mp) return;
+    const Onnx__GraphProto *gp = mp->graph;
+    for (size_t k = 0; gp && k < gp->n_node; k++) {
+        const Onnx__NodeProto *np = gp->node[k];
+        const char *op = np->op_type ? np->op_type : "";
+        size_t slot = !strcmp(op, "Resize") ? 2 : !strcmp(op, "Upsample") ? 1 : 0;
+        if (!slot || np->n_input <= slot || !np->input[slot] || !np->input[slot][0]) continue;
+        for (int j = 0; j < n_in; j++)
+            if (in[j].dtype == XB_F32 && in[j].name && !strcmp(in[j].name, np->input[slot]))
+                frozen[j] = true;
+    }
+    onnx__model_proto__free_unpacked(mp, NULL);
+}
 
 /* The unpacked protobuf is edited through temporary arrays that are swapped
  * out again before it is freed, so protobuf-c only ever frees what it
@@ -51,9 +69,15 @@ xb_status xb_onnx_load_frozen(const uint8_t *bytes, size_t len, const char *mode
         tp->n_dims = (size_t)in[j].shape.rank;
         tp->dims = (int64_t *)in[j].shape.d;
         tp->has_data_type = 1;
-        tp->data_type = ONNX__TENSOR_PROTO__DATA_TYPE__INT64;
-        tp->n_int64_data = (size_t)xb_shape_numel(&in[j].shape);
-        tp->int64_data = in[j].data;
+        if (in[j].dtype == XB_F32) {
+            tp->data_type = ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
+            tp->n_float_data = (size_t)xb_shape_numel(&in[j].shape);
+            tp->float_data = in[j].data;
+        } else {
+            tp->data_type = ONNX__TENSOR_PROTO__DATA_TYPE__INT64;
+            tp->n_int64_data = (size_t)xb_shape_numel(&in[j].shape);
+            tp->int64_data = in[j].data;
+        }
         init[nz++] = tp;
     }
     gp->input = inputs;

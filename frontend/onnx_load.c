@@ -602,6 +602,7 @@ static xb_status build(loader *L, xb_ctx *ctx) {
 }
 
 static xb_status pipeline(xb_graph *g, int64_t batch, const xb_onnx_options *opts, xb_ctx *ctx) {
+    if (opts && opts->parse_only) return XB_OK;
     XB_TRY(xb_pass_remove_identity(g, NULL, ctx));
     if (opts && opts->no_passes) return xb_graph_prepare(g, batch, ctx);
     xb_dq_table tab = {0};
@@ -665,12 +666,17 @@ xb_status xb_onnx_load_buffer(const uint8_t *data, size_t len, const char *name,
     return xb_onnx_load_buffer_opts(data, len, name, batch, NULL, out, ctx);
 }
 
-xb_status xb_onnx_load(const char *path, int64_t batch, xb_graph **out, xb_ctx *ctx) {
+xb_status xb_onnx_load_opts(const char *path, int64_t batch, const xb_onnx_options *opts,
+                            xb_graph **out, xb_ctx *ctx) {
     *out = NULL;
     uint8_t *buf;
     size_t len;
     XB_TRY(xb_onnx_read_file(path, &buf, &len, ctx));
-    xb_status st = xb_onnx_load_buffer(buf, len, path, batch, out, ctx);
+    xb_status st = xb_onnx_load_buffer_opts(buf, len, path, batch, opts, out, ctx);
     free(buf);
     return st;
+}
+
+xb_status xb_onnx_load(const char *path, int64_t batch, xb_graph **out, xb_ctx *ctx) {
+    return xb_onnx_load_opts(path, batch, NULL, out, ctx);
 }

@@ -276,6 +276,30 @@ Test(onnx_load, unsupported_nodes_listed_at_once_with_domain_and_opset) {
     cr_assert(strstr(ctx.msg, "'cond': op If") != NULL, "%s", ctx.msg);
 }
 
+Test(onnx_load, parse_only_builds_a_graph_with_unsupported_ops) {
+    ob_model m;
+    ob_begin(&m, 13);
+    int64_t d[] = {1, 2};
+    ob_input(&m, "x", OB_FLOAT, 2, d);
+    const char *a[] = {"a", NULL};
+    ob_node(&m, "Relu", "r", X, a);
+    ob_node(&m, "FancyNewOp", "f", a, Y);
+    ob_output(&m, "y");
+    size_t len;
+    const uint8_t *buf = ob_pack(&m, &len);
+    xb_ctx ctx = {0};
+    xb_graph *g;
+    const xb_onnx_options opts = {.parse_only = 1};
+    cr_assert_eq(xb_onnx_load_buffer_opts(buf, len, "t.onnx", 1, &opts, &g, &ctx), XB_OK, "%s",
+                 ctx.msg);
+    ob_end(&m);
+    cr_assert_eq(g->n_nodes, 2);
+    cr_assert_str_eq(g->nodes[1].op_type, "FancyNewOp");
+    cr_assert_eq(g->nodes[1].op, -1, "not resolved");
+    cr_assert_eq(g->nodes[1].opset, 13);
+    xb_graph_free(g);
+}
+
 Test(onnx_load, ai_onnx_domain_is_the_default_domain) {
     ob_model m;
     ob_begin(&m, 0);

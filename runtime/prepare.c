@@ -53,8 +53,9 @@ static xb_status resolve_ops(xb_graph *g, xb_ctx *ctx) {
             off += (size_t)snprintf(list + off, sizeof list - off, "\n  ...");
     }
     if (bad)
-        return xb_fail(ctx, XB_ERR_UNSUPPORTED, "%d unsupported node%s:%s", bad, bad > 1 ? "s" : "",
-                       list);
+        return xb_fail(ctx, XB_ERR_UNSUPPORTED,
+                       "%d unsupported node%s (supported ops: docs/OPS.md):%s", bad,
+                       bad > 1 ? "s" : "", list);
     return XB_OK;
 }
 

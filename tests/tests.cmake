@@ -88,3 +88,18 @@ if(XBAR_SANITIZE)
 endif()
 add_test(NAME python COMMAND /usr/bin/python3 "${CMAKE_SOURCE_DIR}/tests/python/test_xbar.py")
 set_tests_properties(python PROPERTIES ENVIRONMENT "${_xbar_py_env}" SKIP_RETURN_CODE 77)
+
+# Exporter coverage: small PyTorch models exported at opsets 11 and 17 (static
+# and dynamic batch) by tools/export_zoo.py --keep-tests, with ONNX Runtime's
+# outputs.  Committed because CI has no torch (docs/arch-kernels.md,
+# "Exporter coverage").
+file(GLOB XBAR_ZOO_DIRS LIST_DIRECTORIES true "${CMAKE_SOURCE_DIR}/tests/data/zoo/*")
+if(XBAR_ZOO_DIRS)
+  add_test(NAME check_onnx_zoo COMMAND xbar check-onnx ${XBAR_ZOO_DIRS})
+endif()
+
+# Supported-op table up to date with kernels/ops.def.
+find_package(Python3 COMPONENTS Interpreter QUIET)
+if(Python3_Interpreter_FOUND)
+  add_test(NAME ops_md COMMAND ${Python3_EXECUTABLE} "${CMAKE_SOURCE_DIR}/tools/gen_ops_md.py" --check)
+endif()
