@@ -25,7 +25,7 @@ typedef struct {
 
 static const char *const range_names[] = {"clip", "max", "calibrated", NULL};
 static const char *const enc_names[] = {"offset", "differential", "center", NULL};
-static const char *const rep_names[] = {"none", "balance", NULL};
+static const char *const rep_names[] = {"none", "balance", "milp", NULL};
 static const char *const split_names[] = {"fill", "even", NULL};
 
 #define O(m) offsetof(xb_arch, m)

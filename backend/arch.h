@@ -26,9 +26,10 @@ typedef enum { XB_ADC_CLIP = 0, XB_ADC_MAX = 1, XB_ADC_CALIBRATED = 2 } xb_adc_r
  *                  c_n balances the positive and negative column sums. */
 typedef enum { XB_ENC_OFFSET = 0, XB_ENC_DIFFERENTIAL = 1, XB_ENC_CENTER = 2 } xb_encoding;
 
-/* Layer replication (docs/BACKEND.md, "Replication"): none, or LRMP-style
- * balancing of the layer pipeline under a tile budget. */
-typedef enum { XB_REP_NONE = 0, XB_REP_BALANCE = 1 } xb_replication;
+/* Layer replication (docs/BACKEND.md, "Replication"): none, LRMP-style
+ * greedy balancing of the layer pipeline under a tile budget, or the same
+ * objective solved as a MILP with GLPK (backend/replicate_milp.h). */
+typedef enum { XB_REP_NONE = 0, XB_REP_BALANCE = 1, XB_REP_MILP = 2 } xb_replication;
 
 /* Row blocks (mapping.row_split): fill each crossbar's rows, or spread K
  * equally over the same number of blocks (backend/crossbar/geometry.h). */

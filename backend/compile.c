@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "backend/crossbar/geometry.h"
+#include "backend/replicate_milp.h"
 
 static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -144,6 +145,13 @@ xb_mapping *xb_compile_shapes(const xb_arch *a, const xb_layer_shape *shapes, in
     }
     place(a, m);
     if (a->replication == XB_REP_BALANCE) balance(a, m);
+    if (a->replication == XB_REP_MILP) {
+        if (xb_replicate_milp(a, m, a->budget_tiles ? a->budget_tiles : a->tiles, ctx) != XB_OK) {
+            xb_mapping_free(m);
+            return NULL;
+        }
+        place(a, m);
+    }
     return m;
 }
 

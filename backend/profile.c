@@ -54,8 +54,9 @@ void xb_profile_print_mapping(FILE *f, const xb_mapping *m) {
             m->n, (long long)m->xbars, cells > 0 ? 100 * used / cells : 0.0,
             (long long)m->partitions, (long long)m->tiles, a->tiles,
             m->fits ? "" : "  ** DOES NOT FIT: more tiles than the chip has **");
-    if (a->replication == XB_REP_BALANCE)
-        fprintf(f, "replication: balance, budget %d tiles (rep = copies of a layer's weights)\n",
+    if (a->replication != XB_REP_NONE)
+        fprintf(f, "replication: %s, budget %d tiles (rep = copies of a layer's weights)\n",
+                a->replication == XB_REP_MILP ? "milp" : "balance",
                 a->budget_tiles ? a->budget_tiles : a->tiles);
     xb_cost_peak p;
     xb_cost_peak_compute(a, &p);
@@ -101,7 +102,9 @@ static cJSON *arch_summary(const xb_arch *a) {
     cJSON_AddStringToObject(o, "encoding", xb_arch_encoding_name(a));
     cJSON_AddBoolToObject(o, "flip", a->flip);
     cJSON_AddBoolToObject(o, "adc_skip_cycles", a->adc_skip_cycles);
-    cJSON_AddStringToObject(o, "replication", a->replication == XB_REP_BALANCE ? "balance" : "none");
+    cJSON_AddStringToObject(o, "replication", a->replication == XB_REP_MILP      ? "milp"
+                            : a->replication == XB_REP_BALANCE ? "balance"
+                                                               : "none");
     cJSON_AddStringToObject(o, "row_split", a->row_split == XB_SPLIT_EVEN ? "even" : "fill");
     cJSON_AddNumberToObject(o, "programming_sigma", a->prog_sigma);
     cJSON_AddNumberToObject(o, "read_sigma", a->read_sigma);

@@ -1,0 +1,114 @@
+/* mapping.replication = milp: against brute-force enumeration of every
+ * replica assignment on small random networks, and never slower than the
+ * greedy `balance`. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "backend/replicate_milp.h"
+#include <stdio.h>
+
+static xb_layer_shape rshape(int i, uint64_t *st) {
+    xb_layer_shape s;
+    memset(&s, 0, sizeof s);
+    snprintf(s.name, sizeof s.name, "l%d", i);
+    *st = *st * 6364136223846793005ULL + 1442695040888963407ULL;
+    uint64_t r = *st >> 17;
+    s.K = 1 + (int64_t)(r % 400);
+    s.N = 1 + (int64_t)((r >> 9) % 100);
+    s.groups = 1;
+    s.P = 1 + (int64_t)((r >> 17) % 40);
+    s.in_elems = s.K * s.P;
+    s.out_elems = s.N * s.P;
+    s.x_bits = s.w_bits = 8;
+    return s;
+}
+
+/* Smallest slowest-layer time over every assignment within the budget. */
+static double brute(const xb_arch *a, const xb_mapping *m, int64_t budget, int i, int64_t parts,
+                    double worst) {
+    if (i == m->n) return parts <= budget * a->partitions_per_tile ? worst : 1e300;
+    const xb_layer_map *l = &m->layers[i];
+    double best = 1e300;
+    for (int64_t k = 1; k <= l->s.P; k++) {
+        int64_t p = (k * l->xbars_per_group * l->s.groups + a->xbars_per_partition - 1) /
+                    a->xbars_per_partition;
+        if (parts + p > budget * a->partitions_per_tile) break;
+        double t = xb_replica_time_ns(a, l, k), w = t > worst ? t : worst;
+        double b = brute(a, m, budget, i + 1, parts + p, w);
+        if (b < best) best = b;
+    }
+    return best;
+}
+
+static double slowest(const xb_arch *a, const xb_mapping *m) {
+    double w = 0;
+    for (int i = 0; i < m->n; i++) {
+        double t = xb_layer_latency_ns(a, &m->layers[i]);
+        if (t > w) w = t;
+    }
+    return w;
+}
+
+Test(replicate_milp, matches_enumeration_and_beats_greedy) {
+    if (!xb_have_milp()) cr_skip_test("built without GLPK");
+    xb_ctx ctx = {0};
+    xb_arch a;
+    xb_arch_defaults(&a);
+    a.xbars_per_partition = 2;
+    a.partitions_per_tile = 2;
+    a.tiles = 64;
+    uint64_t st = 12345;
+    int improved = 0, bus_bound = 0;
+    for (int trial = 0; trial < 40; trial++) {
+        int n = 2 + trial % 2;
+        xb_layer_shape sh[3];
+        for (int i = 0; i < n; i++) sh[i] = rshape(i, &st);
+        if (trial % 4 == 3) a.bus_bytes_per_ns = 0.5; /* bus floor active */
+        else a.bus_bytes_per_ns = 0;
+        for (int budget = 1; budget <= 8; budget++) {
+            a.budget_tiles = budget;
+            a.replication = XB_REP_BALANCE;
+            xb_mapping *g = xb_compile_shapes(&a, sh, n, &ctx);
+            a.replication = XB_REP_MILP;
+            xb_mapping *m = xb_compile_shapes(&a, sh, n, &ctx);
+            cr_assert_not_null(g, "%s", ctx.msg);
+            cr_assert_not_null(m, "%s", ctx.msg);
+            double tm = slowest(&a, m), tg = slowest(&a, g);
+            if (g->tiles > budget) {
+                for (int i = 0; i < n; i++) cr_assert_eq(m->layers[i].replicas, 1);
+            } else {
+                cr_assert_leq(m->tiles, budget);
+                for (int i = 0; i < n; i++) improved += m->layers[i].replicas > 1;
+                for (int i = 0; i < n; i++)
+                    bus_bound += m->layers[i].replicas > 1 &&
+                                 xb_layer_bus_ns(&a, &m->layers[i]) >= tm;
+                double best = brute(&a, m, budget, 0, 0, 0);
+                cr_assert_float_eq(tm, best, 1e-9 * best, "trial %d budget %d: milp %g, best %g",
+                                   trial, budget, tm, best);
+                cr_assert_leq(tm, tg * (1 + 1e-12), "milp %g slower than balance %g", tm, tg);
+                /* Secondary objective: no layer keeps a copy it does not need. */
+                for (int i = 0; i < n; i++) {
+                    xb_layer_map *l = &m->layers[i];
+                    if (l->replicas > 1)
+                        cr_assert_gt(xb_replica_time_ns(&a, l, l->replicas - 1), tm);
+                }
+            }
+            xb_mapping_free(g);
+            xb_mapping_free(m);
+        }
+    }
+    cr_assert_gt(improved, 50, "too few cases where copies help: %d", improved);
+    cr_assert_gt(bus_bound, 0, "no case exercised the bus floor");
+}
+
+/* Without GLPK the switch fails with a message, never exits. */
+Test(replicate_milp, fails_cleanly_without_glpk) {
+    if (xb_have_milp()) cr_skip_test("built with GLPK");
+    xb_ctx ctx = {0};
+    xb_arch a;
+    xb_arch_defaults(&a);
+    a.replication = XB_REP_MILP;
+    xb_layer_shape s = rshape(0, &(uint64_t){1});
+    cr_assert_null(xb_compile_shapes(&a, &s, 1, &ctx));
+    cr_assert(strstr(ctx.msg, "GLPK"), "%s", ctx.msg);
+}
