@@ -1,0 +1,393 @@
+#!/usr/bin/python3
+"""Compare xbar's ISAAC-style analog accuracy with Sandia CrossSim 3.2 on the same
+int8 model and the same images.
+
+Run with Debian's /usr/bin/python3 (numpy, scipy, torch, onnx from apt; no pip):
+
+    XBAR_DATA=/work/shared/datasets /usr/bin/python3 tools/crosssim_compare.py \
+        --crosssim /tmp/crosssim --model models/lenet5_mnist.onnx --data mnist \
+        --limit 1000 --adc-bits 8 6
+
+CrossSim is not bundled and never copied into this repository. Point the script
+at a checkout with --crosssim DIR or the XBAR_CROSSSIM environment variable
+(DIR contains simulator/). Without it the script prints how to get it and exits
+0 with "skipped".
+
+What it does (settings from docs/VALIDATION.md, "Accuracy against CrossSim"):
+  * builds a PyTorch model from the ONNX graph (Conv, Gemm, Relu, MaxPool, Add,
+    Flatten, GlobalAveragePool, AveragePool, Reshape) using the initializers;
+  * quantizes it exactly like xbar's PTQ (frontend/quantize.c): weights per
+    output channel, symmetric, 8 bits; layer inputs per tensor, asymmetric
+    unsigned min/max over 100 calibration images (the images right after the
+    evaluated ones, as `xbar run` does), round half to even;
+  * "int8": exact integer reference of that graph (= xbar's int8 mode);
+  * "crosssim": every matrix layer's integer product sum_k wq*xq runs on a
+    CrossSim bit-sliced offset core (4 slices x 2 bits, 8-bit weights, 128x128,
+    digital offset, infinite on/off ratio, 8-bit unsigned inputs bit-sliced by
+    1, one ADC per input bit, CALIBRATED range [0,(2^b-1)/3] per slice, i.e.
+    1 LSB = one cell level, saturating at 2^b-1 like xbar's clip). Per-channel
+    weight scales, the input zero point (padding with the zero-point code and
+    subtracting zp*rowsum(wq)) and the bias are applied digitally outside it;
+  * runs `xbar run MODEL --arch isaac --set adc.bits=B [--set
+    mapping.row_split=even]` on the same images and prints both top-1 values.
+xbar does not print per-image predictions, so "differ" counts the images where
+CrossSim's prediction differs from the exact int8 reference (which equals
+xbar's analog result whenever xbar's ADC is lossless).
+"""
+import argparse
+import gzip
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def skip(msg):
+    print(msg)
+    print("Get CrossSim 3.2 (not bundled): git clone https://github.com/sandialabs/cross-sim /tmp/crosssim")
+    print("then: XBAR_CROSSSIM=/tmp/crosssim /usr/bin/python3 tools/crosssim_compare.py ...")
+    print("needs Debian python3-numpy python3-scipy python3-torch python3-onnx")
+    print("skipped")
+    sys.exit(0)
+
+
+# ---------------------------------------------------------------- data
+
+def data_dir(name):
+    for base in (os.environ.get("XBAR_DATA"), os.path.join(ROOT, "datasets", "data")):
+        if base and os.path.isdir(os.path.join(base, name)):
+            return os.path.join(base, name)
+    sys.exit(f"dataset {name} not found under $XBAR_DATA or datasets/data")
+
+
+def load_images(name, count):
+    d = data_dir(name)
+    if name in ("mnist", "fashion-mnist"):
+        def rd(f):
+            p = os.path.join(d, f)
+            op = gzip.open if os.path.exists(p + ".gz") else open
+            with op(p + ".gz" if os.path.exists(p + ".gz") else p, "rb") as fh:
+                return fh.read()
+        x = np.frombuffer(rd("t10k-images-idx3-ubyte"), np.uint8, offset=16).reshape(-1, 1, 28, 28)
+        y = np.frombuffer(rd("t10k-labels-idx1-ubyte"), np.uint8, offset=8)
+    elif name == "cifar10":
+        raw = np.fromfile(os.path.join(d, "test_batch.bin"), np.uint8).reshape(-1, 3073)
+        y, x = raw[:, 0], raw[:, 1:].reshape(-1, 3, 32, 32)
+    else:
+        sys.exit(f"unsupported dataset {name}")
+    return x[:count].astype(np.float32) / 255.0, y[:count].astype(np.int64)
+
+
+# ---------------------------------------------------------------- model
+
+def build(model_path):
+    import onnx
+    from onnx import numpy_helper
+    import torch
+
+    m = onnx.load(model_path)
+    meta = {p.key: p.value for p in m.metadata_props}
+    init = {t.name: numpy_helper.to_array(t).astype(np.float32) for t in m.graph.initializer}
+    mean = np.array([float(v) for v in meta.get("xbar.mean", "0").split(",")], np.float32)
+    std = np.array([float(v) for v in meta.get("xbar.std", "1").split(",")], np.float32)
+
+    class QLayer(torch.nn.Module):
+        """Conv or Gemm; float, calibrating, exact int8 or CrossSim mode."""
+
+        def __init__(self, node):
+            super().__init__()
+            a = {x.name: onnx.helper.get_attribute_value(x) for x in node.attribute}
+            w = init[node.input[1]]
+            b = init[node.input[2]] if len(node.input) > 2 and node.input[2] else None
+            self.is_conv = node.op_type == "Conv"
+            if self.is_conv:
+                assert a.get("group", 1) == 1 and all(v == 1 for v in a.get("dilations", [1, 1]))
+                self.stride = tuple(a.get("strides", [1, 1]))
+                p = a.get("pads", [0, 0, 0, 0])
+                self.pads = (p[1], p[3], p[0], p[2])  # F.pad order: left,right,top,bottom
+            else:
+                if not a.get("transB", 0):
+                    w = w.T
+                w = w * a.get("alpha", 1.0)
+                if b is not None:
+                    b = b * a.get("beta", 1.0)
+            self.wf = torch.tensor(w)
+            self.bias = torch.tensor(b) if b is not None else torch.zeros(w.shape[0])
+            self.name = node.name
+            self.mode = "float"
+            self.noisy = False
+            self.lo, self.hi = np.inf, -np.inf
+            # per-row symmetric quantization (quantize_rows in frontend/quantize.c)
+            rows = w.reshape(w.shape[0], -1)
+            mx = np.abs(rows).max(axis=1)
+            ws = np.where(mx > 0, mx / np.float32(127), np.float32(1)).astype(np.float32)
+            wq = np.clip(np.rint(w / ws.reshape((-1,) + (1,) * (w.ndim - 1))), -127, 127)
+            self.ws = torch.tensor(ws)
+            self.wq = torch.tensor(wq.astype(np.float32))
+            self.rowsum = self.wq.reshape(self.wq.shape[0], -1).sum(1)
+            if self.is_conv:
+                self.core = torch.nn.Conv2d(w.shape[1], w.shape[0], w.shape[2:], stride=self.stride,
+                                            padding=0, bias=False)
+            else:
+                self.core = torch.nn.Linear(w.shape[1], w.shape[0], bias=False)
+            with torch.no_grad():
+                self.core.weight.copy_(self.wq)
+
+        def finish_calibration(self):
+            lo, hi = min(float(self.lo), 0.0), max(float(self.hi), 0.0)
+            xs = np.float32((hi - lo) / 255.0) if hi > lo else np.float32(1.0)
+            self.xs = float(xs)
+            self.zp = int(np.clip(np.rint(np.float32(-lo) / xs), 0, 255))
+
+        def forward(self, x):
+            F = torch.nn.functional
+            if self.mode in ("float", "calib"):
+                if self.mode == "calib":
+                    self.lo = min(self.lo, float(x.min()))
+                    self.hi = max(self.hi, float(x.max()))
+                if self.is_conv:
+                    return F.conv2d(F.pad(x, self.pads), self.wf, self.bias, self.stride)
+                return F.linear(x, self.wf, self.bias)
+            xq = torch.clamp(torch.round(x / np.float32(self.xs)) + self.zp, 0, 255)
+            if self.is_conv:
+                xq = F.pad(xq, self.pads, value=float(self.zp))
+            if self.mode == "int8":
+                acc = (F.conv2d(xq.double(), self.wq.double(), None, self.stride) if self.is_conv
+                       else F.linear(xq.double(), self.wq.double())).float()
+            else:  # CrossSim core on unsigned codes
+                acc = self.core(xq)
+                if not self.noisy:  # CrossSim computes in float32: snap the integer sum back
+                    acc = torch.round(acc)
+            shape = (1, -1, 1, 1) if self.is_conv else (1, -1)
+            acc = acc - self.zp * self.rowsum.reshape(shape)
+            return acc * (np.float32(self.xs) * self.ws.reshape(shape)) + self.bias.reshape(shape)
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.nodes = list(m.graph.node)
+            self.layers = torch.nn.ModuleList()
+            self.lidx = {}
+            for i, n in enumerate(self.nodes):
+                if n.op_type in ("Conv", "Gemm"):
+                    self.lidx[i] = len(self.layers)
+                    self.layers.append(QLayer(n))
+            self.inp = m.graph.input[0].name
+            self.out = m.graph.output[0].name
+
+        def set_mode(self, mode):
+            for L in self.layers:
+                L.mode = mode
+
+        def forward(self, x):
+            F = torch.nn.functional
+            env = {self.inp: x}
+            for i, n in enumerate(self.nodes):
+                a = {t.name: onnx.helper.get_attribute_value(t) for t in n.attribute}
+                ins = [env[t] if t in env else torch.tensor(init[t]) for t in n.input if t]
+                op = n.op_type
+                if i in self.lidx:
+                    y = self.layers[self.lidx[i]](ins[0])
+                elif op == "Relu":
+                    y = F.relu(ins[0])
+                elif op == "Add":
+                    y = ins[0] + ins[1]
+                elif op == "MaxPool":
+                    p = a.get("pads", [0, 0, 0, 0])
+                    assert p[0] == p[2] and p[1] == p[3]
+                    y = F.max_pool2d(ins[0], a["kernel_shape"], a.get("strides"), (p[0], p[1]),
+                                     ceil_mode=bool(a.get("ceil_mode", 0)))
+                elif op == "AveragePool":
+                    y = F.avg_pool2d(ins[0], a["kernel_shape"], a.get("strides"))
+                elif op == "GlobalAveragePool":
+                    y = ins[0].mean(dim=(2, 3), keepdim=True)
+                elif op == "Flatten":
+                    y = torch.flatten(ins[0], a.get("axis", 1))
+                elif op == "Reshape":
+                    y = ins[0].reshape([int(v) if v != 0 else ins[0].shape[j]
+                                        for j, v in enumerate(ins[1].tolist())])
+                else:
+                    raise SystemExit(f"unsupported op {op}")
+                env[n.output[0]] = y
+            return env[self.out]
+
+    return Net(), mean, std, meta
+
+
+# ---------------------------------------------------------------- CrossSim
+
+def crosssim_params(adc_bits, read_noise=0.0):
+    from simulator import CrossSimParameters
+    from simulator.parameters.core_parameters import CoreStyle, BitSlicedCoreStyle, OffsetCoreStyle
+    from simulator.parameters.xbar_parameters import ADCRangeLimits
+
+    p = CrossSimParameters()
+    c = p.core
+    c.style = CoreStyle.BITSLICED
+    c.bit_sliced.style = BitSlicedCoreStyle.OFFSET
+    c.bit_sliced.num_slices = 4
+    c.offset.style = OffsetCoreStyle.DIGITAL_OFFSET
+    c.weight_bits = 8
+    c.rows_max = 128
+    c.cols_max = 128
+    c.mapping.weights.clipping = True
+    c.mapping.weights.min = -127.0
+    c.mapping.weights.max = 127.0
+    c.mapping.inputs.mvm.clipping = True
+    c.mapping.inputs.mvm.min = 0.0
+    c.mapping.inputs.mvm.max = 255.0
+    d = p.xbar.device
+    d.cell_bits = 2
+    d.infinite_on_off_ratio = True
+    if read_noise > 0:
+        d.read_noise.enable = True
+        d.read_noise.model = "NormalIndependentDevice"
+        d.read_noise.magnitude = read_noise
+    p.xbar.dac.mvm.model = "QuantizerDAC"  # replaces the parameter object: fetch it again
+    dac = p.xbar.dac.mvm
+    dac.bits = 8
+    dac.signed = False
+    dac.input_bitslicing = True
+    dac.slice_size = 1
+    p.xbar.adc.mvm.model = "QuantizerADC"  # replaces the parameter object: fetch it again
+    adc = p.xbar.adc.mvm
+    adc.bits = adc_bits
+    adc.signed = False
+    adc.adc_per_ibit = True
+    adc.adc_range_option = ADCRangeLimits.CALIBRATED
+    adc.calibrated_range = [[0.0, (2 ** adc_bits - 1) / 3.0]] * 4
+    p.simulation.convolution.is_conv_core = False
+    return p
+
+
+def predict(net, x, batch):
+    import torch
+    out = []
+    with torch.no_grad():
+        for i in range(0, len(x), batch):
+            out.append(net(torch.tensor(x[i:i + batch])).argmax(1).numpy())
+    return np.concatenate(out)
+
+
+def run_xbar(args, bits, even):
+    exe = os.path.join(ROOT, "build", "xbar")
+    jf = f"/tmp/xsim_xbar_{os.getpid()}.json"
+    cmd = [exe, "run", args.model, "--data", args.data, "--limit", str(args.limit), "--arch", "isaac",
+           "--set", f"adc.bits={bits}", "--json", jf, "--threads", str(args.threads)]
+    if even:
+        cmd += ["--set", "mapping.row_split=even"]
+    if args.read_noise > 0:
+        # CrossSim: sigma m*Gmax per cell; Gmax = 3 cell levels, so per conversion
+        # sigma = 3m*sqrt(active rows) levels = xbar's nonideal.read_row_sigma of 3m
+        cmd += ["--set", f"nonideal.read_row_sigma={3 * args.read_noise:g}"]
+    for kv in args.xbar_set:
+        cmd += ["--set", kv]
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    r = json.load(open(jf))
+    os.unlink(jf)
+    return r["int8"]["correct"], r["analog"]["correct"], " ".join(cmd[1:]).replace(jf, "F.json")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--crosssim", default=os.environ.get("XBAR_CROSSSIM"))
+    ap.add_argument("--model", default="models/lenet5_mnist.onnx")
+    ap.add_argument("--data", default=None)
+    ap.add_argument("--limit", type=int, default=1000)
+    ap.add_argument("--calib", type=int, default=100)
+    ap.add_argument("--adc-bits", type=int, nargs="+", default=[8, 6])
+    ap.add_argument("--row-split", choices=["fill", "even", "both"], default="both",
+                    help="xbar's row-block policy to report next to CrossSim (which always splits evenly)")
+    ap.add_argument("--read-noise", type=float, default=0.0,
+                    help="CrossSim read noise m (sigma, x Gmax, per cell and read); xbar gets "
+                         "nonideal.read_row_sigma=3m (the same variance per conversion)")
+    ap.add_argument("--xbar-set", action="append", default=[], metavar="KEY=VALUE",
+                    help="extra --set for the xbar runs (repeatable)")
+    ap.add_argument("--seed", type=int, default=1, help="numpy seed for CrossSim's read noise")
+    ap.add_argument("--batch", type=int, default=50)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--no-xbar", action="store_true")
+    args = ap.parse_args()
+
+    if not args.crosssim or not os.path.isdir(os.path.join(args.crosssim, "simulator")):
+        skip(f"CrossSim checkout not found ({args.crosssim or 'set --crosssim or XBAR_CROSSSIM'})")
+    sys.path.insert(0, args.crosssim)
+    try:
+        import torch  # noqa: F401
+        import onnx  # noqa: F401
+        import simulator  # noqa: F401
+        from simulator.algorithms.dnn.torch.convert import from_torch
+    except ImportError as e:
+        skip(f"cannot import CrossSim or its dependencies: {e}")
+    import torch
+    torch.set_num_threads(args.threads)
+    np.random.seed(args.seed)
+
+    os.chdir(ROOT)
+    net, mean, std, meta = build(args.model)
+    data = args.data or meta.get("xbar.dataset", "mnist")
+    args.data = data
+    x, y = load_images(data, args.limit + args.calib)
+    x = ((x - mean.reshape(1, -1, 1, 1)) / std.reshape(1, -1, 1, 1)).astype(np.float32)
+    xe, ye, xc = x[:args.limit], y[:args.limit], x[args.limit:args.limit + args.calib]
+    if len(xc) < args.calib:
+        sys.exit("not enough images after the evaluated ones for calibration")
+
+    net.set_mode("float")
+    pf = predict(net, xe, args.batch)
+    net.set_mode("calib")
+    predict(net, xc, args.batch)
+    for L in net.layers:
+        L.finish_calibration()
+    net.set_mode("int8")
+    pi = predict(net, xe, args.batch)
+    print(f"model {args.model}, {data}, {args.limit} images, calibration on images "
+          f"{args.limit}..{args.limit + args.calib - 1}")
+    print(f"python float top-1 {int((pf == ye).sum())}, python int8 top-1 {int((pi == ye).sum())}")
+    for L in net.layers:
+        print(f"  {L.name:24s} x_scale {L.xs:.5g} zp {L.zp}")
+
+    rows = []
+    for bits in args.adc_bits:
+        params = crosssim_params(bits, args.read_noise)
+        cores = torch.nn.ModuleList([L.core for L in net.layers])
+        analog = from_torch(cores, params)
+        saved = [L.core for L in net.layers]
+        for L, c in zip(net.layers, analog):
+            L.core = c
+        net.set_mode("crosssim")
+        for L in net.layers:
+            L.noisy = args.read_noise > 0
+        t0 = time.time()
+        pc = predict(net, xe, args.batch)
+        dt = time.time() - t0
+        for L, c in zip(net.layers, saved):
+            L.core = c
+        cs = int((pc == ye).sum())
+        differ = int((pc != pi).sum())
+        row = {"adc_bits": bits, "crosssim": cs, "differ_vs_int8": differ, "crosssim_s": round(dt, 1)}
+        if not args.no_xbar:
+            for even in ([False, True] if args.row_split == "both" else [args.row_split == "even"]):
+                i8, an, cmd = run_xbar(args, bits, even)
+                row["xbar_int8"] = i8
+                row["xbar_" + ("even" if even else "fill")] = an
+                row["cmd_" + ("even" if even else "fill")] = "xbar " + cmd
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+
+    print()
+    print(f"| model | images | ADC bits | read noise m | CrossSim | xbar fill | xbar even | xbar int8 | python int8 | CrossSim != int8 |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {os.path.basename(args.model)} | {args.limit} | {r['adc_bits']} | {args.read_noise:g} | {r['crosssim']} | "
+              f"{r.get('xbar_fill', '-')} | {r.get('xbar_even', '-')} | {r.get('xbar_int8', '-')} | "
+              f"{int((pi == ye).sum())} | {r['differ_vs_int8']} |")
+
+
+if __name__ == "__main__":
+    main()
