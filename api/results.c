@@ -143,47 +143,9 @@ xbar_status xbar_get_cost(xbar *h, xbar_cost *out, size_t size) {
 
 /* --- JSON ---------------------------------------------------------------------- */
 
-static cJSON *json_int8(const xbar *h) {
-    const xb_session *s = h->s;
-    bool preq = xb_session_prequantized(s);
-    cJSON *q = xb_json_run_result(xb_session_result(s, XB_SESSION_INT8));
-    cJSON_AddBoolToObject(q, "prequantized", preq);
-    const xb_session_calib *c = xb_session_calibration(s);
-    if (!preq && c) {
-        cJSON_AddNumberToObject(q, "w_bits", h->qw_bits);
-        cJSON_AddNumberToObject(q, "x_bits", h->qx_bits);
-        cJSON_AddStringToObject(q, "calib_method",
-                                h->method == XB_QUANT_PERCENTILE ? "percentile" : "minmax");
-        cJSON_AddNumberToObject(q, "calib_images", (double)c->n);
-        cJSON_AddNumberToObject(q, "calib_first", (double)c->first);
-        cJSON_AddStringToObject(q, "calib_source", c->source);
-    }
-    return q;
-}
-
 /* `xbar run --json`: every mode with a current result. */
 cJSON *xb_api_run_json(const xbar *h) {
-    const xb_session *s = h->s;
-    cJSON *json = cJSON_CreateObject();
-    cJSON_AddStringToObject(json, "model", xb_session_model(s));
-    cJSON_AddStringToObject(json, "dataset", h->data_label ? h->data_label : "");
-    cJSON_AddStringToObject(json, "dataset_path", xb_session_data(s)->path);
-    cJSON_AddNumberToObject(json, "images", (double)xb_session_count(s));
-    if (xb_session_result(s, XB_SESSION_FLOAT)->total)
-        cJSON_AddItemToObject(json, "float", xb_json_run_result(xb_session_result(s, XB_SESSION_FLOAT)));
-    if (xb_session_result(s, XB_SESSION_INT8)->total)
-        cJSON_AddItemToObject(json, "int8", json_int8(h));
-    const xb_backend *be = xb_session_backend(s);
-    if (be && xb_session_cost(s) && xb_session_result(s, XB_SESSION_ANALOG)->total) {
-        const xb_mapping *map = xb_session_mapping(s);
-        const xb_cost *cost = xb_session_cost(s);
-        cJSON *an = xb_json_run_result(xb_session_result(s, XB_SESSION_ANALOG));
-        cJSON_AddStringToObject(an, "arch", xb_session_arch(s)->name);
-        cJSON_AddItemToObject(json, "analog", an);
-        cJSON_AddItemToObject(json, "layers", xb_profile_json_layers(map, cost, be));
-        cJSON_AddItemToObject(json, "totals", xb_profile_json_totals(map, cost, be));
-    }
-    return json;
+    return xb_session_run_json(h->s, NULL, h->data_label ? h->data_label : "");
 }
 
 /* `xbar compile --json`. */

@@ -100,7 +100,7 @@ static const field fields[] = {
     {"nonideal.stuck_low_rate", F_DBL, O(stuck_low), 0, 1, NULL},
     {"nonideal.stuck_high_rate", F_DBL, O(stuck_high), 0, 1, NULL},
     {"nonideal.seed", F_U64, O(seed), 0, 0, NULL},
-    /* device and circuit non-idealities (backend/crossbar/device.c, adc.c) */
+    /* device and circuit non-idealities (backend/crossbar/device.c, table.c) */
     {"crossbar.off_compensation", F_BOOL, O(off_compensation), 0, 1, NULL},
     {"nonideal.programming_sigma_floor", F_DBL, O(prog_floor), 0, 10, NULL},
     {"nonideal.read_current_sigma", F_DBL, O(read_current_sigma), 0, 1e6, NULL},

@@ -336,41 +336,8 @@ static xb_status print_analog(const run_args *ra, const xb_session *s, xb_ctx *c
     return XB_OK;
 }
 
-static cJSON *json_int8(const run_args *ra, const xb_session *s, const run_modes *m) {
-    cJSON *q = xb_json_run_result(xb_session_result(s, XB_SESSION_INT8));
-    cJSON_AddBoolToObject(q, "prequantized", m->already_q);
-    if (!m->already_q) {
-        const xb_session_calib *c = xb_session_calibration(s);
-        cJSON_AddNumberToObject(q, "w_bits", (double)ra->w_bits);
-        cJSON_AddNumberToObject(q, "x_bits", (double)ra->x_bits);
-        cJSON_AddStringToObject(q, "calib_method",
-                                ra->calib_method == CALIB_PERCENTILE ? "percentile" : "minmax");
-        cJSON_AddNumberToObject(q, "calib_images", (double)c->n);
-        cJSON_AddNumberToObject(q, "calib_first", (double)c->first);
-        cJSON_AddStringToObject(q, "calib_source", c->source);
-    }
-    return q;
-}
-
-static xb_status write_json(const run_args *ra, const xb_session *s, const run_modes *m,
-                            xb_ctx *ctx) {
-    cJSON *json = cJSON_CreateObject();
-    cJSON_AddStringToObject(json, "model", ra->model);
-    cJSON_AddStringToObject(json, "dataset", ra->data);
-    cJSON_AddStringToObject(json, "dataset_path", xb_session_data(s)->path);
-    cJSON_AddNumberToObject(json, "images", (double)xb_session_count(s));
-    if (m->flt) cJSON_AddItemToObject(json, "float", xb_json_run_result(xb_session_result(s, XB_SESSION_FLOAT)));
-    if (m->int8) cJSON_AddItemToObject(json, "int8", json_int8(ra, s, m));
-    if (m->analog) {
-        const xb_mapping *map = xb_session_mapping(s);
-        const xb_cost *cost = xb_session_cost(s);
-        const xb_backend *be = xb_session_backend(s);
-        cJSON *an = xb_json_run_result(xb_session_result(s, XB_SESSION_ANALOG));
-        cJSON_AddStringToObject(an, "arch", xb_session_arch(s)->name);
-        cJSON_AddItemToObject(json, "analog", an);
-        cJSON_AddItemToObject(json, "layers", xb_profile_json_layers(map, cost, be));
-        cJSON_AddItemToObject(json, "totals", xb_profile_json_totals(map, cost, be));
-    }
+static xb_status write_json(const run_args *ra, const xb_session *s, xb_ctx *ctx) {
+    cJSON *json = xb_session_run_json(s, ra->model, ra->data);
     xb_status st = xb_json_write(json, ra->json, ctx);
     cJSON_Delete(json);
     return st;
@@ -443,7 +410,7 @@ int xb_cmd_run(int argc, char **argv) {
     print_results(s, &m);
     print_layers(m.need_q ? xb_session_int8_graph(s) : xb_session_graph(s), m.need_q, &ctx);
     if (m.analog && print_analog(&ra, s, &ctx) != XB_OK) goto done;
-    if (ra.json && write_json(&ra, s, &m, &ctx) != XB_OK) goto done;
+    if (ra.json && write_json(&ra, s, &ctx) != XB_OK) goto done;
     rc = 0;
 done:
     if (ctx.status == XB_ERR_INTERRUPTED || (rc != 0 && xb_cli_stop)) {

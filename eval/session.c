@@ -238,6 +238,10 @@ xb_status xb_session_quantize(xb_session *s, const xb_quant_opts *qo, xb_ctx *ct
     return XB_OK;
 }
 
+const xb_quant_opts *xb_session_quant_opts(const xb_session *s) {
+    return s->qg && !xb_session_prequantized(s) ? &s->qo : NULL;
+}
+
 static xb_status run(xb_session *s, const xb_graph *g, const xb_dataset *d, int64_t first,
                      int64_t limit, const xb_engine *e, const char *label, xb_run_result *r,
                      xb_ctx *ctx) {

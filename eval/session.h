@@ -145,4 +145,16 @@ const xb_cost *xb_session_cost(const xb_session *s);
 /* ADC conversions and saturated ones over the analog run, all layers. */
 void xb_session_adc_counts(const xb_session *s, int64_t *conversions, int64_t *saturated);
 
+/* The quantization options of the current int8 graph (NULL before
+ * xb_session_quantize, or for a model quantized in its file). */
+const xb_quant_opts *xb_session_quant_opts(const xb_session *s);
+
+/* --- the run report ---------------------------------------------------------- */
+struct cJSON;
+/* The report `xbar run --json` writes, with every mode that has a result:
+ * model and dataset labels as given (NULL: the model path, ""), "float",
+ * "int8" (with the quantization as run), "analog", "layers", "totals".
+ * The caller deletes it. */
+struct cJSON *xb_session_run_json(const xb_session *s, const char *model, const char *dataset);
+
 #endif
