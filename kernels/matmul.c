@@ -55,7 +55,7 @@ xb_status xb_op_matmul_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
         if (ad != bd && ad != 1 && bd != 1)
             return xb_fail(ctx, XB_ERR_INVALID, "MatMul batch dimensions do not broadcast: %s x %s",
                            xb_shape_str(as, s1, sizeof s1), xb_shape_str(bsh, s2, sizeof s2));
-        p->bd[i] = ad > bd ? ad : bd;
+        p->bd[i] = ad == 1 ? bd : ad; /* 1 vs 0 gives 0, as in numpy */
         p->as[i] = ad == 1 ? 0 : astr;
         p->bs[i] = bd == 1 ? 0 : bstr;
         astr *= ad;

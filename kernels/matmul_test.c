@@ -149,3 +149,24 @@ Test(matmul, rejects_absurd_sizes) {
     cr_assert(strstr(tg.ctx.msg, "too large"), "%s", tg.ctx.msg);
     xb_test_end(&tg);
 }
+
+/* Fuzz finding (fuzz_onnx_struct, session 4): batch dims 1 x 0 broadcast to
+ * 0, as in numpy; MatMul took the larger (1) and read a batch from an empty
+ * B.  The output is empty and nothing is read. */
+Test(matmul, batch_one_against_zero_is_empty) {
+    xb_test_graph tg;
+    float a[9] = {0}, b[1] = {0};
+    mm(&tg, 4, (int64_t[]){1, 1, 3, 3}, 4, (int64_t[]){1, 0, 3, 3}, a, b, 4, (int64_t[]){1, 0, 3, 3});
+    xb_test_end(&tg);
+    mm(&tg, 3, (int64_t[]){0, 3, 3}, 3, (int64_t[]){1, 3, 2}, b, a, 3, (int64_t[]){0, 3, 2});
+    xb_test_end(&tg);
+}
+
+/* An empty inner dimension: every output is the empty sum, 0. */
+Test(matmul, empty_inner_dimension_gives_zeros) {
+    xb_test_graph tg;
+    float a[1] = {0}, b[1] = {0};
+    const float *o = mm(&tg, 2, (int64_t[]){2, 0}, 2, (int64_t[]){0, 3}, a, b, 2, (int64_t[]){2, 3});
+    for (int i = 0; i < 6; i++) cr_assert_eq(o[i], 0.0f, "y[%d] = %g", i, (double)o[i]);
+    xb_test_end(&tg);
+}
