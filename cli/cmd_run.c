@@ -320,6 +320,7 @@ static xb_status print_analog(const run_args *ra, const xb_session *s, xb_ctx *c
     if (ra->csv) {
         XB_TRY(xb_outfile_open_path(&o, ra->csv, ctx));
         if (xb_profile_write_csv(o.tmp, map, cost, be, ctx) != XB_OK) {
+            xb_ctx_prefix(ctx, "--csv %s", ra->csv); /* the message names the temporary file */
             xb_outfile_abort(&o);
             return ctx->status;
         }
@@ -328,6 +329,7 @@ static xb_status print_analog(const run_args *ra, const xb_session *s, xb_ctx *c
     if (ra->adc_hist) {
         XB_TRY(xb_outfile_open_path(&o, ra->adc_hist, ctx));
         if (xb_profile_write_hist(o.tmp, be, ctx) != XB_OK) {
+            xb_ctx_prefix(ctx, "--adc-hist %s", ra->adc_hist);
             xb_outfile_abort(&o);
             return ctx->status;
         }
