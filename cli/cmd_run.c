@@ -379,6 +379,22 @@ static void print_header(const run_args *ra, const xb_session *s) {
            (long long)d->n, d->c, d->h, d->w, count, count - 1);
 }
 
+int xb_cmd_run_args(int argc, char **argv) {
+    run_args ra;
+    int rc = parse(argc, argv, &ra);
+    if (rc >= 0) return rc;
+    if (ra.mode == MODE_ANALOG || (ra.mode == MODE_ALL && ra.arch.arch)) {
+        xb_ctx ctx = {0};
+        xb_arch arch;
+        ra.arch.out = NULL; /* parse only: nothing written */
+        if (build_arch(&ra, &arch, &ctx) != 0) {
+            xb_report_error(&ctx);
+            return 2;
+        }
+    }
+    return -1;
+}
+
 int xb_cmd_run(int argc, char **argv) {
     xb_cli_trap_signals();
     run_args ra;
