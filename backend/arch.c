@@ -440,8 +440,10 @@ xb_status xb_arch_load(xb_arch *a, const char *spec, xb_ctx *ctx) {
     if (is_path) {
         snprintf(path, sizeof path, "%s", spec);
         text = read_text(path, ctx);
-        if (!text && ctx->status == XB_OK)
-            return xb_fail(ctx, XB_ERR_IO, "%s: cannot open architecture file", spec);
+        if (!text) /* read_text's own message (too large, a NUL byte), else this one */
+            return ctx->status != XB_OK
+                       ? ctx->status
+                       : xb_fail(ctx, XB_ERR_IO, "%s: cannot open architecture file", spec);
     } else {
         for (const char *c = spec; *c; c++)
             if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||

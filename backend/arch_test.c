@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "backend/arch.h"
+#include "tests/test_tmp.h"
 
 Test(arch, isaac_preset_matches_builtin_defaults) {
     xb_ctx ctx = {0};
@@ -399,4 +400,17 @@ Test(arch, strict_json) {
     /* --set refuses what the file refuses. */
     cr_assert_neq(xb_arch_set(&a, "name=a\x1b[31m", &ctx), XB_OK);
     cr_assert(strstr(ctx.msg, "control"), "%s", ctx.msg);
+}
+
+/* Found by fuzz_arch (session 3): a file with a NUL byte made xb_arch_load
+ * pass NULL text on after read_text had failed (UBSan: strlen(NULL)). */
+Test(arch, file_with_nul_byte_fails_cleanly) {
+    const char *path = xb_tmp("nul.json");
+    static const char text[] = "{\"name\": \"a\"}\0{}";
+    xb_write_bytes(path, text, sizeof text - 1);
+    xb_ctx ctx = {0};
+    xb_arch a;
+    cr_assert_eq(xb_arch_load(&a, path, &ctx), XB_ERR_PARSE);
+    cr_assert(strstr(ctx.msg, path) && strstr(ctx.msg, "NUL"), "%s", ctx.msg);
+    xb_tmp_cleanup();
 }
