@@ -7,11 +7,14 @@
 #include "backend/arch.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "runtime/json_read.h"
+#include "runtime/num.h"
 
 typedef enum { F_INT, F_DBL, F_BOOL, F_ENUM, F_U64, F_STR } ftype;
 
@@ -117,94 +120,6 @@ static const field fields[] = {
 };
 #define NFIELDS ((int)(sizeof fields / sizeof fields[0]))
 
-/* The cost and device model block (docs/ARCH.md, "Component models"). */
-static void cost_model_defaults(xb_arch *a) {
-    a->row_split = XB_SPLIT_FILL;
-    a->read_v = 0.2; /* CiMLoop ISAAC macro */
-    /* Table I: 2.4 mW for 8 arrays, 100 ns per read, all 128 x 128 cells
-     * driven: 30 pJ per read, 1.83 fJ per cell, at 0.2 V. */
-    a->cell_fj_v2 = 2.4e-3 / 8 * 100e-9 * 1e15 / (128.0 * 128.0) / (0.2 * 0.2);
-    a->cell_um2 = 0.0002e6 / 8 / (128.0 * 128.0); /* Table I 25 um^2 per 128x128 array */
-    a->wire_ff_per_um = 0.2;                       /* NeuroSim's unit-length wire capacitance */
-    /* DAC driver: Table I's 4 mW over 8 x 128 activations per 100 ns
-     * (0.390625 pJ) less the 128-column row line, so one activation at
-     * 128 columns is Table I's figure. */
-    a->dac_pj = 4e-3 * 100e-9 / 1024 * 1e12 -
-                128 * sqrt(a->cell_um2) * a->wire_ff_per_um * 1e-3 * a->read_v * a->read_v;
-    /* Least-squares fit of the Accelergy ISAAC ADC table, 4..10 bits. */
-    a->adc_bit_pj = 0.19551695;
-    a->adc_fom_fj = 0.41351;
-    a->adc_bit_um2 = 81.72857931;
-    a->adc_cap_um2 = 2.13350031;
-    a->adc_ref_gsps = 1.28;
-    /* ISAAC Table I, per tile: eDRAM, eDRAM-to-IMA bus, router (one per 4
-     * tiles), and sigmoid + S+A + max-pool + output register. */
-    a->tile_edram_mw = 20.7;
-    a->tile_bus_mw = 7;
-    a->tile_router_mw = 42;
-    a->tiles_per_router = 4;
-    a->tile_digital_mw = 0.52 + 0.05 + 0.4 + 1.68;
-    a->tile_bus_um2 = 0.090e6;
-    a->tile_router_um2 = 0.151e6;
-    a->tile_digital_um2 = (0.0006 + 0.00006 + 0.00024 + 0.0032) * 1e6;
-    a->bus_bytes_per_ns = 384 / 8.0 * 1.2; /* 384 wires at the 1.2 GHz clock */
-    a->router_pj_per_byte = 20.74 / 32;    /* CiMLoop ISAAC router: 20.74 pJ per 256 b */
-}
-
-void xb_arch_defaults(xb_arch *a) {
-    memset(a, 0, sizeof *a);
-    snprintf(a->name, sizeof a->name, "isaac");
-    a->rows = 128;
-    a->cols = 128;
-    a->bits_per_cell = 2;
-    a->on_off_ratio = 0;
-    a->dac_bits = 1;
-    a->adc_bits = 8;
-    a->adc_signed = false;
-    a->adc_range = XB_ADC_CLIP;
-    a->adc_percentile = 99.99;
-    a->adcs_per_crossbar = 1;
-    a->adc_gsps = 1.28;
-    a->weight_bits = 8;
-    a->input_bits = 8;
-    a->encoding = XB_ENC_OFFSET;
-    a->xbars_per_partition = 8;
-    a->partitions_per_tile = 12;
-    a->tiles = 168;
-    a->replication = XB_REP_NONE;
-    a->budget_tiles = 0;
-    a->xbar_read_ns = 100;
-    a->clock_ghz = 1.2;
-    /* Accelergy/CiMLoop ISAAC library ADC table, 32 nm, 4..10 bits. */
-    static const double e[XB_ADC_TAB_N] = {0.79, 0.99, 1.20, 1.42, 1.67, 1.97, 2.38};
-    static const double ar[XB_ADC_TAB_N] = {361, 477, 627, 845, 1200, 1828, 3002};
-    memcpy(a->adc_pj, e, sizeof e);
-    memcpy(a->adc_um2, ar, sizeof ar);
-    /* ISAAC Table I per IMA, divided over one 100 ns read cycle. */
-    a->dac_um2 = 0.00017e6 / 1024;                    /* 0.166 um^2 */
-    a->sh_pj = 10e-6 * 100e-9 / 1024 * 1e12;          /* 10 uW, 8x128 S+H */
-    a->sh_um2 = 0.00004e6 / 1024;
-    a->sa_pj = 0.2e-3 / (8 * 1.28e9) * 1e12;          /* 0.2 mW over 8 ADCs' conversions */
-    a->sa_um2 = 0.00024e6;
-    a->ir_pj_per_byte = 1.24e-3 * 100e-9 / 128 * 1e12; /* 1.24 mW; 1024 bits read per cycle */
-    a->ir_um2 = 0.0021e6;
-    a->or_pj = 0.23e-3 * 100e-9 / 1024 * 1e12;        /* 0.23 mW over 1024 conversions */
-    a->or_um2 = 0.00077e6;
-    a->edram_pj_per_byte = 20.45 / 32;                /* CiMLoop ISAAC eDRAM: 20.45 pJ/256 b */
-    a->edram_um2 = 0.083e6;
-    a->alu_pj = 0.1; /* 32-bit integer add, 45 nm (Horowitz, ISSCC 2014) */
-    cost_model_defaults(a);
-    a->prog_sigma = 0;
-    a->read_sigma = 0;
-    a->stuck_low = 0;
-    a->stuck_high = 0;
-    a->seed = 1;
-    /* device and circuit non-idealities: off (docs/ARCH.md) */
-    a->off_compensation = true;
-    a->drift_t0 = 20; /* aihwkit PCMLikeNoiseModel t_0 */
-    a->drift_compensation = true;
-}
-
 static const field *find_field(const char *key) {
     for (int i = 0; i < NFIELDS; i++)
         if (!strcmp(fields[i].key, key)) return &fields[i];
@@ -233,12 +148,6 @@ static xb_status set_number(xb_arch *a, const field *f, double v, const char *or
         else if (f->type == F_DBL) *(double *)p = v;
         else *(bool *)p = v != 0;
         return XB_OK;
-    case F_U64:
-        if (v < 0 || v != floor(v) || v > 9007199254740992.0)
-            return xb_fail(ctx, XB_ERR_INVALID, "%s: %s must be a non-negative integer", origin,
-                           f->key);
-        *(uint64_t *)p = (uint64_t)v;
-        return XB_OK;
     default:
         return xb_fail(ctx, XB_ERR_INVALID, "%s: %s takes a string, not a number", origin, f->key);
     }
@@ -251,16 +160,32 @@ _Static_assert(sizeof ((xb_arch *)0)->name == 64 && sizeof ((xb_arch *)0)->layer
                "string fields are 64 bytes");
 static size_t str_capacity(const field *f) { return f->hi > 0 ? (size_t)f->hi : 64; }
 
+/* The next '/'-separated item of *s copied into buf (at most n-1
+ * characters); false at the end or when an item is too long (*s then
+ * points at it). */
+static bool next_item(const char **s, char *buf, size_t n, bool *too_long) {
+    *too_long = false;
+    if (!**s) return false;
+    const char *e = strchr(*s, '/');
+    size_t len = e ? (size_t)(e - *s) : strlen(*s);
+    if (len >= n) return !(*too_long = true);
+    memcpy(buf, *s, len);
+    buf[len] = '\0';
+    *s = e ? e + 1 : *s + len;
+    return true;
+}
+
 /* "4/2/2" -> widths LSB first; -1 on a syntax error or more than 16. */
 static int parse_slices(const char *s, int *w) {
     int n = 0, msb[16];
-    while (*s) {
-        char *end;
-        long v = strtol(s, &end, 10);
-        if (end == s || v < 1 || v > 64 || n == 16 || (*end && *end != '/')) return -1;
+    char item[32];
+    bool too_long;
+    long long v;
+    while (next_item(&s, item, sizeof item, &too_long)) {
+        if (n == 16 || !xb_parse_int(item, 1, 64, &v)) return -1;
         msb[n++] = (int)v;
-        s = *end ? end + 1 : end;
     }
+    if (too_long || (n && s[-1] == '/')) return -1; /* an item too long, a trailing '/' */
     for (int i = 0; i < n; i++) w[i] = msb[n - 1 - i];
     return n;
 }
@@ -269,24 +194,23 @@ static int parse_slices(const char *s, int *w) {
  * at the offending text) on a syntax or range error. */
 static bool layer_bits_each(const char *s, bool (*fn)(long i, long b, void *u), void *u,
                             const char **bad) {
-    while (*s) {
-        char *end;
-        errno = 0;
-        long i = strtol(s, &end, 10);
-        if (end == s || *end != '=' || errno || i < -4096 || i > 4096) {
-            *bad = s;
+    char item[40];
+    bool too_long;
+    const char *start = s;
+    for (const char *at = s; next_item(&s, item, sizeof item, &too_long); at = s) {
+        char *eq = strchr(item, '=');
+        long long i, b;
+        if (eq) *eq = '\0';
+        if (!eq || !xb_parse_int(item, -4096, 4096, &i) || !xb_parse_int(eq + 1, 0, 24, &b)) {
+            *bad = at;
             return false;
         }
-        const char *bs = end + 1;
-        long b = strtol(bs, &end, 10);
-        if (end == bs || (*end && *end != '/') || errno || b < 0 || b > 24) {
-            *bad = s;
-            return false;
-        }
-        if (fn && fn(i, b, u)) return true;
-        s = *end ? end + 1 : end;
+        if (fn && fn((long)i, (long)b, u)) return true;
     }
-    return true;
+    *bad = s;
+    if (!too_long && !(s[0] == '\0' && s > start && s[-1] == '/')) return true;
+    if (!too_long) *bad = s - 1; /* a trailing '/': an empty last item */
+    return false;
 }
 
 typedef struct {
@@ -309,6 +233,28 @@ int xb_arch_layer_adc_bits(const xb_arch *a, int layer, int n, bool *lossless) {
     return b > 0 ? b : xb_arch_bits_for(xb_arch_max_column_sum(a)) + (a->adc_signed ? 1 : 0);
 }
 
+static bool layer_in_range(long i, long b, void *u) {
+    (void)b;
+    layer_query *q = u;
+    if (i >= q->n || i < -q->n) {
+        q->layer = (int)i;
+        return true; /* stop at the first index out of range */
+    }
+    return false;
+}
+
+xb_status xb_arch_check_layer_bits(const xb_arch *a, int n, xb_ctx *ctx) {
+    layer_query q = {0, n, -1};
+    const char *bad;
+    q.layer = INT_MIN;
+    layer_bits_each(a->layer_adc_bits, layer_in_range, &q, &bad);
+    if (q.layer == INT_MIN) return XB_OK;
+    return xb_fail(ctx, XB_ERR_INVALID,
+                   "arch: adc.layer_bits = '%s': layer %d does not exist: the model has %d matrix "
+                   "layers (LAYER is 0..%d, or -%d..-1 from the end)",
+                   a->layer_adc_bits, q.layer, n, n - 1, n);
+}
+
 bool xb_arch_needs_calibration(const xb_arch *a) {
     return a->adc_range == XB_ADC_CALIBRATED && (a->adc_bits > 0 || a->layer_adc_bits[0]);
 }
@@ -321,6 +267,45 @@ xb_status xb_arch_check_simulable(const xb_arch *a, xb_ctx *ctx) {
                    a->weight_bits, a->input_bits);
 }
 
+/* A number field from its text: a --set value or a JSON literal, both read
+ * by runtime/num.h (decimal only, exact integers: a seed above 2^53 keeps
+ * every digit, and one beyond 2^64-1 is an error, not 2^64-1). */
+static xb_status set_number_text(xb_arch *a, const field *f, const char *s, const char *origin,
+                                 xb_ctx *ctx) {
+    void *p = (char *)a + f->off;
+    long long i;
+    uint64_t u;
+    double v;
+    switch (f->type) {
+    case F_INT:
+        if (xb_parse_int(s, LLONG_MIN, LLONG_MAX, &i) && (i < f->lo || i > f->hi))
+            return xb_fail(ctx, XB_ERR_INVALID, "%s: %s = %lld is out of range [%g, %g]", origin,
+                           f->key, i, f->lo, f->hi);
+        if (!xb_parse_int(s, (long long)f->lo, (long long)f->hi, &i))
+            return xb_fail(ctx, XB_ERR_INVALID, "%s: %s must be a decimal integer in %lld..%lld, "
+                           "got '%s'", origin, f->key, (long long)f->lo, (long long)f->hi, s);
+        *(int *)p = (int)i;
+        return XB_OK;
+    case F_U64:
+        if (!xb_parse_u64(s, UINT64_MAX, &u))
+            return xb_fail(ctx, XB_ERR_INVALID, "%s: %s must be a decimal integer in "
+                           "0..18446744073709551615, got '%s'", origin, f->key, s);
+        *(uint64_t *)p = u;
+        return XB_OK;
+    case F_BOOL:
+        if (!strcmp(s, "1") || !strcmp(s, "0")) return set_number(a, f, s[0] == '1', origin, ctx);
+        return xb_fail(ctx, XB_ERR_INVALID, "%s: %s must be true or false, got '%s'", origin,
+                       f->key, s);
+    case F_DBL:
+        if (!xb_parse_real(s, &v))
+            return xb_fail(ctx, XB_ERR_INVALID, "%s: %s needs a finite decimal number, got '%s'",
+                           origin, f->key, s);
+        return set_number(a, f, v, origin, ctx);
+    default:
+        return xb_fail(ctx, XB_ERR_INVALID, "%s: %s takes a string, not a number", origin, f->key);
+    }
+}
+
 static xb_status set_string(xb_arch *a, const field *f, const char *s, const char *origin,
                             xb_ctx *ctx) {
     void *p = (char *)a + f->off;
@@ -329,6 +314,10 @@ static xb_status set_string(xb_arch *a, const field *f, const char *s, const cha
         if (strlen(s) >= cap)
             return xb_fail(ctx, XB_ERR_INVALID, "%s: %s is longer than %zu characters", origin,
                            f->key, cap - 1);
+        /* names are printed in reports: no terminal escape codes */
+        if (!xb_text_printable(s))
+            return xb_fail(ctx, XB_ERR_INVALID, "%s: %s contains control characters (terminal "
+                           "escape codes) or invalid UTF-8", origin, f->key);
         snprintf((char *)p, cap, "%s", s);
         return XB_OK;
     }
@@ -352,47 +341,40 @@ static xb_status set_string(xb_arch *a, const field *f, const char *s, const cha
         return xb_fail(ctx, XB_ERR_INVALID, "%s: %s must be true or false, got '%s'", origin,
                        f->key, s);
     }
-    /* Numbers given as text (from --set). */
-    char *end = NULL;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || *end != '\0' || errno == ERANGE)
-        return xb_fail(ctx, XB_ERR_INVALID, "%s: %s needs a number, got '%s'", origin, f->key, s);
-    if (f->type == F_U64) {
-        unsigned long long u = strtoull(s, &end, 10);
-        if (*end != '\0' || s[0] == '-')
-            return xb_fail(ctx, XB_ERR_INVALID, "%s: %s must be a non-negative integer", origin,
-                           f->key);
-        *(uint64_t *)p = (uint64_t)u;
-        return XB_OK;
-    }
-    return set_number(a, f, v, origin, ctx);
+    return set_number_text(a, f, s, origin, ctx);
 }
 
-static xb_status apply_node(xb_arch *a, const cJSON *node, const char *prefix, const char *origin,
-                            xb_ctx *ctx) {
-    for (const cJSON *c = node->child; c; c = c->next) {
+static xb_status apply_node(xb_arch *a, const xb_jnode *node, const char *prefix,
+                            const char *origin, xb_ctx *ctx) {
+    for (const xb_jnode *c = node->child; c; c = c->next) {
         char key[256];
-        if (!c->string) return xb_fail(ctx, XB_ERR_PARSE, "%s: expected an object", origin);
-        snprintf(key, sizeof key, "%s%s%s", prefix, prefix[0] ? "." : "", c->string);
-        if (!prefix[0] && !strcmp(c->string, "comment")) continue; /* free text for humans */
-        if (cJSON_IsObject(c)) {
+        if (strlen(prefix) + strlen(c->key) + 2 > sizeof key)
+            return xb_fail(ctx, XB_ERR_INVALID, "%s: line %d: unknown key '%.60s...'", origin,
+                           c->line, c->key);
+        size_t pl = strlen(prefix);
+        memcpy(key, prefix, pl);
+        if (pl) key[pl++] = '.';
+        memcpy(key + pl, c->key, strlen(c->key) + 1);
+        if (!prefix[0] && !strcmp(c->key, "comment")) continue; /* free text for humans */
+        if (c->kind == XB_JOBJECT) {
             XB_TRY(apply_node(a, c, key, origin, ctx));
             continue;
         }
         const field *f = find_field(key);
-        if (!f) return xb_fail(ctx, XB_ERR_INVALID, "%s: unknown key '%s'", origin, key);
-        if (cJSON_IsNumber(c)) {
-            XB_TRY(set_number(a, f, c->valuedouble, origin, ctx));
-        } else if (cJSON_IsString(c)) {
+        if (!f)
+            return xb_fail(ctx, XB_ERR_INVALID, "%s: line %d: unknown key '%s'", origin, c->line,
+                           key);
+        if (c->kind == XB_JNUMBER) {
+            XB_TRY(set_number_text(a, f, c->text, origin, ctx));
+        } else if (c->kind == XB_JSTRING) {
             if (f->type != F_STR && f->type != F_ENUM)
                 return xb_fail(ctx, XB_ERR_INVALID, "%s: %s takes a %s, not a string", origin, key,
                                f->type == F_BOOL ? "boolean" : "number");
-            XB_TRY(set_string(a, f, c->valuestring, origin, ctx));
-        } else if (cJSON_IsBool(c)) {
+            XB_TRY(set_string(a, f, c->text, origin, ctx));
+        } else if (c->kind == XB_JTRUE || c->kind == XB_JFALSE) {
             if (f->type != F_BOOL)
                 return xb_fail(ctx, XB_ERR_INVALID, "%s: %s does not take a boolean", origin, key);
-            *(bool *)((char *)a + f->off) = cJSON_IsTrue(c);
+            *(bool *)((char *)a + f->off) = c->kind == XB_JTRUE;
         } else {
             return xb_fail(ctx, XB_ERR_INVALID, "%s: %s has an unsupported value type", origin,
                            key);
@@ -401,20 +383,17 @@ static xb_status apply_node(xb_arch *a, const cJSON *node, const char *prefix, c
     return XB_OK;
 }
 
+/* Strict JSON (runtime/json_read.h): duplicate keys, text after the
+ * object and control characters are errors naming the file and the key. */
 xb_status xb_arch_apply_json(xb_arch *a, const char *text, const char *origin, xb_ctx *ctx) {
-    cJSON *root = cJSON_Parse(text);
-    if (!root) {
-        const char *where = cJSON_GetErrorPtr();
-        char near[40] = "";
-        if (where) snprintf(near, sizeof near, "%.30s", where);
-        return xb_fail(ctx, XB_ERR_PARSE, "%s: malformed JSON near '%s'", origin, near);
-    }
+    xb_jnode *root;
+    XB_TRY(xb_json_read(text, strlen(text), origin, &root, ctx));
     xb_status st = XB_OK;
-    if (!cJSON_IsObject(root))
+    if (root->kind != XB_JOBJECT)
         st = xb_fail(ctx, XB_ERR_PARSE, "%s: the top level must be an object", origin);
     else
         st = apply_node(a, root, "", origin, ctx);
-    cJSON_Delete(root);
+    xb_json_free(root);
     if (st == XB_OK) st = xb_arch_validate(a, ctx);
     if (st != XB_OK && ctx->msg[0] && strncmp(ctx->msg, origin, strlen(origin)))
         xb_ctx_prefix(ctx, "%s", origin);
@@ -442,6 +421,12 @@ static char *read_text(const char *path, xb_ctx *ctx) {
         xb_fail(ctx, XB_ERR_IO, "%s: short read", path);
     }
     if (buf) buf[n] = '\0';
+    /* the text is parsed up to its end; a NUL would hide what follows */
+    if (buf && memchr(buf, '\0', (size_t)n)) {
+        free(buf);
+        buf = NULL;
+        xb_fail(ctx, XB_ERR_PARSE, "%s: a NUL byte in the text: not a JSON file", path);
+    }
     fclose(f);
     return buf;
 }
@@ -455,8 +440,10 @@ xb_status xb_arch_load(xb_arch *a, const char *spec, xb_ctx *ctx) {
     if (is_path) {
         snprintf(path, sizeof path, "%s", spec);
         text = read_text(path, ctx);
-        if (!text && ctx->status == XB_OK)
-            return xb_fail(ctx, XB_ERR_IO, "%s: cannot open architecture file", spec);
+        if (!text) /* read_text's own message (too large, a NUL byte), else this one */
+            return ctx->status != XB_OK
+                       ? ctx->status
+                       : xb_fail(ctx, XB_ERR_IO, "%s: cannot open architecture file", spec);
     } else {
         for (const char *c = spec; *c; c++)
             if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
@@ -633,7 +620,7 @@ static void format_field(const xb_arch *a, const field *f, char *buf, size_t n) 
     const void *p = (const char *)a + f->off;
     switch (f->type) {
     case F_INT: snprintf(buf, n, "%d", *(const int *)p); break;
-    case F_DBL: snprintf(buf, n, "%.10g", *(const double *)p); break;
+    case F_DBL: xb_fmt_real(*(const double *)p, buf, n); break;
     case F_BOOL: snprintf(buf, n, "%s", *(const bool *)p ? "true" : "false"); break;
     case F_ENUM: snprintf(buf, n, "\"%s\"", f->names[*(const int *)p]); break;
     case F_U64: snprintf(buf, n, "%llu", (unsigned long long)*(const uint64_t *)p); break;
@@ -665,12 +652,19 @@ void xb_arch_write_json(const xb_arch *a, FILE *f, int indent) {
             s = dot + 1;
         }
         const void *p = (const char *)a + fields[i].off;
+        /* Numbers as exact text (format_field: integers as integers, reals
+         * in the shortest form that reads back to the same double), not
+         * cJSON's doubles: a 64-bit seed above 2^53 keeps every digit. */
+        char num[64];
         switch (fields[i].type) {
-        case F_INT: cJSON_AddNumberToObject(node, s, *(const int *)p); break;
-        case F_DBL: cJSON_AddNumberToObject(node, s, *(const double *)p); break;
+        case F_INT:
+        case F_DBL:
+        case F_U64:
+            format_field(a, &fields[i], num, sizeof num);
+            cJSON_AddRawToObject(node, s, num);
+            break;
         case F_BOOL: cJSON_AddBoolToObject(node, s, *(const bool *)p); break;
         case F_ENUM: cJSON_AddStringToObject(node, s, fields[i].names[*(const int *)p]); break;
-        case F_U64: cJSON_AddNumberToObject(node, s, (double)*(const uint64_t *)p); break;
         case F_STR: cJSON_AddStringToObject(node, s, (const char *)p); break;
         }
     }

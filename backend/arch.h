@@ -110,15 +110,20 @@ typedef struct xb_arch {
     char noise_table[256];    /* measured (mean, sigma) per column sum, "" = none */
 } xb_arch;
 
-/* Built-in defaults: the ISAAC preset. */
+/* Built-in defaults: the ISAAC preset (arch_defaults.c). */
 void xb_arch_defaults(xb_arch *a);
 /* Load a preset by name (backend/arch/<name>.json found through
  * $XBAR_ARCH_DIR, then the source tree) or by path (contains '/' or ends in
  * .json).  Fields absent from the file keep the built-in defaults. */
 xb_status xb_arch_load(xb_arch *a, const char *spec, xb_ctx *ctx);
-/* Apply a JSON text (object with nested sections) on top of *a. */
+/* Apply a JSON text (object with nested sections) on top of *a.  Strict
+ * JSON (runtime/json_read.h): duplicate keys, text after the object and
+ * control characters are errors naming the origin and the key; integer
+ * fields take decimal integer literals only. */
 xb_status xb_arch_apply_json(xb_arch *a, const char *text, const char *origin, xb_ctx *ctx);
-/* "key=value" with a dotted key: adc.bits=6, energy.adc_pj.8=1.5. */
+/* "key=value" with a dotted key: adc.bits=6, energy.adc_pj.8=1.5.  Numbers
+ * are read by runtime/num.h: decimal only (adc.bits=0x8 is an error), and
+ * integers exactly (nonideal.seed is any integer in 0..2^64-1). */
 xb_status xb_arch_set(xb_arch *a, const char *assignment, xb_ctx *ctx);
 /* Range and cross-field checks; load and set call it. */
 xb_status xb_arch_validate(const xb_arch *a, xb_ctx *ctx);
@@ -149,6 +154,9 @@ int xb_arch_layer_adc_bits(const xb_arch *a, int layer, int n, bool *lossless);
 /* The arch wants a calibrated full scale: adc.range = calibrated and some
  * layer's ADC is not lossless (adc.bits, or an adc.layer_bits entry). */
 bool xb_arch_needs_calibration(const xb_arch *a);
+/* Every adc.layer_bits index names one of the model's `n` matrix layers
+ * (0..n-1 or -n..-1); the compiler calls it (the arch alone cannot know n). */
+xb_status xb_arch_check_layer_bits(const xb_arch *a, int n, xb_ctx *ctx);
 /* The analog mode's crossbar simulation runs the int8 layers: fails
  * (XB_ERR_UNSUPPORTED) unless weight_bits and input_bits are at most 8.
  * The compiler and the cost model accept up to 16. */

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "backend/arch.h"
+#include "tests/test_tmp.h"
 
 Test(arch, isaac_preset_matches_builtin_defaults) {
     xb_ctx ctx = {0};
@@ -279,4 +280,137 @@ Test(arch, device_fields) {
     cr_assert_neq(xb_arch_set(&a, "adc.gain_sigma=2", &ctx), XB_OK);
     xb_ctx_clear(&ctx);
     cr_assert_eq(xb_arch_set(&a, "adc.gain_sigma=0.01", &ctx), XB_OK, "%s", ctx.msg);
+}
+
+/* --arch-out reproduces a run: integers as integers (a 64-bit seed above
+ * 2^53 keeps every digit), reals in a form that reads back to the same
+ * double; write -> read -> write gives the same bytes. */
+Test(arch, json_roundtrip_exact) {
+    xb_ctx ctx = {0};
+    xb_arch a, b;
+    xb_arch_defaults(&a);
+    cr_assert_eq(xb_arch_set(&a, "nonideal.seed=9007199254740993", &ctx), XB_OK, "%s", ctx.msg);
+    cr_assert_eq(xb_arch_set(&a, "nonideal.read_sigma=0.1", &ctx), XB_OK, "%s", ctx.msg);
+    a.prog_sigma = 1.0 / 3.0; /* needs all 17 digits */
+    a.adc_pj[0] = 0.1 + 0.2;
+    char *t1 = NULL, *t2 = NULL;
+    size_t l1 = 0, l2 = 0;
+    FILE *f = open_memstream(&t1, &l1);
+    xb_arch_write_json(&a, f, 0);
+    fclose(f);
+    cr_assert(strstr(t1, "9007199254740993"), "seed written exactly:\n%s", t1);
+    xb_arch_defaults(&b);
+    cr_assert_eq(xb_arch_apply_json(&b, t1, "t1", &ctx), XB_OK, "%s", ctx.msg);
+    cr_assert_eq(b.seed, 9007199254740993ull);
+    cr_assert(b.prog_sigma == 1.0 / 3.0 && b.adc_pj[0] == 0.1 + 0.2 && b.read_sigma == 0.1);
+    cr_assert_eq(memcmp(&a, &b, sizeof a), 0, "every field reads back");
+    f = open_memstream(&t2, &l2);
+    xb_arch_write_json(&b, f, 0);
+    fclose(f);
+    cr_assert_eq(l1, l2);
+    cr_assert_str_eq(t1, t2);
+    free(t1);
+    free(t2);
+    /* The largest seed, and one beyond it. */
+    cr_assert_eq(xb_arch_set(&a, "nonideal.seed=18446744073709551615", &ctx), XB_OK, "%s", ctx.msg);
+    cr_assert_eq(a.seed, UINT64_MAX);
+    cr_assert_neq(xb_arch_set(&a, "nonideal.seed=18446744073709551616", &ctx), XB_OK);
+    xb_ctx_clear(&ctx);
+    cr_assert_neq(xb_arch_set(&a, "nonideal.seed=99999999999999999999999999", &ctx), XB_OK);
+    cr_assert(strstr(ctx.msg, "nonideal.seed"), "%s", ctx.msg);
+    xb_ctx_clear(&ctx);
+    cr_assert_neq(xb_arch_apply_json(&a, "{\"nonideal\": {\"seed\": 1e3}}", "t.json", &ctx), XB_OK);
+    xb_ctx_clear(&ctx);
+    cr_assert_neq(xb_arch_apply_json(&a, "{\"nonideal\": {\"seed\": -1}}", "t.json", &ctx), XB_OK);
+}
+
+/* Numbers are decimal only: no hex, octal, inf or nan, no spaces. */
+Test(arch, set_numbers_decimal_only) {
+    xb_ctx ctx = {0};
+    xb_arch a;
+    xb_arch_defaults(&a);
+    const char *bad[] = {"adc.bits=0x8", "adc.bits=8.0", "adc.bits= 8", "adc.bits=8 ", "adc.bits=",
+                         "adc.bits=+", "nonideal.read_sigma=0x1p-3", "nonideal.read_sigma=inf",
+                         "nonideal.read_sigma=nan", "nonideal.read_sigma=1e400",
+                         "nonideal.read_sigma=1e-400", "adc.layer_bits=0x1=8",
+                         "adc.layer_bits= 1=8", "adc.layer_bits=1=8/", "crossbar.slices=4/2/",
+                         "crossbar.slices=0x4/4"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        xb_arch before = a;
+        cr_assert_neq(xb_arch_set(&a, bad[i], &ctx), XB_OK, "%s accepted", bad[i]);
+        cr_assert_eq(memcmp(&a, &before, sizeof a), 0);
+        xb_ctx_clear(&ctx);
+    }
+    cr_assert_eq(xb_arch_set(&a, "adc.bits=6", &ctx), XB_OK, "%s", ctx.msg);
+    cr_assert_eq(xb_arch_set(&a, "nonideal.read_sigma=.05", &ctx), XB_OK, "%s", ctx.msg);
+    cr_assert_eq(xb_arch_set(&a, "nonideal.read_sigma=5e-2", &ctx), XB_OK, "%s", ctx.msg);
+    cr_assert_eq(xb_arch_set(&a, "adc.layer_bits=0=4/-1=6", &ctx), XB_OK, "%s", ctx.msg);
+    /* Layer indices are checked against the model (at compile time). */
+    cr_assert_eq(xb_arch_check_layer_bits(&a, 5, &ctx), XB_OK, "%s", ctx.msg);
+    cr_assert_eq(xb_arch_set(&a, "adc.layer_bits=5=8", &ctx), XB_OK, "%s", ctx.msg);
+    cr_assert_neq(xb_arch_check_layer_bits(&a, 5, &ctx), XB_OK);
+    cr_assert(strstr(ctx.msg, "layer 5") && strstr(ctx.msg, "0..4"), "%s", ctx.msg);
+    xb_ctx_clear(&ctx);
+    cr_assert_eq(xb_arch_set(&a, "adc.layer_bits=-6=8", &ctx), XB_OK, "%s", ctx.msg);
+    cr_assert_neq(xb_arch_check_layer_bits(&a, 5, &ctx), XB_OK);
+    xb_ctx_clear(&ctx);
+    cr_assert_eq(xb_arch_check_layer_bits(&a, 6, &ctx), XB_OK, "%s", ctx.msg);
+}
+
+/* Strict JSON: what cJSON let through is refused, naming file and key. */
+Test(arch, strict_json) {
+    static const struct {
+        const char *text, *want;
+    } cases[] = {
+        {"{\"name\": \"a\", \"name\": \"b\"}", "duplicate key 'name'"},
+        {"{\"adc\": {\"bits\": 6, \"bits\": 7}}", "duplicate key 'adc.bits'"},
+        {"{\"adc\": {\"bits\": 6}, \"adc\": {\"signed\": true}}", "duplicate key 'adc'"},
+        {"{\"name\": \"a\"} x", "text after the end"},
+        {"{\"name\": \"a\"}{}", "text after the end"},
+        {"{\"name\": \"\\u001b[31mred\"}", "U+001B"},
+        {"{\"name\": \"\x1b[31mred\"}", "U+001B"},
+        {"{\"name\": \"a\\u009bb\"}", "U+009B"},
+        {"{\"name\": \"a\\nb\"}", "U+000A"},
+        {"{\"name\": \"\xc3\"}", "UTF-8"},
+        {"{\"name\": \"\\ud800\"}", "escape"},
+        {"{\"adc\": {\"bits\": 06}}", "malformed"},
+        {"{\"adc\": {\"bits\": 6,}}", "malformed"},
+        {"{\"adc\": {\"bits\": NaN}}", "malformed"},
+        {"{\"adc\": {\"bits\": 0x8}}", "malformed"},
+        {"{\"name\": 'a'}", "malformed"},
+        {"[1]", "top level"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        xb_ctx ctx = {0};
+        xb_arch a;
+        xb_arch_defaults(&a);
+        cr_assert_neq(xb_arch_apply_json(&a, cases[i].text, "t.json", &ctx), XB_OK, "accepted: %s",
+                      cases[i].text);
+        cr_assert(strstr(ctx.msg, "t.json") && strstr(ctx.msg, cases[i].want), "%s: %s",
+                  cases[i].text, ctx.msg);
+    }
+    xb_ctx ctx = {0};
+    xb_arch a;
+    xb_arch_defaults(&a);
+    /* Escapes that are not control characters, and UTF-8, are fine. */
+    cr_assert_eq(xb_arch_apply_json(&a, "{\"name\": \"caf\\u00e9 \\\"x\\\" \xe2\x82\xac\", "
+                                        "\"comment\": [1, {\"a\": null}]}",
+                                    "t.json", &ctx), XB_OK, "%s", ctx.msg);
+    cr_assert_str_eq(a.name, "caf\xc3\xa9 \"x\" \xe2\x82\xac");
+    /* --set refuses what the file refuses. */
+    cr_assert_neq(xb_arch_set(&a, "name=a\x1b[31m", &ctx), XB_OK);
+    cr_assert(strstr(ctx.msg, "control"), "%s", ctx.msg);
+}
+
+/* Found by fuzz_arch (session 3): a file with a NUL byte made xb_arch_load
+ * pass NULL text on after read_text had failed (UBSan: strlen(NULL)). */
+Test(arch, file_with_nul_byte_fails_cleanly) {
+    const char *path = xb_tmp("nul.json");
+    static const char text[] = "{\"name\": \"a\"}\0{}";
+    xb_write_bytes(path, text, sizeof text - 1);
+    xb_ctx ctx = {0};
+    xb_arch a;
+    cr_assert_eq(xb_arch_load(&a, path, &ctx), XB_ERR_PARSE);
+    cr_assert(strstr(ctx.msg, path) && strstr(ctx.msg, "NUL"), "%s", ctx.msg);
+    xb_tmp_cleanup();
 }

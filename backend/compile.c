@@ -88,7 +88,8 @@ static void balance(const xb_arch *a, xb_mapping *m) {
 }
 
 xb_mapping *xb_compile_shapes(const xb_arch *a, const xb_layer_shape *shapes, int n, xb_ctx *ctx) {
-    if (xb_arch_validate(a, ctx) != XB_OK) return NULL;
+    if (xb_arch_validate(a, ctx) != XB_OK || xb_arch_check_layer_bits(a, n, ctx) != XB_OK)
+        return NULL;
     xb_mapping *m = xb_calloc(ctx, 1, sizeof *m);
     if (!m) return NULL;
     m->arch = *a;

@@ -2,7 +2,9 @@
 #include "backend/profile.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -111,7 +113,10 @@ static cJSON *arch_summary(const xb_arch *a) {
     cJSON_AddNumberToObject(o, "stuck_low_rate", a->stuck_low);
     cJSON_AddNumberToObject(o, "stuck_high_rate", a->stuck_high);
     cJSON_AddNumberToObject(o, "on_off_ratio", a->on_off_ratio);
-    cJSON_AddNumberToObject(o, "seed", (double)a->seed);
+    /* exactly: a 64-bit seed above 2^53 is not a double */
+    char seed[24];
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)a->seed);
+    cJSON_AddRawToObject(o, "seed", seed);
     return o;
 }
 
@@ -311,10 +316,33 @@ cJSON *xb_profile_json_totals(const xb_mapping *m, const xb_cost *c, const xb_ba
     return t;
 }
 
+/* The CSV writers' file: opened for writing, and closed with every write
+ * checked (ferror after the last fprintf, fflush, fclose), so a full disk
+ * or a file-size limit is an error naming the file.  The caller writes to
+ * a temporary path (eval/outfile.c) and removes it on failure, so nothing
+ * half-written takes the target's place. */
+static FILE *open_csv(const char *path, xb_ctx *ctx) {
+    FILE *f = fopen(path, "w");
+    if (!f) xb_fail(ctx, XB_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
+    return f;
+}
+
+static xb_status close_csv(FILE *f, const char *path, xb_ctx *ctx) {
+    int bad = ferror(f) || fflush(f) != 0;
+    int e = errno;
+    if (fclose(f) != 0 && !bad) {
+        bad = 1;
+        e = errno;
+    }
+    if (bad) return xb_fail(ctx, XB_ERR_IO, "%s: write failed: %s", path, e ? strerror(e) : "I/O error");
+    return XB_OK;
+}
+
 xb_status xb_profile_write_csv(const char *path, const xb_mapping *m, const xb_cost *c,
                                const xb_backend *b, xb_ctx *ctx) {
-    FILE *f = fopen(path, "w");
-    if (!f) return xb_fail(ctx, XB_ERR_IO, "%s: cannot write", path);
+    FILE *f = open_csv(path, ctx);
+    if (!f) return ctx->status;
+    errno = 0;
     fprintf(f, "layer,name,K,N,groups,crossbars,utilisation,macs,adc_conversions,"
                "conversions_per_mac,saturation_rate,zero_share,max_value,bits_needed,");
     for (int k = 0; k < XB_E_COUNT; k++) fprintf(f, "energy_%s_pj,", xb_energy_names[k]);
@@ -337,13 +365,13 @@ xb_status xb_profile_write_csv(const char *path, const xb_mapping *m, const xb_c
         for (int k = 0; k < XB_E_COUNT; k++) fprintf(f, "%.6g,", lc->pj[k]);
         fprintf(f, "%.6g,%.6g\n", lc->total_pj, lc->latency_ns);
     }
-    if (fclose(f) != 0) return xb_fail(ctx, XB_ERR_IO, "%s: write failed", path);
-    return XB_OK;
+    return close_csv(f, path, ctx);
 }
 
 xb_status xb_profile_write_hist(const char *path, const xb_backend *b, xb_ctx *ctx) {
-    FILE *f = fopen(path, "w");
-    if (!f) return xb_fail(ctx, XB_ERR_IO, "%s: cannot write", path);
+    FILE *f = open_csv(path, ctx);
+    if (!f) return ctx->status;
+    errno = 0;
     fprintf(f, "layer,name,value_lo,value_hi,count\n");
     for (int i = 0; i < b->n; i++) {
         const xb_crossbar_stats *s = &b->stats[i];
@@ -355,6 +383,5 @@ xb_status xb_profile_write_hist(const char *path, const xb_backend *b, xb_ctx *c
                     (long long)(lo + s->hist_width - 1), (long long)s->hist[k]);
         }
     }
-    if (fclose(f) != 0) return xb_fail(ctx, XB_ERR_IO, "%s: write failed", path);
-    return XB_OK;
+    return close_csv(f, path, ctx);
 }

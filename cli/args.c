@@ -1,6 +1,5 @@
 #include "cli/args.h"
 
-#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <omp.h>
@@ -8,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "runtime/num.h"
 
 void xb_args_init(xb_args *a, int argc, char **argv) {
     memset(a, 0, sizeof *a);
@@ -92,29 +93,6 @@ int xb_args_unknown(xb_args *a) {
     return 2;
 }
 
-bool xb_parse_int(const char *s, long long min, long long max, long long *out) {
-    if (!s) return false;
-    bool neg = *s == '-';
-    if (*s == '-' || *s == '+') s++;
-    if (!(*s >= '0' && *s <= '9')) return false;
-    /* Accumulate towards the bound on the value's side, checking before
-     * every step: no overflow, whatever the length. */
-    long long v = 0;
-    for (; *s >= '0' && *s <= '9'; s++) {
-        int d = *s - '0';
-        if (neg) {
-            if (v < (LLONG_MIN + d) / 10) return false;
-            v = v * 10 - d;
-        } else {
-            if (v > (LLONG_MAX - d) / 10) return false;
-            v = v * 10 + d;
-        }
-    }
-    if (*s || v < min || v > max) return false;
-    *out = v;
-    return true;
-}
-
 bool xb_args_int(xb_args *a, const char *val, long long min, long long max, long long *out) {
     if (!val) return false;
     if (!xb_parse_int(val, min, max, out)) {
@@ -126,13 +104,12 @@ bool xb_args_int(xb_args *a, const char *val, long long min, long long max, long
 
 bool xb_args_real(xb_args *a, const char *val, double lo, double hi, bool lo_open, double *out) {
     if (!val) return false;
-    char *end;
-    errno = 0;
-    double v = strtod(val, &end);
+    double v = 0;
+    bool ok = xb_parse_real(val, &v);
     bool in = lo_open ? v > lo : v >= lo;
-    if (end == val || *end || errno == ERANGE || !isfinite(v) || !in || !(v <= hi)) {
-        xb_args_fail(a, "%s: '%s' is not a number in %s%g, %g]", a->opt, val, lo_open ? "(" : "[",
-                     lo, hi);
+    if (!ok || !in || !(v <= hi)) {
+        xb_args_fail(a, "%s: '%s' is not a decimal number in %s%g, %g]", a->opt, val,
+                     lo_open ? "(" : "[", lo, hi);
         return false;
     }
     *out = v;

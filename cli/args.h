@@ -19,6 +19,8 @@
 
 #include <stdbool.h>
 
+#include "runtime/num.h"
+
 typedef struct {
     int argc;
     char **argv;
@@ -49,12 +51,9 @@ bool xb_args_one(xb_args *a, const char *what, const char **slot);
 bool xb_args_need(xb_args *a, const char *what, const char *slot);
 /* Print "unknown option" and return 2. */
 int xb_args_unknown(xb_args *a);
-/* --- numbers: the one parser every command uses ------------------------------
- * Integers are read digit by digit with the range checked before each step,
- * so no input (however long) can overflow; no strtol/atoi elsewhere. */
-/* `s` (the whole string: optional sign, decimal digits) as an integer in
- * min..max; false when it is not one.  Prints nothing. */
-bool xb_parse_int(const char *s, long long min, long long max, long long *out);
+/* --- numbers: runtime/num.h is the one parser (xb_parse_int, xb_parse_real:
+ * decimal only, overflow-checked); these wrap it with messages naming the
+ * option. */
 /* Parse an integer / choice for the current option; print an error naming
  * the option and return false when it is not valid. */
 bool xb_args_int(xb_args *a, const char *val, long long min, long long max, long long *out);

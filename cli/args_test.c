@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "cli/args.h"
+#include "cli/cli.h"
 
 Test(args, forms) {
     char *argv[] = {"run", "m.onnx", "--limit=5", "--data", "mnist", "--", "--odd", NULL};
@@ -66,4 +67,30 @@ Test(args, ranges_and_lists) {
         cr_assert_not(xb_args_values(&a, "k", bad[i], INT_MIN, INT_MAX, vals, 8, &n), "%s", bad[i]);
         cr_assert(a.error);
     }
+}
+
+/* The parse-only entry points the argv fuzzer calls: -1 (would run), 0
+ * (--help), 2 (usage error); --arch-out is never written. */
+Test(args, parse_only_commands) {
+    char out[] = "/tmp/xbar_args_test_arch_out.json";
+    remove(out);
+    char *run_ok[] = {"run", "m.onnx", "--mode", "analog", "--set", "adc.bits=6", "--arch-out", out,
+                      NULL};
+    cr_assert_eq(xb_cmd_run_args(8, run_ok), -1);
+    char *run_bad[] = {"run", "m.onnx", "--mode", "analog", "--set", "adc.bits=0x8", NULL};
+    cr_assert_eq(xb_cmd_run_args(6, run_bad), 2);
+    char *sweep_bad[] = {"sweep", "m.onnx", "--data", "d", "--vary",
+                         "adc.bits=99999999999999999999:99999999999999999999", NULL};
+    cr_assert_eq(xb_cmd_sweep_args(6, sweep_bad), 2);
+    char *sweep_bad_val[] = {"sweep", "m.onnx", "--data", "d", "--vary", "adc.bits=6,0x8", NULL};
+    cr_assert_eq(xb_cmd_sweep_args(6, sweep_bad_val), 2);
+    char *sweep_ok[] = {"sweep", "m.onnx", "--data", "d", "--vary", "adc.bits=4:8", NULL};
+    cr_assert_eq(xb_cmd_sweep_args(6, sweep_ok), -1);
+    char *compile_seed[] = {"compile", "m.onnx", "--set", "nonideal.seed=99999999999999999999999999",
+                            "--arch-out", out, NULL};
+    cr_assert_eq(xb_cmd_compile_args(6, compile_seed), 2);
+    char *compile_help[] = {"compile", "--help", NULL};
+    cr_assert_eq(xb_cmd_compile_args(2, compile_help), 0);
+    FILE *f = fopen(out, "r");
+    cr_assert_null(f, "parse-only wrote --arch-out");
 }

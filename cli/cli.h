@@ -10,4 +10,14 @@
 #include "cli/commands.def"
 #undef XB_CMD
 
+/* Option parsing alone, for the argv fuzzer (tests/fuzz/fuzz_argv.c) and
+ * tests: the command's own parser plus the checks that need no model (the
+ * architecture from its preset or file and --set, every --vary value), with
+ * no model or data opened and nothing written (--arch-out is not written).
+ * Returns -1 when the command would go on to run, 0 after --help, 2 on a
+ * usage error (printed to stderr). */
+int xb_cmd_run_args(int argc, char **argv);
+int xb_cmd_sweep_args(int argc, char **argv);
+int xb_cmd_compile_args(int argc, char **argv);
+
 #endif

@@ -28,30 +28,59 @@ static void usage(FILE *f) {
             "Exit status: 0 ok, 1 the job failed, 2 usage error.\n");
 }
 
-int xb_cmd_compile(int argc, char **argv) {
+typedef struct {
+    xb_cli_arch ao;
+    const char *model, *json, *heatmap;
+} compile_args;
+
+/* -1: go on; else the exit code. */
+static int parse(int argc, char **argv, compile_args *c) {
     xb_args a;
     xb_args_init(&a, argc, argv);
-    xb_cli_arch ao = {0};
-    const char *model = NULL, *json = NULL, *heatmap = NULL, *v;
+    const char *v;
+    *c = (compile_args){0};
     while (xb_args_next(&a)) {
         if (xb_args_help(&a)) {
             usage(stdout);
             return 0;
-        } else if (xb_cli_arch_opt(&a, &ao)) {
+        } else if (xb_cli_arch_opt(&a, &c->ao)) {
         } else if (xb_args_opt(&a, "--json", &v)) {
-            json = v;
+            c->json = v;
         } else if (xb_args_opt(&a, "--heatmap", &v)) {
-            heatmap = v;
-        } else if (xb_args_one(&a, "MODEL", &model)) {
+            c->heatmap = v;
+        } else if (xb_args_one(&a, "MODEL", &c->model)) {
         } else {
             return xb_args_unknown(&a);
         }
     }
-    if (a.error || !xb_args_need(&a, "MODEL", model)) return 2;
+    if (a.error || !xb_args_need(&a, "MODEL", c->model)) return 2;
+    return -1;
+}
+
+int xb_cmd_compile_args(int argc, char **argv) {
+    compile_args c;
+    int rc = parse(argc, argv, &c);
+    if (rc >= 0) return rc;
+    xb_ctx ctx = {0};
+    xb_arch arch;
+    c.ao.out = NULL; /* parse only: nothing written */
+    if (xb_cli_arch_build(&c.ao, &arch, &ctx) != XB_OK) {
+        xb_report_error(&ctx);
+        return 2;
+    }
+    return -1;
+}
+
+int xb_cmd_compile(int argc, char **argv) {
+    compile_args ca;
+    int rc = parse(argc, argv, &ca);
+    if (rc >= 0) return rc;
+    xb_cli_arch ao = ca.ao;
+    const char *model = ca.model, *json = ca.json, *heatmap = ca.heatmap;
     xb_ctx ctx = {0};
     xb_arch arch;
     xb_session *s = NULL;
-    int rc = 1;
+    rc = 1;
     const char *in[] = {model, xb_cli_arch_file(&ao)};
     if (xb_outfile_check("--json", json, in, 2, &ctx) != XB_OK ||
         xb_outfile_check("--heatmap", heatmap, in, 2, &ctx) != XB_OK ||

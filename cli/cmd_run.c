@@ -320,6 +320,7 @@ static xb_status print_analog(const run_args *ra, const xb_session *s, xb_ctx *c
     if (ra->csv) {
         XB_TRY(xb_outfile_open_path(&o, ra->csv, ctx));
         if (xb_profile_write_csv(o.tmp, map, cost, be, ctx) != XB_OK) {
+            xb_ctx_prefix(ctx, "--csv %s", ra->csv); /* the message names the temporary file */
             xb_outfile_abort(&o);
             return ctx->status;
         }
@@ -328,6 +329,7 @@ static xb_status print_analog(const run_args *ra, const xb_session *s, xb_ctx *c
     if (ra->adc_hist) {
         XB_TRY(xb_outfile_open_path(&o, ra->adc_hist, ctx));
         if (xb_profile_write_hist(o.tmp, be, ctx) != XB_OK) {
+            xb_ctx_prefix(ctx, "--adc-hist %s", ra->adc_hist);
             xb_outfile_abort(&o);
             return ctx->status;
         }
@@ -375,6 +377,22 @@ static void print_header(const run_args *ra, const xb_session *s) {
     if (pp->dataset) printf("  (trained on %s)", pp->dataset);
     printf("\ndata     %s: %lld images %dx%dx%d, evaluating %lld (#0..#%lld)\n", d->path,
            (long long)d->n, d->c, d->h, d->w, count, count - 1);
+}
+
+int xb_cmd_run_args(int argc, char **argv) {
+    run_args ra;
+    int rc = parse(argc, argv, &ra);
+    if (rc >= 0) return rc;
+    if (ra.mode == MODE_ANALOG || (ra.mode == MODE_ALL && ra.arch.arch)) {
+        xb_ctx ctx = {0};
+        xb_arch arch;
+        ra.arch.out = NULL; /* parse only: nothing written */
+        if (build_arch(&ra, &arch, &ctx) != 0) {
+            xb_report_error(&ctx);
+            return 2;
+        }
+    }
+    return -1;
 }
 
 int xb_cmd_run(int argc, char **argv) {

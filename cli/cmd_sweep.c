@@ -438,6 +438,16 @@ static int run_all(const sweep_args *sa, const xb_arch *base, xb_session *s, swe
     return xb_cli_stop ? xb_cli_interrupt_status() : 0;
 }
 
+int xb_cmd_sweep_args(int argc, char **argv) {
+    sweep_args sa = {0};
+    int rc = parse(argc, argv, &sa);
+    if (rc >= 0) return rc;
+    xb_ctx ctx = {0};
+    xb_arch base;
+    sa.ao.out = NULL; /* parse only: nothing written */
+    return check_configs(&sa, &base, &ctx) ? 2 : -1;
+}
+
 int xb_cmd_sweep(int argc, char **argv) {
     xb_cli_trap_signals();
     sweep_args sa = {0};

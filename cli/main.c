@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,6 +28,18 @@ static void usage(FILE *f) {
     for (const command *c = commands; c->name; c++) fprintf(f, "  %-12s %s\n", c->name, c->summary);
 }
 
+/* Results go to stdout: a failed write there (a full disk, /dev/full, a
+ * closed pipe) is a failure of the job, not a silent success. */
+static int finish(int rc) {
+    errno = 0;
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "xbar: writing the results to stdout failed: %s\n",
+                errno ? strerror(errno) : "I/O error");
+        return rc ? rc : 1;
+    }
+    return rc;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         usage(stderr);
@@ -44,7 +57,7 @@ int main(int argc, char **argv) {
         return 0;
     }
     for (const command *c = commands; c->name; c++)
-        if (!strcmp(argv[1], c->name)) return c->fn(argc - 1, argv + 1);
+        if (!strcmp(argv[1], c->name)) return finish(c->fn(argc - 1, argv + 1));
     fprintf(stderr, "xbar: unknown command '%s'\n\n", argv[1]);
     usage(stderr);
     return 2;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "eval/dataset.h"
+#include "runtime/num.h"
 
 static void add_note(xb_preproc *p, const char *s) {
     size_t used = strlen(p->note);
@@ -24,13 +25,13 @@ static xb_status parse_floats(const xb_graph *g, const char *key, int c, int pos
         st = xb_fail(ctx, XB_ERR_INVALID, "%s: metadata %s='%s' has %d values, the input has %d "
                      "channels", g->path ? g->path : "model", key, s, n, c);
     for (int i = 0; i < n && st == XB_OK; i++) {
-        char *end;
         /* Parse as double, then round to float: that is what the Python
          * exporter's values go through (repr of a double -> torch float32),
          * and it avoids a double-rounding mismatch of strtof. */
-        double dv = strtod(list[i], &end);
+        double dv = 0;
+        bool ok = xb_parse_real(list[i], &dv);
         float f = (float)dv;
-        if (end == list[i] || *end || !isfinite(f) || (positive && !(f > 0)))
+        if (!ok || !isfinite(f) || (positive && !(f > 0)))
             st = xb_fail(ctx, XB_ERR_INVALID, "%s: metadata %s='%s': '%s' is not a %s number",
                          g->path ? g->path : "model", key, s, list[i],
                          positive ? "positive" : "finite");

@@ -230,6 +230,7 @@ xb_status xb_session_quantize(xb_session *s, const xb_quant_opts *qo, xb_ctx *ct
     XB_TRY(preprocess_calibration(s, ctx));
     xb_quant_opts o = *qo;
     o.calib_images = (int)s->cal.n;
+    if (!o.cancel) o.cancel = s->opts.cancel; /* Ctrl-C stops calibration too */
     if (s->qg && same_quant(&o, &s->qo)) return XB_OK;
     free_analog(s); /* built on the old graph */
     free_int8(s);

@@ -109,13 +109,19 @@ static void percentile_range(const layer *L, double pct, float *lo, float *hi) {
 }
 
 static xb_status calibrate(const xb_graph *fg, const float *images, int n, layer *ls, int nl,
-                           bool hist_pass, xb_ctx *ctx) {
+                           bool hist_pass, const volatile sig_atomic_t *cancel, xb_ctx *ctx) {
     xb_exec *e = xb_exec_new_keep(fg, ctx);
     if (!e) return ctx->status;
     const xb_tensor *in = &fg->tensors[fg->inputs[0]];
     const int64_t isz = xb_shape_numel(&in->shape);
     xb_status st = XB_OK;
     for (int i = 0; i < n && st == XB_OK; i++) {
+        /* One image takes milliseconds, so this stops within a second. */
+        if (cancel && *cancel) {
+            xb_exec_free(e);
+            return xb_fail(ctx, XB_ERR_INTERRUPTED,
+                           "interrupted during quantization calibration (%d of %d images)", i, n);
+        }
         memcpy(e->buf[fg->inputs[0]], images + (int64_t)i * isz, (size_t)isz * sizeof(float));
         st = xb_exec_run(e, ctx);
         /* All activation buffers survive the run, so every layer's input
@@ -349,13 +355,13 @@ xb_status xb_quantize(const xb_graph *fg, const float *images, int n, const xb_q
         L->mx = -INFINITY;
     }
     xb_graph *qg = NULL;
-    xb_status st = calibrate(fg, images, n, ls, nl, false, ctx);
+    xb_status st = calibrate(fg, images, n, ls, nl, false, o->cancel, ctx);
     if (st == XB_OK && o->method == XB_QUANT_PERCENTILE) {
         for (int l = 0; l < nl && st == XB_OK; l++) {
             ls[l].hist = xb_calloc(ctx, HIST_BINS, sizeof(uint64_t));
             if (!ls[l].hist) st = ctx->status;
         }
-        if (st == XB_OK) st = calibrate(fg, images, n, ls, nl, true, ctx);
+        if (st == XB_OK) st = calibrate(fg, images, n, ls, nl, true, o->cancel, ctx);
     }
     if (st == XB_OK) {
         qg = xb_graph_clone(fg, ctx);

@@ -17,6 +17,8 @@
 #ifndef XBAR_QUANTIZE_H
 #define XBAR_QUANTIZE_H
 
+#include <signal.h>
+
 #include "runtime/ir.h"
 
 typedef enum { XB_QUANT_MINMAX = 0, XB_QUANT_PERCENTILE = 1 } xb_quant_method;
@@ -26,6 +28,10 @@ typedef struct {
     int calib_images;   /* images used from the ones given; <= 0: all */
     int method;         /* xb_quant_method */
     double percentile;  /* e.g. 99.99, in (50, 100]; percentile method only */
+    /* Optional: checked before every calibration image; when it becomes
+     * non-zero (a SIGINT handler sets it) quantization stops with
+     * XB_ERR_INTERRUPTED.  The caller's flag, as xb_run_opts.cancel. */
+    const volatile sig_atomic_t *cancel;
 } xb_quant_opts;
 
 /* 8-bit weights and activations, min/max over up to 100 images. */

@@ -1,6 +1,7 @@
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "kernels/qlayer.h"
 #include "frontend/quantize.h"
@@ -310,6 +311,25 @@ Test(quantize, rejects_bad_options) {
     xb_ctx_clear(&m.tg.ctx);
     o = xb_quant_opts_default();
     cr_assert_eq(xb_quantize(m.tg.g, m.images, 0, &o, &qg, &m.tg.ctx), XB_ERR_INVALID);
+    xb_test_end(&m.tg);
+}
+
+/* The cancel flag (Ctrl-C) stops calibration with XB_ERR_INTERRUPTED and
+ * no graph; a clear flag changes nothing. */
+Test(quantize, cancel_flag_stops_calibration) {
+    model m;
+    build_model(&m);
+    xb_graph *qg = NULL;
+    volatile sig_atomic_t stop = 1;
+    xb_quant_opts o = xb_quant_opts_default();
+    o.cancel = &stop;
+    cr_assert_eq(xb_quantize(m.tg.g, m.images, NCAL, &o, &qg, &m.tg.ctx), XB_ERR_INTERRUPTED);
+    cr_assert_null(qg);
+    cr_assert(strstr(m.tg.ctx.msg, "0 of 16 images"), "%s", m.tg.ctx.msg);
+    xb_ctx_clear(&m.tg.ctx);
+    stop = 0;
+    cr_assert_eq(xb_quantize(m.tg.g, m.images, NCAL, &o, &qg, &m.tg.ctx), XB_OK, "%s", m.tg.ctx.msg);
+    xb_graph_free(qg);
     xb_test_end(&m.tg);
 }
 

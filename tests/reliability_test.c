@@ -92,6 +92,52 @@ Test(reliability, write_errors_exit_1_naming_the_file, .fini = fini) {
     cr_assert(stat("/dev/full", &sb) == 0 && S_ISCHR(sb.st_mode), "/dev/full was replaced");
 }
 
+/* The per-layer CSVs of backend/profile.c and stdout are checked too: a
+ * failed write exits 1 naming the flag, and the old file stays. */
+Test(reliability, profile_csv_and_stdout_write_errors, .fini = fini) {
+    if (access(MODEL, R_OK) || access(DATA, R_OK)) cr_skip_test("no model or sample data");
+    char cmd[8192];
+    xb_write_bytes(xb_tmp("h.csv"), "old\n", 4);
+    snprintf(cmd, sizeof cmd,
+             "ulimit -f 1; '%s' run '%s' --data '%s' --limit 5 --calib 5 --arch isaac "
+             "--adc-hist '%s' >/dev/null 2>'%s'",
+             xb_cli_path(), MODEL, DATA, xb_tmp("h.csv"), xb_tmp("err"));
+    cr_assert_eq(shell(cmd), 1);
+    xb_slurp(xb_tmp("err"), buf_a, sizeof buf_a);
+    cr_assert(strstr(buf_a, "--adc-hist") && strstr(buf_a, "write failed"), "%s", buf_a);
+    xb_slurp(xb_tmp("h.csv"), buf_b, sizeof buf_b);
+    cr_assert_str_eq(buf_b, "old\n");
+    if (access("/dev/full", W_OK)) return;
+    snprintf(cmd, sizeof cmd, "'%s' run '%s' --data '%s' --limit 5 --calib 5 --arch isaac --csv /dev/full "
+             ">/dev/null 2>'%s'", xb_cli_path(), MODEL, DATA, xb_tmp("err"));
+    cr_assert_eq(shell(cmd), 1);
+    xb_slurp(xb_tmp("err"), buf_a, sizeof buf_a);
+    cr_assert(strstr(buf_a, "/dev/full: write failed"), "%s", buf_a);
+    snprintf(cmd, sizeof cmd, "'%s' compile '%s' >/dev/full 2>'%s'", xb_cli_path(), MODEL,
+             xb_tmp("err"));
+    cr_assert_eq(shell(cmd), 1);
+    xb_slurp(xb_tmp("err"), buf_a, sizeof buf_a);
+    cr_assert(strstr(buf_a, "stdout failed"), "%s", buf_a);
+}
+
+/* The range checks of issue 17: each an error naming the flag. */
+Test(reliability, set_values_range_checked, .fini = fini) {
+    static const struct {
+        const char *set, *want;
+    } cases[] = {
+        {"nonideal.seed=99999999999999999999999999", "nonideal.seed"},
+        {"adc.bits=0x8", "adc.bits"},
+        {"adc.layer_bits=5=8", "layer 5 does not exist"},
+    };
+    char args[4096];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        snprintf(args, sizeof args, "compile '%s' --set %s", MODEL, cases[i].set);
+        int rc = xb_cli_run(args);
+        cr_assert(rc == 1 || rc == 2, "%s: rc %d", cases[i].set, rc);
+        cr_assert(strstr(xb_cli_err, cases[i].want), "%s: %s", cases[i].set, xb_cli_err);
+    }
+}
+
 /* Under a file-size limit the CSV is never cut mid-row: no F, and F.partial
  * holds complete rows only. */
 Test(reliability, file_size_limit_keeps_complete_rows, .fini = fini) {

@@ -366,7 +366,9 @@ Test(device, measured_table) {
         {"sum,mean\n0,0\n", ":1:"},          {"sum,mean,sigma\n0,0,x\n", ":2: sigma"},
         {"sum,mean,sigma\n1,0,0\n1,0,0\n", ":3: sums must increase"},
         {"sum,mean,sigma\n0,0,-1\n", ":2: sigma is negative"},
-        {"sum,mean,sigma\n\n0,0,0,0\n", ":3:"}, {"sum,mean,sigma\n", "no data rows"}};
+        {"sum,mean,sigma\n\n0,0,0,0\n", ":3:"}, {"sum,mean,sigma\n", "no data rows"},
+        /* decimal only, as every number (runtime/num.h) */
+        {"sum,mean,sigma\n0x1,0,0\n", ":2: sum"}, {"sum,mean,sigma\n0,inf,0\n", ":2: mean"}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         xb_ctx_clear(&ctx);
         cr_assert_null(xb_noise_table_parse(bad[i][0], "t.csv", &ctx));

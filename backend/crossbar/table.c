@@ -14,13 +14,13 @@
  * outside keep the nearest row's sigma and its error mean - sum.  Any other
  * content is an error naming the file and line. */
 #include <ctype.h>
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "backend/crossbar/crossbar.h"
+#include "runtime/num.h"
 
 #define TABLE_MAX_SPAN (1 << 22)
 
@@ -70,28 +70,42 @@ typedef struct {
     double mean, sigma;
 } table_row;
 
-/* One data line "sum,mean,sigma" (spaces allowed around fields). */
+/* Field k of a comma-separated line, trimmed of spaces and tabs (and a
+ * final \r), in place; NULL when there are fewer fields. */
+static char *field_at(char *s, int k) {
+    for (int i = 0; i < k; i++) {
+        s = strchr(s, ',');
+        if (!s) return NULL;
+        s++;
+    }
+    while (*s == ' ' || *s == '\t') s++;
+    char *e = s + strcspn(s, ",");
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r')) e--;
+    *e = '\0';
+    return s;
+}
+
+/* One data line "sum,mean,sigma" (spaces allowed around fields); numbers
+ * through runtime/num.h like every other number read. */
 static const char *parse_row(const char *p, const char *end, table_row *r) {
-    char buf[256];
+    char buf[256], f[3][256];
     size_t n = (size_t)(end - p);
     if (n >= sizeof buf) return "line too long";
     memcpy(buf, p, n);
     buf[n] = '\0';
-    char *s = buf, *e;
-    errno = 0;
-    long long v = strtoll(s, &e, 10);
-    if (e == s || errno || v < -(1LL << 30) || v > (1LL << 30)) return "sum is not an integer in range";
-    r->sum = v;
-    double *dst[2] = {&r->mean, &r->sigma};
-    for (int k = 0; k < 2; k++) {
-        while (*e == ' ' || *e == '\t') e++;
-        if (*e != ',') return "expected 3 comma-separated fields: sum,mean,sigma";
-        s = e + 1;
-        *dst[k] = strtod(s, &e);
-        if (e == s || !isfinite(*dst[k])) return k ? "sigma is not a number" : "mean is not a number";
+    int commas = 0;
+    for (size_t i = 0; i < n; i++) commas += buf[i] == ',';
+    if (commas != 2) return "expected 3 comma-separated fields: sum,mean,sigma";
+    for (int k = 0; k < 3; k++) {
+        memcpy(f[k], buf, n + 1);
+        char *v = field_at(f[k], k);
+        memmove(f[k], v, strlen(v) + 1);
     }
-    while (*e == ' ' || *e == '\t' || *e == '\r') e++;
-    if (*e) return "expected 3 comma-separated fields: sum,mean,sigma";
+    long long v;
+    if (!xb_parse_int(f[0], -(1LL << 30), 1LL << 30, &v)) return "sum is not an integer in range";
+    r->sum = v;
+    if (!xb_parse_real(f[1], &r->mean)) return "mean is not a number";
+    if (!xb_parse_real(f[2], &r->sigma)) return "sigma is not a number";
     if (r->sigma < 0) return "sigma is negative";
     return NULL;
 }

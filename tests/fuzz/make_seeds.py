@@ -11,6 +11,7 @@ harnesses' layout: 2-byte little-endian length, first file, second file.
 import glob
 import gzip
 import os
+import re
 import shutil
 import struct
 import sys
@@ -27,6 +28,46 @@ def put(outdir, target, name, data):
 
 def pair(first, second):
     return struct.pack("<H", len(first)) + first + second
+
+
+# fuzz_argv: first byte = command (0 run, 1 sweep, 2 compile), then the
+# arguments separated by NUL bytes (tests/fuzz/fuzz_argv.c).
+ARGV_SEEDS = [
+    (0, ["m.onnx", "--data", "mnist", "--limit", "100", "--mode", "int8", "--json", "-"]),
+    (0, ["m.onnx", "--data=d", "--calib", "10", "--w-bits", "4", "--x-bits=6", "--threads", "2"]),
+    (0, ["m.onnx", "--calib-method", "percentile", "--percentile", "99.9", "--mode", "float"]),
+    (0, ["m.onnx", "--mode", "analog", "--arch", "isaac", "--set", "adc.bits=6", "--set",
+         "nonideal.seed=9007199254740993", "--csv", "c.csv", "--adc-hist", "h.csv",
+         "--profile-images", "4"]),
+    (0, ["--arch", "ideal", "--set", "adc.layer_bits=0=4/-1=6", "--set", "crossbar.slices=4/4",
+         "--", "-m.onnx"]),
+    (1, ["m.onnx", "--data", "mnist", "--arch", "isaac", "--vary", "adc.bits=4:8", "--vary",
+         "encoding=offset,differential,center", "--csv", "s.csv", "--resume"]),
+    (1, ["m.onnx", "--data", "d", "--vary", "crossbar.rows=64:256:64", "--limit", "5",
+         "--calib", "5", "--set", "adc.range=calibrated"]),
+    (1, ["m.onnx", "--data", "d", "--vary", "nonideal.read_sigma=0,0.01,.1", "--threads=1"]),
+    (2, ["m.onnx", "--arch", "isaac", "--set", "flip=true", "--json", "-", "--heatmap", "h.png"]),
+    (2, ["m.onnx", "--set", "mapping.replication=balance", "--set", "energy.adc_pj.8=1.5",
+         "--arch-out", "a.json"]),
+    (2, ["--help"]),
+]
+
+
+def argv_seeds(out):
+    for k, (cmd, args) in enumerate(ARGV_SEEDS):
+        put(out, "argv", "seed_%02d" % k, bytes([cmd]) + b"\0".join(a.encode() for a in args))
+    # A libFuzzer dictionary: every option the commands know and every
+    # architecture key (run_all.sh passes it with -dict).
+    words = set()
+    for p in glob.glob(os.path.join(ROOT, "cli/*.c")):
+        words.update(re.findall(r'"(--[a-z][a-z-]*)"', open(p).read()))
+    arch = open(os.path.join(ROOT, "backend/arch.c")).read()
+    words.update(k + "=" for k in re.findall(r'\{"([a-z_.0-9]+)", F_', arch))
+    words.update("energy.adc_pj.%d=" % b for b in range(4, 11))
+    words.update(["--set", "--vary", ":", ",", "/", "=", "isaac", "ideal", "-1", "99999999999999999999"])
+    with open(os.path.join(out, "argv.dict"), "w") as f:
+        for w in sorted(words):
+            f.write('"%s"\n' % w.replace("\\", "\\\\").replace('"', '\\"'))
 
 
 def main():
@@ -64,7 +105,10 @@ def main():
     put(out, "arch", "set_range", b"adc.range=calibrated")
     put(out, "arch", "nested", b'{"energy": {"adc_pj": {"8": 1.5}}, "encoding": "differential",'
         b' "adc": {"signed": true}, "nonideal": {"seed": 7}}')
+    argv_seeds(out)
     for t in sorted(os.listdir(out)):
+        if not os.path.isdir(os.path.join(out, t)):
+            continue
         print("%-10s %5d seeds" % (t, len(os.listdir(os.path.join(out, t)))))
 
 
