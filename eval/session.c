@@ -21,7 +21,8 @@ struct xb_session {
     char default_data[4096];
     /* data */
     xb_dataset *d;
-    int64_t count;
+    int64_t first, count;
+    int32_t *pred[3];       /* per mode: top-1 class of each evaluated image */
     /* calibration images */
     xb_dataset *train;      /* the training split, when the policy chose it */
     xb_session_calib cal;
@@ -56,7 +57,7 @@ xb_status xb_session_open(const char *model, const xb_session_opts *opts, xb_ses
         free(s);
         return xb_fail(ctx, XB_ERR_NOMEM, "out of memory");
     }
-    if (xb_model_load(model, &s->fg, &s->pp, ctx) != XB_OK) {
+    if (xb_model_load(model, &s->opts.pre, &s->fg, &s->pp, ctx) != XB_OK) {
         xb_session_free(s);
         return ctx->status;
     }
@@ -91,6 +92,7 @@ void xb_session_free(xb_session *s) {
     free_int8(s);
     xb_exec_free(s->exec);
     free(s->cal_images);
+    for (int i = 0; i < 3; i++) free(s->pred[i]);
     xb_dataset_free(s->train);
     xb_dataset_free(s->d);
     xb_preproc_free(&s->pp);
@@ -133,7 +135,7 @@ const char *xb_session_default_data(xb_session *s) {
 xb_status xb_session_open_data(xb_session *s, const char *spec, int64_t limit, xb_ctx *ctx) {
     if (s->d) return xb_fail(ctx, XB_ERR_INVALID, "session: data already open");
     xb_dataset *d = NULL;
-    XB_TRY(xb_dataset_open_sized(spec, s->pp.h, s->pp.w, &d, ctx));
+    XB_TRY(xb_dataset_open_opts(spec, s->pp.h, s->pp.w, &s->opts.img, &d, ctx));
     return xb_session_set_data(s, d, limit, ctx);
 }
 
@@ -156,8 +158,18 @@ xb_status xb_session_set_data(xb_session *s, xb_dataset *d, int64_t limit, xb_ct
         xb_dataset_free(d);
         return s->d ? xb_fail(ctx, XB_ERR_INVALID, "session: data already open") : ctx->status;
     }
+    int64_t off = s->opts.offset > 0 ? s->opts.offset : 0;
+    if (off >= d->n) {
+        xb_status st = xb_fail(ctx, XB_ERR_INVALID, "--offset %lld: %s has only %lld images",
+                               (long long)off, d->path, (long long)d->n);
+        xb_dataset_free(d);
+        return st;
+    }
     s->d = d;
-    s->count = limit > 0 && limit < d->n ? limit : d->n;
+    s->first = off;
+    s->count = limit > 0 && limit < d->n - off ? limit : d->n - off;
+    for (int i = 0; i < 3; i++)
+        if (!(s->pred[i] = xb_calloc(ctx, (size_t)s->count, sizeof(int32_t)))) return ctx->status;
     return XB_OK;
 }
 
@@ -183,9 +195,12 @@ xb_status xb_session_choose_calibration(xb_session *s, int64_t n, xb_ctx *ctx) {
     c->set = d;
     c->n = n < d->n ? n : d->n;
     c->first = 0;
-    if (s->count + c->n <= d->n) {
-        c->first = s->count;
+    if (s->first + s->count + c->n <= d->n) {
+        c->first = s->first + s->count;
         c->how = "after the evaluated ones: disjoint from them";
+    } else if (s->first >= c->n) {
+        c->first = s->first - c->n;
+        c->how = "before the evaluated ones (--offset): disjoint from them";
     } else if (xb_dataset_train_split(d->path, train, sizeof train)) {
         const xb_dataset *t = open_train(s, train, ctx);
         if (!t) return ctx->status;
@@ -244,7 +259,7 @@ const xb_quant_opts *xb_session_quant_opts(const xb_session *s) {
 
 static xb_status run(xb_session *s, const xb_graph *g, const xb_dataset *d, int64_t first,
                      int64_t limit, const xb_engine *e, const char *label, xb_run_result *r,
-                     xb_ctx *ctx) {
+                     int32_t *pred, xb_ctx *ctx) {
     xb_run_opts o;
     xb_run_opts_init(&o);
     o.first = first;
@@ -254,19 +269,22 @@ static xb_status run(xb_session *s, const xb_graph *g, const xb_dataset *d, int6
     o.engine = e;
     o.label = label;
     o.cancel = s->opts.cancel;
+    o.pred = pred;
     *r = (xb_run_result){0};
     return xb_run_dataset(g, &s->pp, d, &o, r, ctx);
 }
 
 xb_status xb_session_run_float(xb_session *s, xb_ctx *ctx) {
     if (!s->d) return xb_fail(ctx, XB_ERR_INVALID, "session: no data open");
-    return run(s, s->fg, s->d, 0, s->count, NULL, "float", &s->r[XB_SESSION_FLOAT], ctx);
+    return run(s, s->fg, s->d, s->first, s->count, NULL, "float", &s->r[XB_SESSION_FLOAT],
+               s->pred[XB_SESSION_FLOAT], ctx);
 }
 
 xb_status xb_session_run_int8(xb_session *s, xb_ctx *ctx) {
     if (!s->d || !s->qg) return xb_fail(ctx, XB_ERR_INVALID, "session: no data or no int8 model");
     if (s->int8_done) return XB_OK;
-    XB_TRY(run(s, s->qg, s->d, 0, s->count, NULL, "int8", &s->r[XB_SESSION_INT8], ctx));
+    XB_TRY(run(s, s->qg, s->d, s->first, s->count, NULL, "int8", &s->r[XB_SESSION_INT8],
+               s->pred[XB_SESSION_INT8], ctx));
     s->int8_done = true;
     return XB_OK;
 }
@@ -288,7 +306,7 @@ xb_status xb_session_calibrate_adc(xb_session *s, xb_ctx *ctx) {
     xb_backend_calibration_begin(s->be);
     xb_run_result r;
     XB_TRY(run(s, s->qg, s->cal.set, s->cal.first, s->cal.n, xb_backend_engine(s->be), "adc-cal",
-               &r, ctx));
+               &r, NULL, ctx));
     return xb_backend_calibration_end(s->be, ctx);
 }
 
@@ -296,8 +314,8 @@ xb_status xb_session_run_analog(xb_session *s, xb_ctx *ctx) {
     if (!s->be || !s->d) return xb_fail(ctx, XB_ERR_INVALID, "session: no backend or no data");
     xb_cost_free(s->cost);
     s->cost = NULL;
-    XB_TRY(run(s, s->qg, s->d, 0, s->count, xb_backend_engine(s->be), "analog",
-               &s->r[XB_SESSION_ANALOG], ctx));
+    XB_TRY(run(s, s->qg, s->d, s->first, s->count, xb_backend_engine(s->be), "analog",
+               &s->r[XB_SESSION_ANALOG], s->pred[XB_SESSION_ANALOG], ctx));
     s->cost = xb_cost_compute(s->be->map, ctx);
     return s->cost ? XB_OK : ctx->status;
 }
@@ -368,6 +386,10 @@ const xb_graph *xb_session_int8_graph(const xb_session *s) { return s->qg; }
 const xb_preproc *xb_session_preproc(const xb_session *s) { return &s->pp; }
 const xb_dataset *xb_session_data(const xb_session *s) { return s->d; }
 int64_t xb_session_count(const xb_session *s) { return s->count; }
+int64_t xb_session_first(const xb_session *s) { return s->first; }
+const int32_t *xb_session_predictions(const xb_session *s, int which) {
+    return s->r[which].total ? s->pred[which] : NULL;
+}
 bool xb_session_prequantized(const xb_session *s) { return xb_graph_count_quantized(s->fg) > 0; }
 const xb_arch *xb_session_arch(const xb_session *s) { return s->have_arch ? &s->arch : NULL; }
 xb_backend *xb_session_backend(const xb_session *s) { return s->be; }

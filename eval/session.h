@@ -14,7 +14,8 @@
  *   xb_session_run_analog(s)              analog run, then mapping cost
  *
  * Calibration policy (one for quantization and for the ADC range): the N
- * images right after the evaluated ones when the data has them; else the
+ * images right after the evaluated ones when the data has them; else the N
+ * before them when --offset leaves that many; else the
  * first N of the training split stored beside the data file (see
  * xb_dataset_train_split) when present; else the first N images of the data
  * itself, which overlap the evaluated ones.  xb_session_calibration() says
@@ -58,6 +59,9 @@ typedef struct {
     int64_t profile_images; /* backend: images fully profiled (xb_backend.profile_images);
                                < 0: the backend's default */
     const volatile sig_atomic_t *cancel; /* optional: stops runs (xb_run_opts.cancel) */
+    xb_preproc_opts pre;    /* --mean/--std/--classes/--layout (read by xb_session_open) */
+    xb_image_opts img;      /* --resize/--center-crop (read by xb_session_open_data) */
+    int64_t offset;         /* evaluate from this image on (read by xb_session_open_data) */
 } xb_session_opts;
 
 /* The calibration images chosen by xb_session_choose_calibration. */
@@ -84,9 +88,10 @@ void xb_session_set_opts(xb_session *s, const xb_session_opts *opts);
  * Points into the session. */
 const char *xb_session_default_data(xb_session *s);
 
-/* Load the data (see xb_dataset_open), relabel it to the model's classes
- * and check its images fit the model (notes on stderr); evaluate its first
- * `limit` images (<= 0: all). */
+/* Load the data (see xb_dataset_open_opts: opts.img resizes and crops
+ * image folders), relabel it to the model's classes and check its images
+ * fit the model (notes on stderr); evaluate `limit` images (<= 0: all)
+ * from image opts.offset on (an offset past the end fails). */
 xb_status xb_session_open_data(xb_session *s, const char *spec, int64_t limit, xb_ctx *ctx);
 
 /* The same for data already in memory (the C API's images): the session
@@ -137,6 +142,14 @@ const xb_graph *xb_session_int8_graph(const xb_session *s);  /* NULL before quan
 const xb_preproc *xb_session_preproc(const xb_session *s);
 const xb_dataset *xb_session_data(const xb_session *s);      /* NULL before open_data */
 int64_t xb_session_count(const xb_session *s);               /* images evaluated */
+int64_t xb_session_first(const xb_session *s);               /* index of the first one */
+/* Top-1 class of each evaluated image in the last run of that kind
+ * (xb_session_count entries), or NULL if it did not run. */
+const int32_t *xb_session_predictions(const xb_session *s, int which);
+/* Those as CSV (eval/predictions.c): index,file,label,label_name, then
+ * MODE,MODE_name per mode that ran; file is empty for IDX/CIFAR data and
+ * names are empty without class names.  "-": stdout. */
+xb_status xb_session_write_predictions(const xb_session *s, const char *path, xb_ctx *ctx);
 bool xb_session_prequantized(const xb_session *s);           /* quantized in the file */
 const xb_arch *xb_session_arch(const xb_session *s);         /* NULL before backend/map */
 xb_backend *xb_session_backend(const xb_session *s);         /* NULL unless built */
