@@ -13,7 +13,8 @@ static void usage(FILE *f) {
             "usage: xbar classify MODEL.onnx IMAGE.png...\n\n"
             "Top-5 classes with names and softmax probabilities for each image.  Any valid\n"
             "PNG works (1-16 bit; grey, RGB, palette; alpha or tRNS, composited onto black;\n"
-            "interlaced).  Grey images given to an RGB model are replicated to R, G and B;\n"
+            "interlaced), and JPEG (.jpg/.jpeg, by the name).  Grey images given to an RGB\n"
+            "model are replicated to R, G and B;\n"
             "colour images given to a grey model are converted with ITU-R BT.601 luma.\n"
             "Images must already have the model's input size (no resizing).\n\n"
             "Exit status: 0 ok, 1 some image or the model failed, 2 usage error.\n");
