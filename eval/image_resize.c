@@ -46,8 +46,9 @@ void xb_image_size_error(char *buf, size_t n, const xb_image_opts *io, int h, in
         snprintf(buf, n, "image is %dx%d (width x height) but the model takes %dx%d; use --resize "
                  "and/or --center-crop to fit it", w, h, want_w, want_h);
     else if (!xb_image_geometry(io, h, w, &oh, &ow))
-        snprintf(buf, n, "image is %dx%d (width x height): --center-crop %d is larger than it "
-                 "after --resize %d", w, h, io->crop, io->resize);
+        snprintf(buf, n, "image is %dx%d (width x height): after --resize %d it is larger than "
+                 "%d pixels a side or smaller than --center-crop %d", w, h, io->resize,
+                 XB_DATASET_MAX_SIDE, io->crop);
     else
         snprintf(buf, n, "image is %dx%d (width x height), %dx%d after --resize %d --center-crop "
                  "%d, but the model takes %dx%d", w, h, ow, oh, io->resize, io->crop, want_w,

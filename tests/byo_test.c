@@ -266,3 +266,22 @@ Test(byo, jpeg_header_checked_before_decoding, .fini = fini) {
     cr_assert_eq(xb_dataset_open_sized(dir, 48, 64, &d, &ctx), XB_ERR_PARSE, "%s", ctx.msg);
     cr_assert(strstr(ctx.msg, "corrupt JPEG"), "%s", ctx.msg);
 }
+
+/* --offset N --limit K evaluates images N..N+K-1: the same predictions as
+ * those rows of a run from image 0, indices included. */
+Test(byo, offset_window_and_predictions, .fini = fini) {
+    const char *csv = tmp("o.csv");
+    run_pred(LENET " --data " MNIST " --limit 12 --mode float", csv, pred_a, sizeof pred_a);
+    run_pred(LENET " --data " MNIST " --offset 7 --limit 5 --mode float", csv, pred_b,
+             sizeof pred_b);
+    cr_assert(strstr(xb_cli_out, "evaluating 5 (#7..#11)"), "%s", xb_cli_out);
+    /* header + rows 7..11 of the first file */
+    char *a = strchr(pred_a, '\n') + 1;
+    for (int i = 0; i < 7; i++) a = strchr(a, '\n') + 1;
+    char *b = strchr(pred_b, '\n') + 1;
+    cr_assert(!strncmp(b, "7,,", 3), "%s", b);
+    cr_assert_str_eq(a, b);
+    cr_assert_eq(xb_cli_run("run " LENET " --data " MNIST " --offset 1000 --mode float"), 1);
+    cr_assert(strstr(xb_cli_err, "--offset 1000") && strstr(xb_cli_err, "1000 images"), "%s",
+              xb_cli_err);
+}
