@@ -31,4 +31,5 @@ void xb_cli_data_apply(const xb_cli_data *o, xb_session_opts *so) {
     so->img.resize = (int)o->resize;
     so->img.crop = (int)o->crop;
     so->offset = o->offset;
+    so->keep_scores = o->predictions != NULL; /* the CSV's top-5 columns */
 }

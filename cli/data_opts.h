@@ -32,6 +32,7 @@ void xb_cli_data_apply(const xb_cli_data *o, xb_session_opts *so);
     "  --resize N          image folders: scale the shorter side to N (bilinear)\n"              \
     "  --center-crop M     image folders: then keep the central M x M\n"                          \
     "  --offset N          evaluate from image #N on (with --limit: a window)\n"                  \
-    "  --predictions F     per-image CSV: index, file, label, top-1 class of each mode\n"
+    "  --predictions F     per-image CSV: index, file, label, top-1 class and top-5 of\n"   \
+    "                      each mode\n"
 
 #endif

@@ -23,6 +23,7 @@ struct xb_session {
     xb_dataset *d;
     int64_t first, count;
     int32_t *pred[3];       /* per mode: top-1 class of each evaluated image */
+    float *scores[3];       /* per mode, with opts.keep_scores: [count][n_outputs] */
     /* calibration images */
     xb_dataset *train;      /* the training split, when the policy chose it */
     xb_session_calib cal;
@@ -93,6 +94,7 @@ void xb_session_free(xb_session *s) {
     xb_exec_free(s->exec);
     free(s->cal_images);
     for (int i = 0; i < 3; i++) free(s->pred[i]);
+    for (int i = 0; i < 3; i++) free(s->scores[i]);
     xb_dataset_free(s->train);
     xb_dataset_free(s->d);
     xb_preproc_free(&s->pp);
@@ -170,6 +172,16 @@ xb_status xb_session_set_data(xb_session *s, xb_dataset *d, int64_t limit, xb_ct
     s->count = limit > 0 && limit < d->n - off ? limit : d->n - off;
     for (int i = 0; i < 3; i++)
         if (!(s->pred[i] = xb_calloc(ctx, (size_t)s->count, sizeof(int32_t)))) return ctx->status;
+    if (!s->opts.keep_scores) return XB_OK;
+    double bytes = (double)s->count * (double)s->pp.n_outputs * sizeof(float);
+    if (bytes > (double)(1 << 30))
+        return xb_fail(ctx, XB_ERR_INVALID, "keeping the scores of %lld images x %d classes needs "
+                       "%.0f MB per mode (limit 1024); evaluate fewer images (--limit)",
+                       (long long)s->count, s->pp.n_outputs, bytes / 1048576.0);
+    for (int i = 0; i < 3; i++)
+        if (!(s->scores[i] = xb_calloc(ctx, (size_t)s->count * (size_t)s->pp.n_outputs,
+                                       sizeof(float))))
+            return ctx->status;
     return XB_OK;
 }
 
@@ -259,7 +271,7 @@ const xb_quant_opts *xb_session_quant_opts(const xb_session *s) {
 
 static xb_status run(xb_session *s, const xb_graph *g, const xb_dataset *d, int64_t first,
                      int64_t limit, const xb_engine *e, const char *label, xb_run_result *r,
-                     int32_t *pred, xb_ctx *ctx) {
+                     int which, xb_ctx *ctx) {
     xb_run_opts o;
     xb_run_opts_init(&o);
     o.first = first;
@@ -269,7 +281,8 @@ static xb_status run(xb_session *s, const xb_graph *g, const xb_dataset *d, int6
     o.engine = e;
     o.label = label;
     o.cancel = s->opts.cancel;
-    o.pred = pred;
+    o.pred = which >= 0 ? s->pred[which] : NULL;
+    o.logits = which >= 0 ? s->scores[which] : NULL;
     *r = (xb_run_result){0};
     return xb_run_dataset(g, &s->pp, d, &o, r, ctx);
 }
@@ -277,14 +290,14 @@ static xb_status run(xb_session *s, const xb_graph *g, const xb_dataset *d, int6
 xb_status xb_session_run_float(xb_session *s, xb_ctx *ctx) {
     if (!s->d) return xb_fail(ctx, XB_ERR_INVALID, "session: no data open");
     return run(s, s->fg, s->d, s->first, s->count, NULL, "float", &s->r[XB_SESSION_FLOAT],
-               s->pred[XB_SESSION_FLOAT], ctx);
+               XB_SESSION_FLOAT, ctx);
 }
 
 xb_status xb_session_run_int8(xb_session *s, xb_ctx *ctx) {
     if (!s->d || !s->qg) return xb_fail(ctx, XB_ERR_INVALID, "session: no data or no int8 model");
     if (s->int8_done) return XB_OK;
     XB_TRY(run(s, s->qg, s->d, s->first, s->count, NULL, "int8", &s->r[XB_SESSION_INT8],
-               s->pred[XB_SESSION_INT8], ctx));
+               XB_SESSION_INT8, ctx));
     s->int8_done = true;
     return XB_OK;
 }
@@ -306,7 +319,7 @@ xb_status xb_session_calibrate_adc(xb_session *s, xb_ctx *ctx) {
     xb_backend_calibration_begin(s->be);
     xb_run_result r;
     XB_TRY(run(s, s->qg, s->cal.set, s->cal.first, s->cal.n, xb_backend_engine(s->be), "adc-cal",
-               &r, NULL, ctx));
+               &r, -1, ctx));
     return xb_backend_calibration_end(s->be, ctx);
 }
 
@@ -315,7 +328,7 @@ xb_status xb_session_run_analog(xb_session *s, xb_ctx *ctx) {
     xb_cost_free(s->cost);
     s->cost = NULL;
     XB_TRY(run(s, s->qg, s->d, s->first, s->count, xb_backend_engine(s->be), "analog",
-               &s->r[XB_SESSION_ANALOG], s->pred[XB_SESSION_ANALOG], ctx));
+               &s->r[XB_SESSION_ANALOG], XB_SESSION_ANALOG, ctx));
     s->cost = xb_cost_compute(s->be->map, ctx);
     return s->cost ? XB_OK : ctx->status;
 }
@@ -389,6 +402,9 @@ int64_t xb_session_count(const xb_session *s) { return s->count; }
 int64_t xb_session_first(const xb_session *s) { return s->first; }
 const int32_t *xb_session_predictions(const xb_session *s, int which) {
     return s->r[which].total ? s->pred[which] : NULL;
+}
+const float *xb_session_scores(const xb_session *s, int which) {
+    return s->r[which].total ? s->scores[which] : NULL;
 }
 bool xb_session_prequantized(const xb_session *s) { return xb_graph_count_quantized(s->fg) > 0; }
 const xb_arch *xb_session_arch(const xb_session *s) { return s->have_arch ? &s->arch : NULL; }

@@ -62,6 +62,8 @@ typedef struct {
     xb_preproc_opts pre;    /* --mean/--std/--classes/--layout (read by xb_session_open) */
     xb_image_opts img;      /* --resize/--center-crop (read by xb_session_open_data) */
     int64_t offset;         /* evaluate from this image on (read by xb_session_open_data) */
+    bool keep_scores;       /* keep every evaluated image's scores per mode (for top-5 in
+                               xb_session_write_predictions); at most 1 GiB per mode */
 } xb_session_opts;
 
 /* The calibration images chosen by xb_session_choose_calibration. */
@@ -146,9 +148,12 @@ int64_t xb_session_first(const xb_session *s);               /* index of the fir
 /* Top-1 class of each evaluated image in the last run of that kind
  * (xb_session_count entries), or NULL if it did not run. */
 const int32_t *xb_session_predictions(const xb_session *s, int which);
+/* Their scores ([count][n_outputs]) when opts.keep_scores, else NULL. */
+const float *xb_session_scores(const xb_session *s, int which);
 /* Those as CSV (eval/predictions.c): index,file,label,label_name, then
- * MODE,MODE_name per mode that ran; file is empty for IDX/CIFAR data and
- * names are empty without class names.  "-": stdout. */
+ * MODE,MODE_name per mode that ran (and MODE_top5, five classes best first
+ * separated by ';', when the scores were kept); file is empty for IDX/CIFAR
+ * data and names are empty without class names.  "-": stdout. */
 xb_status xb_session_write_predictions(const xb_session *s, const char *path, xb_ctx *ctx);
 bool xb_session_prequantized(const xb_session *s);           /* quantized in the file */
 const xb_arch *xb_session_arch(const xb_session *s);         /* NULL before backend/map */
