@@ -372,7 +372,7 @@ xb_status xb_session_classify_png(xb_session *s, const char *png, double *prob, 
     if (!s->exec && !(s->exec = xb_exec_new(g, ctx))) return ctx->status;
     uint8_t *px = NULL;
     int c, h, w;
-    if (xb_image_load(png, s->pp.h, s->pp.w, NULL, &px, &c, &h, &w, ctx) != XB_OK ||
+    if (xb_image_load(png, s->pp.h, s->pp.w, &s->opts.img, &px, &c, &h, &w, ctx) != XB_OK ||
         xb_preproc_check(&s->pp, c, h, w, png, ctx) != XB_OK) {
         free(px);
         return ctx->status;

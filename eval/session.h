@@ -129,7 +129,8 @@ xb_status xb_session_run_analog(xb_session *s, xb_ctx *ctx);
  * the analog engine (xbar compile: no data, no quantization needed). */
 xb_status xb_session_map(xb_session *s, const xb_arch *arch, xb_ctx *ctx);
 
-/* Class probabilities of one PNG or JPEG image (by its name; softmax of the scores, unless the
+/* Class probabilities of one PNG or JPEG image (by its name; resized and
+ * cropped by opts.img; softmax of the scores, unless the
  * model already ends in a Softmax): prob has xb_session_preproc(s)->n_outputs
  * entries.  Images must have the model's size. */
 xb_status xb_session_classify_png(xb_session *s, const char *png, double *prob, xb_ctx *ctx);

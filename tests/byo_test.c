@@ -89,6 +89,16 @@ Test(byo, no_metadata_plus_flags_equals_metadata, .fini = fini) {
     cr_assert(!strstr(xb_cli_err, "warning"), "%s", xb_cli_err);
     cr_assert_str_eq(pred_a, pred_b);
 
+    /* classify takes the same flags: identical probabilities */
+    static char out_a[sizeof xb_cli_out];
+    cr_assert_eq(xb_cli_run("classify " LENET " datasets/samples/mnist_png/3/t00018.png"), 0, "%s",
+                 xb_cli_err);
+    snprintf(out_a, sizeof out_a, "%s", xb_cli_out);
+    snprintf(cmd, sizeof cmd,
+             "classify %s datasets/samples/mnist_png/3/t00018.png --mean 0.1307 --std 0.3081", bare);
+    cr_assert_eq(xb_cli_run(cmd), 0, "%s", xb_cli_err);
+    cr_assert_str_eq(out_a, xb_cli_out);
+
     /* flags override metadata: a wrong --std changes the answers */
     run_pred(LENET " --data " MNIST " --limit 60 --calib 40 --std 3", csv, pred_b, sizeof pred_b);
     cr_assert_str_neq(pred_a, pred_b);
