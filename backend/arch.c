@@ -30,6 +30,7 @@ static const char *const range_names[] = {"clip", "max", "calibrated", NULL};
 static const char *const enc_names[] = {"offset", "differential", "center", NULL};
 static const char *const rep_names[] = {"none", "balance", "milp", NULL};
 static const char *const split_names[] = {"fill", "even", NULL};
+static const char *const pack_names[] = {"auto", "true", "false", NULL};
 
 #define O(m) offsetof(xb_arch, m)
 #define ADC_ROW(b)                                                                                 \
@@ -61,6 +62,7 @@ static const field fields[] = {
     {"hierarchy.tiles", F_INT, O(tiles), 1, 1 << 24, NULL},
     {"mapping.replication", F_ENUM, O(replication), 0, 0, rep_names},
     {"mapping.budget_tiles", F_INT, O(budget_tiles), 0, 1 << 24, NULL},
+    {"mapping.pack_groups", F_ENUM, O(pack_groups), 0, 0, pack_names},
     {"timing.crossbar_read_ns", F_DBL, O(xbar_read_ns), 1e-6, 1e9, NULL},
     {"timing.clock_ghz", F_DBL, O(clock_ghz), 1e-6, 1e6, NULL},
     ADC_ROW(4), ADC_ROW(5), ADC_ROW(6), ADC_ROW(7), ADC_ROW(8), ADC_ROW(9), ADC_ROW(10),
@@ -304,6 +306,12 @@ static xb_status set_number_text(xb_arch *a, const field *f, const char *s, cons
     default:
         return xb_fail(ctx, XB_ERR_INVALID, "%s: %s takes a string, not a number", origin, f->key);
     }
+}
+
+bool xb_arch_groups_independent(const xb_arch *a) {
+    return a->on_off_ratio == 0 && a->prog_floor == 0 && a->stuck_high == 0 &&
+           a->read_row_sigma == 0 && a->ir_drop == 0 && a->drift_seconds == 0 &&
+           a->adc_offset_lsb == 0 && a->adc_gain_sigma == 0 && a->adc_inl_lsb == 0;
 }
 
 static xb_status set_string(xb_arch *a, const field *f, const char *s, const char *origin,

@@ -34,6 +34,11 @@ typedef enum { XB_REP_NONE = 0, XB_REP_BALANCE = 1, XB_REP_MILP = 2 } xb_replica
 /* Row blocks (mapping.row_split): fill each crossbar's rows, or spread K
  * equally over the same number of blocks (backend/crossbar/geometry.h). */
 typedef enum { XB_SPLIT_FILL = 0, XB_SPLIT_EVEN = 1 } xb_row_split;
+/* mapping.pack_groups: several groups of a grouped (e.g. depthwise) conv
+ * on one crossbar, block-diagonally (backend/compile.h).  auto: when it
+ * saves crossbars and the device model keeps groups independent
+ * (xb_arch_groups_independent). */
+typedef enum { XB_PACK_AUTO = 0, XB_PACK_TRUE = 1, XB_PACK_FALSE = 2 } xb_pack_groups;
 
 /* ADC energy/area table covers 4..10 bits (Accelergy ISAAC library). */
 #define XB_ADC_TAB_MIN 4
@@ -65,6 +70,7 @@ typedef struct xb_arch {
     /* mapping */
     xb_replication replication;
     int budget_tiles; /* replication budget; 0 = every tile of the chip */
+    xb_pack_groups pack_groups; /* mapping.pack_groups */
     /* timing */
     double xbar_read_ns, clock_ghz;
     /* energy (pJ per event) and area (um^2 per instance) */
@@ -161,6 +167,13 @@ xb_status xb_arch_check_layer_bits(const xb_arch *a, int n, xb_ctx *ctx);
  * (XB_ERR_UNSUPPORTED) unless weight_bits and input_bits are at most 8.
  * The compiler and the cost model accept up to 16. */
 xb_status xb_arch_check_simulable(const xb_arch *a, xb_ctx *ctx);
+/* Do groups packed on one crossbar compute exactly what they compute on
+ * crossbars of their own?  True when an unprogrammed cell conducts nothing
+ * and nothing depends on other rows or on which ADC a column uses: no
+ * finite on/off ratio, programming floor, stuck-high cells, row-dependent
+ * read noise, IR drop, drift, or per-ADC errors.  The simulation runs each
+ * group on its own block, which is then the packed crossbar exactly. */
+bool xb_arch_groups_independent(const xb_arch *a);
 /* Bits an unsigned value v >= 0 needs (0 for 0). */
 int xb_arch_bits_for(int64_t v);
 /* Largest possible column sum of a full crossbar in unit levels. */

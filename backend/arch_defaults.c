@@ -65,6 +65,7 @@ void xb_arch_defaults(xb_arch *a) {
     a->tiles = 168;
     a->replication = XB_REP_NONE;
     a->budget_tiles = 0;
+    a->pack_groups = XB_PACK_AUTO;
     a->xbar_read_ns = 100;
     a->clock_ghz = 1.2;
     /* Accelergy/CiMLoop ISAAC library ADC table, 32 nm, 4..10 bits. */

@@ -13,7 +13,7 @@ static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 double xb_layer_cycle_ns(const xb_arch *a, const xb_layer_map *l) {
     /* Conversions one crossbar performs per read: its busiest one. */
-    int64_t cols = l->s.N * l->w_slices * l->cols_per_slice;
+    int64_t cols = l->groups_per_xbar * l->s.N * l->w_slices * l->cols_per_slice;
     if (cols > l->units_per_xbar * l->cols_per_slice) cols = l->units_per_xbar * l->cols_per_slice;
     cols = xb_conversions_per_block(xb_arch_pair_columns(a) && a->adc_signed, cols);
     double conv_ns = (double)cols / (a->adcs_per_crossbar * a->adc_gsps);
@@ -26,7 +26,7 @@ double xb_layer_bus_bytes(const xb_arch *a, const xb_layer_map *l) {
 
 double xb_layer_bus_ns(const xb_arch *a, const xb_layer_map *l) {
     if (a->bus_bytes_per_ns <= 0) return 0;
-    int64_t parts = ceil_div(l->xbars_per_group * l->s.groups, a->xbars_per_partition);
+    int64_t parts = ceil_div(xb_layer_copy_xbars(l), a->xbars_per_partition);
     int64_t tiles = ceil_div(parts, a->partitions_per_tile);
     return xb_layer_bus_bytes(a, l) / (a->bus_bytes_per_ns * (double)tiles);
 }
@@ -43,7 +43,7 @@ static void place(const xb_arch *a, xb_mapping *m) {
     int64_t part = 0, xbar = 0;
     for (int i = 0; i < m->n; i++) {
         xb_layer_map *l = &m->layers[i];
-        l->xbars = l->replicas * l->xbars_per_group * l->s.groups;
+        l->xbars = l->replicas * xb_layer_copy_xbars(l);
         l->first_xbar = xbar;
         l->first_partition = part;
         l->partitions = ceil_div(l->xbars, a->xbars_per_partition);
@@ -87,6 +87,18 @@ static void balance(const xb_arch *a, xb_mapping *m) {
     }
 }
 
+/* Groups per crossbar when packing block-diagonally (compile.h), else 1. */
+static int64_t pack_factor(const xb_arch *a, const xb_layer_shape *s, int64_t units, int S) {
+    if (a->pack_groups == XB_PACK_FALSE || s->groups < 2) return 1;
+    if (a->pack_groups == XB_PACK_AUTO && !xb_arch_groups_independent(a)) return 1;
+    int64_t per_group = s->N * S + (a->flip ? 1 : 0); /* slice units, + ISAAC's unit column */
+    if (s->K > a->rows || per_group > units) return 1;
+    int64_t g = a->rows / s->K, gc = units / per_group;
+    if (gc < g) g = gc;
+    if (g > s->groups) g = s->groups;
+    return g < 1 ? 1 : g;
+}
+
 xb_mapping *xb_compile_shapes(const xb_arch *a, const xb_layer_shape *shapes, int n, xb_ctx *ctx) {
     if (xb_arch_validate(a, ctx) != XB_OK || xb_arch_check_layer_bits(a, n, ctx) != XB_OK)
         return NULL;
@@ -122,11 +134,13 @@ xb_mapping *xb_compile_shapes(const xb_arch *a, const xb_layer_shape *shapes, in
         l->col_blocks = ceil_div(s->N * S, l->units_per_xbar);
         l->xbars_per_group = l->row_blocks * l->col_blocks;
         l->replicas = 1;
+        l->groups_per_xbar = pack_factor(a, s, l->units_per_xbar, S);
         double cells = (double)s->K * s->N * S * u * s->groups;
-        l->utilisation = cells / ((double)l->xbars_per_group * s->groups * a->rows * a->cols);
+        l->utilisation = cells / ((double)xb_layer_copy_xbars(l) * a->rows * a->cols);
         int64_t GP = s->groups * s->P;
         l->macs = s->K * s->N * GP;
-        l->xbar_reads = l->xbars_per_group * J * GP;
+        /* a read of a packed crossbar serves all its groups */
+        l->xbar_reads = xb_layer_copy_xbars(l) * J * s->P;
         /* Cells on driven rows: every row of a row block is driven for
          * each of its column blocks; the programmed ones are the K x N x S
          * x u weight cells, the rest of those columns stay at G_off. */
@@ -164,6 +178,16 @@ void xb_mapping_free(xb_mapping *m) {
 
 void xb_layer_xbar_usage(const xb_arch *a, const xb_layer_map *l, int64_t x, int64_t *rows_used,
                          int64_t *cols_used) {
+    if (l->groups_per_xbar > 1) {
+        /* packed: crossbar x holds groups x g .. x g + g - 1 (fewer in the
+         * last), drawn as the rectangle their diagonal blocks span */
+        int64_t first = (x % xb_layer_copy_xbars(l)) * l->groups_per_xbar;
+        int64_t ng = l->s.groups - first < l->groups_per_xbar ? l->s.groups - first
+                                                              : l->groups_per_xbar;
+        *rows_used = ng * l->s.K;
+        *cols_used = ng * l->s.N * l->w_slices * l->cols_per_slice;
+        return;
+    }
     int64_t in_group = x % l->xbars_per_group;
     int64_t rb = in_group / l->col_blocks, cb = in_group % l->col_blocks;
     *rows_used = xb_block_rows(l->s.K, a->rows, a->row_split == XB_SPLIT_EVEN, rb);

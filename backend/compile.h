@@ -9,7 +9,17 @@
  * (2 for differential: positive and negative).  Row blocks hold up to
  * `rows` consecutive k, filled or split evenly (mapping.row_split,
  * backend/crossbar/geometry.h); column blocks hold as many whole slice units as fit in
- * `cols`.  Groups get their own crossbars.  Each layer starts on a fresh
+ * `cols`.  Groups get their own crossbars, unless several fit on one
+ * (mapping.pack_groups, default auto): a group with K <= rows and its N x
+ * S slice units (+1 unit column with flip) fitting the columns is packed
+ * block-diagonally, g = min(rows / K, units / units_per_group, groups) per
+ * crossbar, group j on rows j K.. and its own columns; the cells between
+ * the blocks stay unprogrammed (level 0).  One read then serves g groups
+ * (crossbar reads drop g-fold) while every group's columns are still
+ * converted (conversions, driven rows and cells unchanged), so a
+ * crossbar's ADCs convert g times the columns per read (the cycle time
+ * follows).  Depthwise convs (K = 9, N = 1) pack 14 to a 128-row crossbar.
+ * Each layer starts on a fresh
  * partition (ISAAC assigns IMAs to layers), partitions fill tiles in
  * order.
  *
@@ -43,6 +53,7 @@ typedef struct {
     int64_t units_per_xbar; /* slice units (cols_per_slice columns) per crossbar */
     int64_t row_blocks, col_blocks, xbars_per_group, xbars; /* xbars: all groups and replicas */
     int64_t replicas;       /* copies of the weights, each for 1/replicas of the positions */
+    int64_t groups_per_xbar; /* groups packed block-diagonally per crossbar (1: not packed) */
     int64_t first_xbar, first_partition, partitions, first_tile, tiles;
     double utilisation; /* programmed cells / cells of the crossbars used */
     /* Per image, analytic (the hardware runs every slice whatever the data). */
@@ -67,6 +78,11 @@ typedef struct {
     int64_t xbars, partitions, tiles;
     bool fits; /* tiles <= arch.tiles */
 } xb_mapping;
+
+/* Crossbars of one copy of a layer's weights (all groups). */
+static inline int64_t xb_layer_copy_xbars(const xb_layer_map *l) {
+    return l->xbars_per_group * ((l->s.groups + l->groups_per_xbar - 1) / l->groups_per_xbar);
+}
 
 /* Map the given layer shapes.  Returns NULL with ctx set on failure. */
 xb_mapping *xb_compile_shapes(const xb_arch *a, const xb_layer_shape *shapes, int n, xb_ctx *ctx);

@@ -24,6 +24,7 @@ Test(compile, hand_computed_isaac_mapping) {
     xb_ctx ctx = {0};
     xb_arch a;
     xb_arch_defaults(&a);
+    a.pack_groups = XB_PACK_FALSE; /* packing: compile/pack_groups_block_diagonal */
     xb_layer_shape sh[2] = {shape("a", 300, 40, 1, 10), shape("b", 27, 16, 2, 5)};
     xb_mapping *m = xb_compile_shapes(&a, sh, 2, &ctx);
     cr_assert_not_null(m, "%s", ctx.msg);
@@ -138,7 +139,7 @@ static double slowest(const xb_arch *a, xb_mapping *m, const int64_t *rep, int64
         double t = xb_layer_latency_ns(a, l);
         l->replicas = saved;
         if (t > worst) worst = t;
-        int64_t x = rep[i] * l->xbars_per_group * l->s.groups;
+        int64_t x = rep[i] * xb_layer_copy_xbars(l);
         part += (x + a->xbars_per_partition - 1) / a->xbars_per_partition;
     }
     *tiles = (part + a->partitions_per_tile - 1) / a->partitions_per_tile;
@@ -216,4 +217,64 @@ Test(compile, even_row_split) {
     cr_assert_eq(f->layers[0].max_column_sum, 128 * 3);
     xb_mapping_free(f);
     xb_mapping_free(e);
+}
+
+/* Depthwise 3x3 (K = 9, N = 1) with 100 groups on ISAAC (128 rows, 8-bit
+ * weights in 4 slices): 128 / 9 = 14 groups per crossbar by rows, 128 / 4
+ * = 32 by columns, so 14; ceil(100 / 14) = 8 crossbars instead of 100.
+ * Conversions, row activations and driven cells do not change (every
+ * group's columns are still converted), crossbar reads drop 14-fold and a
+ * read converts 14 x 4 columns. */
+Test(compile, pack_groups_block_diagonal) {
+    xb_ctx ctx = {0};
+    xb_arch a;
+    xb_arch_defaults(&a);
+    xb_layer_shape sh = shape("dw", 9, 1, 100, 64);
+    a.pack_groups = XB_PACK_FALSE;
+    xb_mapping *m0 = xb_compile_shapes(&a, &sh, 1, &ctx);
+    a.pack_groups = XB_PACK_AUTO;
+    xb_mapping *m1 = xb_compile_shapes(&a, &sh, 1, &ctx);
+    cr_assert(m0 && m1, "%s", ctx.msg);
+    const xb_layer_map *l0 = &m0->layers[0], *l1 = &m1->layers[0];
+    cr_assert_eq(l0->groups_per_xbar, 1);
+    cr_assert_eq(l0->xbars, 100);
+    cr_assert_eq(l1->groups_per_xbar, 14);
+    cr_assert_eq(l1->xbars, 8);
+    cr_assert_eq(l1->conversions, l0->conversions);
+    cr_assert_eq(l1->dac_acts, l0->dac_acts);
+    cr_assert_eq(l1->col_samples, l0->col_samples);
+    cr_assert_float_eq(l1->cells_driven, l0->cells_driven, 0);
+    cr_assert_float_eq(l1->cells_idle, l0->cells_idle, 0);
+    cr_assert_eq(l0->xbar_reads, 100 * 8 * 64);
+    cr_assert_eq(l1->xbar_reads, 8 * 8 * 64);
+    cr_assert_float_eq(l1->utilisation, 9.0 * 4 * 100 / (8 * 16384.0), 1e-12);
+    /* the last crossbar holds 100 - 7 x 14 = 2 groups */
+    int64_t ru, cu;
+    xb_layer_xbar_usage(&a, l1, 7, &ru, &cu);
+    cr_assert(ru == 18 && cu == 8, "%lld x %lld", (long long)ru, (long long)cu);
+    xb_layer_xbar_usage(&a, l1, 0, &ru, &cu);
+    cr_assert(ru == 14 * 9 && cu == 14 * 4);
+    /* cost: energy the same but for the crossbar-count terms; a read now
+     * converts 56 columns, still within ISAAC's 100 ns read */
+    cr_assert_float_eq(xb_layer_cycle_ns(&a, l1), xb_layer_cycle_ns(&a, l0), 0);
+    xb_mapping_free(m0);
+    xb_mapping_free(m1);
+    /* with 1 ADC at 0.1 GS/s the conversions set the cycle: 14x longer */
+    a.adc_gsps = 0.1;
+    m0 = xb_compile_shapes(&a, &sh, 1, &ctx);
+    cr_assert_float_eq(xb_layer_cycle_ns(&a, &m0->layers[0]), 56 / 0.1, 1e-9);
+    xb_mapping_free(m0);
+    /* a device model that couples the groups: auto does not pack, and K
+     * larger than the rows or too many columns never packs */
+    a.adc_gsps = 1.28;
+    a.on_off_ratio = 100;
+    m0 = xb_compile_shapes(&a, &sh, 1, &ctx);
+    cr_assert_eq(m0->layers[0].groups_per_xbar, 1);
+    xb_mapping_free(m0);
+    a.on_off_ratio = 0;
+    xb_layer_shape big[2] = {shape("k", 200, 1, 4, 1), shape("n", 9, 40, 4, 1)};
+    m0 = xb_compile_shapes(&a, big, 2, &ctx);
+    cr_assert_eq(m0->layers[0].groups_per_xbar, 1);
+    cr_assert_eq(m0->layers[1].groups_per_xbar, 1); /* 40 x 4 = 160 columns > 128 */
+    xb_mapping_free(m0);
 }

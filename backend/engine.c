@@ -152,6 +152,18 @@ xb_backend *xb_backend_new(const xb_graph *g, const xb_arch *a, xb_ctx *ctx) {
     b->map = xb_compile_graph(a, g, ctx);
     if (!b->map) goto fail;
     b->n = b->map->n;
+    /* Packed groups run as the blocks of their crossbar (one per group):
+     * exact only while groups cannot disturb each other. */
+    for (int i = 0; i < b->n && !xb_arch_groups_independent(a); i++)
+        if (b->map->layers[i].groups_per_xbar > 1) {
+            xb_fail(ctx, XB_ERR_UNSUPPORTED,
+                    "layer '%s': mapping.pack_groups=true with device non-idealities that couple "
+                    "the groups packed on a crossbar (on/off ratio, floor, stuck-high cells, row "
+                    "noise, IR drop, drift or per-ADC errors) is not simulated; use "
+                    "mapping.pack_groups=auto or false",
+                    b->map->layers[i].s.name);
+            goto fail;
+        }
     size_t n1 = (size_t)(b->n ? b->n : 1);
     b->layers = xb_calloc(ctx, n1, sizeof *b->layers);
     b->P = xb_calloc(ctx, n1, sizeof *b->P);

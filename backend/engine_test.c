@@ -91,11 +91,17 @@ Test(engine, ideal_equals_int8_reference) {
     inputs();
     float r1[8 * 81], r2[30], a1[8 * 81], a2[30];
     run_outputs(&tg, r1, r2);
-    for (int enc = 0; enc < 3; enc++) {
+    /* the 2 conv groups (K = 18, N = 4) on one crossbar (packed, the
+     * default here) and on their own: both equal int8 */
+    for (int c = 0; c < 6; c++) {
+        int enc = c % 3;
         a.encoding = (xb_encoding)enc;
+        a.pack_groups = c < 3 ? XB_PACK_TRUE : XB_PACK_FALSE;
         xb_backend *b = xb_backend_new(tg.g, &a, &ctx);
         cr_assert_not_null(b, "%s", ctx.msg);
         cr_assert_eq(b->n, 2);
+        cr_assert_eq(b->map->layers[0].groups_per_xbar, c < 3 ? 2 : 1);
+        cr_assert_eq(b->map->layers[0].xbars, c < 3 ? 1 : 2);
         tg.e->engine = xb_backend_engine(b);
         tg.e->engine_state = b->engine.state_new(b, &ctx);
         tg.e->image_index = 0; /* profiled: full simulation */
@@ -325,6 +331,26 @@ Test(engine, per_layer_adc_bits) {
     cr_assert_float_eq(c->layers[1].pj[XB_E_ADC],
                        (double)b->map->layers[1].conversions * xb_arch_adc_energy_pj(&a, 8), 1e-6);
     xb_cost_free(c);
+    xb_backend_free(b);
+    xb_test_end(&tg);
+}
+
+/* mapping.pack_groups=true with an on/off ratio (off cells of one group's
+ * rows would add current to another group's columns) is not simulated:
+ * refused, naming the layer. */
+Test(engine, packed_groups_need_independent_groups) {
+    xb_test_graph tg;
+    xb_arch a;
+    xb_ctx ctx = {0};
+    setup(&tg, 8, "ideal", &a);
+    a.pack_groups = XB_PACK_TRUE;
+    a.on_off_ratio = 50;
+    cr_assert_null(xb_backend_new(tg.g, &a, &ctx));
+    cr_assert(strstr(ctx.msg, "'conv'") && strstr(ctx.msg, "pack_groups"), "%s", ctx.msg);
+    a.pack_groups = XB_PACK_AUTO; /* auto: not packed, runs */
+    xb_backend *b = xb_backend_new(tg.g, &a, &ctx);
+    cr_assert_not_null(b, "%s", ctx.msg);
+    cr_assert_eq(b->map->layers[0].groups_per_xbar, 1);
     xb_backend_free(b);
     xb_test_end(&tg);
 }

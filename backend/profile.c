@@ -132,6 +132,7 @@ cJSON *xb_profile_json_mapping(const xb_mapping *m, const xb_cost *c) {
         cJSON_AddNumberToObject(o, "K", (double)l->s.K);
         cJSON_AddNumberToObject(o, "N", (double)l->s.N);
         cJSON_AddNumberToObject(o, "groups", (double)l->s.groups);
+        cJSON_AddNumberToObject(o, "groups_per_crossbar", (double)l->groups_per_xbar);
         cJSON_AddNumberToObject(o, "positions", (double)l->s.P);
         cJSON_AddNumberToObject(o, "weight_slices", l->w_slices);
         cJSON_AddNumberToObject(o, "input_slices", l->input_slices);

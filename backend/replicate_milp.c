@@ -26,7 +26,7 @@
 static int64_t cdiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 static int64_t layer_parts(const xb_arch *a, const xb_layer_map *l, int64_t k) {
-    return cdiv(k * l->xbars_per_group * l->s.groups, a->xbars_per_partition);
+    return cdiv(k * xb_layer_copy_xbars(l), a->xbars_per_partition);
 }
 
 double xb_replica_time_ns(const xb_arch *a, const xb_layer_map *l, int64_t k) {

@@ -30,7 +30,7 @@ static double brute(const xb_arch *a, const xb_mapping *m, int64_t budget, int i
     const xb_layer_map *l = &m->layers[i];
     double best = 1e300;
     for (int64_t k = 1; k <= l->s.P; k++) {
-        int64_t p = (k * l->xbars_per_group * l->s.groups + a->xbars_per_partition - 1) /
+        int64_t p = (k * xb_layer_copy_xbars(l) + a->xbars_per_partition - 1) /
                     a->xbars_per_partition;
         if (parts + p > budget * a->partitions_per_tile) break;
         double t = xb_replica_time_ns(a, l, k), w = t > worst ? t : worst;

@@ -5,6 +5,7 @@
 
 #include "cli/args.h"
 #include "cli/cli.h"
+#include "cli/data_opts.h"
 #include "eval/report.h"
 #include "eval/session.h"
 
@@ -13,9 +14,12 @@ static void usage(FILE *f) {
             "usage: xbar classify MODEL.onnx IMAGE.png...\n\n"
             "Top-5 classes with names and softmax probabilities for each image.  Any valid\n"
             "PNG works (1-16 bit; grey, RGB, palette; alpha or tRNS, composited onto black;\n"
-            "interlaced).  Grey images given to an RGB model are replicated to R, G and B;\n"
+            "interlaced), and JPEG (.jpg/.jpeg, by the name).  Grey images given to an RGB\n"
+            "model are replicated to R, G and B;\n"
             "colour images given to a grey model are converted with ITU-R BT.601 luma.\n"
-            "Images must already have the model's input size (no resizing).\n\n"
+            "Images must have the model's input size after --resize/--center-crop.\n\n"
+            XB_CLI_DATA_HELP
+            "  (--offset and --predictions do not apply to classify)\n\n"
             "Exit status: 0 ok, 1 some image or the model failed, 2 usage error.\n");
 }
 
@@ -45,12 +49,16 @@ int xb_cmd_classify(int argc, char **argv) {
     const char *model = NULL;
     const char **images = calloc((size_t)argc + 1, sizeof(char *));
     int n_images = 0;
+    xb_cli_data dopt = {0};
     if (!images) return 1;
     while (xb_args_next(&a)) {
         if (xb_args_help(&a)) {
             usage(stdout);
             free(images);
             return 0;
+        } else if (xb_cli_data_opt(&a, &dopt)) {
+            if (dopt.offset || dopt.predictions)
+                xb_args_fail(&a, "%s does not apply to classify", a.opt);
         } else if (xb_args_positional(&a)) {
             if (!model)
                 model = a.cur;
@@ -70,7 +78,9 @@ int xb_cmd_classify(int argc, char **argv) {
     xb_session *s = NULL;
     double *prob = NULL;
     int failures = 0;
-    if (xb_session_open(model, NULL, &s, &ctx) != XB_OK) {
+    xb_session_opts so = {.profile_images = 16};
+    xb_cli_data_apply(&dopt, &so);
+    if (xb_session_open(model, &so, &s, &ctx) != XB_OK) {
         xb_report_error(&ctx);
         free(images);
         return 1;

@@ -13,6 +13,7 @@
 #include "cli/arch_opts.h"
 #include "cli/args.h"
 #include "cli/cli.h"
+#include "cli/data_opts.h"
 #include "cli/interrupt.h"
 #include "eval/outfile.h"
 #include "eval/report.h"
@@ -37,6 +38,7 @@ typedef struct {
     const char *csv, *adc_hist;
     long long profile_images;
     bool w_bits_set, x_bits_set;
+    xb_cli_data dopt; /* preprocessing, image geometry, --offset, --predictions */
 } run_args;
 
 static void usage(FILE *f) {
@@ -49,14 +51,16 @@ static void usage(FILE *f) {
             "  --data SPEC         mnist | fashion-mnist | cifar10 (from $XBAR_DATA/NAME or\n"
             "                      datasets/data/NAME, see datasets/fetch.sh), or a path: an IDX\n"
             "                      images file (labels beside it), a CIFAR .bin file, or a\n"
-            "                      folder of class-named subfolders of PNGs (read round robin\n"
-            "                      over the classes, so --limit keeps them balanced).\n"
+            "                      folder of class-named subfolders of PNG/JPEG files (read\n"
+            "                      round robin"
+            " over the classes, so --limit keeps them balanced).\n"
             "                      Default: the model's xbar.dataset if installed, else its\n"
             "                      bundled sample.\n"
             "  --limit N           evaluate the first N images (default: all)\n"
             "  --mode M            float | int8 | all (default all)\n"
             "  --json FILE         also write a JSON report (\"-\" for stdout)\n"
             "  --threads T         worker threads (default: OMP_NUM_THREADS or all cores)\n"
+            XB_CLI_DATA_HELP
             "int8 (post-training quantization; a model that is already quantized, e.g. QDQ,\n"
             "runs as it is):\n"
             "  --calib N           calibration images (default 100): the N images right after\n"
@@ -112,6 +116,7 @@ static int parse(int argc, char **argv, run_args *r) {
             xb_args_int(&a, v, 2, 8, &r->x_bits);
             r->x_bits_set = true;
         } else if (xb_cli_arch_opt(&a, &r->arch)) {
+        } else if (xb_cli_data_opt(&a, &r->dopt)) {
         } else if (xb_args_opt(&a, "--csv", &v)) {
             r->csv = v;
         } else if (xb_args_opt(&a, "--adc-hist", &v)) {
@@ -349,6 +354,7 @@ static xb_status write_json(const run_args *ra, const xb_session *s, xb_ctx *ctx
 static int open_session(run_args *ra, xb_session **s, xb_ctx *ctx) {
     xb_session_opts so = {.threads = (int)ra->threads, .progress = true,
                           .profile_images = ra->profile_images, .cancel = &xb_cli_stop};
+    xb_cli_data_apply(&ra->dopt, &so);
     if (xb_session_open(ra->model, &so, s, ctx) != XB_OK) return 1;
     if (!ra->data) {
         ra->data = xb_session_default_data(*s);
@@ -363,8 +369,9 @@ static int open_session(run_args *ra, xb_session **s, xb_ctx *ctx) {
     /* Outputs are checked before anything runs: writable, and not an input. */
     const char *in[] = {ra->model, xb_session_data(*s)->path, ra->data,
                         xb_cli_arch_file(&ra->arch)};
-    const char *outs[][2] = {{"--json", ra->json}, {"--csv", ra->csv}, {"--adc-hist", ra->adc_hist}};
-    for (int i = 0; i < 3; i++)
+    const char *outs[][2] = {{"--json", ra->json}, {"--csv", ra->csv}, {"--adc-hist", ra->adc_hist},
+                             {"--predictions", ra->dopt.predictions}};
+    for (int i = 0; i < 4; i++)
         if (xb_outfile_check(outs[i][0], outs[i][1], in, 4, ctx) != XB_OK) return 2;
     return 0;
 }
@@ -375,8 +382,9 @@ static void print_header(const run_args *ra, const xb_session *s) {
     long long count = (long long)xb_session_count(s);
     printf("model    %s", ra->model);
     if (pp->dataset) printf("  (trained on %s)", pp->dataset);
-    printf("\ndata     %s: %lld images %dx%dx%d, evaluating %lld (#0..#%lld)\n", d->path,
-           (long long)d->n, d->c, d->h, d->w, count, count - 1);
+    long long first = (long long)xb_session_first(s);
+    printf("\ndata     %s: %lld images %dx%dx%d, evaluating %lld (#%lld..#%lld)\n", d->path,
+           (long long)d->n, d->c, d->h, d->w, count, first, first + count - 1);
 }
 
 int xb_cmd_run_args(int argc, char **argv) {
@@ -429,6 +437,8 @@ int xb_cmd_run(int argc, char **argv) {
     print_layers(m.need_q ? xb_session_int8_graph(s) : xb_session_graph(s), m.need_q, &ctx);
     if (m.analog && print_analog(&ra, s, &ctx) != XB_OK) goto done;
     if (ra.json && write_json(&ra, s, &ctx) != XB_OK) goto done;
+    if (ra.dopt.predictions && xb_session_write_predictions(s, ra.dopt.predictions, &ctx) != XB_OK)
+        goto done;
     rc = 0;
 done:
     if (ctx.status == XB_ERR_INTERRUPTED || (rc != 0 && xb_cli_stop)) {

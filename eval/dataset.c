@@ -228,7 +228,16 @@ xb_status xb_dataset_open(const char *spec, xb_dataset **out, xb_ctx *ctx) {
 
 xb_status xb_dataset_open_sized(const char *spec, int want_h, int want_w, xb_dataset **out,
                                 xb_ctx *ctx) {
+    return xb_dataset_open_opts(spec, want_h, want_w, NULL, out, ctx);
+}
+
+xb_status xb_dataset_open_opts(const char *spec, int want_h, int want_w, const xb_image_opts *io,
+                               xb_dataset **out, xb_ctx *ctx) {
     *out = NULL;
+    bool geom = io && (io->resize > 0 || io->crop > 0);
+    if (geom && spec && !is_dir(spec))
+        return xb_fail(ctx, XB_ERR_INVALID, "%s: --resize/--center-crop apply to folders of PNG/JPEG "
+                       "files only (IDX and CIFAR files hold images of one fixed size)", spec);
     if (!spec || !spec[0]) return xb_fail(ctx, XB_ERR_INVALID, "empty dataset spec");
     if (!strcmp(spec, "mnist") || !strcmp(spec, "fashion-mnist"))
         return open_named(spec, "t10k-images-idx3-ubyte.gz", 0, out, ctx);
@@ -237,9 +246,9 @@ xb_status xb_dataset_open_sized(const char *spec, int want_h, int want_w, xb_dat
     if (stat(spec, &sb) != 0)
         return xb_fail(ctx, XB_ERR_IO,
                        "%s: %s (a dataset is mnist, fashion-mnist, cifar10, an IDX images file, a "
-                       "CIFAR .bin file or a folder of class-named subfolders of PNGs)",
+                       "CIFAR .bin file or a folder of class-named subfolders of PNG/JPEG files)",
                        spec, strerror(errno));
-    if (is_dir(spec)) return xb_dataset_load_png_dir_sized(spec, want_h, want_w, out, ctx);
+    if (is_dir(spec)) return xb_dataset_load_image_dir(spec, want_h, want_w, io, out, ctx);
     if (ends_with(spec, ".bin") || ends_with(spec, ".bin.gz"))
         return xb_dataset_load_cifar(spec, out, ctx);
     return xb_dataset_load_idx(spec, out, ctx);

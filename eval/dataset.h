@@ -11,8 +11,10 @@
  *                    plain; labels idx1 found beside the images file
  *   dataset_cifar.c  CIFAR-10 binary: 3073-byte records, class names from
  *                    batches.meta.txt beside it
- *   dataset_png.c    a folder of class-named subfolders of PNG files, and
- *                    single PNG files (xbar classify)
+ *   dataset_png.c    a folder of class-named subfolders of PNG and JPEG
+ *                    files, and single PNG files (xbar classify)
+ *   dataset_jpeg.c   JPEG files through libjpeg
+ *   image_resize.c   --resize / --center-crop of decoded image files
  * A new format is one more file with one more xb_dataset_load_* function,
  * plus a branch in xb_dataset_open (dataset.c) that recognises it.
  *
@@ -49,6 +51,17 @@ static inline const uint8_t *xb_dataset_image(const xb_dataset *d, int64_t i) {
 }
 
 void xb_dataset_free(xb_dataset *d);
+
+/* Geometry changes applied to images read from files (PNG and JPEG alike,
+ * eval/image_resize.c); 0: off.
+ *   resize N       scale so the shorter side is N (the longer one keeps
+ *                  the aspect ratio, rounded down), bilinear;
+ *   center-crop M  then keep the central M x M.
+ * The final size is computed from each file's header and checked against
+ * the model's input before any pixel is decoded. */
+typedef struct xb_image_opts {
+    int resize, crop;
+} xb_image_opts;
 
 /* IDX: `images_path` is an idx3 u8 file (".gz" or plain, detected by the
  * gzip magic, not the name).  Its labels file is found beside it by the
@@ -88,6 +101,16 @@ xb_status xb_png_load_sized(const char *path, int want_h, int want_w, uint8_t **
 /* A PNG folder whose images must all be want_w x want_h (0, 0: any). */
 xb_status xb_dataset_load_png_dir_sized(const char *dir, int want_h, int want_w, xb_dataset **out,
                                         xb_ctx *ctx);
+/* A folder of class-named subfolders of PNG and JPEG files (".png",
+ * ".jpg", ".jpeg", any case; regular files only), each resized/cropped by
+ * `io` (may be NULL) and then required to be want_w x want_h (0, 0: any);
+ * the size is checked from each file's header before it is decoded. */
+xb_status xb_dataset_load_image_dir(const char *dir, int want_h, int want_w, const xb_image_opts *io,
+                                    xb_dataset **out, xb_ctx *ctx);
+/* One PNG or JPEG file (chosen by its extension), checked and transformed
+ * as in a folder. */
+xb_status xb_image_load(const char *path, int want_h, int want_w, const xb_image_opts *io,
+                        uint8_t **pixels, int *c, int *h, int *w, xb_ctx *ctx);
 
 /* Resolve a --data SPEC and load it:
  *   "mnist", "fashion-mnist"  t10k-images-idx3-ubyte.gz in the data dir
@@ -102,6 +125,10 @@ xb_status xb_dataset_open(const char *spec, xb_dataset **out, xb_ctx *ctx);
  * images of another size are refused from their header, before decoding. */
 xb_status xb_dataset_open_sized(const char *spec, int want_h, int want_w, xb_dataset **out,
                                 xb_ctx *ctx);
+/* The same, image folders resized/cropped by io (may be NULL); io set for
+ * a non-folder spec (IDX, CIFAR) is an error: those hold fixed-size images. */
+xb_status xb_dataset_open_opts(const char *spec, int want_h, int want_w, const xb_image_opts *io,
+                               xb_dataset **out, xb_ctx *ctx);
 
 /* The training split stored beside a test-set file, if there is one:
  * "...t10k-images-idx3-ubyte[.gz]" -> "...train-images-idx3-ubyte[.gz]",

@@ -4,6 +4,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 
 #include "eval/dataset.h"
 
@@ -21,6 +23,32 @@ xb_status xb_read_file_gz_upto(const char *path, size_t max, unsigned char **dat
 /* A zeroed dataset with name/path copied and room for n images of c*h*w
  * bytes and n labels. */
 xb_dataset *xb_dataset_alloc(const char *path, int64_t n, int c, int h, int w, xb_ctx *ctx);
+
+/* Open for reading only a regular file (a FIFO would block, a device
+ * might never end); NULL with the message in ctx. */
+FILE *xb_open_regular(const char *path, xb_ctx *ctx);
+
+/* --- image geometry (image_resize.c) --- */
+/* Size of an h x w image after io's resize and crop (io may be NULL);
+ * false when the crop does not fit or the size is out of range. */
+bool xb_image_geometry(const xb_image_opts *io, int h, int w, int *oh, int *ow);
+/* Will an h x w image be want_h x want_w after io? (want 0: any size) */
+bool xb_image_fits(const xb_image_opts *io, int h, int w, int want_h, int want_w);
+/* Why it does not, into buf. */
+void xb_image_size_error(char *buf, size_t n, const xb_image_opts *io, int h, int w, int want_h,
+                         int want_w);
+/* Resize and crop planar [c][h][w] pixels in place of *pixels (which the
+ * caller frees in every case). */
+xb_status xb_image_transform(const xb_image_opts *io, uint8_t **pixels, int c, int *h, int *w,
+                             const char *path, xb_ctx *ctx);
+
+/* --- image files --- */
+/* PNG / JPEG decoded to planar 8-bit grey or RGB, the header checked with
+ * xb_image_fits before decoding, then transformed by io. */
+xb_status xb_png_load_opts(const char *path, int want_h, int want_w, const xb_image_opts *io,
+                           uint8_t **pixels, int *c, int *h, int *w, xb_ctx *ctx);
+xb_status xb_jpeg_load_opts(const char *path, int want_h, int want_w, const xb_image_opts *io,
+                            uint8_t **pixels, int *c, int *h, int *w, xb_ctx *ctx);
 
 /* Folder part of `path` ("." when none) into buf. */
 void xb_dirname(const char *path, char *buf, size_t n);

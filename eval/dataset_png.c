@@ -32,6 +32,7 @@
 typedef struct {
     char err[256];
     int want_h, want_w;  /* 0: any size */
+    const xb_image_opts *io; /* resize/crop applied after decoding (NULL: none) */
     int mismatch;        /* the size was not the wanted one (err says so) */
     unsigned char *raw;  /* interleaved 8-bit pixels, h * rowbytes */
     png_bytep *rows;
@@ -60,11 +61,10 @@ static void decode(png_structp png, png_infop info, png_state *s, int *out_c, in
     int depth, ctype, interlace;
     png_get_IHDR(png, info, &w, &h, &depth, &ctype, &interlace, NULL, NULL);
     /* Checked on the header, before any pixel is decoded or allocated. */
-    if (s->want_h > 0 && (h != (png_uint_32)s->want_h || w != (png_uint_32)s->want_w)) {
+    /* (libpng's user limits already refused sides beyond XB_DATASET_MAX_SIDE) */
+    if (!xb_image_fits(s->io, (int)h, (int)w, s->want_h, s->want_w)) {
         s->mismatch = 1;
-        snprintf(s->err, sizeof s->err,
-                 "image is %ux%u (width x height) but the model takes %dx%d; xbar does not resize",
-                 (unsigned)w, (unsigned)h, s->want_w, s->want_h);
+        xb_image_size_error(s->err, sizeof s->err, s->io, (int)h, (int)w, s->want_h, s->want_w);
         png_longjmp(png, 1);
     }
     /* Normalise every colour type and depth to 8-bit grey, grey+alpha, RGB
@@ -97,7 +97,7 @@ xb_status xb_png_load(const char *path, uint8_t **pixels, int *c, int *h, int *w
 
 /* Open for reading only a regular file: a FIFO would block the open (so it
  * is opened non-blocking, then checked), a device might never end. */
-static FILE *open_regular(const char *path, xb_ctx *ctx) {
+FILE *xb_open_regular(const char *path, xb_ctx *ctx) {
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
         xb_fail(ctx, XB_ERR_IO, "%s: %s", path, strerror(errno));
@@ -120,8 +120,13 @@ static FILE *open_regular(const char *path, xb_ctx *ctx) {
 
 xb_status xb_png_load_sized(const char *path, int want_h, int want_w, uint8_t **pixels, int *c,
                             int *h, int *w, xb_ctx *ctx) {
+    return xb_png_load_opts(path, want_h, want_w, NULL, pixels, c, h, w, ctx);
+}
+
+xb_status xb_png_load_opts(const char *path, int want_h, int want_w, const xb_image_opts *io,
+                           uint8_t **pixels, int *c, int *h, int *w, xb_ctx *ctx) {
     *pixels = NULL;
-    FILE *f = open_regular(path, ctx);
+    FILE *f = xb_open_regular(path, ctx);
     if (!f) return ctx->status;
     unsigned char sig[8];
     size_t got = fread(sig, 1, 8, f);
@@ -136,6 +141,7 @@ xb_status xb_png_load_sized(const char *path, int want_h, int want_w, uint8_t **
     }
     s->want_h = want_h;
     s->want_w = want_w;
+    s->io = io;
     png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, s, on_png_error, on_png_warning);
     png_infop info = png ? png_create_info_struct(png) : NULL;
     if (!png || !info) {
@@ -185,6 +191,10 @@ xb_status xb_png_load_sized(const char *path, int want_h, int want_w, uint8_t **
     free(s->raw);
     free(s->rows);
     free(s);
+    if (xb_image_transform(io, &out, oc, &oh, &ow, path, ctx) != XB_OK) {
+        free(out);
+        return ctx->status;
+    }
     *pixels = out;
     *c = oc;
     *h = oh;
@@ -223,15 +233,27 @@ static int cmp_str(const void *a, const void *b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int is_png_name(const char *s) {
-    size_t n = strlen(s);
-    if (n < 5) return 0;
-    const char *e = s + n - 4;
-    return e[0] == '.' && tolower((unsigned char)e[1]) == 'p' &&
-           tolower((unsigned char)e[2]) == 'n' && tolower((unsigned char)e[3]) == 'g';
+static int ends_with_ci(const char *s, const char *ext) {
+    size_t n = strlen(s), k = strlen(ext);
+    if (n <= k) return 0;
+    for (size_t i = 0; i < k; i++)
+        if (tolower((unsigned char)s[n - k + i]) != ext[i]) return 0;
+    return 1;
 }
 
-/* Sorted entries of `dir`: subdirectories (want_dirs) or PNG files. */
+static int is_jpeg_name(const char *s) { return ends_with_ci(s, ".jpg") || ends_with_ci(s, ".jpeg"); }
+static int is_image_name(const char *s) { return ends_with_ci(s, ".png") || is_jpeg_name(s); }
+
+xb_status xb_image_load(const char *path, int want_h, int want_w, const xb_image_opts *io,
+                        uint8_t **pixels, int *c, int *h, int *w, xb_ctx *ctx) {
+    /* by name: a folder holds what its extensions say; a wrong one fails
+     * with the decoder's "not a PNG"/"not a JPEG" message */
+    if (is_jpeg_name(path)) return xb_jpeg_load_opts(path, want_h, want_w, io, pixels, c, h, w, ctx);
+    return xb_png_load_opts(path, want_h, want_w, io, pixels, c, h, w, ctx);
+}
+
+/* Sorted entries of `dir`: subdirectories (want_dirs) or image files
+ * (regular files only). */
 static xb_status list_dir(const char *dir, int want_dirs, strvec *out, xb_ctx *ctx) {
     DIR *dp = opendir(dir);
     if (!dp) return xb_fail(ctx, XB_ERR_IO, "%s: %s", dir, strerror(errno));
@@ -242,7 +264,7 @@ static xb_status list_dir(const char *dir, int want_dirs, strvec *out, xb_ctx *c
         if (snprintf(full, sizeof full, "%s/%s", dir, de->d_name) >= (int)sizeof full) continue;
         struct stat sb;
         if (stat(full, &sb) != 0) continue;
-        int ok = want_dirs ? S_ISDIR(sb.st_mode) : (S_ISREG(sb.st_mode) && is_png_name(de->d_name));
+        int ok = want_dirs ? S_ISDIR(sb.st_mode) : (S_ISREG(sb.st_mode) && is_image_name(de->d_name));
         if (ok && strvec_push(out, de->d_name) != 0) {
             closedir(dp);
             return xb_fail(ctx, XB_ERR_NOMEM, "%s: out of memory listing the folder", dir);
@@ -293,6 +315,11 @@ xb_status xb_dataset_load_png_dir(const char *dir, xb_dataset **out, xb_ctx *ctx
 
 xb_status xb_dataset_load_png_dir_sized(const char *dir, int want_h, int want_w, xb_dataset **out,
                                         xb_ctx *ctx) {
+    return xb_dataset_load_image_dir(dir, want_h, want_w, NULL, out, ctx);
+}
+
+xb_status xb_dataset_load_image_dir(const char *dir, int want_h, int want_w, const xb_image_opts *io,
+                                    xb_dataset **out, xb_ctx *ctx) {
     *out = NULL;
     strvec classes = {0}, files = {0};
     strvec paths = {0};
@@ -304,8 +331,8 @@ xb_status xb_dataset_load_png_dir_sized(const char *dir, int want_h, int want_w,
     if (st != XB_OK) goto done;
     if (classes.n == 0) {
         st = xb_fail(ctx, XB_ERR_INVALID,
-                     "%s: no class subfolders; a PNG dataset is a folder with one subfolder of PNG "
-                     "files per class (e.g. %s/cat/0001.png)",
+                     "%s: no class subfolders; an image dataset is a folder with one subfolder of "
+                     "PNG or JPEG files per class (e.g. %s/cat/0001.png)",
                      dir, dir);
         goto done;
     }
@@ -337,7 +364,7 @@ xb_status xb_dataset_load_png_dir_sized(const char *dir, int want_h, int want_w,
     }
     if (st != XB_OK) goto done;
     if (paths.n == 0) {
-        st = xb_fail(ctx, XB_ERR_INVALID, "%s: no .png files in its %d class subfolders", dir,
+        st = xb_fail(ctx, XB_ERR_INVALID, "%s: no .png or .jpg/.jpeg files in its %d class subfolders", dir,
                      classes.n);
         goto done;
     }
@@ -352,7 +379,7 @@ xb_status xb_dataset_load_png_dir_sized(const char *dir, int want_h, int want_w,
     int c = 1, h0 = 0, w0 = 0;
     for (int i = 0; i < paths.n && st == XB_OK; i++) {
         int h, w;
-        st = xb_png_load_sized(paths.v[i], want_h, want_w, &pix[i], &pc[i], &h, &w, ctx);
+        st = xb_image_load(paths.v[i], want_h, want_w, io, &pix[i], &pc[i], &h, &w, ctx);
         if (st != XB_OK) break;
         if (i == 0) {
             h0 = h;

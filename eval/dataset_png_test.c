@@ -346,7 +346,7 @@ Test(png_dir, malformed_folders, .fini = fini) {
     xb_mkdir(xb_tmp("nofiles/a"));
     xb_ctx_clear(&ctx);
     cr_assert_neq(xb_dataset_open(xb_tmp("nofiles"), &d, &ctx), XB_OK);
-    cr_assert(strstr(ctx.msg, "no .png files") != NULL, "%s", ctx.msg);
+    cr_assert(strstr(ctx.msg, "no .png or .jpg/.jpeg files") != NULL, "%s", ctx.msg);
 
     xb_mkdir(xb_tmp("sizes"));
     xb_mkdir(xb_tmp("sizes/a"));

@@ -8,10 +8,15 @@
  *   xbar.classes          class names, comma-separated, in output order
  *   xbar.dataset          the dataset it was trained on (informational)
  *   xbar.input_channels   informational; the input shape is authoritative
- * Without mean/std we use mean 0 and std 1 (plain pixel/255) and say so in
- * `note` for the caller to print.
+ * The user's flags (xb_preproc_opts: --mean, --std, --classes, --layout)
+ * override or supply these, for models exported without xbar's metadata.
+ * With neither metadata nor flags we use mean 0 and std 1 (plain pixel/255)
+ * and set `warning` (the caller prints it as a warning, not a note: a model
+ * normalised otherwise silently loses most of its accuracy).
  *
- * Geometry comes from the graph input [1, C, H, W].  Images of another size
+ * Geometry comes from the graph input [1, C, H, W], or [1, H, W, C] for
+ * channels-last models (--layout nhwc, or detected when dim 1 cannot be a
+ * channel count and dim 3 can).  Images of another size
  * are rejected (we do not resize: a silently resized test set would report
  * an accuracy nobody measured).  Channel counts are converted:
  *   grey -> RGB  the grey value is replicated into R, G and B;
@@ -27,8 +32,19 @@
 
 #define XB_PP_MAX_CHANNELS 3
 
+enum { XB_LAYOUT_AUTO = 0, XB_LAYOUT_NCHW = 1, XB_LAYOUT_NHWC = 2 };
+
+/* What the user gave on the command line; NULL / AUTO: from the model.
+ * Strings are read during xb_preproc_init_opts only. */
+typedef struct xb_preproc_opts {
+    const char *mean, *std;   /* "a,b,c" or one value for every channel */
+    const char *classes_file; /* one class name per line, in output order */
+    int layout;               /* XB_LAYOUT_* */
+} xb_preproc_opts;
+
 typedef struct xb_preproc {
     int c, h, w;                     /* model input, batch 1 */
+    bool nhwc;                       /* the input is [1, H, W, C] (channels last) */
     float mean[XB_PP_MAX_CHANNELS];  /* per model channel */
     float std[XB_PP_MAX_CHANNELS];
     bool default_norm;               /* no mean/std metadata: 0 and 1 used */
@@ -37,10 +53,16 @@ typedef struct xb_preproc {
     char **class_names;
     const char *dataset;             /* xbar.dataset, points into the graph, or NULL */
     char note[512];                  /* things the user should know ("" if none) */
+    char warning[512];               /* defaults assumed without metadata or flags ("" if none) */
 } xb_preproc;
 
 /* Read the geometry and metadata of a prepared (batch 1) graph. */
 xb_status xb_preproc_init(xb_preproc *p, const xb_graph *g, xb_ctx *ctx);
+/* The same with the user's overrides (o may be NULL).  A flag value that
+ * does not parse, or a classes file whose count differs from the outputs,
+ * fails naming the flag. */
+xb_status xb_preproc_init_opts(xb_preproc *p, const xb_graph *g, const xb_preproc_opts *o,
+                               xb_ctx *ctx);
 void xb_preproc_free(xb_preproc *p);
 
 /* Can images of src_c x src_h x src_w be fed to this model?  `what` names
@@ -49,7 +71,7 @@ xb_status xb_preproc_check(const xb_preproc *p, int src_c, int src_h, int src_w,
                            xb_ctx *ctx);
 
 /* Convert one checked image ([src_c][h][w] bytes) into dst ([c][h][w]
- * floats).  No allocation, no failure. */
+ * floats, or [h][w][c] when p->nhwc).  No allocation, no failure. */
 void xb_preproc_image(const xb_preproc *p, const uint8_t *src, int src_c, float *dst);
 
 /* Class name of output k, or NULL. */

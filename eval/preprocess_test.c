@@ -43,7 +43,8 @@ Test(preprocess, defaults_broadcast_and_notes) {
     xb_preproc p;
     cr_assert_eq(xb_preproc_init(&p, tg.g, &tg.ctx), XB_OK, "%s", tg.ctx.msg);
     cr_assert(p.default_norm);
-    cr_assert(strstr(p.note, "mean 0, std 1") != NULL, "%s", p.note);
+    cr_assert(strstr(p.warning, "assuming mean 0, std 1") != NULL, "%s", p.warning);
+    cr_assert_str_eq(p.note, "");
     uint8_t img[3] = {255, 0, 51};
     float out[3];
     xb_preproc_image(&p, img, 3, out);
@@ -115,6 +116,59 @@ Test(preprocess, grey_rgb_conversion_and_size_check) {
     xb_preproc_image(&p, rgb, 3, y);
     double luma[3] = {0.299, 0.587, 0.114}; /* ITU-R BT.601 */
     for (int i = 0; i < 3; i++) cr_assert_float_eq(y[i], (luma[i] - 0.5) / 0.5, 1e-6);
+    xb_preproc_free(&p);
+    xb_test_end(&tg);
+}
+
+Test(preprocess, flags_override_metadata) {
+    xb_test_graph tg;
+    model(&tg, 3, 1, 1, "0.5", "0.25", "a,b,c");
+    xb_preproc p;
+    xb_preproc_opts o = {.mean = "0.1,0.2,0.3", .std = "2"};
+    cr_assert_eq(xb_preproc_init_opts(&p, tg.g, &o, &tg.ctx), XB_OK, "%s", tg.ctx.msg);
+    /* the same parser as the metadata: double, then rounded to float */
+    cr_assert_eq(p.mean[1], (float)0.2);
+    cr_assert_eq(p.std[2], 2.0f);
+    cr_assert_str_eq(p.warning, "");
+    xb_preproc_free(&p);
+    o = (xb_preproc_opts){.std = "0.5,x,1"};
+    cr_assert_neq(xb_preproc_init_opts(&p, tg.g, &o, &tg.ctx), XB_OK);
+    cr_assert(strstr(tg.ctx.msg, "--std='0.5,x,1'"), "%s", tg.ctx.msg);
+    xb_test_end(&tg);
+    /* only a mean: a warning naming the std assumed */
+    model(&tg, 1, 1, 1, NULL, NULL, NULL);
+    o = (xb_preproc_opts){.mean = "0.5"};
+    cr_assert_eq(xb_preproc_init_opts(&p, tg.g, &o, &tg.ctx), XB_OK, "%s", tg.ctx.msg);
+    cr_assert(strstr(p.warning, "no --std given: assuming std 1"), "%s", p.warning);
+    xb_preproc_free(&p);
+    xb_test_end(&tg);
+}
+
+Test(preprocess, channels_last_input) {
+    /* [1, H=1, W=2, C=3]: detected (dim 1 cannot be 2 channels... it is 1
+     * here, so --layout nhwc is needed) */
+    xb_test_graph tg;
+    model(&tg, 1, 2, 3, "0", "1", NULL); /* dims [1,1,2,3] */
+    xb_preproc p;
+    cr_assert_eq(xb_preproc_init(&p, tg.g, &tg.ctx), XB_OK, "%s", tg.ctx.msg);
+    cr_assert(!p.nhwc && p.c == 1 && p.h == 2 && p.w == 3); /* NCHW reading wins when valid */
+    xb_preproc_free(&p);
+    xb_preproc_opts o = {.layout = XB_LAYOUT_NHWC};
+    cr_assert_eq(xb_preproc_init_opts(&p, tg.g, &o, &tg.ctx), XB_OK, "%s", tg.ctx.msg);
+    cr_assert(p.nhwc && p.c == 3 && p.h == 1 && p.w == 2);
+    uint8_t img[6] = {0, 255, 51, 102, 153, 204}; /* planar R, G, B of 2 pixels */
+    float out[6];
+    xb_preproc_image(&p, img, 3, out);
+    /* interleaved: pixel 0 (R, G, B), pixel 1 (R, G, B) */
+    const uint8_t want[6] = {0, 51, 153, 255, 102, 204};
+    for (int i = 0; i < 6; i++) cr_assert_float_eq(out[i], want[i] / 255.0, 1e-6, "%d", i);
+    xb_preproc_free(&p);
+    xb_test_end(&tg);
+    /* [1, 4, 4, 3]: only the last dimension can be channels, detected */
+    model(&tg, 4, 4, 3, NULL, NULL, NULL);
+    cr_assert_eq(xb_preproc_init(&p, tg.g, &tg.ctx), XB_OK, "%s", tg.ctx.msg);
+    cr_assert(p.nhwc && p.c == 3 && p.h == 4 && p.w == 4);
+    cr_assert(strstr(p.note, "channels-last"), "%s", p.note);
     xb_preproc_free(&p);
     xb_test_end(&tg);
 }

@@ -22,6 +22,15 @@ void xb_report_note(const char *fmt, ...) {
     fputc('\n', stderr);
 }
 
+void xb_report_warning(const char *fmt, ...) {
+    va_list ap;
+    fprintf(stderr, "xbar: warning: ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
 cJSON *xb_json_run_result(const xb_run_result *r) {
     cJSON *o = cJSON_CreateObject();
     if (!o) return NULL;
@@ -57,15 +66,17 @@ xb_status xb_json_write(const cJSON *root, const char *path, xb_ctx *ctx) {
 
 /* --- models ------------------------------------------------------------------- */
 
-xb_status xb_model_load(const char *path, xb_graph **g, xb_preproc *pp, xb_ctx *ctx) {
+xb_status xb_model_load(const char *path, const xb_preproc_opts *po, xb_graph **g, xb_preproc *pp,
+                        xb_ctx *ctx) {
     *g = NULL;
     memset(pp, 0, sizeof *pp);
     XB_TRY(xb_onnx_load(path, 1, g, ctx));
-    if (xb_preproc_init(pp, *g, ctx) != XB_OK) {
+    if (xb_preproc_init_opts(pp, *g, po, ctx) != XB_OK) {
         xb_graph_free(*g);
         *g = NULL;
         return ctx->status;
     }
     if (pp->note[0]) xb_report_note("%s: %s", path, pp->note);
+    if (pp->warning[0]) xb_report_warning("%s", pp->warning);
     return XB_OK;
 }

@@ -25,6 +25,10 @@ void xb_report_error(const xb_ctx *ctx);
 /* "xbar: note: ..." on stderr. */
 void xb_report_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* "xbar: warning: ..." on stderr: something that likely makes the result
+ * wrong (defaults assumed), as opposed to a note. */
+void xb_report_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* --- JSON ---------------------------------------------------------------------- */
 /* {"correct", "total", "accuracy", "top5_correct", "top5_accuracy",
  *  "images_per_s", "seconds", "threads"}: the names other tools read. */
@@ -33,8 +37,10 @@ struct cJSON *xb_json_run_result(const xb_run_result *r);
 xb_status xb_json_write(const struct cJSON *root, const char *path, xb_ctx *ctx);
 
 /* --- models ------------------------------------------------------------------- */
-/* Load an ONNX model prepared for batch 1 and read its preprocessing;
- * prints the preprocessing notes (defaults used...) on stderr. */
-xb_status xb_model_load(const char *path, xb_graph **g, xb_preproc *pp, xb_ctx *ctx);
+/* Load an ONNX model prepared for batch 1 and read its preprocessing (the
+ * user's overrides `po`, may be NULL); prints the preprocessing notes and
+ * the warning (defaults assumed) on stderr. */
+xb_status xb_model_load(const char *path, const xb_preproc_opts *po, xb_graph **g, xb_preproc *pp,
+                        xb_ctx *ctx);
 
 #endif

@@ -21,7 +21,9 @@ struct xb_session {
     char default_data[4096];
     /* data */
     xb_dataset *d;
-    int64_t count;
+    int64_t first, count;
+    int32_t *pred[3];       /* per mode: top-1 class of each evaluated image */
+    float *scores[3];       /* per mode, with opts.keep_scores: [count][n_outputs] */
     /* calibration images */
     xb_dataset *train;      /* the training split, when the policy chose it */
     xb_session_calib cal;
@@ -56,7 +58,7 @@ xb_status xb_session_open(const char *model, const xb_session_opts *opts, xb_ses
         free(s);
         return xb_fail(ctx, XB_ERR_NOMEM, "out of memory");
     }
-    if (xb_model_load(model, &s->fg, &s->pp, ctx) != XB_OK) {
+    if (xb_model_load(model, &s->opts.pre, &s->fg, &s->pp, ctx) != XB_OK) {
         xb_session_free(s);
         return ctx->status;
     }
@@ -91,6 +93,8 @@ void xb_session_free(xb_session *s) {
     free_int8(s);
     xb_exec_free(s->exec);
     free(s->cal_images);
+    for (int i = 0; i < 3; i++) free(s->pred[i]);
+    for (int i = 0; i < 3; i++) free(s->scores[i]);
     xb_dataset_free(s->train);
     xb_dataset_free(s->d);
     xb_preproc_free(&s->pp);
@@ -133,7 +137,7 @@ const char *xb_session_default_data(xb_session *s) {
 xb_status xb_session_open_data(xb_session *s, const char *spec, int64_t limit, xb_ctx *ctx) {
     if (s->d) return xb_fail(ctx, XB_ERR_INVALID, "session: data already open");
     xb_dataset *d = NULL;
-    XB_TRY(xb_dataset_open_sized(spec, s->pp.h, s->pp.w, &d, ctx));
+    XB_TRY(xb_dataset_open_opts(spec, s->pp.h, s->pp.w, &s->opts.img, &d, ctx));
     return xb_session_set_data(s, d, limit, ctx);
 }
 
@@ -156,8 +160,28 @@ xb_status xb_session_set_data(xb_session *s, xb_dataset *d, int64_t limit, xb_ct
         xb_dataset_free(d);
         return s->d ? xb_fail(ctx, XB_ERR_INVALID, "session: data already open") : ctx->status;
     }
+    int64_t off = s->opts.offset > 0 ? s->opts.offset : 0;
+    if (off >= d->n) {
+        xb_status st = xb_fail(ctx, XB_ERR_INVALID, "--offset %lld: %s has only %lld images",
+                               (long long)off, d->path, (long long)d->n);
+        xb_dataset_free(d);
+        return st;
+    }
     s->d = d;
-    s->count = limit > 0 && limit < d->n ? limit : d->n;
+    s->first = off;
+    s->count = limit > 0 && limit < d->n - off ? limit : d->n - off;
+    for (int i = 0; i < 3; i++)
+        if (!(s->pred[i] = xb_calloc(ctx, (size_t)s->count, sizeof(int32_t)))) return ctx->status;
+    if (!s->opts.keep_scores) return XB_OK;
+    double bytes = (double)s->count * (double)s->pp.n_outputs * sizeof(float);
+    if (bytes > (double)(1 << 30))
+        return xb_fail(ctx, XB_ERR_INVALID, "keeping the scores of %lld images x %d classes needs "
+                       "%.0f MB per mode (limit 1024); evaluate fewer images (--limit)",
+                       (long long)s->count, s->pp.n_outputs, bytes / 1048576.0);
+    for (int i = 0; i < 3; i++)
+        if (!(s->scores[i] = xb_calloc(ctx, (size_t)s->count * (size_t)s->pp.n_outputs,
+                                       sizeof(float))))
+            return ctx->status;
     return XB_OK;
 }
 
@@ -183,9 +207,12 @@ xb_status xb_session_choose_calibration(xb_session *s, int64_t n, xb_ctx *ctx) {
     c->set = d;
     c->n = n < d->n ? n : d->n;
     c->first = 0;
-    if (s->count + c->n <= d->n) {
-        c->first = s->count;
+    if (s->first + s->count + c->n <= d->n) {
+        c->first = s->first + s->count;
         c->how = "after the evaluated ones: disjoint from them";
+    } else if (s->first >= c->n) {
+        c->first = s->first - c->n;
+        c->how = "before the evaluated ones (--offset): disjoint from them";
     } else if (xb_dataset_train_split(d->path, train, sizeof train)) {
         const xb_dataset *t = open_train(s, train, ctx);
         if (!t) return ctx->status;
@@ -245,7 +272,7 @@ const xb_quant_opts *xb_session_quant_opts(const xb_session *s) {
 
 static xb_status run(xb_session *s, const xb_graph *g, const xb_dataset *d, int64_t first,
                      int64_t limit, const xb_engine *e, const char *label, xb_run_result *r,
-                     xb_ctx *ctx) {
+                     int which, xb_ctx *ctx) {
     xb_run_opts o;
     xb_run_opts_init(&o);
     o.first = first;
@@ -255,19 +282,23 @@ static xb_status run(xb_session *s, const xb_graph *g, const xb_dataset *d, int6
     o.engine = e;
     o.label = label;
     o.cancel = s->opts.cancel;
+    o.pred = which >= 0 ? s->pred[which] : NULL;
+    o.logits = which >= 0 ? s->scores[which] : NULL;
     *r = (xb_run_result){0};
     return xb_run_dataset(g, &s->pp, d, &o, r, ctx);
 }
 
 xb_status xb_session_run_float(xb_session *s, xb_ctx *ctx) {
     if (!s->d) return xb_fail(ctx, XB_ERR_INVALID, "session: no data open");
-    return run(s, s->fg, s->d, 0, s->count, NULL, "float", &s->r[XB_SESSION_FLOAT], ctx);
+    return run(s, s->fg, s->d, s->first, s->count, NULL, "float", &s->r[XB_SESSION_FLOAT],
+               XB_SESSION_FLOAT, ctx);
 }
 
 xb_status xb_session_run_int8(xb_session *s, xb_ctx *ctx) {
     if (!s->d || !s->qg) return xb_fail(ctx, XB_ERR_INVALID, "session: no data or no int8 model");
     if (s->int8_done) return XB_OK;
-    XB_TRY(run(s, s->qg, s->d, 0, s->count, NULL, "int8", &s->r[XB_SESSION_INT8], ctx));
+    XB_TRY(run(s, s->qg, s->d, s->first, s->count, NULL, "int8", &s->r[XB_SESSION_INT8],
+               XB_SESSION_INT8, ctx));
     s->int8_done = true;
     return XB_OK;
 }
@@ -289,7 +320,7 @@ xb_status xb_session_calibrate_adc(xb_session *s, xb_ctx *ctx) {
     xb_backend_calibration_begin(s->be);
     xb_run_result r;
     XB_TRY(run(s, s->qg, s->cal.set, s->cal.first, s->cal.n, xb_backend_engine(s->be), "adc-cal",
-               &r, ctx));
+               &r, -1, ctx));
     return xb_backend_calibration_end(s->be, ctx);
 }
 
@@ -297,8 +328,8 @@ xb_status xb_session_run_analog(xb_session *s, xb_ctx *ctx) {
     if (!s->be || !s->d) return xb_fail(ctx, XB_ERR_INVALID, "session: no backend or no data");
     xb_cost_free(s->cost);
     s->cost = NULL;
-    XB_TRY(run(s, s->qg, s->d, 0, s->count, xb_backend_engine(s->be), "analog",
-               &s->r[XB_SESSION_ANALOG], ctx));
+    XB_TRY(run(s, s->qg, s->d, s->first, s->count, xb_backend_engine(s->be), "analog",
+               &s->r[XB_SESSION_ANALOG], XB_SESSION_ANALOG, ctx));
     s->cost = xb_cost_compute(s->be->map, ctx);
     return s->cost ? XB_OK : ctx->status;
 }
@@ -342,7 +373,7 @@ xb_status xb_session_classify_png(xb_session *s, const char *png, double *prob, 
     if (!s->exec && !(s->exec = xb_exec_new(g, ctx))) return ctx->status;
     uint8_t *px = NULL;
     int c, h, w;
-    if (xb_png_load_sized(png, s->pp.h, s->pp.w, &px, &c, &h, &w, ctx) != XB_OK ||
+    if (xb_image_load(png, s->pp.h, s->pp.w, &s->opts.img, &px, &c, &h, &w, ctx) != XB_OK ||
         xb_preproc_check(&s->pp, c, h, w, png, ctx) != XB_OK) {
         free(px);
         return ctx->status;
@@ -369,6 +400,13 @@ const xb_graph *xb_session_int8_graph(const xb_session *s) { return s->qg; }
 const xb_preproc *xb_session_preproc(const xb_session *s) { return &s->pp; }
 const xb_dataset *xb_session_data(const xb_session *s) { return s->d; }
 int64_t xb_session_count(const xb_session *s) { return s->count; }
+int64_t xb_session_first(const xb_session *s) { return s->first; }
+const int32_t *xb_session_predictions(const xb_session *s, int which) {
+    return s->r[which].total ? s->pred[which] : NULL;
+}
+const float *xb_session_scores(const xb_session *s, int which) {
+    return s->r[which].total ? s->scores[which] : NULL;
+}
 bool xb_session_prequantized(const xb_session *s) { return xb_graph_count_quantized(s->fg) > 0; }
 const xb_arch *xb_session_arch(const xb_session *s) { return s->have_arch ? &s->arch : NULL; }
 xb_backend *xb_session_backend(const xb_session *s) { return s->be; }

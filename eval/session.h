@@ -14,7 +14,8 @@
  *   xb_session_run_analog(s)              analog run, then mapping cost
  *
  * Calibration policy (one for quantization and for the ADC range): the N
- * images right after the evaluated ones when the data has them; else the
+ * images right after the evaluated ones when the data has them; else the N
+ * before them when --offset leaves that many; else the
  * first N of the training split stored beside the data file (see
  * xb_dataset_train_split) when present; else the first N images of the data
  * itself, which overlap the evaluated ones.  xb_session_calibration() says
@@ -58,6 +59,11 @@ typedef struct {
     int64_t profile_images; /* backend: images fully profiled (xb_backend.profile_images);
                                < 0: the backend's default */
     const volatile sig_atomic_t *cancel; /* optional: stops runs (xb_run_opts.cancel) */
+    xb_preproc_opts pre;    /* --mean/--std/--classes/--layout (read by xb_session_open) */
+    xb_image_opts img;      /* --resize/--center-crop (read by xb_session_open_data) */
+    int64_t offset;         /* evaluate from this image on (read by xb_session_open_data) */
+    bool keep_scores;       /* keep every evaluated image's scores per mode (for top-5 in
+                               xb_session_write_predictions); at most 1 GiB per mode */
 } xb_session_opts;
 
 /* The calibration images chosen by xb_session_choose_calibration. */
@@ -84,9 +90,10 @@ void xb_session_set_opts(xb_session *s, const xb_session_opts *opts);
  * Points into the session. */
 const char *xb_session_default_data(xb_session *s);
 
-/* Load the data (see xb_dataset_open), relabel it to the model's classes
- * and check its images fit the model (notes on stderr); evaluate its first
- * `limit` images (<= 0: all). */
+/* Load the data (see xb_dataset_open_opts: opts.img resizes and crops
+ * image folders), relabel it to the model's classes and check its images
+ * fit the model (notes on stderr); evaluate `limit` images (<= 0: all)
+ * from image opts.offset on (an offset past the end fails). */
 xb_status xb_session_open_data(xb_session *s, const char *spec, int64_t limit, xb_ctx *ctx);
 
 /* The same for data already in memory (the C API's images): the session
@@ -122,7 +129,8 @@ xb_status xb_session_run_analog(xb_session *s, xb_ctx *ctx);
  * the analog engine (xbar compile: no data, no quantization needed). */
 xb_status xb_session_map(xb_session *s, const xb_arch *arch, xb_ctx *ctx);
 
-/* Class probabilities of one PNG image (softmax of the scores, unless the
+/* Class probabilities of one PNG or JPEG image (by its name; resized and
+ * cropped by opts.img; softmax of the scores, unless the
  * model already ends in a Softmax): prob has xb_session_preproc(s)->n_outputs
  * entries.  Images must have the model's size. */
 xb_status xb_session_classify_png(xb_session *s, const char *png, double *prob, xb_ctx *ctx);
@@ -137,6 +145,17 @@ const xb_graph *xb_session_int8_graph(const xb_session *s);  /* NULL before quan
 const xb_preproc *xb_session_preproc(const xb_session *s);
 const xb_dataset *xb_session_data(const xb_session *s);      /* NULL before open_data */
 int64_t xb_session_count(const xb_session *s);               /* images evaluated */
+int64_t xb_session_first(const xb_session *s);               /* index of the first one */
+/* Top-1 class of each evaluated image in the last run of that kind
+ * (xb_session_count entries), or NULL if it did not run. */
+const int32_t *xb_session_predictions(const xb_session *s, int which);
+/* Their scores ([count][n_outputs]) when opts.keep_scores, else NULL. */
+const float *xb_session_scores(const xb_session *s, int which);
+/* Those as CSV (eval/predictions.c): index,file,label,label_name, then
+ * MODE,MODE_name per mode that ran (and MODE_top5, five classes best first
+ * separated by ';', when the scores were kept); file is empty for IDX/CIFAR
+ * data and names are empty without class names.  "-": stdout. */
+xb_status xb_session_write_predictions(const xb_session *s, const char *path, xb_ctx *ctx);
 bool xb_session_prequantized(const xb_session *s);           /* quantized in the file */
 const xb_arch *xb_session_arch(const xb_session *s);         /* NULL before backend/map */
 xb_backend *xb_session_backend(const xb_session *s);         /* NULL unless built */

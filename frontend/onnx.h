@@ -67,4 +67,17 @@ xb_status xb_onnx_load_buffer_opts(const uint8_t *data, size_t len, const char *
 xb_status xb_onnx_load_opts(const char *path, int64_t batch, const xb_onnx_options *opts,
                             xb_graph **out, xb_ctx *ctx);
 
+/* --- metadata_props (frontend/onnx_meta.c, xbar meta) --- */
+/* All key/value pairs of the file, in file order: kv[2i] key, kv[2i+1]
+ * value (free each and the array). */
+xb_status xb_onnx_meta_list(const char *path, char ***kv, int *n, xb_ctx *ctx);
+/* One edit: set key to value, or remove key when value is NULL. */
+typedef struct {
+    const char *key, *value;
+} xb_onnx_meta_edit;
+/* The file re-serialized with the edits applied (kept keys in their order,
+ * then the set ones); *out is malloc'd.  Nothing else changes. */
+xb_status xb_onnx_meta_apply(const char *path, const xb_onnx_meta_edit *e, int n, uint8_t **out,
+                            size_t *out_len, xb_ctx *ctx);
+
 #endif

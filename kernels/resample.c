@@ -7,10 +7,14 @@
 typedef struct {
     int64_t i0, i1;
     float w;
+    /* cubic only: four taps and their weights (i0, i1, w unused) */
+    int64_t ci[4];
+    double cw[4];
 } rs_tap;
 
 typedef struct {
     int rank;
+    bool cubic;
     int64_t in[XB_MAX_RANK], out[XB_MAX_RANK];
     int n_axes;               /* axes actually resampled, increasing */
     int axis[XB_MAX_RANK];
@@ -35,11 +39,37 @@ static double src_coord(const xb_resample_spec *s, int a, int64_t j) {
 
 static int64_t clamp_idx(int64_t i, int64_t n) { return i < 0 ? 0 : i >= n ? n - 1 : i; }
 
+/* Keys' cubic weights of the taps at distance 1 + t, t, 1 - t, 2 - t. */
+static void cubic_weights(double t, double A, double w[4]) {
+    double u = t + 1, v = 1 - t, z = 2 - t;
+    w[0] = ((A * u - 5 * A) * u + 8 * A) * u - 4 * A;
+    w[1] = ((A + 2) * t - (A + 3)) * t * t + 1;
+    w[2] = ((A + 2) * v - (A + 3)) * v * v + 1;
+    w[3] = ((A * z - 5 * A) * z + 8 * A) * z - 4 * A;
+}
+
+static rs_tap cubic_tap(const xb_resample_spec *s, int64_t lo, double frac, int64_t n) {
+    rs_tap t = {0};
+    cubic_weights(frac, s->cubic_a, t.cw);
+    double sum = 0;
+    for (int k = 0; k < 4; k++) {
+        int64_t i = lo - 1 + k;
+        if (s->exclude_outside && (i < 0 || i >= n)) t.cw[k] = 0;
+        sum += t.cw[k];
+        t.ci[k] = clamp_idx(i, n);
+    }
+    if (s->exclude_outside && sum != 0)
+        for (int k = 0; k < 4; k++) t.cw[k] /= sum;
+    t.w = 1.0f; /* never the identity */
+    return t;
+}
+
 /* The taps of output position j along axis a. */
 static rs_tap make_tap(const xb_resample_spec *s, int a, int64_t j) {
     double x = src_coord(s, a, j), fl = floor(x), frac = x - fl;
     int64_t lo = (int64_t)fl, n = s->in[a];
-    rs_tap t = {clamp_idx(lo, n), clamp_idx(lo + 1, n), 0.0f};
+    if (s->mode == XB_RS_CUBIC) return cubic_tap(s, lo, frac, n);
+    rs_tap t = {clamp_idx(lo, n), clamp_idx(lo + 1, n), 0.0f, {0}, {0}};
     if (s->mode == XB_RS_LINEAR) {
         t.w = (float)frac;
         return t;
@@ -83,6 +113,7 @@ xb_status xb_resample_prepare(xb_graph *g, xb_node *n, const xb_resample_spec *s
     if (!p) return ctx->status;
     n->params = p;
     p->rank = s->rank;
+    p->cubic = s->mode == XB_RS_CUBIC;
     int64_t off = 0;
     double cur = 1.0;
     for (int a = 0; a < s->rank; a++) cur *= (double)s->in[a];
@@ -93,7 +124,13 @@ xb_status xb_resample_prepare(xb_graph *g, xb_node *n, const xb_resample_spec *s
         bool ident = s->in[a] == s->out[a];
         for (int64_t j = 0; j < s->out[a]; j++) {
             t[j] = make_tap(s, a, j);
-            if (t[j].i0 != j || (t[j].w != 0.0f && t[j].i1 != j)) ident = false;
+            if (s->mode == XB_RS_CUBIC) {
+                /* the identity exactly when every weight is 1 at j, 0 elsewhere */
+                for (int k = 0; k < 4; k++)
+                    if (t[j].cw[k] != (t[j].ci[k] == j && k == 1 ? 1.0 : 0.0)) ident = false;
+            } else if (t[j].i0 != j || (t[j].w != 0.0f && t[j].i1 != j)) {
+                ident = false;
+            }
         }
         if (ident) continue;
         p->tab[p->n_axes] = off;
@@ -109,6 +146,24 @@ xb_status xb_resample_prepare(xb_graph *g, xb_node *n, const xb_resample_spec *s
     /* Two ping-pong buffers for the intermediate tensors. */
     if (p->n_axes > 1) n->scratch_bytes = 2 * (size_t)p->max_mid * sizeof(float) + 128;
     return XB_OK;
+}
+
+/* Cubic: four taps per output, summed in double. */
+static void resample_axis_cubic(const float *x, float *y, int64_t outer, int64_t in, int64_t out,
+                                int64_t inner, const rs_tap *t) {
+    for (int64_t o = 0; o < outer; o++) {
+        const float *xo = x + o * in * inner;
+        float *yo = y + o * out * inner;
+        for (int64_t j = 0; j < out; j++) {
+            const rs_tap *tj = &t[j];
+            float *yj = yo + j * inner;
+            for (int64_t i = 0; i < inner; i++) {
+                double v = 0;
+                for (int k = 0; k < 4; k++) v += tj->cw[k] * (double)xo[tj->ci[k] * inner + i];
+                yj[i] = (float)v;
+            }
+        }
+    }
 }
 
 /* Resample axis a of x, viewed as [outer, in, inner], into y [outer, out, inner]. */
@@ -152,7 +207,8 @@ xb_status xb_resample_run(const xb_graph *g, const xb_node *n, xb_exec *e, xb_ct
         int64_t outer = 1, inner = 1;
         for (int b = 0; b < a; b++) outer *= dims[b];
         for (int b = a + 1; b < p->rank; b++) inner *= dims[b];
-        resample_axis(src, dst, outer, p->in[a], p->out[a], inner, p->taps + p->tab[k]);
+        (p->cubic ? resample_axis_cubic : resample_axis)(src, dst, outer, p->in[a], p->out[a],
+                                                          inner, p->taps + p->tab[k]);
         dims[a] = p->out[a];
         src = dst;
     }

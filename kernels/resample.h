@@ -24,14 +24,22 @@
  * give a fractional length (PyTorch's scale_factor = 0.5 with
  * align_corners = True on an odd size, or the node test
  * test_resize_downsample_scales_linear_align_corners).  Nearest picks floor(x) or floor(x) + 1 by nearest_mode;
- * linear takes both with weights (1 - frac(x), frac(x)). */
+ * linear takes both with weights (1 - frac(x), frac(x)).
+ *
+ * Cubic (Resize 11+): the four taps floor(x) - 1 .. floor(x) + 2 (clamped to
+ * the edges, as the reference pads with edge values) with Keys' cubic
+ * convolution weights for t = frac(x) and coefficient A (cubic_coeff_a,
+ * default -0.75; Keys, IEEE Trans. ASSP 1981, as ONNX's resize.py writes
+ * them); with exclude_outside the weights of taps outside [0, in - 1] are
+ * set to 0 and the rest renormalised to sum 1.  Cubic sums in double and
+ * rounds once to float, as the reference's float64 dot product does. */
 #ifndef XBAR_RESAMPLE_H
 #define XBAR_RESAMPLE_H
 
 #include "runtime/exec.h"
 #include "runtime/ir.h"
 
-typedef enum { XB_RS_NEAREST, XB_RS_LINEAR } xb_rs_mode;
+typedef enum { XB_RS_NEAREST, XB_RS_LINEAR, XB_RS_CUBIC } xb_rs_mode;
 typedef enum {
     XB_RS_HALF_PIXEL,
     XB_RS_PYTORCH_HALF_PIXEL,
@@ -53,6 +61,8 @@ typedef struct {
     xb_rs_mode mode;
     xb_rs_coord coord;
     xb_rs_nearest nearest;
+    double cubic_a;        /* cubic_coeff_a */
+    bool exclude_outside;  /* cubic only */
     int rank;
     int64_t in[XB_MAX_RANK], out[XB_MAX_RANK];
     double scale[XB_MAX_RANK];

@@ -13,10 +13,11 @@
  *            nearest_mode (round_prefer_floor default, round_prefer_ceil,
  *            floor, ceil).
  * scales / sizes decide the output shape, so they must be constant after
- * folding.  mode = cubic and tf_crop_and_resize (which reads roi) are
- * rejected; exclude_outside and cubic_coeff_a only affect cubic, and
- * extrapolation_value only tf_crop_and_resize, so they are ignored.  "linear"
- * is n-linear over every resized axis: bilinear for NCHW images. */
+ * folding.  mode = cubic (11+) uses cubic_coeff_a and exclude_outside
+ * (resample.h).  tf_crop_and_resize (which reads roi) is rejected;
+ * extrapolation_value only affects it, so it is ignored.  "linear" and
+ * "cubic" are separable over every resized axis: bilinear / bicubic for
+ * NCHW images. */
 #include <string.h>
 
 #include "kernels/kutil.h"
@@ -32,12 +33,14 @@ static int pick(const char *s, const char *const *names) {
 
 static xb_status read_modes(const xb_node *n, xb_resample_spec *s, xb_ctx *ctx) {
     const char *mode = xb_attr_str(n, "mode", "nearest");
-    static const char *const modes[] = {"nearest", "linear", NULL};
+    static const char *const modes[] = {"nearest", "linear", "cubic", NULL};
     int m = pick(mode, modes);
-    if (m < 0)
-        return xb_fail(ctx, XB_ERR_UNSUPPORTED,
-                       "mode = '%s' is not supported (nearest and linear are)", mode);
-    s->mode = m == 0 ? XB_RS_NEAREST : XB_RS_LINEAR;
+    if (m < 0 || (m == 2 && n->opset < 11))
+        return xb_fail(ctx, XB_ERR_UNSUPPORTED, "mode = '%s' is not supported (nearest, linear%s)",
+                       mode, n->opset < 11 ? " in Resize-10" : " and cubic are");
+    s->mode = m == 0 ? XB_RS_NEAREST : m == 1 ? XB_RS_LINEAR : XB_RS_CUBIC;
+    s->cubic_a = xb_attr_float(n, "cubic_coeff_a", -0.75f);
+    s->exclude_outside = xb_attr_int(n, "exclude_outside", 0) != 0;
     if (n->opset < 11) {
         s->coord = XB_RS_ASYMMETRIC;
         s->nearest = XB_RS_SIMPLE;

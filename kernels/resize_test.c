@@ -134,9 +134,9 @@ Test(upsample, attribute_and_input_scales) {
 
 Test(resize, errors) {
     xb_test_graph tg;
-    cr_assert_eq(build(&tg, &(rs_case){13, "cubic", NULL, NULL, twice, NULL, false}),
+    cr_assert_eq(build(&tg, &(rs_case){10, "cubic", NULL, NULL, twice, NULL, false}),
                  XB_ERR_UNSUPPORTED);
-    cr_assert(strstr(tg.ctx.msg, "cubic"), "%s", tg.ctx.msg);
+    cr_assert(strstr(tg.ctx.msg, "cubic") && strstr(tg.ctx.msg, "Resize-10"), "%s", tg.ctx.msg);
     xb_test_end(&tg);
     cr_assert_eq(build(&tg, &(rs_case){13, "linear", "tf_crop_and_resize", NULL, twice, NULL,
                                        false}),
@@ -184,5 +184,37 @@ Test(resize, align_corners_uses_the_output_length) {
     cr_assert_not_null(yv, "%s", tg.ctx.msg);
     cr_assert_float_eq(yv[0], 1.0f, 0.0f);
     cr_assert_float_eq(yv[1], 10.0f, 0.0f);
+    xb_test_end(&tg);
+}
+
+/* Cubic along W (3 -> 6, half_pixel).  Expected values from an independent
+ * transcription of ONNX's reference (onnx/backend/test/case/node/resize.py:
+ * edge padding, the 4 nearest neighbours by distance, Keys' coefficients,
+ * exclude_outside renormalising), in float64. */
+Test(resize, cubic_like_the_onnx_reference) {
+    static const float w2[4] = {1, 1, 1, 2};
+    static const float def[12] = {0.89453125f, 1.15625f, 1.5625f, 2.55859375f, 3.58203125f,
+                                  4.2109375f, 2.578125f, 3.9765625f, 6.3046875f, 6.96875f,
+                                  5.59375f, 4.7890625f};
+    static const float excl[12] = {0.911764681f, 1.14598536f, 1.6412214f, 2.51145029f,
+                                   3.64233565f, 4.17647076f, 2.64705873f, 3.80291963f,
+                                   6.2519083f, 6.83206129f, 5.46715307f, 4.82352924f};
+    expect(&(rs_case){13, "cubic", NULL, NULL, w2, NULL, false}, 2, 6, def);
+    /* cubic_coeff_a = -0.5 with exclude_outside */
+    xb_test_graph tg;
+    xb_test_begin(&tg);
+    int in[3] = {xb_test_input(&tg, "x", XB_F32, 4, xdims), -1,
+                 xb_test_const(&tg, "scales", XB_F32, 1, (int64_t[]){4}, w2)};
+    int y = xb_test_tensor(&tg, "y");
+    int nd = xb_test_node(&tg, "Resize", 13, in, 3, &y, 1);
+    xb_test_attr_str(&tg, nd, "mode", "cubic");
+    xb_test_attr_float(&tg, nd, "cubic_coeff_a", -0.5f);
+    xb_test_attr_int(&tg, nd, "exclude_outside", 1);
+    xb_test_output(&tg, y);
+    cr_assert_eq(xb_test_prepare(&tg), XB_OK, "%s", tg.ctx.msg);
+    float *out = xb_test_run1(&tg, xv);
+    cr_assert_not_null(out, "%s", tg.ctx.msg);
+    for (int i = 0; i < 12; i++)
+        cr_assert_float_eq(out[i], excl[i], 1e-6f, "[%d] = %.9g, want %.9g", i, out[i], excl[i]);
     xb_test_end(&tg);
 }

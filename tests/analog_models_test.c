@@ -47,7 +47,7 @@ static void check_model(const char *path) {
     xb_ctx ctx = {0};
     xb_graph *fg = NULL, *qg = NULL;
     xb_preproc pp = {0};
-    cr_assert_eq(xb_model_load(path, &fg, &pp, &ctx), XB_OK, "%s", ctx.msg);
+    cr_assert_eq(xb_model_load(path, NULL, &fg, &pp, &ctx), XB_OK, "%s", ctx.msg);
     int64_t n_in = xb_shape_numel(&fg->tensors[fg->inputs[0]].shape);
     int64_t n_out = xb_shape_numel(&fg->tensors[fg->outputs[0]].shape);
     enum { NIMG = 3 };

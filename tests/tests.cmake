@@ -103,3 +103,9 @@ find_package(Python3 COMPONENTS Interpreter QUIET)
 if(Python3_Interpreter_FOUND)
   add_test(NAME ops_md COMMAND ${Python3_EXECUTABLE} "${CMAKE_SOURCE_DIR}/tools/gen_ops_md.py" --check)
 endif()
+
+# README "Your own model": the PyTorch export snippet runs as written and
+# xbar reads what it writes (skipped without torch).
+add_test(NAME readme_own_model
+  COMMAND sh "${CMAKE_SOURCE_DIR}/tests/readme_own_model.sh" $<TARGET_FILE:xbar> "${CMAKE_SOURCE_DIR}")
+set_tests_properties(readme_own_model PROPERTIES SKIP_RETURN_CODE 77)
