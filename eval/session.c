@@ -21,7 +21,8 @@ struct xb_session {
     char default_data[4096];
     /* data */
     xb_dataset *d;
-    int64_t count;
+    int64_t count;          /* the evaluated set (calibration images come after it) */
+    int64_t first, n_eval;  /* the part of it this session runs (xb_session_select) */
     /* calibration images */
     xb_dataset *train;      /* the training split, when the policy chose it */
     xb_session_calib cal;
@@ -158,6 +159,18 @@ xb_status xb_session_set_data(xb_session *s, xb_dataset *d, int64_t limit, xb_ct
     }
     s->d = d;
     s->count = limit > 0 && limit < d->n ? limit : d->n;
+    s->first = 0;
+    s->n_eval = s->count;
+    return XB_OK;
+}
+
+xb_status xb_session_select(xb_session *s, int64_t first, int64_t n, xb_ctx *ctx) {
+    if (!s->d) return xb_fail(ctx, XB_ERR_INVALID, "session: no data open");
+    if (first < 0 || n < 1 || first > s->count - n)
+        return xb_fail(ctx, XB_ERR_INVALID, "images #%lld..#%lld are not within the %lld evaluated",
+                       (long long)first, (long long)(first + n - 1), (long long)s->count);
+    s->first = first;
+    s->n_eval = n;
     return XB_OK;
 }
 
@@ -260,13 +273,13 @@ static xb_status run(xb_session *s, const xb_graph *g, const xb_dataset *d, int6
 
 xb_status xb_session_run_float(xb_session *s, xb_ctx *ctx) {
     if (!s->d) return xb_fail(ctx, XB_ERR_INVALID, "session: no data open");
-    return run(s, s->fg, s->d, 0, s->count, NULL, "float", &s->r[XB_SESSION_FLOAT], ctx);
+    return run(s, s->fg, s->d, s->first, s->n_eval, NULL, "float", &s->r[XB_SESSION_FLOAT], ctx);
 }
 
 xb_status xb_session_run_int8(xb_session *s, xb_ctx *ctx) {
     if (!s->d || !s->qg) return xb_fail(ctx, XB_ERR_INVALID, "session: no data or no int8 model");
     if (s->int8_done) return XB_OK;
-    XB_TRY(run(s, s->qg, s->d, 0, s->count, NULL, "int8", &s->r[XB_SESSION_INT8], ctx));
+    XB_TRY(run(s, s->qg, s->d, s->first, s->n_eval, NULL, "int8", &s->r[XB_SESSION_INT8], ctx));
     s->int8_done = true;
     return XB_OK;
 }
@@ -296,7 +309,7 @@ xb_status xb_session_run_analog(xb_session *s, xb_ctx *ctx) {
     if (!s->be || !s->d) return xb_fail(ctx, XB_ERR_INVALID, "session: no backend or no data");
     xb_cost_free(s->cost);
     s->cost = NULL;
-    XB_TRY(run(s, s->qg, s->d, 0, s->count, xb_backend_engine(s->be), "analog",
+    XB_TRY(run(s, s->qg, s->d, s->first, s->n_eval, xb_backend_engine(s->be), "analog",
                &s->r[XB_SESSION_ANALOG], ctx));
     s->cost = xb_cost_compute(s->be->map, ctx);
     return s->cost ? XB_OK : ctx->status;
@@ -367,7 +380,9 @@ const xb_graph *xb_session_graph(const xb_session *s) { return s->fg; }
 const xb_graph *xb_session_int8_graph(const xb_session *s) { return s->qg; }
 const xb_preproc *xb_session_preproc(const xb_session *s) { return &s->pp; }
 const xb_dataset *xb_session_data(const xb_session *s) { return s->d; }
-int64_t xb_session_count(const xb_session *s) { return s->count; }
+int64_t xb_session_count(const xb_session *s) { return s->n_eval; }
+int64_t xb_session_first(const xb_session *s) { return s->first; }
+int64_t xb_session_evaluated(const xb_session *s) { return s->count; }
 bool xb_session_prequantized(const xb_session *s) { return xb_graph_count_quantized(s->fg) > 0; }
 const xb_arch *xb_session_arch(const xb_session *s) { return s->have_arch ? &s->arch : NULL; }
 xb_backend *xb_session_backend(const xb_session *s) { return s->be; }

@@ -93,6 +93,11 @@ xb_status xb_session_open_data(xb_session *s, const char *spec, int64_t limit, x
  * takes ownership of `d`, also on failure. */
 xb_status xb_session_set_data(xb_session *s, xb_dataset *d, int64_t limit, xb_ctx *ctx);
 
+/* Run only images first .. first + n - 1 of the evaluated ones (a shard of
+ * them: xbar run --shard); the calibration images stay those of the whole
+ * evaluated set, so every shard computes on the same integers. */
+xb_status xb_session_select(xb_session *s, int64_t first, int64_t n, xb_ctx *ctx);
+
 /* Choose `n` calibration images by the policy above (fewer when the chosen
  * source has fewer).  May open the training split. */
 xb_status xb_session_choose_calibration(xb_session *s, int64_t n, xb_ctx *ctx);
@@ -136,7 +141,9 @@ const xb_graph *xb_session_graph(const xb_session *s);       /* as loaded */
 const xb_graph *xb_session_int8_graph(const xb_session *s);  /* NULL before quantize */
 const xb_preproc *xb_session_preproc(const xb_session *s);
 const xb_dataset *xb_session_data(const xb_session *s);      /* NULL before open_data */
-int64_t xb_session_count(const xb_session *s);               /* images evaluated */
+int64_t xb_session_count(const xb_session *s);               /* images run */
+int64_t xb_session_first(const xb_session *s);               /* index of the first run */
+int64_t xb_session_evaluated(const xb_session *s);           /* the whole evaluated set */
 bool xb_session_prequantized(const xb_session *s);           /* quantized in the file */
 const xb_arch *xb_session_arch(const xb_session *s);         /* NULL before backend/map */
 xb_backend *xb_session_backend(const xb_session *s);         /* NULL unless built */
