@@ -262,7 +262,7 @@ static xb_status check_complete(const shard_csv *fs, int nf, const grid *g, cons
             if (!have && o < sizeof list)
                 o += (size_t)snprintf(list + o, sizeof list - o, "%s%lld", listed++ ? ", " : "", k);
         }
-        return xb_fail(ctx, XB_ERR_INVALID, "%lld of the %lld shards are missing: %s%s",
+        return xb_fail(ctx, XB_ERR_INVALID, "%lld of %lld shards missing: %s%s",
                        n - nf, n, list, n - nf > 10 ? ", ..." : "");
     }
     char msg[1500] = "";
