@@ -103,3 +103,12 @@ find_package(Python3 COMPONENTS Interpreter QUIET)
 if(Python3_Interpreter_FOUND)
   add_test(NAME ops_md COMMAND ${Python3_EXECUTABLE} "${CMAKE_SOURCE_DIR}/tools/gen_ops_md.py" --check)
 endif()
+
+# The MPI build (docs/SCALE.md): `mpirun -n 2 build-mpi/xbar sweep` gives the
+# plain sweep's CSV.  build-mpi is a separate tree (-DXBAR_MPI=ON); .ci/run
+# builds it before the tests, elsewhere the test is skipped (exit 77) with
+# the command that builds it.  The plain sweep it compares with is this
+# tree's xbar.
+add_test(NAME mpi_sweep COMMAND sh "${CMAKE_SOURCE_DIR}/tests/mpi/run.sh" "${CMAKE_SOURCE_DIR}"
+  $<TARGET_FILE:xbar>)
+set_tests_properties(mpi_sweep PROPERTIES SKIP_RETURN_CODE 77)
