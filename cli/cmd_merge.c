@@ -64,7 +64,8 @@ int xb_cmd_merge(int argc, char **argv) {
         const char *out = csv ? csv : json;
         rc = 1;
         if (xb_outfile_check(csv ? "--csv" : "--json", out, files, n, &ctx) != XB_OK) rc = 2;
-        else if ((csv ? xb_merge_csv(out, files, n, &ctx) : xb_merge_json(out, files, n, &ctx)) == XB_OK)
+        else if (csv ? xb_merge_csv(out, files, n, &ctx) == XB_OK
+                     : xb_merge_json(out, files, n, &ctx) == XB_OK)
             rc = 0;
         if (rc) xb_report_error(&ctx);
     }

@@ -160,7 +160,8 @@ static xb_status parse_grid(const shard_csv *f, grid *g, xb_ctx *ctx) {
             const char *c = memchr(s, ',', (size_t)(nl - s));
             size_t len = (size_t)((c ? c : nl) - s);
             if (g->n[v] == MAX_VALUES || len == 0 || len >= XB_ARGS_VALUE_LEN)
-                return xb_fail(ctx, XB_ERR_INVALID, "%s: malformed '# xbar-shard-vary' line", f->path);
+                return xb_fail(ctx, XB_ERR_INVALID, "%s: malformed '# xbar-shard-vary' line",
+                               f->path);
             memcpy(g->val[v][g->n[v]], s, len);
             g->val[v][g->n[v]][len] = '\0';
             for (int k = 0; k < g->n[v]; k++)
@@ -219,7 +220,8 @@ static void config_name(const grid *g, int64_t ci, char *out, size_t n) {
     size_t o = 0;
     out[0] = '\0';
     for (int v = 0; v < g->nv && o < n; v++)
-        o += (size_t)snprintf(out + o, n - o, "%s%s=%s", v ? " " : "", g->key[v], g->val[v][idx[v]]);
+        o += (size_t)snprintf(out + o, n - o, "%s%s=%s", v ? " " : "", g->key[v],
+                              g->val[v][idx[v]]);
 }
 
 /* Every row into slot[ci]. */

@@ -157,6 +157,12 @@ static double num(const cJSON *o, const char *k) {
     return cJSON_IsNumber(v) ? v->valuedouble : 0.0;
 }
 
+/* A whole number in 0..2^50, else -1 (no out-of-range conversion). */
+static long long count_of(const cJSON *o, const char *k) {
+    double v = num(o, k);
+    return v >= 0 && v <= 1125899906842624.0 && v == (double)(long long)v ? (long long)v : -1;
+}
+
 static void set(cJSON *o, const char *k, double v) {
     cJSON *it = cJSON_GetObjectItemCaseSensitive(o, k);
     if (it) cJSON_SetNumberValue(it, v);
@@ -205,14 +211,15 @@ static xb_status read_shard(shard_json *f, xb_ctx *ctx) {
                        bad ? "cannot read (or larger than 64 MiB)" : "not JSON");
     const cJSON *sh = cJSON_GetObjectItemCaseSensitive(f->json, "shard");
     if (!cJSON_IsObject(sh))
-        return xb_fail(ctx, XB_ERR_INVALID, "%s: not the --json report of an `xbar run --shard K/N` "
+        return xb_fail(ctx, XB_ERR_INVALID,
+                       "%s: not the --json report of an `xbar run --shard K/N` "
                        "(no \"shard\" object)", f->path);
-    f->index = (long long)num(sh, "index");
-    f->count = (long long)num(sh, "count");
-    f->first = (long long)num(sh, "first");
-    f->images = (long long)num(sh, "images");
-    f->evaluated = (long long)num(sh, "evaluated");
-    if (f->count < 1 || f->index < 0 || f->index >= f->count || f->images < 1 ||
+    f->index = count_of(sh, "index");
+    f->count = count_of(sh, "count");
+    f->first = count_of(sh, "first");
+    f->images = count_of(sh, "images");
+    f->evaluated = count_of(sh, "evaluated");
+    if (f->count < 1 || f->first < 0 || f->evaluated < 1 || f->index < 0 || f->index >= f->count || f->images < 1 ||
         f->images != (long long)num(f->json, "images"))
         return xb_fail(ctx, XB_ERR_INVALID, "%s: malformed \"shard\" object", f->path);
     return XB_OK;
@@ -258,7 +265,8 @@ static xb_status merge_checked(shard_json *fs, int n, const char *out, xb_ctx *c
     if (!base) return xb_fail(ctx, XB_ERR_NOMEM, "out of memory");
     cJSON_DeleteItemFromObjectCaseSensitive(base, "shard");
     xb_status st = XB_OK;
-    for (int i = 1; i < n && st == XB_OK; i++) st = merge_obj(base, fs[i].json, CTX_ROOT, "", &fs[0], &fs[i], ctx);
+    for (int i = 1; i < n && st == XB_OK; i++)
+        st = merge_obj(base, fs[i].json, CTX_ROOT, "", &fs[0], &fs[i], ctx);
     if (st == XB_OK) {
         recompute(base);
         st = xb_json_write(base, out, ctx);

@@ -13,7 +13,8 @@ int xb_shard_parse(const char *val, xb_shard *out) {
     if (!slash || kl == 0 || kl >= sizeof k) return -1;
     memcpy(k, val, kl);
     k[kl] = '\0';
-    if (!xb_parse_int(k, 0, XB_SHARD_MAX - 1, &kv) || !xb_parse_int(slash + 1, 1, XB_SHARD_MAX, &nv))
+    if (!xb_parse_int(k, 0, XB_SHARD_MAX - 1, &kv) ||
+        !xb_parse_int(slash + 1, 1, XB_SHARD_MAX, &nv))
         return -1;
     if (kv >= nv) return -2;
     out->k = kv;
@@ -62,7 +63,8 @@ xb_status xb_shard_select(const xb_shard *sh, xb_session *s, xb_ctx *ctx) {
     if (sh->n == 0) return XB_OK;
     int64_t total = xb_session_evaluated(s), first, count;
     if (total < sh->n)
-        return xb_fail(ctx, XB_ERR_INVALID, "--shard %lld/%lld: %lld images cannot make %lld shards",
+        return xb_fail(ctx, XB_ERR_INVALID,
+                       "--shard %lld/%lld: %lld images cannot make %lld shards",
                        sh->k, sh->n, (long long)total, sh->n);
     xb_shard_range(sh, total, &first, &count);
     return xb_session_select(s, first, count, ctx);

@@ -58,7 +58,8 @@ Test(shard, sweep_shards_merge_into_the_unsharded_csv, .fini = fini) {
     /* shard 1 of 3 holds configurations 1 and 4: (5, differential), (7, offset) */
     xb_slurp(xb_tmp("s1.csv"), buf_a, sizeof buf_a);
     cr_assert(strstr(buf_a, "# xbar-shard 1/3 configurations=6 sweep="), "%s", buf_a);
-    cr_assert(strstr(buf_a, "\n5,differential,24,") && strstr(buf_a, "\n7,offset,24,"), "%s", buf_a);
+    cr_assert(strstr(buf_a, "\n5,differential,24,") && strstr(buf_a, "\n7,offset,24,"), "%s",
+              buf_a);
     cr_assert(!strstr(buf_a, "\n5,offset,"), "%s", buf_a);
     /* comment lines: shard 0's are kept, the others' ignored */
     FILE *f = fopen(xb_tmp("s0.csv"), "r");
@@ -98,8 +99,9 @@ Test(shard, an_interrupted_shard_resumes, .fini = fini) {
     snprintf(files, sizeof files, "'%s' '%s'", xb_tmp("s0.csv"), xb_tmp("s1.csv.partial"));
     snprintf(what, sizeof what, "--csv '%s'", xb_tmp("m.csv"));
     cr_assert_eq(merge(what, files), 1);
-    cr_assert(strstr(xb_cli_err, "2 of 6 configurations are missing: adc.bits=6 encoding=differential "
-                                 "(shard 1, "), "%s", xb_cli_err);
+    cr_assert(strstr(xb_cli_err, "2 of 6 configurations are missing: adc.bits=6 "
+                                 "encoding=differential (shard 1, "),
+              "%s", xb_cli_err);
     cr_assert_neq(access(xb_tmp("m.csv"), F_OK), 0);
     /* resumed as another shard: refused */
     snprintf(args, sizeof args, SWEEP " --shard 0/2 --csv '%s' --resume", xb_tmp("s1.csv"));
