@@ -57,7 +57,7 @@ int xb_cmd_merge(int argc, char **argv) {
         }
     }
     if (!a.error && (!csv == !json || n == 0))
-        xb_args_fail(&a, "give one of --csv OUT / --json OUT, and the shard files (see --help)");
+        xb_args_fail(&a, "give one of --csv OUT / --json OUT, and the shard files");
     int rc = 2;
     xb_ctx ctx = {0};
     if (!a.error) {
