@@ -59,12 +59,14 @@ static void usage(FILE *f) {
             "                      there (matched on the varied columns) are skipped, so\n"
             "                      the result is the CSV of an uninterrupted sweep\n"
             "  --threads T         worker threads (at most the processors available)\n"
-            "  --shard K/N         run only configurations i with i mod N == K (0 <= K < N),\n"
-            "                      for a job array; the CSV starts with '# xbar-shard' lines\n"
+            "  --shard K/N         run only shard K of N (0 <= K < N), for a job array: the\n"
+            "                      configurations are dealt to the shards in snake order\n"
+            "                      (0,1,..,N-1,N-1,..,1,0,0,1,..); the CSV starts with\n"
+            "                      '# xbar-shard' lines\n"
             "                      and `xbar merge --csv` joins the N shards into the CSV of\n"
             "                      the whole sweep\n\n"
-            "Under mpirun (a build with -DXBAR_MPI=ON) the configurations are dealt round\n"
-            "robin to the ranks and rank 0 writes the one CSV, rows in the same order as one\n"
+            "Under mpirun (a build with -DXBAR_MPI=ON) the configurations are dealt to the\n"
+            "ranks the same way and rank 0 writes the one CSV, rows in the same order as one\n"
             "process writes them (at the end of the sweep: --resume needs one process).\n"
             "See docs/SCALE.md.\n\n"
             "Ctrl-C / SIGTERM stop within about a second: complete rows stay in F.partial.\n"
@@ -540,7 +542,7 @@ static int setup(sweep_args *sa, xb_sweep_dist *p, xb_session **s, sweep_out *o,
     if (rc0 != 0) return p->dist.rank == 0 ? rc : -1; /* -1: quietly, rank 0 reports */
     if (xb_sweep_dist_plan(p, n_configs(sa), o->done, ctx) != XB_OK) return 1;
     if (p->dist.size > 1 && p->dist.rank == 0)
-        xb_report_note("%lld configurations over %d MPI ranks (round robin)",
+        xb_report_note("%lld configurations over %d MPI ranks (dealt in snake order)",
                        (long long)n_configs(sa), p->dist.size);
     return rc;
 }

@@ -240,7 +240,7 @@ static xb_status place_rows(shard_csv *fs, int nf, const grid *g, const char **s
             if (!xb_shard_owns(&fs[f].sh, ci))
                 return xb_fail(ctx, XB_ERR_INVALID, "%s (shard %lld/%lld) has the row of %s, which "
                                "belongs to shard %lld", fs[f].path, fs[f].sh.k, fs[f].sh.n, name,
-                               (long long)(ci % fs[f].sh.n));
+                               (long long)xb_deal(ci, fs[f].sh.n));
             if (slot[ci])
                 return xb_fail(ctx, XB_ERR_INVALID, "configuration %s appears twice (in %s)", name,
                                fs[f].path);
@@ -279,7 +279,8 @@ static xb_status check_complete(const shard_csv *fs, int nf, const grid *g, cons
             for (int f = 0; f < nf; f++)
                 if (xb_shard_owns(&fs[f].sh, ci)) path = fs[f].path;
             o += (size_t)snprintf(msg + o, sizeof msg - o, "%s%s (shard %lld, %s)",
-                                  missing > 1 ? "; " : "", name, (long long)(ci % n), path);
+                                  missing > 1 ? "; " : "", name, (long long)xb_deal(ci, n),
+                                  path);
         }
     }
     if (missing)

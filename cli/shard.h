@@ -3,9 +3,13 @@
  * exactly what the unsharded job writes (docs/SCALE.md).
  *
  *   xbar sweep: configuration i (in the order the unsharded sweep writes
- *               its rows) belongs to shard i mod N (round robin: neighbouring
- *               configurations, which often cost alike, land on different
- *               shards, so shards finish together).
+ *               its rows) belongs to shard xb_deal(i, N): dealt like cards
+ *               in snake order, 0, 1, .., N-1, N-1, .., 1, 0, 0, 1, ..
+ *               Neighbouring configurations land on different shards, and
+ *               unlike plain i mod N, a shard does not always get the same
+ *               value of the last --vary when N divides its count (with
+ *               encoding=offset,differential and N = 2, i mod N would give
+ *               one shard every differential, the costlier, configuration).
  *   xbar run:   shard K evaluates the contiguous images
  *               [K*count/N, (K+1)*count/N) of the evaluated set; the
  *               calibration images are those of the unsharded run.
@@ -38,10 +42,15 @@ typedef struct {
 bool xb_args_shard(xb_args *a, const char *val, xb_shard *out);
 /* The same without messages: 0, -1 not K/N, -2 K >= N. */
 int xb_shard_parse(const char *val, xb_shard *out);
+/* Which of n takers gets item i, dealt in snake order (above). */
+static inline int64_t xb_deal(int64_t i, int64_t n) {
+    int64_t round = i / n, pos = i % n;
+    return round % 2 == 0 ? pos : n - 1 - pos;
+}
 /* Configuration i of a sharded sweep belongs to this shard (always, when
  * not sharded). */
 static inline bool xb_shard_owns(const xb_shard *s, int64_t i) {
-    return s->n <= 1 || i % s->n == s->k;
+    return s->n <= 1 || xb_deal(i, s->n) == s->k;
 }
 /* The contiguous part [*first, *first + *count) of `total` items that shard
  * s evaluates (everything when not sharded). */

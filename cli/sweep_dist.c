@@ -14,7 +14,7 @@ xb_status xb_sweep_dist_plan(xb_sweep_dist *p, int64_t n_configs, const bool *do
     for (int64_t i = 0; i < n_configs; i++) {
         p->owner[i] = -1;
         if (!xb_shard_owns(&p->shard, i) || (done && done[i])) continue;
-        p->owner[i] = (int)(j++ % p->dist.size);
+        p->owner[i] = (int)xb_deal(j++, p->dist.size);
         if (p->owner[i] == p->dist.rank) p->n_mine++;
     }
     if (p->dist.size > 1) {

@@ -1,9 +1,9 @@
 /* Who runs which configuration of an `xbar sweep`, and bringing the rows of
  * every MPI rank to rank 0 (docs/SCALE.md).
  *
- * The configurations of this shard (--shard K/N: i mod N == K) that are not
- * already done (--resume) are dealt round robin to the ranks: the j-th of
- * them goes to rank j mod P.  With one process (no MPI, or mpirun -n 1) rows
+ * The configurations of this shard (--shard K/N: cli/shard.h) that are not
+ * already done (--resume) are dealt to the ranks the same way: the j-th of
+ * them goes to rank xb_deal(j, P) (snake order).  With one process (no MPI, or mpirun -n 1) rows
  * are written to the output as they complete; with several, each rank keeps
  * its rows in memory ("i<TAB>row" records) and xb_sweep_dist_collect hands
  * rank 0 every row in configuration order, so the file equals the

@@ -55,7 +55,8 @@ Test(shard, sweep_shards_merge_into_the_unsharded_csv, .fini = fini) {
     sweep("--shard 0/3", "s0.csv");
     sweep("--shard 1/3", "s1.csv");
     sweep("--shard 2/3", "s2.csv");
-    /* shard 1 of 3 holds configurations 1 and 4: (5, differential), (7, offset) */
+    /* shard 1 of 3 holds configurations 1 and 4 (snake order 0 1 2 2 1 0):
+     * (5, differential), (7, offset) */
     xb_slurp(xb_tmp("s1.csv"), buf_a, sizeof buf_a);
     cr_assert(strstr(buf_a, "# xbar-shard 1/3 configurations=6 sweep="), "%s", buf_a);
     cr_assert(strstr(buf_a, "\n5,differential,24,") && strstr(buf_a, "\n7,offset,24,"), "%s",
@@ -99,8 +100,9 @@ Test(shard, an_interrupted_shard_resumes, .fini = fini) {
     snprintf(files, sizeof files, "'%s' '%s'", xb_tmp("s0.csv"), xb_tmp("s1.csv.partial"));
     snprintf(what, sizeof what, "--csv '%s'", xb_tmp("m.csv"));
     cr_assert_eq(merge(what, files), 1);
+    /* shard 1 of 2 holds configurations 1, 2 and 5 (snake order: 0 1 1 0 0 1) */
     cr_assert(strstr(xb_cli_err, "2 of 6 configurations are missing: adc.bits=6 "
-                                 "encoding=differential (shard 1, "),
+                                 "encoding=offset (shard 1, "),
               "%s", xb_cli_err);
     cr_assert_neq(access(xb_tmp("m.csv"), F_OK), 0);
     /* resumed as another shard: refused */

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/dist.h"
 
@@ -35,9 +36,24 @@ void xb_dist_bcast_int(const xb_dist *d, int *v) {
     if (d->size > 1) MPI_Bcast(v, 1, MPI_INT, 0, MPI_COMM_WORLD);
 }
 
+/* Wait for every rank without spinning.  OpenMPI's blocking collectives
+ * poll at full speed; a rank that finished early would take a core from the
+ * ranks still computing (on a shared or small node that is most of them). */
+static void idle_barrier(void) {
+    MPI_Request r;
+    int done = 0;
+    MPI_Ibarrier(MPI_COMM_WORLD, &r);
+    for (;;) {
+        MPI_Test(&r, &done, MPI_STATUS_IGNORE);
+        if (done) return;
+        nanosleep(&(struct timespec){.tv_nsec = 5000000}, NULL); /* 5 ms */
+    }
+}
+
 xb_status xb_dist_gather(const xb_dist *d, const char *mine, size_t n, char **all, size_t **lens,
                          xb_ctx *ctx) {
     *all = NULL;
+    if (d->size > 1) idle_barrier();
     *lens = NULL;
     int len = n < (size_t)INT_MAX - 1 ? (int)n : -1;
     int *lv = d->rank == 0 ? calloc((size_t)d->size, sizeof *lv) : NULL;
