@@ -265,7 +265,10 @@ cJSON *xb_profile_json_layers(const xb_mapping *m, const xb_cost *c, const xb_ba
             cJSON_AddNumberToObject(o, "saturation_rate",
                                     s->conversions ? (double)s->saturated / (double)s->conversions : 0);
             cJSON_AddNumberToObject(o, "saturated", (double)s->saturated);
+            /* the counts behind the rates, so shards' reports merge exactly */
+            cJSON_AddNumberToObject(o, "simulated_conversions", (double)s->conversions);
             cJSON_AddNumberToObject(o, "observed_conversions", (double)s->observed);
+            cJSON_AddNumberToObject(o, "observed_zeros", (double)s->zeros);
             if (s->observed) {
                 cJSON_AddNumberToObject(o, "zero_share", (double)s->zeros / (double)s->observed);
                 cJSON_AddNumberToObject(o, "max_value", (double)s->max_abs);

@@ -15,6 +15,7 @@
 #include "cli/cli.h"
 #include "cli/data_opts.h"
 #include "cli/interrupt.h"
+#include "cli/shard.h"
 #include "eval/outfile.h"
 #include "eval/report.h"
 #include "eval/session.h"
@@ -39,6 +40,7 @@ typedef struct {
     long long profile_images;
     bool w_bits_set, x_bits_set;
     xb_cli_data dopt; /* preprocessing, image geometry, --offset, --predictions */
+    xb_shard shard;
 } run_args;
 
 static void usage(FILE *f) {
@@ -61,6 +63,10 @@ static void usage(FILE *f) {
             "  --json FILE         also write a JSON report (\"-\" for stdout)\n"
             "  --threads T         worker threads (default: OMP_NUM_THREADS or all cores)\n"
             XB_CLI_DATA_HELP
+            "  --shard K/N         evaluate only the K-th of N contiguous parts of the images\n"
+            "                      (0 <= K < N; calibration as without --shard); `xbar merge\n"
+            "                      --json` joins the N --json reports into the whole run's\n"
+            "                      (docs/SCALE.md).  Not with --csv / --adc-hist\n"
             "int8 (post-training quantization; a model that is already quantized, e.g. QDQ,\n"
             "runs as it is):\n"
             "  --calib N           calibration images (default 100): the N images right after\n"
@@ -125,6 +131,8 @@ static int parse(int argc, char **argv, run_args *r) {
             xb_args_int(&a, v, 0, XB_DATASET_MAX_IMAGES, &r->profile_images);
         } else if (xb_args_opt(&a, "--threads", &v)) {
             xb_args_threads(&a, v, &r->threads);
+        } else if (xb_args_opt(&a, "--shard", &v)) {
+            xb_args_shard(&a, v, &r->shard);
         } else if (xb_args_opt(&a, "--mode", &v)) {
             r->mode = xb_args_choice(&a, v, modes);
         } else if (xb_args_opt(&a, "--calib-method", &v)) {
@@ -136,6 +144,9 @@ static int parse(int argc, char **argv, run_args *r) {
             return xb_args_unknown(&a);
         }
     }
+    if (!a.error && r->shard.n && (r->csv || r->adc_hist))
+        xb_args_fail(&a, "--shard: per-layer --csv / --adc-hist of a shard cannot be merged; use "
+                         "--json (xbar merge --json)");
     return a.error ? 2 : -1;
 }
 
@@ -345,6 +356,7 @@ static xb_status print_analog(const run_args *ra, const xb_session *s, xb_ctx *c
 
 static xb_status write_json(const run_args *ra, const xb_session *s, xb_ctx *ctx) {
     cJSON *json = xb_session_run_json(s, ra->model, ra->data);
+    xb_shard_run_json(&ra->shard, s, json);
     xb_status st = xb_json_write(json, ra->json, ctx);
     cJSON_Delete(json);
     return st;
@@ -366,6 +378,7 @@ static int open_session(run_args *ra, xb_session **s, xb_ctx *ctx) {
         xb_report_note("no --data given: using %s", ra->data);
     }
     if (xb_session_open_data(*s, ra->data, ra->limit, ctx) != XB_OK) return 1;
+    if (xb_shard_select(&ra->shard, *s, ctx) != XB_OK) return 2;
     /* Outputs are checked before anything runs: writable, and not an input. */
     const char *in[] = {ra->model, xb_session_data(*s)->path, ra->data,
                         xb_cli_arch_file(&ra->arch)};
@@ -379,12 +392,15 @@ static int open_session(run_args *ra, xb_session **s, xb_ctx *ctx) {
 static void print_header(const run_args *ra, const xb_session *s) {
     const xb_preproc *pp = xb_session_preproc(s);
     const xb_dataset *d = xb_session_data(s);
-    long long count = (long long)xb_session_count(s);
+    long long count = (long long)xb_session_count(s), first = (long long)xb_session_first(s);
     printf("model    %s", ra->model);
     if (pp->dataset) printf("  (trained on %s)", pp->dataset);
-    long long first = (long long)xb_session_first(s);
-    printf("\ndata     %s: %lld images %dx%dx%d, evaluating %lld (#%lld..#%lld)\n", d->path,
+    printf("\ndata     %s: %lld images %dx%dx%d, evaluating %lld (#%lld..#%lld)", d->path,
            (long long)d->n, d->c, d->h, d->w, count, first, first + count - 1);
+    if (ra->shard.n)
+        printf(", shard %lld/%lld of %lld", ra->shard.k, ra->shard.n,
+               (long long)xb_session_evaluated(s));
+    printf("\n");
 }
 
 int xb_cmd_run_args(int argc, char **argv) {

@@ -20,6 +20,8 @@
 #include "cli/args.h"
 #include "cli/cli.h"
 #include "cli/interrupt.h"
+#include "cli/shard.h"
+#include "cli/sweep_dist.h"
 #include "eval/outfile.h"
 #include "eval/report.h"
 #include "eval/session.h"
@@ -56,7 +58,16 @@ static void usage(FILE *f) {
             "  --resume            continue from F.partial (or F): configurations already\n"
             "                      there (matched on the varied columns) are skipped, so\n"
             "                      the result is the CSV of an uninterrupted sweep\n"
-            "  --threads T         worker threads (at most the processors available)\n\n"
+            "  --threads T         worker threads (at most the processors available)\n"
+            "  --shard K/N         run only shard K of N (0 <= K < N), for a job array: the\n"
+            "                      configurations are dealt to the shards in snake order\n"
+            "                      (0,1,..,N-1,N-1,..,1,0,0,1,..); the CSV starts with\n"
+            "                      '# xbar-shard' lines, and `xbar merge --csv` joins the N\n"
+            "                      shards into the CSV of the whole sweep\n\n"
+            "Under mpirun (a build with -DXBAR_MPI=ON) the configurations are dealt to the\n"
+            "ranks the same way and rank 0 writes the one CSV, rows in the same order as one\n"
+            "process writes them (at the end of the sweep: --resume needs one process).\n"
+            "See docs/SCALE.md.\n\n"
             "Ctrl-C / SIGTERM stop within about a second: complete rows stay in F.partial.\n"
             "Exit status: 0 ok, 1 the job failed, 2 usage error, 130/143 interrupted by\n"
             "SIGINT/SIGTERM.\n");
@@ -84,6 +95,7 @@ typedef struct {
     const char *model, *data, *csv;
     long long limit, calib, threads;
     bool resume;
+    xb_shard shard;
 } sweep_args;
 
 /* Number of configurations, or -1 beyond MAX_CONFIGS. */
@@ -123,6 +135,8 @@ static int parse(int argc, char **argv, sweep_args *sa) {
             xb_args_int(&a, v, 1, 100000, &sa->calib);
         } else if (xb_args_opt(&a, "--threads", &v)) {
             xb_args_threads(&a, v, &sa->threads);
+        } else if (xb_args_opt(&a, "--shard", &v)) {
+            xb_args_shard(&a, v, &sa->shard);
         } else if (xb_args_flag(&a, "--resume")) {
             sa->resume = true;
         } else if (xb_args_one(&a, "MODEL", &sa->model)) {
@@ -192,7 +206,44 @@ static const char fixed_columns[] =
     "adc_energy_share,conversions_per_mac,adc_conversions,saturation_rate,latency_ns,"
     "tops_per_w,images_per_s,crossbars,tiles,pipelined_images_per_s,adc_energy_pj\n";
 
+/* A sharded sweep's CSV starts with which sweep and shard it is
+ * (cli/shard.h): malloc'd, "" when not sharded, NULL when out of memory. */
+static char *shard_lines(const sweep_args *sa) {
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f) return NULL;
+    if (sa->shard.n) {
+        char num[64];
+        uint64_t h = XB_FNV1A_INIT;
+        h = xb_fnv1a(xb_fnv1a(xb_fnv1a(h, sa->model), sa->data), sa->ao.arch);
+        for (int i = 0; i < sa->ao.n_sets; i++) h = xb_fnv1a(h, sa->ao.sets[i]);
+        snprintf(num, sizeof num, "%lld %lld", sa->limit, sa->calib);
+        h = xb_fnv1a(h, num);
+        for (int i = 0; i < sa->nv; i++) {
+            h = xb_fnv1a(h, sa->vs[i].key);
+            for (int k = 0; k < sa->vs[i].n; k++) h = xb_fnv1a(h, sa->vs[i].vals[k]);
+        }
+        fprintf(f, XB_SHARD_CSV_TAG "%lld/%lld configurations=%lld sweep=%016llx\n",
+                sa->shard.k, sa->shard.n, (long long)n_configs(sa), (unsigned long long)h);
+        for (int i = 0; i < sa->nv; i++) {
+            fprintf(f, XB_SHARD_CSV_VARY "%s=", sa->vs[i].key);
+            for (int k = 0; k < sa->vs[i].n; k++)
+                fprintf(f, "%s%s", sa->vs[i].vals[k], k + 1 < sa->vs[i].n ? "," : "\n");
+        }
+    }
+    if (fclose(f) != 0) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
 static void write_header(FILE *out, const sweep_args *sa) {
+    char *meta = shard_lines(sa);
+    if (meta) fputs(meta, out);
+    else fputs("# out of memory\n", out); /* the merge then refuses this shard */
+    free(meta);
     for (int i = 0; i < sa->nv; i++) fprintf(out, "%s,", sa->vs[i].key);
     fputs(fixed_columns, out);
     fflush(out);
@@ -230,8 +281,8 @@ static xb_status run_config(xb_session *s, const xb_arch *t, xb_ctx *ctx) {
     return xb_session_run_analog(s, ctx);
 }
 
-static xb_status open_session(const sweep_args *sa, xb_session **s, xb_ctx *ctx) {
-    xb_session_opts so = {.threads = (int)sa->threads, .progress = true, .profile_images = -1,
+static xb_status open_session(const sweep_args *sa, bool progress, xb_session **s, xb_ctx *ctx) {
+    xb_session_opts so = {.threads = (int)sa->threads, .progress = progress, .profile_images = -1,
                           .cancel = &xb_cli_stop};
     XB_TRY(xb_session_open(sa->model, &so, s, ctx));
     XB_TRY(xb_session_open_data(*s, sa->data, sa->limit, ctx));
@@ -278,6 +329,33 @@ static int64_t row_config(const sweep_args *sa, const char *row, size_t len) {
     return ci;
 }
 
+/* Comment lines at the top of an earlier run's CSV are skipped (*start:
+ * where its header is); its '# xbar-shard' lines must be this sweep's. */
+static xb_status skip_comments(const sweep_args *sa, const char *from, const char *text,
+                               size_t len, size_t *start, xb_ctx *ctx) {
+    char *meta = shard_lines(sa);
+    if (!meta) return xb_fail(ctx, XB_ERR_NOMEM, "out of memory");
+    size_t ml = strlen(meta), seen = 0;
+    bool same = true;
+    while (*start < len && text[*start] == '#') {
+        const char *line = text + *start, *nl = memchr(line, '\n', len - *start);
+        if (!nl) break;
+        size_t ll = (size_t)(nl - line) + 1;
+        if (!strncmp(line, "# xbar-shard", 12)) {
+            same = same && seen + ll <= ml && !memcmp(meta + seen, line, ll);
+            seen += ll;
+        }
+        *start += ll;
+    }
+    free(meta);
+    if (!same || seen != ml)
+        return xb_fail(ctx, XB_ERR_INVALID,
+                       "--resume: %s is not from this %s (its '# xbar-shard' lines differ: %s)",
+                       from, sa->shard.n ? "shard" : "sweep",
+                       sa->shard.n ? "another shard, or other options" : "it is a shard");
+    return XB_OK;
+}
+
 /* The complete rows of an earlier run (`text`, `len` bytes) that belong to
  * this sweep, appended to f; marks them done.  A cut last line is dropped. */
 static xb_status keep_rows(const sweep_args *sa, const char *from, const char *text, size_t len,
@@ -288,19 +366,23 @@ static xb_status keep_rows(const sweep_args *sa, const char *from, const char *t
         hl += (size_t)snprintf(head + hl, sizeof head - hl, "%s,", sa->vs[i].key);
     snprintf(head + hl, sizeof head - hl, "%s", fixed_columns);
     hl = strlen(head);
+    size_t start = 0;
+    XB_TRY(skip_comments(sa, from, text, len, &start, ctx));
+    text += start;
+    len -= start;
     if (len < hl || memcmp(text, head, hl))
         return xb_fail(ctx, XB_ERR_INVALID,
                        "--resume: %s has other columns than this sweep (its first line must be "
                        "%.*s)", from, (int)hl - 1, head);
-    fputs(head, f);
+    write_header(f, sa);
     for (size_t i = hl; i < len;) {
         const char *nl = memchr(text + i, '\n', len - i);
         if (!nl) break; /* an incomplete row: redone */
         size_t rl = (size_t)(nl - (text + i));
         int64_t ci = row_config(sa, text + i, rl);
-        if (ci < 0)
-            return xb_fail(ctx, XB_ERR_INVALID, "--resume: %s: '%.*s' is not a row of this sweep",
-                           from, rl > 80 ? 80 : (int)rl, text + i);
+        if (ci < 0 || !xb_shard_owns(&sa->shard, ci))
+            return xb_fail(ctx, XB_ERR_INVALID, "--resume: %s: '%.*s' is not a row of this %s",
+                           from, rl > 80 ? 80 : (int)rl, text + i, sa->shard.n ? "shard" : "sweep");
         if (!o->done[ci]) {
             o->done[ci] = true;
             o->n_done++;
@@ -412,28 +494,30 @@ static void test_stop(int64_t rows) {
     if (e && xb_parse_int(e, 1, MAX_CONFIGS, &n) && rows == n) raise(SIGINT);
 }
 
-/* Every configuration not already done; 0, or the exit code. */
+/* This rank's configurations (sweep_dist.h); 0, or the exit code. */
 static int run_all(const sweep_args *sa, const xb_arch *base, xb_session *s, sweep_out *o,
-                   xb_ctx *ctx) {
+                   xb_sweep_dist *p, xb_ctx *ctx) {
     int64_t ncfg = n_configs(sa);
     for (int64_t ci = 0; ci < ncfg; ci++) {
-        if (o->done[ci]) continue;
+        if (!xb_sweep_dist_mine(p, ci)) continue;
         if (xb_cli_stop) return xb_cli_interrupt_status();
         xb_arch t;
         const char *vals[MAX_VARY];
         if (config_arch(sa, base, ci, &t, vals, ctx) != XB_OK) return 1; /* checked above */
         if (run_config(s, &t, ctx) != XB_OK)
             return ctx->status == XB_ERR_INTERRUPTED ? xb_cli_interrupt_status() : 1;
-        write_row(o->f, sa, vals, s);
-        if (fflush(o->f) != 0 || ferror(o->f)) {
+        FILE *rows = xb_sweep_dist_row(p, ci, o->f);
+        write_row(rows, sa, vals, s);
+        if (fflush(rows) != 0 || ferror(rows)) {
             xb_fail(ctx, XB_ERR_IO, "%s: write failed: %s", o->name, strerror(errno));
             /* keep only complete rows (a file-size limit may cut one) */
             if (o->partial[0] && o->good_size > 0) (void)!ftruncate(fileno(o->f), o->good_size);
             return 1;
         }
-        if (o->partial[0]) o->good_size = ftell(o->f);
-        o->n_new++;
-        test_stop(o->n_new);
+        if (rows == o->f && o->partial[0]) o->good_size = ftell(o->f);
+        if (rows == o->f) o->n_new++;
+        xb_sweep_dist_done(p, ci);
+        test_stop(p->n_run);
     }
     return xb_cli_stop ? xb_cli_interrupt_status() : 0;
 }
@@ -448,6 +532,30 @@ int xb_cmd_sweep_args(int argc, char **argv) {
     return check_configs(&sa, &base, &ctx) ? 2 : -1;
 }
 
+/* Session (every rank), then at rank 0 the checked, opened output; rank 0's
+ * outcome decides for all.  0, or the exit code. */
+static int setup(sweep_args *sa, xb_sweep_dist *p, xb_session **s, sweep_out *o, xb_ctx *ctx) {
+    int rc = 0;
+    if (p->dist.size > 1 && sa->resume) {
+        if (p->dist.rank == 0)
+            fprintf(stderr, "xbar sweep: --resume needs one process (here %d MPI ranks): resume "
+                    "with a single process, then rerun the rest under mpirun\n", p->dist.size);
+        return 2; /* every rank alike */
+    }
+    if (open_session(sa, p->dist.rank == 0, s, ctx) != XB_OK) rc = 1;
+    if (p->dist.rank == 0 && rc == 0 &&
+        (check_outputs(sa, *s, ctx) != XB_OK || open_out(sa, o, ctx) != XB_OK))
+        rc = ctx->status == XB_ERR_INVALID ? 2 : 1;
+    int rc0 = rc;
+    xb_dist_bcast_int(&p->dist, &rc0);
+    if (rc0 != 0) return p->dist.rank == 0 ? rc : -1; /* -1: quietly, rank 0 reports */
+    if (xb_sweep_dist_plan(p, n_configs(sa), o->done, ctx) != XB_OK) return 1;
+    if (p->dist.size > 1 && p->dist.rank == 0)
+        xb_report_note("%lld configurations over %d MPI ranks (dealt in snake order)",
+                       (long long)n_configs(sa), p->dist.size);
+    return rc;
+}
+
 int xb_cmd_sweep(int argc, char **argv) {
     xb_cli_trap_signals();
     sweep_args sa = {0};
@@ -456,22 +564,24 @@ int xb_cmd_sweep(int argc, char **argv) {
     xb_ctx ctx = {0};
     xb_arch base;
     if ((rc = check_configs(&sa, &base, &ctx)) != 0) return rc;
-    rc = 1;
     xb_session *s = NULL;
     sweep_out o = {0};
-    if (open_session(&sa, &s, &ctx) != XB_OK) goto done;
-    if (check_outputs(&sa, s, &ctx) != XB_OK || open_out(&sa, &o, &ctx) != XB_OK) {
-        rc = ctx.status == XB_ERR_INVALID ? 2 : 1;
-        goto done;
+    xb_sweep_dist p = {.shard = sa.shard};
+    xb_dist_start(&p.dist);
+    rc = setup(&sa, &p, &s, &o, &ctx);
+    if (rc == 0) rc = run_all(&sa, &base, s, &o, &p, &ctx);
+    if (rc >= 0 && p.owner) /* collective: every rank that planned */
+        rc = xb_sweep_dist_collect(&p, rc, ctx.msg, o.f, &o.n_new, &ctx);
+    if (rc < 0) {
+        rc = 1;
+        ctx = (xb_ctx){0};
     }
-    rc = run_all(&sa, &base, s, &o, &ctx);
     if (rc > 128) {
         fprintf(stderr, "\nxbar sweep: interrupted: %lld of %lld configurations complete%s%s%s\n",
                 (long long)(o.n_done + o.n_new), (long long)n_configs(&sa),
                 o.partial[0] ? ", in " : "", o.partial, o.partial[0] ? " (continue with --resume)" : "");
         ctx = (xb_ctx){0};
     }
-done:
     if (rc == 1 || (rc == 2 && ctx.status != XB_OK)) xb_report_error(&ctx);
     if (rc == 1 && o.f && o.partial[0])
         xb_report_note("the %lld complete rows are in %s (continue with --resume)",
@@ -482,5 +592,7 @@ done:
         rc = 1;
     }
     xb_session_free(s);
+    xb_sweep_dist_free(&p);
+    xb_dist_end(&p.dist);
     return rc;
 }

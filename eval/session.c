@@ -21,9 +21,10 @@ struct xb_session {
     char default_data[4096];
     /* data */
     xb_dataset *d;
-    int64_t first, count;
-    int32_t *pred[3];       /* per mode: top-1 class of each evaluated image */
-    float *scores[3];       /* per mode, with opts.keep_scores: [count][n_outputs] */
+    int64_t off, count;     /* the evaluated set: images #off..#off+count-1 (--offset, --limit) */
+    int64_t first, n_eval;  /* the part of it this session runs (xb_session_select), absolute */
+    int32_t *pred[3];       /* per mode: top-1 class of each image run */
+    float *scores[3];       /* per mode, with opts.keep_scores: [n_eval][n_outputs] */
     /* calibration images */
     xb_dataset *train;      /* the training split, when the policy chose it */
     xb_session_calib cal;
@@ -168,8 +169,9 @@ xb_status xb_session_set_data(xb_session *s, xb_dataset *d, int64_t limit, xb_ct
         return st;
     }
     s->d = d;
-    s->first = off;
+    s->off = s->first = off;
     s->count = limit > 0 && limit < d->n - off ? limit : d->n - off;
+    s->n_eval = s->count;
     for (int i = 0; i < 3; i++)
         if (!(s->pred[i] = xb_calloc(ctx, (size_t)s->count, sizeof(int32_t)))) return ctx->status;
     if (!s->opts.keep_scores) return XB_OK;
@@ -182,6 +184,17 @@ xb_status xb_session_set_data(xb_session *s, xb_dataset *d, int64_t limit, xb_ct
         if (!(s->scores[i] = xb_calloc(ctx, (size_t)s->count * (size_t)s->pp.n_outputs,
                                        sizeof(float))))
             return ctx->status;
+    return XB_OK;
+}
+
+xb_status xb_session_select(xb_session *s, int64_t first, int64_t n, xb_ctx *ctx) {
+    if (!s->d) return xb_fail(ctx, XB_ERR_INVALID, "session: no data open");
+    if (first < 0 || n < 1 || first > s->count - n)
+        return xb_fail(ctx, XB_ERR_INVALID, "images #%lld..#%lld are not within the %lld evaluated",
+                       (long long)first, (long long)(first + n - 1), (long long)s->count);
+    /* Relative to the evaluated set; the prediction arrays hold count >= n. */
+    s->first = s->off + first;
+    s->n_eval = n;
     return XB_OK;
 }
 
@@ -207,11 +220,13 @@ xb_status xb_session_choose_calibration(xb_session *s, int64_t n, xb_ctx *ctx) {
     c->set = d;
     c->n = n < d->n ? n : d->n;
     c->first = 0;
-    if (s->first + s->count + c->n <= d->n) {
-        c->first = s->first + s->count;
+    /* Around the whole evaluated set, not a shard's part of it: every
+     * --shard then quantizes and calibrates on the same images. */
+    if (s->off + s->count + c->n <= d->n) {
+        c->first = s->off + s->count;
         c->how = "after the evaluated ones: disjoint from them";
-    } else if (s->first >= c->n) {
-        c->first = s->first - c->n;
+    } else if (s->off >= c->n) {
+        c->first = s->off - c->n;
         c->how = "before the evaluated ones (--offset): disjoint from them";
     } else if (xb_dataset_train_split(d->path, train, sizeof train)) {
         const xb_dataset *t = open_train(s, train, ctx);
@@ -290,14 +305,14 @@ static xb_status run(xb_session *s, const xb_graph *g, const xb_dataset *d, int6
 
 xb_status xb_session_run_float(xb_session *s, xb_ctx *ctx) {
     if (!s->d) return xb_fail(ctx, XB_ERR_INVALID, "session: no data open");
-    return run(s, s->fg, s->d, s->first, s->count, NULL, "float", &s->r[XB_SESSION_FLOAT],
+    return run(s, s->fg, s->d, s->first, s->n_eval, NULL, "float", &s->r[XB_SESSION_FLOAT],
                XB_SESSION_FLOAT, ctx);
 }
 
 xb_status xb_session_run_int8(xb_session *s, xb_ctx *ctx) {
     if (!s->d || !s->qg) return xb_fail(ctx, XB_ERR_INVALID, "session: no data or no int8 model");
     if (s->int8_done) return XB_OK;
-    XB_TRY(run(s, s->qg, s->d, s->first, s->count, NULL, "int8", &s->r[XB_SESSION_INT8],
+    XB_TRY(run(s, s->qg, s->d, s->first, s->n_eval, NULL, "int8", &s->r[XB_SESSION_INT8],
                XB_SESSION_INT8, ctx));
     s->int8_done = true;
     return XB_OK;
@@ -328,7 +343,7 @@ xb_status xb_session_run_analog(xb_session *s, xb_ctx *ctx) {
     if (!s->be || !s->d) return xb_fail(ctx, XB_ERR_INVALID, "session: no backend or no data");
     xb_cost_free(s->cost);
     s->cost = NULL;
-    XB_TRY(run(s, s->qg, s->d, s->first, s->count, xb_backend_engine(s->be), "analog",
+    XB_TRY(run(s, s->qg, s->d, s->first, s->n_eval, xb_backend_engine(s->be), "analog",
                &s->r[XB_SESSION_ANALOG], XB_SESSION_ANALOG, ctx));
     s->cost = xb_cost_compute(s->be->map, ctx);
     return s->cost ? XB_OK : ctx->status;
@@ -399,7 +414,7 @@ const xb_graph *xb_session_graph(const xb_session *s) { return s->fg; }
 const xb_graph *xb_session_int8_graph(const xb_session *s) { return s->qg; }
 const xb_preproc *xb_session_preproc(const xb_session *s) { return &s->pp; }
 const xb_dataset *xb_session_data(const xb_session *s) { return s->d; }
-int64_t xb_session_count(const xb_session *s) { return s->count; }
+int64_t xb_session_count(const xb_session *s) { return s->n_eval; }
 int64_t xb_session_first(const xb_session *s) { return s->first; }
 const int32_t *xb_session_predictions(const xb_session *s, int which) {
     return s->r[which].total ? s->pred[which] : NULL;
@@ -407,6 +422,7 @@ const int32_t *xb_session_predictions(const xb_session *s, int which) {
 const float *xb_session_scores(const xb_session *s, int which) {
     return s->r[which].total ? s->scores[which] : NULL;
 }
+int64_t xb_session_evaluated(const xb_session *s) { return s->count; }
 bool xb_session_prequantized(const xb_session *s) { return xb_graph_count_quantized(s->fg) > 0; }
 const xb_arch *xb_session_arch(const xb_session *s) { return s->have_arch ? &s->arch : NULL; }
 xb_backend *xb_session_backend(const xb_session *s) { return s->be; }

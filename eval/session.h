@@ -100,6 +100,11 @@ xb_status xb_session_open_data(xb_session *s, const char *spec, int64_t limit, x
  * takes ownership of `d`, also on failure. */
 xb_status xb_session_set_data(xb_session *s, xb_dataset *d, int64_t limit, xb_ctx *ctx);
 
+/* Run only images first .. first + n - 1 of the evaluated ones (a shard of
+ * them: xbar run --shard); the calibration images stay those of the whole
+ * evaluated set, so every shard computes on the same integers. */
+xb_status xb_session_select(xb_session *s, int64_t first, int64_t n, xb_ctx *ctx);
+
 /* Choose `n` calibration images by the policy above (fewer when the chosen
  * source has fewer).  May open the training split. */
 xb_status xb_session_choose_calibration(xb_session *s, int64_t n, xb_ctx *ctx);
@@ -144,8 +149,8 @@ const xb_graph *xb_session_graph(const xb_session *s);       /* as loaded */
 const xb_graph *xb_session_int8_graph(const xb_session *s);  /* NULL before quantize */
 const xb_preproc *xb_session_preproc(const xb_session *s);
 const xb_dataset *xb_session_data(const xb_session *s);      /* NULL before open_data */
-int64_t xb_session_count(const xb_session *s);               /* images evaluated */
-int64_t xb_session_first(const xb_session *s);               /* index of the first one */
+int64_t xb_session_count(const xb_session *s);               /* images run (the shard's part) */
+int64_t xb_session_first(const xb_session *s);               /* index of the first run, absolute */
 /* Top-1 class of each evaluated image in the last run of that kind
  * (xb_session_count entries), or NULL if it did not run. */
 const int32_t *xb_session_predictions(const xb_session *s, int which);
@@ -156,6 +161,7 @@ const float *xb_session_scores(const xb_session *s, int which);
  * separated by ';', when the scores were kept); file is empty for IDX/CIFAR
  * data and names are empty without class names.  "-": stdout. */
 xb_status xb_session_write_predictions(const xb_session *s, const char *path, xb_ctx *ctx);
+int64_t xb_session_evaluated(const xb_session *s);           /* the whole evaluated set */
 bool xb_session_prequantized(const xb_session *s);           /* quantized in the file */
 const xb_arch *xb_session_arch(const xb_session *s);         /* NULL before backend/map */
 xb_backend *xb_session_backend(const xb_session *s);         /* NULL unless built */

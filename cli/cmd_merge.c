@@ -1,0 +1,74 @@
+/* xbar merge --csv OUT SHARD.csv... | --json OUT SHARD.json...: the outputs
+ * of `xbar sweep --shard K/N` or `xbar run --shard K/N --json` joined into
+ * the output of the unsharded command (cli/merge.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/args.h"
+#include "cli/cli.h"
+#include "cli/merge.h"
+#include "eval/outfile.h"
+#include "eval/report.h"
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: xbar merge --csv OUT.csv SHARD.csv...\n"
+            "       xbar merge --json OUT.json SHARD.json...\n\n"
+            "Join the outputs of N shards into exactly what the unsharded command writes.\n\n"
+            "  --csv OUT     the CSVs of `xbar sweep ... --shard K/N --csv F` for K = 0..N-1:\n"
+            "                the header, then every configuration's row in the order of the\n"
+            "                unsharded sweep.  Refused (naming them): shards of different\n"
+            "                sweeps (other model, data, arch, --limit, --calib or --vary), a\n"
+            "                shard twice, a missing shard or configuration.  Lines starting\n"
+            "                with '#' other than the '# xbar-shard' ones are copied from\n"
+            "                shard 0, never compared\n"
+            "  --json OUT    the reports of `xbar run ... --shard K/N --json F`: counts add,\n"
+            "                accuracies and rates are recomputed from the summed counts,\n"
+            "                everything that does not depend on the images (quantization,\n"
+            "                mapping, energy and latency per inference) must be equal.\n"
+            "                Timing: seconds are summed over the shards, images/s follows\n\n"
+            "OUT is written aside and renamed into place when complete (\"-\": stdout); it\n"
+            "must not be one of the shards.  See docs/SCALE.md.\n"
+            "Exit status: 0 ok, 1 the shards cannot be merged, 2 usage error.\n");
+}
+
+int xb_cmd_merge(int argc, char **argv) {
+    xb_args a;
+    xb_args_init(&a, argc, argv);
+    const char *csv = NULL, *json = NULL, *v;
+    const char **files = calloc((size_t)argc + 1, sizeof *files);
+    int n = 0;
+    if (!files) return 1;
+    while (xb_args_next(&a)) {
+        if (xb_args_help(&a)) {
+            usage(stdout);
+            free(files);
+            return 0;
+        } else if (xb_args_opt(&a, "--csv", &v)) {
+            csv = v;
+        } else if (xb_args_opt(&a, "--json", &v)) {
+            json = v;
+        } else if (xb_args_positional(&a)) {
+            files[n++] = a.cur;
+        } else {
+            free(files);
+            return xb_args_unknown(&a);
+        }
+    }
+    if (!a.error && (!csv == !json || n == 0))
+        xb_args_fail(&a, "give one of --csv OUT / --json OUT, and the shard files");
+    int rc = 2;
+    xb_ctx ctx = {0};
+    if (!a.error) {
+        const char *out = csv ? csv : json;
+        rc = 1;
+        if (xb_outfile_check(csv ? "--csv" : "--json", out, files, n, &ctx) != XB_OK) rc = 2;
+        else if (csv ? xb_merge_csv(out, files, n, &ctx) == XB_OK
+                     : xb_merge_json(out, files, n, &ctx) == XB_OK)
+            rc = 0;
+        if (rc) xb_report_error(&ctx);
+    }
+    free(files);
+    return rc;
+}
