@@ -381,6 +381,7 @@ static xb_status write_reports(const run_args *ra, const run_modes *m, xb_sessio
         dopt.threshold = ra->diag_threshold;
         dopt.images = ra->diag_images;
         dopt.threads = (int)ra->threads;
+        dopt.progress = ra->progress;
         if (!(diag = xb_diagnose(s, &dopt, ctx))) return ctx->status;
         xb_diagnose_print(out, diag);
     }

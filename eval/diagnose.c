@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "backend/profile.h"
+#include "eval/progress.h"
 
 /* The backend's engine with one layer forced exact, statistics discarded. */
 typedef struct {
@@ -39,6 +40,8 @@ typedef struct {
     xb_session *s;
     int64_t n;
     int threads;
+    xb_progress *prog;  /* one step per run */
+    int64_t *steps;
 } diag_run;
 
 static xb_status run_subset(const diag_run *dr, const xb_engine *eng, double *acc, xb_ctx *ctx) {
@@ -51,6 +54,7 @@ static xb_status run_subset(const diag_run *dr, const xb_engine *eng, double *ac
     xb_run_result r;
     XB_TRY(xb_run_dataset(xb_session_int8_graph(dr->s), xb_session_preproc(dr->s),
                           xb_session_data(dr->s), &o, &r, ctx));
+    xb_progress_update(dr->prog, ++*dr->steps);
     *acc = r.total ? (double)r.correct1 / (double)r.total : 0;
     return XB_OK;
 }
@@ -220,8 +224,11 @@ cJSON *xb_diagnose(xb_session *s, const xb_diag_opts *o, xb_ctx *ctx) {
     cJSON_AddBoolToObject(d, "triggered", drop > o->threshold);
     if (!(drop > o->threshold)) return d;
     double t0 = now_s();
+    int64_t steps = 0;
+    /* baselines, one run per layer, at most 4 suggestions */
     diag_run dr = {.s = s, .n = o->images < xb_session_count(s) ? o->images : xb_session_count(s),
-                   .threads = o->threads};
+                   .threads = o->threads, .steps = &steps,
+                   .prog = xb_progress_start(o->progress, "diagnose", 2 + be->n + 4)};
     if (dr.n < 1) dr.n = 1;
     cJSON_AddNumberToObject(d, "images", (double)dr.n);
     double base_q, base_a;
@@ -235,8 +242,11 @@ cJSON *xb_diagnose(xb_session *s, const xb_diag_opts *o, xb_ctx *ctx) {
     nt = responsible(layers, top, cJSON_AddArrayToObject(d, "responsible"));
     if (suggestions(&dr, xb_session_arch(s), d, top, nt, o->suggest, ctx) != XB_OK) goto fail;
     cJSON_AddNumberToObject(d, "seconds", now_s() - t0);
+    xb_progress_update(dr.prog, 2 + be->n + 4);
+    xb_progress_done(dr.prog);
     return d;
 fail:
+    xb_progress_done(dr.prog);
     cJSON_Delete(d);
     return NULL;
 }

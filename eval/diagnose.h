@@ -32,6 +32,7 @@ typedef struct {
     int64_t images;     /* evaluated images (from #0) for the measurements (default 50) */
     bool suggest;       /* measure the suggestions too (default true) */
     int threads;        /* runner threads (<= 0: OpenMP's default) */
+    int progress;       /* xb_progress_mode of the step count (eval/progress.h) */
 } xb_diag_opts;
 
 static inline xb_diag_opts xb_diag_opts_default(void) {
