@@ -32,7 +32,8 @@ static void usage(FILE *f) {
             "                      coloured by layer, unused cells grey\n\n"
             "Output files are written aside and renamed into place when complete; they must\n"
             "not be an input (model, arch).\n"
-            "Exit status: 0 ok, 1 the job failed, 2 usage error.\n");
+            "Exit status: 0 ok, 1 the job failed or the model DOES NOT FIT the chip (more\n"
+            "tiles than it has; the reports are still written), 2 usage error.\n");
 }
 
 int xb_cmd_compile(int argc, char **argv) {
@@ -110,6 +111,12 @@ int xb_cmd_compile(int argc, char **argv) {
         xb_status st = xb_cli_write_reports(root, &pv, &rep, &ctx);
         cJSON_Delete(root);
         if (st != XB_OK) goto done;
+    }
+    /* the reports are written; the verdict is the exit status */
+    if (!m->fits) {
+        xb_fail(&ctx, XB_ERR_INVALID, "%s DOES NOT FIT arch %s: %lld tiles needed, the chip has %d",
+                model, arch.name, (long long)m->tiles, arch.tiles);
+        goto done;
     }
     rc = 0;
 done:

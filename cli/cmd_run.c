@@ -104,7 +104,8 @@ static void usage(FILE *f) {
             "Output files are written aside and renamed into place when complete; they must\n"
             "not be an input (model, data, arch).  Ctrl-C / SIGTERM stop within about a\n"
             "second, printing the results of the modes that completed.\n"
-            "Exit status: 0 ok, 1 the job failed, 2 usage error, 130/143 interrupted by\n"
+            "Exit status: 0 ok, 1 the job failed or the model DOES NOT FIT the chip (the\n"
+            "results are still printed and written), 2 usage error, 130/143 interrupted by\n"
             "SIGINT/SIGTERM.\n",
             DEFAULT_MODEL);
 }
@@ -454,6 +455,12 @@ int xb_cmd_run(int argc, char **argv) {
     bool analog = ra.mode == MODE_ANALOG || (ra.mode == MODE_ALL && ra.arch.arch);
     if (analog) {
         if ((rc = build_arch(&ra, &arch, &ctx)) != 0) goto done;
+    } else if (ra.mode == MODE_ALL && ra.arch.n_sets) {
+        /* --mode all adds the analog mode only with --arch: a --set alone
+         * would be silently ignored */
+        fprintf(stderr, "xbar run: --set needs --arch under --mode all (e.g. --arch isaac); the "
+                        "analog mode runs only with an architecture\n");
+        return 2;
     } else if (ra.arch.arch || ra.arch.n_sets) {
         xb_report_note("--arch/--set only apply to the analog mode (--mode all or analog)");
     }
@@ -471,6 +478,12 @@ int xb_cmd_run(int argc, char **argv) {
     print_layers(m.need_q ? xb_session_int8_graph(s) : xb_session_graph(s), m.need_q, &ctx);
     if (m.analog && print_analog(&ra, s, &ctx) != XB_OK) goto done;
     if (write_reports(&ra, &m, s, &ctx) != XB_OK) goto done;
+    if (m.analog && !xb_session_mapping(s)->fits) {
+        /* results and reports are out; the exit status says the chip is too small */
+        xb_fail(&ctx, XB_ERR_INVALID, "%s DOES NOT FIT arch %s: %lld tiles needed, the chip has %d",
+                ra.model, arch.name, (long long)xb_session_mapping(s)->tiles, arch.tiles);
+        goto done;
+    }
     rc = 0;
 done:
     if (ctx.status == XB_ERR_INTERRUPTED || (rc != 0 && xb_cli_stop)) {

@@ -52,4 +52,11 @@ done
 "$XBAR" plot "$W/sweep.csv" -o "$W/plots" 2>/dev/null && [ -s "$W/plots/sweep_pareto.svg" ] || fail "xbar plot FILE.csv"
 "$XBAR" report "$W/sweep.csv" -o "$W/sweep.html" && grep -q '<svg' "$W/sweep.html" || fail "xbar report FILE.csv"
 grep -q http "$W/sweep.html" && fail "sweep report contains an http URL"
+# small cuts: --set without --arch under --mode all is a usage error; a
+# mapping that does not fit exits 1 with its reports written
+"$XBAR" run "$MODEL" --data "$DATA" --limit 5 --set adc.bits=4 >/dev/null 2>"$W/set.txt"
+[ $? -eq 2 ] && grep -q -- '--set needs --arch' "$W/set.txt" || fail "--set without --arch: $(cat "$W/set.txt")"
+"$XBAR" compile "$SRC/models/resnet20_cifar10.onnx" --arch isaac --set hierarchy.tiles=1 --json "$W/nf.json" \
+    >/dev/null 2>"$W/nf.txt"
+[ $? -eq 1 ] && grep -q 'DOES NOT FIT' "$W/nf.txt" && [ -s "$W/nf.json" ] || fail "DOES NOT FIT: $(cat "$W/nf.txt")"
 echo "OK"
