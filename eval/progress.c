@@ -104,6 +104,18 @@ void xb_progress_note(xb_progress *p, int64_t done, const char *what) {
 
 void xb_progress_update(xb_progress *p, int64_t done) { xb_progress_note(p, done, NULL); }
 
+void xb_progress_note_now(xb_progress *p, int64_t done, const char *what) {
+    if (!p) return;
+    if (p->bar) {
+        xb_progress_note(p, done, what);
+        return;
+    }
+    p->done = done > p->total ? p->total : done;
+    double now = p->clock();
+    print_line(p, now, what);
+    p->last = now;
+}
+
 void xb_progress_done(xb_progress *p) {
     if (!p) return;
     double now = p->clock();

@@ -34,6 +34,9 @@ void xb_progress_update(xb_progress *p, int64_t done);
 /* Like update, but a lines-mode report also names the item that just
  * finished (e.g. a sweep's "config 3/12 (adc.bits=5)"). */
 void xb_progress_note(xb_progress *p, int64_t done, const char *what);
+/* The same, but in lines mode the line is printed now whatever the
+ * interval (e.g. one line per finished sweep configuration). */
+void xb_progress_note_now(xb_progress *p, int64_t done, const char *what);
 void xb_progress_done(xb_progress *p);
 /* "auto", "bar", "lines", "none" -> mode; -1 when none of them. */
 int xb_progress_parse(const char *s);

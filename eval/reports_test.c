@@ -121,3 +121,25 @@ Test(reports, svg_escapes_and_provenance) {
     cr_assert_str_eq(cJSON_GetObjectItem(j, "xbar_version")->valuestring, xb_version_string());
     cJSON_Delete(j);
 }
+
+/* note_now: a line at once in lines mode (a sweep's finished configuration). */
+Test(reports, progress_note_now) {
+    const char *path = xb_tmp("note.txt");
+    cr_assert(freopen(path, "w", stderr));
+    xb_progress *p = xb_progress_start(XB_PROGRESS_LINES, "sweep", 4);
+    fake_now = 0;
+    xb_progress_set_clock(p, fake_clock, 10.0);
+    fake_now = 1;
+    xb_progress_note_now(p, 1, "config 1/4 (adc.bits=5)");
+    fake_now = 2;
+    xb_progress_note(p, 2, "config 2/4 (adc.bits=6)"); /* within the interval: quiet */
+    fflush(stderr);
+    char buf[512];
+    FILE *f = fopen(path, "r");
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = 0;
+    fclose(f);
+    cr_assert(strstr(buf, "sweep: 1/4 (25%) config 1/4 (adc.bits=5), 1.00/s, elapsed 1s, ETA 3s\n"), "%s", buf);
+    cr_assert_null(strstr(buf, "config 2/4"), "%s", buf);
+    xb_progress_done(p);
+}
