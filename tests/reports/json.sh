@@ -52,6 +52,10 @@ done
 "$XBAR" plot "$W/sweep.csv" -o "$W/plots" 2>/dev/null && [ -s "$W/plots/sweep_pareto.svg" ] || fail "xbar plot FILE.csv"
 "$XBAR" report "$W/sweep.csv" -o "$W/sweep.html" && grep -q '<svg' "$W/sweep.html" || fail "xbar report FILE.csv"
 grep -q http "$W/sweep.html" && fail "sweep report contains an http URL"
+"$XBAR" classify "$MODEL" "$SRC"/datasets/samples/mnist_png/3/*.png --json - >"$W/classify.json" 2>"$W/classify.txt" ||
+    fail "xbar classify --json -"
+check_json "$W/classify.json" classify images
+
 # small cuts: --set without --arch under --mode all is a usage error; a
 # mapping that does not fit exits 1 with its reports written
 "$XBAR" run "$MODEL" --data "$DATA" --limit 5 --set adc.bits=4 >/dev/null 2>"$W/set.txt"
