@@ -31,6 +31,16 @@ static void esc(FILE *f, const char *s) {
 }
 
 static const cJSON *get(const cJSON *o, const char *k) { return cJSON_GetObjectItemCaseSensitive(o, k); }
+/* A string field, "" when absent or not a string (saved reports may be
+ * edited or truncated: never trust their shape). */
+static const char *str(const cJSON *o, const char *k) {
+    const cJSON *v = get(o, k);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+static const cJSON *first(const cJSON *o, const char *k) {
+    const cJSON *v = get(o, k);
+    return cJSON_IsArray(v) ? v->child : NULL;
+}
 static double num(const cJSON *o, const char *k) {
     const cJSON *v = get(o, k);
     return cJSON_IsNumber(v) ? v->valuedouble : NAN;
@@ -132,28 +142,28 @@ static void diagnosis(FILE *f, const cJSON *d) {
     const cJSON *resp = get(d, "responsible");
     fputs("<p>Most responsible layers: ", f);
     if (cJSON_GetArraySize(resp) == 0) fputs("none alone recovers a point (the loss is spread)", f);
-    for (const cJSON *r = resp ? resp->child : NULL; r; r = r->next) {
+    for (const cJSON *r = first(d, "responsible"); r; r = r->next) {
         fputs("<b>", f);
-        esc(f, r->valuestring);
+        esc(f, cJSON_IsString(r) ? r->valuestring : "");
         fputs(r->next ? "</b>, " : "</b>", f);
     }
     fputs("</p>\n<table><tr><th>#</th><th class=l>layer</th><th>saturated</th><th>bits needed</th>"
           "<th>bits given</th><th>top-1 if exact</th><th>recovered</th></tr>\n", f);
-    for (const cJSON *l = get(d, "layers")->child; l; l = l->next) {
+    for (const cJSON *l = first(d, "layers"); l; l = l->next) {
         bool bad = num(l, "recovered_points") >= 1.0;
         fprintf(f, "<tr%s><td>%.0f</td><td class=l>", bad ? " class=bad" : "", num(l, "layer"));
-        esc(f, get(l, "name")->valuestring);
+        esc(f, str(l, "name"));
         fprintf(f, "</td><td>%.3f%%</td><td>%.0f</td><td>%s%.0f</td><td>%.2f%%</td><td>%+.2f</td></tr>\n",
                 100 * num(l, "saturation_rate"), num(l, "bits_needed"),
                 cJSON_IsTrue(get(l, "lossless")) ? "lossless " : "", num(l, "bits_given"),
                 100 * num(l, "accuracy_exact"), num(l, "recovered_points"));
     }
     fputs("</table>\n<p>Suggestions, each applied alone to the arch as run and measured on the same images:</p><ul>\n", f);
-    for (const cJSON *s = get(d, "suggestions") ? get(d, "suggestions")->child : NULL; s; s = s->next) {
+    for (const cJSON *s = first(d, "suggestions"); s; s = s->next) {
         fputs("<li><code>--set ", f);
-        esc(f, get(s, "set")->valuestring);
+        esc(f, str(s, "set"));
         fputs("</code>: ", f);
-        esc(f, get(s, "why")->valuestring);
+        esc(f, str(s, "why"));
         if (isfinite(num(s, "accuracy"))) fprintf(f, " &rarr; <b>%.2f%%</b>", 100 * num(s, "accuracy"));
         fputs("</li>\n", f);
     }

@@ -169,7 +169,7 @@ static xb_status plot_energy(const cJSON *layers, xb_plots *out, xb_ctx *ctx) {
     const cJSON *first = layers ? layers->child : NULL;
     const cJSON *e0 = cJSON_GetObjectItemCaseSensitive(first, "energy_pj");
     int m = cJSON_GetArraySize(e0);
-    if (!first || m <= 0) return XB_OK;
+    if (!first || !cJSON_IsObject(e0) || m <= 0) return XB_OK;
     char **lab = xb_plot_layer_labels(layers, &n);
     const char **names = calloc((size_t)m, sizeof *names);
     double *v = calloc((size_t)(n * m), sizeof *v), mx = 0;

@@ -112,8 +112,10 @@ xb_status xb_plot_heatmap(const cJSON *r, xb_plots *out, xb_ctx *ctx) {
     const cJSON *layers = cJSON_GetObjectItemCaseSensitive(r, "layers");
     int n = cJSON_GetArraySize(layers);
     double total = 0;
-    for (const cJSON *l = layers ? layers->child : NULL; l; l = l->next) total += xb_plot_num(l, "crossbars", 0);
-    if (n <= 0 || total <= 0 || total > 200000) return XB_OK;
+    /* counts clamped at 0 so no layer can draw more squares than the total */
+    for (const cJSON *l = layers ? layers->child : NULL; l; l = l->next)
+        total += fmax(0, xb_plot_num(l, "crossbars", 0));
+    if (n <= 0 || !(total > 0) || total > 20000) return XB_OK; /* beyond: unreadable as squares */
     const cJSON *arch = find_arch(r);
     int cols = (int)ceil(sqrt(total * 2.0));
     double s = fmin(26, fmax(3, 760.0 / cols)), gw = cols * s;
@@ -134,7 +136,7 @@ xb_status xb_plot_heatmap(const cJSON *r, xb_plots *out, xb_ctx *ctx) {
     int64_t xb = 0;
     int i = 0;
     for (const cJSON *l = layers->child; l; l = l->next, i++) {
-        int64_t nx = (int64_t)xb_plot_num(l, "crossbars", 0);
+        int64_t nx = (int64_t)fmax(0, xb_plot_num(l, "crossbars", 0));
         double u = fmin(1, fmax(0, xb_plot_num(l, "utilisation", 1)));
         xb_svg_fill(&g, i, fill, sizeof fill);
         for (int64_t k = 0; k < nx; k++, xb++) {

@@ -56,6 +56,16 @@ grep -q http "$W/sweep.html" && fail "sweep report contains an http URL"
     fail "xbar classify --json -"
 check_json "$W/classify.json" classify images
 
+# saved reports of the wrong shape or malformed: handled, never a crash
+printf '{"model":"x","diagnosis":{"triggered":true,"layers":{"a":1},"responsible":[1]},"layers":[{"name":3,"crossbars":-5,"energy_pj":[1,2]},{"crossbars":1e9}]}' >"$W/odd.json"
+"$XBAR" report "$W/odd.json" -o "$W/odd.html" && "$XBAR" plot "$W/odd.json" -o "$W/odd" 2>/dev/null || fail "odd JSON"
+echo '{"model": [' >"$W/bad.json"
+"$XBAR" plot "$W/bad.json" -o "$W/odd" 2>"$W/bad.txt"
+[ $? -eq 1 ] && grep -q 'malformed JSON' "$W/bad.txt" || fail "malformed JSON: $(cat "$W/bad.txt")"
+printf 'a,b\n1,2,3\n' >"$W/bad.csv"
+"$XBAR" report "$W/bad.csv" -o "$W/bad.html" 2>"$W/badcsv.txt"
+[ $? -eq 1 ] && [ ! -e "$W/bad.html" ] || fail "bad CSV: $(cat "$W/badcsv.txt")"
+
 # small cuts: --set without --arch under --mode all is a usage error; a
 # mapping that does not fit exits 1 with its reports written
 "$XBAR" run "$MODEL" --data "$DATA" --limit 5 --set adc.bits=4 >/dev/null 2>"$W/set.txt"
