@@ -45,6 +45,10 @@ def strip_timing(rep):
     for mode in ("float", "int8", "analog"):
         for k in ("images_per_s", "seconds", "threads"):
             rep.get(mode, {}).pop(k, None)
+    # how the CLI was run (command line, date) and its collapse diagnosis:
+    # the CLI's additions, not results the library computes differently
+    rep.pop("provenance", None)
+    rep.pop("diagnosis", None)
     return rep
 
 
