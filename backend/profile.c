@@ -26,6 +26,16 @@ static const char *fmt_si(double v, char *buf, size_t n) {
     return buf;
 }
 
+/* Width of the layer-name column: the longest name, so none is cut. */
+static int name_width(const xb_mapping *m, int min) {
+    int w = min;
+    for (int i = 0; i < m->n; i++) {
+        int n = (int)strlen(m->layers[i].s.name);
+        if (n > w) w = n;
+    }
+    return w;
+}
+
 void xb_profile_print_mapping(FILE *f, const xb_mapping *m) {
     const xb_arch *a = &m->arch;
     fprintf(f,
@@ -34,12 +44,13 @@ void xb_profile_print_mapping(FILE *f, const xb_mapping *m) {
             a->name, a->rows, a->cols, a->bits_per_cell, a->dac_bits, a->weight_bits,
             xb_arch_encoding_name(a), a->flip ? ", flipped columns" : "", xb_arch_weight_slices(a),
             a->input_bits, xb_arch_input_slices(a));
-    fprintf(f, "%3s  %-28s %6s %6s %4s %6s %6s %4s %7s %6s %5s %5s %5s\n", "#", "layer", "K", "N",
+    int nw = name_width(m, 5);
+    fprintf(f, "%3s  %-*s %6s %6s %4s %6s %6s %4s %7s %6s %5s %5s %5s\n", "#", nw, "layer", "K", "N",
             "grp", "rowblk", "colblk", "rep", "xbars", "util", "part", "tile0", "tiles");
     for (int i = 0; i < m->n; i++) {
         const xb_layer_map *l = &m->layers[i];
-        fprintf(f, "%3d  %-28.28s %6lld %6lld %4lld %6lld %6lld %4lld %7lld %5.1f%% %5lld %5lld %5lld\n",
-                i, l->s.name, (long long)l->s.K, (long long)l->s.N, (long long)l->s.groups,
+        fprintf(f, "%3d  %-*s %6lld %6lld %4lld %6lld %6lld %4lld %7lld %5.1f%% %5lld %5lld %5lld\n",
+                i, nw, l->s.name, (long long)l->s.K, (long long)l->s.N, (long long)l->s.groups,
                 (long long)l->row_blocks, (long long)l->col_blocks, (long long)l->replicas,
                 (long long)l->xbars,
                 100 * l->utilisation, (long long)l->partitions, (long long)l->first_tile,
@@ -174,7 +185,8 @@ cJSON *xb_profile_json_mapping(const xb_mapping *m, const xb_cost *c) {
 
 void xb_profile_print_layers(FILE *f, const xb_mapping *m, const xb_cost *c, const xb_backend *b) {
     char s1[32], s2[32], s3[32];
-    fprintf(f, "%3s  %-24s %6s %8s %8s %8s %7s %7s %6s %5s %10s %5s %10s %5s\n", "#", "layer",
+    int nw = name_width(m, 5);
+    fprintf(f, "%3s  %-*s %6s %8s %8s %8s %7s %7s %6s %5s %10s %5s %10s %5s\n", "#", nw, "layer",
             "xbars", "MACs", "convs", "conv/MAC", "sat%", "zero%", "max", "bits", "energy_pJ",
             "ADC%", "latency_us", "path");
     for (int i = 0; i < m->n; i++) {
@@ -193,8 +205,8 @@ void xb_profile_print_layers(FILE *f, const xb_mapping *m, const xb_cost *c, con
                                             xb_crossbar_cfg(b->layers[i])->signed_pair));
         }
         static const char *paths[] = {"exact", "corr", "full"};
-        fprintf(f, "%3d  %-24.24s %6lld %8s %8s %8.4f %7s %7s %6s %5s %10s %5.1f %10.2f %5s\n", i,
-                l->s.name, (long long)l->xbars, fmt_si((double)l->macs, s1, sizeof s1),
+        fprintf(f, "%3d  %-*s %6lld %8s %8s %8.4f %7s %7s %6s %5s %10s %5.1f %10.2f %5s\n", i,
+                nw, l->s.name, (long long)l->xbars, fmt_si((double)l->macs, s1, sizeof s1),
                 fmt_si((double)l->conversions, s2, sizeof s2),
                 (double)l->conversions / (double)l->macs, sat, zero, mx, bits,
                 fmt_si(lc->total_pj, s3, sizeof s3),

@@ -1,4 +1,5 @@
 /* xbar classify MODEL IMAGE.png...: top-5 classes per image. */
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,12 +7,14 @@
 #include "cli/args.h"
 #include "cli/cli.h"
 #include "cli/data_opts.h"
+#include "eval/outfile.h"
+#include "eval/provenance.h"
 #include "eval/report.h"
 #include "eval/session.h"
 
 static void usage(FILE *f) {
     fprintf(f,
-            "usage: xbar classify MODEL.onnx IMAGE.png...\n\n"
+            "usage: xbar classify MODEL.onnx IMAGE.png... [--json F]\n\n"
             "Top-5 classes with names and softmax probabilities for each image.  Any valid\n"
             "PNG works (1-16 bit; grey, RGB, palette; alpha or tRNS, composited onto black;\n"
             "interlaced), and JPEG (.jpg/.jpeg, by the name).  Grey images given to an RGB\n"
@@ -20,12 +23,16 @@ static void usage(FILE *f) {
             "Images must have the model's input size after --resize/--center-crop.\n\n"
             XB_CLI_DATA_HELP
             "  (--offset and --predictions do not apply to classify)\n\n"
+            "  --json F            also write the results as JSON (\"-\" for stdout, which then\n"
+            "                      holds only the JSON): per image its top-5 classes, with a\n"
+            "                      \"provenance\" block.  (The float model is run; there is no\n"
+            "                      --arch here yet: use xbar run for the analog mode.)\n\n"
             "Exit status: 0 ok, 1 some image or the model failed, 2 usage error.\n");
 }
 
 /* The 5 most probable classes, by repeated selection: K is small and the
  * order must be stable (ties: lower class index first). */
-static void print_top5(const xb_preproc *pp, const double *prob) {
+static void print_top5(FILE *out, cJSON *arr, const xb_preproc *pp, const double *prob) {
     const int K = pp->n_outputs;
     int top[5], nt = K < 5 ? K : 5;
     for (int r = 0; r < nt; r++) {
@@ -39,14 +46,21 @@ static void print_top5(const xb_preproc *pp, const double *prob) {
         }
         top[r] = best;
         const char *name = xb_preproc_class(pp, best);
-        printf("  %d. %-16s %7.4f   (class %d)\n", r + 1, name ? name : "-", prob[best], best);
+        fprintf(out, "  %d. %-16s %7.4f   (class %d)\n", r + 1, name ? name : "-", prob[best], best);
+        if (arr) {
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddNumberToObject(o, "class", best);
+            cJSON_AddStringToObject(o, "name", name ? name : "");
+            cJSON_AddNumberToObject(o, "probability", prob[best]);
+            cJSON_AddItemToArray(arr, o);
+        }
     }
 }
 
 int xb_cmd_classify(int argc, char **argv) {
     xb_args a;
     xb_args_init(&a, argc, argv);
-    const char *model = NULL;
+    const char *model = NULL, *json = NULL, *v;
     const char **images = calloc((size_t)argc + 1, sizeof(char *));
     int n_images = 0;
     xb_cli_data dopt = {0};
@@ -59,6 +73,8 @@ int xb_cmd_classify(int argc, char **argv) {
         } else if (xb_cli_data_opt(&a, &dopt)) {
             if (dopt.offset || dopt.predictions)
                 xb_args_fail(&a, "%s does not apply to classify", a.opt);
+        } else if (xb_args_opt(&a, "--json", &v)) {
+            json = v;
         } else if (xb_args_positional(&a)) {
             if (!model)
                 model = a.cur;
@@ -75,13 +91,28 @@ int xb_cmd_classify(int argc, char **argv) {
         return 2;
     }
     xb_ctx ctx = {0};
+    /* --json -: the text goes to stderr so stdout is pure JSON */
+    FILE *out = json && !strcmp(json, "-") ? stderr : stdout;
+    cJSON *root = json ? cJSON_CreateObject() : NULL, *results = NULL;
+    if (root) {
+        cJSON_AddStringToObject(root, "model", model);
+        results = cJSON_AddArrayToObject(root, "images");
+    }
     xb_session *s = NULL;
     double *prob = NULL;
     int failures = 0;
+    const char *in[] = {model};
+    if (json && xb_outfile_check("--json", json, in, 1, &ctx) != XB_OK) {
+        xb_report_error(&ctx);
+        cJSON_Delete(root);
+        free(images);
+        return 2;
+    }
     xb_session_opts so = {.profile_images = 16};
     xb_cli_data_apply(&dopt, &so);
     if (xb_session_open(model, &so, &s, &ctx) != XB_OK) {
         xb_report_error(&ctx);
+        cJSON_Delete(root);
         free(images);
         return 1;
     }
@@ -94,15 +125,32 @@ int xb_cmd_classify(int argc, char **argv) {
     }
     for (int i = 0; i < n_images; i++) {
         xb_ctx_clear(&ctx);
+        cJSON *img = NULL;
+        if (results) {
+            img = cJSON_CreateObject();
+            cJSON_AddItemToArray(results, img);
+            cJSON_AddStringToObject(img, "image", images[i]);
+        }
         if (xb_session_classify_png(s, images[i], prob, &ctx) != XB_OK) {
             xb_report_error(&ctx);
+            if (img) cJSON_AddStringToObject(img, "error", ctx.msg);
             failures++;
             continue;
         }
-        printf("%s\n", images[i]);
-        print_top5(pp, prob);
+        fprintf(out, "%s\n", images[i]);
+        print_top5(out, img ? cJSON_AddArrayToObject(img, "top5") : NULL, pp, prob);
+    }
+    if (root) {
+        xb_provenance pv = {.model = model, .argc = argc, .argv = argv};
+        cJSON_AddItemToObject(root, "provenance", xb_provenance_json(&pv));
+        xb_ctx_clear(&ctx);
+        if (xb_json_write(root, json, &ctx) != XB_OK) {
+            xb_report_error(&ctx);
+            failures++;
+        }
     }
 done:
+    cJSON_Delete(root);
     free(prob);
     xb_session_free(s);
     free(images);

@@ -2,11 +2,13 @@
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "backend/profile.h"
 #include "cli/arch_opts.h"
 #include "cli/args.h"
 #include "cli/cli.h"
+#include "cli/reports.h"
 #include "eval/outfile.h"
 #include "eval/report.h"
 #include "eval/session.h"
@@ -20,17 +22,24 @@ static void usage(FILE *f) {
             "cell utilisation, partitions and tiles per layer, then totals and the\n"
             "analytic cost per inference (energy, ADC share, latency, area).\n\n" XB_CLI_ARCH_HELP
             "                      (default --arch isaac)\n"
-            "  --json F            write the mapping as JSON (\"-\" for stdout)\n"
+            "  --json F            write the mapping as JSON (\"-\" for stdout: the text\n"
+            "                      report then goes to stderr); with a \"provenance\" block\n"
+            "  --plot DIR          SVG plots in DIR: energy per layer by component and the\n"
+            "                      crossbar heatmap with legend and layer labels\n"
+            "  --html F            a self-contained HTML report (tables, plots, arch,\n"
+            "                      provenance)\n"
             "  --heatmap F.png     crossbar occupancy: one block per crossbar, cells\n"
             "                      coloured by layer, unused cells grey\n\n"
             "Output files are written aside and renamed into place when complete; they must\n"
             "not be an input (model, arch).\n"
-            "Exit status: 0 ok, 1 the job failed, 2 usage error.\n");
+            "Exit status: 0 ok, 1 the job failed or the model DOES NOT FIT the chip (more\n"
+            "tiles than it has; the reports are still written), 2 usage error.\n");
 }
 
 typedef struct {
     xb_cli_arch ao;
-    const char *model, *json, *heatmap;
+    const char *model, *heatmap;
+    xb_cli_reports rep;
 } compile_args;
 
 /* -1: go on; else the exit code. */
@@ -45,7 +54,11 @@ static int parse(int argc, char **argv, compile_args *c) {
             return 0;
         } else if (xb_cli_arch_opt(&a, &c->ao)) {
         } else if (xb_args_opt(&a, "--json", &v)) {
-            c->json = v;
+            c->rep.json = v;
+        } else if (xb_args_opt(&a, "--plot", &v)) {
+            c->rep.plot_dir = v;
+        } else if (xb_args_opt(&a, "--html", &v)) {
+            c->rep.html = v;
         } else if (xb_args_opt(&a, "--heatmap", &v)) {
             c->heatmap = v;
         } else if (xb_args_one(&a, "MODEL", &c->model)) {
@@ -76,13 +89,17 @@ int xb_cmd_compile(int argc, char **argv) {
     int rc = parse(argc, argv, &ca);
     if (rc >= 0) return rc;
     xb_cli_arch ao = ca.ao;
-    const char *model = ca.model, *json = ca.json, *heatmap = ca.heatmap;
+    const char *model = ca.model, *heatmap = ca.heatmap;
+    xb_cli_reports rep = ca.rep;
     xb_ctx ctx = {0};
     xb_arch arch;
     xb_session *s = NULL;
     rc = 1;
     const char *in[] = {model, xb_cli_arch_file(&ao)};
-    if (xb_outfile_check("--json", json, in, 2, &ctx) != XB_OK ||
+    /* --json -: stdout is pure JSON, the text report goes to stderr */
+    FILE *out = rep.json && !strcmp(rep.json, "-") ? stderr : stdout;
+    if (xb_outfile_check("--json", rep.json, in, 2, &ctx) != XB_OK ||
+        xb_outfile_check("--html", rep.html, in, 2, &ctx) != XB_OK ||
         xb_outfile_check("--heatmap", heatmap, in, 2, &ctx) != XB_OK ||
         xb_outfile_check("--arch-out", ao.out, in, 2, &ctx) != XB_OK) {
         rc = 2;
@@ -97,10 +114,10 @@ int xb_cmd_compile(int argc, char **argv) {
     if (xb_session_map(s, &arch, &ctx) != XB_OK) goto done;
     const xb_mapping *m = xb_session_mapping(s);
     const xb_cost *c = xb_session_cost(s);
-    printf("model %s\n", model);
-    xb_profile_print_mapping(stdout, m);
-    printf("\nanalytic cost per inference (every slice of every crossbar runs):\n");
-    xb_profile_print_layers(stdout, m, c, NULL);
+    fprintf(out, "model %s\n", model);
+    xb_profile_print_mapping(out, m);
+    fprintf(out, "\nanalytic cost per inference (every slice of every crossbar runs):\n");
+    xb_profile_print_layers(out, m, c, NULL);
     if (heatmap) {
         /* backend/compile.c writes to a path: a temporary one, moved into
          * place once complete */
@@ -111,18 +128,25 @@ int xb_cmd_compile(int argc, char **argv) {
             goto done;
         }
         if (xb_outfile_commit(&o, &ctx) != XB_OK) goto done;
-        printf("heatmap: %s (layer colours in order: red, green, blue, orange, purple, cyan, "
+        fprintf(out, "heatmap: %s (layer colours in order: red, green, blue, orange, purple, cyan, "
                "magenta, lime, teal, brown, maroon, navy; repeated darker)\n",
                heatmap);
     }
-    if (json) {
+    if (xb_cli_reports_any(&rep)) {
         cJSON *root = xb_profile_json_mapping(m, c);
         cJSON_AddStringToObject(root, "model", model);
         cJSON_AddItemToObject(root, "cost_layers", xb_profile_json_layers(m, c, NULL));
         cJSON_AddItemToObject(root, "cost_totals", xb_profile_json_totals(m, c, NULL));
-        xb_status st = xb_json_write(root, json, &ctx);
+        xb_provenance pv = {.model = model, .arch = &arch, .argc = argc, .argv = argv};
+        xb_status st = xb_cli_write_reports(root, &pv, &rep, &ctx);
         cJSON_Delete(root);
         if (st != XB_OK) goto done;
+    }
+    /* the reports are written; the verdict is the exit status */
+    if (!m->fits) {
+        xb_fail(&ctx, XB_ERR_INVALID, "%s DOES NOT FIT arch %s: %lld tiles needed, the chip has %d",
+                model, arch.name, (long long)m->tiles, arch.tiles);
+        goto done;
     }
     rc = 0;
 done:

@@ -16,7 +16,10 @@
 #include "cli/data_opts.h"
 #include "cli/interrupt.h"
 #include "cli/shard.h"
+#include "cli/reports.h"
+#include "eval/diagnose.h"
 #include "eval/outfile.h"
+#include "eval/progress.h"
 #include "eval/report.h"
 #include "eval/session.h"
 
@@ -25,6 +28,10 @@
 #endif
 
 #define DEFAULT_MODEL XBAR_SOURCE_DIR "/models/lenet5_mnist.onnx"
+
+/* The text report: stdout, or stderr when the JSON goes to stdout (--json -)
+ * so that stdout is pure JSON. */
+static FILE *out;
 
 enum { MODE_FLOAT = 0, MODE_INT8 = 1, MODE_ALL = 2, MODE_ANALOG = 3 };
 enum { CALIB_MINMAX = 0, CALIB_PERCENTILE = 1 };
@@ -38,6 +45,13 @@ typedef struct {
     xb_cli_arch arch;
     const char *csv, *adc_hist;
     long long profile_images;
+    /* reports (eval/plots.h, eval/html.h, eval/diagnose.h) */
+    const char *html, *plot_dir;
+    int progress;
+    double diag_threshold;
+    long long diag_images;
+    int argc;
+    char **argv;
     bool w_bits_set, x_bits_set;
     xb_cli_data dopt; /* preprocessing, image geometry, --offset, --predictions */
     xb_shard shard;
@@ -59,8 +73,18 @@ static void usage(FILE *f) {
             "                      Default: the model's xbar.dataset if installed, else its\n"
             "                      bundled sample.\n"
             "  --limit N           evaluate the first N images (default: all)\n"
-            "  --mode M            float | int8 | all (default all)\n"
-            "  --json FILE         also write a JSON report (\"-\" for stdout)\n"
+            "  --mode M            float | int8 | analog | all (default all)\n"
+            "  --json FILE         also write a JSON report (\"-\" for stdout: the text report\n"
+            "                      then goes to stderr, so stdout is pure JSON); it carries a\n"
+            "                      \"provenance\" block (version, commit, model sha256, command)\n"
+            "  --html F            a self-contained HTML report (tables, plots, diagnosis,\n"
+            "                      arch, provenance; no scripts, no network)\n"
+            "  --plot DIR          the plots as SVG files in DIR (see xbar plot --help)\n"
+            "  --progress P        auto | bar | lines | none (default auto: a bar with rate\n"
+            "                      and ETA on a terminal, else a line every 10 s)\n"
+            "  --diagnose-threshold P  analog top-1 this many points below int8 triggers the\n"
+            "                      collapse diagnosis (default 5; 100 turns it off)\n"
+            "  --diagnose-images N images (from #0) the diagnosis re-runs per layer (default 50)\n"
             "  --threads T         worker threads (default: OMP_NUM_THREADS or all cores)\n"
             XB_CLI_DATA_HELP
             "  --shard K/N         evaluate only the K-th of N contiguous parts of the images\n"
@@ -90,7 +114,8 @@ static void usage(FILE *f) {
             "Output files are written aside and renamed into place when complete; they must\n"
             "not be an input (model, data, arch).  Ctrl-C / SIGTERM stop within about a\n"
             "second, printing the results of the modes that completed.\n"
-            "Exit status: 0 ok, 1 the job failed, 2 usage error, 130/143 interrupted by\n"
+            "Exit status: 0 ok, 1 the job failed or the model DOES NOT FIT the chip (the\n"
+            "results are still printed and written), 2 usage error, 130/143 interrupted by\n"
             "SIGINT/SIGTERM.\n",
             DEFAULT_MODEL);
 }
@@ -99,7 +124,8 @@ static int parse(int argc, char **argv, run_args *r) {
     static const char *modes[] = {"float", "int8", "all", "analog", NULL};
     static const char *methods[] = {"minmax", "percentile", NULL};
     *r = (run_args){.calib = 100, .w_bits = 8, .x_bits = 8, .mode = MODE_ALL, .percentile = 99.99,
-                    .profile_images = 16};
+                    .profile_images = 16, .diag_threshold = 5.0, .diag_images = 50,
+                    .argc = argc, .argv = argv};
     xb_args a;
     xb_args_init(&a, argc, argv);
     const char *v;
@@ -123,6 +149,17 @@ static int parse(int argc, char **argv, run_args *r) {
             r->x_bits_set = true;
         } else if (xb_cli_arch_opt(&a, &r->arch)) {
         } else if (xb_cli_data_opt(&a, &r->dopt)) {
+        } else if (xb_args_opt(&a, "--html", &v)) {
+            r->html = v;
+        } else if (xb_args_opt(&a, "--plot", &v)) {
+            r->plot_dir = v;
+        } else if (xb_args_opt(&a, "--progress", &v)) {
+            static const char *pm[] = {"auto", "bar", "lines", "none", NULL};
+            r->progress = xb_args_choice(&a, v, pm);
+        } else if (xb_args_opt(&a, "--diagnose-threshold", &v)) {
+            xb_args_real(&a, v, 0.0, 100.0, false, &r->diag_threshold);
+        } else if (xb_args_opt(&a, "--diagnose-images", &v)) {
+            xb_args_int(&a, v, 1, XB_DATASET_MAX_IMAGES, &r->diag_images);
         } else if (xb_args_opt(&a, "--csv", &v)) {
             r->csv = v;
         } else if (xb_args_opt(&a, "--adc-hist", &v)) {
@@ -200,9 +237,9 @@ static void print_layers(const xb_graph *g, bool quant, xb_ctx *ctx) {
             }
         }
     }
-    printf("\nmatrix layers (K x N weight matrix per group; MACs per image)\n");
-    xb_table_print(&t, stdout, "  ");
-    printf("  total: %d matrix layers, %s MACs per image\n", k, xb_fmt_count((double)macs, nb, sizeof nb));
+    fprintf(out, "\nmatrix layers (K x N weight matrix per group; MACs per image)\n");
+    xb_table_print(&t, out, "  ");
+    fprintf(out, "  total: %d matrix layers, %s MACs per image\n", k, xb_fmt_count((double)macs, nb, sizeof nb));
     xb_table_free(&t);
     free(ls);
 }
@@ -258,12 +295,12 @@ static xb_status prepare_int8(const run_args *ra, const run_modes *m, const xb_a
     qo.percentile = ra->percentile;
     XB_TRY(xb_session_quantize(s, &qo, ctx));
     if (m->already_q) {
-        printf("int8     model quantized in the file (%d integer matrix layers), run as it is\n",
+        fprintf(out, "int8     model quantized in the file (%d integer matrix layers), run as it is\n",
                xb_graph_count_quantized(xb_session_graph(s)));
         return XB_OK;
     }
     const xb_session_calib *c = xb_session_calibration(s);
-    printf("int8     post-training quantization: weights %lld-bit per output channel, "
+    fprintf(out, "int8     post-training quantization: weights %lld-bit per output channel, "
            "activations %lld-bit per tensor,\n         %s calibration on %lld images #%lld..#%lld "
            "of %s\n         (%s)\n",
            ra->w_bits, ra->x_bits, ra->calib_method == CALIB_PERCENTILE ? "percentile" : "min/max",
@@ -276,28 +313,28 @@ static xb_status prepare_int8(const run_args *ra, const run_modes *m, const xb_a
  * analog run and its cost. */
 static xb_status run_analog(xb_session *s, const xb_arch *arch, xb_ctx *ctx) {
     XB_TRY(xb_session_build_backend(s, arch, ctx));
-    printf("analog   arch %s: %dx%d crossbars, %d b/cell, %d-bit DAC, ", arch->name, arch->rows,
+    fprintf(out, "analog   arch %s: %dx%d crossbars, %d b/cell, %d-bit DAC, ", arch->name, arch->rows,
            arch->cols, arch->bits_per_cell, arch->dac_bits);
     if (arch->adc_bits)
-        printf("%d-bit %s ADC", arch->adc_bits,
+        fprintf(out, "%d-bit %s ADC", arch->adc_bits,
                arch->adc_range == XB_ADC_CLIP  ? "clip"
                : arch->adc_range == XB_ADC_MAX ? "max-range"
                                                : "calibrated");
     else
-        printf("lossless ADC");
-    if (arch->layer_adc_bits[0]) printf(" (per layer: %s)", arch->layer_adc_bits);
-    printf(", %s encoding%s, %d crossbars\n", xb_arch_encoding_name(arch),
+        fprintf(out, "lossless ADC");
+    if (arch->layer_adc_bits[0]) fprintf(out, " (per layer: %s)", arch->layer_adc_bits);
+    fprintf(out, ", %s encoding%s, %d crossbars\n", xb_arch_encoding_name(arch),
            arch->flip ? " with flipped columns" : "", (int)xb_session_mapping(s)->xbars);
     if (xb_arch_needs_calibration(arch)) {
         /* Full scale per layer from the calibration images. */
         XB_TRY(xb_session_calibrate_adc(s, ctx));
         const xb_session_calib *c = xb_session_calibration(s);
-        printf("         ADC full scale calibrated at the %g percentile on images #%lld..#%lld "
+        fprintf(out, "         ADC full scale calibrated at the %g percentile on images #%lld..#%lld "
                "of %s\n",
                arch->adc_percentile, (long long)c->first, (long long)(c->first + c->n - 1),
                c->source);
     }
-    fflush(stdout);
+    fflush(out);
     return xb_session_run_analog(s, ctx);
 }
 
@@ -311,14 +348,14 @@ static void print_results(const xb_session *s, const run_modes *m) {
     if (m->flt) print_result_row(&t, "float", rf);
     if (m->int8) print_result_row(&t, "int8", rq);
     if (m->analog) print_result_row(&t, "analog", ran);
-    xb_table_print(&t, stdout, "");
+    xb_table_print(&t, out, "");
     xb_table_free(&t);
     int64_t count = xb_session_count(s);
     if (m->flt && m->int8)
-        printf("int8 - float: %+.2f points top-1\n",
+        fprintf(out, "int8 - float: %+.2f points top-1\n",
                100.0 * ((double)rq->correct1 - (double)rf->correct1) / (double)(count ? count : 1));
     if (m->analog && m->int8)
-        printf("analog - int8: %+.2f points top-1\n",
+        fprintf(out, "analog - int8: %+.2f points top-1\n",
                100.0 * ((double)ran->correct1 - (double)rq->correct1) / (double)(count ? count : 1));
 }
 
@@ -326,10 +363,10 @@ static xb_status print_analog(const run_args *ra, const xb_session *s, xb_ctx *c
     const xb_mapping *map = xb_session_mapping(s);
     const xb_cost *cost = xb_session_cost(s);
     const xb_backend *be = xb_session_backend(s);
-    printf("\nanalog: crossbar mapping (arch %s)\n", xb_session_arch(s)->name);
-    xb_profile_print_mapping(stdout, map);
-    printf("\nanalog: ADC activity and cost per inference\n");
-    xb_profile_print_layers(stdout, map, cost, be);
+    fprintf(out, "\nanalog: crossbar mapping (arch %s)\n", xb_session_arch(s)->name);
+    xb_profile_print_mapping(out, map);
+    fprintf(out, "\nanalog: ADC activity and cost per inference\n");
+    xb_profile_print_layers(out, map, cost, be);
     /* backend/profile.c writes to a path: give it a temporary one, moved
      * into place once it succeeded. */
     xb_outfile o;
@@ -354,17 +391,39 @@ static xb_status print_analog(const run_args *ra, const xb_session *s, xb_ctx *c
     return XB_OK;
 }
 
-static xb_status write_json(const run_args *ra, const xb_session *s, xb_ctx *ctx) {
+/* The diagnosis (analog vs int8), the JSON report with its provenance, the
+ * plots and the HTML page. */
+static xb_status write_reports(const run_args *ra, const run_modes *m, xb_session *s, xb_ctx *ctx) {
+    cJSON *diag = NULL;
+    if (m->analog && m->int8) {
+        xb_diag_opts dopt = xb_diag_opts_default();
+        dopt.threshold = ra->diag_threshold;
+        dopt.images = ra->diag_images;
+        dopt.threads = (int)ra->threads;
+        dopt.progress = ra->progress;
+        if (!(diag = xb_diagnose(s, &dopt, ctx))) return ctx->status;
+        xb_diagnose_print(out, diag);
+    }
+    xb_cli_reports rep = {.json = ra->json, .html = ra->html, .plot_dir = ra->plot_dir};
+    if (!xb_cli_reports_any(&rep)) {
+        cJSON_Delete(diag);
+        return XB_OK;
+    }
     cJSON *json = xb_session_run_json(s, ra->model, ra->data);
     xb_shard_run_json(&ra->shard, s, json);
-    xb_status st = xb_json_write(json, ra->json, ctx);
+    if (diag) cJSON_AddItemToObject(json, "diagnosis", diag);
+    xb_provenance pv = {.model = ra->model, .data = ra->data,
+                        .arch = m->analog ? xb_session_arch(s) : NULL, .argc = ra->argc,
+                        .argv = ra->argv, .threads = (int)ra->threads};
+    xb_status st = xb_cli_write_reports(json, &pv, &rep, ctx);
     cJSON_Delete(json);
     return st;
 }
 
 /* Model and data into a new session (*s); rc 2 when no data can be chosen. */
 static int open_session(run_args *ra, xb_session **s, xb_ctx *ctx) {
-    xb_session_opts so = {.threads = (int)ra->threads, .progress = true,
+    xb_session_opts so = {.threads = (int)ra->threads, .progress = ra->progress != XB_PROGRESS_NONE,
+                          .progress_mode = ra->progress,
                           .profile_images = ra->profile_images, .cancel = &xb_cli_stop};
     xb_cli_data_apply(&ra->dopt, &so);
     if (xb_session_open(ra->model, &so, s, ctx) != XB_OK) return 1;
@@ -383,8 +442,10 @@ static int open_session(run_args *ra, xb_session **s, xb_ctx *ctx) {
     const char *in[] = {ra->model, xb_session_data(*s)->path, ra->data,
                         xb_cli_arch_file(&ra->arch)};
     const char *outs[][2] = {{"--json", ra->json}, {"--csv", ra->csv}, {"--adc-hist", ra->adc_hist},
-                             {"--predictions", ra->dopt.predictions}};
-    for (int i = 0; i < 4; i++)
+                             {"--predictions", ra->dopt.predictions},
+
+                             {"--html", ra->html}};
+    for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++)
         if (xb_outfile_check(outs[i][0], outs[i][1], in, 4, ctx) != XB_OK) return 2;
     return 0;
 }
@@ -393,14 +454,14 @@ static void print_header(const run_args *ra, const xb_session *s) {
     const xb_preproc *pp = xb_session_preproc(s);
     const xb_dataset *d = xb_session_data(s);
     long long count = (long long)xb_session_count(s), first = (long long)xb_session_first(s);
-    printf("model    %s", ra->model);
-    if (pp->dataset) printf("  (trained on %s)", pp->dataset);
-    printf("\ndata     %s: %lld images %dx%dx%d, evaluating %lld (#%lld..#%lld)", d->path,
+    fprintf(out, "model    %s", ra->model);
+    if (pp->dataset) fprintf(out, "  (trained on %s)", pp->dataset);
+    fprintf(out, "\ndata     %s: %lld images %dx%dx%d, evaluating %lld (#%lld..#%lld)", d->path,
            (long long)d->n, d->c, d->h, d->w, count, first, first + count - 1);
     if (ra->shard.n)
-        printf(", shard %lld/%lld of %lld", ra->shard.k, ra->shard.n,
+        fprintf(out, ", shard %lld/%lld of %lld", ra->shard.k, ra->shard.n,
                (long long)xb_session_evaluated(s));
-    printf("\n");
+    fprintf(out, "\n");
 }
 
 int xb_cmd_run_args(int argc, char **argv) {
@@ -424,6 +485,7 @@ int xb_cmd_run(int argc, char **argv) {
     run_args ra;
     int rc = parse(argc, argv, &ra);
     if (rc >= 0) return rc;
+    out = ra.json && !strcmp(ra.json, "-") ? stderr : stdout;
     if (!ra.threads) ra.threads = xb_args_clamp_threads(0);
     if (!ra.model) {
         ra.model = DEFAULT_MODEL;
@@ -436,6 +498,12 @@ int xb_cmd_run(int argc, char **argv) {
     bool analog = ra.mode == MODE_ANALOG || (ra.mode == MODE_ALL && ra.arch.arch);
     if (analog) {
         if ((rc = build_arch(&ra, &arch, &ctx)) != 0) goto done;
+    } else if (ra.mode == MODE_ALL && ra.arch.n_sets) {
+        /* --mode all adds the analog mode only with --arch: a --set alone
+         * would be silently ignored */
+        fprintf(stderr, "xbar run: --set needs --arch under --mode all (e.g. --arch isaac); the "
+                        "analog mode runs only with an architecture\n");
+        return 2;
     } else if (ra.arch.arch || ra.arch.n_sets) {
         xb_report_note("--arch/--set only apply to the analog mode (--mode all or analog)");
     }
@@ -444,17 +512,23 @@ int xb_cmd_run(int argc, char **argv) {
     if (choose_modes(&ra, s, &m, &ctx) != XB_OK) goto done;
     print_header(&ra, s);
     if (m.need_q && prepare_int8(&ra, &m, &arch, s, &ctx) != XB_OK) goto done;
-    putchar('\n');
-    fflush(stdout);
+    fputc('\n', out);
+    fflush(out);
     if (m.flt && xb_session_run_float(s, &ctx) != XB_OK) goto done;
     if (m.int8 && xb_session_run_int8(s, &ctx) != XB_OK) goto done;
     if (m.analog && run_analog(s, &arch, &ctx) != XB_OK) goto done;
     print_results(s, &m);
     print_layers(m.need_q ? xb_session_int8_graph(s) : xb_session_graph(s), m.need_q, &ctx);
     if (m.analog && print_analog(&ra, s, &ctx) != XB_OK) goto done;
-    if (ra.json && write_json(&ra, s, &ctx) != XB_OK) goto done;
+    if (write_reports(&ra, &m, s, &ctx) != XB_OK) goto done;
     if (ra.dopt.predictions && xb_session_write_predictions(s, ra.dopt.predictions, &ctx) != XB_OK)
         goto done;
+    if (m.analog && !xb_session_mapping(s)->fits) {
+        /* results and reports are out; the exit status says the chip is too small */
+        xb_fail(&ctx, XB_ERR_INVALID, "%s DOES NOT FIT arch %s: %lld tiles needed, the chip has %d",
+                ra.model, arch.name, (long long)xb_session_mapping(s)->tiles, arch.tiles);
+        goto done;
+    }
     rc = 0;
 done:
     if (ctx.status == XB_ERR_INTERRUPTED || (rc != 0 && xb_cli_stop)) {
@@ -465,7 +539,7 @@ done:
                                 .int8 = xb_session_result(s, XB_SESSION_INT8)->total > 0,
                                 .analog = xb_session_result(s, XB_SESSION_ANALOG)->total > 0};
             if (done_m.flt || done_m.int8 || done_m.analog) {
-                printf("completed before the interrupt:\n");
+                fprintf(out, "completed before the interrupt:\n");
                 print_results(s, &done_m);
             }
         }

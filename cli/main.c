@@ -4,10 +4,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
-
-#ifndef XBAR_VERSION
-#define XBAR_VERSION "unknown"
-#endif
+#include "eval/provenance.h"
 
 typedef struct {
     const char *name;
@@ -53,7 +50,7 @@ int main(int argc, char **argv) {
      * report, instead of killing the process mid-file. */
     signal(SIGXFSZ, SIG_IGN);
     if (!strcmp(argv[1], "--version")) {
-        printf("xbar %s\n", XBAR_VERSION);
+        printf("xbar %s (commit %s)\n", xb_version_string(), xb_git_commit());
         return 0;
     }
     for (const command *c = commands; c->name; c++)

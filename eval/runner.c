@@ -8,6 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "eval/progress.h"
+
 int xb_argmax(const float *s, int k) {
     int best = 0;
     for (int i = 1; i < k; i++)
@@ -32,16 +34,6 @@ static double now_s(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static void draw_bar(const char *label, int64_t done, int64_t total, double t0) {
-    int width = 30, fill = total ? (int)(width * done / total) : width;
-    double el = now_s() - t0;
-    fprintf(stderr, "\r%-8s [", label ? label : "run");
-    for (int i = 0; i < width; i++) fputc(i < fill ? '#' : '.', stderr);
-    fprintf(stderr, "] %lld/%lld  %.0f img/s ", (long long)done, (long long)total,
-            el > 0 ? (double)done / el : 0.0);
-    fflush(stderr);
-}
-
 typedef struct {
     xb_exec *e;
     void *state;
@@ -61,7 +53,7 @@ typedef struct {
     int K, in_t, out_t;
     int64_t first, count;
     uint8_t *hit;            /* [count][2]: top-1, top-5 */
-    bool bar;
+    xb_progress *bar;   /* eval/progress.h, or NULL */
     int64_t done, next_draw, step;
     double t0;
 } run_shared;
@@ -108,7 +100,7 @@ static void bar_tick(run_shared *rs) {
     if (now >= due) {
 #pragma omp critical(xb_runner_bar)
         if (now >= rs->next_draw) {
-            draw_bar(rs->o->label, now, rs->count, rs->t0);
+            xb_progress_update(rs->bar, now);
 #pragma omp atomic write
             rs->next_draw = now + rs->step;
         }
@@ -197,7 +189,7 @@ xb_status xb_run_dataset(const xb_graph *g, const xb_preproc *pp, const xb_datas
         free(w);
         return ctx->status;
     }
-    rs.bar = o->progress && isatty(STDERR_FILENO) && count > 0;
+    rs.bar = o->progress ? xb_progress_start(o->progress_mode, o->label, count) : NULL;
     rs.step = count / 100 > 0 ? count / 100 : 1;
     double t1 = 0;
 #pragma omp parallel num_threads(nt)
@@ -218,8 +210,8 @@ xb_status xb_run_dataset(const xb_graph *g, const xb_preproc *pp, const xb_datas
         t1 = now_s();
     }
     if (rs.bar) {
-        draw_bar(o->label, o->cancel && *o->cancel ? rs.done : count, count, rs.t0);
-        fputc('\n', stderr);
+        xb_progress_update(rs.bar, o->cancel && *o->cancel ? rs.done : count);
+        xb_progress_done(rs.bar);
     }
     xb_status st = run_status(w, nt, &rs, ctx);
     workers_finish(w, nt, o->engine, st);

@@ -23,7 +23,8 @@ typedef struct xb_run_opts {
     int threads;              /* <= 0: OpenMP's default (OMP_NUM_THREADS) */
     const xb_engine *engine;  /* NULL: the reference kernels */
     const char *label;        /* progress bar label ("float", "int8"...) */
-    bool progress;            /* draw a progress bar when stderr is a terminal */
+    bool progress;            /* report progress on stderr (eval/progress.h) */
+    int progress_mode;        /* xb_progress_mode: 0 auto (bar on a terminal, else lines) */
     float *logits;            /* optional [count][n_outputs]: scores of every image */
     int32_t *pred;            /* optional [count]: top-1 class of every image */
     /* optional: checked before every image; once non-zero the run stops

@@ -294,6 +294,7 @@ static xb_status run(xb_session *s, const xb_graph *g, const xb_dataset *d, int6
     o.limit = limit;
     o.threads = s->opts.threads;
     o.progress = s->opts.progress;
+    o.progress_mode = s->opts.progress_mode;
     o.engine = e;
     o.label = label;
     o.cancel = s->opts.cancel;

@@ -55,7 +55,8 @@ typedef struct xb_session xb_session;
 
 typedef struct {
     int threads;            /* runner threads; <= 0: OpenMP's default */
-    bool progress;          /* runner progress bars */
+    bool progress;          /* runner progress reports on stderr */
+    int progress_mode;      /* xb_progress_mode (eval/progress.h); 0: auto */
     int64_t profile_images; /* backend: images fully profiled (xb_backend.profile_images);
                                < 0: the backend's default */
     const volatile sig_atomic_t *cancel; /* optional: stops runs (xb_run_opts.cancel) */

@@ -23,6 +23,40 @@ static cJSON *json_int8(const xb_session *s, const xb_quant_opts *qo) {
     return q;
 }
 
+/* The pre-ADC column-sum histogram of each layer, merged to at most 96 bins
+ * over the observed span (the plots read it), and the ADC's range in the
+ * same units (code range x LSB; absent when lossless). */
+#define HIST_JSON_BINS 96
+static void add_histograms(cJSON *layers, const xb_backend *be) {
+    int i = 0;
+    for (cJSON *o = layers ? layers->child : NULL; o && i < be->n; o = o->next, i++) {
+        const xb_crossbar_stats *st = &be->stats[i];
+        const xb_crossbar_config *c = xb_crossbar_cfg(be->layers[i]);
+        if (!c->lossless) {
+            cJSON_AddNumberToObject(o, "adc_range_lo", (double)c->code_lo * c->lsb);
+            cJSON_AddNumberToObject(o, "adc_range_hi", (double)c->code_hi * c->lsb);
+        }
+        if (!st->hist || !st->observed) continue;
+        int first = -1, last = -1;
+        for (int k = 0; k < st->hist_bins; k++)
+            if (st->hist[k]) {
+                if (first < 0) first = k;
+                last = k;
+            }
+        if (first < 0) continue;
+        int span = last - first + 1, merge = (span + HIST_JSON_BINS - 1) / HIST_JSON_BINS;
+        cJSON *h = cJSON_AddObjectToObject(o, "adc_histogram");
+        cJSON_AddNumberToObject(h, "lo", (double)(st->hist_lo + (int64_t)first * st->hist_width));
+        cJSON_AddNumberToObject(h, "width", (double)(st->hist_width * merge));
+        cJSON *counts = cJSON_AddArrayToObject(h, "counts");
+        for (int k = first; k <= last; k += merge) {
+            int64_t sum = 0;
+            for (int j = k; j < k + merge && j <= last; j++) sum += st->hist[j];
+            cJSON_AddItemToArray(counts, cJSON_CreateNumber((double)sum));
+        }
+    }
+}
+
 cJSON *xb_session_run_json(const xb_session *s, const char *model, const char *dataset) {
     cJSON *json = cJSON_CreateObject();
     cJSON_AddStringToObject(json, "model", model ? model : xb_session_model(s));
@@ -41,7 +75,9 @@ cJSON *xb_session_run_json(const xb_session *s, const char *model, const char *d
         cJSON *an = xb_json_run_result(xb_session_result(s, XB_SESSION_ANALOG));
         cJSON_AddStringToObject(an, "arch", xb_session_arch(s)->name);
         cJSON_AddItemToObject(json, "analog", an);
-        cJSON_AddItemToObject(json, "layers", xb_profile_json_layers(map, cost, be));
+        cJSON *layers = xb_profile_json_layers(map, cost, be);
+        add_histograms(layers, be);
+        cJSON_AddItemToObject(json, "layers", layers);
         cJSON_AddItemToObject(json, "totals", xb_profile_json_totals(map, cost, be));
     }
     return json;

@@ -99,6 +99,12 @@ Test(cli, run_float_json_report, .fini = fini) {
              xb_tmp("m.onnx"), xb_tmp("d-images-idx3-ubyte"));
     cr_assert_eq(xb_cli_run(args), 0, "%s", xb_cli_err);
     cr_assert(strstr(xb_cli_out, "\"images\":\t3") != NULL, "%s", xb_cli_out);
+    /* stdout is exactly the JSON report (the text went to stderr), with provenance */
+    cJSON *pj = cJSON_Parse(xb_cli_out);
+    cr_assert_not_null(pj, "stdout is not pure JSON: %s", xb_cli_out);
+    cr_assert(cJSON_IsObject(cJSON_GetObjectItem(pj, "provenance")));
+    cr_assert(strstr(xb_cli_err, "float ") != NULL, "%s", xb_cli_err);
+    cJSON_Delete(pj);
 }
 
 Test(cli, run_int8, .fini = fini) {

@@ -117,3 +117,12 @@ set_tests_properties(readme_own_model PROPERTIES SKIP_RETURN_CODE 77)
 add_test(NAME mpi_sweep COMMAND sh "${CMAKE_SOURCE_DIR}/tests/mpi/run.sh" "${CMAKE_SOURCE_DIR}"
   $<TARGET_FILE:xbar>)
 set_tests_properties(mpi_sweep PROPERTIES SKIP_RETURN_CODE 77)
+# Reports (issue 15): --json - keeps stdout pure JSON with the provenance
+# block (run, compile), plots and HTML from saved JSON / sweep CSV
+# (tests/reports/json.sh); the HTML report in headless Chromium, skipped
+# with a message when chromium is not installed (tests/reports/browser.sh).
+add_test(NAME reports_json COMMAND sh "${CMAKE_SOURCE_DIR}/tests/reports/json.sh" $<TARGET_FILE:xbar>
+  "${CMAKE_SOURCE_DIR}" "${CMAKE_BINARY_DIR}/reports-json")
+add_test(NAME reports_browser COMMAND sh "${CMAKE_SOURCE_DIR}/tests/reports/browser.sh" $<TARGET_FILE:xbar>
+  "${CMAKE_SOURCE_DIR}" "${CMAKE_BINARY_DIR}/reports-browser")
+set_tests_properties(reports_json reports_browser PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300)
