@@ -23,6 +23,8 @@
 #include "cli/shard.h"
 #include "cli/sweep_dist.h"
 #include "eval/outfile.h"
+#include "eval/progress.h"
+#include "eval/provenance.h"
 #include "eval/report.h"
 #include "eval/session.h"
 
@@ -59,6 +61,10 @@ static void usage(FILE *f) {
             "                      there (matched on the varied columns) are skipped, so\n"
             "                      the result is the CSV of an uninterrupted sweep\n"
             "  --threads T         worker threads (at most the processors available)\n"
+            "  --progress P        auto | bar | lines | none (default auto: a bar on a\n"
+            "                      terminal; otherwise one line per finished configuration,\n"
+            "                      \"config k/N (KEY=V, ...)\", and a line at least every 10 s\n"
+            "                      from the run inside it, for logs and batch schedulers)\n"
             "  --shard K/N         run only shard K of N (0 <= K < N), for a job array: the\n"
             "                      configurations are dealt to the shards in snake order\n"
             "                      (0,1,..,N-1,N-1,..,1,0,0,1,..); the CSV starts with\n"
@@ -96,6 +102,10 @@ typedef struct {
     long long limit, calib, threads;
     bool resume;
     xb_shard shard;
+    int progress;          /* xb_progress_mode, resolved: auto -> bar or lines */
+    int argc;              /* the command line, for the CSV's provenance lines */
+    char **argv;
+    const xb_arch *base;   /* the arch before --vary, for the provenance */
 } sweep_args;
 
 /* Number of configurations, or -1 beyond MAX_CONFIGS. */
@@ -139,6 +149,9 @@ static int parse(int argc, char **argv, sweep_args *sa) {
             xb_args_shard(&a, v, &sa->shard);
         } else if (xb_args_flag(&a, "--resume")) {
             sa->resume = true;
+        } else if (xb_args_opt(&a, "--progress", &v)) {
+            static const char *pm[] = {"auto", "bar", "lines", "none", NULL};
+            sa->progress = xb_args_choice(&a, v, pm);
         } else if (xb_args_one(&a, "MODEL", &sa->model)) {
         } else {
             return xb_args_unknown(&a);
@@ -158,6 +171,8 @@ static int parse(int argc, char **argv, sweep_args *sa) {
         return 2;
     }
     if (!sa->threads) sa->threads = xb_args_clamp_threads(0);
+    if (sa->progress == XB_PROGRESS_AUTO)
+        sa->progress = isatty(STDERR_FILENO) ? XB_PROGRESS_BAR : XB_PROGRESS_LINES;
     return -1;
 }
 
@@ -240,6 +255,11 @@ static char *shard_lines(const sweep_args *sa) {
 }
 
 static void write_header(FILE *out, const sweep_args *sa) {
+    /* What produced the rows (eval/provenance.h), as '#' lines that every
+     * reader of the CSV skips: the arch is the one before --vary. */
+    xb_provenance pv = {.model = sa->model, .data = sa->data, .arch = sa->base, .argc = sa->argc,
+                        .argv = sa->argv, .threads = (int)sa->threads};
+    xb_provenance_write_comments(out, &pv);
     char *meta = shard_lines(sa);
     if (meta) fputs(meta, out);
     else fputs("# out of memory\n", out); /* the merge then refuses this shard */
@@ -282,7 +302,9 @@ static xb_status run_config(xb_session *s, const xb_arch *t, xb_ctx *ctx) {
 }
 
 static xb_status open_session(const sweep_args *sa, bool progress, xb_session **s, xb_ctx *ctx) {
-    xb_session_opts so = {.threads = (int)sa->threads, .progress = progress, .profile_images = -1,
+    xb_session_opts so = {.threads = (int)sa->threads,
+                          .progress = progress && sa->progress != XB_PROGRESS_NONE,
+                          .progress_mode = sa->progress, .profile_images = -1,
                           .cancel = &xb_cli_stop};
     XB_TRY(xb_session_open(sa->model, &so, s, ctx));
     XB_TRY(xb_session_open_data(*s, sa->data, sa->limit, ctx));
@@ -495,30 +517,63 @@ static void test_stop(int64_t rows) {
 }
 
 /* This rank's configurations (sweep_dist.h); 0, or the exit code. */
+/* "config k/N (adc.bits=5, encoding=center)" after each finished one, from
+ * rank 0: in lines mode through eval/progress.h (with rate and ETA), under a
+ * bar as a plain line below the run's bar. */
+static void report_config(const sweep_args *sa, xb_progress *pr, int64_t k, int64_t n,
+                          const char **vals) {
+    char what[1024];
+    size_t len = (size_t)snprintf(what, sizeof what, "config %lld/%lld (", (long long)k, (long long)n);
+    for (int i = 0; i < sa->nv && len < sizeof what; i++)
+        len += (size_t)snprintf(what + len, sizeof what - len, "%s%s=%s", i ? ", " : "",
+                                sa->vs[i].key, vals[i]);
+    if (len < sizeof what) snprintf(what + len, sizeof what - len, ")");
+    if (pr) xb_progress_note_now(pr, k, what);
+    else if (sa->progress == XB_PROGRESS_BAR) fprintf(stderr, "sweep: %s\n", what);
+}
+
+/* Configuration ci of this rank: run it, write (or hand over) its row;
+ * vals receives its varied values.  0, or the exit code. */
+static int run_one(const sweep_args *sa, const xb_arch *base, xb_session *s, sweep_out *o,
+                   xb_sweep_dist *p, int64_t ci, const char **vals, xb_ctx *ctx) {
+    if (xb_cli_stop) return xb_cli_interrupt_status();
+    xb_arch t;
+    if (config_arch(sa, base, ci, &t, vals, ctx) != XB_OK) return 1; /* checked above */
+    if (run_config(s, &t, ctx) != XB_OK)
+        return ctx->status == XB_ERR_INTERRUPTED ? xb_cli_interrupt_status() : 1;
+    FILE *rows = xb_sweep_dist_row(p, ci, o->f);
+    write_row(rows, sa, vals, s);
+    if (fflush(rows) != 0 || ferror(rows)) {
+        xb_fail(ctx, XB_ERR_IO, "%s: write failed: %s", o->name, strerror(errno));
+        /* keep only complete rows (a file-size limit may cut one) */
+        if (o->partial[0] && o->good_size > 0) (void)!ftruncate(fileno(o->f), o->good_size);
+        return 1;
+    }
+    if (rows == o->f && o->partial[0]) o->good_size = ftell(o->f);
+    if (rows == o->f) o->n_new++;
+    xb_sweep_dist_done(p, ci);
+    test_stop(p->n_run);
+    return 0;
+}
+
+/* This rank's configurations (sweep_dist.h); 0, or the exit code. */
 static int run_all(const sweep_args *sa, const xb_arch *base, xb_session *s, sweep_out *o,
                    xb_sweep_dist *p, xb_ctx *ctx) {
-    int64_t ncfg = n_configs(sa);
-    for (int64_t ci = 0; ci < ncfg; ci++) {
+    int rc = 0;
+    int64_t ncfg = n_configs(sa), mine = 0, k = 0;
+    for (int64_t ci = 0; ci < ncfg; ci++) mine += xb_sweep_dist_mine(p, ci);
+    bool talk = p->dist.rank == 0 && sa->progress != XB_PROGRESS_NONE;
+    xb_progress *pr = talk && sa->progress == XB_PROGRESS_LINES
+                          ? xb_progress_start(XB_PROGRESS_LINES, "sweep", mine)
+                          : NULL;
+    for (int64_t ci = 0; ci < ncfg && rc == 0; ci++) {
         if (!xb_sweep_dist_mine(p, ci)) continue;
-        if (xb_cli_stop) return xb_cli_interrupt_status();
-        xb_arch t;
         const char *vals[MAX_VARY];
-        if (config_arch(sa, base, ci, &t, vals, ctx) != XB_OK) return 1; /* checked above */
-        if (run_config(s, &t, ctx) != XB_OK)
-            return ctx->status == XB_ERR_INTERRUPTED ? xb_cli_interrupt_status() : 1;
-        FILE *rows = xb_sweep_dist_row(p, ci, o->f);
-        write_row(rows, sa, vals, s);
-        if (fflush(rows) != 0 || ferror(rows)) {
-            xb_fail(ctx, XB_ERR_IO, "%s: write failed: %s", o->name, strerror(errno));
-            /* keep only complete rows (a file-size limit may cut one) */
-            if (o->partial[0] && o->good_size > 0) (void)!ftruncate(fileno(o->f), o->good_size);
-            return 1;
-        }
-        if (rows == o->f && o->partial[0]) o->good_size = ftell(o->f);
-        if (rows == o->f) o->n_new++;
-        xb_sweep_dist_done(p, ci);
-        test_stop(p->n_run);
+        rc = run_one(sa, base, s, o, p, ci, vals, ctx);
+        if (rc == 0 && talk) report_config(sa, pr, ++k, mine, vals);
     }
+    xb_progress_done(pr);
+    if (rc) return rc;
     return xb_cli_stop ? xb_cli_interrupt_status() : 0;
 }
 
@@ -564,6 +619,9 @@ int xb_cmd_sweep(int argc, char **argv) {
     xb_ctx ctx = {0};
     xb_arch base;
     if ((rc = check_configs(&sa, &base, &ctx)) != 0) return rc;
+    sa.base = &base;
+    sa.argc = argc;
+    sa.argv = argv;
     xb_session *s = NULL;
     sweep_out o = {0};
     xb_sweep_dist p = {.shard = sa.shard};

@@ -9,7 +9,11 @@
  * anything else (the model, the quantization, the mapping, energies and
  * latency per inference, which do not depend on the images), which must be
  * equal in every shard.  A difference there means the shards are not of
- * one run, and the merge stops naming the field: nothing is approximated. */
+ * one run, and the merge stops naming the field: nothing is approximated.
+ * Three things are per shard and cannot be joined exactly, so the merged
+ * report leaves them out (and says so): the "diagnosis" (measured on each
+ * shard's first images), each layer's "adc_histogram" (binned over each
+ * shard's observed span), and the "provenance" is the first shard's. */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdio.h>
@@ -42,13 +46,17 @@ static rule rule_of(where w, const char *key) {
                              *lay_der[] = {"saturation_rate", "zero_share", "bits_needed", NULL};
     switch (w) {
     case CTX_ROOT:
-        return !strcmp(key, "images") ? R_SUM : !strcmp(key, "shard") ? R_SKIP : R_EQUAL;
+        return !strcmp(key, "images") ? R_SUM
+               : !strcmp(key, "shard") || !strcmp(key, "provenance") || !strcmp(key, "diagnosis")
+                   ? R_SKIP
+                   : R_EQUAL;
     case CTX_RESULT:
         return is(key, res_sum) ? R_SUM : is(key, res_der) ? R_DERIVED
                : !strcmp(key, "threads") ? R_THREADS : R_EQUAL;
     case CTX_LAYER:
         return is(key, lay_sum) ? R_SUM : is(key, lay_der) ? R_DERIVED
-               : !strcmp(key, "max_value") ? R_MAX : R_EQUAL;
+               : !strcmp(key, "max_value") ? R_MAX
+               : !strcmp(key, "adc_histogram") ? R_SKIP : R_EQUAL;
     case CTX_TOTALS:
         return !strcmp(key, "saturation_rate") ? R_DERIVED : R_EQUAL;
     default:
@@ -259,6 +267,21 @@ static xb_status check_shards(shard_json *fs, int n, xb_ctx *ctx) {
     return XB_OK;
 }
 
+/* What only a single process can report (see the top of the file). */
+static void drop_per_shard(cJSON *base) {
+    bool hist = false, diag = cJSON_GetObjectItemCaseSensitive(base, "diagnosis") != NULL;
+    cJSON_DeleteItemFromObjectCaseSensitive(base, "diagnosis");
+    cJSON *layers = cJSON_GetObjectItemCaseSensitive(base, "layers");
+    for (cJSON *l = layers ? layers->child : NULL; l; l = l->next) {
+        hist |= cJSON_GetObjectItemCaseSensitive(l, "adc_histogram") != NULL;
+        cJSON_DeleteItemFromObjectCaseSensitive(l, "adc_histogram");
+    }
+    if (hist || diag)
+        xb_report_note("merge: %s%s%s are per shard and left out of the merged report (run "
+                       "unsharded for them)", diag ? "the diagnosis" : "",
+                       hist && diag ? " and " : "", hist ? "the ADC histograms" : "");
+}
+
 static xb_status merge_checked(shard_json *fs, int n, const char *out, xb_ctx *ctx) {
     for (int i = 0; i < n; i++) XB_TRY(read_shard(&fs[i], ctx));
     XB_TRY(check_shards(fs, n, ctx));
@@ -269,6 +292,7 @@ static xb_status merge_checked(shard_json *fs, int n, const char *out, xb_ctx *c
     for (int i = 1; i < n && st == XB_OK; i++)
         st = merge_obj(base, fs[i].json, CTX_ROOT, "", &fs[0], &fs[i], ctx);
     if (st == XB_OK) {
+        drop_per_shard(base);
         recompute(base);
         st = xb_json_write(base, out, ctx);
     }

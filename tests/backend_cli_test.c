@@ -20,7 +20,7 @@ static void fini(void) { xb_tmp_cleanup(); }
 
 static int lines(const char *path) {
     static char buf[1 << 20];
-    xb_slurp(path, buf, sizeof buf);
+    xb_slurp_csv(path, buf, sizeof buf); /* header and rows */
     int n = 0;
     for (char *c = buf; *c; c++) n += *c == '\n';
     return n;

@@ -35,6 +35,16 @@ void xb_slurp(const char *path, char *buf, size_t n) {
     if (f) fclose(f);
 }
 
+void xb_slurp_csv(const char *path, char *buf, size_t n) {
+    xb_slurp(path, buf, n);
+    char *body = buf;
+    while (*body == '#') {
+        char *nl = strchr(body, '\n');
+        body = nl ? nl + 1 : body + strlen(body);
+    }
+    memmove(buf, body, strlen(body) + 1);
+}
+
 int xb_cli_run(const char *args) {
     char cmd[8192];
     snprintf(cmd, sizeof cmd, "OMP_NUM_THREADS=2 '%s' %s >'%s' 2>'%s'", xb_cli_path(), args,

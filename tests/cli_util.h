@@ -17,6 +17,9 @@ const char *xb_cli_path(void);
 int xb_cli_run(const char *args);
 /* The file's bytes into buf, NUL-terminated ("" if it cannot be read). */
 void xb_slurp(const char *path, char *buf, size_t n);
+/* The same, without the leading '#' lines of a CSV (provenance, shard
+ * tags): what is left is the header and the rows. */
+void xb_slurp_csv(const char *path, char *buf, size_t n);
 /* Parse a JSON file (up to 1 MiB), failing the test if it is not JSON. */
 cJSON *xb_cli_json(const char *path);
 /* A number field of o, failing the test if missing. */

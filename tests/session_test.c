@@ -118,8 +118,8 @@ static void run_vs_sweep(const char *data, int limit, const char *expect_source)
              data, limit, sets, xb_tmp("s.csv"));
     cr_assert_eq(xb_cli_run(args), 0, "%s", xb_cli_err);
     cr_assert_not_null(strstr(xb_cli_err, expect_source), "sweep calibration: %s", xb_cli_err);
-    xb_slurp(xb_tmp("s.csv"), header, sizeof header);
-    xb_slurp(xb_tmp("s.csv"), csv, sizeof csv);
+    xb_slurp_csv(xb_tmp("s.csv"), header, sizeof header);
+    xb_slurp_csv(xb_tmp("s.csv"), csv, sizeof csv);
     int nf = csv_row(csv, f, 64);
     cJSON *j = xb_cli_json(xb_tmp("r.json"));
     const cJSON *q = cJSON_GetObjectItem(j, "int8"), *an = cJSON_GetObjectItem(j, "analog"),

@@ -21,7 +21,8 @@ def main():
     if len(sys.argv) != 2 or sys.argv[1] in ("-h", "--help"):
         sys.exit(__doc__)
     with open(sys.argv[1], newline="") as f:
-        rows = list(csv.DictReader(f))
+        # leading '#' lines are the sweep's provenance (and shard tags)
+        rows = list(csv.DictReader(l for l in f if not l.startswith("#")))
     if not rows:
         sys.exit("%s: no rows" % sys.argv[1])
     keys = list(rows[0].keys())
