@@ -114,6 +114,9 @@ static const field fields[] = {
     {"adc.gain_sigma", F_DBL, O(adc_gain_sigma), 0, 1, NULL},
     {"adc.inl_lsb", F_DBL, O(adc_inl_lsb), 0, 1e6, NULL},
     {"nonideal.table", F_STR, O(noise_table), 0, sizeof((xb_arch *)0)->noise_table, NULL},
+    {"crossbar.g_on_us", F_DBL, O(g_on_us), 0, 1e9, NULL},
+    {"crossbar.g_off_us", F_DBL, O(g_off_us), 0, 1e9, NULL},
+    {"energy.crossbar_g_ref_us", F_DBL, O(g_ref_us), 1e-9, 1e9, NULL},
 };
 #define NFIELDS ((int)(sizeof fields / sizeof fields[0]))
 
@@ -203,6 +206,9 @@ void xb_arch_defaults(xb_arch *a) {
     a->off_compensation = true;
     a->drift_t0 = 20; /* aihwkit PCMLikeNoiseModel t_0 */
     a->drift_compensation = true;
+    /* Table I's crossbar power taken at CiMLoop's ISAAC cell, R_on = 1333
+     * ohm (docs/ARCH.md, "Conductances"). */
+    a->g_ref_us = 750; /* 1 / 1333 ohm = 750.2 uS */
 }
 
 static const field *find_field(const char *key) {
