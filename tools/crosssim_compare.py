@@ -321,6 +321,23 @@ def mean_sd(v):
     return float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else 0.0
 
 
+def disable_conductance_clip():
+    """--no-g-clip: CrossSim clips every noisy conductance at 0 (Device.clip_and_mask: "G cannot
+    be negative"), which gives the read noise of an off cell (G = 0 with an infinite on/off
+    ratio) a positive mean of 0.4 m Gmax. xbar's read noise is a zero-mean Gaussian per
+    conversion. This replaces that method at run time (CrossSim's files are not touched) by one
+    that applies only CrossSim's optional clip_conductance range and the mask, so the two noise
+    models can be compared with and without the clip."""
+    from simulator.devices.device import Device
+    orig = Device.clip_and_mask
+
+    def clip_and_mask(self, input_, mask):
+        if self.clip_conductance:
+            return orig(self, input_, mask)
+        return input_ * mask if mask is not None else input_
+    Device.clip_and_mask = clip_and_mask
+
+
 def noise_layer_check(args):
     """--layer-check: one random 8-bit layer (K rows, N columns, half the inputs zero) through
     CrossSim with read noise m, against two numpy models of the same bit-sliced arithmetic
@@ -388,6 +405,9 @@ def parse_args():
     ap.add_argument("--batch", type=int, default=50)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--no-xbar", action="store_true")
+    ap.add_argument("--no-g-clip", action="store_true",
+                    help="disable CrossSim's clip of noisy conductances at 0 (a run-time override, "
+                         "see disable_conductance_clip) to compare the noise models without it")
     ap.add_argument("--layer-check", action="store_true",
                     help="with --read-noise: compare the noise of one random layer in CrossSim with "
                          "xbar's model and a per-cell model clipped at G >= 0, then exit")
@@ -413,7 +433,8 @@ def run_crosssim(args, net, xe, ye, pi, bits):
         for L in net.layers:
             L.noisy = args.read_noise > 0
         t0 = time.time()
-        pc = predict(net, xe, args.batch, f"CrossSim adc {bits} bits seed {seed}")
+        pc = predict(net, xe, args.batch, f"CrossSim adc {bits} bits seed {seed}"
+                     + (" no G clip" if args.no_g_clip else ""))
         secs.append(round(time.time() - t0, 1))
         for L, c in zip(net.layers, saved):
             L.core = c
@@ -461,6 +482,8 @@ def main():
         skip(f"cannot import CrossSim or its dependencies: {e}")
     import torch
     torch.set_num_threads(args.threads)
+    if args.no_g_clip and not args.no_crosssim:
+        disable_conductance_clip()
     if args.layer_check:
         return noise_layer_check(args)
 
