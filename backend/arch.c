@@ -119,6 +119,9 @@ static const field fields[] = {
     {"adc.gain_sigma", F_DBL, O(adc_gain_sigma), 0, 1, NULL},
     {"adc.inl_lsb", F_DBL, O(adc_inl_lsb), 0, 1e6, NULL},
     {"nonideal.table", F_STR, O(noise_table), 0, sizeof((xb_arch *)0)->noise_table, NULL},
+    {"crossbar.g_on_us", F_DBL, O(g_on_us), 0, 1e9, NULL},
+    {"crossbar.g_off_us", F_DBL, O(g_off_us), 0, 1e9, NULL},
+    {"energy.crossbar_g_ref_us", F_DBL, O(g_ref_us), 1e-9, 1e9, NULL},
 };
 #define NFIELDS ((int)(sizeof fields / sizeof fields[0]))
 

@@ -114,6 +114,10 @@ typedef struct xb_arch {
     double ir_drop;           /* wire segment resistance / R_on */
     double adc_offset_lsb, adc_gain_sigma, adc_inl_lsb; /* per-ADC errors */
     char noise_table[256];    /* measured (mean, sigma) per column sum, "" = none */
+    /* Explicit conductances (docs/ARCH.md, "Conductances"): any two of
+     * G_on, G_off and on_off_ratio define the third; 0 = not given. */
+    double g_on_us, g_off_us; /* crossbar.g_on_us, crossbar.g_off_us */
+    double g_ref_us;          /* G_on at which energy.crossbar_cell_fj_per_v2 holds */
 } xb_arch;
 
 /* Built-in defaults: the ISAAC preset (arch_defaults.c). */
@@ -135,6 +139,12 @@ xb_status xb_arch_set(xb_arch *a, const char *assignment, xb_ctx *ctx);
 xb_status xb_arch_validate(const xb_arch *a, xb_ctx *ctx);
 /* The device and circuit non-idealities' own checks (arch_device.c). */
 xb_status xb_arch_validate_device(const xb_arch *a, xb_ctx *ctx);
+/* G_on / G_off in effect: g_on_us / g_off_us when both are given, else
+ * crossbar.on_off_ratio (0 = ideal); arch_device.c. */
+double xb_arch_on_off_ratio(const xb_arch *a);
+/* G_on in uS in effect (g_on_us, or g_off_us x ratio); g_ref_us when the
+ * conductances are relative (only the ratio given). */
+double xb_arch_g_on_us(const xb_arch *a);
 
 /* Derived quantities used by compiler, crossbar simulation and cost model. */
 int xb_arch_input_slices(const xb_arch *a);  /* ceil(input_bits / dac_bits) */

@@ -96,5 +96,8 @@ void xb_arch_defaults(xb_arch *a) {
     a->off_compensation = true;
     a->drift_t0 = 20; /* aihwkit PCMLikeNoiseModel t_0 */
     a->drift_compensation = true;
+    /* Table I's crossbar power taken at CiMLoop's ISAAC cell, R_on = 1333
+     * ohm (docs/ARCH.md, "Conductances"). */
+    a->g_ref_us = 750; /* 1 / 1333 ohm = 750.2 uS */
 }
 

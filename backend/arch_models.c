@@ -56,8 +56,12 @@ double xb_arch_row_activation_pj(const xb_arch *a) {
  * (ratio - 1) (0 for an ideal ratio).  The calibration point (cell_fj_v2)
  * is a cell at half of G_on: the mean of a 2-bit cell's levels. */
 double xb_arch_cell_read_pj(const xb_arch *a, double level) {
-    double top = ldexp(1.0, a->bits_per_cell) - 1;
-    double g0 = a->on_off_ratio > 1 ? top / (a->on_off_ratio - 1) : 0;
+    double top = ldexp(1.0, a->bits_per_cell) - 1, ratio = xb_arch_on_off_ratio(a);
+    double g0 = ratio > 1 ? top / (ratio - 1) : 0;
     double rel = (level + g0) / (top + g0) / 0.5;
-    return a->cell_fj_v2 * 1e-3 * a->read_v * a->read_v * rel;
+    /* Read energy is V^2 G t: with explicit conductances it scales with
+     * G_on against the conductance the calibration was taken at (factor 1
+     * when only the ratio is given). */
+    double gscale = xb_arch_g_on_us(a) / a->g_ref_us;
+    return a->cell_fj_v2 * 1e-3 * a->read_v * a->read_v * rel * gscale;
 }

@@ -414,3 +414,66 @@ Test(arch, file_with_nul_byte_fails_cleanly) {
     cr_assert(strstr(ctx.msg, path) && strstr(ctx.msg, "NUL"), "%s", ctx.msg);
     xb_tmp_cleanup();
 }
+
+/* Explicit conductances: any two of G_on, G_off and the ratio define the
+ * third, conflicting settings fail naming the keys, and the ratio in effect
+ * is the one the conductances give. */
+Test(arch, conductance_fields) {
+    xb_ctx ctx = {0};
+    xb_arch a;
+    xb_arch_defaults(&a);
+    cr_assert_eq(xb_arch_on_off_ratio(&a), 0);
+    cr_assert_eq(xb_arch_g_on_us(&a), a.g_ref_us);
+    cr_assert_eq(xb_arch_set(&a, "crossbar.g_on_us=750", &ctx), XB_OK, "%s", ctx.msg);
+    cr_assert_eq(xb_arch_on_off_ratio(&a), 0); /* G_off not given: ideal */
+    cr_assert_eq(xb_arch_set(&a, "crossbar.g_off_us=50", &ctx), XB_OK, "%s", ctx.msg);
+    cr_assert_eq(xb_arch_on_off_ratio(&a), 15);
+    /* a third, agreeing setting is accepted; a conflicting one is not */
+    cr_assert_eq(xb_arch_set(&a, "crossbar.on_off_ratio=15", &ctx), XB_OK, "%s", ctx.msg);
+    cr_assert_neq(xb_arch_set(&a, "crossbar.on_off_ratio=10", &ctx), XB_OK);
+    cr_assert(strstr(ctx.msg, "crossbar.on_off_ratio") && strstr(ctx.msg, "g_off_us"), "%s",
+              ctx.msg);
+    cr_assert_eq(a.on_off_ratio, 15, "a failed --set leaves the arch unchanged");
+    xb_ctx_clear(&ctx);
+    cr_assert_neq(xb_arch_set(&a, "crossbar.g_off_us=60", &ctx), XB_OK);
+    xb_ctx_clear(&ctx);
+    /* G_off at or above G_on */
+    xb_arch_defaults(&a);
+    cr_assert_eq(xb_arch_set(&a, "crossbar.g_on_us=100", &ctx), XB_OK, "%s", ctx.msg);
+    cr_assert_neq(xb_arch_set(&a, "crossbar.g_off_us=100", &ctx), XB_OK);
+    xb_ctx_clear(&ctx);
+    /* G_off alone defines nothing; with the ratio it defines G_on */
+    xb_arch_defaults(&a);
+    cr_assert_neq(xb_arch_set(&a, "crossbar.g_off_us=50", &ctx), XB_OK);
+    cr_assert(strstr(ctx.msg, "crossbar.g_off_us"), "%s", ctx.msg);
+    xb_ctx_clear(&ctx);
+    cr_assert_eq(xb_arch_set(&a, "crossbar.on_off_ratio=15", &ctx), XB_OK, "%s", ctx.msg);
+    cr_assert_eq(xb_arch_set(&a, "crossbar.g_off_us=50", &ctx), XB_OK, "%s", ctx.msg);
+    cr_assert_eq(xb_arch_g_on_us(&a), 750);
+    /* a measured table excludes a finite ratio set through conductances */
+    xb_arch_defaults(&a);
+    cr_assert_eq(xb_arch_set(&a, "nonideal.table=t.csv", &ctx), XB_OK, "%s", ctx.msg);
+    cr_assert_eq(xb_arch_set(&a, "crossbar.g_on_us=750", &ctx), XB_OK, "%s", ctx.msg);
+    cr_assert_neq(xb_arch_set(&a, "crossbar.g_off_us=50", &ctx), XB_OK);
+}
+
+/* Cell read energy is V^2 G t: the ratio form and the conductance form
+ * at the calibration G_on give the same energy at every level, and twice
+ * G_on draws twice the energy. */
+Test(arch, conductance_form_energy) {
+    xb_ctx ctx = {0};
+    xb_arch r, g;
+    xb_arch_defaults(&r);
+    xb_arch_defaults(&g);
+    cr_assert_eq(xb_arch_set(&r, "crossbar.on_off_ratio=15", &ctx), XB_OK, "%s", ctx.msg);
+    cr_assert_eq(xb_arch_set(&g, "crossbar.g_on_us=750", &ctx), XB_OK, "%s", ctx.msg);
+    cr_assert_eq(xb_arch_set(&g, "crossbar.g_off_us=50", &ctx), XB_OK, "%s", ctx.msg);
+    for (int l = 0; l <= 3; l++)
+        cr_assert_eq(xb_arch_cell_read_pj(&r, l), xb_arch_cell_read_pj(&g, l), "level %d", l);
+    /* level 0 conducts G_off = G_on / 15 */
+    cr_assert_float_eq(xb_arch_cell_read_pj(&g, 0) * 15, xb_arch_cell_read_pj(&g, 3), 1e-15);
+    cr_assert_eq(xb_arch_set(&g, "crossbar.g_on_us=1500", &ctx), XB_OK, "%s", ctx.msg);
+    cr_assert_eq(xb_arch_set(&g, "crossbar.g_off_us=100", &ctx), XB_OK, "%s", ctx.msg);
+    for (int l = 0; l <= 3; l++)
+        cr_assert_float_eq(xb_arch_cell_read_pj(&g, l), 2 * xb_arch_cell_read_pj(&r, l), 1e-15);
+}

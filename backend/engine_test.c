@@ -354,3 +354,54 @@ Test(engine, packed_groups_need_independent_groups) {
     xb_backend_free(b);
     xb_test_end(&tg);
 }
+
+/* Runs the two-layer graph on backend b for image `image`. */
+static void run_on(xb_test_graph *tg, xb_backend *b, int64_t image, float *y1, float *y2) {
+    xb_ctx ctx = {0};
+    tg->e->engine = xb_backend_engine(b);
+    tg->e->engine_state = b->engine.state_new(b, &ctx);
+    tg->e->image_index = image;
+    run_outputs(tg, y1, y2);
+    b->engine.state_free(tg->e->engine_state);
+    tg->e->engine_state = NULL;
+    tg->e->engine = NULL;
+}
+
+/* crossbar.on_off_ratio=15 and crossbar.g_on_us=750 + g_off_us=50 are the
+ * same device: identical outputs with the off-state current uncompensated,
+ * programming noise with its floor at G_off, and current-dependent read
+ * noise, on the full and the fast path. */
+Test(engine, ratio_and_conductance_forms_agree) {
+    xb_test_graph tg;
+    xb_arch r, g;
+    xb_ctx ctx = {0};
+    setup(&tg, 8, "isaac", &r);
+    inputs();
+    cr_assert_not_null(xb_test_run(&tg, (const void *[]){xin, x2in}, 0), "%s", tg.ctx.msg);
+    const char *common[] = {"crossbar.off_compensation=false", "nonideal.programming_sigma=0.05",
+                            "nonideal.programming_sigma_floor=0.01",
+                            "nonideal.read_current_sigma=0.2"};
+    g = r;
+    for (int i = 0; i < 4; i++) {
+        cr_assert_eq(xb_arch_set(&r, common[i], &ctx), XB_OK, "%s", ctx.msg);
+        cr_assert_eq(xb_arch_set(&g, common[i], &ctx), XB_OK, "%s", ctx.msg);
+    }
+    cr_assert_eq(xb_arch_set(&r, "crossbar.on_off_ratio=15", &ctx), XB_OK, "%s", ctx.msg);
+    cr_assert_eq(xb_arch_set(&g, "crossbar.g_on_us=750", &ctx), XB_OK, "%s", ctx.msg);
+    cr_assert_eq(xb_arch_set(&g, "crossbar.g_off_us=50", &ctx), XB_OK, "%s", ctx.msg);
+    xb_backend *br = xb_backend_new(tg.g, &r, &ctx), *bg = xb_backend_new(tg.g, &g, &ctx);
+    cr_assert(br && bg, "%s", ctx.msg);
+    float r1[8 * 81], r2[30], g1[8 * 81], g2[30], i1[8 * 81], i2[30];
+    run_outputs(&tg, i1, i2); /* int8 */
+    for (int64_t image = 0; image <= 1000; image += 1000) {
+        run_on(&tg, br, image, r1, r2);
+        run_on(&tg, bg, image, g1, g2);
+        cr_assert_eq(memcmp(r1, g1, sizeof r1), 0, "image %lld", (long long)image);
+        cr_assert_eq(memcmp(r2, g2, sizeof r2), 0, "image %lld", (long long)image);
+    }
+    /* the device model did act */
+    cr_assert_neq(memcmp(r1, i1, sizeof r1), 0);
+    xb_backend_free(br);
+    xb_backend_free(bg);
+    xb_test_end(&tg);
+}

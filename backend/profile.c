@@ -123,7 +123,8 @@ static cJSON *arch_summary(const xb_arch *a) {
     cJSON_AddNumberToObject(o, "read_sigma", a->read_sigma);
     cJSON_AddNumberToObject(o, "stuck_low_rate", a->stuck_low);
     cJSON_AddNumberToObject(o, "stuck_high_rate", a->stuck_high);
-    cJSON_AddNumberToObject(o, "on_off_ratio", a->on_off_ratio);
+    cJSON_AddNumberToObject(o, "on_off_ratio", xb_arch_on_off_ratio(a));
+    cJSON_AddNumberToObject(o, "g_on_us", xb_arch_g_on_us(a));
     /* exactly: a 64-bit seed above 2^53 is not a double */
     char seed[24];
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)a->seed);

@@ -33,6 +33,20 @@ What it does (settings from docs/VALIDATION.md, "Accuracy against CrossSim"):
 xbar does not print per-image predictions, so "differ" counts the images where
 CrossSim's prediction differs from the exact int8 reference (which equals
 xbar's analog result whenever xbar's ADC is lossless).
+
+Read noise (--read-noise m): CrossSim's NormalIndependentDevice adds sigma
+m x Gmax to every cell, drawn afresh for every vector, weight slice and input
+bit; a 2-bit cell's Gmax is 3 levels, so a conversion over n active rows gets
+sigma 3m sqrt(n) levels, which is xbar's nonideal.read_row_sigma = 3m. Both
+sides are random: --seeds S1 S2 ... runs CrossSim once per numpy seed and
+xbar with nonideal.seed = 1..N (--xbar-seeds N, default as many as CrossSim
+seeds); the table gives mean +- sample sd on each side. --no-crosssim runs
+only the Python int8 reference and xbar (no CrossSim needed).
+
+Cost: CrossSim draws a normal number per cell, vector, slice and input bit
+(about 13 million per LeNet-5 image); measured 0.5-0.75 LeNet-5 images/s on a
+loaded 2-core machine, so ResNet-20 (about 100x the MACs) is out of reach with
+noise on. Without noise: about 20-35 LeNet-5 images/s.
 """
 import argparse
 import gzip
@@ -265,16 +279,22 @@ def crosssim_params(adc_bits, read_noise=0.0):
     return p
 
 
-def predict(net, x, batch):
+def predict(net, x, batch, label=None):
+    """Top-1 class per image; with label, progress (images done, rate) on stderr per batch."""
     import torch
     out = []
+    t0 = time.time()
     with torch.no_grad():
         for i in range(0, len(x), batch):
             out.append(net(torch.tensor(x[i:i + batch])).argmax(1).numpy())
+            if label:
+                done = min(i + batch, len(x))
+                print(f"{time.strftime('%H:%M:%S')} {label}: {done}/{len(x)} images, "
+                      f"{done / max(time.time() - t0, 1e-9):.2f} images/s", file=sys.stderr, flush=True)
     return np.concatenate(out)
 
 
-def run_xbar(args, bits, even):
+def run_xbar(args, bits, even, seed=None):
     exe = os.path.join(ROOT, "build", "xbar")
     jf = f"/tmp/xsim_xbar_{os.getpid()}.json"
     cmd = [exe, "run", args.model, "--data", args.data, "--limit", str(args.limit), "--arch", "isaac",
@@ -285,6 +305,8 @@ def run_xbar(args, bits, even):
         # CrossSim: sigma m*Gmax per cell; Gmax = 3 cell levels, so per conversion
         # sigma = 3m*sqrt(active rows) levels = xbar's nonideal.read_row_sigma of 3m
         cmd += ["--set", f"nonideal.read_row_sigma={3 * args.read_noise:g}"]
+    if seed is not None:
+        cmd += ["--set", f"nonideal.seed={seed}"]
     for kv in args.xbar_set:
         cmd += ["--set", kv]
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
@@ -293,7 +315,72 @@ def run_xbar(args, bits, even):
     return r["int8"]["correct"], r["analog"]["correct"], " ".join(cmd[1:]).replace(jf, "F.json")
 
 
-def main():
+def mean_sd(v):
+    """Mean and sample standard deviation (0 for a single value)."""
+    v = np.asarray(v, float)
+    return float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else 0.0
+
+
+def disable_conductance_clip():
+    """--no-g-clip: CrossSim clips every noisy conductance at 0 (Device.clip_and_mask: "G cannot
+    be negative"), which gives the read noise of an off cell (G = 0 with an infinite on/off
+    ratio) a positive mean of 0.4 m Gmax. xbar's read noise is a zero-mean Gaussian per
+    conversion. This replaces that method at run time (CrossSim's files are not touched) by one
+    that applies only CrossSim's optional clip_conductance range and the mask, so the two noise
+    models can be compared with and without the clip."""
+    from simulator.devices.device import Device
+    orig = Device.clip_and_mask
+
+    def clip_and_mask(self, input_, mask):
+        if self.clip_conductance:
+            return orig(self, input_, mask)
+        return input_ * mask if mask is not None else input_
+    Device.clip_and_mask = clip_and_mask
+
+
+def noise_layer_check(args):
+    """--layer-check: one random 8-bit layer (K rows, N columns, half the inputs zero) through
+    CrossSim with read noise m, against two numpy models of the same bit-sliced arithmetic
+    (offset w + 128, 4 x 2-bit slices, per input bit, clip ADC): xbar's (a Gaussian of sigma
+    3m sqrt(active rows) per conversion) and a per-cell one whose noisy conductance is clipped at
+    0, as CrossSim's Device.clip_and_mask does. Prints the mean and sd of each one's error
+    against the exact product."""
+    from simulator import AnalogCore
+    m, bits, K, N, V = args.read_noise, args.adc_bits[0], 100, 16, 300
+    rng = np.random.default_rng(5)
+    W = rng.integers(-127, 128, size=(N, K)).astype(np.float64)
+    X = rng.integers(0, 256, size=(K, V)).astype(np.float64)
+    X[rng.random((K, V)) < 0.5] = 0
+    exact = W @ X
+    np.random.seed(args.seeds[0])
+    core = AnalogCore(W, crosssim_params(bits, m))
+    err_cs = np.stack([core.matvec(X[:, v]) for v in range(V)], 1) - exact
+    Wo = (W + 128).astype(np.int64)
+
+    def model(seed, per_cell):
+        r = np.random.default_rng(seed)
+        acc = np.zeros((N, V))
+        for k in range(8):
+            xb = ((X.astype(np.int64) >> k) & 1).astype(np.float64)
+            for i in range(4):
+                lev = ((Wo >> (2 * i)) & 3).astype(np.float64)
+                if per_cell:
+                    s = np.stack([3 * (np.clip(lev / 3 + m * r.normal(size=lev.shape), 0, None) @ xb[:, v])
+                                  for v in range(V)], 1)
+                else:
+                    s = lev @ xb + r.normal(size=(N, V)) * 3 * m * np.sqrt(xb.sum(0))
+                acc += np.clip(np.rint(s), 0, 2 ** bits - 1) * 2 ** (2 * i + k)
+        return acc - 128 * X.sum(0) - exact
+    err_x = np.concatenate([model(s, False).ravel() for s in range(5)])
+    err_c = np.concatenate([model(s, True).ravel() for s in range(2)])
+    print(f"layer K={K} N={N}, {V} input vectors, read noise m={m}, ADC {bits} bits "
+          f"(output sd without noise {exact.std():.0f})")
+    for name, e in (("CrossSim", err_cs), ("xbar model (Gaussian per conversion)", err_x),
+                    ("per-cell model, G clipped at 0", err_c)):
+        print(f"  {name:40s} error mean {e.mean():9.1f}  sd {e.std():9.1f}")
+
+
+def parse_args():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--crosssim", default=os.environ.get("XBAR_CROSSSIM"))
     ap.add_argument("--model", default="models/lenet5_mnist.onnx")
@@ -308,25 +395,97 @@ def main():
                          "nonideal.read_row_sigma=3m (the same variance per conversion)")
     ap.add_argument("--xbar-set", action="append", default=[], metavar="KEY=VALUE",
                     help="extra --set for the xbar runs (repeatable)")
-    ap.add_argument("--seed", type=int, default=1, help="numpy seed for CrossSim's read noise")
+    ap.add_argument("--seed", type=int, nargs="+", default=[1], dest="seeds",
+                    help="numpy seeds for CrossSim's read noise, one CrossSim run each "
+                         "(--seeds is the same option)")
+    ap.add_argument("--seeds", type=int, nargs="+", dest="seeds")
+    ap.add_argument("--xbar-seeds", type=int, default=0,
+                    help="with read noise: xbar runs with nonideal.seed = 1..N (default: as many "
+                         "as CrossSim seeds); mean and sample sd are reported on both sides")
     ap.add_argument("--batch", type=int, default=50)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--no-xbar", action="store_true")
-    args = ap.parse_args()
+    ap.add_argument("--no-g-clip", action="store_true",
+                    help="disable CrossSim's clip of noisy conductances at 0 (a run-time override, "
+                         "see disable_conductance_clip) to compare the noise models without it")
+    ap.add_argument("--layer-check", action="store_true",
+                    help="with --read-noise: compare the noise of one random layer in CrossSim with "
+                         "xbar's model and a per-cell model clipped at G >= 0, then exit")
+    ap.add_argument("--no-crosssim", action="store_true",
+                    help="only the Python int8 reference and the xbar runs (no CrossSim needed)")
+    return ap.parse_args()
 
-    if not args.crosssim or not os.path.isdir(os.path.join(args.crosssim, "simulator")):
-        skip(f"CrossSim checkout not found ({args.crosssim or 'set --crosssim or XBAR_CROSSSIM'})")
-    sys.path.insert(0, args.crosssim)
+
+def run_crosssim(args, net, xe, ye, pi, bits):
+    """One CrossSim run per seed; (correct counts, differ-from-int8 counts, seconds)."""
+    import torch
+    from simulator.algorithms.dnn.torch.convert import from_torch
+    correct, differ, secs = [], [], []
+    for seed in args.seeds:
+        np.random.seed(seed)  # CrossSim draws its read noise from numpy's global generator
+        params = crosssim_params(bits, args.read_noise)
+        cores = torch.nn.ModuleList([L.core for L in net.layers])
+        analog = from_torch(cores, params)
+        saved = [L.core for L in net.layers]
+        for L, c in zip(net.layers, analog):
+            L.core = c
+        net.set_mode("crosssim")
+        for L in net.layers:
+            L.noisy = args.read_noise > 0
+        t0 = time.time()
+        pc = predict(net, xe, args.batch, f"CrossSim adc {bits} bits seed {seed}"
+                     + (" no G clip" if args.no_g_clip else ""))
+        secs.append(round(time.time() - t0, 1))
+        for L, c in zip(net.layers, saved):
+            L.core = c
+        correct.append(int((pc == ye).sum()))
+        differ.append(int((pc != pi).sum()))
+        print(json.dumps({"adc_bits": bits, "seed": seed, "crosssim": correct[-1],
+                          "differ_vs_int8": differ[-1], "crosssim_s": secs[-1]}), flush=True)
+    return correct, differ, secs
+
+
+def xbar_rows(args, bits, row):
+    """xbar's top-1 for the chosen row splits; with read noise over nonideal.seed = 1..N."""
+    nseeds = (args.xbar_seeds or len(args.seeds)) if args.read_noise > 0 else 0
+    for even in ([False, True] if args.row_split == "both" else [args.row_split == "even"]):
+        key = "xbar_" + ("even" if even else "fill")
+        if nseeds:
+            vals = []
+            for s in range(1, nseeds + 1):
+                i8, an, cmd = run_xbar(args, bits, even, s)
+                vals.append(an)
+            row[key + "_seeds"] = vals
+            row[key] = round(mean_sd(vals)[0], 2)
+            row[key + "_sd"] = round(mean_sd(vals)[1], 2)
+            cmd = cmd.replace(f"nonideal.seed={nseeds}", "nonideal.seed=1..%d" % nseeds)
+        else:
+            i8, an, cmd = run_xbar(args, bits, even)
+            row[key] = an
+        row["xbar_int8"] = i8
+        row["cmd_" + ("even" if even else "fill")] = "xbar " + cmd
+
+
+def main():
+    args = parse_args()
+    if not args.no_crosssim:
+        if not args.crosssim or not os.path.isdir(os.path.join(args.crosssim, "simulator")):
+            skip(f"CrossSim checkout not found ({args.crosssim or 'set --crosssim or XBAR_CROSSSIM'})")
+        sys.path.insert(0, args.crosssim)
     try:
         import torch  # noqa: F401
         import onnx  # noqa: F401
-        import simulator  # noqa: F401
-        from simulator.algorithms.dnn.torch.convert import from_torch
+        if not args.no_crosssim:
+            import simulator  # noqa: F401
+            from simulator.algorithms.dnn.torch.convert import from_torch  # noqa: F401
     except ImportError as e:
         skip(f"cannot import CrossSim or its dependencies: {e}")
     import torch
     torch.set_num_threads(args.threads)
-    np.random.seed(args.seed)
+    if args.no_g_clip and not args.no_crosssim:
+        disable_conductance_clip()
+    if args.layer_check:
+        return noise_layer_check(args)
 
     os.chdir(ROOT)
     net, mean, std, meta = build(args.model)
@@ -354,39 +513,36 @@ def main():
 
     rows = []
     for bits in args.adc_bits:
-        params = crosssim_params(bits, args.read_noise)
-        cores = torch.nn.ModuleList([L.core for L in net.layers])
-        analog = from_torch(cores, params)
-        saved = [L.core for L in net.layers]
-        for L, c in zip(net.layers, analog):
-            L.core = c
-        net.set_mode("crosssim")
-        for L in net.layers:
-            L.noisy = args.read_noise > 0
-        t0 = time.time()
-        pc = predict(net, xe, args.batch)
-        dt = time.time() - t0
-        for L, c in zip(net.layers, saved):
-            L.core = c
-        cs = int((pc == ye).sum())
-        differ = int((pc != pi).sum())
-        row = {"adc_bits": bits, "crosssim": cs, "differ_vs_int8": differ, "crosssim_s": round(dt, 1)}
+        row = {"adc_bits": bits}
+        if not args.no_crosssim:
+            cs, differ, secs = run_crosssim(args, net, xe, ye, pi, bits)
+            if len(cs) == 1:
+                row.update({"crosssim": cs[0], "differ_vs_int8": differ[0], "crosssim_s": secs[0]})
+            else:
+                row.update({"crosssim_seeds": cs, "crosssim": round(mean_sd(cs)[0], 2),
+                            "crosssim_sd": round(mean_sd(cs)[1], 2),
+                            "differ_vs_int8": round(mean_sd(differ)[0], 2), "crosssim_s": sum(secs)})
         if not args.no_xbar:
-            for even in ([False, True] if args.row_split == "both" else [args.row_split == "even"]):
-                i8, an, cmd = run_xbar(args, bits, even)
-                row["xbar_int8"] = i8
-                row["xbar_" + ("even" if even else "fill")] = an
-                row["cmd_" + ("even" if even else "fill")] = "xbar " + cmd
+            xbar_rows(args, bits, row)
         rows.append(row)
         print(json.dumps(row), flush=True)
 
     print()
-    print(f"| model | images | ADC bits | read noise m | CrossSim | xbar fill | xbar even | xbar int8 | python int8 | CrossSim != int8 |")
+    print("| model | images | ADC bits | read noise m | CrossSim | xbar fill | xbar even | xbar int8 "
+          "| python int8 | CrossSim != int8 |")
     print("|---|---|---|---|---|---|---|---|---|---|")
+
+    def cell(r, k):
+        if k not in r:
+            return "-"
+        return f"{r[k]} +- {r[k + '_sd']}" if k + "_sd" in r and len(r.get(k + "_seeds", [])) > 1 else str(r[k])
     for r in rows:
-        print(f"| {os.path.basename(args.model)} | {args.limit} | {r['adc_bits']} | {args.read_noise:g} | {r['crosssim']} | "
-              f"{r.get('xbar_fill', '-')} | {r.get('xbar_even', '-')} | {r.get('xbar_int8', '-')} | "
-              f"{int((pi == ye).sum())} | {r['differ_vs_int8']} |")
+        print(f"| {os.path.basename(args.model)} | {args.limit} | {r['adc_bits']} | {args.read_noise:g} | "
+              f"{cell(r, 'crosssim')} | {cell(r, 'xbar_fill')} | {cell(r, 'xbar_even')} | "
+              f"{r.get('xbar_int8', '-')} | {int((pi == ye).sum())} | {r.get('differ_vs_int8', '-')} |")
+    if args.read_noise > 0:
+        print("(with read noise: mean +- sample sd over the seeds; CrossSim seeds "
+              f"{args.seeds}, xbar nonideal.seed 1..{args.xbar_seeds or len(args.seeds)})")
 
 
 if __name__ == "__main__":

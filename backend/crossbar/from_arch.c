@@ -29,7 +29,7 @@ void xb_crossbar_config_from_arch(const xb_arch *a, const xb_qlayer *q, int laye
     c->read_sigma = a->read_sigma;
     c->stuck_low = a->stuck_low;
     c->stuck_high = a->stuck_high;
-    c->on_off_ratio = a->on_off_ratio;
+    c->on_off_ratio = xb_arch_on_off_ratio(a); /* from G_on / G_off when given */
     c->seed = a->seed;
     c->layer_id = layer_id;
     /* device and circuit non-idealities */
