@@ -1,5 +1,6 @@
 #include "eval/progress.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,13 @@ struct xb_progress {
     double line_s;
     double (*clock)(void);
 };
+
+/* When the last line went out, from any progress in this process (real
+ * clock only).  A sweep runs one runner after another; timing each from its
+ * own start would let the gap between lines reach twice the interval, so a
+ * new one continues the cadence: its first line comes `line_s` after the
+ * previous one, not after its own start.  Only the cadence is shared. */
+static _Atomic double last_line_any;
 
 static double mono_s(void) {
     struct timespec ts;
@@ -39,6 +47,10 @@ xb_progress *xb_progress_start(xb_progress_mode mode, const char *label, int64_t
     p->clock = mono_s;
     p->line_s = XB_PROGRESS_LINE_S;
     p->t0 = p->last = p->clock();
+    /* the first progress of the process starts the cadence */
+    double prev = atomic_load(&last_line_any);
+    if (prev == 0) atomic_compare_exchange_strong(&last_line_any, &prev, p->last);
+    else if (!p->bar && prev < p->last) p->last = prev;
     return p;
 }
 
@@ -85,6 +97,7 @@ static void print_line(const xb_progress *p, double now, const char *what) {
             (long long)p->done, (long long)p->total, 100.0 * (double)p->done / (double)p->total,
             what ? " " : "", what ? what : "", rate, el, eta);
     fflush(stderr);
+    if (p->clock == mono_s) atomic_store(&last_line_any, now);
 }
 
 void xb_progress_note(xb_progress *p, int64_t done, const char *what) {
