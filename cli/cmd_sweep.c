@@ -31,7 +31,7 @@
 #define MAX_VARY 8
 #define MAX_VALUES 64
 #define MAX_CONFIGS 4096
-#define N_COLUMNS 16 /* after the varied ones */
+#define N_COLUMNS (16 + XB_E_COUNT - 1) /* after the varied ones */
 
 typedef struct {
     char key[128];
@@ -46,8 +46,9 @@ static void usage(FILE *f) {
             "Run the analog mode for every combination of the varied architecture fields and\n"
             "write one CSV row per configuration: the varied values, analog and int8 accuracy,\n"
             "energy per inference, ADC energy share, conversions per MAC, saturation rate,\n"
-            "latency, TOPS/W, images/s (simulation speed), crossbars, tiles and\n"
-            "layer-pipelined images/s of the modelled chip.\n\n" XB_CLI_ARCH_HELP
+            "latency, TOPS/W, images/s (simulation speed), crossbars, tiles,\n"
+            "layer-pipelined images/s of the modelled chip, and the energy per inference by\n"
+            "component (adc_energy_pj ... router_energy_pj, pJ), after '#' provenance lines.\n\n" XB_CLI_ARCH_HELP
             "  --vary KEY=SPEC     SPEC is LO:HI or LO:HI:STEP (integers) or V1,V2,... ;\n"
             "                      e.g. --vary adc.bits=4:8 --vary encoding=offset,differential,center\n"
             "  --data SPEC         as for xbar run (mnist, cifar10, a path)\n"
@@ -219,7 +220,14 @@ static int check_configs(sweep_args *sa, xb_arch *base, xb_ctx *ctx) {
 static const char fixed_columns[] =
     "images,analog_correct,analog_accuracy,int8_accuracy,energy_pj_per_inference,"
     "adc_energy_share,conversions_per_mac,adc_conversions,saturation_rate,latency_ns,"
-    "tops_per_w,images_per_s,crossbars,tiles,pipelined_images_per_s,adc_energy_pj\n";
+    "tops_per_w,images_per_s,crossbars,tiles,pipelined_images_per_s,adc_energy_pj,"
+    /* the rest of the energy per inference by component (backend/cost.h
+     * order, ADC above), in pJ */
+    "dac_energy_pj,crossbar_energy_pj,sample_hold_energy_pj,shift_add_energy_pj,"
+    "input_reg_energy_pj,output_reg_energy_pj,edram_energy_pj,alu_energy_pj,bus_energy_pj,"
+    "router_energy_pj\n";
+_Static_assert(XB_E_COUNT == 11 && XB_E_ADC == 0,
+               "the sweep CSV names every energy component (fixed_columns)");
 
 /* A sharded sweep's CSV starts with which sweep and shard it is
  * (cli/shard.h): malloc'd, "" when not sharded, NULL when out of memory. */
@@ -277,7 +285,7 @@ static void write_row(FILE *out, const sweep_args *sa, const char **vals, const 
     int64_t conv, sat;
     xb_session_adc_counts(s, &conv, &sat);
     for (int i = 0; i < sa->nv; i++) fprintf(out, "%s,", vals[i]);
-    fprintf(out, "%lld,%lld,%.6f,%.6f,%.6g,%.6f,%.6f,%lld,%.6g,%.6g,%.6g,%.2f,%lld,%lld,%.6g,%.6g\n",
+    fprintf(out, "%lld,%lld,%.6f,%.6f,%.6g,%.6f,%.6f,%lld,%.6g,%.6g,%.6g,%.2f,%lld,%lld,%.6g,%.6g",
             (long long)ra->total, (long long)ra->correct1,
             ra->total ? (double)ra->correct1 / (double)ra->total : 0.0,
             rq->total ? (double)rq->correct1 / (double)rq->total : 0.0, c->energy_pj, c->adc_share,
@@ -285,6 +293,8 @@ static void write_row(FILE *out, const sweep_args *sa, const char **vals, const 
             conv ? (double)sat / (double)conv : 0.0, c->latency_ns, c->tops_per_w,
             ra->images_per_s, (long long)m->xbars, (long long)m->tiles, c->pipelined_ips,
             c->pj[XB_E_ADC]);
+    for (int e = 1; e < XB_E_COUNT; e++) fprintf(out, ",%.6g", c->pj[e]);
+    fputc('\n', out);
     fflush(out);
 }
 
