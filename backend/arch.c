@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/raella.h"
 #include "runtime/json_read.h"
 #include "runtime/num.h"
 
@@ -122,6 +123,11 @@ static const field fields[] = {
     {"crossbar.g_on_us", F_DBL, O(g_on_us), 0, 1e9, NULL},
     {"crossbar.g_off_us", F_DBL, O(g_off_us), 0, 1e9, NULL},
     {"energy.crossbar_g_ref_us", F_DBL, O(g_ref_us), 1e-9, 1e9, NULL},
+    /* RAELLA (backend/raella.h) */
+    {"crossbar.layer_slices", F_STR, O(layer_slices), 0, sizeof((xb_arch *)0)->layer_slices, NULL},
+    {"crossbar.slice_error", F_DBL, O(slice_error), 0, 1e6, NULL},
+    {"dac.speculation", F_BOOL, O(dac_speculation), 0, 1, NULL},
+    {"dac.speculation_slices", F_STR, O(spec_slices), 0, 0, NULL},
 };
 #define NFIELDS ((int)(sizeof fields / sizeof fields[0]))
 
@@ -261,7 +267,9 @@ xb_status xb_arch_check_layer_bits(const xb_arch *a, int n, xb_ctx *ctx) {
 }
 
 bool xb_arch_needs_calibration(const xb_arch *a) {
-    return a->adc_range == XB_ADC_CALIBRATED && (a->adc_bits > 0 || a->layer_adc_bits[0]);
+    /* crossbar.slices=auto measures its candidates on the calibration images */
+    return (a->adc_range == XB_ADC_CALIBRATED && (a->adc_bits > 0 || a->layer_adc_bits[0])) ||
+           xb_raella_auto_slices(a);
 }
 
 xb_status xb_arch_check_simulable(const xb_arch *a, xb_ctx *ctx) {
@@ -566,7 +574,8 @@ xb_status xb_arch_validate(const xb_arch *a, xb_ctx *ctx) {
                        "arch: flip complements offset-encoded columns; it needs encoding = offset "
                        "(got %s)",
                        xb_arch_encoding_name(a));
-    if (a->slices[0]) {
+    XB_TRY(xb_raella_validate(a, ctx));
+    if (a->slices[0] && strcmp(a->slices, "auto")) {
         int w[16], n = parse_slices(a->slices, w), sum = 0, ok = n > 0;
         for (int i = 0; ok && i < n; i++) {
             ok = w[i] <= a->bits_per_cell;

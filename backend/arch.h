@@ -118,6 +118,11 @@ typedef struct xb_arch {
      * G_on, G_off and on_off_ratio define the third; 0 = not given. */
     double g_on_us, g_off_us; /* crossbar.g_on_us, crossbar.g_off_us */
     double g_ref_us;          /* G_on at which energy.crossbar_cell_fj_per_v2 holds */
+    /* --- RAELLA (Andrulis et al., ISCA 2023; backend/raella.h, docs/ARCH.md) --- */
+    char layer_slices[512];   /* crossbar.layer_slices "I=4/2/1;I=2/2/2/1", "" = none */
+    double slice_error;       /* crossbar.slice_error: budget of crossbar.slices=auto */
+    bool dac_speculation;     /* dac.speculation: speculative input slices + recovery */
+    char spec_slices[64];     /* dac.speculation_slices, MSB first, e.g. "4/2/2" */
 } xb_arch;
 
 /* Built-in defaults: the ISAAC preset (arch_defaults.c). */

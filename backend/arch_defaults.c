@@ -99,5 +99,9 @@ void xb_arch_defaults(xb_arch *a) {
     /* Table I's crossbar power taken at CiMLoop's ISAAC cell, R_on = 1333
      * ohm (docs/ARCH.md, "Conductances"). */
     a->g_ref_us = 750; /* 1 / 1333 ohm = 750.2 uS */
+    /* RAELLA's switches, off (docs/ARCH.md) */
+    a->slice_error = 0.09; /* RAELLA's per-layer error budget */
+    a->dac_speculation = false;
+    snprintf(a->spec_slices, sizeof a->spec_slices, "4/2/2");
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "backend/crossbar/geometry.h"
+#include "backend/raella.h"
 #include "backend/replicate_milp.h"
 
 static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
@@ -100,7 +101,8 @@ static int64_t pack_factor(const xb_arch *a, const xb_layer_shape *s, int64_t un
 }
 
 xb_mapping *xb_compile_shapes(const xb_arch *a, const xb_layer_shape *shapes, int n, xb_ctx *ctx) {
-    if (xb_arch_validate(a, ctx) != XB_OK || xb_arch_check_layer_bits(a, n, ctx) != XB_OK)
+    if (xb_arch_validate(a, ctx) != XB_OK || xb_arch_check_layer_bits(a, n, ctx) != XB_OK ||
+        xb_raella_check_layers(a, n, ctx) != XB_OK)
         return NULL;
     xb_mapping *m = xb_calloc(ctx, 1, sizeof *m);
     if (!m) return NULL;
@@ -111,13 +113,14 @@ xb_mapping *xb_compile_shapes(const xb_arch *a, const xb_layer_shape *shapes, in
         free(m);
         return NULL;
     }
-    int J = xb_arch_input_slices(a), S = xb_arch_weight_slices(a), u = xb_arch_cols_per_slice(a);
+    int J = xb_arch_input_slices(a), u = xb_arch_cols_per_slice(a);
     /* A signed ADC on a differential pair converts the difference of the
      * two column currents: one conversion per pair. */
     int conv_per_unit = (xb_arch_pair_columns(a) && a->adc_signed) ? 1 : u;
     for (int i = 0; i < n; i++) {
         const xb_layer_shape *s = &shapes[i];
         xb_layer_map *l = &m->layers[i];
+        int S = xb_raella_layer_weight_slices(a, i, n); /* crossbar.layer_slices, else global */
         if (s->K < 1 || s->N < 1 || s->groups < 1 || s->P < 1) {
             xb_fail(ctx, XB_ERR_INVALID, "layer '%s': empty matrix (K=%lld N=%lld groups=%lld P=%lld)",
                     s->name, (long long)s->K, (long long)s->N, (long long)s->groups,
@@ -157,6 +160,7 @@ xb_mapping *xb_compile_shapes(const xb_arch *a, const xb_layer_shape *shapes, in
         l->max_column_sum = (a->flip ? klev / 2 : klev) * ((1 << a->dac_bits) - 1);
         l->adc_bits = xb_arch_layer_adc_bits(a, i, n, NULL);
         l->adc_cycle_frac = 1;
+        xb_raella_map_layer(a, l); /* dac.speculation: both passes' cycles */
     }
     place(a, m);
     if (a->replication == XB_REP_BALANCE) balance(a, m);

@@ -69,6 +69,7 @@ typedef struct {
     double adc_cycle_frac;   /* SAR trials per conversion / adc_bits (1 unless adc.skip_cycles
                                 and the backend knows the weights) */
     int64_t max_column_sum;  /* largest possible pre-ADC sum in this layer's crossbars */
+    double dac_extra_pj;     /* RAELLA speculation: multi-bit DAC levels beyond dac.bits */
 } xb_layer_map;
 
 typedef struct {

@@ -37,7 +37,7 @@ static void layer_energy(const xb_arch *a, const xb_layer_map *l, double *e) {
      * runs (adc.skip_cycles; docs/BACKEND.md). */
     e[XB_E_ADC] =
         (double)l->conversions * xb_arch_adc_energy_pj(a, l->adc_bits) * l->adc_cycle_frac;
-    e[XB_E_DAC] = (double)l->dac_acts * xb_arch_row_activation_pj(a);
+    e[XB_E_DAC] = (double)l->dac_acts * xb_arch_row_activation_pj(a) + l->dac_extra_pj;
     double per_w = l->cells_driven / (double)l->w_slices; /* cells per slice */
     /* The cell energy is affine in the level, so the sum over slices of
      * per_w x E(mean level of slice s) needs only the summed means. */

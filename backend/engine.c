@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "backend/crossbar/from_arch.h"
+#include "backend/raella.h"
 #include "kernels/qlayer.h"
 
 typedef struct {
@@ -56,6 +57,13 @@ static void sar_cycles(xb_backend *b, int i) {
         b->arch.adc_skip_cycles ? xb_crossbar_sar_trial_frac(b->layers[i], m->adc_bits) : 1;
 }
 
+void xb_backend_configure_adc(const xb_arch *a, xb_crossbar_layer *l, double full_scale,
+                              int layer, int n) {
+    configure_adc(a, l, full_scale, layer, n);
+}
+
+void xb_backend_sar_cycles(xb_backend *b, int layer) { sar_cycles(b, layer); }
+
 static void *state_new(void *self, xb_ctx *ctx) {
     xb_backend *b = self;
     worker_state *s = xb_calloc(ctx, 1, sizeof *s);
@@ -67,6 +75,8 @@ static void *state_new(void *self, xb_ctx *ctx) {
         size_t need = xb_crossbar_scratch_bytes(b->layers[i], b->P[i]);
         if (need > scratch) scratch = need;
     }
+    if (b->calibrating && xb_autoslice_scratch_bytes(b->autos) > scratch)
+        scratch = xb_autoslice_scratch_bytes(b->autos);
     s->scratch = xb_malloc(ctx, scratch);
     if (!s->stats || !s->scratch) goto fail;
     for (int i = 0; i < b->n; i++)
@@ -96,6 +106,7 @@ static void state_merge(void *self, void *state) {
     if (!s) return;
     for (int i = 0; i < b->n; i++) xb_crossbar_stats_merge(&b->stats[i], &s->stats[i]);
     b->images += s->images;
+    xb_raella_update_map(b); /* speculation: the conversions counted */
 }
 
 /* The call's shape is the one the layer was built and its scratch sized for. */
@@ -124,6 +135,8 @@ static xb_status qmatmul(void *self, xb_exec *e, const xb_node *node, int layer,
     bool profile = b->calibrating || e->image_index < b->profile_images;
     xb_crossbar_matmul(b->layers[layer], group, x, P, e->image_index, profile, acc, s->scratch,
                        &s->stats[layer]);
+    if (b->autos && b->calibrating)
+        xb_autoslice_observe(b->autos, layer, group, x, P, e->image_index, acc, s->scratch);
     return XB_OK;
 }
 
@@ -185,6 +198,7 @@ xb_backend *xb_backend_new(const xb_graph *g, const xb_arch *a, xb_ctx *ctx) {
         }
         xb_crossbar_config c;
         xb_crossbar_config_from_arch(a, q, i, &c);
+        xb_raella_config(a, i, b->n, &c); /* per-layer slicing, speculation */
         c.table = table;
         b->layers[i] = xb_crossbar_layer_new(&c, q->w, ctx);
         if (!b->layers[i]) {
@@ -202,6 +216,7 @@ xb_backend *xb_backend_new(const xb_graph *g, const xb_arch *a, xb_ctx *ctx) {
     b->engine.state_free = state_free;
     b->engine.qmatmul = qmatmul;
     b->engine.exact = exact;
+    if (xb_raella_auto_slices(a) && !(b->autos = xb_autoslice_new(b, g, ctx))) goto fail;
     xb_noise_table_free(table);
     return b;
 fail:
@@ -220,6 +235,7 @@ void xb_backend_free(xb_backend *b) {
     free(b->P);
     free(b->stats);
     free(b->full_scale);
+    xb_autoslice_free(b->autos);
     xb_mapping_free(b->map);
     free(b);
 }
@@ -251,6 +267,7 @@ xb_status xb_backend_calibration_end(xb_backend *b, xb_ctx *ctx) {
         configure_adc(&b->arch, b->layers[i], b->full_scale[i], i, b->n);
         sar_cycles(b, i);
     }
+    if (b->autos) XB_TRY(xb_autoslice_finish(b, ctx)); /* crossbar.slices = auto */
     xb_backend_reset_stats(b);
     return XB_OK;
 }

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/raella.h"
+
 int xb_profile_bits_needed(int64_t max_abs, bool is_signed) {
     int b = 0;
     while (b < 62 && ((int64_t)1 << b) - 1 < max_abs) b++;
@@ -243,6 +245,7 @@ void xb_profile_print_layers(FILE *f, const xb_mapping *m, const xb_cost *c, con
                 "ADC statistics: saturation over all %lld images; zero share, max and bits "
                 "needed over the fully simulated images (profile images: index < %lld)\n",
                 (long long)b->images, (long long)b->profile_images);
+    if (b) xb_raella_print(f, b); /* RAELLA's per-layer choices, when on */
 }
 
 static cJSON *energy_obj(const double *pj) {
@@ -292,6 +295,7 @@ cJSON *xb_profile_json_layers(const xb_mapping *m, const xb_cost *c, const xb_ba
             cJSON_AddNumberToObject(o, "adc_lsb", xb_crossbar_cfg(b->layers[i])->lsb);
             if (b->full_scale[i] > 0)
                 cJSON_AddNumberToObject(o, "adc_full_scale", b->full_scale[i]);
+            xb_raella_layer_json(b, i, o); /* slicing, centers, speculation */
         }
         cJSON_AddItemToObject(o, "energy_pj", energy_obj(lc->pj));
         cJSON_AddNumberToObject(o, "energy_pj_total", lc->total_pj);

@@ -52,6 +52,7 @@ static size_t carve(const xb_crossbar_layer *l, int64_t P, uint8_t *base, scratc
 }
 
 size_t xb_crossbar_scratch_bytes(const xb_crossbar_layer *l, int64_t P) {
+    if (l->cfg.spec_n) return xb_spec_scratch_bytes(l, P) + 64;
     return carve(l, P, NULL, NULL) + 64;
 }
 
@@ -442,6 +443,10 @@ void xb_crossbar_matmul(const xb_crossbar_layer *l, int group, const uint8_t *x,
                         xb_crossbar_stats *st) {
     const xb_crossbar_config *c = &l->cfg;
     uint8_t *base = (uint8_t *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
+    if (c->spec_n) {
+        xb_spec_run(l, group, x, P, image, profile, acc, base, st);
+        return;
+    }
     scratch_t s;
     carve(l, P, base, &s);
     int64_t g = group;

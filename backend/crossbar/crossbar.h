@@ -105,6 +105,12 @@ typedef struct {
     int cols, adcs_per_xbar; /* physical crossbar columns (0 = all C) and ADCs per crossbar */
     double adc_offset, adc_gain, adc_inl; /* sigmas: LSB, relative, LSB */
     const xb_noise_table *table; /* borrowed during the build; the layer keeps a copy */
+    /* RAELLA's speculative input slicing (speculate.c): spec_n slices of
+     * spec_bits[] bits (LSB first) per input; a conversion that saturates
+     * sends its column (this row block and position) to recovery with
+     * dac_bits-wide slices.  spec_n = 0: off. */
+    int spec_n;
+    int8_t spec_bits[8];
 } xb_crossbar_config;
 
 /* Per-layer statistics, integers so merging is order-independent. */
@@ -118,6 +124,9 @@ typedef struct {
     int64_t hist_width;   /* values per bin */
     int hist_bins;
     int64_t *hist;        /* [hist_bins], owned */
+    /* speculation (speculate.c): (row block, conversion column, position)
+     * units run speculatively, and those recovered */
+    int64_t spec_units, spec_recovered;
 } xb_crossbar_stats;
 
 typedef struct xb_crossbar_layer {
@@ -186,6 +195,9 @@ size_t xb_crossbar_scratch_bytes(const xb_crossbar_layer *l, int64_t P);
 void xb_crossbar_matmul(const xb_crossbar_layer *l, int group, const uint8_t *x, int64_t P,
                         int64_t image, bool profile, int32_t *acc, void *scratch,
                         xb_crossbar_stats *stats);
+/* RAELLA's Center+Offset center of one output's weights wn[K] under c
+ * (program.c; the rule is documented there and in docs/ARCH.md). */
+int32_t xb_crossbar_pick_center(const xb_crossbar_config *c, const int8_t *wn, int64_t K);
 
 /* Read access for the engine and the reports. */
 static inline const xb_crossbar_config *xb_crossbar_cfg(const xb_crossbar_layer *l) {

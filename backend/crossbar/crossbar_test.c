@@ -84,10 +84,84 @@ static void ref_gemm(const int8_t *w, const uint8_t *x, int64_t K, int64_t N, in
 
 /* Independent, naive model of the ADC pipeline (clip mode, LSB 1):
  * conversion by conversion, written from the definition in crossbar.h.
- * center: the layer's c_n (center encoding) or NULL. */
+ * center: the layer's c_n (center encoding) or NULL.  With speculation
+ * (c->spec_n, speculate.c) each unit (row block, weight slice, column) is
+ * first converted in the wide slices; if one of them clips, the unit is
+ * converted again in dac_bits-wide slices and that value is used. */
+typedef struct {
+    const xb_crossbar_config *c;
+    const int32_t *center;
+    const int8_t *w;
+    const uint8_t *x;
+    int64_t P, n, p, k0, k1, lo, hi;
+    int wd, sh; /* the weight slice */
+    bool flip;
+} ref_unit;
+
+/* Raw column sum of polarity pol (0: the + column, the pair's S+ - S-, or
+ * the offset column; 1: the - column) for input digits (x >> ish) & mask. */
+static int64_t ref_sum(const ref_unit *u, int pol, int ish, int iw) {
+    const xb_crossbar_config *c = u->c;
+    int B = c->weight_bits;
+    int64_t sp = 0, sn = 0, cm = (1 << u->wd) - 1;
+    for (int64_t k = u->k0; k < u->k1; k++) {
+        int64_t dg = (u->x[k * u->P + u->p] >> ish) & ((1 << iw) - 1);
+        int wv = u->w[u->n * c->K + k] - (u->center ? u->center[u->n] : 0);
+        if (c->differential) {
+            int64_t lev = ((wv < 0 ? -wv : wv) >> u->sh) & cm;
+            if (wv >= 0) sp += dg * lev;
+            else sn += dg * lev;
+        } else {
+            int64_t lev = ((wv + (1 << (B - 1))) >> u->sh) & cm;
+            sp += dg * (u->flip ? cm - lev : lev);
+        }
+    }
+    if (c->signed_pair) return sp - sn;
+    return pol ? sn : sp;
+}
+
+#define CLIP(v) ((v) > u->hi ? u->hi : (v) < u->lo ? u->lo : (v))
+
+/* Converted value of one unit over all input bits; *clipped counts. */
+static int64_t ref_convert(const ref_unit *u, int pol, const int *ish, const int *iw, int J,
+                           int *clipped) {
+    int64_t v = 0;
+    for (int j = 0; j < J; j++) {
+        int64_t S = ref_sum(u, pol, ish[j], iw[j]);
+        *clipped += CLIP(S) != S;
+        v += CLIP(S) << ish[j];
+    }
+    return v;
+}
+
+/* One unit: plain (narrow slices, flip), or speculative with recovery. */
+static int64_t ref_unit_value(const ref_unit *u, int pol) {
+    const xb_crossbar_config *c = u->c;
+    int ish[16], iw[16], J = c->input_slices, clipped = 0;
+    for (int j = 0; j < J; j++) ish[j] = j * c->dac_bits, iw[j] = c->dac_bits;
+    if (c->spec_n) {
+        int ssh[8], sw[8];
+        for (int j = 0, at = 0; j < c->spec_n; at += c->spec_bits[j], j++)
+            ssh[j] = at, sw[j] = c->spec_bits[j];
+        int64_t v = ref_convert(u, pol, ssh, sw, c->spec_n, &clipped);
+        if (!clipped) return v;
+    }
+    if (!u->flip) return ref_convert(u, pol, ish, iw, J, &clipped);
+    /* ISAAC flip: S = top x (digit sum) - S' */
+    int64_t v = 0, cm = (1 << u->wd) - 1;
+    for (int j = 0; j < J; j++) {
+        int64_t S = ref_sum(u, 0, ish[j], iw[j]), dsum = 0;
+        for (int64_t k = u->k0; k < u->k1; k++)
+            dsum += (u->x[k * u->P + u->p] >> ish[j]) & ((1 << iw[j]) - 1);
+        v += (cm * dsum - CLIP(S)) << ish[j];
+    }
+    return v;
+}
+#undef CLIP
+
 static void ref_clip(const xb_crossbar_config *c, const int32_t *center, const int8_t *w,
                      const uint8_t *x, int64_t P, int64_t lo, int64_t hi, int32_t *acc) {
-    int B = c->weight_bits, d = c->dac_bits, cb = c->cell_bits;
+    int B = c->weight_bits, cb = c->cell_bits;
     /* Slice s: bits [sh[s], sh[s] + wd[s]) of the stored magnitude. */
     int wd[16], sh[16], mbits = c->differential ? B - 1 : B;
     for (int s = 0, at = 0; s < c->w_slices; s++) {
@@ -95,52 +169,40 @@ static void ref_clip(const xb_crossbar_config *c, const int32_t *center, const i
         sh[s] = at;
         at += wd[s];
     }
-    for (int64_t n = 0; n < c->N; n++)
-        for (int64_t p = 0; p < P; p++) {
+    ref_unit u = {.c = c, .center = center, .w = w, .x = x, .P = P, .lo = lo, .hi = hi};
+    for (u.n = 0; u.n < c->N; u.n++)
+        for (u.p = 0; u.p < P; u.p++) {
             int64_t total = 0, xsum = 0;
-            for (int64_t k = 0; k < c->K; k++) xsum += x[k * P + p];
+            for (int64_t k = 0; k < c->K; k++) xsum += x[k * P + u.p];
             /* Row blocks: filled to `rows`, or (even_rows) R = ceil(K / rows)
              * blocks of K / R rows, the first K mod R one row longer. */
             int64_t R = (c->K + c->rows - 1) / c->rows;
             for (int64_t r = 0, k0 = 0; r < R; r++) {
                 int64_t kb = c->even_rows ? c->K / R + (r < c->K % R) : c->rows;
-                int64_t k1 = k0 + kb < c->K ? k0 + kb : c->K;
-                for (int j = 0; j < c->input_slices; j++)
-                    for (int s = 0; s < c->w_slices; s++) {
-                        int64_t sp = 0, sn = 0, dsum = 0, cm = (1 << wd[s]) - 1;
-                        /* ISAAC flip: complement the block's column when its
-                         * levels sum to more than half of rows x top level. */
-                        bool flip = false;
-                        if (c->flip) {
-                            int64_t ls = 0;
-                            for (int64_t k = k0; k < k1; k++)
-                                ls += ((w[n * c->K + k] + (1 << (B - 1))) >> sh[s]) & cm;
-                            flip = 2 * ls > (k1 - k0) * cm;
-                        }
-                        for (int64_t k = k0; k < k1; k++) {
-                            int64_t dg = (x[k * P + p] >> (j * d)) & ((1 << d) - 1);
-                            int wv = w[n * c->K + k] - (center ? center[n] : 0);
-                            if (c->differential) {
-                                int64_t lev = ((wv < 0 ? -wv : wv) >> sh[s]) & cm;
-                                if (wv >= 0) sp += dg * lev;
-                                else sn += dg * lev;
-                            } else {
-                                int64_t lev = ((wv + (1 << (B - 1))) >> sh[s]) & cm;
-                                sp += dg * (flip ? cm - lev : lev);
-                                dsum += dg;
-                            }
-                        }
-                        int64_t sh2 = (int64_t)1 << (j * d + sh[s]);
-#define CLIP(v) ((v) > hi ? hi : (v) < lo ? lo : (v))
-                        if (c->signed_pair) total += CLIP(sp - sn) * sh2;
-                        else if (flip) total += (cm * dsum - CLIP(sp)) * sh2;
-                        else total += CLIP(sp) * sh2 - CLIP(sn) * sh2;
+                u.k0 = k0;
+                u.k1 = k0 + kb < c->K ? k0 + kb : c->K;
+                for (int s = 0; s < c->w_slices; s++) {
+                    u.wd = wd[s];
+                    u.sh = sh[s];
+                    int64_t cm = (1 << wd[s]) - 1;
+                    /* ISAAC flip: complement the block's column when its
+                     * levels sum to more than half of rows x top level. */
+                    u.flip = false;
+                    if (c->flip) {
+                        int64_t ls = 0;
+                        for (int64_t k = u.k0; k < u.k1; k++)
+                            ls += ((w[u.n * c->K + k] + (1 << (B - 1))) >> sh[s]) & cm;
+                        u.flip = 2 * ls > (u.k1 - u.k0) * cm;
                     }
-                k0 = k1;
+                    int64_t v = ref_unit_value(&u, 0);
+                    if (c->differential && !c->signed_pair) v -= ref_unit_value(&u, 1);
+                    total += v << sh[s];
+                }
+                k0 = u.k1;
             }
             if (!c->differential) total -= xsum << (B - 1);
-            if (center) total += xsum * center[n];
-            acc[n * P + p] = (int32_t)total;
+            if (center) total += xsum * center[u.n];
+            acc[u.n * P + u.p] = (int32_t)total;
         }
 }
 
@@ -597,4 +659,73 @@ Test(crossbar, geometry_helpers) {
     cr_assert_eq(xb_conversion_col(false, 3, 4), 4);
     cr_assert_eq(xb_conversions_per_block(true, 12), 6);
     cr_assert_eq(xb_conversions_per_block(false, 12), 12);
+}
+
+/* Random speculative slice widths (LSB first, each 1..4 bits) covering xb
+ * input bits, as RAELLA's 2-4 bit speculative slices. */
+static void random_spec(xb_crossbar_config *c, int xb) {
+    int n = 0, left = c->input_slices * c->dac_bits;
+    (void)xb;
+    while (left > 0 && n < 8) {
+        int w = 1 + (int)(rnd() % 4);
+        if (w > left || n == 7) w = left;
+        c->spec_bits[n++] = (int8_t)w;
+        left -= w;
+    }
+    c->spec_n = n;
+}
+
+/* dac.speculation with a lossless ADC never recovers and is the integer
+ * product; with a clipping ADC it is the naive model's speculation and
+ * recovery, and the counts follow: conversions = units x spec slices +
+ * recovered units x narrow slices. */
+Test(crossbar, speculation_is_exact_lossless_and_matches_naive_model) {
+    rng_state = 4242;
+    int recovered_cases = 0;
+    for (int it = 0; it < 90; it++) {
+        int wb = 2 + (int)(rnd() % 7), xb = 2 + (int)(rnd() % 7), dac = 1 + (int)(rnd() % 2);
+        int cell = 1 + (int)(rnd() % 4), diff = (int)(rnd() % 3), adc_bits = 3 + (int)(rnd() % 5);
+        if (dac > xb) dac = 1;
+        int64_t K = 1 + rnd() % 300, N = 1 + rnd() % 10, P = 1 + rnd() % 40;
+        xb_crossbar_config c = base_cfg(K, N, 1, (rnd() & 1) ? 128 : 512, wb, xb, dac, cell, diff);
+        c.even_rows = it & 1;
+        c.signed_pair = c.differential && (rnd() & 3);
+        maybe_random_slices(&c);
+        random_spec(&c, xb);
+        bool lossless = it % 3 == 0;
+        c.lossless = lossless;
+        c.code_lo = c.signed_pair ? -(1 << (adc_bits - 1)) : 0;
+        c.code_hi = c.signed_pair ? (1 << (adc_bits - 1)) - 1 : (1 << adc_bits) - 1;
+        int8_t *w = malloc((size_t)(N * K));
+        uint8_t *x = malloc((size_t)(K * P));
+        int32_t *acc = malloc((size_t)(N * P) * 4), *want = malloc((size_t)(N * P) * 4);
+        fill(w, x, N * K, K * P, wb, xb);
+        if (diff == 2 && (rnd() & 1)) skew(w, N * K, wb);
+        xb_ctx ctx = {0};
+        xb_crossbar_layer *l = xb_crossbar_layer_new(&c, w, &ctx);
+        cr_assert_not_null(l, "%s", ctx.msg);
+        if (lossless) ref_gemm(w, x, K, N, P, want);
+        else ref_clip(&c, l->center, w, x, P, c.code_lo, c.code_hi, want);
+        xb_crossbar_stats st;
+        cr_assert_eq(xb_crossbar_stats_init(&st, l, &ctx), XB_OK, "%s", ctx.msg);
+        void *scratch = malloc(xb_crossbar_scratch_bytes(l, P));
+        xb_crossbar_matmul(l, 0, x, P, 0, it & 1, acc, scratch, &st);
+        free(scratch);
+        for (int64_t i = 0; i < N * P; i++)
+            cr_assert_eq(acc[i], want[i], "it=%d lossless=%d i=%lld: %d != %d", it, lossless,
+                         (long long)i, acc[i], want[i]);
+        int64_t ncc = xb_crossbar_convs_per_block(l);
+        cr_assert_eq(st.spec_units, l->R * ncc * P);
+        cr_assert_eq(st.conversions,
+                     st.spec_units * c.spec_n + st.spec_recovered * c.input_slices);
+        if (lossless) cr_assert_eq(st.spec_recovered, 0);
+        recovered_cases += st.spec_recovered > 0;
+        xb_crossbar_stats_free(&st);
+        xb_crossbar_layer_free(l);
+        free(w);
+        free(x);
+        free(acc);
+        free(want);
+    }
+    cr_assert_gt(recovered_cases, 15); /* recovery must actually be exercised */
 }

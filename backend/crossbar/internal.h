@@ -13,6 +13,7 @@
 /* Draw kinds, folded into the random-number key so the streams never
  * overlap. */
 enum { TAG_PROG = 1, TAG_STUCK = 2, TAG_READ = 3, TAG_DRIFT = 4, TAG_ADC = 5, TAG_TABLE = 6 };
+enum { TAG_SPEC = 17 }; /* speculate.c's read noise */
 
 static inline uint64_t layer_key(const xb_crossbar_config *c, int tag) {
     return ((uint64_t)(uint32_t)c->layer_id << 8) | (uint64_t)tag;
@@ -69,6 +70,13 @@ static inline float adc_distort(const xb_crossbar_config *c, const float *e, flo
 void xb_crossbar_run_correction(const xb_crossbar_layer *l, int64_t g, const uint8_t *x,
                                 int64_t P, int32_t *acc, const scratch_t *s,
                                 xb_crossbar_stats *st);
+
+/* Speculative input slicing (speculate.c): what it supports, scratch
+ * bytes and the run. */
+xb_status xb_spec_check(const xb_crossbar_config *c, xb_ctx *ctx);
+size_t xb_spec_scratch_bytes(const xb_crossbar_layer *l, int64_t P);
+void xb_spec_run(const xb_crossbar_layer *l, int64_t g, const uint8_t *x, int64_t P,
+                 int64_t image, bool profile, int32_t *acc, void *scratch, xb_crossbar_stats *st);
 
 /* One observed pre-ADC value into the statistics. */
 static inline void stat_value(xb_crossbar_stats *s, double v) {

@@ -20,7 +20,7 @@
 static void derive_path(xb_crossbar_layer *l) {
     const xb_crossbar_config *c = &l->cfg;
     bool noisy = l->read_noise || l->cond != NULL || l->adc_err != NULL;
-    if (noisy) {
+    if (noisy || c->spec_n) { /* speculation counts conversions as they happen */
         l->path = XB_XPATH_FULL;
         return;
     }
@@ -121,6 +121,10 @@ static int32_t pick_center(const xb_crossbar_config *cf, const int8_t *w, int64_
     return best;
 }
 
+int32_t xb_crossbar_pick_center(const xb_crossbar_config *c, const int8_t *wn, int64_t K) {
+    return pick_center(c, wn, K, (1 << (c->weight_bits - 1)) - 1);
+}
+
 /* Magnitude bits per weight: offset stores all B bits, the column-pair
  * encodings the B-1 bits of |w| (or |w - c_n|). */
 static int magnitude_bits(const xb_crossbar_config *c) {
@@ -143,6 +147,7 @@ static xb_status check_config(const xb_crossbar_config *c, xb_ctx *ctx) {
     if (c->K > XB_IGEMM_KMAX)
         return xb_fail(ctx, XB_ERR_INVALID, "analog layer: K = %lld exceeds %d", (long long)c->K,
                        XB_IGEMM_KMAX);
+    XB_TRY(xb_spec_check(c, ctx));
     int mb = magnitude_bits(c);
     if (c->slice_bits[0]) {
         int sum = 0, s = 0;
