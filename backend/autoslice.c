@@ -80,6 +80,11 @@ static xb_status build_layer(xb_autoslice *s, int i, xb_ctx *ctx) {
         xb_crossbar_config c;
         xb_crossbar_config_from_arch(a, q, i, &c);
         xb_raella_config(a, i, s->n, &c);
+        /* Without read noise, recovery reconverts every saturated unit in
+         * the narrow slices, so speculation changes the count of
+         * conversions, not the output: candidates run without it (the
+         * fast clip-correction path); the chosen one is rebuilt with it. */
+        if (!(c.read_sigma > 0 || c.read_current_sigma > 0)) c.spec_n = 0;
         memset(c.slice_bits, 0, sizeof c.slice_bits);
         for (int t = 0; t < s->nw[i][k]; t++) c.slice_bits[t] = (int8_t)s->wd[i][k][t];
         c.w_slices = s->nw[i][k];
@@ -203,6 +208,23 @@ static int choose(const xb_autoslice *s, int i, double budget) {
     return best;
 }
 
+/* Layer i rebuilt with candidate k's slicing and every other field of
+ * the arch (speculation included). */
+static xb_crossbar_layer *rebuild(const xb_autoslice *s, int i, int k, xb_ctx *ctx) {
+    const xb_arch *a = &s->b->arch;
+    const xb_node *node = NULL;
+    const xb_qlayer *q = xb_qlayer_get(s->g, i, &node);
+    xb_crossbar_config c;
+    xb_crossbar_config_from_arch(a, q, i, &c);
+    xb_raella_config(a, i, s->n, &c);
+    memset(c.slice_bits, 0, sizeof c.slice_bits);
+    for (int t = 0; t < s->nw[i][k]; t++) c.slice_bits[t] = (int8_t)s->wd[i][k][t];
+    c.w_slices = s->nw[i][k];
+    xb_crossbar_layer *l = xb_crossbar_layer_new(&c, q->w, ctx);
+    if (!l) xb_ctx_prefix(ctx, "layer '%s', crossbar.slices=auto", node->name);
+    return l;
+}
+
 xb_status xb_autoslice_finish(xb_backend *b, xb_ctx *ctx) {
     xb_autoslice *s = b->autos;
     char text[sizeof b->arch.layer_slices], sl[64];
@@ -210,9 +232,14 @@ xb_status xb_autoslice_finish(xb_backend *b, xb_ctx *ctx) {
     text[0] = '\0';
     for (int i = 0; i < s->n; i++) {
         int k = choose(s, i, b->arch.slice_error);
+        xb_crossbar_layer *l = rebuild(s, i, k, ctx);
+        if (!l) return ctx->status;
         xb_crossbar_layer_free(b->layers[i]);
-        b->layers[i] = s->cand[i][k];
-        s->cand[i][k] = NULL;
+        b->layers[i] = l;
+        for (int t = 0; t < MAXC; t++) { /* the candidates are no longer needed */
+            xb_crossbar_layer_free(s->cand[i][t]);
+            s->cand[i][t] = NULL;
+        }
         xb_autoslice_error(s, i, k, sl, sizeof sl);
         int w = snprintf(text + off, sizeof text - off, "%s%d=%s", i ? ";" : "", i, sl);
         if (w < 0 || (size_t)w >= sizeof text - off)

@@ -133,10 +133,13 @@ static xb_status qmatmul(void *self, xb_exec *e, const xb_node *node, int layer,
                        node->name);
     if (layer == 0 && group == 0) s->images++;
     bool profile = b->calibrating || e->image_index < b->profile_images;
-    xb_crossbar_matmul(b->layers[layer], group, x, P, e->image_index, profile, acc, s->scratch,
-                       &s->stats[layer]);
+    /* crossbar.slices = auto calibrates on exact products (the layer's own
+     * conversions are not needed: auto excludes a calibrated range) */
     if (b->autos && b->calibrating)
         xb_autoslice_observe(b->autos, layer, group, x, P, e->image_index, acc, s->scratch);
+    else
+        xb_crossbar_matmul(b->layers[layer], group, x, P, e->image_index, profile, acc,
+                           s->scratch, &s->stats[layer]);
     return XB_OK;
 }
 
@@ -258,6 +261,11 @@ void xb_backend_calibration_begin(xb_backend *b) {
 
 xb_status xb_backend_calibration_end(xb_backend *b, xb_ctx *ctx) {
     b->calibrating = false;
+    if (b->autos) { /* crossbar.slices = auto (never with a calibrated range) */
+        XB_TRY(xb_autoslice_finish(b, ctx));
+        xb_backend_reset_stats(b);
+        return XB_OK;
+    }
     for (int i = 0; i < b->n; i++) {
         if (b->stats[i].observed == 0)
             return xb_fail(ctx, XB_ERR_INVALID,
@@ -267,7 +275,6 @@ xb_status xb_backend_calibration_end(xb_backend *b, xb_ctx *ctx) {
         configure_adc(&b->arch, b->layers[i], b->full_scale[i], i, b->n);
         sar_cycles(b, i);
     }
-    if (b->autos) XB_TRY(xb_autoslice_finish(b, ctx)); /* crossbar.slices = auto */
     xb_backend_reset_stats(b);
     return XB_OK;
 }
