@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "backend/profile.h"
+#include "backend/raella.h"
 #include "cli/arch_opts.h"
 #include "cli/args.h"
 #include "cli/cli.h"
@@ -12,6 +13,7 @@
 #include "eval/outfile.h"
 #include "eval/report.h"
 #include "eval/session.h"
+#include "frontend/quantize.h"
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -84,6 +86,30 @@ int xb_cmd_compile_args(int argc, char **argv) {
     return -1;
 }
 
+/* encoding = center: the centers the build chooses per layer (RAELLA's
+ * Center+Offset).  They depend on the quantized weights only, which are
+ * per-channel symmetric and need no activations: a float model is
+ * quantized here on one constant image (its activation ranges are unused). */
+static cJSON *compile_centers(xb_session *s, const xb_arch *a, xb_ctx *ctx) {
+    const xb_graph *fg = xb_session_graph(s);
+    xb_graph *qg = NULL;
+    if (!xb_session_prequantized(s)) {
+        int64_t n = xb_shape_numel(&fg->tensors[fg->inputs[0]].shape);
+        float *img = xb_malloc(ctx, (size_t)n * sizeof *img);
+        if (!img) return NULL;
+        for (int64_t i = 0; i < n; i++) img[i] = 0.5f;
+        xb_quant_opts o = xb_quant_opts_default();
+        o.w_bits = a->weight_bits > 8 ? 8 : a->weight_bits;
+        o.x_bits = a->input_bits > 8 ? 8 : a->input_bits;
+        xb_status st = xb_quantize(fg, img, 1, &o, &qg, ctx);
+        free(img);
+        if (st != XB_OK) return NULL;
+    }
+    cJSON *j = xb_raella_centers_json(a, qg ? qg : fg, ctx);
+    xb_graph_free(qg);
+    return j;
+}
+
 int xb_cmd_compile(int argc, char **argv) {
     compile_args ca;
     int rc = parse(argc, argv, &ca);
@@ -137,6 +163,14 @@ int xb_cmd_compile(int argc, char **argv) {
         cJSON_AddStringToObject(root, "model", model);
         cJSON_AddItemToObject(root, "cost_layers", xb_profile_json_layers(m, c, NULL));
         cJSON_AddItemToObject(root, "cost_totals", xb_profile_json_totals(m, c, NULL));
+        if (arch.encoding == XB_ENC_CENTER) {
+            cJSON *cj = compile_centers(s, &arch, &ctx);
+            if (!cj) {
+                cJSON_Delete(root);
+                goto done;
+            }
+            cJSON_AddItemToObject(root, "centers", cj);
+        }
         xb_provenance pv = {.model = model, .arch = &arch, .argc = argc, .argv = argv};
         xb_status st = xb_cli_write_reports(root, &pv, &rep, &ctx);
         cJSON_Delete(root);
