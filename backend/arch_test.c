@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "backend/arch.h"
+#include "backend/raella.h"
 #include "tests/test_tmp.h"
 
 Test(arch, isaac_preset_matches_builtin_defaults) {
@@ -476,4 +477,48 @@ Test(arch, conductance_form_energy) {
     cr_assert_eq(xb_arch_set(&g, "crossbar.g_off_us=100", &ctx), XB_OK, "%s", ctx.msg);
     for (int l = 0; l <= 3; l++)
         cr_assert_float_eq(xb_arch_cell_read_pj(&g, l), 2 * xb_arch_cell_read_pj(&r, l), 1e-15);
+}
+
+/* RAELLA's fields: per-layer slicing entries, auto, speculation widths;
+ * malformed values are errors naming the field; the preset loads. */
+Test(arch, raella_fields) {
+    xb_ctx ctx = {0};
+    xb_arch a;
+    cr_assert_eq(xb_arch_load(&a, "raella", &ctx), XB_OK, "%s", ctx.msg);
+    cr_assert(xb_raella_auto_slices(&a));
+    cr_assert(xb_arch_needs_calibration(&a)); /* auto measures on calibration images */
+    cr_assert_eq(a.rows, 512);
+    cr_assert_eq(a.cols, 1024);
+    cr_assert_eq(a.adc_bits, 7);
+    cr_assert_eq(a.adcs_per_crossbar, 4);
+    cr_assert_eq(a.xbars_per_partition, 4);
+    int w[16];
+    cr_assert_eq(xb_raella_spec_widths(&a, w), 3);
+    cr_assert_eq(w[0], 2);
+    cr_assert_eq(w[2], 4); /* LSB first */
+    cr_assert_eq(xb_arch_set(&a, "crossbar.layer_slices=0=4/2/1;-1=1/1/1/1/1/1/1", &ctx), XB_OK,
+                 "%s", ctx.msg);
+    cr_assert_eq(xb_raella_layer_slices(&a, 0, 5, w), 3);
+    cr_assert_eq(w[0], 1);
+    cr_assert_eq(xb_raella_layer_weight_slices(&a, 4, 5), 7);
+    cr_assert_eq(xb_raella_layer_weight_slices(&a, 2, 5), 2); /* not listed: uniform 4/3 */
+    xb_ctx_clear(&ctx);
+    cr_assert_eq(xb_raella_check_layers(&a, 5, &ctx), XB_OK, "%s", ctx.msg);
+    cr_assert_eq(xb_arch_set(&a, "crossbar.layer_slices=7=4/3", &ctx), XB_OK, "%s", ctx.msg);
+    cr_assert_neq(xb_raella_check_layers(&a, 5, &ctx), XB_OK); /* the model has 5 layers */
+    cr_assert(strstr(ctx.msg, "no such layer"), "%s", ctx.msg);
+    static const char *bad[] = {"crossbar.layer_slices=0=4/4", "crossbar.layer_slices=0=5/2",
+                                "crossbar.layer_slices=x=4/3", "crossbar.layer_slices=0=4/3;",
+                                "crossbar.layer_slices=0:4/3", "dac.speculation_slices=4/2",
+                                "dac.speculation_slices=9", "crossbar.slice_error=-1"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        xb_ctx_clear(&ctx);
+        cr_assert_neq(xb_arch_set(&a, bad[i], &ctx), XB_OK, "%s accepted", bad[i]);
+        char key[64];
+        snprintf(key, sizeof key, "%.*s", (int)(strchr(bad[i], '=') - bad[i]), bad[i]);
+        cr_assert(strstr(ctx.msg, key), "%s: %s", bad[i], ctx.msg);
+    }
+    xb_ctx_clear(&ctx);
+    cr_assert_eq(xb_arch_set(&a, "adc.range=calibrated", &ctx), XB_ERR_INVALID);
+    cr_assert(strstr(ctx.msg, "auto"), "%s", ctx.msg);
 }

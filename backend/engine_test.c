@@ -405,3 +405,70 @@ Test(engine, ratio_and_conductance_forms_agree) {
     xb_backend_free(bg);
     xb_test_end(&tg);
 }
+
+/* RAELLA's switches cannot lose information with a lossless ADC: per-layer
+ * slicing, Center+Offset, speculation with recovery, and the whole raella
+ * preset with crossbar.slices = auto (chosen on a calibration image) give
+ * the int8 outputs bit for bit; speculation's measured conversions become
+ * the mapping's count. */
+Test(engine, raella_switches_are_exact_when_lossless) {
+    xb_test_graph tg;
+    xb_arch a;
+    xb_ctx ctx = {0};
+    setup(&tg, 8, "ideal", &a);
+    inputs();
+    float r1[8 * 81], r2[30], a1[8 * 81], a2[30];
+    run_outputs(&tg, r1, r2);
+    static const char *const sets[][6] = {
+        {"crossbar.bits_per_cell=4", "encoding=center", "adc.signed=true",
+         "crossbar.layer_slices=0=4/2/1;-1=1/1/1/1/1/1/1", NULL},
+        {"crossbar.bits_per_cell=4", "encoding=center", "adc.signed=true",
+         "dac.speculation=true", "dac.speculation_slices=4/2/2", NULL},
+        {"raella", "adc.bits=0", NULL},
+    };
+    for (size_t v = 0; v < sizeof sets / sizeof sets[0]; v++) {
+        int k = 0;
+        if (!strcmp(sets[v][0], "raella")) {
+            cr_assert_eq(xb_arch_load(&a, "raella", &ctx), XB_OK, "%s", ctx.msg);
+            k = 1;
+        } else {
+            cr_assert_eq(xb_arch_load(&a, "ideal", &ctx), XB_OK, "%s", ctx.msg);
+        }
+        for (; sets[v][k]; k++)
+            cr_assert_eq(xb_arch_set(&a, sets[v][k], &ctx), XB_OK, "%s", ctx.msg);
+        xb_backend *b = xb_backend_new(tg.g, &a, &ctx);
+        cr_assert_not_null(b, "%s", ctx.msg);
+        tg.e->engine = xb_backend_engine(b);
+        if (b->autos) { /* crossbar.slices = auto: one calibration image */
+            xb_backend_calibration_begin(b);
+            tg.e->engine_state = b->engine.state_new(b, &ctx);
+            run_outputs(&tg, a1, a2);
+            b->engine.state_free(tg.e->engine_state);
+            cr_assert_eq(xb_backend_calibration_end(b, &ctx), XB_OK, "%s", ctx.msg);
+            /* lossless: every candidate is exact, so the fewest slices win */
+            for (int i = 0; i < b->n; i++) cr_assert_eq(b->map->layers[i].w_slices, 2);
+        }
+        if (v == 0) {
+            cr_assert_eq(b->map->layers[0].w_slices, 3);
+            cr_assert_eq(b->map->layers[1].w_slices, 7);
+        }
+        tg.e->engine_state = b->engine.state_new(b, &ctx);
+        for (int img = 0; img < 2; img++) {
+            tg.e->image_index = img ? 1000 : 0;
+            run_outputs(&tg, a1, a2);
+            cr_assert_eq(memcmp(a1, r1, sizeof r1), 0, "variant %zu image %d", v, img);
+            cr_assert_eq(memcmp(a2, r2, sizeof r2), 0, "variant %zu image %d", v, img);
+        }
+        b->engine.state_merge(b, tg.e->engine_state);
+        b->engine.state_free(tg.e->engine_state);
+        tg.e->engine_state = NULL;
+        tg.e->engine = NULL;
+        for (int i = 0; i < b->n; i++) {
+            if (!b->arch.dac_speculation) continue;
+            cr_assert_eq(b->stats[i].spec_recovered, 0); /* nothing saturates */
+            cr_assert_eq(b->map->layers[i].conversions, b->stats[i].conversions / 2);
+        }
+        xb_backend_free(b);
+    }
+    xb_test_end(&tg);
+}
