@@ -510,6 +510,7 @@ Test(arch, raella_fields) {
     static const char *bad[] = {"crossbar.layer_slices=0=4/4", "crossbar.layer_slices=0=5/2",
                                 "crossbar.layer_slices=x=4/3", "crossbar.layer_slices=0=4/3;",
                                 "crossbar.layer_slices=0:4/3", "dac.speculation_slices=4/2",
+                                "dac.speculation_slices=4//4",
                                 "dac.speculation_slices=9", "crossbar.slice_error=-1"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         xb_ctx_clear(&ctx);
@@ -521,4 +522,9 @@ Test(arch, raella_fields) {
     xb_ctx_clear(&ctx);
     cr_assert_eq(xb_arch_set(&a, "adc.range=calibrated", &ctx), XB_ERR_INVALID);
     cr_assert(strstr(ctx.msg, "auto"), "%s", ctx.msg);
+    /* the default 4/2/2 only has to fit the input bits when speculation is on */
+    xb_arch_defaults(&a);
+    xb_ctx_clear(&ctx);
+    cr_assert_eq(xb_arch_set(&a, "input_bits=16", &ctx), XB_OK, "%s", ctx.msg);
+    cr_assert_neq(xb_arch_set(&a, "dac.speculation=true", &ctx), XB_OK);
 }

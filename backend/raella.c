@@ -128,7 +128,8 @@ static xb_status check_speculation(const xb_arch *a, xb_ctx *ctx) {
         ok = w[k] <= 8;
         sum += w[k];
     }
-    if (a->spec_slices[0] && (!ok || sum != a->input_bits))
+    /* the widths must add up to the input bits only when they are used */
+    if (a->spec_slices[0] && (!ok || (a->dac_speculation && sum != a->input_bits)))
         return xb_fail(ctx, XB_ERR_INVALID,
                        "arch: dac.speculation_slices = '%s': up to 8 widths MSB first separated by "
                        "'/', each 1..8, adding up to input_bits = %d",
