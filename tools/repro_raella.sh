@@ -68,9 +68,9 @@ def slicing(d):
 rows = [("isaac", "ISAAC (offset, 128x128, 2b cells, 8b ADC)"),
         ("raella", "RAELLA: all on"),
         ("nospec", "RAELLA without speculation"),
-        ("noauto", "RAELLA without adaptive slicing (uniform 4/3)"),
+        ("noauto", "RAELLA without adaptive slicing (uniform 3/4)"),
         ("zero", "RAELLA with Zero+Offset (c = 0)"),
-        ("none", "Zero+Offset, uniform 4/3, no speculation")]
+        ("none", "Zero+Offset, uniform 3/4, no speculation")]
 for tag, title in (("resnet20", "ResNet-20 / CIFAR-10"), ("vgg", "VGG-small / CIFAR-10"),
                    ("lenet5", "LeNet-5 / MNIST")):
     base = load(tag + "_isaac")
