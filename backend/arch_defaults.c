@@ -99,5 +99,8 @@ void xb_arch_defaults(xb_arch *a) {
     /* Table I's crossbar power taken at CiMLoop's ISAAC cell, R_on = 1333
      * ohm (docs/ARCH.md, "Conductances"). */
     a->g_ref_us = 750; /* 1 / 1333 ohm = 750.2 uS */
+    /* DATE'24 ADC co-design: off; the non-uniform transfer's error budget
+     * (our choice, docs/ARCH.md) */
+    a->adc_nu_error = 0.01;
 }
 

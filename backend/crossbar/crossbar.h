@@ -118,6 +118,10 @@ typedef struct {
     int64_t hist_width;   /* values per bin */
     int hist_bins;
     int64_t *hist;        /* [hist_bins], owned */
+    /* SAR trials actually run (sar.c; only while a layer has SAR state):
+     * conversions counted, trials, capacitor units switched, the trials a
+     * per-column bound alone would run (ablation), bound-logic bit-adds */
+    int64_t sar_convs, sar_trials, sar_units, sar_trials_col, sar_logic;
 } xb_crossbar_stats;
 
 typedef struct xb_crossbar_layer {
@@ -147,6 +151,7 @@ typedef struct xb_crossbar_layer {
     bool read_noise;      /* a read-noise term or a table perturbs the column sums */
     float *adc_err;       /* [groups][R][convs per block][3]: offset (LSB), gain, INL (LSB) */
     xb_noise_table *table; /* owned copy, or NULL */
+    struct xb_sar *sar;    /* SAR trial skipping / non-uniform ADC (sar.h), or NULL */
 } xb_crossbar_layer;
 
 /* Build from int8 weights [groups][N][K]; fails if a weight does not fit
