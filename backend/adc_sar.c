@@ -20,19 +20,15 @@ xb_status xb_backend_sar_attach(xb_backend *b, int i, xb_ctx *ctx) {
 }
 
 void xb_backend_sar_uniform(xb_backend *b, int i) {
-    xb_crossbar_layer *l = b->layers[i];
-    /* With state for data skipping alone the attach cannot allocate
-     * again... except after a non-uniform choice; in both cases the state
-     * exists and is only retuned here. */
-    if (l->sar) xb_sar_set_uniform(l);
+    /* Calibration needs only the exact column sums: drop the state (no
+     * allocation: mode off, no transfer), xb_backend_sar_choose attaches
+     * it again when calibration ends. */
+    (void)xb_sar_attach(b->layers[i], XB_SAR_OFF, 0, NULL, NULL);
 }
 
 xb_status xb_backend_sar_choose(xb_backend *b, int i, xb_ctx *ctx) {
     xb_crossbar_layer *l = b->layers[i];
-    if (b->arch.adc_quantizer != XB_QUANT_NONUNIFORM) {
-        if (l->sar) xb_sar_set_uniform(l);
-        return XB_OK;
-    }
+    if (b->arch.adc_quantizer != XB_QUANT_NONUNIFORM) return xb_backend_sar_attach(b, i, ctx);
     const xb_crossbar_config *c = xb_crossbar_cfg(l);
     xb_nu_quant q = xb_nu_choose(&b->stats[i], c->code_lo, c->code_hi, c->lossless ? 1 : c->lsb,
                                  b->arch.adc_nu_error);

@@ -68,12 +68,6 @@ void xb_sar_free(xb_sar *s) {
     free(s);
 }
 
-void xb_sar_set_uniform(xb_crossbar_layer *l) {
-    if (!l->sar) return;
-    l->sar->q = (xb_nu_quant){0};
-    l->path = XB_XPATH_FULL;
-}
-
 xb_nu_quant xb_sar_quantizer(const xb_crossbar_layer *l) {
     xb_nu_quant none = {0};
     return l->sar ? l->sar->q : none;
@@ -342,10 +336,60 @@ static float convert_one(sar_run *f, float v, double bound, double bcol, bool si
     int nbc = need_bits(bcol, f->lsb, f->mmag);
     count(nbc, nbc > low ? low : 0, sign_trial, f->mbits, &tc, &uc);
     f->st->sar_trials_col += tc;
-    /* What the running bound may subtract: the value itself when exact,
-     * else the smallest value the code can stand for. */
-    if (f->run) f->run[i] += f->exact_run ? out * f->lsb : (out > 0.5 ? (out - 0.5) * f->lsb : 0);
+    /* What the running bound may subtract: the smallest value the output
+     * can stand for (a coarse interval's bottom; less 1/2 LSB unless exact). */
+    double lowv = low ? (double)(((int64_t)mag >> low) << low) : mag; /* interval's bottom */
+    if (f->run) f->run[i] += f->exact_run ? lowv * f->lsb : (lowv > 0.5 ? (lowv - 0.5) * f->lsb : 0);
     return (float)((double)sg * out * f->lsb);
+}
+
+/* convert_group for the common exact case (unsigned, integer sums, LSB 1,
+ * no noise, data mode): the same counts in integers; every bound holds,
+ * so no value is clamped by its bound and the running sum is exact. */
+static void convert_group_int(sar_run *f, int64_t gi, float *v) {
+    const xb_crossbar_layer *l = f->l;
+    const xb_crossbar_config *c = &l->cfg;
+    const xb_sar *s = f->s;
+    int64_t hi = c->code_hi, fine = s->q.fine, e = s->q.coarse_log2;
+    int64_t t = 0, u = 0, tc = 0, sat = 0, cols = f->cols;
+    if (f->run) memset(f->run, 0, (size_t)cols * sizeof *f->run);
+    for (int64_t o = s->gstart[gi]; o < s->gstart[gi + 1]; o++) {
+        int64_t cc = s->order[o];
+        bool sg;
+        double bsd = static_bound(l, f->blk, cc, f->kb, &sg);
+        int64_t bs = bsd > (double)hi ? hi : (int64_t)bsd;
+        int64_t cp = s->cmax[f->blk * s->ncc + cc];
+        float *vc = v + cc * cols;
+        for (int64_t i = 0; i < cols; i++) {
+            int64_t code = (int64_t)vc[i], y = code > hi ? hi : code < 0 ? 0 : code;
+            sat += y != code;
+            int64_t b = (int64_t)f->D[i] * cp;
+            b = b < bs ? b : bs;
+            int nbc = bits_of(b);
+            if (f->run) {
+                int64_t rem = (int64_t)f->T[i] - (int64_t)f->run[i];
+                b = rem < b ? (rem < 0 ? 0 : rem) : b;
+            }
+            int nb = bits_of(b);
+            double out = (double)y;
+            int64_t low = 0;
+            if (fine > 0 && y >= fine) {
+                low = e;
+                out = xb_nu_apply(fine, (int)e, y);
+            }
+            t += nb - low;
+            u += ((int64_t)1 << nb) - ((int64_t)1 << low);
+            tc += nbc - (nbc > low ? low : 0);
+            if (f->run) f->run[i] += (double)(low ? (y >> low) << low : y); /* interval bottom */
+            vc[i] = (float)out;
+        }
+        f->st->sar_logic += cols * 2 * (f->run ? s->sum_bits : f->mbits);
+    }
+    f->st->sar_trials += t;
+    f->st->sar_units += u;
+    f->st->sar_trials_col += tc;
+    f->st->sar_convs += (s->gstart[gi + 1] - s->gstart[gi]) * cols;
+    f->sat += sat;
 }
 
 /* The conversions of group gi, in sequence, for every digit column. */
@@ -404,7 +448,10 @@ int64_t xb_sar_convert(const xb_crossbar_layer *l, int64_t blk, const uint8_t *x
     if (s->mode == XB_SAR_DATA) digit_sum(&f, x, P, k0, p0, pt);
     for (int64_t gi = 0; gi < s->ngrp; gi++) {
         if (running) group_total(&f, gi, x, P, k0, p0, pt);
-        convert_group(&f, gi, v);
+        if (f.exact_run && s->mode == XB_SAR_DATA && !c->signed_pair && l->g0 == 0)
+            convert_group_int(&f, gi, v);
+        else
+            convert_group(&f, gi, v);
     }
     return f.sat;
 }

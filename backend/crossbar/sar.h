@@ -57,9 +57,6 @@ typedef struct xb_sar xb_sar;
 xb_status xb_sar_attach(xb_crossbar_layer *l, int mode, int bits, const xb_nu_quant *q,
                         xb_ctx *ctx);
 void xb_sar_free(xb_sar *s);
-/* Keep the state, drop the transfer (uniform again), and re-force the
- * full path after the ADC was reconfigured (xb_crossbar_layer_set_adc). */
-void xb_sar_set_uniform(xb_crossbar_layer *l);
 /* The transfer in use (fine = 0 when uniform or no state). */
 xb_nu_quant xb_sar_quantizer(const xb_crossbar_layer *l);
 
