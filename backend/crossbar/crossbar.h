@@ -49,7 +49,10 @@
  * level sums, packing); device.c the cell and circuit non-idealities
  * (conductances, drift, IR drop, ADC errors); table.c measured noise
  * tables; convert.c runs the exact and
- * full paths and dispatches, correction.c the correction path; stats.c
+ * full paths and dispatches, correction.c the correction path; sar.c the
+ * SAR trials each conversion runs (data-dependent skipping, non-uniform
+ * transfer; a layer with that state always takes the full path) and
+ * quantizer.c the transfer's choice; stats.c
  * holds the ADC statistics; rng.h the counter-based random numbers;
  * geometry.h the row-block and column bookkeeping; from_arch.h builds the
  * configuration from an architecture description. */
