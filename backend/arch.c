@@ -32,6 +32,8 @@ static const char *const enc_names[] = {"offset", "differential", "center", NULL
 static const char *const rep_names[] = {"none", "balance", "milp", NULL};
 static const char *const split_names[] = {"fill", "even", NULL};
 static const char *const pack_names[] = {"auto", "true", "false", NULL};
+static const char *const skip_names[] = {"false", "static", "data", "true", NULL};
+static const char *const quant_names[] = {"uniform", "nonuniform", NULL};
 
 #define O(m) offsetof(xb_arch, m)
 #define ADC_ROW(b)                                                                                 \
@@ -49,7 +51,7 @@ static const field fields[] = {
     {"adc.bits", F_INT, O(adc_bits), 0, 24, NULL},
     {"adc.layer_bits", F_STR, O(layer_adc_bits), 0, 0, NULL},
     {"adc.signed", F_BOOL, O(adc_signed), 0, 1, NULL},
-    {"adc.skip_cycles", F_BOOL, O(adc_skip_cycles), 0, 1, NULL},
+    {"adc.skip_cycles", F_ENUM, O(adc_skip_cycles), 0, 0, skip_names},
     {"adc.range", F_ENUM, O(adc_range), 0, 0, range_names},
     {"adc.percentile", F_DBL, O(adc_percentile), 50, 100, NULL},
     {"adc.per_crossbar", F_INT, O(adcs_per_crossbar), 1, 4096, NULL},
@@ -128,6 +130,8 @@ static const field fields[] = {
     {"crossbar.slice_error", F_DBL, O(slice_error), 0, 1e6, NULL},
     {"dac.speculation", F_BOOL, O(dac_speculation), 0, 1, NULL},
     {"dac.speculation_slices", F_STR, O(spec_slices), 0, 0, NULL},
+    {"adc.quantizer", F_ENUM, O(adc_quantizer), 0, 0, quant_names},
+    {"adc.nonuniform_error", F_DBL, O(adc_nu_error), 0, 1, NULL},
 };
 #define NFIELDS ((int)(sizeof fields / sizeof fields[0]))
 
@@ -267,9 +271,14 @@ xb_status xb_arch_check_layer_bits(const xb_arch *a, int n, xb_ctx *ctx) {
 }
 
 bool xb_arch_needs_calibration(const xb_arch *a) {
-    /* crossbar.slices=auto measures its candidates on the calibration images */
+    /* crossbar.slices=auto measures its candidates on the calibration images;
+     * the non-uniform transfer comes from the calibration histograms */
     return (a->adc_range == XB_ADC_CALIBRATED && (a->adc_bits > 0 || a->layer_adc_bits[0])) ||
-           xb_raella_auto_slices(a);
+           xb_raella_auto_slices(a) || a->adc_quantizer == XB_QUANT_NONUNIFORM;
+}
+
+int xb_arch_sar_skip(const xb_arch *a) {
+    return a->adc_skip_cycles == XB_SKIP_TRUE ? XB_SKIP_STATIC : a->adc_skip_cycles;
 }
 
 xb_status xb_arch_check_simulable(const xb_arch *a, xb_ctx *ctx) {
@@ -390,6 +399,9 @@ static xb_status apply_node(xb_arch *a, const xb_jnode *node, const char *prefix
                 return xb_fail(ctx, XB_ERR_INVALID, "%s: %s takes a %s, not a string", origin, key,
                                f->type == F_BOOL ? "boolean" : "number");
             XB_TRY(set_string(a, f, c->text, origin, ctx));
+        } else if ((c->kind == XB_JTRUE || c->kind == XB_JFALSE) && f->type == F_ENUM) {
+            /* an enum spelling "true"/"false" (adc.skip_cycles, pack_groups) */
+            XB_TRY(set_string(a, f, c->kind == XB_JTRUE ? "true" : "false", origin, ctx));
         } else if (c->kind == XB_JTRUE || c->kind == XB_JFALSE) {
             if (f->type != F_BOOL)
                 return xb_fail(ctx, XB_ERR_INVALID, "%s: %s does not take a boolean", origin, key);

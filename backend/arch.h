@@ -40,6 +40,11 @@ typedef enum { XB_SPLIT_FILL = 0, XB_SPLIT_EVEN = 1 } xb_row_split;
  * (xb_arch_groups_independent). */
 typedef enum { XB_PACK_AUTO = 0, XB_PACK_TRUE = 1, XB_PACK_FALSE = 2 } xb_pack_groups;
 
+/* adc.skip_cycles: the names' order is the field's value ("true", the
+ * old boolean spelling, is static: xb_arch_sar_skip). */
+typedef enum { XB_SKIP_OFF = 0, XB_SKIP_STATIC = 1, XB_SKIP_DATA = 2, XB_SKIP_TRUE = 3 } xb_sar_skip;
+typedef enum { XB_QUANT_UNIFORM = 0, XB_QUANT_NONUNIFORM = 1 } xb_adc_quantizer;
+
 /* ADC energy/area table covers 4..10 bits (Accelergy ISAAC library). */
 #define XB_ADC_TAB_MIN 4
 #define XB_ADC_TAB_MAX 10
@@ -56,7 +61,7 @@ typedef struct xb_arch {
     int adc_bits; /* 0 = lossless: as many bits as the largest possible sum needs */
     char layer_adc_bits[64]; /* per-layer overrides "I=B/I=B...", "" = none (see below) */
     bool adc_signed;
-    bool adc_skip_cycles; /* SAR skips trials above each column's static bound (cost only) */
+    int adc_skip_cycles; /* SAR trial skipping, xb_sar_skip (0 off; "true" reads as static) */
     xb_adc_range adc_range;
     double adc_percentile; /* calibrated mode */
     int adcs_per_crossbar;
@@ -123,6 +128,9 @@ typedef struct xb_arch {
     double slice_error;       /* crossbar.slice_error: budget of crossbar.slices=auto */
     bool dac_speculation;     /* dac.speculation: speculative input slices + recovery */
     char spec_slices[64];     /* dac.speculation_slices, MSB first, e.g. "4/2/2" */
+    /* DATE'24 ADC co-design (backend/crossbar/sar.h) */
+    int adc_quantizer;        /* xb_adc_quantizer */
+    double adc_nu_error;      /* relative RMS error budget of the non-uniform transfer */
 } xb_arch;
 
 /* Built-in defaults: the ISAAC preset (arch_defaults.c). */
@@ -189,6 +197,8 @@ xb_status xb_arch_check_simulable(const xb_arch *a, xb_ctx *ctx);
  * read noise, IR drop, drift, or per-ADC errors.  The simulation runs each
  * group on its own block, which is then the packed crossbar exactly. */
 bool xb_arch_groups_independent(const xb_arch *a);
+/* adc.skip_cycles as off (0), static (1) or data (2). */
+int xb_arch_sar_skip(const xb_arch *a);
 /* Bits an unsigned value v >= 0 needs (0 for 0). */
 int xb_arch_bits_for(int64_t v);
 /* Largest possible column sum of a full crossbar in unit levels. */

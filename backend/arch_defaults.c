@@ -103,5 +103,8 @@ void xb_arch_defaults(xb_arch *a) {
     a->slice_error = 0.09; /* RAELLA's per-layer error budget */
     a->dac_speculation = false;
     snprintf(a->spec_slices, sizeof a->spec_slices, "4/2/2");
+    /* DATE'24 ADC co-design: off; the non-uniform transfer's error budget
+     * (our choice, docs/ARCH.md) */
+    a->adc_nu_error = 0.01;
 }
 

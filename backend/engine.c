@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 
+#include "backend/adc_sar.h"
 #include "backend/crossbar/from_arch.h"
 #include "backend/raella.h"
 #include "kernels/qlayer.h"
@@ -50,12 +51,9 @@ static void configure_adc(const xb_arch *a, xb_crossbar_layer *l, double full_sc
     xb_crossbar_layer_set_adc(l, false, lsb < 1 ? 1 : lsb, lo, hi);
 }
 
-/* The layer's share of SAR trials (adc.skip_cycles), for the cost model. */
-static void sar_cycles(xb_backend *b, int i) {
-    xb_layer_map *m = &b->map->layers[i];
-    m->adc_cycle_frac =
-        b->arch.adc_skip_cycles ? xb_crossbar_sar_trial_frac(b->layers[i], m->adc_bits) : 1;
-}
+/* The layer's ADC energy fraction from SAR trial skipping (adc_sar.h),
+ * for the cost model. */
+static void sar_cycles(xb_backend *b, int i) { xb_backend_sar_charge(b, i); }
 
 void xb_backend_configure_adc(const xb_arch *a, xb_crossbar_layer *l, double full_scale,
                               int layer, int n) {
@@ -104,7 +102,10 @@ static void state_merge(void *self, void *state) {
     xb_backend *b = self;
     worker_state *s = state;
     if (!s) return;
-    for (int i = 0; i < b->n; i++) xb_crossbar_stats_merge(&b->stats[i], &s->stats[i]);
+    for (int i = 0; i < b->n; i++) {
+        xb_crossbar_stats_merge(&b->stats[i], &s->stats[i]);
+        sar_cycles(b, i); /* counted trials -> ADC energy */
+    }
     b->images += s->images;
     xb_raella_update_map(b); /* speculation: the conversions counted */
 }
@@ -209,6 +210,7 @@ xb_backend *xb_backend_new(const xb_graph *g, const xb_arch *a, xb_ctx *ctx) {
             goto fail;
         }
         configure_adc(a, b->layers[i], 0, i, b->n);
+        if (xb_backend_sar_attach(b, i, ctx) != XB_OK) goto fail;
         sar_cycles(b, i);
         b->P[i] = q->P;
         if (xb_crossbar_stats_init(&b->stats[i], b->layers[i], ctx) != XB_OK) goto fail;
@@ -255,6 +257,7 @@ void xb_backend_calibration_begin(xb_backend *b) {
     xb_backend_reset_stats(b);
     for (int i = 0; i < b->n; i++) {
         configure_adc(&b->arch, b->layers[i], 0, i, b->n);
+        xb_backend_sar_uniform(b, i);
         sar_cycles(b, i);
     }
 }
@@ -271,8 +274,10 @@ xb_status xb_backend_calibration_end(xb_backend *b, xb_ctx *ctx) {
             return xb_fail(ctx, XB_ERR_INVALID,
                            "calibration: layer %d saw no column sums (no calibration images?)", i);
         double fs = xb_crossbar_stats_percentile(&b->stats[i], b->arch.adc_percentile);
-        b->full_scale[i] = fs < 1 ? 1 : fs;
+        /* (a non-uniform transfer calibrates too; its clip ADC has no full scale) */
+        if (b->arch.adc_range == XB_ADC_CALIBRATED) b->full_scale[i] = fs < 1 ? 1 : fs;
         configure_adc(&b->arch, b->layers[i], b->full_scale[i], i, b->n);
+        XB_TRY(xb_backend_sar_choose(b, i, ctx));
         sar_cycles(b, i);
     }
     xb_backend_reset_stats(b);

@@ -10,6 +10,8 @@
 
 #include "backend/raella.h"
 
+#include "backend/adc_sar.h"
+
 int xb_profile_bits_needed(int64_t max_abs, bool is_signed) {
     int b = 0;
     while (b < 62 && ((int64_t)1 << b) - 1 < max_abs) b++;
@@ -116,7 +118,11 @@ static cJSON *arch_summary(const xb_arch *a) {
     cJSON_AddNumberToObject(o, "input_bits", a->input_bits);
     cJSON_AddStringToObject(o, "encoding", xb_arch_encoding_name(a));
     cJSON_AddBoolToObject(o, "flip", a->flip);
-    cJSON_AddBoolToObject(o, "adc_skip_cycles", a->adc_skip_cycles);
+    cJSON_AddBoolToObject(o, "adc_skip_cycles", xb_arch_sar_skip(a) != XB_SKIP_OFF);
+    static const char *skn[] = {"off", "static", "data"};
+    cJSON_AddStringToObject(o, "adc_skip_mode", skn[xb_arch_sar_skip(a)]);
+    cJSON_AddStringToObject(o, "adc_quantizer",
+                            a->adc_quantizer == XB_QUANT_NONUNIFORM ? "nonuniform" : "uniform");
     cJSON_AddStringToObject(o, "replication", a->replication == XB_REP_MILP      ? "milp"
                             : a->replication == XB_REP_BALANCE ? "balance"
                                                                : "none");
@@ -225,15 +231,17 @@ void xb_profile_print_layers(FILE *f, const xb_mapping *m, const xb_cost *c, con
         fprintf(f, "layer-pipelined: one image every %.1f us (slowest layer #%d %s), %s images/s\n",
                 c->pipeline_ns / 1000, c->bottleneck, m->layers[c->bottleneck].s.name,
                 fmt_si(c->pipelined_ips, s1, sizeof s1));
-    if (m->arch.adc_skip_cycles) {
+    if (xb_arch_sar_skip(&m->arch) != XB_SKIP_OFF ||
+        m->arch.adc_quantizer == XB_QUANT_NONUNIFORM) {
         double t = 0, n = 0;
         for (int i = 0; i < m->n; i++) {
             t += (double)m->layers[i].conversions * m->layers[i].adc_cycle_frac;
             n += (double)m->layers[i].conversions;
         }
-        fprintf(f, "SAR cycle skipping: %.1f%% of the %d-bit trials run (static per-column bounds%s)\n",
+        fprintf(f, "SAR ADC energy: %.1f%% of full %d-bit conversions (per-trial SAR model)%s\n",
                 n > 0 ? 100 * t / n : 100.0, m->n ? m->layers[0].adc_bits : 0,
-                b ? "" : "; weights unknown here, so none skipped");
+                b ? "" : "; weights and data unknown here, so nothing skipped");
+        if (b) xb_sar_print(f, b);
     }
     fprintf(f, "energy by component (pJ per inference):");
     for (int k = 0; k < XB_E_COUNT; k++)
@@ -293,6 +301,7 @@ cJSON *xb_profile_json_layers(const xb_mapping *m, const xb_cost *c, const xb_ba
                     xb_profile_bits_needed(s->max_abs, xb_crossbar_cfg(b->layers[i])->signed_pair));
             }
             cJSON_AddNumberToObject(o, "adc_lsb", xb_crossbar_cfg(b->layers[i])->lsb);
+            xb_sar_json_layer(o, b, i);
             if (b->full_scale[i] > 0)
                 cJSON_AddNumberToObject(o, "adc_full_scale", b->full_scale[i]);
             xb_raella_layer_json(b, i, o); /* slicing, centers, speculation */

@@ -8,6 +8,7 @@
 
 #include "backend/crossbar/internal.h"
 #include "backend/crossbar/rng.h"
+#include "backend/crossbar/sar.h"
 #include "kernels/igemm.h"
 #include "kernels/sgemm.h"
 
@@ -47,6 +48,7 @@ static size_t carve(const xb_crossbar_layer *l, int64_t P, uint8_t *base, scratc
     TAKE(corr, (size_t)(c->N * pt) * sizeof(int64_t));
     TAKE(qw, (size_t)pt * sizeof(uint32_t));
     TAKE(sg, sgemm_bytes(l, cols));
+    TAKE(sarw, (size_t)xb_sar_scratch_doubles(l, cols) * sizeof(double));
 #undef TAKE
     return off;
 }
@@ -298,6 +300,11 @@ static void adc_pass(full_run *f) {
             for (int64_t i = 0; i < f->cols; i++)
                 vb[cc * f->cols + i] = adc_distort(c, e0 + cc * 3, vb[cc * f->cols + i]);
     }
+    if (f->l->sar) { /* SAR trial skipping / non-uniform transfer (sar.c) */
+        f->sat += xb_sar_convert(f->l, f->g * f->l->R + f->r, f->x, f->P, f->k0, f->kb, f->p0,
+                                 f->pt, vb, f->s->sarw, f->st);
+        return;
+    }
     if (c->lossless) {
         for (int64_t i = 0; i < tot; i++) vb[i] = nearbyintf(vb[i]);
     } else {
@@ -425,7 +432,7 @@ static void run_full(const xb_crossbar_layer *l, int64_t g, const uint8_t *x, in
     f.nkey = xb_hash4(c->seed, layer_key(c, TAG_READ), (uint64_t)image, (uint64_t)c->layer_id);
     f.tkey = xb_hash4(c->seed, layer_key(c, TAG_TABLE), (uint64_t)image, (uint64_t)c->layer_id);
     f.int_sums = l->cond == NULL;
-    f.simple = f.int_sums && !l->read_noise && !l->adc_err && c->lsb == 1.0;
+    f.simple = f.int_sums && !l->read_noise && !l->adc_err && c->lsb == 1.0 && !l->sar;
     for (int i = 0; i < 64; i++) f.pow2[i] = ldexp(1.0, i);
     for (f.p0 = 0; f.p0 < P; f.p0 += f.pt_max) {
         f.pt = P - f.p0 < f.pt_max ? P - f.p0 : f.pt_max;

@@ -49,7 +49,10 @@
  * level sums, packing); device.c the cell and circuit non-idealities
  * (conductances, drift, IR drop, ADC errors); table.c measured noise
  * tables; convert.c runs the exact and
- * full paths and dispatches, correction.c the correction path; stats.c
+ * full paths and dispatches, correction.c the correction path; sar.c the
+ * SAR trials each conversion runs (data-dependent skipping, non-uniform
+ * transfer; a layer with that state always takes the full path) and
+ * quantizer.c the transfer's choice; stats.c
  * holds the ADC statistics; rng.h the counter-based random numbers;
  * geometry.h the row-block and column bookkeeping; from_arch.h builds the
  * configuration from an architecture description. */
@@ -127,6 +130,10 @@ typedef struct {
     /* speculation (speculate.c): (row block, conversion column, position)
      * units run speculatively, and those recovered */
     int64_t spec_units, spec_recovered;
+    /* SAR trials actually run (sar.c; only while a layer has SAR state):
+     * conversions counted, trials, capacitor units switched, the trials a
+     * per-column bound alone would run (ablation), bound-logic bit-adds */
+    int64_t sar_convs, sar_trials, sar_units, sar_trials_col, sar_logic;
 } xb_crossbar_stats;
 
 typedef struct xb_crossbar_layer {
@@ -156,6 +163,7 @@ typedef struct xb_crossbar_layer {
     bool read_noise;      /* a read-noise term or a table perturbs the column sums */
     float *adc_err;       /* [groups][R][convs per block][3]: offset (LSB), gain, INL (LSB) */
     xb_noise_table *table; /* owned copy, or NULL */
+    struct xb_sar *sar;    /* SAR trial skipping / non-uniform ADC (sar.h), or NULL */
 } xb_crossbar_layer;
 
 /* Build from int8 weights [groups][N][K]; fails if a weight does not fit

@@ -5,6 +5,7 @@
 
 #include "backend/crossbar/crossbar.h"
 #include "backend/crossbar/rng.h"
+#include "backend/crossbar/sar.h"
 
 /* Small deterministic generator for test data (not the one under test). */
 static uint64_t rng_state;
@@ -728,4 +729,224 @@ Test(crossbar, speculation_is_exact_lossless_and_matches_naive_model) {
         free(want);
     }
     cr_assert_gt(recovered_cases, 15); /* recovery must actually be exercised */
+}
+
+/* --- DATE'24 ADC co-design (sar.h) ---------------------------------------
+ * Naive model of the data-dependent SAR for one ADC per crossbar and a
+ * crossbar wide enough for the whole layer (cols = 0: every column on one
+ * ADC, converted in physical order: for offset (s, n); for differential
+ * (s, n, +/-) side by side).  Per (row block, digit, position) the ADC
+ * knows the static bound dmax x level sum, the digit sum D times the
+ * column's largest level, and T minus the values it already converted
+ * (T = the sum of all the group's column sums); it runs bits(bound) trials
+ * less e when the code lands at or above F (non-uniform transfer, midpoint
+ * of its 2^e interval).  Returns the trials; acc gets the result. */
+static int64_t ref_sar(const xb_crossbar_config *c, const int8_t *w, const uint8_t *x, int64_t P,
+                       int64_t hi, int64_t F, int e, int32_t *acc) {
+    int B = c->weight_bits, d = c->dac_bits, cb = c->cell_bits, u = c->differential ? 2 : 1;
+    int wd[16], sh[16], mbits = c->differential ? B - 1 : B;
+    for (int s = 0, at = 0; s < c->w_slices; s++) {
+        wd[s] = c->slice_bits[0] ? c->slice_bits[s] : (mbits - at < cb ? mbits - at : cb);
+        sh[s] = at;
+        at += wd[s];
+    }
+    int64_t dmax = (1 << d) - 1, trials = 0, R = (c->K + c->rows - 1) / c->rows;
+    double *tot = calloc((size_t)(c->N * P), sizeof *tot);
+    for (int64_t r = 0; r < R; r++) {
+        int64_t k0 = r * c->rows, k1 = k0 + c->rows < c->K ? k0 + c->rows : c->K;
+        for (int j = 0; j < c->input_slices; j++)
+            for (int64_t p = 0; p < P; p++) {
+                int64_t D = 0, T = 0, run = 0;
+                for (int64_t k = k0; k < k1; k++) D += (x[k * P + p] >> (j * d)) & dmax;
+                /* level of (k, s, n, pol) */
+#define LEV(k, s, n, pol)                                                                          \
+    (c->differential ? ((pol) == (w[(n) * c->K + (k)] < 0) ? (abs(w[(n) * c->K + (k)]) >> sh[s]) & \
+                                                                 ((1 << wd[s]) - 1)               \
+                                                           : 0)                                    \
+                     : ((w[(n) * c->K + (k)] + (1 << (B - 1))) >> sh[s]) & ((1 << wd[s]) - 1))
+                for (int s = 0; s < c->w_slices; s++)
+                    for (int64_t n = 0; n < c->N; n++)
+                        for (int pol = 0; pol < u; pol++)
+                            for (int64_t k = k0; k < k1; k++)
+                                T += ((x[k * P + p] >> (j * d)) & dmax) * LEV(k, s, n, pol);
+                for (int s = 0; s < c->w_slices; s++)
+                    for (int64_t n = 0; n < c->N; n++)
+                        for (int pol = 0; pol < u; pol++) {
+                            int64_t S = 0, ls = 0, cm = 0;
+                            for (int64_t k = k0; k < k1; k++) {
+                                int64_t lv = LEV(k, s, n, pol);
+                                S += ((x[k * P + p] >> (j * d)) & dmax) * lv;
+                                ls += lv;
+                                cm = lv > cm ? lv : cm;
+                            }
+                            int64_t b = dmax * ls;
+                            if (D * cm < b) b = D * cm;
+                            if (T - run < b) b = T - run;
+                            if (b > hi) b = hi;
+                            int nb = 0;
+                            while (nb < 62 && ((int64_t)1 << nb) <= b) nb++;
+                            int64_t y = S > hi ? hi : S;
+                            double out = (double)y;
+                            int low = 0;
+                            if (F > 0 && y >= F) {
+                                low = e;
+                                out = (double)((y >> e) << e) + ((double)(1 << e) - 1) / 2;
+                            }
+                            trials += nb - low;
+                            run += low ? (y >> e) << e : y;
+                            tot[n * P + p] += (pol ? -out : out) * ldexp(1.0, j * d + sh[s]);
+                        }
+#undef LEV
+            }
+    }
+    for (int64_t n = 0; n < c->N; n++)
+        for (int64_t p = 0; p < P; p++) {
+            double xs = 0;
+            for (int64_t k = 0; k < c->K; k++) xs += x[k * P + p];
+            if (!c->differential) tot[n * P + p] -= xs * ldexp(1.0, B - 1);
+            acc[n * P + p] = (int32_t)llrint(tot[n * P + p]);
+        }
+    free(tot);
+    return trials;
+}
+
+/* Data-dependent skipping with an ideal or clipping ADC loses nothing:
+ * every encoding equals the naive clip model (ref_clip), on the full path
+ * it forces, and never runs more trials than the static bounds. */
+Test(crossbar, sar_data_skipping_is_exact) {
+    rng_state = 2024;
+    int cases = 0, fewer = 0;
+    for (int it = 0; it < 60; it++) {
+        int wb = 2 + (int)(rnd() % 7), xb = 2 + (int)(rnd() % 7), dac = 1 + (int)(rnd() % 2);
+        int cell = 1 + (int)(rnd() % 3), diff = (int)(rnd() % 4), adc_bits = 4 + (int)(rnd() % 5);
+        if (dac > xb) dac = 1;
+        int64_t K = 1 + rnd() % 300, N = 1 + rnd() % 12, P = 1 + rnd() % 20;
+        xb_crossbar_config c = base_cfg(K, N, 1, (rnd() & 1) ? 128 : 64, wb, xb, dac, cell, diff);
+        c.even_rows = it & 1;
+        c.signed_pair = c.differential && (rnd() & 1);
+        c.cols = (rnd() & 1) ? 0 : 32;
+        c.adcs_per_xbar = 1 + (int)(rnd() % 2);
+        maybe_random_slices(&c);
+        bool clip = rnd() & 1;
+        c.lossless = !clip;
+        c.code_lo = c.signed_pair ? -(1 << (adc_bits - 1)) : 0;
+        c.code_hi = c.signed_pair ? (1 << (adc_bits - 1)) - 1 : (1 << adc_bits) - 1;
+        int8_t *w = malloc((size_t)(N * K));
+        uint8_t *x = malloc((size_t)(K * P));
+        int32_t *acc = malloc((size_t)(N * P) * 4), *want = malloc((size_t)(N * P) * 4);
+        fill(w, x, N * K, K * P, wb, xb);
+        xb_ctx ctx = {0};
+        xb_crossbar_layer *l = xb_crossbar_layer_new(&c, w, &ctx);
+        cr_assert_not_null(l, "%s", ctx.msg);
+        if (clip) {
+            ref_clip(&c, l->center, w, x, P, c.code_lo, c.code_hi, want);
+        } else {
+            xb_crossbar_layer_set_adc(l, true, 1, c.code_lo, c.code_hi + 4096); /* no clipping */
+            ref_gemm(w, x, K, N, P, want);
+        }
+        cr_assert_eq(xb_sar_attach(l, XB_SAR_DATA, adc_bits, NULL, &ctx), XB_OK, "%s", ctx.msg);
+        cr_assert_eq(l->path, XB_XPATH_FULL);
+        for (int prof = 0; prof < 2; prof++) {
+            xb_crossbar_stats st;
+            cr_assert_eq(xb_crossbar_stats_init(&st, l, &ctx), XB_OK);
+            void *scratch = malloc(xb_crossbar_scratch_bytes(l, P));
+            xb_crossbar_matmul(l, 0, x, P, 0, prof, acc, scratch, &st);
+            free(scratch);
+            for (int64_t i = 0; i < N * P; i++)
+                cr_assert_eq(acc[i], want[i], "it=%d diff=%d pair=%d clip=%d i=%lld: %d != %d", it,
+                             diff, c.signed_pair, clip, (long long)i, acc[i], want[i]);
+            cr_assert_eq(st.sar_convs, st.conversions);
+            double t, u;
+            xb_sar_static_units(l, adc_bits, &t, &u);
+            cr_assert_leq((double)st.sar_trials, t * (double)st.sar_convs + 1e-6, "it=%d", it);
+            cr_assert_leq(st.sar_trials, st.sar_trials_col);
+            fewer += (double)st.sar_trials < t * (double)st.sar_convs;
+            xb_crossbar_stats_free(&st);
+        }
+        cases++;
+        xb_crossbar_layer_free(l);
+        free(w);
+        free(x);
+        free(acc);
+        free(want);
+    }
+    cr_assert_eq(cases, 60);
+    cr_assert_gt(fewer, 60); /* the data bounds do skip more than the static ones */
+}
+
+/* The trials counted and the non-uniform transfer's values both equal the
+ * naive model (one ADC for the whole layer, unsigned conversions). */
+Test(crossbar, sar_trials_and_nonuniform_match_naive_model) {
+    rng_state = 77;
+    for (int it = 0; it < 40; it++) {
+        int wb = 3 + (int)(rnd() % 6), xb = 2 + (int)(rnd() % 7), dac = 1 + (int)(rnd() % 2);
+        int cell = 1 + (int)(rnd() % 3), diff = (int)(rnd() % 2), adc_bits = 5 + (int)(rnd() % 4);
+        int64_t K = 1 + rnd() % 200, N = 1 + rnd() % 8, P = 1 + rnd() % 12;
+        xb_crossbar_config c = base_cfg(K, N, 1, 64, wb, xb, dac, cell, diff);
+        maybe_random_slices(&c);
+        c.lossless = false;
+        c.code_lo = 0;
+        c.code_hi = (1 << adc_bits) - 1;
+        int8_t *w = malloc((size_t)(N * K));
+        uint8_t *x = malloc((size_t)(K * P));
+        int32_t *acc = malloc((size_t)(N * P) * 4), *want = malloc((size_t)(N * P) * 4);
+        fill(w, x, N * K, K * P, wb, xb);
+        xb_ctx ctx = {0};
+        xb_crossbar_layer *l = xb_crossbar_layer_new(&c, w, &ctx);
+        cr_assert_not_null(l, "%s", ctx.msg);
+        int m = 1 + (int)(rnd() % (uint32_t)(adc_bits - 1)), e = 1 + (int)(rnd() % (uint32_t)m);
+        xb_nu_quant q = {.fine = (it & 1) ? (int64_t)1 << m : 0, .coarse_log2 = e};
+        cr_assert_eq(xb_sar_attach(l, XB_SAR_DATA, adc_bits, &q, &ctx), XB_OK, "%s", ctx.msg);
+        int64_t trials = ref_sar(&c, w, x, P, c.code_hi, q.fine, e, want);
+        xb_crossbar_stats st;
+        cr_assert_eq(xb_crossbar_stats_init(&st, l, &ctx), XB_OK);
+        void *scratch = malloc(xb_crossbar_scratch_bytes(l, P));
+        xb_crossbar_matmul(l, 0, x, P, 0, false, acc, scratch, &st);
+        free(scratch);
+        for (int64_t i = 0; i < N * P; i++)
+            cr_assert_eq(acc[i], want[i], "it=%d F=%lld e=%d i=%lld: %d != %d", it,
+                         (long long)q.fine, e, (long long)i, acc[i], want[i]);
+        cr_assert_eq(st.sar_trials, trials, "it=%d: %lld != %lld", it, (long long)st.sar_trials,
+                     (long long)trials);
+        xb_crossbar_stats_free(&st);
+        xb_crossbar_layer_free(l);
+        free(w);
+        free(x);
+        free(acc);
+        free(want);
+    }
+}
+
+/* A zero error budget never picks a lossy transfer (so adc.quantizer=
+ * nonuniform with adc.nonuniform_error=0 is exact), and a generous one
+ * picks a transfer whose estimated error stays within it. */
+Test(crossbar, nonuniform_choice_respects_budget) {
+    rng_state = 5;
+    xb_crossbar_config c = base_cfg(200, 16, 1, 128, 8, 8, 1, 2, 0);
+    c.lossless = false;
+    c.code_hi = 255;
+    int64_t K = 200, N = 16, P = 40;
+    int8_t *w = malloc((size_t)(N * K));
+    uint8_t *x = malloc((size_t)(K * P));
+    int32_t *acc = malloc((size_t)(N * P) * 4);
+    fill(w, x, N * K, K * P, 8, 8);
+    xb_ctx ctx = {0};
+    xb_crossbar_layer *l = xb_crossbar_layer_new(&c, w, &ctx);
+    cr_assert_not_null(l, "%s", ctx.msg);
+    xb_crossbar_stats st;
+    cr_assert_eq(xb_crossbar_stats_init(&st, l, &ctx), XB_OK);
+    void *scratch = malloc(xb_crossbar_scratch_bytes(l, P));
+    xb_crossbar_matmul(l, 0, x, P, 0, true, acc, scratch, &st);
+    free(scratch);
+    xb_nu_quant q0 = xb_nu_choose(&st, 0, 255, 1, 0);
+    cr_assert_eq(q0.fine, 0);
+    xb_nu_quant q1 = xb_nu_choose(&st, 0, 255, 1, 0.05);
+    cr_assert_gt(q1.fine, 0);
+    cr_assert_leq(q1.rel_rms, 0.05);
+    cr_assert_gt(q1.coarse_share, 0);
+    xb_crossbar_stats_free(&st);
+    xb_crossbar_layer_free(l);
+    free(w);
+    free(x);
+    free(acc);
 }

@@ -1,7 +1,6 @@
 /* Crossbar configuration from an architecture (see from_arch.h). */
 #include "backend/crossbar/from_arch.h"
 
-#include <math.h>
 #include <string.h>
 
 void xb_crossbar_config_from_arch(const xb_arch *a, const xb_qlayer *q, int layer_id,
@@ -47,34 +46,4 @@ void xb_crossbar_config_from_arch(const xb_arch *a, const xb_qlayer *q, int laye
     c->adc_offset = a->adc_offset_lsb;
     c->adc_gain = a->adc_gain_sigma;
     c->adc_inl = a->adc_inl_lsb;
-}
-
-/* SAR cycle skipping, after the DATE'24 ADC co-design (Zhang, Yuan et
- * al.): a SAR ADC resolves one bit per trial from the MSB down; when the
- * column can never produce a code above 2^m - 1 the trials above bit m are
- * known to give 0 and are skipped.  The bound used here is static, from
- * the programmed weights: dmax * sum of the column's levels in the row
- * block, over the LSB (for a signed pair the larger side, plus a sign trial
- * when both sides can be nonzero).  The paper also uses the output
- * distribution; that part is a reconstruction we do not model.  Result:
- * the mean trials per conversion over `bits`, charged by the cost model as
- * the ADC energy fraction. */
-double xb_crossbar_sar_trial_frac(const xb_crossbar_layer *l, int bits) {
-    const xb_crossbar_config *c = &l->cfg;
-    double dmax = (double)((1 << c->dac_bits) - 1), lsb = c->lossless ? 1 : c->lsb;
-    int64_t N = c->N, ncc = xb_crossbar_convs_per_block(l);
-    double trials = 0, convs = 0;
-    for (int64_t gr = 0; gr < c->groups * l->R; gr++) {
-        const int32_t *ls = l->levsum + gr * l->C;
-        for (int64_t cc = 0; cc < ncc; cc++) {
-            int64_t col = xb_conversion_col(c->signed_pair, N, cc);
-            int64_t sp = ls[col], sn = c->signed_pair ? ls[col + N] : 0;
-            int64_t mag = sp > sn ? sp : sn;
-            int need = xb_arch_bits_for((int64_t)ceil((double)mag * dmax / lsb)) +
-                       (sp > 0 && sn > 0 ? 1 : 0);
-            trials += need < bits ? need : bits;
-            convs += 1;
-        }
-    }
-    return convs > 0 && bits > 0 ? trials / (convs * bits) : 1;
 }

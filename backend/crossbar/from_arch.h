@@ -20,9 +20,4 @@ void xb_crossbar_config_from_arch(const xb_arch *a, const xb_qlayer *q, int laye
  * which the caller loads once with xb_noise_table_load(a->noise_table)
  * when a->noise_table is set and frees after building the layers. */
 
-/* SAR cycle skipping (adc.skip_cycles): the mean share of `bits` SAR
- * trials a conversion of layer l runs when the trials above the column's
- * static bound are skipped (see from_arch.c). */
-double xb_crossbar_sar_trial_frac(const xb_crossbar_layer *l, int bits);
-
 #endif

@@ -46,6 +46,7 @@ typedef struct {
     int64_t *corr;  /* correction path: [N][Pt] exact sum of clip corrections */
     uint32_t *qw;   /* correction path: [Pt] one k-quad's codes interleaved */
     uint8_t *sg;    /* sgemm scratch */
+    double *sarw;   /* SAR bounds (sar.c): digit sums, group totals, running sums */
 } scratch_t;
 
 /* Device and circuit non-idealities (device.c). */

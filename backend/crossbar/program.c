@@ -15,6 +15,7 @@
 
 #include "backend/crossbar/internal.h"
 #include "backend/crossbar/rng.h"
+#include "backend/crossbar/sar.h"
 #include "kernels/igemm.h"
 
 static void derive_path(xb_crossbar_layer *l) {
@@ -396,6 +397,7 @@ fail:
 
 void xb_crossbar_layer_free(xb_crossbar_layer *l) {
     if (!l) return;
+    xb_sar_free(l->sar);
     free(l->lev);
     free(l->cond);
     free(l->maxlev);

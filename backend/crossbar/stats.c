@@ -28,6 +28,11 @@ void xb_crossbar_stats_merge(xb_crossbar_stats *into, const xb_crossbar_stats *f
     into->spec_units += from->spec_units;
     into->spec_recovered += from->spec_recovered;
     if (from->max_abs > into->max_abs) into->max_abs = from->max_abs;
+    into->sar_convs += from->sar_convs;
+    into->sar_trials += from->sar_trials;
+    into->sar_units += from->sar_units;
+    into->sar_trials_col += from->sar_trials_col;
+    into->sar_logic += from->sar_logic;
     if (into->hist && from->hist && into->hist_bins == from->hist_bins)
         for (int i = 0; i < into->hist_bins; i++) into->hist[i] += from->hist[i];
 }
