@@ -148,6 +148,9 @@ double xb_arch_g_on_us(const xb_arch *a);
 
 /* Derived quantities used by compiler, crossbar simulation and cost model. */
 int xb_arch_input_slices(const xb_arch *a);  /* ceil(input_bits / dac_bits) */
+/* Magnitude bits of a stored weight: weight_bits for offset, weight_bits - 1
+ * for the column pairs, 1 for binary weights (weight_bits 1) in either. */
+int xb_arch_magnitude_bits(const xb_arch *a);
 int xb_arch_weight_slices(const xb_arch *a); /* ceil(magnitude bits / bits_per_cell) */
 int xb_arch_cols_per_slice(const xb_arch *a);
 /* Slice widths of crossbar.slices, LSB first, into w[16]; returns their
