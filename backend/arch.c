@@ -122,6 +122,10 @@ static const field fields[] = {
     {"crossbar.g_on_us", F_DBL, O(g_on_us), 0, 1e9, NULL},
     {"crossbar.g_off_us", F_DBL, O(g_off_us), 0, 1e9, NULL},
     {"energy.crossbar_g_ref_us", F_DBL, O(g_ref_us), 1e-9, 1e9, NULL},
+    /* ORSS'23 row rename / reorder / sparsity-aware input control (backend/rowmap.h) */
+    {"mapping.row_rename", F_BOOL, O(row_rename), 0, 1, NULL},
+    {"mapping.row_reorder", F_BOOL, O(row_reorder), 0, 1, NULL},
+    {"mapping.input_control", F_BOOL, O(input_control), 0, 1, NULL},
 };
 #define NFIELDS ((int)(sizeof fields / sizeof fields[0]))
 

@@ -118,6 +118,10 @@ typedef struct xb_arch {
      * G_on, G_off and on_off_ratio define the third; 0 = not given. */
     double g_on_us, g_off_us; /* crossbar.g_on_us, crossbar.g_off_us */
     double g_ref_us;          /* G_on at which energy.crossbar_cell_fj_per_v2 holds */
+    /* ORSS'23 (backend/rowmap.h): identical weight rows stored once with
+     * their inputs summed digitally; rows ordered by input activity; row
+     * blocks whose input digits are all zero not converted. */
+    bool row_rename, row_reorder, input_control;
 } xb_arch;
 
 /* Built-in defaults: the ISAAC preset (arch_defaults.c). */

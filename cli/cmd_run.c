@@ -287,7 +287,8 @@ static xb_status choose_modes(const run_args *ra, const xb_session *s, run_modes
  * model, with its report line. */
 static xb_status prepare_int8(const run_args *ra, const run_modes *m, const xb_arch *arch,
                               xb_session *s, xb_ctx *ctx) {
-    if (!m->already_q || (m->analog && xb_arch_needs_calibration(arch)))
+    if (!m->already_q ||
+        (m->analog && (xb_arch_needs_calibration(arch) || arch->row_reorder))) /* row activity */
         XB_TRY(xb_session_choose_calibration(s, ra->calib, ctx));
     xb_quant_opts qo = xb_quant_opts_default();
     qo.w_bits = (int)ra->w_bits;

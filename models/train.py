@@ -336,6 +336,12 @@ class W1A2LeNet5(nn.Module):
     def quant_input(self, x):
         return torch.clamp(torch.round(x / self.s0), 0.0, 3.0) * self.s0
 
+    def fc3_weight(self):
+        """fc3's latent weights; after row tying (tie_fc3_rows) input row k is centroid tie_assign[k]."""
+        if hasattr(self, "tie_c"):
+            return self.tie_c[:, self.tie_assign]
+        return self.fc3.weight
+
     def forward(self, x):
         x = self.quant_input(x)
         x = F.max_pool2d(self.a1(self.bn1(F.conv2d(x, BinarySign.apply(self.conv1.weight), padding=2))), 2)
@@ -343,13 +349,35 @@ class W1A2LeNet5(nn.Module):
         x = torch.flatten(x, 1)
         x = self.a3(self.bn3(F.linear(x, BinarySign.apply(self.fc1.weight))))
         x = self.a4(self.bn4(F.linear(x, BinarySign.apply(self.fc2.weight))))
-        return self.bn5(F.linear(x, BinarySign.apply(self.fc3.weight)))
+        return self.bn5(F.linear(x, BinarySign.apply(self.fc3_weight())))
 
     def clip_latent(self):
         """BinaryConnect: keep the latent real weights in [-1, 1] so the sign can still flip."""
         with torch.no_grad():
             for m in (self.conv1, self.conv2, self.fc1, self.fc2, self.fc3):
                 m.weight.clamp_(-1.0, 1.0)
+            if hasattr(self, "tie_c"):
+                self.tie_c.clamp_(-1.0, 1.0)
+
+    def tie_fc3_rows(self, k, seed):
+        """Rename-aware step: cluster fc3's 84 input rows (10-vectors of latent weights) into k groups by k-means
+        (seeded, k-means++ start) and tie each row to its group's centroid, so fc3 has at most k distinct binary
+        rows and row rename stores at most k rows."""
+        w = self.fc3.weight.detach().t().clone()                      # [84, 10] one vector per input row
+        g = torch.Generator().manual_seed(seed)
+        cent = [w[int(torch.randint(0, w.shape[0], (1,), generator=g))]]
+        while len(cent) < k:
+            d = torch.cdist(w, torch.stack(cent)).min(1).values ** 2
+            cent.append(w[int(torch.multinomial(d / d.sum(), 1, generator=g))])
+        c = torch.stack(cent)
+        for _ in range(50):
+            a = torch.cdist(w, c).argmin(1)
+            for j in range(k):
+                if bool((a == j).any()):
+                    c[j] = w[a == j].mean(0)
+        a = torch.cdist(w, c).argmin(1)
+        self.tie_c = nn.Parameter(c.t().contiguous())                 # [10, k]
+        self.register_buffer("tie_assign", a)
 
 
 # ---------------------------------------------------------------------------------------------- config
@@ -373,12 +401,15 @@ CONFIG = {
                                    "conv3x3 80, conv3x3 80, maxpool2] each conv+BN+ReLU, flatten, fc(1280->10); "
                                    "BN folded into Conv on export"),
     "lenet5_mnist_w1a2": dict(ds="mnist", net=W1A2LeNet5, epochs=12, bs=128, opt="adam", lr=5e-3, wd=0.0,
-                              aug=False, threads=1, export=lambda *a: export_w1a2(*a),
+                              aug=False, threads=1, export=lambda *a: export_w1a2(*a), tie_rows=42,
+                              tie_epochs=2, tie_lr=1e-3,
                               arch="LeNet-5 (same shape as lenet5_mnist), integer-trained W1A2: binary +/-1 weights in "
                                    "all five layers (BinaryConnect sign with clipped straight-through gradient, latent "
                                    "weights clipped to [-1,1]), BN after every layer (folded on export into a positive "
                                    "per-channel weight scale, sign flips into the +/-1 codes, and a bias), 2-bit "
                                    "unsigned activations with learned steps (also the ReLU), 2-bit image input; "
+                                   "then rename-aware: fc3's 84 input rows k-means-tied to 42 centroids and 2 epochs "
+                                   "of fine-tuning (so row rename can store at most 42 of its 84 rows); "
                                    "exported as QDQ (int8 codes +/-1 behind per-channel DequantizeLinear, "
                                    "Clip -> QuantizeLinear(uint8) -> DequantizeLinear on activations)"),
     "lenet5_mnist_qdq": dict(ds="mnist", net=None, epochs=0, threads=1,
@@ -625,14 +656,14 @@ def fold_w1a2(model):
     Returns the layers as plain tensors plus the activation steps."""
     model.eval()
     layers = []
-    pairs = [(model.conv1, model.bn1), (model.conv2, model.bn2), (model.fc1, model.bn3), (model.fc2, model.bn4),
-             (model.fc3, model.bn5)]
+    pairs = [(model.conv1.weight, model.bn1), (model.conv2.weight, model.bn2), (model.fc1.weight, model.bn3),
+             (model.fc2.weight, model.bn4), (model.fc3_weight(), model.bn5)]
     with torch.no_grad():
-        for lin, bn in pairs:
+        for lw, bn in pairs:
             k = bn.weight / torch.sqrt(bn.running_var + bn.eps)
             assert bool((k != 0).all()), "a BN gain is exactly 0: the weight scale would be 0"
-            sign_w = torch.where(lin.weight >= 0, 1.0, -1.0)
-            shape = (-1,) + (1,) * (lin.weight.dim() - 1)
+            sign_w = torch.where(lw >= 0, 1.0, -1.0)
+            shape = (-1,) + (1,) * (lw.dim() - 1)
             codes = (sign_w * torch.sign(k).view(shape)).to(torch.int8)
             layers.append({"codes": codes, "scale": k.abs().float().clone(),
                            "bias": (bn.bias - k * bn.running_mean).float().clone()})
@@ -739,8 +770,59 @@ def build_w1a2_onnx(P, name, path):
     return sorted({n.op_type for n in m.graph.node})
 
 
+def unique_rows(model):
+    """Distinct binary input rows of fc3 (what row rename stores)."""
+    w = (model.fc3_weight() >= 0).t()
+    return len({tuple(r.tolist()) for r in w})
+
+
+def tie_finetune(name, cfg, model, info):
+    """Second phase (cfg tie_rows, tie_epochs): tie fc3's rows to tie_rows centroids, then fine-tune everything
+    with Adam at a cosine-decayed lr.  Resumable: models/work/NAME/ckpt_tied.pt after every epoch."""
+    ds, k, epochs = cfg["ds"], cfg["tie_rows"], cfg["tie_epochs"]
+    path = os.path.join(WORK, name, "ckpt_tied.pt")
+    x, y = load_dataset(ds, "train")
+    xt, yt = load_dataset(ds, "test")
+    info["untied_fc3_unique_rows"] = unique_rows(model)
+    info["untied_bn_form_correct"] = evaluate(model, xt, yt, ds)[0]
+    set_seed(SEED + 1)
+    model.tie_fc3_rows(k, SEED)
+    info["tied_before_finetune_correct"] = evaluate(model, xt, yt, ds)[0]
+    steps = (len(y) + cfg["bs"] - 1) // cfg["bs"]
+    opt = torch.optim.Adam(model.parameters(), lr=cfg["tie_lr"])
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * steps)
+    gen = torch.Generator().manual_seed(SEED + 1)
+    start, hist = 0, []
+    if os.path.exists(path):
+        ck = torch.load(path)
+        model.load_state_dict(ck["model"]); opt.load_state_dict(ck["opt"]); sched.load_state_dict(ck["sched"])
+        gen.set_state(ck["gen"]); set_rng_state(ck["rng"]); start, hist = ck["epoch"], ck["history"]
+    xall, yall = torch.as_tensor(x), torch.as_tensor(y)
+    for ep in range(start, epochs):
+        t0 = time.time()
+        model.train()
+        perm = torch.randperm(len(y), generator=gen)
+        for bi in range(steps):
+            idx = perm[bi * cfg["bs"]:(bi + 1) * cfg["bs"]]
+            loss = F.cross_entropy(model(preprocess(xall[idx], ds)), yall[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step(); sched.step(); model.clip_latent()
+        correct, _ = evaluate(model, xt, yt, ds)
+        hist.append({"epoch": ep + 1, "test_acc": correct / len(yt), "epoch_seconds": round(time.time() - t0, 1)})
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
+                    "gen": gen.get_state(), "rng": rng_state(), "epoch": ep + 1, "history": hist}, path + ".tmp")
+        os.replace(path + ".tmp", path)
+        print("%s tied fine-tune epoch %d/%d test_acc %.4f (%.1fs)" % (name, ep + 1, epochs, correct / len(yt),
+                                                                     time.time() - t0), flush=True)
+    info.update({"tie_rows": k, "tie_epochs": epochs, "tie_lr": cfg["tie_lr"], "tie_history": hist,
+                 "fc3_unique_rows": unique_rows(model)})
+
+
 def export_w1a2(name, cfg, model, info):
     ds = cfg["ds"]
+    if cfg.get("tie_rows") and not info.get("partial"):
+        tie_finetune(name, cfg, model, info)
     xt, yt = load_dataset(ds, "test")
     train_correct, _ = evaluate(model, xt, yt, ds)          # the BN form, as trained
     P = fold_w1a2(model)

@@ -105,6 +105,11 @@ typedef struct {
     int cols, adcs_per_xbar; /* physical crossbar columns (0 = all C) and ADCs per crossbar */
     double adc_offset, adc_gain, adc_inl; /* sigmas: LSB, relative, LSB */
     const xb_noise_table *table; /* borrowed during the build; the layer keeps a copy */
+    /* Sparsity-aware input control (ORSS'23, input_control.c): a row block
+     * whose input digits are all zero for a digit plane and position is
+     * not driven or converted; its value is exactly 0 (no read noise, no
+     * ADC error).  Changes nothing without noise. */
+    bool input_control;
 } xb_crossbar_config;
 
 /* Per-layer statistics, integers so merging is order-independent. */
@@ -118,6 +123,7 @@ typedef struct {
     int64_t hist_width;   /* values per bin */
     int hist_bins;
     int64_t *hist;        /* [hist_bins], owned */
+    int64_t skipped;      /* conversions input control left out (full path) */
 } xb_crossbar_stats;
 
 typedef struct xb_crossbar_layer {

@@ -25,6 +25,7 @@ void xb_crossbar_stats_merge(xb_crossbar_stats *into, const xb_crossbar_stats *f
     into->saturated += from->saturated;
     into->observed += from->observed;
     into->zeros += from->zeros;
+    into->skipped += from->skipped;
     if (from->max_abs > into->max_abs) into->max_abs = from->max_abs;
     if (into->hist && from->hist && into->hist_bins == from->hist_bins)
         for (int i = 0; i < into->hist_bins; i++) into->hist[i] += from->hist[i];
