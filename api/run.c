@@ -38,7 +38,8 @@ static xb_status quantize(xbar *h, xb_session *s, bool analog) {
     xb_ctx *ctx = &h->ctx;
     bool preq = xb_session_prequantized(s);
     const xb_arch *a = h->arch_loaded ? &h->arch : NULL;
-    if (!xb_session_calibration(s) && (!preq || (analog && xb_arch_needs_calibration(a))))
+    if (!xb_session_calibration(s) &&
+        (!preq || (analog && (xb_arch_needs_calibration(a) || a->row_reorder)))) /* row activity */
         XB_TRY(xb_session_choose_calibration(s, h->calib, ctx));
     xb_quant_opts qo = xb_quant_opts_default();
     qo.w_bits = h->w_bits ? h->w_bits : a ? a->weight_bits : 8;

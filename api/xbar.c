@@ -99,8 +99,9 @@ xbar_status xbar_set_threads(xbar *h, int threads) {
 static xb_status set_quant(xbar *h, int w_bits, int x_bits, int64_t calib, const char *method,
                            double percentile) {
     xb_ctx *ctx = &h->ctx;
-    if ((w_bits && (w_bits < 2 || w_bits > 8)) || (x_bits && (x_bits < 2 || x_bits > 8)))
-        return xb_fail(ctx, XB_ERR_INVALID, "quantization: bits must be 2..8 or 0 (got %d, %d)",
+    if ((w_bits && (w_bits < 1 || w_bits > 8)) || (x_bits && (x_bits < 2 || x_bits > 8)))
+        return xb_fail(ctx, XB_ERR_INVALID,
+                       "quantization: weight bits must be 1..8, input bits 2..8, or 0 (got %d, %d)",
                        w_bits, x_bits);
     if (calib < 1 || calib > 100000)
         return xb_fail(ctx, XB_ERR_INVALID, "quantization: %lld calibration images is not in "

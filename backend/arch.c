@@ -56,7 +56,7 @@ static const field fields[] = {
     {"adc.percentile", F_DBL, O(adc_percentile), 50, 100, NULL},
     {"adc.per_crossbar", F_INT, O(adcs_per_crossbar), 1, 4096, NULL},
     {"adc.sample_rate_gsps", F_DBL, O(adc_gsps), 1e-6, 1e6, NULL},
-    {"weight_bits", F_INT, O(weight_bits), 2, 16, NULL},
+    {"weight_bits", F_INT, O(weight_bits), 1, 16, NULL},
     {"input_bits", F_INT, O(input_bits), 1, 16, NULL},
     {"encoding", F_ENUM, O(encoding), 0, 0, enc_names},
     {"flip", F_BOOL, O(flip), 0, 1, NULL},
@@ -132,6 +132,10 @@ static const field fields[] = {
     {"dac.speculation_slices", F_STR, O(spec_slices), 0, 0, NULL},
     {"adc.quantizer", F_ENUM, O(adc_quantizer), 0, 0, quant_names},
     {"adc.nonuniform_error", F_DBL, O(adc_nu_error), 0, 1, NULL},
+    /* ORSS'23 row rename / reorder / sparsity-aware input control (backend/rowmap.h) */
+    {"mapping.row_rename", F_BOOL, O(row_rename), 0, 1, NULL},
+    {"mapping.row_reorder", F_BOOL, O(row_reorder), 0, 1, NULL},
+    {"mapping.input_control", F_BOOL, O(input_control), 0, 1, NULL},
 };
 #define NFIELDS ((int)(sizeof fields / sizeof fields[0]))
 
@@ -593,7 +597,7 @@ xb_status xb_arch_validate(const xb_arch *a, xb_ctx *ctx) {
             ok = w[i] <= a->bits_per_cell;
             sum += w[i];
         }
-        int mb = a->encoding == XB_ENC_OFFSET ? a->weight_bits : a->weight_bits - 1;
+        int mb = xb_arch_magnitude_bits(a);
         if (!ok || sum != mb)
             return xb_fail(ctx, XB_ERR_INVALID,
                            "arch: crossbar.slices = '%s': widths MSB first separated by '/', each "
@@ -610,6 +614,10 @@ xb_status xb_arch_validate(const xb_arch *a, xb_ctx *ctx) {
                        a->layer_adc_bits, bad);
     if (a->adc_signed && a->adc_bits == 1)
         return xb_fail(ctx, XB_ERR_INVALID, "arch: a signed ADC needs adc.bits >= 2");
+    if (a->weight_bits == 1 && a->encoding == XB_ENC_CENTER)
+        return xb_fail(ctx, XB_ERR_INVALID,
+                       "arch: weight_bits = 1 (binary +/-1) has no center to take out; use encoding "
+                       "= offset or differential");
     if (a->dac_bits > a->input_bits)
         return xb_fail(ctx, XB_ERR_INVALID, "arch: dac.bits = %d exceeds input_bits = %d",
                        a->dac_bits, a->input_bits);
@@ -634,8 +642,15 @@ int xb_arch_weight_slices(const xb_arch *a) {
     /* Offset encoding stores w + 2^(b-1) in b unsigned bits; differential
      * stores |w| <= 2^(b-1) - 1 in b-1 bits, the sign choosing the column;
      * center stores |w - c_n|, kept within the same b-1 bits. */
-    int mb = a->encoding == XB_ENC_OFFSET ? a->weight_bits : a->weight_bits - 1;
+    int mb = xb_arch_magnitude_bits(a);
     return (mb + a->bits_per_cell - 1) / a->bits_per_cell;
+}
+
+/* Binary weights (weight_bits 1, ORSS'23) take one bit in every encoding:
+ * offset stores (w + 1) / 2, a pair stores |w| = 1 on the sign's column. */
+int xb_arch_magnitude_bits(const xb_arch *a) {
+    if (a->weight_bits == 1) return 1;
+    return a->encoding == XB_ENC_OFFSET ? a->weight_bits : a->weight_bits - 1;
 }
 
 int xb_arch_cols_per_slice(const xb_arch *a) { return xb_arch_pair_columns(a) ? 2 : 1; }

@@ -131,6 +131,10 @@ typedef struct xb_arch {
     /* DATE'24 ADC co-design (backend/crossbar/sar.h) */
     int adc_quantizer;        /* xb_adc_quantizer */
     double adc_nu_error;      /* relative RMS error budget of the non-uniform transfer */
+    /* ORSS'23 (backend/rowmap.h): identical weight rows stored once with
+     * their inputs summed digitally; rows ordered by input activity; row
+     * blocks whose input digits are all zero not converted. */
+    bool row_rename, row_reorder, input_control;
 } xb_arch;
 
 /* Built-in defaults: the ISAAC preset (arch_defaults.c). */
@@ -161,6 +165,9 @@ double xb_arch_g_on_us(const xb_arch *a);
 
 /* Derived quantities used by compiler, crossbar simulation and cost model. */
 int xb_arch_input_slices(const xb_arch *a);  /* ceil(input_bits / dac_bits) */
+/* Magnitude bits of a stored weight: weight_bits for offset, weight_bits - 1
+ * for the column pairs, 1 for binary weights (weight_bits 1) in either. */
+int xb_arch_magnitude_bits(const xb_arch *a);
 int xb_arch_weight_slices(const xb_arch *a); /* ceil(magnitude bits / bits_per_cell) */
 int xb_arch_cols_per_slice(const xb_arch *a);
 /* Slice widths of crossbar.slices, LSB first, into w[16]; returns their

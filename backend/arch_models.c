@@ -31,7 +31,7 @@ double xb_arch_adc_area_um2(const xb_arch *a, int bits) {
 
 double xb_arch_slice_mean_levels(const xb_arch *a) {
     int w[16], n = xb_arch_slice_widths(a, w), S = xb_arch_weight_slices(a);
-    int mb = a->encoding == XB_ENC_OFFSET ? a->weight_bits : a->weight_bits - 1;
+    int mb = xb_arch_magnitude_bits(a);
     double sum = 0;
     for (int s = 0; s < S; s++) {
         int width = n > 0 ? w[s] : (mb - s * a->bits_per_cell < a->bits_per_cell

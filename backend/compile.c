@@ -9,6 +9,7 @@
 #include "backend/crossbar/geometry.h"
 #include "backend/raella.h"
 #include "backend/replicate_milp.h"
+#include "backend/rowmap.h"
 
 static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
@@ -118,7 +119,9 @@ xb_mapping *xb_compile_shapes(const xb_arch *a, const xb_layer_shape *shapes, in
      * two column currents: one conversion per pair. */
     int conv_per_unit = (xb_arch_pair_columns(a) && a->adc_signed) ? 1 : u;
     for (int i = 0; i < n; i++) {
-        const xb_layer_shape *s = &shapes[i];
+        xb_layer_shape phys;
+        int Jl = J; /* row rename may widen the inputs (backend/rowmap.h) */
+        const xb_layer_shape *s = xb_rowmap_physical_shape(a, &shapes[i], &phys, &Jl);
         xb_layer_map *l = &m->layers[i];
         int S = xb_raella_layer_weight_slices(a, i, n); /* crossbar.layer_slices, else global */
         if (s->K < 1 || s->N < 1 || s->groups < 1 || s->P < 1) {
@@ -128,33 +131,37 @@ xb_mapping *xb_compile_shapes(const xb_arch *a, const xb_layer_shape *shapes, in
             xb_mapping_free(m);
             return NULL;
         }
-        l->s = *s;
+        l->s = shapes[i];
+        l->rows_stored = s->K;
         l->w_slices = S;
         l->cols_per_slice = u;
-        l->input_slices = J;
+        l->input_slices = Jl;
         l->units_per_xbar = a->cols / u;
         l->row_blocks = xb_row_blocks(s->K, a->rows);
         l->col_blocks = ceil_div(s->N * S, l->units_per_xbar);
         l->xbars_per_group = l->row_blocks * l->col_blocks;
         l->replicas = 1;
         l->groups_per_xbar = pack_factor(a, s, l->units_per_xbar, S);
+        l->xbars_unrenamed = s == &shapes[i] ? xb_layer_copy_xbars(l)
+                                             : xb_row_blocks(shapes[i].K, a->rows) * l->col_blocks *
+                                                   s->groups;
         double cells = (double)s->K * s->N * S * u * s->groups;
         l->utilisation = cells / ((double)xb_layer_copy_xbars(l) * a->rows * a->cols);
         int64_t GP = s->groups * s->P;
-        l->macs = s->K * s->N * GP;
+        l->macs = shapes[i].K * s->N * GP;
         /* a read of a packed crossbar serves all its groups */
-        l->xbar_reads = xb_layer_copy_xbars(l) * J * s->P;
+        l->xbar_reads = xb_layer_copy_xbars(l) * Jl * s->P;
         /* Cells on driven rows: every row of a row block is driven for
          * each of its column blocks; the programmed ones are the K x N x S
          * x u weight cells, the rest of those columns stay at G_off. */
-        l->cells_driven = (double)s->K * s->N * S * u * J * GP;
+        l->cells_driven = (double)s->K * s->N * S * u * Jl * GP;
         l->cells_idle = (double)s->K * ((double)l->col_blocks * a->cols - (double)s->N * S * u) *
-                        J * GP;
-        l->unit_cells = a->flip ? (double)s->K * J * GP : 0;
-        l->dac_acts = s->K * l->col_blocks * J * GP;
-        l->col_samples = l->row_blocks * s->N * S * u * J * GP;
+                        Jl * GP;
+        l->unit_cells = a->flip ? (double)s->K * Jl * GP : 0;
+        l->dac_acts = s->K * l->col_blocks * Jl * GP;
+        l->col_samples = l->row_blocks * s->N * S * u * Jl * GP;
         /* Flip: each row block also converts ISAAC's unit column, sum(x). */
-        l->conversions = l->row_blocks * (s->N * S * conv_per_unit + (a->flip ? 1 : 0)) * J * GP;
+        l->conversions = l->row_blocks * (s->N * S * conv_per_unit + (a->flip ? 1 : 0)) * Jl * GP;
         int64_t klev = xb_block_rows(s->K, a->rows, a->row_split == XB_SPLIT_EVEN, 0) *
                        ((1 << a->bits_per_cell) - 1);
         l->max_column_sum = (a->flip ? klev / 2 : klev) * ((1 << a->dac_bits) - 1);
@@ -188,13 +195,13 @@ void xb_layer_xbar_usage(const xb_arch *a, const xb_layer_map *l, int64_t x, int
         int64_t first = (x % xb_layer_copy_xbars(l)) * l->groups_per_xbar;
         int64_t ng = l->s.groups - first < l->groups_per_xbar ? l->s.groups - first
                                                               : l->groups_per_xbar;
-        *rows_used = ng * l->s.K;
+        *rows_used = ng * l->rows_stored;
         *cols_used = ng * l->s.N * l->w_slices * l->cols_per_slice;
         return;
     }
     int64_t in_group = x % l->xbars_per_group;
     int64_t rb = in_group / l->col_blocks, cb = in_group % l->col_blocks;
-    *rows_used = xb_block_rows(l->s.K, a->rows, a->row_split == XB_SPLIT_EVEN, rb);
+    *rows_used = xb_block_rows(l->rows_stored, a->rows, a->row_split == XB_SPLIT_EVEN, rb);
     int64_t units = l->s.N * l->w_slices - cb * l->units_per_xbar;
     if (units > l->units_per_xbar) units = l->units_per_xbar;
     *cols_used = units * l->cols_per_slice;

@@ -45,6 +45,11 @@ typedef struct {
     int64_t K, N, groups, P;
     int64_t in_elems, out_elems; /* per image, for eDRAM traffic */
     int x_bits, w_bits;          /* from the quantized layer */
+    /* Row rename (mapping.row_rename, backend/rowmap.h), known only when the
+     * weights are: rows stored and bits of the largest summed input code;
+     * 0 = unknown (a float graph), the layer is then mapped unrenamed. */
+    int64_t rename_rows;
+    int rename_in_bits;
 } xb_layer_shape;
 
 typedef struct {
@@ -70,6 +75,9 @@ typedef struct {
                                 and the backend knows the weights) */
     int64_t max_column_sum;  /* largest possible pre-ADC sum in this layer's crossbars */
     double dac_extra_pj;     /* RAELLA speculation: multi-bit DAC levels beyond dac.bits */
+    /* Rows programmed per group (K, or fewer with mapping.row_rename) and
+     * the crossbars one copy would take without renaming. */
+    int64_t rows_stored, xbars_unrenamed;
 } xb_layer_map;
 
 typedef struct {

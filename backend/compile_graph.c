@@ -6,6 +6,7 @@
 #include "kernels/qlayer.h"
 #include "kernels/layer_stats.h"
 #include "backend/compile.h"
+#include "backend/rowmap.h"
 
 xb_mapping *xb_compile_graph(const xb_arch *a, const xb_graph *g, xb_ctx *ctx) {
     int n = xb_qlayer_count(g);
@@ -26,6 +27,11 @@ xb_mapping *xb_compile_graph(const xb_arch *a, const xb_graph *g, xb_ctx *ctx) {
         sh[i].P = q->P;
         sh[i].x_bits = q->x_bits;
         sh[i].w_bits = q->w_bits;
+        if (xb_rowmap_count(q->w, q->groups, q->N, q->K, q->x_bits, &sh[i].rename_rows,
+                            &sh[i].rename_in_bits, ctx) != XB_OK) {
+            free(sh);
+            return NULL;
+        }
         if (q->kind == XB_QL_CONV) {
             sh[i].in_elems = q->cin * q->h * q->w_in;
             sh[i].out_elems = q->cout * q->hout * q->wout;
@@ -62,6 +68,11 @@ xb_status xb_layer_shapes_of_graph(const xb_graph *g, xb_layer_shape **out, int 
             sh[i].P = q->P;
             sh[i].x_bits = q->x_bits;
             sh[i].w_bits = q->w_bits;
+            if (xb_rowmap_count(q->w, q->groups, q->N, q->K, q->x_bits, &sh[i].rename_rows,
+                                &sh[i].rename_in_bits, ctx) != XB_OK) {
+                free(sh);
+                return ctx->status;
+            }
             sh[i].in_elems = q->kind == XB_QL_CONV ? q->cin * q->h * q->w_in : q->K * q->P;
             sh[i].out_elems = q->kind == XB_QL_CONV ? q->cout * q->hout * q->wout : q->N * q->P;
         }

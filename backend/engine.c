@@ -14,6 +14,8 @@ typedef struct {
     xb_crossbar_stats *stats;
     void *scratch;
     int64_t images;
+    uint8_t *xr;    /* row map: summed, reordered inputs of one call */
+    int64_t **act;  /* activity pass: [layer][K] nonzero input counts */
 } worker_state;
 
 static void adc_codes(const xb_arch *a, int b, int64_t *lo, int64_t *hi) {
@@ -77,6 +79,7 @@ static void *state_new(void *self, xb_ctx *ctx) {
         scratch = xb_autoslice_scratch_bytes(b->autos);
     s->scratch = xb_malloc(ctx, scratch);
     if (!s->stats || !s->scratch) goto fail;
+    if (xb_backend_worker_rowmap(b, &s->xr, &s->act, ctx) != XB_OK) goto fail;
     for (int i = 0; i < b->n; i++)
         if (xb_crossbar_stats_init(&s->stats[i], b->layers[i], ctx) != XB_OK) goto fail;
     return s;
@@ -85,6 +88,7 @@ fail:
         for (int i = 0; i < b->n; i++) xb_crossbar_stats_free(&s->stats[i]);
     free(s->stats);
     free(s->scratch);
+    xb_backend_worker_rowmap_free(b->n, s->xr, s->act);
     free(s);
     return NULL;
 }
@@ -95,6 +99,7 @@ static void state_free(void *state) {
     for (int i = 0; i < s->n; i++) xb_crossbar_stats_free(&s->stats[i]);
     free(s->stats);
     free(s->scratch);
+    xb_backend_worker_rowmap_free(s->n, s->xr, s->act);
     free(s);
 }
 
@@ -108,13 +113,15 @@ static void state_merge(void *self, void *state) {
     }
     b->images += s->images;
     xb_raella_update_map(b); /* speculation: the conversions counted */
+    xb_backend_merge_activity(b, s->act);
 }
 
 /* The call's shape is the one the layer was built and its scratch sized for. */
 static bool same_shape(const xb_backend *b, int layer, int group, int64_t K, int64_t N,
                        int64_t P) {
     const xb_crossbar_config *c = xb_crossbar_cfg(b->layers[layer]);
-    return K == c->K && N == c->N && group >= 0 && group < c->groups && P <= b->P[layer];
+    int64_t Kl = b->rowmaps && b->rowmaps[layer] ? b->rowmaps[layer]->K : c->K; /* logical */
+    return K == Kl && N == c->N && group >= 0 && group < c->groups && P <= b->P[layer];
 }
 
 static xb_status qmatmul(void *self, xb_exec *e, const xb_node *node, int layer, int group,
@@ -134,6 +141,8 @@ static xb_status qmatmul(void *self, xb_exec *e, const xb_node *node, int layer,
                        node->name);
     if (layer == 0 && group == 0) s->images++;
     bool profile = b->calibrating || e->image_index < b->profile_images;
+    x = xb_backend_layer_input(b, layer, x, P, s->act ? s->act[layer] : NULL,
+                               s->xr);
     /* crossbar.slices = auto calibrates on exact products (the layer's own
      * conversions are not needed: auto excludes a calibrated range) */
     if (b->autos && b->calibrating)
@@ -154,7 +163,7 @@ static bool exact(void *self, xb_exec *e, int layer, int group, int64_t K, int64
     const xb_crossbar_layer *l = b->layers[layer];
     if (xb_crossbar_path(l) != XB_XPATH_EXACT || !same_shape(b, layer, group, K, N, P))
         return false;
-    if (b->calibrating || e->image_index < b->profile_images) return false;
+    if (b->calibrating || b->recording || e->image_index < b->profile_images) return false;
     if (layer == 0 && group == 0) s->images++;
     xb_crossbar_count_exact(l, P, &s->stats[layer]);
     return true;
@@ -200,15 +209,7 @@ xb_backend *xb_backend_new(const xb_graph *g, const xb_arch *a, xb_ctx *ctx) {
                     node->name, q->x_bits, a->input_bits, a->input_bits);
             goto fail;
         }
-        xb_crossbar_config c;
-        xb_crossbar_config_from_arch(a, q, i, &c);
-        xb_raella_config(a, i, b->n, &c); /* per-layer slicing, speculation */
-        c.table = table;
-        b->layers[i] = xb_crossbar_layer_new(&c, q->w, ctx);
-        if (!b->layers[i]) {
-            xb_ctx_prefix(ctx, "layer '%s'", node->name);
-            goto fail;
-        }
+        if (xb_backend_build_layer(b, g, i, table, ctx) != XB_OK) goto fail;
         configure_adc(a, b->layers[i], 0, i, b->n);
         if (xb_backend_sar_attach(b, i, ctx) != XB_OK) goto fail;
         sar_cycles(b, i);
@@ -241,6 +242,7 @@ void xb_backend_free(xb_backend *b) {
     free(b->stats);
     free(b->full_scale);
     xb_autoslice_free(b->autos);
+    xb_backend_rowmap_free(b);
     xb_mapping_free(b->map);
     free(b);
 }

@@ -14,6 +14,7 @@
 #include "runtime/exec.h"
 #include "backend/arch.h"
 #include "backend/compile.h"
+#include "backend/rowmap.h"
 
 typedef struct xb_backend {
     xb_arch arch;
@@ -28,6 +29,11 @@ typedef struct xb_backend {
     double *full_scale;         /* calibrated full scale per layer (unit levels), or 0 */
     xb_engine engine;
     struct xb_autoslice *autos; /* crossbar.slices = auto (backend/raella.h), or NULL */
+    /* ORSS'23 row rename / reorder (engine_rowmap.c): the stored rows of each
+     * layer (NULL when neither switch is on), and the activity pass. */
+    xb_rowmap **rowmaps;
+    int64_t **activity;         /* [layer][K] nonzero input codes seen while recording */
+    bool recording;
 } xb_backend;
 
 /* Compiles the mapping and builds the crossbar layers.  Fails when a layer's
@@ -48,5 +54,26 @@ void xb_backend_configure_adc(const xb_arch *a, xb_crossbar_layer *l, double ful
 void xb_backend_sar_cycles(xb_backend *b, int layer);
 /* Zero the merged statistics (e.g. between sweep points). */
 void xb_backend_reset_stats(xb_backend *b);
+
+/* Row reorder (mapping.row_reorder, engine_rowmap.c): between begin and end
+ * the images run as usual and every layer counts, per weight row, the
+ * positions whose input code is nonzero; end reorders each layer's stored
+ * rows by that count and rebuilds its crossbars (g: the graph the backend
+ * was built from). */
+xb_status xb_backend_activity_begin(xb_backend *b, xb_ctx *ctx);
+xb_status xb_backend_activity_end(xb_backend *b, const xb_graph *g, xb_ctx *ctx);
+/* Layer i's crossbars with its row map (built from the weights, and the
+ * activity counts when present): internal to the engine files. */
+xb_status xb_backend_build_layer(xb_backend *b, const xb_graph *g, int i,
+                                 const xb_noise_table *table, xb_ctx *ctx);
+/* Inputs of layer i as the crossbars see them (summed and ordered rows),
+ * counting activity while recording; returns x itself without a row map. */
+const uint8_t *xb_backend_layer_input(xb_backend *b, int i, const uint8_t *x, int64_t P,
+                                      int64_t *activity, uint8_t *xr);
+/* Per-worker row-map buffers (none without row maps) and their merge. */
+xb_status xb_backend_worker_rowmap(const xb_backend *b, uint8_t **xr, int64_t ***act, xb_ctx *ctx);
+void xb_backend_worker_rowmap_free(int n, uint8_t *xr, int64_t **act);
+void xb_backend_merge_activity(xb_backend *b, int64_t **act);
+void xb_backend_rowmap_free(xb_backend *b);
 
 #endif

@@ -140,6 +140,15 @@ static cJSON *arch_summary(const xb_arch *a) {
     return o;
 }
 
+/* Rows programmed per group and what mapping.row_rename saved (ORSS'23,
+ * backend/rowmap.h): rows_stored = K without renaming. */
+static void rename_json(cJSON *o, const xb_layer_map *l) {
+    cJSON_AddNumberToObject(o, "rows_stored", (double)l->rows_stored);
+    cJSON_AddNumberToObject(o, "rows_saved", (double)(l->s.K - l->rows_stored));
+    cJSON_AddNumberToObject(o, "crossbars_saved_by_rename",
+                            (double)(l->xbars_unrenamed - xb_layer_copy_xbars(l)));
+}
+
 cJSON *xb_profile_json_mapping(const xb_mapping *m, const xb_cost *c) {
     cJSON *root = cJSON_CreateObject();
     cJSON_AddItemToObject(root, "arch", arch_summary(&m->arch));
@@ -150,6 +159,7 @@ cJSON *xb_profile_json_mapping(const xb_mapping *m, const xb_cost *c) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "name", l->s.name);
         cJSON_AddNumberToObject(o, "K", (double)l->s.K);
+        rename_json(o, l);
         cJSON_AddNumberToObject(o, "N", (double)l->s.N);
         cJSON_AddNumberToObject(o, "groups", (double)l->s.groups);
         cJSON_AddNumberToObject(o, "groups_per_crossbar", (double)l->groups_per_xbar);
@@ -270,6 +280,7 @@ cJSON *xb_profile_json_layers(const xb_mapping *m, const xb_cost *c, const xb_ba
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "name", l->s.name);
         cJSON_AddNumberToObject(o, "K", (double)l->s.K);
+        rename_json(o, l);
         cJSON_AddNumberToObject(o, "N", (double)l->s.N);
         cJSON_AddNumberToObject(o, "groups", (double)l->s.groups);
         cJSON_AddNumberToObject(o, "replicas", (double)l->replicas);

@@ -98,7 +98,8 @@ static void usage(FILE *f) {
             "                      N of the training split beside the data file (train-images-\n"
             "                      idx3-ubyte, data_batch_1.bin) when present, else the first N\n"
             "                      images of the data itself (the report says which)\n"
-            "  --w-bits B          weight bits, 2..8, per output channel (default 8)\n"
+            "  --w-bits B          weight bits, 1..8, per output channel (default 8; 1 = binary\n"
+            "                      +/-1 with scale mean |w|)\n"
             "  --x-bits B          activation bits, 2..8, per tensor (default 8)\n"
             "  --calib-method M    minmax | percentile (default minmax)\n"
             "  --percentile P      percentile of |activations| kept by the percentile\n"
@@ -142,7 +143,7 @@ static int parse(int argc, char **argv, run_args *r) {
         } else if (xb_args_opt(&a, "--calib", &v)) {
             xb_args_int(&a, v, 1, 100000, &r->calib);
         } else if (xb_args_opt(&a, "--w-bits", &v)) {
-            xb_args_int(&a, v, 2, 8, &r->w_bits);
+            xb_args_int(&a, v, 1, 8, &r->w_bits);
             r->w_bits_set = true;
         } else if (xb_args_opt(&a, "--x-bits", &v)) {
             xb_args_int(&a, v, 2, 8, &r->x_bits);
@@ -286,7 +287,8 @@ static xb_status choose_modes(const run_args *ra, const xb_session *s, run_modes
  * model, with its report line. */
 static xb_status prepare_int8(const run_args *ra, const run_modes *m, const xb_arch *arch,
                               xb_session *s, xb_ctx *ctx) {
-    if (!m->already_q || (m->analog && xb_arch_needs_calibration(arch)))
+    if (!m->already_q ||
+        (m->analog && (xb_arch_needs_calibration(arch) || arch->row_reorder))) /* row activity */
         XB_TRY(xb_session_choose_calibration(s, ra->calib, ctx));
     xb_quant_opts qo = xb_quant_opts_default();
     qo.w_bits = (int)ra->w_bits;

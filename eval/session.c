@@ -327,6 +327,18 @@ xb_status xb_session_build_backend(xb_session *s, const xb_arch *arch, xb_ctx *c
     s->be = xb_backend_new(s->qg, arch, ctx);
     if (!s->be) return ctx->status;
     if (s->opts.profile_images >= 0) s->be->profile_images = s->opts.profile_images;
+    /* Row reorder (ORSS'23): count each row's nonzero inputs on the
+     * calibration images, then rebuild the crossbars in that order. */
+    if (arch->row_reorder) {
+        if (!s->cal_chosen)
+            return xb_fail(ctx, XB_ERR_INVALID,
+                           "mapping.row_reorder needs calibration images (none chosen)");
+        xb_run_result r;
+        XB_TRY(xb_backend_activity_begin(s->be, ctx));
+        XB_TRY(run(s, s->qg, s->cal.set, s->cal.first, s->cal.n, xb_backend_engine(s->be),
+                   "row-activity", &r, -1, ctx));
+        XB_TRY(xb_backend_activity_end(s->be, s->qg, ctx));
+    }
     return XB_OK;
 }
 

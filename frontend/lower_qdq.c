@@ -21,7 +21,9 @@
  * prepare folds them into float constants; xb_pass_record_const_dq records
  * them beforehand (xb_dq_table) so the int8 codes and scales are found here.
  * Anything that does not match stays as plain QuantizeLinear /
- * DequantizeLinear ops, which run as such.
+ * DequantizeLinear ops, which run as such.  x_bits and w_bits are 8 unless
+ * the graph shows fewer (a Clip before the activation QuantizeLinear,
+ * binary +/-1 weight codes: frontend/qdq_bits.c).
  *
  * One deliberate inexactness: the matrix-layer contract promises symmetric
  * weights (|w| <= 127 for 8 bits, because the crossbar maps w onto a
@@ -275,7 +277,10 @@ static xb_status lower_conv(xb_graph *g, const xb_dq_table *tab, int ni, bool *d
     int wst = new_vec(g, n->name, "_w_scale", ws, cout, ctx);
     if (wst < 0) return ctx->status;
     *done = true;
-    return rewrite(g, ni, XB_OP_XbarQConv, true, x, wq, wst, bias, xs, xzp, ctx);
+    int xbits = xb_qdq_x_bits(g, x, xs, xzp), wbits = xb_qdq_w_bits(&g->tensors[wq]);
+    XB_TRY(rewrite(g, ni, XB_OP_XbarQConv, true, x, wq, wst, bias, xs, xzp, ctx));
+    xb_qdq_set_bits(&g->nodes[ni], xbits, wbits);
+    return XB_OK;
 }
 
 /* Gemm (transA 0) and MatMul with a 2-D weight: y = x W (+ C). */
@@ -370,7 +375,10 @@ static xb_status lower_gemm(xb_graph *g, const xb_dq_table *tab, int ni, bool is
     int wst = new_vec(g, g->nodes[ni].name, "_w_scale", ws, N, ctx);
     if (wst < 0) return ctx->status;
     *done = true;
-    return rewrite(g, ni, XB_OP_XbarQGemm, false, x, wq, wst, bias, xs, xzp, ctx);
+    int xbits = xb_qdq_x_bits(g, x, xs, xzp), wbits = xb_qdq_w_bits(&g->tensors[wq]);
+    XB_TRY(rewrite(g, ni, XB_OP_XbarQGemm, false, x, wq, wst, bias, xs, xzp, ctx));
+    xb_qdq_set_bits(&g->nodes[ni], xbits, wbits);
+    return XB_OK;
 }
 
 xb_status xb_pass_lower_qdq(xb_graph *g, const xb_dq_table *tab, int *count, xb_ctx *ctx) {

@@ -53,6 +53,12 @@ xb_status xb_pass_record_const_dq(const xb_graph *g, xb_dq_table *tab, xb_ctx *c
 xb_status xb_pass_fold_bn(xb_graph *g, int *count, xb_ctx *ctx);
 /* QDQ -> XbarQConv / XbarQGemm (after prepare). */
 xb_status xb_pass_lower_qdq(xb_graph *g, const xb_dq_table *tab, int *count, xb_ctx *ctx);
+/* Bit widths of a lowered QDQ layer (frontend/qdq_bits.c): activation bits
+ * from a Clip before the QuantizeLinear that feeds `x` (8 without one),
+ * weight bits 1 when every code of `q` is +/-1 (else 8); set them on n. */
+int xb_qdq_x_bits(const xb_graph *g, int x, float scale, int32_t zp);
+int xb_qdq_w_bits(const xb_tensor *q);
+void xb_qdq_set_bits(xb_node *n, int x_bits, int w_bits);
 /* Nodes none of whose outputs are read, and constants nobody reads. */
 xb_status xb_pass_remove_dead(xb_graph *g, int *count, xb_ctx *ctx);
 

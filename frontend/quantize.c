@@ -171,7 +171,24 @@ static int new_const(xb_graph *g, const char *node, const char *what, xb_dtype d
 }
 
 /* Per-row symmetric quantization of wf [N][K] to `bits`. */
+/* Binary weights (1 bit): w ~ s sign(w), 0 -> +1, with s = mean |w| per
+ * row, the scale that minimises the squared error (Rastegari et al.,
+ * XNOR-Net, ECCV 2016). */
+static void binarize_rows(const float *wf, int64_t N, int64_t K, int8_t *wq, float *ws) {
+    for (int64_t r = 0; r < N; r++) {
+        double m = 0;
+        for (int64_t k = 0; k < K; k++) m += fabsf(wf[r * K + k]);
+        float s = K > 0 ? (float)(m / (double)K) : 0.0f;
+        ws[r] = s > 0.0f && isfinite(s) ? s : 1.0f;
+        for (int64_t k = 0; k < K; k++) wq[r * K + k] = wf[r * K + k] < 0.0f ? -1 : 1;
+    }
+}
+
 static void quantize_rows(const float *wf, int64_t N, int64_t K, int bits, int8_t *wq, float *ws) {
+    if (bits == 1) {
+        binarize_rows(wf, N, K, wq, ws);
+        return;
+    }
     const int32_t qmax = (1 << (bits - 1)) - 1;
     for (int64_t r = 0; r < N; r++) {
         float m = 0.0f;
@@ -325,7 +342,7 @@ fail:
 xb_status xb_quantize(const xb_graph *fg, const float *images, int n, const xb_quant_opts *o,
                       xb_graph **out, xb_ctx *ctx) {
     *out = NULL;
-    if (!o || o->w_bits < 2 || o->w_bits > 8 || o->x_bits < 2 || o->x_bits > 8)
+    if (!o || o->w_bits < 1 || o->w_bits > 8 || o->x_bits < 2 || o->x_bits > 8)
         return xb_fail(ctx, XB_ERR_INVALID, "quantize: bit widths must be 2..8");
     if (o->method != XB_QUANT_MINMAX && o->method != XB_QUANT_PERCENTILE)
         return xb_fail(ctx, XB_ERR_INVALID, "quantize: unknown calibration method %d", o->method);

@@ -24,7 +24,7 @@
 typedef enum { XB_QUANT_MINMAX = 0, XB_QUANT_PERCENTILE = 1 } xb_quant_method;
 
 typedef struct {
-    int w_bits, x_bits; /* 2..8 */
+    int w_bits, x_bits; /* w 1..8 (1 = binary +/-1, scale mean |w|), x 2..8 */
     int calib_images;   /* images used from the ones given; <= 0: all */
     int method;         /* xb_quant_method */
     double percentile;  /* e.g. 99.99, in (50, 100]; percentile method only */

@@ -81,7 +81,8 @@ xb_status xb_qlayer_prepare_common(xb_graph *g, xb_node *n, xb_qlayer_priv *pr, 
     int64_t bits = 0, zp = 0;
     XB_TRY(int_attr(n, "x_bits", false, 8, 2, 8, &bits, ctx));
     q->x_bits = (int)bits;
-    XB_TRY(int_attr(n, "w_bits", false, 8, 2, 8, &bits, ctx));
+    /* w_bits 1 is binary: every weight is -1 or +1 (ORSS'23, docs/REPRODUCTION.md) */
+    XB_TRY(int_attr(n, "w_bits", false, 8, 1, 8, &bits, ctx));
     q->w_bits = (int)bits;
     XB_TRY(int_attr(n, "x_zero_point", false, 0, 0, (1 << q->x_bits) - 1, &zp, ctx));
     q->x_zp = (int32_t)zp;
@@ -110,12 +111,13 @@ xb_status xb_qlayer_prepare_common(xb_graph *g, xb_node *n, xb_qlayer_priv *pr, 
     /* The backend maps each weight onto a symmetric conductance range, so
      * the contract promises |w| <= 2^(w_bits-1) - 1; enforce it here rather
      * than let a crossbar silently clip. */
-    int32_t wmax = (1 << (q->w_bits - 1)) - 1;
+    int32_t wmax = q->w_bits == 1 ? 1 : (1 << (q->w_bits - 1)) - 1;
     int64_t nw = rows * q->K;
     for (int64_t i = 0; i < nw; i++)
-        if (q->w[i] > wmax || q->w[i] < -wmax)
+        if (q->w[i] > wmax || q->w[i] < -wmax || (q->w_bits == 1 && q->w[i] == 0))
             return xb_fail(ctx, XB_ERR_INVALID,
-                           "weight %lld = %d is outside the symmetric %d-bit range -%d..%d",
+                           q->w_bits == 1 ? "weight %lld = %d is not binary (%d-bit weights are -%d or +%d)"
+                                          : "weight %lld = %d is outside the symmetric %d-bit range -%d..%d",
                            (long long)i, q->w[i], q->w_bits, wmax, wmax);
 
     q->w_rowsum = xb_malloc(ctx, (size_t)rows * sizeof(int32_t));

@@ -7,7 +7,7 @@
  *              attrs:  the ONNX Conv attributes (kernel_shape, pads, strides,
  *                      dilations, group, auto_pad) plus
  *                      x_scale (float), x_zero_point (int), x_bits (int 2..8),
- *                      w_bits (int 2..8)
+ *                      w_bits (int 1..8; 1 = binary, every weight -1 or +1)
  *   XbarQGemm  inputs: x f32 [..., K], w i8 const [N,K] (one row per output),
  *                      w_scale f32 const [N], bias f32 const [N] (optional)
  *              attrs:  x_scale, x_zero_point, x_bits, w_bits
@@ -18,7 +18,8 @@
  *   acc     = sum_k w[n,k] * (xq[k,p] - x_zero_point)          (exact int32)
  *   y[n,p]  = (float)acc * (x_scale * w_scale[n]) + bias[n]
  * Zero padding of a conv input is the code x_zero_point (real value 0).
- * Weights satisfy |w| <= 2^(w_bits-1) - 1 (symmetric, per output channel).
+ * Weights satisfy |w| <= 2^(w_bits-1) - 1 (symmetric, per output channel);
+ * with w_bits 1 they are -1 or +1 (binary, ORSS'23; no zero).
  *
  * This is exactly DequantizeLinear -> Conv/Gemm on the dequantized values
  * (up to float summation order), which is why a QDQ model lowers to it. */

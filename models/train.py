@@ -6,7 +6,7 @@ Usage (always with Debian's interpreter, which has python3-torch 1.13):
     /usr/bin/python3 models/train.py NAME [--epochs N] [--threads T] [--export-only] [--time-epochs K]
 
 NAME is one of: lenet5_mnist, mlp_mnist, lenet5_fmnist, resnet20_cifar10, vgg_small_cifar10,
-lenet5_mnist_qdq.
+lenet5_mnist_qdq, lenet5_mnist_w1a2.
 
 Every run is resumable: the state after each epoch (model, optimizer, scheduler, epoch, RNG states,
 accumulated wall time) is saved in models/work/NAME/ckpt.pt. Rerunning the same command continues from
@@ -280,6 +280,106 @@ class VGGSmall(nn.Module):
         return self.classifier(torch.flatten(self.features(x), 1))
 
 
+class BinarySign(torch.autograd.Function):
+    """sign(w) in {-1,+1} (0 -> +1) with the clipped straight-through gradient of BinaryConnect."""
+
+    @staticmethod
+    def forward(ctx, w):
+        ctx.save_for_backward(w)
+        return torch.where(w >= 0, torch.ones_like(w), -torch.ones_like(w))
+
+    @staticmethod
+    def backward(ctx, g):
+        (w,) = ctx.saved_tensors
+        return g * (w.abs() <= 1).to(g.dtype)
+
+
+def round_ste(x):
+    """round half to even (as ONNX QuantizeLinear) forward, identity backward."""
+    return x + (torch.round(x) - x).detach()
+
+
+class ActQ(nn.Module):
+    """Unsigned `bits`-bit activation: clamp(round(x/s), 0, 2^bits-1) * s with a learned step s (LSQ-style
+    gradients through the straight-through rounding).  It also does the ReLU (codes start at 0)."""
+
+    def __init__(self, bits=2, init=0.5):
+        super().__init__()
+        self.qmax = float((1 << bits) - 1)
+        self.step = nn.Parameter(torch.tensor(float(init)))
+
+    def s(self):
+        return self.step.abs().clamp_min(1e-4)
+
+    def forward(self, x):
+        s = self.s()
+        return torch.clamp(round_ste(x / s), 0.0, self.qmax) * s
+
+
+class W1A2LeNet5(nn.Module):
+    """LeNet-5 with binary (+/-1) weights in every layer and 2-bit activations, BN after every matrix layer
+    (folded into the per-channel weight scale and bias on export).  The image is quantized to 2 bits too:
+    code = round(x_norm / s0) with s0 = (1/3)/std, which for x_norm = (p/255 - mean)/std is round(3p/255 -
+    3*mean), already in 0..3, so every layer's input has 2 bits."""
+
+    def __init__(self):
+        super().__init__()
+        self.s0 = (1.0 / 3.0) / NORM["mnist"][1][0]
+        self.conv1 = nn.Conv2d(1, 6, 5, padding=2, bias=False); self.bn1 = nn.BatchNorm2d(6); self.a1 = ActQ()
+        self.conv2 = nn.Conv2d(6, 16, 5, bias=False); self.bn2 = nn.BatchNorm2d(16); self.a2 = ActQ()
+        self.fc1 = nn.Linear(400, 120, bias=False); self.bn3 = nn.BatchNorm1d(120); self.a3 = ActQ()
+        self.fc2 = nn.Linear(120, 84, bias=False); self.bn4 = nn.BatchNorm1d(84); self.a4 = ActQ()
+        self.fc3 = nn.Linear(84, 10, bias=False); self.bn5 = nn.BatchNorm1d(10)
+        for m in (self.conv1, self.conv2, self.fc1, self.fc2, self.fc3):
+            nn.init.uniform_(m.weight, -1.0, 1.0)
+
+    def quant_input(self, x):
+        return torch.clamp(torch.round(x / self.s0), 0.0, 3.0) * self.s0
+
+    def fc3_weight(self):
+        """fc3's latent weights; after row tying (tie_fc3_rows) input row k is centroid tie_assign[k]."""
+        if hasattr(self, "tie_c"):
+            return self.tie_c[:, self.tie_assign]
+        return self.fc3.weight
+
+    def forward(self, x):
+        x = self.quant_input(x)
+        x = F.max_pool2d(self.a1(self.bn1(F.conv2d(x, BinarySign.apply(self.conv1.weight), padding=2))), 2)
+        x = F.max_pool2d(self.a2(self.bn2(F.conv2d(x, BinarySign.apply(self.conv2.weight)))), 2)
+        x = torch.flatten(x, 1)
+        x = self.a3(self.bn3(F.linear(x, BinarySign.apply(self.fc1.weight))))
+        x = self.a4(self.bn4(F.linear(x, BinarySign.apply(self.fc2.weight))))
+        return self.bn5(F.linear(x, BinarySign.apply(self.fc3_weight())))
+
+    def clip_latent(self):
+        """BinaryConnect: keep the latent real weights in [-1, 1] so the sign can still flip."""
+        with torch.no_grad():
+            for m in (self.conv1, self.conv2, self.fc1, self.fc2, self.fc3):
+                m.weight.clamp_(-1.0, 1.0)
+            if hasattr(self, "tie_c"):
+                self.tie_c.clamp_(-1.0, 1.0)
+
+    def tie_fc3_rows(self, k, seed):
+        """Rename-aware step: cluster fc3's 84 input rows (10-vectors of latent weights) into k groups by k-means
+        (seeded, k-means++ start) and tie each row to its group's centroid, so fc3 has at most k distinct binary
+        rows and row rename stores at most k rows."""
+        w = self.fc3.weight.detach().t().clone()                      # [84, 10] one vector per input row
+        g = torch.Generator().manual_seed(seed)
+        cent = [w[int(torch.randint(0, w.shape[0], (1,), generator=g))]]
+        while len(cent) < k:
+            d = torch.cdist(w, torch.stack(cent)).min(1).values ** 2
+            cent.append(w[int(torch.multinomial(d / d.sum(), 1, generator=g))])
+        c = torch.stack(cent)
+        for _ in range(50):
+            a = torch.cdist(w, c).argmin(1)
+            for j in range(k):
+                if bool((a == j).any()):
+                    c[j] = w[a == j].mean(0)
+        a = torch.cdist(w, c).argmin(1)
+        self.tie_c = nn.Parameter(c.t().contiguous())                 # [10, k]
+        self.register_buffer("tie_assign", a)
+
+
 # ---------------------------------------------------------------------------------------------- config
 CONFIG = {
     "lenet5_mnist": dict(ds="mnist", net=lambda: LeNet5(1), epochs=12, bs=128, opt="adam", lr=3e-3, wd=0.0,
@@ -300,6 +400,18 @@ CONFIG = {
                               arch="VGG-small: [conv3x3 20, conv3x3 20, maxpool2, conv3x3 40, conv3x3 40, maxpool2, "
                                    "conv3x3 80, conv3x3 80, maxpool2] each conv+BN+ReLU, flatten, fc(1280->10); "
                                    "BN folded into Conv on export"),
+    "lenet5_mnist_w1a2": dict(ds="mnist", net=W1A2LeNet5, epochs=12, bs=128, opt="adam", lr=5e-3, wd=0.0,
+                              aug=False, threads=1, export=lambda *a: export_w1a2(*a), tie_rows=42,
+                              tie_epochs=2, tie_lr=1e-3,
+                              arch="LeNet-5 (same shape as lenet5_mnist), integer-trained W1A2: binary +/-1 weights in "
+                                   "all five layers (BinaryConnect sign with clipped straight-through gradient, latent "
+                                   "weights clipped to [-1,1]), BN after every layer (folded on export into a positive "
+                                   "per-channel weight scale, sign flips into the +/-1 codes, and a bias), 2-bit "
+                                   "unsigned activations with learned steps (also the ReLU), 2-bit image input; "
+                                   "then rename-aware: fc3's 84 input rows k-means-tied to 42 centroids and 2 epochs "
+                                   "of fine-tuning (so row rename can store at most 42 of its 84 rows); "
+                                   "exported as QDQ (int8 codes +/-1 behind per-channel DequantizeLinear, "
+                                   "Clip -> QuantizeLinear(uint8) -> DequantizeLinear on activations)"),
     "lenet5_mnist_qdq": dict(ds="mnist", net=None, epochs=0, threads=1,
                              arch="lenet5_mnist weights, int8 post-training static quantization (eager mode, "
                                   "torch.ao.quantization, qnnpack backend, per-tensor quint8 activations / qint8 "
@@ -420,6 +532,8 @@ def write_golden(name, ds, correct, total, labels16, logits16, extra=None):
 
 
 def finish(name, cfg, model, info):
+    if cfg.get("export"):
+        return cfg["export"](name, cfg, model, info)
     ds = cfg["ds"]
     in_shape = (1, 28, 28) if ds != "cifar10" else (3, 32, 32)
     xt, yt = load_dataset(ds, "test")
@@ -505,6 +619,8 @@ def train(name, args):
             loss.backward()
             opt.step()
             sched.step()
+            if hasattr(model, "clip_latent"):
+                model.clip_latent()
             tot_loss += float(loss) * len(idx)
             tot_ok += int((out.argmax(1) == yb).sum())
             if args.verbose and bi % 50 == 0:
@@ -531,6 +647,205 @@ def train(name, args):
     info = {"epochs_done": start, "epochs_planned": epochs, "train_wall_seconds": round(wall, 1),
             "history": history, "partial": False, "schedule_replans": replans}
     finish(name, cfg, model, info)
+
+
+# ------------------------------------------------------------------------------------- W1A2 export
+def fold_w1a2(model):
+    """Fold every BN into the binary layer before it: bn(conv(x, sign w)) = conv(x, codes * scale) + bias with
+    k = gamma / sqrt(var + eps), codes = sign(w) * sign(k) (still +/-1), scale = |k|, bias = beta - k * mean.
+    Returns the layers as plain tensors plus the activation steps."""
+    model.eval()
+    layers = []
+    pairs = [(model.conv1.weight, model.bn1), (model.conv2.weight, model.bn2), (model.fc1.weight, model.bn3),
+             (model.fc2.weight, model.bn4), (model.fc3_weight(), model.bn5)]
+    with torch.no_grad():
+        for lw, bn in pairs:
+            k = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+            assert bool((k != 0).all()), "a BN gain is exactly 0: the weight scale would be 0"
+            sign_w = torch.where(lw >= 0, 1.0, -1.0)
+            shape = (-1,) + (1,) * (lw.dim() - 1)
+            codes = (sign_w * torch.sign(k).view(shape)).to(torch.int8)
+            layers.append({"codes": codes, "scale": k.abs().float().clone(),
+                           "bias": (bn.bias - k * bn.running_mean).float().clone()})
+        steps = [float(a.s()) for a in (model.a1, model.a2, model.a3, model.a4)]
+    return {"s0": float(model.s0), "layers": layers, "steps": steps}
+
+
+def folded_forward(P, x):
+    """Exactly the exported graph, op by op, in float32 (Clip -> QuantizeLinear -> DequantizeLinear; Conv/Gemm on
+    dequantized +/-1 weights): the reference the golden file is computed from."""
+    def qdq(v, s):
+        v = torch.clamp(v, 0.0, 3.0 * s)                           # Clip(0, 3s)
+        return torch.clamp(torch.round(v / s), 0, 255) * s         # QuantizeLinear(uint8, zp 0) -> DequantizeLinear
+    L = P["layers"]
+    w = [l["codes"].float() * l["scale"].view((-1,) + (1,) * (l["codes"].dim() - 1)) for l in L]
+    x = qdq(x, P["s0"])
+    x = F.max_pool2d(torch.clamp(F.conv2d(x, w[0], L[0]["bias"], padding=2), 0.0, 3.0 * P["steps"][0]), 2)
+    x = qdq(x, P["steps"][0])
+    x = F.max_pool2d(torch.clamp(F.conv2d(x, w[1], L[1]["bias"]), 0.0, 3.0 * P["steps"][1]), 2)
+    x = qdq(torch.flatten(x, 1), P["steps"][1])
+    x = qdq(F.linear(x, w[2], L[2]["bias"]), P["steps"][2])
+    x = qdq(F.linear(x, w[3], L[3]["bias"]), P["steps"][3])
+    return F.linear(x, w[4], L[4]["bias"])
+
+
+class _Folded(nn.Module):
+    def __init__(self, P):
+        super().__init__()
+        self.P = P
+
+    def forward(self, x):
+        return folded_forward(self.P, x)
+
+
+def build_w1a2_onnx(P, name, path):
+    """The QDQ graph, written node by node with onnx.helper (opset 13): per layer
+    [Clip(0, 3s) -> QuantizeLinear(s, uint8 0) -> DequantizeLinear] -> Conv/Gemm(DequantizeLinear(int8 +/-1,
+    per-channel scale, axis 0), float bias); MaxPool and Flatten sit between Clip and QuantizeLinear (max and
+    reshape commute with the monotone quantizer)."""
+    import onnx
+    from onnx import helper, numpy_helper, TensorProto
+    inits, nodes = [], []
+
+    def const(nm, arr):
+        inits.append(numpy_helper.from_array(arr, nm))
+        return nm
+
+    def qdq(x, s, tag):
+        lo = const(tag + "_clip_min", np.array(0.0, dtype=np.float32))
+        hi = const(tag + "_clip_max", np.array(3.0 * s, dtype=np.float32))
+        sc = const(tag + "_scale", np.array(s, dtype=np.float32))
+        zp = const(tag + "_zero_point", np.array(0, dtype=np.uint8))
+        nodes.append(helper.make_node("Clip", [x, lo, hi], [tag + "_clipped"], name=tag + "_clip"))
+        return tag + "_clipped", sc, zp
+
+    def quant(x, sc, zp, tag):
+        nodes.append(helper.make_node("QuantizeLinear", [x, sc, zp], [tag + "_q"], name=tag + "_quant"))
+        nodes.append(helper.make_node("DequantizeLinear", [tag + "_q", sc, zp], [tag + "_dq"], name=tag + "_dequant"))
+        return tag + "_dq"
+
+    def weight(i, lname):
+        l = P["layers"][i]
+        q = const(lname + "_w_codes", l["codes"].numpy().astype(np.int8))
+        s = const(lname + "_w_scale", l["scale"].numpy().astype(np.float32))
+        z = const(lname + "_w_zero_point", np.zeros(l["scale"].numel(), dtype=np.int8))
+        nodes.append(helper.make_node("DequantizeLinear", [q, s, z], [lname + "_w"], name=lname + "_w_dequant",
+                                      axis=0))
+        return lname + "_w", const(lname + "_bias", l["bias"].numpy().astype(np.float32))
+
+    x, sc, zp = qdq("input", P["s0"], "in")
+    x = quant(x, sc, zp, "in")
+    w, b = weight(0, "conv1")
+    nodes.append(helper.make_node("Conv", [x, w, b], ["conv1_out"], name="conv1", kernel_shape=[5, 5],
+                                  pads=[2, 2, 2, 2]))
+    x, sc, zp = qdq("conv1_out", P["steps"][0], "a1")
+    nodes.append(helper.make_node("MaxPool", [x], ["pool1_out"], name="pool1", kernel_shape=[2, 2], strides=[2, 2]))
+    x = quant("pool1_out", sc, zp, "a1")
+    w, b = weight(1, "conv2")
+    nodes.append(helper.make_node("Conv", [x, w, b], ["conv2_out"], name="conv2", kernel_shape=[5, 5]))
+    x, sc, zp = qdq("conv2_out", P["steps"][1], "a2")
+    nodes.append(helper.make_node("MaxPool", [x], ["pool2_out"], name="pool2", kernel_shape=[2, 2], strides=[2, 2]))
+    nodes.append(helper.make_node("Flatten", ["pool2_out"], ["flat"], name="flatten", axis=1))
+    x = quant("flat", sc, zp, "a2")
+    for i, (lname, nxt) in enumerate((("fc1", "a3"), ("fc2", "a4"), ("fc3", None)), start=2):
+        w, b = weight(i, lname)
+        out = "logits" if nxt is None else lname + "_out"
+        nodes.append(helper.make_node("Gemm", [x, w, b], [out], name=lname, transB=1))
+        if nxt is not None:
+            x, sc, zp = qdq(out, P["steps"][i], nxt)
+            x = quant(x, sc, zp, nxt)
+    g = helper.make_graph(nodes, name, [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 1, 28, 28])],
+                          [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 10])], inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    m.ir_version = 7
+    mean, std = NORM["mnist"]
+    meta = {"xbar.dataset": "mnist", "xbar.mean": ",".join(repr(float(v)) for v in mean),
+            "xbar.std": ",".join(repr(float(v)) for v in std), "xbar.classes": ",".join(CLASSES["mnist"]),
+            "xbar.input_channels": "1", "xbar.model": name}
+    for k, v in meta.items():
+        p = m.metadata_props.add(); p.key = k; p.value = v
+    m.producer_name = "xbar models/train.py (torch %s)" % torch.__version__
+    onnx.checker.check_model(m)
+    onnx.save(m, path)
+    return sorted({n.op_type for n in m.graph.node})
+
+
+def unique_rows(model):
+    """Distinct binary input rows of fc3 (what row rename stores)."""
+    w = (model.fc3_weight() >= 0).t()
+    return len({tuple(r.tolist()) for r in w})
+
+
+def tie_finetune(name, cfg, model, info):
+    """Second phase (cfg tie_rows, tie_epochs): tie fc3's rows to tie_rows centroids, then fine-tune everything
+    with Adam at a cosine-decayed lr.  Resumable: models/work/NAME/ckpt_tied.pt after every epoch."""
+    ds, k, epochs = cfg["ds"], cfg["tie_rows"], cfg["tie_epochs"]
+    path = os.path.join(WORK, name, "ckpt_tied.pt")
+    x, y = load_dataset(ds, "train")
+    xt, yt = load_dataset(ds, "test")
+    info["untied_fc3_unique_rows"] = unique_rows(model)
+    info["untied_bn_form_correct"] = evaluate(model, xt, yt, ds)[0]
+    set_seed(SEED + 1)
+    model.tie_fc3_rows(k, SEED)
+    info["tied_before_finetune_correct"] = evaluate(model, xt, yt, ds)[0]
+    steps = (len(y) + cfg["bs"] - 1) // cfg["bs"]
+    opt = torch.optim.Adam(model.parameters(), lr=cfg["tie_lr"])
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * steps)
+    gen = torch.Generator().manual_seed(SEED + 1)
+    start, hist = 0, []
+    if os.path.exists(path):
+        ck = torch.load(path)
+        model.load_state_dict(ck["model"]); opt.load_state_dict(ck["opt"]); sched.load_state_dict(ck["sched"])
+        gen.set_state(ck["gen"]); set_rng_state(ck["rng"]); start, hist = ck["epoch"], ck["history"]
+    xall, yall = torch.as_tensor(x), torch.as_tensor(y)
+    for ep in range(start, epochs):
+        t0 = time.time()
+        model.train()
+        perm = torch.randperm(len(y), generator=gen)
+        for bi in range(steps):
+            idx = perm[bi * cfg["bs"]:(bi + 1) * cfg["bs"]]
+            loss = F.cross_entropy(model(preprocess(xall[idx], ds)), yall[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step(); sched.step(); model.clip_latent()
+        correct, _ = evaluate(model, xt, yt, ds)
+        hist.append({"epoch": ep + 1, "test_acc": correct / len(yt), "epoch_seconds": round(time.time() - t0, 1)})
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
+                    "gen": gen.get_state(), "rng": rng_state(), "epoch": ep + 1, "history": hist}, path + ".tmp")
+        os.replace(path + ".tmp", path)
+        print("%s tied fine-tune epoch %d/%d test_acc %.4f (%.1fs)" % (name, ep + 1, epochs, correct / len(yt),
+                                                                     time.time() - t0), flush=True)
+    info.update({"tie_rows": k, "tie_epochs": epochs, "tie_lr": cfg["tie_lr"], "tie_history": hist,
+                 "fc3_unique_rows": unique_rows(model)})
+
+
+def export_w1a2(name, cfg, model, info):
+    ds = cfg["ds"]
+    if cfg.get("tie_rows") and not info.get("partial"):
+        tie_finetune(name, cfg, model, info)
+    xt, yt = load_dataset(ds, "test")
+    train_correct, _ = evaluate(model, xt, yt, ds)          # the BN form, as trained
+    P = fold_w1a2(model)
+    folded = _Folded(P)
+    correct, logits = evaluate(folded, xt, yt, ds)           # the exported graph's arithmetic
+    path = os.path.join(MODELS, name + ".onnx")
+    ops = build_w1a2_onnx(P, name, path)
+    write_golden(name, ds, correct, len(yt), yt[:16], logits[:16].tolist(),
+                 {"partial": info.get("partial", False),
+                  "note": "golden computed by the folded QDQ graph replayed op by op in PyTorch (float32)"})
+    nparams = sum(l["codes"].numel() + 2 * l["scale"].numel() for l in P["layers"])
+    info.update({"model": name, "dataset": ds, "architecture": cfg["arch"], "params": int(nparams),
+                 "macs": count_macs(LeNet5(1), (1, 28, 28)), "pytorch_correct": correct, "total": len(yt),
+                 "pytorch_accuracy": correct / len(yt), "bn_form_correct": train_correct,
+                 "activation_steps": P["steps"], "input_step": P["s0"],
+                 "onnx_ops": ops, "onnx_bytes": os.path.getsize(path), "onnx_sha256": sha256(path),
+                 "torch": torch.__version__, "seed": SEED})
+    with open(os.path.join(MODELS, name + ".train.json"), "w") as f:
+        json.dump(info, f, indent=1)
+        f.write("\n")
+    print("%s: folded QDQ graph %d/%d = %.4f (BN form %d/%d)%s -> %s" % (
+        name, correct, len(yt), correct / len(yt), train_correct, len(yt),
+        " (PARTIAL)" if info.get("partial") else "", path))
 
 
 def quantize_qdq(args):

@@ -49,6 +49,7 @@ static size_t carve(const xb_crossbar_layer *l, int64_t P, uint8_t *base, scratc
     TAKE(qw, (size_t)pt * sizeof(uint32_t));
     TAKE(sg, sgemm_bytes(l, cols));
     TAKE(sarw, (size_t)xb_sar_scratch_doubles(l, cols) * sizeof(double));
+    TAKE(ictl, c->input_control ? (size_t)cols : 0);
 #undef TAKE
     return off;
 }
@@ -158,6 +159,7 @@ typedef struct {
     int64_t p0, pt, cols, r, k0, kb;
     const uint8_t *flr; /* the block's flipped columns, or NULL */
     int64_t sat;        /* saturated conversions so far */
+    int64_t skipped;    /* conversions left out by input control */
 } full_run;
 
 /* Column sums of the block into s->S; with flip also the digit sums. */
@@ -410,6 +412,9 @@ static void full_chunk(full_run *f, int32_t *acc) {
             adc_pass(f);
             digital_corrections(f);
         }
+        if (c->input_control)
+            f->skipped += xb_input_control(c, f->x, f->P, f->k0, f->kb, f->p0, f->pt, f->ncc,
+                                           s->ictl, f->simple ? NULL : s->vbuf);
         for (int64_t cc = 0; cc < f->ncc; cc++) accumulate_column(f, cc);
     }
     for (int64_t n = 0; n < N; n++) {
@@ -442,6 +447,7 @@ static void run_full(const xb_crossbar_layer *l, int64_t g, const uint8_t *x, in
     if (st) {
         st->conversions += P * l->R * f.J * f.ncc;
         st->saturated += f.sat;
+        st->skipped += f.skipped;
     }
 }
 

@@ -114,6 +114,11 @@ typedef struct {
      * dac_bits-wide slices.  spec_n = 0: off. */
     int spec_n;
     int8_t spec_bits[8];
+    /* Sparsity-aware input control (ORSS'23, input_control.c): a row block
+     * whose input digits are all zero for a digit plane and position is
+     * not driven or converted; its value is exactly 0 (no read noise, no
+     * ADC error).  Changes nothing without noise. */
+    bool input_control;
 } xb_crossbar_config;
 
 /* Per-layer statistics, integers so merging is order-independent. */
@@ -134,6 +139,7 @@ typedef struct {
      * conversions counted, trials, capacitor units switched, the trials a
      * per-column bound alone would run (ablation), bound-logic bit-adds */
     int64_t sar_convs, sar_trials, sar_units, sar_trials_col, sar_logic;
+    int64_t skipped;      /* conversions input control left out (full path) */
 } xb_crossbar_stats;
 
 typedef struct xb_crossbar_layer {

@@ -31,7 +31,7 @@ static xb_crossbar_config base_cfg(int64_t K, int64_t N, int groups, int rows, i
     c.differential = diff == 1 || diff == 2;
     c.center = diff == 2;
     c.flip = diff == 3;
-    int mb = c.differential ? wb - 1 : wb;
+    int mb = wb == 1 ? 1 : c.differential ? wb - 1 : wb; /* binary: one bit either way */
     c.w_slices = (mb + cell - 1) / cell;
     c.lossless = true;
     c.lsb = 1;
@@ -164,10 +164,12 @@ static void ref_clip(const xb_crossbar_config *c, const int32_t *center, const i
                      const uint8_t *x, int64_t P, int64_t lo, int64_t hi, int32_t *acc) {
     int B = c->weight_bits, cb = c->cell_bits;
     /* Slice s: bits [sh[s], sh[s] + wd[s]) of the stored magnitude. */
-    int wd[16], sh[16], mbits = c->differential ? B - 1 : B;
+    int wd[16], sh[16], mbits = B == 1 ? 1 : c->differential ? B - 1 : B;
+    /* Binary offset (B = 1): the cell holds (w + 1) / 2, i.e. bit 1 of w + 1. */
+    int base = B == 1 && !c->differential;
     for (int s = 0, at = 0; s < c->w_slices; s++) {
         wd[s] = c->slice_bits[0] ? c->slice_bits[s] : (mbits - at < cb ? mbits - at : cb);
-        sh[s] = at;
+        sh[s] = at + base;
         at += wd[s];
     }
     ref_unit u = {.c = c, .center = center, .w = w, .x = x, .P = P, .lo = lo, .hi = hi};
@@ -949,4 +951,95 @@ Test(crossbar, nonuniform_choice_respects_budget) {
     free(w);
     free(x);
     free(acc);
+}
+
+/* Binary weights (weight_bits 1, ORSS'23): +/-1 on one offset cell ((w+1)/2,
+ * with and without flip) or on a differential pair, any DAC, cell and ADC
+ * width, with sparsity-aware input control on or off: the full simulation
+ * and the fast paths equal the naive model, and with a lossless ADC the
+ * integer product. */
+Test(crossbar, binary_weights_and_input_control_match_naive_model) {
+    rng_state = 4242;
+    for (int it = 0; it < 80; it++) {
+        int xb = 2 + (int)(rnd() % 7), dac = 1 + (int)(rnd() % 3), cell = 1 + (int)(rnd() % 3);
+        int enc = (int)(rnd() % 3), diff = enc == 0 ? 0 : enc == 1 ? 1 : 3; /* offset, pair, flip */
+        if (dac > xb) dac = 1;
+        int64_t K = 1 + rnd() % 300, N = 1 + rnd() % 12, P = 1 + rnd() % 40;
+        xb_crossbar_config c = base_cfg(K, N, 1, (rnd() & 1) ? 128 : 32, 1, xb, dac, cell, diff);
+        c.even_rows = it & 1;
+        c.signed_pair = c.differential && (rnd() & 1);
+        c.input_control = rnd() & 1;
+        int adc_bits = 2 + (int)(rnd() % 6);
+        c.lossless = it % 3 == 0;
+        c.code_lo = c.signed_pair ? -(1 << (adc_bits - 1)) : 0;
+        c.code_hi = c.signed_pair ? (1 << (adc_bits - 1)) - 1 : (1 << adc_bits) - 1;
+        if (c.lossless) c.code_lo = -(1 << 30), c.code_hi = 1 << 30;
+        int8_t *w = malloc((size_t)(N * K));
+        uint8_t *x = malloc((size_t)(K * P));
+        int32_t *acc = malloc((size_t)(N * P) * 4), *want = malloc((size_t)(N * P) * 4);
+        for (int64_t i = 0; i < N * K; i++) w[i] = (rnd() & 1) ? 1 : -1;
+        fill_x(x, K * P, xb);
+        xb_ctx ctx = {0};
+        xb_crossbar_layer *l = xb_crossbar_layer_new(&c, w, &ctx);
+        cr_assert_not_null(l, "%s", ctx.msg);
+        if (c.lossless) ref_gemm(w, x, K, N, P, want);
+        else ref_clip(&c, NULL, w, x, P, c.code_lo, c.code_hi, want);
+        for (int prof = 0; prof < 2; prof++) {
+            run_layer(l, x, P, prof, acc, 0);
+            for (int64_t i = 0; i < N * P; i++)
+                cr_assert_eq(acc[i], want[i], "it=%d enc=%d path=%d full=%d i=%lld: %d != %d", it,
+                             enc, l->path, prof, (long long)i, acc[i], want[i]);
+        }
+        xb_crossbar_layer_free(l);
+        free(w);
+        free(x);
+        free(acc);
+        free(want);
+    }
+}
+
+/* Binary weights refuse 0 (and anything but +/-1). */
+Test(crossbar, binary_weights_reject_zero) {
+    xb_crossbar_config c = base_cfg(4, 1, 1, 128, 1, 8, 1, 2, 0);
+    int8_t w[4] = {1, -1, 0, 1};
+    xb_ctx ctx = {0};
+    cr_assert_null(xb_crossbar_layer_new(&c, w, &ctx));
+    cr_assert(strstr(ctx.msg, "does not fit 1-bit"), "%s", ctx.msg);
+}
+
+/* Input control under read noise: a position whose inputs are all zero gets
+ * exactly 0 (no noise reaches it) and its conversions are counted as
+ * skipped; without input control the same position is noisy. */
+Test(crossbar, input_control_silences_idle_blocks) {
+    rng_state = 77;
+    int64_t K = 200, N = 6, P = 8;
+    xb_crossbar_config c = base_cfg(K, N, 1, 64, 1, 2, 1, 1, 0);
+    c.read_sigma = 2.0;
+    int8_t w[1200];
+    uint8_t x[1600];
+    for (int64_t i = 0; i < N * K; i++) w[i] = (rnd() & 1) ? 1 : -1;
+    fill_x(x, K * P, 2);
+    for (int64_t k = 0; k < K; k++) x[k * P + 3] = 0; /* position 3 idle */
+    int32_t on[48], off[48];
+    xb_ctx ctx = {0};
+    for (int ic = 0; ic < 2; ic++) {
+        c.input_control = ic;
+        xb_crossbar_layer *l = xb_crossbar_layer_new(&c, w, &ctx);
+        cr_assert_not_null(l, "%s", ctx.msg);
+        xb_crossbar_stats st;
+        cr_assert_eq(xb_crossbar_stats_init(&st, l, &ctx), XB_OK);
+        void *scratch = malloc(xb_crossbar_scratch_bytes(l, P));
+        xb_crossbar_matmul(l, 0, x, P, 0, true, ic ? on : off, scratch, &st);
+        if (ic) cr_assert_geq(st.skipped, l->R * c.input_slices * N, "skipped %lld", (long long)st.skipped);
+        else cr_assert_eq(st.skipped, 0);
+        free(scratch);
+        xb_crossbar_stats_free(&st);
+        xb_crossbar_layer_free(l);
+    }
+    int noisy = 0;
+    for (int64_t n = 0; n < N; n++) {
+        cr_assert_eq(on[n * P + 3], 0, "output %lld", (long long)n);
+        noisy += off[n * P + 3] != 0;
+    }
+    cr_assert_gt(noisy, 0);
 }

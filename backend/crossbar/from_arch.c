@@ -46,4 +46,5 @@ void xb_crossbar_config_from_arch(const xb_arch *a, const xb_qlayer *q, int laye
     c->adc_offset = a->adc_offset_lsb;
     c->adc_gain = a->adc_gain_sigma;
     c->adc_inl = a->adc_inl_lsb;
+    c->input_control = a->input_control;
 }

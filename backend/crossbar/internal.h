@@ -47,7 +47,16 @@ typedef struct {
     uint32_t *qw;   /* correction path: [Pt] one k-quad's codes interleaved */
     uint8_t *sg;    /* sgemm scratch */
     double *sarw;   /* SAR bounds (sar.c): digit sums, group totals, running sums */
+    uint8_t *ictl;  /* input control: [J*Pt] 1 = the block's digits are all zero */
 } scratch_t;
+
+/* Input control (input_control.c): marks in s->ictl the (digit, position)
+ * columns of rows [k0, k0+kb) whose digits are all zero, zeroes their
+ * values in vbuf[ncc][J*pt] (when vbuf is not NULL) and returns how many
+ * conversions that leaves out. */
+int64_t xb_input_control(const xb_crossbar_config *c, const uint8_t *x, int64_t P, int64_t k0,
+                         int64_t kb, int64_t p0, int64_t pt, int64_t ncc, uint8_t *ictl,
+                         float *vbuf);
 
 /* Device and circuit non-idealities (device.c). */
 /* No cell departs from its ideal level (conductances not needed). */

@@ -57,15 +57,19 @@ void xb_crossbar_layer_set_adc(xb_crossbar_layer *l, bool lossless, double lsb, 
 }
 
 /* Width of slice s (LSB first) and its bit offset. */
+static int magnitude_bits(const xb_crossbar_config *c);
+
 static int slice_width(const xb_crossbar_config *c, int s) {
     if (c->slice_bits[0]) return c->slice_bits[s];
-    int mb = c->differential ? c->weight_bits - 1 : c->weight_bits;
+    int mb = magnitude_bits(c);
     int left = mb - s * c->cell_bits;
     return left < c->cell_bits ? left : c->cell_bits;
 }
 
 static int slice_shift(const xb_crossbar_config *c, int s) {
-    int sh = 0;
+    /* Binary offset: the cell holds b = (w + 1) / 2 and w = 2b - 1, so its
+     * one slice sits at bit 1 and the digital offset 2^(B-1) = 1 x sum(x). */
+    int sh = c->weight_bits == 1 && !c->differential ? 1 : 0;
     for (int t = 0; t < s; t++) sh += slice_width(c, t);
     return sh;
 }
@@ -129,12 +133,14 @@ int32_t xb_crossbar_pick_center(const xb_crossbar_config *c, const int8_t *wn, i
 /* Magnitude bits per weight: offset stores all B bits, the column-pair
  * encodings the B-1 bits of |w| (or |w - c_n|). */
 static int magnitude_bits(const xb_crossbar_config *c) {
+    if (c->weight_bits == 1) return 1; /* binary: (w + 1) / 2, or |w| = 1 on a pair */
     return c->differential ? c->weight_bits - 1 : c->weight_bits;
 }
 
 static xb_status check_config(const xb_crossbar_config *c, xb_ctx *ctx) {
     if (c->K < 1 || c->N < 1 || c->groups < 1 || c->rows < 1 || c->dac_bits < 1 ||
-        c->cell_bits < 1 || c->cell_bits > 7 || c->weight_bits < 2 || c->weight_bits > 8 ||
+        c->cell_bits < 1 || c->cell_bits > 7 || c->weight_bits < 1 || c->weight_bits > 8 ||
+        (c->weight_bits == 1 && c->center) ||
         c->input_slices < 1 || c->input_slices * c->dac_bits < 1)
         return xb_fail(ctx, XB_ERR_INVALID, "analog layer: invalid configuration");
     if (c->flip && c->differential)
@@ -247,11 +253,12 @@ static void encode_output(xb_crossbar_layer *l, int64_t g, int64_t n, const int8
 static xb_status encode_weights(xb_crossbar_layer *l, const int8_t *w, xb_ctx *ctx) {
     const xb_crossbar_config *c = &l->cfg;
     int wmax = (1 << (c->weight_bits - 1)) - 1, wmin = c->differential ? -wmax : -wmax - 1;
+    bool binary = c->weight_bits == 1; /* exactly -1 or +1 */
     for (int64_t g = 0; g < c->groups; g++)
         for (int64_t n = 0; n < c->N; n++) {
             const int8_t *wn = w + (g * c->N + n) * c->K;
             for (int64_t k = 0; k < c->K; k++)
-                if (wn[k] < wmin || wn[k] > wmax)
+                if (binary ? (wn[k] != 1 && wn[k] != -1) : (wn[k] < wmin || wn[k] > wmax))
                     return xb_fail(
                         ctx, XB_ERR_INVALID,
                         "weight %d (group %lld, output %lld, row %lld) does not fit %d-bit "
