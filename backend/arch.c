@@ -122,6 +122,8 @@ static const field fields[] = {
     {"crossbar.g_on_us", F_DBL, O(g_on_us), 0, 1e9, NULL},
     {"crossbar.g_off_us", F_DBL, O(g_off_us), 0, 1e9, NULL},
     {"energy.crossbar_g_ref_us", F_DBL, O(g_ref_us), 1e-9, 1e9, NULL},
+    {"layer_weight_bits", F_STR, O(layer_weight_bits), 0, sizeof((xb_arch *)0)->layer_weight_bits, NULL},
+    {"layer_input_bits", F_STR, O(layer_input_bits), 0, sizeof((xb_arch *)0)->layer_input_bits, NULL},
 };
 #define NFIELDS ((int)(sizeof fields / sizeof fields[0]))
 
@@ -589,6 +591,7 @@ xb_status xb_arch_validate(const xb_arch *a, xb_ctx *ctx) {
                        a->layer_adc_bits, bad);
     if (a->adc_signed && a->adc_bits == 1)
         return xb_fail(ctx, XB_ERR_INVALID, "arch: a signed ADC needs adc.bits >= 2");
+    XB_TRY(xb_arch_validate_layers(a, ctx));
     if (a->dac_bits > a->input_bits)
         return xb_fail(ctx, XB_ERR_INVALID, "arch: dac.bits = %d exceeds input_bits = %d",
                        a->dac_bits, a->input_bits);
@@ -697,4 +700,9 @@ void xb_arch_write_json(const xb_arch *a, FILE *f, int indent) {
     }
     free(text);
     cJSON_Delete(root);
+}
+
+bool xb_arch_layer_spec_each(const char *s, bool (*fn)(long i, long b, void *u), void *u,
+                             const char **bad) {
+    return layer_bits_each(s, fn, u, bad);
 }

@@ -21,7 +21,8 @@ double xb_layer_cycle_ns(const xb_arch *a, const xb_layer_map *l) {
 }
 
 double xb_layer_bus_bytes(const xb_arch *a, const xb_layer_map *l) {
-    return (double)l->s.P * (double)l->s.K * (double)l->s.groups * ((a->input_bits + 7) / 8);
+    int bits = l->input_bits > 0 ? l->input_bits : a->input_bits; /* per-layer precision */
+    return (double)l->s.P * (double)l->s.K * (double)l->s.groups * ((bits + 7) / 8);
 }
 
 double xb_layer_bus_ns(const xb_arch *a, const xb_layer_map *l) {
@@ -100,7 +101,8 @@ static int64_t pack_factor(const xb_arch *a, const xb_layer_shape *s, int64_t un
 }
 
 xb_mapping *xb_compile_shapes(const xb_arch *a, const xb_layer_shape *shapes, int n, xb_ctx *ctx) {
-    if (xb_arch_validate(a, ctx) != XB_OK || xb_arch_check_layer_bits(a, n, ctx) != XB_OK)
+    if (xb_arch_validate(a, ctx) != XB_OK || xb_arch_check_layer_bits(a, n, ctx) != XB_OK ||
+        xb_arch_check_layer_precision(a, n, ctx) != XB_OK)
         return NULL;
     xb_mapping *m = xb_calloc(ctx, 1, sizeof *m);
     if (!m) return NULL;
@@ -111,13 +113,18 @@ xb_mapping *xb_compile_shapes(const xb_arch *a, const xb_layer_shape *shapes, in
         free(m);
         return NULL;
     }
-    int J = xb_arch_input_slices(a), S = xb_arch_weight_slices(a), u = xb_arch_cols_per_slice(a);
+    int u = xb_arch_cols_per_slice(a);
     /* A signed ADC on a differential pair converts the difference of the
      * two column currents: one conversion per pair. */
     int conv_per_unit = (xb_arch_pair_columns(a) && a->adc_signed) ? 1 : u;
     for (int i = 0; i < n; i++) {
         const xb_layer_shape *s = &shapes[i];
         xb_layer_map *l = &m->layers[i];
+        xb_arch la; /* this layer's weight and input bits (arch_layers.c) */
+        xb_arch_layer_view(a, i, n, &la);
+        int J = xb_arch_input_slices(&la), S = xb_arch_weight_slices(&la);
+        l->weight_bits = la.weight_bits;
+        l->input_bits = la.input_bits;
         if (s->K < 1 || s->N < 1 || s->groups < 1 || s->P < 1) {
             xb_fail(ctx, XB_ERR_INVALID, "layer '%s': empty matrix (K=%lld N=%lld groups=%lld P=%lld)",
                     s->name, (long long)s->K, (long long)s->N, (long long)s->groups,
@@ -159,6 +166,10 @@ xb_mapping *xb_compile_shapes(const xb_arch *a, const xb_layer_shape *shapes, in
         l->adc_cycle_frac = 1;
     }
     place(a, m);
+    if (xb_replication_check_budget(a, m, ctx) != XB_OK) {
+        xb_mapping_free(m);
+        return NULL;
+    }
     if (a->replication == XB_REP_BALANCE) balance(a, m);
     if (a->replication == XB_REP_MILP) {
         if (xb_replicate_milp(a, m, a->budget_tiles ? a->budget_tiles : a->tiles, ctx) != XB_OK) {

@@ -69,6 +69,8 @@ typedef struct {
     double adc_cycle_frac;   /* SAR trials per conversion / adc_bits (1 unless adc.skip_cycles
                                 and the backend knows the weights) */
     int64_t max_column_sum;  /* largest possible pre-ADC sum in this layer's crossbars */
+    int weight_bits, input_bits; /* the arch's for this layer (layer_weight_bits,
+                                    layer_input_bits; xb_arch_layer_view) */
 } xb_layer_map;
 
 typedef struct {
