@@ -308,6 +308,10 @@ static xb_status prepare_int8(const run_args *ra, const run_modes *m, const xb_a
            ra->w_bits, ra->x_bits, ra->calib_method == CALIB_PERCENTILE ? "percentile" : "min/max",
            (long long)c->n, (long long)c->first, (long long)(c->first + c->n - 1), c->source,
            c->how);
+    if (arch->layer_weight_bits[0] || arch->layer_input_bits[0])
+        fprintf(out, "         per-layer bits from the arch (mixed precision): weights \"%s\", "
+                     "inputs \"%s\"\n",
+                arch->layer_weight_bits, arch->layer_input_bits);
     return XB_OK;
 }
 

@@ -92,7 +92,9 @@ static xb_status open_validation(const xb_optimize_opts *o, xb_opt_ctx *c, xb_op
     xb_session_opts so = o->so;
     so.threads = o->threads;
     so.progress = false;
-    so.profile_images = -1;
+    /* No image fully profiled: statistics are not reported, and exact
+     * layers then run the int8 kernel on every image (same integers). */
+    so.profile_images = 0;
     XB_TRY(xb_session_open(o->model, &so, &c->s, ctx));
     if (xb_session_prequantized(c->s))
         return xb_fail(ctx, XB_ERR_UNSUPPORTED,
