@@ -54,7 +54,7 @@ for m in $MODELS; do
             --set mapping.budget_tiles="$tiles" | sed -n 's/.*one image every \([0-9.]*\) us.*/\1/p'; }
     none=$(iv none); bal=$(iv balance); milp=$(iv milp)
     # shellcheck disable=SC2086
-    "$XBAR" optimize "$model" $val --arch isaac --budget-tiles "$tiles" --max-loss 1.0 \
+    "$XBAR" optimize "$model" $val --arch isaac --budget-tiles "$tiles" --max-loss 1.0 --x-choices 6,5,4 \
         --out "$OUT/${m}_tuned.json" >"$OUT/${m}_optimize.txt" 2>"$OUT/${m}_optimize.log"
     "$XBAR" run "$model" --data "$data" --arch "$OUT/${m}_tuned.json" >"$OUT/${m}_test.txt" 2>&1
     "$XBAR" run "$model" --data "$data" --mode int8 >"$OUT/${m}_int8.txt" 2>&1
