@@ -1,6 +1,7 @@
 /* The C API's runs (include/xbar.h): xbar_run does what `xbar run --mode`
  * does, through the session, and xbar_compile what `xbar compile` does. */
 #include "api/handle.h"
+#include "eval/mixed_precision.h"
 #include "eval/report.h"
 
 /* The modes to run: the model quantized in the file has no float version
@@ -46,6 +47,7 @@ static xb_status quantize(xbar *h, xb_session *s, bool analog) {
     qo.x_bits = h->x_bits ? h->x_bits : a ? (a->input_bits < 2 ? 2 : a->input_bits) : 8;
     qo.method = h->method;
     qo.percentile = h->percentile;
+    XB_TRY(xb_quant_opts_layers_from_arch(xb_session_graph(s), a, &qo, ctx));
     XB_TRY(xb_session_quantize(s, &qo, ctx));
     h->qw_bits = qo.w_bits;
     h->qx_bits = qo.x_bits;

@@ -136,6 +136,8 @@ static const field fields[] = {
     {"mapping.row_rename", F_BOOL, O(row_rename), 0, 1, NULL},
     {"mapping.row_reorder", F_BOOL, O(row_reorder), 0, 1, NULL},
     {"mapping.input_control", F_BOOL, O(input_control), 0, 1, NULL},
+    {"layer_weight_bits", F_STR, O(layer_weight_bits), 0, sizeof((xb_arch *)0)->layer_weight_bits, NULL},
+    {"layer_input_bits", F_STR, O(layer_input_bits), 0, sizeof((xb_arch *)0)->layer_input_bits, NULL},
 };
 #define NFIELDS ((int)(sizeof fields / sizeof fields[0]))
 
@@ -618,6 +620,7 @@ xb_status xb_arch_validate(const xb_arch *a, xb_ctx *ctx) {
         return xb_fail(ctx, XB_ERR_INVALID,
                        "arch: weight_bits = 1 (binary +/-1) has no center to take out; use encoding "
                        "= offset or differential");
+    XB_TRY(xb_arch_validate_layers(a, ctx));
     if (a->dac_bits > a->input_bits)
         return xb_fail(ctx, XB_ERR_INVALID, "arch: dac.bits = %d exceeds input_bits = %d",
                        a->dac_bits, a->input_bits);
@@ -733,4 +736,9 @@ void xb_arch_write_json(const xb_arch *a, FILE *f, int indent) {
     }
     free(text);
     cJSON_Delete(root);
+}
+
+bool xb_arch_layer_spec_each(const char *s, bool (*fn)(long i, long b, void *u), void *u,
+                             const char **bad) {
+    return layer_bits_each(s, fn, u, bad);
 }

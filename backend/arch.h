@@ -135,6 +135,9 @@ typedef struct xb_arch {
      * their inputs summed digitally; rows ordered by input activity; row
      * blocks whose input digits are all zero not converted. */
     bool row_rename, row_reorder, input_control;
+    /* Per-layer mixed precision (LRMP; backend/arch_layers.c): "I=B/..."
+     * overrides of weight_bits and input_bits, "" = none. */
+    char layer_weight_bits[256], layer_input_bits[256];
 } xb_arch;
 
 /* Built-in defaults: the ISAAC preset (arch_defaults.c). */
@@ -232,5 +235,25 @@ void xb_arch_write_json(const xb_arch *a, FILE *f, int indent);
 const char *xb_arch_key(int i);
 /* Format the value of a key into buf; returns 0 if the key is unknown. */
 int xb_arch_get(const xb_arch *a, const char *key, char *buf, size_t n);
+
+/* --- per-layer precision (arch_layers.c) ---------------------------------------
+ * layer_weight_bits / layer_input_bits use the syntax of adc.layer_bits
+ * ("I=B" pairs separated by '/', I from the end when negative; B 2..8).
+ * Weight bits of matrix layer `layer` of `n` (its entry, else weight_bits),
+ * and the same for input bits. */
+int xb_arch_layer_weight_bits(const xb_arch *a, int layer, int n);
+int xb_arch_layer_input_bits(const xb_arch *a, int layer, int n);
+/* The arch as layer `layer` of `n` sees it: weight_bits and input_bits
+ * replaced by the layer's.  Everything that slices, sizes, times or costs
+ * one layer reads this view. */
+void xb_arch_layer_view(const xb_arch *a, int layer, int n, xb_arch *out);
+/* Syntax and ranges of the two strings (xb_arch_validate calls it), and
+ * their indices against a model of n matrix layers (the compiler). */
+xb_status xb_arch_validate_layers(const xb_arch *a, xb_ctx *ctx);
+xb_status xb_arch_check_layer_precision(const xb_arch *a, int n, xb_ctx *ctx);
+/* The "I=B/..." walker of adc.layer_bits: calls fn per pair (stops when it
+ * returns true); false with *bad at the offending text on a syntax error. */
+bool xb_arch_layer_spec_each(const char *s, bool (*fn)(long i, long b, void *u), void *u,
+                             const char **bad);
 
 #endif

@@ -23,7 +23,8 @@ double xb_layer_cycle_ns(const xb_arch *a, const xb_layer_map *l) {
 }
 
 double xb_layer_bus_bytes(const xb_arch *a, const xb_layer_map *l) {
-    return (double)l->s.P * (double)l->s.K * (double)l->s.groups * ((a->input_bits + 7) / 8);
+    int bits = l->input_bits > 0 ? l->input_bits : a->input_bits; /* per-layer precision */
+    return (double)l->s.P * (double)l->s.K * (double)l->s.groups * ((bits + 7) / 8);
 }
 
 double xb_layer_bus_ns(const xb_arch *a, const xb_layer_map *l) {
@@ -103,7 +104,8 @@ static int64_t pack_factor(const xb_arch *a, const xb_layer_shape *s, int64_t un
 
 xb_mapping *xb_compile_shapes(const xb_arch *a, const xb_layer_shape *shapes, int n, xb_ctx *ctx) {
     if (xb_arch_validate(a, ctx) != XB_OK || xb_arch_check_layer_bits(a, n, ctx) != XB_OK ||
-        xb_raella_check_layers(a, n, ctx) != XB_OK)
+        xb_raella_check_layers(a, n, ctx) != XB_OK ||
+        xb_arch_check_layer_precision(a, n, ctx) != XB_OK)
         return NULL;
     xb_mapping *m = xb_calloc(ctx, 1, sizeof *m);
     if (!m) return NULL;
@@ -114,16 +116,21 @@ xb_mapping *xb_compile_shapes(const xb_arch *a, const xb_layer_shape *shapes, in
         free(m);
         return NULL;
     }
-    int J = xb_arch_input_slices(a), u = xb_arch_cols_per_slice(a);
+    int u = xb_arch_cols_per_slice(a);
     /* A signed ADC on a differential pair converts the difference of the
      * two column currents: one conversion per pair. */
     int conv_per_unit = (xb_arch_pair_columns(a) && a->adc_signed) ? 1 : u;
     for (int i = 0; i < n; i++) {
+        xb_arch la; /* this layer's weight and input bits (arch_layers.c) */
+        xb_arch_layer_view(a, i, n, &la);
         xb_layer_shape phys;
-        int Jl = J; /* row rename may widen the inputs (backend/rowmap.h) */
-        const xb_layer_shape *s = xb_rowmap_physical_shape(a, &shapes[i], &phys, &Jl);
+        int Jl = xb_arch_input_slices(&la); /* row rename may widen the inputs (backend/rowmap.h) */
+        const xb_layer_shape *s = xb_rowmap_physical_shape(&la, &shapes[i], &phys, &Jl);
         xb_layer_map *l = &m->layers[i];
-        int S = xb_raella_layer_weight_slices(a, i, n); /* crossbar.layer_slices, else global */
+        /* crossbar.layer_slices, else the global slicing of this layer's weight bits */
+        int S = xb_raella_layer_weight_slices(&la, i, n);
+        l->weight_bits = la.weight_bits;
+        l->input_bits = la.input_bits;
         if (s->K < 1 || s->N < 1 || s->groups < 1 || s->P < 1) {
             xb_fail(ctx, XB_ERR_INVALID, "layer '%s': empty matrix (K=%lld N=%lld groups=%lld P=%lld)",
                     s->name, (long long)s->K, (long long)s->N, (long long)s->groups,
@@ -170,6 +177,10 @@ xb_mapping *xb_compile_shapes(const xb_arch *a, const xb_layer_shape *shapes, in
         xb_raella_map_layer(a, l); /* dac.speculation: both passes' cycles */
     }
     place(a, m);
+    if (xb_replication_check_budget(a, m, ctx) != XB_OK) {
+        xb_mapping_free(m);
+        return NULL;
+    }
     if (a->replication == XB_REP_BALANCE) balance(a, m);
     if (a->replication == XB_REP_MILP) {
         if (xb_replicate_milp(a, m, a->budget_tiles ? a->budget_tiles : a->tiles, ctx) != XB_OK) {

@@ -78,6 +78,8 @@ typedef struct {
     /* Rows programmed per group (K, or fewer with mapping.row_rename) and
      * the crossbars one copy would take without renaming. */
     int64_t rows_stored, xbars_unrenamed;
+    int weight_bits, input_bits; /* the arch's for this layer (layer_weight_bits,
+                                    layer_input_bits; xb_arch_layer_view) */
 } xb_layer_map;
 
 typedef struct {

@@ -72,7 +72,9 @@ xb_cost *xb_cost_compute(const xb_mapping *m, xb_ctx *ctx) {
     for (int i = 0; i < m->n; i++) {
         const xb_layer_map *l = &m->layers[i];
         xb_layer_cost *lc = &c->layers[i];
-        layer_energy(a, l, lc->pj);
+        xb_arch la; /* the layer's weight and input bits (layer_*_bits) */
+        xb_arch_layer_view(a, i, m->n, &la);
+        layer_energy(&la, l, lc->pj);
         for (int k = 0; k < XB_E_COUNT; k++) {
             lc->total_pj += lc->pj[k];
             c->pj[k] += lc->pj[k];

@@ -202,11 +202,13 @@ xb_backend *xb_backend_new(const xb_graph *g, const xb_arch *a, xb_ctx *ctx) {
     for (int i = 0; i < b->n; i++) {
         const xb_node *node = NULL;
         const xb_qlayer *q = xb_qlayer_get(g, i, &node);
-        if (q->x_bits > a->input_bits) {
+        xb_arch la; /* the layer's weight and input bits (layer_*_bits) */
+        xb_arch_layer_view(a, i, b->n, &la);
+        if (q->x_bits > la.input_bits) {
             xb_fail(ctx, XB_ERR_INVALID,
                     "layer '%s' has %d-bit inputs but the arch streams input_bits = %d; quantize "
                     "with --x-bits %d",
-                    node->name, q->x_bits, a->input_bits, a->input_bits);
+                    node->name, q->x_bits, la.input_bits, la.input_bits);
             goto fail;
         }
         if (xb_backend_build_layer(b, g, i, table, ctx) != XB_OK) goto fail;

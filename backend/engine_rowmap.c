@@ -18,7 +18,9 @@ xb_status xb_backend_build_layer(xb_backend *b, const xb_graph *g, int i,
     const xb_node *node = NULL;
     const xb_qlayer *q = xb_qlayer_get(g, i, &node);
     xb_crossbar_config c;
-    xb_crossbar_config_from_arch(&b->arch, q, i, &c);
+    xb_arch la; /* the layer's weight and input bits (layer_*_bits) */
+    xb_arch_layer_view(&b->arch, i, b->n, &la);
+    xb_crossbar_config_from_arch(&la, q, i, &c);
     xb_raella_config(&b->arch, i, b->n, &c); /* per-layer slicing, speculation */
     c.table = table;
     const int8_t *w = q->w;

@@ -48,6 +48,9 @@ void xb_profile_print_mapping(FILE *f, const xb_mapping *m) {
             a->name, a->rows, a->cols, a->bits_per_cell, a->dac_bits, a->weight_bits,
             xb_arch_encoding_name(a), a->flip ? ", flipped columns" : "", xb_arch_weight_slices(a),
             a->input_bits, xb_arch_input_slices(a));
+    if (a->layer_weight_bits[0] || a->layer_input_bits[0]) /* mixed precision (LRMP) */
+        fprintf(f, "per-layer bits (others as above): weights \"%s\", inputs \"%s\"\n",
+                a->layer_weight_bits, a->layer_input_bits);
     int nw = name_width(m, 5);
     fprintf(f, "%3s  %-*s %6s %6s %4s %6s %6s %4s %7s %6s %5s %5s %5s\n", "#", nw, "layer", "K", "N",
             "grp", "rowblk", "colblk", "rep", "xbars", "util", "part", "tile0", "tiles");
@@ -110,6 +113,8 @@ static cJSON *arch_summary(const xb_arch *a) {
     cJSON_AddNumberToObject(o, "dac_bits", a->dac_bits);
     cJSON_AddNumberToObject(o, "adc_bits", a->adc_bits);
     cJSON_AddStringToObject(o, "adc_layer_bits", a->layer_adc_bits);
+    cJSON_AddStringToObject(o, "layer_weight_bits", a->layer_weight_bits);
+    cJSON_AddStringToObject(o, "layer_input_bits", a->layer_input_bits);
     cJSON_AddNumberToObject(o, "adc_effective_bits", xb_arch_adc_eff_bits(a));
     static const char *rn[] = {"clip", "max", "calibrated"};
     cJSON_AddStringToObject(o, "adc_range", rn[a->adc_range]);
@@ -166,6 +171,8 @@ cJSON *xb_profile_json_mapping(const xb_mapping *m, const xb_cost *c) {
         cJSON_AddNumberToObject(o, "positions", (double)l->s.P);
         cJSON_AddNumberToObject(o, "weight_slices", l->w_slices);
         cJSON_AddNumberToObject(o, "input_slices", l->input_slices);
+        cJSON_AddNumberToObject(o, "weight_bits", l->weight_bits); /* per layer (LRMP) */
+        cJSON_AddNumberToObject(o, "input_bits", l->input_bits);
         cJSON_AddNumberToObject(o, "row_blocks", (double)l->row_blocks);
         cJSON_AddNumberToObject(o, "col_blocks", (double)l->col_blocks);
         cJSON_AddNumberToObject(o, "replicas", (double)l->replicas);

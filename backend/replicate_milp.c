@@ -10,12 +10,14 @@
  *                sum_l sum_k parts_l(k) z_{l,k} <= budget x partitions/tile,
  * parts_l(k) = ceil(k x crossbars of one copy / crossbars per partition):
  * each layer starts on a fresh partition, so this is exactly the tile
- * budget of place() in compile.c.  Secondary objective (fewest copies for
- * that interval): with the optimum T* fixed, every layer takes its
- * smallest candidate with t_l(k) <= T* — the second solve has this closed
- * form because parts_l(k) grows with k. */
+ * budget of place() in compile.c.  Secondary objective, latency (one
+ * image's time through the pipeline, sum_l t_l): a second solve with the
+ * candidates slower than the optimum T* removed minimises
+ * sum_l sum_k t_l(k) z_{l,k} under the same budget, so copies the interval
+ * no longer needs still cut latency when the budget has room for them. */
 #include "backend/replicate_milp.h"
 
+#include <math.h>
 #include <stdlib.h>
 
 #ifdef XBAR_HAVE_GLPK
@@ -65,8 +67,11 @@ typedef struct {
     int total;
 } cand_set;
 
-/* Build and solve the MILP; writes the chosen candidate per layer. */
-static xb_status solve(const cand_set *c, int64_t cap, int *pick, xb_ctx *ctx) {
+/* Build and solve the MILP; writes the chosen candidate per layer.
+ * tcap < HUGE_VAL: the second solve (candidates slower than tcap barred,
+ * minimise the summed layer times). */
+static xb_status solve(const cand_set *c, int64_t cap, double tcap, int *pick, xb_ctx *ctx) {
+    bool latency = tcap < HUGE_VAL;
     double tmax = 0;
     for (int j = 0; j < c->total; j++)
         if (c->t[j] > tmax) tmax = c->t[j];
@@ -74,8 +79,13 @@ static xb_status solve(const cand_set *c, int64_t cap, int *pick, xb_ctx *ctx) {
     glp_set_obj_dir(lp, GLP_MIN);
     glp_add_cols(lp, 1 + c->total);
     glp_set_col_bnds(lp, 1, GLP_LO, 0, 0);
-    glp_set_obj_coef(lp, 1, 1);
-    for (int j = 0; j < c->total; j++) glp_set_col_kind(lp, 2 + j, GLP_BV);
+    glp_set_obj_coef(lp, 1, latency ? 0 : 1);
+    for (int j = 0; j < c->total; j++) {
+        glp_set_col_kind(lp, 2 + j, GLP_BV);
+        if (!latency) continue;
+        glp_set_obj_coef(lp, 2 + j, c->t[j] / tmax);
+        if (c->t[j] > tcap) glp_set_col_bnds(lp, 2 + j, GLP_FX, 0, 0);
+    }
     glp_add_rows(lp, 2 * c->n + 1);
     int nnz = 3 * c->total + c->n + 1;
     int *ia = calloc((size_t)nnz + 1, sizeof *ia), *ja = calloc((size_t)nnz + 1, sizeof *ja);
@@ -120,7 +130,8 @@ static xb_status solve(const cand_set *c, int64_t cap, int *pick, xb_ctx *ctx) {
 }
 
 /* Run solve() with GLPK's fatal errors turned into a status. */
-static xb_status solve_guarded(const cand_set *c, int64_t cap, int *pick, xb_ctx *ctx) {
+static xb_status solve_guarded(const cand_set *c, int64_t cap, double tcap, int *pick,
+                               xb_ctx *ctx) {
     jmp_buf env;
     glp_term_out(GLP_OFF);
     if (setjmp(env)) {
@@ -129,7 +140,7 @@ static xb_status solve_guarded(const cand_set *c, int64_t cap, int *pick, xb_ctx
         return xb_fail(ctx, XB_ERR_RUNTIME, "replication milp: GLPK reported an internal error");
     }
     glp_error_hook(glpk_hook, &env);
-    xb_status s = solve(c, cap, pick, ctx);
+    xb_status s = solve(c, cap, tcap, pick, ctx);
     glp_error_hook(NULL, NULL);
     return s;
 }
@@ -158,17 +169,15 @@ xb_status xb_replicate_milp(const xb_arch *a, xb_mapping *m, int64_t budget_tile
                                 c.parts + c.total, MAXC);
         c.total += c.count[l];
     }
-    s = solve_guarded(&c, cap, pick, ctx);
+    s = solve_guarded(&c, cap, HUGE_VAL, pick, ctx);
     if (s != XB_OK) goto out;
-    /* T* exactly, then the fewest copies per layer that meet it. */
+    /* T* exactly, then the least latency at that interval. */
     double T = 0;
     for (int l = 0; l < m->n; l++)
         if (c.t[pick[l]] > T) T = c.t[pick[l]];
-    for (int l = 0; l < m->n; l++) {
-        int j = c.first[l];
-        while (c.t[j] > T) j++;
-        m->layers[l].replicas = c.k[j];
-    }
+    s = solve_guarded(&c, cap, T * (1 + 1e-12), pick, ctx);
+    if (s != XB_OK) goto out;
+    for (int l = 0; l < m->n; l++) m->layers[l].replicas = c.k[pick[l]];
 out:
     free(c.first), free(c.count), free(pick), free(c.k), free(c.parts), free(c.t);
     return s;
@@ -182,6 +191,16 @@ xb_status xb_replicate_milp(const xb_arch *a, xb_mapping *m, int64_t budget_tile
                    "(install libglpk-dev and rebuild)");
 }
 #endif
+
+xb_status xb_replication_check_budget(const xb_arch *a, const xb_mapping *m, xb_ctx *ctx) {
+    if (a->replication == XB_REP_NONE || a->budget_tiles <= 0 || m->tiles <= a->budget_tiles)
+        return XB_OK;
+    return xb_fail(ctx, XB_ERR_INVALID,
+                   "mapping.budget_tiles = %d is below the minimum mapping: one copy of every "
+                   "layer needs %lld tiles (%lld crossbars); raise the budget, lower the "
+                   "precision (weight_bits, layer_weight_bits) or use mapping.replication=none",
+                   a->budget_tiles, (long long)m->tiles, (long long)m->xbars);
+}
 
 bool xb_have_milp(void) {
 #ifdef XBAR_HAVE_GLPK

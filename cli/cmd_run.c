@@ -18,6 +18,7 @@
 #include "cli/shard.h"
 #include "cli/reports.h"
 #include "eval/diagnose.h"
+#include "eval/mixed_precision.h"
 #include "eval/outfile.h"
 #include "eval/progress.h"
 #include "eval/report.h"
@@ -295,6 +296,7 @@ static xb_status prepare_int8(const run_args *ra, const run_modes *m, const xb_a
     qo.x_bits = (int)ra->x_bits;
     qo.method = ra->calib_method == CALIB_PERCENTILE ? XB_QUANT_PERCENTILE : XB_QUANT_MINMAX;
     qo.percentile = ra->percentile;
+    XB_TRY(xb_quant_opts_layers_from_arch(xb_session_graph(s), arch, &qo, ctx));
     XB_TRY(xb_session_quantize(s, &qo, ctx));
     if (m->already_q) {
         fprintf(out, "int8     model quantized in the file (%d integer matrix layers), run as it is\n",
@@ -308,6 +310,10 @@ static xb_status prepare_int8(const run_args *ra, const run_modes *m, const xb_a
            ra->w_bits, ra->x_bits, ra->calib_method == CALIB_PERCENTILE ? "percentile" : "min/max",
            (long long)c->n, (long long)c->first, (long long)(c->first + c->n - 1), c->source,
            c->how);
+    if (arch->layer_weight_bits[0] || arch->layer_input_bits[0])
+        fprintf(out, "         per-layer bits from the arch (mixed precision): weights \"%s\", "
+                     "inputs \"%s\"\n",
+                arch->layer_weight_bits, arch->layer_input_bits);
     return XB_OK;
 }
 

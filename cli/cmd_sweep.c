@@ -22,6 +22,7 @@
 #include "cli/interrupt.h"
 #include "cli/shard.h"
 #include "cli/sweep_dist.h"
+#include "eval/mixed_precision.h"
 #include "eval/outfile.h"
 #include "eval/progress.h"
 #include "eval/provenance.h"
@@ -304,6 +305,7 @@ static xb_status run_config(xb_session *s, const xb_arch *t, xb_ctx *ctx) {
     xb_quant_opts qo = xb_quant_opts_default();
     qo.w_bits = t->weight_bits;
     qo.x_bits = t->input_bits < 2 ? 2 : t->input_bits;
+    XB_TRY(xb_quant_opts_layers_from_arch(xb_session_graph(s), t, &qo, ctx));
     XB_TRY(xb_session_quantize(s, &qo, ctx));
     XB_TRY(xb_session_run_int8(s, ctx));
     XB_TRY(xb_session_build_backend(s, t, ctx));

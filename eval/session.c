@@ -261,7 +261,9 @@ static xb_status preprocess_calibration(xb_session *s, xb_ctx *ctx) {
 
 static bool same_quant(const xb_quant_opts *a, const xb_quant_opts *b) {
     return a->w_bits == b->w_bits && a->x_bits == b->x_bits && a->method == b->method &&
-           a->percentile == b->percentile && a->calib_images == b->calib_images;
+           a->percentile == b->percentile && a->calib_images == b->calib_images &&
+           !memcmp(a->layer_w_bits, b->layer_w_bits, sizeof a->layer_w_bits) &&
+           !memcmp(a->layer_x_bits, b->layer_x_bits, sizeof a->layer_x_bits);
 }
 
 xb_status xb_session_quantize(xb_session *s, const xb_quant_opts *qo, xb_ctx *ctx) {

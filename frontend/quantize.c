@@ -339,11 +339,33 @@ fail:
     return ctx->status;
 }
 
+/* Layer l's weight and activation bits: its entries, else the global ones. */
+static void layer_bits(const xb_quant_opts *o, int l, int *w, int *x) {
+    *w = o->w_bits;
+    *x = o->x_bits;
+    if (l >= XB_QUANT_MAX_LAYERS) return;
+    if (o->layer_w_bits[l]) *w = o->layer_w_bits[l];
+    if (o->layer_x_bits[l]) *x = o->layer_x_bits[l];
+}
+
+static bool mixed_precision(const xb_quant_opts *o, int nl) {
+    for (int l = 0; l < nl && l < XB_QUANT_MAX_LAYERS; l++) {
+        int w, x;
+        layer_bits(o, l, &w, &x);
+        if (w != o->w_bits || x != o->x_bits) return true;
+    }
+    return false;
+}
+
 xb_status xb_quantize(const xb_graph *fg, const float *images, int n, const xb_quant_opts *o,
                       xb_graph **out, xb_ctx *ctx) {
     *out = NULL;
     if (!o || o->w_bits < 1 || o->w_bits > 8 || o->x_bits < 2 || o->x_bits > 8)
         return xb_fail(ctx, XB_ERR_INVALID, "quantize: bit widths must be 2..8");
+    for (int l = 0; l < XB_QUANT_MAX_LAYERS; l++)
+        if ((o->layer_w_bits[l] && (o->layer_w_bits[l] < 2 || o->layer_w_bits[l] > 8)) ||
+            (o->layer_x_bits[l] && (o->layer_x_bits[l] < 2 || o->layer_x_bits[l] > 8)))
+            return xb_fail(ctx, XB_ERR_INVALID, "quantize: layer %d: bit widths must be 2..8", l);
     if (o->method != XB_QUANT_MINMAX && o->method != XB_QUANT_PERCENTILE)
         return xb_fail(ctx, XB_ERR_INVALID, "quantize: unknown calibration method %d", o->method);
     if (o->method == XB_QUANT_PERCENTILE && !(o->percentile > 50.0 && o->percentile <= 100.0))
@@ -387,16 +409,20 @@ xb_status xb_quantize(const xb_graph *fg, const float *images, int n, const xb_q
     for (int l = 0; l < nl && st == XB_OK; l++) {
         float lo = ls[l].mn, hi = ls[l].mx;
         if (o->method == XB_QUANT_PERCENTILE) percentile_range(&ls[l], o->percentile, &lo, &hi);
-        st = rewrite(qg, &ls[l], o, lo, hi, ctx);
+        xb_quant_opts lo_ = *o; /* this layer's bits (mixed precision) */
+        layer_bits(o, l, &lo_.w_bits, &lo_.x_bits);
+        st = rewrite(qg, &ls[l], &lo_, lo, hi, ctx);
         if (st != XB_OK) xb_ctx_prefix(ctx, "quantize: node '%s'", fg->nodes[ls[l].node].name);
     }
     if (st == XB_OK) {
         char desc[96];
+        const char *mixed = mixed_precision(o, nl) ? " mixed per layer" : "";
         if (o->method == XB_QUANT_PERCENTILE)
-            snprintf(desc, sizeof desc, "w%da%d percentile %g, %d images", o->w_bits, o->x_bits,
-                     o->percentile, n);
+            snprintf(desc, sizeof desc, "w%da%d%s percentile %g, %d images", o->w_bits, o->x_bits,
+                     mixed, o->percentile, n);
         else
-            snprintf(desc, sizeof desc, "w%da%d minmax, %d images", o->w_bits, o->x_bits, n);
+            snprintf(desc, sizeof desc, "w%da%d%s minmax, %d images", o->w_bits, o->x_bits, mixed,
+                     n);
         st = xb_graph_set_meta(qg, "xbar.quant", desc, ctx);
     }
     if (st == XB_OK) {

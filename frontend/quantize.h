@@ -21,6 +21,8 @@
 
 #include "runtime/ir.h"
 
+#define XB_QUANT_MAX_LAYERS 512
+
 typedef enum { XB_QUANT_MINMAX = 0, XB_QUANT_PERCENTILE = 1 } xb_quant_method;
 
 typedef struct {
@@ -32,6 +34,11 @@ typedef struct {
      * non-zero (a SIGINT handler sets it) quantization stops with
      * XB_ERR_INTERRUPTED.  The caller's flag, as xb_run_opts.cancel. */
     const volatile sig_atomic_t *cancel;
+    /* Per-layer bits (LRMP mixed precision): entry i for the i-th matrix
+     * layer in node order (the order of the XbarQ layers and of the
+     * mapping table), 2..8, or 0 for w_bits / x_bits.  Layers past
+     * XB_QUANT_MAX_LAYERS use w_bits / x_bits. */
+    signed char layer_w_bits[XB_QUANT_MAX_LAYERS], layer_x_bits[XB_QUANT_MAX_LAYERS];
 } xb_quant_opts;
 
 /* 8-bit weights and activations, min/max over up to 100 images. */
