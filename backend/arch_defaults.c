@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "backend/arch.h"
+#include "backend/analog_buffer.h"
 
 /* The cost and device model block (docs/ARCH.md, "Component models"). */
 static void cost_model_defaults(xb_arch *a) {
@@ -99,5 +100,6 @@ void xb_arch_defaults(xb_arch *a) {
     /* Table I's crossbar power taken at CiMLoop's ISAAC cell, R_on = 1333
      * ohm (docs/ARCH.md, "Conductances"). */
     a->g_ref_us = 750; /* 1 / 1333 ohm = 750.2 uS */
+    xb_buffer_defaults(a);
 }
 

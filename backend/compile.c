@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/buffer_cost.h"
 #include "backend/crossbar/geometry.h"
 #include "backend/replicate_milp.h"
 
@@ -157,6 +158,7 @@ xb_mapping *xb_compile_shapes(const xb_arch *a, const xb_layer_shape *shapes, in
         l->max_column_sum = (a->flip ? klev / 2 : klev) * ((1 << a->dac_bits) - 1);
         l->adc_bits = xb_arch_layer_adc_bits(a, i, n, NULL);
         l->adc_cycle_frac = 1;
+        xb_buffer_map_layer(a, l);
     }
     place(a, m);
     if (a->replication == XB_REP_BALANCE) balance(a, m);

@@ -69,6 +69,9 @@ typedef struct {
     double adc_cycle_frac;   /* SAR trials per conversion / adc_bits (1 unless adc.skip_cycles
                                 and the backend knows the weights) */
     int64_t max_column_sum;  /* largest possible pre-ADC sum in this layer's crossbars */
+    /* analog buffers (backend/buffer_cost.h): conversions a chain of
+     * crossbars saves by adding its psums in analog, per image */
+    int64_t conversions_saved;
 } xb_layer_map;
 
 typedef struct {

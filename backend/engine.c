@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 
+#include "backend/analog_buffer.h"
 #include "backend/crossbar/from_arch.h"
 #include "kernels/qlayer.h"
 
@@ -185,6 +186,7 @@ xb_backend *xb_backend_new(const xb_graph *g, const xb_arch *a, xb_ctx *ctx) {
         }
         xb_crossbar_config c;
         xb_crossbar_config_from_arch(a, q, i, &c);
+        xb_buffer_configure(a, i, b->n, &c);
         c.table = table;
         b->layers[i] = xb_crossbar_layer_new(&c, q->w, ctx);
         if (!b->layers[i]) {

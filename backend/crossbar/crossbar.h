@@ -105,6 +105,12 @@ typedef struct {
     int cols, adcs_per_xbar; /* physical crossbar columns (0 = all C) and ADCs per crossbar */
     double adc_offset, adc_gain, adc_inl; /* sigmas: LSB, relative, LSB */
     const xb_noise_table *table; /* borrowed during the build; the layer keeps a copy */
+    /* Analog buffers (TIMELY / LayCO; backend/crossbar/analog_buffer.h): `rows`
+     * is then a chain of crossbars of xbar_rows rows whose partial sums the
+     * P-subBufs add in analog before one conversion; each stage adds Gaussian
+     * noise of sigma buf_sigma unit levels.  xbar_rows 0 = no buffers. */
+    int xbar_rows;
+    double buf_sigma;
 } xb_crossbar_config;
 
 /* Per-layer statistics, integers so merging is order-independent. */
