@@ -98,6 +98,7 @@ void xb_buffer_endurance(const xb_mapping *m, xb_endurance *e) {
         /* each used cell is rewritten once per position step and input slice */
         double per_cell = (double)ceil_div(l->s.P, l->replicas) * l->input_slices;
         if (per_cell > e->peak_cell_writes_no_swap) e->peak_cell_writes_no_swap = per_cell;
+        e->peak_cell_writes_partition_swap += per_cell / (double)e->partitions;
     }
     e->peak_partition_writes_no_swap = w ? peak_partition_static(m, w) : 0;
     e->peak_partition_writes_swap = e->writes / (double)e->partitions;
@@ -105,6 +106,9 @@ void xb_buffer_endurance(const xb_mapping *m, xb_endurance *e) {
     e->lifetime = e->peak_cell_writes_swap > 0 ? a->buf_endurance / e->peak_cell_writes_swap : 0;
     e->lifetime_no_swap =
         e->peak_cell_writes_no_swap > 0 ? a->buf_endurance / e->peak_cell_writes_no_swap : 0;
+    e->lifetime_partition_swap = e->peak_cell_writes_partition_swap > 0
+                                     ? a->buf_endurance / e->peak_cell_writes_partition_swap
+                                     : 0;
     free(w);
 }
 
@@ -129,10 +133,12 @@ void xb_buffer_print(FILE *f, const xb_mapping *m) {
     xb_buffer_endurance(m, &e);
     fprintf(f, "endurance (RRAM buffers, %.3g writes/cell): %.4g buffer writes per inference; "
                "peak per partition %.4g (static) / %.4g (swapped over %lld partitions); "
-               "lifetime %.4g inferences with swapping, %.4g without (%.1fx)\n",
+               "lifetime %.4g inferences with swapping, %.4g without (%.1fx); %.4g rotating over "
+               "partitions only\n",
             a->buf_endurance, e.writes, e.peak_partition_writes_no_swap,
             e.peak_partition_writes_swap, (long long)e.partitions, e.lifetime, e.lifetime_no_swap,
-            e.lifetime_no_swap > 0 ? e.lifetime / e.lifetime_no_swap : 0);
+            e.lifetime_no_swap > 0 ? e.lifetime / e.lifetime_no_swap : 0,
+            e.lifetime_partition_swap);
 }
 
 static cJSON *endurance_json(const xb_mapping *m) {
@@ -141,6 +147,7 @@ static cJSON *endurance_json(const xb_mapping *m) {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "lifetime_inferences", e.lifetime);
     cJSON_AddNumberToObject(o, "lifetime_inferences_no_swap", e.lifetime_no_swap);
+    cJSON_AddNumberToObject(o, "lifetime_inferences_partition_swap_only", e.lifetime_partition_swap);
     cJSON_AddNumberToObject(o, "endurance_writes", m->arch.buf_endurance);
     cJSON_AddNumberToObject(o, "writes_per_inference", e.writes);
     cJSON_AddNumberToObject(o, "partitions", (double)e.partitions);

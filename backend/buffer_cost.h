@@ -41,7 +41,12 @@ typedef struct {
     double peak_partition_writes_no_swap; /* busiest partition, static mapping */
     double peak_partition_writes_swap;    /* writes / partitions */
     double peak_cell_writes_no_swap, peak_cell_writes_swap;
+    /* Rotating over partitions only (every layer's data at offset 0 of the
+     * partition it visits): the cells at offset 0 take sum_l ceil(P_l /
+     * replicas) x input slices / partitions writes per inference. */
+    double peak_cell_writes_partition_swap;
     double lifetime, lifetime_no_swap;    /* inferences */
+    double lifetime_partition_swap;
 } xb_endurance;
 void xb_buffer_endurance(const xb_mapping *m, xb_endurance *e);
 
