@@ -5,6 +5,7 @@
  * read, 128 columns converted per ADC at 1.28 GS/s.  The derivations are in
  * docs/ARCH.md next to each field. */
 #include "backend/arch.h"
+#include "backend/analog_buffer.h"
 
 #include <cjson/cJSON.h>
 #include <limits.h>
@@ -138,6 +139,31 @@ static const field fields[] = {
     {"mapping.input_control", F_BOOL, O(input_control), 0, 1, NULL},
     {"layer_weight_bits", F_STR, O(layer_weight_bits), 0, sizeof((xb_arch *)0)->layer_weight_bits, NULL},
     {"layer_input_bits", F_STR, O(layer_input_bits), 0, sizeof((xb_arch *)0)->layer_input_bits, NULL},
+    /* analog buffers, DTC/TDC, per-layer voltage and bits (backend/analog_buffer.c) */
+    {"buffer.enabled", F_BOOL, O(buf_on), 0, 1, NULL},
+    {"buffer.chain", F_INT, O(buf_chain), 1, 64, NULL},
+    {"buffer.sigma", F_DBL, O(buf_sigma), 0, 1, NULL},
+    {"buffer.noise_exp", F_DBL, O(buf_noise_exp), 0, 8, NULL},
+    {"buffer.v_nominal", F_DBL, O(buf_v_nom), 0.05, 10, NULL},
+    {"buffer.voltage", F_DBL, O(buf_v), 0.05, 10, NULL},
+    {"buffer.layer_voltage", F_STR, O(buf_layer_v), 0, sizeof((xb_arch *)0)->buf_layer_v, NULL},
+    {"buffer.layer_bits", F_STR, O(buf_layer_bits), 0, sizeof((xb_arch *)0)->buf_layer_bits, NULL},
+    {"buffer.time_domain", F_BOOL, O(time_domain), 0, 1, NULL},
+    {"buffer.rram", F_BOOL, O(buf_rram), 0, 1, NULL},
+    {"buffer.endurance", F_DBL, O(buf_endurance), 1, 1e18, NULL},
+    {"buffer.partitions", F_INT, O(buf_partitions), 0, 1 << 24, NULL},
+    {"energy.dtc_pj", F_DBL, O(dtc_pj), 0, 1e6, NULL},
+    {"energy.tdc_pj", F_DBL, O(tdc_pj), 0, 1e6, NULL},
+    {"energy.xsubbuf_pj", F_DBL, O(xsub_pj), 0, 1e6, NULL},
+    {"energy.psubbuf_pj", F_DBL, O(psub_pj), 0, 1e6, NULL},
+    {"energy.iadder_pj", F_DBL, O(iadder_pj), 0, 1e6, NULL},
+    {"energy.charge_compare_pj", F_DBL, O(chcmp_pj), 0, 1e6, NULL},
+    {"area.dtc_um2", F_DBL, O(dtc_um2), 0, 1e9, NULL},
+    {"area.tdc_um2", F_DBL, O(tdc_um2), 0, 1e9, NULL},
+    {"area.xsubbuf_um2", F_DBL, O(xsub_um2), 0, 1e9, NULL},
+    {"area.psubbuf_um2", F_DBL, O(psub_um2), 0, 1e9, NULL},
+    {"area.iadder_um2", F_DBL, O(iadder_um2), 0, 1e9, NULL},
+    {"area.charge_compare_um2", F_DBL, O(chcmp_um2), 0, 1e9, NULL},
 };
 #define NFIELDS ((int)(sizeof fields / sizeof fields[0]))
 
@@ -249,6 +275,8 @@ int xb_arch_layer_adc_bits(const xb_arch *a, int layer, int n, bool *lossless) {
     layer_query q = {layer, n, -1};
     const char *bad;
     layer_bits_each(a->layer_adc_bits, layer_match, &q, &bad);
+    /* LayCO's per-layer converter bits (buffer.layer_bits) come last. */
+    layer_bits_each(a->buf_layer_bits, layer_match, &q, &bad);
     int b = q.bits >= 0 ? (int)q.bits : a->adc_bits;
     if (lossless) *lossless = b == 0;
     return b > 0 ? b : xb_arch_bits_for(xb_arch_max_column_sum(a)) + (a->adc_signed ? 1 : 0);
@@ -269,7 +297,8 @@ xb_status xb_arch_check_layer_bits(const xb_arch *a, int n, xb_ctx *ctx) {
     const char *bad;
     q.layer = INT_MIN;
     layer_bits_each(a->layer_adc_bits, layer_in_range, &q, &bad);
-    if (q.layer == INT_MIN) return XB_OK;
+    if (q.layer == INT_MIN) layer_bits_each(a->buf_layer_bits, layer_in_range, &q, &bad);
+    if (q.layer == INT_MIN) return xb_buffer_check_layers(a, n, ctx);
     return xb_fail(ctx, XB_ERR_INVALID,
                    "arch: adc.layer_bits = '%s': layer %d does not exist: the model has %d matrix "
                    "layers (LAYER is 0..%d, or -%d..-1 from the end)",
@@ -279,7 +308,8 @@ xb_status xb_arch_check_layer_bits(const xb_arch *a, int n, xb_ctx *ctx) {
 bool xb_arch_needs_calibration(const xb_arch *a) {
     /* crossbar.slices=auto measures its candidates on the calibration images;
      * the non-uniform transfer comes from the calibration histograms */
-    return (a->adc_range == XB_ADC_CALIBRATED && (a->adc_bits > 0 || a->layer_adc_bits[0])) ||
+    return (a->adc_range == XB_ADC_CALIBRATED &&
+            (a->adc_bits > 0 || a->layer_adc_bits[0] || a->buf_layer_bits[0])) ||
            xb_raella_auto_slices(a) || a->adc_quantizer == XB_QUANT_NONUNIFORM;
 }
 
@@ -542,8 +572,10 @@ xb_status xb_arch_set(xb_arch *a, const char *assignment, xb_ctx *ctx) {
 }
 
 int64_t xb_arch_max_column_sum(const xb_arch *a) {
-    /* A flipped column holds at most half of rows x the top level. */
-    int64_t lev = (int64_t)a->rows * ((1 << a->bits_per_cell) - 1);
+    /* A flipped column holds at most half of rows x the top level.  With
+     * analog buffers one conversion sums a chain of crossbars. */
+    int64_t lev = (int64_t)a->rows * (a->buf_on ? a->buf_chain : 1) *
+                  ((1 << a->bits_per_cell) - 1);
     return (a->flip ? lev / 2 : lev) * ((1 << a->dac_bits) - 1);
 }
 
@@ -614,6 +646,12 @@ xb_status xb_arch_validate(const xb_arch *a, xb_ctx *ctx) {
                        "arch: adc.layer_bits = '%s': expected LAYER=BITS pairs separated by '/' "
                        "(LAYER an index, negative from the end; BITS 0..24), at '%s'",
                        a->layer_adc_bits, bad);
+    if (!layer_bits_each(a->buf_layer_bits, NULL, NULL, &bad))
+        return xb_fail(ctx, XB_ERR_INVALID,
+                       "arch: buffer.layer_bits = '%s': expected LAYER=BITS pairs separated by "
+                       "'/' (LAYER an index, negative from the end; BITS 0..24), at '%s'",
+                       a->buf_layer_bits, bad);
+    XB_TRY(xb_buffer_validate(a, ctx));
     if (a->adc_signed && a->adc_bits == 1)
         return xb_fail(ctx, XB_ERR_INVALID, "arch: a signed ADC needs adc.bits >= 2");
     if (a->weight_bits == 1 && a->encoding == XB_ENC_CENTER)

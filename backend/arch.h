@@ -138,6 +138,23 @@ typedef struct xb_arch {
     /* Per-layer mixed precision (LRMP; backend/arch_layers.c): "I=B/..."
      * overrides of weight_bits and input_bits, "" = none. */
     char layer_weight_bits[256], layer_input_bits[256];
+    /* --- analog buffers, time-domain converters, per-layer supply voltage
+     * and bit-width, buffer endurance (TIMELY, LayCO; backend/analog_buffer.h,
+     * docs/ARCH.md "Analog buffers") --- */
+    bool buf_on;              /* buffer.enabled: psums accumulated in analog along a chain */
+    int buf_chain;            /* buffer.chain: crossbars (row blocks) per conversion */
+    double buf_sigma;         /* buffer.sigma: per-stage noise at v_nominal, fraction of
+                                 one crossbar's full-scale column sum */
+    double buf_noise_exp;     /* buffer.noise_exp: sigma(V) = sigma (V_nom / V)^exp */
+    double buf_v_nom, buf_v;  /* buffer.v_nominal, buffer.voltage (V) */
+    char buf_layer_v[256];    /* buffer.layer_voltage "L=V/..." */
+    char buf_layer_bits[256]; /* buffer.layer_bits "L=B/...": converter bits per layer */
+    bool time_domain;         /* buffer.time_domain: DTC/TDC instead of DAC/ADC (cost) */
+    bool buf_rram;            /* buffer.rram: RRAM buffer cells (they wear: endurance) */
+    double buf_endurance;     /* buffer.endurance: writes per RRAM buffer cell */
+    int buf_partitions;       /* buffer.partitions: rotation span, 0 = the network's */
+    double dtc_pj, tdc_pj, xsub_pj, psub_pj, iadder_pj, chcmp_pj;       /* energy.* */
+    double dtc_um2, tdc_um2, xsub_um2, psub_um2, iadder_um2, chcmp_um2; /* area.* */
 } xb_arch;
 
 /* Built-in defaults: the ISAAC preset (arch_defaults.c). */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "backend/arch.h"
+#include "backend/analog_buffer.h"
 
 /* The cost and device model block (docs/ARCH.md, "Component models"). */
 static void cost_model_defaults(xb_arch *a) {
@@ -106,5 +107,6 @@ void xb_arch_defaults(xb_arch *a) {
     /* DATE'24 ADC co-design: off; the non-uniform transfer's error budget
      * (our choice, docs/ARCH.md) */
     a->adc_nu_error = 0.01;
+    xb_buffer_defaults(a);
 }
 

@@ -80,6 +80,9 @@ typedef struct {
     int64_t rows_stored, xbars_unrenamed;
     int weight_bits, input_bits; /* the arch's for this layer (layer_weight_bits,
                                     layer_input_bits; xb_arch_layer_view) */
+    /* analog buffers (backend/buffer_cost.h): conversions a chain of
+     * crossbars saves by adding its psums in analog, per image */
+    int64_t conversions_saved;
 } xb_layer_map;
 
 typedef struct {

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/analog_buffer.h"
+#include "backend/buffer_cost.h"
 #include "backend/crossbar/geometry.h"
 
 const char *const xb_energy_names[XB_E_COUNT] = {
@@ -15,6 +17,7 @@ const char *const xb_energy_names[XB_E_COUNT] = {
 #define ALU_OPS_PER_OUTPUT 4
 
 double xb_cost_partitions_area_um2(const xb_arch *a) {
+    if (a->buf_on) return xb_buffer_partitions_area_um2(a);
     double xbar = xb_arch_crossbar_um2(a) + a->rows * a->dac_um2 + a->cols * a->sh_um2 +
                   a->adcs_per_crossbar * xb_arch_adc_area_um2(a, xb_arch_adc_eff_bits(a));
     double part = a->sa_um2 + a->ir_um2 + a->or_um2 + a->xbars_per_partition * xbar;
@@ -75,6 +78,7 @@ xb_cost *xb_cost_compute(const xb_mapping *m, xb_ctx *ctx) {
         xb_arch la; /* the layer's weight and input bits (layer_*_bits) */
         xb_arch_layer_view(a, i, m->n, &la);
         layer_energy(&la, l, lc->pj);
+        xb_buffer_layer_energy(a, l, i, m->n, lc->pj);
         for (int k = 0; k < XB_E_COUNT; k++) {
             lc->total_pj += lc->pj[k];
             c->pj[k] += lc->pj[k];

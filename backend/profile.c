@@ -12,6 +12,8 @@
 
 #include "backend/adc_sar.h"
 
+#include "backend/buffer_cost.h"
+
 int xb_profile_bits_needed(int64_t max_abs, bool is_signed) {
     int b = 0;
     while (b < 62 && ((int64_t)1 << b) - 1 < max_abs) b++;
@@ -265,6 +267,7 @@ void xb_profile_print_layers(FILE *f, const xb_mapping *m, const xb_cost *c, con
         fprintf(f, " %s %s (%.1f%%)%s", xb_energy_names[k], fmt_si(c->pj[k], s1, sizeof s1),
                 c->energy_pj > 0 ? 100 * c->pj[k] / c->energy_pj : 0.0,
                 k + 1 < XB_E_COUNT ? "," : "\n");
+    if (m->arch.buf_on) xb_buffer_print(f, m);
     if (b)
         fprintf(f,
                 "ADC statistics: saturation over all %lld images; zero share, max and bits "
@@ -361,6 +364,7 @@ cJSON *xb_profile_json_totals(const xb_mapping *m, const xb_cost *c, const xb_ba
         cJSON_AddNumberToObject(t, "profile_images", (double)b->profile_images);
     }
     cJSON_AddItemToObject(t, "arch", arch_summary(&m->arch));
+    if (m->arch.buf_on) xb_buffer_json(m, t);
     return t;
 }
 

@@ -20,4 +20,8 @@ int xb_cmd_run_args(int argc, char **argv);
 int xb_cmd_sweep_args(int argc, char **argv);
 int xb_cmd_compile_args(int argc, char **argv);
 
+/* xbar optimize --method layco (cli/optimize_layco_cmd.c): its own options;
+ * xb_cmd_optimize hands argv over when --method layco is given. */
+int xb_cmd_optimize_layco(int argc, char **argv);
+
 #endif

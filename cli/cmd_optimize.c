@@ -43,6 +43,8 @@ static void usage(FILE *f) {
             "                      lrmp: LRMP (arXiv 2312.03146) reconstructed: measured\n"
             "                      per-layer sensitivities and an exact knapsack replace its\n"
             "                      RL agent; replication is the GLPK MILP (docs/REPRODUCTION.md)\n"
+            "                      layco: LayCO's per-layer voltage and bit-width search, with\n"
+            "                      its own options (xbar optimize --method layco --help)\n"
             "  --w-choices LIST    candidate weight bits (default 6,4: 3 and 2 slices of\n"
             "                      2-bit cells instead of 4 for offset weights)\n"
             "  --x-choices LIST    candidate input bits (default 6,5,4,3)\n"
@@ -139,7 +141,18 @@ static void print_summary(const opt_args *oa, const xb_optimize_result *r) {
            r->evaluations);
 }
 
+/* --method layco has its own options (cli/optimize_layco_cmd.c). */
+static bool wants_layco(int argc, char **argv) {
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--method=layco") == 0) return true;
+        if (strcmp(argv[i], "--method") == 0 && i + 1 < argc && strcmp(argv[i + 1], "layco") == 0)
+            return true;
+    }
+    return false;
+}
+
 int xb_cmd_optimize(int argc, char **argv) {
+    if (wants_layco(argc, argv)) return xb_cmd_optimize_layco(argc, argv);
     opt_args oa;
     int rc = parse(argc, argv, &oa);
     if (rc >= 0) return rc;

@@ -43,6 +43,42 @@ static void run_once(const xb_graph *g, xb_exec *e, const float *img, int64_t in
     memcpy(out, e->buf[g->outputs[0]], (size_t)n_out * sizeof(float));
 }
 
+/* Analog buffers (timely and layco presets) with the buffer noise off and
+ * lossless converters: a chain of crossbars adding psums in analog before
+ * one conversion is still the int8 product, bit for bit. */
+static void check_buffers_exact(const xb_graph *qg, xb_exec *e, const float *imgs,
+                                const float *ref, int nimg, int64_t n_in, int64_t n_out,
+                                const char *path) {
+    static const char *const variants[][5] = {
+        {"timely", "buffer.sigma=0", "adc.bits=0", NULL},
+        {"layco", "buffer.sigma=0", "adc.bits=0", NULL},
+        {"layco", "buffer.sigma=0", "adc.bits=0", "crossbar.rows=32", "buffer.chain=3"},
+    };
+    xb_ctx ctx = {0};
+    float *got = malloc((size_t)n_out * sizeof(float));
+    for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
+        xb_arch a;
+        cr_assert_eq(xb_arch_load(&a, variants[v][0], &ctx), XB_OK, "%s", ctx.msg);
+        for (int k = 1; k < 5 && variants[v][k]; k++)
+            cr_assert_eq(xb_arch_set(&a, variants[v][k], &ctx), XB_OK, "%s", ctx.msg);
+        xb_backend *b = xb_backend_new(qg, &a, &ctx);
+        cr_assert_not_null(b, "%s: %s", path, ctx.msg);
+        b->profile_images = 1;
+        e->engine = xb_backend_engine(b);
+        e->engine_state = b->engine.state_new(b, &ctx);
+        for (int i = 0; i < nimg; i++) {
+            run_once(qg, e, imgs + i * n_in, i, got, n_out); /* image 0: full simulation */
+            cr_assert_eq(memcmp(got, ref + i * n_out, (size_t)n_out * sizeof(float)), 0,
+                         "%s, buffer variant %zu, image %d: analog differs from int8", path, v, i);
+        }
+        b->engine.state_free(e->engine_state);
+        e->engine_state = NULL;
+        e->engine = NULL;
+        xb_backend_free(b);
+    }
+    free(got);
+}
+
 static void check_model(const char *path) {
     xb_ctx ctx = {0};
     xb_graph *fg = NULL, *qg = NULL;
@@ -97,6 +133,8 @@ static void check_model(const char *path) {
         e->engine = NULL;
         xb_backend_free(b);
     }
+
+    check_buffers_exact(qg, e, imgs, ref, NIMG, n_in, n_out, path);
 
     /* Lossy and noisy ADCs: the fast path equals the full simulation. */
     static const char *const lossy[][3] = {

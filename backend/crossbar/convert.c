@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/crossbar/analog_buffer.h"
 #include "backend/crossbar/internal.h"
 #include "backend/crossbar/rng.h"
 #include "backend/crossbar/sar.h"
@@ -212,12 +213,14 @@ static void add_read_noise(full_run *f, const float *z) {
     const xb_crossbar_config *c = f->c;
     const scratch_t *s = f->s;
     int64_t cols = f->cols;
+    /* Analog buffers: every crossbar of the chain adds its stage's noise. */
+    double buf2 = xb_buffer_block_var(c, f->kb);
     if (c->read_current_sigma == 0 && c->read_row_sigma == 0) {
-        float sg = (float)c->read_sigma;
+        float sg = (float)sqrt(c->read_sigma * c->read_sigma + buf2);
         for (int64_t i = 0; i < f->ncc * cols; i++) s->vbuf[i] += sg * z[i];
         return;
     }
-    float a2 = (float)(c->read_sigma * c->read_sigma);
+    float a2 = (float)(c->read_sigma * c->read_sigma + buf2);
     float e2 = (float)(c->read_current_sigma * c->read_current_sigma);
     float r2 = (float)(c->read_row_sigma * c->read_row_sigma);
     for (int64_t cc = 0; cc < f->ncc; cc++) {

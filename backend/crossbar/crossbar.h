@@ -119,6 +119,12 @@ typedef struct {
      * not driven or converted; its value is exactly 0 (no read noise, no
      * ADC error).  Changes nothing without noise. */
     bool input_control;
+    /* Analog buffers (TIMELY / LayCO; backend/crossbar/analog_buffer.h): `rows`
+     * is then a chain of crossbars of xbar_rows rows whose partial sums the
+     * P-subBufs add in analog before one conversion; each stage adds Gaussian
+     * noise of sigma buf_sigma unit levels.  xbar_rows 0 = no buffers. */
+    int xbar_rows;
+    double buf_sigma;
 } xb_crossbar_config;
 
 /* Per-layer statistics, integers so merging is order-independent. */

@@ -1043,3 +1043,99 @@ Test(crossbar, input_control_silences_idle_blocks) {
     }
     cr_assert_gt(noisy, 0);
 }
+                        }
+                        sp += psp;
+                        sn += psn;
+
+/* Analog buffers (TIMELY / LayCO, analog_buffer.h): a layer built with rows
+ * = chain x xbar_rows equals, with the buffer noise off, the integer
+ * product under a lossless ADC and the naive model (which adds the chain's
+ * per-crossbar psums explicitly) under a clipping ADC. */
+Test(crossbar, analog_buffer_chain_matches_naive_model) {
+    rng_state = 2024;
+    int clipped_cases = 0;
+    for (int it = 0; it < 80; it++) {
+        int wb = 2 + (int)(rnd() % 7), xb = 2 + (int)(rnd() % 7), dac = 1 + (int)(rnd() % 8);
+        int cell = 1 + (int)(rnd() % 4), diff = (int)(rnd() % 3), adc_bits = 4 + (int)(rnd() % 8);
+        if (dac > xb) dac = xb;
+        static const int xr[] = {16, 32, 50, 128}, ch[] = {1, 2, 3, 12};
+        int xbar_rows = xr[rnd() % 4], chain = ch[rnd() % 4];
+        int64_t K = 1 + rnd() % 700, N = 1 + rnd() % 10, P = 1 + rnd() % 6;
+        xb_crossbar_config c =
+            base_cfg(K, N, 1, xbar_rows * chain, wb, xb, dac, cell, diff);
+        c.xbar_rows = xbar_rows;
+        c.signed_pair = c.differential && (rnd() & 1);
+        maybe_random_slices(&c);
+        int8_t *w = malloc((size_t)(N * K));
+        uint8_t *x = malloc((size_t)(K * P));
+        int32_t *acc = malloc((size_t)(N * P) * 4), *want = malloc((size_t)(N * P) * 4);
+        fill(w, x, N * K, K * P, wb, xb);
+        xb_ctx ctx = {0};
+        for (int lossless = 1; lossless >= 0; lossless--) {
+            c.lossless = lossless;
+            c.code_lo = c.signed_pair ? -(1 << (adc_bits - 1)) : 0;
+            c.code_hi = c.signed_pair ? (1 << (adc_bits - 1)) - 1 : (1 << adc_bits) - 1;
+            xb_crossbar_layer *l = xb_crossbar_layer_new(&c, w, &ctx);
+            cr_assert_not_null(l, "%s", ctx.msg);
+            if (lossless) ref_gemm(w, x, K, N, P, want);
+            else ref_clip(&c, l->center, w, x, P, c.code_lo, c.code_hi, want);
+            if (!lossless) {
+                int32_t *exact = malloc((size_t)(N * P) * 4);
+                ref_gemm(w, x, K, N, P, exact);
+                clipped_cases += memcmp(want, exact, (size_t)(N * P) * 4) != 0;
+                free(exact);
+            }
+            for (int prof = 0; prof < 2; prof++) {
+                run_layer(l, x, P, prof, acc, 0);
+                for (int64_t i = 0; i < N * P; i++)
+                    cr_assert_eq(acc[i], want[i], "it=%d lossless=%d full=%d i=%lld: %d != %d", it,
+                                 lossless, prof, (long long)i, acc[i], want[i]);
+            }
+            xb_crossbar_layer_free(l);
+        }
+        free(w);
+        free(x);
+        free(acc);
+        free(want);
+    }
+    cr_assert_gt(clipped_cases, 10);
+}
+
+/* Each buffer stage adds independent noise: the error of a conversion over
+ * a chain of s crossbars has variance s x sigma^2 (+ 1/12 of the rounding).
+ * One slice, one input digit, offset weights: acc = ADC(S) - 2^(B-1) sum x,
+ * so the error of acc is the error of the one conversion. */
+Test(crossbar, analog_buffer_noise_grows_with_stages) {
+    rng_state = 77;
+    int64_t N = 8, P = 1500;
+    double var[2];
+    for (int t = 0; t < 2; t++) {
+        int stages = t ? 4 : 1, xbar_rows = 32;
+        int64_t K = (int64_t)stages * xbar_rows;
+        xb_crossbar_config c = base_cfg(K, N, 1, xbar_rows * 4, 4, 4, 4, 4, 0);
+        c.xbar_rows = xbar_rows;
+        c.buf_sigma = 3.0;
+        int8_t *w = malloc((size_t)(N * K));
+        uint8_t *x = malloc((size_t)(K * P));
+        int32_t *acc = malloc((size_t)(N * P) * 4), *want = malloc((size_t)(N * P) * 4);
+        fill(w, x, N * K, K * P, 4, 4);
+        xb_ctx ctx = {0};
+        xb_crossbar_layer *l = xb_crossbar_layer_new(&c, w, &ctx);
+        cr_assert_not_null(l, "%s", ctx.msg);
+        cr_assert_eq(l->path, XB_XPATH_FULL);
+        ref_gemm(w, x, K, N, P, want);
+        run_layer(l, x, P, false, acc, 0);
+        double s2 = 0;
+        for (int64_t i = 0; i < N * P; i++) s2 += (double)(acc[i] - want[i]) * (acc[i] - want[i]);
+        var[t] = s2 / (double)(N * P);
+        double expect = stages * 9.0 + 1.0 / 12;
+        cr_assert(fabs(var[t] - expect) < 0.08 * expect, "stages %d: variance %g, expected %g",
+                  stages, var[t], expect);
+        xb_crossbar_layer_free(l);
+        free(w);
+        free(x);
+        free(acc);
+        free(want);
+    }
+    cr_assert_gt(var[1], 3 * var[0]);
+}

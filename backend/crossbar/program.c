@@ -385,7 +385,7 @@ xb_crossbar_layer *xb_crossbar_layer_new(const xb_crossbar_config *cfg, const in
     int cmask = (1 << cfg->cell_bits) - 1;
     l->g0 = cfg->on_off_ratio > 0 ? (double)cmask / (cfg->on_off_ratio - 1) : 0.0;
     l->read_noise = cfg->read_sigma > 0 || cfg->read_current_sigma > 0 ||
-                    cfg->read_row_sigma > 0 || cfg->table != NULL;
+                    cfg->read_row_sigma > 0 || cfg->table != NULL || cfg->buf_sigma > 0;
     if (cfg->table && !(l->table = xb_noise_table_copy(cfg->table, ctx))) goto fail;
     if (alloc_tables(l, w, ctx) != XB_OK) goto fail;
     column_tables(l);
