@@ -212,7 +212,6 @@ xb_backend *xb_backend_new(const xb_graph *g, const xb_arch *a, xb_ctx *ctx) {
                     node->name, q->x_bits, la.input_bits, la.input_bits);
             goto fail;
         }
-        xb_buffer_configure(a, i, b->n, &c);
         if (xb_backend_build_layer(b, g, i, table, ctx) != XB_OK) goto fail;
         configure_adc(a, b->layers[i], 0, i, b->n);
         if (xb_backend_sar_attach(b, i, ctx) != XB_OK) goto fail;

@@ -7,6 +7,7 @@
 
 #include "backend/engine.h"
 #include "backend/adc_sar.h"
+#include "backend/analog_buffer.h"
 #include "backend/crossbar/from_arch.h"
 #include "backend/raella.h"
 #include "kernels/qlayer.h"
@@ -22,6 +23,7 @@ xb_status xb_backend_build_layer(xb_backend *b, const xb_graph *g, int i,
     xb_arch_layer_view(&b->arch, i, b->n, &la);
     xb_crossbar_config_from_arch(&la, q, i, &c);
     xb_raella_config(&b->arch, i, b->n, &c); /* per-layer slicing, speculation */
+    xb_buffer_configure(&b->arch, i, b->n, &c); /* analog buffer chain (TIMELY/LayCO) */
     c.table = table;
     const int8_t *w = q->w;
     if (uses_rowmap(&b->arch)) {

@@ -1043,9 +1043,6 @@ Test(crossbar, input_control_silences_idle_blocks) {
     }
     cr_assert_gt(noisy, 0);
 }
-                        }
-                        sp += psp;
-                        sn += psn;
 
 /* Analog buffers (TIMELY / LayCO, analog_buffer.h): a layer built with rows
  * = chain x xbar_rows equals, with the buffer noise off, the integer
