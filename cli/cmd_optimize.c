@@ -113,6 +113,15 @@ static int parse(int argc, char **argv, opt_args *o) {
                          "--val-data SPEC");
         return 2;
     }
+    if (o->method) { /* an unknown method is a usage error, before any data is read */
+        bool known = false;
+        for (int i = 0; xb_optimize_method(i); i++)
+            known |= strcmp(o->method, xb_optimize_method(i)) == 0;
+        if (!known) {
+            xb_args_fail(&a, "--method %s: unknown (lrmp or layco)", o->method);
+            return 2;
+        }
+    }
     if (!o->ao.arch) o->ao.arch = "isaac";
     return -1;
 }
