@@ -19,5 +19,6 @@
 int xb_cmd_run_args(int argc, char **argv);
 int xb_cmd_sweep_args(int argc, char **argv);
 int xb_cmd_compile_args(int argc, char **argv);
+int xb_cmd_optimize_args(int argc, char **argv);
 
 #endif

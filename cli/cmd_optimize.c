@@ -139,6 +139,20 @@ static void print_summary(const opt_args *oa, const xb_optimize_result *r) {
            r->evaluations);
 }
 
+int xb_cmd_optimize_args(int argc, char **argv) {
+    opt_args oa;
+    int rc = parse(argc, argv, &oa);
+    if (rc >= 0) return rc;
+    xb_ctx ctx = {0};
+    xb_arch arch;
+    oa.ao.out = NULL; /* parse only: nothing written */
+    if (xb_cli_arch_build(&oa.ao, &arch, &ctx) != XB_OK) {
+        xb_report_error(&ctx);
+        return 2;
+    }
+    return -1;
+}
+
 int xb_cmd_optimize(int argc, char **argv) {
     opt_args oa;
     int rc = parse(argc, argv, &oa);
