@@ -19,6 +19,7 @@
 int xb_cmd_run_args(int argc, char **argv);
 int xb_cmd_sweep_args(int argc, char **argv);
 int xb_cmd_compile_args(int argc, char **argv);
+int xb_cmd_optimize_args(int argc, char **argv);
 
 /* xbar optimize --method layco (cli/optimize_layco_cmd.c): its own options;
  * xb_cmd_optimize hands argv over when --method layco is given. */

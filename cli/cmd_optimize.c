@@ -160,6 +160,20 @@ static bool wants_layco(int argc, char **argv) {
     return false;
 }
 
+int xb_cmd_optimize_args(int argc, char **argv) {
+    opt_args oa;
+    int rc = parse(argc, argv, &oa);
+    if (rc >= 0) return rc;
+    xb_ctx ctx = {0};
+    xb_arch arch;
+    oa.ao.out = NULL; /* parse only: nothing written */
+    if (xb_cli_arch_build(&oa.ao, &arch, &ctx) != XB_OK) {
+        xb_report_error(&ctx);
+        return 2;
+    }
+    return -1;
+}
+
 int xb_cmd_optimize(int argc, char **argv) {
     if (wants_layco(argc, argv)) return xb_cmd_optimize_layco(argc, argv);
     opt_args oa;

@@ -154,6 +154,10 @@ xb_status xb_optimize(const xb_optimize_opts *o, xb_optimize_result *r, xb_ctx *
         }
     if (!m) return xb_fail(ctx, XB_ERR_INVALID, "optimize: unknown --method '%s'", o->method);
     XB_TRY(xb_arch_validate(&o->arch, ctx));
+    if (o->arch.layer_weight_bits[0] || o->arch.layer_input_bits[0])
+        return xb_fail(ctx, XB_ERR_INVALID,
+                       "optimize: the arch already sets layer_weight_bits / layer_input_bits; the "
+                       "search starts from uniform weight_bits and input_bits");
     xb_opt_ctx c = {.o = o};
     xb_status st = open_validation(o, &c, r, ctx);
     if (st == XB_OK)

@@ -238,7 +238,12 @@ static xb_status choose(xb_opt_ctx *c, lrmp *L, signed char *wb, signed char *xb
     xb_status st = XB_OK;
     if (!pick || !tw || !tx) st = xb_fail(ctx, XB_ERR_NOMEM, "optimize: out of memory");
     double budget = c->o->max_loss > 0 ? c->o->max_loss : 0.01, lo = 0, hi = 0;
-    double best_T = HUGE_VAL;
+    double best_T = HUGE_VAL, all = 0; /* all: every layer at its lossiest option */
+    for (int l = 0; l < n; l++) {
+        double m = 0;
+        for (int o = 0; o < NOPT(L); o++) m = est_loss(L, l, o) > m ? est_loss(L, l, o) : m;
+        all += m;
+    }
     memset(wb, 0, (size_t)n), memset(xb, 0, (size_t)n); /* the arch's bits until one holds */
     c->tuned_acc = c->base_acc;
     for (int it = 0; it < 8 && st == XB_OK; it++) {
@@ -248,6 +253,7 @@ static xb_status choose(xb_opt_ctx *c, lrmp *L, signed char *wb, signed char *xb
         if (T >= best_T) { /* nothing faster at this budget: look higher */
             fprintf(stderr, "optimize: round %d: estimate budget %.2f: interval %.1f us, no gain\n",
                     it + 1, budget, T / 1000);
+            if (hi == 0 && budget >= all) break; /* a larger budget allows nothing more */
             budget = next_budget(&lo, &hi, budget, true);
             continue;
         }

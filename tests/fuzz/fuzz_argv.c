@@ -21,9 +21,9 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 1) return 0;
     static int (*const cmds[])(int, char **) = {xb_cmd_run_args, xb_cmd_sweep_args,
-                                                 xb_cmd_compile_args};
-    static const char *const names[] = {"run", "sweep", "compile"};
-    int which = data[0] % 3;
+                                                 xb_cmd_compile_args, xb_cmd_optimize_args};
+    static const char *const names[] = {"run", "sweep", "compile", "optimize"};
+    int which = data[0] % 4;
     /* A private NUL-terminated copy: the parsers see real C strings, and
      * ASan sees reads past an argument's end. */
     char *buf = malloc(size);
