@@ -130,7 +130,7 @@ static int64_t ref_convert(const ref_unit *u, int pol, const int *ish, const int
     for (int j = 0; j < J; j++) {
         int64_t S = ref_sum(u, pol, ish[j], iw[j]);
         *clipped += CLIP(S) != S;
-        v += CLIP(S) << ish[j];
+        v += CLIP(S) * ((int64_t)1 << ish[j]);
     }
     return v;
 }
@@ -154,7 +154,7 @@ static int64_t ref_unit_value(const ref_unit *u, int pol) {
         int64_t S = ref_sum(u, 0, ish[j], iw[j]), dsum = 0;
         for (int64_t k = u->k0; k < u->k1; k++)
             dsum += (u->x[k * u->P + u->p] >> ish[j]) & ((1 << iw[j]) - 1);
-        v += (cm * dsum - CLIP(S)) << ish[j];
+        v += (cm * dsum - CLIP(S)) * ((int64_t)1 << ish[j]);
     }
     return v;
 }
@@ -199,7 +199,7 @@ static void ref_clip(const xb_crossbar_config *c, const int32_t *center, const i
                     }
                     int64_t v = ref_unit_value(&u, 0);
                     if (c->differential && !c->signed_pair) v -= ref_unit_value(&u, 1);
-                    total += v << sh[s];
+                    total += v * ((int64_t)1 << sh[s]);
                 }
                 k0 = u.k1;
             }
