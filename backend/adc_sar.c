@@ -53,7 +53,7 @@ void xb_backend_sar_charge(xb_backend *b, int i) {
 }
 
 static const char *skip_name(const xb_arch *a) {
-    static const char *nm[] = {"off", "static", "data"};
+    static const char *nm[] = {"off", "static", "data", "column"};
     return nm[xb_arch_sar_skip(a)];
 }
 

@@ -33,7 +33,7 @@ static const char *const enc_names[] = {"offset", "differential", "center", NULL
 static const char *const rep_names[] = {"none", "balance", "milp", NULL};
 static const char *const split_names[] = {"fill", "even", NULL};
 static const char *const pack_names[] = {"auto", "true", "false", NULL};
-static const char *const skip_names[] = {"false", "static", "data", "true", NULL};
+static const char *const skip_names[] = {"false", "static", "data", "true", "column", NULL};
 static const char *const quant_names[] = {"uniform", "nonuniform", NULL};
 
 #define O(m) offsetof(xb_arch, m)
@@ -314,7 +314,9 @@ bool xb_arch_needs_calibration(const xb_arch *a) {
 }
 
 int xb_arch_sar_skip(const xb_arch *a) {
-    return a->adc_skip_cycles == XB_SKIP_TRUE ? XB_SKIP_STATIC : a->adc_skip_cycles;
+    return a->adc_skip_cycles == XB_SKIP_TRUE     ? XB_SKIP_STATIC
+           : a->adc_skip_cycles == XB_SKIP_COLUMN ? 3
+                                                  : a->adc_skip_cycles;
 }
 
 xb_status xb_arch_check_simulable(const xb_arch *a, xb_ctx *ctx) {

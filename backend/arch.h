@@ -42,7 +42,13 @@ typedef enum { XB_PACK_AUTO = 0, XB_PACK_TRUE = 1, XB_PACK_FALSE = 2 } xb_pack_g
 
 /* adc.skip_cycles: the names' order is the field's value ("true", the
  * old boolean spelling, is static: xb_arch_sar_skip). */
-typedef enum { XB_SKIP_OFF = 0, XB_SKIP_STATIC = 1, XB_SKIP_DATA = 2, XB_SKIP_TRUE = 3 } xb_sar_skip;
+typedef enum {
+    XB_SKIP_OFF = 0,
+    XB_SKIP_STATIC = 1,
+    XB_SKIP_DATA = 2,
+    XB_SKIP_TRUE = 3,
+    XB_SKIP_COLUMN = 4 /* data bounds without the running partial sums (ablation) */
+} xb_sar_skip;
 typedef enum { XB_QUANT_UNIFORM = 0, XB_QUANT_NONUNIFORM = 1 } xb_adc_quantizer;
 
 /* ADC energy/area table covers 4..10 bits (Accelergy ISAAC library). */
@@ -224,7 +230,7 @@ xb_status xb_arch_check_simulable(const xb_arch *a, xb_ctx *ctx);
  * read noise, IR drop, drift, or per-ADC errors.  The simulation runs each
  * group on its own block, which is then the packed crossbar exactly. */
 bool xb_arch_groups_independent(const xb_arch *a);
-/* adc.skip_cycles as off (0), static (1) or data (2). */
+/* adc.skip_cycles as off (0), static (1), data (2) or column (3). */
 int xb_arch_sar_skip(const xb_arch *a);
 /* Bits an unsigned value v >= 0 needs (0 for 0). */
 int xb_arch_bits_for(int64_t v);

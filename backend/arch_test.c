@@ -528,3 +528,31 @@ Test(arch, raella_fields) {
     cr_assert_eq(xb_arch_set(&a, "input_bits=16", &ctx), XB_OK, "%s", ctx.msg);
     cr_assert_neq(xb_arch_set(&a, "dac.speculation=true", &ctx), XB_OK);
 }
+
+/* adc.skip_cycles: false / static / data, with "true" (the old boolean,
+ * also as a JSON boolean) meaning static; adc.quantizer and its budget
+ * (which make the arch need calibration). */
+Test(arch, sar_skip_and_quantizer_fields) {
+    xb_arch a;
+    xb_ctx ctx = {0};
+    xb_arch_defaults(&a);
+    cr_assert_eq(xb_arch_sar_skip(&a), XB_SKIP_OFF);
+    cr_assert_eq(xb_arch_set(&a, "adc.skip_cycles=true", &ctx), XB_OK, "%s", ctx.msg);
+    cr_assert_eq(xb_arch_sar_skip(&a), XB_SKIP_STATIC);
+    cr_assert_eq(xb_arch_set(&a, "adc.skip_cycles=data", &ctx), XB_OK, "%s", ctx.msg);
+    cr_assert_eq(xb_arch_sar_skip(&a), XB_SKIP_DATA);
+    cr_assert_neq(xb_arch_set(&a, "adc.skip_cycles=maybe", &ctx), XB_OK);
+    cr_assert_eq(xb_arch_sar_skip(&a), XB_SKIP_DATA); /* unchanged on failure */
+    cr_assert_eq(xb_arch_apply_json(&a, "{\"adc\": {\"skip_cycles\": false}}", "t", &ctx), XB_OK,
+                 "%s", ctx.msg);
+    cr_assert_eq(xb_arch_sar_skip(&a), XB_SKIP_OFF);
+    cr_assert_eq(xb_arch_apply_json(&a, "{\"adc\": {\"skip_cycles\": true}}", "t", &ctx), XB_OK,
+                 "%s", ctx.msg);
+    cr_assert_eq(xb_arch_sar_skip(&a), XB_SKIP_STATIC);
+    cr_assert(!xb_arch_needs_calibration(&a));
+    cr_assert_eq(xb_arch_set(&a, "adc.quantizer=nonuniform", &ctx), XB_OK, "%s", ctx.msg);
+    cr_assert(xb_arch_needs_calibration(&a));
+    cr_assert_eq(xb_arch_set(&a, "adc.nonuniform_error=0.02", &ctx), XB_OK, "%s", ctx.msg);
+    cr_assert_float_eq(a.adc_nu_error, 0.02, 0);
+    cr_assert_neq(xb_arch_set(&a, "adc.nonuniform_error=2", &ctx), XB_OK);
+}

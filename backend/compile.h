@@ -71,8 +71,9 @@ typedef struct {
     int64_t col_samples;     /* column samples (S+H) */
     int64_t conversions;     /* ADC conversions */
     int adc_bits;            /* effective resolution charged by the cost model */
-    double adc_cycle_frac;   /* SAR trials per conversion / adc_bits (1 unless adc.skip_cycles
-                                and the backend knows the weights) */
+    double adc_cycle_frac;   /* ADC energy per conversion / a full conversion's, from the SAR
+                                trials run (backend/adc_sar.h; 1 unless adc.skip_cycles or
+                                adc.quantizer and the backend knows the weights) */
     int64_t max_column_sum;  /* largest possible pre-ADC sum in this layer's crossbars */
     double dac_extra_pj;     /* RAELLA speculation: multi-bit DAC levels beyond dac.bits */
     /* Rows programmed per group (K, or fewer with mapping.row_rename) and

@@ -36,8 +36,8 @@ static int xbytes(const xb_arch *a) { return (a->input_bits + 7) / 8; }
  * the bytes they move. */
 static void layer_energy(const xb_arch *a, const xb_layer_map *l, double *e) {
     int xb = xbytes(a);
-    /* Energy per conversion taken as proportional to the SAR trials it
-     * runs (adc.skip_cycles; docs/BACKEND.md). */
+    /* Energy per conversion scaled by the SAR trials it runs (adc.skip_cycles,
+     * adc.quantizer; the per-trial model of docs/ARCH.md, backend/adc_sar.h). */
     e[XB_E_ADC] =
         (double)l->conversions * xb_arch_adc_energy_pj(a, l->adc_bits) * l->adc_cycle_frac;
     e[XB_E_DAC] = (double)l->dac_acts * xb_arch_row_activation_pj(a) + l->dac_extra_pj;

@@ -126,7 +126,7 @@ static cJSON *arch_summary(const xb_arch *a) {
     cJSON_AddStringToObject(o, "encoding", xb_arch_encoding_name(a));
     cJSON_AddBoolToObject(o, "flip", a->flip);
     cJSON_AddBoolToObject(o, "adc_skip_cycles", xb_arch_sar_skip(a) != XB_SKIP_OFF);
-    static const char *skn[] = {"off", "static", "data"};
+    static const char *skn[] = {"off", "static", "data", "column"};
     cJSON_AddStringToObject(o, "adc_skip_mode", skn[xb_arch_sar_skip(a)]);
     cJSON_AddStringToObject(o, "adc_quantizer",
                             a->adc_quantizer == XB_QUANT_NONUNIFORM ? "nonuniform" : "uniform");

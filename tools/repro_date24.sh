@@ -20,7 +20,7 @@ xbar=${XBAR_BIN:-$here/build/xbar}
 mkdir -p "$out"
 run() { # model data limit
     "$xbar" sweep "$here/models/$1.onnx" --data "$2" --limit "$3" --arch isaac \
-        --vary adc.skip_cycles=false,static,data --vary adc.quantizer=uniform,nonuniform \
+        --vary adc.skip_cycles=false,static,column,data --vary adc.quantizer=uniform,nonuniform \
         --csv "$out/$1.csv" >&2
 }
 run lenet5_mnist mnist "$nl"

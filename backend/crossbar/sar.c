@@ -178,7 +178,7 @@ xb_status xb_sar_attach(xb_crossbar_layer *l, int mode, int bits, const xb_nu_qu
     xb_sar_free(l->sar);
     l->sar = NULL;
     bool nu = q && q->fine > 0;
-    if (mode != XB_SAR_DATA && !nu) return XB_OK;
+    if (mode != XB_SAR_DATA && mode != XB_SAR_COLUMN && !nu) return XB_OK;
     xb_sar *s = xb_calloc(ctx, 1, sizeof *s);
     if (!s) return XB_ERR_NOMEM;
     s->mode = mode;
@@ -397,7 +397,8 @@ static void convert_group(sar_run *f, int64_t gi, float *v) {
     const xb_crossbar_layer *l = f->l;
     const xb_crossbar_config *c = &l->cfg;
     const xb_sar *s = f->s;
-    bool data = s->mode == XB_SAR_DATA, use_static = s->mode != XB_SAR_OFF;
+    bool data = s->mode == XB_SAR_DATA || s->mode == XB_SAR_COLUMN;
+    bool use_static = s->mode != XB_SAR_OFF;
     if (f->run) memset(f->run, 0, (size_t)f->cols * sizeof *f->run);
     for (int64_t o = s->gstart[gi]; o < s->gstart[gi + 1]; o++) {
         int64_t cc = s->order[o];
@@ -445,10 +446,11 @@ int64_t xb_sar_convert(const xb_crossbar_layer *l, int64_t blk, const uint8_t *x
     f.T = work + f.cols;
     bool running = s->mode == XB_SAR_DATA && s->rowsum;
     f.run = running ? work + 2 * f.cols : NULL;
-    if (s->mode == XB_SAR_DATA) digit_sum(&f, x, P, k0, p0, pt);
+    bool data = s->mode == XB_SAR_DATA || s->mode == XB_SAR_COLUMN;
+    if (data) digit_sum(&f, x, P, k0, p0, pt);
     for (int64_t gi = 0; gi < s->ngrp; gi++) {
         if (running) group_total(&f, gi, x, P, k0, p0, pt);
-        if (f.exact_run && s->mode == XB_SAR_DATA && !c->signed_pair && l->g0 == 0)
+        if (f.exact_run && data && !c->signed_pair && l->g0 == 0)
             convert_group_int(&f, gi, v);
         else
             convert_group(&f, gi, v);

@@ -35,7 +35,9 @@
 #include "backend/crossbar/crossbar.h"
 #include "runtime/status.h"
 
-enum { XB_SAR_OFF = 0, XB_SAR_STATIC = 1, XB_SAR_DATA = 2 };
+/* COLUMN: the data bounds of one column only, without the running partial
+ * sums of its conversion group (an ablation of DATA). */
+enum { XB_SAR_OFF = 0, XB_SAR_STATIC = 1, XB_SAR_DATA = 2, XB_SAR_COLUMN = 3 };
 
 /* A piecewise-uniform transfer, in codes of the ADC (LSB units): exact
  * below fine = 2^m, steps of 2^coarse_log2 from fine to the top code.
