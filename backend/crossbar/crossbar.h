@@ -48,7 +48,7 @@
  * Files: program.c builds a layer (encoding, slicing, center choice, flip,
  * level sums, packing); device.c the cell and circuit non-idealities
  * (conductances, drift, IR drop, ADC errors); table.c measured noise
- * tables; convert.c runs the exact and
+ * tables; input_control.c the sparsity-aware input control; convert.c runs the exact and
  * full paths and dispatches, correction.c the correction path; stats.c
  * holds the ADC statistics; rng.h the counter-based random numbers;
  * geometry.h the row-block and column bookkeeping; from_arch.h builds the
