@@ -98,3 +98,29 @@ Test(rowmap, eight_bit_inputs_do_not_merge) {
     cr_assert_eq(rows, 1);
     cr_assert_eq(bits, 4); /* 4 rows x 3 = 12 needs 4 bits */
 }
+
+/* The compiler maps the stored rows when the arch renames (and only then),
+ * widens the layer's input cycles to the summed codes and reports what was
+ * saved. */
+Test(rowmap, compiler_maps_stored_rows) {
+    xb_arch a;
+    xb_arch_defaults(&a);
+    a.weight_bits = 1;
+    a.input_bits = 2;
+    xb_layer_shape s = {.name = "fc", .K = 300, .N = 10, .groups = 1, .P = 1, .in_elems = 300,
+                        .out_elems = 10, .x_bits = 2, .w_bits = 1, .rename_rows = 100,
+                        .rename_in_bits = 4};
+    xb_ctx ctx = {0};
+    for (int on = 0; on < 2; on++) {
+        a.row_rename = on;
+        xb_mapping *m = xb_compile_shapes(&a, &s, 1, &ctx);
+        cr_assert_not_null(m, "%s", ctx.msg);
+        const xb_layer_map *l = &m->layers[0];
+        cr_assert_eq(l->rows_stored, on ? 100 : 300);
+        cr_assert_eq(l->row_blocks, on ? 1 : 3);
+        cr_assert_eq(l->input_slices, on ? 4 : 2);
+        cr_assert_eq(l->xbars_unrenamed, 3);
+        cr_assert_eq(l->macs, 3000); /* logical MACs either way */
+        xb_mapping_free(m);
+    }
+}

@@ -400,15 +400,15 @@ CONFIG = {
                               arch="VGG-small: [conv3x3 20, conv3x3 20, maxpool2, conv3x3 40, conv3x3 40, maxpool2, "
                                    "conv3x3 80, conv3x3 80, maxpool2] each conv+BN+ReLU, flatten, fc(1280->10); "
                                    "BN folded into Conv on export"),
-    "lenet5_mnist_w1a2": dict(ds="mnist", net=W1A2LeNet5, epochs=12, bs=128, opt="adam", lr=5e-3, wd=0.0,
+    "lenet5_mnist_w1a2": dict(ds="mnist", net=W1A2LeNet5, epochs=10, bs=128, opt="adam", lr=5e-3, wd=0.0,
                               aug=False, threads=1, export=lambda *a: export_w1a2(*a), tie_rows=42,
-                              tie_epochs=2, tie_lr=1e-3,
+                              tie_epochs=1, tie_lr=1e-3,
                               arch="LeNet-5 (same shape as lenet5_mnist), integer-trained W1A2: binary +/-1 weights in "
                                    "all five layers (BinaryConnect sign with clipped straight-through gradient, latent "
                                    "weights clipped to [-1,1]), BN after every layer (folded on export into a positive "
                                    "per-channel weight scale, sign flips into the +/-1 codes, and a bias), 2-bit "
                                    "unsigned activations with learned steps (also the ReLU), 2-bit image input; "
-                                   "then rename-aware: fc3's 84 input rows k-means-tied to 42 centroids and 2 epochs "
+                                   "then rename-aware: fc3's 84 input rows k-means-tied to 42 centroids and 1 epoch "
                                    "of fine-tuning (so row rename can store at most 42 of its 84 rows); "
                                    "exported as QDQ (int8 codes +/-1 behind per-channel DequantizeLinear, "
                                    "Clip -> QuantizeLinear(uint8) -> DequantizeLinear on activations)"),

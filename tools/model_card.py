@@ -13,7 +13,8 @@ import os
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 M = os.path.join(REPO, "models")
-ORDER = ["lenet5_mnist", "mlp_mnist", "lenet5_fmnist", "resnet20_cifar10", "vgg_small_cifar10", "lenet5_mnist_qdq"]
+ORDER = ["lenet5_mnist", "mlp_mnist", "lenet5_fmnist", "resnet20_cifar10", "vgg_small_cifar10", "lenet5_mnist_qdq",
+         "lenet5_mnist_w1a2"]
 
 
 def fmt_int(n):
@@ -79,6 +80,14 @@ def main():
             if h:
                 d.append("- Test accuracy by epoch: " + ", ".join("%d: %.2f" % (r["epoch"], 100 * r["test_acc"])
                                                                    for r in h))
+            if "tie_rows" in t:
+                d.append("- Rename-aware phase (PyTorch, BN form, full test set): after the main epochs %d/%d correct with "
+                         "%d distinct fc3 input rows; fc3's rows tied to %d centroids: %d/%d before and %s after "
+                         "fine-tuning (%d distinct rows); the folded QDQ graph (the golden): %d/%d"
+                         % (t["untied_bn_form_correct"], t["total"], t["untied_fc3_unique_rows"], t["tie_rows"],
+                            t["tied_before_finetune_correct"], t["total"],
+                            ", ".join("epoch %d: %.2f%%" % (r["epoch"], 100 * r["test_acc"]) for r in t["tie_history"]),
+                            t["fc3_unique_rows"], t["pytorch_correct"], t["total"]))
         details.append("\n".join(d))
     table = ["| model | dataset | params | MACs | PyTorch top-1 | ONNX Runtime top-1 | max abs logit diff (16 golden) | .onnx bytes |",
              "|---|---|---|---|---|---|---|---|"] + rows

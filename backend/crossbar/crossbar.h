@@ -48,7 +48,7 @@
  * Files: program.c builds a layer (encoding, slicing, center choice, flip,
  * level sums, packing); device.c the cell and circuit non-idealities
  * (conductances, drift, IR drop, ADC errors); table.c measured noise
- * tables; convert.c runs the exact and
+ * tables; input_control.c the sparsity-aware input control; convert.c runs the exact and
  * full paths and dispatches, correction.c the correction path; sar.c the
  * SAR trials each conversion runs (data-dependent skipping, non-uniform
  * transfer; a layer with that state always takes the full path) and
