@@ -29,8 +29,8 @@ done
 "$py" - "$out" <<'PY'
 import json, sys, glob, os
 out = sys.argv[1]
-print("| network | arch | analog top-1 | int8 top-1 | energy/inference (nJ) | vs timely | lifetime (inferences) | no swap | swap gain | area (mm2) |")
-print("|---|---|---|---|---|---|---|---|---|---|")
+print("| network | arch | analog top-1 | int8 top-1 | energy/inference (nJ) | vs timely | analog share | lifetime (inferences) | no swap | swap gain | area (mm2) |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
 for m in ["lenet5_mnist", "resnet20_cifar10", "vgg_small_cifar10"]:
     base = None
     for tag in ["timely", "layco", m + "_tuned"]:
@@ -46,6 +46,9 @@ for m in ["lenet5_mnist", "resnet20_cifar10", "vgg_small_cifar10"]:
         nos = f'{en["lifetime_inferences_no_swap"]:.3g}' if en else "-"
         gain = f'{en["lifetime_inferences"] / en["lifetime_inferences_no_swap"]:.1f}x' if en else "-"
         a, q = r["analog"], r["int8"]
+        # the terms the supply voltage scales: converters, crossbar, sub-buffers
+        ep = t["energy_pj"]
+        share = sum(ep[k] for k in ("adc", "dac", "crossbar", "sample_hold")) / e
         print(f'| {m} | {tag} | {100*a["accuracy"]:.2f}% ({a["correct"]}/{a["total"]}) | '
-              f'{100*q["accuracy"]:.2f}% | {e/1000:.2f} | {base/e:.2f}x | {life} | {nos} | {gain} | {t["area_mm2"]:.3g} |')
+              f'{100*q["accuracy"]:.2f}% | {e/1000:.2f} | {base/e:.2f}x | {100*share:.1f}% | {life} | {nos} | {gain} | {t["area_mm2"]:.3g} |')
 PY
