@@ -41,6 +41,10 @@ static const char *const quant_names[] = {"uniform", "nonuniform", NULL};
     {"energy.adc_pj." #b, F_DBL, O(adc_pj) + (b - XB_ADC_TAB_MIN) * sizeof(double), 0, 1e6, NULL}, \
     {"area.adc_um2." #b, F_DBL, O(adc_um2) + (b - XB_ADC_TAB_MIN) * sizeof(double), 0, 1e9, NULL}
 
+/* energy.K_pj and area.K_um2 of one analog-buffer component (member m_pj, m_um2) */
+#define BUF_ROW(k, m)                                                                              \
+    {"energy." #k "_pj", F_DBL, O(m##_pj), 0, 1e6, NULL}, {"area." #k "_um2", F_DBL, O(m##_um2), 0, 1e9, NULL}
+
 static const field fields[] = {
     {"name", F_STR, O(name), 0, 0, NULL},
     {"crossbar.rows", F_INT, O(rows), 1, 4096, NULL},
@@ -152,18 +156,8 @@ static const field fields[] = {
     {"buffer.rram", F_BOOL, O(buf_rram), 0, 1, NULL},
     {"buffer.endurance", F_DBL, O(buf_endurance), 1, 1e18, NULL},
     {"buffer.partitions", F_INT, O(buf_partitions), 0, 1 << 24, NULL},
-    {"energy.dtc_pj", F_DBL, O(dtc_pj), 0, 1e6, NULL},
-    {"energy.tdc_pj", F_DBL, O(tdc_pj), 0, 1e6, NULL},
-    {"energy.xsubbuf_pj", F_DBL, O(xsub_pj), 0, 1e6, NULL},
-    {"energy.psubbuf_pj", F_DBL, O(psub_pj), 0, 1e6, NULL},
-    {"energy.iadder_pj", F_DBL, O(iadder_pj), 0, 1e6, NULL},
-    {"energy.charge_compare_pj", F_DBL, O(chcmp_pj), 0, 1e6, NULL},
-    {"area.dtc_um2", F_DBL, O(dtc_um2), 0, 1e9, NULL},
-    {"area.tdc_um2", F_DBL, O(tdc_um2), 0, 1e9, NULL},
-    {"area.xsubbuf_um2", F_DBL, O(xsub_um2), 0, 1e9, NULL},
-    {"area.psubbuf_um2", F_DBL, O(psub_um2), 0, 1e9, NULL},
-    {"area.iadder_um2", F_DBL, O(iadder_um2), 0, 1e9, NULL},
-    {"area.charge_compare_um2", F_DBL, O(chcmp_um2), 0, 1e9, NULL},
+    BUF_ROW(dtc, dtc), BUF_ROW(tdc, tdc), BUF_ROW(xsubbuf, xsub), BUF_ROW(psubbuf, psub),
+    BUF_ROW(iadder, iadder), BUF_ROW(charge_compare, chcmp),
 };
 #define NFIELDS ((int)(sizeof fields / sizeof fields[0]))
 
