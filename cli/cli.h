@@ -19,5 +19,13 @@
 int xb_cmd_run_args(int argc, char **argv);
 int xb_cmd_sweep_args(int argc, char **argv);
 int xb_cmd_compile_args(int argc, char **argv);
+/* The same for the commands that read saved files (no model is opened by
+ * these either): merge, meta and report also check their output path
+ * (stat and access only, nothing created), info and plot parse only. */
+int xb_cmd_merge_args(int argc, char **argv);
+int xb_cmd_meta_args(int argc, char **argv);
+int xb_cmd_plot_args(int argc, char **argv);
+int xb_cmd_report_args(int argc, char **argv);
+int xb_cmd_info_args(int argc, char **argv);
 
 #endif
