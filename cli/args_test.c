@@ -137,3 +137,21 @@ Test(args, parse_only_file_commands) {
     f = fopen("/tmp/xbar_args_test_plots", "r");
     cr_assert_null(f, "parse-only created the plot folder");
 }
+
+/* --max-memory: a byte count with K/M/G, 1M to 2^50, on run and sweep. */
+Test(args, max_memory_values) {
+    const char *ok[] = {"1M", "512M", "2G", "1048576", "4096K", "1048576G", NULL};
+    const char *bad[] = {"1K", "1048575", "0", "1.5G", "-1G", "2T", "1048577G", "G", "",
+                         "99999999999999999999G", NULL};
+    for (int i = 0; ok[i]; i++) {
+        char *run[] = {"run", "m.onnx", "--max-memory", (char *)ok[i], NULL};
+        cr_assert_eq(xb_cmd_run_args(4, run), -1, "%s", ok[i]);
+    }
+    for (int i = 0; bad[i]; i++) {
+        char *run[] = {"run", "m.onnx", "--max-memory", (char *)bad[i], NULL};
+        cr_assert_eq(xb_cmd_run_args(4, run), 2, "%s", bad[i]);
+        char *sweep[] = {"sweep", "m.onnx", "--data", "d", "--vary", "adc.bits=4:5",
+                         "--max-memory", (char *)bad[i], NULL};
+        cr_assert_eq(xb_cmd_sweep_args(8, sweep), 2, "%s", bad[i]);
+    }
+}

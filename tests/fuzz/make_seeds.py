@@ -51,6 +51,8 @@ ARGV_SEEDS = [
     (2, ["m.onnx", "--set", "mapping.replication=balance", "--set", "energy.adc_pj.8=1.5",
          "--arch-out", "a.json"]),
     (2, ["--help"]),
+    (0, ["m.onnx", "--max-memory", "512M", "--threads", "1024", "--limit", "10"]),
+    (1, ["m.onnx", "--data", "d", "--vary", "adc.bits=4,5", "--max-memory=2G"]),
     (3, ["--csv", "out.csv", "s0.csv", "s1.csv"]),
     (3, ["--json=-", "r0.json", "r1.json", "--", "-r2.json"]),
     (4, ["m.onnx", "--set-mean", "0.5,0.5,0.5", "--set-classes", "a,b", "--set", "k=v=w",
