@@ -116,6 +116,18 @@ bool xb_args_real(xb_args *a, const char *val, double lo, double hi, bool lo_ope
     return true;
 }
 
+bool xb_args_bytes(xb_args *a, const char *val, uint64_t *out) {
+    if (!val) return false;
+    uint64_t v = 0;
+    if (!xb_parse_bytes(val, (uint64_t)1 << 50, &v) || v < ((uint64_t)1 << 20)) {
+        xb_args_fail(a, "%s: '%s' is not a byte count from 1M to 1048576G (digits with an optional "
+                     "K, M or G suffix)", a->opt, val);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
 int xb_args_clamp_threads(long long requested) {
     int procs = omp_get_num_procs();
     if (procs < 1) procs = 1;

@@ -62,6 +62,13 @@ bool xb_args_real(xb_args *a, const char *val, double lo, double hi, bool lo_ope
 /* Worker threads: 1..1024, then clamped to the processors this process may
  * use (a note on stderr says so); *out = 0 when `val` is NULL. */
 bool xb_args_threads(xb_args *a, const char *val, long long *out);
+/* A byte count for --max-memory: digits with an optional K, M or G suffix
+ * (binary), at least 1 MiB, at most 2^50 (xb_parse_bytes, runtime/num.h). */
+bool xb_args_bytes(xb_args *a, const char *val, uint64_t *out);
+#define XB_ARGS_MAX_MEMORY_HELP                                                                    \
+    "  --max-memory B      refuse, before allocating, a run whose model, threads or dataset\n"    \
+    "                      would need more than B bytes (K/M/G suffixes: 512M, 2G); see\n"       \
+    "                      docs/arch-eval.md, \"Memory per run\"\n"
 /* The threads a run will use: `requested` (> 0) or OpenMP's default, at most
  * the processors available (with a note when clamped). */
 int xb_args_clamp_threads(long long requested);

@@ -94,3 +94,64 @@ Test(args, parse_only_commands) {
     FILE *f = fopen(out, "r");
     cr_assert_null(f, "parse-only wrote --arch-out");
 }
+
+/* The same for the commands on saved files: merge, meta and report check
+ * their output path (never the input, folder exists) without creating it;
+ * plot and info only parse. */
+Test(args, parse_only_file_commands) {
+    char out[] = "/tmp/xbar_args_test_merged.csv";
+    remove(out);
+    char *merge_ok[] = {"merge", "--csv", out, "a.csv", "b.csv", NULL};
+    cr_assert_eq(xb_cmd_merge_args(5, merge_ok), -1);
+    char *merge_both[] = {"merge", "--csv", out, "--json", "x.json", "a.csv", NULL};
+    cr_assert_eq(xb_cmd_merge_args(6, merge_both), 2);
+    char *merge_none[] = {"merge", "--csv", out, NULL};
+    cr_assert_eq(xb_cmd_merge_args(3, merge_none), 2);
+    char *merge_dir[] = {"merge", "--json", "/tmp", "a.json", NULL};
+    cr_assert_eq(xb_cmd_merge_args(4, merge_dir), 2);
+    char *merge_nofolder[] = {"merge", "--csv", "/nonexistent_xbar/o.csv", "a.csv", NULL};
+    cr_assert_eq(xb_cmd_merge_args(4, merge_nofolder), 2);
+    char *meta_ok[] = {"meta", "m.onnx", "--set-mean", "0.5", "-o", out, NULL};
+    cr_assert_eq(xb_cmd_meta_args(6, meta_ok), -1);
+    char kv[] = "k=v";
+    char *meta_no_out[] = {"meta", "m.onnx", "--set", kv, NULL};
+    cr_assert_eq(xb_cmd_meta_args(4, meta_no_out), 2);
+    /* meta's --set splits KEY=VALUE in place (argv is writable) */
+    char kv_bad[] = "=v";
+    char *meta_bad_set[] = {"meta", "m.onnx", "--set", kv_bad, "-o", out, NULL};
+    cr_assert_eq(xb_cmd_meta_args(6, meta_bad_set), 2);
+    char *plot_ok[] = {"plot", "r.json", "-o", "/tmp/xbar_args_test_plots", NULL};
+    cr_assert_eq(xb_cmd_plot_args(4, plot_ok), -1);
+    char *plot_no_file[] = {"plot", "-o", "d", NULL};
+    cr_assert_eq(xb_cmd_plot_args(3, plot_no_file), 2);
+    char *report_ok[] = {"report", "r.json", "-o", out, NULL};
+    cr_assert_eq(xb_cmd_report_args(4, report_ok), -1);
+    char *report_two[] = {"report", "r.json", "s.csv", "-o", out, NULL};
+    cr_assert_eq(xb_cmd_report_args(5, report_two), 2);
+    char *info_help[] = {"info", "--help", NULL};
+    cr_assert_eq(xb_cmd_info_args(2, info_help), 0);
+    char *info_none[] = {"info", NULL};
+    cr_assert_eq(xb_cmd_info_args(1, info_none), 2);
+    FILE *f = fopen(out, "r");
+    cr_assert_null(f, "parse-only created an output");
+    f = fopen("/tmp/xbar_args_test_plots", "r");
+    cr_assert_null(f, "parse-only created the plot folder");
+}
+
+/* --max-memory: a byte count with K/M/G, 1M to 2^50, on run and sweep. */
+Test(args, max_memory_values) {
+    const char *ok[] = {"1M", "512M", "2G", "1048576", "4096K", "1048576G", NULL};
+    const char *bad[] = {"1K", "1048575", "0", "1.5G", "-1G", "2T", "1048577G", "G", "",
+                         "99999999999999999999G", NULL};
+    for (int i = 0; ok[i]; i++) {
+        char *run[] = {"run", "m.onnx", "--max-memory", (char *)ok[i], NULL};
+        cr_assert_eq(xb_cmd_run_args(4, run), -1, "%s", ok[i]);
+    }
+    for (int i = 0; bad[i]; i++) {
+        char *run[] = {"run", "m.onnx", "--max-memory", (char *)bad[i], NULL};
+        cr_assert_eq(xb_cmd_run_args(4, run), 2, "%s", bad[i]);
+        char *sweep[] = {"sweep", "m.onnx", "--data", "d", "--vary", "adc.bits=4:5",
+                         "--max-memory", (char *)bad[i], NULL};
+        cr_assert_eq(xb_cmd_sweep_args(8, sweep), 2, "%s", bad[i]);
+    }
+}

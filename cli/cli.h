@@ -24,5 +24,13 @@ int xb_cmd_optimize_args(int argc, char **argv);
 /* xbar optimize --method layco (cli/optimize_layco_cmd.c): its own options;
  * xb_cmd_optimize hands argv over when --method layco is given. */
 int xb_cmd_optimize_layco(int argc, char **argv);
+/* The same for the commands that read saved files (no model is opened by
+ * these either): merge, meta and report also check their output path
+ * (stat and access only, nothing created), info and plot parse only. */
+int xb_cmd_merge_args(int argc, char **argv);
+int xb_cmd_meta_args(int argc, char **argv);
+int xb_cmd_plot_args(int argc, char **argv);
+int xb_cmd_report_args(int argc, char **argv);
+int xb_cmd_info_args(int argc, char **argv);
 
 #endif

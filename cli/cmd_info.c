@@ -71,20 +71,33 @@ static void tensor_line(const xb_graph *g, int t, const char *what) {
            xb_shape_str(&x->shape, sb, sizeof sb));
 }
 
-int xb_cmd_info(int argc, char **argv) {
+/* -1: go on, 0: --help printed, 2: usage error. */
+static int parse(int argc, char **argv, const char **model) {
     xb_args a;
     xb_args_init(&a, argc, argv);
-    const char *model = NULL;
+    *model = NULL;
     while (xb_args_next(&a)) {
         if (xb_args_help(&a)) {
             usage(stdout);
             return 0;
-        } else if (xb_args_one(&a, "MODEL", &model)) {
+        } else if (xb_args_one(&a, "MODEL", model)) {
         } else {
             return xb_args_unknown(&a);
         }
     }
-    if (a.error || !xb_args_need(&a, "MODEL", model)) return 2;
+    if (a.error || !xb_args_need(&a, "MODEL", *model)) return 2;
+    return -1;
+}
+
+int xb_cmd_info_args(int argc, char **argv) {
+    const char *model;
+    return parse(argc, argv, &model);
+}
+
+int xb_cmd_info(int argc, char **argv) {
+    const char *model;
+    int rc = parse(argc, argv, &model);
+    if (rc >= 0) return rc;
     xb_ctx ctx = {0};
     xb_graph *g = NULL;
     if (xb_onnx_load(model, 1, &g, &ctx) != XB_OK) {

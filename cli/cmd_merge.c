@@ -33,42 +33,67 @@ static void usage(FILE *f) {
             "Exit status: 0 ok, 1 the shards cannot be merged, 2 usage error.\n");
 }
 
-int xb_cmd_merge(int argc, char **argv) {
+typedef struct {
+    const char *csv, *json;
+    const char **files; /* the caller frees it */
+    int n;
+} merge_args;
+
+/* -1: go on, 0: --help printed, 1: out of memory, 2: usage error. */
+static int parse(int argc, char **argv, merge_args *m) {
     xb_args a;
     xb_args_init(&a, argc, argv);
-    const char *csv = NULL, *json = NULL, *v;
-    const char **files = calloc((size_t)argc + 1, sizeof *files);
-    int n = 0;
-    if (!files) return 1;
+    const char *v;
+    *m = (merge_args){0};
+    m->files = calloc((size_t)argc + 1, sizeof *m->files);
+    if (!m->files) return 1;
     while (xb_args_next(&a)) {
         if (xb_args_help(&a)) {
             usage(stdout);
-            free(files);
             return 0;
         } else if (xb_args_opt(&a, "--csv", &v)) {
-            csv = v;
+            m->csv = v;
         } else if (xb_args_opt(&a, "--json", &v)) {
-            json = v;
+            m->json = v;
         } else if (xb_args_positional(&a)) {
-            files[n++] = a.cur;
+            m->files[m->n++] = a.cur;
         } else {
-            free(files);
             return xb_args_unknown(&a);
         }
     }
-    if (!a.error && (!csv == !json || n == 0))
+    if (!a.error && (!m->csv == !m->json || m->n == 0))
         xb_args_fail(&a, "give one of --csv OUT / --json OUT, and the shard files");
-    int rc = 2;
+    return a.error ? 2 : -1;
+}
+
+/* The output path's checks (stat and access only: nothing is created). */
+static int check_out(const merge_args *m, xb_ctx *ctx) {
+    const char *out = m->csv ? m->csv : m->json;
+    if (xb_outfile_check(m->csv ? "--csv" : "--json", out, m->files, m->n, ctx) == XB_OK) return -1;
+    xb_report_error(ctx);
+    return 2;
+}
+
+int xb_cmd_merge_args(int argc, char **argv) {
+    merge_args m;
+    int rc = parse(argc, argv, &m);
     xb_ctx ctx = {0};
-    if (!a.error) {
-        const char *out = csv ? csv : json;
-        rc = 1;
-        if (xb_outfile_check(csv ? "--csv" : "--json", out, files, n, &ctx) != XB_OK) rc = 2;
-        else if (csv ? xb_merge_csv(out, files, n, &ctx) == XB_OK
-                     : xb_merge_json(out, files, n, &ctx) == XB_OK)
-            rc = 0;
+    if (rc < 0) rc = check_out(&m, &ctx);
+    free(m.files);
+    return rc == 1 ? 2 : rc;
+}
+
+int xb_cmd_merge(int argc, char **argv) {
+    merge_args m;
+    int rc = parse(argc, argv, &m);
+    xb_ctx ctx = {0};
+    if (rc < 0) rc = check_out(&m, &ctx);
+    if (rc < 0) {
+        const char *out = m.csv ? m.csv : m.json;
+        rc = (m.csv ? xb_merge_csv(out, m.files, m.n, &ctx) : xb_merge_json(out, m.files, m.n, &ctx)) ==
+                     XB_OK ? 0 : 1;
         if (rc) xb_report_error(&ctx);
     }
-    free(files);
+    free(m.files);
     return rc;
 }

@@ -142,19 +142,30 @@ static xb_status write_copy(const meta_args *m, xb_ctx *ctx) {
     return st;
 }
 
+/* -o's checks (stat and access only: nothing is created): -1 or 2. */
+static int check_out(const meta_args *m, xb_ctx *ctx) {
+    const char *in[] = {m->model};
+    if (!m->n || xb_outfile_check("-o", m->out, in, 1, ctx) == XB_OK) return -1;
+    xb_report_error(ctx);
+    return 2;
+}
+
+int xb_cmd_meta_args(int argc, char **argv) {
+    meta_args m = {0};
+    int rc = parse(argc, argv, &m);
+    xb_ctx ctx = {0};
+    return rc >= 0 ? rc : check_out(&m, &ctx);
+}
+
 int xb_cmd_meta(int argc, char **argv) {
     meta_args m = {0};
     int rc = parse(argc, argv, &m);
-    if (rc >= 0) return rc;
     xb_ctx ctx = {0};
+    if (rc < 0) rc = check_out(&m, &ctx);
+    if (rc >= 0) return rc;
     if (!m.n) {
         rc = show(m.model, &ctx);
     } else {
-        const char *in[] = {m.model};
-        if (xb_outfile_check("-o", m.out, in, 1, &ctx) != XB_OK) {
-            xb_report_error(&ctx);
-            return 2;
-        }
         rc = write_copy(&m, &ctx) == XB_OK ? 0 : 1;
         if (!rc) fprintf(stderr, "xbar meta: wrote %s\n", m.out);
     }

@@ -27,10 +27,16 @@ static void usage(FILE *f) {
             "Exit status: 0 ok, 1 a file could not be read or written, 2 usage error.\n");
 }
 
-int xb_cmd_plot(int argc, char **argv) {
+typedef struct {
+    const char *dir, *files[64];
+    int nf;
+} plot_args;
+
+/* -1: go on, 0: --help printed, 2: usage error. */
+static int parse(int argc, char **argv, plot_args *p) {
     xb_args a;
     xb_args_init(&a, argc, argv);
-    const char *dir = NULL, *v, *files[64];
+    const char *dir = NULL, *v, **files = p->files;
     int nf = 0;
     while (xb_args_next(&a)) {
         if (xb_args_help(&a)) {
@@ -53,6 +59,22 @@ int xb_cmd_plot(int argc, char **argv) {
         xb_args_fail(&a, "missing FILE (a run/compile JSON or a sweep CSV)");
         return 2;
     }
+    p->dir = dir;
+    p->nf = nf;
+    return -1;
+}
+
+int xb_cmd_plot_args(int argc, char **argv) {
+    plot_args p;
+    return parse(argc, argv, &p);
+}
+
+int xb_cmd_plot(int argc, char **argv) {
+    plot_args pa;
+    int rc = parse(argc, argv, &pa);
+    if (rc >= 0) return rc;
+    const char *dir = pa.dir, *const *files = pa.files;
+    int nf = pa.nf;
     xb_ctx ctx = {0};
     for (int i = 0; i < nf; i++) {
         cJSON *json;

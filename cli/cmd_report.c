@@ -24,7 +24,9 @@ static void usage(FILE *f) {
             "Exit status: 0 ok, 1 the file could not be read or written, 2 usage error.\n");
 }
 
-int xb_cmd_report(int argc, char **argv) {
+/* -1: go on (the output path checked, nothing created), 0: --help
+ * printed, 2: usage error. */
+static int parse(int argc, char **argv, const char **inp, const char **outpp) {
     xb_args a;
     xb_args_init(&a, argc, argv);
     const char *in = NULL, *outp = NULL, *v;
@@ -46,6 +48,21 @@ int xb_cmd_report(int argc, char **argv) {
         xb_report_error(&ctx);
         return 2;
     }
+    *inp = in;
+    *outpp = outp;
+    return -1;
+}
+
+int xb_cmd_report_args(int argc, char **argv) {
+    const char *in, *outp;
+    return parse(argc, argv, &in, &outp);
+}
+
+int xb_cmd_report(int argc, char **argv) {
+    const char *in = NULL, *outp = NULL;
+    int rc = parse(argc, argv, &in, &outp);
+    if (rc >= 0) return rc;
+    xb_ctx ctx = {0};
     cJSON *json;
     xb_sweep_csv csv;
     xb_plots p = {0};

@@ -40,6 +40,7 @@ enum { CALIB_MINMAX = 0, CALIB_PERCENTILE = 1 };
 typedef struct {
     const char *model, *data, *json;
     long long limit, calib, w_bits, x_bits, threads;
+    uint64_t max_memory; /* --max-memory, 0: none */
     int mode, calib_method;
     double percentile;
     /* analog mode */
@@ -87,6 +88,7 @@ static void usage(FILE *f) {
             "                      collapse diagnosis (default 5; 100 turns it off)\n"
             "  --diagnose-images N images (from #0) the diagnosis re-runs per layer (default 50)\n"
             "  --threads T         worker threads (default: OMP_NUM_THREADS or all cores)\n"
+            XB_ARGS_MAX_MEMORY_HELP
             XB_CLI_DATA_HELP
             "  --shard K/N         evaluate only the K-th of N contiguous parts of the images\n"
             "                      (0 <= K < N; calibration as without --shard); `xbar merge\n"
@@ -170,6 +172,8 @@ static int parse(int argc, char **argv, run_args *r) {
             xb_args_int(&a, v, 0, XB_DATASET_MAX_IMAGES, &r->profile_images);
         } else if (xb_args_opt(&a, "--threads", &v)) {
             xb_args_threads(&a, v, &r->threads);
+        } else if (xb_args_opt(&a, "--max-memory", &v)) {
+            xb_args_bytes(&a, v, &r->max_memory);
         } else if (xb_args_opt(&a, "--shard", &v)) {
             xb_args_shard(&a, v, &r->shard);
         } else if (xb_args_opt(&a, "--mode", &v)) {
@@ -432,7 +436,8 @@ static xb_status write_reports(const run_args *ra, const run_modes *m, xb_sessio
 static int open_session(run_args *ra, xb_session **s, xb_ctx *ctx) {
     xb_session_opts so = {.threads = (int)ra->threads, .progress = ra->progress != XB_PROGRESS_NONE,
                           .progress_mode = ra->progress,
-                          .profile_images = ra->profile_images, .cancel = &xb_cli_stop};
+                          .profile_images = ra->profile_images, .cancel = &xb_cli_stop,
+                          .max_memory = ra->max_memory};
     xb_cli_data_apply(&ra->dopt, &so);
     if (xb_session_open(ra->model, &so, s, ctx) != XB_OK) return 1;
     if (!ra->data) {

@@ -63,6 +63,7 @@ static void usage(FILE *f) {
             "                      there (matched on the varied columns) are skipped, so\n"
             "                      the result is the CSV of an uninterrupted sweep\n"
             "  --threads T         worker threads (at most the processors available)\n"
+            XB_ARGS_MAX_MEMORY_HELP
             "  --progress P        auto | bar | lines | none (default auto: a bar on a\n"
             "                      terminal; otherwise one line per finished configuration,\n"
             "                      \"config k/N (KEY=V, ...)\", and a line at least every 10 s\n"
@@ -102,6 +103,7 @@ typedef struct {
     int nv;
     const char *model, *data, *csv;
     long long limit, calib, threads;
+    uint64_t max_memory; /* --max-memory, 0: none */
     bool resume;
     xb_shard shard;
     int progress;          /* xb_progress_mode, resolved: auto -> bar or lines */
@@ -147,6 +149,8 @@ static int parse(int argc, char **argv, sweep_args *sa) {
             xb_args_int(&a, v, 1, 100000, &sa->calib);
         } else if (xb_args_opt(&a, "--threads", &v)) {
             xb_args_threads(&a, v, &sa->threads);
+        } else if (xb_args_opt(&a, "--max-memory", &v)) {
+            xb_args_bytes(&a, v, &sa->max_memory);
         } else if (xb_args_opt(&a, "--shard", &v)) {
             xb_args_shard(&a, v, &sa->shard);
         } else if (xb_args_flag(&a, "--resume")) {
@@ -317,7 +321,7 @@ static xb_status open_session(const sweep_args *sa, bool progress, xb_session **
     xb_session_opts so = {.threads = (int)sa->threads,
                           .progress = progress && sa->progress != XB_PROGRESS_NONE,
                           .progress_mode = sa->progress, .profile_images = -1,
-                          .cancel = &xb_cli_stop};
+                          .cancel = &xb_cli_stop, .max_memory = sa->max_memory};
     XB_TRY(xb_session_open(sa->model, &so, s, ctx));
     XB_TRY(xb_session_open_data(*s, sa->data, sa->limit, ctx));
     XB_TRY(xb_session_choose_calibration(*s, sa->calib, ctx));

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "eval/membudget.h"
 #include "eval/report.h"
 
 #ifndef XBAR_SOURCE_DIR
@@ -44,6 +45,7 @@ struct xb_session {
     xb_exec *exec;
     int64_t n_classified;
     xb_run_result r[3];
+    uint64_t mem_used;      /* --max-memory: model and threads, as charged at open */
 };
 
 static const xb_session_opts default_opts = {.profile_images = 16};
@@ -59,7 +61,9 @@ xb_status xb_session_open(const char *model, const xb_session_opts *opts, xb_ses
         free(s);
         return xb_fail(ctx, XB_ERR_NOMEM, "out of memory");
     }
-    if (xb_model_load(model, &s->opts.pre, &s->fg, &s->pp, ctx) != XB_OK) {
+    if (xb_model_load(model, &s->opts.pre, &s->fg, &s->pp, ctx) != XB_OK ||
+        (s->opts.max_memory && xb_mem_check_model(s->fg, model, s->opts.threads, s->opts.max_memory,
+                                                  &s->mem_used, ctx) != XB_OK)) {
         xb_session_free(s);
         return ctx->status;
     }
@@ -138,6 +142,7 @@ const char *xb_session_default_data(xb_session *s) {
 xb_status xb_session_open_data(xb_session *s, const char *spec, int64_t limit, xb_ctx *ctx) {
     if (s->d) return xb_fail(ctx, XB_ERR_INVALID, "session: data already open");
     xb_dataset *d = NULL;
+    XB_TRY(xb_mem_check_dataset(spec, s->pp.h, s->pp.w, s->mem_used, s->opts.max_memory, ctx));
     XB_TRY(xb_dataset_open_opts(spec, s->pp.h, s->pp.w, &s->opts.img, &d, ctx));
     return xb_session_set_data(s, d, limit, ctx);
 }
@@ -201,6 +206,10 @@ xb_status xb_session_select(xb_session *s, int64_t first, int64_t n, xb_ctx *ctx
 /* The training split at `path`, opened and checked, or NULL (error in ctx). */
 static const xb_dataset *open_train(xb_session *s, const char *path, xb_ctx *ctx) {
     const xb_dataset *d = s->d;
+    /* --max-memory: the test set is held (its pixels) while this loads. */
+    uint64_t held = s->mem_used + (uint64_t)d->n * (uint64_t)d->c * (uint64_t)d->h * (uint64_t)d->w;
+    if (xb_mem_check_dataset(path, s->pp.h, s->pp.w, held, s->opts.max_memory, ctx) != XB_OK)
+        return NULL;
     if (xb_dataset_open_sized(path, s->pp.h, s->pp.w, &s->train, ctx) != XB_OK) return NULL;
     const xb_dataset *t = s->train;
     if (t->c != d->c || t->h != d->h || t->w != d->w) {

@@ -65,6 +65,9 @@ typedef struct {
     int64_t offset;         /* evaluate from this image on (read by xb_session_open_data) */
     bool keep_scores;       /* keep every evaluated image's scores per mode (for top-5 in
                                xb_session_write_predictions); at most 1 GiB per mode */
+    uint64_t max_memory;    /* --max-memory: bytes, 0 = none; checked by xb_session_open (model
+                               and threads) and xb_session_open_data (dataset) before they
+                               allocate (eval/membudget.h) */
 } xb_session_opts;
 
 /* The calibration images chosen by xb_session_choose_calibration. */

@@ -1,5 +1,6 @@
 #include "runtime/exec.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -125,6 +126,27 @@ fail:
 }
 
 xb_exec *xb_exec_new(const xb_graph *g, xb_ctx *ctx) { return exec_new(g, true, ctx); }
+
+xb_status xb_exec_plan_bytes(const xb_graph *g, size_t *bytes, xb_ctx *ctx) {
+    *bytes = 0;
+    size_t T = (size_t)g->n_tensors + 1;
+    int *block = xb_calloc(ctx, T, sizeof(int));
+    size_t *size = xb_calloc(ctx, T, sizeof(size_t));
+    int nb = 0;
+    xb_status st = block && size ? XB_OK : ctx->status;
+    for (int t = 0; st == XB_OK && t < g->n_tensors; t++) block[t] = -1;
+    if (st == XB_OK) st = plan_blocks(g, true, block, size, &nb, ctx);
+    size_t total = 0;
+    for (int k = 0; st == XB_OK && k < nb; k++)
+        total = total > SIZE_MAX - size[k] ? SIZE_MAX : total + size[k];
+    size_t scratch = 0; /* one scratch buffer, the largest any node asks for */
+    for (int i = 0; i < g->n_nodes; i++)
+        if (g->nodes[i].scratch_bytes > scratch) scratch = g->nodes[i].scratch_bytes;
+    if (st == XB_OK) *bytes = total > SIZE_MAX - scratch ? SIZE_MAX : total + scratch;
+    free(block);
+    free(size);
+    return st;
+}
 
 xb_exec *xb_exec_new_keep(const xb_graph *g, xb_ctx *ctx) { return exec_new(g, false, ctx); }
 

@@ -73,6 +73,11 @@ xb_exec *xb_exec_new(const xb_graph *g, xb_ctx *ctx);
  * for callers that read intermediate tensors (calibration, tests). */
 xb_exec *xb_exec_new_keep(const xb_graph *g, xb_ctx *ctx);
 void xb_exec_free(xb_exec *e);
+/* The bytes xb_exec_new(g) would allocate for activations and scratch
+ * (the lifetime-shared blocks plus the largest node scratch), computed
+ * without allocating them: what --max-memory charges per thread
+ * (eval/membudget.h).  SIZE_MAX when the sum overflows. */
+xb_status xb_exec_plan_bytes(const xb_graph *g, size_t *bytes, xb_ctx *ctx);
 /* Run all nodes.  Inputs must already be written to buffers of g->inputs. */
 xb_status xb_exec_run(xb_exec *e, xb_ctx *ctx);
 /* Run nodes [from, to): used by constant folding and calibration. */

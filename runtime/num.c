@@ -45,6 +45,31 @@ bool xb_parse_u64(const char *s, uint64_t max, uint64_t *out) {
     return true;
 }
 
+bool xb_parse_bytes(const char *s, uint64_t max, uint64_t *out) {
+    if (!s) return false;
+    size_t n = strlen(s);
+    unsigned shift = 0;
+    if (n > 1) {
+        switch (s[n - 1]) {
+        case 'k': case 'K': shift = 10; break;
+        case 'm': case 'M': shift = 20; break;
+        case 'g': case 'G': shift = 30; break;
+        default: break;
+        }
+    }
+    char digits[32];
+    size_t nd = shift ? n - 1 : n;
+    if (nd == 0 || nd >= sizeof digits) return false; /* 31 digits overflow u64 anyway */
+    memcpy(digits, s, nd);
+    digits[nd] = '\0';
+    uint64_t v;
+    if (!xb_parse_u64(digits, UINT64_MAX, &v) || v > (UINT64_MAX >> shift)) return false;
+    v <<= shift;
+    if (v > max) return false;
+    *out = v;
+    return true;
+}
+
 /* The decimal grammar xb_parse_real accepts; strtod alone would also take
  * hex floats, "inf", "nan" and leading spaces. */
 static bool decimal_syntax(const char *s) {

@@ -17,6 +17,10 @@
 bool xb_parse_int(const char *s, long long min, long long max, long long *out);
 /* `s`: decimal digits (no sign); at most max. */
 bool xb_parse_u64(const char *s, uint64_t max, uint64_t *out);
+/* `s`: a byte count: decimal digits, optionally followed by one of K, M, G
+ * (either case; binary: 2^10, 2^20, 2^30), e.g. "512M"; at most max.
+ * Used by --max-memory. */
+bool xb_parse_bytes(const char *s, uint64_t max, uint64_t *out);
 /* `s`: a finite decimal real: [+-] digits [. digits] [e|E [+-] digits], or
  * with the digits only after the point (".5"); a value that overflows or
  * underflows a double is refused, not rounded to inf or 0. */

@@ -1,10 +1,12 @@
-/* libFuzzer harness: the command-line parsers of `run`, `sweep` and
- * `compile` (cli/args.c, cli/arch_opts.c, each command's parse and the
+/* libFuzzer harness: the command-line parsers of `run`, `sweep`,
+ * `compile`, `merge`, `meta`, `plot`, `report` and `info` (cli/args.c, cli/arch_opts.c, each command's parse and the
  * checks that need no model: architecture presets and --set, --vary value
- * lists and ranges), through xb_cmd_*_args (cli/cli.h), which open no model
- * and write nothing.
+ * lists and ranges; the output paths of merge, meta and report, by stat
+ * and access), through xb_cmd_*_args (cli/cli.h), which open no model and
+ * write nothing.
  *
- * Input: the first byte picks the command, the rest is split at NUL bytes
+ * Input: the first byte picks the command (modulo 8, in the order of
+ * `cmds` below), the rest is split at NUL bytes
  * into arguments (at most 64), so "\x01--vary\0adc.bits=4:8" is
  * `xbar sweep --vary adc.bits=4:8`.  Contract: the parser returns -1 (would
  * run), 0 (--help) or 2 (usage error); anything else, a crash, a sanitizer
@@ -20,10 +22,14 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 1) return 0;
-    static int (*const cmds[])(int, char **) = {xb_cmd_run_args, xb_cmd_sweep_args,
-                                                 xb_cmd_compile_args, xb_cmd_optimize_args};
-    static const char *const names[] = {"run", "sweep", "compile", "optimize"};
-    int which = data[0] % 4;
+    /* New commands go at the end, so seeds for 0-2 keep their meaning. */
+    static int (*const cmds[])(int, char **) = {
+        xb_cmd_run_args,  xb_cmd_sweep_args, xb_cmd_compile_args, xb_cmd_merge_args,
+        xb_cmd_meta_args, xb_cmd_plot_args,  xb_cmd_report_args,  xb_cmd_info_args,
+        xb_cmd_optimize_args};
+    static const char *const names[] = {"run",  "sweep", "compile", "merge",   "meta",
+                                        "plot", "report", "info",   "optimize"};
+    int which = data[0] % 9;
     /* A private NUL-terminated copy: the parsers see real C strings, and
      * ASan sees reads past an argument's end. */
     char *buf = malloc(size);

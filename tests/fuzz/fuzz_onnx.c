@@ -4,6 +4,7 @@
  * run cannot fail on a prepared graph except on data-dependent errors, so a
  * crash there is a loader/prepare bug too. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "frontend/onnx.h"
 #include "kernels/layer_stats.h"
@@ -14,21 +15,63 @@
  * paths, not big buffers, and big ones only slow the fuzzer down. */
 #define FZ_RUN_MAX_BYTES ((size_t)16 << 20)
 
-/* ... and above this many multiply-accumulates: a 350 M-MAC Conv takes over
- * 10 s under ASan and was reported as a timeout (session 4), which is the
- * model's size, not a hang. */
-#define FZ_RUN_MAX_MACS ((int64_t)20 << 20)
+/* ... and above this much work (multiply-accumulates, window taps and
+ * elements touched, estimated per node below).  Session 4 capped only the
+ * MACs of Conv/Gemm/MatMul, at 20 M: a 350 M-MAC Conv had taken over 10 s
+ * under ASan.  A profile of fuzz_onnx_struct (session 5, `perf record` on
+ * 90 s from the session-4 corpus) still put 64% of the time in running
+ * models, most of it in ConvTranspose and MaxPool, which that count left
+ * out, at 85 executions/s.  The kernels take the same branches at 1 M as at
+ * 20 M (sizes only change loop trip counts), so the cap is 1 M units and
+ * covers every op. */
+#define FZ_RUN_MAX_WORK ((int64_t)1 << 20)
+
+#define FZ_SAT (FZ_RUN_MAX_WORK + 1)
+
+/* Saturating at FZ_SAT: kernel_shape and shapes come from the fuzzed file
+ * (a kernel_shape of 2^62 is a valid attribute until prepare rejects it). */
+static int64_t sat(int64_t v) { return v < 0 || v > FZ_SAT ? FZ_SAT : v; }
+static int64_t sat_mul(int64_t a, int64_t b) { return sat(a) * sat(b) > FZ_SAT ? FZ_SAT : a * b; }
+
+static int64_t numel_of(const xb_graph *g, int t) {
+    return t >= 0 && t < g->n_tensors ? sat(xb_shape_numel(&g->tensors[t].shape)) : 0;
+}
+
+/* A node's work: the elements it reads and writes, plus the taps per
+ * output element of a window op (pooling, ConvTranspose) times its outputs
+ * (inputs for ConvTranspose) and the MACs of a matrix op (from
+ * xb_layer_stats).  Saturates at FZ_SAT. */
+static int64_t node_work(const xb_graph *g, const xb_node *n, int64_t macs) {
+    int64_t w = sat(macs);
+    for (int j = 0; j < n->n_in; j++) w = sat(w + numel_of(g, n->in[j]));
+    for (int j = 0; j < n->n_out; j++) w = sat(w + numel_of(g, n->out[j]));
+    int64_t y = n->n_out > 0 ? numel_of(g, n->out[0]) : 0;
+    int64_t x = n->n_in > 0 ? numel_of(g, n->in[0]) : 0;
+    const int64_t *ks = NULL;
+    int nk = xb_attr_ints(n, "kernel_shape", &ks);
+    int64_t taps = 1;
+    for (int k = 0; k < nk; k++) taps = sat_mul(taps, ks[k] > 1 ? ks[k] : 1);
+    if (strstr(n->op_type, "Pool")) w = sat(w + sat_mul(y, taps));
+    if (!strcmp(n->op_type, "ConvTranspose") && n->n_in > 1 && n->in[1] >= 0 &&
+        n->in[1] < g->n_tensors) {
+        const xb_tensor *wt = &g->tensors[n->in[1]];
+        int64_t per = wt->shape.rank > 0 && wt->shape.d[0] > 0
+                          ? sat(xb_shape_numel(&wt->shape) / wt->shape.d[0]) : 0;
+        w = sat(w + sat_mul(x, per));
+    }
+    return w;
+}
 
 static bool small_compute(const xb_graph *g) {
     xb_ctx c = {0};
     xb_layer_stat *ls = NULL;
     int n = 0;
     if (xb_layer_stats(g, &ls, &n, &c) != XB_OK) return false;
-    int64_t macs = 0;
-    for (int i = 0; i < n && macs <= FZ_RUN_MAX_MACS; i++)
-        macs += ls[i].macs > FZ_RUN_MAX_MACS ? FZ_RUN_MAX_MACS + 1 : ls[i].macs;
+    int64_t work = 0;
+    for (int i = 0; i < n && work <= FZ_RUN_MAX_WORK; i++)
+        work = sat(work + node_work(g, &g->nodes[ls[i].node], ls[i].macs));
     free(ls);
-    return macs <= FZ_RUN_MAX_MACS;
+    return work <= FZ_RUN_MAX_WORK;
 }
 
 static size_t activation_bytes(const xb_graph *g) {

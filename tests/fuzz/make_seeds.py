@@ -30,7 +30,8 @@ def pair(first, second):
     return struct.pack("<H", len(first)) + first + second
 
 
-# fuzz_argv: first byte = command (0 run, 1 sweep, 2 compile), then the
+# fuzz_argv: first byte = command (0 run, 1 sweep, 2 compile, 3 merge,
+# 4 meta, 5 plot, 6 report, 7 info), then the
 # arguments separated by NUL bytes (tests/fuzz/fuzz_argv.c).
 ARGV_SEEDS = [
     (0, ["m.onnx", "--data", "mnist", "--limit", "100", "--mode", "int8", "--json", "-"]),
@@ -50,6 +51,16 @@ ARGV_SEEDS = [
     (2, ["m.onnx", "--set", "mapping.replication=balance", "--set", "energy.adc_pj.8=1.5",
          "--arch-out", "a.json"]),
     (2, ["--help"]),
+    (0, ["m.onnx", "--max-memory", "512M", "--threads", "1024", "--limit", "10"]),
+    (1, ["m.onnx", "--data", "d", "--vary", "adc.bits=4,5", "--max-memory=2G"]),
+    (3, ["--csv", "out.csv", "s0.csv", "s1.csv"]),
+    (3, ["--json=-", "r0.json", "r1.json", "--", "-r2.json"]),
+    (4, ["m.onnx", "--set-mean", "0.5,0.5,0.5", "--set-classes", "a,b", "--set", "k=v=w",
+         "--unset", "xbar.std", "-o", "out.onnx"]),
+    (4, ["m.onnx", "--set-dataset=mnist", "--output", "m.onnx"]),
+    (5, ["r.json", "s.csv", "-o", "plots"]),
+    (6, ["r.json", "--out=r.html"]),
+    (7, ["m.onnx"]),
 ]
 
 
@@ -64,10 +75,40 @@ def argv_seeds(out):
     arch = open(os.path.join(ROOT, "backend/arch.c")).read()
     words.update(k + "=" for k in re.findall(r'\{"([a-z_.0-9]+)", F_', arch))
     words.update("energy.adc_pj.%d=" % b for b in range(4, 11))
-    words.update(["--set", "--vary", ":", ",", "/", "=", "isaac", "ideal", "-1", "99999999999999999999"])
+    words.update(["-o", "-", "--set", "--vary", ":", ",", "/", "=", "isaac", "ideal", "-1", "99999999999999999999"])
     with open(os.path.join(out, "argv.dict"), "w") as f:
         for w in sorted(words):
             f.write('"%s"\n' % w.replace("\\", "\\\\").replace('"', '\\"'))
+
+
+def jpeg_seeds(out):
+    """fuzz_jpeg: one byte of image options (0 none, 1 --resize 32
+    --center-crop 28, 2 --resize 28; tests/fuzz/fuzz_jpeg.c), then a JPEG:
+    sample PNGs re-encoded by Pillow (baseline and progressive, grey, RGB at
+    4:4:4 and 4:2:0, optimized Huffman tables, restart markers) and a CMYK
+    one, which the loader refuses."""
+    try:
+        from PIL import Image
+    except ImportError:
+        print("make_seeds: no Pillow, no JPEG seeds", file=sys.stderr)
+        return
+    import io
+    samples = os.path.join(ROOT, "datasets/samples")
+    grey = Image.open(sorted(glob.glob(os.path.join(samples, "mnist_png/*/*.png")))[0])
+    rgb = Image.open(sorted(glob.glob(os.path.join(samples, "cifar10_png/*/*.png")))[0]).convert("RGB")
+    cases = [
+        ("grey_q90", 0, grey.convert("L"), dict(quality=90)),
+        ("grey_prog", 0, grey.convert("L"), dict(quality=75, progressive=True)),
+        ("grey_rgb_444", 0, grey.convert("RGB"), dict(quality=95, subsampling=0)),
+        ("rgb32_crop_420", 1, rgb, dict(quality=75, subsampling=2)),
+        ("rgb32_crop_prog_opt", 1, rgb, dict(quality=50, progressive=True, optimize=True)),
+        ("rgb32_resize_restart", 2, rgb, dict(quality=85, restart_marker_blocks=1)),
+        ("cmyk", 0, grey.convert("CMYK"), dict(quality=90)),
+    ]
+    for name, mode, im, kw in cases:
+        b = io.BytesIO()
+        im.save(b, "JPEG", **kw)
+        put(out, "jpeg", name, bytes([mode]) + b.getvalue())
 
 
 def main():
@@ -83,6 +124,7 @@ def main():
     for p in sorted(glob.glob(os.path.join(ROOT, "datasets/samples/*_png/*/*.png"))):
         rel = os.path.relpath(p, os.path.join(ROOT, "datasets/samples")).replace("/", "_")
         put(out, "png", rel, open(p, "rb").read())
+    jpeg_seeds(out)
     # IDX: the first n images/labels of the MNIST sample, plain and gzip.
     mn = os.path.join(ROOT, "datasets/samples/mnist")
     img = gzip.open(os.path.join(mn, "t10k-images-idx3-ubyte.gz")).read()

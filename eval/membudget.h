@@ -1,0 +1,45 @@
+/* The memory budget of a run (--max-memory BYTES, docs/arch-eval.md
+ * "Memory per run"): what a run will hold is estimated from the model and
+ * the thread count, and from the dataset's header, before any of it is
+ * allocated, so a run that would not fit stops with a message naming the
+ * file, the flag and the numbers instead of growing until the system
+ * kills it.
+ *
+ * Charged:
+ *   model     the float graph's constants (weights), as loaded
+ *   threads   x (activation blocks + the largest node scratch of one
+ *             image: xb_exec_plan_bytes), one xb_exec per worker thread
+ *   dataset   2 x its pixels (n x c x h x w bytes, from the IDX / CIFAR
+ *             header or the file count of a folder, c = 3 and the model's
+ *             h x w per folder image): the reader's growing buffer plus the
+ *             dataset it is copied into (docs measure 1.7x).
+ * Not charged: the program itself (about 3 MB), the int8 graph and the
+ * programmed crossbars of --mode int8/analog (the same order as the
+ * weights; see the table in docs/arch-eval.md), allocator overhead.  So
+ * the bound is an estimate of the large parts, not an RSS ceiling. */
+#ifndef XBAR_MEMBUDGET_H
+#define XBAR_MEMBUDGET_H
+
+#include <stdint.h>
+
+#include "runtime/ir.h"
+
+/* Bytes of the graph's constant tensors. */
+uint64_t xb_mem_model_bytes(const xb_graph *g);
+/* Model plus `threads` executors of g, in *used; XB_ERR_INVALID naming
+ * `model` and --max-memory when that exceeds `limit` (0: no limit, only
+ * *used is computed).  Allocates nothing of the size it checks. */
+xb_status xb_mem_check_model(const xb_graph *g, const char *model, int threads, uint64_t limit,
+                             uint64_t *used, xb_ctx *ctx);
+/* What loading dataset `spec` (as xb_dataset_open_opts takes it) will
+ * hold, from its header or its folder listing, without decoding it; the
+ * images of a folder are counted at 3 x want_h x want_w (their size after
+ * --resize/--center-crop must be the model's).  0 when unknown (a missing
+ * file: the loader reports it). */
+uint64_t xb_mem_dataset_bytes(const char *spec, int want_h, int want_w);
+/* XB_ERR_INVALID naming `spec` and --max-memory when used + the dataset's
+ * bytes exceed `limit` (0: no limit). */
+xb_status xb_mem_check_dataset(const char *spec, int want_h, int want_w, uint64_t used,
+                               uint64_t limit, xb_ctx *ctx);
+
+#endif
