@@ -683,13 +683,6 @@ int xb_arch_weight_slices(const xb_arch *a) {
     return (mb + a->bits_per_cell - 1) / a->bits_per_cell;
 }
 
-/* Binary weights (weight_bits 1, ORSS'23) take one bit in every encoding:
- * offset stores (w + 1) / 2, a pair stores |w| = 1 on the sign's column. */
-int xb_arch_magnitude_bits(const xb_arch *a) {
-    if (a->weight_bits == 1) return 1;
-    return a->encoding == XB_ENC_OFFSET ? a->weight_bits : a->weight_bits - 1;
-}
-
 int xb_arch_cols_per_slice(const xb_arch *a) { return xb_arch_pair_columns(a) ? 2 : 1; }
 
 bool xb_arch_pair_columns(const xb_arch *a) { return a->encoding != XB_ENC_OFFSET; }

@@ -65,3 +65,10 @@ double xb_arch_cell_read_pj(const xb_arch *a, double level) {
     double gscale = xb_arch_g_on_us(a) / a->g_ref_us;
     return a->cell_fj_v2 * 1e-3 * a->read_v * a->read_v * rel * gscale;
 }
+
+/* Binary weights (weight_bits 1, ORSS'23) take one bit in every encoding:
+ * offset stores (w + 1) / 2, a pair stores |w| = 1 on the sign's column. */
+int xb_arch_magnitude_bits(const xb_arch *a) {
+    if (a->weight_bits == 1) return 1;
+    return a->encoding == XB_ENC_OFFSET ? a->weight_bits : a->weight_bits - 1;
+}
