@@ -2,9 +2,8 @@
  * (dispatched from cmd_optimize.c):
  * search an architecture and write it as a file --arch reads back.
  *
- * This branch implements LayCO's method (eval/optimize_layco.h): per-layer
- * supply voltage and converter bits on a validation split of the data; the
- * LRMP method lives in the LRMP branch and the two are merged here. */
+ * LayCO's method (eval/optimize_layco.h): per-layer supply voltage and
+ * converter bits on a validation split of the data. */
 #include <stdio.h>
 #include <string.h>
 
@@ -24,7 +23,7 @@ static void usage(FILE *f) {
             "converter bits, least sensitive layers first, while the analog top-1 on a\n"
             "validation split stays within --max-loss points of the untuned arch; write the\n"
             "tuned architecture (buffer.layer_voltage, buffer.layer_bits) to F.json.\n\n"
-            "  --method M          layco (this build); lrmp is the LRMP helper's method\n"
+            "  --method layco      this method (--method lrmp: see xbar optimize --help)\n"
             "  --arch A            starting architecture with analog buffers (default layco)\n"
             "  --set KEY=VALUE     override one field of it (repeatable)\n"
             "  --data SPEC         as for xbar run (mnist, cifar10, a path)\n"
@@ -93,7 +92,7 @@ static int parse(int argc, char **argv, opt_args *o) {
         return 2;
     }
     if (strcmp(o->method, "layco") != 0) {
-        xb_args_fail(&a, "--method %s: this build has the layco method only", o->method);
+        xb_args_fail(&a, "--method %s: expected layco here", o->method);
         return 2;
     }
     if (!o->threads) o->threads = xb_args_clamp_threads(0);
