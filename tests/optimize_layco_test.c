@@ -51,8 +51,10 @@ Test(optimize_layco, usage_errors, .fini = fini) {
     cr_assert_eq(xb_cli_run("optimize m.onnx --data mnist --out t.json --max-loss -1"), 2);
     /* an arch without analog buffers: a job failure naming the cause */
     char args[2048];
-    snprintf(args, sizeof args, "optimize '%s' --data '%s' --arch isaac --val-offset 500 "
-             "--val-limit 10 --out '%s'", MODEL, DATA, xb_tmp("t.json"));
+    snprintf(args, sizeof args,
+             "optimize '%s' --method layco --data '%s' --arch isaac --val-offset 500 "
+             "--val-limit 10 --out '%s'",
+             MODEL, DATA, xb_tmp("t.json"));
     cr_assert_eq(xb_cli_run(args), 1);
     cr_assert(strstr(xb_cli_err, "buffer.enabled") != NULL, "%s", xb_cli_err);
 }
