@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/adc_sar.h"
 #include "backend/crossbar/from_arch.h"
 #include "backend/engine.h"
 #include "backend/raella.h"
@@ -256,7 +257,7 @@ xb_status xb_autoslice_finish(xb_backend *b, xb_ctx *ctx) {
     b->map = m;
     for (int i = 0; i < b->n; i++) {
         xb_backend_configure_adc(&b->arch, b->layers[i], b->full_scale[i], i, b->n);
-        xb_backend_sar_cycles(b, i);
+        xb_backend_sar_charge(b, i);
         xb_crossbar_stats_free(&b->stats[i]);
         XB_TRY(xb_crossbar_stats_init(&b->stats[i], b->layers[i], ctx));
     }

@@ -54,16 +54,10 @@ static void configure_adc(const xb_arch *a, xb_crossbar_layer *l, double full_sc
     xb_crossbar_layer_set_adc(l, false, lsb < 1 ? 1 : lsb, lo, hi);
 }
 
-/* The layer's ADC energy fraction from SAR trial skipping (adc_sar.h),
- * for the cost model. */
-static void sar_cycles(xb_backend *b, int i) { xb_backend_sar_charge(b, i); }
-
 void xb_backend_configure_adc(const xb_arch *a, xb_crossbar_layer *l, double full_scale,
                               int layer, int n) {
     configure_adc(a, l, full_scale, layer, n);
 }
-
-void xb_backend_sar_cycles(xb_backend *b, int layer) { sar_cycles(b, layer); }
 
 static void *state_new(void *self, xb_ctx *ctx) {
     xb_backend *b = self;
@@ -110,7 +104,7 @@ static void state_merge(void *self, void *state) {
     if (!s) return;
     for (int i = 0; i < b->n; i++) {
         xb_crossbar_stats_merge(&b->stats[i], &s->stats[i]);
-        sar_cycles(b, i); /* counted trials -> ADC energy */
+        xb_backend_sar_charge(b, i); /* counted trials -> ADC energy */
     }
     b->images += s->images;
     xb_raella_update_map(b); /* speculation: the conversions counted */
@@ -215,7 +209,7 @@ xb_backend *xb_backend_new(const xb_graph *g, const xb_arch *a, xb_ctx *ctx) {
         if (xb_backend_build_layer(b, g, i, table, ctx) != XB_OK) goto fail;
         configure_adc(a, b->layers[i], 0, i, b->n);
         if (xb_backend_sar_attach(b, i, ctx) != XB_OK) goto fail;
-        sar_cycles(b, i);
+        xb_backend_sar_charge(b, i);
         b->P[i] = q->P;
         if (xb_crossbar_stats_init(&b->stats[i], b->layers[i], ctx) != XB_OK) goto fail;
     }
@@ -263,7 +257,7 @@ void xb_backend_calibration_begin(xb_backend *b) {
     for (int i = 0; i < b->n; i++) {
         configure_adc(&b->arch, b->layers[i], 0, i, b->n);
         xb_backend_sar_uniform(b, i);
-        sar_cycles(b, i);
+        xb_backend_sar_charge(b, i);
     }
 }
 
@@ -283,7 +277,7 @@ xb_status xb_backend_calibration_end(xb_backend *b, xb_ctx *ctx) {
         if (b->arch.adc_range == XB_ADC_CALIBRATED) b->full_scale[i] = fs < 1 ? 1 : fs;
         configure_adc(&b->arch, b->layers[i], b->full_scale[i], i, b->n);
         XB_TRY(xb_backend_sar_choose(b, i, ctx));
-        sar_cycles(b, i);
+        xb_backend_sar_charge(b, i);
     }
     xb_backend_reset_stats(b);
     return XB_OK;

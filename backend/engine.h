@@ -47,11 +47,11 @@ const xb_engine *xb_backend_engine(xb_backend *b);
  * the arch's percentile of them and clears the statistics. */
 void xb_backend_calibration_begin(xb_backend *b);
 xb_status xb_backend_calibration_end(xb_backend *b, xb_ctx *ctx);
-/* The arch's ADC on a built layer (full_scale <= 0: not calibrated yet),
- * and the layer's SAR-trial share for the cost model (adc.skip_cycles). */
+/* The arch's ADC on a built layer (full_scale <= 0: not calibrated yet);
+ * the layer's SAR-trial share for the cost model is xb_backend_sar_charge
+ * (adc_sar.h). */
 void xb_backend_configure_adc(const xb_arch *a, xb_crossbar_layer *l, double full_scale,
                               int layer, int n);
-void xb_backend_sar_cycles(xb_backend *b, int layer);
 /* Zero the merged statistics (e.g. between sweep points). */
 void xb_backend_reset_stats(xb_backend *b);
 

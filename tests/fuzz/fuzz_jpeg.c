@@ -48,18 +48,7 @@ static void write_fixed_jpeg(const char *path) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static char root[300], file[300];
-    if (!root[0]) {
-        char buf[300];
-        fz_path(root, sizeof root, "jpeg");
-        fz_mkdir(root);
-        snprintf(buf, sizeof buf, "%s/a", root);
-        fz_mkdir(buf);
-        snprintf(buf, sizeof buf, "%s/b", root);
-        fz_mkdir(buf);
-        snprintf(buf, sizeof buf, "%s/b/fixed.jpg", root);
-        write_fixed_jpeg(buf);
-        snprintf(file, sizeof file, "%s/a/x.jpg", root);
-    }
+    if (!root[0]) fz_class_folder(root, sizeof root, file, sizeof file, "jpeg", "jpg", write_fixed_jpeg);
     if (size < 1) return 0;
     static const xb_image_opts modes[3] = {{0, 0}, {32, 28}, {28, 0}};
     const xb_image_opts *io = data[0] % 3 ? &modes[data[0] % 3] : NULL;

@@ -49,18 +49,7 @@ static void write_fixed_png(const char *path) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static char root[300], file[300];
-    if (!root[0]) {
-        char buf[300];
-        fz_path(root, sizeof root, "png");
-        fz_mkdir(root);
-        snprintf(buf, sizeof buf, "%s/a", root);
-        fz_mkdir(buf);
-        snprintf(buf, sizeof buf, "%s/b", root);
-        fz_mkdir(buf);
-        snprintf(buf, sizeof buf, "%s/b/fixed.png", root);
-        write_fixed_png(buf);
-        snprintf(file, sizeof file, "%s/a/x.png", root);
-    }
+    if (!root[0]) fz_class_folder(root, sizeof root, file, sizeof file, "png", "png", write_fixed_png);
     fz_write(file, data, size);
     xb_ctx ctx = {0};
     xb_dataset *d = NULL;

@@ -65,6 +65,24 @@ static inline void fz_mkdir(const char *path) {
     }
 }
 
+/* A class-folder dataset for the image loaders' harnesses: <tmp>/<kind>/a
+ * holds the fuzzed file (its path goes to `file`), <tmp>/<kind>/b holds
+ * fixed.<ext>, written once by write_fixed. */
+static inline void fz_class_folder(char *root, size_t rn, char *file, size_t fn,
+                                   const char *kind, const char *ext,
+                                   void (*write_fixed)(const char *path)) {
+    char buf[300];
+    fz_path(root, rn, kind);
+    fz_mkdir(root);
+    snprintf(buf, sizeof buf, "%s/a", root);
+    fz_mkdir(buf);
+    snprintf(buf, sizeof buf, "%s/b", root);
+    fz_mkdir(buf);
+    snprintf(buf, sizeof buf, "%s/b/fixed.%s", root, ext);
+    write_fixed(buf);
+    snprintf(file, fn, "%s/a/x.%s", root, ext);
+}
+
 /* The error contract: status and message agree, and the message names
  * `who` (a file name or path) first. */
 static inline void fz_check_fail(xb_status st, const xb_ctx *ctx, const char *who) {
