@@ -35,6 +35,7 @@ static const char *const split_names[] = {"fill", "even", NULL};
 static const char *const pack_names[] = {"auto", "true", "false", NULL};
 static const char *const skip_names[] = {"false", "static", "data", "true", "column", NULL};
 static const char *const quant_names[] = {"uniform", "nonuniform", NULL};
+static const char *const dac_model_names[] = {"level", "pulse", NULL};
 
 #define O(m) offsetof(xb_arch, m)
 #define ADC_ROW(b)                                                                                 \
@@ -158,6 +159,7 @@ static const field fields[] = {
     {"buffer.partitions", F_INT, O(buf_partitions), 0, 1 << 24, NULL},
     BUF_ROW(dtc, dtc), BUF_ROW(tdc, tdc), BUF_ROW(xsubbuf, xsub), BUF_ROW(psubbuf, psub),
     BUF_ROW(iadder, iadder), BUF_ROW(charge_compare, chcmp),
+    {"dac.model", F_ENUM, O(dac_model), 0, 0, dac_model_names}, /* backend/dac.c */
 };
 #define NFIELDS ((int)(sizeof fields / sizeof fields[0]))
 

@@ -50,6 +50,8 @@ typedef enum {
     XB_SKIP_COLUMN = 4 /* data bounds without the running partial sums (ablation) */
 } xb_sar_skip;
 typedef enum { XB_QUANT_UNIFORM = 0, XB_QUANT_NONUNIFORM = 1 } xb_adc_quantizer;
+/* dac.model: what one row activation costs (backend/dac.c, docs/ARCH.md "DAC energy"). */
+typedef enum { XB_DAC_LEVEL = 0, XB_DAC_PULSE = 1 } xb_dac_model;
 
 /* ADC energy/area table covers 4..10 bits (Accelergy ISAAC library). */
 #define XB_ADC_TAB_MIN 4
@@ -161,6 +163,11 @@ typedef struct xb_arch {
     int buf_partitions;       /* buffer.partitions: rotation span, 0 = the network's */
     double dtc_pj, tdc_pj, xsub_pj, psub_pj, iadder_pj, chcmp_pj;       /* energy.* */
     double dtc_um2, tdc_um2, xsub_um2, psub_um2, iadder_um2, chcmp_um2; /* area.* */
+    /* dac.model: XB_DAC_LEVEL charges every driven row and cycle one
+     * dac.bits-wide level (ISAAC's constant-power DAC); XB_DAC_PULSE charges
+     * per unit pulse of a pulse-train DAC (RAELLA), a digit d costing d
+     * 1-bit activations, counted from the inputs actually run. */
+    int dac_model;
 } xb_arch;
 
 /* Built-in defaults: the ISAAC preset (arch_defaults.c). */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "backend/buffer_cost.h"
+#include "backend/dac.h"
 #include "backend/crossbar/geometry.h"
 #include "backend/raella.h"
 #include "backend/replicate_milp.h"
@@ -175,6 +176,7 @@ xb_mapping *xb_compile_shapes(const xb_arch *a, const xb_layer_shape *shapes, in
         l->max_column_sum = (a->flip ? klev / 2 : klev) * ((1 << a->dac_bits) - 1);
         l->adc_bits = xb_arch_layer_adc_bits(a, i, n, NULL);
         l->adc_cycle_frac = 1;
+        xb_dac_map_layer(a, l);    /* dac.model = pulse: expected pulses */
         xb_raella_map_layer(a, l); /* dac.speculation: both passes' cycles */
         xb_buffer_map_layer(a, l);
     }

@@ -76,6 +76,9 @@ typedef struct {
                                 adc.quantizer and the backend knows the weights) */
     int64_t max_column_sum;  /* largest possible pre-ADC sum in this layer's crossbars */
     double dac_extra_pj;     /* RAELLA speculation: multi-bit DAC levels beyond dac.bits */
+    double dac_pulses;       /* dac.model=pulse: unit pulses per image over all column
+                                blocks; expected for uniform digits until the backend
+                                has counted the inputs run (backend/dac.h) */
     /* Rows programmed per group (K, or fewer with mapping.row_rename) and
      * the crossbars one copy would take without renaming. */
     int64_t rows_stored, xbars_unrenamed;

@@ -7,6 +7,7 @@
 #include "backend/analog_buffer.h"
 #include "backend/buffer_cost.h"
 #include "backend/crossbar/geometry.h"
+#include "backend/dac.h"
 
 const char *const xb_energy_names[XB_E_COUNT] = {
     "adc",        "dac",   "crossbar", "sample_hold", "shift_add", "input_reg",
@@ -40,7 +41,7 @@ static void layer_energy(const xb_arch *a, const xb_layer_map *l, double *e) {
      * adc.quantizer; the per-trial model of docs/ARCH.md, backend/adc_sar.h). */
     e[XB_E_ADC] =
         (double)l->conversions * xb_arch_adc_energy_pj(a, l->adc_bits) * l->adc_cycle_frac;
-    e[XB_E_DAC] = (double)l->dac_acts * xb_arch_row_activation_pj(a) + l->dac_extra_pj;
+    e[XB_E_DAC] = xb_dac_layer_pj(a, l); /* dac.model: per level or per pulse */
     double per_w = l->cells_driven / (double)l->w_slices; /* cells per slice */
     /* The cell energy is affine in the level, so the sum over slices of
      * per_w x E(mean level of slice s) needs only the summed means. */

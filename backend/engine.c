@@ -7,6 +7,7 @@
 #include "backend/adc_sar.h"
 #include "backend/analog_buffer.h"
 #include "backend/crossbar/from_arch.h"
+#include "backend/dac.h"
 #include "backend/raella.h"
 #include "kernels/qlayer.h"
 
@@ -108,6 +109,7 @@ static void state_merge(void *self, void *state) {
     }
     b->images += s->images;
     xb_raella_update_map(b); /* speculation: the conversions counted */
+    xb_dac_update_map(b);    /* dac.model = pulse: the pulses counted */
     xb_backend_merge_activity(b, s->act);
 }
 
@@ -143,8 +145,13 @@ static xb_status qmatmul(void *self, xb_exec *e, const xb_node *node, int layer,
     if (b->autos && b->calibrating)
         xb_autoslice_observe(b->autos, layer, group, x, P, e->image_index, acc, s->scratch);
     else
+    {
+        /* dac.model = pulse counts the pulses of the inputs actually run */
+        if (b->arch.dac_model == XB_DAC_PULSE)
+            s->stats[layer].dac_pulses += xb_crossbar_count_pulses(b->layers[layer], x, P);
         xb_crossbar_matmul(b->layers[layer], group, x, P, e->image_index, profile, acc,
                            s->scratch, &s->stats[layer]);
+    }
     return XB_OK;
 }
 
@@ -159,6 +166,7 @@ static bool exact(void *self, xb_exec *e, int layer, int group, int64_t K, int64
     if (xb_crossbar_path(l) != XB_XPATH_EXACT || !same_shape(b, layer, group, K, N, P))
         return false;
     if (b->calibrating || b->recording || e->image_index < b->profile_images) return false;
+    if (b->arch.dac_model == XB_DAC_PULSE) return false; /* qmatmul counts the pulses */
     if (layer == 0 && group == 0) s->images++;
     xb_crossbar_count_exact(l, P, &s->stats[layer]);
     return true;

@@ -4,6 +4,7 @@
 
 #include "backend/adc_sar.h"
 #include "backend/cost.h"
+#include "backend/dac.h"
 #include "backend/crossbar/sar.h"
 #include "backend/engine.h"
 #include "kernels/qlayer.h"
@@ -524,5 +525,50 @@ Test(engine, sar_data_and_lossless_nonuniform_equal_int8) {
         }
         xb_backend_free(b);
     }
+    xb_test_end(&tg);
+}
+
+/* dac.model = pulse (backend/dac.h): the same outputs as the level model;
+ * every image's inputs are counted on whatever path it takes (profile and
+ * exact-path images alike, so the exact hook declines), and the DAC energy
+ * is the counted pulses per image times the 1-bit pulse energy.  With a
+ * 1-bit DAC a pulse is a 1 bit, so pulses never exceed activations. */
+Test(engine, dac_pulse_model_counts_the_inputs_run) {
+    xb_test_graph tg;
+    xb_arch a;
+    xb_ctx ctx = {0};
+    setup(&tg, 8, "isaac", &a);
+    inputs();
+    float r1[8 * 81], r2[30], a1[8 * 81], a2[30];
+    run_outputs(&tg, r1, r2);
+    cr_assert_eq(xb_arch_set(&a, "adc.bits=0", &ctx), XB_OK, "%s", ctx.msg);
+    cr_assert_eq(xb_arch_set(&a, "dac.model=pulse", &ctx), XB_OK, "%s", ctx.msg);
+    xb_backend *b = xb_backend_new(tg.g, &a, &ctx);
+    cr_assert_not_null(b, "%s", ctx.msg);
+    tg.e->engine = xb_backend_engine(b);
+    tg.e->engine_state = b->engine.state_new(b, &ctx);
+    for (int img = 0; img < 2; img++) {
+        tg.e->image_index = img ? 1000 : 0; /* a profile image, then an exact-path one */
+        run_outputs(&tg, a1, a2);
+        cr_assert_eq(memcmp(a1, r1, sizeof r1), 0, "image %d", img);
+        cr_assert_eq(memcmp(a2, r2, sizeof r2), 0, "image %d", img);
+    }
+    b->engine.state_merge(b, tg.e->engine_state);
+    b->engine.state_free(tg.e->engine_state);
+    tg.e->engine_state = NULL;
+    tg.e->engine = NULL;
+    xb_cost *c = xb_cost_compute(b->map, &ctx);
+    cr_assert_not_null(c, "%s", ctx.msg);
+    for (int i = 0; i < b->n; i++) {
+        const xb_layer_map *m = &b->map->layers[i];
+        cr_assert_gt(b->stats[i].dac_pulses, 0, "layer %d", i);
+        cr_assert_float_eq(m->dac_pulses,
+                           (double)b->stats[i].dac_pulses / 2 * (double)m->col_blocks, 1e-9);
+        cr_assert_leq(m->dac_pulses, (double)m->dac_acts, "layer %d", i);
+        cr_assert_float_eq(c->layers[i].pj[XB_E_DAC], m->dac_pulses * xb_dac_pulse_pj(&a),
+                           1e-9 * c->layers[i].pj[XB_E_DAC]);
+    }
+    xb_cost_free(c);
+    xb_backend_free(b);
     xb_test_end(&tg);
 }

@@ -303,6 +303,7 @@ cJSON *xb_profile_json_layers(const xb_mapping *m, const xb_cost *c, const xb_ba
         cJSON_AddNumberToObject(o, "adc_bits", l->adc_bits);
         cJSON_AddNumberToObject(o, "crossbar_activations", (double)l->xbar_reads);
         cJSON_AddNumberToObject(o, "dac_activations", (double)l->dac_acts);
+        if (m->arch.dac_model == XB_DAC_PULSE) cJSON_AddNumberToObject(o, "dac_pulses", l->dac_pulses);
         if (b) {
             const xb_crossbar_stats *s = &b->stats[i];
             static const char *paths[] = {"exact", "correction", "full"};

@@ -27,6 +27,7 @@ run() { # run NAME MODEL DATA LIMIT ARGS...
 
 variants() { # variants TAG MODEL DATA LIMIT
     run "$1_isaac" "$2" "$3" "$4" --arch isaac
+    run "$1_isaacpulse" "$2" "$3" "$4" --arch isaac --set dac.model=pulse
     run "$1_raella" "$2" "$3" "$4" --arch raella
     run "$1_nospec" "$2" "$3" "$4" --arch raella --set dac.speculation=false
     run "$1_noauto" "$2" "$3" "$4" --arch raella --set crossbar.slices=
@@ -42,7 +43,7 @@ if [ "${NOISE:-1}" = 1 ]; then
     # The slicing is a design-time choice: the noise runs keep the one auto
     # chose without noise (resnet20_raella), given by hand.
     ls=$(/usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(";".join("%d=%s" % (i, l["weight_slicing"]) for i, l in enumerate(d["layers"])))' "$OUT/resnet20_raella.json")
-    for e in 0.02 0.04 0.08 0.12; do
+    for e in 0 0.02 0.04 0.06 0.08 0.12; do
         run "noise_isaac_$e" resnet20_cifar10 cifar10 "${LIMIT_NOISE:-100}" --arch isaac \
             --set nonideal.read_current_sigma=$e
         run "noise_raella_$e" resnet20_cifar10 cifar10 "${LIMIT_NOISE:-100}" --arch raella \
@@ -66,6 +67,7 @@ def slicing(d):
     c = Counter(l.get("weight_slicing", "") for l in d["layers"])
     return ", ".join(f"{k} x{v}" for k, v in c.most_common())
 rows = [("isaac", "ISAAC (offset, 128x128, 2b cells, 8b ADC)"),
+        ("isaacpulse", "ISAAC, DAC charged per pulse (dac.model=pulse)"),
         ("raella", "RAELLA: all on"),
         ("nospec", "RAELLA without speculation"),
         ("noauto", "RAELLA without adaptive slicing (uniform 3/4)"),
@@ -79,13 +81,14 @@ for tag, title in (("resnet20", "ResNet-20 / CIFAR-10"), ("vgg", "VGG-small / CI
     bt = base["totals"]
     print(f"\n**{title}**, first {base['images'] if 'images' in base else base['analog']['total']} test images; "
           f"int8 {100*base['int8']['accuracy']:.2f}%\n")
+    bp = load(tag + "_isaacpulse")
     print("| configuration | analog top-1 | conversions/MAC | saturation rate | recovery rate | "
-          "energy/inference (uJ) | energy-eff. vs isaac | images/s (pipelined) | throughput vs isaac | slicing |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "energy/inference (uJ) | energy-eff. vs isaac | vs isaac, pulse DAC | images/s (pipelined) | throughput vs isaac | slicing |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for v, name in rows:
         d = load(f"{tag}_{v}")
         if not d:
-            print(f"| {name} | not run | | | | | | | | |")
+            print(f"| {name} | not run | | | | | | | | | |")
             continue
         t = d["totals"]
         r = spec(d)
@@ -93,9 +96,10 @@ for tag, title in (("resnet20", "ResNet-20 / CIFAR-10"), ("vgg", "VGG-small / CI
               f"{t.get('saturation_rate', 0):.4f} | {'' if r is None else f'{r:.3f}'} | "
               f"{t['energy_pj_per_inference']/1e6:.2f} | "
               f"{bt['energy_pj_per_inference']/t['energy_pj_per_inference']:.2f}x | "
+              f"{(bp['totals']['energy_pj_per_inference']/t['energy_pj_per_inference']) if bp else float('nan'):.2f}x | "
               f"{t['pipelined_images_per_s']:.0f} | "
               f"{t['pipelined_images_per_s']/bt['pipelined_images_per_s']:.2f}x | "
-              f"{slicing(d) if v != 'isaac' else '2/2/2/2'} |")
+              f"{slicing(d) if not v.startswith('isaac') else '2/2/2/2'} |")
 import math
 print("\n**Where the conversions and the energy go** (RAELLA all on vs without speculation)\n")
 print("| network | conversions/MAC if nothing were recovered | MACs in layers with K < 512 rows | "
@@ -113,7 +117,7 @@ for tag in ("resnet20", "vgg", "lenet5"):
     print(f"| {tag} | {spec_only:.4f} | {100*small:.0f}% | {e(n,'adc'):.2f} -> {e(d,'adc'):.2f} | "
           f"{e(n,'dac'):.2f} -> {e(d,'dac'):.2f} | {e(n,'crossbar'):.2f} -> {e(d,'crossbar'):.2f} | "
           f"{e(n,'input_reg'):.2f} -> {e(d,'input_reg'):.2f} |")
-noise = [(e, load(f"noise_isaac_{e}"), load(f"noise_raella_{e}")) for e in ("0.02", "0.04", "0.08", "0.12")]
+noise = [(e, load(f"noise_isaac_{e}"), load(f"noise_raella_{e}")) for e in ("0", "0.02", "0.04", "0.06", "0.08", "0.12")]
 if any(i or r for _, i, r in noise):
     print("\n**Column noise** sigma = E sqrt(N+ + N-) (`nonideal.read_current_sigma=E`), ResNet-20\n")
     print("| E | isaac top-1 | raella top-1 |")

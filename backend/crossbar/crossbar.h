@@ -146,6 +146,8 @@ typedef struct {
      * per-column bound alone would run (ablation), bound-logic bit-adds */
     int64_t sar_convs, sar_trials, sar_units, sar_trials_col, sar_logic;
     int64_t skipped;      /* conversions input control left out (full path) */
+    int64_t dac_pulses;   /* dac.model=pulse: unit DAC pulses on one column block's rows
+                             (pulses.c), counted on every path */
 } xb_crossbar_stats;
 
 typedef struct xb_crossbar_layer {
@@ -207,6 +209,11 @@ double xb_crossbar_stats_percentile(const xb_crossbar_stats *s, double pct);
  * group) that ran as the plain int8 product elsewhere (xb_engine.exact):
  * the exact path records nothing else off the profile images. */
 void xb_crossbar_count_exact(const xb_crossbar_layer *l, int64_t P, xb_crossbar_stats *st);
+/* Unit pulses a pulse-train DAC sends into one column block's rows for
+ * one call's inputs x[K x P] (pulses.c): each input digit d is d pulses,
+ * over the speculative slices plus the bit-serial recovery cycles under
+ * speculation, else over the dac_bits-wide input slices. */
+int64_t xb_crossbar_count_pulses(const xb_crossbar_layer *l, const uint8_t *x, int64_t P);
 /* Scratch bytes one call of xb_crossbar_matmul needs for P positions. */
 size_t xb_crossbar_scratch_bytes(const xb_crossbar_layer *l, int64_t P);
 

@@ -1138,3 +1138,38 @@ Test(crossbar, analog_buffer_noise_grows_with_stages) {
     }
     cr_assert_gt(var[1], 3 * var[0]);
 }
+
+/* dac.model = pulse (pulses.c): a pulse-train DAC sends d unit pulses for
+ * an input digit d.  With 1-bit slices that is the popcount of every code;
+ * 2-bit slices count the digits' values; speculation adds its wide slices'
+ * digits to the bit-serial recovery's (every row runs both passes). */
+Test(crossbar, dac_pulses_count_digit_values) {
+    rng_state = 91;
+    int64_t K = 37, N = 3, P = 5;
+    int8_t w[111];
+    uint8_t x[185];
+    for (int64_t i = 0; i < N * K; i++) w[i] = (int8_t)(rnd() % 7 - 3);
+    fill_x(x, K * P, 8);
+    int64_t pop = 0, d2 = 0, spec = 0;
+    for (int64_t i = 0; i < K * P; i++) {
+        int v = x[i];
+        for (int b = 0; b < 8; b++) pop += (v >> b) & 1;
+        for (int b = 0; b < 8; b += 2) d2 += (v >> b) & 3;
+        spec += (v & 3) + ((v >> 2) & 3) + (v >> 4); /* 4/2/2, MSB first */
+    }
+    xb_ctx ctx = {0};
+    const int dac[3] = {1, 2, 1};
+    const int64_t want[3] = {pop, d2, pop + spec};
+    for (int t = 0; t < 3; t++) {
+        xb_crossbar_config c = base_cfg(K, N, 1, 16, 4, 8, dac[t], 2, 1);
+        if (t == 2) {
+            c.spec_n = 3;
+            c.spec_bits[0] = 2, c.spec_bits[1] = 2, c.spec_bits[2] = 4;
+        }
+        xb_crossbar_layer *l = xb_crossbar_layer_new(&c, w, &ctx);
+        cr_assert_not_null(l, "%s", ctx.msg);
+        cr_assert_eq(xb_crossbar_count_pulses(l, x, P), want[t], "case %d: %lld, want %lld", t,
+                     (long long)xb_crossbar_count_pulses(l, x, P), (long long)want[t]);
+        xb_crossbar_layer_free(l);
+    }
+}
