@@ -120,6 +120,14 @@ Test(args, parse_only_file_commands) {
     char kv_bad[] = "=v";
     char *meta_bad_set[] = {"meta", "m.onnx", "--set", kv_bad, "-o", out, NULL};
     cr_assert_eq(xb_cmd_meta_args(6, meta_bad_set), 2);
+    /* xbar.dataset names a built-in dataset, never a path */
+    char kv_path[] = "xbar.dataset=/etc/passwd", kv_ds[] = "xbar.dataset=cifar10";
+    char *meta_path[] = {"meta", "m.onnx", "--set", kv_path, "-o", out, NULL};
+    cr_assert_eq(xb_cmd_meta_args(6, meta_path), 2);
+    char *meta_path2[] = {"meta", "m.onnx", "--set-dataset", "../x", "-o", out, NULL};
+    cr_assert_eq(xb_cmd_meta_args(6, meta_path2), 2);
+    char *meta_ds[] = {"meta", "m.onnx", "--set", kv_ds, "-o", out, NULL};
+    cr_assert_eq(xb_cmd_meta_args(6, meta_ds), -1);
     char *plot_ok[] = {"plot", "r.json", "-o", "/tmp/xbar_args_test_plots", NULL};
     cr_assert_eq(xb_cmd_plot_args(4, plot_ok), -1);
     char *plot_no_file[] = {"plot", "-o", "d", NULL};

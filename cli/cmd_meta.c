@@ -7,6 +7,7 @@
 
 #include "cli/args.h"
 #include "cli/cli.h"
+#include "eval/dataset.h"
 #include "eval/outfile.h"
 #include "eval/preprocess.h"
 #include "eval/report.h"
@@ -42,6 +43,13 @@ typedef struct {
 static void add_edit(xb_args *a, meta_args *m, const char *key, const char *value) {
     if (m->n == MAX_EDITS) {
         xb_args_fail(a, "more than %d edits", MAX_EDITS);
+        return;
+    }
+    /* xbar run would ignore any other value (session.c): refuse it here */
+    if (value && !strcmp(key, "xbar.dataset") && !xb_dataset_is_builtin(value)) {
+        xb_args_fail(a, "xbar.dataset '%.64s' is not a built-in dataset (mnist, fashion-mnist, "
+                        "cifar10); models name datasets, never paths",
+                     value);
         return;
     }
     m->e[m->n++] = (xb_onnx_meta_edit){key, value};

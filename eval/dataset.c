@@ -350,3 +350,8 @@ xb_status xb_dataset_match_classes(xb_dataset *d, char *const *model_classes, in
                            (long long)i, d->labels[i], n_model_classes);
     return XB_OK;
 }
+
+bool xb_dataset_is_builtin(const char *name) {
+    return name && (!strcmp(name, "mnist") || !strcmp(name, "fashion-mnist") ||
+                    !strcmp(name, "cifar10"));
+}

@@ -24,6 +24,7 @@
 #ifndef XBAR_DATASET_H
 #define XBAR_DATASET_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "runtime/status.h"
@@ -121,6 +122,9 @@ xb_status xb_image_load(const char *path, int want_h, int want_w, const xb_image
  * <source tree>/datasets/data/<name>/.  A missing named dataset fails with a
  * message naming where it looked and how to fetch it. */
 xb_status xb_dataset_open(const char *spec, xb_dataset **out, xb_ctx *ctx);
+/* One of the built-in dataset names (mnist, fashion-mnist, cifar10): the
+ * only values a model's xbar.dataset metadata may hold, never a path. */
+bool xb_dataset_is_builtin(const char *name);
 /* The same for a model taking want_w x want_h images (0, 0: any): PNG
  * images of another size are refused from their header, before decoding. */
 xb_status xb_dataset_open_sized(const char *spec, int want_h, int want_w, xb_dataset **out,

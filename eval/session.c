@@ -119,7 +119,7 @@ const char *xb_session_default_data(xb_session *s) {
     /* Metadata is the model author's text, not the user's: it may only name
      * a known dataset, never a path (xbar would open any file it named and
      * quote its first bytes in an error). */
-    if (strcmp(ds, "mnist") && strcmp(ds, "fashion-mnist") && strcmp(ds, "cifar10")) {
+    if (!xb_dataset_is_builtin(ds)) {
         xb_report_note("%s: metadata xbar.dataset '%.64s' is not a known dataset (mnist, "
                        "fashion-mnist, cifar10): ignored",
                        s->model, ds);
