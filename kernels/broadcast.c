@@ -1,5 +1,7 @@
 #include "kernels/broadcast.h"
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "kernels/kutil.h"
@@ -19,12 +21,38 @@ xb_status xb_bcast_shape(const xb_shape *a, const xb_shape *b, xb_shape *out, xb
         /* 1 vs 0 gives 0, as in numpy. */
         s.d[k] = da == 1 ? db : da;
     }
+    /* Each input's count fits int64, their broadcast may not ([2^32, 1] by
+     * [1, 2^32]; found by fuzz_onnx_struct, session 6): the plan and every
+     * buffer size multiply these dims. */
+    size_t numel = 1;
+    for (int k = 0; k < r; k++)
+        if (xb_mul_overflow(numel, (size_t)s.d[k], &numel) || numel > (size_t)INT64_MAX) {
+            char sa[128], sb[128];
+            return xb_fail(ctx, XB_ERR_INVALID, "shapes %s and %s broadcast to more than 2^63 elements",
+                           xb_shape_str(a, sa, sizeof sa), xb_shape_str(b, sb, sizeof sb));
+        }
     *out = s;
     return XB_OK;
 }
 
+/* A zero dim anywhere: nothing to compute.  Checked first because the
+ * stride products below, taken from the right, may pass 2^63 before they
+ * reach the zero (a [0, 2^32, 2^32] input is a legal empty tensor). */
+static bool has_zero_dim(const xb_shape *s) {
+    for (int k = 0; k < s->rank; k++)
+        if (s->d[k] == 0) return true;
+    return false;
+}
+
 void xb_bcast_plan(const xb_shape *a, const xb_shape *b, xb_bcast *p) {
     int r = a->rank > b->rank ? a->rank : b->rank;
+    if (has_zero_dim(a) || has_zero_dim(b)) {
+        p->n = 0;
+        p->rank = 1;
+        p->d[0] = 0;
+        p->sa[0] = p->sb[0] = 0;
+        return;
+    }
     /* Full-rank dims and contiguous strides of each input (0 = broadcast). */
     int64_t d[XB_MAX_RANK], sa[XB_MAX_RANK], sb[XB_MAX_RANK];
     int64_t ra = 1, rb = 1;

@@ -99,3 +99,24 @@ Test(broadcast, loop_matches_reference_on_many_shape_pairs) {
         }
     }
 }
+
+/* Fuzz finding (fuzz_onnx_struct, session 6): [2^32, 1] against [1, 2^32]
+ * broadcast to 2^64 elements and the plan's product overflowed; the shape
+ * rule now refuses it.  An empty input whose other dims multiply past 2^63
+ * ([0, 2^32, 2^32]) is legal and plans as empty, before any product. */
+Test(broadcast, plan_of_empty_tensor_with_huge_dims) {
+    int64_t a[] = {0, (int64_t)1 << 32, (int64_t)1 << 32}, b[] = {(int64_t)1 << 32, 1};
+    xb_shape sa = mk(3, a), sb = mk(2, b), out;
+    xb_ctx ctx = {0};
+    cr_assert_eq(xb_bcast_shape(&sa, &sb, &out, &ctx), XB_OK, "%s", ctx.msg);
+    cr_assert_eq(out.d[0], 0);
+    xb_bcast p;
+    xb_bcast_plan(&sa, &sb, &p);
+    cr_assert_eq(p.n, 0);
+    xb_bcast_plan(&sb, &sa, &p);
+    cr_assert_eq(p.n, 0);
+    int64_t c[] = {(int64_t)1 << 32, 1}, d[] = {1, (int64_t)1 << 32};
+    xb_shape sc = mk(2, c), sd = mk(2, d);
+    cr_assert_eq(xb_bcast_shape(&sc, &sd, &out, &ctx), XB_ERR_INVALID);
+    cr_assert(strstr(ctx.msg, "more than 2^63 elements"), "%s", ctx.msg);
+}
