@@ -31,7 +31,12 @@
 /* Saturating at FZ_SAT: kernel_shape and shapes come from the fuzzed file
  * (a kernel_shape of 2^62 is a valid attribute until prepare rejects it). */
 static int64_t sat(int64_t v) { return v < 0 || v > FZ_SAT ? FZ_SAT : v; }
-static int64_t sat_mul(int64_t a, int64_t b) { return sat(a) * sat(b) > FZ_SAT ? FZ_SAT : a * b; }
+/* Both factors saturated first: (2^20 + 1)^2 fits int64.  Returning a * b
+ * unsaturated overflowed for a kernel_shape of 2^63 - 1 (session 6). */
+static int64_t sat_mul(int64_t a, int64_t b) {
+    int64_t p = sat(a) * sat(b);
+    return p > FZ_SAT ? FZ_SAT : p;
+}
 
 static int64_t numel_of(const xb_graph *g, int t) {
     return t >= 0 && t < g->n_tensors ? sat(xb_shape_numel(&g->tensors[t].shape)) : 0;
