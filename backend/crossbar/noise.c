@@ -1,0 +1,40 @@
+/* Value statistics of noisy column sums (noise.h). */
+#include "backend/crossbar/noise.h"
+
+#include <math.h>
+
+/* llround(d) for |d| < 2^52, exactly: d - trunc(d) is exact there, and
+ * llround rounds a fraction of one half away from zero. */
+static inline int64_t round_half_away(double d) {
+    double t = trunc(d), fr = d - t;
+    return (int64_t)t + (fr >= 0.5) - (fr <= -0.5);
+}
+
+void xb_stat_floats(xb_crossbar_stats *s, const float *v, int64_t n) {
+    enum { B = 256 };
+    int64_t r[B];
+    int64_t zeros = 0, mx = s->max_abs, lo = s->hist_lo, top = s->hist_bins - 1,
+            w = s->hist_width;
+    for (int64_t i0 = 0; i0 < n; i0 += B) {
+        int64_t m = n - i0 < B ? n - i0 : B;
+        int big = 0;
+        for (int64_t i = 0; i < m; i++) { /* vectorises: no call, no branch */
+            double d = (double)v[i0 + i];
+            big |= !(fabs(d) < 0x1p52); /* NaN too */
+            r[i] = round_half_away(fabs(d) < 0x1p52 ? d : 0.0);
+        }
+        if (big)
+            for (int64_t i = 0; i < m; i++)
+                if (!(fabs((double)v[i0 + i]) < 0x1p52)) r[i] = llround((double)v[i0 + i]);
+        for (int64_t i = 0; i < m; i++) {
+            int64_t ri = r[i], a = ri < 0 ? -ri : ri;
+            zeros += ri == 0;
+            mx = a > mx ? a : mx;
+            int64_t b = ri < lo ? 0 : w == 1 ? ri - lo : (ri - lo) / w;
+            s->hist[b > top ? top : b]++;
+        }
+    }
+    s->observed += n;
+    s->zeros += zeros;
+    s->max_abs = mx;
+}
