@@ -268,6 +268,12 @@ static void analog_values(full_run *f) {
         }
     }
     if (!f->l->read_noise) return;
+    if (!f->l->table && c->read_current_sigma == 0 && c->read_row_sigma == 0) {
+        /* Constant sigma (add_read_noise's first case), drawn tile by tile. */
+        double var = c->read_sigma * c->read_sigma + xb_buffer_block_var(c, f->kb);
+        xb_noise_add(f->nkey, noise_index(f), f->ncc * cols, (float)sqrt(var), s->vbuf);
+        return;
+    }
     xb_fast_normals(f->l->table ? f->tkey : f->nkey, noise_index(f), f->ncc * cols, s->noise);
     if (f->l->table) table_values(f, s->noise);
     else add_read_noise(f, s->noise);

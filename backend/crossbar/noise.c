@@ -3,6 +3,8 @@
 
 #include <math.h>
 
+#include "backend/crossbar/rng.h"
+
 /* llround(d) for |d| < 2^52, exactly: d - trunc(d) is exact there, and
  * llround rounds a fraction of one half away from zero. */
 static inline int64_t round_half_away(double d) {
@@ -37,4 +39,15 @@ void xb_stat_floats(xb_crossbar_stats *s, const float *v, int64_t n) {
     s->observed += n;
     s->zeros += zeros;
     s->max_abs = mx;
+}
+
+void xb_noise_add(uint64_t key, uint64_t idx0, int64_t n, float sg, float *v) {
+    enum { T = 1024 };
+    float z[T];
+    for (int64_t i0 = 0; i0 < n; i0 += T) {
+        int64_t m = n - i0 < T ? n - i0 : T;
+        xb_fast_normals(key, idx0 + (uint64_t)i0, m, z);
+        float *vi = v + i0;
+        for (int64_t i = 0; i < m; i++) vi[i] += sg * z[i];
+    }
 }

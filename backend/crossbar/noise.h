@@ -13,4 +13,10 @@
  * vectorises and no libm call or division is made per value. */
 void xb_stat_floats(xb_crossbar_stats *s, const float *v, int64_t n);
 
+/* v[i] += sg z_i, z_i the normal idx0 + i of stream `key` (xb_fast_normals),
+ * for i < n: the same values as drawing all n into a buffer and adding,
+ * but the draws pass through a 4 KB tile that stays in L1 instead of a
+ * buffer the size of the block (the constant read_sigma, the common case). */
+void xb_noise_add(uint64_t key, uint64_t idx0, int64_t n, float sg, float *v);
+
 #endif
