@@ -193,20 +193,6 @@ static uint64_t noise_index(const full_run *f) {
             (uint64_t)(f->p0 / f->pt_max)) * (uint64_t)(f->ncc * f->J * f->pt_max);
 }
 
-/* The column current of conversion cc, for read_current_sigma: the
- * column sum (S+ + S- for a signed pair), in unit levels. */
-static float column_current(const full_run *f, int64_t col, int64_t i) {
-    int64_t off = col * f->cols + i, neg = f->N * f->cols;
-    bool pair = f->c->signed_pair;
-    if (f->int_sums) {
-        const int32_t *S = (const int32_t *)f->s->S;
-        return (float)(pair ? S[off] + S[off + neg] : S[off]);
-    }
-    const float *S = (const float *)f->s->S;
-    float v = pair ? S[off] + S[off + neg] : S[off];
-    return v > 0 ? v : 0;
-}
-
 /* Read noise of every value in vbuf (z: standard normals, one per value):
  * the constant read_sigma alone as before; otherwise sigma^2 = read_sigma^2
  * + E^2 I + s^2 sum(d^2) (docs/ARCH.md). */
@@ -226,14 +212,18 @@ static void add_read_noise(full_run *f, const float *z) {
     float r2 = (float)(c->read_row_sigma * c->read_row_sigma);
     for (int64_t cc = 0; cc < f->ncc; cc++) {
         int64_t col = xb_conversion_col(c->signed_pair, f->N, cc);
-        float *v = s->vbuf + cc * cols;
-        const float *zc = z + cc * cols;
-        for (int64_t i = 0; i < cols; i++) {
-            float var = a2;
-            if (e2 > 0) var += e2 * column_current(f, col, i);
-            if (r2 > 0) var += r2 * (float)s->nsq[i];
-            v[i] += sqrtf(var) * zc[i];
+        /* = var = a2 + e2 column_current(f, col, i) + r2 nsq[i] per value,
+         * vectorised (noise.c) */
+        int64_t off = col * cols, neg = c->signed_pair ? f->N * cols : -1;
+        xb_noise_var nv = {.a2 = a2, .e2 = e2, .r2 = r2, .nsq = s->nsq};
+        if (f->int_sums) {
+            nv.Si = (const int32_t *)s->S + off;
+            nv.Si2 = neg >= 0 ? nv.Si + neg : NULL;
+        } else {
+            nv.Sf = (const float *)s->S + off;
+            nv.Sf2 = neg >= 0 ? nv.Sf + neg : NULL;
         }
+        xb_noise_add_var(&nv, z + cc * cols, cols, s->vbuf + cc * cols);
     }
 }
 

@@ -51,3 +51,31 @@ void xb_noise_add(uint64_t key, uint64_t idx0, int64_t n, float sg, float *v) {
         for (int64_t i = 0; i < m; i++) vi[i] += sg * z[i];
     }
 }
+
+void xb_noise_add_var(const xb_noise_var *nv, const float *z, int64_t n, float *v) {
+    enum { T = 512 };
+    float var[T];
+    const float a2 = nv->a2, e2 = nv->e2, r2 = nv->r2;
+    for (int64_t i0 = 0; i0 < n; i0 += T) {
+        int64_t m = n - i0 < T ? n - i0 : T;
+        for (int64_t i = 0; i < m; i++) var[i] = a2;
+        if (e2 > 0 && nv->Si) {
+            const int32_t *p = nv->Si + i0, *q = nv->Si2 ? nv->Si2 + i0 : NULL;
+            if (q)
+                for (int64_t i = 0; i < m; i++) var[i] += e2 * (float)(p[i] + q[i]);
+            else
+                for (int64_t i = 0; i < m; i++) var[i] += e2 * (float)p[i];
+        } else if (e2 > 0) {
+            const float *p = nv->Sf + i0, *q = nv->Sf2 ? nv->Sf2 + i0 : NULL;
+            for (int64_t i = 0; i < m; i++) {
+                float c = q ? p[i] + q[i] : p[i];
+                var[i] += e2 * (c > 0 ? c : 0);
+            }
+        }
+        if (r2 > 0)
+            for (int64_t i = 0; i < m; i++) var[i] += r2 * (float)nv->nsq[i0 + i];
+        const float *zi = z + i0;
+        float *vi = v + i0;
+        for (int64_t i = 0; i < m; i++) vi[i] += sqrtf(var[i]) * zi[i];
+    }
+}

@@ -19,4 +19,21 @@ void xb_stat_floats(xb_crossbar_stats *s, const float *v, int64_t n);
  * buffer the size of the block (the constant read_sigma, the common case). */
 void xb_noise_add(uint64_t key, uint64_t idx0, int64_t n, float sg, float *v);
 
+/* The variance model of one conversion column (docs/ARCH.md): sigma^2 =
+ * a2 + e2 I + r2 nsq, I the column current (int sums Si [+ Si2 for a
+ * signed pair], or float sums Sf [+ Sf2], floored at 0), nsq the block's
+ * sums of squared digits; terms whose coefficient is 0 are left out. */
+typedef struct {
+    float a2, e2, r2;
+    const int32_t *Si, *Si2; /* integer column sums, or NULL */
+    const float *Sf, *Sf2;   /* float column sums (physical cells), or NULL */
+    const int32_t *nsq;      /* read_row_sigma only */
+} xb_noise_var;
+
+/* v[i] += sqrt(sigma_i^2) z[i] for i < n, the same operations as the
+ * scalar loop it replaces (convert.c, add_read_noise), vectorised: noise.c
+ * is built with -fno-math-errno, so sqrtf is the instruction (correctly
+ * rounded either way) rather than a libm call per value. */
+void xb_noise_add_var(const xb_noise_var *nv, const float *z, int64_t n, float *v);
+
 #endif

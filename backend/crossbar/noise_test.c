@@ -5,6 +5,7 @@
 
 #include "backend/crossbar/internal.h"
 #include "backend/crossbar/noise.h"
+#include "backend/crossbar/rng.h"
 
 /* xb_stat_floats books exactly what stat_value does value by value: ties
  * (x.5, -x.5, rounded away from zero), zeros and -0, values past either end
@@ -52,4 +53,75 @@ Test(crossbar, stat_floats_matches_stat_value) {
         free(b.hist);
     }
     free(v);
+}
+
+/* xb_noise_add_var equals the scalar loop it replaced in convert.c (the
+ * column current, floored at 0 for float sums, plus the row term, in that
+ * order), for integer and float sums, with and without the signed pair's
+ * second column, each term on or off, lengths across its tile size. */
+Test(crossbar, noise_add_var_matches_scalar_loop) {
+    enum { N = 1300 };
+    static int32_t si[2 * N], nsq[N];
+    static float sf[2 * N], z[N], v0[N], v1[N];
+    uint64_t st = 5;
+    for (int i = 0; i < 2 * N; i++) {
+        st = st * 6364136223846793005ull + 1442695040888963407ull;
+        si[i] = (int32_t)((st >> 33) % 700);
+        sf[i] = (float)((int64_t)((st >> 20) % 90001) - 10000) * 0.0173f;
+        if (i < N) {
+            nsq[i] = (int32_t)((st >> 40) % 129);
+            z[i] = (float)((int64_t)((st >> 8) % 20001) - 10000) * 3.1e-4f;
+        }
+    }
+    const float e2s[2] = {0, 0.0025f}, r2s[2] = {0, 0.01f};
+    const int64_t lens[3] = {1, 511, N};
+    for (int kind = 0; kind < 4; kind++) /* int, int pair, float, float pair */
+        for (int e = 0; e < 2; e++)
+            for (int r = 0; r < 2; r++)
+                for (int t = 0; t < 3; t++) {
+                    int64_t n = lens[t];
+                    bool pair = kind & 1, ints = kind < 2;
+                    float a2 = 0.3f, e2 = e2s[e], r2 = r2s[r];
+                    for (int64_t i = 0; i < n; i++) {
+                        v0[i] = v1[i] = (float)i * 0.5f;
+                        float var = a2;
+                        if (e2 > 0) {
+                            float c;
+                            if (ints) c = (float)(pair ? si[i] + si[i + N] : si[i]);
+                            else {
+                                float w = pair ? sf[i] + sf[i + N] : sf[i];
+                                c = w > 0 ? w : 0;
+                            }
+                            var += e2 * c;
+                        }
+                        if (r2 > 0) var += r2 * (float)nsq[i];
+                        v0[i] += sqrtf(var) * z[i];
+                    }
+                    xb_noise_var nv = {.a2 = a2, .e2 = e2, .r2 = r2, .nsq = nsq};
+                    if (ints) {
+                        nv.Si = si;
+                        nv.Si2 = pair ? si + N : NULL;
+                    } else {
+                        nv.Sf = sf;
+                        nv.Sf2 = pair ? sf + N : NULL;
+                    }
+                    xb_noise_add_var(&nv, z, n, v1);
+                    cr_assert_eq(memcmp(v0, v1, (size_t)n * sizeof(float)), 0,
+                                 "kind %d e %d r %d n %lld", kind, e, r, (long long)n);
+                }
+}
+
+/* xb_noise_add: the tiled draws add exactly what one buffer of draws does. */
+Test(crossbar, noise_add_matches_buffered_draws) {
+    enum { N = 3001 };
+    static float z[N], v0[N], v1[N];
+    for (int64_t start = 0; start < 3; start++) {
+        xb_fast_normals(77, (uint64_t)start * 1001, N, z);
+        for (int i = 0; i < N; i++) {
+            v0[i] = v1[i] = (float)(i % 37);
+            v0[i] += 0.7f * z[i];
+        }
+        xb_noise_add(77, (uint64_t)start * 1001, N, 0.7f, v1);
+        cr_assert_eq(memcmp(v0, v1, sizeof v0), 0);
+    }
 }
