@@ -217,11 +217,11 @@ static void add_read_noise(full_run *f, const float *z) {
         int64_t off = col * cols, neg = c->signed_pair ? f->N * cols : -1;
         xb_noise_var nv = {.a2 = a2, .e2 = e2, .r2 = r2, .nsq = s->nsq};
         if (f->int_sums) {
-            nv.Si = (const int32_t *)s->S + off;
-            nv.Si2 = neg >= 0 ? nv.Si + neg : NULL;
+            nv.S.Si = (const int32_t *)s->S + off;
+            nv.S.Si2 = neg >= 0 ? nv.S.Si + neg : NULL;
         } else {
-            nv.Sf = (const float *)s->S + off;
-            nv.Sf2 = neg >= 0 ? nv.Sf + neg : NULL;
+            nv.S.Sf = (const float *)s->S + off;
+            nv.S.Sf2 = neg >= 0 ? nv.S.Sf + neg : NULL;
         }
         xb_noise_add_var(&nv, z + cc * cols, cols, s->vbuf + cc * cols);
     }
@@ -244,9 +244,25 @@ static void analog_values(full_run *f) {
     const xb_crossbar_config *c = f->c;
     const scratch_t *s = f->s;
     int64_t cols = f->cols, N = f->N;
+    /* Constant sigma (add_read_noise's first case): values and noise in one
+     * pass per column, the draws tile by tile (noise.c). */
+    bool cnoise = f->l->read_noise && !f->l->table && c->read_current_sigma == 0 &&
+                  c->read_row_sigma == 0;
+    float sg = cnoise ? (float)sqrt(c->read_sigma * c->read_sigma + xb_buffer_block_var(c, f->kb))
+                      : 0.0f;
+    uint64_t nidx = f->l->read_noise ? noise_index(f) : 0;
     for (int64_t cc = 0; cc < f->ncc; cc++) {
         int64_t col = xb_conversion_col(c->signed_pair, N, cc);
         float *v = s->vbuf + cc * cols;
+        if (cnoise) {
+            xb_col_sums cs = {0};
+            if (f->int_sums) cs.Si = (const int32_t *)s->S + col * cols;
+            else cs.Sf = (const float *)s->S + col * cols;
+            if (c->signed_pair && cs.Si) cs.Si2 = cs.Si + N * cols;
+            if (c->signed_pair && cs.Sf) cs.Sf2 = cs.Sf + N * cols;
+            xb_noise_add(f->nkey, nidx + (uint64_t)(cc * cols), cols, sg, &cs, v);
+            continue;
+        }
         if (f->int_sums) {
             const int32_t *Sp = (const int32_t *)s->S + col * cols;
             for (int64_t i = 0; i < cols; i++)
@@ -257,13 +273,7 @@ static void analog_values(full_run *f) {
                 v[i] = c->signed_pair ? Sp[i] - Sp[i + N * cols] : Sp[i];
         }
     }
-    if (!f->l->read_noise) return;
-    if (!f->l->table && c->read_current_sigma == 0 && c->read_row_sigma == 0) {
-        /* Constant sigma (add_read_noise's first case), drawn tile by tile. */
-        double var = c->read_sigma * c->read_sigma + xb_buffer_block_var(c, f->kb);
-        xb_noise_add(f->nkey, noise_index(f), f->ncc * cols, (float)sqrt(var), s->vbuf);
-        return;
-    }
+    if (!f->l->read_noise || cnoise) return;
     xb_fast_normals(f->l->table ? f->tkey : f->nkey, noise_index(f), f->ncc * cols, s->noise);
     if (f->l->table) table_values(f, s->noise);
     else add_read_noise(f, s->noise);

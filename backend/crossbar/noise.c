@@ -41,14 +41,27 @@ void xb_stat_floats(xb_crossbar_stats *s, const float *v, int64_t n) {
     s->max_abs = mx;
 }
 
-void xb_noise_add(uint64_t key, uint64_t idx0, int64_t n, float sg, float *v) {
+void xb_noise_add(uint64_t key, uint64_t idx0, int64_t n, float sg, const xb_col_sums *S,
+                  float *v) {
     enum { T = 1024 };
     float z[T];
     for (int64_t i0 = 0; i0 < n; i0 += T) {
         int64_t m = n - i0 < T ? n - i0 : T;
         xb_fast_normals(key, idx0 + (uint64_t)i0, m, z);
         float *vi = v + i0;
-        for (int64_t i = 0; i < m; i++) vi[i] += sg * z[i];
+        if (S->Si) {
+            const int32_t *p = S->Si + i0, *q = S->Si2 ? S->Si2 + i0 : NULL;
+            if (q)
+                for (int64_t i = 0; i < m; i++) vi[i] = (float)(p[i] - q[i]) + sg * z[i];
+            else
+                for (int64_t i = 0; i < m; i++) vi[i] = (float)p[i] + sg * z[i];
+        } else {
+            const float *p = S->Sf + i0, *q = S->Sf2 ? S->Sf2 + i0 : NULL;
+            if (q)
+                for (int64_t i = 0; i < m; i++) vi[i] = (p[i] - q[i]) + sg * z[i];
+            else
+                for (int64_t i = 0; i < m; i++) vi[i] = p[i] + sg * z[i];
+        }
     }
 }
 
@@ -59,14 +72,14 @@ void xb_noise_add_var(const xb_noise_var *nv, const float *z, int64_t n, float *
     for (int64_t i0 = 0; i0 < n; i0 += T) {
         int64_t m = n - i0 < T ? n - i0 : T;
         for (int64_t i = 0; i < m; i++) var[i] = a2;
-        if (e2 > 0 && nv->Si) {
-            const int32_t *p = nv->Si + i0, *q = nv->Si2 ? nv->Si2 + i0 : NULL;
+        if (e2 > 0 && nv->S.Si) {
+            const int32_t *p = nv->S.Si + i0, *q = nv->S.Si2 ? nv->S.Si2 + i0 : NULL;
             if (q)
                 for (int64_t i = 0; i < m; i++) var[i] += e2 * (float)(p[i] + q[i]);
             else
                 for (int64_t i = 0; i < m; i++) var[i] += e2 * (float)p[i];
         } else if (e2 > 0) {
-            const float *p = nv->Sf + i0, *q = nv->Sf2 ? nv->Sf2 + i0 : NULL;
+            const float *p = nv->S.Sf + i0, *q = nv->S.Sf2 ? nv->S.Sf2 + i0 : NULL;
             for (int64_t i = 0; i < m; i++) {
                 float c = q ? p[i] + q[i] : p[i];
                 var[i] += e2 * (c > 0 ? c : 0);

@@ -99,11 +99,11 @@ Test(crossbar, noise_add_var_matches_scalar_loop) {
                     }
                     xb_noise_var nv = {.a2 = a2, .e2 = e2, .r2 = r2, .nsq = nsq};
                     if (ints) {
-                        nv.Si = si;
-                        nv.Si2 = pair ? si + N : NULL;
+                        nv.S.Si = si;
+                        nv.S.Si2 = pair ? si + N : NULL;
                     } else {
-                        nv.Sf = sf;
-                        nv.Sf2 = pair ? sf + N : NULL;
+                        nv.S.Sf = sf;
+                        nv.S.Sf2 = pair ? sf + N : NULL;
                     }
                     xb_noise_add_var(&nv, z, n, v1);
                     cr_assert_eq(memcmp(v0, v1, (size_t)n * sizeof(float)), 0,
@@ -111,17 +111,40 @@ Test(crossbar, noise_add_var_matches_scalar_loop) {
                 }
 }
 
-/* xb_noise_add: the tiled draws add exactly what one buffer of draws does. */
+/* xb_noise_add: values and tiled draws in one pass give what convert.c
+ * computed before, the values first, then all draws into one buffer and
+ * added; integer and float sums, with and without a signed pair's second
+ * column, starts that are odd and even, lengths across the tile. */
 Test(crossbar, noise_add_matches_buffered_draws) {
     enum { N = 3001 };
-    static float z[N], v0[N], v1[N];
-    for (int64_t start = 0; start < 3; start++) {
-        xb_fast_normals(77, (uint64_t)start * 1001, N, z);
-        for (int i = 0; i < N; i++) {
-            v0[i] = v1[i] = (float)(i % 37);
-            v0[i] += 0.7f * z[i];
-        }
-        xb_noise_add(77, (uint64_t)start * 1001, N, 0.7f, v1);
-        cr_assert_eq(memcmp(v0, v1, sizeof v0), 0);
+    static int32_t si[2 * N];
+    static float sf[2 * N], z[N], v0[N], v1[N];
+    for (int i = 0; i < 2 * N; i++) {
+        si[i] = (i * 7919) % 513;
+        sf[i] = (float)((i * 104729) % 9001) * 0.0371f - 30.0f;
     }
+    const int64_t lens[3] = {1, 1024, N};
+    for (int kind = 0; kind < 4; kind++)
+        for (int64_t start = 0; start < 3; start++)
+            for (int t = 0; t < 3; t++) {
+                int64_t n = lens[t];
+                bool pair = kind & 1, ints = kind < 2;
+                uint64_t idx0 = (uint64_t)start * 1001;
+                for (int64_t i = 0; i < n; i++)
+                    v0[i] = ints ? (float)(pair ? si[i] - si[i + N] : si[i])
+                                 : (pair ? sf[i] - sf[i + N] : sf[i]);
+                xb_fast_normals(77, idx0, n, z);
+                for (int64_t i = 0; i < n; i++) v0[i] += 0.7f * z[i];
+                xb_col_sums cs = {0};
+                if (ints) {
+                    cs.Si = si;
+                    cs.Si2 = pair ? si + N : NULL;
+                } else {
+                    cs.Sf = sf;
+                    cs.Sf2 = pair ? sf + N : NULL;
+                }
+                xb_noise_add(77, idx0, n, 0.7f, &cs, v1);
+                cr_assert_eq(memcmp(v0, v1, (size_t)n * sizeof(float)), 0, "kind %d start %lld n %lld",
+                             kind, (long long)start, (long long)n);
+            }
 }
