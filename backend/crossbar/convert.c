@@ -193,20 +193,15 @@ static uint64_t noise_index(const full_run *f) {
             (uint64_t)(f->p0 / f->pt_max)) * (uint64_t)(f->ncc * f->J * f->pt_max);
 }
 
-/* Read noise of every value in vbuf (z: standard normals, one per value):
- * the constant read_sigma alone as before; otherwise sigma^2 = read_sigma^2
- * + E^2 I + s^2 sum(d^2) (docs/ARCH.md). */
+/* Read noise of every value in vbuf (z: standard normals, one per value)
+ * when it depends on the data: sigma^2 = read_sigma^2 + E^2 I + s^2 sum(d^2)
+ * (docs/ARCH.md); the constant read_sigma alone is added in analog_values. */
 static void add_read_noise(full_run *f, const float *z) {
     const xb_crossbar_config *c = f->c;
     const scratch_t *s = f->s;
     int64_t cols = f->cols;
     /* Analog buffers: every crossbar of the chain adds its stage's noise. */
     double buf2 = xb_buffer_block_var(c, f->kb);
-    if (c->read_current_sigma == 0 && c->read_row_sigma == 0) {
-        float sg = (float)sqrt(c->read_sigma * c->read_sigma + buf2);
-        for (int64_t i = 0; i < f->ncc * cols; i++) s->vbuf[i] += sg * z[i];
-        return;
-    }
     float a2 = (float)(c->read_sigma * c->read_sigma + buf2);
     float e2 = (float)(c->read_current_sigma * c->read_current_sigma);
     float r2 = (float)(c->read_row_sigma * c->read_row_sigma);
