@@ -8,6 +8,7 @@
 
 #include "backend/crossbar/analog_buffer.h"
 #include "backend/crossbar/internal.h"
+#include "backend/crossbar/noise.h"
 #include "backend/crossbar/rng.h"
 #include "backend/crossbar/sar.h"
 #include "kernels/igemm.h"
@@ -192,47 +193,32 @@ static uint64_t noise_index(const full_run *f) {
             (uint64_t)(f->p0 / f->pt_max)) * (uint64_t)(f->ncc * f->J * f->pt_max);
 }
 
-/* The column current of conversion cc, for read_current_sigma: the
- * column sum (S+ + S- for a signed pair), in unit levels. */
-static float column_current(const full_run *f, int64_t col, int64_t i) {
-    int64_t off = col * f->cols + i, neg = f->N * f->cols;
-    bool pair = f->c->signed_pair;
-    if (f->int_sums) {
-        const int32_t *S = (const int32_t *)f->s->S;
-        return (float)(pair ? S[off] + S[off + neg] : S[off]);
-    }
-    const float *S = (const float *)f->s->S;
-    float v = pair ? S[off] + S[off + neg] : S[off];
-    return v > 0 ? v : 0;
-}
-
-/* Read noise of every value in vbuf (z: standard normals, one per value):
- * the constant read_sigma alone as before; otherwise sigma^2 = read_sigma^2
- * + E^2 I + s^2 sum(d^2) (docs/ARCH.md). */
+/* Read noise of every value in vbuf (z: standard normals, one per value)
+ * when it depends on the data: sigma^2 = read_sigma^2 + E^2 I + s^2 sum(d^2)
+ * (docs/ARCH.md); the constant read_sigma alone is added in analog_values. */
 static void add_read_noise(full_run *f, const float *z) {
     const xb_crossbar_config *c = f->c;
     const scratch_t *s = f->s;
     int64_t cols = f->cols;
     /* Analog buffers: every crossbar of the chain adds its stage's noise. */
     double buf2 = xb_buffer_block_var(c, f->kb);
-    if (c->read_current_sigma == 0 && c->read_row_sigma == 0) {
-        float sg = (float)sqrt(c->read_sigma * c->read_sigma + buf2);
-        for (int64_t i = 0; i < f->ncc * cols; i++) s->vbuf[i] += sg * z[i];
-        return;
-    }
     float a2 = (float)(c->read_sigma * c->read_sigma + buf2);
     float e2 = (float)(c->read_current_sigma * c->read_current_sigma);
     float r2 = (float)(c->read_row_sigma * c->read_row_sigma);
     for (int64_t cc = 0; cc < f->ncc; cc++) {
         int64_t col = xb_conversion_col(c->signed_pair, f->N, cc);
-        float *v = s->vbuf + cc * cols;
-        const float *zc = z + cc * cols;
-        for (int64_t i = 0; i < cols; i++) {
-            float var = a2;
-            if (e2 > 0) var += e2 * column_current(f, col, i);
-            if (r2 > 0) var += r2 * (float)s->nsq[i];
-            v[i] += sqrtf(var) * zc[i];
+        /* = var = a2 + e2 column_current(f, col, i) + r2 nsq[i] per value,
+         * vectorised (noise.c) */
+        int64_t off = col * cols, neg = c->signed_pair ? f->N * cols : -1;
+        xb_noise_var nv = {.a2 = a2, .e2 = e2, .r2 = r2, .nsq = s->nsq};
+        if (f->int_sums) {
+            nv.S.Si = (const int32_t *)s->S + off;
+            nv.S.Si2 = neg >= 0 ? nv.S.Si + neg : NULL;
+        } else {
+            nv.S.Sf = (const float *)s->S + off;
+            nv.S.Sf2 = neg >= 0 ? nv.S.Sf + neg : NULL;
         }
+        xb_noise_add_var(&nv, z + cc * cols, cols, s->vbuf + cc * cols);
     }
 }
 
@@ -253,9 +239,25 @@ static void analog_values(full_run *f) {
     const xb_crossbar_config *c = f->c;
     const scratch_t *s = f->s;
     int64_t cols = f->cols, N = f->N;
+    /* Constant sigma (add_read_noise's first case): values and noise in one
+     * pass per column, the draws tile by tile (noise.c). */
+    bool cnoise = f->l->read_noise && !f->l->table && c->read_current_sigma == 0 &&
+                  c->read_row_sigma == 0;
+    float sg = cnoise ? (float)sqrt(c->read_sigma * c->read_sigma + xb_buffer_block_var(c, f->kb))
+                      : 0.0f;
+    uint64_t nidx = f->l->read_noise ? noise_index(f) : 0;
     for (int64_t cc = 0; cc < f->ncc; cc++) {
         int64_t col = xb_conversion_col(c->signed_pair, N, cc);
         float *v = s->vbuf + cc * cols;
+        if (cnoise) {
+            xb_col_sums cs = {0};
+            if (f->int_sums) cs.Si = (const int32_t *)s->S + col * cols;
+            else cs.Sf = (const float *)s->S + col * cols;
+            if (c->signed_pair && cs.Si) cs.Si2 = cs.Si + N * cols;
+            if (c->signed_pair && cs.Sf) cs.Sf2 = cs.Sf + N * cols;
+            xb_noise_add(f->nkey, nidx + (uint64_t)(cc * cols), cols, sg, &cs, v);
+            continue;
+        }
         if (f->int_sums) {
             const int32_t *Sp = (const int32_t *)s->S + col * cols;
             for (int64_t i = 0; i < cols; i++)
@@ -266,7 +268,7 @@ static void analog_values(full_run *f) {
                 v[i] = c->signed_pair ? Sp[i] - Sp[i + N * cols] : Sp[i];
         }
     }
-    if (!f->l->read_noise) return;
+    if (!f->l->read_noise || cnoise) return;
     xb_fast_normals(f->l->table ? f->tkey : f->nkey, noise_index(f), f->ncc * cols, s->noise);
     if (f->l->table) table_values(f, s->noise);
     else add_read_noise(f, s->noise);
@@ -297,7 +299,7 @@ static void adc_pass(full_run *f) {
     float *vb = f->s->vbuf;
     int64_t tot = f->ncc * f->cols, ns = 0;
     if (f->profile && f->st)
-        for (int64_t i = 0; i < tot; i++) stat_value(f->st, (double)vb[i]);
+        xb_stat_floats(f->st, vb, tot); /* = stat_value of each (noise.c) */
     if (f->l->adc_err) {
         int64_t ncc = f->ncc;
         const float *e0 = f->l->adc_err + (f->g * f->l->R + f->r) * ncc * 3;

@@ -2,6 +2,7 @@
 #include "backend/crossbar/rng.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <string.h>
 
 /* splitmix64's finalizer (Steele, Lea, Flood, "Fast splittable
@@ -48,13 +49,16 @@ static inline uint32_t float_to_bits(float f) {
  * a Taylor sine on [-pi/2, pi/2] (error < 4e-6) after reducing with
  * cos(2 pi u) = -sin(2 pi (1/4 - |u - 1/2|)); sqrt by reciprocal-sqrt
  * Newton steps (libm's sqrtf may set errno, which stops vectorisation).
- * Branch-free, so the loop vectorises. */
+ * Branch-free, so the loop vectorises; rng_avx512.c computes the same
+ * values 16 pairs at a time.  This file and that one are built with
+ * -ffp-contract=off (CMakeLists.txt): a fused multiply-add on one side only
+ * would change the last bit. */
 static inline float sin_half_pi(float x) { /* |x| <= pi/2 */
     float x2 = x * x;
     return x * (1.0f - x2 * (1.0f / 6 - x2 * (1.0f / 120 - x2 * (1.0f / 5040 - x2 * (1.0f / 362880)))));
 }
 
-static void normal_pairs(uint64_t key, uint64_t m0, int64_t npairs, float *out) {
+void xb_normal_pairs_portable(uint64_t key, uint64_t m0, int64_t npairs, float *out) {
     for (int64_t i = 0; i < npairs; i++) {
         uint64_t h = mix64(key + (m0 + (uint64_t)i) * 0x9e3779b97f4a7c15ull);
         uint32_t k1 = (uint32_t)(h >> 40) + 1; /* 1 .. 2^24 */
@@ -81,17 +85,40 @@ static void normal_pairs(uint64_t key, uint64_t m0, int64_t npairs, float *out) 
     }
 }
 
-void xb_fast_normals(uint64_t key, uint64_t idx0, int64_t n, float *out) {
-    float tmp[2 * 512 + 2];
-    while (n > 0) {
-        uint64_t m0 = idx0 >> 1;
-        int64_t off = (int64_t)(idx0 & 1);
-        int64_t take = n < 1024 - off ? n : 1024 - off;
-        int64_t npairs = (off + take + 1) / 2;
-        normal_pairs(key, m0, npairs, tmp);
-        memcpy(out, tmp + off, (size_t)take * sizeof(float));
-        out += take;
-        idx0 += (uint64_t)take;
-        n -= take;
+/* The CPU is asked once per process; the answer cannot change, so the
+ * race of two threads storing the same value first is benign, but C11
+ * wants it atomic-free: resolve it before any thread starts (a
+ * constructor), and fall back to asking on every call elsewhere. */
+static int avx512_ok = -1;
+#if defined(__GNUC__)
+__attribute__((constructor)) static void rng_dispatch_init(void) {
+    avx512_ok = xb_rng_avx512_usable();
+}
+#endif
+
+/* Pairs straight into out where a pair lies wholly inside [idx0, idx0+n);
+ * a half pair at either end goes through a 2-float buffer. */
+void xb_fast_normals_impl(xb_rng_impl impl, uint64_t key, uint64_t idx0, int64_t n, float *out) {
+    bool vec = impl == XB_RNG_AVX512 ||
+               (impl == XB_RNG_AUTO && (avx512_ok >= 0 ? avx512_ok : xb_rng_avx512_usable()));
+    void (*pairs)(uint64_t, uint64_t, int64_t, float *) =
+        vec ? xb_normal_pairs_avx512 : xb_normal_pairs_portable;
+    float two[2];
+    if (n <= 0) return;
+    if (idx0 & 1) { /* odd start: the sine half of pair idx0 / 2 */
+        pairs(key, idx0 >> 1, 1, two);
+        *out++ = two[1];
+        idx0++;
+        n--;
     }
+    int64_t whole = n / 2;
+    if (whole > 0) pairs(key, idx0 >> 1, whole, out);
+    if (n & 1) { /* odd end: the cosine half of the last pair */
+        pairs(key, (idx0 >> 1) + (uint64_t)whole, 1, two);
+        out[n - 1] = two[0];
+    }
+}
+
+void xb_fast_normals(uint64_t key, uint64_t idx0, int64_t n, float *out) {
+    xb_fast_normals_impl(XB_RNG_AUTO, key, idx0, n, out);
 }

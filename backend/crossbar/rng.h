@@ -4,6 +4,7 @@
 #ifndef XBAR_CROSSBAR_RNG_H
 #define XBAR_CROSSBAR_RNG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Hash of a seed and three coordinates (splitmix64's finalizer, chained). */
@@ -16,5 +17,17 @@ double xb_hash_normal(uint64_t h);  /* standard normal (Box-Muller) */
  * polynomial log and sine, written to vectorise.  Any split of a range into
  * calls gives the same values. */
 void xb_fast_normals(uint64_t key, uint64_t idx0, int64_t n, float *out);
+
+/* Which implementation xb_fast_normals uses: AUTO asks the CPU at run time
+ * (AVX-512F and DQ: rng_avx512.c, 16 pairs per step), PORTABLE is the plain
+ * loop of rng.c.  Both give the same bits (test
+ * crossbar/rng_avx512_matches_portable); AVX512 must be asked for only when
+ * xb_rng_avx512_usable(). */
+typedef enum { XB_RNG_AUTO, XB_RNG_PORTABLE, XB_RNG_AVX512 } xb_rng_impl;
+void xb_fast_normals_impl(xb_rng_impl impl, uint64_t key, uint64_t idx0, int64_t n, float *out);
+bool xb_rng_avx512_usable(void);
+/* Pairs m0 .. m0+npairs-1 into out[2 npairs] (normals 2m and 2m+1). */
+void xb_normal_pairs_portable(uint64_t key, uint64_t m0, int64_t npairs, float *out);
+void xb_normal_pairs_avx512(uint64_t key, uint64_t m0, int64_t npairs, float *out);
 
 #endif
