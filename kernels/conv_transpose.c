@@ -155,6 +155,11 @@ xb_status xb_op_conv_transpose_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
     n->params = p;
     int64_t kern[2] = {0, 0};
     xb_status st = XB_OK;
+    /* kern holds two values: the rank is checked before kernel_shape is
+     * read (a rank-5 input wrote a third one past it; fuzz_onnx_struct,
+     * session 6).  convt_shapes gives the message. */
+    if (x->shape.rank != 3 && x->shape.rank != 4)
+        return convt_shapes(p, n, &x->shape, &w->shape, kern, ctx);
     if (read_ints(n, "kernel_shape", x->shape.rank - 2, false, kern, &st, ctx) < 0) return st;
     XB_TRY(convt_shapes(p, n, &x->shape, &w->shape, kern, ctx));
     XB_TRY(convt_output(p, n, kern, ctx));

@@ -146,4 +146,17 @@ Test(conv_transpose, errors) {
     xb_test_output(&tg, y);
     cr_assert_eq(xb_test_prepare(&tg), XB_ERR_UNSUPPORTED);
     xb_test_end(&tg);
+    /* ...also with its 3-value kernel_shape, which was read into a 2-value
+     * buffer before the rank check (fuzz_onnx_struct, session 6; ASan
+     * stack-buffer-overflow). */
+    xb_test_begin(&tg);
+    int in3[2] = {xb_test_input(&tg, "x", XB_F32, 5, (int64_t[]){1, 1, 2, 2, 2}),
+                  xb_test_const(&tg, "w", XB_F32, 5, (int64_t[]){1, 1, 2, 2, 2}, w)};
+    int y3 = xb_test_tensor(&tg, "y");
+    int nd = xb_test_node(&tg, "ConvTranspose", 11, in3, 2, &y3, 1);
+    xb_test_attr_ints(&tg, nd, "kernel_shape", 3, (int64_t[]){2, 2, 2});
+    xb_test_output(&tg, y3);
+    cr_assert_eq(xb_test_prepare(&tg), XB_ERR_UNSUPPORTED);
+    cr_assert(strstr(tg.ctx.msg, "rank 3 or 4"), "%s", tg.ctx.msg);
+    xb_test_end(&tg);
 }
