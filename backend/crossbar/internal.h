@@ -103,8 +103,13 @@ static inline void stat_value(xb_crossbar_stats *s, double v) {
 /* stat_value for integer column sums (ideal cells, no read noise): no
  * rounding, and no division when a bin holds one value (the usual case:
  * max_sum under the histogram's bin limit). */
+void xb_stat_ints_unit(xb_crossbar_stats *s, const int32_t *Sp, const int32_t *Sn, int64_t n);
 static inline void stat_ints(xb_crossbar_stats *s, const int32_t *Sp, const int32_t *Sn,
                              int64_t n) {
+    if (s->hist_width == 1 && s->hist_lo <= 0) { /* the usual case: stats.c */
+        xb_stat_ints_unit(s, Sp, Sn, n);
+        return;
+    }
     int64_t zeros = 0, mx = s->max_abs, lo = s->hist_lo, top = s->hist_bins - 1;
     for (int64_t i = 0; i < n; i++) {
         int64_t r = Sn ? (int64_t)Sp[i] - Sn[i] : Sp[i];

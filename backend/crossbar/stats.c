@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend/crossbar/crossbar.h"
+#include "backend/crossbar/internal.h"
 
 #define HIST_MAX_BINS 4096
 
@@ -91,4 +91,41 @@ void xb_crossbar_stats_clear(xb_crossbar_stats *s) {
 void xb_crossbar_count_exact(const xb_crossbar_layer *l, int64_t P, xb_crossbar_stats *st) {
     if (!st) return;
     st->conversions += P * l->R * l->cfg.input_slices * xb_crossbar_convs_per_block(l);
+}
+
+/* stat_ints when a bin holds one value and 0 is a bin: zeros and the
+ * largest magnitude in one vector pass per 64 values, the histogram
+ * incremented only for the nonzero values, whose positions come from a
+ * 64-bit mask.  Column sums are mostly 0 (sparse digit planes): incrementing
+ * the zero bin once per value would chain each store on the previous one. */
+void xb_stat_ints_unit(xb_crossbar_stats *s, const int32_t *Sp, const int32_t *Sn, int64_t n) {
+    int64_t *h = s->hist - s->hist_lo; /* h[v] is v's bin (lo <= v <= lo + bins - 1) */
+    int64_t zeros = 0;
+    int32_t mx = (int32_t)s->max_abs;
+    int32_t v[64];
+    for (int64_t i0 = 0; i0 < n; i0 += 64) {
+        int m = n - i0 < 64 ? (int)(n - i0) : 64;
+        uint64_t nz = 0;
+        int32_t bmx = 0;
+        if (Sn) {
+            for (int i = 0; i < m; i++) v[i] = Sp[i0 + i] - Sn[i0 + i];
+        } else {
+            for (int i = 0; i < m; i++) v[i] = Sp[i0 + i];
+        }
+        for (int i = 0; i < m; i++) {
+            int32_t a = v[i] < 0 ? -v[i] : v[i];
+            bmx = a > bmx ? a : bmx;
+            nz |= (uint64_t)(v[i] != 0) << i;
+        }
+        mx = bmx > mx ? bmx : mx;
+        zeros += m - __builtin_popcountll(nz);
+        while (nz) {
+            h[v[__builtin_ctzll(nz)]]++;
+            nz &= nz - 1;
+        }
+    }
+    h[0] += zeros;
+    s->observed += n;
+    s->zeros += zeros;
+    s->max_abs = mx;
 }
