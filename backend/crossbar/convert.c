@@ -46,11 +46,16 @@ static size_t carve(const xb_crossbar_layer *l, int64_t P, uint8_t *base, scratc
     TAKE(nsq, c->read_row_sigma > 0 ? (size_t)cols * sizeof(int32_t) : 0);
     TAKE(qcols, (size_t)cols * sizeof(int32_t));
     TAKE(qj, (size_t)cols);
+    TAKE(qx, (size_t)cols * sizeof(int32_t));
+    TAKE(qord, (size_t)cols * sizeof(int32_t));
+    TAKE(qcnt, (size_t)(c->rows * ((1 << c->dac_bits) - 1) + 2) * sizeof(int32_t));
     TAKE(corr, (size_t)(c->N * pt) * sizeof(int64_t));
-    TAKE(qw, (size_t)pt * sizeof(uint32_t));
+    TAKE(qw, (size_t)(xb_igemm_kpad(c->rows) / 4 * pt) * sizeof(uint32_t));
     TAKE(sg, sgemm_bytes(l, cols));
     TAKE(sarw, (size_t)xb_sar_scratch_doubles(l, cols) * sizeof(double));
     TAKE(ictl, c->input_control ? (size_t)cols : 0);
+    TAKE(hsub, xb_stat_acc_bytes(l));
+    if (s) s->hsub_bytes = xb_stat_acc_bytes(l);
 #undef TAKE
     return off;
 }
@@ -466,7 +471,13 @@ void xb_crossbar_matmul(const xb_crossbar_layer *l, int group, const uint8_t *x,
     scratch_t s;
     carve(l, P, base, &s);
     int64_t g = group;
-    if (profile || l->path == XB_XPATH_FULL) {
+    /* Profile images of exact and correction layers: the full path's
+     * results and statistics without simulating all-zero digit runs
+     * (correction.c); input control counts skipped conversions only in the
+     * full simulation. */
+    bool fast_profile = profile && st && l->clipsel && l->path != XB_XPATH_FULL &&
+                        !c->input_control;
+    if ((profile && !fast_profile) || l->path == XB_XPATH_FULL) {
         run_full(l, g, x, P, image, profile, acc, &s, st);
         return;
     }
@@ -475,7 +486,9 @@ void xb_crossbar_matmul(const xb_crossbar_layer *l, int group, const uint8_t *x,
     xb_igemm_pack_x(x, c->K, P, s.igs);
     xb_igemm_packed(l->wpack + (size_t)g * xb_igemm_wpack_bytes(c->K, c->N), s.igs, c->K, c->N,
                     P, acc);
-    if (l->path == XB_XPATH_CORRECTION) {
+    if (fast_profile) {
+        xb_crossbar_run_profiled(l, g, x, P, acc, &s, st);
+    } else if (l->path == XB_XPATH_CORRECTION) {
         xb_crossbar_run_correction(l, g, x, P, acc, &s, st);
     } else {
         xb_crossbar_count_exact(l, P, st);

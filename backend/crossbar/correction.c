@@ -31,8 +31,15 @@ typedef struct {
     /* the current chunk [p0, p0+pt) and row block r = [k0, k0+kb) */
     int64_t p0, pt, r, k0, kb;
     bool bytes;         /* digit sums X1 kept in bytes (see digit_bounds) */
-    int64_t nr, nsel;   /* kept runs and their positions */
+    int64_t nr;         /* kept runs */
     int64_t sat;
+    /* profile images: every conversion's value into st (runs with X1 = 0
+     * everywhere are zeros, counted without a GEMM); clip: corrections
+     * needed (the correction path; the exact path cannot clip) */
+    bool profile, clip;
+    xb_crossbar_stats *st;
+    xb_stat_acc acc;    /* profile statistics, when acc_on */
+    bool acc_on;
 } corr_run;
 
 /* X1 per (j, q) in one pass over the rows (contiguous in q), in bytes when
@@ -67,81 +74,92 @@ static void digit_bounds(corr_run *f) {
     }
 }
 
-/* The runs with some X1 > lim, into s->qj / s->qcols (nr runs, nsel
- * positions). */
+/* The runs with some X1 > lim, into s->qj / s->qcols / s->qx (their largest
+ * X1): nr runs. */
 static void select_runs(corr_run *f, int64_t lim) {
     const scratch_t *s = f->s;
     int64_t pt = f->pt, nrb = (pt + RUN - 1) / RUN;
     f->nr = 0;
-    f->nsel = 0;
     for (int j = 0; j < f->J; j++)
         for (int64_t rb = 0; rb < nrb; rb++) {
             int64_t q0 = rb * RUN, w = pt - q0 < RUN ? pt - q0 : RUN;
-            int32_t fl = 0;
+            int32_t mx = 0;
             if (f->bytes) {
                 const uint8_t *xq = (const uint8_t *)s->S + (int64_t)j * pt + q0;
-                for (int64_t i = 0; i < w; i++) fl |= xq[i] > lim;
+                for (int64_t i = 0; i < w; i++) mx = xq[i] > mx ? xq[i] : mx;
             } else {
                 const int32_t *xq = (const int32_t *)s->S + (int64_t)j * pt + q0;
-                for (int64_t i = 0; i < w; i++) fl |= xq[i] > lim;
+                for (int64_t i = 0; i < w; i++) mx = xq[i] > mx ? xq[i] : mx;
             }
-            if (!fl) continue;
+            if (mx <= lim) continue;
             s->qj[f->nr] = (uint8_t)j;
+            s->qx[f->nr] = mx;
             s->qcols[f->nr++] = (int32_t)q0;
-            f->nsel += w;
         }
 }
 
-/* The k-quad's raw codes interleaved once into s->qw (byte i of word q =
- * row k + i, rows past kb 0). */
-static void interleave_quad(corr_run *f, int64_t k) {
-    uint32_t *qw = f->s->qw;
+/* Every k-quad's raw codes interleaved once into s->qw[k/4][pt] (byte i of
+ * word q = row k + i, rows past kb 0). */
+static void interleave_quads(corr_run *f) {
     int64_t pt = f->pt;
-    const uint8_t *rw[4];
-    for (int i = 0; i < 4; i++)
-        rw[i] = k + i < f->kb ? f->x + (f->k0 + k + i) * f->P + f->p0 : NULL;
+    for (int64_t k = 0; k < f->kb; k += 4) {
+        uint32_t *qw = f->s->qw + (k >> 2) * pt;
+        const uint8_t *rw[4];
+        for (int i = 0; i < 4; i++)
+            rw[i] = k + i < f->kb ? f->x + (f->k0 + k + i) * f->P + f->p0 : NULL;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    if (rw[3]) {
-        const uint8_t *a0 = rw[0], *a1 = rw[1], *a2 = rw[2], *a3 = rw[3];
-        for (int64_t q = 0; q < pt; q++)
-            qw[q] = (uint32_t)a0[q] | ((uint32_t)a1[q] << 8) | ((uint32_t)a2[q] << 16) |
-                    ((uint32_t)a3[q] << 24);
-        return;
-    }
+        if (rw[3]) {
+            const uint8_t *a0 = rw[0], *a1 = rw[1], *a2 = rw[2], *a3 = rw[3];
+            for (int64_t q = 0; q < pt; q++)
+                qw[q] = (uint32_t)a0[q] | ((uint32_t)a1[q] << 8) | ((uint32_t)a2[q] << 16) |
+                        ((uint32_t)a3[q] << 24);
+            continue;
+        }
 #endif
-    uint8_t *qb = (uint8_t *)qw;
-    for (int64_t q = 0; q < pt; q++)
-        for (int i = 0; i < 4; i++) qb[q * 4 + i] = rw[i] ? rw[i][q] : 0;
+        uint8_t *qb = (uint8_t *)qw;
+        for (int64_t q = 0; q < pt; q++)
+            for (int i = 0; i < 4; i++) qb[q * 4 + i] = rw[i] ? rw[i][q] : 0;
+    }
 }
 
-/* Pack the runs' digits for igemm: four rows (one k-quad) per word.  Each
- * run's digits are (word >> shift) & mask per byte: bits a shift pulls in
- * from the next byte land above the byte's own bits and are masked off. */
-static void pack_runs(corr_run *f) {
+/* Width of run ri (the last run of a chunk may be short). */
+static int64_t run_width(const corr_run *f, int64_t ri) {
+    int64_t q0 = f->s->qcols[ri];
+    return f->pt - q0 < RUN ? f->pt - q0 : RUN;
+}
+
+/* Pack the digits of runs qord[a..b) for igemm: four rows (one k-quad) per
+ * word.  Each run's digits are (word >> shift) & mask per byte: bits a
+ * shift pulls in from the next byte land above the byte's own bits and are
+ * masked off.  Returns the positions packed. */
+static int64_t pack_runs(corr_run *f, int64_t a, int64_t b) {
     const scratch_t *s = f->s;
-    int64_t pt = f->pt, Pp = xb_igemm_ppad(f->nsel);
+    int64_t pt = f->pt, nsel = 0;
+    for (int64_t i = a; i < b; i++) nsel += run_width(f, s->qord[i]);
+    int64_t Pp = xb_igemm_ppad(nsel);
     for (int64_t k = 0; k < f->kb; k += 4) {
-        interleave_quad(f, k);
+        const uint32_t *qw = s->qw + (k >> 2) * pt;
         uint32_t *dst = (uint32_t *)(void *)(s->dp + (k >> 2) * Pp * 4);
         int64_t pos = 0;
-        for (int64_t ri = 0; ri < f->nr; ri++) {
+        for (int64_t i = a; i < b; i++) {
+            int64_t ri = s->qord[i];
             int sh = s->qj[ri] * f->d;
             /* The top digit may be cut by the byte's end (j * d + d > 8):
              * only the bits still inside it count. */
             uint32_t mask = (f->dm & (0xffu >> sh)) * 0x01010101u;
-            int64_t q0 = s->qcols[ri];
-            const uint32_t *src = s->qw + q0;
+            const uint32_t *src = qw + s->qcols[ri];
             uint32_t *dw = dst + pos;
-            if (pt - q0 >= RUN) {
-                for (int i = 0; i < RUN; i++) dw[i] = (src[i] >> sh) & mask;
-                pos += RUN;
+            int64_t w = run_width(f, ri);
+            if (w == RUN) {
+                for (int q = 0; q < RUN; q++) dw[q] = (src[q] >> sh) & mask;
             } else {
-                for (int64_t i = 0; i < pt - q0; i++) dw[i] = (src[i] >> sh) & mask;
-                pos += pt - q0;
+                for (int64_t q = 0; q < w; q++) dw[q] = (src[q] >> sh) & mask;
             }
+            pos += w;
         }
     }
-    xb_igemm_pack_x_clear(s->dp, f->kb, f->nsel);
+    xb_igemm_pack_x_clear(s->dp, f->kb, nsel);
+    return nsel;
 }
 
 /* Any of the n values (Sp - Sn, or Sp) outside the code range: one
@@ -180,27 +198,29 @@ static int64_t correct_run(const corr_run *f, const int32_t *a, const int32_t *b
     return ns;
 }
 
-/* Corrections of conversion cc over the kept runs (column sums in s->S). */
-static void correct_column(corr_run *f, int64_t cc) {
+/* Corrections of conversion cc (m = its threshold) over runs qord[a..b)
+ * (their sums in rows Sp / Sn, nsel positions per row). */
+static void correct_conversion(corr_run *f, int64_t cc, int64_t m, const int32_t *Sp,
+                               const int32_t *Sn, int64_t a, int64_t b, int64_t nsel) {
     const xb_crossbar_layer *l = f->l;
     const xb_crossbar_config *c = f->c;
     const scratch_t *s = f->s;
-    int64_t N = f->N, nsel = f->nsel, pt = f->pt;
-    int64_t col = xb_conversion_col(c->signed_pair, N, cc);
-    const int32_t *Sp = (const int32_t *)s->S + col * nsel;
-    const int32_t *Sn = c->signed_pair ? Sp + N * nsel : NULL;
+    int64_t blk = f->g * l->R + f->r;
+    int64_t col = xb_conversion_col(c->signed_pair, f->N, cc);
     int64_t sign = c->signed_pair ? 1 : l->col_sign[col];
     /* A flipped column's converted value enters negated. */
-    if (l->flipped && l->flipped[(f->g * l->R + f->r) * l->C + col]) sign = -sign;
-    int64_t *cn = s->corr + l->col_n[col] * pt;
+    if (l->flipped && l->flipped[blk * l->C + col]) sign = -sign;
+    int64_t *cn = s->corr + l->col_n[col] * f->pt;
     /* Whole column first: many columns clip nowhere. */
     if (!any_clips(f, Sp, Sn, nsel)) return;
     int64_t pos = 0, ns = 0;
-    for (int64_t ri = 0; ri < f->nr; ri++) {
-        int64_t q0 = s->qcols[ri], w = pt - q0 < RUN ? pt - q0 : RUN;
+    for (int64_t k = a; k < b; k++) {
+        int64_t ri = s->qord[k], q0 = s->qcols[ri], w = run_width(f, ri);
+        /* runs in descending X1: this conversion cannot clip in the rest */
+        if (s->qx[ri] < m) break;
         int64_t wgt = sign * ((int64_t)1 << (s->qj[ri] * f->d + l->col_shift[col]));
         /* The same test per run: most runs clip nowhere. */
-        if (w == RUN && !any_clips(f, Sp + pos, Sn ? Sn + pos : NULL, RUN)) {
+        if (!any_clips(f, Sp + pos, Sn ? Sn + pos : NULL, w)) {
             pos += w;
             continue;
         }
@@ -210,38 +230,132 @@ static void correct_column(corr_run *f, int64_t cc) {
     f->sat += ns;
 }
 
-/* Row block r of the current chunk; false if nothing in it can clip. */
-static bool correct_block(corr_run *f, int64_t thr) {
+/* Runs in descending largest X1 (counting sort into s->qord). */
+static void order_runs(corr_run *f, int64_t xcap) {
+    const scratch_t *s = f->s;
+    int32_t *cnt = f->s->qcnt;
+    memset(cnt, 0, (size_t)(xcap + 1) * sizeof *cnt);
+    for (int64_t i = 0; i < f->nr; i++) cnt[xcap - (s->qx[i] < xcap ? s->qx[i] : xcap)]++;
+    int32_t acc = 0;
+    for (int64_t x = 0; x <= xcap; x++) {
+        int32_t h = cnt[x];
+        cnt[x] = acc;
+        acc += h;
+    }
+    for (int64_t i = 0; i < f->nr; i++)
+        s->qord[cnt[xcap - (s->qx[i] < xcap ? s->qx[i] : xcap)]++] = (int32_t)i;
+}
+
+/* Tiers of runs needing the same rounded number of conversions: one GEMM
+ * over the first M sorted conversions' levels each, then the corrections. */
+static void correct_tiers(corr_run *f) {
     const xb_crossbar_layer *l = f->l;
-    int64_t ml = l->maxlev[f->g * l->R + f->r];
-    if (ml == 0) return false;
-    /* X1 > lim  <=>  X1 * ml > thr  (integers, ml > 0). */
-    int64_t lim = thr < 0 ? -1 : thr / ml;
-    digit_bounds(f);
-    select_runs(f, lim);
+    const xb_clipsel *q = l->clipsel;
+    const scratch_t *s = f->s;
+    int64_t blk = f->g * l->R + f->r, ncc = xb_crossbar_convs_per_block(l);
+    int64_t upc = f->c->signed_pair ? 2 : 1;
+    const int32_t *ncnt = q->ncnt + blk * (q->xcap + 1), *mc = q->mclip + blk * ncc;
+    const int8_t *lq = q->levq + (size_t)blk * l->levp_stride;
+    order_runs(f, q->xcap);
+    for (int64_t a = 0, b; a < f->nr; a = b) {
+        /* conversions the tier's first (largest-X1) run can clip, rounded up to 16 */
+        int64_t x0 = s->qx[s->qord[a]], M = ncnt[x0 < q->xcap ? x0 : q->xcap];
+        M = (M + 15) & ~(int64_t)15;
+        if (M > ncc) M = ncc;
+        for (b = a + 1; b < f->nr; b++) {
+            int64_t xb = s->qx[s->qord[b]], Mb = ncnt[xb < q->xcap ? xb : q->xcap];
+            if (((Mb + 15) & ~(int64_t)15) < M) break;
+        }
+        int64_t nsel = pack_runs(f, a, b);
+        int32_t *S = (int32_t *)s->S;
+        xb_igemm_packed(lq, s->dp, f->kb, M * upc, nsel, S);
+        for (int64_t i = 0; i < M && mc[i] <= x0; i++) {
+            const int32_t *Sp = S + i * upc * nsel;
+            correct_conversion(f, q->perm[blk * ncc + i], mc[i], Sp, upc == 2 ? Sp + nsel : NULL,
+                               a, b, nsel);
+        }
+    }
+}
+
+/* Profile images: the column sums of every run with some X1 > 0, each
+ * conversion's values into the statistics and, on the correction path, its
+ * clip corrections; runs left out hold only zero sums. */
+static bool profile_block(corr_run *f) {
+    const xb_crossbar_layer *l = f->l;
+    const scratch_t *s = f->s;
+    int64_t blk = f->g * l->R + f->r, ncc = xb_crossbar_convs_per_block(l), N = f->N;
+    bool pair = f->c->signed_pair;
+    f->nr = 0;
+    if (l->maxlev[blk]) {
+        digit_bounds(f);
+        select_runs(f, 0);
+    }
+    int64_t nsel = 0;
+    for (int64_t i = 0; i < f->nr; i++) {
+        s->qord[i] = (int32_t)i;
+        nsel += run_width(f, i);
+    }
+    int64_t zeros = (f->J * f->pt - nsel) * ncc;
+    if (f->acc_on) {
+        f->acc.observed += zeros;
+        f->acc.zeros += zeros;
+    } else {
+        f->st->observed += zeros;
+        f->st->zeros += zeros;
+        f->st->hist[-f->st->hist_lo / f->st->hist_width] += zeros;
+    }
     if (!f->nr) return false;
-    pack_runs(f);
-    xb_igemm_packed(l->levp + (size_t)(f->g * l->R + f->r) * l->levp_stride, f->s->dp, f->kb,
-                    l->C, f->nsel, (int32_t *)f->s->S);
-    int64_t ncc = xb_crossbar_convs_per_block(l);
-    for (int64_t cc = 0; cc < ncc; cc++) correct_column(f, cc);
+    interleave_quads(f);
+    pack_runs(f, 0, f->nr);
+    int32_t *S = (int32_t *)s->S;
+    xb_igemm_packed(l->levp + (size_t)blk * l->levp_stride, s->dp, f->kb, l->C, nsel, S);
+    for (int64_t cc = 0; cc < ncc; cc++) {
+        int64_t col = xb_conversion_col(pair, N, cc);
+        const int32_t *Sp = S + col * nsel, *Sn = pair ? Sp + N * nsel : NULL;
+        if (f->acc_on)
+            xb_stat_acc_ints(&f->acc, Sp, Sn, nsel);
+        else
+            stat_ints(f->st, Sp, Sn, nsel);
+    }
+    if (!f->clip) return false;
+    /* every conversion in natural order, as if all clipped at X1 = 0 */
+    for (int64_t cc = 0; cc < ncc; cc++) {
+        int64_t col = xb_conversion_col(pair, N, cc);
+        const int32_t *Sp = S + col * nsel;
+        correct_conversion(f, cc, 0, Sp, pair ? Sp + N * nsel : NULL, 0, f->nr, nsel);
+    }
     return true;
 }
 
-void xb_crossbar_run_correction(const xb_crossbar_layer *l, int64_t g, const uint8_t *x,
-                                int64_t P, int32_t *acc, const scratch_t *s,
-                                xb_crossbar_stats *st) {
+/* Row block r of the current chunk; false if nothing in it can clip. */
+static bool correct_block(corr_run *f) {
+    const xb_crossbar_layer *l = f->l;
+    const xb_clipsel *q = l->clipsel;
+    int64_t blk = f->g * l->R + f->r;
+    /* the smallest X1 at which any conversion of the block can clip */
+    int64_t m0 = q->mclip[blk * xb_crossbar_convs_per_block(l)];
+    if (m0 >= q->xcap) return false;
+    digit_bounds(f);
+    select_runs(f, m0 - 1);
+    if (!f->nr) return false;
+    interleave_quads(f);
+    correct_tiers(f);
+    return true;
+}
+
+static void run(const xb_crossbar_layer *l, int64_t g, const uint8_t *x, int64_t P,
+                int32_t *acc, const scratch_t *s, xb_crossbar_stats *st, bool profile) {
     const xb_crossbar_config *c = &l->cfg;
     corr_run f = {.l = l, .c = c, .x = x, .s = s, .g = g, .P = P, .J = c->input_slices,
-                  .d = c->dac_bits, .N = c->N};
+                  .d = c->dac_bits, .N = c->N, .profile = profile && st,
+                  .clip = l->path == XB_XPATH_CORRECTION, .st = st};
     f.dm = (1u << f.d) - 1;
-    int64_t thr = c->signed_pair ? (c->code_hi < -c->code_lo ? c->code_hi : -c->code_lo)
-                                 : c->code_hi;
     f.ilo = (int32_t)c->code_lo;
     f.ihi = (int32_t)c->code_hi;
     f.ulo = (uint32_t)f.ilo;
     f.uspan = (uint32_t)f.ihi - (uint32_t)f.ilo;
     int64_t pt_max = chunk_positions(l, P), N = c->N;
+    if (f.profile) f.acc_on = xb_stat_acc_begin(&f.acc, st, s->hsub, s->hsub_bytes);
     for (f.p0 = 0; f.p0 < P; f.p0 += pt_max) {
         f.pt = P - f.p0 < pt_max ? P - f.p0 : pt_max;
         int64_t pt = f.pt, *corr = s->corr;
@@ -250,7 +364,7 @@ void xb_crossbar_run_correction(const xb_crossbar_layer *l, int64_t g, const uin
         for (f.r = 0; f.r < l->R; f.r++) {
             f.k0 = xb_block_start(c->K, c->rows, c->even_rows, f.r);
             f.kb = xb_block_rows(c->K, c->rows, c->even_rows, f.r);
-            touched |= correct_block(&f, thr);
+            touched |= f.profile ? profile_block(&f) : correct_block(&f);
         }
         if (!touched) continue;
         for (int64_t n = 0; n < N; n++) {
@@ -262,8 +376,20 @@ void xb_crossbar_run_correction(const xb_crossbar_layer *l, int64_t g, const uin
             }
         }
     }
+    if (f.acc_on) xb_stat_acc_end(&f.acc, st);
     if (st) {
         st->conversions += P * l->R * f.J * xb_crossbar_convs_per_block(l);
         st->saturated += f.sat;
     }
+}
+
+void xb_crossbar_run_correction(const xb_crossbar_layer *l, int64_t g, const uint8_t *x,
+                                int64_t P, int32_t *acc, const scratch_t *s,
+                                xb_crossbar_stats *st) {
+    run(l, g, x, P, acc, s, st, false);
+}
+
+void xb_crossbar_run_profiled(const xb_crossbar_layer *l, int64_t g, const uint8_t *x, int64_t P,
+                              int32_t *acc, const scratch_t *s, xb_crossbar_stats *st) {
+    run(l, g, x, P, acc, s, st, true);
 }

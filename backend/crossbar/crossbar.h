@@ -176,6 +176,7 @@ typedef struct xb_crossbar_layer {
     float *adc_err;       /* [groups][R][convs per block][3]: offset (LSB), gain, INL (LSB) */
     xb_noise_table *table; /* owned copy, or NULL */
     struct xb_sar *sar;    /* SAR trial skipping / non-uniform ADC (sar.h), or NULL */
+    struct xb_clipsel *clipsel; /* correction path: per-conversion clip thresholds (clipsel.c) */
 } xb_crossbar_layer;
 
 /* Build from int8 weights [groups][N][K]; fails if a weight does not fit

@@ -42,12 +42,17 @@ typedef struct {
     int32_t *dsum;  /* flip, off compensation: [J*Pt] digit sums of the row block */
     int32_t *nsq;   /* read_row_sigma: [J*Pt] sums of squared digits of the row block */
     int32_t *qcols; /* correction path: first position of each kept run [J*Pt] */
+    int32_t *qx;    /* ... its largest digit sum X1 [J*Pt] */
+    int32_t *qord;  /* ... the runs in descending X1 [J*Pt] */
+    int32_t *qcnt;  /* ... counting sort of X1 [rows * (2^d - 1) + 2] */
     uint8_t *qj;    /* ... and its digit [J*Pt] */
     int64_t *corr;  /* correction path: [N][Pt] exact sum of clip corrections */
-    uint32_t *qw;   /* correction path: [Pt] one k-quad's codes interleaved */
+    uint32_t *qw;   /* correction path: [kpad(rows)/4][Pt] each k-quad's codes interleaved */
     uint8_t *sg;    /* sgemm scratch */
     double *sarw;   /* SAR bounds (sar.c): digit sums, group totals, running sums */
     uint8_t *ictl;  /* input control: [J*Pt] 1 = the block's digits are all zero */
+    uint32_t *hsub; /* profile statistics: xb_stat_acc_bytes */
+    size_t hsub_bytes;
 } scratch_t;
 
 /* Input control (input_control.c): marks in s->ictl the (digit, position)
@@ -76,10 +81,33 @@ static inline float adc_distort(const xb_crossbar_config *c, const float *e, flo
     return v * (1.0f + e[1]) + (e[0] + e[2] * 4.0f * x * (1.0f - x)) * lsb;
 }
 
+/* The correction path's per-conversion clip thresholds (clipsel.c): per row
+ * block, conversions sorted by m, the smallest digit sum X1 at which each
+ * can clip. */
+typedef struct xb_clipsel {
+    int64_t xcap;  /* largest digit sum of a block + 1 (m = xcap: never clips) */
+    int32_t *perm; /* [groups][R][ncc] conversions in ascending m */
+    int32_t *mclip; /* [groups][R][ncc] their m, ascending */
+    int32_t *ncnt; /* [groups][R][xcap + 1] conversions with m <= X */
+    int8_t *levq;  /* [groups][R] levels packed as levp, rows in perm order ((+, -) per pair) */
+    int64_t *work; /* [xcap + 1 + ncc] fill scratch */
+} xb_clipsel;
+/* Allocate (layers that can take the correction path); fill after every
+ * ADC range change (no-op unless the path is correction); free. */
+xb_status xb_clipsel_alloc(xb_crossbar_layer *l, xb_ctx *ctx);
+void xb_clipsel_fill(xb_crossbar_layer *l);
+void xb_clipsel_free(xb_clipsel *q);
+
 /* The correction path (correction.c): acc holds the exact product on entry. */
 void xb_crossbar_run_correction(const xb_crossbar_layer *l, int64_t g, const uint8_t *x,
                                 int64_t P, int32_t *acc, const scratch_t *s,
                                 xb_crossbar_stats *st);
+
+/* Profile images of an exact or correction layer (correction.c): the
+ * correction path's result, every conversion's value in the statistics (acc
+ * holds the exact product on entry); needs l->clipsel. */
+void xb_crossbar_run_profiled(const xb_crossbar_layer *l, int64_t g, const uint8_t *x, int64_t P,
+                              int32_t *acc, const scratch_t *s, xb_crossbar_stats *st);
 
 /* Speculative input slicing (speculate.c): what it supports, scratch
  * bytes and the run. */
@@ -99,6 +127,22 @@ static inline void stat_value(xb_crossbar_stats *s, double v) {
     if (b >= s->hist_bins) b = s->hist_bins - 1;
     s->hist[b]++;
 }
+
+/* The statistics of one profile call (stats.c): histogram copies in
+ * caller scratch (xb_stat_acc_bytes), folded into the stats by _end.
+ * _begin returns false when the stats' bins are not one value each (then
+ * use stat_ints). */
+typedef struct {
+    uint32_t *h;      /* [16][bins] */
+    int64_t bins, lo; /* the stats' histogram: bin b holds value lo + b */
+    int64_t zeros;    /* zeros counted outside the copies (all-zero runs) */
+    int64_t observed;
+    int32_t mx;
+} xb_stat_acc;
+size_t xb_stat_acc_bytes(const xb_crossbar_layer *l);
+bool xb_stat_acc_begin(xb_stat_acc *a, const xb_crossbar_stats *st, void *mem, size_t bytes);
+void xb_stat_acc_ints(xb_stat_acc *a, const int32_t *Sp, const int32_t *Sn, int64_t n);
+void xb_stat_acc_end(xb_stat_acc *a, xb_crossbar_stats *st);
 
 /* stat_value for integer column sums (ideal cells, no read noise): no
  * rounding, and no division when a bin holds one value (the usual case:
