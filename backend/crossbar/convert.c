@@ -302,7 +302,7 @@ static void adc_pass(full_run *f) {
     float *vb = f->s->vbuf;
     int64_t tot = f->ncc * f->cols, ns = 0;
     if (f->profile && f->st)
-        for (int64_t i = 0; i < tot; i++) stat_value(f->st, (double)vb[i]);
+        xb_stat_floats(f->st, vb, tot, f->s->hsub, f->s->hsub_bytes);
     if (f->l->adc_err) {
         int64_t ncc = f->ncc;
         const float *e0 = f->l->adc_err + (f->g * f->l->R + f->r) * ncc * 3;

@@ -144,6 +144,10 @@ bool xb_stat_acc_begin(xb_stat_acc *a, const xb_crossbar_stats *st, void *mem, s
 void xb_stat_acc_ints(xb_stat_acc *a, const int32_t *Sp, const int32_t *Sn, int64_t n);
 void xb_stat_acc_end(xb_stat_acc *a, xb_crossbar_stats *st);
 
+/* stat_value over n values, in the lane copies when hsub allows (stats.c). */
+void xb_stat_floats(xb_crossbar_stats *st, const float *v, int64_t n, uint32_t *hsub,
+                    size_t hsub_bytes);
+
 /* stat_value for integer column sums (ideal cells, no read noise): no
  * rounding, and no division when a bin holds one value (the usual case:
  * max_sum under the histogram's bin limit). */

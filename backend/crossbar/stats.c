@@ -2,6 +2,7 @@
  * pre-ADC values, kept in integers so merging the per-worker copies is
  * order-independent.  The hot-loop recorders (stat_value, stat_ints) are in
  * internal.h. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -163,13 +164,18 @@ bool xb_stat_acc_begin(xb_stat_acc *a, const xb_crossbar_stats *st, void *mem, s
     return true;
 }
 
-void xb_stat_acc_end(xb_stat_acc *a, xb_crossbar_stats *st) {
-    int64_t z0 = st->hist[-a->lo];
+/* The copies into the stats' histogram. */
+static void acc_fold(const xb_stat_acc *a, xb_crossbar_stats *st) {
     for (int64_t b = 0; b < a->bins; b++) {
         int64_t t = 0;
         for (int i = 0; i < ACC_LANES; i++) t += a->h[i * a->bins + b];
         st->hist[b] += t;
     }
+}
+
+void xb_stat_acc_end(xb_stat_acc *a, xb_crossbar_stats *st) {
+    int64_t z0 = st->hist[-a->lo];
+    acc_fold(a, st); /* integer sums are never clamped: the zero bin counts the zeros */
     st->hist[-a->lo] += a->zeros; /* zeros counted without the copies */
     st->observed += a->observed;
     st->zeros += st->hist[-a->lo] - z0;
@@ -233,4 +239,42 @@ void xb_stat_acc_ints(xb_stat_acc *a, const int32_t *Sp, const int32_t *Sn, int6
     }
 #endif
     acc_portable(a, Sp, Sn, n);
+}
+
+/* stat_value over n analog values: with one value per bin, rounded as
+ * llround does (half away from zero: floor(|v| + 0.5) is exact in double
+ * for a float v) and counted in the 16 lane copies; else one by one. */
+void xb_stat_floats(xb_crossbar_stats *st, const float *v, int64_t n, uint32_t *hsub,
+                    size_t hsub_bytes) {
+    xb_stat_acc a;
+    if (!xb_stat_acc_begin(&a, st, hsub, hsub_bytes)) {
+        for (int64_t i = 0; i < n; i++) stat_value(st, (double)v[i]);
+        return;
+    }
+    uint32_t *h0 = a.h - a.lo;
+    int64_t lo = a.lo, hi = a.lo + a.bins - 1, mx = st->max_abs, zeros = 0;
+    int32_t r[ACC_LANES];
+    for (int64_t i0 = 0; i0 < n; i0 += ACC_LANES) {
+        int m = n - i0 < ACC_LANES ? (int)(n - i0) : ACC_LANES;
+        for (int i = 0; i < m; i++) {
+            double x = (double)v[i0 + i];
+            double ax = floor(fabs(x) + 0.5);
+            ax = ax < 1e15 ? ax : 1e15; /* no int64 overflow (sums are far below) */
+            int64_t ri = (int64_t)(x < 0 ? -ax : ax), ab = (int64_t)ax;
+            mx = ab > mx ? ab : mx;
+            zeros += ri == 0;
+            r[i] = (int32_t)(ri < lo ? lo : ri > hi ? hi : ri);
+        }
+        if (m == ACC_LANES) {
+            acc_block(h0, a.bins, r);
+        } else {
+            for (int i = 0; i < m; i++) h0[r[i]]++;
+        }
+    }
+    /* values below or above the bins are clamped into the end bins, as
+     * stat_value does; zeros are the values that round to 0 */
+    acc_fold(&a, st);
+    st->observed += n;
+    st->zeros += zeros;
+    st->max_abs = mx;
 }
