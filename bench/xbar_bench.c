@@ -287,13 +287,15 @@ int main(int argc, char **argv) {
     printf("xbar_bench: %s, %ld online CPUs; %d threads for xbar and ONNX Runtime; median of %d "
            "reps\n",
            cpu, sysconf(_SC_NPROCESSORS_ONLN), bo.threads, bo.reps);
-    printf("images/s; ORT b1 = onnxruntime-node batch 1, ORT b%d = batch %d; float/ORT is against "
-           "the faster ORT column\n\n",
-           bo.ort_batch, bo.ort_batch);
     char hb[32];
     snprintf(hb, sizeof hb, "ORT b%d", bo.ort_batch);
-    printf("%-22s %10s %10s %10s %10s %10s %10s\n", "model", "xbar float", "xbar int8", "ORT b1", hb,
-           "float/ORT", "int8/float");
+    if (!analog_only) {
+        printf("images/s; ORT b1 = onnxruntime-node batch 1, ORT b%d = batch %d; float/ORT is "
+               "against the faster ORT column\n\n",
+               bo.ort_batch, bo.ort_batch);
+        printf("%-22s %10s %10s %10s %10s %10s %10s\n", "model", "xbar float", "xbar int8", "ORT b1",
+               hb, "float/ORT", "int8/float");
+    }
     /* Shared machines distort timings; say how busy this one was. */
     FILE *la = fopen("/proc/loadavg", "r");
     char load[128] = "?";
