@@ -46,9 +46,7 @@ static size_t carve(const xb_crossbar_layer *l, int64_t P, uint8_t *base, scratc
     TAKE(nsq, c->read_row_sigma > 0 ? (size_t)cols * sizeof(int32_t) : 0);
     TAKE(qcols, (size_t)cols * sizeof(int32_t));
     TAKE(qj, (size_t)cols);
-    TAKE(qx, (size_t)cols * sizeof(int32_t));
     TAKE(qord, (size_t)cols * sizeof(int32_t));
-    TAKE(qcnt, (size_t)(c->rows * ((1 << c->dac_bits) - 1) + 2) * sizeof(int32_t));
     TAKE(corr, (size_t)(c->N * pt) * sizeof(int64_t));
     TAKE(qw, (size_t)(xb_igemm_kpad(c->rows) / 4 * pt) * sizeof(uint32_t));
     TAKE(sg, sgemm_bytes(l, cols));
@@ -475,8 +473,7 @@ void xb_crossbar_matmul(const xb_crossbar_layer *l, int group, const uint8_t *x,
      * results and statistics without simulating all-zero digit runs
      * (correction.c); input control counts skipped conversions only in the
      * full simulation. */
-    bool fast_profile = profile && st && l->clipsel && l->path != XB_XPATH_FULL &&
-                        !c->input_control;
+    bool fast_profile = profile && st && l->path != XB_XPATH_FULL && !c->input_control;
     if ((profile && !fast_profile) || l->path == XB_XPATH_FULL) {
         run_full(l, g, x, P, image, profile, acc, &s, st);
         return;

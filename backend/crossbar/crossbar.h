@@ -33,12 +33,11 @@
  *                acc directly (off the profile images the engine lets the
  *                layer run its own int8 kernel instead: xb_engine.exact);
  *   correction - ADC with LSB 1 that may clip, no noise: igemm computes the
- *                exact product, then only the conversions whose
- *                data-dependent bound (clipsel.c: the block's digit sum X1
- *                on the column's largest levels) can exceed the ADC range
- *                are simulated (in runs of 16 positions of one digit
- *                plane), and acc corrected by sign * (clip(S) - S) *
- *                2^shift for each clipped column;
+ *                exact product, then only (position, row block, digit)
+ *                groups whose data-dependent bound X1 * maxlevel can exceed
+ *                the ADC range are simulated (in runs of 16 positions of
+ *                one digit plane), and acc corrected by
+ *                sign * (clip(S) - S) * 2^shift for each clipped column;
  *   full       - everything else (rounding ADC, noise, cell non-idealities):
  *                every conversion simulated.
  * Statistics (zero share, max, histogram) need every column sum; on
@@ -52,8 +51,7 @@
  * (conductances, drift, IR drop, ADC errors); table.c measured noise
  * tables; input_control.c the sparsity-aware input control; convert.c runs the exact and
  * full paths and dispatches, correction.c the correction path (and the
- * profile images of exact and correction layers), clipsel.c its
- * per-conversion clip thresholds; sar.c the
+ * profile images of exact and correction layers); sar.c the
  * SAR trials each conversion runs (data-dependent skipping, non-uniform
  * transfer; a layer with that state always takes the full path) and
  * quantizer.c the transfer's choice; stats.c
@@ -180,7 +178,6 @@ typedef struct xb_crossbar_layer {
     float *adc_err;       /* [groups][R][convs per block][3]: offset (LSB), gain, INL (LSB) */
     xb_noise_table *table; /* owned copy, or NULL */
     struct xb_sar *sar;    /* SAR trial skipping / non-uniform ADC (sar.h), or NULL */
-    struct xb_clipsel *clipsel; /* correction path: per-conversion clip thresholds (clipsel.c) */
 } xb_crossbar_layer;
 
 /* Build from int8 weights [groups][N][K]; fails if a weight does not fit

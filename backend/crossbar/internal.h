@@ -42,9 +42,7 @@ typedef struct {
     int32_t *dsum;  /* flip, off compensation: [J*Pt] digit sums of the row block */
     int32_t *nsq;   /* read_row_sigma: [J*Pt] sums of squared digits of the row block */
     int32_t *qcols; /* correction path: first position of each kept run [J*Pt] */
-    int32_t *qx;    /* ... its largest digit sum X1 [J*Pt] */
-    int32_t *qord;  /* ... the runs in descending X1 [J*Pt] */
-    int32_t *qcnt;  /* ... counting sort of X1 [rows * (2^d - 1) + 2] */
+    int32_t *qord;  /* ... the runs to pack, in order [J*Pt] */
     uint8_t *qj;    /* ... and its digit [J*Pt] */
     int64_t *corr;  /* correction path: [N][Pt] exact sum of clip corrections */
     uint32_t *qw;   /* correction path: [kpad(rows)/4][Pt] each k-quad's codes interleaved */
@@ -81,23 +79,6 @@ static inline float adc_distort(const xb_crossbar_config *c, const float *e, flo
     return v * (1.0f + e[1]) + (e[0] + e[2] * 4.0f * x * (1.0f - x)) * lsb;
 }
 
-/* The correction path's per-conversion clip thresholds (clipsel.c): per row
- * block, conversions sorted by m, the smallest digit sum X1 at which each
- * can clip. */
-typedef struct xb_clipsel {
-    int64_t xcap;  /* largest digit sum of a block + 1 (m = xcap: never clips) */
-    int32_t *perm; /* [groups][R][ncc] conversions in ascending m */
-    int32_t *mclip; /* [groups][R][ncc] their m, ascending */
-    int32_t *ncnt; /* [groups][R][xcap + 1] conversions with m <= X */
-    int8_t *levq;  /* [groups][R] levels packed as levp, rows in perm order ((+, -) per pair) */
-    int64_t *work; /* [xcap + 1 + ncc] fill scratch */
-} xb_clipsel;
-/* Allocate (layers that can take the correction path); fill after every
- * ADC range change (no-op unless the path is correction); free. */
-xb_status xb_clipsel_alloc(xb_crossbar_layer *l, xb_ctx *ctx);
-void xb_clipsel_fill(xb_crossbar_layer *l);
-void xb_clipsel_free(xb_clipsel *q);
-
 /* The correction path (correction.c): acc holds the exact product on entry. */
 void xb_crossbar_run_correction(const xb_crossbar_layer *l, int64_t g, const uint8_t *x,
                                 int64_t P, int32_t *acc, const scratch_t *s,
@@ -105,7 +86,7 @@ void xb_crossbar_run_correction(const xb_crossbar_layer *l, int64_t g, const uin
 
 /* Profile images of an exact or correction layer (correction.c): the
  * correction path's result, every conversion's value in the statistics (acc
- * holds the exact product on entry); needs l->clipsel. */
+ * holds the exact product on entry). */
 void xb_crossbar_run_profiled(const xb_crossbar_layer *l, int64_t g, const uint8_t *x, int64_t P,
                               int32_t *acc, const scratch_t *s, xb_crossbar_stats *st);
 

@@ -54,7 +54,6 @@ void xb_crossbar_layer_set_adc(xb_crossbar_layer *l, bool lossless, double lsb, 
     l->cfg.code_lo = lo;
     l->cfg.code_hi = hi;
     derive_path(l);
-    xb_clipsel_fill(l);
 }
 
 /* Width of slice s (LSB first) and its bit offset. */
@@ -395,9 +394,8 @@ xb_crossbar_layer *xb_crossbar_layer_new(const xb_crossbar_config *cfg, const in
     if (!xb_cells_ideal(cfg) && xb_device_program(l, ctx) != XB_OK) goto fail;
     if (xb_device_adc(l, ctx) != XB_OK) goto fail;
     bound_sums(l);
-    if (pack_blocks(l, ctx) != XB_OK || xb_clipsel_alloc(l, ctx) != XB_OK) goto fail;
+    if (pack_blocks(l, ctx) != XB_OK) goto fail;
     derive_path(l);
-    xb_clipsel_fill(l);
     return l;
 fail:
     xb_crossbar_layer_free(l);
@@ -407,7 +405,6 @@ fail:
 void xb_crossbar_layer_free(xb_crossbar_layer *l) {
     if (!l) return;
     xb_sar_free(l->sar);
-    xb_clipsel_free(l->clipsel);
     free(l->lev);
     free(l->cond);
     free(l->maxlev);
