@@ -8,7 +8,14 @@
  * GEMM work it saves.  The column sums of the kept runs come from one GEMM,
  * and every clipped conversion corrects acc by sign * (clip(S) - S) *
  * 2^shift, summed exactly in int64 per output and position (corr) and
- * applied once per chunk, so the result equals the full simulation's. */
+ * applied once per chunk, so the result equals the full simulation's.
+ *
+ * Profile images of exact and correction layers run here too
+ * (xb_crossbar_run_profiled): runs whose digits are all zero hold only zero
+ * sums and are counted as such, every other run's sums come from the same
+ * GEMM over all columns and go into the statistics (and, on the correction
+ * path, the corrections), so results and statistics equal the full
+ * simulation's. */
 #include <stdint.h>
 #include <string.h>
 
@@ -31,7 +38,7 @@ typedef struct {
     /* the current chunk [p0, p0+pt) and row block r = [k0, k0+kb) */
     int64_t p0, pt, r, k0, kb;
     bool bytes;         /* digit sums X1 kept in bytes (see digit_bounds) */
-    int64_t nr;         /* kept runs */
+    int64_t nr, nsel;   /* kept runs and their positions */
     int64_t sat;
     /* profile images: every conversion's value into st (runs with X1 = 0
      * everywhere are zeros, counted without a GEMM); clip: corrections
@@ -74,90 +81,81 @@ static void digit_bounds(corr_run *f) {
     }
 }
 
-/* The runs with some X1 > lim, into s->qj / s->qcols: nr runs. */
+/* The runs with some X1 > lim, into s->qj / s->qcols (nr runs, nsel
+ * positions). */
 static void select_runs(corr_run *f, int64_t lim) {
     const scratch_t *s = f->s;
     int64_t pt = f->pt, nrb = (pt + RUN - 1) / RUN;
     f->nr = 0;
+    f->nsel = 0;
     for (int j = 0; j < f->J; j++)
         for (int64_t rb = 0; rb < nrb; rb++) {
             int64_t q0 = rb * RUN, w = pt - q0 < RUN ? pt - q0 : RUN;
-            int32_t mx = 0;
+            int32_t fl = 0;
             if (f->bytes) {
                 const uint8_t *xq = (const uint8_t *)s->S + (int64_t)j * pt + q0;
-                for (int64_t i = 0; i < w; i++) mx = xq[i] > mx ? xq[i] : mx;
+                for (int64_t i = 0; i < w; i++) fl |= xq[i] > lim;
             } else {
                 const int32_t *xq = (const int32_t *)s->S + (int64_t)j * pt + q0;
-                for (int64_t i = 0; i < w; i++) mx = xq[i] > mx ? xq[i] : mx;
+                for (int64_t i = 0; i < w; i++) fl |= xq[i] > lim;
             }
-            if (mx <= lim) continue;
+            if (!fl) continue;
             s->qj[f->nr] = (uint8_t)j;
             s->qcols[f->nr++] = (int32_t)q0;
+            f->nsel += w;
         }
 }
 
-/* Every k-quad's raw codes interleaved once into s->qw[k/4][pt] (byte i of
- * word q = row k + i, rows past kb 0). */
-static void interleave_quads(corr_run *f) {
+/* The k-quad's raw codes interleaved once into s->qw (byte i of word q =
+ * row k + i, rows past kb 0). */
+static void interleave_quad(corr_run *f, int64_t k) {
+    uint32_t *qw = f->s->qw;
     int64_t pt = f->pt;
-    for (int64_t k = 0; k < f->kb; k += 4) {
-        uint32_t *qw = f->s->qw + (k >> 2) * pt;
-        const uint8_t *rw[4];
-        for (int i = 0; i < 4; i++)
-            rw[i] = k + i < f->kb ? f->x + (f->k0 + k + i) * f->P + f->p0 : NULL;
+    const uint8_t *rw[4];
+    for (int i = 0; i < 4; i++)
+        rw[i] = k + i < f->kb ? f->x + (f->k0 + k + i) * f->P + f->p0 : NULL;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-        if (rw[3]) {
-            const uint8_t *a0 = rw[0], *a1 = rw[1], *a2 = rw[2], *a3 = rw[3];
-            for (int64_t q = 0; q < pt; q++)
-                qw[q] = (uint32_t)a0[q] | ((uint32_t)a1[q] << 8) | ((uint32_t)a2[q] << 16) |
-                        ((uint32_t)a3[q] << 24);
-            continue;
-        }
-#endif
-        uint8_t *qb = (uint8_t *)qw;
+    if (rw[3]) {
+        const uint8_t *a0 = rw[0], *a1 = rw[1], *a2 = rw[2], *a3 = rw[3];
         for (int64_t q = 0; q < pt; q++)
-            for (int i = 0; i < 4; i++) qb[q * 4 + i] = rw[i] ? rw[i][q] : 0;
+            qw[q] = (uint32_t)a0[q] | ((uint32_t)a1[q] << 8) | ((uint32_t)a2[q] << 16) |
+                    ((uint32_t)a3[q] << 24);
+        return;
     }
+#endif
+    uint8_t *qb = (uint8_t *)qw;
+    for (int64_t q = 0; q < pt; q++)
+        for (int i = 0; i < 4; i++) qb[q * 4 + i] = rw[i] ? rw[i][q] : 0;
 }
 
-/* Width of run ri (the last run of a chunk may be short). */
-static int64_t run_width(const corr_run *f, int64_t ri) {
-    int64_t q0 = f->s->qcols[ri];
-    return f->pt - q0 < RUN ? f->pt - q0 : RUN;
-}
-
-/* Pack the digits of runs qord[a..b) for igemm: four rows (one k-quad) per
- * word.  Each run's digits are (word >> shift) & mask per byte: bits a
- * shift pulls in from the next byte land above the byte's own bits and are
- * masked off.  Returns the positions packed. */
-static int64_t pack_runs(corr_run *f, int64_t a, int64_t b) {
+/* Pack the runs' digits for igemm: four rows (one k-quad) per word.  Each
+ * run's digits are (word >> shift) & mask per byte: bits a shift pulls in
+ * from the next byte land above the byte's own bits and are masked off. */
+static void pack_runs(corr_run *f) {
     const scratch_t *s = f->s;
-    int64_t pt = f->pt, nsel = 0;
-    for (int64_t i = a; i < b; i++) nsel += run_width(f, s->qord[i]);
-    int64_t Pp = xb_igemm_ppad(nsel);
+    int64_t pt = f->pt, Pp = xb_igemm_ppad(f->nsel);
     for (int64_t k = 0; k < f->kb; k += 4) {
-        const uint32_t *qw = s->qw + (k >> 2) * pt;
+        interleave_quad(f, k);
         uint32_t *dst = (uint32_t *)(void *)(s->dp + (k >> 2) * Pp * 4);
         int64_t pos = 0;
-        for (int64_t i = a; i < b; i++) {
-            int64_t ri = s->qord[i];
+        for (int64_t ri = 0; ri < f->nr; ri++) {
             int sh = s->qj[ri] * f->d;
             /* The top digit may be cut by the byte's end (j * d + d > 8):
              * only the bits still inside it count. */
             uint32_t mask = (f->dm & (0xffu >> sh)) * 0x01010101u;
-            const uint32_t *src = qw + s->qcols[ri];
+            int64_t q0 = s->qcols[ri];
+            const uint32_t *src = s->qw + q0;
             uint32_t *dw = dst + pos;
-            int64_t w = run_width(f, ri);
-            if (w == RUN) {
-                for (int q = 0; q < RUN; q++) dw[q] = (src[q] >> sh) & mask;
+            if (pt - q0 >= RUN) {
+                for (int i = 0; i < RUN; i++) dw[i] = (src[i] >> sh) & mask;
+                pos += RUN;
             } else {
-                for (int64_t q = 0; q < w; q++) dw[q] = (src[q] >> sh) & mask;
+                for (int64_t i = 0; i < pt - q0; i++) dw[i] = (src[i] >> sh) & mask;
+                pos += pt - q0;
             }
-            pos += w;
         }
     }
-    xb_igemm_pack_x_clear(s->dp, f->kb, nsel);
-    return nsel;
+    xb_igemm_pack_x_clear(s->dp, f->kb, f->nsel);
 }
 
 /* Any of the n values (Sp - Sn, or Sp) outside the code range: one
@@ -196,27 +194,27 @@ static int64_t correct_run(const corr_run *f, const int32_t *a, const int32_t *b
     return ns;
 }
 
-/* Corrections of conversion cc over runs qord[a..b) (their sums in rows
- * Sp / Sn, nsel positions per row). */
-static void correct_conversion(corr_run *f, int64_t cc, const int32_t *Sp,
-                               const int32_t *Sn, int64_t a, int64_t b, int64_t nsel) {
+/* Corrections of conversion cc over the kept runs (column sums in s->S). */
+static void correct_column(corr_run *f, int64_t cc) {
     const xb_crossbar_layer *l = f->l;
     const xb_crossbar_config *c = f->c;
     const scratch_t *s = f->s;
-    int64_t blk = f->g * l->R + f->r;
-    int64_t col = xb_conversion_col(c->signed_pair, f->N, cc);
+    int64_t N = f->N, nsel = f->nsel, pt = f->pt;
+    int64_t col = xb_conversion_col(c->signed_pair, N, cc);
+    const int32_t *Sp = (const int32_t *)s->S + col * nsel;
+    const int32_t *Sn = c->signed_pair ? Sp + N * nsel : NULL;
     int64_t sign = c->signed_pair ? 1 : l->col_sign[col];
     /* A flipped column's converted value enters negated. */
-    if (l->flipped && l->flipped[blk * l->C + col]) sign = -sign;
-    int64_t *cn = s->corr + l->col_n[col] * f->pt;
+    if (l->flipped && l->flipped[(f->g * l->R + f->r) * l->C + col]) sign = -sign;
+    int64_t *cn = s->corr + l->col_n[col] * pt;
     /* Whole column first: many columns clip nowhere. */
     if (!any_clips(f, Sp, Sn, nsel)) return;
     int64_t pos = 0, ns = 0;
-    for (int64_t k = a; k < b; k++) {
-        int64_t ri = s->qord[k], q0 = s->qcols[ri], w = run_width(f, ri);
+    for (int64_t ri = 0; ri < f->nr; ri++) {
+        int64_t q0 = s->qcols[ri], w = pt - q0 < RUN ? pt - q0 : RUN;
         int64_t wgt = sign * ((int64_t)1 << (s->qj[ri] * f->d + l->col_shift[col]));
         /* The same test per run: most runs clip nowhere. */
-        if (!any_clips(f, Sp + pos, Sn ? Sn + pos : NULL, w)) {
+        if (w == RUN && !any_clips(f, Sp + pos, Sn ? Sn + pos : NULL, RUN)) {
             pos += w;
             continue;
         }
@@ -226,25 +224,37 @@ static void correct_conversion(corr_run *f, int64_t cc, const int32_t *Sp,
     f->sat += ns;
 }
 
+/* Row block r of the current chunk; false if nothing in it can clip. */
+static bool correct_block(corr_run *f, int64_t thr) {
+    const xb_crossbar_layer *l = f->l;
+    int64_t ml = l->maxlev[f->g * l->R + f->r];
+    if (ml == 0) return false;
+    /* X1 > lim  <=>  X1 * ml > thr  (integers, ml > 0). */
+    int64_t lim = thr < 0 ? -1 : thr / ml;
+    digit_bounds(f);
+    select_runs(f, lim);
+    if (!f->nr) return false;
+    pack_runs(f);
+    xb_igemm_packed(l->levp + (size_t)(f->g * l->R + f->r) * l->levp_stride, f->s->dp, f->kb,
+                    l->C, f->nsel, (int32_t *)f->s->S);
+    int64_t ncc = xb_crossbar_convs_per_block(l);
+    for (int64_t cc = 0; cc < ncc; cc++) correct_column(f, cc);
+    return true;
+}
+
 /* Profile images: the column sums of every run with some X1 > 0, each
  * conversion's values into the statistics and, on the correction path, its
  * clip corrections; runs left out hold only zero sums. */
 static bool profile_block(corr_run *f) {
     const xb_crossbar_layer *l = f->l;
-    const scratch_t *s = f->s;
     int64_t blk = f->g * l->R + f->r, ncc = xb_crossbar_convs_per_block(l), N = f->N;
     bool pair = f->c->signed_pair;
-    f->nr = 0;
+    f->nr = f->nsel = 0;
     if (l->maxlev[blk]) {
         digit_bounds(f);
         select_runs(f, 0);
     }
-    int64_t nsel = 0;
-    for (int64_t i = 0; i < f->nr; i++) {
-        s->qord[i] = (int32_t)i;
-        nsel += run_width(f, i);
-    }
-    int64_t zeros = (f->J * f->pt - nsel) * ncc;
+    int64_t zeros = (f->J * f->pt - f->nsel) * ncc;
     if (f->acc_on) {
         f->acc.observed += zeros;
         f->acc.zeros += zeros;
@@ -254,53 +264,19 @@ static bool profile_block(corr_run *f) {
         f->st->hist[-f->st->hist_lo / f->st->hist_width] += zeros;
     }
     if (!f->nr) return false;
-    interleave_quads(f);
-    pack_runs(f, 0, f->nr);
-    int32_t *S = (int32_t *)s->S;
-    xb_igemm_packed(l->levp + (size_t)blk * l->levp_stride, s->dp, f->kb, l->C, nsel, S);
+    pack_runs(f);
+    int32_t *S = (int32_t *)f->s->S;
+    xb_igemm_packed(l->levp + (size_t)blk * l->levp_stride, f->s->dp, f->kb, l->C, f->nsel, S);
     for (int64_t cc = 0; cc < ncc; cc++) {
         int64_t col = xb_conversion_col(pair, N, cc);
-        const int32_t *Sp = S + col * nsel, *Sn = pair ? Sp + N * nsel : NULL;
+        const int32_t *Sp = S + col * f->nsel, *Sn = pair ? Sp + N * f->nsel : NULL;
         if (f->acc_on)
-            xb_stat_acc_ints(&f->acc, Sp, Sn, nsel);
+            xb_stat_acc_ints(&f->acc, Sp, Sn, f->nsel);
         else
-            stat_ints(f->st, Sp, Sn, nsel);
+            stat_ints(f->st, Sp, Sn, f->nsel);
     }
     if (!f->clip) return false;
-    /* every conversion in natural order, as if all clipped at X1 = 0 */
-    for (int64_t cc = 0; cc < ncc; cc++) {
-        int64_t col = xb_conversion_col(pair, N, cc);
-        const int32_t *Sp = S + col * nsel;
-        correct_conversion(f, cc, Sp, pair ? Sp + N * nsel : NULL, 0, f->nr, nsel);
-    }
-    return true;
-}
-
-/* Row block r of the current chunk; false if nothing in it can clip.
- * X1 > lim  <=>  X1 * ml > thr (integers, ml = the block's largest level >
- * 0): only then can a sum pass the range.  (A bound per conversion -- X1
- * digits on the column's largest levels -- was tried: on ResNet-20 at 6 bits
- * it left out 2.5% of the column sums and cost more than it saved.) */
-static bool correct_block(corr_run *f, int64_t thr) {
-    const xb_crossbar_layer *l = f->l;
-    const scratch_t *s = f->s;
-    bool pair = f->c->signed_pair;
-    int64_t blk = f->g * l->R + f->r, ncc = xb_crossbar_convs_per_block(l), N = f->N;
-    int64_t ml = l->maxlev[blk];
-    if (ml == 0) return false;
-    digit_bounds(f);
-    select_runs(f, thr < 0 ? -1 : thr / ml);
-    if (!f->nr) return false;
-    for (int64_t i = 0; i < f->nr; i++) s->qord[i] = (int32_t)i;
-    interleave_quads(f);
-    int64_t nsel = pack_runs(f, 0, f->nr);
-    int32_t *S = (int32_t *)s->S;
-    xb_igemm_packed(l->levp + (size_t)blk * l->levp_stride, s->dp, f->kb, l->C, nsel, S);
-    for (int64_t cc = 0; cc < ncc; cc++) {
-        int64_t col = xb_conversion_col(pair, N, cc);
-        const int32_t *Sp = S + col * nsel;
-        correct_conversion(f, cc, Sp, pair ? Sp + N * nsel : NULL, 0, f->nr, nsel);
-    }
+    for (int64_t cc = 0; cc < ncc; cc++) correct_column(f, cc);
     return true;
 }
 
@@ -311,13 +287,13 @@ static void run(const xb_crossbar_layer *l, int64_t g, const uint8_t *x, int64_t
                   .d = c->dac_bits, .N = c->N, .profile = profile && st,
                   .clip = l->path == XB_XPATH_CORRECTION, .st = st};
     f.dm = (1u << f.d) - 1;
+    int64_t thr = c->signed_pair ? (c->code_hi < -c->code_lo ? c->code_hi : -c->code_lo)
+                                 : c->code_hi;
     f.ilo = (int32_t)c->code_lo;
     f.ihi = (int32_t)c->code_hi;
     f.ulo = (uint32_t)f.ilo;
     f.uspan = (uint32_t)f.ihi - (uint32_t)f.ilo;
     int64_t pt_max = chunk_positions(l, P), N = c->N;
-    int64_t thr = c->signed_pair ? (c->code_hi < -c->code_lo ? c->code_hi : -c->code_lo)
-                                 : c->code_hi;
     if (f.profile) f.acc_on = xb_stat_acc_begin(&f.acc, st, s->hsub, s->hsub_bytes);
     for (f.p0 = 0; f.p0 < P; f.p0 += pt_max) {
         f.pt = P - f.p0 < pt_max ? P - f.p0 : pt_max;

@@ -42,10 +42,9 @@ typedef struct {
     int32_t *dsum;  /* flip, off compensation: [J*Pt] digit sums of the row block */
     int32_t *nsq;   /* read_row_sigma: [J*Pt] sums of squared digits of the row block */
     int32_t *qcols; /* correction path: first position of each kept run [J*Pt] */
-    int32_t *qord;  /* ... the runs to pack, in order [J*Pt] */
     uint8_t *qj;    /* ... and its digit [J*Pt] */
     int64_t *corr;  /* correction path: [N][Pt] exact sum of clip corrections */
-    uint32_t *qw;   /* correction path: [kpad(rows)/4][Pt] each k-quad's codes interleaved */
+    uint32_t *qw;   /* correction path: [Pt] one k-quad's codes interleaved */
     uint8_t *sg;    /* sgemm scratch */
     double *sarw;   /* SAR bounds (sar.c): digit sums, group totals, running sums */
     uint8_t *ictl;  /* input control: [J*Pt] 1 = the block's digits are all zero */
