@@ -24,7 +24,7 @@ typedef struct xb_backend {
     int64_t *P;                 /* positions per layer (scratch sizing) */
     xb_crossbar_stats *stats;   /* merged, per layer */
     int64_t images;             /* images merged */
-    int64_t profile_images;     /* images with index below this are fully simulated */
+    int64_t profile_images;     /* images with index below this record every column sum */
     bool calibrating;
     double *full_scale;         /* calibrated full scale per layer (unit levels), or 0 */
     xb_engine engine;

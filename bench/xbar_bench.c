@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bench/bench_analog.h"
 #include "eval/dataset.h"
 #include "eval/preprocess.h"
 #include "eval/report.h"
@@ -56,6 +57,7 @@ static void usage(FILE *f) {
             "  --ort-batch B  ORT's batched run size (default 64); batch 1 is always run too\n"
             "  --no-ort       skip ONNX Runtime\n"
             "  --node PATH    node executable (default: node)\n");
+    bench_analog_usage(f);
 }
 
 static double median(double *v, int n) {
@@ -230,6 +232,10 @@ int main(int argc, char **argv) {
                      .node = "node"};
     bench_model extra[16];
     int n_extra = 0;
+    /* analog rows (bench_analog.c) */
+    bool analog = true, analog_only = false;
+    bench_analog_opts ao = {.calib = 100, .crosssim = getenv("XBAR_CROSSSIM"),
+                            .crosssim_images = 40};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool has = i + 1 < argc;
@@ -246,6 +252,16 @@ int main(int argc, char **argv) {
             bo.node = argv[++i];
         } else if (!strcmp(a, "--no-ort")) {
             bo.ort = false;
+        } else if (!strcmp(a, "--no-analog")) {
+            analog = false;
+        } else if (!strcmp(a, "--analog-only")) {
+            analog_only = true;
+        } else if (!strcmp(a, "--analog-model") && has) {
+            ao.only = argv[++i];
+        } else if (!strcmp(a, "--crosssim") && has) {
+            ao.crosssim = argv[++i];
+        } else if (!strcmp(a, "--crosssim-images") && has) {
+            ao.crosssim_images = atoi(argv[++i]);
         } else if (a[0] != '-' && strchr(a, '=') && strchr(a, ':') && n_extra < 16) {
             /* NAME=MODEL:DATA */
             char *s = argv[i];
@@ -271,13 +287,15 @@ int main(int argc, char **argv) {
     printf("xbar_bench: %s, %ld online CPUs; %d threads for xbar and ONNX Runtime; median of %d "
            "reps\n",
            cpu, sysconf(_SC_NPROCESSORS_ONLN), bo.threads, bo.reps);
-    printf("images/s; ORT b1 = onnxruntime-node batch 1, ORT b%d = batch %d; float/ORT is against "
-           "the faster ORT column\n\n",
-           bo.ort_batch, bo.ort_batch);
     char hb[32];
     snprintf(hb, sizeof hb, "ORT b%d", bo.ort_batch);
-    printf("%-22s %10s %10s %10s %10s %10s %10s\n", "model", "xbar float", "xbar int8", "ORT b1", hb,
-           "float/ORT", "int8/float");
+    if (!analog_only) {
+        printf("images/s; ORT b1 = onnxruntime-node batch 1, ORT b%d = batch %d; float/ORT is "
+               "against the faster ORT column\n\n",
+               bo.ort_batch, bo.ort_batch);
+        printf("%-22s %10s %10s %10s %10s %10s %10s\n", "model", "xbar float", "xbar int8", "ORT b1",
+               hb, "float/ORT", "int8/float");
+    }
     /* Shared machines distort timings; say how busy this one was. */
     FILE *la = fopen("/proc/loadavg", "r");
     char load[128] = "?";
@@ -288,7 +306,12 @@ int main(int argc, char **argv) {
     int rc = 0;
     const bench_model *list = n_extra ? extra : default_models;
     int n = n_extra ? n_extra : (int)(sizeof default_models / sizeof default_models[0]);
-    for (int i = 0; i < n; i++) rc |= bench_one(&list[i], &bo);
+    for (int i = 0; i < n && !analog_only; i++) rc |= bench_one(&list[i], &bo);
+    if (analog || analog_only) {
+        ao.threads = bo.threads;
+        ao.reps = bo.reps;
+        rc |= bench_analog_run(&ao);
+    }
     printf("\nload average before the run: %s\n", load);
     return rc;
 }

@@ -57,8 +57,8 @@ typedef struct {
     int threads;            /* runner threads; <= 0: OpenMP's default */
     bool progress;          /* runner progress reports on stderr */
     int progress_mode;      /* xb_progress_mode (eval/progress.h); 0: auto */
-    int64_t profile_images; /* backend: images fully profiled (xb_backend.profile_images);
-                               < 0: the backend's default */
+    int64_t profile_images; /* backend: images whose every column sum is recorded
+                               (xb_backend.profile_images); < 0: the backend's default */
     const volatile sig_atomic_t *cancel; /* optional: stops runs (xb_run_opts.cancel) */
     xb_preproc_opts pre;    /* --mean/--std/--classes/--layout (read by xb_session_open) */
     xb_image_opts img;      /* --resize/--center-crop (read by xb_session_open_data) */

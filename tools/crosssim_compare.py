@@ -435,13 +435,15 @@ def run_crosssim(args, net, xe, ye, pi, bits):
         t0 = time.time()
         pc = predict(net, xe, args.batch, f"CrossSim adc {bits} bits seed {seed}"
                      + (" no G clip" if args.no_g_clip else ""))
-        secs.append(round(time.time() - t0, 1))
+        wall = time.time() - t0
+        secs.append(round(wall, 1))
         for L, c in zip(net.layers, saved):
             L.core = c
         correct.append(int((pc == ye).sum()))
         differ.append(int((pc != pi).sum()))
         print(json.dumps({"adc_bits": bits, "seed": seed, "crosssim": correct[-1],
-                          "differ_vs_int8": differ[-1], "crosssim_s": secs[-1]}), flush=True)
+                          "differ_vs_int8": differ[-1], "crosssim_s": secs[-1],
+                          "crosssim_images_per_s": round(len(xe) / max(wall, 1e-9), 4)}), flush=True)
     return correct, differ, secs
 
 

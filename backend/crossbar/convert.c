@@ -52,6 +52,8 @@ static size_t carve(const xb_crossbar_layer *l, int64_t P, uint8_t *base, scratc
     TAKE(sg, sgemm_bytes(l, cols));
     TAKE(sarw, (size_t)xb_sar_scratch_doubles(l, cols) * sizeof(double));
     TAKE(ictl, c->input_control ? (size_t)cols : 0);
+    TAKE(hsub, xb_stat_acc_bytes(l));
+    if (s) s->hsub_bytes = xb_stat_acc_bytes(l);
 #undef TAKE
     return off;
 }
@@ -299,7 +301,7 @@ static void adc_pass(full_run *f) {
     float *vb = f->s->vbuf;
     int64_t tot = f->ncc * f->cols, ns = 0;
     if (f->profile && f->st)
-        xb_stat_floats(f->st, vb, tot); /* = stat_value of each (noise.c) */
+        xb_stat_floats(f->st, vb, tot, f->s->hsub, f->s->hsub_bytes);
     if (f->l->adc_err) {
         int64_t ncc = f->ncc;
         const float *e0 = f->l->adc_err + (f->g * f->l->R + f->r) * ncc * 3;
@@ -468,7 +470,12 @@ void xb_crossbar_matmul(const xb_crossbar_layer *l, int group, const uint8_t *x,
     scratch_t s;
     carve(l, P, base, &s);
     int64_t g = group;
-    if (profile || l->path == XB_XPATH_FULL) {
+    /* Profile images of exact and correction layers: the full path's
+     * results and statistics without simulating all-zero digit runs
+     * (correction.c); input control counts skipped conversions only in the
+     * full simulation. */
+    bool fast_profile = profile && st && l->path != XB_XPATH_FULL && !c->input_control;
+    if ((profile && !fast_profile) || l->path == XB_XPATH_FULL) {
         run_full(l, g, x, P, image, profile, acc, &s, st);
         return;
     }
@@ -477,7 +484,9 @@ void xb_crossbar_matmul(const xb_crossbar_layer *l, int group, const uint8_t *x,
     xb_igemm_pack_x(x, c->K, P, s.igs);
     xb_igemm_packed(l->wpack + (size_t)g * xb_igemm_wpack_bytes(c->K, c->N), s.igs, c->K, c->N,
                     P, acc);
-    if (l->path == XB_XPATH_CORRECTION) {
+    if (fast_profile) {
+        xb_crossbar_run_profiled(l, g, x, P, acc, &s, st);
+    } else if (l->path == XB_XPATH_CORRECTION) {
         xb_crossbar_run_correction(l, g, x, P, acc, &s, st);
     } else {
         xb_crossbar_count_exact(l, P, st);

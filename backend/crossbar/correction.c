@@ -8,7 +8,14 @@
  * GEMM work it saves.  The column sums of the kept runs come from one GEMM,
  * and every clipped conversion corrects acc by sign * (clip(S) - S) *
  * 2^shift, summed exactly in int64 per output and position (corr) and
- * applied once per chunk, so the result equals the full simulation's. */
+ * applied once per chunk, so the result equals the full simulation's.
+ *
+ * Profile images of exact and correction layers run here too
+ * (xb_crossbar_run_profiled): runs whose digits are all zero hold only zero
+ * sums and are counted as such, every other run's sums come from the same
+ * GEMM over all columns and go into the statistics (and, on the correction
+ * path, the corrections), so results and statistics equal the full
+ * simulation's. */
 #include <stdint.h>
 #include <string.h>
 
@@ -33,6 +40,13 @@ typedef struct {
     bool bytes;         /* digit sums X1 kept in bytes (see digit_bounds) */
     int64_t nr, nsel;   /* kept runs and their positions */
     int64_t sat;
+    /* profile images: every conversion's value into st (runs with X1 = 0
+     * everywhere are zeros, counted without a GEMM); clip: corrections
+     * needed (the correction path; the exact path cannot clip) */
+    bool profile, clip;
+    xb_crossbar_stats *st;
+    xb_stat_acc acc;    /* profile statistics, when acc_on */
+    bool acc_on;
 } corr_run;
 
 /* X1 per (j, q) in one pass over the rows (contiguous in q), in bytes when
@@ -228,12 +242,50 @@ static bool correct_block(corr_run *f, int64_t thr) {
     return true;
 }
 
-void xb_crossbar_run_correction(const xb_crossbar_layer *l, int64_t g, const uint8_t *x,
-                                int64_t P, int32_t *acc, const scratch_t *s,
-                                xb_crossbar_stats *st) {
+/* Profile images: the column sums of every run with some X1 > 0, each
+ * conversion's values into the statistics and, on the correction path, its
+ * clip corrections; runs left out hold only zero sums. */
+static bool profile_block(corr_run *f) {
+    const xb_crossbar_layer *l = f->l;
+    int64_t blk = f->g * l->R + f->r, ncc = xb_crossbar_convs_per_block(l), N = f->N;
+    bool pair = f->c->signed_pair;
+    f->nr = f->nsel = 0;
+    if (l->maxlev[blk]) {
+        digit_bounds(f);
+        select_runs(f, 0);
+    }
+    int64_t zeros = (f->J * f->pt - f->nsel) * ncc;
+    if (f->acc_on) {
+        f->acc.observed += zeros;
+        f->acc.zeros += zeros;
+    } else {
+        f->st->observed += zeros;
+        f->st->zeros += zeros;
+        f->st->hist[-f->st->hist_lo / f->st->hist_width] += zeros;
+    }
+    if (!f->nr) return false;
+    pack_runs(f);
+    int32_t *S = (int32_t *)f->s->S;
+    xb_igemm_packed(l->levp + (size_t)blk * l->levp_stride, f->s->dp, f->kb, l->C, f->nsel, S);
+    for (int64_t cc = 0; cc < ncc; cc++) {
+        int64_t col = xb_conversion_col(pair, N, cc);
+        const int32_t *Sp = S + col * f->nsel, *Sn = pair ? Sp + N * f->nsel : NULL;
+        if (f->acc_on)
+            xb_stat_acc_ints(&f->acc, Sp, Sn, f->nsel);
+        else
+            stat_ints(f->st, Sp, Sn, f->nsel);
+    }
+    if (!f->clip) return false;
+    for (int64_t cc = 0; cc < ncc; cc++) correct_column(f, cc);
+    return true;
+}
+
+static void run(const xb_crossbar_layer *l, int64_t g, const uint8_t *x, int64_t P,
+                int32_t *acc, const scratch_t *s, xb_crossbar_stats *st, bool profile) {
     const xb_crossbar_config *c = &l->cfg;
     corr_run f = {.l = l, .c = c, .x = x, .s = s, .g = g, .P = P, .J = c->input_slices,
-                  .d = c->dac_bits, .N = c->N};
+                  .d = c->dac_bits, .N = c->N, .profile = profile && st,
+                  .clip = l->path == XB_XPATH_CORRECTION, .st = st};
     f.dm = (1u << f.d) - 1;
     int64_t thr = c->signed_pair ? (c->code_hi < -c->code_lo ? c->code_hi : -c->code_lo)
                                  : c->code_hi;
@@ -242,6 +294,7 @@ void xb_crossbar_run_correction(const xb_crossbar_layer *l, int64_t g, const uin
     f.ulo = (uint32_t)f.ilo;
     f.uspan = (uint32_t)f.ihi - (uint32_t)f.ilo;
     int64_t pt_max = chunk_positions(l, P), N = c->N;
+    if (f.profile) f.acc_on = xb_stat_acc_begin(&f.acc, st, s->hsub, s->hsub_bytes);
     for (f.p0 = 0; f.p0 < P; f.p0 += pt_max) {
         f.pt = P - f.p0 < pt_max ? P - f.p0 : pt_max;
         int64_t pt = f.pt, *corr = s->corr;
@@ -250,7 +303,7 @@ void xb_crossbar_run_correction(const xb_crossbar_layer *l, int64_t g, const uin
         for (f.r = 0; f.r < l->R; f.r++) {
             f.k0 = xb_block_start(c->K, c->rows, c->even_rows, f.r);
             f.kb = xb_block_rows(c->K, c->rows, c->even_rows, f.r);
-            touched |= correct_block(&f, thr);
+            touched |= f.profile ? profile_block(&f) : correct_block(&f, thr);
         }
         if (!touched) continue;
         for (int64_t n = 0; n < N; n++) {
@@ -262,8 +315,20 @@ void xb_crossbar_run_correction(const xb_crossbar_layer *l, int64_t g, const uin
             }
         }
     }
+    if (f.acc_on) xb_stat_acc_end(&f.acc, st);
     if (st) {
         st->conversions += P * l->R * f.J * xb_crossbar_convs_per_block(l);
         st->saturated += f.sat;
     }
+}
+
+void xb_crossbar_run_correction(const xb_crossbar_layer *l, int64_t g, const uint8_t *x,
+                                int64_t P, int32_t *acc, const scratch_t *s,
+                                xb_crossbar_stats *st) {
+    run(l, g, x, P, acc, s, st, false);
+}
+
+void xb_crossbar_run_profiled(const xb_crossbar_layer *l, int64_t g, const uint8_t *x, int64_t P,
+                              int32_t *acc, const scratch_t *s, xb_crossbar_stats *st) {
+    run(l, g, x, P, acc, s, st, true);
 }

@@ -40,16 +40,18 @@
  *                sign * (clip(S) - S) * 2^shift for each clipped column;
  *   full       - everything else (rounding ADC, noise, cell non-idealities):
  *                every conversion simulated.
- * Statistics (zero share, max, histogram) need every column sum; layers on
- * the exact or correction paths are fully simulated on "profile" images
- * (image index < profile_images) and the statistics say how many
- * conversions they were measured on.
+ * Statistics (zero share, max, histogram) need every column sum; on
+ * "profile" images (image index < profile_images) layers on the exact or
+ * correction paths compute every sum of the digit runs that are not all
+ * zero (correction.c, same values as the full simulation) and the
+ * statistics say how many conversions they were measured on.
  *
  * Files: program.c builds a layer (encoding, slicing, center choice, flip,
  * level sums, packing); device.c the cell and circuit non-idealities
  * (conductances, drift, IR drop, ADC errors); table.c measured noise
  * tables; input_control.c the sparsity-aware input control; convert.c runs the exact and
- * full paths and dispatches, correction.c the correction path; sar.c the
+ * full paths and dispatches, correction.c the correction path (and the
+ * profile images of exact and correction layers); sar.c the
  * SAR trials each conversion runs (data-dependent skipping, non-uniform
  * transfer; a layer with that state always takes the full path) and
  * quantizer.c the transfer's choice; stats.c

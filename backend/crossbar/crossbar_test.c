@@ -391,6 +391,85 @@ Test(crossbar, clipping_adc_sparse_runs_match_naive_model) {
     cr_assert_gt(correction, 12);
 }
 
+/* Profile images of exact and correction layers skip the full simulation
+ * (correction.c: all-zero digit runs counted, the rest from one GEMM): the
+ * result equals the naive model, and every statistic (conversions,
+ * saturations, observed values, zeros, maximum, histogram) equals the full
+ * simulation's.  input_control (no noise: changes no value) forces the
+ * full simulation on the twin layer. */
+Test(crossbar, fast_profile_statistics_match_full_simulation) {
+    rng_state = 777;
+    int fast = 0, clipped = 0;
+    for (int it = 0; it < 40; it++) {
+        int wb = 2 + (int)(rnd() % 7), xb = 2 + (int)(rnd() % 7), dac = 1 + (int)(rnd() % 3);
+        int cell = 1 + (int)(rnd() % 3), diff = (int)(rnd() % 4), adc_bits = 3 + (int)(rnd() % 6);
+        if (dac > xb) dac = 1;
+        int64_t K = 1 + rnd() % 300, N = 1 + rnd() % 20, P = 1 + rnd() % 200;
+        xb_crossbar_config c = base_cfg(K, N, 1, (rnd() & 1) ? 128 : 48, wb, xb, dac, cell, diff);
+        c.even_rows = it & 1;
+        c.signed_pair = c.differential && (rnd() & 1);
+        maybe_random_slices(&c);
+        if (it % 4) { /* a clipping ADC, else lossless */
+            c.lossless = false;
+            c.code_lo = c.signed_pair ? -(1 << (adc_bits - 1)) : 0;
+            c.code_hi = c.signed_pair ? (1 << (adc_bits - 1)) - 1 : (1 << adc_bits) - 1;
+        } else {
+            c.code_lo = c.signed_pair ? -4096 : 0;
+            c.code_hi = 4095;
+        }
+        int8_t *w = malloc((size_t)(N * K));
+        uint8_t *x = malloc((size_t)(K * P));
+        int32_t *acc[2] = {malloc((size_t)(N * P) * 4), malloc((size_t)(N * P) * 4)};
+        int32_t *want = malloc((size_t)(N * P) * 4);
+        fill(w, x, N * K, K * P, wb, xb);
+        for (int64_t k = 0; k < K; k++) /* bands: zero, small codes, full */
+            for (int64_t p = 0; p < P; p++) {
+                int band = (int)((p / 19) % 3);
+                if (band == 0) x[k * P + p] = 0;
+                if (band == 1) x[k * P + p] &= 3;
+            }
+        xb_ctx ctx = {0};
+        xb_crossbar_layer *l[2];
+        xb_crossbar_stats st[2];
+        for (int v = 0; v < 2; v++) {
+            xb_crossbar_config cv = c;
+            cv.input_control = v == 1;
+            l[v] = xb_crossbar_layer_new(&cv, w, &ctx);
+            cr_assert_not_null(l[v], "%s", ctx.msg);
+            cr_assert_eq(xb_crossbar_stats_init(&st[v], l[v], &ctx), XB_OK);
+            void *scratch = malloc(xb_crossbar_scratch_bytes(l[v], P));
+            xb_crossbar_matmul(l[v], 0, x, P, 3, true, acc[v], scratch, &st[v]);
+            free(scratch);
+        }
+        fast += l[0]->path != XB_XPATH_FULL;
+        ref_clip(&c, l[0]->center, w, x, P, c.code_lo, c.code_hi, want);
+        for (int64_t i = 0; i < N * P; i++) {
+            cr_assert_eq(acc[0][i], want[i], "it=%d i=%lld: %d != %d", it, (long long)i,
+                         acc[0][i], want[i]);
+            cr_assert_eq(acc[1][i], want[i], "it=%d i=%lld", it, (long long)i);
+        }
+        cr_assert_eq(st[0].conversions, st[1].conversions, "it=%d", it);
+        cr_assert_eq(st[0].saturated, st[1].saturated, "it=%d", it);
+        cr_assert_eq(st[0].observed, st[1].observed, "it=%d", it);
+        cr_assert_eq(st[0].zeros, st[1].zeros, "it=%d", it);
+        cr_assert_eq(st[0].max_abs, st[1].max_abs, "it=%d", it);
+        cr_assert_eq(st[0].hist_bins, st[1].hist_bins);
+        for (int b = 0; b < st[0].hist_bins; b++)
+            cr_assert_eq(st[0].hist[b], st[1].hist[b], "it=%d bin %d", it, b);
+        clipped += st[0].saturated > 0;
+        for (int v = 0; v < 2; v++) {
+            xb_crossbar_stats_free(&st[v]);
+            xb_crossbar_layer_free(l[v]);
+            free(acc[v]);
+        }
+        free(w);
+        free(x);
+        free(want);
+    }
+    cr_assert_gt(fast, 30);
+    cr_assert_gt(clipped, 10);
+}
+
 /* Hand-computed cell non-idealities. */
 Test(crossbar, on_off_ratio_and_stuck_cells) {
     /* 1 input, 1 output, 2-bit weight, 1-bit cells, offset: w = 0 is

@@ -48,6 +48,8 @@ typedef struct {
     uint8_t *sg;    /* sgemm scratch */
     double *sarw;   /* SAR bounds (sar.c): digit sums, group totals, running sums */
     uint8_t *ictl;  /* input control: [J*Pt] 1 = the block's digits are all zero */
+    uint32_t *hsub; /* profile statistics: xb_stat_acc_bytes */
+    size_t hsub_bytes;
 } scratch_t;
 
 /* Input control (input_control.c): marks in s->ictl the (digit, position)
@@ -81,6 +83,12 @@ void xb_crossbar_run_correction(const xb_crossbar_layer *l, int64_t g, const uin
                                 int64_t P, int32_t *acc, const scratch_t *s,
                                 xb_crossbar_stats *st);
 
+/* Profile images of an exact or correction layer (correction.c): the
+ * correction path's result, every conversion's value in the statistics (acc
+ * holds the exact product on entry). */
+void xb_crossbar_run_profiled(const xb_crossbar_layer *l, int64_t g, const uint8_t *x, int64_t P,
+                              int32_t *acc, const scratch_t *s, xb_crossbar_stats *st);
+
 /* Speculative input slicing (speculate.c): what it supports, scratch
  * bytes and the run. */
 xb_status xb_spec_check(const xb_crossbar_config *c, xb_ctx *ctx);
@@ -100,11 +108,36 @@ static inline void stat_value(xb_crossbar_stats *s, double v) {
     s->hist[b]++;
 }
 
+/* The statistics of one profile call (stats.c): histogram copies in
+ * caller scratch (xb_stat_acc_bytes), folded into the stats by _end.
+ * _begin returns false when the stats' bins are not one value each (then
+ * use stat_ints). */
+typedef struct {
+    uint32_t *h;      /* [16][bins] */
+    int64_t bins, lo; /* the stats' histogram: bin b holds value lo + b */
+    int64_t zeros;    /* zeros counted outside the copies (all-zero runs) */
+    int64_t observed;
+    int32_t mx;
+} xb_stat_acc;
+size_t xb_stat_acc_bytes(const xb_crossbar_layer *l);
+bool xb_stat_acc_begin(xb_stat_acc *a, const xb_crossbar_stats *st, void *mem, size_t bytes);
+void xb_stat_acc_ints(xb_stat_acc *a, const int32_t *Sp, const int32_t *Sn, int64_t n);
+void xb_stat_acc_end(xb_stat_acc *a, xb_crossbar_stats *st);
+
+/* stat_value over n values, in the lane copies when hsub allows (stats.c). */
+void xb_stat_floats(xb_crossbar_stats *st, const float *v, int64_t n, uint32_t *hsub,
+                    size_t hsub_bytes);
+
 /* stat_value for integer column sums (ideal cells, no read noise): no
  * rounding, and no division when a bin holds one value (the usual case:
  * max_sum under the histogram's bin limit). */
+void xb_stat_ints_unit(xb_crossbar_stats *s, const int32_t *Sp, const int32_t *Sn, int64_t n);
 static inline void stat_ints(xb_crossbar_stats *s, const int32_t *Sp, const int32_t *Sn,
                              int64_t n) {
+    if (s->hist_width == 1 && s->hist_lo <= 0) { /* the usual case: stats.c */
+        xb_stat_ints_unit(s, Sp, Sn, n);
+        return;
+    }
     int64_t zeros = 0, mx = s->max_abs, lo = s->hist_lo, top = s->hist_bins - 1;
     for (int64_t i = 0; i < n; i++) {
         int64_t r = Sn ? (int64_t)Sp[i] - Sn[i] : Sp[i];

@@ -12,7 +12,7 @@ static inline int64_t round_half_away(double d) {
     return (int64_t)t + (fr >= 0.5) - (fr <= -0.5);
 }
 
-void xb_stat_floats(xb_crossbar_stats *s, const float *v, int64_t n) {
+void xb_stat_floats_batched(xb_crossbar_stats *s, const float *v, int64_t n) {
     enum { B = 256 };
     int64_t r[B];
     int64_t zeros = 0, mx = s->max_abs, lo = s->hist_lo, top = s->hist_bins - 1,

@@ -8,10 +8,11 @@
 
 #include "backend/crossbar/crossbar.h"
 
-/* stat_value (internal.h) of v[0..n): the same counts and histogram bins
+/* stat_value (internal.h) of v[0..n) for any histogram layout (stats.c's
+ * xb_stat_floats uses 16 lane copies when the bins allow, else this): the same counts and histogram bins
  * bit for bit (llround, half away from zero), batched so the rounding
  * vectorises and no libm call or division is made per value. */
-void xb_stat_floats(xb_crossbar_stats *s, const float *v, int64_t n);
+void xb_stat_floats_batched(xb_crossbar_stats *s, const float *v, int64_t n);
 
 /* One conversion column's sums: integer Si (minus Si2, the negative
  * column of a signed pair, when not NULL) or float Sf (minus Sf2). */

@@ -7,7 +7,7 @@
 #include "backend/crossbar/noise.h"
 #include "backend/crossbar/rng.h"
 
-/* xb_stat_floats books exactly what stat_value does value by value: ties
+/* xb_stat_floats_batched books exactly what stat_value does value by value: ties
  * (x.5, -x.5, rounded away from zero), zeros and -0, values past either end
  * of the histogram, huge values and NaN (llround's own answer), with bins
  * of width 1 and wider bins. */
@@ -43,8 +43,8 @@ Test(crossbar, stat_floats_matches_stat_value) {
         a.hist = calloc((size_t)a.hist_bins, sizeof(int64_t));
         b.hist = calloc((size_t)b.hist_bins, sizeof(int64_t));
         for (int i = 0; i < N; i++) stat_value(&a, (double)v[i]);
-        xb_stat_floats(&b, v, 17);
-        xb_stat_floats(&b, v + 17, N - 17);
+        xb_stat_floats_batched(&b, v, 17);
+        xb_stat_floats_batched(&b, v + 17, N - 17);
         cr_assert_eq(a.observed, b.observed);
         cr_assert_eq(a.zeros, b.zeros);
         cr_assert_eq(a.max_abs, b.max_abs);

@@ -2,10 +2,17 @@
  * pre-ADC values, kept in integers so merging the per-worker copies is
  * order-independent.  The hot-loop recorders (stat_value, stat_ints) are in
  * internal.h. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "backend/crossbar/crossbar.h"
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define XB_STAT_X86 1
+#endif
+
+#include "backend/crossbar/internal.h"
+#include "backend/crossbar/noise.h"
 
 #define HIST_MAX_BINS 4096
 
@@ -92,4 +99,184 @@ void xb_crossbar_stats_clear(xb_crossbar_stats *s) {
 void xb_crossbar_count_exact(const xb_crossbar_layer *l, int64_t P, xb_crossbar_stats *st) {
     if (!st) return;
     st->conversions += P * l->R * l->cfg.input_slices * xb_crossbar_convs_per_block(l);
+}
+
+/* stat_ints when a bin holds one value and 0 is a bin: zeros and the
+ * largest magnitude in one vector pass per 64 values, the histogram
+ * incremented only for the nonzero values, whose positions come from a
+ * 64-bit mask.  Column sums are mostly 0 (sparse digit planes): incrementing
+ * the zero bin once per value would chain each store on the previous one. */
+void xb_stat_ints_unit(xb_crossbar_stats *s, const int32_t *Sp, const int32_t *Sn, int64_t n) {
+    int64_t *h = s->hist - s->hist_lo; /* h[v] is v's bin (lo <= v <= lo + bins - 1) */
+    int64_t zeros = 0;
+    int32_t mx = (int32_t)s->max_abs;
+    int32_t v[64];
+    for (int64_t i0 = 0; i0 < n; i0 += 64) {
+        int m = n - i0 < 64 ? (int)(n - i0) : 64;
+        uint64_t nz = 0;
+        int32_t bmx = 0;
+        if (Sn) {
+            for (int i = 0; i < m; i++) v[i] = Sp[i0 + i] - Sn[i0 + i];
+        } else {
+            for (int i = 0; i < m; i++) v[i] = Sp[i0 + i];
+        }
+        for (int i = 0; i < m; i++) {
+            int32_t a = v[i] < 0 ? -v[i] : v[i];
+            bmx = a > bmx ? a : bmx;
+            nz |= (uint64_t)(v[i] != 0) << i;
+        }
+        mx = bmx > mx ? bmx : mx;
+        zeros += m - __builtin_popcountll(nz);
+        while (nz) {
+            h[v[__builtin_ctzll(nz)]]++;
+            nz &= nz - 1;
+        }
+    }
+    h[0] += zeros;
+    s->observed += n;
+    s->zeros += zeros;
+    s->max_abs = mx;
+}
+
+/* --- profile accumulator (xb_stat_acc, internal.h) ------------------------
+ * The histogram of one profile call kept in 16 uint32 copies, lane i of
+ * each block of 16 values incrementing copy i: no branch per value (a data-
+ * dependent loop over the nonzero ones mispredicts once per block) and no
+ * increment waits on the previous one's store to the same word (most sums
+ * are 0, 1, 2, 3).  Zeros are counted from the copies' zero bins; the
+ * copies are folded into the stats once per call. */
+
+#define ACC_LANES 16
+#define ACC_MAX_BINS 1024
+
+size_t xb_stat_acc_bytes(const xb_crossbar_layer *l) {
+    int64_t span = (l->cfg.signed_pair ? 2 * l->max_sum : l->max_sum) + 1;
+    return span <= ACC_MAX_BINS ? (size_t)(ACC_LANES * span) * sizeof(uint32_t) : 0;
+}
+
+bool xb_stat_acc_begin(xb_stat_acc *a, const xb_crossbar_stats *st, void *mem, size_t bytes) {
+    memset(a, 0, sizeof *a);
+    if (!mem || st->hist_width != 1 || st->hist_lo > 0 ||
+        (size_t)(ACC_LANES * st->hist_bins) * sizeof(uint32_t) > bytes)
+        return false;
+    a->h = mem;
+    a->bins = st->hist_bins;
+    a->lo = st->hist_lo;
+    memset(a->h, 0, (size_t)(ACC_LANES * a->bins) * sizeof(uint32_t));
+    return true;
+}
+
+/* The copies into the stats' histogram. */
+static void acc_fold(const xb_stat_acc *a, xb_crossbar_stats *st) {
+    for (int64_t b = 0; b < a->bins; b++) {
+        int64_t t = 0;
+        for (int i = 0; i < ACC_LANES; i++) t += a->h[i * a->bins + b];
+        st->hist[b] += t;
+    }
+}
+
+void xb_stat_acc_end(xb_stat_acc *a, xb_crossbar_stats *st) {
+    int64_t z0 = st->hist[-a->lo];
+    acc_fold(a, st); /* integer sums are never clamped: the zero bin counts the zeros */
+    st->hist[-a->lo] += a->zeros; /* zeros counted without the copies */
+    st->observed += a->observed;
+    st->zeros += st->hist[-a->lo] - z0;
+    if (a->mx > st->max_abs) st->max_abs = a->mx;
+}
+
+/* The 16 values of v into their lanes' copies. */
+static inline void acc_block(uint32_t *h0, int64_t bins, const int32_t *v) {
+    for (int i = 0; i < ACC_LANES; i++) h0[i * bins + v[i]]++;
+}
+
+/* Portable: 16 values at a time, the short tail one by one into copy 0. */
+static void acc_portable(xb_stat_acc *a, const int32_t *Sp, const int32_t *Sn, int64_t n) {
+    uint32_t *h0 = a->h - a->lo;
+    int64_t bins = a->bins, i0 = 0;
+    int32_t mx = a->mx, v[ACC_LANES];
+    for (; i0 < n; i0 += ACC_LANES) {
+        int m = n - i0 < ACC_LANES ? (int)(n - i0) : ACC_LANES;
+        for (int i = 0; i < m; i++) {
+            v[i] = Sn ? Sp[i0 + i] - Sn[i0 + i] : Sp[i0 + i];
+            int32_t ab = v[i] < 0 ? -v[i] : v[i];
+            mx = ab > mx ? ab : mx;
+        }
+        if (m == ACC_LANES) {
+            acc_block(h0, bins, v);
+        } else {
+            for (int i = 0; i < m; i++) h0[v[i]]++;
+        }
+    }
+    a->observed += n;
+    a->mx = mx;
+}
+
+#ifdef XB_STAT_X86
+/* AVX-512F: difference and magnitude maximum per 16 values in vector
+ * registers (run-time dispatch: the build may not target AVX-512). */
+__attribute__((target("avx512f"))) static void acc_avx512(xb_stat_acc *a, const int32_t *Sp,
+                                                          const int32_t *Sn, int64_t n) {
+    uint32_t *h0 = a->h - a->lo;
+    int64_t bins = a->bins, i0 = 0;
+    __m512i vmx = _mm512_set1_epi32(a->mx);
+    int32_t v[ACC_LANES];
+    for (; i0 + ACC_LANES <= n; i0 += ACC_LANES) {
+        __m512i x = _mm512_loadu_si512((const void *)(Sp + i0));
+        if (Sn) x = _mm512_sub_epi32(x, _mm512_loadu_si512((const void *)(Sn + i0)));
+        vmx = _mm512_max_epi32(vmx, _mm512_abs_epi32(x));
+        _mm512_storeu_si512((void *)v, x);
+        acc_block(h0, bins, v);
+    }
+    a->mx = _mm512_reduce_max_epi32(vmx);
+    a->observed += i0;
+    if (i0 < n) acc_portable(a, Sp + i0, Sn ? Sn + i0 : NULL, n - i0);
+}
+#endif
+
+void xb_stat_acc_ints(xb_stat_acc *a, const int32_t *Sp, const int32_t *Sn, int64_t n) {
+#ifdef XB_STAT_X86
+    if (__builtin_cpu_supports("avx512f")) {
+        acc_avx512(a, Sp, Sn, n);
+        return;
+    }
+#endif
+    acc_portable(a, Sp, Sn, n);
+}
+
+/* stat_value over n analog values: with one value per bin, rounded as
+ * llround does (half away from zero: floor(|v| + 0.5) is exact in double
+ * for a float v) and counted in the 16 lane copies; else one by one. */
+void xb_stat_floats(xb_crossbar_stats *st, const float *v, int64_t n, uint32_t *hsub,
+                    size_t hsub_bytes) {
+    xb_stat_acc a;
+    if (!xb_stat_acc_begin(&a, st, hsub, hsub_bytes)) {
+        xb_stat_floats_batched(st, v, n); /* noise.c: the same counts, any bins */
+        return;
+    }
+    uint32_t *h0 = a.h - a.lo;
+    int64_t lo = a.lo, hi = a.lo + a.bins - 1, mx = st->max_abs, zeros = 0;
+    int32_t r[ACC_LANES];
+    for (int64_t i0 = 0; i0 < n; i0 += ACC_LANES) {
+        int m = n - i0 < ACC_LANES ? (int)(n - i0) : ACC_LANES;
+        for (int i = 0; i < m; i++) {
+            double x = (double)v[i0 + i];
+            double ax = floor(fabs(x) + 0.5);
+            ax = ax < 1e15 ? ax : 1e15; /* no int64 overflow (sums are far below) */
+            int64_t ri = (int64_t)(x < 0 ? -ax : ax), ab = (int64_t)ax;
+            mx = ab > mx ? ab : mx;
+            zeros += ri == 0;
+            r[i] = (int32_t)(ri < lo ? lo : ri > hi ? hi : ri);
+        }
+        if (m == ACC_LANES) {
+            acc_block(h0, a.bins, r);
+        } else {
+            for (int i = 0; i < m; i++) h0[r[i]]++;
+        }
+    }
+    /* values below or above the bins are clamped into the end bins, as
+     * stat_value does; zeros are the values that round to 0 */
+    acc_fold(&a, st);
+    st->observed += n;
+    st->zeros += zeros;
+    st->max_abs = mx;
 }

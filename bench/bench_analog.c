@@ -1,0 +1,325 @@
+/* The analog rows of xbar_bench: for LeNet-5, ResNet-20 and VGG-small on the
+ * bundled 1000-image samples, the images/s of `xbar run --arch ...` (the
+ * analog run exactly as the CLI does it, with its defaults: 16 profile
+ * images whose every column sum is recorded) against xbar's int8 path timed
+ * in the same process just before, as a ratio.  Rows: ideal ADC, ISAAC with
+ * a 6-bit clipping ADC, ISAAC with a 6-bit calibrated ADC, and (ResNet-20)
+ * read noise sigma 0.5.  Then, when $XBAR_DATA holds the CIFAR-10 test set,
+ * the wall time of the whole `xbar run` command on it (ResNet-20, ISAAC
+ * 6-bit, 2 threads); and with a CrossSim checkout (--crosssim DIR or
+ * $XBAR_CROSSSIM), CrossSim's ISAAC-like 6-bit configuration through
+ * tools/crosssim_compare.py on the first images of the same test set, with
+ * the xbar/CrossSim images/s ratio.
+ *
+ * A program, not a test: nothing here asserts a speed. */
+#include "bench/bench_analog.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backend/arch.h"
+#include "eval/mixed_precision.h"
+#include "eval/runner.h"
+#include "eval/session.h"
+#include "frontend/quantize.h"
+
+typedef struct {
+    const char *name, *model, *data, *dataset; /* paths relative to the source tree */
+} analog_model;
+
+static const analog_model amodels[] = {
+    {"LeNet-5", "models/lenet5_mnist.onnx", "datasets/samples/mnist/t10k-images-idx3-ubyte.gz",
+     "mnist"},
+    {"ResNet-20", "models/resnet20_cifar10.onnx", "datasets/samples/cifar10/test_batch.bin",
+     "cifar10"},
+    {"VGG-small", "models/vgg_small_cifar10.onnx", "datasets/samples/cifar10/test_batch.bin",
+     "cifar10"},
+};
+
+typedef struct {
+    const char *label, *arch;
+    const char *sets[3];
+    const char *only;   /* model name this row is for, or NULL: every model */
+    int64_t limit;      /* images (0: the whole sample) */
+} analog_cfg;
+
+/* isaac 6-bit clip images/s per model, for the CrossSim ratio (<= 0: not run) */
+static double clip_rate[sizeof amodels / sizeof amodels[0]];
+
+static const analog_cfg acfgs[] = {
+    {"ideal", "ideal", {NULL}, NULL, 0},
+    {"isaac 6b clip", "isaac", {"adc.bits=6", NULL}, NULL, 0},
+    {"isaac 6b calibrated", "isaac", {"adc.bits=6", "adc.range=calibrated", NULL}, NULL, 0},
+    {"isaac read_sigma 0.5", "isaac", {"nonideal.read_sigma=0.5", NULL}, "ResNet-20", 200},
+};
+
+void bench_analog_usage(void *file) {
+    fprintf((FILE *)file,
+            "  --no-analog    skip the analog rows (below)\n"
+            "  --analog-only  only the analog rows\n"
+            "  --analog-model NAME  analog rows only for models whose name contains NAME\n"
+            "  --crosssim DIR CrossSim 3.2 checkout (default $XBAR_CROSSSIM): also time its\n"
+            "                 ISAAC-like 6-bit configuration (tools/crosssim_compare.py)\n"
+            "  --crosssim-images N  LeNet-5 images for CrossSim (default 40; ResNet-20: N/8)\n\n"
+            "Analog rows: analog images/s of `xbar run --arch A` on the 1000-image samples, with\n"
+            "xbar run's defaults (16 profile images), over int8 images/s timed in the same run:\n"
+            "ideal, isaac 6-bit clip, isaac 6-bit calibrated (LeNet-5, ResNet-20, VGG-small) and\n"
+            "isaac with nonideal.read_sigma=0.5 (ResNet-20, 200 images).  With $XBAR_DATA holding\n"
+            "cifar10: wall time of `xbar run models/resnet20_cifar10.onnx --data cifar10 --arch\n"
+            "isaac --set adc.bits=6 --threads 2` (float + int8 + analog, 10,000 images).\n");
+}
+
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static double median_of(double *v, int n) {
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && v[j] < v[j - 1]; j--) {
+            double t = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = t;
+        }
+    return v[(n - 1) / 2];
+}
+
+static void src_path(char *buf, size_t n, const char *rel) {
+    if (rel[0] == '/')
+        snprintf(buf, n, "%s", rel);
+    else
+        snprintf(buf, n, "%s/%s", XBAR_SOURCE_DIR, rel);
+}
+
+/* int8 images/s over the session's evaluated images: median of reps, each
+ * as many passes as last >= 0.3 s (*passes fixed by the first call). */
+static double time_int8(xb_session *s, int64_t limit, const bench_analog_opts *o, int *passes,
+                        double *acc, xb_ctx *ctx) {
+    xb_run_opts ro;
+    xb_run_opts_init(&ro);
+    ro.threads = o->threads;
+    ro.limit = limit;
+    xb_run_result r;
+    double ips[32];
+    int reps = o->reps < 1 ? 1 : o->reps > 32 ? 32 : o->reps;
+    const xb_graph *qg = xb_session_int8_graph(s);
+    const xb_preproc *pp = xb_session_preproc(s);
+    const xb_dataset *d = xb_session_data(s);
+    if (xb_run_dataset(qg, pp, d, &ro, &r, ctx) != XB_OK) return -1;
+    *acc = r.total ? (double)r.correct1 / (double)r.total : 0;
+    if (*passes <= 0) {
+        double k = r.seconds > 0 ? 0.3 / r.seconds : 100;
+        *passes = k < 1 ? 1 : k > 1000 ? 1000 : (int)(k + 0.5);
+    }
+    for (int i = 0; i < reps; i++) {
+        double secs = 0;
+        int64_t imgs = 0;
+        for (int p = 0; p < *passes; p++) {
+            if (xb_run_dataset(qg, pp, d, &ro, &r, ctx) != XB_OK) return -1;
+            secs += r.seconds;
+            imgs += r.total;
+        }
+        ips[i] = (double)imgs / secs;
+    }
+    return median_of(ips, reps);
+}
+
+/* The arch of one row: preset, then the --set assignments. */
+static xb_status row_arch(const analog_cfg *c, xb_arch *a, xb_ctx *ctx) {
+    xb_arch_defaults(a);
+    XB_TRY(xb_arch_load(a, c->arch, ctx));
+    for (int i = 0; i < 3 && c->sets[i]; i++) XB_TRY(xb_arch_set(a, c->sets[i], ctx));
+    return XB_OK;
+}
+
+/* Analog images/s of one arch as `xbar run` gets it: build, calibrate the
+ * ADC when the arch asks (not timed, as xbar run does not count it), then
+ * the timed analog run; median of reps of `passes` runs each. */
+static double time_analog(xb_session *s, const xb_arch *a, const bench_analog_opts *o,
+                          double *acc, xb_ctx *ctx) {
+    if (xb_session_build_backend(s, a, ctx) != XB_OK) return -1;
+    if (xb_arch_needs_calibration(a) && xb_session_calibrate_adc(s, ctx) != XB_OK) return -1;
+    double ips[32];
+    int reps = o->reps < 1 ? 1 : o->reps > 32 ? 32 : o->reps, passes = 0;
+    for (int i = 0; i < reps; i++) {
+        double secs = 0;
+        int64_t imgs = 0;
+        /* the first rep runs until 0.3 s and fixes the passes of the others */
+        for (int p = 0; i == 0 ? secs < 0.3 && p < 200 : p < passes; p++) {
+            if (xb_session_run_analog(s, ctx) != XB_OK) return -1;
+            const xb_run_result *r = xb_session_result(s, XB_SESSION_ANALOG);
+            secs += r->seconds;
+            imgs += r->total;
+            *acc = r->total ? (double)r->correct1 / (double)r->total : 0;
+            if (i == 0) passes = p + 1;
+        }
+        ips[i] = (double)imgs / secs;
+    }
+    return median_of(ips, reps);
+}
+
+/* One model: open, quantize at the arch's bits (8/8 for both presets), and
+ * for each row int8 then analog. */
+static int bench_model(const analog_model *m, const bench_analog_opts *o, double *clip) {
+    char model[4096], data[4096];
+    src_path(model, sizeof model, m->model);
+    src_path(data, sizeof data, m->data);
+    if (access(model, R_OK) != 0) {
+        printf("%-10s skipped: %s does not exist\n", m->name, m->model);
+        return 0;
+    }
+    int rc = 0;
+    for (size_t ci = 0; ci < sizeof acfgs / sizeof acfgs[0]; ci++) {
+        const analog_cfg *c = &acfgs[ci];
+        if (c->only && strcmp(c->only, m->name)) continue;
+        xb_ctx ctx = {0};
+        xb_session *s = NULL;
+        xb_arch a;
+        xb_session_opts so = {.threads = o->threads, .progress = false, .profile_images = -1};
+        if (row_arch(c, &a, &ctx) != XB_OK || xb_session_open(model, &so, &s, &ctx) != XB_OK ||
+            xb_session_open_data(s, data, c->limit, &ctx) != XB_OK ||
+            xb_session_choose_calibration(s, o->calib, &ctx) != XB_OK)
+            goto fail;
+        xb_quant_opts qo = xb_quant_opts_default();
+        qo.w_bits = a.weight_bits;
+        qo.x_bits = a.input_bits < 2 ? 2 : a.input_bits;
+        if (xb_quant_opts_layers_from_arch(xb_session_graph(s), &a, &qo, &ctx) != XB_OK ||
+            xb_session_quantize(s, &qo, &ctx) != XB_OK)
+            goto fail;
+        int passes = 0;
+        double acc8 = 0, acca = 0;
+        double q = time_int8(s, c->limit, o, &passes, &acc8, &ctx);
+        if (q < 0) goto fail;
+        double an = time_analog(s, &a, o, &acca, &ctx);
+        if (an < 0) goto fail;
+        if (ci == 1) *clip = an;
+        printf("%-10s %-22s %10.0f %10.1f %9.2fx   top-1 int8 %.2f%% analog %.2f%% on %lld\n",
+               m->name, c->label, q, an, q / an, 100 * acc8, 100 * acca,
+               (long long)xb_session_count(s));
+        fflush(stdout);
+        xb_session_free(s);
+        continue;
+    fail:
+        fprintf(stderr, "xbar_bench: %s %s: %s\n", m->name, c->label, ctx.msg);
+        printf("%-10s %-22s failed\n", m->name, c->label);
+        xb_session_free(s);
+        rc = 1;
+    }
+    return rc;
+}
+
+/* The directory of this executable (xbar is built beside it). */
+static void exe_dir(char *buf, size_t n) {
+    ssize_t k = readlink("/proc/self/exe", buf, n - 1);
+    if (k <= 0) {
+        snprintf(buf, n, ".");
+        return;
+    }
+    buf[k] = '\0';
+    char *sl = strrchr(buf, '/');
+    if (sl) *sl = '\0';
+}
+
+static bool is_dir(const char *p) {
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Wall time of the whole `xbar run` on the full CIFAR-10 test set. */
+static void full_cifar_wall(void) {
+    const char *xd = getenv("XBAR_DATA");
+    char dir[4096], cmd[16384];
+    if (!xd || snprintf(dir, sizeof dir, "%s/cifar10", xd) >= (int)sizeof dir || !is_dir(dir)) {
+        printf("full CIFAR-10 ResNet-20 isaac 6-bit: skipped ($XBAR_DATA/cifar10 not found)\n");
+        return;
+    }
+    char ed[4096];
+    exe_dir(ed, sizeof ed);
+    snprintf(cmd, sizeof cmd,
+             "'%s/xbar' run '%s/models/resnet20_cifar10.onnx' --data cifar10 --arch isaac --set "
+             "adc.bits=6 --threads 2 > /dev/null 2>&1",
+             ed, XBAR_SOURCE_DIR);
+    double t0 = now_s();
+    int rc = system(cmd);
+    double t = now_s() - t0;
+    if (rc != 0)
+        printf("full CIFAR-10 ResNet-20 isaac 6-bit, 2 threads: failed (rc %d): %s\n", rc, cmd);
+    else
+        printf("full CIFAR-10 ResNet-20 isaac 6-bit, 2 threads: wall %.2f s  (xbar run "
+               "models/resnet20_cifar10.onnx --data cifar10 --arch isaac --set adc.bits=6 "
+               "--threads 2: float + int8 + analog, 10,000 images)\n",
+               t);
+    fflush(stdout);
+}
+
+/* CrossSim images/s from tools/crosssim_compare.py's JSON line, or < 0. */
+static double crosssim_ips(const bench_analog_opts *o, const char *model, const char *dataset,
+                           int images) {
+    char cmd[16384], line[8192];
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && /usr/bin/python3 tools/crosssim_compare.py --crosssim '%s' --model '%s' "
+             "--data %s --limit %d --adc-bits 6 --row-split fill --no-xbar --threads %d "
+             "--batch %d 2>/dev/null",
+             XBAR_SOURCE_DIR, o->crosssim, model, dataset, images, o->threads,
+             images < 50 ? images : 50);
+    FILE *p = popen(cmd, "r");
+    if (!p) return -1;
+    double ips = -1;
+    while (fgets(line, sizeof line, p)) {
+        const char *k = strstr(line, "\"crosssim_images_per_s\":");
+        if (k && strstr(line, "\"seed\"")) ips = atof(k + 25);
+    }
+    if (pclose(p) != 0) return -1;
+    return ips;
+}
+
+/* CrossSim's images/s on the first images of the test set against xbar's
+ * isaac 6-bit clip rate measured above. */
+static void crosssim_rows(const bench_analog_opts *o) {
+    if (!o->crosssim || !is_dir(o->crosssim)) {
+        printf("CrossSim: skipped (no checkout: --crosssim DIR or $XBAR_CROSSSIM)\n");
+        return;
+    }
+    static const struct {
+        const char *name, *model, *dataset;
+        int div;
+    } cs[] = {{"LeNet-5", "models/lenet5_mnist.onnx", "mnist", 1},
+              {"ResNet-20", "models/resnet20_cifar10.onnx", "cifar10", 8}};
+    for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++) {
+        if (o->only && !strstr(cs[i].name, o->only)) continue;
+        int n = o->crosssim_images / cs[i].div;
+        if (n < 2) n = 2;
+        double c = crosssim_ips(o, cs[i].model, cs[i].dataset, n);
+        /* xbar: the isaac 6-bit clip rate of its row above (the same model and arch, on the
+         * sample; the rate does not depend on which images) */
+        double x = -1;
+        for (size_t j = 0; j < sizeof amodels / sizeof amodels[0]; j++)
+            if (!strcmp(amodels[j].name, cs[i].name)) x = clip_rate[j];
+        if (c <= 0 || x <= 0)
+            printf("CrossSim %-10s isaac-like 6-bit: failed (CrossSim %.3g img/s, xbar %.3g)\n",
+                   cs[i].name, c, x);
+        else
+            printf("CrossSim %-10s isaac-like 6-bit: CrossSim %.2f img/s (%d images), xbar %.1f "
+                   "img/s, xbar/CrossSim %.0fx\n",
+                   cs[i].name, c, n, x, x / c);
+        fflush(stdout);
+    }
+}
+
+int bench_analog_run(const bench_analog_opts *o) {
+    printf("\nanalog rows: `xbar run --arch A` images/s (defaults: 16 profile images) against int8 "
+           "in the same run, %d threads, median of %d reps\n",
+           o->threads, o->reps);
+    printf("%-10s %-22s %10s %10s %10s\n", "model", "arch", "int8", "analog", "analog/int8");
+    int rc = 0;
+    for (size_t i = 0; i < sizeof amodels / sizeof amodels[0]; i++)
+        if (!o->only || strstr(amodels[i].name, o->only)) rc |= bench_model(&amodels[i], o, &clip_rate[i]);
+    if (!o->only || strstr("ResNet-20", o->only)) full_cifar_wall();
+    crosssim_rows(o);
+    return rc;
+}
