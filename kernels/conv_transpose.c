@@ -121,6 +121,11 @@ static xb_status convt_output(convt_params *p, const xb_node *n, const int64_t *
                            "output_padding[%d] = %lld must be >= 0 and below the stride or the "
                            "dilation", i, (long long)opad[i]);
         int64_t full = strides[i] * (in[i] - 1) + opad[i] + ek;
+        /* output_shape is the file's: range-checked before any arithmetic
+         * (INT64_MIN overflowed full - out; fuzz_onnx_struct, session 6) */
+        if (have_os && (oshape[i] < 1 || oshape[i] > DIM_MAX))
+            return xb_fail(ctx, XB_ERR_INVALID, "output_shape[%d] = %lld is out of range", i,
+                           (long long)oshape[i]);
         if (have_os || pm == XB_PAD_SAME_UPPER || pm == XB_PAD_SAME_LOWER) {
             out[i] = have_os ? oshape[i] : in[i] * strides[i];
             int64_t total = full - out[i];

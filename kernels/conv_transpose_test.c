@@ -159,4 +159,12 @@ Test(conv_transpose, errors) {
     cr_assert_eq(xb_test_prepare(&tg), XB_ERR_UNSUPPORTED);
     cr_assert(strstr(tg.ctx.msg, "rank 3 or 4"), "%s", tg.ctx.msg);
     xb_test_end(&tg);
+    /* output_shape of INT64_MIN: refused before the padding arithmetic
+     * (fuzz_onnx_struct, session 6; UBSan signed overflow) */
+    ct_case os = {2, 1, 1, 1, 1, 3, 3, 3, 3, {1, 1}, {1, 1}, {0, 0, 0, 0}, {0, 0}, false, NULL,
+                  {5, INT64_MIN}};
+    node(&tg, &os, w, NULL);
+    cr_assert_eq(xb_test_prepare(&tg), XB_ERR_INVALID);
+    cr_assert(strstr(tg.ctx.msg, "output_shape[1]"), "%s", tg.ctx.msg);
+    xb_test_end(&tg);
 }
