@@ -34,6 +34,7 @@ typedef struct {
 static const bench_model default_models[] = {
     {"LeNet-5 (MNIST)", "models/lenet5_mnist.onnx", "datasets/samples/mnist/t10k-images-idx3-ubyte.gz"},
     {"ResNet-20 (CIFAR-10)", "models/resnet20_cifar10.onnx", "datasets/samples/cifar10/test_batch.bin"},
+    {"VGG-small (CIFAR-10)", "models/vgg_small_cifar10.onnx", "datasets/samples/cifar10/test_batch.bin"},
 };
 
 typedef struct {
@@ -46,8 +47,8 @@ static void usage(FILE *f) {
     fprintf(f,
             "usage: xbar_bench [--threads T] [--reps R] [--ort-batch B] [--no-ort] [--node PATH]\n"
             "                  [NAME=MODEL.onnx:DATA ...]\n\n"
-            "Times float and int8 inference (images/s) of xbar on LeNet-5 (MNIST) and ResNet-20\n"
-            "(CIFAR-10), using the bundled 1000-image samples, and ONNX Runtime on the same float\n"
+            "Times float and int8 inference (images/s) of xbar on LeNet-5 (MNIST), ResNet-20 and\n"
+            "VGG-small (CIFAR-10), using the bundled 1000-image samples, and ONNX Runtime on the same float\n"
             "models via node tools/ort_bench.js (onnxruntime-node from tools/node_modules or\n"
             "NODE_PATH), with the same thread count.  Prints images/s and ratios.\n\n"
             "  --threads T    threads for both runtimes (default: 2)\n"
