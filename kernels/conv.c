@@ -49,6 +49,7 @@ typedef struct {
     int64_t pq;            /* P' = hout * wq computed positions */
     int64_t *koff;         /* [K] offset of im2col row k in the phase buffer */
     size_t xpad_floats;    /* phase buffer incl. the slack the last panel reads */
+    bool exact;            /* panels of real outputs only (no junk columns) */
 } conv_params;
 
 static void conv_params_free(void *p) {
@@ -61,6 +62,25 @@ static void conv_params_free(void *p) {
 }
 
 static size_t align_up(size_t n) { return (n + 63) & ~(size_t)63; }
+
+/* SHIFT computes its outputs either on the phase width, junk columns
+ * included, into Y' (then drops the junk), or exactly: panels of NR real
+ * output positions written straight into Y, a panel inside one output row
+ * read in place, one that spans rows first copied from the phase buffer
+ * (row runs of the panel, the same for every k) into a packed panel.  Per
+ * output position and tap, the junk costs (wq - wout) / wout multiply-adds
+ * per output channel, copying costs about one vector store per 16 floats
+ * (or per row run when runs are shorter), i.e. 2 / cout_g of the multiply
+ * work of FMAs at two per cycle.  Exact wins unless cout_g is small
+ * (LeNet-5's first conv, 6 channels); with wout a multiple of NR nothing
+ * is copied at all. */
+static bool shift_exact(const xb_conv_geom *cg, int64_t wq) {
+    if (cg->wout % NR == 0) return true;
+    double junk = (double)(wq - cg->wout) / (double)cg->wout;
+    double run = cg->wout < 16 ? 16.0 / (double)cg->wout : 1.0;
+    double copy = 2.0 * run / (double)cg->cout_g;
+    return copy < junk;
+}
 
 static xb_status plan_shift(conv_params *cp, size_t *scratch, xb_ctx *ctx) {
     const xb_conv_geom *cg = &cp->cg;
@@ -88,7 +108,11 @@ static xb_status plan_shift(conv_params *cp, size_t *scratch, xb_ctx *ctx) {
     cp->xpad_floats =
         (size_t)(cg->cin_g * sh * sw * cp->plane + (cg->kw - 1) * cg->dw / sw + NR);
     *scratch += align_up(cp->xpad_floats * sizeof(float));
-    *scratch += align_up((size_t)cg->cout_g * (size_t)cp->pq * sizeof(float)); /* Y' */
+    cp->exact = shift_exact(cg, cp->wq);
+    if (cp->exact)
+        *scratch += align_up((size_t)cg->K * NR * sizeof(float)); /* one packed B panel */
+    else
+        *scratch += align_up((size_t)cg->cout_g * (size_t)cp->pq * sizeof(float)); /* Y' */
     return XB_OK;
 }
 
@@ -199,16 +223,11 @@ static void conv_depthwise(const xb_conv_geom *cg, const float *x, const float *
     }
 }
 
-/* SHIFT path for one group of one image; see the file comment. */
-static void conv_shift(const conv_params *cp, const float *xg, const float *ap, const float *bias,
-                       float *yg, char *sp) {
+/* Copy one group's input into the zero-padded stride phases (xpad). */
+static void shift_phases(const conv_params *cp, const float *xg, float *xpad) {
     const xb_conv_geom *cg = &cp->cg;
-    const int64_t H = cg->h, W = cg->w, Wq = cp->wq, PQ = cp->pq, K = cg->K;
+    const int64_t H = cg->h, W = cg->w, Wq = cp->wq;
     const int64_t sh = cg->sh, sw = cg->sw;
-    float *xpad = (float *)sp;
-    sp += align_up(cp->xpad_floats * sizeof(float));
-    float *yq = (float *)sp;
-
     /* Phase (a, b) of channel c holds padded-input rows a, a+sh, ... and
      * columns b, b+sw, ...: padded position (r*sh + a, q*sw + b) is input
      * (r*sh + a - pt, q*sw + b - pl), or 0 outside the input. */
@@ -236,21 +255,77 @@ static void conv_shift(const conv_params *cp, const float *xg, const float *ap, 
             }
     }
     memset(d, 0, (cp->xpad_floats - (size_t)(d - xpad)) * sizeof(float));
+}
 
+/* Junk-column SHIFT: outputs on the phase width into Y', then the junk is
+ * dropped on the way to Y with the epilogue (bias, Relu). */
+static void shift_junk(const conv_params *cp, const float *xpad, const float *ap,
+                       const xb_sgemm_epilogue *ep, float *yg, float *yq) {
+    const xb_conv_geom *cg = &cp->cg;
+    const int64_t Wq = cp->wq, PQ = cp->pq;
     /* The micro-kernel reads each B row straight from the padded planes:
      * no packing pass at all. */
     for (int64_t p0 = 0; p0 < PQ; p0 += NR) {
         int64_t np = PQ - p0 < NR ? PQ - p0 : NR;
-        xb_sgemm_rows(cg->cout_g, K, ap, xpad + p0, cp->koff, yq + p0, PQ, np, false);
+        xb_sgemm_rows(cg->cout_g, cg->K, ap, xpad + p0, cp->koff, yq + p0, PQ, np, false);
     }
-    /* Drop the junk columns; the bias goes in on the way. */
     for (int64_t r = 0; r < cg->cout_g; r++) {
-        float bv = bias ? bias[r] : 0.0f;
+        float bv = ep->bias ? ep->bias[r] : 0.0f;
         const float *s = yq + r * PQ;
         float *o = yg + r * cg->P;
         for (int64_t oh = 0; oh < cg->hout; oh++, s += Wq, o += cg->wout)
-            for (int64_t ow = 0; ow < cg->wout; ow++) o[ow] = s[ow] + bv;
+            for (int64_t ow = 0; ow < cg->wout; ow++) {
+                float v = s[ow] + bv;
+                o[ow] = ep->relu && !(v > 0.0f) ? 0.0f : v;
+            }
     }
+}
+
+/* Exact SHIFT: panels of NR consecutive output positions p = oh*wout + ow
+ * go straight to Y.  Output (oh, ow) sits at oh*wq + ow of the phase
+ * layout, so a panel within one row reads its B rows in place; a panel
+ * spanning rows is assembled from its row runs (the same runs for every
+ * k) into `panel`.  Same sums as the junk path, so the same bits. */
+static void shift_exact_run(const conv_params *cp, const float *xpad, const float *ap,
+                            const xb_sgemm_epilogue *ep, float *yg, float *panel) {
+    const xb_conv_geom *cg = &cp->cg;
+    const int64_t WO = cg->wout, P = cg->P, K = cg->K, Wq = cp->wq;
+    const int64_t *koff = cp->koff;
+    for (int64_t p0 = 0; p0 < P; p0 += NR) {
+        int64_t np = P - p0 < NR ? P - p0 : NR;
+        int64_t oh = p0 / WO, ow = p0 % WO;
+        if (ow + np <= WO) {
+            xb_sgemm_rows_ep(cg->cout_g, K, ap, xpad + oh * Wq + ow, koff, yg + p0, P, np,
+                             false, ep);
+            continue;
+        }
+        int64_t src[NR], dst[NR], len[NR], nrun = 0;
+        for (int64_t q = 0; q < np; nrun++) {
+            int64_t p = p0 + q, n = WO - p % WO;
+            if (n > np - q) n = np - q;
+            src[nrun] = (p / WO) * Wq + p % WO, dst[nrun] = q, len[nrun] = n;
+            q += n;
+        }
+        for (int64_t k = 0; k < K; k++) {
+            const float *row = xpad + koff[k];
+            float *d = panel + k * NR;
+            for (int64_t r = 0; r < nrun; r++)
+                for (int64_t t = 0; t < len[r]; t++) d[dst[r] + t] = row[src[r] + t];
+        }
+        xb_sgemm_panel_ep(cg->cout_g, K, ap, panel, yg + p0, P, np, false, ep);
+    }
+}
+
+/* SHIFT path for one group of one image; see the file comment. */
+static void conv_shift(const conv_params *cp, const float *xg, const float *ap,
+                       const xb_sgemm_epilogue *ep, float *yg, char *sp) {
+    float *xpad = (float *)sp;
+    sp += align_up(cp->xpad_floats * sizeof(float));
+    shift_phases(cp, xg, xpad);
+    if (cp->exact)
+        shift_exact_run(cp, xpad, ap, ep, yg, (float *)sp);
+    else
+        shift_junk(cp, xpad, ap, ep, yg, (float *)sp);
 }
 
 xb_status xb_op_conv_run(const xb_graph *g, const xb_node *n, xb_exec *e, xb_ctx *ctx) {
@@ -284,7 +359,8 @@ xb_status xb_op_conv_run(const xb_graph *g, const xb_node *n, xb_exec *e, xb_ctx
             if (!cp->wpack)
                 xb_sgemm_pack_a(false, cg->cout_g, K, w + gi * cg->cout_g * K, K, apack);
             if (cp->path == CONV_SHIFT) {
-                conv_shift(cp, xg, ap, bg, yg, sp);
+                xb_sgemm_epilogue ep = {.bias = bg, .relu = false};
+                conv_shift(cp, xg, ap, &ep, yg, sp);
                 continue;
             }
             /* Bias first, then the product accumulates onto it: one pass
