@@ -281,11 +281,34 @@ static void shift_junk(const conv_params *cp, const float *xpad, const float *ap
     }
 }
 
+/* Copy a panel's row runs for every k from the phase buffer.  Runs whose
+ * length is a multiple of 8 (output widths like 8 or 24) move in 8-float
+ * blocks of fixed size, which compile to single vector moves. */
+static void pack_runs(const float *xpad, const int64_t *koff, int64_t K, const int64_t *src,
+                      const int64_t *dst, const int64_t *len, int64_t nrun, float *panel) {
+    bool by8 = true;
+    for (int64_t r = 0; r < nrun; r++) by8 = by8 && len[r] % 8 == 0;
+    for (int64_t k = 0; k < K; k++) {
+        const float *row = xpad + koff[k];
+        float *d = panel + k * NR;
+        for (int64_t r = 0; r < nrun; r++) {
+            if (by8)
+                for (int64_t t = 0; t < len[r]; t += 8)
+                    memcpy(d + dst[r] + t, row + src[r] + t, 8 * sizeof(float));
+            else
+                for (int64_t t = 0; t < len[r]; t++) d[dst[r] + t] = row[src[r] + t];
+        }
+    }
+}
+
 /* Exact SHIFT: panels of NR consecutive output positions p = oh*wout + ow
  * go straight to Y.  Output (oh, ow) sits at oh*wq + ow of the phase
- * layout, so a panel within one row reads its B rows in place; a panel
- * spanning rows is assembled from its row runs (the same runs for every
- * k) into `panel`.  Same sums as the junk path, so the same bits. */
+ * layout, so a panel within one row reads its B rows in place; so does a
+ * panel whose first NR/2 columns end a row and whose rest starts the next
+ * (the second half is read wq - wout floats further: xb_sgemm_rows_ep's
+ * gap), which covers outputs NR/2 wide.  Any other panel spanning rows is
+ * assembled from its row runs (the same for every k) into `panel`.  Same
+ * sums as the junk path, so the same bits. */
 static void shift_exact_run(const conv_params *cp, const float *xpad, const float *ap,
                             const xb_sgemm_epilogue *ep, float *yg, float *panel) {
     const xb_conv_geom *cg = &cp->cg;
@@ -294,8 +317,9 @@ static void shift_exact_run(const conv_params *cp, const float *xpad, const floa
     for (int64_t p0 = 0; p0 < P; p0 += NR) {
         int64_t np = P - p0 < NR ? P - p0 : NR;
         int64_t oh = p0 / WO, ow = p0 % WO;
-        if (ow + np <= WO) {
-            xb_sgemm_rows_ep(cg->cout_g, K, ap, xpad + oh * Wq + ow, koff, yg + p0, P, np,
+        if (ow + np <= WO || (WO - ow == NR / 2 && np - NR / 2 <= WO)) {
+            int64_t gap = ow + np <= WO ? 0 : Wq - WO;
+            xb_sgemm_rows_ep(cg->cout_g, K, ap, xpad + oh * Wq + ow, koff, gap, yg + p0, P, np,
                              false, ep);
             continue;
         }
@@ -306,12 +330,7 @@ static void shift_exact_run(const conv_params *cp, const float *xpad, const floa
             src[nrun] = (p / WO) * Wq + p % WO, dst[nrun] = q, len[nrun] = n;
             q += n;
         }
-        for (int64_t k = 0; k < K; k++) {
-            const float *row = xpad + koff[k];
-            float *d = panel + k * NR;
-            for (int64_t r = 0; r < nrun; r++)
-                for (int64_t t = 0; t < len[r]; t++) d[dst[r] + t] = row[src[r] + t];
-        }
+        pack_runs(xpad, koff, K, src, dst, len, nrun, panel);
         xb_sgemm_panel_ep(cg->cout_g, K, ap, panel, yg + p0, P, np, false, ep);
     }
 }

@@ -161,12 +161,12 @@ static void pack_b(bool transB, const float *B, int64_t ldb, int64_t k0, int64_t
 static inline __attribute__((always_inline)) void
 mk_body(int64_t kc, const float *restrict a, const float *restrict b, const int64_t *boff,
         float *restrict c, int64_t ldc, bool add, int64_t mr, int64_t nr, const bool half,
-        const float *bias, bool relu) {
+        int64_t gap, const float *bias, bool relu) {
     vf acc[MR][2];
     for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = (vf){0};
     for (int64_t k = 0; k < kc; k++) {
         const float *bk = boff ? b + boff[k] : b + k * NR;
-        vf b0 = vload(bk), b1 = half ? b0 : vload(bk + VL);
+        vf b0 = vload(bk), b1 = half ? b0 : vload(bk + VL + gap);
         for (int i = 0; i < MR; i++) {
             vf ai = vbcast(a[i]);
             acc[i][0] += ai * b0;
@@ -193,12 +193,12 @@ mk_body(int64_t kc, const float *restrict a, const float *restrict b, const int6
 /* Full 2*VL-column chunks store whole vectors (the common case). */
 static inline __attribute__((always_inline)) void
 mk_full(int64_t kc, const float *restrict a, const float *restrict b, const int64_t *boff,
-        float *restrict c, int64_t ldc, bool add, const float *bias, bool relu) {
+        float *restrict c, int64_t ldc, bool add, int64_t gap, const float *bias, bool relu) {
     vf acc[MR][2];
     for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = (vf){0};
     for (int64_t k = 0; k < kc; k++) {
         const float *bk = boff ? b + boff[k] : b + k * NR;
-        vf b0 = vload(bk), b1 = vload(bk + VL);
+        vf b0 = vload(bk), b1 = vload(bk + VL + gap);
         for (int i = 0; i < MR; i++) {
             vf ai = vbcast(a[i]);
             acc[i][0] += ai * b0;
@@ -223,28 +223,31 @@ mk_full(int64_t kc, const float *restrict a, const float *restrict b, const int6
 /* One MR x NR tile with the portable kernel, in chunks of 2*VL columns
  * (one chunk when VL = 16).  Each output's sum is the same whatever the
  * chunking, so this is bit-identical to the AVX-512 tile when the build
- * has FMA. */
+ * has FMA.  Columns from NR/2 on are read `gap` floats further (rows read
+ * in place only): inside the chunk when one chunk is the whole tile, else
+ * by shifting the chunks of the second half. */
 static void tile_portable(int64_t kc, const float *a, const float *b, const int64_t *boff,
-                          float *c, int64_t ldc, bool add, int64_t mr, int64_t nr,
+                          float *c, int64_t ldc, bool add, int64_t mr, int64_t nr, int64_t gap,
                           const float *bias, bool relu) {
+    const int64_t g = 2 * VL == NR ? gap : 0;
     for (int64_t j0 = 0; j0 < nr; j0 += 2 * VL) {
         int64_t n = nr - j0 < 2 * VL ? nr - j0 : 2 * VL;
-        const float *bj = b + j0;
+        const float *bj = b + j0 + (2 * VL < NR && j0 >= NR / 2 ? gap : 0);
         if (mr == MR && n == 2 * VL) {
             if (boff)
-                mk_full(kc, a, bj, boff, c + j0, ldc, add, bias, relu);
+                mk_full(kc, a, bj, boff, c + j0, ldc, add, g, bias, relu);
             else
-                mk_full(kc, a, bj, NULL, c + j0, ldc, add, bias, relu);
+                mk_full(kc, a, bj, NULL, c + j0, ldc, add, 0, bias, relu);
         } else if (n <= VL) {
             if (boff)
-                mk_body(kc, a, bj, boff, c + j0, ldc, add, mr, n, true, bias, relu);
+                mk_body(kc, a, bj, boff, c + j0, ldc, add, mr, n, true, 0, bias, relu);
             else
-                mk_body(kc, a, bj, NULL, c + j0, ldc, add, mr, n, true, bias, relu);
+                mk_body(kc, a, bj, NULL, c + j0, ldc, add, mr, n, true, 0, bias, relu);
         } else {
             if (boff)
-                mk_body(kc, a, bj, boff, c + j0, ldc, add, mr, n, false, bias, relu);
+                mk_body(kc, a, bj, boff, c + j0, ldc, add, mr, n, false, g, bias, relu);
             else
-                mk_body(kc, a, bj, NULL, c + j0, ldc, add, mr, n, false, bias, relu);
+                mk_body(kc, a, bj, NULL, c + j0, ldc, add, mr, n, false, 0, bias, relu);
         }
     }
 }
@@ -267,7 +270,8 @@ bool xb_sgemm_set_avx512(bool allow) {
 
 /* The tile kernel for one call: AVX-512 or portable, chosen once per call. */
 typedef void tile_fn(int64_t kc, const float *a, const float *b, const int64_t *boff, float *c,
-                     int64_t ldc, bool add, int64_t mr, int64_t nr, const float *bias, bool relu);
+                     int64_t ldc, bool add, int64_t mr, int64_t nr, int64_t gap,
+                     const float *bias, bool relu);
 
 static tile_fn *pick_tile(void) {
 #if XB_SGEMM_AVX512_TILE
@@ -375,7 +379,7 @@ static void gemm_packed(int64_t M, int64_t N, int64_t K, const float *Ap, bool t
                 for (int64_t i0 = 0; i0 < M; i0 += MR) {
                     int64_t mr = M - i0 < MR ? M - i0 : MR;
                     tile(kc, Ablk + i0 * kc, bp, NULL, C + i0 * ldc + j0 + jp, ldc, add, mr, nr,
-                         NULL, false);
+                         0, NULL, false);
                 }
             }
         }
@@ -421,8 +425,8 @@ void xb_sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, const f
  * same K blocks and per-block accumulation as gemm_packed, so the sums
  * round identically; the epilogue runs with the last block. */
 static void panel_blocks(int64_t M, int64_t K, const float *Apacked, const float *b,
-                         const int64_t *koff, float *C, int64_t ldc, int64_t nr, bool accumulate,
-                         const xb_sgemm_epilogue *ep) {
+                         const int64_t *koff, int64_t gap, float *C, int64_t ldc, int64_t nr,
+                         bool accumulate, const xb_sgemm_epilogue *ep) {
     if (M <= 0 || nr <= 0) return;
     const float *bias = ep ? ep->bias : NULL;
     bool relu = ep && ep->relu;
@@ -448,7 +452,7 @@ static void panel_blocks(int64_t M, int64_t K, const float *Apacked, const float
         const int64_t *ko = koff ? koff + k0 : NULL;
         for (int64_t i0 = 0; i0 < M; i0 += MR) {
             int64_t mr = M - i0 < MR ? M - i0 : MR;
-            tile(kc, Ablk + i0 * kc, bb, ko, C + i0 * ldc, ldc, add, mr, nr,
+            tile(kc, Ablk + i0 * kc, bb, ko, C + i0 * ldc, ldc, add, mr, nr, gap,
                  last && bias ? bias + i0 : NULL, last && relu);
         }
     }
@@ -456,21 +460,21 @@ static void panel_blocks(int64_t M, int64_t K, const float *Apacked, const float
 
 void xb_sgemm_panel_ep(int64_t M, int64_t K, const float *Apacked, const float *panel, float *C,
                        int64_t ldc, int64_t nr, bool accumulate, const xb_sgemm_epilogue *ep) {
-    panel_blocks(M, K, Apacked, panel, NULL, C, ldc, nr, accumulate, ep);
+    panel_blocks(M, K, Apacked, panel, NULL, 0, C, ldc, nr, accumulate, ep);
 }
 
 void xb_sgemm_rows_ep(int64_t M, int64_t K, const float *Apacked, const float *base,
-                      const int64_t *koff, float *C, int64_t ldc, int64_t nr, bool accumulate,
-                      const xb_sgemm_epilogue *ep) {
-    panel_blocks(M, K, Apacked, base, koff, C, ldc, nr, accumulate, ep);
+                      const int64_t *koff, int64_t gap, float *C, int64_t ldc, int64_t nr,
+                      bool accumulate, const xb_sgemm_epilogue *ep) {
+    panel_blocks(M, K, Apacked, base, koff, gap, C, ldc, nr, accumulate, ep);
 }
 
 void xb_sgemm_panel(int64_t M, int64_t K, const float *Apacked, const float *panel, float *C,
                     int64_t ldc, int64_t nr, bool accumulate) {
-    panel_blocks(M, K, Apacked, panel, NULL, C, ldc, nr, accumulate, NULL);
+    panel_blocks(M, K, Apacked, panel, NULL, 0, C, ldc, nr, accumulate, NULL);
 }
 
 void xb_sgemm_rows(int64_t M, int64_t K, const float *Apacked, const float *base,
                    const int64_t *koff, float *C, int64_t ldc, int64_t nr, bool accumulate) {
-    panel_blocks(M, K, Apacked, base, koff, C, ldc, nr, accumulate, NULL);
+    panel_blocks(M, K, Apacked, base, koff, 0, C, ldc, nr, accumulate, NULL);
 }

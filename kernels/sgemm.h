@@ -94,9 +94,14 @@ typedef struct {
 /* xb_sgemm_panel / xb_sgemm_rows with an epilogue (NULL: none). */
 void xb_sgemm_panel_ep(int64_t M, int64_t K, const float *Apacked, const float *panel, float *C,
                        int64_t ldc, int64_t nr, bool accumulate, const xb_sgemm_epilogue *ep);
+/* For rows read in place, columns from NR/2 on are read `gap` floats
+ * further: B(k, j) = base[koff[k] + j] for j < NR/2, base[koff[k] + j +
+ * gap] for j >= NR/2.  A conv whose output rows are NR/2 wide and sit `gap`
+ * floats apart in its padded input computes two rows per panel this way,
+ * with no copy and no junk columns.  gap = 0 is xb_sgemm_rows. */
 void xb_sgemm_rows_ep(int64_t M, int64_t K, const float *Apacked, const float *base,
-                      const int64_t *koff, float *C, int64_t ldc, int64_t nr, bool accumulate,
-                      const xb_sgemm_epilogue *ep);
+                      const int64_t *koff, int64_t gap, float *C, int64_t ldc, int64_t nr,
+                      bool accumulate, const xb_sgemm_epilogue *ep);
 
 /* Whether the tile kernels run the hand-written AVX-512 micro-kernel: true
  * when the build has the 8 x 32 tile and the CPU reports AVX-512F.

@@ -27,12 +27,12 @@ _Static_assert(XB_SGEMM_MR == MR && XB_SGEMM_NR == NR, "the AVX-512 tile is 8 x 
 /* Sum over k into acc; `two` is false when only the first 16 columns are
  * needed (nr <= 16): the same operations on those columns. */
 TGT void accumulate(int64_t kc, const float *restrict a, const float *restrict b,
-                    const int64_t *boff, __m512 acc[MR][2], const bool two) {
+                    const int64_t *boff, int64_t gap, __m512 acc[MR][2], const bool two) {
     for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
     for (int64_t k = 0; k < kc; k++, a += MR) {
         const float *bk = boff ? b + boff[k] : b + k * NR;
         __m512 b0 = _mm512_loadu_ps(bk);
-        __m512 b1 = two ? _mm512_loadu_ps(bk + 16) : b0;
+        __m512 b1 = two ? _mm512_loadu_ps(bk + 16 + gap) : b0;
         for (int i = 0; i < MR; i++) {
             __m512 ai = _mm512_set1_ps(a[i]);
             acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
@@ -65,20 +65,20 @@ TGT void finish(__m512 acc[MR][2], float *c, int64_t ldc, bool add, int64_t mr, 
 
 __attribute__((target("avx512f"))) void
 xb_sgemm_avx512_tile(int64_t kc, const float *a, const float *b, const int64_t *boff, float *c,
-                     int64_t ldc, bool add, int64_t mr, int64_t nr, const float *bias,
-                     bool relu) {
+                     int64_t ldc, bool add, int64_t mr, int64_t nr, int64_t gap,
+                     const float *bias, bool relu) {
     __m512 acc[MR][2];
     /* Four loop versions, so none tests boff or the width per k. */
     if (nr > 16) {
         if (boff)
-            accumulate(kc, a, b, boff, acc, true);
+            accumulate(kc, a, b, boff, gap, acc, true);
         else
-            accumulate(kc, a, b, NULL, acc, true);
+            accumulate(kc, a, b, NULL, 0, acc, true);
     } else {
         if (boff)
-            accumulate(kc, a, b, boff, acc, false);
+            accumulate(kc, a, b, boff, 0, acc, false);
         else
-            accumulate(kc, a, b, NULL, acc, false);
+            accumulate(kc, a, b, NULL, 0, acc, false);
     }
     finish(acc, c, ldc, add, mr, nr, bias, relu);
 }

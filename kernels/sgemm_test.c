@@ -132,7 +132,7 @@ static float *rows_ep_case(bool allow, int64_t M, int64_t N, int64_t K, const fl
     memcpy(C, C0, sizeof(float) * (size_t)(M * N));
     for (int64_t j0 = 0; j0 < N; j0 += XB_SGEMM_NR) {
         int64_t nr = N - j0 < XB_SGEMM_NR ? N - j0 : XB_SGEMM_NR;
-        xb_sgemm_rows_ep(M, K, Ap, Bp + j0, koff, C + j0, N, nr, acc, ep);
+        xb_sgemm_rows_ep(M, K, Ap, Bp + j0, koff, 0, C + j0, N, nr, acc, ep);
     }
     xb_sgemm_set_avx512(old);
     return C;
