@@ -223,9 +223,38 @@ static void conv_depthwise(const xb_conv_geom *cg, const float *x, const float *
     }
 }
 
+/* Stride 1: one phase per channel, the plane padded by pt/pb rows and
+ * pl/pr columns.  Rows are short (8..34 floats in the CIFAR models), so the
+ * copy is an inline loop rather than a memcpy call per row, and only the
+ * pad cells are zeroed. */
+static void shift_plane_s1(const conv_params *cp, const float *xg, float *xpad) {
+    const xb_conv_geom *cg = &cp->cg;
+    const int64_t H = cg->h, W = cg->w, Wq = cp->wq, pl = cg->pl, pr = Wq - W - pl;
+    float *d = xpad;
+    for (int64_t c = 0; c < cg->cin_g; c++) {
+        const float *xr = xg + c * H * W;
+        memset(d, 0, (size_t)(cg->pt * Wq) * sizeof(float));
+        d += cg->pt * Wq;
+        for (int64_t ih = 0; ih < H; ih++, xr += W, d += Wq) {
+            for (int64_t q = 0; q < pl; q++) d[q] = 0.0f;
+            for (int64_t q = 0; q < W; q++) d[pl + q] = xr[q];
+            for (int64_t q = 0; q < pr; q++) d[pl + W + q] = 0.0f;
+        }
+        int64_t rest = cp->hq - cg->pt - H; /* bottom pad rows */
+        memset(d, 0, (size_t)(rest * Wq) * sizeof(float));
+        d += rest * Wq;
+    }
+    memset(d, 0, (cp->xpad_floats - (size_t)(d - xpad)) * sizeof(float));
+}
+
 /* Copy one group's input into the zero-padded stride phases (xpad). */
 static void shift_phases(const conv_params *cp, const float *xg, float *xpad) {
     const xb_conv_geom *cg = &cp->cg;
+    if (cg->sh == 1 && cg->sw == 1 && cp->hq == cg->h + cg->pt + cg->pb &&
+        cp->wq == cg->w + cg->pl + cg->pr) {
+        shift_plane_s1(cp, xg, xpad);
+        return;
+    }
     const int64_t H = cg->h, W = cg->w, Wq = cp->wq;
     const int64_t sh = cg->sh, sw = cg->sw;
     /* Phase (a, b) of channel c holds padded-input rows a, a+sh, ... and
