@@ -187,7 +187,9 @@ static int bench_one(const bench_model *m, const bench_opts *bo) {
     const xb_dataset *d = xb_session_data(sess);
     double accf = 0, accq = 0;
     int passes = 0; /* fixed by the first timing, then shared: same work for every runtime */
-    double f = already_q ? -1 : time_runs(fg, ppp, d, bo, &passes, &accf);
+    const xb_graph *frun = fg; /* what xbar run's float mode executes (Conv + Relu fused) */
+    if (xb_session_float_run_graph(sess, &frun, &ctx) != XB_OK) goto fail;
+    double f = already_q ? -1 : time_runs(frun, ppp, d, bo, &passes, &accf);
     double q = time_runs(already_q ? fg : qg, ppp, d, bo, &passes, &accq);
     if ((!already_q && f < 0) || q < 0) goto out;
     double o1 = -1, ob = -1;

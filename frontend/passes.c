@@ -1,5 +1,6 @@
 /* Frontend graph passes: Identity/Dropout removal, BatchNormalization
- * folding, dead-node removal, and the helpers the QDQ lowering shares.
+ * folding, dead-node removal, Conv + Relu fusion for float inference, and
+ * the helpers the QDQ lowering shares.
  *
  * Passes rewrite the IR in place and never remove tensors (indices are
  * stable); a tensor that loses its producer and readers simply stays unused.
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "frontend/onnx.h"
 #include "frontend/onnx_internal.h"
 
 bool xb_pass_is_graph_output(const xb_graph *g, int t) {
@@ -336,5 +338,92 @@ xb_status xb_pass_remove_dead(xb_graph *g, int *count, xb_ctx *ctx) {
         if (!now) break;
     }
     if (count) *count = removed;
+    return XB_OK;
+}
+
+/* ---- Conv + Relu fusion (float inference only) ---------------------------- */
+
+/* The one node reading tensor t, or -1. */
+static int only_reader(const xb_graph *g, int t) {
+    if (xb_graph_consumers(g, t) != 1 || xb_pass_is_graph_output(g, t)) return -1;
+    for (int i = 0; i < g->n_nodes; i++)
+        for (int j = 0; j < g->nodes[i].n_in; j++)
+            if (g->nodes[i].in[j] == t) return i;
+    return -1;
+}
+
+/* Conv node c becomes XbarConv (activation = Relu) producing Relu r's
+ * output; r is marked for removal. */
+static xb_status fuse_one(xb_graph *g, int c, int r, bool *rm, xb_ctx *ctx) {
+    xb_node *cv = &g->nodes[c];
+    char *op = xb_strdup(ctx, "XbarConv"), *dom = xb_strdup(ctx, "xbar");
+    char *an = xb_strdup(ctx, "activation"), *av = xb_strdup(ctx, "Relu");
+    xb_attr *na = realloc(cv->attr, (size_t)(cv->n_attr + 1) * sizeof *na);
+    if (na) cv->attr = na;
+    if (!op || !dom || !an || !av || !na) {
+        free(op), free(dom), free(an), free(av);
+        return ctx->status != XB_OK ? ctx->status : xb_fail(ctx, XB_ERR_NOMEM, "out of memory");
+    }
+    memset(&na[cv->n_attr], 0, sizeof *na);
+    na[cv->n_attr].name = an;
+    na[cv->n_attr].type = XB_ATTR_STRING;
+    na[cv->n_attr].s = av;
+    cv->n_attr++;
+    free(cv->op_type), free(cv->domain);
+    cv->op_type = op, cv->domain = dom, cv->opset = 1;
+    int y = cv->out[0], z = g->nodes[r].out[0];
+    cv->out[0] = z;
+    g->tensors[z].producer = c;
+    g->tensors[y].producer = -1;
+    rm[r] = true;
+    return XB_OK;
+}
+
+xb_status xb_pass_fuse_conv_relu(xb_graph *g, int *count, xb_ctx *ctx) {
+    int fused = 0;
+    if (count) *count = 0;
+    bool *rm = xb_calloc(ctx, (size_t)g->n_nodes + 1, 1);
+    if (!rm) return ctx->status;
+    xb_status st = XB_OK;
+    for (int i = 0; i < g->n_nodes && st == XB_OK; i++) {
+        const xb_node *cv = &g->nodes[i];
+        if (!xb_node_is_onnx(cv, "Conv") || cv->n_out != 1 || cv->out[0] < 0) continue;
+        if (g->tensors[cv->out[0]].dtype != XB_F32) continue;
+        int r = only_reader(g, cv->out[0]);
+        if (r < 0 || rm[r]) continue;
+        const xb_node *rl = &g->nodes[r];
+        if (!xb_node_is_onnx(rl, "Relu") || rl->n_in != 1 || rl->n_out != 1 || rl->out[0] < 0)
+            continue;
+        st = fuse_one(g, i, r, rm, ctx);
+        if (st == XB_OK) fused++;
+    }
+    if (st == XB_OK && fused) xb_graph_remove_nodes(g, rm);
+    free(rm);
+    if (count) *count = fused;
+    return st;
+}
+
+xb_status xb_float_run_graph(const xb_graph *g, xb_graph **out, xb_ctx *ctx) {
+    *out = NULL;
+    int fusable = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        const xb_node *n = &g->nodes[i];
+        if (xb_node_is_onnx(n, "Conv") && n->n_out == 1 && n->out[0] >= 0) {
+            int r = only_reader(g, n->out[0]);
+            fusable += r >= 0 && xb_node_is_onnx(&g->nodes[r], "Relu");
+        }
+    }
+    if (!fusable || g->n_inputs < 1) return XB_OK;
+    xb_graph *c = xb_graph_clone(g, ctx);
+    if (!c) return ctx->status;
+    const xb_tensor *in = &g->tensors[g->inputs[0]];
+    int n = 0;
+    xb_status st = xb_pass_fuse_conv_relu(c, &n, ctx);
+    if (st == XB_OK) st = xb_graph_prepare(c, in->shape.rank > 0 ? in->shape.d[0] : 1, ctx);
+    if (st != XB_OK) {
+        xb_graph_free(c);
+        return st;
+    }
+    *out = c;
     return XB_OK;
 }

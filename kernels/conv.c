@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernels/conv.h"
 #include "kernels/conv_geom.h"
 #include "kernels/im2col.h"
 #include "kernels/kutil.h"
@@ -50,6 +51,7 @@ typedef struct {
     int64_t *koff;         /* [K] offset of im2col row k in the phase buffer */
     size_t xpad_floats;    /* phase buffer incl. the slack the last panel reads */
     bool exact;            /* panels of real outputs only (no junk columns) */
+    bool relu;             /* XbarConv with activation Relu (kernels/xbar_conv.c) */
 } conv_params;
 
 static void conv_params_free(void *p) {
@@ -66,19 +68,19 @@ static size_t align_up(size_t n) { return (n + 63) & ~(size_t)63; }
 /* SHIFT computes its outputs either on the phase width, junk columns
  * included, into Y' (then drops the junk), or exactly: panels of NR real
  * output positions written straight into Y, a panel inside one output row
- * read in place, one that spans rows first copied from the phase buffer
- * (row runs of the panel, the same for every k) into a packed panel.  Per
- * output position and tap, the junk costs (wq - wout) / wout multiply-adds
- * per output channel, copying costs about one vector store per 16 floats
- * (or per row run when runs are shorter), i.e. 2 / cout_g of the multiply
- * work of FMAs at two per cycle.  Exact wins unless cout_g is small
- * (LeNet-5's first conv, 6 channels); with wout a multiple of NR nothing
- * is copied at all. */
+ * (or two half-rows, see shift_exact_run) read in place, any other first
+ * copied from the phase buffer into a packed panel.  Per output position
+ * and tap, the junk costs (wq - wout) / wout of the multiply-adds; a copy
+ * costs about a cycle per 8 floats when the row runs are multiples of 8
+ * (one vector move each), a cycle per float otherwise, against cout_g / 32
+ * cycles of FMAs (two 16-lane FMAs per cycle): 4 / cout_g or 32 / cout_g of
+ * the multiply work.  Measured on LeNet-5's second conv (10-wide rows, 16
+ * channels) the per-float copy is twice the FMA time, so exact loses there;
+ * on ResNet-20's 8-wide 64-channel maps it wins. */
 static bool shift_exact(const xb_conv_geom *cg, int64_t wq) {
-    if (cg->wout % NR == 0) return true;
+    if (cg->wout % NR == 0 || cg->wout == NR / 2) return true; /* nothing copied */
     double junk = (double)(wq - cg->wout) / (double)cg->wout;
-    double run = cg->wout < 16 ? 16.0 / (double)cg->wout : 1.0;
-    double copy = 2.0 * run / (double)cg->cout_g;
+    double copy = (cg->wout % 8 == 0 ? 4.0 : 32.0) / (double)cg->cout_g;
     return copy < junk;
 }
 
@@ -131,6 +133,10 @@ static bool shift_worth_it(const xb_conv_geom *cg) {
 }
 
 xb_status xb_op_conv_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
+    return xb_conv_prepare_act(g, n, false, ctx);
+}
+
+xb_status xb_conv_prepare_act(xb_graph *g, xb_node *n, bool relu, xb_ctx *ctx) {
     XB_TRY(xb_k_arity(n, 2, 3, 1, 1, ctx));
     const xb_tensor *x = xb_in_t(g, n, 0), *w = xb_in_t(g, n, 1), *b = xb_in_t(g, n, 2);
     if (x->dtype != XB_F32 || w->dtype != XB_F32 || (b && b->dtype != XB_F32))
@@ -140,6 +146,7 @@ xb_status xb_op_conv_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
     if (!cp) return ctx->status;
     n->params = cp;
     n->params_free = conv_params_free;
+    cp->relu = relu;
     xb_conv_geom *cg = &cp->cg;
     XB_TRY(xb_conv_geom_init(cg, n, &x->shape, &w->shape, false, ctx));
     if (b) {
@@ -376,6 +383,12 @@ static void conv_shift(const conv_params *cp, const float *xg, const float *ap,
         shift_junk(cp, xpad, ap, ep, yg, (float *)sp);
 }
 
+/* The fused Relu where no epilogue carries it: the same rule as
+ * kernels/relu.c, so fused and unfused graphs give the same bits. */
+static void relu_inplace(float *y, int64_t n) {
+    for (int64_t i = 0; i < n; i++) y[i] = y[i] > 0.0f ? y[i] : 0.0f;
+}
+
 xb_status xb_op_conv_run(const xb_graph *g, const xb_node *n, xb_exec *e, xb_ctx *ctx) {
     (void)g, (void)ctx;
     const conv_params *cp = n->params;
@@ -397,6 +410,7 @@ xb_status xb_op_conv_run(const xb_graph *g, const xb_node *n, xb_exec *e, xb_ctx
         float *yi = y + img * cg->cout * P;
         if (cp->path == CONV_DEPTHWISE) {
             conv_depthwise(cg, xi, w, bias, yi);
+            if (cp->relu) relu_inplace(yi, cg->cout * P);
             continue;
         }
         for (int64_t gi = 0; gi < cg->group; gi++) {
@@ -407,7 +421,7 @@ xb_status xb_op_conv_run(const xb_graph *g, const xb_node *n, xb_exec *e, xb_ctx
             if (!cp->wpack)
                 xb_sgemm_pack_a(false, cg->cout_g, K, w + gi * cg->cout_g * K, K, apack);
             if (cp->path == CONV_SHIFT) {
-                xb_sgemm_epilogue ep = {.bias = bg, .relu = false};
+                xb_sgemm_epilogue ep = {.bias = bg, .relu = cp->relu};
                 conv_shift(cp, xg, ap, &ep, yg, sp);
                 continue;
             }
@@ -418,6 +432,7 @@ xb_status xb_op_conv_run(const xb_graph *g, const xb_node *n, xb_exec *e, xb_ctx
                     for (int64_t p = 0; p < P; p++) yg[r * P + p] = bg[r];
             if (cp->path == CONV_POINTWISE) {
                 xb_sgemm_prepacked(cg->cout_g, P, K, ap, false, xg, P, yg, P, bg != NULL, sp);
+                if (cp->relu) relu_inplace(yg, cg->cout_g * P);
                 continue;
             }
             float *panel = (float *)sp;
@@ -426,6 +441,7 @@ xb_status xb_op_conv_run(const xb_graph *g, const xb_node *n, xb_exec *e, xb_ctx
                 xb_im2col_panel_f32(cg, xg, p0, np, NR, panel);
                 xb_sgemm_panel(cg->cout_g, K, ap, panel, yg + p0, P, np, bg != NULL);
             }
+            if (cp->relu) relu_inplace(yg, cg->cout_g * P);
         }
     }
     return XB_OK;
