@@ -52,6 +52,7 @@ typedef struct {
     size_t xpad_floats;    /* phase buffer incl. the slack the last panel reads */
     bool exact;            /* panels of real outputs only (no junk columns) */
     bool relu;             /* XbarConv with activation Relu (kernels/xbar_conv.c) */
+    bool residual;         /* XbarConv with a residual input 3, added before Relu */
 } conv_params;
 
 static void conv_params_free(void *p) {
@@ -133,11 +134,13 @@ static bool shift_worth_it(const xb_conv_geom *cg) {
 }
 
 xb_status xb_op_conv_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
-    return xb_conv_prepare_act(g, n, false, ctx);
+    return xb_conv_prepare_act(g, n, false, false, ctx);
 }
 
-xb_status xb_conv_prepare_act(xb_graph *g, xb_node *n, bool relu, xb_ctx *ctx) {
-    XB_TRY(xb_k_arity(n, 2, 3, 1, 1, ctx));
+xb_status xb_conv_prepare_act(xb_graph *g, xb_node *n, bool relu, bool residual, xb_ctx *ctx) {
+    XB_TRY(xb_k_arity(n, 2, residual ? 4 : 3, 1, 1, ctx));
+    if (residual && !xb_k_has_in(n, 3))
+        return xb_fail(ctx, XB_ERR_INVALID, "the residual (input 3) is missing");
     const xb_tensor *x = xb_in_t(g, n, 0), *w = xb_in_t(g, n, 1), *b = xb_in_t(g, n, 2);
     if (x->dtype != XB_F32 || w->dtype != XB_F32 || (b && b->dtype != XB_F32))
         return xb_fail(ctx, XB_ERR_UNSUPPORTED, "Conv on %s input / %s weight (float only)",
@@ -147,6 +150,7 @@ xb_status xb_conv_prepare_act(xb_graph *g, xb_node *n, bool relu, xb_ctx *ctx) {
     n->params = cp;
     n->params_free = conv_params_free;
     cp->relu = relu;
+    cp->residual = residual;
     xb_conv_geom *cg = &cp->cg;
     XB_TRY(xb_conv_geom_init(cg, n, &x->shape, &w->shape, false, ctx));
     if (b) {
@@ -158,6 +162,14 @@ xb_status xb_conv_prepare_act(xb_graph *g, xb_node *n, bool relu, xb_ctx *ctx) {
     xb_tensor *y = xb_out_t(g, n, 0);
     y->dtype = XB_F32;
     xb_conv_geom_out_shape(cg, &y->shape);
+    if (residual) {
+        const xb_tensor *r = xb_in_t(g, n, 3);
+        char sr[96], sy[96];
+        if (r->dtype != XB_F32 || !xb_shape_eq(&r->shape, &y->shape))
+            return xb_fail(ctx, XB_ERR_INVALID, "residual %s %s, expected f32 %s",
+                           xb_dtype_name(r->dtype), xb_shape_str(&r->shape, sr, sizeof sr),
+                           xb_shape_str(&y->shape, sy, sizeof sy));
+    }
 
     size_t scratch = 0;
     if (cg->cin_g == 1 && cg->group > 1 && cg->K > 1) {
@@ -312,6 +324,7 @@ static void shift_junk(const conv_params *cp, const float *xpad, const float *ap
         for (int64_t oh = 0; oh < cg->hout; oh++, s += Wq, o += cg->wout)
             for (int64_t ow = 0; ow < cg->wout; ow++) {
                 float v = s[ow] + bv;
+                if (ep->res) v = v + ep->res[r * cg->P + oh * cg->wout + ow];
                 o[ow] = ep->relu && !(v > 0.0f) ? 0.0f : v;
             }
     }
@@ -353,10 +366,12 @@ static void shift_exact_run(const conv_params *cp, const float *xpad, const floa
     for (int64_t p0 = 0; p0 < P; p0 += NR) {
         int64_t np = P - p0 < NR ? P - p0 : NR;
         int64_t oh = p0 / WO, ow = p0 % WO;
+        xb_sgemm_epilogue pe = *ep; /* the residual, like Y, from column p0 */
+        if (pe.res) pe.res += p0;
         if (ow + np <= WO || (WO - ow == NR / 2 && np - NR / 2 <= WO)) {
             int64_t gap = ow + np <= WO ? 0 : Wq - WO;
             xb_sgemm_rows_ep(cg->cout_g, K, ap, xpad + oh * Wq + ow, koff, gap, yg + p0, P, np,
-                             false, ep);
+                             false, &pe);
             continue;
         }
         int64_t src[NR], dst[NR], len[NR], nrun = 0;
@@ -367,7 +382,7 @@ static void shift_exact_run(const conv_params *cp, const float *xpad, const floa
             q += n;
         }
         pack_runs(xpad, koff, K, src, dst, len, nrun, panel);
-        xb_sgemm_panel_ep(cg->cout_g, K, ap, panel, yg + p0, P, np, false, ep);
+        xb_sgemm_panel_ep(cg->cout_g, K, ap, panel, yg + p0, P, np, false, &pe);
     }
 }
 
@@ -383,10 +398,14 @@ static void conv_shift(const conv_params *cp, const float *xg, const float *ap,
         shift_junk(cp, xpad, ap, ep, yg, (float *)sp);
 }
 
-/* The fused Relu where no epilogue carries it: the same rule as
- * kernels/relu.c, so fused and unfused graphs give the same bits. */
-static void relu_inplace(float *y, int64_t n) {
-    for (int64_t i = 0; i < n; i++) y[i] = y[i] > 0.0f ? y[i] : 0.0f;
+/* The fused residual and Relu where no epilogue carries them: the same
+ * operations as kernels/add.c and relu.c, so fused and unfused graphs give
+ * the same bits. */
+static void post_inplace(const conv_params *cp, float *y, const float *res, int64_t n) {
+    if (res)
+        for (int64_t i = 0; i < n; i++) y[i] = y[i] + res[i];
+    if (cp->relu)
+        for (int64_t i = 0; i < n; i++) y[i] = y[i] > 0.0f ? y[i] : 0.0f;
 }
 
 xb_status xb_op_conv_run(const xb_graph *g, const xb_node *n, xb_exec *e, xb_ctx *ctx) {
@@ -395,6 +414,7 @@ xb_status xb_op_conv_run(const xb_graph *g, const xb_node *n, xb_exec *e, xb_ctx
     const xb_conv_geom *cg = &cp->cg;
     const float *x = XB_IN_F32(e, n, 0), *w = XB_IN_F32(e, n, 1);
     const float *bias = xb_k_has_in(n, 2) ? XB_IN_F32(e, n, 2) : NULL;
+    const float *res = cp->residual ? XB_IN_F32(e, n, 3) : NULL;
     float *y = XB_OUT_F32(e, n, 0);
     const int64_t HW = cg->h * cg->w, P = cg->P, K = cg->K;
     /* Scratch: [packed weights of one group, if W is not constant] then the
@@ -408,20 +428,22 @@ xb_status xb_op_conv_run(const xb_graph *g, const xb_node *n, xb_exec *e, xb_ctx
     for (int64_t img = 0; img < cg->n; img++) {
         const float *xi = x + img * cg->cin * HW;
         float *yi = y + img * cg->cout * P;
+        const float *ri = res ? res + img * cg->cout * P : NULL;
         if (cp->path == CONV_DEPTHWISE) {
             conv_depthwise(cg, xi, w, bias, yi);
-            if (cp->relu) relu_inplace(yi, cg->cout * P);
+            post_inplace(cp, yi, ri, cg->cout * P);
             continue;
         }
         for (int64_t gi = 0; gi < cg->group; gi++) {
             const float *xg = xi + gi * cg->cin_g * HW;
             float *yg = yi + gi * cg->cout_g * P;
+            const float *rg = ri ? ri + gi * cg->cout_g * P : NULL;
             const float *bg = bias ? bias + gi * cg->cout_g : NULL;
             const float *ap = cp->wpack ? cp->wpack + (size_t)gi * cp->wpack_floats : apack;
             if (!cp->wpack)
                 xb_sgemm_pack_a(false, cg->cout_g, K, w + gi * cg->cout_g * K, K, apack);
             if (cp->path == CONV_SHIFT) {
-                xb_sgemm_epilogue ep = {.bias = bg, .relu = cp->relu};
+                xb_sgemm_epilogue ep = {.bias = bg, .res = rg, .relu = cp->relu};
                 conv_shift(cp, xg, ap, &ep, yg, sp);
                 continue;
             }
@@ -432,7 +454,7 @@ xb_status xb_op_conv_run(const xb_graph *g, const xb_node *n, xb_exec *e, xb_ctx
                     for (int64_t p = 0; p < P; p++) yg[r * P + p] = bg[r];
             if (cp->path == CONV_POINTWISE) {
                 xb_sgemm_prepacked(cg->cout_g, P, K, ap, false, xg, P, yg, P, bg != NULL, sp);
-                if (cp->relu) relu_inplace(yg, cg->cout_g * P);
+                post_inplace(cp, yg, rg, cg->cout_g * P);
                 continue;
             }
             float *panel = (float *)sp;
@@ -441,7 +463,7 @@ xb_status xb_op_conv_run(const xb_graph *g, const xb_node *n, xb_exec *e, xb_ctx
                 xb_im2col_panel_f32(cg, xg, p0, np, NR, panel);
                 xb_sgemm_panel(cg->cout_g, K, ap, panel, yg + p0, P, np, bg != NULL);
             }
-            if (cp->relu) relu_inplace(yg, cg->cout_g * P);
+            post_inplace(cp, yg, rg, cg->cout_g * P);
         }
     }
     return XB_OK;

@@ -152,7 +152,8 @@ static void pack_b(bool transB, const float *B, int64_t ldb, int64_t k0, int64_t
 /* Portable tile: columns [j0, j0 + nr) of an MR x NR tile, nr <= 2*VL:
  * acc = sum_k a[k][i] * b(k)[j] in increasing k, then C = acc (add =
  * false) or C += acc, then the epilogue (bias[i] when bias is not NULL,
- * then Relu when relu; see xb_sgemm_epilogue).  Only mr x nr is stored.
+ * then the residual res[i*ldc + j] when res is not NULL, then Relu when
+ * relu; see xb_sgemm_epilogue).  Only mr x nr is stored.
  * Row k of B is b + k*NR (a packed panel) or, when `boff` is given,
  * b + boff[k] (rows read in place).  `half` computes only the first VL
  * columns, for chunks with nr <= VL: the same operations on those columns,
@@ -161,7 +162,7 @@ static void pack_b(bool transB, const float *B, int64_t ldb, int64_t k0, int64_t
 static inline __attribute__((always_inline)) void
 mk_body(int64_t kc, const float *restrict a, const float *restrict b, const int64_t *boff,
         float *restrict c, int64_t ldc, bool add, int64_t mr, int64_t nr, const bool half,
-        int64_t gap, const float *bias, bool relu) {
+        int64_t gap, const float *bias, const float *res, bool relu) {
     vf acc[MR][2];
     for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = (vf){0};
     for (int64_t k = 0; k < kc; k++) {
@@ -184,6 +185,7 @@ mk_body(int64_t kc, const float *restrict a, const float *restrict b, const int6
         for (int64_t j = 0; j < nr; j++) {
             float v = add ? ci[j] + tile[i][j] : tile[i][j];
             if (bias) v = v + bv;
+            if (res) v = v + res[i * ldc + j];
             if (relu) v = v > 0.0f ? v : 0.0f;
             ci[j] = v;
         }
@@ -193,7 +195,8 @@ mk_body(int64_t kc, const float *restrict a, const float *restrict b, const int6
 /* Full 2*VL-column chunks store whole vectors (the common case). */
 static inline __attribute__((always_inline)) void
 mk_full(int64_t kc, const float *restrict a, const float *restrict b, const int64_t *boff,
-        float *restrict c, int64_t ldc, bool add, int64_t gap, const float *bias, bool relu) {
+        float *restrict c, int64_t ldc, bool add, int64_t gap, const float *bias,
+        const float *res, bool relu) {
     vf acc[MR][2];
     for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = (vf){0};
     for (int64_t k = 0; k < kc; k++) {
@@ -212,6 +215,7 @@ mk_full(int64_t kc, const float *restrict a, const float *restrict b, const int6
         for (int h = 0; h < 2; h++) {
             vf v = add ? vload(ci + h * VL) + acc[i][h] : acc[i][h];
             if (bias) v = v + vbcast(bias[i]);
+            if (res) v = v + vload(res + i * ldc + h * VL);
             /* v > 0 is all-ones where positive; NaN and -0 become +0, as
              * in kernels/relu.c. */
             if (relu) v = (vf)((vi)v & (vi)(v > zero));
@@ -228,26 +232,27 @@ mk_full(int64_t kc, const float *restrict a, const float *restrict b, const int6
  * by shifting the chunks of the second half. */
 static void tile_portable(int64_t kc, const float *a, const float *b, const int64_t *boff,
                           float *c, int64_t ldc, bool add, int64_t mr, int64_t nr, int64_t gap,
-                          const float *bias, bool relu) {
+                          const float *bias, const float *res, bool relu) {
     const int64_t g = 2 * VL == NR ? gap : 0;
     for (int64_t j0 = 0; j0 < nr; j0 += 2 * VL) {
         int64_t n = nr - j0 < 2 * VL ? nr - j0 : 2 * VL;
         const float *bj = b + j0 + (2 * VL < NR && j0 >= NR / 2 ? gap : 0);
+        const float *rj = res ? res + j0 : NULL;
         if (mr == MR && n == 2 * VL) {
             if (boff)
-                mk_full(kc, a, bj, boff, c + j0, ldc, add, g, bias, relu);
+                mk_full(kc, a, bj, boff, c + j0, ldc, add, g, bias, rj, relu);
             else
-                mk_full(kc, a, bj, NULL, c + j0, ldc, add, 0, bias, relu);
+                mk_full(kc, a, bj, NULL, c + j0, ldc, add, 0, bias, rj, relu);
         } else if (n <= VL) {
             if (boff)
-                mk_body(kc, a, bj, boff, c + j0, ldc, add, mr, n, true, 0, bias, relu);
+                mk_body(kc, a, bj, boff, c + j0, ldc, add, mr, n, true, 0, bias, rj, relu);
             else
-                mk_body(kc, a, bj, NULL, c + j0, ldc, add, mr, n, true, 0, bias, relu);
+                mk_body(kc, a, bj, NULL, c + j0, ldc, add, mr, n, true, 0, bias, rj, relu);
         } else {
             if (boff)
-                mk_body(kc, a, bj, boff, c + j0, ldc, add, mr, n, false, g, bias, relu);
+                mk_body(kc, a, bj, boff, c + j0, ldc, add, mr, n, false, g, bias, rj, relu);
             else
-                mk_body(kc, a, bj, NULL, c + j0, ldc, add, mr, n, false, 0, bias, relu);
+                mk_body(kc, a, bj, NULL, c + j0, ldc, add, mr, n, false, 0, bias, rj, relu);
         }
     }
 }
@@ -271,7 +276,7 @@ bool xb_sgemm_set_avx512(bool allow) {
 /* The tile kernel for one call: AVX-512 or portable, chosen once per call. */
 typedef void tile_fn(int64_t kc, const float *a, const float *b, const int64_t *boff, float *c,
                      int64_t ldc, bool add, int64_t mr, int64_t nr, int64_t gap,
-                     const float *bias, bool relu);
+                     const float *bias, const float *res, bool relu);
 
 static tile_fn *pick_tile(void) {
 #if XB_SGEMM_AVX512_TILE
@@ -379,7 +384,7 @@ static void gemm_packed(int64_t M, int64_t N, int64_t K, const float *Ap, bool t
                 for (int64_t i0 = 0; i0 < M; i0 += MR) {
                     int64_t mr = M - i0 < MR ? M - i0 : MR;
                     tile(kc, Ablk + i0 * kc, bp, NULL, C + i0 * ldc + j0 + jp, ldc, add, mr, nr,
-                         0, NULL, false);
+                         0, NULL, NULL, false);
                 }
             }
         }
@@ -428,13 +433,14 @@ static void panel_blocks(int64_t M, int64_t K, const float *Apacked, const float
                          const int64_t *koff, int64_t gap, float *C, int64_t ldc, int64_t nr,
                          bool accumulate, const xb_sgemm_epilogue *ep) {
     if (M <= 0 || nr <= 0) return;
-    const float *bias = ep ? ep->bias : NULL;
+    const float *bias = ep ? ep->bias : NULL, *res = ep ? ep->res : NULL;
     bool relu = ep && ep->relu;
     if (K == 0) {
         for (int64_t i = 0; i < M; i++)
             for (int64_t j = 0; j < nr; j++) {
                 float v = accumulate ? C[i * ldc + j] : 0.0f;
                 if (bias) v = v + bias[i];
+                if (res) v = v + res[i * ldc + j];
                 if (relu) v = v > 0.0f ? v : 0.0f;
                 C[i * ldc + j] = v;
             }
@@ -453,7 +459,8 @@ static void panel_blocks(int64_t M, int64_t K, const float *Apacked, const float
         for (int64_t i0 = 0; i0 < M; i0 += MR) {
             int64_t mr = M - i0 < MR ? M - i0 : MR;
             tile(kc, Ablk + i0 * kc, bb, ko, C + i0 * ldc, ldc, add, mr, nr, gap,
-                 last && bias ? bias + i0 : NULL, last && relu);
+                 last && bias ? bias + i0 : NULL, last && res ? res + i0 * ldc : NULL,
+                 last && relu);
         }
     }
 }

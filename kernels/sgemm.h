@@ -82,12 +82,16 @@ void xb_sgemm_panel(int64_t M, int64_t K, const float *Apacked, const float *pan
 
 /* What the last K block does to each stored element, after adding its sum
  * to C (or storing it): C(i, j) += bias[i] when bias is not NULL, then
- * C(i, j) = C(i, j) > 0 ? C(i, j) : 0 when relu.  In that order and
- * rounding once per operation, so it is bit-identical to a separate bias
- * pass and a separate Relu (kernels/relu.c) over the finished product.
- * `bias` holds one value per row of C (M values). */
+ * C(i, j) += res[i*ldc + j] when res is not NULL, then C(i, j) = C(i, j) >
+ * 0 ? C(i, j) : 0 when relu.  In that order and rounding once per
+ * operation, so it is bit-identical to a separate bias pass, a separate
+ * Add of the residual and a separate Relu (kernels/add.c, relu.c) over the
+ * finished product.  `bias` holds one value per row of C (M values); `res`
+ * is laid out like C (same ldc, pointing at the element of C(0, 0)) and
+ * must not overlap C. */
 typedef struct {
     const float *bias;
+    const float *res;
     bool relu;
 } xb_sgemm_epilogue;
 

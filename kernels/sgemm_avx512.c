@@ -8,7 +8,7 @@
  *
  * Compared with the compiler-vectorised portable tile it also stores
  * partial tiles with masked stores (no bounce through a stack tile), and
- * applies the epilogue (bias, Relu) in registers.  Each output is one
+ * applies the epilogue (bias, residual, Relu) in registers.  Each output is one
  * accumulator summed in increasing k with FMA, exactly like the portable
  * tile, so the two give the same bits whenever the portable build has FMA;
  * kernels/sgemm_test.c checks that. */
@@ -41,32 +41,35 @@ TGT void accumulate(int64_t kc, const float *restrict a, const float *restrict b
     }
 }
 
-/* C = (add ? C + acc : acc) (+ bias) (Relu) on the lanes in m.  max(v, 0)
+/* C = (add ? C + acc : acc) (+ bias) (+ res) (Relu) on the lanes in m.  max(v, 0)
  * returns its second operand for NaN and for -0, so NaN and -0 become +0,
  * like kernels/relu.c's v > 0 ? v : 0. */
-TGT void store(float *c, __mmask16 m, __m512 v, bool add, const float *bias, bool relu) {
+TGT void store(float *c, __mmask16 m, __m512 v, bool add, const float *bias, const float *res,
+               bool relu) {
     if (!m) return;
     if (add) v = _mm512_add_ps(_mm512_maskz_loadu_ps(m, c), v);
     if (bias) v = _mm512_add_ps(v, _mm512_set1_ps(*bias));
+    if (res) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, res));
     if (relu) v = _mm512_max_ps(v, _mm512_setzero_ps());
     _mm512_mask_storeu_ps(c, m, v);
 }
 
 TGT void finish(__m512 acc[MR][2], float *c, int64_t ldc, bool add, int64_t mr, int64_t nr,
-                const float *bias, bool relu) {
+                const float *bias, const float *res, bool relu) {
     __mmask16 m0 = nr >= 16 ? 0xFFFF : (__mmask16)((1u << nr) - 1);
     __mmask16 m1 = nr >= 32 ? 0xFFFF : nr > 16 ? (__mmask16)((1u << (nr - 16)) - 1) : 0;
     for (int64_t i = 0; i < mr; i++) {
         const float *bi = bias ? bias + i : NULL;
-        store(c + i * ldc, m0, acc[i][0], add, bi, relu);
-        store(c + i * ldc + 16, m1, acc[i][1], add, bi, relu);
+        const float *ri = res ? res + i * ldc : NULL;
+        store(c + i * ldc, m0, acc[i][0], add, bi, ri, relu);
+        store(c + i * ldc + 16, m1, acc[i][1], add, bi, ri ? ri + 16 : NULL, relu);
     }
 }
 
 __attribute__((target("avx512f"))) void
 xb_sgemm_avx512_tile(int64_t kc, const float *a, const float *b, const int64_t *boff, float *c,
                      int64_t ldc, bool add, int64_t mr, int64_t nr, int64_t gap,
-                     const float *bias, bool relu) {
+                     const float *bias, const float *res, bool relu) {
     __m512 acc[MR][2];
     /* Four loop versions, so none tests boff or the width per k. */
     if (nr > 16) {
@@ -80,7 +83,7 @@ xb_sgemm_avx512_tile(int64_t kc, const float *a, const float *b, const int64_t *
         else
             accumulate(kc, a, b, NULL, 0, acc, false);
     }
-    finish(acc, c, ldc, add, mr, nr, bias, relu);
+    finish(acc, c, ldc, add, mr, nr, bias, res, relu);
 }
 
 #else

@@ -17,11 +17,12 @@
  * term; B(k, j) = b[k*32 + j] or, when boff is not NULL, b[boff[k] + j]
  * (whole 32-float rows are read, as in xb_sgemm_rows), columns 16..31
  * `gap` floats further (xb_sgemm_rows_ep).  Then C(i, j) =
- * acc or C(i, j) + acc (add), + bias[i] when bias is not NULL, and Relu
- * when relu, for i < mr, j < nr only. */
+ * acc or C(i, j) + acc (add), + bias[i] when bias is not NULL, +
+ * res[i*ldc + j] when res is not NULL, and Relu when relu, for i < mr,
+ * j < nr only. */
 void xb_sgemm_avx512_tile(int64_t kc, const float *a, const float *b, const int64_t *boff,
                           float *c, int64_t ldc, bool add, int64_t mr, int64_t nr,
-                          int64_t gap, const float *bias, bool relu);
+                          int64_t gap, const float *bias, const float *res, bool relu);
 #endif
 
 #endif
