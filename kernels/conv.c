@@ -75,9 +75,9 @@ static size_t align_up(size_t n) { return (n + 63) & ~(size_t)63; }
  * costs about a cycle per 8 floats when the row runs are multiples of 8
  * (one vector move each), a cycle per float otherwise, against cout_g / 32
  * cycles of FMAs (two 16-lane FMAs per cycle): 4 / cout_g or 32 / cout_g of
- * the multiply work.  Measured on LeNet-5's second conv (10-wide rows, 16
- * channels) the per-float copy is twice the FMA time, so exact loses there;
- * on ResNet-20's 8-wide 64-channel maps it wins. */
+ * the multiply work (estimates, not measurements).  So LeNet-5's second
+ * conv (10-wide rows, 16 channels: copy 2 vs junk 0.4) keeps the junk, and
+ * ResNet-20's 8-wide 64-channel maps (copy 0.06 vs junk 0.25) go exact. */
 static bool shift_exact(const xb_conv_geom *cg, int64_t wq) {
     if (cg->wout % NR == 0 || cg->wout == NR / 2) return true; /* nothing copied */
     double junk = (double)(wq - cg->wout) / (double)cg->wout;
