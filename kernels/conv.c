@@ -252,16 +252,17 @@ static void shift_plane_s1(const conv_params *cp, const float *xg, float *xpad) 
     float *d = xpad;
     for (int64_t c = 0; c < cg->cin_g; c++) {
         const float *xr = xg + c * H * W;
-        memset(d, 0, (size_t)(cg->pt * Wq) * sizeof(float));
+        /* Pad rows are a few dozen floats: inline loops, not memset calls. */
+        for (int64_t q = 0; q < cg->pt * Wq; q++) d[q] = 0.0f;
         d += cg->pt * Wq;
         for (int64_t ih = 0; ih < H; ih++, xr += W, d += Wq) {
             for (int64_t q = 0; q < pl; q++) d[q] = 0.0f;
             for (int64_t q = 0; q < W; q++) d[pl + q] = xr[q];
             for (int64_t q = 0; q < pr; q++) d[pl + W + q] = 0.0f;
         }
-        int64_t rest = cp->hq - cg->pt - H; /* bottom pad rows */
-        memset(d, 0, (size_t)(rest * Wq) * sizeof(float));
-        d += rest * Wq;
+        int64_t rest = (cp->hq - cg->pt - H) * Wq; /* bottom pad rows */
+        for (int64_t q = 0; q < rest; q++) d[q] = 0.0f;
+        d += rest;
     }
     memset(d, 0, (cp->xpad_floats - (size_t)(d - xpad)) * sizeof(float));
 }
