@@ -9,8 +9,11 @@
  * intrinsics.  Contraction of a*b+c into FMA is enabled for this file only:
  * ISO C mode (-std=c11) turns it off by default, which would halve the peak.
  * FMA is as deterministic as a separate multiply and add; it rounds once.
- * Results are reproducible for a given build; a build for another vector
- * width may differ in the last bits (the dot-product lanes change). */
+ * Results are reproducible for a given build and CPU; a build for another
+ * vector width may differ in the last bits (the dot-product lanes change),
+ * and so may a build without FMA on a CPU that runs the AVX-512 tile
+ * (kernels/sgemm_avx512.c, which always fuses).  Never with the thread
+ * count. */
 #pragma GCC optimize("fp-contract=fast")
 
 #include "kernels/sgemm.h"
