@@ -35,6 +35,7 @@ typedef struct {
 static const bench_model default_models[] = {
     {"LeNet-5 (MNIST)", "models/lenet5_mnist.onnx", "datasets/samples/mnist/t10k-images-idx3-ubyte.gz"},
     {"ResNet-20 (CIFAR-10)", "models/resnet20_cifar10.onnx", "datasets/samples/cifar10/test_batch.bin"},
+    {"VGG-small (CIFAR-10)", "models/vgg_small_cifar10.onnx", "datasets/samples/cifar10/test_batch.bin"},
 };
 
 typedef struct {
@@ -47,9 +48,9 @@ static void usage(FILE *f) {
     fprintf(f,
             "usage: xbar_bench [--threads T] [--reps R] [--ort-batch B] [--no-ort] [--node PATH]\n"
             "                  [NAME=MODEL.onnx:DATA ...]\n\n"
-            "Times float and int8 inference (images/s) of xbar on LeNet-5 (MNIST) and ResNet-20\n"
-            "(CIFAR-10), using the bundled 1000-image samples, and ONNX Runtime on the same float\n"
-            "models via node tools/ort_bench.js (onnxruntime-node from tools/node_modules or\n"
+            "Times float and int8 inference (images/s) of xbar on LeNet-5 (MNIST), ResNet-20 and\n"
+            "VGG-small (CIFAR-10), using the bundled 1000-image samples, and ONNX Runtime on the\n"
+            "same float models via node tools/ort_bench.js (onnxruntime-node from tools/node_modules or\n"
             "NODE_PATH), with the same thread count.  Prints images/s and ratios.\n\n"
             "  --threads T    threads for both runtimes (default: 2)\n"
             "  --reps R       timed repetitions; the median counts (default 5).  A rep is as many\n"
@@ -188,7 +189,9 @@ static int bench_one(const bench_model *m, const bench_opts *bo) {
     const xb_dataset *d = xb_session_data(sess);
     double accf = 0, accq = 0;
     int passes = 0; /* fixed by the first timing, then shared: same work for every runtime */
-    double f = already_q ? -1 : time_runs(fg, ppp, d, bo, &passes, &accf);
+    const xb_graph *frun = fg; /* what xbar run's float mode executes (Conv + Relu fused) */
+    if (xb_session_float_run_graph(sess, &frun, &ctx) != XB_OK) goto fail;
+    double f = already_q ? -1 : time_runs(frun, ppp, d, bo, &passes, &accf);
     double q = time_runs(already_q ? fg : qg, ppp, d, bo, &passes, &accq);
     if ((!already_q && f < 0) || q < 0) goto out;
     double o1 = -1, ob = -1;

@@ -9,6 +9,7 @@
 
 #include "eval/membudget.h"
 #include "eval/report.h"
+#include "frontend/onnx.h"
 
 #ifndef XBAR_SOURCE_DIR
 #define XBAR_SOURCE_DIR "."
@@ -18,6 +19,8 @@ struct xb_session {
     xb_session_opts opts;
     char *model;
     xb_graph *fg;           /* as loaded */
+    xb_graph *fg_run;       /* fg with Conv + Relu fused, for float runs (lazy; NULL: fg) */
+    bool fg_run_done;
     xb_preproc pp;
     char default_data[4096];
     /* data */
@@ -103,6 +106,7 @@ void xb_session_free(xb_session *s) {
     xb_dataset_free(s->train);
     xb_dataset_free(s->d);
     xb_preproc_free(&s->pp);
+    xb_graph_free(s->fg_run);
     xb_graph_free(s->fg);
     free(s->model);
     free(s);
@@ -315,9 +319,20 @@ static xb_status run(xb_session *s, const xb_graph *g, const xb_dataset *d, int6
     return xb_run_dataset(g, &s->pp, d, &o, r, ctx);
 }
 
+xb_status xb_session_float_run_graph(xb_session *s, const xb_graph **out, xb_ctx *ctx) {
+    if (!s->fg_run_done) {
+        XB_TRY(xb_float_run_graph(s->fg, &s->fg_run, ctx));
+        s->fg_run_done = true;
+    }
+    *out = s->fg_run ? s->fg_run : s->fg;
+    return XB_OK;
+}
+
 xb_status xb_session_run_float(xb_session *s, xb_ctx *ctx) {
     if (!s->d) return xb_fail(ctx, XB_ERR_INVALID, "session: no data open");
-    return run(s, s->fg, s->d, s->first, s->n_eval, NULL, "float", &s->r[XB_SESSION_FLOAT],
+    const xb_graph *g;
+    XB_TRY(xb_session_float_run_graph(s, &g, ctx));
+    return run(s, g, s->d, s->first, s->n_eval, NULL, "float", &s->r[XB_SESSION_FLOAT],
                XB_SESSION_FLOAT, ctx);
 }
 

@@ -150,6 +150,10 @@ enum { XB_SESSION_FLOAT, XB_SESSION_INT8, XB_SESSION_ANALOG };
 const xb_run_result *xb_session_result(const xb_session *s, int which);
 const char *xb_session_model(const xb_session *s);
 const xb_graph *xb_session_graph(const xb_session *s);       /* as loaded */
+/* The graph float runs execute: the loaded graph with each Conv + Relu
+ * fused into one node (frontend/onnx.h xb_float_run_graph), built on first
+ * use; the loaded graph itself when nothing fuses.  Same outputs. */
+xb_status xb_session_float_run_graph(xb_session *s, const xb_graph **out, xb_ctx *ctx);
 const xb_graph *xb_session_int8_graph(const xb_session *s);  /* NULL before quantize */
 const xb_preproc *xb_session_preproc(const xb_session *s);
 const xb_dataset *xb_session_data(const xb_session *s);      /* NULL before open_data */

@@ -80,4 +80,13 @@ typedef struct {
 xb_status xb_onnx_meta_apply(const char *path, const xb_onnx_meta_edit *e, int n, uint8_t **out,
                             size_t *out_len, xb_ctx *ctx);
 
+/* The graph float inference runs: a prepared copy of the prepared graph g
+ * in which every float Conv whose only reader is a Relu, or an Add of a
+ * residual (then maybe a Relu), is one XbarConv node (kernels/xbar_conv.c),
+ * so the activations are written once.  Same
+ * outputs, bit for bit.  *out is NULL (and XB_OK) when nothing fuses: run g
+ * itself.  g stays as it is: quantization and the analog backends need the
+ * Relu nodes. */
+xb_status xb_float_run_graph(const xb_graph *g, xb_graph **out, xb_ctx *ctx);
+
 #endif

@@ -51,6 +51,11 @@ xb_status xb_pass_remove_identity(xb_graph *g, int *count, xb_ctx *ctx);
 xb_status xb_pass_record_const_dq(const xb_graph *g, xb_dq_table *tab, xb_ctx *ctx);
 /* BatchNormalization folded into the Conv feeding it (after prepare). */
 xb_status xb_pass_fold_bn(xb_graph *g, int *count, xb_ctx *ctx);
+/* A float Conv whose only reader is a Relu, or an Add of a same-shape
+ * residual (and that Add's only reader a Relu) -> one XbarConv; only for
+ * the graph float inference runs (xb_float_run_graph), never before
+ * quantization, which must see the Relu and Add nodes. */
+xb_status xb_pass_fuse_conv_relu(xb_graph *g, int *count, xb_ctx *ctx);
 /* QDQ -> XbarQConv / XbarQGemm (after prepare). */
 xb_status xb_pass_lower_qdq(xb_graph *g, const xb_dq_table *tab, int *count, xb_ctx *ctx);
 /* Bit widths of a lowered QDQ layer (frontend/qdq_bits.c): activation bits

@@ -1,5 +1,6 @@
 /* Frontend graph passes: Identity/Dropout removal, BatchNormalization
- * folding, dead-node removal, and the helpers the QDQ lowering shares.
+ * folding, dead-node removal, Conv + Relu fusion for float inference, and
+ * the helpers the QDQ lowering shares.
  *
  * Passes rewrite the IR in place and never remove tensors (indices are
  * stable); a tensor that loses its producer and readers simply stays unused.
@@ -10,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "frontend/onnx.h"
 #include "frontend/onnx_internal.h"
 
 bool xb_pass_is_graph_output(const xb_graph *g, int t) {
@@ -336,5 +338,162 @@ xb_status xb_pass_remove_dead(xb_graph *g, int *count, xb_ctx *ctx) {
         if (!now) break;
     }
     if (count) *count = removed;
+    return XB_OK;
+}
+
+/* ---- Conv + Relu fusion (float inference only) ---------------------------- */
+
+/* The one node reading tensor t, or -1. */
+static int only_reader(const xb_graph *g, int t) {
+    if (xb_graph_consumers(g, t) != 1 || xb_pass_is_graph_output(g, t)) return -1;
+    for (int i = 0; i < g->n_nodes; i++)
+        for (int j = 0; j < g->nodes[i].n_in; j++)
+            if (g->nodes[i].in[j] == t) return i;
+    return -1;
+}
+
+/* Append attribute activation = "Relu" to node n. */
+static xb_status push_relu_attr(xb_node *n, xb_ctx *ctx) {
+    char *an = xb_strdup(ctx, "activation"), *av = xb_strdup(ctx, "Relu");
+    xb_attr *na = realloc(n->attr, (size_t)(n->n_attr + 1) * sizeof *na);
+    if (na) n->attr = na;
+    if (!an || !av || !na) {
+        free(an), free(av);
+        return ctx->status != XB_OK ? ctx->status : xb_fail(ctx, XB_ERR_NOMEM, "out of memory");
+    }
+    memset(&na[n->n_attr], 0, sizeof *na);
+    na[n->n_attr].name = an;
+    na[n->n_attr].type = XB_ATTR_STRING;
+    na[n->n_attr].s = av;
+    n->n_attr++;
+    return XB_OK;
+}
+
+static xb_status retype_xbar_conv(xb_node *n, xb_ctx *ctx) {
+    char *op = xb_strdup(ctx, "XbarConv"), *dom = xb_strdup(ctx, "xbar");
+    if (!op || !dom) {
+        free(op), free(dom);
+        return ctx->status;
+    }
+    free(n->op_type), free(n->domain);
+    n->op_type = op, n->domain = dom, n->opset = 1;
+    return XB_OK;
+}
+
+/* Node `keep` now produces tensor z in place of `from`'s output y. */
+static void move_output(xb_graph *g, xb_node *keep, int ki, int y, int z) {
+    keep->out[0] = z;
+    g->tensors[z].producer = ki;
+    if (y != z) g->tensors[y].producer = -1;
+}
+
+/* Conv c and its only reader, Relu r: c becomes XbarConv (activation =
+ * Relu) producing r's output; r is marked for removal. */
+static xb_status fuse_relu(xb_graph *g, int c, int r, bool *rm, xb_ctx *ctx) {
+    xb_node *cv = &g->nodes[c];
+    XB_TRY(push_relu_attr(cv, ctx));
+    XB_TRY(retype_xbar_conv(cv, ctx));
+    move_output(g, cv, c, cv->out[0], g->nodes[r].out[0]);
+    rm[r] = true;
+    return XB_OK;
+}
+
+/* The other input of Add node a when it adds Conv output y to a tensor of
+ * the same f32 shape (no broadcasting), else -1. */
+static int residual_of(const xb_graph *g, const xb_node *a, int y) {
+    if (!xb_node_is_onnx(a, "Add") || a->n_in != 2 || a->n_out != 1 || a->out[0] < 0) return -1;
+    int r = a->in[0] == y ? a->in[1] : a->in[1] == y ? a->in[0] : -1;
+    if (r < 0 || r == y) return -1;
+    const xb_tensor *tr = &g->tensors[r], *ty = &g->tensors[y];
+    if (tr->dtype != XB_F32 || !xb_shape_eq(&tr->shape, &ty->shape)) return -1;
+    return r;
+}
+
+/* Conv c, its only reader Add a (residual input res), and optionally the
+ * Add's only reader Relu r (-1: none): the Add node becomes the XbarConv,
+ * with the Conv's inputs and attributes plus res as input 3, so it sits
+ * where every input, res included, is already computed.  The Conv (and
+ * the Relu) are marked for removal. */
+static xb_status fuse_add(xb_graph *g, int c, int a, int res, int r, bool *rm, xb_ctx *ctx) {
+    xb_node *cv = &g->nodes[c], *ad = &g->nodes[a];
+    int *in = xb_malloc(ctx, 4 * sizeof(int));
+    if (!in) return ctx->status;
+    for (int j = 0; j < 3; j++) in[j] = j < cv->n_in ? cv->in[j] : -1;
+    in[3] = res;
+    free(ad->in);
+    ad->in = in, ad->n_in = 4;
+    for (int j = 0; j < ad->n_attr; j++) xb_attr_free(&ad->attr[j]);
+    free(ad->attr);
+    ad->attr = cv->attr, ad->n_attr = cv->n_attr;
+    cv->attr = NULL, cv->n_attr = 0;
+    char *nm = ad->name; /* messages name the conv */
+    ad->name = cv->name, cv->name = nm;
+    if (r >= 0) XB_TRY(push_relu_attr(ad, ctx));
+    XB_TRY(retype_xbar_conv(ad, ctx));
+    g->tensors[cv->out[0]].producer = -1;
+    if (r >= 0) {
+        move_output(g, ad, a, ad->out[0], g->nodes[r].out[0]);
+        rm[r] = true;
+    }
+    rm[c] = true;
+    return XB_OK;
+}
+
+/* Fuse Conv i with what reads it, if anything fits; *did tells. */
+static xb_status fuse_at(xb_graph *g, int i, bool *rm, bool *did, xb_ctx *ctx) {
+    *did = false;
+    const xb_node *cv = &g->nodes[i];
+    if (!xb_node_is_onnx(cv, "Conv") || cv->n_out != 1 || cv->out[0] < 0 || cv->n_in > 3) return XB_OK;
+    int y = cv->out[0];
+    if (g->tensors[y].dtype != XB_F32) return XB_OK;
+    int r = only_reader(g, y);
+    if (r < 0 || rm[r]) return XB_OK;
+    const xb_node *rd = &g->nodes[r];
+    if (xb_node_is_onnx(rd, "Relu") && rd->n_in == 1 && rd->n_out == 1 && rd->out[0] >= 0) {
+        *did = true;
+        return fuse_relu(g, i, r, rm, ctx);
+    }
+    int res = residual_of(g, rd, y);
+    if (res < 0) return XB_OK;
+    int r2 = only_reader(g, rd->out[0]);
+    if (r2 >= 0 && (rm[r2] || !xb_node_is_onnx(&g->nodes[r2], "Relu") || g->nodes[r2].n_in != 1 ||
+                    g->nodes[r2].n_out != 1 || g->nodes[r2].out[0] < 0))
+        r2 = -1;
+    *did = true;
+    return fuse_add(g, i, r, res, r2, rm, ctx);
+}
+
+xb_status xb_pass_fuse_conv_relu(xb_graph *g, int *count, xb_ctx *ctx) {
+    int fused = 0;
+    if (count) *count = 0;
+    bool *rm = xb_calloc(ctx, (size_t)g->n_nodes + 1, 1);
+    if (!rm) return ctx->status;
+    xb_status st = XB_OK;
+    for (int i = 0; i < g->n_nodes && st == XB_OK; i++) {
+        bool did;
+        st = fuse_at(g, i, rm, &did, ctx);
+        fused += did;
+    }
+    if (st == XB_OK && fused) xb_graph_remove_nodes(g, rm);
+    free(rm);
+    if (count) *count = fused;
+    return st;
+}
+
+xb_status xb_float_run_graph(const xb_graph *g, xb_graph **out, xb_ctx *ctx) {
+    *out = NULL;
+    if (g->n_inputs < 1) return XB_OK;
+    xb_graph *c = xb_graph_clone(g, ctx);
+    if (!c) return ctx->status;
+    const xb_tensor *in = &g->tensors[g->inputs[0]];
+    int n = 0;
+    xb_status st = xb_pass_fuse_conv_relu(c, &n, ctx);
+    if (st == XB_OK && n > 0)
+        st = xb_graph_prepare(c, in->shape.rank > 0 ? in->shape.d[0] : 1, ctx);
+    if (st != XB_OK || n == 0) {
+        xb_graph_free(c);
+        return st;
+    }
+    *out = c;
     return XB_OK;
 }

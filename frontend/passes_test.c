@@ -691,3 +691,80 @@ Test(passes, long_identity_chain_collapses_in_any_order) {
         xb_test_end(&tg);
     }
 }
+
+/* ---- Conv + Relu fusion for float inference -------------------------------- */
+
+/* Uniform values in [-2, 2) from a fixed LCG seed. */
+static void rng_fill(float *x, size_t n, unsigned seed) {
+    uint64_t st = seed;
+    for (size_t i = 0; i < n; i++) {
+        st = st * 6364136223846793005ULL + 1442695040888963407ULL;
+        x[i] = (float)((st >> 40) & 0xFFFFFF) / (float)0x400000 - 2.0f;
+    }
+}
+
+/* The bundled CNNs through xb_float_run_graph: Conv -> Relu and Conv ->
+ * Add [-> Relu] are fused (and nothing else changes), the loaded graph is untouched, and the
+ * fused graph's logits equal the unfused ones bit for bit on random inputs,
+ * at batch 1 and 3 (several images per run). */
+static void check_fused_model(const char *file, int want_min_fused) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/models/%s", XBAR_SOURCE_DIR, file);
+    FILE *f = fopen(path, "rb");
+    if (!f) cr_skip_test("%s not in this tree", path);
+    fclose(f);
+    for (int64_t batch = 1; batch <= 3; batch += 2) {
+        xb_ctx ctx = {0};
+        xb_graph *g = NULL, *fz = NULL;
+        cr_assert_eq(xb_onnx_load(path, batch, &g, &ctx), XB_OK, "%s", ctx.msg);
+        int relus = count_op(g, "Relu"), adds = count_op(g, "Add"), convs = count_op(g, "Conv");
+        int nodes = g->n_nodes;
+        cr_assert_eq(xb_float_run_graph(g, &fz, &ctx), XB_OK, "%s", ctx.msg);
+        cr_assert_not_null(fz, "%s: nothing fused", file);
+        int fused = count_op(fz, "XbarConv");
+        cr_assert_geq(fused, want_min_fused, "%s: %d fused", file, fused);
+        /* Every Conv is still there once; only Relu and Add nodes went. */
+        cr_assert_eq(count_op(fz, "Conv") + fused, convs);
+        cr_assert_eq(nodes - fz->n_nodes,
+                     (relus - count_op(fz, "Relu")) + (adds - count_op(fz, "Add")));
+        cr_assert_eq(g->n_nodes, nodes, "the loaded graph must not change");
+        const xb_tensor *in = &g->tensors[g->inputs[0]];
+        size_t n_in = (size_t)xb_shape_numel(&in->shape);
+        float *x = malloc(n_in * sizeof(float));
+        rng_fill(x, n_in, 1234 + (unsigned)batch);
+        size_t n1, n2;
+        float *y1 = run_graph(g, x, &n1), *y2 = run_graph(fz, x, &n2);
+        cr_assert_eq(n1, n2);
+        cr_assert(memcmp(y1, y2, n1 * sizeof(float)) == 0, "%s batch %ld: fused logits differ",
+                  file, (long)batch);
+        free(x), free(y1), free(y2);
+        xb_graph_free(fz);
+        xb_graph_free(g);
+    }
+}
+
+Test(passes_model, conv_relu_fused_resnet20_same_bits) { check_fused_model("resnet20_cifar10.onnx", 19); }
+Test(passes_model, conv_relu_fused_vgg_small_same_bits) { check_fused_model("vgg_small_cifar10.onnx", 4); }
+Test(passes_model, conv_relu_fused_lenet5_same_bits) { check_fused_model("lenet5_mnist.onnx", 2); }
+
+/* A Conv whose output is also a graph output, or is read by two nodes,
+ * keeps its Relu. */
+Test(passes, conv_relu_not_fused_with_other_readers) {
+    xb_test_graph tg;
+    xb_test_begin(&tg);
+    int64_t xd[] = {1, 1, 3, 3}, wd[] = {1, 1, 1, 1};
+    float w = 2.0f;
+    int x = xb_test_input(&tg, "x", XB_F32, 4, xd);
+    int wt = xb_test_const(&tg, "w", XB_F32, 4, wd, &w);
+    int c = xb_test_tensor(&tg, "c"), y = xb_test_tensor(&tg, "y");
+    int cin[] = {x, wt};
+    xb_test_node(&tg, "Conv", 13, cin, 2, &c, 1);
+    xb_test_node(&tg, "Relu", 13, &c, 1, &y, 1);
+    xb_test_output(&tg, y);
+    xb_test_output(&tg, c);
+    int n = -1;
+    cr_assert_eq(xb_pass_fuse_conv_relu(tg.g, &n, &tg.ctx), XB_OK);
+    cr_assert_eq(n, 0);
+    cr_assert_eq(count_op(tg.g, "Relu"), 1);
+    xb_test_end(&tg);
+}

@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernels/conv.h"
 #include "kernels/conv_geom.h"
 #include "kernels/im2col.h"
 #include "kernels/kutil.h"
@@ -49,6 +50,9 @@ typedef struct {
     int64_t pq;            /* P' = hout * wq computed positions */
     int64_t *koff;         /* [K] offset of im2col row k in the phase buffer */
     size_t xpad_floats;    /* phase buffer incl. the slack the last panel reads */
+    bool exact;            /* panels of real outputs only (no junk columns) */
+    bool relu;             /* XbarConv with activation Relu (kernels/xbar_conv.c) */
+    bool residual;         /* XbarConv with a residual input 3, added before Relu */
 } conv_params;
 
 static void conv_params_free(void *p) {
@@ -61,6 +65,25 @@ static void conv_params_free(void *p) {
 }
 
 static size_t align_up(size_t n) { return (n + 63) & ~(size_t)63; }
+
+/* SHIFT computes its outputs either on the phase width, junk columns
+ * included, into Y' (then drops the junk), or exactly: panels of NR real
+ * output positions written straight into Y, a panel inside one output row
+ * (or two half-rows, see shift_exact_run) read in place, any other first
+ * copied from the phase buffer into a packed panel.  Per output position
+ * and tap, the junk costs (wq - wout) / wout of the multiply-adds; a copy
+ * costs about a cycle per 8 floats when the row runs are multiples of 8
+ * (one vector move each), a cycle per float otherwise, against cout_g / 32
+ * cycles of FMAs (two 16-lane FMAs per cycle): 4 / cout_g or 32 / cout_g of
+ * the multiply work (estimates, not measurements).  So LeNet-5's second
+ * conv (10-wide rows, 16 channels: copy 2 vs junk 0.4) keeps the junk, and
+ * ResNet-20's 8-wide 64-channel maps (copy 0.06 vs junk 0.25) go exact. */
+static bool shift_exact(const xb_conv_geom *cg, int64_t wq) {
+    if (cg->wout % NR == 0 || cg->wout == NR / 2) return true; /* nothing copied */
+    double junk = (double)(wq - cg->wout) / (double)cg->wout;
+    double copy = (cg->wout % 8 == 0 ? 4.0 : 32.0) / (double)cg->cout_g;
+    return copy < junk;
+}
 
 static xb_status plan_shift(conv_params *cp, size_t *scratch, xb_ctx *ctx) {
     const xb_conv_geom *cg = &cp->cg;
@@ -88,7 +111,11 @@ static xb_status plan_shift(conv_params *cp, size_t *scratch, xb_ctx *ctx) {
     cp->xpad_floats =
         (size_t)(cg->cin_g * sh * sw * cp->plane + (cg->kw - 1) * cg->dw / sw + NR);
     *scratch += align_up(cp->xpad_floats * sizeof(float));
-    *scratch += align_up((size_t)cg->cout_g * (size_t)cp->pq * sizeof(float)); /* Y' */
+    cp->exact = shift_exact(cg, cp->wq);
+    if (cp->exact)
+        *scratch += align_up((size_t)cg->K * NR * sizeof(float)); /* one packed B panel */
+    else
+        *scratch += align_up((size_t)cg->cout_g * (size_t)cp->pq * sizeof(float)); /* Y' */
     return XB_OK;
 }
 
@@ -107,7 +134,13 @@ static bool shift_worth_it(const xb_conv_geom *cg) {
 }
 
 xb_status xb_op_conv_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
-    XB_TRY(xb_k_arity(n, 2, 3, 1, 1, ctx));
+    return xb_conv_prepare_act(g, n, false, false, ctx);
+}
+
+xb_status xb_conv_prepare_act(xb_graph *g, xb_node *n, bool relu, bool residual, xb_ctx *ctx) {
+    XB_TRY(xb_k_arity(n, 2, residual ? 4 : 3, 1, 1, ctx));
+    if (residual && !xb_k_has_in(n, 3))
+        return xb_fail(ctx, XB_ERR_INVALID, "the residual (input 3) is missing");
     const xb_tensor *x = xb_in_t(g, n, 0), *w = xb_in_t(g, n, 1), *b = xb_in_t(g, n, 2);
     if (x->dtype != XB_F32 || w->dtype != XB_F32 || (b && b->dtype != XB_F32))
         return xb_fail(ctx, XB_ERR_UNSUPPORTED, "Conv on %s input / %s weight (float only)",
@@ -116,6 +149,8 @@ xb_status xb_op_conv_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
     if (!cp) return ctx->status;
     n->params = cp;
     n->params_free = conv_params_free;
+    cp->relu = relu;
+    cp->residual = residual;
     xb_conv_geom *cg = &cp->cg;
     XB_TRY(xb_conv_geom_init(cg, n, &x->shape, &w->shape, false, ctx));
     if (b) {
@@ -127,6 +162,14 @@ xb_status xb_op_conv_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
     xb_tensor *y = xb_out_t(g, n, 0);
     y->dtype = XB_F32;
     xb_conv_geom_out_shape(cg, &y->shape);
+    if (residual) {
+        const xb_tensor *r = xb_in_t(g, n, 3);
+        char sr[96], sy[96];
+        if (r->dtype != XB_F32 || !xb_shape_eq(&r->shape, &y->shape))
+            return xb_fail(ctx, XB_ERR_INVALID, "residual %s %s, expected f32 %s",
+                           xb_dtype_name(r->dtype), xb_shape_str(&r->shape, sr, sizeof sr),
+                           xb_shape_str(&y->shape, sy, sizeof sy));
+    }
 
     size_t scratch = 0;
     if (cg->cin_g == 1 && cg->group > 1 && cg->K > 1) {
@@ -199,16 +242,41 @@ static void conv_depthwise(const xb_conv_geom *cg, const float *x, const float *
     }
 }
 
-/* SHIFT path for one group of one image; see the file comment. */
-static void conv_shift(const conv_params *cp, const float *xg, const float *ap, const float *bias,
-                       float *yg, char *sp) {
+/* Stride 1: one phase per channel, the plane padded by pt/pb rows and
+ * pl/pr columns.  Rows are short (8..34 floats in the CIFAR models), so the
+ * copy is an inline loop rather than a memcpy call per row, and only the
+ * pad cells are zeroed. */
+static void shift_plane_s1(const conv_params *cp, const float *xg, float *xpad) {
     const xb_conv_geom *cg = &cp->cg;
-    const int64_t H = cg->h, W = cg->w, Wq = cp->wq, PQ = cp->pq, K = cg->K;
-    const int64_t sh = cg->sh, sw = cg->sw;
-    float *xpad = (float *)sp;
-    sp += align_up(cp->xpad_floats * sizeof(float));
-    float *yq = (float *)sp;
+    const int64_t H = cg->h, W = cg->w, Wq = cp->wq, pl = cg->pl, pr = Wq - W - pl;
+    float *d = xpad;
+    for (int64_t c = 0; c < cg->cin_g; c++) {
+        const float *xr = xg + c * H * W;
+        /* Pad rows are a few dozen floats: inline loops, not memset calls. */
+        for (int64_t q = 0; q < cg->pt * Wq; q++) d[q] = 0.0f;
+        d += cg->pt * Wq;
+        for (int64_t ih = 0; ih < H; ih++, xr += W, d += Wq) {
+            for (int64_t q = 0; q < pl; q++) d[q] = 0.0f;
+            for (int64_t q = 0; q < W; q++) d[pl + q] = xr[q];
+            for (int64_t q = 0; q < pr; q++) d[pl + W + q] = 0.0f;
+        }
+        int64_t rest = (cp->hq - cg->pt - H) * Wq; /* bottom pad rows */
+        for (int64_t q = 0; q < rest; q++) d[q] = 0.0f;
+        d += rest;
+    }
+    memset(d, 0, (cp->xpad_floats - (size_t)(d - xpad)) * sizeof(float));
+}
 
+/* Copy one group's input into the zero-padded stride phases (xpad). */
+static void shift_phases(const conv_params *cp, const float *xg, float *xpad) {
+    const xb_conv_geom *cg = &cp->cg;
+    if (cg->sh == 1 && cg->sw == 1 && cp->hq == cg->h + cg->pt + cg->pb &&
+        cp->wq == cg->w + cg->pl + cg->pr) {
+        shift_plane_s1(cp, xg, xpad);
+        return;
+    }
+    const int64_t H = cg->h, W = cg->w, Wq = cp->wq;
+    const int64_t sh = cg->sh, sw = cg->sw;
     /* Phase (a, b) of channel c holds padded-input rows a, a+sh, ... and
      * columns b, b+sw, ...: padded position (r*sh + a, q*sw + b) is input
      * (r*sh + a - pt, q*sw + b - pl), or 0 outside the input. */
@@ -236,21 +304,109 @@ static void conv_shift(const conv_params *cp, const float *xg, const float *ap, 
             }
     }
     memset(d, 0, (cp->xpad_floats - (size_t)(d - xpad)) * sizeof(float));
+}
 
+/* Junk-column SHIFT: outputs on the phase width into Y', then the junk is
+ * dropped on the way to Y with the epilogue (bias, Relu). */
+static void shift_junk(const conv_params *cp, const float *xpad, const float *ap,
+                       const xb_sgemm_epilogue *ep, float *yg, float *yq) {
+    const xb_conv_geom *cg = &cp->cg;
+    const int64_t Wq = cp->wq, PQ = cp->pq;
     /* The micro-kernel reads each B row straight from the padded planes:
      * no packing pass at all. */
     for (int64_t p0 = 0; p0 < PQ; p0 += NR) {
         int64_t np = PQ - p0 < NR ? PQ - p0 : NR;
-        xb_sgemm_rows(cg->cout_g, K, ap, xpad + p0, cp->koff, yq + p0, PQ, np, false);
+        xb_sgemm_rows(cg->cout_g, cg->K, ap, xpad + p0, cp->koff, yq + p0, PQ, np, false);
     }
-    /* Drop the junk columns; the bias goes in on the way. */
     for (int64_t r = 0; r < cg->cout_g; r++) {
-        float bv = bias ? bias[r] : 0.0f;
+        float bv = ep->bias ? ep->bias[r] : 0.0f;
         const float *s = yq + r * PQ;
         float *o = yg + r * cg->P;
         for (int64_t oh = 0; oh < cg->hout; oh++, s += Wq, o += cg->wout)
-            for (int64_t ow = 0; ow < cg->wout; ow++) o[ow] = s[ow] + bv;
+            for (int64_t ow = 0; ow < cg->wout; ow++) {
+                float v = s[ow] + bv;
+                if (ep->res) v = v + ep->res[r * cg->P + oh * cg->wout + ow];
+                o[ow] = ep->relu && !(v > 0.0f) ? 0.0f : v;
+            }
     }
+}
+
+/* Copy a panel's row runs for every k from the phase buffer.  Runs whose
+ * length is a multiple of 8 (output widths like 8 or 24) move in 8-float
+ * blocks of fixed size, which compile to single vector moves. */
+static void pack_runs(const float *xpad, const int64_t *koff, int64_t K, const int64_t *src,
+                      const int64_t *dst, const int64_t *len, int64_t nrun, float *panel) {
+    bool by8 = true;
+    for (int64_t r = 0; r < nrun; r++) by8 = by8 && len[r] % 8 == 0;
+    for (int64_t k = 0; k < K; k++) {
+        const float *row = xpad + koff[k];
+        float *d = panel + k * NR;
+        for (int64_t r = 0; r < nrun; r++) {
+            if (by8)
+                for (int64_t t = 0; t < len[r]; t += 8)
+                    memcpy(d + dst[r] + t, row + src[r] + t, 8 * sizeof(float));
+            else
+                for (int64_t t = 0; t < len[r]; t++) d[dst[r] + t] = row[src[r] + t];
+        }
+    }
+}
+
+/* Exact SHIFT: panels of NR consecutive output positions p = oh*wout + ow
+ * go straight to Y.  Output (oh, ow) sits at oh*wq + ow of the phase
+ * layout, so a panel within one row reads its B rows in place; so does a
+ * panel whose first NR/2 columns end a row and whose rest starts the next
+ * (the second half is read wq - wout floats further: xb_sgemm_rows_ep's
+ * gap), which covers outputs NR/2 wide.  Any other panel spanning rows is
+ * assembled from its row runs (the same for every k) into `panel`.  Same
+ * sums as the junk path, so the same bits. */
+static void shift_exact_run(const conv_params *cp, const float *xpad, const float *ap,
+                            const xb_sgemm_epilogue *ep, float *yg, float *panel) {
+    const xb_conv_geom *cg = &cp->cg;
+    const int64_t WO = cg->wout, P = cg->P, K = cg->K, Wq = cp->wq;
+    const int64_t *koff = cp->koff;
+    for (int64_t p0 = 0; p0 < P; p0 += NR) {
+        int64_t np = P - p0 < NR ? P - p0 : NR;
+        int64_t oh = p0 / WO, ow = p0 % WO;
+        xb_sgemm_epilogue pe = *ep; /* the residual, like Y, from column p0 */
+        if (pe.res) pe.res += p0;
+        if (ow + np <= WO || (WO - ow == NR / 2 && np - NR / 2 <= WO)) {
+            int64_t gap = ow + np <= WO ? 0 : Wq - WO;
+            xb_sgemm_rows_ep(cg->cout_g, K, ap, xpad + oh * Wq + ow, koff, gap, yg + p0, P, np,
+                             false, &pe);
+            continue;
+        }
+        int64_t src[NR], dst[NR], len[NR], nrun = 0;
+        for (int64_t q = 0; q < np; nrun++) {
+            int64_t p = p0 + q, n = WO - p % WO;
+            if (n > np - q) n = np - q;
+            src[nrun] = (p / WO) * Wq + p % WO, dst[nrun] = q, len[nrun] = n;
+            q += n;
+        }
+        pack_runs(xpad, koff, K, src, dst, len, nrun, panel);
+        xb_sgemm_panel_ep(cg->cout_g, K, ap, panel, yg + p0, P, np, false, &pe);
+    }
+}
+
+/* SHIFT path for one group of one image; see the file comment. */
+static void conv_shift(const conv_params *cp, const float *xg, const float *ap,
+                       const xb_sgemm_epilogue *ep, float *yg, char *sp) {
+    float *xpad = (float *)sp;
+    sp += align_up(cp->xpad_floats * sizeof(float));
+    shift_phases(cp, xg, xpad);
+    if (cp->exact)
+        shift_exact_run(cp, xpad, ap, ep, yg, (float *)sp);
+    else
+        shift_junk(cp, xpad, ap, ep, yg, (float *)sp);
+}
+
+/* The fused residual and Relu where no epilogue carries them: the same
+ * operations as kernels/add.c and relu.c, so fused and unfused graphs give
+ * the same bits. */
+static void post_inplace(const conv_params *cp, float *y, const float *res, int64_t n) {
+    if (res)
+        for (int64_t i = 0; i < n; i++) y[i] = y[i] + res[i];
+    if (cp->relu)
+        for (int64_t i = 0; i < n; i++) y[i] = y[i] > 0.0f ? y[i] : 0.0f;
 }
 
 xb_status xb_op_conv_run(const xb_graph *g, const xb_node *n, xb_exec *e, xb_ctx *ctx) {
@@ -259,6 +415,7 @@ xb_status xb_op_conv_run(const xb_graph *g, const xb_node *n, xb_exec *e, xb_ctx
     const xb_conv_geom *cg = &cp->cg;
     const float *x = XB_IN_F32(e, n, 0), *w = XB_IN_F32(e, n, 1);
     const float *bias = xb_k_has_in(n, 2) ? XB_IN_F32(e, n, 2) : NULL;
+    const float *res = cp->residual ? XB_IN_F32(e, n, 3) : NULL;
     float *y = XB_OUT_F32(e, n, 0);
     const int64_t HW = cg->h * cg->w, P = cg->P, K = cg->K;
     /* Scratch: [packed weights of one group, if W is not constant] then the
@@ -272,19 +429,23 @@ xb_status xb_op_conv_run(const xb_graph *g, const xb_node *n, xb_exec *e, xb_ctx
     for (int64_t img = 0; img < cg->n; img++) {
         const float *xi = x + img * cg->cin * HW;
         float *yi = y + img * cg->cout * P;
+        const float *ri = res ? res + img * cg->cout * P : NULL;
         if (cp->path == CONV_DEPTHWISE) {
             conv_depthwise(cg, xi, w, bias, yi);
+            post_inplace(cp, yi, ri, cg->cout * P);
             continue;
         }
         for (int64_t gi = 0; gi < cg->group; gi++) {
             const float *xg = xi + gi * cg->cin_g * HW;
             float *yg = yi + gi * cg->cout_g * P;
+            const float *rg = ri ? ri + gi * cg->cout_g * P : NULL;
             const float *bg = bias ? bias + gi * cg->cout_g : NULL;
             const float *ap = cp->wpack ? cp->wpack + (size_t)gi * cp->wpack_floats : apack;
             if (!cp->wpack)
                 xb_sgemm_pack_a(false, cg->cout_g, K, w + gi * cg->cout_g * K, K, apack);
             if (cp->path == CONV_SHIFT) {
-                conv_shift(cp, xg, ap, bg, yg, sp);
+                xb_sgemm_epilogue ep = {.bias = bg, .res = rg, .relu = cp->relu};
+                conv_shift(cp, xg, ap, &ep, yg, sp);
                 continue;
             }
             /* Bias first, then the product accumulates onto it: one pass
@@ -294,6 +455,7 @@ xb_status xb_op_conv_run(const xb_graph *g, const xb_node *n, xb_exec *e, xb_ctx
                     for (int64_t p = 0; p < P; p++) yg[r * P + p] = bg[r];
             if (cp->path == CONV_POINTWISE) {
                 xb_sgemm_prepacked(cg->cout_g, P, K, ap, false, xg, P, yg, P, bg != NULL, sp);
+                post_inplace(cp, yg, rg, cg->cout_g * P);
                 continue;
             }
             float *panel = (float *)sp;
@@ -302,6 +464,7 @@ xb_status xb_op_conv_run(const xb_graph *g, const xb_node *n, xb_exec *e, xb_ctx
                 xb_im2col_panel_f32(cg, xg, p0, np, NR, panel);
                 xb_sgemm_panel(cg->cout_g, K, ap, panel, yg + p0, P, np, bg != NULL);
             }
+            post_inplace(cp, yg, rg, cg->cout_g * P);
         }
     }
     return XB_OK;

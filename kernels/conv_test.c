@@ -157,6 +157,24 @@ Test(conv, model_shapes) {
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) run_case(&cases[i], (int)i);
 }
 
+/* The SHIFT path's exact panels (kernels/conv.c shift_exact_run): panels
+ * inside one output row (wout 32, 40), two half-rows read with a gap (wout
+ * 16, stride 1 and 2), runs packed in 8-float blocks (wout 8, 24) or one by
+ * one (wout 10, 20), with and without bias, several images. */
+Test(conv, exact_shift_panels) {
+    rs = 31;
+    conv_case cases[] = {
+        {2, 8, 16, 16, 32, 1, 3, 3, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL, true, true, false},
+        {1, 8, 32, 32, 48, 1, 3, 3, {2, 2}, {1, 1}, {1, 1, 1, 1}, NULL, false, true, false},
+        {1, 4, 24, 24, 40, 1, 3, 3, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL, true, true, false},
+        {2, 4, 10, 40, 64, 1, 3, 3, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL, true, false, false},
+        {1, 4, 20, 20, 48, 1, 3, 3, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL, false, true, false},
+        {1, 16, 12, 12, 64, 1, 3, 3, {1, 1}, {1, 1}, {0, 0, 0, 0}, NULL, true, true, false},
+        {1, 2, 12, 34, 16, 1, 3, 3, {1, 1}, {1, 1}, {1, 0, 1, 0}, NULL, true, true, false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) run_case(&cases[i], (int)i);
+}
+
 Test(conv, randomized_geometries) {
     rs = 2024;
     const char *aps[] = {NULL, NULL, NULL, "SAME_UPPER", "SAME_LOWER", "VALID"};

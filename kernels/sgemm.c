@@ -9,13 +9,18 @@
  * intrinsics.  Contraction of a*b+c into FMA is enabled for this file only:
  * ISO C mode (-std=c11) turns it off by default, which would halve the peak.
  * FMA is as deterministic as a separate multiply and add; it rounds once.
- * Results are reproducible for a given build; a build for another vector
- * width may differ in the last bits (the dot-product lanes change). */
+ * Results are reproducible for a given build and CPU; a build for another
+ * vector width may differ in the last bits (the dot-product lanes change),
+ * and so may a build without FMA on a CPU that runs the AVX-512 tile
+ * (kernels/sgemm_avx512.c, which always fuses).  Never with the thread
+ * count. */
 #pragma GCC optimize("fp-contract=fast")
 
 #include "kernels/sgemm.h"
 
 #include <string.h>
+
+#include "kernels/sgemm_avx512.h"
 
 #define MR XB_SGEMM_MR
 #define NR XB_SGEMM_NR
@@ -26,6 +31,7 @@
 /* Generic vector of the target's full SIMD width (wider vectors than the
  * target supports would be split and change the calling convention). */
 typedef float vf __attribute__((vector_size(VL * sizeof(float))));
+typedef int32_t vi __attribute__((vector_size(VL * sizeof(float))));
 
 /* Scalar tails fuse explicitly, so they round exactly like the vector lanes
  * whatever the compiler decides about contracting a given loop version. */
@@ -35,7 +41,7 @@ typedef float vf __attribute__((vector_size(VL * sizeof(float))));
 #define FMADD(a, b, c) ((a) * (b) + (c))
 #endif
 
-_Static_assert(NR == 2 * VL, "the micro-kernel holds two vectors per row");
+_Static_assert(NR % (2 * VL) == 0, "the portable tile covers NR in chunks of two vectors");
 _Static_assert(NC % NR == 0, "NC must be a multiple of NR");
 
 /* memcpy loads/stores: no alignment or aliasing assumptions, and the
@@ -146,21 +152,25 @@ static void pack_b(bool transB, const float *B, int64_t ldb, int64_t k0, int64_t
     }
 }
 
-/* MR x NR tile: acc = sum_k a[k][i] * b(k)[j] in increasing k, then
- * C = acc (add = false) or C += acc.  Only mr x nr of the tile is stored.
+/* Portable tile: columns [j0, j0 + nr) of an MR x NR tile, nr <= 2*VL:
+ * acc = sum_k a[k][i] * b(k)[j] in increasing k, then C = acc (add =
+ * false) or C += acc, then the epilogue (bias[i] when bias is not NULL,
+ * then the residual res[i*ldc + j] when res is not NULL, then Relu when
+ * relu; see xb_sgemm_epilogue).  Only mr x nr is stored.
  * Row k of B is b + k*NR (a packed panel) or, when `boff` is given,
  * b + boff[k] (rows read in place).  `half` computes only the first VL
- * columns, for panels with nr <= VL: the same operations on those columns,
- * so the same bits, at half the cost.  Always inlined into the four
- * wrappers below, so each variant is a branch-free loop. */
+ * columns, for chunks with nr <= VL: the same operations on those columns,
+ * so the same bits, at half the cost.  Always inlined into the wrappers
+ * below, so each variant is a branch-free loop. */
 static inline __attribute__((always_inline)) void
 mk_body(int64_t kc, const float *restrict a, const float *restrict b, const int64_t *boff,
-        float *restrict c, int64_t ldc, bool add, int64_t mr, int64_t nr, const bool half) {
+        float *restrict c, int64_t ldc, bool add, int64_t mr, int64_t nr, const bool half,
+        int64_t gap, const float *bias, const float *res, bool relu) {
     vf acc[MR][2];
     for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = (vf){0};
     for (int64_t k = 0; k < kc; k++) {
         const float *bk = boff ? b + boff[k] : b + k * NR;
-        vf b0 = vload(bk), b1 = half ? b0 : vload(bk + VL);
+        vf b0 = vload(bk), b1 = half ? b0 : vload(bk + VL + gap);
         for (int i = 0; i < MR; i++) {
             vf ai = vbcast(a[i]);
             acc[i][0] += ai * b0;
@@ -168,47 +178,114 @@ mk_body(int64_t kc, const float *restrict a, const float *restrict b, const int6
         }
         a += MR;
     }
-    if (mr == MR && nr == NR && !half) {
-        for (int i = 0; i < MR; i++) {
-            float *ci = c + i * ldc;
-            if (add) {
-                vstore(ci, vload(ci) + acc[i][0]);
-                vstore(ci + VL, vload(ci + VL) + acc[i][1]);
-            } else {
-                vstore(ci, acc[i][0]);
-                vstore(ci + VL, acc[i][1]);
-            }
-        }
-        return;
-    }
-    float tile[MR][NR];
+    float tile[MR][2 * VL];
     for (int i = 0; i < MR; i++) {
         vstore(tile[i], acc[i][0]);
         if (!half) vstore(tile[i] + VL, acc[i][1]);
     }
     for (int64_t i = 0; i < mr; i++) {
-        float *ci = c + i * ldc;
-        if (add)
-            for (int64_t j = 0; j < nr; j++) ci[j] += tile[i][j];
-        else
-            for (int64_t j = 0; j < nr; j++) ci[j] = tile[i][j];
+        float *ci = c + i * ldc, bv = bias ? bias[i] : 0.0f;
+        for (int64_t j = 0; j < nr; j++) {
+            float v = add ? ci[j] + tile[i][j] : tile[i][j];
+            if (bias) v = v + bv;
+            if (res) v = v + res[i * ldc + j];
+            if (relu) v = v > 0.0f ? v : 0.0f;
+            ci[j] = v;
+        }
     }
 }
 
-static void micro_kernel(int64_t kc, const float *a, const float *b, float *c, int64_t ldc,
-                         bool add, int64_t mr, int64_t nr) {
-    if (nr <= VL)
-        mk_body(kc, a, b, NULL, c, ldc, add, mr, nr, true);
-    else
-        mk_body(kc, a, b, NULL, c, ldc, add, mr, nr, false);
+/* Full 2*VL-column chunks store whole vectors (the common case). */
+static inline __attribute__((always_inline)) void
+mk_full(int64_t kc, const float *restrict a, const float *restrict b, const int64_t *boff,
+        float *restrict c, int64_t ldc, bool add, int64_t gap, const float *bias,
+        const float *res, bool relu) {
+    vf acc[MR][2];
+    for (int i = 0; i < MR; i++) acc[i][0] = acc[i][1] = (vf){0};
+    for (int64_t k = 0; k < kc; k++) {
+        const float *bk = boff ? b + boff[k] : b + k * NR;
+        vf b0 = vload(bk), b1 = vload(bk + VL + gap);
+        for (int i = 0; i < MR; i++) {
+            vf ai = vbcast(a[i]);
+            acc[i][0] += ai * b0;
+            acc[i][1] += ai * b1;
+        }
+        a += MR;
+    }
+    const vf zero = {0};
+    for (int i = 0; i < MR; i++) {
+        float *ci = c + i * ldc;
+        for (int h = 0; h < 2; h++) {
+            vf v = add ? vload(ci + h * VL) + acc[i][h] : acc[i][h];
+            if (bias) v = v + vbcast(bias[i]);
+            if (res) v = v + vload(res + i * ldc + h * VL);
+            /* v > 0 is all-ones where positive; NaN and -0 become +0, as
+             * in kernels/relu.c. */
+            if (relu) v = (vf)((vi)v & (vi)(v > zero));
+            vstore(ci + h * VL, v);
+        }
+    }
 }
 
-static void micro_kernel_rows(int64_t kc, const float *a, const float *b, const int64_t *boff,
-                              float *c, int64_t ldc, bool add, int64_t mr, int64_t nr) {
-    if (nr <= VL)
-        mk_body(kc, a, b, boff, c, ldc, add, mr, nr, true);
-    else
-        mk_body(kc, a, b, boff, c, ldc, add, mr, nr, false);
+/* One MR x NR tile with the portable kernel, in chunks of 2*VL columns
+ * (one chunk when VL = 16).  Each output's sum is the same whatever the
+ * chunking, so this is bit-identical to the AVX-512 tile when the build
+ * has FMA.  Columns from NR/2 on are read `gap` floats further (rows read
+ * in place only): inside the chunk when one chunk is the whole tile, else
+ * by shifting the chunks of the second half. */
+static void tile_portable(int64_t kc, const float *a, const float *b, const int64_t *boff,
+                          float *c, int64_t ldc, bool add, int64_t mr, int64_t nr, int64_t gap,
+                          const float *bias, const float *res, bool relu) {
+    const int64_t g = 2 * VL == NR ? gap : 0;
+    for (int64_t j0 = 0; j0 < nr; j0 += 2 * VL) {
+        int64_t n = nr - j0 < 2 * VL ? nr - j0 : 2 * VL;
+        const float *bj = b + j0 + (2 * VL < NR && j0 >= NR / 2 ? gap : 0);
+        const float *rj = res ? res + j0 : NULL;
+        if (mr == MR && n == 2 * VL) {
+            if (boff)
+                mk_full(kc, a, bj, boff, c + j0, ldc, add, g, bias, rj, relu);
+            else
+                mk_full(kc, a, bj, NULL, c + j0, ldc, add, 0, bias, rj, relu);
+        } else if (n <= VL) {
+            if (boff)
+                mk_body(kc, a, bj, boff, c + j0, ldc, add, mr, n, true, 0, bias, rj, relu);
+            else
+                mk_body(kc, a, bj, NULL, c + j0, ldc, add, mr, n, true, 0, bias, rj, relu);
+        } else {
+            if (boff)
+                mk_body(kc, a, bj, boff, c + j0, ldc, add, mr, n, false, g, bias, rj, relu);
+            else
+                mk_body(kc, a, bj, NULL, c + j0, ldc, add, mr, n, false, 0, bias, rj, relu);
+        }
+    }
+}
+
+static bool g_allow_avx512 = true;
+
+bool xb_sgemm_avx512_active(void) {
+#if XB_SGEMM_AVX512_TILE
+    return g_allow_avx512 && __builtin_cpu_supports("avx512f");
+#else
+    return false;
+#endif
+}
+
+bool xb_sgemm_set_avx512(bool allow) {
+    bool old = g_allow_avx512;
+    g_allow_avx512 = allow;
+    return old;
+}
+
+/* The tile kernel for one call: AVX-512 or portable, chosen once per call. */
+typedef void tile_fn(int64_t kc, const float *a, const float *b, const int64_t *boff, float *c,
+                     int64_t ldc, bool add, int64_t mr, int64_t nr, int64_t gap,
+                     const float *bias, const float *res, bool relu);
+
+static tile_fn *pick_tile(void) {
+#if XB_SGEMM_AVX512_TILE
+    if (xb_sgemm_avx512_active()) return xb_sgemm_avx512_tile;
+#endif
+    return tile_portable;
 }
 
 /* Finish one dot product: lanes of s in order, then the scalar tail. */
@@ -294,6 +371,7 @@ static void gemm_packed(int64_t M, int64_t N, int64_t K, const float *Ap, bool t
         return;
     }
     int64_t kcb = k_block_len(K), Mr = round_up(M, MR);
+    tile_fn *tile = pick_tile();
     for (int64_t j0 = 0; j0 < N; j0 += NC) {
         int64_t nc = N - j0 < NC ? N - j0 : NC;
         for (int64_t k0 = 0; k0 < K; k0 += kcb) {
@@ -308,8 +386,8 @@ static void gemm_packed(int64_t M, int64_t N, int64_t K, const float *Ap, bool t
                 const float *bp = Bp + jp * kc;
                 for (int64_t i0 = 0; i0 < M; i0 += MR) {
                     int64_t mr = M - i0 < MR ? M - i0 : MR;
-                    micro_kernel(kc, Ablk + i0 * kc, bp, C + i0 * ldc + j0 + jp, ldc, add, mr,
-                                 nr);
+                    tile(kc, Ablk + i0 * kc, bp, NULL, C + i0 * ldc + j0 + jp, ldc, add, mr, nr,
+                         0, NULL, NULL, false);
                 }
             }
         }
@@ -351,45 +429,62 @@ void xb_sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, const f
     gemm_packed(M, N, K, Ap, transB, B, ldb, C, ldc, accumulate, Bp);
 }
 
-void xb_sgemm_panel(int64_t M, int64_t K, const float *Apacked, const float *panel, float *C,
-                    int64_t ldc, int64_t nr, bool accumulate) {
+/* The K-block loop shared by xb_sgemm_panel_ep and xb_sgemm_rows_ep: the
+ * same K blocks and per-block accumulation as gemm_packed, so the sums
+ * round identically; the epilogue runs with the last block. */
+static void panel_blocks(int64_t M, int64_t K, const float *Apacked, const float *b,
+                         const int64_t *koff, int64_t gap, float *C, int64_t ldc, int64_t nr,
+                         bool accumulate, const xb_sgemm_epilogue *ep) {
     if (M <= 0 || nr <= 0) return;
+    const float *bias = ep ? ep->bias : NULL, *res = ep ? ep->res : NULL;
+    bool relu = ep && ep->relu;
     if (K == 0) {
-        if (!accumulate)
-            for (int64_t i = 0; i < M; i++) memset(C + i * ldc, 0, (size_t)nr * sizeof(float));
+        for (int64_t i = 0; i < M; i++)
+            for (int64_t j = 0; j < nr; j++) {
+                float v = accumulate ? C[i * ldc + j] : 0.0f;
+                if (bias) v = v + bias[i];
+                if (res) v = v + res[i * ldc + j];
+                if (relu) v = v > 0.0f ? v : 0.0f;
+                C[i * ldc + j] = v;
+            }
         return;
     }
-    /* Same K blocks and per-block accumulation as gemm_packed, so the sums
-     * round identically; the panel's block k0 starts at row k0. */
+    tile_fn *tile = pick_tile();
     int64_t kcb = k_block_len(K), Mr = round_up(M, MR);
     for (int64_t k0 = 0; k0 < K; k0 += kcb) {
         int64_t kc = K - k0 < kcb ? K - k0 : kcb;
-        bool add = accumulate || k0 > 0;
+        bool add = accumulate || k0 > 0, last = k0 + kc >= K;
         const float *Ablk = Apacked + Mr * k0;
+        /* A packed panel's block k0 starts at row k0; rows read in place
+         * take their offsets from koff + k0. */
+        const float *bb = koff ? b : b + k0 * NR;
+        const int64_t *ko = koff ? koff + k0 : NULL;
         for (int64_t i0 = 0; i0 < M; i0 += MR) {
             int64_t mr = M - i0 < MR ? M - i0 : MR;
-            micro_kernel(kc, Ablk + i0 * kc, panel + k0 * NR, C + i0 * ldc, ldc, add, mr, nr);
+            tile(kc, Ablk + i0 * kc, bb, ko, C + i0 * ldc, ldc, add, mr, nr, gap,
+                 last && bias ? bias + i0 : NULL, last && res ? res + i0 * ldc : NULL,
+                 last && relu);
         }
     }
 }
 
+void xb_sgemm_panel_ep(int64_t M, int64_t K, const float *Apacked, const float *panel, float *C,
+                       int64_t ldc, int64_t nr, bool accumulate, const xb_sgemm_epilogue *ep) {
+    panel_blocks(M, K, Apacked, panel, NULL, 0, C, ldc, nr, accumulate, ep);
+}
+
+void xb_sgemm_rows_ep(int64_t M, int64_t K, const float *Apacked, const float *base,
+                      const int64_t *koff, int64_t gap, float *C, int64_t ldc, int64_t nr,
+                      bool accumulate, const xb_sgemm_epilogue *ep) {
+    panel_blocks(M, K, Apacked, base, koff, gap, C, ldc, nr, accumulate, ep);
+}
+
+void xb_sgemm_panel(int64_t M, int64_t K, const float *Apacked, const float *panel, float *C,
+                    int64_t ldc, int64_t nr, bool accumulate) {
+    panel_blocks(M, K, Apacked, panel, NULL, 0, C, ldc, nr, accumulate, NULL);
+}
+
 void xb_sgemm_rows(int64_t M, int64_t K, const float *Apacked, const float *base,
                    const int64_t *koff, float *C, int64_t ldc, int64_t nr, bool accumulate) {
-    if (M <= 0 || nr <= 0) return;
-    if (K == 0) {
-        if (!accumulate)
-            for (int64_t i = 0; i < M; i++) memset(C + i * ldc, 0, (size_t)nr * sizeof(float));
-        return;
-    }
-    int64_t kcb = k_block_len(K), Mr = round_up(M, MR);
-    for (int64_t k0 = 0; k0 < K; k0 += kcb) {
-        int64_t kc = K - k0 < kcb ? K - k0 : kcb;
-        bool add = accumulate || k0 > 0;
-        const float *Ablk = Apacked + Mr * k0;
-        for (int64_t i0 = 0; i0 < M; i0 += MR) {
-            int64_t mr = M - i0 < MR ? M - i0 : MR;
-            micro_kernel_rows(kc, Ablk + i0 * kc, base, koff + k0, C + i0 * ldc, ldc, add, mr,
-                              nr);
-        }
-    }
+    panel_blocks(M, K, Apacked, base, koff, 0, C, ldc, nr, accumulate, NULL);
 }

@@ -22,22 +22,31 @@
 #include <stdint.h>
 
 /* Register tile and cache blocking, exposed for callers that build B panels
- * themselves (xb_sgemm_panel).  The register tile follows the vector width
- * the build targets: two vectors per row of NR, and MR rows so that MR*2
- * accumulators plus three temporaries fit the register file (32 registers
- * with AVX-512, 16 otherwise).  KC = 256 keeps a B micro-panel (KC x NR)
- * in L1; measured, 192..600 made no difference on the model shapes. */
+ * themselves (xb_sgemm_panel).  The vector width VL follows what the build
+ * targets.  On x86-64 (GCC/Clang) the tile is always MR x NR = 8 x 32, the
+ * layout of the hand-written AVX-512 micro-kernel (kernels/sgemm_avx512.c),
+ * so a build without -march=native still runs it when the CPU has AVX-512
+ * (checked at run time); the portable kernel covers the 32 columns in
+ * chunks of 2*VL.  Elsewhere the tile follows VL: two vectors per row of
+ * NR, and MR rows so that MR*2 accumulators plus three temporaries fit the
+ * register file.  KC = 256 keeps a B micro-panel (KC x NR) in L1;
+ * measured, 192..600 made no difference on the model shapes. */
 #if defined(__AVX512F__)
 #define XB_SGEMM_VL 16
-#define XB_SGEMM_MR 8
 #elif defined(__AVX__)
 #define XB_SGEMM_VL 8
-#define XB_SGEMM_MR 6
 #else
 #define XB_SGEMM_VL 4
-#define XB_SGEMM_MR 6
 #endif
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define XB_SGEMM_AVX512_TILE 1
+#define XB_SGEMM_MR 8
+#define XB_SGEMM_NR 32
+#else
+#define XB_SGEMM_AVX512_TILE 0
+#define XB_SGEMM_MR (XB_SGEMM_VL == 16 ? 8 : 6)
 #define XB_SGEMM_NR (2 * XB_SGEMM_VL)
+#endif
 #define XB_SGEMM_KC 256
 #define XB_SGEMM_NC 512 /* multiple of every NR above */
 
@@ -70,6 +79,41 @@ void xb_sgemm_prepacked(int64_t M, int64_t N, int64_t K, const float *Apacked, b
  * xb_sgemm_prepacked on the same columns. */
 void xb_sgemm_panel(int64_t M, int64_t K, const float *Apacked, const float *panel, float *C,
                     int64_t ldc, int64_t nr, bool accumulate);
+
+/* What the last K block does to each stored element, after adding its sum
+ * to C (or storing it): C(i, j) += bias[i] when bias is not NULL, then
+ * C(i, j) += res[i*ldc + j] when res is not NULL, then C(i, j) = C(i, j) >
+ * 0 ? C(i, j) : 0 when relu.  In that order and rounding once per
+ * operation, so it is bit-identical to a separate bias pass, a separate
+ * Add of the residual and a separate Relu (kernels/add.c, relu.c) over the
+ * finished product.  `bias` holds one value per row of C (M values); `res`
+ * is laid out like C (same ldc, pointing at the element of C(0, 0)) and
+ * must not overlap C. */
+typedef struct {
+    const float *bias;
+    const float *res;
+    bool relu;
+} xb_sgemm_epilogue;
+
+/* xb_sgemm_panel / xb_sgemm_rows with an epilogue (NULL: none). */
+void xb_sgemm_panel_ep(int64_t M, int64_t K, const float *Apacked, const float *panel, float *C,
+                       int64_t ldc, int64_t nr, bool accumulate, const xb_sgemm_epilogue *ep);
+/* For rows read in place, columns from NR/2 on are read `gap` floats
+ * further: B(k, j) = base[koff[k] + j] for j < NR/2, base[koff[k] + j +
+ * gap] for j >= NR/2.  A conv whose output rows are NR/2 wide and sit `gap`
+ * floats apart in its padded input computes two rows per panel this way,
+ * with no copy and no junk columns.  gap = 0 is xb_sgemm_rows. */
+void xb_sgemm_rows_ep(int64_t M, int64_t K, const float *Apacked, const float *base,
+                      const int64_t *koff, int64_t gap, float *C, int64_t ldc, int64_t nr,
+                      bool accumulate, const xb_sgemm_epilogue *ep);
+
+/* Whether the tile kernels run the hand-written AVX-512 micro-kernel: true
+ * when the build has the 8 x 32 tile and the CPU reports AVX-512F.
+ * xb_sgemm_set_avx512(false) forces the portable kernel (for the test that
+ * compares the two; not thread-safe, call it with no sgemm running);
+ * true restores the CPU check.  Returns the previous setting. */
+bool xb_sgemm_avx512_active(void);
+bool xb_sgemm_set_avx512(bool allow);
 
 /* Like xb_sgemm_panel, but B's rows are read in place: B(k, j) =
  * base[koff[k] + j].  Each row is read as a whole NR-float vector pair even

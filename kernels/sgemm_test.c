@@ -121,3 +121,80 @@ Test(sgemm, conv_like_and_blocked_shapes) {
     check_case(false, false, 5, 9, 0, false, 0);
     check_case(false, false, 5, 9, 0, true, 0);
 }
+
+/* Rows read in place with an epilogue, computed with whichever tile
+ * xb_sgemm_set_avx512(allow) selects; returns C (caller frees). */
+static float *rows_ep_case(bool allow, int64_t M, int64_t N, int64_t K, const float *Ap,
+                           const float *Bp, const int64_t *koff, const float *C0,
+                           const xb_sgemm_epilogue *ep, bool acc) {
+    bool old = xb_sgemm_set_avx512(allow);
+    float *C = malloc(sizeof(float) * (size_t)(M * N + 1));
+    memcpy(C, C0, sizeof(float) * (size_t)(M * N));
+    for (int64_t j0 = 0; j0 < N; j0 += XB_SGEMM_NR) {
+        int64_t nr = N - j0 < XB_SGEMM_NR ? N - j0 : XB_SGEMM_NR;
+        xb_sgemm_rows_ep(M, K, Ap, Bp + j0, koff, 0, C + j0, N, nr, acc, ep);
+    }
+    xb_sgemm_set_avx512(old);
+    return C;
+}
+
+/* The hand-written AVX-512 tile (when this CPU runs it) and the portable
+ * tile give the same bits, with and without the epilogue; and the fused
+ * epilogue equals a bias pass and a Relu pass (kernels/relu.c's rule) over
+ * the plain product.  Shapes cover ragged M and N, several K blocks, and
+ * inputs that produce exact zeros and negative zeros. */
+Test(sgemm, avx512_tile_and_epilogue_match_portable) {
+    rng_state = 11;
+    if (!xb_sgemm_avx512_active())
+        cr_log_warn("this CPU has no AVX-512F: both runs use the portable tile");
+    int64_t shapes[][3] = {{16, 100, 144}, {13, 47, 288}, {8, 16, 9}, {5, 33, 600}, {64, 64, 25}};
+    for (int s = 0; s < 5; s++) {
+        int64_t M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
+        float *A = malloc(sizeof(float) * (size_t)(M * K + 1));
+        float *B = calloc((size_t)(K * N + XB_SGEMM_NR), sizeof(float));
+        float *C0 = malloc(sizeof(float) * (size_t)(M * N + 1));
+        float *bias = malloc(sizeof(float) * (size_t)M);
+        for (int64_t i = 0; i < M * K; i++) A[i] = frand();
+        for (int64_t i = 0; i < K * N; i++) B[i] = (i % 7 == 0) ? 0.0f : frand();
+        for (int64_t i = 0; i < M * N; i++) C0[i] = frand();
+        for (int64_t i = 0; i < M; i++) bias[i] = frand();
+        for (int64_t j = 0; j < M; j += 4) /* rows of zeros: products are +-0 */
+            for (int64_t k = 0; k < K; k++) A[j * K + k] = j % 8 ? 0.0f : -0.0f;
+        float *Ap = malloc(xb_sgemm_packed_a_bytes(M, K));
+        xb_sgemm_pack_a(false, M, K, A, K, Ap);
+        int64_t *koff = malloc(sizeof(int64_t) * (size_t)K);
+        for (int64_t k = 0; k < K; k++) koff[k] = k * N;
+        for (int e = 0; e < 4; e++) {
+            bool acc = e & 1;
+            xb_sgemm_epilogue ep = {.bias = (e & 2) ? bias : NULL, .relu = true};
+            float *Cp = rows_ep_case(false, M, N, K, Ap, B, koff, C0, &ep, acc);
+            float *Cv = rows_ep_case(true, M, N, K, Ap, B, koff, C0, &ep, acc);
+#if defined(__FMA__) || !XB_SGEMM_AVX512_TILE
+            cr_assert(memcmp(Cp, Cv, sizeof(float) * (size_t)(M * N)) == 0,
+                      "AVX-512 tile differs from portable: M=%ld N=%ld K=%ld e=%d", (long)M,
+                      (long)N, (long)K, e);
+#else
+            /* A build without FMA (no -march, e.g. the sanitizer build): the
+             * portable tile rounds each product, the AVX-512 tile does not;
+             * they agree to rounding (|a|, |b| < 1, so the sums of K terms
+             * differ by at most about K ulps of 1). */
+            for (int64_t i = 0; i < M * N; i++)
+                cr_assert(fabsf(Cp[i] - Cv[i]) <= 1e-6f * (float)K + 1e-6f,
+                          "AVX-512 vs portable at %ld: %g vs %g (K=%ld)", (long)i, Cp[i], Cv[i],
+                          (long)K);
+#endif
+            float *Cu = rows_ep_case(true, M, N, K, Ap, B, koff, C0, NULL, acc);
+            for (int64_t i = 0; i < M; i++)
+                for (int64_t j = 0; j < N; j++) {
+                    float v = Cu[i * N + j];
+                    if (ep.bias) v = v + bias[i];
+                    v = v > 0.0f ? v : 0.0f;
+                    cr_assert(memcmp(&v, &Cv[i * N + j], sizeof v) == 0,
+                              "fused epilogue differs at (%ld, %ld): %a vs %a", (long)i, (long)j,
+                              Cv[i * N + j], v);
+                }
+            free(Cp), free(Cv), free(Cu);
+        }
+        free(A), free(B), free(C0), free(bias), free(Ap), free(koff);
+    }
+}

@@ -8,7 +8,8 @@
  *     exactly one output step off (see below);
  *   - golden/full_test_set: top-1 correct on the whole test set equals the
  *     recorded count exactly;
- *   - golden/threads_identical: float and post-training int8 logits of 64
+ *   - golden/threads_identical: float (as loaded and fused for float runs)
+ *     and post-training int8 logits of 64
  *     images are bit-identical with 1 and 2 threads.
  * The full test set is read from the data dir (XBAR_DATA or
  * datasets/data/, see datasets/fetch.sh); without it that test is skipped
@@ -285,6 +286,14 @@ ParameterizedTest(model_param *mp, golden, threads_identical) {
     }
     int n = d->n < 64 ? (int)d->n : 64;
     logits_1_vs_2(m.g, &m.pp, d, n, "float");
+    {
+        /* The graph float runs execute (Conv + Add + Relu fused). */
+        xb_graph *fz = NULL;
+        xb_ctx fctx = {0};
+        cr_assert_eq(xb_float_run_graph(m.g, &fz, &fctx), XB_OK, "%s", fctx.msg);
+        if (fz) logits_1_vs_2(fz, &m.pp, d, n, "float (fused)");
+        xb_graph_free(fz);
+    }
     int nq = 0;
     for (int i = 0; i < m.g->n_nodes; i++) nq += !strncmp(m.g->nodes[i].op_type, "XbarQ", 5);
     if (nq == 0) {

@@ -1,0 +1,28 @@
+/* The hand-written AVX-512 micro-kernel of kernels/sgemm.c (internal to
+ * the sgemm; nothing else calls it).  Built on x86-64 with GCC or Clang
+ * whatever -march says (the function carries target("avx512f")), and run
+ * only when the CPU reports AVX-512F (xb_sgemm_avx512_active). */
+#ifndef XBAR_SGEMM_AVX512_H
+#define XBAR_SGEMM_AVX512_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kernels/sgemm.h"
+
+#if XB_SGEMM_AVX512_TILE
+/* One 8 x 32 tile (XB_SGEMM_MR x XB_SGEMM_NR), the same contract and the
+ * same bits as the portable tile in sgemm.c: acc(i, j) = sum over k < kc,
+ * in increasing k, of a[k*8 + i] * B(k, j) with one fused multiply-add per
+ * term; B(k, j) = b[k*32 + j] or, when boff is not NULL, b[boff[k] + j]
+ * (whole 32-float rows are read, as in xb_sgemm_rows), columns 16..31
+ * `gap` floats further (xb_sgemm_rows_ep).  Then C(i, j) =
+ * acc or C(i, j) + acc (add), + bias[i] when bias is not NULL, +
+ * res[i*ldc + j] when res is not NULL, and Relu when relu, for i < mr,
+ * j < nr only. */
+void xb_sgemm_avx512_tile(int64_t kc, const float *a, const float *b, const int64_t *boff,
+                          float *c, int64_t ldc, bool add, int64_t mr, int64_t nr,
+                          int64_t gap, const float *bias, const float *res, bool relu);
+#endif
+
+#endif
