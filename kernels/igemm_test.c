@@ -32,12 +32,16 @@ Test(igemm, hand_computed_2x3x2) {
     free(scratch);
 }
 
-Test(igemm, random_shapes_match_naive) {
-    /* Edge sizes around the 6-row block, the 16/64-position vectors and the
-     * k-quads. */
+/* Every shape on the instruction set the CPU offers and on the portable
+ * kernels (igemm_isa.h), both against the naive sums: the run-time dispatch
+ * must not change a bit. */
+static void random_shapes(bool portable) {
+    /* Edge sizes around the 4/5/6/8-row blocks, the 16-position vectors
+     * and 48/64-position slabs, and the k-quads. */
     const int64_t Ks[] = {1, 3, 4, 5, 27, 64, 150, 577};
-    const int64_t Ns[] = {1, 5, 6, 7, 13};
-    const int64_t Ps[] = {1, 2, 15, 16, 17, 64, 65, 130};
+    const int64_t Ns[] = {1, 5, 6, 7, 8, 13, 16, 20, 23};
+    const int64_t Ps[] = {1, 2, 15, 16, 17, 48, 64, 65, 130};
+    xb_igemm_set_portable(portable);
     uint64_t seed = 0x9e3779b97f4a7c15ULL;
     for (size_t a = 0; a < sizeof Ks / sizeof *Ks; a++)
         for (size_t b = 0; b < sizeof Ns / sizeof *Ns; b++)
@@ -57,6 +61,19 @@ Test(igemm, random_shapes_match_naive) {
                                  want[i]);
                 free(w), free(x), free(got), free(want), free(scratch);
             }
+    xb_igemm_set_portable(false);
+}
+
+Test(igemm, random_shapes_match_naive) { random_shapes(false); }
+Test(igemm, random_shapes_match_naive_portable) { random_shapes(true); }
+
+Test(igemm, dispatch_reports_an_isa) {
+    /* On this project's x86 machines the CPU reports AVX-512 VNNI; the
+     * test only checks the answer is consistent with the override. */
+    xb_igemm_set_portable(true);
+    cr_assert_eq(xb_igemm_isa_used(), XB_IGEMM_PORTABLE);
+    xb_igemm_set_portable(false);
+    cr_assert_str_neq(xb_igemm_isa_name(xb_igemm_isa_used()), "");
 }
 
 Test(igemm, extremes_at_kmax_do_not_overflow) {

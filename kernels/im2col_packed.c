@@ -230,3 +230,13 @@ void xb_im2col_u8_packed4(const xb_conv_geom *cg, const uint8_t *planes4, int64_
         }
     }
 }
+
+void xb_c4_direct_offsets(const xb_conv_geom *cg, int64_t *xoff) {
+    const int64_t Wq = xb_phase_w(cg), quad = 4 * xb_plane_bytes(cg);
+    const int64_t nq = xb_c4_channels(cg) / 4;
+    int64_t q = 0;
+    for (int64_t cq = 0; cq < nq; cq++)
+        for (int64_t i = 0; i < cg->kh; i++)
+            for (int64_t j = 0; j < cg->kw; j++)
+                xoff[q++] = cq * quad + (i * cg->dh * Wq + j * cg->dw) * 4;
+}
