@@ -35,6 +35,7 @@ void xb_qlayer_priv_free(void *p) {
     free(pr->q.w_rowsum);
     free(pr->wpack);
     free(pr->wpack4);
+    free(pr->xoff);
     free(pr->mult);
     free(pr);
 }

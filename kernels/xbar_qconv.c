@@ -52,6 +52,14 @@ xb_status xb_op_xbar_qconv_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
                 int64_t c, at = xb_c4_weight_index(cg, k, &c);
                 pr->wpack4[r * K4 + k] = c < cg->cin_g ? q->w[r * q->K + at] : 0;
             }
+        /* Where the kernel can read the planes in place, the unfolded
+         * matrix (9 copies of every input byte for a 3x3 kernel) is never
+         * built. */
+        if (xb_c4_direct_ok(cg) && xb_igemm_direct_fast(cg->hout, cg->wout)) {
+            pr->xoff = xb_malloc(ctx, (size_t)(K4 / 4) * sizeof(int64_t) + 1);
+            if (!pr->xoff) return ctx->status;
+            xb_c4_direct_offsets(cg, pr->xoff);
+        }
     }
 
     xb_tensor *y = xb_out_t(g, n, 0);
@@ -130,6 +138,10 @@ xb_status xb_op_xbar_qconv_run(const xb_graph *g, const xb_node *n, xb_exec *e, 
                 }
                 XB_TRY(e->engine->qmatmul(e->engine->self, e, n, q->layer_index, gi, xg,
                                           q->w + gi * N * K, K, N, P, acc, ctx));
+            } else if (pr->xoff) {
+                xb_igemm_direct(pr->wpack4 + gi * N * pr->K4, planes + gi * xb_c4_group_bytes(cg),
+                                pr->xoff, pr->K4 / 4, N, cg->hout, cg->wout, xb_c4_row_bytes(cg),
+                                acc);
             } else if (pr->wpack4) {
                 xb_im2col_u8_packed4(cg, planes, gi, xp);
                 xb_igemm_packed(pr->wpack4 + gi * N * pr->K4, xp, pr->K4, N, P, acc);
