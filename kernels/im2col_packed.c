@@ -180,6 +180,9 @@ void xb_im2col_u8_packed(const xb_conv_geom *cg, const uint8_t *planes, uint8_t 
     }
 }
 
+/* Longest phase row split through the stack in xb_pad_planes4_u8. */
+enum { PHASE_MAX = 256 };
+
 void xb_pad_planes4_u8(const xb_conv_geom *cg, const uint8_t *x, uint8_t pad, uint8_t *planes4) {
     const int64_t H = cg->h, W = cg->w, Hp = xb_padded_h(cg), Wq = xb_phase_w(cg), sw = cg->sw;
     const int64_t quad = 4 * xb_plane_bytes(cg); /* bytes per 4 channels */
@@ -203,6 +206,19 @@ void xb_pad_planes4_u8(const xb_conv_geom *cg, const uint8_t *x, uint8_t pad, ui
                 for (int64_t f = 0; f < sw; f++) {
                     int64_t i0 = ((f - cg->pl) % sw + sw) % sw;
                     uint8_t *d = row + (f * Hp * Wq + (i0 + cg->pl) / sw) * 4;
+                    int64_t cnt = i0 < W ? (W - i0 + sw - 1) / sw : 0;
+                    if (sw == 2 && cnt <= PHASE_MAX) {
+                        /* Split each channel's row by phase with a
+                         * constant-stride loop the compiler vectorises,
+                         * then interleave the four: a byte-at-a-time
+                         * gather here cost more than the rest of the
+                         * layer's input preparation. */
+                        uint8_t ph[4][PHASE_MAX];
+                        for (int t = 0; t < 4; t++)
+                            for (int64_t m = 0; m < cnt; m++) ph[t][m] = ch[t][o + i0 + 2 * m];
+                        interleave4(d, ph[0], ph[1], ph[2], ph[3], cnt);
+                        continue;
+                    }
                     for (int64_t i = i0, m = 0; i < W; i += sw, m++)
                         for (int t = 0; t < 4; t++) d[4 * m + t] = ch[t][o + i];
                 }
@@ -232,11 +248,15 @@ void xb_im2col_u8_packed4(const xb_conv_geom *cg, const uint8_t *planes4, int64_
 }
 
 void xb_c4_direct_offsets(const xb_conv_geom *cg, int64_t *xoff) {
-    const int64_t Wq = xb_phase_w(cg), quad = 4 * xb_plane_bytes(cg);
-    const int64_t nq = xb_c4_channels(cg) / 4;
+    const int64_t Hp = xb_padded_h(cg), Wq = xb_phase_w(cg), quad = 4 * xb_plane_bytes(cg);
+    const int64_t nq = xb_c4_channels(cg) / 4, sw = cg->sw;
     int64_t q = 0;
     for (int64_t cq = 0; cq < nq; cq++)
         for (int64_t i = 0; i < cg->kh; i++)
-            for (int64_t j = 0; j < cg->kw; j++)
-                xoff[q++] = cq * quad + (i * cg->dh * Wq + j * cg->dw) * 4;
+            for (int64_t j = 0; j < cg->kw; j++) {
+                /* As in xb_im2col_u8_packed4: padded column j*dw lies in
+                 * phase (j*dw) % sw at index (j*dw) / sw. */
+                const int64_t col = j * cg->dw, ph = col % sw, ix = col / sw;
+                xoff[q++] = cq * quad + ((ph * Hp + i * cg->dh) * Wq + ix) * 4;
+            }
 }

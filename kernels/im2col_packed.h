@@ -72,10 +72,10 @@ void xb_pad_planes4_u8(const xb_conv_geom *cg, const uint8_t *x, uint8_t pad, ui
 void xb_im2col_u8_packed4(const xb_conv_geom *cg, const uint8_t *planes4, int64_t g, uint8_t *xp);
 
 /* Direct convolution (igemm.h, xb_igemm_direct) over the same planes, with
- * no unfolded matrix: possible at horizontal stride 1, where k-quad q' of
- * output (oy, ox) is the 4-byte word at planes4 + g * xb_c4_group_bytes +
- * xoff[q'] + oy * xb_c4_row_bytes + 4 * ox. */
-static inline bool xb_c4_direct_ok(const xb_conv_geom *cg) { return cg->sw == 1; }
+ * no unfolded matrix.  The column phases make every stride look like
+ * stride 1 along a row, so k-quad q' of output (oy, ox) is always the 4-byte
+ * word at planes4 + g * xb_c4_group_bytes + xoff[q'] + oy * xb_c4_row_bytes
+ * + 4 * ox: exactly the bytes xb_im2col_u8_packed4 copies. */
 static inline int64_t xb_c4_group_bytes(const xb_conv_geom *cg) {
     return xb_c4_channels(cg) * xb_plane_bytes(cg);
 }

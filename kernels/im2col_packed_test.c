@@ -114,9 +114,12 @@ Test(im2col_packed, direct_matches_unfolded_product) {
         geom(4, 10, 13, 2, 3, 1, 1, 2, 2, 0, 2, 1, 0),  /* dilation 2, WO 13 */
         geom(8, 17, 16, 3, 3, 2, 1, 1, 1, 1, 1, 1, 1),  /* vertical stride 2 */
         geom(8, 16, 16, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0),  /* 1x1 */
+        geom(16, 32, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1), /* stride 2: WO 16 */
+        geom(32, 16, 16, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0), /* 1x1 stride 2 shortcut: WO 8 */
+        geom(4, 20, 23, 3, 3, 1, 3, 1, 2, 1, 2, 0, 1),  /* stride 3, dilation 2 */
         geom(8, 12, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1),  /* 2 groups of 4 (set below) */
     };
-    cases[7].group = 2, cases[7].cin_g = 4, cases[7].K = 4 * 9;
+    cases[10].group = 2, cases[10].cin_g = 4, cases[10].K = 4 * 9;
     const int64_t Ns[] = {1, 6, 8, 20, 23};
     uint64_t seed = 17;
     for (int portable = 0; portable < 2; portable++) {

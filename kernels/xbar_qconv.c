@@ -55,7 +55,7 @@ xb_status xb_op_xbar_qconv_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
         /* Where the kernel can read the planes in place, the unfolded
          * matrix (9 copies of every input byte for a 3x3 kernel) is never
          * built. */
-        if (xb_c4_direct_ok(cg) && xb_igemm_direct_fast(cg->hout, cg->wout)) {
+        if (xb_igemm_direct_fast(cg->hout, cg->wout)) {
             pr->xoff = xb_malloc(ctx, (size_t)(K4 / 4) * sizeof(int64_t) + 1);
             if (!pr->xoff) return ctx->status;
             xb_c4_direct_offsets(cg, pr->xoff);
