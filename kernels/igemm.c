@@ -123,6 +123,34 @@ void xb_igemm_rows_portable(const int8_t *wp, const uint8_t *xr, int64_t ld, int
         }
 }
 
+void xb_igemm_pack_wt(const int8_t *w, int64_t K, int64_t N, int8_t *wt) {
+    /* Rows of w are the "positions" of an x packed from rows. */
+    xb_igemm_pack_xrows((const uint8_t *)w, K, K, N, (uint8_t *)wt);
+}
+
+void xb_igemm_rows_t_portable(const int8_t *wt, const uint8_t *xr, int64_t ld, int64_t K,
+                              int64_t N, int64_t M, int32_t *acc) {
+    const int64_t Np = xb_igemm_ppad(N);
+    for (int64_t m = 0; m < M; m++)
+        for (int64_t n = 0; n < N; n++) {
+            int32_t s = 0;
+            for (int64_t k = 0; k < K; k++)
+                s += wt[xb_igemm_xpack_index(k, n, Np)] * (int32_t)xr[m * ld + k];
+            acc[n * M + m] = s;
+        }
+}
+
+void xb_igemm_rows_t(const int8_t *wt, const uint8_t *xr, int64_t ld, int64_t K, int64_t N,
+                     int64_t M, int32_t *acc) {
+#ifdef XB_IGEMM_X86
+    if (xb_igemm_isa_used() == XB_IGEMM_AVX512VNNI) {
+        xb_igemm_rows_t_vnni512(wt, xr, ld, K, N, M, acc);
+        return;
+    }
+#endif
+    xb_igemm_rows_t_portable(wt, xr, ld, K, N, M, acc);
+}
+
 /* Run-time dispatch.  __builtin_cpu_supports reads flags the compiler's
  * runtime filled in from cpuid at program start, so asking on every call
  * costs a load and a test. */

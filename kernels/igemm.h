@@ -91,6 +91,15 @@ static inline bool xb_igemm_direct_fast(int64_t HO, int64_t WO) {
 void xb_igemm_rows(const int8_t *wp, const uint8_t *xr, int64_t ld, int64_t K, int64_t N,
                    int64_t M, int32_t *acc);
 
+/* The same product for few positions with the weights transposed, wt
+ * packed like x with the N outputs as positions ([Kq][Np][4] bytes, Np = N
+ * rounded up to 16; xb_igemm_pack_wt): one instruction then covers 16
+ * outputs and no horizontal sums are needed.  acc[n * M + m]. */
+static inline size_t xb_igemm_wt_bytes(int64_t K, int64_t N) { return xb_igemm_xpack_bytes(K, N); }
+void xb_igemm_pack_wt(const int8_t *w, int64_t K, int64_t N, int8_t *wt);
+void xb_igemm_rows_t(const int8_t *wt, const uint8_t *xr, int64_t ld, int64_t K, int64_t N,
+                     int64_t M, int32_t *acc);
+
 /* Contract form, same arguments as xb_engine.qmatmul: w [N][K], x [K][P],
  * acc [N][P].  Packs both operands into `scratch`, which must hold
  * xb_igemm_scratch_bytes(K, N, P) bytes. */

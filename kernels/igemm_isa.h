@@ -23,6 +23,8 @@ void xb_igemm_direct_portable(const int8_t *wp, const uint8_t *x, const int64_t 
                               int64_t N, int64_t HO, int64_t WO, int64_t rstride, int32_t *acc);
 void xb_igemm_rows_portable(const int8_t *wp, const uint8_t *xr, int64_t ld, int64_t K, int64_t N,
                             int64_t M, int32_t *acc);
+void xb_igemm_rows_t_portable(const int8_t *wt, const uint8_t *xr, int64_t ld, int64_t K,
+                              int64_t N, int64_t M, int32_t *acc);
 
 #ifdef XB_IGEMM_X86
 /* kernels/igemm_vnni.c: AVX-512 F/BW/VL + VNNI (512-bit vpdpbusd). */
@@ -30,6 +32,8 @@ void xb_igemm_packed_vnni512(const int8_t *wp, const uint8_t *xp, int64_t K, int
                              int32_t *acc);
 void xb_igemm_direct_vnni512(const int8_t *wp, const uint8_t *x, const int64_t *xoff, int64_t Kq,
                              int64_t N, int64_t HO, int64_t WO, int64_t rstride, int32_t *acc);
+void xb_igemm_rows_t_vnni512(const int8_t *wt, const uint8_t *xr, int64_t ld, int64_t K, int64_t N,
+                             int64_t M, int32_t *acc);
 /* kernels/igemm_avxvnni.c: AVX2 + AVX-VNNI (256-bit, VEX-encoded). */
 void xb_igemm_packed_avxvnni(const int8_t *wp, const uint8_t *xp, int64_t K, int64_t N, int64_t P,
                              int32_t *acc);

@@ -123,12 +123,12 @@ Test(igemm, rows_form_matches_naive) {
     const int64_t Ks[] = {1, 5, 64, 150, 401};
     uint64_t seed = 4242;
     for (size_t a = 0; a < sizeof Ks / sizeof *Ks; a++)
-        for (int64_t N = 1; N <= 9; N += 4)
+        for (int64_t N = 1; N <= 137; N += N < 9 ? 4 : 64)
             for (int64_t M = 1; M <= XB_IGEMM_ROWS_MAX_M; M++) {
                 int64_t K = Ks[a];
                 int8_t *w = malloc((size_t)(N * K)), *wp = malloc(xb_igemm_wpack_bytes(K, N));
                 uint8_t *xr = malloc((size_t)(M * K)), *x = malloc((size_t)(K * M));
-                int32_t got[9 * 4], want[9 * 4];
+                int32_t got[137 * 4], want[137 * 4];
                 for (int64_t i = 0; i < N * K; i++) w[i] = (int8_t)(rng_next(&seed) >> 56);
                 for (int64_t m = 0; m < M; m++)
                     for (int64_t k = 0; k < K; k++)
@@ -137,6 +137,18 @@ Test(igemm, rows_form_matches_naive) {
                 xb_igemm_rows(wp, xr, K, K, N, M, got);
                 naive(w, x, K, N, M, want);
                 for (int64_t i = 0; i < N * M; i++) cr_assert_eq(got[i], want[i]);
-                free(w), free(wp), free(xr), free(x);
+                /* The transposed form, dispatched and portable. */
+                int8_t *wt = malloc(xb_igemm_wt_bytes(K, N));
+                xb_igemm_pack_wt(w, K, N, wt);
+                for (int portable = 0; portable < 2; portable++) {
+                    xb_igemm_set_portable(portable);
+                    memset(got, 0x5a, sizeof got);
+                    xb_igemm_rows_t(wt, xr, K, K, N, M, got);
+                    for (int64_t i = 0; i < N * M; i++)
+                        cr_assert_eq(got[i], want[i], "rows_t portable %d K %lld N %lld M %lld",
+                                     portable, (long long)K, (long long)N, (long long)M);
+                }
+                xb_igemm_set_portable(false);
+                free(w), free(wp), free(xr), free(x), free(wt);
             }
 }

@@ -203,4 +203,43 @@ T512 void xb_igemm_direct_vnni512(const int8_t *wp, const uint8_t *x, const int6
     }
 }
 
+/* Few positions, transposed weights (xb_igemm_rows_t): up to 8 vectors of
+ * 16 outputs accumulate at once while the x words of one row are
+ * broadcast, one per k-quad. */
+T512 void xb_igemm_rows_t_vnni512(const int8_t *wt, const uint8_t *xr, int64_t ld, int64_t K,
+                                  int64_t N, int64_t M, int32_t *acc) {
+    if (N <= 0 || M <= 0) return;
+    const int64_t Np = xb_igemm_ppad(N), Kq = xb_igemm_kpad(K) / 4, Kf = K / 4;
+    for (int64_t m = 0; m < M; m++) {
+        const uint8_t *x = xr + m * ld;
+        /* The last quad of a K that is not a multiple of 4, zero-filled:
+         * the row may end right after x[K-1]. */
+        uint8_t tail[4] = {0, 0, 0, 0};
+        for (int64_t k = Kf * 4; k < K; k++) tail[k - Kf * 4] = x[k];
+        for (int64_t v0 = 0; v0 < Np / 16; v0 += 8) {
+            const int nv = Np / 16 - v0 < 8 ? (int)(Np / 16 - v0) : 8;
+            __m512i a[8];
+#pragma GCC unroll 8
+            for (int v = 0; v < 8; v++) a[v] = _mm512_setzero_si512();
+            const int8_t *w = wt + v0 * 64;
+            for (int64_t q = 0; q < Kq; q++, w += Np * 4) {
+                int32_t x4;
+                memcpy(&x4, q < Kf ? x + 4 * q : tail, 4);
+                const __m512i xb = _mm512_set1_epi32(x4);
+#pragma GCC unroll 8
+                for (int v = 0; v < 8; v++)
+                    if (v < nv) a[v] = _mm512_dpbusd_epi32(a[v], xb, _mm512_loadu_si512(w + 64 * v));
+            }
+#pragma GCC unroll 8
+            for (int v = 0; v < 8; v++) {
+                if (v >= nv) break;
+                int32_t t[16];
+                _mm512_storeu_si512(t, a[v]);
+                for (int i = 0; i < 16 && (v0 + v) * 16 + i < N; i++)
+                    acc[((v0 + v) * 16 + i) * M + m] = t[i];
+            }
+        }
+    }
+}
+
 #endif

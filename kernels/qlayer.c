@@ -36,6 +36,7 @@ void xb_qlayer_priv_free(void *p) {
     free(pr->wpack);
     free(pr->wpack4);
     free(pr->xoff);
+    free(pr->wpackt);
     free(pr->mult);
     free(pr);
 }

@@ -21,6 +21,8 @@ typedef struct xb_qlayer_priv {
     int64_t *xoff;    /* [K4/4] when the channels-interleaved path runs as a
                        * direct convolution (xb_igemm_direct: stride-1 rows
                        * of a width it runs fast), else NULL */
+    int8_t *wpackt;   /* gemm: xb_igemm_pack_wt's transposed weights, for
+                       * M <= XB_IGEMM_ROWS_MAX_M; else NULL */
     float *mult;      /* [groups*N]: x_scale * w_scale[n], as the contract computes it */
     /* Scratch layout (byte offsets into the exec's scratch area). */
     size_t off_acc, off_codes, off_col, off_xp, scratch;
