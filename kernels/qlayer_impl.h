@@ -23,6 +23,7 @@ typedef struct xb_qlayer_priv {
                        * of a width it runs fast), else NULL */
     int8_t *wpackt;   /* gemm: xb_igemm_pack_wt's transposed weights, for
                        * M <= XB_IGEMM_ROWS_MAX_M; else NULL */
+    bool relu;        /* attribute relu = 1: y = max(y, 0) in the epilogue */
     float *mult;      /* [groups*N]: x_scale * w_scale[n], as the contract computes it */
     /* Scratch layout (byte offsets into the exec's scratch area). */
     size_t off_acc, off_codes, off_col, off_xp, scratch;

@@ -156,7 +156,15 @@ xb_status xb_op_xbar_qconv_run(const xb_graph *g, const xb_node *n, xb_exec *e, 
                 const float m = pr->mult[r], b = q->bias ? q->bias[r] : 0.0f;
                 const int32_t *a = acc + o * P;
                 float *yr = y + (img * cg->cout + r) * P;
-                for (int64_t p = 0; p < P; p++) yr[p] = (float)(a[p] - corr) * m + b;
+                /* The same expressions as a separate Relu node (relu.c),
+                 * so fusing it changes no bit. */
+                if (pr->relu)
+                    for (int64_t p = 0; p < P; p++) {
+                        float v = (float)(a[p] - corr) * m + b;
+                        yr[p] = v > 0.0f ? v : 0.0f;
+                    }
+                else
+                    for (int64_t p = 0; p < P; p++) yr[p] = (float)(a[p] - corr) * m + b;
             }
         }
     }

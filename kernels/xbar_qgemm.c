@@ -92,7 +92,8 @@ xb_status xb_op_xbar_qgemm_run(const xb_graph *g, const xb_node *n, xb_exec *e, 
         float *yr = y + m * N;
         for (int64_t o = 0; o < N; o++) {
             int32_t v = acc[o * M + m] - q->x_zp * q->w_rowsum[o];
-            yr[o] = (float)v * pr->mult[o] + (q->bias ? q->bias[o] : 0.0f);
+            float f = (float)v * pr->mult[o] + (q->bias ? q->bias[o] : 0.0f);
+            yr[o] = pr->relu && !(f > 0.0f) ? 0.0f : f; /* as relu.c computes it */
         }
     }
     return XB_OK;
