@@ -186,6 +186,31 @@ void xb_im2col_u8_packed(const xb_conv_geom *cg, const uint8_t *planes, uint8_t 
     }
 }
 
+/* d[m] = s[i0 + 2 m] for m < cnt (i0 0 or 1) from a row of W bytes: even or
+ * odd bytes picked by a shuffle from two 16-byte loads, never reading past
+ * the row; rows here are 16 to 64 bytes, too short for the loop
+ * vectoriser. */
+static inline void split2(const uint8_t *s, int64_t W, int64_t i0, uint8_t *d, int64_t cnt) {
+    const xb_v16u8 even = {0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30};
+    const xb_v16u8 odd = {1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31};
+    const xb_v16u8 sel = i0 ? odd : even;
+    int64_t m = 0;
+    for (; m + 16 <= cnt && 2 * m + 32 <= W; m += 16) {
+        xb_v16u8 a, b;
+        memcpy(&a, s + 2 * m, 16), memcpy(&b, s + 2 * m + 16, 16);
+        xb_v16u8 r = __builtin_shuffle(a, b, sel);
+        memcpy(d + m, &r, 16);
+    }
+    if (m + 8 <= cnt && 2 * m + 16 <= W) {
+        xb_v16u8 a;
+        memcpy(&a, s + 2 * m, 16);
+        xb_v16u8 r = __builtin_shuffle(a, a, sel);
+        memcpy(d + m, &r, 8);
+        m += 8;
+    }
+    for (; m < cnt; m++) d[m] = s[i0 + 2 * m];
+}
+
 /* Longest phase row split through the stack in xb_pad_planes4_u8. */
 enum { PHASE_MAX = 256 };
 
@@ -220,8 +245,7 @@ void xb_pad_planes4_u8(const xb_conv_geom *cg, const uint8_t *x, uint8_t pad, ui
                          * gather here cost more than the rest of the
                          * layer's input preparation. */
                         uint8_t ph[4][PHASE_MAX];
-                        for (int t = 0; t < 4; t++)
-                            for (int64_t m = 0; m < cnt; m++) ph[t][m] = ch[t][o + i0 + 2 * m];
+                        for (int t = 0; t < 4; t++) split2(ch[t] + o, W, i0, ph[t], cnt);
                         interleave4(d, ph[0], ph[1], ph[2], ph[3], cnt);
                         continue;
                     }
