@@ -200,6 +200,13 @@ void xb_igemm_direct(const int8_t *wp, const uint8_t *x, const int64_t *xoff, in
     xb_igemm_direct_portable(wp, x, xoff, Kq, N, HO, WO, rstride, acc);
 }
 
+bool xb_igemm_direct_fast(int64_t HO, int64_t WO) {
+    /* AVX-VNNI has no direct kernel; the portable one is no slower than
+     * unfolding plus the portable packed loop. */
+    if (xb_igemm_isa_used() == XB_IGEMM_AVXVNNI) return false;
+    return WO % 16 == 0 || (WO == 8 && HO % 2 == 0);
+}
+
 void xb_igemm_rows(const int8_t *wp, const uint8_t *xr, int64_t ld, int64_t K, int64_t N,
                    int64_t M, int32_t *acc) {
     xb_igemm_rows_portable(wp, xr, ld, K, N, M, acc);

@@ -74,15 +74,14 @@ void xb_igemm_packed(const int8_t *wp, const uint8_t *xp, int64_t K, int64_t N, 
  * i.e. k-quad q of output (oy, ox) is the 4 bytes at xoff[q] + oy * rstride
  * + 4 ox.  That is the channels-interleaved padded planes of
  * im2col_packed.h read in place (sw = 1): the product equals
- * xb_igemm_packed over xb_im2col_u8_packed4's matrix.  Fast when WO is a
- * multiple of 16 or WO == 8 with HO even (xb_igemm_direct_fast); other
- * shapes run correctly but slowly.  Every read stays within
+ * xb_igemm_packed over xb_im2col_u8_packed4's matrix.  Fast
+ * (xb_igemm_direct_fast) with AVX-512 VNNI when WO is a multiple of 16 or
+ * WO == 8 with HO even; other shapes and CPUs with only 256-bit AVX-VNNI
+ * run correctly but slower than unfolding + xb_igemm_packed.  Every read stays within
  * [xoff[q], xoff[q] + (HO - 1) * rstride + 4 * WO) for each q. */
 void xb_igemm_direct(const int8_t *wp, const uint8_t *x, const int64_t *xoff, int64_t Kq, int64_t N,
                      int64_t HO, int64_t WO, int64_t rstride, int32_t *acc);
-static inline bool xb_igemm_direct_fast(int64_t HO, int64_t WO) {
-    return WO % 16 == 0 || (WO == 8 && HO % 2 == 0);
-}
+bool xb_igemm_direct_fast(int64_t HO, int64_t WO);
 
 /* For few positions (a fully-connected layer on one image, M <= 4): x as
  * rows per position xr[m * ld + k], weights packed; acc[n * M + m].  The

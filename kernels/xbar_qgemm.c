@@ -83,7 +83,12 @@ xb_status xb_op_xbar_qgemm_run(const xb_graph *g, const xb_node *n, xb_exec *e, 
         XB_TRY(e->engine->qmatmul(e->engine->self, e, n, q->layer_index, 0, col, q->w, K, N, M,
                                   acc, ctx));
     } else if (M <= XB_IGEMM_ROWS_MAX_M) {
-        xb_igemm_rows_t(pr->wpackt, codes, K, K, N, M, acc);
+        /* The transposed form only has an AVX-512 kernel; elsewhere the
+         * row-major dot products (compiler-vectorised) are faster. */
+        if (xb_igemm_isa_used() == XB_IGEMM_AVX512VNNI)
+            xb_igemm_rows_t(pr->wpackt, codes, K, K, N, M, acc);
+        else
+            xb_igemm_rows(pr->wpack, codes, K, K, N, M, acc);
     } else {
         xb_igemm_pack_xrows(codes, K, K, M, xp);
         xb_igemm_packed(pr->wpack, xp, K, N, M, acc);
