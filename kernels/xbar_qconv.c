@@ -4,7 +4,11 @@
  * the codes (padding with the zero point's code, real value 0), multiply by
  * the int8 weights through the engine or igemm, and dequantize with the
  * zero-point correction folded into the epilogue:
- *     sum_k w (xq - zp) = sum_k w xq - zp * rowsum(w). */
+ *     sum_k w (xq - zp) = sum_k w xq - zp * rowsum(w).
+ * Without an engine, layers on the channels-interleaved planes whose output
+ * rows suit the direct kernel (igemm.h, xb_igemm_direct_fast) skip the
+ * unfolding: the kernel reads the planes in place.  With attribute relu = 1
+ * (frontend/fuse_qrelu.c) the epilogue also applies the Relu. */
 #include <stdlib.h>
 
 #include "kernels/igemm.h"
