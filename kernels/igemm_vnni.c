@@ -6,8 +6,8 @@
  *
  * One register-blocked micro-kernel serves two x layouts:
  *   - packed: igemm's [Kq][Pp][4] matrix (xb_igemm_packed);
- *   - direct: a stride-1 convolution read straight from channel-interleaved
- *     padded planes (xb_igemm_direct): the 4 bytes of k-quad q for output
+ *   - direct: a convolution read straight from channel-interleaved padded,
+ *     phase-split planes (xb_igemm_direct): the 4 bytes of k-quad q for output
  *     (oy, ox) sit at x + xoff[q] + oy * rstride + 4 * ox, so 16
  *     consecutive outputs of one row are one 64-byte load and no unfolded
  *     matrix is ever written.  Rows of 8 outputs (8 x 8 maps) take two
@@ -16,7 +16,11 @@
  * broadcasts MR weight words, for MR * PV vpdpbusd (u8 x s8 -> s32).  MR is
  * picked per layer to divide the channel count where possible (8, 6, 5 or
  * 4), so few accumulator rows are computed and thrown away; MR * PV <= 24
- * of the 32 zmm registers hold accumulators. */
+ * of the 32 zmm registers hold accumulators.  The loops over MR and PV are
+ * fully unrolled (#pragma GCC unroll): with a loop left, GCC keeps the
+ * accumulator array on the stack, a load and a store around every
+ * vpdpbusd, which halved the throughput of the earlier kernel. */
+
 #include "kernels/igemm_isa.h"
 
 #ifdef XB_IGEMM_X86
