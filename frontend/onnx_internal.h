@@ -64,6 +64,9 @@ xb_status xb_pass_lower_qdq(xb_graph *g, const xb_dq_table *tab, int *count, xb_
 int xb_qdq_x_bits(const xb_graph *g, int x, float scale, int32_t zp);
 int xb_qdq_w_bits(const xb_tensor *q);
 void xb_qdq_set_bits(xb_node *n, int x_bits, int w_bits);
+/* A Relu that only reads an XbarQConv / XbarQGemm output folded into that
+ * layer (attribute relu = 1; frontend/fuse_qrelu.c). */
+xb_status xb_pass_fuse_qrelu(xb_graph *g, int *count, xb_ctx *ctx);
 /* Nodes none of whose outputs are read, and constants nobody reads. */
 xb_status xb_pass_remove_dead(xb_graph *g, int *count, xb_ctx *ctx);
 

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "frontend/onnx_internal.h"
 #include "kernels/qmath.h"
 #include "runtime/exec.h"
 
@@ -425,6 +426,9 @@ xb_status xb_quantize(const xb_graph *fg, const float *images, int n, const xb_q
                      n);
         st = xb_graph_set_meta(qg, "xbar.quant", desc, ctx);
     }
+    /* After every layer is rewritten: fusing removes nodes, which would
+     * move the node indices the layers refer to. */
+    if (st == XB_OK) st = xb_pass_fuse_qrelu(qg, NULL, ctx);
     if (st == XB_OK) {
         const xb_tensor *in = &fg->tensors[fg->inputs[0]];
         st = xb_graph_prepare(qg, in->shape.rank > 0 ? in->shape.d[0] : 1, ctx);

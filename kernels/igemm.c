@@ -2,12 +2,10 @@
 
 #include <string.h>
 
-#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VNNI__)
-#define XB_IGEMM_VNNI 1
-#include <immintrin.h>
-#elif defined(__AVX2__) && defined(__AVXVNNI__)
-#define XB_IGEMM_AVXVNNI 1
-#include <immintrin.h>
+#include "kernels/igemm_isa.h"
+
+#ifdef XB_IGEMM_X86
+#include <cpuid.h>
 #endif
 
 void xb_igemm_pack_w(const int8_t *w, int64_t K, int64_t N, int8_t *wp) {
@@ -62,118 +60,10 @@ void xb_igemm_pack_xrows(const uint8_t *xr, int64_t ld, int64_t K, int64_t P, ui
     xb_igemm_pack_x_clear(xp, K, P);
 }
 
-#ifdef XB_IGEMM_VNNI
-
-enum { MR = 6 };
-
-/* One block: MR weight rows (edge blocks repeat the last row; those results
- * are not stored) by PV*16 positions starting at p0.  PV is a compile-time
- * constant at each call site, so the accumulator array lives in registers
- * (6 x 4 = 24 of the 32 zmm). */
-static inline __attribute__((always_inline)) void block_vnni(const int8_t *const *wr, int nn,
-                                                             const uint8_t *xp, int64_t Kq,
-                                                             int64_t Pp, int64_t P, int64_t p0,
-                                                             int PV, int32_t *acc, int64_t n0) {
-    __m512i a[MR][4];
-    for (int r = 0; r < MR; r++)
-        for (int v = 0; v < PV; v++) a[r][v] = _mm512_setzero_si512();
-    const uint8_t *xk = xp + p0 * 4;
-    for (int64_t q = 0; q < Kq; q++, xk += Pp * 4) {
-        __m512i xv[4];
-        for (int v = 0; v < PV; v++) xv[v] = _mm512_loadu_si512(xk + 64 * v);
-        for (int r = 0; r < MR; r++) {
-            int32_t w4;
-            memcpy(&w4, wr[r] + 4 * q, 4);
-            __m512i wb = _mm512_set1_epi32(w4);
-            for (int v = 0; v < PV; v++) a[r][v] = _mm512_dpbusd_epi32(a[r][v], xv[v], wb);
-        }
-    }
-    for (int r = 0; r < nn; r++)
-        for (int v = 0; v < PV; v++) {
-            int64_t p = p0 + 16 * v;
-            int32_t *dst = acc + (n0 + r) * P + p;
-            if (p + 16 <= P)
-                _mm512_storeu_si512(dst, a[r][v]);
-            else if (p < P)
-                _mm512_mask_storeu_epi32(dst, (__mmask16)((1u << (P - p)) - 1), a[r][v]);
-        }
-}
-
-void xb_igemm_packed(const int8_t *wp, const uint8_t *xp, int64_t K, int64_t N, int64_t P,
-                     int32_t *acc) {
-    if (N <= 0 || P <= 0) return;
-    int64_t Kp = xb_igemm_kpad(K), Kq = Kp / 4, Pp = xb_igemm_ppad(P);
-    /* A 64-position slab of x (Kq * 256 bytes) stays in L1 while every
-     * weight row passes over it; the weights (N * Kp bytes) come from L2. */
-    for (int64_t p0 = 0; p0 < Pp; p0 += 64) {
-        int rest = (int)((Pp - p0) / 16);
-        for (int64_t n0 = 0; n0 < N; n0 += MR) {
-            const int8_t *wr[MR];
-            for (int r = 0; r < MR; r++) wr[r] = wp + (n0 + r < N ? n0 + r : N - 1) * Kp;
-            int nn = N - n0 < MR ? (int)(N - n0) : MR;
-            switch (rest) {
-            case 1: block_vnni(wr, nn, xp, Kq, Pp, P, p0, 1, acc, n0); break;
-            case 2: block_vnni(wr, nn, xp, Kq, Pp, P, p0, 2, acc, n0); break;
-            case 3: block_vnni(wr, nn, xp, Kq, Pp, P, p0, 3, acc, n0); break;
-            default: block_vnni(wr, nn, xp, Kq, Pp, P, p0, 4, acc, n0); break;
-            }
-        }
-    }
-}
-
-#elif defined(XB_IGEMM_AVXVNNI)
-
-/* The same kernel for CPUs with 256-bit VNNI only (VEX-encoded vpdpbusd:
- * Intel Alder Lake and later client cores): 16 ymm registers hold a 6 x 16
- * block of accumulators (12) plus two x vectors and a weight broadcast. */
-enum { MR2 = 6 };
-
-void xb_igemm_packed(const int8_t *wp, const uint8_t *xp, int64_t K, int64_t N, int64_t P,
-                     int32_t *acc) {
-    if (N <= 0 || P <= 0) return;
-    const int64_t Kp = xb_igemm_kpad(K), Kq = Kp / 4, Pp = xb_igemm_ppad(P);
-    for (int64_t p0 = 0; p0 < Pp; p0 += 16) {
-        for (int64_t n0 = 0; n0 < N; n0 += MR2) {
-            const int8_t *wr[MR2];
-            for (int r = 0; r < MR2; r++) wr[r] = wp + (n0 + r < N ? n0 + r : N - 1) * Kp;
-            __m256i a[MR2][2];
-            for (int r = 0; r < MR2; r++) a[r][0] = a[r][1] = _mm256_setzero_si256();
-            const uint8_t *xk = xp + p0 * 4;
-            for (int64_t q = 0; q < Kq; q++, xk += Pp * 4) {
-                __m256i x0 = _mm256_loadu_si256((const __m256i *)xk);
-                __m256i x1 = _mm256_loadu_si256((const __m256i *)(xk + 32));
-                for (int r = 0; r < MR2; r++) {
-                    int32_t w4;
-                    memcpy(&w4, wr[r] + 4 * q, 4);
-                    __m256i wb = _mm256_set1_epi32(w4);
-                    a[r][0] = _mm256_dpbusd_avx_epi32(a[r][0], x0, wb);
-                    a[r][1] = _mm256_dpbusd_avx_epi32(a[r][1], x1, wb);
-                }
-            }
-            int nn = N - n0 < MR2 ? (int)(N - n0) : MR2;
-            int np = P - p0 < 16 ? (int)(P - p0) : 16;
-            for (int r = 0; r < nn; r++) {
-                int32_t *dst = acc + (n0 + r) * P + p0;
-                if (np == 16) {
-                    _mm256_storeu_si256((__m256i *)dst, a[r][0]);
-                    _mm256_storeu_si256((__m256i *)(dst + 8), a[r][1]);
-                } else {
-                    int32_t t[16];
-                    _mm256_storeu_si256((__m256i *)t, a[r][0]);
-                    _mm256_storeu_si256((__m256i *)(t + 8), a[r][1]);
-                    memcpy(dst, t, (size_t)np * sizeof(int32_t));
-                }
-            }
-        }
-    }
-}
-
-#else
-
 /* Portable kernel over the same layout: one weight row at a time, positions
  * innermost so the compiler vectorises across p. */
-void xb_igemm_packed(const int8_t *wp, const uint8_t *xp, int64_t K, int64_t N, int64_t P,
-                     int32_t *acc) {
+void xb_igemm_packed_portable(const int8_t *wp, const uint8_t *xp, int64_t K, int64_t N,
+                              int64_t P, int32_t *acc) {
     int64_t Kp = xb_igemm_kpad(K), Kq = Kp / 4, Pp = xb_igemm_ppad(P);
     for (int64_t n = 0; n < N; n++) {
         int32_t *row = acc + n * P;
@@ -189,7 +79,27 @@ void xb_igemm_packed(const int8_t *wp, const uint8_t *xp, int64_t K, int64_t N, 
     }
 }
 
-#endif
+/* Portable direct convolution: the same sums as the packed kernel over the
+ * matrix xb_im2col_u8_packed4 would build, read from the planes. */
+void xb_igemm_direct_portable(const int8_t *wp, const uint8_t *x, const int64_t *xoff, int64_t Kq,
+                              int64_t N, int64_t HO, int64_t WO, int64_t rstride, int32_t *acc) {
+    const int64_t P = HO * WO;
+    for (int64_t n = 0; n < N; n++) {
+        int32_t *row = acc + n * P;
+        const int8_t *w = wp + n * 4 * Kq;
+        for (int64_t p = 0; p < P; p++) row[p] = 0;
+        for (int64_t q = 0; q < Kq; q++) {
+            int32_t w0 = w[4 * q], w1 = w[4 * q + 1], w2 = w[4 * q + 2], w3 = w[4 * q + 3];
+            for (int64_t oy = 0; oy < HO; oy++) {
+                const uint8_t *xr = x + xoff[q] + oy * rstride;
+                int32_t *r = row + oy * WO;
+                for (int64_t ox = 0; ox < WO; ox++)
+                    r[ox] += w0 * xr[4 * ox] + w1 * xr[4 * ox + 1] + w2 * xr[4 * ox + 2] +
+                             w3 * xr[4 * ox + 3];
+            }
+        }
+    }
+}
 
 /* Four weight rows against one x row: four k-reductions sharing the x
  * loads, which GCC vectorises into vpdpbusd over k.  restrict holds: all
@@ -204,8 +114,8 @@ static void dot4(const int8_t *restrict w0, const int8_t *restrict w1, const int
     o[0] = s0, o[1] = s1, o[2] = s2, o[3] = s3;
 }
 
-void xb_igemm_rows(const int8_t *wp, const uint8_t *xr, int64_t ld, int64_t K, int64_t N,
-                   int64_t M, int32_t *acc) {
+void xb_igemm_rows_portable(const int8_t *wp, const uint8_t *xr, int64_t ld, int64_t K,
+                            int64_t N, int64_t M, int32_t *acc) {
     const int64_t Kp = xb_igemm_kpad(K);
     for (int64_t m = 0; m < M; m++)
         for (int64_t n0 = 0; n0 < N; n0 += 4) {
@@ -215,6 +125,106 @@ void xb_igemm_rows(const int8_t *wp, const uint8_t *xr, int64_t ld, int64_t K, i
             dot4(w[0], w[1], w[2], w[3], xr + m * ld, K, o);
             for (int i = 0; i < 4 && n0 + i < N; i++) acc[(n0 + i) * M + m] = o[i];
         }
+}
+
+void xb_igemm_pack_wt(const int8_t *w, int64_t K, int64_t N, int8_t *wt) {
+    /* Rows of w are the "positions" of an x packed from rows. */
+    xb_igemm_pack_xrows((const uint8_t *)w, K, K, N, (uint8_t *)wt);
+}
+
+void xb_igemm_rows_t_portable(const int8_t *wt, const uint8_t *xr, int64_t ld, int64_t K,
+                              int64_t N, int64_t M, int32_t *acc) {
+    const int64_t Np = xb_igemm_ppad(N);
+    for (int64_t m = 0; m < M; m++)
+        for (int64_t n = 0; n < N; n++) {
+            int32_t s = 0;
+            for (int64_t k = 0; k < K; k++)
+                s += wt[xb_igemm_xpack_index(k, n, Np)] * (int32_t)xr[m * ld + k];
+            acc[n * M + m] = s;
+        }
+}
+
+void xb_igemm_rows_t(const int8_t *wt, const uint8_t *xr, int64_t ld, int64_t K, int64_t N,
+                     int64_t M, int32_t *acc) {
+#ifdef XB_IGEMM_X86
+    if (xb_igemm_isa_used() == XB_IGEMM_AVX512VNNI) {
+        xb_igemm_rows_t_vnni512(wt, xr, ld, K, N, M, acc);
+        return;
+    }
+#endif
+    xb_igemm_rows_t_portable(wt, xr, ld, K, N, M, acc);
+}
+
+/* Run-time dispatch.  __builtin_cpu_supports reads flags the compiler's
+ * runtime filled in from cpuid at program start, so asking on every call
+ * costs a load and a test. */
+static bool force_portable;
+
+#ifdef XB_IGEMM_X86
+/* AVX-VNNI is CPUID leaf 7, sub-leaf 1, EAX bit 4 (Intel SDM vol. 2A,
+ * CPUID).  Asked directly because older compilers' __builtin_cpu_supports
+ * does not know the name (clang 14); the OS's saving of the ymm state is
+ * covered by the avx2 check beside it. */
+static bool have_avxvnni(void) {
+    unsigned a, b, c, d;
+    if (!__get_cpuid_count(7, 1, &a, &b, &c, &d)) return false;
+    return (a >> 4) & 1u;
+}
+#endif
+
+void xb_igemm_set_portable(bool on) { force_portable = on; }
+
+xb_igemm_isa xb_igemm_isa_used(void) {
+    if (force_portable) return XB_IGEMM_PORTABLE;
+#ifdef XB_IGEMM_X86
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni"))
+        return XB_IGEMM_AVX512VNNI;
+    if (__builtin_cpu_supports("avx2") && have_avxvnni()) return XB_IGEMM_AVXVNNI;
+#endif
+    return XB_IGEMM_PORTABLE;
+}
+
+const char *xb_igemm_isa_name(xb_igemm_isa isa) {
+    switch (isa) {
+    case XB_IGEMM_AVX512VNNI: return "avx512-vnni";
+    case XB_IGEMM_AVXVNNI: return "avx-vnni";
+    default: return "portable";
+    }
+}
+
+void xb_igemm_packed(const int8_t *wp, const uint8_t *xp, int64_t K, int64_t N, int64_t P,
+                     int32_t *acc) {
+    switch (xb_igemm_isa_used()) {
+#ifdef XB_IGEMM_X86
+    case XB_IGEMM_AVX512VNNI: xb_igemm_packed_vnni512(wp, xp, K, N, P, acc); return;
+    case XB_IGEMM_AVXVNNI: xb_igemm_packed_avxvnni(wp, xp, K, N, P, acc); return;
+#endif
+    default: xb_igemm_packed_portable(wp, xp, K, N, P, acc); return;
+    }
+}
+
+void xb_igemm_direct(const int8_t *wp, const uint8_t *x, const int64_t *xoff, int64_t Kq, int64_t N,
+                     int64_t HO, int64_t WO, int64_t rstride, int32_t *acc) {
+#ifdef XB_IGEMM_X86
+    if (xb_igemm_isa_used() == XB_IGEMM_AVX512VNNI) {
+        xb_igemm_direct_vnni512(wp, x, xoff, Kq, N, HO, WO, rstride, acc);
+        return;
+    }
+#endif
+    xb_igemm_direct_portable(wp, x, xoff, Kq, N, HO, WO, rstride, acc);
+}
+
+bool xb_igemm_direct_fast(int64_t HO, int64_t WO) {
+    /* AVX-VNNI has no direct kernel; the portable one is no slower than
+     * unfolding plus the portable packed loop. */
+    if (xb_igemm_isa_used() == XB_IGEMM_AVXVNNI) return false;
+    return WO % 16 == 0 || (WO == 8 && HO % 2 == 0);
+}
+
+void xb_igemm_rows(const int8_t *wp, const uint8_t *xr, int64_t ld, int64_t K, int64_t N,
+                   int64_t M, int32_t *acc) {
+    xb_igemm_rows_portable(wp, xr, ld, K, N, M, acc);
 }
 
 size_t xb_igemm_scratch_bytes(int64_t K, int64_t N, int64_t P) {

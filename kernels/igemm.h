@@ -13,13 +13,17 @@
  *   - x as [Kq][Pp][4] bytes, Kq = Kp/4, Pp = P rounded up to a multiple of
  *     16: the 4 codes of one k-quad for one position sit together, and a
  *     64-byte row holds 16 positions, one int32 lane each.
- * A micro-kernel then keeps a 6 x 64 block of int32 accumulators in
- * registers and, per k-quad, does 4 vector loads of x and 6 broadcasts of w
- * for 24 dot-product instructions (96 MACs per lane).  Zero padding adds 0
- * to every sum, so edges need no special arithmetic.  CPUs with only the
- * 256-bit AVX-VNNI get a 6 x 16 variant; others run a portable loop over the
- * same layout (several times slower: without a byte dot-product
- * instruction int8 has no throughput edge over float FMA).
+ * A register-blocked micro-kernel then keeps an MR x (16 PV) block of int32
+ * accumulators in registers (MR in 4..8 picked to divide the channel
+ * count, MR * PV <= 24 zmm) and, per k-quad, does PV vector loads of x and
+ * MR broadcasts of w for MR * PV dot-product instructions.  Zero padding
+ * adds 0 to every sum, so edges need no special arithmetic.
+ *
+ * Instruction sets are chosen at run time (igemm_isa.h): AVX-512 VNNI
+ * (kernels/igemm_vnni.c), else 256-bit AVX-VNNI (kernels/igemm_avxvnni.c),
+ * else a portable loop over the same layout (several times slower: without
+ * a byte dot-product instruction int8 has no throughput edge over float
+ * FMA).  All give identical sums.
  *
  * Exactness: int32 accumulation never overflows when
  * K * 128 * 255 < 2^31, i.e. K <= XB_IGEMM_KMAX; callers validate K.
@@ -27,6 +31,7 @@
 #ifndef XBAR_IGEMM_H
 #define XBAR_IGEMM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -63,6 +68,21 @@ void xb_igemm_pack_x_clear(uint8_t *xp, int64_t K, int64_t P);
 void xb_igemm_packed(const int8_t *wp, const uint8_t *xp, int64_t K, int64_t N, int64_t P,
                      int32_t *acc);
 
+/* Direct stride-1 convolution without an unfolded matrix:
+ *     acc[n * P + oy * WO + ox] = sum_q sum_t wp[n * 4 Kq + 4 q + t]
+ *                                 * x[xoff[q] + oy * rstride + 4 * ox + t],   P = HO * WO,
+ * i.e. k-quad q of output (oy, ox) is the 4 bytes at xoff[q] + oy * rstride
+ * + 4 ox.  That is the channels-interleaved padded planes of
+ * im2col_packed.h read in place (sw = 1): the product equals
+ * xb_igemm_packed over xb_im2col_u8_packed4's matrix.  Fast
+ * (xb_igemm_direct_fast) with AVX-512 VNNI when WO is a multiple of 16 or
+ * WO == 8 with HO even; other shapes and CPUs with only 256-bit AVX-VNNI
+ * run correctly but slower than unfolding + xb_igemm_packed.  Every read stays within
+ * [xoff[q], xoff[q] + (HO - 1) * rstride + 4 * WO) for each q. */
+void xb_igemm_direct(const int8_t *wp, const uint8_t *x, const int64_t *xoff, int64_t Kq, int64_t N,
+                     int64_t HO, int64_t WO, int64_t rstride, int32_t *acc);
+bool xb_igemm_direct_fast(int64_t HO, int64_t WO);
+
 /* For few positions (a fully-connected layer on one image, M <= 4): x as
  * rows per position xr[m * ld + k], weights packed; acc[n * M + m].  The
  * packed kernel would fill one of 16 lanes per vector here. */
@@ -70,11 +90,28 @@ void xb_igemm_packed(const int8_t *wp, const uint8_t *xp, int64_t K, int64_t N, 
 void xb_igemm_rows(const int8_t *wp, const uint8_t *xr, int64_t ld, int64_t K, int64_t N,
                    int64_t M, int32_t *acc);
 
+/* The same product for few positions with the weights transposed, wt
+ * packed like x with the N outputs as positions ([Kq][Np][4] bytes, Np = N
+ * rounded up to 16; xb_igemm_pack_wt): one instruction then covers 16
+ * outputs and no horizontal sums are needed.  acc[n * M + m]. */
+static inline size_t xb_igemm_wt_bytes(int64_t K, int64_t N) { return xb_igemm_xpack_bytes(K, N); }
+void xb_igemm_pack_wt(const int8_t *w, int64_t K, int64_t N, int8_t *wt);
+void xb_igemm_rows_t(const int8_t *wt, const uint8_t *xr, int64_t ld, int64_t K, int64_t N,
+                     int64_t M, int32_t *acc);
+
 /* Contract form, same arguments as xb_engine.qmatmul: w [N][K], x [K][P],
  * acc [N][P].  Packs both operands into `scratch`, which must hold
  * xb_igemm_scratch_bytes(K, N, P) bytes. */
 size_t xb_igemm_scratch_bytes(int64_t K, int64_t N, int64_t P);
 void xb_igemm(const int8_t *w, const uint8_t *x, int64_t K, int64_t N, int64_t P, int32_t *acc,
               void *scratch);
+
+/* The instruction set the kernels use, from the CPU's features at run time
+ * (xb_igemm_set_portable(true) forces the portable kernels: for tests that
+ * compare the two; set it before any run, never during one). */
+typedef enum { XB_IGEMM_PORTABLE = 0, XB_IGEMM_AVXVNNI = 1, XB_IGEMM_AVX512VNNI = 2 } xb_igemm_isa;
+xb_igemm_isa xb_igemm_isa_used(void);
+const char *xb_igemm_isa_name(xb_igemm_isa isa);
+void xb_igemm_set_portable(bool on);
 
 #endif

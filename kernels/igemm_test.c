@@ -32,12 +32,16 @@ Test(igemm, hand_computed_2x3x2) {
     free(scratch);
 }
 
-Test(igemm, random_shapes_match_naive) {
-    /* Edge sizes around the 6-row block, the 16/64-position vectors and the
-     * k-quads. */
+/* Every shape on the instruction set the CPU offers and on the portable
+ * kernels (igemm_isa.h), both against the naive sums: the run-time dispatch
+ * must not change a bit. */
+static void random_shapes(bool portable) {
+    /* Edge sizes around the 4/5/6/8-row blocks, the 16-position vectors
+     * and 48/64-position slabs, and the k-quads. */
     const int64_t Ks[] = {1, 3, 4, 5, 27, 64, 150, 577};
-    const int64_t Ns[] = {1, 5, 6, 7, 13};
-    const int64_t Ps[] = {1, 2, 15, 16, 17, 64, 65, 130};
+    const int64_t Ns[] = {1, 5, 6, 7, 8, 13, 16, 20, 23};
+    const int64_t Ps[] = {1, 2, 15, 16, 17, 48, 64, 65, 130};
+    xb_igemm_set_portable(portable);
     uint64_t seed = 0x9e3779b97f4a7c15ULL;
     for (size_t a = 0; a < sizeof Ks / sizeof *Ks; a++)
         for (size_t b = 0; b < sizeof Ns / sizeof *Ns; b++)
@@ -57,6 +61,19 @@ Test(igemm, random_shapes_match_naive) {
                                  want[i]);
                 free(w), free(x), free(got), free(want), free(scratch);
             }
+    xb_igemm_set_portable(false);
+}
+
+Test(igemm, random_shapes_match_naive) { random_shapes(false); }
+Test(igemm, random_shapes_match_naive_portable) { random_shapes(true); }
+
+Test(igemm, dispatch_reports_an_isa) {
+    /* On this project's x86 machines the CPU reports AVX-512 VNNI; the
+     * test only checks the answer is consistent with the override. */
+    xb_igemm_set_portable(true);
+    cr_assert_eq(xb_igemm_isa_used(), XB_IGEMM_PORTABLE);
+    xb_igemm_set_portable(false);
+    cr_assert_str_neq(xb_igemm_isa_name(xb_igemm_isa_used()), "");
 }
 
 Test(igemm, extremes_at_kmax_do_not_overflow) {
@@ -106,12 +123,12 @@ Test(igemm, rows_form_matches_naive) {
     const int64_t Ks[] = {1, 5, 64, 150, 401};
     uint64_t seed = 4242;
     for (size_t a = 0; a < sizeof Ks / sizeof *Ks; a++)
-        for (int64_t N = 1; N <= 9; N += 4)
+        for (int64_t N = 1; N <= 137; N += N < 9 ? 4 : 64)
             for (int64_t M = 1; M <= XB_IGEMM_ROWS_MAX_M; M++) {
                 int64_t K = Ks[a];
                 int8_t *w = malloc((size_t)(N * K)), *wp = malloc(xb_igemm_wpack_bytes(K, N));
                 uint8_t *xr = malloc((size_t)(M * K)), *x = malloc((size_t)(K * M));
-                int32_t got[9 * 4], want[9 * 4];
+                int32_t got[137 * 4], want[137 * 4];
                 for (int64_t i = 0; i < N * K; i++) w[i] = (int8_t)(rng_next(&seed) >> 56);
                 for (int64_t m = 0; m < M; m++)
                     for (int64_t k = 0; k < K; k++)
@@ -120,6 +137,18 @@ Test(igemm, rows_form_matches_naive) {
                 xb_igemm_rows(wp, xr, K, K, N, M, got);
                 naive(w, x, K, N, M, want);
                 for (int64_t i = 0; i < N * M; i++) cr_assert_eq(got[i], want[i]);
-                free(w), free(wp), free(xr), free(x);
+                /* The transposed form, dispatched and portable. */
+                int8_t *wt = malloc(xb_igemm_wt_bytes(K, N));
+                xb_igemm_pack_wt(w, K, N, wt);
+                for (int portable = 0; portable < 2; portable++) {
+                    xb_igemm_set_portable(portable);
+                    memset(got, 0x5a, sizeof got);
+                    xb_igemm_rows_t(wt, xr, K, K, N, M, got);
+                    for (int64_t i = 0; i < N * M; i++)
+                        cr_assert_eq(got[i], want[i], "rows_t portable %d K %lld N %lld M %lld",
+                                     portable, (long long)K, (long long)N, (long long)M);
+                }
+                xb_igemm_set_portable(false);
+                free(w), free(wp), free(xr), free(x), free(wt);
             }
 }

@@ -5,7 +5,13 @@
 #include "kernels/igemm.h"
 
 /* memcpy for rows of a few dozen bytes: fixed-size chunks inline to plain
- * vector moves, where a libc call per row cost more than the copy. */
+ * vector moves, where a libc call per row cost more than the copy.  GCC's
+ * loop-distribution pass would turn the chunk loop back into a memcpy call
+ * (perf showed __memmove_avx512_unaligned_erms at 11 % of LeNet-5 int8),
+ * so that pass is off for this function. */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("no-tree-loop-distribute-patterns")))
+#endif
 static inline void copy_row(uint8_t *restrict d, const uint8_t *restrict s, int64_t n) {
     int64_t i = 0;
     for (; i + 16 <= n; i += 16) memcpy(d + i, s + i, 16);
@@ -180,6 +186,34 @@ void xb_im2col_u8_packed(const xb_conv_geom *cg, const uint8_t *planes, uint8_t 
     }
 }
 
+/* d[m] = s[i0 + 2 m] for m < cnt (i0 0 or 1) from a row of W bytes: even or
+ * odd bytes picked by a shuffle from two 16-byte loads, never reading past
+ * the row; rows here are 16 to 64 bytes, too short for the loop
+ * vectoriser. */
+static inline void split2(const uint8_t *s, int64_t W, int64_t i0, uint8_t *d, int64_t cnt) {
+    const xb_v16u8 even = {0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30};
+    const xb_v16u8 odd = {1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31};
+    const xb_v16u8 sel = i0 ? odd : even;
+    int64_t m = 0;
+    for (; m + 16 <= cnt && 2 * m + 32 <= W; m += 16) {
+        xb_v16u8 a, b;
+        memcpy(&a, s + 2 * m, 16), memcpy(&b, s + 2 * m + 16, 16);
+        xb_v16u8 r = __builtin_shuffle(a, b, sel);
+        memcpy(d + m, &r, 16);
+    }
+    if (m + 8 <= cnt && 2 * m + 16 <= W) {
+        xb_v16u8 a;
+        memcpy(&a, s + 2 * m, 16);
+        xb_v16u8 r = __builtin_shuffle(a, a, sel);
+        memcpy(d + m, &r, 8);
+        m += 8;
+    }
+    for (; m < cnt; m++) d[m] = s[i0 + 2 * m];
+}
+
+/* Longest phase row split through the stack in xb_pad_planes4_u8. */
+enum { PHASE_MAX = 256 };
+
 void xb_pad_planes4_u8(const xb_conv_geom *cg, const uint8_t *x, uint8_t pad, uint8_t *planes4) {
     const int64_t H = cg->h, W = cg->w, Hp = xb_padded_h(cg), Wq = xb_phase_w(cg), sw = cg->sw;
     const int64_t quad = 4 * xb_plane_bytes(cg); /* bytes per 4 channels */
@@ -203,6 +237,18 @@ void xb_pad_planes4_u8(const xb_conv_geom *cg, const uint8_t *x, uint8_t pad, ui
                 for (int64_t f = 0; f < sw; f++) {
                     int64_t i0 = ((f - cg->pl) % sw + sw) % sw;
                     uint8_t *d = row + (f * Hp * Wq + (i0 + cg->pl) / sw) * 4;
+                    int64_t cnt = i0 < W ? (W - i0 + sw - 1) / sw : 0;
+                    if (sw == 2 && cnt <= PHASE_MAX) {
+                        /* Split each channel's row by phase with a
+                         * constant-stride loop the compiler vectorises,
+                         * then interleave the four: a byte-at-a-time
+                         * gather here cost more than the rest of the
+                         * layer's input preparation. */
+                        uint8_t ph[4][PHASE_MAX];
+                        for (int t = 0; t < 4; t++) split2(ch[t] + o, W, i0, ph[t], cnt);
+                        interleave4(d, ph[0], ph[1], ph[2], ph[3], cnt);
+                        continue;
+                    }
                     for (int64_t i = i0, m = 0; i < W; i += sw, m++)
                         for (int t = 0; t < 4; t++) d[4 * m + t] = ch[t][o + i];
                 }
@@ -229,4 +275,18 @@ void xb_im2col_u8_packed4(const xb_conv_geom *cg, const uint8_t *planes4, int64_
             if (++i == cg->kh) i = 0, cq++;
         }
     }
+}
+
+void xb_c4_direct_offsets(const xb_conv_geom *cg, int64_t *xoff) {
+    const int64_t Hp = xb_padded_h(cg), Wq = xb_phase_w(cg), quad = 4 * xb_plane_bytes(cg);
+    const int64_t nq = xb_c4_channels(cg) / 4, sw = cg->sw;
+    int64_t q = 0;
+    for (int64_t cq = 0; cq < nq; cq++)
+        for (int64_t i = 0; i < cg->kh; i++)
+            for (int64_t j = 0; j < cg->kw; j++) {
+                /* As in xb_im2col_u8_packed4: padded column j*dw lies in
+                 * phase (j*dw) % sw at index (j*dw) / sw. */
+                const int64_t col = j * cg->dw, ph = col % sw, ix = col / sw;
+                xoff[q++] = cq * quad + ((ph * Hp + i * cg->dh) * Wq + ix) * 4;
+            }
 }

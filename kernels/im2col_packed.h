@@ -50,10 +50,16 @@ void xb_im2col_u8_packed(const xb_conv_geom *cg, const uint8_t *planes, uint8_t 
  * input element instead of once per tap.  Channels c >= Cin/group repeat
  * the group's last channel; their weights must be zero.  K' = Cp*kh*kw. */
 static inline int64_t xb_c4_channels(const xb_conv_geom *cg) { return (cg->cin_g + 3) & ~(int64_t)3; }
-/* Used for whole quads of channels only: padding 6 channels to 8 (LeNet-5's
- * conv2) measured slightly slower than the per-tap path, the extra third of
- * multiplications costing more than the cheaper unfolding saves. */
-static inline bool xb_c4_useful(const xb_conv_geom *cg) { return cg->cin_g % 4 == 0; }
+/* Used when padding the channels to a multiple of 4 adds at most a third
+ * more multiplications (3 -> 4 channels, 6 -> 8, 7 -> 8, any multiple of 4):
+ * since the direct kernel (igemm.h, xb_igemm_direct) reads these planes in
+ * place, that extra work costs less than the per-tap unfolding it replaces
+ * (LeNet-5's conv2, 6 channels, and the 3-channel first layers of the CIFAR
+ * nets; measured with tools/bench_int8.c, docs/PERFORMANCE.md).  Before
+ * the direct kernel, padding 6 channels to 8 measured slightly slower. */
+static inline bool xb_c4_useful(const xb_conv_geom *cg) {
+    return xb_c4_channels(cg) * 3 <= cg->cin_g * 4;
+}
 /* Channel and offset (c*kh*kw + i*kw + j, valid when c < Cin/group) of
  * row k' in the weights of one output channel. */
 static inline int64_t xb_c4_weight_index(const xb_conv_geom *cg, int64_t kprime, int64_t *c) {
@@ -70,5 +76,17 @@ static inline int64_t xb_c4_planes_bytes(const xb_conv_geom *cg) {
 void xb_pad_planes4_u8(const xb_conv_geom *cg, const uint8_t *x, uint8_t pad, uint8_t *planes4);
 /* Unfold group g. */
 void xb_im2col_u8_packed4(const xb_conv_geom *cg, const uint8_t *planes4, int64_t g, uint8_t *xp);
+
+/* Direct convolution (igemm.h, xb_igemm_direct) over the same planes, with
+ * no unfolded matrix.  The column phases make every stride look like
+ * stride 1 along a row, so k-quad q' of output (oy, ox) is always the 4-byte
+ * word at planes4 + g * xb_c4_group_bytes + xoff[q'] + oy * xb_c4_row_bytes
+ * + 4 * ox: exactly the bytes xb_im2col_u8_packed4 copies. */
+static inline int64_t xb_c4_group_bytes(const xb_conv_geom *cg) {
+    return xb_c4_channels(cg) * xb_plane_bytes(cg);
+}
+static inline int64_t xb_c4_row_bytes(const xb_conv_geom *cg) { return cg->sh * xb_phase_w(cg) * 4; }
+/* xoff[K'/4] in the k order of xb_im2col_u8_packed4. */
+void xb_c4_direct_offsets(const xb_conv_geom *cg, int64_t *xoff);
 
 #endif

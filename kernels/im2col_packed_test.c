@@ -100,3 +100,61 @@ Test(im2col_packed, channels_interleaved_matches_reordered_im2col) {
         free(x), free(col), free(planes), free(got);
     }
 }
+
+/* xb_igemm_direct reading the channel-interleaved planes in place gives the
+ * sums of xb_igemm_packed over xb_im2col_u8_packed4's matrix, bit for bit,
+ * on the dispatched instruction set and on the portable kernels; shapes
+ * cover the fast row widths (16k, 8 with HO even) and the fallbacks. */
+Test(im2col_packed, direct_matches_unfolded_product) {
+    xb_conv_geom cases[] = {
+        geom(16, 32, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1), /* ResNet-20 stage 1 */
+        geom(8, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1),  /* WO 16 */
+        geom(12, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1),   /* WO 8, HO 8 */
+        geom(4, 7, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1),    /* WO 8, HO 7: fallback */
+        geom(4, 10, 13, 2, 3, 1, 1, 2, 2, 0, 2, 1, 0),  /* dilation 2, WO 13 */
+        geom(8, 17, 16, 3, 3, 2, 1, 1, 1, 1, 1, 1, 1),  /* vertical stride 2 */
+        geom(8, 16, 16, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0),  /* 1x1 */
+        geom(16, 32, 32, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1), /* stride 2: WO 16 */
+        geom(32, 16, 16, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0), /* 1x1 stride 2 shortcut: WO 8 */
+        geom(4, 20, 23, 3, 3, 1, 3, 1, 2, 1, 2, 0, 1),  /* stride 3, dilation 2 */
+        geom(8, 12, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1),  /* 2 groups of 4 (set below) */
+    };
+    cases[10].group = 2, cases[10].cin_g = 4, cases[10].K = 4 * 9;
+    const int64_t Ns[] = {1, 6, 8, 20, 23};
+    uint64_t seed = 17;
+    for (int portable = 0; portable < 2; portable++) {
+        xb_igemm_set_portable(portable);
+        for (size_t c = 0; c < sizeof cases / sizeof *cases; c++)
+            for (size_t ni = 0; ni < sizeof Ns / sizeof *Ns; ni++) {
+                const xb_conv_geom *g = &cases[c];
+                const int64_t N = Ns[ni], K4 = xb_c4_channels(g) * g->kh * g->kw, P = g->P;
+                int64_t nx = g->cin * g->h * g->w;
+                uint8_t *x = malloc((size_t)nx), *xp = malloc(xb_igemm_xpack_bytes(K4, P));
+                uint8_t *planes = malloc((size_t)xb_c4_planes_bytes(g));
+                int8_t *w = malloc((size_t)(N * K4));
+                int64_t *xoff = malloc((size_t)(K4 / 4) * sizeof(int64_t));
+                int32_t *want = malloc((size_t)(N * P) * 4), *got = malloc((size_t)(N * P) * 4);
+                for (int64_t i = 0; i < nx; i++) {
+                    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+                    x[i] = (uint8_t)(seed >> 56);
+                }
+                for (int64_t i = 0; i < N * K4; i++) {
+                    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+                    w[i] = (int8_t)(seed >> 56);
+                }
+                xb_pad_planes4_u8(g, x, 77, planes);
+                xb_c4_direct_offsets(g, xoff);
+                for (int64_t gi = 0; gi < g->group; gi++) {
+                    xb_im2col_u8_packed4(g, planes, gi, xp);
+                    xb_igemm_packed(w, xp, K4, N, P, want);
+                    xb_igemm_direct(w, planes + gi * xb_c4_group_bytes(g), xoff, K4 / 4, N, g->hout,
+                                    g->wout, xb_c4_row_bytes(g), got);
+                    for (int64_t i = 0; i < N * P; i++)
+                        cr_assert_eq(got[i], want[i], "portable %d case %zu N %lld group %lld i %lld",
+                                     portable, c, (long long)N, (long long)gi, (long long)i);
+                }
+                free(x), free(xp), free(planes), free(w), free(xoff), free(want), free(got);
+            }
+    }
+    xb_igemm_set_portable(false);
+}

@@ -35,6 +35,8 @@ void xb_qlayer_priv_free(void *p) {
     free(pr->q.w_rowsum);
     free(pr->wpack);
     free(pr->wpack4);
+    free(pr->xoff);
+    free(pr->wpackt);
     free(pr->mult);
     free(pr);
 }
@@ -85,6 +87,9 @@ xb_status xb_qlayer_prepare_common(xb_graph *g, xb_node *n, xb_qlayer_priv *pr, 
     XB_TRY(int_attr(n, "w_bits", false, 8, 1, 8, &bits, ctx));
     q->w_bits = (int)bits;
     XB_TRY(int_attr(n, "x_zero_point", false, 0, 0, (1 << q->x_bits) - 1, &zp, ctx));
+    int64_t relu = 0;
+    XB_TRY(int_attr(n, "relu", false, 0, 0, 1, &relu, ctx));
+    pr->relu = relu != 0;
     q->x_zp = (int32_t)zp;
     const xb_attr *sa = xb_attr_find(n, "x_scale");
     if (!sa || sa->type != XB_ATTR_FLOAT)

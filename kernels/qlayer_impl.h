@@ -18,6 +18,12 @@ typedef struct xb_qlayer_priv {
                        * [groups][N][K4] in the k order of xb_im2col_u8_packed4,
                        * zero for padding channels; else NULL */
     int64_t K4;       /* Cin/group rounded up to 4, times kh * kw */
+    int64_t *xoff;    /* [K4/4] when the channels-interleaved path runs as a
+                       * direct convolution (xb_igemm_direct: stride-1 rows
+                       * of a width it runs fast), else NULL */
+    int8_t *wpackt;   /* gemm: xb_igemm_pack_wt's transposed weights, for
+                       * M <= XB_IGEMM_ROWS_MAX_M; else NULL */
+    bool relu;        /* attribute relu = 1: y = max(y, 0) in the epilogue */
     float *mult;      /* [groups*N]: x_scale * w_scale[n], as the contract computes it */
     /* Scratch layout (byte offsets into the exec's scratch area). */
     size_t off_acc, off_codes, off_col, off_xp, scratch;

@@ -4,7 +4,11 @@
  * the codes (padding with the zero point's code, real value 0), multiply by
  * the int8 weights through the engine or igemm, and dequantize with the
  * zero-point correction folded into the epilogue:
- *     sum_k w (xq - zp) = sum_k w xq - zp * rowsum(w). */
+ *     sum_k w (xq - zp) = sum_k w xq - zp * rowsum(w).
+ * Without an engine, layers on the channels-interleaved planes whose output
+ * rows suit the direct kernel (igemm.h, xb_igemm_direct_fast) skip the
+ * unfolding: the kernel reads the planes in place.  With attribute relu = 1
+ * (frontend/fuse_qrelu.c) the epilogue also applies the Relu. */
 #include <stdlib.h>
 
 #include "kernels/igemm.h"
@@ -52,6 +56,14 @@ xb_status xb_op_xbar_qconv_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
                 int64_t c, at = xb_c4_weight_index(cg, k, &c);
                 pr->wpack4[r * K4 + k] = c < cg->cin_g ? q->w[r * q->K + at] : 0;
             }
+        /* Where the kernel can read the planes in place, the unfolded
+         * matrix (9 copies of every input byte for a 3x3 kernel) is never
+         * built. */
+        if (xb_igemm_direct_fast(cg->hout, cg->wout)) {
+            pr->xoff = xb_malloc(ctx, (size_t)(K4 / 4) * sizeof(int64_t) + 1);
+            if (!pr->xoff) return ctx->status;
+            xb_c4_direct_offsets(cg, pr->xoff);
+        }
     }
 
     xb_tensor *y = xb_out_t(g, n, 0);
@@ -130,6 +142,10 @@ xb_status xb_op_xbar_qconv_run(const xb_graph *g, const xb_node *n, xb_exec *e, 
                 }
                 XB_TRY(e->engine->qmatmul(e->engine->self, e, n, q->layer_index, gi, xg,
                                           q->w + gi * N * K, K, N, P, acc, ctx));
+            } else if (pr->xoff) {
+                xb_igemm_direct(pr->wpack4 + gi * N * pr->K4, planes + gi * xb_c4_group_bytes(cg),
+                                pr->xoff, pr->K4 / 4, N, cg->hout, cg->wout, xb_c4_row_bytes(cg),
+                                acc);
             } else if (pr->wpack4) {
                 xb_im2col_u8_packed4(cg, planes, gi, xp);
                 xb_igemm_packed(pr->wpack4 + gi * N * pr->K4, xp, pr->K4, N, P, acc);
@@ -144,7 +160,15 @@ xb_status xb_op_xbar_qconv_run(const xb_graph *g, const xb_node *n, xb_exec *e, 
                 const float m = pr->mult[r], b = q->bias ? q->bias[r] : 0.0f;
                 const int32_t *a = acc + o * P;
                 float *yr = y + (img * cg->cout + r) * P;
-                for (int64_t p = 0; p < P; p++) yr[p] = (float)(a[p] - corr) * m + b;
+                /* The same expressions as a separate Relu node (relu.c),
+                 * so fusing it changes no bit. */
+                if (pr->relu)
+                    for (int64_t p = 0; p < P; p++) {
+                        float v = (float)(a[p] - corr) * m + b;
+                        yr[p] = v > 0.0f ? v : 0.0f;
+                    }
+                else
+                    for (int64_t p = 0; p < P; p++) yr[p] = (float)(a[p] - corr) * m + b;
             }
         }
     }

@@ -23,6 +23,7 @@ typedef struct {
     float x_scale;
     int x_zp;
     bool bias;
+    bool relu; /* attribute relu = 1 (a fused Relu) */
 } conv_case;
 
 /* Naive reference written from the qlayer.h formulas, independent of the
@@ -50,8 +51,8 @@ static void ref_qconv(const conv_case *c, const float *x, const int8_t *w, const
                                 acc += (int64_t)w[((oc * cin_g + ic) * c->kh + i) * c->kw + j] *
                                        (code - c->x_zp);
                             }
-                    y[((b * c->cout + oc) * ho + oy) * wo + ox] =
-                        (float)acc * (c->x_scale * ws[oc]) + (bias ? bias[oc] : 0.0f);
+                    float v = (float)acc * (c->x_scale * ws[oc]) + (bias ? bias[oc] : 0.0f);
+                    y[((b * c->cout + oc) * ho + oy) * wo + ox] = c->relu && !(v > 0.0f) ? 0.0f : v;
                 }
         }
 }
@@ -79,6 +80,7 @@ static void build_conv(xb_test_graph *tg, const conv_case *c, const int8_t *w, c
     xb_test_attr_int(tg, node, "x_zero_point", c->x_zp);
     xb_test_attr_int(tg, node, "x_bits", c->x_bits);
     xb_test_attr_int(tg, node, "w_bits", c->w_bits);
+    if (c->relu) xb_test_attr_int(tg, node, "relu", 1);
 }
 
 Test(xbar_qconv, hand_computed_with_padding) {
@@ -157,21 +159,29 @@ static void run_random_case(const conv_case *c, uint64_t seed) {
 Test(xbar_qconv, random_cases_match_naive_reference) {
     conv_case cases[] = {
         /* plain 3x3, pad 1 */
-        {1, 3, 8, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 8, 8, 0.02f, 128, true},
+        {1, 3, 8, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 8, 8, 0.02f, 128, true, false},
         /* groups, stride 2, asymmetric pads, batch 2 */
-        {2, 4, 9, 7, 6, 3, 2, 2, 2, 2, 1, 1, 0, 1, 2, 0, 8, 8, 0.05f, 10, false},
+        {2, 4, 9, 7, 6, 3, 2, 2, 2, 2, 1, 1, 0, 1, 2, 0, 8, 8, 0.05f, 10, false, false},
         /* depthwise with dilation, 4-bit activations, 3-bit weights */
-        {1, 5, 10, 10, 5, 3, 3, 5, 1, 1, 2, 2, 2, 2, 2, 2, 4, 3, 0.1f, 7, true},
+        {1, 5, 10, 10, 5, 3, 3, 5, 1, 1, 2, 2, 2, 2, 2, 2, 4, 3, 0.1f, 7, true, false},
         /* pointwise 1x1: the no-im2col path, 2-bit */
-        {1, 7, 5, 6, 9, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 2, 2, 0.3f, 1, true},
+        {1, 7, 5, 6, 9, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 2, 2, 0.3f, 1, true, false},
         /* many channels: K > 64 and N > 6 */
-        {1, 20, 6, 6, 13, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 8, 8, 0.01f, 0, true},
+        {1, 20, 6, 6, 13, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 8, 8, 0.01f, 0, true, false},
         /* 4 channels per group (the channels-interleaved path), stride 2 */
-        {2, 8, 9, 11, 6, 3, 3, 2, 2, 2, 1, 1, 1, 0, 2, 1, 8, 8, 0.04f, 100, true},
+        {2, 8, 9, 11, 6, 3, 3, 2, 2, 2, 1, 1, 1, 0, 2, 1, 8, 8, 0.04f, 100, true, false},
         /* 8 channels, dilation 2, stride 3 horizontally, 6-bit codes */
-        {1, 8, 10, 13, 7, 2, 3, 1, 1, 3, 2, 2, 0, 2, 1, 0, 6, 5, 0.05f, 30, false},
+        {1, 8, 10, 13, 7, 2, 3, 1, 1, 3, 2, 2, 0, 2, 1, 0, 6, 5, 0.05f, 30, false, false},
         /* 1x1 stride-2 shortcut */
-        {1, 12, 7, 7, 5, 1, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0, 8, 8, 0.02f, 50, true},
+        {1, 12, 7, 7, 5, 1, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0, 8, 8, 0.02f, 50, true, false},
+        /* The direct kernel (igemm.h): rows of 16 and 32 outputs, 8 x 8 maps
+         * (two rows per vector), stride 2, 3 and 6 channels padded to 4 and
+         * 8; some with a fused Relu. */
+        {1, 16, 16, 16, 20, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 8, 8, 0.02f, 128, true, true},
+        {2, 3, 32, 32, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 8, 8, 0.03f, 120, true, false},
+        {1, 8, 8, 8, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 8, 8, 0.02f, 60, false, true},
+        {1, 16, 32, 32, 8, 3, 3, 1, 2, 2, 1, 1, 1, 1, 1, 1, 8, 8, 0.02f, 90, true, true},
+        {1, 6, 14, 14, 16, 5, 5, 1, 1, 1, 1, 1, 0, 0, 0, 0, 8, 8, 0.05f, 0, true, true},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) run_random_case(&cases[i], 1000 + i);
 }
@@ -203,7 +213,7 @@ static xb_status fake_qmatmul(void *self, struct xb_exec *e, const xb_node *node
 }
 
 Test(xbar_qconv, engine_hook_gets_codes_and_matches_reference) {
-    conv_case c = {1, 4, 6, 6, 4, 3, 3, 2, 1, 1, 1, 1, 1, 1, 1, 1, 8, 8, 0.05f, 20, true};
+    conv_case c = {1, 4, 6, 6, 4, 3, 3, 2, 1, 1, 1, 1, 1, 1, 1, 1, 8, 8, 0.05f, 20, true, false};
     uint64_t seed = 7;
     int8_t w[4 * 2 * 9];
     float ws[4], b[4], x[4 * 36];
@@ -234,7 +244,7 @@ Test(xbar_qconv, engine_hook_gets_codes_and_matches_reference) {
 }
 
 Test(xbar_qconv, rejects_bad_layers) {
-    conv_case c = {1, 1, 3, 3, 1, 2, 2, 1, 1, 1, 1, 1, 0, 0, 0, 0, 8, 4, 0.5f, 3, false};
+    conv_case c = {1, 1, 3, 3, 1, 2, 2, 1, 1, 1, 1, 1, 0, 0, 0, 0, 8, 4, 0.5f, 3, false, false};
     float ws[1] = {1};
     xb_test_graph tg;
     /* 4-bit weights allow -7..7 only. */

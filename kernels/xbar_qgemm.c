@@ -36,6 +36,11 @@ xb_status xb_op_xbar_qgemm_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
     q->P = pr->M;
     q->w = w->data;
     XB_TRY(xb_qlayer_prepare_common(g, n, pr, ctx));
+    if (q->P <= XB_IGEMM_ROWS_MAX_M) {
+        pr->wpackt = xb_malloc(ctx, xb_igemm_wt_bytes(q->K, q->N) + 1);
+        if (!pr->wpackt) return ctx->status;
+        xb_igemm_pack_wt(q->w, q->K, q->N, pr->wpackt);
+    }
 
     xb_tensor *y = xb_out_t(g, n, 0);
     y->dtype = XB_F32;
@@ -78,7 +83,12 @@ xb_status xb_op_xbar_qgemm_run(const xb_graph *g, const xb_node *n, xb_exec *e, 
         XB_TRY(e->engine->qmatmul(e->engine->self, e, n, q->layer_index, 0, col, q->w, K, N, M,
                                   acc, ctx));
     } else if (M <= XB_IGEMM_ROWS_MAX_M) {
-        xb_igemm_rows(pr->wpack, codes, K, K, N, M, acc);
+        /* The transposed form only has an AVX-512 kernel; elsewhere the
+         * row-major dot products (compiler-vectorised) are faster. */
+        if (xb_igemm_isa_used() == XB_IGEMM_AVX512VNNI)
+            xb_igemm_rows_t(pr->wpackt, codes, K, K, N, M, acc);
+        else
+            xb_igemm_rows(pr->wpack, codes, K, K, N, M, acc);
     } else {
         xb_igemm_pack_xrows(codes, K, K, M, xp);
         xb_igemm_packed(pr->wpack, xp, K, N, M, acc);
@@ -87,7 +97,8 @@ xb_status xb_op_xbar_qgemm_run(const xb_graph *g, const xb_node *n, xb_exec *e, 
         float *yr = y + m * N;
         for (int64_t o = 0; o < N; o++) {
             int32_t v = acc[o * M + m] - q->x_zp * q->w_rowsum[o];
-            yr[o] = (float)v * pr->mult[o] + (q->bias ? q->bias[o] : 0.0f);
+            float f = (float)v * pr->mult[o] + (q->bias ? q->bias[o] : 0.0f);
+            yr[o] = pr->relu && !(f > 0.0f) ? 0.0f : f; /* as relu.c computes it */
         }
     }
     return XB_OK;
