@@ -79,7 +79,7 @@ static double now_s(void) {
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-static double median_of(double *v, int n) {
+double bench_median(double *v, int n) {
     for (int i = 1; i < n; i++)
         for (int j = i; j > 0 && v[j] < v[j - 1]; j--) {
             double t = v[j];
@@ -126,7 +126,7 @@ static double time_int8(xb_session *s, int64_t limit, const bench_analog_opts *o
         }
         ips[i] = (double)imgs / secs;
     }
-    return median_of(ips, reps);
+    return bench_median(ips, reps);
 }
 
 /* The arch of one row: preset, then the --set assignments. */
@@ -160,7 +160,7 @@ static double time_analog(xb_session *s, const xb_arch *a, const bench_analog_op
         }
         ips[i] = (double)imgs / secs;
     }
-    return median_of(ips, reps);
+    return bench_median(ips, reps);
 }
 
 /* One model: open, quantize at the arch's bits (8/8 for both presets), and

@@ -15,6 +15,8 @@ typedef struct {
 } bench_analog_opts;
 
 void bench_analog_usage(void *file);
+/* Median of v[0..n) (sorts v in place); shared with xbar_bench.c. */
+double bench_median(double *v, int n);
 /* Prints the table on stdout; returns 0, or 1 if some row failed. */
 int bench_analog_run(const bench_analog_opts *o);
 

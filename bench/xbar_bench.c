@@ -61,16 +61,6 @@ static void usage(FILE *f) {
     bench_analog_usage(f);
 }
 
-static double median(double *v, int n) {
-    for (int i = 1; i < n; i++)
-        for (int j = i; j > 0 && v[j] < v[j - 1]; j--) {
-            double t = v[j];
-            v[j] = v[j - 1];
-            v[j - 1] = t;
-        }
-    return v[(n - 1) / 2];
-}
-
 /* Median images/s of R reps, after one warm-up pass.  A rep is `passes`
  * passes over the dataset, enough for it to last about half a second (1000
  * LeNet images take a few ms: too short to time against a busy machine).
@@ -105,7 +95,7 @@ static double time_runs(const xb_graph *g, const xb_preproc *pp, const xb_datase
         }
         ips[i] = (double)r.total * *passes / secs;
     }
-    return median(ips, reps);
+    return bench_median(ips, reps);
 }
 
 /* images/s reported by tools/ort_bench.js, or < 0. */
