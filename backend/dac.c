@@ -19,7 +19,7 @@ void xb_dac_map_layer(const xb_arch *a, xb_layer_map *l) {
     int J = l->input_slices > 0 ? l->input_slices : 1;
     double per_cycle = (double)l->dac_acts / J; /* rows x column blocks x positions */
     double d = 0;
-    for (int j = 0, left = a->input_bits; j < J; j++, left -= a->dac_bits)
+    for (int j = 0, left = l->input_bits; j < J; j++, left -= a->dac_bits) /* this layer's bits */
         d += mean_digit(left < a->dac_bits ? (left > 0 ? left : 0) : a->dac_bits);
     int w[8], Js = a->dac_speculation ? xb_raella_spec_widths(a, w) : 0;
     for (int j = 0; j < Js; j++) d += mean_digit(w[j]);

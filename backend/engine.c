@@ -142,16 +142,15 @@ static xb_status qmatmul(void *self, xb_exec *e, const xb_node *node, int layer,
                                s->xr);
     /* crossbar.slices = auto calibrates on exact products (the layer's own
      * conversions are not needed: auto excludes a calibrated range) */
-    if (b->autos && b->calibrating)
+    if (b->autos && b->calibrating) {
         xb_autoslice_observe(b->autos, layer, group, x, P, e->image_index, acc, s->scratch);
-    else
-    {
-        /* dac.model = pulse counts the pulses of the inputs actually run */
-        if (b->arch.dac_model == XB_DAC_PULSE)
-            s->stats[layer].dac_pulses += xb_crossbar_count_pulses(b->layers[layer], x, P);
-        xb_crossbar_matmul(b->layers[layer], group, x, P, e->image_index, profile, acc,
-                           s->scratch, &s->stats[layer]);
+        return XB_OK;
     }
+    /* dac.model = pulse counts the pulses of the inputs actually run */
+    if (b->arch.dac_model == XB_DAC_PULSE)
+        s->stats[layer].dac_pulses += xb_crossbar_count_pulses(b->layers[layer], x, P);
+    xb_crossbar_matmul(b->layers[layer], group, x, P, e->image_index, profile, acc, s->scratch,
+                       &s->stats[layer]);
     return XB_OK;
 }
 

@@ -180,6 +180,7 @@ typedef struct xb_crossbar_layer {
     float *adc_err;       /* [groups][R][convs per block][3]: offset (LSB), gain, INL (LSB) */
     xb_noise_table *table; /* owned copy, or NULL */
     struct xb_sar *sar;    /* SAR trial skipping / non-uniform ADC (sar.h), or NULL */
+    int32_t pulses[256];   /* DAC pulses of each input code (pulses.c), built once */
 } xb_crossbar_layer;
 
 /* Build from int8 weights [groups][N][K]; fails if a weight does not fit
@@ -216,6 +217,8 @@ void xb_crossbar_count_exact(const xb_crossbar_layer *l, int64_t P, xb_crossbar_
  * over the speculative slices plus the bit-serial recovery cycles under
  * speculation, else over the dac_bits-wide input slices. */
 int64_t xb_crossbar_count_pulses(const xb_crossbar_layer *l, const uint8_t *x, int64_t P);
+/* Fills l->pulses from the layer's input slicing (xb_crossbar_layer_new). */
+void xb_crossbar_pulse_table(xb_crossbar_layer *l);
 /* Scratch bytes one call of xb_crossbar_matmul needs for P positions. */
 size_t xb_crossbar_scratch_bytes(const xb_crossbar_layer *l, int64_t P);
 

@@ -396,6 +396,7 @@ xb_crossbar_layer *xb_crossbar_layer_new(const xb_crossbar_config *cfg, const in
     bound_sums(l);
     if (pack_blocks(l, ctx) != XB_OK) goto fail;
     derive_path(l);
+    xb_crossbar_pulse_table(l);
     return l;
 fail:
     xb_crossbar_layer_free(l);

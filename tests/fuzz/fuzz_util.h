@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "eval/dataset.h"
 #include "runtime/status.h"
 
 static char fz_dir[256];
@@ -99,6 +100,22 @@ static inline void fz_check_fail(xb_status st, const xb_ctx *ctx, const char *wh
     /* Not checked: that the message is one line.  Names from the file
      * (tensor, node, class names) are echoed as they are, and the fuzzer
      * finds newlines in them at once; that is cosmetic, not a crash. */
+}
+
+/* The image class-folder harnesses (fuzz_png, fuzz_jpeg): a load that
+ * succeeded holds the two 28x28 images, and the fixed one (class "b",
+ * the second) is exactly 0x80 whatever the colour mode; a failed load
+ * returns no dataset. */
+static inline void fz_check_class_folder(xb_status st, xb_dataset *d) {
+    if (st == XB_OK) {
+        if (!d || d->n != 2 || (d->c != 1 && d->c != 3) || d->h != 28 || d->w != 28) abort();
+        const uint8_t *img = xb_dataset_image(d, 1);
+        for (int i = 0; i < d->c * 28 * 28; i++)
+            if (img[i] != 0x80) abort();
+        xb_dataset_free(d);
+    } else if (d) {
+        abort();
+    }
 }
 
 /* Split the input into a length-prefixed first part (2 bytes little-endian
