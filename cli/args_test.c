@@ -140,6 +140,26 @@ Test(args, parse_only_file_commands) {
     cr_assert_eq(xb_cmd_info_args(2, info_help), 0);
     char *info_none[] = {"info", NULL};
     cr_assert_eq(xb_cmd_info_args(1, info_none), 2);
+    char *cls_ok[] = {"classify", "m.onnx", "a.png", "--json", out, "--mean", "0.5", NULL};
+    cr_assert_eq(xb_cmd_classify_args(7, cls_ok), -1);
+    char *cls_no_image[] = {"classify", "m.onnx", NULL};
+    cr_assert_eq(xb_cmd_classify_args(2, cls_no_image), 2);
+    char *cls_offset[] = {"classify", "m.onnx", "a.png", "--offset", "3", NULL};
+    cr_assert_eq(xb_cmd_classify_args(5, cls_offset), 2);
+    /* --json may not name the model it reads */
+    char model[] = "/tmp/xbar_args_test_model.onnx";
+    FILE *mf = fopen(model, "w");
+    cr_assert_not_null(mf);
+    fclose(mf);
+    char *cls_self[] = {"classify", model, "a.png", "--json", model, NULL};
+    cr_assert_eq(xb_cmd_classify_args(5, cls_self), 2);
+    remove(model);
+    char *chk_ok[] = {"check-onnx", "-q", "d1", "d2", NULL};
+    cr_assert_eq(xb_cmd_check_onnx_args(4, chk_ok), -1);
+    char *chk_none[] = {"check-onnx", "-q", NULL};
+    cr_assert_eq(xb_cmd_check_onnx_args(2, chk_none), 2);
+    char *chk_bad[] = {"check-onnx", "--root", NULL};
+    cr_assert_eq(xb_cmd_check_onnx_args(2, chk_bad), 2);
     FILE *f = fopen(out, "r");
     cr_assert_null(f, "parse-only created an output");
     f = fopen("/tmp/xbar_args_test_plots", "r");

@@ -32,5 +32,9 @@ int xb_cmd_meta_args(int argc, char **argv);
 int xb_cmd_plot_args(int argc, char **argv);
 int xb_cmd_report_args(int argc, char **argv);
 int xb_cmd_info_args(int argc, char **argv);
+/* classify checks its --json path the same way; check-onnx parses only
+ * (its --list file is read when it runs). */
+int xb_cmd_classify_args(int argc, char **argv);
+int xb_cmd_check_onnx_args(int argc, char **argv);
 
 #endif

@@ -23,12 +23,19 @@ static void help(FILE *f) {
             1e-3, 1e-5);
 }
 
-int xb_cmd_check_onnx(int argc, char **argv) {
-    const char *list = NULL, *root = NULL;
-    int quiet = 0;
-    char **dirs = calloc((size_t)argc + 1, sizeof *dirs);
-    int n_dirs = 0;
-    if (!dirs) {
+typedef struct {
+    const char *list, *root;
+    int quiet;
+    char **dirs; /* [argc] (caller frees) */
+    int n_dirs;
+} check_opts;
+
+/* -1: go on, 0: --help printed, 1: out of memory, 2: usage error; o->dirs
+ * is the caller's to free in every case. */
+static int parse(int argc, char **argv, check_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->dirs = calloc((size_t)argc + 1, sizeof *o->dirs);
+    if (!o->dirs) {
         fprintf(stderr, "xbar check-onnx: out of memory\n");
         return 1;
     }
@@ -36,24 +43,47 @@ int xb_cmd_check_onnx(int argc, char **argv) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             help(stdout);
-            free(dirs);
             return 0;
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
-            quiet = 1;
+            o->quiet = 1;
         } else if ((!strcmp(a, "--list") || !strcmp(a, "--root")) && i + 1 < argc) {
             if (a[2] == 'l')
-                list = argv[++i];
+                o->list = argv[++i];
             else
-                root = argv[++i];
+                o->root = argv[++i];
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "xbar check-onnx: unknown or incomplete option '%s'\n\n", a);
             help(stderr);
-            free(dirs);
             return 2;
         } else {
-            dirs[n_dirs++] = argv[i];
+            o->dirs[o->n_dirs++] = argv[i];
         }
     }
+    if (o->n_dirs == 0 && !o->list) {
+        fprintf(stderr, "xbar check-onnx: no test directories given\n\n");
+        help(stderr);
+        return 2;
+    }
+    return -1;
+}
+
+int xb_cmd_check_onnx_args(int argc, char **argv) {
+    check_opts o;
+    int rc = parse(argc, argv, &o);
+    free(o.dirs);
+    return rc;
+}
+
+int xb_cmd_check_onnx(int argc, char **argv) {
+    check_opts o;
+    int rc = parse(argc, argv, &o);
+    if (rc >= 0) {
+        free(o.dirs);
+        return rc;
+    }
+    const char *list = o.list, *root = o.root;
+    int quiet = o.quiet, n_dirs = o.n_dirs;
+    char **dirs = o.dirs;
     char **names = NULL;
     int n_names = 0;
     if (list) {

@@ -57,39 +57,70 @@ static void print_top5(FILE *out, cJSON *arr, const xb_preproc *pp, const double
     }
 }
 
-int xb_cmd_classify(int argc, char **argv) {
+typedef struct {
+    const char *model, *json;
+    const char **images; /* [argc]: every IMAGE (caller frees) */
+    int n_images;
+    xb_cli_data dopt;
+} classify_opts;
+
+/* -1: go on, 0: --help printed, 2: usage error; o->images is allocated
+ * either way (or NULL when out of memory: 1). */
+static int parse(int argc, char **argv, classify_opts *o) {
     xb_args a;
     xb_args_init(&a, argc, argv);
-    const char *model = NULL, *json = NULL, *v;
-    const char **images = calloc((size_t)argc + 1, sizeof(char *));
-    int n_images = 0;
-    xb_cli_data dopt = {0};
-    if (!images) return 1;
+    const char *v;
+    memset(o, 0, sizeof *o);
+    o->images = calloc((size_t)argc + 1, sizeof(char *));
+    if (!o->images) return 1;
     while (xb_args_next(&a)) {
         if (xb_args_help(&a)) {
             usage(stdout);
-            free(images);
             return 0;
-        } else if (xb_cli_data_opt(&a, &dopt)) {
-            if (dopt.offset || dopt.predictions)
+        } else if (xb_cli_data_opt(&a, &o->dopt)) {
+            if (o->dopt.offset || o->dopt.predictions)
                 xb_args_fail(&a, "%s does not apply to classify", a.opt);
         } else if (xb_args_opt(&a, "--json", &v)) {
-            json = v;
+            o->json = v;
         } else if (xb_args_positional(&a)) {
-            if (!model)
-                model = a.cur;
+            if (!o->model)
+                o->model = a.cur;
             else
-                images[n_images++] = a.cur;
+                o->images[o->n_images++] = a.cur;
         } else {
-            free(images);
             return xb_args_unknown(&a);
         }
     }
-    if (!a.error && (!model || n_images == 0)) xb_args_fail(&a, "need MODEL and at least one IMAGE.png");
-    if (a.error) {
-        free(images);
+    if (!a.error && (!o->model || o->n_images == 0))
+        xb_args_fail(&a, "need MODEL and at least one IMAGE.png");
+    if (a.error) return 2;
+    /* The output path is checked before the model is opened: it must be
+     * writable and must not be the model itself. */
+    xb_ctx ctx = {0};
+    const char *in[] = {o->model};
+    if (o->json && xb_outfile_check("--json", o->json, in, 1, &ctx) != XB_OK) {
+        xb_report_error(&ctx);
         return 2;
     }
+    return -1;
+}
+
+int xb_cmd_classify_args(int argc, char **argv) {
+    classify_opts o;
+    int rc = parse(argc, argv, &o);
+    free(o.images);
+    return rc;
+}
+
+int xb_cmd_classify(int argc, char **argv) {
+    classify_opts o;
+    int rc = parse(argc, argv, &o);
+    if (rc >= 0) {
+        free(o.images);
+        return rc;
+    }
+    const char *model = o.model, *json = o.json, **images = o.images;
+    int n_images = o.n_images;
     xb_ctx ctx = {0};
     /* --json -: the text goes to stderr so stdout is pure JSON */
     FILE *out = json && !strcmp(json, "-") ? stderr : stdout;
@@ -101,15 +132,8 @@ int xb_cmd_classify(int argc, char **argv) {
     xb_session *s = NULL;
     double *prob = NULL;
     int failures = 0;
-    const char *in[] = {model};
-    if (json && xb_outfile_check("--json", json, in, 1, &ctx) != XB_OK) {
-        xb_report_error(&ctx);
-        cJSON_Delete(root);
-        free(images);
-        return 2;
-    }
     xb_session_opts so = {.profile_images = 16};
-    xb_cli_data_apply(&dopt, &so);
+    xb_cli_data_apply(&o.dopt, &so);
     if (xb_session_open(model, &so, &s, &ctx) != XB_OK) {
         xb_report_error(&ctx);
         cJSON_Delete(root);

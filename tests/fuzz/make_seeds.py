@@ -30,8 +30,9 @@ def pair(first, second):
     return struct.pack("<H", len(first)) + first + second
 
 
-# fuzz_argv: first byte = command (0 run, 1 sweep, 2 compile, 3 merge,
-# 4 meta, 5 plot, 6 report, 7 info), then the
+# fuzz_argv: first byte = command modulo 11 (0 run, 1 sweep, 2 compile,
+# 3 merge, 4 meta, 5 plot, 6 report, 7 info, 8 optimize, 9 classify,
+# 10 check-onnx), then the
 # arguments separated by NUL bytes (tests/fuzz/fuzz_argv.c).
 ARGV_SEEDS = [
     (0, ["m.onnx", "--data", "mnist", "--limit", "100", "--mode", "int8", "--json", "-"]),
@@ -61,6 +62,10 @@ ARGV_SEEDS = [
     (5, ["r.json", "s.csv", "-o", "plots"]),
     (6, ["r.json", "--out=r.html"]),
     (7, ["m.onnx"]),
+    (8, ["m.onnx", "--data", "d", "--arch", "isaac", "--method", "lrmp", "--budget-tiles", "40"]),
+    (9, ["m.onnx", "a.png", "b.jpg", "--json", "-", "--mean", "0.5", "--std=0.25"]),
+    (9, ["m.onnx", "a.png", "--resize", "32", "--center-crop", "28", "--json", "m.onnx"]),
+    (10, ["-q", "--list", "tests/onnx_node_tests.txt", "--root", "r", "d1", "d2"]),
 ]
 
 
