@@ -114,3 +114,35 @@ Test(matmul_integer, rejects_k_mismatch) {
     cr_assert(strstr(tg.ctx.msg, "agree on K") != NULL, "%s", tg.ctx.msg);
     xb_test_end(&tg);
 }
+
+/* Fuzz finding 11: batch dimension 0 against an unbatched B is an empty
+ * batch (numpy: 1 against 0 gives 0), not one batch read from A's empty
+ * buffer; the same with the zero on B's side. */
+Test(matmul_integer, batch_zero_is_empty) {
+    uint8_t one[1] = {0}, B[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+    xb_test_graph tg;
+    xb_test_begin(&tg);
+    int64_t ad[3] = {0, 1, 3}, bd[2] = {3, 3};
+    int in[2] = {xb_test_input(&tg, "A", XB_U8, 3, ad), xb_test_const(&tg, "B", XB_U8, 2, bd, B)};
+    int y = xb_test_tensor(&tg, "y");
+    xb_test_node(&tg, "MatMulInteger", 10, in, 2, &y, 1);
+    xb_test_output(&tg, y);
+    cr_assert_eq(xb_test_prepare(&tg), XB_OK, "%s", tg.ctx.msg);
+    const xb_shape *ys = &tg.g->tensors[y].shape;
+    cr_assert_eq(ys->rank, 3);
+    cr_assert_eq(ys->d[0], 0);
+    cr_assert_not_null(xb_test_run1(&tg, one), "%s", tg.ctx.msg);
+    xb_test_end(&tg);
+
+    xb_test_begin(&tg);
+    int64_t a2[3] = {1, 2, 3}, b2[3] = {0, 3, 2};
+    int in2[2] = {xb_test_input(&tg, "A", XB_U8, 3, a2), xb_test_input(&tg, "B", XB_U8, 3, b2)};
+    y = xb_test_tensor(&tg, "y");
+    xb_test_node(&tg, "MatMulInteger", 10, in2, 2, &y, 1);
+    xb_test_output(&tg, y);
+    cr_assert_eq(xb_test_prepare(&tg), XB_OK, "%s", tg.ctx.msg);
+    cr_assert_eq(tg.g->tensors[y].shape.d[0], 0);
+    const void *ins[2] = {B, one};
+    cr_assert_not_null(xb_test_run(&tg, ins, 0), "%s", tg.ctx.msg);
+    xb_test_end(&tg);
+}

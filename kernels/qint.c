@@ -171,11 +171,18 @@ xb_status xb_qint_mm_init(xb_qint_mm *m, const xb_graph *g, const xb_node *n, in
             return xb_fail(ctx, XB_ERR_INVALID, "batch dimensions of %s and %s do not broadcast",
                            xb_shape_str(as, s1, sizeof s1), xb_shape_str(bs, s2, sizeof s2));
         }
-        m->bshape[i] = da > db ? da : db;
+        /* numpy's rule: 1 against 0 gives 0 (the larger, 1, would run one
+         * batch over an empty operand's buffer). */
+        m->bshape[i] = da == 1 ? db : da;
         m->astride[i] = da == 1 ? 0 : ast;
         m->bstride[i] = db == 1 ? 0 : bst;
         ast *= da;
         bst *= db;
+        if ((double)m->batch * (double)m->bshape[i] > (double)((int64_t)1 << 30)) {
+            char s1[128], s2[128];
+            return xb_fail(ctx, XB_ERR_NOMEM, "batch of %s x %s is too large",
+                           xb_shape_str(as, s1, sizeof s1), xb_shape_str(bs, s2, sizeof s2));
+        }
         m->batch *= m->bshape[i];
     }
     y->rank = 0;
