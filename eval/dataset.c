@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "eval/dataset.h"
@@ -26,17 +27,21 @@ void xb_dataset_free(xb_dataset *d) {
     if (d->files)
         for (int64_t i = 0; i < d->n; i++) free(d->files[i]);
     free(d->files);
+    if (d->file) fclose(d->file);
     free(d);
 }
 
-xb_dataset *xb_dataset_alloc(const char *path, int64_t n, int c, int h, int w, xb_ctx *ctx) {
+/* A dataset of n images of c x h x w bytes, with the pixels in memory
+ * (in_memory) or read file by file (image folders). */
+static xb_dataset *dataset_new(const char *path, int64_t n, int c, int h, int w, bool in_memory,
+                               xb_ctx *ctx) {
     if (n < 0 || n > XB_DATASET_MAX_IMAGES) {
         xb_fail(ctx, XB_ERR_INVALID, "%s: %lld images is more than the limit of %d", path,
                 (long long)n, XB_DATASET_MAX_IMAGES);
         return NULL;
     }
     size_t per = (size_t)c * (size_t)h * (size_t)w, bytes;
-    if (xb_mul_overflow(per, (size_t)n, &bytes) || bytes > XB_DATASET_MAX_BYTES) {
+    if (in_memory && (xb_mul_overflow(per, (size_t)n, &bytes) || bytes > XB_DATASET_MAX_BYTES)) {
         xb_fail(ctx, XB_ERR_INVALID, "%s: %lld images of %dx%dx%d bytes exceed the %zu-byte limit",
                 path, (long long)n, c, h, w, XB_DATASET_MAX_BYTES);
         return NULL;
@@ -49,13 +54,74 @@ xb_dataset *xb_dataset_alloc(const char *path, int64_t n, int c, int h, int w, x
     d->w = w;
     d->name = xb_strdup(ctx, path);
     d->path = xb_strdup(ctx, path);
-    d->images = xb_malloc(ctx, bytes ? bytes : 1);
+    d->images = in_memory ? xb_malloc(ctx, bytes ? bytes : 1) : NULL;
     d->labels = xb_calloc(ctx, (size_t)(n ? n : 1), sizeof(int32_t));
-    if (!d->name || !d->path || !d->images || !d->labels) {
+    if (!d->name || !d->path || (in_memory && !d->images) || !d->labels) {
         xb_dataset_free(d);
         return NULL;
     }
     return d;
+}
+
+xb_dataset *xb_dataset_alloc(const char *path, int64_t n, int c, int h, int w, xb_ctx *ctx) {
+    return dataset_new(path, n, c, h, w, true, ctx);
+}
+
+xb_dataset *xb_dataset_alloc_files(const char *path, int64_t n, int c, int h, int w,
+                                   xb_ctx *ctx) {
+    return dataset_new(path, n, c, h, w, false, ctx);
+}
+
+/* Image i of an open uncompressed file: one pread (safe from several
+ * threads: no shared file position). */
+static const uint8_t *file_pixels(const xb_dataset *d, int64_t i, uint8_t *buf, xb_ctx *ctx) {
+    size_t want = xb_dataset_image_bytes(d), got = 0;
+    off_t off = (off_t)(d->file_off + i * d->file_stride);
+    int fd = fileno(d->file);
+    while (got < want) {
+        ssize_t r = pread(fd, buf + got, want - got, off + (off_t)got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) {
+            xb_fail(ctx, XB_ERR_IO, "%s: image %lld: %s", d->path, (long long)i,
+                    r < 0 ? strerror(errno) : "the file is shorter than when it was opened");
+            return NULL;
+        }
+        got += (size_t)r;
+    }
+    return buf;
+}
+
+const uint8_t *xb_dataset_pixels(const xb_dataset *d, int64_t i, uint8_t *buf, xb_ctx *ctx) {
+    if (i < 0 || i >= d->n) {
+        xb_fail(ctx, XB_ERR_INVALID, "%s: no image %lld (it has %lld)", d->path, (long long)i,
+                (long long)d->n);
+        return NULL;
+    }
+    if (d->images) return xb_dataset_image(d, i);
+    if (d->file) return file_pixels(d, i, buf, ctx);
+    if (!d->files || !d->files[i]) {
+        xb_fail(ctx, XB_ERR_INVALID, "%s: image %lld has neither pixels nor a file", d->path,
+                (long long)i);
+        return NULL;
+    }
+    uint8_t *pix = NULL;
+    int c = 0, h = 0, w = 0;
+    if (xb_image_load(d->files[i], d->h, d->w, &d->io, &pix, &c, &h, &w, ctx) != XB_OK)
+        return NULL;
+    /* The header was read when the folder was listed; a file replaced
+     * since then by one of another kind is an error, not a silent resize. */
+    if (h != d->h || w != d->w || (c != 1 && c != d->c)) {
+        xb_fail(ctx, XB_ERR_INVALID, "%s: is now %dx%d with %d channel(s), not the %dx%dx%d it "
+                "had when the folder was listed", d->files[i], w, h, c, d->w, d->h, d->c);
+        free(pix);
+        return NULL;
+    }
+    size_t plane = (size_t)h * (size_t)w;
+    /* A grey image in a colour folder is replicated to R, G and B. */
+    for (int k = 0; k < d->c; k++)
+        memcpy(buf + (size_t)k * plane, pix + (c == 1 ? 0 : (size_t)k * plane), plane);
+    free(pix);
+    return buf;
 }
 
 void xb_dirname(const char *path, char *buf, size_t n) {

@@ -26,6 +26,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "runtime/status.h"
 
@@ -34,24 +35,6 @@
 #define XB_DATASET_MAX_IMAGES 10000000
 #define XB_DATASET_MAX_SIDE 4096
 #define XB_DATASET_MAX_BYTES ((size_t)1 << 31)
-
-typedef struct xb_dataset {
-    char *name;          /* what the user asked for: "mnist", a path... */
-    char *path;          /* the file or folder actually read */
-    int64_t n;           /* images */
-    int c, h, w;         /* channels (1 grey, 3 RGB), height, width */
-    uint8_t *images;     /* [n][c][h][w] */
-    int32_t *labels;     /* [n]: class index */
-    int n_classes;       /* number of class names (0 when the format has none) */
-    char **class_names;  /* [n_classes] or NULL */
-    char **files;        /* PNG folders only: [n] file of each image, else NULL */
-} xb_dataset;
-
-static inline const uint8_t *xb_dataset_image(const xb_dataset *d, int64_t i) {
-    return d->images + (size_t)i * (size_t)d->c * (size_t)d->h * (size_t)d->w;
-}
-
-void xb_dataset_free(xb_dataset *d);
 
 /* Geometry changes applied to images read from files (PNG and JPEG alike,
  * eval/image_resize.c); 0: off.
@@ -63,6 +46,53 @@ void xb_dataset_free(xb_dataset *d);
 typedef struct xb_image_opts {
     int resize, crop;
 } xb_image_opts;
+
+typedef struct xb_dataset {
+    char *name;          /* what the user asked for: "mnist", a path... */
+    char *path;          /* the file or folder actually read */
+    int64_t n;           /* images */
+    int c, h, w;         /* channels (1 grey, 3 RGB), height, width */
+    uint8_t *images;     /* [n][c][h][w], or NULL: read file by file (below) */
+    int32_t *labels;     /* [n]: class index */
+    int n_classes;       /* number of class names (0 when the format has none) */
+    char **class_names;  /* [n_classes] or NULL */
+    char **files;        /* image folders only: [n] file of each image, else NULL */
+    xb_image_opts io;    /* image folders: --resize/--center-crop of each file */
+    FILE *file;          /* uncompressed IDX / CIFAR: the open file, or NULL */
+    int64_t file_off, file_stride; /* image i's pixels at file_off + i x file_stride */
+} xb_dataset;
+
+/* Only gzipped IDX and CIFAR files are held decoded in `images`.  Other
+ * datasets are read image by image when a run asks (xb_dataset_pixels), so
+ * they cost memory for their labels (and a folder's file names) plus one
+ * image per thread, whatever their size:
+ *   - uncompressed IDX and CIFAR files stay open; an image is one pread
+ *     (the loader checked the file's size against its header or records);
+ *   - image folders: the loader reads every file's header (size, grey or
+ *     colour) and keeps the file list; an image is decoded from its file
+ *     (ImageNet's 50,000 validation JPEGs would be 7.5 GB of pixels at
+ *     224 x 224 held whole). */
+
+/* Image i in memory, or NULL when the dataset is read file by file: use
+ * xb_dataset_pixels, which works for both. */
+static inline const uint8_t *xb_dataset_image(const xb_dataset *d, int64_t i) {
+    if (!d->images) return NULL;
+    return d->images + (size_t)i * (size_t)d->c * (size_t)d->h * (size_t)d->w;
+}
+
+/* Bytes of one image: c x h x w. */
+static inline size_t xb_dataset_image_bytes(const xb_dataset *d) {
+    return (size_t)d->c * (size_t)d->h * (size_t)d->w;
+}
+
+/* Image i's c x h x w pixels: in memory, or decoded from its file into buf
+ * (xb_dataset_image_bytes(d) bytes; a grey file of a colour folder is
+ * replicated to R, G and B).  NULL when the file cannot be read or no
+ * longer has the header the folder was listed with; the message names the
+ * file.  Safe from several threads with separate buffers. */
+const uint8_t *xb_dataset_pixels(const xb_dataset *d, int64_t i, uint8_t *buf, xb_ctx *ctx);
+
+void xb_dataset_free(xb_dataset *d);
 
 /* IDX: `images_path` is an idx3 u8 file (".gz" or plain, detected by the
  * gzip magic, not the name).  Its labels file is found beside it by the
@@ -109,7 +139,8 @@ xb_status xb_dataset_load_png_dir_sized(const char *dir, int want_h, int want_w,
 xb_status xb_dataset_load_image_dir(const char *dir, int want_h, int want_w, const xb_image_opts *io,
                                     xb_dataset **out, xb_ctx *ctx);
 /* One PNG or JPEG file (chosen by its extension), checked and transformed
- * as in a folder. */
+ * as in a folder.  pixels NULL: read the header only and give the channels
+ * and the size decoding would give (after io), nothing decoded. */
 xb_status xb_image_load(const char *path, int want_h, int want_w, const xb_image_opts *io,
                         uint8_t **pixels, int *c, int *h, int *w, xb_ctx *ctx);
 

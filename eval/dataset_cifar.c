@@ -97,6 +97,46 @@ static void gzip_declared_size(const char *path, size_t *declared) {
     fclose(f);
 }
 
+/* An uncompressed file: its size says how many records it holds; the
+ * labels are read in one pass, the pixels stay in the file (read image by
+ * image: xb_dataset_pixels). */
+static xb_status load_plain(const char *path, uint64_t size, xb_dataset **out, xb_ctx *ctx) {
+    if (size == 0 || size % CIFAR_RECORD != 0)
+        return xb_fail(ctx, XB_ERR_PARSE,
+                       "%s: %llu bytes is not a whole number of %d-byte CIFAR records (truncated "
+                       "or not a CIFAR-10 binary file)",
+                       path, (unsigned long long)size, CIFAR_RECORD);
+    FILE *f = xb_open_regular(path, ctx);
+    if (!f) return ctx->status;
+    int64_t n = (int64_t)(size / CIFAR_RECORD);
+    xb_dataset *d = xb_dataset_alloc_files(path, n, 3, CIFAR_SIDE, CIFAR_SIDE, ctx);
+    enum { CHUNK = 256 };
+    unsigned char *buf = d ? xb_malloc(ctx, (size_t)CHUNK * CIFAR_RECORD) : NULL;
+    if (!d || !buf) {
+        free(buf);
+        fclose(f);
+        xb_dataset_free(d);
+        return ctx->status;
+    }
+    d->file = f;
+    d->file_off = 1;
+    d->file_stride = CIFAR_RECORD;
+    for (int64_t i = 0; i < n; i += CHUNK) {
+        size_t k = (size_t)(n - i < CHUNK ? n - i : CHUNK);
+        if (fread(buf, CIFAR_RECORD, k, f) != k) {
+            xb_fail(ctx, XB_ERR_IO, "%s: %s at record %lld", path,
+                    ferror(f) ? "read error" : "shorter than its size said", (long long)i);
+            free(buf);
+            xb_dataset_free(d);
+            return ctx->status;
+        }
+        for (size_t r = 0; r < k; r++) d->labels[i + (int64_t)r] = buf[r * CIFAR_RECORD];
+    }
+    free(buf);
+    *out = d;
+    return XB_OK;
+}
+
 xb_status xb_dataset_load_cifar(const char *path, xb_dataset **out, xb_ctx *ctx) {
     *out = NULL;
     unsigned char *b = NULL;
@@ -116,6 +156,16 @@ xb_status xb_dataset_load_cifar(const char *path, xb_dataset **out, xb_ctx *ctx)
                        path, declared, CIFAR_RECORD, max);
     if (declared == SIZE_MAX && S_ISREG(sb.st_mode) && (uintmax_t)sb.st_size > (uintmax_t)max)
         return xb_fail(ctx, XB_ERR_INVALID, "%s: larger than the %zu-byte limit", path, max);
+    if (declared == SIZE_MAX && S_ISREG(sb.st_mode)) {
+        xb_dataset *d = NULL;
+        XB_TRY(load_plain(path, (uint64_t)sb.st_size, &d, ctx));
+        if (read_meta(path, d, ctx) != XB_OK) {
+            xb_dataset_free(d);
+            return ctx->status;
+        }
+        *out = d;
+        return XB_OK;
+    }
     bool more = false;
     if (declared != SIZE_MAX) max = declared;
     XB_TRY(xb_read_file_gz_upto(path, max, &b, &len, &more, ctx));

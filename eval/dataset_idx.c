@@ -3,6 +3,7 @@
  * ndims big-endian u32 dimensions, then the elements row-major.  We accept
  * type 0x08 (unsigned byte): images with 3 dims (n, rows, cols), labels with
  * 1 dim (n). */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,6 +120,45 @@ static xb_status labels_path(const char *images, char *out, size_t n, xb_ctx *ct
                    images);
 }
 
+/* An uncompressed images file: the header, then its size must be exactly
+ * what the header declares; the pixels stay in the file, open in *f (read
+ * image by image: xb_dataset_pixels). */
+static xb_status idx_open_plain(const char *path, uint32_t *dims, size_t *off, FILE **f,
+                                xb_ctx *ctx) {
+    unsigned char head[16];
+    size_t expect = 0;
+    *f = xb_open_regular(path, ctx);
+    if (!*f) return ctx->status;
+    size_t hl = fread(head, 1, sizeof head, *f);
+    struct stat sb;
+    xb_status st = idx_header(path, head, hl, 3, dims, off, &expect, ctx);
+    if (st == XB_OK && fstat(fileno(*f), &sb) != 0)
+        st = xb_fail(ctx, XB_ERR_IO, "%s: cannot stat the open file", path);
+    if (st == XB_OK && (uint64_t)sb.st_size < *off + expect)
+        st = xb_fail(ctx, XB_ERR_PARSE, "%s: truncated: header promises %zu data bytes, file has %llu",
+                     path, expect, (unsigned long long)((uint64_t)sb.st_size - *off));
+    if (st == XB_OK && (uint64_t)sb.st_size > *off + expect)
+        st = xb_fail(ctx, XB_ERR_PARSE,
+                     "%s: more data than the header's dimensions describe (%zu data bytes): "
+                     "dimensions inconsistent with the file size",
+                     path, expect);
+    if (st != XB_OK) {
+        fclose(*f);
+        *f = NULL;
+    }
+    return st;
+}
+
+/* Is the file gzipped (its first two bytes)? */
+static bool is_gzip(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return false;
+    unsigned char m[2] = {0};
+    bool gz = fread(m, 1, 2, f) == 2 && m[0] == 0x1f && m[1] == 0x8b;
+    fclose(f);
+    return gz;
+}
+
 xb_status xb_dataset_load_idx(const char *images_path, xb_dataset **out, xb_ctx *ctx) {
     *out = NULL;
     unsigned char *ib = NULL, *lb = NULL;
@@ -126,7 +166,15 @@ xb_status xb_dataset_load_idx(const char *images_path, xb_dataset **out, xb_ctx 
     uint32_t idims[3], ldims[1];
     char lpath[4096];
     xb_dataset *d = NULL;
-    if (idx_read(images_path, 3, &ib, &il, idims, &ioff, ctx) != XB_OK) goto fail;
+    FILE *f = NULL;
+    struct stat sb;
+    /* (a FIFO or device goes the gzip reader's way, which refuses it) */
+    bool plain = stat(images_path, &sb) == 0 && S_ISREG(sb.st_mode) && !is_gzip(images_path);
+    if (plain) {
+        if (idx_open_plain(images_path, idims, &ioff, &f, ctx) != XB_OK) goto fail;
+    } else if (idx_read(images_path, 3, &ib, &il, idims, &ioff, ctx) != XB_OK) {
+        goto fail;
+    }
     if (labels_path(images_path, lpath, sizeof lpath, ctx) != XB_OK) goto fail;
     if (idx_read(lpath, 1, &lb, &ll, ldims, &loff, ctx) != XB_OK) goto fail;
     if (ldims[0] != idims[0]) {
@@ -134,15 +182,24 @@ xb_status xb_dataset_load_idx(const char *images_path, xb_dataset **out, xb_ctx 
                 images_path);
         goto fail;
     }
-    d = xb_dataset_alloc(images_path, idims[0], 1, (int)idims[1], (int)idims[2], ctx);
+    d = plain ? xb_dataset_alloc_files(images_path, idims[0], 1, (int)idims[1], (int)idims[2], ctx)
+              : xb_dataset_alloc(images_path, idims[0], 1, (int)idims[1], (int)idims[2], ctx);
     if (!d) goto fail;
-    memcpy(d->images, ib + ioff, (size_t)idims[0] * idims[1] * idims[2]);
+    if (plain) {
+        d->file = f;
+        f = NULL;
+        d->file_off = (int64_t)ioff;
+        d->file_stride = (int64_t)idims[1] * idims[2];
+    } else {
+        memcpy(d->images, ib + ioff, (size_t)idims[0] * idims[1] * idims[2]);
+    }
     for (uint32_t i = 0; i < idims[0]; i++) d->labels[i] = lb[loff + i];
     free(ib);
     free(lb);
     *out = d;
     return XB_OK;
 fail:
+    if (f) fclose(f);
     free(ib);
     free(lb);
     xb_dataset_free(d);

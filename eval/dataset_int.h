@@ -23,6 +23,10 @@ xb_status xb_read_file_gz_upto(const char *path, size_t max, unsigned char **dat
 /* A zeroed dataset with name/path copied and room for n images of c*h*w
  * bytes and n labels. */
 xb_dataset *xb_dataset_alloc(const char *path, int64_t n, int c, int h, int w, xb_ctx *ctx);
+/* The same without pixels (images NULL): an image folder, whose files are
+ * decoded one at a time by xb_dataset_pixels. */
+xb_dataset *xb_dataset_alloc_files(const char *path, int64_t n, int c, int h, int w,
+                                   xb_ctx *ctx);
 
 /* Open for reading only a regular file (a FIFO would block, a device
  * might never end); NULL with the message in ctx. */

@@ -27,6 +27,7 @@ typedef struct {
     jmp_buf jb;
     char err[JMSG_LENGTH_MAX + 64];
     int mismatch;               /* the header failed the size check (err says so) */
+    int header_only;            /* stop after the checks (xb_image_probe) */
     unsigned char *raw;         /* interleaved rows */
 } jpeg_state;
 
@@ -63,6 +64,12 @@ static void decode(struct jpeg_decompress_struct *ci, jpeg_state *s, int want_h,
         snprintf(s->err, sizeof s->err, "CMYK JPEGs are not supported (convert to RGB)");
         longjmp(s->jb, 1);
     }
+    if (s->header_only) { /* what decoding would give */
+        *c = ci->num_components == 1 ? 1 : 3;
+        *h = ih;
+        *w = iw;
+        return;
+    }
     ci->out_color_space = ci->num_components == 1 ? JCS_GRAYSCALE : JCS_RGB;
     jpeg_start_decompress(ci);
     int ch = ci->output_components;
@@ -84,7 +91,7 @@ static void decode(struct jpeg_decompress_struct *ci, jpeg_state *s, int want_h,
 
 xb_status xb_jpeg_load_opts(const char *path, int want_h, int want_w, const xb_image_opts *io,
                             uint8_t **pixels, int *c, int *h, int *w, xb_ctx *ctx) {
-    *pixels = NULL;
+    if (pixels) *pixels = NULL;
     FILE *f = xb_open_regular(path, ctx);
     if (!f) return ctx->status;
     struct jpeg_decompress_struct *ci = calloc(1, sizeof *ci);
@@ -95,6 +102,7 @@ xb_status xb_jpeg_load_opts(const char *path, int want_h, int want_w, const xb_i
         fclose(f);
         return xb_fail(ctx, XB_ERR_NOMEM, "%s: out of memory", path);
     }
+    s->header_only = pixels == NULL;
     ci->err = jpeg_std_error(&s->pub);
     s->pub.error_exit = on_jpeg_error;
     s->pub.emit_message = on_jpeg_message;
@@ -115,6 +123,12 @@ xb_status xb_jpeg_load_opts(const char *path, int want_h, int want_w, const xb_i
     jpeg_destroy_decompress(ci);
     free(ci);
     fclose(f);
+    if (!pixels) { /* header only: the size after io (checked to fit) */
+        free(s);
+        *c = ic;
+        xb_image_geometry(io, ih, iw, h, w);
+        return XB_OK;
+    }
     /* interleaved -> planar */
     size_t plane = (size_t)ih * (size_t)iw;
     uint8_t *out = malloc(plane * (size_t)ic);

@@ -34,6 +34,7 @@ typedef struct {
     int want_h, want_w;  /* 0: any size */
     const xb_image_opts *io; /* resize/crop applied after decoding (NULL: none) */
     int mismatch;        /* the size was not the wanted one (err says so) */
+    int header_only;     /* stop after the size check (xb_image_probe) */
     unsigned char *raw;  /* interleaved 8-bit pixels, h * rowbytes */
     png_bytep *rows;
 } png_state;
@@ -66,6 +67,12 @@ static void decode(png_structp png, png_infop info, png_state *s, int *out_c, in
         s->mismatch = 1;
         xb_image_size_error(s->err, sizeof s->err, s->io, (int)h, (int)w, s->want_h, s->want_w);
         png_longjmp(png, 1);
+    }
+    if (s->header_only) { /* what decoding would give: colour or grey */
+        *out_c = ctype == PNG_COLOR_TYPE_PALETTE || (ctype & PNG_COLOR_MASK_COLOR) ? 3 : 1;
+        *out_h = (int)h;
+        *out_w = (int)w;
+        return;
     }
     /* Normalise every colour type and depth to 8-bit grey, grey+alpha, RGB
      * or RGBA (PNG spec, section 11.2.2: the five colour types). */
@@ -125,7 +132,7 @@ xb_status xb_png_load_sized(const char *path, int want_h, int want_w, uint8_t **
 
 xb_status xb_png_load_opts(const char *path, int want_h, int want_w, const xb_image_opts *io,
                            uint8_t **pixels, int *c, int *h, int *w, xb_ctx *ctx) {
-    *pixels = NULL;
+    if (pixels) *pixels = NULL;
     FILE *f = xb_open_regular(path, ctx);
     if (!f) return ctx->status;
     unsigned char sig[8];
@@ -142,6 +149,7 @@ xb_status xb_png_load_opts(const char *path, int want_h, int want_w, const xb_im
     s->want_h = want_h;
     s->want_w = want_w;
     s->io = io;
+    s->header_only = pixels == NULL;
     png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, s, on_png_error, on_png_warning);
     png_infop info = png ? png_create_info_struct(png) : NULL;
     if (!png || !info) {
@@ -169,6 +177,12 @@ xb_status xb_png_load_opts(const char *path, int want_h, int want_w, const xb_im
     decode(png, info, s, &oc, &oh, &ow, &ch);
     png_destroy_read_struct(&png, &info, NULL);
     fclose(f);
+    if (!pixels) { /* header only: the size after io (checked to fit) */
+        free(s);
+        *c = oc;
+        xb_image_geometry(io, oh, ow, h, w);
+        return XB_OK;
+    }
     size_t plane = (size_t)oh * (size_t)ow;
     uint8_t *out = malloc(plane * (size_t)oc);
     if (!out) {
@@ -324,8 +338,6 @@ xb_status xb_dataset_load_image_dir(const char *dir, int want_h, int want_w, con
     strvec classes = {0}, files = {0};
     strvec paths = {0};
     int32_t *labels = NULL;
-    uint8_t **pix = NULL;
-    int *pc = NULL;
     xb_dataset *d = NULL;
     xb_status st = list_dir(dir, 1, &classes, ctx);
     if (st != XB_OK) goto done;
@@ -370,16 +382,13 @@ xb_status xb_dataset_load_image_dir(const char *dir, int want_h, int want_w, con
     }
     st = interleave_classes(&paths, labels, classes.n, ctx);
     if (st != XB_OK) goto done;
-    pix = xb_calloc(ctx, (size_t)paths.n, sizeof(uint8_t *));
-    pc = xb_calloc(ctx, (size_t)paths.n, sizeof(int));
-    if (!pix || !pc) {
-        st = ctx->status;
-        goto done;
-    }
+    /* Headers only (size, grey or colour): the pixels are decoded when a
+     * run reads them (xb_dataset_pixels), so the folder's size costs no
+     * memory.  A damaged body is reported then, naming the file. */
     int c = 1, h0 = 0, w0 = 0;
     for (int i = 0; i < paths.n && st == XB_OK; i++) {
-        int h, w;
-        st = xb_image_load(paths.v[i], want_h, want_w, io, &pix[i], &pc[i], &h, &w, ctx);
+        int h, w, ci;
+        st = xb_image_load(paths.v[i], want_h, want_w, io, NULL, &ci, &h, &w, ctx);
         if (st != XB_OK) break;
         if (i == 0) {
             h0 = h;
@@ -390,21 +399,16 @@ xb_status xb_dataset_load_image_dir(const char *dir, int want_h, int want_w, con
                          paths.v[i], w, h, paths.v[0], w0, h0);
             break;
         }
-        if (pc[i] == 3) c = 3;
+        if (ci == 3) c = 3;
     }
     if (st != XB_OK) goto done;
-    d = xb_dataset_alloc(dir, paths.n, c, h0, w0, ctx);
+    d = xb_dataset_alloc_files(dir, paths.n, c, h0, w0, ctx);
     if (!d) {
         st = ctx->status;
         goto done;
     }
-    size_t plane = (size_t)h0 * (size_t)w0;
-    for (int i = 0; i < paths.n; i++) {
-        uint8_t *dst = d->images + (size_t)i * (size_t)c * plane;
-        /* A grey image in a colour folder is replicated to R, G and B. */
-        for (int k = 0; k < c; k++) memcpy(dst + (size_t)k * plane, pix[i] + (pc[i] == 1 ? 0 : (size_t)k * plane), plane);
-        d->labels[i] = labels[i];
-    }
+    if (io) d->io = *io;
+    for (int i = 0; i < paths.n; i++) d->labels[i] = labels[i];
     d->files = xb_calloc(ctx, (size_t)paths.n, sizeof(char *));
     d->class_names = xb_calloc(ctx, (size_t)classes.n, sizeof(char *));
     if (!d->files || !d->class_names) {
@@ -422,10 +426,6 @@ xb_status xb_dataset_load_image_dir(const char *dir, int want_h, int want_w, con
     }
     d->n_classes = classes.n;
 done:
-    if (pix)
-        for (int i = 0; i < paths.n; i++) free(pix[i]);
-    free(pix);
-    free(pc);
     free(labels);
     strvec_free(&classes);
     strvec_free(&files);

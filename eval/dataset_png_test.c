@@ -13,6 +13,8 @@
 
 static void fini(void) { xb_tmp_cleanup(); }
 
+static const uint8_t *pixels(const xb_dataset *d, int64_t i) { return xb_test_pixels(d, i); }
+
 #define W 5
 #define H 3
 
@@ -300,7 +302,7 @@ Test(png_dir, sorted_classes_and_files, .fini = fini) {
     int want_pix[] = {10, 20, 30, 40}; /* a.PNG before b.png */
     for (int i = 0; i < 4; i++) {
         cr_assert_eq(d->labels[i], want_label[i]);
-        cr_assert_eq(xb_dataset_image(d, i)[7], want_pix[i]);
+        cr_assert_eq(pixels(d, i)[7], want_pix[i]);
     }
     cr_assert(strstr(d->files[2], "dog/a.PNG") != NULL);
     xb_dataset_free(d);
@@ -312,7 +314,7 @@ Test(png_dir, sorted_classes_and_files, .fini = fini) {
     int want_pix2[] = {10, 20, 30, 11, 40};
     for (int i = 0; i < 5; i++) {
         cr_assert_eq(d->labels[i], want_label2[i], "image %d", i);
-        cr_assert_eq(xb_dataset_image(d, i)[7], want_pix2[i], "image %d", i);
+        cr_assert_eq(pixels(d, i)[7], want_pix2[i], "image %d", i);
     }
     xb_dataset_free(d);
 }
@@ -327,9 +329,9 @@ Test(png_dir, mixed_grey_and_colour_becomes_rgb, .fini = fini) {
     xb_dataset *d;
     cr_assert_eq(xb_dataset_open(xb_tmp("mx"), &d, &ctx), XB_OK, "%s", ctx.msg);
     cr_assert_eq(d->c, 3);
-    const uint8_t *g = xb_dataset_image(d, 0);
+    const uint8_t *g = pixels(d, 0);
     for (int k = 0; k < 3; k++) cr_assert_eq(g[k * W * H + 4], 77);
-    const uint8_t *rgb = xb_dataset_image(d, 1);
+    const uint8_t *rgb = pixels(d, 1);
     cr_assert_eq(rgb[2 * W * H + 1], src_sample(1, 2, 8));
     free(src);
     xb_dataset_free(d);

@@ -10,6 +10,8 @@
 
 static void fini(void) { xb_tmp_cleanup(); }
 
+static const uint8_t *pixels(const xb_dataset *d, int64_t i) { return xb_test_pixels(d, i); }
+
 /* An IDX file image: header for `ndims` dims, then `data`. */
 static size_t make_idx(unsigned char *buf, int ndims, const uint32_t *dims, const unsigned char *data,
                        size_t n) {
@@ -46,11 +48,11 @@ static void check_small(const xb_dataset *d) {
     cr_assert_eq(d->c, 1);
     cr_assert_eq(d->h, 2);
     cr_assert_eq(d->w, 3);
-    for (int i = 0; i < 18; i++) cr_assert_eq(d->images[i], 10 * (i / 6) + i % 6);
+    for (int i = 0; i < 18; i++) cr_assert_eq(pixels(d, i / 6)[i % 6], 10 * (i / 6) + i % 6);
     cr_assert_eq(d->labels[0], 7);
     cr_assert_eq(d->labels[1], 0);
     cr_assert_eq(d->labels[2], 9);
-    cr_assert_eq(xb_dataset_image(d, 2)[0], 20);
+    cr_assert_eq(pixels(d, 2)[0], 20);
 }
 
 Test(dataset_idx, plain_files, .fini = fini) {
@@ -192,7 +194,7 @@ Test(dataset_cifar, records_and_meta, .fini = fini) {
     cr_assert_eq(d->w, 32);
     cr_assert_eq(d->labels[11], 1);
     /* planar: red plane then green then blue, as stored */
-    const uint8_t *im = xb_dataset_image(d, 5);
+    const uint8_t *im = pixels(d, 5);
     cr_assert_eq(im[0], 5);
     cr_assert_eq(im[1024], (1024 + 5) & 255);
     cr_assert_eq(im[3071], (3071 + 5) & 255);
@@ -359,5 +361,26 @@ Test(dataset_samples, mnist_and_cifar_samples) {
     cr_assert_eq(d->n, 1000);
     cr_assert_eq(d->n_classes, 10);
     cr_assert_str_eq(d->class_names[0], "airplane");
+    xb_dataset_free(d);
+}
+
+/* Uncompressed IDX and CIFAR files are read image by image from the open
+ * file: a file cut after it was opened fails the read naming the file and
+ * the image, instead of returning stale or partial pixels. */
+Test(dataset_open, plain_file_cut_after_open_fails_the_read, .fini = fini) {
+    unsigned char rec[3 * 3073];
+    for (size_t i = 0; i < sizeof rec; i++) rec[i] = (unsigned char)(i % 3073 ? i * 3 : 1);
+    xb_write_bytes(xb_tmp("cut_batch.bin"), rec, sizeof rec);
+    xb_ctx ctx = {0};
+    xb_dataset *d = NULL;
+    cr_assert_eq(xb_dataset_load_cifar(xb_tmp("cut_batch.bin"), &d, &ctx), XB_OK, "%s", ctx.msg);
+    cr_assert_null(d->images, "held in memory");
+    cr_assert_eq(pixels(d, 2)[0], (unsigned char)((2 * 3073 + 1) * 3));
+    xb_write_bytes(xb_tmp("cut_batch.bin"), rec, 3073 + 100);
+    uint8_t buf[3072];
+    cr_assert_null(xb_dataset_pixels(d, 2, buf, &ctx));
+    cr_assert(strstr(ctx.msg, "cut_batch.bin: image 2") && strstr(ctx.msg, "shorter"), "%s",
+              ctx.msg);
+    cr_assert_null(xb_dataset_pixels(d, 3, buf, &ctx), "past the end");
     xb_dataset_free(d);
 }

@@ -9,10 +9,12 @@
  *   model     the float graph's constants (weights), as loaded
  *   threads   x (activation blocks + the largest node scratch of one
  *             image: xb_exec_plan_bytes), one xb_exec per worker thread
- *   dataset   2 x its pixels (n x c x h x w bytes, from the IDX / CIFAR
- *             header or the file count of a folder, c = 3 and the model's
- *             h x w per folder image): the reader's growing buffer plus the
- *             dataset it is copied into (docs measure 1.7x).
+ *   dataset   IDX / CIFAR files: 2 x their pixels (n x c x h x w bytes,
+ *             from the header or the file size): the reader's growing
+ *             buffer plus the dataset it is copied into (docs measure
+ *             1.7x).  Image folders: their file names (paths, pointers and
+ *             labels); their images are decoded one at a time per thread
+ *             (xb_dataset_pixels), so a folder's size costs no pixels.
  * Not charged: the program itself (about 3 MB), the int8 graph and the
  * programmed crossbars of --mode int8/analog (the same order as the
  * weights; see the table in docs/arch-eval.md), allocator overhead.  So

@@ -37,6 +37,7 @@ static double now_s(void) {
 typedef struct {
     xb_exec *e;
     void *state;
+    uint8_t *px;       /* one image's pixels when the dataset reads files */
     xb_ctx ctx;
     xb_status st;
     int64_t fail_at;   /* lowest failing image, or INT64_MAX */
@@ -79,6 +80,10 @@ static void worker_init(worker *me, const run_shared *rs, int t) {
     me->fail_at = INT64_MAX;
     me->e = xb_exec_new(rs->g, &me->ctx);
     if (!me->e) me->st = me->ctx.status;
+    if (me->st == XB_OK && !rs->d->images) {
+        me->px = xb_malloc(&me->ctx, xb_dataset_image_bytes(rs->d));
+        if (!me->px) me->st = me->ctx.status;
+    }
     if (me->st == XB_OK && eng && eng->state_new) {
         me->state = eng->state_new(eng->self, &me->ctx);
         if (!me->state) me->st = me->ctx.status ? me->ctx.status : XB_ERR_NOMEM;
@@ -117,7 +122,13 @@ static void run_image(worker *me, run_shared *rs, int64_t j) {
     }
     int64_t i = rs->first + j;
     xb_exec *e = me->e;
-    xb_preproc_image(rs->pp, xb_dataset_image(rs->d, i), rs->d->c, (float *)e->buf[rs->in_t]);
+    const uint8_t *px = xb_dataset_pixels(rs->d, i, me->px, &me->ctx);
+    if (!px) {
+        me->st = me->ctx.status;
+        me->fail_at = i;
+        return;
+    }
+    xb_preproc_image(rs->pp, px, rs->d->c, (float *)e->buf[rs->in_t]);
     e->image_index = i;
     xb_status st = xb_exec_run(e, &me->ctx);
     if (st != XB_OK) {
@@ -168,6 +179,7 @@ static void workers_finish(worker *w, int nt, const xb_engine *eng, xb_status st
             if (eng->state_free) eng->state_free(w[t].state);
         }
         xb_exec_free(w[t].e);
+        free(w[t].px);
     }
 }
 

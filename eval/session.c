@@ -265,10 +265,25 @@ static xb_status preprocess_calibration(xb_session *s, xb_ctx *ctx) {
     const xb_session_calib *c = &s->cal;
     size_t per = (size_t)s->pp.c * (size_t)s->pp.h * (size_t)s->pp.w;
     s->cal_images = xb_calloc(ctx, (size_t)c->n * per, sizeof(float));
-    if (!s->cal_images) return ctx->status;
-    for (int64_t i = 0; i < c->n; i++)
-        xb_preproc_image(&s->pp, xb_dataset_image(c->set, c->first + i), c->set->c,
-                         s->cal_images + (size_t)i * per);
+    uint8_t *buf = xb_malloc(ctx, xb_dataset_image_bytes(c->set));
+    if (!s->cal_images || !buf) {
+        free(buf);
+        free(s->cal_images);
+        s->cal_images = NULL;
+        return ctx->status;
+    }
+    for (int64_t i = 0; i < c->n; i++) {
+        const uint8_t *px = xb_dataset_pixels(c->set, c->first + i, buf, ctx);
+        if (!px) { /* the message names the file */
+            free(buf);
+            free(s->cal_images);
+            s->cal_images = NULL;
+            xb_ctx_prefix(ctx, "calibration image %lld", (long long)(c->first + i));
+            return ctx->status;
+        }
+        xb_preproc_image(&s->pp, px, c->set->c, s->cal_images + (size_t)i * per);
+    }
+    free(buf);
     return XB_OK;
 }
 

@@ -288,10 +288,42 @@ Test(byo, jpeg_header_checked_before_decoding, .fini = fini) {
     xb_dataset *d = NULL;
     cr_assert_eq(xb_dataset_open_sized(dir, 32, 32, &d, &ctx), XB_ERR_INVALID, "%s", ctx.msg);
     cr_assert(strstr(ctx.msg, "64x48") && strstr(ctx.msg, "--resize"), "%s", ctx.msg);
-    /* the same cut file at the right size reads as corrupt */
+    /* At the right size the folder opens (only headers are read at load)
+     * and the image reads as corrupt when it is decoded, naming the file. */
     ctx = (xb_ctx){0};
-    cr_assert_eq(xb_dataset_open_sized(dir, 48, 64, &d, &ctx), XB_ERR_PARSE, "%s", ctx.msg);
-    cr_assert(strstr(ctx.msg, "corrupt JPEG"), "%s", ctx.msg);
+    cr_assert_eq(xb_dataset_open_sized(dir, 48, 64, &d, &ctx), XB_OK, "%s", ctx.msg);
+    uint8_t img[3 * 48 * 64];
+    cr_assert_null(xb_dataset_pixels(d, 0, img, &ctx));
+    cr_assert(strstr(ctx.msg, "corrupt JPEG") && strstr(ctx.msg, "x.jpg"), "%s", ctx.msg);
+    xb_dataset_free(d);
+}
+
+/* A folder is decoded image by image during the run: a damaged file fails
+ * the run (exit 1) with the image index and the file, and no results. */
+Test(byo, damaged_image_fails_the_run_naming_it, .fini = fini) {
+    const char *dir = tmp("dmg"), *cls = tmp("dmg/a"), *good = tmp("dmg/a/0.jpg"),
+               *bad = tmp("dmg/a/1.jpg");
+    xb_mkdir(dir);
+    xb_mkdir(cls);
+    uint8_t px[3 * 32 * 32];
+    for (size_t i = 0; i < sizeof px; i++) px[i] = (uint8_t)(i * 5);
+    write_jpeg(good, px, 32, 32);
+    write_jpeg(bad, px, 32, 32);
+    char buf[1 << 15];
+    FILE *fp = fopen(bad, "rb");
+    size_t n = fread(buf, 1, sizeof buf, fp);
+    fclose(fp);
+    xb_write_bytes(bad, buf, n / 2);
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "run models/resnet20_cifar10.onnx --data %s --mode float", dir);
+    cr_assert_eq(xb_cli_run(cmd), 1, "%s", xb_cli_err);
+    cr_assert(strstr(xb_cli_err, "image 1 of") && strstr(xb_cli_err, "1.jpg") &&
+                  strstr(xb_cli_err, "corrupt JPEG"),
+              "%s", xb_cli_err);
+    /* the good image alone runs */
+    snprintf(cmd, sizeof cmd, "run models/resnet20_cifar10.onnx --data %s --mode float --limit 1",
+             dir);
+    cr_assert_eq(xb_cli_run(cmd), 0, "%s", xb_cli_err);
 }
 
 /* --offset N --limit K evaluates images N..N+K-1: the same predictions as

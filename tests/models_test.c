@@ -299,7 +299,15 @@ ParameterizedTest(model_param *mp, golden, threads_identical) {
     if (nq == 0) {
         size_t per = (size_t)m.pp.c * (size_t)m.pp.h * (size_t)m.pp.w;
         float *cal = malloc(8 * per * sizeof(float));
-        for (int i = 0; i < 8; i++) xb_preproc_image(&m.pp, xb_dataset_image(d, 100 + i), d->c, cal + i * per);
+        uint8_t *px = malloc(xb_dataset_image_bytes(d));
+        cr_assert_not_null(px);
+        for (int i = 0; i < 8; i++) {
+            xb_ctx pc = {0};
+            const uint8_t *im = xb_dataset_pixels(d, 100 + i, px, &pc);
+            cr_assert_not_null(im, "%s", pc.msg);
+            xb_preproc_image(&m.pp, im, d->c, cal + i * per);
+        }
+        free(px);
         xb_quant_opts qo = xb_quant_opts_default();
         xb_graph *qg;
         xb_ctx ctx = {0};

@@ -46,7 +46,10 @@ static void write_idx(const xb_dataset *d, const char dir[1024], const char *pre
     be32(lab, 0x801);
     be32(lab + 4, (uint32_t)n);
     for (int64_t i = 0; i < n; i++) {
-        memcpy(img + 16 + (size_t)i * per, xb_dataset_image(d, idx[i]), per);
+        xb_ctx pc = {0};
+        const uint8_t *im = xb_dataset_pixels(d, idx[i], img + 16 + (size_t)i * per, &pc);
+        cr_assert_not_null(im, "%s", pc.msg);
+        if (im != img + 16 + (size_t)i * per) memcpy(img + 16 + (size_t)i * per, im, per);
         lab[8 + i] = (uint8_t)d->labels[idx[i]];
     }
     char p[2048];

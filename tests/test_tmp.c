@@ -9,6 +9,10 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <criterion/criterion.h>
+
+#include "eval/dataset.h"
+
 static char dir[512];
 
 const char *xb_tmpdir(void) {
@@ -66,4 +70,20 @@ static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ft
 void xb_tmp_cleanup(void) {
     if (dir[0]) nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
     dir[0] = '\0';
+}
+
+const unsigned char *xb_test_pixels(const struct xb_dataset *d, long long i) {
+    static unsigned char *buf;
+    static size_t cap;
+    size_t n = xb_dataset_image_bytes(d);
+    if (n > cap) {
+        unsigned char *nb = realloc(buf, n);
+        cr_assert_not_null(nb);
+        buf = nb;
+        cap = n;
+    }
+    xb_ctx ctx = {0};
+    const uint8_t *p = xb_dataset_pixels(d, i, buf, &ctx);
+    cr_assert_not_null(p, "%s", ctx.msg);
+    return p;
 }

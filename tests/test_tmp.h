@@ -16,6 +16,12 @@ void xb_mkdir(const char *path);
 /* Remove the temp dir and everything in it. */
 void xb_tmp_cleanup(void);
 
+/* Image i of a loaded dataset, from memory or read from its file
+ * (xb_dataset_pixels) into a buffer kept until the next call; a failed
+ * read fails the test with the loader's message. */
+struct xb_dataset;
+const unsigned char *xb_test_pixels(const struct xb_dataset *d, long long i);
+
 /* XB_HAVE_ASAN: built with AddressSanitizer (gcc or clang), for tests that
  * cap the address space, which ASan's shadow memory cannot live with. */
 #if defined(__SANITIZE_ADDRESS__)

@@ -28,6 +28,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             if (d->labels[i] < 0 || (d->n_classes > 0 && d->labels[i] >= d->n_classes)) abort();
         for (int k = 0; k < d->n_classes; k++)
             if (!d->class_names[k] || !d->class_names[k][0]) abort();
+        /* the first and last image, from memory (gzip) or the open file */
+        uint8_t px[3 * 32 * 32];
+        xb_ctx rc = {0};
+        if (!xb_dataset_pixels(d, 0, px, &rc) || !xb_dataset_pixels(d, d->n - 1, px, &rc)) abort();
         xb_dataset_free(d);
     } else if (d) {
         abort();

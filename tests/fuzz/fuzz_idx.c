@@ -23,8 +23,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (!d || d->n < 1 || d->c != 1 || d->h < 1 || d->w < 1) abort();
         volatile uint32_t sum = 0;
         for (int64_t i = 0; i < d->n; i++) sum += (uint32_t)d->labels[i];
-        size_t bytes = (size_t)d->n * (size_t)d->h * (size_t)d->w;
-        for (size_t i = 0; i < bytes; i++) sum += d->images[i];
+        /* every image, from memory (gzip) or read from the open file */
+        uint8_t *buf = malloc(xb_dataset_image_bytes(d));
+        if (!buf) abort();
+        for (int64_t i = 0; i < d->n; i++) {
+            xb_ctx rc = {0};
+            const uint8_t *px = xb_dataset_pixels(d, i, buf, &rc);
+            if (!px) abort(); /* the file did not change since it was checked */
+            for (size_t k = 0; k < xb_dataset_image_bytes(d); k++) sum += px[k];
+        }
+        free(buf);
         (void)sum;
         xb_dataset_free(d);
     } else if (d) {
