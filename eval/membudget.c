@@ -69,7 +69,8 @@ static uint64_t folder_bytes(const char *dir) {
     while ((de = readdir(d))) {
         struct stat sb;
         if (de->d_name[0] == '.') continue;
-        snprintf(sub, sizeof sub, "%s/%s", dir, de->d_name);
+        /* a path too long to name is skipped, as the loader's listing does */
+        if (snprintf(sub, sizeof sub, "%s/%s", dir, de->d_name) >= (int)sizeof sub) continue;
         if (stat(sub, &sb) != 0 || !S_ISDIR(sb.st_mode)) continue;
         DIR *c = opendir(sub);
         if (!c) continue;
