@@ -200,6 +200,17 @@ static xb_status geom_output(xb_conv_geom *cg, xb_pad_mode pm, const int64_t *ke
                            (long long)ks[a], (long long)ds[a], (long long)in[a],
                            (long long)pbeg[a], (long long)pend[a], a - off);
     }
+    /* A stride matters only between outputs, and with two or more outputs
+     * it is at most the padded extent; with one output any stride reads the
+     * same, so it is capped there: the phase planes of a strided
+     * convolution (im2col_packed.h) are then at most as wide as the padded
+     * input (a stride of 2^20 over a 60-wide input had made 2^20 phases of
+     * 256 channels, fuzz finding 13).  Not to 1: kernels take stride 1,
+     * kernel 1, no pads to mean output size = input size. */
+    for (int a = 0; a < 2; a++) {
+        int64_t ext = in[a] + pbeg[a] + pend[a];
+        if (ss[a] > ext) ss[a] = ext > 0 ? ext : 1;
+    }
     cg->kh = ks[0], cg->kw = ks[1];
     cg->sh = ss[0], cg->sw = ss[1];
     cg->dh = ds[0], cg->dw = ds[1];

@@ -103,3 +103,35 @@ Test(conv_integer, rejects_zero_point_type_mismatch) {
     cr_assert(strstr(tg.ctx.msg, "x_zero_point") != NULL, "%s", tg.ctx.msg);
     xb_test_end(&tg);
 }
+
+/* Fuzz finding 13: a stride far beyond the input (2^20 over a 60-wide
+ * image, one output) is capped at the padded extent, so the strided phase
+ * planes stay the input's size (they were 2^20 phases of 256 channels, a
+ * gigabyte and half a minute per image) and the one output is unchanged. */
+Test(conv_integer, huge_stride_one_output) {
+    enum { C = 256, H = 4, W = 60 };
+    static uint8_t x[C * H * W], w[C * H * W];
+    uint64_t seed = 13;
+    int64_t want = 0;
+    for (int i = 0; i < C * H * W; i++) {
+        x[i] = (uint8_t)(rng_next(&seed) & 7);
+        w[i] = (uint8_t)(rng_next(&seed) & 7);
+        want += (int64_t)x[i] * w[i];
+    }
+    xb_test_graph tg;
+    xb_test_begin(&tg);
+    int64_t d[4] = {1, C, H, W};
+    int in[2] = {xb_test_input(&tg, "x", XB_U8, 4, d), xb_test_const(&tg, "w", XB_U8, 4, d, w)};
+    int y = xb_test_tensor(&tg, "y");
+    int node = xb_test_node(&tg, "ConvInteger", 10, in, 2, &y, 1);
+    xb_test_attr_ints(&tg, node, "strides", 2, (int64_t[]){100, (int64_t)1 << 20});
+    xb_test_output(&tg, y);
+    cr_assert_eq(xb_test_prepare(&tg), XB_OK, "%s", tg.ctx.msg);
+    cr_assert_eq(xb_shape_numel(&tg.g->tensors[y].shape), 1);
+    cr_assert_lt(tg.g->nodes[node].scratch_bytes, (size_t)4 << 20, "scratch %zu bytes",
+                 tg.g->nodes[node].scratch_bytes);
+    int32_t *out = xb_test_run1(&tg, x);
+    cr_assert_not_null(out, "%s", tg.ctx.msg);
+    cr_assert_eq(out[0], (int32_t)want, "%d, want %lld", out[0], (long long)want);
+    xb_test_end(&tg);
+}
