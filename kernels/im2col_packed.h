@@ -20,6 +20,9 @@
 
 #include "kernels/conv_geom.h"
 
+/* igemm.h's position padding (16), here so this header stays standalone. */
+static inline int64_t xb_igemm_ppad_16(int64_t P) { return (P + 15) & ~(int64_t)15; }
+
 static inline int64_t xb_padded_h(const xb_conv_geom *cg) { return cg->h + cg->pt + cg->pb; }
 static inline int64_t xb_padded_w(const xb_conv_geom *cg) { return cg->w + cg->pl + cg->pr; }
 /* A padded channel is stored as sw column phases: phase f holds padded
@@ -88,5 +91,60 @@ static inline int64_t xb_c4_group_bytes(const xb_conv_geom *cg) {
 static inline int64_t xb_c4_row_bytes(const xb_conv_geom *cg) { return cg->sh * xb_phase_w(cg) * 4; }
 /* xoff[K'/4] in the k order of xb_im2col_u8_packed4. */
 void xb_c4_direct_offsets(const xb_conv_geom *cg, int64_t *xoff);
+
+/* Wide direct convolution: in planes whose rows are R words apart (R =
+ * xb_c4_row_bytes / 4 here, or the padded width for the shifted words
+ * below), output (oy, ox) is word oy * R + ox past xoff[q], so all outputs
+ * are one row of xb_wide_positions() words: the direct kernel runs it at
+ * full vector width whatever wout is, and the R - wout columns past each
+ * output row are computed and thrown away.  Rows of 10 or 28 outputs
+ * (LeNet-5) would otherwise be unfolded. */
+static inline int64_t xb_wide_positions(const xb_conv_geom *cg, int64_t R) {
+    return xb_igemm_ppad_16((cg->hout - 1) * R + cg->wout);
+}
+
+/* Shifted-word planes, for convolutions with few input channels (LeNet-5's
+ * conv1 has one), stride 1 and no column dilation: word p of
+ * channel c holds the padded plane's bytes p, p+1, p+2, p+3, so the 4 taps
+ * (i, 4j .. 4j+3) of output p' = oy * Wp + ox are the word at
+ * (c * xb_sh4_words + i * dh * Wp + 4 j) + p' (Wp the padded width): a
+ * k-quad is 4 horizontally adjacent taps, kw is rounded up to a multiple of
+ * 4 with zero weights, and the direct kernel reads the words in place with
+ * the wide layout above.  k order: k' = 4 * ((c * kh + i) * J + j) + t,
+ * J = ceil(kw / 4), tap column 4 j + t. */
+static inline int64_t xb_sh4_j(const xb_conv_geom *cg) { return (cg->kw + 3) / 4; }
+static inline int64_t xb_sh4_quads(const xb_conv_geom *cg) {
+    return cg->cin_g * cg->kh * xb_sh4_j(cg);
+}
+static inline bool xb_sh4_possible(const xb_conv_geom *cg) {
+    return cg->sw == 1 && cg->sh == 1 && cg->dw == 1;
+}
+/* Words per channel (every read of the wide kernel stays inside). */
+static inline int64_t xb_sh4_words(const xb_conv_geom *cg) {
+    const int64_t Wp = xb_padded_w(cg);
+    return ((cg->kh - 1) * cg->dh * Wp + 4 * (xb_sh4_j(cg) - 1) + xb_wide_positions(cg, Wp) + 3) &
+           ~(int64_t)3;
+}
+/* Bytes of one group's words, and of the byte plane they are built from. */
+static inline int64_t xb_sh4_group_bytes(const xb_conv_geom *cg) {
+    return 4 * cg->cin_g * xb_sh4_words(cg);
+}
+static inline int64_t xb_sh4_plane_bytes(const xb_conv_geom *cg) {
+    int64_t a = xb_padded_h(cg) * xb_padded_w(cg), b = xb_sh4_words(cg);
+    return (a > b ? a : b) + 32;
+}
+/* Weight offset (c * kh + i) * kw + column of row k', or -1 for a tap
+ * column past kw (zero weight). */
+static inline int64_t xb_sh4_weight_index(const xb_conv_geom *cg, int64_t kprime) {
+    const int64_t J = xb_sh4_j(cg), t = kprime & 3, q = kprime >> 2;
+    const int64_t j = q % J, ci = q / J, col = 4 * j + t;
+    return col < cg->kw ? ci * cg->kw + col : -1;
+}
+/* Words of group g from plain codes x [Cin][H][W], padding `pad`; `plane`
+ * is scratch of xb_sh4_plane_bytes. */
+void xb_sh4_build(const xb_conv_geom *cg, const uint8_t *x, int64_t g, uint8_t pad, uint8_t *plane,
+                  uint8_t *words);
+/* xoff[xb_sh4_quads] in bytes, in the k order above. */
+void xb_sh4_offsets(const xb_conv_geom *cg, int64_t *xoff);
 
 #endif
