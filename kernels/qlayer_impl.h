@@ -36,9 +36,9 @@ typedef struct xb_qlayer_priv {
     int8_t *wshift;   /* XB_QC_SHIFT4: [groups][N][4 * Kqs] in its k order */
     int64_t Kqs;      /* k-quads of the shifted-word path */
     xb_qconv_path path;
-    /* Wide paths: the kernel computes positions p' = oy * R + ox for every
-     * p' < Pw, where R (arow) is the row pitch of the planes; columns
-     * ox >= wout are discarded, so acc rows are Pw long (else P). */
+    /* Wide paths: the planes' rows are arow words apart, and the kernel
+     * reads up to Pw words past each quad's offset (igemm.h,
+     * xb_igemm_direct_extent). */
     int64_t arow, Pw;
     size_t planes_bytes; /* planes (+ the tail a wide read may touch) */
     bool relu;        /* attribute relu = 1: y = max(y, 0) in the epilogue */
@@ -51,7 +51,7 @@ typedef struct xb_qlayer_priv {
     float y_scale, y_fz, y_fh;
     float *mult;      /* [groups*N]: x_scale * w_scale[n], as the contract computes it */
     /* Scratch layout (byte offsets into the exec's scratch area). */
-    size_t off_acc, off_codes, off_col, off_xp, off_tmp, scratch;
+    size_t off_acc, off_codes, off_col, off_xp, scratch;
 } xb_qlayer_priv;
 
 void xb_qlayer_priv_free(void *p);
@@ -59,8 +59,8 @@ void xb_qlayer_priv_free(void *p);
 /* The epilogue loops, with restrict so that they vectorise (the output
  * may be bytes, which could otherwise alias the accumulators).  The
  * expressions are the contract's (qlayer.h) and xb_quantize_u8's. */
-static inline void xb_ql_row_f32(const int32_t *restrict a, int64_t n, int32_t corr, float m,
-                                 float b, bool relu, float *restrict y) {
+static inline void xb_ql_f32(const int32_t *restrict a, int64_t n, int32_t corr, float m, float b,
+                             bool relu, float *restrict y) {
     /* The same expressions as a separate Relu node (relu.c), so fusing it
      * changes no bit. */
     if (relu)
@@ -71,9 +71,8 @@ static inline void xb_ql_row_f32(const int32_t *restrict a, int64_t n, int32_t c
     else
         for (int64_t p = 0; p < n; p++) y[p] = (float)(a[p] - corr) * m + b;
 }
-static inline void xb_ql_row_u8(const int32_t *restrict a, int64_t n, int32_t corr, float m,
-                                float b, bool relu, float ys, float fz, float fh,
-                                uint8_t *restrict y) {
+static inline void xb_ql_u8(const int32_t *restrict a, int64_t n, int32_t corr, float m, float b,
+                            bool relu, float ys, float fz, float fh, uint8_t *restrict y) {
     if (relu)
         for (int64_t p = 0; p < n; p++) {
             float v = (float)(a[p] - corr) * m + b;
@@ -85,6 +84,37 @@ static inline void xb_ql_row_u8(const int32_t *restrict a, int64_t n, int32_t co
             float v = (float)(a[p] - corr) * m + b;
             y[p] = (uint8_t)(int32_t)xb_clampf(rintf(v / ys) + fz, 0.0f, fh);
         }
+}
+
+/* Rows of n >= XB_QL_CHUNK go in chunks of XB_QL_CHUNK (a constant trip
+ * count the compiler turns into whole vectors: 64 bytes of codes), the
+ * last chunk overlapping its predecessor: it recomputes a few outputs from
+ * the same inputs, so they get the same values.  The vectorised loop over
+ * a row of 784 or 100 would otherwise end in a scalar tail of up to 63. */
+#define XB_QL_CHUNK 64
+static inline void xb_ql_row_f32(const int32_t *a, int64_t n, int32_t corr, float m, float b,
+                                 bool relu, float *y) {
+    if (n < XB_QL_CHUNK) {
+        xb_ql_f32(a, n, corr, m, b, relu, y);
+        return;
+    }
+    for (int64_t p = 0;; p += XB_QL_CHUNK) {
+        if (p + XB_QL_CHUNK > n) p = n - XB_QL_CHUNK;
+        xb_ql_f32(a + p, XB_QL_CHUNK, corr, m, b, relu, y + p);
+        if (p + XB_QL_CHUNK >= n) break;
+    }
+}
+static inline void xb_ql_row_u8(const int32_t *a, int64_t n, int32_t corr, float m, float b,
+                                bool relu, float ys, float fz, float fh, uint8_t *y) {
+    if (n < XB_QL_CHUNK) {
+        xb_ql_u8(a, n, corr, m, b, relu, ys, fz, fh, y);
+        return;
+    }
+    for (int64_t p = 0;; p += XB_QL_CHUNK) {
+        if (p + XB_QL_CHUNK > n) p = n - XB_QL_CHUNK;
+        xb_ql_u8(a + p, XB_QL_CHUNK, corr, m, b, relu, ys, fz, fh, y + p);
+        if (p + XB_QL_CHUNK >= n) break;
+    }
 }
 
 /* One output row of n values of channel row r:

@@ -38,20 +38,6 @@ static xb_status pack_c4(xb_qlayer_priv *pr, xb_ctx *ctx) {
     return XB_OK;
 }
 
-/* Shifted-word weights: tap columns past kw get zero. */
-static xb_status pack_sh4(xb_qlayer_priv *pr, xb_ctx *ctx) {
-    const xb_qlayer *q = &pr->q;
-    const int64_t rows = (int64_t)q->groups * q->N, Ks = 4 * pr->Kqs;
-    pr->wshift = xb_malloc(ctx, (size_t)(rows * Ks) + 1);
-    if (!pr->wshift) return ctx->status;
-    for (int64_t r = 0; r < rows; r++)
-        for (int64_t k = 0; k < Ks; k++) {
-            int64_t at = xb_sh4_weight_index(&pr->cg, k);
-            pr->wshift[r * Ks + k] = at < 0 ? 0 : q->w[r * q->K + at];
-        }
-    return XB_OK;
-}
-
 static xb_status alloc_xoff(xb_qlayer_priv *pr, int64_t nq, xb_ctx *ctx) {
     pr->xoff = xb_malloc(ctx, (size_t)nq * sizeof(int64_t) + 1);
     return pr->xoff ? XB_OK : ctx->status;
@@ -75,7 +61,7 @@ static xb_status plan_reference(xb_qlayer_priv *pr, xb_ctx *ctx) {
          * in rows of 14: 144 positions against 112). */
         if (xb_igemm_direct_fast(cg->hout, cg->wout)) {
             pr->path = XB_QC_DIRECT4;
-        } else if (xb_igemm_direct_fast(1, Pw) && 2 * Pw <= 3 * Pp) {
+        } else if (xb_igemm_direct_wide() && 2 * Pw <= 3 * Pp) {
             pr->path = XB_QC_WIDE4;
             pr->arow = R, pr->Pw = Pw;
         }
@@ -96,28 +82,37 @@ static xb_status plan_reference(xb_qlayer_priv *pr, xb_ctx *ctx) {
      * when the rounding of kw to 4 and the thrown-away columns add at most
      * as much again as the unfolded product has. */
     const int64_t Pw = xb_wide_positions(cg, xb_padded_w(cg)), Kqs = xb_sh4_quads(cg);
-    if (!xb_igemm_direct_fast(1, Pw) || Kqs * Pw > 2 * (xb_igemm_kpad(q->K) / 4) * Pp ||
+    if (!xb_igemm_direct_wide() || Kqs * Pw > 2 * (xb_igemm_kpad(q->K) / 4) * Pp ||
         4 * Kqs > XB_IGEMM_KMAX)
         return XB_OK;
     pr->path = XB_QC_SHIFT4;
     pr->Kqs = Kqs, pr->arow = xb_padded_w(cg), pr->Pw = Pw;
-    XB_TRY(pack_sh4(pr, ctx));
     XB_TRY(alloc_xoff(pr, Kqs, ctx));
-    xb_sh4_offsets(cg, pr->xoff);
+    const int64_t rows = (int64_t)q->groups * q->N;
+    int64_t *widx = xb_malloc(ctx, (size_t)(4 * Kqs) * sizeof(int64_t) + 1);
+    pr->wshift = xb_malloc(ctx, (size_t)(rows * 4 * Kqs) + 1);
+    if (!widx || !pr->wshift) {
+        free(widx);
+        return ctx->status;
+    }
+    xb_sh4_plan(cg, pr->xoff, widx);
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t k = 0; k < 4 * Kqs; k++)
+            pr->wshift[r * 4 * Kqs + k] = widx[k] < 0 ? 0 : q->w[r * q->K + widx[k]];
+    free(widx);
     return XB_OK;
 }
 
 static size_t up64(size_t v) { return (v + 63) & ~(size_t)63; }
 
-/* Scratch: int32 acc [N][P or Pw] | codes of one image (float input only) |
+/* Scratch: int32 acc [N][P] | codes of one image (float input only) |
  * im2col [K][P] for an engine, or the code planes / shifted words of the
  * reference path (never both, so they share) | packed x, or the shifted
- * path's byte plane | one wide output channel (wide paths). */
+ * path's byte plane. */
 static xb_status plan_scratch(xb_node *n, xb_qlayer_priv *pr, xb_ctx *ctx) {
     const xb_qlayer *q = &pr->q;
     const xb_conv_geom *cg = &pr->cg;
-    const int64_t pos = pr->Pw > q->P ? pr->Pw : q->P;
-    size_t acc = (size_t)(q->N * pos) * sizeof(int32_t);
+    size_t acc = (size_t)(q->N * q->P) * sizeof(int32_t);
     size_t codes = pr->x_codes ? 0 : (size_t)(cg->cin * cg->h * cg->w);
     size_t col = xb_conv_geom_is_pointwise(cg) ? 0 : (size_t)(q->K * q->P);
     size_t planes = pr->planes_bytes;
@@ -132,8 +127,7 @@ static xb_status plan_scratch(xb_node *n, xb_qlayer_priv *pr, xb_ctx *ctx) {
     pr->off_codes = up64(acc);
     pr->off_col = up64(pr->off_codes + codes);
     pr->off_xp = up64(pr->off_col + shared);
-    pr->off_tmp = up64(pr->off_xp + xp);
-    pr->scratch = pr->off_tmp + (size_t)pr->Pw * sizeof(float);
+    pr->scratch = pr->off_xp + xp;
     if (pr->scratch > XB_MAX_TENSOR_BYTES)
         return xb_fail(ctx, XB_ERR_NOMEM, "scratch of %zu bytes is too large", pr->scratch);
     n->scratch_bytes = pr->scratch;
@@ -177,41 +171,13 @@ xb_status xb_op_xbar_qconv_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
     return plan_scratch(n, pr, ctx);
 }
 
-/* memcpy for rows of a few dozen bytes, inline (a libc call per row of
- * 10 or 28 outputs cost more than the copy); GCC's loop-distribution pass
- * would turn the loop back into a call, so that pass is off here. */
-#if defined(__GNUC__) && !defined(__clang__)
-__attribute__((optimize("no-tree-loop-distribute-patterns")))
-#endif
-static inline void copy_short(uint8_t *restrict d, const uint8_t *restrict s, int64_t n) {
-    int64_t i = 0;
-    for (; i + 16 <= n; i += 16) memcpy(d + i, s + i, 16);
-    if (i + 8 <= n) memcpy(d + i, s + i, 8), i += 8;
-    if (i + 4 <= n) memcpy(d + i, s + i, 4), i += 4;
-    for (; i < n; i++) d[i] = s[i];
-}
-
-/* Output rows of group gi from acc: compact [N][P], or on a wide path
- * [N][Pw] with output row oy at oy * arow.  A wide channel is finished in
- * one long loop over all its positions into `tmp` (short rows of 10 or 28
- * do not vectorise; the discarded columns cost less), then its rows are
- * copied out. */
-static void epilogue(const xb_qlayer_priv *pr, const int32_t *acc, bool wide, int64_t img,
-                     int gi, void *y, uint8_t *tmp) {
+/* Output rows of group gi from acc [N][P]. */
+static void epilogue(const xb_qlayer_priv *pr, const int32_t *acc, int64_t img, int gi, void *y) {
     const xb_qlayer *q = &pr->q;
-    const xb_conv_geom *cg = &pr->cg;
-    const int64_t N = q->N, P = q->P, span = (cg->hout - 1) * pr->arow + cg->wout;
-    const int64_t esz = pr->y_codes ? 1 : (int64_t)sizeof(float);
+    const int64_t N = q->N, P = q->P;
     for (int64_t o = 0; o < N; o++) {
-        const int64_t r = gi * N + o, at = (img * cg->cout + r) * P;
-        if (!wide) {
-            xb_qlayer_store_row(pr, r, acc + o * P, P, y, at);
-            continue;
-        }
-        xb_qlayer_store_row(pr, r, acc + o * pr->Pw, span, tmp, 0);
-        uint8_t *yb = (uint8_t *)y + at * esz;
-        for (int64_t oy = 0; oy < cg->hout; oy++)
-            copy_short(yb + oy * cg->wout * esz, tmp + oy * pr->arow * esz, cg->wout * esz);
+        const int64_t r = gi * N + o;
+        xb_qlayer_store_row(pr, r, acc + o * P, P, y, (img * pr->cg.cout + r) * P);
     }
 }
 
@@ -229,12 +195,12 @@ static void reference_group(const xb_qlayer_priv *pr, const uint8_t *src, const 
         break;
     case XB_QC_WIDE4:
         xb_igemm_direct(pr->wpack4 + gi * N * pr->K4, planes + gi * xb_c4_group_bytes(cg), pr->xoff,
-                        pr->K4 / 4, N, 1, pr->Pw, 0, acc);
+                        pr->K4 / 4, N, cg->hout, cg->wout, 4 * pr->arow, acc);
         break;
     case XB_QC_SHIFT4:
         xb_sh4_build(cg, src, gi, (uint8_t)q->x_zp, xp, col);
-        xb_igemm_direct(pr->wshift + gi * N * 4 * pr->Kqs, col, pr->xoff, pr->Kqs, N, 1, pr->Pw, 0,
-                        acc);
+        xb_igemm_direct(pr->wshift + gi * N * 4 * pr->Kqs, col, pr->xoff, pr->Kqs, N, cg->hout,
+                        cg->wout, 4 * pr->arow, acc);
         break;
     case XB_QC_UNFOLD4:
         xb_im2col_u8_packed4(cg, planes, gi, xp);
@@ -297,7 +263,6 @@ xb_status xb_op_xbar_qconv_run(const xb_graph *g, const xb_node *n, xb_exec *e, 
     int32_t *acc = (int32_t *)(s + pr->off_acc);
     uint8_t *codes = s + pr->off_codes, *col = s + pr->off_col, *xp = s + pr->off_xp;
     const int64_t img_in = cg->cin * cg->h * cg->w, K = q->K, N = q->N, P = q->P;
-    const bool wide = pr->path == XB_QC_WIDE4 || pr->path == XB_QC_SHIFT4;
     for (int64_t img = 0; img < cg->n; img++) {
         const bool engine = use_engine(pr, e);
         /* One long quantization loop over the image (rows are too short to
@@ -324,7 +289,7 @@ xb_status xb_op_xbar_qconv_run(const xb_graph *g, const xb_node *n, xb_exec *e, 
             } else {
                 reference_group(pr, src, planes, col, xp, gi, acc);
             }
-            epilogue(pr, acc, wide && !engine, img, gi, y, s + pr->off_tmp);
+            epilogue(pr, acc, img, gi, y);
         }
     }
     return XB_OK;
