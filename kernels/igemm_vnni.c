@@ -53,6 +53,23 @@ INL T512 __m512i xload(int mode, const uint8_t *xq, int64_t off, int64_t half) {
     return _mm512_loadu_si512(xq + off);
 }
 
+/* The outputs of a wide-mode vector, packed together. */
+INL T512 void store_wide(int32_t *dst, __mmask16 m, __m512i a) {
+    /* Compress in a register, then a masked store: the memory form of
+     * vpcompressd is slow on Zen 4. */
+    const int cnt = __builtin_popcount(m);
+    _mm512_mask_storeu_epi32(dst, (__mmask16)((1u << cnt) - 1), _mm512_maskz_compress_epi32(m, a));
+}
+
+INL T512 void store_lanes(int mode, int32_t *dst, unsigned m, __m512i a) {
+    if (m == 0xffff)
+        _mm512_storeu_si512(dst, a);
+    else if (mode == X_WIDE)
+        store_wide(dst, (__mmask16)m, a);
+    else if (m)
+        _mm512_mask_storeu_epi32(dst, (__mmask16)m, a);
+}
+
 /* Rows n0 .. n0+MR-1 (rows past N repeat row N-1 and are not stored) by
  * the PV vectors at voff[], storing the lanes set in lanes[v] to
  * acc[n * P + pos[v] + lane] (X_WIDE: the set lanes, packed together, from
@@ -60,7 +77,7 @@ INL T512 __m512i xload(int mode, const uint8_t *xq, int64_t off, int64_t half) {
  * accumulators stay in registers. */
 INL T512 void block(const int8_t *wp, int64_t Kp, int64_t N, int64_t n0, int MR, int PV, int mode,
                     const xsrc *xs, const int64_t *voff, const int64_t *pos,
-                    const __mmask16 *lanes, int32_t *acc, int64_t P) {
+                    const unsigned *lanes, int32_t *acc, int64_t P) {
     const int8_t *wr[8];
 #pragma GCC unroll 8
     for (int r = 0; r < MR; r++) wr[r] = wp + (n0 + r < N ? n0 + r : N - 1) * Kp;
@@ -91,17 +108,7 @@ INL T512 void block(const int8_t *wp, int64_t Kp, int64_t N, int64_t n0, int MR,
 #pragma GCC unroll 4
         for (int v = 0; v < PV && r < nn; v++) {
             int32_t *dst = acc + (n0 + r) * P + pos[v];
-            if (lanes[v] == 0xffff) {
-                _mm512_storeu_si512(dst, a[r][v]);
-            } else if (mode == X_WIDE) {
-                /* Compress in a register, then a masked store: the
-                 * memory form of vpcompressd is slow on Zen 4. */
-                const int cnt = __builtin_popcount(lanes[v]);
-                _mm512_mask_storeu_epi32(dst, (__mmask16)((1u << cnt) - 1),
-                                         _mm512_maskz_compress_epi32(lanes[v], a[r][v]));
-            } else if (lanes[v]) {
-                _mm512_mask_storeu_epi32(dst, lanes[v], a[r][v]);
-            }
+            store_lanes(mode, dst, lanes[v], a[r][v]);
         }
 }
 
@@ -114,31 +121,37 @@ typedef struct {
     int64_t P, WO, rstride, span;
 } xgeom;
 
-INL T512 void vec_layout(const xgeom *gm, int64_t p, int64_t *voff, int64_t *pos,
-                         __mmask16 *lanes) {
-    if (gm->mode == X_WIDE) {
-        /* Lane l is an output when (col + l) mod R < WO and p + l < span:
-         * the column by repeated vector subtraction (it runs per vector,
-         * where a division per lane cost as much as the block itself). */
-        const int64_t R = gm->rstride / 4, col = p % R, left = gm->span - p;
-        const __m512i vR = _mm512_set1_epi32((int)R);
-        __m512i c = _mm512_add_epi32(_mm512_set1_epi32((int)col),
-                                     _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
-                                                       13, 14, 15));
-        for (__mmask16 ge; (ge = _mm512_cmpge_epi32_mask(c, vR));)
-            c = _mm512_mask_sub_epi32(c, ge, c, vR);
-        const __mmask16 in = (__mmask16)(left >= 16 ? 0xffff : left > 0 ? (1u << left) - 1 : 0);
-        *voff = 4 * p;
-        *pos = (p / R) * gm->WO + (col < gm->WO ? col : gm->WO); /* outputs before p */
-        *lanes = in & _mm512_cmplt_epi32_mask(c, _mm512_set1_epi32((int)gm->WO));
+/* Lane l is an output when (col + l) mod R < WO and p + l < span: the
+ * column by repeated vector subtraction (a division per lane cost as much
+ * as the block itself).  Out of line: its vector constants, hoisted into
+ * the kernel's loops, pushed the accumulators onto the stack. */
+static T512 __attribute__((noinline)) void wide_layout(const xgeom *gm, int64_t p, int64_t *voff,
+                                                       int64_t *pos, unsigned *lanes) {
+    const int64_t R = gm->rstride / 4, col = p % R, left = gm->span - p;
+    const __m512i vR = _mm512_set1_epi32((int)R);
+    __m512i c = _mm512_add_epi32(_mm512_set1_epi32((int)col),
+                                 _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
+                                                   14, 15));
+    for (__mmask16 ge; (ge = _mm512_cmpge_epi32_mask(c, vR));) c = _mm512_mask_sub_epi32(c, ge, c, vR);
+    const unsigned in = left >= 16 ? 0xffffu : left > 0 ? (1u << left) - 1 : 0;
+    *voff = 4 * p;
+    *pos = (p / R) * gm->WO + (col < gm->WO ? col : gm->WO); /* outputs before p */
+    *lanes = in & _mm512_cmplt_epi32_mask(c, _mm512_set1_epi32((int)gm->WO));
+}
+
+/* MODE is a constant at every call site. */
+INL void vec_layout(const xgeom *gm, int mode, int64_t p, int64_t *voff, int64_t *pos,
+                    unsigned *lanes) {
+    if (mode == X_WIDE) {
+        wide_layout(gm, p, voff, pos, lanes);
         return;
     }
     *pos = p;
     int64_t left = gm->P - p;
-    *lanes = (__mmask16)(left >= 16 ? 0xffff : left > 0 ? (1u << left) - 1 : 0);
-    if (gm->mode == X_PACKED)
+    *lanes = left >= 16 ? 0xffffu : left > 0 ? (1u << left) - 1 : 0;
+    if (mode == X_PACKED)
         *voff = p * 4;
-    else if (gm->mode == X_DIRECT)
+    else if (mode == X_DIRECT)
         *voff = (p / gm->WO) * gm->rstride + (p % gm->WO) * 4;
     else
         *voff = (p / 8) * gm->rstride;
@@ -153,10 +166,10 @@ INL T512 void vec_layout(const xgeom *gm, int64_t p, int64_t *voff, int64_t *pos
                                                     int64_t nvec, int32_t *acc) {                 \
         for (int64_t v0 = 0; v0 < nvec; v0 += PV) {                                               \
             int64_t voff[4] = {0}, pos[4] = {0};                                                  \
-            __mmask16 lanes[4] = {0};                                                             \
+            unsigned lanes[4] = {0}; /* lane bit masks (an __mmask16 array halved the speed) */    \
             int rest = nvec - v0 < PV ? (int)(nvec - v0) : PV;                                    \
             for (int v = 0; v < rest; v++)                                                        \
-                vec_layout(gm, (v0 + v) * 16, &voff[v], &pos[v], &lanes[v]);                      \
+                vec_layout(gm, MODE, (v0 + v) * 16, &voff[v], &pos[v], &lanes[v]);                \
             for (int64_t n0 = 0; n0 < N; n0 += MR) {                                              \
                 switch (rest) {                                                                   \
                 case 1: block(wp, Kp, N, n0, MR, 1, MODE, xs, voff, pos, lanes, acc, gm->P); break; \
