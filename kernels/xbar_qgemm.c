@@ -66,16 +66,45 @@ xb_status xb_op_xbar_qgemm_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
     return XB_OK;
 }
 
+/* One position (M = 1, a fully-connected layer on one image): acc [N] is
+ * contiguous, so with restrict pointers the loop vectorises over outputs. */
+static void epilogue1(const xb_qlayer_priv *pr, const int32_t *restrict acc,
+                      const int32_t *restrict rowsum, const float *restrict mult,
+                      const float *restrict bias, void *y) {
+    const int64_t N = pr->q.N;
+    const int32_t zp = pr->q.x_zp;
+    const bool relu = pr->relu;
+    if (pr->y_codes) {
+        uint8_t *restrict yc = y;
+        const float ys = pr->y_scale, fz = pr->y_fz, fh = pr->y_fh;
+        for (int64_t o = 0; o < N; o++) {
+            float f = (float)(acc[o] - zp * rowsum[o]) * mult[o] + (bias ? bias[o] : 0.0f);
+            f = relu && !(f > 0.0f) ? 0.0f : f;
+            yc[o] = (uint8_t)(int32_t)xb_clampf(rintf(f / ys) + fz, 0.0f, fh);
+        }
+    } else {
+        float *restrict yf = y;
+        for (int64_t o = 0; o < N; o++) {
+            float f = (float)(acc[o] - zp * rowsum[o]) * mult[o] + (bias ? bias[o] : 0.0f);
+            yf[o] = relu && !(f > 0.0f) ? 0.0f : f;
+        }
+    }
+}
+
 /* y [M][N] from acc [N][M], as float or as the next layer's codes (the
- * expressions of xb_qlayer_store_row). */
+ * expressions of xb_qlayer_store_row; the Relu as relu.c computes it). */
 static void epilogue(const xb_qlayer_priv *pr, const int32_t *acc, int64_t M, void *y) {
     const xb_qlayer *q = &pr->q;
     const int64_t N = q->N;
+    if (M == 1) {
+        epilogue1(pr, acc, q->w_rowsum, pr->mult, q->bias, y);
+        return;
+    }
     for (int64_t m = 0; m < M; m++)
         for (int64_t o = 0; o < N; o++) {
             int32_t v = acc[o * M + m] - q->x_zp * q->w_rowsum[o];
             float f = (float)v * pr->mult[o] + (q->bias ? q->bias[o] : 0.0f);
-            f = pr->relu && !(f > 0.0f) ? 0.0f : f; /* as relu.c computes it */
+            f = pr->relu && !(f > 0.0f) ? 0.0f : f;
             if (pr->y_codes)
                 ((uint8_t *)y)[m * N + o] =
                     (uint8_t)(int32_t)xb_clampf(rintf(f / pr->y_scale) + pr->y_fz, 0.0f, pr->y_fh);
