@@ -43,50 +43,43 @@ static xb_status alloc_xoff(xb_qlayer_priv *pr, int64_t nq, xb_ctx *ctx) {
     return pr->xoff ? XB_OK : ctx->status;
 }
 
-/* The reference path (qlayer_impl.h, xb_qconv_path) and what it needs. */
-static xb_status plan_reference(xb_qlayer_priv *pr, xb_ctx *ctx) {
+/* The channels-interleaved paths: in place with compact rows, in place
+ * wide, or unfolded. */
+static xb_status plan_c4(xb_qlayer_priv *pr, xb_ctx *ctx) {
+    const xb_conv_geom *cg = &pr->cg;
+    XB_TRY(pack_c4(pr, ctx));
+    pr->path = XB_QC_UNFOLD4;
+    pr->planes_bytes = (size_t)xb_c4_planes_bytes(cg);
+    const int64_t R = xb_c4_row_bytes(cg) / 4, Pw = xb_wide_positions(cg, R);
+    /* Where the kernel can read the planes in place, the unfolded matrix
+     * (9 copies of every input byte for a 3x3 kernel) is never built;
+     * computing up to half as many positions again to get there costs less
+     * than the unfolding. */
+    if (xb_igemm_direct_fast(cg->hout, cg->wout)) {
+        pr->path = XB_QC_DIRECT4;
+    } else if (xb_igemm_direct_wide() && 2 * Pw <= 3 * xb_igemm_ppad(pr->q.P)) {
+        pr->path = XB_QC_WIDE4;
+        pr->arow = R, pr->Pw = Pw;
+    }
+    if (pr->path == XB_QC_UNFOLD4) return XB_OK;
+    XB_TRY(alloc_xoff(pr, pr->K4 / 4, ctx));
+    xb_c4_direct_offsets(cg, pr->xoff);
+    if (pr->path == XB_QC_WIDE4) {
+        int64_t hi = 0;
+        for (int64_t k = 0; k < pr->K4 / 4; k++) hi = pr->xoff[k] > hi ? pr->xoff[k] : hi;
+        const int64_t end = (cg->group - 1) * xb_c4_group_bytes(cg) + hi + 4 * pr->Pw;
+        if ((size_t)end > pr->planes_bytes) pr->planes_bytes = (size_t)end;
+    }
+    return XB_OK;
+}
+
+/* The shifted-word path, its offsets and weights. */
+static xb_status plan_sh4(xb_qlayer_priv *pr, xb_ctx *ctx) {
     const xb_qlayer *q = &pr->q;
     const xb_conv_geom *cg = &pr->cg;
-    const int64_t Pp = xb_igemm_ppad(q->P);
-    pr->path = XB_QC_UNFOLD;
-    if (xb_c4_useful(cg) && xb_c4_channels(cg) * cg->kh * cg->kw <= XB_IGEMM_KMAX) {
-        XB_TRY(pack_c4(pr, ctx));
-        pr->path = XB_QC_UNFOLD4;
-        pr->planes_bytes = (size_t)xb_c4_planes_bytes(cg);
-        const int64_t R = xb_c4_row_bytes(cg) / 4, Pw = xb_wide_positions(cg, R);
-        /* Where the kernel can read the planes in place, the unfolded
-         * matrix (9 copies of every input byte for a 3x3 kernel) is never
-         * built; computing up to half as many positions again to get there
-         * costs less than the unfolding (LeNet-5's conv2, 10 x 10 outputs
-         * in rows of 14: 144 positions against 112). */
-        if (xb_igemm_direct_fast(cg->hout, cg->wout)) {
-            pr->path = XB_QC_DIRECT4;
-        } else if (xb_igemm_direct_wide() && 2 * Pw <= 3 * Pp) {
-            pr->path = XB_QC_WIDE4;
-            pr->arow = R, pr->Pw = Pw;
-        }
-        if (pr->path != XB_QC_UNFOLD4) {
-            XB_TRY(alloc_xoff(pr, pr->K4 / 4, ctx));
-            xb_c4_direct_offsets(cg, pr->xoff);
-        }
-        if (pr->path == XB_QC_WIDE4) {
-            int64_t hi = 0;
-            for (int64_t k = 0; k < pr->K4 / 4; k++) hi = pr->xoff[k] > hi ? pr->xoff[k] : hi;
-            const int64_t end = (cg->group - 1) * xb_c4_group_bytes(cg) + hi + 4 * pr->Pw;
-            if ((size_t)end > pr->planes_bytes) pr->planes_bytes = (size_t)end;
-        }
-        return XB_OK;
-    }
-    if (!xb_sh4_possible(cg)) return XB_OK;
-    /* Few channels (LeNet-5's conv1: one): shifted words, read in place,
-     * when the rounding of kw to 4 and the thrown-away columns add at most
-     * as much again as the unfolded product has. */
-    const int64_t Pw = xb_wide_positions(cg, xb_padded_w(cg)), Kqs = xb_sh4_quads(cg);
-    if (!xb_igemm_direct_wide() || Kqs * Pw > 2 * (xb_igemm_kpad(q->K) / 4) * Pp ||
-        4 * Kqs > XB_IGEMM_KMAX)
-        return XB_OK;
+    const int64_t Kqs = xb_sh4_quads(cg);
     pr->path = XB_QC_SHIFT4;
-    pr->Kqs = Kqs, pr->arow = xb_padded_w(cg), pr->Pw = Pw;
+    pr->Kqs = Kqs, pr->arow = xb_padded_w(cg), pr->Pw = xb_wide_positions(cg, pr->arow);
     XB_TRY(alloc_xoff(pr, Kqs, ctx));
     const int64_t rows = (int64_t)q->groups * q->N;
     int64_t *widx = xb_malloc(ctx, (size_t)(4 * Kqs) * sizeof(int64_t) + 1);
@@ -101,6 +94,27 @@ static xb_status plan_reference(xb_qlayer_priv *pr, xb_ctx *ctx) {
             pr->wshift[r * 4 * Kqs + k] = widx[k] < 0 ? 0 : q->w[r * q->K + widx[k]];
     free(widx);
     return XB_OK;
+}
+
+/* The reference path (qlayer_impl.h, xb_qconv_path): the channels-
+ * interleaved planes when padding the channels to 4 costs little (in
+ * place when the row width allows, else unfolded); else, for few channels
+ * (LeNet-5's conv1: 1), shifted words read in place when they need at most
+ * twice the multiplications of the unfolded product (conv1: 7 quads x 896
+ * positions against 7 x 784 plus the unfolding); else plain unfolding.
+ * (Shifted words for LeNet-5's conv2, 42 quads against the interleaved
+ * planes' 50, cost more in building 6 channels' words than they saved.) */
+static xb_status plan_reference(xb_qlayer_priv *pr, xb_ctx *ctx) {
+    const xb_qlayer *q = &pr->q;
+    const xb_conv_geom *cg = &pr->cg;
+    pr->path = XB_QC_UNFOLD;
+    if (xb_c4_useful(cg) && xb_c4_channels(cg) * cg->kh * cg->kw <= XB_IGEMM_KMAX)
+        return plan_c4(pr, ctx);
+    if (!xb_sh4_possible(cg) || !xb_igemm_direct_wide() || 4 * xb_sh4_quads(cg) > XB_IGEMM_KMAX)
+        return XB_OK;
+    const int64_t work = xb_sh4_quads(cg) * xb_wide_positions(cg, xb_padded_w(cg));
+    if (work > 2 * (xb_igemm_kpad(q->K) / 4) * xb_igemm_ppad(q->P)) return XB_OK;
+    return plan_sh4(pr, ctx);
 }
 
 static size_t up64(size_t v) { return (v + 63) & ~(size_t)63; }
