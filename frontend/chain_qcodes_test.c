@@ -45,7 +45,8 @@ static xb_graph *unchained(const xb_graph *q) {
     return u;
 }
 
-static void logits(const xb_graph *q, const float *imgs, int n, int64_t isz, float *out, int64_t k) {
+static void logits(const xb_graph *q, const float *imgs, int n, int64_t isz, float *out,
+                   int64_t k) {
     xb_ctx ctx = {0};
     xb_exec *e = xb_exec_new(q, &ctx);
     cr_assert_not_null(e, "%s", ctx.msg);
@@ -105,7 +106,8 @@ Test(chain_qcodes, models_pass_codes_with_identical_logits) {
         }
         cr_assert_eq(count, cases[mi].want, "%s: %d layers pass codes", cases[mi].model, count);
         xb_graph *u = unchained(q);
-        float *a = malloc((size_t)(n * k) * sizeof(float)), *b = malloc((size_t)(n * k) * sizeof(float));
+        float *a = malloc((size_t)(n * k) * sizeof(float));
+        float *b = malloc((size_t)(n * k) * sizeof(float));
         logits(q, imgs, n, isz, a, k);
         logits(u, imgs, n, isz, b, k);
         cr_assert_eq(memcmp(a, b, (size_t)(n * k) * sizeof(float)), 0, "%s", cases[mi].model);

@@ -132,7 +132,8 @@ static T512 __attribute__((noinline)) void wide_layout(const xgeom *gm, int64_t 
     __m512i c = _mm512_add_epi32(_mm512_set1_epi32((int)col),
                                  _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
                                                    14, 15));
-    for (__mmask16 ge; (ge = _mm512_cmpge_epi32_mask(c, vR));) c = _mm512_mask_sub_epi32(c, ge, c, vR);
+    for (__mmask16 ge; (ge = _mm512_cmpge_epi32_mask(c, vR));)
+        c = _mm512_mask_sub_epi32(c, ge, c, vR);
     const unsigned in = left >= 16 ? 0xffffu : left > 0 ? (1u << left) - 1 : 0;
     *voff = 4 * p;
     *pos = (p / R) * gm->WO + (col < gm->WO ? col : gm->WO); /* outputs before p */
