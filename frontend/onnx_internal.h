@@ -67,6 +67,10 @@ void xb_qdq_set_bits(xb_node *n, int x_bits, int w_bits);
 /* A Relu that only reads an XbarQConv / XbarQGemm output folded into that
  * layer (attribute relu = 1; frontend/fuse_qrelu.c). */
 xb_status xb_pass_fuse_qrelu(xb_graph *g, int *count, xb_ctx *ctx);
+/* A layer whose output reaches the next layer only through MaxPool /
+ * Flatten / Reshape / Identity writes that layer's u8 codes (attributes
+ * y_scale, y_zero_point, y_bits; frontend/chain_qcodes.c). */
+xb_status xb_pass_chain_qcodes(xb_graph *g, int *count, xb_ctx *ctx);
 /* Nodes none of whose outputs are read, and constants nobody reads. */
 xb_status xb_pass_remove_dead(xb_graph *g, int *count, xb_ctx *ctx);
 

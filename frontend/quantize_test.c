@@ -194,13 +194,16 @@ Test(quantize, two_bit_weights_and_activations) {
 
 Test(quantize, xbar_qconv_output_is_exact_integer_product) {
     /* The conv output of the quantized graph equals acc * x_scale * w_scale
-     * + bias with acc from a plain integer loop over the codes. */
+     * + bias with acc from a plain integer loop over the codes; the Relu is
+     * fused, and since the output reaches the Gemm only through Flatten,
+     * the layer writes the Gemm's input codes (frontend/chain_qcodes.c):
+     * the Gemm's quantization of that float, bit for bit. */
     model m;
     build_model(&m);
     xb_graph *qg = NULL;
     cr_assert_eq(xb_quantize_default(m.tg.g, m.images, NCAL, &qg, &m.tg.ctx), XB_OK, "%s", m.tg.ctx.msg);
-    const xb_node *cn;
-    const xb_qlayer *q = xb_qlayer_get(qg, 0, &cn);
+    const xb_node *cn, *gn;
+    const xb_qlayer *q = xb_qlayer_get(qg, 0, &cn), *qf = xb_qlayer_get(qg, 1, &gn);
     cr_assert_float_eq(q->x_scale, attr_f(cn, "x_scale"), 0.0f);
     xb_exec *e = NULL;
     const float *img = m.images + 3 * IMG;
@@ -209,12 +212,18 @@ Test(quantize, xbar_qconv_output_is_exact_integer_product) {
      * Relu's tensor, max(product, 0) bit for bit. */
     cr_assert_eq(cn->out[0], m.t_relu);
     cr_assert_eq(xb_attr_int(cn, "relu", 0), 1);
-    const float *y = run(qg, &e, img, m.t_relu);
+    cr_assert_eq(qg->tensors[m.t_relu].dtype, XB_U8);
+    cr_assert_eq(qg->tensors[m.t_flat].dtype, XB_U8);
+    cr_assert_float_eq(attr_f(cn, "y_scale"), qf->x_scale, 0.0f);
+    cr_assert_eq(xb_attr_int(cn, "y_zero_point", -1), qf->x_zp);
+    cr_assert_eq(xb_attr_int(cn, "y_bits", -1), qf->x_bits);
+    const uint8_t *y = (const uint8_t *)run(qg, &e, img, m.t_relu);
     int codes[IMG];
     for (int i = 0; i < IMG; i++) {
         float v = nearbyintf(img[i] / q->x_scale) + (float)q->x_zp;
         codes[i] = v < 0 ? 0 : v > 255 ? 255 : (int)v;
     }
+    int nonzero = 0;
     for (int o = 0; o < COUT; o++)
         for (int p = 0; p < HW * HW; p++) {
             int64_t acc = 0;
@@ -224,8 +233,12 @@ Test(quantize, xbar_qconv_output_is_exact_integer_product) {
             }
             float want = (float)acc * (q->x_scale * q->w_scale[o]) + q->bias[o];
             want = want > 0.0f ? want : 0.0f;
-            cr_assert_float_eq(y[o * HW * HW + p], want, 0.0f, "o=%d p=%d", o, p);
+            float c = nearbyintf(want / qf->x_scale) + (float)qf->x_zp;
+            int code = c < 0 ? 0 : c > 255 ? 255 : (int)c;
+            cr_assert_eq(y[o * HW * HW + p], code, "o=%d p=%d", o, p);
+            nonzero += code != qf->x_zp;
         }
+    cr_assert(nonzero > 0);
     xb_exec_free(e);
     xb_graph_free(qg);
     xb_test_end(&m.tg);

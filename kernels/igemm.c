@@ -215,6 +215,12 @@ void xb_igemm_direct(const int8_t *wp, const uint8_t *x, const int64_t *xoff, in
     xb_igemm_direct_portable(wp, x, xoff, Kq, N, HO, WO, rstride, acc);
 }
 
+bool xb_igemm_direct_wide(void) {
+    /* The portable kernel computes only the outputs, no slower than
+     * unfolding plus the portable packed loop. */
+    return xb_igemm_isa_used() != XB_IGEMM_AVXVNNI;
+}
+
 bool xb_igemm_direct_fast(int64_t HO, int64_t WO) {
     /* AVX-VNNI has no direct kernel; the portable one is no slower than
      * unfolding plus the portable packed loop. */

@@ -76,11 +76,20 @@ void xb_igemm_packed(const int8_t *wp, const uint8_t *xp, int64_t K, int64_t N, 
  * im2col_packed.h read in place (sw = 1): the product equals
  * xb_igemm_packed over xb_im2col_u8_packed4's matrix.  Fast
  * (xb_igemm_direct_fast) with AVX-512 VNNI when WO is a multiple of 16 or
- * WO == 8 with HO even; other shapes and CPUs with only 256-bit AVX-VNNI
- * run correctly but slower than unfolding + xb_igemm_packed.  Every read stays within
- * [xoff[q], xoff[q] + (HO - 1) * rstride + 4 * WO) for each q. */
+ * WO == 8 with HO even.  Any other WO, with rstride a multiple of 4, runs
+ * "wide" with AVX-512 VNNI: the rows are read as one long row of
+ * (HO - 1) * rstride / 4 + WO positions, the columns between output rows
+ * computed and dropped (xb_igemm_direct_wide says whether that is
+ * available).  CPUs with only 256-bit AVX-VNNI run every shape correctly
+ * but slower than unfolding + xb_igemm_packed.  Every read stays within
+ * [xoff[q], xoff[q] + xb_igemm_direct_extent(HO, WO, rstride)) for each q. */
 void xb_igemm_direct(const int8_t *wp, const uint8_t *x, const int64_t *xoff, int64_t Kq, int64_t N,
                      int64_t HO, int64_t WO, int64_t rstride, int32_t *acc);
+static inline int64_t xb_igemm_direct_extent(int64_t HO, int64_t WO, int64_t rstride) {
+    if (rstride % 4 == 0) return 4 * xb_igemm_ppad((HO - 1) * (rstride / 4) + WO);
+    return (HO - 1) * rstride + 4 * WO;
+}
+bool xb_igemm_direct_wide(void);
 bool xb_igemm_direct_fast(int64_t HO, int64_t WO);
 
 /* For few positions (a fully-connected layer on one image, M <= 4): x as

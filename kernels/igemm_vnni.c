@@ -33,7 +33,7 @@
 #define T512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni")))
 #define INL static inline __attribute__((always_inline))
 
-enum { X_PACKED = 0, X_DIRECT = 1, X_HALF = 2 };
+enum { X_PACKED = 0, X_DIRECT = 1, X_HALF = 2, X_WIDE = 3 };
 
 /* Where the x operand lives: per k-quad either base + q * qstride
  * (packed) or base + xoff[q] (direct), then + voff[v] for vector v; in the
@@ -53,13 +53,31 @@ INL T512 __m512i xload(int mode, const uint8_t *xq, int64_t off, int64_t half) {
     return _mm512_loadu_si512(xq + off);
 }
 
+/* The outputs of a wide-mode vector, packed together. */
+INL T512 void store_wide(int32_t *dst, __mmask16 m, __m512i a) {
+    /* Compress in a register, then a masked store: the memory form of
+     * vpcompressd is slow on Zen 4. */
+    const int cnt = __builtin_popcount(m);
+    _mm512_mask_storeu_epi32(dst, (__mmask16)((1u << cnt) - 1), _mm512_maskz_compress_epi32(m, a));
+}
+
+INL T512 void store_lanes(int mode, int32_t *dst, unsigned m, __m512i a) {
+    if (m == 0xffff)
+        _mm512_storeu_si512(dst, a);
+    else if (mode == X_WIDE)
+        store_wide(dst, (__mmask16)m, a);
+    else if (m)
+        _mm512_mask_storeu_epi32(dst, (__mmask16)m, a);
+}
+
 /* Rows n0 .. n0+MR-1 (rows past N repeat row N-1 and are not stored) by
- * the PV vectors at voff[], storing to acc[n * P + pos[v] + lane] for lanes
- * below lanes[v].  MR, PV and mode are constants at every call site, so the
+ * the PV vectors at voff[], storing the lanes set in lanes[v] to
+ * acc[n * P + pos[v] + lane] (X_WIDE: the set lanes, packed together, from
+ * pos[v] on).  MR, PV and mode are constants at every call site, so the
  * accumulators stay in registers. */
 INL T512 void block(const int8_t *wp, int64_t Kp, int64_t N, int64_t n0, int MR, int PV, int mode,
-                    const xsrc *xs, const int64_t *voff, const int64_t *pos, const int *lanes,
-                    int32_t *acc, int64_t P) {
+                    const xsrc *xs, const int64_t *voff, const int64_t *pos,
+                    const unsigned *lanes, int32_t *acc, int64_t P) {
     const int8_t *wr[8];
 #pragma GCC unroll 8
     for (int r = 0; r < MR; r++) wr[r] = wp + (n0 + r < N ? n0 + r : N - 1) * Kp;
@@ -90,27 +108,51 @@ INL T512 void block(const int8_t *wp, int64_t Kp, int64_t N, int64_t n0, int MR,
 #pragma GCC unroll 4
         for (int v = 0; v < PV && r < nn; v++) {
             int32_t *dst = acc + (n0 + r) * P + pos[v];
-            if (lanes[v] == 16)
-                _mm512_storeu_si512(dst, a[r][v]);
-            else if (lanes[v] > 0)
-                _mm512_mask_storeu_epi32(dst, (__mmask16)((1u << lanes[v]) - 1), a[r][v]);
+            store_lanes(mode, dst, lanes[v], a[r][v]);
         }
 }
 
 /* Geometry of the positions: vector v of a block at position p0 covers
- * positions p0 + 16 v ... + 15. */
+ * positions p0 + 16 v ... + 15; in X_WIDE these are wide positions
+ * oy * R + ox (R = rstride / 4) below `span`, of which those with ox < WO
+ * are outputs. */
 typedef struct {
     int mode;
-    int64_t P, WO, rstride;
+    int64_t P, WO, rstride, span;
 } xgeom;
 
-INL void vec_layout(const xgeom *gm, int64_t p, int64_t *voff, int64_t *pos, int *lanes) {
+/* Lane l is an output when (col + l) mod R < WO and p + l < span: the
+ * column by repeated vector subtraction (a division per lane cost as much
+ * as the block itself).  Out of line: its vector constants, hoisted into
+ * the kernel's loops, pushed the accumulators onto the stack. */
+static T512 __attribute__((noinline)) void wide_layout(const xgeom *gm, int64_t p, int64_t *voff,
+                                                       int64_t *pos, unsigned *lanes) {
+    const int64_t R = gm->rstride / 4, col = p % R, left = gm->span - p;
+    const __m512i vR = _mm512_set1_epi32((int)R);
+    __m512i c = _mm512_add_epi32(_mm512_set1_epi32((int)col),
+                                 _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
+                                                   14, 15));
+    for (__mmask16 ge; (ge = _mm512_cmpge_epi32_mask(c, vR));)
+        c = _mm512_mask_sub_epi32(c, ge, c, vR);
+    const unsigned in = left >= 16 ? 0xffffu : left > 0 ? (1u << left) - 1 : 0;
+    *voff = 4 * p;
+    *pos = (p / R) * gm->WO + (col < gm->WO ? col : gm->WO); /* outputs before p */
+    *lanes = in & _mm512_cmplt_epi32_mask(c, _mm512_set1_epi32((int)gm->WO));
+}
+
+/* MODE is a constant at every call site. */
+INL void vec_layout(const xgeom *gm, int mode, int64_t p, int64_t *voff, int64_t *pos,
+                    unsigned *lanes) {
+    if (mode == X_WIDE) {
+        wide_layout(gm, p, voff, pos, lanes);
+        return;
+    }
     *pos = p;
     int64_t left = gm->P - p;
-    *lanes = left >= 16 ? 16 : left > 0 ? (int)left : 0;
-    if (gm->mode == X_PACKED)
+    *lanes = left >= 16 ? 0xffffu : left > 0 ? (1u << left) - 1 : 0;
+    if (mode == X_PACKED)
         *voff = p * 4;
-    else if (gm->mode == X_DIRECT)
+    else if (mode == X_DIRECT)
         *voff = (p / gm->WO) * gm->rstride + (p % gm->WO) * 4;
     else
         *voff = (p / 8) * gm->rstride;
@@ -125,10 +167,10 @@ INL void vec_layout(const xgeom *gm, int64_t p, int64_t *voff, int64_t *pos, int
                                                     int64_t nvec, int32_t *acc) {                 \
         for (int64_t v0 = 0; v0 < nvec; v0 += PV) {                                               \
             int64_t voff[4] = {0}, pos[4] = {0};                                                  \
-            int lanes[4] = {0};                                                                   \
+            unsigned lanes[4] = {0}; /* lane bit masks (an __mmask16 array halved the speed) */    \
             int rest = nvec - v0 < PV ? (int)(nvec - v0) : PV;                                    \
             for (int v = 0; v < rest; v++)                                                        \
-                vec_layout(gm, (v0 + v) * 16, &voff[v], &pos[v], &lanes[v]);                      \
+                vec_layout(gm, MODE, (v0 + v) * 16, &voff[v], &pos[v], &lanes[v]);                \
             for (int64_t n0 = 0; n0 < N; n0 += MR) {                                              \
                 switch (rest) {                                                                   \
                 case 1: block(wp, Kp, N, n0, MR, 1, MODE, xs, voff, pos, lanes, acc, gm->P); break; \
@@ -178,13 +220,14 @@ static int pick_mr(int64_t N) {
 DEFINE_MODE(X_PACKED, packed)
 DEFINE_MODE(X_DIRECT, direct)
 DEFINE_MODE(X_HALF, half)
+DEFINE_MODE(X_WIDE, wide)
 
 T512 void xb_igemm_packed_vnni512(const int8_t *wp, const uint8_t *xp, int64_t K, int64_t N,
                                   int64_t P, int32_t *acc) {
     if (N <= 0 || P <= 0) return;
     const int64_t Kp = xb_igemm_kpad(K), Pp = xb_igemm_ppad(P);
     xsrc xs = {.base = xp, .xoff = NULL, .qstride = Pp * 4, .half = 0, .Kq = Kp / 4};
-    xgeom gm = {.mode = X_PACKED, .P = P, .WO = 0, .rstride = 0};
+    xgeom gm = {.mode = X_PACKED, .P = P, .WO = 0, .rstride = 0, .span = 0};
     run_packed(wp, Kp, N, &xs, &gm, Pp / 16, acc);
 }
 
@@ -194,7 +237,7 @@ T512 void xb_igemm_direct_vnni512(const int8_t *wp, const uint8_t *x, const int6
     if (N <= 0 || HO <= 0 || WO <= 0) return;
     const int64_t P = HO * WO;
     xsrc xs = {.base = x, .xoff = xoff, .qstride = 0, .half = rstride, .Kq = Kq};
-    xgeom gm = {.mode = X_DIRECT, .P = P, .WO = WO, .rstride = rstride};
+    xgeom gm = {.mode = X_DIRECT, .P = P, .WO = WO, .rstride = rstride, .span = 0};
     if (WO % 16 == 0) {
         run_direct(wp, 4 * Kq, N, &xs, &gm, P / 16, acc);
     } else if (WO == 8 && HO % 2 == 0) {
@@ -202,6 +245,14 @@ T512 void xb_igemm_direct_vnni512(const int8_t *wp, const uint8_t *x, const int6
          * row inside the map. */
         gm.mode = X_HALF;
         run_half(wp, 4 * Kq, N, &xs, &gm, P / 16, acc);
+    } else if (rstride % 4 == 0) {
+        /* Any other width: the rows R = rstride / 4 words apart read as one
+         * long row of (HO - 1) R + WO positions, 16 per vector; the R - WO
+         * columns between output rows are computed and dropped, the
+         * outputs of each vector compressed into place. */
+        gm.mode = X_WIDE;
+        gm.span = (HO - 1) * (rstride / 4) + WO;
+        run_wide(wp, 4 * Kq, N, &xs, &gm, xb_igemm_ppad(gm.span) / 16, acc);
     } else {
         xb_igemm_direct_portable(wp, x, xoff, Kq, N, HO, WO, rstride, acc);
     }

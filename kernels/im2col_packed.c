@@ -290,3 +290,48 @@ void xb_c4_direct_offsets(const xb_conv_geom *cg, int64_t *xoff) {
                 xoff[q++] = cq * quad + ((ph * Hp + i * cg->dh) * Wq + ix) * 4;
             }
 }
+
+void xb_sh4_build(const xb_conv_geom *cg, const uint8_t *x, int64_t g, uint8_t pad, uint8_t *plane,
+                  uint8_t *words) {
+    const int64_t H = cg->h, W = cg->w, Wp = xb_padded_w(cg), L = xb_sh4_words(cg);
+    const int64_t pb = xb_sh4_plane_bytes(cg), D = cg->dh * Wp, na = xb_sh4_arrays(cg);
+    /* H word p = bytes p .. p+3: one byte shuffle makes 4 words of 16 bytes. */
+    const xb_v16u8 m = {0, 1, 2, 3, 1, 2, 3, 4, 2, 3, 4, 5, 3, 4, 5, 6};
+    for (int64_t c = 0; c < cg->cin_g; c++) {
+        const uint8_t *s = x + (g * cg->cin_g + c) * H * W;
+        memset(plane, pad, (size_t)pb);
+        for (int64_t y = 0; y < H; y++) copy_row(plane + (y + cg->pt) * Wp + cg->pl, s + y * W, W);
+        uint8_t *d = words + 4 * c * na * L;
+        if (cg->kw >= 4) {
+            /* L is a multiple of 4 and the plane has 32 bytes past L. */
+            for (int64_t p = 0; p < L; p += 4) {
+                xb_v16u8 v;
+                memcpy(&v, plane + p, 16);
+                v = __builtin_shuffle(v, v, m);
+                memcpy(d + 4 * p, &v, 16);
+            }
+            d += 4 * L;
+        }
+        if (cg->kw % 4) interleave4(d, plane, plane + D, plane + 2 * D, plane + 3 * D, L);
+    }
+}
+
+void xb_sh4_plan(const xb_conv_geom *cg, int64_t *xoff, int64_t *widx) {
+    const int64_t Wp = xb_padded_w(cg), L = xb_sh4_words(cg), D = cg->dh * Wp;
+    const int64_t full = xb_sh4_full(cg), na = xb_sh4_arrays(cg), kh = cg->kh, kw = cg->kw;
+    int64_t q = 0;
+    for (int64_t c = 0; c < cg->cin_g; c++) {
+        const int64_t hbase = 4 * c * na * L, vbase = hbase + (full > 0 ? 4 * L : 0);
+        for (int64_t i = 0; i < kh; i++)
+            for (int64_t j = 0; j < full; j++, q++) {
+                xoff[q] = hbase + 4 * (i * D + 4 * j);
+                for (int t = 0; t < 4; t++) widx[4 * q + t] = (c * kh + i) * kw + 4 * j + t;
+            }
+        for (int64_t col = 4 * full; col < kw; col++)
+            for (int64_t v = 0; 4 * v < kh; v++, q++) {
+                xoff[q] = vbase + 4 * (4 * v * D + col);
+                for (int t = 0; t < 4; t++)
+                    widx[4 * q + t] = 4 * v + t < kh ? (c * kh + 4 * v + t) * kw + col : -1;
+            }
+    }
+}

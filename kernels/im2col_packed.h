@@ -20,6 +20,9 @@
 
 #include "kernels/conv_geom.h"
 
+/* igemm.h's position padding (16), here so this header stays standalone. */
+static inline int64_t xb_igemm_ppad_16(int64_t P) { return (P + 15) & ~(int64_t)15; }
+
 static inline int64_t xb_padded_h(const xb_conv_geom *cg) { return cg->h + cg->pt + cg->pb; }
 static inline int64_t xb_padded_w(const xb_conv_geom *cg) { return cg->w + cg->pl + cg->pr; }
 /* A padded channel is stored as sw column phases: phase f holds padded
@@ -88,5 +91,61 @@ static inline int64_t xb_c4_group_bytes(const xb_conv_geom *cg) {
 static inline int64_t xb_c4_row_bytes(const xb_conv_geom *cg) { return cg->sh * xb_phase_w(cg) * 4; }
 /* xoff[K'/4] in the k order of xb_im2col_u8_packed4. */
 void xb_c4_direct_offsets(const xb_conv_geom *cg, int64_t *xoff);
+
+/* Wide direct convolution: in planes whose rows are R words apart (R =
+ * xb_c4_row_bytes / 4 here, or the padded width for the shifted words
+ * below), output (oy, ox) is word oy * R + ox past xoff[q], so all outputs
+ * are one row of xb_wide_positions() words: the direct kernel runs it at
+ * full vector width whatever wout is, and the R - wout columns past each
+ * output row are computed and thrown away.  Rows of 10 or 28 outputs
+ * (LeNet-5) would otherwise be unfolded. */
+static inline int64_t xb_wide_positions(const xb_conv_geom *cg, int64_t R) {
+    return xb_igemm_ppad_16((cg->hout - 1) * R + cg->wout);
+}
+
+/* Shifted-word planes, for convolutions with few input channels (LeNet-5's
+ * conv1 has one), stride 1 and no column dilation.  From a channel's
+ * padded plane B (rows Wp bytes apart) two word arrays are built: H, whose
+ * word p holds bytes B[p], B[p+1], B[p+2], B[p+3], and V, whose word p holds
+ * B[p], B[p + D], B[p + 2D], B[p + 3D] with D = dh * Wp.  For output
+ * p' = oy * Wp + ox the 4 taps (i, 4j .. 4j+3) are the H word at
+ * i * D + 4 j + p', and the taps (4v .. 4v+3, col) of a column left over
+ * when kw is not a multiple of 4 are the V word at 4 v D + col + p': the
+ * direct kernel reads both in place with the wide layout above.  A 5 x 5
+ * kernel takes 5 H quads and 2 V quads (28 k for 25 taps); taps past the
+ * kernel (rows of the last V quad) have zero weight. */
+static inline int64_t xb_sh4_full(const xb_conv_geom *cg) { return cg->kw / 4; }
+static inline int64_t xb_sh4_arrays(const xb_conv_geom *cg) {
+    return (cg->kw >= 4) + (cg->kw % 4 != 0);
+}
+static inline int64_t xb_sh4_quads(const xb_conv_geom *cg) {
+    return cg->cin_g * (cg->kh * xb_sh4_full(cg) + (cg->kw % 4) * ((cg->kh + 3) / 4));
+}
+static inline bool xb_sh4_possible(const xb_conv_geom *cg) {
+    return cg->sw == 1 && cg->sh == 1 && cg->dw == 1;
+}
+/* Words per array (every read of the wide kernel stays inside). */
+static inline int64_t xb_sh4_words(const xb_conv_geom *cg) {
+    const int64_t Wp = xb_padded_w(cg);
+    return ((cg->kh - 1) * cg->dh * Wp + cg->kw + xb_wide_positions(cg, Wp) + 3) & ~(int64_t)3;
+}
+/* Bytes of one group's words, and of the byte plane they are built from
+ * (V words read 3 D bytes further; 16-byte loads a little more). */
+static inline int64_t xb_sh4_group_bytes(const xb_conv_geom *cg) {
+    return 4 * cg->cin_g * xb_sh4_arrays(cg) * xb_sh4_words(cg);
+}
+static inline int64_t xb_sh4_plane_bytes(const xb_conv_geom *cg) {
+    int64_t a = xb_padded_h(cg) * xb_padded_w(cg);
+    int64_t b = xb_sh4_words(cg) + 3 * cg->dh * xb_padded_w(cg);
+    return (a > b ? a : b) + 32;
+}
+/* The quads in k order: xoff[q] (bytes into a group's words) and, for tap
+ * t of quad q, widx[4 q + t] = the weight's offset (c * kh + i) * kw + j in
+ * its output channel's row, or -1 for a zero weight. */
+void xb_sh4_plan(const xb_conv_geom *cg, int64_t *xoff, int64_t *widx);
+/* Words of group g from plain codes x [Cin][H][W], padding `pad`; `plane`
+ * is scratch of xb_sh4_plane_bytes. */
+void xb_sh4_build(const xb_conv_geom *cg, const uint8_t *x, int64_t g, uint8_t pad, uint8_t *plane,
+                  uint8_t *words);
 
 #endif

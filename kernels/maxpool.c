@@ -12,6 +12,10 @@
  * dilations) gets -1. */
 #include <float.h>
 #include <stdint.h>
+#include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "kernels/conv_geom.h"
 #include "kernels/kutil.h"
@@ -159,6 +163,63 @@ static void maxpool_indices(const xb_graph *g, const xb_node *n, xb_exec *e) {
         }                                                                                          \
     }
 
+/* The 2x2 stride-2 pool of u8 codes with every window inside the input
+ * (what a quantized LeNet-5 or VGG runs between layers,
+ * frontend/chain_qcodes.c), in 16-byte vectors: a vertical byte max, then
+ * the max of each byte pair as 16-bit lanes, packed back to bytes.  Rows
+ * of 14 or 5 outputs are too short for the loop vectoriser, so each row
+ * takes chunks of 8 (or 4) outputs, the last one overlapping its
+ * predecessor (a max is idempotent); x86-64 always has SSE2. */
+static bool pool2x2_u8_fits(const xb_conv_geom *cg) {
+    return cg->kh == 2 && cg->kw == 2 && cg->sh == 2 && cg->sw == 2 && cg->dh == 1 &&
+           cg->dw == 1 && cg->pt == 0 && cg->pl == 0 && 2 * cg->hout <= cg->h &&
+           2 * cg->wout <= cg->w && cg->wout >= 4;
+}
+
+#if defined(__SSE2__)
+/* n (4 or 8) outputs from 2n bytes of rows r0 and r1. */
+static inline void pool8_u8(const uint8_t *r0, const uint8_t *r1, uint8_t *d, int n) {
+    __m128i a, b;
+    if (n == 8) {
+        a = _mm_loadu_si128((const __m128i *)r0), b = _mm_loadu_si128((const __m128i *)r1);
+    } else {
+        a = _mm_loadl_epi64((const __m128i *)r0), b = _mm_loadl_epi64((const __m128i *)r1);
+    }
+    const __m128i v = _mm_max_epu8(a, b);
+    const __m128i m = _mm_max_epi16(_mm_and_si128(v, _mm_set1_epi16(0xff)), _mm_srli_epi16(v, 8));
+    const __m128i p = _mm_packus_epi16(m, m);
+    if (n == 8) {
+        _mm_storel_epi64((__m128i *)d, p);
+    } else {
+        int32_t w = _mm_cvtsi128_si32(p);
+        memcpy(d, &w, 4);
+    }
+}
+#endif
+
+static void pool2x2_u8(const xb_conv_geom *cg, const uint8_t *x, uint8_t *y) {
+    const int64_t H = cg->h, W = cg->w, HO = cg->hout, WO = cg->wout;
+    for (int64_t pl = 0; pl < cg->n * cg->cin; pl++)
+        for (int64_t oy = 0; oy < HO; oy++) {
+            const uint8_t *r0 = x + (pl * H + 2 * oy) * W, *r1 = r0 + W;
+            uint8_t *d = y + (pl * HO + oy) * WO;
+#if defined(__SSE2__)
+            const int c = WO >= 8 ? 8 : 4;
+            for (int64_t o = 0;; o += c) {
+                if (o + c > WO) o = WO - c;
+                pool8_u8(r0 + 2 * o, r1 + 2 * o, d + o, c);
+                if (o + c >= WO) break;
+            }
+#else
+            for (int64_t o = 0; o < WO; o++) {
+                uint8_t a = r0[2 * o] > r0[2 * o + 1] ? r0[2 * o] : r0[2 * o + 1];
+                uint8_t b = r1[2 * o] > r1[2 * o + 1] ? r1[2 * o] : r1[2 * o + 1];
+                d[o] = a > b ? a : b;
+            }
+#endif
+        }
+}
+
 xb_status xb_op_maxpool_run(const xb_graph *g, const xb_node *n, xb_exec *e, xb_ctx *ctx) {
     (void)ctx;
     const maxpool_params *mp = n->params;
@@ -177,6 +238,10 @@ xb_status xb_op_maxpool_run(const xb_graph *g, const xb_node *n, xb_exec *e, xb_
     } else if (dt == XB_U8) {
         const uint8_t *x = e->buf[n->in[0]];
         uint8_t *y = e->buf[n->out[0]];
+        if (pool2x2_u8_fits(cg)) {
+            pool2x2_u8(cg, x, y);
+            return XB_OK;
+        }
         MAXPOOL_BODY(uint8_t, 0)
     } else {
         const int8_t *x = e->buf[n->in[0]];

@@ -299,3 +299,41 @@ Test(maxpool, two_by_two_stride_two_variants) {
                     check_pool(&pc, id++);
                 }
 }
+
+/* u8 codes (what quantized layers pass on, frontend/chain_qcodes.c): the
+ * 2x2/2 pool with every window inside takes 16-byte vectors in chunks of
+ * 8 or 4 outputs, the last overlapping; any width, odd sizes (the last
+ * row or column dropped), batch and channels, against a naive max. */
+Test(maxpool, u8_two_by_two_against_naive) {
+    rs = 5;
+    for (int64_t h = 2; h <= 11; h += 3)
+        for (int64_t w = 2; w <= 41; w++)
+            for (int pad = 0; pad < 2; pad++) {
+                pool_case pc = {"MaxPool", 12, 2, 3, h, w, 2, 2, {2, 2}, {1, 1}, {pad, 0, 0, 0},
+                                false, false};
+                const int64_t ho = (h + pad - 2) / 2 + 1, wo = (w - 2) / 2 + 1, xn = 6 * h * w;
+                uint8_t *x = malloc((size_t)xn);
+                for (int64_t i = 0; i < xn; i++) x[i] = (uint8_t)irand(256);
+                xb_test_graph tg;
+                pool_node(&tg, &pc, XB_U8);
+                cr_assert_eq(xb_test_prepare(&tg), XB_OK, "%s", tg.ctx.msg);
+                const uint8_t *y = xb_test_run1(&tg, x);
+                cr_assert_not_null(y, "%s", tg.ctx.msg);
+                for (int64_t pl = 0; pl < 6; pl++)
+                    for (int64_t oy = 0; oy < ho; oy++)
+                        for (int64_t ox = 0; ox < wo; ox++) {
+                            int m = 0;
+                            for (int64_t i = 0; i < 2; i++)
+                                for (int64_t j = 0; j < 2; j++) {
+                                    int64_t iy = 2 * oy - pad + i, ix = 2 * ox + j;
+                                    if (iy < 0 || iy >= h) continue;
+                                    int v = x[(pl * h + iy) * w + ix];
+                                    m = v > m ? v : m;
+                                }
+                            cr_assert_eq(y[(pl * ho + oy) * wo + ox], m, "h %lld w %lld pad %d",
+                                         (long long)h, (long long)w, pad);
+                        }
+                xb_test_end(&tg);
+                free(x);
+            }
+}

@@ -37,6 +37,7 @@ void xb_qlayer_priv_free(void *p) {
     free(pr->wpack4);
     free(pr->xoff);
     free(pr->wpackt);
+    free(pr->wshift);
     free(pr->mult);
     free(pr);
 }
@@ -78,6 +79,61 @@ static xb_status int_attr(const xb_node *n, const char *name, bool required, int
     return XB_OK;
 }
 
+/* A positive finite float attribute. */
+static xb_status scale_attr(const xb_node *n, const char *name, float *v, xb_ctx *ctx) {
+    const xb_attr *sa = xb_attr_find(n, name);
+    if (!sa || sa->type != XB_ATTR_FLOAT)
+        return xb_fail(ctx, XB_ERR_INVALID, "attribute %s (float) is required", name);
+    if (!(sa->f > 0.0f) || !isfinite(sa->f))
+        return xb_fail(ctx, XB_ERR_INVALID, "%s = %g must be positive and finite", name,
+                       (double)sa->f);
+    *v = sa->f;
+    return XB_OK;
+}
+
+/* Output codes (attributes y_scale, y_zero_point, y_bits; set by
+ * frontend/chain_qcodes.c): all or none. */
+static xb_status output_codes(const xb_node *n, xb_qlayer_priv *pr, xb_ctx *ctx) {
+    if (!xb_attr_find(n, "y_scale") && !xb_attr_find(n, "y_zero_point") &&
+        !xb_attr_find(n, "y_bits"))
+        return XB_OK;
+    int64_t bits = 0, zp = 0;
+    XB_TRY(scale_attr(n, "y_scale", &pr->y_scale, ctx));
+    XB_TRY(int_attr(n, "y_bits", true, 8, 2, 8, &bits, ctx));
+    XB_TRY(int_attr(n, "y_zero_point", true, 0, 0, (1 << bits) - 1, &zp, ctx));
+    pr->y_codes = true;
+    pr->y_fz = (float)zp;
+    pr->y_fh = (float)((1 << bits) - 1);
+    return XB_OK;
+}
+
+static bool is_code_carrier(const xb_node *m) {
+    return xb_node_is_onnx(m, "MaxPool") || xb_node_is_onnx(m, "Flatten") ||
+           xb_node_is_onnx(m, "Reshape") || xb_node_is_onnx(m, "Identity");
+}
+
+/* A u8 input x must hold codes below 2^x_bits (the backend indexes tables
+ * by them): accept it only when it comes, through MaxPool / Flatten /
+ * Reshape / Identity, from a matrix layer whose output codes have at most
+ * x_bits bits. */
+static xb_status check_codes_input(const xb_graph *g, const xb_node *n, int x_bits, xb_ctx *ctx) {
+    int t = n->in[0];
+    for (const xb_node *m = n - 1; m >= g->nodes; m--) {
+        if (m->n_out < 1 || m->out[0] != t) continue;
+        if (!strcmp(m->domain, "xbar") &&
+            (!strcmp(m->op_type, "XbarQConv") || !strcmp(m->op_type, "XbarQGemm"))) {
+            if (xb_attr_int(m, "y_bits", 0) >= 2 && xb_attr_int(m, "y_bits", 0) <= x_bits)
+                return XB_OK;
+            break;
+        }
+        if (!is_code_carrier(m) || m->n_in < 1) break;
+        t = m->in[0];
+    }
+    return xb_fail(ctx, XB_ERR_INVALID,
+                   "a u8 input x must be the codes of a quantized layer (attribute y_bits <= "
+                   "x_bits = %d)", x_bits);
+}
+
 xb_status xb_qlayer_prepare_common(xb_graph *g, xb_node *n, xb_qlayer_priv *pr, xb_ctx *ctx) {
     xb_qlayer *q = &pr->q;
     int64_t bits = 0, zp = 0;
@@ -91,13 +147,10 @@ xb_status xb_qlayer_prepare_common(xb_graph *g, xb_node *n, xb_qlayer_priv *pr, 
     XB_TRY(int_attr(n, "relu", false, 0, 0, 1, &relu, ctx));
     pr->relu = relu != 0;
     q->x_zp = (int32_t)zp;
-    const xb_attr *sa = xb_attr_find(n, "x_scale");
-    if (!sa || sa->type != XB_ATTR_FLOAT)
-        return xb_fail(ctx, XB_ERR_INVALID, "attribute x_scale (float) is required");
-    if (!(sa->f > 0.0f) || !isfinite(sa->f))
-        return xb_fail(ctx, XB_ERR_INVALID, "x_scale = %g must be positive and finite",
-                       (double)sa->f);
-    q->x_scale = sa->f;
+    XB_TRY(scale_attr(n, "x_scale", &q->x_scale, ctx));
+    XB_TRY(output_codes(n, pr, ctx));
+    pr->x_codes = xb_in_t(g, n, 0)->dtype == XB_U8;
+    if (pr->x_codes) XB_TRY(check_codes_input(g, n, q->x_bits, ctx));
     if (q->K > XB_IGEMM_KMAX)
         return xb_fail(ctx, XB_ERR_UNSUPPORTED,
                        "a dot product of %lld terms could overflow the int32 accumulator (max %d)",

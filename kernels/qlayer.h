@@ -11,8 +11,16 @@
  *                      relu (int 0/1, default 0; frontend/fuse_qrelu.c)
  *   XbarQGemm  inputs: x f32 [..., K], w i8 const [N,K] (one row per output),
  *                      w_scale f32 const [N], bias f32 const [N] (optional)
- *              attrs:  x_scale, x_zero_point, x_bits, w_bits
- *   output: y f32.
+ *              attrs:  x_scale, x_zero_point, x_bits, w_bits, relu
+ *   both, optionally (frontend/chain_qcodes.c): y_scale (float),
+ *              y_zero_point (int), y_bits (int 2..8), all or none.
+ *   output: y f32, or with y_scale the u8 codes
+ *              clamp(round_half_even(y / y_scale) + y_zero_point, 0, 2^y_bits - 1)
+ *           of the next layer's input (its x_scale, x_zero_point, x_bits).
+ *   x may be u8 instead of f32: then it already holds the codes xq below
+ *   (the previous layer's y_scale output, possibly through MaxPool /
+ *   Flatten / Reshape / Identity; prepare checks it comes from a layer whose
+ *   y_bits <= x_bits) and is not quantized again.
  *
  * Semantics, per output channel n and output position p:
  *   xq      = clamp(round_half_even(x / x_scale) + x_zero_point, 0, 2^x_bits - 1)

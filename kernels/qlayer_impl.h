@@ -7,7 +7,17 @@
 
 #include "kernels/conv_geom.h"
 #include "kernels/qlayer.h"
+#include "kernels/qmath.h"
 #include "kernels/registry.h"
+
+/* How the reference path (no engine) feeds a conv's kernel. */
+typedef enum {
+    XB_QC_UNFOLD = 0, /* im2col into the packed layout (igemm.h) */
+    XB_QC_UNFOLD4,    /* channels-interleaved planes, unfolded (im2col_packed.h) */
+    XB_QC_DIRECT4,    /* channels-interleaved planes read in place, compact rows */
+    XB_QC_WIDE4,      /* the same planes read in place as one long row (below) */
+    XB_QC_SHIFT4,     /* shifted-word planes read in place as one long row */
+} xb_qconv_path;
 
 typedef struct xb_qlayer_priv {
     xb_qlayer q;      /* must stay first */
@@ -23,13 +33,108 @@ typedef struct xb_qlayer_priv {
                        * of a width it runs fast), else NULL */
     int8_t *wpackt;   /* gemm: xb_igemm_pack_wt's transposed weights, for
                        * M <= XB_IGEMM_ROWS_MAX_M; else NULL */
+    int8_t *wshift;   /* XB_QC_SHIFT4: [groups][N][4 * Kqs] in its k order */
+    int64_t Kqs;      /* k-quads of the shifted-word path */
+    xb_qconv_path path;
+    /* Wide paths: the planes' rows are arow words apart, and the kernel
+     * reads up to Pw words past each quad's offset (igemm.h,
+     * xb_igemm_direct_extent). */
+    int64_t arow, Pw;
+    size_t planes_bytes; /* planes (+ the tail a wide read may touch) */
     bool relu;        /* attribute relu = 1: y = max(y, 0) in the epilogue */
+    /* Input x is u8 codes already (its producer quantized for this layer,
+     * frontend/chain_qcodes.c), so the quantization step is skipped. */
+    bool x_codes;
+    /* Attributes y_scale / y_zero_point / y_bits: the output is the u8
+     * codes of the next layer's input, quantized as that layer would. */
+    bool y_codes;
+    float y_scale, y_fz, y_fh;
     float *mult;      /* [groups*N]: x_scale * w_scale[n], as the contract computes it */
     /* Scratch layout (byte offsets into the exec's scratch area). */
     size_t off_acc, off_codes, off_col, off_xp, scratch;
 } xb_qlayer_priv;
 
 void xb_qlayer_priv_free(void *p);
+
+/* The epilogue loops, with restrict so that they vectorise (the output
+ * may be bytes, which could otherwise alias the accumulators).  The
+ * expressions are the contract's (qlayer.h) and xb_quantize_u8's. */
+static inline void xb_ql_f32(const int32_t *restrict a, int64_t n, int32_t corr, float m, float b,
+                             bool relu, float *restrict y) {
+    /* The same expressions as a separate Relu node (relu.c), so fusing it
+     * changes no bit. */
+    if (relu)
+        for (int64_t p = 0; p < n; p++) {
+            float v = (float)(a[p] - corr) * m + b;
+            y[p] = v > 0.0f ? v : 0.0f;
+        }
+    else
+        for (int64_t p = 0; p < n; p++) y[p] = (float)(a[p] - corr) * m + b;
+}
+static inline void xb_ql_u8(const int32_t *restrict a, int64_t n, int32_t corr, float m, float b,
+                            bool relu, float ys, float fz, float fh, uint8_t *restrict y) {
+    if (relu)
+        for (int64_t p = 0; p < n; p++) {
+            float v = (float)(a[p] - corr) * m + b;
+            v = v > 0.0f ? v : 0.0f;
+            y[p] = (uint8_t)(int32_t)xb_clampf(rintf(v / ys) + fz, 0.0f, fh);
+        }
+    else
+        for (int64_t p = 0; p < n; p++) {
+            float v = (float)(a[p] - corr) * m + b;
+            y[p] = (uint8_t)(int32_t)xb_clampf(rintf(v / ys) + fz, 0.0f, fh);
+        }
+}
+
+/* Rows of n >= XB_QL_CHUNK go in chunks of XB_QL_CHUNK (a constant trip
+ * count the compiler turns into whole vectors: 64 bytes of codes), the
+ * last chunk overlapping its predecessor: it recomputes a few outputs from
+ * the same inputs, so they get the same values.  The vectorised loop over
+ * a row of 784 or 100 would otherwise end in a scalar tail of up to 63. */
+#define XB_QL_CHUNK 64
+static inline void xb_ql_row_f32(const int32_t *a, int64_t n, int32_t corr, float m, float b,
+                                 bool relu, float *y) {
+    if (n < XB_QL_CHUNK) {
+        xb_ql_f32(a, n, corr, m, b, relu, y);
+        return;
+    }
+    for (int64_t p = 0;; p += XB_QL_CHUNK) {
+        if (p + XB_QL_CHUNK > n) p = n - XB_QL_CHUNK;
+        xb_ql_f32(a + p, XB_QL_CHUNK, corr, m, b, relu, y + p);
+        if (p + XB_QL_CHUNK >= n) break;
+    }
+}
+static inline void xb_ql_row_u8(const int32_t *a, int64_t n, int32_t corr, float m, float b,
+                                bool relu, float ys, float fz, float fh, uint8_t *y) {
+    if (n < XB_QL_CHUNK) {
+        xb_ql_u8(a, n, corr, m, b, relu, ys, fz, fh, y);
+        return;
+    }
+    for (int64_t p = 0;; p += XB_QL_CHUNK) {
+        if (p + XB_QL_CHUNK > n) p = n - XB_QL_CHUNK;
+        xb_ql_u8(a + p, XB_QL_CHUNK, corr, m, b, relu, ys, fz, fh, y + p);
+        if (p + XB_QL_CHUNK >= n) break;
+    }
+}
+
+/* One output row of n values of channel row r:
+ *     v = (float)(a[p] - x_zp * rowsum[r]) * mult[r] + bias[r],
+ * then v > 0 ? v : 0 with relu, then either stored as float, or as the
+ * consumer's code clamp(rint(v / y_scale) + y_zp, 0, 2^y_bits - 1) with
+ * exactly xb_quantize_u8's expression: the consumer quantizing the stored
+ * float (after any MaxPool: a max commutes with a monotone map) would get
+ * the same code.  `y` is the output tensor's buffer, `at` the element. */
+static inline void xb_qlayer_store_row(const xb_qlayer_priv *pr, int64_t r, const int32_t *a,
+                                       int64_t n, void *y, int64_t at) {
+    const xb_qlayer *q = &pr->q;
+    const int32_t corr = q->x_zp * q->w_rowsum[r];
+    const float m = pr->mult[r], b = q->bias ? q->bias[r] : 0.0f;
+    if (pr->y_codes)
+        xb_ql_row_u8(a, n, corr, m, b, pr->relu, pr->y_scale, pr->y_fz, pr->y_fh,
+                     (uint8_t *)y + at);
+    else
+        xb_ql_row_f32(a, n, corr, m, b, pr->relu, (float *)y + at);
+}
 
 /* Shared prepare: reads and checks the quantization attributes and the
  * w_scale / bias inputs, checks the weight range, computes rowsums, packed

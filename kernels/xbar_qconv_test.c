@@ -2,7 +2,9 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "kernels/igemm.h"
 #include "kernels/qlayer.h"
+#include "kernels/qlayer_impl.h"
 #include "tests/test_util.h"
 
 static uint64_t rng_next(uint64_t *s) {
@@ -182,8 +184,53 @@ Test(xbar_qconv, random_cases_match_naive_reference) {
         {1, 8, 8, 8, 12, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 8, 8, 0.02f, 60, false, true},
         {1, 16, 32, 32, 8, 3, 3, 1, 2, 2, 1, 1, 1, 1, 1, 1, 8, 8, 0.02f, 90, true, true},
         {1, 6, 14, 14, 16, 5, 5, 1, 1, 1, 1, 1, 0, 0, 0, 0, 8, 8, 0.05f, 0, true, true},
+        /* Wide direct convolution (rows of 10 / 12 outputs read as one long
+         * row) and shifted-word planes for 1 or 2 channels per group:
+         * LeNet-5's conv1, 3x3 (vertical quads only), 6x4 with dilation 2
+         * (horizontal quads only), 7x7 with 7-bit codes, 2 groups. */
+        {1, 4, 12, 12, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 8, 8, 0.02f, 20, true, true},
+        {1, 1, 28, 28, 6, 5, 5, 1, 1, 1, 1, 1, 2, 2, 2, 2, 8, 8, 0.03f, 40, true, true},
+        {1, 2, 9, 12, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 8, 8, 0.05f, 77, true, false},
+        {2, 1, 13, 17, 7, 6, 4, 1, 1, 1, 2, 1, 0, 3, 1, 0, 8, 8, 0.04f, 5, false, false},
+        {1, 1, 12, 12, 3, 7, 7, 1, 1, 1, 1, 1, 3, 3, 3, 3, 7, 8, 0.05f, 60, true, true},
+        {1, 4, 10, 10, 4, 5, 5, 2, 1, 1, 1, 1, 2, 2, 2, 2, 8, 8, 0.05f, 3, true, false},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) run_random_case(&cases[i], 1000 + i);
+    /* The reference path is chosen at prepare from the instruction set
+     * (qlayer_impl.h): every case on the dispatched and portable kernels. */
+    for (int portable = 0; portable < 2; portable++) {
+        xb_igemm_set_portable(portable);
+        for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+            run_random_case(&cases[i], 1000 + i);
+    }
+    xb_igemm_set_portable(false);
+}
+
+/* LeNet-5's convolutions take the in-place paths on AVX-512 VNNI: conv1 (1
+ * channel, 28 x 28 outputs) shifted words, conv2 (6 channels, 10 x 10)
+ * the wide channels-interleaved planes; 32 x 32 maps stay compact. */
+Test(xbar_qconv, lenet_shapes_read_planes_in_place) {
+    if (xb_igemm_isa_used() != XB_IGEMM_AVX512VNNI) cr_skip_test("no AVX-512 VNNI");
+    const conv_case cases[] = {
+        {1, 1, 28, 28, 6, 5, 5, 1, 1, 1, 1, 1, 2, 2, 2, 2, 8, 8, 0.03f, 40, true, true},
+        {1, 6, 14, 14, 16, 5, 5, 1, 1, 1, 1, 1, 0, 0, 0, 0, 8, 8, 0.05f, 0, true, true},
+        {1, 16, 32, 32, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 8, 8, 0.05f, 0, true, true},
+    };
+    const xb_qconv_path want[] = {XB_QC_SHIFT4, XB_QC_WIDE4, XB_QC_DIRECT4};
+    for (int i = 0; i < 3; i++) {
+        const conv_case *c = &cases[i];
+        int64_t K = c->cin * c->kh * c->kw;
+        int8_t *w = calloc((size_t)(c->cout * K), 1);
+        float ws[16], b[16];
+        for (int j = 0; j < 16; j++) ws[j] = 0.01f, b[j] = 0;
+        xb_test_graph tg;
+        build_conv(&tg, c, w, ws, b);
+        cr_assert_eq(xb_test_prepare(&tg), XB_OK, "%s", tg.ctx.msg);
+        const xb_node *node;
+        xb_qlayer_get(tg.g, 0, &node);
+        cr_assert_eq(((const xb_qlayer_priv *)node->params)->path, want[i], "case %d", i);
+        xb_test_end(&tg);
+        free(w);
+    }
 }
 
 /* An engine that computes the product naively and records its calls, to
