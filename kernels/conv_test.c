@@ -157,10 +157,11 @@ Test(conv, model_shapes) {
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) run_case(&cases[i], (int)i);
 }
 
-/* The SHIFT path's exact panels (kernels/conv.c shift_exact_run): panels
- * inside one output row (wout 32, 40), two half-rows read with a gap (wout
- * 16, stride 1 and 2), runs packed in 8-float blocks (wout 8, 24) or one by
- * one (wout 10, 20), with and without bias, several images. */
+/* Panels of the paths that read rows in place (kernels/conv.c): SHIFT
+ * inside one output row (wout 32) and two half-rows read with a gap (wout
+ * 16, stride 1); COLS for every other width (40, 8, 24, 10, 20, 16 with
+ * stride 2, and a panel crossing rows of 12), with and without bias,
+ * several images. */
 Test(conv, exact_shift_panels) {
     rs = 31;
     conv_case cases[] = {
