@@ -167,7 +167,7 @@ static xb_status plan_cols(conv_params *cp, size_t *scratch, xb_ctx *ctx) {
     *scratch += align_up(cp->xpad_floats * sizeof(float));
     /* One channel's padded rows, wide enough for every tap: (wout-1)*sw + kw. */
     cp->wq = (cg->wout - 1) * cg->sw + cg->kw;
-    *scratch += align_up((size_t)(cp->rq * cg->sh * cp->wq) * sizeof(float));
+    *scratch += align_up((size_t)(cp->rq * cg->sh * cp->wq + 16) * sizeof(float)); /* + copy_strided's slack */
     return XB_OK;
 }
 
@@ -323,13 +323,28 @@ static inline void copy_floats(float *restrict d, const float *restrict s, int64
     if (q < n) memcpy(d + n - 8, s + n - 8, 8 * sizeof(float));
 }
 
-/* d[q] = s[q * sw]; stride 2 (the strided convs) as a constant, which
- * vectorises into even-lane permutes. */
+typedef float v8f __attribute__((vector_size(8 * sizeof(float))));
+
+/* The even floats of s[0..16): one two-source permute. */
+static inline void even8(float *d, const float *s) {
+    v8f lo, hi;
+    memcpy(&lo, s, sizeof lo);
+    memcpy(&hi, s + 8, sizeof hi);
+    v8f e = __builtin_shufflevector(lo, hi, 0, 2, 4, 6, 8, 10, 12, 14);
+    memcpy(d, &e, sizeof e);
+}
+
+/* d[q] = s[q * sw].  Stride 2 (the strided convs) in blocks of 8 outputs
+ * from 16 inputs (reading s up to s[2n], one float past the last one
+ * used: the caller leaves that slack), the last block overlapping. */
 static inline void copy_strided(float *restrict d, const float *restrict s, int64_t n, int64_t sw) {
-    if (sw == 2)
-        for (int64_t q = 0; q < n; q++) d[q] = s[2 * q];
-    else
+    if (sw == 2 && n >= 8) {
+        int64_t q = 0;
+        for (; q + 8 <= n; q += 8) even8(d + q, s + 2 * q);
+        if (q < n) even8(d + n - 8, s + 2 * (n - 8));
+    } else {
         for (int64_t q = 0; q < n; q++) d[q] = s[q * sw];
+    }
 }
 
 static inline void zero_floats(float *d, int64_t n) {
@@ -348,8 +363,18 @@ static void shift_plane_s1(const conv_params *cp, const float *xg, float *xpad) 
         const float *xc = xg + c * H * W;
         for (int64_t r = 0; r < cp->hq; r++, d += Wq) {
             int64_t ih = r - cg->pt;
-            zero_floats(d, Wq);
-            if (ih >= 0 && ih < H) copy_floats(d + cg->pl, xc + ih * W, W);
+            if (ih < 0 || ih >= H) {
+                zero_floats(d, Wq);
+            } else if (cg->pl <= 8 && Wq - W - cg->pl <= 8 && Wq >= 8) {
+                /* Only the pad ends: one 8-float block at each end, then
+                 * the inside over them. */
+                zero_floats(d, 8);
+                zero_floats(d + Wq - 8, 8);
+                copy_floats(d + cg->pl, xc + ih * W, W);
+            } else {
+                zero_floats(d, Wq);
+                copy_floats(d + cg->pl, xc + ih * W, W);
+            }
         }
     }
     memset(d, 0, (cp->xpad_floats - (size_t)(d - xpad)) * sizeof(float));
