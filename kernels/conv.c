@@ -151,7 +151,8 @@ static xb_status plan_cols(conv_params *cp, size_t *scratch, xb_ctx *ctx) {
     cp->rq = cg->hout + (cg->kh - 1) / cg->sh;
     cp->plane = cp->rq * cg->wout;
     double planes = (double)cg->cin_g * (double)cg->kw * (double)cp->nph;
-    if (planes * (double)cp->plane > XB_GEOM_MAX_ELEMS)
+    double pad_rows = (double)cp->rq * (double)cg->sh * ((double)(cg->wout - 1) * cg->sw + cg->kw);
+    if (planes * (double)cp->plane > XB_GEOM_MAX_ELEMS || pad_rows > XB_GEOM_MAX_ELEMS)
         return xb_fail(ctx, XB_ERR_NOMEM, "column planes of the convolution are too large");
     cp->koff = xb_malloc(ctx, (size_t)cg->K * sizeof(int64_t));
     if (!cp->koff) return ctx->status;
