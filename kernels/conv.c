@@ -34,7 +34,9 @@
 /* The short row copies below must stay inline vector moves: GCC's loop
  * distribution would turn each into a memcpy/memset call (one per row of
  * 8..40 floats, costing more than the row). */
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize("no-tree-loop-distribute-patterns")
+#endif
 
 #include <stdlib.h>
 #include <string.h>
