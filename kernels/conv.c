@@ -7,11 +7,16 @@
  *     Y_g[cout_g][P] = W_g[cout_g][K] * col[K][P]  (+ bias per row)
  * with col the im2col unfolding of the input.  A constant weight is packed
  * for the sgemm micro-kernel once, at prepare.  col is never stored whole:
- * either the micro-kernel reads its rows in place (SHIFT) or it is built
+ * either the micro-kernel reads its rows in place (COLS, SHIFT) or it is built
  * one NR-column panel at a time, straight into the micro-kernel's layout,
- * and consumed while it sits in L1 (GEMM).  Four paths:
+ * and consumed while it sits in L1 (GEMM).  Five paths:
  *
- * SHIFT (the common case): the group's input is copied once into a
+ * COLS (strides, and widths that are not a multiple of NR): the input is
+ *   copied into column planes, one per (channel, tap column, row phase),
+ *   in which every im2col row is one contiguous slice of P floats (see
+ *   plan_cols), so any panel of NR outputs reads its rows in place.
+ * SHIFT (stride 1 with outputs NR or NR/2 wide, and dilated convs): the
+ *   group's input is copied once into a
  *   zero-padded buffer split into sh x sw stride phases (phase (a, b) holds
  *   padded rows a, a+sh, ... and columns b, b+sw, ...; with stride 1 it is
  *   just the padded plane).  Computing outputs on the phase width (P' =
@@ -21,11 +26,18 @@
  *   micro-kernel reads those rows in place (xb_sgemm_rows): no im2col and
  *   no packing at all.  The junk costs (wq - wout) / wout more multiply
  *   work (6% for 3x3 at 32x32, 25% at 8x8), far less than either.
- * GEMM (when junk would exceed 50%, e.g. a wide kernel on a narrow map):
- *   panels are unfolded by xb_im2col_panel_f32.
+ * GEMM (dilated convs whose junk would exceed 50%): panels are unfolded
+ *   by xb_im2col_panel_f32.
  * POINTWISE (1x1, stride 1, no pad): the input already is col.
  * DEPTHWISE (one input channel per group): K = kh*kw is too thin for a GEMM,
  *   so taps are accumulated directly along output rows. */
+/* The short row copies below must stay inline vector moves: GCC's loop
+ * distribution would turn each into a memcpy/memset call (one per row of
+ * 8..40 floats, costing more than the row). */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-tree-loop-distribute-patterns")
+#endif
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,7 +48,7 @@
 #include "kernels/registry.h"
 #include "kernels/sgemm.h"
 
-typedef enum { CONV_SHIFT, CONV_GEMM, CONV_POINTWISE, CONV_DEPTHWISE } conv_path;
+typedef enum { CONV_SHIFT, CONV_COLS, CONV_GEMM, CONV_POINTWISE, CONV_DEPTHWISE } conv_path;
 
 #define NR XB_SGEMM_NR
 
@@ -46,11 +58,15 @@ typedef struct {
     float *wpack;        /* [group] packed A panels, or NULL if W is not constant */
     size_t wpack_floats; /* per group */
     /* SHIFT path */
-    int64_t hq, wq, plane; /* one stride phase of the padded input */
+    int64_t hq, wq, plane; /* one stride phase of the padded input (COLS: wq is the
+                            * padded-row buffer's width, plane one column plane) */
     int64_t pq;            /* P' = hout * wq computed positions */
     int64_t *koff;         /* [K] offset of im2col row k in the phase buffer */
     size_t xpad_floats;    /* phase buffer incl. the slack the last panel reads */
     bool exact;            /* panels of real outputs only (no junk columns) */
+    /* COLS path (also uses koff, plane, xpad_floats) */
+    int64_t rq;            /* rows of one column plane: hout + (kh-1)/sh */
+    int64_t nph;           /* row phases in use: min(kh, sh) */
     bool relu;             /* XbarConv with activation Relu (kernels/xbar_conv.c) */
     bool residual;         /* XbarConv with a residual input 3, added before Relu */
 } conv_params;
@@ -117,6 +133,58 @@ static xb_status plan_shift(conv_params *cp, size_t *scratch, xb_ctx *ctx) {
     else
         *scratch += align_up((size_t)cg->cout_g * (size_t)cp->pq * sizeof(float)); /* Y' */
     return XB_OK;
+}
+
+/* COLS: the taps' rows laid out so that every im2col row is one
+ * contiguous slice of P floats.  Column plane (c, j, a) holds rows r' of
+ * the padded input at padded row r'*sh + a and padded columns ow*sw + j
+ * (ow < wout): X[c][j][a][r'][ow].  Tap (c, i, j) of output p = oh*wout +
+ * ow reads padded (oh*sh + i, ow*sw + j), which is plane (c, j, i % sh) at
+ * row oh + i / sh: offset koff + p with koff = plane(c, j, i % sh) + (i /
+ * sh) * wout.  So panels of NR outputs anywhere in Y read their B rows in
+ * place, with no junk columns and no packing, whatever wout and the
+ * stride; building the planes copies about kw * cin * (hout + kh) * wout
+ * floats (for 3 x 3, three copies of the input), once per image and group.
+ * Rows r' run to hout + (kh - 1) / sh; the row phases in use are
+ * a < min(kh, sh) (a strided 1 x 1 conv reads one phase). */
+static xb_status plan_cols(conv_params *cp, size_t *scratch, xb_ctx *ctx) {
+    const xb_conv_geom *cg = &cp->cg;
+    cp->nph = cg->kh < cg->sh ? cg->kh : cg->sh;
+    cp->rq = cg->hout + (cg->kh - 1) / cg->sh;
+    cp->plane = cp->rq * cg->wout;
+    double planes = (double)cg->cin_g * (double)cg->kw * (double)cp->nph;
+    double pad_rows = (double)cp->rq * (double)cg->sh * ((double)(cg->wout - 1) * cg->sw + cg->kw);
+    if (planes * (double)cp->plane > XB_GEOM_MAX_ELEMS || pad_rows > XB_GEOM_MAX_ELEMS)
+        return xb_fail(ctx, XB_ERR_NOMEM, "column planes of the convolution are too large");
+    cp->koff = xb_malloc(ctx, (size_t)cg->K * sizeof(int64_t));
+    if (!cp->koff) return ctx->status;
+    int64_t k = 0;
+    for (int64_t c = 0; c < cg->cin_g; c++)
+        for (int64_t i = 0; i < cg->kh; i++)
+            for (int64_t j = 0; j < cg->kw; j++)
+                cp->koff[k++] = ((c * cg->kw + j) * cp->nph + i % cg->sh) * cp->plane +
+                                (i / cg->sh) * cg->wout;
+    /* The last panel reads whole NR-float rows: up to NR - 1 floats past
+     * the last plane, which must be readable and finite (zeros). */
+    cp->xpad_floats = (size_t)((int64_t)planes * cp->plane + NR);
+    *scratch += align_up(cp->xpad_floats * sizeof(float));
+    /* One channel's padded rows, wide enough for every tap: (wout-1)*sw + kw. */
+    cp->wq = (cg->wout - 1) * cg->sw + cg->kw;
+    *scratch += align_up((size_t)(cp->rq * cg->sh * cp->wq + 16) * sizeof(float)); /* + copy_strided's slack */
+    return XB_OK;
+}
+
+/* COLS where SHIFT would copy panels or compute junk columns: SHIFT reads
+ * rows in place only at stride 1 with outputs a multiple of NR wide (or
+ * NR/2, two rows per panel), and then costs a single padded copy of the
+ * input, less than COLS's kw copies.  Everywhere else (8-wide maps, odd
+ * widths, strides, strided 1 x 1 shortcuts) COLS costs a few copies of the
+ * input against SHIFT's copy of every panel (K x P floats), junk multiply
+ * work, or im2col.  Dilation stays with SHIFT/GEMM. */
+static bool cols_worth_it(const xb_conv_geom *cg) {
+    if (cg->dh != 1 || cg->dw != 1) return false;
+    if (cg->sh == 1 && cg->sw == 1 && (cg->wout % NR == 0 || cg->wout == NR / 2)) return false;
+    return true;
 }
 
 /* SHIFT computes wq - wout junk columns per output row; past 50% extra work
@@ -196,6 +264,9 @@ xb_status xb_conv_prepare_act(xb_graph *g, xb_node *n, bool relu, bool residual,
     if (xb_conv_geom_is_pointwise(cg)) {
         cp->path = CONV_POINTWISE;
         scratch += xb_sgemm_prepacked_scratch_bytes(cg->cout_g, cg->P, cg->K);
+    } else if (cols_worth_it(cg)) {
+        cp->path = CONV_COLS;
+        XB_TRY(plan_cols(cp, &scratch, ctx));
     } else if (shift_worth_it(cg)) {
         cp->path = CONV_SHIFT;
         XB_TRY(plan_shift(cp, &scratch, ctx));
@@ -242,29 +313,122 @@ static void conv_depthwise(const xb_conv_geom *cg, const float *x, const float *
     }
 }
 
+/* Short row copies and fills (8..40 floats in the CIFAR models) as
+ * 8-float blocks of fixed size, which compile to single vector moves; the
+ * last block overlaps the previous one rather than looping on a tail. */
+static inline void copy_floats(float *restrict d, const float *restrict s, int64_t n) {
+    if (n < 8) {
+        for (int64_t q = 0; q < n; q++) d[q] = s[q];
+        return;
+    }
+    int64_t q = 0;
+    for (; q + 8 <= n; q += 8) memcpy(d + q, s + q, 8 * sizeof(float));
+    if (q < n) memcpy(d + n - 8, s + n - 8, 8 * sizeof(float));
+}
+
+typedef float v8f __attribute__((vector_size(8 * sizeof(float))));
+
+/* The even floats of s[0..16): one two-source permute. */
+static inline void even8(float *d, const float *s) {
+    v8f lo, hi;
+    memcpy(&lo, s, sizeof lo);
+    memcpy(&hi, s + 8, sizeof hi);
+    v8f e = __builtin_shufflevector(lo, hi, 0, 2, 4, 6, 8, 10, 12, 14);
+    memcpy(d, &e, sizeof e);
+}
+
+/* d[q] = s[q * sw].  Stride 2 (the strided convs) in blocks of 8 outputs
+ * from 16 inputs (reading s up to s[2n], one float past the last one
+ * used: the caller leaves that slack), the last block overlapping. */
+static inline void copy_strided(float *restrict d, const float *restrict s, int64_t n, int64_t sw) {
+    if (sw == 2 && n >= 8) {
+        int64_t q = 0;
+        for (; q + 8 <= n; q += 8) even8(d + q, s + 2 * q);
+        if (q < n) even8(d + n - 8, s + 2 * (n - 8));
+    } else {
+        for (int64_t q = 0; q < n; q++) d[q] = s[q * sw];
+    }
+}
+
+static inline void zero_floats(float *d, int64_t n) {
+    static const float z[8] = {0};
+    copy_floats(d, z, n < 8 ? n : 8);
+    for (int64_t q = 8; q < n; q += 8) memcpy(d + (n - q < 8 ? n - 8 : q), z, sizeof z);
+}
+
 /* Stride 1: one phase per channel, the plane padded by pt/pb rows and
- * pl/pr columns.  Rows are short (8..34 floats in the CIFAR models), so the
- * copy is an inline loop rather than a memcpy call per row, and only the
- * pad cells are zeroed. */
+ * pl/pr columns; each row zeroed, then its inside copied. */
 static void shift_plane_s1(const conv_params *cp, const float *xg, float *xpad) {
     const xb_conv_geom *cg = &cp->cg;
-    const int64_t H = cg->h, W = cg->w, Wq = cp->wq, pl = cg->pl, pr = Wq - W - pl;
+    const int64_t H = cg->h, W = cg->w, Wq = cp->wq;
     float *d = xpad;
     for (int64_t c = 0; c < cg->cin_g; c++) {
-        const float *xr = xg + c * H * W;
-        /* Pad rows are a few dozen floats: inline loops, not memset calls. */
-        for (int64_t q = 0; q < cg->pt * Wq; q++) d[q] = 0.0f;
-        d += cg->pt * Wq;
-        for (int64_t ih = 0; ih < H; ih++, xr += W, d += Wq) {
-            for (int64_t q = 0; q < pl; q++) d[q] = 0.0f;
-            for (int64_t q = 0; q < W; q++) d[pl + q] = xr[q];
-            for (int64_t q = 0; q < pr; q++) d[pl + W + q] = 0.0f;
+        const float *xc = xg + c * H * W;
+        for (int64_t r = 0; r < cp->hq; r++, d += Wq) {
+            int64_t ih = r - cg->pt;
+            if (ih < 0 || ih >= H) {
+                zero_floats(d, Wq);
+            } else if (cg->pl <= 8 && Wq - W - cg->pl <= 8 && Wq >= 8) {
+                /* Only the pad ends: one 8-float block at each end, then
+                 * the inside over them. */
+                zero_floats(d, 8);
+                zero_floats(d + Wq - 8, 8);
+                copy_floats(d + cg->pl, xc + ih * W, W);
+            } else {
+                zero_floats(d, Wq);
+                copy_floats(d + cg->pl, xc + ih * W, W);
+            }
         }
-        int64_t rest = (cp->hq - cg->pt - H) * Wq; /* bottom pad rows */
-        for (int64_t q = 0; q < rest; q++) d[q] = 0.0f;
-        d += rest;
     }
     memset(d, 0, (cp->xpad_floats - (size_t)(d - xpad)) * sizeof(float));
+}
+
+/* COLS: build the column planes of one group (plan_cols), a channel at a
+ * time: first the channel's padded rows that the planes use (rq * sh rows
+ * of wq floats, zeros then the input row at pl) into `pad`, then each tap
+ * column j takes every sw-th float from j on: plane (c, j, a) row r' is
+ * padded row r'*sh + a.  Two passes rather than one row at a time: a
+ * read of a row just written, at another offset, would wait for the
+ * stores to retire (a failed store-to-load forward) on every row. */
+static void cols_build(const conv_params *cp, const float *xg, float *xb, float *pad) {
+    const xb_conv_geom *cg = &cp->cg;
+    const int64_t H = cg->h, W = cg->w, WO = cg->wout, sh = cg->sh, sw = cg->sw;
+    const int64_t wrow = cp->wq, kw = cg->kw, nph = cp->nph;
+    const int64_t rows = cp->rq * sh, n = W < wrow - cg->pl ? W : wrow - cg->pl;
+    float *d = xb;
+    for (int64_t c = 0; c < cg->cin_g; c++) {
+        const float *xc = xg + c * H * W;
+        for (int64_t pr = 0; pr < rows; pr++) {
+            int64_t ih = pr - cg->pt;
+            zero_floats(pad + pr * wrow, wrow);
+            if (ih >= 0 && ih < H && n > 0) copy_floats(pad + pr * wrow + cg->pl, xc + ih * W, n);
+        }
+        for (int64_t j = 0; j < kw; j++)
+            for (int64_t a = 0; a < nph; a++)
+                for (int64_t r = 0; r < cp->rq; r++, d += WO) {
+                    const float *s = pad + (r * sh + a) * wrow + j;
+                    if (sw == 1)
+                        copy_floats(d, s, WO);
+                    else
+                        copy_strided(d, s, WO, sw);
+                }
+    }
+    memset(d, 0, (cp->xpad_floats - (size_t)(d - xb)) * sizeof(float));
+}
+
+/* COLS for one group of one image: every panel reads its rows in place. */
+static void conv_cols(const conv_params *cp, const float *xg, const float *ap,
+                      const xb_sgemm_epilogue *ep, float *yg, char *sp) {
+    const xb_conv_geom *cg = &cp->cg;
+    float *xb = (float *)sp;
+    cols_build(cp, xg, xb, (float *)(sp + align_up(cp->xpad_floats * sizeof(float))));
+    for (int64_t p0 = 0; p0 < cg->P; p0 += NR) {
+        int64_t np = cg->P - p0 < NR ? cg->P - p0 : NR;
+        xb_sgemm_epilogue pe = *ep; /* the residual, like Y, from column p0 */
+        if (pe.res) pe.res += p0;
+        xb_sgemm_rows_ep(cg->cout_g, cg->K, ap, xb + p0, cp->koff, 0, yg + p0, cg->P, np, false,
+                         &pe);
+    }
 }
 
 /* Copy one group's input into the zero-padded stride phases (xpad). */
@@ -443,9 +607,12 @@ xb_status xb_op_conv_run(const xb_graph *g, const xb_node *n, xb_exec *e, xb_ctx
             const float *ap = cp->wpack ? cp->wpack + (size_t)gi * cp->wpack_floats : apack;
             if (!cp->wpack)
                 xb_sgemm_pack_a(false, cg->cout_g, K, w + gi * cg->cout_g * K, K, apack);
-            if (cp->path == CONV_SHIFT) {
+            if (cp->path == CONV_SHIFT || cp->path == CONV_COLS) {
                 xb_sgemm_epilogue ep = {.bias = bg, .res = rg, .relu = cp->relu};
-                conv_shift(cp, xg, ap, &ep, yg, sp);
+                if (cp->path == CONV_SHIFT)
+                    conv_shift(cp, xg, ap, &ep, yg, sp);
+                else
+                    conv_cols(cp, xg, ap, &ep, yg, sp);
                 continue;
             }
             /* Bias first, then the product accumulates onto it: one pass

@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "kernels/sgemm.h"
 #include "tests/test_util.h"
 
 static uint64_t rs;
@@ -157,10 +158,11 @@ Test(conv, model_shapes) {
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) run_case(&cases[i], (int)i);
 }
 
-/* The SHIFT path's exact panels (kernels/conv.c shift_exact_run): panels
- * inside one output row (wout 32, 40), two half-rows read with a gap (wout
- * 16, stride 1 and 2), runs packed in 8-float blocks (wout 8, 24) or one by
- * one (wout 10, 20), with and without bias, several images. */
+/* Panels of the paths that read rows in place (kernels/conv.c): SHIFT
+ * inside one output row (wout 32) and two half-rows read with a gap (wout
+ * 16, stride 1); COLS for every other width (40, 8, 24, 10, 20, 16 with
+ * stride 2, a panel crossing rows of 12, a strided 1 x 1), with and without bias,
+ * several images. */
 Test(conv, exact_shift_panels) {
     rs = 31;
     conv_case cases[] = {
@@ -171,8 +173,15 @@ Test(conv, exact_shift_panels) {
         {1, 4, 20, 20, 48, 1, 3, 3, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL, false, true, false},
         {1, 16, 12, 12, 64, 1, 3, 3, {1, 1}, {1, 1}, {0, 0, 0, 0}, NULL, true, true, false},
         {1, 2, 12, 34, 16, 1, 3, 3, {1, 1}, {1, 1}, {1, 0, 1, 0}, NULL, true, true, false},
+        {1, 16, 16, 16, 32, 1, 1, 1, {2, 2}, {1, 1}, {0, 0, 0, 0}, NULL, true, true, false},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) run_case(&cases[i], (int)i);
+    /* Both tile kernels: the AVX-512 one (when the CPU has it) and the
+     * portable one, which reads the same in-place rows in 2*VL chunks. */
+    for (int portable = 0; portable < 2; portable++) {
+        bool old = xb_sgemm_set_avx512(!portable);
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) run_case(&cases[i], (int)i);
+        xb_sgemm_set_avx512(old);
+    }
 }
 
 Test(conv, randomized_geometries) {

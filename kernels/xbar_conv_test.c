@@ -61,16 +61,19 @@ static float *run(const fcase *c, bool fused, const float *wv, const float *bv, 
     return copy;
 }
 
-/* Every Conv path (SHIFT with junk columns, SHIFT exact, GEMM, POINTWISE,
- * DEPTHWISE) gives the same bits fused as Conv followed by Relu, by Add of
- * a residual then Relu, or by the Add alone. */
+/* Every Conv path (COLS, SHIFT exact, POINTWISE, DEPTHWISE; GEMM is
+ * taken only with a dilation, which these cases do not have) gives the
+ * same bits fused as Conv followed by Relu, by Add of a residual then
+ * Relu, or by the Add alone. */
 Test(xbar_conv, fused_equals_separate_nodes_on_every_path) {
     rs = 5;
     fcase cases[] = {
-        {1, 28, 28, 6, 1, 5, 1, 2, true, 0},    /* SHIFT, junk columns (6 channels) */
-        {16, 8, 8, 64, 1, 3, 1, 1, true, 0},    /* SHIFT exact, packed runs */
+        {1, 28, 28, 6, 1, 5, 1, 2, true, 0},    /* COLS, 28-wide rows */
+        {16, 8, 8, 64, 1, 3, 1, 1, true, 0},    /* COLS, 8-wide rows */
         {16, 32, 32, 16, 1, 3, 1, 1, false, 0}, /* SHIFT exact, rows in place */
-        {4, 8, 8, 8, 1, 7, 1, 0, true, 0},      /* GEMM (wide kernel, narrow map) */
+        {4, 8, 8, 8, 1, 7, 1, 0, true, 0},      /* COLS (wide kernel, narrow map) */
+        {16, 16, 16, 32, 1, 3, 2, 1, true, 1},  /* COLS, stride 2, residual */
+        {16, 16, 16, 32, 1, 1, 2, 0, false, 0}, /* COLS, strided 1 x 1 (a shortcut) */
         {8, 6, 6, 12, 1, 1, 1, 0, true, 0},     /* POINTWISE */
         {6, 9, 9, 6, 6, 3, 2, 1, true, 0},      /* DEPTHWISE */
         {1, 28, 28, 6, 1, 5, 1, 2, true, 1},    /* the same with a residual Add */
