@@ -14,7 +14,9 @@
  * and so may a build without FMA on a CPU that runs the AVX-512 tile
  * (kernels/sgemm_avx512.c, which always fuses).  Never with the thread
  * count. */
+#if defined(__GNUC__) && !defined(__clang__) /* clang fuses a*b+c in one expression by default */
 #pragma GCC optimize("fp-contract=fast")
+#endif
 
 #include "kernels/sgemm.h"
 
