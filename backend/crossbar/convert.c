@@ -158,6 +158,10 @@ typedef struct {
     uint64_t tkey;      /* measured-table stream of this image */
     bool int_sums;      /* ideal cells: integer column sums */
     bool simple;        /* int_sums, no read noise, LSB 1: y = clamp(S) */
+    bool fused;         /* int_sums, no read noise, a rounding ADC (LSB > 1) and
+                           nothing after it: y = clamp(round(S / LSB)) x LSB
+                           taken straight from the sums (add_simple) */
+    bool direct;        /* simple, or fused and this chunk has pt >= 8 */
     double pow2[64];
     /* the current chunk [p0, p0+pt) and row block r = [k0, k0+kb) */
     int64_t p0, pt, cols, r, k0, kb;
@@ -331,7 +335,11 @@ static void adc_pass(full_run *f) {
 }
 
 /* Simple path: digit j of conversion column col, clamped to the code range
- * straight from the integer sums, shift-added into an[pt]. */
+ * straight from the integer sums, shift-added into an[pt].  Fused (a
+ * rounding ADC, LSB > 1): the same float operations as analog_values and
+ * adc_pass ((float)S, code = nearbyintf(S / LSB), clamped, x LSB) on each
+ * value, so y and the double sums are bit for bit the batch path's, without
+ * writing and reading vbuf twice. */
 static void add_simple(full_run *f, int64_t col, int j, double coef, double *an) {
     const xb_crossbar_config *c = f->c;
     int64_t pt = f->pt, off = col * f->cols + (int64_t)j * pt;
@@ -339,7 +347,17 @@ static void add_simple(full_run *f, int64_t col, int j, double coef, double *an)
     const int32_t *Sn = c->signed_pair ? Sp + f->N * f->cols : NULL;
     int32_t ilo = (int32_t)c->code_lo, ihi = (int32_t)c->code_hi;
     int64_t ns = 0;
-    if (c->lossless) {
+    if (f->fused) {
+        float finv = (float)(1.0 / c->lsb), flsb = (float)c->lsb, flo = (float)(double)c->code_lo,
+              fhi = (float)(double)c->code_hi;
+        for (int64_t q = 0; q < pt; q++) {
+            float v = (float)(Sn ? Sp[q] - Sn[q] : Sp[q]);
+            float code = nearbyintf(v * finv);
+            float y = code > fhi ? fhi : code < flo ? flo : code;
+            ns += y != code;
+            an[q] += coef * (double)(y * flsb);
+        }
+    } else if (c->lossless) {
         for (int64_t q = 0; q < pt; q++) {
             int32_t v = Sn ? Sp[q] - Sn[q] : Sp[q];
             an[q] += coef * (double)v;
@@ -377,7 +395,7 @@ static void accumulate_column(full_run *f, int64_t cc) {
     }
     for (int j = 0; j < J; j++) {
         double coef = sign * pow2[j * d + l->col_shift[col]];
-        if (f->simple) {
+        if (f->direct) {
             add_simple(f, col, j, coef, an);
             continue;
         }
@@ -388,7 +406,7 @@ static void accumulate_column(full_run *f, int64_t cc) {
         const float *y = f->s->vbuf + cc * f->cols + (int64_t)j * pt;
         for (int64_t q = 0; q < pt; q++) an[q] += coef * (double)y[q];
     }
-    if (!f->simple && pt < 8) {
+    if (!f->direct && pt < 8) {
         const float *y = f->s->vbuf + cc * f->cols;
         for (int64_t q = 0; q < pt; q++) {
             double t = 0;
@@ -414,14 +432,14 @@ static void full_chunk(full_run *f, int32_t *acc) {
         f->k0 = xb_block_start(c->K, c->rows, c->even_rows, f->r);
         f->kb = xb_block_rows(c->K, c->rows, c->even_rows, f->r);
         block_sums(f);
-        if (!f->simple) {
+        if (!f->direct) {
             analog_values(f);
             adc_pass(f);
             digital_corrections(f);
         }
         if (c->input_control)
             f->skipped += xb_input_control(c, f->x, f->P, f->k0, f->kb, f->p0, f->pt, f->ncc,
-                                           s->ictl, f->simple ? NULL : s->vbuf);
+                                           s->ictl, f->direct ? NULL : s->vbuf);
         for (int64_t cc = 0; cc < f->ncc; cc++) accumulate_column(f, cc);
     }
     for (int64_t n = 0; n < N; n++) {
@@ -445,10 +463,16 @@ static void run_full(const xb_crossbar_layer *l, int64_t g, const uint8_t *x, in
     f.tkey = xb_hash4(c->seed, layer_key(c, TAG_TABLE), (uint64_t)image, (uint64_t)c->layer_id);
     f.int_sums = l->cond == NULL;
     f.simple = f.int_sums && !l->read_noise && !l->adc_err && c->lsb == 1.0 && !l->sar;
+    /* Profile images keep the batch path (its statistics of the float values). */
+    f.fused = !f.simple && f.int_sums && !l->read_noise && !l->adc_err && !l->sar && !profile &&
+              !c->lossless && l->drift_alpha == 1.0 && !off_compensated(l) &&
+              !c->input_control;
     for (int i = 0; i < 64; i++) f.pow2[i] = ldexp(1.0, i);
     for (f.p0 = 0; f.p0 < P; f.p0 += f.pt_max) {
         f.pt = P - f.p0 < f.pt_max ? P - f.p0 : f.pt_max;
         f.cols = f.J * f.pt;
+        /* (the batch path sums a column's digits in a register when pt < 8) */
+        f.direct = f.simple || (f.fused && f.pt >= 8);
         full_chunk(&f, acc);
     }
     if (st) {
