@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "backend/crossbar/analog_buffer.h"
+#include "backend/crossbar/bitsums.h"
 #include "backend/crossbar/internal.h"
 #include "backend/crossbar/noise.h"
 #include "backend/crossbar/rng.h"
@@ -52,6 +53,7 @@ static size_t carve(const xb_crossbar_layer *l, int64_t P, uint8_t *base, scratc
     TAKE(sg, sgemm_bytes(l, cols));
     TAKE(sarw, (size_t)xb_sar_scratch_doubles(l, cols) * sizeof(double));
     TAKE(ictl, c->input_control ? (size_t)cols : 0);
+    TAKE(bits, xb_bits_scratch_bytes(l, pt));
     TAKE(hsub, xb_stat_acc_bytes(l));
     if (s) s->hsub_bytes = xb_stat_acc_bytes(l);
 #undef TAKE
@@ -176,7 +178,17 @@ static void block_sums(full_run *f) {
     const xb_crossbar_config *c = f->c;
     const scratch_t *s = f->s;
     int64_t blk = f->g * l->R + f->r;
-    if (f->int_sums) {
+    if (l->levbits) { /* 1-bit digits: popcounts of bit planes, every run */
+        uint64_t *bm;
+        xb_bits_pack(l, f->x, f->P, f->k0, f->kb, f->p0, f->pt, s->bits, &bm);
+        int64_t nr = 0;
+        for (int j = 0; j < f->J; j++)
+            for (int64_t q0 = 0; q0 < f->pt; q0 += 16) {
+                s->qj[nr] = (uint8_t)j;
+                s->qcols[nr++] = (int32_t)q0;
+            }
+        xb_bits_sums(l, blk, bm, f->pt, s->qj, s->qcols, nr, f->cols, (int32_t *)s->S);
+    } else if (f->int_sums) {
         pack_digits(c, f->x, f->P, f->k0, f->kb, f->p0, f->pt, s->dp);
         xb_igemm_packed(l->levp + (size_t)blk * l->levp_stride, s->dp, f->kb, f->C, f->cols,
                         (int32_t *)s->S);

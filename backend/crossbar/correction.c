@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "backend/crossbar/bitsums.h"
 #include "backend/crossbar/internal.h"
 #include "kernels/igemm.h"
 
@@ -47,6 +48,7 @@ typedef struct {
     xb_crossbar_stats *st;
     xb_stat_acc acc;    /* profile statistics, when acc_on */
     bool acc_on;
+    uint64_t *bm;       /* the block's digit masks (l->levbits: popcount sums) */
 } corr_run;
 
 /* X1 per (j, q) in one pass over the rows (contiguous in q), in bytes when
@@ -57,6 +59,11 @@ static void digit_bounds(corr_run *f) {
     unsigned dm = f->dm;
     int64_t pt = f->pt, P = f->P;
     f->bytes = (int64_t)f->kb * dm <= 255;
+    if (f->l->levbits) { /* 1-bit digits, <= 128 rows: from the masks the sums use */
+        xb_bits_pack(f->l, f->x, P, f->k0, f->kb, f->p0, pt, f->s->bits, &f->bm);
+        xb_bits_x1(f->l, f->bm, pt, (uint8_t *)f->s->S);
+        return;
+    }
     if (f->bytes) {
         uint8_t *x8 = (uint8_t *)f->s->S;
         memset(x8, 0, (size_t)(J * pt));
@@ -158,6 +165,19 @@ static void pack_runs(corr_run *f) {
     xb_igemm_pack_x_clear(s->dp, f->kb, f->nsel);
 }
 
+/* Column sums of the kept runs into s->S ([C][nsel]): popcounts of the
+ * masks digit_bounds built, else the runs packed for igemm. */
+static void kept_sums(corr_run *f, int64_t blk) {
+    const xb_crossbar_layer *l = f->l;
+    int32_t *S = (int32_t *)f->s->S;
+    if (l->levbits) {
+        xb_bits_sums(l, blk, f->bm, f->pt, f->s->qj, f->s->qcols, f->nr, f->nsel, S);
+        return;
+    }
+    pack_runs(f);
+    xb_igemm_packed(l->levp + (size_t)blk * l->levp_stride, f->s->dp, f->kb, l->C, f->nsel, S);
+}
+
 /* Any of the n values (Sp - Sn, or Sp) outside the code range: one
  * unsigned compare per value, one vector pass. */
 static bool any_clips(const corr_run *f, const int32_t *Sp, const int32_t *Sn, int64_t n) {
@@ -234,9 +254,7 @@ static bool correct_block(corr_run *f, int64_t thr) {
     digit_bounds(f);
     select_runs(f, lim);
     if (!f->nr) return false;
-    pack_runs(f);
-    xb_igemm_packed(l->levp + (size_t)(f->g * l->R + f->r) * l->levp_stride, f->s->dp, f->kb,
-                    l->C, f->nsel, (int32_t *)f->s->S);
+    kept_sums(f, f->g * l->R + f->r);
     int64_t ncc = xb_crossbar_convs_per_block(l);
     for (int64_t cc = 0; cc < ncc; cc++) correct_column(f, cc);
     return true;
@@ -264,9 +282,8 @@ static bool profile_block(corr_run *f) {
         f->st->hist[-f->st->hist_lo / f->st->hist_width] += zeros;
     }
     if (!f->nr) return false;
-    pack_runs(f);
+    kept_sums(f, blk);
     int32_t *S = (int32_t *)f->s->S;
-    xb_igemm_packed(l->levp + (size_t)blk * l->levp_stride, f->s->dp, f->kb, l->C, f->nsel, S);
     for (int64_t cc = 0; cc < ncc; cc++) {
         int64_t col = xb_conversion_col(pair, N, cc);
         const int32_t *Sp = S + col * f->nsel, *Sn = pair ? Sp + N * f->nsel : NULL;
