@@ -23,6 +23,11 @@
 #include "backend/crossbar/internal.h"
 #include "kernels/igemm.h"
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define XB_CORR_X86 1
+#endif
+
 #define RUN 16
 
 typedef struct {
@@ -49,6 +54,7 @@ typedef struct {
     xb_stat_acc acc;    /* profile statistics, when acc_on */
     bool acc_on;
     uint64_t *bm;       /* the block's digit masks (l->levbits: popcount sums) */
+    bool avx512;        /* correct_column's clip tests in AVX-512 (run-time check) */
 } corr_run;
 
 /* X1 per (j, q) in one pass over the rows (contiguous in q), in bytes when
@@ -214,6 +220,51 @@ static int64_t correct_run(const corr_run *f, const int32_t *a, const int32_t *b
     return ns;
 }
 
+#ifdef XB_CORR_X86
+/* AVX-512: the clipped lanes of each run as a 16-bit mask from one unsigned
+ * compare; only their corrections are added (the others' are 0), so cn
+ * gets the same sums as correct_run's.  Returns the clipped count. */
+__attribute__((target("avx512f"))) static int64_t correct_runs_avx512(
+    const corr_run *f, const int32_t *Sp, const int32_t *Sn, int64_t sign, int64_t shift,
+    int64_t *cn) {
+    const scratch_t *s = f->s;
+    int64_t pos = 0, ns = 0, pt = f->pt;
+    __m512i vmin = _mm512_set1_epi32(f->ilo), vmax = _mm512_set1_epi32(f->ihi);
+    __m512i vlo = _mm512_set1_epi32((int32_t)f->ulo), vspan = _mm512_set1_epi32((int32_t)f->uspan);
+    for (int64_t ri = 0; ri < f->nr; ri++) {
+        int64_t q0 = s->qcols[ri], w = pt - q0 < RUN ? pt - q0 : RUN;
+        __mmask16 in = (__mmask16)(w >= RUN ? 0xffff : (1u << w) - 1);
+        __m512i v = _mm512_maskz_loadu_epi32(in, (const void *)(Sp + pos));
+        if (Sn) v = _mm512_sub_epi32(v, _mm512_maskz_loadu_epi32(in, (const void *)(Sn + pos)));
+        unsigned m = _mm512_mask_cmpgt_epu32_mask(in, _mm512_sub_epi32(v, vlo), vspan);
+        if (m) {
+            /* (clip(v) - v) x sign x 2^shift, 0 in the unclipped lanes,
+             * widened to int64 and added to the 16 (or w) sums */
+            __m512i d = _mm512_sub_epi32(
+                _mm512_min_epi32(_mm512_max_epi32(v, vmin), vmax), v);
+            __m512i sh = _mm512_set1_epi64(s->qj[ri] * f->d + shift);
+            __m512i d0 = _mm512_sllv_epi64(_mm512_cvtepi32_epi64(_mm512_castsi512_si256(d)), sh);
+            __m512i d1 =
+                _mm512_sllv_epi64(_mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(d, 1)), sh);
+            if (sign < 0) {
+                d0 = _mm512_sub_epi64(_mm512_setzero_si512(), d0);
+                d1 = _mm512_sub_epi64(_mm512_setzero_si512(), d1);
+            }
+            int64_t *cq = cn + q0;
+            __mmask8 k0 = (__mmask8)in, k1 = (__mmask8)(in >> 8);
+            _mm512_mask_storeu_epi64(
+                cq, k0, _mm512_add_epi64(_mm512_maskz_loadu_epi64(k0, cq), d0));
+            if (k1)
+                _mm512_mask_storeu_epi64(
+                    cq + 8, k1, _mm512_add_epi64(_mm512_maskz_loadu_epi64(k1, cq + 8), d1));
+            ns += __builtin_popcount(m);
+        }
+        pos += w;
+    }
+    return ns;
+}
+#endif
+
 /* Corrections of conversion cc over the kept runs (column sums in s->S). */
 static void correct_column(corr_run *f, int64_t cc) {
     const xb_crossbar_layer *l = f->l;
@@ -227,6 +278,12 @@ static void correct_column(corr_run *f, int64_t cc) {
     /* A flipped column's converted value enters negated. */
     if (l->flipped && l->flipped[(f->g * l->R + f->r) * l->C + col]) sign = -sign;
     int64_t *cn = s->corr + l->col_n[col] * pt;
+#ifdef XB_CORR_X86
+    if (f->avx512) {
+        f->sat += correct_runs_avx512(f, Sp, Sn, sign, l->col_shift[col], cn);
+        return;
+    }
+#endif
     /* Whole column first: many columns clip nowhere. */
     if (!any_clips(f, Sp, Sn, nsel)) return;
     int64_t pos = 0, ns = 0;
@@ -304,6 +361,9 @@ static void run(const xb_crossbar_layer *l, int64_t g, const uint8_t *x, int64_t
                   .d = c->dac_bits, .N = c->N, .profile = profile && st,
                   .clip = l->path == XB_XPATH_CORRECTION, .st = st};
     f.dm = (1u << f.d) - 1;
+#ifdef XB_CORR_X86
+    f.avx512 = __builtin_cpu_supports("avx512f");
+#endif
     int64_t thr = c->signed_pair ? (c->code_hi < -c->code_lo ? c->code_hi : -c->code_lo)
                                  : c->code_hi;
     f.ilo = (int32_t)c->code_lo;
