@@ -222,8 +222,9 @@ static int64_t correct_run(const corr_run *f, const int32_t *a, const int32_t *b
 
 #ifdef XB_CORR_X86
 /* AVX-512: the clipped lanes of each run as a 16-bit mask from one unsigned
- * compare; only their corrections are added (the others' are 0), so cn
- * gets the same sums as correct_run's.  Returns the clipped count. */
+ * compare (its popcount the clipped count), the corrections clip(v) - v of
+ * all lanes (0 where nothing clips) added, so cn gets the same sums as
+ * correct_run's.  Returns the clipped count. */
 __attribute__((target("avx512f"))) static int64_t correct_runs_avx512(
     const corr_run *f, const int32_t *Sp, const int32_t *Sn, int64_t sign, int64_t shift,
     int64_t *cn) {
@@ -237,9 +238,11 @@ __attribute__((target("avx512f"))) static int64_t correct_runs_avx512(
         __m512i v = _mm512_maskz_loadu_epi32(in, (const void *)(Sp + pos));
         if (Sn) v = _mm512_sub_epi32(v, _mm512_maskz_loadu_epi32(in, (const void *)(Sn + pos)));
         unsigned m = _mm512_mask_cmpgt_epu32_mask(in, _mm512_sub_epi32(v, vlo), vspan);
-        if (m) {
+        {
             /* (clip(v) - v) x sign x 2^shift, 0 in the unclipped lanes,
-             * widened to int64 and added to the 16 (or w) sums */
+             * widened to int64 and added to the 16 (or w) sums; without a
+             * branch on m (runs clip unpredictably, a mispredicted branch
+             * costs more than the adds) */
             __m512i d = _mm512_sub_epi32(
                 _mm512_min_epi32(_mm512_max_epi32(v, vmin), vmax), v);
             __m512i sh = _mm512_set1_epi64(s->qj[ri] * f->d + shift);
@@ -278,14 +281,14 @@ static void correct_column(corr_run *f, int64_t cc) {
     /* A flipped column's converted value enters negated. */
     if (l->flipped && l->flipped[(f->g * l->R + f->r) * l->C + col]) sign = -sign;
     int64_t *cn = s->corr + l->col_n[col] * pt;
+    /* Whole column first: many columns clip nowhere. */
+    if (!any_clips(f, Sp, Sn, nsel)) return;
 #ifdef XB_CORR_X86
     if (f->avx512) {
         f->sat += correct_runs_avx512(f, Sp, Sn, sign, l->col_shift[col], cn);
         return;
     }
 #endif
-    /* Whole column first: many columns clip nowhere. */
-    if (!any_clips(f, Sp, Sn, nsel)) return;
     int64_t pos = 0, ns = 0;
     for (int64_t ri = 0; ri < f->nr; ri++) {
         int64_t q0 = s->qcols[ri], w = pt - q0 < RUN ? pt - q0 : RUN;
