@@ -126,14 +126,34 @@ void xb_bits_pack(const xb_crossbar_layer *l, const uint8_t *x, int64_t P, int64
 #endif
 }
 
+#ifdef XB_BITS_X86
+/* 8 positions per vector: the words' popcounts added, narrowed to bytes. */
+XB_BITS_TARGET static void x1_avx512(const uint64_t *bm, int64_t pt, int64_t pp, int64_t W, int J,
+                                     uint8_t *x1) {
+    for (int j = 0; j < J; j++)
+        for (int64_t q = 0; q < pt; q += 8) {
+            __m512i t = _mm512_popcnt_epi64(_mm512_loadu_si512((const void *)(bm + j * W * pp + q)));
+            if (W > 1)
+                t = _mm512_add_epi64(t, _mm512_popcnt_epi64(_mm512_loadu_si512(
+                                            (const void *)(bm + (j * W + 1) * pp + q))));
+            __mmask8 k = (__mmask8)(pt - q >= 8 ? 0xff : (1u << (pt - q)) - 1);
+            _mm512_mask_cvtepi64_storeu_epi8((void *)(x1 + j * pt + q), k, t);
+        }
+}
+#endif
+
 void xb_bits_x1(const xb_crossbar_layer *l, const uint64_t *bm, int64_t pt, uint8_t *x1) {
     int64_t pp = xb_bits_ppad(pt), W = l->lev_words;
+#ifdef XB_BITS_X86
+    x1_avx512(bm, pt, pp, W, l->cfg.input_slices, x1);
+#else
     for (int j = 0; j < l->cfg.input_slices; j++)
         for (int64_t q = 0; q < pt; q++) {
             int t = 0;
             for (int64_t w = 0; w < W; w++) t += __builtin_popcountll(bm[(j * W + w) * pp + q]);
             x1[j * pt + q] = (uint8_t)t;
         }
+#endif
 }
 
 #ifdef XB_BITS_X86
