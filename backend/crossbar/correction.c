@@ -5,7 +5,9 @@
  * of RUN positions of one digit plane (a run is kept if any of its columns
  * is flagged): runs pack four rows per 32-bit word with vector code, where
  * picking single columns would cost a scalar gather per byte, more than the
- * GEMM work it saves.  The column sums of the kept runs come from one GEMM,
+ * GEMM work it saves.  The column sums of the kept runs come from one GEMM
+ * (or, with 1-bit digits on a CPU with VPOPCNTDQ, from bit-plane popcounts:
+ * bitsums.c),
  * and every clipped conversion corrects acc by sign * (clip(S) - S) *
  * 2^shift, summed exactly in int64 per output and position (corr) and
  * applied once per chunk, so the result equals the full simulation's.
@@ -238,30 +240,25 @@ __attribute__((target("avx512f"))) static int64_t correct_runs_avx512(
         __m512i v = _mm512_maskz_loadu_epi32(in, (const void *)(Sp + pos));
         if (Sn) v = _mm512_sub_epi32(v, _mm512_maskz_loadu_epi32(in, (const void *)(Sn + pos)));
         unsigned m = _mm512_mask_cmpgt_epu32_mask(in, _mm512_sub_epi32(v, vlo), vspan);
-        {
-            /* (clip(v) - v) x sign x 2^shift, 0 in the unclipped lanes,
-             * widened to int64 and added to the 16 (or w) sums; without a
-             * branch on m (runs clip unpredictably, a mispredicted branch
-             * costs more than the adds) */
-            __m512i d = _mm512_sub_epi32(
-                _mm512_min_epi32(_mm512_max_epi32(v, vmin), vmax), v);
-            __m512i sh = _mm512_set1_epi64(s->qj[ri] * f->d + shift);
-            __m512i d0 = _mm512_sllv_epi64(_mm512_cvtepi32_epi64(_mm512_castsi512_si256(d)), sh);
-            __m512i d1 =
-                _mm512_sllv_epi64(_mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(d, 1)), sh);
-            if (sign < 0) {
-                d0 = _mm512_sub_epi64(_mm512_setzero_si512(), d0);
-                d1 = _mm512_sub_epi64(_mm512_setzero_si512(), d1);
-            }
-            int64_t *cq = cn + q0;
-            __mmask8 k0 = (__mmask8)in, k1 = (__mmask8)(in >> 8);
-            _mm512_mask_storeu_epi64(
-                cq, k0, _mm512_add_epi64(_mm512_maskz_loadu_epi64(k0, cq), d0));
-            if (k1)
-                _mm512_mask_storeu_epi64(
-                    cq + 8, k1, _mm512_add_epi64(_mm512_maskz_loadu_epi64(k1, cq + 8), d1));
-            ns += __builtin_popcount(m);
+        ns += __builtin_popcount(m);
+        /* (clip(v) - v) x sign x 2^shift, 0 in the unclipped lanes, widened
+         * to int64 and added to the 16 (or w) sums; no branch on m (runs
+         * clip unpredictably, a mispredicted branch costs more than the
+         * adds) */
+        __m512i d = _mm512_sub_epi32(_mm512_min_epi32(_mm512_max_epi32(v, vmin), vmax), v);
+        __m512i sh = _mm512_set1_epi64(s->qj[ri] * f->d + shift);
+        __m512i d0 = _mm512_sllv_epi64(_mm512_cvtepi32_epi64(_mm512_castsi512_si256(d)), sh);
+        __m512i d1 = _mm512_sllv_epi64(_mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(d, 1)), sh);
+        if (sign < 0) {
+            d0 = _mm512_sub_epi64(_mm512_setzero_si512(), d0);
+            d1 = _mm512_sub_epi64(_mm512_setzero_si512(), d1);
         }
+        int64_t *cq = cn + q0;
+        __mmask8 k0 = (__mmask8)in, k1 = (__mmask8)(in >> 8);
+        _mm512_mask_storeu_epi64(cq, k0, _mm512_add_epi64(_mm512_maskz_loadu_epi64(k0, cq), d0));
+        if (k1)
+            _mm512_mask_storeu_epi64(cq + 8, k1,
+                                     _mm512_add_epi64(_mm512_maskz_loadu_epi64(k1, cq + 8), d1));
         pos += w;
     }
     return ns;
