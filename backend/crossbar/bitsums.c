@@ -84,15 +84,20 @@ static void transpose_block(const uint8_t *x, int64_t P, int64_t k0, int64_t kb,
                             int64_t pt, int64_t pp, int64_t W, uint8_t *xt) {
     int64_t rb = 64 * W;
     memset(xt, 0, (size_t)(pp * rb));
-    /* 8 rows at a time: each position's 8 bytes are one 64-bit store */
+    /* 8 rows at a time: each position's 8 bytes interleaved into one word
+     * (contiguous in q, so the loop vectorises), then one 64-bit store per
+     * position; the words are staged where the masks go next (bm, at
+     * least ppad words, written only after the transpose). */
+    uint64_t *w8 = (uint64_t *)(void *)(xt + pp * rb);
     int64_t k = 0;
     for (; k + 8 <= kb; k += 8) {
-        const uint8_t *r0 = x + (k0 + k) * P + p0;
-        for (int64_t q = 0; q < pt; q++) {
-            uint64_t v = 0;
-            for (int i = 0; i < 8; i++) v |= (uint64_t)r0[i * P + q] << (8 * i);
-            memcpy(xt + q * rb + k, &v, 8);
-        }
+        const uint8_t *a0 = x + (k0 + k) * P + p0, *a1 = a0 + P, *a2 = a1 + P, *a3 = a2 + P,
+                      *a4 = a3 + P, *a5 = a4 + P, *a6 = a5 + P, *a7 = a6 + P;
+        for (int64_t q = 0; q < pt; q++)
+            w8[q] = (uint64_t)a0[q] | (uint64_t)a1[q] << 8 | (uint64_t)a2[q] << 16 |
+                    (uint64_t)a3[q] << 24 | (uint64_t)a4[q] << 32 | (uint64_t)a5[q] << 40 |
+                    (uint64_t)a6[q] << 48 | (uint64_t)a7[q] << 56;
+        for (int64_t q = 0; q < pt; q++) memcpy(xt + q * rb + k, &w8[q], 8);
     }
     for (; k < kb; k++) {
         const uint8_t *xr = x + (k0 + k) * P + p0;
