@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "backend/crossbar/analog_buffer.h"
+#include "backend/crossbar/bitsums.h"
 #include "backend/crossbar/internal.h"
 #include "backend/crossbar/noise.h"
 #include "backend/crossbar/rng.h"
@@ -52,6 +53,7 @@ static size_t carve(const xb_crossbar_layer *l, int64_t P, uint8_t *base, scratc
     TAKE(sg, sgemm_bytes(l, cols));
     TAKE(sarw, (size_t)xb_sar_scratch_doubles(l, cols) * sizeof(double));
     TAKE(ictl, c->input_control ? (size_t)cols : 0);
+    TAKE(bits, xb_bits_scratch_bytes(l, pt));
     TAKE(hsub, xb_stat_acc_bytes(l));
     if (s) s->hsub_bytes = xb_stat_acc_bytes(l);
 #undef TAKE
@@ -158,6 +160,10 @@ typedef struct {
     uint64_t tkey;      /* measured-table stream of this image */
     bool int_sums;      /* ideal cells: integer column sums */
     bool simple;        /* int_sums, no read noise, LSB 1: y = clamp(S) */
+    bool fused;         /* int_sums, no read noise, a rounding ADC (LSB > 1) and
+                           nothing after it: y = clamp(round(S / LSB)) x LSB
+                           taken straight from the sums (add_simple) */
+    bool direct;        /* simple, or fused and this chunk has pt >= 8 */
     double pow2[64];
     /* the current chunk [p0, p0+pt) and row block r = [k0, k0+kb) */
     int64_t p0, pt, cols, r, k0, kb;
@@ -172,7 +178,17 @@ static void block_sums(full_run *f) {
     const xb_crossbar_config *c = f->c;
     const scratch_t *s = f->s;
     int64_t blk = f->g * l->R + f->r;
-    if (f->int_sums) {
+    if (l->levbits) { /* 1-bit digits: popcounts of bit planes, every run */
+        uint64_t *bm;
+        xb_bits_pack(l, f->x, f->P, f->k0, f->kb, f->p0, f->pt, s->bits, &bm);
+        int64_t nr = 0;
+        for (int j = 0; j < f->J; j++)
+            for (int64_t q0 = 0; q0 < f->pt; q0 += 16) {
+                s->qj[nr] = (uint8_t)j;
+                s->qcols[nr++] = (int32_t)q0;
+            }
+        xb_bits_sums(l, blk, bm, f->pt, s->qj, s->qcols, nr, f->cols, (int32_t *)s->S);
+    } else if (f->int_sums) {
         pack_digits(c, f->x, f->P, f->k0, f->kb, f->p0, f->pt, s->dp);
         xb_igemm_packed(l->levp + (size_t)blk * l->levp_stride, s->dp, f->kb, f->C, f->cols,
                         (int32_t *)s->S);
@@ -331,7 +347,11 @@ static void adc_pass(full_run *f) {
 }
 
 /* Simple path: digit j of conversion column col, clamped to the code range
- * straight from the integer sums, shift-added into an[pt]. */
+ * straight from the integer sums, shift-added into an[pt].  Fused (a
+ * rounding ADC, LSB > 1): the same float operations as analog_values and
+ * adc_pass ((float)S, code = nearbyintf(S / LSB), clamped, x LSB) on each
+ * value, so y and the double sums are bit for bit the batch path's, without
+ * writing and reading vbuf twice. */
 static void add_simple(full_run *f, int64_t col, int j, double coef, double *an) {
     const xb_crossbar_config *c = f->c;
     int64_t pt = f->pt, off = col * f->cols + (int64_t)j * pt;
@@ -339,7 +359,17 @@ static void add_simple(full_run *f, int64_t col, int j, double coef, double *an)
     const int32_t *Sn = c->signed_pair ? Sp + f->N * f->cols : NULL;
     int32_t ilo = (int32_t)c->code_lo, ihi = (int32_t)c->code_hi;
     int64_t ns = 0;
-    if (c->lossless) {
+    if (f->fused) {
+        float finv = (float)(1.0 / c->lsb), flsb = (float)c->lsb, flo = (float)(double)c->code_lo,
+              fhi = (float)(double)c->code_hi;
+        for (int64_t q = 0; q < pt; q++) {
+            float v = (float)(Sn ? Sp[q] - Sn[q] : Sp[q]);
+            float code = nearbyintf(v * finv);
+            float y = code > fhi ? fhi : code < flo ? flo : code;
+            ns += y != code;
+            an[q] += coef * (double)(y * flsb);
+        }
+    } else if (c->lossless) {
         for (int64_t q = 0; q < pt; q++) {
             int32_t v = Sn ? Sp[q] - Sn[q] : Sp[q];
             an[q] += coef * (double)v;
@@ -377,7 +407,7 @@ static void accumulate_column(full_run *f, int64_t cc) {
     }
     for (int j = 0; j < J; j++) {
         double coef = sign * pow2[j * d + l->col_shift[col]];
-        if (f->simple) {
+        if (f->direct) {
             add_simple(f, col, j, coef, an);
             continue;
         }
@@ -388,7 +418,7 @@ static void accumulate_column(full_run *f, int64_t cc) {
         const float *y = f->s->vbuf + cc * f->cols + (int64_t)j * pt;
         for (int64_t q = 0; q < pt; q++) an[q] += coef * (double)y[q];
     }
-    if (!f->simple && pt < 8) {
+    if (!f->direct && pt < 8) {
         const float *y = f->s->vbuf + cc * f->cols;
         for (int64_t q = 0; q < pt; q++) {
             double t = 0;
@@ -414,14 +444,14 @@ static void full_chunk(full_run *f, int32_t *acc) {
         f->k0 = xb_block_start(c->K, c->rows, c->even_rows, f->r);
         f->kb = xb_block_rows(c->K, c->rows, c->even_rows, f->r);
         block_sums(f);
-        if (!f->simple) {
+        if (!f->direct) {
             analog_values(f);
             adc_pass(f);
             digital_corrections(f);
         }
         if (c->input_control)
             f->skipped += xb_input_control(c, f->x, f->P, f->k0, f->kb, f->p0, f->pt, f->ncc,
-                                           s->ictl, f->simple ? NULL : s->vbuf);
+                                           s->ictl, f->direct ? NULL : s->vbuf);
         for (int64_t cc = 0; cc < f->ncc; cc++) accumulate_column(f, cc);
     }
     for (int64_t n = 0; n < N; n++) {
@@ -445,10 +475,16 @@ static void run_full(const xb_crossbar_layer *l, int64_t g, const uint8_t *x, in
     f.tkey = xb_hash4(c->seed, layer_key(c, TAG_TABLE), (uint64_t)image, (uint64_t)c->layer_id);
     f.int_sums = l->cond == NULL;
     f.simple = f.int_sums && !l->read_noise && !l->adc_err && c->lsb == 1.0 && !l->sar;
+    /* Profile images keep the batch path (its statistics of the float values). */
+    f.fused = !f.simple && f.int_sums && !l->read_noise && !l->adc_err && !l->sar && !profile &&
+              !c->lossless && l->drift_alpha == 1.0 && !off_compensated(l) &&
+              !c->input_control;
     for (int i = 0; i < 64; i++) f.pow2[i] = ldexp(1.0, i);
     for (f.p0 = 0; f.p0 < P; f.p0 += f.pt_max) {
         f.pt = P - f.p0 < f.pt_max ? P - f.p0 : f.pt_max;
         f.cols = f.J * f.pt;
+        /* (the batch path sums a column's digits in a register when pt < 8) */
+        f.direct = f.simple || (f.fused && f.pt >= 8);
         full_chunk(&f, acc);
     }
     if (st) {

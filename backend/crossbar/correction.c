@@ -5,7 +5,9 @@
  * of RUN positions of one digit plane (a run is kept if any of its columns
  * is flagged): runs pack four rows per 32-bit word with vector code, where
  * picking single columns would cost a scalar gather per byte, more than the
- * GEMM work it saves.  The column sums of the kept runs come from one GEMM,
+ * GEMM work it saves.  The column sums of the kept runs come from one GEMM
+ * (or, with 1-bit digits on a CPU with VPOPCNTDQ, from bit-plane popcounts:
+ * bitsums.c),
  * and every clipped conversion corrects acc by sign * (clip(S) - S) *
  * 2^shift, summed exactly in int64 per output and position (corr) and
  * applied once per chunk, so the result equals the full simulation's.
@@ -19,8 +21,14 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "backend/crossbar/bitsums.h"
 #include "backend/crossbar/internal.h"
 #include "kernels/igemm.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define XB_CORR_X86 1
+#endif
 
 #define RUN 16
 
@@ -47,6 +55,8 @@ typedef struct {
     xb_crossbar_stats *st;
     xb_stat_acc acc;    /* profile statistics, when acc_on */
     bool acc_on;
+    uint64_t *bm;       /* the block's digit masks (l->levbits: popcount sums) */
+    bool avx512;        /* correct_column's clip tests in AVX-512 (run-time check) */
 } corr_run;
 
 /* X1 per (j, q) in one pass over the rows (contiguous in q), in bytes when
@@ -57,6 +67,11 @@ static void digit_bounds(corr_run *f) {
     unsigned dm = f->dm;
     int64_t pt = f->pt, P = f->P;
     f->bytes = (int64_t)f->kb * dm <= 255;
+    if (f->l->levbits) { /* 1-bit digits, <= 128 rows: from the masks the sums use */
+        xb_bits_pack(f->l, f->x, P, f->k0, f->kb, f->p0, pt, f->s->bits, &f->bm);
+        xb_bits_x1(f->l, f->bm, pt, (uint8_t *)f->s->S);
+        return;
+    }
     if (f->bytes) {
         uint8_t *x8 = (uint8_t *)f->s->S;
         memset(x8, 0, (size_t)(J * pt));
@@ -158,6 +173,19 @@ static void pack_runs(corr_run *f) {
     xb_igemm_pack_x_clear(s->dp, f->kb, f->nsel);
 }
 
+/* Column sums of the kept runs into s->S ([C][nsel]): popcounts of the
+ * masks digit_bounds built, else the runs packed for igemm. */
+static void kept_sums(corr_run *f, int64_t blk) {
+    const xb_crossbar_layer *l = f->l;
+    int32_t *S = (int32_t *)f->s->S;
+    if (l->levbits) {
+        xb_bits_sums(l, blk, f->bm, f->pt, f->s->qj, f->s->qcols, f->nr, f->nsel, S);
+        return;
+    }
+    pack_runs(f);
+    xb_igemm_packed(l->levp + (size_t)blk * l->levp_stride, f->s->dp, f->kb, l->C, f->nsel, S);
+}
+
 /* Any of the n values (Sp - Sn, or Sp) outside the code range: one
  * unsigned compare per value, one vector pass. */
 static bool any_clips(const corr_run *f, const int32_t *Sp, const int32_t *Sn, int64_t n) {
@@ -194,6 +222,49 @@ static int64_t correct_run(const corr_run *f, const int32_t *a, const int32_t *b
     return ns;
 }
 
+#ifdef XB_CORR_X86
+/* AVX-512: the clipped lanes of each run as a 16-bit mask from one unsigned
+ * compare (its popcount the clipped count), the corrections clip(v) - v of
+ * all lanes (0 where nothing clips) added, so cn gets the same sums as
+ * correct_run's.  Returns the clipped count. */
+__attribute__((target("avx512f"))) static int64_t correct_runs_avx512(
+    const corr_run *f, const int32_t *Sp, const int32_t *Sn, int64_t sign, int64_t shift,
+    int64_t *cn) {
+    const scratch_t *s = f->s;
+    int64_t pos = 0, ns = 0, pt = f->pt;
+    __m512i vmin = _mm512_set1_epi32(f->ilo), vmax = _mm512_set1_epi32(f->ihi);
+    __m512i vlo = _mm512_set1_epi32((int32_t)f->ulo), vspan = _mm512_set1_epi32((int32_t)f->uspan);
+    for (int64_t ri = 0; ri < f->nr; ri++) {
+        int64_t q0 = s->qcols[ri], w = pt - q0 < RUN ? pt - q0 : RUN;
+        __mmask16 in = (__mmask16)(w >= RUN ? 0xffff : (1u << w) - 1);
+        __m512i v = _mm512_maskz_loadu_epi32(in, (const void *)(Sp + pos));
+        if (Sn) v = _mm512_sub_epi32(v, _mm512_maskz_loadu_epi32(in, (const void *)(Sn + pos)));
+        unsigned m = _mm512_mask_cmpgt_epu32_mask(in, _mm512_sub_epi32(v, vlo), vspan);
+        ns += __builtin_popcount(m);
+        /* (clip(v) - v) x sign x 2^shift, 0 in the unclipped lanes, widened
+         * to int64 and added to the 16 (or w) sums; no branch on m (runs
+         * clip unpredictably, a mispredicted branch costs more than the
+         * adds) */
+        __m512i d = _mm512_sub_epi32(_mm512_min_epi32(_mm512_max_epi32(v, vmin), vmax), v);
+        __m512i sh = _mm512_set1_epi64(s->qj[ri] * f->d + shift);
+        __m512i d0 = _mm512_sllv_epi64(_mm512_cvtepi32_epi64(_mm512_castsi512_si256(d)), sh);
+        __m512i d1 = _mm512_sllv_epi64(_mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(d, 1)), sh);
+        if (sign < 0) {
+            d0 = _mm512_sub_epi64(_mm512_setzero_si512(), d0);
+            d1 = _mm512_sub_epi64(_mm512_setzero_si512(), d1);
+        }
+        int64_t *cq = cn + q0;
+        __mmask8 k0 = (__mmask8)in, k1 = (__mmask8)(in >> 8);
+        _mm512_mask_storeu_epi64(cq, k0, _mm512_add_epi64(_mm512_maskz_loadu_epi64(k0, cq), d0));
+        if (k1)
+            _mm512_mask_storeu_epi64(cq + 8, k1,
+                                     _mm512_add_epi64(_mm512_maskz_loadu_epi64(k1, cq + 8), d1));
+        pos += w;
+    }
+    return ns;
+}
+#endif
+
 /* Corrections of conversion cc over the kept runs (column sums in s->S). */
 static void correct_column(corr_run *f, int64_t cc) {
     const xb_crossbar_layer *l = f->l;
@@ -209,6 +280,12 @@ static void correct_column(corr_run *f, int64_t cc) {
     int64_t *cn = s->corr + l->col_n[col] * pt;
     /* Whole column first: many columns clip nowhere. */
     if (!any_clips(f, Sp, Sn, nsel)) return;
+#ifdef XB_CORR_X86
+    if (f->avx512) {
+        f->sat += correct_runs_avx512(f, Sp, Sn, sign, l->col_shift[col], cn);
+        return;
+    }
+#endif
     int64_t pos = 0, ns = 0;
     for (int64_t ri = 0; ri < f->nr; ri++) {
         int64_t q0 = s->qcols[ri], w = pt - q0 < RUN ? pt - q0 : RUN;
@@ -234,9 +311,7 @@ static bool correct_block(corr_run *f, int64_t thr) {
     digit_bounds(f);
     select_runs(f, lim);
     if (!f->nr) return false;
-    pack_runs(f);
-    xb_igemm_packed(l->levp + (size_t)(f->g * l->R + f->r) * l->levp_stride, f->s->dp, f->kb,
-                    l->C, f->nsel, (int32_t *)f->s->S);
+    kept_sums(f, f->g * l->R + f->r);
     int64_t ncc = xb_crossbar_convs_per_block(l);
     for (int64_t cc = 0; cc < ncc; cc++) correct_column(f, cc);
     return true;
@@ -264,9 +339,8 @@ static bool profile_block(corr_run *f) {
         f->st->hist[-f->st->hist_lo / f->st->hist_width] += zeros;
     }
     if (!f->nr) return false;
-    pack_runs(f);
+    kept_sums(f, blk);
     int32_t *S = (int32_t *)f->s->S;
-    xb_igemm_packed(l->levp + (size_t)blk * l->levp_stride, f->s->dp, f->kb, l->C, f->nsel, S);
     for (int64_t cc = 0; cc < ncc; cc++) {
         int64_t col = xb_conversion_col(pair, N, cc);
         const int32_t *Sp = S + col * f->nsel, *Sn = pair ? Sp + N * f->nsel : NULL;
@@ -287,6 +361,9 @@ static void run(const xb_crossbar_layer *l, int64_t g, const uint8_t *x, int64_t
                   .d = c->dac_bits, .N = c->N, .profile = profile && st,
                   .clip = l->path == XB_XPATH_CORRECTION, .st = st};
     f.dm = (1u << f.d) - 1;
+#ifdef XB_CORR_X86
+    f.avx512 = __builtin_cpu_supports("avx512f");
+#endif
     int64_t thr = c->signed_pair ? (c->code_hi < -c->code_lo ? c->code_hi : -c->code_lo)
                                  : c->code_hi;
     f.ilo = (int32_t)c->code_lo;

@@ -172,6 +172,9 @@ typedef struct xb_crossbar_layer {
     int8_t *wpack;        /* [groups] igemm-packed weights (exact and correction paths) */
     int8_t *levp;         /* [groups][R] igemm-packed level blocks [C][kpad(rows)] */
     size_t levp_stride;   /* bytes per block in levp */
+    uint64_t *levbits;    /* [groups][R][C][lev_planes][lev_words] level bit planes for
+                             popcount column sums (bitsums.c), or NULL */
+    int lev_planes, lev_words;
     float *condT;         /* [groups][R][C][rows] conductance blocks, or NULL */
     /* device and circuit non-idealities (device.c) */
     double g0;            /* nominal off conductance, unit levels (0: infinite ratio) */

@@ -470,6 +470,60 @@ Test(crossbar, fast_profile_statistics_match_full_simulation) {
     cr_assert_gt(clipped, 10);
 }
 
+/* A rounding ADC (LSB > 1, the calibrated range): the fused conversion of
+ * ordinary images (convert.c add_simple) gives the same outputs and the
+ * same saturation count as the batch path profile images take (vbuf,
+ * adc_pass), for every encoding, DAC width, chunk sizes down to a few
+ * positions and both signs of the code range. */
+Test(crossbar, rounding_adc_fused_matches_batch_path) {
+    rng_state = 31337;
+    int clipped = 0;
+    for (int it = 0; it < 40; it++) {
+        int wb = 2 + (int)(rnd() % 7), xb = 2 + (int)(rnd() % 7), dac = 1 + (int)(rnd() % 3);
+        int cell = 1 + (int)(rnd() % 3), diff = (int)(rnd() % 4), adc_bits = 3 + (int)(rnd() % 5);
+        if (dac > xb) dac = 1;
+        int64_t K = 1 + rnd() % 300, N = 1 + rnd() % 12, P = 1 + rnd() % 300;
+        xb_crossbar_config c = base_cfg(K, N, 1, (rnd() & 1) ? 128 : 64, wb, xb, dac, cell, diff);
+        c.even_rows = it & 1;
+        c.signed_pair = c.differential && (rnd() & 1);
+        maybe_random_slices(&c);
+        int8_t *w = malloc((size_t)(N * K));
+        uint8_t *x = malloc((size_t)(K * P));
+        int32_t *acc[2] = {malloc((size_t)(N * P) * 4), malloc((size_t)(N * P) * 4)};
+        fill(w, x, N * K, K * P, wb, xb);
+        xb_ctx ctx = {0};
+        xb_crossbar_layer *l = xb_crossbar_layer_new(&c, w, &ctx);
+        cr_assert_not_null(l, "%s", ctx.msg);
+        int64_t lo = c.signed_pair ? -(1 << (adc_bits - 1)) : 0;
+        int64_t hi = c.signed_pair ? (1 << (adc_bits - 1)) - 1 : (1 << adc_bits) - 1;
+        double lsb = 1.0 + (double)(rnd() % 1000) / 137.0; /* 1 .. 8.3, mostly not integer */
+        if (lsb == 1.0) lsb = 2.5;
+        xb_crossbar_layer_set_adc(l, false, lsb, lo, hi);
+        cr_assert_eq(l->path, XB_XPATH_FULL);
+        int64_t sat[2];
+        for (int prof = 0; prof < 2; prof++) {
+            xb_crossbar_stats st;
+            cr_assert_eq(xb_crossbar_stats_init(&st, l, &ctx), XB_OK, "%s", ctx.msg);
+            void *scratch = malloc(xb_crossbar_scratch_bytes(l, P));
+            xb_crossbar_matmul(l, 0, x, P, 0, prof == 1, acc[prof], scratch, &st);
+            free(scratch);
+            sat[prof] = st.saturated;
+            xb_crossbar_stats_free(&st);
+        }
+        for (int64_t i = 0; i < N * P; i++)
+            cr_assert_eq(acc[0][i], acc[1][i], "it=%d i=%lld: %d != %d", it, (long long)i,
+                         acc[0][i], acc[1][i]);
+        cr_assert_eq(sat[0], sat[1], "it=%d", it);
+        clipped += sat[0] > 0;
+        xb_crossbar_layer_free(l);
+        free(w);
+        free(x);
+        free(acc[0]);
+        free(acc[1]);
+    }
+    cr_assert_gt(clipped, 10);
+}
+
 /* Hand-computed cell non-idealities. */
 Test(crossbar, on_off_ratio_and_stuck_cells) {
     /* 1 input, 1 output, 2-bit weight, 1-bit cells, offset: w = 0 is

@@ -48,6 +48,7 @@ typedef struct {
     uint8_t *sg;    /* sgemm scratch */
     double *sarw;   /* SAR bounds (sar.c): digit sums, group totals, running sums */
     uint8_t *ictl;  /* input control: [J*Pt] 1 = the block's digits are all zero */
+    uint8_t *bits;  /* popcount column sums (bitsums.c): transposed bytes and masks */
     uint32_t *hsub; /* profile statistics: xb_stat_acc_bytes */
     size_t hsub_bytes;
 } scratch_t;

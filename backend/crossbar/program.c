@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/crossbar/bitsums.h"
 #include "backend/crossbar/internal.h"
 #include "backend/crossbar/rng.h"
 #include "backend/crossbar/sar.h"
@@ -394,7 +395,7 @@ xb_crossbar_layer *xb_crossbar_layer_new(const xb_crossbar_config *cfg, const in
     if (!xb_cells_ideal(cfg) && xb_device_program(l, ctx) != XB_OK) goto fail;
     if (xb_device_adc(l, ctx) != XB_OK) goto fail;
     bound_sums(l);
-    if (pack_blocks(l, ctx) != XB_OK) goto fail;
+    if (pack_blocks(l, ctx) != XB_OK || xb_bits_levels(l, ctx) != XB_OK) goto fail;
     derive_path(l);
     xb_crossbar_pulse_table(l);
     return l;
@@ -418,6 +419,7 @@ void xb_crossbar_layer_free(xb_crossbar_layer *l) {
     free(l->col_mask);
     free(l->w);
     free(l->levp);
+    free(l->levbits);
     free(l->wpack);
     free(l->condT);
     free(l->adc_err);

@@ -213,19 +213,48 @@ static void acc_portable(xb_stat_acc *a, const int32_t *Sp, const int32_t *Sn, i
 
 #ifdef XB_STAT_X86
 /* AVX-512F: difference and magnitude maximum per 16 values in vector
- * registers (run-time dispatch: the build may not target AVX-512). */
+ * registers (run-time dispatch: the build may not target AVX-512).  The
+ * increments read their indices straight from Sp when there is no Sn (a
+ * 64-byte store reloaded as 16 4-byte loads stalls on store forwarding:
+ * 1.4x slower in a micro-benchmark); with Sn the differences are taken out
+ * of the register two at a time. */
 __attribute__((target("avx512f"))) static void acc_avx512(xb_stat_acc *a, const int32_t *Sp,
                                                           const int32_t *Sn, int64_t n) {
     uint32_t *h0 = a->h - a->lo;
     int64_t bins = a->bins, i0 = 0;
     __m512i vmx = _mm512_set1_epi32(a->mx);
-    int32_t v[ACC_LANES];
-    for (; i0 + ACC_LANES <= n; i0 += ACC_LANES) {
-        __m512i x = _mm512_loadu_si512((const void *)(Sp + i0));
-        if (Sn) x = _mm512_sub_epi32(x, _mm512_loadu_si512((const void *)(Sn + i0)));
-        vmx = _mm512_max_epi32(vmx, _mm512_abs_epi32(x));
-        _mm512_storeu_si512((void *)v, x);
-        acc_block(h0, bins, v);
+    if (!Sn) {
+        for (; i0 + ACC_LANES <= n; i0 += ACC_LANES) {
+            __m512i x = _mm512_loadu_si512((const void *)(Sp + i0));
+            vmx = _mm512_max_epi32(vmx, _mm512_abs_epi32(x));
+            acc_block(h0, bins, Sp + i0);
+        }
+    } else {
+        /* lane i's copy offset i * bins added in the register; the indices
+         * are non-negative (v >= lo) */
+        __m512i off = _mm512_mullo_epi32(
+            _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+            _mm512_set1_epi32((int32_t)bins));
+        __m512i vlo = _mm512_set1_epi32((int32_t)a->lo);
+        uint32_t *hb = a->h;
+        for (; i0 + ACC_LANES <= n; i0 += ACC_LANES) {
+            __m512i x = _mm512_sub_epi32(_mm512_loadu_si512((const void *)(Sp + i0)),
+                                         _mm512_loadu_si512((const void *)(Sn + i0)));
+            vmx = _mm512_max_epi32(vmx, _mm512_abs_epi32(x));
+            __m512i ix = _mm512_add_epi32(_mm512_sub_epi32(x, vlo), off);
+            for (int qd = 0; qd < 4; qd++) {
+                __m128i t = qd == 0   ? _mm512_castsi512_si128(ix)
+                            : qd == 1 ? _mm512_extracti32x4_epi32(ix, 1)
+                            : qd == 2 ? _mm512_extracti32x4_epi32(ix, 2)
+                                      : _mm512_extracti32x4_epi32(ix, 3);
+                uint64_t w0 = (uint64_t)_mm_cvtsi128_si64(t),
+                         w1 = (uint64_t)_mm_extract_epi64(t, 1);
+                hb[(uint32_t)w0]++;
+                hb[w0 >> 32]++;
+                hb[(uint32_t)w1]++;
+                hb[w1 >> 32]++;
+            }
+        }
     }
     a->mx = _mm512_reduce_max_epi32(vmx);
     a->observed += i0;

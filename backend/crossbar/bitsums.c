@@ -1,0 +1,208 @@
+/* Column sums of 1-bit input digits by bit-plane popcounts (bitsums.h).
+ *
+ * With a 1-bit DAC a column sum is S = sum_k lev[k] d[k], d[k] in {0, 1}.
+ * Stored as bits, the digits of one (digit plane, position) column over the
+ * block's rows are a mask m (64 rows per word) and each column's levels are
+ * bit planes b_p, so S = sum_p 2^p popcount(m & b_p), exact in integers.
+ * One 512-bit AND + VPOPCNTQ covers 512 (row, digit) products of one level
+ * bit; the u8 x s8 VNNI GEMM it replaces spends 8 bits of each operand on a
+ * 1-bit digit and a 2-bit level, 64 products per instruction.
+ *
+ * Masks: the block's input bytes are first transposed to positions-major
+ * (xt[q][row], rows past kb zero), then one VPTESTMB per (position, 64
+ * rows, digit) gives the digit's 64-row mask.  Layout bm[(j * W + w) * ppad
+ * + q]: positions contiguous, so a vector of 8 words holds 8 positions of
+ * one (digit, word). */
+#include <stdint.h>
+#include <string.h>
+
+#include "backend/crossbar/bitsums.h"
+#include "backend/crossbar/internal.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define XB_BITS_X86 1
+#endif
+
+#define BITS_RUN 16 /* positions per run (correction.c's RUN) */
+
+int64_t xb_bits_ppad(int64_t pt) { return ((pt + 15) & ~(int64_t)15) + 16; }
+
+size_t xb_bits_scratch_bytes(const xb_crossbar_layer *l, int64_t pt) {
+    if (!l->levbits) return 0;
+    int64_t pp = xb_bits_ppad(pt), W = l->lev_words;
+    return (size_t)(pp * W * 64) + (size_t)(l->cfg.input_slices * W * pp) * sizeof(uint64_t);
+}
+
+static bool cpu_ok(void) {
+#ifdef XB_BITS_X86
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vpopcntdq");
+#else
+    return false;
+#endif
+}
+
+xb_status xb_bits_levels(xb_crossbar_layer *l, xb_ctx *ctx) {
+    const xb_crossbar_config *c = &l->cfg;
+    l->levbits = NULL;
+    /* 1-bit digits, ideal cells (integer levels), at most 128 rows a block,
+     * no speculation (it slices inputs wider), and the CPU has the popcount. */
+    if (c->dac_bits != 1 || l->cond || c->rows > 128 || c->spec_n || !cpu_ok()) return XB_OK;
+    int64_t cells = c->groups * c->K * l->C, mx = 0;
+    for (int64_t i = 0; i < cells; i++) mx = l->lev[i] > mx ? l->lev[i] : mx;
+    int planes = 0;
+    while (planes < 8 && (mx >> planes)) planes++;
+    if (planes == 0) planes = 1;
+    int64_t W = (c->rows + 63) / 64, nblk = c->groups * l->R;
+    l->lev_planes = planes;
+    l->lev_words = (int)W;
+    l->levbits = xb_calloc(ctx, (size_t)(nblk * l->C * planes * W), sizeof(uint64_t));
+    if (!l->levbits) return XB_ERR_NOMEM;
+    for (int64_t g = 0; g < c->groups; g++)
+        for (int64_t r = 0; r < l->R; r++) {
+            int64_t k0 = xb_block_start(c->K, c->rows, c->even_rows, r),
+                    kb = xb_block_rows(c->K, c->rows, c->even_rows, r);
+            uint64_t *lb = l->levbits + (size_t)((g * l->R + r) * l->C * planes * W);
+            for (int64_t col = 0; col < l->C; col++)
+                for (int64_t k = 0; k < kb; k++) {
+                    unsigned v = l->lev[(g * c->K + k0 + k) * l->C + col];
+                    for (int p = 0; p < planes; p++)
+                        if ((v >> p) & 1)
+                            lb[(col * planes + p) * W + k / 64] |= (uint64_t)1 << (k % 64);
+                }
+        }
+    return XB_OK;
+}
+
+#ifdef XB_BITS_X86
+#define XB_BITS_TARGET __attribute__((target("avx512f,avx512bw,avx512vpopcntdq")))
+
+/* The block's bytes positions-major: xt[q * 64W + k] = x[k0 + k][p0 + q],
+ * rows kb..64W-1 and positions pt..ppad-1 zero. */
+static void transpose_block(const uint8_t *x, int64_t P, int64_t k0, int64_t kb, int64_t p0,
+                            int64_t pt, int64_t pp, int64_t W, uint8_t *xt) {
+    int64_t rb = 64 * W;
+    memset(xt, 0, (size_t)(pp * rb));
+    /* 8 rows at a time: each position's 8 bytes interleaved into one word
+     * (contiguous in q, so the loop vectorises), then one 64-bit store per
+     * position; the words are staged where the masks go next (bm, at
+     * least ppad words, written only after the transpose). */
+    uint64_t *w8 = (uint64_t *)(void *)(xt + pp * rb);
+    int64_t k = 0;
+    for (; k + 8 <= kb; k += 8) {
+        const uint8_t *a0 = x + (k0 + k) * P + p0, *a1 = a0 + P, *a2 = a1 + P, *a3 = a2 + P,
+                      *a4 = a3 + P, *a5 = a4 + P, *a6 = a5 + P, *a7 = a6 + P;
+        for (int64_t q = 0; q < pt; q++)
+            w8[q] = (uint64_t)a0[q] | (uint64_t)a1[q] << 8 | (uint64_t)a2[q] << 16 |
+                    (uint64_t)a3[q] << 24 | (uint64_t)a4[q] << 32 | (uint64_t)a5[q] << 40 |
+                    (uint64_t)a6[q] << 48 | (uint64_t)a7[q] << 56;
+        for (int64_t q = 0; q < pt; q++) memcpy(xt + q * rb + k, &w8[q], 8);
+    }
+    for (; k < kb; k++) {
+        const uint8_t *xr = x + (k0 + k) * P + p0;
+        for (int64_t q = 0; q < pt; q++) xt[q * rb + k] = xr[q];
+    }
+}
+
+XB_BITS_TARGET static void masks_avx512(const uint8_t *xt, int64_t pp, int64_t W, int J,
+                                        uint64_t *bm) {
+    for (int64_t q = 0; q < pp; q++)
+        for (int64_t w = 0; w < W; w++) {
+            __m512i v = _mm512_loadu_si512((const void *)(xt + (q * W + w) * 64));
+            for (int j = 0; j < J; j++)
+                bm[(j * W + w) * pp + q] =
+                    (uint64_t)_mm512_test_epi8_mask(v, _mm512_set1_epi8((char)(1 << j)));
+        }
+}
+#endif
+
+void xb_bits_pack(const xb_crossbar_layer *l, const uint8_t *x, int64_t P, int64_t k0, int64_t kb,
+                  int64_t p0, int64_t pt, void *scratch, uint64_t **bm_out) {
+    int64_t pp = xb_bits_ppad(pt), W = l->lev_words;
+    uint8_t *xt = scratch;
+    uint64_t *bm = (uint64_t *)(void *)(xt + pp * W * 64);
+    *bm_out = bm;
+#ifdef XB_BITS_X86
+    transpose_block(x, P, k0, kb, p0, pt, pp, W, xt);
+    masks_avx512(xt, pp, W, l->cfg.input_slices, bm);
+#else
+    (void)x, (void)P, (void)k0, (void)kb, (void)p0, (void)bm;
+#endif
+}
+
+#ifdef XB_BITS_X86
+/* 8 positions per vector: the words' popcounts added, narrowed to bytes. */
+XB_BITS_TARGET static void x1_avx512(const uint64_t *bm, int64_t pt, int64_t pp, int64_t W, int J,
+                                     uint8_t *x1) {
+    for (int j = 0; j < J; j++)
+        for (int64_t q = 0; q < pt; q += 8) {
+            __m512i t = _mm512_popcnt_epi64(_mm512_loadu_si512((const void *)(bm + j * W * pp + q)));
+            if (W > 1)
+                t = _mm512_add_epi64(t, _mm512_popcnt_epi64(_mm512_loadu_si512(
+                                            (const void *)(bm + (j * W + 1) * pp + q))));
+            __mmask8 k = (__mmask8)(pt - q >= 8 ? 0xff : (1u << (pt - q)) - 1);
+            _mm512_mask_cvtepi64_storeu_epi8((void *)(x1 + j * pt + q), k, t);
+        }
+}
+#endif
+
+void xb_bits_x1(const xb_crossbar_layer *l, const uint64_t *bm, int64_t pt, uint8_t *x1) {
+    int64_t pp = xb_bits_ppad(pt), W = l->lev_words;
+#ifdef XB_BITS_X86
+    x1_avx512(bm, pt, pp, W, l->cfg.input_slices, x1);
+#else
+    for (int j = 0; j < l->cfg.input_slices; j++)
+        for (int64_t q = 0; q < pt; q++) {
+            int t = 0;
+            for (int64_t w = 0; w < W; w++) t += __builtin_popcountll(bm[(j * W + w) * pp + q]);
+            x1[j * pt + q] = (uint8_t)t;
+        }
+#endif
+}
+
+#ifdef XB_BITS_X86
+/* One run of up to 16 positions: every column's sums, 8 positions per
+ * vector (two halves), stored at S[c * ld + pos] (masked to wd). */
+XB_BITS_TARGET static void run_sums(const uint64_t *lb, int64_t C, int planes, int64_t W,
+                                    const uint64_t *m, int64_t pp, int wd, int32_t *S,
+                                    int64_t ld) {
+    __m512i M[2][2];
+    for (int64_t w = 0; w < W; w++)
+        for (int h = 0; h < 2; h++) M[w][h] = _mm512_loadu_si512((const void *)(m + w * pp + 8 * h));
+    __mmask8 k0 = (__mmask8)(wd >= 8 ? 0xff : (1u << wd) - 1),
+             k1 = (__mmask8)(wd >= 16 ? 0xff : wd <= 8 ? 0 : (1u << (wd - 8)) - 1);
+    for (int64_t c = 0; c < C; c++) {
+        const uint64_t *lc = lb + c * planes * W;
+        __m512i a0 = _mm512_setzero_si512(), a1 = _mm512_setzero_si512();
+        for (int p = planes - 1; p >= 0; p--) {
+            a0 = _mm512_add_epi64(a0, a0);
+            a1 = _mm512_add_epi64(a1, a1);
+            for (int64_t w = 0; w < W; w++) {
+                __m512i b = _mm512_set1_epi64((long long)lc[p * W + w]);
+                a0 = _mm512_add_epi64(a0, _mm512_popcnt_epi64(_mm512_and_si512(M[w][0], b)));
+                a1 = _mm512_add_epi64(a1, _mm512_popcnt_epi64(_mm512_and_si512(M[w][1], b)));
+            }
+        }
+        _mm512_mask_cvtepi64_storeu_epi32((void *)(S + c * ld), k0, a0);
+        if (k1) _mm512_mask_cvtepi64_storeu_epi32((void *)(S + c * ld + 8), k1, a1);
+    }
+}
+#endif
+
+void xb_bits_sums(const xb_crossbar_layer *l, int64_t blk, const uint64_t *bm, int64_t pt,
+                  const uint8_t *qj, const int32_t *qcols, int64_t nr, int64_t ld, int32_t *S) {
+#ifdef XB_BITS_X86
+    int64_t pp = xb_bits_ppad(pt), W = l->lev_words, C = l->C;
+    int planes = l->lev_planes;
+    const uint64_t *lb = l->levbits + (size_t)(blk * C * planes * W);
+    int64_t pos = 0;
+    for (int64_t ri = 0; ri < nr; ri++) {
+        int64_t q0 = qcols[ri], wd = pt - q0 < BITS_RUN ? pt - q0 : BITS_RUN;
+        run_sums(lb, C, planes, W, bm + (int64_t)qj[ri] * W * pp + q0, pp, (int)wd, S + pos, ld);
+        pos += wd;
+    }
+#else
+    (void)l, (void)blk, (void)bm, (void)pt, (void)qj, (void)qcols, (void)nr, (void)ld, (void)S;
+#endif
+}

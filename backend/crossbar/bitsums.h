@@ -1,0 +1,33 @@
+/* Column sums of 1-bit input digits by bit-plane popcounts (bitsums.c):
+ * the same integers as the u8 x s8 GEMM over the levels (igemm), for layers
+ * with l->levbits (1-bit DAC, ideal cells, at most 128 rows a block, and a
+ * CPU with AVX-512 VPOPCNTDQ; run-time check at build, else levbits stays
+ * NULL and the callers use igemm). */
+#ifndef XBAR_CROSSBAR_BITSUMS_H
+#define XBAR_CROSSBAR_BITSUMS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backend/crossbar/crossbar.h"
+
+/* Build l->levbits ([groups][R][C][planes][words] level bit planes) when
+ * the layer qualifies; XB_OK and NULL when it does not. */
+xb_status xb_bits_levels(xb_crossbar_layer *l, xb_ctx *ctx);
+/* Positions of one mask row (pt rounded up, plus a run's overhang). */
+int64_t xb_bits_ppad(int64_t pt);
+/* Scratch for xb_bits_pack with chunks of up to pt positions. */
+size_t xb_bits_scratch_bytes(const xb_crossbar_layer *l, int64_t pt);
+/* The digit masks of rows [k0, k0+kb) and positions [p0, p0+pt) into
+ * scratch; *bm points at them ([J][words][ppad] 64-bit masks). */
+void xb_bits_pack(const xb_crossbar_layer *l, const uint8_t *x, int64_t P, int64_t k0, int64_t kb,
+                  int64_t p0, int64_t pt, void *scratch, uint64_t **bm);
+/* X1 (the digit sum of each (digit, position) column) from the masks, as
+ * bytes x1[j * pt + q] (at most 128 rows). */
+void xb_bits_x1(const xb_crossbar_layer *l, const uint64_t *bm, int64_t pt, uint8_t *x1);
+/* Column sums of block blk for nr runs (digit qj[i], positions qcols[i] ..
+ * + 16, cut at pt), laid out one after the other: S[c * ld + pos]. */
+void xb_bits_sums(const xb_crossbar_layer *l, int64_t blk, const uint64_t *bm, int64_t pt,
+                  const uint8_t *qj, const int32_t *qcols, int64_t nr, int64_t ld, int32_t *S);
+
+#endif
