@@ -111,7 +111,8 @@ static xb_status load_plain(const char *path, uint64_t size, xb_dataset **out, x
     int64_t n = (int64_t)(size / CIFAR_RECORD);
     xb_dataset *d = xb_dataset_alloc_files(path, n, 3, CIFAR_SIDE, CIFAR_SIDE, ctx);
     enum { CHUNK = 256 };
-    unsigned char *buf = d ? xb_malloc(ctx, (size_t)CHUNK * CIFAR_RECORD) : NULL;
+    /* at most 256 records at a time, fewer for a smaller file */
+    unsigned char *buf = d ? xb_malloc(ctx, (size_t)(n < CHUNK ? n : CHUNK) * CIFAR_RECORD) : NULL;
     if (!d || !buf) {
         free(buf);
         fclose(f);
