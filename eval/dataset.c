@@ -124,6 +124,15 @@ const uint8_t *xb_dataset_pixels(const xb_dataset *d, int64_t i, uint8_t *buf, x
     return buf;
 }
 
+bool xb_file_is_gzip(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return false;
+    unsigned char m[2] = {0};
+    bool gz = fread(m, 1, 2, f) == 2 && m[0] == 0x1f && m[1] == 0x8b;
+    fclose(f);
+    return gz;
+}
+
 void xb_dirname(const char *path, char *buf, size_t n) {
     const char *slash = strrchr(path, '/');
     if (!slash) {

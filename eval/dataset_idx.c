@@ -149,16 +149,6 @@ static xb_status idx_open_plain(const char *path, uint32_t *dims, size_t *off, F
     return st;
 }
 
-/* Is the file gzipped (its first two bytes)? */
-static bool is_gzip(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return false;
-    unsigned char m[2] = {0};
-    bool gz = fread(m, 1, 2, f) == 2 && m[0] == 0x1f && m[1] == 0x8b;
-    fclose(f);
-    return gz;
-}
-
 xb_status xb_dataset_load_idx(const char *images_path, xb_dataset **out, xb_ctx *ctx) {
     *out = NULL;
     unsigned char *ib = NULL, *lb = NULL;
@@ -169,7 +159,7 @@ xb_status xb_dataset_load_idx(const char *images_path, xb_dataset **out, xb_ctx 
     FILE *f = NULL;
     struct stat sb;
     /* (a FIFO or device goes the gzip reader's way, which refuses it) */
-    bool plain = stat(images_path, &sb) == 0 && S_ISREG(sb.st_mode) && !is_gzip(images_path);
+    bool plain = stat(images_path, &sb) == 0 && S_ISREG(sb.st_mode) && !xb_file_is_gzip(images_path);
     if (plain) {
         if (idx_open_plain(images_path, idims, &ioff, &f, ctx) != XB_OK) goto fail;
     } else if (idx_read(images_path, 3, &ib, &il, idims, &ioff, ctx) != XB_OK) {

@@ -28,6 +28,9 @@ xb_dataset *xb_dataset_alloc(const char *path, int64_t n, int c, int h, int w, x
 xb_dataset *xb_dataset_alloc_files(const char *path, int64_t n, int c, int h, int w,
                                    xb_ctx *ctx);
 
+/* The file starts with the gzip magic (1f 8b); false when unreadable. */
+bool xb_file_is_gzip(const char *path);
+
 /* Open for reading only a regular file (a FIFO would block, a device
  * might never end); NULL with the message in ctx. */
 FILE *xb_open_regular(const char *path, xb_ctx *ctx);

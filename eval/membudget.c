@@ -90,11 +90,6 @@ static uint32_t be32(const unsigned char *p) {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-static bool gzipped(FILE *f) {
-    unsigned char m[2] = {0};
-    return fread(m, 1, 2, f) == 2 && m[0] == 0x1f && m[1] == 0x8b;
-}
-
 /* A gzipped file is decoded whole: 2 x its pixels (the reader's growing
  * buffer plus the dataset it is copied into).  A plain one stays open and
  * is read image by image: its labels (4 bytes an image) plus, for IDX, the
@@ -107,11 +102,11 @@ static uint64_t held(uint64_t n, uint64_t pixels, bool gz, uint64_t read_whole) 
  * the uncompressed size mod 2^32, RFC 1952).  A plain file's labels are
  * read through a 256-record buffer. */
 static uint64_t cifar_bytes(const char *path) {
+    bool gz = xb_file_is_gzip(path);
     FILE *f = fopen(path, "rb");
     if (!f) return 0;
     unsigned char t[4] = {0};
     uint64_t size = 0;
-    bool gz = gzipped(f);
     if (gz) {
         if (fseek(f, -4, SEEK_END) == 0 && fread(t, 1, 4, f) == 4)
             size = (uint64_t)t[0] | (uint64_t)t[1] << 8 | (uint64_t)t[2] << 16 | (uint64_t)t[3] << 24;
@@ -134,10 +129,7 @@ static uint64_t idx_bytes(const char *path) {
     bool ok = len == 16 && be32(h) == 0x803;
     uint64_t n = ok ? be32(h + 4) : 0, px = ok ? mul_sat(mul_sat(n, be32(h + 8)), be32(h + 12)) : 0;
     free(h);
-    FILE *f = fopen(path, "rb");
-    bool gz = f && gzipped(f);
-    if (f) fclose(f);
-    return held(n, px, gz, n);
+    return held(n, px, xb_file_is_gzip(path), n);
 }
 
 /* The file or folder a --data spec names (the built-in names resolved
@@ -181,10 +173,8 @@ xb_status xb_mem_check_dataset(const char *spec, int want_h, int want_w, uint64_
     char path[4096];
     resolve(spec, path, sizeof path);
     struct stat sb;
-    FILE *f = stat(path, &sb) == 0 && S_ISREG(sb.st_mode) ? fopen(path, "rb") : NULL;
-    bool gz = f && gzipped(f);
-    if (f) fclose(f);
-    const char *what = S_ISDIR(sb.st_mode) ? "its image files' names and labels; images are decoded "
+    bool found = stat(path, &sb) == 0, gz = found && S_ISREG(sb.st_mode) && xb_file_is_gzip(path);
+    const char *what = found && S_ISDIR(sb.st_mode) ? "its image files' names and labels; images are decoded "
                                              "one at a time"
                        : gz ? "2 x its pixels, known before decoding: a gzipped file is decoded "
                               "whole whatever --limit is"
