@@ -150,7 +150,7 @@ static bool is_cifar_name(const char *p) {
     return (n >= 4 && !strcmp(p + n - 4, ".bin")) || (n >= 7 && !strcmp(p + n - 7, ".bin.gz"));
 }
 
-uint64_t xb_mem_dataset_bytes(const char *spec, int want_h, int want_w) {
+uint64_t xb_mem_dataset_bytes(const char *spec) {
     if (!spec || !spec[0]) return 0;
     char path[4096];
     resolve(spec, path, sizeof path);
@@ -158,17 +158,15 @@ uint64_t xb_mem_dataset_bytes(const char *spec, int want_h, int want_w) {
     if (stat(path, &sb) != 0) return 0;
     /* A folder: plus one image's pixels per thread while it is decoded, a
      * quarter of the float input tensor each executor holds, not charged
-     * separately.  (The size of a folder's images is checked from their
-     * headers, so want_h x want_w is not needed here.) */
-    (void)want_h, (void)want_w;
+     * separately. */
     if (S_ISDIR(sb.st_mode)) return folder_bytes(path);
     return is_cifar_name(path) ? cifar_bytes(path) : idx_bytes(path);
 }
 
-xb_status xb_mem_check_dataset(const char *spec, int want_h, int want_w, uint64_t used,
+xb_status xb_mem_check_dataset(const char *spec, uint64_t used,
                                uint64_t limit, xb_ctx *ctx) {
     if (!limit) return XB_OK;
-    uint64_t d = xb_mem_dataset_bytes(spec, want_h, want_w);
+    uint64_t d = xb_mem_dataset_bytes(spec);
     if (add_sat(used, d) <= limit) return XB_OK;
     char path[4096];
     resolve(spec, path, sizeof path);

@@ -9,12 +9,13 @@
  *   model     the float graph's constants (weights), as loaded
  *   threads   x (activation blocks + the largest node scratch of one
  *             image: xb_exec_plan_bytes), one xb_exec per worker thread
- *   dataset   IDX / CIFAR files: 2 x their pixels (n x c x h x w bytes,
- *             from the header or the file size): the reader's growing
- *             buffer plus the dataset it is copied into (docs measure
- *             1.7x).  Image folders: their file names (paths, pointers and
- *             labels); their images are decoded one at a time per thread
- *             (xb_dataset_pixels), so a folder's size costs no pixels.
+ *   dataset   gzipped IDX / CIFAR files: 2 x their pixels (n x c x h x w
+ *             bytes, from the header or the gzip size trailer), the
+ *             reader's growing buffer plus the dataset it is copied into
+ *             (docs measure 1.7x); plain files: their labels (they stay
+ *             open and are read image by image); image folders: their
+ *             files' paths and labels (decoded one image at a time per
+ *             thread, xb_dataset_pixels).
  * Not charged: the program itself (about 3 MB), the int8 graph and the
  * programmed crossbars of --mode int8/analog (the same order as the
  * weights; see the table in docs/arch-eval.md), allocator overhead.  So
@@ -34,14 +35,12 @@ uint64_t xb_mem_model_bytes(const xb_graph *g);
 xb_status xb_mem_check_model(const xb_graph *g, const char *model, int threads, uint64_t limit,
                              uint64_t *used, xb_ctx *ctx);
 /* What loading dataset `spec` (as xb_dataset_open_opts takes it) will
- * hold, from its header or its folder listing, without decoding it; the
- * images of a folder are counted at 3 x want_h x want_w (their size after
- * --resize/--center-crop must be the model's).  0 when unknown (a missing
- * file: the loader reports it). */
-uint64_t xb_mem_dataset_bytes(const char *spec, int want_h, int want_w);
+ * hold, from its header, size or folder listing, without decoding it (the
+ * "dataset" term above).  0 when unknown (a missing file: the loader
+ * reports it). */
+uint64_t xb_mem_dataset_bytes(const char *spec);
 /* XB_ERR_INVALID naming `spec` and --max-memory when used + the dataset's
  * bytes exceed `limit` (0: no limit). */
-xb_status xb_mem_check_dataset(const char *spec, int want_h, int want_w, uint64_t used,
-                               uint64_t limit, xb_ctx *ctx);
+xb_status xb_mem_check_dataset(const char *spec, uint64_t used, uint64_t limit, xb_ctx *ctx);
 
 #endif

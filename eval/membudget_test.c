@@ -82,27 +82,27 @@ Test(membudget, plan_bytes_equal_the_executor) {
 /* Datasets: from the header (IDX), the file size (CIFAR), the file names
  * (folders), without decoding. */
 Test(membudget, dataset_estimates_from_headers, .fini = fini) {
-    cr_assert_eq(xb_mem_dataset_bytes(MNIST_SAMPLE, 28, 28), 2ull * 1000 * 784);
+    cr_assert_eq(xb_mem_dataset_bytes(MNIST_SAMPLE), 2ull * 1000 * 784);
     /* a plain CIFAR file stays open: its labels and the 256-record read
      * buffer, not its 3 MB of pixels */
-    cr_assert_eq(xb_mem_dataset_bytes(SRC "datasets/samples/cifar10/test_batch.bin", 32, 32),
+    cr_assert_eq(xb_mem_dataset_bytes(SRC "datasets/samples/cifar10/test_batch.bin"),
                  4ull * 1000 + 256 * 3073);
     /* a folder: its file names only (decoded one image at a time), well
      * under the 2 x 3 x 784 bytes per image its pixels would take */
-    uint64_t fb = xb_mem_dataset_bytes(SRC "datasets/samples/mnist_png", 28, 28);
+    uint64_t fb = xb_mem_dataset_bytes(SRC "datasets/samples/mnist_png");
     cr_assert_gt(fb, 0);
     cr_assert_lt(fb, 2ull * 3 * 784 * 100, "%llu", (unsigned long long)fb);
-    cr_assert_eq(xb_mem_dataset_bytes(SRC "no/such/file", 28, 28), 0);
+    cr_assert_eq(xb_mem_dataset_bytes(SRC "no/such/file"), 0);
     /* A 16-byte header declaring 10 million 28x28 images: 15.7 GB, refused
      * before anything is decompressed. */
     unsigned char h[16] = {0, 0, 8, 3, 0, 0x98, 0x96, 0x80, 0, 0, 0, 28, 0, 0, 0, 28};
     const char *p = xb_tmp("t10k-images-idx3-ubyte.gz");
     xb_write_gz(p, h, sizeof h);
-    cr_assert_eq(xb_mem_dataset_bytes(p, 28, 28), 2ull * 10000000 * 784);
+    cr_assert_eq(xb_mem_dataset_bytes(p), 2ull * 10000000 * 784);
     xb_ctx ctx = {0};
-    cr_assert_eq(xb_mem_check_dataset(p, 28, 28, 1 << 20, (uint64_t)1 << 30, &ctx), XB_ERR_INVALID);
+    cr_assert_eq(xb_mem_check_dataset(p, 1 << 20, (uint64_t)1 << 30, &ctx), XB_ERR_INVALID);
     cr_assert(!strncmp(ctx.msg, p, strlen(p)) && strstr(ctx.msg, "--max-memory"), "%s", ctx.msg);
-    cr_assert_eq(xb_mem_check_dataset(p, 28, 28, 0, 0, &ctx), XB_OK, "no limit");
+    cr_assert_eq(xb_mem_check_dataset(p, 0, 0, &ctx), XB_OK, "no limit");
 }
 
 /* Through the session, as `xbar run --max-memory` uses it: the model check

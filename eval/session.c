@@ -146,7 +146,7 @@ const char *xb_session_default_data(xb_session *s) {
 xb_status xb_session_open_data(xb_session *s, const char *spec, int64_t limit, xb_ctx *ctx) {
     if (s->d) return xb_fail(ctx, XB_ERR_INVALID, "session: data already open");
     xb_dataset *d = NULL;
-    XB_TRY(xb_mem_check_dataset(spec, s->pp.h, s->pp.w, s->mem_used, s->opts.max_memory, ctx));
+    XB_TRY(xb_mem_check_dataset(spec, s->mem_used, s->opts.max_memory, ctx));
     XB_TRY(xb_dataset_open_opts(spec, s->pp.h, s->pp.w, &s->opts.img, &d, ctx));
     return xb_session_set_data(s, d, limit, ctx);
 }
@@ -210,9 +210,11 @@ xb_status xb_session_select(xb_session *s, int64_t first, int64_t n, xb_ctx *ctx
 /* The training split at `path`, opened and checked, or NULL (error in ctx). */
 static const xb_dataset *open_train(xb_session *s, const char *path, xb_ctx *ctx) {
     const xb_dataset *d = s->d;
-    /* --max-memory: the test set is held (its pixels) while this loads. */
-    uint64_t held = s->mem_used + (uint64_t)d->n * (uint64_t)d->c * (uint64_t)d->h * (uint64_t)d->w;
-    if (xb_mem_check_dataset(path, s->pp.h, s->pp.w, held, s->opts.max_memory, ctx) != XB_OK)
+    /* --max-memory: the test set is held while this loads (its pixels only
+     * when it was decoded whole: a gzipped file). */
+    uint64_t held = s->mem_used +
+                    (d->images ? (uint64_t)d->n * (uint64_t)xb_dataset_image_bytes(d) : 0);
+    if (xb_mem_check_dataset(path, held, s->opts.max_memory, ctx) != XB_OK)
         return NULL;
     if (xb_dataset_open_sized(path, s->pp.h, s->pp.w, &s->train, ctx) != XB_OK) return NULL;
     const xb_dataset *t = s->train;
