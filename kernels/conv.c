@@ -9,8 +9,11 @@
  * for the sgemm micro-kernel once, at prepare.  col is never stored whole:
  * either the micro-kernel reads its rows in place (COLS, SHIFT) or it is built
  * one NR-column panel at a time, straight into the micro-kernel's layout,
- * and consumed while it sits in L1 (GEMM).  Five paths:
+ * and consumed while it sits in L1 (GEMM).  Six paths:
  *
+ * EDGE (stride 1 with outputs as wide as the input, when the AVX-512 tile
+ *   runs): panels read the unpadded input in place, lane masks standing in
+ *   for the zero border (plan_edge): nothing is copied at all.
  * COLS (strides, and widths that are not a multiple of NR): the input is
  *   copied into column planes, one per (channel, tap column, row phase),
  *   in which every im2col row is one contiguous slice of P floats (see
@@ -48,7 +51,7 @@
 #include "kernels/registry.h"
 #include "kernels/sgemm.h"
 
-typedef enum { CONV_SHIFT, CONV_COLS, CONV_GEMM, CONV_POINTWISE, CONV_DEPTHWISE } conv_path;
+typedef enum { CONV_EDGE, CONV_SHIFT, CONV_COLS, CONV_GEMM, CONV_POINTWISE, CONV_DEPTHWISE } conv_path;
 
 #define NR XB_SGEMM_NR
 
@@ -67,6 +70,9 @@ typedef struct {
     /* COLS path (also uses koff, plane, xpad_floats) */
     int64_t rq;            /* rows of one column plane: hout + (kh-1)/sh */
     int64_t nph;           /* row phases in use: min(kh, sh) */
+    /* EDGE path (also uses koff, which may be negative there) */
+    uint16_t *kmask;       /* [nsets][2K] lane masks of the B rows (xb_sgemm_rows_masked_ep) */
+    int32_t *pclass;       /* [panels] which mask set each NR-output panel uses */
     bool relu;             /* XbarConv with activation Relu (kernels/xbar_conv.c) */
     bool residual;         /* XbarConv with a residual input 3, added before Relu */
 } conv_params;
@@ -76,6 +82,8 @@ static void conv_params_free(void *p) {
     if (cp) {
         free(cp->wpack);
         free(cp->koff);
+        free(cp->kmask);
+        free(cp->pclass);
     }
     free(cp);
 }
@@ -174,6 +182,90 @@ static xb_status plan_cols(conv_params *cp, size_t *scratch, xb_ctx *ctx) {
     return XB_OK;
 }
 
+/* EDGE: a stride-1 conv whose output rows are as wide as its input rows
+ * (wout = w: "same" padding across) reads the unpadded input in place.
+ * Output p = oh*w + ow, tap (c, i, j) reads input (oh + i - pt, ow + j -
+ * pl) of channel c, at c*h*w + p + (i - pt)*w + (j - pl): linear in p, so
+ * every panel of NR consecutive outputs, whatever rows it spans, reads each
+ * B row as NR consecutive floats at koff[k] = c*h*w + (i - pt)*w + (j - pl)
+ * past its first output.  The lanes whose input position falls in the pad
+ * (or past P) are masked out and read as +0.0, exactly what the padded copy
+ * held, so the sums and their order are SHIFT's: the same bits, without
+ * building any padded plane.  The masks depend only on the tap (i, j) and
+ * the panel's position; panels with equal masks (all the inner rows) share
+ * one set.  Only with the AVX-512 tile, whose masked loads are as fast as
+ * plain ones; the portable masked tile is scalar. */
+#define EDGE_MAX_SETS 64
+
+/* The tap masks (bit l: lane l reads the input) of the panel at p0. */
+static void edge_tap_masks(const xb_conv_geom *cg, int64_t p0, uint32_t *tm) {
+    for (int64_t i = 0; i < cg->kh; i++)
+        for (int64_t j = 0; j < cg->kw; j++) {
+            uint32_t m = 0;
+            for (int64_t l = 0; l < NR && p0 + l < cg->P; l++) {
+                int64_t oh = (p0 + l) / cg->wout, ow = (p0 + l) % cg->wout;
+                int64_t ih = oh + i - cg->pt, iw = ow + j - cg->pl;
+                if (ih >= 0 && ih < cg->h && iw >= 0 && iw < cg->w) m |= 1u << l;
+            }
+            tm[i * cg->kw + j] = m;
+        }
+}
+
+/* Sets *ok = false (nothing kept) when the panels need more than
+ * EDGE_MAX_SETS mask sets (odd widths on tall maps); the other paths
+ * then serve the conv. */
+static xb_status plan_edge(conv_params *cp, bool *ok, xb_ctx *ctx) {
+    const xb_conv_geom *cg = &cp->cg;
+    const int64_t T = cg->kh * cg->kw, npan = (cg->P + NR - 1) / NR;
+    *ok = false;
+    if ((double)T * EDGE_MAX_SETS > XB_GEOM_MAX_ELEMS || (double)npan > XB_GEOM_MAX_ELEMS)
+        return XB_OK;
+    uint32_t *sets = xb_malloc(ctx, (size_t)(T * (EDGE_MAX_SETS + 1)) * sizeof(uint32_t));
+    cp->pclass = xb_malloc(ctx, (size_t)npan * sizeof(int32_t));
+    if (!sets || !cp->pclass) {
+        free(sets);
+        return ctx->status;
+    }
+    int64_t nsets = 0;
+    for (int64_t pi = 0; pi < npan; pi++) {
+        uint32_t *cur = sets + nsets * T; /* candidate, past the kept sets */
+        edge_tap_masks(cg, pi * NR, cur);
+        int64_t s = 0;
+        while (s < nsets && memcmp(sets + s * T, cur, (size_t)T * sizeof(uint32_t))) s++;
+        if (s == nsets && ++nsets > EDGE_MAX_SETS) {
+            free(sets);
+            free(cp->pclass);
+            cp->pclass = NULL;
+            return XB_OK;
+        }
+        cp->pclass[pi] = (int32_t)s;
+    }
+    cp->koff = xb_malloc(ctx, (size_t)cg->K * sizeof(int64_t));
+    cp->kmask = xb_malloc(ctx, (size_t)(nsets * 2 * cg->K) * sizeof(uint16_t));
+    if (!cp->koff || !cp->kmask) {
+        free(sets);
+        return ctx->status;
+    }
+    for (int64_t s = 0; s < nsets; s++)
+        for (int64_t k = 0; k < cg->K; k++) {
+            uint32_t m = sets[s * T + k % T]; /* k = c*T + tap */
+            cp->kmask[(s * cg->K + k) * 2] = (uint16_t)(m & 0xFFFF);
+            cp->kmask[(s * cg->K + k) * 2 + 1] = (uint16_t)(m >> 16);
+        }
+    for (int64_t k = 0; k < cg->K; k++) {
+        int64_t c = k / T, i = k % T / cg->kw, j = k % cg->kw;
+        cp->koff[k] = c * cg->h * cg->w + (i - cg->pt) * cg->w + (j - cg->pl);
+    }
+    free(sets);
+    *ok = true;
+    return XB_OK;
+}
+
+static bool edge_worth_it(const xb_conv_geom *cg) {
+    return xb_sgemm_avx512_active() && cg->sh == 1 && cg->sw == 1 && cg->dh == 1 &&
+           cg->dw == 1 && cg->wout == cg->w && cg->P > 0 && cg->K > 0;
+}
+
 /* COLS where SHIFT would copy panels or compute junk columns: SHIFT reads
  * rows in place only at stride 1 with outputs a multiple of NR wide (or
  * NR/2, two rows per panel), and then costs a single padded copy of the
@@ -199,6 +291,11 @@ static bool shift_worth_it(const xb_conv_geom *cg) {
     }
     int64_t wq = (cg->w + cg->pl + cg->pr + cg->sw - 1) / cg->sw;
     return 2 * wq <= 3 * cg->wout;
+}
+
+static xb_status finish_prepare(xb_node *n, size_t scratch) {
+    n->scratch_bytes = scratch + 64;
+    return XB_OK;
 }
 
 xb_status xb_op_conv_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
@@ -264,6 +361,12 @@ xb_status xb_conv_prepare_act(xb_graph *g, xb_node *n, bool relu, bool residual,
     if (xb_conv_geom_is_pointwise(cg)) {
         cp->path = CONV_POINTWISE;
         scratch += xb_sgemm_prepacked_scratch_bytes(cg->cout_g, cg->P, cg->K);
+        return finish_prepare(n, scratch);
+    }
+    bool edge = false;
+    if (edge_worth_it(cg)) XB_TRY(plan_edge(cp, &edge, ctx));
+    if (edge) {
+        cp->path = CONV_EDGE;
     } else if (cols_worth_it(cg)) {
         cp->path = CONV_COLS;
         XB_TRY(plan_cols(cp, &scratch, ctx));
@@ -274,8 +377,7 @@ xb_status xb_conv_prepare_act(xb_graph *g, xb_node *n, bool relu, bool residual,
         cp->path = CONV_GEMM;
         scratch += (size_t)cg->K * NR * sizeof(float); /* one B panel */
     }
-    n->scratch_bytes = scratch + 64;
-    return XB_OK;
+    return finish_prepare(n, scratch);
 }
 
 /* Depthwise: each output channel reads one input channel.  Taps are
@@ -428,6 +530,24 @@ static void conv_cols(const conv_params *cp, const float *xg, const float *ap,
         if (pe.res) pe.res += p0;
         xb_sgemm_rows_ep(cg->cout_g, cg->K, ap, xb + p0, cp->koff, 0, yg + p0, cg->P, np, false,
                          &pe);
+    }
+}
+
+/* EDGE for one group of one image: every panel reads the unpadded input
+ * in place under its mask set (plan_edge).  The panel's base goes through
+ * uintptr_t: koff moves it back to the input, the masks keep the reads
+ * inside. */
+static void conv_edge(const conv_params *cp, const float *xg, const float *ap,
+                      const xb_sgemm_epilogue *ep, float *yg) {
+    const xb_conv_geom *cg = &cp->cg;
+    for (int64_t p0 = 0, pi = 0; p0 < cg->P; p0 += NR, pi++) {
+        int64_t np = cg->P - p0 < NR ? cg->P - p0 : NR;
+        xb_sgemm_epilogue pe = *ep; /* the residual, like Y, from column p0 */
+        if (pe.res) pe.res += p0;
+        const float *base = (const float *)((uintptr_t)xg + (uintptr_t)p0 * sizeof(float));
+        xb_sgemm_rows_masked_ep(cg->cout_g, cg->K, ap, base, cp->koff,
+                                cp->kmask + (size_t)cp->pclass[pi] * 2 * (size_t)cg->K,
+                                yg + p0, cg->P, np, false, &pe);
     }
 }
 
@@ -607,9 +727,11 @@ xb_status xb_op_conv_run(const xb_graph *g, const xb_node *n, xb_exec *e, xb_ctx
             const float *ap = cp->wpack ? cp->wpack + (size_t)gi * cp->wpack_floats : apack;
             if (!cp->wpack)
                 xb_sgemm_pack_a(false, cg->cout_g, K, w + gi * cg->cout_g * K, K, apack);
-            if (cp->path == CONV_SHIFT || cp->path == CONV_COLS) {
+            if (cp->path == CONV_SHIFT || cp->path == CONV_COLS || cp->path == CONV_EDGE) {
                 xb_sgemm_epilogue ep = {.bias = bg, .res = rg, .relu = cp->relu};
-                if (cp->path == CONV_SHIFT)
+                if (cp->path == CONV_EDGE)
+                    conv_edge(cp, xg, ap, &ep, yg);
+                else if (cp->path == CONV_SHIFT)
                     conv_shift(cp, xg, ap, &ep, yg, sp);
                 else
                     conv_cols(cp, xg, ap, &ep, yg, sp);

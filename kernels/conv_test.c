@@ -41,6 +41,10 @@ static int64_t out_dim(const conv_case *c, int a, int64_t in, int64_t k, int64_t
     return (in + c->p[a] + c->p[a + 2] - ek) / c->s[a] + 1;
 }
 
+/* When set, run_case leaves a copy of its output here (caller frees). */
+static float *g_keep;
+static size_t g_keep_n;
+
 static void run_case(const conv_case *c, int id) {
     int64_t ho, wo, pt, pl;
     ho = out_dim(c, 0, c->h, c->kh, &pt);
@@ -92,6 +96,12 @@ static void run_case(const conv_case *c, int id) {
     const void *ins[2] = {x, w};
     const float *out = xb_test_run(&tg, ins, 0);
     cr_assert_not_null(out, "case %d: %s", id, tg.ctx.msg);
+    if (g_keep_n) {
+        size_t n = (size_t)(c->n * c->cout * ho * wo);
+        cr_assert_eq(n, g_keep_n, "case %d", id);
+        g_keep = malloc(n * sizeof(float));
+        memcpy(g_keep, out, n * sizeof(float));
+    }
     for (int64_t ni = 0; ni < c->n; ni++)
         for (int64_t oc = 0; oc < c->cout; oc++)
             for (int64_t oh = 0; oh < ho; oh++)
@@ -247,4 +257,53 @@ Test(conv, rejects_bad_bias_and_dtype) {
     cr_assert_neq(xb_test_prepare(&tg), XB_OK);
     cr_assert(strstr(tg.ctx.msg, "float only"), "%s", tg.ctx.msg);
     xb_test_end(&tg);
+}
+
+/* EDGE (kernels/conv.c: stride 1, outputs as wide as the input, the
+ * unpadded input read under lane masks) is chosen when the AVX-512 tile
+ * runs; with the portable tile the same convs take SHIFT or COLS, which
+ * read a padded copy.  Both sum the same terms in the same order, so with
+ * FMA in the build (Release, -march=native) the outputs are the same bits.
+ * Cases: ResNet-20's three widths (32: a row per panel, 16: two rows, 8:
+ * four), LeNet-5's 5 x 5 with pad 2 on 28 x 28 (panels starting mid-row),
+ * asymmetric pads that keep the width (pl 2, pr 0) with extra rows (pt 2,
+ * pb 3), 64-wide rows (two panels a row), width 1, a 1-D conv, groups,
+ * weights computed at run time, odd widths (33: 33 mask sets; 65 on 40
+ * rows: more than EDGE keeps, so it falls back), and ragged last panels. */
+Test(conv, edge_masked_equals_padded_paths) {
+    conv_case cases[] = {
+        {1, 16, 32, 32, 16, 1, 3, 3, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL, true, true, false},
+        {2, 32, 16, 16, 32, 1, 3, 3, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL, true, true, false},
+        {1, 64, 8, 8, 64, 1, 3, 3, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL, false, true, false},
+        {1, 3, 28, 28, 6, 1, 5, 5, {1, 1}, {1, 1}, {2, 2, 2, 2}, NULL, true, true, false},
+        {1, 5, 9, 13, 11, 1, 3, 3, {1, 1}, {1, 1}, {2, 2, 3, 0}, NULL, true, true, false},
+        {1, 4, 5, 64, 9, 1, 3, 3, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL, true, false, false},
+        {1, 6, 7, 1, 8, 1, 3, 1, {1, 1}, {1, 1}, {1, 0, 1, 0}, NULL, true, true, false},
+        {2, 4, 1, 50, 7, 1, 1, 5, {1, 1}, {1, 1}, {0, 2, 0, 2}, NULL, true, true, true},
+        {1, 8, 10, 10, 12, 2, 3, 3, {1, 1}, {1, 1}, {1, 1, 1, 1}, "SAME_UPPER", true, true, false},
+        {1, 2, 12, 33, 3, 1, 3, 3, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL, true, true, false},
+        {1, 2, 40, 65, 3, 1, 3, 3, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL, true, true, false},
+        {1, 3, 7, 6, 17, 1, 2, 2, {1, 1}, {1, 1}, {0, 0, 1, 1}, NULL, false, true, false},
+    };
+    rs = 77;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const conv_case *c = &cases[i];
+        int64_t pb, ho = out_dim(c, 0, c->h, c->kh, &pb), wo = out_dim(c, 1, c->w, c->kw, &pb);
+        g_keep_n = (size_t)(c->n * c->cout * ho * wo);
+        uint64_t seed = rs;
+        float *outs[2];
+        for (int portable = 0; portable < 2; portable++) {
+            rs = seed; /* the same inputs for both runs */
+            bool old = xb_sgemm_set_avx512(!portable);
+            run_case(c, (int)i);
+            xb_sgemm_set_avx512(old);
+            outs[portable] = g_keep;
+        }
+#if defined(__FMA__) || !XB_SGEMM_AVX512_TILE
+        cr_assert(memcmp(outs[0], outs[1], g_keep_n * sizeof(float)) == 0,
+                  "case %zu: EDGE differs from the padded path", i);
+#endif
+        free(outs[0]), free(outs[1]);
+        g_keep_n = 0;
+    }
 }

@@ -262,6 +262,37 @@ static void tile_portable(int64_t kc, const float *a, const float *b, const int6
     }
 }
 
+/* Portable tile for rows read in place under lane masks (see
+ * xb_sgemm_rows_masked_ep): scalar, one fused multiply-add per term in
+ * increasing k like the vector tiles, so the same bits; only the set lanes
+ * are read.  It serves builds and CPUs without the AVX-512 tile, where
+ * conv does not choose the masked path, and the tests. */
+static void tile_portable_masked(int64_t kc, const float *a, const float *b, const int64_t *boff,
+                                 const uint16_t *kmask, float *c, int64_t ldc, bool add,
+                                 int64_t mr, int64_t nr, const float *bias, const float *res,
+                                 bool relu) {
+    float acc[MR][NR];
+    memset(acc, 0, sizeof acc);
+    for (int64_t k = 0; k < kc; k++, a += MR) {
+        const uintptr_t bk = (uintptr_t)b + (uintptr_t)(boff[k] * (int64_t)sizeof(float));
+        for (int64_t j = 0; j < nr; j++) {
+            float bv = 0.0f;
+            if (kmask[2 * k + j / 16] >> (j % 16) & 1) memcpy(&bv, (const void *)(bk + 4 * j), 4);
+            for (int i = 0; i < MR; i++) acc[i][j] = FMADD(a[i], bv, acc[i][j]);
+        }
+    }
+    for (int64_t i = 0; i < mr; i++) {
+        float *ci = c + i * ldc, bv = bias ? bias[i] : 0.0f;
+        for (int64_t j = 0; j < nr; j++) {
+            float v = add ? ci[j] + acc[i][j] : acc[i][j];
+            if (bias) v = v + bv;
+            if (res) v = v + res[i * ldc + j];
+            if (relu) v = v > 0.0f ? v : 0.0f;
+            ci[j] = v;
+        }
+    }
+}
+
 static bool g_allow_avx512 = true;
 
 bool xb_sgemm_avx512_active(void) {
@@ -288,6 +319,17 @@ static tile_fn *pick_tile(void) {
     if (xb_sgemm_avx512_active()) return xb_sgemm_avx512_tile;
 #endif
     return tile_portable;
+}
+
+typedef void masked_fn(int64_t kc, const float *a, const float *b, const int64_t *boff,
+                       const uint16_t *kmask, float *c, int64_t ldc, bool add, int64_t mr,
+                       int64_t nr, const float *bias, const float *res, bool relu);
+
+static masked_fn *pick_masked(void) {
+#if XB_SGEMM_AVX512_TILE
+    if (xb_sgemm_avx512_active()) return xb_sgemm_avx512_tile_masked;
+#endif
+    return tile_portable_masked;
 }
 
 /* Finish one dot product: lanes of s in order, then the scalar tail. */
@@ -435,8 +477,8 @@ void xb_sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, const f
  * same K blocks and per-block accumulation as gemm_packed, so the sums
  * round identically; the epilogue runs with the last block. */
 static void panel_blocks(int64_t M, int64_t K, const float *Apacked, const float *b,
-                         const int64_t *koff, int64_t gap, float *C, int64_t ldc, int64_t nr,
-                         bool accumulate, const xb_sgemm_epilogue *ep) {
+                         const int64_t *koff, const uint16_t *kmask, int64_t gap, float *C,
+                         int64_t ldc, int64_t nr, bool accumulate, const xb_sgemm_epilogue *ep) {
     if (M <= 0 || nr <= 0) return;
     const float *bias = ep ? ep->bias : NULL, *res = ep ? ep->res : NULL;
     bool relu = ep && ep->relu;
@@ -452,6 +494,7 @@ static void panel_blocks(int64_t M, int64_t K, const float *Apacked, const float
         return;
     }
     tile_fn *tile = pick_tile();
+    masked_fn *mtile = pick_masked();
     int64_t kcb = k_block_len(K), Mr = round_up(M, MR);
     for (int64_t k0 = 0; k0 < K; k0 += kcb) {
         int64_t kc = K - k0 < kcb ? K - k0 : kcb;
@@ -463,30 +506,41 @@ static void panel_blocks(int64_t M, int64_t K, const float *Apacked, const float
         const int64_t *ko = koff ? koff + k0 : NULL;
         for (int64_t i0 = 0; i0 < M; i0 += MR) {
             int64_t mr = M - i0 < MR ? M - i0 : MR;
-            tile(kc, Ablk + i0 * kc, bb, ko, C + i0 * ldc, ldc, add, mr, nr, gap,
-                 last && bias ? bias + i0 : NULL, last && res ? res + i0 * ldc : NULL,
-                 last && relu);
+            const float *bi = last && bias ? bias + i0 : NULL;
+            const float *ri = last && res ? res + i0 * ldc : NULL;
+            if (kmask)
+                mtile(kc, Ablk + i0 * kc, bb, ko, kmask + 2 * k0, C + i0 * ldc, ldc, add, mr, nr,
+                      bi, ri, last && relu);
+            else
+                tile(kc, Ablk + i0 * kc, bb, ko, C + i0 * ldc, ldc, add, mr, nr, gap, bi, ri,
+                     last && relu);
         }
     }
 }
 
 void xb_sgemm_panel_ep(int64_t M, int64_t K, const float *Apacked, const float *panel, float *C,
                        int64_t ldc, int64_t nr, bool accumulate, const xb_sgemm_epilogue *ep) {
-    panel_blocks(M, K, Apacked, panel, NULL, 0, C, ldc, nr, accumulate, ep);
+    panel_blocks(M, K, Apacked, panel, NULL, NULL, 0, C, ldc, nr, accumulate, ep);
 }
 
 void xb_sgemm_rows_ep(int64_t M, int64_t K, const float *Apacked, const float *base,
                       const int64_t *koff, int64_t gap, float *C, int64_t ldc, int64_t nr,
                       bool accumulate, const xb_sgemm_epilogue *ep) {
-    panel_blocks(M, K, Apacked, base, koff, gap, C, ldc, nr, accumulate, ep);
+    panel_blocks(M, K, Apacked, base, koff, NULL, gap, C, ldc, nr, accumulate, ep);
 }
 
 void xb_sgemm_panel(int64_t M, int64_t K, const float *Apacked, const float *panel, float *C,
                     int64_t ldc, int64_t nr, bool accumulate) {
-    panel_blocks(M, K, Apacked, panel, NULL, 0, C, ldc, nr, accumulate, NULL);
+    panel_blocks(M, K, Apacked, panel, NULL, NULL, 0, C, ldc, nr, accumulate, NULL);
 }
 
 void xb_sgemm_rows(int64_t M, int64_t K, const float *Apacked, const float *base,
                    const int64_t *koff, float *C, int64_t ldc, int64_t nr, bool accumulate) {
-    panel_blocks(M, K, Apacked, base, koff, 0, C, ldc, nr, accumulate, NULL);
+    panel_blocks(M, K, Apacked, base, koff, NULL, 0, C, ldc, nr, accumulate, NULL);
+}
+
+void xb_sgemm_rows_masked_ep(int64_t M, int64_t K, const float *Apacked, const float *base,
+                             const int64_t *koff, const uint16_t *kmask, float *C, int64_t ldc,
+                             int64_t nr, bool accumulate, const xb_sgemm_epilogue *ep) {
+    panel_blocks(M, K, Apacked, base, koff, kmask, 0, C, ldc, nr, accumulate, ep);
 }

@@ -107,6 +107,19 @@ void xb_sgemm_rows_ep(int64_t M, int64_t K, const float *Apacked, const float *b
                       const int64_t *koff, int64_t gap, float *C, int64_t ldc, int64_t nr,
                       bool accumulate, const xb_sgemm_epilogue *ep);
 
+/* Rows read in place under lane masks: B(k, j) = base[koff[k] + j] when
+ * bit j % 16 of kmask[2k + j / 16] is set, else +0.0, and the unset lanes
+ * are not read at all, so koff may point rows past the edges of base's
+ * buffer (even before it) wherever their lanes are unset.  A stride-1 conv
+ * with "same" width reads its unpadded input this way, the masks standing
+ * in for the zero border of a padded copy: the same terms in the same
+ * order, so bit-identical to xb_sgemm_rows_ep on the padded copy.  Fast
+ * only with the AVX-512 tile (xb_sgemm_avx512_active); the portable
+ * fallback is scalar. */
+void xb_sgemm_rows_masked_ep(int64_t M, int64_t K, const float *Apacked, const float *base,
+                             const int64_t *koff, const uint16_t *kmask, float *C, int64_t ldc,
+                             int64_t nr, bool accumulate, const xb_sgemm_epilogue *ep);
+
 /* Whether the tile kernels run the hand-written AVX-512 micro-kernel: true
  * when the build has the 8 x 32 tile and the CPU reports AVX-512F.
  * xb_sgemm_set_avx512(false) forces the portable kernel (for the test that

@@ -86,6 +86,52 @@ xb_sgemm_avx512_tile(int64_t kc, const float *a, const float *b, const int64_t *
     finish(acc, c, ldc, add, mr, nr, bias, res, relu);
 }
 
+/* Rows read in place with lane masks (xb_sgemm_rows_masked_ep): row k's
+ * columns j < 16 are loaded under kmask[2k], columns 16..31 under
+ * kmask[2k+1], masked-out lanes reading as +0.0 and not touching memory
+ * (AVX-512 masked loads suppress faults on them), so a conv can point
+ * rows at the unpadded input, past its edges, and get the zeros a padded
+ * copy would hold. */
+TGT void accumulate_masked(int64_t kc, const float *restrict a, const float *restrict b,
+                           const int64_t *restrict boff, const uint16_t *restrict kmask,
+                           __m512 acc[MR][2], const bool two) {
+    /* Named accumulators, not an array: with an array GCC 12 stored all 16
+     * back to the stack on every k, since it could not tell that the masked
+     * loads do not read it (2.4x slower, measured). */
+    __m512 z = _mm512_setzero_ps();
+    __m512 c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
+    __m512 c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z, c70 = z, c71 = z;
+    for (int64_t k = 0; k < kc; k++, a += MR) {
+        const float *bk = b + boff[k];
+        __m512 b0 = _mm512_maskz_loadu_ps(kmask[2 * k], bk);
+        __m512 b1 = two ? _mm512_maskz_loadu_ps(kmask[2 * k + 1], bk + 16) : b0;
+#define ROW(i)                                              \
+    {                                                       \
+        __m512 ai = _mm512_set1_ps(a[i]);                   \
+        c##i##0 = _mm512_fmadd_ps(ai, b0, c##i##0);         \
+        if (two) c##i##1 = _mm512_fmadd_ps(ai, b1, c##i##1); \
+    }
+        ROW(0) ROW(1) ROW(2) ROW(3) ROW(4) ROW(5) ROW(6) ROW(7)
+#undef ROW
+    }
+    acc[0][0] = c00, acc[0][1] = c01, acc[1][0] = c10, acc[1][1] = c11;
+    acc[2][0] = c20, acc[2][1] = c21, acc[3][0] = c30, acc[3][1] = c31;
+    acc[4][0] = c40, acc[4][1] = c41, acc[5][0] = c50, acc[5][1] = c51;
+    acc[6][0] = c60, acc[6][1] = c61, acc[7][0] = c70, acc[7][1] = c71;
+}
+
+__attribute__((target("avx512f"))) void
+xb_sgemm_avx512_tile_masked(int64_t kc, const float *a, const float *b, const int64_t *boff,
+                            const uint16_t *kmask, float *c, int64_t ldc, bool add, int64_t mr,
+                            int64_t nr, const float *bias, const float *res, bool relu) {
+    __m512 acc[MR][2];
+    if (nr > 16)
+        accumulate_masked(kc, a, b, boff, kmask, acc, true);
+    else
+        accumulate_masked(kc, a, b, boff, kmask, acc, false);
+    finish(acc, c, ldc, add, mr, nr, bias, res, relu);
+}
+
 #else
 /* ISO C forbids an empty translation unit. */
 typedef int xb_sgemm_avx512_unused;

@@ -23,6 +23,13 @@
 void xb_sgemm_avx512_tile(int64_t kc, const float *a, const float *b, const int64_t *boff,
                           float *c, int64_t ldc, bool add, int64_t mr, int64_t nr,
                           int64_t gap, const float *bias, const float *res, bool relu);
+/* The same tile with row k's lanes masked: B(k, j) = bit j % 16 of
+ * kmask[2k + j / 16] ? b[boff[k] + j] : +0.0, only the set lanes read
+ * (see xb_sgemm_rows_masked_ep); no gap. */
+void xb_sgemm_avx512_tile_masked(int64_t kc, const float *a, const float *b, const int64_t *boff,
+                                 const uint16_t *kmask, float *c, int64_t ldc, bool add,
+                                 int64_t mr, int64_t nr, const float *bias, const float *res,
+                                 bool relu);
 #endif
 
 #endif

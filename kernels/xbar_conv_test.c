@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernels/sgemm.h"
 #include "tests/test_util.h"
 
 typedef struct {
@@ -61,10 +62,12 @@ static float *run(const fcase *c, bool fused, const float *wv, const float *bv, 
     return copy;
 }
 
-/* Every Conv path (COLS, SHIFT exact, POINTWISE, DEPTHWISE; GEMM is
- * taken only with a dilation, which these cases do not have) gives the
+/* Every Conv path (EDGE, COLS, SHIFT exact, POINTWISE, DEPTHWISE; GEMM
+ * is taken only with a dilation, which these cases do not have) gives the
  * same bits fused as Conv followed by Relu, by Add of a residual then
- * Relu, or by the Add alone. */
+ * Relu, or by the Add alone.  The path notes below are for the portable
+ * tile; with the AVX-512 tile every stride-1 case whose output is as wide
+ * as its input takes EDGE, so the cases run once with each tile. */
 Test(xbar_conv, fused_equals_separate_nodes_on_every_path) {
     rs = 5;
     fcase cases[] = {
@@ -84,8 +87,10 @@ Test(xbar_conv, fused_equals_separate_nodes_on_every_path) {
         {8, 6, 6, 12, 1, 1, 1, 0, false, 2},
         {6, 9, 9, 6, 6, 3, 2, 1, true, 1},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    for (size_t t = 0; t < 2 * (sizeof cases / sizeof cases[0]); t++) {
+        size_t i = t / 2;
         const fcase *c = &cases[i];
+        bool old = xb_sgemm_set_avx512(t % 2 == 0);
         size_t nw = (size_t)(c->cout * (c->cin / c->group) * c->k * c->k);
         size_t nx = (size_t)(c->cin * c->h * c->w);
         float *wv = malloc(nw * sizeof(float)), *xv = malloc(nx * sizeof(float));
@@ -104,6 +109,7 @@ Test(xbar_conv, fused_equals_separate_nodes_on_every_path) {
         if (c->res != 2) cr_assert(zeros > 0 && zeros < n1, "case %zu: Relu must clip some", i);
         cr_assert(memcmp(a, b, n1 * sizeof(float)) == 0, "case %zu: fused output differs", i);
         free(a), free(b), free(wv), free(xv), free(bv), free(rv);
+        xb_sgemm_set_avx512(old);
     }
 }
 
