@@ -11,9 +11,10 @@
  * one NR-column panel at a time, straight into the micro-kernel's layout,
  * and consumed while it sits in L1 (GEMM).  Six paths:
  *
- * EDGE (stride 1 with outputs as wide as the input, when the AVX-512 tile
- *   runs): panels read the unpadded input in place, lane masks standing in
- *   for the zero border (plan_edge): nothing is copied at all.
+ * EDGE (outputs as wide as a stride phase of the input, "same" padding
+ *   across, when the AVX-512 tile runs): panels read the unpadded input
+ *   (at stride 1) or its unpadded stride phases in place, lane masks
+ *   standing in for the zero border (plan_edge): no padded plane.
  * COLS (strides, and widths that are not a multiple of NR): the input is
  *   copied into column planes, one per (channel, tap column, row phase),
  *   in which every im2col row is one contiguous slice of P floats (see
@@ -70,7 +71,9 @@ typedef struct {
     /* COLS path (also uses koff, plane, xpad_floats) */
     int64_t rq;            /* rows of one column plane: hout + (kh-1)/sh */
     int64_t nph;           /* row phases in use: min(kh, sh) */
-    /* EDGE path (also uses koff, which may be negative there) */
+    /* EDGE path (also uses koff, which may be negative there, nph: the
+     * stride phases built, rq and plane: one phase's rows and floats) */
+    int64_t phase[16];     /* [a*sw + b]: index of stride phase (a, b), or -1 */
     uint16_t *kmask;       /* [nsets][2K] lane masks of the B rows (xb_sgemm_rows_masked_ep) */
     int32_t *pclass;       /* [panels] which mask set each NR-output panel uses */
     bool relu;             /* XbarConv with activation Relu (kernels/xbar_conv.c) */
@@ -182,19 +185,25 @@ static xb_status plan_cols(conv_params *cp, size_t *scratch, xb_ctx *ctx) {
     return XB_OK;
 }
 
-/* EDGE: a stride-1 conv whose output rows are as wide as its input rows
- * (wout = w: "same" padding across) reads the unpadded input in place.
- * Output p = oh*w + ow, tap (c, i, j) reads input (oh + i - pt, ow + j -
- * pl) of channel c, at c*h*w + p + (i - pt)*w + (j - pl): linear in p, so
- * every panel of NR consecutive outputs, whatever rows it spans, reads each
- * B row as NR consecutive floats at koff[k] = c*h*w + (i - pt)*w + (j - pl)
- * past its first output.  The lanes whose input position falls in the pad
- * (or past P) are masked out and read as +0.0, exactly what the padded copy
- * held, so the sums and their order are SHIFT's: the same bits, without
- * building any padded plane.  The masks depend only on the tap (i, j) and
- * the panel's position; panels with equal masks (all the inner rows) share
- * one set.  Only with the AVX-512 tile, whose masked loads are as fast as
- * plain ones; the portable masked tile is scalar. */
+/* EDGE: a conv whose output rows are as wide as one stride phase of its
+ * input rows (w = wout * sw: "same" padding across, e.g. 3 x 3 with pad 1
+ * at stride 1 or 2, or a strided 1 x 1 shortcut) reads its input in place:
+ * at stride 1 the input itself, else its stride phases, unpadded (phase
+ * (a, b) of channel c: input rows a, a + sh, ... and columns b, b + sw,
+ * ..., hp x wp = ceil(h / sh) x wout floats; only the phases some tap
+ * reads are built, one permuting copy of the input).  Output p = oh*wout
+ * + ow, tap (c, i, j) reads input (oh*sh + i - pt, ow*sw + j - pl), which
+ * is phase ((i - pt) mod sh, (j - pl) mod sw) at row oh + floor((i - pt) /
+ * sh), column ow + floor((j - pl) / sw): linear in p, so every panel of NR
+ * consecutive outputs, whatever rows it spans, reads each B row as NR
+ * consecutive floats at koff[k] past its first output.  The lanes whose
+ * input position falls in the pad (or past P) are masked out and read as
+ * +0.0, exactly what a padded copy held, so the sums and their order are
+ * SHIFT's and COLS's: the same bits, with no padded plane.  The masks
+ * depend only on the tap (i, j) and the panel's position; panels with
+ * equal masks (all the inner rows) share one set.  Only with the AVX-512
+ * tile, whose masked loads cost what plain ones do; the portable masked
+ * tile is scalar. */
 #define EDGE_MAX_SETS 64
 
 /* The tap masks (bit l: lane l reads the input) of the panel at p0. */
@@ -204,17 +213,43 @@ static void edge_tap_masks(const xb_conv_geom *cg, int64_t p0, uint32_t *tm) {
             uint32_t m = 0;
             for (int64_t l = 0; l < NR && p0 + l < cg->P; l++) {
                 int64_t oh = (p0 + l) / cg->wout, ow = (p0 + l) % cg->wout;
-                int64_t ih = oh + i - cg->pt, iw = ow + j - cg->pl;
+                int64_t ih = oh * cg->sh + i - cg->pt, iw = ow * cg->sw + j - cg->pl;
                 if (ih >= 0 && ih < cg->h && iw >= 0 && iw < cg->w) m |= 1u << l;
             }
             tm[i * cg->kw + j] = m;
         }
 }
 
+/* Floor division and its non-negative remainder (taps left of the pad). */
+static int64_t fdiv(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+static int64_t fmod_pos(int64_t a, int64_t b) { return a - fdiv(a, b) * b; }
+
+/* Which stride phases the taps read (cp->phase[a*sw + b] = its index among
+ * the built ones, or -1), and koff. */
+static void edge_phases(conv_params *cp) {
+    const xb_conv_geom *cg = &cp->cg;
+    const int64_t T = cg->kh * cg->kw;
+    for (int64_t q = 0; q < cg->sh * cg->sw; q++) cp->phase[q] = -1;
+    cp->nph = 0;
+    for (int64_t i = 0; i < cg->kh; i++)
+        for (int64_t j = 0; j < cg->kw; j++) {
+            int64_t q = fmod_pos(i - cg->pt, cg->sh) * cg->sw + fmod_pos(j - cg->pl, cg->sw);
+            if (cp->phase[q] < 0) cp->phase[q] = cp->nph++;
+        }
+    cp->rq = (cg->h + cg->sh - 1) / cg->sh;   /* rows of a phase */
+    cp->plane = cp->rq * cg->wout;             /* floats of a phase */
+    for (int64_t k = 0; k < cg->K; k++) {
+        int64_t c = k / T, i = k % T / cg->kw, j = k % cg->kw;
+        int64_t q = fmod_pos(i - cg->pt, cg->sh) * cg->sw + fmod_pos(j - cg->pl, cg->sw);
+        cp->koff[k] = (c * cp->nph + cp->phase[q]) * cp->plane +
+                      fdiv(i - cg->pt, cg->sh) * cg->wout + fdiv(j - cg->pl, cg->sw);
+    }
+}
+
 /* Sets *ok = false (nothing kept) when the panels need more than
  * EDGE_MAX_SETS mask sets (odd widths on tall maps); the other paths
  * then serve the conv. */
-static xb_status plan_edge(conv_params *cp, bool *ok, xb_ctx *ctx) {
+static xb_status plan_edge(conv_params *cp, size_t *scratch, bool *ok, xb_ctx *ctx) {
     const xb_conv_geom *cg = &cp->cg;
     const int64_t T = cg->kh * cg->kw, npan = (cg->P + NR - 1) / NR;
     *ok = false;
@@ -252,18 +287,17 @@ static xb_status plan_edge(conv_params *cp, bool *ok, xb_ctx *ctx) {
             cp->kmask[(s * cg->K + k) * 2] = (uint16_t)(m & 0xFFFF);
             cp->kmask[(s * cg->K + k) * 2 + 1] = (uint16_t)(m >> 16);
         }
-    for (int64_t k = 0; k < cg->K; k++) {
-        int64_t c = k / T, i = k % T / cg->kw, j = k % cg->kw;
-        cp->koff[k] = c * cg->h * cg->w + (i - cg->pt) * cg->w + (j - cg->pl);
-    }
     free(sets);
+    edge_phases(cp);
+    if (cg->sh > 1 || cg->sw > 1) /* the built phases; + copy_phase_row's slack */
+        *scratch += align_up((size_t)(cg->cin_g * cp->nph * cp->plane + 16) * sizeof(float));
     *ok = true;
     return XB_OK;
 }
 
 static bool edge_worth_it(const xb_conv_geom *cg) {
-    return xb_sgemm_avx512_active() && cg->sh == 1 && cg->sw == 1 && cg->dh == 1 &&
-           cg->dw == 1 && cg->wout == cg->w && cg->P > 0 && cg->K > 0;
+    return xb_sgemm_avx512_active() && cg->dh == 1 && cg->dw == 1 && cg->sh <= 4 &&
+           cg->sw <= 4 && cg->w == cg->wout * cg->sw && cg->P > 0 && cg->K > 0;
 }
 
 /* COLS where SHIFT would copy panels or compute junk columns: SHIFT reads
@@ -364,7 +398,7 @@ xb_status xb_conv_prepare_act(xb_graph *g, xb_node *n, bool relu, bool residual,
         return finish_prepare(n, scratch);
     }
     bool edge = false;
-    if (edge_worth_it(cg)) XB_TRY(plan_edge(cp, &edge, ctx));
+    if (edge_worth_it(cg)) XB_TRY(plan_edge(cp, &scratch, &edge, ctx));
     if (edge) {
         cp->path = CONV_EDGE;
     } else if (cols_worth_it(cg)) {
@@ -437,6 +471,15 @@ static inline void even8(float *d, const float *s) {
     memcpy(&hi, s + 8, sizeof hi);
     v8f e = __builtin_shufflevector(lo, hi, 0, 2, 4, 6, 8, 10, 12, 14);
     memcpy(d, &e, sizeof e);
+}
+
+/* The odd floats of s[0..16). */
+static inline void odd8(float *d, const float *s) {
+    v8f lo, hi;
+    memcpy(&lo, s, sizeof lo);
+    memcpy(&hi, s + 8, sizeof hi);
+    v8f o = __builtin_shufflevector(lo, hi, 1, 3, 5, 7, 9, 11, 13, 15);
+    memcpy(d, &o, sizeof o);
 }
 
 /* d[q] = s[q * sw].  Stride 2 (the strided convs) in blocks of 8 outputs
@@ -533,13 +576,50 @@ static void conv_cols(const conv_params *cp, const float *xg, const float *ap,
     }
 }
 
-/* EDGE for one group of one image: every panel reads the unpadded input
- * in place under its mask set (plan_edge).  The panel's base goes through
- * uintptr_t: koff moves it back to the input, the masks keep the reads
- * inside. */
-static void conv_edge(const conv_params *cp, const float *xg, const float *ap,
-                      const xb_sgemm_epilogue *ep, float *yg) {
+/* d[q] = s[q * sw + b] for q < n, reading only s[0 .. n * sw): stride 2
+ * in blocks of 8 from 16 floats (the last block overlapping). */
+static void copy_phase_row(float *restrict d, const float *restrict s, int64_t n, int64_t sw,
+                           int64_t b) {
+    if (sw == 2 && n >= 8) {
+        int64_t q = 0;
+        for (; q + 8 <= n; q += 8) (b ? odd8 : even8)(d + q, s + 2 * q);
+        if (q < n) (b ? odd8 : even8)(d + n - 8, s + 2 * (n - 8));
+    } else {
+        for (int64_t q = 0; q < n; q++) d[q] = s[q * sw + b];
+    }
+}
+
+/* The stride phases EDGE reads (plan_edge), channel by channel: phase
+ * (a, b) row r is input row r*sh + a, columns b, b + sw, ...; rows past
+ * the input (when sh does not divide h) are zeros, never read. */
+static void edge_build(const conv_params *cp, const float *xg, float *xb) {
     const xb_conv_geom *cg = &cp->cg;
+    const int64_t H = cg->h, W = cg->w, WO = cg->wout, sh = cg->sh, sw = cg->sw;
+    for (int64_t c = 0; c < cg->cin_g; c++)
+        for (int64_t q = 0; q < sh * sw; q++) {
+            if (cp->phase[q] < 0) continue;
+            int64_t a = q / sw, b = q % sw;
+            float *d = xb + (c * cp->nph + cp->phase[q]) * cp->plane;
+            for (int64_t r = 0; r < cp->rq; r++, d += WO) {
+                if (r * sh + a < H)
+                    copy_phase_row(d, xg + (c * H + r * sh + a) * W, WO, sw, b);
+                else
+                    zero_floats(d, WO);
+            }
+        }
+}
+
+/* EDGE for one group of one image: every panel reads the input (or its
+ * phases) in place under its mask set (plan_edge).  The panel's base goes
+ * through uintptr_t: koff moves it back inside, the masks keep the reads
+ * there. */
+static void conv_edge(const conv_params *cp, const float *xg, const float *ap,
+                      const xb_sgemm_epilogue *ep, float *yg, char *sp) {
+    const xb_conv_geom *cg = &cp->cg;
+    if (cg->sh > 1 || cg->sw > 1) {
+        edge_build(cp, xg, (float *)sp);
+        xg = (const float *)sp;
+    }
     for (int64_t p0 = 0, pi = 0; p0 < cg->P; p0 += NR, pi++) {
         int64_t np = cg->P - p0 < NR ? cg->P - p0 : NR;
         xb_sgemm_epilogue pe = *ep; /* the residual, like Y, from column p0 */
@@ -730,7 +810,7 @@ xb_status xb_op_conv_run(const xb_graph *g, const xb_node *n, xb_exec *e, xb_ctx
             if (cp->path == CONV_SHIFT || cp->path == CONV_COLS || cp->path == CONV_EDGE) {
                 xb_sgemm_epilogue ep = {.bias = bg, .res = rg, .relu = cp->relu};
                 if (cp->path == CONV_EDGE)
-                    conv_edge(cp, xg, ap, &ep, yg);
+                    conv_edge(cp, xg, ap, &ep, yg, sp);
                 else if (cp->path == CONV_SHIFT)
                     conv_shift(cp, xg, ap, &ep, yg, sp);
                 else

@@ -259,8 +259,8 @@ Test(conv, rejects_bad_bias_and_dtype) {
     xb_test_end(&tg);
 }
 
-/* EDGE (kernels/conv.c: stride 1, outputs as wide as the input, the
- * unpadded input read under lane masks) is chosen when the AVX-512 tile
+/* EDGE (kernels/conv.c: outputs as wide as a stride phase of the input,
+ * the unpadded input or phases read under lane masks) is chosen when the AVX-512 tile
  * runs; with the portable tile the same convs take SHIFT or COLS, which
  * read a padded copy.  Both sum the same terms in the same order, so with
  * FMA in the build (Release, -march=native) the outputs are the same bits.
@@ -269,7 +269,8 @@ Test(conv, rejects_bad_bias_and_dtype) {
  * asymmetric pads that keep the width (pl 2, pr 0) with extra rows (pt 2,
  * pb 3), 64-wide rows (two panels a row), width 1, a 1-D conv, groups,
  * weights computed at run time, odd widths (33: 33 mask sets; 65 on 40
- * rows: more than EDGE keeps, so it falls back), and ragged last panels. */
+ * rows: more than EDGE keeps, so it falls back), ragged last panels, and
+ * strided convs, which read stride phases built without padding. */
 Test(conv, edge_masked_equals_padded_paths) {
     conv_case cases[] = {
         {1, 16, 32, 32, 16, 1, 3, 3, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL, true, true, false},
@@ -284,6 +285,15 @@ Test(conv, edge_masked_equals_padded_paths) {
         {1, 2, 12, 33, 3, 1, 3, 3, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL, true, true, false},
         {1, 2, 40, 65, 3, 1, 3, 3, {1, 1}, {1, 1}, {1, 1, 1, 1}, NULL, true, true, false},
         {1, 3, 7, 6, 17, 1, 2, 2, {1, 1}, {1, 1}, {0, 0, 1, 1}, NULL, false, true, false},
+        /* strided: phases built unpadded (ResNet-20's 3 x 3 stride 2 and
+         * 1 x 1 shortcut, odd heights, stride 3, mixed strides, pads on
+         * one side, a ragged last panel) */
+        {1, 16, 32, 32, 32, 1, 3, 3, {2, 2}, {1, 1}, {1, 1, 1, 1}, NULL, true, true, false},
+        {2, 32, 16, 16, 64, 1, 1, 1, {2, 2}, {1, 1}, {0, 0, 0, 0}, NULL, false, true, false},
+        {1, 5, 9, 10, 7, 1, 3, 3, {2, 2}, {1, 1}, {1, 1, 1, 1}, NULL, true, true, false},
+        {1, 4, 11, 12, 9, 1, 3, 3, {3, 3}, {1, 1}, {0, 0, 2, 0}, NULL, true, false, false},
+        {1, 6, 13, 20, 10, 2, 3, 3, {2, 1}, {1, 1}, {2, 1, 0, 1}, NULL, true, true, false},
+        {1, 3, 10, 14, 5, 1, 4, 4, {2, 2}, {1, 1}, {2, 2, 1, 0}, NULL, true, true, false},
     };
     rs = 77;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
