@@ -280,6 +280,22 @@ Test(globalaveragepool, means_per_plane) {
     /* plane p holds 10p .. 10p+9: mean 10p + 4.5 */
     for (int p = 0; p < 6; p++) cr_assert_float_eq(o[p], 10.0f * p + 4.5f, 1e-6, "%g", o[p]);
     xb_test_end(&tg);
+    /* 11 planes: a block of eight summed together, then three alone; each
+     * must equal its plane summed in index order in double, bit for bit. */
+    int64_t d3[4] = {1, 11, 3, 7};
+    xb_test_unary_begin(&tg, "GlobalAveragePool", 13, XB_F32, 4, d3);
+    cr_assert_eq(xb_test_prepare(&tg), XB_OK, "%s", tg.ctx.msg);
+    float x3[231];
+    for (int i = 0; i < 231; i++) x3[i] = (float)((i * 37) % 101) * 0.013f - 0.6f;
+    o = xb_test_run1(&tg, x3);
+    cr_assert_not_null(o, "%s", tg.ctx.msg);
+    for (int p = 0; p < 11; p++) {
+        double sum = 0.0;
+        for (int i = 0; i < 21; i++) sum += x3[p * 21 + i];
+        float want = (float)(sum / 21.0);
+        cr_assert(memcmp(&o[p], &want, sizeof want) == 0, "plane %d: %a vs %a", p, o[p], want);
+    }
+    xb_test_end(&tg);
     int64_t d2[2] = {2, 3};
     xb_test_unary_begin(&tg, "GlobalAveragePool", 13, XB_F32, 2, d2);
     cr_assert_neq(xb_test_prepare(&tg), XB_OK);
