@@ -263,10 +263,11 @@ static void tile_portable(int64_t kc, const float *a, const float *b, const int6
 }
 
 /* Portable tile for rows read in place under lane masks (see
- * xb_sgemm_rows_masked_ep): scalar, one fused multiply-add per term in
- * increasing k like the vector tiles, so the same bits; only the set lanes
- * are read.  It serves builds and CPUs without the AVX-512 tile, where
- * conv does not choose the masked path, and the tests. */
+ * xb_sgemm_rows_masked_ep): scalar, one term per k in increasing k, fused
+ * exactly when the portable vector tile fuses (FMADD: with FMA in the
+ * build), so the same bits as it on a zero-filled panel; only the set
+ * lanes are read.  It serves builds and CPUs without the AVX-512 tile,
+ * where conv does not choose the masked path, and the tests. */
 static void tile_portable_masked(int64_t kc, const float *a, const float *b, const int64_t *boff,
                                  const uint16_t *kmask, float *c, int64_t ldc, bool add,
                                  int64_t mr, int64_t nr, const float *bias, const float *res,
