@@ -101,6 +101,9 @@ TGT void accumulate_masked(int64_t kc, const float *restrict a, const float *res
     __m512 z = _mm512_setzero_ps();
     __m512 c00 = z, c01 = z, c10 = z, c11 = z, c20 = z, c21 = z, c30 = z, c31 = z;
     __m512 c40 = z, c41 = z, c50 = z, c51 = z, c60 = z, c61 = z, c70 = z, c71 = z;
+    /* Unrolled by two: 1.6-4 % faster on ResNet-20 (bench_float, four
+     * alternations; 4 and 8 gave the same). */
+#pragma GCC unroll 2
     for (int64_t k = 0; k < kc; k++, a += MR) {
         const float *bk = b + boff[k];
         __m512 b0 = _mm512_maskz_loadu_ps(kmask[2 * k], bk);
