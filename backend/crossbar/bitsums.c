@@ -190,6 +190,110 @@ XB_BITS_TARGET static void run_sums(const uint64_t *lb, int64_t C, int planes, i
 }
 #endif
 
+#ifdef XB_BITS_X86
+/* One run of 16 positions (masks m, digit shift js): for each output n the
+ * clip corrections of its columns, sum_c sign_c (clip(S_c) - S_c) 2^shift_c,
+ * formed in registers (int64 lanes, 8 positions per vector) and added to
+ * corr[n][q0..] << js once; the clipped lanes within wd are counted.
+ * PLANES and W are compile-time where the callers pass constants. */
+XB_BITS_TARGET static inline __attribute__((always_inline)) int64_t
+run_correct(const uint64_t *lb, const xb_bits_clip *k, int planes, int64_t W, const uint64_t *m,
+            int64_t pp, int wd, int js, int64_t *corr, int64_t ldc) {
+    __m512i M[2][2];
+    for (int64_t w = 0; w < W; w++)
+        for (int h = 0; h < 2; h++) M[w][h] = _mm512_loadu_si512((const void *)(m + w * pp + 8 * h));
+    __mmask8 k0 = (__mmask8)(wd >= 8 ? 0xff : (1u << wd) - 1),
+             k1 = (__mmask8)(wd >= 16 ? 0xff : wd <= 8 ? 0 : (1u << (wd - 8)) - 1);
+    __m512i vlo = _mm512_set1_epi64(k->lo), vhi = _mm512_set1_epi64(k->hi);
+    __m512i vjs = _mm512_set1_epi64(js);
+    int64_t ns = 0;
+    for (int64_t n = 0; n < k->N; n++) {
+        __m512i t0 = _mm512_setzero_si512(), t1 = _mm512_setzero_si512();
+        for (int u = 0; u < k->per_n; u++) {
+            int64_t c = u * k->N + n; /* program.c's column order */
+            const uint64_t *lc = lb + c * planes * W;
+            __m512i a0 = _mm512_setzero_si512(), a1 = _mm512_setzero_si512();
+            for (int p = planes - 1; p >= 0; p--) {
+                a0 = _mm512_add_epi64(a0, a0);
+                a1 = _mm512_add_epi64(a1, a1);
+                for (int64_t w = 0; w < W; w++) {
+                    __m512i b = _mm512_set1_epi64((long long)lc[p * W + w]);
+                    a0 = _mm512_add_epi64(a0, _mm512_popcnt_epi64(_mm512_and_si512(M[w][0], b)));
+                    a1 = _mm512_add_epi64(a1, _mm512_popcnt_epi64(_mm512_and_si512(M[w][1], b)));
+                }
+            }
+            /* clip(S) - S: 0 in the unclipped lanes (lanes past wd hold
+             * S = 0, in range: lo <= 0 <= hi, checked by the caller) */
+            __m512i d0 = _mm512_sub_epi64(_mm512_min_epi64(_mm512_max_epi64(a0, vlo), vhi), a0);
+            __m512i d1 = _mm512_sub_epi64(_mm512_min_epi64(_mm512_max_epi64(a1, vlo), vhi), a1);
+            ns += __builtin_popcount(_mm512_mask_test_epi64_mask(k0, d0, d0)) +
+                  __builtin_popcount(_mm512_mask_test_epi64_mask(k1, d1, d1));
+            __m512i sh = _mm512_set1_epi64(k->shift[c]);
+            d0 = _mm512_sllv_epi64(d0, sh);
+            d1 = _mm512_sllv_epi64(d1, sh);
+            if ((k->sign[c] < 0) != (k->flip && k->flip[c])) {
+                t0 = _mm512_sub_epi64(t0, d0);
+                t1 = _mm512_sub_epi64(t1, d1);
+            } else {
+                t0 = _mm512_add_epi64(t0, d0);
+                t1 = _mm512_add_epi64(t1, d1);
+            }
+        }
+        int64_t *cq = corr + n * ldc;
+        t0 = _mm512_sllv_epi64(t0, vjs);
+        t1 = _mm512_sllv_epi64(t1, vjs);
+        _mm512_mask_storeu_epi64(cq, k0, _mm512_add_epi64(_mm512_maskz_loadu_epi64(k0, cq), t0));
+        if (k1)
+            _mm512_mask_storeu_epi64(cq + 8, k1,
+                                     _mm512_add_epi64(_mm512_maskz_loadu_epi64(k1, cq + 8), t1));
+    }
+    return ns;
+}
+
+XB_BITS_TARGET static int64_t correct_w2p2(const uint64_t *lb, const xb_bits_clip *k,
+                                           const uint64_t *m, int64_t pp, int wd, int js,
+                                           int64_t *corr, int64_t ldc) {
+    return run_correct(lb, k, 2, 2, m, pp, wd, js, corr, ldc);
+}
+
+XB_BITS_TARGET static int64_t correct_w1p2(const uint64_t *lb, const xb_bits_clip *k,
+                                           const uint64_t *m, int64_t pp, int wd, int js,
+                                           int64_t *corr, int64_t ldc) {
+    return run_correct(lb, k, 2, 1, m, pp, wd, js, corr, ldc);
+}
+
+XB_BITS_TARGET static int64_t correct_any(const uint64_t *lb, const xb_bits_clip *k, int planes,
+                                          int64_t W, const uint64_t *m, int64_t pp, int wd,
+                                          int js, int64_t *corr, int64_t ldc) {
+    return run_correct(lb, k, planes, W, m, pp, wd, js, corr, ldc);
+}
+#endif
+
+int64_t xb_bits_correct(const xb_crossbar_layer *l, int64_t blk, const uint64_t *bm, int64_t pt,
+                        const uint8_t *qj, const int32_t *qcols, int64_t nr,
+                        const xb_bits_clip *k, int64_t *corr) {
+    int64_t ns = 0;
+#ifdef XB_BITS_X86
+    int64_t pp = xb_bits_ppad(pt), W = l->lev_words, C = l->C;
+    int planes = l->lev_planes;
+    const uint64_t *lb = l->levbits + (size_t)(blk * C * planes * W);
+    for (int64_t ri = 0; ri < nr; ri++) {
+        int64_t q0 = qcols[ri], wd = pt - q0 < BITS_RUN ? pt - q0 : BITS_RUN;
+        const uint64_t *m = bm + (int64_t)qj[ri] * W * pp + q0;
+        int js = qj[ri] * l->cfg.dac_bits;
+        if (planes == 2 && W == 2)
+            ns += correct_w2p2(lb, k, m, pp, (int)wd, js, corr + q0, pt);
+        else if (planes == 2 && W == 1)
+            ns += correct_w1p2(lb, k, m, pp, (int)wd, js, corr + q0, pt);
+        else
+            ns += correct_any(lb, k, planes, W, m, pp, (int)wd, js, corr + q0, pt);
+    }
+#else
+    (void)l, (void)blk, (void)bm, (void)pt, (void)qj, (void)qcols, (void)nr, (void)k, (void)corr;
+#endif
+    return ns;
+}
+
 void xb_bits_sums(const xb_crossbar_layer *l, int64_t blk, const uint64_t *bm, int64_t pt,
                   const uint8_t *qj, const int32_t *qcols, int64_t nr, int64_t ld, int32_t *S) {
 #ifdef XB_BITS_X86

@@ -57,6 +57,7 @@ typedef struct {
     bool acc_on;
     uint64_t *bm;       /* the block's digit masks (l->levbits: popcount sums) */
     bool avx512;        /* correct_column's clip tests in AVX-512 (run-time check) */
+    bool fused;         /* popcount sums and clip corrections in one pass (bitsums.c) */
 } corr_run;
 
 /* X1 per (j, q) in one pass over the rows (contiguous in q), in bytes when
@@ -311,7 +312,16 @@ static bool correct_block(corr_run *f, int64_t thr) {
     digit_bounds(f);
     select_runs(f, lim);
     if (!f->nr) return false;
-    kept_sums(f, f->g * l->R + f->r);
+    int64_t blk = f->g * l->R + f->r;
+    if (f->fused) { /* popcount sums corrected in registers, none stored */
+        xb_bits_clip k = {.N = f->N, .per_n = (int)(l->C / f->N), .shift = l->col_shift,
+                          .sign = l->col_sign, .flip = l->flipped ? l->flipped + blk * l->C : NULL,
+                          .lo = f->ilo, .hi = f->ihi};
+        f->sat += xb_bits_correct(l, blk, f->bm, f->pt, f->s->qj, f->s->qcols, f->nr, &k,
+                                  f->s->corr);
+        return true;
+    }
+    kept_sums(f, blk);
     int64_t ncc = xb_crossbar_convs_per_block(l);
     for (int64_t cc = 0; cc < ncc; cc++) correct_column(f, cc);
     return true;
@@ -370,6 +380,9 @@ static void run(const xb_crossbar_layer *l, int64_t g, const uint8_t *x, int64_t
     f.ihi = (int32_t)c->code_hi;
     f.ulo = (uint32_t)f.ilo;
     f.uspan = (uint32_t)f.ihi - (uint32_t)f.ilo;
+    /* Single-column conversions of non-negative sums: a zero sum (the
+     * lanes past a run's end) never clips. */
+    f.fused = l->levbits && !c->signed_pair && f.ilo <= 0 && f.ihi >= 0;
     int64_t pt_max = chunk_positions(l, P), N = c->N;
     if (f.profile) f.acc_on = xb_stat_acc_begin(&f.acc, st, s->hsub, s->hsub_bytes);
     for (f.p0 = 0; f.p0 < P; f.p0 += pt_max) {
