@@ -50,7 +50,50 @@ static void valid_cols(const xb_conv_geom *cg, int64_t off, int64_t *lo, int64_t
 
 void xb_im2col_f32(const xb_conv_geom *cg, const float *x, float *col) { IM2COL_BODY(float, 0.0f) }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+/* Output rows of at most 64 bytes, stride 1 (the analog engine's input,
+ * backend/engine.c): each row is one masked load of its valid span, the
+ * pad value in the other lanes, and one masked store, where the generic
+ * body spends a memcpy call and two fill loops on a row of 8-32 bytes.
+ * The load address is formed as an integer: base may point before the
+ * plane (left pad), and the lanes outside [lo, hi) are never read. */
+__attribute__((target("avx512f,avx512bw"))) static void im2col_u8_rows64(const xb_conv_geom *cg,
+                                                                         const uint8_t *x,
+                                                                         uint8_t pad,
+                                                                         uint8_t *col) {
+    const int64_t H = cg->h, W = cg->w, HO = cg->hout, WO = cg->wout;
+    const __m512i pv = _mm512_set1_epi8((char)pad);
+    const __mmask64 all = WO >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << WO) - 1;
+    uint8_t *dst = col;
+    for (int64_t c = 0; c < cg->cin_g; c++) {
+        const uint8_t *xc = x + c * H * W;
+        for (int64_t i = 0; i < cg->kh; i++)
+            for (int64_t j = 0; j < cg->kw; j++) {
+                int64_t off = j * cg->dw, lo, hi;
+                valid_cols(cg, off, &lo, &hi);
+                __mmask64 in = hi > lo ? ~(__mmask64)0 >> (64 - (hi - lo)) << lo : 0;
+                for (int64_t oh = 0; oh < HO; oh++, dst += WO) {
+                    int64_t ih = oh * cg->sh - cg->pt + i * cg->dh;
+                    __m512i v = pv;
+                    if (ih >= 0 && ih < H && in) {
+                        uintptr_t a = (uintptr_t)xc + (uintptr_t)(ih * W - cg->pl + off);
+                        v = _mm512_mask_loadu_epi8(pv, in, (const void *)a);
+                    }
+                    _mm512_mask_storeu_epi8(dst, all, v);
+                }
+            }
+    }
+}
+#endif
+
 void xb_im2col_u8(const xb_conv_geom *cg, const uint8_t *x, uint8_t pad_value, uint8_t *col) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (cg->sw == 1 && cg->wout <= 64 && cg->wout > 0 && __builtin_cpu_supports("avx512bw")) {
+        im2col_u8_rows64(cg, x, pad_value, col);
+        return;
+    }
+#endif
     IM2COL_BODY(uint8_t, pad_value)
 }
 
