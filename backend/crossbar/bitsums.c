@@ -117,6 +117,87 @@ XB_BITS_TARGET static void masks_avx512(const uint8_t *xt, int64_t pp, int64_t W
 }
 #endif
 
+#ifdef XB_BITS_X86
+#define XB_BITS_GF __attribute__((target("avx512f,avx512bw,avx512vbmi,gfni")))
+
+/* 8 x 8 transpose of 64-bit words across 8 vectors: v[i] word j <- v[j]
+ * word i (pairs within 128-bit lanes, then lanes). */
+XB_BITS_GF static inline __attribute__((always_inline)) void tr8(__m512i v[8]) {
+    __m512i t[8], u[8];
+    for (int i = 0; i < 4; i++) {
+        t[2 * i] = _mm512_unpacklo_epi64(v[2 * i], v[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_epi64(v[2 * i], v[2 * i + 1]);
+    }
+    /* t[2i + h] lane L = (v[2i] word 2L + h, v[2i + 1] word 2L + h) */
+    for (int h = 0; h < 2; h++) {
+        u[h] = _mm512_shuffle_i64x2(t[h], t[2 + h], _MM_SHUFFLE(2, 0, 2, 0));
+        u[2 + h] = _mm512_shuffle_i64x2(t[h], t[2 + h], _MM_SHUFFLE(3, 1, 3, 1));
+        u[4 + h] = _mm512_shuffle_i64x2(t[4 + h], t[6 + h], _MM_SHUFFLE(2, 0, 2, 0));
+        u[6 + h] = _mm512_shuffle_i64x2(t[4 + h], t[6 + h], _MM_SHUFFLE(3, 1, 3, 1));
+    }
+    for (int h = 0; h < 2; h++) {
+        v[h] = _mm512_shuffle_i64x2(u[h], u[4 + h], _MM_SHUFFLE(2, 0, 2, 0));
+        v[4 + h] = _mm512_shuffle_i64x2(u[h], u[4 + h], _MM_SHUFFLE(3, 1, 3, 1));
+        v[2 + h] = _mm512_shuffle_i64x2(u[2 + h], u[6 + h], _MM_SHUFFLE(2, 0, 2, 0));
+        v[6 + h] = _mm512_shuffle_i64x2(u[2 + h], u[6 + h], _MM_SHUFFLE(3, 1, 3, 1));
+    }
+}
+
+/* The masks straight from the row-major codes, 64 positions x 64 rows at a
+ * time, as bit-matrix transposes: per group g of 8 rows, the rows' 64
+ * bytes are regrouped into one 64-bit word per position (word transpose,
+ * then a byte permute that also reverses the rows), and GF2P8AFFINEQB with
+ * the word as its matrix turns each word's 8 x 8 bits around: byte j =
+ * digit j of the 8 rows, bit r = row 8g + r.  Then per 8 positions the 8
+ * groups' bytes of digit j are gathered into one 64-bit mask (word
+ * transpose, byte permute, word transpose).  Rows past kb and positions
+ * past pt read as zero; the same masks as masks_avx512. */
+XB_BITS_GF static void masks_gfni(const uint8_t *x, int64_t P, int64_t k0, int64_t kb, int64_t p0,
+                                  int64_t pt, int64_t pp, int64_t W, int J, uint64_t *bm) {
+    uint8_t i1[64], i2[64];
+    for (int a = 0; a < 8; a++)
+        for (int b = 0; b < 8; b++) {
+            i1[a * 8 + b] = (uint8_t)((7 - b) * 8 + a); /* word a, byte b <- row 7-b, pos a */
+            i2[a * 8 + b] = (uint8_t)(b * 8 + a);       /* digit a, group b <- group b, digit a */
+        }
+    const __m512i idx1 = _mm512_loadu_si512((const void *)i1),
+                  idx2 = _mm512_loadu_si512((const void *)i2);
+    const __m512i ident = _mm512_set1_epi64((long long)0x8040201008040201ULL);
+    __m512i T[8][8]; /* [8-position block][row group] */
+    for (int64_t w = 0; w < W; w++)
+        for (int64_t q0 = 0; q0 < pp; q0 += 64) {
+            int64_t n = pt - q0;
+            __mmask64 lm = n >= 64 ? ~(__mmask64)0 : n > 0 ? ((__mmask64)1 << n) - 1 : 0;
+            for (int g = 0; g < 8; g++) {
+                __m512i v[8];
+                int64_t kg = w * 64 + 8 * g;
+                for (int r = 0; r < 8; r++)
+                    v[r] = kg + r < kb && lm
+                               ? _mm512_maskz_loadu_epi8(lm, (const void *)(x + (k0 + kg + r) * P +
+                                                                            p0 + q0))
+                               : _mm512_setzero_si512();
+                tr8(v); /* v[b] word r: row kg + r at positions q0 + 8b .. + 7 */
+                for (int b = 0; b < 8; b++)
+                    T[b][g] = _mm512_gf2p8affine_epi64_epi8(
+                        ident, _mm512_permutexvar_epi8(idx1, v[b]), 0);
+            }
+            for (int b = 0; b < 8 && q0 + 8 * b < pp; b++) {
+                __m512i u[8];
+                for (int g = 0; g < 8; g++) u[g] = T[b][g];
+                tr8(u); /* u[i] word g: group g's digit bytes at position i */
+                for (int i = 0; i < 8; i++) u[i] = _mm512_permutexvar_epi8(idx2, u[i]);
+                tr8(u); /* u[j] word i: digit j's 64-row mask at position i */
+                for (int j = 0; j < J; j++)
+                    _mm512_storeu_si512((void *)(bm + (j * W + w) * pp + q0 + 8 * b), u[j]);
+            }
+        }
+}
+
+static bool gfni_ok(void) {
+    return __builtin_cpu_supports("avx512vbmi") && __builtin_cpu_supports("gfni");
+}
+#endif
+
 void xb_bits_pack(const xb_crossbar_layer *l, const uint8_t *x, int64_t P, int64_t k0, int64_t kb,
                   int64_t p0, int64_t pt, void *scratch, uint64_t **bm_out) {
     int64_t pp = xb_bits_ppad(pt), W = l->lev_words;
@@ -124,6 +205,10 @@ void xb_bits_pack(const xb_crossbar_layer *l, const uint8_t *x, int64_t P, int64
     uint64_t *bm = (uint64_t *)(void *)(xt + pp * W * 64);
     *bm_out = bm;
 #ifdef XB_BITS_X86
+    if (gfni_ok()) {
+        masks_gfni(x, P, k0, kb, p0, pt, pp, W, l->cfg.input_slices, bm);
+        return;
+    }
     transpose_block(x, P, k0, kb, p0, pt, pp, W, xt);
     masks_avx512(xt, pp, W, l->cfg.input_slices, bm);
 #else
