@@ -289,9 +289,8 @@ run_correct(const uint64_t *lb, const xb_bits_clip *k, int planes, int64_t W, co
         for (int h = 0; h < 2; h++) M[w][h] = _mm512_loadu_si512((const void *)(m + w * pp + 8 * h));
     __mmask8 k0 = (__mmask8)(wd >= 8 ? 0xff : (1u << wd) - 1),
              k1 = (__mmask8)(wd >= 16 ? 0xff : wd <= 8 ? 0 : (1u << (wd - 8)) - 1);
-    __m512i vlo = _mm512_set1_epi64(k->lo), vhi = _mm512_set1_epi64(k->hi);
-    __m512i vjs = _mm512_set1_epi64(js);
-    int64_t ns = 0;
+    __m512i vhi = _mm512_set1_epi64(k->hi), vjs = _mm512_set1_epi64(js);
+    __m512i cnt = _mm512_setzero_si512(), one = _mm512_set1_epi64(1);
     for (int64_t n = 0; n < k->N; n++) {
         __m512i t0 = _mm512_setzero_si512(), t1 = _mm512_setzero_si512();
         for (int u = 0; u < k->per_n; u++) {
@@ -307,12 +306,13 @@ run_correct(const uint64_t *lb, const xb_bits_clip *k, int planes, int64_t W, co
                     a1 = _mm512_add_epi64(a1, _mm512_popcnt_epi64(_mm512_and_si512(M[w][1], b)));
                 }
             }
-            /* clip(S) - S: 0 in the unclipped lanes (lanes past wd hold
-             * S = 0, in range: lo <= 0 <= hi, checked by the caller) */
-            __m512i d0 = _mm512_sub_epi64(_mm512_min_epi64(_mm512_max_epi64(a0, vlo), vhi), a0);
-            __m512i d1 = _mm512_sub_epi64(_mm512_min_epi64(_mm512_max_epi64(a1, vlo), vhi), a1);
-            ns += __builtin_popcount(_mm512_mask_test_epi64_mask(k0, d0, d0)) +
-                  __builtin_popcount(_mm512_mask_test_epi64_mask(k1, d1, d1));
+            /* clip(S) - S = min(S, hi) - S: the sums are >= 0 >= lo (checked
+             * by the caller), 0 in the unclipped lanes and past wd (S = 0);
+             * the clipped lanes within wd counted in a vector */
+            __m512i d0 = _mm512_sub_epi64(_mm512_min_epi64(a0, vhi), a0);
+            __m512i d1 = _mm512_sub_epi64(_mm512_min_epi64(a1, vhi), a1);
+            cnt = _mm512_mask_add_epi64(cnt, _mm512_mask_cmpgt_epi64_mask(k0, a0, vhi), cnt, one);
+            cnt = _mm512_mask_add_epi64(cnt, _mm512_mask_cmpgt_epi64_mask(k1, a1, vhi), cnt, one);
             __m512i sh = _mm512_set1_epi64(k->shift[c]);
             d0 = _mm512_sllv_epi64(d0, sh);
             d1 = _mm512_sllv_epi64(d1, sh);
@@ -332,7 +332,7 @@ run_correct(const uint64_t *lb, const xb_bits_clip *k, int planes, int64_t W, co
             _mm512_mask_storeu_epi64(cq + 8, k1,
                                      _mm512_add_epi64(_mm512_maskz_loadu_epi64(k1, cq + 8), t1));
     }
-    return ns;
+    return _mm512_reduce_add_epi64(cnt);
 }
 
 XB_BITS_TARGET static int64_t correct_w2p2(const uint64_t *lb, const xb_bits_clip *k,
