@@ -293,9 +293,10 @@ Test(conv_geom, rejects_absurd_sizes) {
     expect_fail(NULL, 0, NULL, &x2, &w2, false, "too large");
 }
 
-/* The u8 unfolding (rows of up to 64 bytes at stride 1 take a vector path,
- * wider or strided rows the generic one) against the definition, with
- * images up to 70 columns and a pad value that is not zero. */
+/* The u8 unfolding (whole planes when the output rows are as wide as the
+ * input's and W divides 64, rows of up to 64 bytes at stride 1, else the
+ * generic body) against the definition, with images up to 70 columns, every
+ * other one of the plane kind, and a pad value that is not zero. */
 Test(im2col, u8_rows_match_definition) {
     srand(4321);
     for (int iter = 0; iter < 200; iter++) {
@@ -303,6 +304,13 @@ Test(im2col, u8_rows_match_definition) {
         int64_t kh = 1 + rand() % 3, kw = 1 + rand() % 4;
         int64_t s[2] = {1 + rand() % 2, (rand() % 4) ? 1 : 2}, d[2] = {1, 1 + rand() % 2};
         int64_t p[4] = {rand() % 3, rand() % 3, rand() % 3, rand() % 3};
+        if (iter % 2 == 0) { /* output rows as wide as the input's, W dividing 64 */
+            W = (int64_t)1 << (rand() % 7);
+            s[0] = s[1] = 1;
+            int64_t tw = (kw - 1) * d[1];
+            p[1] = rand() % (tw + 1);
+            p[3] = tw - p[1];
+        }
         if ((kh - 1) * d[0] + 1 > H + p[0] + p[2] || (kw - 1) * d[1] + 1 > W + p[1] + p[3])
             continue;
         xb_test_graph tg;
