@@ -278,61 +278,65 @@ XB_BITS_TARGET static void run_sums(const uint64_t *lb, int64_t C, int planes, i
 #ifdef XB_BITS_X86
 /* One run of 16 positions (masks m, digit shift js): for each output n the
  * clip corrections of its columns, sum_c sign_c (clip(S_c) - S_c) 2^shift_c,
- * formed in registers (int64 lanes, 8 positions per vector) and added to
- * corr[n][q0..] << js once; the clipped lanes within wd are counted.
+ * formed in registers and added to corr[n][q0..] << js once; the clipped
+ * lanes within wd are counted in a vector.  The 64-row mask words are split
+ * into their 32-row halves, so one vector holds the 16 positions in 32-bit
+ * lanes (VPOPCNTD): half the clip, shift and add work of 64-bit lanes; the
+ * sums and corrections fit (xb_bits_fused_ok), widened to int64 for corr.
  * PLANES and W are compile-time where the callers pass constants. */
 XB_BITS_TARGET static inline __attribute__((always_inline)) int64_t
 run_correct(const uint64_t *lb, const xb_bits_clip *k, int planes, int64_t W, const uint64_t *m,
             int64_t pp, int wd, int js, int64_t *corr, int64_t ldc) {
-    __m512i M[2][2];
-    for (int64_t w = 0; w < W; w++)
-        for (int h = 0; h < 2; h++) M[w][h] = _mm512_loadu_si512((const void *)(m + w * pp + 8 * h));
-    __mmask8 k0 = (__mmask8)(wd >= 8 ? 0xff : (1u << wd) - 1),
-             k1 = (__mmask8)(wd >= 16 ? 0xff : wd <= 8 ? 0 : (1u << (wd - 8)) - 1);
-    __m512i vhi = _mm512_set1_epi64(k->hi), vjs = _mm512_set1_epi64(js);
-    __m512i cnt = _mm512_setzero_si512(), one = _mm512_set1_epi64(1);
+    const __m512i ilo = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28,
+                                          30),
+                  ihi = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29,
+                                          31);
+    __m512i M[2][2]; /* [word][rows 0-31, 32-63 of it], lane = position */
+    for (int64_t w = 0; w < W; w++) {
+        __m512i a = _mm512_loadu_si512((const void *)(m + w * pp)),
+                b = _mm512_loadu_si512((const void *)(m + w * pp + 8));
+        M[w][0] = _mm512_permutex2var_epi32(a, ilo, b);
+        M[w][1] = _mm512_permutex2var_epi32(a, ihi, b);
+    }
+    __mmask16 kk = (__mmask16)(wd >= 16 ? 0xffff : (1u << wd) - 1);
+    __mmask8 k0 = (__mmask8)kk, k1 = (__mmask8)(kk >> 8);
+    /* the sums are below 2^31: a wider top code clips nothing either way */
+    __m512i vhi = _mm512_set1_epi32((int32_t)(k->hi < INT32_MAX ? k->hi : INT32_MAX)),
+            vjs = _mm512_set1_epi64(js);
+    __m512i cnt = _mm512_setzero_si512(), one = _mm512_set1_epi32(1);
     for (int64_t n = 0; n < k->N; n++) {
-        __m512i t0 = _mm512_setzero_si512(), t1 = _mm512_setzero_si512();
+        __m512i t = _mm512_setzero_si512();
         for (int u = 0; u < k->per_n; u++) {
             int64_t c = u * k->N + n; /* program.c's column order */
             const uint64_t *lc = lb + c * planes * W;
-            __m512i a0 = _mm512_setzero_si512(), a1 = _mm512_setzero_si512();
+            __m512i a = _mm512_setzero_si512();
             for (int p = planes - 1; p >= 0; p--) {
-                a0 = _mm512_add_epi64(a0, a0);
-                a1 = _mm512_add_epi64(a1, a1);
-                for (int64_t w = 0; w < W; w++) {
-                    __m512i b = _mm512_set1_epi64((long long)lc[p * W + w]);
-                    a0 = _mm512_add_epi64(a0, _mm512_popcnt_epi64(_mm512_and_si512(M[w][0], b)));
-                    a1 = _mm512_add_epi64(a1, _mm512_popcnt_epi64(_mm512_and_si512(M[w][1], b)));
-                }
+                a = _mm512_add_epi32(a, a);
+                for (int64_t w = 0; w < W; w++)
+                    for (int h = 0; h < 2; h++) {
+                        __m512i b = _mm512_set1_epi32((int32_t)(uint32_t)(lc[p * W + w] >> (32 * h)));
+                        a = _mm512_add_epi32(a, _mm512_popcnt_epi32(_mm512_and_si512(M[w][h], b)));
+                    }
             }
             /* clip(S) - S = min(S, hi) - S: the sums are >= 0 >= lo (checked
-             * by the caller), 0 in the unclipped lanes and past wd (S = 0);
-             * the clipped lanes within wd counted in a vector */
-            __m512i d0 = _mm512_sub_epi64(_mm512_min_epi64(a0, vhi), a0);
-            __m512i d1 = _mm512_sub_epi64(_mm512_min_epi64(a1, vhi), a1);
-            cnt = _mm512_mask_add_epi64(cnt, _mm512_mask_cmpgt_epi64_mask(k0, a0, vhi), cnt, one);
-            cnt = _mm512_mask_add_epi64(cnt, _mm512_mask_cmpgt_epi64_mask(k1, a1, vhi), cnt, one);
-            __m512i sh = _mm512_set1_epi64(k->shift[c]);
-            d0 = _mm512_sllv_epi64(d0, sh);
-            d1 = _mm512_sllv_epi64(d1, sh);
-            if ((k->sign[c] < 0) != (k->flip && k->flip[c])) {
-                t0 = _mm512_sub_epi64(t0, d0);
-                t1 = _mm512_sub_epi64(t1, d1);
-            } else {
-                t0 = _mm512_add_epi64(t0, d0);
-                t1 = _mm512_add_epi64(t1, d1);
-            }
+             * by the caller), 0 in the unclipped lanes and past wd (S = 0) */
+            __m512i d = _mm512_sub_epi32(_mm512_min_epi32(a, vhi), a);
+            cnt = _mm512_mask_add_epi32(cnt, _mm512_mask_cmpgt_epi32_mask(kk, a, vhi), cnt, one);
+            d = _mm512_sllv_epi32(d, _mm512_set1_epi32((int32_t)k->shift[c]));
+            if ((k->sign[c] < 0) != (k->flip && k->flip[c]))
+                t = _mm512_sub_epi32(t, d);
+            else
+                t = _mm512_add_epi32(t, d);
         }
         int64_t *cq = corr + n * ldc;
-        t0 = _mm512_sllv_epi64(t0, vjs);
-        t1 = _mm512_sllv_epi64(t1, vjs);
+        __m512i t0 = _mm512_sllv_epi64(_mm512_cvtepi32_epi64(_mm512_castsi512_si256(t)), vjs),
+                t1 = _mm512_sllv_epi64(_mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(t, 1)), vjs);
         _mm512_mask_storeu_epi64(cq, k0, _mm512_add_epi64(_mm512_maskz_loadu_epi64(k0, cq), t0));
         if (k1)
             _mm512_mask_storeu_epi64(cq + 8, k1,
                                      _mm512_add_epi64(_mm512_maskz_loadu_epi64(k1, cq + 8), t1));
     }
-    return _mm512_reduce_add_epi64(cnt);
+    return _mm512_reduce_add_epi32(cnt);
 }
 
 XB_BITS_TARGET static int64_t correct_w2p2(const uint64_t *lb, const xb_bits_clip *k,
@@ -353,6 +357,18 @@ XB_BITS_TARGET static int64_t correct_any(const uint64_t *lb, const xb_bits_clip
     return run_correct(lb, k, planes, W, m, pp, wd, js, corr, ldc);
 }
 #endif
+
+bool xb_bits_fused_ok(const xb_crossbar_layer *l) {
+    if (!l->levbits || l->cfg.rows > 128) return false;
+    /* |clip(S) - S| <= S <= 128 rows x the top level, shifted per column:
+     * the sum over one output's columns must fit an int32 lane */
+    int64_t smax = 128 * (((int64_t)1 << l->lev_planes) - 1), b = 0, N = l->cfg.N;
+    for (int64_t c = 0; c < l->C; c += N) {
+        if (l->col_shift[c] > 20) return false;
+        b += smax << l->col_shift[c];
+    }
+    return b < ((int64_t)1 << 31);
+}
 
 int64_t xb_bits_correct(const xb_crossbar_layer *l, int64_t blk, const uint64_t *bm, int64_t pt,
                         const uint8_t *qj, const int32_t *qcols, int64_t nr,

@@ -6,6 +6,7 @@
 #ifndef XBAR_CROSSBAR_BITSUMS_H
 #define XBAR_CROSSBAR_BITSUMS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -48,6 +49,9 @@ typedef struct {
  * digits j and n's columns c of sign_c (clip(S) - S) 2^(j d + shift_c),
  * the same int64 sums correction.c forms from stored column sums; returns
  * the clipped conversions. */
+/* Whether xb_bits_correct serves layer l: popcount sums (levbits) and one
+ * output's corrections within an int32 (they are formed in 32-bit lanes). */
+bool xb_bits_fused_ok(const xb_crossbar_layer *l);
 int64_t xb_bits_correct(const xb_crossbar_layer *l, int64_t blk, const uint64_t *bm, int64_t pt,
                         const uint8_t *qj, const int32_t *qcols, int64_t nr,
                         const xb_bits_clip *k, int64_t *corr);

@@ -382,7 +382,7 @@ static void run(const xb_crossbar_layer *l, int64_t g, const uint8_t *x, int64_t
     f.uspan = (uint32_t)f.ihi - (uint32_t)f.ilo;
     /* Single-column conversions of non-negative sums: a zero sum (the
      * lanes past a run's end) never clips. */
-    f.fused = l->levbits && !c->signed_pair && f.ilo <= 0 && f.ihi >= 0;
+    f.fused = xb_bits_fused_ok(l) && !c->signed_pair && f.ilo <= 0 && f.ihi >= 0;
     int64_t pt_max = chunk_positions(l, P), N = c->N;
     if (f.profile) f.acc_on = xb_stat_acc_begin(&f.acc, st, s->hsub, s->hsub_bytes);
     for (f.p0 = 0; f.p0 < P; f.p0 += pt_max) {
