@@ -247,31 +247,57 @@ void xb_bits_x1(const xb_crossbar_layer *l, const uint64_t *bm, int64_t pt, uint
 }
 
 #ifdef XB_BITS_X86
-/* One run of up to 16 positions: every column's sums, 8 positions per
- * vector (two halves), stored at S[c * ld + pos] (masked to wd). */
-XB_BITS_TARGET static void run_sums(const uint64_t *lb, int64_t C, int planes, int64_t W,
+/* The 16 positions' masks of word w of a run as their two 32-row halves,
+ * one 32-bit lane per position: M[0] rows 0-31, M[1] rows 32-63. */
+XB_BITS_TARGET static inline __attribute__((always_inline)) void halves(const uint64_t *m,
+                                                                       __m512i M[2]) {
+    const __m512i ilo = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28,
+                                          30),
+                  ihi = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29,
+                                          31);
+    __m512i a = _mm512_loadu_si512((const void *)m), b = _mm512_loadu_si512((const void *)(m + 8));
+    M[0] = _mm512_permutex2var_epi32(a, ilo, b);
+    M[1] = _mm512_permutex2var_epi32(a, ihi, b);
+}
+
+/* Column sums of the 16 positions in 32-bit lanes: S = sum_p 2^p
+ * popcount(mask & plane p), the plane words split like the masks. */
+XB_BITS_TARGET static inline __attribute__((always_inline)) __m512i
+col_sums(const uint64_t *lc, int planes, int64_t W, __m512i M[2][2]) {
+    __m512i a = _mm512_setzero_si512();
+    for (int p = planes - 1; p >= 0; p--) {
+        a = _mm512_add_epi32(a, a);
+        for (int64_t w = 0; w < W; w++)
+            for (int h = 0; h < 2; h++) {
+                __m512i b = _mm512_set1_epi32((int32_t)(uint32_t)(lc[p * W + w] >> (32 * h)));
+                a = _mm512_add_epi32(a, _mm512_popcnt_epi32(_mm512_and_si512(M[w][h], b)));
+            }
+    }
+    return a;
+}
+
+/* One run of up to 16 positions: every column's sums, stored at S[c * ld +
+ * pos] (masked to wd). */
+XB_BITS_TARGET static inline __attribute__((always_inline)) void
+run_sums(const uint64_t *lb, int64_t C, int planes, int64_t W, const uint64_t *m, int64_t pp,
+         int wd, int32_t *S, int64_t ld) {
+    __m512i M[2][2];
+    for (int64_t w = 0; w < W; w++) halves(m + w * pp, M[w]);
+    __mmask16 kk = (__mmask16)(wd >= 16 ? 0xffff : (1u << wd) - 1);
+    for (int64_t c = 0; c < C; c++)
+        _mm512_mask_storeu_epi32((void *)(S + c * ld), kk,
+                                 col_sums(lb + c * planes * W, planes, W, M));
+}
+
+XB_BITS_TARGET static void sums_w2p2(const uint64_t *lb, int64_t C, const uint64_t *m, int64_t pp,
+                                     int wd, int32_t *S, int64_t ld) {
+    run_sums(lb, C, 2, 2, m, pp, wd, S, ld);
+}
+
+XB_BITS_TARGET static void sums_any(const uint64_t *lb, int64_t C, int planes, int64_t W,
                                     const uint64_t *m, int64_t pp, int wd, int32_t *S,
                                     int64_t ld) {
-    __m512i M[2][2];
-    for (int64_t w = 0; w < W; w++)
-        for (int h = 0; h < 2; h++) M[w][h] = _mm512_loadu_si512((const void *)(m + w * pp + 8 * h));
-    __mmask8 k0 = (__mmask8)(wd >= 8 ? 0xff : (1u << wd) - 1),
-             k1 = (__mmask8)(wd >= 16 ? 0xff : wd <= 8 ? 0 : (1u << (wd - 8)) - 1);
-    for (int64_t c = 0; c < C; c++) {
-        const uint64_t *lc = lb + c * planes * W;
-        __m512i a0 = _mm512_setzero_si512(), a1 = _mm512_setzero_si512();
-        for (int p = planes - 1; p >= 0; p--) {
-            a0 = _mm512_add_epi64(a0, a0);
-            a1 = _mm512_add_epi64(a1, a1);
-            for (int64_t w = 0; w < W; w++) {
-                __m512i b = _mm512_set1_epi64((long long)lc[p * W + w]);
-                a0 = _mm512_add_epi64(a0, _mm512_popcnt_epi64(_mm512_and_si512(M[w][0], b)));
-                a1 = _mm512_add_epi64(a1, _mm512_popcnt_epi64(_mm512_and_si512(M[w][1], b)));
-            }
-        }
-        _mm512_mask_cvtepi64_storeu_epi32((void *)(S + c * ld), k0, a0);
-        if (k1) _mm512_mask_cvtepi64_storeu_epi32((void *)(S + c * ld + 8), k1, a1);
-    }
+    run_sums(lb, C, planes, W, m, pp, wd, S, ld);
 }
 #endif
 
@@ -287,17 +313,8 @@ XB_BITS_TARGET static void run_sums(const uint64_t *lb, int64_t C, int planes, i
 XB_BITS_TARGET static inline __attribute__((always_inline)) int64_t
 run_correct(const uint64_t *lb, const xb_bits_clip *k, int planes, int64_t W, const uint64_t *m,
             int64_t pp, int wd, int js, int64_t *corr, int64_t ldc) {
-    const __m512i ilo = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28,
-                                          30),
-                  ihi = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29,
-                                          31);
     __m512i M[2][2]; /* [word][rows 0-31, 32-63 of it], lane = position */
-    for (int64_t w = 0; w < W; w++) {
-        __m512i a = _mm512_loadu_si512((const void *)(m + w * pp)),
-                b = _mm512_loadu_si512((const void *)(m + w * pp + 8));
-        M[w][0] = _mm512_permutex2var_epi32(a, ilo, b);
-        M[w][1] = _mm512_permutex2var_epi32(a, ihi, b);
-    }
+    for (int64_t w = 0; w < W; w++) halves(m + w * pp, M[w]);
     __mmask16 kk = (__mmask16)(wd >= 16 ? 0xffff : (1u << wd) - 1);
     __mmask8 k0 = (__mmask8)kk, k1 = (__mmask8)(kk >> 8);
     /* the sums are below 2^31: a wider top code clips nothing either way */
@@ -308,16 +325,7 @@ run_correct(const uint64_t *lb, const xb_bits_clip *k, int planes, int64_t W, co
         __m512i t = _mm512_setzero_si512();
         for (int u = 0; u < k->per_n; u++) {
             int64_t c = u * k->N + n; /* program.c's column order */
-            const uint64_t *lc = lb + c * planes * W;
-            __m512i a = _mm512_setzero_si512();
-            for (int p = planes - 1; p >= 0; p--) {
-                a = _mm512_add_epi32(a, a);
-                for (int64_t w = 0; w < W; w++)
-                    for (int h = 0; h < 2; h++) {
-                        __m512i b = _mm512_set1_epi32((int32_t)(uint32_t)(lc[p * W + w] >> (32 * h)));
-                        a = _mm512_add_epi32(a, _mm512_popcnt_epi32(_mm512_and_si512(M[w][h], b)));
-                    }
-            }
+            __m512i a = col_sums(lb + c * planes * W, planes, W, M);
             /* clip(S) - S = min(S, hi) - S: the sums are >= 0 >= lo (checked
              * by the caller), 0 in the unclipped lanes and past wd (S = 0) */
             __m512i d = _mm512_sub_epi32(_mm512_min_epi32(a, vhi), a);
@@ -404,7 +412,11 @@ void xb_bits_sums(const xb_crossbar_layer *l, int64_t blk, const uint64_t *bm, i
     int64_t pos = 0;
     for (int64_t ri = 0; ri < nr; ri++) {
         int64_t q0 = qcols[ri], wd = pt - q0 < BITS_RUN ? pt - q0 : BITS_RUN;
-        run_sums(lb, C, planes, W, bm + (int64_t)qj[ri] * W * pp + q0, pp, (int)wd, S + pos, ld);
+        const uint64_t *m = bm + (int64_t)qj[ri] * W * pp + q0;
+        if (planes == 2 && W == 2)
+            sums_w2p2(lb, C, m, pp, (int)wd, S + pos, ld);
+        else
+            sums_any(lb, C, planes, W, m, pp, (int)wd, S + pos, ld);
         pos += wd;
     }
 #else
