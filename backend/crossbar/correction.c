@@ -110,7 +110,15 @@ static void select_runs(corr_run *f, int64_t lim) {
             int32_t fl = 0;
             if (f->bytes) {
                 const uint8_t *xq = (const uint8_t *)s->S + (int64_t)j * pt + q0;
-                for (int64_t i = 0; i < w; i++) fl |= xq[i] > lim;
+#ifdef XB_CORR_X86
+                /* a full run in one compare: some byte above lim <=> max(x, lim) != lim */
+                if (w == RUN && lim >= 0 && lim < 255) {
+                    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)xq),
+                            L = _mm_set1_epi8((char)lim);
+                    fl = _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(v, L), L)) != 0xffff;
+                } else
+#endif
+                    for (int64_t i = 0; i < w; i++) fl |= xq[i] > lim;
             } else {
                 const int32_t *xq = (const int32_t *)s->S + (int64_t)j * pt + q0;
                 for (int64_t i = 0; i < w; i++) fl |= xq[i] > lim;
