@@ -366,6 +366,76 @@ XB_BITS_TARGET static int64_t correct_any(const uint64_t *lb, const xb_bits_clip
 }
 #endif
 
+#ifdef XB_BITS_X86
+/* One position a call (pt = 1: fully connected layers, one image): each
+ * run is a single (digit, position) column, so the lanes hold up to 16 runs
+ * instead of one run's 16 positions (which would leave 15 lanes idle).
+ * Lane i gets run r0 + i's mask words; lanes past nr stay zero. */
+XB_BITS_TARGET static void lane_masks(const uint64_t *bm, int64_t W, int64_t pp, const uint8_t *qj,
+                                      int64_t r0, int64_t nl, __m512i M[2][2]) {
+    for (int64_t w = 0; w < W; w++) {
+        uint64_t t[16] = {0};
+        for (int64_t i = 0; i < nl; i++) t[i] = bm[((int64_t)qj[r0 + i] * W + w) * pp];
+        halves(t, M[w]);
+    }
+}
+
+/* xb_bits_sums with pt = 1: S[c * ld + ri] for run ri (one position each). */
+XB_BITS_TARGET static void sums_one_position(const uint64_t *lb, int64_t C, int planes, int64_t W,
+                                             const uint64_t *bm, int64_t pp, const uint8_t *qj,
+                                             int64_t nr, int32_t *S, int64_t ld) {
+    for (int64_t r0 = 0; r0 < nr; r0 += 16) {
+        int64_t nl = nr - r0 < 16 ? nr - r0 : 16;
+        __m512i M[2][2];
+        lane_masks(bm, W, pp, qj, r0, nl, M);
+        __mmask16 kk = (__mmask16)((1u << nl) - 1);
+        for (int64_t c = 0; c < C; c++)
+            _mm512_mask_storeu_epi32((void *)(S + c * ld + r0), kk,
+                                     col_sums(lb + c * planes * W, planes, W, M));
+    }
+}
+
+/* xb_bits_correct with pt = 1: the lanes are runs (digits j), so each
+ * output's corrections are shifted by their lane's j d and summed into
+ * corr[n]. */
+XB_BITS_TARGET static int64_t correct_one_position(const uint64_t *lb, const xb_bits_clip *k,
+                                                   int planes, int64_t W, const uint64_t *bm,
+                                                   int64_t pp, const uint8_t *qj, int64_t nr,
+                                                   int d, int64_t *corr) {
+    __m512i cnt = _mm512_setzero_si512(), one = _mm512_set1_epi32(1);
+    __m512i vhi = _mm512_set1_epi32((int32_t)(k->hi < INT32_MAX ? k->hi : INT32_MAX));
+    for (int64_t r0 = 0; r0 < nr; r0 += 16) {
+        int64_t nl = nr - r0 < 16 ? nr - r0 : 16;
+        __m512i M[2][2];
+        lane_masks(bm, W, pp, qj, r0, nl, M);
+        __mmask16 kk = (__mmask16)((1u << nl) - 1);
+        int64_t js[16] = {0};
+        for (int64_t i = 0; i < nl; i++) js[i] = (int64_t)qj[r0 + i] * d;
+        __m512i js0 = _mm512_loadu_si512((const void *)js),
+                js1 = _mm512_loadu_si512((const void *)(js + 8));
+        for (int64_t n = 0; n < k->N; n++) {
+            __m512i t = _mm512_setzero_si512();
+            for (int u = 0; u < k->per_n; u++) {
+                int64_t c = u * k->N + n;
+                __m512i a = col_sums(lb + c * planes * W, planes, W, M);
+                __m512i dd = _mm512_sub_epi32(_mm512_min_epi32(a, vhi), a);
+                cnt = _mm512_mask_add_epi32(cnt, _mm512_mask_cmpgt_epi32_mask(kk, a, vhi), cnt, one);
+                dd = _mm512_sllv_epi32(dd, _mm512_set1_epi32((int32_t)k->shift[c]));
+                if ((k->sign[c] < 0) != (k->flip && k->flip[c]))
+                    t = _mm512_sub_epi32(t, dd);
+                else
+                    t = _mm512_add_epi32(t, dd);
+            }
+            __m512i t0 = _mm512_sllv_epi64(_mm512_cvtepi32_epi64(_mm512_castsi512_si256(t)), js0),
+                    t1 = _mm512_sllv_epi64(_mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(t, 1)),
+                                           js1);
+            corr[n] += _mm512_reduce_add_epi64(_mm512_add_epi64(t0, t1));
+        }
+    }
+    return _mm512_reduce_add_epi32(cnt);
+}
+#endif
+
 bool xb_bits_fused_ok(const xb_crossbar_layer *l) {
     if (!l->levbits || l->cfg.rows > 128) return false;
     /* |clip(S) - S| <= S <= 128 rows x the top level, shifted per column:
@@ -386,6 +456,7 @@ int64_t xb_bits_correct(const xb_crossbar_layer *l, int64_t blk, const uint64_t 
     int64_t pp = xb_bits_ppad(pt), W = l->lev_words, C = l->C;
     int planes = l->lev_planes;
     const uint64_t *lb = l->levbits + (size_t)(blk * C * planes * W);
+    if (pt == 1) return correct_one_position(lb, k, planes, W, bm, pp, qj, nr, l->cfg.dac_bits, corr);
     for (int64_t ri = 0; ri < nr; ri++) {
         int64_t q0 = qcols[ri], wd = pt - q0 < BITS_RUN ? pt - q0 : BITS_RUN;
         const uint64_t *m = bm + (int64_t)qj[ri] * W * pp + q0;
@@ -409,6 +480,10 @@ void xb_bits_sums(const xb_crossbar_layer *l, int64_t blk, const uint64_t *bm, i
     int64_t pp = xb_bits_ppad(pt), W = l->lev_words, C = l->C;
     int planes = l->lev_planes;
     const uint64_t *lb = l->levbits + (size_t)(blk * C * planes * W);
+    if (pt == 1) { /* every run one position: pos = ri */
+        sums_one_position(lb, C, planes, W, bm, pp, qj, nr, S, ld);
+        return;
+    }
     int64_t pos = 0;
     for (int64_t ri = 0; ri < nr; ri++) {
         int64_t q0 = qcols[ri], wd = pt - q0 < BITS_RUN ? pt - q0 : BITS_RUN;

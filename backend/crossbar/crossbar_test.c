@@ -399,7 +399,8 @@ Test(crossbar, clipping_adc_sparse_runs_match_naive_model) {
  * stores the column sums and corrects them one column at a time
  * (correction.c); both equal the naive model and count the same
  * saturations, for 1-3 level planes, 64 or 128 rows, offset, differential
- * (unsigned), centred and flipped columns. */
+ * (unsigned), centred and flipped columns, one position (every fourth
+ * layer) or many. */
 Test(crossbar, popcount_clip_corrections_match_naive_model) {
     rng_state = 777;
     int fused = 0;
@@ -407,6 +408,7 @@ Test(crossbar, popcount_clip_corrections_match_naive_model) {
         int wb = 3 + (int)(rnd() % 6), xb = 2 + (int)(rnd() % 7), cell = 1 + (int)(rnd() % 3);
         int diff = (int)(rnd() % 4), adc_bits = 3 + (int)(rnd() % 5);
         int64_t K = 1 + rnd() % 400, N = 1 + rnd() % 20, P = 1 + rnd() % 200;
+        if (it % 4 == 0) P = 1; /* one position: the runs are the lanes (bitsums.c) */
         xb_crossbar_config c = base_cfg(K, N, 1, (rnd() & 1) ? 128 : 64, wb, xb, 1, cell, diff);
         c.even_rows = it & 1;
         maybe_random_slices(&c);
@@ -519,6 +521,7 @@ Test(crossbar, fast_profile_statistics_match_full_simulation) {
         int cell = 1 + (int)(rnd() % 3), diff = (int)(rnd() % 4), adc_bits = 3 + (int)(rnd() % 6);
         if (dac > xb) dac = 1;
         int64_t K = 1 + rnd() % 300, N = 1 + rnd() % 20, P = 1 + rnd() % 200;
+        if (it % 5 == 2) P = 1; /* one position (fully connected layers) */
         xb_crossbar_config c = base_cfg(K, N, 1, (rnd() & 1) ? 128 : 48, wb, xb, dac, cell, diff);
         c.even_rows = it & 1;
         c.signed_pair = c.differential && (rnd() & 1);
