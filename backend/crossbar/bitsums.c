@@ -269,7 +269,11 @@ col_sums(const uint64_t *lc, int planes, int64_t W, __m512i M[2][2]) {
         a = _mm512_add_epi32(a, a);
         for (int64_t w = 0; w < W; w++)
             for (int h = 0; h < 2; h++) {
-                __m512i b = _mm512_set1_epi32((int32_t)(uint32_t)(lc[p * W + w] >> (32 * h)));
+                /* the word's 32-bit half read as such (little-endian): a
+                 * broadcast from memory, no shift and register move */
+                int32_t half;
+                memcpy(&half, (const char *)(lc + p * W + w) + 4 * h, sizeof half);
+                __m512i b = _mm512_set1_epi32(half);
                 a = _mm512_add_epi32(a, _mm512_popcnt_epi32(_mm512_and_si512(M[w][h], b)));
             }
     }
