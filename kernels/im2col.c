@@ -2,6 +2,10 @@
 
 #include <string.h>
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
+
 size_t xb_im2col_elems(const xb_conv_geom *cg) { return (size_t)cg->K * (size_t)cg->P; }
 
 /* Output columns ow whose input column ow*sw - pl + off lies in [0, w):
@@ -51,7 +55,6 @@ static void valid_cols(const xb_conv_geom *cg, int64_t off, int64_t *lo, int64_t
 void xb_im2col_f32(const xb_conv_geom *cg, const float *x, float *col) { IM2COL_BODY(float, 0.0f) }
 
 #if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
 /* Output rows of at most 64 bytes, stride 1 (the analog engine's input,
  * backend/engine.c): each row is one masked load of its valid span, the
  * pad value in the other lanes, and one masked store, where the generic
