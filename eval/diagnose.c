@@ -59,12 +59,19 @@ static xb_status run_subset(const diag_run *dr, const xb_engine *eng, double *ac
     return XB_OK;
 }
 
+/* The statistics of these runs are discarded, so no image records every
+ * column sum: profile images (backend/engine.c) change statistics only,
+ * never results, and cost up to 6x an ordinary image on lossy layers. */
 static xb_status run_swapped(const diag_run *dr, xb_backend *be, int swap, double *acc, xb_ctx *ctx) {
     swap_engine w = {.inner = xb_backend_engine(be), .swap = swap};
     w.e = (xb_engine){.self = &w, .state_new = sw_state_new, .state_merge = NULL,
                       .state_free = w.inner->state_free,
                       .qmatmul = sw_qmatmul, .exact = sw_exact};
-    return run_subset(dr, &w.e, acc, ctx);
+    int64_t keep = be->profile_images;
+    be->profile_images = 0;
+    xb_status st = run_subset(dr, &w.e, acc, ctx);
+    be->profile_images = keep;
+    return st;
 }
 
 /* Per layer: saturation, bits needed vs given, accuracy with it exact. */
@@ -117,6 +124,7 @@ static xb_status try_switch(const diag_run *dr, const xb_arch *base, const char 
                             &r, ctx);
         if (st == XB_OK) st = xb_backend_calibration_end(be, ctx);
     }
+    be->profile_images = 0; /* only the accuracy is kept (run_swapped) */
     if (st == XB_OK) st = run_subset(dr, xb_backend_engine(be), acc, ctx);
     xb_backend_free(be);
     return st;

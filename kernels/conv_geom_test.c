@@ -292,3 +292,56 @@ Test(conv_geom, rejects_absurd_sizes) {
     xb_shape w2 = shp(4, (int64_t[]){1, 1, 1, 1});
     expect_fail(NULL, 0, NULL, &x2, &w2, false, "too large");
 }
+
+/* The u8 unfolding (whole planes when the output rows are as wide as the
+ * input's and W divides 64, rows of up to 64 bytes at stride 1, else the
+ * generic body) against the definition, with images up to 70 columns, every
+ * other one of the plane kind, and a pad value that is not zero. */
+Test(im2col, u8_rows_match_definition) {
+    srand(4321);
+    for (int iter = 0; iter < 200; iter++) {
+        int64_t cin = 1 + rand() % 3, H = 1 + rand() % 6, W = 1 + rand() % 70;
+        int64_t kh = 1 + rand() % 3, kw = 1 + rand() % 4;
+        int64_t s[2] = {1 + rand() % 2, (rand() % 4) ? 1 : 2}, d[2] = {1, 1 + rand() % 2};
+        int64_t p[4] = {rand() % 3, rand() % 3, rand() % 3, rand() % 3};
+        if (iter % 2 == 0) { /* output rows as wide as the input's, W dividing 64 */
+            W = (int64_t)1 << (rand() % 7);
+            s[0] = s[1] = 1;
+            int64_t tw = (kw - 1) * d[1];
+            p[1] = rand() % (tw + 1);
+            p[3] = tw - p[1];
+        }
+        if ((kh - 1) * d[0] + 1 > H + p[0] + p[2] || (kw - 1) * d[1] + 1 > W + p[1] + p[3])
+            continue;
+        xb_test_graph tg;
+        mknode(&tg);
+        xb_test_attr_ints(&tg, 0, "pads", 4, p);
+        xb_test_attr_ints(&tg, 0, "strides", 2, s);
+        xb_test_attr_ints(&tg, 0, "dilations", 2, d);
+        xb_shape x = shp(4, (int64_t[]){1, cin, H, W}), w = shp(4, (int64_t[]){1, cin, kh, kw});
+        xb_conv_geom cg;
+        cr_assert_eq(xb_conv_geom_init(&cg, &tg.g->nodes[0], &x, &w, false, &tg.ctx), XB_OK, "%s",
+                     tg.ctx.msg);
+        uint8_t *xv = malloc((size_t)(cin * H * W));
+        for (int64_t i = 0; i < cin * H * W; i++) xv[i] = (uint8_t)(1 + rand() % 250);
+        uint8_t *col = malloc(xb_im2col_elems(&cg) + 1);
+        xb_im2col_u8(&cg, xv, 255, col);
+        for (int64_t c = 0; c < cin; c++)
+            for (int64_t i = 0; i < kh; i++)
+                for (int64_t j = 0; j < kw; j++)
+                    for (int64_t oh = 0; oh < cg.hout; oh++)
+                        for (int64_t ow = 0; ow < cg.wout; ow++) {
+                            int64_t ih = oh * s[0] - p[0] + i * d[0];
+                            int64_t iw = ow * s[1] - p[1] + j * d[1];
+                            uint8_t want = (ih >= 0 && ih < H && iw >= 0 && iw < W)
+                                               ? xv[(c * H + ih) * W + iw]
+                                               : 255;
+                            int64_t k = (c * kh + i) * kw + j, pp = oh * cg.wout + ow;
+                            cr_assert_eq(col[k * cg.P + pp], want, "iter %d k %ld p %ld", iter,
+                                         (long)k, (long)pp);
+                        }
+        free(xv);
+        free(col);
+        xb_test_end(&tg);
+    }
+}

@@ -2,6 +2,10 @@
 
 #include <string.h>
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
+
 size_t xb_im2col_elems(const xb_conv_geom *cg) { return (size_t)cg->K * (size_t)cg->P; }
 
 /* Output columns ow whose input column ow*sw - pl + off lies in [0, w):
@@ -50,7 +54,100 @@ static void valid_cols(const xb_conv_geom *cg, int64_t off, int64_t *lo, int64_t
 
 void xb_im2col_f32(const xb_conv_geom *cg, const float *x, float *col) { IM2COL_BODY(float, 0.0f) }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+/* Output rows of at most 64 bytes, stride 1 (the analog engine's input,
+ * backend/engine.c): each row is one masked load of its valid span, the
+ * pad value in the other lanes, and one masked store, where the generic
+ * body spends a memcpy call and two fill loops on a row of 8-32 bytes.
+ * The load address is formed as an integer: base may point before the
+ * plane (left pad), and the lanes outside [lo, hi) are never read. */
+__attribute__((target("avx512f,avx512bw"))) static void im2col_u8_rows64(const xb_conv_geom *cg,
+                                                                         const uint8_t *x,
+                                                                         uint8_t pad,
+                                                                         uint8_t *col) {
+    const int64_t H = cg->h, W = cg->w, HO = cg->hout, WO = cg->wout;
+    const __m512i pv = _mm512_set1_epi8((char)pad);
+    const __mmask64 all = WO >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << WO) - 1;
+    uint8_t *dst = col;
+    for (int64_t c = 0; c < cg->cin_g; c++) {
+        const uint8_t *xc = x + c * H * W;
+        for (int64_t i = 0; i < cg->kh; i++)
+            for (int64_t j = 0; j < cg->kw; j++) {
+                int64_t off = j * cg->dw, lo, hi;
+                valid_cols(cg, off, &lo, &hi);
+                __mmask64 in = hi > lo ? ~(__mmask64)0 >> (64 - (hi - lo)) << lo : 0;
+                for (int64_t oh = 0; oh < HO; oh++, dst += WO) {
+                    int64_t ih = oh * cg->sh - cg->pt + i * cg->dh;
+                    __m512i v = pv;
+                    if (ih >= 0 && ih < H && in) {
+                        uintptr_t a = (uintptr_t)xc + (uintptr_t)(ih * W - cg->pl + off);
+                        v = _mm512_mask_loadu_epi8(pv, in, (const void *)a);
+                    }
+                    _mm512_mask_storeu_epi8(dst, all, v);
+                }
+            }
+    }
+}
+#endif
+
+/* Stride 1 with output rows as wide as the input's (W == wout, "same"
+ * padding) and 64 a multiple of W: for each kernel tap (c, i, j) the
+ * unfolded row is the input plane shifted by (i dh - pt) W + j dw - pl, with
+ * the columns and rows that fall in the padding replaced by the pad value.
+ * So 64 / W output rows are one masked load (the valid columns' mask
+ * repeats every W lanes; rows outside the plane are masked off too) and
+ * one store, instead of one load and store per row. */
+__attribute__((target("avx512f,avx512bw"))) static void im2col_u8_planes(const xb_conv_geom *cg,
+                                                                         const uint8_t *x,
+                                                                         uint8_t pad,
+                                                                         uint8_t *col) {
+    const int64_t H = cg->h, W = cg->w, HO = cg->hout, P = HO * W;
+    const __m512i pv = _mm512_set1_epi8((char)pad);
+    uint8_t *dst = col;
+    for (int64_t c = 0; c < cg->cin_g; c++) {
+        const uint8_t *xc = x + c * H * W;
+        for (int64_t i = 0; i < cg->kh; i++)
+            for (int64_t j = 0; j < cg->kw; j++, dst += P) {
+                int64_t off = j * cg->dw, lo, hi;
+                valid_cols(cg, off, &lo, &hi);
+                /* valid columns [lo, hi) of one row, repeated every W lanes */
+                __mmask64 cm = hi > lo ? ~(__mmask64)0 >> (64 - (hi - lo)) << lo : 0;
+                for (int64_t r = W; r < 64; r *= 2) cm |= cm << r;
+                /* rows oh with ih = oh + i dh - pt inside [0, H) */
+                int64_t sh = i * cg->dh - cg->pt, r0 = sh < 0 ? -sh : 0, r1 = H - sh;
+                if (r1 > HO) r1 = HO;
+                const int64_t shift = sh * W - cg->pl + off;
+                for (int64_t p0 = 0; p0 < P; p0 += 64) {
+                    int64_t a = r0 * W - p0, b = r1 * W - p0; /* valid lanes [a, b) */
+                    if (a < 0) a = 0;
+                    if (b > 64) b = 64;
+                    __mmask64 rm = b > a ? ~(__mmask64)0 >> (64 - (b - a)) << a : 0;
+                    __m512i v = pv;
+                    if (rm & cm) {
+                        uintptr_t ad = (uintptr_t)xc + (uintptr_t)(p0 + shift);
+                        v = _mm512_mask_loadu_epi8(pv, rm & cm, (const void *)ad);
+                    }
+                    if (P - p0 >= 64)
+                        _mm512_storeu_si512((void *)(dst + p0), v);
+                    else
+                        _mm512_mask_storeu_epi8(dst + p0, ~(__mmask64)0 >> (64 - (P - p0)), v);
+                }
+            }
+    }
+}
+
 void xb_im2col_u8(const xb_conv_geom *cg, const uint8_t *x, uint8_t pad_value, uint8_t *col) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (cg->sw == 1 && cg->sh == 1 && cg->wout == cg->w && cg->w > 0 && 64 % cg->w == 0 &&
+        cg->hout > 0 && __builtin_cpu_supports("avx512bw")) {
+        im2col_u8_planes(cg, x, pad_value, col);
+        return;
+    }
+    if (cg->sw == 1 && cg->wout <= 64 && cg->wout > 0 && __builtin_cpu_supports("avx512bw")) {
+        im2col_u8_rows64(cg, x, pad_value, col);
+        return;
+    }
+#endif
     IM2COL_BODY(uint8_t, pad_value)
 }
 

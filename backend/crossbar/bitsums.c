@@ -117,6 +117,87 @@ XB_BITS_TARGET static void masks_avx512(const uint8_t *xt, int64_t pp, int64_t W
 }
 #endif
 
+#ifdef XB_BITS_X86
+#define XB_BITS_GF __attribute__((target("avx512f,avx512bw,avx512vbmi,gfni")))
+
+/* 8 x 8 transpose of 64-bit words across 8 vectors: v[i] word j <- v[j]
+ * word i (pairs within 128-bit lanes, then lanes). */
+XB_BITS_GF static inline __attribute__((always_inline)) void tr8(__m512i v[8]) {
+    __m512i t[8], u[8];
+    for (int i = 0; i < 4; i++) {
+        t[2 * i] = _mm512_unpacklo_epi64(v[2 * i], v[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_epi64(v[2 * i], v[2 * i + 1]);
+    }
+    /* t[2i + h] lane L = (v[2i] word 2L + h, v[2i + 1] word 2L + h) */
+    for (int h = 0; h < 2; h++) {
+        u[h] = _mm512_shuffle_i64x2(t[h], t[2 + h], _MM_SHUFFLE(2, 0, 2, 0));
+        u[2 + h] = _mm512_shuffle_i64x2(t[h], t[2 + h], _MM_SHUFFLE(3, 1, 3, 1));
+        u[4 + h] = _mm512_shuffle_i64x2(t[4 + h], t[6 + h], _MM_SHUFFLE(2, 0, 2, 0));
+        u[6 + h] = _mm512_shuffle_i64x2(t[4 + h], t[6 + h], _MM_SHUFFLE(3, 1, 3, 1));
+    }
+    for (int h = 0; h < 2; h++) {
+        v[h] = _mm512_shuffle_i64x2(u[h], u[4 + h], _MM_SHUFFLE(2, 0, 2, 0));
+        v[4 + h] = _mm512_shuffle_i64x2(u[h], u[4 + h], _MM_SHUFFLE(3, 1, 3, 1));
+        v[2 + h] = _mm512_shuffle_i64x2(u[2 + h], u[6 + h], _MM_SHUFFLE(2, 0, 2, 0));
+        v[6 + h] = _mm512_shuffle_i64x2(u[2 + h], u[6 + h], _MM_SHUFFLE(3, 1, 3, 1));
+    }
+}
+
+/* The masks straight from the row-major codes, 64 positions x 64 rows at a
+ * time, as bit-matrix transposes: per group g of 8 rows, the rows' 64
+ * bytes are regrouped into one 64-bit word per position (word transpose,
+ * then a byte permute that also reverses the rows), and GF2P8AFFINEQB with
+ * the word as its matrix turns each word's 8 x 8 bits around: byte j =
+ * digit j of the 8 rows, bit r = row 8g + r.  Then per 8 positions the 8
+ * groups' bytes of digit j are gathered into one 64-bit mask (word
+ * transpose, byte permute, word transpose).  Rows past kb and positions
+ * past pt read as zero; the same masks as masks_avx512. */
+XB_BITS_GF static void masks_gfni(const uint8_t *x, int64_t P, int64_t k0, int64_t kb, int64_t p0,
+                                  int64_t pt, int64_t pp, int64_t W, int J, uint64_t *bm) {
+    uint8_t i1[64], i2[64];
+    for (int a = 0; a < 8; a++)
+        for (int b = 0; b < 8; b++) {
+            i1[a * 8 + b] = (uint8_t)((7 - b) * 8 + a); /* word a, byte b <- row 7-b, pos a */
+            i2[a * 8 + b] = (uint8_t)(b * 8 + a);       /* digit a, group b <- group b, digit a */
+        }
+    const __m512i idx1 = _mm512_loadu_si512((const void *)i1),
+                  idx2 = _mm512_loadu_si512((const void *)i2);
+    const __m512i ident = _mm512_set1_epi64((long long)0x8040201008040201ULL);
+    __m512i T[8][8]; /* [8-position block][row group] */
+    for (int64_t w = 0; w < W; w++)
+        for (int64_t q0 = 0; q0 < pp; q0 += 64) {
+            int64_t n = pt - q0;
+            __mmask64 lm = n >= 64 ? ~(__mmask64)0 : n > 0 ? ((__mmask64)1 << n) - 1 : 0;
+            for (int g = 0; g < 8; g++) {
+                __m512i v[8];
+                int64_t kg = w * 64 + 8 * g;
+                for (int r = 0; r < 8; r++)
+                    v[r] = kg + r < kb && lm
+                               ? _mm512_maskz_loadu_epi8(lm, (const void *)(x + (k0 + kg + r) * P +
+                                                                            p0 + q0))
+                               : _mm512_setzero_si512();
+                tr8(v); /* v[b] word r: row kg + r at positions q0 + 8b .. + 7 */
+                for (int b = 0; b < 8; b++)
+                    T[b][g] = _mm512_gf2p8affine_epi64_epi8(
+                        ident, _mm512_permutexvar_epi8(idx1, v[b]), 0);
+            }
+            for (int b = 0; b < 8 && q0 + 8 * b < pp; b++) {
+                __m512i u[8];
+                for (int g = 0; g < 8; g++) u[g] = T[b][g];
+                tr8(u); /* u[i] word g: group g's digit bytes at position i */
+                for (int i = 0; i < 8; i++) u[i] = _mm512_permutexvar_epi8(idx2, u[i]);
+                tr8(u); /* u[j] word i: digit j's 64-row mask at position i */
+                for (int j = 0; j < J; j++)
+                    _mm512_storeu_si512((void *)(bm + (j * W + w) * pp + q0 + 8 * b), u[j]);
+            }
+        }
+}
+
+static bool gfni_ok(void) {
+    return __builtin_cpu_supports("avx512vbmi") && __builtin_cpu_supports("gfni");
+}
+#endif
+
 void xb_bits_pack(const xb_crossbar_layer *l, const uint8_t *x, int64_t P, int64_t k0, int64_t kb,
                   int64_t p0, int64_t pt, void *scratch, uint64_t **bm_out) {
     int64_t pp = xb_bits_ppad(pt), W = l->lev_words;
@@ -124,6 +205,10 @@ void xb_bits_pack(const xb_crossbar_layer *l, const uint8_t *x, int64_t P, int64
     uint64_t *bm = (uint64_t *)(void *)(xt + pp * W * 64);
     *bm_out = bm;
 #ifdef XB_BITS_X86
+    if (gfni_ok()) {
+        masks_gfni(x, P, k0, kb, p0, pt, pp, W, l->cfg.input_slices, bm);
+        return;
+    }
     transpose_block(x, P, k0, kb, p0, pt, pp, W, xt);
     masks_avx512(xt, pp, W, l->cfg.input_slices, bm);
 #else
@@ -162,33 +247,236 @@ void xb_bits_x1(const xb_crossbar_layer *l, const uint64_t *bm, int64_t pt, uint
 }
 
 #ifdef XB_BITS_X86
-/* One run of up to 16 positions: every column's sums, 8 positions per
- * vector (two halves), stored at S[c * ld + pos] (masked to wd). */
-XB_BITS_TARGET static void run_sums(const uint64_t *lb, int64_t C, int planes, int64_t W,
+/* The 16 positions' masks of word w of a run as their two 32-row halves,
+ * one 32-bit lane per position: M[0] rows 0-31, M[1] rows 32-63. */
+XB_BITS_TARGET static inline __attribute__((always_inline)) void halves(const uint64_t *m,
+                                                                       __m512i M[2]) {
+    const __m512i ilo = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28,
+                                          30),
+                  ihi = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29,
+                                          31);
+    __m512i a = _mm512_loadu_si512((const void *)m), b = _mm512_loadu_si512((const void *)(m + 8));
+    M[0] = _mm512_permutex2var_epi32(a, ilo, b);
+    M[1] = _mm512_permutex2var_epi32(a, ihi, b);
+}
+
+/* Column sums of the 16 positions in 32-bit lanes: S = sum_p 2^p
+ * popcount(mask & plane p), the plane words split like the masks. */
+XB_BITS_TARGET static inline __attribute__((always_inline)) __m512i
+col_sums(const uint64_t *lc, int planes, int64_t W, __m512i M[2][2]) {
+    __m512i a = _mm512_setzero_si512();
+    for (int p = planes - 1; p >= 0; p--) {
+        a = _mm512_add_epi32(a, a);
+        for (int64_t w = 0; w < W; w++)
+            for (int h = 0; h < 2; h++) {
+                /* the word's 32-bit half read as such (little-endian): a
+                 * broadcast from memory, no shift and register move */
+                int32_t half;
+                memcpy(&half, (const char *)(lc + p * W + w) + 4 * h, sizeof half);
+                __m512i b = _mm512_set1_epi32(half);
+                a = _mm512_add_epi32(a, _mm512_popcnt_epi32(_mm512_and_si512(M[w][h], b)));
+            }
+    }
+    return a;
+}
+
+/* One run of up to 16 positions: every column's sums, stored at S[c * ld +
+ * pos] (masked to wd). */
+XB_BITS_TARGET static inline __attribute__((always_inline)) void
+run_sums(const uint64_t *lb, int64_t C, int planes, int64_t W, const uint64_t *m, int64_t pp,
+         int wd, int32_t *S, int64_t ld) {
+    __m512i M[2][2];
+    for (int64_t w = 0; w < W; w++) halves(m + w * pp, M[w]);
+    __mmask16 kk = (__mmask16)(wd >= 16 ? 0xffff : (1u << wd) - 1);
+    for (int64_t c = 0; c < C; c++)
+        _mm512_mask_storeu_epi32((void *)(S + c * ld), kk,
+                                 col_sums(lb + c * planes * W, planes, W, M));
+}
+
+XB_BITS_TARGET static void sums_w2p2(const uint64_t *lb, int64_t C, const uint64_t *m, int64_t pp,
+                                     int wd, int32_t *S, int64_t ld) {
+    run_sums(lb, C, 2, 2, m, pp, wd, S, ld);
+}
+
+XB_BITS_TARGET static void sums_any(const uint64_t *lb, int64_t C, int planes, int64_t W,
                                     const uint64_t *m, int64_t pp, int wd, int32_t *S,
                                     int64_t ld) {
-    __m512i M[2][2];
-    for (int64_t w = 0; w < W; w++)
-        for (int h = 0; h < 2; h++) M[w][h] = _mm512_loadu_si512((const void *)(m + w * pp + 8 * h));
-    __mmask8 k0 = (__mmask8)(wd >= 8 ? 0xff : (1u << wd) - 1),
-             k1 = (__mmask8)(wd >= 16 ? 0xff : wd <= 8 ? 0 : (1u << (wd - 8)) - 1);
-    for (int64_t c = 0; c < C; c++) {
-        const uint64_t *lc = lb + c * planes * W;
-        __m512i a0 = _mm512_setzero_si512(), a1 = _mm512_setzero_si512();
-        for (int p = planes - 1; p >= 0; p--) {
-            a0 = _mm512_add_epi64(a0, a0);
-            a1 = _mm512_add_epi64(a1, a1);
-            for (int64_t w = 0; w < W; w++) {
-                __m512i b = _mm512_set1_epi64((long long)lc[p * W + w]);
-                a0 = _mm512_add_epi64(a0, _mm512_popcnt_epi64(_mm512_and_si512(M[w][0], b)));
-                a1 = _mm512_add_epi64(a1, _mm512_popcnt_epi64(_mm512_and_si512(M[w][1], b)));
-            }
-        }
-        _mm512_mask_cvtepi64_storeu_epi32((void *)(S + c * ld), k0, a0);
-        if (k1) _mm512_mask_cvtepi64_storeu_epi32((void *)(S + c * ld + 8), k1, a1);
-    }
+    run_sums(lb, C, planes, W, m, pp, wd, S, ld);
 }
 #endif
+
+#ifdef XB_BITS_X86
+/* One run of 16 positions (masks m, digit shift js): for each output n the
+ * clip corrections of its columns, sum_c sign_c (clip(S_c) - S_c) 2^shift_c,
+ * formed in registers and added to corr[n][q0..] << js once; the clipped
+ * lanes within wd are counted in a vector.  The 64-row mask words are split
+ * into their 32-row halves, so one vector holds the 16 positions in 32-bit
+ * lanes (VPOPCNTD): half the clip, shift and add work of 64-bit lanes; the
+ * sums and corrections fit (xb_bits_fused_ok), widened to int64 for corr.
+ * PLANES and W are compile-time where the callers pass constants. */
+XB_BITS_TARGET static inline __attribute__((always_inline)) int64_t
+run_correct(const uint64_t *lb, const xb_bits_clip *k, int planes, int64_t W, const uint64_t *m,
+            int64_t pp, int wd, int js, int64_t *corr, int64_t ldc) {
+    __m512i M[2][2]; /* [word][rows 0-31, 32-63 of it], lane = position */
+    for (int64_t w = 0; w < W; w++) halves(m + w * pp, M[w]);
+    __mmask16 kk = (__mmask16)(wd >= 16 ? 0xffff : (1u << wd) - 1);
+    __mmask8 k0 = (__mmask8)kk, k1 = (__mmask8)(kk >> 8);
+    /* the sums are below 2^31: a wider top code clips nothing either way */
+    __m512i vhi = _mm512_set1_epi32((int32_t)(k->hi < INT32_MAX ? k->hi : INT32_MAX)),
+            vjs = _mm512_set1_epi64(js);
+    __m512i cnt = _mm512_setzero_si512(), one = _mm512_set1_epi32(1);
+    for (int64_t n = 0; n < k->N; n++) {
+        __m512i t = _mm512_setzero_si512();
+        for (int u = 0; u < k->per_n; u++) {
+            int64_t c = u * k->N + n; /* program.c's column order */
+            __m512i a = col_sums(lb + c * planes * W, planes, W, M);
+            /* clip(S) - S = min(S, hi) - S: the sums are >= 0 >= lo (checked
+             * by the caller), 0 in the unclipped lanes and past wd (S = 0) */
+            __m512i d = _mm512_sub_epi32(_mm512_min_epi32(a, vhi), a);
+            cnt = _mm512_mask_add_epi32(cnt, _mm512_mask_cmpgt_epi32_mask(kk, a, vhi), cnt, one);
+            d = _mm512_sllv_epi32(d, _mm512_set1_epi32((int32_t)k->shift[c]));
+            if ((k->sign[c] < 0) != (k->flip && k->flip[c]))
+                t = _mm512_sub_epi32(t, d);
+            else
+                t = _mm512_add_epi32(t, d);
+        }
+        int64_t *cq = corr + n * ldc;
+        __m512i t0 = _mm512_sllv_epi64(_mm512_cvtepi32_epi64(_mm512_castsi512_si256(t)), vjs),
+                t1 = _mm512_sllv_epi64(_mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(t, 1)), vjs);
+        _mm512_mask_storeu_epi64(cq, k0, _mm512_add_epi64(_mm512_maskz_loadu_epi64(k0, cq), t0));
+        if (k1)
+            _mm512_mask_storeu_epi64(cq + 8, k1,
+                                     _mm512_add_epi64(_mm512_maskz_loadu_epi64(k1, cq + 8), t1));
+    }
+    return _mm512_reduce_add_epi32(cnt);
+}
+
+XB_BITS_TARGET static int64_t correct_w2p2(const uint64_t *lb, const xb_bits_clip *k,
+                                           const uint64_t *m, int64_t pp, int wd, int js,
+                                           int64_t *corr, int64_t ldc) {
+    return run_correct(lb, k, 2, 2, m, pp, wd, js, corr, ldc);
+}
+
+XB_BITS_TARGET static int64_t correct_w1p2(const uint64_t *lb, const xb_bits_clip *k,
+                                           const uint64_t *m, int64_t pp, int wd, int js,
+                                           int64_t *corr, int64_t ldc) {
+    return run_correct(lb, k, 2, 1, m, pp, wd, js, corr, ldc);
+}
+
+XB_BITS_TARGET static int64_t correct_any(const uint64_t *lb, const xb_bits_clip *k, int planes,
+                                          int64_t W, const uint64_t *m, int64_t pp, int wd,
+                                          int js, int64_t *corr, int64_t ldc) {
+    return run_correct(lb, k, planes, W, m, pp, wd, js, corr, ldc);
+}
+#endif
+
+#ifdef XB_BITS_X86
+/* One position a call (pt = 1: fully connected layers, one image): each
+ * run is a single (digit, position) column, so the lanes hold up to 16 runs
+ * instead of one run's 16 positions (which would leave 15 lanes idle).
+ * Lane i gets run r0 + i's mask words; lanes past nr stay zero. */
+XB_BITS_TARGET static void lane_masks(const uint64_t *bm, int64_t W, int64_t pp, const uint8_t *qj,
+                                      int64_t r0, int64_t nl, __m512i M[2][2]) {
+    for (int64_t w = 0; w < W; w++) {
+        uint64_t t[16] = {0};
+        for (int64_t i = 0; i < nl; i++) t[i] = bm[((int64_t)qj[r0 + i] * W + w) * pp];
+        halves(t, M[w]);
+    }
+}
+
+/* xb_bits_sums with pt = 1: S[c * ld + ri] for run ri (one position each). */
+XB_BITS_TARGET static void sums_one_position(const uint64_t *lb, int64_t C, int planes, int64_t W,
+                                             const uint64_t *bm, int64_t pp, const uint8_t *qj,
+                                             int64_t nr, int32_t *S, int64_t ld) {
+    for (int64_t r0 = 0; r0 < nr; r0 += 16) {
+        int64_t nl = nr - r0 < 16 ? nr - r0 : 16;
+        __m512i M[2][2];
+        lane_masks(bm, W, pp, qj, r0, nl, M);
+        __mmask16 kk = (__mmask16)((1u << nl) - 1);
+        for (int64_t c = 0; c < C; c++)
+            _mm512_mask_storeu_epi32((void *)(S + c * ld + r0), kk,
+                                     col_sums(lb + c * planes * W, planes, W, M));
+    }
+}
+
+/* xb_bits_correct with pt = 1: the lanes are runs (digits j), so each
+ * output's corrections are shifted by their lane's j d and summed into
+ * corr[n]. */
+XB_BITS_TARGET static int64_t correct_one_position(const uint64_t *lb, const xb_bits_clip *k,
+                                                   int planes, int64_t W, const uint64_t *bm,
+                                                   int64_t pp, const uint8_t *qj, int64_t nr,
+                                                   int d, int64_t *corr) {
+    __m512i cnt = _mm512_setzero_si512(), one = _mm512_set1_epi32(1);
+    __m512i vhi = _mm512_set1_epi32((int32_t)(k->hi < INT32_MAX ? k->hi : INT32_MAX));
+    for (int64_t r0 = 0; r0 < nr; r0 += 16) {
+        int64_t nl = nr - r0 < 16 ? nr - r0 : 16;
+        __m512i M[2][2];
+        lane_masks(bm, W, pp, qj, r0, nl, M);
+        __mmask16 kk = (__mmask16)((1u << nl) - 1);
+        int64_t js[16] = {0};
+        for (int64_t i = 0; i < nl; i++) js[i] = (int64_t)qj[r0 + i] * d;
+        __m512i js0 = _mm512_loadu_si512((const void *)js),
+                js1 = _mm512_loadu_si512((const void *)(js + 8));
+        for (int64_t n = 0; n < k->N; n++) {
+            __m512i t = _mm512_setzero_si512();
+            for (int u = 0; u < k->per_n; u++) {
+                int64_t c = u * k->N + n;
+                __m512i a = col_sums(lb + c * planes * W, planes, W, M);
+                __m512i dd = _mm512_sub_epi32(_mm512_min_epi32(a, vhi), a);
+                cnt = _mm512_mask_add_epi32(cnt, _mm512_mask_cmpgt_epi32_mask(kk, a, vhi), cnt, one);
+                dd = _mm512_sllv_epi32(dd, _mm512_set1_epi32((int32_t)k->shift[c]));
+                if ((k->sign[c] < 0) != (k->flip && k->flip[c]))
+                    t = _mm512_sub_epi32(t, dd);
+                else
+                    t = _mm512_add_epi32(t, dd);
+            }
+            __m512i t0 = _mm512_sllv_epi64(_mm512_cvtepi32_epi64(_mm512_castsi512_si256(t)), js0),
+                    t1 = _mm512_sllv_epi64(_mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(t, 1)),
+                                           js1);
+            corr[n] += _mm512_reduce_add_epi64(_mm512_add_epi64(t0, t1));
+        }
+    }
+    return _mm512_reduce_add_epi32(cnt);
+}
+#endif
+
+bool xb_bits_fused_ok(const xb_crossbar_layer *l) {
+    if (!l->levbits || l->cfg.rows > 128) return false;
+    /* |clip(S) - S| <= S <= 128 rows x the top level, shifted per column:
+     * the sum over one output's columns must fit an int32 lane */
+    int64_t smax = 128 * (((int64_t)1 << l->lev_planes) - 1), b = 0, N = l->cfg.N;
+    for (int64_t c = 0; c < l->C; c += N) {
+        if (l->col_shift[c] > 20) return false;
+        b += smax << l->col_shift[c];
+    }
+    return b < ((int64_t)1 << 31);
+}
+
+int64_t xb_bits_correct(const xb_crossbar_layer *l, int64_t blk, const uint64_t *bm, int64_t pt,
+                        const uint8_t *qj, const int32_t *qcols, int64_t nr,
+                        const xb_bits_clip *k, int64_t *corr) {
+    int64_t ns = 0;
+#ifdef XB_BITS_X86
+    int64_t pp = xb_bits_ppad(pt), W = l->lev_words, C = l->C;
+    int planes = l->lev_planes;
+    const uint64_t *lb = l->levbits + (size_t)(blk * C * planes * W);
+    if (pt == 1) return correct_one_position(lb, k, planes, W, bm, pp, qj, nr, l->cfg.dac_bits, corr);
+    for (int64_t ri = 0; ri < nr; ri++) {
+        int64_t q0 = qcols[ri], wd = pt - q0 < BITS_RUN ? pt - q0 : BITS_RUN;
+        const uint64_t *m = bm + (int64_t)qj[ri] * W * pp + q0;
+        int js = qj[ri] * l->cfg.dac_bits;
+        if (planes == 2 && W == 2)
+            ns += correct_w2p2(lb, k, m, pp, (int)wd, js, corr + q0, pt);
+        else if (planes == 2 && W == 1)
+            ns += correct_w1p2(lb, k, m, pp, (int)wd, js, corr + q0, pt);
+        else
+            ns += correct_any(lb, k, planes, W, m, pp, (int)wd, js, corr + q0, pt);
+    }
+#else
+    (void)l, (void)blk, (void)bm, (void)pt, (void)qj, (void)qcols, (void)nr, (void)k, (void)corr;
+#endif
+    return ns;
+}
 
 void xb_bits_sums(const xb_crossbar_layer *l, int64_t blk, const uint64_t *bm, int64_t pt,
                   const uint8_t *qj, const int32_t *qcols, int64_t nr, int64_t ld, int32_t *S) {
@@ -196,10 +484,18 @@ void xb_bits_sums(const xb_crossbar_layer *l, int64_t blk, const uint64_t *bm, i
     int64_t pp = xb_bits_ppad(pt), W = l->lev_words, C = l->C;
     int planes = l->lev_planes;
     const uint64_t *lb = l->levbits + (size_t)(blk * C * planes * W);
+    if (pt == 1) { /* every run one position: pos = ri */
+        sums_one_position(lb, C, planes, W, bm, pp, qj, nr, S, ld);
+        return;
+    }
     int64_t pos = 0;
     for (int64_t ri = 0; ri < nr; ri++) {
         int64_t q0 = qcols[ri], wd = pt - q0 < BITS_RUN ? pt - q0 : BITS_RUN;
-        run_sums(lb, C, planes, W, bm + (int64_t)qj[ri] * W * pp + q0, pp, (int)wd, S + pos, ld);
+        const uint64_t *m = bm + (int64_t)qj[ri] * W * pp + q0;
+        if (planes == 2 && W == 2)
+            sums_w2p2(lb, C, m, pp, (int)wd, S + pos, ld);
+        else
+            sums_any(lb, C, planes, W, m, pp, (int)wd, S + pos, ld);
         pos += wd;
     }
 #else

@@ -6,6 +6,7 @@
 #ifndef XBAR_CROSSBAR_BITSUMS_H
 #define XBAR_CROSSBAR_BITSUMS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,5 +30,30 @@ void xb_bits_x1(const xb_crossbar_layer *l, const uint64_t *bm, int64_t pt, uint
  * + 16, cut at pt), laid out one after the other: S[c * ld + pos]. */
 void xb_bits_sums(const xb_crossbar_layer *l, int64_t blk, const uint64_t *bm, int64_t pt,
                   const uint8_t *qj, const int32_t *qcols, int64_t nr, int64_t ld, int32_t *S);
+
+/* The correction path's clip corrections straight from the popcount sums
+ * (no column sums stored).  Output n's columns are u * N + n, u < per_n
+ * (program.c's order), each with its bit shift, and negated where its sign
+ * is negative xor the block flipped it (flip: the block's row of
+ * l->flipped, or NULL); codes lo <= 0 <= hi.  Conversions are single
+ * columns (no signed pairs). */
+typedef struct {
+    int64_t N;
+    int per_n;
+    const int64_t *shift; /* [C] */
+    const int8_t *sign;   /* [C] */
+    const uint8_t *flip;  /* [C] or NULL */
+    int64_t lo, hi;
+} xb_bits_clip;
+/* For nr runs as in xb_bits_sums: corr[n * pt + q] += sum over the runs'
+ * digits j and n's columns c of sign_c (clip(S) - S) 2^(j d + shift_c),
+ * the same int64 sums correction.c forms from stored column sums; returns
+ * the clipped conversions. */
+/* Whether xb_bits_correct serves layer l: popcount sums (levbits) and one
+ * output's corrections within an int32 (they are formed in 32-bit lanes). */
+bool xb_bits_fused_ok(const xb_crossbar_layer *l);
+int64_t xb_bits_correct(const xb_crossbar_layer *l, int64_t blk, const uint64_t *bm, int64_t pt,
+                        const uint8_t *qj, const int32_t *qcols, int64_t nr,
+                        const xb_bits_clip *k, int64_t *corr);
 
 #endif

@@ -57,6 +57,7 @@ typedef struct {
     bool acc_on;
     uint64_t *bm;       /* the block's digit masks (l->levbits: popcount sums) */
     bool avx512;        /* correct_column's clip tests in AVX-512 (run-time check) */
+    bool fused;         /* popcount sums and clip corrections in one pass (bitsums.c) */
 } corr_run;
 
 /* X1 per (j, q) in one pass over the rows (contiguous in q), in bytes when
@@ -109,7 +110,15 @@ static void select_runs(corr_run *f, int64_t lim) {
             int32_t fl = 0;
             if (f->bytes) {
                 const uint8_t *xq = (const uint8_t *)s->S + (int64_t)j * pt + q0;
-                for (int64_t i = 0; i < w; i++) fl |= xq[i] > lim;
+#ifdef XB_CORR_X86
+                /* a full run in one compare: some byte above lim <=> max(x, lim) != lim */
+                if (w == RUN && lim >= 0 && lim < 255) {
+                    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)xq),
+                            L = _mm_set1_epi8((char)lim);
+                    fl = _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(v, L), L)) != 0xffff;
+                } else
+#endif
+                    for (int64_t i = 0; i < w; i++) fl |= xq[i] > lim;
             } else {
                 const int32_t *xq = (const int32_t *)s->S + (int64_t)j * pt + q0;
                 for (int64_t i = 0; i < w; i++) fl |= xq[i] > lim;
@@ -311,7 +320,16 @@ static bool correct_block(corr_run *f, int64_t thr) {
     digit_bounds(f);
     select_runs(f, lim);
     if (!f->nr) return false;
-    kept_sums(f, f->g * l->R + f->r);
+    int64_t blk = f->g * l->R + f->r;
+    if (f->fused) { /* popcount sums corrected in registers, none stored */
+        xb_bits_clip k = {.N = f->N, .per_n = (int)(l->C / f->N), .shift = l->col_shift,
+                          .sign = l->col_sign, .flip = l->flipped ? l->flipped + blk * l->C : NULL,
+                          .lo = f->ilo, .hi = f->ihi};
+        f->sat += xb_bits_correct(l, blk, f->bm, f->pt, f->s->qj, f->s->qcols, f->nr, &k,
+                                  f->s->corr);
+        return true;
+    }
+    kept_sums(f, blk);
     int64_t ncc = xb_crossbar_convs_per_block(l);
     for (int64_t cc = 0; cc < ncc; cc++) correct_column(f, cc);
     return true;
@@ -370,6 +388,9 @@ static void run(const xb_crossbar_layer *l, int64_t g, const uint8_t *x, int64_t
     f.ihi = (int32_t)c->code_hi;
     f.ulo = (uint32_t)f.ilo;
     f.uspan = (uint32_t)f.ihi - (uint32_t)f.ilo;
+    /* Single-column conversions of non-negative sums: a zero sum (the
+     * lanes past a run's end) never clips. */
+    f.fused = xb_bits_fused_ok(l) && !c->signed_pair && f.ilo <= 0 && f.ihi >= 0;
     int64_t pt_max = chunk_positions(l, P), N = c->N;
     if (f.profile) f.acc_on = xb_stat_acc_begin(&f.acc, st, s->hsub, s->hsub_bytes);
     for (f.p0 = 0; f.p0 < P; f.p0 += pt_max) {

@@ -3,8 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/crossbar/bitsums.h"
 #include "backend/crossbar/crossbar.h"
 #include "backend/crossbar/rng.h"
+#include "backend/crossbar/geometry.h"
 #include "backend/crossbar/sar.h"
 
 /* Small deterministic generator for test data (not the one under test). */
@@ -391,6 +393,120 @@ Test(crossbar, clipping_adc_sparse_runs_match_naive_model) {
     cr_assert_gt(correction, 12);
 }
 
+/* 1-bit DACs on ideal cells take the popcount sums (bitsums.c) where the
+ * CPU has AVX-512 VPOPCNTDQ: the correction path then forms each run's
+ * clip corrections in registers (xb_bits_correct) while the profile call
+ * stores the column sums and corrects them one column at a time
+ * (correction.c); both equal the naive model and count the same
+ * saturations, for 1-3 level planes, 64 or 128 rows, offset, differential
+ * (unsigned), centred and flipped columns, one position (every fourth
+ * layer) or many. */
+Test(crossbar, popcount_clip_corrections_match_naive_model) {
+    rng_state = 777;
+    int fused = 0;
+    for (int it = 0; it < 40; it++) {
+        int wb = 3 + (int)(rnd() % 6), xb = 2 + (int)(rnd() % 7), cell = 1 + (int)(rnd() % 3);
+        int diff = (int)(rnd() % 4), adc_bits = 3 + (int)(rnd() % 5);
+        int64_t K = 1 + rnd() % 400, N = 1 + rnd() % 20, P = 1 + rnd() % 200;
+        if (it % 4 == 0) P = 1; /* one position: the runs are the lanes (bitsums.c) */
+        xb_crossbar_config c = base_cfg(K, N, 1, (rnd() & 1) ? 128 : 64, wb, xb, 1, cell, diff);
+        c.even_rows = it & 1;
+        maybe_random_slices(&c);
+        c.lossless = false;
+        c.code_lo = 0;
+        c.code_hi = (1 << adc_bits) - 1;
+        int8_t *w = malloc((size_t)(N * K));
+        uint8_t *x = malloc((size_t)(K * P));
+        int32_t *acc = malloc((size_t)(N * P) * 4), *want = malloc((size_t)(N * P) * 4);
+        fill(w, x, N * K, K * P, wb, xb);
+        if (diff == 2 && (rnd() & 1)) skew(w, N * K, wb);
+        for (int64_t k = 0; k < K; k++) /* whole runs of zeros and of small codes */
+            for (int64_t p = 0; p < P; p++) {
+                int band = (int)((p / 19) % 3);
+                if (band == 0) x[k * P + p] = 0;
+                if (band == 1) x[k * P + p] &= 1;
+            }
+        xb_ctx ctx = {0};
+        xb_crossbar_layer *l = xb_crossbar_layer_new(&c, w, &ctx);
+        cr_assert_not_null(l, "%s", ctx.msg);
+        ref_clip(&c, l->center, w, x, P, c.code_lo, c.code_hi, want);
+        int64_t sat[2];
+        for (int prof = 0; prof < 2; prof++) {
+            xb_crossbar_stats st;
+            cr_assert_eq(xb_crossbar_stats_init(&st, l, &ctx), XB_OK);
+            void *scratch = malloc(xb_crossbar_scratch_bytes(l, P));
+            xb_crossbar_matmul(l, 0, x, P, 0, prof, acc, scratch, &st);
+            free(scratch);
+            sat[prof] = st.saturated;
+            xb_crossbar_stats_free(&st);
+            for (int64_t i = 0; i < N * P; i++)
+                cr_assert_eq(acc[i], want[i], "it=%d path=%d prof=%d i=%lld: %d != %d", it,
+                             l->path, prof, (long long)i, acc[i], want[i]);
+        }
+        cr_assert_eq(sat[0], sat[1], "it=%d", it);
+        fused += l->levbits && l->path == XB_XPATH_CORRECTION && sat[0] > 0;
+        xb_crossbar_layer_free(l);
+        free(w);
+        free(x);
+        free(acc);
+        free(want);
+    }
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (__builtin_cpu_supports("avx512vpopcntdq") && __builtin_cpu_supports("avx512bw"))
+        cr_assert_gt(fused, 10, "the fused popcount corrections ran %d times", fused);
+#endif
+}
+
+/* The digit masks of xb_bits_pack (GFNI transposes or byte transpose and
+ * VPTESTMB, whichever the CPU runs) against the definition: bit b of word
+ * (j, w) at position q is digit j of row k0 + 64w + b at p0 + q, zero for
+ * rows past kb and positions past pt (up to the padded width). */
+Test(crossbar, popcount_digit_masks_match_definition) {
+    rng_state = 31337;
+    int checked = 0;
+    for (int it = 0; it < 30; it++) {
+        int xb = 1 + (int)(rnd() % 8);
+        int64_t K = 1 + rnd() % 300, P = 1 + rnd() % 300;
+        xb_crossbar_config c = base_cfg(K, 2, 1, (rnd() & 1) ? 128 : 64, 8, xb, 1, 2, 0);
+        int8_t *w = malloc((size_t)(2 * K));
+        uint8_t *x = malloc((size_t)(K * P));
+        fill(w, x, 2 * K, K * P, 8, xb);
+        xb_ctx ctx = {0};
+        xb_crossbar_layer *l = xb_crossbar_layer_new(&c, w, &ctx);
+        cr_assert_not_null(l, "%s", ctx.msg);
+        if (l->levbits) {
+            int64_t r = rnd() % l->R, p0 = rnd() % P, pt = 1 + rnd() % (P - p0);
+            int64_t k0 = xb_block_start(K, c.rows, c.even_rows, r),
+                    kb = xb_block_rows(K, c.rows, c.even_rows, r);
+            int64_t pp = xb_bits_ppad(pt), W = l->lev_words;
+            void *scratch = malloc(xb_bits_scratch_bytes(l, pt));
+            uint64_t *bm = NULL;
+            xb_bits_pack(l, x, P, k0, kb, p0, pt, scratch, &bm);
+            for (int j = 0; j < c.input_slices; j++)
+                for (int64_t wd = 0; wd < W; wd++)
+                    for (int64_t q = 0; q < pp; q++) {
+                        uint64_t m = 0;
+                        for (int b = 0; b < 64; b++) {
+                            int64_t k = 64 * wd + b;
+                            if (k < kb && q < pt && ((x[(k0 + k) * P + p0 + q] >> j) & 1))
+                                m |= (uint64_t)1 << b;
+                        }
+                        cr_assert_eq(bm[(j * W + wd) * pp + q], m, "it=%d j=%d w=%lld q=%lld", it,
+                                     j, (long long)wd, (long long)q);
+                    }
+            free(scratch);
+            checked++;
+        }
+        xb_crossbar_layer_free(l);
+        free(w);
+        free(x);
+    }
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (__builtin_cpu_supports("avx512vpopcntdq") && __builtin_cpu_supports("avx512bw"))
+        cr_assert_eq(checked, 30);
+#endif
+}
+
 /* Profile images of exact and correction layers skip the full simulation
  * (correction.c: all-zero digit runs counted, the rest from one GEMM): the
  * result equals the naive model, and every statistic (conversions,
@@ -405,6 +521,7 @@ Test(crossbar, fast_profile_statistics_match_full_simulation) {
         int cell = 1 + (int)(rnd() % 3), diff = (int)(rnd() % 4), adc_bits = 3 + (int)(rnd() % 6);
         if (dac > xb) dac = 1;
         int64_t K = 1 + rnd() % 300, N = 1 + rnd() % 20, P = 1 + rnd() % 200;
+        if (it % 5 == 2) P = 1; /* one position (fully connected layers) */
         xb_crossbar_config c = base_cfg(K, N, 1, (rnd() & 1) ? 128 : 48, wb, xb, dac, cell, diff);
         c.even_rows = it & 1;
         c.signed_pair = c.differential && (rnd() & 1);
