@@ -438,7 +438,7 @@ static void dn_column(full_run *f, int64_t cc, int64_t col, double coef, double 
     uint64_t kr = xb_hash4(f->ikey, (uint64_t)f->g, (uint64_t)f->r, 0);
     f->sat += xb_dnoise_column(&a, kr, cc, Sp, Sn, f->zrun ? s->zrun : NULL, acc, pre);
     for (int64_t q = 0; q < pt; q++) an[q] += coef * (double)acc[q];
-    if (pre) xb_dnoise_stats(f->st, pre, f->cols);
+    if (pre) xb_dnoise_stats_acc(f->st, pre, f->cols, s->hsub, s->hsub_bytes);
 }
 
 /* Shift-and-add of conversion cc's column into its output's accd row. */
@@ -495,9 +495,14 @@ static void full_chunk(full_run *f, int32_t *acc) {
     const xb_crossbar_config *c = f->c;
     const scratch_t *s = f->s;
     int64_t pt = f->pt, N = f->N, P = f->P;
-    for (int64_t q = 0; q < pt; q++) s->xsum[q] = 0;
-    for (int64_t k = 0; k < c->K; k++)
-        for (int64_t q = 0; q < pt; q++) s->xsum[q] += f->x[k * P + f->p0 + q];
+    /* restrict: x is bytes, which may alias anything, and the loop would
+     * reload xsum after each store instead of vectorising */
+    int64_t *restrict xsum = s->xsum;
+    for (int64_t q = 0; q < pt; q++) xsum[q] = 0;
+    for (int64_t k = 0; k < c->K; k++) {
+        const uint8_t *restrict xr = f->x + k * P + f->p0;
+        for (int64_t q = 0; q < pt; q++) xsum[q] += xr[q];
+    }
     for (int64_t i = 0; i < N * pt; i++) s->accd[i] = 0;
     for (f->r = 0; f->r < l->R; f->r++) {
         f->k0 = xb_block_start(c->K, c->rows, c->even_rows, f->r);

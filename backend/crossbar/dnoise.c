@@ -8,6 +8,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "backend/crossbar/internal.h"
 #include "backend/crossbar/rng.h"
 
 #define DN_G 0x9e3779b97f4a7c15ull
@@ -69,6 +70,31 @@ void xb_dnoise_stats(xb_crossbar_stats *s, const int32_t *v, int64_t n) {
     s->max_abs = mx;
 }
 
+void xb_dnoise_stats_acc(xb_crossbar_stats *s, int32_t *v, int64_t n, void *hsub,
+                         size_t hsub_bytes) {
+    xb_stat_acc a;
+    if (!xb_stat_acc_begin(&a, s, hsub, hsub_bytes)) {
+        xb_dnoise_stats(s, v, n);
+        return;
+    }
+    /* The copies bin values inside [lo, hi] only: clamp (stat_value puts
+     * values past either end in the end bins too), keeping the largest
+     * magnitude and the non-zero values the clamp turned into 0 aside:
+     * xb_stat_acc_end counts the zero bin as zeros. */
+    int32_t lo = (int32_t)a.lo, hi = (int32_t)(a.lo + a.bins - 1), mx = 0;
+    int64_t fake0 = 0;
+    for (int64_t i = 0; i < n; i++) {
+        int32_t r = v[i], ab = r < 0 ? -r : r, c = r < lo ? lo : r > hi ? hi : r;
+        mx = ab > mx ? ab : mx;
+        fake0 += (c == 0) & (r != 0);
+        v[i] = c;
+    }
+    xb_stat_acc_ints(&a, v, NULL, n);
+    xb_stat_acc_end(&a, s);
+    s->zeros -= fake0;
+    if (mx > s->max_abs) s->max_abs = mx;
+}
+
 static int64_t column_portable(const xb_dnoise_col *a, uint64_t kr, int64_t cc, const int32_t *Sp,
                                const int32_t *Sn, const uint8_t *zero, int32_t *acc,
                                int32_t *pre) {
@@ -114,10 +140,14 @@ DN_AVX512 static inline __m512i dn_mix64x8(__m512i z) {
 /* 16 positions per step, every digit while the step's acc stays in a
  * register.  The 8 hashes of pairs m0 .. m0+7 read as 16 x u32 are the
  * draws of positions 2 m0 .. 2 m0 + 15 in order (lane 2i the low half of
- * hash i, lane 2i+1 its high half), as xb_dnoise_bits defines them. */
-DN_AVX512 static int64_t column_avx512(const xb_dnoise_col *a, uint64_t kr, int64_t cc,
-                                       const int32_t *Sp, const int32_t *Sn, const uint8_t *zero,
-                                       int32_t *acc, int32_t *pre) {
+ * hash i, lane 2i+1 its high half), as xb_dnoise_bits defines them.  NT > 0:
+ * the table has at most NT thresholds, held in registers (missing ones 0,
+ * which no value is below); NT = 0: any kmax, read from the table. */
+#define DN_INLINE __attribute__((always_inline)) inline
+DN_AVX512 static DN_INLINE int64_t column_avx512_nt(const xb_dnoise_col *a, uint64_t kr,
+                                                    int64_t cc, const int32_t *Sp,
+                                                    const int32_t *Sn, const uint8_t *zero,
+                                                    int32_t *acc, int32_t *pre, const int NT) {
     const __m512i iG = _mm512_set_epi64((long long)(7 * DN_G), (long long)(6 * DN_G),
                                         (long long)(5 * DN_G), (long long)(4 * DN_G),
                                         (long long)(3 * DN_G), (long long)(2 * DN_G),
@@ -127,36 +157,55 @@ DN_AVX512 static int64_t column_avx512(const xb_dnoise_col *a, uint64_t kr, int6
                   hi = _mm512_set1_epi32(a->hi);
     const uint32_t *t = a->d->t;
     int kmax = a->d->kmax, J = a->J;
-    int64_t pt = a->pt, nruns = (pt + DN_RUN - 1) / DN_RUN, sat = 0;
+    __m512i T[4];
+    for (int k = 0; k < 4; k++) T[k] = _mm512_set1_epi32(k < kmax ? (int)t[k] : 0);
+    int64_t pt = a->pt, nruns = (pt + DN_RUN - 1) / DN_RUN;
+    __m512i satv = zv;
     uint64_t keys[64];
-    for (int j = 0; j < J; j++) keys[j] = xb_dnoise_stream(kr, cc, J, j);
+    __m128i sh[64];
+    for (int j = 0; j < J; j++) {
+        keys[j] = xb_dnoise_stream(kr, cc, J, j);
+        sh[j] = _mm_cvtsi32_si128(j * a->dshift);
+    }
     for (int64_t q0 = 0; q0 < pt; q0 += DN_RUN) {
         __mmask16 km = (__mmask16)(pt - q0 >= 16 ? 0xffff : (1u << (pt - q0)) - 1);
         uint64_t m0 = (uint64_t)(a->p0 + q0) >> 1;
+        const uint8_t *zr = zero ? zero + q0 / DN_RUN : NULL;
         __m512i ac = zv;
         for (int j = 0; j < J; j++) {
             __m512i h = dn_mix64x8(
                 _mm512_add_epi64(_mm512_set1_epi64((long long)(keys[j] + m0 * DN_G)), iG));
             __m512i v = _mm512_and_si512(h, m31), mag = zv;
-            for (int k = 0; k < kmax; k++)
-                mag = _mm512_mask_add_epi32(
-                    mag, _mm512_cmplt_epu32_mask(v, _mm512_set1_epi32((int)t[k])), mag, one);
+            if (NT)
+                for (int k = 0; k < NT; k++)
+                    mag = _mm512_mask_add_epi32(mag, _mm512_cmplt_epu32_mask(v, T[k]), mag, one);
+            else
+                for (int k = 0; k < kmax; k++)
+                    mag = _mm512_mask_add_epi32(
+                        mag, _mm512_cmplt_epu32_mask(v, _mm512_set1_epi32((int)t[k])), mag, one);
             __m512i n = _mm512_mask_sub_epi32(mag, _mm512_movepi32_mask(h), zv, mag);
             __m512i s = zv;
-            if (!(zero && zero[j * nruns + q0 / DN_RUN])) {
+            if (!(zr && zr[j * nruns])) {
                 s = _mm512_maskz_loadu_epi32(km, Sp + (int64_t)j * pt + q0);
                 if (Sn)
                     s = _mm512_sub_epi32(s, _mm512_maskz_loadu_epi32(km, Sn + (int64_t)j * pt + q0));
             }
             __m512i pv = _mm512_add_epi32(s, n);
             __m512i y = _mm512_min_epi32(_mm512_max_epi32(pv, lo), hi);
-            sat += __builtin_popcount((unsigned)_mm512_mask_cmpneq_epi32_mask(km, y, pv));
+            satv = _mm512_mask_add_epi32(satv, _mm512_mask_cmpneq_epi32_mask(km, y, pv), satv, one);
             if (pre) _mm512_mask_storeu_epi32(pre + (int64_t)j * pt + q0, km, pv);
-            ac = _mm512_add_epi32(ac, _mm512_sll_epi32(y, _mm_cvtsi32_si128(j * a->dshift)));
+            ac = _mm512_add_epi32(ac, _mm512_sll_epi32(y, sh[j]));
         }
         _mm512_mask_storeu_epi32(acc + q0, km, ac);
     }
-    return sat;
+    return _mm512_reduce_add_epi32(satv);
+}
+
+DN_AVX512 static int64_t column_avx512(const xb_dnoise_col *a, uint64_t kr, int64_t cc,
+                                       const int32_t *Sp, const int32_t *Sn, const uint8_t *zero,
+                                       int32_t *acc, int32_t *pre) {
+    if (a->d->kmax <= 4) return column_avx512_nt(a, kr, cc, Sp, Sn, zero, acc, pre, 4);
+    return column_avx512_nt(a, kr, cc, Sp, Sn, zero, acc, pre, 0);
 }
 
 /* The CPU is asked once, before any thread starts (as rng.c does). */

@@ -18,6 +18,7 @@
 #define XBAR_CROSSBAR_DNOISE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "backend/crossbar/crossbar.h"
@@ -74,5 +75,10 @@ bool xb_dnoise_avx512_usable(void);
  * stat_value (internal.h) of each, as integers (no rounding needed); values
  * past either end of the histogram go to its end bins. */
 void xb_dnoise_stats(xb_crossbar_stats *s, const int32_t *v, int64_t n);
+/* The same through stats.c's lane copies of the histogram (hsub: the
+ * call's scratch, xb_stat_acc_bytes) when the bins are one value each, else
+ * xb_dnoise_stats; v is clamped to the histogram's range in place. */
+void xb_dnoise_stats_acc(xb_crossbar_stats *s, int32_t *v, int64_t n, void *hsub,
+                         size_t hsub_bytes);
 
 #endif

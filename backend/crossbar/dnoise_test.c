@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "backend/crossbar/dnoise.h"
+#include "backend/crossbar/internal.h"
 
 /* Standard normal CDF. */
 static double Phi(double x) { return 0.5 * erfc(-x / sqrt(2.0)); }
@@ -144,5 +145,48 @@ Test(crossbar, dnoise_avx512_matches_portable) {
         free(p1);
         free(p2);
         free(zero);
+    }
+}
+
+/* The profile statistics of S + n: the lane-copy version books exactly what
+ * stat_value does value by value (negative values under a histogram
+ * starting at 0, values past the top bin, zeros), as does the plain one. */
+Test(crossbar, dnoise_stats_match_stat_value) {
+    enum { N = 4099 };
+    int32_t v[N], w[N];
+    for (int t = 0; t < 3; t++) {
+        for (int i = 0; i < N; i++)
+            v[i] = (rnd() % 5 == 0) ? -(int32_t)(rnd() % 4) : (int32_t)(rnd() % 300) - (t == 2 ? 150 : 0);
+        xb_crossbar_stats a, b, c;
+        memset(&a, 0, sizeof a);
+        a.hist_lo = t == 2 ? -100 : 0;
+        a.hist_width = 1;
+        a.hist_bins = t == 1 ? 256 : 200;
+        a.max_abs = 1;
+        b = a;
+        c = a;
+        a.hist = calloc((size_t)a.hist_bins, sizeof(int64_t));
+        b.hist = calloc((size_t)a.hist_bins, sizeof(int64_t));
+        c.hist = calloc((size_t)a.hist_bins, sizeof(int64_t));
+        for (int i = 0; i < N; i++) stat_value(&a, (double)v[i]);
+        xb_dnoise_stats(&b, v, N);
+        size_t bytes = (size_t)(16 * a.hist_bins) * sizeof(uint32_t);
+        void *mem = malloc(bytes);
+        memcpy(w, v, sizeof w);
+        xb_dnoise_stats_acc(&c, w, 1000, mem, bytes);
+        xb_dnoise_stats_acc(&c, w + 1000, N - 1000, mem, bytes);
+        const xb_crossbar_stats *o[2] = {&b, &c};
+        for (int k = 0; k < 2; k++) {
+            cr_assert_eq(a.observed, o[k]->observed, "t %d k %d", t, k);
+            cr_assert_eq(a.zeros, o[k]->zeros, "t %d k %d: %lld vs %lld", t, k, (long long)a.zeros,
+                         (long long)o[k]->zeros);
+            cr_assert_eq(a.max_abs, o[k]->max_abs, "t %d k %d", t, k);
+            cr_assert_eq(memcmp(a.hist, o[k]->hist, (size_t)a.hist_bins * sizeof(int64_t)), 0,
+                         "t %d k %d", t, k);
+        }
+        free(mem);
+        free(a.hist);
+        free(b.hist);
+        free(c.hist);
     }
 }
