@@ -170,6 +170,7 @@ typedef struct {
     bool zrun;          /* dn and s->zrun marks this block's runs without active rows */
     xb_dnoise dtab;     /* ... its threshold table */
     uint64_t ikey;      /* ... its stream of this image */
+    xb_dnoise_stat dstat; /* ... the profile statistics of this call */
     double pow2[64];
     /* the current chunk [p0, p0+pt) and row block r = [k0, k0+kb) */
     int64_t p0, pt, cols, r, k0, kb;
@@ -438,7 +439,7 @@ static void dn_column(full_run *f, int64_t cc, int64_t col, double coef, double 
     uint64_t kr = xb_hash4(f->ikey, (uint64_t)f->g, (uint64_t)f->r, 0);
     f->sat += xb_dnoise_column(&a, kr, cc, Sp, Sn, f->zrun ? s->zrun : NULL, acc, pre);
     for (int64_t q = 0; q < pt; q++) an[q] += coef * (double)acc[q];
-    if (pre) xb_dnoise_stats_acc(f->st, pre, f->cols, s->hsub, s->hsub_bytes);
+    if (pre) xb_dnoise_stat_add(&f->dstat, f->st, pre, f->cols);
 }
 
 /* Shift-and-add of conversion cc's column into its output's accd row. */
@@ -570,6 +571,7 @@ static void run_full(const xb_crossbar_layer *l, int64_t g, const uint8_t *x, in
               !c->input_control;
     f.dn = int_noise_ok(&f);
     f.ikey = xb_hash4(c->seed, layer_key(c, TAG_READ_INT), (uint64_t)image, (uint64_t)c->layer_id);
+    if (f.dn && profile && st) xb_dnoise_stat_begin(&f.dstat, st, s->hsub, s->hsub_bytes);
     for (int i = 0; i < 64; i++) f.pow2[i] = ldexp(1.0, i);
     for (f.p0 = 0; f.p0 < P; f.p0 += f.pt_max) {
         f.pt = P - f.p0 < f.pt_max ? P - f.p0 : f.pt_max;
@@ -578,6 +580,7 @@ static void run_full(const xb_crossbar_layer *l, int64_t g, const uint8_t *x, in
         f.direct = f.simple || (f.fused && f.pt >= 8);
         full_chunk(&f, acc);
     }
+    if (f.dn && profile && st) xb_dnoise_stat_end(&f.dstat, st);
     if (st) {
         st->conversions += P * l->R * f.J * f.ncc;
         st->saturated += f.sat;

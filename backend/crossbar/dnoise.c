@@ -8,7 +8,6 @@
 #include <math.h>
 #include <string.h>
 
-#include "backend/crossbar/internal.h"
 #include "backend/crossbar/rng.h"
 
 #define DN_G 0x9e3779b97f4a7c15ull
@@ -70,10 +69,14 @@ void xb_dnoise_stats(xb_crossbar_stats *s, const int32_t *v, int64_t n) {
     s->max_abs = mx;
 }
 
-void xb_dnoise_stats_acc(xb_crossbar_stats *s, int32_t *v, int64_t n, void *hsub,
-                         size_t hsub_bytes) {
-    xb_stat_acc a;
-    if (!xb_stat_acc_begin(&a, s, hsub, hsub_bytes)) {
+void xb_dnoise_stat_begin(xb_dnoise_stat *d, const xb_crossbar_stats *s, void *hsub,
+                          size_t hsub_bytes) {
+    memset(d, 0, sizeof *d);
+    d->on = xb_stat_acc_begin(&d->a, s, hsub, hsub_bytes);
+}
+
+void xb_dnoise_stat_add(xb_dnoise_stat *d, xb_crossbar_stats *s, int32_t *v, int64_t n) {
+    if (!d->on) {
         xb_dnoise_stats(s, v, n);
         return;
     }
@@ -81,7 +84,7 @@ void xb_dnoise_stats_acc(xb_crossbar_stats *s, int32_t *v, int64_t n, void *hsub
      * values past either end in the end bins too), keeping the largest
      * magnitude and the non-zero values the clamp turned into 0 aside:
      * xb_stat_acc_end counts the zero bin as zeros. */
-    int32_t lo = (int32_t)a.lo, hi = (int32_t)(a.lo + a.bins - 1), mx = 0;
+    int32_t lo = (int32_t)d->a.lo, hi = (int32_t)(d->a.lo + d->a.bins - 1), mx = d->mx;
     int64_t fake0 = 0;
     for (int64_t i = 0; i < n; i++) {
         int32_t r = v[i], ab = r < 0 ? -r : r, c = r < lo ? lo : r > hi ? hi : r;
@@ -89,10 +92,16 @@ void xb_dnoise_stats_acc(xb_crossbar_stats *s, int32_t *v, int64_t n, void *hsub
         fake0 += (c == 0) & (r != 0);
         v[i] = c;
     }
-    xb_stat_acc_ints(&a, v, NULL, n);
-    xb_stat_acc_end(&a, s);
-    s->zeros -= fake0;
-    if (mx > s->max_abs) s->max_abs = mx;
+    d->mx = mx;
+    d->fake0 += fake0;
+    xb_stat_acc_ints(&d->a, v, NULL, n);
+}
+
+void xb_dnoise_stat_end(xb_dnoise_stat *d, xb_crossbar_stats *s) {
+    if (!d->on) return;
+    xb_stat_acc_end(&d->a, s);
+    s->zeros -= d->fake0;
+    if (d->mx > s->max_abs) s->max_abs = d->mx;
 }
 
 static int64_t column_portable(const xb_dnoise_col *a, uint64_t kr, int64_t cc, const int32_t *Sp,

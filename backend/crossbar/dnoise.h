@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "backend/crossbar/crossbar.h"
+#include "backend/crossbar/internal.h"
 
 enum { XB_DNOISE_KMAX = 32 }; /* largest |n| the table holds (sigma up to about 5) */
 
@@ -75,10 +76,19 @@ bool xb_dnoise_avx512_usable(void);
  * stat_value (internal.h) of each, as integers (no rounding needed); values
  * past either end of the histogram go to its end bins. */
 void xb_dnoise_stats(xb_crossbar_stats *s, const int32_t *v, int64_t n);
-/* The same through stats.c's lane copies of the histogram (hsub: the
- * call's scratch, xb_stat_acc_bytes) when the bins are one value each, else
- * xb_dnoise_stats; v is clamped to the histogram's range in place. */
-void xb_dnoise_stats_acc(xb_crossbar_stats *s, int32_t *v, int64_t n, void *hsub,
-                         size_t hsub_bytes);
+/* The same through stats.c's lane copies of the histogram, opened once per
+ * layer call (hsub: the call's scratch, xb_stat_acc_bytes) when the bins
+ * are one value each (else _add books through xb_dnoise_stats); _add clamps
+ * v to the histogram's range in place. */
+typedef struct {
+    xb_stat_acc a;
+    bool on;
+    int64_t fake0; /* non-zero values the clamp turned into 0 */
+    int32_t mx;    /* largest magnitude before the clamp */
+} xb_dnoise_stat;
+void xb_dnoise_stat_begin(xb_dnoise_stat *d, const xb_crossbar_stats *s, void *hsub,
+                          size_t hsub_bytes);
+void xb_dnoise_stat_add(xb_dnoise_stat *d, xb_crossbar_stats *s, int32_t *v, int64_t n);
+void xb_dnoise_stat_end(xb_dnoise_stat *d, xb_crossbar_stats *s);
 
 #endif

@@ -173,8 +173,12 @@ Test(crossbar, dnoise_stats_match_stat_value) {
         size_t bytes = (size_t)(16 * a.hist_bins) * sizeof(uint32_t);
         void *mem = malloc(bytes);
         memcpy(w, v, sizeof w);
-        xb_dnoise_stats_acc(&c, w, 1000, mem, bytes);
-        xb_dnoise_stats_acc(&c, w + 1000, N - 1000, mem, bytes);
+        xb_dnoise_stat ds;
+        xb_dnoise_stat_begin(&ds, &c, mem, bytes);
+        cr_assert(ds.on);
+        xb_dnoise_stat_add(&ds, &c, w, 1000);
+        xb_dnoise_stat_add(&ds, &c, w + 1000, N - 1000);
+        xb_dnoise_stat_end(&ds, &c);
         const xb_crossbar_stats *o[2] = {&b, &c};
         for (int k = 0; k < 2; k++) {
             cr_assert_eq(a.observed, o[k]->observed, "t %d k %d", t, k);
