@@ -10,6 +10,10 @@
 
 #include "backend/crossbar/rng.h"
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
+
 #define DN_G 0x9e3779b97f4a7c15ull
 #define DN_RUN 16 /* positions per zero-run flag (bitsums.c's run) */
 
@@ -127,8 +131,6 @@ static int64_t column_portable(const xb_dnoise_col *a, uint64_t kr, int64_t cc, 
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-
 #define DN_AVX512 __attribute__((target("avx512f,avx512dq,popcnt")))
 
 bool xb_dnoise_avx512_usable(void) {

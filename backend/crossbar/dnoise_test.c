@@ -96,7 +96,7 @@ static uint32_t rnd(void) {
  * and the same draws as xb_dnoise_bits one by one. */
 Test(crossbar, dnoise_avx512_matches_portable) {
     if (!xb_dnoise_avx512_usable()) cr_skip_test("no AVX-512F/DQ on this CPU");
-    static const double sig[] = {0.2, 0.5, 1.3, 3.0};
+    static const double sig[] = {0.2, 0.5, 1.3, 3.0}; /* thresholds in registers, from the table */
     for (int it = 0; it < 300; it++) {
         xb_dnoise d;
         cr_assert(xb_dnoise_init(&d, sig[it % 4]));
