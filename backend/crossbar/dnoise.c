@@ -215,8 +215,14 @@ DN_AVX512 static DN_INLINE int64_t column_avx512_nt(const xb_dnoise_col *a, uint
 DN_AVX512 static int64_t column_avx512(const xb_dnoise_col *a, uint64_t kr, int64_t cc,
                                        const int32_t *Sp, const int32_t *Sn, const uint8_t *zero,
                                        int32_t *acc, int32_t *pre) {
-    if (a->d->kmax <= 4) return column_avx512_nt(a, kr, cc, Sp, Sn, zero, acc, pre, 4);
-    return column_avx512_nt(a, kr, cc, Sp, Sn, zero, acc, pre, 0);
+    /* one instance per small table size, so no compare is wasted */
+    switch (a->d->kmax) {
+    case 1: return column_avx512_nt(a, kr, cc, Sp, Sn, zero, acc, pre, 1);
+    case 2: return column_avx512_nt(a, kr, cc, Sp, Sn, zero, acc, pre, 2);
+    case 3: return column_avx512_nt(a, kr, cc, Sp, Sn, zero, acc, pre, 3);
+    case 4: return column_avx512_nt(a, kr, cc, Sp, Sn, zero, acc, pre, 4);
+    default: return column_avx512_nt(a, kr, cc, Sp, Sn, zero, acc, pre, 0);
+    }
 }
 
 /* The CPU is asked once, before any thread starts (as rng.c does). */

@@ -96,10 +96,13 @@ static uint32_t rnd(void) {
  * and the same draws as xb_dnoise_bits one by one. */
 Test(crossbar, dnoise_avx512_matches_portable) {
     if (!xb_dnoise_avx512_usable()) cr_skip_test("no AVX-512F/DQ on this CPU");
-    static const double sig[] = {0.2, 0.5, 1.3, 3.0}; /* thresholds in registers, from the table */
+    /* kmax 1, 2, 3, 4 (thresholds in registers), 8 and 19 (read from the table) */
+    static const double sig[] = {0.2, 0.35, 0.5, 0.65, 1.3, 3.0};
+    static const int kmax[] = {1, 2, 3, 4, 8, 19};
     for (int it = 0; it < 300; it++) {
         xb_dnoise d;
-        cr_assert(xb_dnoise_init(&d, sig[it % 4]));
+        cr_assert(xb_dnoise_init(&d, sig[it % 6]));
+        cr_assert_eq(d.kmax, kmax[it % 6]);
         int J = 1 + (int)(rnd() % 8), dsh = 1 + (int)(rnd() % 2);
         int64_t pt = 1 + rnd() % 70, nruns = (pt + 15) / 16, cols = J * pt;
         bool pair = rnd() & 1, lossless = (rnd() % 4) == 0;
