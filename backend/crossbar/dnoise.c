@@ -138,9 +138,9 @@ bool xb_dnoise_avx512_usable(void) {
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
 }
 
-/* splitmix64's finalizer on 8 lanes (rng.h's xb_mix64). */
-DN_AVX512 static inline __m512i dn_mix64x8(__m512i z) {
-    z = _mm512_add_epi64(z, _mm512_set1_epi64((long long)0x9e3779b97f4a7c15ull));
+/* splitmix64's finalizer on 8 lanes (rng.h's xb_mix64) after its first
+ * step, z += G, which the caller folds into the broadcast key. */
+DN_AVX512 static inline __m512i dn_mix64x8_added(__m512i z) {
     z = _mm512_mullo_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 30)),
                            _mm512_set1_epi64((long long)0xbf58476d1ce4e5b9ull));
     z = _mm512_mullo_epi64(_mm512_xor_si512(z, _mm512_srli_epi64(z, 27)),
@@ -184,8 +184,8 @@ DN_AVX512 static DN_INLINE int64_t column_avx512_nt(const xb_dnoise_col *a, uint
         const uint8_t *zr = zero ? zero + q0 / DN_RUN : NULL;
         __m512i ac = zv;
         for (int j = 0; j < J; j++) {
-            __m512i h = dn_mix64x8(
-                _mm512_add_epi64(_mm512_set1_epi64((long long)(keys[j] + m0 * DN_G)), iG));
+            __m512i h = dn_mix64x8_added(
+                _mm512_add_epi64(_mm512_set1_epi64((long long)(keys[j] + (m0 + 1) * DN_G)), iG));
             __m512i v = _mm512_and_si512(h, m31), mag = zv;
             if (NT)
                 for (int k = 0; k < NT; k++)
