@@ -431,6 +431,9 @@ static void drop_timing(cJSON *o) {
     cJSON_ArrayForEach(c, o) if (cJSON_IsObject(c) || cJSON_IsArray(c)) drop_timing(c);
 }
 
+/* isaac with read_sigma: since session 8 the integer read-noise draws
+ * (backend/crossbar/dnoise.c), keyed by where each conversion is, so 1 and 2
+ * threads must agree bit for bit. */
 Test(reliability, noisy_json_identical_for_1_and_2_threads, .fini = fini) {
     if (access(MODEL, R_OK) || access(DATA, R_OK)) cr_skip_test("no model or sample data");
     char *text[2];

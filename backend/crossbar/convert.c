@@ -8,6 +8,7 @@
 
 #include "backend/crossbar/analog_buffer.h"
 #include "backend/crossbar/bitsums.h"
+#include "backend/crossbar/dnoise.h"
 #include "backend/crossbar/internal.h"
 #include "backend/crossbar/noise.h"
 #include "backend/crossbar/rng.h"
@@ -54,6 +55,7 @@ static size_t carve(const xb_crossbar_layer *l, int64_t P, uint8_t *base, scratc
     TAKE(sarw, (size_t)xb_sar_scratch_doubles(l, cols) * sizeof(double));
     TAKE(ictl, c->input_control ? (size_t)cols : 0);
     TAKE(bits, xb_bits_scratch_bytes(l, pt));
+    TAKE(zrun, l->read_noise ? (size_t)cols : 0);
     TAKE(hsub, xb_stat_acc_bytes(l));
     if (s) s->hsub_bytes = xb_stat_acc_bytes(l);
 #undef TAKE
@@ -164,6 +166,11 @@ typedef struct {
                            nothing after it: y = clamp(round(S / LSB)) x LSB
                            taken straight from the sums (add_simple) */
     bool direct;        /* simple, or fused and this chunk has pt >= 8 */
+    bool dn;            /* integer read noise: y = clamp(S + n) (dnoise.h) */
+    bool zrun;          /* dn and s->zrun marks this block's runs without active rows */
+    xb_dnoise dtab;     /* ... its threshold table */
+    uint64_t ikey;      /* ... its stream of this image */
+    xb_dnoise_stat dstat; /* ... the profile statistics of this call */
     double pow2[64];
     /* the current chunk [p0, p0+pt) and row block r = [k0, k0+kb) */
     int64_t p0, pt, cols, r, k0, kb;
@@ -172,15 +179,44 @@ typedef struct {
     int64_t skipped;    /* conversions left out by input control */
 } full_run;
 
+/* Integer read noise, popcount sums: each (digit, 16-position run) whose
+ * masks are all zero is marked in s->zrun (its sums are 0 in every
+ * column), the others' sums go to their usual place in s->S. */
+static void dn_sums(full_run *f, int64_t blk, const uint64_t *bm) {
+    const xb_crossbar_layer *l = f->l;
+    const scratch_t *s = f->s;
+    int64_t pp = xb_bits_ppad(f->pt), W = l->lev_words, nruns = (f->pt + 15) / 16;
+    for (int j = 0; j < f->J; j++)
+        for (int64_t q0 = 0; q0 < f->pt; q0 += 16) {
+            uint64_t any = 0;
+            for (int64_t w = 0; w < W; w++)
+                for (int64_t q = q0; q < q0 + 16; q++) any |= bm[(j * W + w) * pp + q];
+            s->zrun[j * nruns + q0 / 16] = any == 0;
+            if (!any) continue;
+            uint8_t jj = (uint8_t)j;
+            int32_t qq = (int32_t)q0;
+            xb_bits_sums(l, blk, bm, f->pt, &jj, &qq, 1, f->cols,
+                         (int32_t *)s->S + (int64_t)j * f->pt + q0);
+        }
+    f->zrun = true;
+    f->flr = l->flipped ? l->flipped + blk * f->C : NULL;
+    if (f->flr) digit_sums(f->c, f->x, f->P, f->k0, f->kb, f->p0, f->pt, false, s->dsum);
+}
+
 /* Column sums of the block into s->S; with flip also the digit sums. */
 static void block_sums(full_run *f) {
     const xb_crossbar_layer *l = f->l;
     const xb_crossbar_config *c = f->c;
     const scratch_t *s = f->s;
     int64_t blk = f->g * l->R + f->r;
+    f->zrun = false;
     if (l->levbits) { /* 1-bit digits: popcounts of bit planes, every run */
         uint64_t *bm;
         xb_bits_pack(l, f->x, f->P, f->k0, f->kb, f->p0, f->pt, s->bits, &bm);
+        if (f->dn) { /* runs without an active row hold S = 0: not formed */
+            dn_sums(f, blk, bm);
+            return;
+        }
         int64_t nr = 0;
         for (int j = 0; j < f->J; j++)
             for (int64_t q0 = 0; q0 < f->pt; q0 += 16) {
@@ -386,6 +422,26 @@ static void add_simple(full_run *f, int64_t col, int j, double coef, double *an)
     if (f->profile && f->st) stat_ints(f->st, Sp, Sn, pt);
 }
 
+/* Integer read noise (dnoise.h): conversion cc's digits, y = clamp(S + n)
+ * combined as sum_j y_j 2^(j d) in int32, then coef x that into an (the
+ * same exact integers as adding coef 2^(j d) y_j one digit at a time). */
+static void dn_column(full_run *f, int64_t cc, int64_t col, double coef, double *an) {
+    const xb_crossbar_config *c = f->c;
+    const scratch_t *s = f->s;
+    int64_t pt = f->pt;
+    const int32_t *Sp = (const int32_t *)s->S + col * f->cols;
+    const int32_t *Sn = c->signed_pair ? Sp + f->N * f->cols : NULL;
+    int32_t *acc = (int32_t *)(void *)s->noise, *pre = NULL;
+    if (f->profile && f->st) pre = (int32_t *)(void *)s->vbuf;
+    xb_dnoise_col a = {.d = &f->dtab, .lo = c->lossless ? INT32_MIN : (int32_t)c->code_lo,
+                       .hi = c->lossless ? INT32_MAX : (int32_t)c->code_hi, .J = f->J,
+                       .dshift = f->d, .pt = pt, .p0 = f->p0};
+    uint64_t kr = xb_hash4(f->ikey, (uint64_t)f->g, (uint64_t)f->r, 0);
+    f->sat += xb_dnoise_column(&a, kr, cc, Sp, Sn, f->zrun ? s->zrun : NULL, acc, pre);
+    for (int64_t q = 0; q < pt; q++) an[q] += coef * (double)acc[q];
+    if (pre) xb_dnoise_stat_add(&f->dstat, f->st, pre, f->cols);
+}
+
 /* Shift-and-add of conversion cc's column into its output's accd row. */
 static void accumulate_column(full_run *f, int64_t cc) {
     const xb_crossbar_layer *l = f->l;
@@ -404,6 +460,10 @@ static void accumulate_column(full_run *f, int64_t cc) {
             for (int64_t q = 0; q < pt; q++) an[q] += cf * (double)D[q];
         }
         sign = -sign;
+    }
+    if (f->dn) {
+        dn_column(f, cc, col, sign * pow2[l->col_shift[col]], an);
+        return;
     }
     for (int j = 0; j < J; j++) {
         double coef = sign * pow2[j * d + l->col_shift[col]];
@@ -436,15 +496,20 @@ static void full_chunk(full_run *f, int32_t *acc) {
     const xb_crossbar_config *c = f->c;
     const scratch_t *s = f->s;
     int64_t pt = f->pt, N = f->N, P = f->P;
-    for (int64_t q = 0; q < pt; q++) s->xsum[q] = 0;
-    for (int64_t k = 0; k < c->K; k++)
-        for (int64_t q = 0; q < pt; q++) s->xsum[q] += f->x[k * P + f->p0 + q];
+    /* restrict: x is bytes, which may alias anything, and the loop would
+     * reload xsum after each store instead of vectorising */
+    int64_t *restrict xsum = s->xsum;
+    for (int64_t q = 0; q < pt; q++) xsum[q] = 0;
+    for (int64_t k = 0; k < c->K; k++) {
+        const uint8_t *restrict xr = f->x + k * P + f->p0;
+        for (int64_t q = 0; q < pt; q++) xsum[q] += xr[q];
+    }
     for (int64_t i = 0; i < N * pt; i++) s->accd[i] = 0;
     for (f->r = 0; f->r < l->R; f->r++) {
         f->k0 = xb_block_start(c->K, c->rows, c->even_rows, f->r);
         f->kb = xb_block_rows(c->K, c->rows, c->even_rows, f->r);
         block_sums(f);
-        if (!f->direct) {
+        if (!f->direct && !f->dn) {
             analog_values(f);
             adc_pass(f);
             digital_corrections(f);
@@ -463,6 +528,31 @@ static void full_chunk(full_run *f, int32_t *acc) {
     }
 }
 
+/* Integer read noise applies where it is exact in distribution: the
+ * constant read_sigma alone on integer sums converted with LSB 1 (y =
+ * round(S + sigma z) = S + round(sigma z), then the clamp), nothing else
+ * on the values (buffer stages, tables, ADC errors, SAR, drift gain, off
+ * compensation, input control), a table within XB_DNOISE_KMAX and a
+ * digit-combined sum that fits int32.  Elsewhere the float normals stay. */
+static bool int_noise_ok(full_run *f) {
+    const xb_crossbar_layer *l = f->l;
+    const xb_crossbar_config *c = f->c;
+    if (!l->read_noise || l->table || c->read_current_sigma != 0 || c->read_row_sigma != 0 ||
+        !f->int_sums || c->lsb != 1.0 || l->adc_err || l->sar || l->drift_alpha != 1.0 ||
+        off_compensated(l) || c->input_control || c->buf_sigma > 0 ||
+        f->J * f->d > 24 || f->J > 64)
+        return false;
+    if (!xb_dnoise_init(&f->dtab, c->read_sigma)) return false;
+    double ymax = (double)l->max_sum + f->dtab.kmax;
+    return ymax * ldexp(1.0, f->J * f->d) < 2147483647.0;
+}
+
+bool xb_crossbar_int_noise(const xb_crossbar_layer *l) {
+    full_run f = {.l = l, .c = &l->cfg, .J = l->cfg.input_slices, .d = l->cfg.dac_bits,
+                  .int_sums = l->cond == NULL};
+    return l->cfg.spec_n == 0 && int_noise_ok(&f);
+}
+
 static void run_full(const xb_crossbar_layer *l, int64_t g, const uint8_t *x, int64_t P,
                      int64_t image, bool profile, int32_t *acc, const scratch_t *s,
                      xb_crossbar_stats *st) {
@@ -479,6 +569,9 @@ static void run_full(const xb_crossbar_layer *l, int64_t g, const uint8_t *x, in
     f.fused = !f.simple && f.int_sums && !l->read_noise && !l->adc_err && !l->sar && !profile &&
               !c->lossless && l->drift_alpha == 1.0 && !off_compensated(l) &&
               !c->input_control;
+    f.dn = int_noise_ok(&f);
+    f.ikey = xb_hash4(c->seed, layer_key(c, TAG_READ_INT), (uint64_t)image, (uint64_t)c->layer_id);
+    if (f.dn && profile && st) xb_dnoise_stat_begin(&f.dstat, st, s->hsub, s->hsub_bytes);
     for (int i = 0; i < 64; i++) f.pow2[i] = ldexp(1.0, i);
     for (f.p0 = 0; f.p0 < P; f.p0 += f.pt_max) {
         f.pt = P - f.p0 < f.pt_max ? P - f.p0 : f.pt_max;
@@ -487,6 +580,7 @@ static void run_full(const xb_crossbar_layer *l, int64_t g, const uint8_t *x, in
         f.direct = f.simple || (f.fused && f.pt >= 8);
         full_chunk(&f, acc);
     }
+    if (f.dn && profile && st) xb_dnoise_stat_end(&f.dstat, st);
     if (st) {
         st->conversions += P * l->R * f.J * f.ncc;
         st->saturated += f.sat;

@@ -5,6 +5,7 @@
 
 #include "backend/crossbar/bitsums.h"
 #include "backend/crossbar/crossbar.h"
+#include "backend/crossbar/internal.h"
 #include "backend/crossbar/rng.h"
 #include "backend/crossbar/geometry.h"
 #include "backend/crossbar/sar.h"
@@ -123,6 +124,17 @@ static int64_t ref_sum(const ref_unit *u, int pol, int ish, int iw) {
     return pol ? sn : sp;
 }
 
+/* Read noise of the naive model (0: none): every conversion reads
+ * round(S + sigma z), z standard normal from the test generator (Box-Muller
+ * on its 31-bit outputs), before the ADC clamps it. */
+static double ref_rsigma;
+static int64_t ref_read(int64_t S) {
+    if (ref_rsigma <= 0) return S;
+    double u1 = ((double)rnd() + 1.0) * 0x1p-31, u2 = (double)rnd() * 0x1p-31;
+    double z = sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+    return (int64_t)nearbyint((double)S + ref_rsigma * z);
+}
+
 #define CLIP(v) ((v) > u->hi ? u->hi : (v) < u->lo ? u->lo : (v))
 
 /* Converted value of one unit over all input bits; *clipped counts. */
@@ -130,7 +142,7 @@ static int64_t ref_convert(const ref_unit *u, int pol, const int *ish, const int
                            int *clipped) {
     int64_t v = 0;
     for (int j = 0; j < J; j++) {
-        int64_t S = ref_sum(u, pol, ish[j], iw[j]);
+        int64_t S = ref_read(ref_sum(u, pol, ish[j], iw[j]));
         *clipped += CLIP(S) != S;
         v += CLIP(S) * ((int64_t)1 << ish[j]);
     }
@@ -153,7 +165,7 @@ static int64_t ref_unit_value(const ref_unit *u, int pol) {
     /* ISAAC flip: S = top x (digit sum) - S' */
     int64_t v = 0, cm = (1 << u->wd) - 1;
     for (int j = 0; j < J; j++) {
-        int64_t S = ref_sum(u, 0, ish[j], iw[j]), dsum = 0;
+        int64_t S = ref_read(ref_sum(u, 0, ish[j], iw[j])), dsum = 0;
         for (int64_t k = u->k0; k < u->k1; k++)
             dsum += (u->x[k * u->P + u->p] >> ish[j]) & ((1 << iw[j]) - 1);
         v += (cm * dsum - CLIP(S)) * ((int64_t)1 << ish[j]);
@@ -1422,4 +1434,107 @@ Test(crossbar, dac_pulses_count_digit_values) {
                      (long long)xb_crossbar_count_pulses(l, x, P), (long long)want[t]);
         xb_crossbar_layer_free(l);
     }
+}
+
+/* Integer read noise (dnoise.h, since session 8) against the naive model
+ * with float normals, y = clamp(round(S + sigma z)): over many images (each
+ * its own draws) every output's mean and variance agree within sampling
+ * error, for 1- and 2-bit DACs, offset, differential, signed-pair and
+ * flipped columns, clipping and lossless ADCs and several sigma.  The
+ * clamp makes the noise biased where sums are small (max(n, 0) at S = 0),
+ * so the means also test that the clamp sees S + n, not S. */
+Test(crossbar, int_read_noise_matches_naive_model_in_distribution) {
+    rng_state = 31337;
+    enum { T = 1500 };
+    static const double sig[] = {0.3, 0.5, 1.0, 2.0};
+    int biased = 0, outputs = 0;
+    for (int it = 0; it < 12; it++) {
+        int wb = 2 + (int)(rnd() % 7), xb = 2 + (int)(rnd() % 3), dac = it % 3 == 2 ? 2 : 1;
+        int cell = 1 + (int)(rnd() % 2), diff = it % 4, adc_bits = 3 + (int)(rnd() % 4);
+        int64_t K = 1 + rnd() % 150, N = 1 + rnd() % 3, P = 1 + rnd() % 3;
+        xb_crossbar_config c = base_cfg(K, N, 1, (rnd() & 1) ? 128 : 64, wb, xb, dac, cell, diff);
+        c.signed_pair = c.differential && (it & 4);
+        c.read_sigma = sig[it % 4];
+        if (it % 5) {
+            c.lossless = false;
+            c.code_lo = c.signed_pair ? -(1 << (adc_bits - 1)) : 0;
+            c.code_hi = c.signed_pair ? (1 << (adc_bits - 1)) - 1 : (1 << adc_bits) - 1;
+        } else {
+            c.code_lo = -(1 << 30), c.code_hi = 1 << 30;
+        }
+        int8_t *w = malloc((size_t)(N * K));
+        uint8_t *x = malloc((size_t)(K * P));
+        fill(w, x, N * K, K * P, wb, xb);
+        xb_ctx ctx = {0};
+        xb_crossbar_layer *l = xb_crossbar_layer_new(&c, w, &ctx);
+        cr_assert_not_null(l, "%s", ctx.msg);
+        cr_assert(xb_crossbar_int_noise(l), "it %d: the integer read noise does not apply", it);
+        int64_t NP = N * P;
+        double *m = calloc((size_t)(4 * NP), sizeof *m); /* sum, sum^2: layer, then naive */
+        int32_t *acc = malloc((size_t)NP * 4), *exact = malloc((size_t)NP * 4);
+        void *scr = malloc(xb_crossbar_scratch_bytes(l, P));
+        for (int t = 0; t < T; t++) {
+            xb_crossbar_matmul(l, 0, x, P, t, false, acc, scr, NULL);
+            for (int64_t i = 0; i < NP; i++) m[i] += acc[i], m[NP + i] += (double)acc[i] * acc[i];
+            ref_rsigma = c.read_sigma;
+            ref_clip(&c, l->center, w, x, P, c.code_lo, c.code_hi, acc);
+            ref_rsigma = 0;
+            for (int64_t i = 0; i < NP; i++)
+                m[2 * NP + i] += acc[i], m[3 * NP + i] += (double)acc[i] * acc[i];
+        }
+        ref_clip(&c, l->center, w, x, P, c.code_lo, c.code_hi, exact);
+        for (int64_t i = 0; i < NP; i++) {
+            double ma = m[i] / T, va = m[NP + i] / T - ma * ma;
+            double mb = m[2 * NP + i] / T, vb = m[3 * NP + i] / T - mb * mb;
+            double se = sqrt((va + vb) / T);
+            cr_assert_leq(fabs(ma - mb), 5 * se + 1e-9, "it %d out %lld: mean %.3f vs naive %.3f",
+                          it, (long long)i, ma, mb);
+            /* variance: standard error about v sqrt(2 / T) for near-normal sums */
+            cr_assert_leq(fabs(va - vb), 6 * sqrt(2.0 / T) * (va > vb ? va : vb) + 1e-9,
+                          "it %d out %lld: variance %.3f vs naive %.3f", it, (long long)i, va, vb);
+            biased += fabs(mb - exact[i]) > 5 * sqrt(vb / T) + 1e-9;
+            outputs++;
+        }
+        free(m);
+        free(acc);
+        free(exact);
+        free(scr);
+        xb_crossbar_layer_free(l);
+        free(w);
+        free(x);
+    }
+    /* the clamp's bias is visible in the naive model (its mean departs from
+     * the noise-free result by more than 5 standard errors), so the means
+     * would reject noise added after the clamp */
+    cr_assert_gt(biased, 0, "%d of %d outputs biased", biased, outputs);
+}
+
+/* Where the integer read noise is not exact (a rounding ADC, LSB > 1) the
+ * float normals stay: same seeds, same results as before session 8
+ * (crossbar/fast_normals_stream_is_pinned pins that stream). */
+Test(crossbar, int_read_noise_only_where_exact) {
+    xb_crossbar_config c = base_cfg(50, 2, 1, 128, 8, 8, 1, 2, 0);
+    c.read_sigma = 0.5;
+    c.lossless = false;
+    c.code_lo = 0, c.code_hi = 255;
+    int8_t w[100];
+    uint8_t x[50];
+    rng_state = 5;
+    fill(w, x, 100, 50, 8, 8);
+    xb_ctx ctx = {0};
+    xb_crossbar_layer *l = xb_crossbar_layer_new(&c, w, &ctx);
+    cr_assert_not_null(l, "%s", ctx.msg);
+    cr_assert(xb_crossbar_int_noise(l));
+    xb_crossbar_layer_set_adc(l, false, 1.5, 0, 255);
+    cr_assert_not(xb_crossbar_int_noise(l));
+    xb_crossbar_layer_free(l);
+    c.read_current_sigma = 0.1;
+    l = xb_crossbar_layer_new(&c, w, &ctx);
+    cr_assert_not(xb_crossbar_int_noise(l));
+    xb_crossbar_layer_free(l);
+    c.read_current_sigma = 0;
+    c.input_control = true;
+    l = xb_crossbar_layer_new(&c, w, &ctx);
+    cr_assert_not(xb_crossbar_int_noise(l));
+    xb_crossbar_layer_free(l);
 }

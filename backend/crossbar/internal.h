@@ -13,6 +13,7 @@
 /* Draw kinds, folded into the random-number key so the streams never
  * overlap. */
 enum { TAG_PROG = 1, TAG_STUCK = 2, TAG_READ = 3, TAG_DRIFT = 4, TAG_ADC = 5, TAG_TABLE = 6 };
+enum { TAG_READ_INT = 7 }; /* integer read noise (dnoise.h), since session 8 */
 enum { TAG_SPEC = 17 }; /* speculate.c's read noise */
 
 static inline uint64_t layer_key(const xb_crossbar_config *c, int tag) {
@@ -49,9 +50,14 @@ typedef struct {
     double *sarw;   /* SAR bounds (sar.c): digit sums, group totals, running sums */
     uint8_t *ictl;  /* input control: [J*Pt] 1 = the block's digits are all zero */
     uint8_t *bits;  /* popcount column sums (bitsums.c): transposed bytes and masks */
+    uint8_t *zrun;  /* integer read noise: [J][runs of 16 positions] 1 = no active row */
     uint32_t *hsub; /* profile statistics: xb_stat_acc_bytes */
     size_t hsub_bytes;
 } scratch_t;
+
+/* Whether the full simulation converts this layer with the integer read
+ * noise (convert.c, dnoise.h) rather than the float normals. */
+bool xb_crossbar_int_noise(const xb_crossbar_layer *l);
 
 /* Input control (input_control.c): marks in s->ictl the (digit, position)
  * columns of rows [k0, k0+kb) whose digits are all zero, zeroes their

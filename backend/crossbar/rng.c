@@ -5,16 +5,8 @@
 #include <stdbool.h>
 #include <string.h>
 
-/* splitmix64's finalizer (Steele, Lea, Flood, "Fast splittable
- * pseudorandom number generators", OOPSLA 2014) applied to the key: every
- * draw is a pure function of (seed, what, where), so no generator state is
- * shared between threads and the thread count cannot change a result. */
-static inline uint64_t mix64(uint64_t z) {
-    z += 0x9e3779b97f4a7c15ull;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
+/* rng.h's xb_mix64 (the finalizer every draw goes through). */
+static inline uint64_t mix64(uint64_t z) { return xb_mix64(z); }
 
 uint64_t xb_hash4(uint64_t seed, uint64_t a, uint64_t b, uint64_t c) {
     return mix64(mix64(mix64(mix64(seed) ^ a) ^ b) ^ c);

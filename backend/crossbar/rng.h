@@ -7,6 +7,18 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* splitmix64's finalizer (Steele, Lea, Flood, "Fast splittable
+ * pseudorandom number generators", OOPSLA 2014) applied to z + the
+ * golden-ratio increment: every draw is a pure function of (seed, what,
+ * where), so no generator state is shared between threads and the thread
+ * count cannot change a result. */
+static inline uint64_t xb_mix64(uint64_t z) {
+    z += 0x9e3779b97f4a7c15ull;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
 /* Hash of a seed and three coordinates (splitmix64's finalizer, chained). */
 uint64_t xb_hash4(uint64_t seed, uint64_t a, uint64_t b, uint64_t c);
 double xb_hash_uniform(uint64_t h); /* (0, 1] */
