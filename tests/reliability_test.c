@@ -278,7 +278,10 @@ static double now_s(void) {
 }
 
 /* A real signal in the middle of the image loop: the run stops within a
- * second or two and exits 128 + signal. */
+ * second or two and exits 128 + signal.  The run must outlast the 200 ms
+ * wait: the plain isaac run of the sample takes about 0.25 s since the
+ * session-8 speed work, so it simulates per-row read noise (the float
+ * normals path, several ms an image). */
 static void interrupt_run(int sig, int want) {
     const char *m = XBAR_SOURCE_DIR "/models/vgg_small_cifar10.onnx",
                *d = XBAR_SOURCE_DIR "/datasets/samples/cifar10/test_batch.bin";
@@ -291,8 +294,8 @@ static void interrupt_run(int sig, int want) {
     if (pid == 0) {
         (void)!freopen(err, "w", stderr);
         (void)!freopen(out, "w", stdout);
-        execl(xb_cli_path(), "xbar", "run", m, "--data", d, "--arch", "isaac", "--threads", "2",
-              (char *)NULL);
+        execl(xb_cli_path(), "xbar", "run", m, "--data", d, "--arch", "isaac", "--set",
+              "nonideal.read_row_sigma=0.1", "--threads", "2", (char *)NULL);
         _exit(127);
     }
     /* Loading and quantizing are not interruptible: wait for the runs,
