@@ -59,18 +59,7 @@ int32_t xb_dnoise_value(const xb_dnoise *d, uint32_t u) {
 }
 
 void xb_dnoise_stats(xb_crossbar_stats *s, const int32_t *v, int64_t n) {
-    int64_t zeros = 0, mx = s->max_abs, lo = s->hist_lo, top = s->hist_bins - 1,
-            w = s->hist_width;
-    for (int64_t i = 0; i < n; i++) {
-        int64_t r = v[i], a = r < 0 ? -r : r;
-        zeros += r == 0;
-        mx = a > mx ? a : mx;
-        int64_t b = r < lo ? 0 : w == 1 ? r - lo : (r - lo) / w;
-        s->hist[b > top ? top : b]++;
-    }
-    s->observed += n;
-    s->zeros += zeros;
-    s->max_abs = mx;
+    stat_ints_clamped(s, v, NULL, n);
 }
 
 void xb_dnoise_stat_begin(xb_dnoise_stat *d, const xb_crossbar_stats *s, void *hsub,

@@ -139,12 +139,10 @@ void xb_stat_floats(xb_crossbar_stats *st, const float *v, int64_t n, uint32_t *
  * rounding, and no division when a bin holds one value (the usual case:
  * max_sum under the histogram's bin limit). */
 void xb_stat_ints_unit(xb_crossbar_stats *s, const int32_t *Sp, const int32_t *Sn, int64_t n);
-static inline void stat_ints(xb_crossbar_stats *s, const int32_t *Sp, const int32_t *Sn,
-                             int64_t n) {
-    if (s->hist_width == 1 && s->hist_lo <= 0) { /* the usual case: stats.c */
-        xb_stat_ints_unit(s, Sp, Sn, n);
-        return;
-    }
+/* Any bins, values outside them clamped into the end bins (noisy sums
+ * can leave the noise-free range: dnoise.c). */
+static inline void stat_ints_clamped(xb_crossbar_stats *s, const int32_t *Sp, const int32_t *Sn,
+                                     int64_t n) {
     int64_t zeros = 0, mx = s->max_abs, lo = s->hist_lo, top = s->hist_bins - 1;
     for (int64_t i = 0; i < n; i++) {
         int64_t r = Sn ? (int64_t)Sp[i] - Sn[i] : Sp[i];
@@ -157,6 +155,14 @@ static inline void stat_ints(xb_crossbar_stats *s, const int32_t *Sp, const int3
     s->observed += n;
     s->zeros += zeros;
     s->max_abs = mx;
+}
+static inline void stat_ints(xb_crossbar_stats *s, const int32_t *Sp, const int32_t *Sn,
+                             int64_t n) {
+    if (s->hist_width == 1 && s->hist_lo <= 0) { /* the usual case: stats.c */
+        xb_stat_ints_unit(s, Sp, Sn, n);
+        return;
+    }
+    stat_ints_clamped(s, Sp, Sn, n);
 }
 
 #endif
