@@ -87,3 +87,28 @@ Test(fuzz_regress, graph_input_dims_product_overflow) {
     cr_assert_str_eq(ctx.msg, "big.onnx: graph input 'x': dims describe more than the "
                               "4294967296-byte limit");
 }
+
+/* fuzz_onnx_struct (session 8, finding 15): a Relu whose output name began
+ * with a NUL byte, which the loader reads as the empty name of an absent
+ * optional output, reached Relu's prepare with output -1; it wrote before
+ * the graph's tensor array (ASan heap-buffer-overflow).  Every op's first
+ * output is now checked once, in xb_graph_prepare. */
+Test(fuzz_regress, node_without_first_output_is_refused) {
+    static const char *const X[] = {"x", NULL}, *const Y[] = {"y", NULL}, *const NONE[] = {"", NULL};
+    ob_model m;
+    ob_begin(&m, 13);
+    int64_t d[] = {1, 4};
+    ob_input(&m, "x", OB_FLOAT, 2, d);
+    ob_node(&m, "Relu", "lost", X, NONE);
+    ob_node(&m, "Relu", "relu", X, Y);
+    ob_output(&m, "y");
+    size_t len;
+    const uint8_t *buf = ob_pack(&m, &len);
+    xb_ctx ctx = {0};
+    xb_graph *g = NULL;
+    xb_status st = xb_onnx_load_buffer(buf, len, "m.onnx", 1, &g, &ctx);
+    ob_end(&m);
+    cr_assert_null(g);
+    cr_assert_eq(st, XB_ERR_INVALID, "%s", ctx.msg);
+    cr_assert(strstr(ctx.msg, "node 'lost' (Relu): its first output has no name"), "%s", ctx.msg);
+}

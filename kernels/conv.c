@@ -295,9 +295,24 @@ static xb_status plan_edge(conv_params *cp, size_t *scratch, bool *ok, xb_ctx *c
     return XB_OK;
 }
 
+/* Planning EDGE looks at every lane of every tap of every panel and
+ * compares each panel's masks with the kept sets: up to npan x T x (NR +
+ * EDGE_MAX_SETS) steps, at load time, before any work cap can see the
+ * layer.  A fuzzed 1-D conv with a 2^20-tap kernel over 2^20 positions
+ * spent 30 s there (tests/fuzz/README.md, finding 14), so bigger plans are
+ * not attempted (the other paths serve the conv).  2^26 steps is about
+ * 7 times a 7 x 7 conv over 512 x 512 outputs. */
+#define EDGE_PLAN_MAX_STEPS ((double)(1 << 26))
+
+bool xb_conv_edge_plan_fits(const xb_conv_geom *cg) {
+    double npan = (double)((cg->P + NR - 1) / NR);
+    return npan * (double)(cg->kh * cg->kw) * (NR + EDGE_MAX_SETS) <= EDGE_PLAN_MAX_STEPS;
+}
+
 static bool edge_worth_it(const xb_conv_geom *cg) {
     return xb_sgemm_avx512_active() && cg->dh == 1 && cg->dw == 1 && cg->sh <= 4 &&
-           cg->sw <= 4 && cg->w == cg->wout * cg->sw && cg->P > 0 && cg->K > 0;
+           cg->sw <= 4 && cg->w == cg->wout * cg->sw && cg->P > 0 && cg->K > 0 &&
+           xb_conv_edge_plan_fits(cg);
 }
 
 /* COLS where SHIFT would copy panels or compute junk columns: SHIFT reads

@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "kernels/conv.h"
 #include "kernels/sgemm.h"
 #include "tests/test_util.h"
 
@@ -328,5 +329,25 @@ Test(conv, edge_masked_equals_padded_paths) {
 #endif
         free(outs[0]), free(outs[1]), free(outs[2]);
         g_keep_n = 0;
+    }
+}
+
+/* Planning EDGE is bounded at load (tests/fuzz/README.md, finding 14: a
+ * fuzzed 1-D conv, 2^20 taps over 2^20 positions, planned for 30 s before
+ * any work cap could refuse it): the models' shapes and a large 7 x 7 conv
+ * fit, that one does not (the other paths serve it). */
+Test(conv, edge_plan_is_bounded) {
+    struct { int64_t kh, kw, P; bool fits; } c[] = {
+        {3, 3, 32 * 32, true},  /* ResNet-20 stage 1 */
+        {5, 5, 28 * 28, true},  /* LeNet-5 */
+        {7, 7, 512 * 512, true},
+        {1, (int64_t)1 << 20, (int64_t)1 << 20, false},
+        {3, 3, (int64_t)1 << 24, false},
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        xb_conv_geom g;
+        memset(&g, 0, sizeof g);
+        g.kh = c[i].kh, g.kw = c[i].kw, g.P = c[i].P;
+        cr_assert_eq(xb_conv_edge_plan_fits(&g), c[i].fits, "case %zu", i);
     }
 }

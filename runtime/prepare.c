@@ -134,6 +134,15 @@ xb_status xb_graph_prepare(xb_graph *g, int64_t batch, xb_ctx *ctx) {
             if (!t->is_const) all_const = false;
         }
         if (st != XB_OK) break;
+        /* Every op's first output is required by ONNX; ops write it
+         * through xb_out_t without checking (a fuzzed Relu whose output
+         * name began with a NUL byte, read as the empty "absent" name,
+         * wrote before the tensor array: tests/fuzz/README.md, finding 15). */
+        if (n->n_out < 1 || n->out[0] < 0) {
+            st = xb_fail(ctx, XB_ERR_INVALID, "node '%s' (%s): its first output has no name",
+                         n->name, n->op_type);
+            break;
+        }
         xb_node_free_params(n);
         n->scratch_bytes = 0;
         st = xb_node_op(g, n)->prepare(g, n, ctx);
