@@ -300,8 +300,9 @@ static xb_status plan_edge(conv_params *cp, size_t *scratch, bool *ok, xb_ctx *c
  * EDGE_MAX_SETS) steps, at load time, before any work cap can see the
  * layer.  A fuzzed 1-D conv with a 2^20-tap kernel over 2^20 positions
  * spent 30 s there (tests/fuzz/README.md, finding 14), so bigger plans are
- * not attempted (the other paths serve the conv).  2^26 steps is about
- * 7 times a 7 x 7 conv over 512 x 512 outputs. */
+ * not attempted (the other paths serve the conv).  2^26 steps is 1.7
+ * times the plan of a 7 x 7 conv over 512 x 512 outputs (8192 panels x
+ * 49 taps x 96). */
 #define EDGE_PLAN_MAX_STEPS ((double)(1 << 26))
 
 bool xb_conv_edge_plan_fits(const xb_conv_geom *cg) {
