@@ -307,7 +307,12 @@ static xb_status plan_edge(conv_params *cp, size_t *scratch, bool *ok, xb_ctx *c
 
 bool xb_conv_edge_plan_fits(const xb_conv_geom *cg) {
     double npan = (double)((cg->P + NR - 1) / NR);
-    return npan * (double)(cg->kh * cg->kw) * (NR + EDGE_MAX_SETS) <= EDGE_PLAN_MAX_STEPS;
+    /* the panels' masks, then per row of K (channels x taps) its offset
+     * and one mask pair per kept set (a fuzzed conv with 2^20 input
+     * channels spent 14 s on those: finding 16) */
+    return npan * (double)(cg->kh * cg->kw) * (NR + EDGE_MAX_SETS) +
+               (double)cg->K * (1 + EDGE_MAX_SETS) <=
+           EDGE_PLAN_MAX_STEPS;
 }
 
 static bool edge_worth_it(const xb_conv_geom *cg) {

@@ -332,22 +332,25 @@ Test(conv, edge_masked_equals_padded_paths) {
     }
 }
 
-/* Planning EDGE is bounded at load (tests/fuzz/README.md, finding 14: a
- * fuzzed 1-D conv, 2^20 taps over 2^20 positions, planned for 30 s before
- * any work cap could refuse it): the models' shapes and a large 7 x 7 conv
- * fit, that one does not (the other paths serve it). */
+/* Planning EDGE is bounded at load (tests/fuzz/README.md, findings 14
+ * and 16: fuzzed 1-D convs, 2^20 taps over 2^20 positions and 2^20 input
+ * channels, planned for 30 s and 14 s before any work cap could refuse
+ * them): the models' shapes and a large 7 x 7 conv fit, those do not (the
+ * other paths serve them). */
 Test(conv, edge_plan_is_bounded) {
-    struct { int64_t kh, kw, P; bool fits; } c[] = {
-        {3, 3, 32 * 32, true},  /* ResNet-20 stage 1 */
-        {5, 5, 28 * 28, true},  /* LeNet-5 */
-        {7, 7, 512 * 512, true},
-        {1, (int64_t)1 << 20, (int64_t)1 << 20, false},
-        {3, 3, (int64_t)1 << 24, false},
+    struct { int64_t cin, kh, kw, P; bool fits; } c[] = {
+        {64, 3, 3, 8 * 8, true},  /* ResNet-20 stage 3 */
+        {3, 5, 5, 28 * 28, true}, /* LeNet-5 */
+        {512, 7, 7, 512 * 512, true},
+        {2, 1, (int64_t)1 << 20, (int64_t)1 << 20, false},
+        {1, 3, 3, (int64_t)1 << 24, false},
+        /* finding 16: 2^20 input channels, 64 taps, 64 outputs */
+        {(int64_t)1 << 20, 1, 64, 64, false},
     };
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
         xb_conv_geom g;
         memset(&g, 0, sizeof g);
-        g.kh = c[i].kh, g.kw = c[i].kw, g.P = c[i].P;
+        g.kh = c[i].kh, g.kw = c[i].kw, g.P = c[i].P, g.K = c[i].cin * c[i].kh * c[i].kw;
         cr_assert_eq(xb_conv_edge_plan_fits(&g), c[i].fits, "case %zu", i);
     }
 }
