@@ -65,6 +65,17 @@ Test(fuzz_regress, decode_raw_data_shorter_than_dims) {
     cr_assert_null(out.data);
 }
 
+/* Packs and loads the built model, which must be refused (no graph). */
+static xb_status load_refused(ob_model *m, const char *name, xb_ctx *ctx) {
+    size_t len;
+    const uint8_t *buf = ob_pack(m, &len);
+    xb_graph *g = NULL;
+    xb_status st = xb_onnx_load_buffer(buf, len, name, 1, &g, ctx);
+    ob_end(m);
+    cr_assert_null(g);
+    return st;
+}
+
 /* fuzz_onnx_struct: graph input dims each within the limit but whose
  * product overflows int64 (2^32 x 2^32) were accepted; shape arithmetic
  * in prepare and exec then overflowed (UB). */
@@ -76,13 +87,8 @@ Test(fuzz_regress, graph_input_dims_product_overflow) {
     ob_input(&m, "x", OB_FLOAT, 2, d);
     ob_node(&m, "Relu", "relu", X, Y);
     ob_output(&m, "y");
-    size_t len;
-    const uint8_t *buf = ob_pack(&m, &len);
     xb_ctx ctx = {0};
-    xb_graph *g = NULL;
-    xb_status st = xb_onnx_load_buffer(buf, len, "big.onnx", 1, &g, &ctx);
-    ob_end(&m);
-    cr_assert_null(g);
+    xb_status st = load_refused(&m, "big.onnx", &ctx);
     cr_assert_eq(st, XB_ERR_NOMEM, "%s", ctx.msg);
     cr_assert_str_eq(ctx.msg, "big.onnx: graph input 'x': dims describe more than the "
                               "4294967296-byte limit");
@@ -102,13 +108,8 @@ Test(fuzz_regress, node_without_first_output_is_refused) {
     ob_node(&m, "Relu", "lost", X, NONE);
     ob_node(&m, "Relu", "relu", X, Y);
     ob_output(&m, "y");
-    size_t len;
-    const uint8_t *buf = ob_pack(&m, &len);
     xb_ctx ctx = {0};
-    xb_graph *g = NULL;
-    xb_status st = xb_onnx_load_buffer(buf, len, "m.onnx", 1, &g, &ctx);
-    ob_end(&m);
-    cr_assert_null(g);
+    xb_status st = load_refused(&m, "m.onnx", &ctx);
     cr_assert_eq(st, XB_ERR_INVALID, "%s", ctx.msg);
     cr_assert(strstr(ctx.msg, "node 'lost' (Relu): its first output has no name"), "%s", ctx.msg);
 }

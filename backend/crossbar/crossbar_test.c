@@ -348,6 +348,37 @@ Test(crossbar, clipping_adc_matches_naive_model) {
     cr_assert_gt(clipped_cases, 30);
 }
 
+/* One clipping layer against the naive model (ref_clip), run as an
+ * ordinary call and as a profile call (prof): both outputs equal the
+ * model's and both count the same saturations, which are returned with the
+ * layer's path and whether it took the popcount sums (levbits). */
+static int64_t clip_both_ways(const xb_crossbar_config *c, const int8_t *w, const uint8_t *x,
+                              int64_t P, int it, int32_t *acc, int32_t *want, int *path,
+                              bool *pops) {
+    xb_ctx ctx = {0};
+    xb_crossbar_layer *l = xb_crossbar_layer_new(c, w, &ctx);
+    cr_assert_not_null(l, "%s", ctx.msg);
+    ref_clip(c, l->center, w, x, P, c->code_lo, c->code_hi, want);
+    int64_t sat[2];
+    for (int prof = 0; prof < 2; prof++) {
+        xb_crossbar_stats st;
+        cr_assert_eq(xb_crossbar_stats_init(&st, l, &ctx), XB_OK);
+        void *scratch = malloc(xb_crossbar_scratch_bytes(l, P));
+        xb_crossbar_matmul(l, 0, x, P, 0, prof, acc, scratch, &st);
+        free(scratch);
+        sat[prof] = st.saturated;
+        xb_crossbar_stats_free(&st);
+        for (int64_t i = 0; i < c->N * P; i++)
+            cr_assert_eq(acc[i], want[i], "it=%d path=%d prof=%d i=%lld: %d != %d", it, l->path,
+                         prof, (long long)i, acc[i], want[i]);
+    }
+    cr_assert_eq(sat[0], sat[1], "it=%d", it);
+    *path = l->path;
+    *pops = l->levbits != NULL;
+    xb_crossbar_layer_free(l);
+    return sat[0];
+}
+
 /* Many positions with position-dependent sparsity (whole 16-position runs
  * of some digit planes unflagged, partial last runs, several chunks): the
  * correction path still equals the naive model and counts the same
@@ -377,26 +408,10 @@ Test(crossbar, clipping_adc_sparse_runs_match_naive_model) {
                 if (band == 0) x[k * P + p] = 0;
                 if (band == 1) x[k * P + p] &= 3;
             }
-        xb_ctx ctx = {0};
-        xb_crossbar_layer *l = xb_crossbar_layer_new(&c, w, &ctx);
-        cr_assert_not_null(l, "%s", ctx.msg);
-        ref_clip(&c, l->center, w, x, P, c.code_lo, c.code_hi, want);
-        int64_t sat[2];
-        for (int prof = 0; prof < 2; prof++) {
-            xb_crossbar_stats st;
-            cr_assert_eq(xb_crossbar_stats_init(&st, l, &ctx), XB_OK);
-            void *scratch = malloc(xb_crossbar_scratch_bytes(l, P));
-            xb_crossbar_matmul(l, 0, x, P, 0, prof, acc, scratch, &st);
-            free(scratch);
-            sat[prof] = st.saturated;
-            xb_crossbar_stats_free(&st);
-            for (int64_t i = 0; i < N * P; i++)
-                cr_assert_eq(acc[i], want[i], "it=%d path=%d full=%d i=%lld: %d != %d", it,
-                             l->path, prof, (long long)i, acc[i], want[i]);
-        }
-        cr_assert_eq(sat[0], sat[1], "it=%d", it);
-        correction += l->path == XB_XPATH_CORRECTION && sat[0] > 0;
-        xb_crossbar_layer_free(l);
+        bool pops;
+        int path;
+        int64_t sat = clip_both_ways(&c, w, x, P, it, acc, want, &path, &pops);
+        correction += path == XB_XPATH_CORRECTION && sat > 0;
         free(w);
         free(x);
         free(acc);
@@ -438,26 +453,10 @@ Test(crossbar, popcount_clip_corrections_match_naive_model) {
                 if (band == 0) x[k * P + p] = 0;
                 if (band == 1) x[k * P + p] &= 1;
             }
-        xb_ctx ctx = {0};
-        xb_crossbar_layer *l = xb_crossbar_layer_new(&c, w, &ctx);
-        cr_assert_not_null(l, "%s", ctx.msg);
-        ref_clip(&c, l->center, w, x, P, c.code_lo, c.code_hi, want);
-        int64_t sat[2];
-        for (int prof = 0; prof < 2; prof++) {
-            xb_crossbar_stats st;
-            cr_assert_eq(xb_crossbar_stats_init(&st, l, &ctx), XB_OK);
-            void *scratch = malloc(xb_crossbar_scratch_bytes(l, P));
-            xb_crossbar_matmul(l, 0, x, P, 0, prof, acc, scratch, &st);
-            free(scratch);
-            sat[prof] = st.saturated;
-            xb_crossbar_stats_free(&st);
-            for (int64_t i = 0; i < N * P; i++)
-                cr_assert_eq(acc[i], want[i], "it=%d path=%d prof=%d i=%lld: %d != %d", it,
-                             l->path, prof, (long long)i, acc[i], want[i]);
-        }
-        cr_assert_eq(sat[0], sat[1], "it=%d", it);
-        fused += l->levbits && l->path == XB_XPATH_CORRECTION && sat[0] > 0;
-        xb_crossbar_layer_free(l);
+        bool pops;
+        int path;
+        int64_t sat = clip_both_ways(&c, w, x, P, it, acc, want, &path, &pops);
+        fused += pops && path == XB_XPATH_CORRECTION && sat > 0;
         free(w);
         free(x);
         free(acc);
