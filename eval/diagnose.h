@@ -33,6 +33,10 @@ typedef struct {
     bool suggest;       /* measure the suggestions too (default true) */
     int threads;        /* runner threads (<= 0: OpenMP's default) */
     int progress;       /* xb_progress_mode of the step count (eval/progress.h) */
+    /* One dataset run per layer made exact (the reference the tests compare
+     * the default image-major delta runs against; also taken when keeping
+     * every activation of two execs per thread would need too much memory). */
+    bool per_run;
 } xb_diag_opts;
 
 static inline xb_diag_opts xb_diag_opts_default(void) {
