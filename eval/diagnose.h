@@ -11,11 +11,15 @@
  * adc.layer_bits with the bits the worst layers need, encoding=differential,
  * crossbar.off_compensation=true; each measured on the same subset.
  *
- * Cost: (layers + 1) analog runs of the subset plus, per suggestion, an
- * ADC calibration when it needs one and one run; the report gives the
- * seconds it took.  The analog results of the session are not changed:
- * the runs use a wrapper engine whose statistics are discarded, and
- * suggestions build their own backends. */
+ * Cost: one analog baseline run of the subset, then per image and layer a
+ * delta run (runtime/exec.h) from that layer's node: only the layer and
+ * the nodes whose inputs changed are recomputed (the per-layer dataset
+ * runs, each recomputing every node before the layer, remain as the
+ * reference path, per_run); plus, per suggestion, an ADC calibration when
+ * it needs one and one run.  The report gives the seconds it took.  The
+ * analog results of the session are not changed: the runs use a wrapper
+ * engine whose statistics are discarded, and suggestions build their own
+ * backends. */
 #ifndef XBAR_DIAGNOSE_H
 #define XBAR_DIAGNOSE_H
 
@@ -33,6 +37,10 @@ typedef struct {
     bool suggest;       /* measure the suggestions too (default true) */
     int threads;        /* runner threads (<= 0: OpenMP's default) */
     int progress;       /* xb_progress_mode of the step count (eval/progress.h) */
+    /* One dataset run per layer made exact (the reference the tests compare
+     * the default image-major delta runs against; also taken when keeping
+     * every activation of two execs per thread would need too much memory). */
+    bool per_run;
 } xb_diag_opts;
 
 static inline xb_diag_opts xb_diag_opts_default(void) {

@@ -127,7 +127,7 @@ fail:
 
 xb_exec *xb_exec_new(const xb_graph *g, xb_ctx *ctx) { return exec_new(g, true, ctx); }
 
-xb_status xb_exec_plan_bytes(const xb_graph *g, size_t *bytes, xb_ctx *ctx) {
+static xb_status plan_bytes(const xb_graph *g, bool reuse, size_t *bytes, xb_ctx *ctx) {
     *bytes = 0;
     size_t T = (size_t)g->n_tensors + 1;
     int *block = xb_calloc(ctx, T, sizeof(int));
@@ -135,7 +135,7 @@ xb_status xb_exec_plan_bytes(const xb_graph *g, size_t *bytes, xb_ctx *ctx) {
     int nb = 0;
     xb_status st = block && size ? XB_OK : ctx->status;
     for (int t = 0; st == XB_OK && t < g->n_tensors; t++) block[t] = -1;
-    if (st == XB_OK) st = plan_blocks(g, true, block, size, &nb, ctx);
+    if (st == XB_OK) st = plan_blocks(g, reuse, block, size, &nb, ctx);
     size_t total = 0;
     for (int k = 0; st == XB_OK && k < nb; k++)
         total = total > SIZE_MAX - size[k] ? SIZE_MAX : total + size[k];
@@ -148,7 +148,19 @@ xb_status xb_exec_plan_bytes(const xb_graph *g, size_t *bytes, xb_ctx *ctx) {
     return st;
 }
 
-xb_exec *xb_exec_new_keep(const xb_graph *g, xb_ctx *ctx) { return exec_new(g, false, ctx); }
+xb_status xb_exec_plan_bytes(const xb_graph *g, size_t *bytes, xb_ctx *ctx) {
+    return plan_bytes(g, true, bytes, ctx);
+}
+
+xb_status xb_exec_plan_bytes_keep(const xb_graph *g, size_t *bytes, xb_ctx *ctx) {
+    return plan_bytes(g, false, bytes, ctx);
+}
+
+xb_exec *xb_exec_new_keep(const xb_graph *g, xb_ctx *ctx) {
+    xb_exec *e = exec_new(g, false, ctx);
+    if (e) e->keeps_all = true;
+    return e;
+}
 
 void xb_exec_free(xb_exec *e) {
     if (!e) return;
@@ -174,3 +186,72 @@ xb_status xb_exec_run_range(xb_exec *e, int from, int to, xb_ctx *ctx) {
 }
 
 xb_status xb_exec_run(xb_exec *e, xb_ctx *ctx) { return xb_exec_run_range(e, 0, e->g->n_nodes, ctx); }
+
+/* --- delta runs (exec.h) ------------------------------------------------ */
+
+xb_exec_delta *xb_exec_delta_new(const xb_exec *base, xb_ctx *ctx) {
+    if (!base->keeps_all) {
+        xb_fail(ctx, XB_ERR_INVALID, "delta run: the base exec must keep every activation "
+                "(xb_exec_new_keep)");
+        return NULL;
+    }
+    const xb_graph *g = base->g;
+    size_t T = (size_t)g->n_tensors + 1;
+    xb_exec_delta *d = xb_calloc(ctx, 1, sizeof *d);
+    if (!d) return NULL;
+    d->base = base;
+    d->e = xb_exec_new_keep(g, ctx);
+    d->own = xb_calloc(ctx, T, sizeof(void *));
+    d->bytes = xb_calloc(ctx, T, sizeof(size_t));
+    d->dirty = xb_calloc(ctx, T, 1);
+    if (!d->e || !d->own || !d->bytes || !d->dirty) {
+        xb_exec_delta_free(d);
+        return NULL;
+    }
+    for (int t = 0; t < g->n_tensors; t++) {
+        d->own[t] = d->e->buf[t];
+        /* constants are never recomputed; an activation's size fitted at
+         * exec_new, so tensor_bytes cannot overflow here */
+        d->bytes[t] = g->tensors[t].is_const || !d->own[t] ? 0 : tensor_bytes(&g->tensors[t]);
+    }
+    return d;
+}
+
+void xb_exec_delta_free(xb_exec_delta *d) {
+    if (!d) return;
+    xb_exec_free(d->e);
+    free(d->own);
+    free(d->bytes);
+    free(d->dirty);
+    free(d);
+}
+
+static bool reads_dirty(const xb_exec_delta *d, const xb_node *n) {
+    for (int j = 0; j < n->n_in; j++)
+        if (n->in[j] >= 0 && d->dirty[n->in[j]]) return true;
+    return false;
+}
+
+xb_status xb_exec_delta_run(xb_exec_delta *d, int changed, xb_ctx *ctx) {
+    const xb_graph *g = d->base->g;
+    if (changed < 0 || changed >= g->n_nodes)
+        return xb_fail(ctx, XB_ERR_INVALID, "delta run: node %d of %d", changed, g->n_nodes);
+    memcpy(d->e->buf, d->base->buf, (size_t)g->n_tensors * sizeof(void *));
+    memset(d->dirty, 0, (size_t)g->n_tensors);
+    d->nodes_run = 0;
+    for (int i = changed; i < g->n_nodes; i++) {
+        const xb_node *n = &g->nodes[i];
+        if (i != changed && !reads_dirty(d, n)) continue; /* base's value stands */
+        for (int j = 0; j < n->n_out; j++)
+            if (n->out[j] >= 0) d->e->buf[n->out[j]] = d->own[n->out[j]];
+        XB_TRY(xb_exec_run_range(d->e, i, i + 1, ctx));
+        d->nodes_run++;
+        for (int j = 0; j < n->n_out; j++) {
+            int t = n->out[j];
+            if (t < 0 || !d->own[t]) continue;
+            d->dirty[t] = memcmp(d->own[t], d->base->buf[t], d->bytes[t]) != 0;
+            if (!d->dirty[t]) d->e->buf[t] = d->base->buf[t];
+        }
+    }
+    return XB_OK;
+}

@@ -61,6 +61,7 @@ typedef struct xb_exec {
     void *engine_state;      /* per-exec state for the engine (stats, RNG) */
     int64_t image_index;     /* which dataset image is running: keys seeded noise */
     int thread;              /* worker index, for per-thread stats only */
+    bool keeps_all;          /* xb_exec_new_keep: every activation keeps its value */
 } xb_exec;
 
 /* Activations share memory by lifetime: a tensor's buffer may be reused by
@@ -82,6 +83,40 @@ xb_status xb_exec_plan_bytes(const xb_graph *g, size_t *bytes, xb_ctx *ctx);
 xb_status xb_exec_run(xb_exec *e, xb_ctx *ctx);
 /* Run nodes [from, to): used by constant folding and calibration. */
 xb_status xb_exec_run_range(xb_exec *e, int from, int to, xb_ctx *ctx);
+
+/* The bytes xb_exec_new_keep(g) would allocate (one buffer per activation,
+ * plus the scratch), computed without allocating them. */
+xb_status xb_exec_plan_bytes_keep(const xb_graph *g, size_t *bytes, xb_ctx *ctx);
+
+/* Re-running a graph after one node changed, against a base run.
+ *
+ * `base` is a keep exec (xb_exec_new_keep) that has run the graph; a delta
+ * re-runs node `changed` with its own exec (whose engine may compute that
+ * node differently) and then only the nodes that read a tensor whose value
+ * now differs from base's (compared byte for byte); every other tensor is
+ * read from base.  This gives exactly what a full run of the delta's exec
+ * would, provided the delta's exec computes every node other than
+ * `changed` as base's did from the same inputs (same engine otherwise,
+ * same image_index): nodes are functions of their inputs.  What it saves:
+ * every node before `changed`, and every node after it whose inputs came
+ * out identical (e.g. the changed node's output rounded to the same
+ * codes).  The diagnosis (eval/diagnose.c) runs one delta per matrix layer
+ * made exact, per image. */
+typedef struct xb_exec_delta {
+    xb_exec *e;            /* runs the recomputed nodes: set its engine, state, image_index */
+    const xb_exec *base;
+    void **own;            /* [n_tensors] e's own buffers */
+    size_t *bytes;         /* [n_tensors] value bytes of each activation */
+    uint8_t *dirty;        /* [n_tensors] differs from base after the last run */
+    int64_t nodes_run;     /* nodes recomputed by the last run */
+} xb_exec_delta;
+
+xb_exec_delta *xb_exec_delta_new(const xb_exec *base, xb_ctx *ctx);
+void xb_exec_delta_free(xb_exec_delta *d);
+/* Node `changed` and what depends on a changed value; afterwards
+ * d->e->buf[t] holds every tensor's value (pointing into base's buffers
+ * for the unchanged ones) and dirty[t] says which differ from base. */
+xb_status xb_exec_delta_run(xb_exec_delta *d, int changed, xb_ctx *ctx);
 
 static inline void *xb_buf(const xb_exec *e, int tensor) { return e->buf[tensor]; }
 #define XB_IN_F32(e, n, i) ((const float *)(e)->buf[(n)->in[i]])

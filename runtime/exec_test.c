@@ -65,3 +65,72 @@ Test(exec, chain_shares_blocks_and_matches_private_buffers) {
     xb_exec_free(keep);
     xb_test_end(&tg);
 }
+
+/* Keep-plan bytes: one buffer per activation plus the largest scratch. */
+Test(exec, keep_plan_bytes_count_every_activation) {
+    xb_test_graph tg;
+    build_chain(&tg, 8);
+    cr_assert_eq(xb_test_prepare(&tg), XB_OK, "%s", tg.ctx.msg);
+    size_t keep = 0, shared = 0, scratch = 0;
+    cr_assert_eq(xb_exec_plan_bytes_keep(tg.g, &keep, &tg.ctx), XB_OK, "%s", tg.ctx.msg);
+    cr_assert_eq(xb_exec_plan_bytes(tg.g, &shared, &tg.ctx), XB_OK, "%s", tg.ctx.msg);
+    for (int i = 0; i < tg.g->n_nodes; i++)
+        if (tg.g->nodes[i].scratch_bytes > scratch) scratch = tg.g->nodes[i].scratch_bytes;
+    /* x, side, t0..t7, y: 11 activations of 64 floats */
+    cr_assert_eq(keep, 11 * 64 * sizeof(float) + scratch, "%zu", keep);
+    cr_assert_lt(shared, keep);
+    xb_test_end(&tg);
+}
+
+/* Delta runs (exec.h): only the changed node and what reads a changed value
+ * are recomputed, and the values are those of a full run. */
+Test(exec, delta_reruns_only_what_changed) {
+    xb_test_graph tg;
+    build_chain(&tg, 8); /* node 0: side = Relu(x); nodes 1..8: t0..t7; node 9: y */
+    cr_assert_eq(xb_test_prepare(&tg), XB_OK, "%s", tg.ctx.msg);
+    cr_assert_eq(tg.g->n_nodes, 10);
+    const xb_graph *g = tg.g;
+    xb_exec *base = xb_exec_new_keep(g, &tg.ctx), *full = xb_exec_new(g, &tg.ctx);
+    cr_assert(base && full, "%s", tg.ctx.msg);
+    xb_ctx c2 = {0};
+    cr_assert_null(xb_exec_delta_new(full, &c2), "a shared exec keeps no values");
+    cr_assert_eq(c2.status, XB_ERR_INVALID);
+    xb_exec_delta *d = xb_exec_delta_new(base, &tg.ctx);
+    cr_assert(d, "%s", tg.ctx.msg);
+    float xin[64];
+    for (int i = 0; i < 64; i++) xin[i] = (float)(i - 32) / 8.0f;
+    memcpy(base->buf[g->inputs[0]], xin, sizeof xin);
+    memcpy(full->buf[g->inputs[0]], xin, sizeof xin);
+    cr_assert_eq(xb_exec_run(base, &tg.ctx), XB_OK, "%s", tg.ctx.msg);
+    cr_assert_eq(xb_exec_run(full, &tg.ctx), XB_OK, "%s", tg.ctx.msg);
+    int y = g->outputs[0], t3 = g->nodes[4].out[0], side = g->nodes[0].out[0];
+    /* Recomputed to the same bytes: nothing downstream runs. */
+    cr_assert_eq(xb_exec_delta_run(d, 4, &tg.ctx), XB_OK, "%s", tg.ctx.msg);
+    cr_assert_eq(d->nodes_run, 1);
+    cr_assert_eq(d->e->buf[y], base->buf[y]);
+    cr_assert_eq(d->e->buf[t3], base->buf[t3], "an equal value is read from base");
+    /* Base as if its node 4 had computed otherwise (t3 and what follows):
+     * the delta's node 4 now differs, so t4..t7 and y are recomputed (6
+     * nodes) and y is a full run's; side (node 0) is still base's. */
+    ((float *)base->buf[t3])[5] += 1.0f;
+    cr_assert_eq(xb_exec_run_range(base, 5, 10, &tg.ctx), XB_OK, "%s", tg.ctx.msg);
+    cr_assert_eq(xb_exec_delta_run(d, 4, &tg.ctx), XB_OK, "%s", tg.ctx.msg);
+    cr_assert_eq(d->nodes_run, 6);
+    cr_assert(d->dirty[t3] && d->dirty[y]);
+    cr_assert(!d->dirty[side]);
+    cr_assert_eq(d->e->buf[side], base->buf[side]);
+    cr_assert_neq(d->e->buf[y], base->buf[y]);
+    cr_assert_eq(memcmp(d->e->buf[y], full->buf[y], sizeof xin), 0);
+    /* The last node alone: only y. */
+    cr_assert_eq(xb_exec_run(base, &tg.ctx), XB_OK, "%s", tg.ctx.msg);
+    ((float *)base->buf[y])[0] += 1.0f;
+    cr_assert_eq(xb_exec_delta_run(d, 9, &tg.ctx), XB_OK, "%s", tg.ctx.msg);
+    cr_assert_eq(d->nodes_run, 1);
+    cr_assert(d->dirty[y] && !d->dirty[t3], "each run starts from base");
+    cr_assert_eq(memcmp(d->e->buf[y], full->buf[y], sizeof xin), 0);
+    cr_assert_eq(xb_exec_delta_run(d, 10, &c2), XB_ERR_INVALID);
+    xb_exec_delta_free(d);
+    xb_exec_free(base);
+    xb_exec_free(full);
+    xb_test_end(&tg);
+}
