@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "backend/crossbar/crossbar.h"
+#include "backend/crossbar/hist.h"
 
 /* Draw kinds, folded into the random-number key so the streams never
  * overlap. */
@@ -124,7 +125,7 @@ typedef struct {
     int64_t bins, lo; /* the stats' histogram: bin b holds value lo + b */
     int64_t zeros;    /* zeros counted outside the copies (all-zero runs) */
     int64_t observed;
-    int32_t mx;
+    xb_hist_bits hb;  /* xb_stat_acc_ints' counts (hist.h), into copy 0 */
 } xb_stat_acc;
 size_t xb_stat_acc_bytes(const xb_crossbar_layer *l);
 bool xb_stat_acc_begin(xb_stat_acc *a, const xb_crossbar_stats *st, void *mem, size_t bytes);

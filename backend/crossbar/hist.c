@@ -1,0 +1,272 @@
+/* Exact histogram in bit-sliced counters (hist.h).
+ *
+ * A group is 256 values as 16 vectors of 16 lanes.  Each value v with
+ * u = v - base < 32 sets bit u of its lane's one-hot word; Harley-Seal
+ * carry-save adders (CSA: a + b + c = sum + 2 carry, bitwise) fold the 16
+ * one-hot words of a lane into the running planes ones, twos, fours,
+ * eights (each one bit per (lane, value)) and one carry of weight 16,
+ * which is added into the binary counter big[] (XB_HIST_BIG bits).  So
+ * after any number of groups, lane i's count of value base + b is
+ *   sum_p weight_p x bit b of plane p, lane i,
+ * read out (folded into h) when big could overflow and at the end.  A
+ * group costs about two ternary-logic operations per vector and window
+ * instead of 16 scalar read-modify-writes of a histogram word.  Two windows
+ * of 32 values hold nearly all sums; values outside both are counted one
+ * by one into h (AVX-512: compressed out of the vector). */
+#include <string.h>
+
+#include "backend/crossbar/hist.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define XB_HIST_X86 1
+#endif
+
+void xb_hist_init(xb_hist_bits *b, int32_t base, uint32_t *h, int32_t stride) {
+    b->stride = stride;
+    memset(b->pl, 0, sizeof b->pl);
+    b->npend = 0;
+    b->groups = 0;
+    b->cap = ((int64_t)1 << XB_HIST_BIG) - 1;
+    b->base = base;
+    b->h = h;
+}
+
+/* The planes into h, then empty.  Per plane the lanes' bits are counted
+ * per bin first (a loop over the 32 bins that vectorises, no branch per
+ * set bit). */
+static void fold(xb_hist_bits *b) {
+    for (int w = 0; w < XB_HIST_NWIN; w++) {
+        uint32_t cnt[XB_HIST_WIN] = {0};
+        for (int p = 0; p < XB_HIST_PLANES; p++) {
+            uint32_t wt = p < 4 ? 1u << p : 16u << (p - 4), c[XB_HIST_WIN] = {0};
+            for (int i = 0; i < XB_HIST_LANES; i++)
+                for (int k = 0; k < XB_HIST_WIN; k++) c[k] += (b->pl[w][p][i] >> k) & 1;
+            for (int k = 0; k < XB_HIST_WIN; k++) cnt[k] += c[k] * wt;
+        }
+        for (int k = 0; k < XB_HIST_WIN; k++)
+            if (cnt[k]) b->h[b->base + w * XB_HIST_WIN + k] += cnt[k];
+    }
+    memset(b->pl, 0, sizeof b->pl);
+    b->groups = 0;
+}
+
+/* The Harley-Seal network over 16 inputs IN(0) .. IN(15) (IN evaluated in
+ * order, once each), with CSA(h, l, a, b, c): l = a ^ b ^ c, h = majority.
+ * Afterwards ones + 2 twos + 4 fours + 8 eights + 16 sixteens equals the
+ * old planes' total plus the inputs, per bit. */
+#define HS_NETWORK(T)                                                                              \
+    do {                                                                                           \
+        T twosA, twosB, foursA, foursB, eightsA, eightsB;                                          \
+        CSA(twosA, ones, ones, IN(0), IN(1));                                                      \
+        CSA(twosB, ones, ones, IN(2), IN(3));                                                      \
+        CSA(foursA, twos, twos, twosA, twosB);                                                     \
+        CSA(twosA, ones, ones, IN(4), IN(5));                                                      \
+        CSA(twosB, ones, ones, IN(6), IN(7));                                                      \
+        CSA(foursB, twos, twos, twosA, twosB);                                                     \
+        CSA(eightsA, fours, fours, foursA, foursB);                                                \
+        CSA(twosA, ones, ones, IN(8), IN(9));                                                      \
+        CSA(twosB, ones, ones, IN(10), IN(11));                                                    \
+        CSA(foursA, twos, twos, twosA, twosB);                                                     \
+        CSA(twosA, ones, ones, IN(12), IN(13));                                                    \
+        CSA(twosB, ones, ones, IN(14), IN(15));                                                    \
+        CSA(foursB, twos, twos, twosA, twosB);                                                     \
+        CSA(eightsB, fours, fours, foursA, foursB);                                                \
+        CSA(sixteens, eights, eights, eightsA, eightsB);                                           \
+    } while (0)
+
+/* --- portable: the same network per lane on 32-bit words ----------------- */
+
+#define CSA(h, l, a, b, c)                                                                         \
+    do {                                                                                           \
+        uint32_t a_ = (a), b_ = (b), c_ = (c);                                                     \
+        h = (a_ & b_) | ((a_ ^ b_) & c_);                                                          \
+        l = a_ ^ b_ ^ c_;                                                                          \
+    } while (0)
+#define IN(j) x[j]
+
+/* One lane's 16 one-hot words of window w into its planes. */
+static void lane_add(uint32_t pl[XB_HIST_PLANES][XB_HIST_LANES], int i, const uint32_t *x) {
+    uint32_t ones = pl[0][i], twos = pl[1][i], fours = pl[2][i], eights = pl[3][i], sixteens;
+    HS_NETWORK(uint32_t);
+    pl[0][i] = ones, pl[1][i] = twos, pl[2][i] = fours, pl[3][i] = eights;
+    for (int k = 0; k < XB_HIST_BIG; k++) { /* ripple the carries into big */
+        uint32_t t = pl[4 + k][i] & sixteens;
+        pl[4 + k][i] ^= sixteens;
+        sixteens = t;
+    }
+}
+
+static void groups_portable(xb_hist_bits *b, const int32_t *Sp, const int32_t *Sn, int64_t ng) {
+    uint32_t base = (uint32_t)b->base;
+    for (int64_t g = 0; g < ng; g++) {
+        const int32_t *p = Sp + g * XB_HIST_BLOCK, *q = Sn ? Sn + g * XB_HIST_BLOCK : NULL;
+        for (int i = 0; i < XB_HIST_LANES; i++) {
+            uint32_t x[XB_HIST_NWIN][16];
+            for (int j = 0; j < 16; j++) {
+                int32_t v = q ? p[j * 16 + i] - q[j * 16 + i] : p[j * 16 + i];
+                uint32_t u = (uint32_t)v - base;
+                for (int w = 0; w < XB_HIST_NWIN; w++) {
+                    uint32_t uw = u - (uint32_t)(w * XB_HIST_WIN);
+                    x[w][j] = uw < XB_HIST_WIN ? 1u << uw : 0;
+                }
+                if (u >= XB_HIST_NWIN * XB_HIST_WIN) b->h[v + i * b->stride]++;
+            }
+            for (int w = 0; w < XB_HIST_NWIN; w++) lane_add(b->pl[w], i, x[w]);
+        }
+        if (++b->groups >= b->cap) fold(b);
+    }
+}
+#undef CSA
+#undef IN
+
+/* --- AVX-512F ---------------------------------------------------------- */
+
+#ifdef XB_HIST_X86
+#define XB_HIST_TARGET __attribute__((target("avx512f")))
+
+/* One input vector: its one-hot words in window w (VPSLLVD gives 0 for
+ * counts >= 32: values below the window wrap to large counts); in window 0
+ * also the values outside all windows, compressed into ovf. */
+XB_HIST_TARGET static inline __attribute__((always_inline)) __m512i
+onehot(const int32_t *p, const int32_t *q, __m512i vbase, __m512i voff, int w, int32_t *ovf,
+       int64_t *no) {
+    __m512i v = _mm512_loadu_si512((const void *)p);
+    if (q) v = _mm512_sub_epi32(v, _mm512_loadu_si512((const void *)q));
+    __m512i u = _mm512_sub_epi32(v, vbase); /* vbase: base + 32 w */
+    if (w == 0) {
+        __mmask16 out = _mm512_cmpge_epu32_mask(u, _mm512_set1_epi32(XB_HIST_NWIN * XB_HIST_WIN));
+        /* always stored (no branch on the mask): the next vector's outliers
+         * overwrite the slots past this one's */
+        _mm512_storeu_si512((void *)(ovf + *no),
+                            _mm512_maskz_compress_epi32(out, _mm512_add_epi32(v, voff)));
+        *no += __builtin_popcount(out);
+    }
+    return _mm512_sllv_epi32(_mm512_set1_epi32(1), u);
+}
+
+#define OVF_CAP 2048 /* outliers buffered (plus one group's) */
+
+#define CSA(h, l, a, b, c)                                                                         \
+    do {                                                                                           \
+        __m512i a_ = (a), b_ = (b), c_ = (c);                                                      \
+        h = _mm512_ternarylogic_epi32(a_, b_, c_, 0xe8);                                           \
+        l = _mm512_ternarylogic_epi32(a_, b_, c_, 0x96);                                           \
+    } while (0)
+#define IN(j) onehot(p + (j) * 16, q ? q + (j) * 16 : NULL, vbase, voff, w, ovf, &no)
+
+/* ng groups (ng + groups <= cap) into window w's planes, kept in registers
+ * meanwhile; window 0 also counts the outliers into h. */
+XB_HIST_TARGET static inline __attribute__((always_inline)) void
+window_avx512(xb_hist_bits *b, int w, const int32_t *Sp, const int32_t *Sn, int64_t ng) {
+    const __m512i vbase = _mm512_set1_epi32(b->base + w * XB_HIST_WIN),
+                  voff = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
+                                                              12, 13, 14, 15),
+                                            _mm512_set1_epi32(b->stride));
+    /* the outliers collected over many groups, then counted in one loop
+     * (a loop per group mispredicts its exit about once a group) */
+    int32_t ovf[OVF_CAP + XB_HIST_BLOCK + 16];
+    int64_t no = 0;
+    uint32_t(*pl)[XB_HIST_LANES] = b->pl[w];
+    __m512i ones = _mm512_loadu_si512((const void *)pl[0]),
+            twos = _mm512_loadu_si512((const void *)pl[1]),
+            fours = _mm512_loadu_si512((const void *)pl[2]),
+            eights = _mm512_loadu_si512((const void *)pl[3]), big[XB_HIST_BIG];
+    for (int k = 0; k < XB_HIST_BIG; k++) big[k] = _mm512_loadu_si512((const void *)pl[4 + k]);
+    for (int64_t g = 0; g < ng; g++) {
+        const int32_t *p = Sp + g * XB_HIST_BLOCK, *q = Sn ? Sn + g * XB_HIST_BLOCK : NULL;
+        __m512i sixteens;
+        HS_NETWORK(__m512i);
+        for (int k = 0; k < XB_HIST_BIG; k++) {
+            __m512i t = _mm512_and_si512(big[k], sixteens);
+            big[k] = _mm512_xor_si512(big[k], sixteens);
+            sixteens = t;
+        }
+        if (no > OVF_CAP) {
+            for (int64_t i = 0; i < no; i++) b->h[ovf[i]]++;
+            no = 0;
+        }
+    }
+    for (int64_t i = 0; i < no; i++) b->h[ovf[i]]++;
+    _mm512_storeu_si512((void *)pl[0], ones);
+    _mm512_storeu_si512((void *)pl[1], twos);
+    _mm512_storeu_si512((void *)pl[2], fours);
+    _mm512_storeu_si512((void *)pl[3], eights);
+    for (int k = 0; k < XB_HIST_BIG; k++) _mm512_storeu_si512((void *)pl[4 + k], big[k]);
+}
+
+XB_HIST_TARGET static void window0_avx512(xb_hist_bits *b, const int32_t *Sp, const int32_t *Sn,
+                                          int64_t ng) {
+    window_avx512(b, 0, Sp, Sn, ng);
+}
+
+XB_HIST_TARGET static void window1_avx512(xb_hist_bits *b, const int32_t *Sp, const int32_t *Sn,
+                                          int64_t ng) {
+    window_avx512(b, 1, Sp, Sn, ng);
+}
+
+/* Window by window over runs of groups that fit the big counters (the data
+ * is read once per window: each pass keeps its planes in registers). */
+static void groups_avx512(xb_hist_bits *b, const int32_t *Sp, const int32_t *Sn, int64_t ng) {
+    _Static_assert(XB_HIST_NWIN == 2, "one pass per window");
+    while (ng > 0) {
+        int64_t m = b->cap - b->groups < ng ? b->cap - b->groups : ng;
+        window0_avx512(b, Sp, Sn, m);
+        window1_avx512(b, Sp, Sn, m);
+        Sp += m * XB_HIST_BLOCK;
+        if (Sn) Sn += m * XB_HIST_BLOCK;
+        ng -= m;
+        b->groups += m;
+        if (b->groups >= b->cap) fold(b);
+    }
+}
+#undef CSA
+#undef IN
+#endif
+
+bool xb_hist_avx512(void) {
+#ifdef XB_HIST_X86
+    return __builtin_cpu_supports("avx512f");
+#else
+    return false;
+#endif
+}
+
+typedef void (*groups_fn)(xb_hist_bits *, const int32_t *, const int32_t *, int64_t);
+
+/* Whole groups straight from Sp / Sn, the rest through b->pend. */
+static void add(xb_hist_bits *b, const int32_t *Sp, const int32_t *Sn, int64_t n, groups_fn fn) {
+    int64_t i = 0;
+    if (b->npend) {
+        i = XB_HIST_BLOCK - b->npend < n ? XB_HIST_BLOCK - b->npend : n;
+        for (int64_t k = 0; k < i; k++) b->pend[b->npend + k] = Sn ? Sp[k] - Sn[k] : Sp[k];
+        b->npend += i;
+        if (b->npend < XB_HIST_BLOCK) return;
+        fn(b, b->pend, NULL, 1);
+        b->npend = 0;
+    }
+    int64_t ng = (n - i) / XB_HIST_BLOCK;
+    if (ng) fn(b, Sp + i, Sn ? Sn + i : NULL, ng);
+    for (i += ng * XB_HIST_BLOCK; i < n; i++)
+        b->pend[b->npend++] = Sn ? Sp[i] - Sn[i] : Sp[i];
+}
+
+void xb_hist_add_portable(xb_hist_bits *b, const int32_t *Sp, const int32_t *Sn, int64_t n) {
+    add(b, Sp, Sn, n, groups_portable);
+}
+
+void xb_hist_add(xb_hist_bits *b, const int32_t *Sp, const int32_t *Sn, int64_t n) {
+#ifdef XB_HIST_X86
+    if (xb_hist_avx512()) {
+        add(b, Sp, Sn, n, groups_avx512);
+        return;
+    }
+#endif
+    add(b, Sp, Sn, n, groups_portable);
+}
+
+void xb_hist_flush(xb_hist_bits *b) {
+    for (int64_t i = 0; i < b->npend; i++) b->h[b->pend[i]]++;
+    b->npend = 0;
+    fold(b);
+}
