@@ -357,6 +357,10 @@ static bool profile_block(corr_run *f) {
         f->st->hist[-f->st->hist_lo / f->st->hist_width] += zeros;
     }
     if (!f->nr) return false;
+    if (f->acc_on && l->levbits && !pair && !f->clip && f->pt > 1) { /* no sums stored */
+        xb_stat_acc_bitsums(&f->acc, l, blk, f->bm, f->pt, f->s->qj, f->s->qcols, f->nr, f->nsel);
+        return false;
+    }
     kept_sums(f, blk);
     int32_t *S = (int32_t *)f->s->S;
     if (f->acc_on) { /* the counts do not depend on the order: N columns' runs a call */

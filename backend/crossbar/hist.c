@@ -15,6 +15,7 @@
  * by one into h (AVX-512: compressed out of the vector). */
 #include <string.h>
 
+#include "backend/crossbar/bitsums_simd.h"
 #include "backend/crossbar/hist.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -263,6 +264,63 @@ void xb_hist_add(xb_hist_bits *b, const int32_t *Sp, const int32_t *Sn, int64_t 
     }
 #endif
     add(b, Sp, Sn, n, groups_portable);
+}
+
+#ifdef XB_HIST_X86
+/* Columns whose sums are counted a call (buffer of 16 positions each). */
+#define FUSE_COLS 64
+
+/* The column sums of each run (bitsums.c's col_sums) into an aligned L1
+ * buffer, full 16-lane stores (a run cut at pt is stored packed: each
+ * column's store overwrites the previous one's lanes past wd), then
+ * counted: no masked stores into the strided [C][nsel] rows and no re-read
+ * of them from L2.  PLANES and W are compile-time where the callers pass
+ * constants. */
+XB_BITS_TARGET static inline __attribute__((always_inline)) void
+runs_sums(xb_hist_bits *b, const uint64_t *lb, int64_t C, int planes, int64_t W,
+          const uint64_t *bm, int64_t pp, int64_t pt, const uint8_t *qj, const int32_t *qcols,
+          int64_t nr) {
+    _Alignas(64) int32_t buf[FUSE_COLS * 16 + 16];
+    for (int64_t ri = 0; ri < nr; ri++) {
+        int64_t q0 = qcols[ri], wd = pt - q0 < 16 ? pt - q0 : 16;
+        const uint64_t *m = bm + (int64_t)qj[ri] * W * pp + q0;
+        __m512i M[2][2];
+        for (int64_t w = 0; w < W; w++) halves(m + w * pp, M[w]);
+        for (int64_t c0 = 0; c0 < C; c0 += FUSE_COLS) {
+            int64_t nc = C - c0 < FUSE_COLS ? C - c0 : FUSE_COLS;
+            for (int64_t c = 0; c < nc; c++)
+                _mm512_storeu_si512((void *)(buf + c * wd),
+                                    col_sums(lb + (c0 + c) * planes * W, planes, W, M));
+            add(b, buf, NULL, nc * wd, groups_avx512);
+        }
+    }
+}
+
+XB_BITS_TARGET static void runs_w2p2(xb_hist_bits *b, const uint64_t *lb, int64_t C,
+                                     const uint64_t *bm, int64_t pp, int64_t pt, const uint8_t *qj,
+                                     const int32_t *qcols, int64_t nr) {
+    runs_sums(b, lb, C, 2, 2, bm, pp, pt, qj, qcols, nr);
+}
+
+XB_BITS_TARGET static void runs_any(xb_hist_bits *b, const uint64_t *lb, int64_t C, int planes,
+                                    int64_t W, const uint64_t *bm, int64_t pp, int64_t pt,
+                                    const uint8_t *qj, const int32_t *qcols, int64_t nr) {
+    runs_sums(b, lb, C, planes, W, bm, pp, pt, qj, qcols, nr);
+}
+#endif
+
+void xb_hist_add_bitsums(xb_hist_bits *b, const uint64_t *lb, int64_t C, int planes, int64_t W,
+                         const uint64_t *bm, int64_t pp, int64_t pt, const uint8_t *qj,
+                         const int32_t *qcols, int64_t nr) {
+#ifdef XB_HIST_X86
+    if (planes == 2 && W == 2)
+        runs_w2p2(b, lb, C, bm, pp, pt, qj, qcols, nr);
+    else
+        runs_any(b, lb, C, planes, W, bm, pp, pt, qj, qcols, nr);
+#else
+    (void)b, (void)lb, (void)C, (void)planes, (void)W, (void)bm, (void)pp, (void)pt, (void)qj,
+        (void)qcols, (void)nr;
+#endif
 }
 
 void xb_hist_flush(xb_hist_bits *b) {

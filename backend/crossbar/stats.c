@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend/crossbar/bitsums.h"
 #include "backend/crossbar/internal.h"
 #include "backend/crossbar/noise.h"
 
@@ -199,6 +200,15 @@ static inline void acc_block(uint32_t *h0, int64_t bins, const int32_t *v) {
 void xb_stat_acc_ints(xb_stat_acc *a, const int32_t *Sp, const int32_t *Sn, int64_t n) {
     xb_hist_add(&a->hb, Sp, Sn, n);
     a->observed += n;
+}
+
+void xb_stat_acc_bitsums(xb_stat_acc *a, const xb_crossbar_layer *l, int64_t blk,
+                         const uint64_t *bm, int64_t pt, const uint8_t *qj, const int32_t *qcols,
+                         int64_t nr, int64_t nsel) {
+    int64_t C = l->C, W = l->lev_words;
+    const uint64_t *lb = l->levbits + (size_t)(blk * C * l->lev_planes * W);
+    xb_hist_add_bitsums(&a->hb, lb, C, l->lev_planes, W, bm, xb_bits_ppad(pt), pt, qj, qcols, nr);
+    a->observed += C * nsel;
 }
 
 /* stat_value over n analog values: with one value per bin, rounded as
