@@ -28,7 +28,7 @@ void xb_hist_init(xb_hist_bits *b, int32_t base, uint32_t *h, int32_t stride) {
     memset(b->pl, 0, sizeof b->pl);
     b->npend = 0;
     b->groups = 0;
-    b->cap = ((int64_t)1 << XB_HIST_BIG) - 1;
+    b->cap = XB_HIST_CAP;
     b->base = base;
     b->h = h;
 }
@@ -40,7 +40,7 @@ static void fold(xb_hist_bits *b) {
     for (int w = 0; w < XB_HIST_NWIN; w++) {
         uint32_t cnt[XB_HIST_WIN] = {0};
         for (int p = 0; p < XB_HIST_PLANES; p++) {
-            uint32_t wt = p < 4 ? 1u << p : 16u << (p - 4), c[XB_HIST_WIN] = {0};
+            uint32_t wt = p < 6 ? 1u << p : 64u << (p - 6), c[XB_HIST_WIN] = {0};
             for (int i = 0; i < XB_HIST_LANES; i++)
                 for (int k = 0; k < XB_HIST_WIN; k++) c[k] += (b->pl[w][p][i] >> k) & 1;
             for (int k = 0; k < XB_HIST_WIN; k++) cnt[k] += c[k] * wt;
@@ -86,14 +86,17 @@ static void fold(xb_hist_bits *b) {
     } while (0)
 #define IN(j) x[j]
 
-/* One lane's 16 one-hot words of window w into its planes. */
+/* One lane's 16 one-hot words of window w into its planes: the weight-16
+ * carries rippled through the planes of weight 16, 32 and the binary
+ * counter (the AVX-512 kernel adds four groups' carries at a time; the
+ * planes mean the same). */
 static void lane_add(uint32_t pl[XB_HIST_PLANES][XB_HIST_LANES], int i, const uint32_t *x) {
     uint32_t ones = pl[0][i], twos = pl[1][i], fours = pl[2][i], eights = pl[3][i], sixteens;
     HS_NETWORK(uint32_t);
     pl[0][i] = ones, pl[1][i] = twos, pl[2][i] = fours, pl[3][i] = eights;
-    for (int k = 0; k < XB_HIST_BIG; k++) { /* ripple the carries into big */
-        uint32_t t = pl[4 + k][i] & sixteens;
-        pl[4 + k][i] ^= sixteens;
+    for (int k = 4; k < XB_HIST_PLANES; k++) {
+        uint32_t t = pl[k][i] & sixteens;
+        pl[k][i] ^= sixteens;
         sixteens = t;
     }
 }
@@ -146,7 +149,7 @@ onehot(const int32_t *p, const int32_t *q, __m512i vbase, __m512i voff, int w, i
     return _mm512_sllv_epi32(_mm512_set1_epi32(1), u);
 }
 
-#define OVF_CAP 2048 /* outliers buffered (plus one group's) */
+#define OVF_CAP 2048 /* outliers buffered (plus four groups') */
 
 #define CSA(h, l, a, b, c)                                                                         \
     do {                                                                                           \
@@ -156,8 +159,33 @@ onehot(const int32_t *p, const int32_t *q, __m512i vbase, __m512i voff, int w, i
     } while (0)
 #define IN(j) onehot(p + (j) * 16, q ? q + (j) * 16 : NULL, vbase, voff, w, ovf, &no)
 
+/* One group's 16 vectors into ones .. eights; returns the weight-16
+ * carries. */
+XB_HIST_TARGET static inline __attribute__((always_inline)) __m512i
+group16(__m512i *o, __m512i *t, __m512i *f, __m512i *e, const int32_t *p, const int32_t *q,
+        __m512i vbase, __m512i voff, int w, int32_t *ovf, int64_t *nop) {
+    __m512i ones = *o, twos = *t, fours = *f, eights = *e, sixteens;
+    int64_t no = *nop;
+    HS_NETWORK(__m512i);
+    *o = ones, *t = twos, *f = fours, *e = eights, *nop = no;
+    return sixteens;
+}
+
+/* x (weight 64) rippled into the binary counter. */
+#define RIPPLE(x)                                                                                  \
+    do {                                                                                           \
+        __m512i c_ = (x);                                                                          \
+        for (int k = 0; k < XB_HIST_BIG; k++) {                                                    \
+            __m512i t_ = _mm512_and_si512(big[k], c_);                                             \
+            big[k] = _mm512_xor_si512(big[k], c_);                                                 \
+            c_ = t_;                                                                               \
+        }                                                                                          \
+    } while (0)
+
 /* ng groups (ng + groups <= cap) into window w's planes, kept in registers
- * meanwhile; window 0 also counts the outliers into h. */
+ * meanwhile; window 0 also counts the outliers into h.  Four groups' carries
+ * go through two more carry-save levels (weights 16, 32) before one ripple
+ * into the binary counter: a quarter of the ripples. */
 XB_HIST_TARGET static inline __attribute__((always_inline)) void
 window_avx512(xb_hist_bits *b, int w, const int32_t *Sp, const int32_t *Sn, int64_t ng) {
     const __m512i vbase = _mm512_set1_epi32(b->base + w * XB_HIST_WIN),
@@ -166,34 +194,39 @@ window_avx512(xb_hist_bits *b, int w, const int32_t *Sp, const int32_t *Sn, int6
                                             _mm512_set1_epi32(b->stride));
     /* the outliers collected over many groups, then counted in one loop
      * (a loop per group mispredicts its exit about once a group) */
-    int32_t ovf[OVF_CAP + XB_HIST_BLOCK + 16];
+    int32_t ovf[OVF_CAP + 4 * XB_HIST_BLOCK + 16];
     int64_t no = 0;
     uint32_t(*pl)[XB_HIST_LANES] = b->pl[w];
-    __m512i ones = _mm512_loadu_si512((const void *)pl[0]),
-            twos = _mm512_loadu_si512((const void *)pl[1]),
-            fours = _mm512_loadu_si512((const void *)pl[2]),
-            eights = _mm512_loadu_si512((const void *)pl[3]), big[XB_HIST_BIG];
-    for (int k = 0; k < XB_HIST_BIG; k++) big[k] = _mm512_loadu_si512((const void *)pl[4 + k]);
-    for (int64_t g = 0; g < ng; g++) {
-        const int32_t *p = Sp + g * XB_HIST_BLOCK, *q = Sn ? Sn + g * XB_HIST_BLOCK : NULL;
-        __m512i sixteens;
-        HS_NETWORK(__m512i);
-        for (int k = 0; k < XB_HIST_BIG; k++) {
-            __m512i t = _mm512_and_si512(big[k], sixteens);
-            big[k] = _mm512_xor_si512(big[k], sixteens);
-            sixteens = t;
-        }
+    __m512i P[6], big[XB_HIST_BIG];
+    for (int k = 0; k < 6; k++) P[k] = _mm512_loadu_si512((const void *)pl[k]);
+    for (int k = 0; k < XB_HIST_BIG; k++) big[k] = _mm512_loadu_si512((const void *)pl[6 + k]);
+    const int64_t gs = XB_HIST_BLOCK; /* values per group */
+#define GROUP(g)                                                                                   \
+    group16(&P[0], &P[1], &P[2], &P[3], Sp + (g) * gs, Sn ? Sn + (g) * gs : NULL, vbase, voff, w,   \
+            ovf, &no)
+    int64_t g = 0;
+    for (; g + 4 <= ng; g += 4) {
+        __m512i t32a, t32b, f64;
+        CSA(t32a, P[4], P[4], GROUP(g), GROUP(g + 1));
+        CSA(t32b, P[4], P[4], GROUP(g + 2), GROUP(g + 3));
+        CSA(f64, P[5], P[5], t32a, t32b);
+        RIPPLE(f64);
         if (no > OVF_CAP) {
             for (int64_t i = 0; i < no; i++) b->h[ovf[i]]++;
             no = 0;
         }
     }
+    for (; g < ng; g++) { /* the last groups one at a time: half adders */
+        __m512i x = GROUP(g), c = _mm512_and_si512(P[4], x);
+        P[4] = _mm512_xor_si512(P[4], x);
+        x = _mm512_and_si512(P[5], c);
+        P[5] = _mm512_xor_si512(P[5], c);
+        RIPPLE(x);
+    }
+#undef GROUP
     for (int64_t i = 0; i < no; i++) b->h[ovf[i]]++;
-    _mm512_storeu_si512((void *)pl[0], ones);
-    _mm512_storeu_si512((void *)pl[1], twos);
-    _mm512_storeu_si512((void *)pl[2], fours);
-    _mm512_storeu_si512((void *)pl[3], eights);
-    for (int k = 0; k < XB_HIST_BIG; k++) _mm512_storeu_si512((void *)pl[4 + k], big[k]);
+    for (int k = 0; k < 6; k++) _mm512_storeu_si512((void *)pl[k], P[k]);
+    for (int k = 0; k < XB_HIST_BIG; k++) _mm512_storeu_si512((void *)pl[6 + k], big[k]);
 }
 
 XB_HIST_TARGET static void window0_avx512(xb_hist_bits *b, const int32_t *Sp, const int32_t *Sn,
@@ -267,33 +300,36 @@ void xb_hist_add(xb_hist_bits *b, const int32_t *Sp, const int32_t *Sn, int64_t 
 }
 
 #ifdef XB_HIST_X86
-/* Columns whose sums are counted a call (buffer of 16 positions each). */
-#define FUSE_COLS 64
+/* Values buffered before they are counted (16 KB: stays in L1). */
+#define FUSE_VALUES 4096
 
 /* The column sums of each run (bitsums.c's col_sums) into an aligned L1
  * buffer, full 16-lane stores (a run cut at pt is stored packed: each
- * column's store overwrites the previous one's lanes past wd), then
- * counted: no masked stores into the strided [C][nsel] rows and no re-read
- * of them from L2.  PLANES and W are compile-time where the callers pass
- * constants. */
+ * column's store overwrites the previous one's lanes past wd), counted
+ * whenever the buffer is full: no masked stores into the strided [C][nsel]
+ * rows and no re-read of them from L2, and calls of 16 groups.  PLANES and
+ * W are compile-time where the callers pass constants. */
 XB_BITS_TARGET static inline __attribute__((always_inline)) void
 runs_sums(xb_hist_bits *b, const uint64_t *lb, int64_t C, int planes, int64_t W,
           const uint64_t *bm, int64_t pp, int64_t pt, const uint8_t *qj, const int32_t *qcols,
           int64_t nr) {
-    _Alignas(64) int32_t buf[FUSE_COLS * 16 + 16];
+    _Alignas(64) int32_t buf[FUSE_VALUES + 16];
+    int64_t n = 0;
     for (int64_t ri = 0; ri < nr; ri++) {
         int64_t q0 = qcols[ri], wd = pt - q0 < 16 ? pt - q0 : 16;
         const uint64_t *m = bm + (int64_t)qj[ri] * W * pp + q0;
         __m512i M[2][2];
         for (int64_t w = 0; w < W; w++) halves(m + w * pp, M[w]);
-        for (int64_t c0 = 0; c0 < C; c0 += FUSE_COLS) {
-            int64_t nc = C - c0 < FUSE_COLS ? C - c0 : FUSE_COLS;
-            for (int64_t c = 0; c < nc; c++)
-                _mm512_storeu_si512((void *)(buf + c * wd),
-                                    col_sums(lb + (c0 + c) * planes * W, planes, W, M));
-            add(b, buf, NULL, nc * wd, groups_avx512);
+        for (int64_t c = 0; c < C; c++) {
+            if (n + wd > FUSE_VALUES) {
+                add(b, buf, NULL, n, groups_avx512);
+                n = 0;
+            }
+            _mm512_storeu_si512((void *)(buf + n), col_sums(lb + c * planes * W, planes, W, M));
+            n += wd;
         }
     }
+    add(b, buf, NULL, n, groups_avx512);
 }
 
 XB_BITS_TARGET static void runs_w2p2(xb_hist_bits *b, const uint64_t *lb, int64_t C,

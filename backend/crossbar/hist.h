@@ -6,8 +6,9 @@
  * in a window [base + 32 w, base + 32 w + 32) become one bit of a 32-bit lane
  * (1 << (v - base - 32 w)); sixteen such
  * vectors (256 values) are added by carry-save adders (Harley-Seal) into
- * counter planes of weight 1, 2, 4, 8, the carries of weight 16 rippled
- * into a small binary counter; the planes are folded into the integer
+ * counter planes of weight 1, 2, 4, 8, the carries of weight 16 of four
+ * groups by more such adders into planes of weight 16, 32, and theirs of
+ * weight 64 rippled into a small binary counter; the planes are folded into the integer
  * histogram when that counter could overflow and at the end.  Values
  * outside the windows are counted one by one.  The counts equal a plain
  * per-value histogram's exactly. */
@@ -21,17 +22,20 @@
 #define XB_HIST_NWIN 2    /* windows [base, base + 32), [base + 32, base + 64) */
 #define XB_HIST_LANES 16  /* lanes of a vector (32-bit in 512 bits) */
 #define XB_HIST_BLOCK 256 /* values per carry-save group: 16 vectors */
-#define XB_HIST_BIG 8     /* bits of the counter of weight-16 carries */
-#define XB_HIST_PLANES (4 + XB_HIST_BIG)
+#define XB_HIST_BIG 8     /* bits of the binary counter of weight-64 carries */
+#define XB_HIST_PLANES (6 + XB_HIST_BIG)
+/* Groups the counters hold (a group adds at most 16 per lane and value,
+ * the binary counter at most one per 64) */
+#define XB_HIST_CAP (4 * ((1 << XB_HIST_BIG) - 1))
 
 typedef struct {
     /* window w, plane p, lane i, bit k: bit p of lane i's count of value
-     * base + 32 w + k (weights 1, 2, 4, 8, then 16 << (p - 4)) */
+     * base + 32 w + k (weights 1, 2, 4, 8, 16, 32, then 64 << (p - 6)) */
     uint32_t pl[XB_HIST_NWIN][XB_HIST_PLANES][XB_HIST_LANES];
     int32_t pend[XB_HIST_BLOCK]; /* values waiting for a full group */
     int64_t npend;
-    int64_t groups; /* groups since the last fold (each adds at most 1 to a big counter) */
-    int64_t cap;    /* fold when groups reaches cap (<= 2^BIG - 1; tests lower it) */
+    int64_t groups; /* groups since the last fold */
+    int64_t cap;    /* fold when groups reaches cap (<= XB_HIST_CAP; tests lower it) */
     int32_t base;
     uint32_t *h;    /* h[v]: the integer histogram, indexed by value */
     int32_t stride; /* lane i's values outside the windows go to h[v + i * stride] */

@@ -96,11 +96,11 @@ Test(hist, bit_sliced_counts_equal_plain_histogram) {
     free(c);
 }
 
-/* One value repeated past the counters' capacity without a fold (every
- * carry into the top bit): 2^BIG - 1 groups of the same value in every
+/* One value repeated up to the counters' capacity without a fold (every
+ * carry into the top bit): XB_HIST_CAP groups of the same value in every
  * lane, then one more group, whole or one by one. */
 Test(hist, counts_up_to_capacity) {
-    int64_t n = (((int64_t)1 << XB_HIST_BIG) - 1) * XB_HIST_BLOCK + XB_HIST_BLOCK + 7;
+    int64_t n = (int64_t)XB_HIST_CAP * XB_HIST_BLOCK + XB_HIST_BLOCK + 7;
     int32_t *a = malloc((size_t)n * sizeof *a);
     const int32_t vals[] = {0, 31, 32, 63, 64, -1};
     for (size_t k = 0; k < sizeof vals / sizeof *vals; k++) {
