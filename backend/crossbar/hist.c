@@ -303,12 +303,47 @@ void xb_hist_add(xb_hist_bits *b, const int32_t *Sp, const int32_t *Sn, int64_t 
 /* Values buffered before they are counted (16 KB: stays in L1). */
 #define FUSE_VALUES 4096
 
-/* The column sums of each run (bitsums.c's col_sums) into an aligned L1
- * buffer, full 16-lane stores (a run cut at pt is stored packed: each
- * column's store overwrites the previous one's lanes past wd), counted
- * whenever the buffer is full: no masked stores into the strided [C][nsel]
- * rows and no re-read of them from L2, and calls of 16 groups.  PLANES and
- * W are compile-time where the callers pass constants. */
+/* bitsums.c's col_sums over the K mask halves Mz that have a row set in
+ * some position (32-bit word hw[k] of each plane's 2W words): a zero half
+ * adds popcount(0) = 0.  Blocks of fewer than 128 rows (ResNet-20's 72 and
+ * 96) and runs of sparse digits leave halves empty. */
+XB_BITS_TARGET static inline __attribute__((always_inline)) __m512i
+sums_nz(const uint64_t *lc, int planes, int64_t W, const __m512i *Mz, const int *hw, int K) {
+    __m512i a = _mm512_setzero_si512();
+    for (int p = planes - 1; p >= 0; p--) {
+        a = _mm512_add_epi32(a, a);
+        for (int k = 0; k < K; k++) {
+            int32_t half; /* a broadcast from memory, as col_sums */
+            memcpy(&half, (const char *)(lc + p * W) + 4 * hw[k], sizeof half);
+            a = _mm512_add_epi32(
+                a, _mm512_popcnt_epi32(_mm512_and_si512(Mz[k], _mm512_set1_epi32(half))));
+        }
+    }
+    return a;
+}
+
+/* One run's C columns (K constant where called) appended to buf[n..],
+ * counted whenever the buffer is full; returns the new fill. */
+XB_BITS_TARGET static inline __attribute__((always_inline)) int64_t
+run_cols(xb_hist_bits *b, const uint64_t *lb, int64_t C, int planes, int64_t W,
+         const __m512i *Mz, const int *hw, int K, int64_t wd, int32_t *buf, int64_t n) {
+    for (int64_t c = 0; c < C; c++) {
+        if (n + wd > FUSE_VALUES) {
+            add(b, buf, NULL, n, groups_avx512);
+            n = 0;
+        }
+        _mm512_storeu_si512((void *)(buf + n), sums_nz(lb + c * planes * W, planes, W, Mz, hw, K));
+        n += wd;
+    }
+    return n;
+}
+
+/* The column sums of each run into an aligned L1 buffer, full 16-lane
+ * stores (a run cut at pt is stored packed: each column's store overwrites
+ * the previous one's lanes past wd), counted whenever the buffer is full:
+ * no masked stores into the strided [C][nsel] rows and no re-read of them
+ * from L2, and calls of 16 groups.  PLANES and W are compile-time where the
+ * callers pass constants. */
 XB_BITS_TARGET static inline __attribute__((always_inline)) void
 runs_sums(xb_hist_bits *b, const uint64_t *lb, int64_t C, int planes, int64_t W,
           const uint64_t *bm, int64_t pp, int64_t pt, const uint8_t *qj, const int32_t *qcols,
@@ -318,15 +353,22 @@ runs_sums(xb_hist_bits *b, const uint64_t *lb, int64_t C, int planes, int64_t W,
     for (int64_t ri = 0; ri < nr; ri++) {
         int64_t q0 = qcols[ri], wd = pt - q0 < 16 ? pt - q0 : 16;
         const uint64_t *m = bm + (int64_t)qj[ri] * W * pp + q0;
-        __m512i M[2][2];
-        for (int64_t w = 0; w < W; w++) halves(m + w * pp, M[w]);
-        for (int64_t c = 0; c < C; c++) {
-            if (n + wd > FUSE_VALUES) {
-                add(b, buf, NULL, n, groups_avx512);
-                n = 0;
-            }
-            _mm512_storeu_si512((void *)(buf + n), col_sums(lb + c * planes * W, planes, W, M));
-            n += wd;
+        __m512i M[2][2], Mz[4];
+        int hw[4], K = 0;
+        for (int64_t w = 0; w < W; w++) {
+            halves(m + w * pp, M[w]);
+            for (int h = 0; h < 2; h++)
+                if (_mm512_test_epi32_mask(M[w][h], M[w][h])) {
+                    Mz[K] = M[w][h];
+                    hw[K++] = (int)(2 * w + h);
+                }
+        }
+        switch (K) {
+        case 0: n = run_cols(b, lb, C, planes, W, Mz, hw, 0, wd, buf, n); break;
+        case 1: n = run_cols(b, lb, C, planes, W, Mz, hw, 1, wd, buf, n); break;
+        case 2: n = run_cols(b, lb, C, planes, W, Mz, hw, 2, wd, buf, n); break;
+        case 3: n = run_cols(b, lb, C, planes, W, Mz, hw, 3, wd, buf, n); break;
+        default: n = run_cols(b, lb, C, planes, W, Mz, hw, 4, wd, buf, n); break;
         }
     }
     add(b, buf, NULL, n, groups_avx512);
