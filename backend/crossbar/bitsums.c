@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "backend/crossbar/bitsums.h"
+#include "backend/crossbar/bitsums_simd.h"
 #include "backend/crossbar/internal.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -247,38 +248,7 @@ void xb_bits_x1(const xb_crossbar_layer *l, const uint64_t *bm, int64_t pt, uint
 }
 
 #ifdef XB_BITS_X86
-/* The 16 positions' masks of word w of a run as their two 32-row halves,
- * one 32-bit lane per position: M[0] rows 0-31, M[1] rows 32-63. */
-XB_BITS_TARGET static inline __attribute__((always_inline)) void halves(const uint64_t *m,
-                                                                       __m512i M[2]) {
-    const __m512i ilo = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28,
-                                          30),
-                  ihi = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29,
-                                          31);
-    __m512i a = _mm512_loadu_si512((const void *)m), b = _mm512_loadu_si512((const void *)(m + 8));
-    M[0] = _mm512_permutex2var_epi32(a, ilo, b);
-    M[1] = _mm512_permutex2var_epi32(a, ihi, b);
-}
-
-/* Column sums of the 16 positions in 32-bit lanes: S = sum_p 2^p
- * popcount(mask & plane p), the plane words split like the masks. */
-XB_BITS_TARGET static inline __attribute__((always_inline)) __m512i
-col_sums(const uint64_t *lc, int planes, int64_t W, __m512i M[2][2]) {
-    __m512i a = _mm512_setzero_si512();
-    for (int p = planes - 1; p >= 0; p--) {
-        a = _mm512_add_epi32(a, a);
-        for (int64_t w = 0; w < W; w++)
-            for (int h = 0; h < 2; h++) {
-                /* the word's 32-bit half read as such (little-endian): a
-                 * broadcast from memory, no shift and register move */
-                int32_t half;
-                memcpy(&half, (const char *)(lc + p * W + w) + 4 * h, sizeof half);
-                __m512i b = _mm512_set1_epi32(half);
-                a = _mm512_add_epi32(a, _mm512_popcnt_epi32(_mm512_and_si512(M[w][h], b)));
-            }
-    }
-    return a;
-}
+/* halves, col_sums: bitsums_simd.h (shared with hist.c's fused statistics) */
 
 /* One run of up to 16 positions: every column's sums, stored at S[c * ld +
  * pos] (masked to wd). */

@@ -357,15 +357,23 @@ static bool profile_block(corr_run *f) {
         f->st->hist[-f->st->hist_lo / f->st->hist_width] += zeros;
     }
     if (!f->nr) return false;
+    if (f->acc_on && l->levbits && !pair && !f->clip && f->pt > 1) { /* no sums stored */
+        xb_stat_acc_bitsums(&f->acc, l, blk, f->bm, f->pt, f->s->qj, f->s->qcols, f->nr, f->nsel);
+        return false;
+    }
     kept_sums(f, blk);
     int32_t *S = (int32_t *)f->s->S;
-    for (int64_t cc = 0; cc < ncc; cc++) {
-        int64_t col = xb_conversion_col(pair, N, cc);
-        const int32_t *Sp = S + col * f->nsel, *Sn = pair ? Sp + N * f->nsel : NULL;
-        if (f->acc_on)
-            xb_stat_acc_ints(&f->acc, Sp, Sn, f->nsel);
-        else
+    if (f->acc_on) { /* the counts do not depend on the order: N columns' runs a call */
+        for (int64_t cc = 0; cc < ncc; cc += N) {
+            const int32_t *Sp = S + xb_conversion_col(pair, N, cc) * f->nsel;
+            xb_stat_acc_ints(&f->acc, Sp, pair ? Sp + N * f->nsel : NULL, N * f->nsel);
+        }
+    } else {
+        for (int64_t cc = 0; cc < ncc; cc++) {
+            int64_t col = xb_conversion_col(pair, N, cc);
+            const int32_t *Sp = S + col * f->nsel, *Sn = pair ? Sp + N * f->nsel : NULL;
             stat_ints(f->st, Sp, Sn, f->nsel);
+        }
     }
     if (!f->clip) return false;
     for (int64_t cc = 0; cc < ncc; cc++) correct_column(f, cc);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "backend/crossbar/crossbar.h"
+#include "backend/crossbar/hist.h"
 
 /* Draw kinds, folded into the random-number key so the streams never
  * overlap. */
@@ -124,12 +125,18 @@ typedef struct {
     int64_t bins, lo; /* the stats' histogram: bin b holds value lo + b */
     int64_t zeros;    /* zeros counted outside the copies (all-zero runs) */
     int64_t observed;
-    int32_t mx;
+    xb_hist_bits hb;  /* xb_stat_acc_ints' counts (hist.h), into copy 0 */
 } xb_stat_acc;
 size_t xb_stat_acc_bytes(const xb_crossbar_layer *l);
 bool xb_stat_acc_begin(xb_stat_acc *a, const xb_crossbar_stats *st, void *mem, size_t bytes);
 void xb_stat_acc_ints(xb_stat_acc *a, const int32_t *Sp, const int32_t *Sn, int64_t n);
 void xb_stat_acc_end(xb_stat_acc *a, xb_crossbar_stats *st);
+/* xb_stat_acc_ints of block blk's popcount column sums over nr runs of nsel
+ * positions (what xb_bits_sums would store), counted without storing them;
+ * single-column conversions only (no signed pairs). */
+void xb_stat_acc_bitsums(xb_stat_acc *a, const xb_crossbar_layer *l, int64_t blk,
+                         const uint64_t *bm, int64_t pt, const uint8_t *qj, const int32_t *qcols,
+                         int64_t nr, int64_t nsel);
 
 /* stat_value over n values, in the lane copies when hsub allows (stats.c). */
 void xb_stat_floats(xb_crossbar_stats *st, const float *v, int64_t n, uint32_t *hsub,

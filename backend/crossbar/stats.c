@@ -6,11 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-#define XB_STAT_X86 1
-#endif
-
+#include "backend/crossbar/bitsums.h"
 #include "backend/crossbar/internal.h"
 #include "backend/crossbar/noise.h"
 
@@ -139,15 +135,19 @@ void xb_stat_ints_unit(xb_crossbar_stats *s, const int32_t *Sp, const int32_t *S
 }
 
 /* --- profile accumulator (xb_stat_acc, internal.h) ------------------------
- * The histogram of one profile call kept in 16 uint32 copies, lane i of
- * each block of 16 values incrementing copy i: no branch per value (a data-
- * dependent loop over the nonzero ones mispredicts once per block) and no
- * increment waits on the previous one's store to the same word (most sums
- * are 0, 1, 2, 3).  Zeros are counted from the copies' zero bins; the
- * copies are folded into the stats once per call. */
+ * The histogram of one profile call in 16 uint32 copies of the bins, folded
+ * into the stats once per call.  Integer values (xb_stat_acc_ints) are
+ * counted in bit-sliced counters (hist.c) that fold into copy 0; analog
+ * values (xb_stat_floats) go lane i of each block of 16 into copy i: no
+ * branch per value and no increment waiting on the previous one's store to
+ * the same word.  Zeros are counted from the zero bin, the largest
+ * magnitude from the highest non-empty bins. */
 
 #define ACC_LANES 16
 #define ACC_MAX_BINS 1024
+/* The bit-sliced counters' window: the smallest magnitudes (the most
+ * frequent sums), from lo when the bins start near 0. */
+#define ACC_WIN_BASE (-(XB_HIST_WIN / 2))
 
 size_t xb_stat_acc_bytes(const xb_crossbar_layer *l) {
     int64_t span = (l->cfg.signed_pair ? 2 * l->max_sum : l->max_sum) + 1;
@@ -163,25 +163,33 @@ bool xb_stat_acc_begin(xb_stat_acc *a, const xb_crossbar_stats *st, void *mem, s
     a->bins = st->hist_bins;
     a->lo = st->hist_lo;
     memset(a->h, 0, (size_t)(ACC_LANES * a->bins) * sizeof(uint32_t));
+    int32_t base = a->lo > ACC_WIN_BASE ? (int32_t)a->lo : ACC_WIN_BASE;
+    xb_hist_init(&a->hb, base, a->h - a->lo, (int32_t)a->bins);
     return true;
 }
 
-/* The copies into the stats' histogram. */
-static void acc_fold(const xb_stat_acc *a, xb_crossbar_stats *st) {
+/* The copies into the stats' histogram; returns the largest magnitude
+ * among the values counted. */
+static int64_t acc_fold(const xb_stat_acc *a, xb_crossbar_stats *st) {
+    int64_t mx = 0;
     for (int64_t b = 0; b < a->bins; b++) {
         int64_t t = 0;
         for (int i = 0; i < ACC_LANES; i++) t += a->h[i * a->bins + b];
         st->hist[b] += t;
+        int64_t m = a->lo + b < 0 ? -(a->lo + b) : a->lo + b;
+        if (t && m > mx) mx = m;
     }
+    return mx;
 }
 
 void xb_stat_acc_end(xb_stat_acc *a, xb_crossbar_stats *st) {
     int64_t z0 = st->hist[-a->lo];
-    acc_fold(a, st); /* integer sums are never clamped: the zero bin counts the zeros */
+    xb_hist_flush(&a->hb);
+    int64_t mx = acc_fold(a, st); /* integer sums are never clamped: the zero bin counts the zeros */
     st->hist[-a->lo] += a->zeros; /* zeros counted without the copies */
     st->observed += a->observed;
     st->zeros += st->hist[-a->lo] - z0;
-    if (a->mx > st->max_abs) st->max_abs = a->mx;
+    if (mx > st->max_abs) st->max_abs = mx;
 }
 
 /* The 16 values of v into their lanes' copies. */
@@ -189,87 +197,18 @@ static inline void acc_block(uint32_t *h0, int64_t bins, const int32_t *v) {
     for (int i = 0; i < ACC_LANES; i++) h0[i * bins + v[i]]++;
 }
 
-/* Portable: 16 values at a time, the short tail one by one into copy 0. */
-static void acc_portable(xb_stat_acc *a, const int32_t *Sp, const int32_t *Sn, int64_t n) {
-    uint32_t *h0 = a->h - a->lo;
-    int64_t bins = a->bins, i0 = 0;
-    int32_t mx = a->mx, v[ACC_LANES];
-    for (; i0 < n; i0 += ACC_LANES) {
-        int m = n - i0 < ACC_LANES ? (int)(n - i0) : ACC_LANES;
-        for (int i = 0; i < m; i++) {
-            v[i] = Sn ? Sp[i0 + i] - Sn[i0 + i] : Sp[i0 + i];
-            int32_t ab = v[i] < 0 ? -v[i] : v[i];
-            mx = ab > mx ? ab : mx;
-        }
-        if (m == ACC_LANES) {
-            acc_block(h0, bins, v);
-        } else {
-            for (int i = 0; i < m; i++) h0[v[i]]++;
-        }
-    }
-    a->observed += n;
-    a->mx = mx;
-}
-
-#ifdef XB_STAT_X86
-/* AVX-512F: difference and magnitude maximum per 16 values in vector
- * registers (run-time dispatch: the build may not target AVX-512).  The
- * increments read their indices straight from Sp when there is no Sn (a
- * 64-byte store reloaded as 16 4-byte loads stalls on store forwarding:
- * 1.4x slower in a micro-benchmark); with Sn the differences are taken out
- * of the register two at a time. */
-__attribute__((target("avx512f"))) static void acc_avx512(xb_stat_acc *a, const int32_t *Sp,
-                                                          const int32_t *Sn, int64_t n) {
-    uint32_t *h0 = a->h - a->lo;
-    int64_t bins = a->bins, i0 = 0;
-    __m512i vmx = _mm512_set1_epi32(a->mx);
-    if (!Sn) {
-        for (; i0 + ACC_LANES <= n; i0 += ACC_LANES) {
-            __m512i x = _mm512_loadu_si512((const void *)(Sp + i0));
-            vmx = _mm512_max_epi32(vmx, _mm512_abs_epi32(x));
-            acc_block(h0, bins, Sp + i0);
-        }
-    } else {
-        /* lane i's copy offset i * bins added in the register; the indices
-         * are non-negative (v >= lo) */
-        __m512i off = _mm512_mullo_epi32(
-            _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-            _mm512_set1_epi32((int32_t)bins));
-        __m512i vlo = _mm512_set1_epi32((int32_t)a->lo);
-        uint32_t *hb = a->h;
-        for (; i0 + ACC_LANES <= n; i0 += ACC_LANES) {
-            __m512i x = _mm512_sub_epi32(_mm512_loadu_si512((const void *)(Sp + i0)),
-                                         _mm512_loadu_si512((const void *)(Sn + i0)));
-            vmx = _mm512_max_epi32(vmx, _mm512_abs_epi32(x));
-            __m512i ix = _mm512_add_epi32(_mm512_sub_epi32(x, vlo), off);
-            for (int qd = 0; qd < 4; qd++) {
-                __m128i t = qd == 0   ? _mm512_castsi512_si128(ix)
-                            : qd == 1 ? _mm512_extracti32x4_epi32(ix, 1)
-                            : qd == 2 ? _mm512_extracti32x4_epi32(ix, 2)
-                                      : _mm512_extracti32x4_epi32(ix, 3);
-                uint64_t w0 = (uint64_t)_mm_cvtsi128_si64(t),
-                         w1 = (uint64_t)_mm_extract_epi64(t, 1);
-                hb[(uint32_t)w0]++;
-                hb[w0 >> 32]++;
-                hb[(uint32_t)w1]++;
-                hb[w1 >> 32]++;
-            }
-        }
-    }
-    a->mx = _mm512_reduce_max_epi32(vmx);
-    a->observed += i0;
-    if (i0 < n) acc_portable(a, Sp + i0, Sn ? Sn + i0 : NULL, n - i0);
-}
-#endif
-
 void xb_stat_acc_ints(xb_stat_acc *a, const int32_t *Sp, const int32_t *Sn, int64_t n) {
-#ifdef XB_STAT_X86
-    if (__builtin_cpu_supports("avx512f")) {
-        acc_avx512(a, Sp, Sn, n);
-        return;
-    }
-#endif
-    acc_portable(a, Sp, Sn, n);
+    xb_hist_add(&a->hb, Sp, Sn, n);
+    a->observed += n;
+}
+
+void xb_stat_acc_bitsums(xb_stat_acc *a, const xb_crossbar_layer *l, int64_t blk,
+                         const uint64_t *bm, int64_t pt, const uint8_t *qj, const int32_t *qcols,
+                         int64_t nr, int64_t nsel) {
+    int64_t C = l->C, W = l->lev_words;
+    const uint64_t *lb = l->levbits + (size_t)(blk * C * l->lev_planes * W);
+    xb_hist_add_bitsums(&a->hb, lb, C, l->lev_planes, W, bm, xb_bits_ppad(pt), pt, qj, qcols, nr);
+    a->observed += C * nsel;
 }
 
 /* stat_value over n analog values: with one value per bin, rounded as

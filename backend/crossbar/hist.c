@@ -1,0 +1,411 @@
+/* Exact histogram in bit-sliced counters (hist.h).
+ *
+ * A group is 256 values as 16 vectors of 16 lanes.  Each value v with
+ * u = v - base - 32 w < 32 sets bit u of its lane's one-hot word in window
+ * w; Harley-Seal carry-save adders (CSA: a + b + c = sum + 2 carry,
+ * bitwise) fold the 16 one-hot words of a lane into the running planes
+ * ones, twos, fours, eights (each one bit per (lane, value)) and one carry
+ * of weight 16; four groups' carries go through two more CSA levels
+ * (planes of weight 16 and 32) and their weight-64 carry is added into the
+ * binary counter big[] (XB_HIST_BIG bits).  So after any number of groups,
+ * lane i's count of value base + 32 w + b is
+ *   sum_p weight_p x bit b of plane p, lane i,
+ * read out (folded into h) when big could overflow and at the end.  A
+ * group costs about 2.3 ternary-logic operations per vector and window
+ * instead of 16 scalar read-modify-writes of a histogram word.  Two windows
+ * of 32 values hold 93-98% of the sums; values outside both are counted one
+ * by one into h (AVX-512: compressed out of the vector; a third window cost
+ * as much as it saved on ResNet-20 and VGG-small). */
+#include <string.h>
+
+#include "backend/crossbar/bitsums_simd.h"
+#include "backend/crossbar/hist.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define XB_HIST_X86 1
+#endif
+
+void xb_hist_init(xb_hist_bits *b, int32_t base, uint32_t *h, int32_t stride) {
+    b->stride = stride;
+    memset(b->pl, 0, sizeof b->pl);
+    b->npend = 0;
+    b->groups = 0;
+    b->cap = XB_HIST_CAP;
+    b->base = base;
+    b->h = h;
+}
+
+/* The planes into h, then empty.  Per plane the lanes' bits are counted
+ * per bin first (a loop over the 32 bins that vectorises, no branch per
+ * set bit). */
+static void fold(xb_hist_bits *b) {
+    for (int w = 0; w < XB_HIST_NWIN; w++) {
+        uint32_t cnt[XB_HIST_WIN] = {0};
+        for (int p = 0; p < XB_HIST_PLANES; p++) {
+            uint32_t wt = p < 6 ? 1u << p : 64u << (p - 6), c[XB_HIST_WIN] = {0};
+            for (int i = 0; i < XB_HIST_LANES; i++)
+                for (int k = 0; k < XB_HIST_WIN; k++) c[k] += (b->pl[w][p][i] >> k) & 1;
+            for (int k = 0; k < XB_HIST_WIN; k++) cnt[k] += c[k] * wt;
+        }
+        for (int k = 0; k < XB_HIST_WIN; k++)
+            if (cnt[k]) b->h[b->base + w * XB_HIST_WIN + k] += cnt[k];
+    }
+    memset(b->pl, 0, sizeof b->pl);
+    b->groups = 0;
+}
+
+/* The Harley-Seal network over 16 inputs IN(0) .. IN(15) (IN evaluated in
+ * order, once each), with CSA(h, l, a, b, c): l = a ^ b ^ c, h = majority.
+ * Afterwards ones + 2 twos + 4 fours + 8 eights + 16 sixteens equals the
+ * old planes' total plus the inputs, per bit. */
+#define HS_NETWORK(T)                                                                              \
+    do {                                                                                           \
+        T twosA, twosB, foursA, foursB, eightsA, eightsB;                                          \
+        CSA(twosA, ones, ones, IN(0), IN(1));                                                      \
+        CSA(twosB, ones, ones, IN(2), IN(3));                                                      \
+        CSA(foursA, twos, twos, twosA, twosB);                                                     \
+        CSA(twosA, ones, ones, IN(4), IN(5));                                                      \
+        CSA(twosB, ones, ones, IN(6), IN(7));                                                      \
+        CSA(foursB, twos, twos, twosA, twosB);                                                     \
+        CSA(eightsA, fours, fours, foursA, foursB);                                                \
+        CSA(twosA, ones, ones, IN(8), IN(9));                                                      \
+        CSA(twosB, ones, ones, IN(10), IN(11));                                                    \
+        CSA(foursA, twos, twos, twosA, twosB);                                                     \
+        CSA(twosA, ones, ones, IN(12), IN(13));                                                    \
+        CSA(twosB, ones, ones, IN(14), IN(15));                                                    \
+        CSA(foursB, twos, twos, twosA, twosB);                                                     \
+        CSA(eightsB, fours, fours, foursA, foursB);                                                \
+        CSA(sixteens, eights, eights, eightsA, eightsB);                                           \
+    } while (0)
+
+/* --- portable: the same network per lane on 32-bit words ----------------- */
+
+#define CSA(h, l, a, b, c)                                                                         \
+    do {                                                                                           \
+        uint32_t a_ = (a), b_ = (b), c_ = (c);                                                     \
+        h = (a_ & b_) | ((a_ ^ b_) & c_);                                                          \
+        l = a_ ^ b_ ^ c_;                                                                          \
+    } while (0)
+#define IN(j) x[j]
+
+/* One lane's 16 one-hot words of window w into its planes: the weight-16
+ * carries rippled through the planes of weight 16, 32 and the binary
+ * counter (the AVX-512 kernel adds four groups' carries at a time; the
+ * planes mean the same). */
+static void lane_add(uint32_t pl[XB_HIST_PLANES][XB_HIST_LANES], int i, const uint32_t *x) {
+    uint32_t ones = pl[0][i], twos = pl[1][i], fours = pl[2][i], eights = pl[3][i], sixteens;
+    HS_NETWORK(uint32_t);
+    pl[0][i] = ones, pl[1][i] = twos, pl[2][i] = fours, pl[3][i] = eights;
+    for (int k = 4; k < XB_HIST_PLANES; k++) {
+        uint32_t t = pl[k][i] & sixteens;
+        pl[k][i] ^= sixteens;
+        sixteens = t;
+    }
+}
+
+static void groups_portable(xb_hist_bits *b, const int32_t *Sp, const int32_t *Sn, int64_t ng) {
+    uint32_t base = (uint32_t)b->base;
+    for (int64_t g = 0; g < ng; g++) {
+        const int32_t *p = Sp + g * XB_HIST_BLOCK, *q = Sn ? Sn + g * XB_HIST_BLOCK : NULL;
+        for (int i = 0; i < XB_HIST_LANES; i++) {
+            uint32_t x[XB_HIST_NWIN][16];
+            for (int j = 0; j < 16; j++) {
+                int32_t v = q ? p[j * 16 + i] - q[j * 16 + i] : p[j * 16 + i];
+                uint32_t u = (uint32_t)v - base;
+                for (int w = 0; w < XB_HIST_NWIN; w++) {
+                    uint32_t uw = u - (uint32_t)(w * XB_HIST_WIN);
+                    x[w][j] = uw < XB_HIST_WIN ? 1u << uw : 0;
+                }
+                if (u >= XB_HIST_NWIN * XB_HIST_WIN) b->h[v + i * b->stride]++;
+            }
+            for (int w = 0; w < XB_HIST_NWIN; w++) lane_add(b->pl[w], i, x[w]);
+        }
+        if (++b->groups >= b->cap) fold(b);
+    }
+}
+#undef CSA
+#undef IN
+
+/* --- AVX-512F ---------------------------------------------------------- */
+
+#ifdef XB_HIST_X86
+#define XB_HIST_TARGET __attribute__((target("avx512f")))
+
+/* One input vector: its one-hot words in window w (VPSLLVD gives 0 for
+ * counts >= 32: values below the window wrap to large counts); in window 0
+ * also the values outside all windows, compressed into ovf. */
+XB_HIST_TARGET static inline __attribute__((always_inline)) __m512i
+onehot(const int32_t *p, const int32_t *q, __m512i vbase, __m512i voff, int w, int32_t *ovf,
+       int64_t *no) {
+    __m512i v = _mm512_loadu_si512((const void *)p);
+    if (q) v = _mm512_sub_epi32(v, _mm512_loadu_si512((const void *)q));
+    __m512i u = _mm512_sub_epi32(v, vbase); /* vbase: base + 32 w */
+    if (w == 0) {
+        __mmask16 out = _mm512_cmpge_epu32_mask(u, _mm512_set1_epi32(XB_HIST_NWIN * XB_HIST_WIN));
+        /* always stored (no branch on the mask): the next vector's outliers
+         * overwrite the slots past this one's */
+        _mm512_storeu_si512((void *)(ovf + *no),
+                            _mm512_maskz_compress_epi32(out, _mm512_add_epi32(v, voff)));
+        *no += __builtin_popcount(out);
+    }
+    return _mm512_sllv_epi32(_mm512_set1_epi32(1), u);
+}
+
+#define OVF_CAP 2048 /* outliers buffered (plus four groups') */
+
+#define CSA(h, l, a, b, c)                                                                         \
+    do {                                                                                           \
+        __m512i a_ = (a), b_ = (b), c_ = (c);                                                      \
+        h = _mm512_ternarylogic_epi32(a_, b_, c_, 0xe8);                                           \
+        l = _mm512_ternarylogic_epi32(a_, b_, c_, 0x96);                                           \
+    } while (0)
+#define IN(j) onehot(p + (j) * 16, q ? q + (j) * 16 : NULL, vbase, voff, w, ovf, &no)
+
+/* One group's 16 vectors into ones .. eights; returns the weight-16
+ * carries. */
+XB_HIST_TARGET static inline __attribute__((always_inline)) __m512i
+group16(__m512i *o, __m512i *t, __m512i *f, __m512i *e, const int32_t *p, const int32_t *q,
+        __m512i vbase, __m512i voff, int w, int32_t *ovf, int64_t *nop) {
+    __m512i ones = *o, twos = *t, fours = *f, eights = *e, sixteens;
+    int64_t no = *nop;
+    HS_NETWORK(__m512i);
+    *o = ones, *t = twos, *f = fours, *e = eights, *nop = no;
+    return sixteens;
+}
+
+/* x (weight 64) rippled into the binary counter. */
+#define RIPPLE(x)                                                                                  \
+    do {                                                                                           \
+        __m512i c_ = (x);                                                                          \
+        for (int k = 0; k < XB_HIST_BIG; k++) {                                                    \
+            __m512i t_ = _mm512_and_si512(big[k], c_);                                             \
+            big[k] = _mm512_xor_si512(big[k], c_);                                                 \
+            c_ = t_;                                                                               \
+        }                                                                                          \
+    } while (0)
+
+/* ng groups (ng + groups <= cap) into window w's planes, kept in registers
+ * meanwhile; window 0 also counts the outliers into h.  Four groups' carries
+ * go through two more carry-save levels (weights 16, 32) before one ripple
+ * into the binary counter: a quarter of the ripples. */
+XB_HIST_TARGET static inline __attribute__((always_inline)) void
+window_avx512(xb_hist_bits *b, int w, const int32_t *Sp, const int32_t *Sn, int64_t ng) {
+    const __m512i vbase = _mm512_set1_epi32(b->base + w * XB_HIST_WIN),
+                  voff = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
+                                                              12, 13, 14, 15),
+                                            _mm512_set1_epi32(b->stride));
+    /* the outliers collected over many groups, then counted in one loop
+     * (a loop per group mispredicts its exit about once a group) */
+    int32_t ovf[OVF_CAP + 4 * XB_HIST_BLOCK + 16];
+    int64_t no = 0;
+    uint32_t(*pl)[XB_HIST_LANES] = b->pl[w];
+    __m512i P[6], big[XB_HIST_BIG];
+    for (int k = 0; k < 6; k++) P[k] = _mm512_loadu_si512((const void *)pl[k]);
+    for (int k = 0; k < XB_HIST_BIG; k++) big[k] = _mm512_loadu_si512((const void *)pl[6 + k]);
+    const int64_t gs = XB_HIST_BLOCK; /* values per group */
+#define GROUP(g)                                                                                   \
+    group16(&P[0], &P[1], &P[2], &P[3], Sp + (g) * gs, Sn ? Sn + (g) * gs : NULL, vbase, voff, w,   \
+            ovf, &no)
+    int64_t g = 0;
+    for (; g + 4 <= ng; g += 4) {
+        __m512i t32a, t32b, f64;
+        CSA(t32a, P[4], P[4], GROUP(g), GROUP(g + 1));
+        CSA(t32b, P[4], P[4], GROUP(g + 2), GROUP(g + 3));
+        CSA(f64, P[5], P[5], t32a, t32b);
+        RIPPLE(f64);
+        if (no > OVF_CAP) {
+            for (int64_t i = 0; i < no; i++) b->h[ovf[i]]++;
+            no = 0;
+        }
+    }
+    for (; g < ng; g++) { /* the last groups one at a time: half adders */
+        __m512i x = GROUP(g), c = _mm512_and_si512(P[4], x);
+        P[4] = _mm512_xor_si512(P[4], x);
+        x = _mm512_and_si512(P[5], c);
+        P[5] = _mm512_xor_si512(P[5], c);
+        RIPPLE(x);
+    }
+#undef GROUP
+    for (int64_t i = 0; i < no; i++) b->h[ovf[i]]++;
+    for (int k = 0; k < 6; k++) _mm512_storeu_si512((void *)pl[k], P[k]);
+    for (int k = 0; k < XB_HIST_BIG; k++) _mm512_storeu_si512((void *)pl[6 + k], big[k]);
+}
+
+XB_HIST_TARGET static void window0_avx512(xb_hist_bits *b, const int32_t *Sp, const int32_t *Sn,
+                                          int64_t ng) {
+    window_avx512(b, 0, Sp, Sn, ng);
+}
+
+XB_HIST_TARGET static void window1_avx512(xb_hist_bits *b, const int32_t *Sp, const int32_t *Sn,
+                                          int64_t ng) {
+    window_avx512(b, 1, Sp, Sn, ng);
+}
+
+/* Window by window over runs of groups that fit the big counters (the data
+ * is read once per window: each pass keeps its planes in registers). */
+static void groups_avx512(xb_hist_bits *b, const int32_t *Sp, const int32_t *Sn, int64_t ng) {
+    _Static_assert(XB_HIST_NWIN == 2, "one pass per window");
+    while (ng > 0) {
+        int64_t m = b->cap - b->groups < ng ? b->cap - b->groups : ng;
+        window0_avx512(b, Sp, Sn, m);
+        window1_avx512(b, Sp, Sn, m);
+        Sp += m * XB_HIST_BLOCK;
+        if (Sn) Sn += m * XB_HIST_BLOCK;
+        ng -= m;
+        b->groups += m;
+        if (b->groups >= b->cap) fold(b);
+    }
+}
+#undef CSA
+#undef IN
+#endif
+
+bool xb_hist_avx512(void) {
+#ifdef XB_HIST_X86
+    return __builtin_cpu_supports("avx512f");
+#else
+    return false;
+#endif
+}
+
+typedef void (*groups_fn)(xb_hist_bits *, const int32_t *, const int32_t *, int64_t);
+
+/* Whole groups straight from Sp / Sn, the rest through b->pend. */
+static void add(xb_hist_bits *b, const int32_t *Sp, const int32_t *Sn, int64_t n, groups_fn fn) {
+    int64_t i = 0;
+    if (b->npend) {
+        i = XB_HIST_BLOCK - b->npend < n ? XB_HIST_BLOCK - b->npend : n;
+        for (int64_t k = 0; k < i; k++) b->pend[b->npend + k] = Sn ? Sp[k] - Sn[k] : Sp[k];
+        b->npend += i;
+        if (b->npend < XB_HIST_BLOCK) return;
+        fn(b, b->pend, NULL, 1);
+        b->npend = 0;
+    }
+    int64_t ng = (n - i) / XB_HIST_BLOCK;
+    if (ng) fn(b, Sp + i, Sn ? Sn + i : NULL, ng);
+    for (i += ng * XB_HIST_BLOCK; i < n; i++)
+        b->pend[b->npend++] = Sn ? Sp[i] - Sn[i] : Sp[i];
+}
+
+void xb_hist_add_portable(xb_hist_bits *b, const int32_t *Sp, const int32_t *Sn, int64_t n) {
+    add(b, Sp, Sn, n, groups_portable);
+}
+
+void xb_hist_add(xb_hist_bits *b, const int32_t *Sp, const int32_t *Sn, int64_t n) {
+#ifdef XB_HIST_X86
+    if (xb_hist_avx512()) {
+        add(b, Sp, Sn, n, groups_avx512);
+        return;
+    }
+#endif
+    add(b, Sp, Sn, n, groups_portable);
+}
+
+#ifdef XB_HIST_X86
+/* Values buffered before they are counted (16 KB: stays in L1). */
+#define FUSE_VALUES 4096
+
+/* bitsums.c's col_sums over the K mask halves Mz that have a row set in
+ * some position (32-bit word hw[k] of each plane's 2W words): a zero half
+ * adds popcount(0) = 0.  Blocks of fewer than 128 rows (ResNet-20's 72 and
+ * 96) and runs of sparse digits leave halves empty. */
+XB_BITS_TARGET static inline __attribute__((always_inline)) __m512i
+sums_nz(const uint64_t *lc, int planes, int64_t W, const __m512i *Mz, const int *hw, int K) {
+    __m512i a = _mm512_setzero_si512();
+    for (int p = planes - 1; p >= 0; p--) {
+        a = _mm512_add_epi32(a, a);
+        for (int k = 0; k < K; k++) {
+            int32_t half; /* a broadcast from memory, as col_sums */
+            memcpy(&half, (const char *)(lc + p * W) + 4 * hw[k], sizeof half);
+            a = _mm512_add_epi32(
+                a, _mm512_popcnt_epi32(_mm512_and_si512(Mz[k], _mm512_set1_epi32(half))));
+        }
+    }
+    return a;
+}
+
+/* One run's C columns (K constant where called) appended to buf[n..],
+ * counted whenever the buffer is full; returns the new fill. */
+XB_BITS_TARGET static inline __attribute__((always_inline)) int64_t
+run_cols(xb_hist_bits *b, const uint64_t *lb, int64_t C, int planes, int64_t W,
+         const __m512i *Mz, const int *hw, int K, int64_t wd, int32_t *buf, int64_t n) {
+    for (int64_t c = 0; c < C; c++) {
+        if (n + wd > FUSE_VALUES) {
+            add(b, buf, NULL, n, groups_avx512);
+            n = 0;
+        }
+        _mm512_storeu_si512((void *)(buf + n), sums_nz(lb + c * planes * W, planes, W, Mz, hw, K));
+        n += wd;
+    }
+    return n;
+}
+
+/* The column sums of each run into an aligned L1 buffer, full 16-lane
+ * stores (a run cut at pt is stored packed: each column's store overwrites
+ * the previous one's lanes past wd), counted whenever the buffer is full:
+ * no masked stores into the strided [C][nsel] rows and no re-read of them
+ * from L2, and calls of 16 groups.  PLANES and W are compile-time where the
+ * callers pass constants. */
+XB_BITS_TARGET static inline __attribute__((always_inline)) void
+runs_sums(xb_hist_bits *b, const uint64_t *lb, int64_t C, int planes, int64_t W,
+          const uint64_t *bm, int64_t pp, int64_t pt, const uint8_t *qj, const int32_t *qcols,
+          int64_t nr) {
+    _Alignas(64) int32_t buf[FUSE_VALUES + 16];
+    int64_t n = 0;
+    for (int64_t ri = 0; ri < nr; ri++) {
+        int64_t q0 = qcols[ri], wd = pt - q0 < 16 ? pt - q0 : 16;
+        const uint64_t *m = bm + (int64_t)qj[ri] * W * pp + q0;
+        __m512i M[2][2], Mz[4];
+        int hw[4], K = 0;
+        for (int64_t w = 0; w < W; w++) {
+            halves(m + w * pp, M[w]);
+            for (int h = 0; h < 2; h++)
+                if (_mm512_test_epi32_mask(M[w][h], M[w][h])) {
+                    Mz[K] = M[w][h];
+                    hw[K++] = (int)(2 * w + h);
+                }
+        }
+        switch (K) {
+        case 0: n = run_cols(b, lb, C, planes, W, Mz, hw, 0, wd, buf, n); break;
+        case 1: n = run_cols(b, lb, C, planes, W, Mz, hw, 1, wd, buf, n); break;
+        case 2: n = run_cols(b, lb, C, planes, W, Mz, hw, 2, wd, buf, n); break;
+        case 3: n = run_cols(b, lb, C, planes, W, Mz, hw, 3, wd, buf, n); break;
+        default: n = run_cols(b, lb, C, planes, W, Mz, hw, 4, wd, buf, n); break;
+        }
+    }
+    add(b, buf, NULL, n, groups_avx512);
+}
+
+XB_BITS_TARGET static void runs_w2p2(xb_hist_bits *b, const uint64_t *lb, int64_t C,
+                                     const uint64_t *bm, int64_t pp, int64_t pt, const uint8_t *qj,
+                                     const int32_t *qcols, int64_t nr) {
+    runs_sums(b, lb, C, 2, 2, bm, pp, pt, qj, qcols, nr);
+}
+
+XB_BITS_TARGET static void runs_any(xb_hist_bits *b, const uint64_t *lb, int64_t C, int planes,
+                                    int64_t W, const uint64_t *bm, int64_t pp, int64_t pt,
+                                    const uint8_t *qj, const int32_t *qcols, int64_t nr) {
+    runs_sums(b, lb, C, planes, W, bm, pp, pt, qj, qcols, nr);
+}
+#endif
+
+void xb_hist_add_bitsums(xb_hist_bits *b, const uint64_t *lb, int64_t C, int planes, int64_t W,
+                         const uint64_t *bm, int64_t pp, int64_t pt, const uint8_t *qj,
+                         const int32_t *qcols, int64_t nr) {
+#ifdef XB_HIST_X86
+    if (planes == 2 && W == 2)
+        runs_w2p2(b, lb, C, bm, pp, pt, qj, qcols, nr);
+    else
+        runs_any(b, lb, C, planes, W, bm, pp, pt, qj, qcols, nr);
+#else
+    (void)b, (void)lb, (void)C, (void)planes, (void)W, (void)bm, (void)pp, (void)pt, (void)qj,
+        (void)qcols, (void)nr;
+#endif
+}
+
+void xb_hist_flush(xb_hist_bits *b) {
+    for (int64_t i = 0; i < b->npend; i++) b->h[b->pend[i]]++;
+    b->npend = 0;
+    fold(b);
+}
