@@ -43,9 +43,49 @@ static bool cpu_ok(void) {
 #endif
 }
 
+/* The fewest of a block column's kb levels (stride ld) whose largest ones
+ * sum above hi, or 255 if all of them do not: a (digit, position) column
+ * with fewer 1-digits sums to at most hi, whichever rows they are on. */
+static uint8_t column_thr(const uint8_t *lev, int64_t ld, int64_t kb, int64_t hi) {
+    int64_t cnt[256] = {0}, sum = 0, taken = 0;
+    if (hi < 0) return 0;
+    for (int64_t k = 0; k < kb; k++) cnt[lev[k * ld]]++;
+    for (int v = 255; v > 0; v--) {
+        if (!cnt[v]) continue;
+        if (sum + v * cnt[v] > hi) return (uint8_t)(taken + (hi - sum) / v + 1);
+        sum += v * cnt[v];
+        taken += cnt[v];
+    }
+    return 255;
+}
+
+void xb_bits_thresholds(xb_crossbar_layer *l) {
+    const xb_crossbar_config *c = &l->cfg;
+    if (!l->lev_thr) return;
+    l->lev_thr_hi = c->code_hi;
+    for (int64_t g = 0; g < c->groups; g++)
+        for (int64_t r = 0; r < l->R; r++) {
+            int64_t k0 = xb_block_start(c->K, c->rows, c->even_rows, r),
+                    kb = xb_block_rows(c->K, c->rows, c->even_rows, r);
+            for (int64_t col = 0; col < l->C; col++)
+                l->lev_thr[(g * l->R + r) * l->C + col] =
+                    column_thr(l->lev + (g * c->K + k0) * l->C + col, l->C, kb, c->code_hi);
+        }
+}
+
+/* l->lev_thr, allocated once with the levels and rebuilt by
+ * xb_crossbar_layer_set_adc for each new top code. */
+static xb_status thresholds(xb_crossbar_layer *l, xb_ctx *ctx) {
+    l->lev_thr = xb_calloc(ctx, (size_t)(l->cfg.groups * l->R * l->C), 1);
+    if (!l->lev_thr) return XB_ERR_NOMEM;
+    xb_bits_thresholds(l);
+    return XB_OK;
+}
+
 xb_status xb_bits_levels(xb_crossbar_layer *l, xb_ctx *ctx) {
     const xb_crossbar_config *c = &l->cfg;
     l->levbits = NULL;
+    l->lev_thr = NULL;
     /* 1-bit digits, ideal cells (integer levels), at most 128 rows a block,
      * no speculation (it slices inputs wider), and the CPU has the popcount. */
     if (c->dac_bits != 1 || l->cond || c->rows > 128 || c->spec_n || !cpu_ok()) return XB_OK;
@@ -72,7 +112,7 @@ xb_status xb_bits_levels(xb_crossbar_layer *l, xb_ctx *ctx) {
                             lb[(col * planes + p) * W + k / 64] |= (uint64_t)1 << (k % 64);
                 }
         }
-    return XB_OK;
+    return thresholds(l, ctx);
 }
 
 #ifdef XB_BITS_X86
@@ -500,5 +540,219 @@ void xb_bits_sums(const xb_crossbar_layer *l, int64_t blk, const uint64_t *bm, i
     }
 #else
     (void)l, (void)blk, (void)bm, (void)pt, (void)qj, (void)qcols, (void)nr, (void)ld, (void)S;
+#endif
+}
+
+/* ---- the sorted path (bitsums.h, xb_bits_correct_sorted) ---- */
+
+int64_t xb_bits_corr_ld(int64_t N) { return (N + 15) & ~(int64_t)15; }
+
+/* Scratch of the sorted path: the positions' order [pt + 16], their masks
+ * [words][pt + 16], the per-run output rows [corr_ld][16] (int32), the
+ * columns' negation flags [C] and the counting sort's offsets [256]. */
+#define SRT_ALIGN(b) (((b) + 63) & ~(size_t)63)
+size_t xb_bits_sort_bytes(const xb_crossbar_layer *l, int64_t pt) {
+    if (!l->lev_thr) return 0;
+    size_t np = (size_t)(pt + 16);
+    return SRT_ALIGN(np * 4) + SRT_ALIGN(np * 8 * (size_t)l->lev_words) +
+           SRT_ALIGN((size_t)xb_bits_corr_ld(l->cfg.N) * 16 * 4) + SRT_ALIGN((size_t)l->C) +
+           SRT_ALIGN(256 * 4);
+}
+
+bool xb_bits_sorted_ok(const xb_crossbar_layer *l) {
+    return l->lev_thr && l->lev_thr_hi == l->cfg.code_hi && xb_bits_fused_ok(l);
+}
+
+/* The positions of one digit plane with X1 >= tmin, largest X1 first (a
+ * counting sort, stable, so the order is a function of x1 alone) into idx;
+ * returns how many. */
+static int64_t sort_positions(const uint8_t *x1, int64_t pt, int tmin, int32_t *idx,
+                              int32_t *off) {
+    int top = tmin;
+    for (int v = tmin; v < 256; v++) off[v] = 0;
+    for (int64_t q = 0; q < pt; q++)
+        if (x1[q] >= tmin) {
+            off[x1[q]]++;
+            top = x1[q] > top ? x1[q] : top;
+        }
+    int64_t o = 0;
+    for (int v = top; v >= tmin; v--) {
+        int32_t c = off[v];
+        off[v] = (int32_t)o;
+        o += c;
+    }
+    if (!o) return 0;
+    for (int64_t q = 0; q < pt; q++)
+        if (x1[q] >= tmin) idx[off[x1[q]]++] = (int32_t)q;
+    return o;
+}
+
+#ifdef XB_BITS_X86
+/* One sorted run of 16 positions (masks ms, stride nsp between words, the
+ * positions past the run's end zero masks, so zero sums): output n's
+ * corrections sum_c sign_c (clip(S_c) - S_c) 2^shift_c into tb[n][16],
+ * the columns whose threshold exceeds the run's largest X1 (xm) skipped
+ * (their sums are <= hi in every lane: no correction, no clip).  Returns
+ * the clipped lanes; *nz whether any correction is nonzero. */
+XB_BITS_TARGET static inline __attribute__((always_inline)) int64_t
+sorted_run(const uint64_t *lb, const xb_bits_clip *k, const uint8_t *thr, const uint8_t *neg,
+           int planes, int64_t W, const uint64_t *ms, int64_t nsp, int xm, int32_t *tb, bool *nz) {
+    __m512i M[2][2];
+    for (int64_t w = 0; w < W; w++) halves(ms + w * nsp, M[w]);
+    __m512i vhi = _mm512_set1_epi32((int32_t)(k->hi < INT32_MAX ? k->hi : INT32_MAX));
+    __m512i cnt = _mm512_setzero_si512(), one = _mm512_set1_epi32(1), any = cnt;
+    for (int64_t n = 0; n < k->N; n++) {
+        __m512i t = _mm512_setzero_si512();
+        for (int u = 0; u < k->per_n; u++) {
+            int64_t c = u * k->N + n; /* program.c's column order */
+            if (thr[c] > xm) continue;
+            __m512i a = col_sums(lb + c * planes * W, planes, W, M);
+            __m512i d = _mm512_sub_epi32(_mm512_min_epi32(a, vhi), a);
+            cnt = _mm512_mask_add_epi32(cnt, _mm512_cmpgt_epi32_mask(a, vhi), cnt, one);
+            d = _mm512_sllv_epi32(d, _mm512_set1_epi32((int32_t)k->shift[c]));
+            t = neg[c] ? _mm512_sub_epi32(t, d) : _mm512_add_epi32(t, d);
+        }
+        _mm512_storeu_si512((void *)(tb + n * 16), t);
+        any = _mm512_or_si512(any, t);
+    }
+    *nz = _mm512_test_epi32_mask(any, any) != 0;
+    return _mm512_reduce_add_epi32(cnt);
+}
+
+XB_BITS_TARGET static int64_t sorted_w2p2(const uint64_t *lb, const xb_bits_clip *k,
+                                          const uint8_t *thr, const uint8_t *neg,
+                                          const uint64_t *ms, int64_t nsp, int xm, int32_t *tb,
+                                          bool *nz) {
+    return sorted_run(lb, k, thr, neg, 2, 2, ms, nsp, xm, tb, nz);
+}
+
+XB_BITS_TARGET static int64_t sorted_w1p2(const uint64_t *lb, const xb_bits_clip *k,
+                                          const uint8_t *thr, const uint8_t *neg,
+                                          const uint64_t *ms, int64_t nsp, int xm, int32_t *tb,
+                                          bool *nz) {
+    return sorted_run(lb, k, thr, neg, 2, 1, ms, nsp, xm, tb, nz);
+}
+
+XB_BITS_TARGET static int64_t sorted_any(const uint64_t *lb, const xb_bits_clip *k,
+                                         const uint8_t *thr, const uint8_t *neg, int planes,
+                                         int64_t W, const uint64_t *ms, int64_t nsp, int xm,
+                                         int32_t *tb, bool *nz) {
+    return sorted_run(lb, k, thr, neg, planes, W, ms, nsp, xm, tb, nz);
+}
+
+/* 16 x 16 transpose of 32-bit elements: r[i] lane j <- r[j] lane i
+ * (elements within 128-bit lanes, then the lanes). */
+XB_BITS_TARGET static inline __attribute__((always_inline)) void tr16(__m512i r[16]) {
+    __m512i t[16], u[16];
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
+    }
+    /* u[4g + m] lane L = rows 4g .. 4g + 3 at column 4L + m */
+    for (int g = 0; g < 4; g++) {
+        u[4 * g] = _mm512_unpacklo_epi64(t[4 * g], t[4 * g + 2]);
+        u[4 * g + 1] = _mm512_unpackhi_epi64(t[4 * g], t[4 * g + 2]);
+        u[4 * g + 2] = _mm512_unpacklo_epi64(t[4 * g + 1], t[4 * g + 3]);
+        u[4 * g + 3] = _mm512_unpackhi_epi64(t[4 * g + 1], t[4 * g + 3]);
+    }
+    for (int m = 0; m < 4; m++) {
+        __m512i a = _mm512_shuffle_i32x4(u[m], u[4 + m], 0x44),
+                b = _mm512_shuffle_i32x4(u[m], u[4 + m], 0xee),
+                c = _mm512_shuffle_i32x4(u[8 + m], u[12 + m], 0x44),
+                d = _mm512_shuffle_i32x4(u[8 + m], u[12 + m], 0xee);
+        r[m] = _mm512_shuffle_i32x4(a, c, 0x88);
+        r[4 + m] = _mm512_shuffle_i32x4(a, c, 0xdd);
+        r[8 + m] = _mm512_shuffle_i32x4(b, d, 0x88);
+        r[12 + m] = _mm512_shuffle_i32x4(b, d, 0xdd);
+    }
+}
+
+/* The run's output rows tb[n][16 positions] added to corrT[idx[i]][n] <<
+ * js for its wd positions, 16 outputs at a time by one transpose (groups
+ * of zeros skipped). */
+XB_BITS_TARGET static void scatter_rows(const int32_t *tb, int64_t ld, const int32_t *idx, int wd,
+                                        int js, int64_t *corrT) {
+    __m128i sh = _mm_cvtsi32_si128(js);
+    for (int64_t n0 = 0; n0 < ld; n0 += 16) {
+        __m512i r[16], any = _mm512_setzero_si512();
+        for (int i = 0; i < 16; i++) {
+            r[i] = _mm512_loadu_si512((const void *)(tb + (n0 + i) * 16));
+            any = _mm512_or_si512(any, r[i]);
+        }
+        if (!_mm512_test_epi32_mask(any, any)) continue;
+        tr16(r); /* r[i]: position i's 16 outputs */
+        for (int i = 0; i < 16; i++) {
+            if (i >= wd) break;
+            int64_t *dst = corrT + (int64_t)idx[i] * ld + n0;
+            __m512i lo = _mm512_sll_epi64(_mm512_cvtepi32_epi64(_mm512_castsi512_si256(r[i])), sh),
+                    hi = _mm512_sll_epi64(
+                        _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(r[i], 1)), sh);
+            _mm512_storeu_si512((void *)dst, _mm512_add_epi64(_mm512_loadu_si512(dst), lo));
+            _mm512_storeu_si512((void *)(dst + 8),
+                                _mm512_add_epi64(_mm512_loadu_si512(dst + 8), hi));
+        }
+    }
+}
+
+/* The masks of the sorted positions of digit plane j, nsp (a multiple of
+ * 16) per word, zero past ns. */
+static void gather_masks(const uint64_t *bm, int64_t pp, int64_t W, int j, const int32_t *idx,
+                         int64_t ns, int64_t nsp, uint64_t *ms) {
+    for (int64_t w = 0; w < W; w++) {
+        const uint64_t *b = bm + ((int64_t)j * W + w) * pp;
+        uint64_t *o = ms + w * nsp;
+        for (int64_t s = 0; s < ns; s++) o[s] = b[idx[s]];
+        for (int64_t s = ns; s < nsp; s++) o[s] = 0;
+    }
+}
+#endif
+
+int64_t xb_bits_correct_sorted(const xb_crossbar_layer *l, int64_t blk, const uint64_t *bm,
+                               const uint8_t *x1, int64_t pt, const xb_bits_clip *k,
+                               int64_t *corrT, void *scratch, bool *touched) {
+    *touched = false;
+#ifdef XB_BITS_X86
+    int64_t ns_all = 0;
+    int64_t pp = xb_bits_ppad(pt), W = l->lev_words, C = l->C, ld = xb_bits_corr_ld(k->N);
+    int planes = l->lev_planes, J = l->cfg.input_slices, d = l->cfg.dac_bits;
+    const uint64_t *lb = l->levbits + (size_t)(blk * C * planes * W);
+    const uint8_t *thr = l->lev_thr + blk * C;
+    int tmin = 255;
+    for (int64_t c = 0; c < C; c++) tmin = thr[c] < tmin ? thr[c] : tmin;
+    if (tmin == 255) return 0;
+    if (tmin < 1) tmin = 1; /* X1 = 0: all sums 0 <= hi */
+    uint8_t *p = scratch;
+    size_t np = (size_t)(pt + 16);
+    int32_t *idx = (int32_t *)(void *)p;
+    uint64_t *ms = (uint64_t *)(void *)(p += SRT_ALIGN(np * 4));
+    int32_t *tb = (int32_t *)(void *)(p += SRT_ALIGN(np * 8 * (size_t)W));
+    uint8_t *neg = (p += SRT_ALIGN((size_t)ld * 16 * 4));
+    int32_t *off = (int32_t *)(void *)(p + SRT_ALIGN((size_t)C));
+    memset(tb, 0, (size_t)ld * 16 * 4); /* outputs N .. ld stay zero */
+    for (int64_t c = 0; c < C; c++) neg[c] = (k->sign[c] < 0) != (k->flip && k->flip[c]);
+    int64_t ns_sat = 0;
+    for (int j = 0; j < J; j++) {
+        const uint8_t *xj = x1 + (int64_t)j * pt;
+        int64_t ns = sort_positions(xj, pt, tmin, idx, off), nsp = (ns + 15) & ~(int64_t)15;
+        if (!ns) continue;
+        ns_all += ns;
+        gather_masks(bm, pp, W, j, idx, ns, nsp, ms);
+        for (int64_t s0 = 0; s0 < ns; s0 += 16) {
+            int xm = xj[idx[s0]], wd = (int)(ns - s0 < 16 ? ns - s0 : 16);
+            bool nz;
+            if (planes == 2 && W == 2)
+                ns_sat += sorted_w2p2(lb, k, thr, neg, ms + s0, nsp, xm, tb, &nz);
+            else if (planes == 2 && W == 1)
+                ns_sat += sorted_w1p2(lb, k, thr, neg, ms + s0, nsp, xm, tb, &nz);
+            else
+                ns_sat += sorted_any(lb, k, thr, neg, planes, W, ms + s0, nsp, xm, tb, &nz);
+            if (nz) scatter_rows(tb, ld, idx + s0, wd, j * d, corrT);
+        }
+    }
+    *touched = ns_all > 0;
+    return ns_sat;
+#else
+    (void)l, (void)blk, (void)bm, (void)x1, (void)pt, (void)k, (void)corrT, (void)scratch;
+    return 0;
 #endif
 }
