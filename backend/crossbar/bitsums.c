@@ -162,7 +162,8 @@ XB_BITS_TARGET static void masks_avx512(const uint8_t *xt, int64_t pp, int64_t W
 
 /* 8 x 8 transpose of 64-bit words across 8 vectors: v[i] word j <- v[j]
  * word i (pairs within 128-bit lanes, then lanes). */
-XB_BITS_GF static inline __attribute__((always_inline)) void tr8(__m512i v[8]) {
+__attribute__((target("avx512f"))) static inline __attribute__((always_inline)) void
+tr8(__m512i v[8]) {
     __m512i t[8], u[8];
     for (int i = 0; i < 4; i++) {
         t[2 * i] = _mm512_unpacklo_epi64(v[2 * i], v[2 * i + 1]);
@@ -547,44 +548,21 @@ void xb_bits_sums(const xb_crossbar_layer *l, int64_t blk, const uint64_t *bm, i
 
 int64_t xb_bits_corr_ld(int64_t N) { return (N + 15) & ~(int64_t)15; }
 
-/* Scratch of the sorted path: the positions' order [pt + 16], their masks
+/* Scratch of the sorted path: the positions taken and their order [pt +
+ * 16] each, their masks
  * [words][pt + 16], the per-run output rows [corr_ld][16] (int32), the
  * columns' negation flags [C] and the counting sort's offsets [256]. */
 #define SRT_ALIGN(b) (((b) + 63) & ~(size_t)63)
 size_t xb_bits_sort_bytes(const xb_crossbar_layer *l, int64_t pt) {
     if (!l->lev_thr) return 0;
     size_t np = (size_t)(pt + 16);
-    return SRT_ALIGN(np * 4) + SRT_ALIGN(np * 8 * (size_t)l->lev_words) +
+    return 2 * SRT_ALIGN(np * 4) + SRT_ALIGN(np * 8 * (size_t)l->lev_words) +
            SRT_ALIGN((size_t)xb_bits_corr_ld(l->cfg.N) * 16 * 4) + SRT_ALIGN((size_t)l->C) +
            SRT_ALIGN(256 * 4);
 }
 
 bool xb_bits_sorted_ok(const xb_crossbar_layer *l) {
     return l->lev_thr && l->lev_thr_hi == l->cfg.code_hi && xb_bits_fused_ok(l);
-}
-
-/* The positions of one digit plane with X1 >= tmin, largest X1 first (a
- * counting sort, stable, so the order is a function of x1 alone) into idx;
- * returns how many. */
-static int64_t sort_positions(const uint8_t *x1, int64_t pt, int tmin, int32_t *idx,
-                              int32_t *off) {
-    int top = tmin;
-    for (int v = tmin; v < 256; v++) off[v] = 0;
-    for (int64_t q = 0; q < pt; q++)
-        if (x1[q] >= tmin) {
-            off[x1[q]]++;
-            top = x1[q] > top ? x1[q] : top;
-        }
-    int64_t o = 0;
-    for (int v = top; v >= tmin; v--) {
-        int32_t c = off[v];
-        off[v] = (int32_t)o;
-        o += c;
-    }
-    if (!o) return 0;
-    for (int64_t q = 0; q < pt; q++)
-        if (x1[q] >= tmin) idx[off[x1[q]]++] = (int32_t)q;
-    return o;
 }
 
 #ifdef XB_BITS_X86
@@ -694,6 +672,41 @@ XB_BITS_TARGET static void scatter_rows(const int32_t *tb, int64_t ld, const int
     }
 }
 
+/* The positions of one digit plane with X1 >= tmin, largest X1 first, into
+ * idx; returns how many.  They are first picked 16 at a time (compare and
+ * compress: most positions are not taken), then counting-sorted (stable,
+ * so the order is a function of x1 alone).  x1 is readable 16 bytes past
+ * pt (the bytes there are masked off). */
+XB_BITS_TARGET static int64_t sort_positions(const uint8_t *x1, int64_t pt, int tmin, int32_t *idx,
+                                             int32_t *hot, int32_t *off) {
+    const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    __m512i vt = _mm512_set1_epi32(tmin - 1), vmax = _mm512_setzero_si512();
+    int64_t nh = 0;
+    for (int64_t q = 0; q < pt; q += 16) {
+        __mmask16 in = (__mmask16)(pt - q >= 16 ? 0xffff : (1u << (pt - q)) - 1);
+        __m512i v = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(x1 + q)));
+        __mmask16 h = _mm512_mask_cmpgt_epi32_mask(in, v, vt);
+        /* register compress, then a full store (hot has 16 spare slots) */
+        _mm512_storeu_si512((void *)(hot + nh),
+                            _mm512_maskz_compress_epi32(h, _mm512_add_epi32(
+                                                               iota, _mm512_set1_epi32((int)q))));
+        vmax = _mm512_mask_max_epi32(vmax, h, vmax, v);
+        nh += __builtin_popcount(h);
+    }
+    if (!nh) return 0;
+    int top = _mm512_reduce_max_epi32(vmax);
+    for (int v = tmin; v <= top; v++) off[v] = 0;
+    for (int64_t i = 0; i < nh; i++) off[x1[hot[i]]]++;
+    int64_t o = 0;
+    for (int v = top; v >= tmin; v--) {
+        int32_t c = off[v];
+        off[v] = (int32_t)o;
+        o += c;
+    }
+    for (int64_t i = 0; i < nh; i++) idx[off[x1[hot[i]]]++] = hot[i];
+    return nh;
+}
+
 /* The masks of the sorted positions of digit plane j, nsp (a multiple of
  * 16) per word, zero past ns. */
 static void gather_masks(const uint64_t *bm, int64_t pp, int64_t W, int j, const int32_t *idx,
@@ -723,7 +736,7 @@ int64_t xb_bits_correct_sorted(const xb_crossbar_layer *l, int64_t blk, const ui
     if (tmin < 1) tmin = 1; /* X1 = 0: all sums 0 <= hi */
     uint8_t *p = scratch;
     size_t np = (size_t)(pt + 16);
-    int32_t *idx = (int32_t *)(void *)p;
+    int32_t *idx = (int32_t *)(void *)p, *hot = (int32_t *)(void *)(p += SRT_ALIGN(np * 4));
     uint64_t *ms = (uint64_t *)(void *)(p += SRT_ALIGN(np * 4));
     int32_t *tb = (int32_t *)(void *)(p += SRT_ALIGN(np * 8 * (size_t)W));
     uint8_t *neg = (p += SRT_ALIGN((size_t)ld * 16 * 4));
@@ -733,7 +746,7 @@ int64_t xb_bits_correct_sorted(const xb_crossbar_layer *l, int64_t blk, const ui
     int64_t ns_sat = 0;
     for (int j = 0; j < J; j++) {
         const uint8_t *xj = x1 + (int64_t)j * pt;
-        int64_t ns = sort_positions(xj, pt, tmin, idx, off), nsp = (ns + 15) & ~(int64_t)15;
+        int64_t ns = sort_positions(xj, pt, tmin, idx, hot, off), nsp = (ns + 15) & ~(int64_t)15;
         if (!ns) continue;
         ns_all += ns;
         gather_masks(bm, pp, W, j, idx, ns, nsp, ms);
@@ -754,5 +767,42 @@ int64_t xb_bits_correct_sorted(const xb_crossbar_layer *l, int64_t blk, const ui
 #else
     (void)l, (void)blk, (void)bm, (void)x1, (void)pt, (void)k, (void)corrT, (void)scratch;
     return 0;
+#endif
+}
+
+#ifdef XB_BITS_X86
+/* xb_bits_apply_sorted's 8 x 8 blocks: 8 positions' rows of 8 outputs
+ * turned into 8 outputs' rows of 8 positions (tr8), added to acc as int64
+ * and narrowed with signed saturation (VPMOVSQD: the same clamp). */
+XB_BITS_TARGET static void apply_avx512(int32_t *acc, int64_t P, const int64_t *corrT, int64_t ld,
+                                        int64_t N, int64_t pt) {
+    int64_t N8 = N & ~(int64_t)7, pt8 = pt & ~(int64_t)7;
+    for (int64_t q0 = 0; q0 < pt8; q0 += 8)
+        for (int64_t n0 = 0; n0 < N8; n0 += 8) {
+            __m512i v[8];
+            for (int i = 0; i < 8; i++)
+                v[i] = _mm512_loadu_si512((const void *)(corrT + (q0 + i) * ld + n0));
+            tr8(v); /* v[n]: output n0 + n at positions q0 .. q0 + 7 */
+            for (int n = 0; n < 8; n++) {
+                int32_t *a = acc + (n0 + n) * P + q0;
+                __m512i t = _mm512_add_epi64(
+                    _mm512_cvtepi32_epi64(_mm256_loadu_si256((const __m256i *)(void *)a)), v[n]);
+                _mm256_storeu_si256((__m256i *)(void *)a, _mm512_cvtsepi64_epi32(t));
+            }
+        }
+    for (int64_t n = 0; n < N; n++) /* the edges */
+        for (int64_t q = n < N8 ? pt8 : 0; q < pt; q++) {
+            int64_t t = (int64_t)acc[n * P + q] + corrT[q * ld + n];
+            acc[n * P + q] = (int32_t)(t > INT32_MAX ? INT32_MAX : t < INT32_MIN ? INT32_MIN : t);
+        }
+}
+#endif
+
+void xb_bits_apply_sorted(int32_t *acc, int64_t P, const int64_t *corrT, int64_t ld, int64_t N,
+                          int64_t pt) {
+#ifdef XB_BITS_X86
+    apply_avx512(acc, P, corrT, ld, N, pt);
+#else
+    (void)acc, (void)P, (void)corrT, (void)ld, (void)N, (void)pt;
 #endif
 }

@@ -70,6 +70,10 @@ int64_t xb_bits_corr_ld(int64_t N);
 void xb_bits_thresholds(xb_crossbar_layer *l);
 size_t xb_bits_sort_bytes(const xb_crossbar_layer *l, int64_t pt);
 bool xb_bits_sorted_ok(const xb_crossbar_layer *l);
+/* acc[n * P + q] += corrT[q * ld + n] for n < N, q < pt, saturating to
+ * int32 (the sorted path's corrections applied). */
+void xb_bits_apply_sorted(int32_t *acc, int64_t P, const int64_t *corrT, int64_t ld, int64_t N,
+                          int64_t pt);
 int64_t xb_bits_correct_sorted(const xb_crossbar_layer *l, int64_t blk, const uint64_t *bm,
                                const uint8_t *x1, int64_t pt, const xb_bits_clip *k,
                                int64_t *corrT, void *scratch, bool *touched);

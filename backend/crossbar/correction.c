@@ -435,7 +435,10 @@ static void run(const xb_crossbar_layer *l, int64_t g, const uint8_t *x, int64_t
             f.kb = xb_block_rows(c->K, c->rows, c->even_rows, f.r);
             touched |= f.profile ? profile_block(&f) : correct_block(&f, thr);
         }
-        if (touched) apply_corr(acc + f.p0, P, corr, N, pt, f.sorted ? ld : 0);
+        if (touched && f.sorted)
+            xb_bits_apply_sorted(acc + f.p0, P, corr, ld, N, pt);
+        else if (touched)
+            apply_corr(acc + f.p0, P, corr, N, pt, 0);
     }
     if (f.acc_on) xb_stat_acc_end(&f.acc, st);
     if (st) {
