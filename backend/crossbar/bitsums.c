@@ -548,17 +548,15 @@ void xb_bits_sums(const xb_crossbar_layer *l, int64_t blk, const uint64_t *bm, i
 
 int64_t xb_bits_corr_ld(int64_t N) { return (N + 15) & ~(int64_t)15; }
 
-/* Scratch of the sorted path: the positions taken and their order [pt +
- * 16] each, their masks
- * [words][pt + 16], the per-run output rows [corr_ld][16] (int32), the
- * columns' negation flags [C] and the counting sort's offsets [256]. */
+/* Scratch of the sorted path: the positions taken, their X1, the same in
+ * bucket order [pt + 16] each, their masks [words][pt + 16], the per-run
+ * output rows [corr_ld][16] (int32) and the columns' negation flags [C]. */
 #define SRT_ALIGN(b) (((b) + 63) & ~(size_t)63)
 size_t xb_bits_sort_bytes(const xb_crossbar_layer *l, int64_t pt) {
     if (!l->lev_thr) return 0;
     size_t np = (size_t)(pt + 16);
-    return 2 * SRT_ALIGN(np * 4) + SRT_ALIGN(np * 8 * (size_t)l->lev_words) +
-           SRT_ALIGN((size_t)xb_bits_corr_ld(l->cfg.N) * 16 * 4) + SRT_ALIGN((size_t)l->C) +
-           SRT_ALIGN(256 * 4);
+    return 4 * SRT_ALIGN(np * 4) + SRT_ALIGN(np * 8 * (size_t)l->lev_words) +
+           SRT_ALIGN((size_t)xb_bits_corr_ld(l->cfg.N) * 16 * 4) + SRT_ALIGN((size_t)l->C);
 }
 
 bool xb_bits_sorted_ok(const xb_crossbar_layer *l) {
@@ -672,39 +670,80 @@ XB_BITS_TARGET static void scatter_rows(const int32_t *tb, int64_t ld, const int
     }
 }
 
-/* The positions of one digit plane with X1 >= tmin, largest X1 first, into
- * idx; returns how many.  They are first picked 16 at a time (compare and
- * compress: most positions are not taken), then counting-sorted (stable,
- * so the order is a function of x1 alone).  x1 is readable 16 bytes past
- * pt (the bytes there are masked off). */
-XB_BITS_TARGET static int64_t sort_positions(const uint8_t *x1, int64_t pt, int tmin, int32_t *idx,
-                                             int32_t *hot, int32_t *off) {
+/* The positions of one digit plane with X1 >= lo[nb - 1] into idx (their X1
+ * into xv), grouped into nb buckets of X1 (bucket i: lo[i] <= X1 <
+ * lo[i - 1], largest first), so that a run of 16 of them mostly shares its
+ * bucket and the columns whose threshold exceeds its largest X1 are skipped;
+ * returns how many.  Vector compares and register compresses throughout
+ * (most positions are not taken); within a bucket the order is the
+ * positions', so the result is a function of x1 alone.  x1 is readable 16
+ * bytes past pt (masked off); hot, hv, idx and xv have 16 spare slots. */
+XB_BITS_TARGET static int64_t bucket_positions(const uint8_t *x1, int64_t pt, const int *lo, int nb,
+                                               int32_t *idx, int32_t *xv, int32_t *hot,
+                                               int32_t *hv) {
     const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    __m512i vt = _mm512_set1_epi32(tmin - 1), vmax = _mm512_setzero_si512();
+    __m512i vt = _mm512_set1_epi32(lo[nb - 1] - 1);
     int64_t nh = 0;
     for (int64_t q = 0; q < pt; q += 16) {
         __mmask16 in = (__mmask16)(pt - q >= 16 ? 0xffff : (1u << (pt - q)) - 1);
         __m512i v = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(x1 + q)));
         __mmask16 h = _mm512_mask_cmpgt_epi32_mask(in, v, vt);
-        /* register compress, then a full store (hot has 16 spare slots) */
+        /* register compress, then a full store (16 spare slots) */
         _mm512_storeu_si512((void *)(hot + nh),
                             _mm512_maskz_compress_epi32(h, _mm512_add_epi32(
                                                                iota, _mm512_set1_epi32((int)q))));
-        vmax = _mm512_mask_max_epi32(vmax, h, vmax, v);
+        _mm512_storeu_si512((void *)(hv + nh), _mm512_maskz_compress_epi32(h, v));
         nh += __builtin_popcount(h);
     }
-    if (!nh) return 0;
-    int top = _mm512_reduce_max_epi32(vmax);
-    for (int v = tmin; v <= top; v++) off[v] = 0;
-    for (int64_t i = 0; i < nh; i++) off[x1[hot[i]]]++;
-    int64_t o = 0;
-    for (int v = top; v >= tmin; v--) {
-        int32_t c = off[v];
-        off[v] = (int32_t)o;
-        o += c;
+    if (nb == 1 || !nh) {
+        memcpy(idx, hot, (size_t)nh * sizeof *idx);
+        memcpy(xv, hv, (size_t)nh * sizeof *xv);
+        return nh;
     }
-    for (int64_t i = 0; i < nh; i++) idx[off[x1[hot[i]]]++] = hot[i];
-    return nh;
+    int64_t n = 0;
+    for (int i = 0; i < nb; i++) {
+        __m512i vlo = _mm512_set1_epi32(lo[i]), vup = _mm512_set1_epi32(i ? lo[i - 1] : 256);
+        for (int64_t s = 0; s < nh; s += 16) {
+            __mmask16 in = (__mmask16)(nh - s >= 16 ? 0xffff : (1u << (nh - s)) - 1);
+            __m512i v = _mm512_loadu_si512((const void *)(hv + s));
+            __mmask16 m = _mm512_mask_cmplt_epi32_mask(
+                _mm512_mask_cmpge_epi32_mask(in, v, vlo), v, vup);
+            _mm512_storeu_si512((void *)(idx + n),
+                                _mm512_maskz_compress_epi32(
+                                    m, _mm512_loadu_si512((const void *)(hot + s))));
+            _mm512_storeu_si512((void *)(xv + n), _mm512_maskz_compress_epi32(m, v));
+            n += __builtin_popcount(m);
+        }
+    }
+    return n;
+}
+
+/* Up to 4 bucket bounds (descending, the last = tmin) at the quartiles of
+ * the block's column thresholds below 255: positions between two bounds
+ * skip the columns at or above the upper one. */
+static int bucket_bounds(const uint8_t *thr, int64_t C, int tmin, int *lo) {
+    int32_t cnt[256] = {0};
+    int64_t nv = 0;
+    for (int64_t c = 0; c < C; c++)
+        if (thr[c] < 255) cnt[thr[c]]++, nv++;
+    int nb = 0;
+    for (int k = 3; k >= 1; k--) { /* the thresholds at ranks nv k / 4 */
+        int64_t rank = nv * k / 4, seen = 0;
+        int v = tmin;
+        for (; v < 255; v++) {
+            seen += cnt[v];
+            if (seen > rank) break;
+        }
+        if (v > tmin && v < 255 && (nb == 0 || v < lo[nb - 1])) lo[nb++] = v;
+    }
+    lo[nb++] = tmin;
+    return nb;
+}
+
+/* The largest of a run's wd X1 values. */
+XB_BITS_TARGET static int run_max(const int32_t *xv, int wd) {
+    __mmask16 in = (__mmask16)(wd >= 16 ? 0xffff : (1u << wd) - 1);
+    return _mm512_mask_reduce_max_epi32(in, _mm512_maskz_loadu_epi32(in, (const void *)xv));
 }
 
 /* The masks of the sorted positions of digit plane j, nsp (a multiple of
@@ -736,22 +775,26 @@ int64_t xb_bits_correct_sorted(const xb_crossbar_layer *l, int64_t blk, const ui
     if (tmin < 1) tmin = 1; /* X1 = 0: all sums 0 <= hi */
     uint8_t *p = scratch;
     size_t np = (size_t)(pt + 16);
-    int32_t *idx = (int32_t *)(void *)p, *hot = (int32_t *)(void *)(p += SRT_ALIGN(np * 4));
+    int32_t *idx = (int32_t *)(void *)p, *hot = (int32_t *)(void *)(p += SRT_ALIGN(np * 4)),
+            *xv = (int32_t *)(void *)(p += SRT_ALIGN(np * 4)),
+            *hv = (int32_t *)(void *)(p += SRT_ALIGN(np * 4));
     uint64_t *ms = (uint64_t *)(void *)(p += SRT_ALIGN(np * 4));
     int32_t *tb = (int32_t *)(void *)(p += SRT_ALIGN(np * 8 * (size_t)W));
     uint8_t *neg = (p += SRT_ALIGN((size_t)ld * 16 * 4));
-    int32_t *off = (int32_t *)(void *)(p + SRT_ALIGN((size_t)C));
+    int lo[4], nb = bucket_bounds(thr, C, tmin, lo);
     memset(tb, 0, (size_t)ld * 16 * 4); /* outputs N .. ld stay zero */
     for (int64_t c = 0; c < C; c++) neg[c] = (k->sign[c] < 0) != (k->flip && k->flip[c]);
     int64_t ns_sat = 0;
     for (int j = 0; j < J; j++) {
         const uint8_t *xj = x1 + (int64_t)j * pt;
-        int64_t ns = sort_positions(xj, pt, tmin, idx, hot, off), nsp = (ns + 15) & ~(int64_t)15;
+        int64_t ns = bucket_positions(xj, pt, lo, nb, idx, xv, hot, hv),
+                nsp = (ns + 15) & ~(int64_t)15;
         if (!ns) continue;
         ns_all += ns;
         gather_masks(bm, pp, W, j, idx, ns, nsp, ms);
         for (int64_t s0 = 0; s0 < ns; s0 += 16) {
-            int xm = xj[idx[s0]], wd = (int)(ns - s0 < 16 ? ns - s0 : 16);
+            int wd = (int)(ns - s0 < 16 ? ns - s0 : 16);
+            int xm = run_max(xv + s0, wd);
             bool nz;
             if (planes == 2 && W == 2)
                 ns_sat += sorted_w2p2(lb, k, thr, neg, ms + s0, nsp, xm, tb, &nz);
