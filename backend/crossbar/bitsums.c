@@ -481,16 +481,23 @@ XB_BITS_TARGET static int64_t correct_one_position(const uint64_t *lb, const xb_
 }
 #endif
 
-bool xb_bits_fused_ok(const xb_crossbar_layer *l) {
-    if (!l->levbits || l->cfg.rows > 128) return false;
-    /* |clip(S) - S| <= S <= 128 rows x the top level, shifted per column:
-     * the sum over one output's columns must fit an int32 lane */
+/* A bound on one output's corrections from one run: |clip(S) - S| <= S <=
+ * 128 rows x the top level, shifted per column and summed over the
+ * output's columns; -1 if a shift is too wide to bound. */
+static int64_t run_bound(const xb_crossbar_layer *l) {
     int64_t smax = 128 * (((int64_t)1 << l->lev_planes) - 1), b = 0, N = l->cfg.N;
     for (int64_t c = 0; c < l->C; c += N) {
-        if (l->col_shift[c] > 20) return false;
+        if (l->col_shift[c] > 20) return -1;
         b += smax << l->col_shift[c];
     }
-    return b < ((int64_t)1 << 31);
+    return b;
+}
+
+bool xb_bits_fused_ok(const xb_crossbar_layer *l) {
+    if (!l->levbits || l->cfg.rows > 128) return false;
+    /* one output's corrections of a run fit an int32 lane */
+    int64_t b = run_bound(l);
+    return b >= 0 && b < ((int64_t)1 << 31);
 }
 
 int64_t xb_bits_correct(const xb_crossbar_layer *l, int64_t blk, const uint64_t *bm, int64_t pt,
@@ -560,7 +567,11 @@ size_t xb_bits_sort_bytes(const xb_crossbar_layer *l, int64_t pt) {
 }
 
 bool xb_bits_sorted_ok(const xb_crossbar_layer *l) {
-    return l->lev_thr && l->lev_thr_hi == l->cfg.code_hi && xb_bits_fused_ok(l);
+    if (!l->lev_thr || l->lev_thr_hi != l->cfg.code_hi || !xb_bits_fused_ok(l)) return false;
+    /* a chunk's int32 corrections: every run's bound, shifted by its digit
+     * (sum_j 2^(j d) < 2^(J d)), over the row blocks */
+    int64_t jd = (int64_t)l->cfg.input_slices * l->cfg.dac_bits;
+    return jd <= 30 && run_bound(l) * l->R < (((int64_t)1 << 31) >> jd);
 }
 
 #ifdef XB_BITS_X86
@@ -645,9 +656,9 @@ XB_BITS_TARGET static inline __attribute__((always_inline)) void tr16(__m512i r[
 
 /* The run's output rows tb[n][16 positions] added to corrT[idx[i]][n] <<
  * js for its wd positions, 16 outputs at a time by one transpose (groups
- * of zeros skipped). */
+ * of zeros skipped); int32 sums (xb_bits_sorted_ok bounds them). */
 XB_BITS_TARGET static void scatter_rows(const int32_t *tb, int64_t ld, const int32_t *idx, int wd,
-                                        int js, int64_t *corrT) {
+                                        int js, int32_t *corrT) {
     __m128i sh = _mm_cvtsi32_si128(js);
     for (int64_t n0 = 0; n0 < ld; n0 += 16) {
         __m512i r[16], any = _mm512_setzero_si512();
@@ -659,13 +670,9 @@ XB_BITS_TARGET static void scatter_rows(const int32_t *tb, int64_t ld, const int
         tr16(r); /* r[i]: position i's 16 outputs */
         for (int i = 0; i < 16; i++) {
             if (i >= wd) break;
-            int64_t *dst = corrT + (int64_t)idx[i] * ld + n0;
-            __m512i lo = _mm512_sll_epi64(_mm512_cvtepi32_epi64(_mm512_castsi512_si256(r[i])), sh),
-                    hi = _mm512_sll_epi64(
-                        _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(r[i], 1)), sh);
-            _mm512_storeu_si512((void *)dst, _mm512_add_epi64(_mm512_loadu_si512(dst), lo));
-            _mm512_storeu_si512((void *)(dst + 8),
-                                _mm512_add_epi64(_mm512_loadu_si512(dst + 8), hi));
+            int32_t *dst = corrT + (int64_t)idx[i] * ld + n0;
+            _mm512_storeu_si512((void *)dst, _mm512_add_epi32(_mm512_loadu_si512((const void *)dst),
+                                                              _mm512_sll_epi32(r[i], sh)));
         }
     }
 }
@@ -761,7 +768,7 @@ static void gather_masks(const uint64_t *bm, int64_t pp, int64_t W, int j, const
 
 int64_t xb_bits_correct_sorted(const xb_crossbar_layer *l, int64_t blk, const uint64_t *bm,
                                const uint8_t *x1, int64_t pt, const xb_bits_clip *k,
-                               int64_t *corrT, void *scratch, bool *touched) {
+                               int32_t *corrT, void *scratch, bool *touched) {
     *touched = false;
 #ifdef XB_BITS_X86
     int64_t ns_all = 0;
@@ -814,34 +821,38 @@ int64_t xb_bits_correct_sorted(const xb_crossbar_layer *l, int64_t blk, const ui
 }
 
 #ifdef XB_BITS_X86
-/* xb_bits_apply_sorted's 8 x 8 blocks: 8 positions' rows of 8 outputs
- * turned into 8 outputs' rows of 8 positions (tr8), added to acc as int64
- * and narrowed with signed saturation (VPMOVSQD: the same clamp). */
-XB_BITS_TARGET static void apply_avx512(int32_t *acc, int64_t P, const int64_t *corrT, int64_t ld,
+/* xb_bits_apply_sorted's 16 x 16 blocks: 16 positions' rows of 16 outputs
+ * turned into 16 outputs' rows of 16 positions (tr16), added to acc in
+ * int64 and narrowed with signed saturation (VPMOVSQD: the same clamp). */
+XB_BITS_TARGET static void apply_avx512(int32_t *acc, int64_t P, const int32_t *corrT, int64_t ld,
                                         int64_t N, int64_t pt) {
-    int64_t N8 = N & ~(int64_t)7, pt8 = pt & ~(int64_t)7;
-    for (int64_t q0 = 0; q0 < pt8; q0 += 8)
-        for (int64_t n0 = 0; n0 < N8; n0 += 8) {
-            __m512i v[8];
-            for (int i = 0; i < 8; i++)
+    int64_t N16 = N & ~(int64_t)15, pt16 = pt & ~(int64_t)15;
+    for (int64_t q0 = 0; q0 < pt16; q0 += 16)
+        for (int64_t n0 = 0; n0 < N16; n0 += 16) {
+            __m512i v[16];
+            for (int i = 0; i < 16; i++)
                 v[i] = _mm512_loadu_si512((const void *)(corrT + (q0 + i) * ld + n0));
-            tr8(v); /* v[n]: output n0 + n at positions q0 .. q0 + 7 */
-            for (int n = 0; n < 8; n++) {
+            tr16(v); /* v[n]: output n0 + n at positions q0 .. q0 + 15 */
+            for (int n = 0; n < 16; n++) {
                 int32_t *a = acc + (n0 + n) * P + q0;
-                __m512i t = _mm512_add_epi64(
-                    _mm512_cvtepi32_epi64(_mm256_loadu_si256((const __m256i *)(void *)a)), v[n]);
-                _mm256_storeu_si256((__m256i *)(void *)a, _mm512_cvtsepi64_epi32(t));
+                for (int h = 0; h < 2; h++) {
+                    __m256i ah = _mm256_loadu_si256((const __m256i *)(void *)(a + 8 * h)),
+                            ch = h ? _mm512_extracti64x4_epi64(v[n], 1)
+                                   : _mm512_castsi512_si256(v[n]);
+                    __m512i t = _mm512_add_epi64(_mm512_cvtepi32_epi64(ah), _mm512_cvtepi32_epi64(ch));
+                    _mm256_storeu_si256((__m256i *)(void *)(a + 8 * h), _mm512_cvtsepi64_epi32(t));
+                }
             }
         }
     for (int64_t n = 0; n < N; n++) /* the edges */
-        for (int64_t q = n < N8 ? pt8 : 0; q < pt; q++) {
+        for (int64_t q = n < N16 ? pt16 : 0; q < pt; q++) {
             int64_t t = (int64_t)acc[n * P + q] + corrT[q * ld + n];
             acc[n * P + q] = (int32_t)(t > INT32_MAX ? INT32_MAX : t < INT32_MIN ? INT32_MIN : t);
         }
 }
 #endif
 
-void xb_bits_apply_sorted(int32_t *acc, int64_t P, const int64_t *corrT, int64_t ld, int64_t N,
+void xb_bits_apply_sorted(int32_t *acc, int64_t P, const int32_t *corrT, int64_t ld, int64_t N,
                           int64_t pt) {
 #ifdef XB_BITS_X86
     apply_avx512(acc, P, corrT, ld, N, pt);

@@ -331,7 +331,7 @@ static bool correct_block(corr_run *f, int64_t thr) {
         bool touched;
         xb_bits_clip k = clip_args(f, blk);
         f->sat += xb_bits_correct_sorted(l, blk, f->bm, (const uint8_t *)f->s->S, f->pt, &k,
-                                         f->s->corr, f->s->srt, &touched);
+                                         (int32_t *)(void *)f->s->corr, f->s->srt, &touched);
         return touched;
     }
     digit_bounds(f);
@@ -386,16 +386,13 @@ static bool profile_block(corr_run *f) {
     return true;
 }
 
-/* acc[n][q] += corr (saturating to int32): corr [N][pt], or position-major
- * with row length ld when ld > 0 (the sorted path). */
-static void apply_corr(int32_t *acc, int64_t P, const int64_t *corr, int64_t N, int64_t pt,
-                       int64_t ld) {
+/* acc[n][q] += corr[n][q] (saturating to int32). */
+static void apply_corr(int32_t *acc, int64_t P, const int64_t *corr, int64_t N, int64_t pt) {
     for (int64_t n = 0; n < N; n++) {
         int32_t *an = acc + n * P;
-        const int64_t *cn = ld ? corr + n : corr + n * pt;
-        int64_t step = ld ? ld : 1;
+        const int64_t *cn = corr + n * pt;
         for (int64_t q = 0; q < pt; q++) {
-            int64_t t = (int64_t)an[q] + cn[q * step];
+            int64_t t = (int64_t)an[q] + cn[q];
             an[q] = (int32_t)(t > INT32_MAX ? INT32_MAX : t < INT32_MIN ? INT32_MIN : t);
         }
     }
@@ -422,23 +419,25 @@ static void run(const xb_crossbar_layer *l, int64_t g, const uint8_t *x, int64_t
     f.fused = xb_bits_fused_ok(l) && !c->signed_pair && f.ilo <= 0 && f.ihi >= 0;
     f.sorted = f.fused && !f.profile && xb_bits_sorted_ok(l);
     int64_t pt_max = chunk_positions(l, P), N = c->N;
-    /* corr's row length: N, or the sorted path's padded output rows */
-    int64_t ld = f.sorted ? xb_bits_corr_ld(N) : N;
+    int64_t ld = xb_bits_corr_ld(N); /* the sorted path's padded output rows */
     if (f.profile) f.acc_on = xb_stat_acc_begin(&f.acc, st, s->hsub, s->hsub_bytes);
     for (f.p0 = 0; f.p0 < P; f.p0 += pt_max) {
         f.pt = P - f.p0 < pt_max ? P - f.p0 : pt_max;
         int64_t pt = f.pt, *corr = s->corr;
-        memset(corr, 0, (size_t)(ld * pt) * sizeof *corr);
+        /* the sorted path's int32 rows of ld, else int64 [N][pt] (pt = 1
+         * takes xb_bits_correct even on the sorted path) */
+        bool srt = f.sorted && pt > 1;
+        memset(corr, 0, srt ? (size_t)(ld * pt) * 4 : (size_t)(N * pt) * sizeof *corr);
         bool touched = false;
         for (f.r = 0; f.r < l->R; f.r++) {
             f.k0 = xb_block_start(c->K, c->rows, c->even_rows, f.r);
             f.kb = xb_block_rows(c->K, c->rows, c->even_rows, f.r);
             touched |= f.profile ? profile_block(&f) : correct_block(&f, thr);
         }
-        if (touched && f.sorted)
-            xb_bits_apply_sorted(acc + f.p0, P, corr, ld, N, pt);
+        if (touched && srt)
+            xb_bits_apply_sorted(acc + f.p0, P, (const int32_t *)(const void *)corr, ld, N, pt);
         else if (touched)
-            apply_corr(acc + f.p0, P, corr, N, pt, 0);
+            apply_corr(acc + f.p0, P, corr, N, pt);
     }
     if (f.acc_on) xb_stat_acc_end(&f.acc, st);
     if (st) {
