@@ -59,6 +59,32 @@ static uint8_t column_thr(const uint8_t *lev, int64_t ld, int64_t kb, int64_t hi
     return 255;
 }
 
+/* A block's X1 buckets (bk: count, then up to 4 bounds, descending): the
+ * quartiles of its column thresholds below 255, then the smallest (at
+ * least 1: X1 = 0 sums to 0); positions between two bounds skip the
+ * columns at or above the upper one.  No bucket if no column can clip. */
+static void block_buckets(const uint8_t *thr, int64_t C, uint8_t *bk) {
+    int32_t cnt[256] = {0};
+    int64_t nv = 0;
+    int tmin = 255, nb = 0;
+    for (int64_t c = 0; c < C; c++)
+        if (thr[c] < 255) cnt[thr[c]]++, nv++, tmin = thr[c] < tmin ? thr[c] : tmin;
+    memset(bk, 0, 5);
+    if (!nv) return;
+    if (tmin < 1) tmin = 1;
+    for (int k = 3; k >= 1; k--) { /* the thresholds at ranks nv k / 4 */
+        int64_t rank = nv * k / 4, seen = 0;
+        int v = 0;
+        for (; v < 255; v++) {
+            seen += cnt[v];
+            if (seen > rank) break;
+        }
+        if (v > tmin && v < 255 && (nb == 0 || v < bk[nb])) bk[1 + nb++] = (uint8_t)v;
+    }
+    bk[1 + nb++] = (uint8_t)tmin;
+    bk[0] = (uint8_t)nb;
+}
+
 void xb_bits_thresholds(xb_crossbar_layer *l) {
     const xb_crossbar_config *c = &l->cfg;
     if (!l->lev_thr) return;
@@ -70,6 +96,8 @@ void xb_bits_thresholds(xb_crossbar_layer *l) {
             for (int64_t col = 0; col < l->C; col++)
                 l->lev_thr[(g * l->R + r) * l->C + col] =
                     column_thr(l->lev + (g * c->K + k0) * l->C + col, l->C, kb, c->code_hi);
+            block_buckets(l->lev_thr + (g * l->R + r) * l->C, l->C,
+                          l->lev_bk + (g * l->R + r) * 5);
         }
 }
 
@@ -77,7 +105,8 @@ void xb_bits_thresholds(xb_crossbar_layer *l) {
  * xb_crossbar_layer_set_adc for each new top code. */
 static xb_status thresholds(xb_crossbar_layer *l, xb_ctx *ctx) {
     l->lev_thr = xb_calloc(ctx, (size_t)(l->cfg.groups * l->R * l->C), 1);
-    if (!l->lev_thr) return XB_ERR_NOMEM;
+    l->lev_bk = xb_calloc(ctx, (size_t)(l->cfg.groups * l->R * 5), 1);
+    if (!l->lev_thr || !l->lev_bk) return XB_ERR_NOMEM;
     xb_bits_thresholds(l);
     return XB_OK;
 }
@@ -86,6 +115,7 @@ xb_status xb_bits_levels(xb_crossbar_layer *l, xb_ctx *ctx) {
     const xb_crossbar_config *c = &l->cfg;
     l->levbits = NULL;
     l->lev_thr = NULL;
+    l->lev_bk = NULL;
     /* 1-bit digits, ideal cells (integer levels), at most 128 rows a block,
      * no speculation (it slices inputs wider), and the CPU has the popcount. */
     if (c->dac_bits != 1 || l->cond || c->rows > 128 || c->spec_n || !cpu_ok()) return XB_OK;
@@ -725,28 +755,6 @@ XB_BITS_TARGET static int64_t bucket_positions(const uint8_t *x1, int64_t pt, co
     return n;
 }
 
-/* Up to 4 bucket bounds (descending, the last = tmin) at the quartiles of
- * the block's column thresholds below 255: positions between two bounds
- * skip the columns at or above the upper one. */
-static int bucket_bounds(const uint8_t *thr, int64_t C, int tmin, int *lo) {
-    int32_t cnt[256] = {0};
-    int64_t nv = 0;
-    for (int64_t c = 0; c < C; c++)
-        if (thr[c] < 255) cnt[thr[c]]++, nv++;
-    int nb = 0;
-    for (int k = 3; k >= 1; k--) { /* the thresholds at ranks nv k / 4 */
-        int64_t rank = nv * k / 4, seen = 0;
-        int v = tmin;
-        for (; v < 255; v++) {
-            seen += cnt[v];
-            if (seen > rank) break;
-        }
-        if (v > tmin && v < 255 && (nb == 0 || v < lo[nb - 1])) lo[nb++] = v;
-    }
-    lo[nb++] = tmin;
-    return nb;
-}
-
 /* The largest of a run's wd X1 values. */
 XB_BITS_TARGET static int run_max(const int32_t *xv, int wd) {
     __mmask16 in = (__mmask16)(wd >= 16 ? 0xffff : (1u << wd) - 1);
@@ -775,11 +783,10 @@ int64_t xb_bits_correct_sorted(const xb_crossbar_layer *l, int64_t blk, const ui
     int64_t pp = xb_bits_ppad(pt), W = l->lev_words, C = l->C, ld = xb_bits_corr_ld(k->N);
     int planes = l->lev_planes, J = l->cfg.input_slices, d = l->cfg.dac_bits;
     const uint64_t *lb = l->levbits + (size_t)(blk * C * planes * W);
-    const uint8_t *thr = l->lev_thr + blk * C;
-    int tmin = 255;
-    for (int64_t c = 0; c < C; c++) tmin = thr[c] < tmin ? thr[c] : tmin;
-    if (tmin == 255) return 0;
-    if (tmin < 1) tmin = 1; /* X1 = 0: all sums 0 <= hi */
+    const uint8_t *thr = l->lev_thr + blk * C, *bk = l->lev_bk + blk * 5;
+    int nb = bk[0], lo[4];
+    if (!nb) return 0; /* no column can clip */
+    for (int i = 0; i < nb; i++) lo[i] = bk[1 + i];
     uint8_t *p = scratch;
     size_t np = (size_t)(pt + 16);
     int32_t *idx = (int32_t *)(void *)p, *hot = (int32_t *)(void *)(p += SRT_ALIGN(np * 4)),
@@ -788,7 +795,6 @@ int64_t xb_bits_correct_sorted(const xb_crossbar_layer *l, int64_t blk, const ui
     uint64_t *ms = (uint64_t *)(void *)(p += SRT_ALIGN(np * 4));
     int32_t *tb = (int32_t *)(void *)(p += SRT_ALIGN(np * 8 * (size_t)W));
     uint8_t *neg = (p += SRT_ALIGN((size_t)ld * 16 * 4));
-    int lo[4], nb = bucket_bounds(thr, C, tmin, lo);
     memset(tb, 0, (size_t)ld * 16 * 4); /* outputs N .. ld stay zero */
     for (int64_t c = 0; c < C; c++) neg[c] = (k->sign[c] < 0) != (k->flip && k->flip[c]);
     int64_t ns_sat = 0;
@@ -829,9 +835,12 @@ XB_BITS_TARGET static void apply_avx512(int32_t *acc, int64_t P, const int32_t *
     int64_t N16 = N & ~(int64_t)15, pt16 = pt & ~(int64_t)15;
     for (int64_t q0 = 0; q0 < pt16; q0 += 16)
         for (int64_t n0 = 0; n0 < N16; n0 += 16) {
-            __m512i v[16];
-            for (int i = 0; i < 16; i++)
+            __m512i v[16], any = _mm512_setzero_si512();
+            for (int i = 0; i < 16; i++) {
                 v[i] = _mm512_loadu_si512((const void *)(corrT + (q0 + i) * ld + n0));
+                any = _mm512_or_si512(any, v[i]);
+            }
+            if (!_mm512_test_epi32_mask(any, any)) continue; /* nothing clipped here */
             tr16(v); /* v[n]: output n0 + n at positions q0 .. q0 + 15 */
             for (int n = 0; n < 16; n++) {
                 int32_t *a = acc + (n0 + n) * P + q0;

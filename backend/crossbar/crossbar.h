@@ -180,6 +180,9 @@ typedef struct xb_crossbar_layer {
                              lev_thr_hi (255: never), so a (digit, position) column of
                              digit sum X1 < lev_thr cannot clip (bitsums.c); or NULL */
     int64_t lev_thr_hi;   /* the top code lev_thr was built for */
+    uint8_t *lev_bk;      /* [groups][R][5] with lev_thr: bucket count, then the X1 bucket
+                             bounds, descending, the last the block's smallest threshold
+                             (bitsums.c) */
     float *condT;         /* [groups][R][C][rows] conductance blocks, or NULL */
     /* device and circuit non-idealities (device.c) */
     double g0;            /* nominal off conductance, unit levels (0: infinite ratio) */
