@@ -294,15 +294,16 @@ Test(conv_geom, rejects_absurd_sizes) {
 }
 
 /* The u8 unfolding (whole planes when the output rows are as wide as the
- * input's and W divides 64, rows of up to 64 bytes at stride 1, else the
- * generic body) against the definition, with images up to 70 columns, every
- * other one of the plane kind, and a pad value that is not zero. */
+ * input's and W divides 64, rows of up to 64 bytes at stride 1, strided rows
+ * whose input span fits 64 bytes, else the generic body) against the
+ * definition, with images up to 70 columns, column strides 1-3, every other
+ * one of the plane kind, and a pad value that is not zero. */
 Test(im2col, u8_rows_match_definition) {
     srand(4321);
     for (int iter = 0; iter < 200; iter++) {
         int64_t cin = 1 + rand() % 3, H = 1 + rand() % 6, W = 1 + rand() % 70;
         int64_t kh = 1 + rand() % 3, kw = 1 + rand() % 4;
-        int64_t s[2] = {1 + rand() % 2, (rand() % 4) ? 1 : 2}, d[2] = {1, 1 + rand() % 2};
+        int64_t s[2] = {1 + rand() % 2, (rand() % 4) ? 1 : 2 + rand() % 2}, d[2] = {1, 1 + rand() % 2};
         int64_t p[4] = {rand() % 3, rand() % 3, rand() % 3, rand() % 3};
         if (iter % 2 == 0) { /* output rows as wide as the input's, W dividing 64 */
             W = (int64_t)1 << (rand() % 7);

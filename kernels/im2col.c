@@ -90,6 +90,45 @@ __attribute__((target("avx512f,avx512bw"))) static void im2col_u8_rows64(const x
 }
 #endif
 
+/* Strided output rows whose input span fits 64 bytes ((wout - 1) sw < 64,
+ * e.g. ResNet's stride-2 layers): one masked load of the row's span from
+ * the first valid column's byte to the last's (every byte in between lies
+ * in the same input row), one byte permute picking every sw-th (VPERMB),
+ * the pad value outside [lo, hi), one masked store; the generic body
+ * copies such rows byte by byte. */
+__attribute__((target("avx512f,avx512bw,avx512vbmi"))) static void
+im2col_u8_strided64(const xb_conv_geom *cg, const uint8_t *x, uint8_t pad, uint8_t *col) {
+    const int64_t H = cg->h, W = cg->w, HO = cg->hout, WO = cg->wout, sw = cg->sw;
+    const __m512i pv = _mm512_set1_epi8((char)pad);
+    const __mmask64 all = WO >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << WO) - 1;
+    uint8_t ib[64];
+    for (int64_t i = 0; i < 64; i++) ib[i] = (uint8_t)(i < WO ? ((i * sw) & 63) : 0);
+    const __m512i idx = _mm512_loadu_si512((const void *)ib);
+    uint8_t *dst = col;
+    for (int64_t c = 0; c < cg->cin_g; c++) {
+        const uint8_t *xc = x + c * H * W;
+        for (int64_t i = 0; i < cg->kh; i++)
+            for (int64_t j = 0; j < cg->kw; j++) {
+                int64_t off = j * cg->dw, lo, hi;
+                valid_cols(cg, off, &lo, &hi);
+                /* output lanes [lo, hi); input bytes [lo sw, (hi - 1) sw] of the row */
+                __mmask64 out = hi > lo ? ~(__mmask64)0 >> (64 - (hi - lo)) << lo : 0;
+                int64_t nb = hi > lo ? (hi - 1 - lo) * sw + 1 : 0;
+                __mmask64 in = nb ? ~(__mmask64)0 >> (64 - nb) << (lo * sw) : 0;
+                for (int64_t oh = 0; oh < HO; oh++, dst += WO) {
+                    int64_t ih = oh * cg->sh - cg->pt + i * cg->dh;
+                    __m512i v = pv;
+                    if (ih >= 0 && ih < H && out) {
+                        uintptr_t a = (uintptr_t)xc + (uintptr_t)(ih * W - cg->pl + off);
+                        __m512i r = _mm512_maskz_loadu_epi8(in, (const void *)a);
+                        v = _mm512_mask_permutexvar_epi8(pv, out, idx, r);
+                    }
+                    _mm512_mask_storeu_epi8(dst, all, v);
+                }
+            }
+    }
+}
+
 /* Stride 1 with output rows as wide as the input's (W == wout, "same"
  * padding) and 64 a multiple of W: for each kernel tap (c, i, j) the
  * unfolded row is the input plane shifted by (i dh - pt) W + j dw - pl, with
@@ -145,6 +184,11 @@ void xb_im2col_u8(const xb_conv_geom *cg, const uint8_t *x, uint8_t pad_value, u
     }
     if (cg->sw == 1 && cg->wout <= 64 && cg->wout > 0 && __builtin_cpu_supports("avx512bw")) {
         im2col_u8_rows64(cg, x, pad_value, col);
+        return;
+    }
+    if (cg->sw > 1 && cg->wout > 0 && (cg->wout - 1) * cg->sw < 64 &&
+        __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vbmi")) {
+        im2col_u8_strided64(cg, x, pad_value, col);
         return;
     }
 #endif

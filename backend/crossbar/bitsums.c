@@ -44,9 +44,79 @@ static bool cpu_ok(void) {
 #endif
 }
 
+/* The fewest of a block column's kb levels (stride ld) whose largest ones
+ * sum above hi, or 255 if all of them do not: a (digit, position) column
+ * with fewer 1-digits sums to at most hi, whichever rows they are on. */
+static uint8_t column_thr(const uint8_t *lev, int64_t ld, int64_t kb, int64_t hi) {
+    int64_t cnt[256] = {0}, sum = 0, taken = 0;
+    if (hi < 0) return 0;
+    for (int64_t k = 0; k < kb; k++) cnt[lev[k * ld]]++;
+    for (int v = 255; v > 0; v--) {
+        if (!cnt[v]) continue;
+        if (sum + v * cnt[v] > hi) return (uint8_t)(taken + (hi - sum) / v + 1);
+        sum += v * cnt[v];
+        taken += cnt[v];
+    }
+    return 255;
+}
+
+/* A block's X1 buckets (bk: count, then up to 4 bounds, descending): the
+ * quartiles of its column thresholds below 255, then the smallest (at
+ * least 1: X1 = 0 sums to 0); positions between two bounds skip the
+ * columns at or above the upper one.  No bucket if no column can clip. */
+static void block_buckets(const uint8_t *thr, int64_t C, uint8_t *bk) {
+    int32_t cnt[256] = {0};
+    int64_t nv = 0;
+    int tmin = 255, nb = 0;
+    for (int64_t c = 0; c < C; c++)
+        if (thr[c] < 255) cnt[thr[c]]++, nv++, tmin = thr[c] < tmin ? thr[c] : tmin;
+    memset(bk, 0, 5);
+    if (!nv) return;
+    if (tmin < 1) tmin = 1;
+    for (int k = 3; k >= 1; k--) { /* the thresholds at ranks nv k / 4 */
+        int64_t rank = nv * k / 4, seen = 0;
+        int v = 0;
+        for (; v < 255; v++) {
+            seen += cnt[v];
+            if (seen > rank) break;
+        }
+        if (v > tmin && v < 255 && (nb == 0 || v < bk[nb])) bk[1 + nb++] = (uint8_t)v;
+    }
+    bk[1 + nb++] = (uint8_t)tmin;
+    bk[0] = (uint8_t)nb;
+}
+
+void xb_bits_thresholds(xb_crossbar_layer *l) {
+    const xb_crossbar_config *c = &l->cfg;
+    if (!l->lev_thr) return;
+    l->lev_thr_hi = c->code_hi;
+    for (int64_t g = 0; g < c->groups; g++)
+        for (int64_t r = 0; r < l->R; r++) {
+            int64_t k0 = xb_block_start(c->K, c->rows, c->even_rows, r),
+                    kb = xb_block_rows(c->K, c->rows, c->even_rows, r);
+            for (int64_t col = 0; col < l->C; col++)
+                l->lev_thr[(g * l->R + r) * l->C + col] =
+                    column_thr(l->lev + (g * c->K + k0) * l->C + col, l->C, kb, c->code_hi);
+            block_buckets(l->lev_thr + (g * l->R + r) * l->C, l->C,
+                          l->lev_bk + (g * l->R + r) * 5);
+        }
+}
+
+/* l->lev_thr, allocated once with the levels and rebuilt by
+ * xb_crossbar_layer_set_adc for each new top code. */
+static xb_status thresholds(xb_crossbar_layer *l, xb_ctx *ctx) {
+    l->lev_thr = xb_calloc(ctx, (size_t)(l->cfg.groups * l->R * l->C), 1);
+    l->lev_bk = xb_calloc(ctx, (size_t)(l->cfg.groups * l->R * 5), 1);
+    if (!l->lev_thr || !l->lev_bk) return XB_ERR_NOMEM;
+    xb_bits_thresholds(l);
+    return XB_OK;
+}
+
 xb_status xb_bits_levels(xb_crossbar_layer *l, xb_ctx *ctx) {
     const xb_crossbar_config *c = &l->cfg;
     l->levbits = NULL;
+    l->lev_thr = NULL;
+    l->lev_bk = NULL;
     /* 1-bit digits, ideal cells (integer levels), at most 128 rows a block,
      * no speculation (it slices inputs wider), and the CPU has the popcount. */
     if (c->dac_bits != 1 || l->cond || c->rows > 128 || c->spec_n || !cpu_ok()) return XB_OK;
@@ -73,7 +143,7 @@ xb_status xb_bits_levels(xb_crossbar_layer *l, xb_ctx *ctx) {
                             lb[(col * planes + p) * W + k / 64] |= (uint64_t)1 << (k % 64);
                 }
         }
-    return XB_OK;
+    return thresholds(l, ctx);
 }
 
 #ifdef XB_BITS_X86
@@ -123,7 +193,8 @@ XB_BITS_TARGET static void masks_avx512(const uint8_t *xt, int64_t pp, int64_t W
 
 /* 8 x 8 transpose of 64-bit words across 8 vectors: v[i] word j <- v[j]
  * word i (pairs within 128-bit lanes, then lanes). */
-XB_BITS_GF static inline __attribute__((always_inline)) void tr8(__m512i v[8]) {
+__attribute__((target("avx512f"))) static inline __attribute__((always_inline)) void
+tr8(__m512i v[8]) {
     __m512i t[8], u[8];
     for (int i = 0; i < 4; i++) {
         t[2 * i] = _mm512_unpacklo_epi64(v[2 * i], v[2 * i + 1]);
@@ -410,16 +481,23 @@ XB_BITS_TARGET static int64_t correct_one_position(const uint64_t *lb, const xb_
 }
 #endif
 
-bool xb_bits_fused_ok(const xb_crossbar_layer *l) {
-    if (!l->levbits || l->cfg.rows > 128) return false;
-    /* |clip(S) - S| <= S <= 128 rows x the top level, shifted per column:
-     * the sum over one output's columns must fit an int32 lane */
+/* A bound on one output's corrections from one run: |clip(S) - S| <= S <=
+ * 128 rows x the top level, shifted per column and summed over the
+ * output's columns; -1 if a shift is too wide to bound. */
+static int64_t run_bound(const xb_crossbar_layer *l) {
     int64_t smax = 128 * (((int64_t)1 << l->lev_planes) - 1), b = 0, N = l->cfg.N;
     for (int64_t c = 0; c < l->C; c += N) {
-        if (l->col_shift[c] > 20) return false;
+        if (l->col_shift[c] > 20) return -1;
         b += smax << l->col_shift[c];
     }
-    return b < ((int64_t)1 << 31);
+    return b;
+}
+
+bool xb_bits_fused_ok(const xb_crossbar_layer *l) {
+    if (!l->levbits || l->cfg.rows > 128) return false;
+    /* one output's corrections of a run fit an int32 lane */
+    int64_t b = run_bound(l);
+    return b >= 0 && b < ((int64_t)1 << 31);
 }
 
 int64_t xb_bits_correct(const xb_crossbar_layer *l, int64_t blk, const uint64_t *bm, int64_t pt,
@@ -470,5 +548,294 @@ void xb_bits_sums(const xb_crossbar_layer *l, int64_t blk, const uint64_t *bm, i
     }
 #else
     (void)l, (void)blk, (void)bm, (void)pt, (void)qj, (void)qcols, (void)nr, (void)ld, (void)S;
+#endif
+}
+
+/* ---- the sorted path (bitsums.h, xb_bits_correct_sorted) ---- */
+
+int64_t xb_bits_corr_ld(int64_t N) { return (N + 15) & ~(int64_t)15; }
+
+/* Scratch of the sorted path: the positions taken, their X1, the same in
+ * bucket order [pt + 16] each, their masks [words][pt + 16], the per-run
+ * output rows [corr_ld][16] (int32) and the columns' negation flags [C]. */
+#define SRT_ALIGN(b) (((b) + 63) & ~(size_t)63)
+size_t xb_bits_sort_bytes(const xb_crossbar_layer *l, int64_t pt) {
+    if (!l->lev_thr) return 0;
+    size_t np = (size_t)(pt + 16);
+    return 4 * SRT_ALIGN(np * 4) + SRT_ALIGN(np * 8 * (size_t)l->lev_words) +
+           SRT_ALIGN((size_t)xb_bits_corr_ld(l->cfg.N) * 16 * 4) + SRT_ALIGN((size_t)l->C);
+}
+
+bool xb_bits_sorted_ok(const xb_crossbar_layer *l) {
+    if (!l->lev_thr || l->lev_thr_hi != l->cfg.code_hi || !xb_bits_fused_ok(l)) return false;
+    /* a chunk's int32 corrections: every run's bound, shifted by its digit
+     * (sum_j 2^(j d) < 2^(J d)), over the row blocks */
+    int64_t jd = (int64_t)l->cfg.input_slices * l->cfg.dac_bits;
+    return jd <= 30 && run_bound(l) * l->R < (((int64_t)1 << 31) >> jd);
+}
+
+#ifdef XB_BITS_X86
+/* One sorted run of 16 positions (masks ms, stride nsp between words, the
+ * positions past the run's end zero masks, so zero sums): output n's
+ * corrections sum_c sign_c (clip(S_c) - S_c) 2^shift_c into tb[n][16],
+ * the columns whose threshold exceeds the run's largest X1 (xm) skipped
+ * (their sums are <= hi in every lane: no correction, no clip).  Returns
+ * the clipped lanes; *nz whether any correction is nonzero. */
+XB_BITS_TARGET static inline __attribute__((always_inline)) int64_t
+sorted_run(const uint64_t *lb, const xb_bits_clip *k, const uint8_t *thr, const uint8_t *neg,
+           int planes, int64_t W, const uint64_t *ms, int64_t nsp, int xm, int32_t *tb, bool *nz) {
+    __m512i M[2][2];
+    for (int64_t w = 0; w < W; w++) halves(ms + w * nsp, M[w]);
+    __m512i vhi = _mm512_set1_epi32((int32_t)(k->hi < INT32_MAX ? k->hi : INT32_MAX));
+    __m512i cnt = _mm512_setzero_si512(), one = _mm512_set1_epi32(1), any = cnt;
+    for (int64_t n = 0; n < k->N; n++) {
+        __m512i t = _mm512_setzero_si512();
+        for (int u = 0; u < k->per_n; u++) {
+            int64_t c = u * k->N + n; /* program.c's column order */
+            if (thr[c] > xm) continue;
+            __m512i a = col_sums(lb + c * planes * W, planes, W, M);
+            __m512i d = _mm512_sub_epi32(_mm512_min_epi32(a, vhi), a);
+            cnt = _mm512_mask_add_epi32(cnt, _mm512_cmpgt_epi32_mask(a, vhi), cnt, one);
+            d = _mm512_sllv_epi32(d, _mm512_set1_epi32((int32_t)k->shift[c]));
+            t = neg[c] ? _mm512_sub_epi32(t, d) : _mm512_add_epi32(t, d);
+        }
+        _mm512_storeu_si512((void *)(tb + n * 16), t);
+        any = _mm512_or_si512(any, t);
+    }
+    *nz = _mm512_test_epi32_mask(any, any) != 0;
+    return _mm512_reduce_add_epi32(cnt);
+}
+
+XB_BITS_TARGET static int64_t sorted_w2p2(const uint64_t *lb, const xb_bits_clip *k,
+                                          const uint8_t *thr, const uint8_t *neg,
+                                          const uint64_t *ms, int64_t nsp, int xm, int32_t *tb,
+                                          bool *nz) {
+    return sorted_run(lb, k, thr, neg, 2, 2, ms, nsp, xm, tb, nz);
+}
+
+XB_BITS_TARGET static int64_t sorted_w1p2(const uint64_t *lb, const xb_bits_clip *k,
+                                          const uint8_t *thr, const uint8_t *neg,
+                                          const uint64_t *ms, int64_t nsp, int xm, int32_t *tb,
+                                          bool *nz) {
+    return sorted_run(lb, k, thr, neg, 2, 1, ms, nsp, xm, tb, nz);
+}
+
+XB_BITS_TARGET static int64_t sorted_any(const uint64_t *lb, const xb_bits_clip *k,
+                                         const uint8_t *thr, const uint8_t *neg, int planes,
+                                         int64_t W, const uint64_t *ms, int64_t nsp, int xm,
+                                         int32_t *tb, bool *nz) {
+    return sorted_run(lb, k, thr, neg, planes, W, ms, nsp, xm, tb, nz);
+}
+
+/* 16 x 16 transpose of 32-bit elements: r[i] lane j <- r[j] lane i
+ * (elements within 128-bit lanes, then the lanes). */
+XB_BITS_TARGET static inline __attribute__((always_inline)) void tr16(__m512i r[16]) {
+    __m512i t[16], u[16];
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
+    }
+    /* u[4g + m] lane L = rows 4g .. 4g + 3 at column 4L + m */
+    for (int g = 0; g < 4; g++) {
+        u[4 * g] = _mm512_unpacklo_epi64(t[4 * g], t[4 * g + 2]);
+        u[4 * g + 1] = _mm512_unpackhi_epi64(t[4 * g], t[4 * g + 2]);
+        u[4 * g + 2] = _mm512_unpacklo_epi64(t[4 * g + 1], t[4 * g + 3]);
+        u[4 * g + 3] = _mm512_unpackhi_epi64(t[4 * g + 1], t[4 * g + 3]);
+    }
+    for (int m = 0; m < 4; m++) {
+        __m512i a = _mm512_shuffle_i32x4(u[m], u[4 + m], 0x44),
+                b = _mm512_shuffle_i32x4(u[m], u[4 + m], 0xee),
+                c = _mm512_shuffle_i32x4(u[8 + m], u[12 + m], 0x44),
+                d = _mm512_shuffle_i32x4(u[8 + m], u[12 + m], 0xee);
+        r[m] = _mm512_shuffle_i32x4(a, c, 0x88);
+        r[4 + m] = _mm512_shuffle_i32x4(a, c, 0xdd);
+        r[8 + m] = _mm512_shuffle_i32x4(b, d, 0x88);
+        r[12 + m] = _mm512_shuffle_i32x4(b, d, 0xdd);
+    }
+}
+
+/* The run's output rows tb[n][16 positions] added to corrT[idx[i]][n] <<
+ * js for its wd positions, 16 outputs at a time by one transpose (groups
+ * of zeros skipped); int32 sums (xb_bits_sorted_ok bounds them). */
+XB_BITS_TARGET static void scatter_rows(const int32_t *tb, int64_t ld, const int32_t *idx, int wd,
+                                        int js, int32_t *corrT) {
+    __m128i sh = _mm_cvtsi32_si128(js);
+    for (int64_t n0 = 0; n0 < ld; n0 += 16) {
+        __m512i r[16], any = _mm512_setzero_si512();
+        for (int i = 0; i < 16; i++) {
+            r[i] = _mm512_loadu_si512((const void *)(tb + (n0 + i) * 16));
+            any = _mm512_or_si512(any, r[i]);
+        }
+        if (!_mm512_test_epi32_mask(any, any)) continue;
+        tr16(r); /* r[i]: position i's 16 outputs */
+        for (int i = 0; i < 16; i++) {
+            if (i >= wd) break;
+            int32_t *dst = corrT + (int64_t)idx[i] * ld + n0;
+            _mm512_storeu_si512((void *)dst, _mm512_add_epi32(_mm512_loadu_si512((const void *)dst),
+                                                              _mm512_sll_epi32(r[i], sh)));
+        }
+    }
+}
+
+/* The positions of one digit plane with X1 >= lo[nb - 1] into idx (their X1
+ * into xv), grouped into nb buckets of X1 (bucket i: lo[i] <= X1 <
+ * lo[i - 1], largest first), so that a run of 16 of them mostly shares its
+ * bucket and the columns whose threshold exceeds its largest X1 are skipped;
+ * returns how many.  Vector compares and register compresses throughout
+ * (most positions are not taken); within a bucket the order is the
+ * positions', so the result is a function of x1 alone.  x1 is readable 16
+ * bytes past pt (masked off); hot, hv, idx and xv have 16 spare slots. */
+XB_BITS_TARGET static int64_t bucket_positions(const uint8_t *x1, int64_t pt, const int *lo, int nb,
+                                               int32_t *idx, int32_t *xv, int32_t *hot,
+                                               int32_t *hv) {
+    const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    __m512i vt = _mm512_set1_epi32(lo[nb - 1] - 1);
+    int64_t nh = 0;
+    for (int64_t q = 0; q < pt; q += 16) {
+        __mmask16 in = (__mmask16)(pt - q >= 16 ? 0xffff : (1u << (pt - q)) - 1);
+        __m512i v = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(const void *)(x1 + q)));
+        __mmask16 h = _mm512_mask_cmpgt_epi32_mask(in, v, vt);
+        /* register compress, then a full store (16 spare slots) */
+        _mm512_storeu_si512((void *)(hot + nh),
+                            _mm512_maskz_compress_epi32(h, _mm512_add_epi32(
+                                                               iota, _mm512_set1_epi32((int)q))));
+        _mm512_storeu_si512((void *)(hv + nh), _mm512_maskz_compress_epi32(h, v));
+        nh += __builtin_popcount(h);
+    }
+    if (nb == 1 || !nh) {
+        memcpy(idx, hot, (size_t)nh * sizeof *idx);
+        memcpy(xv, hv, (size_t)nh * sizeof *xv);
+        return nh;
+    }
+    int64_t n = 0;
+    for (int i = 0; i < nb; i++) {
+        __m512i vlo = _mm512_set1_epi32(lo[i]), vup = _mm512_set1_epi32(i ? lo[i - 1] : 256);
+        for (int64_t s = 0; s < nh; s += 16) {
+            __mmask16 in = (__mmask16)(nh - s >= 16 ? 0xffff : (1u << (nh - s)) - 1);
+            __m512i v = _mm512_loadu_si512((const void *)(hv + s));
+            __mmask16 m = _mm512_mask_cmplt_epi32_mask(
+                _mm512_mask_cmpge_epi32_mask(in, v, vlo), v, vup);
+            _mm512_storeu_si512((void *)(idx + n),
+                                _mm512_maskz_compress_epi32(
+                                    m, _mm512_loadu_si512((const void *)(hot + s))));
+            _mm512_storeu_si512((void *)(xv + n), _mm512_maskz_compress_epi32(m, v));
+            n += __builtin_popcount(m);
+        }
+    }
+    return n;
+}
+
+/* The largest of a run's wd X1 values. */
+XB_BITS_TARGET static int run_max(const int32_t *xv, int wd) {
+    __mmask16 in = (__mmask16)(wd >= 16 ? 0xffff : (1u << wd) - 1);
+    return _mm512_mask_reduce_max_epi32(in, _mm512_maskz_loadu_epi32(in, (const void *)xv));
+}
+
+/* The masks of the sorted positions of digit plane j, nsp (a multiple of
+ * 16) per word, zero past ns. */
+static void gather_masks(const uint64_t *bm, int64_t pp, int64_t W, int j, const int32_t *idx,
+                         int64_t ns, int64_t nsp, uint64_t *ms) {
+    for (int64_t w = 0; w < W; w++) {
+        const uint64_t *b = bm + ((int64_t)j * W + w) * pp;
+        uint64_t *o = ms + w * nsp;
+        for (int64_t s = 0; s < ns; s++) o[s] = b[idx[s]];
+        for (int64_t s = ns; s < nsp; s++) o[s] = 0;
+    }
+}
+#endif
+
+int64_t xb_bits_correct_sorted(const xb_crossbar_layer *l, int64_t blk, const uint64_t *bm,
+                               const uint8_t *x1, int64_t pt, const xb_bits_clip *k,
+                               int32_t *corrT, void *scratch, bool *touched) {
+    *touched = false;
+#ifdef XB_BITS_X86
+    int64_t ns_all = 0;
+    int64_t pp = xb_bits_ppad(pt), W = l->lev_words, C = l->C, ld = xb_bits_corr_ld(k->N);
+    int planes = l->lev_planes, J = l->cfg.input_slices, d = l->cfg.dac_bits;
+    const uint64_t *lb = l->levbits + (size_t)(blk * C * planes * W);
+    const uint8_t *thr = l->lev_thr + blk * C, *bk = l->lev_bk + blk * 5;
+    int nb = bk[0], lo[4];
+    if (!nb) return 0; /* no column can clip */
+    for (int i = 0; i < nb; i++) lo[i] = bk[1 + i];
+    uint8_t *p = scratch;
+    size_t np = (size_t)(pt + 16);
+    int32_t *idx = (int32_t *)(void *)p, *hot = (int32_t *)(void *)(p += SRT_ALIGN(np * 4)),
+            *xv = (int32_t *)(void *)(p += SRT_ALIGN(np * 4)),
+            *hv = (int32_t *)(void *)(p += SRT_ALIGN(np * 4));
+    uint64_t *ms = (uint64_t *)(void *)(p += SRT_ALIGN(np * 4));
+    int32_t *tb = (int32_t *)(void *)(p += SRT_ALIGN(np * 8 * (size_t)W));
+    uint8_t *neg = (p += SRT_ALIGN((size_t)ld * 16 * 4));
+    memset(tb, 0, (size_t)ld * 16 * 4); /* outputs N .. ld stay zero */
+    for (int64_t c = 0; c < C; c++) neg[c] = (k->sign[c] < 0) != (k->flip && k->flip[c]);
+    int64_t ns_sat = 0;
+    for (int j = 0; j < J; j++) {
+        const uint8_t *xj = x1 + (int64_t)j * pt;
+        int64_t ns = bucket_positions(xj, pt, lo, nb, idx, xv, hot, hv),
+                nsp = (ns + 15) & ~(int64_t)15;
+        if (!ns) continue;
+        ns_all += ns;
+        gather_masks(bm, pp, W, j, idx, ns, nsp, ms);
+        for (int64_t s0 = 0; s0 < ns; s0 += 16) {
+            int wd = (int)(ns - s0 < 16 ? ns - s0 : 16);
+            int xm = run_max(xv + s0, wd);
+            bool nz;
+            if (planes == 2 && W == 2)
+                ns_sat += sorted_w2p2(lb, k, thr, neg, ms + s0, nsp, xm, tb, &nz);
+            else if (planes == 2 && W == 1)
+                ns_sat += sorted_w1p2(lb, k, thr, neg, ms + s0, nsp, xm, tb, &nz);
+            else
+                ns_sat += sorted_any(lb, k, thr, neg, planes, W, ms + s0, nsp, xm, tb, &nz);
+            if (nz) scatter_rows(tb, ld, idx + s0, wd, j * d, corrT);
+        }
+    }
+    *touched = ns_all > 0;
+    return ns_sat;
+#else
+    (void)l, (void)blk, (void)bm, (void)x1, (void)pt, (void)k, (void)corrT, (void)scratch;
+    return 0;
+#endif
+}
+
+#ifdef XB_BITS_X86
+/* xb_bits_apply_sorted's 16 x 16 blocks: 16 positions' rows of 16 outputs
+ * turned into 16 outputs' rows of 16 positions (tr16), added to acc in
+ * int64 and narrowed with signed saturation (VPMOVSQD: the same clamp). */
+XB_BITS_TARGET static void apply_avx512(int32_t *acc, int64_t P, const int32_t *corrT, int64_t ld,
+                                        int64_t N, int64_t pt) {
+    int64_t N16 = N & ~(int64_t)15, pt16 = pt & ~(int64_t)15;
+    for (int64_t q0 = 0; q0 < pt16; q0 += 16)
+        for (int64_t n0 = 0; n0 < N16; n0 += 16) {
+            __m512i v[16], any = _mm512_setzero_si512();
+            for (int i = 0; i < 16; i++) {
+                v[i] = _mm512_loadu_si512((const void *)(corrT + (q0 + i) * ld + n0));
+                any = _mm512_or_si512(any, v[i]);
+            }
+            if (!_mm512_test_epi32_mask(any, any)) continue; /* nothing clipped here */
+            tr16(v); /* v[n]: output n0 + n at positions q0 .. q0 + 15 */
+            for (int n = 0; n < 16; n++) {
+                int32_t *a = acc + (n0 + n) * P + q0;
+                for (int h = 0; h < 2; h++) {
+                    __m256i ah = _mm256_loadu_si256((const __m256i *)(void *)(a + 8 * h)),
+                            ch = h ? _mm512_extracti64x4_epi64(v[n], 1)
+                                   : _mm512_castsi512_si256(v[n]);
+                    __m512i t = _mm512_add_epi64(_mm512_cvtepi32_epi64(ah), _mm512_cvtepi32_epi64(ch));
+                    _mm256_storeu_si256((__m256i *)(void *)(a + 8 * h), _mm512_cvtsepi64_epi32(t));
+                }
+            }
+        }
+    for (int64_t n = 0; n < N; n++) /* the edges */
+        for (int64_t q = n < N16 ? pt16 : 0; q < pt; q++) {
+            int64_t t = (int64_t)acc[n * P + q] + corrT[q * ld + n];
+            acc[n * P + q] = (int32_t)(t > INT32_MAX ? INT32_MAX : t < INT32_MIN ? INT32_MIN : t);
+        }
+}
+#endif
+
+void xb_bits_apply_sorted(int32_t *acc, int64_t P, const int32_t *corrT, int64_t ld, int64_t N,
+                          int64_t pt) {
+#ifdef XB_BITS_X86
+    apply_avx512(acc, P, corrT, ld, N, pt);
+#else
+    (void)acc, (void)P, (void)corrT, (void)ld, (void)N, (void)pt;
 #endif
 }

@@ -56,4 +56,27 @@ int64_t xb_bits_correct(const xb_crossbar_layer *l, int64_t blk, const uint64_t 
                         const uint8_t *qj, const int32_t *qcols, int64_t nr,
                         const xb_bits_clip *k, int64_t *corr);
 
+/* The sorted path (layers with l->lev_thr built for their top code): per
+ * digit plane, the block's positions whose digit sum X1 reaches the
+ * smallest column threshold are sorted by X1 (largest first) and taken 16
+ * at a time, so a run's positions share their bound: a column whose
+ * threshold exceeds the run's largest X1 cannot clip there and is skipped.
+ * Corrections go to corrT[q * xb_bits_corr_ld(N) + n] (position-major:
+ * the sorted positions are scattered back one row of outputs at a time),
+ * the same sums as xb_bits_correct's in int32 (xb_bits_sorted_ok bounds
+ * them for a whole chunk); x1 is xb_bits_x1's.  Returns
+ * the clipped conversions; *touched says whether any position was taken. */
+int64_t xb_bits_corr_ld(int64_t N);
+/* Rebuild l->lev_thr (if any) for the current top code l->cfg.code_hi. */
+void xb_bits_thresholds(xb_crossbar_layer *l);
+size_t xb_bits_sort_bytes(const xb_crossbar_layer *l, int64_t pt);
+bool xb_bits_sorted_ok(const xb_crossbar_layer *l);
+/* acc[n * P + q] += corrT[q * ld + n] for n < N, q < pt, saturating to
+ * int32 (the sorted path's corrections applied). */
+void xb_bits_apply_sorted(int32_t *acc, int64_t P, const int32_t *corrT, int64_t ld, int64_t N,
+                          int64_t pt);
+int64_t xb_bits_correct_sorted(const xb_crossbar_layer *l, int64_t blk, const uint64_t *bm,
+                               const uint8_t *x1, int64_t pt, const xb_bits_clip *k,
+                               int32_t *corrT, void *scratch, bool *touched);
+
 #endif

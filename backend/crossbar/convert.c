@@ -49,12 +49,13 @@ static size_t carve(const xb_crossbar_layer *l, int64_t P, uint8_t *base, scratc
     TAKE(nsq, c->read_row_sigma > 0 ? (size_t)cols * sizeof(int32_t) : 0);
     TAKE(qcols, (size_t)cols * sizeof(int32_t));
     TAKE(qj, (size_t)cols);
-    TAKE(corr, (size_t)(c->N * pt) * sizeof(int64_t));
+    TAKE(corr, (size_t)(xb_bits_corr_ld(c->N) * pt) * sizeof(int64_t));
     TAKE(qw, (size_t)pt * sizeof(uint32_t));
     TAKE(sg, sgemm_bytes(l, cols));
     TAKE(sarw, (size_t)xb_sar_scratch_doubles(l, cols) * sizeof(double));
     TAKE(ictl, c->input_control ? (size_t)cols : 0);
     TAKE(bits, xb_bits_scratch_bytes(l, pt));
+    TAKE(srt, xb_bits_sort_bytes(l, pt));
     TAKE(zrun, l->read_noise ? (size_t)cols : 0);
     TAKE(hsub, xb_stat_acc_bytes(l));
     if (s) s->hsub_bytes = xb_stat_acc_bytes(l);

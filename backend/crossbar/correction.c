@@ -58,6 +58,7 @@ typedef struct {
     uint64_t *bm;       /* the block's digit masks (l->levbits: popcount sums) */
     bool avx512;        /* correct_column's clip tests in AVX-512 (run-time check) */
     bool fused;         /* popcount sums and clip corrections in one pass (bitsums.c) */
+    bool sorted;        /* ... over positions sorted by X1, s->corr position-major */
 } corr_run;
 
 /* X1 per (j, q) in one pass over the rows (contiguous in q), in bytes when
@@ -310,6 +311,13 @@ static void correct_column(corr_run *f, int64_t cc) {
     f->sat += ns;
 }
 
+static xb_bits_clip clip_args(const corr_run *f, int64_t blk) {
+    const xb_crossbar_layer *l = f->l;
+    return (xb_bits_clip){.N = f->N, .per_n = (int)(l->C / f->N), .shift = l->col_shift,
+                          .sign = l->col_sign, .flip = l->flipped ? l->flipped + blk * l->C : NULL,
+                          .lo = f->ilo, .hi = f->ihi};
+}
+
 /* Row block r of the current chunk; false if nothing in it can clip. */
 static bool correct_block(corr_run *f, int64_t thr) {
     const xb_crossbar_layer *l = f->l;
@@ -317,14 +325,20 @@ static bool correct_block(corr_run *f, int64_t thr) {
     if (ml == 0) return false;
     /* X1 > lim  <=>  X1 * ml > thr  (integers, ml > 0). */
     int64_t lim = thr < 0 ? -1 : thr / ml;
+    int64_t blk = f->g * l->R + f->r;
+    if (f->sorted && f->pt > 1) { /* the columns' own thresholds, not ml's (bitsums.h) */
+        digit_bounds(f);
+        bool touched;
+        xb_bits_clip k = clip_args(f, blk);
+        f->sat += xb_bits_correct_sorted(l, blk, f->bm, (const uint8_t *)f->s->S, f->pt, &k,
+                                         (int32_t *)(void *)f->s->corr, f->s->srt, &touched);
+        return touched;
+    }
     digit_bounds(f);
     select_runs(f, lim);
     if (!f->nr) return false;
-    int64_t blk = f->g * l->R + f->r;
     if (f->fused) { /* popcount sums corrected in registers, none stored */
-        xb_bits_clip k = {.N = f->N, .per_n = (int)(l->C / f->N), .shift = l->col_shift,
-                          .sign = l->col_sign, .flip = l->flipped ? l->flipped + blk * l->C : NULL,
-                          .lo = f->ilo, .hi = f->ihi};
+        xb_bits_clip k = clip_args(f, blk);
         f->sat += xb_bits_correct(l, blk, f->bm, f->pt, f->s->qj, f->s->qcols, f->nr, &k,
                                   f->s->corr);
         return true;
@@ -380,6 +394,18 @@ static bool profile_block(corr_run *f) {
     return true;
 }
 
+/* acc[n][q] += corr[n][q] (saturating to int32). */
+static void apply_corr(int32_t *acc, int64_t P, const int64_t *corr, int64_t N, int64_t pt) {
+    for (int64_t n = 0; n < N; n++) {
+        int32_t *an = acc + n * P;
+        const int64_t *cn = corr + n * pt;
+        for (int64_t q = 0; q < pt; q++) {
+            int64_t t = (int64_t)an[q] + cn[q];
+            an[q] = (int32_t)(t > INT32_MAX ? INT32_MAX : t < INT32_MIN ? INT32_MIN : t);
+        }
+    }
+}
+
 static void run(const xb_crossbar_layer *l, int64_t g, const uint8_t *x, int64_t P,
                 int32_t *acc, const scratch_t *s, xb_crossbar_stats *st, bool profile) {
     const xb_crossbar_config *c = &l->cfg;
@@ -399,27 +425,27 @@ static void run(const xb_crossbar_layer *l, int64_t g, const uint8_t *x, int64_t
     /* Single-column conversions of non-negative sums: a zero sum (the
      * lanes past a run's end) never clips. */
     f.fused = xb_bits_fused_ok(l) && !c->signed_pair && f.ilo <= 0 && f.ihi >= 0;
+    f.sorted = f.fused && !f.profile && xb_bits_sorted_ok(l);
     int64_t pt_max = chunk_positions(l, P), N = c->N;
+    int64_t ld = xb_bits_corr_ld(N); /* the sorted path's padded output rows */
     if (f.profile) f.acc_on = xb_stat_acc_begin(&f.acc, st, s->hsub, s->hsub_bytes);
     for (f.p0 = 0; f.p0 < P; f.p0 += pt_max) {
         f.pt = P - f.p0 < pt_max ? P - f.p0 : pt_max;
         int64_t pt = f.pt, *corr = s->corr;
-        memset(corr, 0, (size_t)(N * pt) * sizeof *corr);
+        /* the sorted path's int32 rows of ld, else int64 [N][pt] (pt = 1
+         * takes xb_bits_correct even on the sorted path) */
+        bool srt = f.sorted && pt > 1;
+        memset(corr, 0, srt ? (size_t)(ld * pt) * 4 : (size_t)(N * pt) * sizeof *corr);
         bool touched = false;
         for (f.r = 0; f.r < l->R; f.r++) {
             f.k0 = xb_block_start(c->K, c->rows, c->even_rows, f.r);
             f.kb = xb_block_rows(c->K, c->rows, c->even_rows, f.r);
             touched |= f.profile ? profile_block(&f) : correct_block(&f, thr);
         }
-        if (!touched) continue;
-        for (int64_t n = 0; n < N; n++) {
-            int32_t *an = acc + n * P + f.p0;
-            const int64_t *cn = corr + n * pt;
-            for (int64_t q = 0; q < pt; q++) {
-                int64_t t = (int64_t)an[q] + cn[q];
-                an[q] = (int32_t)(t > INT32_MAX ? INT32_MAX : t < INT32_MIN ? INT32_MIN : t);
-            }
-        }
+        if (touched && srt)
+            xb_bits_apply_sorted(acc + f.p0, P, (const int32_t *)(const void *)corr, ld, N, pt);
+        else if (touched)
+            apply_corr(acc + f.p0, P, corr, N, pt);
     }
     if (f.acc_on) xb_stat_acc_end(&f.acc, st);
     if (st) {

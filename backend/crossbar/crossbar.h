@@ -175,6 +175,14 @@ typedef struct xb_crossbar_layer {
     uint64_t *levbits;    /* [groups][R][C][lev_planes][lev_words] level bit planes for
                              popcount column sums (bitsums.c), or NULL */
     int lev_planes, lev_words;
+    uint8_t *lev_thr;     /* [groups][R][C] with levbits: the fewest 1-digits X for which
+                             the X largest levels of the column in the block sum above
+                             lev_thr_hi (255: never), so a (digit, position) column of
+                             digit sum X1 < lev_thr cannot clip (bitsums.c); or NULL */
+    int64_t lev_thr_hi;   /* the top code lev_thr was built for */
+    uint8_t *lev_bk;      /* [groups][R][5] with lev_thr: bucket count, then the X1 bucket
+                             bounds, descending, the last the block's smallest threshold
+                             (bitsums.c) */
     float *condT;         /* [groups][R][C][rows] conductance blocks, or NULL */
     /* device and circuit non-idealities (device.c) */
     double g0;            /* nominal off conductance, unit levels (0: infinite ratio) */

@@ -349,34 +349,47 @@ Test(crossbar, clipping_adc_matches_naive_model) {
 }
 
 /* One clipping layer against the naive model (ref_clip), run as an
- * ordinary call and as a profile call (prof): both outputs equal the
- * model's and both count the same saturations, which are returned with the
- * layer's path and whether it took the popcount sums (levbits). */
-static int64_t clip_both_ways(const xb_crossbar_config *c, const int8_t *w, const uint8_t *x,
-                              int64_t P, int it, int32_t *acc, int32_t *want, int *path,
-                              bool *pops) {
+ * ordinary call, as a profile call and, where the popcount path sorts
+ * positions (xb_bits_sorted_ok), as an ordinary call with the sorting off
+ * (xb_bits_correct): every output equals the model's and every run counts
+ * the same saturations, which are returned with the layer's path, whether
+ * it took the popcount sums (levbits) and whether it sorted (*sorted may
+ * be NULL). */
+static int64_t clip_ways(const xb_crossbar_config *c, const int8_t *w, const uint8_t *x,
+                         int64_t P, int it, int32_t *acc, int32_t *want, int *path, bool *pops,
+                         bool *sorted) {
     xb_ctx ctx = {0};
     xb_crossbar_layer *l = xb_crossbar_layer_new(c, w, &ctx);
     cr_assert_not_null(l, "%s", ctx.msg);
     ref_clip(c, l->center, w, x, P, c->code_lo, c->code_hi, want);
-    int64_t sat[2];
-    for (int prof = 0; prof < 2; prof++) {
+    bool srt = xb_bits_sorted_ok(l);
+    int64_t sat[3];
+    for (int way = 0; way < (srt ? 3 : 2); way++) {
+        if (way == 2) l->lev_thr_hi = c->code_hi + 1; /* thresholds stale: not sorted */
+        cr_assert_eq(xb_bits_sorted_ok(l), srt && way < 2);
         xb_crossbar_stats st;
         cr_assert_eq(xb_crossbar_stats_init(&st, l, &ctx), XB_OK);
         void *scratch = malloc(xb_crossbar_scratch_bytes(l, P));
-        xb_crossbar_matmul(l, 0, x, P, 0, prof, acc, scratch, &st);
+        xb_crossbar_matmul(l, 0, x, P, 0, way == 1, acc, scratch, &st);
         free(scratch);
-        sat[prof] = st.saturated;
+        sat[way] = st.saturated;
         xb_crossbar_stats_free(&st);
         for (int64_t i = 0; i < c->N * P; i++)
-            cr_assert_eq(acc[i], want[i], "it=%d path=%d prof=%d i=%lld: %d != %d", it, l->path,
-                         prof, (long long)i, acc[i], want[i]);
+            cr_assert_eq(acc[i], want[i], "it=%d path=%d way=%d i=%lld: %d != %d", it, l->path,
+                         way, (long long)i, acc[i], want[i]);
+        if (way) cr_assert_eq(sat[0], sat[way], "it=%d way=%d", it, way);
     }
-    cr_assert_eq(sat[0], sat[1], "it=%d", it);
     *path = l->path;
     *pops = l->levbits != NULL;
+    if (sorted) *sorted = srt;
     xb_crossbar_layer_free(l);
     return sat[0];
+}
+
+static int64_t clip_both_ways(const xb_crossbar_config *c, const int8_t *w, const uint8_t *x,
+                              int64_t P, int it, int32_t *acc, int32_t *want, int *path,
+                              bool *pops) {
+    return clip_ways(c, w, x, P, it, acc, want, path, pops, NULL);
 }
 
 /* Many positions with position-dependent sparsity (whole 16-position runs
@@ -430,13 +443,22 @@ Test(crossbar, clipping_adc_sparse_runs_match_naive_model) {
  * layer) or many. */
 Test(crossbar, popcount_clip_corrections_match_naive_model) {
     rng_state = 777;
-    int fused = 0;
+    int fused = 0, sorted = 0;
     for (int it = 0; it < 40; it++) {
         int wb = 3 + (int)(rnd() % 6), xb = 2 + (int)(rnd() % 7), cell = 1 + (int)(rnd() % 3);
         int diff = (int)(rnd() % 4), adc_bits = 3 + (int)(rnd() % 5);
         int64_t K = 1 + rnd() % 400, N = 1 + rnd() % 20, P = 1 + rnd() % 200;
         if (it % 4 == 0) P = 1; /* one position: the runs are the lanes (bitsums.c) */
         xb_crossbar_config c = base_cfg(K, N, 1, (rnd() & 1) ? 128 : 64, wb, xb, 1, cell, diff);
+        if (it % 4 == 1) { /* several chunks, the last of one position (sorted path) */
+            xb_ctx ctx0 = {0};
+            int8_t *w0 = calloc((size_t)(N * K), 1);
+            xb_crossbar_layer *l0 = xb_crossbar_layer_new(&c, w0, &ctx0);
+            cr_assert_not_null(l0, "%s", ctx0.msg);
+            P = 2 * chunk_positions(l0, 100000) + 1;
+            xb_crossbar_layer_free(l0);
+            free(w0);
+        }
         c.even_rows = it & 1;
         maybe_random_slices(&c);
         c.lossless = false;
@@ -453,18 +475,90 @@ Test(crossbar, popcount_clip_corrections_match_naive_model) {
                 if (band == 0) x[k * P + p] = 0;
                 if (band == 1) x[k * P + p] &= 1;
             }
-        bool pops;
+        bool pops, srt;
         int path;
-        int64_t sat = clip_both_ways(&c, w, x, P, it, acc, want, &path, &pops);
+        int64_t sat = clip_ways(&c, w, x, P, it, acc, want, &path, &pops, &srt);
         fused += pops && path == XB_XPATH_CORRECTION && sat > 0;
+        sorted += srt && path == XB_XPATH_CORRECTION && sat > 0 && P > 1;
         free(w);
         free(x);
         free(acc);
         free(want);
     }
 #if defined(__x86_64__) && defined(__GNUC__)
-    if (__builtin_cpu_supports("avx512vpopcntdq") && __builtin_cpu_supports("avx512bw"))
+    if (__builtin_cpu_supports("avx512vpopcntdq") && __builtin_cpu_supports("avx512bw")) {
         cr_assert_gt(fused, 10, "the fused popcount corrections ran %d times", fused);
+        cr_assert_gt(sorted, 6, "the sorted popcount corrections ran %d times", sorted);
+    }
+#endif
+}
+
+/* The sorted path's column thresholds (l->lev_thr) against their
+ * definition, the fewest rows whose largest levels in the block sum above
+ * the top code, for the code the layer was built with and after
+ * xb_crossbar_layer_set_adc changes it; and the X1 buckets (l->lev_bk):
+ * descending, the last the block's smallest threshold. */
+Test(crossbar, popcount_column_thresholds_match_definition) {
+    rng_state = 4711;
+    int checked = 0;
+    for (int it = 0; it < 30; it++) {
+        int wb = 3 + (int)(rnd() % 6), cell = 1 + (int)(rnd() % 3), diff = (int)(rnd() % 4);
+        int64_t K = 1 + rnd() % 300, N = 1 + rnd() % 12;
+        xb_crossbar_config c = base_cfg(K, N, 1, (rnd() & 1) ? 128 : 64, wb, 8, 1, cell, diff);
+        c.even_rows = it & 1;
+        c.lossless = false;
+        c.code_lo = 0;
+        c.code_hi = (1 << (3 + rnd() % 5)) - 1;
+        int8_t *w = malloc((size_t)(N * K));
+        uint8_t *x = malloc((size_t)K);
+        fill(w, x, N * K, K, wb, 8);
+        xb_ctx ctx = {0};
+        xb_crossbar_layer *l = xb_crossbar_layer_new(&c, w, &ctx);
+        cr_assert_not_null(l, "%s", ctx.msg);
+        for (int pass = 0; pass < 2 && l->lev_thr; pass++) {
+            if (pass) xb_crossbar_layer_set_adc(l, false, 1, 0, (1 << (2 + rnd() % 7)) - 1);
+            int64_t hi = l->cfg.code_hi;
+            cr_assert_eq(l->lev_thr_hi, hi);
+            for (int64_t r = 0; r < l->R; r++) {
+                int64_t k0 = xb_block_start(c.K, c.rows, c.even_rows, r),
+                        kb = xb_block_rows(c.K, c.rows, c.even_rows, r);
+                int tmin = 255;
+                for (int64_t col = 0; col < l->C; col++) {
+                    int v[128], n = 0;
+                    for (int64_t k = 0; k < kb; k++) v[n++] = l->lev[(k0 + k) * l->C + col];
+                    for (int a = 0; a < n; a++) /* descending */
+                        for (int b = a + 1; b < n; b++)
+                            if (v[b] > v[a]) {
+                                int t = v[a];
+                                v[a] = v[b], v[b] = t;
+                            }
+                    int want = 255;
+                    int64_t sum = 0;
+                    for (int X = 0; X <= n; X++) {
+                        if (sum > hi) {
+                            want = X;
+                            break;
+                        }
+                        if (X < n) sum += v[X];
+                    }
+                    cr_assert_eq(l->lev_thr[r * l->C + col], want, "it=%d r=%lld col=%lld", it,
+                                 (long long)r, (long long)col);
+                    tmin = want < tmin ? want : tmin;
+                    checked++;
+                }
+                const uint8_t *bk = l->lev_bk + r * 5;
+                cr_assert_eq(bk[0] == 0, tmin == 255, "it=%d", it);
+                for (int i = 1; i < bk[0]; i++) cr_assert_gt(bk[i], bk[i + 1]);
+                if (bk[0]) cr_assert_eq(bk[bk[0]], tmin < 1 ? 1 : tmin);
+            }
+        }
+        xb_crossbar_layer_free(l);
+        free(w);
+        free(x);
+    }
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (__builtin_cpu_supports("avx512vpopcntdq") && __builtin_cpu_supports("avx512bw"))
+        cr_assert_gt(checked, 1000);
 #endif
 }
 

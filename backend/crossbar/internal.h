@@ -45,12 +45,14 @@ typedef struct {
     int32_t *nsq;   /* read_row_sigma: [J*Pt] sums of squared digits of the row block */
     int32_t *qcols; /* correction path: first position of each kept run [J*Pt] */
     uint8_t *qj;    /* ... and its digit [J*Pt] */
-    int64_t *corr;  /* correction path: [N][Pt] exact sum of clip corrections */
+    int64_t *corr;  /* correction path: [N][Pt] exact sum of clip corrections, or
+                     * [Pt][xb_bits_corr_ld(N)] on the sorted popcount path */
     uint32_t *qw;   /* correction path: [Pt] one k-quad's codes interleaved */
     uint8_t *sg;    /* sgemm scratch */
     double *sarw;   /* SAR bounds (sar.c): digit sums, group totals, running sums */
     uint8_t *ictl;  /* input control: [J*Pt] 1 = the block's digits are all zero */
     uint8_t *bits;  /* popcount column sums (bitsums.c): transposed bytes and masks */
+    uint8_t *srt;   /* sorted popcount corrections (bitsums.c): order, masks, sums */
     uint8_t *zrun;  /* integer read noise: [J][runs of 16 positions] 1 = no active row */
     uint32_t *hsub; /* profile statistics: xb_stat_acc_bytes */
     size_t hsub_bytes;

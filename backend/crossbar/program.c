@@ -54,6 +54,7 @@ void xb_crossbar_layer_set_adc(xb_crossbar_layer *l, bool lossless, double lsb, 
     l->cfg.lsb = lsb < 1 ? 1 : lsb;
     l->cfg.code_lo = lo;
     l->cfg.code_hi = hi;
+    if (l->lev_thr && l->lev_thr_hi != hi) xb_bits_thresholds(l);
     derive_path(l);
 }
 
@@ -420,6 +421,8 @@ void xb_crossbar_layer_free(xb_crossbar_layer *l) {
     free(l->w);
     free(l->levp);
     free(l->levbits);
+    free(l->lev_thr);
+    free(l->lev_bk);
     free(l->wpack);
     free(l->condT);
     free(l->adc_err);
