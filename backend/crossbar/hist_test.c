@@ -23,7 +23,8 @@ static void check(const int32_t *Sp, const int32_t *Sn, int64_t n, int32_t base,
     int64_t *want = calloc(SPAN, sizeof *want);
     for (int64_t i = 0; i < n; i++) want[(Sn ? Sp[i] - Sn[i] : Sp[i]) - LO]++;
     xb_hist_bits b;
-    xb_hist_init(&b, base, h - LO, SPAN);
+    static int32_t ovf[XB_HIST_OVF_BUF];
+    xb_hist_init(&b, base, h - LO, SPAN, ovf);
     if (cap) b.cap = cap;
     int64_t i = 0;
     for (int k = 0; i < n; k++) {
