@@ -48,6 +48,9 @@ static void fold(xb_hist_bits *b, int lvl) {
     for (int w = 0; w < XB_HIST_NWIN; w++) {
         uint32_t cnt[XB_HIST_WIN] = {0};
         for (int p = 0; p < XB_HIST_PLANES; p++) {
+            uint32_t any = 0; /* the high planes of a short call are empty */
+            for (int i = 0; i < XB_HIST_LANES; i++) any |= L->pl[w][p][i];
+            if (!any) continue;
             uint32_t wt = p < 6 ? 1u << p : 64u << (p - 6), c[XB_HIST_WIN] = {0};
             for (int i = 0; i < XB_HIST_LANES; i++)
                 for (int k = 0; k < XB_HIST_WIN; k++) c[k] += (L->pl[w][p][i] >> k) & 1;
