@@ -371,7 +371,7 @@ static bool profile_block(corr_run *f) {
         f->st->hist[-f->st->hist_lo / f->st->hist_width] += zeros;
     }
     if (!f->nr) return false;
-    if (f->acc_on && l->levbits && !pair && !f->clip && f->pt > 1) { /* no sums stored */
+    if (f->acc_on && l->levbits && !pair && !f->clip) { /* no sums stored */
         xb_stat_acc_bitsums(&f->acc, l, blk, f->bm, f->pt, f->s->qj, f->s->qcols, f->nr, f->nsel);
         return false;
     }
@@ -428,7 +428,7 @@ static void run(const xb_crossbar_layer *l, int64_t g, const uint8_t *x, int64_t
     f.sorted = f.fused && !f.profile && xb_bits_sorted_ok(l);
     int64_t pt_max = chunk_positions(l, P), N = c->N;
     int64_t ld = xb_bits_corr_ld(N); /* the sorted path's padded output rows */
-    if (f.profile) f.acc_on = xb_stat_acc_begin(&f.acc, st, s->hsub, s->hsub_bytes);
+    if (f.profile) f.acc_on = xb_stat_acc_begin_ints(&f.acc, st, s->hsub, s->hsub_bytes);
     for (f.p0 = 0; f.p0 < P; f.p0 += pt_max) {
         f.pt = P - f.p0 < pt_max ? P - f.p0 : pt_max;
         int64_t pt = f.pt, *corr = s->corr;

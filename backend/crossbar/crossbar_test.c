@@ -692,6 +692,61 @@ Test(crossbar, fast_profile_statistics_match_full_simulation) {
     cr_assert_gt(clipped, 10);
 }
 
+/* The profile statistics the popcount sums feed to the bit-sliced counters
+ * without storing them (hist.c's runs_sums), for one position per call
+ * (fully connected layers: lanes are digits) and for a few positions,
+ * against the full simulation's (input_control routes it there), on
+ * lossless 1-bit-DAC layers of up to 128 rows with cell widths 1-4 (sums
+ * up to 128 x 15: both counter levels and the values past them). */
+Test(crossbar, fused_profile_sums_match_full_simulation) {
+    rng_state = 4242;
+    int fused = 0;
+    for (int it = 0; it < 40; it++) {
+        int wb = 2 + (int)(rnd() % 7), xb = 2 + (int)(rnd() % 7), cell = 1 + (int)(rnd() % 4);
+        int64_t K = 1 + rnd() % 400, N = 1 + rnd() % 40, P = it % 2 ? 1 : 1 + rnd() % 40;
+        xb_crossbar_config c = base_cfg(K, N, 1, (rnd() & 1) ? 128 : 72, wb, xb, 1, cell,
+                                        (int)(rnd() % 4));
+        c.even_rows = it & 1;
+        c.code_lo = 0;
+        c.code_hi = 4095;
+        int8_t *w = malloc((size_t)(N * K));
+        uint8_t *x = malloc((size_t)(K * P));
+        int32_t *acc = malloc((size_t)(N * P) * 4);
+        fill(w, x, N * K, K * P, wb, xb);
+        if (it % 3 == 0) /* dense inputs: large sums */
+            for (int64_t i = 0; i < K * P; i++) x[i] |= (uint8_t)((1u << xb) - 1);
+        xb_ctx ctx = {0};
+        xb_crossbar_layer *l[2];
+        xb_crossbar_stats st[2];
+        for (int v = 0; v < 2; v++) {
+            xb_crossbar_config cv = c;
+            cv.input_control = v == 1;
+            l[v] = xb_crossbar_layer_new(&cv, w, &ctx);
+            cr_assert_not_null(l[v], "%s", ctx.msg);
+            cr_assert_eq(xb_crossbar_stats_init(&st[v], l[v], &ctx), XB_OK);
+            void *scratch = malloc(xb_crossbar_scratch_bytes(l[v], P));
+            for (int rep = 0; rep < 2; rep++) /* two calls: the counters start over */
+                xb_crossbar_matmul(l[v], 0, x, P, 3, true, acc, scratch, &st[v]);
+            free(scratch);
+        }
+        fused += l[0]->levbits && !c.signed_pair && l[0]->path != XB_XPATH_FULL;
+        cr_assert_eq(st[0].observed, st[1].observed, "it=%d", it);
+        cr_assert_eq(st[0].zeros, st[1].zeros, "it=%d", it);
+        cr_assert_eq(st[0].max_abs, st[1].max_abs, "it=%d", it);
+        cr_assert_eq(st[0].hist_bins, st[1].hist_bins);
+        for (int b = 0; b < st[0].hist_bins; b++)
+            cr_assert_eq(st[0].hist[b], st[1].hist[b], "it=%d P=%lld bin %d", it, (long long)P, b);
+        for (int v = 0; v < 2; v++) {
+            xb_crossbar_stats_free(&st[v]);
+            xb_crossbar_layer_free(l[v]);
+        }
+        free(w);
+        free(x);
+        free(acc);
+    }
+    cr_assert_gt(fused, 20);
+}
+
 /* A rounding ADC (LSB > 1, the calibrated range): the fused conversion of
  * ordinary images (convert.c add_simple) gives the same outputs and the
  * same saturation count as the batch path profile images take (vbuf,

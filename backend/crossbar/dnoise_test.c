@@ -173,7 +173,8 @@ Test(crossbar, dnoise_stats_match_stat_value) {
         c.hist = calloc((size_t)a.hist_bins, sizeof(int64_t));
         for (int i = 0; i < N; i++) stat_value(&a, (double)v[i]);
         xb_dnoise_stats(&b, v, N);
-        size_t bytes = (size_t)(16 * a.hist_bins) * sizeof(uint32_t);
+        /* the 16 copies and the counters' outlier buffer (xb_stat_acc_bytes) */
+        size_t bytes = (size_t)(16 * a.hist_bins + XB_HIST_OVF_BUF) * sizeof(uint32_t);
         void *mem = malloc(bytes);
         memcpy(w, v, sizeof w);
         xb_dnoise_stat ds;

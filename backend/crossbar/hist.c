@@ -13,9 +13,12 @@
  * read out (folded into h) when big could overflow and at the end.  A
  * group costs about 2.3 ternary-logic operations per vector and window
  * instead of 16 scalar read-modify-writes of a histogram word.  Two windows
- * of 32 values hold 93-98% of the sums; values outside both are counted one
- * by one into h (AVX-512: compressed out of the vector; a third window cost
- * as much as it saved on ResNet-20 and VGG-small). */
+ * of 32 values hold 93-98% of the sums.  The values outside both (level 0)
+ * are compressed out of the vector and, with AVX-512, counted in whole
+ * groups by a second level of the same counters, [base + 64, base + 128)
+ * (a third window over all values cost as much as it saved on ResNet-20
+ * and VGG-small; the second level sees only the 5% outliers); what is
+ * outside that (0.2%) is counted one by one into h. */
 #include <string.h>
 
 #include "backend/crossbar/bitsums_simd.h"
@@ -26,33 +29,41 @@
 #define XB_HIST_X86 1
 #endif
 
-void xb_hist_init(xb_hist_bits *b, int32_t base, uint32_t *h, int32_t stride) {
+void xb_hist_init(xb_hist_bits *b, int32_t base, uint32_t *h, int32_t stride, int32_t *ovf) {
     b->stride = stride;
-    memset(b->pl, 0, sizeof b->pl);
+    for (int lvl = 0; lvl < 2; lvl++) {
+        memset(b->lv[lvl].pl, 0, sizeof b->lv[lvl].pl);
+        b->lv[lvl].groups = 0;
+        b->lv[lvl].base = base + lvl * XB_HIST_NWIN * XB_HIST_WIN;
+    }
     b->npend = 0;
-    b->groups = 0;
+    b->ovf = ovf;
+    b->novf = 0;
     b->cap = XB_HIST_CAP;
-    b->base = base;
     b->h = h;
 }
 
 /* The planes into h, then empty.  Per plane the lanes' bits are counted
  * per bin first (a loop over the 32 bins that vectorises, no branch per
  * set bit). */
-static void fold(xb_hist_bits *b) {
+static void fold(xb_hist_bits *b, int lvl) {
+    xb_hist_level *L = &b->lv[lvl];
     for (int w = 0; w < XB_HIST_NWIN; w++) {
         uint32_t cnt[XB_HIST_WIN] = {0};
         for (int p = 0; p < XB_HIST_PLANES; p++) {
+            uint32_t any = 0; /* the high planes of a short call are empty */
+            for (int i = 0; i < XB_HIST_LANES; i++) any |= L->pl[w][p][i];
+            if (!any) continue;
             uint32_t wt = p < 6 ? 1u << p : 64u << (p - 6), c[XB_HIST_WIN] = {0};
             for (int i = 0; i < XB_HIST_LANES; i++)
-                for (int k = 0; k < XB_HIST_WIN; k++) c[k] += (b->pl[w][p][i] >> k) & 1;
+                for (int k = 0; k < XB_HIST_WIN; k++) c[k] += (L->pl[w][p][i] >> k) & 1;
             for (int k = 0; k < XB_HIST_WIN; k++) cnt[k] += c[k] * wt;
         }
         for (int k = 0; k < XB_HIST_WIN; k++)
-            if (cnt[k]) b->h[b->base + w * XB_HIST_WIN + k] += cnt[k];
+            if (cnt[k]) b->h[L->base + w * XB_HIST_WIN + k] += cnt[k];
     }
-    memset(b->pl, 0, sizeof b->pl);
-    b->groups = 0;
+    memset(L->pl, 0, sizeof L->pl);
+    L->groups = 0;
 }
 
 /* The Harley-Seal network over 16 inputs IN(0) .. IN(15) (IN evaluated in
@@ -105,7 +116,8 @@ static void lane_add(uint32_t pl[XB_HIST_PLANES][XB_HIST_LANES], int i, const ui
 }
 
 static void groups_portable(xb_hist_bits *b, const int32_t *Sp, const int32_t *Sn, int64_t ng) {
-    uint32_t base = (uint32_t)b->base;
+    xb_hist_level *L = &b->lv[0]; /* level 0 only: its outliers one by one */
+    uint32_t base = (uint32_t)L->base;
     for (int64_t g = 0; g < ng; g++) {
         const int32_t *p = Sp + g * XB_HIST_BLOCK, *q = Sn ? Sn + g * XB_HIST_BLOCK : NULL;
         for (int i = 0; i < XB_HIST_LANES; i++) {
@@ -119,9 +131,9 @@ static void groups_portable(xb_hist_bits *b, const int32_t *Sp, const int32_t *S
                 }
                 if (u >= XB_HIST_NWIN * XB_HIST_WIN) b->h[v + i * b->stride]++;
             }
-            for (int w = 0; w < XB_HIST_NWIN; w++) lane_add(b->pl[w], i, x[w]);
+            for (int w = 0; w < XB_HIST_NWIN; w++) lane_add(L->pl[w], i, x[w]);
         }
-        if (++b->groups >= b->cap) fold(b);
+        if (++L->groups >= b->cap) fold(b, 0);
     }
 }
 #undef CSA
@@ -134,10 +146,12 @@ static void groups_portable(xb_hist_bits *b, const int32_t *Sp, const int32_t *S
 
 /* One input vector: its one-hot words in window w (VPSLLVD gives 0 for
  * counts >= 32: values below the window wrap to large counts); in window 0
- * also the values outside all windows, compressed into ovf. */
+ * also the values outside the level's windows, compressed into ovf (level
+ * 0: as they are, for level 1; level 1: plus their lane's row offset voff,
+ * to be counted one by one). */
 XB_HIST_TARGET static inline __attribute__((always_inline)) __m512i
-onehot(const int32_t *p, const int32_t *q, __m512i vbase, __m512i voff, int w, int32_t *ovf,
-       int64_t *no) {
+onehot(const int32_t *p, const int32_t *q, __m512i vbase, __m512i voff, int lvl, int w,
+       int32_t *ovf, int64_t *no) {
     __m512i v = _mm512_loadu_si512((const void *)p);
     if (q) v = _mm512_sub_epi32(v, _mm512_loadu_si512((const void *)q));
     __m512i u = _mm512_sub_epi32(v, vbase); /* vbase: base + 32 w */
@@ -146,13 +160,13 @@ onehot(const int32_t *p, const int32_t *q, __m512i vbase, __m512i voff, int w, i
         /* always stored (no branch on the mask): the next vector's outliers
          * overwrite the slots past this one's */
         _mm512_storeu_si512((void *)(ovf + *no),
-                            _mm512_maskz_compress_epi32(out, _mm512_add_epi32(v, voff)));
+                            _mm512_maskz_compress_epi32(out, lvl ? _mm512_add_epi32(v, voff) : v));
         *no += __builtin_popcount(out);
     }
     return _mm512_sllv_epi32(_mm512_set1_epi32(1), u);
 }
 
-#define OVF_CAP 2048 /* outliers buffered (plus four groups') */
+#define OVF_CAP 2048 /* level 1's outliers buffered (plus four groups') */
 
 #define CSA(h, l, a, b, c)                                                                         \
     do {                                                                                           \
@@ -160,13 +174,13 @@ onehot(const int32_t *p, const int32_t *q, __m512i vbase, __m512i voff, int w, i
         h = _mm512_ternarylogic_epi32(a_, b_, c_, 0xe8);                                           \
         l = _mm512_ternarylogic_epi32(a_, b_, c_, 0x96);                                           \
     } while (0)
-#define IN(j) onehot(p + (j) * 16, q ? q + (j) * 16 : NULL, vbase, voff, w, ovf, &no)
+#define IN(j) onehot(p + (j) * 16, q ? q + (j) * 16 : NULL, vbase, voff, lvl, w, ovf, &no)
 
 /* One group's 16 vectors into ones .. eights; returns the weight-16
  * carries. */
 XB_HIST_TARGET static inline __attribute__((always_inline)) __m512i
 group16(__m512i *o, __m512i *t, __m512i *f, __m512i *e, const int32_t *p, const int32_t *q,
-        __m512i vbase, __m512i voff, int w, int32_t *ovf, int64_t *nop) {
+        __m512i vbase, __m512i voff, int lvl, int w, int32_t *ovf, int64_t *nop) {
     __m512i ones = *o, twos = *t, fours = *f, eights = *e, sixteens;
     int64_t no = *nop;
     HS_NETWORK(__m512i);
@@ -185,28 +199,50 @@ group16(__m512i *o, __m512i *t, __m512i *f, __m512i *e, const int32_t *p, const 
         }                                                                                          \
     } while (0)
 
-/* ng groups (ng + groups <= cap) into window w's planes, kept in registers
- * meanwhile; window 0 also counts the outliers into h.  Four groups' carries
- * go through two more carry-save levels (weights 16, 32) before one ripple
- * into the binary counter: a quarter of the ripples. */
+static void groups_avx512(xb_hist_bits *b, int lvl, const int32_t *Sp, const int32_t *Sn,
+                          int64_t ng);
+
+/* Level 0's outliers: whole groups of b->ovf into level 1, the rest moved
+ * to the front; returns the new fill. */
+static int64_t ovf_groups(xb_hist_bits *b, int64_t no) {
+    int64_t ng = no / XB_HIST_BLOCK, rest = no - ng * XB_HIST_BLOCK;
+    groups_avx512(b, 1, b->ovf, NULL, ng);
+    memmove(b->ovf, b->ovf + ng * XB_HIST_BLOCK, (size_t)rest * sizeof *b->ovf);
+    return rest;
+}
+
+/* Level 1's outliers one by one (lane rows: no increment waits on the
+ * previous one's store to the same word). */
+static void count_each(uint32_t *h, const int32_t *v, int64_t n) {
+    for (int64_t i = 0; i < n; i++) h[v[i]]++;
+}
+
+/* ng groups (ng + groups <= cap) into window w of level lvl, its planes
+ * kept in registers meanwhile; window 0 also collects the outliers (level
+ * 0 into b->ovf for level 1, level 1 into a local buffer counted one by
+ * one).  Four groups' carries go through two more carry-save levels
+ * (weights 16, 32) before one ripple into the binary counter: a quarter of
+ * the ripples. */
 XB_HIST_TARGET static inline __attribute__((always_inline)) void
-window_avx512(xb_hist_bits *b, int w, const int32_t *Sp, const int32_t *Sn, int64_t ng) {
-    const __m512i vbase = _mm512_set1_epi32(b->base + w * XB_HIST_WIN),
+window_avx512(xb_hist_bits *b, int lvl, int w, const int32_t *Sp, const int32_t *Sn, int64_t ng) {
+    xb_hist_level *L = &b->lv[lvl];
+    const __m512i vbase = _mm512_set1_epi32(L->base + w * XB_HIST_WIN),
                   voff = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
                                                               12, 13, 14, 15),
                                             _mm512_set1_epi32(b->stride));
-    /* the outliers collected over many groups, then counted in one loop
-     * (a loop per group mispredicts its exit about once a group) */
-    int32_t ovf[OVF_CAP + 4 * XB_HIST_BLOCK + 16];
-    int64_t no = 0;
-    uint32_t(*pl)[XB_HIST_LANES] = b->pl[w];
+    /* level 1's outliers collected over many groups, then counted in one
+     * loop (a loop per group mispredicts its exit about once a group) */
+    int32_t own[OVF_CAP + 4 * XB_HIST_BLOCK + 16];
+    int32_t *ovf = lvl ? own : b->ovf;
+    int64_t no = lvl ? 0 : b->novf, lim = lvl ? OVF_CAP : XB_HIST_OVF_CAP;
+    uint32_t(*pl)[XB_HIST_LANES] = L->pl[w];
     __m512i P[6], big[XB_HIST_BIG];
     for (int k = 0; k < 6; k++) P[k] = _mm512_loadu_si512((const void *)pl[k]);
     for (int k = 0; k < XB_HIST_BIG; k++) big[k] = _mm512_loadu_si512((const void *)pl[6 + k]);
     const int64_t gs = XB_HIST_BLOCK; /* values per group */
 #define GROUP(g)                                                                                   \
-    group16(&P[0], &P[1], &P[2], &P[3], Sp + (g) * gs, Sn ? Sn + (g) * gs : NULL, vbase, voff, w,   \
-            ovf, &no)
+    group16(&P[0], &P[1], &P[2], &P[3], Sp + (g) * gs, Sn ? Sn + (g) * gs : NULL, vbase, voff,      \
+            lvl, w, ovf, &no)
     int64_t g = 0;
     for (; g + 4 <= ng; g += 4) {
         __m512i t32a, t32b, f64;
@@ -214,9 +250,13 @@ window_avx512(xb_hist_bits *b, int w, const int32_t *Sp, const int32_t *Sn, int6
         CSA(t32b, P[4], P[4], GROUP(g + 2), GROUP(g + 3));
         CSA(f64, P[5], P[5], t32a, t32b);
         RIPPLE(f64);
-        if (no > OVF_CAP) {
-            for (int64_t i = 0; i < no; i++) b->h[ovf[i]]++;
-            no = 0;
+        if (w == 0 && no > lim) {
+            if (lvl) {
+                count_each(b->h, ovf, no);
+                no = 0;
+            } else {
+                no = ovf_groups(b, no);
+            }
         }
     }
     for (; g < ng; g++) { /* the last groups one at a time: half adders */
@@ -227,35 +267,49 @@ window_avx512(xb_hist_bits *b, int w, const int32_t *Sp, const int32_t *Sn, int6
         RIPPLE(x);
     }
 #undef GROUP
-    for (int64_t i = 0; i < no; i++) b->h[ovf[i]]++;
     for (int k = 0; k < 6; k++) _mm512_storeu_si512((void *)pl[k], P[k]);
     for (int k = 0; k < XB_HIST_BIG; k++) _mm512_storeu_si512((void *)pl[6 + k], big[k]);
+    if (w == 0 && lvl) count_each(b->h, ovf, no);
+    if (w == 0 && !lvl) /* at most XB_HIST_OVF_CAP left for the next call */
+        b->novf = no > lim ? ovf_groups(b, no) : no;
 }
 
-XB_HIST_TARGET static void window0_avx512(xb_hist_bits *b, const int32_t *Sp, const int32_t *Sn,
-                                          int64_t ng) {
-    window_avx512(b, 0, Sp, Sn, ng);
-}
-
-XB_HIST_TARGET static void window1_avx512(xb_hist_bits *b, const int32_t *Sp, const int32_t *Sn,
-                                          int64_t ng) {
-    window_avx512(b, 1, Sp, Sn, ng);
-}
+#define WINDOW(lvl, w)                                                                             \
+    XB_HIST_TARGET static void window##lvl##w##_avx512(xb_hist_bits *b, const int32_t *Sp,         \
+                                                       const int32_t *Sn, int64_t ng) {            \
+        window_avx512(b, lvl, w, Sp, Sn, ng);                                                      \
+    }
+WINDOW(0, 0)
+WINDOW(0, 1)
+WINDOW(1, 0)
+WINDOW(1, 1)
+#undef WINDOW
 
 /* Window by window over runs of groups that fit the big counters (the data
  * is read once per window: each pass keeps its planes in registers). */
-static void groups_avx512(xb_hist_bits *b, const int32_t *Sp, const int32_t *Sn, int64_t ng) {
+static void groups_avx512(xb_hist_bits *b, int lvl, const int32_t *Sp, const int32_t *Sn,
+                          int64_t ng) {
     _Static_assert(XB_HIST_NWIN == 2, "one pass per window");
+    xb_hist_level *L = &b->lv[lvl];
     while (ng > 0) {
-        int64_t m = b->cap - b->groups < ng ? b->cap - b->groups : ng;
-        window0_avx512(b, Sp, Sn, m);
-        window1_avx512(b, Sp, Sn, m);
+        int64_t m = b->cap - L->groups < ng ? b->cap - L->groups : ng;
+        if (lvl) {
+            window10_avx512(b, Sp, Sn, m);
+            window11_avx512(b, Sp, Sn, m);
+        } else {
+            window00_avx512(b, Sp, Sn, m);
+            window01_avx512(b, Sp, Sn, m);
+        }
         Sp += m * XB_HIST_BLOCK;
         if (Sn) Sn += m * XB_HIST_BLOCK;
         ng -= m;
-        b->groups += m;
-        if (b->groups >= b->cap) fold(b);
+        L->groups += m;
+        if (L->groups >= b->cap) fold(b, lvl);
     }
+}
+
+static void groups0_avx512(xb_hist_bits *b, const int32_t *Sp, const int32_t *Sn, int64_t ng) {
+    groups_avx512(b, 0, Sp, Sn, ng);
 }
 #undef CSA
 #undef IN
@@ -276,7 +330,10 @@ static void add(xb_hist_bits *b, const int32_t *Sp, const int32_t *Sn, int64_t n
     int64_t i = 0;
     if (b->npend) {
         i = XB_HIST_BLOCK - b->npend < n ? XB_HIST_BLOCK - b->npend : n;
-        for (int64_t k = 0; k < i; k++) b->pend[b->npend + k] = Sn ? Sp[k] - Sn[k] : Sp[k];
+        if (Sn)
+            for (int64_t k = 0; k < i; k++) b->pend[b->npend + k] = Sp[k] - Sn[k];
+        else /* a vector copy (the fused sums' calls leave up to 255 values) */
+            memcpy(b->pend + b->npend, Sp, (size_t)i * sizeof *Sp);
         b->npend += i;
         if (b->npend < XB_HIST_BLOCK) return;
         fn(b, b->pend, NULL, 1);
@@ -284,8 +341,13 @@ static void add(xb_hist_bits *b, const int32_t *Sp, const int32_t *Sn, int64_t n
     }
     int64_t ng = (n - i) / XB_HIST_BLOCK;
     if (ng) fn(b, Sp + i, Sn ? Sn + i : NULL, ng);
-    for (i += ng * XB_HIST_BLOCK; i < n; i++)
-        b->pend[b->npend++] = Sn ? Sp[i] - Sn[i] : Sp[i];
+    i += ng * XB_HIST_BLOCK;
+    if (Sn) {
+        for (; i < n; i++) b->pend[b->npend++] = Sp[i] - Sn[i];
+    } else {
+        memcpy(b->pend + b->npend, Sp + i, (size_t)(n - i) * sizeof *Sp);
+        b->npend += n - i;
+    }
 }
 
 void xb_hist_add_portable(xb_hist_bits *b, const int32_t *Sp, const int32_t *Sn, int64_t n) {
@@ -295,7 +357,7 @@ void xb_hist_add_portable(xb_hist_bits *b, const int32_t *Sp, const int32_t *Sn,
 void xb_hist_add(xb_hist_bits *b, const int32_t *Sp, const int32_t *Sn, int64_t n) {
 #ifdef XB_HIST_X86
     if (xb_hist_avx512()) {
-        add(b, Sp, Sn, n, groups_avx512);
+        add(b, Sp, Sn, n, groups0_avx512);
         return;
     }
 #endif
@@ -332,7 +394,7 @@ run_cols(xb_hist_bits *b, const uint64_t *lb, int64_t C, int planes, int64_t W,
          const __m512i *Mz, const int *hw, int K, int64_t wd, int32_t *buf, int64_t n) {
     for (int64_t c = 0; c < C; c++) {
         if (n + wd > FUSE_VALUES) {
-            add(b, buf, NULL, n, groups_avx512);
+            add(b, buf, NULL, n, groups0_avx512);
             n = 0;
         }
         _mm512_storeu_si512((void *)(buf + n), sums_nz(lb + c * planes * W, planes, W, Mz, hw, K));
@@ -353,13 +415,24 @@ runs_sums(xb_hist_bits *b, const uint64_t *lb, int64_t C, int planes, int64_t W,
           int64_t nr) {
     _Alignas(64) int32_t buf[FUSE_VALUES + 16];
     int64_t n = 0;
-    for (int64_t ri = 0; ri < nr; ri++) {
+    /* pt = 1 (fully connected layers, one image): a run is one (digit,
+     * position) column, so lane i holds run ri + i (as bitsums.c's
+     * sums_one_position), not one run's positions */
+    for (int64_t ri = 0; ri < nr; ri += pt == 1 ? 16 : 1) {
         int64_t q0 = qcols[ri], wd = pt - q0 < 16 ? pt - q0 : 16;
+        if (pt == 1) wd = nr - ri < 16 ? nr - ri : 16;
         const uint64_t *m = bm + (int64_t)qj[ri] * W * pp + q0;
         __m512i M[2][2], Mz[4];
         int hw[4], K = 0;
         for (int64_t w = 0; w < W; w++) {
-            halves(m + w * pp, M[w]);
+            uint64_t t[16];
+            const uint64_t *src = m + w * pp;
+            if (pt == 1) { /* lanes past the last run: no rows */
+                for (int64_t i = 0; i < 16; i++)
+                    t[i] = i < wd ? bm[((int64_t)qj[ri + i] * W + w) * pp] : 0;
+                src = t;
+            }
+            halves(src, M[w]);
             for (int h = 0; h < 2; h++)
                 if (_mm512_test_epi32_mask(M[w][h], M[w][h])) {
                     Mz[K] = M[w][h];
@@ -374,7 +447,7 @@ runs_sums(xb_hist_bits *b, const uint64_t *lb, int64_t C, int planes, int64_t W,
         default: n = run_cols(b, lb, C, planes, W, Mz, hw, 4, wd, buf, n); break;
         }
     }
-    add(b, buf, NULL, n, groups_avx512);
+    add(b, buf, NULL, n, groups0_avx512);
 }
 
 XB_BITS_TARGET static void runs_w2p2(xb_hist_bits *b, const uint64_t *lb, int64_t C,
@@ -407,5 +480,8 @@ void xb_hist_add_bitsums(xb_hist_bits *b, const uint64_t *lb, int64_t C, int pla
 void xb_hist_flush(xb_hist_bits *b) {
     for (int64_t i = 0; i < b->npend; i++) b->h[b->pend[i]]++;
     b->npend = 0;
-    fold(b);
+    for (int64_t i = 0; i < b->novf; i++) b->h[b->ovf[i]]++;
+    b->novf = 0;
+    for (int lvl = 0; lvl < 2; lvl++) /* no groups since the last fold: all planes zero */
+        if (b->lv[lvl].groups) fold(b, lvl);
 }

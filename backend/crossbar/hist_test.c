@@ -23,7 +23,8 @@ static void check(const int32_t *Sp, const int32_t *Sn, int64_t n, int32_t base,
     int64_t *want = calloc(SPAN, sizeof *want);
     for (int64_t i = 0; i < n; i++) want[(Sn ? Sp[i] - Sn[i] : Sp[i]) - LO]++;
     xb_hist_bits b;
-    xb_hist_init(&b, base, h - LO, SPAN);
+    static int32_t ovf[XB_HIST_OVF_BUF];
+    xb_hist_init(&b, base, h - LO, SPAN, ovf);
     if (cap) b.cap = cap;
     int64_t i = 0;
     for (int k = 0; i < n; k++) {
@@ -62,7 +63,7 @@ Test(hist, bit_sliced_counts_equal_plain_histogram) {
     const int64_t pieces[] = {1, 255, 17, 256, 1000, 3, 512, 4097};
     const int64_t caps[] = {0, 1, 2, 5};
     const int32_t bases[] = {0, -16, -300, 5};
-    for (int kind = 0; kind < 7; kind++) {
+    for (int kind = 0; kind < 9; kind++) {
         for (int64_t i = 0; i < N; i++) {
             uint32_t r = rnd32();
             int32_t v;
@@ -73,6 +74,8 @@ Test(hist, bit_sliced_counts_equal_plain_histogram) {
             case 3: v = (int32_t)(r % 700); break;                  /* anywhere */
             case 4: v = r % 10 ? (int32_t)(r % 64) : (int32_t)(r % 700); break;
             case 5: v = 31 + (int32_t)(r % 3); break;               /* window edges */
+            case 6: v = 64 + (int32_t)(r % 64); break;              /* the second level */
+            case 7: v = (r & 1 ? 63 : 127) + (int32_t)(r % 3); break; /* its edges */
             default: v = (int32_t)(r % 1000) + LO; break;           /* negative too */
             }
             a[i] = v;

@@ -128,9 +128,12 @@ typedef struct {
     int64_t zeros;    /* zeros counted outside the copies (all-zero runs) */
     int64_t observed;
     xb_hist_bits hb;  /* xb_stat_acc_ints' counts (hist.h), into copy 0 */
+    int rows;         /* copies in use */
 } xb_stat_acc;
 size_t xb_stat_acc_bytes(const xb_crossbar_layer *l);
 bool xb_stat_acc_begin(xb_stat_acc *a, const xb_crossbar_stats *st, void *mem, size_t bytes);
+/* The same for xb_stat_acc_ints / _bitsums only (one copy). */
+bool xb_stat_acc_begin_ints(xb_stat_acc *a, const xb_crossbar_stats *st, void *mem, size_t bytes);
 void xb_stat_acc_ints(xb_stat_acc *a, const int32_t *Sp, const int32_t *Sn, int64_t n);
 void xb_stat_acc_end(xb_stat_acc *a, xb_crossbar_stats *st);
 /* xb_stat_acc_ints of block blk's popcount column sums over nr runs of nsel

@@ -151,21 +151,40 @@ void xb_stat_ints_unit(xb_crossbar_stats *s, const int32_t *Sp, const int32_t *S
 
 size_t xb_stat_acc_bytes(const xb_crossbar_layer *l) {
     int64_t span = (l->cfg.signed_pair ? 2 * l->max_sum : l->max_sum) + 1;
-    return span <= ACC_MAX_BINS ? (size_t)(ACC_LANES * span) * sizeof(uint32_t) : 0;
+    return span <= ACC_MAX_BINS ? (size_t)(ACC_LANES * span + XB_HIST_OVF_BUF) * sizeof(uint32_t)
+                                : 0;
 }
 
-bool xb_stat_acc_begin(xb_stat_acc *a, const xb_crossbar_stats *st, void *mem, size_t bytes) {
+/* rows: the histogram copies in use (1: xb_stat_acc_ints only) */
+static bool acc_begin(xb_stat_acc *a, const xb_crossbar_stats *st, void *mem, size_t bytes,
+                      int rows) {
     memset(a, 0, sizeof *a);
     if (!mem || st->hist_width != 1 || st->hist_lo > 0 ||
-        (size_t)(ACC_LANES * st->hist_bins) * sizeof(uint32_t) > bytes)
+        (size_t)(ACC_LANES * st->hist_bins + XB_HIST_OVF_BUF) * sizeof(uint32_t) > bytes)
         return false;
     a->h = mem;
     a->bins = st->hist_bins;
     a->lo = st->hist_lo;
-    memset(a->h, 0, (size_t)(ACC_LANES * a->bins) * sizeof(uint32_t));
+    a->rows = rows;
+    memset(a->h, 0, (size_t)(rows * a->bins) * sizeof(uint32_t));
     int32_t base = a->lo > ACC_WIN_BASE ? (int32_t)a->lo : ACC_WIN_BASE;
-    xb_hist_init(&a->hb, base, a->h - a->lo, (int32_t)a->bins);
+    /* the counters' outlier buffer after the copies */
+    xb_hist_init(&a->hb, base, a->h - a->lo, rows > 1 ? (int32_t)a->bins : 0,
+                 (int32_t *)(void *)(a->h + ACC_LANES * a->bins));
     return true;
+}
+
+bool xb_stat_acc_begin(xb_stat_acc *a, const xb_crossbar_stats *st, void *mem, size_t bytes) {
+    return acc_begin(a, st, mem, bytes, ACC_LANES);
+}
+
+/* Integer values only: the counters' outliers (with AVX-512 the values
+ * past their second level, 0.2% of ResNet-20's sums) all go into copy 0,
+ * and only copy 0 is cleared and folded: for LeNet-5's small layer calls
+ * clearing and folding 16 copies was a fixed cost per call. */
+bool xb_stat_acc_begin_ints(xb_stat_acc *a, const xb_crossbar_stats *st, void *mem,
+                            size_t bytes) {
+    return acc_begin(a, st, mem, bytes, 1);
 }
 
 /* The copies into the stats' histogram; returns the largest magnitude
@@ -174,7 +193,7 @@ static int64_t acc_fold(const xb_stat_acc *a, xb_crossbar_stats *st) {
     int64_t mx = 0;
     for (int64_t b = 0; b < a->bins; b++) {
         int64_t t = 0;
-        for (int i = 0; i < ACC_LANES; i++) t += a->h[i * a->bins + b];
+        for (int i = 0; i < a->rows; i++) t += a->h[i * a->bins + b];
         st->hist[b] += t;
         int64_t m = a->lo + b < 0 ? -(a->lo + b) : a->lo + b;
         if (t && m > mx) mx = m;
