@@ -440,44 +440,61 @@ XB_BITS_TARGET static void sums_one_position(const uint64_t *lb, int64_t C, int 
     }
 }
 
-/* xb_bits_correct with pt = 1: the lanes are runs (digits j), so each
- * output's corrections are shifted by their lane's j d and summed into
- * corr[n]. */
+/* xb_bits_correct with pt = 1: the lanes are runs (digits j), 8 a group in
+ * 64-bit lanes holding a run's whole mask word (at most 8 digit planes, so
+ * one group per block: 16 lanes of 32-bit halves left half the vector
+ * empty); each output's corrections are shifted by their lane's j d and
+ * summed into corr[n].  The sums and corrections equal xb_bits_correct's
+ * (64-bit lanes hold the same int32-bounded values, xb_bits_fused_ok).
+ * With k->thr, a column whose threshold exceeds every lane's X1 cannot
+ * clip there and is skipped. */
 XB_BITS_TARGET static int64_t correct_one_position(const uint64_t *lb, const xb_bits_clip *k,
                                                    int planes, int64_t W, const uint64_t *bm,
                                                    int64_t pp, const uint8_t *qj, int64_t nr,
                                                    int d, int64_t *corr) {
-    __m512i cnt = _mm512_setzero_si512(), one = _mm512_set1_epi32(1);
-    __m512i vhi = _mm512_set1_epi32((int32_t)(k->hi < INT32_MAX ? k->hi : INT32_MAX));
-    for (int64_t r0 = 0; r0 < nr; r0 += 16) {
-        int64_t nl = nr - r0 < 16 ? nr - r0 : 16;
-        __m512i M[2][2];
-        lane_masks(bm, W, pp, qj, r0, nl, M);
-        __mmask16 kk = (__mmask16)((1u << nl) - 1);
-        int64_t js[16] = {0};
-        for (int64_t i = 0; i < nl; i++) js[i] = (int64_t)qj[r0 + i] * d;
-        __m512i js0 = _mm512_loadu_si512((const void *)js),
-                js1 = _mm512_loadu_si512((const void *)(js + 8));
+    int64_t cnt = 0;
+    __m512i vhi = _mm512_set1_epi64(k->hi < INT32_MAX ? k->hi : INT32_MAX);
+    for (int64_t r0 = 0; r0 < nr; r0 += 8) {
+        int64_t nl = nr - r0 < 8 ? nr - r0 : 8;
+        __mmask8 kk = (__mmask8)((1u << nl) - 1);
+        int64_t js[8] = {0};
+        int xm = 0; /* the lanes' largest X1: columns of higher threshold cannot clip */
+        __m512i M[2];
+        for (int64_t w = 0; w < W; w++) {
+            uint64_t t[8] = {0};
+            for (int64_t i = 0; i < nl; i++) t[i] = bm[((int64_t)qj[r0 + i] * W + w) * pp];
+            M[w] = _mm512_loadu_si512((const void *)t);
+        }
+        for (int64_t i = 0; i < nl; i++) {
+            js[i] = (int64_t)qj[r0 + i] * d;
+            if (k->thr && k->x1[qj[r0 + i]] > xm) xm = k->x1[qj[r0 + i]];
+        }
+        __m512i vjs = _mm512_loadu_si512((const void *)js);
         for (int64_t n = 0; n < k->N; n++) {
             __m512i t = _mm512_setzero_si512();
             for (int u = 0; u < k->per_n; u++) {
                 int64_t c = u * k->N + n;
-                __m512i a = col_sums(lb + c * planes * W, planes, W, M);
-                __m512i dd = _mm512_sub_epi32(_mm512_min_epi32(a, vhi), a);
-                cnt = _mm512_mask_add_epi32(cnt, _mm512_mask_cmpgt_epi32_mask(kk, a, vhi), cnt, one);
-                dd = _mm512_sllv_epi32(dd, _mm512_set1_epi32((int32_t)k->shift[c]));
+                if (k->thr && k->thr[c] > xm) continue; /* sums <= hi in every lane */
+                const uint64_t *lc = lb + c * planes * W;
+                __m512i a = _mm512_setzero_si512();
+                for (int p = planes - 1; p >= 0; p--) {
+                    a = _mm512_add_epi64(a, a);
+                    for (int64_t w = 0; w < W; w++)
+                        a = _mm512_add_epi64(a, _mm512_popcnt_epi64(_mm512_and_si512(
+                                                    M[w], _mm512_set1_epi64((long long)lc[p * W + w]))));
+                }
+                __m512i dd = _mm512_sub_epi64(_mm512_min_epi64(a, vhi), a);
+                cnt += __builtin_popcount(_mm512_mask_cmpgt_epi64_mask(kk, a, vhi));
+                dd = _mm512_sllv_epi64(dd, _mm512_set1_epi64(k->shift[c]));
                 if ((k->sign[c] < 0) != (k->flip && k->flip[c]))
-                    t = _mm512_sub_epi32(t, dd);
+                    t = _mm512_sub_epi64(t, dd);
                 else
-                    t = _mm512_add_epi32(t, dd);
+                    t = _mm512_add_epi64(t, dd);
             }
-            __m512i t0 = _mm512_sllv_epi64(_mm512_cvtepi32_epi64(_mm512_castsi512_si256(t)), js0),
-                    t1 = _mm512_sllv_epi64(_mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(t, 1)),
-                                           js1);
-            corr[n] += _mm512_reduce_add_epi64(_mm512_add_epi64(t0, t1));
+            corr[n] += _mm512_reduce_add_epi64(_mm512_sllv_epi64(t, vjs));
         }
     }
-    return _mm512_reduce_add_epi32(cnt);
+    return cnt;
 }
 #endif
 
