@@ -47,11 +47,12 @@ static bool cpu_ok(void) {
 /* The fewest of a block column's kb levels (stride ld) whose largest ones
  * sum above hi, or 255 if all of them do not: a (digit, position) column
  * with fewer 1-digits sums to at most hi, whichever rows they are on. */
-static uint8_t column_thr(const uint8_t *lev, int64_t ld, int64_t kb, int64_t hi) {
-    int64_t cnt[256] = {0}, sum = 0, taken = 0;
+static uint8_t column_thr(const uint8_t *lev, int64_t ld, int64_t kb, int64_t hi, int vmax) {
+    int64_t cnt[256], sum = 0, taken = 0; /* levels <= vmax: only those counters used */
     if (hi < 0) return 0;
+    memset(cnt, 0, (size_t)(vmax + 1) * sizeof *cnt);
     for (int64_t k = 0; k < kb; k++) cnt[lev[k * ld]]++;
-    for (int v = 255; v > 0; v--) {
+    for (int v = vmax; v > 0; v--) {
         if (!cnt[v]) continue;
         if (sum + v * cnt[v] > hi) return (uint8_t)(taken + (hi - sum) / v + 1);
         sum += v * cnt[v];
@@ -96,7 +97,8 @@ void xb_bits_thresholds(xb_crossbar_layer *l) {
                     kb = xb_block_rows(c->K, c->rows, c->even_rows, r);
             for (int64_t col = 0; col < l->C; col++)
                 l->lev_thr[(g * l->R + r) * l->C + col] =
-                    column_thr(l->lev + (g * c->K + k0) * l->C + col, l->C, kb, c->code_hi);
+                    column_thr(l->lev + (g * c->K + k0) * l->C + col, l->C, kb, c->code_hi,
+                               (1 << l->lev_planes) - 1);
             block_buckets(l->lev_thr + (g * l->R + r) * l->C, l->C,
                           l->lev_bk + (g * l->R + r) * 5);
         }
@@ -135,13 +137,16 @@ xb_status xb_bits_levels(xb_crossbar_layer *l, xb_ctx *ctx) {
             int64_t k0 = xb_block_start(c->K, c->rows, c->even_rows, r),
                     kb = xb_block_rows(c->K, c->rows, c->even_rows, r);
             uint64_t *lb = l->levbits + (size_t)((g * l->R + r) * l->C * planes * W);
-            for (int64_t col = 0; col < l->C; col++)
-                for (int64_t k = 0; k < kb; k++) {
-                    unsigned v = l->lev[(g * c->K + k0 + k) * l->C + col];
+            /* row by row (the levels are row-major): each cell's bits ORed
+             * into its column's plane words, no branch */
+            for (int64_t k = 0; k < kb; k++) {
+                const uint8_t *row = l->lev + (g * c->K + k0 + k) * l->C;
+                uint64_t *lw = lb + k / 64;
+                int sh = (int)(k % 64);
+                for (int64_t col = 0; col < l->C; col++)
                     for (int p = 0; p < planes; p++)
-                        if ((v >> p) & 1)
-                            lb[(col * planes + p) * W + k / 64] |= (uint64_t)1 << (k % 64);
-                }
+                        lw[(col * planes + p) * W] |= (uint64_t)((row[col] >> p) & 1) << sh;
+            }
         }
     return thresholds(l, ctx);
 }
