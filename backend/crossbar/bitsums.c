@@ -47,11 +47,12 @@ static bool cpu_ok(void) {
 /* The fewest of a block column's kb levels (stride ld) whose largest ones
  * sum above hi, or 255 if all of them do not: a (digit, position) column
  * with fewer 1-digits sums to at most hi, whichever rows they are on. */
-static uint8_t column_thr(const uint8_t *lev, int64_t ld, int64_t kb, int64_t hi) {
-    int64_t cnt[256] = {0}, sum = 0, taken = 0;
+static uint8_t column_thr(const uint8_t *lev, int64_t ld, int64_t kb, int64_t hi, int vmax) {
+    int64_t cnt[256], sum = 0, taken = 0; /* levels <= vmax: only those counters used */
     if (hi < 0) return 0;
+    memset(cnt, 0, (size_t)(vmax + 1) * sizeof *cnt);
     for (int64_t k = 0; k < kb; k++) cnt[lev[k * ld]]++;
-    for (int v = 255; v > 0; v--) {
+    for (int v = vmax; v > 0; v--) {
         if (!cnt[v]) continue;
         if (sum + v * cnt[v] > hi) return (uint8_t)(taken + (hi - sum) / v + 1);
         sum += v * cnt[v];
@@ -96,7 +97,8 @@ void xb_bits_thresholds(xb_crossbar_layer *l) {
                     kb = xb_block_rows(c->K, c->rows, c->even_rows, r);
             for (int64_t col = 0; col < l->C; col++)
                 l->lev_thr[(g * l->R + r) * l->C + col] =
-                    column_thr(l->lev + (g * c->K + k0) * l->C + col, l->C, kb, c->code_hi);
+                    column_thr(l->lev + (g * c->K + k0) * l->C + col, l->C, kb, c->code_hi,
+                               (1 << l->lev_planes) - 1);
             block_buckets(l->lev_thr + (g * l->R + r) * l->C, l->C,
                           l->lev_bk + (g * l->R + r) * 5);
         }
@@ -135,13 +137,16 @@ xb_status xb_bits_levels(xb_crossbar_layer *l, xb_ctx *ctx) {
             int64_t k0 = xb_block_start(c->K, c->rows, c->even_rows, r),
                     kb = xb_block_rows(c->K, c->rows, c->even_rows, r);
             uint64_t *lb = l->levbits + (size_t)((g * l->R + r) * l->C * planes * W);
-            for (int64_t col = 0; col < l->C; col++)
-                for (int64_t k = 0; k < kb; k++) {
-                    unsigned v = l->lev[(g * c->K + k0 + k) * l->C + col];
+            /* row by row (the levels are row-major): each cell's bits ORed
+             * into its column's plane words, no branch */
+            for (int64_t k = 0; k < kb; k++) {
+                const uint8_t *row = l->lev + (g * c->K + k0 + k) * l->C;
+                uint64_t *lw = lb + k / 64;
+                int sh = (int)(k % 64);
+                for (int64_t col = 0; col < l->C; col++)
                     for (int p = 0; p < planes; p++)
-                        if ((v >> p) & 1)
-                            lb[(col * planes + p) * W + k / 64] |= (uint64_t)1 << (k % 64);
-                }
+                        lw[(col * planes + p) * W] |= (uint64_t)((row[col] >> p) & 1) << sh;
+            }
         }
     return thresholds(l, ctx);
 }
@@ -440,44 +445,61 @@ XB_BITS_TARGET static void sums_one_position(const uint64_t *lb, int64_t C, int 
     }
 }
 
-/* xb_bits_correct with pt = 1: the lanes are runs (digits j), so each
- * output's corrections are shifted by their lane's j d and summed into
- * corr[n]. */
+/* xb_bits_correct with pt = 1: the lanes are runs (digits j), 8 a group in
+ * 64-bit lanes holding a run's whole mask word (at most 8 digit planes, so
+ * one group per block: 16 lanes of 32-bit halves left half the vector
+ * empty); each output's corrections are shifted by their lane's j d and
+ * summed into corr[n].  The sums and corrections equal xb_bits_correct's
+ * (64-bit lanes hold the same int32-bounded values, xb_bits_fused_ok).
+ * With k->thr, a column whose threshold exceeds every lane's X1 cannot
+ * clip there and is skipped. */
 XB_BITS_TARGET static int64_t correct_one_position(const uint64_t *lb, const xb_bits_clip *k,
                                                    int planes, int64_t W, const uint64_t *bm,
                                                    int64_t pp, const uint8_t *qj, int64_t nr,
                                                    int d, int64_t *corr) {
-    __m512i cnt = _mm512_setzero_si512(), one = _mm512_set1_epi32(1);
-    __m512i vhi = _mm512_set1_epi32((int32_t)(k->hi < INT32_MAX ? k->hi : INT32_MAX));
-    for (int64_t r0 = 0; r0 < nr; r0 += 16) {
-        int64_t nl = nr - r0 < 16 ? nr - r0 : 16;
-        __m512i M[2][2];
-        lane_masks(bm, W, pp, qj, r0, nl, M);
-        __mmask16 kk = (__mmask16)((1u << nl) - 1);
-        int64_t js[16] = {0};
-        for (int64_t i = 0; i < nl; i++) js[i] = (int64_t)qj[r0 + i] * d;
-        __m512i js0 = _mm512_loadu_si512((const void *)js),
-                js1 = _mm512_loadu_si512((const void *)(js + 8));
+    int64_t cnt = 0;
+    __m512i vhi = _mm512_set1_epi64(k->hi < INT32_MAX ? k->hi : INT32_MAX);
+    for (int64_t r0 = 0; r0 < nr; r0 += 8) {
+        int64_t nl = nr - r0 < 8 ? nr - r0 : 8;
+        __mmask8 kk = (__mmask8)((1u << nl) - 1);
+        int64_t js[8] = {0};
+        int xm = 0; /* the lanes' largest X1: columns of higher threshold cannot clip */
+        __m512i M[2];
+        for (int64_t w = 0; w < W; w++) {
+            uint64_t t[8] = {0};
+            for (int64_t i = 0; i < nl; i++) t[i] = bm[((int64_t)qj[r0 + i] * W + w) * pp];
+            M[w] = _mm512_loadu_si512((const void *)t);
+        }
+        for (int64_t i = 0; i < nl; i++) {
+            js[i] = (int64_t)qj[r0 + i] * d;
+            if (k->thr && k->x1[qj[r0 + i]] > xm) xm = k->x1[qj[r0 + i]];
+        }
+        __m512i vjs = _mm512_loadu_si512((const void *)js);
         for (int64_t n = 0; n < k->N; n++) {
             __m512i t = _mm512_setzero_si512();
             for (int u = 0; u < k->per_n; u++) {
                 int64_t c = u * k->N + n;
-                __m512i a = col_sums(lb + c * planes * W, planes, W, M);
-                __m512i dd = _mm512_sub_epi32(_mm512_min_epi32(a, vhi), a);
-                cnt = _mm512_mask_add_epi32(cnt, _mm512_mask_cmpgt_epi32_mask(kk, a, vhi), cnt, one);
-                dd = _mm512_sllv_epi32(dd, _mm512_set1_epi32((int32_t)k->shift[c]));
+                if (k->thr && k->thr[c] > xm) continue; /* sums <= hi in every lane */
+                const uint64_t *lc = lb + c * planes * W;
+                __m512i a = _mm512_setzero_si512();
+                for (int p = planes - 1; p >= 0; p--) {
+                    a = _mm512_add_epi64(a, a);
+                    for (int64_t w = 0; w < W; w++)
+                        a = _mm512_add_epi64(a, _mm512_popcnt_epi64(_mm512_and_si512(
+                                                    M[w], _mm512_set1_epi64((long long)lc[p * W + w]))));
+                }
+                __m512i dd = _mm512_sub_epi64(_mm512_min_epi64(a, vhi), a);
+                cnt += __builtin_popcount(_mm512_mask_cmpgt_epi64_mask(kk, a, vhi));
+                dd = _mm512_sllv_epi64(dd, _mm512_set1_epi64(k->shift[c]));
                 if ((k->sign[c] < 0) != (k->flip && k->flip[c]))
-                    t = _mm512_sub_epi32(t, dd);
+                    t = _mm512_sub_epi64(t, dd);
                 else
-                    t = _mm512_add_epi32(t, dd);
+                    t = _mm512_add_epi64(t, dd);
             }
-            __m512i t0 = _mm512_sllv_epi64(_mm512_cvtepi32_epi64(_mm512_castsi512_si256(t)), js0),
-                    t1 = _mm512_sllv_epi64(_mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(t, 1)),
-                                           js1);
-            corr[n] += _mm512_reduce_add_epi64(_mm512_add_epi64(t0, t1));
+            corr[n] += _mm512_reduce_add_epi64(_mm512_sllv_epi64(t, vjs));
         }
     }
-    return _mm512_reduce_add_epi32(cnt);
+    return cnt;
 }
 #endif
 

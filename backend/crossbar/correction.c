@@ -315,7 +315,9 @@ static xb_bits_clip clip_args(const corr_run *f, int64_t blk) {
     const xb_crossbar_layer *l = f->l;
     return (xb_bits_clip){.N = f->N, .per_n = (int)(l->C / f->N), .shift = l->col_shift,
                           .sign = l->col_sign, .flip = l->flipped ? l->flipped + blk * l->C : NULL,
-                          .lo = f->ilo, .hi = f->ihi};
+                          .lo = f->ilo, .hi = f->ihi,
+                          .thr = f->sorted && f->pt == 1 ? l->lev_thr + blk * l->C : NULL,
+                          .x1 = (const uint8_t *)f->s->S};
 }
 
 /* Row block r of the current chunk; false if nothing in it can clip. */
@@ -333,6 +335,11 @@ static bool correct_block(corr_run *f, int64_t thr) {
         f->sat += xb_bits_correct_sorted(l, blk, f->bm, (const uint8_t *)f->s->S, f->pt, &k,
                                          (int32_t *)(void *)f->s->corr, f->s->srt, &touched);
         return touched;
+    }
+    if (f->sorted) { /* pt = 1: only digits reaching the block's smallest threshold */
+        const uint8_t *bk = l->lev_bk + blk * 5;
+        if (!bk[0]) return false; /* no column can clip */
+        if (bk[bk[0]] - 1 > lim) lim = bk[bk[0]] - 1;
     }
     digit_bounds(f);
     select_runs(f, lim);

@@ -493,6 +493,46 @@ Test(crossbar, popcount_clip_corrections_match_naive_model) {
 #endif
 }
 
+/* One position (fully connected layers, a chunk's last position) on the
+ * sorted path: the digit planes below the block's smallest column
+ * threshold are left out and each 16-lane group of digits computes only
+ * the columns whose threshold is at most its largest X1 (bitsums.c,
+ * correct_one_position).  Few rows and small ADCs put X1 at the
+ * thresholds often, where a column may clip or not depending on which
+ * rows the 1-digits are on; all must equal the naive model. */
+Test(crossbar, popcount_one_position_thresholds_match_naive_model) {
+    rng_state = 9091;
+    int sorted = 0;
+    for (int it = 0; it < 400; it++) {
+        int wb = 3 + (int)(rnd() % 6), xb = 2 + (int)(rnd() % 7), cell = 1 + (int)(rnd() % 3);
+        int diff = (int)(rnd() % 4), adc_bits = 2 + (int)(rnd() % 4);
+        int64_t K = 2 + rnd() % 60, N = 1 + rnd() % 6;
+        xb_crossbar_config c = base_cfg(K, N, 1, (rnd() & 1) ? 64 : 16, wb, xb, 1, cell, diff);
+        c.even_rows = it & 1;
+        maybe_random_slices(&c);
+        c.lossless = false;
+        c.code_lo = 0;
+        c.code_hi = (1 << adc_bits) - 1;
+        int8_t *w = malloc((size_t)(N * K));
+        uint8_t *x = malloc((size_t)K);
+        int32_t *acc = malloc((size_t)N * 4), *want = malloc((size_t)N * 4);
+        fill(w, x, N * K, K, wb, xb);
+        if (diff == 2 && (rnd() & 1)) skew(w, N * K, wb);
+        bool pops, srt;
+        int path;
+        int64_t sat = clip_ways(&c, w, x, 1, it, acc, want, &path, &pops, &srt);
+        sorted += srt && path == XB_XPATH_CORRECTION && sat > 0;
+        free(w);
+        free(x);
+        free(acc);
+        free(want);
+    }
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (__builtin_cpu_supports("avx512vpopcntdq") && __builtin_cpu_supports("avx512bw"))
+        cr_assert_gt(sorted, 100, "the sorted one-position path ran %d times", sorted);
+#endif
+}
+
 /* The sorted path's column thresholds (l->lev_thr) against their
  * definition, the fewest rows whose largest levels in the block sum above
  * the top code, for the code the layer was built with and after
