@@ -386,10 +386,31 @@ static int64_t clip_ways(const xb_crossbar_config *c, const int8_t *w, const uin
     return sat[0];
 }
 
-static int64_t clip_both_ways(const xb_crossbar_config *c, const int8_t *w, const uint8_t *x,
-                              int64_t P, int it, int32_t *acc, int32_t *want, int *path,
-                              bool *pops) {
-    return clip_ways(c, w, x, P, it, acc, want, path, pops, NULL);
+/* One random clipping layer of N x K weights over P positions through
+ * clip_ways: weights and inputs drawn by fill, the weights skewed when
+ * `may_skew` and a coin says so (differential layers), then, when `band`
+ * > 0, positions in bands of `band`: all-zero codes, codes masked to
+ * `small` (high digit planes empty), full codes. */
+static int64_t clip_case(const xb_crossbar_config *c, int64_t P, int wb, int xb, bool may_skew,
+                         int band, uint8_t small, int it, int *path, bool *pops, bool *sorted) {
+    int64_t K = c->K, N = c->N;
+    int8_t *w = malloc((size_t)(N * K));
+    uint8_t *x = malloc((size_t)(K * P));
+    int32_t *acc = malloc((size_t)(N * P) * 4), *want = malloc((size_t)(N * P) * 4);
+    fill(w, x, N * K, K * P, wb, xb);
+    if (may_skew && (rnd() & 1)) skew(w, N * K, wb);
+    for (int64_t k = 0; band > 0 && k < K; k++)
+        for (int64_t p = 0; p < P; p++) {
+            int b = (int)((p / band) % 3);
+            if (b == 0) x[k * P + p] = 0;
+            if (b == 1) x[k * P + p] &= small;
+        }
+    int64_t sat = clip_ways(c, w, x, P, it, acc, want, path, pops, sorted);
+    free(w);
+    free(x);
+    free(acc);
+    free(want);
+    return sat;
 }
 
 /* Many positions with position-dependent sparsity (whole 16-position runs
@@ -410,25 +431,11 @@ Test(crossbar, clipping_adc_sparse_runs_match_naive_model) {
         c.lossless = false;
         c.code_lo = c.signed_pair ? -(1 << (adc_bits - 1)) : 0;
         c.code_hi = c.signed_pair ? (1 << (adc_bits - 1)) - 1 : (1 << adc_bits) - 1;
-        int8_t *w = malloc((size_t)(N * K));
-        uint8_t *x = malloc((size_t)(K * P));
-        int32_t *acc = malloc((size_t)(N * P) * 4), *want = malloc((size_t)(N * P) * 4);
-        fill(w, x, N * K, K * P, wb, xb);
         /* Positions in bands: zero, small codes (high planes empty), full. */
-        for (int64_t k = 0; k < K; k++)
-            for (int64_t p = 0; p < P; p++) {
-                int band = (int)((p / 23) % 3);
-                if (band == 0) x[k * P + p] = 0;
-                if (band == 1) x[k * P + p] &= 3;
-            }
         bool pops;
         int path;
-        int64_t sat = clip_both_ways(&c, w, x, P, it, acc, want, &path, &pops);
+        int64_t sat = clip_case(&c, P, wb, xb, false, 23, 3, it, &path, &pops, NULL);
         correction += path == XB_XPATH_CORRECTION && sat > 0;
-        free(w);
-        free(x);
-        free(acc);
-        free(want);
     }
     cr_assert_gt(correction, 12);
 }
@@ -464,26 +471,12 @@ Test(crossbar, popcount_clip_corrections_match_naive_model) {
         c.lossless = false;
         c.code_lo = 0;
         c.code_hi = (1 << adc_bits) - 1;
-        int8_t *w = malloc((size_t)(N * K));
-        uint8_t *x = malloc((size_t)(K * P));
-        int32_t *acc = malloc((size_t)(N * P) * 4), *want = malloc((size_t)(N * P) * 4);
-        fill(w, x, N * K, K * P, wb, xb);
-        if (diff == 2 && (rnd() & 1)) skew(w, N * K, wb);
-        for (int64_t k = 0; k < K; k++) /* whole runs of zeros and of small codes */
-            for (int64_t p = 0; p < P; p++) {
-                int band = (int)((p / 19) % 3);
-                if (band == 0) x[k * P + p] = 0;
-                if (band == 1) x[k * P + p] &= 1;
-            }
+        /* whole runs of zeros and of small codes */
         bool pops, srt;
         int path;
-        int64_t sat = clip_ways(&c, w, x, P, it, acc, want, &path, &pops, &srt);
+        int64_t sat = clip_case(&c, P, wb, xb, diff == 2, 19, 1, it, &path, &pops, &srt);
         fused += pops && path == XB_XPATH_CORRECTION && sat > 0;
         sorted += srt && path == XB_XPATH_CORRECTION && sat > 0 && P > 1;
-        free(w);
-        free(x);
-        free(acc);
-        free(want);
     }
 #if defined(__x86_64__) && defined(__GNUC__)
     if (__builtin_cpu_supports("avx512vpopcntdq") && __builtin_cpu_supports("avx512bw")) {
@@ -513,19 +506,10 @@ Test(crossbar, popcount_one_position_thresholds_match_naive_model) {
         c.lossless = false;
         c.code_lo = 0;
         c.code_hi = (1 << adc_bits) - 1;
-        int8_t *w = malloc((size_t)(N * K));
-        uint8_t *x = malloc((size_t)K);
-        int32_t *acc = malloc((size_t)N * 4), *want = malloc((size_t)N * 4);
-        fill(w, x, N * K, K, wb, xb);
-        if (diff == 2 && (rnd() & 1)) skew(w, N * K, wb);
         bool pops, srt;
         int path;
-        int64_t sat = clip_ways(&c, w, x, 1, it, acc, want, &path, &pops, &srt);
+        int64_t sat = clip_case(&c, 1, wb, xb, diff == 2, 0, 0, it, &path, &pops, &srt);
         sorted += srt && path == XB_XPATH_CORRECTION && sat > 0;
-        free(w);
-        free(x);
-        free(acc);
-        free(want);
     }
 #if defined(__x86_64__) && defined(__GNUC__)
     if (__builtin_cpu_supports("avx512vpopcntdq") && __builtin_cpu_supports("avx512bw"))
