@@ -19,7 +19,7 @@
  * Not charged: the program itself (about 3 MB), the int8 graph and the
  * programmed crossbars of --mode int8/analog (the same order as the
  * weights; see the table in docs/arch-eval.md), the execs that keep every
- * activation (one per calibration thread, two per thread of a triggered
+ * activation (one for calibration, two per thread of a triggered
  * collapse diagnosis: ResNet-20 1.6 MB each, capped at 64 MiB by
  * eval/diagnose.c), allocator overhead.  So
  * the bound is an estimate of the large parts, not an RSS ceiling. */

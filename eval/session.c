@@ -3,7 +3,6 @@
 #include "eval/session.h"
 
 #include <math.h>
-#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -306,8 +305,6 @@ xb_status xb_session_quantize(xb_session *s, const xb_quant_opts *qo, xb_ctx *ct
     xb_quant_opts o = *qo;
     o.calib_images = (int)s->cal.n;
     if (!o.cancel) o.cancel = s->opts.cancel; /* Ctrl-C stops calibration too */
-    /* the run's threads (results do not depend on them) */
-    if (o.threads <= 0) o.threads = s->opts.threads > 0 ? s->opts.threads : omp_get_max_threads();
     if (s->qg && same_quant(&o, &s->qo)) return XB_OK;
     free_analog(s); /* built on the old graph */
     free_int8(s);

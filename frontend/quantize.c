@@ -68,7 +68,7 @@ static int classify(const xb_graph *g, const xb_node *n) {
  * vectorised reduction (a plain running min has a loop-carried
  * dependence and tests each value twice).  Which zero it returns when -0
  * and +0 tie is not the sequential loop's: the caller settles that
- * (merge_min).  c: f - f is +0 for a finite f and NaN otherwise, so the
+ * (merge_extreme).  c: f - f is +0 for a finite f and NaN otherwise, so the
  * sum stays 0 exactly when every value is finite. */
 static bool simd_range(const float *v, int64_t n, float *lo_out, float *hi_out) {
     float lo = INFINITY, hi = -INFINITY, c = 0.0f;
@@ -84,30 +84,19 @@ static bool simd_range(const float *v, int64_t n, float *lo_out, float *hi_out) 
     return c == 0.0f;
 }
 
-/* The running minimum after `if (f < *m) *m = f` over v[0..n) in order,
- * given the vectorised minimum `lo`: only -0 and +0 compare equal with other
- * bits, so when the new minimum is a zero the first zero of v is the one
- * the sequential loop keeps.  (merge_max alike.) */
-static void merge_min(float *m, float lo, const float *v, int64_t n) {
-    if (!(lo < *m)) return;
-    if (lo == 0.0f)
+/* The running extreme after `if (f < *m) *m = f` (or `>`) over v[0..n) in
+ * order, given the vectorised extreme `ext` and whether it beats *m: only
+ * -0 and +0 compare equal with other bits, so when the new extreme is a
+ * zero the first zero of v is the one the sequential loop keeps. */
+static void merge_extreme(float *m, float ext, bool beats, const float *v, int64_t n) {
+    if (!beats) return;
+    if (ext == 0.0f)
         for (int64_t i = 0; i < n; i++)
             if (v[i] == 0.0f) {
-                lo = v[i];
+                ext = v[i];
                 break;
             }
-    *m = lo;
-}
-
-static void merge_max(float *m, float hi, const float *v, int64_t n) {
-    if (!(hi > *m)) return;
-    if (hi == 0.0f)
-        for (int64_t i = 0; i < n; i++)
-            if (v[i] == 0.0f) {
-                hi = v[i];
-                break;
-            }
-    *m = hi;
+    *m = ext;
 }
 
 static xb_status observe(layer *L, const float *v, bool hist_pass, xb_ctx *ctx) {
@@ -116,8 +105,8 @@ static xb_status observe(layer *L, const float *v, bool hist_pass, xb_ctx *ctx) 
         if (!simd_range(v, L->numel, &lo, &hi))
             return xb_fail(ctx, XB_ERR_RUNTIME,
                            "calibration: non-finite value reaches a matrix layer");
-        merge_min(&L->mn, lo, v, L->numel);
-        merge_max(&L->mx, hi, v, L->numel);
+        merge_extreme(&L->mn, lo, lo < L->mn, v, L->numel);
+        merge_extreme(&L->mx, hi, hi > L->mx, v, L->numel);
         return XB_OK;
     }
     const double w = (double)L->mx - (double)L->mn;
@@ -153,21 +142,19 @@ static void percentile_range(const layer *L, double pct, float *lo, float *hi) {
     *hi = bhi == HIST_BINS - 1 ? L->mx : (float)(L->mn + w * (bhi + 1));
 }
 
-/* Images [from, to) in order through one keep exec, observed into ls;
- * *done counts the images run. */
-static xb_status calibrate_range(const xb_graph *fg, const float *images, int from, int to,
-                                 layer *ls, int nl, bool hist_pass,
-                                 const volatile sig_atomic_t *cancel, int *done, xb_ctx *ctx) {
+static xb_status calibrate(const xb_graph *fg, const float *images, int n, layer *ls, int nl,
+                           bool hist_pass, const volatile sig_atomic_t *cancel, xb_ctx *ctx) {
     xb_exec *e = xb_exec_new_keep(fg, ctx);
     if (!e) return ctx->status;
     const xb_tensor *in = &fg->tensors[fg->inputs[0]];
     const int64_t isz = xb_shape_numel(&in->shape);
     xb_status st = XB_OK;
-    for (int i = from; i < to && st == XB_OK; i++) {
+    for (int i = 0; i < n && st == XB_OK; i++) {
         /* One image takes milliseconds, so this stops within a second. */
         if (cancel && *cancel) {
-            st = XB_ERR_INTERRUPTED;
-            break;
+            xb_exec_free(e);
+            return xb_fail(ctx, XB_ERR_INTERRUPTED,
+                           "interrupted during quantization calibration (%d of %d images)", i, n);
         }
         memcpy(e->buf[fg->inputs[0]], images + (int64_t)i * isz, (size_t)isz * sizeof(float));
         st = xb_exec_run(e, ctx);
@@ -175,100 +162,8 @@ static xb_status calibrate_range(const xb_graph *fg, const float *images, int fr
          * can be read afterwards. */
         for (int l = 0; l < nl && st == XB_OK; l++)
             st = observe(&ls[l], (const float *)e->buf[ls[l].x], hist_pass, ctx);
-        if (st == XB_OK) ++*done;
     }
     xb_exec_free(e);
-    return st;
-}
-
-/* Threads split the images into consecutive ranges, in order; each
- * observes into its own copy of the layers (ranges start from no range;
- * the histogram pass from the final range and empty counts). */
-typedef struct {
-    layer *ls;
-    uint64_t *hist;
-    int done;
-    xb_status st;
-    xb_ctx ctx;
-} calib_part;
-
-/* Ranges merged in image order give the sequential answer: min and max
- * keep the first extreme value met (merge_min: each range's is the first
- * of its range, and `<` keeps the earlier range's on a tie), counts add. */
-static void merge_part(layer *ls, int nl, const calib_part *p, bool hist_pass) {
-    for (int l = 0; l < nl; l++) {
-        const layer *q = &p->ls[l];
-        if (!hist_pass) {
-            if (q->mn < ls[l].mn) ls[l].mn = q->mn;
-            if (q->mx > ls[l].mx) ls[l].mx = q->mx;
-            continue;
-        }
-        for (int b = 0; b < HIST_BINS; b++) ls[l].hist[b] += q->hist[b];
-        ls[l].count += q->count;
-    }
-}
-
-/* Each thread's keep exec holds every activation: above this per exec the
- * images run on one thread. */
-#define CALIB_PARALLEL_MAX_BYTES ((size_t)64 << 20)
-
-static int calib_threads(const xb_graph *fg, int n, int threads) {
-    size_t keep = 0;
-    xb_ctx c2 = {0};
-    if (threads <= 1 || n < 2 || xb_exec_plan_bytes_keep(fg, &keep, &c2) != XB_OK ||
-        keep > CALIB_PARALLEL_MAX_BYTES)
-        return 1;
-    return threads < n ? threads : n;
-}
-
-static xb_status calibrate(const xb_graph *fg, const float *images, int n, layer *ls, int nl,
-                           bool hist_pass, const xb_quant_opts *o, xb_ctx *ctx) {
-    int nt = calib_threads(fg, n, o->threads), done = 0;
-    xb_status st = XB_OK;
-    calib_part *p = nt > 1 ? xb_calloc(ctx, (size_t)nt, sizeof *p) : NULL;
-    if (nt > 1 && !p) return ctx->status;
-    if (nt == 1) {
-        st = calibrate_range(fg, images, 0, n, ls, nl, hist_pass, o->cancel, &done, ctx);
-    } else {
-#pragma omp parallel for num_threads(nt) schedule(static, 1)
-        for (int t = 0; t < nt; t++) {
-            calib_part *q = &p[t];
-            q->ls = xb_calloc(&q->ctx, (size_t)(nl ? nl : 1), sizeof *q->ls);
-            q->hist = hist_pass ? xb_calloc(&q->ctx, (size_t)(nl ? nl : 1) * HIST_BINS,
-                                            sizeof(uint64_t))
-                                : NULL;
-            if (!q->ls || (hist_pass && !q->hist)) {
-                q->st = XB_ERR_NOMEM;
-                continue;
-            }
-            for (int l = 0; l < nl; l++) {
-                q->ls[l] = ls[l];
-                if (!hist_pass) q->ls[l].mn = INFINITY, q->ls[l].mx = -INFINITY;
-                q->ls[l].hist = hist_pass ? q->hist + (size_t)l * HIST_BINS : NULL;
-                q->ls[l].count = 0;
-            }
-            int from = (int)((int64_t)n * t / nt), to = (int)((int64_t)n * (t + 1) / nt);
-            q->st = calibrate_range(fg, images, from, to, q->ls, nl, hist_pass, o->cancel,
-                                    &q->done, &q->ctx);
-        }
-        /* the first failing range holds the first failing image */
-        for (int t = 0; t < nt; t++) {
-            done += p[t].done;
-            if (st == XB_OK && p[t].st != XB_OK) {
-                st = p[t].st;
-                if (st != XB_ERR_INTERRUPTED) xb_fail(ctx, st, "%s", p[t].ctx.msg);
-            }
-        }
-        for (int t = 0; st == XB_OK && t < nt; t++) merge_part(ls, nl, &p[t], hist_pass);
-        for (int t = 0; t < nt; t++) {
-            free(p[t].ls);
-            free(p[t].hist);
-        }
-        free(p);
-    }
-    if (st == XB_ERR_INTERRUPTED)
-        return xb_fail(ctx, XB_ERR_INTERRUPTED,
-                       "interrupted during quantization calibration (%d of %d images)", done, n);
     if (st != XB_OK) xb_ctx_prefix(ctx, "quantize: calibration");
     return st;
 }
@@ -533,13 +428,13 @@ xb_status xb_quantize(const xb_graph *fg, const float *images, int n, const xb_q
         L->mx = -INFINITY;
     }
     xb_graph *qg = NULL;
-    xb_status st = calibrate(fg, images, n, ls, nl, false, o, ctx);
+    xb_status st = calibrate(fg, images, n, ls, nl, false, o->cancel, ctx);
     if (st == XB_OK && o->method == XB_QUANT_PERCENTILE) {
         for (int l = 0; l < nl && st == XB_OK; l++) {
             ls[l].hist = xb_calloc(ctx, HIST_BINS, sizeof(uint64_t));
             if (!ls[l].hist) st = ctx->status;
         }
-        if (st == XB_OK) st = calibrate(fg, images, n, ls, nl, true, o, ctx);
+        if (st == XB_OK) st = calibrate(fg, images, n, ls, nl, true, o->cancel, ctx);
     }
     if (st == XB_OK) {
         qg = xb_graph_clone(fg, ctx);

@@ -34,10 +34,6 @@ typedef struct {
      * non-zero (a SIGINT handler sets it) quantization stops with
      * XB_ERR_INTERRUPTED.  The caller's flag, as xb_run_opts.cancel. */
     const volatile sig_atomic_t *cancel;
-    /* Threads for the calibration images (<= 1: one).  The result does not
-     * depend on it: threads take consecutive ranges of images, merged in
-     * image order. */
-    int threads;
     /* Per-layer bits (LRMP mixed precision): entry i for the i-th matrix
      * layer in node order (the order of the XbarQ layers and of the
      * mapping table), 2..8, or 0 for w_bits / x_bits.  Layers past

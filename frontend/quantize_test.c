@@ -346,10 +346,6 @@ Test(quantize, cancel_flag_stops_calibration) {
     cr_assert_null(qg);
     cr_assert(strstr(m.tg.ctx.msg, "0 of 16 images"), "%s", m.tg.ctx.msg);
     xb_ctx_clear(&m.tg.ctx);
-    o.threads = 2; /* every range stops */
-    cr_assert_eq(xb_quantize(m.tg.g, m.images, NCAL, &o, &qg, &m.tg.ctx), XB_ERR_INTERRUPTED);
-    cr_assert(strstr(m.tg.ctx.msg, "0 of 16 images"), "%s", m.tg.ctx.msg);
-    xb_ctx_clear(&m.tg.ctx);
     stop = 0;
     cr_assert_eq(xb_quantize(m.tg.g, m.images, NCAL, &o, &qg, &m.tg.ctx), XB_OK, "%s", m.tg.ctx.msg);
     xb_graph_free(qg);
@@ -415,40 +411,8 @@ Test(quantize, percentile_parameters_hand_computed) {
     xb_test_end(&tg);
 }
 
-/* Calibration threads take consecutive ranges of images merged in order:
- * the same parameters for any thread count, both methods. */
-Test(quantize, threads_do_not_change_the_result) {
-    model m;
-    build_model(&m);
-    for (int method = 0; method < 2; method++) {
-        xb_quant_opts o = xb_quant_opts_default();
-        o.method = method ? XB_QUANT_PERCENTILE : XB_QUANT_MINMAX;
-        o.percentile = 95.0;
-        xb_graph *ref = NULL;
-        cr_assert_eq(xb_quantize(m.tg.g, m.images, NCAL, &o, &ref, &m.tg.ctx), XB_OK, "%s",
-                     m.tg.ctx.msg);
-        int threads[] = {2, 3, 5, NCAL + 3};
-        for (size_t k = 0; k < sizeof threads / sizeof threads[0]; k++) {
-            o.threads = threads[k];
-            xb_graph *qg = NULL;
-            cr_assert_eq(xb_quantize(m.tg.g, m.images, NCAL, &o, &qg, &m.tg.ctx), XB_OK, "%s",
-                         m.tg.ctx.msg);
-            for (int l = 0; l < 2; l++) {
-                const xb_qlayer *a = xb_qlayer_get(ref, l, NULL), *b = xb_qlayer_get(qg, l, NULL);
-                cr_assert_eq(memcmp(&a->x_scale, &b->x_scale, sizeof a->x_scale), 0,
-                             "method %d, %d threads, layer %d", method, threads[k], l);
-                cr_assert_eq(a->x_zp, b->x_zp);
-            }
-            xb_graph_free(qg);
-        }
-        xb_graph_free(ref);
-    }
-    xb_test_end(&m.tg);
-}
-
 /* The vectorised min/max: extremes in a tail shorter than a vector, in
- * another image than the first, at 1 and 3 threads; a non-finite value
- * anywhere fails. */
+ * another image than the first; a non-finite value anywhere fails. */
 Test(quantize, minmax_tail_and_nonfinite) {
     xb_test_graph tg;
     build_matmul(&tg, 37);
@@ -456,22 +420,19 @@ Test(quantize, minmax_tail_and_nonfinite) {
     for (int i = 0; i < 3 * 37; i++) imgs[i] = (float)(i % 7) * 0.25f;
     imgs[37] = 6.0f;            /* image 1, first value */
     imgs[2 * 37 + 36] = -2.0f;  /* image 2, last value */
-    for (int t = 1; t <= 3; t += 2) {
-        xb_quant_opts o = xb_quant_opts_default();
-        o.threads = t;
-        xb_graph *qg = NULL;
-        cr_assert_eq(xb_quantize(tg.g, imgs, 3, &o, &qg, &tg.ctx), XB_OK, "%s", tg.ctx.msg);
-        const xb_qlayer *q = xb_qlayer_get(qg, 0, NULL);
-        /* [-2, 6]: scale 8/255, zero point rint(2 / (8/255)) = rint(63.75) = 64 */
-        cr_assert_eq(q->x_scale, 8.0f / 255.0f, "%d threads", t);
-        cr_assert_eq(q->x_zp, 64);
-        xb_graph_free(qg);
-        float bad[3 * 37];
-        memcpy(bad, imgs, sizeof bad);
-        bad[2 * 37 + 35] = INFINITY;
-        cr_assert_eq(xb_quantize(tg.g, bad, 3, &o, &qg, &tg.ctx), XB_ERR_RUNTIME);
-        cr_assert(strstr(tg.ctx.msg, "non-finite"), "%s", tg.ctx.msg);
-        xb_ctx_clear(&tg.ctx);
-    }
+    xb_quant_opts o = xb_quant_opts_default();
+    xb_graph *qg = NULL;
+    cr_assert_eq(xb_quantize(tg.g, imgs, 3, &o, &qg, &tg.ctx), XB_OK, "%s", tg.ctx.msg);
+    const xb_qlayer *q = xb_qlayer_get(qg, 0, NULL);
+    /* [-2, 6]: scale 8/255, zero point rint(2 / (8/255)) = rint(63.75) = 64 */
+    cr_assert_eq(q->x_scale, 8.0f / 255.0f);
+    cr_assert_eq(q->x_zp, 64);
+    xb_graph_free(qg);
+    float bad[3 * 37];
+    memcpy(bad, imgs, sizeof bad);
+    bad[2 * 37 + 35] = INFINITY;
+    cr_assert_eq(xb_quantize(tg.g, bad, 3, &o, &qg, &tg.ctx), XB_ERR_RUNTIME);
+    cr_assert(strstr(tg.ctx.msg, "non-finite"), "%s", tg.ctx.msg);
+    xb_ctx_clear(&tg.ctx);
     xb_test_end(&tg);
 }
