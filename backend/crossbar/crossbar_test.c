@@ -386,6 +386,15 @@ static int64_t clip_ways(const xb_crossbar_config *c, const int8_t *w, const uin
     return sat[0];
 }
 
+/* A random layer's rows, slices and unsigned clipping ADC of adc_bits. */
+static void clip_cfg(xb_crossbar_config *c, int it, int adc_bits) {
+    c->even_rows = it & 1;
+    maybe_random_slices(c);
+    c->lossless = false;
+    c->code_lo = 0;
+    c->code_hi = (1 << adc_bits) - 1;
+}
+
 /* One random clipping layer of N x K weights over P positions through
  * clip_ways: weights and inputs drawn by fill, the weights skewed when
  * `may_skew` and a coin says so (differential layers), then, when `band`
@@ -466,11 +475,7 @@ Test(crossbar, popcount_clip_corrections_match_naive_model) {
             xb_crossbar_layer_free(l0);
             free(w0);
         }
-        c.even_rows = it & 1;
-        maybe_random_slices(&c);
-        c.lossless = false;
-        c.code_lo = 0;
-        c.code_hi = (1 << adc_bits) - 1;
+        clip_cfg(&c, it, adc_bits);
         /* whole runs of zeros and of small codes */
         bool pops, srt;
         int path;
@@ -501,11 +506,7 @@ Test(crossbar, popcount_one_position_thresholds_match_naive_model) {
         int diff = (int)(rnd() % 4), adc_bits = 2 + (int)(rnd() % 4);
         int64_t K = 2 + rnd() % 60, N = 1 + rnd() % 6;
         xb_crossbar_config c = base_cfg(K, N, 1, (rnd() & 1) ? 64 : 16, wb, xb, 1, cell, diff);
-        c.even_rows = it & 1;
-        maybe_random_slices(&c);
-        c.lossless = false;
-        c.code_lo = 0;
-        c.code_hi = (1 << adc_bits) - 1;
+        clip_cfg(&c, it, adc_bits);
         bool pops, srt;
         int path;
         int64_t sat = clip_case(&c, 1, wb, xb, diff == 2, 0, 0, it, &path, &pops, &srt);
