@@ -178,3 +178,103 @@ Test(api, one_handle_from_two_threads) {
     }
     xbar_close(h);
 }
+
+/* xbar_set_option: each option before the step that reads it, else a
+ * message naming that step; bad keys and values fail and name the key. */
+Test(api, options_are_read_by_their_step) {
+    xbar *h = xbar_new();
+    cr_assert_eq(xbar_set_option(h, "mean=0.1307"), XBAR_OK, "%s", xbar_last_error(h));
+    cr_assert_eq(xbar_set_option(h, "offset=2"), XBAR_OK);
+    cr_assert_eq(xbar_set_option(h, "no_such=1"), XBAR_ERR_INVALID);
+    cr_assert(strstr(xbar_last_error(h), "profile_images"), "%s", xbar_last_error(h));
+    cr_assert_eq(xbar_set_option(h, "adc.bits=6"), XBAR_ERR_INVALID);
+    cr_assert(strstr(xbar_last_error(h), "xbar_set"), "%s", xbar_last_error(h));
+    cr_assert_eq(xbar_set_option(h, "offset"), XBAR_ERR_INVALID);
+    cr_assert_eq(xbar_set_option(h, "offset=-1"), XBAR_ERR_INVALID);
+    cr_assert(strstr(xbar_last_error(h), "--offset"), "%s", xbar_last_error(h));
+    cr_assert_eq(xbar_set_option(h, "layout=nwhc"), XBAR_ERR_INVALID);
+    cr_assert_eq(xbar_set_option(h, "max_memory=12"), XBAR_ERR_INVALID);
+    cr_assert_eq(xbar_set_option(h, "max_memory=64M"), XBAR_OK);
+    cr_assert_eq(xbar_set_option(h, NULL), XBAR_ERR_INVALID);
+    cr_assert_eq(xbar_open_model(h, MODEL), XBAR_OK, "%s", xbar_last_error(h));
+    cr_assert_eq(xbar_set_option(h, "std=0.3081"), XBAR_ERR_INVALID);
+    cr_assert(strstr(xbar_last_error(h), "before xbar_open_model"), "%s", xbar_last_error(h));
+    cr_assert_eq(xbar_set_option(h, "offset=3"), XBAR_OK);
+    cr_assert_eq(xbar_open_data(h, SAMPLE, 10), XBAR_OK, "%s", xbar_last_error(h));
+    cr_assert_eq(xbar_set_option(h, "offset=4"), XBAR_ERR_INVALID);
+    cr_assert(strstr(xbar_last_error(h), "before xbar_open_data"), "%s", xbar_last_error(h));
+    cr_assert_eq(xbar_set_option(h, "profile_images=4"), XBAR_OK);
+    xbar_close(h);
+}
+
+/* The options reach the run: an offset window gives the results of the
+ * same images given from memory, preprocessing equal to the model's metadata changes
+ * nothing while another mean and std does, and the profile images are the
+ * images whose statistics are recorded (none: no histogram). */
+Test(api, options_change_the_run) {
+    xb_ctx ctx = {0};
+    xb_dataset *d;
+    cr_assert_eq(xb_dataset_open(SAMPLE, &d, &ctx), XB_OK);
+    xbar *a = xbar_new(), *b = xbar_new();
+    cr_assert_eq(xbar_set_option(a, "offset=37"), XBAR_OK);
+    cr_assert_eq(xbar_open_model(a, MODEL), XBAR_OK);
+    cr_assert_eq(xbar_open_data(a, SAMPLE, 60), XBAR_OK, "%s", xbar_last_error(a));
+    cr_assert_eq(xbar_open_model(b, MODEL), XBAR_OK);
+    cr_assert_eq(xbar_open_images_u8(b, d->images + 37 * 28 * 28, d->labels + 37, 60, 1, 28, 28, 0),
+                 XBAR_OK, "%s", xbar_last_error(b));
+    xbar_result ra, rb;
+    for (int i = 0; i < 2; i++) {
+        xbar *h = i ? b : a;
+        cr_assert_eq(xbar_set(h, "adc.bits=4"), XBAR_OK);
+        cr_assert_eq(xbar_run(h, XBAR_INT8 | XBAR_ANALOG), XBAR_OK, "%s", xbar_last_error(h));
+    }
+    cr_assert_eq(xbar_get_result(a, XBAR_ANALOG, &ra, sizeof ra), XBAR_OK);
+    cr_assert_eq(xbar_get_result(b, XBAR_ANALOG, &rb, sizeof rb), XBAR_OK);
+    cr_assert_eq(ra.images, 60);
+    cr_assert_eq(ra.correct, rb.correct);
+    /* The profile images are the dataset's #0..15 (so that shards of a run
+     * agree with the whole run): outside a's window, the first of b's. */
+    xbar_layer la, lb;
+    cr_assert_eq(xbar_get_layer(a, 0, &la, sizeof la), XBAR_OK);
+    cr_assert_eq(xbar_get_layer(b, 0, &lb, sizeof lb), XBAR_OK);
+    cr_assert_eq(la.observed_conversions, 0);
+    cr_assert_gt(lb.observed_conversions, 0);
+    xbar_close(a);
+    xbar_close(b);
+
+    const char *pre[4][2] = {{NULL, NULL}, {"mean=0.1307", "std=0.3081"},
+                             {"mean=0.5", "std=0.3081"}, {"mean=0.1307", "std=5"}};
+    int64_t correct[4];
+    for (int i = 0; i < 4; i++) {
+        xbar *h = xbar_new();
+        if (pre[i][0]) {
+            cr_assert_eq(xbar_set_option(h, pre[i][0]), XBAR_OK);
+            cr_assert_eq(xbar_set_option(h, pre[i][1]), XBAR_OK);
+        }
+        cr_assert_eq(xbar_open_model(h, MODEL), XBAR_OK);
+        cr_assert_eq(xbar_open_data(h, SAMPLE, 200), XBAR_OK);
+        cr_assert_eq(xbar_run(h, XBAR_FLOAT), XBAR_OK, "%s", xbar_last_error(h));
+        xbar_result r;
+        cr_assert_eq(xbar_get_result(h, XBAR_FLOAT, &r, sizeof r), XBAR_OK);
+        correct[i] = r.correct;
+        xbar_close(h);
+    }
+    cr_assert_eq(correct[0], correct[1]);
+    for (int i = 2; i < 4; i++)
+        cr_assert_neq(correct[0], correct[i], "%s, %s did not change the float run (%lld)",
+                      pre[i][0], pre[i][1], (long long)correct[0]);
+
+    for (int p = 0; p < 2; p++) {
+        xbar *h = open_lenet(20);
+        cr_assert_eq(xbar_set_option(h, p ? "profile_images=0" : "profile_images=16"), XBAR_OK);
+        cr_assert_eq(xbar_run(h, XBAR_ANALOG), XBAR_OK, "%s", xbar_last_error(h));
+        cJSON *j = cJSON_Parse(xbar_report_json(h));
+        cJSON *l0 = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "layers"), 0);
+        cr_assert(l0);
+        cr_assert_eq(cJSON_GetObjectItem(l0, "adc_histogram") != NULL, p == 0,
+                     "profile_images=%d", p ? 0 : 16);
+        cJSON_Delete(j);
+        xbar_close(h);
+    }
+    xb_dataset_free(d);
+}

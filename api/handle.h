@@ -15,6 +15,7 @@ struct xbar {
     xb_ctx ctx;              /* the last call's status and message */
     xb_session *s;           /* NULL before xbar_open_model */
     xb_session_opts opts;
+    char *opt_mean, *opt_std, *opt_classes; /* xbar_set_option's strings, which opts points to */
     /* data */
     char *data_label;        /* what the caller asked for ("mnist", a path, "<memory>") */
     /* arch: "isaac" until set */

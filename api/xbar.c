@@ -52,6 +52,9 @@ void xbar_close(xbar *h) {
     if (!h) return;
     xb_session_free(h->s);
     free(h->data_label);
+    free(h->opt_mean);
+    free(h->opt_std);
+    free(h->opt_classes);
     cJSON_free(h->json);
     pthread_mutex_destroy(&h->lock);
     free(h);

@@ -96,6 +96,17 @@ XBAR_API xbar_status xbar_set_threads(xbar *h, int threads);
 XBAR_API xbar_status xbar_set_quantization(xbar *h, int w_bits, int x_bits, int64_t calib_images,
                                            const char *method, double percentile);
 
+/* One run or data option "KEY=VALUE", as `xbar run`'s flag of the same
+ * name (docs/API.md).  Each is read by one step and must come before it:
+ *   before xbar_open_model: mean, std ("a,b,c" or one value; pixel/255
+ *     scale), classes (a file), layout (auto | nchw | nhwc), max_memory
+ *     (0 or a byte count with K/M/G);
+ *   before the data opens: resize, center_crop (image folders; 0: off),
+ *     offset (first evaluated image);
+ *   any time, from the next run: profile_images (default 16).
+ * Given after its step, or with a bad value, it fails and changes nothing. */
+XBAR_API xbar_status xbar_set_option(xbar *h, const char *assignment);
+
 /* --- model and data ------------------------------------------------------- */
 /* Load an ONNX model (float, or quantized with QDQ / QLinear ops). */
 XBAR_API xbar_status xbar_open_model(xbar *h, const char *path);

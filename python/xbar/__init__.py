@@ -83,7 +83,7 @@ def _declare(lib):
     sig = {
         "xbar_version": (S, []), "xbar_status_name": (S, [I]), "xbar_new": (P, []),
         "xbar_close": (None, [P]), "xbar_last_error": (S, [P]),
-        "xbar_set_threads": (I, [P, I]),
+        "xbar_set_threads": (I, [P, I]), "xbar_set_option": (I, [P, S]),
         "xbar_set_quantization": (I, [P, I, I, I64, S, D]),
         "xbar_open_model": (I, [P, S]), "xbar_open_data": (I, [P, S, I64]),
         "xbar_open_images_u8": (I, [P, P, P, I64, I, I, I, I64]),
@@ -114,19 +114,28 @@ def _b(s):
 def _assignment(key, value):
     if isinstance(value, bool):
         value = "true" if value else "false"
+    elif isinstance(value, (list, tuple)) or (_np is not None and isinstance(value, _np.ndarray)):
+        value = ",".join(repr(float(v)) for v in value)  # mean=[0.4914, 0.4822, 0.4465]
     return "%s=%s" % (key, value)
 
 
 class Handle:
-    """One libxbar handle (a model, its data, an arch and the results)."""
+    """One libxbar handle (a model, its data, an arch and the results).
 
-    def __init__(self, model, threads=None):
+    options: xbar_set_option's run and data options, given before the model
+    opens: {"mean": [0.4914, 0.4822, 0.4465], "std": [...], "layout": "nhwc",
+    "offset": 100, "resize": 256, "center_crop": 224, "profile_images": 32,
+    "classes": path, "max_memory": "4G"} (docs/API.md)."""
+
+    def __init__(self, model, threads=None, options=None):
         self._h = _lib.xbar_new()
         if not self._h:
             raise MemoryError("xbar_new")
         if threads:
             self._call(_lib.xbar_set_threads, int(threads))
-        self._call(_lib.xbar_open_model, _b(model))
+        for k, v in (options or {}).items():
+            self.option(k, v)
+        self._call(_lib.xbar_open_model, _b(os.fspath(model)))
 
     def close(self):
         if self._h:
@@ -146,6 +155,13 @@ class Handle:
         st = fn(self._h, *args)
         if st != 0:
             raise Error(_lib.xbar_status_name(st).decode(), _lib.xbar_last_error(self._h).decode())
+
+    def option(self, key, value):
+        """One option (xbar_set_option); each must come before the step that
+        reads it (the model, the data or the next run), else Error."""
+        if isinstance(value, os.PathLike):
+            value = os.fspath(value)
+        self._call(_lib.xbar_set_option, _b(_assignment(key, value)))
 
     def quantization(self, w_bits=0, x_bits=0, calib=100, method=None, percentile=99.99):
         self._call(_lib.xbar_set_quantization, int(w_bits), int(x_bits), int(calib), _b(method),
@@ -252,8 +268,8 @@ def _modes(mode, arch):
     return m
 
 
-def _open(model, data, images, labels, limit, threads, quant):
-    h = Handle(model, threads=threads)
+def _open(model, data, images, labels, limit, threads, quant, options=None):
+    h = Handle(model, threads=threads, options=options)
     try:
         if quant:
             h.quantization(**quant)
@@ -267,11 +283,12 @@ def _open(model, data, images, labels, limit, threads, quant):
 
 
 def run(model, data=None, arch=None, set=None, limit=None, mode=None, images=None, labels=None,
-        threads=None, **quant):
+        threads=None, options=None, **quant):
     """Run `model` like `xbar run`: float and int8, plus analog when `arch`
     is given (mode: "float", "int8", "analog", "all" or a list of them).
+    options: preprocessing, image window and profile images (Handle).
     quant: w_bits, x_bits, calib, method, percentile (xbar run's options)."""
-    with _open(model, data, images, labels, limit, threads, quant) as h:
+    with _open(model, data, images, labels, limit, threads, quant, options) as h:
         if arch is not None or set:
             h.arch(arch, set)
         return h.run(_modes(mode, arch))
@@ -285,7 +302,7 @@ def compile(model, arch=None, set=None):
 
 
 def sweep(model, data=None, arch=None, set=None, vary=None, limit=None, images=None, labels=None,
-          threads=None, **quant):
+          threads=None, options=None, **quant):
     """One row per configuration of the grid `vary` ({"adc.bits": [4, 5, 6]}),
     with the columns of `xbar sweep --csv`.  One handle: model, data and
     calibration images are shared; quantization is redone only when the bit
@@ -293,7 +310,7 @@ def sweep(model, data=None, arch=None, set=None, vary=None, limit=None, images=N
     vary = vary or {}
     keys = list(vary)
     rows = []
-    with _open(model, data, images, labels, limit, threads, quant) as h:
+    with _open(model, data, images, labels, limit, threads, quant, options) as h:
         for values in itertools.product(*(vary[k] for k in keys)):
             h.arch(arch if arch is not None else "isaac", set)
             h.arch(None, dict(zip(keys, values)))

@@ -128,6 +128,26 @@ def test_errors():
     check(xbar.version().count(".") == 2, "version " + xbar.version())
 
 
-for t in (test_run, test_arrays, test_compile_and_sweep, test_errors):
+def test_options():
+    opts = {"mean": [0.2], "std": 0.5, "offset": 40, "profile_images": 50}
+    r = xbar.run(MODEL, data=DATA, limit=120, arch="isaac", set={"adc.bits": 5}, options=opts)
+    c = cli_json("run", MODEL, "--data", DATA, "--limit", "120", "--arch", "isaac",
+                 "--set", "adc.bits=5", "--mean", "0.2", "--std", "0.5", "--offset", "40",
+                 "--profile-images", "50")
+    check(strip_timing(r["report"]) == strip_timing(c),
+          "options mean, std, offset, profile_images equal xbar run's flags")
+    d = cli_json("run", MODEL, "--data", DATA, "--limit", "120", "--arch", "isaac",
+                 "--set", "adc.bits=5", "--offset", "40")
+    check(strip_timing(r["report"]) != strip_timing(d), "and differ from the run without them")
+    h = xbar.Handle(MODEL)
+    try:
+        h.option("mean", 0.5)
+        check(False, "mean after the model opened fails")
+    except xbar.Error as e:
+        check("before xbar_open_model" in str(e), "an option after its step: %s" % e)
+    h.close()
+
+
+for t in (test_run, test_arrays, test_compile_and_sweep, test_errors, test_options):
     t()
 print("python bindings: ok")
