@@ -4,7 +4,7 @@
 #
 # usage: tools/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]
 #   SECONDS_PER_TARGET  default 300
-#   TARGET              onnx onnx_struct tensor_pb png jpeg idx cifar arch argv
+#   TARGET              onnx onnx_struct tensor_pb png jpeg idx cifar arch argv crossbar
 #                       (default: all; tests/fuzz/README.md describes each)
 #   XBAR_FUZZ_BUILD     build folder (default: build-fuzz in the source tree)
 #
@@ -17,7 +17,7 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 b=${XBAR_FUZZ_BUILD:-$src/build-fuzz}
 secs=${1:-300}
 [ $# -gt 0 ] && shift
-targets=${*:-"onnx onnx_struct tensor_pb png jpeg idx cifar arch argv"}
+targets=${*:-"onnx onnx_struct tensor_pb png jpeg idx cifar arch argv crossbar"}
 case $secs in *[!0-9]*|'') echo "tools/fuzz.sh: SECONDS_PER_TARGET must be a number" >&2; exit 2 ;; esac
 command -v clang >/dev/null || { echo "tools/fuzz.sh: needs clang" >&2; exit 2; }
 

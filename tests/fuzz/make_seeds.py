@@ -11,6 +11,7 @@ harnesses' layout: 2-byte little-endian length, first file, second file.
 import glob
 import gzip
 import os
+import random
 import re
 import shutil
 import struct
@@ -116,6 +117,28 @@ def jpeg_seeds(out):
         put(out, "jpeg", name, bytes([mode]) + b.getvalue())
 
 
+def crossbar_seeds(out):
+    """fuzz_crossbar: a 16-byte header (tests/fuzz/fuzz_crossbar.c's
+    make_cfg) then weight and input bytes: ISAAC-like layers (128 rows,
+    8-bit weights in 2-bit cells, 1-bit DAC, 6-bit clipping ADC, with and
+    without flip), a signed differential pair, center, lossless, a rounding
+    ADC and one position (a fully connected layer)."""
+    rnd = random.Random(5)
+    #           K-1    N-1 rows wb/xb dac/cell enc slic adc bits P?  P-1 band
+    layers = {"isaac_flip": (287, 31, 4, 55, 6, 3, 0, 1, 5, 1, 63, 10),
+              "isaac_offset": (143, 15, 4, 55, 6, 0, 0, 1, 5, 1, 40, 17),
+              "signed_pair": (200, 20, 4, 55, 6, 17, 0, 1, 4, 1, 30, 5),
+              "center": (99, 9, 3, 55, 6, 2, 1, 1, 6, 1, 20, 3),
+              "lossless": (63, 7, 2, 54, 7, 1, 0, 0, 0, 1, 16, 2),
+              "rounding": (127, 7, 4, 55, 6, 0, 0, 2, 0x25, 1, 12, 4),
+              "one_position": (383, 39, 4, 55, 6, 3, 0, 1, 5, 0, 0, 8)}
+    for name, h in layers.items():
+        head = bytes([h[0] & 255, h[0] >> 8] + list(h[1:]) + [0] * 3)
+        body = bytes(rnd.choice((0, 0, 1, 2, 3, 5, 9, 17, 40, 128, 255)) if i % 2 else
+                     rnd.randrange(256) for i in range(4000))
+        put(out, "crossbar", name, head + body)
+
+
 def main():
     out = sys.argv[1]
     node = sys.argv[2] if len(sys.argv) > 2 else os.path.join(ROOT, "build/onnx-node-tests/node")
@@ -153,6 +176,7 @@ def main():
     put(out, "arch", "nested", b'{"energy": {"adc_pj": {"8": 1.5}}, "encoding": "differential",'
         b' "adc": {"signed": true}, "nonideal": {"seed": 7}}')
     argv_seeds(out)
+    crossbar_seeds(out)
     for t in sorted(os.listdir(out)):
         if not os.path.isdir(os.path.join(out, t)):
             continue

@@ -7,14 +7,14 @@ set -u
 b=${1:?build dir}
 secs=${2:-300}
 shift; [ $# -gt 0 ] && shift
-targets=${*:-"onnx onnx_struct tensor_pb png jpeg idx cifar arch argv"}
+targets=${*:-"onnx onnx_struct tensor_pb png jpeg idx cifar arch argv crossbar"}
 src=$(cd "$(dirname "$0")/../.." && pwd)
-[ -d "$b/seeds/argv" ] && [ -d "$b/seeds/onnx" ] && [ -d "$b/seeds/jpeg" ] || /usr/bin/python3 "$src/tests/fuzz/make_seeds.py" "$b/seeds"
+[ -d "$b/seeds/argv" ] && [ -d "$b/seeds/onnx" ] && [ -d "$b/seeds/jpeg" ] && [ -d "$b/seeds/crossbar" ] || /usr/bin/python3 "$src/tests/fuzz/make_seeds.py" "$b/seeds"
 for t in $targets; do
   case $t in
     onnx|onnx_struct) max=262144 ;;
     tensor_pb|png|jpeg|idx) max=65536 ;;
-    cifar) max=16384 ;;
+    cifar|crossbar) max=16384 ;;
     arch|argv) max=4096 ;;
   esac
   extra=""
