@@ -2,7 +2,6 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
-#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -46,13 +45,17 @@ typedef struct {
     int64_t *steps;
 } diag_run;
 
-static xb_status run_subset(const diag_run *dr, const xb_engine *eng, double *acc, xb_ctx *ctx) {
+/* `hook` (or NULL) runs more variants of every image (the layer pass). */
+static xb_status run_subset(const diag_run *dr, const xb_engine *eng, const xb_run_hook *hook,
+                            double *acc, xb_ctx *ctx) {
     xb_run_opts o;
     xb_run_opts_init(&o);
     o.limit = dr->n;
     o.threads = dr->threads;
     o.engine = eng;
     o.label = "diagnose";
+    o.hook = hook;
+    o.keep_activations = hook != NULL; /* its delta runs read the baseline's activations */
     xb_run_result r;
     XB_TRY(xb_run_dataset(xb_session_int8_graph(dr->s), xb_session_preproc(dr->s),
                           xb_session_data(dr->s), &o, &r, ctx));
@@ -61,17 +64,22 @@ static xb_status run_subset(const diag_run *dr, const xb_engine *eng, double *ac
     return XB_OK;
 }
 
+static void swap_engine_init(swap_engine *w, const xb_engine *inner, int swap) {
+    *w = (swap_engine){.inner = inner, .swap = swap};
+    w->e = (xb_engine){.self = w, .state_new = sw_state_new, .state_merge = NULL,
+                       .state_free = inner->state_free, .qmatmul = sw_qmatmul, .exact = sw_exact};
+}
+
 /* The statistics of these runs are discarded, so no image records every
  * column sum: profile images (backend/engine.c) change statistics only,
  * never results, and cost up to 6x an ordinary image on lossy layers. */
-static xb_status run_swapped(const diag_run *dr, xb_backend *be, int swap, double *acc, xb_ctx *ctx) {
-    swap_engine w = {.inner = xb_backend_engine(be), .swap = swap};
-    w.e = (xb_engine){.self = &w, .state_new = sw_state_new, .state_merge = NULL,
-                      .state_free = w.inner->state_free,
-                      .qmatmul = sw_qmatmul, .exact = sw_exact};
+static xb_status run_swapped(const diag_run *dr, xb_backend *be, int swap, const xb_run_hook *hook,
+                             double *acc, xb_ctx *ctx) {
+    swap_engine w;
+    swap_engine_init(&w, xb_backend_engine(be), swap);
     int64_t keep = be->profile_images;
     be->profile_images = 0;
-    xb_status st = run_subset(dr, &w.e, acc, ctx);
+    xb_status st = run_subset(dr, &w.e, hook, acc, ctx);
     be->profile_images = keep;
     return st;
 }
@@ -101,176 +109,117 @@ static void layer_rows(const xb_backend *be, cJSON *arr, double base, const doub
  *
  * Run-major (one dataset run per layer made exact) recomputes, for layer L,
  * every node before L exactly as the analog baseline did.  Image-major runs
- * the baseline once per image in an exec that keeps every activation, then
- * each variant as a delta run (runtime/exec.h) from layer L's node: only
- * L's node and what reads a changed value are recomputed (the swap engine
- * differs from the baseline's on layer L alone, and the analog engine's
- * result depends only on the layer, its inputs and the image index).  Same
- * accuracies, bit for bit; the tests compare both paths. */
+ * the baseline once (the runner's images, in execs that keep every
+ * activation) and, through the runner's per-image hook, each variant as a
+ * delta run (runtime/exec.h) from layer L's node: only L's node and what
+ * reads a changed value are recomputed (the swap engine differs from the
+ * baseline's on layer L alone, and the analog engine's result depends only
+ * on the layer, its inputs and the image index).  Same accuracies, bit for
+ * bit; the tests compare both paths. */
 
 /* Each exec's activations are kept (two keep execs per thread): above
  * this the run-major path is taken instead, whose execs share memory. */
 #define DIAG_KEEP_MAX_BYTES ((size_t)64 << 20)
 
 typedef struct {
-    xb_exec *base;
-    xb_exec_delta *delta;
-    swap_engine sw;
-    void *state;
-    uint8_t *px;        /* one image's pixels when the dataset reads files */
-    xb_ctx ctx;
-    xb_status st;
-    int64_t fail_at;    /* lowest failing image, or INT64_MAX */
-} lp_worker;
-
-typedef struct {
-    const xb_graph *g;
-    const xb_preproc *pp;
-    const xb_dataset *d;
+    const xb_engine *inner;
     int n;              /* layers */
     int *node_of;       /* [n] node index of each layer */
-    int64_t count;
-    int K, in_t, out_t;
-    uint8_t *hit;       /* [n + 1][count] top-1 hits: row 0 baseline, row 1 + L layer L exact */
+    int K, out_t;
+    int64_t images;     /* images run, and */
+    int64_t *hits;      /* [n] their top-1 hits with layer L exact, merged over the workers */
 } layer_pass;
 
-static void lp_worker_init(lp_worker *w, const layer_pass *lp, const xb_engine *inner, int t) {
-    w->fail_at = INT64_MAX;
-    w->sw = (swap_engine){.inner = inner, .swap = -1};
-    w->sw.e = (xb_engine){.self = &w->sw, .state_new = sw_state_new, .state_free = inner->state_free,
-                          .qmatmul = sw_qmatmul, .exact = sw_exact};
-    xb_ctx *c = &w->ctx;
-    if (!(w->base = xb_exec_new_keep(lp->g, c)) || !(w->delta = xb_exec_delta_new(w->base, c)) ||
-        (!lp->d->images && !(w->px = xb_malloc(c, xb_dataset_image_bytes(lp->d))))) {
-        w->st = c->status ? c->status : XB_ERR_NOMEM;
-        return;
-    }
-    if (inner->state_new && !(w->state = inner->state_new(inner->self, c))) {
-        w->st = c->status ? c->status : XB_ERR_NOMEM;
-        return;
-    }
-    xb_exec *ex[2] = {w->base, w->delta->e};
-    for (int k = 0; k < 2; k++) {
-        ex[k]->engine = &w->sw.e;
-        ex[k]->engine_state = w->state;
-        ex[k]->thread = t;
-    }
-}
+/* One runner worker's share: a delta of its exec, run with one layer
+ * swapped at a time, and that worker's hit counts. */
+typedef struct {
+    xb_exec_delta *delta;
+    swap_engine sw;
+    int64_t images;
+    int64_t hits[];     /* [n] */
+} lp_worker;
 
-static void lp_worker_free(lp_worker *w) {
-    if (w->state && w->sw.inner->state_free) w->sw.inner->state_free(w->state);
-    xb_exec_delta_free(w->delta);
-    xb_exec_free(w->base);
-    free(w->px);
-}
-
-static bool top1(const layer_pass *lp, const xb_exec *e, int64_t i) {
-    return xb_score_rank((const float *)e->buf[lp->out_t], lp->K, lp->d->labels[i]) == 0;
-}
-
-/* Image j (= dataset image j): the baseline, then every layer made exact. */
-static xb_status lp_image(lp_worker *w, layer_pass *lp, int64_t j) {
-    const uint8_t *px = xb_dataset_pixels(lp->d, j, w->px, &w->ctx);
-    if (!px) return w->ctx.status;
-    xb_preproc_image(lp->pp, px, lp->d->c, (float *)w->base->buf[lp->in_t]);
-    w->base->image_index = w->delta->e->image_index = j;
-    w->sw.swap = -1;
-    XB_TRY(xb_exec_run(w->base, &w->ctx));
-    lp->hit[j] = top1(lp, w->base, j);
-    for (int l = 0; l < lp->n; l++) {
-        w->sw.swap = l;
-        XB_TRY(xb_exec_delta_run(w->delta, lp->node_of[l], &w->ctx));
-        lp->hit[(size_t)(l + 1) * (size_t)lp->count + (size_t)j] = top1(lp, w->delta->e, j);
-    }
+static xb_status lp_worker_new(void *self, xb_exec *e, void **out, xb_ctx *ctx) {
+    layer_pass *lp = self;
+    lp_worker *w = xb_calloc(ctx, 1, sizeof *w + (size_t)lp->n * sizeof w->hits[0]);
+    if (!w) return ctx->status;
+    *out = w;
+    swap_engine_init(&w->sw, lp->inner, -1);
+    if (!(w->delta = xb_exec_delta_new(e, ctx))) return ctx->status;
+    w->delta->e->engine = &w->sw.e;
+    w->delta->e->engine_state = e->engine_state; /* the baseline's: one per thread */
+    w->delta->e->thread = e->thread;
     return XB_OK;
 }
 
-/* Whether the image-major pass applies; *lp filled when it does. */
-static bool lp_setup(const diag_run *dr, const xb_backend *be, layer_pass *lp, xb_ctx *ctx) {
+/* Image i has run in e (the baseline): every layer made exact in turn. */
+static xb_status lp_image(void *self, void *worker, xb_exec *e, int64_t i, int label, xb_ctx *ctx) {
+    const layer_pass *lp = self;
+    lp_worker *w = worker;
+    (void)e;
+    w->delta->e->image_index = i;
+    for (int l = 0; l < lp->n; l++) {
+        w->sw.swap = l;
+        XB_TRY(xb_exec_delta_run(w->delta, lp->node_of[l], ctx));
+        w->hits[l] += xb_score_rank((const float *)w->delta->e->buf[lp->out_t], lp->K, label) == 0;
+    }
+    w->images++;
+    return XB_OK;
+}
+
+static void lp_merge(void *self, void *worker) {
+    layer_pass *lp = self;
+    const lp_worker *w = worker;
+    lp->images += w->images;
+    for (int l = 0; l < lp->n; l++) lp->hits[l] += w->hits[l];
+}
+
+static void lp_worker_free(void *self, void *worker) {
+    (void)self;
+    lp_worker *w = worker;
+    xb_exec_delta_free(w->delta);
+    free(w);
+}
+
+/* Whether the image-major pass applies (the keep execs fit, every layer
+ * has its node); *lp filled when it does. */
+static bool lp_setup(const diag_run *dr, xb_backend *be, layer_pass *lp, xb_ctx *ctx) {
     const xb_graph *g = xb_session_int8_graph(dr->s);
-    const xb_dataset *d = xb_session_data(dr->s);
     size_t keep = 0;
     xb_ctx c2 = {0};
     if (xb_exec_plan_bytes_keep(g, &keep, &c2) != XB_OK || keep > DIAG_KEEP_MAX_BYTES) return false;
-    *lp = (layer_pass){.g = g, .pp = xb_session_preproc(dr->s), .d = d, .n = be->n,
-                       .count = dr->n < d->n ? dr->n : d->n, .K = xb_session_preproc(dr->s)->n_outputs,
-                       .in_t = g->inputs[0], .out_t = g->outputs[0]};
+    *lp = (layer_pass){.inner = xb_backend_engine(be), .n = be->n,
+                       .K = xb_session_preproc(dr->s)->n_outputs, .out_t = g->outputs[0]};
     lp->node_of = xb_calloc(ctx, (size_t)(be->n ? be->n : 1), sizeof(int));
-    lp->hit = xb_calloc(ctx, (size_t)(be->n + 1) * (size_t)(lp->count ? lp->count : 1), 1);
-    if (!lp->node_of || !lp->hit) return true; /* the caller reports the failed allocation */
+    lp->hits = xb_calloc(ctx, (size_t)(be->n ? be->n : 1), sizeof(int64_t));
+    if (!lp->node_of || !lp->hits) return true; /* the caller reports the failed allocation */
     for (int l = 0; l < be->n; l++) {
         const xb_node *node = NULL;
         if (!xb_qlayer_get(g, l, &node) || !node) return false;
         lp->node_of[l] = (int)(node - g->nodes);
     }
-    for (int64_t i = 0; i < lp->count; i++) /* as xb_run_dataset checks them */
-        if (d->labels[i] < 0 || d->labels[i] >= lp->K) return false;
     return true;
-}
-
-/* The failure of the lowest failing image, as xb_run_dataset reports it. */
-static xb_status lp_status(const lp_worker *w, int nt, const layer_pass *lp, xb_ctx *ctx) {
-    int bad = -1;
-    for (int t = 0; t < nt; t++)
-        if (w[t].st != XB_OK && (bad < 0 || w[t].fail_at < w[bad].fail_at)) bad = t;
-    if (bad < 0) return XB_OK;
-    xb_status st = xb_fail(ctx, w[bad].st, "%s", w[bad].ctx.msg);
-    if (w[bad].fail_at != INT64_MAX)
-        xb_ctx_prefix(ctx, "image %lld of %s", (long long)w[bad].fail_at, lp->d->path);
-    return st;
-}
-
-static xb_status lp_run(const diag_run *dr, xb_backend *be, layer_pass *lp, xb_ctx *ctx) {
-    int nt = dr->threads > 0 ? dr->threads : omp_get_max_threads();
-    if (nt < 1) nt = 1;
-    if (lp->count < nt) nt = lp->count > 0 ? (int)lp->count : 1;
-    lp_worker *w = xb_calloc(ctx, (size_t)nt, sizeof *w);
-    if (!w) return ctx->status;
-    const xb_engine *inner = xb_backend_engine(be);
-    int64_t keep = be->profile_images;
-    be->profile_images = 0; /* as run_swapped */
-#pragma omp parallel num_threads(nt)
-    {
-        int t = omp_get_thread_num();
-        lp_worker_init(&w[t], lp, inner, t);
-        bool all_ok = true;
-#pragma omp barrier
-        for (int i = 0; i < nt; i++)
-            if (w[i].st != XB_OK) all_ok = false;
-        if (all_ok) {
-#pragma omp for schedule(dynamic, 1)
-            for (int64_t j = 0; j < lp->count; j++) {
-                if (w[t].st != XB_OK) continue;
-                if ((w[t].st = lp_image(&w[t], lp, j)) != XB_OK) w[t].fail_at = j;
-            }
-        }
-    }
-    be->profile_images = keep;
-    xb_status st = lp_status(w, nt, lp, ctx);
-    for (int t = 0; t < nt; t++) lp_worker_free(&w[t]);
-    free(w);
-    return st;
 }
 
 /* acc[0]: the analog baseline on the subset; acc[1 + i]: layer i made exact. */
 static xb_status measure_layers(const diag_run *dr, xb_backend *be, bool per_run, double *acc,
                                 xb_ctx *ctx) {
     layer_pass lp = {0};
+    xb_status st = XB_OK;
     if (per_run || !lp_setup(dr, be, &lp, ctx)) {
-        free(lp.node_of);
-        free(lp.hit);
-        for (int i = -1; i < be->n; i++) XB_TRY(run_swapped(dr, be, i, &acc[i + 1], ctx));
-        return XB_OK;
+        for (int i = -1; st == XB_OK && i < be->n; i++) st = run_swapped(dr, be, i, NULL, &acc[i + 1], ctx);
+    } else if (!lp.node_of || !lp.hits) {
+        st = ctx->status;
+    } else {
+        xb_run_hook h = {.self = &lp, .worker_new = lp_worker_new, .image_done = lp_image,
+                         .merge = lp_merge, .worker_free = lp_worker_free};
+        st = run_swapped(dr, be, -1, &h, &acc[0], ctx);
+        for (int l = 0; st == XB_OK && l < be->n; l++)
+            acc[l + 1] = lp.images ? (double)lp.hits[l] / (double)lp.images : 0;
+        xb_progress_update(dr->prog, *dr->steps += be->n);
     }
-    xb_status st = lp.node_of && lp.hit ? lp_run(dr, be, &lp, ctx) : ctx->status;
-    for (int l = 0; st == XB_OK && l <= be->n; l++) {
-        int64_t c = 0;
-        for (int64_t j = 0; j < lp.count; j++) c += lp.hit[(size_t)l * (size_t)lp.count + (size_t)j];
-        acc[l] = lp.count ? (double)c / (double)lp.count : 0;
-    }
-    xb_progress_update(dr->prog, *dr->steps += be->n + 1);
     free(lp.node_of);
-    free(lp.hit);
+    free(lp.hits);
     return st;
 }
 
@@ -301,7 +250,7 @@ static xb_status try_switch(const diag_run *dr, const xb_arch *base, const char 
         if (st == XB_OK) st = xb_backend_calibration_end(be, ctx);
     }
     be->profile_images = 0; /* only the accuracy is kept (run_swapped) */
-    if (st == XB_OK) st = run_subset(dr, xb_backend_engine(be), acc, ctx);
+    if (st == XB_OK) st = run_subset(dr, xb_backend_engine(be), NULL, acc, ctx);
     xb_backend_free(be);
     return st;
 }
@@ -419,7 +368,7 @@ cJSON *xb_diagnose(xb_session *s, const xb_diag_opts *o, xb_ctx *ctx) {
     cJSON *layers = cJSON_AddArrayToObject(d, "layers");
     int top[3], nt = 0;
     double *acc = xb_calloc(ctx, (size_t)be->n + 1, sizeof *acc);
-    if (!acc || run_subset(&dr, NULL, &base_q, ctx) != XB_OK ||
+    if (!acc || run_subset(&dr, NULL, NULL, &base_q, ctx) != XB_OK ||
         measure_layers(&dr, be, o->per_run, acc, ctx) != XB_OK) {
         free(acc);
         goto fail;

@@ -37,6 +37,7 @@ static double now_s(void) {
 typedef struct {
     xb_exec *e;
     void *state;
+    void *hook_state;  /* o->hook's worker state */
     uint8_t *px;       /* one image's pixels when the dataset reads files */
     xb_ctx ctx;
     xb_status st;
@@ -78,7 +79,7 @@ static xb_status image_range(const xb_dataset *d, const xb_run_opts *o, int K, i
 static void worker_init(worker *me, const run_shared *rs, int t) {
     const xb_engine *eng = rs->o->engine;
     me->fail_at = INT64_MAX;
-    me->e = xb_exec_new(rs->g, &me->ctx);
+    me->e = rs->o->keep_activations ? xb_exec_new_keep(rs->g, &me->ctx) : xb_exec_new(rs->g, &me->ctx);
     if (!me->e) me->st = me->ctx.status;
     if (me->st == XB_OK && !rs->d->images) {
         me->px = xb_malloc(&me->ctx, xb_dataset_image_bytes(rs->d));
@@ -92,6 +93,11 @@ static void worker_init(worker *me, const run_shared *rs, int t) {
         me->e->engine = eng;
         me->e->engine_state = me->state;
         me->e->thread = t;
+    }
+    const xb_run_hook *h = rs->o->hook;
+    if (me->st == XB_OK && h && h->worker_new) {
+        me->st = h->worker_new(h->self, me->e, &me->hook_state, &me->ctx);
+        if (me->st != XB_OK && !me->ctx.status) me->st = xb_fail(&me->ctx, me->st, "run hook failed");
     }
 }
 
@@ -142,6 +148,12 @@ static void run_image(worker *me, run_shared *rs, int64_t j) {
     rs->hit[2 * j + 1] = rank < 5;
     if (o->logits) memcpy(o->logits + (size_t)j * (size_t)K, s, (size_t)K * sizeof(float));
     if (o->pred) o->pred[j] = xb_argmax(s, K);
+    if (o->hook && (st = o->hook->image_done(o->hook->self, me->hook_state, e, i, rs->d->labels[i],
+                                              &me->ctx)) != XB_OK) {
+        me->st = st;
+        me->fail_at = i;
+        return;
+    }
     me->done++;
     if (rs->bar) bar_tick(rs);
 }
@@ -170,10 +182,14 @@ static xb_status run_status(const worker *w, int nt, const run_shared *rs, xb_ct
     return XB_OK;
 }
 
-/* Merge the engine states in thread order (totals are integer sums) when
- * the run succeeded, then free the workers' states and execs. */
-static void workers_finish(worker *w, int nt, const xb_engine *eng, xb_status st) {
+/* Merge the engine and hook states in thread order (totals are integer
+ * sums) when the run succeeded, then free the workers' states and execs. */
+static void workers_finish(worker *w, int nt, const xb_run_opts *o, xb_status st) {
+    const xb_engine *eng = o->engine;
+    const xb_run_hook *h = o->hook;
     for (int t = 0; t < nt; t++) {
+        if (h && st == XB_OK && h->merge) h->merge(h->self, w[t].hook_state);
+        if (h && h->worker_free && w[t].hook_state) h->worker_free(h->self, w[t].hook_state);
         if (w[t].state) {
             if (st == XB_OK && eng->state_merge) eng->state_merge(eng->self, w[t].state);
             if (eng->state_free) eng->state_free(w[t].state);
@@ -204,6 +220,7 @@ xb_status xb_run_dataset(const xb_graph *g, const xb_preproc *pp, const xb_datas
     rs.bar = o->progress ? xb_progress_start(o->progress_mode, o->label, count) : NULL;
     rs.step = count / 100 > 0 ? count / 100 : 1;
     double t1 = 0;
+    int chunk = o->hook ? 1 : 4;
 #pragma omp parallel num_threads(nt)
     {
         int t = omp_get_thread_num();
@@ -215,7 +232,9 @@ xb_status xb_run_dataset(const xb_graph *g, const xb_preproc *pp, const xb_datas
 #pragma omp single
         rs.t0 = now_s();
         if (all_ok) {
-#pragma omp for schedule(dynamic, 4)
+/* a hooked image costs many runs (the diagnosis: one per layer): one at a
+ * time keeps the threads busy to the end */
+#pragma omp for schedule(dynamic, chunk)
             for (int64_t j = 0; j < count; j++) run_image(&w[t], &rs, j);
         }
 #pragma omp single
@@ -226,7 +245,7 @@ xb_status xb_run_dataset(const xb_graph *g, const xb_preproc *pp, const xb_datas
         xb_progress_done(rs.bar);
     }
     xb_status st = run_status(w, nt, &rs, ctx);
-    workers_finish(w, nt, o->engine, st);
+    workers_finish(w, nt, o, st);
     if (st == XB_OK) {
         r->total = count;
         for (int64_t j = 0; j < count; j++) {

@@ -17,6 +17,29 @@
 #include "runtime/exec.h"
 #include "eval/preprocess.h"
 
+/* Per-image hook: more work on every image, done by the runner's workers
+ * (threads, execs, label checks and the lowest-failing-image error stay in
+ * one place).  Each worker makes its own hook state after its exec and
+ * engine state exist; after image `image` has run and been scored,
+ * `image_done` is called on that worker's thread with the worker's exec
+ * (its buffers hold the image's input and scores, and every activation
+ * when keep_activations is set: e.g. to run delta variants of the image,
+ * runtime/exec.h).  A failure stops the run as a failing image does.  When
+ * the run succeeds the states are merged in worker order, then all are
+ * freed.  Which worker gets which image depends on the scheduling, so for
+ * results identical at any thread count `merge` must combine exact counts
+ * (integer sums) or per-image slots.  Any callback but image_done may be
+ * NULL; without worker_new every worker's state is NULL, and worker_free
+ * is called only on non-NULL states (also after a failed worker_new). */
+typedef struct xb_run_hook {
+    void *self;
+    xb_status (*worker_new)(void *self, xb_exec *e, void **worker, xb_ctx *ctx);
+    xb_status (*image_done)(void *self, void *worker, xb_exec *e, int64_t image, int label,
+                            xb_ctx *ctx);
+    void (*merge)(void *self, void *worker);
+    void (*worker_free)(void *self, void *worker);
+} xb_run_hook;
+
 typedef struct xb_run_opts {
     int64_t first;            /* first image index (default 0) */
     int64_t limit;            /* images to run from `first`; <= 0: to the end */
@@ -32,6 +55,8 @@ typedef struct xb_run_opts {
      * many images were done.  The caller owns it (e.g. a signal handler's
      * flag): the library keeps no global state. */
     const volatile sig_atomic_t *cancel;
+    const xb_run_hook *hook;  /* optional: called for every image (above) */
+    bool keep_activations;    /* execs keep every activation (xb_exec_new_keep), for the hook */
 } xb_run_opts;
 
 typedef struct xb_run_result {

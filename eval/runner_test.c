@@ -176,3 +176,132 @@ Test(runner, engine_state_per_worker) {
     xb_preproc_free(&p);
     xb_test_end(&tg);
 }
+
+/* Per-image hook (xb_run_opts.hook): a per-worker tally of which images it
+ * saw and what the runner handed it, merged as integer sums. */
+typedef struct {
+    const xb_dataset *d;
+    int out_t;
+    int64_t fail_a, fail_b; /* images whose hook fails (-1: none) */
+    int64_t *seen;          /* [d->n] merged: calls per image */
+    int64_t top1, bad;      /* merged: argmax == label; arguments not as documented */
+    int made, merged, freed;
+    bool keep;              /* expected e->keeps_all */
+} tally;
+
+typedef struct {
+    int64_t *seen, top1, bad;
+} tally_worker;
+
+static xb_status tally_new(void *self, xb_exec *e, void **out, xb_ctx *ctx) {
+    tally *t = self;
+    (void)e;
+#pragma omp atomic
+    t->made++;
+    tally_worker *w = xb_calloc(ctx, 1, sizeof *w);
+    if (!w) return ctx->status;
+    *out = w;
+    w->seen = xb_calloc(ctx, (size_t)t->d->n, sizeof *w->seen);
+    return w->seen ? XB_OK : ctx->status;
+}
+
+static xb_status tally_image(void *self, void *worker, xb_exec *e, int64_t i, int label, xb_ctx *ctx) {
+    tally *t = self;
+    tally_worker *w = worker;
+    if (i == t->fail_a || i == t->fail_b) return xb_fail(ctx, XB_ERR_INVALID, "hook refused");
+    w->seen[i]++;
+    const float *s = (const float *)e->buf[t->out_t];
+    w->top1 += xb_argmax(s, 6) == label;
+    w->bad += label != t->d->labels[i] || e->image_index != i || e->keeps_all != t->keep ||
+              xb_argmax(s, 6) != i % 6; /* ranked(): image i peaks at pixel i % 6 */
+    return XB_OK;
+}
+
+static void tally_merge(void *self, void *worker) {
+    tally *t = self;
+    tally_worker *w = worker;
+    for (int64_t i = 0; i < t->d->n; i++) t->seen[i] += w->seen[i];
+    t->top1 += w->top1;
+    t->bad += w->bad;
+    t->merged++;
+}
+
+static void tally_free(void *self, void *worker) {
+    tally *t = self;
+    tally_worker *w = worker;
+#pragma omp atomic
+    t->freed++;
+    free(w->seen);
+    free(w);
+}
+
+static const xb_run_hook tally_hook = {.worker_new = tally_new, .image_done = tally_image,
+                                       .merge = tally_merge, .worker_free = tally_free};
+
+/* Runs images [10, 10 + 83) of `d` with the hook on `threads` threads. */
+static xb_status run_tally(xb_test_graph *tg, const xb_preproc *p, xb_dataset *d, tally *t, int threads,
+                           bool keep, xb_run_result *r) {
+    *t = (tally){.d = d, .out_t = tg->g->outputs[0], .fail_a = t->fail_a, .fail_b = t->fail_b,
+                 .seen = t->seen, .keep = keep};
+    memset(t->seen, 0, (size_t)d->n * sizeof *t->seen);
+    xb_run_hook h = tally_hook;
+    h.self = t;
+    xb_run_opts o;
+    xb_run_opts_init(&o);
+    o.first = 10;
+    o.limit = 83;
+    o.threads = threads;
+    o.hook = &h;
+    o.keep_activations = keep;
+    return xb_run_dataset(tg->g, p, d, &o, r, &tg->ctx);
+}
+
+Test(runner, hook_once_per_image_any_threads) {
+    xb_test_graph tg;
+    xb_preproc p;
+    pixel_model(&tg, &p);
+    xb_dataset *d = ranked(120);
+    int64_t seen[120];
+    int64_t c1, c5;
+    expected_counts(10, 83, &c1, &c5);
+    for (int threads = 1; threads <= 4; threads++) {
+        tally t = {.fail_a = -1, .fail_b = -1, .seen = seen};
+        xb_run_result r;
+        cr_assert_eq(run_tally(&tg, &p, d, &t, threads, threads % 2 == 0, &r), XB_OK, "%s", tg.ctx.msg);
+        cr_assert_eq(r.threads, threads);
+        cr_assert_eq(t.made, threads);
+        cr_assert_eq(t.merged, threads);
+        cr_assert_eq(t.freed, threads);
+        for (int i = 0; i < 120; i++) cr_assert_eq(seen[i], i >= 10 && i < 93, "image %d seen %lld times", i, (long long)seen[i]);
+        cr_assert_eq(t.bad, 0, "%d threads", threads);
+        cr_assert_eq(t.top1, c1, "%d threads", threads);
+        cr_assert_eq(r.correct1, c1);
+    }
+    xb_dataset_free(d);
+    xb_preproc_free(&p);
+    xb_test_end(&tg);
+}
+
+/* A failing hook fails the run as a failing image does: the lowest one is
+ * named whatever the thread count, and nothing is merged. */
+Test(runner, hook_failure_names_lowest_image) {
+    xb_test_graph tg;
+    xb_preproc p;
+    pixel_model(&tg, &p);
+    xb_dataset *d = ranked(120);
+    int64_t seen[120];
+    for (int threads = 1; threads <= 4; threads++) {
+        tally t = {.fail_a = 61, .fail_b = 17, .seen = seen};
+        xb_run_result r;
+        xb_ctx_clear(&tg.ctx);
+        cr_assert_eq(run_tally(&tg, &p, d, &t, threads, false, &r), XB_ERR_INVALID);
+        cr_assert(strstr(tg.ctx.msg, "image 17 of ranked") && strstr(tg.ctx.msg, "hook refused"),
+                  "%d threads: %s", threads, tg.ctx.msg);
+        cr_assert_eq(t.merged, 0);
+        cr_assert_eq(t.freed, t.made);
+    }
+    xb_ctx_clear(&tg.ctx);
+    xb_dataset_free(d);
+    xb_preproc_free(&p);
+    xb_test_end(&tg);
+}
