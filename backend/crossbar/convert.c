@@ -187,6 +187,7 @@ typedef struct {
     xb_dnoise dtab;     /* ... its threshold table */
     uint64_t ikey;      /* ... its stream of this image */
     xb_dnoise_stat dstat; /* ... the profile statistics of this call */
+    int32_t *dn_acc;    /* ... the fused block's combined columns [C][pt], or NULL */
     double pow2[64];
     /* the current chunk [p0, p0+pt) and row block r = [k0, k0+kb) */
     int64_t p0, pt, cols, r, k0, kb;
@@ -228,6 +229,39 @@ static void dn_sums(full_run *f, int64_t blk, const uint64_t *bm) {
     if (f->flr) digit_sums(f->c, f->x, f->P, f->k0, f->kb, f->p0, f->pt, false, s->dsum);
 }
 
+/* The arguments of the integer read noise for this chunk and block. */
+static xb_dnoise_col dn_args(const full_run *f) {
+    const xb_crossbar_config *c = f->c;
+    return (xb_dnoise_col){.d = &f->dtab, .lo = c->lossless ? INT32_MIN : (int32_t)c->code_lo,
+                           .hi = c->lossless ? INT32_MAX : (int32_t)c->code_hi, .J = f->J,
+                           .dshift = f->d, .pt = f->pt, .p0 = f->p0};
+}
+
+static uint64_t dn_block_key(const full_run *f) {
+    return xb_hash4(f->ikey, (uint64_t)f->g, (uint64_t)f->r, 0);
+}
+
+/* Integer read noise, sums and conversions of the block fused (dnoise.h,
+ * xb_dnoise_block) when the CPU has it: single columns and no profile
+ * statistics (those need the values before the clamp).  The column sums
+ * are never stored; dn_column then only adds f->dn_acc's columns. */
+static bool dn_fuse(full_run *f, int64_t blk, const uint64_t *bm) {
+    const xb_crossbar_layer *l = f->l;
+    xb_dnoise_col a = dn_args(f);
+    if (f->c->signed_pair || (f->profile && f->st) ||
+        !xb_dnoise_fused_ok(&a, l->lev_planes, l->lev_words))
+        return false;
+    int64_t W = l->lev_words;
+    xb_dnoise_planes b = {.lb = l->levbits + (size_t)(blk * f->C * l->lev_planes * W),
+                          .bm = bm, .planes = l->lev_planes, .W = W,
+                          .pp = xb_bits_ppad(f->pt), .C = f->C};
+    f->dn_acc = (int32_t *)(void *)f->s->noise; /* [C][pt] fits its [C][J pt] floats */
+    f->sat += xb_dnoise_block(&a, dn_block_key(f), &b, f->dn_acc);
+    f->flr = l->flipped ? l->flipped + blk * f->C : NULL;
+    if (f->flr) digit_sums(f->c, f->x, f->P, f->k0, f->kb, f->p0, f->pt, false, f->s->dsum);
+    return true;
+}
+
 /* Column sums of the block into s->S; with flip also the digit sums. */
 static void block_sums(full_run *f) {
     const xb_crossbar_layer *l = f->l;
@@ -235,11 +269,12 @@ static void block_sums(full_run *f) {
     const scratch_t *s = f->s;
     int64_t blk = f->g * l->R + f->r;
     f->zrun = false;
+    f->dn_acc = NULL;
     if (l->levbits) { /* 1-bit digits: popcounts of bit planes, every run */
         uint64_t *bm;
         xb_bits_pack(l, f->x, f->P, f->k0, f->kb, f->p0, f->pt, s->bits, &bm);
         if (f->dn) { /* runs without an active row hold S = 0: not formed */
-            dn_sums(f, blk, bm);
+            if (!dn_fuse(f, blk, bm)) dn_sums(f, blk, bm);
             return;
         }
         int64_t nr = 0;
@@ -454,15 +489,17 @@ static void dn_column(full_run *f, int64_t cc, int64_t col, double coef, double 
     const xb_crossbar_config *c = f->c;
     const scratch_t *s = f->s;
     int64_t pt = f->pt;
+    if (f->dn_acc) { /* converted with the sums (dn_fuse) */
+        const int32_t *acc = f->dn_acc + cc * pt;
+        for (int64_t q = 0; q < pt; q++) an[q] += coef * (double)acc[q];
+        return;
+    }
     const int32_t *Sp = (const int32_t *)s->S + col * f->cols;
     const int32_t *Sn = c->signed_pair ? Sp + f->N * f->cols : NULL;
     int32_t *acc = (int32_t *)(void *)s->noise, *pre = NULL;
     if (f->profile && f->st) pre = (int32_t *)(void *)s->vbuf;
-    xb_dnoise_col a = {.d = &f->dtab, .lo = c->lossless ? INT32_MIN : (int32_t)c->code_lo,
-                       .hi = c->lossless ? INT32_MAX : (int32_t)c->code_hi, .J = f->J,
-                       .dshift = f->d, .pt = pt, .p0 = f->p0};
-    uint64_t kr = xb_hash4(f->ikey, (uint64_t)f->g, (uint64_t)f->r, 0);
-    f->sat += xb_dnoise_column(&a, kr, cc, Sp, Sn, f->zrun ? s->zrun : NULL, acc, pre);
+    xb_dnoise_col a = dn_args(f);
+    f->sat += xb_dnoise_column(&a, dn_block_key(f), cc, Sp, Sn, f->zrun ? s->zrun : NULL, acc, pre);
     for (int64_t q = 0; q < pt; q++) an[q] += coef * (double)acc[q];
     if (pre) xb_dnoise_stat_add(&f->dstat, f->st, pre, f->cols);
 }

@@ -12,6 +12,8 @@
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
+
+#include "backend/crossbar/bitsums_simd.h"
 #endif
 
 #define DN_G 0x9e3779b97f4a7c15ull
@@ -121,6 +123,7 @@ static int64_t column_portable(const xb_dnoise_col *a, uint64_t kr, int64_t cc, 
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define DN_AVX512 __attribute__((target("avx512f,avx512dq,popcnt")))
+#define DN_FUSED __attribute__((target("avx512f,avx512dq,avx512bw,avx512vpopcntdq,popcnt")))
 
 bool xb_dnoise_avx512_usable(void) {
     __builtin_cpu_init();
@@ -214,14 +217,127 @@ DN_AVX512 static int64_t column_avx512(const xb_dnoise_col *a, uint64_t kr, int6
     }
 }
 
+/* The fused block (dnoise.h, xb_dnoise_block): the sums of bitsums.c's
+ * col_sums and column_avx512_nt's draws, conversion and combine, with the
+ * loop order (run, column, digit) so that a column's combined value stays
+ * in a register and its sums are never stored.  The masks of the run's
+ * digits are split into halves once per run (M, at most 64 digits x 2
+ * words).  Same keys, thresholds, sums and clamp as xb_bits_sums followed
+ * by xb_dnoise_column, so the same integers (crossbar/dnoise_fused_matches). */
+DN_FUSED static DN_INLINE int64_t block_fused_nt(const xb_dnoise_col *a, uint64_t kr,
+                                                  const xb_dnoise_planes *b, int32_t *acc,
+                                                  const int NT) {
+    const __m512i iG = _mm512_set_epi64((long long)(7 * DN_G), (long long)(6 * DN_G),
+                                        (long long)(5 * DN_G), (long long)(4 * DN_G),
+                                        (long long)(3 * DN_G), (long long)(2 * DN_G),
+                                        (long long)DN_G, 0);
+    const __m512i m31 = _mm512_set1_epi32(0x7fffffff), one = _mm512_set1_epi32(1),
+                  zv = _mm512_setzero_si512(), lo = _mm512_set1_epi32(a->lo),
+                  hi = _mm512_set1_epi32(a->hi);
+    const uint32_t *t = a->d->t;
+    int kmax = a->d->kmax, J = a->J, planes = b->planes;
+    int64_t W = b->W, pt = a->pt, pp = b->pp;
+    __m512i T[4];
+    for (int k = 0; k < 4; k++) T[k] = _mm512_set1_epi32(k < kmax ? (int)t[k] : 0);
+    __m512i satv = zv;
+    __m128i sh[64];
+    for (int j = 0; j < J; j++) sh[j] = _mm_cvtsi32_si128(j * a->dshift);
+    /* xb_dnoise_stream(kr, cc, J, j) = kr + (cc J + j) GS */
+    const uint64_t GS = DN_G << 32;
+    __m512i M[64][2][2];
+    bool act[64];
+    for (int64_t q0 = 0; q0 < pt; q0 += DN_RUN) {
+        __mmask16 km = (__mmask16)(pt - q0 >= 16 ? 0xffff : (1u << (pt - q0)) - 1);
+        uint64_t step = ((uint64_t)(a->p0 + q0) / 2 + 1) * DN_G;
+        for (int j = 0; j < J; j++) {
+            __m512i any = zv;
+            for (int64_t w = 0; w < W; w++) {
+                halves(b->bm + (j * W + w) * pp + q0, M[j][w]);
+                any = _mm512_or_si512(any, _mm512_or_si512(M[j][w][0], M[j][w][1]));
+            }
+            /* a run without an active row: S = 0 (also what the sums give) */
+            act[j] = _mm512_test_epi32_mask(any, any) != 0;
+        }
+        for (int64_t c = 0; c < b->C; c++) {
+            const uint64_t *lc = b->lb + c * planes * W;
+            uint64_t key = kr + (uint64_t)c * (uint64_t)J * GS + step;
+            __m512i ac = zv;
+            for (int j = 0; j < J; j++, key += GS) {
+                __m512i h = dn_mix64x8_added(_mm512_add_epi64(_mm512_set1_epi64((long long)key), iG));
+                __m512i v = _mm512_and_si512(h, m31), mag = zv;
+                if (NT)
+                    for (int k = 0; k < NT; k++)
+                        mag = _mm512_mask_add_epi32(mag, _mm512_cmplt_epu32_mask(v, T[k]), mag, one);
+                else
+                    for (int k = 0; k < kmax; k++)
+                        mag = _mm512_mask_add_epi32(
+                            mag, _mm512_cmplt_epu32_mask(v, _mm512_set1_epi32((int)t[k])), mag,
+                            one);
+                __m512i n = _mm512_mask_sub_epi32(mag, _mm512_movepi32_mask(h), zv, mag);
+                __m512i s = act[j] ? col_sums(lc, planes, W, M[j]) : zv;
+                __m512i pv = _mm512_add_epi32(s, n);
+                __m512i y = _mm512_min_epi32(_mm512_max_epi32(pv, lo), hi);
+                satv = _mm512_mask_add_epi32(satv, _mm512_mask_cmpneq_epi32_mask(km, y, pv), satv,
+                                             one);
+                ac = _mm512_add_epi32(ac, _mm512_sll_epi32(y, sh[j]));
+            }
+            _mm512_mask_storeu_epi32(acc + c * pt + q0, km, ac);
+        }
+    }
+    return _mm512_reduce_add_epi32(satv);
+}
+
+DN_FUSED static int64_t block_fused(const xb_dnoise_col *a, uint64_t kr, const xb_dnoise_planes *b,
+                                    int32_t *acc) {
+    switch (a->d->kmax) {
+    case 1: return block_fused_nt(a, kr, b, acc, 1);
+    case 2: return block_fused_nt(a, kr, b, acc, 2);
+    case 3: return block_fused_nt(a, kr, b, acc, 3);
+    case 4: return block_fused_nt(a, kr, b, acc, 4);
+    default: return block_fused_nt(a, kr, b, acc, 0);
+    }
+}
+
+bool xb_dnoise_fused_usable(void) {
+    __builtin_cpu_init();
+    return xb_dnoise_avx512_usable() && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vpopcntdq");
+}
+
 /* The CPU is asked once, before any thread starts (as rng.c does). */
-static int dn_avx512_ok = -1;
+static int dn_avx512_ok = -1, dn_fused_ok = -1;
 __attribute__((constructor)) static void dnoise_dispatch_init(void) {
     dn_avx512_ok = xb_dnoise_avx512_usable();
+    dn_fused_ok = xb_dnoise_fused_usable();
 }
 #else
 bool xb_dnoise_avx512_usable(void) { return false; }
+bool xb_dnoise_fused_usable(void) { return false; }
 #endif
+
+static bool fused_off; /* xb_dnoise_set_fused(false): tests compare both paths */
+void xb_dnoise_set_fused(bool on) { fused_off = !on; }
+
+bool xb_dnoise_fused_ok(const xb_dnoise_col *a, int planes, int64_t W) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    bool cpu = dn_fused_ok >= 0 ? dn_fused_ok : xb_dnoise_fused_usable();
+    return !fused_off && cpu && !(a->p0 & 1) && a->J <= 64 && W >= 1 && W <= 2 && planes >= 1 &&
+           planes <= 8;
+#else
+    (void)a, (void)planes, (void)W;
+    return false;
+#endif
+}
+
+int64_t xb_dnoise_block(const xb_dnoise_col *a, uint64_t kr, const xb_dnoise_planes *b,
+                        int32_t *acc) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    return block_fused(a, kr, b, acc);
+#else
+    (void)a, (void)kr, (void)b, (void)acc;
+    return 0;
+#endif
+}
 
 int64_t xb_dnoise_column_impl(xb_dnoise_impl impl, const xb_dnoise_col *a, uint64_t kr,
                               int64_t cc, const int32_t *Sp, const int32_t *Sn,
