@@ -242,21 +242,22 @@ static uint64_t dn_block_key(const full_run *f) {
 }
 
 /* Integer read noise, sums and conversions of the block fused (dnoise.h,
- * xb_dnoise_block) when the CPU has it: single columns and no profile
- * statistics (those need the values before the clamp).  The column sums
- * are never stored; dn_column then only adds f->dn_acc's columns. */
+ * xb_dnoise_block) when the CPU has it, for single columns.  The column
+ * sums are never stored; dn_column then only adds f->dn_acc's columns (and
+ * gives a profile image's values before the clamp, in vbuf, to the
+ * statistics). */
 static bool dn_fuse(full_run *f, int64_t blk, const uint64_t *bm) {
     const xb_crossbar_layer *l = f->l;
     xb_dnoise_col a = dn_args(f);
-    if (f->c->signed_pair || (f->profile && f->st) ||
-        !xb_dnoise_fused_ok(&a, l->lev_planes, l->lev_words))
+    if (f->c->signed_pair || !xb_dnoise_fused_ok(&a, l->lev_planes, l->lev_words))
         return false;
     int64_t W = l->lev_words;
     xb_dnoise_planes b = {.lb = l->levbits + (size_t)(blk * f->C * l->lev_planes * W),
                           .bm = bm, .planes = l->lev_planes, .W = W,
                           .pp = xb_bits_ppad(f->pt), .C = f->C};
     f->dn_acc = (int32_t *)(void *)f->s->noise; /* [C][pt] fits its [C][J pt] floats */
-    f->sat += xb_dnoise_block(&a, dn_block_key(f), &b, f->dn_acc);
+    int32_t *pre = f->profile && f->st ? (int32_t *)(void *)f->s->vbuf : NULL; /* [C][J pt] */
+    f->sat += xb_dnoise_block(&a, dn_block_key(f), &b, f->dn_acc, pre);
     f->flr = l->flipped ? l->flipped + blk * f->C : NULL;
     if (f->flr) digit_sums(f->c, f->x, f->P, f->k0, f->kb, f->p0, f->pt, false, f->s->dsum);
     return true;
@@ -492,6 +493,9 @@ static void dn_column(full_run *f, int64_t cc, int64_t col, double coef, double 
     if (f->dn_acc) { /* converted with the sums (dn_fuse) */
         const int32_t *acc = f->dn_acc + cc * pt;
         for (int64_t q = 0; q < pt; q++) an[q] += coef * (double)acc[q];
+        if (f->profile && f->st)
+            xb_dnoise_stat_add(&f->dstat, f->st, (int32_t *)(void *)s->vbuf + cc * f->cols,
+                               f->cols);
         return;
     }
     const int32_t *Sp = (const int32_t *)s->S + col * f->cols;

@@ -1720,7 +1720,8 @@ Test(crossbar, int_read_noise_only_where_exact) {
  * words, 1-3 level planes, offset, differential, center and flipped
  * columns, clipping and lossless ADCs, sigma with 1-4 and more thresholds,
  * sparse inputs so that some 16-position runs have no active row, and
- * position counts that end in a partial run and span several chunks). */
+ * position counts that end in a partial run and span several chunks), and
+ * a profile image's statistics of the values before the clamp. */
 Test(crossbar, int_read_noise_fused_matches_unfused) {
     rng_state = 2718;
     static const double sig[] = {0.2, 0.5, 0.9, 1.3, 2.5};
@@ -1760,7 +1761,7 @@ Test(crossbar, int_read_noise_fused_matches_unfused) {
             xb_dnoise_set_fused(v == 0);
             for (int64_t g = 0; g < c.groups; g++)
                 for (int64_t img = 0; img < 3; img++)
-                    xb_crossbar_matmul(l, (int)g, x + g * K * P, P, img + 10 * it, false,
+                    xb_crossbar_matmul(l, (int)g, x + g * K * P, P, img + 10 * it, img == 0,
                                        acc[v] + g * NP, scr, &st[v]);
         }
         xb_dnoise_set_fused(true);
@@ -1769,6 +1770,13 @@ Test(crossbar, int_read_noise_fused_matches_unfused) {
         cr_assert_eq(st[0].saturated, st[1].saturated, "it %d: saturation %lld vs %lld", it,
                      (long long)st[0].saturated, (long long)st[1].saturated);
         cr_assert_eq(st[0].conversions, st[1].conversions);
+        /* the profile image's statistics of the values before the clamp */
+        cr_assert_eq(st[0].observed, st[1].observed);
+        cr_assert_eq(st[0].zeros, st[1].zeros, "it %d: zeros", it);
+        cr_assert_eq(st[0].max_abs, st[1].max_abs, "it %d: max", it);
+        cr_assert_eq(st[0].hist_bins, st[1].hist_bins);
+        cr_assert_eq(memcmp(st[0].hist, st[1].hist, (size_t)st[0].hist_bins * sizeof *st[0].hist),
+                     0, "it %d: histograms differ", it);
         for (int v = 0; v < 2; v++) {
             free(acc[v]);
             xb_crossbar_stats_free(&st[v]);

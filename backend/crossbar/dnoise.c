@@ -226,7 +226,7 @@ DN_AVX512 static int64_t column_avx512(const xb_dnoise_col *a, uint64_t kr, int6
  * by xb_dnoise_column, so the same integers (crossbar/dnoise_fused_matches). */
 DN_FUSED static DN_INLINE int64_t block_fused_nt(const xb_dnoise_col *a, uint64_t kr,
                                                   const xb_dnoise_planes *b, int32_t *acc,
-                                                  const int NT) {
+                                                  int32_t *pre, const int NT) {
     const __m512i iG = _mm512_set_epi64((long long)(7 * DN_G), (long long)(6 * DN_G),
                                         (long long)(5 * DN_G), (long long)(4 * DN_G),
                                         (long long)(3 * DN_G), (long long)(2 * DN_G),
@@ -279,6 +279,7 @@ DN_FUSED static DN_INLINE int64_t block_fused_nt(const xb_dnoise_col *a, uint64_
                 __m512i y = _mm512_min_epi32(_mm512_max_epi32(pv, lo), hi);
                 satv = _mm512_mask_add_epi32(satv, _mm512_mask_cmpneq_epi32_mask(km, y, pv), satv,
                                              one);
+                if (pre) _mm512_mask_storeu_epi32(pre + (c * J + j) * pt + q0, km, pv);
                 ac = _mm512_add_epi32(ac, _mm512_sll_epi32(y, sh[j]));
             }
             _mm512_mask_storeu_epi32(acc + c * pt + q0, km, ac);
@@ -288,13 +289,14 @@ DN_FUSED static DN_INLINE int64_t block_fused_nt(const xb_dnoise_col *a, uint64_
 }
 
 DN_FUSED static int64_t block_fused(const xb_dnoise_col *a, uint64_t kr, const xb_dnoise_planes *b,
-                                    int32_t *acc) {
+                                    int32_t *acc, int32_t *pre) {
+    if (pre) return block_fused_nt(a, kr, b, acc, pre, 0); /* profile images: any table */
     switch (a->d->kmax) {
-    case 1: return block_fused_nt(a, kr, b, acc, 1);
-    case 2: return block_fused_nt(a, kr, b, acc, 2);
-    case 3: return block_fused_nt(a, kr, b, acc, 3);
-    case 4: return block_fused_nt(a, kr, b, acc, 4);
-    default: return block_fused_nt(a, kr, b, acc, 0);
+    case 1: return block_fused_nt(a, kr, b, acc, NULL, 1);
+    case 2: return block_fused_nt(a, kr, b, acc, NULL, 2);
+    case 3: return block_fused_nt(a, kr, b, acc, NULL, 3);
+    case 4: return block_fused_nt(a, kr, b, acc, NULL, 4);
+    default: return block_fused_nt(a, kr, b, acc, NULL, 0);
     }
 }
 
@@ -330,11 +332,11 @@ bool xb_dnoise_fused_ok(const xb_dnoise_col *a, int planes, int64_t W) {
 }
 
 int64_t xb_dnoise_block(const xb_dnoise_col *a, uint64_t kr, const xb_dnoise_planes *b,
-                        int32_t *acc) {
+                        int32_t *acc, int32_t *pre) {
 #if defined(__x86_64__) && defined(__GNUC__)
-    return block_fused(a, kr, b, acc);
+    return block_fused(a, kr, b, acc, pre);
 #else
-    (void)a, (void)kr, (void)b, (void)acc;
+    (void)a, (void)kr, (void)b, (void)acc, (void)pre;
     return 0;
 #endif
 }

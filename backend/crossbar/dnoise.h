@@ -78,8 +78,9 @@ bool xb_dnoise_avx512_usable(void);
  * hi) 2^(j dshift) as xb_dnoise_column gives it, S_j the column sum of
  * the level planes lb ([C][planes][W], bitsums.c's layout) with the digit
  * masks bm ([J][W][pp], xb_bits_pack), the same value xb_bits_sums stores,
- * here never stored.  No statistics (pre).  Returns the conversions that
- * clamped.  Only where xb_dnoise_fused_ok(a, planes, W). */
+ * here never stored.  pre (the profile images' statistics), when not
+ * NULL, receives S + n before the clamp at (cc J + j) pt + q.  Returns the
+ * conversions that clamped.  Only where xb_dnoise_fused_ok(a, planes, W). */
 typedef struct {
     const uint64_t *lb, *bm;
     int planes;
@@ -88,7 +89,7 @@ typedef struct {
 bool xb_dnoise_fused_usable(void);
 bool xb_dnoise_fused_ok(const xb_dnoise_col *a, int planes, int64_t W);
 int64_t xb_dnoise_block(const xb_dnoise_col *a, uint64_t kr, const xb_dnoise_planes *b,
-                        int32_t *acc);
+                        int32_t *acc, int32_t *pre);
 /* Tests: false makes xb_dnoise_fused_ok refuse, so convert.c takes the
  * sums-then-columns path (set it before any run, never during one). */
 void xb_dnoise_set_fused(bool on);
