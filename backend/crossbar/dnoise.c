@@ -223,10 +223,12 @@ DN_AVX512 static int64_t column_avx512(const xb_dnoise_col *a, uint64_t kr, int6
  * in a register and its sums are never stored.  The masks of the run's
  * digits are split into halves once per run (M, at most 64 digits x 2
  * words).  Same keys, thresholds, sums and clamp as xb_bits_sums followed
- * by xb_dnoise_column, so the same integers (crossbar/dnoise_fused_matches). */
+ * by xb_dnoise_column, so the same integers
+ * (crossbar/int_read_noise_fused_matches_unfused).  PL > 0: PL planes and
+ * two mask words (128-row blocks) as constants, so col_sums unrolls. */
 DN_FUSED static DN_INLINE int64_t block_fused_nt(const xb_dnoise_col *a, uint64_t kr,
                                                   const xb_dnoise_planes *b, int32_t *acc,
-                                                  int32_t *pre, const int NT) {
+                                                  int32_t *pre, const int NT, const int PL) {
     const __m512i iG = _mm512_set_epi64((long long)(7 * DN_G), (long long)(6 * DN_G),
                                         (long long)(5 * DN_G), (long long)(4 * DN_G),
                                         (long long)(3 * DN_G), (long long)(2 * DN_G),
@@ -235,8 +237,8 @@ DN_FUSED static DN_INLINE int64_t block_fused_nt(const xb_dnoise_col *a, uint64_
                   zv = _mm512_setzero_si512(), lo = _mm512_set1_epi32(a->lo),
                   hi = _mm512_set1_epi32(a->hi);
     const uint32_t *t = a->d->t;
-    int kmax = a->d->kmax, J = a->J, planes = b->planes;
-    int64_t W = b->W, pt = a->pt, pp = b->pp;
+    int kmax = a->d->kmax, J = a->J, planes = PL ? PL : b->planes;
+    int64_t W = PL ? 2 : b->W, pt = a->pt, pp = b->pp;
     __m512i T[4];
     for (int k = 0; k < 4; k++) T[k] = _mm512_set1_epi32(k < kmax ? (int)t[k] : 0);
     __m512i satv = zv;
@@ -290,13 +292,22 @@ DN_FUSED static DN_INLINE int64_t block_fused_nt(const xb_dnoise_col *a, uint64_
 
 DN_FUSED static int64_t block_fused(const xb_dnoise_col *a, uint64_t kr, const xb_dnoise_planes *b,
                                     int32_t *acc, int32_t *pre) {
-    if (pre) return block_fused_nt(a, kr, b, acc, pre, 0); /* profile images: any table */
+    /* profile images: any table and shape */
+    if (pre) return block_fused_nt(a, kr, b, acc, pre, 0, 0);
+    /* isaac's 2-bit cells in 128-row blocks, then any shape */
+    if (b->planes == 2 && b->W == 2) switch (a->d->kmax) {
+        case 1: return block_fused_nt(a, kr, b, acc, NULL, 1, 2);
+        case 2: return block_fused_nt(a, kr, b, acc, NULL, 2, 2);
+        case 3: return block_fused_nt(a, kr, b, acc, NULL, 3, 2);
+        case 4: return block_fused_nt(a, kr, b, acc, NULL, 4, 2);
+        default: return block_fused_nt(a, kr, b, acc, NULL, 0, 2);
+        }
     switch (a->d->kmax) {
-    case 1: return block_fused_nt(a, kr, b, acc, NULL, 1);
-    case 2: return block_fused_nt(a, kr, b, acc, NULL, 2);
-    case 3: return block_fused_nt(a, kr, b, acc, NULL, 3);
-    case 4: return block_fused_nt(a, kr, b, acc, NULL, 4);
-    default: return block_fused_nt(a, kr, b, acc, NULL, 0);
+    case 1: return block_fused_nt(a, kr, b, acc, NULL, 1, 0);
+    case 2: return block_fused_nt(a, kr, b, acc, NULL, 2, 0);
+    case 3: return block_fused_nt(a, kr, b, acc, NULL, 3, 0);
+    case 4: return block_fused_nt(a, kr, b, acc, NULL, 4, 0);
+    default: return block_fused_nt(a, kr, b, acc, NULL, 0, 0);
     }
 }
 
