@@ -218,12 +218,13 @@ DN_AVX512 static int64_t column_avx512(const xb_dnoise_col *a, uint64_t kr, int6
 }
 
 /* The fused block (dnoise.h, xb_dnoise_block): the sums of bitsums.c's
- * col_sums and column_avx512_nt's draws, conversion and combine, with the
- * loop order (run, column, digit) so that a column's combined value stays
- * in a register and its sums are never stored.  The masks of the run's
- * digits are split into halves once per run (M, at most 64 digits x 2
- * words).  Same keys, thresholds, sums and clamp as xb_bits_sums followed
- * by xb_dnoise_column, so the same integers
+ * col_sums and column_avx512_nt's draws, conversion and combine in one
+ * pass, the sums never stored.  Loop order (run, digit, column): the run's
+ * masks of one digit stay in registers (split into halves once) and each
+ * column's level words are broadcast into its ANDs, the columns' combined
+ * values kept in acc (a run's [C][16] int32, in L1) between digits.  Same
+ * keys, thresholds, sums and clamp as xb_bits_sums followed by
+ * xb_dnoise_column, so the same integers
  * (crossbar/int_read_noise_fused_matches_unfused).  PL > 0: PL planes and
  * two mask words (128-row blocks) as constants, so col_sums unrolls. */
 DN_FUSED static DN_INLINE int64_t block_fused_nt(const xb_dnoise_col *a, uint64_t kr,
@@ -238,34 +239,30 @@ DN_FUSED static DN_INLINE int64_t block_fused_nt(const xb_dnoise_col *a, uint64_
                   hi = _mm512_set1_epi32(a->hi);
     const uint32_t *t = a->d->t;
     int kmax = a->d->kmax, J = a->J, planes = PL ? PL : b->planes;
-    int64_t W = PL ? 2 : b->W, pt = a->pt, pp = b->pp;
+    int64_t W = PL ? 2 : b->W, pt = a->pt, pp = b->pp, C = b->C;
     __m512i T[4];
     for (int k = 0; k < 4; k++) T[k] = _mm512_set1_epi32(k < kmax ? (int)t[k] : 0);
     __m512i satv = zv;
-    __m128i sh[64];
-    for (int j = 0; j < J; j++) sh[j] = _mm_cvtsi32_si128(j * a->dshift);
-    /* xb_dnoise_stream(kr, cc, J, j) = kr + (cc J + j) GS */
+    /* xb_dnoise_stream(kr, cc, J, j) = kr + (cc J + j) GS: the next column's
+     * key is J GS further */
     const uint64_t GS = DN_G << 32;
-    __m512i M[64][2][2];
-    bool act[64];
+    const __m512i colstep = _mm512_set1_epi64((long long)((uint64_t)J * GS));
     for (int64_t q0 = 0; q0 < pt; q0 += DN_RUN) {
         __mmask16 km = (__mmask16)(pt - q0 >= 16 ? 0xffff : (1u << (pt - q0)) - 1);
         uint64_t step = ((uint64_t)(a->p0 + q0) / 2 + 1) * DN_G;
         for (int j = 0; j < J; j++) {
-            __m512i any = zv;
+            __m512i M[2][2], any = zv;
             for (int64_t w = 0; w < W; w++) {
-                halves(b->bm + (j * W + w) * pp + q0, M[j][w]);
-                any = _mm512_or_si512(any, _mm512_or_si512(M[j][w][0], M[j][w][1]));
+                halves(b->bm + (j * W + w) * pp + q0, M[w]);
+                any = _mm512_or_si512(any, _mm512_or_si512(M[w][0], M[w][1]));
             }
             /* a run without an active row: S = 0 (also what the sums give) */
-            act[j] = _mm512_test_epi32_mask(any, any) != 0;
-        }
-        for (int64_t c = 0; c < b->C; c++) {
-            const uint64_t *lc = b->lb + c * planes * W;
-            uint64_t key = kr + (uint64_t)c * (uint64_t)J * GS + step;
-            __m512i ac = zv;
-            for (int j = 0; j < J; j++, key += GS) {
-                __m512i h = dn_mix64x8_added(_mm512_add_epi64(_mm512_set1_epi64((long long)key), iG));
+            bool act = _mm512_test_epi32_mask(any, any) != 0;
+            __m128i sh = _mm_cvtsi32_si128(j * a->dshift);
+            __m512i hk = _mm512_add_epi64(
+                _mm512_set1_epi64((long long)(kr + (uint64_t)j * GS + step)), iG);
+            for (int64_t c = 0; c < C; c++, hk = _mm512_add_epi64(hk, colstep)) {
+                __m512i h = dn_mix64x8_added(hk);
                 __m512i v = _mm512_and_si512(h, m31), mag = zv;
                 if (NT)
                     for (int k = 0; k < NT; k++)
@@ -276,15 +273,17 @@ DN_FUSED static DN_INLINE int64_t block_fused_nt(const xb_dnoise_col *a, uint64_
                             mag, _mm512_cmplt_epu32_mask(v, _mm512_set1_epi32((int)t[k])), mag,
                             one);
                 __m512i n = _mm512_mask_sub_epi32(mag, _mm512_movepi32_mask(h), zv, mag);
-                __m512i s = act[j] ? col_sums(lc, planes, W, M[j]) : zv;
+                __m512i s = act ? col_sums(b->lb + c * planes * W, planes, W, M) : zv;
                 __m512i pv = _mm512_add_epi32(s, n);
                 __m512i y = _mm512_min_epi32(_mm512_max_epi32(pv, lo), hi);
                 satv = _mm512_mask_add_epi32(satv, _mm512_mask_cmpneq_epi32_mask(km, y, pv), satv,
                                              one);
                 if (pre) _mm512_mask_storeu_epi32(pre + (c * J + j) * pt + q0, km, pv);
-                ac = _mm512_add_epi32(ac, _mm512_sll_epi32(y, sh[j]));
+                int32_t *ap = acc + c * pt + q0;
+                __m512i ac = _mm512_sll_epi32(y, sh);
+                if (j) ac = _mm512_add_epi32(ac, _mm512_maskz_loadu_epi32(km, ap));
+                _mm512_mask_storeu_epi32(ap, km, ac);
             }
-            _mm512_mask_storeu_epi32(acc + c * pt + q0, km, ac);
         }
     }
     return _mm512_reduce_add_epi32(satv);
