@@ -240,6 +240,8 @@ DN_FUSED static DN_INLINE int64_t block_fused_nt(const xb_dnoise_col *a, uint64_
     const uint32_t *t = a->d->t;
     int kmax = a->d->kmax, J = a->J, planes = PL ? PL : b->planes;
     int64_t W = PL ? 2 : b->W, pt = a->pt, pp = b->pp, C = b->C;
+    /* locals: the stores to acc could alias *b, and b->lb was reloaded per column */
+    const uint64_t *lb = b->lb, *bm = b->bm;
     __m512i T[4];
     for (int k = 0; k < 4; k++) T[k] = _mm512_set1_epi32(k < kmax ? (int)t[k] : 0);
     __m512i satv = zv;
@@ -253,7 +255,7 @@ DN_FUSED static DN_INLINE int64_t block_fused_nt(const xb_dnoise_col *a, uint64_
         for (int j = 0; j < J; j++) {
             __m512i M[2][2], any = zv;
             for (int64_t w = 0; w < W; w++) {
-                halves(b->bm + (j * W + w) * pp + q0, M[w]);
+                halves(bm + (j * W + w) * pp + q0, M[w]);
                 any = _mm512_or_si512(any, _mm512_or_si512(M[w][0], M[w][1]));
             }
             /* a run without an active row: S = 0 (also what the sums give) */
@@ -273,7 +275,7 @@ DN_FUSED static DN_INLINE int64_t block_fused_nt(const xb_dnoise_col *a, uint64_
                             mag, _mm512_cmplt_epu32_mask(v, _mm512_set1_epi32((int)t[k])), mag,
                             one);
                 __m512i n = _mm512_mask_sub_epi32(mag, _mm512_movepi32_mask(h), zv, mag);
-                __m512i s = act ? col_sums(b->lb + c * planes * W, planes, W, M) : zv;
+                __m512i s = act ? col_sums(lb + c * planes * W, planes, W, M) : zv;
                 __m512i pv = _mm512_add_epi32(s, n);
                 __m512i y = _mm512_min_epi32(_mm512_max_epi32(pv, lo), hi);
                 satv = _mm512_mask_add_epi32(satv, _mm512_mask_cmpneq_epi32_mask(km, y, pv), satv,
