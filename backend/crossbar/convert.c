@@ -74,6 +74,21 @@ static int32_t clamp_i32(double v) {
     return (int32_t)llrint(v);
 }
 
+/* clamp_i32 of a - offw x xsum where every value is an integer (the integer
+ * read noise: accd holds exact integer sums, offw is an integer): then
+ * llrint is the conversion itself and no NaN can occur, so the clamp in
+ * double and a truncating conversion give the same int32 as clamp_i32, in a
+ * loop that vectorises (clamp_i32 called libm's llrint per output). */
+static void clamp_integral(const double *restrict a, double offw, const int64_t *restrict xsum,
+                           int64_t pt, int32_t *restrict out) {
+    for (int64_t q = 0; q < pt; q++) {
+        double v = a[q] - offw * (double)xsum[q];
+        v = v > 2147483647.0 ? 2147483647.0 : v;
+        v = v < -2147483648.0 ? -2147483648.0 : v;
+        out[q] = (int32_t)v;
+    }
+}
+
 /* Digits of row block [k0, k0+kb) for positions [p0, p0+pt), packed for
  * igemm: column j*pt + q holds digit j of x[k][p0+q]. */
 static void pack_digits(const xb_crossbar_config *c, const uint8_t *x, int64_t P, int64_t k0,
@@ -172,6 +187,7 @@ typedef struct {
     xb_dnoise dtab;     /* ... its threshold table */
     uint64_t ikey;      /* ... its stream of this image */
     xb_dnoise_stat dstat; /* ... the profile statistics of this call */
+    int32_t *dn_acc;    /* ... the fused block's combined columns [C][pt], or NULL */
     double pow2[64];
     /* the current chunk [p0, p0+pt) and row block r = [k0, k0+kb) */
     int64_t p0, pt, cols, r, k0, kb;
@@ -183,16 +199,25 @@ typedef struct {
 /* Integer read noise, popcount sums: each (digit, 16-position run) whose
  * masks are all zero is marked in s->zrun (its sums are 0 in every
  * column), the others' sums go to their usual place in s->S. */
+/* Whether a 16-position run has an active row: the OR of its mask words
+ * (m: the run's first word of level word 0, pp apart per level word), in
+ * 8 independent lanes so that it vectorises (one scalar OR chain waited on
+ * every load: 4% of the read-noise run). */
+static bool run_active(const uint64_t *restrict m, int64_t W, int64_t pp) {
+    uint64_t a[8] = {0};
+    for (int64_t w = 0; w < W; w++)
+        for (int i = 0; i < 16; i++) a[i & 7] |= m[w * pp + i];
+    return (a[0] | a[1] | a[2] | a[3] | a[4] | a[5] | a[6] | a[7]) != 0;
+}
+
 static void dn_sums(full_run *f, int64_t blk, const uint64_t *bm) {
     const xb_crossbar_layer *l = f->l;
     const scratch_t *s = f->s;
     int64_t pp = xb_bits_ppad(f->pt), W = l->lev_words, nruns = (f->pt + 15) / 16;
     for (int j = 0; j < f->J; j++)
         for (int64_t q0 = 0; q0 < f->pt; q0 += 16) {
-            uint64_t any = 0;
-            for (int64_t w = 0; w < W; w++)
-                for (int64_t q = q0; q < q0 + 16; q++) any |= bm[(j * W + w) * pp + q];
-            s->zrun[j * nruns + q0 / 16] = any == 0;
+            bool any = run_active(bm + j * W * pp + q0, W, pp);
+            s->zrun[j * nruns + q0 / 16] = !any;
             if (!any) continue;
             uint8_t jj = (uint8_t)j;
             int32_t qq = (int32_t)q0;
@@ -204,6 +229,40 @@ static void dn_sums(full_run *f, int64_t blk, const uint64_t *bm) {
     if (f->flr) digit_sums(f->c, f->x, f->P, f->k0, f->kb, f->p0, f->pt, false, s->dsum);
 }
 
+/* The arguments of the integer read noise for this chunk and block. */
+static xb_dnoise_col dn_args(const full_run *f) {
+    const xb_crossbar_config *c = f->c;
+    return (xb_dnoise_col){.d = &f->dtab, .lo = c->lossless ? INT32_MIN : (int32_t)c->code_lo,
+                           .hi = c->lossless ? INT32_MAX : (int32_t)c->code_hi, .J = f->J,
+                           .dshift = f->d, .pt = f->pt, .p0 = f->p0};
+}
+
+static uint64_t dn_block_key(const full_run *f) {
+    return xb_hash4(f->ikey, (uint64_t)f->g, (uint64_t)f->r, 0);
+}
+
+/* Integer read noise, sums and conversions of the block fused (dnoise.h,
+ * xb_dnoise_block) when the CPU has it, for single columns.  The column
+ * sums are never stored; dn_column then only adds f->dn_acc's columns (and
+ * gives a profile image's values before the clamp, in vbuf, to the
+ * statistics). */
+static bool dn_fuse(full_run *f, int64_t blk, const uint64_t *bm) {
+    const xb_crossbar_layer *l = f->l;
+    xb_dnoise_col a = dn_args(f);
+    if (f->c->signed_pair || !xb_dnoise_fused_ok(&a, l->lev_planes, l->lev_words))
+        return false;
+    int64_t W = l->lev_words;
+    xb_dnoise_planes b = {.lb = l->levbits + (size_t)(blk * f->C * l->lev_planes * W),
+                          .bm = bm, .planes = l->lev_planes, .W = W,
+                          .pp = xb_bits_ppad(f->pt), .C = f->C};
+    f->dn_acc = (int32_t *)(void *)f->s->noise; /* [C][pt] fits its [C][J pt] floats */
+    int32_t *pre = f->profile && f->st ? (int32_t *)(void *)f->s->vbuf : NULL; /* [C][J pt] */
+    f->sat += xb_dnoise_block(&a, dn_block_key(f), &b, f->dn_acc, pre);
+    f->flr = l->flipped ? l->flipped + blk * f->C : NULL;
+    if (f->flr) digit_sums(f->c, f->x, f->P, f->k0, f->kb, f->p0, f->pt, false, f->s->dsum);
+    return true;
+}
+
 /* Column sums of the block into s->S; with flip also the digit sums. */
 static void block_sums(full_run *f) {
     const xb_crossbar_layer *l = f->l;
@@ -211,11 +270,12 @@ static void block_sums(full_run *f) {
     const scratch_t *s = f->s;
     int64_t blk = f->g * l->R + f->r;
     f->zrun = false;
+    f->dn_acc = NULL;
     if (l->levbits) { /* 1-bit digits: popcounts of bit planes, every run */
         uint64_t *bm;
         xb_bits_pack(l, f->x, f->P, f->k0, f->kb, f->p0, f->pt, s->bits, &bm);
         if (f->dn) { /* runs without an active row hold S = 0: not formed */
-            dn_sums(f, blk, bm);
+            if (!dn_fuse(f, blk, bm)) dn_sums(f, blk, bm);
             return;
         }
         int64_t nr = 0;
@@ -430,15 +490,20 @@ static void dn_column(full_run *f, int64_t cc, int64_t col, double coef, double 
     const xb_crossbar_config *c = f->c;
     const scratch_t *s = f->s;
     int64_t pt = f->pt;
+    if (f->dn_acc) { /* converted with the sums (dn_fuse) */
+        const int32_t *acc = f->dn_acc + cc * pt;
+        for (int64_t q = 0; q < pt; q++) an[q] += coef * (double)acc[q];
+        if (f->profile && f->st)
+            xb_dnoise_stat_add(&f->dstat, f->st, (int32_t *)(void *)s->vbuf + cc * f->cols,
+                               f->cols);
+        return;
+    }
     const int32_t *Sp = (const int32_t *)s->S + col * f->cols;
     const int32_t *Sn = c->signed_pair ? Sp + f->N * f->cols : NULL;
     int32_t *acc = (int32_t *)(void *)s->noise, *pre = NULL;
     if (f->profile && f->st) pre = (int32_t *)(void *)s->vbuf;
-    xb_dnoise_col a = {.d = &f->dtab, .lo = c->lossless ? INT32_MIN : (int32_t)c->code_lo,
-                       .hi = c->lossless ? INT32_MAX : (int32_t)c->code_hi, .J = f->J,
-                       .dshift = f->d, .pt = pt, .p0 = f->p0};
-    uint64_t kr = xb_hash4(f->ikey, (uint64_t)f->g, (uint64_t)f->r, 0);
-    f->sat += xb_dnoise_column(&a, kr, cc, Sp, Sn, f->zrun ? s->zrun : NULL, acc, pre);
+    xb_dnoise_col a = dn_args(f);
+    f->sat += xb_dnoise_column(&a, dn_block_key(f), cc, Sp, Sn, f->zrun ? s->zrun : NULL, acc, pre);
     for (int64_t q = 0; q < pt; q++) an[q] += coef * (double)acc[q];
     if (pre) xb_dnoise_stat_add(&f->dstat, f->st, pre, f->cols);
 }
@@ -524,8 +589,12 @@ static void full_chunk(full_run *f, int32_t *acc) {
         double offw = l->center       ? -(double)l->center[f->g * N + n]
                       : c->differential ? 0.0
                                         : ldexp(1.0, c->weight_bits - 1);
-        for (int64_t q = 0; q < pt; q++)
-            acc[n * P + f->p0 + q] = clamp_i32(s->accd[n * pt + q] - offw * (double)s->xsum[q]);
+        if (f->dn)
+            clamp_integral(s->accd + n * pt, offw, s->xsum, pt, acc + n * P + f->p0);
+        else
+            for (int64_t q = 0; q < pt; q++)
+                acc[n * P + f->p0 + q] =
+                    clamp_i32(s->accd[n * pt + q] - offw * (double)s->xsum[q]);
     }
 }
 

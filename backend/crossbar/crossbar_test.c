@@ -5,6 +5,7 @@
 
 #include "backend/crossbar/bitsums.h"
 #include "backend/crossbar/crossbar.h"
+#include "backend/crossbar/dnoise.h"
 #include "backend/crossbar/internal.h"
 #include "backend/crossbar/rng.h"
 #include "backend/crossbar/geometry.h"
@@ -1710,4 +1711,81 @@ Test(crossbar, int_read_noise_only_where_exact) {
     l = xb_crossbar_layer_new(&c, w, &ctx);
     cr_assert_not(xb_crossbar_int_noise(l));
     xb_crossbar_layer_free(l);
+}
+
+/* The fused block of the integer read noise (dnoise.h, xb_dnoise_block:
+ * popcount sums and conversions in one pass) against the sums-then-columns
+ * path it replaces: the same outputs and saturation counts, bit for bit,
+ * over random layers (1-bit DACs, 64- and 128-row blocks so one or two mask
+ * words, 1-3 level planes, offset, differential, center and flipped
+ * columns, clipping and lossless ADCs, sigma with 1-4 and more thresholds,
+ * sparse inputs so that some 16-position runs have no active row, and
+ * position counts that end in a partial run and span several chunks), and
+ * a profile image's statistics of the values before the clamp. */
+Test(crossbar, int_read_noise_fused_matches_unfused) {
+    rng_state = 2718;
+    static const double sig[] = {0.2, 0.5, 0.9, 1.3, 2.5};
+    int fused_layers = 0;
+    for (int it = 0; it < 40; it++) {
+        int wb = 2 + (int)(rnd() % 7), xb = 1 + (int)(rnd() % 8), cell = 1 + (int)(rnd() % 3);
+        int diff = (int)(rnd() % 4), adc_bits = 3 + (int)(rnd() % 6);
+        int64_t K = 1 + rnd() % 300, N = 1 + rnd() % 9, P = 1 + rnd() % 700;
+        xb_crossbar_config c = base_cfg(K, N, 1 + (int)(rnd() % 2), (rnd() & 1) ? 128 : 64, wb, xb,
+                                        1, cell, diff);
+        c.read_sigma = sig[it % 5];
+        if (it % 4) {
+            c.lossless = false;
+            c.code_lo = 0, c.code_hi = (1 << adc_bits) - 1;
+        } else {
+            c.code_lo = -(1 << 30), c.code_hi = 1 << 30;
+        }
+        int8_t *w = malloc((size_t)(c.groups * N * K));
+        uint8_t *x = malloc((size_t)(c.groups * K * P));
+        fill(w, x, c.groups * N * K, c.groups * K * P, wb, xb);
+        /* sparse inputs (ReLU layers): runs of 16 positions with no active row */
+        int zshare = (int)(rnd() % 4);
+        for (int64_t i = 0; i < c.groups * K * P; i++)
+            if ((int)(rnd() % 4) < zshare) x[i] = 0;
+        xb_ctx ctx = {0};
+        xb_crossbar_layer *l = xb_crossbar_layer_new(&c, w, &ctx);
+        cr_assert_not_null(l, "%s", ctx.msg);
+        cr_assert(xb_crossbar_int_noise(l), "it %d: the integer read noise does not apply", it);
+        fused_layers += l->levbits != NULL;
+        int64_t NP = N * P;
+        int32_t *acc[2];
+        xb_crossbar_stats st[2];
+        void *scr = malloc(xb_crossbar_scratch_bytes(l, P));
+        for (int v = 0; v < 2; v++) {
+            acc[v] = malloc((size_t)(c.groups * NP) * 4);
+            cr_assert_eq(xb_crossbar_stats_init(&st[v], l, &ctx), XB_OK);
+            xb_dnoise_set_fused(v == 0);
+            for (int64_t g = 0; g < c.groups; g++)
+                for (int64_t img = 0; img < 3; img++)
+                    xb_crossbar_matmul(l, (int)g, x + g * K * P, P, img + 10 * it, img == 0,
+                                       acc[v] + g * NP, scr, &st[v]);
+        }
+        xb_dnoise_set_fused(true);
+        cr_assert_eq(memcmp(acc[0], acc[1], (size_t)(c.groups * NP) * 4), 0, "it %d: outputs differ",
+                     it);
+        cr_assert_eq(st[0].saturated, st[1].saturated, "it %d: saturation %lld vs %lld", it,
+                     (long long)st[0].saturated, (long long)st[1].saturated);
+        cr_assert_eq(st[0].conversions, st[1].conversions);
+        /* the profile image's statistics of the values before the clamp */
+        cr_assert_eq(st[0].observed, st[1].observed);
+        cr_assert_eq(st[0].zeros, st[1].zeros, "it %d: zeros", it);
+        cr_assert_eq(st[0].max_abs, st[1].max_abs, "it %d: max", it);
+        cr_assert_eq(st[0].hist_bins, st[1].hist_bins);
+        cr_assert_eq(memcmp(st[0].hist, st[1].hist, (size_t)st[0].hist_bins * sizeof *st[0].hist),
+                     0, "it %d: histograms differ", it);
+        for (int v = 0; v < 2; v++) {
+            free(acc[v]);
+            xb_crossbar_stats_free(&st[v]);
+        }
+        free(scr);
+        xb_crossbar_layer_free(l);
+        free(w);
+        free(x);
+    }
+    /* the fused block serves layers with popcount planes (CPU with VPOPCNTDQ) */
+    if (xb_dnoise_fused_usable()) cr_assert_gt(fused_layers, 20);
 }

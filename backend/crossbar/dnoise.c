@@ -12,6 +12,8 @@
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
+
+#include "backend/crossbar/bitsums_simd.h"
 #endif
 
 #define DN_G 0x9e3779b97f4a7c15ull
@@ -121,6 +123,7 @@ static int64_t column_portable(const xb_dnoise_col *a, uint64_t kr, int64_t cc, 
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define DN_AVX512 __attribute__((target("avx512f,avx512dq,popcnt")))
+#define DN_FUSED __attribute__((target("avx512f,avx512dq,avx512bw,avx512vpopcntdq,popcnt")))
 
 bool xb_dnoise_avx512_usable(void) {
     __builtin_cpu_init();
@@ -214,14 +217,141 @@ DN_AVX512 static int64_t column_avx512(const xb_dnoise_col *a, uint64_t kr, int6
     }
 }
 
+/* The fused block (dnoise.h, xb_dnoise_block): the sums of bitsums.c's
+ * col_sums and column_avx512_nt's draws, conversion and combine in one
+ * pass, the sums never stored.  Loop order (run, digit, column): the run's
+ * masks of one digit stay in registers (split into halves once) and each
+ * column's level words are broadcast into its ANDs, the columns' combined
+ * values kept in acc (a run's [C][16] int32, in L1) between digits.  Same
+ * keys, thresholds, sums and clamp as xb_bits_sums followed by
+ * xb_dnoise_column, so the same integers
+ * (crossbar/int_read_noise_fused_matches_unfused).  PL > 0: PL planes and
+ * two mask words (128-row blocks) as constants, so col_sums unrolls. */
+DN_FUSED static DN_INLINE int64_t block_fused_nt(const xb_dnoise_col *a, uint64_t kr,
+                                                  const xb_dnoise_planes *b, int32_t *acc,
+                                                  int32_t *pre, const int NT, const int PL) {
+    const __m512i iG = _mm512_set_epi64((long long)(7 * DN_G), (long long)(6 * DN_G),
+                                        (long long)(5 * DN_G), (long long)(4 * DN_G),
+                                        (long long)(3 * DN_G), (long long)(2 * DN_G),
+                                        (long long)DN_G, 0);
+    const __m512i m31 = _mm512_set1_epi32(0x7fffffff), one = _mm512_set1_epi32(1),
+                  zv = _mm512_setzero_si512(), lo = _mm512_set1_epi32(a->lo),
+                  hi = _mm512_set1_epi32(a->hi);
+    const uint32_t *t = a->d->t;
+    int kmax = a->d->kmax, J = a->J, planes = PL ? PL : b->planes;
+    int64_t W = PL ? 2 : b->W, pt = a->pt, pp = b->pp, C = b->C;
+    /* locals: the stores to acc could alias *b, and b->lb was reloaded per column */
+    const uint64_t *lb = b->lb, *bm = b->bm;
+    __m512i T[4];
+    for (int k = 0; k < 4; k++) T[k] = _mm512_set1_epi32(k < kmax ? (int)t[k] : 0);
+    __m512i satv = zv;
+    /* xb_dnoise_stream(kr, cc, J, j) = kr + (cc J + j) GS: the next column's
+     * key is J GS further */
+    const uint64_t GS = DN_G << 32;
+    const __m512i colstep = _mm512_set1_epi64((long long)((uint64_t)J * GS));
+    for (int64_t q0 = 0; q0 < pt; q0 += DN_RUN) {
+        __mmask16 km = (__mmask16)(pt - q0 >= 16 ? 0xffff : (1u << (pt - q0)) - 1);
+        uint64_t step = ((uint64_t)(a->p0 + q0) / 2 + 1) * DN_G;
+        for (int j = 0; j < J; j++) {
+            __m512i M[2][2], any = zv;
+            for (int64_t w = 0; w < W; w++) {
+                halves(bm + (j * W + w) * pp + q0, M[w]);
+                any = _mm512_or_si512(any, _mm512_or_si512(M[w][0], M[w][1]));
+            }
+            /* a run without an active row: S = 0 (also what the sums give) */
+            bool act = _mm512_test_epi32_mask(any, any) != 0;
+            __m128i sh = _mm_cvtsi32_si128(j * a->dshift);
+            __m512i hk = _mm512_add_epi64(
+                _mm512_set1_epi64((long long)(kr + (uint64_t)j * GS + step)), iG);
+            for (int64_t c = 0; c < C; c++, hk = _mm512_add_epi64(hk, colstep)) {
+                __m512i h = dn_mix64x8_added(hk);
+                __m512i v = _mm512_and_si512(h, m31), mag = zv;
+                if (NT)
+                    for (int k = 0; k < NT; k++)
+                        mag = _mm512_mask_add_epi32(mag, _mm512_cmplt_epu32_mask(v, T[k]), mag, one);
+                else
+                    for (int k = 0; k < kmax; k++)
+                        mag = _mm512_mask_add_epi32(
+                            mag, _mm512_cmplt_epu32_mask(v, _mm512_set1_epi32((int)t[k])), mag,
+                            one);
+                __m512i n = _mm512_mask_sub_epi32(mag, _mm512_movepi32_mask(h), zv, mag);
+                __m512i s = act ? col_sums(lb + c * planes * W, planes, W, M) : zv;
+                __m512i pv = _mm512_add_epi32(s, n);
+                __m512i y = _mm512_min_epi32(_mm512_max_epi32(pv, lo), hi);
+                satv = _mm512_mask_add_epi32(satv, _mm512_mask_cmpneq_epi32_mask(km, y, pv), satv,
+                                             one);
+                if (pre) _mm512_mask_storeu_epi32(pre + (c * J + j) * pt + q0, km, pv);
+                int32_t *ap = acc + c * pt + q0;
+                __m512i ac = _mm512_sll_epi32(y, sh);
+                if (j) ac = _mm512_add_epi32(ac, _mm512_maskz_loadu_epi32(km, ap));
+                _mm512_mask_storeu_epi32(ap, km, ac);
+            }
+        }
+    }
+    return _mm512_reduce_add_epi32(satv);
+}
+
+DN_FUSED static int64_t block_fused(const xb_dnoise_col *a, uint64_t kr, const xb_dnoise_planes *b,
+                                    int32_t *acc, int32_t *pre) {
+    /* profile images: any table and shape */
+    if (pre) return block_fused_nt(a, kr, b, acc, pre, 0, 0);
+    /* isaac's 2-bit cells in 128-row blocks, then any shape */
+    if (b->planes == 2 && b->W == 2) switch (a->d->kmax) {
+        case 1: return block_fused_nt(a, kr, b, acc, NULL, 1, 2);
+        case 2: return block_fused_nt(a, kr, b, acc, NULL, 2, 2);
+        case 3: return block_fused_nt(a, kr, b, acc, NULL, 3, 2);
+        case 4: return block_fused_nt(a, kr, b, acc, NULL, 4, 2);
+        default: return block_fused_nt(a, kr, b, acc, NULL, 0, 2);
+        }
+    switch (a->d->kmax) {
+    case 1: return block_fused_nt(a, kr, b, acc, NULL, 1, 0);
+    case 2: return block_fused_nt(a, kr, b, acc, NULL, 2, 0);
+    case 3: return block_fused_nt(a, kr, b, acc, NULL, 3, 0);
+    case 4: return block_fused_nt(a, kr, b, acc, NULL, 4, 0);
+    default: return block_fused_nt(a, kr, b, acc, NULL, 0, 0);
+    }
+}
+
+bool xb_dnoise_fused_usable(void) {
+    __builtin_cpu_init();
+    return xb_dnoise_avx512_usable() && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vpopcntdq");
+}
+
 /* The CPU is asked once, before any thread starts (as rng.c does). */
-static int dn_avx512_ok = -1;
+static int dn_avx512_ok = -1, dn_fused_ok = -1;
 __attribute__((constructor)) static void dnoise_dispatch_init(void) {
     dn_avx512_ok = xb_dnoise_avx512_usable();
+    dn_fused_ok = xb_dnoise_fused_usable();
 }
 #else
 bool xb_dnoise_avx512_usable(void) { return false; }
+bool xb_dnoise_fused_usable(void) { return false; }
 #endif
+
+static bool fused_off; /* xb_dnoise_set_fused(false): tests compare both paths */
+void xb_dnoise_set_fused(bool on) { fused_off = !on; }
+
+bool xb_dnoise_fused_ok(const xb_dnoise_col *a, int planes, int64_t W) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    bool cpu = dn_fused_ok >= 0 ? dn_fused_ok : xb_dnoise_fused_usable();
+    return !fused_off && cpu && !(a->p0 & 1) && a->J <= 64 && W >= 1 && W <= 2 && planes >= 1 &&
+           planes <= 8;
+#else
+    (void)a, (void)planes, (void)W;
+    return false;
+#endif
+}
+
+int64_t xb_dnoise_block(const xb_dnoise_col *a, uint64_t kr, const xb_dnoise_planes *b,
+                        int32_t *acc, int32_t *pre) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    return block_fused(a, kr, b, acc, pre);
+#else
+    (void)a, (void)kr, (void)b, (void)acc, (void)pre;
+    return 0;
+#endif
+}
 
 int64_t xb_dnoise_column_impl(xb_dnoise_impl impl, const xb_dnoise_col *a, uint64_t kr,
                               int64_t cc, const int32_t *Sp, const int32_t *Sn,

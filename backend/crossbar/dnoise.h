@@ -72,6 +72,28 @@ int64_t xb_dnoise_column_impl(xb_dnoise_impl impl, const xb_dnoise_col *a, uint6
                               const uint8_t *zero, int32_t *acc, int32_t *pre);
 bool xb_dnoise_avx512_usable(void);
 
+/* A whole row block in one pass, popcount sums and conversions fused
+ * (AVX-512 with VPOPCNTDQ): for every conversion column cc < C (single
+ * columns, no signed pairs) acc[cc pt + q] = sum_j clamp(S_j[q] + n_jq, lo,
+ * hi) 2^(j dshift) as xb_dnoise_column gives it, S_j the column sum of
+ * the level planes lb ([C][planes][W], bitsums.c's layout) with the digit
+ * masks bm ([J][W][pp], xb_bits_pack), the same value xb_bits_sums stores,
+ * here never stored.  pre (the profile images' statistics), when not
+ * NULL, receives S + n before the clamp at (cc J + j) pt + q.  Returns the
+ * conversions that clamped.  Only where xb_dnoise_fused_ok(a, planes, W). */
+typedef struct {
+    const uint64_t *lb, *bm;
+    int planes;
+    int64_t W, pp, C;
+} xb_dnoise_planes;
+bool xb_dnoise_fused_usable(void);
+bool xb_dnoise_fused_ok(const xb_dnoise_col *a, int planes, int64_t W);
+int64_t xb_dnoise_block(const xb_dnoise_col *a, uint64_t kr, const xb_dnoise_planes *b,
+                        int32_t *acc, int32_t *pre);
+/* Tests: false makes xb_dnoise_fused_ok refuse, so convert.c takes the
+ * sums-then-columns path (set it before any run, never during one). */
+void xb_dnoise_set_fused(bool on);
+
 /* The profile images' statistics of the values S + n before the clamp:
  * stat_value (internal.h) of each, as integers (no rounding needed); values
  * past either end of the histogram go to its end bins. */
