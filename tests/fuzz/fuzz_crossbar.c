@@ -17,8 +17,13 @@
  * (conversions, saturations, observed values, zeros, maximum, histogram)
  * must be equal, and a lossless layer must give the integer product.  When
  * the layer sorts its corrections, a third run with stale thresholds (the
- * unsorted correction path) must agree too.  Any difference aborts, which
- * libFuzzer records as a crash. */
+ * unsorted correction path) must agree too.
+ *
+ * With read noise (header byte 13), on the integer read-noise path of
+ * 1-LSB ADCs (dnoise.c), the fused AVX-512 block of sums and conversions
+ * must give the same outputs and statistics as the sums-then-columns path,
+ * on an ordinary and on a profiled image: the same draws either way.  Any
+ * difference aborts, which libFuzzer records as a crash. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +31,8 @@
 
 #include "backend/crossbar/bitsums.h"
 #include "backend/crossbar/crossbar.h"
+#include "backend/crossbar/dnoise.h"
+#include "backend/crossbar/internal.h"
 
 enum { HDR = 16 };
 
@@ -92,6 +99,8 @@ static bool make_cfg(const uint8_t *h, xb_crossbar_config *c, int64_t *P) {
     c->w_slices = (mb + c->cell_bits - 1) / c->cell_bits;
     cfg_slices(c, h[7]);
     cfg_adc(c, h[8], h[9]);
+    static const double sigma[8] = {0, 0, 0, 0, 0.2, 0.5, 1.0, 2.5};
+    c->read_sigma = sigma[h[13] % 8];
     c->seed = 7;
     *P = h[10] % 4 == 0 ? 1 : 1 + h[11] % 96;
     return c->w_slices <= 16;
@@ -203,6 +212,27 @@ static void compare(way_t *ref, way_t *fast, const uint8_t *x, int64_t P, int64_
     }
 }
 
+/* Read noise: the fused block against the unfused path, same layer. */
+static void compare_noise(way_t *v, const uint8_t *x, int64_t P, int64_t out) {
+    int32_t *acc0 = malloc((size_t)out * sizeof(int32_t));
+    check(acc0 != NULL, "allocation", -1);
+    xb_ctx ctx = {0};
+    xb_crossbar_stats st0;
+    check(xb_crossbar_stats_init(&st0, v->l, &ctx) == XB_OK, "stats_init", -1);
+    for (int profile = 1; profile >= 0; profile--) {
+        xb_crossbar_stats_clear(&st0);
+        xb_crossbar_stats_clear(&v->st);
+        xb_dnoise_set_fused(false);
+        run(v->l, x, P, profile, acc0, &st0, v->scratch);
+        xb_dnoise_set_fused(true);
+        run(v->l, x, P, profile, v->acc, &v->st, v->scratch);
+        check(!memcmp(acc0, v->acc, (size_t)out * sizeof(int32_t)), "noisy output", 4 + profile);
+        same_stats(&st0, &v->st, true, 4 + profile);
+    }
+    xb_crossbar_stats_free(&st0);
+    free(acc0);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < HDR) return 0;
     xb_crossbar_config c;
@@ -219,7 +249,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     way_t ref, fast;
     bool ok = way_open(&ref, &c, w, P, out);
     check(way_open(&fast, &c, w, P, out) == ok, "layer build (one way failed)", -1);
-    if (ok) {
+    if (ok && c.read_sigma > 0) {
+        if (xb_crossbar_int_noise(fast.l)) compare_noise(&fast, x, P, out);
+    } else if (ok) {
         ref.l->path = XB_XPATH_FULL; /* every conversion simulated: the reference */
         compare(&ref, &fast, x, P, out, 0);
         if (c.lossless && c.lsb == 1) {
