@@ -445,9 +445,9 @@ run_cols(xb_hist_bits *b, int cls, const uint64_t *lb, int64_t C, int planes, in
  * PLANES and W are compile-time where the callers pass constants. */
 XB_BITS_TARGET static inline __attribute__((always_inline)) void
 cls_sums(xb_hist_bits *b, int cls, const uint64_t *lb, int64_t C, int planes, int64_t W,
-         uint64_t (*m)[CLS_POS + 16], int64_t np, int32_t *buf) {
+         uint64_t (*m)[CLS_POS + 32], int64_t np, int32_t *buf) {
     int64_t n = 0;
-    for (int64_t w = 0; w < W; w++) /* lanes past np: no rows */
+    for (int64_t w = 0; w < W && np % 16; w++) /* lanes past np: no rows (a last call) */
         memset(m[w] + np, 0, 16 * sizeof(uint64_t));
     for (int64_t i0 = 0; i0 < np; i0 += 16) {
         int64_t wd = np - i0 < 16 ? np - i0 : 16;
@@ -474,69 +474,95 @@ cls_sums(xb_hist_bits *b, int cls, const uint64_t *lb, int64_t C, int planes, in
 }
 
 XB_BITS_TARGET static void cls_w2p2(xb_hist_bits *b, int cls, const uint64_t *lb, int64_t C,
-                                    uint64_t (*m)[CLS_POS + 16], int64_t np, int32_t *buf) {
+                                    uint64_t (*m)[CLS_POS + 32], int64_t np, int32_t *buf) {
     cls_sums(b, cls, lb, C, 2, 2, m, np, buf);
 }
 
 XB_BITS_TARGET static void cls_any(xb_hist_bits *b, int cls, const uint64_t *lb, int64_t C,
-                                   int planes, int64_t W, uint64_t (*m)[CLS_POS + 16], int64_t np,
+                                   int planes, int64_t W, uint64_t (*m)[CLS_POS + 32], int64_t np,
                                    int32_t *buf) {
     cls_sums(b, cls, lb, C, planes, W, m, np, buf);
 }
 
 typedef struct {
-    uint64_t m[NCLS][2][CLS_POS + 16]; /* class, mask word (W <= 2: 128 rows), position */
+    uint64_t m[NCLS][2][CLS_POS + 32]; /* class, mask word (W <= 2: 128 rows), position */
     int64_t n[NCLS];
 } cls_buf;
 
-static void cls_flush(xb_hist_bits *b, int cls, const uint64_t *lb, int64_t C, int planes,
-                      int64_t W, cls_buf *cb, int32_t *buf) {
-    if (planes == 2 && W == 2)
-        cls_w2p2(b, cls, lb, C, cb->m[cls], cb->n[cls], buf);
+typedef struct {
+    const uint64_t *lb; /* the block's level planes */
+    int64_t C, W;
+    int planes;
+} cls_layer;
+
+/* Class cls's first np positions counted, the rest moved to the front. */
+static void cls_flush(xb_hist_bits *b, int cls, const cls_layer *y, cls_buf *cb, int64_t np,
+                      int32_t *buf) {
+    if (y->planes == 2 && y->W == 2)
+        cls_w2p2(b, cls, y->lb, y->C, cb->m[cls], np, buf);
     else
-        cls_any(b, cls, lb, C, planes, W, cb->m[cls], cb->n[cls], buf);
-    cb->n[cls] = 0;
+        cls_any(b, cls, y->lb, y->C, y->planes, y->W, cb->m[cls], np, buf);
+    int64_t rest = cb->n[cls] - np;
+    for (int64_t w = 0; w < y->W; w++)
+        memmove(cb->m[cls][w], cb->m[cls][w] + np, (size_t)rest * sizeof(uint64_t));
+    cb->n[cls] = rest;
 }
 
-/* The runs' positions sorted into the classes (no branch on the class:
- * X1 varies from position to position), each class's sums counted when it
- * has CLS_POS positions and at the end; returns the X1 = 0 positions. */
-static int64_t runs_classed(xb_hist_bits *b, const uint64_t *lb, int64_t C, int planes, int64_t W,
-                            const uint64_t *bm, int64_t pp, int64_t pt, const uint8_t *qj,
-                            const int32_t *qcols, int64_t nr, const uint8_t *x1) {
+/* The runs' positions sorted into the classes by vector compares and
+ * compresses (X1 varies from position to position: no branch on it), each
+ * class counted when it has CLS_POS positions and at the end; returns the
+ * X1 = 0 positions. */
+XB_BITS_TARGET __attribute__((target("avx512vl"))) static int64_t
+runs_classed(xb_hist_bits *b, const cls_layer *y, const uint64_t *bm, int64_t pp, int64_t pt,
+             const uint8_t *qj, const int32_t *qcols, int64_t nr, const uint8_t *x1) {
     _Alignas(64) int32_t buf[FUSE_VALUES + 16];
     cls_buf cb;
     memset(cb.n, 0, sizeof cb.n);
-    int top = (1 << planes) - 1, limA = 31 / top, limB = 63 / top; /* X1 <= lim: S <= 31, 63 */
-    int64_t zpos = 0;
+    int top = (1 << y->planes) - 1; /* X1 <= lim: S <= 31 (A), 63 (B) */
+    const __m128i limA = _mm_set1_epi8((char)(31 / top)), limB = _mm_set1_epi8((char)(63 / top));
+    int64_t zpos = 0, W = y->W;
     for (int64_t ri = 0; ri < nr; ri++) {
         int64_t q0 = qcols[ri], wd = pt - q0 < 16 ? pt - q0 : 16;
-        const uint8_t *xr = x1 + (int64_t)qj[ri] * pt + q0;
+        __mmask16 in = (__mmask16)(wd >= 16 ? 0xffff : (1u << wd) - 1);
+        __m128i x = _mm_maskz_loadu_epi8(in, (const void *)(x1 + (int64_t)qj[ri] * pt + q0));
+        __mmask16 nz = _mm_mask_test_epi8_mask(in, x, x),
+                  gA = _mm_mask_cmpgt_epu8_mask(in, x, limA),
+                  gB = _mm_mask_cmpgt_epu8_mask(in, x, limB);
+        zpos += __builtin_popcount((unsigned)(in & ~nz));
+        const __mmask16 k[NCLS] = {0, (__mmask16)(nz & ~gA), (__mmask16)(gA & ~gB), gB};
         const uint64_t *m = bm + (int64_t)qj[ri] * W * pp + q0;
-        for (int64_t i = 0; i < wd; i++) {
-            int x = xr[i], c = (x > 0) + (x > limA) + (x > limB);
-            int64_t k = cb.n[c]++;
-            cb.m[c][0][k] = m[i];
-            if (W > 1) cb.m[c][1][k] = m[pp + i];
-            if (c != CLS_Z && k + 1 == CLS_POS) cls_flush(b, c, lb, C, planes, W, &cb, buf);
+        for (int c = CLS_A; c < NCLS; c++) {
+            int64_t n = cb.n[c];
+            unsigned lo = k[c] & 0xff, hi = k[c] >> 8;
+            int64_t plo = __builtin_popcount(lo);
+            for (int64_t w = 0; w < W; w++) { /* register compresses, plain stores */
+                uint64_t *d = cb.m[c][w] + n;
+                _mm512_storeu_si512((void *)d, _mm512_maskz_compress_epi64(
+                                                   (__mmask8)lo, _mm512_loadu_si512(m + w * pp)));
+                _mm512_storeu_si512((void *)(d + plo),
+                                    _mm512_maskz_compress_epi64(
+                                        (__mmask8)hi, _mm512_loadu_si512(m + w * pp + 8)));
+            }
+            cb.n[c] = n + plo + __builtin_popcount(hi);
+            if (cb.n[c] >= CLS_POS) cls_flush(b, c, y, &cb, CLS_POS, buf);
         }
-        zpos += cb.n[CLS_Z]; /* (at most 16 a run) */
-        cb.n[CLS_Z] = 0;
     }
     for (int c = CLS_A; c < NCLS; c++)
-        if (cb.n[c]) cls_flush(b, c, lb, C, planes, W, &cb, buf);
+        if (cb.n[c]) cls_flush(b, c, y, &cb, cb.n[c], buf);
     return zpos;
 }
 #endif
 
-int64_t xb_hist_add_bitsums(xb_hist_bits *b, const uint64_t *lb, int64_t C, int planes, int64_t W,
-                            const uint64_t *bm, int64_t pp, int64_t pt, const uint8_t *qj,
-                            const int32_t *qcols, int64_t nr, const uint8_t *x1) {
+int64_t xb_hist_add_bitsums(xb_hist_bits *b, const uint64_t *lb, int64_t C,
+                            int planes, int64_t W, const uint64_t *bm, int64_t pp, int64_t pt,
+                            const uint8_t *qj, const int32_t *qcols, int64_t nr,
+                            const uint8_t *x1) {
 #ifdef XB_HIST_X86
-    return runs_classed(b, lb, C, planes, W, bm, pp, pt, qj, qcols, nr, x1) * C;
+    cls_layer y = {.lb = lb, .C = C, .W = W, .planes = planes};
+    return runs_classed(b, &y, bm, pp, pt, qj, qcols, nr, x1) * C;
 #else
-    (void)b, (void)lb, (void)C, (void)planes, (void)W, (void)bm, (void)pp, (void)pt, (void)qj,
-        (void)qcols, (void)nr, (void)x1;
+    (void)b, (void)lb, (void)C, (void)planes, (void)W, (void)bm, (void)pp, (void)pt,
+        (void)qj, (void)qcols, (void)nr, (void)x1;
     return 0;
 #endif
 }
