@@ -521,7 +521,19 @@ runs_classed(xb_hist_bits *b, const cls_layer *y, const uint64_t *bm, int64_t pp
     int top = (1 << y->planes) - 1; /* X1 <= lim: S <= 31 (A), 63 (B) */
     const __m128i limA = _mm_set1_epi8((char)(31 / top)), limB = _mm_set1_epi8((char)(63 / top));
     int64_t zpos = 0, W = y->W;
-    for (int64_t ri = 0; ri < nr; ri++) {
+    for (int64_t ri = 0; ri < nr && pt == 1; ri++) { /* one position a run: one class */
+        int x = x1[qj[ri]], c = (x > 0) + (x > 31 / top) + (x > 63 / top);
+        const uint64_t *m = bm + (int64_t)qj[ri] * W * pp;
+        int64_t n = cb.n[c]++;
+        for (int64_t w = 0; w < W; w++) cb.m[c][w][n] = m[w * pp];
+        if (c == CLS_Z) {
+            zpos++;
+            cb.n[c] = 0;
+        } else if (n + 1 >= CLS_POS) {
+            cls_flush(b, c, y, &cb, CLS_POS, buf);
+        }
+    }
+    for (int64_t ri = 0; ri < nr && pt > 1; ri++) {
         int64_t q0 = qcols[ri], wd = pt - q0 < 16 ? pt - q0 : 16;
         __mmask16 in = (__mmask16)(wd >= 16 ? 0xffff : (1u << wd) - 1);
         __m128i x = _mm_maskz_loadu_epi8(in, (const void *)(x1 + (int64_t)qj[ri] * pt + q0));
