@@ -718,7 +718,7 @@ Test(crossbar, fast_profile_statistics_match_full_simulation) {
 }
 
 /* The profile statistics the popcount sums feed to the bit-sliced counters
- * without storing them (hist.c's runs_sums), for one position per call
+ * without storing them (hist.c's runs_classed and cls_sums), for one position per call
  * (fully connected layers: lanes are digits) and for a few positions,
  * against the full simulation's (input_control routes it there), on
  * lossless 1-bit-DAC layers of up to 128 rows with cell widths 1-4 (sums
