@@ -379,7 +379,8 @@ static bool profile_block(corr_run *f) {
     }
     if (!f->nr) return false;
     if (f->acc_on && l->levbits && !pair && !f->clip) { /* no sums stored */
-        xb_stat_acc_bitsums(&f->acc, l, blk, f->bm, f->pt, f->s->qj, f->s->qcols, f->nr, f->nsel);
+        xb_stat_acc_bitsums(&f->acc, l, blk, f->bm, f->pt, f->s->qj, f->s->qcols, f->nr, f->nsel,
+                            (const uint8_t *)f->s->S); /* digit_bounds' digit sums */
         return false;
     }
     kept_sums(f, blk);

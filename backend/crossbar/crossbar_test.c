@@ -719,7 +719,7 @@ Test(crossbar, fast_profile_statistics_match_full_simulation) {
 }
 
 /* The profile statistics the popcount sums feed to the bit-sliced counters
- * without storing them (hist.c's runs_sums), for one position per call
+ * without storing them (hist.c's runs_classed and cls_sums), for one position per call
  * (fully connected layers: lanes are digits) and for a few positions,
  * against the full simulation's (input_control routes it there), on
  * lossless 1-bit-DAC layers of up to 128 rows with cell widths 1-4 (sums
@@ -762,6 +762,79 @@ Test(crossbar, fused_profile_sums_match_full_simulation) {
         cr_assert_eq(st[0].hist_bins, st[1].hist_bins);
         for (int b = 0; b < st[0].hist_bins; b++)
             cr_assert_eq(st[0].hist[b], st[1].hist[b], "it=%d P=%lld bin %d", it, (long long)P, b);
+        for (int v = 0; v < 2; v++) {
+            xb_crossbar_stats_free(&st[v]);
+            xb_crossbar_layer_free(l[v]);
+        }
+        free(w);
+        free(x);
+        free(acc);
+    }
+    cr_assert_gt(fused, 20);
+}
+
+/* The same against the full simulation with many positions a call and
+ * inputs of graded density (hist.c sorts positions by their digit sum X1:
+ * X1 = 0 only counted, X1 x top < 32 and < 64 counted without the outlier
+ * test, the rest by the full counters; a class is counted whenever it holds
+ * 256 positions, the rest carried over): every position's bit planes set
+ * with their own probability, so X1 crosses the class limits; weights at
+ * their maximum in some layers put levels at the top, so sums land on the
+ * limits and just past them (cells of 1-4 bits: top 1, 3, 7, 15). */
+Test(crossbar, classed_profile_sums_match_full_simulation) {
+    rng_state = 777;
+    int fused = 0;
+    for (int it = 0; it < 40; it++) {
+        int wb = 2 + (int)(rnd() % 7), xb = 2 + (int)(rnd() % 7), cell = 1 + (int)(rnd() % 4);
+        /* (one position: wide enough that a class fills whole groups of 256 values) */
+        int64_t K = 20 + rnd() % 300, P = it % 2 ? 1 : 200 + rnd() % 900,
+                N = P == 1 ? 32 + rnd() % 48 : 1 + rnd() % 24;
+        /* every third layer differential with every weight at +max: the
+         * full slices' columns hold the top level in every row, S = X1 x top */
+        bool top = it % 3 == 1;
+        xb_crossbar_config c = base_cfg(K, N, 1, (rnd() & 1) ? 128 : 72, wb, xb, 1, cell,
+                                        top ? 1 : (int)(rnd() % 3));
+        c.even_rows = it & 1;
+        c.code_lo = 0;
+        c.code_hi = 4095;
+        int8_t *w = malloc((size_t)(N * K));
+        uint8_t *x = malloc((size_t)(K * P));
+        int32_t *acc = malloc((size_t)(N * P) * 4);
+        fill(w, x, N * K, K * P, wb, xb);
+        for (int64_t i = 0; i < N * K && top; i++) w[i] = (int8_t)((1 << (wb - 1)) - 1);
+        for (int64_t p = 0; p < P; p++) /* X1 about ((p + 7 j + it) mod 29) / 64 of the rows */
+            for (int64_t k = 0; k < K; k++) {
+                unsigned v = 0;
+                for (int j = 0; j < xb; j++) {
+                    uint32_t dens = (uint32_t)((p + 7 * j + it) % 29) * 1000u / 64u;
+                    /* one position: plane j in the first (it + 5 j) mod 36 rows
+                     * (block 0), so X1 hits each limit exactly */
+                    bool on = P == 1 ? k < (it + 5 * j) % 36 : rnd() % 1000u < dens;
+                    v |= on ? 1u << j : 0;
+                }
+                x[k * P + p] = (uint8_t)v;
+            }
+        xb_ctx ctx = {0};
+        xb_crossbar_layer *l[2];
+        xb_crossbar_stats st[2];
+        for (int v = 0; v < 2; v++) {
+            xb_crossbar_config cv = c;
+            cv.input_control = v == 1;
+            l[v] = xb_crossbar_layer_new(&cv, w, &ctx);
+            cr_assert_not_null(l[v], "%s", ctx.msg);
+            cr_assert_eq(xb_crossbar_stats_init(&st[v], l[v], &ctx), XB_OK);
+            void *scratch = malloc(xb_crossbar_scratch_bytes(l[v], P));
+            xb_crossbar_matmul(l[v], 0, x, P, 3, true, acc, scratch, &st[v]);
+            free(scratch);
+        }
+        fused += l[0]->levbits && l[0]->path != XB_XPATH_FULL;
+        cr_assert_eq(st[0].observed, st[1].observed, "it=%d", it);
+        cr_assert_eq(st[0].zeros, st[1].zeros, "it=%d", it);
+        cr_assert_eq(st[0].max_abs, st[1].max_abs, "it=%d", it);
+        cr_assert_eq(st[0].hist_bins, st[1].hist_bins);
+        for (int b = 0; b < st[0].hist_bins; b++)
+            cr_assert_eq(st[0].hist[b], st[1].hist[b], "it=%d P=%lld cell=%d bin %d", it,
+                         (long long)P, cell, b);
         for (int v = 0; v < 2; v++) {
             xb_crossbar_stats_free(&st[v]);
             xb_crossbar_layer_free(l[v]);

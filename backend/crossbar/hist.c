@@ -150,12 +150,12 @@ static void groups_portable(xb_hist_bits *b, const int32_t *Sp, const int32_t *S
  * 0: as they are, for level 1; level 1: plus their lane's row offset voff,
  * to be counted one by one). */
 XB_HIST_TARGET static inline __attribute__((always_inline)) __m512i
-onehot(const int32_t *p, const int32_t *q, __m512i vbase, __m512i voff, int lvl, int w,
+onehot(const int32_t *p, const int32_t *q, __m512i vbase, __m512i voff, int lvl, int w, bool det,
        int32_t *ovf, int64_t *no) {
     __m512i v = _mm512_loadu_si512((const void *)p);
     if (q) v = _mm512_sub_epi32(v, _mm512_loadu_si512((const void *)q));
     __m512i u = _mm512_sub_epi32(v, vbase); /* vbase: base + 32 w */
-    if (w == 0) {
+    if (w == 0 && det) {
         __mmask16 out = _mm512_cmpge_epu32_mask(u, _mm512_set1_epi32(XB_HIST_NWIN * XB_HIST_WIN));
         /* always stored (no branch on the mask): the next vector's outliers
          * overwrite the slots past this one's */
@@ -174,13 +174,13 @@ onehot(const int32_t *p, const int32_t *q, __m512i vbase, __m512i voff, int lvl,
         h = _mm512_ternarylogic_epi32(a_, b_, c_, 0xe8);                                           \
         l = _mm512_ternarylogic_epi32(a_, b_, c_, 0x96);                                           \
     } while (0)
-#define IN(j) onehot(p + (j) * 16, q ? q + (j) * 16 : NULL, vbase, voff, lvl, w, ovf, &no)
+#define IN(j) onehot(p + (j) * 16, q ? q + (j) * 16 : NULL, vbase, voff, lvl, w, det, ovf, &no)
 
 /* One group's 16 vectors into ones .. eights; returns the weight-16
  * carries. */
 XB_HIST_TARGET static inline __attribute__((always_inline)) __m512i
 group16(__m512i *o, __m512i *t, __m512i *f, __m512i *e, const int32_t *p, const int32_t *q,
-        __m512i vbase, __m512i voff, int lvl, int w, int32_t *ovf, int64_t *nop) {
+        __m512i vbase, __m512i voff, int lvl, int w, bool det, int32_t *ovf, int64_t *nop) {
     __m512i ones = *o, twos = *t, fours = *f, eights = *e, sixteens;
     int64_t no = *nop;
     HS_NETWORK(__m512i);
@@ -224,7 +224,8 @@ static void count_each(uint32_t *h, const int32_t *v, int64_t n) {
  * (weights 16, 32) before one ripple into the binary counter: a quarter of
  * the ripples. */
 XB_HIST_TARGET static inline __attribute__((always_inline)) void
-window_avx512(xb_hist_bits *b, int lvl, int w, const int32_t *Sp, const int32_t *Sn, int64_t ng) {
+window_avx512(xb_hist_bits *b, int lvl, int w, bool det, const int32_t *Sp, const int32_t *Sn,
+              int64_t ng) {
     xb_hist_level *L = &b->lv[lvl];
     const __m512i vbase = _mm512_set1_epi32(L->base + w * XB_HIST_WIN),
                   voff = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
@@ -242,7 +243,7 @@ window_avx512(xb_hist_bits *b, int lvl, int w, const int32_t *Sp, const int32_t 
     const int64_t gs = XB_HIST_BLOCK; /* values per group */
 #define GROUP(g)                                                                                   \
     group16(&P[0], &P[1], &P[2], &P[3], Sp + (g) * gs, Sn ? Sn + (g) * gs : NULL, vbase, voff,      \
-            lvl, w, ovf, &no)
+            lvl, w, det, ovf, &no)
     int64_t g = 0;
     for (; g + 4 <= ng; g += 4) {
         __m512i t32a, t32b, f64;
@@ -250,7 +251,7 @@ window_avx512(xb_hist_bits *b, int lvl, int w, const int32_t *Sp, const int32_t 
         CSA(t32b, P[4], P[4], GROUP(g + 2), GROUP(g + 3));
         CSA(f64, P[5], P[5], t32a, t32b);
         RIPPLE(f64);
-        if (w == 0 && no > lim) {
+        if (w == 0 && det && no > lim) {
             if (lvl) {
                 count_each(b->h, ovf, no);
                 no = 0;
@@ -269,20 +270,22 @@ window_avx512(xb_hist_bits *b, int lvl, int w, const int32_t *Sp, const int32_t 
 #undef GROUP
     for (int k = 0; k < 6; k++) _mm512_storeu_si512((void *)pl[k], P[k]);
     for (int k = 0; k < XB_HIST_BIG; k++) _mm512_storeu_si512((void *)pl[6 + k], big[k]);
-    if (w == 0 && lvl) count_each(b->h, ovf, no);
-    if (w == 0 && !lvl) /* at most XB_HIST_OVF_CAP left for the next call */
+    if (w == 0 && det && lvl) count_each(b->h, ovf, no);
+    if (w == 0 && det && !lvl) /* at most XB_HIST_OVF_CAP left for the next call */
         b->novf = no > lim ? ovf_groups(b, no) : no;
 }
 
-#define WINDOW(lvl, w)                                                                             \
-    XB_HIST_TARGET static void window##lvl##w##_avx512(xb_hist_bits *b, const int32_t *Sp,         \
-                                                       const int32_t *Sn, int64_t ng) {            \
-        window_avx512(b, lvl, w, Sp, Sn, ng);                                                      \
+#define WINDOW(lvl, w, det, name)                                                                  \
+    XB_HIST_TARGET static void name(xb_hist_bits *b, const int32_t *Sp, const int32_t *Sn,        \
+                                    int64_t ng) {                                                  \
+        window_avx512(b, lvl, w, det, Sp, Sn, ng);                                                 \
     }
-WINDOW(0, 0)
-WINDOW(0, 1)
-WINDOW(1, 0)
-WINDOW(1, 1)
+WINDOW(0, 0, true, window00_avx512)
+WINDOW(0, 1, true, window01_avx512)
+WINDOW(1, 0, true, window10_avx512)
+WINDOW(1, 1, true, window11_avx512)
+/* window 0 of values known to be below base + 64: no outlier test */
+WINDOW(0, 0, false, window00n_avx512)
 #undef WINDOW
 
 /* Window by window over runs of groups that fit the big counters (the data
@@ -368,6 +371,39 @@ void xb_hist_add(xb_hist_bits *b, const int32_t *Sp, const int32_t *Sn, int64_t 
 /* Values buffered before they are counted (16 KB: stays in L1). */
 #define FUSE_VALUES 4096
 
+/* Positions sorted by their digit sum X1 (the rows set in their mask),
+ * which bounds every column sum: S <= X1 x top, top = 2^planes - 1 the
+ * largest level the planes hold.  Class A: S < 32 (window 0 only, no
+ * outlier test), B: S < 64 (both windows, no outlier test), C: any (the
+ * full counters).  X1 = 0 positions hold only zero sums and are counted as
+ * such.  (ResNet-20's profile images: 8% of the positions the runs held
+ * were X1 = 0 and 46% class A; LeNet-5 27% and 44%.) */
+enum { CLS_Z, CLS_A, CLS_B, CLS_C, NCLS };
+#define CLS_POS 256 /* positions a class buffers before its sums (a multiple of 16) */
+
+/* Whole groups of buf[0..n) counted as class cls allows, the rest moved to
+ * the front; returns how many are left. */
+static int64_t cls_count(xb_hist_bits *b, int cls, int32_t *buf, int64_t n) {
+    int64_t ng = n / XB_HIST_BLOCK, rest = n - ng * XB_HIST_BLOCK;
+    xb_hist_level *L = &b->lv[0];
+    if (cls == CLS_C) {
+        groups0_avx512(b, buf, NULL, ng);
+    } else {
+        const int32_t *p = buf;
+        for (int64_t left = ng; left > 0;) {
+            int64_t m = b->cap - L->groups < left ? b->cap - L->groups : left;
+            window00n_avx512(b, p, NULL, m);
+            if (cls == CLS_B) window01_avx512(b, p, NULL, m);
+            p += m * XB_HIST_BLOCK;
+            left -= m;
+            L->groups += m;
+            if (L->groups >= b->cap) fold(b, 0);
+        }
+    }
+    memmove(buf, buf + ng * XB_HIST_BLOCK, (size_t)rest * sizeof *buf);
+    return rest;
+}
+
 /* bitsums.c's col_sums over the K mask halves Mz that have a row set in
  * some position (32-bit word hw[k] of each plane's 2W words): a zero half
  * adds popcount(0) = 0.  Blocks of fewer than 128 rows (ResNet-20's 72 and
@@ -388,51 +424,37 @@ sums_nz(const uint64_t *lc, int planes, int64_t W, const __m512i *Mz, const int 
 }
 
 /* One run's C columns (K constant where called) appended to buf[n..],
- * counted whenever the buffer is full; returns the new fill. */
+ * counted as class cls whenever the buffer is full; returns the new fill. */
 XB_BITS_TARGET static inline __attribute__((always_inline)) int64_t
-run_cols(xb_hist_bits *b, const uint64_t *lb, int64_t C, int planes, int64_t W,
+run_cols(xb_hist_bits *b, int cls, const uint64_t *lb, int64_t C, int planes, int64_t W,
          const __m512i *Mz, const int *hw, int K, int64_t wd, int32_t *buf, int64_t n) {
     for (int64_t c = 0; c < C; c++) {
-        if (n + wd > FUSE_VALUES) {
-            add(b, buf, NULL, n, groups0_avx512);
-            n = 0;
-        }
+        if (n + wd > FUSE_VALUES) n = cls_count(b, cls, buf, n);
         _mm512_storeu_si512((void *)(buf + n), sums_nz(lb + c * planes * W, planes, W, Mz, hw, K));
         n += wd;
     }
     return n;
 }
 
-/* The column sums of each run into an aligned L1 buffer, full 16-lane
- * stores (a run cut at pt is stored packed: each column's store overwrites
- * the previous one's lanes past wd), counted whenever the buffer is full:
- * no masked stores into the strided [C][nsel] rows and no re-read of them
- * from L2, and calls of 16 groups.  PLANES and W are compile-time where the
- * callers pass constants. */
+/* The column sums of class cls's np positions (masks m[w][i]), 16 lanes a
+ * run, into an aligned L1 buffer with full 16-lane stores (a last run of
+ * wd < 16 lanes is stored packed: each column's store overwrites the
+ * previous one's lanes past wd), counted in whole groups as the class
+ * allows; the last partial group through add (every value tested).  No
+ * masked stores into the strided [C][nsel] rows, no re-read from L2.
+ * PLANES and W are compile-time where the callers pass constants. */
 XB_BITS_TARGET static inline __attribute__((always_inline)) void
-runs_sums(xb_hist_bits *b, const uint64_t *lb, int64_t C, int planes, int64_t W,
-          const uint64_t *bm, int64_t pp, int64_t pt, const uint8_t *qj, const int32_t *qcols,
-          int64_t nr) {
-    _Alignas(64) int32_t buf[FUSE_VALUES + 16];
+cls_sums(xb_hist_bits *b, int cls, const uint64_t *lb, int64_t C, int planes, int64_t W,
+         uint64_t (*m)[CLS_POS + 32], int64_t np, int32_t *buf) {
     int64_t n = 0;
-    /* pt = 1 (fully connected layers, one image): a run is one (digit,
-     * position) column, so lane i holds run ri + i (as bitsums.c's
-     * sums_one_position), not one run's positions */
-    for (int64_t ri = 0; ri < nr; ri += pt == 1 ? 16 : 1) {
-        int64_t q0 = qcols[ri], wd = pt - q0 < 16 ? pt - q0 : 16;
-        if (pt == 1) wd = nr - ri < 16 ? nr - ri : 16;
-        const uint64_t *m = bm + (int64_t)qj[ri] * W * pp + q0;
+    for (int64_t w = 0; w < W && np % 16; w++) /* lanes past np: no rows (a last call) */
+        memset(m[w] + np, 0, 16 * sizeof(uint64_t));
+    for (int64_t i0 = 0; i0 < np; i0 += 16) {
+        int64_t wd = np - i0 < 16 ? np - i0 : 16;
         __m512i M[2][2], Mz[4];
         int hw[4], K = 0;
         for (int64_t w = 0; w < W; w++) {
-            uint64_t t[16];
-            const uint64_t *src = m + w * pp;
-            if (pt == 1) { /* lanes past the last run: no rows */
-                for (int64_t i = 0; i < 16; i++)
-                    t[i] = i < wd ? bm[((int64_t)qj[ri + i] * W + w) * pp] : 0;
-                src = t;
-            }
-            halves(src, M[w]);
+            halves(m[w] + i0, M[w]);
             for (int h = 0; h < 2; h++)
                 if (_mm512_test_epi32_mask(M[w][h], M[w][h])) {
                     Mz[K] = M[w][h];
@@ -440,40 +462,120 @@ runs_sums(xb_hist_bits *b, const uint64_t *lb, int64_t C, int planes, int64_t W,
                 }
         }
         switch (K) {
-        case 0: n = run_cols(b, lb, C, planes, W, Mz, hw, 0, wd, buf, n); break;
-        case 1: n = run_cols(b, lb, C, planes, W, Mz, hw, 1, wd, buf, n); break;
-        case 2: n = run_cols(b, lb, C, planes, W, Mz, hw, 2, wd, buf, n); break;
-        case 3: n = run_cols(b, lb, C, planes, W, Mz, hw, 3, wd, buf, n); break;
-        default: n = run_cols(b, lb, C, planes, W, Mz, hw, 4, wd, buf, n); break;
+        case 0: n = run_cols(b, cls, lb, C, planes, W, Mz, hw, 0, wd, buf, n); break;
+        case 1: n = run_cols(b, cls, lb, C, planes, W, Mz, hw, 1, wd, buf, n); break;
+        case 2: n = run_cols(b, cls, lb, C, planes, W, Mz, hw, 2, wd, buf, n); break;
+        case 3: n = run_cols(b, cls, lb, C, planes, W, Mz, hw, 3, wd, buf, n); break;
+        default: n = run_cols(b, cls, lb, C, planes, W, Mz, hw, 4, wd, buf, n); break;
         }
     }
+    n = cls_count(b, cls, buf, n);
     add(b, buf, NULL, n, groups0_avx512);
 }
 
-XB_BITS_TARGET static void runs_w2p2(xb_hist_bits *b, const uint64_t *lb, int64_t C,
-                                     const uint64_t *bm, int64_t pp, int64_t pt, const uint8_t *qj,
-                                     const int32_t *qcols, int64_t nr) {
-    runs_sums(b, lb, C, 2, 2, bm, pp, pt, qj, qcols, nr);
+XB_BITS_TARGET static void cls_w2p2(xb_hist_bits *b, int cls, const uint64_t *lb, int64_t C,
+                                    uint64_t (*m)[CLS_POS + 32], int64_t np, int32_t *buf) {
+    cls_sums(b, cls, lb, C, 2, 2, m, np, buf);
 }
 
-XB_BITS_TARGET static void runs_any(xb_hist_bits *b, const uint64_t *lb, int64_t C, int planes,
-                                    int64_t W, const uint64_t *bm, int64_t pp, int64_t pt,
-                                    const uint8_t *qj, const int32_t *qcols, int64_t nr) {
-    runs_sums(b, lb, C, planes, W, bm, pp, pt, qj, qcols, nr);
+XB_BITS_TARGET static void cls_any(xb_hist_bits *b, int cls, const uint64_t *lb, int64_t C,
+                                   int planes, int64_t W, uint64_t (*m)[CLS_POS + 32], int64_t np,
+                                   int32_t *buf) {
+    cls_sums(b, cls, lb, C, planes, W, m, np, buf);
+}
+
+typedef struct {
+    uint64_t m[NCLS][2][CLS_POS + 32]; /* class, mask word (W <= 2: 128 rows), position */
+    int64_t n[NCLS];
+} cls_buf;
+
+typedef struct {
+    const uint64_t *lb; /* the block's level planes */
+    int64_t C, W;
+    int planes;
+} cls_layer;
+
+/* Class cls's first np positions counted, the rest moved to the front. */
+static void cls_flush(xb_hist_bits *b, int cls, const cls_layer *y, cls_buf *cb, int64_t np,
+                      int32_t *buf) {
+    if (y->planes == 2 && y->W == 2)
+        cls_w2p2(b, cls, y->lb, y->C, cb->m[cls], np, buf);
+    else
+        cls_any(b, cls, y->lb, y->C, y->planes, y->W, cb->m[cls], np, buf);
+    int64_t rest = cb->n[cls] - np;
+    for (int64_t w = 0; w < y->W; w++)
+        memmove(cb->m[cls][w], cb->m[cls][w] + np, (size_t)rest * sizeof(uint64_t));
+    cb->n[cls] = rest;
+}
+
+/* The runs' positions sorted into the classes by vector compares and
+ * compresses (X1 varies from position to position: no branch on it), each
+ * class counted when it has CLS_POS positions and at the end; returns the
+ * X1 = 0 positions. */
+XB_BITS_TARGET __attribute__((target("avx512vl"))) static int64_t
+runs_classed(xb_hist_bits *b, const cls_layer *y, const uint64_t *bm, int64_t pp, int64_t pt,
+             const uint8_t *qj, const int32_t *qcols, int64_t nr, const uint8_t *x1) {
+    _Alignas(64) int32_t buf[FUSE_VALUES + 16];
+    cls_buf cb;
+    memset(cb.n, 0, sizeof cb.n);
+    int top = (1 << y->planes) - 1; /* X1 <= lim: S <= 31 (A), 63 (B) */
+    const __m128i limA = _mm_set1_epi8((char)(31 / top)), limB = _mm_set1_epi8((char)(63 / top));
+    int64_t zpos = 0, W = y->W;
+    for (int64_t ri = 0; ri < nr && pt == 1; ri++) { /* one position a run: one class */
+        int x = x1[qj[ri]], c = (x > 0) + (x > 31 / top) + (x > 63 / top);
+        const uint64_t *m = bm + (int64_t)qj[ri] * W * pp;
+        int64_t n = cb.n[c]++;
+        for (int64_t w = 0; w < W; w++) cb.m[c][w][n] = m[w * pp];
+        if (c == CLS_Z) {
+            zpos++;
+            cb.n[c] = 0;
+        } else if (n + 1 >= CLS_POS) {
+            cls_flush(b, c, y, &cb, CLS_POS, buf);
+        }
+    }
+    for (int64_t ri = 0; ri < nr && pt > 1; ri++) {
+        int64_t q0 = qcols[ri], wd = pt - q0 < 16 ? pt - q0 : 16;
+        __mmask16 in = (__mmask16)(wd >= 16 ? 0xffff : (1u << wd) - 1);
+        __m128i x = _mm_maskz_loadu_epi8(in, (const void *)(x1 + (int64_t)qj[ri] * pt + q0));
+        __mmask16 nz = _mm_mask_test_epi8_mask(in, x, x),
+                  gA = _mm_mask_cmpgt_epu8_mask(in, x, limA),
+                  gB = _mm_mask_cmpgt_epu8_mask(in, x, limB);
+        zpos += __builtin_popcount((unsigned)(in & ~nz));
+        const __mmask16 k[NCLS] = {0, (__mmask16)(nz & ~gA), (__mmask16)(gA & ~gB), gB};
+        const uint64_t *m = bm + (int64_t)qj[ri] * W * pp + q0;
+        for (int c = CLS_A; c < NCLS; c++) {
+            int64_t n = cb.n[c];
+            unsigned lo = k[c] & 0xff, hi = k[c] >> 8;
+            int64_t plo = __builtin_popcount(lo);
+            for (int64_t w = 0; w < W; w++) { /* register compresses, plain stores */
+                uint64_t *d = cb.m[c][w] + n;
+                _mm512_storeu_si512((void *)d, _mm512_maskz_compress_epi64(
+                                                   (__mmask8)lo, _mm512_loadu_si512(m + w * pp)));
+                _mm512_storeu_si512((void *)(d + plo),
+                                    _mm512_maskz_compress_epi64(
+                                        (__mmask8)hi, _mm512_loadu_si512(m + w * pp + 8)));
+            }
+            cb.n[c] = n + plo + __builtin_popcount(hi);
+            if (cb.n[c] >= CLS_POS) cls_flush(b, c, y, &cb, CLS_POS, buf);
+        }
+    }
+    for (int c = CLS_A; c < NCLS; c++)
+        if (cb.n[c]) cls_flush(b, c, y, &cb, cb.n[c], buf);
+    return zpos;
 }
 #endif
 
-void xb_hist_add_bitsums(xb_hist_bits *b, const uint64_t *lb, int64_t C, int planes, int64_t W,
-                         const uint64_t *bm, int64_t pp, int64_t pt, const uint8_t *qj,
-                         const int32_t *qcols, int64_t nr) {
+int64_t xb_hist_add_bitsums(xb_hist_bits *b, const uint64_t *lb, int64_t C,
+                            int planes, int64_t W, const uint64_t *bm, int64_t pp, int64_t pt,
+                            const uint8_t *qj, const int32_t *qcols, int64_t nr,
+                            const uint8_t *x1) {
 #ifdef XB_HIST_X86
-    if (planes == 2 && W == 2)
-        runs_w2p2(b, lb, C, bm, pp, pt, qj, qcols, nr);
-    else
-        runs_any(b, lb, C, planes, W, bm, pp, pt, qj, qcols, nr);
+    cls_layer y = {.lb = lb, .C = C, .W = W, .planes = planes};
+    return runs_classed(b, &y, bm, pp, pt, qj, qcols, nr, x1) * C;
 #else
-    (void)b, (void)lb, (void)C, (void)planes, (void)W, (void)bm, (void)pp, (void)pt, (void)qj,
-        (void)qcols, (void)nr;
+    (void)b, (void)lb, (void)C, (void)planes, (void)W, (void)bm, (void)pp, (void)pt,
+        (void)qj, (void)qcols, (void)nr, (void)x1;
+    return 0;
 #endif
 }
 

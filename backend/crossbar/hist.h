@@ -73,11 +73,14 @@ void xb_hist_add(xb_hist_bits *b, const int32_t *Sp, const int32_t *Sn, int64_t 
 void xb_hist_add_portable(xb_hist_bits *b, const int32_t *Sp, const int32_t *Sn, int64_t n);
 /* The popcount column sums of nr runs of a block (bitsums.h's
  * xb_bits_sums with level planes lb of C columns, masks bm), counted
- * without storing them: C x (positions of the runs) values.  Only where
- * the popcount sums exist (AVX-512 VPOPCNTDQ: l->levbits). */
-void xb_hist_add_bitsums(xb_hist_bits *b, const uint64_t *lb, int64_t C, int planes, int64_t W,
-                         const uint64_t *bm, int64_t pp, int64_t pt, const uint8_t *qj,
-                         const int32_t *qcols, int64_t nr);
+ * without storing them: C x (positions of the runs) values, except that
+ * the zero sums of positions with no row set (digit sums x1[j * pt + q] =
+ * 0, xb_bits_x1) are only counted: returns how many, for the caller's zero
+ * bin.  Only where the popcount sums exist (AVX-512 VPOPCNTDQ:
+ * l->levbits). */
+int64_t xb_hist_add_bitsums(xb_hist_bits *b, const uint64_t *lb, int64_t C, int planes, int64_t W,
+                            const uint64_t *bm, int64_t pp, int64_t pt, const uint8_t *qj,
+                            const int32_t *qcols, int64_t nr, const uint8_t *x1);
 /* Everything counted so far into h; the counters start over empty. */
 void xb_hist_flush(xb_hist_bits *b);
 /* Whether xb_hist_add runs the AVX-512 kernel on this CPU. */

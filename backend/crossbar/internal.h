@@ -138,10 +138,11 @@ void xb_stat_acc_ints(xb_stat_acc *a, const int32_t *Sp, const int32_t *Sn, int6
 void xb_stat_acc_end(xb_stat_acc *a, xb_crossbar_stats *st);
 /* xb_stat_acc_ints of block blk's popcount column sums over nr runs of nsel
  * positions (what xb_bits_sums would store), counted without storing them;
- * single-column conversions only (no signed pairs). */
+ * single-column conversions only (no signed pairs); x1: the digit sums
+ * (xb_bits_x1). */
 void xb_stat_acc_bitsums(xb_stat_acc *a, const xb_crossbar_layer *l, int64_t blk,
                          const uint64_t *bm, int64_t pt, const uint8_t *qj, const int32_t *qcols,
-                         int64_t nr, int64_t nsel);
+                         int64_t nr, int64_t nsel, const uint8_t *x1);
 
 /* stat_value over n values, in the lane copies when hsub allows (stats.c). */
 void xb_stat_floats(xb_crossbar_stats *st, const float *v, int64_t n, uint32_t *hsub,

@@ -223,10 +223,11 @@ void xb_stat_acc_ints(xb_stat_acc *a, const int32_t *Sp, const int32_t *Sn, int6
 
 void xb_stat_acc_bitsums(xb_stat_acc *a, const xb_crossbar_layer *l, int64_t blk,
                          const uint64_t *bm, int64_t pt, const uint8_t *qj, const int32_t *qcols,
-                         int64_t nr, int64_t nsel) {
+                         int64_t nr, int64_t nsel, const uint8_t *x1) {
     int64_t C = l->C, W = l->lev_words;
     const uint64_t *lb = l->levbits + (size_t)(blk * C * l->lev_planes * W);
-    xb_hist_add_bitsums(&a->hb, lb, C, l->lev_planes, W, bm, xb_bits_ppad(pt), pt, qj, qcols, nr);
+    a->zeros += xb_hist_add_bitsums(&a->hb, lb, C, l->lev_planes, W, bm, xb_bits_ppad(pt), pt, qj,
+                                    qcols, nr, x1);
     a->observed += C * nsel;
 }
 
