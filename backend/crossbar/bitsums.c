@@ -822,9 +822,9 @@ XB_BITS_TARGET static int64_t digit_groups(const uint32_t *cols, int64_t ngr, in
                                            const uint64_t *bj, int64_t pp, const int32_t *idx,
                                            const int64_t *ends, const int *bmax, int nb, int js,
                                            const uint8_t *gthr, const uint16_t *gneg,
-                                           const int32_t *gsh, __m512i vhi, int32_t *corrT,
+                                           const int32_t *gsh, int32_t hi, int32_t *corrT,
                                            int64_t ld, int64_t out_ng) {
-    __m512i cnt = _mm512_setzero_si512(), vjs = _mm512_set1_epi32(js);
+    __m512i cnt = _mm512_setzero_si512(), vjs = _mm512_set1_epi32(js), vhi = _mm512_set1_epi32(hi);
     int64_t gw = (int64_t)planes * W * 2 * 16;
     for (int64_t i = 0; i < ngr; i++) {
         int64_t np = 0;
@@ -868,7 +868,7 @@ int64_t xb_bits_correct_sorted(const xb_crossbar_layer *l, int64_t blk, const ui
     int32_t *gsh = (int32_t *)(void *)(p += SRT_ALIGN((size_t)ngr * 2));
     group_args(l, k, l->lev_thr + blk * l->C, gthr, gneg, gsh);
     /* the sums are below 2^31: a wider top code clips nothing either way */
-    __m512i vhi = _mm512_set1_epi32((int32_t)(k->hi < INT32_MAX ? k->hi : INT32_MAX));
+    int32_t hi = (int32_t)(k->hi < INT32_MAX ? k->hi : INT32_MAX);
     int64_t ns_sat = 0, ends[4];
     for (int j = 0; j < J; j++) {
         int64_t ns = bucket_positions(x1 + (int64_t)j * pt, pt, lo, nb, idx, xv, hot, hv, ends);
@@ -880,7 +880,7 @@ int64_t xb_bits_correct_sorted(const xb_crossbar_layer *l, int64_t blk, const ui
             bmax[b] = ends[b] > b0 ? run_max(xv + b0, ends[b] - b0) : -1;
         }
         ns_sat += digit_groups(cols, ngr, planes, W, bm + (int64_t)j * W * pp, pp, idx, ends,
-                               bmax, nb, j * d, gthr, gneg, gsh, vhi, corrT, ld, ng);
+                               bmax, nb, j * d, gthr, gneg, gsh, hi, corrT, ld, ng);
     }
     return ns_sat;
 #else
