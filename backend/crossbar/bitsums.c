@@ -589,11 +589,12 @@ void xb_bits_sums(const xb_crossbar_layer *l, int64_t blk, const uint64_t *bm, i
  * mask stay in registers over those positions, each position's mask halves
  * are broadcast, and its 16 corrections add straight into the position's
  * row of corrT (position-major).  16-position runs of one column (the
- * previous layout) needed the masks gathered in bucket order, a 16 x 16
- * transpose per run and 16 outputs, and a run's padding lanes; counted on
- * ResNet-20 (100 images) both compute about the same lanes per kept
- * column, and this one took about 20% fewer samples (docs/PERFORMANCE.md,
- * session 10). */
+ * previous layout) needed the masks gathered in bucket order and a 16 x 16
+ * transpose per run and 16 outputs; per 100 images they computed 276 M
+ * lanes on ResNet-20 where output groups compute 259 M (VGG-small 170 M
+ * against 188 M: its groups are wider than its columns' needs), and the
+ * sorted corrections took about 17% (VGG-small 4%) fewer samples this way
+ * (docs/PERFORMANCE.md, session 10). */
 
 int64_t xb_bits_corr_ld(int64_t N) { return (N + 15) & ~(int64_t)15; }
 
