@@ -62,14 +62,14 @@ int64_t xb_bits_correct(const xb_crossbar_layer *l, int64_t blk, const uint64_t 
 
 /* The sorted path (layers with l->lev_thr built for their top code): per
  * digit plane, the block's positions whose digit sum X1 reaches the
- * smallest column threshold are sorted by X1 (largest first) and taken 16
- * at a time, so a run's positions share their bound: a column whose
- * threshold exceeds the run's largest X1 cannot clip there and is skipped.
- * Corrections go to corrT[q * xb_bits_corr_ld(N) + n] (position-major:
- * the sorted positions are scattered back one row of outputs at a time),
- * the same sums as xb_bits_correct's in int32 (xb_bits_sorted_ok bounds
- * them for a whole chunk); x1 is xb_bits_x1's.  Returns
- * the clipped conversions; *touched says whether any position was taken. */
+ * smallest column threshold are bucketed by X1 (largest first), and each
+ * group of 16 outputs of one weight slice computes its columns' sums over
+ * the buckets that hold an X1 reaching the group's smallest threshold (a
+ * column whose threshold exceeds X1 cannot clip there).  Corrections go to
+ * corrT[q * xb_bits_corr_ld(N) + n] (position-major), the same sums as
+ * xb_bits_correct's in int32 (xb_bits_sorted_ok bounds them for a whole
+ * chunk); x1 is xb_bits_x1's.  Returns the clipped conversions; *touched
+ * says whether any position was taken. */
 int64_t xb_bits_corr_ld(int64_t N);
 /* Rebuild l->lev_thr (if any) for the current top code l->cfg.code_hi. */
 void xb_bits_thresholds(xb_crossbar_layer *l);

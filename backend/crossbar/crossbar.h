@@ -183,6 +183,10 @@ typedef struct xb_crossbar_layer {
     uint8_t *lev_bk;      /* [groups][R][5] with lev_thr: bucket count, then the X1 bucket
                              bounds, descending, the last the block's smallest threshold
                              (bitsums.c) */
+    uint32_t *lev_cols;   /* [groups][R][C / N][(N + 15) / 16][lev_planes][lev_words][2][16]
+                             with lev_thr: the level planes' 32-bit halves of columns
+                             u N + 16 g .. + 15 side by side (zero past N), the sorted
+                             path's vector operand (bitsums.c) */
     float *condT;         /* [groups][R][C][rows] conductance blocks, or NULL */
     /* device and circuit non-idealities (device.c) */
     double g0;            /* nominal off conductance, unit levels (0: infinite ratio) */

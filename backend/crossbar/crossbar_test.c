@@ -492,6 +492,33 @@ Test(crossbar, popcount_clip_corrections_match_naive_model) {
 #endif
 }
 
+/* The sorted path's output groups (bitsums.c, xb_bits_correct_sorted):
+ * 17-80 outputs, so a slice spans 2-5 groups of 16 outputs, the last one
+ * partial; few rows a block and small ADCs, so that X1 meets the group
+ * thresholds often (a group is computed for a bucket whose largest X1
+ * reaches its smallest column threshold); several digit planes and
+ * positions.  All must equal the naive model and count its saturations. */
+Test(crossbar, popcount_sorted_output_groups_match_naive_model) {
+    rng_state = 6173;
+    int sorted = 0;
+    for (int it = 0; it < 120; it++) {
+        int wb = 3 + (int)(rnd() % 6), xb = 2 + (int)(rnd() % 7), cell = 1 + (int)(rnd() % 3);
+        int diff = (int)(rnd() % 4), adc_bits = 2 + (int)(rnd() % 4);
+        int64_t K = 2 + rnd() % 150, N = 17 + rnd() % 64, P = 2 + rnd() % 90;
+        int rows = (int[]){16, 64, 128}[rnd() % 3];
+        xb_crossbar_config c = base_cfg(K, N, 1, rows, wb, xb, 1, cell, diff);
+        clip_cfg(&c, it, adc_bits);
+        bool pops, srt;
+        int path;
+        int64_t sat = clip_case(&c, P, wb, xb, diff == 2, 7, 1, it, &path, &pops, &srt);
+        sorted += srt && path == XB_XPATH_CORRECTION && sat > 0;
+    }
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (__builtin_cpu_supports("avx512vpopcntdq") && __builtin_cpu_supports("avx512bw"))
+        cr_assert_gt(sorted, 40, "the sorted path ran with saturations %d times", sorted);
+#endif
+}
+
 /* One position (fully connected layers, a chunk's last position) on the
  * sorted path: the digit planes below the block's smallest column
  * threshold are left out and each 16-lane group of digits computes only

@@ -423,6 +423,7 @@ void xb_crossbar_layer_free(xb_crossbar_layer *l) {
     free(l->levbits);
     free(l->lev_thr);
     free(l->lev_bk);
+    free(l->lev_cols);
     free(l->wpack);
     free(l->condT);
     free(l->adc_err);
