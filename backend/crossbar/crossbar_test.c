@@ -245,6 +245,43 @@ static int64_t run_profiled(const xb_crossbar_layer *l, const uint8_t *x, int64_
     return sat;
 }
 
+/* One profiled call (or `calls`) on group 0 through the layer as
+ * configured (l[0]) and through the same layer with input control (l[1]:
+ * without noise it changes no value but takes the full simulation); the
+ * outputs of variant v go to acc[v] (the two may be one buffer). */
+static void profiled_pair(const xb_crossbar_config *c, const int8_t *w, const uint8_t *x,
+                          int64_t P, int calls, int32_t *const acc[2], xb_crossbar_layer *l[2],
+                          xb_crossbar_stats st[2]) {
+    xb_ctx ctx = {0};
+    for (int v = 0; v < 2; v++) {
+        xb_crossbar_config cv = *c;
+        cv.input_control = v == 1;
+        l[v] = xb_crossbar_layer_new(&cv, w, &ctx);
+        cr_assert_not_null(l[v], "%s", ctx.msg);
+        cr_assert_eq(xb_crossbar_stats_init(&st[v], l[v], &ctx), XB_OK);
+        void *scratch = malloc(xb_crossbar_scratch_bytes(l[v], P));
+        for (int i = 0; i < calls; i++)
+            xb_crossbar_matmul(l[v], 0, x, P, 3, true, acc[v], scratch, &st[v]);
+        free(scratch);
+    }
+}
+
+/* The two variants counted and observed the same; then both are freed. */
+static void same_stats_free(xb_crossbar_layer *l[2], xb_crossbar_stats st[2], int it, int64_t P) {
+    cr_assert_eq(st[0].conversions, st[1].conversions, "it=%d", it);
+    cr_assert_eq(st[0].saturated, st[1].saturated, "it=%d", it);
+    cr_assert_eq(st[0].observed, st[1].observed, "it=%d", it);
+    cr_assert_eq(st[0].zeros, st[1].zeros, "it=%d", it);
+    cr_assert_eq(st[0].max_abs, st[1].max_abs, "it=%d", it);
+    cr_assert_eq(st[0].hist_bins, st[1].hist_bins);
+    for (int b = 0; b < st[0].hist_bins; b++)
+        cr_assert_eq(st[0].hist[b], st[1].hist[b], "it=%d P=%lld bin %d", it, (long long)P, b);
+    for (int v = 0; v < 2; v++) {
+        xb_crossbar_stats_free(&st[v]);
+        xb_crossbar_layer_free(l[v]);
+    }
+}
+
 /* The ideal ADC reproduces the integer product bit for bit for every
  * combination of bits, DAC and cell resolution, encoding and shape. */
 Test(crossbar, lossless_is_exact_on_random_layers) {
@@ -703,19 +740,9 @@ Test(crossbar, fast_profile_statistics_match_full_simulation) {
                 if (band == 0) x[k * P + p] = 0;
                 if (band == 1) x[k * P + p] &= 3;
             }
-        xb_ctx ctx = {0};
         xb_crossbar_layer *l[2];
         xb_crossbar_stats st[2];
-        for (int v = 0; v < 2; v++) {
-            xb_crossbar_config cv = c;
-            cv.input_control = v == 1;
-            l[v] = xb_crossbar_layer_new(&cv, w, &ctx);
-            cr_assert_not_null(l[v], "%s", ctx.msg);
-            cr_assert_eq(xb_crossbar_stats_init(&st[v], l[v], &ctx), XB_OK);
-            void *scratch = malloc(xb_crossbar_scratch_bytes(l[v], P));
-            xb_crossbar_matmul(l[v], 0, x, P, 3, true, acc[v], scratch, &st[v]);
-            free(scratch);
-        }
+        profiled_pair(&c, w, x, P, 1, acc, l, st);
         fast += l[0]->path != XB_XPATH_FULL;
         ref_clip(&c, l[0]->center, w, x, P, c.code_lo, c.code_hi, want);
         for (int64_t i = 0; i < N * P; i++) {
@@ -723,20 +750,9 @@ Test(crossbar, fast_profile_statistics_match_full_simulation) {
                          acc[0][i], want[i]);
             cr_assert_eq(acc[1][i], want[i], "it=%d i=%lld", it, (long long)i);
         }
-        cr_assert_eq(st[0].conversions, st[1].conversions, "it=%d", it);
-        cr_assert_eq(st[0].saturated, st[1].saturated, "it=%d", it);
-        cr_assert_eq(st[0].observed, st[1].observed, "it=%d", it);
-        cr_assert_eq(st[0].zeros, st[1].zeros, "it=%d", it);
-        cr_assert_eq(st[0].max_abs, st[1].max_abs, "it=%d", it);
-        cr_assert_eq(st[0].hist_bins, st[1].hist_bins);
-        for (int b = 0; b < st[0].hist_bins; b++)
-            cr_assert_eq(st[0].hist[b], st[1].hist[b], "it=%d bin %d", it, b);
         clipped += st[0].saturated > 0;
-        for (int v = 0; v < 2; v++) {
-            xb_crossbar_stats_free(&st[v]);
-            xb_crossbar_layer_free(l[v]);
-            free(acc[v]);
-        }
+        same_stats_free(l, st, it, P);
+        for (int v = 0; v < 2; v++) free(acc[v]);
         free(w);
         free(x);
         free(want);
@@ -768,31 +784,12 @@ Test(crossbar, fused_profile_sums_match_full_simulation) {
         fill(w, x, N * K, K * P, wb, xb);
         if (it % 3 == 0) /* dense inputs: large sums */
             for (int64_t i = 0; i < K * P; i++) x[i] |= (uint8_t)((1u << xb) - 1);
-        xb_ctx ctx = {0};
         xb_crossbar_layer *l[2];
         xb_crossbar_stats st[2];
-        for (int v = 0; v < 2; v++) {
-            xb_crossbar_config cv = c;
-            cv.input_control = v == 1;
-            l[v] = xb_crossbar_layer_new(&cv, w, &ctx);
-            cr_assert_not_null(l[v], "%s", ctx.msg);
-            cr_assert_eq(xb_crossbar_stats_init(&st[v], l[v], &ctx), XB_OK);
-            void *scratch = malloc(xb_crossbar_scratch_bytes(l[v], P));
-            for (int rep = 0; rep < 2; rep++) /* two calls: the counters start over */
-                xb_crossbar_matmul(l[v], 0, x, P, 3, true, acc, scratch, &st[v]);
-            free(scratch);
-        }
+        /* two calls: the counters start over */
+        profiled_pair(&c, w, x, P, 2, (int32_t *const[2]){acc, acc}, l, st);
         fused += l[0]->levbits && !c.signed_pair && l[0]->path != XB_XPATH_FULL;
-        cr_assert_eq(st[0].observed, st[1].observed, "it=%d", it);
-        cr_assert_eq(st[0].zeros, st[1].zeros, "it=%d", it);
-        cr_assert_eq(st[0].max_abs, st[1].max_abs, "it=%d", it);
-        cr_assert_eq(st[0].hist_bins, st[1].hist_bins);
-        for (int b = 0; b < st[0].hist_bins; b++)
-            cr_assert_eq(st[0].hist[b], st[1].hist[b], "it=%d P=%lld bin %d", it, (long long)P, b);
-        for (int v = 0; v < 2; v++) {
-            xb_crossbar_stats_free(&st[v]);
-            xb_crossbar_layer_free(l[v]);
-        }
+        same_stats_free(l, st, it, P);
         free(w);
         free(x);
         free(acc);
@@ -841,31 +838,11 @@ Test(crossbar, classed_profile_sums_match_full_simulation) {
                 }
                 x[k * P + p] = (uint8_t)v;
             }
-        xb_ctx ctx = {0};
         xb_crossbar_layer *l[2];
         xb_crossbar_stats st[2];
-        for (int v = 0; v < 2; v++) {
-            xb_crossbar_config cv = c;
-            cv.input_control = v == 1;
-            l[v] = xb_crossbar_layer_new(&cv, w, &ctx);
-            cr_assert_not_null(l[v], "%s", ctx.msg);
-            cr_assert_eq(xb_crossbar_stats_init(&st[v], l[v], &ctx), XB_OK);
-            void *scratch = malloc(xb_crossbar_scratch_bytes(l[v], P));
-            xb_crossbar_matmul(l[v], 0, x, P, 3, true, acc, scratch, &st[v]);
-            free(scratch);
-        }
+        profiled_pair(&c, w, x, P, 1, (int32_t *const[2]){acc, acc}, l, st);
         fused += l[0]->levbits && l[0]->path != XB_XPATH_FULL;
-        cr_assert_eq(st[0].observed, st[1].observed, "it=%d", it);
-        cr_assert_eq(st[0].zeros, st[1].zeros, "it=%d", it);
-        cr_assert_eq(st[0].max_abs, st[1].max_abs, "it=%d", it);
-        cr_assert_eq(st[0].hist_bins, st[1].hist_bins);
-        for (int b = 0; b < st[0].hist_bins; b++)
-            cr_assert_eq(st[0].hist[b], st[1].hist[b], "it=%d P=%lld cell=%d bin %d", it,
-                         (long long)P, cell, b);
-        for (int v = 0; v < 2; v++) {
-            xb_crossbar_stats_free(&st[v]);
-            xb_crossbar_layer_free(l[v]);
-        }
+        same_stats_free(l, st, it, P);
         free(w);
         free(x);
         free(acc);
