@@ -147,17 +147,36 @@ DN_AVX512 static inline __m512i dn_mix64x8_added(__m512i z) {
  * the table has at most NT thresholds, held in registers (missing ones 0,
  * which no value is below); NT = 0: any kmax, read from the table. */
 #define DN_INLINE __attribute__((always_inline)) inline
+
+/* Lane i of a key vector is i steps G past lane 0: pairs m0 .. m0 + 7. */
+DN_AVX512 static DN_INLINE __m512i dn_lane_steps(void) {
+    return _mm512_set_epi64((long long)(7 * DN_G), (long long)(6 * DN_G), (long long)(5 * DN_G),
+                            (long long)(4 * DN_G), (long long)(3 * DN_G), (long long)(2 * DN_G),
+                            (long long)DN_G, 0);
+}
+
+/* The 16 signed draws of hash vector h: |n| is the number of thresholds
+ * its low 31 bits are below (NT > 0: T[0..NT) in registers, missing ones 0;
+ * NT = 0: t[0..kmax) read from the table), bit 31 the sign. */
+DN_AVX512 static DN_INLINE __m512i dn_draw16(__m512i h, const __m512i *T, const uint32_t *t,
+                                             int kmax, const int NT) {
+    const __m512i one = _mm512_set1_epi32(1), zv = _mm512_setzero_si512();
+    __m512i v = _mm512_and_si512(h, _mm512_set1_epi32(0x7fffffff)), mag = zv;
+    if (NT)
+        for (int k = 0; k < NT; k++)
+            mag = _mm512_mask_add_epi32(mag, _mm512_cmplt_epu32_mask(v, T[k]), mag, one);
+    else
+        for (int k = 0; k < kmax; k++)
+            mag = _mm512_mask_add_epi32(mag, _mm512_cmplt_epu32_mask(v, _mm512_set1_epi32((int)t[k])),
+                                        mag, one);
+    return _mm512_mask_sub_epi32(mag, _mm512_movepi32_mask(h), zv, mag);
+}
 DN_AVX512 static DN_INLINE int64_t column_avx512_nt(const xb_dnoise_col *a, uint64_t kr,
                                                     int64_t cc, const int32_t *Sp,
                                                     const int32_t *Sn, const uint8_t *zero,
                                                     int32_t *acc, int32_t *pre, const int NT) {
-    const __m512i iG = _mm512_set_epi64((long long)(7 * DN_G), (long long)(6 * DN_G),
-                                        (long long)(5 * DN_G), (long long)(4 * DN_G),
-                                        (long long)(3 * DN_G), (long long)(2 * DN_G),
-                                        (long long)DN_G, 0);
-    const __m512i m31 = _mm512_set1_epi32(0x7fffffff), one = _mm512_set1_epi32(1),
-                  zv = _mm512_setzero_si512(), lo = _mm512_set1_epi32(a->lo),
-                  hi = _mm512_set1_epi32(a->hi);
+    const __m512i iG = dn_lane_steps(), one = _mm512_set1_epi32(1), zv = _mm512_setzero_si512(),
+                  lo = _mm512_set1_epi32(a->lo), hi = _mm512_set1_epi32(a->hi);
     const uint32_t *t = a->d->t;
     int kmax = a->d->kmax, J = a->J;
     __m512i T[4];
@@ -178,15 +197,7 @@ DN_AVX512 static DN_INLINE int64_t column_avx512_nt(const xb_dnoise_col *a, uint
         for (int j = 0; j < J; j++) {
             __m512i h = dn_mix64x8_added(
                 _mm512_add_epi64(_mm512_set1_epi64((long long)(keys[j] + (m0 + 1) * DN_G)), iG));
-            __m512i v = _mm512_and_si512(h, m31), mag = zv;
-            if (NT)
-                for (int k = 0; k < NT; k++)
-                    mag = _mm512_mask_add_epi32(mag, _mm512_cmplt_epu32_mask(v, T[k]), mag, one);
-            else
-                for (int k = 0; k < kmax; k++)
-                    mag = _mm512_mask_add_epi32(
-                        mag, _mm512_cmplt_epu32_mask(v, _mm512_set1_epi32((int)t[k])), mag, one);
-            __m512i n = _mm512_mask_sub_epi32(mag, _mm512_movepi32_mask(h), zv, mag);
+            __m512i n = dn_draw16(h, T, t, kmax, NT);
             __m512i s = zv;
             if (!(zr && zr[j * nruns])) {
                 s = _mm512_maskz_loadu_epi32(km, Sp + (int64_t)j * pt + q0);
@@ -230,13 +241,8 @@ DN_AVX512 static int64_t column_avx512(const xb_dnoise_col *a, uint64_t kr, int6
 DN_FUSED static DN_INLINE int64_t block_fused_nt(const xb_dnoise_col *a, uint64_t kr,
                                                   const xb_dnoise_planes *b, int32_t *acc,
                                                   int32_t *pre, const int NT, const int PL) {
-    const __m512i iG = _mm512_set_epi64((long long)(7 * DN_G), (long long)(6 * DN_G),
-                                        (long long)(5 * DN_G), (long long)(4 * DN_G),
-                                        (long long)(3 * DN_G), (long long)(2 * DN_G),
-                                        (long long)DN_G, 0);
-    const __m512i m31 = _mm512_set1_epi32(0x7fffffff), one = _mm512_set1_epi32(1),
-                  zv = _mm512_setzero_si512(), lo = _mm512_set1_epi32(a->lo),
-                  hi = _mm512_set1_epi32(a->hi);
+    const __m512i iG = dn_lane_steps(), one = _mm512_set1_epi32(1), zv = _mm512_setzero_si512(),
+                  lo = _mm512_set1_epi32(a->lo), hi = _mm512_set1_epi32(a->hi);
     const uint32_t *t = a->d->t;
     int kmax = a->d->kmax, J = a->J, planes = PL ? PL : b->planes;
     int64_t W = PL ? 2 : b->W, pt = a->pt, pp = b->pp, C = b->C;
@@ -265,16 +271,7 @@ DN_FUSED static DN_INLINE int64_t block_fused_nt(const xb_dnoise_col *a, uint64_
                 _mm512_set1_epi64((long long)(kr + (uint64_t)j * GS + step)), iG);
             for (int64_t c = 0; c < C; c++, hk = _mm512_add_epi64(hk, colstep)) {
                 __m512i h = dn_mix64x8_added(hk);
-                __m512i v = _mm512_and_si512(h, m31), mag = zv;
-                if (NT)
-                    for (int k = 0; k < NT; k++)
-                        mag = _mm512_mask_add_epi32(mag, _mm512_cmplt_epu32_mask(v, T[k]), mag, one);
-                else
-                    for (int k = 0; k < kmax; k++)
-                        mag = _mm512_mask_add_epi32(
-                            mag, _mm512_cmplt_epu32_mask(v, _mm512_set1_epi32((int)t[k])), mag,
-                            one);
-                __m512i n = _mm512_mask_sub_epi32(mag, _mm512_movepi32_mask(h), zv, mag);
+                __m512i n = dn_draw16(h, T, t, kmax, NT);
                 __m512i s = act ? col_sums(lb + c * planes * W, planes, W, M) : zv;
                 __m512i pv = _mm512_add_epi32(s, n);
                 __m512i y = _mm512_min_epi32(_mm512_max_epi32(pv, lo), hi);
