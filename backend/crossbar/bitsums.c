@@ -588,13 +588,9 @@ void xb_bits_sums(const xb_crossbar_layer *l, int64_t blk, const uint64_t *bm, i
  * the group's smallest threshold.  Its level planes, shifts and negation
  * mask stay in registers over those positions, each position's mask halves
  * are broadcast, and its 16 corrections add straight into the position's
- * row of corrT (position-major).  16-position runs of one column (the
- * previous layout) needed the masks gathered in bucket order and a 16 x 16
- * transpose per run and 16 outputs; per 100 images they computed 276 M
- * lanes on ResNet-20 where output groups compute 259 M (VGG-small 170 M
- * against 188 M: its groups are wider than its columns' needs), and the
- * sorted corrections took about 17% (VGG-small 4%) fewer samples this way
- * (docs/PERFORMANCE.md, session 10). */
+ * row of corrT (position-major).  Why output lanes rather than 16-position
+ * runs of one column, with the lanes each computes: docs/PERFORMANCE.md,
+ * session 10, perf-clip7. */
 
 int64_t xb_bits_corr_ld(int64_t N) { return (N + 15) & ~(int64_t)15; }
 
@@ -671,9 +667,8 @@ XB_BITS_TARGET static inline __attribute__((always_inline)) void tr16(__m512i r[
 
 /* The positions of one digit plane with X1 >= lo[nb - 1] into idx (their X1
  * into xv), grouped into nb buckets of X1 (bucket i: lo[i] <= X1 <
- * lo[i - 1], largest first), so that a run of 16 of them mostly shares its
- * bucket and the columns whose threshold exceeds its largest X1 are skipped;
- * returns how many.  Vector compares and register compresses throughout
+ * lo[i - 1], largest first), so that each output group can stop at the
+ * last bucket whose X1 reaches its smallest threshold; returns how many.  Vector compares and register compresses throughout
  * (most positions are not taken); within a bucket the order is the
  * positions', so the result is a function of x1 alone.  x1 is readable 16
  * bytes past pt (masked off); hot, hv, idx and xv have 16 spare slots. */
@@ -855,8 +850,7 @@ int64_t xb_bits_correct_sorted(const xb_crossbar_layer *l, int64_t blk, const ui
     int64_t pp = xb_bits_ppad(pt), W = l->lev_words, ld = xb_bits_corr_ld(k->N);
     int64_t per_n = k->per_n, ng = out_groups(l), ngr = per_n * ng;
     int planes = l->lev_planes, J = l->cfg.input_slices, d = l->cfg.dac_bits;
-    const uint8_t *bk = l->lev_bk + blk * 5;
-    if (!bk[0]) return 0; /* no column can clip */
+    const uint8_t *bk = l->lev_bk + blk * 5; /* bk[0] > 0: correction.c checked */
     const uint32_t *cols = l->lev_cols + (size_t)(blk * ngr * planes * W * 2 * 16);
     int nb = bk[0], lo[4];
     for (int i = 0; i < nb; i++) lo[i] = bk[1 + i];

@@ -43,7 +43,7 @@ typedef struct {
     const int64_t *shift; /* [C] */
     const int8_t *sign;   /* [C] */
     const uint8_t *flip;  /* [C] or NULL */
-    int64_t lo, hi;
+    int64_t hi;           /* the top code (a single column's S >= 0 >= the lowest code) */
     /* pt = 1 only, or NULL: the block's column thresholds (l->lev_thr, built
      * for hi) and the position's digit sums x1[j] (xb_bits_x1), so that a
      * column whose threshold exceeds every lane's X1 is skipped */

@@ -315,7 +315,7 @@ static xb_bits_clip clip_args(const corr_run *f, int64_t blk) {
     const xb_crossbar_layer *l = f->l;
     return (xb_bits_clip){.N = f->N, .per_n = (int)(l->C / f->N), .shift = l->col_shift,
                           .sign = l->col_sign, .flip = l->flipped ? l->flipped + blk * l->C : NULL,
-                          .lo = f->ilo, .hi = f->ihi,
+                          .hi = f->ihi,
                           .thr = f->sorted && f->pt == 1 ? l->lev_thr + blk * l->C : NULL,
                           .x1 = (const uint8_t *)f->s->S};
 }
@@ -328,6 +328,8 @@ static bool correct_block(corr_run *f, int64_t thr) {
     /* X1 > lim  <=>  X1 * ml > thr  (integers, ml > 0). */
     int64_t lim = thr < 0 ? -1 : thr / ml;
     int64_t blk = f->g * l->R + f->r;
+    const uint8_t *bk = f->sorted ? l->lev_bk + blk * 5 : NULL; /* sorted: lev_bk built */
+    if (bk && !bk[0]) return false; /* no column of the block can clip: skip its masks too */
     if (f->sorted && f->pt > 1) { /* the columns' own thresholds, not ml's (bitsums.h) */
         digit_bounds(f);
         bool touched;
@@ -337,8 +339,6 @@ static bool correct_block(corr_run *f, int64_t thr) {
         return touched;
     }
     if (f->sorted) { /* pt = 1: only digits reaching the block's smallest threshold */
-        const uint8_t *bk = l->lev_bk + blk * 5;
-        if (!bk[0]) return false; /* no column can clip */
         if (bk[bk[0]] - 1 > lim) lim = bk[bk[0]] - 1;
     }
     digit_bounds(f);

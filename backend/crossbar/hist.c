@@ -166,7 +166,6 @@ onehot(const int32_t *p, const int32_t *q, __m512i vbase, __m512i voff, int lvl,
     return _mm512_sllv_epi32(_mm512_set1_epi32(1), u);
 }
 
-#define OVF_CAP 2048 /* level 1's outliers buffered (plus four groups') */
 
 #define CSA(h, l, a, b, c)                                                                         \
     do {                                                                                           \
@@ -233,9 +232,9 @@ window_avx512(xb_hist_bits *b, int lvl, int w, bool det, const int32_t *Sp, cons
                                             _mm512_set1_epi32(b->stride));
     /* level 1's outliers collected over many groups, then counted in one
      * loop (a loop per group mispredicts its exit about once a group) */
-    int32_t own[OVF_CAP + 4 * XB_HIST_BLOCK + 16];
+    int32_t own[XB_HIST_OVF_BUF]; /* level 1's outliers: the same cap as level 0's */
     int32_t *ovf = lvl ? own : b->ovf;
-    int64_t no = lvl ? 0 : b->novf, lim = lvl ? OVF_CAP : XB_HIST_OVF_CAP;
+    int64_t no = lvl ? 0 : b->novf, lim = XB_HIST_OVF_CAP;
     uint32_t(*pl)[XB_HIST_LANES] = L->pl[w];
     __m512i P[6], big[XB_HIST_BIG];
     for (int k = 0; k < 6; k++) P[k] = _mm512_loadu_si512((const void *)pl[k]);

@@ -52,7 +52,8 @@ typedef struct {
     double *sarw;   /* SAR bounds (sar.c): digit sums, group totals, running sums */
     uint8_t *ictl;  /* input control: [J*Pt] 1 = the block's digits are all zero */
     uint8_t *bits;  /* popcount column sums (bitsums.c): transposed bytes and masks */
-    uint8_t *srt;   /* sorted popcount corrections (bitsums.c): order, masks, sums */
+    uint8_t *srt;   /* sorted popcount corrections (bitsums.c): bucketed positions and
+                       their X1, the output groups' thresholds, signs and shifts */
     uint8_t *zrun;  /* integer read noise: [J][runs of 16 positions] 1 = no active row */
     uint32_t *hsub; /* profile statistics: xb_stat_acc_bytes */
     size_t hsub_bytes;
