@@ -88,7 +88,6 @@ __attribute__((target("avx512f,avx512bw"))) static void im2col_u8_rows64(const x
             }
     }
 }
-#endif
 
 /* Strided output rows whose input span fits 64 bytes ((wout - 1) sw < 64,
  * e.g. ResNet's stride-2 layers): one masked load of the row's span from
@@ -174,6 +173,7 @@ __attribute__((target("avx512f,avx512bw"))) static void im2col_u8_planes(const x
             }
     }
 }
+#endif
 
 void xb_im2col_u8(const xb_conv_geom *cg, const uint8_t *x, uint8_t pad_value, uint8_t *col) {
 #if defined(__x86_64__) && defined(__GNUC__)
