@@ -196,9 +196,6 @@ typedef struct {
     int64_t skipped;    /* conversions left out by input control */
 } full_run;
 
-/* Integer read noise, popcount sums: each (digit, 16-position run) whose
- * masks are all zero is marked in s->zrun (its sums are 0 in every
- * column), the others' sums go to their usual place in s->S. */
 /* Whether a 16-position run has an active row: the OR of its mask words
  * (m: the run's first word of level word 0, pp apart per level word), in
  * 8 independent lanes so that it vectorises (one scalar OR chain waited on
@@ -210,6 +207,9 @@ static bool run_active(const uint64_t *restrict m, int64_t W, int64_t pp) {
     return (a[0] | a[1] | a[2] | a[3] | a[4] | a[5] | a[6] | a[7]) != 0;
 }
 
+/* Integer read noise, popcount sums: each (digit, 16-position run) whose
+ * masks are all zero is marked in s->zrun (its sums are 0 in every
+ * column), the others' sums go to their usual place in s->S. */
 static void dn_sums(full_run *f, int64_t blk, const uint64_t *bm) {
     const xb_crossbar_layer *l = f->l;
     const scratch_t *s = f->s;
@@ -225,8 +225,6 @@ static void dn_sums(full_run *f, int64_t blk, const uint64_t *bm) {
                          (int32_t *)s->S + (int64_t)j * f->pt + q0);
         }
     f->zrun = true;
-    f->flr = l->flipped ? l->flipped + blk * f->C : NULL;
-    if (f->flr) digit_sums(f->c, f->x, f->P, f->k0, f->kb, f->p0, f->pt, false, s->dsum);
 }
 
 /* The arguments of the integer read noise for this chunk and block. */
@@ -258,12 +256,11 @@ static bool dn_fuse(full_run *f, int64_t blk, const uint64_t *bm) {
     f->dn_acc = (int32_t *)(void *)f->s->noise; /* [C][pt] fits its [C][J pt] floats */
     int32_t *pre = f->profile && f->st ? (int32_t *)(void *)f->s->vbuf : NULL; /* [C][J pt] */
     f->sat += xb_dnoise_block(&a, dn_block_key(f), &b, f->dn_acc, pre);
-    f->flr = l->flipped ? l->flipped + blk * f->C : NULL;
-    if (f->flr) digit_sums(f->c, f->x, f->P, f->k0, f->kb, f->p0, f->pt, false, f->s->dsum);
     return true;
 }
 
-/* Column sums of the block into s->S; with flip also the digit sums. */
+/* Column sums of the block into s->S (integer read noise: dn_fuse or
+ * dn_sums); with flip also the digit sums. */
 static void block_sums(full_run *f) {
     const xb_crossbar_layer *l = f->l;
     const xb_crossbar_config *c = f->c;
@@ -276,15 +273,15 @@ static void block_sums(full_run *f) {
         xb_bits_pack(l, f->x, f->P, f->k0, f->kb, f->p0, f->pt, s->bits, &bm);
         if (f->dn) { /* runs without an active row hold S = 0: not formed */
             if (!dn_fuse(f, blk, bm)) dn_sums(f, blk, bm);
-            return;
+        } else {
+            int64_t nr = 0;
+            for (int j = 0; j < f->J; j++)
+                for (int64_t q0 = 0; q0 < f->pt; q0 += 16) {
+                    s->qj[nr] = (uint8_t)j;
+                    s->qcols[nr++] = (int32_t)q0;
+                }
+            xb_bits_sums(l, blk, bm, f->pt, s->qj, s->qcols, nr, f->cols, (int32_t *)s->S);
         }
-        int64_t nr = 0;
-        for (int j = 0; j < f->J; j++)
-            for (int64_t q0 = 0; q0 < f->pt; q0 += 16) {
-                s->qj[nr] = (uint8_t)j;
-                s->qcols[nr++] = (int32_t)q0;
-            }
-        xb_bits_sums(l, blk, bm, f->pt, s->qj, s->qcols, nr, f->cols, (int32_t *)s->S);
     } else if (f->int_sums) {
         pack_digits(c, f->x, f->P, f->k0, f->kb, f->p0, f->pt, s->dp);
         xb_igemm_packed(l->levp + (size_t)blk * l->levp_stride, s->dp, f->kb, f->C, f->cols,
