@@ -245,6 +245,17 @@ static int64_t run_profiled(const xb_crossbar_layer *l, const uint8_t *x, int64_
     return sat;
 }
 
+/* Whether this CPU has the popcount column sums (bitsums.c: AVX-512
+ * VPOPCNTDQ and BW): the tests that count how often a popcount path ran
+ * assert those counts only then (elsewhere the igemm path serves). */
+static bool have_popcnt512(void) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    return __builtin_cpu_supports("avx512vpopcntdq") && __builtin_cpu_supports("avx512bw");
+#else
+    return false;
+#endif
+}
+
 /* One profiled call (or `calls`) on group 0 through the layer as
  * configured (l[0]) and through the same layer with input control (l[1]:
  * without noise it changes no value but takes the full simulation); the
@@ -521,12 +532,10 @@ Test(crossbar, popcount_clip_corrections_match_naive_model) {
         fused += pops && path == XB_XPATH_CORRECTION && sat > 0;
         sorted += srt && path == XB_XPATH_CORRECTION && sat > 0 && P > 1;
     }
-#if defined(__x86_64__) && defined(__GNUC__)
-    if (__builtin_cpu_supports("avx512vpopcntdq") && __builtin_cpu_supports("avx512bw")) {
+    if (have_popcnt512()) {
         cr_assert_gt(fused, 10, "the fused popcount corrections ran %d times", fused);
         cr_assert_gt(sorted, 6, "the sorted popcount corrections ran %d times", sorted);
     }
-#endif
 }
 
 /* The sorted path's output groups (bitsums.c, xb_bits_correct_sorted):
@@ -550,10 +559,8 @@ Test(crossbar, popcount_sorted_output_groups_match_naive_model) {
         int64_t sat = clip_case(&c, P, wb, xb, diff == 2, 7, 1, it, &path, &pops, &srt);
         sorted += srt && path == XB_XPATH_CORRECTION && sat > 0;
     }
-#if defined(__x86_64__) && defined(__GNUC__)
-    if (__builtin_cpu_supports("avx512vpopcntdq") && __builtin_cpu_supports("avx512bw"))
+    if (have_popcnt512())
         cr_assert_gt(sorted, 40, "the sorted path ran with saturations %d times", sorted);
-#endif
 }
 
 /* One position (fully connected layers, a chunk's last position) on the
@@ -577,10 +584,8 @@ Test(crossbar, popcount_one_position_thresholds_match_naive_model) {
         int64_t sat = clip_case(&c, 1, wb, xb, diff == 2, 0, 0, it, &path, &pops, &srt);
         sorted += srt && path == XB_XPATH_CORRECTION && sat > 0;
     }
-#if defined(__x86_64__) && defined(__GNUC__)
-    if (__builtin_cpu_supports("avx512vpopcntdq") && __builtin_cpu_supports("avx512bw"))
+    if (have_popcnt512())
         cr_assert_gt(sorted, 100, "the sorted one-position path ran %d times", sorted);
-#endif
 }
 
 /* The sorted path's column thresholds (l->lev_thr) against their
@@ -646,10 +651,8 @@ Test(crossbar, popcount_column_thresholds_match_definition) {
         free(w);
         free(x);
     }
-#if defined(__x86_64__) && defined(__GNUC__)
-    if (__builtin_cpu_supports("avx512vpopcntdq") && __builtin_cpu_supports("avx512bw"))
+    if (have_popcnt512())
         cr_assert_gt(checked, 1000);
-#endif
 }
 
 /* The digit masks of xb_bits_pack (GFNI transposes or byte transpose and
@@ -696,10 +699,8 @@ Test(crossbar, popcount_digit_masks_match_definition) {
         free(w);
         free(x);
     }
-#if defined(__x86_64__) && defined(__GNUC__)
-    if (__builtin_cpu_supports("avx512vpopcntdq") && __builtin_cpu_supports("avx512bw"))
+    if (have_popcnt512())
         cr_assert_eq(checked, 30);
-#endif
 }
 
 /* Profile images of exact and correction layers skip the full simulation
@@ -788,13 +789,13 @@ Test(crossbar, fused_profile_sums_match_full_simulation) {
         xb_crossbar_stats st[2];
         /* two calls: the counters start over */
         profiled_pair(&c, w, x, P, 2, (int32_t *const[2]){acc, acc}, l, st);
-        fused += l[0]->levbits && !c.signed_pair && l[0]->path != XB_XPATH_FULL;
+        fused += l[0]->levbits && l[0]->path != XB_XPATH_FULL;
         same_stats_free(l, st, it, P);
         free(w);
         free(x);
         free(acc);
     }
-    cr_assert_gt(fused, 20);
+    if (have_popcnt512()) cr_assert_gt(fused, 20, "the fused profile sums ran %d times", fused);
 }
 
 /* The same against the full simulation with many positions a call and
@@ -847,7 +848,7 @@ Test(crossbar, classed_profile_sums_match_full_simulation) {
         free(x);
         free(acc);
     }
-    cr_assert_gt(fused, 20);
+    if (have_popcnt512()) cr_assert_gt(fused, 20, "the fused profile sums ran %d times", fused);
 }
 
 /* A rounding ADC (LSB > 1, the calibrated range): the fused conversion of

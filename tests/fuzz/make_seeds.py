@@ -131,9 +131,11 @@ def crossbar_seeds(out):
               "center": (99, 9, 3, 55, 6, 2, 1, 1, 6, 1, 20, 3),
               "lossless": (63, 7, 2, 54, 7, 1, 0, 0, 0, 1, 16, 2),
               "rounding": (127, 7, 4, 55, 6, 0, 0, 2, 0x25, 1, 12, 4),
-              "one_position": (383, 39, 4, 55, 6, 3, 0, 1, 5, 0, 0, 8)}
+              "one_position": (383, 39, 4, 55, 6, 3, 0, 1, 5, 0, 0, 8),
+              # header byte 13 (5): read_sigma 0.5, the integer read noise
+              "read_noise": (287, 31, 4, 55, 6, 3, 0, 1, 7, 1, 63, 10, 5)}
     for name, h in layers.items():
-        head = bytes([h[0] & 255, h[0] >> 8] + list(h[1:]) + [0] * 3)
+        head = bytes([h[0] & 255, h[0] >> 8] + list(h[1:]) + [0] * (15 - len(h)))
         body = bytes(rnd.choice((0, 0, 1, 2, 3, 5, 9, 17, 40, 128, 255)) if i % 2 else
                      rnd.randrange(256) for i in range(4000))
         put(out, "crossbar", name, head + body)
