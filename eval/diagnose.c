@@ -201,12 +201,14 @@ static bool lp_setup(const diag_run *dr, xb_backend *be, layer_pass *lp, xb_ctx 
     return true;
 }
 
-/* acc[0]: the analog baseline on the subset; acc[1 + i]: layer i made exact. */
+/* acc[0]: the analog baseline on the subset; acc[1 + i]: layer i made exact.
+ * *image_major: whether the delta runs served (else one run per layer). */
 static xb_status measure_layers(const diag_run *dr, xb_backend *be, bool per_run, double *acc,
-                                xb_ctx *ctx) {
+                                bool *image_major, xb_ctx *ctx) {
     layer_pass lp = {0};
     xb_status st = XB_OK;
-    if (per_run || !lp_setup(dr, be, &lp, ctx)) {
+    *image_major = !per_run && lp_setup(dr, be, &lp, ctx);
+    if (!*image_major) {
         for (int i = -1; st == XB_OK && i < be->n; i++) st = run_swapped(dr, be, i, NULL, &acc[i + 1], ctx);
     } else if (!lp.node_of || !lp.hits) {
         st = ctx->status;
@@ -367,12 +369,15 @@ cJSON *xb_diagnose(xb_session *s, const xb_diag_opts *o, xb_ctx *ctx) {
     double base_q;
     cJSON *layers = cJSON_AddArrayToObject(d, "layers");
     int top[3], nt = 0;
+    bool image_major = false;
     double *acc = xb_calloc(ctx, (size_t)be->n + 1, sizeof *acc);
     if (!acc || run_subset(&dr, NULL, NULL, &base_q, ctx) != XB_OK ||
-        measure_layers(&dr, be, o->per_run, acc, ctx) != XB_OK) {
+        measure_layers(&dr, be, o->per_run, acc, &image_major, ctx) != XB_OK) {
         free(acc);
         goto fail;
     }
+    /* how the per-layer accuracies were measured (same figures either way) */
+    cJSON_AddStringToObject(d, "layer_pass", image_major ? "delta" : "per_run");
     cJSON_AddNumberToObject(d, "int8_subset", base_q);
     cJSON_AddNumberToObject(d, "analog_subset", acc[0]);
     layer_rows(be, layers, acc[0], acc + 1);

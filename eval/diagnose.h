@@ -19,7 +19,8 @@
  * it needs one and one run.  The report gives the seconds it took.  The
  * analog results of the session are not changed: the runs use a wrapper
  * engine whose statistics are discarded, and suggestions build their own
- * backends. */
+ * backends.  The report's "layer_pass" says which way the per-layer runs
+ * went: "delta" or "per_run". */
 #ifndef XBAR_DIAGNOSE_H
 #define XBAR_DIAGNOSE_H
 
