@@ -114,6 +114,14 @@ static void state_merge(void *self, void *state) {
 }
 
 /* The call's shape is the one the layer was built and its scratch sized for. */
+/* Whether image i is a profile image: one of the first profile_images of
+ * the evaluated window (an --offset run profiles its own first images; a
+ * shard of the window keeps the window's, so merged shards equal the run
+ * without --shard). */
+static bool profiled(const xb_backend *b, int64_t i) {
+    return i >= b->profile_first && i - b->profile_first < b->profile_images;
+}
+
 static bool same_shape(const xb_backend *b, int layer, int group, int64_t K, int64_t N,
                        int64_t P) {
     const xb_crossbar_config *c = xb_crossbar_cfg(b->layers[layer]);
@@ -137,7 +145,7 @@ static xb_status qmatmul(void *self, xb_exec *e, const xb_node *node, int layer,
         return xb_fail(ctx, XB_ERR_RUNTIME, "analog engine: layer '%s' shape changed since compile",
                        node->name);
     if (layer == 0 && group == 0) s->images++;
-    bool profile = b->calibrating || e->image_index < b->profile_images;
+    bool profile = b->calibrating || profiled(b, e->image_index);
     x = xb_backend_layer_input(b, layer, x, P, s->act ? s->act[layer] : NULL,
                                s->xr);
     /* crossbar.slices = auto calibrates on exact products (the layer's own
@@ -164,7 +172,7 @@ static bool exact(void *self, xb_exec *e, int layer, int group, int64_t K, int64
     const xb_crossbar_layer *l = b->layers[layer];
     if (xb_crossbar_path(l) != XB_XPATH_EXACT || !same_shape(b, layer, group, K, N, P))
         return false;
-    if (b->calibrating || b->recording || e->image_index < b->profile_images) return false;
+    if (b->calibrating || b->recording || profiled(b, e->image_index)) return false;
     if (b->arch.dac_model == XB_DAC_PULSE) return false; /* qmatmul counts the pulses */
     if (layer == 0 && group == 0) s->images++;
     xb_crossbar_count_exact(l, P, &s->stats[layer]);

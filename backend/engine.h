@@ -24,7 +24,9 @@ typedef struct xb_backend {
     int64_t *P;                 /* positions per layer (scratch sizing) */
     xb_crossbar_stats *stats;   /* merged, per layer */
     int64_t images;             /* images merged */
-    int64_t profile_images;     /* images with index below this record every column sum */
+    int64_t profile_images;     /* how many images record every column sum: those with index */
+    int64_t profile_first;      /* profile_first .. profile_first + profile_images - 1 (the
+                                   session sets the evaluated window's first; default 0) */
     bool calibrating;
     double *full_scale;         /* calibrated full scale per layer (unit levels), or 0 */
     xb_engine engine;

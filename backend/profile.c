@@ -211,6 +211,19 @@ cJSON *xb_profile_json_mapping(const xb_mapping *m, const xb_cost *c) {
     return root;
 }
 
+/* Which images the ADC statistics cover (the profile images as a range of
+ * image indices, which a shard or an --offset run may or may not hold). */
+static void print_stats_scope(FILE *f, const xb_backend *b) {
+    fprintf(f, "ADC statistics: saturation over all %lld images; zero share, max and bits needed "
+               "over the fully simulated images",
+            (long long)b->images);
+    if (b->profile_images > 0)
+        fprintf(f, " (profile images: #%lld..#%lld)\n", (long long)b->profile_first,
+                (long long)(b->profile_first + b->profile_images - 1));
+    else
+        fprintf(f, " (no profile images: --profile-images 0)\n");
+}
+
 void xb_profile_print_layers(FILE *f, const xb_mapping *m, const xb_cost *c, const xb_backend *b) {
     char s1[32], s2[32], s3[32];
     int nw = name_width(m, 5);
@@ -268,11 +281,7 @@ void xb_profile_print_layers(FILE *f, const xb_mapping *m, const xb_cost *c, con
                 c->energy_pj > 0 ? 100 * c->pj[k] / c->energy_pj : 0.0,
                 k + 1 < XB_E_COUNT ? "," : "\n");
     if (m->arch.buf_on) xb_buffer_print(f, m);
-    if (b)
-        fprintf(f,
-                "ADC statistics: saturation over all %lld images; zero share, max and bits "
-                "needed over the fully simulated images (profile images: index < %lld)\n",
-                (long long)b->images, (long long)b->profile_images);
+    if (b) print_stats_scope(f, b);
     if (b) xb_raella_print(f, b); /* RAELLA's per-layer choices, when on */
 }
 
@@ -363,6 +372,7 @@ cJSON *xb_profile_json_totals(const xb_mapping *m, const xb_cost *c, const xb_ba
         }
         cJSON_AddNumberToObject(t, "saturation_rate", conv ? (double)sat / (double)conv : 0);
         cJSON_AddNumberToObject(t, "profile_images", (double)b->profile_images);
+        cJSON_AddNumberToObject(t, "profile_first", (double)b->profile_first);
     }
     cJSON_AddItemToObject(t, "arch", arch_summary(&m->arch));
     if (m->arch.buf_on) xb_buffer_json(m, t);

@@ -12,7 +12,8 @@
  *                    measured on `observed_conversions` column sums: all
  *                    conversions of the images that ran the full simulation
  *                    (every image when noise or a rounding ADC forces it,
- *                    else the profile images, index < profile_images). */
+ *                    else the profile images: the first profile_images
+ *                    of the evaluated window, from profile_first on). */
 #ifndef XBAR_PROFILE_H
 #define XBAR_PROFILE_H
 

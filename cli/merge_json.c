@@ -13,7 +13,9 @@
  * Three things are per shard and cannot be joined exactly, so the merged
  * report leaves them out (and says so): the "diagnosis" (measured on each
  * shard's first images), each layer's "adc_histogram" (binned over each
- * shard's observed span), and the "provenance" is the first shard's. */
+ * shard's observed span) unless the first shard alone has histograms (it
+ * holds the profile images, the window's first, and nothing else observed
+ * a column sum), and the "provenance" is the first shard's. */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdio.h>
@@ -267,19 +269,30 @@ static xb_status check_shards(shard_json *fs, int n, xb_ctx *ctx) {
     return XB_OK;
 }
 
-/* What only a single process can report (see the top of the file). */
-static void drop_per_shard(cJSON *base) {
-    bool hist = false, diag = cJSON_GetObjectItemCaseSensitive(base, "diagnosis") != NULL;
+/* Whether any layer of a report has an "adc_histogram". */
+static bool has_hist(const cJSON *root) {
+    const cJSON *layers = cJSON_GetObjectItemCaseSensitive(root, "layers");
+    for (const cJSON *l = layers ? layers->child : NULL; l; l = l->next)
+        if (cJSON_GetObjectItemCaseSensitive(l, "adc_histogram")) return true;
+    return false;
+}
+
+/* What only a single process can report (see the top of the file).  The
+ * histograms stay when the first shard alone has them: it then holds every
+ * profile image and no other shard observed a column sum (no noise forced
+ * the full simulation), so they are the unsharded run's. */
+static void drop_per_shard(cJSON *base, const shard_json *fs, int n) {
+    bool diag = cJSON_GetObjectItemCaseSensitive(base, "diagnosis") != NULL, others = false;
+    for (int i = 1; i < n; i++) others |= has_hist(fs[i].json);
     cJSON_DeleteItemFromObjectCaseSensitive(base, "diagnosis");
     cJSON *layers = cJSON_GetObjectItemCaseSensitive(base, "layers");
-    for (cJSON *l = layers ? layers->child : NULL; l; l = l->next) {
-        hist |= cJSON_GetObjectItemCaseSensitive(l, "adc_histogram") != NULL;
+    for (cJSON *l = layers ? layers->child : NULL; l && others; l = l->next)
         cJSON_DeleteItemFromObjectCaseSensitive(l, "adc_histogram");
-    }
-    if (hist || diag)
-        xb_report_note("merge: %s%s%s are per shard and left out of the merged report (run "
+    if (diag || others)
+        xb_report_note("merge: %s%s%s %s per shard and left out of the merged report (run "
                        "unsharded for them)", diag ? "the diagnosis" : "",
-                       hist && diag ? " and " : "", hist ? "the ADC histograms" : "");
+                       others && diag ? " and " : "", others ? "the ADC histograms" : "",
+                       others ? "are" : "is");
 }
 
 static xb_status merge_checked(shard_json *fs, int n, const char *out, xb_ctx *ctx) {
@@ -292,7 +305,7 @@ static xb_status merge_checked(shard_json *fs, int n, const char *out, xb_ctx *c
     for (int i = 1; i < n && st == XB_OK; i++)
         st = merge_obj(base, fs[i].json, CTX_ROOT, "", &fs[0], &fs[i], ctx);
     if (st == XB_OK) {
-        drop_per_shard(base);
+        drop_per_shard(base, fs, n);
         recompute(base);
         st = xb_json_write(base, out, ctx);
     }

@@ -399,6 +399,7 @@ xb_status xb_session_run_analog(xb_session *s, xb_ctx *ctx) {
     if (!s->be || !s->d) return xb_fail(ctx, XB_ERR_INVALID, "session: no backend or no data");
     xb_cost_free(s->cost);
     s->cost = NULL;
+    s->be->profile_first = s->off; /* the window's first images, whatever the shard */
     XB_TRY(run(s, s->qg, s->d, s->first, s->n_eval, xb_backend_engine(s->be), "analog",
                &s->r[XB_SESSION_ANALOG], XB_SESSION_ANALOG, ctx));
     s->cost = xb_cost_compute(s->be->map, ctx);

@@ -249,3 +249,40 @@ Test(shard, run_shards_merge_into_the_unsharded_report, .fini = fini) {
     cr_assert_eq(xb_cli_run(args), 2);
     cr_assert(strstr(xb_cli_err, "40 images cannot make 41 shards"), "%s", xb_cli_err);
 }
+
+/* The profile images are the window's first: an --offset run measures its
+ * ADC statistics on its own first images (images #0..#15 are not in it),
+ * and when the first shard holds them all the merged report keeps its
+ * histograms, equal to the unsharded run's (cli/merge_json.c). */
+#define WIN "run '" MODEL "' --data '" DATA "' --offset 50 --limit 30 --arch isaac --profile-images 8"
+
+Test(shard, offset_runs_profile_their_first_images_and_shards_merge_with_histograms, .fini = fini) {
+    if (access(MODEL, R_OK) || access(DATA, R_OK)) cr_skip_test("no model or sample data");
+    char args[4096], files[4096] = "";
+    snprintf(args, sizeof args, WIN " --json '%s'", xb_tmp("win.json"));
+    cr_assert_eq(xb_cli_run(args), 0, "%s", xb_cli_err);
+    cr_assert(strstr(xb_cli_out, "(profile images: #50..#57)"), "%s", xb_cli_out);
+    cJSON *full = xb_cli_json(xb_tmp("win.json"));
+    const cJSON *l0 = cJSON_GetArrayItem(cJSON_GetObjectItem(full, "layers"), 0);
+    cr_assert_gt(xb_cli_num(l0, "observed_conversions"), 0);
+    cr_assert_not_null(cJSON_GetObjectItem(l0, "adc_histogram"));
+    cr_assert_eq(xb_cli_num(cJSON_GetObjectItem(full, "totals"), "profile_first"), 50);
+    for (int k = 0; k < 3; k++) { /* shards of 10: the first holds #50..#57 */
+        char name[32];
+        snprintf(name, sizeof name, "w%d.json", k);
+        snprintf(args, sizeof args, WIN " --shard %d/3 --json '%s'", k, xb_tmp(name));
+        cr_assert_eq(xb_cli_run(args), 0, "%s", xb_cli_err);
+        size_t o = strlen(files);
+        snprintf(files + o, sizeof files - o, " '%s'", xb_tmp(name));
+    }
+    char what[1024];
+    snprintf(what, sizeof what, "--json '%s'", xb_tmp("wm.json"));
+    cr_assert_eq(merge(what, files), 0, "%s", xb_cli_err);
+    cJSON *m = xb_cli_json(xb_tmp("wm.json"));
+    cJSON_DeleteItemFromObject(full, "diagnosis");
+    cJSON_DeleteItemFromObject(full, "provenance");
+    cJSON_DeleteItemFromObject(m, "provenance");
+    same_json(full, m, "");
+    cJSON_Delete(full);
+    cJSON_Delete(m);
+}

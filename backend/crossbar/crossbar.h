@@ -41,7 +41,7 @@
  *   full       - everything else (rounding ADC, noise, cell non-idealities):
  *                every conversion simulated.
  * Statistics (zero share, max, histogram) need every column sum; on
- * "profile" images (image index < profile_images) layers on the exact or
+ * "profile" images (the first images of a run: backend/engine.c) layers on the exact or
  * correction paths compute every sum of the digit runs that are not all
  * zero (correction.c, same values as the full simulation) and the
  * statistics say how many conversions they were measured on.
