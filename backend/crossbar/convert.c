@@ -256,6 +256,7 @@ static bool dn_fuse(full_run *f, int64_t blk, const uint64_t *bm) {
     f->dn_acc = (int32_t *)(void *)f->s->noise; /* [C][pt] fits its [C][J pt] floats */
     int32_t *pre = f->profile && f->st ? (int32_t *)(void *)f->s->vbuf : NULL; /* [C][J pt] */
     f->sat += xb_dnoise_block(&a, dn_block_key(f), &b, f->dn_acc, pre);
+    if (f->st) f->st->fused_blocks++;
     return true;
 }
 

@@ -1804,6 +1804,7 @@ Test(crossbar, int_read_noise_fused_matches_unfused) {
     rng_state = 2718;
     static const double sig[] = {0.2, 0.5, 0.9, 1.3, 2.5};
     int fused_layers = 0;
+    int64_t fused_blocks = 0;
     for (int it = 0; it < 40; it++) {
         int wb = 2 + (int)(rnd() % 7), xb = 1 + (int)(rnd() % 8), cell = 1 + (int)(rnd() % 3);
         int diff = (int)(rnd() % 4), adc_bits = 3 + (int)(rnd() % 6);
@@ -1848,6 +1849,8 @@ Test(crossbar, int_read_noise_fused_matches_unfused) {
         cr_assert_eq(st[0].saturated, st[1].saturated, "it %d: saturation %lld vs %lld", it,
                      (long long)st[0].saturated, (long long)st[1].saturated);
         cr_assert_eq(st[0].conversions, st[1].conversions);
+        cr_assert_eq(st[1].fused_blocks, 0, "it %d: the fused block ran while off", it);
+        fused_blocks += st[0].fused_blocks;
         /* the profile image's statistics of the values before the clamp */
         cr_assert_eq(st[0].observed, st[1].observed);
         cr_assert_eq(st[0].zeros, st[1].zeros, "it %d: zeros", it);
@@ -1865,5 +1868,8 @@ Test(crossbar, int_read_noise_fused_matches_unfused) {
         free(x);
     }
     /* the fused block serves layers with popcount planes (CPU with VPOPCNTDQ) */
-    if (xb_dnoise_fused_usable()) cr_assert_gt(fused_layers, 20);
+    if (xb_dnoise_fused_usable()) {
+        cr_assert_gt(fused_layers, 20);
+        cr_assert_gt(fused_blocks, 20, "the fused block ran %lld times", (long long)fused_blocks);
+    }
 }

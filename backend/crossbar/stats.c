@@ -32,6 +32,7 @@ void xb_crossbar_stats_merge(xb_crossbar_stats *into, const xb_crossbar_stats *f
     into->spec_recovered += from->spec_recovered;
     into->skipped += from->skipped;
     into->dac_pulses += from->dac_pulses;
+    into->fused_blocks += from->fused_blocks;
     if (from->max_abs > into->max_abs) into->max_abs = from->max_abs;
     into->sar_convs += from->sar_convs;
     into->sar_trials += from->sar_trials;
