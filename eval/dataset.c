@@ -150,6 +150,51 @@ xb_status xb_read_file_gz(const char *path, size_t max, unsigned char **data, si
     return xb_read_file_gz_upto(path, max, data, len, NULL, ctx);
 }
 
+/* n bytes of f into dst (NULL: into a scratch buffer, dropped); the bytes
+ * read in *got (fewer at the end of the stream); < 0 on a zlib error. */
+static int gz_take(gzFile f, uint8_t *dst, size_t n, size_t *got) {
+    static _Thread_local uint8_t sink[1 << 16];
+    *got = 0;
+    while (*got < n) {
+        size_t want = n - *got;
+        if (!dst && want > sizeof sink) want = sizeof sink;
+        if (want > (1u << 30)) want = 1u << 30;
+        int r = gzread(f, dst ? dst + *got : sink, (unsigned)want);
+        if (r < 0) return r;
+        if (r == 0) break;
+        *got += (size_t)r;
+    }
+    return 0;
+}
+
+xb_status xb_read_gz_into(const char *path, size_t skip, uint8_t *dst, size_t keep, size_t total,
+                          xb_ctx *ctx) {
+    gzFile f = gzopen(path, "rb");
+    if (!f) return xb_fail(ctx, XB_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    size_t a = 0, b = 0, c = 0, extra = 0;
+    uint8_t one;
+    int bad = gz_take(f, NULL, skip, &a);
+    if (!bad && a == skip) bad = gz_take(f, dst, keep, &b);
+    if (!bad && b == keep) bad = gz_take(f, NULL, total - keep, &c);
+    if (!bad && c == total - keep) bad = gz_take(f, &one, 1, &extra);
+    int errnum = 0;
+    const char *msg = gzerror(f, &errnum);
+    xb_status st = XB_OK;
+    if (bad || (errnum != Z_OK && errnum != Z_STREAM_END))
+        st = xb_fail(ctx, XB_ERR_PARSE, "%s: corrupt or truncated gzip data (%s)", path,
+                     errnum == Z_ERRNO ? strerror(errno) : msg);
+    else if (a + b + c < skip + total)
+        st = xb_fail(ctx, XB_ERR_PARSE, "%s: truncated: header promises %zu data bytes, file has %zu",
+                     path, total, a < skip ? (size_t)0 : b + c);
+    else if (extra)
+        st = xb_fail(ctx, XB_ERR_PARSE,
+                     "%s: more data than the header's dimensions describe (%zu data bytes): "
+                     "dimensions inconsistent with the file size",
+                     path, total);
+    gzclose(f);
+    return st;
+}
+
 xb_status xb_read_file_gz_upto(const char *path, size_t max, unsigned char **data, size_t *len,
                                bool *more, xb_ctx *ctx) {
     *data = NULL;
@@ -304,6 +349,15 @@ xb_status xb_dataset_open(const char *spec, xb_dataset **out, xb_ctx *ctx) {
 xb_status xb_dataset_open_sized(const char *spec, int want_h, int want_w, xb_dataset **out,
                                 xb_ctx *ctx) {
     return xb_dataset_open_opts(spec, want_h, want_w, NULL, out, ctx);
+}
+
+xb_status xb_dataset_open_head(const char *path, int want_h, int want_w, int64_t n_max,
+                               xb_dataset **out, xb_ctx *ctx) {
+    struct stat sb;
+    if (n_max >= 0 && stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && !ends_with(path, ".bin") &&
+        !ends_with(path, ".bin.gz"))
+        return xb_dataset_load_idx_head(path, n_max, out, ctx);
+    return xb_dataset_open_sized(path, want_h, want_w, out, ctx);
 }
 
 xb_status xb_dataset_open_opts(const char *spec, int want_h, int want_w, const xb_image_opts *io,

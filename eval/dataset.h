@@ -99,6 +99,11 @@ void xb_dataset_free(xb_dataset *d);
  * standard name mapping "*-images-idx3-ubyte*" -> "*-labels-idx1-ubyte*"
  * (MNIST's "t10k-images.idx3-ubyte" spelling works too). */
 xb_status xb_dataset_load_idx(const char *images_path, xb_dataset **out, xb_ctx *ctx);
+/* The same keeping only the first n_max images (< 0: all): a gzipped file
+ * is still decompressed and checked whole, but only they are held (the
+ * calibration images of a training split: 100 of MNIST's 60,000). */
+xb_status xb_dataset_load_idx_head(const char *images_path, int64_t n_max, xb_dataset **out,
+                                   xb_ctx *ctx);
 
 /* CIFAR-10 binary version: any number of 3073-byte records (label byte, then
  * 1024 R, 1024 G, 1024 B bytes).  Class names come from batches.meta.txt in
@@ -160,6 +165,11 @@ bool xb_dataset_is_builtin(const char *name);
  * images of another size are refused from their header, before decoding. */
 xb_status xb_dataset_open_sized(const char *spec, int want_h, int want_w, xb_dataset **out,
                                 xb_ctx *ctx);
+/* The file `path` (not a name or folder) keeping only its first n_max
+ * images (< 0: all) where that saves memory: a gzipped IDX file
+ * (xb_dataset_load_idx_head); other files are read image by image anyway. */
+xb_status xb_dataset_open_head(const char *path, int want_h, int want_w, int64_t n_max,
+                               xb_dataset **out, xb_ctx *ctx);
 /* The same, image folders resized/cropped by io (may be NULL); io set for
  * a non-folder spec (IDX, CIFAR) is an error: those hold fixed-size images. */
 xb_status xb_dataset_open_opts(const char *spec, int want_h, int want_w, const xb_image_opts *io,

@@ -55,18 +55,26 @@ static xb_status idx_header(const char *path, const unsigned char *b, size_t len
     return XB_OK;
 }
 
-/* The header first (a few bytes), then exactly the data it declares:
- * reading stops one byte past it, so a small file that inflates to far more
- * than its header says is rejected without decompressing the rest. */
-static xb_status idx_read(const char *path, int want_dims, unsigned char **b, size_t *len,
-                          uint32_t *dims, size_t *off, xb_ctx *ctx) {
+/* The header alone (a few bytes decompressed): dims, data offset and size. */
+static xb_status idx_head(const char *path, int want_dims, uint32_t *dims, size_t *off,
+                          size_t *expect, xb_ctx *ctx) {
     unsigned char *head;
-    size_t hl, expect = 0;
+    size_t hl;
     bool more;
     XB_TRY(xb_read_file_gz_upto(path, 4 + 4 * (size_t)want_dims, &head, &hl, &more, ctx));
-    xb_status st = idx_header(path, head, hl, want_dims, dims, off, &expect, ctx);
+    xb_status st = idx_header(path, head, hl, want_dims, dims, off, expect, ctx);
     free(head);
-    XB_TRY(st);
+    return st;
+}
+
+/* The header first, then exactly the data it declares: reading stops one
+ * byte past it, so a small file that inflates to far more than its header
+ * says is rejected without decompressing the rest. */
+static xb_status idx_read(const char *path, int want_dims, unsigned char **b, size_t *len,
+                          uint32_t *dims, size_t *off, xb_ctx *ctx) {
+    size_t expect = 0;
+    bool more;
+    XB_TRY(idx_head(path, want_dims, dims, off, &expect, ctx));
     XB_TRY(xb_read_file_gz_upto(path, *off + expect, b, len, &more, ctx));
     if (*len - *off < expect)
         return xb_fail(ctx, XB_ERR_PARSE,
@@ -149,22 +157,46 @@ static xb_status idx_open_plain(const char *path, uint32_t *dims, size_t *off, F
     return st;
 }
 
-xb_status xb_dataset_load_idx(const char *images_path, xb_dataset **out, xb_ctx *ctx) {
-    *out = NULL;
-    unsigned char *ib = NULL, *lb = NULL;
-    size_t il = 0, ll = 0, ioff = 0, loff = 0;
-    uint32_t idims[3], ldims[1];
-    char lpath[4096];
-    xb_dataset *d = NULL;
-    FILE *f = NULL;
+/* The images: a plain file stays open (read image by image), a gzipped
+ * one is decompressed straight into the dataset, whose first n images are
+ * kept (the whole stream is still read and checked). */
+static xb_dataset *idx_images(const char *path, int64_t n_max, uint32_t *dims, xb_ctx *ctx) {
     struct stat sb;
+    size_t off = 0, expect = 0;
     /* (a FIFO or device goes the gzip reader's way, which refuses it) */
-    bool plain = stat(images_path, &sb) == 0 && S_ISREG(sb.st_mode) && !xb_file_is_gzip(images_path);
-    if (plain) {
-        if (idx_open_plain(images_path, idims, &ioff, &f, ctx) != XB_OK) goto fail;
-    } else if (idx_read(images_path, 3, &ib, &il, idims, &ioff, ctx) != XB_OK) {
-        goto fail;
+    if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && !xb_file_is_gzip(path)) {
+        FILE *f = NULL;
+        if (idx_open_plain(path, dims, &off, &f, ctx) != XB_OK) return NULL;
+        int64_t n = n_max >= 0 && n_max < (int64_t)dims[0] ? n_max : (int64_t)dims[0];
+        xb_dataset *d = xb_dataset_alloc_files(path, n, 1, (int)dims[1], (int)dims[2], ctx);
+        if (!d) {
+            fclose(f);
+            return NULL;
+        }
+        d->file = f;
+        d->file_off = (int64_t)off;
+        d->file_stride = (int64_t)dims[1] * dims[2];
+        return d;
     }
+    if (idx_head(path, 3, dims, &off, &expect, ctx) != XB_OK) return NULL;
+    int64_t n = n_max >= 0 && n_max < (int64_t)dims[0] ? n_max : (int64_t)dims[0];
+    xb_dataset *d = xb_dataset_alloc(path, n, 1, (int)dims[1], (int)dims[2], ctx);
+    if (d && xb_read_gz_into(path, off, d->images, (size_t)n * dims[1] * dims[2], expect, ctx) != XB_OK) {
+        xb_dataset_free(d);
+        d = NULL;
+    }
+    return d;
+}
+
+xb_status xb_dataset_load_idx_head(const char *images_path, int64_t n_max, xb_dataset **out,
+                                   xb_ctx *ctx) {
+    *out = NULL;
+    unsigned char *lb = NULL;
+    size_t ll = 0, loff = 0;
+    uint32_t idims[3] = {0}, ldims[1] = {0};
+    char lpath[4096];
+    xb_dataset *d = idx_images(images_path, n_max, idims, ctx);
+    if (!d) return ctx->status;
     if (labels_path(images_path, lpath, sizeof lpath, ctx) != XB_OK) goto fail;
     if (idx_read(lpath, 1, &lb, &ll, ldims, &loff, ctx) != XB_OK) goto fail;
     if (ldims[0] != idims[0]) {
@@ -172,26 +204,16 @@ xb_status xb_dataset_load_idx(const char *images_path, xb_dataset **out, xb_ctx 
                 images_path);
         goto fail;
     }
-    d = plain ? xb_dataset_alloc_files(images_path, idims[0], 1, (int)idims[1], (int)idims[2], ctx)
-              : xb_dataset_alloc(images_path, idims[0], 1, (int)idims[1], (int)idims[2], ctx);
-    if (!d) goto fail;
-    if (plain) {
-        d->file = f;
-        f = NULL;
-        d->file_off = (int64_t)ioff;
-        d->file_stride = (int64_t)idims[1] * idims[2];
-    } else {
-        memcpy(d->images, ib + ioff, (size_t)idims[0] * idims[1] * idims[2]);
-    }
-    for (uint32_t i = 0; i < idims[0]; i++) d->labels[i] = lb[loff + i];
-    free(ib);
+    for (int64_t i = 0; i < d->n; i++) d->labels[i] = lb[loff + (size_t)i];
     free(lb);
     *out = d;
     return XB_OK;
 fail:
-    if (f) fclose(f);
-    free(ib);
     free(lb);
     xb_dataset_free(d);
     return ctx->status;
+}
+
+xb_status xb_dataset_load_idx(const char *images_path, xb_dataset **out, xb_ctx *ctx) {
+    return xb_dataset_load_idx_head(images_path, -1, out, ctx);
 }

@@ -20,6 +20,14 @@ xb_status xb_read_file_gz(const char *path, size_t max, unsigned char **data, si
 xb_status xb_read_file_gz_upto(const char *path, size_t max, unsigned char **data, size_t *len,
                                bool *more, xb_ctx *ctx);
 
+/* Exactly skip + total bytes of a gzipped (or plain) file, of which the
+ * `keep` after the first `skip` go to dst (keep <= total) and the rest is
+ * decompressed into a small buffer and dropped: the whole stream is read,
+ * so its CRC is checked and a truncated file or one with more data fails as
+ * in xb_read_file_gz, while only dst is allocated (by the caller, once). */
+xb_status xb_read_gz_into(const char *path, size_t skip, uint8_t *dst, size_t keep, size_t total,
+                          xb_ctx *ctx);
+
 /* A zeroed dataset with name/path copied and room for n images of c*h*w
  * bytes and n labels. */
 xb_dataset *xb_dataset_alloc(const char *path, int64_t n, int c, int h, int w, xb_ctx *ctx);

@@ -169,6 +169,61 @@ Test(dataset_idx, malformed_files, .fini = fini) {
     expect_fail(xb_tmp("none-images-idx3-ubyte"), "none-images-idx3-ubyte", "No such file");
 }
 
+/* A gzipped IDX file is decompressed straight into the dataset; with a
+ * head (the training split's calibration images) only the first images
+ * are kept, but the whole stream is still read: a stream cut short, one
+ * with more data than the header declares and a bad CRC still fail. */
+Test(dataset_idx, gzip_read_whole_head_kept, .fini = fini) {
+    write_small_idx("hd", 1, 1);
+    static const int labels[3] = {7, 0, 9};
+    xb_ctx ctx = {0};
+    xb_dataset *d;
+    for (int64_t keep = 0; keep <= 4; keep++) {
+        cr_assert_eq(xb_dataset_load_idx_head(xb_tmp("hd-images-idx3-ubyte.gz"), keep, &d, &ctx),
+                     XB_OK, "%s", ctx.msg);
+        cr_assert_eq(d->n, keep < 3 ? keep : 3);
+        for (int64_t i = 0; i < d->n; i++) {
+            for (int k = 0; k < 6; k++) cr_assert_eq(pixels(d, i)[k], 10 * i + k);
+            cr_assert_eq(d->labels[i], labels[i]);
+        }
+        xb_dataset_free(d);
+    }
+    unsigned char buf[64], px[24];
+    for (int i = 0; i < 24; i++) px[i] = (unsigned char)i;
+    uint32_t three[3] = {3, 2, 3}, four[3] = {4, 2, 3};
+    /* 4 images' pixels under a header of 3: more data than declared */
+    size_t n = make_idx(buf, 3, three, px, 24);
+    xb_write_gz(xb_tmp("hx-images-idx3-ubyte.gz"), buf, n);
+    uint32_t l3[1] = {3}, l4[1] = {4};
+    n = make_idx(buf, 1, l3, px, 3);
+    xb_write_gz(xb_tmp("hx-labels-idx1-ubyte.gz"), buf, n);
+    /* 3 images' pixels under a header of 4: truncated */
+    n = make_idx(buf, 3, four, px, 18);
+    xb_write_gz(xb_tmp("ht-images-idx3-ubyte.gz"), buf, n);
+    n = make_idx(buf, 1, l4, px, 4);
+    xb_write_gz(xb_tmp("ht-labels-idx1-ubyte.gz"), buf, n);
+    /* a flipped bit in the gzip trailer's CRC */
+    unsigned char gz[256];
+    FILE *f = fopen(xb_tmp("hd-images-idx3-ubyte.gz"), "rb");
+    size_t gl = fread(gz, 1, sizeof gz, f);
+    fclose(f);
+    gz[gl - 8] ^= 1;
+    write_small_idx("hc", 0, 0); /* its labels; the images file is the bad one */
+    xb_write_bytes(xb_tmp("hc-images-idx3-ubyte.gz"), gz, gl);
+    const char *bad[][2] = {{"hx-images-idx3-ubyte.gz", "more data than the header"},
+                            {"ht-images-idx3-ubyte.gz", "truncated"},
+                            {"hc-images-idx3-ubyte.gz", "gzip"}};
+    for (int b = 0; b < 3; b++)
+        for (int64_t keep = 1; keep >= -1; keep -= 2) {
+            xb_ctx c2 = {0};
+            d = (xb_dataset *)1;
+            cr_assert_neq(xb_dataset_load_idx_head(xb_tmp(bad[b][0]), keep, &d, &c2), XB_OK,
+                          "%s (keep %lld) loaded", bad[b][0], (long long)keep);
+            cr_assert_null(d);
+            cr_assert(strstr(c2.msg, bad[b][0]) && strstr(c2.msg, bad[b][1]), "%s", c2.msg);
+        }
+}
+
 /* --- CIFAR ------------------------------------------------------------------ */
 
 static void write_cifar(const char *name, int n, const char *meta) {

@@ -90,8 +90,8 @@ static uint32_t be32(const unsigned char *p) {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* A gzipped file is decoded whole: 2 x its pixels (the reader's growing
- * buffer plus the dataset it is copied into).  A plain one stays open and
+/* A gzipped CIFAR file is decoded whole: 2 x its pixels (the reader's
+ * growing buffer plus the dataset it is copied into).  A plain one stays open and
  * is read image by image: its labels (4 bytes an image) plus, for IDX, the
  * labels file read whole (1 byte an image). */
 static uint64_t held(uint64_t n, uint64_t pixels, bool gz, uint64_t read_whole) {
@@ -119,17 +119,22 @@ static uint64_t cifar_bytes(const char *path) {
     return held(n, n * 3072, gz, 256 * 3073);
 }
 
-/* IDX images: n x h x w from the 16-byte header (gzip or plain). */
-static uint64_t idx_bytes(const char *path) {
+/* IDX images: n x h x w from the 16-byte header (gzip or plain), of which
+ * the first `keep` are held (< 0: all).  A gzipped file is decompressed
+ * straight into the dataset (eval/dataset_idx.c): the kept pixels, their
+ * labels (4 bytes each) and the labels file read whole (1 byte an image);
+ * a plain one stays open: labels only. */
+static uint64_t idx_bytes(const char *path, int64_t keep) {
     xb_ctx c = {0};
     unsigned char *h = NULL;
     size_t len = 0;
     bool more = false; /* "up to 16 bytes": the rest is not read */
     if (xb_read_file_gz_upto(path, 16, &h, &len, &more, &c) != XB_OK) return 0;
     bool ok = len == 16 && be32(h) == 0x803;
-    uint64_t n = ok ? be32(h + 4) : 0, px = ok ? mul_sat(mul_sat(n, be32(h + 8)), be32(h + 12)) : 0;
+    uint64_t n = ok ? be32(h + 4) : 0, k = keep >= 0 && (uint64_t)keep < n ? (uint64_t)keep : n;
+    uint64_t px = ok ? mul_sat(mul_sat(k, be32(h + 8)), be32(h + 12)) : 0;
     free(h);
-    return held(n, px, xb_file_is_gzip(path), n);
+    return add_sat(add_sat(xb_file_is_gzip(path) ? px : 0, mul_sat(k, 4)), n);
 }
 
 /* The file or folder a --data spec names (the built-in names resolved
@@ -150,7 +155,9 @@ static bool is_cifar_name(const char *p) {
     return (n >= 4 && !strcmp(p + n - 4, ".bin")) || (n >= 7 && !strcmp(p + n - 7, ".bin.gz"));
 }
 
-uint64_t xb_mem_dataset_bytes(const char *spec) {
+uint64_t xb_mem_dataset_bytes(const char *spec) { return xb_mem_dataset_bytes_head(spec, -1); }
+
+uint64_t xb_mem_dataset_bytes_head(const char *spec, int64_t keep) {
     if (!spec || !spec[0]) return 0;
     char path[4096];
     resolve(spec, path, sizeof path);
@@ -160,13 +167,17 @@ uint64_t xb_mem_dataset_bytes(const char *spec) {
      * quarter of the float input tensor each executor holds, not charged
      * separately. */
     if (S_ISDIR(sb.st_mode)) return folder_bytes(path);
-    return is_cifar_name(path) ? cifar_bytes(path) : idx_bytes(path);
+    return is_cifar_name(path) ? cifar_bytes(path) : idx_bytes(path, keep);
 }
 
-xb_status xb_mem_check_dataset(const char *spec, uint64_t used,
-                               uint64_t limit, xb_ctx *ctx) {
+xb_status xb_mem_check_dataset(const char *spec, uint64_t used, uint64_t limit, xb_ctx *ctx) {
+    return xb_mem_check_dataset_head(spec, -1, used, limit, ctx);
+}
+
+xb_status xb_mem_check_dataset_head(const char *spec, int64_t keep, uint64_t used, uint64_t limit,
+                                    xb_ctx *ctx) {
     if (!limit) return XB_OK;
-    uint64_t d = xb_mem_dataset_bytes(spec);
+    uint64_t d = xb_mem_dataset_bytes_head(spec, keep);
     if (add_sat(used, d) <= limit) return XB_OK;
     char path[4096];
     resolve(spec, path, sizeof path);
@@ -174,8 +185,11 @@ xb_status xb_mem_check_dataset(const char *spec, uint64_t used,
     bool found = stat(path, &sb) == 0, gz = found && S_ISREG(sb.st_mode) && xb_file_is_gzip(path);
     const char *what = found && S_ISDIR(sb.st_mode) ? "its image files' names and labels; images are decoded "
                                              "one at a time"
-                       : gz ? "2 x its pixels, known before decoding: a gzipped file is decoded "
-                              "whole whatever --limit is"
+                       : gz && is_cifar_name(path)
+                           ? "2 x its pixels, known before decoding: a gzipped file is decoded "
+                             "whole whatever --limit is"
+                       : gz ? "its pixels, known before decoding: a gzipped file is decoded whole "
+                              "whatever --limit is"
                             : "its labels; images are read from the file one at a time";
     return xb_fail(ctx, XB_ERR_INVALID,
                    "%s: loading it needs about %.1f MiB (%s), on top of %.1f MiB for the model and "

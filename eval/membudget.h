@@ -9,10 +9,12 @@
  *   model     the float graph's constants (weights), as loaded
  *   threads   x (activation blocks + the largest node scratch of one
  *             image: xb_exec_plan_bytes), one xb_exec per worker thread
- *   dataset   gzipped IDX / CIFAR files: 2 x their pixels (n x c x h x w
- *             bytes, from the header or the gzip size trailer), the
- *             reader's growing buffer plus the dataset it is copied into
- *             (docs measure 1.7x); plain files: their labels (they stay
+ *   dataset   gzipped IDX files: their pixels (n x h x w bytes from the
+ *             header, decompressed straight into the dataset; a training
+ *             split opened for calibration: only the images kept) and
+ *             labels; gzipped CIFAR files: 2 x their pixels (from the gzip
+ *             size trailer), the reader's growing buffer plus the dataset
+ *             it is copied into; plain files: their labels (they stay
  *             open and are read image by image); image folders: their
  *             files' paths and labels (decoded one image at a time per
  *             thread, xb_dataset_pixels).
@@ -42,8 +44,13 @@ xb_status xb_mem_check_model(const xb_graph *g, const char *model, int threads, 
  * "dataset" term above).  0 when unknown (a missing file: the loader
  * reports it). */
 uint64_t xb_mem_dataset_bytes(const char *spec);
+/* The same when only the first `keep` images are held (< 0: all;
+ * xb_dataset_open_head). */
+uint64_t xb_mem_dataset_bytes_head(const char *spec, int64_t keep);
 /* XB_ERR_INVALID naming `spec` and --max-memory when used + the dataset's
  * bytes exceed `limit` (0: no limit). */
 xb_status xb_mem_check_dataset(const char *spec, uint64_t used, uint64_t limit, xb_ctx *ctx);
+xb_status xb_mem_check_dataset_head(const char *spec, int64_t keep, uint64_t used, uint64_t limit,
+                                    xb_ctx *ctx);
 
 #endif

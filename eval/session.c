@@ -208,15 +208,17 @@ xb_status xb_session_select(xb_session *s, int64_t first, int64_t n, xb_ctx *ctx
 }
 
 /* The training split at `path`, opened and checked, or NULL (error in ctx). */
-static const xb_dataset *open_train(xb_session *s, const char *path, xb_ctx *ctx) {
+/* The training split beside the test data, for n calibration images: only
+ * they are held (xb_dataset_open_head). */
+static const xb_dataset *open_train(xb_session *s, const char *path, int64_t n, xb_ctx *ctx) {
     const xb_dataset *d = s->d;
     /* --max-memory: the test set is held while this loads (its pixels only
      * when it was decoded whole: a gzipped file). */
     uint64_t held = s->mem_used +
                     (d->images ? (uint64_t)d->n * (uint64_t)xb_dataset_image_bytes(d) : 0);
-    if (xb_mem_check_dataset(path, held, s->opts.max_memory, ctx) != XB_OK)
+    if (xb_mem_check_dataset_head(path, n, held, s->opts.max_memory, ctx) != XB_OK)
         return NULL;
-    if (xb_dataset_open_sized(path, s->pp.h, s->pp.w, &s->train, ctx) != XB_OK) return NULL;
+    if (xb_dataset_open_head(path, s->pp.h, s->pp.w, n, &s->train, ctx) != XB_OK) return NULL;
     const xb_dataset *t = s->train;
     if (t->c != d->c || t->h != d->h || t->w != d->w) {
         xb_fail(ctx, XB_ERR_INVALID, "%s: training images are %dx%dx%d, test images %dx%dx%d",
@@ -244,7 +246,7 @@ xb_status xb_session_choose_calibration(xb_session *s, int64_t n, xb_ctx *ctx) {
         c->first = s->off - c->n;
         c->how = "before the evaluated ones (--offset): disjoint from them";
     } else if (xb_dataset_train_split(d->path, train, sizeof train)) {
-        const xb_dataset *t = open_train(s, train, ctx);
+        const xb_dataset *t = open_train(s, train, n, ctx);
         if (!t) return ctx->status;
         c->set = t;
         c->n = n < t->n ? n : t->n;
