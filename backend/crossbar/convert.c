@@ -633,8 +633,10 @@ static void run_full(const xb_crossbar_layer *l, int64_t g, const uint8_t *x, in
     f.tkey = xb_hash4(c->seed, layer_key(c, TAG_TABLE), (uint64_t)image, (uint64_t)c->layer_id);
     f.int_sums = l->cond == NULL;
     f.simple = f.int_sums && !l->read_noise && !l->adc_err && c->lsb == 1.0 && !l->sar;
-    /* Profile images keep the batch path (its statistics of the float values). */
-    f.fused = !f.simple && f.int_sums && !l->read_noise && !l->adc_err && !l->sar && !profile &&
+    /* Profile images too: their values are the integer sums, recorded as
+     * such (stat_ints; the batch path's float statistics count the same
+     * integers). */
+    f.fused = !f.simple && f.int_sums && !l->read_noise && !l->adc_err && !l->sar &&
               !c->lossless && l->drift_alpha == 1.0 && !off_compensated(l) &&
               !c->input_control;
     f.dn = int_noise_ok(&f);

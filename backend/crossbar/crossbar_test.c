@@ -851,11 +851,12 @@ Test(crossbar, classed_profile_sums_match_full_simulation) {
     if (have_popcnt512()) cr_assert_gt(fused, 20, "the fused profile sums ran %d times", fused);
 }
 
-/* A rounding ADC (LSB > 1, the calibrated range): the fused conversion of
- * ordinary images (convert.c add_simple) gives the same outputs and the
- * same saturation count as the batch path profile images take (vbuf,
- * adc_pass), for every encoding, DAC width, chunk sizes down to a few
- * positions and both signs of the code range. */
+/* A rounding ADC (LSB > 1, the calibrated range): the fused conversion
+ * (convert.c add_simple), which ordinary and profile images take, gives the
+ * same outputs, saturation count and profile statistics as the batch path
+ * (vbuf, adc_pass, the float statistics) that input control forces, for
+ * every encoding, DAC width, chunk sizes down to a few positions and both
+ * signs of the code range. */
 Test(crossbar, rounding_adc_fused_matches_batch_path) {
     rng_state = 31337;
     int clipped = 0;
@@ -870,37 +871,48 @@ Test(crossbar, rounding_adc_fused_matches_batch_path) {
         maybe_random_slices(&c);
         int8_t *w = malloc((size_t)(N * K));
         uint8_t *x = malloc((size_t)(K * P));
-        int32_t *acc[2] = {malloc((size_t)(N * P) * 4), malloc((size_t)(N * P) * 4)};
+        int32_t *acc[3];
         fill(w, x, N * K, K * P, wb, xb);
-        xb_ctx ctx = {0};
-        xb_crossbar_layer *l = xb_crossbar_layer_new(&c, w, &ctx);
-        cr_assert_not_null(l, "%s", ctx.msg);
         int64_t lo = c.signed_pair ? -(1 << (adc_bits - 1)) : 0;
         int64_t hi = c.signed_pair ? (1 << (adc_bits - 1)) - 1 : (1 << adc_bits) - 1;
         double lsb = 1.0 + (double)(rnd() % 1000) / 137.0; /* 1 .. 8.3, mostly not integer */
         if (lsb == 1.0) lsb = 2.5;
-        xb_crossbar_layer_set_adc(l, false, lsb, lo, hi);
-        cr_assert_eq(l->path, XB_XPATH_FULL);
-        int64_t sat[2];
-        for (int prof = 0; prof < 2; prof++) {
-            xb_crossbar_stats st;
-            cr_assert_eq(xb_crossbar_stats_init(&st, l, &ctx), XB_OK, "%s", ctx.msg);
-            void *scratch = malloc(xb_crossbar_scratch_bytes(l, P));
-            xb_crossbar_matmul(l, 0, x, P, 0, prof == 1, acc[prof], scratch, &st);
+        xb_crossbar_layer *l[3];
+        xb_crossbar_stats st[3];
+        /* 0: an ordinary image, 1: a profile image, 2: a profile image
+         * through the batch path (input control keeps it there) */
+        for (int v = 0; v < 3; v++) {
+            xb_ctx ctx = {0};
+            xb_crossbar_config cv = c;
+            cv.input_control = v == 2;
+            l[v] = xb_crossbar_layer_new(&cv, w, &ctx);
+            cr_assert_not_null(l[v], "%s", ctx.msg);
+            xb_crossbar_layer_set_adc(l[v], false, lsb, lo, hi);
+            cr_assert_eq(l[v]->path, XB_XPATH_FULL);
+            acc[v] = malloc((size_t)(N * P) * 4);
+            cr_assert_eq(xb_crossbar_stats_init(&st[v], l[v], &ctx), XB_OK, "%s", ctx.msg);
+            void *scratch = malloc(xb_crossbar_scratch_bytes(l[v], P));
+            xb_crossbar_matmul(l[v], 0, x, P, 0, v > 0, acc[v], scratch, &st[v]);
             free(scratch);
-            sat[prof] = st.saturated;
-            xb_crossbar_stats_free(&st);
         }
-        for (int64_t i = 0; i < N * P; i++)
-            cr_assert_eq(acc[0][i], acc[1][i], "it=%d i=%lld: %d != %d", it, (long long)i,
-                         acc[0][i], acc[1][i]);
-        cr_assert_eq(sat[0], sat[1], "it=%d", it);
-        clipped += sat[0] > 0;
-        xb_crossbar_layer_free(l);
-        free(w);
-        free(x);
+        for (int v = 1; v < 3; v++) {
+            for (int64_t i = 0; i < N * P; i++)
+                cr_assert_eq(acc[0][i], acc[v][i], "it=%d v=%d i=%lld: %d != %d", it, v,
+                             (long long)i, acc[0][i], acc[v][i]);
+            cr_assert_eq(st[0].saturated, st[v].saturated, "it=%d v=%d", it, v);
+        }
+        cr_assert_eq(st[0].observed, 0, "it=%d", it);
+        cr_assert_gt(st[1].observed, 0, "it=%d", it);
+        clipped += st[0].saturated > 0;
+        free(acc[0]);
+        xb_crossbar_stats_free(&st[0]);
+        xb_crossbar_layer_free(l[0]);
+        for (int v = 1; v < 3; v++) acc[v - 1] = acc[v];
+        same_stats_free(l + 1, st + 1, it, P);
         free(acc[0]);
         free(acc[1]);
+        free(w);
+        free(x);
     }
     cr_assert_gt(clipped, 10);
 }
