@@ -188,6 +188,8 @@ typedef struct {
     uint64_t ikey;      /* ... its stream of this image */
     xb_dnoise_stat dstat; /* ... the profile statistics of this call */
     int32_t *dn_acc;    /* ... the fused block's combined columns [C][pt], or NULL */
+    bool sacc_on;       /* a direct chunk of a profile image: its integer sums go to */
+    xb_stat_acc sacc;   /* ... these bit-sliced counters (stats.c), folded per chunk */
     double pow2[64];
     /* the current chunk [p0, p0+pt) and row block r = [k0, k0+kb) */
     int64_t p0, pt, cols, r, k0, kb;
@@ -478,7 +480,8 @@ static void add_simple(full_run *f, int64_t col, int j, double coef, double *an)
         }
     }
     f->sat += ns;
-    if (f->profile && f->st) stat_ints(f->st, Sp, Sn, pt);
+    if (f->sacc_on) xb_stat_acc_ints(&f->sacc, Sp, Sn, pt);
+    else if (f->profile && f->st) stat_ints(f->st, Sp, Sn, pt);
 }
 
 /* Integer read noise (dnoise.h): conversion cc's digits, y = clamp(S + n)
@@ -569,6 +572,9 @@ static void full_chunk(full_run *f, int32_t *acc) {
         for (int64_t q = 0; q < pt; q++) xsum[q] += xr[q];
     }
     for (int64_t i = 0; i < N * pt; i++) s->accd[i] = 0;
+    /* (the batch path's xb_stat_floats uses hsub per call: direct chunks only) */
+    f->sacc_on = f->direct && f->profile && f->st &&
+                 xb_stat_acc_begin_ints(&f->sacc, f->st, s->hsub, s->hsub_bytes);
     for (f->r = 0; f->r < l->R; f->r++) {
         f->k0 = xb_block_start(c->K, c->rows, c->even_rows, f->r);
         f->kb = xb_block_rows(c->K, c->rows, c->even_rows, f->r);
@@ -583,6 +589,8 @@ static void full_chunk(full_run *f, int32_t *acc) {
                                            s->ictl, f->direct ? NULL : s->vbuf);
         for (int64_t cc = 0; cc < f->ncc; cc++) accumulate_column(f, cc);
     }
+    if (f->sacc_on) xb_stat_acc_end(&f->sacc, f->st);
+    f->sacc_on = false;
     for (int64_t n = 0; n < N; n++) {
         double offw = l->center       ? -(double)l->center[f->g * N + n]
                       : c->differential ? 0.0
