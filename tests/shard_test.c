@@ -197,6 +197,19 @@ static void same_json(const cJSON *a, const cJSON *b, const char *path) {
     }
 }
 
+/* `run` (a command prefix) as shards k = n-1 .. 0 of n (the order must not
+ * matter), each writing PREFIXk.json; their quoted paths appended to files. */
+static void run_shards(const char *run, const char *prefix, int n, char *files, size_t cap) {
+    for (int k = n - 1; k >= 0; k--) {
+        char name[32], args[4096];
+        snprintf(name, sizeof name, "%s%d.json", prefix, k);
+        snprintf(args, sizeof args, "%s --shard %d/%d --json '%s'", run, k, n, xb_tmp(name));
+        cr_assert_eq(xb_cli_run(args), 0, "%s", xb_cli_err);
+        size_t o = strlen(files);
+        snprintf(files + o, cap - o, " '%s'", xb_tmp(name));
+    }
+}
+
 #define RUN "run '" MODEL "' --data '" DATA "' --limit 40 --arch isaac --set adc.bits=5"
 
 Test(shard, run_shards_merge_into_the_unsharded_report, .fini = fini) {
@@ -205,14 +218,7 @@ Test(shard, run_shards_merge_into_the_unsharded_report, .fini = fini) {
     snprintf(args, sizeof args, RUN " --json '%s'", xb_tmp("full.json"));
     cr_assert_eq(xb_cli_run(args), 0, "%s", xb_cli_err);
     /* 5 shards of 8 images: the 16 profiled images (#0..#15) span two */
-    for (int k = 4; k >= 0; k--) {
-        char name[32];
-        snprintf(name, sizeof name, "r%d.json", k);
-        snprintf(args, sizeof args, RUN " --shard %d/5 --json '%s'", k, xb_tmp(name));
-        cr_assert_eq(xb_cli_run(args), 0, "%s", xb_cli_err);
-        size_t o = strlen(files);
-        snprintf(files + o, sizeof files - o, " '%s'", xb_tmp(name));
-    }
+    run_shards(RUN, "r", 5, files, sizeof files);
     cr_assert(strstr(xb_cli_out, "evaluating 8 (#0..#7), shard 0/5 of 40"), "%s", xb_cli_out);
     char what[1024];
     snprintf(what, sizeof what, "--json '%s'", xb_tmp("m.json"));
@@ -267,14 +273,7 @@ Test(shard, offset_runs_profile_their_first_images_and_shards_merge_with_histogr
     cr_assert_gt(xb_cli_num(l0, "observed_conversions"), 0);
     cr_assert_not_null(cJSON_GetObjectItem(l0, "adc_histogram"));
     cr_assert_eq(xb_cli_num(cJSON_GetObjectItem(full, "totals"), "profile_first"), 50);
-    for (int k = 0; k < 3; k++) { /* shards of 10: the first holds #50..#57 */
-        char name[32];
-        snprintf(name, sizeof name, "w%d.json", k);
-        snprintf(args, sizeof args, WIN " --shard %d/3 --json '%s'", k, xb_tmp(name));
-        cr_assert_eq(xb_cli_run(args), 0, "%s", xb_cli_err);
-        size_t o = strlen(files);
-        snprintf(files + o, sizeof files - o, " '%s'", xb_tmp(name));
-    }
+    run_shards(WIN, "w", 3, files, sizeof files); /* shards of 10: the first holds #50..#57 */
     char what[1024];
     snprintf(what, sizeof what, "--json '%s'", xb_tmp("wm.json"));
     cr_assert_eq(merge(what, files), 0, "%s", xb_cli_err);
