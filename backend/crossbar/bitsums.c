@@ -87,9 +87,26 @@ static void block_buckets(const uint8_t *thr, int64_t C, uint8_t *bk) {
     bk[0] = (uint8_t)nb;
 }
 
+/* Output groups of 16 per slice. */
+static int64_t out_groups(const xb_crossbar_layer *l) { return (l->cfg.N + 15) / 16; }
+
+/* Per output group i = u ng + g of one block: its columns' smallest
+ * threshold (columns u N + 16 g .. + 15 below N), 255 if none can clip. */
+static void group_thresholds(const xb_crossbar_layer *l, const uint8_t *thr, uint8_t *gthr) {
+    int64_t N = l->cfg.N, ng = out_groups(l);
+    for (int64_t u = 0; u < l->C / N; u++)
+        for (int64_t g = 0; g < ng; g++) {
+            int t = 255;
+            for (int64_t n = g * 16; n < N && n < g * 16 + 16; n++)
+                t = thr[u * N + n] < t ? thr[u * N + n] : t;
+            gthr[u * ng + g] = (uint8_t)t;
+        }
+}
+
 void xb_bits_thresholds(xb_crossbar_layer *l) {
     const xb_crossbar_config *c = &l->cfg;
     if (!l->lev_thr) return;
+    int64_t ngr = l->C / c->N * out_groups(l);
     l->lev_thr_hi = c->code_hi;
     for (int64_t g = 0; g < c->groups; g++)
         for (int64_t r = 0; r < l->R; r++) {
@@ -101,15 +118,19 @@ void xb_bits_thresholds(xb_crossbar_layer *l) {
                                (1 << l->lev_planes) - 1);
             block_buckets(l->lev_thr + (g * l->R + r) * l->C, l->C,
                           l->lev_bk + (g * l->R + r) * 5);
+            group_thresholds(l, l->lev_thr + (g * l->R + r) * l->C,
+                             l->lev_gthr + (g * l->R + r) * ngr);
         }
 }
 
 /* l->lev_thr, allocated once with the levels and rebuilt by
  * xb_crossbar_layer_set_adc for each new top code. */
 static xb_status thresholds(xb_crossbar_layer *l, xb_ctx *ctx) {
-    l->lev_thr = xb_calloc(ctx, (size_t)(l->cfg.groups * l->R * l->C), 1);
-    l->lev_bk = xb_calloc(ctx, (size_t)(l->cfg.groups * l->R * 5), 1);
-    if (!l->lev_thr || !l->lev_bk) return XB_ERR_NOMEM;
+    int64_t nblk = l->cfg.groups * l->R, ngr = l->C / l->cfg.N * out_groups(l);
+    l->lev_thr = xb_calloc(ctx, (size_t)(nblk * l->C), 1);
+    l->lev_bk = xb_calloc(ctx, (size_t)(nblk * 5), 1);
+    l->lev_gthr = xb_calloc(ctx, (size_t)(nblk * ngr), 1);
+    if (!l->lev_thr || !l->lev_bk || !l->lev_gthr) return XB_ERR_NOMEM;
     xb_bits_thresholds(l);
     return XB_OK;
 }
@@ -123,6 +144,9 @@ xb_status xb_bits_levels(xb_crossbar_layer *l, xb_ctx *ctx) {
     l->lev_thr = NULL;
     l->lev_bk = NULL;
     l->lev_cols = NULL;
+    l->lev_gthr = NULL;
+    l->lev_gneg = NULL;
+    l->lev_gsh = NULL;
     /* 1-bit digits, ideal cells (integer levels), at most 128 rows a block,
      * no speculation (it slices inputs wider), and the CPU has the popcount. */
     if (c->dac_bits != 1 || l->cond || c->rows > 128 || c->spec_n || !cpu_ok()) return XB_OK;
@@ -594,8 +618,26 @@ void xb_bits_sums(const xb_crossbar_layer *l, int64_t blk, const uint64_t *bm, i
 
 int64_t xb_bits_corr_ld(int64_t N) { return (N + 15) & ~(int64_t)15; }
 
-/* Output groups of 16 per slice. */
-static int64_t out_groups(const xb_crossbar_layer *l) { return (l->cfg.N + 15) / 16; }
+/* Per (block, output group): the lanes whose column enters negated (its
+ * sign negative xor the block flipped it); per output group: the columns'
+ * shifts, 0 past N (lanes past N have zero level planes: zero sums, no
+ * correction, no clip). */
+static xb_status group_signs(xb_crossbar_layer *l, xb_ctx *ctx) {
+    int64_t N = l->cfg.N, ng = out_groups(l), ngr = l->C / N * ng, nblk = l->cfg.groups * l->R;
+    l->lev_gneg = xb_calloc(ctx, (size_t)(nblk * ngr), sizeof *l->lev_gneg);
+    l->lev_gsh = xb_calloc(ctx, (size_t)(ngr * 16), sizeof *l->lev_gsh);
+    if (!l->lev_gneg || !l->lev_gsh) return XB_ERR_NOMEM;
+    for (int64_t i = 0; i < ngr; i++)
+        for (int64_t e = 0; e < 16; e++) {
+            int64_t n = i % ng * 16 + e, c = i / ng * N + n;
+            if (n >= N) continue;
+            l->lev_gsh[i * 16 + e] = (int32_t)l->col_shift[c];
+            for (int64_t blk = 0; blk < nblk; blk++)
+                if ((l->col_sign[c] < 0) != (l->flipped && l->flipped[blk * l->C + c]))
+                    l->lev_gneg[blk * ngr + i] |= (uint16_t)(1u << e);
+        }
+    return XB_OK;
+}
 
 static xb_status columns(xb_crossbar_layer *l, xb_ctx *ctx) {
     const xb_crossbar_config *c = &l->cfg;
@@ -615,18 +657,15 @@ static xb_status columns(xb_crossbar_layer *l, xb_ctx *ctx) {
                             o[((p * W + w) * 2 + h) * 16 + n % 16] =
                                 (uint32_t)(lc[p * W + w] >> (32 * h));
             }
-    return XB_OK;
+    return group_signs(l, ctx);
 }
 
 /* Scratch of the sorted path: the kept positions, their X1 and the same
- * before bucketing [pt + 16] (int32) each, per (slice, group) its smallest
- * threshold, negation mask and 16 shifts (group_args). */
+ * before bucketing [pt + 16] (int32) each. */
 #define SRT_ALIGN(b) (((b) + 63) & ~(size_t)63)
 size_t xb_bits_sort_bytes(const xb_crossbar_layer *l, int64_t pt) {
     if (!l->lev_thr) return 0;
-    size_t ngr = (size_t)((l->C / l->cfg.N) * out_groups(l));
-    return 4 * SRT_ALIGN((size_t)(pt + 16) * 4) + SRT_ALIGN(ngr) + SRT_ALIGN(ngr * 2) +
-           SRT_ALIGN(ngr * 16 * 4);
+    return 4 * SRT_ALIGN((size_t)(pt + 16) * 4);
 }
 
 bool xb_bits_sorted_ok(const xb_crossbar_layer *l) {
@@ -722,30 +761,6 @@ XB_BITS_TARGET static int run_max(const int32_t *xv, int64_t n) {
         m = _mm512_max_epi32(m, _mm512_mask_loadu_epi32(m, in, (const void *)(xv + s)));
     }
     return _mm512_reduce_max_epi32(m);
-}
-
-/* Per (slice u, output group g), index i = u * ng + g: the smallest column
- * threshold (gthr), the lanes whose column enters negated (its sign
- * negative xor the block flipped it) and the columns' shifts; lanes past N
- * have zero level planes (zero sums: no correction, no clip). */
-static void group_args(const xb_crossbar_layer *l, const xb_bits_clip *k, const uint8_t *thr,
-                       uint8_t *gthr, uint16_t *gneg, int32_t *gsh) {
-    int64_t N = k->N, ng = out_groups(l);
-    for (int u = 0; u < k->per_n; u++)
-        for (int64_t g = 0; g < ng; g++) {
-            int64_t i = u * ng + g;
-            int t = 255;
-            unsigned m = 0;
-            for (int64_t e = 0; e < 16; e++) {
-                int64_t n = g * 16 + e, c = u * N + n;
-                gsh[i * 16 + e] = n < N ? (int32_t)k->shift[c] : 0;
-                if (n >= N) continue;
-                if (thr[c] < t) t = thr[c];
-                if ((k->sign[c] < 0) != (k->flip && k->flip[c])) m |= 1u << e;
-            }
-            gthr[i] = (uint8_t)t;
-            gneg[i] = (uint16_t)m;
-        }
 }
 
 /* Group i (level planes lc, negation mask kneg, shifts sh with the digit's
@@ -858,10 +873,10 @@ int64_t xb_bits_correct_sorted(const xb_crossbar_layer *l, int64_t blk, const ui
     size_t np4 = SRT_ALIGN((size_t)(pt + 16) * 4);
     int32_t *idx = (int32_t *)(void *)p, *xv = (int32_t *)(void *)(p += np4),
             *hot = (int32_t *)(void *)(p += np4), *hv = (int32_t *)(void *)(p += np4);
-    uint8_t *gthr = (p += np4);
-    uint16_t *gneg = (uint16_t *)(void *)(p += SRT_ALIGN((size_t)ngr));
-    int32_t *gsh = (int32_t *)(void *)(p += SRT_ALIGN((size_t)ngr * 2));
-    group_args(l, k, l->lev_thr + blk * l->C, gthr, gneg, gsh);
+    /* the groups' thresholds, negation masks and shifts: built with the layer */
+    const uint8_t *gthr = l->lev_gthr + blk * ngr;
+    const uint16_t *gneg = l->lev_gneg + blk * ngr;
+    const int32_t *gsh = l->lev_gsh;
     /* the sums are below 2^31: a wider top code clips nothing either way */
     int32_t hi = (int32_t)(k->hi < INT32_MAX ? k->hi : INT32_MAX);
     int64_t ns_sat = 0, ends[4];

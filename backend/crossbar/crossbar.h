@@ -187,6 +187,14 @@ typedef struct xb_crossbar_layer {
                              with lev_thr: the level planes' 32-bit halves of columns
                              u N + 16 g .. + 15 side by side (zero past N), the sorted
                              path's vector operand (bitsums.c) */
+    /* with lev_thr, per output group i = u ng + g of those (ng = (N + 15) / 16):
+     * lev_gthr [groups][R][C / N * ng] its columns' smallest threshold (rebuilt
+     * with lev_thr), lev_gneg [groups][R][C / N * ng] its lanes whose column
+     * enters negated (sign < 0 xor flipped), lev_gsh [C / N * ng][16] its
+     * columns' shifts (0 past N): per layer, not per call (bitsums.c) */
+    uint8_t *lev_gthr;
+    uint16_t *lev_gneg;
+    int32_t *lev_gsh;
     float *condT;         /* [groups][R][C][rows] conductance blocks, or NULL */
     /* device and circuit non-idealities (device.c) */
     double g0;            /* nominal off conductance, unit levels (0: infinite ratio) */

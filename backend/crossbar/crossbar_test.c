@@ -588,6 +588,37 @@ Test(crossbar, popcount_one_position_thresholds_match_naive_model) {
         cr_assert_gt(sorted, 100, "the sorted one-position path ran %d times", sorted);
 }
 
+/* The sorted path's per-group operands, built with the layer (rebuilt
+ * with the thresholds), against their definitions for row block r: group
+ * i = u ng + g holds columns u N + 16 g + e, e < 16, below N; its
+ * threshold is their smallest (255 if none), lane e of its negation mask
+ * is set when the column enters negated (sign < 0 xor flipped in the
+ * block), its shift lane e is the column's shift (0 past N). */
+/* Returns 1 if the block has several groups a slice, plus 2 if a flipped
+ * column set a negation lane. */
+static int check_groups(const xb_crossbar_layer *l, int64_t r, int it) {
+    int seen = 0;
+    int64_t N = l->cfg.N, ng = (N + 15) / 16, ngr = l->C / N * ng;
+    for (int64_t i = 0; i < ngr; i++) {
+        int t = 255;
+        unsigned neg = 0;
+        for (int e = 0; e < 16; e++) {
+            int64_t n = i % ng * 16 + e, col = i / ng * N + n;
+            cr_assert_eq(l->lev_gsh[i * 16 + e], n < N ? l->col_shift[col] : 0, "it=%d", it);
+            if (n >= N) continue;
+            t = l->lev_thr[r * l->C + col] < t ? l->lev_thr[r * l->C + col] : t;
+            if ((l->col_sign[col] < 0) != (l->flipped && l->flipped[r * l->C + col]))
+                neg |= 1u << e;
+            if (l->flipped && l->flipped[r * l->C + col] && (neg >> e & 1)) seen |= 2;
+        }
+        cr_assert_eq(l->lev_gthr[r * ngr + i], t, "it=%d r=%lld i=%lld", it, (long long)r,
+                     (long long)i);
+        cr_assert_eq(l->lev_gneg[r * ngr + i], neg, "it=%d r=%lld i=%lld", it, (long long)r,
+                     (long long)i);
+    }
+    return seen | (ng > 1);
+}
+
 /* The sorted path's column thresholds (l->lev_thr) against their
  * definition, the fewest rows whose largest levels in the block sum above
  * the top code, for the code the layer was built with and after
@@ -595,10 +626,10 @@ Test(crossbar, popcount_one_position_thresholds_match_naive_model) {
  * descending, the last the block's smallest threshold. */
 Test(crossbar, popcount_column_thresholds_match_definition) {
     rng_state = 4711;
-    int checked = 0;
+    int checked = 0, groups_seen = 0;
     for (int it = 0; it < 30; it++) {
         int wb = 3 + (int)(rnd() % 6), cell = 1 + (int)(rnd() % 3), diff = (int)(rnd() % 4);
-        int64_t K = 1 + rnd() % 300, N = 1 + rnd() % 12;
+        int64_t K = 1 + rnd() % 300, N = 1 + rnd() % 40; /* 1-3 output groups */
         xb_crossbar_config c = base_cfg(K, N, 1, (rnd() & 1) ? 128 : 64, wb, 8, 1, cell, diff);
         c.even_rows = it & 1;
         c.lossless = false;
@@ -645,14 +676,17 @@ Test(crossbar, popcount_column_thresholds_match_definition) {
                 cr_assert_eq(bk[0] == 0, tmin == 255, "it=%d", it);
                 for (int i = 1; i < bk[0]; i++) cr_assert_gt(bk[i], bk[i + 1]);
                 if (bk[0]) cr_assert_eq(bk[bk[0]], tmin < 1 ? 1 : tmin);
+                groups_seen |= check_groups(l, r, it);
             }
         }
         xb_crossbar_layer_free(l);
         free(w);
         free(x);
     }
-    if (have_popcnt512())
+    if (have_popcnt512()) {
         cr_assert_gt(checked, 1000);
+        cr_assert_eq(groups_seen, 3, "several groups a slice and flipped lanes: %d", groups_seen);
+    }
 }
 
 /* The digit masks of xb_bits_pack (GFNI transposes or byte transpose and
