@@ -274,9 +274,22 @@ XB_BITS_GF static void masks_gfni(const uint8_t *x, int64_t P, int64_t k0, int64
         for (int64_t q0 = 0; q0 < pp; q0 += 64) {
             int64_t n = pt - q0;
             __mmask64 lm = n >= 64 ? ~(__mmask64)0 : n > 0 ? ((__mmask64)1 << n) - 1 : 0;
+            if (!lm || w * 64 >= kb) { /* only padding positions (past pt) or rows
+                                        * (past kb): zero masks, as the transposes of
+                                        * zeros would give */
+                for (int64_t q = q0; q < pp; q += 8)
+                    for (int j = 0; j < J; j++)
+                        _mm512_storeu_si512((void *)(bm + (j * W + w) * pp + q),
+                                            _mm512_setzero_si512());
+                continue;
+            }
             for (int g = 0; g < 8; g++) {
                 __m512i v[8];
                 int64_t kg = w * 64 + 8 * g;
+                if (kg >= kb) { /* rows past the block: zero bytes, zero bits */
+                    for (int b = 0; b < 8; b++) T[b][g] = _mm512_setzero_si512();
+                    continue;
+                }
                 for (int r = 0; r < 8; r++)
                     v[r] = kg + r < kb && lm
                                ? _mm512_maskz_loadu_epi8(lm, (const void *)(x + (k0 + kg + r) * P +
@@ -289,6 +302,12 @@ XB_BITS_GF static void masks_gfni(const uint8_t *x, int64_t P, int64_t k0, int64
             }
             for (int b = 0; b < 8 && q0 + 8 * b < pp; b++) {
                 __m512i u[8];
+                if (q0 + 8 * b >= pt) { /* positions past pt: zero */
+                    for (int j = 0; j < J; j++)
+                        _mm512_storeu_si512((void *)(bm + (j * W + w) * pp + q0 + 8 * b),
+                                            _mm512_setzero_si512());
+                    continue;
+                }
                 for (int g = 0; g < 8; g++) u[g] = T[b][g];
                 tr8(u); /* u[i] word g: group g's digit bytes at position i */
                 for (int i = 0; i < 8; i++) u[i] = _mm512_permutexvar_epi8(idx2, u[i]);
