@@ -679,12 +679,12 @@ static xb_status columns(xb_crossbar_layer *l, xb_ctx *ctx) {
     return group_signs(l, ctx);
 }
 
-/* Scratch of the sorted path: the kept positions, their X1 and the same
- * before bucketing [pt + 16] (int32) each. */
+/* Scratch of the sorted path: the kept positions, and the same with their
+ * X1 before bucketing [pt + 16] (int32) each. */
 #define SRT_ALIGN(b) (((b) + 63) & ~(size_t)63)
 size_t xb_bits_sort_bytes(const xb_crossbar_layer *l, int64_t pt) {
     if (!l->lev_thr) return 0;
-    return 4 * SRT_ALIGN((size_t)(pt + 16) * 4);
+    return 3 * SRT_ALIGN((size_t)(pt + 16) * 4);
 }
 
 bool xb_bits_sorted_ok(const xb_crossbar_layer *l) {
@@ -723,18 +723,22 @@ XB_BITS_TARGET static inline __attribute__((always_inline)) void tr16(__m512i r[
     }
 }
 
-/* The positions of one digit plane with X1 >= lo[nb - 1] into idx (their X1
- * into xv), grouped into nb buckets of X1 (bucket i: lo[i] <= X1 <
- * lo[i - 1], largest first), so that each output group can stop at the
- * last bucket whose X1 reaches its smallest threshold; returns how many.  Vector compares and register compresses throughout
- * (most positions are not taken); within a bucket the order is the
- * positions', so the result is a function of x1 alone.  x1 is readable 16
- * bytes past pt (masked off); hot, hv, idx and xv have 16 spare slots. */
+/* The positions of one digit plane with X1 >= lo[nb - 1] into idx,
+ * grouped into nb buckets of X1 (bucket i: lo[i] <= X1 < lo[i - 1],
+ * largest first), so that each output group can stop at the last bucket
+ * whose X1 reaches its smallest threshold; returns how many, each bucket's
+ * end in ends and its largest X1 in bmax (-1 if empty).  Vector compares
+ * and register compresses throughout (most positions are not taken), the
+ * largest X1 by masked maxima in the same passes; within a bucket the
+ * order is the positions', so the result is a function of x1 alone.  x1 is
+ * readable 16 bytes past pt (masked off); hot, hv and idx have 16 spare
+ * slots. */
 XB_BITS_TARGET static int64_t bucket_positions(const uint8_t *x1, int64_t pt, const int *lo, int nb,
-                                               int32_t *idx, int32_t *xv, int32_t *hot,
-                                               int32_t *hv, int64_t *ends) {
+                                               int32_t *idx, int32_t *hot, int32_t *hv,
+                                               int64_t *ends, int *bmax) {
     const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    __m512i vt = _mm512_set1_epi32(lo[nb - 1] - 1);
+    const __m512i none = _mm512_set1_epi32(-1);
+    __m512i vt = _mm512_set1_epi32(lo[nb - 1] - 1), mx = none;
     int64_t nh = 0;
     for (int64_t q = 0; q < pt; q += 16) {
         __mmask16 in = (__mmask16)(pt - q >= 16 ? 0xffff : (1u << (pt - q)) - 1);
@@ -745,17 +749,19 @@ XB_BITS_TARGET static int64_t bucket_positions(const uint8_t *x1, int64_t pt, co
                             _mm512_maskz_compress_epi32(h, _mm512_add_epi32(
                                                                iota, _mm512_set1_epi32((int)q))));
         _mm512_storeu_si512((void *)(hv + nh), _mm512_maskz_compress_epi32(h, v));
+        mx = _mm512_mask_max_epi32(mx, h, mx, v);
         nh += __builtin_popcount(h);
     }
     if (nb == 1 || !nh) {
         memcpy(idx, hot, (size_t)nh * sizeof *idx);
-        memcpy(xv, hv, (size_t)nh * sizeof *xv);
-        for (int i = 0; i < nb; i++) ends[i] = nh;
+        for (int i = 0; i < nb; i++) ends[i] = nh, bmax[i] = -1;
+        if (nh) bmax[0] = _mm512_reduce_max_epi32(mx);
         return nh;
     }
     int64_t n = 0;
     for (int i = 0; i < nb; i++) {
         __m512i vlo = _mm512_set1_epi32(lo[i]), vup = _mm512_set1_epi32(i ? lo[i - 1] : 256);
+        mx = none;
         for (int64_t s = 0; s < nh; s += 16) {
             __mmask16 in = (__mmask16)(nh - s >= 16 ? 0xffff : (1u << (nh - s)) - 1);
             __m512i v = _mm512_loadu_si512((const void *)(hv + s));
@@ -764,22 +770,13 @@ XB_BITS_TARGET static int64_t bucket_positions(const uint8_t *x1, int64_t pt, co
             _mm512_storeu_si512((void *)(idx + n),
                                 _mm512_maskz_compress_epi32(
                                     m, _mm512_loadu_si512((const void *)(hot + s))));
-            _mm512_storeu_si512((void *)(xv + n), _mm512_maskz_compress_epi32(m, v));
+            mx = _mm512_mask_max_epi32(mx, m, mx, v);
             n += __builtin_popcount(m);
         }
         ends[i] = n;
+        bmax[i] = _mm512_reduce_max_epi32(mx); /* -1 if the bucket is empty */
     }
     return n;
-}
-
-/* The largest of n X1 values (n > 0). */
-XB_BITS_TARGET static int run_max(const int32_t *xv, int64_t n) {
-    __m512i m = _mm512_set1_epi32(-1);
-    for (int64_t s = 0; s < n; s += 16) {
-        __mmask16 in = (__mmask16)(n - s >= 16 ? 0xffff : (1u << (n - s)) - 1);
-        m = _mm512_max_epi32(m, _mm512_mask_loadu_epi32(m, in, (const void *)(xv + s)));
-    }
-    return _mm512_reduce_max_epi32(m);
 }
 
 /* Group i (level planes lc, negation mask kneg, shifts sh with the digit's
@@ -890,8 +887,8 @@ int64_t xb_bits_correct_sorted(const xb_crossbar_layer *l, int64_t blk, const ui
     for (int i = 0; i < nb; i++) lo[i] = bk[1 + i];
     uint8_t *p = scratch;
     size_t np4 = SRT_ALIGN((size_t)(pt + 16) * 4);
-    int32_t *idx = (int32_t *)(void *)p, *xv = (int32_t *)(void *)(p += np4),
-            *hot = (int32_t *)(void *)(p += np4), *hv = (int32_t *)(void *)(p += np4);
+    int32_t *idx = (int32_t *)(void *)p, *hot = (int32_t *)(void *)(p += np4),
+            *hv = (int32_t *)(void *)(p += np4);
     /* the groups' thresholds, negation masks and shifts: built with the layer */
     const uint8_t *gthr = l->lev_gthr + blk * ngr;
     const uint16_t *gneg = l->lev_gneg + blk * ngr;
@@ -900,14 +897,10 @@ int64_t xb_bits_correct_sorted(const xb_crossbar_layer *l, int64_t blk, const ui
     int32_t hi = (int32_t)(k->hi < INT32_MAX ? k->hi : INT32_MAX);
     int64_t ns_sat = 0, ends[4];
     for (int j = 0; j < J; j++) {
-        int64_t ns = bucket_positions(x1 + (int64_t)j * pt, pt, lo, nb, idx, xv, hot, hv, ends);
+        int bmax[4];
+        int64_t ns = bucket_positions(x1 + (int64_t)j * pt, pt, lo, nb, idx, hot, hv, ends, bmax);
         if (!ns) continue;
         *touched = true;
-        int bmax[4];
-        for (int b = 0; b < nb; b++) {
-            int64_t b0 = b ? ends[b - 1] : 0;
-            bmax[b] = ends[b] > b0 ? run_max(xv + b0, ends[b] - b0) : -1;
-        }
         ns_sat += digit_groups(cols, ngr, planes, W, bm + (int64_t)j * W * pp, pp, idx, ends,
                                bmax, nb, j * d, gthr, gneg, gsh, hi, corrT, ld, ng);
     }
