@@ -913,8 +913,13 @@ int64_t xb_bits_correct_sorted(const xb_crossbar_layer *l, int64_t blk, const ui
 
 #ifdef XB_BITS_X86
 /* xb_bits_apply_sorted's 16 x 16 blocks: 16 positions' rows of 16 outputs
- * turned into 16 outputs' rows of 16 positions (tr16), added to acc in
- * int64 and narrowed with signed saturation (VPMOVSQD: the same clamp). */
+ * turned into 16 outputs' rows of 16 positions (tr16), added to acc with
+ * signed saturation in int32: a sum overflows only when both terms have
+ * the same sign and the wrapped sum the other one, and then the exact sum
+ * lies beyond the limit of the first term's sign, so the clamp of the
+ * int64 sum is INT32_MAX or INT32_MIN by that sign (one add, one ternary
+ * logic op, one sign test and a masked move, where widening to int64 and
+ * narrowing with VPMOVSQD took twice the operations). */
 XB_BITS_TARGET static void apply_avx512(int32_t *acc, int64_t P, const int32_t *corrT, int64_t ld,
                                         int64_t N, int64_t pt) {
     int64_t N16 = N & ~(int64_t)15, pt16 = pt & ~(int64_t)15;
@@ -927,15 +932,15 @@ XB_BITS_TARGET static void apply_avx512(int32_t *acc, int64_t P, const int32_t *
             }
             if (!_mm512_test_epi32_mask(any, any)) continue; /* nothing clipped here */
             tr16(v); /* v[n]: output n0 + n at positions q0 .. q0 + 15 */
+            const __m512i top = _mm512_set1_epi32(INT32_MAX);
             for (int n = 0; n < 16; n++) {
                 int32_t *a = acc + (n0 + n) * P + q0;
-                for (int h = 0; h < 2; h++) {
-                    __m256i ah = _mm256_loadu_si256((const __m256i *)(void *)(a + 8 * h)),
-                            ch = h ? _mm512_extracti64x4_epi64(v[n], 1)
-                                   : _mm512_castsi512_si256(v[n]);
-                    __m512i t = _mm512_add_epi64(_mm512_cvtepi32_epi64(ah), _mm512_cvtepi32_epi64(ch));
-                    _mm256_storeu_si256((__m256i *)(void *)(a + 8 * h), _mm512_cvtsepi64_epi32(t));
-                }
+                __m512i av = _mm512_loadu_si512((const void *)a), t = _mm512_add_epi32(av, v[n]);
+                /* sign bit of (a == c) & (a != t), bitwise: 0x42 sets rows (a,c,t) = 001, 110 */
+                __mmask16 ov = _mm512_cmplt_epi32_mask(_mm512_ternarylogic_epi32(av, v[n], t, 0x42),
+                                                       _mm512_setzero_si512());
+                t = _mm512_mask_mov_epi32(t, ov, _mm512_xor_si512(_mm512_srai_epi32(av, 31), top));
+                _mm512_storeu_si512((void *)a, t);
             }
         }
     for (int64_t n = 0; n < N; n++) /* the edges */

@@ -689,6 +689,52 @@ Test(crossbar, popcount_column_thresholds_match_definition) {
     }
 }
 
+/* The sorted path's corrections (position-major rows of ld) added to acc
+ * [N][P] by xb_bits_apply_sorted against the definition, the int64 sum
+ * clamped to int32: terms near both limits, so that many sums saturate up
+ * and down and others do not; whole 16 x 16 blocks and the edges (N and pt
+ * not multiples of 16, rows of zeros that the blocks skip). */
+Test(crossbar, popcount_apply_sorted_saturates_as_int64_clamp) {
+    if (!have_popcnt512()) return; /* the sorted path runs only there */
+    rng_state = 2718;
+    int64_t up = 0, down = 0;
+    for (int it = 0; it < 40; it++) {
+        int64_t N = 1 + rnd() % 48, pt = 1 + rnd() % 60, P = pt + rnd() % 20, p0 = P - pt;
+        int64_t ld = xb_bits_corr_ld(N);
+        int32_t *acc = malloc((size_t)(N * P) * 4), *want = malloc((size_t)(N * P) * 4);
+        int32_t *corrT = calloc((size_t)(ld * pt), 4);
+        for (int64_t i = 0; i < N * P; i++) {
+            uint32_t r = rnd() << 16 ^ rnd(); /* rnd() has 31 bits */
+            acc[i] = (int32_t)(r % 4 == 0 ? INT32_MAX - (int32_t)(r >> 8) % 1000
+                               : r % 4 == 1 ? INT32_MIN + (int32_t)(r >> 8) % 1000
+                                            : (int32_t)r);
+        }
+        for (int64_t q = 0; q < pt; q++)
+            for (int64_t n = 0; n < N && !(q % 16 == 3 && it % 2); n++) { /* some zero rows */
+                uint32_t r = rnd() << 16 ^ rnd(); /* rnd() has 31 bits */
+                corrT[q * ld + n] = r % 3 == 0 ? (int32_t)(r >> 20) : (int32_t)r;
+            }
+        for (int64_t n = 0; n < N; n++)
+            for (int64_t q = 0; q < pt; q++) {
+                int64_t t = (int64_t)acc[n * P + p0 + q] + corrT[q * ld + n];
+                up += t > INT32_MAX, down += t < INT32_MIN;
+                want[n * P + p0 + q] = (int32_t)(t > INT32_MAX ? INT32_MAX
+                                                 : t < INT32_MIN ? INT32_MIN : t);
+            }
+        for (int64_t n = 0; n < N; n++)
+            for (int64_t q = 0; q < p0; q++) want[n * P + q] = acc[n * P + q];
+        xb_bits_apply_sorted(acc + p0, P, corrT, ld, N, pt);
+        for (int64_t i = 0; i < N * P; i++)
+            cr_assert_eq(acc[i], want[i], "it=%d i=%lld: %d != %d", it, (long long)i, acc[i],
+                         want[i]);
+        free(acc);
+        free(want);
+        free(corrT);
+    }
+    cr_assert_gt(up, 100);
+    cr_assert_gt(down, 100);
+}
+
 /* The digit masks of xb_bits_pack (GFNI transposes or byte transpose and
  * VPTESTMB, whichever the CPU runs) against the definition: bit b of word
  * (j, w) at position q is digit j of row k0 + 64w + b at p0 + q, zero for
