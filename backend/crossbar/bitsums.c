@@ -87,26 +87,58 @@ static void block_buckets(const uint8_t *thr, int64_t C, uint8_t *bk) {
     bk[0] = (uint8_t)nb;
 }
 
-/* Output groups of 16 per slice. */
-static int64_t out_groups(const xb_crossbar_layer *l) { return (l->cfg.N + 15) / 16; }
+/* The sorted path's groups of 16 lanes (bitsums.h): first the whole
+ * groups, i = u nf + g < nfull = per_n nf (nf = N / 16), lane e = column
+ * u N + 16 g + e; then, when r = N mod 16 > 0, the remainders of k slices
+ * packed into one group (k = 16 / r when r divides 16, else 1): lane e =
+ * column u N + 16 nf + e mod r of slice u = k p + e / r, lanes past k r or
+ * per_n slices empty.  A packed group's lanes of one output are summed
+ * (steps = log2 k lane rotations) before its r outputs are updated: VGG's
+ * 20 and 40 outputs filled 4 / 16 and 8 / 16 of their last groups. */
+typedef struct {
+    int64_t nf, nfull, ngr, r, k;
+    int steps;
+} grp_geom;
 
-/* Per output group i = u ng + g of one block: its columns' smallest
- * threshold (columns u N + 16 g .. + 15 below N), 255 if none can clip. */
+static grp_geom groups_of(const xb_crossbar_layer *l) {
+    grp_geom G;
+    int64_t N = l->cfg.N, per_n = l->C / N;
+    G.nf = N / 16;
+    G.r = N % 16;
+    G.k = G.r && 16 % G.r == 0 ? 16 / G.r : 1;
+    G.steps = 0;
+    while (((int64_t)1 << G.steps) < G.k) G.steps++;
+    G.nfull = per_n * G.nf;
+    G.ngr = G.nfull + (G.r ? (per_n + G.k - 1) / G.k : 0);
+    return G;
+}
+
+/* The column of lane e of group i, or -1 for an empty lane. */
+static int64_t lane_col(const xb_crossbar_layer *l, const grp_geom *G, int64_t i, int64_t e) {
+    int64_t N = l->cfg.N;
+    if (i < G->nfull) return i / G->nf * N + i % G->nf * 16 + e;
+    int64_t slot = e / G->r, u = (i - G->nfull) * G->k + slot;
+    return slot < G->k && u < l->C / N ? u * N + G->nf * 16 + e % G->r : -1;
+}
+
+/* Per group of one block: its columns' smallest threshold, 255 if none can
+ * clip. */
 static void group_thresholds(const xb_crossbar_layer *l, const uint8_t *thr, uint8_t *gthr) {
-    int64_t N = l->cfg.N, ng = out_groups(l);
-    for (int64_t u = 0; u < l->C / N; u++)
-        for (int64_t g = 0; g < ng; g++) {
-            int t = 255;
-            for (int64_t n = g * 16; n < N && n < g * 16 + 16; n++)
-                t = thr[u * N + n] < t ? thr[u * N + n] : t;
-            gthr[u * ng + g] = (uint8_t)t;
+    grp_geom G = groups_of(l);
+    for (int64_t i = 0; i < G.ngr; i++) {
+        int t = 255;
+        for (int64_t e = 0; e < 16; e++) {
+            int64_t c = lane_col(l, &G, i, e);
+            if (c >= 0 && thr[c] < t) t = thr[c];
         }
+        gthr[i] = (uint8_t)t;
+    }
 }
 
 void xb_bits_thresholds(xb_crossbar_layer *l) {
     const xb_crossbar_config *c = &l->cfg;
     if (!l->lev_thr) return;
-    int64_t ngr = l->C / c->N * out_groups(l);
+    int64_t ngr = groups_of(l).ngr;
     l->lev_thr_hi = c->code_hi;
     for (int64_t g = 0; g < c->groups; g++)
         for (int64_t r = 0; r < l->R; r++) {
@@ -126,7 +158,7 @@ void xb_bits_thresholds(xb_crossbar_layer *l) {
 /* l->lev_thr, allocated once with the levels and rebuilt by
  * xb_crossbar_layer_set_adc for each new top code. */
 static xb_status thresholds(xb_crossbar_layer *l, xb_ctx *ctx) {
-    int64_t nblk = l->cfg.groups * l->R, ngr = l->C / l->cfg.N * out_groups(l);
+    int64_t nblk = l->cfg.groups * l->R, ngr = groups_of(l).ngr;
     l->lev_thr = xb_calloc(ctx, (size_t)(nblk * l->C), 1);
     l->lev_bk = xb_calloc(ctx, (size_t)(nblk * 5), 1);
     l->lev_gthr = xb_calloc(ctx, (size_t)(nblk * ngr), 1);
@@ -624,9 +656,11 @@ void xb_bits_sums(const xb_crossbar_layer *l, int64_t blk, const uint64_t *bm, i
 /* ---- the sorted path (bitsums.h, xb_bits_correct_sorted) ----
  *
  * Lanes are 16 outputs of one (digit, position) column: output group g of
- * slice u holds columns u N + 16 g .. + 15 (l->lev_cols, laid out once with
- * the levels).  Per digit plane the kept positions (X1 at least the block's
- * smallest column threshold) are bucketed by X1, largest first; each group
+ * slice u holds columns u N + 16 g .. + 15, and the N mod 16 remainder
+ * outputs of several slices share a group (groups_of; l->lev_cols, laid
+ * out once with the levels).  Per digit plane the kept positions (X1 at
+ * least the block's smallest column threshold) are bucketed by X1, largest
+ * first; each group
  * then runs over the buckets up to the last one holding an X1 that reaches
  * the group's smallest threshold.  Its level planes, shifts and negation
  * mask stay in registers over those positions, each position's mask halves
@@ -642,14 +676,15 @@ int64_t xb_bits_corr_ld(int64_t N) { return (N + 15) & ~(int64_t)15; }
  * shifts, 0 past N (lanes past N have zero level planes: zero sums, no
  * correction, no clip). */
 static xb_status group_signs(xb_crossbar_layer *l, xb_ctx *ctx) {
-    int64_t N = l->cfg.N, ng = out_groups(l), ngr = l->C / N * ng, nblk = l->cfg.groups * l->R;
+    grp_geom G = groups_of(l);
+    int64_t ngr = G.ngr, nblk = l->cfg.groups * l->R;
     l->lev_gneg = xb_calloc(ctx, (size_t)(nblk * ngr), sizeof *l->lev_gneg);
     l->lev_gsh = xb_calloc(ctx, (size_t)(ngr * 16), sizeof *l->lev_gsh);
     if (!l->lev_gneg || !l->lev_gsh) return XB_ERR_NOMEM;
     for (int64_t i = 0; i < ngr; i++)
         for (int64_t e = 0; e < 16; e++) {
-            int64_t n = i % ng * 16 + e, c = i / ng * N + n;
-            if (n >= N) continue;
+            int64_t c = lane_col(l, &G, i, e);
+            if (c < 0) continue;
             l->lev_gsh[i * 16 + e] = (int32_t)l->col_shift[c];
             for (int64_t blk = 0; blk < nblk; blk++)
                 if ((l->col_sign[c] < 0) != (l->flipped && l->flipped[blk * l->C + c]))
@@ -660,20 +695,23 @@ static xb_status group_signs(xb_crossbar_layer *l, xb_ctx *ctx) {
 
 static xb_status columns(xb_crossbar_layer *l, xb_ctx *ctx) {
     const xb_crossbar_config *c = &l->cfg;
-    int64_t N = c->N, per_n = l->C / N, ng = out_groups(l), W = l->lev_words;
+    grp_geom G = groups_of(l);
+    int64_t W = l->lev_words;
     int planes = l->lev_planes;
     int64_t nblk = c->groups * l->R, gw = (int64_t)planes * W * 2 * 16; /* uint32 per group */
-    l->lev_cols = xb_calloc(ctx, (size_t)(nblk * per_n * ng * gw), sizeof(uint32_t));
+    l->lev_cols = xb_calloc(ctx, (size_t)(nblk * G.ngr * gw), sizeof(uint32_t));
     if (!l->lev_cols) return XB_ERR_NOMEM;
     for (int64_t blk = 0; blk < nblk; blk++)
-        for (int64_t u = 0; u < per_n; u++)
-            for (int64_t n = 0; n < N; n++) {
-                const uint64_t *lc = l->levbits + (size_t)((blk * l->C + u * N + n) * planes * W);
-                uint32_t *o = l->lev_cols + (size_t)(((blk * per_n + u) * ng + n / 16) * gw);
+        for (int64_t i = 0; i < G.ngr; i++)
+            for (int64_t e = 0; e < 16; e++) {
+                int64_t col = lane_col(l, &G, i, e);
+                if (col < 0) continue; /* empty lane: zero planes, zero sums */
+                const uint64_t *lc = l->levbits + (size_t)((blk * l->C + col) * planes * W);
+                uint32_t *o = l->lev_cols + (size_t)((blk * G.ngr + i) * gw);
                 for (int p = 0; p < planes; p++)
                     for (int64_t w = 0; w < W; w++)
                         for (int h = 0; h < 2; h++)
-                            o[((p * W + w) * 2 + h) * 16 + n % 16] =
+                            o[((p * W + w) * 2 + h) * 16 + e] =
                                 (uint32_t)(lc[p * W + w] >> (32 * h));
             }
     return group_signs(l, ctx);
@@ -786,9 +824,9 @@ XB_BITS_TARGET static int64_t bucket_positions(const uint8_t *x1, int64_t pt, co
  * group's first output).  The clipped lanes are added to the vector count
  * cnt, returned. */
 XB_BITS_TARGET static inline __attribute__((always_inline)) __m512i
-group_run(const uint32_t *lc, int planes, int64_t W, const uint64_t *bm, int64_t pp,
+group_run(const uint32_t *lc, int planes, int64_t W, int steps, const uint64_t *bm, int64_t pp,
           const int32_t *idx, int64_t np, __mmask16 kneg, __m512i sh, __m512i vhi, __m512i cnt,
-          int32_t *corrT, int64_t ld) {
+          int32_t *corrT, int64_t ld, __mmask16 kst) {
     const __m512i one = _mm512_set1_epi32(1);
     __m512i L[8][2][2]; /* [plane][word][half] */
     for (int p = 0; p < planes; p++)
@@ -818,8 +856,20 @@ group_run(const uint32_t *lc, int planes, int64_t W, const uint64_t *bm, int64_t
         __m512i d = _mm512_mask_sub_epi32(_mm512_sub_epi32(mn, a), kneg, a, mn);
         cnt = _mm512_mask_add_epi32(cnt, _mm512_cmpgt_epi32_mask(a, vhi), cnt, one);
         int32_t *dst = corrT + q * ld;
-        _mm512_storeu_si512((void *)dst, _mm512_add_epi32(_mm512_loadu_si512((const void *)dst),
-                                                          _mm512_sllv_epi32(d, sh)));
+        __m512i c = _mm512_sllv_epi32(d, sh);
+        if (steps == 0) { /* a whole group: 16 outputs */
+            _mm512_storeu_si512((void *)dst,
+                                _mm512_add_epi32(_mm512_loadu_si512((const void *)dst), c));
+            continue;
+        }
+        /* packed remainders: lane t (< r) gets the sum over the k slots
+         * (lanes t + r s), by rotations of 8, 4, ... r lanes */
+        c = _mm512_add_epi32(c, _mm512_alignr_epi32(c, c, 8));
+        if (steps > 1) c = _mm512_add_epi32(c, _mm512_alignr_epi32(c, c, 4));
+        if (steps > 2) c = _mm512_add_epi32(c, _mm512_alignr_epi32(c, c, 2));
+        if (steps > 3) c = _mm512_add_epi32(c, _mm512_alignr_epi32(c, c, 1));
+        _mm512_mask_storeu_epi32((void *)dst, kst,
+                                 _mm512_add_epi32(_mm512_maskz_loadu_epi32(kst, (const void *)dst), c));
     }
     return cnt;
 }
@@ -829,15 +879,21 @@ group_run(const uint32_t *lc, int planes, int64_t W, const uint64_t *bm, int64_t
     const uint32_t *lc, const uint64_t *bm, int64_t pp, const int32_t *idx, int64_t np,           \
         __mmask16 kneg, __m512i sh, __m512i vhi, __m512i cnt, int32_t *corrT, int64_t ld
 XB_BITS_TARGET static __m512i group_w2p2(GROUP_ARGS) {
-    return group_run(lc, 2, 2, bm, pp, idx, np, kneg, sh, vhi, cnt, corrT, ld);
+    return group_run(lc, 2, 2, 0, bm, pp, idx, np, kneg, sh, vhi, cnt, corrT, ld, 0xffff);
 }
 
 XB_BITS_TARGET static __m512i group_w1p2(GROUP_ARGS) {
-    return group_run(lc, 2, 1, bm, pp, idx, np, kneg, sh, vhi, cnt, corrT, ld);
+    return group_run(lc, 2, 1, 0, bm, pp, idx, np, kneg, sh, vhi, cnt, corrT, ld, 0xffff);
 }
 
-XB_BITS_TARGET static __m512i group_any(int planes, int64_t W, GROUP_ARGS) {
-    return group_run(lc, planes, W, bm, pp, idx, np, kneg, sh, vhi, cnt, corrT, ld);
+/* any shape, and the packed remainder groups (steps > 0, the r outputs in kst) */
+XB_BITS_TARGET static __m512i group_any(int planes, int64_t W, int steps, __mmask16 kst,
+                                        GROUP_ARGS) {
+    return group_run(lc, planes, W, steps, bm, pp, idx, np, kneg, sh, vhi, cnt, corrT, ld, kst);
+}
+
+XB_BITS_TARGET static __m512i group_pk_w2p2(int steps, __mmask16 kst, GROUP_ARGS) {
+    return group_run(lc, 2, 2, steps, bm, pp, idx, np, kneg, sh, vhi, cnt, corrT, ld, kst);
 }
 
 /* One digit plane's kept positions (bucketed by X1, largest first: ends[b]
@@ -850,9 +906,10 @@ XB_BITS_TARGET static int64_t digit_groups(const uint32_t *cols, int64_t ngr, in
                                            const int64_t *ends, const int *bmax, int nb, int js,
                                            const uint8_t *gthr, const uint16_t *gneg,
                                            const int32_t *gsh, int32_t hi, int32_t *corrT,
-                                           int64_t ld, int64_t out_ng) {
+                                           int64_t ld, const grp_geom *G) {
     __m512i cnt = _mm512_setzero_si512(), vjs = _mm512_set1_epi32(js), vhi = _mm512_set1_epi32(hi);
     int64_t gw = (int64_t)planes * W * 2 * 16;
+    __mmask16 kst = (__mmask16)((1u << G->r) - 1); /* a packed group's r outputs */
     for (int64_t i = 0; i < ngr; i++) {
         int64_t np = 0;
         for (int b = 0; b < nb; b++)
@@ -860,14 +917,22 @@ XB_BITS_TARGET static int64_t digit_groups(const uint32_t *cols, int64_t ngr, in
         if (!np) continue;
         __m512i sh = _mm512_add_epi32(_mm512_loadu_si512((const void *)(gsh + i * 16)), vjs);
         const uint32_t *lc = cols + i * gw;
-        int32_t *ct = corrT + (i % out_ng) * 16;
-        if (planes == 2 && W == 2)
+        bool whole = i < G->nfull;
+        int steps = whole ? 0 : G->steps; /* 0 also for k = 1: a group of 16 lanes */
+        int32_t *ct = corrT + (whole ? i % G->nf : G->nf) * 16;
+        if (steps > 0 && planes == 2 && W == 2)
+            cnt = group_pk_w2p2(steps, kst, lc, bj, pp, idx, np, (__mmask16)gneg[i], sh, vhi, cnt,
+                                ct, ld);
+        else if (steps > 0)
+            cnt = group_any(planes, W, steps, kst, lc, bj, pp, idx, np, (__mmask16)gneg[i], sh,
+                            vhi, cnt, ct, ld);
+        else if (planes == 2 && W == 2)
             cnt = group_w2p2(lc, bj, pp, idx, np, (__mmask16)gneg[i], sh, vhi, cnt, ct, ld);
         else if (planes == 2 && W == 1)
             cnt = group_w1p2(lc, bj, pp, idx, np, (__mmask16)gneg[i], sh, vhi, cnt, ct, ld);
         else
-            cnt = group_any(planes, W, lc, bj, pp, idx, np, (__mmask16)gneg[i], sh, vhi, cnt, ct,
-                            ld);
+            cnt = group_any(planes, W, 0, 0xffff, lc, bj, pp, idx, np, (__mmask16)gneg[i], sh, vhi,
+                            cnt, ct, ld);
     }
     return _mm512_reduce_add_epi32(cnt);
 }
@@ -879,7 +944,8 @@ int64_t xb_bits_correct_sorted(const xb_crossbar_layer *l, int64_t blk, const ui
     *touched = false;
 #ifdef XB_BITS_X86
     int64_t pp = xb_bits_ppad(pt), W = l->lev_words, ld = xb_bits_corr_ld(k->N);
-    int64_t per_n = k->per_n, ng = out_groups(l), ngr = per_n * ng;
+    grp_geom G = groups_of(l);
+    int64_t ngr = G.ngr;
     int planes = l->lev_planes, J = l->cfg.input_slices, d = l->cfg.dac_bits;
     const uint8_t *bk = l->lev_bk + blk * 5; /* bk[0] > 0: correction.c checked */
     const uint32_t *cols = l->lev_cols + (size_t)(blk * ngr * planes * W * 2 * 16);
@@ -902,7 +968,7 @@ int64_t xb_bits_correct_sorted(const xb_crossbar_layer *l, int64_t blk, const ui
         if (!ns) continue;
         *touched = true;
         ns_sat += digit_groups(cols, ngr, planes, W, bm + (int64_t)j * W * pp, pp, idx, ends,
-                               bmax, nb, j * d, gthr, gneg, gsh, hi, corrT, ld, ng);
+                               bmax, nb, j * d, gthr, gneg, gsh, hi, corrT, ld, &G);
     }
     return ns_sat;
 #else

@@ -546,7 +546,7 @@ Test(crossbar, popcount_clip_corrections_match_naive_model) {
  * positions.  All must equal the naive model and count its saturations. */
 Test(crossbar, popcount_sorted_output_groups_match_naive_model) {
     rng_state = 6173;
-    int sorted = 0;
+    int sorted = 0, packed = 0;
     for (int it = 0; it < 120; it++) {
         int wb = 3 + (int)(rnd() % 6), xb = 2 + (int)(rnd() % 7), cell = 1 + (int)(rnd() % 3);
         int diff = (int)(rnd() % 4), adc_bits = 2 + (int)(rnd() % 4);
@@ -558,9 +558,16 @@ Test(crossbar, popcount_sorted_output_groups_match_naive_model) {
         int path;
         int64_t sat = clip_case(&c, P, wb, xb, diff == 2, 7, 1, it, &path, &pops, &srt);
         sorted += srt && path == XB_XPATH_CORRECTION && sat > 0;
+        /* remainders of 1, 2, 4 or 8 outputs: several slices packed a group
+         * (bitsums.c, groups_of) when the layer has several slices */
+        int rem = (int)(N % 16);
+        packed += srt && path == XB_XPATH_CORRECTION && sat > 0 && (rem == 1 || rem == 2 ||
+                                                                  rem == 4 || rem == 8);
     }
-    if (have_popcnt512())
+    if (have_popcnt512()) {
         cr_assert_gt(sorted, 40, "the sorted path ran with saturations %d times", sorted);
+        cr_assert_gt(packed, 10, "packed remainder groups ran with saturations %d times", packed);
+    }
 }
 
 /* One position (fully connected layers, a chunk's last position) on the
@@ -589,23 +596,35 @@ Test(crossbar, popcount_one_position_thresholds_match_naive_model) {
 }
 
 /* The sorted path's per-group operands, built with the layer (rebuilt
- * with the thresholds), against their definitions for row block r: group
- * i = u ng + g holds columns u N + 16 g + e, e < 16, below N; its
- * threshold is their smallest (255 if none), lane e of its negation mask
- * is set when the column enters negated (sign < 0 xor flipped in the
- * block), its shift lane e is the column's shift (0 past N). */
-/* Returns 1 if the block has several groups a slice, plus 2 if a flipped
- * column set a negation lane. */
+ * with the thresholds), against their definitions for row block r: the
+ * whole groups i = u nf + g < nfull = per_n nf (nf = N / 16) hold columns
+ * u N + 16 g + e; then, if r = N mod 16 > 0, each packed group p holds the
+ * remainder outputs 16 nf + t (t < r) of k slices (k = 16 / r if r divides
+ * 16, else 1), lane e = slot e / r, slice k p + slot; its threshold is
+ * its columns' smallest (255 if none), lane e of its negation mask is set
+ * when the column enters negated (sign < 0 xor flipped in the block), its
+ * shift lane e is the column's shift (0 for an empty lane).  Returns 1 if
+ * the layer has whole groups, plus 2 if a flipped column set a negation
+ * lane, plus 4 if a packed group holds several slices. */
 static int check_groups(const xb_crossbar_layer *l, int64_t r, int it) {
     int seen = 0;
-    int64_t N = l->cfg.N, ng = (N + 15) / 16, ngr = l->C / N * ng;
+    int64_t N = l->cfg.N, per_n = l->C / N, nf = N / 16, rem = N % 16;
+    int64_t k = rem && 16 % rem == 0 ? 16 / rem : 1, nfull = per_n * nf;
+    int64_t ngr = nfull + (rem ? (per_n + k - 1) / k : 0);
     for (int64_t i = 0; i < ngr; i++) {
-        int t = 255;
+        int t = 255, slots = 0;
         unsigned neg = 0;
         for (int e = 0; e < 16; e++) {
-            int64_t n = i % ng * 16 + e, col = i / ng * N + n;
-            cr_assert_eq(l->lev_gsh[i * 16 + e], n < N ? l->col_shift[col] : 0, "it=%d", it);
-            if (n >= N) continue;
+            int64_t col = -1;
+            if (i < nfull) {
+                col = i / nf * N + i % nf * 16 + e;
+            } else {
+                int64_t slot = e / rem, u = (i - nfull) * k + slot;
+                if (slot < k && u < per_n) col = u * N + nf * 16 + e % rem;
+                if (col >= 0 && e % rem == 0) slots++;
+            }
+            cr_assert_eq(l->lev_gsh[i * 16 + e], col >= 0 ? l->col_shift[col] : 0, "it=%d", it);
+            if (col < 0) continue;
             t = l->lev_thr[r * l->C + col] < t ? l->lev_thr[r * l->C + col] : t;
             if ((l->col_sign[col] < 0) != (l->flipped && l->flipped[r * l->C + col]))
                 neg |= 1u << e;
@@ -615,8 +634,9 @@ static int check_groups(const xb_crossbar_layer *l, int64_t r, int it) {
                      (long long)i);
         cr_assert_eq(l->lev_gneg[r * ngr + i], neg, "it=%d r=%lld i=%lld", it, (long long)r,
                      (long long)i);
+        if (slots > 1) seen |= 4;
     }
-    return seen | (ng > 1);
+    return seen | (nfull > 0);
 }
 
 /* The sorted path's column thresholds (l->lev_thr) against their
@@ -685,7 +705,7 @@ Test(crossbar, popcount_column_thresholds_match_definition) {
     }
     if (have_popcnt512()) {
         cr_assert_gt(checked, 1000);
-        cr_assert_eq(groups_seen, 3, "several groups a slice and flipped lanes: %d", groups_seen);
+        cr_assert_eq(groups_seen, 7, "whole groups, flipped lanes, packed slices: %d", groups_seen);
     }
 }
 
