@@ -540,17 +540,20 @@ Test(crossbar, popcount_clip_corrections_match_naive_model) {
 
 /* The sorted path's output groups (bitsums.c, xb_bits_correct_sorted):
  * 17-80 outputs, so a slice spans 2-5 groups of 16 outputs, the last one
- * partial; few rows a block and small ADCs, so that X1 meets the group
+ * partial or, for remainders of 1, 2, 4 or 8 outputs, packed with other
+ * slices' remainders; every fourth layer 1, 2, 4 or 8 outputs (packed
+ * groups only); few rows a block and small ADCs, so that X1 meets the group
  * thresholds often (a group is computed for a bucket whose largest X1
  * reaches its smallest column threshold); several digit planes and
  * positions.  All must equal the naive model and count its saturations. */
 Test(crossbar, popcount_sorted_output_groups_match_naive_model) {
     rng_state = 6173;
-    int sorted = 0, packed = 0;
+    int sorted = 0, packed = 0, small = 0;
     for (int it = 0; it < 120; it++) {
         int wb = 3 + (int)(rnd() % 6), xb = 2 + (int)(rnd() % 7), cell = 1 + (int)(rnd() % 3);
         int diff = (int)(rnd() % 4), adc_bits = 2 + (int)(rnd() % 4);
         int64_t K = 2 + rnd() % 150, N = 17 + rnd() % 64, P = 2 + rnd() % 90;
+        if (it % 4 == 3) N = 1 << (rnd() % 4); /* 1-8 outputs: only packed groups */
         int rows = (int[]){16, 64, 128}[rnd() % 3];
         xb_crossbar_config c = base_cfg(K, N, 1, rows, wb, xb, 1, cell, diff);
         clip_cfg(&c, it, adc_bits);
@@ -563,10 +566,12 @@ Test(crossbar, popcount_sorted_output_groups_match_naive_model) {
         int rem = (int)(N % 16);
         packed += srt && path == XB_XPATH_CORRECTION && sat > 0 && (rem == 1 || rem == 2 ||
                                                                   rem == 4 || rem == 8);
+        small += srt && path == XB_XPATH_CORRECTION && sat > 0 && N < 16;
     }
     if (have_popcnt512()) {
         cr_assert_gt(sorted, 40, "the sorted path ran with saturations %d times", sorted);
         cr_assert_gt(packed, 10, "packed remainder groups ran with saturations %d times", packed);
+        cr_assert_gt(small, 5, "layers of 1-8 outputs ran with saturations %d times", small);
     }
 }
 
