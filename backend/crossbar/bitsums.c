@@ -87,9 +87,58 @@ static void block_buckets(const uint8_t *thr, int64_t C, uint8_t *bk) {
     bk[0] = (uint8_t)nb;
 }
 
+/* The sorted path's groups of 16 lanes (bitsums.h): first the whole
+ * groups, i = u nf + g < nfull = per_n nf (nf = N / 16), lane e = column
+ * u N + 16 g + e; then, when r = N mod 16 > 0, the remainders of k slices
+ * packed into one group (k = 16 / r when r divides 16, else 1): lane e =
+ * column u N + 16 nf + e mod r of slice u = k p + e / r, lanes past k r or
+ * per_n slices empty.  A packed group's lanes of one output are summed
+ * (steps = log2 k lane rotations) before its r outputs are updated: VGG's
+ * 20 and 40 outputs filled 4 / 16 and 8 / 16 of their last groups. */
+typedef struct {
+    int64_t nf, nfull, ngr, r, k;
+    int steps;
+} grp_geom;
+
+static grp_geom groups_of(const xb_crossbar_layer *l) {
+    grp_geom G;
+    int64_t N = l->cfg.N, per_n = l->C / N;
+    G.nf = N / 16;
+    G.r = N % 16;
+    G.k = G.r && 16 % G.r == 0 ? 16 / G.r : 1;
+    G.steps = 0;
+    while (((int64_t)1 << G.steps) < G.k) G.steps++;
+    G.nfull = per_n * G.nf;
+    G.ngr = G.nfull + (G.r ? (per_n + G.k - 1) / G.k : 0);
+    return G;
+}
+
+/* The column of lane e of group i, or -1 for an empty lane. */
+static int64_t lane_col(const xb_crossbar_layer *l, const grp_geom *G, int64_t i, int64_t e) {
+    int64_t N = l->cfg.N;
+    if (i < G->nfull) return i / G->nf * N + i % G->nf * 16 + e;
+    int64_t slot = e / G->r, u = (i - G->nfull) * G->k + slot;
+    return slot < G->k && u < l->C / N ? u * N + G->nf * 16 + e % G->r : -1;
+}
+
+/* Per group of one block: its columns' smallest threshold, 255 if none can
+ * clip. */
+static void group_thresholds(const xb_crossbar_layer *l, const uint8_t *thr, uint8_t *gthr) {
+    grp_geom G = groups_of(l);
+    for (int64_t i = 0; i < G.ngr; i++) {
+        int t = 255;
+        for (int64_t e = 0; e < 16; e++) {
+            int64_t c = lane_col(l, &G, i, e);
+            if (c >= 0 && thr[c] < t) t = thr[c];
+        }
+        gthr[i] = (uint8_t)t;
+    }
+}
+
 void xb_bits_thresholds(xb_crossbar_layer *l) {
     const xb_crossbar_config *c = &l->cfg;
     if (!l->lev_thr) return;
+    int64_t ngr = groups_of(l).ngr;
     l->lev_thr_hi = c->code_hi;
     for (int64_t g = 0; g < c->groups; g++)
         for (int64_t r = 0; r < l->R; r++) {
@@ -101,15 +150,19 @@ void xb_bits_thresholds(xb_crossbar_layer *l) {
                                (1 << l->lev_planes) - 1);
             block_buckets(l->lev_thr + (g * l->R + r) * l->C, l->C,
                           l->lev_bk + (g * l->R + r) * 5);
+            group_thresholds(l, l->lev_thr + (g * l->R + r) * l->C,
+                             l->lev_gthr + (g * l->R + r) * ngr);
         }
 }
 
 /* l->lev_thr, allocated once with the levels and rebuilt by
  * xb_crossbar_layer_set_adc for each new top code. */
 static xb_status thresholds(xb_crossbar_layer *l, xb_ctx *ctx) {
-    l->lev_thr = xb_calloc(ctx, (size_t)(l->cfg.groups * l->R * l->C), 1);
-    l->lev_bk = xb_calloc(ctx, (size_t)(l->cfg.groups * l->R * 5), 1);
-    if (!l->lev_thr || !l->lev_bk) return XB_ERR_NOMEM;
+    int64_t nblk = l->cfg.groups * l->R, ngr = groups_of(l).ngr;
+    l->lev_thr = xb_calloc(ctx, (size_t)(nblk * l->C), 1);
+    l->lev_bk = xb_calloc(ctx, (size_t)(nblk * 5), 1);
+    l->lev_gthr = xb_calloc(ctx, (size_t)(nblk * ngr), 1);
+    if (!l->lev_thr || !l->lev_bk || !l->lev_gthr) return XB_ERR_NOMEM;
     xb_bits_thresholds(l);
     return XB_OK;
 }
@@ -123,6 +176,9 @@ xb_status xb_bits_levels(xb_crossbar_layer *l, xb_ctx *ctx) {
     l->lev_thr = NULL;
     l->lev_bk = NULL;
     l->lev_cols = NULL;
+    l->lev_gthr = NULL;
+    l->lev_gneg = NULL;
+    l->lev_gsh = NULL;
     /* 1-bit digits, ideal cells (integer levels), at most 128 rows a block,
      * no speculation (it slices inputs wider), and the CPU has the popcount. */
     if (c->dac_bits != 1 || l->cond || c->rows > 128 || c->spec_n || !cpu_ok()) return XB_OK;
@@ -250,9 +306,22 @@ XB_BITS_GF static void masks_gfni(const uint8_t *x, int64_t P, int64_t k0, int64
         for (int64_t q0 = 0; q0 < pp; q0 += 64) {
             int64_t n = pt - q0;
             __mmask64 lm = n >= 64 ? ~(__mmask64)0 : n > 0 ? ((__mmask64)1 << n) - 1 : 0;
+            if (!lm || w * 64 >= kb) { /* only padding positions (past pt) or rows
+                                        * (past kb): zero masks, as the transposes of
+                                        * zeros would give */
+                for (int64_t q = q0; q < pp; q += 8)
+                    for (int j = 0; j < J; j++)
+                        _mm512_storeu_si512((void *)(bm + (j * W + w) * pp + q),
+                                            _mm512_setzero_si512());
+                continue;
+            }
             for (int g = 0; g < 8; g++) {
                 __m512i v[8];
                 int64_t kg = w * 64 + 8 * g;
+                if (kg >= kb) { /* rows past the block: zero bytes, zero bits */
+                    for (int b = 0; b < 8; b++) T[b][g] = _mm512_setzero_si512();
+                    continue;
+                }
                 for (int r = 0; r < 8; r++)
                     v[r] = kg + r < kb && lm
                                ? _mm512_maskz_loadu_epi8(lm, (const void *)(x + (k0 + kg + r) * P +
@@ -265,6 +334,12 @@ XB_BITS_GF static void masks_gfni(const uint8_t *x, int64_t P, int64_t k0, int64
             }
             for (int b = 0; b < 8 && q0 + 8 * b < pp; b++) {
                 __m512i u[8];
+                if (q0 + 8 * b >= pt) { /* positions past pt: zero */
+                    for (int j = 0; j < J; j++)
+                        _mm512_storeu_si512((void *)(bm + (j * W + w) * pp + q0 + 8 * b),
+                                            _mm512_setzero_si512());
+                    continue;
+                }
                 for (int g = 0; g < 8; g++) u[g] = T[b][g];
                 tr8(u); /* u[i] word g: group g's digit bytes at position i */
                 for (int i = 0; i < 8; i++) u[i] = _mm512_permutexvar_epi8(idx2, u[i]);
@@ -581,9 +656,11 @@ void xb_bits_sums(const xb_crossbar_layer *l, int64_t blk, const uint64_t *bm, i
 /* ---- the sorted path (bitsums.h, xb_bits_correct_sorted) ----
  *
  * Lanes are 16 outputs of one (digit, position) column: output group g of
- * slice u holds columns u N + 16 g .. + 15 (l->lev_cols, laid out once with
- * the levels).  Per digit plane the kept positions (X1 at least the block's
- * smallest column threshold) are bucketed by X1, largest first; each group
+ * slice u holds columns u N + 16 g .. + 15, and the N mod 16 remainder
+ * outputs of several slices share a group (groups_of; l->lev_cols, laid
+ * out once with the levels).  Per digit plane the kept positions (X1 at
+ * least the block's smallest column threshold) are bucketed by X1, largest
+ * first; each group
  * then runs over the buckets up to the last one holding an X1 that reaches
  * the group's smallest threshold.  Its level planes, shifts and negation
  * mask stay in registers over those positions, each position's mask halves
@@ -594,39 +671,58 @@ void xb_bits_sums(const xb_crossbar_layer *l, int64_t blk, const uint64_t *bm, i
 
 int64_t xb_bits_corr_ld(int64_t N) { return (N + 15) & ~(int64_t)15; }
 
-/* Output groups of 16 per slice. */
-static int64_t out_groups(const xb_crossbar_layer *l) { return (l->cfg.N + 15) / 16; }
-
-static xb_status columns(xb_crossbar_layer *l, xb_ctx *ctx) {
-    const xb_crossbar_config *c = &l->cfg;
-    int64_t N = c->N, per_n = l->C / N, ng = out_groups(l), W = l->lev_words;
-    int planes = l->lev_planes;
-    int64_t nblk = c->groups * l->R, gw = (int64_t)planes * W * 2 * 16; /* uint32 per group */
-    l->lev_cols = xb_calloc(ctx, (size_t)(nblk * per_n * ng * gw), sizeof(uint32_t));
-    if (!l->lev_cols) return XB_ERR_NOMEM;
-    for (int64_t blk = 0; blk < nblk; blk++)
-        for (int64_t u = 0; u < per_n; u++)
-            for (int64_t n = 0; n < N; n++) {
-                const uint64_t *lc = l->levbits + (size_t)((blk * l->C + u * N + n) * planes * W);
-                uint32_t *o = l->lev_cols + (size_t)(((blk * per_n + u) * ng + n / 16) * gw);
-                for (int p = 0; p < planes; p++)
-                    for (int64_t w = 0; w < W; w++)
-                        for (int h = 0; h < 2; h++)
-                            o[((p * W + w) * 2 + h) * 16 + n % 16] =
-                                (uint32_t)(lc[p * W + w] >> (32 * h));
-            }
+/* Per (block, output group): the lanes whose column enters negated (its
+ * sign negative xor the block flipped it); per output group: the columns'
+ * shifts, 0 past N (lanes past N have zero level planes: zero sums, no
+ * correction, no clip). */
+static xb_status group_signs(xb_crossbar_layer *l, xb_ctx *ctx) {
+    grp_geom G = groups_of(l);
+    int64_t ngr = G.ngr, nblk = l->cfg.groups * l->R;
+    l->lev_gneg = xb_calloc(ctx, (size_t)(nblk * ngr), sizeof *l->lev_gneg);
+    l->lev_gsh = xb_calloc(ctx, (size_t)(ngr * 16), sizeof *l->lev_gsh);
+    if (!l->lev_gneg || !l->lev_gsh) return XB_ERR_NOMEM;
+    for (int64_t i = 0; i < ngr; i++)
+        for (int64_t e = 0; e < 16; e++) {
+            int64_t c = lane_col(l, &G, i, e);
+            if (c < 0) continue;
+            l->lev_gsh[i * 16 + e] = (int32_t)l->col_shift[c];
+            for (int64_t blk = 0; blk < nblk; blk++)
+                if ((l->col_sign[c] < 0) != (l->flipped && l->flipped[blk * l->C + c]))
+                    l->lev_gneg[blk * ngr + i] |= (uint16_t)(1u << e);
+        }
     return XB_OK;
 }
 
-/* Scratch of the sorted path: the kept positions, their X1 and the same
- * before bucketing [pt + 16] (int32) each, per (slice, group) its smallest
- * threshold, negation mask and 16 shifts (group_args). */
+static xb_status columns(xb_crossbar_layer *l, xb_ctx *ctx) {
+    const xb_crossbar_config *c = &l->cfg;
+    grp_geom G = groups_of(l);
+    int64_t W = l->lev_words;
+    int planes = l->lev_planes;
+    int64_t nblk = c->groups * l->R, gw = (int64_t)planes * W * 2 * 16; /* uint32 per group */
+    l->lev_cols = xb_calloc(ctx, (size_t)(nblk * G.ngr * gw), sizeof(uint32_t));
+    if (!l->lev_cols) return XB_ERR_NOMEM;
+    for (int64_t blk = 0; blk < nblk; blk++)
+        for (int64_t i = 0; i < G.ngr; i++)
+            for (int64_t e = 0; e < 16; e++) {
+                int64_t col = lane_col(l, &G, i, e);
+                if (col < 0) continue; /* empty lane: zero planes, zero sums */
+                const uint64_t *lc = l->levbits + (size_t)((blk * l->C + col) * planes * W);
+                uint32_t *o = l->lev_cols + (size_t)((blk * G.ngr + i) * gw);
+                for (int p = 0; p < planes; p++)
+                    for (int64_t w = 0; w < W; w++)
+                        for (int h = 0; h < 2; h++)
+                            o[((p * W + w) * 2 + h) * 16 + e] =
+                                (uint32_t)(lc[p * W + w] >> (32 * h));
+            }
+    return group_signs(l, ctx);
+}
+
+/* Scratch of the sorted path: the kept positions, and the same with their
+ * X1 before bucketing [pt + 16] (int32) each. */
 #define SRT_ALIGN(b) (((b) + 63) & ~(size_t)63)
 size_t xb_bits_sort_bytes(const xb_crossbar_layer *l, int64_t pt) {
     if (!l->lev_thr) return 0;
-    size_t ngr = (size_t)((l->C / l->cfg.N) * out_groups(l));
-    return 4 * SRT_ALIGN((size_t)(pt + 16) * 4) + SRT_ALIGN(ngr) + SRT_ALIGN(ngr * 2) +
-           SRT_ALIGN(ngr * 16 * 4);
+    return 3 * SRT_ALIGN((size_t)(pt + 16) * 4);
 }
 
 bool xb_bits_sorted_ok(const xb_crossbar_layer *l) {
@@ -665,18 +761,22 @@ XB_BITS_TARGET static inline __attribute__((always_inline)) void tr16(__m512i r[
     }
 }
 
-/* The positions of one digit plane with X1 >= lo[nb - 1] into idx (their X1
- * into xv), grouped into nb buckets of X1 (bucket i: lo[i] <= X1 <
- * lo[i - 1], largest first), so that each output group can stop at the
- * last bucket whose X1 reaches its smallest threshold; returns how many.  Vector compares and register compresses throughout
- * (most positions are not taken); within a bucket the order is the
- * positions', so the result is a function of x1 alone.  x1 is readable 16
- * bytes past pt (masked off); hot, hv, idx and xv have 16 spare slots. */
+/* The positions of one digit plane with X1 >= lo[nb - 1] into idx,
+ * grouped into nb buckets of X1 (bucket i: lo[i] <= X1 < lo[i - 1],
+ * largest first), so that each output group can stop at the last bucket
+ * whose X1 reaches its smallest threshold; returns how many, each bucket's
+ * end in ends and its largest X1 in bmax (-1 if empty).  Vector compares
+ * and register compresses throughout (most positions are not taken), the
+ * largest X1 by masked maxima in the same passes; within a bucket the
+ * order is the positions', so the result is a function of x1 alone.  x1 is
+ * readable 16 bytes past pt (masked off); hot, hv and idx have 16 spare
+ * slots. */
 XB_BITS_TARGET static int64_t bucket_positions(const uint8_t *x1, int64_t pt, const int *lo, int nb,
-                                               int32_t *idx, int32_t *xv, int32_t *hot,
-                                               int32_t *hv, int64_t *ends) {
+                                               int32_t *idx, int32_t *hot, int32_t *hv,
+                                               int64_t *ends, int *bmax) {
     const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    __m512i vt = _mm512_set1_epi32(lo[nb - 1] - 1);
+    const __m512i none = _mm512_set1_epi32(-1);
+    __m512i vt = _mm512_set1_epi32(lo[nb - 1] - 1), mx = none;
     int64_t nh = 0;
     for (int64_t q = 0; q < pt; q += 16) {
         __mmask16 in = (__mmask16)(pt - q >= 16 ? 0xffff : (1u << (pt - q)) - 1);
@@ -687,17 +787,19 @@ XB_BITS_TARGET static int64_t bucket_positions(const uint8_t *x1, int64_t pt, co
                             _mm512_maskz_compress_epi32(h, _mm512_add_epi32(
                                                                iota, _mm512_set1_epi32((int)q))));
         _mm512_storeu_si512((void *)(hv + nh), _mm512_maskz_compress_epi32(h, v));
+        mx = _mm512_mask_max_epi32(mx, h, mx, v);
         nh += __builtin_popcount(h);
     }
     if (nb == 1 || !nh) {
         memcpy(idx, hot, (size_t)nh * sizeof *idx);
-        memcpy(xv, hv, (size_t)nh * sizeof *xv);
-        for (int i = 0; i < nb; i++) ends[i] = nh;
+        for (int i = 0; i < nb; i++) ends[i] = nh, bmax[i] = -1;
+        if (nh) bmax[0] = _mm512_reduce_max_epi32(mx);
         return nh;
     }
     int64_t n = 0;
     for (int i = 0; i < nb; i++) {
         __m512i vlo = _mm512_set1_epi32(lo[i]), vup = _mm512_set1_epi32(i ? lo[i - 1] : 256);
+        mx = none;
         for (int64_t s = 0; s < nh; s += 16) {
             __mmask16 in = (__mmask16)(nh - s >= 16 ? 0xffff : (1u << (nh - s)) - 1);
             __m512i v = _mm512_loadu_si512((const void *)(hv + s));
@@ -706,46 +808,13 @@ XB_BITS_TARGET static int64_t bucket_positions(const uint8_t *x1, int64_t pt, co
             _mm512_storeu_si512((void *)(idx + n),
                                 _mm512_maskz_compress_epi32(
                                     m, _mm512_loadu_si512((const void *)(hot + s))));
-            _mm512_storeu_si512((void *)(xv + n), _mm512_maskz_compress_epi32(m, v));
+            mx = _mm512_mask_max_epi32(mx, m, mx, v);
             n += __builtin_popcount(m);
         }
         ends[i] = n;
+        bmax[i] = _mm512_reduce_max_epi32(mx); /* -1 if the bucket is empty */
     }
     return n;
-}
-
-/* The largest of n X1 values (n > 0). */
-XB_BITS_TARGET static int run_max(const int32_t *xv, int64_t n) {
-    __m512i m = _mm512_set1_epi32(-1);
-    for (int64_t s = 0; s < n; s += 16) {
-        __mmask16 in = (__mmask16)(n - s >= 16 ? 0xffff : (1u << (n - s)) - 1);
-        m = _mm512_max_epi32(m, _mm512_mask_loadu_epi32(m, in, (const void *)(xv + s)));
-    }
-    return _mm512_reduce_max_epi32(m);
-}
-
-/* Per (slice u, output group g), index i = u * ng + g: the smallest column
- * threshold (gthr), the lanes whose column enters negated (its sign
- * negative xor the block flipped it) and the columns' shifts; lanes past N
- * have zero level planes (zero sums: no correction, no clip). */
-static void group_args(const xb_crossbar_layer *l, const xb_bits_clip *k, const uint8_t *thr,
-                       uint8_t *gthr, uint16_t *gneg, int32_t *gsh) {
-    int64_t N = k->N, ng = out_groups(l);
-    for (int u = 0; u < k->per_n; u++)
-        for (int64_t g = 0; g < ng; g++) {
-            int64_t i = u * ng + g;
-            int t = 255;
-            unsigned m = 0;
-            for (int64_t e = 0; e < 16; e++) {
-                int64_t n = g * 16 + e, c = u * N + n;
-                gsh[i * 16 + e] = n < N ? (int32_t)k->shift[c] : 0;
-                if (n >= N) continue;
-                if (thr[c] < t) t = thr[c];
-                if ((k->sign[c] < 0) != (k->flip && k->flip[c])) m |= 1u << e;
-            }
-            gthr[i] = (uint8_t)t;
-            gneg[i] = (uint16_t)m;
-        }
 }
 
 /* Group i (level planes lc, negation mask kneg, shifts sh with the digit's
@@ -755,9 +824,9 @@ static void group_args(const xb_crossbar_layer *l, const xb_bits_clip *k, const 
  * group's first output).  The clipped lanes are added to the vector count
  * cnt, returned. */
 XB_BITS_TARGET static inline __attribute__((always_inline)) __m512i
-group_run(const uint32_t *lc, int planes, int64_t W, const uint64_t *bm, int64_t pp,
+group_run(const uint32_t *lc, int planes, int64_t W, int steps, const uint64_t *bm, int64_t pp,
           const int32_t *idx, int64_t np, __mmask16 kneg, __m512i sh, __m512i vhi, __m512i cnt,
-          int32_t *corrT, int64_t ld) {
+          int32_t *corrT, int64_t ld, __mmask16 kst) {
     const __m512i one = _mm512_set1_epi32(1);
     __m512i L[8][2][2]; /* [plane][word][half] */
     for (int p = 0; p < planes; p++)
@@ -787,8 +856,20 @@ group_run(const uint32_t *lc, int planes, int64_t W, const uint64_t *bm, int64_t
         __m512i d = _mm512_mask_sub_epi32(_mm512_sub_epi32(mn, a), kneg, a, mn);
         cnt = _mm512_mask_add_epi32(cnt, _mm512_cmpgt_epi32_mask(a, vhi), cnt, one);
         int32_t *dst = corrT + q * ld;
-        _mm512_storeu_si512((void *)dst, _mm512_add_epi32(_mm512_loadu_si512((const void *)dst),
-                                                          _mm512_sllv_epi32(d, sh)));
+        __m512i c = _mm512_sllv_epi32(d, sh);
+        if (steps == 0) { /* a whole group: 16 outputs */
+            _mm512_storeu_si512((void *)dst,
+                                _mm512_add_epi32(_mm512_loadu_si512((const void *)dst), c));
+            continue;
+        }
+        /* packed remainders: lane t (< r) gets the sum over the k slots
+         * (lanes t + r s), by rotations of 8, 4, ... r lanes */
+        c = _mm512_add_epi32(c, _mm512_alignr_epi32(c, c, 8));
+        if (steps > 1) c = _mm512_add_epi32(c, _mm512_alignr_epi32(c, c, 4));
+        if (steps > 2) c = _mm512_add_epi32(c, _mm512_alignr_epi32(c, c, 2));
+        if (steps > 3) c = _mm512_add_epi32(c, _mm512_alignr_epi32(c, c, 1));
+        _mm512_mask_storeu_epi32((void *)dst, kst,
+                                 _mm512_add_epi32(_mm512_maskz_loadu_epi32(kst, (const void *)dst), c));
     }
     return cnt;
 }
@@ -798,15 +879,21 @@ group_run(const uint32_t *lc, int planes, int64_t W, const uint64_t *bm, int64_t
     const uint32_t *lc, const uint64_t *bm, int64_t pp, const int32_t *idx, int64_t np,           \
         __mmask16 kneg, __m512i sh, __m512i vhi, __m512i cnt, int32_t *corrT, int64_t ld
 XB_BITS_TARGET static __m512i group_w2p2(GROUP_ARGS) {
-    return group_run(lc, 2, 2, bm, pp, idx, np, kneg, sh, vhi, cnt, corrT, ld);
+    return group_run(lc, 2, 2, 0, bm, pp, idx, np, kneg, sh, vhi, cnt, corrT, ld, 0xffff);
 }
 
 XB_BITS_TARGET static __m512i group_w1p2(GROUP_ARGS) {
-    return group_run(lc, 2, 1, bm, pp, idx, np, kneg, sh, vhi, cnt, corrT, ld);
+    return group_run(lc, 2, 1, 0, bm, pp, idx, np, kneg, sh, vhi, cnt, corrT, ld, 0xffff);
 }
 
-XB_BITS_TARGET static __m512i group_any(int planes, int64_t W, GROUP_ARGS) {
-    return group_run(lc, planes, W, bm, pp, idx, np, kneg, sh, vhi, cnt, corrT, ld);
+/* any shape, and the packed remainder groups (steps > 0, the r outputs in kst) */
+XB_BITS_TARGET static __m512i group_any(int planes, int64_t W, int steps, __mmask16 kst,
+                                        GROUP_ARGS) {
+    return group_run(lc, planes, W, steps, bm, pp, idx, np, kneg, sh, vhi, cnt, corrT, ld, kst);
+}
+
+XB_BITS_TARGET static __m512i group_pk_w2p2(int steps, __mmask16 kst, GROUP_ARGS) {
+    return group_run(lc, 2, 2, steps, bm, pp, idx, np, kneg, sh, vhi, cnt, corrT, ld, kst);
 }
 
 /* One digit plane's kept positions (bucketed by X1, largest first: ends[b]
@@ -819,9 +906,10 @@ XB_BITS_TARGET static int64_t digit_groups(const uint32_t *cols, int64_t ngr, in
                                            const int64_t *ends, const int *bmax, int nb, int js,
                                            const uint8_t *gthr, const uint16_t *gneg,
                                            const int32_t *gsh, int32_t hi, int32_t *corrT,
-                                           int64_t ld, int64_t out_ng) {
+                                           int64_t ld, const grp_geom *G) {
     __m512i cnt = _mm512_setzero_si512(), vjs = _mm512_set1_epi32(js), vhi = _mm512_set1_epi32(hi);
     int64_t gw = (int64_t)planes * W * 2 * 16;
+    __mmask16 kst = (__mmask16)((1u << G->r) - 1); /* a packed group's r outputs */
     for (int64_t i = 0; i < ngr; i++) {
         int64_t np = 0;
         for (int b = 0; b < nb; b++)
@@ -829,14 +917,22 @@ XB_BITS_TARGET static int64_t digit_groups(const uint32_t *cols, int64_t ngr, in
         if (!np) continue;
         __m512i sh = _mm512_add_epi32(_mm512_loadu_si512((const void *)(gsh + i * 16)), vjs);
         const uint32_t *lc = cols + i * gw;
-        int32_t *ct = corrT + (i % out_ng) * 16;
-        if (planes == 2 && W == 2)
+        bool whole = i < G->nfull;
+        int steps = whole ? 0 : G->steps; /* 0 also for k = 1: a group of 16 lanes */
+        int32_t *ct = corrT + (whole ? i % G->nf : G->nf) * 16;
+        if (steps > 0 && planes == 2 && W == 2)
+            cnt = group_pk_w2p2(steps, kst, lc, bj, pp, idx, np, (__mmask16)gneg[i], sh, vhi, cnt,
+                                ct, ld);
+        else if (steps > 0)
+            cnt = group_any(planes, W, steps, kst, lc, bj, pp, idx, np, (__mmask16)gneg[i], sh,
+                            vhi, cnt, ct, ld);
+        else if (planes == 2 && W == 2)
             cnt = group_w2p2(lc, bj, pp, idx, np, (__mmask16)gneg[i], sh, vhi, cnt, ct, ld);
         else if (planes == 2 && W == 1)
             cnt = group_w1p2(lc, bj, pp, idx, np, (__mmask16)gneg[i], sh, vhi, cnt, ct, ld);
         else
-            cnt = group_any(planes, W, lc, bj, pp, idx, np, (__mmask16)gneg[i], sh, vhi, cnt, ct,
-                            ld);
+            cnt = group_any(planes, W, 0, 0xffff, lc, bj, pp, idx, np, (__mmask16)gneg[i], sh, vhi,
+                            cnt, ct, ld);
     }
     return _mm512_reduce_add_epi32(cnt);
 }
@@ -848,7 +944,8 @@ int64_t xb_bits_correct_sorted(const xb_crossbar_layer *l, int64_t blk, const ui
     *touched = false;
 #ifdef XB_BITS_X86
     int64_t pp = xb_bits_ppad(pt), W = l->lev_words, ld = xb_bits_corr_ld(k->N);
-    int64_t per_n = k->per_n, ng = out_groups(l), ngr = per_n * ng;
+    grp_geom G = groups_of(l);
+    int64_t ngr = G.ngr;
     int planes = l->lev_planes, J = l->cfg.input_slices, d = l->cfg.dac_bits;
     const uint8_t *bk = l->lev_bk + blk * 5; /* bk[0] > 0: correction.c checked */
     const uint32_t *cols = l->lev_cols + (size_t)(blk * ngr * planes * W * 2 * 16);
@@ -856,26 +953,22 @@ int64_t xb_bits_correct_sorted(const xb_crossbar_layer *l, int64_t blk, const ui
     for (int i = 0; i < nb; i++) lo[i] = bk[1 + i];
     uint8_t *p = scratch;
     size_t np4 = SRT_ALIGN((size_t)(pt + 16) * 4);
-    int32_t *idx = (int32_t *)(void *)p, *xv = (int32_t *)(void *)(p += np4),
-            *hot = (int32_t *)(void *)(p += np4), *hv = (int32_t *)(void *)(p += np4);
-    uint8_t *gthr = (p += np4);
-    uint16_t *gneg = (uint16_t *)(void *)(p += SRT_ALIGN((size_t)ngr));
-    int32_t *gsh = (int32_t *)(void *)(p += SRT_ALIGN((size_t)ngr * 2));
-    group_args(l, k, l->lev_thr + blk * l->C, gthr, gneg, gsh);
+    int32_t *idx = (int32_t *)(void *)p, *hot = (int32_t *)(void *)(p += np4),
+            *hv = (int32_t *)(void *)(p += np4);
+    /* the groups' thresholds, negation masks and shifts: built with the layer */
+    const uint8_t *gthr = l->lev_gthr + blk * ngr;
+    const uint16_t *gneg = l->lev_gneg + blk * ngr;
+    const int32_t *gsh = l->lev_gsh;
     /* the sums are below 2^31: a wider top code clips nothing either way */
     int32_t hi = (int32_t)(k->hi < INT32_MAX ? k->hi : INT32_MAX);
     int64_t ns_sat = 0, ends[4];
     for (int j = 0; j < J; j++) {
-        int64_t ns = bucket_positions(x1 + (int64_t)j * pt, pt, lo, nb, idx, xv, hot, hv, ends);
+        int bmax[4];
+        int64_t ns = bucket_positions(x1 + (int64_t)j * pt, pt, lo, nb, idx, hot, hv, ends, bmax);
         if (!ns) continue;
         *touched = true;
-        int bmax[4];
-        for (int b = 0; b < nb; b++) {
-            int64_t b0 = b ? ends[b - 1] : 0;
-            bmax[b] = ends[b] > b0 ? run_max(xv + b0, ends[b] - b0) : -1;
-        }
         ns_sat += digit_groups(cols, ngr, planes, W, bm + (int64_t)j * W * pp, pp, idx, ends,
-                               bmax, nb, j * d, gthr, gneg, gsh, hi, corrT, ld, ng);
+                               bmax, nb, j * d, gthr, gneg, gsh, hi, corrT, ld, &G);
     }
     return ns_sat;
 #else
@@ -886,8 +979,13 @@ int64_t xb_bits_correct_sorted(const xb_crossbar_layer *l, int64_t blk, const ui
 
 #ifdef XB_BITS_X86
 /* xb_bits_apply_sorted's 16 x 16 blocks: 16 positions' rows of 16 outputs
- * turned into 16 outputs' rows of 16 positions (tr16), added to acc in
- * int64 and narrowed with signed saturation (VPMOVSQD: the same clamp). */
+ * turned into 16 outputs' rows of 16 positions (tr16), added to acc with
+ * signed saturation in int32: a sum overflows only when both terms have
+ * the same sign and the wrapped sum the other one, and then the exact sum
+ * lies beyond the limit of the first term's sign, so the clamp of the
+ * int64 sum is INT32_MAX or INT32_MIN by that sign (one add, one ternary
+ * logic op, one sign test and a masked move, where widening to int64 and
+ * narrowing with VPMOVSQD took twice the operations). */
 XB_BITS_TARGET static void apply_avx512(int32_t *acc, int64_t P, const int32_t *corrT, int64_t ld,
                                         int64_t N, int64_t pt) {
     int64_t N16 = N & ~(int64_t)15, pt16 = pt & ~(int64_t)15;
@@ -900,15 +998,15 @@ XB_BITS_TARGET static void apply_avx512(int32_t *acc, int64_t P, const int32_t *
             }
             if (!_mm512_test_epi32_mask(any, any)) continue; /* nothing clipped here */
             tr16(v); /* v[n]: output n0 + n at positions q0 .. q0 + 15 */
+            const __m512i top = _mm512_set1_epi32(INT32_MAX);
             for (int n = 0; n < 16; n++) {
                 int32_t *a = acc + (n0 + n) * P + q0;
-                for (int h = 0; h < 2; h++) {
-                    __m256i ah = _mm256_loadu_si256((const __m256i *)(void *)(a + 8 * h)),
-                            ch = h ? _mm512_extracti64x4_epi64(v[n], 1)
-                                   : _mm512_castsi512_si256(v[n]);
-                    __m512i t = _mm512_add_epi64(_mm512_cvtepi32_epi64(ah), _mm512_cvtepi32_epi64(ch));
-                    _mm256_storeu_si256((__m256i *)(void *)(a + 8 * h), _mm512_cvtsepi64_epi32(t));
-                }
+                __m512i av = _mm512_loadu_si512((const void *)a), t = _mm512_add_epi32(av, v[n]);
+                /* sign bit of (a == c) & (a != t), bitwise: 0x42 sets rows (a,c,t) = 001, 110 */
+                __mmask16 ov = _mm512_cmplt_epi32_mask(_mm512_ternarylogic_epi32(av, v[n], t, 0x42),
+                                                       _mm512_setzero_si512());
+                t = _mm512_mask_mov_epi32(t, ov, _mm512_xor_si512(_mm512_srai_epi32(av, 31), top));
+                _mm512_storeu_si512((void *)a, t);
             }
         }
     for (int64_t n = 0; n < N; n++) /* the edges */

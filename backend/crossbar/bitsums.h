@@ -63,7 +63,8 @@ int64_t xb_bits_correct(const xb_crossbar_layer *l, int64_t blk, const uint64_t 
 /* The sorted path (layers with l->lev_thr built for their top code): per
  * digit plane, the block's positions whose digit sum X1 reaches the
  * smallest column threshold are bucketed by X1 (largest first), and each
- * group of 16 outputs of one weight slice computes its columns' sums over
+ * group of 16 outputs of one weight slice (or of the N mod 16 remainder
+ * outputs of several slices) computes its columns' sums over
  * the buckets that hold an X1 reaching the group's smallest threshold (a
  * column whose threshold exceeds X1 cannot clip there).  Corrections go to
  * corrT[q * xb_bits_corr_ld(N) + n] (position-major), the same sums as

@@ -186,10 +186,19 @@ typedef struct xb_crossbar_layer {
     uint8_t *lev_bk;      /* [groups][R][5] with lev_thr: bucket count, then the X1 bucket
                              bounds, descending, the last the block's smallest threshold
                              (bitsums.c) */
-    uint32_t *lev_cols;   /* [groups][R][C / N][(N + 15) / 16][lev_planes][lev_words][2][16]
-                             with lev_thr: the level planes' 32-bit halves of columns
-                             u N + 16 g .. + 15 side by side (zero past N), the sorted
-                             path's vector operand (bitsums.c) */
+    uint32_t *lev_cols;   /* [groups][R][ngr][lev_planes][lev_words][2][16] with lev_thr:
+                             the level planes' 32-bit halves of the sorted path's groups
+                             of 16 lanes side by side (bitsums.c, groups_of: the whole
+                             groups u N + 16 g .. + 15, then N mod 16 remainder outputs of
+                             several slices packed; zero in empty lanes), its vector
+                             operand */
+    /* with lev_thr, per group i of those: lev_gthr [groups][R][ngr] its columns'
+     * smallest threshold (rebuilt with lev_thr), lev_gneg [groups][R][ngr] its lanes
+     * whose column enters negated (sign < 0 xor flipped), lev_gsh [ngr][16] its
+     * columns' shifts (0 in empty lanes): per layer, not per call (bitsums.c) */
+    uint8_t *lev_gthr;
+    uint16_t *lev_gneg;
+    int32_t *lev_gsh;
     float *condT;         /* [groups][R][C][rows] conductance blocks, or NULL */
     /* device and circuit non-idealities (device.c) */
     double g0;            /* nominal off conductance, unit levels (0: infinite ratio) */

@@ -540,17 +540,20 @@ Test(crossbar, popcount_clip_corrections_match_naive_model) {
 
 /* The sorted path's output groups (bitsums.c, xb_bits_correct_sorted):
  * 17-80 outputs, so a slice spans 2-5 groups of 16 outputs, the last one
- * partial; few rows a block and small ADCs, so that X1 meets the group
+ * partial or, for remainders of 1, 2, 4 or 8 outputs, packed with other
+ * slices' remainders; every fourth layer 1, 2, 4 or 8 outputs (packed
+ * groups only); few rows a block and small ADCs, so that X1 meets the group
  * thresholds often (a group is computed for a bucket whose largest X1
  * reaches its smallest column threshold); several digit planes and
  * positions.  All must equal the naive model and count its saturations. */
 Test(crossbar, popcount_sorted_output_groups_match_naive_model) {
     rng_state = 6173;
-    int sorted = 0;
+    int sorted = 0, packed = 0, small = 0;
     for (int it = 0; it < 120; it++) {
         int wb = 3 + (int)(rnd() % 6), xb = 2 + (int)(rnd() % 7), cell = 1 + (int)(rnd() % 3);
         int diff = (int)(rnd() % 4), adc_bits = 2 + (int)(rnd() % 4);
         int64_t K = 2 + rnd() % 150, N = 17 + rnd() % 64, P = 2 + rnd() % 90;
+        if (it % 4 == 3) N = 1 << (rnd() % 4); /* 1-8 outputs: only packed groups */
         int rows = (int[]){16, 64, 128}[rnd() % 3];
         xb_crossbar_config c = base_cfg(K, N, 1, rows, wb, xb, 1, cell, diff);
         clip_cfg(&c, it, adc_bits);
@@ -558,9 +561,18 @@ Test(crossbar, popcount_sorted_output_groups_match_naive_model) {
         int path;
         int64_t sat = clip_case(&c, P, wb, xb, diff == 2, 7, 1, it, &path, &pops, &srt);
         sorted += srt && path == XB_XPATH_CORRECTION && sat > 0;
+        /* remainders of 1, 2, 4 or 8 outputs: several slices packed a group
+         * (bitsums.c, groups_of) when the layer has several slices */
+        int rem = (int)(N % 16);
+        packed += srt && path == XB_XPATH_CORRECTION && sat > 0 && (rem == 1 || rem == 2 ||
+                                                                  rem == 4 || rem == 8);
+        small += srt && path == XB_XPATH_CORRECTION && sat > 0 && N < 16;
     }
-    if (have_popcnt512())
+    if (have_popcnt512()) {
         cr_assert_gt(sorted, 40, "the sorted path ran with saturations %d times", sorted);
+        cr_assert_gt(packed, 10, "packed remainder groups ran with saturations %d times", packed);
+        cr_assert_gt(small, 5, "layers of 1-8 outputs ran with saturations %d times", small);
+    }
 }
 
 /* One position (fully connected layers, a chunk's last position) on the
@@ -588,6 +600,50 @@ Test(crossbar, popcount_one_position_thresholds_match_naive_model) {
         cr_assert_gt(sorted, 100, "the sorted one-position path ran %d times", sorted);
 }
 
+/* The sorted path's per-group operands, built with the layer (rebuilt
+ * with the thresholds), against their definitions for row block r: the
+ * whole groups i = u nf + g < nfull = per_n nf (nf = N / 16) hold columns
+ * u N + 16 g + e; then, if r = N mod 16 > 0, each packed group p holds the
+ * remainder outputs 16 nf + t (t < r) of k slices (k = 16 / r if r divides
+ * 16, else 1), lane e = slot e / r, slice k p + slot; its threshold is
+ * its columns' smallest (255 if none), lane e of its negation mask is set
+ * when the column enters negated (sign < 0 xor flipped in the block), its
+ * shift lane e is the column's shift (0 for an empty lane).  Returns 1 if
+ * the layer has whole groups, plus 2 if a flipped column set a negation
+ * lane, plus 4 if a packed group holds several slices. */
+static int check_groups(const xb_crossbar_layer *l, int64_t r, int it) {
+    int seen = 0;
+    int64_t N = l->cfg.N, per_n = l->C / N, nf = N / 16, rem = N % 16;
+    int64_t k = rem && 16 % rem == 0 ? 16 / rem : 1, nfull = per_n * nf;
+    int64_t ngr = nfull + (rem ? (per_n + k - 1) / k : 0);
+    for (int64_t i = 0; i < ngr; i++) {
+        int t = 255, slots = 0;
+        unsigned neg = 0;
+        for (int e = 0; e < 16; e++) {
+            int64_t col = -1;
+            if (i < nfull) {
+                col = i / nf * N + i % nf * 16 + e;
+            } else {
+                int64_t slot = e / rem, u = (i - nfull) * k + slot;
+                if (slot < k && u < per_n) col = u * N + nf * 16 + e % rem;
+                if (col >= 0 && e % rem == 0) slots++;
+            }
+            cr_assert_eq(l->lev_gsh[i * 16 + e], col >= 0 ? l->col_shift[col] : 0, "it=%d", it);
+            if (col < 0) continue;
+            t = l->lev_thr[r * l->C + col] < t ? l->lev_thr[r * l->C + col] : t;
+            if ((l->col_sign[col] < 0) != (l->flipped && l->flipped[r * l->C + col]))
+                neg |= 1u << e;
+            if (l->flipped && l->flipped[r * l->C + col] && (neg >> e & 1)) seen |= 2;
+        }
+        cr_assert_eq(l->lev_gthr[r * ngr + i], t, "it=%d r=%lld i=%lld", it, (long long)r,
+                     (long long)i);
+        cr_assert_eq(l->lev_gneg[r * ngr + i], neg, "it=%d r=%lld i=%lld", it, (long long)r,
+                     (long long)i);
+        if (slots > 1) seen |= 4;
+    }
+    return seen | (nfull > 0);
+}
+
 /* The sorted path's column thresholds (l->lev_thr) against their
  * definition, the fewest rows whose largest levels in the block sum above
  * the top code, for the code the layer was built with and after
@@ -595,10 +651,10 @@ Test(crossbar, popcount_one_position_thresholds_match_naive_model) {
  * descending, the last the block's smallest threshold. */
 Test(crossbar, popcount_column_thresholds_match_definition) {
     rng_state = 4711;
-    int checked = 0;
+    int checked = 0, groups_seen = 0;
     for (int it = 0; it < 30; it++) {
         int wb = 3 + (int)(rnd() % 6), cell = 1 + (int)(rnd() % 3), diff = (int)(rnd() % 4);
-        int64_t K = 1 + rnd() % 300, N = 1 + rnd() % 12;
+        int64_t K = 1 + rnd() % 300, N = 1 + rnd() % 40; /* 1-3 output groups */
         xb_crossbar_config c = base_cfg(K, N, 1, (rnd() & 1) ? 128 : 64, wb, 8, 1, cell, diff);
         c.even_rows = it & 1;
         c.lossless = false;
@@ -645,14 +701,63 @@ Test(crossbar, popcount_column_thresholds_match_definition) {
                 cr_assert_eq(bk[0] == 0, tmin == 255, "it=%d", it);
                 for (int i = 1; i < bk[0]; i++) cr_assert_gt(bk[i], bk[i + 1]);
                 if (bk[0]) cr_assert_eq(bk[bk[0]], tmin < 1 ? 1 : tmin);
+                groups_seen |= check_groups(l, r, it);
             }
         }
         xb_crossbar_layer_free(l);
         free(w);
         free(x);
     }
-    if (have_popcnt512())
+    if (have_popcnt512()) {
         cr_assert_gt(checked, 1000);
+        cr_assert_eq(groups_seen, 7, "whole groups, flipped lanes, packed slices: %d", groups_seen);
+    }
+}
+
+/* The sorted path's corrections (position-major rows of ld) added to acc
+ * [N][P] by xb_bits_apply_sorted against the definition, the int64 sum
+ * clamped to int32: terms near both limits, so that many sums saturate up
+ * and down and others do not; whole 16 x 16 blocks and the edges (N and pt
+ * not multiples of 16, rows of zeros that the blocks skip). */
+Test(crossbar, popcount_apply_sorted_saturates_as_int64_clamp) {
+    if (!have_popcnt512()) return; /* the sorted path runs only there */
+    rng_state = 2718;
+    int64_t up = 0, down = 0;
+    for (int it = 0; it < 40; it++) {
+        int64_t N = 1 + rnd() % 48, pt = 1 + rnd() % 60, P = pt + rnd() % 20, p0 = P - pt;
+        int64_t ld = xb_bits_corr_ld(N);
+        int32_t *acc = malloc((size_t)(N * P) * 4), *want = malloc((size_t)(N * P) * 4);
+        int32_t *corrT = calloc((size_t)(ld * pt), 4);
+        for (int64_t i = 0; i < N * P; i++) {
+            uint32_t r = rnd() << 16 ^ rnd(); /* rnd() has 31 bits */
+            acc[i] = (int32_t)(r % 4 == 0 ? INT32_MAX - (int32_t)(r >> 8) % 1000
+                               : r % 4 == 1 ? INT32_MIN + (int32_t)(r >> 8) % 1000
+                                            : (int32_t)r);
+        }
+        for (int64_t q = 0; q < pt; q++)
+            for (int64_t n = 0; n < N && !(q % 16 == 3 && it % 2); n++) { /* some zero rows */
+                uint32_t r = rnd() << 16 ^ rnd(); /* rnd() has 31 bits */
+                corrT[q * ld + n] = r % 3 == 0 ? (int32_t)(r >> 20) : (int32_t)r;
+            }
+        for (int64_t n = 0; n < N; n++)
+            for (int64_t q = 0; q < pt; q++) {
+                int64_t t = (int64_t)acc[n * P + p0 + q] + corrT[q * ld + n];
+                up += t > INT32_MAX, down += t < INT32_MIN;
+                want[n * P + p0 + q] = (int32_t)(t > INT32_MAX ? INT32_MAX
+                                                 : t < INT32_MIN ? INT32_MIN : t);
+            }
+        for (int64_t n = 0; n < N; n++)
+            for (int64_t q = 0; q < p0; q++) want[n * P + q] = acc[n * P + q];
+        xb_bits_apply_sorted(acc + p0, P, corrT, ld, N, pt);
+        for (int64_t i = 0; i < N * P; i++)
+            cr_assert_eq(acc[i], want[i], "it=%d i=%lld: %d != %d", it, (long long)i, acc[i],
+                         want[i]);
+        free(acc);
+        free(want);
+        free(corrT);
+    }
+    cr_assert_gt(up, 100);
+    cr_assert_gt(down, 100);
 }
 
 /* The digit masks of xb_bits_pack (GFNI transposes or byte transpose and
@@ -674,6 +779,11 @@ Test(crossbar, popcount_digit_masks_match_definition) {
         cr_assert_not_null(l, "%s", ctx.msg);
         if (l->levbits) {
             int64_t r = rnd() % l->R, p0 = rnd() % P, pt = 1 + rnd() % (P - p0);
+            /* every other case a multiple of 16 or 64 (a 64-position tile of
+             * padding only) and the last block (rows past kb) */
+            if (it % 2 && P - p0 >= 16) pt = (it % 4 == 1 ? 16 : 64) * (1 + rnd() % ((P - p0) / 16));
+            if (pt > P - p0) pt = P - p0;
+            if (it % 3 == 0) r = l->R - 1;
             int64_t k0 = xb_block_start(K, c.rows, c.even_rows, r),
                     kb = xb_block_rows(K, c.rows, c.even_rows, r);
             int64_t pp = xb_bits_ppad(pt), W = l->lev_words;

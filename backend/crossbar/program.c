@@ -424,6 +424,9 @@ void xb_crossbar_layer_free(xb_crossbar_layer *l) {
     free(l->lev_thr);
     free(l->lev_bk);
     free(l->lev_cols);
+    free(l->lev_gthr);
+    free(l->lev_gneg);
+    free(l->lev_gsh);
     free(l->wpack);
     free(l->condT);
     free(l->adc_err);
