@@ -25,6 +25,23 @@ XB_BITS_TARGET static inline __attribute__((always_inline)) void halves(const ui
     M[1] = _mm512_permutex2var_epi32(a, ihi, b);
 }
 
+/* col_sums over the first nh 32-row halves only (w = i / 2, h = i % 2): a
+ * block of fewer rows has no level bit past them. */
+XB_BITS_TARGET static inline __attribute__((always_inline)) __m512i
+col_sums_nh(const uint64_t *lc, int planes, int64_t W, __m512i M[2][2], int nh) {
+    __m512i a = _mm512_setzero_si512();
+    for (int p = planes - 1; p >= 0; p--) {
+        a = _mm512_add_epi32(a, a);
+        for (int i = 0; i < nh; i++) {
+            int32_t half;
+            memcpy(&half, (const char *)(lc + p * W + i / 2) + 4 * (i % 2), sizeof half);
+            a = _mm512_add_epi32(a, _mm512_popcnt_epi32(
+                                        _mm512_and_si512(M[i / 2][i % 2], _mm512_set1_epi32(half))));
+        }
+    }
+    return a;
+}
+
 /* Column sums of the 16 positions in 32-bit lanes: S = sum_p 2^p
  * popcount(mask & plane p), the plane words split like the masks. */
 XB_BITS_TARGET static inline __attribute__((always_inline)) __m512i

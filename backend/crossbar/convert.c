@@ -254,7 +254,7 @@ static bool dn_fuse(full_run *f, int64_t blk, const uint64_t *bm) {
     int64_t W = l->lev_words;
     xb_dnoise_planes b = {.lb = l->levbits + (size_t)(blk * f->C * l->lev_planes * W),
                           .bm = bm, .planes = l->lev_planes, .W = W,
-                          .pp = xb_bits_ppad(f->pt), .C = f->C};
+                          .pp = xb_bits_ppad(f->pt), .C = f->C, .rows = f->kb};
     f->dn_acc = (int32_t *)(void *)f->s->noise; /* [C][pt] fits its [C][J pt] floats */
     int32_t *pre = f->profile && f->st ? (int32_t *)(void *)f->s->vbuf : NULL; /* [C][J pt] */
     f->sat += xb_dnoise_block(&a, dn_block_key(f), &b, f->dn_acc, pre);

@@ -1027,6 +1027,55 @@ Test(crossbar, rounding_adc_fused_matches_batch_path) {
     cr_assert_gt(clipped, 10);
 }
 
+/* The fused read-noise block sums only the 32-row halves a short last
+ * block fills (dnoise.c, NH): last blocks of every size around the half
+ * boundaries, ISAAC's 2-bit cells in 128-row crossbars, ordinary images
+ * (profile images take the generic kernel), fused against unfused. */
+Test(crossbar, int_read_noise_short_blocks_match_unfused) {
+    rng_state = 4711;
+    static const int64_t last[] = {1, 5, 16, 31, 32, 33, 40, 63, 64, 65, 96, 97, 127, 128};
+    int64_t fused_blocks = 0;
+    for (int it = 0; it < (int)(sizeof last / sizeof last[0]); it++) {
+        int64_t K = 128 * (int64_t)(it % 2) + last[it], N = 3 + it % 5, P = 40 + 37 * it;
+        xb_crossbar_config c = base_cfg(K, N, 1, 128, 8, 8, 1, 2, it % 3 == 2 ? 3 : 0);
+        c.read_sigma = it % 4 ? 0.5 : 1.3;
+        int8_t *w = malloc((size_t)(N * K));
+        uint8_t *x = malloc((size_t)(K * P));
+        fill(w, x, N * K, K * P, 8, 8);
+        /* half the positions with no active row in the last block's first
+         * 32 rows: a run is active through its later halves only */
+        for (int64_t k = K - last[it]; k < K - last[it] + 32 && k < K; k++)
+            memset(x + k * P, 0, (size_t)P / 2);
+        xb_ctx ctx = {0};
+        xb_crossbar_layer *l = xb_crossbar_layer_new(&c, w, &ctx);
+        cr_assert_not_null(l, "%s", ctx.msg);
+        cr_assert(xb_crossbar_int_noise(l));
+        int32_t *acc[2];
+        xb_crossbar_stats st[2];
+        void *scr = malloc(xb_crossbar_scratch_bytes(l, P));
+        for (int v = 0; v < 2; v++) {
+            acc[v] = malloc((size_t)(N * P) * 4);
+            cr_assert_eq(xb_crossbar_stats_init(&st[v], l, &ctx), XB_OK);
+            xb_dnoise_set_fused(v == 0);
+            xb_crossbar_matmul(l, 0, x, P, 5 + it, false, acc[v], scr, &st[v]);
+        }
+        xb_dnoise_set_fused(true);
+        cr_assert_eq(memcmp(acc[0], acc[1], (size_t)(N * P) * 4), 0,
+                     "last block of %lld rows: outputs differ", (long long)last[it]);
+        cr_assert_eq(st[0].saturated, st[1].saturated);
+        fused_blocks += st[0].fused_blocks;
+        for (int v = 0; v < 2; v++) {
+            free(acc[v]);
+            xb_crossbar_stats_free(&st[v]);
+        }
+        free(scr);
+        xb_crossbar_layer_free(l);
+        free(w);
+        free(x);
+    }
+    if (xb_dnoise_fused_usable()) cr_assert_geq(fused_blocks, 14);
+}
+
 /* Hand-computed cell non-idealities. */
 Test(crossbar, on_off_ratio_and_stuck_cells) {
     /* 1 input, 1 output, 2-bit weight, 1-bit cells, offset: w = 0 is

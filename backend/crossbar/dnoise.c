@@ -237,15 +237,19 @@ DN_AVX512 static int64_t column_avx512(const xb_dnoise_col *a, uint64_t kr, int6
  * keys, thresholds, sums and clamp as xb_bits_sums followed by
  * xb_dnoise_column, so the same integers
  * (crossbar/int_read_noise_fused_matches_unfused).  PL > 0: PL planes and
- * two mask words (128-row blocks) as constants, so col_sums unrolls. */
+ * two mask words (128-row blocks) as constants, so col_sums unrolls; NH of
+ * their four 32-row halves summed (a block of at most 32 NH rows: ResNet-20's
+ * 16-, 32- and 64-row last blocks; the others hold no level bit). */
 DN_FUSED static DN_INLINE int64_t block_fused_nt(const xb_dnoise_col *a, uint64_t kr,
                                                   const xb_dnoise_planes *b, int32_t *acc,
-                                                  int32_t *pre, const int NT, const int PL) {
+                                                  int32_t *pre, const int NT, const int PL,
+                                                  const int NH) {
     const __m512i iG = dn_lane_steps(), one = _mm512_set1_epi32(1), zv = _mm512_setzero_si512(),
                   lo = _mm512_set1_epi32(a->lo), hi = _mm512_set1_epi32(a->hi);
     const uint32_t *t = a->d->t;
     int kmax = a->d->kmax, J = a->J, planes = PL ? PL : b->planes;
     int64_t W = PL ? 2 : b->W, pt = a->pt, pp = b->pp, C = b->C;
+    const int nh = PL ? NH : 2 * (int)W;
     /* locals: the stores to acc could alias *b, and b->lb was reloaded per column */
     const uint64_t *lb = b->lb, *bm = b->bm;
     __m512i T[4];
@@ -259,10 +263,11 @@ DN_FUSED static DN_INLINE int64_t block_fused_nt(const xb_dnoise_col *a, uint64_
         __mmask16 km = (__mmask16)(pt - q0 >= 16 ? 0xffff : (1u << (pt - q0)) - 1);
         uint64_t step = ((uint64_t)(a->p0 + q0) / 2 + 1) * DN_G;
         for (int j = 0; j < J; j++) {
-            __m512i M[2][2], any = zv;
-            for (int64_t w = 0; w < W; w++) {
+            __m512i M[2][2] = {{zv, zv}, {zv, zv}}, any = zv;
+            for (int64_t w = 0; 2 * w < nh; w++) {
                 halves(bm + (j * W + w) * pp + q0, M[w]);
-                any = _mm512_or_si512(any, _mm512_or_si512(M[w][0], M[w][1]));
+                any = _mm512_or_si512(any, M[w][0]);
+                if (2 * w + 1 < nh) any = _mm512_or_si512(any, M[w][1]);
             }
             /* a run without an active row: S = 0 (also what the sums give) */
             bool act = _mm512_test_epi32_mask(any, any) != 0;
@@ -272,7 +277,7 @@ DN_FUSED static DN_INLINE int64_t block_fused_nt(const xb_dnoise_col *a, uint64_
             for (int64_t c = 0; c < C; c++, hk = _mm512_add_epi64(hk, colstep)) {
                 __m512i h = dn_mix64x8_added(hk);
                 __m512i n = dn_draw16(h, T, t, kmax, NT);
-                __m512i s = act ? col_sums(lb + c * planes * W, planes, W, M) : zv;
+                __m512i s = act ? col_sums_nh(lb + c * planes * W, planes, W, M, nh) : zv;
                 __m512i pv = _mm512_add_epi32(s, n);
                 __m512i y = _mm512_min_epi32(_mm512_max_epi32(pv, lo), hi);
                 satv = _mm512_mask_add_epi32(satv, _mm512_mask_cmpneq_epi32_mask(km, y, pv), satv,
@@ -288,26 +293,35 @@ DN_FUSED static DN_INLINE int64_t block_fused_nt(const xb_dnoise_col *a, uint64_
     return _mm512_reduce_add_epi32(satv);
 }
 
+/* isaac's 2-bit cells in 128-row blocks: the table size and the halves
+ * a block of b->rows rows fills as constants. */
+#define DN_NT_CASES(NH)                                                                            \
+    switch (a->d->kmax) {                                                                          \
+    case 1: return block_fused_nt(a, kr, b, acc, NULL, 1, 2, NH);                                  \
+    case 2: return block_fused_nt(a, kr, b, acc, NULL, 2, 2, NH);                                  \
+    case 3: return block_fused_nt(a, kr, b, acc, NULL, 3, 2, NH);                                  \
+    case 4: return block_fused_nt(a, kr, b, acc, NULL, 4, 2, NH);                                  \
+    default: return block_fused_nt(a, kr, b, acc, NULL, 0, 2, NH);                                 \
+    }
+
 DN_FUSED static int64_t block_fused(const xb_dnoise_col *a, uint64_t kr, const xb_dnoise_planes *b,
                                     int32_t *acc, int32_t *pre) {
     /* profile images: any table and shape */
-    if (pre) return block_fused_nt(a, kr, b, acc, pre, 0, 0);
-    /* isaac's 2-bit cells in 128-row blocks, then any shape */
-    if (b->planes == 2 && b->W == 2) switch (a->d->kmax) {
-        case 1: return block_fused_nt(a, kr, b, acc, NULL, 1, 2);
-        case 2: return block_fused_nt(a, kr, b, acc, NULL, 2, 2);
-        case 3: return block_fused_nt(a, kr, b, acc, NULL, 3, 2);
-        case 4: return block_fused_nt(a, kr, b, acc, NULL, 4, 2);
-        default: return block_fused_nt(a, kr, b, acc, NULL, 0, 2);
-        }
+    if (pre) return block_fused_nt(a, kr, b, acc, pre, 0, 0, 0);
+    if (b->planes == 2 && b->W == 2) {
+        if (b->rows > 0 && b->rows <= 32) DN_NT_CASES(1)
+        if (b->rows > 0 && b->rows <= 64) DN_NT_CASES(2)
+        DN_NT_CASES(4)
+    }
     switch (a->d->kmax) {
-    case 1: return block_fused_nt(a, kr, b, acc, NULL, 1, 0);
-    case 2: return block_fused_nt(a, kr, b, acc, NULL, 2, 0);
-    case 3: return block_fused_nt(a, kr, b, acc, NULL, 3, 0);
-    case 4: return block_fused_nt(a, kr, b, acc, NULL, 4, 0);
-    default: return block_fused_nt(a, kr, b, acc, NULL, 0, 0);
+    case 1: return block_fused_nt(a, kr, b, acc, NULL, 1, 0, 0);
+    case 2: return block_fused_nt(a, kr, b, acc, NULL, 2, 0, 0);
+    case 3: return block_fused_nt(a, kr, b, acc, NULL, 3, 0, 0);
+    case 4: return block_fused_nt(a, kr, b, acc, NULL, 4, 0, 0);
+    default: return block_fused_nt(a, kr, b, acc, NULL, 0, 0, 0);
     }
 }
+#undef DN_NT_CASES
 
 bool xb_dnoise_fused_usable(void) {
     __builtin_cpu_init();

@@ -85,6 +85,8 @@ typedef struct {
     const uint64_t *lb, *bm;
     int planes;
     int64_t W, pp, C;
+    int64_t rows; /* the block's rows: 32-row halves past them hold no level bit and are
+                     not summed (0: all W words) */
 } xb_dnoise_planes;
 bool xb_dnoise_fused_usable(void);
 bool xb_dnoise_fused_ok(const xb_dnoise_col *a, int planes, int64_t W);
