@@ -443,7 +443,9 @@ static void run(const xb_crossbar_layer *l, int64_t g, const uint8_t *x, int64_t
         /* the sorted path's int32 rows of ld, else int64 [N][pt] (pt = 1
          * takes xb_bits_correct even on the sorted path) */
         bool srt = f.sorted && pt > 1;
-        memset(corr, 0, srt ? (size_t)(ld * pt) * 4 : (size_t)(N * pt) * sizeof *corr);
+        /* profile images of exact layers write no corrections */
+        if (!f.profile || f.clip)
+            memset(corr, 0, srt ? (size_t)(ld * pt) * 4 : (size_t)(N * pt) * sizeof *corr);
         bool touched = false;
         for (f.r = 0; f.r < l->R; f.r++) {
             f.k0 = xb_block_start(c->K, c->rows, c->even_rows, f.r);

@@ -151,10 +151,12 @@ static void groups_portable(xb_hist_bits *b, const int32_t *Sp, const int32_t *S
  * to be counted one by one). */
 XB_HIST_TARGET static inline __attribute__((always_inline)) __m512i
 onehot(const int32_t *p, const int32_t *q, __m512i vbase, __m512i voff, int lvl, int w, bool det,
-       int32_t *ovf, int64_t *no) {
+       bool zb, int32_t *ovf, int64_t *no) {
     __m512i v = _mm512_loadu_si512((const void *)p);
     if (q) v = _mm512_sub_epi32(v, _mm512_loadu_si512((const void *)q));
-    __m512i u = _mm512_sub_epi32(v, vbase); /* vbase: base + 32 w */
+    /* vbase: base + 32 w; zb: it is 0 (window 0 of unsigned sums), no
+     * subtraction */
+    __m512i u = zb ? v : _mm512_sub_epi32(v, vbase);
     if (w == 0 && det) {
         __mmask16 out = _mm512_cmpge_epu32_mask(u, _mm512_set1_epi32(XB_HIST_NWIN * XB_HIST_WIN));
         /* always stored (no branch on the mask): the next vector's outliers
@@ -173,13 +175,13 @@ onehot(const int32_t *p, const int32_t *q, __m512i vbase, __m512i voff, int lvl,
         h = _mm512_ternarylogic_epi32(a_, b_, c_, 0xe8);                                           \
         l = _mm512_ternarylogic_epi32(a_, b_, c_, 0x96);                                           \
     } while (0)
-#define IN(j) onehot(p + (j) * 16, q ? q + (j) * 16 : NULL, vbase, voff, lvl, w, det, ovf, &no)
+#define IN(j) onehot(p + (j) * 16, q ? q + (j) * 16 : NULL, vbase, voff, lvl, w, det, zb, ovf, &no)
 
 /* One group's 16 vectors into ones .. eights; returns the weight-16
  * carries. */
 XB_HIST_TARGET static inline __attribute__((always_inline)) __m512i
 group16(__m512i *o, __m512i *t, __m512i *f, __m512i *e, const int32_t *p, const int32_t *q,
-        __m512i vbase, __m512i voff, int lvl, int w, bool det, int32_t *ovf, int64_t *nop) {
+        __m512i vbase, __m512i voff, int lvl, int w, bool det, bool zb, int32_t *ovf, int64_t *nop) {
     __m512i ones = *o, twos = *t, fours = *f, eights = *e, sixteens;
     int64_t no = *nop;
     HS_NETWORK(__m512i);
@@ -223,7 +225,7 @@ static void count_each(uint32_t *h, const int32_t *v, int64_t n) {
  * (weights 16, 32) before one ripple into the binary counter: a quarter of
  * the ripples. */
 XB_HIST_TARGET static inline __attribute__((always_inline)) void
-window_avx512(xb_hist_bits *b, int lvl, int w, bool det, const int32_t *Sp, const int32_t *Sn,
+window_avx512(xb_hist_bits *b, int lvl, int w, bool det, bool zb, const int32_t *Sp, const int32_t *Sn,
               int64_t ng) {
     xb_hist_level *L = &b->lv[lvl];
     const __m512i vbase = _mm512_set1_epi32(L->base + w * XB_HIST_WIN),
@@ -242,7 +244,7 @@ window_avx512(xb_hist_bits *b, int lvl, int w, bool det, const int32_t *Sp, cons
     const int64_t gs = XB_HIST_BLOCK; /* values per group */
 #define GROUP(g)                                                                                   \
     group16(&P[0], &P[1], &P[2], &P[3], Sp + (g) * gs, Sn ? Sn + (g) * gs : NULL, vbase, voff,      \
-            lvl, w, det, ovf, &no)
+            lvl, w, det, zb, ovf, &no)
     int64_t g = 0;
     for (; g + 4 <= ng; g += 4) {
         __m512i t32a, t32b, f64;
@@ -274,17 +276,20 @@ window_avx512(xb_hist_bits *b, int lvl, int w, bool det, const int32_t *Sp, cons
         b->novf = no > lim ? ovf_groups(b, no) : no;
 }
 
-#define WINDOW(lvl, w, det, name)                                                                  \
+#define WINDOW(lvl, w, det, zb, name)                                                              \
     XB_HIST_TARGET static void name(xb_hist_bits *b, const int32_t *Sp, const int32_t *Sn,        \
                                     int64_t ng) {                                                  \
-        window_avx512(b, lvl, w, det, Sp, Sn, ng);                                                 \
+        window_avx512(b, lvl, w, det, zb, Sp, Sn, ng);                                             \
     }
-WINDOW(0, 0, true, window00_avx512)
-WINDOW(0, 1, true, window01_avx512)
-WINDOW(1, 0, true, window10_avx512)
-WINDOW(1, 1, true, window11_avx512)
+WINDOW(0, 0, true, false, window00_avx512)
+WINDOW(0, 1, true, false, window01_avx512)
+WINDOW(1, 0, true, false, window10_avx512)
+WINDOW(1, 1, true, false, window11_avx512)
 /* window 0 of values known to be below base + 64: no outlier test */
-WINDOW(0, 0, false, window00n_avx512)
+WINDOW(0, 0, false, false, window00n_avx512)
+/* the same two with base 0 (unsigned sums) */
+WINDOW(0, 0, true, true, window00z_avx512)
+WINDOW(0, 0, false, true, window00nz_avx512)
 #undef WINDOW
 
 /* Window by window over runs of groups that fit the big counters (the data
@@ -299,7 +304,10 @@ static void groups_avx512(xb_hist_bits *b, int lvl, const int32_t *Sp, const int
             window10_avx512(b, Sp, Sn, m);
             window11_avx512(b, Sp, Sn, m);
         } else {
-            window00_avx512(b, Sp, Sn, m);
+            if (L->base == 0)
+                window00z_avx512(b, Sp, Sn, m);
+            else
+                window00_avx512(b, Sp, Sn, m);
             window01_avx512(b, Sp, Sn, m);
         }
         Sp += m * XB_HIST_BLOCK;
@@ -391,7 +399,10 @@ static int64_t cls_count(xb_hist_bits *b, int cls, int32_t *buf, int64_t n) {
         const int32_t *p = buf;
         for (int64_t left = ng; left > 0;) {
             int64_t m = b->cap - L->groups < left ? b->cap - L->groups : left;
-            window00n_avx512(b, p, NULL, m);
+            if (L->base == 0)
+                window00nz_avx512(b, p, NULL, m);
+            else
+                window00n_avx512(b, p, NULL, m);
             if (cls == CLS_B) window01_avx512(b, p, NULL, m);
             p += m * XB_HIST_BLOCK;
             left -= m;
