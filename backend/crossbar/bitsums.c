@@ -531,8 +531,8 @@ XB_BITS_TARGET static void sums_one_position(const uint64_t *lb, int64_t C, int 
  * empty); each output's corrections are shifted by their lane's j d and
  * summed into corr[n].  The sums and corrections equal xb_bits_correct's
  * (64-bit lanes hold the same int32-bounded values, xb_bits_fused_ok).
- * With k->thr, a column whose threshold exceeds every lane's X1 cannot
- * clip there and is skipped. */
+ * Layers with column thresholds take the sorted path instead, one position
+ * included (correction.c): its output groups skip per digit. */
 XB_BITS_TARGET static int64_t correct_one_position(const uint64_t *lb, const xb_bits_clip *k,
                                                    int planes, int64_t W, const uint64_t *bm,
                                                    int64_t pp, const uint8_t *qj, int64_t nr,
@@ -543,23 +543,18 @@ XB_BITS_TARGET static int64_t correct_one_position(const uint64_t *lb, const xb_
         int64_t nl = nr - r0 < 8 ? nr - r0 : 8;
         __mmask8 kk = (__mmask8)((1u << nl) - 1);
         int64_t js[8] = {0};
-        int xm = 0; /* the lanes' largest X1: columns of higher threshold cannot clip */
         __m512i M[2];
         for (int64_t w = 0; w < W; w++) {
             uint64_t t[8] = {0};
             for (int64_t i = 0; i < nl; i++) t[i] = bm[((int64_t)qj[r0 + i] * W + w) * pp];
             M[w] = _mm512_loadu_si512((const void *)t);
         }
-        for (int64_t i = 0; i < nl; i++) {
-            js[i] = (int64_t)qj[r0 + i] * d;
-            if (k->thr && k->x1[qj[r0 + i]] > xm) xm = k->x1[qj[r0 + i]];
-        }
+        for (int64_t i = 0; i < nl; i++) js[i] = (int64_t)qj[r0 + i] * d;
         __m512i vjs = _mm512_loadu_si512((const void *)js);
         for (int64_t n = 0; n < k->N; n++) {
             __m512i t = _mm512_setzero_si512();
             for (int u = 0; u < k->per_n; u++) {
                 int64_t c = u * k->N + n;
-                if (k->thr && k->thr[c] > xm) continue; /* sums <= hi in every lane */
                 const uint64_t *lc = lb + c * planes * W;
                 __m512i a = _mm512_setzero_si512();
                 for (int p = planes - 1; p >= 0; p--) {

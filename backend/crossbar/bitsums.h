@@ -44,10 +44,6 @@ typedef struct {
     const int8_t *sign;   /* [C] */
     const uint8_t *flip;  /* [C] or NULL */
     int64_t hi;           /* the top code (a single column's S >= 0 >= the lowest code) */
-    /* pt = 1 only, or NULL: the block's column thresholds (l->lev_thr, built
-     * for hi) and the position's digit sums x1[j] (xb_bits_x1), so that a
-     * column whose threshold exceeds every lane's X1 is skipped */
-    const uint8_t *thr, *x1;
 } xb_bits_clip;
 /* For nr runs as in xb_bits_sums: corr[n * pt + q] += sum over the runs'
  * digits j and n's columns c of sign_c (clip(S) - S) 2^(j d + shift_c),

@@ -576,12 +576,11 @@ Test(crossbar, popcount_sorted_output_groups_match_naive_model) {
 }
 
 /* One position (fully connected layers, a chunk's last position) on the
- * sorted path: the digit planes below the block's smallest column
- * threshold are left out and each 16-lane group of digits computes only
- * the columns whose threshold is at most its largest X1 (bitsums.c,
- * correct_one_position).  Few rows and small ADCs put X1 at the
- * thresholds often, where a column may clip or not depending on which
- * rows the 1-digits are on; all must equal the naive model. */
+ * sorted path (xb_bits_correct_sorted with pt = 1): each output group
+ * computes only the digit planes whose X1 reaches its smallest column
+ * threshold.  Few rows and small ADCs put X1 at the thresholds often,
+ * where a column may clip or not depending on which rows the 1-digits are
+ * on; all must equal the naive model. */
 Test(crossbar, popcount_one_position_thresholds_match_naive_model) {
     rng_state = 9091;
     int sorted = 0;
