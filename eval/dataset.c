@@ -312,6 +312,10 @@ static int ends_with(const char *s, const char *suffix) {
     return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
+bool xb_dataset_is_cifar_name(const char *path) {
+    return ends_with(path, ".bin") || ends_with(path, ".bin.gz");
+}
+
 static xb_status open_named(const char *spec, const char *file, int cifar, xb_dataset **out,
                             xb_ctx *ctx) {
     char dir[2048], path[4096];
@@ -354,8 +358,7 @@ xb_status xb_dataset_open_sized(const char *spec, int want_h, int want_w, xb_dat
 xb_status xb_dataset_open_head(const char *path, int want_h, int want_w, int64_t n_max,
                                xb_dataset **out, xb_ctx *ctx) {
     struct stat sb;
-    if (n_max >= 0 && stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && !ends_with(path, ".bin") &&
-        !ends_with(path, ".bin.gz"))
+    if (n_max >= 0 && stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && !xb_dataset_is_cifar_name(path))
         return xb_dataset_load_idx_head(path, n_max, out, ctx);
     return xb_dataset_open_sized(path, want_h, want_w, out, ctx);
 }
@@ -378,7 +381,7 @@ xb_status xb_dataset_open_opts(const char *spec, int want_h, int want_w, const x
                        "CIFAR .bin file or a folder of class-named subfolders of PNG/JPEG files)",
                        spec, strerror(errno));
     if (is_dir(spec)) return xb_dataset_load_image_dir(spec, want_h, want_w, io, out, ctx);
-    if (ends_with(spec, ".bin") || ends_with(spec, ".bin.gz"))
+    if (xb_dataset_is_cifar_name(spec))
         return xb_dataset_load_cifar(spec, out, ctx);
     return xb_dataset_load_idx(spec, out, ctx);
 }

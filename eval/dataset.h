@@ -175,6 +175,10 @@ xb_status xb_dataset_open_head(const char *path, int want_h, int want_w, int64_t
 xb_status xb_dataset_open_opts(const char *spec, int want_h, int want_w, const xb_image_opts *io,
                                xb_dataset **out, xb_ctx *ctx);
 
+/* Whether a file path names CIFAR binary records (".bin" or ".bin.gz"):
+ * anything else that is not a folder is read as IDX. */
+bool xb_dataset_is_cifar_name(const char *path);
+
 /* The training split stored beside a test-set file, if there is one:
  * "...t10k-images-idx3-ubyte[.gz]" -> "...train-images-idx3-ubyte[.gz]",
  * ".../test_batch.bin" -> ".../data_batch_1.bin".  Returns buf, or NULL

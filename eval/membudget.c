@@ -150,11 +150,6 @@ static const char *resolve(const char *spec, char *buf, size_t n) {
     return buf;
 }
 
-static bool is_cifar_name(const char *p) {
-    size_t n = strlen(p);
-    return (n >= 4 && !strcmp(p + n - 4, ".bin")) || (n >= 7 && !strcmp(p + n - 7, ".bin.gz"));
-}
-
 uint64_t xb_mem_dataset_bytes(const char *spec) { return xb_mem_dataset_bytes_head(spec, -1); }
 
 uint64_t xb_mem_dataset_bytes_head(const char *spec, int64_t keep) {
@@ -167,7 +162,7 @@ uint64_t xb_mem_dataset_bytes_head(const char *spec, int64_t keep) {
      * quarter of the float input tensor each executor holds, not charged
      * separately. */
     if (S_ISDIR(sb.st_mode)) return folder_bytes(path);
-    return is_cifar_name(path) ? cifar_bytes(path) : idx_bytes(path, keep);
+    return xb_dataset_is_cifar_name(path) ? cifar_bytes(path) : idx_bytes(path, keep);
 }
 
 xb_status xb_mem_check_dataset(const char *spec, uint64_t used, uint64_t limit, xb_ctx *ctx) {
@@ -185,7 +180,7 @@ xb_status xb_mem_check_dataset_head(const char *spec, int64_t keep, uint64_t use
     bool found = stat(path, &sb) == 0, gz = found && S_ISREG(sb.st_mode) && xb_file_is_gzip(path);
     const char *what = found && S_ISDIR(sb.st_mode) ? "its image files' names and labels; images are decoded "
                                              "one at a time"
-                       : gz && is_cifar_name(path)
+                       : gz && xb_dataset_is_cifar_name(path)
                            ? "2 x its pixels, known before decoding: a gzipped file is decoded "
                              "whole whatever --limit is"
                        : gz ? "its pixels, known before decoding: a gzipped file is decoded whole "

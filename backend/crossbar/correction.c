@@ -439,18 +439,17 @@ static void run(const xb_crossbar_layer *l, int64_t g, const uint8_t *x, int64_t
     for (f.p0 = 0; f.p0 < P; f.p0 += pt_max) {
         f.pt = P - f.p0 < pt_max ? P - f.p0 : pt_max;
         int64_t pt = f.pt, *corr = s->corr;
-        /* the sorted path's int32 rows of ld, else int64 [N][pt] */
-        bool srt = f.sorted;
-        /* profile images of exact layers write no corrections */
+        /* the sorted path's int32 rows of ld, else int64 [N][pt]; profile
+         * images of exact layers write no corrections */
         if (!f.profile || f.clip)
-            memset(corr, 0, srt ? (size_t)(ld * pt) * 4 : (size_t)(N * pt) * sizeof *corr);
+            memset(corr, 0, f.sorted ? (size_t)(ld * pt) * 4 : (size_t)(N * pt) * sizeof *corr);
         bool touched = false;
         for (f.r = 0; f.r < l->R; f.r++) {
             f.k0 = xb_block_start(c->K, c->rows, c->even_rows, f.r);
             f.kb = xb_block_rows(c->K, c->rows, c->even_rows, f.r);
             touched |= f.profile ? profile_block(&f) : correct_block(&f, thr);
         }
-        if (touched && srt)
+        if (touched && f.sorted)
             xb_bits_apply_sorted(acc + f.p0, P, (const int32_t *)(const void *)corr, ld, N, pt);
         else if (touched)
             apply_corr(acc + f.p0, P, corr, N, pt);

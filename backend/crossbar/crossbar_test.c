@@ -1026,6 +1026,49 @@ Test(crossbar, rounding_adc_fused_matches_batch_path) {
     cr_assert_gt(clipped, 10);
 }
 
+/* Layer l (integer read noise) run with the fused block on and off over
+ * every group and images img0 .. img0 + nimg - 1 (the first a profile
+ * image when profile is set): the outputs, saturation counts and profile
+ * statistics must be equal, and the fused block must not run while off.
+ * Returns how many row-block chunks it ran while on. */
+static int64_t fused_matches_unfused(const xb_crossbar_layer *l, const uint8_t *x, int64_t P,
+                                     int64_t img0, int nimg, bool profile, int it) {
+    int64_t K = l->cfg.K, NP = l->cfg.N * P, G = l->cfg.groups;
+    xb_ctx ctx = {0};
+    int32_t *acc[2];
+    xb_crossbar_stats st[2];
+    void *scr = malloc(xb_crossbar_scratch_bytes(l, P));
+    for (int v = 0; v < 2; v++) {
+        acc[v] = malloc((size_t)(G * NP) * 4);
+        cr_assert_eq(xb_crossbar_stats_init(&st[v], l, &ctx), XB_OK);
+        xb_dnoise_set_fused(v == 0);
+        for (int64_t g = 0; g < G; g++)
+            for (int64_t img = 0; img < nimg; img++)
+                xb_crossbar_matmul(l, (int)g, x + g * K * P, P, img0 + img, profile && img == 0,
+                                   acc[v] + g * NP, scr, &st[v]);
+    }
+    xb_dnoise_set_fused(true);
+    cr_assert_eq(memcmp(acc[0], acc[1], (size_t)(G * NP) * 4), 0, "it %d: outputs differ", it);
+    cr_assert_eq(st[0].saturated, st[1].saturated, "it %d: saturation %lld vs %lld", it,
+                 (long long)st[0].saturated, (long long)st[1].saturated);
+    cr_assert_eq(st[0].conversions, st[1].conversions);
+    cr_assert_eq(st[1].fused_blocks, 0, "it %d: the fused block ran while off", it);
+    /* a profile image's statistics of the values before the clamp */
+    cr_assert_eq(st[0].observed, st[1].observed);
+    cr_assert_eq(st[0].zeros, st[1].zeros, "it %d: zeros", it);
+    cr_assert_eq(st[0].max_abs, st[1].max_abs, "it %d: max", it);
+    cr_assert_eq(st[0].hist_bins, st[1].hist_bins);
+    cr_assert_eq(memcmp(st[0].hist, st[1].hist, (size_t)st[0].hist_bins * sizeof *st[0].hist), 0,
+                 "it %d: histograms differ", it);
+    int64_t ran = st[0].fused_blocks;
+    for (int v = 0; v < 2; v++) {
+        free(acc[v]);
+        xb_crossbar_stats_free(&st[v]);
+    }
+    free(scr);
+    return ran;
+}
+
 /* The fused read-noise block sums only the 32-row halves a short last
  * block fills (dnoise.c, NH): last blocks of every size around the half
  * boundaries, ISAAC's 2-bit cells in 128-row crossbars, ordinary images
@@ -1049,25 +1092,7 @@ Test(crossbar, int_read_noise_short_blocks_match_unfused) {
         xb_crossbar_layer *l = xb_crossbar_layer_new(&c, w, &ctx);
         cr_assert_not_null(l, "%s", ctx.msg);
         cr_assert(xb_crossbar_int_noise(l));
-        int32_t *acc[2];
-        xb_crossbar_stats st[2];
-        void *scr = malloc(xb_crossbar_scratch_bytes(l, P));
-        for (int v = 0; v < 2; v++) {
-            acc[v] = malloc((size_t)(N * P) * 4);
-            cr_assert_eq(xb_crossbar_stats_init(&st[v], l, &ctx), XB_OK);
-            xb_dnoise_set_fused(v == 0);
-            xb_crossbar_matmul(l, 0, x, P, 5 + it, false, acc[v], scr, &st[v]);
-        }
-        xb_dnoise_set_fused(true);
-        cr_assert_eq(memcmp(acc[0], acc[1], (size_t)(N * P) * 4), 0,
-                     "last block of %lld rows: outputs differ", (long long)last[it]);
-        cr_assert_eq(st[0].saturated, st[1].saturated);
-        fused_blocks += st[0].fused_blocks;
-        for (int v = 0; v < 2; v++) {
-            free(acc[v]);
-            xb_crossbar_stats_free(&st[v]);
-        }
-        free(scr);
+        fused_blocks += fused_matches_unfused(l, x, P, 5 + it, 1, false, (int)last[it]);
         xb_crossbar_layer_free(l);
         free(w);
         free(x);
@@ -2000,39 +2025,7 @@ Test(crossbar, int_read_noise_fused_matches_unfused) {
         cr_assert_not_null(l, "%s", ctx.msg);
         cr_assert(xb_crossbar_int_noise(l), "it %d: the integer read noise does not apply", it);
         fused_layers += l->levbits != NULL;
-        int64_t NP = N * P;
-        int32_t *acc[2];
-        xb_crossbar_stats st[2];
-        void *scr = malloc(xb_crossbar_scratch_bytes(l, P));
-        for (int v = 0; v < 2; v++) {
-            acc[v] = malloc((size_t)(c.groups * NP) * 4);
-            cr_assert_eq(xb_crossbar_stats_init(&st[v], l, &ctx), XB_OK);
-            xb_dnoise_set_fused(v == 0);
-            for (int64_t g = 0; g < c.groups; g++)
-                for (int64_t img = 0; img < 3; img++)
-                    xb_crossbar_matmul(l, (int)g, x + g * K * P, P, img + 10 * it, img == 0,
-                                       acc[v] + g * NP, scr, &st[v]);
-        }
-        xb_dnoise_set_fused(true);
-        cr_assert_eq(memcmp(acc[0], acc[1], (size_t)(c.groups * NP) * 4), 0, "it %d: outputs differ",
-                     it);
-        cr_assert_eq(st[0].saturated, st[1].saturated, "it %d: saturation %lld vs %lld", it,
-                     (long long)st[0].saturated, (long long)st[1].saturated);
-        cr_assert_eq(st[0].conversions, st[1].conversions);
-        cr_assert_eq(st[1].fused_blocks, 0, "it %d: the fused block ran while off", it);
-        fused_blocks += st[0].fused_blocks;
-        /* the profile image's statistics of the values before the clamp */
-        cr_assert_eq(st[0].observed, st[1].observed);
-        cr_assert_eq(st[0].zeros, st[1].zeros, "it %d: zeros", it);
-        cr_assert_eq(st[0].max_abs, st[1].max_abs, "it %d: max", it);
-        cr_assert_eq(st[0].hist_bins, st[1].hist_bins);
-        cr_assert_eq(memcmp(st[0].hist, st[1].hist, (size_t)st[0].hist_bins * sizeof *st[0].hist),
-                     0, "it %d: histograms differ", it);
-        for (int v = 0; v < 2; v++) {
-            free(acc[v]);
-            xb_crossbar_stats_free(&st[v]);
-        }
-        free(scr);
+        fused_blocks += fused_matches_unfused(l, x, P, 10 * it, 3, true, it);
         xb_crossbar_layer_free(l);
         free(w);
         free(x);
