@@ -182,23 +182,27 @@ static void lp_worker_free(void *self, void *worker) {
 }
 
 /* Whether the image-major pass applies (the keep execs fit, every layer
- * has its node); *lp filled when it does. */
-static bool lp_setup(const diag_run *dr, xb_backend *be, layer_pass *lp, xb_ctx *ctx) {
+ * has its node): *usable, and *lp filled when it does; fails only when its
+ * arrays cannot be allocated. */
+static xb_status lp_setup(const diag_run *dr, xb_backend *be, layer_pass *lp, bool *usable,
+                          xb_ctx *ctx) {
     const xb_graph *g = xb_session_int8_graph(dr->s);
     size_t keep = 0;
     xb_ctx c2 = {0};
-    if (xb_exec_plan_bytes_keep(g, &keep, &c2) != XB_OK || keep > DIAG_KEEP_MAX_BYTES) return false;
+    *usable = false;
+    if (xb_exec_plan_bytes_keep(g, &keep, &c2) != XB_OK || keep > DIAG_KEEP_MAX_BYTES) return XB_OK;
     *lp = (layer_pass){.inner = xb_backend_engine(be), .n = be->n,
                        .K = xb_session_preproc(dr->s)->n_outputs, .out_t = g->outputs[0]};
     lp->node_of = xb_calloc(ctx, (size_t)(be->n ? be->n : 1), sizeof(int));
     lp->hits = xb_calloc(ctx, (size_t)(be->n ? be->n : 1), sizeof(int64_t));
-    if (!lp->node_of || !lp->hits) return true; /* the caller reports the failed allocation */
+    if (!lp->node_of || !lp->hits) return ctx->status;
     for (int l = 0; l < be->n; l++) {
         const xb_node *node = NULL;
-        if (!xb_qlayer_get(g, l, &node) || !node) return false;
+        if (!xb_qlayer_get(g, l, &node) || !node) return XB_OK;
         lp->node_of[l] = (int)(node - g->nodes);
     }
-    return true;
+    *usable = true;
+    return XB_OK;
 }
 
 /* acc[0]: the analog baseline on the subset; acc[1 + i]: layer i made exact.
@@ -206,13 +210,11 @@ static bool lp_setup(const diag_run *dr, xb_backend *be, layer_pass *lp, xb_ctx 
 static xb_status measure_layers(const diag_run *dr, xb_backend *be, bool per_run, double *acc,
                                 bool *image_major, xb_ctx *ctx) {
     layer_pass lp = {0};
-    xb_status st = XB_OK;
-    *image_major = !per_run && lp_setup(dr, be, &lp, ctx);
-    if (!*image_major) {
+    *image_major = false;
+    xb_status st = per_run ? XB_OK : lp_setup(dr, be, &lp, image_major, ctx);
+    if (st == XB_OK && !*image_major) {
         for (int i = -1; st == XB_OK && i < be->n; i++) st = run_swapped(dr, be, i, NULL, &acc[i + 1], ctx);
-    } else if (!lp.node_of || !lp.hits) {
-        st = ctx->status;
-    } else {
+    } else if (st == XB_OK) {
         xb_run_hook h = {.self = &lp, .worker_new = lp_worker_new, .image_done = lp_image,
                          .merge = lp_merge, .worker_free = lp_worker_free};
         st = run_swapped(dr, be, -1, &h, &acc[0], ctx);
