@@ -226,6 +226,8 @@ static void compare_noise(way_t *v, const uint8_t *x, int64_t P, int64_t out) {
         run(v->l, x, P, profile, acc0, &st0, v->scratch);
         xb_dnoise_set_fused(true);
         run(v->l, x, P, profile, v->acc, &v->st, v->scratch);
+        /* the comparison is only one if the reference did not run the block too */
+        check(st0.fused_blocks == 0, "fused block ran while off", 4 + profile);
         check(!memcmp(acc0, v->acc, (size_t)out * sizeof(int32_t)), "noisy output", 4 + profile);
         same_stats(&st0, &v->st, true, 4 + profile);
     }
