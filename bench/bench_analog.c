@@ -96,37 +96,40 @@ static void src_path(char *buf, size_t n, const char *rel) {
         snprintf(buf, n, "%s/%s", XBAR_SOURCE_DIR, rel);
 }
 
-/* int8 images/s over the session's evaluated images: median of reps, each
- * as many passes as last >= 0.3 s (*passes fixed by the first call). */
-static double time_int8(xb_session *s, int64_t limit, const bench_analog_opts *o, int *passes,
-                        double *acc, xb_ctx *ctx) {
-    xb_run_opts ro;
-    xb_run_opts_init(&ro);
-    ro.threads = o->threads;
-    ro.limit = limit;
-    xb_run_result r;
-    double ips[32];
-    int reps = o->reps < 1 ? 1 : o->reps > 32 ? 32 : o->reps;
+/* One timed rep: `passes` runs of the int8 graph over the session's
+ * evaluated images; returns images/s, or < 0 on failure. */
+static double int8_rep(xb_session *s, const xb_run_opts *ro, int passes, double *acc,
+                       xb_ctx *ctx) {
     const xb_graph *qg = xb_session_int8_graph(s);
     const xb_preproc *pp = xb_session_preproc(s);
     const xb_dataset *d = xb_session_data(s);
-    if (xb_run_dataset(qg, pp, d, &ro, &r, ctx) != XB_OK) return -1;
-    *acc = r.total ? (double)r.correct1 / (double)r.total : 0;
-    if (*passes <= 0) {
-        double k = r.seconds > 0 ? 0.3 / r.seconds : 100;
-        *passes = k < 1 ? 1 : k > 1000 ? 1000 : (int)(k + 0.5);
+    xb_run_result r;
+    double secs = 0;
+    int64_t imgs = 0;
+    for (int p = 0; p < passes; p++) {
+        if (xb_run_dataset(qg, pp, d, ro, &r, ctx) != XB_OK) return -1;
+        secs += r.seconds;
+        imgs += r.total;
+        *acc = r.total ? (double)r.correct1 / (double)r.total : 0;
     }
-    for (int i = 0; i < reps; i++) {
-        double secs = 0;
-        int64_t imgs = 0;
-        for (int p = 0; p < *passes; p++) {
-            if (xb_run_dataset(qg, pp, d, &ro, &r, ctx) != XB_OK) return -1;
-            secs += r.seconds;
-            imgs += r.total;
-        }
-        ips[i] = (double)imgs / secs;
+    return secs > 0 ? (double)imgs / secs : -1;
+}
+
+/* One timed rep of the analog run as `xbar run` does it; *passes < 1: the
+ * rep runs until 0.3 s and fixes *passes for the next reps. */
+static double analog_rep(xb_session *s, int *passes, double *acc, xb_ctx *ctx) {
+    double secs = 0;
+    int64_t imgs = 0;
+    bool first = *passes < 1;
+    for (int p = 0; first ? secs < 0.3 && p < 200 : p < *passes; p++) {
+        if (xb_session_run_analog(s, ctx) != XB_OK) return -1;
+        const xb_run_result *r = xb_session_result(s, XB_SESSION_ANALOG);
+        secs += r->seconds;
+        imgs += r->total;
+        *acc = r->total ? (double)r->correct1 / (double)r->total : 0;
+        if (first) *passes = p + 1;
     }
-    return bench_median(ips, reps);
+    return secs > 0 ? (double)imgs / secs : -1;
 }
 
 /* The arch of one row: preset, then the --set assignments. */
@@ -137,34 +140,54 @@ static xb_status row_arch(const analog_cfg *c, xb_arch *a, xb_ctx *ctx) {
     return XB_OK;
 }
 
-/* Analog images/s of one arch as `xbar run` gets it: build, calibrate the
- * ADC when the arch asks (not timed, as xbar run does not count it), then
- * the timed analog run; median of reps of `passes` runs each. */
-static double time_analog(xb_session *s, const xb_arch *a, const bench_analog_opts *o,
-                          double *acc, xb_ctx *ctx) {
-    if (xb_session_build_backend(s, a, ctx) != XB_OK) return -1;
-    if (xb_arch_needs_calibration(a) && xb_session_calibrate_adc(s, ctx) != XB_OK) return -1;
-    double ips[32];
-    int reps = o->reps < 1 ? 1 : o->reps > 32 ? 32 : o->reps, passes = 0;
+typedef struct {
+    double int8, analog;     /* medians of the reps' images/s */
+    double ratio, lo, hi;    /* median, smallest and largest time ratio analog/int8 (int8
+                              * images/s over analog images/s) of one rep pair */
+    double acc8, acca;       /* top-1 of the last runs */
+} row_times;
+
+/* int8 and analog images/s of one row, their reps alternated (int8 rep i,
+ * then analog rep i): on a shared machine a slow spell then slows both
+ * sides of a pair, so the median of the pairs' ratios moves less than the
+ * ratio of two medians taken minutes apart.  Each rep lasts about 0.3 s
+ * (the first int8 run and the first analog rep fix their passes).  The
+ * analog side is built and its ADC calibrated first, untimed, as `xbar
+ * run` does not count it either. */
+static xb_status time_row(xb_session *s, const xb_arch *a, int64_t limit,
+                          const bench_analog_opts *o, row_times *t, xb_ctx *ctx) {
+    xb_run_opts ro;
+    xb_run_opts_init(&ro);
+    ro.threads = o->threads;
+    ro.limit = limit;
+    int reps = o->reps < 1 ? 1 : o->reps > 32 ? 32 : o->reps;
+    XB_TRY(xb_session_build_backend(s, a, ctx));
+    if (xb_arch_needs_calibration(a)) XB_TRY(xb_session_calibrate_adc(s, ctx));
+    /* a warm-up int8 run, which also fixes the int8 passes */
+    double w = int8_rep(s, &ro, 1, &t->acc8, ctx);
+    if (w < 0) return ctx->status ? ctx->status : XB_ERR_RUNTIME;
+    double k = 0.3 * w / (double)(xb_session_count(s) ? xb_session_count(s) : 1);
+    int p8 = k < 1 ? 1 : k > 1000 ? 1000 : (int)(k + 0.5), pa = 0;
+    double q[32], an[32], r[32];
     for (int i = 0; i < reps; i++) {
-        double secs = 0;
-        int64_t imgs = 0;
-        /* the first rep runs until 0.3 s and fixes the passes of the others */
-        for (int p = 0; i == 0 ? secs < 0.3 && p < 200 : p < passes; p++) {
-            if (xb_session_run_analog(s, ctx) != XB_OK) return -1;
-            const xb_run_result *r = xb_session_result(s, XB_SESSION_ANALOG);
-            secs += r->seconds;
-            imgs += r->total;
-            *acc = r->total ? (double)r->correct1 / (double)r->total : 0;
-            if (i == 0) passes = p + 1;
-        }
-        ips[i] = (double)imgs / secs;
+        q[i] = int8_rep(s, &ro, p8, &t->acc8, ctx);
+        an[i] = q[i] < 0 ? -1 : analog_rep(s, &pa, &t->acca, ctx);
+        if (q[i] < 0 || an[i] < 0) return ctx->status ? ctx->status : XB_ERR_RUNTIME;
+        r[i] = q[i] / an[i];
     }
-    return bench_median(ips, reps);
+    t->lo = t->hi = r[0];
+    for (int i = 1; i < reps; i++) {
+        t->lo = r[i] < t->lo ? r[i] : t->lo;
+        t->hi = r[i] > t->hi ? r[i] : t->hi;
+    }
+    t->int8 = bench_median(q, reps);
+    t->analog = bench_median(an, reps);
+    t->ratio = bench_median(r, reps);
+    return XB_OK;
 }
 
 /* One model: open, quantize at the arch's bits (8/8 for both presets), and
- * for each row int8 then analog. */
+ * for each row its int8 and analog reps (time_row). */
 static int bench_model(const analog_model *m, const bench_analog_opts *o, double *clip) {
     char model[4096], data[4096];
     src_path(model, sizeof model, m->model);
@@ -191,16 +214,13 @@ static int bench_model(const analog_model *m, const bench_analog_opts *o, double
         if (xb_quant_opts_layers_from_arch(xb_session_graph(s), &a, &qo, &ctx) != XB_OK ||
             xb_session_quantize(s, &qo, &ctx) != XB_OK)
             goto fail;
-        int passes = 0;
-        double acc8 = 0, acca = 0;
-        double q = time_int8(s, c->limit, o, &passes, &acc8, &ctx);
-        if (q < 0) goto fail;
-        double an = time_analog(s, &a, o, &acca, &ctx);
-        if (an < 0) goto fail;
-        if (ci == 1) *clip = an;
-        printf("%-10s %-22s %10.0f %10.1f %9.2fx   top-1 int8 %.2f%% analog %.2f%% on %lld\n",
-               m->name, c->label, q, an, q / an, 100 * acc8, 100 * acca,
-               (long long)xb_session_count(s));
+        row_times t = {0};
+        if (time_row(s, &a, c->limit, o, &t, &ctx) != XB_OK) goto fail;
+        if (ci == 1) *clip = t.analog;
+        printf("%-10s %-22s %10.0f %10.1f %9.2fx %6.2f-%-6.2f top-1 int8 %.2f%% analog %.2f%% on "
+               "%lld\n",
+               m->name, c->label, t.int8, t.analog, t.ratio, t.lo, t.hi, 100 * t.acc8,
+               100 * t.acca, (long long)xb_session_count(s));
         fflush(stdout);
         xb_session_free(s);
         continue;
@@ -313,9 +333,11 @@ static void crosssim_rows(const bench_analog_opts *o) {
 
 int bench_analog_run(const bench_analog_opts *o) {
     printf("\nanalog rows: `xbar run --arch A` images/s (defaults: 16 profile images) against int8 "
-           "in the same run, %d threads, median of %d reps\n",
+           "in the same run, %d threads, %d reps of each alternated; images/s: medians; analog/int8 "
+           "(time per image): median over the rep pairs, then the smallest and largest pair\n",
            o->threads, o->reps);
-    printf("%-10s %-22s %10s %10s %10s\n", "model", "arch", "int8", "analog", "analog/int8");
+    printf("%-10s %-22s %10s %10s %10s %13s\n", "model", "arch", "int8", "analog", "analog/int8",
+           "pairs");
     int rc = 0;
     for (size_t i = 0; i < sizeof amodels / sizeof amodels[0]; i++)
         if (!o->only || strstr(amodels[i].name, o->only)) rc |= bench_model(&amodels[i], o, &clip_rate[i]);
