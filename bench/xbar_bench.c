@@ -54,59 +54,45 @@ static void usage(FILE *f) {
             "NODE_PATH), with the same thread count.  Prints images/s and ratios.\n\n"
             "  --threads T    threads for both runtimes (default: 2)\n"
             "  --reps R       timed repetitions; the median counts (default 5).  A rep is as many\n"
-            "                 passes over the dataset as fill about 0.5 s of xbar float time\n"
+            "                 passes over the dataset as fill about 0.5 s of xbar float time; the\n"
+            "                 reps alternate xbar float, xbar int8, ORT batch 1 and ORT batch B (one\n"
+            "                 timed rep per ORT process), and each ratio is the median of the reps'\n"
+            "                 ratios, printed with the smallest and largest\n"
             "  --ort-batch B  ORT's batched run size (default 64); batch 1 is always run too\n"
             "  --no-ort       skip ONNX Runtime\n"
             "  --node PATH    node executable (default: node)\n");
     bench_analog_usage(f);
 }
 
-/* Median images/s of R reps, after one warm-up pass.  A rep is `passes`
- * passes over the dataset, enough for it to last about half a second (1000
- * LeNet images take a few ms: too short to time against a busy machine).
- * Sets *passes on the first call (when it is 0).  Returns < 0 on failure
+/* One rep: `passes` passes over the dataset; images/s, or < 0 on failure
  * (message printed). */
-static double time_runs(const xb_graph *g, const xb_preproc *pp, const xb_dataset *d,
-                        const bench_opts *bo, int *passes, double *acc) {
+static double one_rep(const xb_graph *g, const xb_preproc *pp, const xb_dataset *d,
+                      const xb_run_opts *o, int passes, double *acc) {
     xb_ctx ctx = {0};
-    xb_run_opts o;
-    xb_run_opts_init(&o);
-    o.threads = bo->threads;
     xb_run_result r;
-    double ips[64];
-    int reps = bo->reps < 1 ? 1 : bo->reps > 64 ? 64 : bo->reps;
-    if (xb_run_dataset(g, pp, d, &o, &r, &ctx) != XB_OK) {
-        fprintf(stderr, "xbar_bench: %s\n", ctx.msg);
-        return -1;
-    }
-    *acc = r.total ? (double)r.correct1 / (double)r.total : 0;
-    if (*passes <= 0) {
-        double k = r.seconds > 0 ? 0.5 / r.seconds : 100;
-        *passes = k < 1 ? 1 : k > 1000 ? 1000 : (int)(k + 0.5);
-    }
-    for (int i = 0; i < reps; i++) {
-        double secs = 0;
-        for (int p = 0; p < *passes; p++) {
-            if (xb_run_dataset(g, pp, d, &o, &r, &ctx) != XB_OK) {
-                fprintf(stderr, "xbar_bench: %s\n", ctx.msg);
-                return -1;
-            }
-            secs += r.seconds;
+    double secs = 0;
+    int64_t imgs = 0;
+    for (int p = 0; p < passes; p++) {
+        if (xb_run_dataset(g, pp, d, o, &r, &ctx) != XB_OK) {
+            fprintf(stderr, "xbar_bench: %s\n", ctx.msg);
+            return -1;
         }
-        ips[i] = (double)r.total * *passes / secs;
+        secs += r.seconds;
+        imgs += r.total;
+        *acc = r.total ? (double)r.correct1 / (double)r.total : 0;
     }
-    return bench_median(ips, reps);
+    return secs > 0 ? (double)imgs / secs : -1;
 }
 
 /* images/s reported by tools/ort_bench.js, or < 0. */
 static double ort_run(const bench_opts *bo, const char *model, const xb_preproc *pp, int64_t n,
-                      int batch, int *batch_used) {
+                      int batch, int reps, int *batch_used) {
     char cmd[8192];
     snprintf(cmd, sizeof cmd,
              "'%s' '%s/tools/ort_bench.js' --model '%s' --shape %d,%d,%d --threads %d --batch %d "
              "--images %lld --reps %d",
              bo->node, XBAR_SOURCE_DIR, model, pp->c, pp->h, pp->w, bo->threads, batch,
-             (long long)n, bo->reps);
+             (long long)n, reps);
     FILE *p = popen(cmd, "r");
     if (!p) return -1;
     char line[4096] = "";
@@ -118,6 +104,68 @@ static double ort_run(const bench_opts *bo, const char *model, const xb_preproc 
     if (!k) return -1;
     if (b) *batch_used = atoi(b + 8);
     return atof(k + 15);
+}
+
+typedef struct {
+    double f, q, o1, ob; /* median images/s: xbar float (< 0: not timed), int8, ORT b1, b64 */
+    double qf, qf_lo, qf_hi; /* int8/float: median over the reps, smallest, largest */
+    double fo, fo_lo, fo_hi; /* float / the faster ORT of the same rep (< 0: no ORT) */
+    int bb;                  /* the batch ORT ran at (a fixed-batch model keeps its own) */
+} row_times;
+
+/* Median, smallest and largest of v[0..n) (sorts v). */
+static void spread(double *v, int n, double *med, double *lo, double *hi) {
+    *med = bench_median(v, n);
+    *lo = v[0];
+    *hi = v[n - 1];
+}
+
+/* The reps of one model, alternated: xbar float rep i, int8 rep i, then ONNX
+ * Runtime at batch 1 and at batch B (one timed rep per process, after its
+ * own warm-up).  On a shared machine a slow spell slows every side of a rep
+ * alike, so the median of the reps' ratios moves less than the ratio of
+ * medians taken minutes apart.  A rep is `passes` passes over the dataset,
+ * enough for a float rep to last about half a second (1000 LeNet images
+ * take a few ms); *passes is set by the float warm-up (int8 when f is NULL).
+ * Returns false on failure (message printed). */
+static bool time_model(const xb_graph *f, const xb_graph *q, const xb_preproc *pp,
+                       const xb_dataset *d, const bench_opts *bo, const char *model, int *passes,
+                       double *accf, double *accq, row_times *t) {
+    xb_run_opts o;
+    xb_run_opts_init(&o);
+    o.threads = bo->threads;
+    int reps = bo->reps < 1 ? 1 : bo->reps > 64 ? 64 : bo->reps, b1 = 1;
+    double w = one_rep(f ? f : q, pp, d, &o, 1, f ? accf : accq);
+    if (w < 0 || (f && one_rep(q, pp, d, &o, 1, accq) < 0)) return false;
+    double k = 0.5 * w / (double)(d->n ? d->n : 1);
+    *passes = k < 1 ? 1 : k > 1000 ? 1000 : (int)(k + 0.5);
+    bool ort = bo->ort && f;
+    double fv[64], qv[64], o1[64], ob[64], qf[64], fo[64];
+    t->bb = bo->ort_batch;
+    for (int i = 0; i < reps; i++) {
+        fv[i] = f ? one_rep(f, pp, d, &o, *passes, accf) : -1;
+        qv[i] = one_rep(q, pp, d, &o, *passes, accq);
+        if ((f && fv[i] < 0) || qv[i] < 0) return false;
+        qf[i] = f ? qv[i] / fv[i] : 0;
+        o1[i] = ort ? ort_run(bo, model, pp, d->n * *passes, 1, 1, &b1) : -1;
+        ob[i] = ort ? ort_run(bo, model, pp, d->n * *passes, bo->ort_batch, 1, &t->bb) : -1;
+        if (ort && (o1[i] < 0 || ob[i] < 0)) {
+            fprintf(stderr, "xbar_bench: ONNX Runtime run failed for %s (node %s; is "
+                    "onnxruntime-node in tools/node_modules or NODE_PATH?)\n", model, bo->node);
+            ort = false;
+        }
+        fo[i] = ort ? fv[i] / (o1[i] > ob[i] ? o1[i] : ob[i]) : -1;
+    }
+    t->f = f ? bench_median(fv, reps) : -1;
+    t->q = bench_median(qv, reps);
+    t->o1 = ort ? bench_median(o1, reps) : -1;
+    t->ob = ort ? bench_median(ob, reps) : -1;
+    spread(qf, reps, &t->qf, &t->qf_lo, &t->qf_hi);
+    if (ort)
+        spread(fo, reps, &t->fo, &t->fo_lo, &t->fo_hi);
+    else
+        t->fo = t->fo_lo = t->fo_hi = -1;
+    return true;
 }
 
 static void cpu_name(char *buf, size_t n) {
@@ -181,35 +229,26 @@ static int bench_one(const bench_model *m, const bench_opts *bo) {
     int passes = 0; /* fixed by the first timing, then shared: same work for every runtime */
     const xb_graph *frun = fg; /* what xbar run's float mode executes (Conv + Relu fused) */
     if (xb_session_float_run_graph(sess, &frun, &ctx) != XB_OK) goto fail;
-    double f = already_q ? -1 : time_runs(frun, ppp, d, bo, &passes, &accf);
-    double q = time_runs(already_q ? fg : qg, ppp, d, bo, &passes, &accq);
-    if ((!already_q && f < 0) || q < 0) goto out;
-    double o1 = -1, ob = -1;
-    int b1 = 1, bb = bo->ort_batch;
-    if (bo->ort && !already_q) {
-        o1 = ort_run(bo, model, ppp, d->n * passes, 1, &b1);
-        ob = ort_run(bo, model, ppp, d->n * passes, bo->ort_batch, &bb);
-        if (o1 < 0 || ob < 0)
-            fprintf(stderr, "xbar_bench: ONNX Runtime run failed for %s (node %s; is "
-                    "onnxruntime-node in tools/node_modules or NODE_PATH?)\n", m->model, bo->node);
-    }
-    double obest = o1 > ob ? o1 : ob;
+    row_times rt;
+    if (!time_model(already_q ? NULL : frun, already_q ? fg : qg, ppp, d, bo, model, &passes,
+                    &accf, &accq, &rt))
+        goto out;
     char s1[32], s2[32], s3[32], s4[32];
-    fmt_ips(s1, sizeof s1, f);
-    fmt_ips(s2, sizeof s2, q);
-    fmt_ips(s3, sizeof s3, o1);
-    fmt_ips(s4, sizeof s4, ob);
+    fmt_ips(s1, sizeof s1, rt.f);
+    fmt_ips(s2, sizeof s2, rt.q);
+    fmt_ips(s3, sizeof s3, rt.o1);
+    fmt_ips(s4, sizeof s4, rt.ob);
     printf("%-22s %10s %10s %10s %10s", m->name, s1, s2, s3, s4);
-    if (f > 0 && obest > 0)
-        printf(" %9.2fx", f / obest);
+    if (rt.fo > 0)
+        printf(" %9.2fx %5.2f-%-5.2f", rt.fo, rt.fo_lo, rt.fo_hi);
     else
-        printf(" %10s", "-");
-    if (f > 0)
-        printf(" %9.2fx", q / f);
+        printf(" %10s %11s", "-", "");
+    if (rt.f > 0)
+        printf(" %9.2fx %5.2f-%-5.2f", rt.qf, rt.qf_lo, rt.qf_hi);
     else
-        printf(" %10s", "-");
+        printf(" %10s %11s", "-", "");
     printf("   top-1 float %.2f%% int8 %.2f%% on %lld images; %lld images per rep%s\n",
-           100 * accf, 100 * accq, (long long)d->n, (long long)d->n * passes, bb != bo->ort_batch && ob >= 0 ? " (ORT model has a fixed batch)" : "");
+           100 * accf, 100 * accq, (long long)d->n, (long long)d->n * passes, rt.bb != bo->ort_batch && rt.ob >= 0 ? " (ORT model has a fixed batch)" : "");
     fflush(stdout);
     rc = 0;
     goto out;
@@ -283,11 +322,13 @@ int main(int argc, char **argv) {
     char hb[32];
     snprintf(hb, sizeof hb, "ORT b%d", bo.ort_batch);
     if (!analog_only) {
-        printf("images/s; ORT b1 = onnxruntime-node batch 1, ORT b%d = batch %d; float/ORT is "
-               "against the faster ORT column\n\n",
-               bo.ort_batch, bo.ort_batch);
-        printf("%-22s %10s %10s %10s %10s %10s %10s\n", "model", "xbar float", "xbar int8", "ORT b1",
-               hb, "float/ORT", "int8/float");
+        printf("images/s (median of the reps); ORT b1 = onnxruntime-node batch 1, ORT b%d = batch "
+               "%d.  The reps alternate xbar float, xbar int8, ORT b1, ORT b%d; float/ORT (against "
+               "the faster ORT of the same rep) and int8/float are medians over the reps, each "
+               "followed by its smallest and largest rep\n\n",
+               bo.ort_batch, bo.ort_batch, bo.ort_batch);
+        printf("%-22s %10s %10s %10s %10s %10s %11s %10s %11s\n", "model", "xbar float",
+               "xbar int8", "ORT b1", hb, "float/ORT", "reps", "int8/float", "reps");
     }
     /* Shared machines distort timings; say how busy this one was. */
     FILE *la = fopen("/proc/loadavg", "r");
