@@ -97,9 +97,10 @@ static void src_path(char *buf, size_t n, const char *rel) {
 }
 
 /* One timed rep: `passes` runs of the int8 graph over the session's
- * evaluated images; returns images/s, or < 0 on failure. */
+ * evaluated images; returns images/s, or < 0 on failure.  *secs: the
+ * rep's seconds. */
 static double int8_rep(xb_session *s, const xb_run_opts *ro, int passes, double *acc,
-                       xb_ctx *ctx) {
+                       double *secs_out, xb_ctx *ctx) {
     const xb_graph *qg = xb_session_int8_graph(s);
     const xb_preproc *pp = xb_session_preproc(s);
     const xb_dataset *d = xb_session_data(s);
@@ -112,6 +113,7 @@ static double int8_rep(xb_session *s, const xb_run_opts *ro, int passes, double 
         imgs += r.total;
         *acc = r.total ? (double)r.correct1 / (double)r.total : 0;
     }
+    *secs_out = secs;
     return secs > 0 ? (double)imgs / secs : -1;
 }
 
@@ -164,13 +166,14 @@ static xb_status time_row(xb_session *s, const xb_arch *a, int64_t limit,
     XB_TRY(xb_session_build_backend(s, a, ctx));
     if (xb_arch_needs_calibration(a)) XB_TRY(xb_session_calibrate_adc(s, ctx));
     /* a warm-up int8 run, which also fixes the int8 passes */
-    double w = int8_rep(s, &ro, 1, &t->acc8, ctx);
-    if (w < 0) return ctx->status ? ctx->status : XB_ERR_RUNTIME;
-    double k = 0.3 * w / (double)(xb_session_count(s) ? xb_session_count(s) : 1);
+    double secs = 0;
+    if (int8_rep(s, &ro, 1, &t->acc8, &secs, ctx) < 0)
+        return ctx->status ? ctx->status : XB_ERR_RUNTIME;
+    double k = 0.3 / secs;
     int p8 = k < 1 ? 1 : k > 1000 ? 1000 : (int)(k + 0.5), pa = 0;
     double q[32], an[32], r[32];
     for (int i = 0; i < reps; i++) {
-        q[i] = int8_rep(s, &ro, p8, &t->acc8, ctx);
+        q[i] = int8_rep(s, &ro, p8, &t->acc8, &secs, ctx);
         an[i] = q[i] < 0 ? -1 : analog_rep(s, &pa, &t->acca, ctx);
         if (q[i] < 0 || an[i] < 0) return ctx->status ? ctx->status : XB_ERR_RUNTIME;
         r[i] = q[i] / an[i];
