@@ -89,13 +89,15 @@ xb_sgemm_avx512_tile(int64_t kc, const float *a, const float *b, const int64_t *
 /* One half of row k: a plain load where its mask is all ones, a masked
  * load only where some lane is cut.  On the Intel Xeon of session 12
  * (Emerald Rapids) a masked 512-bit load costs about an FMA slot more than
- * a plain one: this tile ran at 72 GMAC/s with two masked loads per k
- * under a fixed all-ones mask against 85 with plain loads, 67 with the
- * masks read per k (hot data; docs/PERFORMANCE.md, session 12), while on
- * AMD EPYC masked loads were nearly free.  Most row halves of a conv panel
- * are whole (all but the lanes at a row's ends and the pad rows), and the
- * branch repeats with the taps, so it predicts well.  The same lanes,
- * values and zeros either way, so the same bits. */
+ * a plain one: with every lane set, masking every row ran at 66 GMAC/s
+ * against 81 for the unmasked tile (tools/bench_tile_masked.c), and 72
+ * with the mask held in a register (so it is the masked loads, not the
+ * mask reads; docs/PERFORMANCE.md, session 12), while on AMD EPYC masked
+ * loads were nearly free.  In a 3 x 3 conv's panels the middle tap
+ * column reads whole halves, and so does one half of each side column on
+ * 32-wide maps (4 of 6 halves; 2 of 6 on 16- and 8-wide maps, where the
+ * gain is smaller); the branch repeats with the taps, so it predicts
+ * well.  The same lanes, values and zeros either way, so the same bits. */
 TGT __m512 load_half(const float *p, uint16_t m) {
     return m == 0xFFFF ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps(m, p);
 }
