@@ -202,8 +202,10 @@ static xb_status plan_cols(conv_params *cp, size_t *scratch, xb_ctx *ctx) {
  * SHIFT's and COLS's: the same bits, with no padded plane.  The masks
  * depend only on the tap (i, j) and the panel's position; panels with
  * equal masks (all the inner rows) share one set.  Only with the AVX-512
- * tile, whose masked loads cost little (about 2.5 % of ResNet-20's time
- * against plain loads, measured); the portable masked tile is scalar. */
+ * tile, which loads whole row halves plainly and masks only the cut ones
+ * (masked loads cost about 2.5 % of ResNet-20's time on AMD EPYC, but an
+ * FMA slot each on Intel: kernels/sgemm_avx512.c); the portable masked
+ * tile is scalar. */
 #define EDGE_MAX_SETS 64
 
 /* The tap masks (bit l: lane l reads the input) of the panel at p0. */

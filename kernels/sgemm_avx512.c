@@ -86,6 +86,22 @@ xb_sgemm_avx512_tile(int64_t kc, const float *a, const float *b, const int64_t *
     finish(acc, c, ldc, add, mr, nr, bias, res, relu);
 }
 
+/* One half of row k: a plain load where its mask is all ones, a masked
+ * load only where some lane is cut.  On the Intel Xeon of session 12
+ * (Emerald Rapids) a masked 512-bit load costs about an FMA slot more than
+ * a plain one: with every lane set, masking every row ran at 66 GMAC/s
+ * against 81 for the unmasked tile (tools/bench_tile_masked.c), and 72
+ * with the mask held in a register (so it is the masked loads, not the
+ * mask reads; docs/PERFORMANCE.md, session 12), while on AMD EPYC masked
+ * loads were nearly free.  In a 3 x 3 conv's panels the middle tap
+ * column reads whole halves, and so does one half of each side column on
+ * 32-wide maps (4 of 6 halves; 2 of 6 on 16- and 8-wide maps, where the
+ * gain is smaller); the branch repeats with the taps, so it predicts
+ * well.  The same lanes, values and zeros either way, so the same bits. */
+TGT __m512 load_half(const float *p, uint16_t m) {
+    return m == 0xFFFF ? _mm512_loadu_ps(p) : _mm512_maskz_loadu_ps(m, p);
+}
+
 /* Rows read in place with lane masks (xb_sgemm_rows_masked_ep): row k's
  * columns j < 16 are loaded under kmask[2k], columns 16..31 under
  * kmask[2k+1], masked-out lanes reading as +0.0 and not touching memory
@@ -106,8 +122,8 @@ TGT void accumulate_masked(int64_t kc, const float *restrict a, const float *res
 #pragma GCC unroll 2
     for (int64_t k = 0; k < kc; k++, a += MR) {
         const float *bk = b + boff[k];
-        __m512 b0 = _mm512_maskz_loadu_ps(kmask[2 * k], bk);
-        __m512 b1 = two ? _mm512_maskz_loadu_ps(kmask[2 * k + 1], bk + 16) : b0;
+        __m512 b0 = load_half(bk, kmask[2 * k]);
+        __m512 b1 = two ? load_half(bk + 16, kmask[2 * k + 1]) : b0;
 #define ROW(i)                                              \
     {                                                       \
         __m512 ai = _mm512_set1_ps(a[i]);                   \
