@@ -113,7 +113,6 @@ static void state_merge(void *self, void *state) {
     xb_backend_merge_activity(b, s->act);
 }
 
-/* The call's shape is the one the layer was built and its scratch sized for. */
 /* Whether image i is a profile image: one of the first profile_images of
  * the evaluated window (an --offset run profiles its own first images; a
  * shard of the window keeps the window's, so merged shards equal the run
@@ -122,6 +121,7 @@ static bool profiled(const xb_backend *b, int64_t i) {
     return i >= b->profile_first && i - b->profile_first < b->profile_images;
 }
 
+/* The call's shape is the one the layer was built and its scratch sized for. */
 static bool same_shape(const xb_backend *b, int layer, int group, int64_t K, int64_t N,
                        int64_t P) {
     const xb_crossbar_config *c = xb_crossbar_cfg(b->layers[layer]);

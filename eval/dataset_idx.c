@@ -157,6 +157,11 @@ static xb_status idx_open_plain(const char *path, uint32_t *dims, size_t *off, F
     return st;
 }
 
+/* The images a dataset of n_max (< 0: all) keeps of a file that has n. */
+static int64_t kept(int64_t n_max, uint32_t n) {
+    return n_max >= 0 && n_max < (int64_t)n ? n_max : (int64_t)n;
+}
+
 /* The images: a plain file stays open (read image by image), a gzipped
  * one is decompressed straight into the dataset, whose first n images are
  * kept (the whole stream is still read and checked). */
@@ -167,7 +172,7 @@ static xb_dataset *idx_images(const char *path, int64_t n_max, uint32_t *dims, x
     if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && !xb_file_is_gzip(path)) {
         FILE *f = NULL;
         if (idx_open_plain(path, dims, &off, &f, ctx) != XB_OK) return NULL;
-        int64_t n = n_max >= 0 && n_max < (int64_t)dims[0] ? n_max : (int64_t)dims[0];
+        int64_t n = kept(n_max, dims[0]);
         xb_dataset *d = xb_dataset_alloc_files(path, n, 1, (int)dims[1], (int)dims[2], ctx);
         if (!d) {
             fclose(f);
@@ -179,7 +184,7 @@ static xb_dataset *idx_images(const char *path, int64_t n_max, uint32_t *dims, x
         return d;
     }
     if (idx_head(path, 3, dims, &off, &expect, ctx) != XB_OK) return NULL;
-    int64_t n = n_max >= 0 && n_max < (int64_t)dims[0] ? n_max : (int64_t)dims[0];
+    int64_t n = kept(n_max, dims[0]);
     xb_dataset *d = xb_dataset_alloc(path, n, 1, (int)dims[1], (int)dims[2], ctx);
     if (d && xb_read_gz_into(path, off, d->images, (size_t)n * dims[1] * dims[2], expect, ctx) != XB_OK) {
         xb_dataset_free(d);

@@ -207,9 +207,9 @@ xb_status xb_session_select(xb_session *s, int64_t first, int64_t n, xb_ctx *ctx
     return XB_OK;
 }
 
-/* The training split at `path`, opened and checked, or NULL (error in ctx). */
-/* The training split beside the test data, for n calibration images: only
- * they are held (xb_dataset_open_head). */
+/* The training split at `path` beside the test data, opened for n
+ * calibration images (only they are held: xb_dataset_open_head) and
+ * checked, or NULL (error in ctx). */
 static const xb_dataset *open_train(xb_session *s, const char *path, int64_t n, xb_ctx *ctx) {
     const xb_dataset *d = s->d;
     /* --max-memory: the test set is held while this loads (its pixels only

@@ -44,7 +44,7 @@ static void sweep(const char *extra, const char *csv) {
 }
 
 static int merge(const char *what, const char *files) {
-    char args[4096];
+    char args[8192]; /* "merge", what (up to 1 KiB) and files (up to 4 KiB) */
     snprintf(args, sizeof args, "merge %s %s", what, files);
     return xb_cli_run(args);
 }
@@ -210,25 +210,38 @@ static void run_shards(const char *run, const char *prefix, int n, char *files, 
     }
 }
 
+/* The unsharded report full_json (already written) and the merge of
+ * `run`'s n shards into PREFIXm.json, loaded, both without what a merge
+ * keeps per shard only: the diagnosis, and the provenance (the first
+ * shard's).  shard0_says, when not NULL: text the last shard run (#0)
+ * printed. */
+static void full_and_merged(const char *run, const char *prefix, int n, const char *shard0_says,
+                            const char *full_json, cJSON **full, cJSON **m) {
+    char files[4096] = "", name[32], what[1024];
+    run_shards(run, prefix, n, files, sizeof files);
+    if (shard0_says) cr_assert(strstr(xb_cli_out, shard0_says), "%s", xb_cli_out);
+    snprintf(name, sizeof name, "%sm.json", prefix);
+    snprintf(what, sizeof what, "--json '%s'", xb_tmp(name));
+    cr_assert_eq(merge(what, files), 0, "%s", xb_cli_err);
+    *full = xb_cli_json(xb_tmp(full_json));
+    *m = xb_cli_json(xb_tmp(name));
+    cJSON_DeleteItemFromObject(*full, "diagnosis");
+    cJSON_DeleteItemFromObject(*full, "provenance");
+    cJSON_DeleteItemFromObject(*m, "provenance");
+}
+
 #define RUN "run '" MODEL "' --data '" DATA "' --limit 40 --arch isaac --set adc.bits=5"
 
 Test(shard, run_shards_merge_into_the_unsharded_report, .fini = fini) {
     if (access(MODEL, R_OK) || access(DATA, R_OK)) cr_skip_test("no model or sample data");
-    char args[4096], files[4096] = "";
+    char args[4096], files[4096];
     snprintf(args, sizeof args, RUN " --json '%s'", xb_tmp("full.json"));
     cr_assert_eq(xb_cli_run(args), 0, "%s", xb_cli_err);
     /* 5 shards of 8 images: the 16 profiled images (#0..#15) span two */
-    run_shards(RUN, "r", 5, files, sizeof files);
-    cr_assert(strstr(xb_cli_out, "evaluating 8 (#0..#7), shard 0/5 of 40"), "%s", xb_cli_out);
-    char what[1024];
-    snprintf(what, sizeof what, "--json '%s'", xb_tmp("m.json"));
-    cr_assert_eq(merge(what, files), 0, "%s", xb_cli_err);
-    cJSON *full = xb_cli_json(xb_tmp("full.json")), *m = xb_cli_json(xb_tmp("m.json"));
-    /* per shard, left out of a merge (cli/merge_json.c): the diagnosis, the
-     * ADC histograms; the provenance is the first shard's */
-    cJSON_DeleteItemFromObject(full, "diagnosis");
-    cJSON_DeleteItemFromObject(full, "provenance");
-    cJSON_DeleteItemFromObject(m, "provenance");
+    cJSON *full, *m;
+    full_and_merged(RUN, "r", 5, "evaluating 8 (#0..#7), shard 0/5 of 40", "full.json", &full, &m);
+    /* per shard too, left out of this merge (cli/merge_json.c): the ADC
+     * histograms, which two shards hold */
     cJSON *fl = cJSON_GetObjectItem(full, "layers");
     for (cJSON *l = fl ? fl->child : NULL; l; l = l->next) cJSON_DeleteItemFromObject(l, "adc_histogram");
     /* the analog run saturates at 5 bits: the rates are real merges */
@@ -239,6 +252,8 @@ Test(shard, run_shards_merge_into_the_unsharded_report, .fini = fini) {
     cJSON_Delete(full);
     cJSON_Delete(m);
     /* a shard missing, or of another run: refused */
+    char what[1024];
+    snprintf(what, sizeof what, "--json '%s'", xb_tmp("rm.json"));
     snprintf(files, sizeof files, "'%s' '%s'", xb_tmp("r0.json"), xb_tmp("r1.json"));
     cr_assert_eq(merge(what, files), 1);
     cr_assert(strstr(xb_cli_err, "shard 2/5 is missing"), "%s", xb_cli_err);
@@ -264,23 +279,16 @@ Test(shard, run_shards_merge_into_the_unsharded_report, .fini = fini) {
 
 Test(shard, offset_runs_profile_their_first_images_and_shards_merge_with_histograms, .fini = fini) {
     if (access(MODEL, R_OK) || access(DATA, R_OK)) cr_skip_test("no model or sample data");
-    char args[4096], files[4096] = "";
+    char args[4096];
     snprintf(args, sizeof args, WIN " --json '%s'", xb_tmp("win.json"));
     cr_assert_eq(xb_cli_run(args), 0, "%s", xb_cli_err);
     cr_assert(strstr(xb_cli_out, "(profile images: #50..#57)"), "%s", xb_cli_out);
-    cJSON *full = xb_cli_json(xb_tmp("win.json"));
+    cJSON *full, *m; /* shards of 10: the first holds #50..#57 */
+    full_and_merged(WIN, "w", 3, NULL, "win.json", &full, &m);
     const cJSON *l0 = cJSON_GetArrayItem(cJSON_GetObjectItem(full, "layers"), 0);
     cr_assert_gt(xb_cli_num(l0, "observed_conversions"), 0);
     cr_assert_not_null(cJSON_GetObjectItem(l0, "adc_histogram"));
     cr_assert_eq(xb_cli_num(cJSON_GetObjectItem(full, "totals"), "profile_first"), 50);
-    run_shards(WIN, "w", 3, files, sizeof files); /* shards of 10: the first holds #50..#57 */
-    char what[1024];
-    snprintf(what, sizeof what, "--json '%s'", xb_tmp("wm.json"));
-    cr_assert_eq(merge(what, files), 0, "%s", xb_cli_err);
-    cJSON *m = xb_cli_json(xb_tmp("wm.json"));
-    cJSON_DeleteItemFromObject(full, "diagnosis");
-    cJSON_DeleteItemFromObject(full, "provenance");
-    cJSON_DeleteItemFromObject(m, "provenance");
     same_json(full, m, "");
     cJSON_Delete(full);
     cJSON_Delete(m);
