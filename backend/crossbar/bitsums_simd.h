@@ -25,41 +25,34 @@ XB_BITS_TARGET static inline __attribute__((always_inline)) void halves(const ui
     M[1] = _mm512_permutex2var_epi32(a, ihi, b);
 }
 
-/* col_sums over the first nh 32-row halves only (w = i / 2, h = i % 2): a
- * block of fewer rows has no level bit past them. */
+/* Column sums of the 16 positions over the first nh 32-row halves of the
+ * masks (w = i / 2, h = i % 2; a block of fewer rows has no level bit past
+ * them), each plane word's half read as such (little-endian): a broadcast
+ * from memory, no shift and register move. */
 XB_BITS_TARGET static inline __attribute__((always_inline)) __m512i
 col_sums_nh(const uint64_t *lc, int planes, int64_t W, __m512i M[2][2], int nh) {
     __m512i a = _mm512_setzero_si512();
     for (int p = planes - 1; p >= 0; p--) {
         a = _mm512_add_epi32(a, a);
-        for (int i = 0; i < nh; i++) {
-            int32_t half;
-            memcpy(&half, (const char *)(lc + p * W + i / 2) + 4 * (i % 2), sizeof half);
-            a = _mm512_add_epi32(a, _mm512_popcnt_epi32(
-                                        _mm512_and_si512(M[i / 2][i % 2], _mm512_set1_epi32(half))));
-        }
+        /* whole words two halves at a time, then an odd last half: with nh =
+         * 2 W (col_sums) the loop is the plain word loop */
+        for (int w = 0; 2 * w + 1 < nh + (nh & 1); w++)
+            for (int h = 0; h < 2 - (2 * w + 1 == nh); h++) {
+                int32_t half;
+                memcpy(&half, (const char *)(lc + p * W + w) + 4 * h, sizeof half);
+                a = _mm512_add_epi32(
+                    a, _mm512_popcnt_epi32(_mm512_and_si512(M[w][h], _mm512_set1_epi32(half))));
+            }
     }
     return a;
 }
 
 /* Column sums of the 16 positions in 32-bit lanes: S = sum_p 2^p
- * popcount(mask & plane p), the plane words split like the masks. */
+ * popcount(mask & plane p), the plane words split like the masks (all
+ * 2 W halves). */
 XB_BITS_TARGET static inline __attribute__((always_inline)) __m512i
 col_sums(const uint64_t *lc, int planes, int64_t W, __m512i M[2][2]) {
-    __m512i a = _mm512_setzero_si512();
-    for (int p = planes - 1; p >= 0; p--) {
-        a = _mm512_add_epi32(a, a);
-        for (int64_t w = 0; w < W; w++)
-            for (int h = 0; h < 2; h++) {
-                /* the word's 32-bit half read as such (little-endian): a
-                 * broadcast from memory, no shift and register move */
-                int32_t half;
-                memcpy(&half, (const char *)(lc + p * W + w) + 4 * h, sizeof half);
-                __m512i b = _mm512_set1_epi32(half);
-                a = _mm512_add_epi32(a, _mm512_popcnt_epi32(_mm512_and_si512(M[w][h], b)));
-            }
-    }
-    return a;
+    return col_sums_nh(lc, planes, W, M, 2 * (int)W);
 }
 #endif
 
