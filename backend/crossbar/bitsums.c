@@ -208,6 +208,10 @@ xb_status xb_bits_levels(xb_crossbar_layer *l, xb_ctx *ctx) {
                         lw[(col * planes + p) * W] |= (uint64_t)((row[col] >> p) & 1) << sh;
             }
         }
+    /* The clip path's thresholds and output groups: not for a layer that
+     * stays on the full path whatever its ADC (read noise, ADC errors:
+     * program.c's derive_path), which only sums. */
+    if (l->read_noise || l->adc_err) return XB_OK;
     XB_TRY(thresholds(l, ctx));
     return columns(l, ctx);
 }
