@@ -89,32 +89,36 @@ double bench_median(double *v, int n) {
     return v[(n - 1) / 2];
 }
 
+void bench_spread(double *v, int n, double *med, double *lo, double *hi) {
+    *med = bench_median(v, n);
+    *lo = v[0];
+    *hi = v[n - 1];
+}
+
+int bench_passes(double target_s, double secs) {
+    double k = secs > 0 ? target_s / secs : 1000;
+    return k < 1 ? 1 : k > 1000 ? 1000 : (int)(k + 0.5);
+}
+
+double bench_rep(const xb_graph *g, const xb_preproc *pp, const xb_dataset *d,
+                 const xb_run_opts *o, int passes, double *acc, double *secs, xb_ctx *ctx) {
+    xb_run_result r;
+    int64_t imgs = 0;
+    *secs = 0;
+    for (int p = 0; p < passes; p++) {
+        if (xb_run_dataset(g, pp, d, o, &r, ctx) != XB_OK) return -1;
+        *secs += r.seconds;
+        imgs += r.total;
+        *acc = r.total ? (double)r.correct1 / (double)r.total : 0;
+    }
+    return *secs > 0 ? (double)imgs / *secs : -1;
+}
+
 static void src_path(char *buf, size_t n, const char *rel) {
     if (rel[0] == '/')
         snprintf(buf, n, "%s", rel);
     else
         snprintf(buf, n, "%s/%s", XBAR_SOURCE_DIR, rel);
-}
-
-/* One timed rep: `passes` runs of the int8 graph over the session's
- * evaluated images; returns images/s, or < 0 on failure.  *secs: the
- * rep's seconds. */
-static double int8_rep(xb_session *s, const xb_run_opts *ro, int passes, double *acc,
-                       double *secs_out, xb_ctx *ctx) {
-    const xb_graph *qg = xb_session_int8_graph(s);
-    const xb_preproc *pp = xb_session_preproc(s);
-    const xb_dataset *d = xb_session_data(s);
-    xb_run_result r;
-    double secs = 0;
-    int64_t imgs = 0;
-    for (int p = 0; p < passes; p++) {
-        if (xb_run_dataset(qg, pp, d, ro, &r, ctx) != XB_OK) return -1;
-        secs += r.seconds;
-        imgs += r.total;
-        *acc = r.total ? (double)r.correct1 / (double)r.total : 0;
-    }
-    *secs_out = secs;
-    return secs > 0 ? (double)imgs / secs : -1;
 }
 
 /* One timed rep of the analog run as `xbar run` does it; *passes < 1: the
@@ -165,27 +169,24 @@ static xb_status time_row(xb_session *s, const xb_arch *a, int64_t limit,
     int reps = o->reps < 1 ? 1 : o->reps > 32 ? 32 : o->reps;
     XB_TRY(xb_session_build_backend(s, a, ctx));
     if (xb_arch_needs_calibration(a)) XB_TRY(xb_session_calibrate_adc(s, ctx));
+    const xb_graph *qg = xb_session_int8_graph(s);
+    const xb_preproc *pp = xb_session_preproc(s);
+    const xb_dataset *d = xb_session_data(s);
     /* a warm-up int8 run, which also fixes the int8 passes */
     double secs = 0;
-    if (int8_rep(s, &ro, 1, &t->acc8, &secs, ctx) < 0)
+    if (bench_rep(qg, pp, d, &ro, 1, &t->acc8, &secs, ctx) < 0)
         return ctx->status ? ctx->status : XB_ERR_RUNTIME;
-    double k = 0.3 / secs;
-    int p8 = k < 1 ? 1 : k > 1000 ? 1000 : (int)(k + 0.5), pa = 0;
+    int p8 = bench_passes(0.3, secs), pa = 0;
     double q[32], an[32], r[32];
     for (int i = 0; i < reps; i++) {
-        q[i] = int8_rep(s, &ro, p8, &t->acc8, &secs, ctx);
+        q[i] = bench_rep(qg, pp, d, &ro, p8, &t->acc8, &secs, ctx);
         an[i] = q[i] < 0 ? -1 : analog_rep(s, &pa, &t->acca, ctx);
         if (q[i] < 0 || an[i] < 0) return ctx->status ? ctx->status : XB_ERR_RUNTIME;
         r[i] = q[i] / an[i];
     }
-    t->lo = t->hi = r[0];
-    for (int i = 1; i < reps; i++) {
-        t->lo = r[i] < t->lo ? r[i] : t->lo;
-        t->hi = r[i] > t->hi ? r[i] : t->hi;
-    }
     t->int8 = bench_median(q, reps);
     t->analog = bench_median(an, reps);
-    t->ratio = bench_median(r, reps);
+    bench_spread(r, reps, &t->ratio, &t->lo, &t->hi);
     return XB_OK;
 }
 

@@ -64,24 +64,14 @@ static void usage(FILE *f) {
     bench_analog_usage(f);
 }
 
-/* One rep: `passes` passes over the dataset; images/s, or < 0 on failure
- * (message printed). */
+/* bench_rep, its failure printed. */
 static double one_rep(const xb_graph *g, const xb_preproc *pp, const xb_dataset *d,
                       const xb_run_opts *o, int passes, double *acc) {
     xb_ctx ctx = {0};
-    xb_run_result r;
-    double secs = 0;
-    int64_t imgs = 0;
-    for (int p = 0; p < passes; p++) {
-        if (xb_run_dataset(g, pp, d, o, &r, &ctx) != XB_OK) {
-            fprintf(stderr, "xbar_bench: %s\n", ctx.msg);
-            return -1;
-        }
-        secs += r.seconds;
-        imgs += r.total;
-        *acc = r.total ? (double)r.correct1 / (double)r.total : 0;
-    }
-    return secs > 0 ? (double)imgs / secs : -1;
+    double secs;
+    double ips = bench_rep(g, pp, d, o, passes, acc, &secs, &ctx);
+    if (ips < 0) fprintf(stderr, "xbar_bench: %s\n", ctx.msg);
+    return ips;
 }
 
 /* images/s reported by tools/ort_bench.js, or < 0. */
@@ -113,13 +103,6 @@ typedef struct {
     int bb;                  /* the batch ORT ran at (a fixed-batch model keeps its own) */
 } row_times;
 
-/* Median, smallest and largest of v[0..n) (sorts v). */
-static void spread(double *v, int n, double *med, double *lo, double *hi) {
-    *med = bench_median(v, n);
-    *lo = v[0];
-    *hi = v[n - 1];
-}
-
 /* The reps of one model, alternated: xbar float rep i, int8 rep i, then ONNX
  * Runtime at batch 1 and at batch B (one timed rep per process, after its
  * own warm-up).  On a shared machine a slow spell slows every side of a rep
@@ -137,8 +120,7 @@ static bool time_model(const xb_graph *f, const xb_graph *q, const xb_preproc *p
     int reps = bo->reps < 1 ? 1 : bo->reps > 64 ? 64 : bo->reps, b1 = 1;
     double w = one_rep(f ? f : q, pp, d, &o, 1, f ? accf : accq);
     if (w < 0 || (f && one_rep(q, pp, d, &o, 1, accq) < 0)) return false;
-    double k = 0.5 * w / (double)(d->n ? d->n : 1);
-    *passes = k < 1 ? 1 : k > 1000 ? 1000 : (int)(k + 0.5);
+    *passes = bench_passes(0.5, (double)d->n / w);
     bool ort = bo->ort && f;
     double fv[64], qv[64], o1[64], ob[64], qf[64], fo[64];
     t->bb = bo->ort_batch;
@@ -160,9 +142,9 @@ static bool time_model(const xb_graph *f, const xb_graph *q, const xb_preproc *p
     t->q = bench_median(qv, reps);
     t->o1 = ort ? bench_median(o1, reps) : -1;
     t->ob = ort ? bench_median(ob, reps) : -1;
-    spread(qf, reps, &t->qf, &t->qf_lo, &t->qf_hi);
+    bench_spread(qf, reps, &t->qf, &t->qf_lo, &t->qf_hi);
     if (ort)
-        spread(fo, reps, &t->fo, &t->fo_lo, &t->fo_hi);
+        bench_spread(fo, reps, &t->fo, &t->fo_lo, &t->fo_hi);
     else
         t->fo = t->fo_lo = t->fo_hi = -1;
     return true;
