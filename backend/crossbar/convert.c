@@ -8,6 +8,7 @@
 
 #include "backend/crossbar/analog_buffer.h"
 #include "backend/crossbar/bitsums.h"
+#include "backend/crossbar/direct.h"
 #include "backend/crossbar/dnoise.h"
 #include "backend/crossbar/internal.h"
 #include "backend/crossbar/noise.h"
@@ -182,6 +183,7 @@ typedef struct {
                            nothing after it: y = clamp(round(S / LSB)) x LSB
                            taken straight from the sums (add_simple) */
     bool direct;        /* simple, or fused and this chunk has pt >= 8 */
+    bool dfused;        /* direct chunks run fused with the popcount sums (direct.h) */
     bool dn;            /* integer read noise: y = clamp(S + n) (dnoise.h) */
     bool zrun;          /* dn and s->zrun marks this block's runs without active rows */
     xb_dnoise dtab;     /* ... its threshold table */
@@ -260,6 +262,25 @@ static bool dn_fuse(full_run *f, int64_t blk, const uint64_t *bm) {
     f->sat += xb_dnoise_block(&a, dn_block_key(f), &b, f->dn_acc, pre);
     if (f->st) f->st->fused_blocks++;
     return true;
+}
+
+/* A row block of a fused chunk (a rounding ADC) through direct.h: sums,
+ * conversions and shift-adds into accd in one pass, the sums never
+ * stored. */
+static void direct_fused_block(full_run *f) {
+    const xb_crossbar_layer *l = f->l;
+    const xb_crossbar_config *c = f->c;
+    int64_t blk = f->g * l->R + f->r, W = l->lev_words;
+    uint64_t *bm;
+    xb_bits_pack(l, f->x, f->P, f->k0, f->kb, f->p0, f->pt, f->s->bits, &bm);
+    xb_direct_adc a = {.finv = (float)(1.0 / c->lsb), .flsb = (float)c->lsb,
+                       .flo = (float)(double)c->code_lo, .fhi = (float)(double)c->code_hi};
+    xb_direct_block b = {.lb = l->levbits + (size_t)(blk * f->C * l->lev_planes * W), .bm = bm,
+                         .planes = l->lev_planes, .W = W, .pp = xb_bits_ppad(f->pt), .C = f->C,
+                         .rows = f->kb, .pt = f->pt, .J = f->J, .d = f->d, .col_n = l->col_n,
+                         .col_shift = l->col_shift, .col_sign = l->col_sign, .pow2 = f->pow2};
+    f->sat += xb_direct_fused(&a, &b, f->s->accd);
+    if (f->st) f->st->fused_blocks++;
 }
 
 /* Column sums of the block into s->S (integer read noise: dn_fuse or
@@ -578,6 +599,10 @@ static void full_chunk(full_run *f, int32_t *acc) {
     for (f->r = 0; f->r < l->R; f->r++) {
         f->k0 = xb_block_start(c->K, c->rows, c->even_rows, f->r);
         f->kb = xb_block_rows(c->K, c->rows, c->even_rows, f->r);
+        if (f->direct && f->dfused) {
+            direct_fused_block(f);
+            continue;
+        }
         block_sums(f);
         if (!f->direct && !f->dn) {
             analog_values(f);
@@ -647,6 +672,12 @@ static void run_full(const xb_crossbar_layer *l, int64_t g, const uint8_t *x, in
     f.fused = !f.simple && f.int_sums && !l->read_noise && !l->adc_err && !l->sar &&
               !c->lossless && l->drift_alpha == 1.0 && !off_compensated(l) &&
               !c->input_control;
+    /* A rounding ADC where nothing but the conversion reads the sums: no
+     * profile statistics, flipped columns, signed pairs or input control
+     * (add_simple's direct path does the rest).  Lossless and LSB-1 layers
+     * never take the full path outside profile images (program.c). */
+    f.dfused = f.fused && l->levbits && !(profile && st) && !c->signed_pair && !l->flipped &&
+               !c->input_control && xb_direct_fused_ok(l->lev_planes, l->lev_words, f.J);
     f.dn = int_noise_ok(&f);
     f.ikey = xb_hash4(c->seed, layer_key(c, TAG_READ_INT), (uint64_t)image, (uint64_t)c->layer_id);
     if (f.dn && profile && st) xb_dnoise_stat_begin(&f.dstat, st, s->hsub, s->hsub_bytes);

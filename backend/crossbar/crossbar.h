@@ -150,9 +150,10 @@ typedef struct {
     int64_t skipped;      /* conversions input control left out (full path) */
     int64_t dac_pulses;   /* dac.model=pulse: unit DAC pulses on one column block's rows
                              (pulses.c), counted on every path */
-    int64_t fused_blocks; /* row-block chunks whose integer read noise ran fused with the
-                             sums (dnoise.h xb_dnoise_block): the tests that compare the
-                             fused and unfused kernels check that the first really ran */
+    int64_t fused_blocks; /* row-block chunks whose conversions ran fused with the sums
+                             (integer read noise: dnoise.h xb_dnoise_block; a rounding
+                             ADC: direct.h): the tests that compare the fused and unfused
+                             kernels check that the first really ran */
 } xb_crossbar_stats;
 
 typedef struct xb_crossbar_layer {

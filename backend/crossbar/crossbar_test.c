@@ -5,6 +5,7 @@
 
 #include "backend/crossbar/bitsums.h"
 #include "backend/crossbar/crossbar.h"
+#include "backend/crossbar/direct.h"
 #include "backend/crossbar/dnoise.h"
 #include "backend/crossbar/internal.h"
 #include "backend/crossbar/rng.h"
@@ -1026,13 +1027,15 @@ Test(crossbar, rounding_adc_fused_matches_batch_path) {
     cr_assert_gt(clipped, 10);
 }
 
-/* Layer l (integer read noise) run with the fused block on and off over
+/* Layer l run with a fused block (set_fused: the integer read noise's,
+ * dnoise.c, or the rounding ADC's, direct.c) on and off over
  * every group and images img0 .. img0 + nimg - 1 (the first a profile
  * image when profile is set): the outputs, saturation counts and profile
  * statistics must be equal, and the fused block must not run while off.
  * Returns how many row-block chunks it ran while on. */
-static int64_t fused_matches_unfused(const xb_crossbar_layer *l, const uint8_t *x, int64_t P,
-                                     int64_t img0, int nimg, bool profile, int it) {
+static int64_t fused_matches_unfused(void (*set_fused)(bool), const xb_crossbar_layer *l,
+                                     const uint8_t *x, int64_t P, int64_t img0, int nimg,
+                                     bool profile, int it) {
     int64_t K = l->cfg.K, NP = l->cfg.N * P, G = l->cfg.groups;
     xb_ctx ctx = {0};
     int32_t *acc[2];
@@ -1041,13 +1044,13 @@ static int64_t fused_matches_unfused(const xb_crossbar_layer *l, const uint8_t *
     for (int v = 0; v < 2; v++) {
         acc[v] = malloc((size_t)(G * NP) * 4);
         cr_assert_eq(xb_crossbar_stats_init(&st[v], l, &ctx), XB_OK);
-        xb_dnoise_set_fused(v == 0);
+        set_fused(v == 0);
         for (int64_t g = 0; g < G; g++)
             for (int64_t img = 0; img < nimg; img++)
                 xb_crossbar_matmul(l, (int)g, x + g * K * P, P, img0 + img, profile && img == 0,
                                    acc[v] + g * NP, scr, &st[v]);
     }
-    xb_dnoise_set_fused(true);
+    set_fused(true);
     cr_assert_eq(memcmp(acc[0], acc[1], (size_t)(G * NP) * 4), 0, "it %d: outputs differ", it);
     cr_assert_eq(st[0].saturated, st[1].saturated, "it %d: saturation %lld vs %lld", it,
                  (long long)st[0].saturated, (long long)st[1].saturated);
@@ -1092,7 +1095,8 @@ Test(crossbar, int_read_noise_short_blocks_match_unfused) {
         xb_crossbar_layer *l = xb_crossbar_layer_new(&c, w, &ctx);
         cr_assert_not_null(l, "%s", ctx.msg);
         cr_assert(xb_crossbar_int_noise(l));
-        fused_blocks += fused_matches_unfused(l, x, P, 5 + it, 1, false, (int)last[it]);
+        fused_blocks +=
+            fused_matches_unfused(xb_dnoise_set_fused, l, x, P, 5 + it, 1, false, (int)last[it]);
         xb_crossbar_layer_free(l);
         free(w);
         free(x);
@@ -2025,7 +2029,7 @@ Test(crossbar, int_read_noise_fused_matches_unfused) {
         cr_assert_not_null(l, "%s", ctx.msg);
         cr_assert(xb_crossbar_int_noise(l), "it %d: the integer read noise does not apply", it);
         fused_layers += l->levbits != NULL;
-        fused_blocks += fused_matches_unfused(l, x, P, 10 * it, 3, true, it);
+        fused_blocks += fused_matches_unfused(xb_dnoise_set_fused, l, x, P, 10 * it, 3, true, it);
         xb_crossbar_layer_free(l);
         free(w);
         free(x);
@@ -2035,4 +2039,41 @@ Test(crossbar, int_read_noise_fused_matches_unfused) {
         cr_assert_gt(fused_layers, 20);
         cr_assert_gt(fused_blocks, 20, "the fused block ran %lld times", (long long)fused_blocks);
     }
+}
+
+/* A rounding ADC's conversions fused with the popcount sums (direct.c)
+ * against the sums-then-conversions path (convert.c's add_simple): the same
+ * int32 outputs and clamp counts (fused_matches_unfused) for random shapes, LSBs and code ranges,
+ * 1-bit digits (the popcount planes), short last blocks and partial runs,
+ * ISAAC's flip (which stays unfused) and the center encoding. */
+Test(crossbar, direct_fused_matches_unfused) {
+    rng_state = 4242;
+    static const double lsbs[] = {1.5, 2.0, 2.75, 3.3, 7.0};
+    int64_t ran = 0;
+    for (int it = 0; it < 40; it++) {
+        int wb = 2 + (int)(rnd() % 7), xb = 1 + (int)(rnd() % 8), cell = 1 + (int)(rnd() % 3);
+        int diff = (int)(rnd() % 4), adc_bits = 3 + (int)(rnd() % 6);
+        if (diff == 1) diff = 0; /* signed pairs stay unfused: covered by diff 3 */
+        int64_t K = 1 + rnd() % 300, N = 1 + rnd() % 9, P = 8 + rnd() % 700;
+        xb_crossbar_config c = base_cfg(K, N, 1 + (int)(rnd() % 2), (rnd() & 1) ? 128 : 64, wb, xb,
+                                        1, cell, diff);
+        c.lossless = false;
+        c.lsb = lsbs[it % 5];
+        c.code_lo = 0, c.code_hi = (1 << adc_bits) - 1;
+        int8_t *w = malloc((size_t)(c.groups * N * K));
+        uint8_t *x = malloc((size_t)(c.groups * K * P));
+        fill(w, x, c.groups * N * K, c.groups * K * P, wb, xb);
+        int zshare = (int)(rnd() % 4); /* sparse inputs: runs with no active row */
+        for (int64_t i = 0; i < c.groups * K * P; i++)
+            if ((int)(rnd() % 4) < zshare) x[i] = 0;
+        xb_ctx ctx = {0};
+        xb_crossbar_layer *l = xb_crossbar_layer_new(&c, w, &ctx);
+        cr_assert_not_null(l, "%s", ctx.msg);
+        cr_assert_eq(l->path, XB_XPATH_FULL);
+        ran += fused_matches_unfused(xb_direct_set_fused, l, x, P, 0, 1, false, it);
+        xb_crossbar_layer_free(l);
+        free(w);
+        free(x);
+    }
+    if (xb_dnoise_fused_usable()) cr_assert_gt(ran, 20, "the fused block ran %lld times", (long long)ran);
 }

@@ -1,0 +1,120 @@
+/* Direct conversions fused with the popcount sums (direct.h). */
+#include "backend/crossbar/direct.h"
+
+#include <string.h>
+
+#include "backend/crossbar/dnoise.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include "backend/crossbar/bitsums_simd.h"
+
+/* The conversion of 16 sums as convert.c's add_simple does it one value at
+ * a time (the compiler's code for nearbyintf is this VRNDSCALEPS, current
+ * rounding mode, no exception), widened to two 8-lane doubles (lanes 0-7,
+ * 8-15); the clamped lanes (within km) are added to *ns. */
+XB_BITS_TARGET static inline __attribute__((always_inline)) void
+convert16(const xb_direct_adc *a, __m512i s, __mmask16 km, __m512d *lo, __m512d *hi,
+          int64_t *ns) {
+    __m512 code = _mm512_roundscale_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(s), _mm512_set1_ps(a->finv)),
+                                       _MM_FROUND_CUR_DIRECTION | _MM_FROUND_NO_EXC);
+    __m512 vlo = _mm512_set1_ps(a->flo), vhi = _mm512_set1_ps(a->fhi);
+    /* y = code > fhi ? fhi : code < flo ? flo : code */
+    __mmask16 gt = _mm512_cmp_ps_mask(code, vhi, _CMP_GT_OQ),
+              lt = _mm512_cmp_ps_mask(code, vlo, _CMP_LT_OQ);
+    __m512 y = _mm512_mask_mov_ps(_mm512_mask_mov_ps(code, lt, vlo), gt, vhi);
+    *ns += __builtin_popcount((unsigned)((gt | lt) & km));
+    __m512 v = _mm512_mul_ps(y, _mm512_set1_ps(a->flsb));
+    *lo = _mm512_cvtps_pd(_mm512_castps512_ps256(v));
+    *hi = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+}
+
+/* Loop order (run of 16 positions, column, digit): the run's masks are
+ * split into halves once per digit, and each column's 16 accumulators stay
+ * in two registers across its digits, so the additions into one
+ * accumulator come column by column, digit 0 first, as in convert.c.
+ * PL > 0: PL planes and two mask words as constants, NH of the four 32-row
+ * halves summed (a short last block), as dnoise.c's fused block. */
+XB_BITS_TARGET static inline __attribute__((always_inline)) int64_t
+fused_t(const xb_direct_adc *a, const xb_direct_block *b, double *accd, const int PL,
+        const int NH) {
+    const int planes = PL ? PL : b->planes, J = b->J;
+    const int64_t W = PL ? 2 : b->W, pt = b->pt, pp = b->pp, C = b->C;
+    const int nh = PL ? NH : 2 * (int)W;
+    const uint64_t *lb = b->lb, *bm = b->bm;
+    const __m512i zv = _mm512_setzero_si512();
+    __m512i M[64][2][2];
+    bool act[64];
+    int64_t ns = 0;
+    for (int64_t q0 = 0; q0 < pt; q0 += 16) {
+        __mmask16 km = (__mmask16)(pt - q0 >= 16 ? 0xffff : (1u << (pt - q0)) - 1);
+        __mmask8 k0 = (__mmask8)km, k1 = (__mmask8)(km >> 8);
+        for (int j = 0; j < J; j++) {
+            __m512i any = zv;
+            M[j][1][0] = M[j][1][1] = zv;
+            for (int64_t w = 0; w < W; w++) {
+                halves(bm + (j * W + w) * pp + q0, M[j][w]);
+                any = _mm512_or_si512(any, _mm512_or_si512(M[j][w][0], M[j][w][1]));
+            }
+            act[j] = _mm512_test_epi32_mask(any, any) != 0;
+        }
+        for (int64_t c = 0; c < C; c++) {
+            const uint64_t *lc = lb + c * planes * W;
+            double *an = accd + b->col_n[c] * pt + q0;
+            double sign = (double)b->col_sign[c];
+            const double *p2 = b->pow2 + b->col_shift[c];
+            __m512d t0 = _mm512_maskz_loadu_pd(k0, an), t1 = _mm512_maskz_loadu_pd(k1, an + 8);
+            for (int j = 0; j < J; j++) {
+                __m512i s = act[j] ? col_sums_nh(lc, planes, W, M[j], nh) : zv;
+                __m512d lo, hi, cf = _mm512_set1_pd(sign * p2[j * b->d]);
+                convert16(a, s, km, &lo, &hi, &ns);
+                t0 = _mm512_add_pd(t0, _mm512_mul_pd(cf, lo));
+                t1 = _mm512_add_pd(t1, _mm512_mul_pd(cf, hi));
+            }
+            _mm512_mask_storeu_pd(an, k0, t0);
+            _mm512_mask_storeu_pd(an + 8, k1, t1);
+        }
+    }
+    return ns;
+}
+
+/* ISAAC-like 128-row blocks of 2-bit cells with the halves a block fills as
+ * constants; any other shape through the general loop. */
+XB_BITS_TARGET static int64_t fused(const xb_direct_adc *a, const xb_direct_block *b,
+                                    double *accd) {
+    if (b->planes == 2 && b->W == 2) {
+        if (b->rows > 0 && b->rows <= 32) return fused_t(a, b, accd, 2, 1);
+        if (b->rows > 0 && b->rows <= 64) return fused_t(a, b, accd, 2, 2);
+        return fused_t(a, b, accd, 2, 4);
+    }
+    return fused_t(a, b, accd, 0, 0);
+}
+
+/* The CPU is asked once, before any thread starts (as dnoise.c does). */
+static int fused_cpu = -1;
+__attribute__((constructor)) static void direct_dispatch_init(void) {
+    fused_cpu = xb_dnoise_fused_usable();
+}
+#endif
+
+static bool fused_off; /* xb_direct_set_fused(false): tests compare both paths */
+void xb_direct_set_fused(bool on) { fused_off = !on; }
+
+bool xb_direct_fused_ok(int planes, int64_t W, int J) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    bool cpu = fused_cpu >= 0 ? fused_cpu : xb_dnoise_fused_usable();
+    return !fused_off && cpu && J >= 1 && J <= 64 && W >= 1 && W <= 2 && planes >= 1 &&
+           planes <= 8;
+#else
+    (void)planes, (void)W, (void)J;
+    return false;
+#endif
+}
+
+int64_t xb_direct_fused(const xb_direct_adc *a, const xb_direct_block *b, double *accd) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    return fused(a, b, accd);
+#else
+    (void)a, (void)b, (void)accd;
+    return 0;
+#endif
+}
