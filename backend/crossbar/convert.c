@@ -69,17 +69,11 @@ size_t xb_crossbar_scratch_bytes(const xb_crossbar_layer *l, int64_t P) {
     return carve(l, P, NULL, NULL) + 64;
 }
 
-static int32_t clamp_i32(double v) {
-    if (v > 2147483647.0) return 2147483647;
-    if (v < -2147483648.0) return (-2147483647 - 1);
-    return (int32_t)llrint(v);
-}
-
-/* clamp_i32 of a - offw x xsum where every value is an integer (the integer
- * read noise: accd holds exact integer sums, offw is an integer): then
- * llrint is the conversion itself and no NaN can occur, so the clamp in
- * double and a truncating conversion give the same int32 as clamp_i32, in a
- * loop that vectorises (clamp_i32 called libm's llrint per output). */
+/* clamp_rint (internal.h) where every value is an integer (the integer
+ * read noise: accd holds exact integer sums, offw is an integer): then the
+ * rounding is the conversion itself and no NaN can occur, so the clamp in
+ * double and a truncating conversion give the same int32, in fewer
+ * operations. */
 static void clamp_integral(const double *restrict a, double offw, const int64_t *restrict xsum,
                            int64_t pt, int32_t *restrict out) {
     for (int64_t q = 0; q < pt; q++) {
@@ -623,9 +617,7 @@ static void full_chunk(full_run *f, int32_t *acc) {
         if (f->dn)
             clamp_integral(s->accd + n * pt, offw, s->xsum, pt, acc + n * P + f->p0);
         else
-            for (int64_t q = 0; q < pt; q++)
-                acc[n * P + f->p0 + q] =
-                    clamp_i32(s->accd[n * pt + q] - offw * (double)s->xsum[q]);
+            clamp_rint(s->accd + n * pt, offw, s->xsum, pt, acc + n * P + f->p0);
     }
 }
 

@@ -214,12 +214,6 @@ static void accumulate(spec_run *f) {
     }
 }
 
-static int32_t clamp_i32(double v) {
-    if (v > 2147483647.0) return 2147483647;
-    if (v < -2147483648.0) return (-2147483647 - 1);
-    return (int32_t)llrint(v);
-}
-
 /* One chunk of positions: every row block, then the digital term. */
 static void spec_chunk_run(spec_run *f, const pass_t *ps, const pass_t *pr, int32_t *acc) {
     const xb_crossbar_layer *l = f->l;
@@ -240,9 +234,7 @@ static void spec_chunk_run(spec_run *f, const pass_t *ps, const pass_t *pr, int3
         double offw = l->center       ? -(double)l->center[f->g * N + n]
                       : c->differential ? 0.0
                                         : ldexp(1.0, c->weight_bits - 1);
-        for (int64_t q = 0; q < pt; q++)
-            acc[n * f->P + f->p0 + q] =
-                clamp_i32(f->s.accd[n * pt + q] - offw * (double)f->s.xsum[q]);
+        clamp_rint(f->s.accd + n * pt, offw, f->s.xsum, pt, acc + n * f->P + f->p0);
     }
 }
 
