@@ -56,6 +56,13 @@ typedef struct xb_qlayer_priv {
 
 void xb_qlayer_priv_free(void *p);
 
+/* The codes of node n's input x when the exec's caller handed them over
+ * (xb_exec.input_codes, xb_qlayer_input_quant), else NULL. */
+static inline const uint8_t *xb_ql_given_codes(const xb_graph *g, const xb_node *n,
+                                               const xb_exec *e) {
+    return e->input_codes && g->n_inputs > 0 && n->in[0] == g->inputs[0] ? e->input_codes : NULL;
+}
+
 /* The epilogue loops, with restrict so that they vectorise (the output
  * may be bytes, which could otherwise alias the accumulators).  The
  * expressions are the contract's (qlayer.h) and xb_quantize_u8's. */
