@@ -220,9 +220,9 @@ static inline void pool8_u8(const uint8_t *r0, const uint8_t *r1, uint8_t *d, in
  * the 16-byte chunks take a load pair, four operations and a store per 8
  * (LeNet-5's 5-wide rows: per 4) outputs. */
 static void plan_pool2x2_u8_vbmi(maxpool_params *p) {
-    const xb_conv_geom *cg = &p->cg;
     p->blk = 0;
 #if defined(__x86_64__) && defined(__GNUC__)
+    const xb_conv_geom *cg = &p->cg;
     if (!pool2x2_u8_fits(cg) || cg->h != 2 * cg->hout || cg->w != 2 * cg->wout ||
         cg->wout > 32 || !__builtin_cpu_supports("avx512bw") ||
         !__builtin_cpu_supports("avx512vbmi"))
