@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 
 #include "eval/dataset.h"
+#include "kernels/lut.h"
+#include "kernels/qmath.h"
 #include "runtime/num.h"
 
 static void add_note(xb_preproc *p, const char *s) {
@@ -236,12 +238,17 @@ xb_status xb_preproc_check(const xb_preproc *p, int src_c, int src_h, int src_w,
     return XB_OK;
 }
 
+/* The model input of one pixel value s of a channel with mean m and std sd.
+ * Divisions, not multiplications by reciprocals: the reference
+ * (models/train.py: float32 x / 255, then (x - mean) / std) rounds that
+ * way, and bit-identical inputs keep borderline images on the same side
+ * when comparing full-test-set counts.  xb_preproc_code_table computes
+ * the same expression, so its codes are those of these values. */
+static inline float pp_value(uint8_t s, float m, float sd) { return ((float)s / 255.0f - m) / sd; }
+
 void xb_preproc_image(const xb_preproc *p, const uint8_t *src, int src_c, float *dst) {
-    /* Divisions, not multiplications by reciprocals: the reference
-     * (models/train.py: float32 x / 255, then (x - mean) / std) rounds that
-     * way, and bit-identical inputs keep borderline images on the same side
-     * when comparing full-test-set counts.  Channels-last models get the
-     * same values interleaved: element (k, i) goes to i * c + k. */
+    /* Channels-last models get the same values interleaved: element (k, i)
+     * goes to i * c + k. */
     size_t plane = (size_t)p->h * (size_t)p->w;
     size_t cstride = p->nhwc ? 1 : plane, istride = p->nhwc ? (size_t)p->c : 1;
     if (src_c == p->c || (src_c == 1 && p->c == 3)) {
@@ -250,7 +257,7 @@ void xb_preproc_image(const xb_preproc *p, const uint8_t *src, int src_c, float 
             const uint8_t *s = src + (src_c == 1 ? 0 : (size_t)k * plane);
             float m = p->mean[k], sd = p->std[k];
             float *d = dst + (size_t)k * cstride;
-            for (size_t i = 0; i < plane; i++) d[i * istride] = ((float)s[i] / 255.0f - m) / sd;
+            for (size_t i = 0; i < plane; i++) d[i * istride] = pp_value(s[i], m, sd);
         }
         return;
     }
@@ -262,5 +269,32 @@ void xb_preproc_image(const xb_preproc *p, const uint8_t *src, int src_c, float 
         float y = 0.299f * ((float)r[i] / 255.0f) + 0.587f * ((float)g[i] / 255.0f) +
                   0.114f * ((float)b[i] / 255.0f);
         dst[i] = (y - m) / sd;
+    }
+}
+
+bool xb_preproc_code_table(const xb_preproc *p, int src_c, float scale, int32_t zp, int32_t hi,
+                           uint8_t table[XB_PP_MAX_CHANNELS][256]) {
+    /* RGB -> grey mixes three pixels into one value: no table per pixel */
+    if (src_c != p->c && !(src_c == 1 && p->c == 3)) return false;
+    float v[256];
+    for (int k = 0; k < p->c; k++) {
+        for (int i = 0; i < 256; i++) v[i] = pp_value((uint8_t)i, p->mean[k], p->std[k]);
+        xb_quantize_u8(v, 256, scale, zp, hi, table[k]);
+    }
+    return true;
+}
+
+void xb_preproc_image_codes(const xb_preproc *p, const uint8_t table[XB_PP_MAX_CHANNELS][256],
+                            const uint8_t *src, int src_c, uint8_t *dst) {
+    /* the layout of xb_preproc_image's per-pixel case */
+    size_t plane = (size_t)p->h * (size_t)p->w;
+    size_t cstride = p->nhwc ? 1 : plane, istride = p->nhwc ? (size_t)p->c : 1;
+    for (int k = 0; k < p->c; k++) {
+        const uint8_t *s = src + (src_c == 1 ? 0 : (size_t)k * plane), *t = table[k];
+        uint8_t *d = dst + (size_t)k * cstride;
+        if (istride == 1)
+            xb_lut_u8(t, s, (int64_t)plane, d);
+        else
+            for (size_t i = 0; i < plane; i++) d[i * istride] = t[s[i]];
     }
 }

@@ -74,6 +74,20 @@ xb_status xb_preproc_check(const xb_preproc *p, int src_c, int src_h, int src_w,
  * floats, or [h][w][c] when p->nhwc).  No allocation, no failure. */
 void xb_preproc_image(const xb_preproc *p, const uint8_t *src, int src_c, float *dst);
 
+/* The u8 codes a quantizing first layer (kernels/qlayer.h,
+ * xb_qlayer_input_quant) makes of xb_preproc_image's values, as a table per
+ * model channel and pixel value: table[k][s] = clamp(rint(x / scale) + zp,
+ * 0, hi) for x the value of pixel s in channel k, with xb_preproc_image's
+ * and xb_quantize_u8's float operations, so the codes are the same.  With
+ * it an image's codes cost one lookup per pixel instead of two divisions
+ * to a float and one back to a code.  False (nothing written) when a model
+ * value is not a function of one pixel (RGB images into a grey model). */
+bool xb_preproc_code_table(const xb_preproc *p, int src_c, float scale, int32_t zp, int32_t hi,
+                           uint8_t table[XB_PP_MAX_CHANNELS][256]);
+/* One checked image's codes through that table, in xb_preproc_image's
+ * layout (dst: bytes, one per model input element). */
+void xb_preproc_image_codes(const xb_preproc *p, const uint8_t table[XB_PP_MAX_CHANNELS][256],
+                            const uint8_t *src, int src_c, uint8_t *dst);
 /* Class name of output k, or NULL. */
 static inline const char *xb_preproc_class(const xb_preproc *p, int k) {
     return (k >= 0 && k < p->n_classes) ? p->class_names[k] : (const char *)0;

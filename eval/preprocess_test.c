@@ -2,6 +2,7 @@
 #include <math.h>
 
 #include "eval/preprocess.h"
+#include "kernels/qmath.h"
 #include "tests/test_util.h"
 
 /* input [1,c,h,w] -> Flatten -> output [1, c*h*w], with metadata. */
@@ -171,4 +172,45 @@ Test(preprocess, channels_last_input) {
     cr_assert(strstr(p.note, "channels-last"), "%s", p.note);
     xb_preproc_free(&p);
     xb_test_end(&tg);
+}
+
+/* The code table against the general path: every pixel value through
+ * xb_preproc_image, then xb_quantize_u8 (what a quantizing first layer
+ * does), for 1 and 3 channels, grey into RGB, channels last, and scales,
+ * zero points and bit widths of several kinds; RGB into grey has none. */
+Test(preprocess, code_table_matches_float_then_quantize) {
+    static const struct {
+        int c, src_c;
+        bool nhwc;
+        float mean[3], std[3];
+    } pcs[] = {{1, 1, false, {0.1307f, 0, 0}, {0.3081f, 1, 1}},
+               {3, 3, false, {0.4914f, 0.4822f, 0.4465f}, {0.2470f, 0.2435f, 0.2616f}},
+               {3, 1, false, {0.5f, 0.25f, 0.0f}, {0.5f, 0.3f, 1.0f}},
+               {3, 3, true, {0.485f, 0.456f, 0.406f}, {0.229f, 0.224f, 0.225f}}};
+    static const struct {
+        float scale;
+        int32_t zp, bits;
+    } qs[] = {{0.01273f, 33, 8}, {0.0209f, 128, 8}, {1.0f / 255.0f, 0, 8}, {0.1f, 3, 4},
+              {0.007f, 255, 8}, {0.5f, 1, 2}};
+    uint8_t img[3 * 256], codes[3 * 256], want[3 * 256];
+    float x[3 * 256];
+    /* every value in every plane */
+    for (int i = 0; i < 3 * 256; i++) img[i] = (uint8_t)(i * 7 + i / 256);
+    for (size_t a = 0; a < sizeof pcs / sizeof pcs[0]; a++)
+        for (size_t b = 0; b < sizeof qs / sizeof qs[0]; b++) {
+            xb_preproc p = {.c = pcs[a].c, .h = 16, .w = 16, .nhwc = pcs[a].nhwc};
+            for (int k = 0; k < 3; k++) p.mean[k] = pcs[a].mean[k], p.std[k] = pcs[a].std[k];
+            const int32_t hi = (1 << qs[b].bits) - 1, n = p.c * 256;
+            uint8_t tab[XB_PP_MAX_CHANNELS][256];
+            cr_assert(xb_preproc_code_table(&p, pcs[a].src_c, qs[b].scale, qs[b].zp, hi, tab));
+            xb_preproc_image(&p, img, pcs[a].src_c, x);
+            xb_quantize_u8(x, n, qs[b].scale, qs[b].zp, hi, want);
+            xb_preproc_image_codes(&p, (const uint8_t(*)[256])tab, img, pcs[a].src_c, codes);
+            for (int i = 0; i < n; i++)
+                cr_assert_eq(codes[i], want[i], "case %zu/%zu element %d: %d, want %d", a, b, i,
+                             codes[i], want[i]);
+        }
+    xb_preproc p = {.c = 1, .h = 16, .w = 16, .mean = {0}, .std = {1}};
+    uint8_t tab[XB_PP_MAX_CHANNELS][256];
+    cr_assert(!xb_preproc_code_table(&p, 3, 0.01f, 0, 255, tab));
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "eval/progress.h"
+#include "kernels/qlayer.h"
 
 int xb_argmax(const float *s, int k) {
     int best = 0;
@@ -39,6 +40,7 @@ typedef struct {
     void *state;
     void *hook_state;  /* o->hook's worker state */
     uint8_t *px;       /* one image's pixels when the dataset reads files */
+    uint8_t *codes;    /* one image's input codes (run_shared.codes) */
     xb_ctx ctx;
     xb_status st;
     int64_t fail_at;   /* lowest failing image, or INT64_MAX */
@@ -58,7 +60,24 @@ typedef struct {
     xb_progress *bar;   /* eval/progress.h, or NULL */
     int64_t done, next_draw, step;
     double t0;
+    /* The graph's first node quantizes its float input itself: the
+     * images go in as codes through a table per pixel value (plan_codes). */
+    bool codes;
+    uint8_t tab[XB_PP_MAX_CHANNELS][256];
 } run_shared;
+
+/* Whether the images can go in as codes: the graph input feeds only a
+ * quantizing matrix layer (xb_qlayer_input_quant), each model value comes
+ * from one pixel (xb_preproc_code_table), and nothing but the graph reads
+ * the float input (a hook may, or re-run layers from it: the diagnosis's
+ * delta runs).  The codes are the ones that layer would compute. */
+static bool plan_codes(run_shared *rs) {
+    float scale;
+    int32_t zp, hi;
+    if (rs->o->hook || rs->o->keep_activations) return false;
+    if (!xb_qlayer_input_quant(rs->g, &scale, &zp, &hi)) return false;
+    return xb_preproc_code_table(rs->pp, rs->d->c, scale, zp, hi, rs->tab);
+}
 
 /* Images [first, first + count) after checking their labels. */
 static xb_status image_range(const xb_dataset *d, const xb_run_opts *o, int K, int64_t *first,
@@ -84,6 +103,10 @@ static void worker_init(worker *me, const run_shared *rs, int t) {
     if (me->st == XB_OK && !rs->d->images) {
         me->px = xb_malloc(&me->ctx, xb_dataset_image_bytes(rs->d));
         if (!me->px) me->st = me->ctx.status;
+    }
+    if (me->st == XB_OK && rs->codes) {
+        me->codes = xb_malloc(&me->ctx, (size_t)rs->pp->c * (size_t)rs->pp->h * (size_t)rs->pp->w);
+        if (!me->codes) me->st = me->ctx.status;
     }
     if (me->st == XB_OK && eng && eng->state_new) {
         me->state = eng->state_new(eng->self, &me->ctx);
@@ -134,7 +157,12 @@ static void run_image(worker *me, run_shared *rs, int64_t j) {
         me->fail_at = i;
         return;
     }
-    xb_preproc_image(rs->pp, px, rs->d->c, (float *)e->buf[rs->in_t]);
+    if (rs->codes) {
+        xb_preproc_image_codes(rs->pp, (const uint8_t(*)[256])rs->tab, px, rs->d->c, me->codes);
+        e->input_codes = me->codes;
+    } else {
+        xb_preproc_image(rs->pp, px, rs->d->c, (float *)e->buf[rs->in_t]);
+    }
     e->image_index = i;
     xb_status st = xb_exec_run(e, &me->ctx);
     if (st != XB_OK) {
@@ -196,6 +224,7 @@ static void workers_finish(worker *w, int nt, const xb_run_opts *o, xb_status st
         }
         xb_exec_free(w[t].e);
         free(w[t].px);
+        free(w[t].codes);
     }
 }
 
@@ -206,6 +235,7 @@ xb_status xb_run_dataset(const xb_graph *g, const xb_preproc *pp, const xb_datas
     run_shared rs = {.g = g, .pp = pp, .d = d, .o = o, .K = pp->n_outputs,
                      .in_t = g->inputs[0], .out_t = g->outputs[0]};
     XB_TRY(image_range(d, o, rs.K, &rs.first, &rs.count, ctx));
+    rs.codes = plan_codes(&rs);
     int64_t count = rs.count;
     int nt = o->threads > 0 ? o->threads : omp_get_max_threads();
     if (nt < 1) nt = 1;
@@ -255,6 +285,7 @@ xb_status xb_run_dataset(const xb_graph *g, const xb_preproc *pp, const xb_datas
         r->seconds = t1 - rs.t0;
         r->images_per_s = r->seconds > 0 ? (double)count / r->seconds : 0.0;
         r->threads = nt;
+        r->input_codes = rs.codes;
     }
     free(rs.hit);
     free(w);

@@ -66,6 +66,8 @@ typedef struct xb_run_result {
     double seconds;           /* wall time of the image loop */
     double images_per_s;
     int threads;              /* threads actually used */
+    bool input_codes;         /* the images went in as u8 codes through a table per pixel
+                               * value, not as floats (runner.c, plan_codes) */
 } xb_run_result;
 
 static inline void xb_run_opts_init(xb_run_opts *o) {

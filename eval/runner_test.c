@@ -5,6 +5,8 @@
 #include <stdlib.h>
 
 #include "eval/runner.h"
+#include "frontend/onnx.h"
+#include "frontend/quantize.h"
 #include "tests/test_util.h"
 
 /* A "model" whose scores are the (normalised) pixels themselves:
@@ -304,4 +306,62 @@ Test(runner, hook_failure_names_lowest_image) {
     xb_dataset_free(d);
     xb_preproc_free(&p);
     xb_test_end(&tg);
+}
+
+/* A quantized LeNet-5 takes its images as codes through the per-pixel
+ * table (its first layer quantizes the graph input): the logits are bit
+ * for bit those of the general path (floats written by xb_preproc_image,
+ * quantized by the layer), run here image by image without the runner and
+ * through the runner with keep_activations (which keeps the float input). */
+Test(runner, input_codes_same_logits_as_floats) {
+    xb_ctx ctx = {0};
+    xb_graph *g = NULL, *q = NULL;
+    cr_assert_eq(xb_onnx_load(XBAR_SOURCE_DIR "/models/lenet5_mnist.onnx", 1, &g, &ctx), XB_OK,
+                 "%s", ctx.msg);
+    enum { N = 40, PX = 28 * 28 };
+    xb_dataset *d = calloc(1, sizeof *d);
+    d->n = N, d->c = 1, d->h = 28, d->w = 28, d->path = strdup("random");
+    d->images = malloc((size_t)N * PX);
+    d->labels = calloc(N, sizeof(int32_t));
+    uint64_t s = 11;
+    for (int i = 0; i < N * PX; i++) {
+        s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+        /* mostly background, like digits, with every value somewhere */
+        d->images[i] = (s >> 61) < 5 ? 0 : (uint8_t)(s >> 40);
+    }
+    xb_preproc p;
+    cr_assert_eq(xb_preproc_init(&p, g, &ctx), XB_OK, "%s", ctx.msg);
+    float *cal = malloc((size_t)4 * PX * sizeof(float));
+    for (int i = 0; i < 4; i++) xb_preproc_image(&p, d->images + i * PX, 1, cal + i * PX);
+    cr_assert_eq(xb_quantize_default(g, cal, 4, &q, &ctx), XB_OK, "%s", ctx.msg);
+    float *l1 = malloc(N * 10 * sizeof(float)), *l2 = malloc(N * 10 * sizeof(float));
+    xb_run_opts o;
+    xb_run_opts_init(&o);
+    xb_run_result r;
+    o.threads = 2, o.logits = l1;
+    cr_assert_eq(xb_run_dataset(q, &p, d, &o, &r, &ctx), XB_OK, "%s", ctx.msg);
+    cr_assert(r.input_codes);
+    xb_exec *e = xb_exec_new(q, &ctx);
+    cr_assert_not_null(e, "%s", ctx.msg);
+    for (int i = 0; i < N; i++) {
+        xb_preproc_image(&p, d->images + i * PX, 1, e->buf[q->inputs[0]]);
+        cr_assert_eq(xb_exec_run(e, &ctx), XB_OK, "%s", ctx.msg);
+        cr_assert_eq(memcmp(l1 + i * 10, e->buf[q->outputs[0]], 10 * sizeof(float)), 0, "%d", i);
+    }
+    xb_exec_free(e);
+    o.logits = l2, o.keep_activations = true;
+    cr_assert_eq(xb_run_dataset(q, &p, d, &o, &r, &ctx), XB_OK, "%s", ctx.msg);
+    cr_assert(!r.input_codes);
+    cr_assert_eq(memcmp(l1, l2, N * 10 * sizeof(float)), 0);
+    /* the float model's input goes to a float Conv: no codes */
+    o.keep_activations = false;
+    cr_assert_eq(xb_run_dataset(g, &p, d, &o, &r, &ctx), XB_OK, "%s", ctx.msg);
+    cr_assert(!r.input_codes);
+    free(l1);
+    free(l2);
+    free(cal);
+    xb_preproc_free(&p);
+    xb_dataset_free(d);
+    xb_graph_free(q);
+    xb_graph_free(g);
 }

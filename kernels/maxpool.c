@@ -13,19 +13,31 @@
 #include <float.h>
 #include <stdint.h>
 #include <string.h>
-#if defined(__SSE2__)
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#elif defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 
 #include "kernels/conv_geom.h"
 #include "kernels/kutil.h"
+#include "kernels/maxpool.h"
 #include "kernels/registry.h"
 
 typedef struct {
     xb_conv_geom cg;
     bool indices;      /* the Indices output is wanted */
     bool column_major; /* storage_order = 1 */
+    /* The u8 2x2/2 pool over whole 64-byte vectors (pool2x2_u8_vbmi):
+     * row pairs per block of at most 128 input bytes, 0 when not taken;
+     * idx[t][j]: the input byte of block output j's tap t (top left, top
+     * right, bottom left, bottom right). */
+    int blk;
+    uint8_t idx[4][64];
 } maxpool_params;
+
+static bool pool2x2_u8_fits(const xb_conv_geom *cg);
+static void plan_pool2x2_u8_vbmi(maxpool_params *p);
 
 xb_status xb_op_maxpool_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
     XB_TRY(xb_k_arity(n, 1, 1, 1, n->opset >= 8 ? 2 : 1, ctx));
@@ -44,6 +56,7 @@ xb_status xb_op_maxpool_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
     xb_conv_geom_out_shape(&p->cg, &y->shape);
     p->indices = n->n_out == 2 && n->out[1] >= 0;
     p->column_major = so == 1;
+    if (x->dtype == XB_U8 && !p->indices) plan_pool2x2_u8_vbmi(p);
     if (p->indices) {
         xb_tensor *ind = xb_out_t(g, n, 1);
         ind->dtype = XB_I64;
@@ -197,6 +210,64 @@ static inline void pool8_u8(const uint8_t *r0, const uint8_t *r1, uint8_t *d, in
 }
 #endif
 
+/* When the input is exactly twice the output in both directions (LeNet-5's
+ * 28x28 -> 14x14 and 10x10 -> 5x5, VGG's 32 -> 16 ...), output row oy of
+ * plane pl reads the 2W input bytes right after those of the row before,
+ * across planes too: the whole tensor is one stream of row pairs of 4 WO
+ * bytes, each giving WO outputs.  A block of `blk` row pairs (at most 128
+ * bytes: two 64-byte vectors) then gives up to 64 outputs with four byte
+ * permutations (AVX-512 VBMI, one per window tap) and three maxima, where
+ * the 16-byte chunks take a load pair, four operations and a store per 8
+ * (LeNet-5's 5-wide rows: per 4) outputs. */
+static void plan_pool2x2_u8_vbmi(maxpool_params *p) {
+    p->blk = 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+    const xb_conv_geom *cg = &p->cg;
+    if (!pool2x2_u8_fits(cg) || cg->h != 2 * cg->hout || cg->w != 2 * cg->wout ||
+        cg->wout > 32 || !__builtin_cpu_supports("avx512bw") ||
+        !__builtin_cpu_supports("avx512vbmi"))
+        return;
+    const int64_t WO = cg->wout, G = 128 / (4 * WO);
+    for (int64_t j = 0; j < 64; j++) {
+        /* lanes past the block's G * WO outputs are never stored */
+        const int64_t g = j / WO < G ? j / WO : 0, o = j % WO, at = g * 4 * WO + 2 * o;
+        p->idx[0][j] = (uint8_t)at, p->idx[1][j] = (uint8_t)(at + 1);
+        p->idx[2][j] = (uint8_t)(at + 2 * WO), p->idx[3][j] = (uint8_t)(at + 2 * WO + 1);
+    }
+    p->blk = (int)G;
+#endif
+}
+
+bool xb_maxpool_u8_vbmi(const xb_node *n) {
+    const maxpool_params *p = n->params;
+    return p && p->blk > 0;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+/* Masked loads read no byte past the stream's end (and cannot fault on the
+ * lanes they leave out). */
+__attribute__((target("avx512f,avx512bw,avx512vbmi"))) static void
+pool2x2_u8_vbmi(const maxpool_params *p, const uint8_t *x, uint8_t *y) {
+    const xb_conv_geom *cg = &p->cg;
+    const int64_t WO = cg->wout, R = cg->n * cg->cin * cg->hout, G = p->blk;
+    const __m512i i0 = _mm512_loadu_si512(p->idx[0]), i1 = _mm512_loadu_si512(p->idx[1]);
+    const __m512i i2 = _mm512_loadu_si512(p->idx[2]), i3 = _mm512_loadu_si512(p->idx[3]);
+    for (int64_t r = 0; r < R; r += G) {
+        const int64_t in = ((R - r < G ? R - r : G)) * 4 * WO, out = in / 4;
+        const uint8_t *s = x + r * 4 * WO;
+        const __mmask64 m0 = in >= 64 ? ~(__mmask64)0 : ~(__mmask64)0 >> (64 - in);
+        const __mmask64 m1 = in >= 128 ? ~(__mmask64)0 : in > 64 ? ~(__mmask64)0 >> (128 - in) : 0;
+        const __m512i a = _mm512_maskz_loadu_epi8(m0, s), b = _mm512_maskz_loadu_epi8(m1, s + 64);
+        const __m512i top = _mm512_max_epu8(_mm512_permutex2var_epi8(a, i0, b),
+                                            _mm512_permutex2var_epi8(a, i1, b));
+        const __m512i bot = _mm512_max_epu8(_mm512_permutex2var_epi8(a, i2, b),
+                                            _mm512_permutex2var_epi8(a, i3, b));
+        _mm512_mask_storeu_epi8(y + r * WO, ~(__mmask64)0 >> (64 - out),
+                                _mm512_max_epu8(top, bot));
+    }
+}
+#endif
+
 static void pool2x2_u8(const xb_conv_geom *cg, const uint8_t *x, uint8_t *y) {
     const int64_t H = cg->h, W = cg->w, HO = cg->hout, WO = cg->wout;
     for (int64_t pl = 0; pl < cg->n * cg->cin; pl++)
@@ -238,6 +309,12 @@ xb_status xb_op_maxpool_run(const xb_graph *g, const xb_node *n, xb_exec *e, xb_
     } else if (dt == XB_U8) {
         const uint8_t *x = e->buf[n->in[0]];
         uint8_t *y = e->buf[n->out[0]];
+#if defined(__x86_64__) && defined(__GNUC__)
+        if (mp->blk > 0) {
+            pool2x2_u8_vbmi(mp, x, y);
+            return XB_OK;
+        }
+#endif
         if (pool2x2_u8_fits(cg)) {
             pool2x2_u8(cg, x, y);
             return XB_OK;

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "kernels/maxpool.h"
 #include "tests/test_util.h"
 
 static uint64_t rs;
@@ -320,36 +321,63 @@ Test(maxpool, two_by_two_stride_two_variants) {
  * 2x2/2 pool with every window inside takes 16-byte vectors in chunks of
  * 8 or 4 outputs, the last overlapping; any width, odd sizes (the last
  * row or column dropped), batch and channels, against a naive max. */
+/* The u8 2x2/2 pool of n x c planes h x w (top pad `pad`) against a naive
+ * max; returns whether the node took the 64-byte VBMI path. */
+static bool check_u8_pool2(int64_t n, int64_t c, int64_t h, int64_t w, int pad) {
+    pool_case pc = {"MaxPool", 12, n, c, h, w, 2, 2, {2, 2}, {1, 1}, {pad, 0, 0, 0}, false, false};
+    const int64_t ho = (h + pad - 2) / 2 + 1, wo = (w - 2) / 2 + 1, np = n * c, xn = np * h * w;
+    uint8_t *x = malloc((size_t)xn);
+    for (int64_t i = 0; i < xn; i++) x[i] = (uint8_t)irand(256);
+    xb_test_graph tg;
+    int nd = pool_node(&tg, &pc, XB_U8);
+    cr_assert_eq(xb_test_prepare(&tg), XB_OK, "%s", tg.ctx.msg);
+    const bool vbmi = xb_maxpool_u8_vbmi(&tg.g->nodes[nd]);
+    const uint8_t *y = xb_test_run1(&tg, x);
+    cr_assert_not_null(y, "%s", tg.ctx.msg);
+    for (int64_t pl = 0; pl < np; pl++)
+        for (int64_t oy = 0; oy < ho; oy++)
+            for (int64_t ox = 0; ox < wo; ox++) {
+                int m = 0;
+                for (int64_t i = 0; i < 2; i++)
+                    for (int64_t j = 0; j < 2; j++) {
+                        int64_t iy = 2 * oy - pad + i, ix = 2 * ox + j;
+                        if (iy < 0 || iy >= h) continue;
+                        int v = x[(pl * h + iy) * w + ix];
+                        m = v > m ? v : m;
+                    }
+                cr_assert_eq(y[(pl * ho + oy) * wo + ox], m, "n %lld c %lld h %lld w %lld pad %d",
+                             (long long)n, (long long)c, (long long)h, (long long)w, pad);
+            }
+    xb_test_end(&tg);
+    free(x);
+    return vbmi;
+}
+
 Test(maxpool, u8_two_by_two_against_naive) {
     rs = 5;
     for (int64_t h = 2; h <= 11; h += 3)
         for (int64_t w = 2; w <= 41; w++)
-            for (int pad = 0; pad < 2; pad++) {
-                pool_case pc = {"MaxPool", 12, 2, 3, h, w, 2, 2, {2, 2}, {1, 1}, {pad, 0, 0, 0},
-                                false, false};
-                const int64_t ho = (h + pad - 2) / 2 + 1, wo = (w - 2) / 2 + 1, xn = 6 * h * w;
-                uint8_t *x = malloc((size_t)xn);
-                for (int64_t i = 0; i < xn; i++) x[i] = (uint8_t)irand(256);
-                xb_test_graph tg;
-                pool_node(&tg, &pc, XB_U8);
-                cr_assert_eq(xb_test_prepare(&tg), XB_OK, "%s", tg.ctx.msg);
-                const uint8_t *y = xb_test_run1(&tg, x);
-                cr_assert_not_null(y, "%s", tg.ctx.msg);
-                for (int64_t pl = 0; pl < 6; pl++)
-                    for (int64_t oy = 0; oy < ho; oy++)
-                        for (int64_t ox = 0; ox < wo; ox++) {
-                            int m = 0;
-                            for (int64_t i = 0; i < 2; i++)
-                                for (int64_t j = 0; j < 2; j++) {
-                                    int64_t iy = 2 * oy - pad + i, ix = 2 * ox + j;
-                                    if (iy < 0 || iy >= h) continue;
-                                    int v = x[(pl * h + iy) * w + ix];
-                                    m = v > m ? v : m;
-                                }
-                            cr_assert_eq(y[(pl * ho + oy) * wo + ox], m, "h %lld w %lld pad %d",
-                                         (long long)h, (long long)w, pad);
-                        }
-                xb_test_end(&tg);
-                free(x);
-            }
+            for (int pad = 0; pad < 2; pad++) check_u8_pool2(2, 3, h, w, pad);
+}
+
+/* Inputs exactly twice the output (the stream of row pairs, maxpool.c):
+ * blocks of 1 to 12 row pairs, a last block cut short, row pairs running
+ * on across planes and images; on a CPU with AVX-512 VBMI the 64-byte
+ * path must be the one that ran, up to 32 outputs a row. */
+Test(maxpool, u8_two_by_two_vbmi_stream) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    const bool cpu = __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vbmi");
+#else
+    const bool cpu = false;
+#endif
+    rs = 7;
+    for (int64_t w = 8; w <= 68; w += 2)
+        for (int64_t h = 2; h <= 10; h += 4) {
+            const bool vbmi = check_u8_pool2(w % 4 ? 2 : 1, w % 3 + 5, h, w, 0);
+            cr_assert_eq(vbmi, cpu && w <= 64, "w %lld: vbmi %d", (long long)w, vbmi);
+        }
+    /* neither pads nor odd sizes take it */
+    cr_assert(!check_u8_pool2(1, 2, 9, 28, 0));
+    cr_assert(!check_u8_pool2(1, 2, 8, 29, 0));
+    cr_assert(!check_u8_pool2(1, 2, 8, 28, 1));
 }

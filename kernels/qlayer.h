@@ -36,6 +36,7 @@
 #ifndef XBAR_QLAYER_H
 #define XBAR_QLAYER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "runtime/ir.h"
@@ -60,6 +61,13 @@ typedef struct xb_qlayer {
     int64_t cin, h, w_in, cout, hout, wout, kh, kw;
     int64_t stride[2], dil[2], pad[4]; /* pad: top, left, bottom, right */
 } xb_qlayer;
+
+/* Whether graph input 0 (f32) is read by one node only, an XbarQConv or
+ * XbarQGemm that quantizes it itself (not a graph output either), and then
+ * that node's quantization: code = clamp(rint(x / *scale) + *zp, 0, *hi),
+ * exactly xb_quantize_u8 (qmath.h).  A caller that computes these codes
+ * from its own data hands them over in xb_exec.input_codes. */
+bool xb_qlayer_input_quant(const xb_graph *g, float *scale, int32_t *zp, int32_t *hi);
 
 /* Count and find matrix layers of a prepared graph, in node order. */
 int xb_qlayer_count(const xb_graph *g);

@@ -268,7 +268,6 @@ static bool use_engine(const xb_qlayer_priv *pr, xb_exec *e) {
 }
 
 xb_status xb_op_xbar_qconv_run(const xb_graph *g, const xb_node *n, xb_exec *e, xb_ctx *ctx) {
-    (void)g;
     const xb_qlayer_priv *pr = n->params;
     const xb_qlayer *q = &pr->q;
     const xb_conv_geom *cg = &pr->cg;
@@ -277,6 +276,7 @@ xb_status xb_op_xbar_qconv_run(const xb_graph *g, const xb_node *n, xb_exec *e, 
     int32_t *acc = (int32_t *)(s + pr->off_acc);
     uint8_t *codes = s + pr->off_codes, *col = s + pr->off_col, *xp = s + pr->off_xp;
     const int64_t img_in = cg->cin * cg->h * cg->w, K = q->K, N = q->N, P = q->P;
+    const uint8_t *given = xb_ql_given_codes(g, n, e);
     for (int64_t img = 0; img < cg->n; img++) {
         const bool engine = use_engine(pr, e);
         /* One long quantization loop over the image (rows are too short to
@@ -284,6 +284,8 @@ xb_status xb_op_xbar_qconv_run(const xb_graph *g, const xb_node *n, xb_exec *e, 
         const uint8_t *src;
         if (pr->x_codes) {
             src = (const uint8_t *)e->buf[n->in[0]] + img * img_in;
+        } else if (given) {
+            src = given + img * img_in;
         } else {
             xb_quantize_u8(XB_IN_F32(e, n, 0) + img * img_in, img_in, q->x_scale, q->x_zp,
                            (1 << q->x_bits) - 1, codes);

@@ -62,6 +62,13 @@ typedef struct xb_exec {
     int64_t image_index;     /* which dataset image is running: keys seeded noise */
     int thread;              /* worker index, for per-thread stats only */
     bool keeps_all;          /* xb_exec_new_keep: every activation keeps its value */
+    /* Non-NULL: the u8 codes of graph input 0, computed by the caller the
+     * way the one node reading that input would quantize it (that node
+     * reads these and skips its quantization; the float buffer is then not
+     * written).  For callers that can compute the codes more cheaply than
+     * the floats (eval/runner.c: a table per pixel value); see
+     * xb_qlayer_input_quant in kernels/qlayer.h for when it applies. */
+    const uint8_t *input_codes;
 } xb_exec;
 
 /* Activations share memory by lifetime: a tensor's buffer may be reused by
