@@ -210,11 +210,17 @@ Test(sgemm, masked_rows_equal_zero_filled_panels) {
     const int64_t L = 200;
     float *X = malloc(sizeof(float) * (size_t)L);
     for (int64_t i = 0; i < L; i++) X[i] = frand();
-    int64_t shapes[][3] = {{16, 32, 144}, {13, 29, 300}, {8, 16, 9}, {5, 7, 40}};
+    /* M covers the AVX-512 tall tiles' row groups (masked_tall in
+     * sgemm.c): 16, 13 -> one 16-row group (part of it stored), 64 ->
+     * 24 + 24 + 16, 40 -> 24 + 16, 21 -> one 24-row group, 27 -> 16 + 16;
+     * and 8 and 5 the 8 x 32 tile.  nr 20 and 17 cut the second half. */
+    int64_t shapes[][3] = {{16, 32, 144}, {13, 29, 300}, {8, 16, 9},   {5, 7, 40},
+                           {64, 32, 40},  {40, 20, 30},  {21, 32, 12}, {27, 17, 260}};
+    const int nshapes = (int)(sizeof shapes / sizeof shapes[0]);
     /* Rows of each kind the AVX-512 tile loads differently: both halves
      * whole (plain loads), one half whole, neither (masked loads). */
     int64_t kinds[3] = {0, 0, 0};
-    for (int s = 0; s < 4; s++) {
+    for (int s = 0; s < nshapes; s++) {
         int64_t M = shapes[s][0], nr = shapes[s][1], K = shapes[s][2];
         float *A = malloc(sizeof(float) * (size_t)(M * K));
         for (int64_t i = 0; i < M * K; i++) A[i] = frand();
