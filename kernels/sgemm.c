@@ -474,6 +474,44 @@ void xb_sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, const f
     gemm_packed(M, N, K, Ap, transB, B, ldb, C, ldc, accumulate, Bp);
 }
 
+#if XB_SGEMM_AVX512_TILE
+/* Rows read under masks, one K block, with the AVX-512 tall tiles
+ * (xb_sgemm_avx512_tile_masked_tall) when M > 8: groups of 24 or 16 rows,
+ * 24 while at least 40 rows remain or 17..24 do (64 = 24 + 24 + 16, 32 =
+ * 16 + 16), the last group's rows past M computed on the packing's zero
+ * rows and not stored; each group's two column halves one after the
+ * other, so its A rows and each C and residual row are fetched once, as
+ * with the 8 x 32 tile (halves outermost measured 1-4% slower per conv,
+ * bench_float PER_NODE minima, a noisy comparison).  Returns the rows
+ * done: M, or 0 when M <= 8 (the 8 x 32 tile serves those). */
+static int64_t masked_tall(int64_t M, int64_t kc, const float *Ablk, const float *b,
+                           const int64_t *koff, const uint16_t *kmask, float *C, int64_t ldc,
+                           bool add, int64_t nr, const float *bias, const float *res, bool relu) {
+    if (M <= MR) return 0;
+    for (int64_t i0 = 0; i0 < M;) {
+        int64_t rem = M - i0, rows = rem >= 40 || (rem > 16 && rem <= 24) ? 24 : 16;
+        int64_t mr = rem < rows ? rem : rows;
+        for (int64_t h = 0; h < 2 && 16 * h < nr; h++) {
+            int64_t nh = nr - 16 * h < 16 ? nr - 16 * h : 16;
+            xb_sgemm_avx512_tile_masked_tall(rows, kc, Ablk + i0 * kc, b + 16 * h, koff, kmask + h,
+                                             C + i0 * ldc + 16 * h, ldc, add, mr, nh,
+                                             bias ? bias + i0 : NULL,
+                                             res ? res + i0 * ldc + 16 * h : NULL, relu);
+        }
+        i0 += mr;
+    }
+    return M;
+}
+#else
+static int64_t masked_tall(int64_t M, int64_t kc, const float *Ablk, const float *b,
+                           const int64_t *koff, const uint16_t *kmask, float *C, int64_t ldc,
+                           bool add, int64_t nr, const float *bias, const float *res, bool relu) {
+    (void)M, (void)kc, (void)Ablk, (void)b, (void)koff, (void)kmask, (void)C, (void)ldc;
+    (void)add, (void)nr, (void)bias, (void)res, (void)relu;
+    return 0;
+}
+#endif
+
 /* The K-block loop shared by xb_sgemm_panel_ep and xb_sgemm_rows_ep: the
  * same K blocks and per-block accumulation as gemm_packed, so the sums
  * round identically; the epilogue runs with the last block. */
@@ -496,6 +534,7 @@ static void panel_blocks(int64_t M, int64_t K, const float *Apacked, const float
     }
     tile_fn *tile = pick_tile();
     masked_fn *mtile = pick_masked();
+    const bool tall = kmask && mtile != tile_portable_masked;
     int64_t kcb = k_block_len(K), Mr = round_up(M, MR);
     for (int64_t k0 = 0; k0 < K; k0 += kcb) {
         int64_t kc = K - k0 < kcb ? K - k0 : kcb;
@@ -505,7 +544,10 @@ static void panel_blocks(int64_t M, int64_t K, const float *Apacked, const float
          * take their offsets from koff + k0. */
         const float *bb = koff ? b : b + k0 * NR;
         const int64_t *ko = koff ? koff + k0 : NULL;
-        for (int64_t i0 = 0; i0 < M; i0 += MR) {
+        int64_t i_tall = tall ? masked_tall(M, kc, Ablk, bb, ko, kmask + 2 * k0, C, ldc, add, nr,
+                                            last ? bias : NULL, last ? res : NULL, last && relu)
+                              : 0;
+        for (int64_t i0 = i_tall; i0 < M; i0 += MR) {
             int64_t mr = M - i0 < MR ? M - i0 : MR;
             const float *bi = last && bias ? bias + i0 : NULL;
             const float *ri = last && res ? res + i0 * ldc : NULL;

@@ -151,6 +151,71 @@ xb_sgemm_avx512_tile_masked(int64_t kc, const float *a, const float *b, const in
     finish(acc, c, ldc, add, mr, nr, bias, res, relu);
 }
 
+/* Tall tiles for the masked rows: 16 or 24 rows by one 16-column half.
+ * The 8 x 32 tile above makes, per k, two B loads for 16 FMAs, and on
+ * this Intel CPU each masked load costs about an FMA slot (see
+ * load_half).  A 16 x 16 tile makes one B load per 16 FMAs and a 24 x 16
+ * one per 24, so a cut half costs half or a third as much per FMA; the A
+ * values, each used once, fold into the FMAs as {1to16} broadcasts, so
+ * there are fewer uops per FMA even where no lane is cut.  Measured with
+ * tools/bench_tile_masked.c (hot rows, session 13): M = 16, 16-wide masks
+ * 67 -> 74 GMAC/s, all lanes set 77 -> 82; ResNet-20 float +5-8% and
+ * VGG-small +9% (bench_float and `xbar run` alternations,
+ * docs/PERFORMANCE.md, session 13).  Row i's A values are row i % 8 of
+ * the packed 8-row panel i / 8 (`ap` floats apart), so the packing is the
+ * 8 x 32 tile's.  Same sums in the same order as that tile, so the same
+ * bits. */
+#define T16(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15)
+#define T24(X) T16(X) X(16) X(17) X(18) X(19) X(20) X(21) X(22) X(23)
+#define DECL(i) __m512 c##i = _mm512_setzero_ps();
+#define FMA(i) c##i = _mm512_fmadd_ps(_mm512_set1_ps(((i) < 8 ? a0 : (i) < 16 ? a1 : a2)[(i) % 8]), bk, c##i);
+#define OUT(i) acc[i] = c##i;
+
+/* The k loops of the tall tiles: a named accumulator per row (an array
+ * spilled to the stack on every k, as in accumulate_masked), and a
+ * pointer per A panel: with a[p * ap + i] GCC addressed the broadcasts
+ * as base + index, and Intel cores split a memory-operand FMA with an
+ * indexed address into two uops (measured slower than the 8 x 32 tile). */
+/* Unrolled by two, like accumulate_masked (+1.7% on ResNet-20, bench_float,
+ * 11 alternations, 9 faster). */
+#define TALL_LOOP(ROWS)                                                                 \
+    TGT void accumulate_tall##ROWS(int64_t kc, const float *restrict a, int64_t ap,     \
+                                   const float *restrict b, const int64_t *restrict boff, \
+                                   const uint16_t *restrict kmask, __m512 *acc) {       \
+        T##ROWS(DECL)                                                                   \
+        const float *a0 = a, *a1 = a + ap, *a2 = a + 2 * ap;                            \
+        _Pragma("GCC unroll 2")                                                         \
+        for (int64_t k = 0; k < kc; k++, a0 += MR, a1 += MR, a2 += MR) {                \
+            __m512 bk = load_half(b + boff[k], kmask[2 * k]);                           \
+            T##ROWS(FMA)                                                                \
+        }                                                                               \
+        T##ROWS(OUT)                                                                    \
+    }
+TALL_LOOP(16)
+TALL_LOOP(24)
+#undef TALL_LOOP
+#undef OUT
+#undef FMA
+#undef DECL
+#undef T24
+#undef T16
+
+__attribute__((target("avx512f"))) void
+xb_sgemm_avx512_tile_masked_tall(int64_t rows, int64_t kc, const float *a, const float *b,
+                                 const int64_t *boff, const uint16_t *kmask, float *c,
+                                 int64_t ldc, bool add, int64_t mr, int64_t nr,
+                                 const float *bias, const float *res, bool relu) {
+    __m512 acc[24];
+    if (rows == 24)
+        accumulate_tall24(kc, a, MR * kc, b, boff, kmask, acc);
+    else
+        accumulate_tall16(kc, a, MR * kc, b, boff, kmask, acc);
+    __mmask16 m = nr >= 16 ? 0xFFFF : (__mmask16)((1u << nr) - 1);
+    for (int64_t i = 0; i < mr; i++)
+        store(c + i * ldc, m, acc[i], add, bias ? bias + i : NULL, res ? res + i * ldc : NULL,
+              relu);
+}
+
 #else
 /* ISO C forbids an empty translation unit. */
 typedef int xb_sgemm_avx512_unused;

@@ -30,6 +30,16 @@ void xb_sgemm_avx512_tile_masked(int64_t kc, const float *a, const float *b, con
                                  const uint16_t *kmask, float *c, int64_t ldc, bool add,
                                  int64_t mr, int64_t nr, const float *bias, const float *res,
                                  bool relu);
+/* The masked tile for one 16-column half and `rows` (16 or 24) rows:
+ * acc(i, j) for i < rows, j < 16 as in xb_sgemm_avx512_tile_masked with
+ * B(k, j) = bit j of kmask[2k] ? b[boff[k] + j] : +0.0 (pass b + 16 and
+ * kmask + 1 for the second half), A read from rows/8 consecutive packed
+ * 8-row panels of kc x 8 floats (rows past M must be packed, as zeros);
+ * C(i, j) stored as there for i < mr <= rows, j < nr <= 16. */
+void xb_sgemm_avx512_tile_masked_tall(int64_t rows, int64_t kc, const float *a, const float *b,
+                                      const int64_t *boff, const uint16_t *kmask, float *c,
+                                      int64_t ldc, bool add, int64_t mr, int64_t nr,
+                                      const float *bias, const float *res, bool relu);
 #endif
 
 #endif

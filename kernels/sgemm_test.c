@@ -126,13 +126,13 @@ Test(sgemm, conv_like_and_blocked_shapes) {
  * xb_sgemm_set_avx512(allow) selects; returns C (caller frees). */
 static float *rows_ep_case(bool allow, int64_t M, int64_t N, int64_t K, const float *Ap,
                            const float *Bp, const int64_t *koff, const float *C0,
-                           const xb_sgemm_epilogue *ep, bool acc) {
+                           const xb_sgemm_epilogue *ep, bool acc, int64_t gap) {
     bool old = xb_sgemm_set_avx512(allow);
     float *C = malloc(sizeof(float) * (size_t)(M * N + 1));
     memcpy(C, C0, sizeof(float) * (size_t)(M * N));
     for (int64_t j0 = 0; j0 < N; j0 += XB_SGEMM_NR) {
         int64_t nr = N - j0 < XB_SGEMM_NR ? N - j0 : XB_SGEMM_NR;
-        xb_sgemm_rows_ep(M, K, Ap, Bp + j0, koff, 0, C + j0, N, nr, acc, ep);
+        xb_sgemm_rows_ep(M, K, Ap, Bp + j0, koff, gap, C + j0, N, nr, acc, ep);
     }
     xb_sgemm_set_avx512(old);
     return C;
@@ -141,17 +141,20 @@ static float *rows_ep_case(bool allow, int64_t M, int64_t N, int64_t K, const fl
 /* The hand-written AVX-512 tile (when this CPU runs it) and the portable
  * tile give the same bits, with and without the epilogue; and the fused
  * epilogue equals a bias pass and a Relu pass (kernels/relu.c's rule) over
- * the plain product.  Shapes cover ragged M and N, several K blocks, and
- * inputs that produce exact zeros and negative zeros. */
+ * the plain product.  Shapes cover ragged M and N, several K blocks, the
+ * second half of each row read 0-2 floats further (gap, as SHIFT's
+ * half-row panels do), and inputs that produce exact zeros and negative
+ * zeros. */
 Test(sgemm, avx512_tile_and_epilogue_match_portable) {
     rng_state = 11;
     if (!xb_sgemm_avx512_active())
         cr_log_warn("this CPU has no AVX-512F: both runs use the portable tile");
-    int64_t shapes[][3] = {{16, 100, 144}, {13, 47, 288}, {8, 16, 9}, {5, 33, 600}, {64, 64, 25}};
-    for (int s = 0; s < 5; s++) {
-        int64_t M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];
+    int64_t shapes[][3] = {{16, 100, 144}, {13, 47, 288}, {8, 16, 9},
+                           {5, 33, 600},   {64, 64, 25},  {40, 20, 30}};
+    for (int s = 0; s < 6; s++) {
+        int64_t M = shapes[s][0], N = shapes[s][1], K = shapes[s][2], gap = s % 3;
         float *A = malloc(sizeof(float) * (size_t)(M * K + 1));
-        float *B = calloc((size_t)(K * N + XB_SGEMM_NR), sizeof(float));
+        float *B = calloc((size_t)(K * N + XB_SGEMM_NR + 2), sizeof(float));
         float *C0 = malloc(sizeof(float) * (size_t)(M * N + 1));
         float *bias = malloc(sizeof(float) * (size_t)M);
         for (int64_t i = 0; i < M * K; i++) A[i] = frand();
@@ -167,8 +170,8 @@ Test(sgemm, avx512_tile_and_epilogue_match_portable) {
         for (int e = 0; e < 4; e++) {
             bool acc = e & 1;
             xb_sgemm_epilogue ep = {.bias = (e & 2) ? bias : NULL, .relu = true};
-            float *Cp = rows_ep_case(false, M, N, K, Ap, B, koff, C0, &ep, acc);
-            float *Cv = rows_ep_case(true, M, N, K, Ap, B, koff, C0, &ep, acc);
+            float *Cp = rows_ep_case(false, M, N, K, Ap, B, koff, C0, &ep, acc, gap);
+            float *Cv = rows_ep_case(true, M, N, K, Ap, B, koff, C0, &ep, acc, gap);
 #if defined(__FMA__) || !XB_SGEMM_AVX512_TILE
             cr_assert(memcmp(Cp, Cv, sizeof(float) * (size_t)(M * N)) == 0,
                       "AVX-512 tile differs from portable: M=%ld N=%ld K=%ld e=%d", (long)M,
@@ -183,7 +186,7 @@ Test(sgemm, avx512_tile_and_epilogue_match_portable) {
                           "AVX-512 vs portable at %ld: %g vs %g (K=%ld)", (long)i, Cp[i], Cv[i],
                           (long)K);
 #endif
-            float *Cu = rows_ep_case(true, M, N, K, Ap, B, koff, C0, NULL, acc);
+            float *Cu = rows_ep_case(true, M, N, K, Ap, B, koff, C0, NULL, acc, gap);
             for (int64_t i = 0; i < M; i++)
                 for (int64_t j = 0; j < N; j++) {
                     float v = Cu[i * N + j];
@@ -210,11 +213,17 @@ Test(sgemm, masked_rows_equal_zero_filled_panels) {
     const int64_t L = 200;
     float *X = malloc(sizeof(float) * (size_t)L);
     for (int64_t i = 0; i < L; i++) X[i] = frand();
-    int64_t shapes[][3] = {{16, 32, 144}, {13, 29, 300}, {8, 16, 9}, {5, 7, 40}};
+    /* M covers the AVX-512 tall tiles' row groups (masked_tall in
+     * sgemm.c): 16, 13 -> one 16-row group (part of it stored), 64 ->
+     * 24 + 24 + 16, 40 -> 24 + 16, 21 -> one 24-row group, 27 -> 16 + 16;
+     * and 8 and 5 the 8 x 32 tile.  nr 20 and 17 cut the second half. */
+    int64_t shapes[][3] = {{16, 32, 144}, {13, 29, 300}, {8, 16, 9},   {5, 7, 40},
+                           {64, 32, 40},  {40, 20, 30},  {21, 32, 12}, {27, 17, 260}};
+    const int nshapes = (int)(sizeof shapes / sizeof shapes[0]);
     /* Rows of each kind the AVX-512 tile loads differently: both halves
      * whole (plain loads), one half whole, neither (masked loads). */
     int64_t kinds[3] = {0, 0, 0};
-    for (int s = 0; s < 4; s++) {
+    for (int s = 0; s < nshapes; s++) {
         int64_t M = shapes[s][0], nr = shapes[s][1], K = shapes[s][2];
         float *A = malloc(sizeof(float) * (size_t)(M * K));
         for (int64_t i = 0; i < M * K; i++) A[i] = frand();
