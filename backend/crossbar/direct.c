@@ -1,7 +1,6 @@
 /* Direct conversions fused with the popcount sums (direct.h). */
 #include "backend/crossbar/direct.h"
 
-#include <string.h>
 
 #include "backend/crossbar/dnoise.h"
 
