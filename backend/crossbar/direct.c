@@ -1,7 +1,6 @@
 /* Direct conversions fused with the popcount sums (direct.h). */
 #include "backend/crossbar/direct.h"
 
-
 #include "backend/crossbar/dnoise.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
