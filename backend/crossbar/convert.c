@@ -669,7 +669,7 @@ static void run_full(const xb_crossbar_layer *l, int64_t g, const uint8_t *x, in
      * (add_simple's direct path does the rest).  Lossless and LSB-1 layers
      * never take the full path outside profile images (program.c). */
     f.dfused = f.fused && l->levbits && !(profile && st) && !c->signed_pair && !l->flipped &&
-               !c->input_control && xb_direct_fused_ok(l->lev_planes, l->lev_words, f.J);
+               !c->input_control && xb_direct_fused_ok(f.J);
     f.dn = int_noise_ok(&f);
     f.ikey = xb_hash4(c->seed, layer_key(c, TAG_READ_INT), (uint64_t)image, (uint64_t)c->layer_id);
     if (f.dn && profile && st) xb_dnoise_stat_begin(&f.dstat, st, s->hsub, s->hsub_bytes);

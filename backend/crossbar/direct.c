@@ -1,8 +1,6 @@
 /* Direct conversions fused with the popcount sums (direct.h). */
 #include "backend/crossbar/direct.h"
 
-#include "backend/crossbar/dnoise.h"
-
 #if defined(__x86_64__) && defined(__GNUC__)
 #include "backend/crossbar/bitsums_simd.h"
 
@@ -87,23 +85,16 @@ XB_BITS_TARGET static int64_t fused(const xb_direct_adc *a, const xb_direct_bloc
     return fused_t(a, b, accd, 0, 0);
 }
 
-/* The CPU is asked once, before any thread starts (as dnoise.c does). */
-static int fused_cpu = -1;
-__attribute__((constructor)) static void direct_dispatch_init(void) {
-    fused_cpu = xb_dnoise_fused_usable();
-}
 #endif
 
 static bool fused_off; /* xb_direct_set_fused(false): tests compare both paths */
 void xb_direct_set_fused(bool on) { fused_off = !on; }
 
-bool xb_direct_fused_ok(int planes, int64_t W, int J) {
+bool xb_direct_fused_ok(int J) {
 #if defined(__x86_64__) && defined(__GNUC__)
-    bool cpu = fused_cpu >= 0 ? fused_cpu : xb_dnoise_fused_usable();
-    return !fused_off && cpu && J >= 1 && J <= 64 && W >= 1 && W <= 2 && planes >= 1 &&
-           planes <= 8;
+    return !fused_off && J >= 1 && J <= 64;
 #else
-    (void)planes, (void)W, (void)J;
+    (void)J;
     return false;
 #endif
 }

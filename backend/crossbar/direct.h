@@ -39,9 +39,11 @@ typedef struct {
     const double *pow2;
 } xb_direct_block;
 
-/* Whether the fused kernel serves this shape on this CPU (AVX-512 with
- * VPOPCNTDQ, one or two mask words, J <= 64) and is not switched off. */
-bool xb_direct_fused_ok(int planes, int64_t W, int J);
+/* Whether the fused kernel serves a layer whose level planes exist
+ * (l->levbits: bitsums.c builds them only when the CPU has AVX-512 with
+ * VPOPCNTDQ, for one or two mask words and at most 8 planes) with J
+ * digits (at most 64), and is not switched off. */
+bool xb_direct_fused_ok(int J);
 /* Tests: false makes xb_direct_fused_ok refuse, so convert.c takes the
  * sums-then-conversions path (set before a run, never during one). */
 void xb_direct_set_fused(bool on);
