@@ -69,21 +69,6 @@ size_t xb_crossbar_scratch_bytes(const xb_crossbar_layer *l, int64_t P) {
     return carve(l, P, NULL, NULL) + 64;
 }
 
-/* clamp_rint (internal.h) where every value is an integer (the integer
- * read noise: accd holds exact integer sums, offw is an integer): then the
- * rounding is the conversion itself and no NaN can occur, so the clamp in
- * double and a truncating conversion give the same int32, in fewer
- * operations. */
-static void clamp_integral(const double *restrict a, double offw, const int64_t *restrict xsum,
-                           int64_t pt, int32_t *restrict out) {
-    for (int64_t q = 0; q < pt; q++) {
-        double v = a[q] - offw * (double)xsum[q];
-        v = v > 2147483647.0 ? 2147483647.0 : v;
-        v = v < -2147483648.0 ? -2147483648.0 : v;
-        out[q] = (int32_t)v;
-    }
-}
-
 /* Digits of row block [k0, k0+kb) for positions [p0, p0+pt), packed for
  * igemm: column j*pt + q holds digit j of x[k][p0+q]. */
 static void pack_digits(const xb_crossbar_config *c, const uint8_t *x, int64_t P, int64_t k0,
@@ -610,15 +595,7 @@ static void full_chunk(full_run *f, int32_t *acc) {
     }
     if (f->sacc_on) xb_stat_acc_end(&f->sacc, f->st);
     f->sacc_on = false;
-    for (int64_t n = 0; n < N; n++) {
-        double offw = l->center       ? -(double)l->center[f->g * N + n]
-                      : c->differential ? 0.0
-                                        : ldexp(1.0, c->weight_bits - 1);
-        if (f->dn)
-            clamp_integral(s->accd + n * pt, offw, s->xsum, pt, acc + n * P + f->p0);
-        else
-            clamp_rint(s->accd + n * pt, offw, s->xsum, pt, acc + n * P + f->p0);
-    }
+    xb_full_outputs(l, f->g, s->accd, s->xsum, pt, P, f->p0, acc);
 }
 
 /* Integer read noise applies where it is exact in distribution: the

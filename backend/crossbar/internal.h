@@ -21,19 +21,32 @@ static inline uint64_t layer_key(const xb_crossbar_config *c, int tag) {
     return ((uint64_t)(uint32_t)c->layer_id << 8) | (uint64_t)tag;
 }
 
-/* out[q] = a[q] - offw x xsum[q] rounded to nearest and clamped to int32
- * (the full paths' outputs), in a loop that vectorises: inside the int32
- * range llrint (the rounding mode never changes) and nearbyint give the
- * same integer, which the conversion keeps; a NaN, which llrint turns into
- * LLONG_MIN and its int32 into 0, is 0 here too.  (A clamp and llrint per
- * value was a libm call per output: 1% of a calibrated-ADC run in
- * llrint alone, perf, session 13.) */
-static inline void clamp_rint(const double *restrict a, double offw, const int64_t *restrict xsum,
-                       int64_t pt, int32_t *restrict out) {
-    for (int64_t q = 0; q < pt; q++) {
-        double v = a[q] - offw * (double)xsum[q];
-        double r = v > 2147483647.0 ? 2147483647.0 : v < -2147483648.0 ? -2147483648.0 : nearbyint(v);
-        out[q] = v != v ? 0 : (int32_t)r;
+/* The full paths' outputs of one chunk [p0, p0 + pt) of group g: acc[n P +
+ * p0 + q] = accd[n pt + q] minus the digital term (offset encoding's bias
+ * 2^(wb-1) or the center c_n, times the inputs' sum xsum[q]), rounded to
+ * nearest and clamped to int32, in a loop that vectorises: inside the
+ * int32 range llrint (the rounding mode never changes) and nearbyint give
+ * the same integer, which the conversion keeps; a NaN, which llrint turns
+ * into LLONG_MIN and its int32 into 0, is 0 here too.  (A clamp and llrint
+ * per value was a libm call per output: 1% of a calibrated-ADC run in
+ * llrint alone, perf, session 13.)  convert.c and speculate.c share it. */
+static inline void xb_full_outputs(const xb_crossbar_layer *l, int64_t g,
+                                   const double *restrict accd, const int64_t *restrict xsum,
+                                   int64_t pt, int64_t P, int64_t p0, int32_t *restrict acc) {
+    const xb_crossbar_config *c = &l->cfg;
+    for (int64_t n = 0; n < c->N; n++) {
+        double offw = l->center       ? -(double)l->center[g * c->N + n]
+                      : c->differential ? 0.0
+                                        : ldexp(1.0, c->weight_bits - 1);
+        const double *a = accd + n * pt;
+        int32_t *out = acc + n * P + p0;
+        for (int64_t q = 0; q < pt; q++) {
+            double v = a[q] - offw * (double)xsum[q];
+            double r = v > 2147483647.0    ? 2147483647.0
+                       : v < -2147483648.0 ? -2147483648.0
+                                           : nearbyint(v);
+            out[q] = v != v ? 0 : (int32_t)r;
+        }
     }
 }
 

@@ -230,12 +230,7 @@ static void spec_chunk_run(spec_run *f, const pass_t *ps, const pass_t *pr, int3
         recover_block(f, pr);
         accumulate(f);
     }
-    for (int64_t n = 0; n < N; n++) {
-        double offw = l->center       ? -(double)l->center[f->g * N + n]
-                      : c->differential ? 0.0
-                                        : ldexp(1.0, c->weight_bits - 1);
-        clamp_rint(f->s.accd + n * pt, offw, f->s.xsum, pt, acc + n * f->P + f->p0);
-    }
+    xb_full_outputs(l, f->g, f->s.accd, f->s.xsum, pt, f->P, f->p0, acc);
 }
 
 void xb_spec_run(const xb_crossbar_layer *l, int64_t g, const uint8_t *x, int64_t P,
