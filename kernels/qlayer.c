@@ -33,16 +33,13 @@ bool xb_qlayer_input_quant(const xb_graph *g, float *scale, int32_t *zp, int32_t
     if (g->n_inputs < 1) return false;
     const int t = g->inputs[0];
     if (g->tensors[t].dtype != XB_F32 || xb_graph_consumers(g, t) != 1) return false;
+    /* t has one use (xb_graph_consumers counts uses): the node whose x it is,
+     * which must quantize it, or else a use this cannot serve */
     for (int i = 0; i < g->n_nodes; i++) {
         const xb_node *n = &g->nodes[i];
-        bool reads = false;
-        for (int j = 0; j < n->n_in; j++) reads |= n->in[j] == t;
-        if (!reads) continue;
-        /* the one reader: it must take t as its x and quantize it */
+        if (n->n_in < 1 || n->in[0] != t) continue;
         const xb_qlayer_priv *pr = n->params;
-        if (!is_qlayer_op(n->op) || !pr || n->in[0] != t || pr->x_codes) return false;
-        for (int j = 1; j < n->n_in; j++)
-            if (n->in[j] == t) return false;
+        if (!is_qlayer_op(n->op) || !pr || pr->x_codes) return false;
         *scale = pr->q.x_scale, *zp = pr->q.x_zp, *hi = (1 << pr->q.x_bits) - 1;
         return true;
     }

@@ -120,14 +120,12 @@ xb_status xb_op_xbar_qgemm_run(const xb_graph *g, const xb_node *n, xb_exec *e, 
     int32_t *acc = (int32_t *)(s + pr->off_acc);
     uint8_t *own = s + pr->off_codes, *col = s + pr->off_col, *xp = s + pr->off_xp;
     const int64_t K = q->K, N = q->N, M = q->P;
-    const uint8_t *codes = own;
-    if (pr->x_codes)
-        codes = e->buf[n->in[0]];
-    else if (xb_ql_given_codes(g, n, e))
-        codes = xb_ql_given_codes(g, n, e);
-    else
+    const uint8_t *codes = pr->x_codes ? e->buf[n->in[0]] : xb_ql_given_codes(g, n, e);
+    if (!codes) {
         xb_quantize_u8(XB_IN_F32(e, n, 0), M * K, q->x_scale, q->x_zp, (1 << q->x_bits) - 1,
                        own);
+        codes = own;
+    }
     bool engine = e->engine && e->engine->qmatmul;
     if (engine && e->engine->exact)
         engine = !e->engine->exact(e->engine->self, e, q->layer_index, 0, K, N, M);
