@@ -317,10 +317,6 @@ Test(maxpool, two_by_two_stride_two_variants) {
                 }
 }
 
-/* u8 codes (what quantized layers pass on, frontend/chain_qcodes.c): the
- * 2x2/2 pool with every window inside takes 16-byte vectors in chunks of
- * 8 or 4 outputs, the last overlapping; any width, odd sizes (the last
- * row or column dropped), batch and channels, against a naive max. */
 /* The u8 2x2/2 pool of n x c planes h x w (top pad `pad`) against a naive
  * max; returns whether the node took the 64-byte VBMI path. */
 static bool check_u8_pool2(int64_t n, int64_t c, int64_t h, int64_t w, int pad) {
@@ -353,6 +349,11 @@ static bool check_u8_pool2(int64_t n, int64_t c, int64_t h, int64_t w, int pad) 
     return vbmi;
 }
 
+/* u8 codes (what quantized layers pass on, frontend/chain_qcodes.c): the
+ * 2x2/2 pool with every window inside takes 16-byte vectors in chunks of
+ * 8 or 4 outputs, the last overlapping (or, with AVX-512 VBMI and inputs
+ * exactly twice the output, 64-byte vectors); any width, odd sizes (the
+ * last row or column dropped), batch and channels, against a naive max. */
 Test(maxpool, u8_two_by_two_against_naive) {
     rs = 5;
     for (int64_t h = 2; h <= 11; h += 3)

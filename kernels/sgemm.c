@@ -481,8 +481,9 @@ void xb_sgemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, const f
  * 16 + 16), the last group's rows past M computed on the packing's zero
  * rows and not stored; each group's two column halves one after the
  * other, so its A rows and each C and residual row are fetched once, as
- * with the 8 x 32 tile (halves outermost measured 1-4% slower per conv,
- * bench_float PER_NODE minima, a noisy comparison).  Returns the rows
+ * with the 8 x 32 tile (against halves outermost, the 32-wide convs took
+ * 0.95-1.01 and 0.84-0.94 of its time in two noisy bench_float PER_NODE
+ * comparisons, docs/PERFORMANCE.md, session 13).  Returns the rows
  * done: M, or 0 when M <= 8 (the 8 x 32 tile serves those). */
 static int64_t masked_tall(int64_t M, int64_t kc, const float *Ablk, const float *b,
                            const int64_t *koff, const uint16_t *kmask, float *C, int64_t ldc,

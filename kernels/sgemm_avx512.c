@@ -158,8 +158,8 @@ xb_sgemm_avx512_tile_masked(int64_t kc, const float *a, const float *b, const in
  * one per 24, so a cut half costs half or a third as much per FMA; the A
  * values, each used once, fold into the FMAs as {1to16} broadcasts, so
  * there are fewer uops per FMA even where no lane is cut.  Measured with
- * tools/bench_tile_masked.c (hot rows, session 13): M = 16, 16-wide masks
- * 67 -> 74 GMAC/s, all lanes set 77 -> 82; ResNet-20 float +5-8% and
+ * tools/bench_tile_masked.c (hot rows, M = 16, K = 144, session 13):
+ * 16-wide masks 68.0 -> 74.1 GMAC/s, all lanes set 76.1 -> 82.0; ResNet-20 float +5-8% and
  * VGG-small +9% (bench_float and `xbar run` alternations,
  * docs/PERFORMANCE.md, session 13).  Row i's A values are row i % 8 of
  * the packed 8-row panel i / 8 (`ap` floats apart), so the packing is the
