@@ -1990,6 +1990,45 @@ Test(crossbar, int_read_noise_only_where_exact) {
     xb_crossbar_layer_free(l);
 }
 
+/* A random layer with 1-bit digits for the fused-kernel tests (dnoise.c,
+ * direct.c): weight, input and cell bits, encoding (no signed pairs unless
+ * pairs), 1-2 groups, 64- or 128-row crossbars, K, N and P >= pmin, and a
+ * random code width; the caller sets the ADC and noise before
+ * fused_case_layer builds it on random sparse inputs (ReLU layers: runs of
+ * 16 positions with no active row). */
+typedef struct {
+    xb_crossbar_config c;
+    int64_t P;
+    int wb, xb, adc_bits;
+} fused_case;
+
+static fused_case random_fused_case(int64_t pmin, bool pairs) {
+    fused_case f;
+    f.wb = 2 + (int)(rnd() % 7), f.xb = 1 + (int)(rnd() % 8);
+    int cell = 1 + (int)(rnd() % 3), diff = (int)(rnd() % 4);
+    f.adc_bits = 3 + (int)(rnd() % 6);
+    if (!pairs && diff == 1) diff = 0;
+    int64_t K = 1 + rnd() % 300, N = 1 + rnd() % 9;
+    f.P = pmin + rnd() % 700;
+    f.c = base_cfg(K, N, 1 + (int)(rnd() % 2), (rnd() & 1) ? 128 : 64, f.wb, f.xb, 1, cell, diff);
+    return f;
+}
+
+static xb_crossbar_layer *fused_case_layer(const fused_case *f, int8_t **w, uint8_t **x) {
+    const xb_crossbar_config *c = &f->c;
+    int64_t nw = c->groups * c->N * c->K, nx = c->groups * c->K * f->P;
+    *w = malloc((size_t)nw);
+    *x = malloc((size_t)nx);
+    fill(*w, *x, nw, nx, f->wb, f->xb);
+    int zshare = (int)(rnd() % 4);
+    for (int64_t i = 0; i < nx; i++)
+        if ((int)(rnd() % 4) < zshare) (*x)[i] = 0;
+    xb_ctx ctx = {0};
+    xb_crossbar_layer *l = xb_crossbar_layer_new(c, *w, &ctx);
+    cr_assert_not_null(l, "%s", ctx.msg);
+    return l;
+}
+
 /* The fused block of the integer read noise (dnoise.h, xb_dnoise_block:
  * popcount sums and conversions in one pass) against the sums-then-columns
  * path it replaces: the same outputs and saturation counts, bit for bit,
@@ -2005,28 +2044,19 @@ Test(crossbar, int_read_noise_fused_matches_unfused) {
     int fused_layers = 0;
     int64_t fused_blocks = 0;
     for (int it = 0; it < 40; it++) {
-        int wb = 2 + (int)(rnd() % 7), xb = 1 + (int)(rnd() % 8), cell = 1 + (int)(rnd() % 3);
-        int diff = (int)(rnd() % 4), adc_bits = 3 + (int)(rnd() % 6);
-        int64_t K = 1 + rnd() % 300, N = 1 + rnd() % 9, P = 1 + rnd() % 700;
-        xb_crossbar_config c = base_cfg(K, N, 1 + (int)(rnd() % 2), (rnd() & 1) ? 128 : 64, wb, xb,
-                                        1, cell, diff);
-        c.read_sigma = sig[it % 5];
+        fused_case f = random_fused_case(1, true);
+        xb_crossbar_config *c = &f.c;
+        c->read_sigma = sig[it % 5];
         if (it % 4) {
-            c.lossless = false;
-            c.code_lo = 0, c.code_hi = (1 << adc_bits) - 1;
+            c->lossless = false;
+            c->code_lo = 0, c->code_hi = (1 << f.adc_bits) - 1;
         } else {
-            c.code_lo = -(1 << 30), c.code_hi = 1 << 30;
+            c->code_lo = -(1 << 30), c->code_hi = 1 << 30;
         }
-        int8_t *w = malloc((size_t)(c.groups * N * K));
-        uint8_t *x = malloc((size_t)(c.groups * K * P));
-        fill(w, x, c.groups * N * K, c.groups * K * P, wb, xb);
-        /* sparse inputs (ReLU layers): runs of 16 positions with no active row */
-        int zshare = (int)(rnd() % 4);
-        for (int64_t i = 0; i < c.groups * K * P; i++)
-            if ((int)(rnd() % 4) < zshare) x[i] = 0;
-        xb_ctx ctx = {0};
-        xb_crossbar_layer *l = xb_crossbar_layer_new(&c, w, &ctx);
-        cr_assert_not_null(l, "%s", ctx.msg);
+        int8_t *w;
+        uint8_t *x;
+        xb_crossbar_layer *l = fused_case_layer(&f, &w, &x);
+        int64_t P = f.P;
         cr_assert(xb_crossbar_int_noise(l), "it %d: the integer read noise does not apply", it);
         fused_layers += l->levbits != NULL;
         fused_blocks += fused_matches_unfused(xb_dnoise_set_fused, l, x, P, 10 * it, 3, true, it);
@@ -2043,33 +2073,24 @@ Test(crossbar, int_read_noise_fused_matches_unfused) {
 
 /* A rounding ADC's conversions fused with the popcount sums (direct.c)
  * against the sums-then-conversions path (convert.c's add_simple): the same
- * int32 outputs and clamp counts (fused_matches_unfused) for random shapes, LSBs and code ranges,
- * 1-bit digits (the popcount planes), short last blocks and partial runs,
- * ISAAC's flip (which stays unfused) and the center encoding. */
+ * int32 outputs and clamp counts (fused_matches_unfused) for random shapes,
+ * LSBs and code ranges, 1-bit digits (the popcount planes), short last
+ * blocks and partial runs, ISAAC's flip (which stays unfused) and the
+ * center encoding. */
 Test(crossbar, direct_fused_matches_unfused) {
     rng_state = 4242;
     static const double lsbs[] = {1.5, 2.0, 2.75, 3.3, 7.0};
     int64_t ran = 0;
     int popcount_layers = 0;
     for (int it = 0; it < 40; it++) {
-        int wb = 2 + (int)(rnd() % 7), xb = 1 + (int)(rnd() % 8), cell = 1 + (int)(rnd() % 3);
-        int diff = (int)(rnd() % 4), adc_bits = 3 + (int)(rnd() % 6);
-        if (diff == 1) diff = 0; /* signed pairs stay unfused: covered by diff 3 */
-        int64_t K = 1 + rnd() % 300, N = 1 + rnd() % 9, P = 8 + rnd() % 700;
-        xb_crossbar_config c = base_cfg(K, N, 1 + (int)(rnd() % 2), (rnd() & 1) ? 128 : 64, wb, xb,
-                                        1, cell, diff);
-        c.lossless = false;
-        c.lsb = lsbs[it % 5];
-        c.code_lo = 0, c.code_hi = (1 << adc_bits) - 1;
-        int8_t *w = malloc((size_t)(c.groups * N * K));
-        uint8_t *x = malloc((size_t)(c.groups * K * P));
-        fill(w, x, c.groups * N * K, c.groups * K * P, wb, xb);
-        int zshare = (int)(rnd() % 4); /* sparse inputs: runs with no active row */
-        for (int64_t i = 0; i < c.groups * K * P; i++)
-            if ((int)(rnd() % 4) < zshare) x[i] = 0;
-        xb_ctx ctx = {0};
-        xb_crossbar_layer *l = xb_crossbar_layer_new(&c, w, &ctx);
-        cr_assert_not_null(l, "%s", ctx.msg);
+        fused_case f = random_fused_case(8, false); /* signed pairs stay unfused */
+        f.c.lossless = false;
+        f.c.lsb = lsbs[it % 5];
+        f.c.code_lo = 0, f.c.code_hi = (1 << f.adc_bits) - 1;
+        int8_t *w;
+        uint8_t *x;
+        xb_crossbar_layer *l = fused_case_layer(&f, &w, &x);
+        int64_t P = f.P;
         cr_assert_eq(l->path, XB_XPATH_FULL);
         popcount_layers += l->levbits != NULL;
         ran += fused_matches_unfused(xb_direct_set_fused, l, x, P, 0, 1, false, it);
