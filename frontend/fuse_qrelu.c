@@ -1,4 +1,5 @@
-/* Fold a Relu into the quantized matrix layer that feeds it.
+/* Fold a Relu, or a residual Add and its Relu, into the quantized matrix
+ * layer that feeds it.
  *
  * XbarQConv / XbarQGemm -> Relu, where the Relu is the layer output's only
  * reader and that output is not a graph output, becomes one layer with the
@@ -9,8 +10,20 @@
  * activation per fused pair (5 % of ResNet-20's int8 time before, perf,
  * docs/PERFORMANCE.md).
  *
- * Runs on an unprepared graph (nodes matched by op type and domain) and
- * leaves it unprepared, like the other passes (frontend/passes.c). */
+ * XbarQConv -> Add(y, r) [-> Relu], where the Add is y's only reader and r
+ * a float tensor of y's shape computed before the layer (ResNet's identity
+ * shortcut), becomes the layer with r as its input 4 (kernels/qlayer.h)
+ * and, with the Relu, relu = 1: the epilogue adds r and applies the Relu
+ * as it stores y, the float expressions of the Add and Relu kernels, so
+ * the result is bit-identical.  What goes is the Add's and the Relu's pass
+ * over the activation (3.9% and 2.9% of ResNet-20's int8 time, perf,
+ * docs/PERFORMANCE.md).  The layer keeps its place in node order (r must
+ * already be computed there), so layer indices do not change.
+ *
+ * Both run on an unprepared graph (nodes matched by op type and domain)
+ * and leave it unprepared, like the other passes (frontend/passes.c); the
+ * residual pass reads the tensor shapes of the prepared graph it was
+ * cloned from. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +32,33 @@
 static bool is_qlayer(const xb_node *n) {
     return n->domain && !strcmp(n->domain, "xbar") &&
            (!strcmp(n->op_type, "XbarQConv") || !strcmp(n->op_type, "XbarQGemm"));
+}
+
+typedef struct {
+    int *reads, *producer; /* per tensor: readers, producing node (-1: none) */
+    bool *rm;              /* per node: fused away */
+} fuse_maps;
+
+static void maps_free(fuse_maps *m) {
+    free(m->reads);
+    free(m->producer);
+    free(m->rm);
+}
+
+static xb_status maps_build(const xb_graph *g, fuse_maps *m, xb_ctx *ctx) {
+    m->reads = xb_calloc(ctx, (size_t)g->n_tensors + 1, sizeof(int));
+    m->producer = xb_malloc(ctx, ((size_t)g->n_tensors + 1) * sizeof(int));
+    m->rm = xb_calloc(ctx, (size_t)g->n_nodes + 1, 1);
+    if (!m->reads || !m->producer || !m->rm) return ctx->status;
+    for (int t = 0; t < g->n_tensors; t++) m->producer[t] = -1;
+    for (int i = 0; i < g->n_nodes; i++) {
+        const xb_node *n = &g->nodes[i];
+        for (int j = 0; j < n->n_in; j++)
+            if (n->in[j] >= 0) m->reads[n->in[j]]++;
+        for (int j = 0; j < n->n_out; j++)
+            if (n->out[j] >= 0) m->producer[n->out[j]] = i;
+    }
+    return XB_OK;
 }
 
 static xb_status set_relu_attr(xb_node *n, xb_ctx *ctx) {
@@ -37,42 +77,101 @@ static xb_status set_relu_attr(xb_node *n, xb_ctx *ctx) {
 
 xb_status xb_pass_fuse_qrelu(xb_graph *g, int *count, xb_ctx *ctx) {
     if (count) *count = 0;
-    int *reads = xb_calloc(ctx, (size_t)g->n_tensors + 1, sizeof(int));
-    int *producer = xb_malloc(ctx, ((size_t)g->n_tensors + 1) * sizeof(int));
-    bool *rm = xb_calloc(ctx, (size_t)g->n_nodes + 1, 1);
-    xb_status st = ctx->status;
-    if (!reads || !producer || !rm) goto done;
-    st = XB_OK;
-    for (int t = 0; t < g->n_tensors; t++) producer[t] = -1;
-    for (int i = 0; i < g->n_nodes; i++) {
-        const xb_node *n = &g->nodes[i];
-        for (int j = 0; j < n->n_in; j++)
-            if (n->in[j] >= 0) reads[n->in[j]]++;
-        for (int j = 0; j < n->n_out; j++)
-            if (n->out[j] >= 0) producer[n->out[j]] = i;
-    }
+    fuse_maps m = {0};
+    xb_status st = maps_build(g, &m, ctx);
     int fused = 0;
     for (int i = 0; i < g->n_nodes && st == XB_OK; i++) {
         xb_node *r = &g->nodes[i];
         if (!xb_node_is_onnx(r, "Relu") || r->n_in != 1 || r->n_out != 1 || r->in[0] < 0 ||
             r->out[0] < 0)
             continue;
-        const int t = r->in[0], pi = producer[t];
-        if (pi < 0 || reads[t] != 1 || xb_pass_is_graph_output(g, t)) continue;
+        const int t = r->in[0], pi = m.producer[t];
+        if (pi < 0 || m.reads[t] != 1 || xb_pass_is_graph_output(g, t)) continue;
         xb_node *p = &g->nodes[pi];
         if (!is_qlayer(p) || p->n_out != 1 || xb_attr_find(p, "relu")) continue;
         st = set_relu_attr(p, ctx);
         if (st != XB_OK) break;
         p->out[0] = r->out[0];
-        producer[r->out[0]] = pi;
-        rm[i] = true;
+        m.producer[r->out[0]] = pi;
+        m.rm[i] = true;
         fused++;
     }
-    if (st == XB_OK && fused) xb_graph_remove_nodes(g, rm);
+    if (st == XB_OK && fused) xb_graph_remove_nodes(g, m.rm);
     if (count) *count = fused;
-done:
-    free(reads);
-    free(producer);
-    free(rm);
+    maps_free(&m);
+    return st;
+}
+
+/* The tensor t's only reader when it is a node of op `op` with one output
+ * (and t is no graph output), else -1. */
+static int only_reader_op(const xb_graph *g, const fuse_maps *m, int t, const char *op) {
+    if (t < 0 || m->reads[t] != 1 || xb_pass_is_graph_output(g, t)) return -1;
+    for (int i = 0; i < g->n_nodes; i++) {
+        const xb_node *n = &g->nodes[i];
+        for (int j = 0; j < n->n_in; j++)
+            if (n->in[j] == t)
+                return !m->rm[i] && xb_node_is_onnx(n, op) && n->n_out == 1 && n->out[0] >= 0
+                           ? i
+                           : -1;
+    }
+    return -1;
+}
+
+/* The residual r that Add node a adds to layer li's output y: the Add's
+ * other input, a float tensor of y's shape that no later node computes
+ * (a graph input, a constant, or a node before li), else -1. */
+static int residual_for(const xb_graph *g, const fuse_maps *m, int li, int a, int y) {
+    const xb_node *ad = &g->nodes[a];
+    if (ad->n_in != 2) return -1;
+    const int r = ad->in[0] == y ? ad->in[1] : ad->in[0];
+    if (r < 0 || r == y || (ad->in[0] != y && ad->in[1] != y)) return -1;
+    const xb_tensor *tr = &g->tensors[r], *ty = &g->tensors[y];
+    if (tr->dtype != XB_F32 || ty->dtype != XB_F32 || !xb_shape_eq(&tr->shape, &ty->shape) ||
+        ty->shape.rank != 4)
+        return -1;
+    return m->producer[r] < li ? r : -1;
+}
+
+/* Layer li (an XbarQConv without relu) takes residual r as input 4 and,
+ * with the Relu node ri (or -1), relu = 1; it writes what the last fused
+ * node wrote. */
+static xb_status take_residual(xb_graph *g, fuse_maps *m, int li, int a, int r, int ri,
+                               xb_ctx *ctx) {
+    xb_node *l = &g->nodes[li];
+    int *in = xb_malloc(ctx, 5 * sizeof(int));
+    if (!in) return ctx->status;
+    for (int j = 0; j < 4; j++) in[j] = j < l->n_in ? l->in[j] : -1;
+    in[4] = r;
+    free(l->in);
+    l->in = in, l->n_in = 5;
+    if (ri >= 0) XB_TRY(set_relu_attr(l, ctx));
+    const int last = ri >= 0 ? ri : a;
+    l->out[0] = g->nodes[last].out[0];
+    m->producer[l->out[0]] = li;
+    m->rm[a] = true;
+    if (ri >= 0) m->rm[ri] = true;
+    return XB_OK;
+}
+
+xb_status xb_pass_fuse_qresidual(xb_graph *g, int *count, xb_ctx *ctx) {
+    if (count) *count = 0;
+    fuse_maps m = {0};
+    xb_status st = maps_build(g, &m, ctx);
+    int fused = 0;
+    for (int i = 0; i < g->n_nodes && st == XB_OK; i++) {
+        xb_node *l = &g->nodes[i];
+        if (!is_qlayer(l) || strcmp(l->op_type, "XbarQConv") != 0 || l->n_out != 1 || l->out[0] < 0 || l->n_in > 4 ||
+            xb_attr_find(l, "relu"))
+            continue;
+        const int y = l->out[0], a = only_reader_op(g, &m, y, "Add");
+        const int r = a >= 0 ? residual_for(g, &m, i, a, y) : -1;
+        if (r < 0) continue;
+        const int ri = only_reader_op(g, &m, g->nodes[a].out[0], "Relu");
+        st = take_residual(g, &m, i, a, r, ri, ctx);
+        fused += st == XB_OK;
+    }
+    if (st == XB_OK && fused) xb_graph_remove_nodes(g, m.rm);
+    if (count) *count = fused;
+    maps_free(&m);
     return st;
 }

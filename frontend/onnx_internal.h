@@ -67,6 +67,11 @@ void xb_qdq_set_bits(xb_node *n, int x_bits, int w_bits);
 /* A Relu that only reads an XbarQConv / XbarQGemm output folded into that
  * layer (attribute relu = 1; frontend/fuse_qrelu.c). */
 xb_status xb_pass_fuse_qrelu(xb_graph *g, int *count, xb_ctx *ctx);
+/* An Add of an earlier same-shape float tensor that only reads an
+ * XbarQConv output (and that Add's only reader, a Relu) folded into that
+ * layer (input 4, relu = 1; frontend/fuse_qrelu.c).  Before
+ * xb_pass_fuse_qrelu, on a graph cloned from a prepared one. */
+xb_status xb_pass_fuse_qresidual(xb_graph *g, int *count, xb_ctx *ctx);
 /* A layer whose output reaches the next layer only through MaxPool /
  * Flatten / Reshape / Identity writes that layer's u8 codes (attributes
  * y_scale, y_zero_point, y_bits; frontend/chain_qcodes.c). */

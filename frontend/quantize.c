@@ -461,7 +461,8 @@ xb_status xb_quantize(const xb_graph *fg, const float *images, int n, const xb_q
     }
     /* After every layer is rewritten: fusing removes nodes, which would
      * move the node indices the layers refer to. */
-    if (st == XB_OK) st = xb_pass_fuse_qrelu(qg, NULL, ctx);
+    if (st == XB_OK && !o->no_fuse) st = xb_pass_fuse_qresidual(qg, NULL, ctx);
+    if (st == XB_OK && !o->no_fuse) st = xb_pass_fuse_qrelu(qg, NULL, ctx);
     if (st == XB_OK) st = xb_pass_chain_qcodes(qg, NULL, ctx);
     if (st == XB_OK) {
         const xb_tensor *in = &fg->tensors[fg->inputs[0]];

@@ -39,6 +39,10 @@ typedef struct {
      * mapping table), 2..8, or 0 for w_bits / x_bits.  Layers past
      * XB_QUANT_MAX_LAYERS use w_bits / x_bits. */
     signed char layer_w_bits[XB_QUANT_MAX_LAYERS], layer_x_bits[XB_QUANT_MAX_LAYERS];
+    /* Keep every Relu and residual Add a node of its own instead of folding
+     * them into the layers (frontend/fuse_qrelu.c): for tests, which check
+     * that the folded graph computes the same bits. */
+    bool no_fuse;
 } xb_quant_opts;
 
 /* 8-bit weights and activations, min/max over up to 100 images. */

@@ -9,6 +9,9 @@
  *                      x_scale (float), x_zero_point (int), x_bits (int 2..8),
  *                      w_bits (int 1..8; 1 = binary, every weight -1 or +1),
  *                      relu (int 0/1, default 0; frontend/fuse_qrelu.c)
+ *              input 4 (optional, frontend/fuse_qrelu.c; bias may then be
+ *                      absent, input 3 = -1): r f32 shaped like y, a
+ *                      residual added before the relu
  *   XbarQGemm  inputs: x f32 [..., K], w i8 const [N,K] (one row per output),
  *                      w_scale f32 const [N], bias f32 const [N] (optional)
  *              attrs:  x_scale, x_zero_point, x_bits, w_bits, relu
@@ -26,6 +29,7 @@
  *   xq      = clamp(round_half_even(x / x_scale) + x_zero_point, 0, 2^x_bits - 1)
  *   acc     = sum_k w[n,k] * (xq[k,p] - x_zero_point)          (exact int32)
  *   y[n,p]  = (float)acc * (x_scale * w_scale[n]) + bias[n]
+ *   with r:        y[n,p] = y[n,p] + r[n,p]           (a fused Add, bit for bit)
  *   with relu = 1: y[n,p] = y[n,p] > 0 ? y[n,p] : 0   (a fused Relu, bit for bit)
  * Zero padding of a conv input is the code x_zero_point (real value 0).
  * Weights satisfy |w| <= 2^(w_bits-1) - 1 (symmetric, per output channel);

@@ -42,6 +42,7 @@ typedef struct xb_qlayer_priv {
     int64_t arow, Pw;
     size_t planes_bytes; /* planes (+ the tail a wide read may touch) */
     bool relu;        /* attribute relu = 1: y = max(y, 0) in the epilogue */
+    bool residual;    /* conv input 4: y = y + r before the relu (fuse_qrelu.c) */
     /* Input x is u8 codes already (its producer quantized for this layer,
      * frontend/chain_qcodes.c), so the quantization step is skipped. */
     bool x_codes;
@@ -67,9 +68,16 @@ static inline const uint8_t *xb_ql_given_codes(const xb_graph *g, const xb_node 
  * may be bytes, which could otherwise alias the accumulators).  The
  * expressions are the contract's (qlayer.h) and xb_quantize_u8's. */
 static inline void xb_ql_f32(const int32_t *restrict a, int64_t n, int32_t corr, float m, float b,
-                             bool relu, float *restrict y) {
-    /* The same expressions as a separate Relu node (relu.c), so fusing it
-     * changes no bit. */
+                             bool relu, const float *restrict res, float *restrict y) {
+    /* The same expressions as separate Add and Relu nodes (add.c, relu.c),
+     * so fusing them changes no bit. */
+    if (res) {
+        for (int64_t p = 0; p < n; p++) {
+            float v = (float)(a[p] - corr) * m + b + res[p];
+            y[p] = relu ? (v > 0.0f ? v : 0.0f) : v;
+        }
+        return;
+    }
     if (relu)
         for (int64_t p = 0; p < n; p++) {
             float v = (float)(a[p] - corr) * m + b;
@@ -79,7 +87,16 @@ static inline void xb_ql_f32(const int32_t *restrict a, int64_t n, int32_t corr,
         for (int64_t p = 0; p < n; p++) y[p] = (float)(a[p] - corr) * m + b;
 }
 static inline void xb_ql_u8(const int32_t *restrict a, int64_t n, int32_t corr, float m, float b,
-                            bool relu, float ys, float fz, float fh, uint8_t *restrict y) {
+                            bool relu, const float *restrict res, float ys, float fz, float fh,
+                            uint8_t *restrict y) {
+    if (res) { /* a residual: the Add, then the Relu, then the code */
+        for (int64_t p = 0; p < n; p++) {
+            float v = (float)(a[p] - corr) * m + b + res[p];
+            v = relu && !(v > 0.0f) ? 0.0f : v;
+            y[p] = (uint8_t)(int32_t)xb_clampf(rintf(v / ys) + fz, 0.0f, fh);
+        }
+        return;
+    }
     /* After the Relu, v is in [0, +inf] (a NaN fails v > 0 and becomes 0),
      * so rint(v / ys) + fz is too (ys > 0, fz >= 0): xb_clampf's lower
      * bound and its NaN case never apply, leaving one comparison with fh.
@@ -107,47 +124,49 @@ static inline void xb_ql_u8(const int32_t *restrict a, int64_t n, int32_t corr, 
  * a row of 784 or 100 would otherwise end in a scalar tail of up to 63. */
 #define XB_QL_CHUNK 64
 static inline void xb_ql_row_f32(const int32_t *a, int64_t n, int32_t corr, float m, float b,
-                                 bool relu, float *y) {
+                                 bool relu, const float *res, float *y) {
     if (n < XB_QL_CHUNK) {
-        xb_ql_f32(a, n, corr, m, b, relu, y);
+        xb_ql_f32(a, n, corr, m, b, relu, res, y);
         return;
     }
     for (int64_t p = 0;; p += XB_QL_CHUNK) {
         if (p + XB_QL_CHUNK > n) p = n - XB_QL_CHUNK;
-        xb_ql_f32(a + p, XB_QL_CHUNK, corr, m, b, relu, y + p);
+        xb_ql_f32(a + p, XB_QL_CHUNK, corr, m, b, relu, res ? res + p : NULL, y + p);
         if (p + XB_QL_CHUNK >= n) break;
     }
 }
 static inline void xb_ql_row_u8(const int32_t *a, int64_t n, int32_t corr, float m, float b,
-                                bool relu, float ys, float fz, float fh, uint8_t *y) {
+                                bool relu, const float *res, float ys, float fz, float fh,
+                                uint8_t *y) {
     if (n < XB_QL_CHUNK) {
-        xb_ql_u8(a, n, corr, m, b, relu, ys, fz, fh, y);
+        xb_ql_u8(a, n, corr, m, b, relu, res, ys, fz, fh, y);
         return;
     }
     for (int64_t p = 0;; p += XB_QL_CHUNK) {
         if (p + XB_QL_CHUNK > n) p = n - XB_QL_CHUNK;
-        xb_ql_u8(a + p, XB_QL_CHUNK, corr, m, b, relu, ys, fz, fh, y + p);
+        xb_ql_u8(a + p, XB_QL_CHUNK, corr, m, b, relu, res ? res + p : NULL, ys, fz, fh, y + p);
         if (p + XB_QL_CHUNK >= n) break;
     }
 }
 
 /* One output row of n values of channel row r:
  *     v = (float)(a[p] - x_zp * rowsum[r]) * mult[r] + bias[r],
+ * plus res[p] with a residual (res non-NULL: the row of input 4),
  * then v > 0 ? v : 0 with relu, then either stored as float, or as the
  * consumer's code clamp(rint(v / y_scale) + y_zp, 0, 2^y_bits - 1) with
  * exactly xb_quantize_u8's expression: the consumer quantizing the stored
  * float (after any MaxPool: a max commutes with a monotone map) would get
  * the same code.  `y` is the output tensor's buffer, `at` the element. */
 static inline void xb_qlayer_store_row(const xb_qlayer_priv *pr, int64_t r, const int32_t *a,
-                                       int64_t n, void *y, int64_t at) {
+                                       int64_t n, const float *res, void *y, int64_t at) {
     const xb_qlayer *q = &pr->q;
     const int32_t corr = q->x_zp * q->w_rowsum[r];
     const float m = pr->mult[r], b = q->bias ? q->bias[r] : 0.0f;
     if (pr->y_codes)
-        xb_ql_row_u8(a, n, corr, m, b, pr->relu, pr->y_scale, pr->y_fz, pr->y_fh,
+        xb_ql_row_u8(a, n, corr, m, b, pr->relu, res, pr->y_scale, pr->y_fz, pr->y_fh,
                      (uint8_t *)y + at);
     else
-        xb_ql_row_f32(a, n, corr, m, b, pr->relu, (float *)y + at);
+        xb_ql_row_f32(a, n, corr, m, b, pr->relu, res, (float *)y + at);
 }
 
 /* Shared prepare: reads and checks the quantization attributes and the

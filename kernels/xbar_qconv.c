@@ -149,10 +149,10 @@ static xb_status plan_scratch(xb_node *n, xb_qlayer_priv *pr, xb_ctx *ctx) {
 }
 
 xb_status xb_op_xbar_qconv_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
-    if (n->n_in < 3 || n->n_in > 4 || n->n_out != 1 || n->in[0] < 0 || n->in[1] < 0 ||
+    if (n->n_in < 3 || n->n_in > 5 || n->n_out != 1 || n->in[0] < 0 || n->in[1] < 0 ||
         n->in[2] < 0)
         return xb_fail(ctx, XB_ERR_INVALID,
-                       "XbarQConv takes inputs x, w, w_scale[, bias] and 1 output");
+                       "XbarQConv takes inputs x, w, w_scale[, bias[, residual]] and 1 output");
     const xb_tensor *x = xb_in_t(g, n, 0), *w = xb_in_t(g, n, 1);
     if (x->dtype != XB_F32 && x->dtype != XB_U8)
         return xb_fail(ctx, XB_ERR_INVALID, "input x is %s, expected f32 (or u8 codes)",
@@ -182,16 +182,23 @@ xb_status xb_op_xbar_qconv_prepare(xb_graph *g, xb_node *n, xb_ctx *ctx) {
     xb_tensor *y = xb_out_t(g, n, 0);
     y->dtype = pr->y_codes ? XB_U8 : XB_F32;
     xb_conv_geom_out_shape(cg, &y->shape);
+    const xb_tensor *r = n->n_in > 4 ? xb_in_t(g, n, 4) : NULL;
+    if (r && (r->dtype != XB_F32 || !xb_shape_eq(&r->shape, &y->shape)))
+        return xb_fail(ctx, XB_ERR_INVALID, "residual '%s' must be f32 shaped like the output",
+                       r->name);
+    pr->residual = r != NULL;
     return plan_scratch(n, pr, ctx);
 }
 
-/* Output rows of group gi from acc [N][P]. */
-static void epilogue(const xb_qlayer_priv *pr, const int32_t *acc, int64_t img, int gi, void *y) {
+/* Output rows of group gi from acc [N][P] (plus the residual `res`, the
+ * tensor of input 4, or NULL). */
+static void epilogue(const xb_qlayer_priv *pr, const int32_t *acc, int64_t img, int gi,
+                     const float *res, void *y) {
     const xb_qlayer *q = &pr->q;
     const int64_t N = q->N, P = q->P;
     for (int64_t o = 0; o < N; o++) {
-        const int64_t r = gi * N + o;
-        xb_qlayer_store_row(pr, r, acc + o * P, P, y, (img * pr->cg.cout + r) * P);
+        const int64_t r = gi * N + o, at = (img * pr->cg.cout + r) * P;
+        xb_qlayer_store_row(pr, r, acc + o * P, P, res ? res + at : NULL, y, at);
     }
 }
 
@@ -277,6 +284,7 @@ xb_status xb_op_xbar_qconv_run(const xb_graph *g, const xb_node *n, xb_exec *e, 
     uint8_t *codes = s + pr->off_codes, *col = s + pr->off_col, *xp = s + pr->off_xp;
     const int64_t img_in = cg->cin * cg->h * cg->w, K = q->K, N = q->N, P = q->P;
     const uint8_t *given = xb_ql_given_codes(g, n, e);
+    const float *res = pr->residual ? XB_IN_F32(e, n, 4) : NULL;
     for (int64_t img = 0; img < cg->n; img++) {
         const bool engine = use_engine(pr, e);
         /* One long quantization loop over the image (rows are too short to
@@ -305,7 +313,7 @@ xb_status xb_op_xbar_qconv_run(const xb_graph *g, const xb_node *n, xb_exec *e, 
             } else {
                 reference_group(pr, src, planes, col, xp, gi, acc);
             }
-            epilogue(pr, acc, img, gi, y);
+            epilogue(pr, acc, img, gi, res, y);
         }
     }
     return XB_OK;
