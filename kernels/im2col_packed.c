@@ -214,10 +214,31 @@ static inline void split2(const uint8_t *s, int64_t W, int64_t i0, uint8_t *d, i
 /* Longest phase row split through the stack in xb_pad_planes4_u8. */
 enum { PHASE_MAX = 256 };
 
+/* Where phase f of a stride-sw row starts: its first input column i0, how
+ * many columns it takes, and its offset in the row's planes (bytes).
+ * Computed once per call, not per row: these are 64-bit divisions, and
+ * per row and phase they cost more than the copying (perf, ResNet-20's
+ * stride-2 layers, docs/PERFORMANCE.md). */
+typedef struct {
+    int64_t i0, cnt, at;
+} phase_span;
+enum { PHASE_SPANS = 8 }; /* strides up to this use the table */
+
+static phase_span phase_of(const xb_conv_geom *cg, int64_t f) {
+    const int64_t sw = cg->sw, W = cg->w;
+    phase_span p;
+    p.i0 = ((f - cg->pl) % sw + sw) % sw;
+    p.cnt = p.i0 < W ? (W - p.i0 + sw - 1) / sw : 0;
+    p.at = (f * xb_padded_h(cg) * xb_phase_w(cg) + (p.i0 + cg->pl) / sw) * 4;
+    return p;
+}
+
 void xb_pad_planes4_u8(const xb_conv_geom *cg, const uint8_t *x, uint8_t pad, uint8_t *planes4) {
-    const int64_t H = cg->h, W = cg->w, Hp = xb_padded_h(cg), Wq = xb_phase_w(cg), sw = cg->sw;
+    const int64_t H = cg->h, W = cg->w, Wq = xb_phase_w(cg), sw = cg->sw;
     const int64_t quad = 4 * xb_plane_bytes(cg); /* bytes per 4 channels */
     const int64_t cin_g = cg->cin_g, nq = xb_c4_channels(cg) / 4;
+    phase_span ps[PHASE_SPANS];
+    for (int64_t f = 0; f < sw && f < PHASE_SPANS; f++) ps[f] = phase_of(cg, f);
     memset(planes4, pad, (size_t)xb_c4_planes_bytes(cg));
     for (int64_t g = 0; g < cg->group; g++)
         for (int64_t cq = 0; cq < nq; cq++) {
@@ -235,9 +256,9 @@ void xb_pad_planes4_u8(const xb_conv_geom *cg, const uint8_t *x, uint8_t pad, ui
                     continue;
                 }
                 for (int64_t f = 0; f < sw; f++) {
-                    int64_t i0 = ((f - cg->pl) % sw + sw) % sw;
-                    uint8_t *d = row + (f * Hp * Wq + (i0 + cg->pl) / sw) * 4;
-                    int64_t cnt = i0 < W ? (W - i0 + sw - 1) / sw : 0;
+                    const phase_span p = f < PHASE_SPANS ? ps[f] : phase_of(cg, f);
+                    const int64_t i0 = p.i0, cnt = p.cnt;
+                    uint8_t *d = row + p.at;
                     if (sw == 2 && cnt <= PHASE_MAX) {
                         /* Split each channel's row by phase with a
                          * constant-stride loop the compiler vectorises,
