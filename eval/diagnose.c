@@ -2,6 +2,7 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -191,6 +192,10 @@ static xb_status lp_setup(const diag_run *dr, xb_backend *be, layer_pass *lp, bo
     xb_ctx c2 = {0};
     *usable = false;
     if (xb_exec_plan_bytes_keep(g, &keep, &c2) != XB_OK || keep > DIAG_KEEP_MAX_BYTES) return XB_OK;
+    /* Per thread a kept baseline and a delta exec: within --max-memory, or
+     * the per-layer runs, whose execs the session's budget already covers. */
+    const uint64_t nt = (uint64_t)(dr->threads > 0 ? dr->threads : omp_get_max_threads());
+    if ((uint64_t)keep > xb_session_mem_left(dr->s) / (2 * nt)) return XB_OK;
     *lp = (layer_pass){.inner = xb_backend_engine(be), .n = be->n,
                        .K = xb_session_preproc(dr->s)->n_outputs, .out_t = g->outputs[0]};
     lp->node_of = xb_calloc(ctx, (size_t)(be->n ? be->n : 1), sizeof(int));

@@ -15,7 +15,8 @@
  * delta run (runtime/exec.h) from that layer's node: only the layer and
  * the nodes whose inputs changed are recomputed (the per-layer dataset
  * runs, each recomputing every node before the layer, remain as the
- * reference path, per_run); plus, per suggestion, an ADC calibration when
+ * reference path, per_run, and the path taken when the delta runs' kept
+ * activations would not fit in --max-memory); plus, per suggestion, an ADC calibration when
  * it needs one and one run.  The report gives the seconds it took.  The
  * analog results of the session are not changed: the runs use a wrapper
  * engine whose statistics are discarded, and suggestions build their own

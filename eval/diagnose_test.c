@@ -9,6 +9,7 @@
 #include "eval/diagnose.h"
 #include "eval/session.h"
 #include "frontend/quantize.h"
+#include "runtime/exec.h"
 
 #define SRC XBAR_SOURCE_DIR
 
@@ -78,11 +79,15 @@ static int same_report(xb_session *s, int64_t images, bool suggest) {
     return moved;
 }
 
-Test(diagnose, image_major_matches_per_run_lenet, .timeout = 120) {
+/* LeNet-5 with a 4-bit ADC on `limit` images of the MNIST sample. */
+static xb_session *lenet_4bit(int64_t limit) {
     const char *sets[] = {"adc.bits=4"};
-    xb_session *s = analog_session(SRC "/models/lenet5_mnist.onnx",
-                                   SRC "/datasets/samples/mnist/t10k-images-idx3-ubyte.gz", 200,
-                                   sets, 1);
+    return analog_session(SRC "/models/lenet5_mnist.onnx",
+                          SRC "/datasets/samples/mnist/t10k-images-idx3-ubyte.gz", limit, sets, 1);
+}
+
+Test(diagnose, image_major_matches_per_run_lenet, .timeout = 120) {
+    xb_session *s = lenet_4bit(200);
     int moved = same_report(s, 60, true);
     cr_assert_gt(moved, 0, "no layer changes the accuracy when made exact");
     xb_session_free(s);
@@ -96,5 +101,44 @@ Test(diagnose, image_major_matches_per_run_resnet, .timeout = 240) {
                                    SRC "/datasets/samples/cifar10/test_batch.bin", 60, sets, 1);
     int moved = same_report(s, 24, false);
     cr_assert_gt(moved, 0, "no layer changes the accuracy when made exact");
+    xb_session_free(s);
+}
+
+/* The diagnosis's delta runs keep every activation of two execs per
+ * thread: when --max-memory leaves no room for them, it takes the per-layer
+ * runs (which the session's budget covers) and reports the same rows. */
+static bool delta_under(xb_session *s, uint64_t room, char **rows) {
+    xb_session_opts so = {.profile_images = 16, .threads = 1, .max_memory = (uint64_t)1 << 50};
+    xb_session_set_opts(s, &so);
+    const uint64_t held = so.max_memory - xb_session_mem_left(s);
+    so.max_memory = held + room;
+    xb_session_set_opts(s, &so);
+    cr_assert_eq(xb_session_mem_left(s), room);
+    xb_ctx ctx = {0};
+    xb_diag_opts o = xb_diag_opts_default();
+    o.threshold = -100;
+    o.images = 40;
+    o.suggest = false;
+    o.threads = 1;
+    cJSON *d = xb_diagnose(s, &o, &ctx);
+    cr_assert_not_null(d, "%s", ctx.msg);
+    const bool delta = !strcmp(cJSON_GetObjectItem(d, "layer_pass")->valuestring, "delta");
+    cJSON_DeleteItemFromObject(d, "layer_pass");
+    cJSON_DeleteItemFromObject(d, "seconds");
+    *rows = cJSON_PrintUnformatted(d);
+    cJSON_Delete(d);
+    return delta;
+}
+
+Test(diagnose, delta_runs_only_within_max_memory, .timeout = 120) {
+    xb_session *s = lenet_4bit(100);
+    size_t keep = 0;
+    xb_ctx ctx = {0};
+    cr_assert_eq(xb_exec_plan_bytes_keep(xb_session_int8_graph(s), &keep, &ctx), XB_OK);
+    char *wide = NULL, *tight = NULL;
+    cr_assert(delta_under(s, 2 * (uint64_t)keep, &wide));
+    cr_assert(!delta_under(s, 2 * (uint64_t)keep - 1, &tight));
+    cr_assert_str_eq(tight, wide);
+    free(wide), free(tight);
     xb_session_free(s);
 }

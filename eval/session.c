@@ -207,6 +207,12 @@ xb_status xb_session_select(xb_session *s, int64_t first, int64_t n, xb_ctx *ctx
     return XB_OK;
 }
 
+/* --max-memory: the pixels a dataset holds (those of a file decoded whole,
+ * e.g. gzipped; none when images are read one at a time). */
+static uint64_t held_images(const xb_dataset *d) {
+    return d && d->images ? (uint64_t)d->n * (uint64_t)xb_dataset_image_bytes(d) : 0;
+}
+
 /* The training split at `path` beside the test data, opened for n
  * calibration images (only they are held: xb_dataset_open_head) and
  * checked, or NULL (error in ctx). */
@@ -214,8 +220,7 @@ static const xb_dataset *open_train(xb_session *s, const char *path, int64_t n, 
     const xb_dataset *d = s->d;
     /* --max-memory: the test set is held while this loads (its pixels only
      * when it was decoded whole: a gzipped file). */
-    uint64_t held = s->mem_used +
-                    (d->images ? (uint64_t)d->n * (uint64_t)xb_dataset_image_bytes(d) : 0);
+    uint64_t held = s->mem_used + held_images(d);
     if (xb_mem_check_dataset_head(path, n, held, s->opts.max_memory, ctx) != XB_OK)
         return NULL;
     if (xb_dataset_open_head(path, s->pp.h, s->pp.w, n, &s->train, ctx) != XB_OK) return NULL;
@@ -468,6 +473,13 @@ xb_status xb_session_classify_png(xb_session *s, const char *png, double *prob, 
 /* --- results and parts ------------------------------------------------------- */
 
 const xb_run_result *xb_session_result(const xb_session *s, int which) { return &s->r[which]; }
+uint64_t xb_session_mem_left(const xb_session *s) {
+    if (!s->opts.max_memory) return UINT64_MAX;
+    /* As charged at open, plus the decoded pixels the session holds. */
+    uint64_t held = s->mem_used + held_images(s->d) + held_images(s->train);
+    return held < s->opts.max_memory ? s->opts.max_memory - held : 0;
+}
+
 const char *xb_session_model(const xb_session *s) { return s->model; }
 const xb_graph *xb_session_graph(const xb_session *s) { return s->fg; }
 const xb_graph *xb_session_int8_graph(const xb_session *s) { return s->qg; }

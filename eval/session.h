@@ -148,6 +148,11 @@ xb_status xb_session_classify_png(xb_session *s, const char *png, double *prob, 
 enum { XB_SESSION_FLOAT, XB_SESSION_INT8, XB_SESSION_ANALOG };
 /* Result of the last run of that kind (zeros if it did not run). */
 const xb_run_result *xb_session_result(const xb_session *s, int which);
+/* Bytes --max-memory still allows on top of what the session holds (model,
+ * threads and the decoded test and training pixels, as charged when they
+ * were opened); UINT64_MAX without a limit.  For optional extra memory,
+ * such as the diagnosis's kept activations. */
+uint64_t xb_session_mem_left(const xb_session *s);
 const char *xb_session_model(const xb_session *s);
 const xb_graph *xb_session_graph(const xb_session *s);       /* as loaded */
 /* The graph float runs execute: the loaded graph with each Conv + Relu
