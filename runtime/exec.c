@@ -95,10 +95,11 @@ out:
  * 16, so a float tensor could start mid-line, and then every 64-byte
  * vector load and store the conv tiles make (kernels/sgemm_avx512.c:
  * output rows, residual rows, centre-tap input rows) crossed two lines.
- * On ResNet-20 the 32 x 32 convs with a residual took 5-7% longer than
- * those without, and the same once aligned; buffers 16 bytes past a line
- * cost 2.8% of the whole model, page-aligned ones nothing more than line-
- * aligned ones (so not 4K aliasing; docs/PERFORMANCE.md, session 14).
+ * On ResNet-20 the 32 x 32 convs with a residual took 7-14% longer than
+ * those without, and the same once aligned; the whole model 2-9% longer
+ * with calloc's placement, 3-4% with every block 16 bytes past a line,
+ * and no longer with page-aligned blocks than with line-aligned ones (so
+ * not 4K aliasing; tools/bench_align.c, docs/PERFORMANCE.md, session 14).
  * Costs 63 bytes per block. */
 static void *block_alloc(size_t bytes, void **mem, xb_ctx *ctx) {
     if (bytes > SIZE_MAX - 63) {
