@@ -91,6 +91,26 @@ out:
     return st;
 }
 
+/* Every block's buffer starts on a cache line (64 bytes).  malloc gives
+ * 16, so a float tensor could start mid-line, and then every 64-byte
+ * vector load and store the conv tiles make (kernels/sgemm_avx512.c:
+ * output rows, residual rows, centre-tap input rows) crossed two lines.
+ * On ResNet-20 the 32 x 32 convs with a residual took 7-14% longer than
+ * those without, and the same once aligned; the whole model 2-9% longer
+ * with calloc's placement, 3-4% with every block 16 bytes past a line,
+ * and no longer with page-aligned blocks than with line-aligned ones (so
+ * not 4K aliasing; tools/bench_align.c, docs/PERFORMANCE.md, session 14).
+ * Costs 63 bytes per block. */
+static void *block_alloc(size_t bytes, void **mem, xb_ctx *ctx) {
+    if (bytes > SIZE_MAX - 63) {
+        xb_fail(ctx, XB_ERR_NOMEM, "activation block too large");
+        return NULL;
+    }
+    *mem = xb_calloc(ctx, bytes + 63, 1);
+    if (!*mem) return NULL;
+    return (void *)(((uintptr_t)*mem + 63) & ~(uintptr_t)63);
+}
+
 static xb_exec *exec_new(const xb_graph *g, bool reuse, xb_ctx *ctx) {
     xb_exec *e = xb_calloc(ctx, 1, sizeof *e);
     if (!e) return NULL;
@@ -100,11 +120,12 @@ static xb_exec *exec_new(const xb_graph *g, bool reuse, xb_ctx *ctx) {
     size_t *size = xb_calloc(ctx, T, sizeof(size_t));
     e->buf = xb_calloc(ctx, T, sizeof(void *));
     e->blocks = xb_calloc(ctx, T, sizeof(void *));
-    if (!block || !size || !e->buf || !e->blocks) goto fail;
+    e->block_mem = xb_calloc(ctx, T, sizeof(void *));
+    if (!block || !size || !e->buf || !e->blocks || !e->block_mem) goto fail;
     for (int t = 0; t < g->n_tensors; t++) block[t] = -1;
     if (plan_blocks(g, reuse, block, size, &e->n_blocks, ctx) != XB_OK) goto fail;
     for (int k = 0; k < e->n_blocks; k++)
-        if (!(e->blocks[k] = xb_calloc(ctx, size[k], 1))) goto fail;
+        if (!(e->blocks[k] = block_alloc(size[k], &e->block_mem[k], ctx))) goto fail;
     size_t scratch = 0;
     for (int i = 0; i < g->n_nodes; i++)
         if (g->nodes[i].scratch_bytes > scratch) scratch = g->nodes[i].scratch_bytes;
@@ -164,8 +185,9 @@ xb_exec *xb_exec_new_keep(const xb_graph *g, xb_ctx *ctx) {
 
 void xb_exec_free(xb_exec *e) {
     if (!e) return;
-    if (e->blocks)
-        for (int k = 0; k < e->n_blocks; k++) free(e->blocks[k]);
+    if (e->block_mem)
+        for (int k = 0; k < e->n_blocks; k++) free(e->block_mem[k]);
+    free(e->block_mem);
     free(e->blocks);
     free(e->buf);
     free(e->scratch);

@@ -69,6 +69,7 @@ typedef struct xb_exec {
      * the floats (eval/runner.c: a table per pixel value); see
      * xb_qlayer_input_quant in kernels/qlayer.h for when it applies. */
     const uint8_t *input_codes;
+    void **block_mem;      /* [n_blocks] the allocations blocks[] sit in (exec_new) */
 } xb_exec;
 
 /* Activations share memory by lifetime: a tensor's buffer may be reused by

@@ -1,6 +1,7 @@
 /* Activation memory planning (runtime/exec.c): shared blocks by lifetime,
  * same results as one buffer per tensor. */
 #include <criterion/criterion.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "tests/test_util.h"
@@ -63,6 +64,23 @@ Test(exec, chain_shares_blocks_and_matches_private_buffers) {
     }
     xb_exec_free(shared);
     xb_exec_free(keep);
+    xb_test_end(&tg);
+}
+
+/* Every activation buffer starts on a cache line (block_alloc), shared or
+ * kept, so the conv tiles' 64-byte row loads and stores do not split. */
+Test(exec, activation_buffers_start_on_a_cache_line) {
+    xb_test_graph tg;
+    build_chain(&tg, 8);
+    cr_assert_eq(xb_test_prepare(&tg), XB_OK, "%s", tg.ctx.msg);
+    xb_exec *es[2] = {xb_exec_new(tg.g, &tg.ctx), xb_exec_new_keep(tg.g, &tg.ctx)};
+    cr_assert(es[0] && es[1], "%s", tg.ctx.msg);
+    for (int k = 0; k < 2; k++) {
+        for (int t = 0; t < tg.g->n_tensors; t++)
+            if (!tg.g->tensors[t].is_const && es[k]->buf[t])
+                cr_assert_eq((uintptr_t)es[k]->buf[t] % 64, 0, "exec %d tensor %d", k, t);
+        xb_exec_free(es[k]);
+    }
     xb_test_end(&tg);
 }
 
