@@ -102,13 +102,13 @@ out:
  * not 4K aliasing; tools/bench_align.c, docs/PERFORMANCE.md, session 14).
  * Costs 63 bytes per block. */
 static void *block_alloc(size_t bytes, void **mem, xb_ctx *ctx) {
-    if (bytes > SIZE_MAX - 63) {
+    if (bytes > SIZE_MAX - XB_EXEC_BLOCK_SLACK) {
         xb_fail(ctx, XB_ERR_NOMEM, "activation block too large");
         return NULL;
     }
-    *mem = xb_calloc(ctx, bytes + 63, 1);
+    *mem = xb_calloc(ctx, bytes + XB_EXEC_BLOCK_SLACK, 1);
     if (!*mem) return NULL;
-    return (void *)(((uintptr_t)*mem + 63) & ~(uintptr_t)63);
+    return (void *)(((uintptr_t)*mem + XB_EXEC_BLOCK_SLACK) & ~(uintptr_t)XB_EXEC_BLOCK_SLACK);
 }
 
 static xb_exec *exec_new(const xb_graph *g, bool reuse, xb_ctx *ctx) {
@@ -158,8 +158,11 @@ static xb_status plan_bytes(const xb_graph *g, bool reuse, size_t *bytes, xb_ctx
     for (int t = 0; st == XB_OK && t < g->n_tensors; t++) block[t] = -1;
     if (st == XB_OK) st = plan_blocks(g, reuse, block, size, &nb, ctx);
     size_t total = 0;
-    for (int k = 0; st == XB_OK && k < nb; k++)
-        total = total > SIZE_MAX - size[k] ? SIZE_MAX : total + size[k];
+    for (int k = 0; st == XB_OK && k < nb; k++) { /* + block_alloc's alignment slack */
+        const size_t b = size[k] > SIZE_MAX - XB_EXEC_BLOCK_SLACK ? SIZE_MAX
+                                                                  : size[k] + XB_EXEC_BLOCK_SLACK;
+        total = total > SIZE_MAX - b ? SIZE_MAX : total + b;
+    }
     size_t scratch = 0; /* one scratch buffer, the largest any node asks for */
     for (int i = 0; i < g->n_nodes; i++)
         if (g->nodes[i].scratch_bytes > scratch) scratch = g->nodes[i].scratch_bytes;

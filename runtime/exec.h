@@ -82,6 +82,11 @@ xb_exec *xb_exec_new(const xb_graph *g, xb_ctx *ctx);
  * for callers that read intermediate tensors (calibration, tests). */
 xb_exec *xb_exec_new_keep(const xb_graph *g, xb_ctx *ctx);
 void xb_exec_free(xb_exec *e);
+/* Bytes each activation block allocates beyond its tensors, so that it can
+ * start on a 64-byte cache line (exec.c, block_alloc); counted by the plan
+ * functions below. */
+#define XB_EXEC_BLOCK_SLACK 63
+
 /* The bytes xb_exec_new(g) would allocate for activations and scratch
  * (the lifetime-shared blocks plus the largest node scratch), computed
  * without allocating them: what --max-memory charges per thread
