@@ -134,7 +134,9 @@ static xb_exec *exec_new(const xb_graph *g, bool reuse, xb_ctx *ctx) {
                     : block[t] >= 0        ? e->blocks[block[t]]
                                            : NULL;
     e->scratch_bytes = scratch;
-    e->scratch = xb_malloc(ctx, scratch ? scratch : 1);
+    /* On a cache line too: the matrix layers lay out their accumulators
+     * and unfolded inputs at 64-byte offsets from it (kernels/xbar_qconv.c). */
+    e->scratch = block_alloc(scratch ? scratch : 1, &e->scratch_mem, ctx);
     if (!e->scratch) goto fail;
     free(block);
     free(size);
@@ -166,6 +168,7 @@ static xb_status plan_bytes(const xb_graph *g, bool reuse, size_t *bytes, xb_ctx
     size_t scratch = 0; /* one scratch buffer, the largest any node asks for */
     for (int i = 0; i < g->n_nodes; i++)
         if (g->nodes[i].scratch_bytes > scratch) scratch = g->nodes[i].scratch_bytes;
+    scratch = scratch > SIZE_MAX - XB_EXEC_BLOCK_SLACK ? SIZE_MAX : scratch + XB_EXEC_BLOCK_SLACK;
     if (st == XB_OK) *bytes = total > SIZE_MAX - scratch ? SIZE_MAX : total + scratch;
     free(block);
     free(size);
@@ -193,7 +196,7 @@ void xb_exec_free(xb_exec *e) {
     free(e->block_mem);
     free(e->blocks);
     free(e->buf);
-    free(e->scratch);
+    free(e->scratch_mem);
     free(e);
 }
 

@@ -70,6 +70,7 @@ typedef struct xb_exec {
      * xb_qlayer_input_quant in kernels/qlayer.h for when it applies. */
     const uint8_t *input_codes;
     void **block_mem;      /* [n_blocks] the allocations blocks[] sit in (exec_new) */
+    void *scratch_mem;     /* the allocation scratch sits in (on a cache line) */
 } xb_exec;
 
 /* Activations share memory by lifetime: a tensor's buffer may be reused by
@@ -82,9 +83,9 @@ xb_exec *xb_exec_new(const xb_graph *g, xb_ctx *ctx);
  * for callers that read intermediate tensors (calibration, tests). */
 xb_exec *xb_exec_new_keep(const xb_graph *g, xb_ctx *ctx);
 void xb_exec_free(xb_exec *e);
-/* Bytes each activation block allocates beyond its tensors, so that it can
- * start on a 64-byte cache line (exec.c, block_alloc); counted by the plan
- * functions below. */
+/* Bytes each activation block and the scratch allocate beyond their size,
+ * so that they can start on a 64-byte cache line (exec.c, block_alloc);
+ * counted by the plan functions below. */
 #define XB_EXEC_BLOCK_SLACK 63
 
 /* The bytes xb_exec_new(g) would allocate for activations and scratch
