@@ -160,8 +160,8 @@ xb_status xb_pass_fuse_qresidual(xb_graph *g, int *count, xb_ctx *ctx) {
     int fused = 0;
     for (int i = 0; i < g->n_nodes && st == XB_OK; i++) {
         xb_node *l = &g->nodes[i];
-        if (!is_qlayer(l) || strcmp(l->op_type, "XbarQConv") != 0 || l->n_out != 1 || l->out[0] < 0 || l->n_in > 4 ||
-            xb_attr_find(l, "relu"))
+        if (!is_qlayer(l) || strcmp(l->op_type, "XbarQConv") != 0 || l->n_out != 1 ||
+            l->out[0] < 0 || l->n_in > 4 || xb_attr_find(l, "relu"))
             continue;
         const int y = l->out[0], a = only_reader_op(g, &m, y, "Add");
         const int r = a >= 0 ? residual_for(g, &m, i, a, y) : -1;
