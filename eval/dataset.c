@@ -316,11 +316,25 @@ bool xb_dataset_is_cifar_name(const char *path) {
     return ends_with(path, ".bin") || ends_with(path, ".bin.gz");
 }
 
-static xb_status open_named(const char *spec, const char *file, int cifar, xb_dataset **out,
-                            xb_ctx *ctx) {
-    char dir[2048], path[4096];
-    xb_data_dir(spec, dir, sizeof dir);
-    snprintf(path, sizeof path, "%s/%s", dir, file);
+/* The test file of a built-in name, or NULL for any other spec. */
+static const char *named_file(const char *spec) {
+    if (!strcmp(spec, "mnist") || !strcmp(spec, "fashion-mnist")) return "t10k-images-idx3-ubyte.gz";
+    return !strcmp(spec, "cifar10") ? "test_batch.bin" : NULL;
+}
+
+const char *xb_dataset_path(const char *spec, char *buf, size_t n) {
+    const char *file = spec ? named_file(spec) : NULL;
+    char dir[2048];
+    if (file)
+        snprintf(buf, n, "%s/%s", xb_data_dir(spec, dir, sizeof dir), file);
+    else
+        snprintf(buf, n, "%s", spec ? spec : "");
+    return buf;
+}
+
+static xb_status open_named(const char *spec, int cifar, xb_dataset **out, xb_ctx *ctx) {
+    char path[4096];
+    xb_dataset_path(spec, path, sizeof path);
     struct stat sb;
     if (stat(path, &sb) != 0) {
         /* Fashion-MNIST has no bundled sample; the other two do. */
@@ -371,9 +385,7 @@ xb_status xb_dataset_open_opts(const char *spec, int want_h, int want_w, const x
         return xb_fail(ctx, XB_ERR_INVALID, "%s: --resize/--center-crop apply to folders of PNG/JPEG "
                        "files only (IDX and CIFAR files hold images of one fixed size)", spec);
     if (!spec || !spec[0]) return xb_fail(ctx, XB_ERR_INVALID, "empty dataset spec");
-    if (!strcmp(spec, "mnist") || !strcmp(spec, "fashion-mnist"))
-        return open_named(spec, "t10k-images-idx3-ubyte.gz", 0, out, ctx);
-    if (!strcmp(spec, "cifar10")) return open_named(spec, "test_batch.bin", 1, out, ctx);
+    if (named_file(spec)) return open_named(spec, !strcmp(spec, "cifar10"), out, ctx);
     struct stat sb;
     if (stat(spec, &sb) != 0)
         return xb_fail(ctx, XB_ERR_IO,

@@ -158,6 +158,10 @@ xb_status xb_image_load(const char *path, int want_h, int want_w, const xb_image
  * <source tree>/datasets/data/<name>/.  A missing named dataset fails with a
  * message naming where it looked and how to fetch it. */
 xb_status xb_dataset_open(const char *spec, xb_dataset **out, xb_ctx *ctx);
+/* The file or folder a spec names, without opening it: a built-in name's
+ * test file in its data dir (as xb_dataset_open looks for it), else the
+ * spec itself.  Into buf; returns buf. */
+const char *xb_dataset_path(const char *spec, char *buf, size_t n);
 /* One of the built-in dataset names (mnist, fashion-mnist, cifar10): the
  * only values a model's xbar.dataset metadata may hold, never a path. */
 bool xb_dataset_is_builtin(const char *name);

@@ -137,25 +137,12 @@ static uint64_t idx_bytes(const char *path, int64_t keep) {
     return add_sat(add_sat(xb_file_is_gzip(path) ? px : 0, mul_sat(k, 4)), n);
 }
 
-/* The file or folder a --data spec names (the built-in names resolved
- * in the data dir), into buf. */
-static const char *resolve(const char *spec, char *buf, size_t n) {
-    char dir[2048];
-    if (!strcmp(spec, "mnist") || !strcmp(spec, "fashion-mnist"))
-        snprintf(buf, n, "%s/t10k-images-idx3-ubyte.gz", xb_data_dir(spec, dir, sizeof dir));
-    else if (!strcmp(spec, "cifar10"))
-        snprintf(buf, n, "%s/test_batch.bin", xb_data_dir(spec, dir, sizeof dir));
-    else
-        snprintf(buf, n, "%s", spec);
-    return buf;
-}
-
 uint64_t xb_mem_dataset_bytes(const char *spec) { return xb_mem_dataset_bytes_head(spec, -1); }
 
 uint64_t xb_mem_dataset_bytes_head(const char *spec, int64_t keep) {
     if (!spec || !spec[0]) return 0;
     char path[4096];
-    resolve(spec, path, sizeof path);
+    xb_dataset_path(spec, path, sizeof path);
     struct stat sb;
     if (stat(path, &sb) != 0) return 0;
     /* A folder: plus one image's pixels per thread while it is decoded, a
@@ -175,7 +162,7 @@ xb_status xb_mem_check_dataset_head(const char *spec, int64_t keep, uint64_t use
     uint64_t d = xb_mem_dataset_bytes_head(spec, keep);
     if (add_sat(used, d) <= limit) return XB_OK;
     char path[4096];
-    resolve(spec, path, sizeof path);
+    xb_dataset_path(spec, path, sizeof path);
     struct stat sb;
     bool found = stat(path, &sb) == 0, gz = found && S_ISREG(sb.st_mode) && xb_file_is_gzip(path);
     const char *what = found && S_ISDIR(sb.st_mode) ? "its image files' names and labels; images are decoded "

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "backend/cost.h"
 #include "eval/mixed_precision.h"
@@ -106,10 +107,16 @@ static xb_status open_validation(const xb_optimize_opts *o, xb_opt_ctx *c, xb_op
     if (!val) {
         if (!o->data)
             return xb_fail(ctx, XB_ERR_INVALID, "optimize: give --data or --val-data");
-        xb_dataset *d = NULL;
-        XB_TRY(xb_dataset_open(o->data, &d, ctx));
-        val = xb_dataset_train_split(d->path, train, sizeof train);
-        xb_dataset_free(d);
+        /* Only the test set's name is needed, not its images (nor the
+         * memory --max-memory would have to charge for them). */
+        char test[4096];
+        struct stat sb;
+        if (stat(xb_dataset_path(o->data, test, sizeof test), &sb) != 0) {
+            xb_dataset *d = NULL; /* fails, saying where it looked and how to fetch it */
+            XB_TRY(xb_dataset_open(o->data, &d, ctx));
+            xb_dataset_free(d);
+        }
+        val = xb_dataset_train_split(test, train, sizeof train);
         if (!val)
             return xb_fail(ctx, XB_ERR_INVALID,
                            "optimize: %s has no training split beside it (train-images-idx3-ubyte, "
