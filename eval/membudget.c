@@ -3,6 +3,7 @@
 #include "eval/membudget.h"
 
 #include <dirent.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +36,9 @@ xb_status xb_mem_check_model(const xb_graph *g, const char *model, int threads, 
                              uint64_t *used, xb_ctx *ctx) {
     size_t per = 0;
     XB_TRY(xb_exec_plan_bytes(g, &per, ctx));
-    uint64_t w = xb_mem_model_bytes(g), nt = threads > 0 ? (uint64_t)threads : 1;
+    /* threads <= 0: as many as the runner will start (eval/runner.c) */
+    uint64_t w = xb_mem_model_bytes(g),
+             nt = (uint64_t)(threads > 0 ? threads : omp_get_max_threads());
     *used = add_sat(w, mul_sat(nt, per));
     if (!limit || *used <= limit) return XB_OK;
     return xb_fail(ctx, XB_ERR_INVALID,

@@ -34,7 +34,8 @@
 
 /* Bytes of the graph's constant tensors. */
 uint64_t xb_mem_model_bytes(const xb_graph *g);
-/* Model plus `threads` executors of g, in *used; XB_ERR_INVALID naming
+/* Model plus `threads` executors of g (threads <= 0: OpenMP's count, which
+ * the runner then starts), in *used; XB_ERR_INVALID naming
  * `model` and --max-memory when that exceeds `limit` (0: no limit, only
  * *used is computed).  Allocates nothing of the size it checks. */
 xb_status xb_mem_check_model(const xb_graph *g, const char *model, int threads, uint64_t limit,

@@ -1,6 +1,7 @@
 /* --max-memory: the byte-count parser, the estimates and the checks that
  * stop a run before it allocates (eval/membudget.h). */
 #include <criterion/criterion.h>
+#include <omp.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -47,6 +48,10 @@ Test(membudget, model_check_counts_weights_and_threads) {
     cr_assert_eq(xb_mem_check_model(g, MODEL, 2, 0, &u2, &ctx), XB_OK);
     cr_assert_eq(u1, w + per);
     cr_assert_eq(u2, w + 2 * per);
+    /* no thread count: as many as the runner starts, not one */
+    uint64_t u0 = 0;
+    cr_assert_eq(xb_mem_check_model(g, MODEL, 0, 0, &u0, &ctx), XB_OK);
+    cr_assert_eq(u0, w + (uint64_t)omp_get_max_threads() * per);
     cr_assert_eq(xb_mem_check_model(g, MODEL, 2, u2, &u2, &ctx), XB_OK, "exactly at the limit");
     cr_assert_eq(xb_mem_check_model(g, MODEL, 2, u2 - 1, &u2, &ctx), XB_ERR_INVALID);
     cr_assert(!strncmp(ctx.msg, MODEL ": a run needs", strlen(MODEL ": a run needs")), "%s", ctx.msg);
