@@ -102,34 +102,12 @@ xb_status xb_pass_fuse_qrelu(xb_graph *g, int *count, xb_ctx *ctx) {
     return st;
 }
 
-/* The tensor t's only reader when it is a node of op `op` with one output
- * (and t is no graph output), else -1. */
-static int only_reader_op(const xb_graph *g, const fuse_maps *m, int t, const char *op) {
-    if (t < 0 || m->reads[t] != 1 || xb_pass_is_graph_output(g, t)) return -1;
-    for (int i = 0; i < g->n_nodes; i++) {
-        const xb_node *n = &g->nodes[i];
-        for (int j = 0; j < n->n_in; j++)
-            if (n->in[j] == t)
-                return !m->rm[i] && xb_node_is_onnx(n, op) && n->n_out == 1 && n->out[0] >= 0
-                           ? i
-                           : -1;
-    }
-    return -1;
-}
-
-/* The residual r that Add node a adds to layer li's output y: the Add's
- * other input, a float tensor of y's shape that no later node computes
- * (a graph input, a constant, or a node before li), else -1. */
-static int residual_for(const xb_graph *g, const fuse_maps *m, int li, int a, int y) {
-    const xb_node *ad = &g->nodes[a];
-    if (ad->n_in != 2) return -1;
-    const int r = ad->in[0] == y ? ad->in[1] : ad->in[0];
-    if (r < 0 || r == y || (ad->in[0] != y && ad->in[1] != y)) return -1;
-    const xb_tensor *tr = &g->tensors[r], *ty = &g->tensors[y];
-    if (tr->dtype != XB_F32 || ty->dtype != XB_F32 || !xb_shape_eq(&tr->shape, &ty->shape) ||
-        ty->shape.rank != 4)
-        return -1;
-    return m->producer[r] < li ? r : -1;
+/* Node i, unless fused away already, when it is an ONNX `op` with one
+ * output; else -1. */
+static int live_op(const xb_graph *g, const fuse_maps *m, int i, const char *op) {
+    if (i < 0 || m->rm[i]) return -1;
+    const xb_node *n = &g->nodes[i];
+    return xb_node_is_onnx(n, op) && n->n_out == 1 && n->out[0] >= 0 ? i : -1;
 }
 
 /* Layer li (an XbarQConv without relu) takes residual r as input 4 and,
@@ -163,10 +141,13 @@ xb_status xb_pass_fuse_qresidual(xb_graph *g, int *count, xb_ctx *ctx) {
         if (!is_qlayer(l) || strcmp(l->op_type, "XbarQConv") != 0 || l->n_out != 1 ||
             l->out[0] < 0 || l->n_in > 4 || xb_attr_find(l, "relu"))
             continue;
-        const int y = l->out[0], a = only_reader_op(g, &m, y, "Add");
-        const int r = a >= 0 ? residual_for(g, &m, i, a, y) : -1;
-        if (r < 0) continue;
-        const int ri = only_reader_op(g, &m, g->nodes[a].out[0], "Relu");
+        const int y = l->out[0], a = live_op(g, &m, xb_pass_only_reader(g, y), "Add");
+        const int r = a >= 0 ? xb_pass_residual_of(g, &g->nodes[a], y) : -1;
+        /* r computed before the layer (a graph input, a constant or an
+         * earlier node's output), so the layer can stay where it is */
+        if (r < 0 || g->tensors[y].shape.rank != 4 || m.producer[r] >= i) continue;
+        const int ri =
+            live_op(g, &m, xb_pass_only_reader(g, g->nodes[a].out[0]), "Relu");
         st = take_residual(g, &m, i, a, r, ri, ctx);
         fused += st == XB_OK;
     }

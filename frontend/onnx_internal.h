@@ -85,6 +85,12 @@ int xb_pass_unique_tensor(xb_graph *g, const char *base, const char *suffix, xb_
 /* Make every node input and graph output that reads `from` read `to`. */
 void xb_pass_replace_uses(xb_graph *g, int from, int to);
 bool xb_pass_is_graph_output(const xb_graph *g, int t);
+/* The one node reading tensor t (t no graph output), or -1. */
+int xb_pass_only_reader(const xb_graph *g, int t);
+/* The other input of Add node a when it adds tensor y to a tensor of the
+ * same f32 shape (no broadcasting), else -1: a residual to fold into y's
+ * producer (passes.c for float Conv, fuse_qrelu.c for XbarQConv). */
+int xb_pass_residual_of(const xb_graph *g, const xb_node *a, int y);
 bool xb_pass_is_graph_input(const xb_graph *g, int t);
 
 #endif

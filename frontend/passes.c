@@ -343,8 +343,7 @@ xb_status xb_pass_remove_dead(xb_graph *g, int *count, xb_ctx *ctx) {
 
 /* ---- Conv + Relu fusion (float inference only) ---------------------------- */
 
-/* The one node reading tensor t, or -1. */
-static int only_reader(const xb_graph *g, int t) {
+int xb_pass_only_reader(const xb_graph *g, int t) {
     if (xb_graph_consumers(g, t) != 1 || xb_pass_is_graph_output(g, t)) return -1;
     for (int i = 0; i < g->n_nodes; i++)
         for (int j = 0; j < g->nodes[i].n_in; j++)
@@ -398,9 +397,7 @@ static xb_status fuse_relu(xb_graph *g, int c, int r, bool *rm, xb_ctx *ctx) {
     return XB_OK;
 }
 
-/* The other input of Add node a when it adds Conv output y to a tensor of
- * the same f32 shape (no broadcasting), else -1. */
-static int residual_of(const xb_graph *g, const xb_node *a, int y) {
+int xb_pass_residual_of(const xb_graph *g, const xb_node *a, int y) {
     if (!xb_node_is_onnx(a, "Add") || a->n_in != 2 || a->n_out != 1 || a->out[0] < 0) return -1;
     int r = a->in[0] == y ? a->in[1] : a->in[1] == y ? a->in[0] : -1;
     if (r < 0 || r == y) return -1;
@@ -446,16 +443,16 @@ static xb_status fuse_at(xb_graph *g, int i, bool *rm, bool *did, xb_ctx *ctx) {
     if (!xb_node_is_onnx(cv, "Conv") || cv->n_out != 1 || cv->out[0] < 0 || cv->n_in > 3) return XB_OK;
     int y = cv->out[0];
     if (g->tensors[y].dtype != XB_F32) return XB_OK;
-    int r = only_reader(g, y);
+    int r = xb_pass_only_reader(g, y);
     if (r < 0 || rm[r]) return XB_OK;
     const xb_node *rd = &g->nodes[r];
     if (xb_node_is_onnx(rd, "Relu") && rd->n_in == 1 && rd->n_out == 1 && rd->out[0] >= 0) {
         *did = true;
         return fuse_relu(g, i, r, rm, ctx);
     }
-    int res = residual_of(g, rd, y);
+    int res = xb_pass_residual_of(g, rd, y);
     if (res < 0) return XB_OK;
-    int r2 = only_reader(g, rd->out[0]);
+    int r2 = xb_pass_only_reader(g, rd->out[0]);
     if (r2 >= 0 && (rm[r2] || !xb_node_is_onnx(&g->nodes[r2], "Relu") || g->nodes[r2].n_in != 1 ||
                     g->nodes[r2].n_out != 1 || g->nodes[r2].out[0] < 0))
         r2 = -1;
