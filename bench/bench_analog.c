@@ -44,20 +44,27 @@ static const analog_model amodels[] = {
 
 typedef struct {
     const char *label, *arch;
-    const char *sets[3];
+    const char *sets[4];
     const char *only;   /* model name this row is for, or NULL: every model */
     int64_t limit;      /* images (0: the whole sample) */
 } analog_cfg;
 
-/* isaac 6-bit clip images/s per model, for the CrossSim ratio (<= 0: not run) */
+/* isaac 6-bit clip images/s per model, and (LeNet-5) with the read noise
+ * matched to CrossSim's, for the CrossSim ratios (<= 0: not run) */
 static double clip_rate[sizeof amodels / sizeof amodels[0]];
+static double noise_rate[sizeof amodels / sizeof amodels[0]];
 
 static const analog_cfg acfgs[] = {
     {"ideal", "ideal", {NULL}, NULL, 0},
     {"isaac 6b clip", "isaac", {"adc.bits=6", NULL}, NULL, 0},
     {"isaac 6b calibrated", "isaac", {"adc.bits=6", "adc.range=calibrated", NULL}, NULL, 0},
     {"isaac read_sigma 0.5", "isaac", {"nonideal.read_sigma=0.5", NULL}, "ResNet-20", 200},
+    /* CrossSim's read noise m = 0.2 as docs/VALIDATION.md matches it: the same variance per
+     * conversion (read_row_sigma = 3 m) and CrossSim's even row blocks */
+    {"isaac 6b row noise 0.6", "isaac",
+     {"adc.bits=6", "nonideal.read_row_sigma=0.6", "mapping.row_split=even", NULL}, "LeNet-5", 0},
 };
+enum { ROW_CLIP = 1, ROW_CS_NOISE = 4 }; /* acfgs' rows the CrossSim ratios use */
 
 void bench_analog_usage(void *file) {
     fprintf((FILE *)file,
@@ -65,12 +72,15 @@ void bench_analog_usage(void *file) {
             "  --analog-only  only the analog rows\n"
             "  --analog-model NAME  analog rows only for models whose name contains NAME\n"
             "  --crosssim DIR CrossSim 3.2 checkout (default $XBAR_CROSSSIM): also time its\n"
-            "                 ISAAC-like 6-bit configuration (tools/crosssim_compare.py)\n"
+            "                 ISAAC-like 6-bit configuration (tools/crosssim_compare.py), and\n"
+            "                 on LeNet-5 the same with read noise m = 0.2\n"
             "  --crosssim-images N  LeNet-5 images for CrossSim (default 40; ResNet-20: N/8)\n\n"
             "Analog rows: analog images/s of `xbar run --arch A` on the 1000-image samples, with\n"
             "xbar run's defaults (16 profile images), over int8 images/s timed in the same run:\n"
             "ideal, isaac 6-bit clip, isaac 6-bit calibrated (LeNet-5, ResNet-20, VGG-small) and\n"
-            "isaac with nonideal.read_sigma=0.5 (ResNet-20, 200 images).  With $XBAR_DATA holding\n"
+            "isaac with nonideal.read_sigma=0.5 (ResNet-20, 200 images), and (LeNet-5, for the\n"
+            "CrossSim ratio) isaac 6-bit with CrossSim's read noise m = 0.2 matched as\n"
+            "nonideal.read_row_sigma=0.6 and even row blocks.  With $XBAR_DATA holding\n"
             "cifar10: wall time of `xbar run models/resnet20_cifar10.onnx --data cifar10 --arch\n"
             "isaac --set adc.bits=6 --threads 2` (float + int8 + analog, 10,000 images), and\n"
             "how much of it each mode's pass took (from that run's --json report).\n");
@@ -145,7 +155,7 @@ static double analog_rep(xb_session *s, int *passes, double *acc, xb_ctx *ctx) {
 static xb_status row_arch(const analog_cfg *c, xb_arch *a, xb_ctx *ctx) {
     xb_arch_defaults(a);
     XB_TRY(xb_arch_load(a, c->arch, ctx));
-    for (int i = 0; i < 3 && c->sets[i]; i++) XB_TRY(xb_arch_set(a, c->sets[i], ctx));
+    for (int i = 0; i < 4 && c->sets[i]; i++) XB_TRY(xb_arch_set(a, c->sets[i], ctx));
     return XB_OK;
 }
 
@@ -195,7 +205,8 @@ static xb_status time_row(xb_session *s, const xb_arch *a, int64_t limit,
 
 /* One model: open, quantize at the arch's bits (8/8 for both presets), and
  * for each row its int8 and analog reps (time_row). */
-static int bench_model(const analog_model *m, const bench_analog_opts *o, double *clip) {
+static int bench_model(const analog_model *m, const bench_analog_opts *o, double *clip,
+                       double *noise) {
     char model[4096], data[4096];
     src_path(model, sizeof model, m->model);
     src_path(data, sizeof data, m->data);
@@ -223,7 +234,8 @@ static int bench_model(const analog_model *m, const bench_analog_opts *o, double
             goto fail;
         row_times t = {0};
         if (time_row(s, &a, c->limit, o, &t, &ctx) != XB_OK) goto fail;
-        if (ci == 1) *clip = t.analog;
+        if (ci == ROW_CLIP) *clip = t.analog;
+        if (ci == ROW_CS_NOISE) *noise = t.analog;
         printf("%-10s %-22s %10.0f %10.1f %9.2fx %6.2f-%-6.2f top-1 int8 %.2f%% analog %.2f%% on "
                "%lld\n",
                m->name, c->label, t.int8, t.analog, t.ratio, t.lo, t.hi, 100 * t.acc8,
@@ -326,14 +338,14 @@ static void full_cifar_wall(void) {
 
 /* CrossSim images/s from tools/crosssim_compare.py's JSON line, or < 0. */
 static double crosssim_ips(const bench_analog_opts *o, const char *model, const char *dataset,
-                           int images) {
+                           int images, const char *extra) {
     char cmd[16384], line[8192];
     snprintf(cmd, sizeof cmd,
              "cd '%s' && /usr/bin/python3 tools/crosssim_compare.py --crosssim '%s' --model '%s' "
              "--data %s --limit %d --adc-bits 6 --row-split fill --no-xbar --threads %d "
-             "--batch %d 2>/dev/null",
+             "--batch %d %s 2>/dev/null",
              XBAR_SOURCE_DIR, o->crosssim, model, dataset, images, o->threads,
-             images < 50 ? images : 50);
+             images < 50 ? images : 50, extra);
     FILE *p = popen(cmd, "r");
     if (!p) return -1;
     double ips = -1;
@@ -346,34 +358,41 @@ static double crosssim_ips(const bench_analog_opts *o, const char *model, const 
 }
 
 /* CrossSim's images/s on the first images of the test set against xbar's
- * isaac 6-bit clip rate measured above. */
+ * rate of the same configuration measured above: isaac 6-bit clip
+ * (LeNet-5, ResNet-20), and (LeNet-5) with read noise m = 0.2 on CrossSim's
+ * side and its match on xbar's (row "isaac 6b row noise 0.6"; CrossSim
+ * draws with numpy seed 1). */
 static void crosssim_rows(const bench_analog_opts *o) {
     if (!o->crosssim || !is_dir(o->crosssim)) {
         printf("CrossSim: skipped (no checkout: --crosssim DIR or $XBAR_CROSSSIM)\n");
         return;
     }
     static const struct {
-        const char *name, *model, *dataset;
+        const char *name, *model, *dataset, *label, *extra;
         int div;
-    } cs[] = {{"LeNet-5", "models/lenet5_mnist.onnx", "mnist", 1},
-              {"ResNet-20", "models/resnet20_cifar10.onnx", "cifar10", 8}};
+        const double *rate; /* xbar's, per model */
+    } cs[] = {{"LeNet-5", "models/lenet5_mnist.onnx", "mnist", "isaac-like 6-bit", "", 1, clip_rate},
+              {"ResNet-20", "models/resnet20_cifar10.onnx", "cifar10", "isaac-like 6-bit", "", 8,
+               clip_rate},
+              {"LeNet-5", "models/lenet5_mnist.onnx", "mnist", "6-bit, read noise m 0.2",
+               "--read-noise 0.2 --seed 1", 1, noise_rate}};
     for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++) {
         if (o->only && !strstr(cs[i].name, o->only)) continue;
         int n = o->crosssim_images / cs[i].div;
         if (n < 2) n = 2;
-        double c = crosssim_ips(o, cs[i].model, cs[i].dataset, n);
-        /* xbar: the isaac 6-bit clip rate of its row above (the same model and arch, on the
-         * sample; the rate does not depend on which images) */
+        double c = crosssim_ips(o, cs[i].model, cs[i].dataset, n, cs[i].extra);
+        /* xbar: the rate of its row above (the same model and arch, on the sample; the rate
+         * does not depend on which images) */
         double x = -1;
         for (size_t j = 0; j < sizeof amodels / sizeof amodels[0]; j++)
-            if (!strcmp(amodels[j].name, cs[i].name)) x = clip_rate[j];
+            if (!strcmp(amodels[j].name, cs[i].name)) x = cs[i].rate[j];
         if (c <= 0 || x <= 0)
-            printf("CrossSim %-10s isaac-like 6-bit: failed (CrossSim %.3g img/s, xbar %.3g)\n",
-                   cs[i].name, c, x);
+            printf("CrossSim %-10s %s: failed (CrossSim %.3g img/s, xbar %.3g)\n", cs[i].name,
+                   cs[i].label, c, x);
         else
-            printf("CrossSim %-10s isaac-like 6-bit: CrossSim %.2f img/s (%d images), xbar %.1f "
-                   "img/s, xbar/CrossSim %.0fx\n",
-                   cs[i].name, c, n, x, x / c);
+            printf("CrossSim %-10s %s: CrossSim %.2f img/s (%d images), xbar %.1f img/s, "
+                   "xbar/CrossSim %.0fx\n",
+                   cs[i].name, cs[i].label, c, n, x, x / c);
         fflush(stdout);
     }
 }
@@ -387,7 +406,8 @@ int bench_analog_run(const bench_analog_opts *o) {
            "pairs");
     int rc = 0;
     for (size_t i = 0; i < sizeof amodels / sizeof amodels[0]; i++)
-        if (!o->only || strstr(amodels[i].name, o->only)) rc |= bench_model(&amodels[i], o, &clip_rate[i]);
+        if (!o->only || strstr(amodels[i].name, o->only))
+            rc |= bench_model(&amodels[i], o, &clip_rate[i], &noise_rate[i]);
     if (!o->only || strstr("ResNet-20", o->only)) full_cifar_wall();
     crosssim_rows(o);
     return rc;
