@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "bench/bench_analog.h"
+#include "bench/bench_goals.h"
 #include "eval/dataset.h"
 #include "eval/preprocess.h"
 #include "eval/report.h"
@@ -51,7 +52,8 @@ static void usage(FILE *f) {
             "Times float and int8 inference (images/s) of xbar on LeNet-5 (MNIST), ResNet-20 and\n"
             "VGG-small (CIFAR-10), using the bundled 1000-image samples, and ONNX Runtime on the\n"
             "same float models via node tools/ort_bench.js (onnxruntime-node from tools/node_modules or\n"
-            "NODE_PATH), with the same thread count.  Prints images/s and ratios.\n\n"
+            "NODE_PATH), with the same thread count.  Prints images/s and ratios, and at the end\n"
+            "the rows of issue 13 this run measured, each with its goal and whether it met it.\n\n"
             "  --threads T    threads for both runtimes (default: 2)\n"
             "  --reps R       timed repetitions; the median counts (default 5).  A rep is as many\n"
             "                 passes over the dataset as fill about 0.5 s of xbar float time; the\n"
@@ -229,6 +231,11 @@ static int bench_one(const bench_model *m, const bench_opts *bo) {
         printf(" %9.2fx %5.2f-%-5.2f", rt.qf, rt.qf_lo, rt.qf_hi);
     else
         printf(" %10s %11s", "-", "");
+    /* the goal table's model: the name before " (dataset)" */
+    char sn[32];
+    snprintf(sn, sizeof sn, "%.*s", (int)strcspn(m->name, " ("), m->name);
+    if (rt.fo > 0) bench_goal("float / ORT", sn, rt.fo, "x", 1.0, false);
+    if (rt.f > 0) bench_goal("int8 / float", sn, rt.qf, "x", 2.0, false);
     printf("   top-1 float %.2f%% int8 %.2f%% on %lld images; %lld images per rep%s\n",
            100 * accf, 100 * accq, (long long)d->n, (long long)d->n * passes, rt.bb != bo->ort_batch && rt.ob >= 0 ? " (ORT model has a fixed batch)" : "");
     fflush(stdout);
@@ -328,6 +335,7 @@ int main(int argc, char **argv) {
         ao.reps = bo.reps;
         rc |= bench_analog_run(&ao);
     }
+    bench_goals_print(bo.threads);
     printf("\nload average before the run: %s\n", load);
     return rc;
 }
