@@ -7,18 +7,18 @@
 /* The conversion of 16 sums as convert.c's add_simple does it one value at
  * a time (the compiler's code for nearbyintf is this VRNDSCALEPS, current
  * rounding mode, no exception), widened to two 8-lane doubles (lanes 0-7,
- * 8-15); the clamped lanes (within km) are added to *ns. */
+ * 8-15); the clamped lanes (within km) are counted in the lanes of *ns. */
 XB_BITS_TARGET static inline __attribute__((always_inline)) void
 convert16(const xb_direct_adc *a, __m512i s, __mmask16 km, __m512d *lo, __m512d *hi,
-          int64_t *ns) {
+          __m512i *ns) {
     __m512 code = _mm512_roundscale_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(s), _mm512_set1_ps(a->finv)),
                                        _MM_FROUND_CUR_DIRECTION | _MM_FROUND_NO_EXC);
-    __m512 vlo = _mm512_set1_ps(a->flo), vhi = _mm512_set1_ps(a->fhi);
-    /* y = code > fhi ? fhi : code < flo ? flo : code */
-    __mmask16 gt = _mm512_cmp_ps_mask(code, vhi, _CMP_GT_OQ),
-              lt = _mm512_cmp_ps_mask(code, vlo, _CMP_LT_OQ);
-    __m512 y = _mm512_mask_mov_ps(_mm512_mask_mov_ps(code, lt, vlo), gt, vhi);
-    *ns += __builtin_popcount((unsigned)((gt | lt) & km));
+    /* y = code > fhi ? fhi : code < flo ? flo : code, as min and max: code
+     * is never NaN (a finite sum times a finite 1 / LSB), and a clamped
+     * lane is one whose y differs from its code */
+    __m512 y = _mm512_min_ps(_mm512_max_ps(code, _mm512_set1_ps(a->flo)), _mm512_set1_ps(a->fhi));
+    *ns = _mm512_mask_add_epi32(*ns, _mm512_mask_cmp_ps_mask(km, y, code, _CMP_NEQ_UQ), *ns,
+                                _mm512_set1_epi32(1));
     __m512 v = _mm512_mul_ps(y, _mm512_set1_ps(a->flsb));
     *lo = _mm512_cvtps_pd(_mm512_castps512_ps256(v));
     *hi = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
@@ -40,7 +40,7 @@ fused_t(const xb_direct_adc *a, const xb_direct_block *b, double *accd, const in
     const __m512i zv = _mm512_setzero_si512();
     __m512i M[64][2][2];
     bool act[64];
-    int64_t ns = 0;
+    __m512i ns = zv;
     for (int64_t q0 = 0; q0 < pt; q0 += 16) {
         __mmask16 km = (__mmask16)(pt - q0 >= 16 ? 0xffff : (1u << (pt - q0)) - 1);
         __mmask8 k0 = (__mmask8)km, k1 = (__mmask8)(km >> 8);
@@ -70,7 +70,7 @@ fused_t(const xb_direct_adc *a, const xb_direct_block *b, double *accd, const in
             _mm512_mask_storeu_pd(an + 8, k1, t1);
         }
     }
-    return ns;
+    return _mm512_reduce_add_epi32(ns);
 }
 
 /* ISAAC-like 128-row blocks of 2-bit cells with the halves a block fills as
