@@ -6,10 +6,14 @@
 
 /* The conversion of 16 sums as convert.c's add_simple does it one value at
  * a time (the compiler's code for nearbyintf is this VRNDSCALEPS, current
- * rounding mode, no exception), widened to two 8-lane doubles (lanes 0-7,
- * 8-15); the clamped lanes (within km) are counted in the lanes of *ns. */
+ * rounding mode, no exception), times the digit's coefficient, widened to
+ * two 8-lane doubles (lanes 0-7, 8-15); the clamped lanes (within km) are
+ * counted in the lanes of *ns.  add_simple adds coef x (double)(y x flsb)
+ * with coef = +-2^k; here fcl = flsb x coef and y x fcl in float is the
+ * same value: scaling by a power of two commutes with float rounding (no
+ * overflow or underflow at these magnitudes), and the widening is exact. */
 XB_BITS_TARGET static inline __attribute__((always_inline)) void
-convert16(const xb_direct_adc *a, __m512i s, __mmask16 km, __m512d *lo, __m512d *hi,
+convert16(const xb_direct_adc *a, __m512i s, __mmask16 km, float fcl, __m512d *lo, __m512d *hi,
           __m512i *ns) {
     __m512 code = _mm512_roundscale_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(s), _mm512_set1_ps(a->finv)),
                                        _MM_FROUND_CUR_DIRECTION | _MM_FROUND_NO_EXC);
@@ -19,7 +23,7 @@ convert16(const xb_direct_adc *a, __m512i s, __mmask16 km, __m512d *lo, __m512d 
     __m512 y = _mm512_min_ps(_mm512_max_ps(code, _mm512_set1_ps(a->flo)), _mm512_set1_ps(a->fhi));
     *ns = _mm512_mask_add_epi32(*ns, _mm512_mask_cmp_ps_mask(km, y, code, _CMP_NEQ_UQ), *ns,
                                 _mm512_set1_epi32(1));
-    __m512 v = _mm512_mul_ps(y, _mm512_set1_ps(a->flsb));
+    __m512 v = _mm512_mul_ps(y, _mm512_set1_ps(fcl));
     *lo = _mm512_cvtps_pd(_mm512_castps512_ps256(v));
     *hi = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
 }
@@ -61,10 +65,10 @@ fused_t(const xb_direct_adc *a, const xb_direct_block *b, double *accd, const in
             __m512d t0 = _mm512_maskz_loadu_pd(k0, an), t1 = _mm512_maskz_loadu_pd(k1, an + 8);
             for (int j = 0; j < J; j++) {
                 __m512i s = act[j] ? col_sums_nh(lc, planes, W, M[j], nh) : zv;
-                __m512d lo, hi, cf = _mm512_set1_pd(sign * p2[j * b->d]);
-                convert16(a, s, km, &lo, &hi, &ns);
-                t0 = _mm512_add_pd(t0, _mm512_mul_pd(cf, lo));
-                t1 = _mm512_add_pd(t1, _mm512_mul_pd(cf, hi));
+                __m512d lo, hi;
+                convert16(a, s, km, a->flsb * (float)(sign * p2[j * b->d]), &lo, &hi, &ns);
+                t0 = _mm512_add_pd(t0, lo);
+                t1 = _mm512_add_pd(t1, hi);
             }
             _mm512_mask_storeu_pd(an, k0, t0);
             _mm512_mask_storeu_pd(an + 8, k1, t1);
