@@ -50,6 +50,7 @@ typedef struct {
     int64_t limit;      /* images (0: the whole sample) */
     const char *goal_row; /* issue 13's row (analog/int8 at most goal), or NULL */
     double goal;
+    double *rate; /* [model] this row's analog images/s, kept for a CrossSim ratio, or NULL */
 } analog_cfg;
 
 /* isaac 6-bit clip images/s per model, and (LeNet-5) with the read noise
@@ -58,20 +59,19 @@ static double clip_rate[sizeof amodels / sizeof amodels[0]];
 static double noise_rate[sizeof amodels / sizeof amodels[0]];
 
 static const analog_cfg acfgs[] = {
-    {"ideal", "ideal", {NULL}, NULL, 0, "ideal / int8", 1.2},
+    {"ideal", "ideal", {NULL}, NULL, 0, "ideal / int8", 1.2, NULL},
     /* issue 13's 6-bit row ("clip or calibrated") is taken on clip, the faster of the two */
-    {"isaac 6b clip", "isaac", {"adc.bits=6", NULL}, NULL, 0, "6-bit clip / int8", 4},
+    {"isaac 6b clip", "isaac", {"adc.bits=6", NULL}, NULL, 0, "6-bit clip / int8", 4, clip_rate},
     {"isaac 6b calibrated", "isaac", {"adc.bits=6", "adc.range=calibrated", NULL}, NULL, 0, NULL,
-     0},
+     0, NULL},
     {"isaac read_sigma 0.5", "isaac", {"nonideal.read_sigma=0.5", NULL}, "ResNet-20", 200,
-     "read noise / int8", 10},
+     "read noise / int8", 10, NULL},
     /* CrossSim's read noise m = 0.2 as docs/VALIDATION.md matches it: the same variance per
      * conversion (read_row_sigma = 3 m) and CrossSim's even row blocks */
     {"isaac 6b row noise 0.6", "isaac",
      {"adc.bits=6", "nonideal.read_row_sigma=0.6", "mapping.row_split=even", NULL}, "LeNet-5", 0,
-     NULL, 0},
+     NULL, 0, noise_rate},
 };
-enum { ROW_CLIP = 1, ROW_CS_NOISE = 4 }; /* acfgs' rows the CrossSim ratios use */
 
 void bench_analog_usage(void *file) {
     fprintf((FILE *)file,
@@ -212,8 +212,8 @@ static xb_status time_row(xb_session *s, const xb_arch *a, int64_t limit,
 
 /* One model: open, quantize at the arch's bits (8/8 for both presets), and
  * for each row its int8 and analog reps (time_row). */
-static int bench_model(const analog_model *m, const bench_analog_opts *o, double *clip,
-                       double *noise) {
+static int bench_model(size_t mi, const bench_analog_opts *o) {
+    const analog_model *m = &amodels[mi];
     char model[4096], data[4096];
     src_path(model, sizeof model, m->model);
     src_path(data, sizeof data, m->data);
@@ -242,8 +242,7 @@ static int bench_model(const analog_model *m, const bench_analog_opts *o, double
         row_times t = {0};
         if (time_row(s, &a, c->limit, o, &t, &ctx) != XB_OK) goto fail;
         if (c->goal_row) bench_goal(c->goal_row, m->name, t.ratio, "x", c->goal, true);
-        if (ci == ROW_CLIP) *clip = t.analog;
-        if (ci == ROW_CS_NOISE) *noise = t.analog;
+        if (c->rate) c->rate[mi] = t.analog;
         printf("%-10s %-22s %10.0f %10.1f %9.2fx %6.2f-%-6.2f top-1 int8 %.2f%% analog %.2f%% on "
                "%lld\n",
                m->name, c->label, t.int8, t.analog, t.ratio, t.lo, t.hi, 100 * t.acc8,
@@ -419,7 +418,7 @@ int bench_analog_run(const bench_analog_opts *o) {
     int rc = 0;
     for (size_t i = 0; i < sizeof amodels / sizeof amodels[0]; i++)
         if (!o->only || strstr(amodels[i].name, o->only))
-            rc |= bench_model(&amodels[i], o, &clip_rate[i], &noise_rate[i]);
+            rc |= bench_model(i, o);
     if (!o->only || strstr("ResNet-20", o->only)) full_cifar_wall();
     crosssim_rows(o);
     return rc;

@@ -2041,7 +2041,7 @@ static xb_crossbar_layer *fused_case_layer(const fused_case *f, int8_t **w, uint
 Test(crossbar, int_read_noise_fused_matches_unfused) {
     rng_state = 2718;
     static const double sig[] = {0.2, 0.5, 0.9, 1.3, 2.5};
-    int fused_layers = 0;
+    int fused_layers = 0, isaac_shaped = 0;
     int64_t fused_blocks = 0;
     for (int it = 0; it < 40; it++) {
         fused_case f = random_fused_case(1, true);
@@ -2059,6 +2059,9 @@ Test(crossbar, int_read_noise_fused_matches_unfused) {
         int64_t P = f.P;
         cr_assert(xb_crossbar_int_noise(l), "it %d: the integer read noise does not apply", it);
         fused_layers += l->levbits != NULL;
+        /* 2-bit cells in blocks of up to 128 rows: the fused block's constant-shape loops,
+         * for the profile image (its statistics compared too) as for the others */
+        isaac_shaped += l->levbits && l->lev_planes == 2 && l->lev_words == 2;
         fused_blocks += fused_matches_unfused(xb_dnoise_set_fused, l, x, P, 10 * it, 3, true, it);
         xb_crossbar_layer_free(l);
         free(w);
@@ -2067,6 +2070,7 @@ Test(crossbar, int_read_noise_fused_matches_unfused) {
     /* the fused block serves layers with popcount planes (CPU with VPOPCNTDQ) */
     if (xb_dnoise_fused_usable()) {
         cr_assert_gt(fused_layers, 20);
+        cr_assert_gt(isaac_shaped, 3, "%d layers had isaac's shape", isaac_shaped);
         cr_assert_gt(fused_blocks, 20, "the fused block ran %lld times", (long long)fused_blocks);
     }
 }
