@@ -320,6 +320,10 @@ static void add_read_noise(full_run *f, const float *z) {
     float a2 = (float)(c->read_sigma * c->read_sigma + buf2);
     float e2 = (float)(c->read_current_sigma * c->read_current_sigma);
     float r2 = (float)(c->read_row_sigma * c->read_row_sigma);
+    if (!(e2 > 0)) { /* no current term: sigma is the same in every column */
+        xb_noise_add_rows(a2, r2, s->nsq, z, cols, f->ncc, s->vbuf);
+        return;
+    }
     for (int64_t cc = 0; cc < f->ncc; cc++) {
         int64_t col = xb_conversion_col(c->signed_pair, f->N, cc);
         /* = var = a2 + e2 column_current(f, col, i) + r2 nsq[i] per value,

@@ -92,3 +92,22 @@ void xb_noise_add_var(const xb_noise_var *nv, const float *z, int64_t n, float *
         for (int64_t i = 0; i < m; i++) vi[i] += sqrtf(var[i]) * zi[i];
     }
 }
+
+void xb_noise_add_rows(float a2, float r2, const int32_t *nsq, const float *z, int64_t n,
+                       int64_t ncol, float *v) {
+    enum { T = 512 };
+    float sd[T];
+    for (int64_t i0 = 0; i0 < n; i0 += T) {
+        int64_t m = n - i0 < T ? n - i0 : T;
+        for (int64_t i = 0; i < m; i++) { /* xb_noise_add_var's var, term by term */
+            float var = a2;
+            if (r2 > 0) var += r2 * (float)nsq[i0 + i];
+            sd[i] = sqrtf(var);
+        }
+        for (int64_t cc = 0; cc < ncol; cc++) {
+            const float *zi = z + cc * n + i0;
+            float *vi = v + cc * n + i0;
+            for (int64_t i = 0; i < m; i++) vi[i] += sd[i] * zi[i];
+        }
+    }
+}

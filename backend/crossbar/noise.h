@@ -45,4 +45,11 @@ typedef struct {
  * rounded either way) rather than a libm call per value. */
 void xb_noise_add_var(const xb_noise_var *nv, const float *z, int64_t n, float *v);
 
+/* xb_noise_add_var without the column current (e2 = 0) for ncol columns
+ * at once (column c: z + c n, v + c n): sigma then depends only on the
+ * value's (digit, position), so each sqrt is taken once per block instead
+ * of once per column.  The same operations per value, so the same bits. */
+void xb_noise_add_rows(float a2, float r2, const int32_t *nsq, const float *z, int64_t n,
+                       int64_t ncol, float *v);
+
 #endif

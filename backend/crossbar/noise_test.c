@@ -148,3 +148,31 @@ Test(crossbar, noise_add_matches_buffered_draws) {
                              kind, (long long)start, (long long)n);
             }
 }
+
+/* xb_noise_add_rows equals xb_noise_add_var run column by column with no
+ * current term (what convert.c's add_read_noise did before), with the row
+ * term on and off, lengths across the tile, one to three columns. */
+Test(crossbar, noise_add_rows_matches_per_column) {
+    enum { N = 1300, C = 3 };
+    static int32_t nsq[N];
+    static float z[C * N], v0[C * N], v1[C * N];
+    uint64_t st = 11;
+    for (int i = 0; i < C * N; i++) {
+        st = st * 6364136223846793005ull + 1442695040888963407ull;
+        if (i < N) nsq[i] = (int32_t)((st >> 40) % 129);
+        z[i] = (float)((int64_t)((st >> 8) % 20001) - 10000) * 3.1e-4f;
+    }
+    const float r2s[2] = {0, 0.36f};
+    const int64_t lens[3] = {1, 511, N};
+    for (int r = 0; r < 2; r++)
+        for (int t = 0; t < 3; t++)
+            for (int64_t ncol = 1; ncol <= C; ncol++) {
+                int64_t n = lens[t];
+                for (int64_t i = 0; i < ncol * n; i++) v0[i] = v1[i] = (float)i * 0.25f - 7.0f;
+                xb_noise_var nv = {.a2 = 0.04f, .e2 = 0, .r2 = r2s[r], .nsq = nsq};
+                for (int64_t cc = 0; cc < ncol; cc++) xb_noise_add_var(&nv, z + cc * n, n, v0 + cc * n);
+                xb_noise_add_rows(0.04f, r2s[r], nsq, z, n, ncol, v1);
+                cr_assert_eq(memcmp(v0, v1, (size_t)(ncol * n) * sizeof(float)), 0,
+                             "r %d n %lld ncol %lld", r, (long long)n, (long long)ncol);
+            }
+}
